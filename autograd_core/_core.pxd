@@ -1,0 +1,95 @@
+# _core.pxd: the binding's C-level declarations. Kernel prototypes mirror csrc/include/agc.h.
+from libc.stdint cimport int64_t, uint64_t, uint8_t
+
+
+cdef extern from "agc.h" nogil:
+    enum:
+        AGC_MAX_DIMS
+        AGC_OK
+        AGC_EUNSUPPORTED
+        AGC_ENOMEM
+        AGC_F32
+        AGC_F64
+        AGC_I64
+        AGC_BOOL
+        AGC_I32
+        AGC_U8
+        AGC_NDTYPES
+        AGC_NUNARY
+        AGC_NBINARY
+        AGC_NREDUCE
+
+    void agc_init()
+    const char *agc_simd_target()
+    int agc_set_simd_target(const char *name)
+    void agc_set_num_threads(int n)
+    int agc_get_num_threads()
+
+    void *agc_alloc(int64_t nbytes)
+    void agc_free(void *p)
+    size_t agc_dtype_size(int dt)
+    int agc_copy(int ndim, const int64_t *shape, int dt_in, const void *x, const int64_t *sx,
+                 int dt_out, void *out, const int64_t *so)
+    int agc_fill(int ndim, const int64_t *shape, int dt, void *out, const int64_t *so,
+                 double fvalue, int64_t ivalue)
+
+    int agc_unary(int op, int dt, int ndim, const int64_t *shape, const void *x, const int64_t *sx,
+                  void *out, const int64_t *so, double p0, double p1)
+    int agc_binary(int op, int dt, int ndim, const int64_t *shape, const void *a, const int64_t *sa,
+                   const void *b, const int64_t *sb, void *out, const int64_t *so)
+    int agc_where(int dt, int ndim, const int64_t *shape, const uint8_t *cond, const int64_t *sc,
+                  const void *a, const int64_t *sa, const void *b, const int64_t *sb, void *out,
+                  const int64_t *so)
+
+    int agc_reduce(int op, int dt, int n_outer, const int64_t *outer_shape, const int64_t *sx_outer,
+                   int n_inner, const int64_t *inner_shape, const int64_t *sx_inner, const void *x,
+                   void *out, const int64_t *so, int64_t *idx, double p0)
+    int agc_softmax(int log, int dt, int64_t outer, int64_t n, int64_t inner, const void *x, void *out)
+    int agc_softmax_backward(int log, int dt, int64_t outer, int64_t n, int64_t inner, const void *y,
+                             const void *g, void *out)
+    int agc_cumulative(int op, int dt, int64_t outer, int64_t n, int64_t inner, const void *x, void *out)
+
+    int agc_gemm(int dt, int64_t M, int64_t N, int64_t K, double alpha, const void *A, int64_t rs_a,
+                 int64_t cs_a, const void *B, int64_t rs_b, int64_t cs_b, double beta, void *C,
+                 int64_t rs_c, int64_t cs_c)
+    int agc_gemm_batched(int dt, int64_t batch, int64_t M, int64_t N, int64_t K, double alpha,
+                         const void *A, const int64_t *off_a, int64_t rs_a, int64_t cs_a, const void *B,
+                         const int64_t *off_b, int64_t rs_b, int64_t cs_b, double beta, void *C,
+                         const int64_t *off_c, int64_t rs_c, int64_t cs_c)
+
+    int64_t agc_rng_advance(int64_t n)
+    int agc_rng_uniform(int dt, int64_t n, uint64_t seed, uint64_t offset, double low, double high,
+                        void *out)
+    int agc_rng_normal(int dt, int64_t n, uint64_t seed, uint64_t offset, double mean, double std,
+                       void *out)
+    int agc_rng_randint(int dt, int64_t n, uint64_t seed, uint64_t offset, int64_t low, int64_t high,
+                        void *out)
+    int agc_rng_bernoulli(int dt, int64_t n, uint64_t seed, uint64_t offset, double p, void *out)
+
+
+cdef class Storage:
+    cdef char *ptr              # first byte of the buffer
+    cdef int64_t nbytes
+    cdef object owner           # the exporting object when memory is borrowed (numpy array), else None
+    cdef Py_buffer view         # held while borrowing through the buffer protocol
+    cdef bint has_view
+    cdef bint readonly
+    cdef public int64_t version  # bumped by every in-place write to any view of this storage
+
+
+cdef class TensorBase:
+    cdef Storage _storage
+    cdef char *_data            # storage.ptr + offset * itemsize: the first element of this view
+    cdef int64_t _offset        # in elements, from storage.ptr
+    cdef int _ndim
+    cdef int _dtype             # an agc_dtype code
+    cdef int64_t _itemsize
+    cdef int64_t _numel
+    cdef int64_t _shape[16]
+    cdef int64_t _strides[16]   # in elements
+    cdef object _shape_t        # cached Size
+    cdef public object grad
+    cdef public object grad_fn
+    cdef public object _base    # the tensor this one is a view of, or None
+    cdef bint _requires_grad
+    cdef object __weakref__

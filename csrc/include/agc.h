@@ -1,0 +1,248 @@
+/* agc.h: the only header the Cython binding sees. Types, and each kernel's prototype with its contract.
+ *
+ * Conventions for every kernel below:
+ *  - Sizes, shapes and strides are int64_t and strides are in ELEMENTS (not bytes). Strides may be 0
+ *    (broadcast) or negative (flip); they are never checked here: the binding validates every
+ *    argument before calling, and C never sees user input the binding has not checked.
+ *  - Pointers point at the first element of the view (storage base + offset already applied).
+ *  - ndim <= AGC_MAX_DIMS. ndim == 0 means a single element.
+ *  - Arguments go: sizes, inputs, outputs (named out). Strides pair up as (x, sx).
+ *  - Return value: 0 on success; AGC_EUNSUPPORTED when (op, dtype) is not implemented (the binding
+ *    turns it into a Python TypeError naming the op); AGC_ENOMEM when an allocation failed.
+ *  - Kernels run without the GIL and may use OpenMP threads above a size threshold. No result of
+ *    any kernel depends on the number of threads (reductions use a fixed blocking order).
+ */
+#ifndef AGC_H
+#define AGC_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AGC_MAX_DIMS 16
+#define AGC_ALIGN 64
+
+#define AGC_OK 0
+#define AGC_EUNSUPPORTED (-1)
+#define AGC_ENOMEM (-2)
+
+typedef enum {
+    AGC_F32 = 0,
+    AGC_F64 = 1,
+    AGC_I64 = 2,
+    AGC_BOOL = 3, /* one byte, 0 or 1 */
+    AGC_I32 = 4,
+    AGC_U8 = 5,
+    AGC_NDTYPES = 6
+} agc_dtype;
+
+/* ---------------------------------------------------------------- runtime: cpu.c */
+/* Run once at import: detects CPU features and fills the kernel tables. AGC_SIMD=portable in the
+ * environment forces the portable C loops. */
+void agc_init(void);
+/* "avx2" or "portable": what agc_init chose. */
+const char *agc_simd_target(void);
+/* Force a target at run time (tests use this to run both paths in one process): "avx2" or "portable".
+ * Returns 0, or -1 if the CPU lacks the target. */
+int agc_set_simd_target(const char *name);
+void agc_set_num_threads(int n);
+int agc_get_num_threads(void);
+
+/* ---------------------------------------------------------------- storage.c */
+/* 64-byte aligned allocation; NULL on failure. nbytes == 0 returns a valid unique pointer. */
+void *agc_alloc(int64_t nbytes);
+void agc_free(void *p);
+size_t agc_dtype_size(agc_dtype dt);
+
+/* out[i] = (dt_out) x[i] over an ndim-d index space; any strides on both sides; dt_in may equal
+ * dt_out (plain strided copy). Casting float -> int truncates toward zero; anything -> bool is (x != 0).
+ * out must not partially overlap x (the binding copies through a temporary when it would). */
+int agc_copy(int ndim, const int64_t *shape, agc_dtype dt_in, const void *x, const int64_t *sx,
+             agc_dtype dt_out, void *out, const int64_t *so);
+
+/* out[i] = value over a strided view. For integer dtypes ivalue is used, for floats fvalue, for
+ * bool (fvalue != 0). */
+int agc_fill(int ndim, const int64_t *shape, agc_dtype dt, void *out, const int64_t *so,
+             double fvalue, int64_t ivalue);
+
+/* ---------------------------------------------------------------- elementwise.c */
+/* Unary ops: out = f(x) with two optional scalar parameters p0, p1. x and out share dtype dt except
+ * where noted (isnan/isfinite/logical_not write bool). out may alias x exactly (same pointer and
+ * strides), never partially. Float-only ops return AGC_EUNSUPPORTED on integer dtypes. */
+#define AGC_UNARY_OPS(X)                                                   \
+    X(NEG, neg)             /* -x; f32 f64 i64 */                        \
+    X(ABS, abs)             /* f32 f64 i64 */                            \
+    X(SIGN, sign)           /* f32 f64 i64 */                            \
+    X(SQUARE, square)       /* f32 f64 i64 */                            \
+    X(EXP, exp)                                                          \
+    X(LOG, log)                                                          \
+    X(LOG1P, log1p)                                                      \
+    X(EXPM1, expm1)                                                      \
+    X(SQRT, sqrt)                                                        \
+    X(RSQRT, rsqrt)                                                      \
+    X(SIN, sin)                                                          \
+    X(COS, cos)                                                          \
+    X(TANH, tanh)                                                        \
+    X(SIGMOID, sigmoid)     /* 1/(1+exp(-x)), stable for large |x| */    \
+    X(RELU, relu)           /* f32 f64 i64 */                            \
+    X(FLOOR, floor)                                                      \
+    X(CEIL, ceil)                                                        \
+    X(ROUND, round)         /* half to even, like torch.round */         \
+    X(RECIPROCAL, reciprocal)                                            \
+    X(ISNAN, isnan)         /* writes bool; any dtype */                 \
+    X(ISFINITE, isfinite)   /* writes bool; any dtype */                 \
+    X(LOGICAL_NOT, logical_not) /* bool -> bool */                       \
+    X(CLAMP, clamp)         /* min(max(x, p0), p1); p0 = -inf or p1 = +inf for one side; f32 f64 i64 */ \
+    X(LEAKY_RELU, leaky_relu) /* x > 0 ? x : p0 * x */                   \
+    X(POW_SCALAR, pow_scalar) /* x ** p0 (x*x for p0 == 2 etc.) */       \
+    X(RPOW_SCALAR, rpow_scalar) /* p0 ** x */                            \
+    X(AFFINE, affine)       /* p0 * x + p1; f32 f64 i64 */               \
+    X(ELU, elu)             /* x > 0 ? x : p0 * (exp(x) - 1) */          \
+    X(SOFTPLUS, softplus)   /* beta = p0, threshold = p1: x*beta > p1 ? x : log1p(exp(beta*x))/beta */ \
+    X(GELU, gelu)           /* exact: 0.5 x (1 + erf(x / sqrt 2)) */     \
+    X(GELU_TANH, gelu_tanh) /* tanh approximation */                    \
+    X(SILU, silu)           /* x * sigmoid(x) */                         \
+    X(ERF, erf)
+
+typedef enum {
+#define AGC_X(NAME, name) AGC_UNARY_##NAME,
+    AGC_UNARY_OPS(AGC_X)
+#undef AGC_X
+    AGC_NUNARY
+} agc_unary_op;
+
+int agc_unary(int op, agc_dtype dt, int ndim, const int64_t *shape, const void *x, const int64_t *sx,
+              void *out, const int64_t *so, double p0, double p1);
+
+/* Binary ops: out = f(a, b), a and b of dtype dt (the binding has already promoted and cast them);
+ * out of dtype dt, or bool for comparisons and logical ops. Broadcasting is expressed by stride 0.
+ * out may alias a or b exactly, never partially. */
+#define AGC_BINARY_OPS(X)                                                  \
+    X(ADD, add)                                                          \
+    X(SUB, sub)                                                          \
+    X(MUL, mul)                                                          \
+    X(DIV, div)             /* true division; f32 f64 only */            \
+    X(FLOORDIV, floordiv)   /* floor(a / b) like Python; i64: b == 0 gives 0 (binding checks first) */ \
+    X(MOD, mod)             /* Python sign convention (result has b's sign) */ \
+    X(POW, pow)             /* f32 f64; i64 with b >= 0 */                \
+    X(MAXIMUM, maximum)     /* NaN propagates */                         \
+    X(MINIMUM, minimum)                                                  \
+    X(EQ, eq)               /* comparisons write bool */                 \
+    X(NE, ne)                                                            \
+    X(LT, lt)                                                            \
+    X(LE, le)                                                            \
+    X(GT, gt)                                                            \
+    X(GE, ge)                                                            \
+    X(LOGICAL_AND, logical_and) /* bool & bool; i64 bitwise and */      \
+    X(LOGICAL_OR, logical_or)                                            \
+    X(LOGICAL_XOR, logical_xor)                                          \
+    X(ATAN2, atan2)                                                      \
+    /* fused backward helpers (a = saved forward value, b = incoming gradient g) */ \
+    X(SIGMOID_BWD, sigmoid_bwd) /* a = y: g * y * (1 - y) */             \
+    X(TANH_BWD, tanh_bwd)       /* a = y: g * (1 - y * y) */             \
+    X(RELU_BWD, relu_bwd)       /* a = x: x > 0 ? g : 0 */               \
+    X(SILU_BWD, silu_bwd)       /* a = x: g * s * (1 + x (1 - s)), s = sigmoid(x) */ \
+    X(GELU_BWD, gelu_bwd)       /* a = x: exact gelu derivative times g */ \
+    X(GELU_TANH_BWD, gelu_tanh_bwd)                                      \
+    X(SOFTPLUS_BWD, softplus_bwd) /* a = x, beta = 1 threshold = 20: g * sigmoid(x) */ \
+    X(ELU_BWD, elu_bwd)         /* a = x, alpha = 1: x > 0 ? g : g * exp(x) */
+
+typedef enum {
+#define AGC_X(NAME, name) AGC_BINARY_##NAME,
+    AGC_BINARY_OPS(AGC_X)
+#undef AGC_X
+    AGC_NBINARY
+} agc_binary_op;
+
+int agc_binary(int op, agc_dtype dt, int ndim, const int64_t *shape, const void *a, const int64_t *sa,
+               const void *b, const int64_t *sb, void *out, const int64_t *so);
+
+/* out = cond ? a : b. cond is bool; a, b and out share dtype dt. */
+int agc_where(agc_dtype dt, int ndim, const int64_t *shape, const uint8_t *cond, const int64_t *sc,
+              const void *a, const int64_t *sa, const void *b, const int64_t *sb, void *out,
+              const int64_t *so);
+
+/* ---------------------------------------------------------------- reduce.c */
+/* Reductions over a split index space: the binding orders the input's dimensions as
+ * (kept dims..., reduced dims...) and passes them as two groups. For every index o of the kept
+ * space, out[o] = reduce over the reduced space of x[o, r]. out (and idx, when given) are indexed
+ * with `so` over the kept space (any strides). n_outer == 0 means one output element.
+ * Sums are pairwise/blocked, so float32 sums of 1e7 elements stay within ~1e-6 relative, and the
+ * order of summation never depends on the thread count. An empty reduced space gives the op's
+ * identity (sum 0, prod 1, all 1, any 0); for max/min/argmax/argmin the binding raises first. */
+#define AGC_REDUCE_OPS(X)                                                  \
+    X(SUM, sum)             /* f32 f64 i64 (i64 in, i64 out); bool in -> binding casts to i64 */ \
+    X(MEAN, mean)           /* f32 f64 */                                \
+    X(PROD, prod)           /* f32 f64 i64 */                            \
+    X(MAX, max)             /* values; with idx != NULL also the first index of the max (flat index \
+                               in the reduced space, row-major); NaN wins like torch */ \
+    X(MIN, min)                                                          \
+    X(ALL, all)             /* bool -> bool */                            \
+    X(ANY, any)                                                          \
+    X(VAR, var)             /* p0 = correction (dof subtracted from n); f32 f64; two-pass */ \
+    X(LOGSUMEXP, logsumexp) /* max-shifted */                            \
+    X(NORM2, norm2)         /* sqrt(sum x^2), scaled to avoid overflow */ \
+    X(NORMP, normp)         /* (sum |x|^p0)^(1/p0); p0 = inf/-inf gives max/min |x| */ \
+    X(SUMSQ, sumsq)         /* sum x^2 */
+
+typedef enum {
+#define AGC_X(NAME, name) AGC_REDUCE_##NAME,
+    AGC_REDUCE_OPS(AGC_X)
+#undef AGC_X
+    AGC_NREDUCE
+} agc_reduce_op;
+
+int agc_reduce(int op, agc_dtype dt, int n_outer, const int64_t *outer_shape, const int64_t *sx_outer,
+               int n_inner, const int64_t *inner_shape, const int64_t *sx_inner, const void *x,
+               void *out, const int64_t *so, int64_t *idx, double p0);
+
+/* Softmax family on a CONTIGUOUS (outer, n, inner) layout along the middle axis; in and out
+ * contiguous, same layout; out may alias x. log = 0: softmax, 1: log_softmax. Max-shifted. */
+int agc_softmax(int log, agc_dtype dt, int64_t outer, int64_t n, int64_t inner, const void *x,
+                void *out);
+/* Backward, contiguous (outer, n, inner): y is the forward output, g the incoming gradient.
+ * softmax: out = y * (g - sum_n(g * y)); log_softmax: out = g - exp(y) * sum_n(g). */
+int agc_softmax_backward(int log, agc_dtype dt, int64_t outer, int64_t n, int64_t inner, const void *y,
+                         const void *g, void *out);
+/* Inclusive cumulative sum (op 0) or product (op 1) along the middle axis of a contiguous
+ * (outer, n, inner) layout; f32 f64 i64. */
+int agc_cumulative(int op, agc_dtype dt, int64_t outer, int64_t n, int64_t inner, const void *x, void *out);
+
+/* ---------------------------------------------------------------- gemm.c */
+/* C = alpha * A @ B + beta * C with A (M x K), B (K x N), C (M x N), each with its own row stride
+ * and column stride (any values, including 0 and negative; transposes are expressed by swapping
+ * them). beta == 0 means C is written without being read (NaN in C does not propagate).
+ * K == 0 gives C = beta * C. C must not overlap A or B. Threads split M and N, never K. */
+int agc_gemm(agc_dtype dt, int64_t M, int64_t N, int64_t K, double alpha, const void *A, int64_t rs_a,
+             int64_t cs_a, const void *B, int64_t rs_b, int64_t cs_b, double beta, void *C, int64_t rs_c,
+             int64_t cs_c);
+/* Batched: for i in [0, batch): the same GEMM on A + off_a[i], B + off_b[i], C + off_c[i] (element
+ * offsets; the binding computes them from broadcast batch strides). Distinct i must write distinct
+ * C elements. */
+int agc_gemm_batched(agc_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t K, double alpha,
+                     const void *A, const int64_t *off_a, int64_t rs_a, int64_t cs_a, const void *B,
+                     const int64_t *off_b, int64_t rs_b, int64_t cs_b, double beta, void *C,
+                     const int64_t *off_c, int64_t rs_c, int64_t cs_c);
+
+/* ---------------------------------------------------------------- rng.c */
+/* Counter-based generator (Philox 4x32-10). Element i of a call uses counter (offset + i / 4, ...)
+ * under key `seed`, so output depends only on (seed, offset, i): never on the thread count. The
+ * caller advances its offset by agc_rng_advance(n) after each call. out is contiguous, n elements. */
+int64_t agc_rng_advance(int64_t n); /* counters consumed by n values */
+int agc_rng_uniform(agc_dtype dt, int64_t n, uint64_t seed, uint64_t offset, double low, double high,
+                    void *out);
+int agc_rng_normal(agc_dtype dt, int64_t n, uint64_t seed, uint64_t offset, double mean, double std,
+                   void *out);
+/* integers uniform in [low, high), written as dt (i64, i32, f32, f64). */
+int agc_rng_randint(agc_dtype dt, int64_t n, uint64_t seed, uint64_t offset, int64_t low, int64_t high,
+                    void *out);
+/* out[i] = (u < p) as dt (bool, f32 or f64): Bernoulli(p) */
+int agc_rng_bernoulli(agc_dtype dt, int64_t n, uint64_t seed, uint64_t offset, double p, void *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
