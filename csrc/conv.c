@@ -1,0 +1,445 @@
+/* conv.c: 2-D convolution forward, backward-data and backward-weight by lowering to GEMM (contract in
+ * agc.h, agc_conv2d_geom). All tensors are C-contiguous NCHW; nothing aliases.
+ *
+ * The batch is processed in chunks of nb images. For a chunk, the column buffer is laid out channel-major,
+ * col[(c, a, b)][j][i * ow + jj] (row length L = nb * oh * ow), so that each group is ONE GEMM whose
+ * N dimension spans the whole chunk:
+ *   forward:         tmp (o x L)      = W (o x c k)       @ col (c k x L),   then tmp -> out[n][o] + bias
+ *   backward-data:   dcol (c k x L)   = W^T (c k x o)     @ G (o x L),       then col2im -> dx (+ bias)
+ *   backward-weight: dW (o x c k)    += G (o x L)         @ col^T (L x c k), chunks in batch order
+ * where G is grad_out reordered to [o][j][p]. Groups go through one agc_gemm_batched call (batch =
+ * groups). nb is chosen so that col + tmp/G stay under the workspace cap (64 MiB by default); with nb == 1
+ * the reorders are skipped because [o][0][p] is already the NCHW layout of one image.
+ * A 1x1, stride-1, unpadded convolution is a plain GEMM on the input itself: no column buffer.
+ *
+ * Threads: the GEMMs thread themselves (splitting M and N, never K). im2col, col2im and the reorders
+ * run OpenMP loops over independent rows / planes above a size threshold; col2im gives each (image,
+ * channel) plane to one thread and adds its taps in a fixed order, so no result depends on the thread
+ * count. Tests: tests/test_conv.py. */
+#include <string.h>
+
+#include "agc.h"
+
+#define CONV_DEFAULT_LIMIT ((int64_t)64 << 20)
+/* below this many elements touched, a loop stays on one thread (fork cost ~ a few microseconds) */
+#define CONV_OMP_MIN 32768
+
+static int64_t workspace_limit = CONV_DEFAULT_LIMIT;
+
+int64_t agc_conv_set_workspace_limit(int64_t nbytes)
+{
+    int64_t prev = workspace_limit;
+    workspace_limit = nbytes > 0 ? nbytes : CONV_DEFAULT_LIMIT;
+    return prev;
+}
+
+static int is_pointwise(const agc_conv2d_geom *g)
+{
+    return g->kh == 1 && g->kw == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_h == 0 && g->pad_w == 0
+        && g->oh == g->h && g->ow == g->w;
+}
+
+/* images per chunk: column buffer (c k x nb p) plus the reorder buffer (o x nb p) under the cap */
+static int64_t chunk_images(const agc_conv2d_geom *g, int64_t esize)
+{
+    int64_t per_image = (g->c * g->kh * g->kw + g->o) * g->oh * g->ow * esize;
+    int64_t nb = per_image > 0 ? workspace_limit / per_image : g->n;
+    if (nb < 1)
+        nb = 1;
+    if (nb > g->n)
+        nb = g->n;
+    return nb;
+}
+
+int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g)
+{
+    int64_t esize = (int64_t)agc_dtype_size(dt);
+    if (g->n == 0 || is_pointwise(g))
+        return 0;
+    int64_t nb = chunk_images(g, esize);
+    int64_t p = g->oh * g->ow;
+    return (g->c * g->kh * g->kw * nb * p + (nb > 1 ? g->o * nb * p : 0)) * esize;
+}
+
+/* Per-dtype helpers. T is the element type, S its suffix. */
+#define CONV_HELPERS(T, S)                                                                                 \
+    /* col[(c, a, b)][j][p] for images n0 .. n0 + nb */                                                    \
+    static void im2col_##S(const agc_conv2d_geom *g, const T *x, int64_t n0, int64_t nb, T *col)          \
+    {                                                                                                      \
+        const int64_t kk = g->kh * g->kw, rows = g->c * kk, p = g->oh * g->ow, L = nb * p;                 \
+        const int64_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;                                          \
+        _Pragma("omp parallel for collapse(2) schedule(static) if (rows * L > CONV_OMP_MIN)")             \
+        for (int64_t r = 0; r < rows; r++) {                                                               \
+            for (int64_t j = 0; j < nb; j++) {                                                             \
+                const int64_t c = r / kk, a = (r / g->kw) % g->kh, b = r % g->kw;                          \
+                const T *xp = x + ((n0 + j) * g->c + c) * H * W;                                           \
+                T *dst = col + r * L + j * p;                                                              \
+                const int64_t iw0 = b * g->dil_w - g->pad_w;                                               \
+                int64_t lo = 0, hi = OW;                                                                   \
+                if (g->stride_w == 1) {                                                                    \
+                    lo = -iw0 < 0 ? 0 : (-iw0 > OW ? OW : -iw0);                                           \
+                    hi = W - iw0 < lo ? lo : (W - iw0 > OW ? OW : W - iw0);                                \
+                }                                                                                          \
+                for (int64_t i = 0; i < OH; i++) {                                                         \
+                    const int64_t ih = i * g->stride_h - g->pad_h + a * g->dil_h;                          \
+                    T *row = dst + i * OW;                                                                 \
+                    if (ih < 0 || ih >= H) {                                                               \
+                        memset(row, 0, (size_t)OW * sizeof(T));                                            \
+                        continue;                                                                          \
+                    }                                                                                      \
+                    const T *xr = xp + ih * W;                                                             \
+                    if (g->stride_w == 1) {                                                                \
+                        for (int64_t jj = 0; jj < lo; jj++)                                                \
+                            row[jj] = 0;                                                                   \
+                        if (hi > lo)                                                                       \
+                            memcpy(row + lo, xr + iw0 + lo, (size_t)(hi - lo) * sizeof(T));                \
+                        for (int64_t jj = hi; jj < OW; jj++)                                               \
+                            row[jj] = 0;                                                                   \
+                    } else {                                                                               \
+                        for (int64_t jj = 0; jj < OW; jj++) {                                              \
+                            const int64_t iw = iw0 + jj * g->stride_w;                                     \
+                            row[jj] = (iw >= 0 && iw < W) ? xr[iw] : (T)0;                                 \
+                        }                                                                                  \
+                    }                                                                                      \
+                }                                                                                          \
+            }                                                                                              \
+        }                                                                                                  \
+    }                                                                                                      \
+                                                                                                           \
+    /* dx[n0 + j][c] = bias[c] (or 0) + sum of the taps of dcol that land on it, in (a, b, i, jj) order */ \
+    static void col2im_##S(const agc_conv2d_geom *g, const T *dcol, const T *bias, int64_t n0, int64_t nb, \
+                           T *dx)                                                                          \
+    {                                                                                                      \
+        const int64_t p = g->oh * g->ow, L = nb * p, H = g->h, W = g->w, OH = g->oh, OW = g->ow;           \
+        _Pragma("omp parallel for collapse(2) schedule(static) if (g->c * L * g->kh * g->kw > CONV_OMP_MIN)") \
+        for (int64_t j = 0; j < nb; j++) {                                                                 \
+            for (int64_t c = 0; c < g->c; c++) {                                                           \
+                T *dp = dx + ((n0 + j) * g->c + c) * H * W;                                                \
+                const T init = bias ? bias[c] : (T)0;                                                      \
+                for (int64_t e = 0; e < H * W; e++)                                                        \
+                    dp[e] = init;                                                                          \
+                for (int64_t a = 0; a < g->kh; a++) {                                                      \
+                    for (int64_t b = 0; b < g->kw; b++) {                                                  \
+                        const T *src = dcol + ((c * g->kh + a) * g->kw + b) * L + j * p;                   \
+                        const int64_t iw0 = b * g->dil_w - g->pad_w;                                       \
+                        int64_t lo = 0, hi = OW;                                                           \
+                        if (g->stride_w == 1) {                                                            \
+                            lo = -iw0 < 0 ? 0 : (-iw0 > OW ? OW : -iw0);                                   \
+                            hi = W - iw0 < lo ? lo : (W - iw0 > OW ? OW : W - iw0);                        \
+                        }                                                                                  \
+                        for (int64_t i = 0; i < OH; i++) {                                                 \
+                            const int64_t ih = i * g->stride_h - g->pad_h + a * g->dil_h;                  \
+                            if (ih < 0 || ih >= H)                                                         \
+                                continue;                                                                  \
+                            T *dr = dp + ih * W;                                                           \
+                            const T *sr = src + i * OW;                                                    \
+                            if (g->stride_w == 1) {                                                        \
+                                T *d = dr + iw0;                                                           \
+                                for (int64_t jj = lo; jj < hi; jj++)                                       \
+                                    d[jj] += sr[jj];                                                       \
+                            } else {                                                                       \
+                                for (int64_t jj = 0; jj < OW; jj++) {                                      \
+                                    const int64_t iw = iw0 + jj * g->stride_w;                             \
+                                    if (iw >= 0 && iw < W)                                                 \
+                                        dr[iw] += sr[jj];                                                  \
+                                }                                                                          \
+                            }                                                                              \
+                        }                                                                                  \
+                    }                                                                                      \
+                }                                                                                          \
+            }                                                                                              \
+        }                                                                                                  \
+    }                                                                                                      \
+                                                                                                           \
+    /* out[n0 + j][o][p] = tmp[o][j][p] + bias[o]; with tmp == NULL, adds the bias in place in out */      \
+    static void unchunk_##S(const agc_conv2d_geom *g, const T *tmp, const T *bias, int64_t n0, int64_t nb, \
+                            T *out)                                                                        \
+    {                                                                                                      \
+        const int64_t p = g->oh * g->ow, L = nb * p;                                                       \
+        _Pragma("omp parallel for collapse(2) schedule(static) if (g->o * L > CONV_OMP_MIN)")             \
+        for (int64_t j = 0; j < nb; j++) {                                                                 \
+            for (int64_t o = 0; o < g->o; o++) {                                                           \
+                T *dst = out + ((n0 + j) * g->o + o) * p;                                                  \
+                const T *src = tmp ? tmp + o * L + j * p : dst;                                            \
+                const T bv = bias ? bias[o] : (T)0;                                                        \
+                for (int64_t e = 0; e < p; e++)                                                            \
+                    dst[e] = src[e] + bv;                                                                  \
+            }                                                                                              \
+        }                                                                                                  \
+    }                                                                                                      \
+                                                                                                           \
+    /* G[o][j][p] = grad_out[n0 + j][o][p] */                                                              \
+    static void chunk_grad_##S(const agc_conv2d_geom *g, const T *gout, int64_t n0, int64_t nb, T *G)      \
+    {                                                                                                      \
+        const int64_t p = g->oh * g->ow, L = nb * p;                                                       \
+        _Pragma("omp parallel for collapse(2) schedule(static) if (g->o * L > CONV_OMP_MIN)")             \
+        for (int64_t o = 0; o < g->o; o++)                                                                 \
+            for (int64_t j = 0; j < nb; j++)                                                               \
+                memcpy(G + o * L + j * p, gout + ((n0 + j) * g->o + o) * p, (size_t)p * sizeof(T));        \
+    }                                                                                                      \
+                                                                                                           \
+    /* out planes (n, ch, p) set to bias[ch] */                                                            \
+    static void fill_bias_##S(int64_t n, int64_t ch, int64_t p, const T *bias, T *out)                     \
+    {                                                                                                      \
+        _Pragma("omp parallel for collapse(2) schedule(static) if (n * ch * p > CONV_OMP_MIN)")           \
+        for (int64_t i = 0; i < n; i++)                                                                    \
+            for (int64_t c = 0; c < ch; c++) {                                                             \
+                T *d = out + (i * ch + c) * p;                                                             \
+                for (int64_t e = 0; e < p; e++)                                                            \
+                    d[e] = bias[c];                                                                        \
+            }                                                                                              \
+    }
+
+CONV_HELPERS(float, f32)
+CONV_HELPERS(double, f64)
+
+static void im2col(agc_dtype dt, const agc_conv2d_geom *g, const void *x, int64_t n0, int64_t nb, void *col)
+{
+    if (dt == AGC_F32)
+        im2col_f32(g, x, n0, nb, col);
+    else
+        im2col_f64(g, x, n0, nb, col);
+}
+
+static void col2im(agc_dtype dt, const agc_conv2d_geom *g, const void *dcol, const void *bias, int64_t n0,
+                   int64_t nb, void *dx)
+{
+    if (dt == AGC_F32)
+        col2im_f32(g, dcol, bias, n0, nb, dx);
+    else
+        col2im_f64(g, dcol, bias, n0, nb, dx);
+}
+
+static void unchunk(agc_dtype dt, const agc_conv2d_geom *g, const void *tmp, const void *bias, int64_t n0,
+                    int64_t nb, void *out)
+{
+    if (dt == AGC_F32)
+        unchunk_f32(g, tmp, bias, n0, nb, out);
+    else
+        unchunk_f64(g, tmp, bias, n0, nb, out);
+}
+
+static void chunk_grad(agc_dtype dt, const agc_conv2d_geom *g, const void *gout, int64_t n0, int64_t nb,
+                       void *G)
+{
+    if (dt == AGC_F32)
+        chunk_grad_f32(g, gout, n0, nb, G);
+    else
+        chunk_grad_f64(g, gout, n0, nb, G);
+}
+
+static void fill_bias(agc_dtype dt, int64_t n, int64_t ch, int64_t p, const void *bias, void *out)
+{
+    if (dt == AGC_F32)
+        fill_bias_f32(n, ch, p, bias, out);
+    else
+        fill_bias_f64(n, ch, p, bias, out);
+}
+
+/* Offsets for a batch of `groups` GEMMs (times `images` when images > 0): element i = gi * step_g (+ n *
+ * step_n), gi fastest. */
+static int64_t *group_offsets(int64_t images, int64_t groups, int64_t step_n, int64_t step_g)
+{
+    int64_t count = (images > 0 ? images : 1) * groups;
+    int64_t *off = agc_alloc(count * (int64_t)sizeof(int64_t));
+    if (!off)
+        return NULL;
+    for (int64_t i = 0; i < count; i++)
+        off[i] = (i / groups) * step_n + (i % groups) * step_g;
+    return off;
+}
+
+int agc_conv2d(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void *weight, const void *bias,
+               void *out)
+{
+    if (dt != AGC_F32 && dt != AGC_F64)
+        return AGC_EUNSUPPORTED;
+    if (g->n == 0)
+        return AGC_OK;
+    const int64_t es = (int64_t)agc_dtype_size(dt);
+    const int64_t G = g->groups, cg = g->c / G, og = g->o / G, ck = cg * g->kh * g->kw, p = g->oh * g->ow;
+    int rc = AGC_OK;
+
+    if (is_pointwise(g)) {
+        /* out[n, gi] = W_gi (og x cg) @ x[n, gi] (cg x p), one batched GEMM over (n, gi) */
+        int64_t *off_a = group_offsets(g->n, G, 0, og * cg);
+        int64_t *off_b = group_offsets(g->n, G, g->c * p, cg * p);
+        int64_t *off_c = group_offsets(g->n, G, g->o * p, og * p);
+        if (!off_a || !off_b || !off_c) {
+            rc = AGC_ENOMEM;
+        } else {
+            if (bias)
+                fill_bias(dt, g->n, g->o, p, bias, out);
+            rc = agc_gemm_batched(dt, g->n * G, og, p, cg, 1.0, weight, off_a, cg, 1, x, off_b, p, 1,
+                                  bias ? 1.0 : 0.0, out, off_c, p, 1);
+        }
+        agc_free(off_a);
+        agc_free(off_b);
+        agc_free(off_c);
+        return rc;
+    }
+
+    const int64_t nb_max = chunk_images(g, es);
+    char *col = agc_alloc(g->c * g->kh * g->kw * nb_max * p * es);
+    char *tmp = nb_max > 1 ? agc_alloc(g->o * nb_max * p * es) : NULL;
+    int64_t *off_a = group_offsets(0, G, 0, og * ck);
+    int64_t *off_b = group_offsets(0, G, 0, 0);
+    int64_t *off_c = group_offsets(0, G, 0, 0);
+    if (!col || (nb_max > 1 && !tmp) || !off_a || !off_b || !off_c) {
+        rc = AGC_ENOMEM;
+        goto done;
+    }
+    for (int64_t n0 = 0; n0 < g->n && rc == AGC_OK; n0 += nb_max) {
+        const int64_t nb = g->n - n0 < nb_max ? g->n - n0 : nb_max, L = nb * p;
+        im2col(dt, g, x, n0, nb, col);
+        char *dst = nb > 1 ? tmp : (char *)out + n0 * g->o * p * es;
+        for (int64_t gi = 0; gi < G; gi++) {
+            off_b[gi] = gi * ck * L;
+            off_c[gi] = gi * og * L;
+        }
+        rc = agc_gemm_batched(dt, G, og, L, ck, 1.0, weight, off_a, ck, 1, col, off_b, L, 1, 0.0, dst, off_c, L,
+                              1);
+        if (nb > 1)
+            unchunk(dt, g, tmp, bias, n0, nb, out);
+        else if (bias)
+            unchunk(dt, g, NULL, bias, n0, nb, out);
+    }
+done:
+    agc_free(col);
+    agc_free(tmp);
+    agc_free(off_a);
+    agc_free(off_b);
+    agc_free(off_c);
+    return rc;
+}
+
+int agc_conv2d_backward_data(agc_dtype dt, const agc_conv2d_geom *g, const void *grad_out, const void *weight,
+                             const void *bias, void *out)
+{
+    if (dt != AGC_F32 && dt != AGC_F64)
+        return AGC_EUNSUPPORTED;
+    if (g->n == 0)
+        return AGC_OK;
+    const int64_t es = (int64_t)agc_dtype_size(dt);
+    const int64_t G = g->groups, cg = g->c / G, og = g->o / G, ck = cg * g->kh * g->kw, p = g->oh * g->ow;
+    int rc = AGC_OK;
+
+    if (is_pointwise(g)) {
+        /* dx[n, gi] = W_gi^T (cg x og) @ grad_out[n, gi] (og x p) */
+        int64_t *off_a = group_offsets(g->n, G, 0, og * cg);
+        int64_t *off_b = group_offsets(g->n, G, g->o * p, og * p);
+        int64_t *off_c = group_offsets(g->n, G, g->c * p, cg * p);
+        if (!off_a || !off_b || !off_c) {
+            rc = AGC_ENOMEM;
+        } else {
+            if (bias)
+                fill_bias(dt, g->n, g->c, p, bias, out);
+            rc = agc_gemm_batched(dt, g->n * G, cg, p, og, 1.0, weight, off_a, 1, cg, grad_out, off_b, p, 1,
+                                  bias ? 1.0 : 0.0, out, off_c, p, 1);
+        }
+        agc_free(off_a);
+        agc_free(off_b);
+        agc_free(off_c);
+        return rc;
+    }
+
+    const int64_t nb_max = chunk_images(g, es);
+    char *col = agc_alloc(g->c * g->kh * g->kw * nb_max * p * es);
+    char *gbuf = nb_max > 1 ? agc_alloc(g->o * nb_max * p * es) : NULL;
+    int64_t *off_a = group_offsets(0, G, 0, og * ck);
+    int64_t *off_b = group_offsets(0, G, 0, 0);
+    int64_t *off_c = group_offsets(0, G, 0, 0);
+    if (!col || (nb_max > 1 && !gbuf) || !off_a || !off_b || !off_c) {
+        rc = AGC_ENOMEM;
+        goto done;
+    }
+    for (int64_t n0 = 0; n0 < g->n && rc == AGC_OK; n0 += nb_max) {
+        const int64_t nb = g->n - n0 < nb_max ? g->n - n0 : nb_max, L = nb * p;
+        const char *gsrc = (const char *)grad_out + n0 * g->o * p * es;
+        if (nb > 1) {
+            chunk_grad(dt, g, grad_out, n0, nb, gbuf);
+            gsrc = gbuf;
+        }
+        for (int64_t gi = 0; gi < G; gi++) {
+            off_b[gi] = gi * og * L;
+            off_c[gi] = gi * ck * L;
+        }
+        rc = agc_gemm_batched(dt, G, ck, L, og, 1.0, weight, off_a, 1, ck, gsrc, off_b, L, 1, 0.0, col, off_c, L,
+                              1);
+        if (rc == AGC_OK)
+            col2im(dt, g, col, bias, n0, nb, out);
+    }
+done:
+    agc_free(col);
+    agc_free(gbuf);
+    agc_free(off_a);
+    agc_free(off_b);
+    agc_free(off_c);
+    return rc;
+}
+
+int agc_conv2d_backward_weight(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void *grad_out,
+                               void *out)
+{
+    if (dt != AGC_F32 && dt != AGC_F64)
+        return AGC_EUNSUPPORTED;
+    const int64_t es = (int64_t)agc_dtype_size(dt);
+    const int64_t G = g->groups, cg = g->c / G, og = g->o / G, ck = cg * g->kh * g->kw, p = g->oh * g->ow;
+    int rc = AGC_OK;
+    if (g->n == 0) {
+        memset(out, 0, (size_t)(g->o * ck * es));
+        return AGC_OK;
+    }
+
+    if (is_pointwise(g)) {
+        /* dW_gi (og x cg) = sum_n grad_out[n, gi] (og x p) @ x[n, gi]^T (p x cg), images in order */
+        int64_t *off_a = group_offsets(0, G, 0, og * p);
+        int64_t *off_b = group_offsets(0, G, 0, cg * p);
+        int64_t *off_c = group_offsets(0, G, 0, og * cg);
+        if (!off_a || !off_b || !off_c) {
+            rc = AGC_ENOMEM;
+        } else {
+            for (int64_t n = 0; n < g->n && rc == AGC_OK; n++)
+                rc = agc_gemm_batched(dt, G, og, cg, p, 1.0, (const char *)grad_out + n * g->o * p * es, off_a,
+                                      p, 1, (const char *)x + n * g->c * p * es, off_b, 1, p, n ? 1.0 : 0.0, out,
+                                      off_c, cg, 1);
+        }
+        agc_free(off_a);
+        agc_free(off_b);
+        agc_free(off_c);
+        return rc;
+    }
+
+    const int64_t nb_max = chunk_images(g, es);
+    char *col = agc_alloc(g->c * g->kh * g->kw * nb_max * p * es);
+    char *gbuf = nb_max > 1 ? agc_alloc(g->o * nb_max * p * es) : NULL;
+    int64_t *off_a = group_offsets(0, G, 0, 0);
+    int64_t *off_b = group_offsets(0, G, 0, 0);
+    int64_t *off_c = group_offsets(0, G, 0, og * ck);
+    if (!col || (nb_max > 1 && !gbuf) || !off_a || !off_b || !off_c) {
+        rc = AGC_ENOMEM;
+        goto done;
+    }
+    for (int64_t n0 = 0; n0 < g->n && rc == AGC_OK; n0 += nb_max) {
+        const int64_t nb = g->n - n0 < nb_max ? g->n - n0 : nb_max, L = nb * p;
+        const char *gsrc = (const char *)grad_out + n0 * g->o * p * es;
+        if (nb > 1) {
+            chunk_grad(dt, g, grad_out, n0, nb, gbuf);
+            gsrc = gbuf;
+        }
+        im2col(dt, g, x, n0, nb, col);
+        for (int64_t gi = 0; gi < G; gi++) {
+            off_a[gi] = gi * og * L;
+            off_b[gi] = gi * ck * L;
+        }
+        rc = agc_gemm_batched(dt, G, og, ck, L, 1.0, gsrc, off_a, L, 1, col, off_b, 1, L, n0 ? 1.0 : 0.0, out,
+                              off_c, ck, 1);
+    }
+done:
+    agc_free(col);
+    agc_free(gbuf);
+    agc_free(off_a);
+    agc_free(off_b);
+    agc_free(off_c);
+    return rc;
+}
