@@ -307,6 +307,77 @@ int agc_softmax_xent_backward(agc_dtype dt, int64_t n, int64_t c, const void *x,
                               const void *weight, int64_t ignore_index, double smoothing, const void *lse,
                               const void *g, int64_t sg, void *out);
 
+/* ---- conv.c / pool.c */
+/* 2-D convolution (cross-correlation, like torch) in NCHW layout. Every tensor is C-CONTIGUOUS:
+ *   x (n, c, h, w), weight (o, c / groups, kh, kw), out (n, o, oh, ow), bias (o) or NULL.
+ *   out[n, o, i, j] = bias[o] + sum_{ci, a, b} weight[o, ci, a, b]
+ *                     * x[n, gi * c/groups + ci, i * stride_h - pad_h + a * dil_h, j * stride_w - pad_w + b * dil_w]
+ * with gi = o / (o_total / groups). pad_h / pad_w are the top / left paddings; the bottom / right
+ * padding is whatever oh / ow imply (so asymmetric 'same' padding needs nothing else); taps outside the
+ * input read zero. The binding guarantees: all sizes >= 1 except n >= 0, strides and dilations >= 1,
+ * pads >= 0, groups divides c and o. Input and output never overlap. Each call works through the
+ * batch in chunks so that its column buffer stays under the workspace limit (default 64 MiB; one image
+ * per chunk at least); 1x1, stride-1, unpadded convolutions use no column buffer. Each GEMM goes
+ * through agc_gemm / agc_gemm_batched; f32 and f64. */
+typedef struct {
+    int64_t n, c, h, w;    /* input */
+    int64_t o, kh, kw;     /* weight (o, c / groups, kh, kw) */
+    int64_t oh, ow;        /* output */
+    int64_t stride_h, stride_w, pad_h, pad_w, dil_h, dil_w, groups;
+} agc_conv2d_geom;
+
+int agc_conv2d(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void *weight, const void *bias,
+               void *out);
+/* Gradient with respect to x (the adjoint of agc_conv2d in x, i.e. conv_transpose2d's forward):
+ * out (n, c, h, w) = col2im(weight^T @ grad_out) (+ bias[c] when bias != NULL: conv_transpose's bias). */
+int agc_conv2d_backward_data(agc_dtype dt, const agc_conv2d_geom *g, const void *grad_out, const void *weight,
+                             const void *bias, void *out);
+/* Gradient with respect to weight: out (o, c / groups, kh, kw) = sum_n grad_out_n @ im2col(x_n)^T,
+ * overwritten (zero when n == 0). Summed chunk by chunk in batch order: independent of threads. */
+int agc_conv2d_backward_weight(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void *grad_out,
+                               void *out);
+/* Bytes of workspace one call above allocates for this geometry (same for all three directions up to
+ * the grad_out reorder, this is the maximum of the three). */
+int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g);
+/* Set the column-buffer cap in bytes (<= 0 restores 64 MiB); returns the previous cap. Process-wide:
+ * for tests and benchmarks, not to be called while a convolution runs. */
+int64_t agc_conv_set_workspace_limit(int64_t nbytes);
+
+/* 2-D pooling over nc = n * c contiguous planes: x (nc, h, w), out (nc, oh, ow). Window (i, j) covers
+ * rows i * stride_h - pad_h + a * dil_h (a < kh) and likewise columns; padding never wins a max and
+ * counts for an average only with count_include_pad. The binding computes oh / ow (ceil_mode). */
+typedef struct {
+    int64_t nc, h, w, oh, ow;
+    int64_t kh, kw, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w;
+} agc_pool2d_geom;
+
+/* Max; idx (nc, oh, ow) gets the flat index (row * w + col) in the plane of the max, the first one on
+ * ties; NaN wins. A window with no tap inside the input gives -inf and index -1. */
+int agc_max_pool2d(agc_dtype dt, const agc_pool2d_geom *g, const void *x, void *out, int64_t *idx);
+/* Average (dil must be 1). Divisor: divisor_override if > 0; else the window clipped to the padded
+ * input (count_include_pad) or to the input itself, as torch does (ceil_mode windows are clipped). */
+int agc_avg_pool2d(agc_dtype dt, const agc_pool2d_geom *g, int count_include_pad, int64_t divisor_override,
+                   const void *x, void *out);
+/* Its adjoint: out (nc, h, w) = gradient of agc_avg_pool2d for grad_out (nc, oh, ow). */
+int agc_avg_pool2d_backward(agc_dtype dt, const agc_pool2d_geom *g, int count_include_pad,
+                            int64_t divisor_override, const void *grad_out, void *out);
+/* Adaptive pools: output cell i covers rows [floor(i * h / oh), ceil((i + 1) * h / oh)), likewise
+ * columns. The max variant writes idx like agc_max_pool2d. */
+int agc_adaptive_avg_pool2d(agc_dtype dt, int64_t nc, int64_t h, int64_t w, int64_t oh, int64_t ow,
+                            const void *x, void *out);
+int agc_adaptive_avg_pool2d_backward(agc_dtype dt, int64_t nc, int64_t h, int64_t w, int64_t oh, int64_t ow,
+                                     const void *grad_out, void *out);
+int agc_adaptive_max_pool2d(agc_dtype dt, int64_t nc, int64_t h, int64_t w, int64_t oh, int64_t ow,
+                            const void *x, void *out, int64_t *idx);
+/* Max-pool backward and its adjoint, per plane p < nc with in_size input and out_size output elements:
+ * scatter: out (nc, in_size) = 0, then out[p, idx[p, k]] += grad_out[p, k] (in k order: deterministic);
+ * gather:  out (nc, out_size) = x[p, idx[p, k]]. Indices < 0 are skipped (scatter) or give 0 (gather);
+ * the binding guarantees idx < in_size. */
+int agc_pool_scatter_add(agc_dtype dt, int64_t nc, int64_t in_size, int64_t out_size, const void *grad_out,
+                         const int64_t *idx, void *out);
+int agc_pool_gather(agc_dtype dt, int64_t nc, int64_t in_size, int64_t out_size, const void *x,
+                    const int64_t *idx, void *out);
+
 #ifdef __cplusplus
 }
 #endif
