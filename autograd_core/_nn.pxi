@@ -1,0 +1,173 @@
+# _nn.pxi: bindings of the fused nn kernels in csrc/nn.c (batch norm, softmax cross-entropy).
+# Included textually into _core.pyx. Each wrapper checks shapes and dtypes, makes inputs contiguous,
+# then calls C without the GIL. The autodiff wrappers live in autograd_core/nn/functional.py.
+
+cdef extern from "agc.h" nogil:
+    int agc_batch_norm_forward(int dt, int64_t n, int64_t c, int64_t s, const void *x, const void *weight,
+                               const void *bias, double eps, void *out, void *mean, void *var, void *invstd)
+    int agc_batch_norm_backward(int dt, int64_t n, int64_t c, int64_t s, const void *x, const void *g,
+                                const void *mean, const void *invstd, const void *weight, void *gx, void *gw,
+                                void *gb)
+    int agc_softmax_xent_forward(int dt, int64_t n, int64_t c, const void *x, const int64_t *target,
+                                 const void *weight, int64_t ignore_index, double smoothing, void *loss,
+                                 void *lse)
+    int agc_softmax_xent_backward(int dt, int64_t n, int64_t c, const void *x, const int64_t *target,
+                                  const void *weight, int64_t ignore_index, double smoothing, const void *lse,
+                                  const void *g, int64_t sg, void *out)
+
+
+cdef TensorBase _nn_channel_vector(object v, int dt, int64_t c, str what, str op):
+    """None, or a contiguous 1-D tensor of c elements of dtype dt."""
+    if v is None:
+        return None
+    if not isinstance(v, TensorBase):
+        raise TypeError(f"{op}: {what} must be a Tensor or None, got {type(v).__name__}")
+    cdef TensorBase t = <TensorBase>v
+    if t._ndim != 1 or t._shape[0] != c:
+        raise RuntimeError(f"{op}: expected {what} of shape ({c},), got {tuple(t.shape)}")
+    if t._dtype != dt:
+        t = cast(t, dt)
+    return contiguous(t)
+
+
+cdef inline const void *_nn_ptr(TensorBase t) noexcept:
+    return NULL if t is None else <const void *>t._data
+
+
+cdef void _nn_bn_geometry(TensorBase x, int64_t *n, int64_t *c, int64_t *s) noexcept:
+    cdef int i
+    n[0] = x._shape[0]
+    c[0] = x._shape[1]
+    s[0] = 1
+    for i in range(2, x._ndim):
+        s[0] *= x._shape[i]
+
+
+def batch_norm_forward(TensorBase x, weight, bias, double eps):
+    """Training-mode batch norm over x (N, C, *): returns (out, mean, var_biased, invstd)."""
+    if x._ndim < 2:
+        raise ValueError(f"batch_norm: expected input with at least 2 dimensions (N, C, ...), got shape "
+                         f"{tuple(x.shape)}")
+    if not is_float(x._dtype):
+        raise TypeError(f"batch_norm: expected a floating point input, got {DTYPE_NAMES[x._dtype]}")
+    if eps < 0:
+        raise ValueError(f"batch_norm: eps must be >= 0, got {eps}")
+    x = contiguous(x)
+    cdef int64_t n, c, s
+    _nn_bn_geometry(x, &n, &c, &s)
+    cdef TensorBase w = _nn_channel_vector(weight, x._dtype, c, "weight", "batch_norm")
+    cdef TensorBase b = _nn_channel_vector(bias, x._dtype, c, "bias", "batch_norm")
+    cdef TensorBase out = new_tensor(x._dtype, x._ndim, x._shape)
+    cdef TensorBase mean = new_tensor(x._dtype, 1, &c)
+    cdef TensorBase var = new_tensor(x._dtype, 1, &c)
+    cdef TensorBase invstd = new_tensor(x._dtype, 1, &c)
+    cdef const void *wp = _nn_ptr(w)
+    cdef const void *bp = _nn_ptr(b)
+    cdef int rc
+    with nogil:
+        rc = agc_batch_norm_forward(x._dtype, n, c, s, x._data, wp, bp, eps, out._data, mean._data, var._data,
+                                    invstd._data)
+    check_rc(rc, "batch_norm")
+    return out, mean, var, invstd
+
+
+def batch_norm_backward(TensorBase x, TensorBase g, TensorBase mean, TensorBase invstd, weight,
+                        bint need_input=True, bint need_weight=True, bint need_bias=True):
+    """Gradients (grad_input, grad_weight, grad_bias) of the training-mode batch norm; entries not
+    requested are None."""
+    if g._ndim != x._ndim or any_diff(g._shape, x._shape, x._ndim):
+        raise RuntimeError(f"batch_norm_backward: gradient shape {tuple(g.shape)} does not match input "
+                           f"shape {tuple(x.shape)}")
+    x = contiguous(x)
+    if g._dtype != x._dtype:
+        g = cast(g, x._dtype)
+    g = contiguous(g)
+    cdef int64_t n, c, s
+    _nn_bn_geometry(x, &n, &c, &s)
+    mean = _nn_channel_vector(mean, x._dtype, c, "mean", "batch_norm_backward")
+    invstd = _nn_channel_vector(invstd, x._dtype, c, "invstd", "batch_norm_backward")
+    cdef TensorBase w = _nn_channel_vector(weight, x._dtype, c, "weight", "batch_norm_backward")
+    cdef TensorBase gx = new_tensor(x._dtype, x._ndim, x._shape) if need_input else None
+    cdef TensorBase gw = new_tensor(x._dtype, 1, &c) if need_weight else None
+    cdef TensorBase gb = new_tensor(x._dtype, 1, &c) if need_bias else None
+    cdef const void *wp = _nn_ptr(w)
+    cdef void *gxp = <void *>_nn_ptr(gx)
+    cdef void *gwp = <void *>_nn_ptr(gw)
+    cdef void *gbp = <void *>_nn_ptr(gb)
+    cdef int rc
+    with nogil:
+        rc = agc_batch_norm_backward(x._dtype, n, c, s, x._data, g._data, mean._data, invstd._data, wp,
+                                     gxp, gwp, gbp)
+    check_rc(rc, "batch_norm_backward")
+    return gx, gw, gb
+
+
+cdef int _nn_check_xent(TensorBase x, TensorBase target, str op) except -1:
+    if x._ndim != 2:
+        raise ValueError(f"{op}: expected logits of shape (N, C), got {tuple(x.shape)}")
+    if not is_float(x._dtype):
+        raise TypeError(f"{op}: expected floating point logits, got {DTYPE_NAMES[x._dtype]}")
+    if target._dtype != AGC_I64:
+        raise TypeError(f"{op}: expected int64 class indices as target, got {DTYPE_NAMES[target._dtype]}")
+    if target._ndim != 1 or target._shape[0] != x._shape[0]:
+        raise ValueError(f"{op}: expected target of shape ({x._shape[0]},) for input of shape "
+                         f"{tuple(x.shape)}, got {tuple(target.shape)}")
+    if x._shape[1] < 1:
+        raise ValueError(f"{op}: expected at least one class, got input of shape {tuple(x.shape)}")
+    return 0
+
+
+def softmax_xent_forward(TensorBase x, TensorBase target, weight, int64_t ignore_index, double smoothing):
+    """Per-row softmax cross-entropy for logits (N, C) and int64 targets (N,): returns (loss, lse)."""
+    _nn_check_xent(x, target, "cross_entropy")
+    x = contiguous(x)
+    target = contiguous(target)
+    cdef int64_t n = x._shape[0], c = x._shape[1], i, t
+    cdef const int64_t *tp = <const int64_t *>target._data
+    for i in range(n):
+        t = tp[i]
+        if t != ignore_index and (t < 0 or t >= c):
+            raise IndexError(f"cross_entropy: target {t} is out of bounds for {c} classes (at index {i})")
+    cdef TensorBase w = _nn_channel_vector(weight, x._dtype, c, "weight", "cross_entropy")
+    cdef TensorBase loss = new_tensor(x._dtype, 1, &n)
+    cdef TensorBase lse = new_tensor(x._dtype, 1, &n)
+    cdef const void *wp = _nn_ptr(w)
+    cdef int rc
+    with nogil:
+        rc = agc_softmax_xent_forward(x._dtype, n, c, x._data, tp, wp, ignore_index, smoothing, loss._data,
+                                      lse._data)
+    check_rc(rc, "cross_entropy")
+    return loss, lse
+
+
+def softmax_xent_backward(TensorBase x, TensorBase target, weight, int64_t ignore_index, double smoothing,
+                          TensorBase lse, TensorBase g):
+    """Gradient of sum_i g_i * loss_i with respect to the logits; g is 0-d (shared) or (N,)."""
+    _nn_check_xent(x, target, "cross_entropy_backward")
+    x = contiguous(x)
+    target = contiguous(target)
+    cdef int64_t n = x._shape[0], c = x._shape[1]
+    if lse._ndim != 1 or lse._shape[0] != n:
+        raise ValueError(f"cross_entropy_backward: lse of shape {tuple(lse.shape)} does not match ({n},)")
+    if lse._dtype != x._dtype:
+        lse = cast(lse, x._dtype)
+    lse = contiguous(lse)
+    cdef int64_t sg
+    if g._numel == 1 and g._ndim <= 1:
+        sg = 0
+    elif g._ndim == 1 and g._shape[0] == n:
+        sg = 1
+    else:
+        raise ValueError(f"cross_entropy_backward: gradient of shape {tuple(g.shape)}, expected () or ({n},)")
+    if g._dtype != x._dtype:
+        g = cast(g, x._dtype)
+    g = contiguous(g)
+    cdef TensorBase w = _nn_channel_vector(weight, x._dtype, c, "weight", "cross_entropy_backward")
+    cdef TensorBase out = new_tensor(x._dtype, 2, x._shape)
+    cdef const void *wp = _nn_ptr(w)
+    cdef int rc
+    with nogil:
+        rc = agc_softmax_xent_backward(x._dtype, n, c, x._data, <const int64_t *>target._data, wp, ignore_index,
+                                       smoothing, lse._data, g._data, sg, out._data)
+    check_rc(rc, "cross_entropy_backward")
+    return out

@@ -1,0 +1,332 @@
+/* nn.c: fused kernels for the nn layer: batch normalisation (training forward with batch
+ * statistics, backward) and softmax cross-entropy with class-index targets (forward + backward).
+ *
+ * Layouts: batch norm works on a CONTIGUOUS (n, c, s) array, s the product of the spatial sizes
+ * (s = 1 for BatchNorm1d on (n, c)). Cross-entropy works on CONTIGUOUS (n, c) logits. Per-channel
+ * and per-row vectors are contiguous. Outputs never alias inputs.
+ * Arithmetic: float32 data is accumulated in double; variance is two-pass. Every sum is taken in a
+ * fixed order inside one thread (threads split channels or rows, never a reduction), so results do
+ * not depend on the thread count. Threads only above NN_PAR_MIN elements.
+ * Tests: tests/test_nn.py (batch_norm) and tests/test_losses.py (cross_entropy). */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "agc.h"
+
+#define NN_PAR_MIN 32768
+
+#define DEFINE_NN_KERNELS(T, SUF, EXP)                                                                  \
+    /* four independent accumulators: breaks the add latency chain; fixed order, so deterministic */ \
+    static inline double sum_##SUF(const T *p, int64_t s)                                               \
+    {                                                                                                   \
+        double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;                                                  \
+        int64_t k = 0;                                                                                  \
+        for (; k + 4 <= s; k += 4) {                                                                    \
+            a0 += (double)p[k];                                                                         \
+            a1 += (double)p[k + 1];                                                                     \
+            a2 += (double)p[k + 2];                                                                     \
+            a3 += (double)p[k + 3];                                                                     \
+        }                                                                                               \
+        for (; k < s; k++) a0 += (double)p[k];                                                          \
+        return (a0 + a1) + (a2 + a3);                                                                   \
+    }                                                                                                   \
+    static inline double sqdev_##SUF(const T *p, int64_t s, double mean)                                \
+    {                                                                                                   \
+        double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;                                                  \
+        int64_t k = 0;                                                                                  \
+        for (; k + 4 <= s; k += 4) {                                                                    \
+            const double d0 = (double)p[k] - mean, d1 = (double)p[k + 1] - mean;                        \
+            const double d2 = (double)p[k + 2] - mean, d3 = (double)p[k + 3] - mean;                    \
+            a0 += d0 * d0;                                                                              \
+            a1 += d1 * d1;                                                                              \
+            a2 += d2 * d2;                                                                              \
+            a3 += d3 * d3;                                                                              \
+        }                                                                                               \
+        for (; k < s; k++) a0 += ((double)p[k] - mean) * ((double)p[k] - mean);                         \
+        return (a0 + a1) + (a2 + a3);                                                                   \
+    }                                                                                                   \
+    /* sum of g and of g * (x - mean) in one pass */                                                    \
+    static inline void gsums_##SUF(const T *p, const T *q, int64_t s, double mean, double *sg,          \
+                                   double *sgx)                                                         \
+    {                                                                                                   \
+        double a0 = 0.0, a1 = 0.0, b0 = 0.0, b1 = 0.0;                                                  \
+        int64_t k = 0;                                                                                  \
+        for (; k + 2 <= s; k += 2) {                                                                    \
+            a0 += (double)q[k];                                                                         \
+            a1 += (double)q[k + 1];                                                                     \
+            b0 += (double)q[k] * ((double)p[k] - mean);                                                 \
+            b1 += (double)q[k + 1] * ((double)p[k + 1] - mean);                                         \
+        }                                                                                               \
+        for (; k < s; k++) {                                                                            \
+            a0 += (double)q[k];                                                                         \
+            b0 += (double)q[k] * ((double)p[k] - mean);                                                 \
+        }                                                                                               \
+        *sg += a0 + a1;                                                                                 \
+        *sgx += b0 + b1;                                                                                \
+    }                                                                                                   \
+                                                                                                        \
+    static void bn_fwd_##SUF(int64_t n, int64_t c, int64_t s, const T *x, const T *w, const T *b,     \
+                             double eps, T *out, T *mean_out, T *var_out, T *invstd_out)                \
+    {                                                                                                   \
+        const double m = (double)n * (double)s;                                                         \
+        _Pragma("omp parallel for schedule(static) if (n * c * s > NN_PAR_MIN)")                       \
+        for (int64_t ch = 0; ch < c; ch++) {                                                            \
+            double sum = 0.0;                                                                           \
+            for (int64_t i = 0; i < n; i++) {                                                           \
+                sum += sum_##SUF(x + (i * c + ch) * s, s);                                              \
+            }                                                                                           \
+            const double mean = m > 0 ? sum / m : 0.0;                                                  \
+            double sq = 0.0;                                                                            \
+            for (int64_t i = 0; i < n; i++) {                                                           \
+                sq += sqdev_##SUF(x + (i * c + ch) * s, s, mean);                                       \
+            }                                                                                           \
+            const double var = m > 0 ? sq / m : 0.0;                                                    \
+            const double invstd = 1.0 / sqrt(var + eps);                                                \
+            const double scale = (w ? (double)w[ch] : 1.0) * invstd;                                    \
+            const double shift = (b ? (double)b[ch] : 0.0) - mean * scale;                              \
+            const T sc = (T)scale, sh = (T)shift;                                                       \
+            for (int64_t i = 0; i < n; i++) {                                                           \
+                const T *p = x + (i * c + ch) * s;                                                      \
+                T *o = out + (i * c + ch) * s;                                                          \
+                for (int64_t k = 0; k < s; k++) o[k] = p[k] * sc + sh;                                  \
+            }                                                                                           \
+            mean_out[ch] = (T)mean;                                                                     \
+            var_out[ch] = (T)var;                                                                       \
+            invstd_out[ch] = (T)invstd;                                                                 \
+        }                                                                                               \
+    }                                                                                                   \
+                                                                                                        \
+    /* s == 1: rows of c channels; accumulate per channel walking rows in order (cache friendly). */   \
+    static int bn_fwd_rows_##SUF(int64_t n, int64_t c, const T *x, const T *w, const T *b, double eps, \
+                                 T *out, T *mean_out, T *var_out, T *invstd_out)                        \
+    {                                                                                                   \
+        double *acc = (double *)agc_alloc(2 * c * (int64_t)sizeof(double));                            \
+        if (!acc) return AGC_ENOMEM;                                                                    \
+        double *scale = acc + c;                                                                        \
+        for (int64_t ch = 0; ch < c; ch++) acc[ch] = 0.0;                                               \
+        for (int64_t i = 0; i < n; i++)                                                                 \
+            for (int64_t ch = 0; ch < c; ch++) acc[ch] += (double)x[i * c + ch];                        \
+        for (int64_t ch = 0; ch < c; ch++) {                                                            \
+            mean_out[ch] = (T)(n > 0 ? acc[ch] / (double)n : 0.0);                                      \
+            acc[ch] = n > 0 ? acc[ch] / (double)n : 0.0;                                                \
+            scale[ch] = 0.0;                                                                            \
+        }                                                                                               \
+        for (int64_t i = 0; i < n; i++)                                                                 \
+            for (int64_t ch = 0; ch < c; ch++) {                                                        \
+                const double d = (double)x[i * c + ch] - acc[ch];                                       \
+                scale[ch] += d * d;                                                                     \
+            }                                                                                           \
+        for (int64_t ch = 0; ch < c; ch++) {                                                            \
+            const double var = n > 0 ? scale[ch] / (double)n : 0.0;                                     \
+            const double invstd = 1.0 / sqrt(var + eps);                                                \
+            var_out[ch] = (T)var;                                                                       \
+            invstd_out[ch] = (T)invstd;                                                                 \
+            scale[ch] = (w ? (double)w[ch] : 1.0) * invstd;                                             \
+            acc[ch] = (b ? (double)b[ch] : 0.0) - acc[ch] * scale[ch]; /* acc now holds the shift */   \
+        }                                                                                               \
+        _Pragma("omp parallel for schedule(static) if (n * c > NN_PAR_MIN)")                           \
+        for (int64_t i = 0; i < n; i++)                                                                 \
+            for (int64_t ch = 0; ch < c; ch++)                                                          \
+                out[i * c + ch] = (T)((double)x[i * c + ch] * scale[ch] + acc[ch]);                     \
+        agc_free(acc);                                                                                  \
+        return AGC_OK;                                                                                  \
+    }                                                                                                   \
+                                                                                                        \
+    static void bn_bwd_##SUF(int64_t n, int64_t c, int64_t s, const T *x, const T *g, const T *mean_,  \
+                             const T *invstd_, const T *w, T *gx, T *gw, T *gb)                         \
+    {                                                                                                   \
+        const double m = (double)n * (double)s;                                                         \
+        _Pragma("omp parallel for schedule(static) if (n * c * s > NN_PAR_MIN)")                       \
+        for (int64_t ch = 0; ch < c; ch++) {                                                            \
+            const double mean = (double)mean_[ch], invstd = (double)invstd_[ch];                        \
+            double sg = 0.0, sgx = 0.0;                                                                 \
+            for (int64_t i = 0; i < n; i++) {                                                           \
+                gsums_##SUF(x + (i * c + ch) * s, g + (i * c + ch) * s, s, mean, &sg, &sgx);            \
+            }                                                                                           \
+            if (gb) gb[ch] = (T)sg;                                                                     \
+            if (gw) gw[ch] = (T)(sgx * invstd);                                                         \
+            if (gx) {                                                                                   \
+                const double k1 = (w ? (double)w[ch] : 1.0) * invstd;                                   \
+                const double k2 = m > 0 ? -k1 * invstd * invstd * sgx / m : 0.0;                        \
+                const double k3 = m > 0 ? -k1 * sg / m - k2 * mean : 0.0;                               \
+                const T a1 = (T)k1, a2 = (T)k2, a3 = (T)k3;                                             \
+                for (int64_t i = 0; i < n; i++) {                                                       \
+                    const T *p = x + (i * c + ch) * s, *q = g + (i * c + ch) * s;                       \
+                    T *o = gx + (i * c + ch) * s;                                                       \
+                    for (int64_t k = 0; k < s; k++) o[k] = a1 * q[k] + a2 * p[k] + a3;                  \
+                }                                                                                       \
+            }                                                                                           \
+        }                                                                                               \
+    }                                                                                                   \
+                                                                                                        \
+    static int bn_bwd_rows_##SUF(int64_t n, int64_t c, const T *x, const T *g, const T *mean_,         \
+                                 const T *invstd_, const T *w, T *gx, T *gw, T *gb)                     \
+    {                                                                                                   \
+        double *acc = (double *)agc_alloc(5 * c * (int64_t)sizeof(double));                            \
+        if (!acc) return AGC_ENOMEM;                                                                    \
+        double *sg = acc, *sgx = acc + c, *k1 = acc + 2 * c, *k2 = acc + 3 * c, *k3 = acc + 4 * c;      \
+        for (int64_t ch = 0; ch < c; ch++) sg[ch] = sgx[ch] = 0.0;                                      \
+        for (int64_t i = 0; i < n; i++)                                                                 \
+            for (int64_t ch = 0; ch < c; ch++) {                                                        \
+                const double q = (double)g[i * c + ch];                                                 \
+                sg[ch] += q;                                                                            \
+                sgx[ch] += q * ((double)x[i * c + ch] - (double)mean_[ch]);                             \
+            }                                                                                           \
+        for (int64_t ch = 0; ch < c; ch++) {                                                            \
+            const double invstd = (double)invstd_[ch];                                                  \
+            if (gb) gb[ch] = (T)sg[ch];                                                                 \
+            if (gw) gw[ch] = (T)(sgx[ch] * invstd);                                                     \
+            k1[ch] = (w ? (double)w[ch] : 1.0) * invstd;                                                \
+            k2[ch] = n > 0 ? -k1[ch] * invstd * invstd * sgx[ch] / (double)n : 0.0;                     \
+            k3[ch] = n > 0 ? -k1[ch] * sg[ch] / (double)n - k2[ch] * (double)mean_[ch] : 0.0;           \
+        }                                                                                               \
+        if (gx) {                                                                                       \
+            _Pragma("omp parallel for schedule(static) if (n * c > NN_PAR_MIN)")                       \
+            for (int64_t i = 0; i < n; i++)                                                             \
+                for (int64_t ch = 0; ch < c; ch++)                                                      \
+                    gx[i * c + ch] = (T)(k1[ch] * (double)g[i * c + ch] +                               \
+                                         k2[ch] * (double)x[i * c + ch] + k3[ch]);                      \
+        }                                                                                               \
+        agc_free(acc);                                                                                  \
+        return AGC_OK;                                                                                  \
+    }                                                                                                   \
+                                                                                                        \
+    static void xent_fwd_##SUF(int64_t n, int64_t c, const T *x, const int64_t *target, const T *w,    \
+                               int64_t ignore_index, double smoothing, T *loss, T *lse_out)             \
+    {                                                                                                   \
+        _Pragma("omp parallel for schedule(static) if (n * c > NN_PAR_MIN)")                           \
+        for (int64_t i = 0; i < n; i++) {                                                               \
+            const T *row = x + i * c;                                                                   \
+            T mx = row[0];                                                                              \
+            for (int64_t j = 1; j < c; j++) mx = row[j] > mx ? row[j] : mx;                             \
+            double se = 0.0;                                                                            \
+            for (int64_t j = 0; j < c; j++) se += (double)EXP(row[j] - mx);                             \
+            const double lse = (double)mx + log(se);                                                    \
+            lse_out[i] = (T)lse;                                                                        \
+            const int64_t t = target[i];                                                                \
+            if (t == ignore_index) {                                                                    \
+                loss[i] = 0;                                                                            \
+                continue;                                                                               \
+            }                                                                                           \
+            double l = (1.0 - smoothing) * (w ? (double)w[t] : 1.0) * (lse - (double)row[t]);           \
+            if (smoothing > 0) {                                                                        \
+                double acc = 0.0;                                                                       \
+                for (int64_t j = 0; j < c; j++) acc += (w ? (double)w[j] : 1.0) * (lse - (double)row[j]); \
+                l += smoothing / (double)c * acc;                                                       \
+            }                                                                                           \
+            loss[i] = (T)l;                                                                             \
+        }                                                                                               \
+    }                                                                                                   \
+                                                                                                        \
+    static void xent_bwd_##SUF(int64_t n, int64_t c, const T *x, const int64_t *target, const T *w,    \
+                               int64_t ignore_index, double smoothing, const T *lse, const T *g,        \
+                               int64_t sg, T *out)                                                      \
+    {                                                                                                   \
+        double wsum = 0.0;                                                                              \
+        for (int64_t j = 0; j < c; j++) wsum += w ? (double)w[j] : 1.0;                                 \
+        _Pragma("omp parallel for schedule(static) if (n * c > NN_PAR_MIN)")                           \
+        for (int64_t i = 0; i < n; i++) {                                                               \
+            const T *row = x + i * c;                                                                   \
+            T *o = out + i * c;                                                                         \
+            const int64_t t = target[i];                                                                \
+            if (t == ignore_index) {                                                                    \
+                for (int64_t j = 0; j < c; j++) o[j] = 0;                                               \
+                continue;                                                                               \
+            }                                                                                           \
+            const double gi = (double)g[i * sg];                                                        \
+            const double a = gi * (1.0 - smoothing) * (w ? (double)w[t] : 1.0);                         \
+            const double e = gi * smoothing / (double)c;                                                \
+            const T pa = (T)(a + e * wsum), l = lse[i];                                                 \
+            if (w && smoothing > 0) {                                                                   \
+                for (int64_t j = 0; j < c; j++) o[j] = pa * EXP(row[j] - l) - (T)(e * (double)w[j]);    \
+            } else {                                                                                    \
+                const T ej = (T)e;                                                                      \
+                for (int64_t j = 0; j < c; j++) o[j] = pa * EXP(row[j] - l) - ej;                       \
+            }                                                                                           \
+            o[t] -= (T)a;                                                                               \
+        }                                                                                               \
+    }
+
+DEFINE_NN_KERNELS(float, f32, expf)
+DEFINE_NN_KERNELS(double, f64, exp)
+
+int agc_batch_norm_forward(agc_dtype dt, int64_t n, int64_t c, int64_t s, const void *x, const void *weight,
+                           const void *bias, double eps, void *out, void *mean, void *var, void *invstd)
+{
+    if (dt == AGC_F32) {
+        if (s == 1)
+            return bn_fwd_rows_f32(n, c, (const float *)x, (const float *)weight, (const float *)bias, eps,
+                                   (float *)out, (float *)mean, (float *)var, (float *)invstd);
+        bn_fwd_f32(n, c, s, (const float *)x, (const float *)weight, (const float *)bias, eps, (float *)out,
+                   (float *)mean, (float *)var, (float *)invstd);
+        return AGC_OK;
+    }
+    if (dt == AGC_F64) {
+        if (s == 1)
+            return bn_fwd_rows_f64(n, c, (const double *)x, (const double *)weight, (const double *)bias,
+                                   eps, (double *)out, (double *)mean, (double *)var, (double *)invstd);
+        bn_fwd_f64(n, c, s, (const double *)x, (const double *)weight, (const double *)bias, eps,
+                   (double *)out, (double *)mean, (double *)var, (double *)invstd);
+        return AGC_OK;
+    }
+    return AGC_EUNSUPPORTED;
+}
+
+int agc_batch_norm_backward(agc_dtype dt, int64_t n, int64_t c, int64_t s, const void *x, const void *g,
+                            const void *mean, const void *invstd, const void *weight, void *gx, void *gw,
+                            void *gb)
+{
+    if (dt == AGC_F32) {
+        if (s == 1)
+            return bn_bwd_rows_f32(n, c, (const float *)x, (const float *)g, (const float *)mean,
+                                   (const float *)invstd, (const float *)weight, (float *)gx, (float *)gw,
+                                   (float *)gb);
+        bn_bwd_f32(n, c, s, (const float *)x, (const float *)g, (const float *)mean, (const float *)invstd,
+                   (const float *)weight, (float *)gx, (float *)gw, (float *)gb);
+        return AGC_OK;
+    }
+    if (dt == AGC_F64) {
+        if (s == 1)
+            return bn_bwd_rows_f64(n, c, (const double *)x, (const double *)g, (const double *)mean,
+                                   (const double *)invstd, (const double *)weight, (double *)gx, (double *)gw,
+                                   (double *)gb);
+        bn_bwd_f64(n, c, s, (const double *)x, (const double *)g, (const double *)mean,
+                   (const double *)invstd, (const double *)weight, (double *)gx, (double *)gw, (double *)gb);
+        return AGC_OK;
+    }
+    return AGC_EUNSUPPORTED;
+}
+
+int agc_softmax_xent_forward(agc_dtype dt, int64_t n, int64_t c, const void *x, const int64_t *target,
+                             const void *weight, int64_t ignore_index, double smoothing, void *loss, void *lse)
+{
+    if (dt == AGC_F32) {
+        xent_fwd_f32(n, c, (const float *)x, target, (const float *)weight, ignore_index, smoothing,
+                     (float *)loss, (float *)lse);
+        return AGC_OK;
+    }
+    if (dt == AGC_F64) {
+        xent_fwd_f64(n, c, (const double *)x, target, (const double *)weight, ignore_index, smoothing,
+                     (double *)loss, (double *)lse);
+        return AGC_OK;
+    }
+    return AGC_EUNSUPPORTED;
+}
+
+int agc_softmax_xent_backward(agc_dtype dt, int64_t n, int64_t c, const void *x, const int64_t *target,
+                              const void *weight, int64_t ignore_index, double smoothing, const void *lse,
+                              const void *g, int64_t sg, void *out)
+{
+    if (dt == AGC_F32) {
+        xent_bwd_f32(n, c, (const float *)x, target, (const float *)weight, ignore_index, smoothing,
+                     (const float *)lse, (const float *)g, sg, (float *)out);
+        return AGC_OK;
+    }
+    if (dt == AGC_F64) {
+        xent_bwd_f64(n, c, (const double *)x, target, (const double *)weight, ignore_index, smoothing,
+                     (const double *)lse, (const double *)g, sg, (double *)out);
+        return AGC_OK;
+    }
+    return AGC_EUNSUPPORTED;
+}
