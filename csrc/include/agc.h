@@ -242,71 +242,6 @@ int agc_rng_randint(agc_dtype dt, int64_t n, uint64_t seed, uint64_t offset, int
 /* out[i] = (u < p) as dt (bool, f32 or f64): Bernoulli(p) */
 int agc_rng_bernoulli(agc_dtype dt, int64_t n, uint64_t seed, uint64_t offset, double p, void *out);
 
-/* ---- optim.c */
-/* Fused in-place optimizer steps: one pass over the n elements of one parameter, no temporaries.
- * p, g and every state buffer are CONTIGUOUS arrays of n elements of dtype dt (f32 or f64, else
- * AGC_EUNSUPPORTED); g and the state buffers do not overlap p or each other. Each follows PyTorch's
- * documented update (and its single-tensor order of operations), with maximize (g -> -g) and L2
- * weight_decay (g -> g + wd p, skipped when 0) applied to the gradient first. l1 > 0 then applies the
- * proximal soft-threshold p <- sign(p) max(|p| - l1, 0): the caller passes lr * l1, or 0 for
- * parameters the L1 rule excludes (ndim <= 1). Every element gets the same arithmetic on the AVX2 and
- * portable paths and on any number of threads (no FMA), so results are bit-identical across both. */
-#define AGC_OPTIM_MAXIMIZE 1
-#define AGC_OPTIM_NESTEROV 2   /* SGD */
-#define AGC_OPTIM_FIRST_STEP 4 /* SGD: momentum_buffer is uninitialised; it becomes the gradient */
-#define AGC_OPTIM_AMSGRAD 8    /* Adam: max_exp_avg_sq is kept and used */
-#define AGC_OPTIM_DECOUPLED 16 /* AdamW: p *= 1 - lr * weight_decay before the Adam update */
-
-/* momentum_buffer NULL means momentum 0: p -= lr d, d = g (+ wd p). Otherwise
- * buf = FIRST_STEP ? d : momentum buf + (1 - dampening) d; p -= lr (nesterov ? d + momentum buf : buf). */
-int agc_sgd_step(agc_dtype dt, int64_t n, void *p, const void *g, void *momentum_buffer, double lr,
-                 double momentum, double dampening, double weight_decay, int flags, double l1);
-/* step >= 1 is this step's count t. m = b1 m + (1 - b1) d; v = b2 v + (1 - b2) d^2; amsgrad:
- * vmax = max(vmax, v) replaces v below (max_exp_avg_sq may be NULL without AMSGRAD);
- * p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). */
-int agc_adam_step(agc_dtype dt, int64_t n, void *p, const void *g, void *exp_avg, void *exp_avg_sq,
-                  void *max_exp_avg_sq, double lr, double beta1, double beta2, double eps,
-                  double weight_decay, int64_t step, int flags, double l1);
-/* sq = alpha sq + (1 - alpha) d^2; grad_avg != NULL (centered): ga = alpha ga + (1 - alpha) d and
- * avg = sqrt(sq - ga^2) + eps, else avg = sqrt(sq) + eps; momentum_buffer != NULL:
- * buf = momentum buf + d / avg, p -= lr buf; else p -= lr d / avg. */
-int agc_rmsprop_step(agc_dtype dt, int64_t n, void *p, const void *g, void *square_avg, void *grad_avg,
-                     void *momentum_buffer, double lr, double alpha, double eps, double weight_decay,
-                     double momentum, int flags, double l1);
-/* sum += d^2; p -= clr d / (sqrt(sum) + eps), clr = lr / (1 + (t - 1) lr_decay) computed by the caller. */
-int agc_adagrad_step(agc_dtype dt, int64_t n, void *p, const void *g, void *sum, double clr, double eps,
-                     double weight_decay, int flags, double l1);
-/* p <- sign(p) max(|p| - l1, 0) alone (no-op for l1 <= 0). */
-int agc_soft_threshold(agc_dtype dt, int64_t n, void *p, double l1);
-
-/* ---- nn.c */
-/* Batch normalisation over a CONTIGUOUS (n, c, s) array x (s = product of spatial sizes, 1 for
- * (n, c) input), statistics per channel over the n * s elements. weight / bias (c) may be NULL
- * (no affine). Training forward: mean (c), var (c, biased: divided by n * s) and
- * invstd = 1 / sqrt(var + eps) are written, out (n, c, s) = (x - mean) * invstd * weight + bias.
- * f32 and f64; float32 accumulates in double; out never aliases x. n * s == 0 gives mean 0, var 0. */
-int agc_batch_norm_forward(agc_dtype dt, int64_t n, int64_t c, int64_t s, const void *x, const void *weight,
-                           const void *bias, double eps, void *out, void *mean, void *var, void *invstd);
-/* Backward of the training forward for incoming gradient g (n, c, s), given the forward's mean and
- * invstd: gb = sum g, gw = sum g * xhat, gx = weight * invstd * (g - mean(g) - xhat * mean(g * xhat))
- * with xhat = (x - mean) * invstd. Any of gx, gw, gb may be NULL (not computed); weight NULL means 1. */
-int agc_batch_norm_backward(agc_dtype dt, int64_t n, int64_t c, int64_t s, const void *x, const void *g,
-                            const void *mean, const void *invstd, const void *weight, void *gx, void *gw,
-                            void *gb);
-/* Softmax cross-entropy with class-index targets on CONTIGUOUS logits x (n, c), c >= 1. For row i
- * with t = target[i]: lse[i] = log sum_j exp(x[i, j]) (max-shifted) and
- *   loss[i] = (1 - smoothing) * w[t] * (lse - x[i, t]) + smoothing / c * sum_j w[j] * (lse - x[i, j]),
- * loss[i] = 0 when t == ignore_index. weight (c) NULL means all ones. The binding guarantees every
- * target is ignore_index or in [0, c). */
-int agc_softmax_xent_forward(agc_dtype dt, int64_t n, int64_t c, const void *x, const int64_t *target,
-                             const void *weight, int64_t ignore_index, double smoothing, void *loss, void *lse);
-/* Gradient of sum_i g[i * sg] * loss[i] with respect to x, into out (n, c): sg = 1 for a per-row
- * gradient, 0 for one scalar shared by every row (mean/sum reductions). Rows with ignored targets
- * get 0. lse is the forward's. */
-int agc_softmax_xent_backward(agc_dtype dt, int64_t n, int64_t c, const void *x, const int64_t *target,
-                              const void *weight, int64_t ignore_index, double smoothing, const void *lse,
-                              const void *g, int64_t sg, void *out);
-
 /* ---- conv.c / pool.c */
 /* 2-D convolution (cross-correlation, like torch) in NCHW layout. Every tensor is C-CONTIGUOUS:
  *   x (n, c, h, w), weight (o, c / groups, kh, kw), out (n, o, oh, ow), bias (o) or NULL.
@@ -377,6 +312,71 @@ int agc_pool_scatter_add(agc_dtype dt, int64_t nc, int64_t in_size, int64_t out_
                          const int64_t *idx, void *out);
 int agc_pool_gather(agc_dtype dt, int64_t nc, int64_t in_size, int64_t out_size, const void *x,
                     const int64_t *idx, void *out);
+
+/* ---- optim.c */
+/* Fused in-place optimizer steps: one pass over the n elements of one parameter, no temporaries.
+ * p, g and every state buffer are CONTIGUOUS arrays of n elements of dtype dt (f32 or f64, else
+ * AGC_EUNSUPPORTED); g and the state buffers do not overlap p or each other. Each follows PyTorch's
+ * documented update (and its single-tensor order of operations), with maximize (g -> -g) and L2
+ * weight_decay (g -> g + wd p, skipped when 0) applied to the gradient first. l1 > 0 then applies the
+ * proximal soft-threshold p <- sign(p) max(|p| - l1, 0): the caller passes lr * l1, or 0 for
+ * parameters the L1 rule excludes (ndim <= 1). Every element gets the same arithmetic on the AVX2 and
+ * portable paths and on any number of threads (no FMA), so results are bit-identical across both. */
+#define AGC_OPTIM_MAXIMIZE 1
+#define AGC_OPTIM_NESTEROV 2   /* SGD */
+#define AGC_OPTIM_FIRST_STEP 4 /* SGD: momentum_buffer is uninitialised; it becomes the gradient */
+#define AGC_OPTIM_AMSGRAD 8    /* Adam: max_exp_avg_sq is kept and used */
+#define AGC_OPTIM_DECOUPLED 16 /* AdamW: p *= 1 - lr * weight_decay before the Adam update */
+
+/* momentum_buffer NULL means momentum 0: p -= lr d, d = g (+ wd p). Otherwise
+ * buf = FIRST_STEP ? d : momentum buf + (1 - dampening) d; p -= lr (nesterov ? d + momentum buf : buf). */
+int agc_sgd_step(agc_dtype dt, int64_t n, void *p, const void *g, void *momentum_buffer, double lr,
+                 double momentum, double dampening, double weight_decay, int flags, double l1);
+/* step >= 1 is this step's count t. m = b1 m + (1 - b1) d; v = b2 v + (1 - b2) d^2; amsgrad:
+ * vmax = max(vmax, v) replaces v below (max_exp_avg_sq may be NULL without AMSGRAD);
+ * p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). */
+int agc_adam_step(agc_dtype dt, int64_t n, void *p, const void *g, void *exp_avg, void *exp_avg_sq,
+                  void *max_exp_avg_sq, double lr, double beta1, double beta2, double eps,
+                  double weight_decay, int64_t step, int flags, double l1);
+/* sq = alpha sq + (1 - alpha) d^2; grad_avg != NULL (centered): ga = alpha ga + (1 - alpha) d and
+ * avg = sqrt(sq - ga^2) + eps, else avg = sqrt(sq) + eps; momentum_buffer != NULL:
+ * buf = momentum buf + d / avg, p -= lr buf; else p -= lr d / avg. */
+int agc_rmsprop_step(agc_dtype dt, int64_t n, void *p, const void *g, void *square_avg, void *grad_avg,
+                     void *momentum_buffer, double lr, double alpha, double eps, double weight_decay,
+                     double momentum, int flags, double l1);
+/* sum += d^2; p -= clr d / (sqrt(sum) + eps), clr = lr / (1 + (t - 1) lr_decay) computed by the caller. */
+int agc_adagrad_step(agc_dtype dt, int64_t n, void *p, const void *g, void *sum, double clr, double eps,
+                     double weight_decay, int flags, double l1);
+/* p <- sign(p) max(|p| - l1, 0) alone (no-op for l1 <= 0). */
+int agc_soft_threshold(agc_dtype dt, int64_t n, void *p, double l1);
+
+/* ---- nn.c */
+/* Batch normalisation over a CONTIGUOUS (n, c, s) array x (s = product of spatial sizes, 1 for
+ * (n, c) input), statistics per channel over the n * s elements. weight / bias (c) may be NULL
+ * (no affine). Training forward: mean (c), var (c, biased: divided by n * s) and
+ * invstd = 1 / sqrt(var + eps) are written, out (n, c, s) = (x - mean) * invstd * weight + bias.
+ * f32 and f64; float32 accumulates in double; out never aliases x. n * s == 0 gives mean 0, var 0. */
+int agc_batch_norm_forward(agc_dtype dt, int64_t n, int64_t c, int64_t s, const void *x, const void *weight,
+                           const void *bias, double eps, void *out, void *mean, void *var, void *invstd);
+/* Backward of the training forward for incoming gradient g (n, c, s), given the forward's mean and
+ * invstd: gb = sum g, gw = sum g * xhat, gx = weight * invstd * (g - mean(g) - xhat * mean(g * xhat))
+ * with xhat = (x - mean) * invstd. Any of gx, gw, gb may be NULL (not computed); weight NULL means 1. */
+int agc_batch_norm_backward(agc_dtype dt, int64_t n, int64_t c, int64_t s, const void *x, const void *g,
+                            const void *mean, const void *invstd, const void *weight, void *gx, void *gw,
+                            void *gb);
+/* Softmax cross-entropy with class-index targets on CONTIGUOUS logits x (n, c), c >= 1. For row i
+ * with t = target[i]: lse[i] = log sum_j exp(x[i, j]) (max-shifted) and
+ *   loss[i] = (1 - smoothing) * w[t] * (lse - x[i, t]) + smoothing / c * sum_j w[j] * (lse - x[i, j]),
+ * loss[i] = 0 when t == ignore_index. weight (c) NULL means all ones. The binding guarantees every
+ * target is ignore_index or in [0, c). */
+int agc_softmax_xent_forward(agc_dtype dt, int64_t n, int64_t c, const void *x, const int64_t *target,
+                             const void *weight, int64_t ignore_index, double smoothing, void *loss, void *lse);
+/* Gradient of sum_i g[i * sg] * loss[i] with respect to x, into out (n, c): sg = 1 for a per-row
+ * gradient, 0 for one scalar shared by every row (mean/sum reductions). Rows with ignored targets
+ * get 0. lse is the forward's. */
+int agc_softmax_xent_backward(agc_dtype dt, int64_t n, int64_t c, const void *x, const int64_t *target,
+                              const void *weight, int64_t ignore_index, double smoothing, const void *lse,
+                              const void *g, int64_t sg, void *out);
 
 #ifdef __cplusplus
 }
