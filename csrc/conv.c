@@ -18,7 +18,7 @@
  * count. Tests: tests/test_conv.py. */
 #include <string.h>
 
-#include "agc.h"
+#include "internal.h"
 
 #define CONV_DEFAULT_LIMIT ((int64_t)64 << 20)
 /* below this many elements touched, a loop stays on one thread (fork cost ~ a few microseconds) */
@@ -68,7 +68,7 @@ int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g)
     {                                                                                                      \
         const int64_t kk = g->kh * g->kw, rows = g->c * kk, p = g->oh * g->ow, L = nb * p;                 \
         const int64_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;                                          \
-        _Pragma("omp parallel for collapse(2) schedule(static) if (rows * L > CONV_OMP_MIN)")             \
+        _Pragma("omp parallel for collapse(2) schedule(static) num_threads(agc_threads_for(rows * L, CONV_OMP_MIN))")             \
         for (int64_t r = 0; r < rows; r++) {                                                               \
             for (int64_t j = 0; j < nb; j++) {                                                             \
                 const int64_t c = r / kk, a = (r / g->kw) % g->kh, b = r % g->kw;                          \
@@ -111,7 +111,7 @@ int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g)
                            T *dx)                                                                          \
     {                                                                                                      \
         const int64_t p = g->oh * g->ow, L = nb * p, H = g->h, W = g->w, OH = g->oh, OW = g->ow;           \
-        _Pragma("omp parallel for collapse(2) schedule(static) if (g->c * L * g->kh * g->kw > CONV_OMP_MIN)") \
+        _Pragma("omp parallel for collapse(2) schedule(static) num_threads(agc_threads_for(g->c * L * g->kh * g->kw, CONV_OMP_MIN))") \
         for (int64_t j = 0; j < nb; j++) {                                                                 \
             for (int64_t c = 0; c < g->c; c++) {                                                           \
                 T *dp = dx + ((n0 + j) * g->c + c) * H * W;                                                \
@@ -156,7 +156,7 @@ int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g)
                             T *out)                                                                        \
     {                                                                                                      \
         const int64_t p = g->oh * g->ow, L = nb * p;                                                       \
-        _Pragma("omp parallel for collapse(2) schedule(static) if (g->o * L > CONV_OMP_MIN)")             \
+        _Pragma("omp parallel for collapse(2) schedule(static) num_threads(agc_threads_for(g->o * L, CONV_OMP_MIN))")             \
         for (int64_t j = 0; j < nb; j++) {                                                                 \
             for (int64_t o = 0; o < g->o; o++) {                                                           \
                 T *dst = out + ((n0 + j) * g->o + o) * p;                                                  \
@@ -172,7 +172,7 @@ int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g)
     static void chunk_grad_##S(const agc_conv2d_geom *g, const T *gout, int64_t n0, int64_t nb, T *G)      \
     {                                                                                                      \
         const int64_t p = g->oh * g->ow, L = nb * p;                                                       \
-        _Pragma("omp parallel for collapse(2) schedule(static) if (g->o * L > CONV_OMP_MIN)")             \
+        _Pragma("omp parallel for collapse(2) schedule(static) num_threads(agc_threads_for(g->o * L, CONV_OMP_MIN))")             \
         for (int64_t o = 0; o < g->o; o++)                                                                 \
             for (int64_t j = 0; j < nb; j++)                                                               \
                 memcpy(G + o * L + j * p, gout + ((n0 + j) * g->o + o) * p, (size_t)p * sizeof(T));        \
@@ -181,7 +181,7 @@ int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g)
     /* out planes (n, ch, p) set to bias[ch] */                                                            \
     static void fill_bias_##S(int64_t n, int64_t ch, int64_t p, const T *bias, T *out)                     \
     {                                                                                                      \
-        _Pragma("omp parallel for collapse(2) schedule(static) if (n * ch * p > CONV_OMP_MIN)")           \
+        _Pragma("omp parallel for collapse(2) schedule(static) num_threads(agc_threads_for(n * ch * p, CONV_OMP_MIN))")           \
         for (int64_t i = 0; i < n; i++)                                                                    \
             for (int64_t c = 0; c < ch; c++) {                                                             \
                 T *d = out + (i * ch + c) * p;                                                             \

@@ -10,7 +10,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "agc.h"
+#include "internal.h"
 
 #define POOL_OMP_MIN 32768
 
@@ -31,7 +31,7 @@ static void tap_range(int64_t s, int64_t k, int64_t d, int64_t n, int64_t *lo, i
     static void max_pool_##S(const agc_pool2d_geom *g, const T *x, T *out, int64_t *idx)                   \
     {                                                                                                      \
         const int64_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;                                          \
-        _Pragma("omp parallel for schedule(static) if (g->nc * H * W > POOL_OMP_MIN)")                     \
+        _Pragma("omp parallel for schedule(static) num_threads(agc_threads_for(g->nc * H * W, POOL_OMP_MIN))")                     \
         for (int64_t p = 0; p < g->nc; p++) {                                                              \
             const T *xp = x + p * H * W;                                                                   \
             T *op = out + p * OH * OW;                                                                     \
@@ -69,7 +69,7 @@ static void tap_range(int64_t s, int64_t k, int64_t d, int64_t n, int64_t *lo, i
                              T *out, int backward)                                                         \
     {                                                                                                      \
         const int64_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;                                          \
-        _Pragma("omp parallel for schedule(static) if (g->nc * H * W > POOL_OMP_MIN)")                     \
+        _Pragma("omp parallel for schedule(static) num_threads(agc_threads_for(g->nc * H * W, POOL_OMP_MIN))")                     \
         for (int64_t p = 0; p < g->nc; p++) {                                                              \
             const T *src = backward ? x + p * OH * OW : x + p * H * W;                                     \
             T *dst = backward ? out + p * H * W : out + p * OH * OW;                                       \
@@ -118,7 +118,7 @@ static void tap_range(int64_t s, int64_t k, int64_t d, int64_t n, int64_t *lo, i
     static void adaptive_##S(int64_t nc, int64_t H, int64_t W, int64_t OH, int64_t OW, const T *x, T *out,  \
                              int64_t *idx, int mode)                                                       \
     {                                                                                                      \
-        _Pragma("omp parallel for schedule(static) if (nc * H * W > POOL_OMP_MIN)")                        \
+        _Pragma("omp parallel for schedule(static) num_threads(agc_threads_for(nc * H * W, POOL_OMP_MIN))")                        \
         for (int64_t p = 0; p < nc; p++) {                                                                 \
             const T *src = mode == 1 ? x + p * OH * OW : x + p * H * W;                                    \
             T *dst = mode == 1 ? out + p * H * W : out + p * OH * OW;                                      \
@@ -162,7 +162,7 @@ static void tap_range(int64_t s, int64_t k, int64_t d, int64_t n, int64_t *lo, i
     static void scatter_##S(int64_t nc, int64_t in_size, int64_t out_size, const T *g, const int64_t *idx, \
                             T *out)                                                                        \
     {                                                                                                      \
-        _Pragma("omp parallel for schedule(static) if (nc * (in_size + out_size) > POOL_OMP_MIN)")         \
+        _Pragma("omp parallel for schedule(static) num_threads(agc_threads_for(nc * (in_size + out_size), POOL_OMP_MIN))")         \
         for (int64_t p = 0; p < nc; p++) {                                                                 \
             T *dst = out + p * in_size;                                                                    \
             const T *gp = g + p * out_size;                                                                \
@@ -177,7 +177,7 @@ static void tap_range(int64_t s, int64_t k, int64_t d, int64_t n, int64_t *lo, i
     static void gather_##S(int64_t nc, int64_t in_size, int64_t out_size, const T *x, const int64_t *idx,  \
                            T *out)                                                                         \
     {                                                                                                      \
-        _Pragma("omp parallel for schedule(static) if (nc * out_size > POOL_OMP_MIN)")                     \
+        _Pragma("omp parallel for schedule(static) num_threads(agc_threads_for(nc * out_size, POOL_OMP_MIN))")                     \
         for (int64_t p = 0; p < nc; p++) {                                                                 \
             const T *xp = x + p * in_size;                                                                 \
             const int64_t *ip = idx + p * out_size;                                                        \
