@@ -1,0 +1,525 @@
+/* elementwise.c: agc_unary, agc_binary, agc_where and their portable loops.
+ * The op lists below expand into one typed row kernel per (op, dtype) and into the portable tables
+ * that cpu.c copies into the active tables (then overrides with elementwise_avx2.c where the CPU
+ * allows). Each row kernel has fast paths for unit strides and, for binary ops, for a stride-0
+ * (scalar-broadcast) operand; agc_iter merges dims first, so contiguous tensors are one flat row.
+ * Float math goes through <tgmath.h>, so `exp(v)` is expf for float32 and exp for float64.
+ * Semantics worth knowing: floordiv and mod follow Python (and NumPy): mod takes b's sign; for
+ * floats b == 0 gives a / b and NaN; for int64 b == 0 gives 0 and INT64_MIN // -1 wraps. round is
+ * half to even (rint). maximum/minimum propagate NaN. int64 add/sub/mul/neg/abs wrap (computed
+ * unsigned: no undefined behaviour). out may alias an input exactly.
+ * Threads: above AGC_PAR_CHEAP elements, or AGC_PAR_HEAVY for transcendental ops.
+ * Tests: tests/test_kernels.py. */
+#include "internal.h"
+
+#include <tgmath.h>
+
+/* ---------------------------------------------------------------- scalar helpers */
+#define DEFINE_FLOAT_HELPERS(T, S)                                                                 \
+    static inline T sign_##S(T v) { return v > 0 ? (T)1 : v < 0 ? (T)-1 : v; }                    \
+    /* exp of a non-positive number never overflows */                                             \
+    static inline T sigmoid_##S(T v)                                                               \
+    {                                                                                              \
+        if (v >= 0) return (T)1 / ((T)1 + exp(-v));                                                \
+        T e = exp(v);                                                                              \
+        return e / ((T)1 + e);                                                                     \
+    }                                                                                              \
+    static inline T maximum_##S(T a, T b) { return (a > b || isnan(a)) ? a : b; }                 \
+    static inline T minimum_##S(T a, T b) { return (a < b || isnan(a)) ? a : b; }                 \
+    /* Python's float floor division (what NumPy does too) */                                      \
+    static inline T floordiv_##S(T a, T b)                                                         \
+    {                                                                                              \
+        if (b == 0) return a / b;                                                                  \
+        T mod = fmod(a, b);                                                                        \
+        T div = (a - mod) / b;                                                                     \
+        if (mod != 0 && ((b < 0) != (mod < 0))) div -= 1;                                          \
+        if (div == 0) return copysign((T)0, a / b);                                                \
+        T fl = floor(div);                                                                         \
+        if (div - fl > (T)0.5) fl += 1;                                                            \
+        return fl;                                                                                 \
+    }                                                                                              \
+    static inline T mod_##S(T a, T b)                                                              \
+    {                                                                                              \
+        T mod = fmod(a, b);                                                                        \
+        if (b == 0) return mod;                                                                    \
+        if (mod != 0) {                                                                            \
+            if ((b < 0) != (mod < 0)) mod += b;                                                    \
+        } else {                                                                                   \
+            mod = copysign((T)0, b);                                                               \
+        }                                                                                          \
+        return mod;                                                                                \
+    }                                                                                              \
+    /* erfc keeps the relative accuracy for large negative x, where 1 + erf cancels */             \
+    static inline T gelu_##S(T v) { return (T)0.5 * v * erfc(-v * (T)0.70710678118654752440); }   \
+    static inline T gelu_tanh_##S(T v)                                                             \
+    {                                                                                              \
+        T u = (T)0.79788456080286535588 * (v + (T)0.044715 * v * v * v);                           \
+        return (T)0.5 * v * ((T)1 + tanh(u));                                                      \
+    }                                                                                              \
+    static inline T gelu_bwd_##S(T x, T g)                                                         \
+    {                                                                                              \
+        T cdf = (T)0.5 * erfc(-x * (T)0.70710678118654752440);                                     \
+        T pdf = (T)0.39894228040143267794 * exp((T)-0.5 * x * x);                                  \
+        return g * (cdf + x * pdf);                                                                \
+    }                                                                                              \
+    static inline T gelu_tanh_bwd_##S(T x, T g)                                                    \
+    {                                                                                              \
+        const T k = (T)0.79788456080286535588, c = (T)0.044715;                                    \
+        T t = tanh(k * (x + c * x * x * x));                                                       \
+        T d = (T)0.5 * ((T)1 + t) + (T)0.5 * x * ((T)1 - t * t) * k * ((T)1 + 3 * c * x * x);      \
+        return g * d;                                                                              \
+    }                                                                                              \
+    static inline T silu_bwd_##S(T x, T g)                                                         \
+    {                                                                                              \
+        T s = sigmoid_##S(x);                                                                      \
+        return g * s * ((T)1 + x * ((T)1 - s));                                                    \
+    }                                                                                              \
+    static inline T softplus_##S(T v, T beta, T threshold)                                         \
+    {                                                                                              \
+        return v * beta > threshold ? v : log1p(exp(beta * v)) / beta;                             \
+    }
+DEFINE_FLOAT_HELPERS(float, f32)
+DEFINE_FLOAT_HELPERS(double, f64)
+
+#define SIGN(v) _Generic((v), float: sign_f32, double: sign_f64)(v)
+#define SIGMOID(v) _Generic((v), float: sigmoid_f32, double: sigmoid_f64)(v)
+#define MAXIMUM(a, b) _Generic((a), float: maximum_f32, double: maximum_f64)(a, b)
+#define MINIMUM(a, b) _Generic((a), float: minimum_f32, double: minimum_f64)(a, b)
+#define FLOORDIV(a, b) _Generic((a), float: floordiv_f32, double: floordiv_f64)(a, b)
+#define MOD(a, b) _Generic((a), float: mod_f32, double: mod_f64)(a, b)
+#define GELU(v) _Generic((v), float: gelu_f32, double: gelu_f64)(v)
+#define GELU_TANH(v) _Generic((v), float: gelu_tanh_f32, double: gelu_tanh_f64)(v)
+#define GELU_BWD(x, g) _Generic((x), float: gelu_bwd_f32, double: gelu_bwd_f64)(x, g)
+#define GELU_TANH_BWD(x, g) _Generic((x), float: gelu_tanh_bwd_f32, double: gelu_tanh_bwd_f64)(x, g)
+#define SILU_BWD(x, g) _Generic((x), float: silu_bwd_f32, double: silu_bwd_f64)(x, g)
+#define SOFTPLUS(v, b, t) _Generic((v), float: softplus_f32, double: softplus_f64)(v, b, t)
+
+/* x ** p0 and p0 ** x in double (float32 too: p0 such as 1/3 is not a float), with the exact
+ * shortcuts NumPy and PyTorch take for the common exponents */
+static inline double pow_scalar_d(double v, double p)
+{
+    if (p == 2) return v * v;
+    if (p == 1) return v;
+    if (p == 0) return 1;
+    if (p == -1) return 1 / v;
+    return pow(v, p);
+}
+
+/* int64 helpers: wrapping arithmetic through uint64 */
+static inline int64_t wrap_i64(uint64_t v)
+{
+    return (int64_t)v; /* modulo 2^64: implementation-defined in C, defined by GCC and Clang */
+}
+#define IADD(a, b) wrap_i64((uint64_t)(a) + (uint64_t)(b))
+#define ISUB(a, b) wrap_i64((uint64_t)(a) - (uint64_t)(b))
+#define IMUL(a, b) wrap_i64((uint64_t)(a) * (uint64_t)(b))
+static inline int64_t sat_i64(double v)
+{
+    if (v != v) return 0;
+    if (v >= 9223372036854775807.0) return INT64_MAX;
+    if (v <= -9223372036854775808.0) return INT64_MIN;
+    return (int64_t)v;
+}
+static inline int64_t floordiv_i64(int64_t a, int64_t b)
+{
+    if (b == 0) return 0;
+    if (b == -1) return ISUB(0, a);
+    int64_t q = a / b, r = a % b;
+    return (r != 0 && ((r < 0) != (b < 0))) ? q - 1 : q;
+}
+static inline int64_t mod_i64(int64_t a, int64_t b)
+{
+    if (b == 0 || b == -1) return 0;
+    int64_t r = a % b;
+    return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
+}
+static inline int64_t pow_i64(int64_t a, int64_t b)
+{
+    if (b < 0) return a == 1 ? 1 : a == -1 ? ((b & 1) ? -1 : 1) : 0;
+    uint64_t r = 1, base = (uint64_t)a, e = (uint64_t)b;
+    while (e) {
+        if (e & 1) r *= base;
+        base *= base;
+        e >>= 1;
+    }
+    return wrap_i64(r);
+}
+static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
+{
+    v = v < lo ? lo : v;
+    return v > hi ? hi : v;
+}
+
+/* ---------------------------------------------------------------- op lists
+ * X(NAME, OUT, expression): v is the element, P0/P1 the parameters as the element type, D0/D1 as
+ * double. OUT is SAME (the input dtype) or BOOL. Ops absent from a dtype's list are unsupported
+ * for it. */
+#define FLOAT_UNARY(X)                                                                             \
+    X(NEG, SAME, -v)                                                                               \
+    X(ABS, SAME, fabs(v))                                                                          \
+    X(SIGN, SAME, SIGN(v))                                                                         \
+    X(SQUARE, SAME, v * v)                                                                         \
+    X(EXP, SAME, exp(v))                                                                           \
+    X(LOG, SAME, log(v))                                                                           \
+    X(LOG1P, SAME, log1p(v))                                                                       \
+    X(EXPM1, SAME, expm1(v))                                                                       \
+    X(SQRT, SAME, sqrt(v))                                                                         \
+    X(RSQRT, SAME, 1 / sqrt(v))                                                                    \
+    X(SIN, SAME, sin(v))                                                                           \
+    X(COS, SAME, cos(v))                                                                           \
+    X(TANH, SAME, tanh(v))                                                                         \
+    X(SIGMOID, SAME, SIGMOID(v))                                                                   \
+    X(RELU, SAME, v < 0 ? 0 : v)                                                                   \
+    X(FLOOR, SAME, floor(v))                                                                       \
+    X(CEIL, SAME, ceil(v))                                                                         \
+    X(ROUND, SAME, rint(v))                                                                        \
+    X(RECIPROCAL, SAME, 1 / v)                                                                     \
+    X(ISNAN, BOOL, isnan(v) != 0)                                                                  \
+    X(ISFINITE, BOOL, isfinite(v) != 0)                                                            \
+    X(LOGICAL_NOT, BOOL, v == 0)                                                                   \
+    X(CLAMP, SAME, clampf_(v, P0, P1))                                                             \
+    X(LEAKY_RELU, SAME, v > 0 ? v : P0 * v)                                                        \
+    X(POW_SCALAR, SAME, pow_scalar_d((double)v, D0))                                               \
+    X(RPOW_SCALAR, SAME, pow(D0, (double)v))                                                       \
+    X(AFFINE, SAME, P0 * v + P1)                                                                   \
+    X(ELU, SAME, v > 0 ? v : P0 * expm1(v))                                                        \
+    X(SOFTPLUS, SAME, SOFTPLUS(v, P0, P1))                                                         \
+    X(GELU, SAME, GELU(v))                                                                         \
+    X(GELU_TANH, SAME, GELU_TANH(v))                                                               \
+    X(SILU, SAME, v * SIGMOID(v))                                                                  \
+    X(ERF, SAME, erf(v))
+
+/* NaN in x stays NaN (both comparisons are false) */
+#define clampf_(v, lo, hi) clamp_float_((v) < (lo) ? (lo) : (v), hi)
+#define clamp_float_(w, hi) ((w) > (hi) ? (hi) : (w))
+
+/* floor/ceil/round of an integer are the integer itself */
+#define INT_UNARY(X)                                                                               \
+    X(NEG, SAME, ISUB(0, v))                                                                       \
+    X(ABS, SAME, v < 0 ? ISUB(0, v) : v)                                                           \
+    X(SIGN, SAME, (int64_t)((v > 0) - (v < 0)))                                                    \
+    X(SQUARE, SAME, IMUL(v, v))                                                                    \
+    X(RELU, SAME, v < 0 ? 0 : v)                                                                   \
+    X(FLOOR, SAME, v)                                                                              \
+    X(CEIL, SAME, v)                                                                               \
+    X(ROUND, SAME, v)                                                                              \
+    X(ISNAN, BOOL, 0)                                                                              \
+    X(ISFINITE, BOOL, 1)                                                                           \
+    X(LOGICAL_NOT, BOOL, v == 0)                                                                   \
+    X(CLAMP, SAME, clamp_i64(v, P0, P1))                                                           \
+    X(AFFINE, SAME, IADD(IMUL(P0, v), P1))
+
+/* bool, int32 and uint8 */
+#define SMALL_UNARY(X)                                                                             \
+    X(ISNAN, BOOL, 0)                                                                              \
+    X(ISFINITE, BOOL, 1)                                                                           \
+    X(LOGICAL_NOT, BOOL, v == 0)
+
+/* X(NAME, OUT, expression in a and b) */
+#define FLOAT_BINARY(X)                                                                            \
+    X(ADD, SAME, a + b)                                                                            \
+    X(SUB, SAME, a - b)                                                                            \
+    X(MUL, SAME, a * b)                                                                            \
+    X(DIV, SAME, a / b)                                                                            \
+    X(FLOORDIV, SAME, FLOORDIV(a, b))                                                              \
+    X(MOD, SAME, MOD(a, b))                                                                        \
+    X(POW, SAME, pow(a, b))                                                                        \
+    X(MAXIMUM, SAME, MAXIMUM(a, b))                                                                \
+    X(MINIMUM, SAME, MINIMUM(a, b))                                                                \
+    X(EQ, BOOL, a == b)                                                                            \
+    X(NE, BOOL, a != b)                                                                            \
+    X(LT, BOOL, a < b)                                                                             \
+    X(LE, BOOL, a <= b)                                                                            \
+    X(GT, BOOL, a > b)                                                                             \
+    X(GE, BOOL, a >= b)                                                                            \
+    X(ATAN2, SAME, atan2(a, b))                                                                    \
+    X(SIGMOID_BWD, SAME, b * a * (1 - a))                                                          \
+    X(TANH_BWD, SAME, b * (1 - a * a))                                                             \
+    X(RELU_BWD, SAME, a > 0 ? b : 0)                                                               \
+    X(SILU_BWD, SAME, SILU_BWD(a, b))                                                              \
+    X(GELU_BWD, SAME, GELU_BWD(a, b))                                                              \
+    X(GELU_TANH_BWD, SAME, GELU_TANH_BWD(a, b))                                                    \
+    X(SOFTPLUS_BWD, SAME, a > 20 ? b : b * SIGMOID(a))                                             \
+    X(ELU_BWD, SAME, a > 0 ? b : b * exp(a))
+
+#define INT_BINARY(X)                                                                              \
+    X(ADD, SAME, IADD(a, b))                                                                       \
+    X(SUB, SAME, ISUB(a, b))                                                                       \
+    X(MUL, SAME, IMUL(a, b))                                                                       \
+    X(FLOORDIV, SAME, floordiv_i64(a, b))                                                          \
+    X(MOD, SAME, mod_i64(a, b))                                                                    \
+    X(POW, SAME, pow_i64(a, b))                                                                    \
+    X(MAXIMUM, SAME, a > b ? a : b)                                                                \
+    X(MINIMUM, SAME, a < b ? a : b)                                                                \
+    X(EQ, BOOL, a == b)                                                                            \
+    X(NE, BOOL, a != b)                                                                            \
+    X(LT, BOOL, a < b)                                                                             \
+    X(LE, BOOL, a <= b)                                                                            \
+    X(GT, BOOL, a > b)                                                                             \
+    X(GE, BOOL, a >= b)                                                                            \
+    X(LOGICAL_AND, SAME, a & b)                                                                    \
+    X(LOGICAL_OR, SAME, a | b)                                                                     \
+    X(LOGICAL_XOR, SAME, a ^ b)
+
+/* bool operands are 0 or 1; add/mul/maximum/minimum act as or/and, like PyTorch's bool tensors */
+#define BOOL_BINARY(X)                                                                             \
+    X(ADD, SAME, a | b)                                                                            \
+    X(MUL, SAME, a & b)                                                                            \
+    X(MAXIMUM, SAME, a | b)                                                                        \
+    X(MINIMUM, SAME, a & b)                                                                        \
+    X(EQ, BOOL, a == b)                                                                            \
+    X(NE, BOOL, a != b)                                                                            \
+    X(LT, BOOL, a < b)                                                                             \
+    X(LE, BOOL, a <= b)                                                                            \
+    X(GT, BOOL, a > b)                                                                             \
+    X(GE, BOOL, a >= b)                                                                            \
+    X(LOGICAL_AND, BOOL, (a != 0) & (b != 0))                                                      \
+    X(LOGICAL_OR, BOOL, (a != 0) | (b != 0))                                                       \
+    X(LOGICAL_XOR, BOOL, (a != 0) ^ (b != 0))
+
+/* ---------------------------------------------------------------- loop generators */
+#define OUT_SAME(T) T
+#define OUT_BOOL(T) uint8_t
+#define PCONV_float(d) ((float)(d))
+#define PCONV_double(d) (d)
+#define PCONV_int64_t(d) sat_i64(d)
+#define PCONV_uint8_t(d) ((uint8_t)0)
+#define PCONV_int32_t(d) ((int32_t)0)
+
+#define UNARY_LOOP(fname, T, OUT, EXPR)                                                            \
+    static void fname(int64_t n, const void *xv, int64_t sx, void *ov, int64_t so, double D0,      \
+                      double D1)                                                                   \
+    {                                                                                              \
+        typedef OUT_##OUT(T) TO;                                                                   \
+        const T *x = xv;                                                                           \
+        TO *out = ov;                                                                              \
+        const T P0 = PCONV_##T(D0), P1 = PCONV_##T(D1);                                           \
+        (void)P0;                                                                                  \
+        (void)P1;                                                                                  \
+        (void)D0;                                                                                  \
+        (void)D1;                                                                                  \
+        if (sx == 1 && so == 1) {                                                                  \
+            for (int64_t i = 0; i < n; i++) {                                                      \
+                const T v = x[i];                                                                  \
+                (void)v;                                                                           \
+                out[i] = (TO)(EXPR);                                                               \
+            }                                                                                      \
+        } else {                                                                                   \
+            for (int64_t i = 0; i < n; i++) {                                                      \
+                const T v = x[i * sx];                                                             \
+                (void)v;                                                                           \
+                out[i * so] = (TO)(EXPR);                                                          \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+#define BINARY_LOOP(fname, T, OUT, EXPR)                                                           \
+    static void fname(int64_t n, const void *av, int64_t sa, const void *bv, int64_t sb, void *ov, \
+                      int64_t so)                                                                  \
+    {                                                                                              \
+        typedef OUT_##OUT(T) TO;                                                                   \
+        const T *A = av, *B = bv;                                                                  \
+        TO *out = ov;                                                                              \
+        if (so == 1 && sa == 1 && sb == 1) {                                                       \
+            for (int64_t i = 0; i < n; i++) {                                                      \
+                const T a = A[i], b = B[i];                                                        \
+                out[i] = (TO)(EXPR);                                                               \
+            }                                                                                      \
+        } else if (so == 1 && sa == 1 && sb == 0) {                                                \
+            const T b = B[0];                                                                      \
+            for (int64_t i = 0; i < n; i++) {                                                      \
+                const T a = A[i];                                                                  \
+                out[i] = (TO)(EXPR);                                                               \
+            }                                                                                      \
+        } else if (so == 1 && sa == 0 && sb == 1) {                                                \
+            const T a = A[0];                                                                      \
+            for (int64_t i = 0; i < n; i++) {                                                      \
+                const T b = B[i];                                                                  \
+                out[i] = (TO)(EXPR);                                                               \
+            }                                                                                      \
+        } else {                                                                                   \
+            for (int64_t i = 0; i < n; i++) {                                                      \
+                const T a = A[i * sa], b = B[i * sb];                                              \
+                out[i * so] = (TO)(EXPR);                                                          \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+#define GEN_U_F32(NAME, OUT, EXPR) UNARY_LOOP(u_##NAME##_f32, float, OUT, EXPR)
+#define GEN_U_F64(NAME, OUT, EXPR) UNARY_LOOP(u_##NAME##_f64, double, OUT, EXPR)
+#define GEN_U_I64(NAME, OUT, EXPR) UNARY_LOOP(u_##NAME##_i64, int64_t, OUT, EXPR)
+#define GEN_U_BOOL(NAME, OUT, EXPR) UNARY_LOOP(u_##NAME##_bool, uint8_t, OUT, EXPR)
+#define GEN_U_I32(NAME, OUT, EXPR) UNARY_LOOP(u_##NAME##_i32, int32_t, OUT, EXPR)
+#define GEN_B_F32(NAME, OUT, EXPR) BINARY_LOOP(b_##NAME##_f32, float, OUT, EXPR)
+#define GEN_B_F64(NAME, OUT, EXPR) BINARY_LOOP(b_##NAME##_f64, double, OUT, EXPR)
+#define GEN_B_I64(NAME, OUT, EXPR) BINARY_LOOP(b_##NAME##_i64, int64_t, OUT, EXPR)
+#define GEN_B_BOOL(NAME, OUT, EXPR) BINARY_LOOP(b_##NAME##_bool, uint8_t, OUT, EXPR)
+
+FLOAT_UNARY(GEN_U_F32)
+FLOAT_UNARY(GEN_U_F64)
+INT_UNARY(GEN_U_I64)
+SMALL_UNARY(GEN_U_BOOL)
+SMALL_UNARY(GEN_U_I32)
+FLOAT_BINARY(GEN_B_F32)
+FLOAT_BINARY(GEN_B_F64)
+INT_BINARY(GEN_B_I64)
+BOOL_BINARY(GEN_B_BOOL)
+
+/* ---------------------------------------------------------------- tables */
+#define ENT_U(NAME, DT, S) [AGC_UNARY_##NAME][DT] = u_##NAME##_##S,
+#define ENT_U_F32(NAME, OUT, EXPR) ENT_U(NAME, AGC_F32, f32)
+#define ENT_U_F64(NAME, OUT, EXPR) ENT_U(NAME, AGC_F64, f64)
+#define ENT_U_I64(NAME, OUT, EXPR) ENT_U(NAME, AGC_I64, i64)
+#define ENT_U_SMALL(NAME, OUT, EXPR)                                                               \
+    ENT_U(NAME, AGC_BOOL, bool) ENT_U(NAME, AGC_U8, bool) ENT_U(NAME, AGC_I32, i32)
+#define ENT_B(NAME, DT, S) [AGC_BINARY_##NAME][DT] = b_##NAME##_##S,
+#define ENT_B_F32(NAME, OUT, EXPR) ENT_B(NAME, AGC_F32, f32)
+#define ENT_B_F64(NAME, OUT, EXPR) ENT_B(NAME, AGC_F64, f64)
+#define ENT_B_I64(NAME, OUT, EXPR) ENT_B(NAME, AGC_I64, i64)
+#define ENT_B_BOOL(NAME, OUT, EXPR) ENT_B(NAME, AGC_BOOL, bool)
+
+const agc_unary_kernel agc_unary_portable[AGC_NUNARY][AGC_NDTYPES] = {
+    FLOAT_UNARY(ENT_U_F32) FLOAT_UNARY(ENT_U_F64) INT_UNARY(ENT_U_I64) SMALL_UNARY(ENT_U_SMALL)};
+const agc_binary_kernel agc_binary_portable[AGC_NBINARY][AGC_NDTYPES] = {
+    FLOAT_BINARY(ENT_B_F32) FLOAT_BINARY(ENT_B_F64) INT_BINARY(ENT_B_I64) BOOL_BINARY(ENT_B_BOOL)};
+
+agc_unary_kernel agc_unary_active[AGC_NUNARY][AGC_NDTYPES];
+agc_binary_kernel agc_binary_active[AGC_NBINARY][AGC_NDTYPES];
+
+agc_dtype agc_unary_out_dtype(int op, agc_dtype dt)
+{
+    return (op == AGC_UNARY_ISNAN || op == AGC_UNARY_ISFINITE || op == AGC_UNARY_LOGICAL_NOT) ? AGC_BOOL
+                                                                                            : dt;
+}
+
+agc_dtype agc_binary_out_dtype(int op, agc_dtype dt)
+{
+    if (op >= AGC_BINARY_EQ && op <= AGC_BINARY_GE) return AGC_BOOL;
+    return dt; /* logical ops: bool -> bool, int64 -> int64 (bitwise) */
+}
+
+/* Ops whose per-element cost is a libm call or more: they fork threads at a smaller size. */
+static int unary_heavy(int op)
+{
+    switch (op) {
+    case AGC_UNARY_EXP: case AGC_UNARY_LOG: case AGC_UNARY_LOG1P: case AGC_UNARY_EXPM1:
+    case AGC_UNARY_SIN: case AGC_UNARY_COS: case AGC_UNARY_TANH: case AGC_UNARY_SIGMOID:
+    case AGC_UNARY_POW_SCALAR: case AGC_UNARY_RPOW_SCALAR: case AGC_UNARY_ELU:
+    case AGC_UNARY_SOFTPLUS: case AGC_UNARY_GELU: case AGC_UNARY_GELU_TANH: case AGC_UNARY_SILU:
+    case AGC_UNARY_ERF: case AGC_UNARY_FLOOR: case AGC_UNARY_CEIL: case AGC_UNARY_ROUND:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int binary_heavy(int op, agc_dtype dt)
+{
+    switch (op) {
+    case AGC_BINARY_POW: case AGC_BINARY_ATAN2: case AGC_BINARY_SILU_BWD: case AGC_BINARY_GELU_BWD:
+    case AGC_BINARY_GELU_TANH_BWD: case AGC_BINARY_SOFTPLUS_BWD: case AGC_BINARY_ELU_BWD:
+    case AGC_BINARY_FLOORDIV: case AGC_BINARY_MOD:
+        return 1;
+    case AGC_BINARY_DIV:
+        return dt == AGC_F64;
+    default:
+        return 0;
+    }
+}
+
+/* ---------------------------------------------------------------- drivers */
+typedef struct {
+    agc_unary_kernel k;
+    double p0, p1;
+} unary_ctx;
+
+static void unary_row(void *ctx, int64_t n, char *const *p, const int64_t *s)
+{
+    unary_ctx *c = ctx;
+    c->k(n, p[0], s[0], p[1], s[1], c->p0, c->p1);
+}
+
+int agc_unary(int op, agc_dtype dt, int ndim, const int64_t *shape, const void *x, const int64_t *sx,
+              void *out, const int64_t *so, double p0, double p1)
+{
+    agc_init();
+    if (op < 0 || op >= AGC_NUNARY || (int)dt < 0 || dt >= AGC_NDTYPES) return AGC_EUNSUPPORTED;
+    unary_ctx c = {agc_unary_active[op][dt], p0, p1};
+    if (!c.k) return AGC_EUNSUPPORTED;
+    agc_iter it;
+    const int64_t *strides[2] = {sx, so};
+    agc_iter_init(&it, 2, ndim, shape, strides);
+    char *base[2] = {(char *)x, (char *)out};
+    int64_t isz[2] = {(int64_t)agc_dtype_size(dt), (int64_t)agc_dtype_size(agc_unary_out_dtype(op, dt))};
+    agc_iter_run(&it, base, isz, unary_heavy(op) ? AGC_PAR_HEAVY : AGC_PAR_CHEAP, unary_row, &c);
+    return AGC_OK;
+}
+
+typedef struct {
+    agc_binary_kernel k;
+} binary_ctx;
+
+static void binary_row(void *ctx, int64_t n, char *const *p, const int64_t *s)
+{
+    ((binary_ctx *)ctx)->k(n, p[0], s[0], p[1], s[1], p[2], s[2]);
+}
+
+int agc_binary(int op, agc_dtype dt, int ndim, const int64_t *shape, const void *a, const int64_t *sa,
+               const void *b, const int64_t *sb, void *out, const int64_t *so)
+{
+    agc_init();
+    if (op < 0 || op >= AGC_NBINARY || (int)dt < 0 || dt >= AGC_NDTYPES) return AGC_EUNSUPPORTED;
+    binary_ctx c = {agc_binary_active[op][dt]};
+    if (!c.k) return AGC_EUNSUPPORTED;
+    agc_iter it;
+    const int64_t *strides[3] = {sa, sb, so};
+    agc_iter_init(&it, 3, ndim, shape, strides);
+    char *base[3] = {(char *)a, (char *)b, (char *)out};
+    int64_t w = (int64_t)agc_dtype_size(dt);
+    int64_t isz[3] = {w, w, (int64_t)agc_dtype_size(agc_binary_out_dtype(op, dt))};
+    agc_iter_run(&it, base, isz, binary_heavy(op, dt) ? AGC_PAR_HEAVY : AGC_PAR_CHEAP, binary_row, &c);
+    return AGC_OK;
+}
+
+/* ---------------------------------------------------------------- where */
+#define DEFINE_WHERE(W, T)                                                                         \
+    static void where_##W(int64_t n, const uint8_t *c, int64_t sc, const T *a, int64_t sa,         \
+                          const T *b, int64_t sb, T *out, int64_t so)                              \
+    {                                                                                              \
+        if (sc == 1 && sa == 1 && sb == 1 && so == 1)                                              \
+            for (int64_t i = 0; i < n; i++) out[i] = c[i] ? a[i] : b[i];                           \
+        else                                                                                       \
+            for (int64_t i = 0; i < n; i++) out[i * so] = c[i * sc] ? a[i * sa] : b[i * sb];      \
+    }
+DEFINE_WHERE(1, uint8_t)
+DEFINE_WHERE(4, uint32_t)
+DEFINE_WHERE(8, uint64_t)
+
+static void where_row(void *ctx, int64_t n, char *const *p, const int64_t *s)
+{
+    int w = *(int *)ctx;
+    const uint8_t *c = (const uint8_t *)p[0];
+    if (w == 1)
+        where_1(n, c, s[0], (const uint8_t *)p[1], s[1], (const uint8_t *)p[2], s[2], (uint8_t *)p[3], s[3]);
+    else if (w == 4)
+        where_4(n, c, s[0], (const uint32_t *)p[1], s[1], (const uint32_t *)p[2], s[2], (uint32_t *)p[3],
+                s[3]);
+    else
+        where_8(n, c, s[0], (const uint64_t *)p[1], s[1], (const uint64_t *)p[2], s[2], (uint64_t *)p[3],
+                s[3]);
+}
+
+int agc_where(agc_dtype dt, int ndim, const int64_t *shape, const uint8_t *cond, const int64_t *sc,
+              const void *a, const int64_t *sa, const void *b, const int64_t *sb, void *out,
+              const int64_t *so)
+{
+    if ((int)dt < 0 || dt >= AGC_NDTYPES) return AGC_EUNSUPPORTED;
+    int w = (int)agc_dtype_size(dt);
+    agc_iter it;
+    const int64_t *strides[4] = {sc, sa, sb, so};
+    agc_iter_init(&it, 4, ndim, shape, strides);
+    char *base[4] = {(char *)cond, (char *)a, (char *)b, (char *)out};
+    int64_t isz[4] = {1, w, w, w};
+    agc_iter_run(&it, base, isz, AGC_PAR_CHEAP, where_row, &w);
+    return AGC_OK;
+}

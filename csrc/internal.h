@@ -1,0 +1,206 @@
+/* internal.h: shared by the .c files, never seen by the binding.
+ * - AGC_AVX2: the per-function target attribute for AVX2/FMA bodies (no -march=native anywhere).
+ * - Threading: agc_threads_for(work, threshold) says how many OpenMP threads a kernel should use:
+ *   1 below the threshold, else the count set by agc_set_num_threads (cpu.c).
+ * - agc_iter: the N-d strided iterator. It drops size-1 dims and merges dims that are contiguous
+ *   with each other for every operand at once, so a contiguous view becomes one flat row and a
+ *   (4096, 1024) + (1024,) broadcast becomes 4096 rows of 1024. agc_iter_run splits the flat index
+ *   range into per-thread chunks whose boundaries are multiples of AGC_CHUNK_ALIGN elements (static
+ *   schedule); every element is computed by the same code whatever the split, so results never
+ *   depend on the thread count.
+ * - Kernel tables for elementwise.c / elementwise_avx2.c, filled once by cpu.c.
+ * reduce.c, gemm.c and conv.c may use any of this but do not have to. */
+#ifndef AGC_INTERNAL_H
+#define AGC_INTERNAL_H
+
+#include "agc.h"
+
+#include <stdint.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#define AGC_HAVE_X86 1
+#define AGC_AVX2 __attribute__((target("avx2,fma")))
+#else
+#define AGC_HAVE_X86 0
+#define AGC_AVX2
+#endif
+
+/* Elementwise size thresholds (elements) above which kernels fork threads.
+ * Cheap ops (add, copy): 2 threads only pay once the data leaves L2; transcendental ops pay much
+ * earlier. Values measured on the 2-core dev box with bench_elementwise.py. */
+#define AGC_PAR_CHEAP 65536
+#define AGC_PAR_HEAVY 8192
+/* per-thread chunks start at multiples of this many elements (256 bytes for f32: whole cache lines,
+ * and a multiple of every SIMD width) */
+#define AGC_CHUNK_ALIGN 64
+
+/* cpu.c */
+extern int agc_nthreads_setting;
+static inline int agc_threads_for(int64_t work, int64_t threshold)
+{
+#ifdef _OPENMP
+    if (work < threshold || agc_nthreads_setting <= 1) return 1;
+    if (omp_in_parallel()) return 1;
+    int64_t most = work / (threshold / 2 > 0 ? threshold / 2 : 1);
+    return most < agc_nthreads_setting ? (int)(most > 1 ? most : 1) : agc_nthreads_setting;
+#else
+    (void)work;
+    (void)threshold;
+    return 1;
+#endif
+}
+
+/* ---------------------------------------------------------------- the strided iterator */
+#define AGC_ITER_MAXOPS 4
+
+typedef struct {
+    int ndim;                                      /* >= 1 after agc_iter_init; dim ndim-1 is innermost */
+    int nops;
+    int64_t numel;
+    int64_t shape[AGC_MAX_DIMS];
+    int64_t stride[AGC_ITER_MAXOPS][AGC_MAX_DIMS]; /* in elements */
+} agc_iter;
+
+/* strides[k] is operand k's stride array (NULL means "contiguous for this shape"). */
+static inline void agc_iter_init(agc_iter *it, int nops, int ndim, const int64_t *shape,
+                                 const int64_t *const *strides)
+{
+    int64_t cstr[AGC_MAX_DIMS];
+    int64_t numel = 1;
+    for (int d = ndim - 1; d >= 0; d--) {
+        cstr[d] = numel;
+        numel *= shape[d];
+    }
+    it->nops = nops;
+    it->numel = numel;
+    /* walk from the innermost dim outwards; the list is built innermost-first, then reversed */
+    int nd = 0;
+    int64_t sh[AGC_MAX_DIMS];
+    int64_t st[AGC_ITER_MAXOPS][AGC_MAX_DIMS];
+    for (int d = ndim - 1; d >= 0; d--) {
+        if (shape[d] == 1) continue;
+        if (nd > 0) {
+            int merge = 1;
+            for (int k = 0; k < nops; k++) {
+                int64_t s = strides[k] ? strides[k][d] : cstr[d];
+                if (s != st[k][nd - 1] * sh[nd - 1]) {
+                    merge = 0;
+                    break;
+                }
+            }
+            if (merge) {
+                sh[nd - 1] *= shape[d];
+                continue;
+            }
+        }
+        sh[nd] = shape[d];
+        for (int k = 0; k < nops; k++) st[k][nd] = strides[k] ? strides[k][d] : cstr[d];
+        nd++;
+    }
+    if (nd == 0) {
+        sh[0] = 1;
+        for (int k = 0; k < nops; k++) st[k][0] = 0;
+        nd = 1;
+    }
+    it->ndim = nd;
+    for (int d = 0; d < nd; d++) {
+        it->shape[d] = sh[nd - 1 - d];
+        for (int k = 0; k < nops; k++) it->stride[k][d] = st[k][nd - 1 - d];
+    }
+}
+
+/* Called once per row: n elements, ptrs[k] = operand k's first element, s[k] its inner stride. */
+typedef void (*agc_row_fn)(void *ctx, int64_t n, char *const *ptrs, const int64_t *s);
+
+/* Visit flat indices [begin, end) of the iterator's index space, row by row. */
+static inline void agc_iter_range(const agc_iter *it, int64_t begin, int64_t end, char *const *base,
+                                  const int64_t *itemsize, agc_row_fn fn, void *ctx)
+{
+    const int nd = it->ndim, nops = it->nops;
+    const int64_t inner = it->shape[nd - 1];
+    int64_t idx[AGC_MAX_DIMS];
+    int64_t rest = begin;
+    for (int d = nd - 1; d >= 0; d--) {
+        idx[d] = rest % it->shape[d];
+        rest /= it->shape[d];
+    }
+    int64_t s[AGC_ITER_MAXOPS];
+    for (int k = 0; k < nops; k++) s[k] = it->stride[k][nd - 1];
+    int64_t pos = begin;
+    while (pos < end) {
+        char *p[AGC_ITER_MAXOPS];
+        for (int k = 0; k < nops; k++) {
+            int64_t off = 0;
+            for (int d = 0; d < nd; d++) off += idx[d] * it->stride[k][d];
+            p[k] = base[k] + off * itemsize[k];
+        }
+        int64_t n = inner - idx[nd - 1];
+        if (n > end - pos) n = end - pos;
+        fn(ctx, n, p, s);
+        pos += n;
+        idx[nd - 1] = 0;
+        for (int d = nd - 2; d >= 0; d--) {
+            if (++idx[d] < it->shape[d]) break;
+            idx[d] = 0;
+        }
+    }
+}
+
+/* Run the whole index space, on several threads when numel >= threshold. */
+static inline void agc_iter_run(const agc_iter *it, char *const *base, const int64_t *itemsize,
+                                int64_t threshold, agc_row_fn fn, void *ctx)
+{
+    const int64_t numel = it->numel;
+    if (numel == 0) return;
+    int nt = agc_threads_for(numel, threshold);
+    if (nt <= 1) {
+        agc_iter_range(it, 0, numel, base, itemsize, fn, ctx);
+        return;
+    }
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+    {
+        int t = omp_get_thread_num(), T = omp_get_num_threads();
+        int64_t chunk = (numel + T - 1) / T;
+        chunk = (chunk + AGC_CHUNK_ALIGN - 1) / AGC_CHUNK_ALIGN * AGC_CHUNK_ALIGN;
+        int64_t b = (int64_t)t * chunk, e = b + chunk;
+        if (b > numel) b = numel;
+        if (e > numel) e = numel;
+        if (b < e) agc_iter_range(it, b, e, base, itemsize, fn, ctx);
+    }
+#endif
+}
+
+/* ---------------------------------------------------------------- elementwise kernel tables */
+/* A row kernel: n elements with element strides. Implementations take fast paths for unit strides
+ * (and, for binary ops, for a stride-0 operand). */
+typedef void (*agc_unary_kernel)(int64_t n, const void *x, int64_t sx, void *out, int64_t so, double p0,
+                                 double p1);
+typedef void (*agc_binary_kernel)(int64_t n, const void *a, int64_t sa, const void *b, int64_t sb,
+                                  void *out, int64_t so);
+
+/* elementwise.c: the portable loops ([op][dtype], NULL = unsupported) and the active tables */
+extern const agc_unary_kernel agc_unary_portable[AGC_NUNARY][AGC_NDTYPES];
+extern const agc_binary_kernel agc_binary_portable[AGC_NBINARY][AGC_NDTYPES];
+extern agc_unary_kernel agc_unary_active[AGC_NUNARY][AGC_NDTYPES];
+extern agc_binary_kernel agc_binary_active[AGC_NBINARY][AGC_NDTYPES];
+/* output dtype of a unary/binary op given its input dtype */
+agc_dtype agc_unary_out_dtype(int op, agc_dtype dt);
+agc_dtype agc_binary_out_dtype(int op, agc_dtype dt);
+
+/* elementwise_avx2.c: AVX2/FMA overrides, NULL where the portable loop is used */
+#if AGC_HAVE_X86
+extern const agc_unary_kernel agc_unary_avx2[AGC_NUNARY][AGC_NDTYPES];
+extern const agc_binary_kernel agc_binary_avx2[AGC_NBINARY][AGC_NDTYPES];
+#endif
+
+/* cpu.c */
+int agc_cpu_has_avx2(void);
+/* fills the active tables for a target (1 = avx2, 0 = portable) */
+void agc_select_kernels(int avx2);
+
+#endif

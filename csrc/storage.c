@@ -1,0 +1,260 @@
+/* storage.c: aligned buffers, strided copy with dtype casts, fill.
+ * agc_alloc returns 64-byte aligned memory (large buffers are 2 MiB aligned and advised as huge
+ * pages, which cuts first-touch page faults on big outputs). agc_copy handles any pair of dtypes and
+ * any strides on both sides, through the merged-dimension iterator; contiguous same-dtype rows are
+ * memcpy. Casts: float -> integer truncates toward zero; NaN or out-of-range values give the
+ * integer type's minimum (what x86 hardware and NumPy give), without undefined behaviour; integer
+ * narrowing wraps; anything -> bool is (x != 0). Threads above AGC_PAR_CHEAP elements.
+ * Tests: tests/test_kernels.py. */
+/* posix_memalign and madvise */
+#define _DEFAULT_SOURCE
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+#define HUGE_ALIGN ((size_t)2 << 20)
+
+void *agc_alloc(int64_t nbytes)
+{
+    if (nbytes < 0) return NULL;
+    size_t n = (size_t)nbytes;
+    if (n == 0) n = AGC_ALIGN; /* a unique, valid pointer */
+    n = (n + AGC_ALIGN - 1) / AGC_ALIGN * AGC_ALIGN;
+    if (n < (size_t)nbytes) return NULL; /* overflow */
+    void *p = NULL;
+    size_t align = n >= 2 * HUGE_ALIGN ? HUGE_ALIGN : AGC_ALIGN;
+    if (posix_memalign(&p, align, n) != 0) return NULL;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (align == HUGE_ALIGN) madvise(p, n / HUGE_ALIGN * HUGE_ALIGN, MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
+void agc_free(void *p)
+{
+    free(p);
+}
+
+size_t agc_dtype_size(agc_dtype dt)
+{
+    switch (dt) {
+    case AGC_F32: return 4;
+    case AGC_F64: return 8;
+    case AGC_I64: return 8;
+    case AGC_BOOL: return 1;
+    case AGC_I32: return 4;
+    case AGC_U8: return 1;
+    default: return 0;
+    }
+}
+
+/* ---------------------------------------------------------------- conversions without UB */
+static inline int64_t f2i64(double v)
+{
+    /* the range check also rejects NaN */
+    if (v >= -9223372036854775808.0 && v < 9223372036854775808.0) return (int64_t)v;
+    return INT64_MIN;
+}
+static inline int32_t f2i32(double v)
+{
+    if (v > -2147483649.0 && v < 2147483648.0) return (int32_t)v;
+    return INT32_MIN;
+}
+
+/* CONV_<from>_<to>(v) for every pair; the type names go F32 F64 I64 BOOL I32 U8 */
+typedef float t_F32;
+typedef double t_F64;
+typedef int64_t t_I64;
+typedef uint8_t t_BOOL;
+typedef int32_t t_I32;
+typedef uint8_t t_U8;
+
+#define TO_F32(v) ((float)(v))
+#define TO_F64(v) ((double)(v))
+#define TO_BOOL(v) ((uint8_t)((v) != 0))
+/* integer targets depend on whether the source is a float */
+#define FTO_I64(v) f2i64((double)(v))
+#define FTO_I32(v) f2i32((double)(v))
+#define FTO_U8(v) ((uint8_t)(uint32_t)f2i32((double)(v)))
+#define ITO_I64(v) ((int64_t)(v))
+#define ITO_I32(v) ((int32_t)(uint32_t)(uint64_t)(v)) /* wraps (GCC defines the final step as modulo) */
+#define ITO_U8(v) ((uint8_t)(uint64_t)(v))
+
+#define CONV_F32_F32 TO_F32
+#define CONV_F32_F64 TO_F64
+#define CONV_F32_I64 FTO_I64
+#define CONV_F32_BOOL TO_BOOL
+#define CONV_F32_I32 FTO_I32
+#define CONV_F32_U8 FTO_U8
+#define CONV_F64_F32 TO_F32
+#define CONV_F64_F64 TO_F64
+#define CONV_F64_I64 FTO_I64
+#define CONV_F64_BOOL TO_BOOL
+#define CONV_F64_I32 FTO_I32
+#define CONV_F64_U8 FTO_U8
+#define CONV_I64_F32 TO_F32
+#define CONV_I64_F64 TO_F64
+#define CONV_I64_I64 ITO_I64
+#define CONV_I64_BOOL TO_BOOL
+#define CONV_I64_I32 ITO_I32
+#define CONV_I64_U8 ITO_U8
+#define CONV_BOOL_F32 TO_F32
+#define CONV_BOOL_F64 TO_F64
+#define CONV_BOOL_I64 ITO_I64
+#define CONV_BOOL_BOOL TO_BOOL
+#define CONV_BOOL_I32 ITO_I32
+#define CONV_BOOL_U8 ITO_U8
+#define CONV_I32_F32 TO_F32
+#define CONV_I32_F64 TO_F64
+#define CONV_I32_I64 ITO_I64
+#define CONV_I32_BOOL TO_BOOL
+#define CONV_I32_I32 ITO_I32
+#define CONV_I32_U8 ITO_U8
+#define CONV_U8_F32 TO_F32
+#define CONV_U8_F64 TO_F64
+#define CONV_U8_I64 ITO_I64
+#define CONV_U8_BOOL TO_BOOL
+#define CONV_U8_I32 ITO_I32
+#define CONV_U8_U8 ITO_U8
+
+typedef void (*cast_fn)(int64_t n, const void *x, int64_t sx, void *out, int64_t so);
+
+#define DEFINE_CAST(A, B)                                                                          \
+    static void cast_##A##_##B(int64_t n, const void *xv, int64_t sx, void *ov, int64_t so)        \
+    {                                                                                              \
+        const t_##A *x = xv;                                                                       \
+        t_##B *out = ov;                                                                           \
+        if (sx == 1 && so == 1)                                                                    \
+            for (int64_t i = 0; i < n; i++) out[i] = CONV_##A##_##B(x[i]);                        \
+        else                                                                                       \
+            for (int64_t i = 0; i < n; i++) out[i * so] = CONV_##A##_##B(x[i * sx]);               \
+    }
+#define DEFINE_CASTS_FROM(A)                                                                       \
+    DEFINE_CAST(A, F32)                                                                            \
+    DEFINE_CAST(A, F64)                                                                            \
+    DEFINE_CAST(A, I64) DEFINE_CAST(A, BOOL) DEFINE_CAST(A, I32) DEFINE_CAST(A, U8)
+DEFINE_CASTS_FROM(F32)
+DEFINE_CASTS_FROM(F64)
+DEFINE_CASTS_FROM(I64)
+DEFINE_CASTS_FROM(BOOL)
+DEFINE_CASTS_FROM(I32)
+DEFINE_CASTS_FROM(U8)
+
+#define CAST_ROW(A) {cast_##A##_F32, cast_##A##_F64, cast_##A##_I64, cast_##A##_BOOL, cast_##A##_I32, cast_##A##_U8}
+static const cast_fn cast_table[AGC_NDTYPES][AGC_NDTYPES] = {
+    CAST_ROW(F32), CAST_ROW(F64), CAST_ROW(I64), CAST_ROW(BOOL), CAST_ROW(I32), CAST_ROW(U8),
+};
+
+/* same-dtype copies only move bytes; bool -> bool still normalises nothing (it is a plain copy) */
+#define DEFINE_MOVE(W, T)                                                                          \
+    static void move_##W(int64_t n, const void *xv, int64_t sx, void *ov, int64_t so)              \
+    {                                                                                              \
+        const T *x = xv;                                                                           \
+        T *out = ov;                                                                               \
+        if (sx == 1 && so == 1)                                                                    \
+            memcpy(out, x, (size_t)n * sizeof(T));                                                 \
+        else if (so == 1)                                                                          \
+            for (int64_t i = 0; i < n; i++) out[i] = x[i * sx];                                    \
+        else                                                                                       \
+            for (int64_t i = 0; i < n; i++) out[i * so] = x[i * sx];                               \
+    }
+DEFINE_MOVE(1, uint8_t)
+DEFINE_MOVE(4, uint32_t)
+DEFINE_MOVE(8, uint64_t)
+
+typedef struct {
+    cast_fn fn;
+} copy_ctx;
+
+static void copy_row(void *ctx, int64_t n, char *const *p, const int64_t *s)
+{
+    ((copy_ctx *)ctx)->fn(n, p[0], s[0], p[1], s[1]);
+}
+
+static int valid_dtype(int dt)
+{
+    return dt >= 0 && dt < AGC_NDTYPES;
+}
+
+int agc_copy(int ndim, const int64_t *shape, agc_dtype dt_in, const void *x, const int64_t *sx,
+             agc_dtype dt_out, void *out, const int64_t *so)
+{
+    if (!valid_dtype(dt_in) || !valid_dtype(dt_out)) return AGC_EUNSUPPORTED;
+    copy_ctx ctx;
+    if (dt_in == dt_out) {
+        size_t w = agc_dtype_size(dt_in);
+        ctx.fn = w == 1 ? move_1 : w == 4 ? move_4 : move_8;
+    } else {
+        ctx.fn = cast_table[dt_in][dt_out];
+    }
+    agc_iter it;
+    const int64_t *strides[2] = {sx, so};
+    agc_iter_init(&it, 2, ndim, shape, strides);
+    char *base[2] = {(char *)x, (char *)out};
+    int64_t isz[2] = {(int64_t)agc_dtype_size(dt_in), (int64_t)agc_dtype_size(dt_out)};
+    agc_iter_run(&it, base, isz, AGC_PAR_CHEAP, copy_row, &ctx);
+    return AGC_OK;
+}
+
+/* ---------------------------------------------------------------- fill */
+typedef struct {
+    uint64_t bits; /* the value's bytes, in the low end */
+    int width;
+} fill_ctx;
+
+#define DEFINE_FILL(W, T)                                                                          \
+    static void fill_##W(int64_t n, char *o, int64_t so, uint64_t bits)                           \
+    {                                                                                              \
+        T v;                                                                                       \
+        memcpy(&v, &bits, sizeof(T));                                                                        \
+        T *out = (T *)o;                                                                           \
+        if (so == 1)                                                                               \
+            for (int64_t i = 0; i < n; i++) out[i] = v;                                            \
+        else                                                                                       \
+            for (int64_t i = 0; i < n; i++) out[i * so] = v;                                       \
+    }
+DEFINE_FILL(1, uint8_t)
+DEFINE_FILL(4, uint32_t)
+DEFINE_FILL(8, uint64_t)
+
+static void fill_row(void *ctx, int64_t n, char *const *p, const int64_t *s)
+{
+    fill_ctx *c = ctx;
+    if (c->width == 1)
+        fill_1(n, p[0], s[0], c->bits);
+    else if (c->width == 4)
+        fill_4(n, p[0], s[0], c->bits);
+    else
+        fill_8(n, p[0], s[0], c->bits);
+}
+
+int agc_fill(int ndim, const int64_t *shape, agc_dtype dt, void *out, const int64_t *so, double fvalue,
+             int64_t ivalue)
+{
+    if (!valid_dtype(dt)) return AGC_EUNSUPPORTED;
+    fill_ctx c;
+    c.bits = 0;
+    c.width = (int)agc_dtype_size(dt);
+    /* the value's bytes go to the start of `bits`, where fill_W's memcpy reads them */
+    switch (dt) {
+    case AGC_F32: { float v = (float)fvalue; memcpy(&c.bits, &v, 4); break; }
+    case AGC_F64: memcpy(&c.bits, &fvalue, 8); break;
+    case AGC_I64: memcpy(&c.bits, &ivalue, 8); break;
+    case AGC_BOOL: { uint8_t v = fvalue != 0; memcpy(&c.bits, &v, 1); break; }
+    case AGC_I32: { int32_t v = ITO_I32(ivalue); memcpy(&c.bits, &v, 4); break; }
+    case AGC_U8: { uint8_t v = ITO_U8(ivalue); memcpy(&c.bits, &v, 1); break; }
+    default: return AGC_EUNSUPPORTED;
+    }
+    agc_iter it;
+    const int64_t *strides[1] = {so};
+    agc_iter_init(&it, 1, ndim, shape, strides);
+    char *base[1] = {(char *)out};
+    int64_t isz[1] = {c.width};
+    agc_iter_run(&it, base, isz, AGC_PAR_CHEAP, fill_row, &c);
+    return AGC_OK;
+}
