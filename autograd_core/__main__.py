@@ -1,0 +1,141 @@
+"""Command line: `python -m autograd_core {demo,info,bench}` (installed as `autograd-core` too).
+
+demo   train a small LeNet-style CNN on the shipped handwritten digits and report test accuracy
+info   version, SIMD target, threads and build flags
+bench  run the benchmark report (benchmarks/report.py in a source checkout)
+"""
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+
+
+def _lenet(nn):
+    """A LeNet-style network for 1x8x8 digits: two conv/pool stages, then two linear layers."""
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # 16 x 4 x 4
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # 32 x 2 x 2
+        nn.Flatten(),
+        nn.Linear(32 * 2 * 2, 64),
+        nn.ReLU(),
+        nn.Linear(64, 10),
+    )
+
+
+def demo(epochs=15, plot=None, seed=0, batch_size=32, lr=3e-3, progress=True, out=sys.stdout):
+    """Train the LeNet-style CNN on the digits; returns (test accuracy, seconds)."""
+    import autograd_core as ag
+    from autograd_core import nn, optim
+    from autograd_core.data import train_val_split
+    from autograd_core.datasets import DIGITS_CITATION, load_digits
+    from autograd_core.train import EarlyStopping, evaluate, fit
+
+    ag.manual_seed(seed)
+    x_train, y_train = load_digits("train")
+    x_test, y_test = load_digits("test")
+    (x_fit, y_fit), (x_val, y_val) = train_val_split(x_train, y_train, val_fraction=0.15, stratify=True,
+                                                     seed=seed)
+    print(f"digits: {len(x_fit)} training, {len(x_val)} validation, {len(x_test)} test images of 8x8 "
+          f"({DIGITS_CITATION})", file=out)
+    model = _lenet(nn)
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"model: LeNet-style CNN, {n_params} parameters; Adam lr={lr}, batch {batch_size}, {epochs} epochs",
+          file=out)
+    optimizer = optim.Adam(model.parameters(), lr=lr)
+    started = time.perf_counter()
+    history = fit(model, nn.CrossEntropyLoss(), optimizer, (x_fit, y_fit), val_data=(x_val, y_val),
+                  epochs=epochs, batch_size=batch_size, metrics=("accuracy",),
+                  callbacks=[EarlyStopping("val_loss", patience=4)], progress=progress)
+    seconds = time.perf_counter() - started
+    test = evaluate(model, nn.CrossEntropyLoss(), (x_test, y_test), metrics=("accuracy",))
+    if not progress or not sys.stderr.isatty():
+        for epoch in history.epoch:
+            row = epoch - 1
+            print(f"epoch {epoch:>3}: loss {history['loss'][row]:.4f}  accuracy {history['accuracy'][row]:.4f}  "
+                  f"val_loss {history['val_loss'][row]:.4f}  val_accuracy {history['val_accuracy'][row]:.4f}",
+                  file=out)
+    print(f"test accuracy: {test['accuracy']:.4f} (loss {test['loss']:.4f}) on {len(x_test)} images", file=out)
+    print(f"training time: {seconds:.1f} s for {len(history)} epochs ({ag.get_num_threads()} threads)", file=out)
+    if plot:
+        history.plot(plot)
+        print(f"learning curves saved to {plot}", file=out)
+    return test["accuracy"], seconds
+
+
+def info(out=sys.stdout):
+    import numpy
+
+    import autograd_core as ag
+    from autograd_core import _core
+
+    def call(name, default="unknown"):
+        fn = getattr(_core, name, None)
+        try:
+            return fn() if callable(fn) else default
+        except Exception:  # noqa: BLE001 - info must always print
+            return default
+
+    print(f"autograd_core {getattr(ag, '__version__', 'unknown')}", file=out)
+    print(f"  python {platform.python_version()} ({platform.machine()}, {platform.system()}); numpy {numpy.__version__}",
+          file=out)
+    print(f"  extension: {_core.__file__}", file=out)
+    print(f"  SIMD target: {call('simd_target')}", file=out)
+    print(f"  threads: {ag.get_num_threads()} (of {os.cpu_count()} CPUs; set with ag.set_num_threads or "
+          "OMP_NUM_THREADS)", file=out)
+    build = call("build_info", None)
+    if isinstance(build, dict):
+        for key, value in build.items():
+            print(f"  {key}: {value}", file=out)
+    else:
+        flags = getattr(_core, "COMPILE_FLAGS", None)
+        print(f"  compiler flags: {flags if flags else 'not recorded by this build'}", file=out)
+    if os.environ.get("AGC_SIMD"):
+        print(f"  AGC_SIMD={os.environ['AGC_SIMD']} (forced)", file=out)
+
+
+def bench(args, out=sys.stdout):
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    report = os.path.join(here, "benchmarks", "report.py")
+    if not os.path.exists(report):
+        print("bench: the benchmarks folder is not available (it ships with the source repository, not with an "
+              f"installed package; looked for {report}). Run it from a checkout: python benchmarks/report.py",
+              file=out)
+        return 2
+    return subprocess.call([sys.executable, report, *args], cwd=here)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="autograd-core", description="autograd_core command line")
+    sub = parser.add_subparsers(dest="command")
+    p_demo = sub.add_parser("demo", help="train a LeNet-style CNN on the shipped digits")
+    p_demo.add_argument("--epochs", type=int, default=15, help="training epochs (default 15)")
+    p_demo.add_argument("--plot", metavar="FILE", help="save the learning curves to FILE (png/svg/pdf)")
+    p_demo.add_argument("--seed", type=int, default=0)
+    p_demo.add_argument("--no-progress", action="store_true", help="no progress bars")
+    sub.add_parser("info", help="version, SIMD target, threads, build flags")
+    p_bench = sub.add_parser("bench", help="run the benchmark report (source checkout only)")
+    p_bench.add_argument("rest", nargs=argparse.REMAINDER, help="arguments passed to benchmarks/report.py")
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        if args.epochs < 1:
+            parser.error("--epochs must be >= 1")
+        demo(epochs=args.epochs, plot=args.plot, seed=args.seed, progress=not args.no_progress)
+        return 0
+    if args.command == "info":
+        info()
+        return 0
+    if args.command == "bench":
+        return bench(args.rest)
+    parser.print_help()
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+"""Utilities: `ag.utils.data` (Dataset, DataLoader, ...)."""
+
+from . import data
+
+__all__ = ["data"]
