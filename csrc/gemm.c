@@ -1,55 +1,414 @@
-/* gemm.c: C = alpha * A @ B + beta * C for any strides (contract in agc.h).
- * First, plain version: a strided triple loop, summing over k in order. It is correct for every
- * stride (0, negative, transposed) and is replaced by the packed, blocked GEMM.
- * Tests: tests/test_gemm.py. */
-#include "agc.h"
+/* gemm.c: C = alpha * A @ B + beta * C for float32 and float64, any strides (contract in agc.h).
+ * Blocking, outer to inner (the BLIS/GotoBLAS loop nest): NC columns of C, KC of the shared
+ * dimension, MC rows. For each (NC, KC) step the KC x NC block of B is packed once into NR-column
+ * panels shared by all threads; each thread packs its MC x KC blocks of A into MR-row panels of its
+ * own, then runs the MR x NR micro-kernel over every (A panel, B panel) pair. Packing absorbs any
+ * strides, so transposed, sliced, broadcast (stride 0) and flipped operands are never copied first.
+ * Edge tiles go through a scratch tile inside the micro-kernel (gemm_kernels.c). A C stored
+ * column-major is handled as C^T = B^T A^T so that the micro-kernel sees contiguous rows.
+ * Small products with contiguous B and C rows skip packing altogether (gemm_small).
+ * Threads split M and N (whole MR x NR tiles), never K: every element of C is the same sum in the
+ * same order whatever the thread count, so results are bitwise identical for 1 and n threads.
+ * The K blocking (the only thing that changes the summation order) depends on K and the cache
+ * sizes only. Tests: tests/test_gemm.py. */
+#define _GNU_SOURCE /* sysconf(_SC_LEVEL1_DCACHE_SIZE) */
+#include "gemm.h"
+#include "internal.h"
 
-#define AGC_GEMM_PLAIN(T)                                                                         \
-    static void gemm_plain_##T(int64_t M, int64_t N, int64_t K, T alpha, const T *A, int64_t rs_a, \
-                               int64_t cs_a, const T *B, int64_t rs_b, int64_t cs_b, T beta, T *C, \
-                               int64_t rs_c, int64_t cs_c)                                        \
-    {                                                                                             \
-        for (int64_t i = 0; i < M; i++) {                                                         \
-            for (int64_t j = 0; j < N; j++) {                                                     \
-                T acc = 0;                                                                        \
-                for (int64_t k = 0; k < K; k++)                                                   \
-                    acc += A[i * rs_a + k * cs_a] * B[k * rs_b + j * cs_b];                       \
-                T *c = &C[i * rs_c + j * cs_c];                                                   \
-                *c = beta == 0 ? alpha * acc : alpha * acc + beta * *c;                           \
-            }                                                                                     \
-        }                                                                                         \
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Below this many flops (2 M N K) a GEMM stays on one thread: a fork/join costs a few
+ * microseconds, as much as a 32^3 product. */
+#define GEMM_PAR_FLOPS (1 << 19)
+/* The small path (no packing) is taken while M N K is at most this and K at most GEMM_SMALL_K:
+ * there, packing costs more than the strided reads it saves. */
+#define GEMM_SMALL_MNK (160 * 160 * 160)
+#define GEMM_SMALL_K 512
+
+/* ------------------------------------------------------------------------ block sizes */
+/* Chosen from the cache sizes, read once at run time:
+ *  - KC: a packed B micro-panel (KC x NR) is reused by every A micro-panel of the block, so it
+ *    should stay in L1 next to the streaming A micro-panel and the C tile: half of L1.
+ *    32 KiB L1 -> KC = 256 for both float32 (NR = 16) and float64 (NR = 8).
+ *  - MC: the packed A block (MC x KC) is reused for every B micro-panel, so it should stay in L2
+ *    with room for the B micro-panels streaming through: half of L2.
+ *    512 KiB L2 -> MC = 252 (float32) and 126 (float64), multiples of MR.
+ *  - NC: the packed B block (KC x NC) is shared by the threads from L3: at most half of L3, capped
+ *    at 4080 columns so the buffer stays a few MiB.
+ * Defaults when nothing can be read: 32 KiB, 512 KiB, 8 MiB. */
+typedef struct {
+    int64_t mc, kc, nc;
+} gemm_blocks;
+
+static gemm_blocks blocks_f32, blocks_f64;
+static pthread_once_t blocks_once = PTHREAD_ONCE_INIT;
+
+/* size in bytes of the data (or unified) cache at a level, 0 if unknown */
+static int64_t cache_bytes(int level)
+{
+    for (int index = 0; index < 8; index++) {
+        char path[96], buf[32];
+        int64_t lvl = 0, size = 0;
+        int data = 0;
+        snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cache/index%d/level", index);
+        FILE *f = fopen(path, "r");
+        if (!f) break;
+        if (fgets(buf, sizeof(buf), f)) lvl = atoll(buf);
+        fclose(f);
+        snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cache/index%d/type", index);
+        if ((f = fopen(path, "r"))) {
+            if (fgets(buf, sizeof(buf), f)) data = buf[0] == 'D' || buf[0] == 'U';
+            fclose(f);
+        }
+        snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cache/index%d/size", index);
+        if ((f = fopen(path, "r"))) {
+            if (fgets(buf, sizeof(buf), f)) {
+                char *end;
+                size = strtoll(buf, &end, 10);
+                if (*end == 'K') size <<= 10;
+                else if (*end == 'M') size <<= 20;
+            }
+            fclose(f);
+        }
+        if (lvl == level && data && size > 0) return size;
     }
+#if defined(_SC_LEVEL1_DCACHE_SIZE)
+    long v = sysconf(level == 1 ? _SC_LEVEL1_DCACHE_SIZE
+                                : level == 2 ? _SC_LEVEL2_CACHE_SIZE : _SC_LEVEL3_CACHE_SIZE);
+    if (v > 0) return v;
+#endif
+    return 0;
+}
 
-AGC_GEMM_PLAIN(float)
-AGC_GEMM_PLAIN(double)
+static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+static gemm_blocks derive_blocks(int64_t l1, int64_t l2, int64_t l3, int esz, int nr)
+{
+    gemm_blocks b;
+    b.kc = clamp64(l1 / 2 / (nr * esz), 64, 1024);
+    b.mc = clamp64(l2 / 2 / (b.kc * esz), GEMM_MR, 1020) / GEMM_MR * GEMM_MR;
+    b.nc = clamp64(l3 / 2 / (b.kc * esz), 4 * GEMM_NR_MAX, 4080) / GEMM_NR_MAX * GEMM_NR_MAX;
+    return b;
+}
+
+static void init_blocks(void)
+{
+    int64_t l1 = cache_bytes(1), l2 = cache_bytes(2), l3 = cache_bytes(3);
+    if (l1 < 8192 || l1 > (1 << 20)) l1 = 32 << 10;
+    if (l2 < 65536 || l2 > (64 << 20)) l2 = 512 << 10;
+    if (l3 < l2) l3 = 8 << 20;
+    blocks_f32 = derive_blocks(l1, l2, l3, 4, GEMM_NR_F32);
+    blocks_f64 = derive_blocks(l1, l2, l3, 8, GEMM_NR_F64);
+}
+
+static const gemm_ops *select_ops(agc_dtype dt)
+{
+#if AGC_GEMM_HAVE_AVX2
+    /* cpu.c says "avx2" only when the CPU has AVX2 and FMA and AGC_SIMD != portable */
+    if (agc_simd_target()[0] == 'a')
+        return dt == AGC_F32 ? &agc_gemm_ops_f32_avx2 : &agc_gemm_ops_f64_avx2;
+#endif
+    return dt == AGC_F32 ? &agc_gemm_ops_f32_portable : &agc_gemm_ops_f64_portable;
+}
+
+static int64_t ceil_div(int64_t a, int64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+/* ------------------------------------------------------------------------ K == 0: C = beta C */
+static void scale_c(agc_dtype dt, int64_t M, int64_t N, double beta, void *C, int64_t rs_c, int64_t cs_c)
+{
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            int64_t o = i * rs_c + j * cs_c;
+            if (dt == AGC_F32) {
+                float *c = (float *)C + o;
+                *c = beta == 0 ? 0.0f : (float)beta * *c;
+            } else {
+                double *c = (double *)C + o;
+                *c = beta == 0 ? 0.0 : beta * *c;
+            }
+        }
+}
+
+/* ------------------------------------------------------------------------ small path */
+/* No packing: the micro-kernel reads A in place and B rows directly (cs_b == 1, cs_c == 1).
+ * Column panels outer, so a K x NR strip of B stays in L1 while the row tiles of A stream past.
+ * Threads take contiguous ranges of MR-row tiles. */
+static void gemm_small(const gemm_ops *ops, int64_t M, int64_t N, int64_t K, double alpha,
+                       const char *A, int64_t rs_a, int64_t cs_a, const char *B, int64_t rs_b,
+                       double beta, char *C, int64_t rs_c, int nthr)
+{
+    const int64_t esz = ops->esz, MR = ops->mr, NR = ops->nr;
+    const int64_t tiles = ceil_div(M, MR);
+#pragma omp parallel num_threads(nthr) if (nthr > 1)
+    {
+        int64_t t0 = 0, t1 = tiles;
+#ifdef _OPENMP
+        int tid = omp_get_thread_num(), T = omp_get_num_threads();
+        t0 = tiles * tid / T;
+        t1 = tiles * (tid + 1) / T;
+#endif
+        for (int64_t j = 0; j < N; j += NR) {
+            int n = (int)(N - j < NR ? N - j : NR);
+            for (int64_t t = t0; t < t1; t++) {
+                int64_t i = t * MR;
+                int m = (int)(M - i < MR ? M - i : MR);
+                ops->small(K, A + i * rs_a * esz, rs_a, cs_a, B + j * esz, rs_b,
+                           C + (i * rs_c + j) * esz, rs_c, m, n, alpha, beta);
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------ packed path */
+static int gemm_packed(const gemm_ops *ops, const gemm_blocks *bk, int64_t M, int64_t N, int64_t K,
+                       double alpha, const char *A, int64_t rs_a, int64_t cs_a, const char *B,
+                       int64_t rs_b, int64_t cs_b, double beta, char *C, int64_t rs_c, int64_t cs_c,
+                       int nthr)
+{
+    const int64_t esz = ops->esz, MR = ops->mr, NR = ops->nr;
+    /* equal K blocks (784 -> 262 + 261 + 261, not 256 * 3 + 16): a thin last block would spend
+     * more on reading and writing C than on arithmetic */
+    const int64_t kc = ceil_div(K, ceil_div(K, bk->kc));
+    const int64_t nc = N < bk->nc ? ceil_div(N, NR) * NR : bk->nc;
+    /* M blocks: as many as the cache allows, rounded to a multiple of the thread count when few,
+     * so that the threads get equal shares */
+    int64_t n_ic = ceil_div(M, bk->mc);
+    if (nthr > 1 && n_ic % nthr && n_ic < 8 * nthr) n_ic = ceil_div(n_ic, nthr) * nthr;
+    const int64_t mc = ceil_div(ceil_div(M, n_ic), MR) * MR;
+    n_ic = ceil_div(M, mc);
+    /* too few M blocks for the threads: each block's column panels are split between them too */
+    const int64_t jchunks = n_ic < nthr ? nthr : 1;
+
+    const int64_t b_bytes = kc * nc * esz;
+    const int64_t a_bytes = ceil_div(mc * kc * esz, AGC_ALIGN) * AGC_ALIGN;
+    char *buf = agc_alloc(b_bytes + nthr * a_bytes);
+    if (!buf) return AGC_ENOMEM;
+    char *bbuf = buf;
+
+#pragma omp parallel num_threads(nthr) if (nthr > 1)
+    {
+        int tid = 0, T = 1;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+        T = omp_get_num_threads();
+#endif
+        char *abuf = buf + b_bytes + tid * a_bytes;
+        for (int64_t jc = 0; jc < N; jc += nc) {
+            const int64_t ncur = N - jc < nc ? N - jc : nc;
+            const int64_t npanels = ceil_div(ncur, NR);
+            for (int64_t pc = 0; pc < K; pc += kc) {
+                const int64_t kcur = K - pc < kc ? K - pc : kc;
+                const double beta_k = pc == 0 ? beta : 1.0;
+#pragma omp for schedule(static)
+                for (int64_t q = 0; q < npanels; q++) {
+                    int64_t j = q * NR;
+                    ops->pack_b(kcur, ncur - j < NR ? ncur - j : NR,
+                                B + (pc * rs_b + (jc + j) * cs_b) * esz, rs_b, cs_b,
+                                bbuf + q * kcur * NR * esz);
+                }
+                /* (implicit barrier: B is packed) */
+                const int64_t items = n_ic * jchunks;
+                const int64_t lo = items * tid / T, hi = items * (tid + 1) / T;
+                int64_t packed_ic = -1;
+                for (int64_t it = lo; it < hi; it++) {
+                    const int64_t ib = it / jchunks, jch = it % jchunks;
+                    const int64_t ic = ib * mc;
+                    const int64_t mcur = M - ic < mc ? M - ic : mc;
+                    if (ib != packed_ic) {
+                        ops->pack_a(mcur, kcur, A + (ic * rs_a + pc * cs_a) * esz, rs_a, cs_a, abuf);
+                        packed_ic = ib;
+                    }
+                    const int64_t q0 = npanels * jch / jchunks, q1 = npanels * (jch + 1) / jchunks;
+                    for (int64_t q = q0; q < q1; q++) {
+                        const int64_t j = jc + q * NR;
+                        const int n = (int)(ncur - q * NR < NR ? ncur - q * NR : NR);
+                        const char *bp = bbuf + q * kcur * NR * esz;
+                        for (int64_t ir = 0; ir < mcur; ir += MR) {
+                            const int m = (int)(mcur - ir < MR ? mcur - ir : MR);
+                            ops->kern(kcur, abuf + ir * kcur * esz, bp,
+                                      C + ((ic + ir) * rs_c + j * cs_c) * esz, rs_c, cs_c, m, n,
+                                      alpha, beta_k);
+                        }
+                    }
+                }
+#pragma omp barrier
+            }
+        }
+    }
+    agc_free(buf);
+    return AGC_OK;
+}
+
+/* ------------------------------------------------------------------------ entry points */
+/* One GEMM on at most nthr threads (M, N, K > 0). */
+static int gemm_one(agc_dtype dt, int64_t M, int64_t N, int64_t K, double alpha, const char *A,
+                    int64_t rs_a, int64_t cs_a, const char *B, int64_t rs_b, int64_t cs_b, double beta,
+                    char *C, int64_t rs_c, int64_t cs_c, int nthr)
+{
+    if (cs_c != 1 && rs_c == 1) {
+        /* column-major C: compute C^T = B^T A^T, whose rows are contiguous */
+        int64_t t;
+        const char *p;
+        t = M, M = N, N = t;
+        p = A, A = B, B = p;
+        t = rs_a, rs_a = cs_b, cs_b = t;
+        t = cs_a, cs_a = rs_b, rs_b = t;
+        rs_c = cs_c, cs_c = 1;
+    }
+    const gemm_ops *ops = select_ops(dt);
+    if (cs_b == 1 && cs_c == 1 && K <= GEMM_SMALL_K && (double)M * N * K <= GEMM_SMALL_MNK) {
+        gemm_small(ops, M, N, K, alpha, A, rs_a, cs_a, B, rs_b, beta, C, rs_c, nthr);
+        return AGC_OK;
+    }
+    pthread_once(&blocks_once, init_blocks);
+    const gemm_blocks *bk = dt == AGC_F32 ? &blocks_f32 : &blocks_f64;
+    return gemm_packed(ops, bk, M, N, K, alpha, A, rs_a, cs_a, B, rs_b, cs_b, beta, C, rs_c, cs_c, nthr);
+}
+
+static int64_t threads_for_flops(double flops)
+{
+    return agc_threads_for(flops > 9e18 ? INT64_MAX : (int64_t)flops, GEMM_PAR_FLOPS);
+}
 
 int agc_gemm(agc_dtype dt, int64_t M, int64_t N, int64_t K, double alpha, const void *A, int64_t rs_a,
              int64_t cs_a, const void *B, int64_t rs_b, int64_t cs_b, double beta, void *C, int64_t rs_c,
              int64_t cs_c)
 {
-    if (dt == AGC_F32)
-        gemm_plain_float(M, N, K, (float)alpha, A, rs_a, cs_a, B, rs_b, cs_b, (float)beta, C, rs_c, cs_c);
-    else if (dt == AGC_F64)
-        gemm_plain_double(M, N, K, alpha, A, rs_a, cs_a, B, rs_b, cs_b, beta, C, rs_c, cs_c);
-    else
-        return AGC_EUNSUPPORTED;
-    return AGC_OK;
+    if (dt != AGC_F32 && dt != AGC_F64) return AGC_EUNSUPPORTED;
+    if (M <= 0 || N <= 0) return AGC_OK;
+    if (K <= 0) {
+        scale_c(dt, M, N, beta, C, rs_c, cs_c);
+        return AGC_OK;
+    }
+    int nthr = (int)threads_for_flops(2.0 * M * N * K);
+    return gemm_one(dt, M, N, K, alpha, A, rs_a, cs_a, B, rs_b, cs_b, beta, C, rs_c, cs_c, nthr);
 }
 
+/* Many small GEMMs: threads take whole GEMMs (contiguous ranges of the batch). Few large ones:
+ * one after another, each on all threads. Either way each GEMM's result does not depend on the
+ * thread count, so neither does the batch's. */
 int agc_gemm_batched(agc_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t K, double alpha,
                      const void *A, const int64_t *off_a, int64_t rs_a, int64_t cs_a, const void *B,
                      const int64_t *off_b, int64_t rs_b, int64_t cs_b, double beta, void *C,
                      const int64_t *off_c, int64_t rs_c, int64_t cs_c)
 {
-    if (dt != AGC_F32 && dt != AGC_F64)
-        return AGC_EUNSUPPORTED;
-    size_t sz = dt == AGC_F32 ? 4 : 8;
+    if (dt != AGC_F32 && dt != AGC_F64) return AGC_EUNSUPPORTED;
+    if (batch <= 0 || M <= 0 || N <= 0) return AGC_OK;
+    const int64_t esz = dt == AGC_F32 ? 4 : 8;
+    const char *a = A, *b = B;
+    char *c = C;
+    if (K <= 0) {
+        for (int64_t i = 0; i < batch; i++) scale_c(dt, M, N, beta, c + off_c[i] * esz, rs_c, cs_c);
+        return AGC_OK;
+    }
+    const double flops = 2.0 * M * N * K;
+    const int inner = (int)threads_for_flops(flops);
+    const int outer = (int)threads_for_flops(flops * batch);
+    if (outer > 1 && batch >= 2 * outer && (inner == 1 || batch >= 8 * outer)) {
+        int rc = AGC_OK;
+#pragma omp parallel num_threads(outer)
+        {
+            int tid = 0, T = 1;
+#ifdef _OPENMP
+            tid = omp_get_thread_num();
+            T = omp_get_num_threads();
+#endif
+            for (int64_t i = batch * tid / T; i < batch * (tid + 1) / T; i++) {
+                int r = gemm_one(dt, M, N, K, alpha, a + off_a[i] * esz, rs_a, cs_a, b + off_b[i] * esz,
+                                 rs_b, cs_b, beta, c + off_c[i] * esz, rs_c, cs_c, 1);
+                if (r != AGC_OK) {
+#pragma omp atomic write
+                    rc = r;
+                }
+            }
+        }
+        return rc;
+    }
     for (int64_t i = 0; i < batch; i++) {
-        int rc = agc_gemm(dt, M, N, K, alpha, (const char *)A + off_a[i] * (int64_t)sz, rs_a, cs_a,
-                          (const char *)B + off_b[i] * (int64_t)sz, rs_b, cs_b, beta,
-                          (char *)C + off_c[i] * (int64_t)sz, rs_c, cs_c);
-        if (rc)
-            return rc;
+        int rc = gemm_one(dt, M, N, K, alpha, a + off_a[i] * esz, rs_a, cs_a, b + off_b[i] * esz, rs_b,
+                          cs_b, beta, c + off_c[i] * esz, rs_c, cs_c, inner);
+        if (rc != AGC_OK) return rc;
     }
     return AGC_OK;
+}
+
+/* ------------------------------------------------------------------------ peak FMA throughput */
+/* For the benchmark report: independent FMA chains (more than latency x pipes) on every thread,
+ * nothing but arithmetic, so the result is what the FMA units can do. */
+#if AGC_GEMM_HAVE_AVX2
+#include <immintrin.h>
+#define PEAK_CHAINS 12
+__attribute__((target("avx2,fma"), noinline)) static double peak_loop(int f64, int64_t iters)
+{
+    if (f64) {
+        __m256d acc[PEAK_CHAINS], x = _mm256_set1_pd(0.999999), y = _mm256_set1_pd(1e-9);
+        for (int i = 0; i < PEAK_CHAINS; i++) acc[i] = _mm256_set1_pd(i);
+        for (int64_t it = 0; it < iters; it++)
+            for (int i = 0; i < PEAK_CHAINS; i++) acc[i] = _mm256_fmadd_pd(acc[i], x, y);
+        double s[4] = {0}, t = 0;
+        for (int i = 0; i < PEAK_CHAINS; i++) {
+            _mm256_storeu_pd(s, acc[i]);
+            t += s[0] + s[3];
+        }
+        return t;
+    }
+    __m256 acc[PEAK_CHAINS], x = _mm256_set1_ps(0.9999f), y = _mm256_set1_ps(1e-6f);
+    for (int i = 0; i < PEAK_CHAINS; i++) acc[i] = _mm256_set1_ps((float)i);
+    for (int64_t it = 0; it < iters; it++)
+        for (int i = 0; i < PEAK_CHAINS; i++) acc[i] = _mm256_fmadd_ps(acc[i], x, y);
+    float s[8] = {0};
+    double t = 0;
+    for (int i = 0; i < PEAK_CHAINS; i++) {
+        _mm256_storeu_ps(s, acc[i]);
+        t += s[0] + s[7];
+    }
+    return t;
+}
+#endif
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+double agc_gemm_peak_gflops(agc_dtype dt, int nthreads)
+{
+#if AGC_GEMM_HAVE_AVX2
+    if (!agc_cpu_has_avx2()) return 0.0;
+    const int f64 = dt == AGC_F64;
+    const int64_t iters = 20000000;
+    const double flops_per_iter = PEAK_CHAINS * (f64 ? 4 : 8) * 2.0;
+    if (nthreads < 1) nthreads = 1;
+    volatile double sink = 0;
+    double best = 0;
+    for (int rep = 0; rep < 3; rep++) {
+        double t0 = now_seconds();
+#pragma omp parallel num_threads(nthreads)
+        {
+            double s = peak_loop(f64, iters);
+#pragma omp critical
+            sink += s;
+        }
+        double g = nthreads * iters * flops_per_iter / (now_seconds() - t0) / 1e9;
+        if (g > best) best = g;
+    }
+    (void)sink;
+    return best;
+#else
+    (void)dt;
+    (void)nthreads;
+    return 0.0;
+#endif
 }

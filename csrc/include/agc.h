@@ -226,6 +226,9 @@ int agc_gemm_batched(agc_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t 
                      const void *A, const int64_t *off_a, int64_t rs_a, int64_t cs_a, const void *B,
                      const int64_t *off_b, int64_t rs_b, int64_t cs_b, double beta, void *C,
                      const int64_t *off_c, int64_t rs_c, int64_t cs_c);
+/* Peak FMA throughput of this machine in GFLOPS for dt (f32 or f64) on nthreads threads, measured
+ * by a short loop of independent AVX2 FMAs (~0.1 s); 0 without AVX2. For benchmark reports. */
+double agc_gemm_peak_gflops(agc_dtype dt, int nthreads);
 
 /* ---------------------------------------------------------------- rng.c */
 /* Counter-based generator (Philox 4x32-10). Element i of a call uses counter (offset + i / 4, ...)

@@ -1,0 +1,290 @@
+/* gemm_kernels.c: the leaves of the GEMM in gemm.c, for float32 and float64: packing of A and B
+ * panels, the register-blocked micro-kernels over packed panels, and the unpacked micro-kernels of
+ * the small-matrix path. Each exists as portable C and as an AVX2/FMA version (target attribute,
+ * chosen at run time by gemm.c). Layouts and contracts: gemm.h. Tests: tests/test_gemm.py. */
+#include "gemm.h"
+
+#include <string.h>
+
+#if AGC_GEMM_HAVE_AVX2
+#include <immintrin.h>
+#define AGC_GEMM_AVX2 __attribute__((target("avx2,fma")))
+#endif
+
+#define MR GEMM_MR
+#define INLINE static inline __attribute__((always_inline))
+
+/* ------------------------------------------------------------------------------------- packing */
+/* The bodies are inline templates instantiated once plain and once under the AVX2 target, so the
+ * compiler can use wide moves for the contiguous cases. Rows of A past mc and columns of B past nc
+ * are zero, so the micro-kernel always runs a full tile. */
+#define PACK_BODIES(T, NR)                                                                        \
+    INLINE void pack_a_body_##T(int64_t mc, int64_t kc, const T *A, int64_t rs_a, int64_t cs_a,   \
+                                T *out)                                                           \
+    {                                                                                             \
+        for (int64_t i0 = 0; i0 < mc; i0 += MR, out += MR * kc) {                                 \
+            int64_t m = mc - i0 < MR ? mc - i0 : MR;                                              \
+            const T *a = A + i0 * rs_a;                                                           \
+            if (m == MR && cs_a == 1) {                                                           \
+                const T *r0 = a, *r1 = a + rs_a, *r2 = a + 2 * rs_a, *r3 = a + 3 * rs_a,          \
+                        *r4 = a + 4 * rs_a, *r5 = a + 5 * rs_a;                                   \
+                for (int64_t k = 0; k < kc; k++) {                                                \
+                    T *o = out + k * MR;                                                          \
+                    o[0] = r0[k], o[1] = r1[k], o[2] = r2[k];                                     \
+                    o[3] = r3[k], o[4] = r4[k], o[5] = r5[k];                                     \
+                }                                                                                 \
+            } else if (m == MR && rs_a == 1) {                                                    \
+                for (int64_t k = 0; k < kc; k++)                                                  \
+                    memcpy(out + k * MR, a + k * cs_a, MR * sizeof(T));                           \
+            } else {                                                                              \
+                for (int64_t k = 0; k < kc; k++) {                                                \
+                    T *o = out + k * MR;                                                          \
+                    for (int64_t i = 0; i < m; i++)                                               \
+                        o[i] = a[i * rs_a + k * cs_a];                                            \
+                    for (int64_t i = m; i < MR; i++)                                              \
+                        o[i] = 0;                                                                 \
+                }                                                                                 \
+            }                                                                                     \
+        }                                                                                         \
+    }                                                                                             \
+    INLINE void pack_b_body_##T(int64_t kc, int64_t nc, const T *B, int64_t rs_b, int64_t cs_b,   \
+                                T *out)                                                           \
+    {                                                                                             \
+        for (int64_t j0 = 0; j0 < nc; j0 += NR, out += NR * kc) {                                 \
+            int64_t n = nc - j0 < NR ? nc - j0 : NR;                                              \
+            const T *b = B + j0 * cs_b;                                                           \
+            if (n == NR && cs_b == 1) {                                                           \
+                for (int64_t k = 0; k < kc; k++)                                                  \
+                    memcpy(out + k * NR, b + k * rs_b, NR * sizeof(T));                           \
+            } else if (n == NR && rs_b == 1) {                                                    \
+                /* B transposed: column j is contiguous in k; read each column once */            \
+                for (int64_t j = 0; j < NR; j++) {                                                \
+                    const T *col = b + j * cs_b;                                                  \
+                    for (int64_t k = 0; k < kc; k++)                                              \
+                        out[k * NR + j] = col[k];                                                 \
+                }                                                                                 \
+            } else {                                                                              \
+                for (int64_t k = 0; k < kc; k++) {                                                \
+                    T *o = out + k * NR;                                                          \
+                    for (int64_t j = 0; j < n; j++)                                               \
+                        o[j] = b[k * rs_b + j * cs_b];                                            \
+                    for (int64_t j = n; j < NR; j++)                                              \
+                        o[j] = 0;                                                                 \
+                }                                                                                 \
+            }                                                                                     \
+        }                                                                                         \
+    }
+
+PACK_BODIES(float, GEMM_NR_F32)
+PACK_BODIES(double, GEMM_NR_F64)
+
+#define PACK_FUNCS(T, ISA, ATTR)                                                                  \
+    static ATTR void pack_a_##T##_##ISA(int64_t mc, int64_t kc, const void *A, int64_t rs_a,      \
+                                        int64_t cs_a, void *out)                                  \
+    {                                                                                             \
+        pack_a_body_##T(mc, kc, (const T *)A, rs_a, cs_a, (T *)out);                              \
+    }                                                                                             \
+    static ATTR void pack_b_##T##_##ISA(int64_t kc, int64_t nc, const void *B, int64_t rs_b,      \
+                                        int64_t cs_b, void *out)                                  \
+    {                                                                                             \
+        pack_b_body_##T(kc, nc, (const T *)B, rs_b, cs_b, (T *)out);                              \
+    }
+
+PACK_FUNCS(float, portable, )
+PACK_FUNCS(double, portable, )
+
+/* ----------------------------------------------------------------------- C update, shared tail */
+/* t holds the MR x NR tile of A @ B (row stride NR). C = alpha * t + beta * C on the m x n corner. */
+#define STORE_TILE(T, NR)                                                                         \
+    INLINE void store_tile_##T(const T *t, T *C, int64_t rs_c, int64_t cs_c, int m, int n,        \
+                               T alpha, T beta)                                                   \
+    {                                                                                             \
+        for (int i = 0; i < m; i++)                                                               \
+            for (int j = 0; j < n; j++) {                                                         \
+                T *c = C + i * rs_c + j * cs_c;                                                   \
+                *c = beta == 0 ? alpha * t[i * NR + j] : alpha * t[i * NR + j] + beta * *c;       \
+            }                                                                                     \
+    }
+
+STORE_TILE(float, GEMM_NR_F32)
+STORE_TILE(double, GEMM_NR_F64)
+
+/* ---------------------------------------------------------------------- portable micro-kernels */
+/* Plain C over an MR x NR accumulator array; the compiler vectorises the j loop with whatever
+ * the baseline ISA offers. Every tile goes through the scratch tile. */
+#define PORTABLE_KERNELS(T, NR)                                                                   \
+    static void kern_##T##_portable(int64_t kc, const void *a_, const void *b_, void *C,          \
+                                    int64_t rs_c, int64_t cs_c, int m, int n, double alpha,       \
+                                    double beta)                                                  \
+    {                                                                                             \
+        const T *a = a_, *b = b_;                                                                 \
+        T acc[MR * NR] = {0};                                                                     \
+        for (int64_t p = 0; p < kc; p++, a += MR, b += NR)                                        \
+            for (int i = 0; i < MR; i++) {                                                        \
+                T ai = a[i];                                                                      \
+                for (int j = 0; j < NR; j++)                                                      \
+                    acc[i * NR + j] += ai * b[j];                                                 \
+            }                                                                                     \
+        store_tile_##T(acc, C, rs_c, cs_c, m, n, (T)alpha, (T)beta);                              \
+    }                                                                                             \
+    static void small_##T##_portable(int64_t kc, const void *A_, int64_t rs_a, int64_t cs_a,      \
+                                     const void *B_, int64_t rs_b, void *C, int64_t rs_c, int m,  \
+                                     int n, double alpha, double beta)                            \
+    {                                                                                             \
+        const T *A = A_, *B = B_;                                                                 \
+        T acc[MR * NR] = {0};                                                                     \
+        for (int64_t p = 0; p < kc; p++) {                                                        \
+            const T *b = B + p * rs_b;                                                            \
+            for (int i = 0; i < m; i++) {                                                         \
+                T ai = A[i * rs_a + p * cs_a];                                                    \
+                for (int j = 0; j < n; j++)                                                       \
+                    acc[i * NR + j] += ai * b[j];                                                 \
+            }                                                                                     \
+        }                                                                                         \
+        store_tile_##T(acc, C, rs_c, 1, m, n, (T)alpha, (T)beta);                                 \
+    }
+
+PORTABLE_KERNELS(float, GEMM_NR_F32)
+PORTABLE_KERNELS(double, GEMM_NR_F64)
+
+const gemm_ops agc_gemm_ops_f32_portable = {4, MR, GEMM_NR_F32, pack_a_float_portable,
+                                            pack_b_float_portable, kern_float_portable,
+                                            small_float_portable};
+const gemm_ops agc_gemm_ops_f64_portable = {8, MR, GEMM_NR_F64, pack_a_double_portable,
+                                            pack_b_double_portable, kern_double_portable,
+                                            small_double_portable};
+
+/* -------------------------------------------------------------------------- AVX2/FMA kernels */
+#if AGC_GEMM_HAVE_AVX2
+
+PACK_FUNCS(float, avx2, AGC_GEMM_AVX2)
+PACK_FUNCS(double, avx2, AGC_GEMM_AVX2)
+
+/* One template for both dtypes: a row of the tile is two ymm vectors (16 floats or 8 doubles), six
+ * rows give 12 accumulators; with the two B vectors and one broadcast that is 15 of 16 registers.
+ * Per k step: 2 loads of B, 6 broadcasts of A, 12 FMAs. Zen 3 retires 2 FMAs a cycle with latency
+ * 4, so 12 independent accumulators keep both pipes busy. The A operand is addressed as
+ * a_i[p * a_cs] with six row pointers: for packed panels the compiler folds them into constant
+ * offsets, for the small path they are rows of A read in place. */
+#define AVX2_KERNELS(T, V, W, NR, SFX, MASKT, SFMA)                                                  \
+    INLINE AGC_GEMM_AVX2 V bcast_##T(const T *p) { return _mm256_set1_##SFX(*p); }                 \
+    INLINE AGC_GEMM_AVX2 void tile_##T##_avx2(                                                    \
+        int64_t kc, const T *a0, const T *a1, const T *a2, const T *a3, const T *a4, const T *a5, \
+        int64_t a_cs, const T *b, int64_t b_rs, int packed, int n, V acc[12])                     \
+    {                                                                                             \
+        V c00 = _mm256_setzero_##SFX(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,    \
+          c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;                       \
+        MASKT m0 = {0}, m1 = {0};                                                                 \
+        if (!packed && n < NR) {                                                                  \
+            /* lane j of the row is loaded only if j < n (no read past B's last column) */        \
+            for (int j = 0; j < W; j++) {                                                         \
+                m0[j] = j < n ? -1 : 0;                                                           \
+                m1[j] = j + W < n ? -1 : 0;                                                       \
+            }                                                                                     \
+        }                                                                                         \
+        _Pragma("GCC unroll 4") for (int64_t p = 0; p < kc; p++)                                  \
+        {                                                                                         \
+            V b0, b1;                                                                             \
+            if (packed) {                                                                         \
+                b0 = _mm256_load_##SFX(b);                                                        \
+                b1 = _mm256_load_##SFX(b + W);                                                    \
+            } else if (n == NR) {                                                                 \
+                b0 = _mm256_loadu_##SFX(b);                                                       \
+                b1 = _mm256_loadu_##SFX(b + W);                                                   \
+            } else {                                                                              \
+                b0 = _mm256_maskload_##SFX(b, (__m256i)m0);                                       \
+                b1 = _mm256_maskload_##SFX(b + W, (__m256i)m1);                                   \
+            }                                                                                     \
+            V x = bcast_##T(a0 + p * a_cs);                                                       \
+            c00 = _mm256_fmadd_##SFX(x, b0, c00);                                                 \
+            c01 = _mm256_fmadd_##SFX(x, b1, c01);                                                 \
+            x = bcast_##T(a1 + p * a_cs);                                                         \
+            c10 = _mm256_fmadd_##SFX(x, b0, c10);                                                 \
+            c11 = _mm256_fmadd_##SFX(x, b1, c11);                                                 \
+            x = bcast_##T(a2 + p * a_cs);                                                         \
+            c20 = _mm256_fmadd_##SFX(x, b0, c20);                                                 \
+            c21 = _mm256_fmadd_##SFX(x, b1, c21);                                                 \
+            x = bcast_##T(a3 + p * a_cs);                                                         \
+            c30 = _mm256_fmadd_##SFX(x, b0, c30);                                                 \
+            c31 = _mm256_fmadd_##SFX(x, b1, c31);                                                 \
+            x = bcast_##T(a4 + p * a_cs);                                                         \
+            c40 = _mm256_fmadd_##SFX(x, b0, c40);                                                 \
+            c41 = _mm256_fmadd_##SFX(x, b1, c41);                                                 \
+            x = bcast_##T(a5 + p * a_cs);                                                         \
+            c50 = _mm256_fmadd_##SFX(x, b0, c50);                                                 \
+            c51 = _mm256_fmadd_##SFX(x, b1, c51);                                                 \
+            b += b_rs;                                                                            \
+        }                                                                                         \
+        acc[0] = c00, acc[1] = c01, acc[2] = c10, acc[3] = c11, acc[4] = c20, acc[5] = c21;       \
+        acc[6] = c30, acc[7] = c31, acc[8] = c40, acc[9] = c41, acc[10] = c50, acc[11] = c51;     \
+    }                                                                                             \
+    /* Full tiles with contiguous C rows are updated in registers; the rest through scratch. */   \
+    INLINE AGC_GEMM_AVX2 void update_##T##_avx2(V acc[12], T *C, int64_t rs_c, int64_t cs_c,      \
+                                                int m, int n, T alpha_, T beta_)                  \
+    {                                                                                             \
+        V alpha = _mm256_set1_##SFX(alpha_), beta = _mm256_set1_##SFX(beta_);                     \
+        if (m == MR && n == NR && cs_c == 1) {                                                    \
+            for (int i = 0; i < MR; i++) {                                                        \
+                T *c = C + i * rs_c;                                                              \
+                V r0 = _mm256_mul_##SFX(alpha, acc[2 * i]);                                       \
+                V r1 = _mm256_mul_##SFX(alpha, acc[2 * i + 1]);                                   \
+                if (beta_ != 0) {                                                                 \
+                    r0 = _mm256_fmadd_##SFX(beta, _mm256_loadu_##SFX(c), r0);                     \
+                    r1 = _mm256_fmadd_##SFX(beta, _mm256_loadu_##SFX(c + W), r1);                 \
+                }                                                                                 \
+                _mm256_storeu_##SFX(c, r0);                                                       \
+                _mm256_storeu_##SFX(c + W, r1);                                                   \
+            }                                                                                     \
+            return;                                                                               \
+        }                                                                                         \
+        T t[MR * NR] __attribute__((aligned(32)));                                                \
+        for (int i = 0; i < m; i++) {                                                             \
+            _mm256_store_##SFX(t + i * NR, _mm256_mul_##SFX(alpha, acc[2 * i]));                  \
+            _mm256_store_##SFX(t + i * NR + W, _mm256_mul_##SFX(alpha, acc[2 * i + 1]));          \
+        }                                                                                         \
+        /* same rounding as the full-tile path: one fused beta * c + alpha * acc */               \
+        for (int i = 0; i < m; i++)                                                               \
+            for (int j = 0; j < n; j++) {                                                         \
+                T *c = C + i * rs_c + j * cs_c;                                                   \
+                *c = beta_ == 0 ? t[i * NR + j] : SFMA(beta_, *c, t[i * NR + j]);  \
+            }                                                                                     \
+    }                                                                                             \
+    static AGC_GEMM_AVX2 void kern_##T##_avx2(int64_t kc, const void *a_, const void *b_,         \
+                                              void *C, int64_t rs_c, int64_t cs_c, int m, int n,  \
+                                              double alpha, double beta)                          \
+    {                                                                                             \
+        const T *a = a_;                                                                          \
+        V acc[12];                                                                                \
+        T *c = C;                                                                                 \
+        for (int i = 0; i < m; i++) {                                                             \
+            _mm_prefetch((const char *)(c + i * rs_c), _MM_HINT_T0);                              \
+            _mm_prefetch((const char *)(c + i * rs_c + NR - 1), _MM_HINT_T0);                     \
+        }                                                                                         \
+        tile_##T##_avx2(kc, a, a + 1, a + 2, a + 3, a + 4, a + 5, MR, b_, NR, 1, NR, acc);        \
+        update_##T##_avx2(acc, C, rs_c, cs_c, m, n, (T)alpha, (T)beta);                           \
+    }                                                                                             \
+    static AGC_GEMM_AVX2 void small_##T##_avx2(int64_t kc, const void *A_, int64_t rs_a,          \
+                                               int64_t cs_a, const void *B, int64_t rs_b,         \
+                                               void *C, int64_t rs_c, int m, int n, double alpha, \
+                                               double beta)                                       \
+    {                                                                                             \
+        /* rows past m repeat the last row (in bounds); their results are never stored */         \
+        const T *A = A_, *r[MR];                                                                  \
+        for (int i = 0; i < MR; i++)                                                              \
+            r[i] = A + (i < m ? i : m - 1) * rs_a;                                                \
+        V acc[12];                                                                                \
+        tile_##T##_avx2(kc, r[0], r[1], r[2], r[3], r[4], r[5], cs_a, B, rs_b, 0, n, acc);        \
+        update_##T##_avx2(acc, C, rs_c, 1, m, n, (T)alpha, (T)beta);                              \
+    }
+
+typedef int32_t mask_f32 __attribute__((vector_size(32)));
+typedef int64_t mask_f64 __attribute__((vector_size(32)));
+
+AVX2_KERNELS(float, __m256, 8, GEMM_NR_F32, ps, mask_f32, __builtin_fmaf)
+AVX2_KERNELS(double, __m256d, 4, GEMM_NR_F64, pd, mask_f64, __builtin_fma)
+
+const gemm_ops agc_gemm_ops_f32_avx2 = {4, MR, GEMM_NR_F32, pack_a_float_avx2, pack_b_float_avx2,
+                                        kern_float_avx2, small_float_avx2};
+const gemm_ops agc_gemm_ops_f64_avx2 = {8, MR, GEMM_NR_F64, pack_a_double_avx2, pack_b_double_avx2,
+                                        kern_double_avx2, small_double_avx2};
+#endif
