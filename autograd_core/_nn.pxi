@@ -30,8 +30,10 @@ cdef TensorBase _nn_channel_vector(object v, int dt, int64_t c, str what, str op
     return contiguous(t)
 
 
-cdef inline const void *_nn_ptr(TensorBase t) noexcept:
-    return NULL if t is None else <const void *>t._data
+cdef inline void *_nn_ptr(TensorBase t) noexcept:
+    if t is None:
+        return NULL
+    return <void *>t._data
 
 
 cdef void _nn_bn_geometry(TensorBase x, int64_t *n, int64_t *c, int64_t *s) noexcept:
@@ -91,9 +93,9 @@ def batch_norm_backward(TensorBase x, TensorBase g, TensorBase mean, TensorBase 
     cdef TensorBase gw = new_tensor(x._dtype, 1, &c) if need_weight else None
     cdef TensorBase gb = new_tensor(x._dtype, 1, &c) if need_bias else None
     cdef const void *wp = _nn_ptr(w)
-    cdef void *gxp = <void *>_nn_ptr(gx)
-    cdef void *gwp = <void *>_nn_ptr(gw)
-    cdef void *gbp = <void *>_nn_ptr(gb)
+    cdef void *gxp = _nn_ptr(gx)
+    cdef void *gwp = _nn_ptr(gw)
+    cdef void *gbp = _nn_ptr(gb)
     cdef int rc
     with nogil:
         rc = agc_batch_norm_backward(x._dtype, n, c, s, x._data, g._data, mean._data, invstd._data, wp,

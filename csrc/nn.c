@@ -6,13 +6,13 @@
  * and per-row vectors are contiguous. Outputs never alias inputs.
  * Arithmetic: float32 data is accumulated in double; variance is two-pass. Every sum is taken in a
  * fixed order inside one thread (threads split channels or rows, never a reduction), so results do
- * not depend on the thread count. Threads only above NN_PAR_MIN elements.
+ * not depend on the thread count. Threads (agc_threads_for) only above NN_PAR_MIN elements.
  * Tests: tests/test_nn.py (batch_norm) and tests/test_losses.py (cross_entropy). */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "agc.h"
+#include "internal.h"
 
 #define NN_PAR_MIN 32768
 
@@ -70,7 +70,8 @@
                              double eps, T *out, T *mean_out, T *var_out, T *invstd_out)                \
     {                                                                                                   \
         const double m = (double)n * (double)s;                                                         \
-        _Pragma("omp parallel for schedule(static) if (n * c * s > NN_PAR_MIN)")                       \
+        const int nth_ = agc_threads_for(n * c * s, NN_PAR_MIN);                                        \
+        _Pragma("omp parallel for schedule(static) num_threads(nth_)")                                  \
         for (int64_t ch = 0; ch < c; ch++) {                                                            \
             double sum = 0.0;                                                                           \
             for (int64_t i = 0; i < n; i++) {                                                           \
@@ -125,7 +126,8 @@
             scale[ch] = (w ? (double)w[ch] : 1.0) * invstd;                                             \
             acc[ch] = (b ? (double)b[ch] : 0.0) - acc[ch] * scale[ch]; /* acc now holds the shift */   \
         }                                                                                               \
-        _Pragma("omp parallel for schedule(static) if (n * c > NN_PAR_MIN)")                           \
+        const int nth_ = agc_threads_for(n * c, NN_PAR_MIN);                                            \
+        _Pragma("omp parallel for schedule(static) num_threads(nth_)")                                  \
         for (int64_t i = 0; i < n; i++)                                                                 \
             for (int64_t ch = 0; ch < c; ch++)                                                          \
                 out[i * c + ch] = (T)((double)x[i * c + ch] * scale[ch] + acc[ch]);                     \
@@ -137,7 +139,8 @@
                              const T *invstd_, const T *w, T *gx, T *gw, T *gb)                         \
     {                                                                                                   \
         const double m = (double)n * (double)s;                                                         \
-        _Pragma("omp parallel for schedule(static) if (n * c * s > NN_PAR_MIN)")                       \
+        const int nth_ = agc_threads_for(n * c * s, NN_PAR_MIN);                                        \
+        _Pragma("omp parallel for schedule(static) num_threads(nth_)")                                  \
         for (int64_t ch = 0; ch < c; ch++) {                                                            \
             const double mean = (double)mean_[ch], invstd = (double)invstd_[ch];                        \
             double sg = 0.0, sgx = 0.0;                                                                 \
@@ -182,7 +185,8 @@
             k3[ch] = n > 0 ? -k1[ch] * sg[ch] / (double)n - k2[ch] * (double)mean_[ch] : 0.0;           \
         }                                                                                               \
         if (gx) {                                                                                       \
-            _Pragma("omp parallel for schedule(static) if (n * c > NN_PAR_MIN)")                       \
+            const int nth_ = agc_threads_for(n * c, NN_PAR_MIN);                                        \
+            _Pragma("omp parallel for schedule(static) num_threads(nth_)")                              \
             for (int64_t i = 0; i < n; i++)                                                             \
                 for (int64_t ch = 0; ch < c; ch++)                                                      \
                     gx[i * c + ch] = (T)(k1[ch] * (double)g[i * c + ch] +                               \
@@ -195,7 +199,8 @@
     static void xent_fwd_##SUF(int64_t n, int64_t c, const T *x, const int64_t *target, const T *w,    \
                                int64_t ignore_index, double smoothing, T *loss, T *lse_out)             \
     {                                                                                                   \
-        _Pragma("omp parallel for schedule(static) if (n * c > NN_PAR_MIN)")                           \
+        const int nth_ = agc_threads_for(n * c, NN_PAR_MIN);                                            \
+        _Pragma("omp parallel for schedule(static) num_threads(nth_)")                                  \
         for (int64_t i = 0; i < n; i++) {                                                               \
             const T *row = x + i * c;                                                                   \
             T mx = row[0];                                                                              \
@@ -225,7 +230,8 @@
     {                                                                                                   \
         double wsum = 0.0;                                                                              \
         for (int64_t j = 0; j < c; j++) wsum += w ? (double)w[j] : 1.0;                                 \
-        _Pragma("omp parallel for schedule(static) if (n * c > NN_PAR_MIN)")                           \
+        const int nth_ = agc_threads_for(n * c, NN_PAR_MIN);                                            \
+        _Pragma("omp parallel for schedule(static) num_threads(nth_)")                                  \
         for (int64_t i = 0; i < n; i++) {                                                               \
             const T *row = x + i * c;                                                                   \
             T *o = out + i * c;                                                                         \

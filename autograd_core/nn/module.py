@@ -483,8 +483,29 @@ class Module:
                 main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
 
-    def __getstate__(self):
-        raise TypeError("Modules are not pickled in autograd_core; save model.state_dict() with ag.save")
+    def __deepcopy__(self, memo):
+        """copy.deepcopy(module): parameters and buffers cloned (shared ones stay shared)."""
+        import copy
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        for key, value in self.__dict__.items():
+            if key == "_parameters":
+                params = OrderedDict()
+                for name, p in value.items():
+                    if p is not None and id(p) not in memo:
+                        memo[id(p)] = Parameter(p.detach().clone(), requires_grad=p.requires_grad)
+                    params[name] = None if p is None else memo[id(p)]
+                object.__setattr__(new, key, params)
+            elif key == "_buffers":
+                bufs = OrderedDict()
+                for name, b in value.items():
+                    if b is not None and id(b) not in memo:
+                        memo[id(b)] = b.detach().clone()
+                    bufs[name] = None if b is None else memo[id(b)]
+                object.__setattr__(new, key, bufs)
+            else:
+                object.__setattr__(new, key, copy.deepcopy(value, memo))
+        return new
 
 
 class Sequential(Module):

@@ -1,0 +1,825 @@
+"""ag.nn.functional: the functional form of every layer, activation and loss.
+
+Activations with a C forward kernel are autograd Functions whose backward uses the fused C helper
+when no double-backward is requested (grad mode off inside backward) and differentiable Tensor ops
+otherwise, so create_graph=True still works. Batch norm (training) and softmax cross-entropy with
+class indices run fused C kernels (csrc/nn.c) in the same way.
+"""
+import math
+import numbers
+
+import autograd_core as ag
+from .. import _core
+from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled, no_grad
+from ..tensor import Tensor
+
+from ..ops.conv import (conv1d, conv2d, conv_transpose2d, max_pool1d, max_pool2d, avg_pool1d,  # noqa: F401
+                        avg_pool2d, adaptive_avg_pool2d, adaptive_max_pool2d)
+
+_U = _core.UNARY_OPS
+_B = _core.BINARY_OPS
+
+
+def _check_tensor(x, name, op):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected {name} to be a Tensor, got {type(x).__name__}")
+
+
+def _check_float(x, op, name="input"):
+    _check_tensor(x, name, op)
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"{op}: expected a floating point {name}, got {x.dtype}")
+
+
+# ---------------------------------------------------------------------------------------- linear
+class _Linear(Function):
+    """y = x @ W^T + b for 2-D x in one GEMM (bias pre-loaded into the output)."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        ctx.has_bias = bias is not None
+        if bias is None:
+            return _core.matmul(x, _core.transpose(weight, 0, 1))
+        return _core.addmm(bias, x, _core.transpose(weight, 0, 1))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight = ctx.saved_tensors
+        gx = g @ weight if ctx.needs_input_grad[0] else None
+        gw = g.T @ x if ctx.needs_input_grad[1] else None
+        gb = g.sum(0) if ctx.has_bias and ctx.needs_input_grad[2] else None
+        return gx, gw, gb
+
+
+def linear(input, weight, bias=None):
+    """y = input @ weight^T + bias; input (*, in_features), weight (out_features, in_features)."""
+    _check_tensor(input, "input", "linear")
+    if weight.ndim != 2:
+        raise ValueError(f"linear: expected a 2-D weight, got shape {tuple(weight.shape)}")
+    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input of shape {tuple(input.shape)} has {input.shape[-1] if input.ndim else 0} "
+                         f"features in its last dimension, expected {weight.shape[1]} (weight shape "
+                         f"{tuple(weight.shape)})")
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise ValueError(f"linear: bias of shape {tuple(bias.shape)}, expected ({weight.shape[0]},)")
+    if input.dtype != weight.dtype:
+        raise TypeError(f"linear: input dtype {input.dtype} does not match weight dtype {weight.dtype}")
+    if input.ndim == 2:
+        return _Linear.apply(input, weight, bias)
+    lead = tuple(input.shape[:-1])
+    out = _Linear.apply(input.reshape(-1, weight.shape[1]), weight, bias)
+    return out.reshape(lead + (weight.shape[0],))
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y_k = x1^T W_k x2 + b_k; weight (out, in1, in2)."""
+    y = ((input1.unsqueeze(-2).unsqueeze(-2) @ weight) * input2.unsqueeze(-2).unsqueeze(-2)).sum(-1)
+    y = y.squeeze(-1)
+    return y + bias if bias is not None else y
+
+
+# ---------------------------------------------------------------------------------------- activations
+def relu(input, inplace=False):
+    """max(x, 0). inplace is accepted for PyTorch compatibility; the result is always a new tensor."""
+    return input.relu()
+
+
+def sigmoid(input):
+    return input.sigmoid()
+
+
+def tanh(input):
+    return input.tanh()
+
+
+class _LeakyReLU(Function):
+    @staticmethod
+    def forward(ctx, x, slope):
+        ctx.save_for_backward(x)
+        ctx.slope = slope
+        return _core.unary(_U["leaky_relu"], x, slope)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return ag.where(x > 0, g, g * ctx.slope), None
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    _check_float(input, "leaky_relu")
+    return _LeakyReLU.apply(input, float(negative_slope))
+
+
+class _NormalCDF(Function):
+    """Phi(x) = 0.5 (1 + erf(x / sqrt 2)); used by the exact GELU's differentiable backward."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        e = _core.unary(_U["erf"], _core.unary(_U["affine"], x, 1 / math.sqrt(2.0), 0.0))
+        return _core.unary(_U["affine"], e, 0.5, 0.5)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * _normal_pdf(x)
+
+
+def _normal_pdf(x):
+    return (x * x * -0.5).exp() * (1 / math.sqrt(2 * math.pi))
+
+
+class _GELU(Function):
+    @staticmethod
+    def forward(ctx, x, tanh_approx):
+        ctx.save_for_backward(x)
+        ctx.tanh_approx = tanh_approx
+        return _core.unary(_U["gelu_tanh" if tanh_approx else "gelu"], x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        if not is_grad_enabled():
+            return _core.binary(_B["gelu_tanh_bwd" if ctx.tanh_approx else "gelu_bwd"], x, g), None
+        if ctx.tanh_approx:
+            k = math.sqrt(2 / math.pi)
+            t = ((x + x * x * x * 0.044715) * k).tanh()
+            d = (t + 1) * 0.5 + x * 0.5 * (1 - t * t) * k * (x * x * (3 * 0.044715) + 1)
+            return g * d, None
+        return g * (_NormalCDF.apply(x) + x * _normal_pdf(x)), None
+
+
+def gelu(input, approximate="none"):
+    """x * Phi(x) (approximate='none') or its tanh approximation (approximate='tanh')."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    _check_float(input, "gelu")
+    return _GELU.apply(input, approximate == "tanh")
+
+
+class _SiLU(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _core.unary(_U["silu"], x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        if not is_grad_enabled():
+            return _core.binary(_B["silu_bwd"], x, g)
+        s = x.sigmoid()
+        return g * s * (1 + x * (1 - s))
+
+
+def silu(input, inplace=False):
+    """x * sigmoid(x)."""
+    _check_float(input, "silu")
+    return _SiLU.apply(input)
+
+
+class _ELU(Function):
+    @staticmethod
+    def forward(ctx, x, alpha):
+        ctx.save_for_backward(x)
+        ctx.alpha = alpha
+        return _core.unary(_U["elu"], x, alpha)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        if not is_grad_enabled() and ctx.alpha == 1.0:
+            return _core.binary(_B["elu_bwd"], x, g), None
+        return ag.where(x > 0, g, g * (x.exp() * ctx.alpha)), None
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x if x > 0 else alpha * (exp(x) - 1)."""
+    _check_float(input, "elu")
+    return _ELU.apply(input, float(alpha))
+
+
+class _Softplus(Function):
+    @staticmethod
+    def forward(ctx, x, beta, threshold):
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.threshold = beta, threshold
+        return _core.unary(_U["softplus"], x, beta, threshold)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        beta, threshold = ctx.beta, ctx.threshold
+        if not is_grad_enabled() and beta == 1.0 and threshold == 20.0:
+            return _core.binary(_B["softplus_bwd"], x, g), None, None
+        return ag.where(x * beta > threshold, g, g * (x * beta).sigmoid()), None, None
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta x)) / beta, linear above beta x > threshold."""
+    _check_float(input, "softplus")
+    return _Softplus.apply(input, float(beta), float(threshold))
+
+
+def softmax(input, dim=None, dtype=None):
+    if dim is None:
+        raise TypeError("softmax: dim must be given (implicit dim choice is deprecated in PyTorch too)")
+    if dtype is not None:
+        input = input.to(dtype)
+    return input.softmax(dim)
+
+
+def log_softmax(input, dim=None, dtype=None):
+    if dim is None:
+        raise TypeError("log_softmax: dim must be given")
+    if dtype is not None:
+        input = input.to(dtype)
+    return input.log_softmax(dim)
+
+
+def softmin(input, dim=None):
+    return softmax(-input, dim)
+
+
+def logsigmoid(input):
+    """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
+    return -softplus(-input)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0):
+    return input.clamp(min_val, max_val)
+
+
+def relu6(input):
+    return input.clamp(0.0, 6.0)
+
+
+# ---------------------------------------------------------------------------------------- dropout
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability p (mask from the seeded generator) and scale the rest by
+    1 / (1 - p); the identity when not training."""
+    if not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    _check_float(input, "dropout")
+    if p == 1.0:
+        return input * 0.0
+    with no_grad():
+        mask = ag.empty(tuple(input.shape), dtype=input.dtype)
+        _core.bernoulli_(mask, 1.0 - p)
+        mask.mul_(1.0 / (1.0 - p))
+    return input * mask
+
+
+def dropout1d(input, p=0.5, training=True):
+    return _channel_dropout(input, p, training, "dropout1d")
+
+
+def dropout2d(input, p=0.5, training=True):
+    return _channel_dropout(input, p, training, "dropout2d")
+
+
+def _channel_dropout(input, p, training, op):
+    """Zero whole channels of (N, C, *) input."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{op}: probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    with no_grad():
+        mask = ag.empty(shape, dtype=input.dtype)
+        _core.bernoulli_(mask, 1.0 - p)
+        mask.mul_(1.0 / (1.0 - p))
+    return input * mask
+
+
+# ---------------------------------------------------------------------------------------- normalisation
+class _BatchNormTrain(Function):
+    """Training-mode batch norm with batch statistics; stats (mean, biased var) go to `stats`."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, eps, stats):
+        out, mean, var, invstd = _core.batch_norm_forward(x, weight, bias, eps)
+        ctx.save_for_backward(x, weight, mean, invstd)
+        ctx.eps = eps
+        ctx.has_bias = bias is not None
+        stats.append((mean, var))
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight, mean, invstd = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        if not is_grad_enabled():
+            gx, gw, gb = _core.batch_norm_backward(x, g, mean, invstd, weight, need[0],
+                                                   weight is not None and need[1], ctx.has_bias and need[2])
+            return gx, gw, gb, None, None
+        # differentiable form (double backward): statistics recomputed from x with Tensor ops
+        dims = (0,) + tuple(range(2, x.ndim))
+        shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+        mu = x.mean(dims, keepdim=True)
+        xc = x - mu
+        inv = ((xc * xc).mean(dims, keepdim=True) + ctx.eps).rsqrt()
+        xhat = xc * inv
+        w = weight.reshape(shape) if weight is not None else 1.0
+        gx = w * inv * (g - g.mean(dims, keepdim=True) - xhat * (g * xhat).mean(dims, keepdim=True))
+        gw = (g * xhat).sum(dims) if weight is not None else None
+        gb = g.sum(dims) if ctx.has_bias else None
+        return gx, gw, gb, None, None
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-5):
+    """Normalise (N, C, *) input per channel. training=True uses batch statistics and updates the
+    running ones in place (running_var gets the unbiased variance); else the running statistics."""
+    _check_float(input, "batch_norm")
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected input of shape (N, C, ...), got {tuple(input.shape)}")
+    c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        if t is not None and tuple(t.shape) != (c,):
+            raise ValueError(f"batch_norm: input of shape {tuple(input.shape)} has {c} channels but {name} "
+                             f"has shape {tuple(t.shape)}")
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    if training:
+        count = input.numel() // c if c else 0
+        if count <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input "
+                             f"of shape {tuple(input.shape)}")
+        stats = []
+        out = _BatchNormTrain.apply(input, weight, bias, float(eps), stats)
+        if running_mean is not None or running_var is not None:
+            mean, var = stats[0]
+            with no_grad():
+                m = float(momentum)
+                if running_mean is not None:
+                    running_mean.mul_(1 - m).add_(mean.to(running_mean.dtype) * m)
+                if running_var is not None:
+                    unbiased = var * (count / (count - 1))
+                    running_var.mul_(1 - m).add_(unbiased.to(running_var.dtype) * m)
+        return out
+    if running_mean is None or running_var is None:
+        raise ValueError("batch_norm: running_mean and running_var are required when training=False")
+    scale = (running_var + eps).rsqrt()
+    if weight is not None:
+        scale = scale * weight
+    shift = -running_mean * scale
+    if bias is not None:
+        shift = shift + bias
+    return input * scale.reshape(shape) + shift.reshape(shape)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the trailing dimensions given by normalized_shape (biased variance)."""
+    _check_float(input, "layer_norm")
+    if isinstance(normalized_shape, numbers.Integral):
+        normalized_shape = (int(normalized_shape),)
+    normalized_shape = tuple(normalized_shape)
+    k = len(normalized_shape)
+    if k == 0 or tuple(input.shape[input.ndim - k:]) != normalized_shape or input.ndim < k:
+        raise ValueError(f"layer_norm: input of shape {tuple(input.shape)} does not end with normalized_shape "
+                         f"{normalized_shape}")
+    dims = tuple(range(input.ndim - k, input.ndim))
+    mu = input.mean(dims, keepdim=True)
+    xc = input - mu
+    var = (xc * xc).mean(dims, keepdim=True)
+    out = xc * (var + eps).rsqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12):
+    """x / max(||x||_p, eps) along dim."""
+    norm = input.norm(p, dim, keepdim=True) if p != 2.0 else (input * input).sum(dim, keepdim=True).sqrt()
+    return input / norm.clamp(min=eps)
+
+
+# ---------------------------------------------------------------------------------------- embedding
+def embedding(input, weight, padding_idx=None, max_norm=None):
+    """Rows of weight (num_embeddings, dim) picked by the integer indices in input; the padding_idx row
+    receives no gradient."""
+    _check_tensor(input, "input", "embedding")
+    if input.dtype.is_floating_point or input.dtype == ag.bool:
+        raise TypeError(f"embedding: expected integer indices, got {input.dtype}")
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-D, got shape {tuple(weight.shape)}")
+    if max_norm is not None:
+        raise NotImplementedError("embedding: max_norm is not supported")
+    num = weight.shape[0]
+    idx = input.reshape(-1).long()
+    if idx.numel():
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < 0 or hi >= num:
+            bad = lo if lo < 0 else hi
+            raise IndexError(f"embedding: index {bad} is out of range for {num} embeddings")
+    w = weight
+    if padding_idx is not None and weight.requires_grad:
+        with no_grad():
+            keep = ag.ones((num, 1), dtype=ag.bool)
+            keep[padding_idx] = False
+        w = ag.where(keep, weight, weight.detach())
+    out = w.index_select(0, idx)
+    return out.reshape(tuple(input.shape) + (weight.shape[1],))
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 (*, num_classes) with a 1 at each index; num_classes=-1 means max + 1."""
+    _check_tensor(tensor, "tensor", "one_hot")
+    if tensor.dtype != ag.int64:
+        raise TypeError(f"one_hot: expected an int64 tensor of class indices, got {tensor.dtype}")
+    if tensor.numel() and int(tensor.min()) < 0:
+        raise ValueError(f"one_hot: class values must be non-negative, got {int(tensor.min())}")
+    top = int(tensor.max()) + 1 if tensor.numel() else 0
+    if num_classes == -1:
+        num_classes = top
+    elif top > num_classes:
+        raise ValueError(f"one_hot: class value {top - 1} is out of range for num_classes={num_classes}")
+    return (tensor.unsqueeze(-1) == ag.arange(num_classes)).long()
+
+
+# ---------------------------------------------------------------------------------------- padding
+def pad(input, pad, mode="constant", value=0.0):
+    """Pad the last len(pad) // 2 dimensions: pad = (left_last, right_last, left_prev, right_prev, ...).
+    mode 'constant' (negative pads crop), 'reflect', 'replicate' or 'circular'."""
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(f"pad: padding length {len(pad)} must be even and at most 2 * ndim "
+                         f"({2 * input.ndim}) for input of shape {tuple(input.shape)}")
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise ValueError(f"pad: unknown mode {mode!r}; expected constant, reflect, replicate or circular")
+    out = input
+    for i in range(len(pad) // 2):
+        dim = input.ndim - 1 - i
+        left, right = pad[2 * i], pad[2 * i + 1]
+        if left == 0 and right == 0:
+            continue
+        if mode == "constant":
+            out = _pad_constant(out, dim, left, right, value)
+        else:
+            out = out.index_select(dim, _pad_index(out.shape[dim], left, right, mode))
+    return out
+
+
+def _pad_constant(x, dim, left, right, value):
+    size = x.shape[dim]
+    if left < 0 or right < 0:
+        start, stop = max(-left, 0), size - max(-right, 0)
+        if stop < start:
+            raise ValueError(f"pad: cropping ({left}, {right}) removes more than the {size} elements of dim {dim}")
+        idx = [slice(None)] * x.ndim
+        idx[dim] = slice(start, stop)
+        x = x[tuple(idx)]
+        left, right = max(left, 0), max(right, 0)
+    parts = []
+    for amount in (left, None, right):
+        if amount is None:
+            parts.append(x)
+        elif amount > 0:
+            shape = list(x.shape)
+            shape[dim] = amount
+            parts.append(ag.full(tuple(shape), value, dtype=x.dtype))
+    return ag.cat(parts, dim) if len(parts) > 1 else x
+
+
+def _pad_index(size, left, right, mode):
+    import numpy as np
+    idx = np.arange(-left, size + right)
+    if mode == "replicate":
+        idx = np.clip(idx, 0, size - 1)
+    elif mode == "circular":
+        if left > size or right > size:
+            raise ValueError(f"pad: circular padding ({left}, {right}) larger than the dimension size {size}")
+        idx = idx % size
+    else:
+        if left >= size or right >= size:
+            raise ValueError(f"pad: reflect padding ({left}, {right}) must be smaller than the dimension "
+                             f"size {size}")
+        period = 2 * (size - 1) if size > 1 else 1
+        idx = np.abs(idx) % period
+        idx = np.where(idx >= size, period - idx, idx)
+    return ag.tensor(idx.astype(np.int64))
+
+
+# ---------------------------------------------------------------------------------------- attention
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
+    """softmax(Q K^T * scale + mask) V over the last two dimensions; a bool mask marks positions that
+    take part (True = attend), a float mask is added to the scores."""
+    if query.shape[-1] != key.shape[-1]:
+        raise ValueError(f"scaled_dot_product_attention: query feature size {query.shape[-1]} differs from "
+                         f"key's {key.shape[-1]}")
+    if key.shape[-2] != value.shape[-2]:
+        raise ValueError(f"scaled_dot_product_attention: key length {key.shape[-2]} differs from value's "
+                         f"{value.shape[-2]}")
+    L, S = query.shape[-2], key.shape[-2]
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = (query @ key.transpose(-2, -1)) * scale
+    if is_causal:
+        causal = ag.ones((L, S), dtype=ag.bool).tril() if hasattr(Tensor, "tril") else _causal_mask(L, S)
+        scores = scores.masked_fill(~causal, float("-inf"))
+    if attn_mask is not None:
+        if attn_mask.dtype == ag.bool:
+            scores = scores.masked_fill(~attn_mask, float("-inf"))
+        else:
+            scores = scores + attn_mask
+    weights = scores.softmax(-1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p, True)
+    return weights @ value
+
+
+def _causal_mask(L, S):
+    import numpy as np
+    return ag.tensor(np.tril(np.ones((L, S), dtype=bool)))
+
+
+# ---------------------------------------------------------------------------------------- losses
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(reduction, op, extra=()):
+    if reduction not in _REDUCTIONS + tuple(extra):
+        allowed = ", ".join(repr(r) for r in _REDUCTIONS + tuple(extra))
+        raise ValueError(f"{op}: reduction must be one of {allowed}, got {reduction!r}")
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _check_pair(input, target, op):
+    _check_float(input, op)
+    _check_tensor(target, "target", op)
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(f"{op}: target shape {tuple(target.shape)} does not match input shape "
+                         f"{tuple(input.shape)}")
+    if not target.dtype.is_floating_point:
+        raise TypeError(f"{op}: expected a floating point target, got {target.dtype}")
+    if target.dtype != input.dtype:
+        target = target.to(input.dtype)
+    return target
+
+
+def mse_loss(input, target, reduction="mean"):
+    """(input - target)^2, reduced."""
+    _check_reduction(reduction, "mse_loss")
+    target = _check_pair(input, target, "mse_loss")
+    d = input - target
+    return _reduce(d * d, reduction)
+
+
+def l1_loss(input, target, reduction="mean"):
+    """|input - target|, reduced."""
+    _check_reduction(reduction, "l1_loss")
+    target = _check_pair(input, target, "l1_loss")
+    return _reduce((input - target).abs(), reduction)
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (beta = 0 gives L1)."""
+    _check_reduction(reduction, "smooth_l1_loss")
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    target = _check_pair(input, target, "smooth_l1_loss")
+    d = (input - target).abs()
+    if beta == 0:
+        return _reduce(d, reduction)
+    loss = ag.where(d < beta, d * d * (0.5 / beta), d - 0.5 * beta)
+    return _reduce(loss, reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)  (= delta * smooth_l1 with beta=delta)."""
+    _check_reduction(reduction, "huber_loss")
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
+    target = _check_pair(input, target, "huber_loss")
+    d = (input - target).abs()
+    loss = ag.where(d < delta, d * d * 0.5, (d - 0.5 * delta) * delta)
+    return _reduce(loss, reduction)
+
+
+def _apply_weight(loss, weight, op):
+    if weight is None:
+        return loss
+    try:
+        ag._core.broadcast_shape(tuple(weight.shape), tuple(loss.shape), op)
+    except Exception as exc:
+        raise ValueError(f"{op}: weight of shape {tuple(weight.shape)} does not broadcast to the loss shape "
+                         f"{tuple(loss.shape)}") from exc
+    return loss * weight
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """-(y log p + (1 - y) log(1 - p)) for probabilities p in [0, 1]; each log is clamped at -100
+    (as PyTorch does) so p = 0 or 1 gives a finite loss."""
+    _check_reduction(reduction, "binary_cross_entropy")
+    target = _check_pair(input, target, "binary_cross_entropy")
+    with no_grad():
+        if input.numel() and (bool(((input < 0) | (input > 1)).any())):
+            raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1 "
+                             "(use binary_cross_entropy_with_logits for logits)")
+    log_p = input.log().clamp(min=-100.0)
+    log_1mp = (1 - input).log().clamp(min=-100.0)
+    loss = -(target * log_p + (1 - target) * log_1mp)
+    return _reduce(_apply_weight(loss, weight, "binary_cross_entropy"), reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    """Sigmoid + BCE in one stable formula: max(x, 0) - x y + log1p(exp(-|x|)); with pos_weight
+    (per class, broadcast over the last dim): (1 - y) x + (1 + (pw - 1) y) (log1p(exp(-|x|)) + max(-x, 0))."""
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    target = _check_pair(input, target, "binary_cross_entropy_with_logits")
+    softplus_neg_abs = (-input.abs()).exp().log1p()
+    if pos_weight is None:
+        loss = input.relu() - input * target + softplus_neg_abs
+    else:
+        if pos_weight.ndim > 0 and input.ndim and pos_weight.shape[-1] not in (1, input.shape[-1]):
+            raise ValueError(f"binary_cross_entropy_with_logits: pos_weight of shape {tuple(pos_weight.shape)} "
+                             f"does not match the class dimension of input {tuple(input.shape)}")
+        coef = 1 + (pos_weight - 1) * target
+        loss = (1 - target) * input + coef * (softplus_neg_abs + (-input).relu())
+    return _reduce(_apply_weight(loss, weight, "binary_cross_entropy_with_logits"), reduction)
+
+
+class _SoftmaxCrossEntropy(Function):
+    """Per-row softmax cross-entropy of logits (M, C) and class indices (M,), fused in C."""
+
+    @staticmethod
+    def forward(ctx, x, target, weight, ignore_index, smoothing):
+        loss, lse = _core.softmax_xent_forward(x, target, weight, ignore_index, smoothing)
+        ctx.save_for_backward(x, lse)
+        ctx.target, ctx.weight, ctx.ignore_index, ctx.smoothing = target, weight, ignore_index, smoothing
+        return loss
+
+    @staticmethod
+    def backward(ctx, g):
+        x, lse = ctx.saved_tensors
+        target, weight, ignore, eps = ctx.target, ctx.weight, ctx.ignore_index, ctx.smoothing
+        if not is_grad_enabled():
+            return _core.softmax_xent_backward(x, target, weight, ignore, eps, lse, g), None, None, None, None
+        # differentiable form (double backward)
+        c = x.shape[1]
+        p = x.softmax(1)
+        valid = target != ignore
+        safe_t = ag.where(valid, target, ag.zeros_like(target))
+        onehot = (safe_t.unsqueeze(1) == ag.arange(c)).to(x.dtype)
+        w = weight.detach() if weight is not None else ag.ones(c, dtype=x.dtype)
+        wt = w.index_select(0, safe_t) * valid.to(x.dtype)
+        grad = (p - onehot) * (wt * (1 - eps)).unsqueeze(1)
+        if eps > 0:
+            grad = grad + (p * w.sum() - w) * (valid.to(x.dtype) * (eps / c)).unsqueeze(1)
+        return grad * g.unsqueeze(1), None, None, None, None
+
+
+def _class_dim_last(input):
+    """(N, C, d1, ...) -> (N * d1 * ..., C)."""
+    if input.ndim == 2:
+        return input
+    perm = (0,) + tuple(range(2, input.ndim)) + (1,)
+    return input.permute(perm).reshape(-1, input.shape[1])
+
+
+def _check_class_target(input, target, op):
+    _check_tensor(target, "target", op)
+    if target.dtype.is_floating_point or target.dtype == ag.bool:
+        raise TypeError(f"{op}: expected integer class indices (int64) as target, got {target.dtype}")
+    if input.ndim == 1:
+        expected = ()
+    else:
+        expected = (input.shape[0],) + tuple(input.shape[2:])
+    if tuple(target.shape) != expected:
+        raise ValueError(f"{op}: expected target of shape {expected} for input of shape {tuple(input.shape)}, "
+                         f"got {tuple(target.shape)}")
+    return target.long() if target.dtype != ag.int64 else target
+
+
+def _check_class_weight(weight, c, input, op):
+    if weight is None:
+        return None
+    if tuple(weight.shape) != (c,):
+        raise ValueError(f"{op}: weight of shape {tuple(weight.shape)}, expected ({c},) (one per class)")
+    return weight.detach().to(input.dtype)
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """log_softmax + NLL over the class dim 1 of (N, C, *) logits (or (C,)). target is class indices
+    (N, *) or class probabilities of input's shape. weight rescales classes; rows whose target equals
+    ignore_index count nowhere; label_smoothing mixes the target with the uniform distribution.
+    'mean' divides by the summed weights of the counted rows (class indices), by N * d1 * ...
+    (probabilities)."""
+    op = "cross_entropy"
+    _check_reduction(reduction, op)
+    _check_float(input, op)
+    if input.ndim == 0:
+        raise ValueError(f"{op}: input must have a class dimension, got a 0-d tensor")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+    class_dim = 0 if input.ndim == 1 else 1
+    c = input.shape[class_dim]
+    w = _check_class_weight(weight, c, input, op)
+    _check_tensor(target, "target", op)
+    if target.dtype.is_floating_point:
+        if tuple(target.shape) != tuple(input.shape):
+            raise ValueError(f"{op}: class-probability target of shape {tuple(target.shape)} does not match "
+                             f"input shape {tuple(input.shape)}")
+        target = target.to(input.dtype)
+        if label_smoothing > 0:
+            target = target * (1 - label_smoothing) + label_smoothing / c
+        logp = input.log_softmax(class_dim)
+        if w is not None:
+            shape = (c,) if input.ndim == 1 else (1, c) + (1,) * (input.ndim - 2)
+            logp = logp * w.reshape(shape)
+        loss = -(logp * target).sum(class_dim)
+        return _reduce(loss, reduction)
+    target = _check_class_target(input, target, op)
+    if input.ndim == 1:
+        rows, idx = input.unsqueeze(0), target.reshape(1)
+    else:
+        rows, idx = _class_dim_last(input), target.reshape(-1)
+    loss = _SoftmaxCrossEntropy.apply(rows, idx, w, int(ignore_index), float(label_smoothing))
+    if reduction == "none":
+        return loss.reshape(tuple(target.shape))
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / _mean_denominator(idx, w, ignore_index, input.dtype)
+
+
+def _mean_denominator(idx, w, ignore_index, dtype):
+    with no_grad():
+        valid = idx != ignore_index
+        if w is None:
+            return valid.sum().to(dtype)
+        safe = ag.where(valid, idx, ag.zeros_like(idx))
+        return (w.index_select(0, safe) * valid.to(dtype)).sum()
+
+
+def _check_index_range(idx, c, ignore_index, op):
+    values = idx.detach().numpy()
+    bad = (values != ignore_index) & ((values < 0) | (values >= c))
+    if bad.any():
+        raise IndexError(f"{op}: target {int(values[bad][0])} is out of bounds for {c} classes")
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """-weight[t] * input[t] per row for log-probabilities (N, C, *) and class indices (N, *)."""
+    op = "nll_loss"
+    _check_reduction(reduction, op)
+    _check_float(input, op)
+    if input.ndim == 0:
+        raise ValueError(f"{op}: input must have a class dimension, got a 0-d tensor")
+    c = input.shape[0 if input.ndim == 1 else 1]
+    w = _check_class_weight(weight, c, input, op)
+    target = _check_class_target(input, target, op)
+    rows = input.unsqueeze(0) if input.ndim == 1 else _class_dim_last(input)
+    idx = target.reshape(-1)
+    valid = idx != ignore_index
+    _check_index_range(idx, c, ignore_index, op)
+    safe = ag.where(valid, idx, ag.zeros_like(idx))
+    picked = rows.gather(1, safe.unsqueeze(1)).squeeze(1)
+    scale = valid.to(input.dtype)
+    if w is not None:
+        scale = scale * w.index_select(0, safe)
+    loss = -(picked * scale)
+    if reduction == "none":
+        return loss.reshape(tuple(target.shape))
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / _mean_denominator(idx, w, ignore_index, input.dtype)
+
+
+def kl_div(input, target, reduction="mean", log_target=False):
+    """Pointwise KL term with input = log q: target * (log target - input) (0 where target = 0), or
+    exp(t) * (t - input) with log_target. reduction 'batchmean' divides the sum by the batch size
+    (the true KL divergence); 'mean' by the number of elements, as PyTorch."""
+    op = "kl_div"
+    _check_reduction(reduction, op, extra=("batchmean",))
+    target = _check_pair(input, target, op)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        positive = target > 0
+        safe = ag.where(positive, target, ag.ones_like(target))
+        xlogx = ag.where(positive, target * safe.log(), ag.zeros_like(target))  # 0 log 0 = 0
+        loss = xlogx - target * input
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce(loss, reduction)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    num = (x1 * x2).sum(dim)
+    den = ((x1 * x1).sum(dim) * (x2 * x2).sum(dim)).clamp(min=eps * eps).sqrt()
+    return num / den
