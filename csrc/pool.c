@@ -169,7 +169,7 @@ static void tap_range(int64_t s, int64_t k, int64_t d, int64_t n, int64_t *lo, i
             const int64_t *ip = idx + p * out_size;                                                        \
             memset(dst, 0, (size_t)in_size * sizeof(T));                                                   \
             for (int64_t k = 0; k < out_size; k++)                                                         \
-                if (ip[k] >= 0)                                                                            \
+                if (ip[k] >= 0 && ip[k] < in_size)                                                         \
                     dst[ip[k]] += gp[k];                                                                   \
         }                                                                                                  \
     }                                                                                                      \
@@ -183,7 +183,7 @@ static void tap_range(int64_t s, int64_t k, int64_t d, int64_t n, int64_t *lo, i
             const int64_t *ip = idx + p * out_size;                                                        \
             T *dst = out + p * out_size;                                                                   \
             for (int64_t k = 0; k < out_size; k++)                                                         \
-                dst[k] = ip[k] >= 0 ? xp[ip[k]] : (T)0;                                                    \
+                dst[k] = ip[k] >= 0 && ip[k] < in_size ? xp[ip[k]] : (T)0;                                                 \
         }                                                                                                  \
     }
 
