@@ -309,8 +309,8 @@ int agc_adaptive_max_pool2d(agc_dtype dt, int64_t nc, int64_t h, int64_t w, int6
                             const void *x, void *out, int64_t *idx);
 /* Max-pool backward and its adjoint, per plane p < nc with in_size input and out_size output elements:
  * scatter: out (nc, in_size) = 0, then out[p, idx[p, k]] += grad_out[p, k] (in k order: deterministic);
- * gather:  out (nc, out_size) = x[p, idx[p, k]]. Indices < 0 are skipped (scatter) or give 0 (gather);
- * the binding guarantees idx < in_size. */
+ * gather:  out (nc, out_size) = x[p, idx[p, k]]. Indices outside [0, in_size) are skipped (scatter) or
+ * give 0 (gather), so no index can reach outside the plane. */
 int agc_pool_scatter_add(agc_dtype dt, int64_t nc, int64_t in_size, int64_t out_size, const void *grad_out,
                          const int64_t *idx, void *out);
 int agc_pool_gather(agc_dtype dt, int64_t nc, int64_t in_size, int64_t out_size, const void *x,
