@@ -381,6 +381,40 @@ int agc_softmax_xent_backward(agc_dtype dt, int64_t n, int64_t c, const void *x,
                               const void *weight, int64_t ignore_index, double smoothing, const void *lse,
                               const void *g, int64_t sg, void *out);
 
+/* ---- index.c */
+/* Indexing over an ndim-d iteration space `shape` (the shape of the values read or written). With
+ * X(i) = sum_d i_d * sx[d] + sum_k idx[k][sum_d i_d * sidx[k * ndim + d]] * xs[k]:
+ *   agc_index_gather: out[i] = x[X(i)]            (out indexed with so)
+ *   agc_index_put:    x[X(i)] = v[i], or += v[i] when accumulate   (v indexed with sv)
+ * nidx index tensors (int64, 0 <= nidx <= AGC_MAX_DIMS), each with its strides over the space in
+ * row k of sidx (0 where it broadcasts). Every op of the family is a choice of strides: gather along
+ * dim: sx[dim] = 0, one index, xs[0] = x's stride at dim; index_select: the same with the 1-D index
+ * strided only along dim; advanced indexing: sx = 0 over the broadcast index dims.
+ * The binding guarantees: index values in range; out and v do not overlap x; for put, x does not
+ * overlap itself. Gather and assignment work for every dtype; accumulate for all but bool
+ * (AGC_EUNSUPPORTED). Integer sums wrap. Put threads split only the dims with sx[d] != 0, so each x
+ * element gets its contributions in row-major order of the space whatever the thread count
+ * (duplicates in assignment: the last in that order wins). */
+int agc_index_gather(agc_dtype dt, int ndim, const int64_t *shape, const void *x, const int64_t *sx, int nidx,
+                     const int64_t *const *idx, const int64_t *sidx, const int64_t *xs, void *out,
+                     const int64_t *so);
+int agc_index_put(agc_dtype dt, int accumulate, int ndim, const int64_t *shape, const void *v, const int64_t *sv,
+                  int nidx, const int64_t *const *idx, const int64_t *sidx, const int64_t *xs, void *x,
+                  const int64_t *sx);
+/* Validation of an int64 index view (ndim-d, any strides): *bad = row-major position of the first
+ * value outside [lo, hi), or -1; *nneg = the number of negative values. */
+int agc_index_check(int ndim, const int64_t *shape, const int64_t *idx, const int64_t *sidx, int64_t lo,
+                    int64_t hi, int64_t *bad, int64_t *nneg);
+/* out (contiguous, same shape) = idx < 0 ? idx + size : idx. */
+int agc_index_wrap(int ndim, const int64_t *shape, const int64_t *idx, const int64_t *sidx, int64_t size,
+                   int64_t *out);
+/* Nonzero elements (x != 0; NaN counts, -0.0 does not) of a strided view of any dtype: the count,
+ * then their coordinates in row-major order into out (count x ndim, contiguous). */
+int agc_count_nonzero(agc_dtype dt, int ndim, const int64_t *shape, const void *x, const int64_t *sx,
+                      int64_t *count);
+int agc_nonzero(agc_dtype dt, int ndim, const int64_t *shape, const void *x, const int64_t *sx, int64_t count,
+                int64_t *out);
+
 #ifdef __cplusplus
 }
 #endif
