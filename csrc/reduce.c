@@ -1,0 +1,1540 @@
+/* reduce.c: reductions (agc_reduce), softmax / log_softmax and their backward, cumsum / cumprod.
+ *
+ * agc_reduce. The kept and reduced groups are first simplified: size-1 dims dropped; kept dims with
+ * a negative x stride flipped (x and out together) and sorted so the smallest x stride is innermost;
+ * for ops whose result does not depend on the visiting order (everything but max/min with indices)
+ * reduced dims are flipped to positive strides and sorted the same way; then dims contiguous with
+ * their neighbour are merged. Two layouts follow:
+ *  - row path: one output at a time walks its reduced space as runs along the innermost reduced dim
+ *    (contiguous when that stride is 1: sum over the last axis; strided otherwise: the fallback);
+ *  - column path, when the reduced dims are strided but the innermost kept dim is contiguous (sum
+ *    over axis 0 of a C-contiguous matrix): up to RD_W outputs at once, each reduced position adding
+ *    a contiguous vector into per-output accumulators.
+ * Summation: float32 is summed in float accumulators over short blocks (RD_BLK elements of a run, or
+ * RD_RB positions in the column path), each block total added into a double. The reduced space is cut
+ * into fixed chunks (RD_CH elements / RD_CHR positions) whose partial results are combined in chunk
+ * order, so threads may split an output's chunks or split the outputs and the result is the same bits
+ * for any thread count. Float32 sums of 1e7 elements come out within ~1e-7 relative.
+ * Other ops: max/min keep the first index of the extreme; a NaN wins (first NaN, its index); var is
+ * two-pass (mean, then squared deviations) with divisor max(n - correction, 0); logsumexp shifts by
+ * the max (all -inf gives -inf, a +inf gives +inf); norm2 in float64 rescales by a power of two when
+ * the plain sum of squares overflows or underflows (float32 accumulates squares in double); int64
+ * sum/prod wrap around like two's complement.
+ *
+ * agc_softmax / agc_softmax_backward / agc_cumulative work on a contiguous (outer, n, inner) layout
+ * along the middle axis; out may alias x. Rows (inner == 1) are vectorised along n, otherwise along
+ * inner in tiles of RD_TW columns. Softmax: max pass, exp-and-sum pass, scale pass.
+ *
+ * SIMD: AVX2/FMA bodies (AGC_AVX2) for the float32 hot loops, used when agc_simd_target() says
+ * "avx2" (cpu.c decides, honouring AGC_SIMD=portable and agc_set_simd_target). The float32 exp of
+ * the AVX2 path is our own (exp256_ps below, within 2 ulp of expf); the portable path calls expf.
+ * Threads: OpenMP with the agc_threads_for thresholds of internal.h.
+ * Tests: tests/test_reduce_kernels.py; benchmarks: benchmarks/bench_reduce.py. */
+#include "internal.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#if AGC_HAVE_X86
+#include <immintrin.h>
+#endif
+
+#define RD_BLK 256        /* f32 row sums: elements per float block */
+#define RD_RB 64          /* f32 column sums: positions per float block */
+#define RD_CH 32768       /* row path: reduced elements per chunk */
+#define RD_CHR 4096       /* column path: reduced positions per chunk */
+#define RD_W 512          /* column path: most outputs per group */
+#define RD_TW 256         /* softmax / cumulative with inner > 1: columns per tile */
+#define RD_PAR 32768      /* elements of work below which everything stays on one thread */
+
+static int rd_avx2(void)
+{
+#if AGC_HAVE_X86
+    const char *t = agc_simd_target();
+    return t[0] == 'a';
+#else
+    return 0;
+#endif
+}
+
+/* ================================================================ plan */
+
+typedef struct {
+    int op, dt, want_idx;
+    size_t es;
+    const char *x;
+    char *out;
+    int64_t *idx;
+    int nk;
+    int64_t ks[AGC_MAX_DIMS], kx[AGC_MAX_DIMS], ko[AGC_MAX_DIMS];
+    int nr;
+    int64_t rs[AGC_MAX_DIMS], rx[AGC_MAX_DIMS];
+    int64_t nout, nred, n0, s0;
+    int col;                 /* column path */
+    int64_t K, W, ncb, ngroups, nchunks, chunk;
+    double p0;
+} plan;
+
+/* sort dims (shape s, strides a [, b]) by |a| descending, stable (insertion sort: ndim <= 16) */
+static void sort_dims(int n, int64_t *s, int64_t *a, int64_t *b)
+{
+    for (int i = 1; i < n; i++) {
+        int64_t ts = s[i], ta = a[i], tb = b ? b[i] : 0;
+        int j = i - 1;
+        while (j >= 0 && llabs(a[j]) < llabs(ta)) {
+            s[j + 1] = s[j];
+            a[j + 1] = a[j];
+            if (b) b[j + 1] = b[j];
+            j--;
+        }
+        s[j + 1] = ts;
+        a[j + 1] = ta;
+        if (b) b[j + 1] = tb;
+    }
+}
+
+/* merge dim i into dim i+1 when contiguous with it (row-major order is preserved) */
+static int merge_dims(int n, int64_t *s, int64_t *a, int64_t *b)
+{
+    if (n == 0) return 0;
+    int m = 0;
+    for (int i = 1; i < n; i++) {
+        if (a[m] == a[i] * s[i] && (!b || b[m] == b[i] * s[i])) {
+            s[m] *= s[i];
+            a[m] = a[i];
+            if (b) b[m] = b[i];
+        } else {
+            m++;
+            s[m] = s[i];
+            a[m] = a[i];
+            if (b) b[m] = b[i];
+        }
+    }
+    return m + 1;
+}
+
+/* iterator over the reduced space: runs along the innermost reduced dim; starts at flat index f */
+typedef struct {
+    int64_t idx[AGC_MAX_DIMS];
+    int64_t off, i0;
+} rit;
+
+static void rit_init(rit *it, const plan *P, int64_t f)
+{
+    int64_t q = f / P->n0;
+    it->i0 = f - q * P->n0;
+    it->off = 0;
+    for (int d = P->nr - 2; d >= 0; d--) {
+        it->idx[d] = q % P->rs[d];
+        q /= P->rs[d];
+        it->off += it->idx[d] * P->rx[d];
+    }
+}
+
+/* the next run: at most `remaining` elements; *o = offset (elements) of its first element */
+static int64_t rit_run(rit *it, const plan *P, int64_t remaining, int64_t *o)
+{
+    int64_t len = P->n0 - it->i0;
+    if (len > remaining) len = remaining;
+    *o = it->off + it->i0 * P->s0;
+    it->i0 += len;
+    if (it->i0 == P->n0) {
+        it->i0 = 0;
+        for (int d = P->nr - 2; d >= 0; d--) {
+            it->off += P->rx[d];
+            if (++it->idx[d] < P->rs[d]) break;
+            it->off -= P->rx[d] * P->rs[d];
+            it->idx[d] = 0;
+        }
+    }
+    return len;
+}
+
+/* ================================================================ partial results */
+
+typedef struct {
+    double d;   /* float sum / prod / extreme */
+    int64_t i;  /* int64 sum / prod / extreme; all/any flag */
+    int64_t ix; /* index of the extreme */
+} part_t;
+
+enum { K_SUM, K_MAX, K_MIN, K_PROD, K_ALL, K_ANY };
+/* elementwise transforms summed by K_SUM */
+enum { M_ID, M_SQ, M_ABS, M_DEV2, M_EXPC, M_SQD, M_POWP, M_NZ, M_SQS };
+
+typedef struct {
+    int kind, mode, absval;
+    double p;
+    const double *c; /* per-output constant (mean, max, scale), G values */
+} pass_t;
+
+static void part_identity(const pass_t *ps, part_t *r, int64_t G)
+{
+    for (int64_t j = 0; j < G; j++) {
+        r[j].ix = 0;
+        switch (ps->kind) {
+        case K_SUM: r[j].d = 0; r[j].i = 0; break;
+        case K_PROD: r[j].d = 1; r[j].i = 1; break;
+        case K_MAX: r[j].d = -INFINITY; r[j].i = INT64_MIN; r[j].ix = -1; break;
+        case K_MIN: r[j].d = INFINITY; r[j].i = INT64_MAX; r[j].ix = -1; break;
+        case K_ALL: r[j].i = 1; break;
+        default: r[j].i = 0; break;
+        }
+    }
+}
+
+/* a = a (+) b where b covers later positions than a */
+static void part_combine(const pass_t *ps, int dt, part_t *a, const part_t *b, int64_t G)
+{
+    for (int64_t j = 0; j < G; j++) {
+        switch (ps->kind) {
+        case K_SUM:
+            a[j].d += b[j].d;
+            a[j].i = (int64_t)((uint64_t)a[j].i + (uint64_t)b[j].i);
+            break;
+        case K_PROD:
+            a[j].d *= b[j].d;
+            a[j].i = (int64_t)((uint64_t)a[j].i * (uint64_t)b[j].i);
+            break;
+        case K_MAX:
+        case K_MIN:
+            if (b[j].ix < 0) break;
+            if (a[j].ix < 0) {
+                a[j] = b[j];
+            } else if (dt == AGC_I64) {
+                if (ps->kind == K_MAX ? b[j].i > a[j].i : b[j].i < a[j].i) a[j] = b[j];
+            } else if (!isnan(a[j].d)) {
+                if (isnan(b[j].d) || (ps->kind == K_MAX ? b[j].d > a[j].d : b[j].d < a[j].d)) a[j] = b[j];
+            }
+            break;
+        case K_ALL: a[j].i &= b[j].i; break;
+        default: a[j].i |= b[j].i; break;
+        }
+    }
+}
+
+/* ================================================================ row lines: portable */
+
+/* Sum of EXPR(v) over a run x[0], x[s], ..., n elements: ACC accumulators over RD_BLK-element
+ * blocks (16 interleaved partial sums, combined pairwise), each block total added into a double. */
+#define DEF_LINE_SUM(NAME, T, ACC, EXPR)                                                      \
+    static double NAME(const T *x, int64_t n, int64_t s, double cd, double p)                 \
+    {                                                                                         \
+        const ACC c = (ACC)cd;                                                                \
+        (void)c;                                                                              \
+        (void)p;                                                                              \
+        double tot = 0;                                                                       \
+        while (n > 0) {                                                                       \
+            int64_t m = n < RD_BLK ? n : RD_BLK, i = 0;                                       \
+            ACC a[16] = {0};                                                                  \
+            if (s == 1) {                                                                     \
+                for (; i + 16 <= m; i += 16)                                                  \
+                    for (int j = 0; j < 16; j++) {                                            \
+                        ACC v = (ACC)x[i + j];                                                \
+                        a[j] += (EXPR);                                                       \
+                    }                                                                         \
+            } else {                                                                          \
+                for (; i + 16 <= m; i += 16)                                                  \
+                    for (int j = 0; j < 16; j++) {                                            \
+                        ACC v = (ACC)x[(i + j) * s];                                          \
+                        a[j] += (EXPR);                                                       \
+                    }                                                                         \
+            }                                                                                 \
+            for (int j = 0; i < m; i++, j++) {                                                \
+                ACC v = (ACC)x[i * s];                                                        \
+                a[j] += (EXPR);                                                               \
+            }                                                                                 \
+            for (int w = 8; w > 0; w >>= 1)                                                   \
+                for (int j = 0; j < w; j++) a[j] += a[j + w];                                 \
+            tot += (double)a[0];                                                              \
+            x += m * s;                                                                       \
+            n -= m;                                                                           \
+        }                                                                                     \
+        return tot;                                                                           \
+    }
+
+DEF_LINE_SUM(lsum_f32_id, float, float, v)
+DEF_LINE_SUM(lsum_f32_sq, float, float, v * v)
+DEF_LINE_SUM(lsum_f32_abs, float, float, fabsf(v))
+DEF_LINE_SUM(lsum_f32_dev2, float, float, (v - c) * (v - c))
+DEF_LINE_SUM(lsum_f32_expc, float, float, expf(v - c))
+DEF_LINE_SUM(lsum_f32_sqd, float, double, v * v)
+DEF_LINE_SUM(lsum_f32_powp, float, double, pow(fabs(v), p))
+DEF_LINE_SUM(lsum_f32_nz, float, double, (double)(v != 0))
+DEF_LINE_SUM(lsum_f32_sqs, float, double, (v * c) * (v * c))
+DEF_LINE_SUM(lsum_f64_id, double, double, v)
+DEF_LINE_SUM(lsum_f64_sq, double, double, v * v)
+DEF_LINE_SUM(lsum_f64_abs, double, double, fabs(v))
+DEF_LINE_SUM(lsum_f64_dev2, double, double, (v - c) * (v - c))
+DEF_LINE_SUM(lsum_f64_expc, double, double, exp(v - c))
+DEF_LINE_SUM(lsum_f64_powp, double, double, pow(fabs(v), p))
+DEF_LINE_SUM(lsum_f64_nz, double, double, (double)(v != 0))
+DEF_LINE_SUM(lsum_f64_sqs, double, double, (v * c) * (v * c))
+
+typedef double (*lsum_fn)(const void *x, int64_t n, int64_t s, double c, double p);
+
+static lsum_fn lsum_portable(int dt, int mode)
+{
+#define F(fn) ((lsum_fn)(void (*)(void))(fn))
+    if (dt == AGC_F32) {
+        switch (mode) {
+        case M_ID: return F(lsum_f32_id);
+        case M_SQ: return F(lsum_f32_sq);
+        case M_ABS: return F(lsum_f32_abs);
+        case M_DEV2: return F(lsum_f32_dev2);
+        case M_EXPC: return F(lsum_f32_expc);
+        case M_SQD: return F(lsum_f32_sqd);
+        case M_POWP: return F(lsum_f32_powp);
+        case M_NZ: return F(lsum_f32_nz);
+        default: return F(lsum_f32_sqs);
+        }
+    }
+    switch (mode) {
+    case M_ID: return F(lsum_f64_id);
+    case M_SQ: case M_SQD: return F(lsum_f64_sq);
+    case M_ABS: return F(lsum_f64_abs);
+    case M_DEV2: return F(lsum_f64_dev2);
+    case M_EXPC: return F(lsum_f64_expc);
+    case M_POWP: return F(lsum_f64_powp);
+    case M_NZ: return F(lsum_f64_nz);
+    default: return F(lsum_f64_sqs);
+    }
+#undef F
+}
+
+static uint64_t lsum_i64(const int64_t *x, int64_t n, int64_t s)
+{
+    uint64_t a = 0;
+    for (int64_t i = 0; i < n; i++) a += (uint64_t)x[i * s];
+    return a;
+}
+
+/* max/min over a run; base = flat index of x[0]. Updates r (which holds earlier positions). */
+#define DEF_LINE_EXT(NAME, T, ABS)                                                            \
+    static void NAME(const T *x, int64_t n, int64_t s, int64_t base, int ismax, part_t *r)    \
+    {                                                                                         \
+        if (r->ix >= 0 && isnan(r->d)) return;                                                \
+        double m = r->d;                                                                      \
+        int64_t mi = r->ix;                                                                   \
+        for (int64_t i = 0; i < n; i++) {                                                     \
+            double v = (double)ABS(x[i * s]);                                                 \
+            if (mi < 0 || (ismax ? v > m : v < m)) {                                          \
+                m = v;                                                                        \
+                mi = base + i;                                                                \
+            } else if (isnan(v)) {                                                            \
+                m = v;                                                                        \
+                mi = base + i;                                                                \
+                break;                                                                        \
+            }                                                                                 \
+            if (isnan(m)) break;                                                              \
+        }                                                                                     \
+        r->d = m;                                                                             \
+        r->ix = mi;                                                                           \
+    }
+#define RD_NOABS(v) (v)
+DEF_LINE_EXT(lext_f32, float, RD_NOABS)
+DEF_LINE_EXT(lext_f64, double, RD_NOABS)
+DEF_LINE_EXT(lext_f32_abs, float, fabsf)
+DEF_LINE_EXT(lext_f64_abs, double, fabs)
+
+static void lext_i64(const int64_t *x, int64_t n, int64_t s, int64_t base, int ismax, part_t *r)
+{
+    int64_t m = r->i, mi = r->ix;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t v = x[i * s];
+        if (mi < 0 || (ismax ? v > m : v < m)) {
+            m = v;
+            mi = base + i;
+        }
+    }
+    r->i = m;
+    r->ix = mi;
+}
+
+/* ================================================================ row lines: AVX2 */
+#if AGC_HAVE_X86
+
+/* exp of 8 floats: x = k ln2 + r, |r| <= ln2/2 (two-part ln2), e^r by the classic degree-6 minimax
+ * polynomial, and 2^k applied in two halves so that results in the subnormal range round once.
+ * Within 2 ulp of expf; +inf -> inf, -inf -> 0, NaN -> NaN. */
+AGC_AVX2 static inline __m256 exp256_ps(__m256 x)
+{
+    /* clamp: below -104 the result rounds to 0; above 89 the scaling overflows to inf. max/min keep
+     * a NaN x because they return their second operand when one is NaN. */
+    x = _mm256_min_ps(_mm256_set1_ps(89.0f), _mm256_max_ps(_mm256_set1_ps(-104.0f), x));
+    __m256 k = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(k, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    __m256i ki = _mm256_cvtps_epi32(k);
+    __m256i k1 = _mm256_srai_epi32(ki, 1);
+    __m256i k2 = _mm256_sub_epi32(ki, k1);
+    __m256i b = _mm256_set1_epi32(127);
+    __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, b), 23));
+    __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k2, b), 23));
+    return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+}
+
+AGC_AVX2 static inline __m256i tail_mask(int64_t left)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)left), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+AGC_AVX2 static inline float hsum256(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* float32 run sums, contiguous runs only (strided runs go to the portable loop): blocks of 512
+ * elements in 4 x 8 float accumulators (16 additions each), block totals added into a double. */
+#define RD_VID(v) (v)
+#define RD_VSQ(v) _mm256_mul_ps(v, v)
+#define RD_VABS(v) _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v)
+#define RD_VDEV2(v) _mm256_mul_ps(_mm256_sub_ps(v, c), _mm256_sub_ps(v, c))
+#define RD_VEXPC(v) exp256_ps(_mm256_sub_ps(v, c))
+#define DEF_LSUM_AVX2(NAME, VEXPR, PORT)                                                      \
+    AGC_AVX2 static double NAME(const float *x, int64_t n, int64_t s, double cd, double p)    \
+    {                                                                                         \
+        if (s != 1) return PORT(x, n, s, cd, p);                                              \
+        const __m256 c = _mm256_set1_ps((float)cd);                                           \
+        (void)c;                                                                              \
+        double tot = 0;                                                                       \
+        while (n > 0) {                                                                       \
+            int64_t m = n < 512 ? n : 512, i = 0;                                             \
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                       \
+            for (; i + 32 <= m; i += 32) {                                                    \
+                __m256 v0 = _mm256_loadu_ps(x + i), v1 = _mm256_loadu_ps(x + i + 8);          \
+                __m256 v2 = _mm256_loadu_ps(x + i + 16), v3 = _mm256_loadu_ps(x + i + 24);    \
+                a0 = _mm256_add_ps(a0, VEXPR(v0));                                            \
+                a1 = _mm256_add_ps(a1, VEXPR(v1));                                            \
+                a2 = _mm256_add_ps(a2, VEXPR(v2));                                            \
+                a3 = _mm256_add_ps(a3, VEXPR(v3));                                            \
+            }                                                                                 \
+            for (; i + 8 <= m; i += 8) {                                                      \
+                __m256 v = _mm256_loadu_ps(x + i);                                            \
+                a0 = _mm256_add_ps(a0, VEXPR(v));                                             \
+            }                                                                                 \
+            if (i < m) {                                                                      \
+                __m256i mk = tail_mask(m - i);                                                \
+                __m256 v = _mm256_maskload_ps(x + i, mk);                                     \
+                a1 = _mm256_add_ps(a1, _mm256_and_ps(VEXPR(v), _mm256_castsi256_ps(mk)));     \
+            }                                                                                 \
+            tot += (double)hsum256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3))); \
+            x += m;                                                                           \
+            n -= m;                                                                           \
+        }                                                                                     \
+        return tot;                                                                           \
+    }
+DEF_LSUM_AVX2(lsum_f32_id_avx2, RD_VID, lsum_f32_id)
+DEF_LSUM_AVX2(lsum_f32_sq_avx2, RD_VSQ, lsum_f32_sq)
+DEF_LSUM_AVX2(lsum_f32_abs_avx2, RD_VABS, lsum_f32_abs)
+DEF_LSUM_AVX2(lsum_f32_dev2_avx2, RD_VDEV2, lsum_f32_dev2)
+DEF_LSUM_AVX2(lsum_f32_expc_avx2, RD_VEXPC, lsum_f32_expc)
+
+/* max/min of a contiguous float32 run: vector pass for the value, then the first position holding
+ * it; a run with a NaN goes to the portable loop, which finds the first NaN. */
+AGC_AVX2 static void lext_f32_avx2(const float *x, int64_t n, int64_t s, int64_t base, int ismax, part_t *r)
+{
+    if (s != 1 || n < 16 || (r->ix >= 0 && isnan(r->d))) {
+        lext_f32(x, n, s, base, ismax, r);
+        return;
+    }
+    __m256 m0 = _mm256_loadu_ps(x), m1 = m0, bad = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256 v0 = _mm256_loadu_ps(x + i), v1 = _mm256_loadu_ps(x + i + 8);
+        bad = _mm256_or_ps(bad, _mm256_cmp_ps(v0, v1, _CMP_UNORD_Q));
+        m0 = ismax ? _mm256_max_ps(m0, v0) : _mm256_min_ps(m0, v0);
+        m1 = ismax ? _mm256_max_ps(m1, v1) : _mm256_min_ps(m1, v1);
+    }
+    if (_mm256_movemask_ps(bad)) {
+        lext_f32(x, n, s, base, ismax, r);
+        return;
+    }
+    m0 = ismax ? _mm256_max_ps(m0, m1) : _mm256_min_ps(m0, m1);
+    float t[8];
+    _mm256_storeu_ps(t, m0);
+    float m = t[0];
+    for (int j = 1; j < 8; j++) m = ismax ? (t[j] > m ? t[j] : m) : (t[j] < m ? t[j] : m);
+    for (; i < n; i++) {
+        if (isnan(x[i])) {
+            lext_f32(x, n, s, base, ismax, r);
+            return;
+        }
+        if (ismax ? x[i] > m : x[i] < m) m = x[i];
+    }
+    int64_t k = 0;
+    while (x[k] != m) k++;
+    if (r->ix < 0 || (ismax ? (double)m > r->d : (double)m < r->d)) {
+        r->d = m;
+        r->ix = base + k;
+    }
+}
+#endif
+
+static lsum_fn lsum_select(int dt, int mode, int avx2)
+{
+#if AGC_HAVE_X86
+#define F(fn) ((lsum_fn)(void (*)(void))(fn))
+    if (avx2 && dt == AGC_F32) {
+        switch (mode) {
+        case M_ID: return F(lsum_f32_id_avx2);
+        case M_SQ: return F(lsum_f32_sq_avx2);
+        case M_ABS: return F(lsum_f32_abs_avx2);
+        case M_DEV2: return F(lsum_f32_dev2_avx2);
+        case M_EXPC: return F(lsum_f32_expc_avx2);
+        default: break;
+        }
+    }
+#undef F
+#else
+    (void)avx2;
+#endif
+    return lsum_portable(dt, mode);
+}
+
+/* ================================================================ column kernels */
+
+/* For each of n positions (x, x + s, ...): a[j] += EXPR(row[j]) for the G contiguous outputs;
+ * every RD_RB positions (counted by *cnt across calls) the float block totals go into tot. */
+#define DEF_COL_SUM(NAME, ATTR, T, ACC, EXPR)                                                 \
+    ATTR static void NAME(const T *x, int64_t n, int64_t s, int64_t G, const ACC *restrict c, \
+                          double p, ACC *restrict a, double *restrict tot, int64_t *cnt)      \
+    {                                                                                         \
+        (void)c;                                                                              \
+        (void)p;                                                                              \
+        for (int64_t i = 0; i < n; i++) {                                                     \
+            const T *restrict row = x + i * s;                                                \
+            for (int64_t j = 0; j < G; j++) {                                                 \
+                ACC v = (ACC)row[j];                                                          \
+                a[j] += (EXPR);                                                               \
+            }                                                                                 \
+            if (++*cnt == RD_RB) {                                                            \
+                for (int64_t j = 0; j < G; j++) {                                             \
+                    tot[j] += (double)a[j];                                                   \
+                    a[j] = 0;                                                                 \
+                }                                                                             \
+                *cnt = 0;                                                                     \
+            }                                                                                 \
+        }                                                                                     \
+    }
+#define RD_NOATTR
+DEF_COL_SUM(csum_f32_id, RD_NOATTR, float, float, v)
+DEF_COL_SUM(csum_f32_sq, RD_NOATTR, float, float, v * v)
+DEF_COL_SUM(csum_f32_abs, RD_NOATTR, float, float, fabsf(v))
+DEF_COL_SUM(csum_f32_dev2, RD_NOATTR, float, float, (v - c[j]) * (v - c[j]))
+DEF_COL_SUM(csum_f32_expc, RD_NOATTR, float, float, expf(v - c[j]))
+DEF_COL_SUM(csum_f32_sqd, RD_NOATTR, float, double, v * v)
+DEF_COL_SUM(csum_f32_powp, RD_NOATTR, float, double, pow(fabs(v), p))
+DEF_COL_SUM(csum_f32_nz, RD_NOATTR, float, double, (double)(v != 0))
+DEF_COL_SUM(csum_f32_sqs, RD_NOATTR, float, double, (v * c[j]) * (v * c[j]))
+DEF_COL_SUM(csum_f64_id, RD_NOATTR, double, double, v)
+DEF_COL_SUM(csum_f64_sq, RD_NOATTR, double, double, v * v)
+DEF_COL_SUM(csum_f64_abs, RD_NOATTR, double, double, fabs(v))
+DEF_COL_SUM(csum_f64_dev2, RD_NOATTR, double, double, (v - c[j]) * (v - c[j]))
+DEF_COL_SUM(csum_f64_expc, RD_NOATTR, double, double, exp(v - c[j]))
+DEF_COL_SUM(csum_f64_powp, RD_NOATTR, double, double, pow(fabs(v), p))
+DEF_COL_SUM(csum_f64_nz, RD_NOATTR, double, double, (double)(v != 0))
+DEF_COL_SUM(csum_f64_sqs, RD_NOATTR, double, double, (v * c[j]) * (v * c[j]))
+#if AGC_HAVE_X86
+/* the same loops compiled for AVX2 (the compiler vectorises the j loop 8 wide) */
+DEF_COL_SUM(csum_f32_id_avx2, AGC_AVX2, float, float, v)
+DEF_COL_SUM(csum_f32_sq_avx2, AGC_AVX2, float, float, v * v)
+DEF_COL_SUM(csum_f32_abs_avx2, AGC_AVX2, float, float, fabsf(v))
+DEF_COL_SUM(csum_f32_dev2_avx2, AGC_AVX2, float, float, (v - c[j]) * (v - c[j]))
+DEF_COL_SUM(csum_f64_id_avx2, AGC_AVX2, double, double, v)
+
+AGC_AVX2 static void csum_f32_expc_avx2(const float *x, int64_t n, int64_t s, int64_t G, const float *restrict c,
+                                        double p, float *restrict a, double *restrict tot, int64_t *cnt)
+{
+    (void)p;
+    for (int64_t i = 0; i < n; i++) {
+        const float *row = x + i * s;
+        int64_t j = 0;
+        for (; j + 8 <= G; j += 8) {
+            __m256 e = exp256_ps(_mm256_sub_ps(_mm256_loadu_ps(row + j), _mm256_loadu_ps(c + j)));
+            _mm256_storeu_ps(a + j, _mm256_add_ps(_mm256_loadu_ps(a + j), e));
+        }
+        if (j < G) {
+            __m256i mk = tail_mask(G - j);
+            __m256 e = exp256_ps(_mm256_sub_ps(_mm256_maskload_ps(row + j, mk), _mm256_maskload_ps(c + j, mk)));
+            _mm256_maskstore_ps(a + j, mk, _mm256_add_ps(_mm256_maskload_ps(a + j, mk), e));
+        }
+        if (++*cnt == RD_RB) {
+            for (j = 0; j < G; j++) {
+                tot[j] += (double)a[j];
+                a[j] = 0;
+            }
+            *cnt = 0;
+        }
+    }
+}
+#endif
+
+typedef void (*csum_fn)(const void *x, int64_t n, int64_t s, int64_t G, const void *c, double p, void *a,
+                        double *tot, int64_t *cnt);
+
+/* returns the kernel and whether it accumulates blocks in float (1) or double (0) */
+static csum_fn csum_select(int dt, int mode, int avx2, int *facc)
+{
+#define F(fn) ((csum_fn)(void (*)(void))(fn))
+    *facc = 0;
+    if (dt == AGC_F32) {
+        *facc = 1;
+#if AGC_HAVE_X86
+        if (avx2) {
+            switch (mode) {
+            case M_ID: return F(csum_f32_id_avx2);
+            case M_SQ: return F(csum_f32_sq_avx2);
+            case M_ABS: return F(csum_f32_abs_avx2);
+            case M_DEV2: return F(csum_f32_dev2_avx2);
+            case M_EXPC: return F(csum_f32_expc_avx2);
+            default: break;
+            }
+        }
+#else
+        (void)avx2;
+#endif
+        switch (mode) {
+        case M_ID: return F(csum_f32_id);
+        case M_SQ: return F(csum_f32_sq);
+        case M_ABS: return F(csum_f32_abs);
+        case M_DEV2: return F(csum_f32_dev2);
+        case M_EXPC: return F(csum_f32_expc);
+        default: break;
+        }
+        *facc = 0;
+        switch (mode) {
+        case M_SQD: return F(csum_f32_sqd);
+        case M_POWP: return F(csum_f32_powp);
+        case M_NZ: return F(csum_f32_nz);
+        default: return F(csum_f32_sqs);
+        }
+    }
+    switch (mode) {
+#if AGC_HAVE_X86
+    case M_ID: return avx2 ? F(csum_f64_id_avx2) : F(csum_f64_id);
+#else
+    case M_ID: return F(csum_f64_id);
+#endif
+    case M_SQ: case M_SQD: return F(csum_f64_sq);
+    case M_ABS: return F(csum_f64_abs);
+    case M_DEV2: return F(csum_f64_dev2);
+    case M_EXPC: return F(csum_f64_expc);
+    case M_POWP: return F(csum_f64_powp);
+    case M_NZ: return F(csum_f64_nz);
+    default: return F(csum_f64_sqs);
+    }
+#undef F
+}
+
+/* column max/min: the same rules as the row loop, per output; base = flat index of position 0 */
+#define DEF_COL_EXT(NAME, T, ABS)                                                             \
+    static void NAME(const T *x, int64_t n, int64_t s, int64_t base, int64_t G, int ismax,    \
+                     part_t *r)                                                               \
+    {                                                                                         \
+        for (int64_t i = 0; i < n; i++) {                                                     \
+            const T *row = x + i * s;                                                         \
+            for (int64_t j = 0; j < G; j++) {                                                 \
+                double v = (double)ABS(row[j]);                                               \
+                if (r[j].ix >= 0 && isnan(r[j].d)) continue;                                  \
+                if (r[j].ix < 0 || isnan(v) || (ismax ? v > r[j].d : v < r[j].d)) {           \
+                    r[j].d = v;                                                               \
+                    r[j].ix = base + i;                                                       \
+                }                                                                             \
+            }                                                                                 \
+        }                                                                                     \
+    }
+DEF_COL_EXT(cext_f32, float, RD_NOABS)
+DEF_COL_EXT(cext_f64, double, RD_NOABS)
+DEF_COL_EXT(cext_f32_abs, float, fabsf)
+DEF_COL_EXT(cext_f64_abs, double, fabs)
+
+static void cext_i64(const int64_t *x, int64_t n, int64_t s, int64_t base, int64_t G, int ismax, part_t *r)
+{
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t *row = x + i * s;
+        for (int64_t j = 0; j < G; j++) {
+            int64_t v = row[j];
+            if (r[j].ix < 0 || (ismax ? v > r[j].i : v < r[j].i)) {
+                r[j].i = v;
+                r[j].ix = base + i;
+            }
+        }
+    }
+}
+
+/* column path: G contiguous outputs starting at xg, positions [beg, end) of the reduced space */
+static void col_chunk(const plan *P, const pass_t *ps, int avx2, const char *xg, int64_t G, int64_t beg,
+                      int64_t end, part_t *r)
+{
+    rit it;
+    rit_init(&it, P, beg);
+    part_identity(ps, r, G);
+    const int dt = P->dt;
+    const int64_t es = (int64_t)P->es, s0 = P->s0;
+    int64_t f = beg;
+    if (ps->kind == K_SUM && dt == AGC_I64) {
+        uint64_t a[RD_W] = {0};
+        while (f < end) {
+            int64_t o, n = rit_run(&it, P, end - f, &o);
+            const int64_t *x = (const int64_t *)(xg + o * es);
+            for (int64_t i = 0; i < n; i++)
+                for (int64_t j = 0; j < G; j++) a[j] += (uint64_t)x[i * s0 + j];
+            f += n;
+        }
+        for (int64_t j = 0; j < G; j++) r[j].i = (int64_t)a[j];
+    } else if (ps->kind == K_SUM) {
+        int facc;
+        csum_fn fn = csum_select(dt, ps->mode, avx2, &facc);
+        double tot[RD_W];
+        float af[RD_W], cf[RD_W];
+        double ad[RD_W];
+        for (int64_t j = 0; j < G; j++) {
+            tot[j] = 0;
+            af[j] = 0;
+            ad[j] = 0;
+            cf[j] = ps->c ? (float)ps->c[j] : 0.0f;
+        }
+        const void *cv = facc ? (const void *)cf : (const void *)ps->c;
+        void *av = facc ? (void *)af : (void *)ad;
+        int64_t cnt = 0;
+        while (f < end) {
+            int64_t o, n = rit_run(&it, P, end - f, &o);
+            fn(xg + o * es, n, s0, G, cv, ps->p, av, tot, &cnt);
+            f += n;
+        }
+        for (int64_t j = 0; j < G; j++) r[j].d = tot[j] + (facc ? (double)af[j] : ad[j]);
+    } else if (ps->kind == K_MAX || ps->kind == K_MIN) {
+        int ismax = ps->kind == K_MAX;
+        while (f < end) {
+            int64_t o, n = rit_run(&it, P, end - f, &o);
+            const char *p = xg + o * es;
+            if (dt == AGC_F32)
+                (ps->absval ? cext_f32_abs : cext_f32)((const float *)p, n, s0, f, G, ismax, r);
+            else if (dt == AGC_F64)
+                (ps->absval ? cext_f64_abs : cext_f64)((const double *)p, n, s0, f, G, ismax, r);
+            else
+                cext_i64((const int64_t *)p, n, s0, f, G, ismax, r);
+            f += n;
+        }
+    } else if (ps->kind == K_PROD) {
+        while (f < end) {
+            int64_t o, n = rit_run(&it, P, end - f, &o);
+            const char *p = xg + o * es;
+            for (int64_t i = 0; i < n; i++) {
+                if (dt == AGC_F32) {
+                    const float *x = (const float *)p + i * s0;
+                    for (int64_t j = 0; j < G; j++) r[j].d *= (double)x[j];
+                } else if (dt == AGC_F64) {
+                    const double *x = (const double *)p + i * s0;
+                    for (int64_t j = 0; j < G; j++) r[j].d *= x[j];
+                } else {
+                    const int64_t *x = (const int64_t *)p + i * s0;
+                    for (int64_t j = 0; j < G; j++) r[j].i = (int64_t)((uint64_t)r[j].i * (uint64_t)x[j]);
+                }
+            }
+            f += n;
+        }
+    } else {
+        int all = ps->kind == K_ALL;
+        while (f < end) {
+            int64_t o, n = rit_run(&it, P, end - f, &o);
+            const uint8_t *p = (const uint8_t *)(xg + o * es);
+            for (int64_t i = 0; i < n; i++) {
+                const uint8_t *x = p + i * s0;
+                if (all)
+                    for (int64_t j = 0; j < G; j++) r[j].i &= x[j] != 0;
+                else
+                    for (int64_t j = 0; j < G; j++) r[j].i |= x[j] != 0;
+            }
+            f += n;
+        }
+    }
+}
+
+/* ================================================================ row chunks */
+
+/* row path: one output, flat reduced range [beg, end) */
+static void row_chunk(const plan *P, const pass_t *ps, int avx2, const char *xg, int64_t beg, int64_t end,
+                      part_t *r)
+{
+    rit it;
+    rit_init(&it, P, beg);
+    part_identity(ps, r, 1);
+    const int dt = P->dt;
+    const int64_t es = (int64_t)P->es, s0 = P->s0;
+    lsum_fn ls = NULL;
+    if (ps->kind == K_SUM && dt != AGC_I64) ls = lsum_select(dt, ps->mode, avx2);
+    const double c = ps->c ? ps->c[0] : 0.0;
+    int64_t f = beg;
+    double dacc = ps->kind == K_PROD ? 1.0 : 0.0;
+    while (f < end) {
+        int64_t o, n = rit_run(&it, P, end - f, &o);
+        const char *p = xg + o * es;
+        switch (ps->kind) {
+        case K_SUM:
+            if (dt == AGC_I64)
+                r->i = (int64_t)((uint64_t)r->i + lsum_i64((const int64_t *)p, n, s0));
+            else
+                dacc += ls(p, n, s0, c, ps->p);
+            break;
+        case K_MAX:
+        case K_MIN: {
+            int ismax = ps->kind == K_MAX;
+            if (dt == AGC_F32) {
+#if AGC_HAVE_X86
+                if (avx2 && !ps->absval) lext_f32_avx2((const float *)p, n, s0, f, ismax, r);
+                else
+#endif
+                (ps->absval ? lext_f32_abs : lext_f32)((const float *)p, n, s0, f, ismax, r);
+            } else if (dt == AGC_F64) {
+                (ps->absval ? lext_f64_abs : lext_f64)((const double *)p, n, s0, f, ismax, r);
+            } else {
+                lext_i64((const int64_t *)p, n, s0, f, ismax, r);
+            }
+            break;
+        }
+        case K_PROD:
+            if (dt == AGC_F32) {
+                const float *x = (const float *)p;
+                for (int64_t i = 0; i < n; i++) dacc *= (double)x[i * s0];
+            } else if (dt == AGC_F64) {
+                const double *x = (const double *)p;
+                for (int64_t i = 0; i < n; i++) dacc *= x[i * s0];
+            } else {
+                const int64_t *x = (const int64_t *)p;
+                uint64_t a = (uint64_t)r->i;
+                for (int64_t i = 0; i < n; i++) a *= (uint64_t)x[i * s0];
+                r->i = (int64_t)a;
+            }
+            break;
+        case K_ALL: {
+            const uint8_t *x = (const uint8_t *)p;
+            int64_t i = 0;
+            while (i < n && x[i * s0]) i++;
+            if (i < n) r->i = 0;
+            break;
+        }
+        default: {
+            const uint8_t *x = (const uint8_t *)p;
+            int64_t i = 0;
+            while (i < n && !x[i * s0]) i++;
+            if (i < n) r->i = 1;
+            break;
+        }
+        }
+        f += n;
+        if ((ps->kind == K_ALL && r->i == 0) || (ps->kind == K_ANY && r->i == 1)) break;
+    }
+    if (ps->kind == K_SUM || ps->kind == K_PROD) r->d = dacc;
+}
+
+/* ================================================================ passes and pipelines */
+
+static void chunk(const plan *P, const pass_t *ps, int avx2, const char *xg, int64_t G, int64_t c, part_t *r)
+{
+    int64_t beg = c * P->chunk, end = beg + P->chunk;
+    if (end > P->nred) end = P->nred;
+    if (P->col)
+        col_chunk(P, ps, avx2, xg, G, beg, end, r);
+    else
+        row_chunk(P, ps, avx2, xg, beg, end, r);
+}
+
+/* one pass over the reduced space of a group of G outputs: chunk results combined in chunk order,
+ * the chunks computed by nt threads when nt > 1 */
+static int run(const plan *P, const pass_t *ps, int avx2, const char *xg, int64_t G, int nt, part_t *res)
+{
+    part_identity(ps, res, G);
+    const int64_t nch = P->nchunks;
+    if (nt <= 1 || nch <= 1) {
+        part_t tmp[RD_W];
+        for (int64_t c = 0; c < nch; c++) {
+            chunk(P, ps, avx2, xg, G, c, tmp);
+            part_combine(ps, P->dt, res, tmp, G);
+        }
+        return AGC_OK;
+    }
+    part_t *buf = (part_t *)agc_alloc(nch * G * (int64_t)sizeof(part_t));
+    if (!buf) return AGC_ENOMEM;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+    for (int64_t c = 0; c < nch; c++) chunk(P, ps, avx2, xg, G, c, buf + c * G);
+    for (int64_t c = 0; c < nch; c++) part_combine(ps, P->dt, res, buf + c * G, G);
+    agc_free(buf);
+    return AGC_OK;
+}
+
+static void group_offsets(const plan *P, int64_t g, int64_t *xo, int64_t *oo, int64_t *G)
+{
+    int64_t q = g, cb = 0;
+    int nd = P->nk;
+    if (P->col) {
+        cb = g % P->ncb;
+        q = g / P->ncb;
+        nd = P->nk - 1;
+    }
+    int64_t x = 0, o = 0;
+    for (int d = nd - 1; d >= 0; d--) {
+        int64_t i = q % P->ks[d];
+        q /= P->ks[d];
+        x += i * P->kx[d];
+        o += i * P->ko[d];
+    }
+    if (P->col) {
+        x += cb * P->W;
+        o += cb * P->W * P->ko[P->nk - 1];
+        *G = P->K - cb * P->W < P->W ? P->K - cb * P->W : P->W;
+    } else {
+        *G = 1;
+    }
+    *xo = x;
+    *oo = o;
+}
+
+/* every pass an op needs, for one group of outputs, then the stores */
+static int group_reduce(const plan *P, int64_t g, int avx2, int nt)
+{
+    int64_t xo, oo, G;
+    group_offsets(P, g, &xo, &oo, &G);
+    const char *xg = P->x + xo * (int64_t)P->es;
+    const int64_t ostep = P->col ? P->ko[P->nk - 1] : 0;
+    const int dt = P->dt;
+    const double N = (double)P->nred;
+    part_t r[RD_W];
+    double c[RD_W], v[RD_W];
+    pass_t ps = {K_SUM, M_ID, 0, P->p0, NULL};
+    int rc = AGC_OK, ints = 0; /* ints: the result is r[j].i (int64 / bool) rather than v[j] */
+    switch (P->op) {
+    case AGC_REDUCE_SUM:
+    case AGC_REDUCE_MEAN:
+    case AGC_REDUCE_SUMSQ:
+        ps.mode = P->op == AGC_REDUCE_SUMSQ ? M_SQ : M_ID;
+        rc = run(P, &ps, avx2, xg, G, nt, r);
+        ints = dt == AGC_I64;
+        for (int64_t j = 0; j < G; j++) v[j] = P->op == AGC_REDUCE_MEAN ? r[j].d / N : r[j].d;
+        break;
+    case AGC_REDUCE_PROD:
+        ps.kind = K_PROD;
+        rc = run(P, &ps, avx2, xg, G, nt, r);
+        ints = dt == AGC_I64;
+        for (int64_t j = 0; j < G; j++) v[j] = r[j].d;
+        break;
+    case AGC_REDUCE_MAX:
+    case AGC_REDUCE_MIN:
+        ps.kind = P->op == AGC_REDUCE_MAX ? K_MAX : K_MIN;
+        rc = run(P, &ps, avx2, xg, G, nt, r);
+        ints = dt == AGC_I64;
+        for (int64_t j = 0; j < G; j++) v[j] = r[j].d;
+        break;
+    case AGC_REDUCE_ALL:
+    case AGC_REDUCE_ANY:
+        ps.kind = P->op == AGC_REDUCE_ALL ? K_ALL : K_ANY;
+        rc = run(P, &ps, avx2, xg, G, nt, r);
+        ints = 1;
+        break;
+    case AGC_REDUCE_VAR: {
+        rc = run(P, &ps, avx2, xg, G, nt, r);
+        if (rc) break;
+        for (int64_t j = 0; j < G; j++) c[j] = r[j].d / N;
+        ps.mode = M_DEV2;
+        ps.c = c;
+        rc = run(P, &ps, avx2, xg, G, nt, r);
+        double div = N - P->p0 > 0 ? N - P->p0 : 0.0;
+        for (int64_t j = 0; j < G; j++) v[j] = r[j].d / div;
+        break;
+    }
+    case AGC_REDUCE_LOGSUMEXP: {
+        ps.kind = K_MAX;
+        rc = run(P, &ps, avx2, xg, G, nt, r);
+        if (rc) break;
+        for (int64_t j = 0; j < G; j++) {
+            v[j] = r[j].d;
+            c[j] = isfinite(v[j]) ? v[j] : 0.0;
+        }
+        ps.kind = K_SUM;
+        ps.mode = M_EXPC;
+        ps.c = c;
+        rc = run(P, &ps, avx2, xg, G, nt, r);
+        /* NaN -> NaN, all -inf (or empty) -> -inf, any +inf -> +inf */
+        for (int64_t j = 0; j < G; j++)
+            if (isfinite(v[j])) v[j] = v[j] + log(r[j].d);
+        break;
+    }
+    case AGC_REDUCE_NORM2:
+    case AGC_REDUCE_NORMP: {
+        double p = P->op == AGC_REDUCE_NORM2 ? 2.0 : P->p0;
+        if (isinf(p)) {
+            ps.kind = p > 0 ? K_MAX : K_MIN;
+            ps.absval = 1;
+            rc = run(P, &ps, avx2, xg, G, nt, r);
+            for (int64_t j = 0; j < G; j++) v[j] = r[j].d;
+        } else if (p == 0 || p == 1) {
+            ps.mode = p == 0 ? M_NZ : M_ABS;
+            rc = run(P, &ps, avx2, xg, G, nt, r);
+            for (int64_t j = 0; j < G; j++) v[j] = r[j].d;
+        } else if (p == 2 && dt == AGC_F32) {
+            /* squares of float32 summed in double cannot overflow or underflow */
+            ps.mode = M_SQD;
+            rc = run(P, &ps, avx2, xg, G, nt, r);
+            for (int64_t j = 0; j < G; j++) v[j] = sqrt(r[j].d);
+        } else if (p == 2) {
+            ps.mode = M_SQ;
+            rc = run(P, &ps, avx2, xg, G, nt, r);
+            if (rc) break;
+            int again = 0;
+            for (int64_t j = 0; j < G; j++) {
+                v[j] = r[j].d;
+                /* overflowed, or small enough that squares of the inputs may have lost bits */
+                if (isinf(v[j]) || v[j] < 0x1p-960) again = 1;
+            }
+            if (!again) {
+                for (int64_t j = 0; j < G; j++) v[j] = sqrt(v[j]);
+                break;
+            }
+            pass_t pa = {K_MAX, M_ID, 1, 0.0, NULL};
+            rc = run(P, &pa, avx2, xg, G, nt, r);
+            if (rc) break;
+            for (int64_t j = 0; j < G; j++) {
+                double a = r[j].d;
+                c[j] = 1.0;
+                if (a > 0 && isfinite(a)) {
+                    int e;
+                    frexp(a, &e);
+                    c[j] = ldexp(1.0, -e); /* a power of two: scaling is exact */
+                }
+            }
+            ps.mode = M_SQS;
+            ps.c = c;
+            part_t r2[RD_W];
+            rc = run(P, &ps, avx2, xg, G, nt, r2);
+            for (int64_t j = 0; j < G; j++) {
+                double a = r[j].d;
+                if (!(a > 0 && isfinite(a)))
+                    v[j] = isnan(v[j]) ? v[j] : (a > 0 ? a : 0.0); /* 0, inf or NaN */
+                else
+                    v[j] = sqrt(r2[j].d) / c[j];
+            }
+        } else {
+            ps.mode = M_POWP;
+            ps.p = p;
+            rc = run(P, &ps, avx2, xg, G, nt, r);
+            for (int64_t j = 0; j < G; j++) v[j] = pow(r[j].d, 1.0 / p);
+        }
+        break;
+    }
+    default:
+        return AGC_EUNSUPPORTED;
+    }
+    if (rc) return rc;
+    for (int64_t j = 0; j < G; j++) {
+        int64_t o = oo + j * ostep;
+        switch (P->op == AGC_REDUCE_ALL || P->op == AGC_REDUCE_ANY ? AGC_BOOL : dt) {
+        case AGC_F32: ((float *)P->out)[o] = (float)v[j]; break;
+        case AGC_F64: ((double *)P->out)[o] = v[j]; break;
+        case AGC_I64: ((int64_t *)P->out)[o] = ints ? r[j].i : (int64_t)v[j]; break;
+        default: ((uint8_t *)P->out)[o] = (uint8_t)(r[j].i != 0); break;
+        }
+        if (P->idx) P->idx[o] = r[j].ix > 0 ? r[j].ix : 0;
+    }
+    return AGC_OK;
+}
+
+static int reduce_supported(int op, int dt)
+{
+    switch (op) {
+    case AGC_REDUCE_SUM:
+    case AGC_REDUCE_PROD:
+    case AGC_REDUCE_MAX:
+    case AGC_REDUCE_MIN: return dt == AGC_F32 || dt == AGC_F64 || dt == AGC_I64;
+    case AGC_REDUCE_ALL:
+    case AGC_REDUCE_ANY: return dt == AGC_BOOL;
+    case AGC_REDUCE_MEAN:
+    case AGC_REDUCE_VAR:
+    case AGC_REDUCE_LOGSUMEXP:
+    case AGC_REDUCE_NORM2:
+    case AGC_REDUCE_NORMP:
+    case AGC_REDUCE_SUMSQ: return dt == AGC_F32 || dt == AGC_F64;
+    default: return 0;
+    }
+}
+
+int agc_reduce(int op, agc_dtype dt, int n_outer, const int64_t *outer_shape, const int64_t *sx_outer,
+               int n_inner, const int64_t *inner_shape, const int64_t *sx_inner, const void *x,
+               void *out, const int64_t *so, int64_t *idx, double p0)
+{
+    if (!reduce_supported(op, (int)dt)) return AGC_EUNSUPPORTED;
+    plan P;
+    memset(&P, 0, sizeof(P));
+    P.op = op;
+    P.dt = (int)dt;
+    P.es = agc_dtype_size(dt);
+    P.x = (const char *)x;
+    P.out = (char *)out;
+    P.idx = (op == AGC_REDUCE_MAX || op == AGC_REDUCE_MIN) ? idx : NULL;
+    P.p0 = p0;
+    const int64_t es = (int64_t)P.es;
+    int64_t ooff = 0;
+    /* kept dims: drop size 1, flip negative x strides (moving out along), sort, merge */
+    P.nout = 1;
+    for (int d = 0; d < n_outer; d++) {
+        int64_t n = outer_shape[d];
+        P.nout *= n;
+        if (n == 1) continue;
+        int64_t sx = sx_outer[d], sout = so[d];
+        if (sx < 0) {
+            P.x += (n - 1) * sx * es;
+            ooff += (n - 1) * sout;
+            sx = -sx;
+            sout = -sout;
+        }
+        P.ks[P.nk] = n;
+        P.kx[P.nk] = sx;
+        P.ko[P.nk] = sout;
+        P.nk++;
+    }
+    if (P.nout == 0) return AGC_OK;
+    P.out += ooff * (int64_t)(op == AGC_REDUCE_ALL || op == AGC_REDUCE_ANY ? 1 : es);
+    if (P.idx) P.idx += ooff;
+    sort_dims(P.nk, P.ks, P.kx, P.ko);
+    P.nk = merge_dims(P.nk, P.ks, P.kx, P.ko);
+    /* reduced dims: drop size 1; unless indices are wanted, flip negative strides and sort */
+    P.nred = 1;
+    const int ordered = P.idx != NULL;
+    for (int d = 0; d < n_inner; d++) {
+        int64_t n = inner_shape[d];
+        P.nred *= n;
+        if (n == 1) continue;
+        int64_t sx = sx_inner[d];
+        if (sx < 0 && !ordered) {
+            P.x += (n - 1) * sx * es;
+            sx = -sx;
+        }
+        P.rs[P.nr] = n;
+        P.rx[P.nr] = sx;
+        P.nr++;
+    }
+    if (!ordered) sort_dims(P.nr, P.rs, P.rx, NULL);
+    P.nr = merge_dims(P.nr, P.rs, P.rx, NULL);
+    if (P.nr == 0) {
+        P.nr = 1;
+        P.rs[0] = 1;
+        P.rx[0] = 1;
+    }
+    P.n0 = P.rs[P.nr - 1];
+    P.s0 = P.rx[P.nr - 1];
+    if (P.nred == 0) {
+        P.n0 = 1; /* keeps the iterator's divisions defined; no chunk is visited */
+        P.nr = 1;
+    }
+    int64_t work = P.nout * (P.nred > 0 ? P.nred : 1);
+    int nt = agc_threads_for(work, RD_PAR);
+    /* column path: reduced runs strided (or very short) while the innermost kept dim is contiguous */
+    if (P.nk >= 1 && P.kx[P.nk - 1] == 1 && P.ks[P.nk - 1] >= 4 && P.nred > 1 && (P.s0 != 1 || P.n0 < 16)) {
+        P.col = 1;
+        P.K = P.ks[P.nk - 1];
+        int64_t nko = P.nout / P.K;
+        P.W = RD_W;
+        if (nko * ((P.K + RD_W - 1) / RD_W) < nt) {
+            /* too few groups to share: narrower groups (any width gives the same bits) */
+            int64_t w = (P.K + nt - 1) / nt;
+            w = (w + 15) / 16 * 16;
+            P.W = w < 64 ? 64 : (w > RD_W ? RD_W : w);
+        }
+        P.ncb = (P.K + P.W - 1) / P.W;
+        P.ngroups = nko * P.ncb;
+        P.chunk = RD_CHR;
+    } else {
+        P.ngroups = P.nout;
+        P.chunk = RD_CH;
+    }
+    P.nchunks = (P.nred + P.chunk - 1) / P.chunk;
+    const int avx2 = rd_avx2();
+    if (nt > 1 && (P.ngroups >= 2 * nt || P.nchunks <= 1)) {
+        /* outputs shared between threads: each group is computed whole by one thread */
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+#endif
+        for (int64_t g = 0; g < P.ngroups; g++) group_reduce(&P, g, avx2, 1);
+        return AGC_OK;
+    }
+    for (int64_t g = 0; g < P.ngroups; g++) {
+        int rc = group_reduce(&P, g, avx2, nt);
+        if (rc) return rc;
+    }
+    return AGC_OK;
+}
+
+/* ================================================================ softmax family */
+
+/* portable float32 row: max, then exp and sum (float blocks of RD_BLK into a double), then scale */
+static void softmax_row_f32(int log_, const float *x, float *y, int64_t n)
+{
+    float m = -INFINITY;
+    for (int64_t i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
+    if (log_) {
+        float lse = (float)log(lsum_f32_expc(x, n, 1, m, 0.0));
+        for (int64_t i = 0; i < n; i++) y[i] = (x[i] - m) - lse;
+        return;
+    }
+    double tot = 0;
+    for (int64_t b = 0; b < n; b += RD_BLK) {
+        int64_t e = b + RD_BLK < n ? b + RD_BLK : n;
+        float a = 0;
+        for (int64_t i = b; i < e; i++) {
+            float v = expf(x[i] - m);
+            y[i] = v;
+            a += v;
+        }
+        tot += a;
+    }
+    float r = (float)(1.0 / tot);
+    for (int64_t i = 0; i < n; i++) y[i] *= r;
+}
+
+static void softmax_row_f64(int log_, const double *x, double *y, int64_t n)
+{
+    double m = -INFINITY;
+    for (int64_t i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
+    if (log_) {
+        double lse = log(lsum_f64_expc(x, n, 1, m, 0.0));
+        for (int64_t i = 0; i < n; i++) y[i] = (x[i] - m) - lse;
+        return;
+    }
+    double tot = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double v = exp(x[i] - m);
+        y[i] = v;
+        tot += v;
+    }
+    double r = 1.0 / tot;
+    for (int64_t i = 0; i < n; i++) y[i] *= r;
+}
+
+/* tile of tw columns of one (n, inner) slab, vectorised along the columns */
+#define DEF_SOFTMAX_TILE(NAME, T, EXP)                                                        \
+    static void NAME(int log_, const T *x, T *y, int64_t n, int64_t inner, int64_t tw)        \
+    {                                                                                         \
+        T m[RD_TW];                                                                           \
+        double s[RD_TW];                                                                      \
+        for (int64_t j = 0; j < tw; j++) {                                                    \
+            m[j] = -INFINITY;                                                                 \
+            s[j] = 0;                                                                         \
+        }                                                                                     \
+        for (int64_t i = 0; i < n; i++)                                                       \
+            for (int64_t j = 0; j < tw; j++) m[j] = x[i * inner + j] > m[j] ? x[i * inner + j] : m[j]; \
+        for (int64_t i = 0; i < n; i++)                                                       \
+            for (int64_t j = 0; j < tw; j++) {                                                \
+                T e = EXP(x[i * inner + j] - m[j]);                                           \
+                if (!log_) y[i * inner + j] = e;                                              \
+                s[j] += e;                                                                    \
+            }                                                                                 \
+        if (log_) {                                                                           \
+            T l[RD_TW];                                                                       \
+            for (int64_t j = 0; j < tw; j++) l[j] = (T)log(s[j]);                             \
+            for (int64_t i = 0; i < n; i++)                                                   \
+                for (int64_t j = 0; j < tw; j++) y[i * inner + j] = (x[i * inner + j] - m[j]) - l[j]; \
+        } else {                                                                              \
+            T r[RD_TW];                                                                       \
+            for (int64_t j = 0; j < tw; j++) r[j] = (T)(1.0 / s[j]);                          \
+            for (int64_t i = 0; i < n; i++)                                                   \
+                for (int64_t j = 0; j < tw; j++) y[i * inner + j] *= r[j];                    \
+        }                                                                                     \
+    }
+DEF_SOFTMAX_TILE(softmax_tile_f32, float, expf)
+DEF_SOFTMAX_TILE(softmax_tile_f64, double, exp)
+
+#if AGC_HAVE_X86
+/* AVX2 float32 row: the same three passes, 8 wide, with exp256_ps; the tail is masked (masked-off
+ * lanes read -inf, whose exp is 0) so every element goes through the same exp. */
+AGC_AVX2 static void softmax_row_f32_avx2(int log_, const float *x, float *y, int64_t n)
+{
+    const __m256 ninf = _mm256_set1_ps(-INFINITY);
+    __m256 m0 = ninf, m1 = ninf, m2 = ninf, m3 = ninf;
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        m0 = _mm256_max_ps(m0, _mm256_loadu_ps(x + i));
+        m1 = _mm256_max_ps(m1, _mm256_loadu_ps(x + i + 8));
+        m2 = _mm256_max_ps(m2, _mm256_loadu_ps(x + i + 16));
+        m3 = _mm256_max_ps(m3, _mm256_loadu_ps(x + i + 24));
+    }
+    for (; i + 8 <= n; i += 8) m0 = _mm256_max_ps(m0, _mm256_loadu_ps(x + i));
+    if (i < n) {
+        __m256i mk = tail_mask(n - i);
+        m1 = _mm256_max_ps(m1, _mm256_blendv_ps(ninf, _mm256_maskload_ps(x + i, mk), _mm256_castsi256_ps(mk)));
+    }
+    m0 = _mm256_max_ps(_mm256_max_ps(m0, m1), _mm256_max_ps(m2, m3));
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m0), _mm256_extractf128_ps(m0, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_movehdup_ps(h));
+    const float mf = _mm_cvtss_f32(h);
+    const __m256 m = _mm256_set1_ps(mf);
+    /* exp(x - m), stored unless log, summed in float blocks of 512 into a double */
+    double tot = 0;
+    for (int64_t b = 0; b < n; b += 512) {
+        int64_t e = b + 512 < n ? b + 512 : n;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+        for (i = b; i + 16 <= e; i += 16) {
+            __m256 v0 = exp256_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), m));
+            __m256 v1 = exp256_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8), m));
+            if (!log_) {
+                _mm256_storeu_ps(y + i, v0);
+                _mm256_storeu_ps(y + i + 8, v1);
+            }
+            a0 = _mm256_add_ps(a0, v0);
+            a1 = _mm256_add_ps(a1, v1);
+        }
+        for (; i < e; i += 8) {
+            __m256i mk = tail_mask(e - i);
+            __m256 v = _mm256_blendv_ps(ninf, _mm256_maskload_ps(x + i, mk), _mm256_castsi256_ps(mk));
+            v = exp256_ps(_mm256_sub_ps(v, m));
+            if (!log_) _mm256_maskstore_ps(y + i, mk, v);
+            a0 = _mm256_add_ps(a0, v);
+        }
+        tot += (double)hsum256(_mm256_add_ps(a0, a1));
+    }
+    if (log_) {
+        const __m256 l = _mm256_set1_ps((float)log(tot));
+        for (i = 0; i + 8 <= n; i += 8)
+            _mm256_storeu_ps(y + i, _mm256_sub_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), m), l));
+        for (; i < n; i++) y[i] = (x[i] - mf) - (float)log(tot);
+    } else {
+        const float rf = (float)(1.0 / tot);
+        const __m256 r = _mm256_set1_ps(rf);
+        for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(y + i), r));
+        for (; i < n; i++) y[i] *= rf;
+    }
+}
+
+/* AVX2 float32 tile along the columns; the column tail is masked like the row tail */
+AGC_AVX2 static void softmax_tile_f32_avx2(int log_, const float *x, float *y, int64_t n, int64_t inner,
+                                           int64_t tw)
+{
+    float m[RD_TW], s[RD_TW];
+    double tot[RD_TW];
+    for (int64_t j = 0; j < tw; j++) {
+        m[j] = -INFINITY;
+        s[j] = 0;
+        tot[j] = 0;
+    }
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < tw; j++) m[j] = x[i * inner + j] > m[j] ? x[i * inner + j] : m[j];
+    const __m256 ninf = _mm256_set1_ps(-INFINITY);
+    for (int64_t i = 0; i < n; i++) {
+        const float *xr = x + i * inner;
+        float *yr = y + i * inner;
+        for (int64_t j = 0; j < tw; j += 8) {
+            __m256i mk = tail_mask(tw - j);
+            __m256 v = _mm256_blendv_ps(ninf, _mm256_maskload_ps(xr + j, mk), _mm256_castsi256_ps(mk));
+            __m256 e = exp256_ps(_mm256_sub_ps(v, _mm256_maskload_ps(m + j, mk)));
+            if (!log_) _mm256_maskstore_ps(yr + j, mk, e);
+            _mm256_maskstore_ps(s + j, mk, _mm256_add_ps(_mm256_maskload_ps(s + j, mk), e));
+        }
+        if ((i + 1) % RD_RB == 0 || i + 1 == n)
+            for (int64_t j = 0; j < tw; j++) {
+                tot[j] += s[j];
+                s[j] = 0;
+            }
+    }
+    if (log_) {
+        float l[RD_TW];
+        for (int64_t j = 0; j < tw; j++) l[j] = (float)log(tot[j]);
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t j = 0; j < tw; j++) y[i * inner + j] = (x[i * inner + j] - m[j]) - l[j];
+    } else {
+        float r[RD_TW];
+        for (int64_t j = 0; j < tw; j++) r[j] = (float)(1.0 / tot[j]);
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t j = 0; j < tw; j++) y[i * inner + j] *= r[j];
+    }
+}
+#endif
+
+int agc_softmax(int log, agc_dtype dt, int64_t outer, int64_t n, int64_t inner, const void *x, void *out)
+{
+    if (dt != AGC_F32 && dt != AGC_F64) return AGC_EUNSUPPORTED;
+    if (outer <= 0 || n <= 0 || inner <= 0) return AGC_OK;
+    const int avx2 = rd_avx2();
+    const int nt = agc_threads_for(outer * n * inner, AGC_PAR_HEAVY);
+    if (inner == 1) {
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+        for (int64_t o = 0; o < outer; o++) {
+            if (dt == AGC_F32) {
+                const float *xr = (const float *)x + o * n;
+                float *yr = (float *)out + o * n;
+#if AGC_HAVE_X86
+                if (avx2) softmax_row_f32_avx2(log, xr, yr, n);
+                else
+#endif
+                softmax_row_f32(log, xr, yr, n);
+            } else {
+                softmax_row_f64(log, (const double *)x + o * n, (double *)out + o * n, n);
+            }
+        }
+        return AGC_OK;
+    }
+    const int64_t ntile = (inner + RD_TW - 1) / RD_TW;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+    for (int64_t t = 0; t < outer * ntile; t++) {
+        int64_t o = t / ntile, j0 = (t % ntile) * RD_TW;
+        int64_t tw = inner - j0 < RD_TW ? inner - j0 : RD_TW;
+        int64_t off = o * n * inner + j0;
+        if (dt == AGC_F32) {
+#if AGC_HAVE_X86
+            if (avx2) softmax_tile_f32_avx2(log, (const float *)x + off, (float *)out + off, n, inner, tw);
+            else
+#endif
+            softmax_tile_f32(log, (const float *)x + off, (float *)out + off, n, inner, tw);
+        } else {
+            softmax_tile_f64(log, (const double *)x + off, (double *)out + off, n, inner, tw);
+        }
+    }
+    return AGC_OK;
+}
+
+/* backward over one tile (tw columns; tw == 1 with inner == 1 is a row):
+ * softmax: out = y * (g - sum(g * y)); log_softmax: out = g - exp(y) * sum(g). Sums in double. */
+#define DEF_SOFTMAX_BWD(NAME, T, EXP)                                                         \
+    static void NAME(int log_, const T *y, const T *g, T *out, int64_t n, int64_t inner, int64_t tw) \
+    {                                                                                         \
+        double s[RD_TW];                                                                      \
+        for (int64_t j = 0; j < tw; j++) s[j] = 0;                                            \
+        for (int64_t i = 0; i < n; i++)                                                       \
+            for (int64_t j = 0; j < tw; j++) {                                                \
+                int64_t k = i * inner + j;                                                    \
+                s[j] += log_ ? (double)g[k] : (double)g[k] * (double)y[k];                    \
+            }                                                                                 \
+        T sf[RD_TW];                                                                          \
+        for (int64_t j = 0; j < tw; j++) sf[j] = (T)s[j];                                     \
+        for (int64_t i = 0; i < n; i++)                                                       \
+            for (int64_t j = 0; j < tw; j++) {                                                \
+                int64_t k = i * inner + j;                                                    \
+                out[k] = log_ ? g[k] - EXP(y[k]) * sf[j] : y[k] * (g[k] - sf[j]);             \
+            }                                                                                 \
+    }
+DEF_SOFTMAX_BWD(softmax_bwd_f32, float, expf)
+DEF_SOFTMAX_BWD(softmax_bwd_f64, double, exp)
+
+int agc_softmax_backward(int log, agc_dtype dt, int64_t outer, int64_t n, int64_t inner, const void *y,
+                         const void *g, void *out)
+{
+    if (dt != AGC_F32 && dt != AGC_F64) return AGC_EUNSUPPORTED;
+    if (outer <= 0 || n <= 0 || inner <= 0) return AGC_OK;
+    const int nt = agc_threads_for(outer * n * inner, AGC_PAR_HEAVY);
+    if (inner == 1) {
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+        for (int64_t o = 0; o < outer; o++) {
+            int64_t off = o * n;
+            if (dt == AGC_F32) {
+                const float *yr = (const float *)y + off, *gr = (const float *)g + off;
+                float *orow = (float *)out + off;
+                double s = log ? lsum_f32_id(gr, n, 1, 0, 0) : 0.0;
+                if (!log)
+                    for (int64_t i = 0; i < n; i++) s += (double)gr[i] * (double)yr[i];
+                float sf = (float)s;
+                if (log)
+                    for (int64_t i = 0; i < n; i++) orow[i] = gr[i] - expf(yr[i]) * sf;
+                else
+                    for (int64_t i = 0; i < n; i++) orow[i] = yr[i] * (gr[i] - sf);
+            } else {
+                softmax_bwd_f64(log, (const double *)y + off, (const double *)g + off, (double *)out + off, n,
+                                1, 1);
+            }
+        }
+        return AGC_OK;
+    }
+    const int64_t ntile = (inner + RD_TW - 1) / RD_TW;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+    for (int64_t t = 0; t < outer * ntile; t++) {
+        int64_t o = t / ntile, j0 = (t % ntile) * RD_TW;
+        int64_t tw = inner - j0 < RD_TW ? inner - j0 : RD_TW;
+        int64_t off = o * n * inner + j0;
+        if (dt == AGC_F32)
+            softmax_bwd_f32(log, (const float *)y + off, (const float *)g + off, (float *)out + off, n, inner, tw);
+        else
+            softmax_bwd_f64(log, (const double *)y + off, (const double *)g + off, (double *)out + off, n, inner,
+                            tw);
+    }
+    return AGC_OK;
+}
+
+/* ================================================================ cumulative */
+
+/* one tile of tw columns (a row when inner == 1): running sum / product in double (float32, float64)
+ * or wrapping uint64 (int64) */
+static void cumulative_tile(int op, int dt, const char *x, char *out, int64_t n, int64_t inner, int64_t tw)
+{
+    if (dt == AGC_I64) {
+        uint64_t a[RD_TW];
+        for (int64_t j = 0; j < tw; j++) a[j] = op ? 1 : 0;
+        const int64_t *xs = (const int64_t *)x;
+        int64_t *ys = (int64_t *)out;
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t j = 0; j < tw; j++) {
+                int64_t k = i * inner + j;
+                a[j] = op ? a[j] * (uint64_t)xs[k] : a[j] + (uint64_t)xs[k];
+                ys[k] = (int64_t)a[j];
+            }
+        return;
+    }
+    double a[RD_TW];
+    for (int64_t j = 0; j < tw; j++) a[j] = op ? 1.0 : 0.0;
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < tw; j++) {
+            int64_t k = i * inner + j;
+            if (dt == AGC_F32) {
+                double v = ((const float *)x)[k];
+                a[j] = op ? a[j] * v : a[j] + v;
+                ((float *)out)[k] = (float)a[j];
+            } else {
+                double v = ((const double *)x)[k];
+                a[j] = op ? a[j] * v : a[j] + v;
+                ((double *)out)[k] = a[j];
+            }
+        }
+}
+
+int agc_cumulative(int op, agc_dtype dt, int64_t outer, int64_t n, int64_t inner, const void *x, void *out)
+{
+    if ((op != 0 && op != 1) || (dt != AGC_F32 && dt != AGC_F64 && dt != AGC_I64)) return AGC_EUNSUPPORTED;
+    if (outer <= 0 || n <= 0 || inner <= 0) return AGC_OK;
+    const int64_t es = (int64_t)agc_dtype_size(dt);
+    const int64_t tw_max = inner == 1 ? 1 : RD_TW;
+    const int64_t ntile = (inner + tw_max - 1) / tw_max;
+    const int nt = agc_threads_for(outer * n * inner, AGC_PAR_CHEAP);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+    for (int64_t t = 0; t < outer * ntile; t++) {
+        int64_t o = t / ntile, j0 = (t % ntile) * tw_max;
+        int64_t tw = inner - j0 < tw_max ? inner - j0 : tw_max;
+        int64_t off = (o * n * inner + j0) * es;
+        cumulative_tile(op, (int)dt, (const char *)x + off, (char *)out + off, n, inner, tw);
+    }
+    return AGC_OK;
+}
