@@ -92,4 +92,5 @@ cdef class TensorBase:
     cdef public object grad_fn
     cdef public object _base    # the tensor this one is a view of, or None
     cdef bint _requires_grad
+    cdef public int _output_nr     # which output of grad_fn this tensor is
     cdef object __weakref__

@@ -1,0 +1,333 @@
+"""The backward engine: an iterative walk of the graph (no recursion, so a 100,000-op chain is fine).
+
+Nodes are `Function` instances; an edge is `(node, output_nr)` or `(leaf_tensor, 0)`. The engine
+counts, for each node reachable from the roots, how many edges point at it; a node runs once all of
+them have delivered their gradient. Gradients arriving at one node output are summed.
+"""
+from .._core import TensorBase
+from .function import Function
+from .grad_mode import state
+
+# Callables obs(node, grad_outputs, grad_inputs) called for every node the engine runs, in order
+# (used by autograd.diagnostics.trace_backward). grad_outputs: the gradients flowing into the node
+# (one per forward output), grad_inputs: what its backward returned (one per forward input).
+_node_observers = []
+
+
+def _accumulate(buf, i, g):
+    old = buf[i]
+    buf[i] = g if old is None else old + g
+
+
+def _zeros_for(meta):
+    from ..ops.creation import zeros
+
+    shape, dtype_code = meta
+    return zeros(shape, dtype=dtype_code)
+
+
+def _check_anomaly(node, grads):
+    for i, g in enumerate(grads):
+        if g is None or not isinstance(g, TensorBase) or g._dtype_code > 1:
+            continue
+        bad = g.isnan().any().item()
+        kind = "nan"
+        if not bad and state.anomaly_check_inf:
+            bad = (~g.isfinite()).any().item()
+            kind = "inf"
+        if bad:
+            where = getattr(node, "_trace", None)
+            msg = (f"Function '{node.name()}' returned {kind} values in its {i}th output (the gradient "
+                   f"for input {i} of the forward op).")
+            if where:
+                msg += "\nThe forward op was created at:\n" + where
+            raise RuntimeError(msg)
+
+
+def _leaf_accumulate(t, g):
+    hooks = t.__dict__.get("_hooks") if hasattr(t, "__dict__") else None
+    if hooks:
+        for h in list(hooks.values()):
+            r = h(g)
+            if r is not None:
+                g = r
+    if t.grad is None:
+        if state.enabled:
+            t.grad = g
+        else:
+            # a gradient owned by the leaf: never an alias of a tensor the caller can see
+            t.grad = g if g._base is None and g.grad_fn is None and not g.requires_grad else g.detach().clone()
+    else:
+        if state.enabled:
+            t.grad = t.grad + g
+        else:
+            from .._core import binary, BINARY_OPS
+
+            if t.grad.shape == g.shape and t.grad._dtype_code == g._dtype_code and not t.grad.requires_grad:
+                binary(BINARY_OPS["add"], t.grad, g, out=t.grad)
+            else:
+                t.grad = t.grad + g
+
+
+def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, allow_unused=False,
+                 accumulate=True):
+    """Backpropagate from `roots` (tensors) seeded with `grad_roots`. With `inputs`, return their
+    gradients instead of accumulating into leaves' .grad (autograd.grad)."""
+    # 1. seed
+    root_edges = []
+    for t, g in zip(roots, grad_roots):
+        if not t.requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+        fn = t.grad_fn
+        root_edges.append(((fn, t._output_nr) if fn is not None else (t, 0), g))
+
+    capture = None
+    if inputs is not None:
+        capture = {}
+        for k, t in enumerate(inputs):
+            if not t.requires_grad:
+                raise RuntimeError(f"autograd.grad: input {k} does not require grad")
+            capture[id(t)] = k
+        results = [None] * len(inputs)
+        # non-leaf inputs: their gradient is what arrives at (grad_fn, output_nr)
+        nonleaf = {}
+        for k, t in enumerate(inputs):
+            if t.grad_fn is not None:
+                nonleaf.setdefault(id(t.grad_fn), []).append((t._output_nr, k))
+
+    # 2. dependencies: how many edges from reachable nodes point at each node
+    deps = {}
+    nodes = {}
+    stack = []
+    for (target, _), _ in root_edges:
+        if isinstance(target, Function) and id(target) not in nodes:
+            nodes[id(target)] = target
+            stack.append(target)
+    while stack:
+        node = stack.pop()
+        for e in node.next_edges:
+            if e is None:
+                continue
+            nxt = e[0]
+            if isinstance(nxt, Function):
+                k = id(nxt)
+                deps[k] = deps.get(k, 0) + 1
+                if k not in nodes:
+                    nodes[k] = nxt
+                    stack.append(nxt)
+
+    # 3. run
+    buffers = {}
+    ready = []
+
+    def deliver(target, nr, g):
+        if isinstance(target, Function):
+            k = id(target)
+            buf = buffers.get(k)
+            if buf is None:
+                buf = buffers[k] = [None] * len(target._out_meta)
+            _accumulate(buf, nr, g)
+        else:
+            # a leaf tensor
+            if capture is not None:
+                k = capture.get(id(target))
+                if k is not None:
+                    results[k] = g if results[k] is None else results[k] + g
+                return
+            if accumulate:
+                _leaf_accumulate(target, g)
+
+    prev_mode = state.enabled
+    state.enabled = create_graph
+    try:
+        for (target, nr), g in root_edges:
+            deliver(target, nr, g)
+        queued = set()
+        for (target, _), _ in root_edges:
+            if isinstance(target, Function) and deps.get(id(target), 0) == 0 and id(target) not in queued:
+                queued.add(id(target))
+                ready.append(target)
+        observers = _node_observers
+        while ready:
+            node = ready.pop()
+            k = id(node)
+            grads = buffers.pop(k, None) or [None] * len(node._out_meta)
+            if node._pre_hooks:
+                for h in node._pre_hooks:
+                    r = h(grads)
+                    if r is not None:
+                        grads = list(r)
+            if node._retained:
+                for nr, ref in node._retained.items():
+                    t = ref()
+                    if t is not None and grads[nr] is not None:
+                        gg = grads[nr]
+                        hooks = t.__dict__.get("_hooks")
+                        if hooks:
+                            for h in list(hooks.values()):
+                                r = h(gg)
+                                if r is not None:
+                                    gg = r
+                            grads[nr] = gg
+                        if getattr(t, "_retains_grad", False):
+                            t.grad = gg if t.grad is None else t.grad + gg
+            if capture is not None and k in nonleaf:
+                for nr, idx in nonleaf[k]:
+                    g = grads[nr]
+                    if g is not None:
+                        results[idx] = g if results[idx] is None else results[idx] + g
+            if all(g is None for g in grads):
+                grad_inputs = (None,) * len(node.next_edges)
+            else:
+                if node._materialize:
+                    grads = [g if g is not None else (_zeros_for(m) if m is not None else None)
+                             for g, m in zip(grads, node._out_meta)]
+                grad_inputs = type(node).backward(node, *grads)
+                if not isinstance(grad_inputs, tuple):
+                    grad_inputs = (grad_inputs,)
+                if len(grad_inputs) != len(node.next_edges):
+                    extra = grad_inputs[len(node.next_edges):]
+                    if len(grad_inputs) < len(node.next_edges) or any(g is not None for g in extra):
+                        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                                           f"(expected {len(node.next_edges)}, got {len(grad_inputs)})")
+            if node._hooks:
+                for h in node._hooks:
+                    r = h(grad_inputs, grads)
+                    if r is not None:
+                        grad_inputs = tuple(r)
+            if observers:
+                for obs in observers:
+                    obs(node, grads, grad_inputs)
+            if state.anomaly:
+                _check_anomaly(node, grad_inputs)
+            if not retain_graph:
+                node._free_saved()
+            for e, g in zip(node.next_edges, grad_inputs):
+                if e is None:
+                    continue
+                target, nr = e
+                if g is not None:
+                    if isinstance(g, TensorBase):
+                        meta_shape = target._out_meta[nr][0] if isinstance(target, Function) else target.shape
+                        if g.shape != meta_shape:
+                            raise RuntimeError(f"function {node.name()} returned a gradient of shape "
+                                               f"{tuple(g.shape)} for an input of shape {tuple(meta_shape)}")
+                    deliver(target, nr, g)
+                if isinstance(target, Function):
+                    tk = id(target)
+                    deps[tk] -= 1
+                    if deps[tk] == 0:
+                        ready.append(target)
+    finally:
+        state.enabled = prev_mode
+
+    if capture is not None:
+        for k, r in enumerate(results):
+            if r is None and not allow_unused:
+                raise RuntimeError(f"autograd.grad: one of the differentiated tensors (input {k}) appears to "
+                                   "not have been used in the graph. Set allow_unused=True if this is the "
+                                   "desired behavior.")
+        return tuple(results)
+    return None
+
+
+def _make_grads(outputs, grad_outputs, op):
+    from ..ops.creation import ones_like
+
+    grads = []
+    for i, (t, g) in enumerate(zip(outputs, grad_outputs)):
+        if g is None:
+            if t.numel() != 1:
+                raise RuntimeError(f"{op}: grad can be implicitly created only for scalar outputs; output "
+                                   f"{i} has shape {tuple(t.shape)}: pass gradient= (a tensor of that shape)")
+            g = ones_like(t)
+        else:
+            from ..ops.creation import as_tensor
+
+            g = as_tensor(g, dtype=t.dtype)
+            if tuple(g.shape) != tuple(t.shape):
+                if g.numel() == t.numel() and t.numel() == 1:
+                    g = g.reshape(t.shape)
+                else:
+                    raise RuntimeError(f"{op}: mismatch in shape: grad_output[{i}] has a shape of "
+                                       f"{tuple(g.shape)} and output[{i}] has a shape of {tuple(t.shape)}")
+        grads.append(g)
+    return grads
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Compute gradients of `tensors` and accumulate them into the leaves' .grad."""
+    if isinstance(tensors, TensorBase):
+        tensors = (tensors,)
+    tensors = tuple(tensors)
+    if grad_tensors is None or isinstance(grad_tensors, TensorBase):
+        grad_tensors = (grad_tensors,) * len(tensors) if grad_tensors is None else (grad_tensors,)
+    if retain_graph is None:
+        retain_graph = create_graph
+    grads = _make_grads(tensors, grad_tensors, "backward")
+    if inputs is not None:
+        if isinstance(inputs, TensorBase):
+            inputs = (inputs,)
+        res = run_backward(tensors, grads, retain_graph, create_graph, inputs=tuple(inputs),
+                           allow_unused=True)
+        for t, g in zip(inputs, res):
+            if g is not None:
+                prev = state.enabled
+                state.enabled = create_graph
+                try:
+                    _leaf_accumulate(t, g)
+                finally:
+                    state.enabled = prev
+        return
+    run_backward(tensors, grads, retain_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False,
+         materialize_grads=False):
+    """Return the gradients of `outputs` with respect to `inputs` (nothing is accumulated)."""
+    single = isinstance(inputs, TensorBase)
+    if isinstance(outputs, TensorBase):
+        outputs = (outputs,)
+    if single:
+        inputs = (inputs,)
+    outputs, inputs = tuple(outputs), tuple(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, TensorBase):
+        grad_outputs = (grad_outputs,) * len(outputs) if grad_outputs is None else (grad_outputs,)
+    if retain_graph is None:
+        retain_graph = create_graph
+    grads = _make_grads(outputs, grad_outputs, "grad")
+    res = run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs,
+                       allow_unused=allow_unused or materialize_grads)
+    if materialize_grads:
+        from ..ops.creation import zeros_like
+
+        res = tuple(r if r is not None else zeros_like(i) for r, i in zip(res, inputs))
+    return res
+
+
+class detect_anomaly:
+    """Inside this block a NaN (and, with check_inf=True, an Inf) produced by backward raises,
+    naming the forward op that created it and where it was created."""
+
+    def __init__(self, check_nan=True, check_inf=False):
+        self.check_nan = check_nan
+        self.check_inf = check_inf
+
+    def __enter__(self):
+        self._prev = (state.anomaly, state.anomaly_check_inf)
+        state.anomaly = self.check_nan
+        state.anomaly_check_inf = self.check_inf
+        return self
+
+    def __exit__(self, *exc):
+        state.anomaly, state.anomaly_check_inf = self._prev
+        return False
+
+
+def set_detect_anomaly(mode):
+    state.anomaly = bool(mode)
+
+
+def is_anomaly_enabled():
+    return state.anomaly
+

@@ -1,0 +1,167 @@
+"""Function: a differentiable op. Its instance is both the `ctx` of forward/backward and the node of
+the backward graph (its `next_edges` lead to the nodes that made its inputs)."""
+import traceback
+
+from .._core import TensorBase, alias
+from .grad_mode import state
+
+_FREED = object()
+
+
+class Function:
+    """Subclass with static `forward(ctx, *args)` and `backward(ctx, *grads)`; call with `.apply`.
+
+    `backward` returns one gradient (or None) per argument of `forward`. Inside forward the graph is
+    not recorded. Write backward with Tensor ops so that `create_graph=True` can differentiate it.
+    """
+
+    __slots__ = ("next_edges", "needs_input_grad", "_saved", "_saved_versions", "_out_meta", "_hooks",
+                 "_pre_hooks", "_retained", "_non_differentiable", "_materialize", "_trace", "__dict__",
+                 "__weakref__")
+
+    # ------------------------------------------------------------------ ctx API
+    def save_for_backward(self, *tensors):
+        self._saved = tensors
+        self._saved_versions = tuple(t._version if isinstance(t, TensorBase) else 0 for t in tensors)
+
+    @property
+    def saved_tensors(self):
+        saved = self._saved
+        if saved is _FREED:
+            raise RuntimeError(
+                f"{self.name()}: trying to backward through the graph a second time (or directly access "
+                "saved tensors after they have already been freed). Saved intermediate values of the graph "
+                "are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you "
+                "need to backward through the graph a second time or access saved tensors after calling "
+                "backward.")
+        versions = self._saved_versions
+        for i, t in enumerate(saved):
+            if isinstance(t, TensorBase) and t._version != versions[i]:
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified by an inplace "
+                    f"operation: [{t.dtype} {list(t.shape)}], which is output/input {i} of {self.name()}, is "
+                    f"at version {t._version}; expected version {versions[i]} instead.")
+        return saved
+
+    def mark_non_differentiable(self, *tensors):
+        self._non_differentiable = tensors
+
+    def set_materialize_grads(self, value):
+        self._materialize = bool(value)
+
+    @classmethod
+    def name(cls):
+        n = cls.__name__
+        return n if n.endswith("Backward") else n + "Backward"
+
+    def _free_saved(self):
+        if self._saved is not None:
+            self._saved = _FREED
+
+    def register_hook(self, fn):
+        """fn(grad_inputs, grad_outputs) after this node's backward; may return new grad_inputs."""
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(fn)
+
+    def register_prehook(self, fn):
+        if self._pre_hooks is None:
+            self._pre_hooks = []
+        self._pre_hooks.append(fn)
+
+    @property
+    def next_functions(self):
+        return tuple((e[0], e[1]) if e is not None else (None, 0) for e in self.next_edges)
+
+    # ------------------------------------------------------------------ apply
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args):
+        if state.enabled:
+            edges = None
+            for i, a in enumerate(args):
+                if isinstance(a, TensorBase) and a.requires_grad:
+                    if edges is None:
+                        edges = [None] * len(args)
+                    fn = a.grad_fn
+                    edges[i] = (fn, a._output_nr) if fn is not None else (a, 0)
+            if edges is not None:
+                return _apply_with_graph(cls, args, edges)
+        ctx = cls.__new__(cls)
+        ctx._saved = None
+        ctx.needs_input_grad = None
+        if state.enabled:
+            state.enabled = False
+            try:
+                return cls.forward(ctx, *args)
+            finally:
+                state.enabled = True
+        return cls.forward(ctx, *args)
+
+
+def _apply_with_graph(cls, args, edges):
+    node = cls.__new__(cls)
+    node._saved = None
+    node._hooks = None
+    node._pre_hooks = None
+    node._retained = None
+    node._non_differentiable = None
+    node._materialize = True
+    node.next_edges = edges
+    node.needs_input_grad = tuple(e is not None for e in edges)
+    if state.anomaly:
+        node._trace = "".join(traceback.format_stack()[:-2])
+    state.enabled = False
+    try:
+        out = cls.forward(node, *args)
+    finally:
+        state.enabled = True
+    nondiff = node._non_differentiable
+    if isinstance(out, tuple):
+        outs = list(out)
+        meta = []
+        for i, o in enumerate(outs):
+            if isinstance(o, TensorBase):
+                if any(o is a for a in args):
+                    o = outs[i] = alias(o)
+                meta.append((o.shape, o._dtype_code))
+                if o._dtype_code <= 1 and not (nondiff and any(o is n for n in nondiff)):
+                    o._attach(node, i)
+            else:
+                meta.append(None)
+        node._out_meta = meta
+        return tuple(outs)
+    if any(out is a for a in args):
+        out = alias(out)
+    node._out_meta = [(out.shape, out._dtype_code)]
+    if out._dtype_code <= 1 and not (nondiff and any(out is n for n in nondiff)):
+        out._attach(node, 0)
+    return out
+
+
+class once_differentiable:
+    """Decorator for a backward that cannot itself be differentiated: it runs without recording, and
+    asking for a double backward through it raises."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __get__(self, obj, objtype=None):
+        return self
+
+    def __call__(self, ctx, *grads):
+        if state.enabled and any(isinstance(g, TensorBase) and g.requires_grad for g in grads):
+            raise RuntimeError(f"{type(ctx).__name__}: double backward is not supported for this function")
+        prev = state.enabled
+        state.enabled = False
+        try:
+            return self.fn(ctx, *grads)
+        finally:
+            state.enabled = prev

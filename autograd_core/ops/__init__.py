@@ -1,0 +1,1 @@
+"""Differentiable ops, one file per family. Each public function is also a Tensor method."""

@@ -1,0 +1,371 @@
+"""Binary elementwise ops with broadcasting: forward in C, VJPs written with Tensor ops.
+
+Every VJP ends with `sum_to`, which undoes broadcasting (and dtype promotion) in one place."""
+from .. import _core
+from .._core import TensorBase, binary as _binary
+from ..autograd.function import Function
+from ..autograd.grad_mode import state
+from ._registry import tensor_method
+
+__all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
+           "remainder", "fmod", "pow", "maximum", "minimum", "fmax", "fmin", "atan2", "eq", "ne", "lt", "le",
+           "gt", "ge", "greater", "less", "equal", "logical_and", "logical_or", "logical_xor", "sum_to",
+           "rsub"]
+
+_B = _core.BINARY_OPS
+ADD, SUB, MUL, DIV = _B["add"], _B["sub"], _B["mul"], _B["div"]
+FLOORDIV, MOD, POW = _B["floordiv"], _B["mod"], _B["pow"]
+MAXIMUM, MINIMUM, ATAN2 = _B["maximum"], _B["minimum"], _B["atan2"]
+
+
+def _meta(x):
+    return (x.shape, x._dtype_code) if isinstance(x, TensorBase) else None
+
+
+def sum_to(g, shape):
+    """Sum g over the dimensions that broadcasting expanded, giving a tensor of `shape`."""
+    gshape = g.shape
+    if gshape == shape:
+        return g
+    shape = tuple(shape)
+    lead = len(gshape) - len(shape)
+    dims = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
+    if dims:
+        g = g.sum(dims, keepdim=True)
+    if g.shape != shape:
+        g = g.reshape(shape)
+    return g
+
+
+def _grad_to(g, meta):
+    """The gradient for an input described by meta = (shape, dtype code), or None for a scalar input."""
+    if meta is None:
+        return None
+    g = sum_to(g, meta[0])
+    return g if g._dtype_code == meta[1] else g.to(meta[1])
+
+
+def _rg(x):
+    return isinstance(x, TensorBase) and x.requires_grad
+
+
+def _operand(x, op):
+    if isinstance(x, (TensorBase, int, float, bool)):
+        return x
+    from .creation import as_tensor
+
+    try:
+        return as_tensor(x)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: unsupported operand type {type(x).__name__}") from None
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.ma, ctx.mb = _meta(a), _meta(b)
+        return _binary(ADD, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _grad_to(g, ctx.ma), _grad_to(g, ctx.mb)
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.ma, ctx.mb = _meta(a), _meta(b)
+        return _binary(SUB, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _grad_to(g, ctx.ma), (_grad_to(-g, ctx.mb) if ctx.mb else None)
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.ma, ctx.mb = _meta(a), _meta(b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
+        ctx.sa = a if not isinstance(a, TensorBase) else None
+        ctx.sb = b if not isinstance(b, TensorBase) else None
+        return _binary(MUL, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = _grad_to(g * (b if b is not None else ctx.sb), ctx.ma)
+        if ctx.needs_input_grad[1]:
+            gb = _grad_to(g * (a if a is not None else ctx.sa), ctx.mb)
+        return ga, gb
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.ma, ctx.mb = _meta(a), _meta(b)
+        ctx.sa = a if not isinstance(a, TensorBase) else None
+        ctx.sb = b if not isinstance(b, TensorBase) else None
+        ctx.save_for_backward(a if isinstance(a, TensorBase) else None, b if isinstance(b, TensorBase) else None)
+        return _binary(DIV, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        a = a if a is not None else ctx.sa
+        b = b if b is not None else ctx.sb
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = _grad_to(g / b, ctx.ma)
+        if ctx.needs_input_grad[1]:
+            gb = _grad_to(-g * a / (b * b), ctx.mb)
+        return ga, gb
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.ma, ctx.mb = _meta(a), _meta(b)
+        ctx.sa = a if not isinstance(a, TensorBase) else None
+        ctx.sb = b if not isinstance(b, TensorBase) else None
+        out = _binary(POW, a, b)
+        ctx.save_for_backward(a if isinstance(a, TensorBase) else None, b if isinstance(b, TensorBase) else None,
+                              out if ctx.needs_input_grad[1] else None)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, out = ctx.saved_tensors
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            if b is None:
+                e = ctx.sb
+                ga = g * e * a ** (e - 1) if e != 0 else g * 0
+            else:
+                from .unary import where
+
+                ga = g * where(b == 0, 0.0, b * a ** (b - 1))
+            ga = _grad_to(ga, ctx.ma)
+        if ctx.needs_input_grad[1]:
+            from .unary import log, where
+
+            if a is None:
+                import math
+
+                gb = g * out * math.log(ctx.sa) if ctx.sa > 0 else g * 0
+            else:
+                # d/db a^b = a^b log a; taken as 0 where a == 0 and b >= 0 (the limit), like PyTorch
+                gb = g * where((a == 0) & (b >= 0), 0.0, out * log(a))
+            gb = _grad_to(gb, ctx.mb)
+        return ga, gb
+
+
+class _MaxMin(Function):
+    op = MAXIMUM
+
+    @classmethod
+    def forward(cls, ctx, a, b):
+        ctx.ma, ctx.mb = _meta(a), _meta(b)
+        ctx.save_for_backward(a, b)
+        return _binary(cls.op, a, b)
+
+    @classmethod
+    def backward(cls, ctx, g):
+        from .unary import where
+
+        a, b = ctx.saved_tensors
+        # ties split the gradient evenly between the two inputs
+        wins_a = (a > b) if cls.op == MAXIMUM else (a < b)
+        half = g * 0.5
+        ga = where(a == b, half, where(wins_a, g, 0.0))
+        gb = where(a == b, half, where(wins_a, 0.0, g))
+        return _grad_to(ga, ctx.ma), _grad_to(gb, ctx.mb)
+
+
+class Maximum(_MaxMin):
+    op = MAXIMUM
+
+
+class Minimum(_MaxMin):
+    op = MINIMUM
+
+
+class Atan2(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.ma, ctx.mb = _meta(a), _meta(b)
+        ctx.save_for_backward(a, b)
+        return _binary(ATAN2, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        d = a * a + b * b
+        return _grad_to(g * b / d, ctx.ma), _grad_to(-g * a / d, ctx.mb)
+
+
+class Remainder(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.ma, ctx.mb = _meta(a), _meta(b)
+        ctx.save_for_backward(a if isinstance(a, TensorBase) else None, b if isinstance(b, TensorBase) else None)
+        ctx.sa, ctx.sb = a, b
+        return _binary(MOD, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        a = a if a is not None else ctx.sa
+        b = b if b is not None else ctx.sb
+        ga = _grad_to(g, ctx.ma) if ctx.ma else None
+        gb = _grad_to(-g * _binary(FLOORDIV, a, b), ctx.mb) if ctx.mb else None
+        return ga, gb
+
+
+_CLASSES = {ADD: Add, SUB: Sub, MUL: Mul, DIV: Div}
+
+
+def _apply2(fn_cls, code, a, b):
+    if state.enabled and (_rg(a) or _rg(b)):
+        return fn_cls.apply(a, b)
+    return _binary(code, a, b)
+
+
+@tensor_method
+def add(a, b, alpha=1):
+    """a + alpha * b with broadcasting."""
+    if alpha != 1:
+        b = mul(b, alpha)
+    return _apply2(Add, ADD, a, b)
+
+
+@tensor_method
+def sub(a, b, alpha=1):
+    if alpha != 1:
+        b = mul(b, alpha)
+    return _apply2(Sub, SUB, a, b)
+
+
+subtract = sub
+tensor_method(subtract, name="subtract")
+
+
+def rsub(a, b):
+    return sub(b, a)
+
+
+@tensor_method
+def mul(a, b):
+    return _apply2(Mul, MUL, a, b)
+
+
+multiply = mul
+tensor_method(multiply, name="multiply")
+
+
+@tensor_method
+def div(a, b, rounding_mode=None):
+    """True division (int / int gives float32); rounding_mode 'floor' or 'trunc' rounds the result."""
+    if rounding_mode is None:
+        return _apply2(Div, DIV, a, b)
+    if rounding_mode == "floor":
+        return floor_divide(a, b)
+    if rounding_mode == "trunc":
+        q = _apply2(Div, DIV, a, b)
+        from .unary import trunc
+
+        r = trunc(q)
+        code = _core.result_type(a, b)
+        return r if code <= 1 else r.to(code)
+    raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+
+
+divide = true_divide = div
+tensor_method(divide, name="divide")
+tensor_method(true_divide, name="true_divide")
+
+
+def _check_int_zero(b, op):
+    if isinstance(b, TensorBase):
+        if b._dtype_code not in (0, 1) and b.numel() and not bool(_core.reduce(_core.REDUCE_OPS["all"], b)):
+            raise ZeroDivisionError(f"{op}: integer division by zero")
+    elif isinstance(b, int) and b == 0:
+        raise ZeroDivisionError(f"{op}: integer division by zero")
+
+
+@tensor_method
+def floor_divide(a, b):
+    """floor(a / b) like Python's //; not differentiable (the gradient is zero almost everywhere)."""
+    if _core.result_type(a, b) not in (0, 1):
+        _check_int_zero(b, "floor_divide")
+    return _binary(FLOORDIV, a, b)
+
+
+@tensor_method
+def remainder(a, b):
+    """a mod b with the sign of b, like Python's %."""
+    if _core.result_type(a, b) not in (0, 1):
+        _check_int_zero(b, "remainder")
+    return _apply2(Remainder, MOD, a, b)
+
+
+@tensor_method
+def fmod(a, b):
+    """a mod b with the sign of a (C's fmod)."""
+    from .unary import trunc
+
+    return a - trunc(a / b) * b if _core.result_type(a, b) in (0, 1) else a - (a // b) * b
+
+
+@tensor_method
+def pow(a, b):
+    return _apply2(Pow, POW, a, b)
+
+
+@tensor_method
+def maximum(a, b):
+    return _apply2(Maximum, MAXIMUM, a, b)
+
+
+@tensor_method
+def minimum(a, b):
+    return _apply2(Minimum, MINIMUM, a, b)
+
+
+fmax, fmin = maximum, minimum
+
+
+@tensor_method
+def atan2(a, b):
+    return _apply2(Atan2, ATAN2, a, b)
+
+
+def _compare(code):
+    def f(a, b):
+        return _binary(code, a, _operand(b, "comparison"))
+
+    return f
+
+
+eq = tensor_method(_compare(_B["eq"]), name="eq")
+ne = tensor_method(_compare(_B["ne"]), name="ne")
+lt = tensor_method(_compare(_B["lt"]), name="lt")
+le = tensor_method(_compare(_B["le"]), name="le")
+gt = tensor_method(_compare(_B["gt"]), name="gt")
+ge = tensor_method(_compare(_B["ge"]), name="ge")
+greater, less = gt, lt
+tensor_method(greater, name="greater")
+tensor_method(less, name="less")
+
+
+@tensor_method
+def equal(a, b):
+    """True if a and b have the same shape and elements."""
+    return tuple(a.shape) == tuple(b.shape) and bool(_core.reduce(_core.REDUCE_OPS["all"], eq(a, b)))
+
+
+logical_and = tensor_method(_compare(_B["logical_and"]), name="logical_and")
+logical_or = tensor_method(_compare(_B["logical_or"]), name="logical_or")
+logical_xor = tensor_method(_compare(_B["logical_xor"]), name="logical_xor")

@@ -1,0 +1,314 @@
+"""Tensor creation: tensor, from_numpy, zeros, ones, full, empty, arange, linspace, eye, random."""
+import math
+import numbers
+
+import numpy as np
+
+from .. import _core
+from .._core import TensorBase
+from ..dtypes import to_code, from_code
+
+__all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange", "linspace",
+           "logspace", "eye", "rand", "randn", "randint", "randperm", "zeros_like", "ones_like",
+           "full_like", "empty_like", "rand_like", "randn_like", "randint_like", "manual_seed", "seed",
+           "initial_seed", "get_rng_state", "set_rng_state", "bernoulli", "normal", "multinomial"]
+
+
+def _shape_args(args, op):
+    if len(args) == 1 and not isinstance(args[0], numbers.Integral):
+        shape = args[0]
+        if isinstance(shape, TensorBase):
+            shape = shape.tolist()
+        try:
+            return tuple(int(s) for s in shape)
+        except TypeError:
+            raise TypeError(f"{op}: expected a shape (ints or a sequence of ints), got {args[0]!r}") from None
+    for a in args:
+        if not isinstance(a, numbers.Integral):
+            raise TypeError(f"{op}: expected a shape (ints or a sequence of ints), got {args!r}")
+    return tuple(int(a) for a in args)
+
+
+def _finish(t, requires_grad):
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def _infer_code(a, data):
+    if a.dtype == np.bool_:
+        return _core.BOOL
+    if np.issubdtype(a.dtype, np.integer):
+        return _core.I64
+    if np.issubdtype(a.dtype, np.floating):
+        return _core.F32 if not isinstance(data, np.ndarray) else to_code(a.dtype)
+    raise TypeError(f"tensor: cannot make a tensor from data of type {a.dtype}")
+
+
+def _nested_tensors(data):
+    """Lists containing tensors: stack them via numpy (detached)."""
+    if isinstance(data, (list, tuple)):
+        return [_nested_tensors(d) for d in data]
+    if isinstance(data, TensorBase):
+        return data.detach().numpy()
+    return data
+
+
+def tensor(data, dtype=None, requires_grad=False, device=None):
+    """A new tensor holding a copy of data (nested lists, scalars, numpy arrays or tensors).
+
+    Python floats give float32, ints int64, bools bool; a numpy array keeps its dtype."""
+    if isinstance(data, TensorBase):
+        t = data.detach().clone()
+        if dtype is not None:
+            t = t.to(dtype)
+        return _finish(t, requires_grad)
+    if isinstance(data, (list, tuple)):
+        data = _nested_tensors(data)
+    try:
+        a = np.asarray(data)
+    except ValueError as e:
+        raise ValueError(f"tensor: data is not a regular nested sequence: {e}") from None
+    if a.dtype == object:
+        raise TypeError(f"tensor: could not infer a dtype from data of type {type(data).__name__}")
+    code = to_code(dtype, "tensor") if dtype is not None else _infer_code(a, data)
+    if isinstance(data, np.ndarray) and dtype is None and a.dtype.name not in _core._NP_NAMES:
+        code = _infer_code(a, None)
+    return _finish(_copy_from_numpy(a, code), requires_grad)
+
+
+def _copy_from_numpy(a, code):
+    """A new tensor of dtype `code` holding a copy of numpy array a."""
+    src = np.ascontiguousarray(a)
+    if src.dtype.name not in _core._NP_NAMES or src.dtype.byteorder == ">":
+        src = src.astype(from_code(code).numpy)
+    base = _core.from_buffer(src)
+    return _core.clone(base) if base._dtype_code == code else _core.cast(base, code)
+
+
+def as_tensor(data, dtype=None):
+    """data itself if it is already a tensor of that dtype, else tensor(data, dtype)."""
+    if isinstance(data, TensorBase):
+        if dtype is None or data._dtype_code == to_code(dtype):
+            return data
+        return data.to(dtype)
+    if isinstance(data, np.ndarray) and dtype is None and data.dtype.name in _core._NP_NAMES:
+        return from_numpy(data)
+    return tensor(data, dtype=dtype)
+
+
+def from_numpy(a):
+    """A tensor sharing memory with the numpy array a (writes show through both ways)."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(a).__name__}")
+    if a.dtype.name not in _core._NP_NAMES:
+        raise TypeError(f"from_numpy: unsupported dtype {a.dtype}; supported are float32, float64, int64, "
+                        "int32, uint8 and bool")
+    if a.dtype.byteorder == ">":
+        raise TypeError("from_numpy: big-endian arrays are not supported")
+    return _core.from_buffer(a)
+
+
+def _code(dtype, default, op):
+    return default if dtype is None else to_code(dtype, op)
+
+
+def empty(*shape, dtype=None, requires_grad=False, device=None):
+    return _finish(_core.empty(_shape_args(shape, "empty"), _code(dtype, _core.F32, "empty")), requires_grad)
+
+
+def zeros(*shape, dtype=None, requires_grad=False, device=None):
+    return _finish(_core.full(_shape_args(shape, "zeros"), 0, _code(dtype, _core.F32, "zeros")), requires_grad)
+
+
+def ones(*shape, dtype=None, requires_grad=False, device=None):
+    return _finish(_core.full(_shape_args(shape, "ones"), 1, _code(dtype, _core.F32, "ones")), requires_grad)
+
+
+def _scalar_code(value):
+    if isinstance(value, bool):
+        return _core.BOOL
+    if isinstance(value, numbers.Integral):
+        return _core.I64
+    return _core.F32
+
+
+def full(shape, fill_value, dtype=None, requires_grad=False, device=None):
+    if isinstance(fill_value, TensorBase):
+        fill_value = fill_value.item()
+    code = _code(dtype, _scalar_code(fill_value), "full")
+    return _finish(_core.full(_shape_args((shape,), "full"), fill_value, code), requires_grad)
+
+
+def zeros_like(t, dtype=None, requires_grad=False):
+    return zeros(t.shape, dtype=t._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
+
+
+def ones_like(t, dtype=None, requires_grad=False):
+    return ones(t.shape, dtype=t._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
+
+
+def empty_like(t, dtype=None, requires_grad=False):
+    return empty(t.shape, dtype=t._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, requires_grad=False):
+    return full(t.shape, fill_value, dtype=t._dtype_code if dtype is None else dtype,
+                requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
+    """Values from start (inclusive) to end (exclusive) spaced by step."""
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, TensorBase) else v for v in (start, end, step)]
+    start, end, step = vals
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
+    if (end - start) / step < 0:
+        raise ValueError(f"arange: upper bound and larger bound inconsistent with step sign "
+                         f"(start={start}, end={end}, step={step})")
+    all_int = all(isinstance(v, numbers.Integral) for v in vals)
+    code = _code(dtype, _core.I64 if all_int else _core.F32, "arange")
+    n = max(0, math.ceil((end - start) / step))
+    if all_int and code == _core.I64:
+        a = np.arange(start, end, step, dtype=np.int64)
+    else:
+        a = start + step * np.arange(n, dtype=np.float64)
+    return _finish(_copy_from_numpy(a, code), requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
+    if steps < 0:
+        raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
+    a = np.linspace(float(start), float(end), int(steps), dtype=np.float64)
+    return _finish(_copy_from_numpy(a, _code(dtype, _core.F32, "linspace")), requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False):
+    a = np.logspace(float(start), float(end), int(steps), base=base, dtype=np.float64)
+    return _finish(_copy_from_numpy(a, _code(dtype, _core.F32, "logspace")), requires_grad)
+
+
+def eye(n, m=None, dtype=None, requires_grad=False, device=None):
+    m = n if m is None else m
+    if n < 0 or m < 0:
+        raise ValueError(f"eye: n and m must be non-negative, got n={n}, m={m}")
+    t = _core.full((n, m), 0, _code(dtype, _core.F32, "eye"))
+    k = min(n, m)
+    if k:
+        _core.fill_(_core.as_strided(t, (k,), (m + 1,), 0), 1)
+    return _finish(t, requires_grad)
+
+
+# ------------------------------------------------------------------------------ random
+def manual_seed(s):
+    """Seed the global generator; every random op after this is reproducible."""
+    _core.manual_seed(int(s))
+
+
+def seed():
+    s = int.from_bytes(np.random.default_rng().bytes(8), "little")
+    _core.manual_seed(s)
+    return s
+
+
+def initial_seed():
+    return _core.initial_seed()
+
+
+def get_rng_state():
+    return _core.get_rng_state()
+
+
+def set_rng_state(state):
+    _core.set_rng_state(state)
+
+
+def rand(*shape, dtype=None, requires_grad=False, generator=None, device=None):
+    """Uniform on [0, 1)."""
+    t = _core.empty(_shape_args(shape, "rand"), _code(dtype, _core.F32, "rand"))
+    return _finish(_core.uniform_(t, 0.0, 1.0), requires_grad)
+
+
+def randn(*shape, dtype=None, requires_grad=False, generator=None, device=None):
+    """Standard normal."""
+    t = _core.empty(_shape_args(shape, "randn"), _code(dtype, _core.F32, "randn"))
+    return _finish(_core.normal_(t, 0.0, 1.0), requires_grad)
+
+
+def randint(low, high=None, size=None, dtype=None, requires_grad=False, generator=None, device=None):
+    """Integers uniform on [low, high). Called as randint(high, size) or randint(low, high, size)."""
+    if size is None:
+        if high is None or isinstance(high, numbers.Integral):
+            raise TypeError("randint: missing the size argument")
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    t = _core.empty(_shape_args((size,), "randint"), _code(dtype, _core.I64, "randint"))
+    return _finish(_core.randint_(t, int(low), int(high)), requires_grad)
+
+
+def randperm(n, dtype=None, requires_grad=False, generator=None, device=None):
+    """A random permutation of 0..n-1 from the seeded generator."""
+    if n < 0:
+        raise ValueError(f"randperm: n must be non-negative, got {n}")
+    keys = _core.empty((n,), _core.F64)
+    _core.uniform_(keys, 0.0, 1.0)
+    perm = np.argsort(np.asarray(keys), kind="stable").astype(np.int64)
+    return _finish(_copy_from_numpy(perm, _code(dtype, _core.I64, "randperm")), requires_grad)
+
+
+def rand_like(t, dtype=None, requires_grad=False):
+    return rand(t.shape, dtype=t._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
+
+
+def randn_like(t, dtype=None, requires_grad=False):
+    return randn(t.shape, dtype=t._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
+
+
+def randint_like(t, low, high=None, dtype=None):
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, t.shape, dtype=t._dtype_code if dtype is None else dtype)
+
+
+def bernoulli(p, generator=None):
+    """Each element 1 with probability p (a tensor of probabilities or a float with a shape from p)."""
+    if isinstance(p, TensorBase):
+        u = rand(p.shape, dtype=p._dtype_code)
+        return (u < p).to(p._dtype_code)
+    raise TypeError("bernoulli: expected a tensor of probabilities")
+
+
+def normal(mean, std, size=None, dtype=None):
+    if isinstance(mean, TensorBase) or isinstance(std, TensorBase):
+        shape = (mean if isinstance(mean, TensorBase) else std).shape
+        return randn(shape, dtype=dtype) * std + mean
+    t = _core.empty(_shape_args((size,), "normal"), _code(dtype, _core.F32, "normal"))
+    return _core.normal_(t, float(mean), float(std))
+
+
+def multinomial(probs, num_samples, replacement=False):
+    """Sample indices from each row of probs (unnormalised weights)."""
+    p = np.asarray(probs.detach(), dtype=np.float64)
+    single = p.ndim == 1
+    p = np.atleast_2d(p)
+    if (p < 0).any() or not np.isfinite(p).all():
+        raise RuntimeError("multinomial: probabilities must be finite and non-negative")
+    if not replacement and num_samples > p.shape[1]:
+        raise RuntimeError(f"multinomial: cannot sample {num_samples} > {p.shape[1]} without replacement")
+    out = np.empty((p.shape[0], num_samples), dtype=np.int64)
+    u = np.asarray(rand(p.shape[0], num_samples, dtype=_core.F64))
+    for r in range(p.shape[0]):
+        w = p[r].copy()
+        if w.sum() <= 0:
+            raise RuntimeError("multinomial: each row needs a positive total weight")
+        for s in range(num_samples):
+            c = np.cumsum(w) / w.sum()
+            k = min(int(np.searchsorted(c, u[r, s], side="right")), len(w) - 1)
+            out[r, s] = k
+            if not replacement:
+                w[k] = 0
+    res = out[0] if single else out
+    return _copy_from_numpy(res, _core.I64)

@@ -1,0 +1,540 @@
+"""Reductions, softmax family and cumulative ops: forward in C, VJPs with Tensor ops."""
+import collections
+import math
+
+from .. import _core
+from .._core import TensorBase, reduce as _reduce
+from ..autograd.function import Function
+from ..autograd.grad_mode import state
+from ._registry import tensor_method
+
+__all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "var_mean",
+           "std_mean", "logsumexp", "softmax", "log_softmax", "norm", "all", "any", "cumsum", "cumprod",
+           "count_nonzero", "aminmax"]
+
+R = _core.REDUCE_OPS
+_return_types = collections.namedtuple("values_indices", ["values", "indices"])
+
+
+def _dims(x, dim):
+    """Normalised tuple of reduced dims (all dims for None)."""
+    nd = x.ndim
+    if dim is None:
+        return tuple(range(nd))
+    if isinstance(dim, (list, tuple)):
+        if len(dim) == 0:
+            return tuple(range(nd))
+        return tuple(sorted(_core._wrap_dim(d, nd, "reduce") for d in dim))
+    return (_core._wrap_dim(dim, nd, "reduce"),)
+
+
+def _expand_back(g, shape, dims, keepdim):
+    """Broadcast a reduced gradient back to the input's shape (differentiably)."""
+    if not keepdim and len(shape):
+        kshape = tuple(1 if i in dims else s for i, s in enumerate(shape))
+        g = g.reshape(kshape)
+    return g.expand(shape)
+
+
+def _nelem(shape, dims):
+    n = 1
+    for d in dims:
+        n *= shape[d]
+    return n
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.shape, ctx.dims, ctx.keepdim, ctx.code = x.shape, dims, keepdim, x._dtype_code
+        return _reduce(R["sum"], x, dims, keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _expand_back(g, ctx.shape, ctx.dims, ctx.keepdim), None, None
+
+
+class Mean(Function):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        return _reduce(R["mean"], x, dims, keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        n = _nelem(ctx.shape, ctx.dims)
+        return _expand_back(g / n if n else g, ctx.shape, ctx.dims, ctx.keepdim), None, None
+
+
+@tensor_method
+def sum(x, dim=None, keepdim=False, dtype=None):  # noqa: A001
+    """Sum over dim (int, tuple, or None for all); bool and int inputs give int64."""
+    if dtype is not None:
+        x = x.to(dtype)
+    dims = _dims(x, dim)
+    if state.enabled and x.requires_grad:
+        return Sum.apply(x, dims, keepdim)
+    return _reduce(R["sum"], x, dims, keepdim)
+
+
+@tensor_method
+def mean(x, dim=None, keepdim=False, dtype=None):
+    if dtype is not None:
+        x = x.to(dtype)
+    if x._dtype_code > 1:
+        raise TypeError(f"mean(): could not infer output dtype. Input dtype must be floating point, got "
+                        f"{x.dtype}")
+    dims = _dims(x, dim)
+    if state.enabled and x.requires_grad:
+        return Mean.apply(x, dims, keepdim)
+    return _reduce(R["mean"], x, dims, keepdim)
+
+
+class Prod(Function):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        out = _reduce(R["prod"], x, dims, keepdim)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from .unary import where
+
+        x, out = ctx.saved_tensors
+        dims, keepdim = ctx.dims, ctx.keepdim
+        zero = x == 0
+        nzeros = _expand_back(zero.sum(dims, keepdim=keepdim), x.shape, dims, keepdim)
+        # product of the others: out / x where x != 0; for the single zero of a slice, the product of
+        # the non-zero elements; 0 where a slice has two or more zeros
+        prod_nz = _expand_back(prod(where(zero, 1.0, x), dims, keepdim=keepdim) if dims else x,
+                               x.shape, dims, keepdim)
+        outx = _expand_back(out, x.shape, dims, keepdim)
+        others = where(zero, where(nzeros == 1, prod_nz, 0.0), outx / where(zero, 1.0, x))
+        return _expand_back(g, x.shape, dims, keepdim) * others, None, None
+
+
+@tensor_method
+def prod(x, dim=None, keepdim=False, dtype=None):
+    if dtype is not None:
+        x = x.to(dtype)
+    if isinstance(dim, (list, tuple)):
+        raise TypeError("prod: dim must be a single int")
+    dims = _dims(x, dim)
+    if state.enabled and x.requires_grad:
+        return Prod.apply(x, dims, keepdim)
+    return _reduce(R["prod"], x, dims, keepdim)
+
+
+class _Extreme(Function):
+    """amax/amin and max()/min() without dim: the gradient is shared evenly among tied maxima."""
+
+    op = R["max"]
+
+    @classmethod
+    def forward(cls, ctx, x, dims, keepdim):
+        out = _reduce(cls.op, x, dims, keepdim)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        ctx.save_for_backward(x, out)
+        return out
+
+    @classmethod
+    def backward(cls, ctx, g):
+        x, out = ctx.saved_tensors
+        dims, keepdim = ctx.dims, ctx.keepdim
+        mask = (x == _expand_back(out, x.shape, dims, keepdim)).to(g.dtype)
+        count = mask.sum(dims, keepdim=True)
+        return _expand_back(g, x.shape, dims, keepdim) * mask / count, None, None
+
+
+class Amax(_Extreme):
+    op = R["max"]
+
+
+class Amin(_Extreme):
+    op = R["min"]
+
+
+class _ExtremeWithIndex(Function):
+    """max(dim)/min(dim): the gradient goes to the index that was returned."""
+
+    op = R["max"]
+
+    @classmethod
+    def forward(cls, ctx, x, dim, keepdim):
+        values, idx = _reduce(cls.op, x, (dim,), keepdim, 0.0, True)
+        ctx.dim, ctx.keepdim, ctx.shape = dim, keepdim, x.shape
+        ctx.save_for_backward(idx)
+        ctx.mark_non_differentiable(idx)
+        return values, idx
+
+    @classmethod
+    def backward(cls, ctx, g, _gi):
+        (idx,) = ctx.saved_tensors
+        return _scatter_to_index(g, idx, ctx.shape, ctx.dim, ctx.keepdim), None, None
+
+
+class MaxDim(_ExtremeWithIndex):
+    op = R["max"]
+
+
+class MinDim(_ExtremeWithIndex):
+    op = R["min"]
+
+
+def _scatter_to_index(g, idx, shape, dim, keepdim):
+    """A tensor of `shape` that is g at position idx along dim and 0 elsewhere (differentiable in g)."""
+    from .creation import arange
+
+    if not keepdim:
+        g = g.unsqueeze(dim)
+        idx = idx.unsqueeze(dim)
+    n = shape[dim]
+    pos_shape = [1] * len(shape)
+    pos_shape[dim] = n
+    pos = arange(n).reshape(pos_shape)
+    mask = (pos == idx).to(g.dtype)
+    return g.expand(shape) * mask
+
+
+def _extreme(x, dim, keepdim, op_full, cls_full, cls_dim, name):
+    if dim is None:
+        if x.numel() == 0:
+            raise RuntimeError(f"{name}(): expected a non-empty tensor; it has shape {tuple(x.shape)}")
+        dims = tuple(range(x.ndim))
+        if state.enabled and x.requires_grad:
+            return cls_full.apply(x, dims, False)
+        return _reduce(op_full, x, dims, False)
+    d = _core._wrap_dim(dim, x.ndim, name)
+    if x.ndim == 0:
+        return _return_types(x.clone(), _core.full((), 0, _core.I64))
+    if state.enabled and x.requires_grad:
+        v, i = cls_dim.apply(x, d, keepdim)
+    else:
+        v, i = _reduce(op_full, x, (d,), keepdim, 0.0, True)
+    return _return_types(v, i)
+
+
+@tensor_method
+def max(x, dim=None, keepdim=False):  # noqa: A001
+    """max() of all elements, or (values, indices) along dim; max(a, b) is maximum."""
+    if isinstance(dim, TensorBase):
+        from .binary import maximum
+
+        return maximum(x, dim)
+    return _extreme(x, dim, keepdim, R["max"], Amax, MaxDim, "max")
+
+
+@tensor_method
+def min(x, dim=None, keepdim=False):  # noqa: A001
+    if isinstance(dim, TensorBase):
+        from .binary import minimum
+
+        return minimum(x, dim)
+    return _extreme(x, dim, keepdim, R["min"], Amin, MinDim, "min")
+
+
+@tensor_method
+def amax(x, dim=None, keepdim=False):
+    dims = _dims(x, dim)
+    if state.enabled and x.requires_grad:
+        return Amax.apply(x, dims, keepdim)
+    return _reduce(R["max"], x, dims, keepdim)
+
+
+@tensor_method
+def amin(x, dim=None, keepdim=False):
+    dims = _dims(x, dim)
+    if state.enabled and x.requires_grad:
+        return Amin.apply(x, dims, keepdim)
+    return _reduce(R["min"], x, dims, keepdim)
+
+
+@tensor_method
+def aminmax(x, dim=None, keepdim=False):
+    return amin(x, dim, keepdim), amax(x, dim, keepdim)
+
+
+def _arg(x, dim, keepdim, op, name):
+    if x.numel() == 0:
+        raise RuntimeError(f"{name}(): expected a non-empty tensor; it has shape {tuple(x.shape)}")
+    if dim is None:
+        flat = x.reshape(-1)
+        _, i = _reduce(op, flat.detach(), (0,), False, 0.0, True)
+        return i.reshape((1,) * x.ndim) if keepdim else i
+    d = _core._wrap_dim(dim, x.ndim, name)
+    if x.ndim == 0:
+        return _core.full((), 0, _core.I64)
+    _, i = _reduce(op, x.detach(), (d,), keepdim, 0.0, True)
+    return i
+
+
+@tensor_method
+def argmax(x, dim=None, keepdim=False):
+    return _arg(x, dim, keepdim, R["max"], "argmax")
+
+
+@tensor_method
+def argmin(x, dim=None, keepdim=False):
+    return _arg(x, dim, keepdim, R["min"], "argmin")
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return float(correction)
+    if unbiased is None:
+        return 1.0
+    return 1.0 if unbiased else 0.0
+
+
+class Var(Function):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, corr):
+        ctx.dims, ctx.keepdim, ctx.corr = dims, keepdim, corr
+        ctx.save_for_backward(x)
+        return _reduce(R["var"], x, dims, keepdim, corr)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        dims, keepdim = ctx.dims, ctx.keepdim
+        n = _nelem(x.shape, dims)
+        centered = x - x.mean(dims, keepdim=True)
+        return _expand_back(g, x.shape, dims, keepdim) * centered * (2.0 / (n - ctx.corr)), None, None, None
+
+
+@tensor_method
+def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    """Variance with Bessel's correction by default (correction=1); unbiased=False gives correction=0."""
+    if isinstance(unbiased, (list, tuple)) or (isinstance(dim, bool)):
+        raise TypeError("var: pass dim as an int or tuple and unbiased as a keyword")
+    if x._dtype_code > 1:
+        raise TypeError(f"var(): input dtype must be floating point, got {x.dtype}")
+    corr = _correction(unbiased, correction)
+    dims = _dims(x, dim)
+    if state.enabled and x.requires_grad:
+        return Var.apply(x, dims, keepdim, corr)
+    return _reduce(R["var"], x, dims, keepdim, corr)
+
+
+@tensor_method
+def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    from .unary import sqrt
+
+    return sqrt(var(x, dim, unbiased=unbiased, keepdim=keepdim, correction=correction))
+
+
+def var_mean(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    return var(x, dim, unbiased, keepdim, correction), mean(x, dim, keepdim)
+
+
+def std_mean(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    return std(x, dim, unbiased, keepdim, correction), mean(x, dim, keepdim)
+
+
+class LogSumExp(Function):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        out = _reduce(R["logsumexp"], x, dims, keepdim)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from .unary import exp
+
+        x, out = ctx.saved_tensors
+        dims, keepdim = ctx.dims, ctx.keepdim
+        return _expand_back(g, x.shape, dims, keepdim) * exp(x - _expand_back(out, x.shape, dims, keepdim)), \
+            None, None
+
+
+@tensor_method
+def logsumexp(x, dim=None, keepdim=False):
+    """log(sum(exp(x))) computed with the max subtracted first (no overflow)."""
+    if x._dtype_code > 1:
+        x = x.to(_core.F32)
+    dims = _dims(x, dim)
+    if state.enabled and x.requires_grad:
+        return LogSumExp.apply(x, dims, keepdim)
+    return _reduce(R["logsumexp"], x, dims, keepdim)
+
+
+class Softmax(Function):
+    @staticmethod
+    def forward(ctx, x, dim, log):
+        y = _core.softmax(x, dim, log)
+        ctx.dim, ctx.log = dim, log
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        from .unary import exp
+
+        (y,) = ctx.saved_tensors
+        d = ctx.dim
+        if not state.enabled:
+            return _core.softmax_backward(y, g, d, ctx.log), None, None
+        if ctx.log:
+            return g - exp(y) * g.sum(d, keepdim=True), None, None
+        return y * (g - (g * y).sum(d, keepdim=True)), None, None
+
+
+def _softmax_dim(x, dim, name):
+    if dim is None:
+        # PyTorch's legacy implicit choice
+        dim = 0 if x.ndim in (0, 1, 3) else 1
+    return _core._wrap_dim(dim, x.ndim, name)
+
+
+@tensor_method
+def softmax(x, dim=None, dtype=None):
+    """exp(x) / sum(exp(x)) along dim, with the row max subtracted first."""
+    if dtype is not None:
+        x = x.to(dtype)
+    if x._dtype_code > 1:
+        raise TypeError(f"softmax: expected a floating point tensor, got {x.dtype}")
+    d = _softmax_dim(x, dim, "softmax")
+    if x.ndim == 0:
+        from .creation import ones_like
+
+        return ones_like(x) if not x.requires_grad else x * 0 + 1
+    if state.enabled and x.requires_grad:
+        return Softmax.apply(x, d, False)
+    return _core.softmax(x, d, False)
+
+
+@tensor_method
+def log_softmax(x, dim=None, dtype=None):
+    """x - logsumexp(x) along dim."""
+    if dtype is not None:
+        x = x.to(dtype)
+    if x._dtype_code > 1:
+        raise TypeError(f"log_softmax: expected a floating point tensor, got {x.dtype}")
+    d = _softmax_dim(x, dim, "log_softmax")
+    if x.ndim == 0:
+        return x * 0
+    if state.enabled and x.requires_grad:
+        return Softmax.apply(x, d, True)
+    return _core.softmax(x, d, True)
+
+
+class Norm2(Function):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        out = _reduce(R["norm2"], x, dims, keepdim)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from .unary import where
+
+        x, out = ctx.saved_tensors
+        dims, keepdim = ctx.dims, ctx.keepdim
+        o = _expand_back(out, x.shape, dims, keepdim)
+        return _expand_back(g, x.shape, dims, keepdim) * where(o == 0, 0.0, x / o), None, None
+
+
+@tensor_method
+def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
+    """Vector p-norm over dim (all elements by default): p = 2 / 'fro', 1, inf, -inf, 0 or any float."""
+    from .unary import abs as _abs
+
+    if dtype is not None:
+        x = x.to(dtype)
+    if x._dtype_code > 1:
+        raise TypeError(f"norm(): input dtype must be floating point, got {x.dtype}")
+    if p == "fro" or p == 2 or p is None:
+        dims = _dims(x, dim)
+        if state.enabled and x.requires_grad:
+            return Norm2.apply(x, dims, keepdim)
+        return _reduce(R["norm2"], x, dims, keepdim)
+    if p == "nuc":
+        raise NotImplementedError("norm: the nuclear norm needs an SVD, which autograd_core does not provide")
+    p = float(p)
+    if p == math.inf:
+        return amax(_abs(x), dim, keepdim)
+    if p == -math.inf:
+        return amin(_abs(x), dim, keepdim)
+    if p == 0:
+        return (x != 0).to(x.dtype).sum(dim, keepdim=keepdim)
+    if p == 1:
+        return _abs(x).sum(dim, keepdim=keepdim)
+    if not (state.enabled and x.requires_grad):
+        return _reduce(R["normp"], x, _dims(x, dim), keepdim, p)
+    return (_abs(x) ** p).sum(dim, keepdim=keepdim) ** (1.0 / p)
+
+
+@tensor_method
+def all(x, dim=None, keepdim=False):  # noqa: A001
+    return _reduce(R["all"], x, _dims(x, dim), keepdim)
+
+
+@tensor_method
+def any(x, dim=None, keepdim=False):  # noqa: A001
+    return _reduce(R["any"], x, _dims(x, dim), keepdim)
+
+
+@tensor_method
+def count_nonzero(x, dim=None):
+    return (x != 0).sum(dim)
+
+
+class Cumsum(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        return _core.cumulative(0, x, dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        d = ctx.dim
+        return g.flip(d).cumsum(d).flip(d), None
+
+
+@tensor_method
+def cumsum(x, dim, dtype=None):
+    """Inclusive cumulative sum along dim."""
+    if dtype is not None:
+        x = x.to(dtype)
+    d = _core._wrap_dim(dim, x.ndim, "cumsum")
+    if x.ndim == 0:
+        return x.clone()
+    if state.enabled and x.requires_grad:
+        return Cumsum.apply(x, d)
+    return _core.cumulative(0, x, d)
+
+
+class Cumprod(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        out = _core.cumulative(1, x, dim)
+        ctx.dim = dim
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        d = ctx.dim
+        if bool((x == 0).any()):
+            raise RuntimeError("cumprod: backward through inputs containing zeros is not supported")
+        return (g * out).flip(d).cumsum(d).flip(d) / x, None
+
+
+@tensor_method
+def cumprod(x, dim, dtype=None):
+    if dtype is not None:
+        x = x.to(dtype)
+    d = _core._wrap_dim(dim, x.ndim, "cumprod")
+    if x.ndim == 0:
+        return x.clone()
+    if state.enabled and x.requires_grad:
+        return Cumprod.apply(x, d)
+    return _core.cumulative(1, x, d)
+

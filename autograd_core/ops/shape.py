@@ -1,0 +1,651 @@
+"""Shape ops. Views (reshape of compatible strides, permute, transpose, expand, squeeze, unsqueeze,
+basic indexing, split) share storage; cat, stack, repeat, flip copy."""
+from .. import _core
+from .._core import TensorBase
+from ..autograd.function import Function
+from ..autograd.grad_mode import state
+from ._registry import tensor_method
+
+__all__ = ["reshape", "view", "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "transpose",
+           "swapaxes", "t", "expand", "expand_as", "broadcast_to", "repeat", "tile", "flip", "contiguous", "clone",
+           "detach", "cat", "concat", "concatenate", "stack", "hstack", "vstack", "split", "chunk", "unbind",
+           "narrow", "movedim", "moveaxis", "tril", "triu", "diagonal", "diag", "roll", "broadcast_tensors",
+           "select", "view_as", "reshape_as", "meshgrid", "diag_embed", "trace"]
+
+
+def _graph(*xs):
+    return state.enabled and any(isinstance(x, TensorBase) and x.requires_grad for x in xs)
+
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    if len(shape) == 1 and isinstance(shape[0], TensorBase):
+        return tuple(shape[0].tolist())
+    return tuple(shape)
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, x, shape, must_view):
+        ctx.shape = x.shape
+        return _core.view(x, shape) if must_view else _core.reshape(x, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.shape), None, None
+
+
+@tensor_method
+def reshape(x, *shape):
+    """A view when the strides allow it, else a copy."""
+    shape = _shape_arg(shape)
+    if _graph(x):
+        return Reshape.apply(x, shape, False)
+    return _core.reshape(x, shape)
+
+
+@tensor_method
+def view(x, *shape):
+    """A view with a new shape; raises if x's strides cannot express it (use reshape then)."""
+    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, TensorBase)):
+        return x.to(shape[0])
+    shape = _shape_arg(shape)
+    if _graph(x):
+        return Reshape.apply(x, shape, True)
+    return _core.view(x, shape)
+
+
+@tensor_method
+def view_as(x, other):
+    return view(x, other.shape)
+
+
+@tensor_method
+def reshape_as(x, other):
+    return reshape(x, other.shape)
+
+
+@tensor_method
+def flatten(x, start_dim=0, end_dim=-1):
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    s = _core._wrap_dim(start_dim, x.ndim, "flatten")
+    e = _core._wrap_dim(end_dim, x.ndim, "flatten")
+    if s > e:
+        raise RuntimeError(f"flatten: start_dim {start_dim} cannot come after end_dim {end_dim}")
+    shape = x.shape
+    n = 1
+    for d in shape[s:e + 1]:
+        n *= d
+    return reshape(x, tuple(shape[:s]) + (n,) + tuple(shape[e + 1:]))
+
+
+@tensor_method
+def unflatten(x, dim, sizes):
+    d = _core._wrap_dim(dim, x.ndim, "unflatten")
+    return reshape(x, tuple(x.shape[:d]) + tuple(sizes) + tuple(x.shape[d + 1:]))
+
+
+@tensor_method
+def squeeze(x, dim=None):
+    if _graph(x):
+        return Reshape.apply(x, tuple(_core.squeeze(x.detach(), dim).shape), True)
+    return _core.squeeze(x, dim)
+
+
+@tensor_method
+def unsqueeze(x, dim):
+    if _graph(x):
+        return Reshape.apply(x, tuple(_core.unsqueeze(x.detach(), dim).shape), True)
+    return _core.unsqueeze(x, dim)
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx, x, dims):
+        out = _core.permute(x, dims)
+        ctx.dims = tuple(_core._wrap_dim(d, x.ndim, "permute") for d in dims)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        inv = [0] * len(ctx.dims)
+        for i, d in enumerate(ctx.dims):
+            inv[d] = i
+        return g.permute(inv), None
+
+
+@tensor_method
+def permute(x, *dims):
+    dims = _shape_arg(dims)
+    if _graph(x):
+        return Permute.apply(x, dims)
+    return _core.permute(x, dims)
+
+
+class Transpose(Function):
+    @staticmethod
+    def forward(ctx, x, d0, d1):
+        ctx.d = (d0, d1)
+        return _core.transpose(x, d0, d1)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.transpose(*ctx.d), None, None
+
+
+@tensor_method
+def transpose(x, dim0, dim1):
+    if _graph(x):
+        return Transpose.apply(x, dim0, dim1)
+    return _core.transpose(x, dim0, dim1)
+
+
+swapaxes = transpose
+tensor_method(swapaxes, name="swapaxes")
+
+
+@tensor_method
+def t(x):
+    """Transpose of a matrix (0-d and 1-d tensors are returned as they are)."""
+    if x.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but got {x.ndim}D (shape {tuple(x.shape)})")
+    if x.ndim < 2:
+        return x
+    return transpose(x, 0, 1)
+
+
+class Expand(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return _core.expand(x, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        from .binary import sum_to
+
+        return sum_to(g, ctx.shape), None
+
+
+@tensor_method
+def expand(x, *shape):
+    shape = _shape_arg(shape)
+    if _graph(x):
+        return Expand.apply(x, shape)
+    return _core.expand(x, shape)
+
+
+@tensor_method
+def expand_as(x, other):
+    return expand(x, other.shape)
+
+
+@tensor_method
+def broadcast_to(x, shape):
+    return expand(x, tuple(shape))
+
+
+def broadcast_tensors(*tensors):
+    shape = ()
+    for t_ in tensors:
+        shape = _core.broadcast_shape(shape, t_.shape, "broadcast_tensors")
+    return tuple(expand(t_, shape) for t_ in tensors)
+
+
+@tensor_method
+def repeat(x, *sizes):
+    """Tile x: output dim i has size x.shape[i] * sizes[i] (sizes may add leading dims)."""
+    sizes = _shape_arg(sizes)
+    if len(sizes) < x.ndim:
+        raise RuntimeError(f"repeat: number of repeat dims ({len(sizes)}) can not be smaller than the number of "
+                           f"dimensions of the tensor ({x.ndim})")
+    xs = (1,) * (len(sizes) - x.ndim) + tuple(x.shape)
+    x = reshape(x, xs)
+    # insert a size-1 axis before each dim, expand it to the repeat count, then merge the pairs
+    inter = []
+    for s in xs:
+        inter += [1, s]
+    y = reshape(x, tuple(inter))
+    big = []
+    for r, s in zip(sizes, xs):
+        big += [r, s]
+    y = expand(y, tuple(big))
+    return reshape(y, tuple(r * s for r, s in zip(sizes, xs)))
+
+
+@tensor_method
+def tile(x, *dims):
+    dims = _shape_arg(dims)
+    dims = (1,) * (x.ndim - len(dims)) + tuple(dims)
+    return repeat(x, *dims)
+
+
+class Flip(Function):
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return _flip_copy(x, dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.flip(ctx.dims), None
+
+
+def _flip_copy(x, dims):
+    shape = tuple(x.shape)
+    strides = list(x.stride())
+    off = x.storage_offset()
+    for d in dims:
+        if shape[d] > 0:
+            off += strides[d] * (shape[d] - 1)
+        strides[d] = -strides[d]
+    if x.numel() == 0:
+        return _core.clone(x)
+    return _core.clone(_core.as_strided(x, shape, tuple(strides), off))
+
+
+@tensor_method
+def flip(x, *dims):
+    dims = _shape_arg(dims)
+    dims = tuple(sorted(set(_core._wrap_dim(d, x.ndim, "flip") for d in dims)))
+    if _graph(x):
+        return Flip.apply(x, dims)
+    return _flip_copy(x, dims)
+
+
+def fliplr(x):
+    return flip(x, 1)
+
+
+def flipud(x):
+    return flip(x, 0)
+
+
+class Roll(Function):
+    @staticmethod
+    def forward(ctx, x, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        return _roll(x, shifts, dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        return roll(g, tuple(-s for s in ctx.shifts), ctx.dims), None, None
+
+
+def _roll(x, shifts, dims):
+    out = x
+    for s, d in zip(shifts, dims):
+        n = out.shape[d]
+        if n == 0:
+            continue
+        s %= n
+        if s == 0:
+            continue
+        a = narrow(out, d, n - s, s)
+        b = narrow(out, d, 0, n - s)
+        out = cat([a, b], d)
+    return out if out is not x else _core.clone(x)
+
+
+@tensor_method
+def roll(x, shifts, dims=None):
+    if dims is None:
+        flat = roll(reshape(x, (-1,)), shifts, 0)
+        return reshape(flat, x.shape)
+    if isinstance(shifts, int):
+        shifts = (shifts,)
+    if isinstance(dims, int):
+        dims = (dims,)
+    dims = tuple(_core._wrap_dim(d, x.ndim, "roll") for d in dims)
+    if _graph(x):
+        return Roll.apply(x, tuple(shifts), dims)
+    return _roll(x, tuple(shifts), dims)
+
+
+class Contiguous(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return _core.make_contiguous(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+@tensor_method
+def contiguous(x, memory_format=None):
+    if x.is_contiguous():
+        return x
+    if _graph(x):
+        return Contiguous.apply(x)
+    return _core.make_contiguous(x)
+
+
+class Clone(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return _core.clone(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+@tensor_method
+def clone(x, memory_format=None):
+    if _graph(x):
+        return Clone.apply(x)
+    return _core.clone(x)
+
+
+@tensor_method
+def detach(x):
+    """A tensor sharing x's memory, cut from the graph."""
+    return _core.alias(x)
+
+
+class Cat(Function):
+    @staticmethod
+    def forward(ctx, dim, *xs):
+        ctx.dim = dim
+        ctx.sizes = [x.shape[dim] for x in xs]
+        ctx.metas = [(x.shape, x._dtype_code) for x in xs]
+        return _cat_forward(xs, dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        grads = []
+        start = 0
+        for n, meta in zip(ctx.sizes, ctx.metas):
+            gi = narrow(g, ctx.dim, start, n)
+            if gi._dtype_code != meta[1]:
+                gi = gi.to(meta[1])
+            grads.append(gi)
+            start += n
+        return (None, *grads)
+
+
+def _cat_forward(xs, dim):
+    code = xs[0]._dtype_code
+    for x in xs[1:]:
+        code = _core.result_type(_core.empty((1,), code), _core.empty((1,), x._dtype_code))
+    shape = list(xs[0].shape)
+    shape[dim] = sum(x.shape[dim] for x in xs)
+    out = _core.empty(tuple(shape), code)
+    start = 0
+    for x in xs:
+        n = x.shape[dim]
+        if n:
+            key = (slice(None),) * dim + (slice(start, start + n),)
+            _core.copy_(_core.basic_index(out, key), x)
+        start += n
+    return out
+
+
+@tensor_method
+def cat(tensors, dim=0):
+    """Join tensors along an existing dim (1-d empty tensors are skipped, like PyTorch)."""
+    tensors = [x for x in tensors]
+    if not tensors:
+        raise RuntimeError("cat: expected a non-empty list of tensors")
+    for i, x in enumerate(tensors):
+        if not isinstance(x, TensorBase):
+            raise TypeError(f"cat: expected a list of tensors, element {i} is {type(x).__name__}")
+    xs = [x for x in tensors if not (x.ndim == 1 and x.shape[0] == 0)] or tensors[:1]
+    ref = xs[0]
+    if ref.ndim == 0:
+        raise RuntimeError("cat: zero-dimensional tensor (at position 0) cannot be concatenated")
+    d = _core._wrap_dim(dim, ref.ndim, "cat")
+    for i, x in enumerate(xs):
+        if x.ndim != ref.ndim or any(a != b for j, (a, b) in enumerate(zip(x.shape, ref.shape)) if j != d):
+            raise RuntimeError(f"cat: sizes of tensors must match except in dimension {d}; expected "
+                               f"{tuple(ref.shape)} (any size at dim {d}) but got {tuple(x.shape)} for tensor {i}")
+    if _graph(*xs):
+        return Cat.apply(d, *xs)
+    return _cat_forward(xs, d)
+
+
+concat = concatenate = cat
+
+
+@tensor_method
+def stack(tensors, dim=0):
+    """Join tensors of the same shape along a new dim."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack: expected a non-empty list of tensors")
+    ref = tensors[0].shape
+    for i, x in enumerate(tensors):
+        if x.shape != ref:
+            raise RuntimeError(f"stack: expects each tensor to be equal size, but got {tuple(ref)} at entry 0 and "
+                               f"{tuple(x.shape)} at entry {i}")
+    d = _core._wrap_dim(dim, len(ref) + 1, "stack")
+    return cat([unsqueeze(x, d) for x in tensors], d)
+
+
+def hstack(tensors):
+    tensors = list(tensors)
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    return cat([x.reshape(1, -1) if x.ndim == 1 else x for x in tensors], 0)
+
+
+class BasicIndex(Function):
+    """x[key] for ints/slices/None/Ellipsis: a view; backward places g into zeros of x's shape."""
+
+    @staticmethod
+    def forward(ctx, x, key):
+        ctx.shape, ctx.code, ctx.key = x.shape, x._dtype_code, key
+        return _core.basic_index(x, key)
+
+    @staticmethod
+    def backward(ctx, g):
+        return IndexBackward.apply(g, ctx.shape, ctx.key), None
+
+
+class IndexBackward(Function):
+    @staticmethod
+    def forward(ctx, g, shape, key):
+        ctx.key = key
+        out = _core.full(tuple(shape), 0, g._dtype_code)
+        _core.copy_(_core.basic_index(out, key), g)
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        return basic_index(gg, ctx.key), None, None
+
+
+def basic_index(x, key):
+    if _graph(x):
+        return BasicIndex.apply(x, key)
+    return _core.basic_index(x, key)
+
+
+@tensor_method
+def narrow(x, dim, start, length):
+    d = _core._wrap_dim(dim, x.ndim, "narrow")
+    n = x.shape[d]
+    if start < 0:
+        start += n
+    if start < 0 or length < 0 or start + length > n:
+        raise IndexError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({n}) of dim {d}")
+    return basic_index(x, (slice(None),) * d + (slice(start, start + length),))
+
+
+@tensor_method
+def select(x, dim, index):
+    d = _core._wrap_dim(dim, x.ndim, "select")
+    return basic_index(x, (slice(None),) * d + (index,))
+
+
+class Split(Function):
+    @staticmethod
+    def forward(ctx, x, sizes, dim):
+        ctx.dim = dim
+        out = []
+        start = 0
+        for n in sizes:
+            out.append(_core.basic_index(x, (slice(None),) * dim + (slice(start, start + n),)))
+            start += n
+        return tuple(out)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return cat(list(grads), ctx.dim), None, None
+
+
+@tensor_method
+def split(x, split_size_or_sections, dim=0):
+    """Views of consecutive pieces of x along dim: of equal size (the last may be smaller), or of the
+    given sizes."""
+    d = _core._wrap_dim(dim, x.ndim, "split")
+    n = x.shape[d]
+    if isinstance(split_size_or_sections, int):
+        s = split_size_or_sections
+        if s <= 0 and n > 0:
+            raise RuntimeError(f"split: split_size must be positive, got {s}")
+        sizes = [min(s, n - i) for i in range(0, n, s)] if n else [0]
+    else:
+        sizes = [int(v) for v in split_size_or_sections]
+        if sum(sizes) != n:
+            raise RuntimeError(f"split: sizes {sizes} must sum to the size of dim {d} ({n})")
+    if _graph(x):
+        return Split.apply(x, tuple(sizes), d)
+    return Split.forward(Split.__new__(Split), x, tuple(sizes), d)
+
+
+@tensor_method
+def chunk(x, chunks, dim=0):
+    if chunks <= 0:
+        raise RuntimeError(f"chunk: chunks must be positive, got {chunks}")
+    d = _core._wrap_dim(dim, x.ndim, "chunk")
+    n = x.shape[d]
+    size = -(-n // chunks) if n else 1
+    return split(x, size, d)
+
+
+@tensor_method
+def unbind(x, dim=0):
+    d = _core._wrap_dim(dim, x.ndim, "unbind")
+    return tuple(squeeze(p, d) for p in split(x, 1, d)) if x.shape[d] else ()
+
+
+@tensor_method
+def movedim(x, source, destination):
+    src = [source] if isinstance(source, int) else list(source)
+    dst = [destination] if isinstance(destination, int) else list(destination)
+    src = [_core._wrap_dim(s, x.ndim, "movedim") for s in src]
+    dst = [_core._wrap_dim(s, x.ndim, "movedim") for s in dst]
+    order = [d for d in range(x.ndim) if d not in src]
+    for s, d in sorted(zip(dst, src)):
+        order.insert(s, d)
+    return permute(x, order)
+
+
+moveaxis = movedim
+tensor_method(moveaxis, name="moveaxis")
+
+
+def _tri_mask(x, diagonal, upper):
+    from .creation import arange
+
+    n, m = x.shape[-2], x.shape[-1]
+    r = arange(n).reshape(n, 1)
+    c = arange(m).reshape(1, m)
+    return (c - r >= diagonal) if upper else (c - r <= diagonal)
+
+
+@tensor_method
+def tril(x, diagonal=0):
+    """Lower triangle of the last two dims (elements above the diagonal set to 0)."""
+    from .unary import where
+
+    if x.ndim < 2:
+        raise RuntimeError(f"tril: input tensor must have at least 2 dimensions, got shape {tuple(x.shape)}")
+    return where(_tri_mask(x, diagonal, False), x, 0 if x._dtype_code > 1 else 0.0)
+
+
+@tensor_method
+def triu(x, diagonal=0):
+    from .unary import where
+
+    if x.ndim < 2:
+        raise RuntimeError(f"triu: input tensor must have at least 2 dimensions, got shape {tuple(x.shape)}")
+    return where(_tri_mask(x, diagonal, True), x, 0 if x._dtype_code > 1 else 0.0)
+
+
+@tensor_method
+def diagonal(x, offset=0, dim1=0, dim2=1):
+    """The diagonal of dims (dim1, dim2) as a view, moved to the last dim."""
+    d1 = _core._wrap_dim(dim1, x.ndim, "diagonal")
+    d2 = _core._wrap_dim(dim2, x.ndim, "diagonal")
+    y = movedim(x, (d1, d2), (-2, -1))
+    n, m = y.shape[-2], y.shape[-1]
+    if offset >= 0:
+        y = narrow(y, -1, min(offset, m), max(0, m - offset))
+    else:
+        y = narrow(y, -2, min(-offset, n), max(0, n + offset))
+    k = min(y.shape[-2], y.shape[-1])
+    y = narrow(narrow(y, -2, 0, k), -1, 0, k)
+    from .creation import eye
+
+    return (y * eye(k, dtype=y._dtype_code)).sum(-1)
+
+
+@tensor_method
+def diag(x, diagonal=0):
+    """1-d input: a square matrix with x on the given diagonal; 2-d input: that diagonal."""
+    from .creation import arange, zeros
+    from .unary import where
+
+    if x.ndim == 1:
+        k = diagonal
+        n = x.shape[0] + abs(k)
+        r = arange(n).reshape(n, 1)
+        c = arange(n).reshape(1, n)
+        padded = cat([x, zeros(abs(k), dtype=x._dtype_code)])
+        if k >= 0:
+            return where(c - r == k, padded.reshape(n, 1), 0.0)
+        return where(r - c == -k, padded.reshape(1, n), 0.0)
+    if x.ndim == 2:
+        return diagonal_(x, diagonal)
+    raise RuntimeError(f"diag: expected a 1-d or 2-d tensor, got shape {tuple(x.shape)}")
+
+
+diagonal_ = diagonal
+
+
+def diag_embed(x):
+    from .creation import eye
+
+    n = x.shape[-1]
+    return x.unsqueeze(-1) * eye(n, dtype=x._dtype_code)
+
+
+@tensor_method
+def trace(x):
+    return diagonal(x).sum()
+
+
+def meshgrid(*tensors, indexing="ij"):
+    tensors = _shape_arg(tensors)
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    ts = list(tensors)
+    if indexing == "xy" and len(ts) >= 2:
+        ts[0], ts[1] = ts[1], ts[0]
+    shape = tuple(t_.numel() for t_ in ts)
+    out = []
+    for i, t_ in enumerate(ts):
+        s = [1] * len(ts)
+        s[i] = -1
+        out.append(expand(reshape(t_, tuple(s)), shape))
+    if indexing == "xy" and len(out) >= 2:
+        out[0], out[1] = out[1], out[0]
+        out = [o.transpose(0, 1) for o in out]
+    return tuple(out)

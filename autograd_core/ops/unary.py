@@ -1,0 +1,456 @@
+"""Unary elementwise ops: forward in C, each VJP on the line that defines the op.
+
+`_unary_op(name, grad, save=..., fused=...)` builds the Function: `grad(x, y, g, p0, p1)` is the VJP
+written with Tensor ops (so create_graph works); `fused` names a C kernel computing the same VJP in one
+pass, used when no double backward is being recorded."""
+import math
+
+from .. import _core
+from .._core import TensorBase, unary as _unary, binary as _binary
+from ..autograd.function import Function
+from ..autograd.grad_mode import state
+from ._registry import tensor_method
+
+__all__ = ["neg", "negative", "abs", "sign", "square", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin",
+           "cos", "tan", "tanh", "sigmoid", "relu", "floor", "ceil", "round", "trunc", "frac", "reciprocal",
+           "isnan", "isfinite", "isinf", "logical_not", "clamp", "clip", "leaky_relu", "elu", "softplus",
+           "gelu", "silu", "erf", "where", "log2", "log10", "exp2", "sinh", "cosh", "relu6", "hardtanh",
+           "nan_to_num", "lerp", "logit", "clamp_min", "clamp_max", "mish", "selu", "celu", "hardsigmoid",
+           "hardswish", "softsign", "tanhshrink", "logsigmoid"]
+
+U = _core.UNARY_OPS
+B = _core.BINARY_OPS
+_FLOAT_ONLY = {"exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "floor", "ceil",
+               "round", "reciprocal", "elu", "softplus", "gelu", "gelu_tanh", "silu", "erf", "leaky_relu",
+               "rpow_scalar"}
+
+
+def _float_input(x):
+    return x if x._dtype_code <= 1 else x.to(_core.F32)
+
+
+def _unary_op(name, grad, save="x", fused=None):
+    code = U[name]
+    float_only = name in _FLOAT_ONLY
+    fused_code = B[fused] if fused else None
+
+    def forward(ctx, x, p0=0.0, p1=0.0):
+        if float_only:
+            x = _float_input(x)
+        y = _unary(code, x, p0, p1)
+        ctx.p = (p0, p1)
+        ctx.save_for_backward(y if save == "y" else x)
+        return y
+
+    def backward(ctx, g):
+        (v,) = ctx.saved_tensors
+        if fused_code is not None and not state.enabled:
+            return _binary(fused_code, v, g), None, None
+        x, y = (None, v) if save == "y" else (v, None)
+        return grad(x, y, g, *ctx.p), None, None
+
+    cls = type(name.title().replace("_", ""), (Function,),
+               {"forward": staticmethod(forward), "backward": staticmethod(backward)})
+
+    def op(x, p0=0.0, p1=0.0):
+        if state.enabled and x.requires_grad:
+            return cls.apply(x, p0, p1)
+        if float_only and x._dtype_code > 1:
+            x = x.to(_core.F32)
+        return _unary(code, x, p0, p1)
+
+    op.__name__ = name
+    op.Function = cls
+    return op
+
+
+def _nondiff(name):
+    code = U[name]
+
+    def op(x):
+        return _unary(code, x)
+
+    op.__name__ = name
+    return op
+
+
+_neg = _unary_op("neg", lambda x, y, g, *p: -g)
+_abs = _unary_op("abs", lambda x, y, g, *p: g * sign(x))
+_square = _unary_op("square", lambda x, y, g, *p: g * 2 * x)
+_exp = _unary_op("exp", lambda x, y, g, *p: g * y, save="y")
+_log = _unary_op("log", lambda x, y, g, *p: g / x)
+_log1p = _unary_op("log1p", lambda x, y, g, *p: g / (x + 1))
+_expm1 = _unary_op("expm1", lambda x, y, g, *p: g * (y + 1), save="y")
+_sqrt = _unary_op("sqrt", lambda x, y, g, *p: g / (2 * y), save="y")
+_rsqrt = _unary_op("rsqrt", lambda x, y, g, *p: g * -0.5 * y * y * y, save="y")
+_sin = _unary_op("sin", lambda x, y, g, *p: g * cos(x))
+_cos = _unary_op("cos", lambda x, y, g, *p: -g * sin(x))
+_tanh = _unary_op("tanh", lambda x, y, g, *p: g * (1 - y * y), save="y", fused="tanh_bwd")
+_sigmoid = _unary_op("sigmoid", lambda x, y, g, *p: g * y * (1 - y), save="y", fused="sigmoid_bwd")
+_relu = _unary_op("relu", lambda x, y, g, *p: g * (x > 0), fused="relu_bwd")
+_reciprocal = _unary_op("reciprocal", lambda x, y, g, *p: -g * y * y, save="y")
+_clamp = _unary_op("clamp", lambda x, y, g, lo, hi: g * ((x >= lo) & (x <= hi)))
+_leaky_relu = _unary_op("leaky_relu", lambda x, y, g, slope, _: g * where(x > 0, 1.0, slope))
+_pow_scalar = _unary_op("pow_scalar", lambda x, y, g, e, _: g * e * _pow_scalar(x, e - 1) if e != 0 else g * 0)
+_rpow_scalar = _unary_op("rpow_scalar", lambda x, y, g, base, _: g * y * math.log(base), save="y")
+_affine = _unary_op("affine", lambda x, y, g, a, b: g * a)
+_elu = _unary_op("elu", lambda x, y, g, alpha, _: g * where(x > 0, 1.0, alpha * exp(x)))
+_softplus = _unary_op("softplus", lambda x, y, g, beta, thr: g * where(x * beta > thr, 1.0, sigmoid(x * beta)))
+_gelu = _unary_op("gelu", lambda x, y, g, *p: g * (0.5 * (1 + erf(x * (1 / math.sqrt(2))))
+                                                    + x * exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))),
+                  fused="gelu_bwd")
+_gelu_tanh = _unary_op("gelu_tanh", lambda x, y, g, *p: g * _gelu_tanh_grad(x), fused="gelu_tanh_bwd")
+_silu = _unary_op("silu", lambda x, y, g, *p: g * sigmoid(x) * (1 + x * (1 - sigmoid(x))), fused="silu_bwd")
+_erf = _unary_op("erf", lambda x, y, g, *p: g * (2 / math.sqrt(math.pi)) * exp(-x * x))
+_sign = _nondiff("sign")
+_floor = _nondiff("floor")
+_ceil = _nondiff("ceil")
+_round = _nondiff("round")
+
+
+def _gelu_tanh_grad(x):
+    k = math.sqrt(2 / math.pi)
+    inner = k * (x + 0.044715 * x * x * x)
+    t = tanh(inner)
+    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)
+
+
+@tensor_method
+def neg(x):
+    return _neg(x)
+
+
+negative = neg
+tensor_method(negative, name="negative")
+
+
+@tensor_method
+def abs(x):  # noqa: A001
+    return _abs(x)
+
+
+@tensor_method
+def sign(x):
+    """-1, 0 or 1; zero gradient."""
+    return _sign(x) if x._dtype_code != _core.BOOL else x.clone()
+
+
+@tensor_method
+def square(x):
+    return _square(x)
+
+
+@tensor_method
+def exp(x):
+    return _exp(x)
+
+
+@tensor_method
+def log(x):
+    return _log(x)
+
+
+@tensor_method
+def log1p(x):
+    return _log1p(x)
+
+
+@tensor_method
+def expm1(x):
+    return _expm1(x)
+
+
+@tensor_method
+def sqrt(x):
+    return _sqrt(x)
+
+
+@tensor_method
+def rsqrt(x):
+    return _rsqrt(x)
+
+
+@tensor_method
+def sin(x):
+    return _sin(x)
+
+
+@tensor_method
+def cos(x):
+    return _cos(x)
+
+
+@tensor_method
+def tan(x):
+    return sin(x) / cos(x)
+
+
+@tensor_method
+def sinh(x):
+    return (exp(x) - exp(-x)) * 0.5
+
+
+@tensor_method
+def cosh(x):
+    return (exp(x) + exp(-x)) * 0.5
+
+
+@tensor_method
+def tanh(x):
+    return _tanh(x)
+
+
+@tensor_method
+def sigmoid(x):
+    return _sigmoid(x)
+
+
+@tensor_method
+def logsigmoid(x):
+    """log(sigmoid(x)) computed stably as -softplus(-x)."""
+    return -softplus(-x)
+
+
+@tensor_method
+def relu(x):
+    return _relu(x)
+
+
+@tensor_method
+def relu6(x):
+    return hardtanh(x, 0.0, 6.0)
+
+
+@tensor_method
+def hardtanh(x, min_val=-1.0, max_val=1.0):
+    return clamp(x, min_val, max_val)
+
+
+@tensor_method
+def floor(x):
+    return _floor(x) if x._dtype_code <= 1 else x.clone()
+
+
+@tensor_method
+def ceil(x):
+    return _ceil(x) if x._dtype_code <= 1 else x.clone()
+
+
+@tensor_method
+def round(x, decimals=0):  # noqa: A001
+    """Round half to even, like torch.round."""
+    if x._dtype_code > 1:
+        return x.clone()
+    if decimals:
+        s = 10.0 ** decimals
+        return _round(x * s) / s
+    return _round(x)
+
+
+@tensor_method
+def trunc(x):
+    """Round toward zero; zero gradient."""
+    if x._dtype_code > 1:
+        return x.clone()
+    return where(x >= 0, _floor(x.detach()), _ceil(x.detach()))
+
+
+fix = trunc
+
+
+@tensor_method
+def frac(x):
+    return x - trunc(x).detach()
+
+
+@tensor_method
+def reciprocal(x):
+    return _reciprocal(_float_input(x))
+
+
+@tensor_method
+def isnan(x):
+    return _unary(U["isnan"], x)
+
+
+@tensor_method
+def isfinite(x):
+    return _unary(U["isfinite"], x)
+
+
+@tensor_method
+def isinf(x):
+    return ~(isfinite(x) | isnan(x))
+
+
+@tensor_method
+def logical_not(x):
+    return _unary(U["logical_not"], x)
+
+
+@tensor_method
+def clamp(x, min=None, max=None):  # noqa: A002
+    """Limit x to [min, max]; min or max may be omitted, or be tensors (broadcast)."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(min, TensorBase) or isinstance(max, TensorBase):
+        from .binary import maximum, minimum
+
+        if min is not None:
+            x = maximum(x, min)
+        if max is not None:
+            x = minimum(x, max)
+        return x
+    lo = -math.inf if min is None else float(min)
+    hi = math.inf if max is None else float(max)
+    if x._dtype_code > 1 and (isinstance(min, float) or isinstance(max, float)):
+        x = x.to(_core.F32)
+    return _clamp(x, lo, hi)
+
+
+clip = clamp
+tensor_method(clip, name="clip")
+
+
+@tensor_method
+def clamp_min(x, min):  # noqa: A002
+    return clamp(x, min=min)
+
+
+@tensor_method
+def clamp_max(x, max):  # noqa: A002
+    return clamp(x, max=max)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return _leaky_relu(x, float(negative_slope))
+
+
+def elu(x, alpha=1.0):
+    return _elu(x, float(alpha))
+
+
+def selu(x):
+    alpha, scale = 1.6732632423543772, 1.0507009873554805
+    return scale * elu(x, alpha)
+
+
+def celu(x, alpha=1.0):
+    return clamp(x, min=0.0) + clamp(alpha * expm1(clamp(x, max=0.0) / alpha), max=0.0)
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    return _softplus(x, float(beta), float(threshold))
+
+
+def gelu(x, approximate="none"):
+    if approximate == "none":
+        return _gelu(x)
+    if approximate == "tanh":
+        return _gelu_tanh(x)
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def silu(x):
+    return _silu(x)
+
+
+def mish(x):
+    return x * tanh(softplus(x))
+
+
+def hardsigmoid(x):
+    return clamp(x / 6 + 0.5, 0.0, 1.0)
+
+
+def hardswish(x):
+    return x * hardsigmoid(x)
+
+
+def softsign(x):
+    return x / (1 + abs(x))
+
+
+def tanhshrink(x):
+    return x - tanh(x)
+
+
+@tensor_method
+def erf(x):
+    return _erf(x)
+
+
+@tensor_method
+def log2(x):
+    return log(x) * (1 / math.log(2))
+
+
+@tensor_method
+def log10(x):
+    return log(x) * (1 / math.log(10))
+
+
+@tensor_method
+def exp2(x):
+    return _rpow_scalar(_float_input(x), 2.0)
+
+
+@tensor_method
+def logit(x, eps=None):
+    if eps is not None:
+        x = clamp(x, eps, 1 - eps)
+    return log(x / (1 - x))
+
+
+@tensor_method
+def lerp(a, b, weight):
+    return a + weight * (b - a)
+
+
+@tensor_method
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    big = 3.4028234663852886e38 if x._dtype_code == _core.F32 else 1.7976931348623157e308
+    posinf = big if posinf is None else posinf
+    neginf = -big if neginf is None else neginf
+    x = where(isnan(x), nan, x)
+    x = where(x == math.inf, posinf, x)
+    return where(x == -math.inf, neginf, x)
+
+
+class Where(Function):
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        from .binary import _meta
+
+        ctx.save_for_backward(cond)
+        ctx.ma, ctx.mb = _meta(a), _meta(b)
+        return _core.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        from .binary import _grad_to
+
+        (cond,) = ctx.saved_tensors
+        ga = _grad_to(where(cond, g, 0.0), ctx.ma) if ctx.needs_input_grad[1] else None
+        gb = _grad_to(where(cond, 0.0, g), ctx.mb) if ctx.needs_input_grad[2] else None
+        return None, ga, gb
+
+
+@tensor_method
+def where(cond, a=None, b=None):
+    """Elementwise cond ? a : b with broadcasting (a and b may be Python scalars)."""
+    if a is None and b is None:
+        from .index import nonzero
+
+        return nonzero(cond, as_tuple=True)
+    if not isinstance(cond, TensorBase):
+        raise TypeError(f"where: condition must be a bool tensor, got {type(cond).__name__}")
+    if cond._dtype_code != _core.BOOL:
+        cond = cond != 0
+    if isinstance(a, TensorBase) and isinstance(b, TensorBase) is False and isinstance(b, float) \
+            and a._dtype_code > 1:
+        a = a.to(_core.F32)
+    if state.enabled and ((isinstance(a, TensorBase) and a.requires_grad) or
+                          (isinstance(b, TensorBase) and b.requires_grad)):
+        return Where.apply(cond, a, b)
+    return _core.where(cond, a, b)

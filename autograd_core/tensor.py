@@ -1,0 +1,695 @@
+"""Tensor: a strided view of C storage (metadata lives in _core.TensorBase) plus the autograd fields,
+with PyTorch's methods and operators."""
+import numbers
+import weakref
+
+import numpy as np
+
+from . import _core
+from ._core import TensorBase, binary as _binary
+from .autograd.grad_mode import state
+from .dtypes import BY_CODE, to_code
+from .ops import _registry
+
+_B = _core.BINARY_OPS
+
+
+class Tensor(TensorBase):
+    """An n-dimensional array that can record the operations applied to it for backpropagation."""
+
+    __array_priority__ = 1000  # numpy defers to our reflected operators
+
+    def __init__(self, *args, **kwargs):
+        # Tensor(data) / Tensor(*shape), like torch.Tensor: float32
+        from .ops.creation import empty, tensor
+
+        if not args:
+            src = empty(0)
+        elif len(args) == 1 and not isinstance(args[0], numbers.Integral):
+            src = tensor(args[0], dtype=kwargs.get("dtype", "float32"))
+        else:
+            src = empty(*args, dtype=kwargs.get("dtype", "float32"))
+        _core.assign_meta(self, src)
+
+    # ------------------------------------------------------------------ metadata
+    @property
+    def dtype(self):
+        return BY_CODE[self._dtype_code]
+
+    @property
+    def device(self):
+        return "cpu"
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def T(self):
+        if self.ndim <= 2:
+            return self.t() if self.ndim == 2 else self
+        return self.permute(*range(self.ndim - 1, -1, -1))
+
+    @property
+    def mT(self):
+        if self.ndim < 2:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices, got {self.ndim}-D")
+        return self.transpose(-2, -1)
+
+    @property
+    def data(self):
+        """The same memory, cut from the graph."""
+        return _core.alias(self)
+
+    @data.setter
+    def data(self, other):
+        _core.assign_meta(self, other)
+
+    @property
+    def is_cuda(self):
+        return False
+
+    @property
+    def nbytes(self):
+        return self.numel() * self.itemsize
+
+    def element_size(self):
+        return self.itemsize
+
+    def is_floating_point(self):
+        return self._dtype_code <= 1
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __hash__(self):
+        return id(self)
+
+    # ------------------------------------------------------------------ conversion
+    def numpy(self, force=False):
+        """A numpy array sharing this tensor's memory."""
+        if self.requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                               "instead.")
+        return np.asarray(self)
+
+    def __array__(self, dtype=None, copy=None):
+        a = np.asarray(memoryview(self))
+        if dtype is not None and a.dtype != dtype:
+            a = a.astype(dtype)
+        elif copy:
+            a = a.copy()
+        return a
+
+    def item(self):
+        if self.numel() != 1:
+            raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar "
+                               f"(shape {tuple(self.shape)})")
+        return np.asarray(self.detach()).reshape(()).item()
+
+    def tolist(self):
+        return np.asarray(self.detach()).tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._dtype_code in (0, 1):
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self.numel() != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self.numel()} elements is ambiguous "
+                               f"(shape {tuple(self.shape)})")
+        return bool(self.item())
+
+    def __format__(self, spec):
+        if self.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return repr(self)
+
+    def __repr__(self):
+        return _format_tensor(self)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (np.asarray(self.detach()).copy(), self.requires_grad))
+
+    def __deepcopy__(self, memo):
+        new = _core.clone(self.detach())
+        if self.requires_grad:
+            new.requires_grad = True
+        if self.grad is not None:
+            new.grad = _core.clone(self.grad.detach())
+        memo[id(self)] = new
+        return new
+
+    def to(self, *args, **kwargs):
+        """to(dtype) converts; devices other than 'cpu' raise."""
+        dtype = kwargs.get("dtype")
+        for a in args:
+            if isinstance(a, TensorBase):
+                dtype = a._dtype_code
+            elif isinstance(a, str) and a.split(":")[0] in ("cpu",):
+                continue
+            elif a is not None:
+                dtype = a
+        dev = kwargs.get("device")
+        if dev is not None and str(dev).split(":")[0] != "cpu":
+            raise RuntimeError(f"to: autograd_core runs on the CPU only, got device {dev!r}")
+        if dtype is None:
+            return self
+        code = to_code(dtype, "to")
+        if code == self._dtype_code:
+            return self
+        if state.enabled and self.requires_grad and code <= 1:
+            return _Cast.apply(self, code)
+        return _core.cast(self, code)
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"autograd_core.{self.dtype.name}"
+        return self.to(dtype)
+
+    def type_as(self, other):
+        return self.to(other._dtype_code)
+
+    def float(self):
+        return self.to(_core.F32)
+
+    def double(self):
+        return self.to(_core.F64)
+
+    def long(self):
+        return self.to(_core.I64)
+
+    def int(self):
+        return self.to(_core.I32)
+
+    def bool(self):
+        return self.to(_core.BOOL)
+
+    def half(self):
+        raise TypeError("autograd_core has no float16 dtype")
+
+    def cpu(self):
+        return self
+
+    def cuda(self, *args, **kwargs):
+        raise RuntimeError("autograd_core runs on the CPU only")
+
+    def new_tensor(self, data, dtype=None, requires_grad=False):
+        from .ops.creation import tensor
+
+        return tensor(data, dtype=self._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
+
+    def new_zeros(self, *shape, dtype=None, requires_grad=False):
+        from .ops.creation import zeros
+
+        return zeros(*shape, dtype=self._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *shape, dtype=None, requires_grad=False):
+        from .ops.creation import ones
+
+        return ones(*shape, dtype=self._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
+
+    def new_full(self, shape, fill_value, dtype=None, requires_grad=False):
+        from .ops.creation import full
+
+        return full(shape, fill_value, dtype=self._dtype_code if dtype is None else dtype,
+                    requires_grad=requires_grad)
+
+    def new_empty(self, *shape, dtype=None, requires_grad=False):
+        from .ops.creation import empty
+
+        return empty(*shape, dtype=self._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
+
+    # ------------------------------------------------------------------ autograd
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into every leaf's .grad."""
+        from .autograd.engine import backward
+
+        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self):
+        """Keep .grad for this non-leaf tensor after backward."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None:
+            return
+        self._retains_grad = True
+        self._register_on_node()
+
+    @property
+    def retains_grad(self):
+        return self.__dict__.get("_retains_grad", False)
+
+    def _register_on_node(self):
+        node = self.grad_fn
+        if node._retained is None:
+            node._retained = {}
+        node._retained[self._output_nr] = weakref.ref(self)
+
+    def register_hook(self, hook):
+        """hook(grad) runs when the gradient for this tensor is computed; it may return a new grad.
+        Returns a handle whose remove() unregisters it."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        hooks = self.__dict__.setdefault("_hooks", {})
+        key = object()
+        hooks[key] = hook
+        if self.grad_fn is not None:
+            self._register_on_node()
+        return _HookHandle(hooks, key)
+
+    def detach_(self):
+        self._detach_graph()
+        return self
+
+    # ------------------------------------------------------------------ operators
+    def __add__(self, other):
+        return _arith(_B["add"], self, other, "add")
+
+    def __radd__(self, other):
+        return _arith(_B["add"], self, other, "add")
+
+    def __sub__(self, other):
+        return _arith(_B["sub"], self, other, "sub")
+
+    def __rsub__(self, other):
+        return _arith(_B["sub"], other, self, "sub")
+
+    def __mul__(self, other):
+        return _arith(_B["mul"], self, other, "mul")
+
+    def __rmul__(self, other):
+        return _arith(_B["mul"], self, other, "mul")
+
+    def __truediv__(self, other):
+        return _arith(_B["div"], self, other, "div")
+
+    def __rtruediv__(self, other):
+        return _arith(_B["div"], other, self, "div")
+
+    def __floordiv__(self, other):
+        from .ops.binary import floor_divide
+
+        return floor_divide(self, _operand(other))
+
+    def __rfloordiv__(self, other):
+        from .ops.binary import floor_divide
+
+        return floor_divide(_operand(other), self)
+
+    def __mod__(self, other):
+        from .ops.binary import remainder
+
+        return remainder(self, _operand(other))
+
+    def __rmod__(self, other):
+        from .ops.binary import remainder
+
+        return remainder(_operand(other), self)
+
+    def __pow__(self, other):
+        from .ops.binary import pow as _pow
+
+        other = _operand(other)
+        if isinstance(other, (int, float)) and not isinstance(other, bool) and self._dtype_code <= 1:
+            if state.enabled and self.requires_grad:
+                from .ops.unary import _pow_scalar
+
+                return _pow_scalar(self, float(other))
+            return _core.unary(_core.UNARY_OPS["pow_scalar"], self, float(other))
+        return _pow(self, other)
+
+    def __rpow__(self, other):
+        from .ops.binary import pow as _pow
+
+        return _pow(_operand(other), self)
+
+    def __matmul__(self, other):
+        from .ops.linalg import matmul
+
+        return matmul(self, _operand(other))
+
+    def __rmatmul__(self, other):
+        from .ops.linalg import matmul
+
+        return matmul(_operand(other), self)
+
+    def __neg__(self):
+        if state.enabled and self.requires_grad:
+            from .ops.unary import neg
+
+            return neg(self)
+        if self._dtype_code == _core.BOOL:
+            raise TypeError("negation, the `-` operator, on a bool tensor is not supported; use ~ or logical_not")
+        return _core.unary(0, self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return self.abs()
+
+    def __invert__(self):
+        if self._dtype_code == _core.BOOL:
+            return _core.unary(_core.UNARY_OPS["logical_not"], self)
+        if self._dtype_code in (0, 1):
+            raise TypeError("bitwise not (~) is only supported on integer and bool tensors")
+        return -self - 1
+
+    def __and__(self, other):
+        return _binary(_B["logical_and"], self, _operand(other))
+
+    __rand__ = __and__
+
+    def __or__(self, other):
+        return _binary(_B["logical_or"], self, _operand(other))
+
+    __ror__ = __or__
+
+    def __xor__(self, other):
+        return _binary(_B["logical_xor"], self, _operand(other))
+
+    __rxor__ = __xor__
+
+    def __eq__(self, other):
+        if other is None:
+            return False
+        return _binary(_B["eq"], self, _operand(other))
+
+    def __ne__(self, other):
+        if other is None:
+            return True
+        return _binary(_B["ne"], self, _operand(other))
+
+    def __lt__(self, other):
+        return _binary(_B["lt"], self, _operand(other))
+
+    def __le__(self, other):
+        return _binary(_B["le"], self, _operand(other))
+
+    def __gt__(self, other):
+        return _binary(_B["gt"], self, _operand(other))
+
+    def __ge__(self, other):
+        return _binary(_B["ge"], self, _operand(other))
+
+    # in-place arithmetic: x += y writes into x
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    # ------------------------------------------------------------------ indexing
+    def __getitem__(self, key):
+        if not isinstance(key, tuple):
+            key = (key,)
+        for k in key:
+            if not (k is None or k is Ellipsis or isinstance(k, (slice, numbers.Integral)) and
+                    not isinstance(k, bool)):
+                from .ops.index import getitem
+
+                return getitem(self, key if len(key) != 1 else key[0])
+        from .ops.shape import basic_index
+
+        return basic_index(self, key)
+
+    def __setitem__(self, key, value):
+        from .ops.index import setitem
+
+        setitem(self, key, value)
+
+    # ------------------------------------------------------------------ in-place ops
+    def _inplace(self, result, op):
+        """Write result (computed out of place, with graph if needed) into self."""
+        _check_inplace(self, op)
+        prev = state.enabled
+        state.enabled = False
+        try:
+            _core.copy_(self, result)
+        finally:
+            state.enabled = prev
+        if result.grad_fn is not None:
+            self._attach(result.grad_fn, result._output_nr)
+        return self
+
+    def _inplace_binary(self, code, other, op, alpha=1):
+        other = _operand(other)
+        if alpha != 1:
+            other = other * alpha
+        if state.enabled and (self.requires_grad or (isinstance(other, TensorBase) and other.requires_grad)):
+            src = self.clone() if self.requires_grad else self
+            return self._inplace(_arith(code, src, other, op), op)
+        _core.binary(code, self, other, out=self)
+        return self
+
+    def add_(self, other, alpha=1):
+        return self._inplace_binary(_B["add"], other, "add_", alpha)
+
+    def sub_(self, other, alpha=1):
+        return self._inplace_binary(_B["sub"], other, "sub_", alpha)
+
+    def mul_(self, other):
+        return self._inplace_binary(_B["mul"], other, "mul_")
+
+    def div_(self, other):
+        if self._dtype_code > 1:
+            raise RuntimeError(f"div_: result type Float can't be cast to the desired output type {self.dtype.name}")
+        return self._inplace_binary(_B["div"], other, "div_")
+
+    def pow_(self, other):
+        return self._inplace_op(lambda x: x ** other, "pow_")
+
+    def _inplace_op(self, fn, op):
+        if state.enabled and self.requires_grad:
+            return self._inplace(fn(self.clone()), op)
+        _check_inplace(self, op)
+        res = fn(self)
+        _core.copy_(self, res)
+        return self
+
+    def clamp_(self, min=None, max=None):  # noqa: A002
+        return self._inplace_op(lambda x: x.clamp(min, max), "clamp_")
+
+    def neg_(self):
+        return self._inplace_op(lambda x: -x, "neg_")
+
+    def exp_(self):
+        return self._inplace_op(lambda x: x.exp(), "exp_")
+
+    def log_(self):
+        return self._inplace_op(lambda x: x.log(), "log_")
+
+    def sqrt_(self):
+        return self._inplace_op(lambda x: x.sqrt(), "sqrt_")
+
+    def abs_(self):
+        return self._inplace_op(lambda x: x.abs(), "abs_")
+
+    def relu_(self):
+        return self._inplace_op(lambda x: x.relu(), "relu_")
+
+    def sigmoid_(self):
+        return self._inplace_op(lambda x: x.sigmoid(), "sigmoid_")
+
+    def tanh_(self):
+        return self._inplace_op(lambda x: x.tanh(), "tanh_")
+
+    def floor_(self):
+        return self._inplace_op(lambda x: x.floor(), "floor_")
+
+    def round_(self):
+        return self._inplace_op(lambda x: x.round(), "round_")
+
+    def addcmul_(self, t1, t2, value=1):
+        return self._inplace_op(lambda x: x + value * t1 * t2, "addcmul_")
+
+    def addcdiv_(self, t1, t2, value=1):
+        return self._inplace_op(lambda x: x + value * t1 / t2, "addcdiv_")
+
+    def lerp_(self, end, weight):
+        return self._inplace_op(lambda x: x + weight * (end - x), "lerp_")
+
+    def masked_fill_(self, mask, value):
+        return self._inplace_op(lambda x: x.masked_fill(mask, value), "masked_fill_")
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def fill_(self, value):
+        if isinstance(value, TensorBase):
+            value = value.item()
+        if state.enabled and self.requires_grad:
+            from .ops.creation import full_like
+
+            return self._inplace(full_like(self, value) + self.clone() * 0, "fill_")
+        _check_inplace(self, "fill_")
+        _core.fill_(self, value)
+        return self
+
+    def copy_(self, src, non_blocking=False):
+        """Copy src (broadcast, cast) into self; differentiable with respect to src."""
+        src = _operand(src)
+        if not isinstance(src, TensorBase):
+            return self.fill_(src)
+        if state.enabled and (self.requires_grad or src.requires_grad):
+            from .ops.shape import expand
+
+            val = expand(src, self.shape)
+            val = val.to(self._dtype_code) if val._dtype_code != self._dtype_code else val.clone()
+            if self.requires_grad and self.grad_fn is None:
+                _check_inplace(self, "copy_")
+            return self._inplace(val + 0 if val.grad_fn is None and val.requires_grad else val, "copy_")
+        _check_inplace(self, "copy_")
+        _core.copy_(self, src)
+        return self
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        _check_inplace(self, "uniform_", allow_nograd_leaf=True)
+        _core.uniform_(self, a, b)
+        return self
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        _check_inplace(self, "normal_", allow_nograd_leaf=True)
+        _core.normal_(self, mean, std)
+        return self
+
+    def bernoulli_(self, p=0.5, generator=None):
+        _core.bernoulli_(self, p)
+        return self
+
+    def random_(self, low=0, high=None):
+        if high is None:
+            low, high = 0, low
+        _core.randint_(self, low, high)
+        return self
+
+    def exponential_(self, lambd=1.0):
+        u = _core.uniform_(_core.empty(self.shape, self._dtype_code), 0.0, 1.0)
+        _core.copy_(self, -(1 - u).log() / lambd)
+        return self
+
+    def set_(self, source):
+        _core.assign_meta(self, source)
+        return self
+
+
+def _rebuild(array, requires_grad):
+    from .ops.creation import tensor
+
+    return tensor(array, requires_grad=requires_grad)
+
+
+class _HookHandle:
+    def __init__(self, hooks, key):
+        self.hooks, self.key = hooks, key
+
+    def remove(self):
+        self.hooks.pop(self.key, None)
+
+
+def _check_inplace(t, op, allow_nograd_leaf=False):
+    if state.enabled and t.requires_grad and t.grad_fn is None:
+        raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an in-place operation "
+                           "(wrap it in `with ag.no_grad():` to modify it without recording)")
+
+
+def _operand(x):
+    if isinstance(x, (TensorBase, bool, int, float)):
+        return x
+    if isinstance(x, numbers.Number):
+        return float(x) if isinstance(x, numbers.Real) and not isinstance(x, numbers.Integral) else int(x)
+    if isinstance(x, (np.ndarray, list, tuple)):
+        from .ops.creation import as_tensor
+
+        return as_tensor(x)
+    raise TypeError(f"unsupported operand type: {type(x).__name__}")
+
+
+def _arith(code, a, b, op):
+    """The operator fast path: straight to C unless the graph must be recorded."""
+    a = _operand(a)
+    b = _operand(b)
+    if state.enabled and ((isinstance(a, TensorBase) and a.requires_grad) or
+                          (isinstance(b, TensorBase) and b.requires_grad)):
+        from .ops import binary as _bin
+
+        return _bin._apply2(_bin._CLASSES[code], code, a, b)
+    return _binary(code, a, b)
+
+
+class _Cast:
+    """Differentiable dtype conversion between float dtypes."""
+
+    @staticmethod
+    def apply(x, code):
+        from .autograd.function import Function
+
+        class Cast(Function):
+            @staticmethod
+            def forward(ctx, x, code):
+                ctx.code = x._dtype_code
+                return _core.cast(x, code)
+
+            @staticmethod
+            def backward(ctx, g):
+                return g.to(ctx.code), None
+
+        _Cast.apply = staticmethod(Cast.apply)
+        return Cast.apply(x, code)
+
+
+# ---------------------------------------------------------------------------------------- repr
+def _format_tensor(t):
+    a = np.asarray(t.detach())
+    extras = []
+    if t._dtype_code not in (_core.F32, _core.I64, _core.BOOL):
+        extras.append(f"dtype=autograd_core.{t.dtype.name}")
+    if t.grad_fn is not None:
+        extras.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t.requires_grad:
+        extras.append("requires_grad=True")
+    if t.numel() == 0:
+        body = "[]"
+        if t.ndim > 1:
+            extras.insert(0, f"size={tuple(t.shape)}")
+    else:
+        if t._dtype_code == _core.BOOL:
+            body = np.array2string(a, separator=", ", prefix="tensor(",
+                                   formatter={"bool": lambda v: "True" if v else "False"})
+        elif t._dtype_code in (0, 1):
+            body = np.array2string(a, separator=", ", prefix="tensor(", precision=4, threshold=1000,
+                                   edgeitems=3, floatmode="maxprec_equal")
+        else:
+            body = np.array2string(a, separator=", ", prefix="tensor(", threshold=1000, edgeitems=3)
+    if extras:
+        return f"tensor({body}, {', '.join(extras)})"
+    return f"tensor({body})"
+
+
+_core._set_tensor_class(Tensor)
+_registry.install(Tensor)
