@@ -84,6 +84,10 @@ static inline void store(const rng_job *job, int64_t i, double v)
     case AGC_F32: ((float *)job->out)[i] = (float)v; break;
     case AGC_F64: ((double *)job->out)[i] = v; break;
     case AGC_BOOL: ((uint8_t *)job->out)[i] = v != 0; break;
+    /* integer outputs only ever receive 0 or 1 (bernoulli) */
+    case AGC_I64: ((int64_t *)job->out)[i] = v != 0; break;
+    case AGC_I32: ((int32_t *)job->out)[i] = v != 0; break;
+    case AGC_U8: ((uint8_t *)job->out)[i] = v != 0; break;
     default: break;
     }
 }
@@ -143,6 +147,7 @@ static void run_groups(const rng_job *job, int64_t n, int64_t g0, int64_t g1)
                 switch (job->dt) {
                 case AGC_I64: ((int64_t *)job->out)[i] = iv; break;
                 case AGC_I32: ((int32_t *)job->out)[i] = (int32_t)(uint32_t)v; break;
+                case AGC_U8: ((uint8_t *)job->out)[i] = (uint8_t)v; break;
                 case AGC_F32: ((float *)job->out)[i] = (float)iv; break;
                 case AGC_F64: ((double *)job->out)[i] = (double)iv; break;
                 default: break;
@@ -201,7 +206,7 @@ int agc_rng_normal(agc_dtype dt, int64_t n, uint64_t seed, uint64_t offset, doub
 int agc_rng_randint(agc_dtype dt, int64_t n, uint64_t seed, uint64_t offset, int64_t low, int64_t high,
                     void *out)
 {
-    if (dt != AGC_I64 && dt != AGC_I32 && dt != AGC_F32 && dt != AGC_F64) return AGC_EUNSUPPORTED;
+    if ((int)dt < 0 || dt >= AGC_NDTYPES || dt == AGC_BOOL) return AGC_EUNSUPPORTED;
     uint64_t range = high > low ? (uint64_t)high - (uint64_t)low : 0;
     rng_job job = {K_RANDINT, dt, seed, offset, 0, 0, low, range, out};
     run_job(&job, n);
@@ -210,7 +215,7 @@ int agc_rng_randint(agc_dtype dt, int64_t n, uint64_t seed, uint64_t offset, int
 
 int agc_rng_bernoulli(agc_dtype dt, int64_t n, uint64_t seed, uint64_t offset, double p, void *out)
 {
-    if (dt != AGC_BOOL && dt != AGC_F32 && dt != AGC_F64) return AGC_EUNSUPPORTED;
+    if ((int)dt < 0 || dt >= AGC_NDTYPES) return AGC_EUNSUPPORTED;
     rng_job job = {K_BERNOULLI, dt, seed, offset, p, 0, 0, 0, out};
     run_job(&job, n);
     return AGC_OK;
