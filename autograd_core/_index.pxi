@@ -448,3 +448,9 @@ def nonzero(TensorBase x):
         rc = agc_nonzero(x._dtype, x._ndim, x._shape, x._data, x._strides, count, <int64_t *>out._data)
     check_rc(rc, "nonzero")
     return out
+
+
+def check_index(index, int64_t size, int dim, bint allow_negative=True, str op="index"):
+    """index (an int tensor) as int64 with every value checked against a dim of `size` (IndexError
+    naming the value, the dim and the size); negative values wrapped when allowed."""
+    return _ix_checked(_ix_int_index(index, op), size, allow_negative, dim, op)
