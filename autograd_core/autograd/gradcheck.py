@@ -3,7 +3,7 @@ import numpy as np
 
 from .._core import TensorBase
 from .engine import grad as _grad
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -112,8 +112,9 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
 
     def first_grads(*args):
         ins, gos = args[:n_in], args[n_in:]
-        outs = [o for o in _as_tuple(fn(*ins)) if isinstance(o, TensorBase) and o.requires_grad]
-        gs = _grad(outs, [ins[k] for k in diff_idx], list(gos), create_graph=True, allow_unused=True)
+        with enable_grad():  # the finite differences call this under no_grad; it must still build a graph
+            outs = [o for o in _as_tuple(fn(*ins)) if isinstance(o, TensorBase) and o.requires_grad]
+            gs = _grad(outs, [ins[k] for k in diff_idx], list(gos), create_graph=True, allow_unused=True)
         return tuple(g for g in gs if g is not None)
 
     return gradcheck(first_grads, tuple(inputs) + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
