@@ -108,7 +108,7 @@ class Prod(Function):
         nzeros = _expand_back(zero.sum(dims, keepdim=keepdim), x.shape, dims, keepdim)
         # product of the others: out / x where x != 0; for the single zero of a slice, the product of
         # the non-zero elements; 0 where a slice has two or more zeros
-        prod_nz = _expand_back(prod(where(zero, 1.0, x), dims, keepdim=keepdim) if dims else x,
+        prod_nz = _expand_back(_prod_dims(where(zero, 1.0, x), dims, keepdim) if dims else x,
                                x.shape, dims, keepdim)
         outx = _expand_back(out, x.shape, dims, keepdim)
         others = where(zero, where(nzeros == 1, prod_nz, 0.0), outx / where(zero, 1.0, x))
@@ -121,7 +121,10 @@ def prod(x, dim=None, keepdim=False, dtype=None):
         x = x.to(dtype)
     if isinstance(dim, (list, tuple)):
         raise TypeError("prod: dim must be a single int")
-    dims = _dims(x, dim)
+    return _prod_dims(x, _dims(x, dim), keepdim)
+
+
+def _prod_dims(x, dims, keepdim):
     if state.enabled and x.requires_grad:
         return Prod.apply(x, dims, keepdim)
     return _reduce(R["prod"], x, dims, keepdim)
