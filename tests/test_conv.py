@@ -1,0 +1,677 @@
+"""Convolution and pooling: forward against NumPy references written here, gradients by finite
+differences (gradcheck / gradgradcheck in float64), layouts, empty batches, thread-count independence,
+bad input, nn modules, and cross-checks with torch when it is installed."""
+import math
+
+import numpy as np
+import pytest
+
+import autograd_core as ag
+from autograd_core import _core
+import autograd_core.ops.conv as C
+from autograd_core.nn.conv import Conv1d, Conv2d, ConvTranspose2d
+from autograd_core.nn.pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d,
+                                      MaxPool2d)
+
+try:
+    import torch
+    import torch.nn.functional as TF
+except ImportError:  # torch is optional: only the cross-checks need it
+    torch = None
+
+needs_torch = pytest.mark.skipif(torch is None, reason="torch not installed")
+gradcheck = ag.autograd.gradcheck
+gradgradcheck = ag.autograd.gradgradcheck
+
+
+def seeded(*key):
+    return np.random.default_rng(abs(hash(key)) % (2**32))
+
+
+def t(a, requires_grad=False):
+    return ag.tensor(np.ascontiguousarray(a), requires_grad=requires_grad)
+
+
+def arr(x):
+    return np.asarray(x.detach().numpy())
+
+
+def tol(dtype):
+    return dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+
+
+# ------------------------------------------------------------------------------------------ NumPy references
+def ref_conv2d(x, w, b, stride=(1, 1), pads=((0, 0), (0, 0)), dilation=(1, 1), groups=1):
+    """Direct definition: zero-pad, then for every kernel tap add the strided slice times the tap."""
+    x = x.astype(np.float64)
+    w = w.astype(np.float64)
+    xp = np.pad(x, ((0, 0), (0, 0), pads[0], pads[1]))
+    n, c, hp, wp = xp.shape
+    o, cg, kh, kw = w.shape
+    (sh, sw), (dh, dw) = stride, dilation
+    oh, ow = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
+    og = o // groups
+    out = np.zeros((n, o, oh, ow))
+    for a in range(kh):
+        for bb in range(kw):
+            patch = xp[:, :, a * dh: a * dh + sh * (oh - 1) + 1: sh, bb * dw: bb * dw + sw * (ow - 1) + 1: sw]
+            for gi in range(groups):
+                out[:, gi * og:(gi + 1) * og] += np.einsum(
+                    "nchw,oc->nohw", patch[:, gi * cg:(gi + 1) * cg], w[gi * og:(gi + 1) * og, :, a, bb])
+    if b is not None:
+        out += b.astype(np.float64)[None, :, None, None]
+    return out
+
+
+def ref_conv_transpose2d(x, w, b, stride=(1, 1), padding=(0, 0), output_padding=(0, 0), groups=1,
+                         dilation=(1, 1)):
+    """Scatter definition: every input pixel adds weight * value into a window of the output."""
+    x = x.astype(np.float64)
+    w = w.astype(np.float64)
+    n, cin, h, wd = x.shape
+    _, cog, kh, kw = w.shape
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    oh = (h - 1) * sh - 2 * ph + dh * (kh - 1) + output_padding[0] + 1
+    ow = (wd - 1) * sw - 2 * pw + dw * (kw - 1) + output_padding[1] + 1
+    full = np.zeros((n, cog * groups, max((h - 1) * sh + dh * (kh - 1) + 1, ph + oh),
+                     max((wd - 1) * sw + dw * (kw - 1) + 1, pw + ow)))
+    cig = cin // groups
+    for a in range(kh):
+        for bb in range(kw):
+            for gi in range(groups):
+                full[:, gi * cog:(gi + 1) * cog, a * dh: a * dh + sh * (h - 1) + 1: sh,
+                     bb * dw: bb * dw + sw * (wd - 1) + 1: sw] += np.einsum(
+                    "nchw,co->nohw", x[:, gi * cig:(gi + 1) * cig], w[gi * cig:(gi + 1) * cig, :, a, bb])
+    out = full[:, :, ph:ph + oh, pw:pw + ow]
+    if b is not None:
+        out = out + b.astype(np.float64)[None, :, None, None]
+    return out
+
+
+def pool_out(size, k, s, p, d, ceil_mode):
+    num = size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)
+    n = num // s + 1
+    if ceil_mode and (n - 1) * s >= size + p:
+        n -= 1
+    return n
+
+
+def ref_max_pool2d(x, k, s, p, d, ceil_mode):
+    """Values and flat in-plane indices of the first max of each window, by loops."""
+    n, c, h, w = x.shape
+    oh, ow = pool_out(h, k[0], s[0], p[0], d[0], ceil_mode), pool_out(w, k[1], s[1], p[1], d[1], ceil_mode)
+    out = np.empty((n, c, oh, ow))
+    idx = np.empty((n, c, oh, ow), dtype=np.int64)
+    for i in range(oh):
+        for j in range(ow):
+            taps = [(i * s[0] - p[0] + a * d[0], j * s[1] - p[1] + b * d[1]) for a in range(k[0]) for b in range(k[1])]
+            taps = [(r, q) for r, q in taps if 0 <= r < h and 0 <= q < w]
+            vals = np.stack([x[:, :, r, q] for r, q in taps], -1)
+            best = vals.argmax(-1)
+            out[:, :, i, j] = np.take_along_axis(vals, best[..., None], -1)[..., 0]
+            flat = np.array([r * w + q for r, q in taps])
+            idx[:, :, i, j] = flat[best]
+    return out, idx
+
+
+def ref_avg_pool2d(x, k, s, p, ceil_mode, count_include_pad, divisor_override=None):
+    n, c, h, w = x.shape
+    oh, ow = pool_out(h, k[0], s[0], p[0], 1, ceil_mode), pool_out(w, k[1], s[1], p[1], 1, ceil_mode)
+    out = np.zeros((n, c, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            hs, ws = i * s[0] - p[0], j * s[1] - p[1]
+            he, we = min(hs + k[0], h + p[0]), min(ws + k[1], w + p[1])
+            size = (he - hs) * (we - ws)
+            hs, ws, he, we = max(hs, 0), max(ws, 0), min(he, h), min(we, w)
+            div = divisor_override or (size if count_include_pad else (he - hs) * (we - ws))
+            out[:, :, i, j] = x[:, :, hs:he, ws:we].sum((2, 3)) / div
+    return out
+
+
+def ref_adaptive(x, oh, ow, reduce):
+    n, c, h, w = x.shape
+    out = np.zeros((n, c, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            hs, he = (i * h) // oh, -((-(i + 1) * h) // oh)
+            ws, we = (j * w) // ow, -((-(j + 1) * w) // ow)
+            out[:, :, i, j] = reduce(x[:, :, hs:he, ws:we], axis=(2, 3))
+    return out
+
+
+# ------------------------------------------------------------------------------------------ conv forward
+# (x shape, weight shape, bias, stride, padding, dilation, groups)
+CONV_CASES = [
+    ((1, 1, 5, 5), (1, 1, 3, 3), True, 1, 0, 1, 1),
+    ((2, 3, 7, 6), (4, 3, 3, 2), True, 1, 1, 1, 1),
+    ((3, 4, 9, 11), (6, 2, 3, 3), False, 2, 1, 1, 2),
+    ((2, 6, 8, 8), (6, 1, 3, 3), True, 1, 1, 1, 6),            # depthwise
+    ((2, 3, 10, 9), (5, 3, 3, 3), True, (2, 3), (2, 1), (2, 1), 1),
+    ((1, 2, 6, 7), (3, 2, 4, 2), True, 1, "same", 1, 1),       # even kernel: asymmetric 'same'
+    ((2, 4, 7, 7), (4, 2, 3, 3), True, 1, "same", 2, 2),
+    ((2, 3, 6, 5), (3, 3, 2, 2), False, 1, "valid", 1, 1),
+    ((3, 5, 4, 6), (7, 5, 1, 1), True, 1, 0, 1, 1),            # 1x1: no column buffer
+    ((2, 4, 5, 5), (6, 2, 1, 1), True, 1, 0, 1, 2),            # grouped 1x1
+    ((2, 3, 5, 6), (2, 3, 1, 1), True, 2, 1, 1, 1),            # 1x1 strided and padded: im2col path
+    ((1, 2, 5, 6), (2, 2, 3, 3), True, 1, ((1, 2), (0, 3)), 1, 1),  # explicit asymmetric padding
+    ((2, 1, 3, 3), (2, 1, 5, 5), True, 1, 1, 1, 1),            # kernel larger than input, fits with padding
+]
+
+
+def conv_pads(padding, kernel, dilation):
+    if padding == "valid":
+        return ((0, 0), (0, 0))
+    if padding == "same":
+        tot = [d * (k - 1) for d, k in zip(dilation, kernel)]
+        return tuple((v // 2, v - v // 2) for v in tot)
+    if isinstance(padding, tuple) and isinstance(padding[0], tuple):
+        return padding
+    p = (padding, padding) if isinstance(padding, int) else padding
+    return ((p[0], p[0]), (p[1], p[1]))
+
+
+def pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", CONV_CASES, ids=str)
+def test_conv2d_forward_matches_numpy(case, dtype):
+    xs, ws, has_bias, stride, padding, dilation, groups = case
+    rng = seeded("conv2d", case)
+    x = rng.standard_normal(xs).astype(dtype)
+    w = rng.standard_normal(ws).astype(dtype)
+    b = rng.standard_normal(ws[0]).astype(dtype) if has_bias else None
+    got = C.conv2d(t(x), t(w), t(b) if b is not None else None, stride, padding, dilation, groups)
+    pads = conv_pads(padding, ws[2:], pair(dilation))
+    want = ref_conv2d(x, w, b, pair(stride), pads, pair(dilation), groups)
+    assert got.dtype == (ag.float32 if dtype == np.float32 else ag.float64)
+    assert tuple(got.shape) == want.shape
+    np.testing.assert_allclose(arr(got), want, **tol(dtype))
+
+
+@pytest.mark.parametrize("case", CONV_CASES[:6] + CONV_CASES[8:11], ids=str)
+def test_conv2d_chunked_workspace_matches_unchunked(case):
+    xs, ws, has_bias, stride, padding, dilation, groups = case
+    rng = seeded("chunk", case)
+    xs = (5,) + xs[1:]
+    x = t(rng.standard_normal(xs), True)
+    w = t(rng.standard_normal(ws), True)
+    g = t(rng.standard_normal(tuple(C.conv2d(x, w, None, stride, padding, dilation, groups).shape)))
+    results = []
+    for limit in (0, 1, 700):  # default cap; one image per chunk; a few images per chunk
+        old = _core.conv_set_workspace_limit(limit)
+        try:
+            y = C.conv2d(x, w, None, stride, padding, dilation, groups)
+            gx, gw = ag.autograd.grad(y, (x, w), g)
+        finally:
+            _core.conv_set_workspace_limit(old)
+        results.append([arr(y), arr(gx), arr(gw)])
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_conv2d_workspace_is_capped_whatever_the_batch():
+    geom = dict(weight_shape=(64, 64, 3, 3), output_hw=(56, 56), stride=(1, 1), padding=(1, 1),
+                dilation=(1, 1), groups=1)
+    small = _core.conv2d_workspace_bytes(_core.F32, (1, 64, 56, 56), *geom.values())
+    for n in (16, 256, 4096):
+        nbytes = _core.conv2d_workspace_bytes(_core.F32, (n, 64, 56, 56), *geom.values())
+        assert small <= nbytes <= 64 << 20
+    pointwise = _core.conv2d_workspace_bytes(_core.F32, (64, 64, 56, 56), (64, 64, 1, 1), (56, 56), (1, 1),
+                                             (0, 0), (1, 1), 1)
+    assert pointwise == 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_conv1d_forward_matches_numpy(dtype):
+    rng = seeded("conv1d")
+    for xs, ws, stride, padding, dilation, groups in [((2, 3, 11), (4, 3, 3), 1, 1, 1, 1),
+                                                      ((3, 4, 13), (6, 2, 4), 2, 2, 2, 2),
+                                                      ((1, 2, 9), (2, 2, 4), 1, "same", 1, 1),
+                                                      ((2, 3, 8), (3, 1, 3), 3, 0, 1, 3)]:
+        x = rng.standard_normal(xs).astype(dtype)
+        w = rng.standard_normal(ws).astype(dtype)
+        b = rng.standard_normal(ws[0]).astype(dtype)
+        got = C.conv1d(t(x), t(w), t(b), stride, padding, dilation, groups)
+        if padding == "same":
+            tot = dilation * (ws[2] - 1)
+            pads = ((0, 0), (tot // 2, tot - tot // 2))
+        else:
+            pads = ((0, 0), (padding, padding))
+        want = ref_conv2d(x[:, :, None], w[:, :, None], b, (1, stride), pads, (1, dilation), groups)[:, :, 0]
+        np.testing.assert_allclose(arr(got), want, **tol(dtype))
+
+
+TRANSPOSE_CASES = [
+    # x shape, weight shape, stride, padding, output_padding, groups, dilation
+    ((2, 3, 4, 5), (3, 2, 3, 3), 1, 0, 0, 1, 1),
+    ((1, 4, 3, 4), (4, 3, 3, 2), 2, 1, 1, 1, 1),
+    ((2, 4, 5, 3), (4, 1, 2, 3), (2, 3), (1, 0), (1, 2), 2, 1),
+    ((2, 2, 3, 3), (2, 3, 3, 3), 1, 1, 0, 1, 2),
+    ((3, 5, 4, 4), (5, 2, 1, 1), 1, 0, 0, 1, 1),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", TRANSPOSE_CASES, ids=str)
+def test_conv_transpose2d_forward_matches_numpy(case, dtype):
+    xs, ws, stride, padding, output_padding, groups, dilation = case
+    rng = seeded("convT", case)
+    x = rng.standard_normal(xs).astype(dtype)
+    w = rng.standard_normal(ws).astype(dtype)
+    b = rng.standard_normal(ws[1] * groups).astype(dtype)
+    got = C.conv_transpose2d(t(x), t(w), t(b), stride, padding, output_padding, groups, dilation)
+    want = ref_conv_transpose2d(x, w, b, pair(stride), pair(padding), pair(output_padding), groups,
+                                pair(dilation))
+    assert tuple(got.shape) == want.shape
+    np.testing.assert_allclose(arr(got), want, **tol(dtype))
+
+
+def test_conv2d_unbatched_input():
+    rng = seeded("unbatched")
+    x = rng.standard_normal((3, 6, 5))
+    w = rng.standard_normal((2, 3, 3, 3))
+    got = C.conv2d(t(x), t(w), None, 1, 1)
+    assert tuple(got.shape) == (2, 6, 5)
+    np.testing.assert_allclose(arr(got), ref_conv2d(x[None], w, None, pads=((1, 1), (1, 1)))[0], rtol=1e-12,
+                               atol=1e-12)
+
+
+# ------------------------------------------------------------------------------------------ layouts, empty
+def test_conv2d_noncontiguous_inputs():
+    rng = seeded("layout")
+    x_nhwc = rng.standard_normal((2, 7, 6, 3))
+    w_hwio = rng.standard_normal((3, 3, 3, 4))
+    x = t(x_nhwc).permute(0, 3, 1, 2)          # channels-last view
+    w = t(w_hwio).permute(3, 2, 0, 1)
+    assert not x.is_contiguous() and not w.is_contiguous()
+    b = t(rng.standard_normal(8))[::2]          # strided bias
+    got = C.conv2d(x, w, b, 1, 1)
+    want = ref_conv2d(x_nhwc.transpose(0, 3, 1, 2), w_hwio.transpose(3, 2, 0, 1), arr(b), pads=((1, 1), (1, 1)))
+    np.testing.assert_allclose(arr(got), want, rtol=1e-12, atol=1e-12)
+    xs = t(rng.standard_normal((2, 3, 14, 12)))[:, :, ::2, 1::2]   # sliced with steps
+    np.testing.assert_allclose(arr(C.conv2d(xs, w)), ref_conv2d(arr(xs), arr(w), None), rtol=1e-12, atol=1e-12)
+    pooled = C.max_pool2d(x, 2)
+    np.testing.assert_allclose(arr(pooled), ref_max_pool2d(arr(x), (2, 2), (2, 2), (0, 0), (1, 1), False)[0])
+
+
+def test_conv2d_noncontiguous_gradients():
+    rng = seeded("layout-grad")
+    x = t(rng.standard_normal((2, 5, 4, 3)), True)
+    w = t(rng.standard_normal((3, 3, 3, 2)), True)
+    assert gradcheck(lambda a, b: C.conv2d(a.permute(0, 3, 1, 2), b.permute(3, 2, 0, 1), None, 1, 1), (x, w))
+
+
+def test_conv2d_empty_batch():
+    rng = seeded("empty")
+    x = t(np.zeros((0, 3, 5, 5)), True)
+    w = t(rng.standard_normal((4, 3, 3, 3)), True)
+    b = t(rng.standard_normal(4), True)
+    y = C.conv2d(x, w, b, 1, 1)
+    assert tuple(y.shape) == (0, 4, 5, 5)
+    y.sum().backward()
+    assert tuple(x.grad.shape) == (0, 3, 5, 5)
+    np.testing.assert_array_equal(arr(w.grad), 0)
+    np.testing.assert_array_equal(arr(b.grad), 0)
+    z = C.conv_transpose2d(t(np.zeros((0, 4, 3, 3))), w, None, 2)
+    assert tuple(z.shape) == (0, 3, 7, 7)
+    assert tuple(C.max_pool2d(t(np.zeros((0, 3, 4, 4))), 2).shape) == (0, 3, 2, 2)
+    assert tuple(C.avg_pool2d(t(np.zeros((0, 3, 4, 4))), 2).shape) == (0, 3, 2, 2)
+    assert tuple(C.adaptive_avg_pool2d(t(np.zeros((0, 3, 4, 4))), 1).shape) == (0, 3, 1, 1)
+
+
+# ------------------------------------------------------------------------------------------ gradients
+GRAD_CASES = [
+    ((2, 2, 5, 4), (3, 2, 3, 2), 1, 1, 1, 1),
+    ((1, 4, 6, 5), (4, 2, 3, 3), 2, (1, 0), (1, 2), 2),
+    ((2, 3, 4, 4), (3, 1, 2, 2), 1, "same", 1, 3),
+    ((2, 3, 3, 4), (2, 3, 1, 1), 1, 0, 1, 1),
+]
+
+
+@pytest.mark.parametrize("case", GRAD_CASES, ids=str)
+def test_conv2d_gradcheck(case):
+    xs, ws, stride, padding, dilation, groups = case
+    rng = seeded("gc", case)
+    x = t(rng.standard_normal(xs), True)
+    w = t(rng.standard_normal(ws), True)
+    b = t(rng.standard_normal(ws[0]), True)
+
+    def fn(a, k, c):
+        return C.conv2d(a, k, c, stride, padding, dilation, groups)
+
+    assert gradcheck(fn, (x, w, b))
+    assert gradgradcheck(fn, (x, w, b))
+
+
+def test_conv1d_and_transpose_gradcheck():
+    rng = seeded("gc1d")
+    x = t(rng.standard_normal((2, 2, 7)), True)
+    w = t(rng.standard_normal((4, 1, 3)), True)
+    b = t(rng.standard_normal(4), True)
+    assert gradcheck(lambda a, k, c: C.conv1d(a, k, c, 2, 1, 1, 2), (x, w, b))
+    assert gradgradcheck(lambda a, k, c: C.conv1d(a, k, c, 2, 1, 1, 2), (x, w, b))
+    xt = t(rng.standard_normal((2, 4, 3, 2)), True)
+    wt = t(rng.standard_normal((4, 1, 3, 2)), True)
+    bt = t(rng.standard_normal(2), True)
+
+    def fn(a, k, c):
+        return C.conv_transpose2d(a, k, c, 2, 1, 1, 2)
+
+    assert gradcheck(fn, (xt, wt, bt))
+    assert gradgradcheck(fn, (xt, wt, bt))
+
+
+def test_conv2d_third_order():
+    # Conv2d -> ConvTranspose2d / Conv2dWeightGrad -> Conv2d ...: gradients of any order
+    rng = seeded("third")
+    x = t(rng.standard_normal((1, 2, 4, 4)), True)
+    w = t(rng.standard_normal((2, 2, 2, 2)), True)
+    y = C.conv2d(x, w, None, 1, 1)
+    (gx,) = ag.autograd.grad((y * y).sum(), (x,), create_graph=True)
+    (gw,) = ag.autograd.grad((gx * gx).sum(), (w,), create_graph=True)
+    (gxx,) = ag.autograd.grad(gw.sum(), (x,))
+    assert np.isfinite(arr(gxx)).all() and np.abs(arr(gxx)).sum() > 0
+
+
+POOL_GRAD_CASES = [
+    ("max", dict(kernel_size=2)),
+    ("max", dict(kernel_size=3, stride=2, padding=1, dilation=1, ceil_mode=True)),
+    ("max", dict(kernel_size=(2, 3), stride=(1, 2), padding=(1, 0), dilation=2)),
+    ("avg", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)),
+    ("avg", dict(kernel_size=(2, 3), stride=1, padding=(1, 1), count_include_pad=True)),
+    ("avg", dict(kernel_size=2, divisor_override=3)),
+    ("adaptive_avg", dict(output_size=(3, 2))),
+    ("adaptive_max", dict(output_size=(2, 3))),
+]
+POOL_FN = {"max": C.max_pool2d, "avg": C.avg_pool2d, "adaptive_avg": C.adaptive_avg_pool2d,
+           "adaptive_max": C.adaptive_max_pool2d}
+
+
+@pytest.mark.parametrize("kind,kwargs", POOL_GRAD_CASES, ids=str)
+def test_pool2d_gradcheck(kind, kwargs):
+    rng = seeded("pgc", kind, str(kwargs))
+    # distinct values spaced apart, so finite differences never swap a max
+    x = t(rng.permutation(2 * 2 * 5 * 7).reshape(2, 2, 5, 7) * 0.1, True)
+
+    def fn(a):
+        return POOL_FN[kind](a, **kwargs)
+
+    assert gradcheck(fn, (x,), eps=1e-4)
+    assert gradgradcheck(fn, (x,), eps=1e-4)
+
+
+def test_pool1d_gradcheck():
+    rng = seeded("p1d")
+    x = t(rng.permutation(2 * 3 * 9).reshape(2, 3, 9) * 0.1, True)
+    assert gradgradcheck(lambda a: C.max_pool1d(a, 3, 2, 1, ceil_mode=True), (x,), eps=1e-4)
+    assert gradgradcheck(lambda a: C.avg_pool1d(a, 3, 2, 1, count_include_pad=False), (x,), eps=1e-4)
+
+
+def test_max_pool_double_backward_through_grad_output():
+    # the gradient of a max pool with respect to its incoming gradient is a gather at the argmax
+    rng = seeded("mpgg")
+    x = t(rng.standard_normal((1, 1, 4, 4)), True)
+    y = C.max_pool2d(x, 2)
+    g = t(rng.standard_normal((1, 1, 2, 2)), True)
+    (gx,) = ag.autograd.grad(y, (x,), g, create_graph=True)
+    v = t(rng.standard_normal((1, 1, 4, 4)))
+    (gg,) = ag.autograd.grad((gx * v).sum(), (g,))
+    _, idx = ref_max_pool2d(arr(x), (2, 2), (2, 2), (0, 0), (1, 1), False)
+    want = np.take_along_axis(arr(v).reshape(1, 1, -1), idx.reshape(1, 1, -1), -1).reshape(1, 1, 2, 2)
+    np.testing.assert_allclose(arr(gg), want, rtol=1e-12)
+
+
+# ------------------------------------------------------------------------------------------ pool forward
+MAX_CASES = [
+    ((2, 3, 6, 7), 2, None, 0, 1, False),
+    ((1, 2, 7, 7), 3, 2, 1, 1, False),
+    ((1, 2, 7, 8), 3, 2, 1, 1, True),
+    ((2, 1, 9, 8), (3, 2), (2, 3), (1, 1), (2, 1), True),
+    ((1, 1, 5, 5), 2, 1, 1, 2, False),
+    ((3, 2, 4, 4), 4, 4, 0, 1, False),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", MAX_CASES, ids=str)
+def test_max_pool2d_forward_matches_numpy(case, dtype):
+    xs, k, s, p, d, ceil_mode = case
+    x = seeded("max", case).standard_normal(xs).astype(dtype)
+    out, idx = C.max_pool2d(t(x), k, s, p, d, ceil_mode, return_indices=True)
+    want, want_idx = ref_max_pool2d(x, pair(k), pair(s if s is not None else k), pair(p), pair(d), ceil_mode)
+    np.testing.assert_array_equal(arr(out), want.astype(dtype))
+    np.testing.assert_array_equal(arr(idx), want_idx)
+    assert idx.dtype == ag.int64
+
+
+AVG_CASES = [
+    ((2, 3, 6, 7), 2, None, 0, False, True, None),
+    ((1, 2, 7, 7), 3, 2, 1, False, True, None),
+    ((1, 2, 7, 7), 3, 2, 1, False, False, None),
+    ((1, 2, 8, 7), 3, 2, 1, True, True, None),
+    ((1, 2, 8, 7), 3, 2, 1, True, False, None),
+    ((2, 1, 9, 8), (3, 2), (2, 3), (1, 1), True, True, None),
+    ((2, 1, 5, 5), 2, 1, 1, False, True, 3),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", AVG_CASES, ids=str)
+def test_avg_pool2d_forward_matches_numpy(case, dtype):
+    xs, k, s, p, ceil_mode, cip, div = case
+    x = seeded("avg", case).standard_normal(xs).astype(dtype)
+    got = C.avg_pool2d(t(x), k, s, p, ceil_mode, cip, div)
+    want = ref_avg_pool2d(x, pair(k), pair(s if s is not None else k), pair(p), ceil_mode, cip, div)
+    np.testing.assert_allclose(arr(got), want, **tol(dtype))
+
+
+@pytest.mark.parametrize("size", [(1, 1), (3, 2), (5, 7), (4, 4), (2, 5)])
+def test_adaptive_pools_match_numpy(size):
+    x = seeded("adaptive", size).standard_normal((2, 3, 5, 7))
+    np.testing.assert_allclose(arr(C.adaptive_avg_pool2d(t(x), size)), ref_adaptive(x, *size, np.mean),
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(arr(C.adaptive_max_pool2d(t(x), size)), ref_adaptive(x, *size, np.max))
+    assert tuple(C.adaptive_avg_pool2d(t(x), (None, 2)).shape) == (2, 3, 5, 2)
+
+
+def test_pool1d_and_unbatched():
+    x = seeded("p1").standard_normal((2, 3, 10))
+    got = C.max_pool1d(t(x), 3, 2, 1)
+    want = ref_max_pool2d(x[:, :, None], (1, 3), (1, 2), (0, 1), (1, 1), False)[0][:, :, 0]
+    np.testing.assert_array_equal(arr(got), want)
+    got = C.avg_pool1d(t(x), 4, 3, 2, True, False)
+    want = ref_avg_pool2d(x[:, :, None], (1, 4), (1, 3), (0, 2), True, False)[:, :, 0]
+    np.testing.assert_allclose(arr(got), want, rtol=1e-12)
+    x3 = x[0].reshape(3, 2, 5)
+    np.testing.assert_array_equal(arr(C.max_pool2d(t(x3), 2, 1)),
+                                  ref_max_pool2d(x3[None], (2, 2), (1, 1), (0, 0), (1, 1), False)[0][0])
+
+
+def test_max_pool_nan_propagates():
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    x[0, 0, 0, 1] = np.nan
+    out = arr(C.max_pool2d(t(x), 2))
+    assert np.isnan(out[0, 0, 0, 0]) and not np.isnan(out[0, 0, 1, 1])
+
+
+# ------------------------------------------------------------------------------------------ threads
+def test_results_do_not_depend_on_thread_count():
+    rng = seeded("threads")
+    x = t(rng.standard_normal((8, 16, 20, 20)).astype(np.float32), True)
+    w = t(rng.standard_normal((16, 8, 3, 3)).astype(np.float32), True)
+    old = ag.get_num_threads()
+    runs = []
+    try:
+        for n in (1, 2, 3):
+            ag.set_num_threads(n)
+            x.grad = w.grad = None
+            y = C.conv2d(x, w, None, 1, 1, 1, 2)
+            p = C.max_pool2d(y, 2) + C.avg_pool2d(y, 3, 2, 1)
+            p.sum().backward()
+            runs.append([arr(y).copy(), arr(p).copy(), arr(x.grad).copy(), arr(w.grad).copy()])
+    finally:
+        ag.set_num_threads(old)
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other):
+            np.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------------------------------------------------------------ bad input
+def f64(*shape):
+    return t(np.zeros(shape))
+
+
+ERRORS = [
+    (lambda: C.conv2d(f64(1, 3, 5, 5), f64(2, 4, 3, 3)), ValueError, r"conv2d: input \(1, 3, 5, 5\) has 3 channels"),
+    (lambda: C.conv2d(f64(1, 4, 2, 2), f64(2, 4, 3, 3)), ValueError, r"conv2d: kernel size .* larger than the padded"),
+    (lambda: C.conv2d(f64(1, 4, 5, 5), f64(3, 2, 3, 3), groups=2), ValueError, r"groups=2 must divide the 3 output"),
+    (lambda: C.conv2d(f64(1, 3, 5, 5), f64(3, 1, 3, 3), groups=3, padding=-1), ValueError, r"padding must be non-negative"),
+    (lambda: C.conv2d(f64(1, 5, 5, 5), f64(2, 1, 3, 3), groups=2), ValueError, r"groups=2 must divide"),
+    (lambda: C.conv2d(f64(3, 5, 5), f64(2, 3, 3)), ValueError, r"conv2d: expected a 4-D weight"),
+    (lambda: C.conv2d(f64(5, 5), f64(2, 3, 3, 3)), ValueError, r"conv2d: expected a 3-D \(unbatched\) or 4-D"),
+    (lambda: C.conv2d(ag.zeros((1, 3, 5, 5), dtype=ag.int64), f64(2, 3, 3, 3)), TypeError, r"conv2d: expected floating"),
+    (lambda: C.conv2d(ag.zeros((1, 3, 5, 5)), f64(2, 3, 3, 3)), TypeError, r"conv2d: all tensors must have the same dtype"),
+    (lambda: C.conv2d(f64(1, 3, 5, 5), f64(2, 3, 3, 3), f64(3)), ValueError, r"conv2d: bias \(3,\) does not match"),
+    (lambda: C.conv2d(f64(1, 3, 5, 5), f64(2, 3, 3, 3), stride=0), ValueError, r"conv2d: stride must be positive"),
+    (lambda: C.conv2d(f64(1, 3, 5, 5), f64(2, 3, 3, 3), stride=2, padding="same"), ValueError, r"'same' is not supported"),
+    (lambda: C.conv2d(f64(1, 3, 5, 5), f64(2, 3, 3, 3), padding="full"), ValueError, r"padding must be 'same'"),
+    (lambda: C.conv1d(f64(1, 3, 5), f64(2, 2, 3)), ValueError, r"conv1d: input \(1, 3, 1, 5\) has 3 channels"),
+    (lambda: C.conv1d(f64(1, 3, 2), f64(2, 3, 3)), ValueError, r"conv1d: kernel size"),
+    (lambda: C.conv_transpose2d(f64(1, 3, 5, 5), f64(2, 3, 3, 3)), ValueError, r"conv_transpose2d: input \(1, 3, 5, 5\) has 3 channels"),
+    (lambda: C.conv_transpose2d(f64(1, 2, 5, 5), f64(2, 3, 3, 3), stride=2, output_padding=2), ValueError, r"output_padding"),
+    (lambda: C.max_pool2d(f64(1, 1, 2, 2), 3), ValueError, r"max_pool2d: kernel .* larger than the padded input"),
+    (lambda: C.max_pool2d(f64(1, 1, 6, 6), 2, padding=2), ValueError, r"at most half"),
+    (lambda: C.max_pool2d(f64(1, 1, 6, 6), 2, padding=-1), ValueError, r"non-negative"),
+    (lambda: C.max_pool2d(f64(6, 6), 2), ValueError, r"max_pool2d: expected a 3-D"),
+    (lambda: C.max_pool2d(ag.zeros((1, 1, 4, 4), dtype=ag.int64), 2), TypeError, r"max_pool2d: expected floating"),
+    (lambda: C.avg_pool2d(f64(1, 1, 4, 4), 0), ValueError, r"avg_pool2d: kernel_size must be positive"),
+    (lambda: C.adaptive_avg_pool2d(f64(1, 1, 4, 4), (0, 2)), ValueError, r"output_size must be positive"),
+]
+
+
+@pytest.mark.parametrize("i", range(len(ERRORS)))
+def test_bad_input_raises_clearly(i):
+    call, exc, pattern = ERRORS[i]
+    with pytest.raises(exc, match=pattern):
+        call()
+
+
+# ------------------------------------------------------------------------------------------ nn modules
+def test_conv_modules_parameters_and_init():
+    ag.manual_seed(0)
+    m = Conv2d(4, 6, 3, stride=2, padding=1, groups=2)
+    assert tuple(m.weight.shape) == (6, 2, 3, 3) and tuple(m.bias.shape) == (6,)
+    assert list(m.state_dict().keys()) == ["weight", "bias"]
+    fan_in = 2 * 9
+    assert np.abs(arr(m.weight)).max() <= 1 / math.sqrt(fan_in) + 1e-7   # kaiming_uniform_(a=sqrt(5))
+    assert np.abs(arr(m.bias)).max() <= 1 / math.sqrt(fan_in) + 1e-7
+    assert np.abs(arr(m.weight)).max() > 0.5 / math.sqrt(fan_in)
+    x = ag.randn(2, 4, 7, 7)
+    np.testing.assert_allclose(arr(m(x)), ref_conv2d(arr(x), arr(m.weight), arr(m.bias), (2, 2), ((1, 1), (1, 1)),
+                                                     (1, 1), 2), rtol=1e-4, atol=1e-5)
+    m1 = Conv1d(3, 5, 4, padding="same", bias=False)
+    assert tuple(m1.weight.shape) == (5, 3, 4) and m1.bias is None
+    assert list(m1.state_dict().keys()) == ["weight"]
+    assert tuple(m1(ag.randn(2, 3, 9)).shape) == (2, 5, 9)
+    mt = ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2)
+    assert tuple(mt.weight.shape) == (4, 3, 3, 3)
+    assert tuple(mt(ag.randn(1, 4, 5, 5)).shape) == (1, 6, 10, 10)
+    assert tuple(mt(ag.randn(1, 4, 5, 5), output_size=(9, 10)).shape) == (1, 6, 9, 10)
+    y = m(x).sum()
+    y.backward()
+    assert tuple(m.weight.grad.shape) == (6, 2, 3, 3) and tuple(m.bias.grad.shape) == (6,)
+    assert "Conv2d(4, 6, kernel_size=(3, 3), stride=(2, 2)" in repr(m)
+
+
+def test_pool_modules():
+    x = ag.randn(2, 3, 9, 8)
+    assert tuple(MaxPool2d(2)(x).shape) == (2, 3, 4, 4)
+    out, idx = MaxPool2d(3, 2, 1, return_indices=True, ceil_mode=True)(x)
+    assert tuple(out.shape) == tuple(idx.shape) == (2, 3, 5, 5)
+    assert tuple(AvgPool2d(3, 2, 1, count_include_pad=False)(x).shape) == (2, 3, 5, 4)
+    assert tuple(AdaptiveAvgPool2d((1, 1))(x).shape) == (2, 3, 1, 1)
+    assert tuple(AdaptiveMaxPool2d(2)(x).shape) == (2, 3, 2, 2)
+    assert tuple(MaxPool1d(2)(x[:, :, 0]).shape) == (2, 3, 4)
+    assert tuple(AvgPool1d(3, 1, 1)(x[:, :, 0]).shape) == (2, 3, 8)
+    assert list(MaxPool2d(2).state_dict().keys()) == []
+
+
+# ------------------------------------------------------------------------------------------ torch cross-checks
+@needs_torch
+@pytest.mark.parametrize("case", CONV_CASES, ids=str)
+def test_conv2d_matches_torch_forward_and_backward(case):
+    xs, ws, has_bias, stride, padding, dilation, groups = case
+    if isinstance(padding, tuple) and isinstance(padding[0], tuple):
+        pytest.skip("torch's conv2d takes no per-side padding")
+    rng = seeded("torch", case)
+    x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
+    ours = [t(x, True), t(w, True), t(b, True)]
+    theirs = [torch.tensor(v, requires_grad=True) for v in (x, w, b)]
+    y = C.conv2d(*ours, stride, padding, dilation, groups)
+    ty = TF.conv2d(*theirs, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    np.testing.assert_allclose(arr(y), ty.detach().numpy(), rtol=1e-10, atol=1e-10)
+    g = rng.standard_normal(tuple(ty.shape))
+    y.backward(t(g))
+    ty.backward(torch.tensor(g))
+    for a, b_ in zip(ours, theirs):
+        np.testing.assert_allclose(arr(a.grad), b_.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
+@needs_torch
+@pytest.mark.parametrize("case", TRANSPOSE_CASES, ids=str)
+def test_conv_transpose2d_matches_torch(case):
+    xs, ws, stride, padding, output_padding, groups, dilation = case
+    rng = seeded("torchT", case)
+    x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[1] * groups)
+    ours = [t(x, True), t(w, True), t(b, True)]
+    theirs = [torch.tensor(v, requires_grad=True) for v in (x, w, b)]
+    y = C.conv_transpose2d(*ours, stride, padding, output_padding, groups, dilation)
+    ty = TF.conv_transpose2d(*theirs, stride=stride, padding=padding, output_padding=output_padding,
+                             groups=groups, dilation=dilation)
+    np.testing.assert_allclose(arr(y), ty.detach().numpy(), rtol=1e-10, atol=1e-10)
+    g = rng.standard_normal(tuple(ty.shape))
+    y.backward(t(g))
+    ty.backward(torch.tensor(g))
+    for a, b_ in zip(ours, theirs):
+        np.testing.assert_allclose(arr(a.grad), b_.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
+@needs_torch
+def test_pools_match_torch():
+    rng = seeded("torch-pool")
+    x = rng.standard_normal((2, 3, 9, 8))
+    cases = [
+        (C.max_pool2d, TF.max_pool2d, dict(kernel_size=3, stride=2, padding=1, dilation=1, ceil_mode=True)),
+        (C.max_pool2d, TF.max_pool2d, dict(kernel_size=(2, 3), stride=(2, 1), padding=(1, 1), dilation=(2, 1))),
+        (C.avg_pool2d, TF.avg_pool2d, dict(kernel_size=3, stride=2, padding=1, ceil_mode=True,
+                                           count_include_pad=False)),
+        (C.avg_pool2d, TF.avg_pool2d, dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+        (C.avg_pool2d, TF.avg_pool2d, dict(kernel_size=2, stride=1, padding=1, divisor_override=5)),
+        (C.adaptive_avg_pool2d, TF.adaptive_avg_pool2d, dict(output_size=(4, 3))),
+        (C.adaptive_max_pool2d, TF.adaptive_max_pool2d, dict(output_size=(4, 5))),
+    ]
+    for ours, theirs, kw in cases:
+        a = t(x, True)
+        ta = torch.tensor(x, requires_grad=True)
+        y, ty = ours(a, **kw), theirs(ta, **kw)
+        np.testing.assert_allclose(arr(y), ty.detach().numpy(), rtol=1e-12, atol=1e-12)
+        g = rng.standard_normal(tuple(ty.shape))
+        y.backward(t(g))
+        ty.backward(torch.tensor(g))
+        np.testing.assert_allclose(arr(a.grad), ta.grad.numpy(), rtol=1e-12, atol=1e-12)
+    _, idx = C.max_pool2d(t(x), 3, 2, 1, return_indices=True, ceil_mode=True)
+    _, tidx = TF.max_pool2d(torch.tensor(x), 3, 2, 1, return_indices=True, ceil_mode=True)
+    np.testing.assert_array_equal(arr(idx), tidx.numpy())
+
+
+@needs_torch
+def test_module_state_dict_loads_from_torch():
+    tm = torch.nn.Conv2d(3, 4, 3, padding=1)
+    m = Conv2d(3, 4, 3, padding=1)
+    m.load_state_dict({k: ag.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((2, 3, 6, 6)).astype(np.float32)
+    np.testing.assert_allclose(arr(m(t(x))), tm(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
