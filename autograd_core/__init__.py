@@ -18,11 +18,11 @@ from .ops.binary import *  # noqa: F401,F403
 from .ops.reduce import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
-# TEMP from .ops.index import *  # noqa: F401,F403
+from .ops.index import *  # noqa: F401,F403
 from . import autograd  # noqa: F401
 from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode  # noqa: F401
 from . import nn, optim, utils  # noqa: F401
-# TEMP from .serialization import save, load  # noqa: F401
+from .serialization import save, load  # noqa: F401
 from . import data, datasets, train, viz  # noqa: F401
 
 int = int32  # noqa: A001

@@ -1,0 +1,272 @@
+"""The autodiff engine: accumulation, retain/create graph, hooks, custom Functions, version counters,
+grad modes, anomaly detection, long chains."""
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import autograd_core as ag
+
+
+def test_backward_accumulates_into_leaves():
+    x = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (x * x).sum().backward()
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [5.0, 7.0, 9.0])
+
+
+def test_shared_subexpression_sums_gradients():
+    x = ag.tensor(2.0, requires_grad=True)
+    y = x * x
+    z = y + y * x  # x^2 + x^3
+    z.backward()
+    assert x.grad.item() == pytest.approx(2 * 2 + 3 * 4)
+
+
+def test_second_backward_without_retain_graph_raises():
+    x = ag.randn(3, requires_grad=True)
+    y = x.exp().sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()
+
+
+def test_retain_graph_allows_second_backward():
+    x = ag.randn(3, requires_grad=True)
+    y = x.exp().sum()
+    y.backward(retain_graph=True)
+    g1 = x.grad.clone()
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * g1.numpy(), rtol=1e-6)
+
+
+def test_create_graph_gives_grad_of_grad():
+    x = ag.tensor([0.5, -1.0], dtype=ag.float64, requires_grad=True)
+    y = (x ** 3).sum()
+    (g,) = ag.autograd.grad(y, x, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), 3 * np.array([0.5, -1.0]) ** 2)
+    (gg,) = ag.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(gg.numpy(), 6 * np.array([0.5, -1.0]))
+
+
+def test_autograd_grad_does_not_touch_leaf_grad_and_allow_unused():
+    x = ag.randn(3, requires_grad=True)
+    w = ag.randn(3, requires_grad=True)
+    y = (x * 2).sum()
+    gx, gw = ag.autograd.grad(y, [x, w], allow_unused=True)
+    assert x.grad is None and gw is None
+    np.testing.assert_allclose(gx.numpy(), [2, 2, 2])
+    with pytest.raises(RuntimeError, match="not have been used"):
+        ag.autograd.grad((x * 2).sum(), [x, w])
+
+
+def test_grad_of_nonleaf_input():
+    x = ag.randn(4, requires_grad=True)
+    h = x * 3
+    y = (h * h).sum()
+    (gh,) = ag.autograd.grad(y, h)
+    np.testing.assert_allclose(gh.numpy(), 2 * h.detach().numpy(), rtol=1e-6)
+
+
+def test_nonscalar_backward_needs_gradient():
+    x = ag.randn(2, 3, requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match="implicitly created only for scalar outputs"):
+        y.backward()
+    y.backward(ag.ones(2, 3))
+    np.testing.assert_allclose(x.grad.numpy(), np.full((2, 3), 2.0))
+
+
+def test_backward_gradient_shape_mismatch():
+    x = ag.randn(2, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="mismatch in shape"):
+        (x * 2).backward(ag.ones(3, 2))
+
+
+def test_retain_grad_and_hooks():
+    x = ag.randn(3, requires_grad=True)
+    h = x * 2
+    h.retain_grad()
+    seen = []
+    h.register_hook(lambda g: seen.append(g.clone()))
+    x.register_hook(lambda g: g * 10)
+    (h * h).sum().backward()
+    np.testing.assert_allclose(h.grad.numpy(), 2 * h.detach().numpy(), rtol=1e-6)
+    assert len(seen) == 1
+    np.testing.assert_allclose(x.grad.numpy(), 10 * 2 * 2 * h.detach().numpy(), rtol=1e-6)
+
+
+def test_hook_handle_remove():
+    x = ag.randn(3, requires_grad=True)
+    handle = x.register_hook(lambda g: g * 0)
+    handle.remove()
+    x.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1, 1, 1])
+
+
+def test_nonleaf_grad_is_none_without_retain_grad():
+    x = ag.randn(3, requires_grad=True)
+    h = x * 2
+    h.sum().backward()
+    assert h.grad is None and not h.is_leaf and x.is_leaf
+
+
+def test_no_grad_builds_no_graph_and_decorators():
+    x = ag.randn(3, requires_grad=True)
+    with ag.no_grad():
+        y = x * 2
+        with ag.enable_grad():
+            z = x * 2
+    assert y.grad_fn is None and not y.requires_grad
+    assert z.requires_grad
+
+    @ag.no_grad()
+    def f(t):
+        return t * 2
+
+    assert not f(x).requires_grad
+    assert ag.is_grad_enabled()
+    with ag.set_grad_enabled(False):
+        assert not ag.is_grad_enabled()
+    assert ag.is_grad_enabled()
+
+
+def test_custom_function():
+    class Cube(ag.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 3 * x * x
+
+    x = ag.tensor([1.0, 2.0], dtype=ag.float64, requires_grad=True)
+    y = Cube.apply(x)
+    assert y.grad_fn is not None and "Cube" in y.grad_fn.name()
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 12.0])
+    assert ag.autograd.gradcheck(Cube.apply, [ag.randn(4, dtype=ag.float64, requires_grad=True)])
+    assert ag.autograd.gradgradcheck(Cube.apply, [ag.randn(4, dtype=ag.float64, requires_grad=True)])
+
+
+def test_inplace_modification_of_saved_tensor_raises():
+    x = ag.randn(3, requires_grad=True)
+    y = x.exp()  # saves its output
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+def test_inplace_on_leaf_requiring_grad_raises():
+    x = ag.randn(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        x.add_(1)
+    with ag.no_grad():
+        x.add_(1)  # allowed without recording
+
+
+def test_inplace_on_nonleaf_is_differentiable():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y.mul_(x)  # y = 2x^2
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [4.0, 8.0])
+    assert y._version > 0
+
+
+def test_version_counter_shared_by_views():
+    x = ag.zeros(4)
+    v = x[1:3]
+    before = x._version
+    v.fill_(1)
+    assert x._version == before + 1
+    np.testing.assert_allclose(x.numpy(), [0, 1, 1, 0])
+
+
+def test_long_chain_is_iterative():
+    x = ag.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_saved_tensors_freed_after_backward():
+    x = ag.randn(100, requires_grad=True)
+    y = x.exp()
+    ref = weakref.ref(y)
+    s = y.sum()
+    del y
+    s.backward()
+    gc.collect()
+    assert ref() is None
+
+
+def test_detect_anomaly_names_forward_op():
+    x = ag.tensor([0.0, 1.0], requires_grad=True)
+    with ag.autograd.detect_anomaly():
+        y = x.sqrt() * 0  # d sqrt at 0 is inf; times 0 gives nan
+        with pytest.raises(RuntimeError, match="Sqrt.*nan"):
+            y.sum().backward()
+
+
+def test_detect_anomaly_inf_option():
+    x = ag.tensor([0.0, 1.0], requires_grad=True)
+    with ag.autograd.detect_anomaly(check_inf=True):
+        with pytest.raises(RuntimeError, match="inf"):
+            x.sqrt().sum().backward()
+
+
+def test_requires_grad_only_for_floats():
+    with pytest.raises(RuntimeError, match="floating point"):
+        ag.tensor([1, 2]).requires_grad_()
+
+
+def test_detach_and_numpy():
+    x = ag.randn(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="requires grad"):
+        x.numpy()
+    a = x.detach().numpy()
+    a[0] = 42.0
+    assert x[0].item() == 42.0  # shares memory
+
+
+def test_gradcheck_reports_worst_element():
+    class Wrong(ag.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 3
+
+    with pytest.raises(ag.autograd.GradcheckError, match="input element"):
+        ag.autograd.gradcheck(Wrong.apply, [ag.randn(3, dtype=ag.float64, requires_grad=True)])
+
+
+def test_multiple_outputs_and_unused_output():
+    x = ag.randn(6, dtype=ag.float64, requires_grad=True)
+    a, b = x.split(3)
+    (a * 2).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2, 2, 2, 0, 0, 0])
+
+
+def test_dtype_of_gradient_matches_leaf():
+    x = ag.randn(3, requires_grad=True)  # float32
+    w = ag.randn(3, dtype=ag.float64)
+    (x * w).sum().backward()
+    assert x.grad.dtype == ag.float32
+
+
+def test_setitem_then_backward_through_clone():
+    x = ag.randn(4, requires_grad=True)
+    y = x.clone()
+    y[1] = 0.0
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1, 0, 1, 1])
