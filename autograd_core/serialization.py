@@ -24,6 +24,13 @@ _FORMAT = "autograd_core/1"
 _MAX_HEADER = 100 * 1024 * 1024
 
 
+def _c_array(a):
+    """C-contiguous array keeping 0-d arrays 0-d (np.ascontiguousarray makes them 1-d)."""
+    a = np.asarray(a)
+    return a if a.flags.c_contiguous else a.copy(order="C")
+
+
+
 class SerializationError(ValueError):
     """A file that ag.load cannot read: not safetensors, truncated, corrupted or inconsistent."""
 
@@ -46,7 +53,7 @@ def _encode(obj, tensors, memo, path):
         if key is None:
             key = f"t{len(tensors)}"
             memo[id(obj)] = key
-            tensors[key] = np.ascontiguousarray(obj.detach().numpy())
+            tensors[key] = _c_array(obj.detach().numpy())
         entry = {"__tensor__": key}
         if obj.requires_grad:
             entry["requires_grad"] = True
@@ -58,7 +65,7 @@ def _encode(obj, tensors, memo, path):
         if key is None:
             key = f"t{len(tensors)}"
             memo[id(obj)] = key
-            tensors[key] = np.ascontiguousarray(obj)
+            tensors[key] = _c_array(obj)
         return {"__ndarray__": key}
     if isinstance(obj, dict):
         items = []
@@ -187,7 +194,7 @@ def _decode(node, tensors, arrays, name):
 
 def _to_tensor(array):
     from . import from_numpy
-    array = np.ascontiguousarray(array)
+    array = _c_array(array)
     if not array.flags.writeable:
         array = array.copy()
     return from_numpy(array)

@@ -523,7 +523,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = (query @ key.transpose(-2, -1)) * scale
     if is_causal:
-        causal = ag.ones((L, S), dtype=ag.bool).tril() if hasattr(Tensor, "tril") else _causal_mask(L, S)
+        causal = _causal_mask(L, S)
         scores = scores.masked_fill(~causal, float("-inf"))
     if attn_mask is not None:
         if attn_mask.dtype == ag.bool:

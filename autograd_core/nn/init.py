@@ -9,6 +9,12 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 
+def _c_array(a):
+    """C-contiguous array keeping 0-d arrays 0-d (np.ascontiguousarray makes them 1-d)."""
+    a = np.asarray(a)
+    return a if a.flags.c_contiguous else a.copy(order="C")
+
+
 
 def calculate_gain(nonlinearity, param=None):
     """Recommended gain for an activation: 1 for linear/conv/sigmoid, 5/3 tanh, sqrt(2) relu,
@@ -141,7 +147,7 @@ def orthogonal_(tensor, gain=1.0):
     q = q * d
     if rows < cols:
         q = q.T
-    q = np.ascontiguousarray((q * gain).reshape(tuple(tensor.shape)))
+    q = _c_array((q * gain).reshape(tuple(tensor.shape)))
     with no_grad():
         return tensor.copy_(from_numpy(q).to(tensor.dtype))
 
@@ -160,4 +166,4 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
             values[bad] = redraw[bad]
             bad = (values < a) | (values > b)
         values = np.clip(values, a, b)
-        return tensor.copy_(from_numpy(np.ascontiguousarray(values)))
+        return tensor.copy_(from_numpy(_c_array(values)))

@@ -9,8 +9,15 @@ import itertools
 
 import numpy as np
 
+from .. import _core
 from ..tensor import Tensor
 from ..autograd.grad_mode import no_grad
+
+def _c_array(a):
+    """C-contiguous array keeping 0-d arrays 0-d (np.ascontiguousarray makes them 1-d)."""
+    a = np.asarray(a)
+    return a if a.flags.c_contiguous else a.copy(order="C")
+
 
 
 class Parameter(Tensor):
@@ -25,8 +32,8 @@ class Parameter(Tensor):
             data = empty(0)
         if not isinstance(data, Tensor):
             raise TypeError(f"Parameter: expected a Tensor as data, got {type(data).__name__}")
-        t = data.detach()
-        t.__class__ = cls
+        t = Tensor.__new__(cls)
+        _core.assign_meta(t, data.detach())
         t.requires_grad_(requires_grad)
         return t
 
@@ -36,8 +43,12 @@ class Parameter(Tensor):
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 
-    def __reduce_ex__(self, protocol):
-        raise TypeError("Parameter cannot be pickled; use ag.save (safetensors) instead")
+    def __deepcopy__(self, memo):
+        new = Parameter(_core.clone(self.detach()), requires_grad=self.requires_grad)
+        if self.grad is not None:
+            new.grad = _core.clone(self.grad.detach())
+        memo[id(self)] = new
+        return new
 
 
 def _is_tensor(value):
@@ -85,7 +96,7 @@ def _to_our_tensor(value, key):
     except Exception as exc:
         raise TypeError(f"load_state_dict: value for key {key!r} is a {type(value).__name__}, "
                         "expected a Tensor or an array") from exc
-    return from_numpy(np.ascontiguousarray(array))
+    return from_numpy(_c_array(array))
 
 
 class Module:

@@ -114,9 +114,7 @@ class MultiheadAttention(Module):
         scores = (q @ k.transpose(-2, -1)) * (1.0 / d ** 0.5)
         mask = _mask_to_additive(attn_mask, query.dtype, "attn_mask")
         if is_causal and mask is None:
-            causal = ag.ones((L, S), dtype=ag.bool).tril(0) if hasattr(ag.Tensor, "tril") else None
-            if causal is None:
-                causal = F._causal_mask(L, S)
+            causal = F._causal_mask(L, S)
             mask = _mask_to_additive(~causal, query.dtype, "attn_mask")
         if mask is not None:
             if mask.ndim == 2:
