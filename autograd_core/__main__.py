@@ -29,7 +29,7 @@ def _lenet(nn):
     )
 
 
-def demo(epochs=15, plot=None, seed=0, batch_size=32, lr=3e-3, progress=True, out=sys.stdout):
+def demo(epochs=20, plot=None, seed=0, batch_size=32, lr=3e-3, progress=True, out=sys.stdout):
     """Train the LeNet-style CNN on the digits; returns (test accuracy, seconds)."""
     import autograd_core as ag
     from autograd_core import nn, optim
@@ -46,13 +46,14 @@ def demo(epochs=15, plot=None, seed=0, batch_size=32, lr=3e-3, progress=True, ou
           f"({DIGITS_CITATION})", file=out)
     model = _lenet(nn)
     n_params = sum(p.numel() for p in model.parameters())
-    print(f"model: LeNet-style CNN, {n_params} parameters; Adam lr={lr}, batch {batch_size}, {epochs} epochs",
-          file=out)
+    print(f"model: LeNet-style CNN, {n_params} parameters; Adam lr={lr} with cosine decay, batch {batch_size}, "
+          f"up to {epochs} epochs", file=out)
     optimizer = optim.Adam(model.parameters(), lr=lr)
+    scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     started = time.perf_counter()
     history = fit(model, nn.CrossEntropyLoss(), optimizer, (x_fit, y_fit), val_data=(x_val, y_val),
                   epochs=epochs, batch_size=batch_size, metrics=("accuracy",),
-                  callbacks=[EarlyStopping("val_loss", patience=4)], progress=progress)
+                  scheduler=scheduler, callbacks=[EarlyStopping("val_loss", patience=6)], progress=progress)
     seconds = time.perf_counter() - started
     test = evaluate(model, nn.CrossEntropyLoss(), (x_test, y_test), metrics=("accuracy",))
     if not progress or not sys.stderr.isatty():
@@ -115,7 +116,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="autograd-core", description="autograd_core command line")
     sub = parser.add_subparsers(dest="command")
     p_demo = sub.add_parser("demo", help="train a LeNet-style CNN on the shipped digits")
-    p_demo.add_argument("--epochs", type=int, default=15, help="training epochs (default 15)")
+    p_demo.add_argument("--epochs", type=int, default=20, help="training epochs (default 20)")
     p_demo.add_argument("--plot", metavar="FILE", help="save the learning curves to FILE (png/svg/pdf)")
     p_demo.add_argument("--seed", type=int, default=0)
     p_demo.add_argument("--no-progress", action="store_true", help="no progress bars")

@@ -7,7 +7,7 @@ so images of shape (N, C, H, W) are scaled pixel by pixel.
 
 import numpy as np
 
-__all__ = ["StandardScaler", "MinMaxScaler", "train_val_split", "one_hot"]
+__all__ = ["MinMaxScaler", "StandardScaler", "one_hot", "train_val_split"]
 
 
 def _is_tensor(x):
@@ -190,7 +190,7 @@ def train_val_split(*arrays, val_fraction=0.2, stratify=None, shuffle=True, seed
     n = lengths[0]
     if not 0.0 < val_fraction < 1.0:
         raise ValueError(f"train_val_split: val_fraction must be in (0, 1), got {val_fraction!r}")
-    n_val = int(round(n * val_fraction))
+    n_val = round(n * val_fraction)
     if n_val < 1 or n_val >= n:
         raise ValueError(f"train_val_split: val_fraction={val_fraction} of {n} samples leaves an empty part")
     from .datasets._common import numpy_rng

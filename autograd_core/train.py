@@ -36,6 +36,7 @@ __all__ = [
     "evaluate",
     "fit",
     "grid_search",
+    "l2_penalty",
     "predict",
 ]
 
@@ -261,6 +262,9 @@ class History:
     def keys(self):
         return self.history.keys()
 
+    def __iter__(self):
+        return iter(self.history)
+
     def __len__(self):
         return len(self.epoch)
 
@@ -290,7 +294,7 @@ class History:
         Figure = _require_matplotlib("History.plot")
         if not self.epoch:
             raise ValueError("History.plot: nothing recorded yet")
-        names = keys or [k for k in self.history if not k.startswith("val_") and k != "lr"]
+        names = keys or [k for k in self.history if not k.startswith("val_") and k not in ("lr", "time")]
         names = [k for k in names if k in self.history or f"val_{k}" in self.history]
         fig = Figure(figsize=(5.0 * len(names), 3.6), layout="constrained")
         axes = fig.subplots(1, len(names), squeeze=False)[0]
@@ -763,8 +767,27 @@ def _current_lr(optimizer):
     return None
 
 
+def l2_penalty(lam, include_bias=False):
+    """A regularizer for fit: lam * (sum of squared weights), biases (1-d parameters) left out by default.
+
+    >>> fit(model, loss, opt, data, regularizer=l2_penalty(1e-3))
+    """
+    if lam < 0:
+        raise ValueError(f"l2_penalty: lam must be >= 0, got {lam!r}")
+
+    def penalty(model):
+        terms = [(p * p).sum() for p in model.parameters() if include_bias or p.ndim >= 2]
+        total = terms[0]
+        for term in terms[1:]:
+            total = total + term
+        return total * lam
+
+    penalty.__name__ = f"l2_penalty({lam:g})"
+    return penalty
+
+
 def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=10, batch_size=32, shuffle=True,
-        metrics=(), callbacks=(), scheduler=None, progress=True):
+        metrics=(), callbacks=(), scheduler=None, regularizer=None, progress=True):
     """Train `model` for `epochs` passes over `train_data` and return a History.
 
     train_data / val_data: a DataLoader, a Dataset, or a tuple (inputs..., targets) of tensors
@@ -773,6 +796,9 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=10, batch_s
         recorded for training and validation ("accuracy", "val_accuracy").
     callbacks: EarlyStopping, ModelCheckpoint, GradientMonitor, LRSchedulerCallback, or your own.
     scheduler: an lr scheduler stepped once per epoch (ReduceLROnPlateau gets val_loss or loss).
+    regularizer: f(model) -> penalty tensor added to the training loss only (e.g. l2_penalty(1e-3));
+        "loss" and "val_loss" stay the plain data loss, so they compare, and the mean penalty is
+        recorded as "penalty".
     progress: a tqdm bar per epoch with the running loss and metrics; silent when stderr is not a
         terminal (or progress=False).
     """
@@ -806,7 +832,7 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=10, batch_s
                 cb.on_epoch_begin(state, epoch)
             model.train()
             sums = [_MetricSum(m) for m in metrics]
-            loss_total = loss_count = 0.0
+            loss_total = loss_count = penalty_total = 0.0
             bar = _progress_bar(enabled, n_batches, f"Epoch {epoch:>{width}}/{epochs}")
             started = time.perf_counter()
             for batch_index, batch in enumerate(train_loader):
@@ -817,6 +843,10 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=10, batch_s
                     _check_output_target(outputs, targets, loss_fn)
                 loss = loss_fn(outputs, targets)
                 value = _loss_value(loss)
+                if regularizer is not None:
+                    penalty = regularizer(model)
+                    penalty_total += _loss_value(penalty) * _batch_size_of(targets)
+                    loss = loss + penalty
                 state.last_loss = loss
                 loss.backward()
                 for cb in callbacks:
@@ -836,6 +866,8 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=10, batch_s
                     bar.update(1)
             logs = {"loss": loss_total / loss_count if loss_count else float("nan")}
             logs.update({m.name: m.value() for m in sums})
+            if regularizer is not None and loss_count:
+                logs["penalty"] = penalty_total / loss_count
             if val_loader is not None:
                 val = evaluate(model, loss_fn, val_loader, metrics=metrics)
                 logs.update({f"val_{k}": v for k, v in val.items()})
@@ -1025,7 +1057,8 @@ def grid_search(build_fn, param_grid, data, val_data=None, epochs=20, batch_size
                 fit_kwargs=None):
     """Coarse-to-fine search for hyper-parameters (the recipe for choosing lambda).
 
-    build_fn(**params) -> (model, loss_fn, optimizer): a fresh model for one setting.
+    build_fn(**params) -> (model, loss_fn, optimizer) or (model, loss_fn, optimizer, regularizer): a
+        fresh model for one setting (a regularizer, see fit, keeps the penalty out of val_loss).
     param_grid: {"name": [values...]}; give orders of magnitude, e.g. {"weight_decay": [1e-4, ..., 1]}.
     data / val_data: training and validation data (tuples of tensors or Datasets); without val_data,
         20% of `data` is held out (stratified when the targets are class labels).
@@ -1070,11 +1103,13 @@ def grid_search(build_fn, param_grid, data, val_data=None, epochs=20, batch_size
     def run(params, train, stage):
         ag.manual_seed(seed)
         built = build_fn(**params)
-        if not isinstance(built, (tuple, list)) or len(built) != 3:
-            raise TypeError("grid_search: build_fn(**params) must return (model, loss_fn, optimizer)")
-        model, loss_fn, optimizer = built
+        if not isinstance(built, (tuple, list)) or len(built) not in (3, 4):
+            raise TypeError("grid_search: build_fn(**params) must return (model, loss_fn, optimizer) or "
+                            "(model, loss_fn, optimizer, regularizer)")
+        model, loss_fn, optimizer = built[:3]
+        regularizer = built[3] if len(built) == 4 else None
         history = fit(model, loss_fn, optimizer, train, val_data, epochs=epochs, batch_size=batch_size,
-                      metrics=metrics, progress=False, **fit_kwargs)
+                      metrics=metrics, regularizer=regularizer, progress=False, **fit_kwargs)
         row = {"stage": stage, **params}
         n = len(train[0]) if isinstance(train, (tuple, list)) else len(train)
         row["n_train"] = n

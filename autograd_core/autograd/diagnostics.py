@@ -193,7 +193,7 @@ class BackwardTrace:
         if bad_out or bad_in:
             flags.append("nan/inf")
         finite_norms = [v for v in [norm, *input_norms] if math.isfinite(v)]
-        if not bad_out and math.isfinite(norm) and norm < self.vanishing:
+        if finite_norms and min(finite_norms) < self.vanishing:
             flags.append("vanishing")
         if finite_norms and max(finite_norms) > self.exploding:
             flags.append("exploding")

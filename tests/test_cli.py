@@ -1,0 +1,63 @@
+"""python -m autograd_core: demo end to end in a subprocess, info, bench."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run(*args, timeout=120):
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.run([sys.executable, "-m", "autograd_core", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT, env=env, check=False)
+
+
+def test_demo_runs_end_to_end(tmp_path):
+    plot = tmp_path / "curves.png"
+    args = ["demo", "--epochs", "2"]
+    try:
+        import matplotlib  # noqa: F401
+
+        args += ["--plot", str(plot)]
+    except ImportError:
+        plot = None
+    result = run(*args)
+    assert result.returncode == 0, result.stderr
+    match = re.search(r"test accuracy: ([0-9.]+)", result.stdout)
+    assert match, result.stdout
+    assert float(match.group(1)) > 0.5  # two epochs already beat chance (0.1) by far
+    assert "training time:" in result.stdout and "epoch   2" in result.stdout
+    if plot is not None:
+        assert plot.stat().st_size > 1000
+
+
+def test_info_prints_version_simd_threads():
+    result = run("info")
+    assert result.returncode == 0, result.stderr
+    assert "autograd_core" in result.stdout and "SIMD target:" in result.stdout and "threads:" in result.stdout
+
+
+def test_bench_reports_missing_folder_or_runs(tmp_path, monkeypatch):
+    from autograd_core import __main__ as cli
+
+    if os.path.exists(os.path.join(ROOT, "benchmarks", "report.py")):
+        pytest.skip("benchmarks present: not running the full report in the unit tests")
+    lines = []
+
+    class Out:
+        def write(self, text):
+            lines.append(text)
+
+    assert cli.bench([], out=Out()) == 2
+    assert "benchmarks folder is not available" in "".join(lines)
+
+
+def test_no_command_prints_help(capsys):
+    from autograd_core import __main__ as cli
+
+    assert cli.main([]) == 1
+    assert "demo" in capsys.readouterr().out
