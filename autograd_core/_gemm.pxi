@@ -1,0 +1,125 @@
+# _gemm.pxi: raw GEMM access for tests and benchmarks (included by _core.pyx). matmul/mm/bmm/addmm
+# live in _core.pyx; these expose alpha, beta and an arbitrary strided output, which they do not.
+
+cdef extern from "agc.h" nogil:
+    double agc_gemm_peak_gflops(int dt, int nthreads)
+
+
+cdef int64_t _gemm_span_lo(TensorBase t) noexcept:
+    """lowest byte offset (from the storage start) that t touches"""
+    cdef int64_t lo = t._offset
+    cdef int i
+    for i in range(t._ndim):
+        if t._strides[i] < 0:
+            lo += t._strides[i] * (t._shape[i] - 1)
+    return lo * t._itemsize
+
+
+cdef int64_t _gemm_span_hi(TensorBase t) noexcept:
+    """one past the highest byte offset t touches"""
+    cdef int64_t hi = t._offset
+    cdef int i
+    for i in range(t._ndim):
+        if t._strides[i] > 0:
+            hi += t._strides[i] * (t._shape[i] - 1)
+    return (hi + 1) * t._itemsize
+
+
+cdef int _gemm_check_out(TensorBase out, TensorBase a, TensorBase b, str op) except -1:
+    if out._storage.readonly:
+        raise ValueError(f"{op}: out is read-only")
+    cdef TensorBase x
+    for x in (a, b):
+        if (out._numel and x._numel and x._storage is out._storage
+                and _gemm_span_lo(x) < _gemm_span_hi(out) and _gemm_span_lo(out) < _gemm_span_hi(x)):
+            raise ValueError(f"{op}: out must not overlap the inputs")
+    # every element of out distinct: with dims sorted by |stride|, each stride must step over the
+    # whole extent of the smaller ones (sufficient, and true of every view numpy or slicing makes)
+    if out._numel == 0:
+        return 0
+    dims = sorted((abs(out._strides[i]), out._shape[i]) for i in range(out._ndim) if out._shape[i] > 1)
+    cdef int64_t extent = 1
+    for stride, size in dims:
+        if stride < extent:
+            raise ValueError(f"{op}: out must not have overlapping elements (a stride-0 or self-overlapping "
+                             f"view), got shape {tuple(out.shape)} and strides "
+                             f"{tuple(out._strides[k] for k in range(out._ndim))}")
+        extent = stride * size
+    return 0
+
+
+cdef int _gemm_check_dtypes(TensorBase a, TensorBase b, TensorBase out, str op) except -1:
+    if not (a._dtype == b._dtype == out._dtype):
+        raise TypeError(f"{op}: a, b and out must share one dtype, got {DTYPE_NAMES[a._dtype]}, "
+                        f"{DTYPE_NAMES[b._dtype]} and {DTYPE_NAMES[out._dtype]}")
+    if not is_float(a._dtype):
+        raise TypeError(f"{op}: expected float32 or float64 tensors, got {DTYPE_NAMES[a._dtype]}")
+    return 0
+
+
+def gemm(TensorBase a, TensorBase b, TensorBase out, double alpha=1.0, double beta=0.0):
+    """out = alpha * a @ b + beta * out in place, for 2-D a (M, K), b (K, N), out (M, N) with any
+    strides (out must not overlap a or b). beta == 0 never reads out. Returns out."""
+    if a._ndim != 2 or b._ndim != 2 or out._ndim != 2:
+        raise ValueError(f"gemm: expected 2-D a, b and out, got shapes {tuple(a.shape)}, {tuple(b.shape)} "
+                         f"and {tuple(out.shape)}")
+    if a._shape[1] != b._shape[0] or out._shape[0] != a._shape[0] or out._shape[1] != b._shape[1]:
+        raise ValueError(f"gemm: shapes {tuple(a.shape)} @ {tuple(b.shape)} -> {tuple(out.shape)} do not "
+                         f"match (expected (M, K) @ (K, N) -> (M, N))")
+    _gemm_check_dtypes(a, b, out, "gemm")
+    _gemm_check_out(out, a, b, "gemm")
+    cdef int rc
+    with nogil:
+        rc = agc_gemm(a._dtype, a._shape[0], b._shape[1], a._shape[1], alpha, a._data, a._strides[0],
+                      a._strides[1], b._data, b._strides[0], b._strides[1], beta, out._data,
+                      out._strides[0], out._strides[1])
+    check_rc(rc, "gemm")
+    return out
+
+
+def gemm_batched(TensorBase a, TensorBase b, TensorBase out, double alpha=1.0, double beta=0.0):
+    """out[i] = alpha * a[i] @ b[i] + beta * out[i] for 3-D a (batch, M, K), b (batch, K, N), out
+    (batch, M, N), any strides (a and b may have batch stride 0, i.e. be expanded). Returns out."""
+    if a._ndim != 3 or b._ndim != 3 or out._ndim != 3:
+        raise ValueError(f"gemm_batched: expected 3-D a, b and out, got shapes {tuple(a.shape)}, "
+                         f"{tuple(b.shape)} and {tuple(out.shape)}")
+    if (a._shape[0] != b._shape[0] or a._shape[0] != out._shape[0] or a._shape[2] != b._shape[1]
+            or out._shape[1] != a._shape[1] or out._shape[2] != b._shape[2]):
+        raise ValueError(f"gemm_batched: shapes {tuple(a.shape)} @ {tuple(b.shape)} -> {tuple(out.shape)} "
+                         f"do not match (expected (B, M, K) @ (B, K, N) -> (B, M, N))")
+    _gemm_check_dtypes(a, b, out, "gemm_batched")
+    _gemm_check_out(out, a, b, "gemm_batched")
+    cdef int64_t batch = a._shape[0]
+    cdef int64_t *offs = <int64_t *>malloc(sizeof(int64_t) * 3 * (batch if batch > 0 else 1))
+    if offs == NULL:
+        raise MemoryError()
+    cdef int64_t i
+    cdef int rc
+    try:
+        for i in range(batch):
+            offs[i] = i * a._strides[0]
+            offs[batch + i] = i * b._strides[0]
+            offs[2 * batch + i] = i * out._strides[0]
+        with nogil:
+            rc = agc_gemm_batched(a._dtype, batch, a._shape[1], b._shape[2], a._shape[2], alpha, a._data,
+                                  offs, a._strides[1], a._strides[2], b._data, offs + batch, b._strides[1],
+                                  b._strides[2], beta, out._data, offs + 2 * batch, out._strides[1],
+                                  out._strides[2])
+        check_rc(rc, "gemm_batched")
+    finally:
+        free(offs)
+    return out
+
+
+def gemm_peak_gflops(int dtype, int nthreads=0):
+    """Peak FMA throughput in GFLOPS for float32 (dtype code 0) or float64 (1) on nthreads threads
+    (default: the current thread setting), measured by a short loop of AVX2 FMAs; 0.0 without AVX2."""
+    if dtype != AGC_F32 and dtype != AGC_F64:
+        raise TypeError(f"gemm_peak_gflops: expected dtype code {AGC_F32} (float32) or {AGC_F64} (float64), "
+                        f"got {dtype}")
+    if nthreads <= 0:
+        nthreads = agc_get_num_threads()
+    cdef double g
+    with nogil:
+        g = agc_gemm_peak_gflops(dtype, nthreads)
+    return g

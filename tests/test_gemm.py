@@ -1,0 +1,388 @@
+"""GEMM (csrc/gemm.c, csrc/gemm_kernels.c) against NumPy: micro-tile edges, primes, K = 0 and 1,
+large K, every stride layout, alpha/beta, batched broadcast, the AVX2 and portable kernels, and
+bitwise equality of 1 and 2 threads. Raw access through _core.gemm / _core.gemm_batched
+(autograd_core/_gemm.pxi); the public matmul forms and their gradients through ag."""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import autograd_core as ag
+from autograd_core import _core
+
+MR = 6
+NR = {np.float32: 16, np.float64: 8}
+EPS = {np.float32: np.finfo(np.float32).eps, np.float64: np.finfo(np.float64).eps}
+DTYPES = [np.float32, np.float64]
+
+
+def _targets():
+    names = ["portable"]
+    old = _core.simd_target()
+    try:
+        _core.set_simd_target("avx2")
+        names.append("avx2")
+    except ValueError:
+        pass
+    finally:
+        _core.set_simd_target(old)
+    return names
+
+
+@pytest.fixture(params=_targets())
+def simd(request):
+    """Run the test on each kernel family the CPU has (the portable one always)."""
+    old = _core.simd_target()
+    _core.set_simd_target(request.param)
+    yield request.param
+    _core.set_simd_target(old)
+
+
+class threads:
+    def __init__(self, n):
+        self.n = n
+
+    def __enter__(self):
+        self.old = _core.get_num_threads()
+        _core.set_num_threads(self.n)
+
+    def __exit__(self, *exc):
+        _core.set_num_threads(self.old)
+
+
+def layout(x, kind):
+    """A copy of x's values (same shape) viewed with the given memory layout."""
+    if kind == "contiguous":
+        return np.array(x, order="C")
+    if kind == "transposed":  # column-major: what .T of a contiguous matrix gives
+        return np.array(x, order="F")
+    if kind == "sliced":  # step 2 in both dims
+        big = np.zeros((2 * x.shape[0] + 1, 2 * x.shape[1] + 3), x.dtype)
+        big[1::2, 3::2] = x
+        return big[1::2, 3::2]
+    if kind == "flipped":  # negative strides
+        return np.array(x[::-1, ::-1], order="C")[::-1, ::-1]
+    if kind == "flipped_t":
+        return np.array(x[::-1, :], order="F")[::-1, :]
+    raise ValueError(kind)
+
+
+LAYOUTS = ["contiguous", "transposed", "sliced", "flipped", "flipped_t"]
+
+
+def reference(a, b, alpha=1.0, beta=0.0, c=None):
+    r = alpha * (a.astype(np.float64) @ b.astype(np.float64))
+    if beta != 0:
+        r = r + beta * c.astype(np.float64)
+    return r
+
+
+def tolerance(a, b, dtype, alpha=1.0, beta=0.0, c=None):
+    """Elementwise bound: a few eps times K times the sum of |a_ik b_kj| (plus the beta term)."""
+    k = a.shape[1]
+    scale = abs(alpha) * (np.abs(a.astype(np.float64)) @ np.abs(b.astype(np.float64)))
+    if beta != 0:
+        scale = scale + abs(beta) * np.abs(c.astype(np.float64))
+    return 2 * EPS[dtype] * (k + 2) * scale + np.finfo(np.float64).tiny
+
+
+def run_gemm(a, b, out, alpha=1.0, beta=0.0):
+    """_core.gemm on numpy views (shared memory); returns the out array."""
+    _core.gemm(ag.from_numpy(a), ag.from_numpy(b), ag.from_numpy(out), alpha, beta)
+    return out
+
+
+def check(a, b, dtype, alpha=1.0, beta=0.0, out_layout="contiguous", rng=None):
+    m, n = a.shape[0], b.shape[1]
+    if beta == 0:
+        c0 = np.full((m, n), np.nan, dtype)  # must never be read
+    else:
+        c0 = (rng or np.random.default_rng(1)).standard_normal((m, n)).astype(dtype)
+    out = layout(c0, out_layout)
+    run_gemm(a, b, out, alpha, beta)
+    want = reference(a, b, alpha, beta, c0)
+    err = np.abs(out.astype(np.float64) - want)
+    assert np.all(err <= tolerance(a, b, dtype, alpha, beta, c0)), (
+        f"{a.shape} @ {b.shape} {np.dtype(dtype).name}: max error {err.max()}")
+
+
+def randn(rng, shape, dtype):
+    return rng.standard_normal(shape).astype(dtype)
+
+
+# ------------------------------------------------------------------------------------------ shapes
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_gemm_edge_tiles(simd, dtype):
+    """Every M and N around the micro-tile edges (MR-1..MR+1, NR-1..NR+1, and twice that)."""
+    rng = np.random.default_rng(0)
+    nr = NR[dtype]
+    sizes = sorted({1, MR - 1, MR, MR + 1, 2 * MR + 1, nr - 1, nr, nr + 1, 2 * nr + 1})
+    for m in sizes:
+        for n in sizes:
+            for k in (1, 3, nr + 1):
+                check(randn(rng, (m, k), dtype), randn(rng, (k, n), dtype), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_gemm_primes_and_random_shapes(simd, dtype):
+    rng = np.random.default_rng(1)
+    shapes = [(1, 1, 1), (2, 3, 5), (7, 11, 13), (31, 37, 41), (97, 1, 89), (1, 101, 103),
+              (127, 131, 7), (257, 263, 269), (1, 1, 1000)]
+    shapes += [tuple(int(v) for v in rng.integers(1, 300, 3)) for _ in range(6)]
+    for m, k, n in shapes:
+        check(randn(rng, (m, k), dtype), randn(rng, (k, n), dtype), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_gemm_blocked_sizes(simd, dtype):
+    """Larger than one MC, KC and (for the threaded split) one block per thread, with odd edges."""
+    rng = np.random.default_rng(2)
+    for m, k, n in [(301, 517, 263), (130, 1100, 45), (20, 300, 4200)]:
+        check(randn(rng, (m, k), dtype), randn(rng, (k, n), dtype), dtype, alpha=0.5, beta=-1.5)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_gemm_k_one(simd, dtype):
+    rng = np.random.default_rng(3)
+    for m, n in [(1, 1), (6, 16), (50, 70)]:
+        check(randn(rng, (m, 1), dtype), randn(rng, (1, n), dtype), dtype, alpha=2.0, beta=0.5)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_gemm_k_zero(simd, dtype):
+    a, b = np.zeros((5, 0), dtype), np.zeros((0, 7), dtype)
+    c = np.full((5, 7), np.nan, dtype)
+    np.testing.assert_array_equal(run_gemm(a, b, c), np.zeros((5, 7)))
+    c = np.arange(35, dtype=dtype).reshape(5, 7)
+    np.testing.assert_array_equal(run_gemm(a, b, c.copy(), 3.0, 0.5), 0.5 * c)
+    # through matmul: an empty sum is zero
+    got = ag.matmul(ag.from_numpy(a), ag.from_numpy(b)).numpy()
+    np.testing.assert_array_equal(got, np.zeros((5, 7)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_gemm_empty_m_n(simd, dtype):
+    c = np.zeros((0, 4), dtype)
+    run_gemm(np.zeros((0, 3), dtype), np.ones((3, 4), dtype), c)
+    c = np.zeros((4, 0), dtype)
+    run_gemm(np.ones((4, 3), dtype), np.zeros((3, 0), dtype), c)
+    assert ag.matmul(ag.zeros(0, 3), ag.zeros(3, 4)).shape == (0, 4)
+
+
+def test_gemm_large_k_float32_error(simd):
+    """Summation error grows like sqrt(K): bounded by a small multiple of eps * sqrt(K) * |C|."""
+    rng = np.random.default_rng(4)
+    for k in (1000, 30000):
+        a, b = randn(rng, (7, k), np.float32), randn(rng, (k, 9), np.float32)
+        out = run_gemm(a, b, np.empty((7, 9), np.float32))
+        want = reference(a, b)
+        rms = np.sqrt(np.mean(want**2))
+        err = np.abs(out - want).max()
+        assert err <= 2 * EPS[np.float32] * np.sqrt(k) * rms, (k, err)
+
+
+# ------------------------------------------------------------------------------------------ strides
+@pytest.mark.parametrize("out_layout", ["contiguous", "transposed", "sliced", "flipped"])
+@pytest.mark.parametrize("b_layout", LAYOUTS)
+@pytest.mark.parametrize("a_layout", LAYOUTS)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_gemm_strided_operands(simd, dtype, a_layout, b_layout, out_layout):
+    rng = np.random.default_rng(5)
+    for m, k, n in [(13, 17, 19), (70, 90, 40)]:
+        a = layout(randn(rng, (m, k), dtype), a_layout)
+        b = layout(randn(rng, (k, n), dtype), b_layout)
+        check(a, b, dtype, alpha=1.25, beta=0.75, out_layout=out_layout, rng=rng)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_gemm_broadcast_operands(simd, dtype):
+    """Stride-0 rows of A and stride-0 columns of B (expanded tensors) are read in place."""
+    rng = np.random.default_rng(6)
+    for m, k, n in [(9, 20, 33), (100, 64, 70)]:
+        a = np.broadcast_to(randn(rng, (1, k), dtype), (m, k))
+        b = np.broadcast_to(randn(rng, (k, 1), dtype), (k, n))
+        check(a, b, dtype)
+        check(np.ascontiguousarray(a), b, dtype, beta=2.0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_gemm_alpha_beta(simd, dtype):
+    rng = np.random.default_rng(7)
+    for m, k, n in [(5, 4, 3), (40, 50, 60), (200, 150, 170)]:
+        a, b = randn(rng, (m, k), dtype), randn(rng, (k, n), dtype)
+        for alpha, beta in [(1.0, 0.0), (-2.0, 0.0), (0.5, 1.0), (1.0, -3.0), (0.0, 2.0)]:
+            check(a, b, dtype, alpha, beta, rng=rng)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_gemm_beta_zero_never_reads_out(simd, dtype):
+    rng = np.random.default_rng(8)
+    for out_layout in ("contiguous", "transposed"):
+        for m, k, n in [(7, 5, 9), (150, 170, 130)]:
+            out = layout(np.full((m, n), np.nan, dtype), out_layout)
+            a, b = randn(rng, (m, k), dtype), randn(rng, (k, n), dtype)
+            run_gemm(a, b, out, 1.0, 0.0)
+            assert np.isfinite(out).all()
+
+
+# ------------------------------------------------------------------------------------------ threads
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_gemm_threads_bitwise_equal(simd, dtype):
+    """1 and 2 threads give the same bits: threads split M and N, never K."""
+    rng = np.random.default_rng(9)
+    cases = [(64, 64, 64), (128, 784, 256), (301, 517, 263), (7, 3000, 500), (1000, 40, 30)]
+    for m, k, n in cases:
+        for a_layout, b_layout in [("contiguous", "contiguous"), ("transposed", "sliced")]:
+            a = layout(randn(rng, (m, k), dtype), a_layout)
+            b = layout(randn(rng, (k, n), dtype), b_layout)
+            outs = []
+            for nthreads in (1, 2):
+                with threads(nthreads):
+                    outs.append(run_gemm(a, b, np.empty((m, n), dtype)))
+            assert outs[0].tobytes() == outs[1].tobytes(), (m, k, n, a_layout, b_layout)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_gemm_batched_threads_bitwise_equal(simd, dtype):
+    rng = np.random.default_rng(10)
+    for shape_a, shape_b in [((64, 20, 30), (64, 30, 10)), ((3, 200, 150), (3, 150, 170))]:
+        a, b = randn(rng, shape_a, dtype), randn(rng, shape_b, dtype)
+        outs = []
+        for nthreads in (1, 2):
+            with threads(nthreads):
+                outs.append(ag.bmm(ag.from_numpy(a), ag.from_numpy(b)).numpy())
+        assert outs[0].tobytes() == outs[1].tobytes()
+        np.testing.assert_allclose(outs[0], np.matmul(a, b), rtol=1e-4 if dtype == np.float32 else 1e-12,
+                                   atol=1e-4 if dtype == np.float32 else 1e-12)
+
+
+# ------------------------------------------------------------------------------------------ batched
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_gemm_batched_raw(simd, dtype):
+    rng = np.random.default_rng(11)
+    for batch, m, k, n in [(1, 5, 6, 7), (5, 17, 9, 33), (40, 8, 8, 8), (3, 130, 70, 90)]:
+        a = randn(rng, (batch, m, k), dtype)
+        b = np.broadcast_to(randn(rng, (1, k, n), dtype), (batch, k, n))  # batch stride 0
+        c0 = randn(rng, (batch, m, n), dtype)
+        out = c0.copy()
+        _core.gemm_batched(ag.from_numpy(a), ag.from_numpy(b), ag.from_numpy(out), 0.5, 2.0)
+        want = 0.5 * np.matmul(a.astype(np.float64), b.astype(np.float64)) + 2.0 * c0
+        tol = 1e-4 if dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(out, want, rtol=tol, atol=tol)
+        # transposed operands within each batch element
+        at = np.ascontiguousarray(a.transpose(0, 2, 1)).transpose(0, 2, 1)
+        out = np.full((batch, m, n), np.nan, dtype)
+        _core.gemm_batched(ag.from_numpy(at), ag.from_numpy(b), ag.from_numpy(out))
+        np.testing.assert_allclose(out, np.matmul(a, b), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_matmul_batched_broadcast(simd, dtype):
+    rng = np.random.default_rng(12)
+    pairs = [((2, 1, 5, 7), (3, 7, 4)), ((4, 3, 6), (6,)), ((6,), (2, 6, 5)), ((1, 9, 8), (5, 8, 1)),
+             ((3, 40, 30), (30, 20)), ((2, 3, 4, 5), (2, 3, 5, 6)), ((7,), (7,))]
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for sa, sb in pairs:
+        a, b = randn(rng, sa, dtype), randn(rng, sb, dtype)
+        got = ag.matmul(ag.from_numpy(a), ag.from_numpy(b)).numpy()
+        want = np.matmul(a.astype(np.float64), b.astype(np.float64))
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol * np.sqrt(sa[-1]))
+        # transposed batch views (as backward passes make them)
+        if len(sa) >= 2 and len(sb) >= 2:
+            at = np.ascontiguousarray(np.swapaxes(a, -1, -2))
+            got = ag.matmul(ag.from_numpy(at).mT, ag.from_numpy(b)).numpy()
+            np.testing.assert_allclose(got, want, rtol=tol, atol=tol * np.sqrt(sa[-1]))
+
+
+# ------------------------------------------------------------------------------------------ hypothesis
+@st.composite
+def gemm_problem(draw):
+    m, k, n = (draw(st.integers(1, 40)) for _ in range(3))
+    dtype = draw(st.sampled_from(DTYPES))
+    a_layout, b_layout = draw(st.sampled_from(LAYOUTS)), draw(st.sampled_from(LAYOUTS))
+    out_layout = draw(st.sampled_from(["contiguous", "transposed", "sliced", "flipped"]))
+    alpha = draw(st.sampled_from([1.0, -0.5, 3.0]))
+    beta = draw(st.sampled_from([0.0, 1.0, -2.0]))
+    return m, k, n, dtype, a_layout, b_layout, out_layout, alpha, beta
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(problem=gemm_problem(), seed=st.integers(0, 2**31 - 1))
+def test_gemm_hypothesis_shapes_and_strides(simd, problem, seed):
+    m, k, n, dtype, a_layout, b_layout, out_layout, alpha, beta = problem
+    rng = np.random.default_rng(seed)
+    a = layout(randn(rng, (m, k), dtype), a_layout)
+    b = layout(randn(rng, (k, n), dtype), b_layout)
+    check(a, b, dtype, alpha, beta, out_layout, rng)
+
+
+# ------------------------------------------------------------------------------------------ dtypes, errors
+def test_gemm_unsupported_dtype_raises():
+    a = ag.from_numpy(np.ones((2, 2), np.int64))
+    with pytest.raises(TypeError, match="gemm"):
+        _core.gemm(a, a, ag.from_numpy(np.zeros((2, 2), np.int64)))
+
+
+@pytest.mark.parametrize("shapes", [((2, 3), (4, 5), (2, 5)), ((2, 3), (3, 5), (2, 4)), ((2, 3, 1), (3, 5), (2, 5))])
+def test_gemm_bad_shapes_raise(shapes):
+    a, b, c = (ag.from_numpy(np.zeros(s, np.float32)) for s in shapes)
+    with pytest.raises(ValueError, match="gemm"):
+        _core.gemm(a, b, c)
+
+
+def test_gemm_dtype_mismatch_raises():
+    a = ag.from_numpy(np.zeros((2, 3), np.float32))
+    b = ag.from_numpy(np.zeros((3, 2), np.float64))
+    with pytest.raises(TypeError, match="gemm"):
+        _core.gemm(a, b, ag.from_numpy(np.zeros((2, 2), np.float32)))
+
+
+def test_gemm_overlapping_out_raises():
+    buf = np.zeros((4, 4), np.float32)
+    t = ag.from_numpy(buf)
+    with pytest.raises(ValueError, match="overlap"):
+        _core.gemm(t, t, t)
+    a = ag.from_numpy(np.ones((4, 4), np.float32))
+    self_overlapping = np.lib.stride_tricks.as_strided(np.zeros(8, np.float32), (4, 4), (4, 4))
+    with pytest.raises(ValueError, match="overlapping"):
+        _core.gemm(a, a, ag.from_numpy(self_overlapping))
+
+
+def test_matmul_errors_name_the_op():
+    with pytest.raises(RuntimeError, match="matmul"):
+        ag.matmul(ag.zeros(2, 3), ag.zeros(4, 5))
+    with pytest.raises(TypeError, match="matmul"):
+        ag.matmul(ag.from_numpy(np.ones((2, 2), np.int64)), ag.from_numpy(np.ones((2, 2), np.int64)))
+
+
+# ------------------------------------------------------------------------------------------ public forms, gradients
+def test_mm_bmm_linear_forward(simd):
+    rng = np.random.default_rng(13)
+    x, w, bias = randn(rng, (16, 20), np.float64), randn(rng, (12, 20), np.float64), randn(rng, (12,), np.float64)
+    np.testing.assert_allclose(ag.mm(ag.from_numpy(x), ag.from_numpy(w.T)).numpy(), x @ w.T, rtol=1e-12)
+    got = ag.nn.functional.linear(ag.from_numpy(x), ag.from_numpy(w), ag.from_numpy(bias)).numpy()
+    np.testing.assert_allclose(got, x @ w.T + bias, rtol=1e-12, atol=1e-12)
+    a, b = randn(rng, (3, 5, 6), np.float64), randn(rng, (3, 6, 2), np.float64)
+    np.testing.assert_allclose(ag.bmm(ag.from_numpy(a), ag.from_numpy(b)).numpy(), a @ b, rtol=1e-12)
+
+
+GRAD_FORMS = [
+    ("mm", lambda a, b: ag.mm(a, b), (4, 5), (5, 3)),
+    ("mm_transposed", lambda a, b: ag.mm(a.mT, b.mT), (5, 4), (3, 5)),
+    ("bmm", lambda a, b: ag.bmm(a, b), (2, 4, 5), (2, 5, 3)),
+    ("matmul_broadcast", lambda a, b: ag.matmul(a, b), (2, 1, 4, 5), (3, 5, 2)),
+    ("matmul_batch_by_matrix", lambda a, b: ag.matmul(a, b), (3, 4, 5), (5, 2)),
+    ("matmul_vec_mat", lambda a, b: ag.matmul(a, b), (5,), (2, 5, 3)),
+    ("matmul_mat_vec", lambda a, b: ag.matmul(a, b), (4, 5), (5,)),
+    ("matmul_dot", lambda a, b: ag.matmul(a, b), (5,), (5,)),
+    ("linear", lambda x, w: ag.nn.functional.linear(x, w), (6, 5), (3, 5)),
+]
+
+
+@pytest.mark.parametrize("name,fn,sa,sb", GRAD_FORMS, ids=[f[0] for f in GRAD_FORMS])
+def test_matmul_gradcheck(name, fn, sa, sb):
+    rng = np.random.default_rng(14)
+    a = ag.from_numpy(rng.standard_normal(sa)).requires_grad_()
+    b = ag.from_numpy(rng.standard_normal(sb)).requires_grad_()
+    assert ag.autograd.gradcheck(fn, [a, b])
