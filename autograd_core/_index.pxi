@@ -172,6 +172,7 @@ cdef int _ix_layout(TensorBase x, tuple dims, tuple indices, str op, int64_t *os
     for i in range(x._ndim):
         indexed[i] = False
     bshape = ()
+    shapes = []
     cdef int prev = -1
     cdef bint adjacent = True
     for k in range(nidx):
@@ -188,7 +189,12 @@ cdef int _ix_layout(TensorBase x, tuple dims, tuple indices, str op, int64_t *os
         t = _ix_checked(t, x._shape[d], True, d, op)
         checked.append(t)
         xs[k] = x._strides[d]
-        bshape = broadcast_shape(bshape, tuple(t.shape), op)
+        shapes.append(tuple(t.shape))
+        try:
+            bshape = broadcast_shape(bshape, shapes[k], op)
+        except RuntimeError:
+            raise IndexError(f"{op}: shape mismatch: indexing tensors could not be broadcast together with "
+                             f"shapes {', '.join(str(list(sh)) for sh in shapes)}") from None
     cdef int nb = len(bshape)
     cdef int nrest = x._ndim - nidx
     if nb + nrest > AGC_MAX_DIMS:
