@@ -637,20 +637,35 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     return _reduce(_apply_weight(loss, weight, "binary_cross_entropy"), reduction)
 
 
+class _Log1pExp(Function):
+    """log(1 + exp(x)) computed as max(x, 0) + log1p(exp(-|x|)): no overflow; derivative sigmoid(x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.relu() + (-x.abs()).exp().log1p()
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.sigmoid()
+
+
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
     """Sigmoid + BCE in one stable formula: max(x, 0) - x y + log1p(exp(-|x|)); with pos_weight
     (per class, broadcast over the last dim): (1 - y) x + (1 + (pw - 1) y) (log1p(exp(-|x|)) + max(-x, 0))."""
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     target = _check_pair(input, target, "binary_cross_entropy_with_logits")
-    softplus_neg_abs = (-input.abs()).exp().log1p()
+    # (1 - y) x + log(1 + exp(-x)) = max(x, 0) - x y + log1p(exp(-|x|)); the log1pexp Function keeps the
+    # gradient smooth at x = 0 (sigmoid(x) - y) where the max/abs form has kinks
     if pos_weight is None:
-        loss = input.relu() - input * target + softplus_neg_abs
+        loss = (1 - target) * input + _Log1pExp.apply(-input)
     else:
         if pos_weight.ndim > 0 and input.ndim and pos_weight.shape[-1] not in (1, input.shape[-1]):
             raise ValueError(f"binary_cross_entropy_with_logits: pos_weight of shape {tuple(pos_weight.shape)} "
                              f"does not match the class dimension of input {tuple(input.shape)}")
         coef = 1 + (pos_weight - 1) * target
-        loss = (1 - target) * input + coef * (softplus_neg_abs + (-input).relu())
+        loss = (1 - target) * input + coef * _Log1pExp.apply(-input)
     return _reduce(_apply_weight(loss, weight, "binary_cross_entropy_with_logits"), reduction)
 
 

@@ -1,0 +1,169 @@
+"""ag.save / ag.load: round trips of tensors and nested containers in safetensors, no pickle, clear
+errors on damaged files, interoperability with plain safetensors files."""
+import io
+import pickle
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+import autograd_core as ag
+from autograd_core import nn, serialization
+
+
+def np_of(t):
+    return np.asarray(t.detach())
+
+
+def test_tensor_round_trip_all_dtypes(tmp_path):
+    path = tmp_path / "t.safetensors"
+    values = {
+        "f32": ag.randn(3, 4),
+        "f64": ag.randn(2, dtype=ag.float64),
+        "i64": ag.tensor([1, -2, 3]),
+        "bool": ag.tensor([True, False]),
+        "scalar": ag.tensor(2.5),
+        "empty": ag.zeros(0, 3),
+        "noncontig": ag.randn(4, 3).T,
+    }
+    serialization.save(values, path)
+    loaded = serialization.load(path)
+    assert list(loaded.keys()) == list(values.keys())
+    for key, value in values.items():
+        assert loaded[key].dtype == value.dtype, key
+        assert tuple(loaded[key].shape) == tuple(value.shape), key
+        np.testing.assert_array_equal(np_of(loaded[key]), np_of(value))
+    single = tmp_path / "one.safetensors"
+    serialization.save(values["f32"], single)
+    np.testing.assert_array_equal(np_of(serialization.load(single)), np_of(values["f32"]))
+
+
+def test_nested_structure_round_trip(tmp_path):
+    shared = ag.ones(2)
+    obj = {
+        "state": {0: {"step": 3, "exp_avg": ag.zeros(2, 2)}, 1: {"momentum_buffer": None}},
+        "param_groups": [{"lr": 0.01, "betas": (0.9, 0.999), "params": [0, 1], "nesterov": False,
+                          "name": "group"}],
+        "a": shared, "b": shared,
+        ("tuple", 1): [1.5, float("inf"), -7, "text", None, True],
+        "ordered": OrderedDict([("z", 1), ("y", 2)]),
+        "array": np.arange(6).reshape(2, 3),
+    }
+    path = tmp_path / "nested.safetensors"
+    serialization.save(obj, path)
+    loaded = serialization.load(path)
+    assert loaded["state"][0]["step"] == 3 and loaded["state"][1]["momentum_buffer"] is None
+    assert tuple(loaded["state"][0]["exp_avg"].shape) == (2, 2)
+    assert loaded["param_groups"][0]["betas"] == (0.9, 0.999)
+    assert loaded["param_groups"][0]["params"] == [0, 1]
+    assert loaded[("tuple", 1)][:3] == [1.5, float("inf"), -7]
+    assert loaded[("tuple", 1)][3:] == ["text", None, True]
+    assert isinstance(loaded["ordered"], OrderedDict) and list(loaded["ordered"]) == ["z", "y"]
+    assert loaded["a"] is loaded["b"]
+    np.testing.assert_array_equal(loaded["array"], np.arange(6).reshape(2, 3))
+
+
+def test_requires_grad_and_metadata(tmp_path):
+    p = nn.Parameter(ag.randn(3))
+    path = tmp_path / "p.safetensors"
+    serialization.save({"p": p, "q": ag.zeros(1)}, path, metadata={"epoch": 4, "note": "best"})
+    loaded = serialization.load(path)
+    assert loaded["p"].requires_grad and not loaded["q"].requires_grad
+    assert serialization.load_metadata(path) == {"epoch": 4, "note": "best"}
+
+
+def test_model_state_dict_round_trip(tmp_path):
+    ag.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2))
+    model(ag.randn(16, 4))
+    model.eval()
+    path = tmp_path / "model.safetensors"
+    ag.save(model.state_dict(), path)
+    other = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2)).eval()
+    other.load_state_dict(ag.load(path))
+    x = ag.randn(5, 4)
+    np.testing.assert_array_equal(np_of(model(x)), np_of(other(x)))
+    assert int(other[1].num_batches_tracked.item()) == 1
+
+
+def test_file_objects():
+    buffer = io.BytesIO()
+    serialization.save({"w": ag.arange(5)}, buffer)
+    buffer.seek(0)
+    np.testing.assert_array_equal(np_of(serialization.load(buffer)["w"]), np.arange(5))
+
+
+def test_never_unpickles(tmp_path, monkeypatch):
+    path = tmp_path / "x.safetensors"
+    serialization.save({"w": ag.ones(2), "n": [1, 2]}, path)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("pickle used")
+    monkeypatch.setattr(pickle, "loads", forbidden)
+    monkeypatch.setattr(pickle, "load", forbidden)
+    monkeypatch.setattr(pickle, "Unpickler", forbidden)
+    assert serialization.load(path)["n"] == [1, 2]
+    assert path.read_bytes()[:1] != b"\x80"  # not a pickle stream
+
+
+def test_truncated_and_corrupted_files(tmp_path):
+    path = tmp_path / "good.safetensors"
+    serialization.save({"w": ag.randn(100), "meta": {"k": 1}}, path)
+    data = path.read_bytes()
+    cases = {
+        "truncated_data": data[:-40],
+        "truncated_header": data[:20],
+        "tiny": data[:5],
+        "empty": b"",
+        "garbage_header": data[:8] + b"\xff" * (len(data) - 8),
+        "huge_header_length": (10 ** 12).to_bytes(8, "little") + data[8:],
+        "not_safetensors": b"just some text, not a model at all",
+    }
+    for name, content in cases.items():
+        bad = tmp_path / f"{name}.safetensors"
+        bad.write_bytes(content)
+        with pytest.raises(serialization.SerializationError, match="ag.load: .*(truncated|corrupted)"):
+            serialization.load(bad)
+    header_len = int.from_bytes(data[:8], "little")
+    header = data[8:8 + header_len].replace(b'"t0"', b'"t9"', 1)  # structure now points at a missing tensor
+    broken = tmp_path / "missing.safetensors"
+    broken.write_bytes(data[:8] + header + data[8 + header_len:])
+    with pytest.raises(serialization.SerializationError):
+        serialization.load(broken)
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        serialization.load(tmp_path / "absent.safetensors")
+
+
+def test_unsupported_objects():
+    with pytest.raises(TypeError, match="cannot save an object of type Linear"):
+        serialization.save({"model": nn.Linear(2, 2)}, io.BytesIO())
+    with pytest.raises(TypeError, match="dict keys"):
+        serialization.save({frozenset(): 1}, io.BytesIO())
+    with pytest.raises(TypeError, match="metadata must be JSON"):
+        serialization.save({}, io.BytesIO(), metadata={"x": object()})
+
+
+def test_plain_safetensors_file_loads_as_dict(tmp_path):
+    from safetensors.numpy import save_file
+    path = tmp_path / "plain.safetensors"
+    save_file({"weight": np.eye(3, dtype=np.float32), "bias": np.zeros(3, dtype=np.float32)}, str(path))
+    loaded = serialization.load(path)
+    assert set(loaded) == {"weight", "bias"}
+    np.testing.assert_array_equal(np_of(loaded["weight"]), np.eye(3))
+    lin = nn.Linear(3, 3)
+    lin.load_state_dict(loaded)
+
+
+def test_torch_safetensors_interop(tmp_path):
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import save_file, load_file
+    tmodel = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    path = tmp_path / "torch.safetensors"
+    save_file(tmodel.state_dict(), str(path))
+    ours = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    ours.load_state_dict(serialization.load(path))
+    np.testing.assert_array_equal(np_of(ours[0].weight), tmodel[0].weight.detach().numpy())
+    back = tmp_path / "ours.safetensors"
+    serialization.save(ours.state_dict(), back)
+    loaded = load_file(str(back))
+    assert set(loaded) == {"t0", "t1", "t2", "t3", "t4", "t5", "t6"}
