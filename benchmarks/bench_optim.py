@@ -7,13 +7,18 @@ at least 3x faster than NumPy and no slower than torch; SGD with momentum likewi
     pytest benchmarks/bench_optim.py --benchmark-only     # pytest-benchmark groups
     python benchmarks/bench_optim.py                      # optim_report(): the ratio table
 """
+import os
+import sys
 import time
 
 import numpy as np
 import pytest
 
-import autograd_core as ag
-from autograd_core import _core
+if __name__ == "__main__":  # run as a script from a source checkout: import the package beside it
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import autograd_core as ag  # noqa: E402
+from autograd_core import _core  # noqa: E402
 
 try:
     import torch

@@ -8,7 +8,7 @@
  * sqrt and compare are used, never FMA (the AVX2 bodies are compiled for "avx2" alone), so the vector
  * body, its scalar tail and the portable loop give bit-identical results: no result depends on the
  * SIMD target or on how the elements are split between threads.
- * Threads: OpenMP over fixed chunks once n reaches AGC_PAR_OPTIM elements.
+ * Threads: OpenMP over fixed chunks of OPT_CHUNK elements above a size threshold (below).
  * Tests: tests/test_optim.py. */
 #include "agc.h"
 #include "internal.h"
@@ -16,14 +16,23 @@
 #include <math.h>
 #include <stdint.h>
 
+/* No FP traps are ever enabled, so the compiler may evaluate both sides of the weight-decay and L1
+ * selects and vectorize the portable loops (Adam over 10^6 f32: ~7 ms -> ~2 ms); values are
+ * unchanged. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
+
 #if AGC_HAVE_X86
 #include <immintrin.h>
 #define OPT_AVX2 __attribute__((target("avx2")))
 #endif
 
-/* An Adam step streams 4-5 arrays: two threads pay once the data leaves L2 (measured with
- * benchmarks/bench_optim.py on the 2-core dev box: 1e6 f32 Adam 1.9x faster on 2 threads). */
+/* Thread thresholds (elements), measured with a C harness on the 2-core dev box (f32, AVX2, best of
+ * 200): Adam 1 -> 2 threads is 1.45x at 32K, 1.67x at 64K, 1.9x from 256K; SGD with momentum 1.5x at
+ * 64K, 1.9x from 256K. Kernels with sqrt and division (Adam, RMSprop, Adagrad) fork from 32K. */
 #define AGC_PAR_OPTIM 65536
+#define AGC_PAR_OPTIM_HEAVY 32768
 #define OPT_CHUNK 16384 /* elements per OpenMP work item: a multiple of every SIMD width */
 
 /* ---------------------------------------------------------------- scalar and vector op sets */
@@ -95,11 +104,23 @@
 #define SOFT_THRESHOLD(O, w)                                                                      \
     if (has_l1) w = O##_ADD(O##_MAX(c_zero, O##_SUB(w, c_l1)), O##_MIN(c_zero, O##_ADD(w, c_l1)))
 
+/* Runs BODY with `flag` a compile-time constant (from the run-time flag##_rt): branches whose body
+ * stores to a state buffer become straight-line code, so the compiler can vectorize the portable
+ * loops too. */
+#define SPECIALIZE(flag, BODY)                                                                     \
+    if (flag##_rt) {                                                                             \
+        const int flag = 1;                                                                      \
+        BODY                                                                                     \
+    } else {                                                                                     \
+        const int flag = 0;                                                                      \
+        BODY                                                                                     \
+    }
+
 typedef void (*chunk_fn)(int64_t lo, int64_t hi, const void *args);
 
-static void run_chunks(int64_t n, chunk_fn fn, const void *args)
+static void run_chunks(int64_t n, int64_t threshold, chunk_fn fn, const void *args)
 {
-    int nt = agc_threads_for(n, AGC_PAR_OPTIM);
+    int nt = agc_threads_for(n, threshold);
     if (nt <= 1) {
         fn(0, n, args);
         return;
@@ -203,13 +224,16 @@ typedef struct {
     T *pp = (T *)a->p;                                                                           \
     const T *gp = (const T *)a->g;                                                               \
     T *bp = (T *)a->buf;                                                                         \
-    const int has_wd = a->weight_decay != 0, has_mom = a->momentum != 0, has_l1 = a->l1 > 0;    \
-    const int first = (a->flags & AGC_OPTIM_FIRST_STEP) != 0;                                    \
+    const int has_wd = a->weight_decay != 0, has_mom_rt = bp != NULL, has_l1 = a->l1 > 0;       \
+    const int first_rt = (a->flags & AGC_OPTIM_FIRST_STEP) != 0;                                 \
     const int nesterov = (a->flags & AGC_OPTIM_NESTEROV) != 0;                                   \
     const O##_T c_sign = O##_SET((a->flags & AGC_OPTIM_MAXIMIZE) ? -1.0 : 1.0);                  \
     const O##_T c_wd = O##_SET(a->weight_decay), c_mom = O##_SET(a->momentum);                   \
     const O##_T c_damp = O##_SET(1.0 - a->dampening), c_nlr = O##_SET(-a->lr);                   \
     const O##_T c_l1 = O##_SET(a->l1), c_zero = O##_SET(0.0);                                   \
+    SPECIALIZE(has_mom, SPECIALIZE(first, SGD_FOR(O)))
+
+#define SGD_FOR(O)                                                                                 \
     for (; i + O##_W <= hi; i += O##_W) {                                                        \
         O##_T w = O##_LD(pp + i);                                                                \
         GRAD_IN(O, w, g, i);                                                                     \
@@ -233,7 +257,7 @@ int agc_sgd_step(agc_dtype dt, int64_t n, void *p, const void *g, void *momentum
     if (n <= 0) return AGC_OK;
     sgd_args a = {p, g, momentum_buffer, lr, momentum, dampening, weight_decay, l1, flags};
     if (momentum_buffer == NULL) a.momentum = 0;
-    run_chunks(n, fn, &a);
+    run_chunks(n, AGC_PAR_OPTIM, fn, &a);
     return AGC_OK;
 }
 
@@ -255,12 +279,15 @@ typedef struct {
     const T *gp = (const T *)a->g;                                                               \
     T *mp = (T *)a->m, *vp = (T *)a->v, *xp = (T *)a->vmax;                                      \
     const int has_wd = a->wd != 0, has_decay = a->decay != 1.0, has_l1 = a->l1 > 0;             \
-    const int amsgrad = a->amsgrad;                                                              \
+    const int amsgrad_rt = a->amsgrad;                                                           \
     const O##_T c_sign = O##_SET(a->maximize ? -1.0 : 1.0);                                      \
     const O##_T c_wd = O##_SET(a->wd), c_decay = O##_SET(a->decay), c_b1c = O##_SET(a->b1c);    \
     const O##_T c_b2 = O##_SET(a->b2), c_b2c = O##_SET(a->b2c);                                  \
     const O##_T c_nstep = O##_SET(-a->step_size), c_bc2 = O##_SET(a->bc2_sqrt);                 \
     const O##_T c_eps = O##_SET(a->eps), c_l1 = O##_SET(a->l1), c_zero = O##_SET(0.0);          \
+    SPECIALIZE(amsgrad, ADAM_FOR(O))
+
+#define ADAM_FOR(O)                                                                                \
     for (; i + O##_W <= hi; i += O##_W) {                                                        \
         O##_T w = O##_LD(pp + i);                                                                \
         if (has_decay) w = O##_MUL(w, c_decay);                                                  \
@@ -310,7 +337,7 @@ int agc_adam_step(agc_dtype dt, int64_t n, void *p, const void *g, void *exp_avg
     a.bc2_sqrt = sqrt(bc2);
     a.eps = eps;
     a.l1 = l1;
-    run_chunks(n, fn, &a);
+    run_chunks(n, AGC_PAR_OPTIM_HEAVY, fn, &a);
     return AGC_OK;
 }
 
@@ -332,12 +359,15 @@ typedef struct {
     const T *gp = (const T *)a->g;                                                               \
     T *sp = (T *)a->sq, *ap = (T *)a->gavg, *bp = (T *)a->buf;                                   \
     const int has_wd = a->wd != 0, has_l1 = a->l1 > 0;                                          \
-    const int centered = ap != NULL, has_mom = bp != NULL;                                       \
+    const int centered_rt = ap != NULL, has_mom_rt = bp != NULL;                                 \
     const O##_T c_sign = O##_SET((a->flags & AGC_OPTIM_MAXIMIZE) ? -1.0 : 1.0);                  \
     const O##_T c_wd = O##_SET(a->wd), c_alpha = O##_SET(a->alpha);                              \
     const O##_T c_alphac = O##_SET(1.0 - a->alpha), c_eps = O##_SET(a->eps);                     \
     const O##_T c_mom = O##_SET(a->momentum), c_nlr = O##_SET(-a->lr);                           \
     const O##_T c_l1 = O##_SET(a->l1), c_zero = O##_SET(0.0);                                   \
+    SPECIALIZE(centered, SPECIALIZE(has_mom, RMSPROP_FOR(O)))
+
+#define RMSPROP_FOR(O)                                                                             \
     for (; i + O##_W <= hi; i += O##_W) {                                                        \
         O##_T w = O##_LD(pp + i);                                                                \
         GRAD_IN(O, w, g, i);                                                                     \
@@ -372,7 +402,7 @@ int agc_rmsprop_step(agc_dtype dt, int64_t n, void *p, const void *g, void *squa
     if (n <= 0) return AGC_OK;
     rmsprop_args a = {p, g, square_avg, grad_avg, momentum_buffer, lr, alpha, eps, weight_decay,
                       momentum, l1, flags};
-    run_chunks(n, fn, &a);
+    run_chunks(n, AGC_PAR_OPTIM_HEAVY, fn, &a);
     return AGC_OK;
 }
 
@@ -415,7 +445,7 @@ int agc_adagrad_step(agc_dtype dt, int64_t n, void *p, const void *g, void *sum,
     if (fn == NULL) return AGC_EUNSUPPORTED;
     if (n <= 0) return AGC_OK;
     adagrad_args a = {p, g, sum, clr, eps, weight_decay, l1, flags};
-    run_chunks(n, fn, &a);
+    run_chunks(n, AGC_PAR_OPTIM_HEAVY, fn, &a);
     return AGC_OK;
 }
 
@@ -444,6 +474,6 @@ int agc_soft_threshold(agc_dtype dt, int64_t n, void *p, double l1)
     if (fn == NULL) return AGC_EUNSUPPORTED;
     if (n <= 0 || !(l1 > 0)) return AGC_OK;
     soft_args a = {p, l1};
-    run_chunks(n, fn, &a);
+    run_chunks(n, AGC_PAR_OPTIM, fn, &a);
     return AGC_OK;
 }

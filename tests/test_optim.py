@@ -182,7 +182,7 @@ def run_ours(opt, params, problem, steps, dtype, start=0):
     for k in range(start, start + steps):
         gs = problem.grads([numpy_of(p) for p in params], k)
         for p, g in zip(params, gs):
-            p.grad = ag.tensor(g.astype(dtype))
+            p.grad = ag.tensor(np.asarray(g, dtype=dtype))
         opt.step()
         traj.append([numpy_of(p) for p in params])
     return traj
