@@ -219,6 +219,20 @@ cdef class TensorBase:
         self.grad_fn = node
         self._output_nr = output_nr
 
+    def _shape_is(self, shape):
+        """True if this tensor's shape equals `shape` (compared without building a Size)."""
+        cdef int i
+        if len(shape) != self._ndim:
+            return False
+        for i in range(self._ndim):
+            if shape[i] != self._shape[i]:
+                return False
+        return True
+
+    def _meta(self):
+        """(shape, dtype code): what backward needs to know about a tensor without keeping it."""
+        return (self.shape, self._dtype)
+
     def _detach_graph(self):
         self.grad_fn = None
         self._requires_grad = False
@@ -916,7 +930,7 @@ def unary(int op, TensorBase x, double p0=0.0, double p1=0.0, out=None):
         out_dt = AGC_BOOL
     elif op == U_LOGICAL_NOT:
         if x._dtype != AGC_BOOL:
-            x = binary(B_EQ, x, 0)
+            x = binary(BINARY_OPS["ne"], x, 0)  # logical_not(x) = not (x != 0)
         out_dt = AGC_BOOL
     if out is None:
         to = new_tensor(out_dt, x._ndim, x._shape)

@@ -10,6 +10,7 @@ from ._core import TensorBase, binary as _binary
 from .autograd.grad_mode import state
 from .dtypes import BY_CODE, to_code
 from .ops import _registry
+from .ops import binary as _bin
 
 _B = _core.BINARY_OPS
 
@@ -630,15 +631,18 @@ def _operand(x):
     raise TypeError(f"unsupported operand type: {type(x).__name__}")
 
 
+_SCALARS = (TensorBase, float, int)
+
+
 def _arith(code, a, b, op):
     """The operator fast path: straight to C unless the graph must be recorded."""
-    a = _operand(a)
-    b = _operand(b)
+    if not isinstance(a, _SCALARS):
+        a = _operand(a)
+    if not isinstance(b, _SCALARS):
+        b = _operand(b)
     if state.enabled and ((isinstance(a, TensorBase) and a.requires_grad) or
                           (isinstance(b, TensorBase) and b.requires_grad)):
-        from .ops import binary as _bin
-
-        return _bin._apply2(_bin._CLASSES[code], code, a, b)
+        return _CLASSES[code].apply(a, b)
     return _binary(code, a, b)
 
 
@@ -691,5 +695,6 @@ def _format_tensor(t):
     return f"tensor({body})"
 
 
+_CLASSES = _bin._CLASSES
 _core._set_tensor_class(Tensor)
 _registry.install(Tensor)

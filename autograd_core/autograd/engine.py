@@ -14,11 +14,6 @@ from .grad_mode import state
 _node_observers = []
 
 
-def _accumulate(buf, i, g):
-    old = buf[i]
-    buf[i] = g if old is None else old + g
-
-
 def _zeros_for(meta):
     from ..ops.creation import zeros
 
@@ -73,7 +68,6 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
                  accumulate=True):
     """Backpropagate from `roots` (tensors) seeded with `grad_roots`. With `inputs`, return their
     gradients instead of accumulating into leaves' .grad (autograd.grad)."""
-    # 1. seed
     root_edges = []
     for t, g in zip(roots, grad_roots):
         if not t.requires_grad:
@@ -81,115 +75,94 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
         fn = t.grad_fn
         root_edges.append(((fn, t._output_nr) if fn is not None else (t, 0), g))
 
-    capture = None
+    capture = results = nonleaf = None
     if inputs is not None:
         capture = {}
+        nonleaf = {}
         for k, t in enumerate(inputs):
             if not t.requires_grad:
                 raise RuntimeError(f"autograd.grad: input {k} does not require grad")
-            capture[id(t)] = k
-        results = [None] * len(inputs)
-        # non-leaf inputs: their gradient is what arrives at (grad_fn, output_nr)
-        nonleaf = {}
-        for k, t in enumerate(inputs):
             if t.grad_fn is not None:
                 nonleaf.setdefault(id(t.grad_fn), []).append((t._output_nr, k))
+            else:
+                capture[id(t)] = k
+        results = [None] * len(inputs)
 
-    # 2. dependencies: how many edges from reachable nodes point at each node
-    deps = {}
-    nodes = {}
+    # 1. count, for every node reachable from the roots, the edges that point at it
+    visited = []
     stack = []
     for (target, _), _ in root_edges:
-        if isinstance(target, Function) and id(target) not in nodes:
-            nodes[id(target)] = target
+        if isinstance(target, Function) and target._deps is None:
+            target._deps = 0
+            visited.append(target)
             stack.append(target)
     while stack:
         node = stack.pop()
         for e in node.next_edges:
-            if e is None:
-                continue
-            nxt = e[0]
-            if isinstance(nxt, Function):
-                k = id(nxt)
-                deps[k] = deps.get(k, 0) + 1
-                if k not in nodes:
-                    nodes[k] = nxt
-                    stack.append(nxt)
-
-    # 3. run
-    buffers = {}
-    ready = []
-
-    def deliver(target, nr, g):
-        if isinstance(target, Function):
-            k = id(target)
-            buf = buffers.get(k)
-            if buf is None:
-                buf = buffers[k] = [None] * len(target._out_meta)
-            _accumulate(buf, nr, g)
-        else:
-            # a leaf tensor
-            if capture is not None:
-                k = capture.get(id(target))
-                if k is not None:
-                    results[k] = g if results[k] is None else results[k] + g
-                return
-            if accumulate:
-                _leaf_accumulate(target, g)
+            if e is not None:
+                nxt = e[0]
+                if isinstance(nxt, Function):
+                    d = nxt._deps
+                    if d is None:
+                        nxt._deps = 1
+                        visited.append(nxt)
+                        stack.append(nxt)
+                    else:
+                        nxt._deps = d + 1
 
     prev_mode = state.enabled
     state.enabled = create_graph
     try:
+        # 2. seed
         for (target, nr), g in root_edges:
-            deliver(target, nr, g)
-        queued = set()
+            _deliver(target, nr, g, capture, results, accumulate)
+        ready = []
         for (target, _), _ in root_edges:
-            if isinstance(target, Function) and deps.get(id(target), 0) == 0 and id(target) not in queued:
-                queued.add(id(target))
+            if isinstance(target, Function) and target._deps == 0 and target not in ready:
                 ready.append(target)
         observers = _node_observers
+        anomaly = state.anomaly
+        # 3. run nodes whose every consumer has delivered
         while ready:
             node = ready.pop()
-            k = id(node)
-            grads = buffers.pop(k, None) or [None] * len(node._out_meta)
+            grads = node._buf
+            node._buf = None
+            if grads is None:
+                grads = [None] * len(node._out_meta)
             if node._pre_hooks:
                 for h in node._pre_hooks:
                     r = h(grads)
                     if r is not None:
                         grads = list(r)
             if node._retained:
-                for nr, ref in node._retained.items():
-                    t = ref()
-                    if t is not None and grads[nr] is not None:
-                        gg = grads[nr]
-                        hooks = t.__dict__.get("_hooks")
-                        if hooks:
-                            for h in list(hooks.values()):
-                                r = h(gg)
-                                if r is not None:
-                                    gg = r
-                            grads[nr] = gg
-                        if getattr(t, "_retains_grad", False):
-                            t.grad = gg if t.grad is None else t.grad + gg
-            if capture is not None and k in nonleaf:
-                for nr, idx in nonleaf[k]:
+                _run_retained(node, grads)
+            if nonleaf is not None:
+                for nr, idx in nonleaf.get(id(node), ()):
                     g = grads[nr]
                     if g is not None:
                         results[idx] = g if results[idx] is None else results[idx] + g
-            if all(g is None for g in grads):
-                grad_inputs = (None,) * len(node.next_edges)
+            if len(grads) == 1:
+                empty = grads[0] is None
             else:
-                if node._materialize:
-                    grads = [g if g is not None else (_zeros_for(m) if m is not None else None)
-                             for g, m in zip(grads, node._out_meta)]
+                empty = True
+                for g in grads:
+                    if g is not None:
+                        empty = False
+                        break
+            edges = node.next_edges
+            if empty:
+                grad_inputs = (None,) * len(edges)
+            else:
+                if node._materialize and len(grads) > 1:
+                    grads = [g if g is not None or m is None else _zeros_for(m) for g, m in zip(grads, node._out_meta)]
                 grad_inputs = type(node).backward(node, *grads)
-                if not isinstance(grad_inputs, tuple):
+                if type(grad_inputs) is not tuple:
                     grad_inputs = (grad_inputs,)
-                if len(grad_inputs) != len(node.next_edges):
-                    extra = grad_inputs[len(node.next_edges):]
-                    if len(grad_inputs) < len(node.next_edges) or any(g is not None for g in extra):
+                if len(grad_inputs) != len(edges):
+                    extra = grad_inputs[len(edges):]
+                    if len(grad_inputs) < len(edges) or any(g is not None for g in extra):
                         raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                                           f"(expected {len(node.next_edges)}, got {len(grad_inputs)})")
+                                           f"(expected {len(edges)}, got {len(grad_inputs)})")
             if node._hooks:
                 for h in node._hooks:
                     r = h(grad_inputs, grads)
@@ -198,28 +171,37 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
             if observers:
                 for obs in observers:
                     obs(node, grads, grad_inputs)
-            if state.anomaly:
+            if anomaly:
                 _check_anomaly(node, grad_inputs)
             if not retain_graph:
                 node._free_saved()
-            for e, g in zip(node.next_edges, grad_inputs):
-                if e is None:
-                    continue
-                target, nr = e
-                if g is not None:
-                    if isinstance(g, TensorBase):
-                        meta_shape = target._out_meta[nr][0] if isinstance(target, Function) else target.shape
-                        if g.shape != meta_shape:
-                            raise RuntimeError(f"function {node.name()} returned a gradient of shape "
-                                               f"{tuple(g.shape)} for an input of shape {tuple(meta_shape)}")
-                    deliver(target, nr, g)
-                if isinstance(target, Function):
-                    tk = id(target)
-                    deps[tk] -= 1
-                    if deps[tk] == 0:
-                        ready.append(target)
+            i = 0
+            for e in edges:
+                if e is not None:
+                    target, nr = e
+                    g = grad_inputs[i]
+                    if isinstance(target, Function):
+                        if g is not None:
+                            if not g._shape_is(target._out_meta[nr][0]):
+                                _check_grad_shape(node, i, g, target._out_meta[nr][0])
+                            buf = target._buf
+                            if buf is None:
+                                buf = target._buf = [None] * len(target._out_meta)
+                            old = buf[nr]
+                            buf[nr] = g if old is None else old + g
+                        d = target._deps - 1
+                        target._deps = d
+                        if d == 0:
+                            ready.append(target)
+                    elif g is not None:
+                        _check_grad_shape(node, i, g, target.shape)
+                        _deliver(target, nr, g, capture, results, accumulate)
+                i += 1
     finally:
         state.enabled = prev_mode
+        for node in visited:
+            node._deps = None
+            node._buf = None
 
     if capture is not None:
         for k, r in enumerate(results):
@@ -229,6 +211,48 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
                                    "desired behavior.")
         return tuple(results)
     return None
+
+
+def _check_grad_shape(node, i, g, shape):
+    if not g._shape_is(shape):
+        raise RuntimeError(f"function {node.name()} returned an invalid gradient at index {i}: got shape "
+                           f"{tuple(g.shape)} but expected {tuple(shape)}")
+
+
+def _deliver(target, nr, g, capture, results, accumulate):
+    """Gradient g arrives at a root node's buffer or at a leaf tensor."""
+    if isinstance(target, Function):
+        buf = target._buf
+        if buf is None:
+            buf = target._buf = [None] * len(target._out_meta)
+        old = buf[nr]
+        buf[nr] = g if old is None else old + g
+        return
+    if capture is not None:
+        k = capture.get(id(target))
+        if k is not None:
+            results[k] = g if results[k] is None else results[k] + g
+        return
+    if accumulate:
+        _leaf_accumulate(target, g)
+
+
+def _run_retained(node, grads):
+    """Tensor hooks and retain_grad for non-leaf outputs of node."""
+    for nr, ref in node._retained.items():
+        t = ref()
+        if t is None or grads[nr] is None:
+            continue
+        gg = grads[nr]
+        hooks = t.__dict__.get("_hooks")
+        if hooks:
+            for h in list(hooks.values()):
+                r = h(gg)
+                if r is not None:
+                    gg = r
+            grads[nr] = gg
+        if t.__dict__.get("_retains_grad"):
+            t.grad = gg if t.grad is None else t.grad + gg
 
 
 def _make_grads(outputs, grad_outputs, op):

@@ -16,13 +16,13 @@ class Function:
     """
 
     __slots__ = ("next_edges", "needs_input_grad", "_saved", "_saved_versions", "_out_meta", "_hooks",
-                 "_pre_hooks", "_retained", "_non_differentiable", "_materialize", "_trace", "__dict__",
-                 "__weakref__")
+                 "_pre_hooks", "_retained", "_non_differentiable", "_materialize", "_trace", "_deps", "_buf",
+                 "__dict__", "__weakref__")
 
     # ------------------------------------------------------------------ ctx API
     def save_for_backward(self, *tensors):
         self._saved = tensors
-        self._saved_versions = tuple(t._version if isinstance(t, TensorBase) else 0 for t in tensors)
+        self._saved_versions = [t._version if isinstance(t, TensorBase) else 0 for t in tensors]
 
     @property
     def saved_tensors(self):
@@ -86,12 +86,14 @@ class Function:
     def apply(cls, *args):
         if state.enabled:
             edges = None
-            for i, a in enumerate(args):
+            i = 0
+            for a in args:
                 if isinstance(a, TensorBase) and a.requires_grad:
                     if edges is None:
                         edges = [None] * len(args)
                     fn = a.grad_fn
                     edges[i] = (fn, a._output_nr) if fn is not None else (a, 0)
+                i += 1
             if edges is not None:
                 return _apply_with_graph(cls, args, edges)
         ctx = cls.__new__(cls)
@@ -114,8 +116,10 @@ def _apply_with_graph(cls, args, edges):
     node._retained = None
     node._non_differentiable = None
     node._materialize = True
+    node._deps = None
+    node._buf = None
     node.next_edges = edges
-    node.needs_input_grad = tuple(e is not None for e in edges)
+    node.needs_input_grad = [e is not None for e in edges]
     if state.anomaly:
         node._trace = "".join(traceback.format_stack()[:-2])
     state.enabled = False
@@ -124,26 +128,35 @@ def _apply_with_graph(cls, args, edges):
     finally:
         state.enabled = True
     nondiff = node._non_differentiable
-    if isinstance(out, tuple):
+    if type(out) is tuple:
         outs = list(out)
         meta = []
         for i, o in enumerate(outs):
             if isinstance(o, TensorBase):
-                if any(o is a for a in args):
+                if in_args(o, args):
                     o = outs[i] = alias(o)
-                meta.append((o.shape, o._dtype_code))
-                if o._dtype_code <= 1 and not (nondiff and any(o is n for n in nondiff)):
+                meta.append(o._meta())
+                if o._dtype_code <= 1 and not (nondiff and in_args(o, nondiff)):
                     o._attach(node, i)
             else:
                 meta.append(None)
         node._out_meta = meta
         return tuple(outs)
-    if any(out is a for a in args):
-        out = alias(out)
-    node._out_meta = [(out.shape, out._dtype_code)]
-    if out._dtype_code <= 1 and not (nondiff and any(out is n for n in nondiff)):
+    for a in args:
+        if out is a:
+            out = alias(out)
+            break
+    node._out_meta = [out._meta()]
+    if out._dtype_code <= 1 and not (nondiff and in_args(out, nondiff)):
         out._attach(node, 0)
     return out
+
+
+def in_args(o, seq):
+    for a in seq:
+        if o is a:
+            return True
+    return False
 
 
 class once_differentiable:

@@ -24,10 +24,10 @@ def _meta(x):
 
 def sum_to(g, shape):
     """Sum g over the dimensions that broadcasting expanded, giving a tensor of `shape`."""
-    gshape = g.shape
-    if gshape == shape:
-        return g
     shape = tuple(shape)
+    if g._shape_is(shape):
+        return g
+    gshape = g.shape
     lead = len(gshape) - len(shape)
     dims = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
     if dims:

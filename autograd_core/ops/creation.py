@@ -15,6 +15,11 @@ __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty"
 
 
 def _shape_args(args, op):
+    for a in args:
+        if type(a) is not int:
+            break
+    else:
+        return args
     if len(args) == 1 and not isinstance(args[0], numbers.Integral):
         shape = args[0]
         if isinstance(shape, TensorBase):
@@ -79,7 +84,7 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
 
 def _copy_from_numpy(a, code):
     """A new tensor of dtype `code` holding a copy of numpy array a."""
-    src = np.ascontiguousarray(a)
+    src = a if a.flags.c_contiguous else np.ascontiguousarray(a)  # (ascontiguousarray makes 0-d 1-d)
     if src.dtype.name not in _core._NP_NAMES or src.dtype.byteorder == ">":
         src = src.astype(from_code(code).numpy)
     base = _core.from_buffer(src)
@@ -110,7 +115,11 @@ def from_numpy(a):
 
 
 def _code(dtype, default, op):
-    return default if dtype is None else to_code(dtype, op)
+    if dtype is None:
+        return default
+    if type(dtype) is int:
+        return dtype
+    return to_code(dtype, op)
 
 
 def empty(*shape, dtype=None, requires_grad=False, device=None):
