@@ -8,8 +8,10 @@
  *   backward-data:   dcol (c k x L)   = W^T (c k x o)     @ G (o x L),       then col2im -> dx (+ bias)
  *   backward-weight: dW (o x c k)    += G (o x L)         @ col^T (L x c k), chunks in batch order
  * where G is grad_out reordered to [o][j][p]. Groups go through one agc_gemm_batched call (batch =
- * groups). nb is chosen so that col + tmp/G stay under the workspace cap (64 MiB by default); with nb == 1
- * the reorders are skipped because [o][0][p] is already the NCHW layout of one image.
+ * groups). nb is chosen so that col + tmp/G stay under the workspace cap (64 MiB by default) and near
+ * 4 MiB when one image fits; with nb == 1 the reorders are skipped because [o][0][p] is already the
+ * NCHW layout of one image. With >= 16 output channels per group the forward and weight-gradient GEMMs
+ * run transposed (L-major, see agc_conv2d).
  * A 1x1, stride-1, unpadded convolution is a plain GEMM on the input itself: no column buffer.
  *
  * Threads: the GEMMs thread themselves (splitting M and N, never K). im2col, col2im and the reorders
@@ -39,11 +41,15 @@ static int is_pointwise(const agc_conv2d_geom *g)
         && g->oh == g->h && g->ow == g->w;
 }
 
-/* images per chunk: column buffer (c k x nb p) plus the reorder buffer (o x nb p) under the cap */
+/* Images per chunk: the column buffer (c k x nb p) plus the reorder buffer (o x nb p) stay under the
+ * cap, and under CONV_CACHE_TARGET when one image fits in it, so that the GEMM reads the columns back
+ * from cache: 4 MiB measured 15-20% faster than 64 MiB chunks on the ResNet-like layers (1 thread). */
+#define CONV_CACHE_TARGET ((int64_t)4 << 20)
 static int64_t chunk_images(const agc_conv2d_geom *g, int64_t esize)
 {
     int64_t per_image = (g->c * g->kh * g->kw + g->o) * g->oh * g->ow * esize;
-    int64_t nb = per_image > 0 ? workspace_limit / per_image : g->n;
+    int64_t budget = workspace_limit < CONV_CACHE_TARGET ? workspace_limit : CONV_CACHE_TARGET;
+    int64_t nb = per_image > 0 ? budget / per_image : g->n;
     if (nb < 1)
         nb = 1;
     if (nb > g->n)
@@ -58,7 +64,8 @@ int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g)
         return 0;
     int64_t nb = chunk_images(g, esize);
     int64_t p = g->oh * g->ow;
-    return (g->c * g->kh * g->kw * nb * p + (nb > 1 ? g->o * nb * p : 0)) * esize;
+    /* column buffer + the (o x nb p) reorder buffer + the weight-gradient transpose buffer */
+    return (g->c * g->kh * g->kw * nb * p + g->o * nb * p + g->o * g->c / g->groups * g->kh * g->kw) * esize;
 }
 
 /* Per-dtype helpers. T is the element type, S its suffix. */
@@ -178,6 +185,36 @@ int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g)
                 memcpy(G + o * L + j * p, gout + ((n0 + j) * g->o + o) * p, (size_t)p * sizeof(T));        \
     }                                                                                                      \
                                                                                                            \
+    /* out[n0 + j][o][p] = tmpT[(j * P + p) * O + o] + bias[o]: the L-major GEMM result back to NCHW, */  \
+    /* in tiles of 32 pixels so that both sides stay in cache */                                           \
+    static void untranspose_##S(const agc_conv2d_geom *g, const T *tmpT, const T *bias, int64_t n0,         \
+                                int64_t nb, T *out)                                                        \
+    {                                                                                                      \
+        const int64_t P = g->oh * g->ow, O = g->o, tiles = (P + 31) / 32;                                  \
+        _Pragma("omp parallel for collapse(2) schedule(static) num_threads(agc_threads_for(O * nb * P, CONV_OMP_MIN))") \
+        for (int64_t j = 0; j < nb; j++) {                                                                 \
+            for (int64_t tb = 0; tb < tiles; tb++) {                                                       \
+                const int64_t p0 = tb * 32, p1 = p0 + 32 < P ? p0 + 32 : P;                                \
+                const T *src = tmpT + (j * P) * O;                                                         \
+                for (int64_t o = 0; o < O; o++) {                                                          \
+                    T *dst = out + ((n0 + j) * O + o) * P;                                                 \
+                    const T bv = bias ? bias[o] : (T)0;                                                    \
+                    for (int64_t p = p0; p < p1; p++)                                                      \
+                        dst[p] = src[p * O + o] + bv;                                                      \
+                }                                                                                          \
+            }                                                                                              \
+        }                                                                                                  \
+    }                                                                                                      \
+                                                                                                           \
+    /* out[(gi * og + o) * ck + k] = tw[(gi * ck + k) * og + o] */                                         \
+    static void weight_untranspose_##S(int64_t groups, int64_t og, int64_t ck, const T *tw, T *out)        \
+    {                                                                                                      \
+        for (int64_t gi = 0; gi < groups; gi++)                                                            \
+            for (int64_t o = 0; o < og; o++)                                                               \
+                for (int64_t k = 0; k < ck; k++)                                                           \
+                    out[(gi * og + o) * ck + k] = tw[(gi * ck + k) * og + o];                              \
+    }                                                                                                      \
+                                                                                                           \
     /* out planes (n, ch, p) set to bias[ch] */                                                            \
     static void fill_bias_##S(int64_t n, int64_t ch, int64_t p, const T *bias, T *out)                     \
     {                                                                                                      \
@@ -217,6 +254,23 @@ static void unchunk(agc_dtype dt, const agc_conv2d_geom *g, const void *tmp, con
         unchunk_f32(g, tmp, bias, n0, nb, out);
     else
         unchunk_f64(g, tmp, bias, n0, nb, out);
+}
+
+static void untranspose(agc_dtype dt, const agc_conv2d_geom *g, const void *tmpT, const void *bias, int64_t n0,
+                        int64_t nb, void *out)
+{
+    if (dt == AGC_F32)
+        untranspose_f32(g, tmpT, bias, n0, nb, out);
+    else
+        untranspose_f64(g, tmpT, bias, n0, nb, out);
+}
+
+static void weight_untranspose(agc_dtype dt, int64_t groups, int64_t og, int64_t ck, const void *tw, void *out)
+{
+    if (dt == AGC_F32)
+        weight_untranspose_f32(groups, og, ck, tw, out);
+    else
+        weight_untranspose_f64(groups, og, ck, tw, out);
 }
 
 static void chunk_grad(agc_dtype dt, const agc_conv2d_geom *g, const void *gout, int64_t n0, int64_t nb,
@@ -279,21 +333,39 @@ int agc_conv2d(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void
         return rc;
     }
 
+    /* with at least NR (16) output channels per group the GEMM runs L-major, out^T (L x o) = col^T @ W^T:
+     * its threads then split the long L side into many even blocks and pack only the small W panel
+     * in common (measured 2-3x faster than o x L for 64 channels, 2 threads). Fewer channels keep the
+     * o x L form so that the micro-kernel's 16 columns are not mostly padding. */
+    const int lmajor = og >= 16;
     const int64_t nb_max = chunk_images(g, es);
     char *col = agc_alloc(g->c * g->kh * g->kw * nb_max * p * es);
-    char *tmp = nb_max > 1 ? agc_alloc(g->o * nb_max * p * es) : NULL;
-    int64_t *off_a = group_offsets(0, G, 0, og * ck);
+    char *tmp = (nb_max > 1 || lmajor) ? agc_alloc(g->o * nb_max * p * es) : NULL;
+    int64_t *off_a = group_offsets(0, G, 0, 0);
     int64_t *off_b = group_offsets(0, G, 0, 0);
     int64_t *off_c = group_offsets(0, G, 0, 0);
-    if (!col || (nb_max > 1 && !tmp) || !off_a || !off_b || !off_c) {
+    if (!col || ((nb_max > 1 || lmajor) && !tmp) || !off_a || !off_b || !off_c) {
         rc = AGC_ENOMEM;
         goto done;
     }
     for (int64_t n0 = 0; n0 < g->n && rc == AGC_OK; n0 += nb_max) {
         const int64_t nb = g->n - n0 < nb_max ? g->n - n0 : nb_max, L = nb * p;
         im2col(dt, g, x, n0, nb, col);
+        if (lmajor) {
+            for (int64_t gi = 0; gi < G; gi++) {
+                off_a[gi] = gi * ck * L;
+                off_b[gi] = gi * og * ck;
+                off_c[gi] = gi * og;
+            }
+            rc = agc_gemm_batched(dt, G, L, og, ck, 1.0, col, off_a, 1, L, weight, off_b, 1, ck, 0.0, tmp, off_c,
+                                  g->o, 1);
+            if (rc == AGC_OK)
+                untranspose(dt, g, tmp, bias, n0, nb, out);
+            continue;
+        }
         char *dst = nb > 1 ? tmp : (char *)out + n0 * g->o * p * es;
         for (int64_t gi = 0; gi < G; gi++) {
+            off_a[gi] = gi * og * ck;
             off_b[gi] = gi * ck * L;
             off_c[gi] = gi * og * L;
         }
@@ -410,13 +482,17 @@ int agc_conv2d_backward_weight(agc_dtype dt, const agc_conv2d_geom *g, const voi
         return rc;
     }
 
+    /* L-major for the same reason as the forward: dW^T (c k x o) = col (c k x L) @ G^T (L x o), summed
+     * over chunks into a small (groups, c k, o) buffer and transposed at the end */
+    const int lmajor = og >= 16;
     const int64_t nb_max = chunk_images(g, es);
     char *col = agc_alloc(g->c * g->kh * g->kw * nb_max * p * es);
     char *gbuf = nb_max > 1 ? agc_alloc(g->o * nb_max * p * es) : NULL;
+    char *tw = lmajor ? agc_alloc(g->o * ck * es) : NULL;
     int64_t *off_a = group_offsets(0, G, 0, 0);
     int64_t *off_b = group_offsets(0, G, 0, 0);
-    int64_t *off_c = group_offsets(0, G, 0, og * ck);
-    if (!col || (nb_max > 1 && !gbuf) || !off_a || !off_b || !off_c) {
+    int64_t *off_c = group_offsets(0, G, 0, lmajor ? ck * og : og * ck);
+    if (!col || (nb_max > 1 && !gbuf) || (lmajor && !tw) || !off_a || !off_b || !off_c) {
         rc = AGC_ENOMEM;
         goto done;
     }
@@ -428,16 +504,28 @@ int agc_conv2d_backward_weight(agc_dtype dt, const agc_conv2d_geom *g, const voi
             gsrc = gbuf;
         }
         im2col(dt, g, x, n0, nb, col);
-        for (int64_t gi = 0; gi < G; gi++) {
-            off_a[gi] = gi * og * L;
-            off_b[gi] = gi * ck * L;
+        if (lmajor) {
+            for (int64_t gi = 0; gi < G; gi++) {
+                off_a[gi] = gi * ck * L;
+                off_b[gi] = gi * og * L;
+            }
+            rc = agc_gemm_batched(dt, G, ck, og, L, 1.0, col, off_a, L, 1, gsrc, off_b, 1, L, n0 ? 1.0 : 0.0, tw,
+                                  off_c, og, 1);
+        } else {
+            for (int64_t gi = 0; gi < G; gi++) {
+                off_a[gi] = gi * og * L;
+                off_b[gi] = gi * ck * L;
+            }
+            rc = agc_gemm_batched(dt, G, og, ck, L, 1.0, gsrc, off_a, L, 1, col, off_b, 1, L, n0 ? 1.0 : 0.0, out,
+                                  off_c, ck, 1);
         }
-        rc = agc_gemm_batched(dt, G, og, ck, L, 1.0, gsrc, off_a, L, 1, col, off_b, 1, L, n0 ? 1.0 : 0.0, out,
-                              off_c, ck, 1);
     }
+    if (rc == AGC_OK && lmajor)
+        weight_untranspose(dt, G, og, ck, tw, out);
 done:
     agc_free(col);
     agc_free(gbuf);
+    agc_free(tw);
     agc_free(off_a);
     agc_free(off_b);
     agc_free(off_c);
