@@ -255,7 +255,8 @@ int agc_rng_bernoulli(agc_dtype dt, int64_t n, uint64_t seed, uint64_t offset, d
  * input read zero. The binding guarantees: all sizes >= 1 except n >= 0, strides and dilations >= 1,
  * pads >= 0, groups divides c and o. Input and output never overlap. Each call works through the
  * batch in chunks so that its column buffer stays under the workspace limit (default 64 MiB; one image
- * per chunk at least); 1x1, stride-1, unpadded convolutions use no column buffer. Each GEMM goes
+ * per chunk at least; chunks are kept near 4 MiB when an image fits, for cache reuse); 1x1, stride-1,
+ * unpadded convolutions use no column buffer. Each GEMM goes
  * through agc_gemm / agc_gemm_batched; f32 and f64. */
 typedef struct {
     int64_t n, c, h, w;    /* input */
