@@ -51,6 +51,16 @@
 #define RD_W 512          /* column path: most outputs per group */
 #define RD_TW 256         /* softmax / cumulative with inner > 1: columns per tile */
 #define RD_PAR 32768      /* elements of work below which everything stays on one thread */
+/* Threads take work in dynamic pieces of about RD_GRAIN elements: on a shared 2-core machine a static
+ * split leaves one thread waiting whenever the other is descheduled. Which thread computes a piece
+ * never changes its result. */
+#define RD_GRAIN 16384
+
+static int64_t grain(int64_t per_item)
+{
+    int64_t g = RD_GRAIN / (per_item > 0 ? per_item : 1);
+    return g < 1 ? 1 : (g > 1024 ? 1024 : g);
+}
 
 static int rd_avx2(void)
 {
@@ -901,7 +911,7 @@ static int run(const plan *P, const pass_t *ps, int avx2, const char *xg, int64_
     part_t *buf = (part_t *)agc_alloc(nch * G * (int64_t)sizeof(part_t));
     if (!buf) return AGC_ENOMEM;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
 #endif
     for (int64_t c = 0; c < nch; c++) chunk(P, ps, avx2, xg, G, c, buf + c * G);
     for (int64_t c = 0; c < nch; c++) part_combine(ps, P->dt, res, buf + c * G, G);
@@ -1090,6 +1100,7 @@ static int group_reduce(const plan *P, int64_t g, int avx2, int nt)
 static int row_fast_ok(const plan *P)
 {
     if (P->col || P->nchunks != 1 || P->nred < 1 || P->nr != 1) return 0;
+    if (P->op == AGC_REDUCE_MAX || P->op == AGC_REDUCE_MIN) return 1;
     if (P->dt != AGC_F32 && P->dt != AGC_F64) return 0;
     return P->op == AGC_REDUCE_SUM || P->op == AGC_REDUCE_MEAN || P->op == AGC_REDUCE_SUMSQ ||
            P->op == AGC_REDUCE_LOGSUMEXP;
@@ -1099,16 +1110,40 @@ static void row_fast(const plan *P, int avx2, int nt)
 {
     const int op = P->op, dt = P->dt;
     const int64_t es = (int64_t)P->es, n = P->n0, s = P->s0;
-    lsum_fn ls = lsum_select(dt, op == AGC_REDUCE_SUMSQ ? M_SQ : (op == AGC_REDUCE_LOGSUMEXP ? M_EXPC : M_ID), avx2);
+    const int ext = op == AGC_REDUCE_MAX || op == AGC_REDUCE_MIN;
+    lsum_fn ls = ext ? NULL
+                     : lsum_select(dt, op == AGC_REDUCE_SUMSQ ? M_SQ : (op == AGC_REDUCE_LOGSUMEXP ? M_EXPC : M_ID),
+                                   avx2);
+    const int64_t gr = grain(n);
     (void)avx2;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, gr)
 #endif
     for (int64_t o = 0; o < P->nout; o++) {
         int64_t xo, oo, G;
         group_offsets(P, o, &xo, &oo, &G);
         const char *p = P->x + xo * es;
         double v;
+        if (ext) {
+            const int ismax = op == AGC_REDUCE_MAX;
+            part_t r = {0, 0, -1};
+            if (dt == AGC_F32) {
+#if AGC_HAVE_X86
+                if (avx2) lext_f32_avx2((const float *)p, n, s, 0, ismax, P->idx != NULL, &r);
+                else
+#endif
+                lext_f32((const float *)p, n, s, 0, ismax, &r);
+                ((float *)P->out)[oo] = (float)r.d;
+            } else if (dt == AGC_F64) {
+                lext_f64((const double *)p, n, s, 0, ismax, &r);
+                ((double *)P->out)[oo] = r.d;
+            } else {
+                lext_i64((const int64_t *)p, n, s, 0, ismax, &r);
+                ((int64_t *)P->out)[oo] = r.i;
+            }
+            if (P->idx) P->idx[oo] = r.ix;
+            continue;
+        }
         if (op == AGC_REDUCE_LOGSUMEXP) {
             part_t r = {-INFINITY, 0, -1};
             if (dt == AGC_F32) {
@@ -1228,11 +1263,12 @@ int agc_reduce(int op, agc_dtype dt, int n_outer, const int64_t *outer_shape, co
         P.K = P.ks[P.nk - 1];
         int64_t nko = P.nout / P.K;
         P.W = RD_W;
-        if (nko * ((P.K + RD_W - 1) / RD_W) < nt) {
-            /* too few groups to share: narrower groups (any width gives the same bits) */
-            int64_t w = (P.K + nt - 1) / nt;
+        if (nt > 1 && nko * ((P.K + RD_W - 1) / RD_W) < 4 * nt) {
+            /* too few groups to share: narrower groups, down to 128 columns (any width gives the
+             * same bits: columns never interact) */
+            int64_t w = (P.K + 4 * nt - 1) / (4 * nt);
             w = (w + 15) / 16 * 16;
-            P.W = w < 64 ? 64 : (w > RD_W ? RD_W : w);
+            P.W = w < 128 ? 128 : (w > RD_W ? RD_W : w);
         }
         P.ncb = (P.K + P.W - 1) / P.W;
         P.ngroups = nko * P.ncb;
@@ -1248,9 +1284,10 @@ int agc_reduce(int op, agc_dtype dt, int n_outer, const int64_t *outer_shape, co
         return AGC_OK;
     }
     if (nt > 1 && (P.ngroups >= 2 * nt || P.nchunks <= 1)) {
+        const int64_t gr = grain(P.nred * (P.col ? P.W : 1));
         /* outputs shared between threads: each group is computed whole by one thread */
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, gr)
 #endif
         for (int64_t g = 0; g < P.ngroups; g++) group_reduce(&P, g, avx2, 1);
         return AGC_OK;
@@ -1455,7 +1492,7 @@ int agc_softmax(int log, agc_dtype dt, int64_t outer, int64_t n, int64_t inner, 
     const int nt = agc_threads_for(outer * n * inner, AGC_PAR_HEAVY);
     if (inner == 1) {
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, grain(n))
 #endif
         for (int64_t o = 0; o < outer; o++) {
             if (dt == AGC_F32) {
@@ -1474,7 +1511,7 @@ int agc_softmax(int log, agc_dtype dt, int64_t outer, int64_t n, int64_t inner, 
     }
     const int64_t ntile = (inner + RD_TW - 1) / RD_TW;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, grain(n * RD_TW))
 #endif
     for (int64_t t = 0; t < outer * ntile; t++) {
         int64_t o = t / ntile, j0 = (t % ntile) * RD_TW;
@@ -1524,7 +1561,7 @@ int agc_softmax_backward(int log, agc_dtype dt, int64_t outer, int64_t n, int64_
     const int nt = agc_threads_for(outer * n * inner, AGC_PAR_HEAVY);
     if (inner == 1) {
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, grain(n))
 #endif
         for (int64_t o = 0; o < outer; o++) {
             int64_t off = o * n;
@@ -1548,7 +1585,7 @@ int agc_softmax_backward(int log, agc_dtype dt, int64_t outer, int64_t n, int64_
     }
     const int64_t ntile = (inner + RD_TW - 1) / RD_TW;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, grain(n * RD_TW))
 #endif
     for (int64_t t = 0; t < outer * ntile; t++) {
         int64_t o = t / ntile, j0 = (t % ntile) * RD_TW;
@@ -1608,7 +1645,7 @@ int agc_cumulative(int op, agc_dtype dt, int64_t outer, int64_t n, int64_t inner
     const int64_t ntile = (inner + tw_max - 1) / tw_max;
     const int nt = agc_threads_for(outer * n * inner, AGC_PAR_CHEAP);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, grain(n * tw_max))
 #endif
     for (int64_t t = 0; t < outer * ntile; t++) {
         int64_t o = t / ntile, j0 = (t % ntile) * tw_max;
