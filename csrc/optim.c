@@ -127,7 +127,9 @@ static void run_chunks(int64_t n, int64_t threshold, chunk_fn fn, const void *ar
     }
 #ifdef _OPENMP
     int64_t nchunks = (n + OPT_CHUNK - 1) / OPT_CHUNK;
-#pragma omp parallel for schedule(static) num_threads(nt)
+    /* dynamic: on a busy machine a thread that starts late finds the work already done instead of
+     * holding back its static half; elementwise, so the split never changes a result */
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
     for (int64_t c = 0; c < nchunks; c++) {
         int64_t lo = c * OPT_CHUNK, hi = lo + OPT_CHUNK < n ? lo + OPT_CHUNK : n;
         fn(lo, hi, args);
