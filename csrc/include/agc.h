@@ -179,14 +179,16 @@ int agc_where(agc_dtype dt, int ndim, const int64_t *shape, const uint8_t *cond,
     X(PROD, prod)           /* f32 f64 i64 */                            \
     X(MAX, max)             /* values; with idx != NULL also the first index of the max (flat index \
                                in the reduced space, row-major); NaN wins like torch */ \
-    X(MIN, min)                                                          \
+    X(MIN, min)             /* max/min: f32 f64 i64; the value is written in dt */ \
     X(ALL, all)             /* bool -> bool */                            \
     X(ANY, any)                                                          \
-    X(VAR, var)             /* p0 = correction (dof subtracted from n); f32 f64; two-pass */ \
-    X(LOGSUMEXP, logsumexp) /* max-shifted */                            \
-    X(NORM2, norm2)         /* sqrt(sum x^2), scaled to avoid overflow */ \
-    X(NORMP, normp)         /* (sum |x|^p0)^(1/p0); p0 = inf/-inf gives max/min |x| */ \
-    X(SUMSQ, sumsq)         /* sum x^2 */
+    X(VAR, var)             /* p0 = correction (dof subtracted from n); f32 f64; two-pass; divisor \
+                               max(n - p0, 0), so n <= p0 gives inf (or NaN) like NumPy/torch */ \
+    X(LOGSUMEXP, logsumexp) /* max-shifted; f32 f64; all -inf (or empty) -> -inf, any +inf -> +inf */ \
+    X(NORM2, norm2)         /* sqrt(sum x^2), scaled to avoid overflow; f32 f64 */ \
+    X(NORMP, normp)         /* (sum |x|^p0)^(1/p0); p0 = inf/-inf gives max/min |x|, p0 = 0 the \
+                               count of nonzeros; f32 f64 */              \
+    X(SUMSQ, sumsq)         /* sum x^2; f32 f64. Empty: mean and var give NaN, sumsq/norms 0 */
 
 typedef enum {
 #define AGC_X(NAME, name) AGC_REDUCE_##NAME,
