@@ -61,3 +61,17 @@ def test_no_command_prints_help(capsys):
 
     assert cli.main([]) == 1
     assert "demo" in capsys.readouterr().out
+
+
+def test_demo_reaches_97_percent_test_accuracy():
+    from autograd_core.__main__ import demo
+
+    lines = []
+
+    class Out:
+        def write(self, text):
+            lines.append(text)
+
+    accuracy, _ = demo(progress=False, out=Out())
+    assert accuracy >= 0.97, "".join(lines)
+    assert "test accuracy" in "".join(lines)

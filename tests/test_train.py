@@ -403,3 +403,43 @@ def test_trace_backward_records_ops_shapes_and_flags():
         ag.zeros(3, requires_grad=True).sqrt().sum().backward()
     assert any("nan/inf" in e.flags for e in trace.entries)
     assert "flagged" in str(trace)
+
+
+# ------------------------------------------------------------------------------- progress and extras
+
+
+def test_progress_bar_shows_epoch_loss_and_metrics(capsys, monkeypatch, moons):
+    import autograd_core.train as train_module
+
+    monkeypatch.setattr(train_module, "_progress_wanted", lambda progress: bool(progress))
+    train, val = moons
+    model = mlp([2, 4, 2])
+    fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), train, val_data=val, epochs=2,
+        metrics=("accuracy",))
+    err = capsys.readouterr().err
+    assert "Epoch 1/2" in err and "Epoch 2/2" in err
+    assert "loss=" in err and "accuracy=" in err and "val_loss=" in err
+
+
+def test_plot_without_matplotlib_names_the_extra(monkeypatch):
+    import sys
+
+    history = History()
+    history.append(1, {"loss": 1.0})
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    with pytest.raises(ImportError, match=r"pip install autograd_core\[plot\]"):
+        history.plot()
+
+
+def test_l2_penalty_value_and_fit_records_it():
+    model = nn.Linear(3, 2)
+    penalty = l2_penalty(0.5)(model)
+    assert penalty.item() == pytest.approx(0.5 * float((arr(model.weight) ** 2).sum()), rel=1e-6)
+    with_bias = l2_penalty(0.5, include_bias=True)(model)
+    assert with_bias.item() > penalty.item()
+    x, y = ag.randn(8, 3), ag.randn(8, 2)
+    history = fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.0), (x, y), epochs=1, batch_size=8,
+                  regularizer=l2_penalty(0.5), progress=False)
+    assert history["penalty"][0] == pytest.approx(penalty.item(), rel=1e-5)
+    assert history["loss"][0] == pytest.approx(nn.MSELoss()(model(x), y).item(), rel=1e-5)
