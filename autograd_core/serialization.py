@@ -148,10 +148,11 @@ def _parse_header(data, name):
 
 
 def _load_arrays(data, name):
+    from safetensors import SafetensorError
     from safetensors.numpy import load as st_load
     try:
         arrays = st_load(data)
-    except Exception as exc:
+    except (SafetensorError, ValueError, TypeError, OverflowError) as exc:
         raise SerializationError(f"ag.load: {name} is truncated or corrupted: {exc}") from None
     return arrays
 

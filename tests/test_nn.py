@@ -635,10 +635,10 @@ def test_mlp_learns_two_spirals():
     loss_fn = nn.CrossEntropyLoss()
     xt, yt = ag.tensor(x), ag.tensor(y)
     perm = np.random.default_rng(1)
-    for epoch in range(150):
+    for epoch in range(100):
         order = perm.permutation(len(x))
-        for start in range(0, len(x), 100):
-            idx = ag.tensor(order[start:start + 100])
+        for start in range(0, len(x), 200):
+            idx = ag.tensor(order[start:start + 200])
             opt.zero_grad()
             loss = loss_fn(model(xt[idx]), yt[idx])
             loss.backward()

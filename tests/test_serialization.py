@@ -156,7 +156,7 @@ def test_plain_safetensors_file_loads_as_dict(tmp_path):
 
 def test_torch_safetensors_interop(tmp_path):
     torch = pytest.importorskip("torch")
-    from safetensors.torch import save_file, load_file
+    from safetensors.torch import load_file, save_file
     tmodel = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
     path = tmp_path / "torch.safetensors"
     save_file(tmodel.state_dict(), str(path))

@@ -1,21 +1,21 @@
 """ag.nn: modules, layers, activations, losses; ag.nn.functional, ag.nn.init, ag.nn.utils."""
-from .module import Module, Parameter, Sequential, ModuleList, ModuleDict
-from .linear import Linear, Bilinear
-from .activation import (ReLU, LeakyReLU, Sigmoid, Tanh, GELU, SiLU, ELU, Softplus, Softmax, LogSoftmax,
-                         Softmin, LogSigmoid, Hardtanh, ReLU6)
-from .dropout import Dropout, Dropout1d, Dropout2d
-from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
-from .sparse import Embedding
-from .rnn import RNNBase, RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell
-from .transformer import MultiheadAttention, TransformerEncoderLayer, TransformerEncoder
-from .flatten import Flatten, Unflatten, Identity
-from .loss import (MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss,
-                   NLLLoss, KLDivLoss)
-from .conv import Conv1d, Conv2d, ConvTranspose2d
-from .pooling import MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d
 from . import functional, init, utils
+from .activation import (ELU, GELU, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, ReLU, ReLU6, Sigmoid, SiLU,
+                         Softmax, Softmin, Softplus, Tanh)
+from .conv import Conv1d, Conv2d, ConvTranspose2d
+from .dropout import Dropout, Dropout1d, Dropout2d
+from .flatten import Flatten, Identity, Unflatten
+from .linear import Bilinear, Linear
+from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
+                   SmoothL1Loss)
+from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
+from .sparse import Embedding
+from .transformer import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer
 
-__all__ = [
+__all__ = [  # noqa: RUF022  (grouped by family, not alphabetically)
     "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict",
     "Linear", "Bilinear",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "SiLU", "ELU", "Softplus", "Softmax", "LogSoftmax",

@@ -9,13 +9,22 @@ import math
 import numbers
 
 import autograd_core as ag
+
 from .. import _core
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled, no_grad
+from ..ops.conv import (  # noqa: F401
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose2d,
+    max_pool1d,
+    max_pool2d,
+)
 from ..tensor import Tensor
-
-from ..ops.conv import (conv1d, conv2d, conv_transpose2d, max_pool1d, max_pool2d, avg_pool1d,  # noqa: F401
-                        avg_pool2d, adaptive_avg_pool2d, adaptive_max_pool2d)
 
 _U = _core.UNARY_OPS
 _B = _core.BINARY_OPS

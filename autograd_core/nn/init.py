@@ -9,6 +9,7 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 
+
 def _c_array(a):
     """C-contiguous array keeping 0-d arrays 0-d (np.ascontiguousarray makes them 1-d)."""
     a = np.asarray(a)
@@ -135,7 +136,7 @@ def orthogonal_(tensor, gain=1.0):
                          f"got shape {tuple(tensor.shape)}")
     if tensor.numel() == 0:
         return tensor
-    from .. import randn, from_numpy
+    from .. import from_numpy, randn
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
     flat = randn(rows, cols, dtype=tensor.dtype).detach().numpy().astype(np.float64)

@@ -2,6 +2,7 @@
 import math
 
 import autograd_core as ag
+
 from . import functional as F
 from . import init
 from .module import Module, Parameter

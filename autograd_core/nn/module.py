@@ -4,14 +4,15 @@ A Module keeps its parameters, buffers and sub-modules in three ordered dicts, f
 attribute assignment (`self.fc = Linear(2, 3)`). state_dict keys are the dotted attribute paths, the
 same as PyTorch's, so a state dict moves between the two libraries.
 """
-from collections import OrderedDict, namedtuple
 import itertools
+from collections import OrderedDict, namedtuple
 
 import numpy as np
 
 from .. import _core
-from ..tensor import Tensor
 from ..autograd.grad_mode import no_grad
+from ..tensor import Tensor
+
 
 def _c_array(a):
     """C-contiguous array keeping 0-d arrays 0-d (np.ascontiguousarray makes them 1-d)."""
@@ -323,7 +324,7 @@ class Module:
     # ------------------------------------------------------------------ modes and gradients
     def train(self, mode=True):
         if not isinstance(mode, bool):
-            raise ValueError("training mode is expected to be boolean")
+            raise TypeError(f"train: mode is expected to be a bool, got {type(mode).__name__}")
         for module in self.modules():
             object.__setattr__(module, "training", mode)
         return self
@@ -445,7 +446,7 @@ class Module:
                 if buf is not None and name not in module._non_persistent_buffers_set:
                     expected[base + name] = (module, "_buffers", name)
         missing = [k for k in expected if k not in state_dict]
-        unexpected = [k for k in state_dict.keys() if k not in expected]
+        unexpected = [k for k in state_dict if k not in expected]
         errors = []
         if strict:
             if unexpected:

@@ -5,10 +5,11 @@ names; momentum=None switches to a cumulative average (factor 1 / num_batches_tr
 mode normalises with batch statistics through the fused C kernel; eval mode uses the running ones.
 """
 import autograd_core as ag
+
+from ..autograd.grad_mode import no_grad
 from . import functional as F
 from . import init
 from .module import Module, Parameter
-from ..autograd.grad_mode import no_grad
 
 
 class _BatchNorm(Module):

@@ -9,6 +9,7 @@ iteratively).
 import math
 
 import autograd_core as ag
+
 from . import functional as F
 from . import init
 from .module import Module, Parameter

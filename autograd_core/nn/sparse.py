@@ -1,10 +1,11 @@
 """Embedding: a lookup table with N(0, 1) initialisation; the padding_idx row starts at zero and gets
 no gradient."""
 import autograd_core as ag
+
+from ..autograd.grad_mode import no_grad
 from . import functional as F
 from . import init
 from .module import Module, Parameter
-from ..autograd.grad_mode import no_grad
 
 
 class Embedding(Module):

@@ -6,6 +6,7 @@ be attended (True = masked out), a float mask is added to the attention scores.
 import copy
 
 import autograd_core as ag
+
 from . import functional as F
 from . import init
 from .dropout import Dropout

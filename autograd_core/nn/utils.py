@@ -6,6 +6,7 @@ with ndim <= 1 (biases, norm scales) is not penalised; weight matrices and conv 
 import math
 
 import autograd_core as ag
+
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 
