@@ -70,6 +70,21 @@ def demo(epochs=20, plot=None, seed=0, batch_size=32, lr=3e-3, progress=True, ou
     return test["accuracy"], seconds
 
 
+def _compiler_of(path):
+    """The compiler identification GCC and Clang leave in a binary's .comment section, if any."""
+    try:
+        with open(path, "rb") as handle:
+            blob = handle.read()
+    except OSError:
+        return None
+    for marker in (b"GCC: (", b"clang version"):
+        start = blob.find(marker)
+        if start >= 0:
+            end = blob.find(b"\0", start)
+            return blob[start:end].decode("ascii", "replace") if end > start else None
+    return None
+
+
 def info(out=sys.stdout):
     import numpy
 
@@ -97,6 +112,9 @@ def info(out=sys.stdout):
     else:
         flags = getattr(_core, "COMPILE_FLAGS", None)
         print(f"  compiler flags: {flags if flags else 'not recorded by this build'}", file=out)
+        compiler = _compiler_of(_core.__file__)
+        if compiler:
+            print(f"  compiler: {compiler}", file=out)
     if os.environ.get("AGC_SIMD"):
         print(f"  AGC_SIMD={os.environ['AGC_SIMD']} (forced)", file=out)
 

@@ -757,7 +757,13 @@ def _progress_bar(enabled, total, desc):
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit="batch", leave=True, dynamic_ncols=True, file=sys.stderr)
+    try:
+        width = os.get_terminal_size(sys.stderr.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        width = 0
+    # a terminal that reports 0 columns (some pseudo-terminals) would get an empty bar
+    sizing = {"dynamic_ncols": True} if width > 0 else {"ncols": 100, "nrows": 20}
+    return tqdm(total=total, desc=desc, unit="batch", leave=True, file=sys.stderr, **sizing)
 
 
 def _current_lr(optimizer):
