@@ -1,5 +1,6 @@
 /* optim.c: fused in-place optimizer updates (SGD, Adam/AdamW, RMSprop, Adagrad), each followed by the
- * optional proximal L1 soft-threshold, in one pass over a parameter with no temporaries.
+ * optional proximal L1 soft-threshold (scaled by each optimizer's own step, see agc.h), in one pass
+ * over a parameter with no temporaries.
  * Layout: p, g and every state buffer are contiguous arrays of n elements of one float dtype (f32 or
  * f64; other dtypes give AGC_EUNSUPPORTED). g and the state buffers must not overlap p or each other
  * (the binding allocates the state itself and copies a gradient that aliases p).
@@ -99,10 +100,14 @@
     O##_T g = O##_MUL(O##_LD(gp + (i)), c_sign);                                                \
     if (has_wd) g = O##_ADD(g, O##_MUL(w, c_wd))
 
-/* Soft-threshold: max(0, w - t) + min(0, w + t) equals sign(w) * max(|w| - t, 0) exactly, gives +0
- * inside [-t, t] and keeps NaN (maxps/minps return the second operand on NaN). */
-#define SOFT_THRESHOLD(O, w)                                                                      \
-    if (has_l1) w = O##_ADD(O##_MAX(c_zero, O##_SUB(w, c_l1)), O##_MIN(c_zero, O##_ADD(w, c_l1)))
+/* Soft-threshold by t (evaluated only when has_l1): max(0, w - t) + min(0, w + t) equals
+ * sign(w) * max(|w| - t, 0) exactly, gives +0 inside [-t, t] and keeps NaN (maxps/minps return the
+ * second operand on NaN). */
+#define SOFT_THRESHOLD(O, w, t)                                                                   \
+    if (has_l1) {                                                                                \
+        const O##_T t_ = (t);                                                                    \
+        w = O##_ADD(O##_MAX(c_zero, O##_SUB(w, t_)), O##_MIN(c_zero, O##_ADD(w, t_)));           \
+    }
 
 /* Runs BODY with `flag` a compile-time constant (from the run-time flag##_rt): branches whose body
  * stores to a state buffer become straight-line code, so the compiler can vectorize the portable
@@ -245,11 +250,21 @@ typedef struct {
             g = nesterov ? O##_ADD(g, O##_MUL(b, c_mom)) : b;                                    \
         }                                                                                        \
         w = O##_ADD(w, O##_MUL(g, c_nlr));                                                       \
-        SOFT_THRESHOLD(O, w);                                                                    \
+        SOFT_THRESHOLD(O, w, c_l1);                                                                    \
         O##_ST(pp + i, w);                                                                       \
     }
 
 DEFINE_CHUNKS(sgd, SGD_LOOP)
+
+/* How much a constant gradient is amplified at equilibrium: the buffer settles at
+ * (1 - dampening) / (1 - momentum) times it (Nesterov adds the gradient itself: 1 + momentum times
+ * that). The L1 threshold scales with it so the fixed points are those of the lasso. */
+static double sgd_gain(double momentum, double dampening, int nesterov)
+{
+    if (momentum == 0) return 1.0;
+    double settled = (1.0 - dampening) / (1.0 - momentum);
+    return nesterov ? 1.0 + momentum * settled : settled;
+}
 
 int agc_sgd_step(agc_dtype dt, int64_t n, void *p, const void *g, void *momentum_buffer, double lr,
                  double momentum, double dampening, double weight_decay, int flags, double l1)
@@ -257,8 +272,9 @@ int agc_sgd_step(agc_dtype dt, int64_t n, void *p, const void *g, void *momentum
     chunk_fn fn = pick_sgd(dt);
     if (fn == NULL) return AGC_EUNSUPPORTED;
     if (n <= 0) return AGC_OK;
-    sgd_args a = {p, g, momentum_buffer, lr, momentum, dampening, weight_decay, l1, flags};
+    sgd_args a = {p, g, momentum_buffer, lr, momentum, dampening, weight_decay, 0.0, flags};
     if (momentum_buffer == NULL) a.momentum = 0;
+    a.l1 = l1 > 0 ? l1 * lr * sgd_gain(a.momentum, dampening, (flags & AGC_OPTIM_NESTEROV) != 0) : 0.0;
     run_chunks(n, AGC_PAR_OPTIM, fn, &a);
     return AGC_OK;
 }
@@ -306,7 +322,7 @@ typedef struct {
         }                                                                                        \
         O##_T denom = O##_ADD(O##_DIV(O##_SQRT(v), c_bc2), c_eps);                               \
         w = O##_ADD(w, O##_MUL(c_nstep, O##_DIV(m, denom)));                                     \
-        SOFT_THRESHOLD(O, w);                                                                    \
+        SOFT_THRESHOLD(O, w, O##_DIV(c_l1, denom));                                                                    \
         O##_ST(pp + i, w);                                                                       \
     }
 
@@ -338,7 +354,7 @@ int agc_adam_step(agc_dtype dt, int64_t n, void *p, const void *g, void *exp_avg
     a.step_size = lr / bc1;
     a.bc2_sqrt = sqrt(bc2);
     a.eps = eps;
-    a.l1 = l1;
+    a.l1 = l1 > 0 ? l1 * a.step_size : 0.0; /* per element: divided by denom in the loop */
     run_chunks(n, AGC_PAR_OPTIM_HEAVY, fn, &a);
     return AGC_OK;
 }
@@ -389,7 +405,7 @@ typedef struct {
         } else {                                                                                 \
             w = O##_ADD(w, O##_MUL(c_nlr, O##_DIV(g, avg)));                                     \
         }                                                                                        \
-        SOFT_THRESHOLD(O, w);                                                                    \
+        SOFT_THRESHOLD(O, w, O##_DIV(c_l1, avg));                                                                    \
         O##_ST(pp + i, w);                                                                       \
     }
 
@@ -402,8 +418,10 @@ int agc_rmsprop_step(agc_dtype dt, int64_t n, void *p, const void *g, void *squa
     chunk_fn fn = pick_rmsprop(dt);
     if (fn == NULL) return AGC_EUNSUPPORTED;
     if (n <= 0) return AGC_OK;
+    /* per element: divided by avg in the loop; with momentum the buffer settles at d / (avg (1 - m)) */
+    double l1s = l1 > 0 ? l1 * lr / (momentum_buffer != NULL ? 1.0 - momentum : 1.0) : 0.0;
     rmsprop_args a = {p, g, square_avg, grad_avg, momentum_buffer, lr, alpha, eps, weight_decay,
-                      momentum, l1, flags};
+                      momentum, l1s, flags};
     run_chunks(n, AGC_PAR_OPTIM_HEAVY, fn, &a);
     return AGC_OK;
 }
@@ -434,7 +452,7 @@ typedef struct {
         O##_ST(sp + i, s);                                                                       \
         O##_T sd = O##_ADD(O##_SQRT(s), c_eps);                                                  \
         w = O##_ADD(w, O##_MUL(c_nclr, O##_DIV(g, sd)));                                         \
-        SOFT_THRESHOLD(O, w);                                                                    \
+        SOFT_THRESHOLD(O, w, O##_DIV(c_l1, sd));                                                                    \
         O##_ST(pp + i, w);                                                                       \
     }
 
@@ -446,7 +464,7 @@ int agc_adagrad_step(agc_dtype dt, int64_t n, void *p, const void *g, void *sum,
     chunk_fn fn = pick_adagrad(dt);
     if (fn == NULL) return AGC_EUNSUPPORTED;
     if (n <= 0) return AGC_OK;
-    adagrad_args a = {p, g, sum, clr, eps, weight_decay, l1, flags};
+    adagrad_args a = {p, g, sum, clr, eps, weight_decay, l1 > 0 ? l1 * clr : 0.0, flags}; /* / sd per element */
     run_chunks(n, AGC_PAR_OPTIM_HEAVY, fn, &a);
     return AGC_OK;
 }
@@ -464,7 +482,7 @@ typedef struct {
     const O##_T c_l1 = O##_SET(a->l1), c_zero = O##_SET(0.0);                                   \
     for (; i + O##_W <= hi; i += O##_W) {                                                        \
         O##_T w = O##_LD(pp + i);                                                                \
-        SOFT_THRESHOLD(O, w);                                                                    \
+        SOFT_THRESHOLD(O, w, c_l1);                                                                    \
         O##_ST(pp + i, w);                                                                       \
     }
 

@@ -27,9 +27,11 @@ def soft_threshold(w, t):
     return np.sign(w) * np.maximum(np.abs(w) - t, 0.0)
 
 
-def apply_l1(w, o):
+def apply_l1(w, o, step):
+    """The L1 rule: soft-threshold by l1 times the optimizer's step `step` (a scalar or per
+    coordinate), on parameters with ndim >= 2 only."""
     if o.get("l1", 0) and w.ndim >= 2:
-        w[...] = soft_threshold(w, o["lr"] * o["l1"])
+        w[...] = soft_threshold(w, o["l1"] * step)
 
 
 def ref_sgd(params, grads, state, o):
@@ -45,7 +47,12 @@ def ref_sgd(params, grads, state, o):
                 state[i] = mom * state[i] + (1 - damp) * d
             d = d + mom * state[i] if o.get("nesterov") else state[i]
         w -= o["lr"] * d
-        apply_l1(w, o)
+        gain = 1.0
+        if mom:
+            gain = (1 - damp) / (1 - mom)
+            if o.get("nesterov"):
+                gain = 1 + mom * gain
+        apply_l1(w, o, o["lr"] * gain)
 
 
 def ref_adam(params, grads, state, o, decoupled=False):
@@ -71,7 +78,7 @@ def ref_adam(params, grads, state, o, decoupled=False):
         else:
             vhat = s["v"] / (1 - b2**t)
         w -= lr * mhat / (np.sqrt(vhat) + eps)
-        apply_l1(w, o)
+        apply_l1(w, o, lr / (1 - b1**t) / (np.sqrt(vhat) + eps))
 
 
 def ref_adamw(params, grads, state, o):
@@ -95,9 +102,10 @@ def ref_rmsprop(params, grads, state, o):
         if mom > 0:
             s["b"] = mom * s["b"] + d / avg
             w -= o["lr"] * s["b"]
+            apply_l1(w, o, o["lr"] / avg / (1 - mom))
         else:
             w -= o["lr"] * d / avg
-        apply_l1(w, o)
+            apply_l1(w, o, o["lr"] / avg)
 
 
 def ref_adagrad(params, grads, state, o):
@@ -112,7 +120,7 @@ def ref_adagrad(params, grads, state, o):
         clr = lr / (1 + (s["t"] - 1) * lr_decay)
         s["sum"] = s["sum"] + d * d
         w -= clr * d / (np.sqrt(s["sum"]) + eps)
-        apply_l1(w, o)
+        apply_l1(w, o, clr / (np.sqrt(s["sum"]) + eps))
 
 
 REFS = {"SGD": ref_sgd, "Adam": ref_adam, "AdamW": ref_adamw, "RMSprop": ref_rmsprop, "Adagrad": ref_adagrad}
@@ -434,9 +442,10 @@ def test_load_state_dict_errors():
 
 
 # ------------------------------------------------------------------------------ L1 proximal step
-def test_l1_reaches_exact_zeros_of_the_lasso():
-    # Orthogonal design (X^T X / n = I): the lasso argmin of |Xw + b - y|^2 / (2n) + lam |w|_1 is
-    # soft_threshold(X^T (y - b) / n, lam), with exact zeros where |X^T (y - b) / n| <= lam.
+def lasso_problem():
+    """Orthogonal design (X^T X / n = I, centred columns): the argmin of
+    |Xw + b - y|^2 / (2n) + lam |w|_1 is w* = soft_threshold(X^T y / n, lam), b* = mean(y), with
+    exact zeros where |X^T y / n| <= lam."""
     rng = np.random.default_rng(0)
     n, d, lam = 64, 8, 0.1
     q, _ = np.linalg.qr(rng.standard_normal((n, d)))
@@ -445,9 +454,14 @@ def test_l1_reaches_exact_zeros_of_the_lasso():
     x = q * math.sqrt(n)
     w_true = np.array([2.0, 0, 0, -1.5, 0, 0.6, 0, 0])
     y = x @ w_true + 0.7 + 0.03 * rng.standard_normal(n)
-    z = x.T @ (y - y.mean()) / n
-    w_star = soft_threshold(z, lam)
+    w_star = soft_threshold(x.T @ (y - y.mean()) / n, lam)
     assert (w_star == 0).sum() == 5
+    return x, y, lam, w_star
+
+
+def test_l1_sgd_reaches_the_lasso_through_autograd():
+    x, y, lam, w_star = lasso_problem()
+    n, d = x.shape
     w = ag.tensor(np.zeros((1, d)), requires_grad=True)
     b = ag.tensor(np.zeros(1), requires_grad=True)
     opt = ag.optim.SGD([w, b], lr=0.5, l1=lam)
@@ -461,6 +475,37 @@ def test_l1_reaches_exact_zeros_of_the_lasso():
     assert np.array_equal(got == 0, w_star == 0)  # exact zeros, the lasso's support
     np.testing.assert_allclose(got, w_star, atol=1e-9)
     np.testing.assert_allclose(numpy_of(b), [y.mean()], atol=1e-9)  # bias: no L1 (ndim 1)
+
+
+LASSO_CASES = [
+    ("SGD", dict(lr=0.1, momentum=0.9), 300),
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True), 300),
+    ("SGD", dict(lr=0.2, momentum=0.5, dampening=0.5), 300),
+    ("Adam", dict(lr=0.1), 400),
+    ("AdamW", dict(lr=0.1, weight_decay=0.0, amsgrad=True), 400),
+    ("RMSprop", dict(lr=0.01), 1000),
+    ("RMSprop", dict(lr=0.003, momentum=0.9), 1500),  # centered: variance -> 0 on a deterministic problem
+    ("Adagrad", dict(lr=0.5), 300),
+]
+
+
+@pytest.mark.parametrize("case", LASSO_CASES, ids=lambda c: case_id(c[:2]))
+def test_l1_every_optimizer_converges_to_the_lasso(case):
+    # the threshold scales with each optimizer's own step, so its fixed points are the lasso's
+    name, opts, steps = case
+    x, y, lam, w_star = lasso_problem()
+    n, d = x.shape
+    w = ag.tensor(np.zeros((1, d)), requires_grad=True)
+    b = ag.tensor(np.zeros(1), requires_grad=True)
+    opt = getattr(ag.optim, name)([w, b], l1=lam, **opts)
+    for _ in range(steps):
+        r = x @ numpy_of(w)[0] + numpy_of(b)[0] - y
+        w.grad = ag.tensor((x.T @ r / n).reshape(1, d))
+        b.grad = ag.tensor(np.array([r.mean()]))
+        opt.step()
+    got = numpy_of(w)[0]
+    assert np.array_equal(got == 0, w_star == 0)
+    np.testing.assert_allclose(got, w_star, atol=1e-6)
 
 
 def test_l1_skips_parameters_with_ndim_below_2():
@@ -585,6 +630,8 @@ def test_bad_options_raise_clear_errors():
         ag.optim.Adagrad([w], initial_accumulator_value=-1)
     with pytest.raises(ValueError, match="invalid l1 value"):
         ag.optim.Adam([w], l1=-0.1)
+    with pytest.raises(ValueError, match="l1 > 0 needs momentum < 1"):
+        ag.optim.SGD([w], lr=0.1, momentum=1.0, l1=0.1)
     with pytest.raises(TypeError, match="lr must be a real number"):
         ag.optim.SGD([w], lr="0.1")
     with pytest.raises(ValueError, match="invalid learning rate"):  # per-group options are checked too

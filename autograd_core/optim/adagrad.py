@@ -7,13 +7,15 @@ For each parameter with a gradient, step t = 1, 2, ..., following PyTorch's docu
     clr = lr / (1 + (t - 1) * lr_decay)
     sum = sum + d * d
     w = w - clr * d / (sqrt(sum) + eps)
-    w = sign(w) * max(|w| - lr * l1, 0)                        (when l1 > 0 and w.ndim >= 2)
+    w = sign(w) * max(|w| - t, 0)                               (when l1 > 0 and w.ndim >= 2)
+
+with the per-coordinate t = l1 * clr / (sqrt(sum) + eps) (see the L1 rule in optimizer.py).
 
 The accumulator 'sum' starts at initial_accumulator_value and, as in PyTorch, the state ('step',
 'sum') exists from construction. One fused C kernel per parameter.
 """
 from .. import _core
-from .optimizer import Optimizer, check_lr, check_nonnegative, l1_threshold
+from .optimizer import Optimizer, check_lr, check_nonnegative, l1_coefficient
 
 
 class Adagrad(Optimizer):
@@ -57,4 +59,4 @@ class Adagrad(Optimizer):
             state["step"] += 1
             clr = lr / (1 + (state["step"] - 1) * lr_decay)
             _core.adagrad_step(p, grad, state["sum"], clr, eps, weight_decay, maximize,
-                               l1_threshold(group, p))
+                               l1_coefficient(group, p))

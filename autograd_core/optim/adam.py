@@ -8,13 +8,16 @@ For each parameter with a gradient, step t = 1, 2, ..., following PyTorch's docu
     v = beta2 * v + (1 - beta2) * d * d
     if amsgrad: v_max = max(v_max, v), and v_max replaces v below
     w = w - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
-    w = sign(w) * max(|w| - lr * l1, 0)                        (when l1 > 0 and w.ndim >= 2)
+    w = sign(w) * max(|w| - t, 0)                               (when l1 > 0 and w.ndim >= 2)
+
+with the per-coordinate t = l1 * lr / (1 - beta1^t) / (sqrt(v_hat) + eps), the step this update
+applies to the gradient (see the L1 rule in optimizer.py).
 
 eps is added after the bias-corrected square root, as PyTorch does. State: 'step', 'exp_avg',
 'exp_avg_sq' and, with amsgrad, 'max_exp_avg_sq'. One fused C kernel per parameter.
 """
 from .. import _core
-from .optimizer import Optimizer, check_lr, check_nonnegative, check_number, l1_threshold
+from .optimizer import Optimizer, check_lr, check_nonnegative, check_number, l1_coefficient
 
 
 class Adam(Optimizer):
@@ -75,4 +78,4 @@ class Adam(Optimizer):
                     vmax = state["max_exp_avg_sq"] = self._new_state(p)
             state["step"] += 1
             _core.adam_step(p, grad, state["exp_avg"], state["exp_avg_sq"], vmax, lr, beta1, beta2, eps,
-                            weight_decay, state["step"], maximize, decoupled, l1_threshold(group, p))
+                            weight_decay, state["step"], maximize, decoupled, l1_coefficient(group, p))

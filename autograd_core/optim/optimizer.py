@@ -10,16 +10,29 @@ PyTorch's layout::
 Parameters are numbered in group order; state tensors have PyTorch's names, so a state dict moves
 between the two libraries (a PyTorch 'step' tensor loads as a number).
 
-The L1 rule. Every optimizer takes `l1=0.0` (per group). After a parameter's update, when l1 > 0,
-the proximal step of lr * l1 * |w|_1 is applied::
+The L1 rule. Every optimizer takes `l1=0.0` (per group). When l1 > 0, each update of a parameter
+w is followed by the proximal step of the penalty l1 * |w|_1, a soft-threshold
 
-    w <- sign(w) * max(|w| - lr * l1, 0)
+    w <- sign(w) * max(|w| - t, 0)
 
-with lr the group's current learning rate, so small weights become exact zeros (the lasso's
-feature selection) instead of oscillating around zero as a subgradient would. It acts only on
-parameters with ndim >= 2 (weight matrices and convolution kernels); biases, normalisation scales
-and every other parameter with ndim <= 1 are never thresholded. ag.nn.utils.l1_penalty and
-l2_penalty use the same rule. With l1=0 every trajectory equals PyTorch's.
+where t is l1 times the step the optimizer applies to the gradient. For plain SGD that is the
+textbook t = lr * l1 (proximal gradient descent: ISTA in full batch). The others scale t the same
+way their step scales the gradient at equilibrium, so that for every optimizer the fixed points are
+exactly the lasso's (a weight is zero exactly when its loss gradient stays within [-l1, l1]):
+
+    SGD with momentum     t = lr * l1 * (1 - dampening) / (1 - momentum)
+    SGD with Nesterov     t = lr * l1 * (1 + momentum * (1 - dampening) / (1 - momentum))
+    Adam, AdamW           t = l1 * lr / (1 - beta1^t) / (sqrt(v_hat) + eps)     per coordinate
+    RMSprop               t = l1 * lr / (sqrt(v) + eps), divided by (1 - momentum) with momentum
+    Adagrad               t = l1 * clr / (sqrt(sum) + eps)                       per coordinate
+
+(A single t = lr * l1 would leave Adam and RMSprop hovering near zero without reaching it and make
+Adagrad, whose steps shrink, zero every weight.) l1 > 0 needs momentum < 1.
+
+Which parameters: only those with ndim >= 2 (weight matrices, convolution kernels); biases,
+normalisation scales and every other parameter with ndim <= 1 are never thresholded.
+ag.nn.utils.l1_penalty and l2_penalty use the same rule. With l1=0 every trajectory equals
+PyTorch's.
 
 Each step runs one fused C kernel per parameter (csrc/optim.c): an in-place pass with no
 temporaries. A non-contiguous parameter goes through a contiguous copy that is written back.
@@ -120,10 +133,15 @@ def check_lr(group, opt_name):
     group["lr"] = value
 
 
-def l1_threshold(group, p):
-    """The soft-threshold this step applies to p: lr * l1 for ndim >= 2, else 0 (the L1 rule)."""
-    l1 = group["l1"]
-    return group["lr"] * l1 if l1 and p.ndim >= 2 else 0.0
+def l1_coefficient(group, p):
+    """The L1 coefficient the kernel applies to p: the group's l1 for ndim >= 2, else 0 (the L1 rule)."""
+    return group["l1"] if p.ndim >= 2 else 0.0
+
+
+def check_l1_momentum(group, opt_name):
+    if group["l1"] > 0 and group["momentum"] >= 1:
+        raise ValueError(f"{opt_name}: l1 > 0 needs momentum < 1 (the L1 threshold scales with "
+                         f"1 / (1 - momentum)), got momentum={group['momentum']}")
 
 
 class Optimizer:

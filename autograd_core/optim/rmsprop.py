@@ -9,13 +9,16 @@ For each parameter with a gradient, following PyTorch's documented algorithm:
     else:        s = sqrt(v) + eps
     if momentum > 0: b = momentum * b + d / s;  w = w - lr * b
     else:            w = w - lr * d / s
-    w = sign(w) * max(|w| - lr * l1, 0)                        (when l1 > 0 and w.ndim >= 2)
+    w = sign(w) * max(|w| - t, 0)                               (when l1 > 0 and w.ndim >= 2)
+
+with the per-coordinate t = l1 * lr / s, divided by (1 - momentum) with momentum (see the L1
+rule in optimizer.py).
 
 State: 'step', 'square_avg', 'momentum_buffer' (momentum > 0), 'grad_avg' (centered). One fused C
 kernel per parameter.
 """
 from .. import _core
-from .optimizer import Optimizer, check_lr, check_nonnegative, l1_threshold
+from .optimizer import Optimizer, check_l1_momentum, check_lr, check_nonnegative, l1_coefficient
 
 
 class RMSprop(Optimizer):
@@ -32,6 +35,7 @@ class RMSprop(Optimizer):
         check_lr(group, name)
         for key in ("alpha", "eps", "weight_decay", "momentum", "l1"):
             check_nonnegative(group, key, name)
+        check_l1_momentum(group, name)
         group["centered"] = bool(group["centered"])
         group["maximize"] = bool(group["maximize"])
 
@@ -62,4 +66,4 @@ class RMSprop(Optimizer):
                     grad_avg = state["grad_avg"] = self._new_state(p)
             state["step"] += 1
             _core.rmsprop_step(p, grad, state["square_avg"], grad_avg, buf, lr, alpha, eps, weight_decay,
-                               momentum, maximize, l1_threshold(group, p))
+                               momentum, maximize, l1_coefficient(group, p))

@@ -8,12 +8,15 @@ For each parameter with a gradient, following PyTorch's documented algorithm:
         b = d on the first step, else momentum * b + (1 - dampening) * d
         d = d + momentum * b if nesterov else b
     w = w - lr * d
-    w = sign(w) * max(|w| - lr * l1, 0)                        (when l1 > 0 and w.ndim >= 2)
+    w = sign(w) * max(|w| - t, 0)                               (when l1 > 0 and w.ndim >= 2)
+
+with t = lr * l1, times (1 - dampening) / (1 - momentum) with momentum (and 1 + momentum times
+that with Nesterov): see the L1 rule in optimizer.py.
 
 State: 'momentum_buffer' (only when momentum != 0). One fused C kernel per parameter.
 """
 from .. import _core
-from .optimizer import Optimizer, check_lr, check_nonnegative, l1_threshold, required
+from .optimizer import Optimizer, check_l1_momentum, check_lr, check_nonnegative, l1_coefficient, required
 
 
 class SGD(Optimizer):
@@ -34,6 +37,7 @@ class SGD(Optimizer):
             check_nonnegative(group, key, name)
         group["nesterov"] = bool(group["nesterov"])
         group["maximize"] = bool(group["maximize"])
+        check_l1_momentum(group, name)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(f"{name}: Nesterov momentum requires a momentum and zero dampening "
                              f"(got momentum={group['momentum']}, dampening={group['dampening']})")
@@ -60,4 +64,4 @@ class SGD(Optimizer):
                     state["momentum_buffer"] = buf
                     first = True
             _core.sgd_step(p, grad, buf, lr, momentum, dampening, weight_decay, nesterov, maximize, first,
-                           l1_threshold(group, p))
+                           l1_coefficient(group, p))

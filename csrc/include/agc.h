@@ -324,10 +324,14 @@ int agc_pool_gather(agc_dtype dt, int64_t nc, int64_t in_size, int64_t out_size,
  * p, g and every state buffer are CONTIGUOUS arrays of n elements of dtype dt (f32 or f64, else
  * AGC_EUNSUPPORTED); g and the state buffers do not overlap p or each other. Each follows PyTorch's
  * documented update (and its single-tensor order of operations), with maximize (g -> -g) and L2
- * weight_decay (g -> g + wd p, skipped when 0) applied to the gradient first. l1 > 0 then applies the
- * proximal soft-threshold p <- sign(p) max(|p| - l1, 0): the caller passes lr * l1, or 0 for
- * parameters the L1 rule excludes (ndim <= 1). Every element gets the same arithmetic on the AVX2 and
- * portable paths and on any number of threads (no FMA), so results are bit-identical across both. */
+ * weight_decay (g -> g + wd p, skipped when 0) applied to the gradient first. l1 > 0 (the L1
+ * coefficient; the caller passes 0 for parameters the L1 rule excludes, ndim <= 1) then applies the
+ * proximal soft-threshold p <- sign(p) max(|p| - t, 0) with t = l1 times the step the optimizer
+ * applies to a constant gradient at equilibrium, so every optimizer's fixed points are the lasso's:
+ * SGD t = lr l1 (times (1 - dampening) / (1 - momentum) with momentum, 1 + momentum times that with
+ * Nesterov), Adam t = l1 lr / (1 - b1^t) / denom, RMSprop t = l1 lr / avg (/ (1 - momentum)),
+ * Adagrad t = l1 clr / (sqrt(sum) + eps), per element. Every element gets the same arithmetic on the
+ * AVX2 and portable paths and on any number of threads (no FMA): results are bit-identical. */
 #define AGC_OPTIM_MAXIMIZE 1
 #define AGC_OPTIM_NESTEROV 2   /* SGD */
 #define AGC_OPTIM_FIRST_STEP 4 /* SGD: momentum_buffer is uninitialised; it becomes the gradient */
@@ -353,7 +357,7 @@ int agc_rmsprop_step(agc_dtype dt, int64_t n, void *p, const void *g, void *squa
 /* sum += d^2; p -= clr d / (sqrt(sum) + eps), clr = lr / (1 + (t - 1) lr_decay) computed by the caller. */
 int agc_adagrad_step(agc_dtype dt, int64_t n, void *p, const void *g, void *sum, double clr, double eps,
                      double weight_decay, int flags, double l1);
-/* p <- sign(p) max(|p| - l1, 0) alone (no-op for l1 <= 0). */
+/* p <- sign(p) max(|p| - t, 0) alone with t = l1 (no-op for l1 <= 0). */
 int agc_soft_threshold(agc_dtype dt, int64_t n, void *p, double l1);
 
 /* ---- nn.c */
