@@ -4,6 +4,8 @@ import collections
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autograd_core as ag
 from autograd_core.data import MinMaxScaler, StandardScaler, train_val_split
@@ -39,6 +41,25 @@ def test_dataloader_order_and_partial_last_batch():
     assert np.array_equal(np.concatenate([arr(b[1]) for b in batches]), np.arange(10))
     assert np.array_equal(np.concatenate([arr(b[0]) for b in batches]), arr(x))
     assert all(b[0].is_contiguous() and b[1].is_contiguous() for b in batches)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 40), batch_size=st.integers(1, 15), drop_last=st.booleans(), shuffle=st.booleans())
+def test_dataloader_batches_cover_the_data(n, batch_size, drop_last, shuffle):
+    y = ag.arange(n)
+    loader = DataLoader(TensorDataset(y.reshape(n, 1).float(), y), batch_size=batch_size, shuffle=shuffle,
+                        drop_last=drop_last)
+    batches = list(loader)
+    assert len(batches) == len(loader)
+    sizes = [len(b[1]) for b in batches]
+    assert all(size == batch_size for size in sizes[:-1]) and (not sizes or 0 < sizes[-1] <= batch_size)
+    labels = np.concatenate([arr(b[1]) for b in batches]) if batches else np.zeros(0, dtype=np.int64)
+    kept = (n // batch_size) * batch_size if drop_last else n
+    assert len(labels) == kept and len(set(labels.tolist())) == kept
+    if not shuffle:
+        assert labels.tolist() == list(range(kept))
+    for xb, yb in batches:
+        assert np.array_equal(arr(xb)[:, 0], arr(yb).astype(np.float32))
 
 
 def test_dataloader_drop_last():
