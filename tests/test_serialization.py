@@ -167,3 +167,25 @@ def test_torch_safetensors_interop(tmp_path):
     serialization.save(ours.state_dict(), back)
     loaded = load_file(str(back))
     assert set(loaded) == {"t0", "t1", "t2", "t3", "t4", "t5", "t6"}
+
+
+def test_optimizer_state_round_trip(tmp_path):
+    ag.manual_seed(0)
+    model = nn.Linear(3, 2)
+    opt = ag.optim.Adam(model.parameters(), lr=0.1, amsgrad=True)
+    model(ag.randn(4, 3)).sum().backward()
+    opt.step()
+    path = tmp_path / "ckpt.safetensors"
+    ag.save({"model": model.state_dict(), "optim": opt.state_dict(), "epoch": 1}, path)
+    ckpt = ag.load(path)
+    model2 = nn.Linear(3, 2)
+    model2.load_state_dict(ckpt["model"])
+    opt2 = ag.optim.Adam(model2.parameters(), lr=0.5, amsgrad=True)
+    opt2.load_state_dict(ckpt["optim"])
+    assert opt2.param_groups[0]["lr"] == 0.1 and ckpt["epoch"] == 1
+    x = ag.randn(4, 3)
+    for m, o in ((model, opt), (model2, opt2)):
+        o.zero_grad()
+        m(x).sum().backward()
+        o.step()
+    np.testing.assert_array_equal(np_of(model.weight), np_of(model2.weight))
