@@ -130,7 +130,7 @@ def draw_graph(tensors, params=None, trace=None, show_shapes=True, path=None, ra
             continue
         seen.add(id(fn))
         op = fn.name()
-        label = op[:-len("Backward")] if op.endswith("Backward") and len(op) > 8 else op
+        label = (op[:-len("Backward")] if op.endswith("Backward") and len(op) > 8 else op).lstrip("_") or op
         shapes = [m[0] for m in (getattr(fn, "_out_meta", None) or []) if m is not None]
         if show_shapes and shapes:
             label += "\\n" + ", ".join(_shape_text(s) for s in shapes)

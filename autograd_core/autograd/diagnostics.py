@@ -198,7 +198,8 @@ class BackwardTrace:
         if finite_norms and max(finite_norms) > self.exploding:
             flags.append("exploding")
         shapes = [tuple(m[0]) if m is not None else None for m in getattr(node, "_out_meta", [])]
-        self.entries.append(TraceEntry(len(self.entries), node.name(), shapes, norm, input_norms, flags, node))
+        op = node.name().lstrip("_") or node.name()
+        self.entries.append(TraceEntry(len(self.entries), op, shapes, norm, input_norms, flags, node))
 
     @property
     def flagged(self):
