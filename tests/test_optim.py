@@ -393,6 +393,27 @@ def test_load_state_dict_copies_and_converts_dtype():
     assert opt.state[params[0]]["step"] == 3
 
 
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Adagrad"])
+def test_state_dict_survives_ag_save_and_load(tmp_path, name):
+    opts = dict(SGD=dict(lr=0.05, momentum=0.9, nesterov=True), Adam=dict(lr=0.02, amsgrad=True),
+                RMSprop=dict(lr=0.01, centered=True, momentum=0.5), Adagrad=dict(lr=0.1, lr_decay=0.01))[name]
+    cls = getattr(ag.optim, name)
+    problem = Problem(seed=9)
+    params = ag_params(problem.init, np.float32)
+    opt = cls(params, **opts)
+    run_ours(opt, params, problem, 4, np.float32)
+    path = str(tmp_path / "opt.safetensors")
+    ag.save(opt.state_dict(), path)
+    params2 = ag_params([numpy_of(p) for p in params], np.float32)
+    opt2 = cls(params2, lr=1.0)
+    opt2.load_state_dict(ag.load(path))
+    a = run_ours(opt, params, problem, 4, np.float32, start=4)
+    b = run_ours(opt2, params2, problem, 4, np.float32, start=4)
+    for sa, sb in zip(a, b):
+        for x, y in zip(sa, sb):
+            np.testing.assert_array_equal(x, y)
+
+
 @needs_torch
 def test_load_torch_state_dict_continues_torch_trajectory():
     problem = Problem(seed=7)
