@@ -51,10 +51,11 @@
     }                                                                                              \
     /* erfc keeps the relative accuracy for large negative x, where 1 + erf cancels */             \
     static inline T gelu_##S(T v) { return (T)0.5 * v * erfc(-v * (T)0.70710678118654752440); }   \
+    /* 0.5 (1 + tanh(u)) = sigmoid(2u): no cancellation for negative x, where 1 + tanh(u) -> 0 */  \
     static inline T gelu_tanh_##S(T v)                                                             \
     {                                                                                              \
         T u = (T)0.79788456080286535588 * (v + (T)0.044715 * v * v * v);                           \
-        return (T)0.5 * v * ((T)1 + tanh(u));                                                      \
+        return v * sigmoid_##S(u + u);                                                             \
     }                                                                                              \
     static inline T gelu_bwd_##S(T x, T g)                                                         \
     {                                                                                              \
@@ -62,11 +63,13 @@
         T pdf = (T)0.39894228040143267794 * exp((T)-0.5 * x * x);                                  \
         return g * (cdf + x * pdf);                                                                \
     }                                                                                              \
+    /* with s = sigmoid(2u): 0.5 (1 + tanh u) = s and 0.5 (1 - tanh^2 u) = 2 s (1 - s) */          \
     static inline T gelu_tanh_bwd_##S(T x, T g)                                                    \
     {                                                                                              \
         const T k = (T)0.79788456080286535588, c = (T)0.044715;                                    \
-        T t = tanh(k * (x + c * x * x * x));                                                       \
-        T d = (T)0.5 * ((T)1 + t) + (T)0.5 * x * ((T)1 - t * t) * k * ((T)1 + 3 * c * x * x);      \
+        T u = k * (x + c * x * x * x);                                                             \
+        T s = sigmoid_##S(u + u);                                                                  \
+        T d = s + (T)2 * x * s * ((T)1 - s) * k * ((T)1 + 3 * c * x * x);                          \
         return g * d;                                                                              \
     }                                                                                              \
     static inline T silu_bwd_##S(T x, T g)                                                         \

@@ -147,11 +147,28 @@ static AGC_AVX2 inline __m256 clamp_ps(__m256 v, __m256 lo, __m256 hi)
     return _mm256_blendv_ps(w, hi, _mm256_cmp_ps(w, hi, _CMP_GT_OQ));
 }
 
+/* x sigmoid(2u), u = k (x + c x^3): the portable loop's formula (no cancellation for x < 0) */
+static AGC_AVX2 inline __m256 gelu_tanh_u(__m256 v)
+{
+    return _mm256_mul_ps(V(0.79788456080286535588f),
+                         _mm256_add_ps(v, _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(V(0.044715f), v), v), v)));
+}
+
 static AGC_AVX2 inline __m256 gelu_tanh_ps(__m256 v)
 {
-    __m256 u = _mm256_mul_ps(V(0.79788456080286535588f),
-                             _mm256_add_ps(v, _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(V(0.044715f), v), v), v)));
-    return _mm256_mul_ps(_mm256_mul_ps(V(0.5f), v), _mm256_add_ps(V(1.0f), tanh_ps(u)));
+    __m256 u = gelu_tanh_u(v);
+    return _mm256_mul_ps(v, sigmoid_ps(_mm256_add_ps(u, u)));
+}
+
+/* g (s + 2 x s (1 - s) k (1 + 3 c x^2)), s = sigmoid(2u), in the portable loop's order */
+static AGC_AVX2 inline __m256 gelu_tanh_bwd_ps(__m256 x, __m256 g)
+{
+    __m256 u = gelu_tanh_u(x);
+    __m256 s = sigmoid_ps(_mm256_add_ps(u, u));
+    __m256 t = _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(V(2.0f), x), s), _mm256_sub_ps(V(1.0f), s));
+    t = _mm256_mul_ps(_mm256_mul_ps(t, V(0.79788456080286535588f)),
+                      _mm256_add_ps(V(1.0f), _mm256_mul_ps(_mm256_mul_ps(V(3 * 0.044715f), x), x)));
+    return _mm256_mul_ps(g, _mm256_add_ps(s, t));
 }
 
 #define DEFINE_UNARY_F32(NAME, BODY)                                                               \
@@ -203,6 +220,7 @@ UNARY_F32_OPS(DEFINE_UNARY_F32)
     X(TANH_BWD, _mm256_mul_ps(b, _mm256_sub_ps(V(1.0f), _mm256_mul_ps(a, a))))                     \
     X(RELU_BWD, _mm256_and_ps(b, _mm256_cmp_ps(a, _mm256_setzero_ps(), _CMP_GT_OQ)))               \
     X(SILU_BWD, silu_bwd_ps(a, b))                                                                 \
+    X(GELU_TANH_BWD, gelu_tanh_bwd_ps(a, b))                                                       \
     X(SOFTPLUS_BWD, _mm256_blendv_ps(_mm256_mul_ps(b, sigmoid_ps(a)), b, _mm256_cmp_ps(a, V(20.0f), _CMP_GT_OQ))) \
     X(ELU_BWD, _mm256_blendv_ps(_mm256_mul_ps(b, exp_ps(a)), b, _mm256_cmp_ps(a, _mm256_setzero_ps(), _CMP_GT_OQ)))
 
