@@ -17,8 +17,8 @@ import pytest
 if __name__ == "__main__":  # run as a script from a source checkout: import the package beside it
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import autograd_core as ag  # noqa: E402
-from autograd_core import _core  # noqa: E402
+import autograd_core as ag
+from autograd_core import _core
 
 try:
     import torch

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autograd_core as ag
 from autograd_core import _core
@@ -595,6 +597,47 @@ def test_kernel_results_independent_of_threads(case):
     finally:
         ag.set_num_threads(before)
     np.testing.assert_array_equal(one, two)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(0, 70), seed=st.integers(0, 2**16), amsgrad=st.booleans(), maximize=st.booleans(),
+       decoupled=st.booleans(), wd=st.sampled_from([0.0, 0.1]), l1=st.sampled_from([0.0, 0.05]),
+       step=st.integers(1, 50))
+def test_adam_kernel_any_size_matches_one_reference_step(n, seed, amsgrad, maximize, decoupled, wd, l1, step):
+    # sizes around the SIMD width (vector body + scalar tail), every flag, both SIMD paths
+    rng = np.random.default_rng(seed)
+    w, g, m = (rng.standard_normal((n, 1)) for _ in range(3))
+    v, vmax = (rng.uniform(0, 2, (n, 1)) for _ in range(2))
+    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-8
+    # NumPy: one step of the documented update with state (m, v, vmax) at step - 1
+    d = -g if maximize else g.copy()
+    rw = w * (1 - lr * wd) if decoupled else w.copy()
+    if wd and not decoupled:
+        d = d + wd * w
+    rm = b1 * m + (1 - b1) * d
+    rv = b2 * v + (1 - b2) * d * d
+    rvmax = np.maximum(vmax, rv)
+    denom = np.sqrt(rvmax if amsgrad else rv) / math.sqrt(1 - b2**step) + eps
+    rw = rw - lr / (1 - b1**step) * rm / denom
+    rw = soft_threshold(rw, l1 * lr / (1 - b1**step) / denom)
+    targets = ["portable"] + (["avx2"] if _core.simd_target() == "avx2" else [])
+    results = []
+    try:
+        for target in targets:
+            _core.set_simd_target(target)
+            tw, tg, tm, tv, tx = (ag.tensor(a.copy()) for a in (w, g, m, v, vmax))
+            _core.adam_step(tw, tg, tm, tv, tx if amsgrad else None, lr, b1, b2, eps, wd, step, maximize,
+                            decoupled, l1)
+            results.append(numpy_of(tw))
+            np.testing.assert_allclose(results[-1], rw, rtol=1e-12, atol=1e-14)
+            np.testing.assert_allclose(numpy_of(tm), rm, rtol=1e-12, atol=1e-14)
+            np.testing.assert_allclose(numpy_of(tv), rv, rtol=1e-12, atol=1e-14)
+            if amsgrad:
+                np.testing.assert_allclose(numpy_of(tx), rvmax, rtol=1e-12, atol=1e-14)
+    finally:
+        _core.set_simd_target(targets[-1])
+    for r in results[1:]:
+        np.testing.assert_array_equal(r, results[0])
 
 
 def test_noncontiguous_parameter_and_gradient():

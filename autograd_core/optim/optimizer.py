@@ -41,6 +41,8 @@ import math
 import numbers
 import warnings
 
+import numpy as np
+
 from .. import _core
 from ..autograd.grad_mode import enable_grad, no_grad
 
@@ -321,7 +323,7 @@ class Optimizer:
                 raise ValueError(f"{name}: state dict has state for parameter {k}, which no parameter "
                                  f"group lists")
             if not isinstance(value, dict):
-                raise ValueError(f"{name}: state of parameter {k} must be a dict, got {type(value).__name__}")
+                raise TypeError(f"{name}: state of parameter {k} must be a dict, got {type(value).__name__}")
             p = id_map[k]
             new_state[p] = {sk: _cast_state(name, k, sk, sv, p) for sk, sv in value.items()}
         new_groups = []
@@ -365,10 +367,8 @@ def _cast_state(opt_name, index, key, value, p):
         return value
     if not isinstance(value, Tensor):
         try:
-            import numpy as np
-
             value = _core.from_buffer(np.ascontiguousarray(value))
-        except Exception:
+        except (TypeError, ValueError, BufferError):
             raise TypeError(f"{opt_name}: state '{key}' of parameter {index} must be a tensor, got "
                             f"{type(value).__name__}") from None
     if tuple(value.shape) != tuple(p.shape):
