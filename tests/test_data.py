@@ -249,3 +249,19 @@ def test_train_val_split_errors():
         train_val_split(np.zeros(5), np.zeros(6))
     with pytest.raises(ValueError, match="val_fraction"):
         train_val_split(np.zeros(5), val_fraction=1.5)
+
+
+def test_one_hot_reexport():
+    from autograd_core.data import one_hot
+
+    out = one_hot(ag.tensor([2, 0, 1]), 4)
+    assert arr(out).tolist() == [[0, 0, 1, 0], [1, 0, 0, 0], [0, 1, 0, 0]]
+
+
+def test_concat_dataset_and_unbatched_loader():
+    both = Squares() + Squares()
+    assert len(both) == 14 and both[8]["name"] == "s1" and both[-1]["name"] == "s6"
+    with pytest.raises(IndexError):
+        both[14]
+    samples = list(DataLoader(Squares(), batch_size=None))
+    assert len(samples) == 7 and samples[3]["label"] == 1
