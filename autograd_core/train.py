@@ -228,6 +228,11 @@ def _loss_value(loss):
     return float(loss.detach().reshape(()).item())
 
 
+def _loss_sum(loss_fn, value, count):
+    """The batch's contribution to an epoch total whose mean is per sample, whatever the reduction."""
+    return value if getattr(loss_fn, "reduction", "mean") == "sum" else value * count
+
+
 # -------------------------------------------------------------------------------------------- history
 
 
@@ -859,7 +864,7 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=10, batch_s
                     cb.on_after_backward(state)
                 optimizer.step()
                 count = _batch_size_of(targets)
-                loss_total += value * count
+                loss_total += _loss_sum(loss_fn, value, count)
                 loss_count += count
                 for m in sums:
                     m.update(outputs, targets, loss_fn)
@@ -915,7 +920,7 @@ def evaluate(model, loss_fn, data, metrics=(), batch_size=256):
                 outputs = model(*inputs)
                 _check_output_target(outputs, targets, loss_fn)
                 n = _batch_size_of(targets)
-                total += _loss_value(loss_fn(outputs, targets)) * n
+                total += _loss_sum(loss_fn, _loss_value(loss_fn(outputs, targets)), n)
                 count += n
                 for m in sums:
                     m.update(outputs, targets, loss_fn)

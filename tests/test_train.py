@@ -81,6 +81,10 @@ def test_fit_accepts_loader_and_dataset_and_records_exact_epoch_loss():
     err = arr(model(x)) - arr(y)
     assert history["mae"][0] == pytest.approx(np.abs(err).mean(), rel=1e-5)
     assert history["rmse"][0] == pytest.approx(np.sqrt((err**2).mean()), rel=1e-5)
+    # with reduction="sum" the recorded loss is still per sample
+    history = fit(model, nn.MSELoss(reduction="sum"), optim.SGD(model.parameters(), lr=0.0), (x, y), epochs=1,
+                  batch_size=2, progress=False)
+    assert history["loss"][0] == pytest.approx(full, rel=1e-5)
 
 
 def test_fit_mismatched_target_shape_is_a_clear_error():
