@@ -36,6 +36,7 @@ __all__ = [
     "evaluate",
     "fit",
     "grid_search",
+    "l1_penalty",
     "l2_penalty",
     "predict",
 ]
@@ -794,6 +795,25 @@ def l2_penalty(lam, include_bias=False):
         return total * lam
 
     penalty.__name__ = f"l2_penalty({lam:g})"
+    return penalty
+
+
+def l1_penalty(lam, include_bias=False):
+    """A regularizer for fit: lam * (sum of absolute weights), the lasso penalty (biases left out).
+
+    Plain gradient steps on it only shrink weights towards 0; for exact zeros use an optimizer's l1=.
+    """
+    if lam < 0:
+        raise ValueError(f"l1_penalty: lam must be >= 0, got {lam!r}")
+
+    def penalty(model):
+        terms = [p.abs().sum() for p in model.parameters() if include_bias or p.ndim >= 2]
+        total = terms[0]
+        for term in terms[1:]:
+            total = total + term
+        return total * lam
+
+    penalty.__name__ = f"l1_penalty({lam:g})"
     return penalty
 
 

@@ -24,6 +24,7 @@ from autograd_core.train import (
     evaluate,
     fit,
     grid_search,
+    l1_penalty,
     l2_penalty,
     predict,
 )
@@ -442,6 +443,8 @@ def test_l2_penalty_value_and_fit_records_it():
     assert penalty.item() == pytest.approx(0.5 * float((arr(model.weight) ** 2).sum()), rel=1e-6)
     with_bias = l2_penalty(0.5, include_bias=True)(model)
     assert with_bias.item() > penalty.item()
+    lasso = l1_penalty(0.25)(model)
+    assert lasso.item() == pytest.approx(0.25 * float(np.abs(arr(model.weight)).sum()), rel=1e-6)
     x, y = ag.randn(8, 3), ag.randn(8, 2)
     history = fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.0), (x, y), epochs=1, batch_size=8,
                   regularizer=l2_penalty(0.5), progress=False)
