@@ -1,0 +1,167 @@
+"""Elementwise benchmarks (csrc/elementwise*.c through the public API): add, mul, broadcast add
+(rows + a row vector), exp, tanh, sigmoid and relu on float32 tensors of 1M and 16M elements.
+
+Each case times ours (autograd_core), NumPy and, when importable, PyTorch on the same input under
+one pytest-benchmark group named for the op, dtype and size ("exp float32 16M"). NumPy has no
+sigmoid or relu: its cases are the usual 1 / (1 + exp(-x)) and maximum(x, 0). Every contender
+allocates its output, as user code does. Targets (issue 2, float32, 2 threads): add, mul and
+broadcast add at least as fast as NumPy and PyTorch; exp, tanh, sigmoid and relu at least as fast
+as PyTorch.
+
+    pytest benchmarks/bench_elementwise.py --benchmark-only     # pytest-benchmark groups
+    python benchmarks/bench_elementwise.py                      # elementwise_report(): ratio table
+"""
+import os
+import sys
+import time
+
+import numpy as np
+import pytest
+
+if __name__ == "__main__":  # run as a script from a source checkout: import the package beside it
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import autograd_core as ag  # noqa: E402
+from autograd_core import _core  # noqa: E402
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+SIZES = {"1M": 1 << 20, "16M": 1 << 24}
+ROW = 1024  # broadcast add: (n / 1024, 1024) + (1024,): 1024 x 1024 at 1M, 16384 x 1024 at 16M
+UNARY = ["exp", "tanh", "sigmoid", "relu"]
+BINARY = ["add", "mul", "broadcast_add"]
+OPS = BINARY + UNARY
+
+
+def _inputs(op, n, seed=0):
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(n).astype(np.float32)
+    if op == "broadcast_add":
+        return a.reshape(n // ROW, ROW), rng.standard_normal(ROW).astype(np.float32)
+    if op in BINARY:
+        return a, rng.standard_normal(n).astype(np.float32)
+    return (a,)
+
+
+# ------------------------------------------------------------------------------ the three contenders
+def ours(op, arrays):
+    ts = [ag.from_numpy(a) for a in arrays]
+    if op in ("add", "broadcast_add"):
+        a, b = ts
+        return lambda: a + b
+    if op == "mul":
+        a, b = ts
+        return lambda: a * b
+    f = getattr(ag, op)
+    (x,) = ts
+    return lambda: f(x)
+
+
+NUMPY = {
+    "add": np.add, "broadcast_add": np.add, "mul": np.multiply, "exp": np.exp, "tanh": np.tanh,
+    "sigmoid": lambda x: 1 / (1 + np.exp(-x)), "relu": lambda x: np.maximum(x, 0),
+}
+
+
+def numpy_impl(op, arrays):
+    f = NUMPY[op]
+    return lambda: f(*arrays)
+
+
+def torch_impl(op, arrays):
+    ts = [torch.from_numpy(a) for a in arrays]
+    f = {"add": torch.add, "broadcast_add": torch.add, "mul": torch.mul}.get(op) or getattr(torch, op)
+    return lambda: f(*ts)
+
+
+def _group(op, size):
+    return f"{op.replace('_', ' ')} float32 {size}"
+
+
+def _check_same(op, arrays):
+    got = np.asarray(ours(op, arrays)())
+    want = numpy_impl(op, arrays)()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------------------------------------ pytest-benchmark
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("op", OPS)
+def test_bench_ours(benchmark, op, size):
+    arrays = _inputs(op, SIZES[size])
+    _check_same(op, arrays)
+    benchmark.group = _group(op, size)
+    benchmark(ours(op, arrays))
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("op", OPS)
+def test_bench_numpy(benchmark, op, size):
+    benchmark.group = _group(op, size)
+    benchmark(numpy_impl(op, _inputs(op, SIZES[size])))
+
+
+@pytest.mark.skipif(torch is None, reason="torch not installed")
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("op", OPS)
+def test_bench_torch(benchmark, op, size):
+    benchmark.group = _group(op, size)
+    benchmark(torch_impl(op, _inputs(op, SIZES[size])))
+
+
+# ------------------------------------------------------------------------------ report
+def _best_time(f, repeat=9, min_time=0.05):
+    f()
+    number = 1
+    t0 = time.perf_counter()
+    f()
+    once = time.perf_counter() - t0
+    number = max(1, int(min_time / max(once, 1e-6)))
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            f()
+        best = min(best, (time.perf_counter() - t0) / number)
+    return best
+
+
+def elementwise_report(repeat=9, threads=None):
+    """Print ours vs NumPy and PyTorch (ratios > 1: ours faster) for every case; returns the rows."""
+    old = ag.get_num_threads()
+    old_torch = torch.get_num_threads() if torch is not None else None
+    threads = threads or old
+    ag.set_num_threads(threads)
+    if torch is not None:
+        torch.set_num_threads(threads)
+    print(f"elementwise float32 | simd={_core.simd_target()} threads={threads}")
+    header = (f"{'case':<26}{'ours ms':>10}{'numpy ms':>10}{'torch ms':>10}{'numpy/ours':>12}"
+              f"{'torch/ours':>12}")
+    print(header)
+    print("-" * len(header))
+    rows = []
+    try:
+        for size in SIZES:
+            for op in OPS:
+                arrays = _inputs(op, SIZES[size])
+                t_ours = _best_time(ours(op, arrays), repeat)
+                t_np = _best_time(numpy_impl(op, arrays), repeat)
+                t_torch = _best_time(torch_impl(op, arrays), repeat) if torch is not None else float("nan")
+                rows.append((_group(op, size), t_ours, t_np, t_torch))
+                torch_cols = (f"{t_torch * 1e3:>10.3f}", f"{t_torch / t_ours:>11.2f}x") if torch is not None \
+                    else (f"{'-':>10}", f"{'-':>12}")
+                print(f"{_group(op, size):<26}{t_ours * 1e3:>10.3f}{t_np * 1e3:>10.3f}{torch_cols[0]}"
+                      f"{t_np / t_ours:>11.2f}x{torch_cols[1]}")
+    finally:
+        ag.set_num_threads(old)
+        if torch is not None:
+            torch.set_num_threads(old_torch)
+    print(f"Best of {repeat} runs; on a busy machine the numbers are noisy.")
+    return rows
+
+
+if __name__ == "__main__":
+    elementwise_report()
