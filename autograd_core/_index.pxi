@@ -460,3 +460,38 @@ def check_index(index, int64_t size, int dim, bint allow_negative=True, str op="
     """index (an int tensor) as int64 with every value checked against a dim of `size` (IndexError
     naming the value, the dim and the size); negative values wrapped when allowed."""
     return _ix_checked(_ix_int_index(index, op), size, allow_negative, dim, op)
+
+
+cdef extern from "agc.h" nogil:
+    int agc_masked_select(int dt, int ndim, const int64_t *shape, const void *x, const int64_t *sx,
+                          const uint8_t *mask, const int64_t *sm, int64_t count, void *out)
+
+
+def masked_select_leading(TensorBase x, TensorBase mask):
+    """x[mask] for a bool mask whose shape equals x's leading dims: shape (count, *x.shape[mask.ndim:]),
+    in one pass over x."""
+    cdef str op = "index"
+    cdef int k = mask._ndim, i, rc
+    if mask._dtype != AGC_BOOL:
+        raise TypeError(f"{op}: expected a bool mask, got {DTYPE_NAMES[mask._dtype]}")
+    if k > x._ndim or tuple(mask.shape) != tuple(x.shape)[:k]:
+        raise IndexError(f"{op}: the shape of the mask {list(mask.shape)} at index 0 does not match the shape "
+                         f"of the indexed tensor {list(x.shape)} at index 0")
+    cdef int64_t count = 0, inner = 1
+    with nogil:
+        rc = agc_count_nonzero(AGC_BOOL, k, mask._shape, mask._data, mask._strides, &count)
+    check_rc(rc, op)
+    cdef int64_t oshape[16]
+    cdef int64_t sm[16]
+    oshape[0] = count
+    for i in range(k, x._ndim):
+        oshape[1 + i - k] = x._shape[i]
+        inner *= x._shape[i]
+    for i in range(x._ndim):
+        sm[i] = mask._strides[i] if i < k else 0
+    cdef TensorBase out = new_tensor(x._dtype, 1 + x._ndim - k, oshape)
+    with nogil:
+        rc = agc_masked_select(x._dtype, x._ndim, x._shape, x._data, x._strides, <const uint8_t *>mask._data,
+                               sm, count * inner, out._data)
+    check_rc(rc, op)
+    return out

@@ -15,12 +15,14 @@
  * checks). Index values must be in range (the binding checks them with agc_index_check first).
  *
  * Threads (above INDEX_PAR elements). Gather: chunks of the flat iteration space. Put: a dim with
- * sx[d] != 0 is "parallel" (distinct coordinates there can never reach the same x element, since
- * they select different elements along a dim of x that no index addresses); the others are
- * "serial". Each thread takes a range of the parallel coordinates and runs all the serial ones in
- * row-major order, so every x element receives its contributions in row-major order of the
- * iteration space whatever the thread count: the same order as the single-threaded loop, hence
- * bitwise-identical results for accumulation and last-write-wins for duplicate assignment.
+ * sx[d] != 0 is "parallel": distinct coordinates there can never reach the same x element, since
+ * they select different elements along a dim of x that no index addresses. Threads split the
+ * largest parallel dim into slabs and walk their slab in the usual row-major order, so every x
+ * element gets its contributions from one thread, in row-major order of the iteration space, as in
+ * the single-threaded loop: bitwise-identical sums for any thread count, and the same last write
+ * for duplicate assignments.
+ * Reading indices: agc_index_check/agc_index_wrap validate and normalise index tensors for the
+ * binding; agc_count_nonzero/agc_nonzero turn masks into coordinates (single-threaded).
  * Tests: tests/test_index.py. */
 #include "internal.h"
 
@@ -92,24 +94,14 @@ static void plan_init(plan *p, int ndim, const int64_t *shape, const int64_t *sx
     }
 }
 
-/* The same plan with the parallel dims (x stride != 0) moved outside the serial ones, each group in
- * its original order. Returns the number of parallel coordinates (product of their sizes). */
-static int64_t plan_parallel_first(const plan *p, plan *q)
+/* The parallel dim (x stride != 0) to split between threads: the largest, -1 if none has 2 or more
+ * coordinates. */
+static int pick_parallel_dim(const plan *p)
 {
-    const int nops = 2 + p->nidx;
-    *q = *p;
-    int n = 0;
-    int64_t npar = 1;
-    for (int pass = 0; pass < 2; pass++)
-        for (int d = 0; d < p->ndim; d++) {
-            int par = p->st[0][d] != 0;
-            if (par != (pass == 0)) continue;
-            q->shape[n] = p->shape[d];
-            for (int k = 0; k < nops; k++) q->st[k][n] = p->st[k][d];
-            if (par) npar *= p->shape[d];
-            n++;
-        }
-    return npar;
+    int best = -1;
+    for (int d = 0; d < p->ndim; d++)
+        if (p->st[0][d] != 0 && p->shape[d] >= 2 && (best < 0 || p->shape[d] > p->shape[best])) best = d;
+    return best;
 }
 
 /* Row visitor: n elements starting at element offsets (ox, oo) with inner strides (sx, so); when
@@ -300,48 +292,79 @@ int agc_index_put(agc_dtype dt, int accumulate, int ndim, const int64_t *shape, 
     if (p.numel == 0) return AGC_OK;
     run_ctx c = {&p, (char *)x, (char *)v, (int64_t)agc_dtype_size(dt), accumulate, dt};
     int nt = agc_threads_for(p.numel, INDEX_PAR);
-    plan q;
-    int64_t npar = nt > 1 ? plan_parallel_first(&p, &q) : 1;
-    if (nt <= 1 || npar < 2) {
+    int dp = nt > 1 ? pick_parallel_dim(&p) : -1;
+    if (dp < 0) {
         run_range(&c, 1, 0, p.numel);
         return AGC_OK;
     }
 #ifdef _OPENMP
-    const int64_t nser = p.numel / npar;
-    run_ctx cq = c;
-    cq.p = &q;
+    const int64_t len = p.shape[dp];
 #pragma omp parallel num_threads(nt)
     {
         int t = omp_get_thread_num(), T = omp_get_num_threads();
-        int64_t chunk = (npar + T - 1) / T;
+        int64_t chunk = (len + T - 1) / T;
         int64_t b = (int64_t)t * chunk, e = b + chunk;
-        if (b > npar) b = npar;
-        if (e > npar) e = npar;
-        if (b < e) run_range(&cq, 1, b * nser, e * nser);
+        if (b > len) b = len;
+        if (e > len) e = len;
+        if (b < e) {
+            /* this thread's slab: coordinates [b, e) of dim dp, visited in the same row-major order */
+            plan q = p;
+            q.shape[dp] = e - b;
+            q.numel = p.numel / len * (e - b);
+            for (int k = 0; k < p.nidx; k++) q.idx[k] = p.idx[k] + b * p.st[2 + k][dp];
+            run_ctx cq = c;
+            cq.p = &q;
+            cq.x = c.x + b * p.st[0][dp] * c.isz;
+            cq.o = c.o + b * p.st[1][dp] * c.isz;
+            run_range(&cq, 1, 0, q.numel);
+        }
     }
 #endif
     return AGC_OK;
 }
 
-/* ---------------------------------------------------------------- index validation */
+/* ---------------------------------------------------------------- index validation, nonzero */
+/* Row-wise walk of an ndim-d strided view: for each row along the innermost dim, `body` runs with
+ * `row` (the element offset of the row's first element), `n` (its length), `s` (its stride) and
+ * `base` (the row-major position of its first element). ndim == 0 is one row of one element. */
+#define FOR_ROWS(ndim, shape, st, body)                                                              \
+    do {                                                                                             \
+        int64_t numel_ = 1;                                                                          \
+        for (int d_ = 0; d_ < (ndim); d_++) numel_ *= (shape)[d_];                                   \
+        if (numel_ == 0) break;                                                                      \
+        const int64_t n = (ndim) > 0 ? (shape)[(ndim) - 1] : 1;                                      \
+        const int64_t s = (ndim) > 0 ? (st)[(ndim) - 1] : 0;                                         \
+        int64_t coord_[AGC_MAX_DIMS] = {0};                                                          \
+        for (int64_t base = 0; base < numel_; base += n) {                                           \
+            int64_t row = 0;                                                                         \
+            for (int d_ = 0; d_ < (ndim) - 1; d_++) row += coord_[d_] * (st)[d_];                    \
+            body;                                                                                    \
+            for (int d_ = (ndim) - 2; d_ >= 0; d_--) {                                               \
+                if (++coord_[d_] < (shape)[d_]) break;                                               \
+                coord_[d_] = 0;                                                                      \
+            }                                                                                        \
+        }                                                                                            \
+    } while (0)
+
 int agc_index_check(int ndim, const int64_t *shape, const int64_t *idx, const int64_t *sidx, int64_t lo,
                     int64_t hi, int64_t *bad, int64_t *nneg)
 {
-    int64_t numel = 1;
-    for (int d = 0; d < ndim; d++) numel *= shape[d];
-    int64_t coord[AGC_MAX_DIMS] = {0};
     int64_t first_bad = -1, neg = 0;
-    for (int64_t i = 0; i < numel; i++) {
-        int64_t off = 0;
-        for (int d = 0; d < ndim; d++) off += coord[d] * sidx[d];
-        int64_t v = idx[off];
-        if (v < 0) neg++;
-        if ((v < lo || v >= hi) && first_bad < 0) first_bad = i;
-        for (int d = ndim - 1; d >= 0; d--) {
-            if (++coord[d] < shape[d]) break;
-            coord[d] = 0;
+    FOR_ROWS(ndim, shape, sidx, {
+        const int64_t *p = idx + row;
+        int64_t rowbad = 0;
+        for (int64_t j = 0; j < n; j++) {
+            int64_t v = p[j * s];
+            neg += v < 0;
+            rowbad |= (v < lo) | (v >= hi);
         }
-    }
+        if (rowbad && first_bad < 0)
+            for (int64_t j = 0; j < n; j++)
+                if (p[j * s] < lo || p[j * s] >= hi) {
+                    first_bad = base + j;
+                    break;
+                }
+    });
     *bad = first_bad;
     *nneg = neg;
     return AGC_OK;
@@ -350,53 +373,43 @@ int agc_index_check(int ndim, const int64_t *shape, const int64_t *idx, const in
 int agc_index_wrap(int ndim, const int64_t *shape, const int64_t *idx, const int64_t *sidx, int64_t size,
                    int64_t *out)
 {
-    int64_t numel = 1;
-    for (int d = 0; d < ndim; d++) numel *= shape[d];
-    int64_t coord[AGC_MAX_DIMS] = {0};
-    for (int64_t i = 0; i < numel; i++) {
-        int64_t off = 0;
-        for (int d = 0; d < ndim; d++) off += coord[d] * sidx[d];
-        int64_t v = idx[off];
-        out[i] = v < 0 ? v + size : v;
-        for (int d = ndim - 1; d >= 0; d--) {
-            if (++coord[d] < shape[d]) break;
-            coord[d] = 0;
+    FOR_ROWS(ndim, shape, sidx, {
+        const int64_t *p = idx + row;
+        for (int64_t j = 0; j < n; j++) {
+            int64_t v = p[j * s];
+            out[base + j] = v < 0 ? v + size : v;
         }
-    }
+    });
     return AGC_OK;
 }
 
-/* ---------------------------------------------------------------- nonzero */
-/* element i of a strided view is nonzero; floats compare as values (-0.0 is zero, NaN is nonzero) */
-static inline int is_nonzero(agc_dtype dt, const char *base, int64_t off)
-{
-    switch (dt) {
-    case AGC_F32: return ((const float *)base)[off] != 0;
-    case AGC_F64: return ((const double *)base)[off] != 0;
-    case AGC_I64: return ((const int64_t *)base)[off] != 0;
-    case AGC_I32: return ((const int32_t *)base)[off] != 0;
-    default: return ((const uint8_t *)base)[off] != 0;
+/* Branch-free nonzero test over a row: n elements with stride s; bytes for bool/uint8, values for the
+ * rest (so -0.0 is zero and NaN is nonzero). `act(nz)` runs for every element. */
+#define NZ_ROW(T, act)                                                                               \
+    do {                                                                                             \
+        const T *p = (const T *)x + row;                                                             \
+        for (int64_t j = 0; j < n; j++) {                                                            \
+            const int64_t nz = p[j * s] != 0;                                                        \
+            act;                                                                                     \
+        }                                                                                            \
+    } while (0)
+
+#define NZ_DISPATCH(act)                                                                             \
+    switch (dt) {                                                                                    \
+    case AGC_F32: NZ_ROW(float, act); break;                                                         \
+    case AGC_F64: NZ_ROW(double, act); break;                                                        \
+    case AGC_I64: NZ_ROW(int64_t, act); break;                                                       \
+    case AGC_I32: NZ_ROW(int32_t, act); break;                                                       \
+    default: NZ_ROW(uint8_t, act); break;                                                            \
     }
-}
 
 int agc_count_nonzero(agc_dtype dt, int ndim, const int64_t *shape, const void *x, const int64_t *sx,
                       int64_t *count)
 {
     if ((int)dt < 0 || dt >= AGC_NDTYPES) return AGC_EUNSUPPORTED;
-    int64_t numel = 1;
-    for (int d = 0; d < ndim; d++) numel *= shape[d];
-    int64_t coord[AGC_MAX_DIMS] = {0};
-    int64_t n = 0;
-    for (int64_t i = 0; i < numel; i++) {
-        int64_t off = 0;
-        for (int d = 0; d < ndim; d++) off += coord[d] * sx[d];
-        n += is_nonzero(dt, (const char *)x, off);
-        for (int d = ndim - 1; d >= 0; d--) {
-            if (++coord[d] < shape[d]) break;
-            coord[d] = 0;
-        }
-    }
-    *count = n;
+    int64_t c = 0;
+    FOR_ROWS(ndim, shape, sx, { NZ_DISPATCH(c += nz) });
+    *count = c;
     return AGC_OK;
 }
 
@@ -404,21 +417,62 @@ int agc_nonzero(agc_dtype dt, int ndim, const int64_t *shape, const void *x, con
                 int64_t *out)
 {
     if ((int)dt < 0 || dt >= AGC_NDTYPES) return AGC_EUNSUPPORTED;
-    int64_t numel = 1;
-    for (int d = 0; d < ndim; d++) numel *= shape[d];
-    int64_t coord[AGC_MAX_DIMS] = {0};
-    int64_t n = 0;
-    for (int64_t i = 0; i < numel && n < count; i++) {
-        int64_t off = 0;
-        for (int d = 0; d < ndim; d++) off += coord[d] * sx[d];
-        if (is_nonzero(dt, (const char *)x, off)) {
-            for (int d = 0; d < ndim; d++) out[n * ndim + d] = coord[d];
-            n++;
-        }
+    int64_t k = 0;
+    int64_t c[AGC_MAX_DIMS];
+    FOR_ROWS(ndim, shape, sx, {
+        /* coordinates of the row start, then the innermost one per element */
+        int64_t rest = base;
         for (int d = ndim - 1; d >= 0; d--) {
-            if (++coord[d] < shape[d]) break;
-            coord[d] = 0;
+            c[d] = rest % shape[d];
+            rest /= shape[d];
         }
-    }
+        /* every element writes its coordinates into slot k, which only a nonzero one keeps (k
+         * advances): no unpredictable branch */
+        NZ_DISPATCH({
+            if (k < count) {
+                int64_t *o = out + k * ndim;
+                for (int d = 0; d < ndim - 1; d++) o[d] = c[d];
+                if (ndim > 0) o[ndim - 1] = j;
+            }
+            k += nz;
+        })
+    });
+    return AGC_OK;
+}
+
+/* out (count elements, contiguous) = the elements of x whose mask element is nonzero, in row-major
+ * order; the mask is read with its own strides over x's shape (0 where it broadcasts). Branch-free:
+ * every element is written to slot k, which only a selected one keeps. */
+#define MSEL_ROW(T)                                                                                  \
+    do {                                                                                             \
+        const T *xp = (const T *)x + xrow;                                                           \
+        const uint8_t *mp = mask + row;                                                              \
+        T *op = (T *)out;                                                                            \
+        for (int64_t j = 0; j < n; j++) {                                                            \
+            if (k < count) op[k] = xp[j * xs];                                                       \
+            k += mp[j * s] != 0;                                                                     \
+        }                                                                                            \
+    } while (0)
+
+int agc_masked_select(agc_dtype dt, int ndim, const int64_t *shape, const void *x, const int64_t *sx,
+                      const uint8_t *mask, const int64_t *sm, int64_t count, void *out)
+{
+    if ((int)dt < 0 || dt >= AGC_NDTYPES) return AGC_EUNSUPPORTED;
+    const size_t isz = agc_dtype_size(dt);
+    const int64_t xs = ndim > 0 ? sx[ndim - 1] : 0;
+    int64_t k = 0;
+    FOR_ROWS(ndim, shape, sm, {
+        int64_t rest = base / n;
+        int64_t xrow = 0;
+        for (int d = ndim - 2; d >= 0; d--) {
+            xrow += (rest % shape[d]) * sx[d];
+            rest /= shape[d];
+        }
+        switch (isz) {
+        case 1: MSEL_ROW(uint8_t); break;
+        case 4: MSEL_ROW(uint32_t); break;
+        default: MSEL_ROW(uint64_t); break;
+        }
+    });
     return AGC_OK;
 }

@@ -585,3 +585,13 @@ def test_getitem_matches_torch_when_installed():
     for key in keys:
         tk = tuple(torch.from_numpy(k) if isinstance(k, np.ndarray) else k for k in key)
         check(t[key], ta[tk].numpy())
+
+
+def test_mask_fast_path_strided_mask_and_trailing_dims():
+    a, t = make(X_SHAPE, np.float32, "sliced")
+    m = np.random.default_rng(24).random((6, 5)) > 0.3
+    mt = ag.tensor(m).T  # a non-contiguous (5, 6) mask over the trailing dims of t[1]
+    check(t[1][mt], a[1][m.T])
+    m0 = np.random.default_rng(25).random((4, 5)) > 0.5
+    check(t[ag.tensor(m0)], a[m0])  # leading (4, 5) mask: rows of 6 kept
+    check(t[ag.zeros(4, 5, dtype=ag.bool)], a[np.zeros((4, 5), bool)])

@@ -248,6 +248,11 @@ def _index(x, key):
 
 def getitem(x, key):
     """x[key] with PyTorch's rules: a view for ints/slices/None/..., a copy with advanced indices."""
+    if isinstance(key, tuple) and len(key) == 1:
+        key = key[0]
+    if (isinstance(key, TensorBase) and key._dtype_code == _core.BOOL and key.ndim > 0 and not _graph(x)
+            and tuple(key.shape) == tuple(x.shape[:key.ndim])):
+        return _core.masked_select_leading(x, key)  # x[mask]: one pass, no coordinates
     return _index(x, _parse(x, key, "index"))
 
 

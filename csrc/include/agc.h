@@ -293,7 +293,8 @@ typedef struct {
 } agc_pool2d_geom;
 
 /* Max; idx (nc, oh, ow) gets the flat index (row * w + col) in the plane of the max, the first one on
- * ties; NaN wins. A window with no tap inside the input gives -inf and index -1. */
+ * ties; NaN wins (the last NaN of the window, as in torch). A window with no tap inside the input gives
+ * -inf and index -1. */
 int agc_max_pool2d(agc_dtype dt, const agc_pool2d_geom *g, const void *x, void *out, int64_t *idx);
 /* Average (dil must be 1). Divisor: divisor_override if > 0; else the window clipped to the padded
  * input (count_include_pad) or to the input itself, as torch does (ceil_mode windows are clipped). */
@@ -421,6 +422,11 @@ int agc_count_nonzero(agc_dtype dt, int ndim, const int64_t *shape, const void *
                       int64_t *count);
 int agc_nonzero(agc_dtype dt, int ndim, const int64_t *shape, const void *x, const int64_t *sx, int64_t count,
                 int64_t *out);
+/* out (count elements, contiguous) = the elements of x (ndim-d, any strides, any dtype) where the bool
+ * mask, read with strides sm over x's shape (0 where it broadcasts), is true, in row-major order. The
+ * binding computes count (agc_count_nonzero of the mask times the broadcast factor). */
+int agc_masked_select(agc_dtype dt, int ndim, const int64_t *shape, const void *x, const int64_t *sx,
+                      const uint8_t *mask, const int64_t *sm, int64_t count, void *out);
 
 #ifdef __cplusplus
 }
