@@ -408,27 +408,40 @@ def test_batch_norm_gradcheck_train_and_eval():
     assert ag.autograd.gradgradcheck(lambda a, ww: F.batch_norm(a, None, None, ww, None, training=True), [x, w])
 
 
-def test_batch_norm_float32_kernel_matches_numpy_and_threads():
-    x = rng(9).normal(size=(16, 8, 30, 30)).astype(np.float32) * 3 + 2
+@pytest.mark.parametrize("simd", ["avx2", "portable"])
+@pytest.mark.parametrize("shape", [(16, 8, 30, 30), (300, 7)])
+def test_batch_norm_float32_kernel_matches_numpy_and_threads(simd, shape):
+    from autograd_core import _core
+    previous = _core.simd_target()
+    if simd == "avx2" and previous != "avx2":
+        pytest.skip("CPU without AVX2")
+    _core.set_simd_target(simd)
+    x = rng(9).normal(size=shape).astype(np.float32) * 3 + 2
     xt = ag.tensor(x, requires_grad=True)
     g = rng(10).normal(size=x.shape).astype(np.float32)
+    w = rng(11).normal(size=shape[1]).astype(np.float32)
     outs = []
-    for threads in (1, 2):
-        ag.set_num_threads(threads)
-        xt.grad = None
-        out = F.batch_norm(xt, None, None, None, None, training=True)
-        out.backward(ag.tensor(g))
-        outs.append((np_of(out).copy(), np_of(xt.grad).copy()))
-    ag.set_num_threads(2)
+    try:
+        for threads in (1, 2):
+            ag.set_num_threads(threads)
+            xt.grad = None
+            out = F.batch_norm(xt, None, None, ag.tensor(w), None, training=True)
+            out.backward(ag.tensor(g))
+            outs.append((np_of(out).copy(), np_of(xt.grad).copy()))
+    finally:
+        ag.set_num_threads(2)
+        _core.set_simd_target(previous)
     np.testing.assert_array_equal(outs[0][0], outs[1][0])
     np.testing.assert_array_equal(outs[0][1], outs[1][1])
-    ref, _, var = np_batch_norm(x.astype(np.float64), np.ones(8), np.zeros(8))
-    np.testing.assert_allclose(outs[0][0], ref, atol=2e-5)
+    ref, _, var = np_batch_norm(x.astype(np.float64), w.astype(np.float64), np.zeros(shape[1]))
+    np.testing.assert_allclose(outs[0][0], ref, atol=5e-5)
     gd = g.astype(np.float64)
-    axes = (0, 2, 3)
-    gref = (gd - gd.mean(axes, keepdims=True) - ref * (gd * ref).mean(axes, keepdims=True)) / \
-        np.sqrt(var.reshape(1, -1, 1, 1) + 1e-5)
-    np.testing.assert_allclose(outs[0][1], gref, atol=2e-5)
+    axes = (0,) + tuple(range(2, len(shape)))
+    sh = (1, -1) + (1,) * (len(shape) - 2)
+    xhat = (x - x.mean(axes, keepdims=True)) / np.sqrt(var.reshape(sh) + 1e-5)
+    gref = w.reshape(sh) / np.sqrt(var.reshape(sh) + 1e-5) * \
+        (gd - gd.mean(axes, keepdims=True) - xhat * (gd * xhat).mean(axes, keepdims=True))
+    np.testing.assert_allclose(outs[0][1], gref, atol=5e-5)
 
 
 # ------------------------------------------------------------------------------------ layer norm, embedding
@@ -720,3 +733,12 @@ def test_torch_multihead_attention_matches():
     ol.load_state_dict({k: v.detach().numpy() for k, v in tl.state_dict().items()})
     with torch.no_grad():
         np.testing.assert_allclose(np_of(ol(t64(q))), tl(torch.tensor(q)).numpy(), rtol=1e-9, atol=1e-10)
+
+
+def test_module_to_keeps_parameter_identity():
+    lin = nn.Linear(2, 2)
+    weight = lin.weight
+    lin.double()
+    assert lin.weight is weight and weight.dtype == ag.float64 and weight.requires_grad
+    lin(ag.randn(3, 2, dtype=ag.float64)).sum().backward()
+    assert weight.grad.dtype == ag.float64

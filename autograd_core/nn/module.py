@@ -357,19 +357,18 @@ class Module:
 
     # ------------------------------------------------------------------ dtype conversion
     def _apply_to_tensors(self, convert):
+        """Convert every parameter in place (same Parameter objects, so an optimizer built before
+        still holds them; like PyTorch's param.data = ...), gradients and buffers too."""
         for module in self.modules():
-            for name, param in list(module._parameters.items()):
+            for param in module._parameters.values():
                 if param is None:
                     continue
                 with no_grad():
                     data = convert(param.detach())
-                if data is param or data.dtype == param.dtype:
-                    continue
-                new_param = Parameter(data, requires_grad=param.requires_grad)
-                if param.grad is not None:
-                    with no_grad():
-                        new_param.grad = convert(param.grad.detach())
-                module._parameters[name] = new_param
+                    if data.dtype != param.dtype:
+                        param.data = data
+                    if param.grad is not None and convert(param.grad.detach()).dtype != param.grad.dtype:
+                        param.grad = convert(param.grad.detach())
             for name, buf in list(module._buffers.items()):
                 if buf is not None:
                     with no_grad():
