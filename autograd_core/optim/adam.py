@@ -8,9 +8,10 @@ For each parameter with a gradient, step t = 1, 2, ..., following PyTorch's docu
     v = beta2 * v + (1 - beta2) * d * d
     if amsgrad: v_max = max(v_max, v), and v_max replaces v below
     w = w - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
-    w = sign(w) * max(|w| - t, 0)                               (when l1 > 0 and w.ndim >= 2)
+    w = sign(w) * max(|w| - thr, 0)                             (when l1 > 0 and w.ndim >= 2)
 
-with the per-coordinate t = l1 * lr / (1 - beta1^t) / (sqrt(v_hat) + eps), the step this update
+with the per-coordinate threshold l1 * lr / (1 - beta1^t) / (sqrt(v) / sqrt(1 - beta2^t) + eps), the
+step this update
 applies to the gradient (see the L1 rule in optimizer.py).
 
 eps is added after the bias-corrected square root, as PyTorch does. State: 'step', 'exp_avg',

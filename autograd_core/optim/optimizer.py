@@ -22,7 +22,7 @@ exactly the lasso's (a weight is zero exactly when its loss gradient stays withi
 
     SGD with momentum     t = lr * l1 * (1 - dampening) / (1 - momentum)
     SGD with Nesterov     t = lr * l1 * (1 + momentum * (1 - dampening) / (1 - momentum))
-    Adam, AdamW           t = l1 * lr / (1 - beta1^t) / (sqrt(v_hat) + eps)     per coordinate
+    Adam, AdamW           t = l1 * lr / (1 - beta1^k) / (sqrt(v_hat) + eps)     per coordinate, step k
     RMSprop               t = l1 * lr / (sqrt(v) + eps), divided by (1 - momentum) with momentum
     Adagrad               t = l1 * clr / (sqrt(sum) + eps)                       per coordinate
 
