@@ -10,9 +10,8 @@ For each parameter with a gradient, step t = 1, 2, ..., following PyTorch's docu
     w = w - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
     w = sign(w) * max(|w| - thr, 0)                             (when l1 > 0 and w.ndim >= 2)
 
-with the per-coordinate threshold l1 * lr / (1 - beta1^t) / (sqrt(v) / sqrt(1 - beta2^t) + eps), the
-step this update
-applies to the gradient (see the L1 rule in optimizer.py).
+with the per-coordinate threshold thr = l1 * lr / (1 - beta1^t) / (sqrt(v) / sqrt(1 - beta2^t) + eps),
+the step this update applies to the gradient (see the L1 rule in optimizer.py).
 
 eps is added after the bias-corrected square root, as PyTorch does. State: 'step', 'exp_avg',
 'exp_avg_sq' and, with amsgrad, 'max_exp_avg_sq'. One fused C kernel per parameter.
