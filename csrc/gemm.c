@@ -139,29 +139,52 @@ static void scale_c(agc_dtype dt, int64_t M, int64_t N, double beta, void *C, in
         }
 }
 
+/* ------------------------------------------------------------------------ thread split */
+/* Threads own disjoint parts of C: a range of MR-row tiles (split M) or of NR-column tiles (split
+ * N). The dimension whose tiles divide more evenly among the threads wins; on a tie M, which lets
+ * each thread pack only its own rows of A. */
+typedef struct {
+    int split_n;
+    int64_t tiles; /* tiles along the split dimension */
+} gemm_split;
+
+static gemm_split choose_split(int64_t M, int64_t N, int64_t MR, int64_t NR, int nthr)
+{
+    gemm_split sp = {0, ceil_div(M, MR)};
+    if (nthr > 1) {
+        int64_t tn = ceil_div(N, NR);
+        /* the busiest thread's share, relative: ceil(t / T) / (t / T) */
+        double load_m = (double)ceil_div(sp.tiles, nthr) * nthr / sp.tiles;
+        double load_n = (double)ceil_div(tn, nthr) * nthr / tn;
+        if (load_n < load_m - 1e-9) sp.split_n = 1, sp.tiles = tn;
+    }
+    return sp;
+}
+
 /* ------------------------------------------------------------------------ small path */
 /* No packing: the micro-kernel reads A in place and B rows directly (cs_b == 1, cs_c == 1).
- * Column panels outer, so a K x NR strip of B stays in L1 while the row tiles of A stream past.
- * Threads take contiguous ranges of MR-row tiles. */
+ * Column panels outer, so a K x NR strip of B stays in L1 while the row tiles of A stream past. */
 static void gemm_small(const gemm_ops *ops, int64_t M, int64_t N, int64_t K, double alpha,
                        const char *A, int64_t rs_a, int64_t cs_a, const char *B, int64_t rs_b,
                        double beta, char *C, int64_t rs_c, int nthr)
 {
     const int64_t esz = ops->esz, MR = ops->mr, NR = ops->nr;
-    const int64_t tiles = ceil_div(M, MR);
+    const gemm_split sp = choose_split(M, N, MR, NR, nthr);
 #pragma omp parallel num_threads(nthr) if (nthr > 1)
     {
-        int64_t t0 = 0, t1 = tiles;
+        int tid = 0, T = 1;
 #ifdef _OPENMP
-        int tid = omp_get_thread_num(), T = omp_get_num_threads();
-        t0 = tiles * tid / T;
-        t1 = tiles * (tid + 1) / T;
+        tid = omp_get_thread_num();
+        T = omp_get_num_threads();
 #endif
-        for (int64_t j = 0; j < N; j += NR) {
-            int n = (int)(N - j < NR ? N - j : NR);
-            for (int64_t t = t0; t < t1; t++) {
-                int64_t i = t * MR;
-                int m = (int)(M - i < MR ? M - i : MR);
+        const int64_t t0 = sp.tiles * tid / T, t1 = sp.tiles * (tid + 1) / T;
+        int64_t i0 = 0, i1 = M, j0 = 0, j1 = N;
+        if (sp.split_n) j0 = t0 * NR, j1 = t1 * NR < N ? t1 * NR : N;
+        else i0 = t0 * MR, i1 = t1 * MR < M ? t1 * MR : M;
+        for (int64_t j = j0; j < j1; j += NR) {
+            int n = (int)(j1 - j < NR ? j1 - j : NR);
+            for (int64_t i = i0; i < i1; i += MR) {
+                int m = (int)(i1 - i < MR ? i1 - i : MR);
                 ops->small(K, A + i * rs_a * esz, rs_a, cs_a, B + j * esz, rs_b,
                            C + (i * rs_c + j) * esz, rs_c, m, n, alpha, beta);
             }
@@ -170,6 +193,10 @@ static void gemm_small(const gemm_ops *ops, int64_t M, int64_t N, int64_t K, dou
 }
 
 /* ------------------------------------------------------------------------ packed path */
+/* The loop nest: jc (NC columns) > pc (KC depth) > [B block packed by all threads together] >
+ * ic (MC rows of this thread's range) > [A block packed by its thread] > jr (NR panels) > ir (MR
+ * panels) > micro-kernel. Threads split M or N by choose_split; B panels are packed cooperatively
+ * and the threads meet at two barriers per (jc, pc) step. */
 static int gemm_packed(const gemm_ops *ops, const gemm_blocks *bk, int64_t M, int64_t N, int64_t K,
                        double alpha, const char *A, int64_t rs_a, int64_t cs_a, const char *B,
                        int64_t rs_b, int64_t cs_b, double beta, char *C, int64_t rs_c, int64_t cs_c,
@@ -180,15 +207,13 @@ static int gemm_packed(const gemm_ops *ops, const gemm_blocks *bk, int64_t M, in
      * more on reading and writing C than on arithmetic */
     const int64_t kc = ceil_div(K, ceil_div(K, bk->kc));
     const int64_t nc = N < bk->nc ? ceil_div(N, NR) * NR : bk->nc;
-    /* M blocks: as many as the cache allows, rounded to a multiple of the thread count when few,
-     * so that the threads get equal shares */
-    int64_t n_ic = ceil_div(M, bk->mc);
-    if (nthr > 1 && n_ic % nthr && n_ic < 8 * nthr) n_ic = ceil_div(n_ic, nthr) * nthr;
-    const int64_t mc = ceil_div(ceil_div(M, n_ic), MR) * MR;
-    n_ic = ceil_div(M, mc);
-    /* too few M blocks for the threads: each block's column panels are split between them too */
-    const int64_t jchunks = n_ic < nthr ? nthr : 1;
+    const gemm_split sp = choose_split(M, N, MR, NR, nthr);
+    /* rows one thread handles at most, blocked into equal MC-sized pieces */
+    const int64_t rows = sp.split_n ? M : ceil_div(sp.tiles, nthr) * MR;
+    const int64_t mc = ceil_div(ceil_div(rows, ceil_div(rows, bk->mc)), MR) * MR;
 
+    /* panel q of the B block lives at q * kc * NR whatever this step's depth: with split N the
+     * threads run unsynchronised, so a panel's place must not move between K steps */
     const int64_t b_bytes = kc * nc * esz;
     const int64_t a_bytes = ceil_div(mc * kc * esz, AGC_ALIGN) * AGC_ALIGN;
     char *buf = agc_alloc(b_bytes + nthr * a_bytes);
@@ -203,36 +228,47 @@ static int gemm_packed(const gemm_ops *ops, const gemm_blocks *bk, int64_t M, in
         T = omp_get_num_threads();
 #endif
         char *abuf = buf + b_bytes + tid * a_bytes;
+        const int64_t t0 = sp.tiles * tid / T, t1 = sp.tiles * (tid + 1) / T;
+        const int64_t i0 = sp.split_n ? 0 : t0 * MR;
+        const int64_t i1 = sp.split_n ? M : (t1 * MR < M ? t1 * MR : M);
         for (int64_t jc = 0; jc < N; jc += nc) {
             const int64_t ncur = N - jc < nc ? N - jc : nc;
             const int64_t npanels = ceil_div(ncur, NR);
+            /* this thread's column panels of the block */
+            int64_t q0 = 0, q1 = npanels;
+            if (sp.split_n) {
+                int64_t first = jc / NR;
+                q0 = t0 - first < 0 ? 0 : t0 - first > npanels ? npanels : t0 - first;
+                q1 = t1 - first < 0 ? 0 : t1 - first > npanels ? npanels : t1 - first;
+            }
             for (int64_t pc = 0; pc < K; pc += kc) {
                 const int64_t kcur = K - pc < kc ? K - pc : kc;
                 const double beta_k = pc == 0 ? beta : 1.0;
-#pragma omp for schedule(static)
-                for (int64_t q = 0; q < npanels; q++) {
-                    int64_t j = q * NR;
-                    ops->pack_b(kcur, ncur - j < NR ? ncur - j : NR,
-                                B + (pc * rs_b + (jc + j) * cs_b) * esz, rs_b, cs_b,
-                                bbuf + q * kcur * NR * esz);
-                }
-                /* (implicit barrier: B is packed) */
-                const int64_t items = n_ic * jchunks;
-                const int64_t lo = items * tid / T, hi = items * (tid + 1) / T;
-                int64_t packed_ic = -1;
-                for (int64_t it = lo; it < hi; it++) {
-                    const int64_t ib = it / jchunks, jch = it % jchunks;
-                    const int64_t ic = ib * mc;
-                    const int64_t mcur = M - ic < mc ? M - ic : mc;
-                    if (ib != packed_ic) {
-                        ops->pack_a(mcur, kcur, A + (ic * rs_a + pc * cs_a) * esz, rs_a, cs_a, abuf);
-                        packed_ic = ib;
+                if (sp.split_n) {
+                    /* each thread packs the panels only it reads: no barrier needed */
+                    for (int64_t q = q0; q < q1; q++) {
+                        int64_t j = q * NR;
+                        ops->pack_b(kcur, ncur - j < NR ? ncur - j : NR,
+                                    B + (pc * rs_b + (jc + j) * cs_b) * esz, rs_b, cs_b,
+                                    bbuf + q * kc * NR * esz);
                     }
-                    const int64_t q0 = npanels * jch / jchunks, q1 = npanels * (jch + 1) / jchunks;
+                } else {
+#pragma omp for schedule(static)
+                    for (int64_t q = 0; q < npanels; q++) {
+                        int64_t j = q * NR;
+                        ops->pack_b(kcur, ncur - j < NR ? ncur - j : NR,
+                                    B + (pc * rs_b + (jc + j) * cs_b) * esz, rs_b, cs_b,
+                                    bbuf + q * kc * NR * esz);
+                    }
+                    /* (implicit barrier: the whole B block is packed) */
+                }
+                for (int64_t ic = i0; ic < i1; ic += mc) {
+                    const int64_t mcur = i1 - ic < mc ? i1 - ic : mc;
+                    ops->pack_a(mcur, kcur, A + (ic * rs_a + pc * cs_a) * esz, rs_a, cs_a, abuf);
                     for (int64_t q = q0; q < q1; q++) {
                         const int64_t j = jc + q * NR;
                         const int n = (int)(ncur - q * NR < NR ? ncur - q * NR : NR);
-                        const char *bp = bbuf + q * kcur * NR * esz;
+                        const char *bp = bbuf + q * kc * NR * esz;
                         for (int64_t ir = 0; ir < mcur; ir += MR) {
                             const int m = (int)(mcur - ir < MR ? mcur - ir : MR);
                             ops->kern(kcur, abuf + ir * kcur * esz, bp,
@@ -241,7 +277,9 @@ static int gemm_packed(const gemm_ops *ops, const gemm_blocks *bk, int64_t M, in
                         }
                     }
                 }
+                if (!sp.split_n) {
 #pragma omp barrier
+                }
             }
         }
     }
@@ -388,12 +426,13 @@ double agc_gemm_peak_gflops(agc_dtype dt, int nthreads)
 #if AGC_GEMM_HAVE_AVX2
     if (!agc_cpu_has_avx2()) return 0.0;
     const int f64 = dt == AGC_F64;
-    const int64_t iters = 20000000;
+    /* short runs, best of many: a 2 ms window is rarely cut by other processes' time slices */
+    const int64_t iters = 1000000;
     const double flops_per_iter = PEAK_CHAINS * (f64 ? 4 : 8) * 2.0;
     if (nthreads < 1) nthreads = 1;
     volatile double sink = 0;
     double best = 0;
-    for (int rep = 0; rep < 3; rep++) {
+    for (int rep = 0; rep < 25; rep++) {
         double t0 = now_seconds();
 #pragma omp parallel num_threads(nthreads)
         {

@@ -230,7 +230,7 @@ def test_gemm_beta_zero_never_reads_out(simd, dtype):
 def test_gemm_threads_bitwise_equal(simd, dtype):
     """1 and 2 threads give the same bits: threads split M and N, never K."""
     rng = np.random.default_rng(9)
-    cases = [(64, 64, 64), (128, 784, 256), (301, 517, 263), (7, 3000, 500), (1000, 40, 30)]
+    cases = [(64, 64, 64), (128, 784, 256), (301, 517, 263), (7, 3000, 500), (1000, 40, 30), (469, 893, 348)]
     for m, k, n in cases:
         for a_layout, b_layout in [("contiguous", "contiguous"), ("transposed", "sliced")]:
             a = layout(randn(rng, (m, k), dtype), a_layout)
@@ -240,6 +240,18 @@ def test_gemm_threads_bitwise_equal(simd, dtype):
                 with threads(nthreads):
                     outs.append(run_gemm(a, b, np.empty((m, n), dtype)))
             assert outs[0].tobytes() == outs[1].tobytes(), (m, k, n, a_layout, b_layout)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_gemm_two_threads_blocked_strided_out(simd, dtype):
+    """2 threads over several K blocks, splitting M or N, into strided outputs (the threads write
+    interleaved elements and reuse their packing buffers across K steps)."""
+    rng = np.random.default_rng(15)
+    with threads(2):
+        for m, k, n in [(469, 893, 348), (40, 1300, 700), (700, 600, 30)]:
+            a, b = randn(rng, (m, k), dtype), randn(rng, (k, n), dtype)
+            for out_layout in ("sliced", "transposed"):
+                check(a, b, dtype, 1.0, 0.5, out_layout, rng)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
