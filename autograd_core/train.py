@@ -507,7 +507,7 @@ class GradientMonitor(Callback):
     """Watches training and explains common failures in plain words.
 
     Records, per epoch: the gradient norm of each layer (mean over batches), the fraction of dead
-    ReLU units (units whose output is 0 for every sample of a batch, measured with forward hooks on
+    ReLU units (units whose output is 0 for every sample of the epoch, measured with forward hooks on
     ReLU modules), and the losses. Warns (warnings.warn, subclasses of TrainingWarning) once per
     kind about:
       - vanishing gradients: a layer's gradient norm below `vanish_threshold`, or `vanish_ratio`
@@ -535,7 +535,7 @@ class GradientMonitor(Callback):
         self.record = {"epoch": [], "grad_norm": {}, "dead_relu": {}, "loss": [], "val_loss": []}
         self.warned = {}
         self._grad_sums, self._grad_batches, self._grad_nonfinite = {}, 0, False
-        self._dead_sums, self._dead_counts = {}, {}
+        self._alive = {}
         self._batch_loss_nonfinite = False
 
     # -- wiring
@@ -555,13 +555,14 @@ class GradientMonitor(Callback):
 
     def _relu_hook(self, name):
         def hook(module, args, output):
-            if not _is_tensor(output) or output.ndim == 0 or output.shape[0] == 0:
-                return
+            if not module.training or not _is_tensor(output) or output.ndim == 0 or output.shape[0] == 0:
+                return  # only training batches count (not validation passes in eval mode)
             out = np.asarray(output.detach().numpy())
             units = out.reshape(out.shape[0], -1)
-            dead = float(np.mean(np.all(units <= 0, axis=0)))
-            self._dead_sums[name] = self._dead_sums.get(name, 0.0) + dead
-            self._dead_counts[name] = self._dead_counts.get(name, 0) + 1
+            active = np.any(units > 0, axis=0)
+            seen = self._alive.get(name)
+            # a unit is dead when it outputs 0 for every sample of the epoch
+            self._alive[name] = active if seen is None or seen.shape != active.shape else seen | active
 
         return hook
 
@@ -596,13 +597,13 @@ class GradientMonitor(Callback):
         n = max(self._grad_batches, 1)
         norms = {layer: total / n for layer, total in self._grad_sums.items()}
         self._append_per_layer(self.record["grad_norm"], norms, epoch)
-        dead = {layer: self._dead_sums[layer] / self._dead_counts[layer] for layer in self._dead_sums}
+        dead = {layer: 1.0 - float(np.mean(alive)) for layer, alive in self._alive.items()}
         self._append_per_layer(self.record["dead_relu"], dead, epoch)
         self.record["loss"].append(float(train_loss))
         self.record["val_loss"].append(float("nan") if val_loss is None else float(val_loss))
         issued = self._check(epoch, norms, dead)
         self._grad_sums, self._grad_batches, self._grad_nonfinite = {}, 0, False
-        self._dead_sums, self._dead_counts = {}, {}
+        self._alive = {}
         self._batch_loss_nonfinite = False
         return issued
 
