@@ -238,9 +238,12 @@ class DataLoader:
         generator (so ag.manual_seed fixes it), an int seeds a generator private to this loader.
     drop_last: drop the final batch when it has fewer than batch_size samples.
     collate_fn: joins a list of samples into a batch (default: default_collate).
+    num_workers, pin_memory: accepted so PyTorch code runs unchanged; batches are always made in
+        this process (a TensorDataset batch is one slice per tensor, so workers would not help).
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None, generator=None):
+    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None, generator=None,
+                 num_workers=0, pin_memory=False):
         if isinstance(dataset, (tuple, list)) and dataset and all(_is_tensor(t) or isinstance(t, np.ndarray) for t in dataset):
             dataset = TensorDataset(*dataset)
         if not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
@@ -248,6 +251,8 @@ class DataLoader:
         if batch_size is not None and (not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool)
                                        or batch_size < 1):
             raise ValueError(f"DataLoader: batch_size must be a positive int or None, got {batch_size!r}")
+        if not isinstance(num_workers, numbers.Integral) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be an int >= 0, got {num_workers!r}")
         if batch_size is None and drop_last:
             raise ValueError("DataLoader: drop_last needs a batch_size")
         self.dataset = dataset
