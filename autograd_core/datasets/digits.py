@@ -43,6 +43,10 @@ def load_digits(split="all", flatten=False, as_numpy=False):
     flatten: images as (N, 64) rows instead of (N, 1, 8, 8).
     as_numpy: NumPy arrays instead of tensors.
 
+    Source (CC BY 4.0): E. Alpaydin and C. Kaynak, "Optical Recognition of Handwritten Digits", UCI
+    Machine Learning Repository, 1998, DOI 10.24432/C50P49; these are the 1,797 images of its test
+    part, each pixel a count 0..16 of set pixels in a 4x4 block of a 32x32 bitmap (here divided by 16).
+
     >>> images, labels = load_digits("train")
     >>> images.shape, labels.shape
     ((1437, 1, 8, 8), (1437,))
