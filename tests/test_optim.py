@@ -737,3 +737,13 @@ def test_repr_lists_group_options():
     w = ag.tensor(np.ones(2), requires_grad=True)
     text = repr(ag.optim.Adam([w], lr=0.5))
     assert text.startswith("Adam (") and "Parameter Group 0" in text and "lr: 0.5" in text
+
+
+def test_gradient_sharing_memory_with_its_parameter():
+    # p.grad a view of p itself: the step must read the gradient before overwriting p
+    w = ag.tensor(np.array([[1.0, 2.0]]), requires_grad=True)
+    w.grad = w.detach()
+    opt = ag.optim.SGD([w], lr=0.5, momentum=0.9)
+    opt.step()
+    np.testing.assert_array_equal(numpy_of(w), [[0.5, 1.0]])
+    np.testing.assert_array_equal(numpy_of(opt.state[w]["momentum_buffer"]), [[1.0, 2.0]])
