@@ -595,3 +595,43 @@ def test_mask_fast_path_strided_mask_and_trailing_dims():
     m0 = np.random.default_rng(25).random((4, 5)) > 0.5
     check(t[ag.tensor(m0)], a[m0])  # leading (4, 5) mask: rows of 6 kept
     check(t[ag.zeros(4, 5, dtype=ag.bool)], a[np.zeros((4, 5), bool)])
+
+
+def test_setitem_through_view_records_on_base():
+    rng = np.random.default_rng(26)
+    a = ag.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    v = ag.tensor(2.5, dtype=ag.float64, requires_grad=True)
+    w = rng.standard_normal((3, 4))
+    y = a * 1
+    y[0][1] = v  # chained: the write goes through the view y[0]
+    (y * ag.tensor(w)).sum().backward()
+    ga = w.copy()
+    ga[0, 1] = 0
+    check(a.grad, ga)
+    np.testing.assert_allclose(v.grad.item(), w[0, 1])
+
+    h = ag.zeros(3, 2, dtype=ag.float64)
+    h.T[1][[0, 2]] = v * v  # a view of a tensor that needs no grad
+    assert h.requires_grad
+    h.sum().backward()
+    np.testing.assert_allclose(v.grad.item(), w[0, 1] + 2 * 2 * 2.5)
+    check(h, np.array([[0, 6.25], [0, 0], [0, 6.25]]))
+
+
+def test_setitem_view_of_leaf_raises():
+    a = ag.zeros(3, 4, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+        a[0][1] = 5.0
+
+
+def test_setitem_through_view_gradcheck():
+    x, v = _rt((3, 4), 27), _rt((2,), 28)
+
+    def fn(x, v):
+        y = x * 2
+        row = y.T[1]
+        row[[0, 2]] = v * 3
+        return y * y + row.sum()
+
+    assert gradcheck(fn, [x, v])
+    assert gradgradcheck(fn, [x, v])

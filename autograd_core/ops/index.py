@@ -57,12 +57,23 @@ def _zeros(shape, code):
 # ---------------------------------------------------------------------------------------- key parsing
 class _Key:
     """A parsed key: `basic` for _core.basic_index, then advanced int64 index tensors `indices` (checked,
-    negative values wrapped) for dims `dims` of that view."""
+    negative values wrapped) for dims `dims` of that view. `geometry` (shape, strides, offset), when
+    set, first takes that strided view of a contiguous tensor: a write into a view of another tensor
+    is recorded on that base tensor (see _put)."""
 
-    __slots__ = ("basic", "dims", "indices")
+    __slots__ = ("basic", "dims", "indices", "geometry")
 
-    def __init__(self, basic, dims=(), indices=()):
-        self.basic, self.dims, self.indices = basic, dims, indices
+    def __init__(self, basic, dims=(), indices=(), geometry=None):
+        self.basic, self.dims, self.indices, self.geometry = basic, dims, indices, geometry
+
+
+def _view(t, key):
+    """t seen through key.geometry then key.basic (a view)."""
+    geo = key.geometry
+    if geo is not None:
+        t = _core.make_contiguous(t)
+        t = _core.as_strided(t, geo[0], geo[1], t.storage_offset() + geo[2])
+    return _core.basic_index(t, key.basic) if key.basic else t
 
 
 def _index_tensor(k, op):
@@ -175,6 +186,7 @@ def _parse(x, key, op="index"):
 def _result_shape(x_shape, key):
     """The shape of x[key] for a tensor of shape x_shape (without computing it)."""
     view = _core.basic_index(_core.expand(_zeros((), _core.U8), tuple(x_shape)), key.basic)
+    assert key.geometry is None
     if not key.dims:
         return tuple(view.shape)
     bshape = ()
@@ -189,7 +201,7 @@ def _result_shape(x_shape, key):
 
 # ---------------------------------------------------------------------------------------- raw forwards
 def _index_raw(x, key):
-    view = _core.basic_index(x, key.basic)
+    view = _view(x, key)
     if key.dims:
         return _core.index(view, key.dims, key.indices)
     return view
@@ -197,7 +209,7 @@ def _index_raw(x, key):
 
 def _put_raw(x, key, values, accumulate):
     """x[key] = values (or += values), in place, no graph."""
-    view = _core.basic_index(x, key.basic)
+    view = _view(x, key)
     if key.dims:
         _core.index_put_(view, key.dims, key.indices, values, accumulate)
     elif accumulate:
@@ -228,7 +240,7 @@ class IndexEmbed(Function):
     def forward(ctx, g, shape, key):
         ctx.key = key
         out = _zeros(shape, g._dtype_code)
-        view = _core.basic_index(out, key.basic)
+        view = _view(out, key)
         if key.dims:
             _core.index_put_(view, key.dims, key.indices, g, True)
         else:
@@ -313,9 +325,23 @@ class IndexPut(Function):
 def _put(x, key, values, accumulate, inplace, op):
     values = _fit_values(_values(values, x, op), x.shape, key, op)
     if _graph(x, values) and x._dtype_code <= 1:
-        if inplace:
-            return _inplace_apply(IndexPut, x, (values, key, accumulate, True), op)
-        return IndexPut.apply(x, values, key, accumulate, False)
+        if not inplace:
+            return IndexPut.apply(x, values, key, accumulate, False)
+        base = x._base
+        if base is not None and x.grad_fn is not None and base.requires_grad and base.grad_fn is None:
+            raise RuntimeError(f"{op}: a view of a leaf Variable that requires grad is being used in an in-place "
+                               "operation (wrap it in `with ag.no_grad():` to modify it without recording)")
+        if base is not None and base.is_contiguous() and (x.grad_fn is not None or not base.requires_grad):
+            # x is a view: record the write on its base (which other code may read), then make x a view
+            # of the updated base, so gradients flow through both (PyTorch's CopySlices)
+            geo = (tuple(x.shape), x.stride(), x.storage_offset() - base.storage_offset())
+            bkey = _Key(key.basic, key.dims, key.indices, geo)
+            _inplace_apply(IndexPut, base, (values, bkey, accumulate, True), op)
+            out = Index.apply(base, _Key((), geometry=geo))
+            if out.grad_fn is not None:
+                x._attach(out.grad_fn, out._output_nr)
+            return x
+        return _inplace_apply(IndexPut, x, (values, key, accumulate, True), op)
     if isinstance(values, TensorBase) and values.requires_grad:
         values = values.detach()
     if inplace:
