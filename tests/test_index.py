@@ -101,16 +101,26 @@ def _ag_key(key, kind):
     return conv(key)
 
 
-@pytest.mark.parametrize("kind", ["list", "tensor", "int32"])
-@pytest.mark.parametrize("layout", LAYOUTS)
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("key_id,key", KEYS, ids=[k[0] for k in KEYS])
-def test_getitem_forward(key_id, key, dtype, layout, kind):
+def _getitem_case(key, dtype, layout, kind):
     a, t = make(X_SHAPE, dtype, layout)
     key = _resolve(key, a)
     ak = _ag_key(ag.tensor(key) if isinstance(key, np.ndarray) and key.dtype == bool and kind == "tensor" else key,
                  kind)
     check(t[ak], a[_np_key(key)])
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("key_id,key", KEYS, ids=[k[0] for k in KEYS])
+def test_getitem_forward(key_id, key, dtype, layout):
+    _getitem_case(key, dtype, layout, "tensor")
+
+
+@pytest.mark.parametrize("kind", ["list", "int32"])
+@pytest.mark.parametrize("key_id,key", KEYS, ids=[k[0] for k in KEYS])
+def test_getitem_key_kinds(key_id, key, kind):
+    """The same keys given as Python lists / numpy arrays, or int32 tensors."""
+    _getitem_case(key, np.float64, "transposed", kind)
 
 
 def test_getitem_int_with_separated_advanced_follows_pytorch():
