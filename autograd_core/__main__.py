@@ -29,9 +29,33 @@ def _lenet(nn):
     )
 
 
-def demo(epochs=20, plot=None, seed=0, batch_size=32, lr=3e-3, progress=True, out=sys.stdout):
+def _busy_cores():
+    """The 1-minute load average, or 0 where the platform has none."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return 0.0
+
+
+def demo(epochs=20, plot=None, seed=0, batch_size=32, lr=3e-3, progress=True, threads=None, out=sys.stdout):
     """Train the LeNet-style CNN on the digits; returns (test accuracy, seconds)."""
     import autograd_core as ag
+
+    if threads is None and ag.get_num_threads() > 1 and _busy_cores() >= (os.cpu_count() or 1):
+        # the cores are already busy: waiting OpenMP threads would compete with the other processes
+        # for them, and this model's small kernels gain little from a second thread anyway
+        threads = 1
+        print(f"the machine is busy (load {_busy_cores():.1f} on {os.cpu_count()} cores): using 1 thread", file=out)
+    previous_threads = ag.get_num_threads()
+    if threads is not None:
+        ag.set_num_threads(threads)
+    try:
+        return _train_demo(ag, epochs, plot, seed, batch_size, lr, progress, out)
+    finally:
+        ag.set_num_threads(previous_threads)
+
+
+def _train_demo(ag, epochs, plot, seed, batch_size, lr, progress, out):
     from autograd_core import nn, optim
     from autograd_core.data import train_val_split
     from autograd_core.datasets import DIGITS_CITATION, load_digits
@@ -63,7 +87,9 @@ def demo(epochs=20, plot=None, seed=0, batch_size=32, lr=3e-3, progress=True, ou
                   f"val_loss {history['val_loss'][row]:.4f}  val_accuracy {history['val_accuracy'][row]:.4f}",
                   file=out)
     print(f"test accuracy: {test['accuracy']:.4f} (loss {test['loss']:.4f}) on {len(x_test)} images", file=out)
-    print(f"training time: {seconds:.1f} s for {len(history)} epochs ({ag.get_num_threads()} threads)", file=out)
+    n_threads = ag.get_num_threads()
+    print(f"training time: {seconds:.1f} s for {len(history)} epochs ({n_threads} thread{'s' * (n_threads != 1)})",
+          file=out)
     if plot:
         history.plot(plot)
         print(f"learning curves saved to {plot}", file=out)
@@ -138,6 +164,8 @@ def main(argv=None):
     p_demo.add_argument("--plot", metavar="FILE", help="save the learning curves to FILE (png/svg/pdf)")
     p_demo.add_argument("--seed", type=int, default=0)
     p_demo.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p_demo.add_argument("--threads", type=int, help="threads for the kernels (default: all, or 1 when the "
+                        "machine is already busy)")
     sub.add_parser("info", help="version, SIMD target, threads, build flags")
     p_bench = sub.add_parser("bench", help="run the benchmark report (source checkout only)")
     p_bench.add_argument("rest", nargs=argparse.REMAINDER, help="arguments passed to benchmarks/report.py")
@@ -145,7 +173,10 @@ def main(argv=None):
     if args.command == "demo":
         if args.epochs < 1:
             parser.error("--epochs must be >= 1")
-        demo(epochs=args.epochs, plot=args.plot, seed=args.seed, progress=not args.no_progress)
+        if args.threads is not None and args.threads < 1:
+            parser.error("--threads must be >= 1")
+        demo(epochs=args.epochs, plot=args.plot, seed=args.seed, progress=not args.no_progress,
+             threads=args.threads)
         return 0
     if args.command == "info":
         info()

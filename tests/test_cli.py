@@ -72,6 +72,10 @@ def test_demo_reaches_97_percent_test_accuracy():
         def write(self, text):
             lines.append(text)
 
+    import autograd_core as ag
+
+    threads = ag.get_num_threads()
     accuracy, _ = demo(progress=False, out=Out())
     assert accuracy >= 0.97, "".join(lines)
+    assert ag.get_num_threads() == threads  # the demo leaves the thread setting as it found it
     assert "test accuracy" in "".join(lines)
