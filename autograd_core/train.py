@@ -1143,7 +1143,10 @@ def grid_search(build_fn, param_grid, data, val_data=None, epochs=20, batch_size
         history = fit(model, loss_fn, optimizer, train, val_data, epochs=epochs, batch_size=batch_size,
                       metrics=metrics, regularizer=regularizer, progress=False, **fit_kwargs)
         row = {"stage": stage, **params}
-        n = len(train[0]) if isinstance(train, (tuple, list)) else len(train)
+        if isinstance(train, (tuple, list)):
+            n = len(train[0])
+        else:
+            n = len(train.dataset) if hasattr(train, "dataset") else len(train)
         row["n_train"] = n
         row["loss"] = history["loss"][-1]
         for key in history:
