@@ -450,3 +450,45 @@ def test_l2_penalty_value_and_fit_records_it():
                   regularizer=l2_penalty(0.5), progress=False)
     assert history["penalty"][0] == pytest.approx(penalty.item(), rel=1e-5)
     assert history["loss"][0] == pytest.approx(nn.MSELoss()(model(x), y).item(), rel=1e-5)
+
+
+def test_history_records_and_best():
+    history = History()
+    history.append(1, {"loss": 3.0, "val_accuracy": 0.5})
+    history.append(2, {"loss": 2.0, "val_accuracy": 0.9})
+    history.append(3, {"loss": 1.0})
+    assert history["loss"] == [3.0, 2.0, 1.0] and len(history) == 3
+    assert math.isnan(history["val_accuracy"][2])
+    assert history.best("val_accuracy") == (2, 0.9) and history.best("loss") == (3, 1.0)
+    with pytest.raises(KeyError, match="recorded"):
+        history["accuracy"]
+
+
+def test_early_stopping_on_a_maximised_metric_and_checkpoint_every_epoch(tmp_path):
+    if not hasattr(ag, "save"):
+        pytest.skip("ag.save not available yet")
+    x, y = ag.randn(20, 2), ag.randint(0, 2, (20,))
+    model = nn.Linear(2, 2)
+    stopper = EarlyStopping("accuracy", patience=0)
+    checkpoint = ModelCheckpoint(tmp_path / "ep{epoch}.st", save_best_only=False)
+    history = fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.0), (x, y), epochs=5,
+                  metrics=("accuracy",), callbacks=[stopper, checkpoint], progress=False)
+    # lr=0: accuracy never improves after epoch 1, so patience 0 stops at epoch 2
+    assert stopper.mode == "max" and len(history) == 2 and stopper.stopped_epoch == 2
+    assert [p.rsplit("/", 1)[-1] for p in checkpoint.saved] == ["ep1.st", "ep2.st"]
+
+
+def test_grid_search_two_parameters():
+    x, y = ag.randn(40, 3), ag.randn(40, 1)
+
+    def build(lr, width):
+        model = mlp([3, width, 1])
+        return model, nn.MSELoss(), optim.SGD(model.parameters(), lr=lr)
+
+    result = grid_search(build, {"lr": [1e-3, 1e-2, 1e-1], "width": [2, 8]}, (x, y), epochs=2, n_fine=3,
+                         progress=False)
+    coarse = [r for r in result if r["stage"] == "coarse"]
+    assert len(coarse) == 6 and {(r["lr"], r["width"]) for r in coarse} == {(a, b) for a in (1e-3, 1e-2, 1e-1)
+                                                                          for b in (2, 8)}
+    assert all(r["n_train"] == 10 for r in coarse)  # 30% of the 32 rows left after the 20% hold-out
+    assert set(result.best_params) == {"lr", "width"}
