@@ -8,6 +8,7 @@ bench  run the benchmark report (benchmarks/report.py in a source checkout)
 import argparse
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -96,19 +97,32 @@ def _train_demo(ag, epochs, plot, seed, batch_size, lr, progress, out):
     return test["accuracy"], seconds
 
 
-def _compiler_of(path):
-    """The compiler identification GCC and Clang leave in a binary's .comment section, if any."""
+def _read_binary(path):
     try:
         with open(path, "rb") as handle:
-            blob = handle.read()
+            return handle.read()
     except OSError:
-        return None
+        return b""
+
+
+def _compiler_of(blob):
+    """The compiler identification GCC and Clang leave in a binary's .comment section, if any."""
     for marker in (b"GCC: (", b"clang version"):
         start = blob.find(marker)
         if start >= 0:
             end = blob.find(b"\0", start)
             return blob[start:end].decode("ascii", "replace") if end > start else None
     return None
+
+
+def _compile_flags_of(blob):
+    """The command-line flags GCC records in the debug info (DW_AT_producer) of a build with -g."""
+    found = []
+    for match in re.finditer(rb"GNU C[0-9]* [0-9][0-9.]* ([ -~]*)", blob):
+        flags = match.group(1).decode("ascii")
+        if flags not in found:
+            found.append(flags)
+    return found
 
 
 def info(out=sys.stdout):
@@ -136,11 +150,15 @@ def info(out=sys.stdout):
         for key, value in build.items():
             print(f"  {key}: {value}", file=out)
     else:
-        flags = getattr(_core, "COMPILE_FLAGS", None)
-        print(f"  compiler flags: {flags if flags else 'not recorded by this build'}", file=out)
-        compiler = _compiler_of(_core.__file__)
+        blob = _read_binary(_core.__file__)
+        compiler = _compiler_of(blob)
         if compiler:
             print(f"  compiler: {compiler}", file=out)
+        flags = _compile_flags_of(blob)
+        if not flags:
+            print("  compiler flags: not recorded in this build (no debug info)", file=out)
+        for line in flags:
+            print(f"  compiler flags: {line}", file=out)
     if os.environ.get("AGC_SIMD"):
         print(f"  AGC_SIMD={os.environ['AGC_SIMD']} (forced)", file=out)
 

@@ -38,7 +38,8 @@ def test_demo_runs_end_to_end(tmp_path):
 def test_info_prints_version_simd_threads():
     result = run("info")
     assert result.returncode == 0, result.stderr
-    assert "autograd_core" in result.stdout and "SIMD target:" in result.stdout and "threads:" in result.stdout
+    out = result.stdout
+    assert "autograd_core" in out and "SIMD target:" in out and "threads:" in out and "compiler flags:" in out
 
 
 def test_bench_reports_missing_folder_or_runs(tmp_path, monkeypatch):
