@@ -160,6 +160,7 @@ def test_getitem_zero_dim_and_index_tensor():
     ("float", IndexError, r"must be long, int, byte or bool"),
     ("str", IndexError, r"only integers, slices"),
     (([0, 1], [0, 1, 2]), IndexError, r"could not be broadcast together with shapes \[2\], \[3\]"),
+    ([[0], [1, 2]], IndexError, r"regular"),
 ])
 def test_getitem_errors(key, exc, pattern):
     _, t = make(X_SHAPE)

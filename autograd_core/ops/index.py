@@ -82,14 +82,18 @@ def _index_tensor(k, op):
 
     if isinstance(k, TensorBase):
         t = k
-    elif isinstance(k, np.ndarray):
-        if k.dtype.kind in "iu" and k.dtype.name not in ("int64", "int32", "uint8"):
-            k = k.astype(np.int64)
-        t = tensor(k)
-    elif isinstance(k, (list, tuple)):
-        t = tensor(k) if len(k) else _zeros((0,), _core.I64)
-        if t._dtype_code in (_core.F32, _core.F64) and t.numel() == 0:
-            t = _core.cast(t, _core.I64)
+    elif isinstance(k, (np.ndarray, list, tuple)):
+        try:
+            a = np.asarray(k)
+        except ValueError:
+            raise IndexError(f"{op}: an index list must be a regular (non-ragged) nested sequence") from None
+        kind = a.dtype.kind
+        if kind == "b" or (kind == "u" and a.dtype.itemsize == 1):
+            t = _core.from_buffer(np.array(a, copy=True, order="C"))  # a mask, privately copied
+        elif kind in "iu" or (a.size == 0 and kind == "f"):  # [] is an empty index, not a float tensor
+            t = _core.from_buffer(a.astype(np.int64))  # a private copy
+        else:
+            t = tensor(k)
     else:
         raise IndexError(f"{op}: only integers, slices (`:`), ellipsis (`...`), None and integer or boolean "
                          f"tensors are valid indices, got {type(k).__name__}")
@@ -262,6 +266,11 @@ def getitem(x, key):
     """x[key] with PyTorch's rules: a view for ints/slices/None/..., a copy with advanced indices."""
     if isinstance(key, tuple) and len(key) == 1:
         key = key[0]
+    if isinstance(key, TensorBase) and key._dtype_code in _INT_CODES and x.ndim > 0:
+        # x[int tensor]: the common case, without the general key walk
+        if _graph(x):
+            return Index.apply(x, _Key((), (0,), (key,)))
+        return _core.index(x, (0,), (key,))
     if (isinstance(key, TensorBase) and key._dtype_code == _core.BOOL and key.ndim > 0 and not _graph(x)
             and tuple(key.shape) == tuple(x.shape[:key.ndim])):
         return _core.masked_select_leading(x, key)  # x[mask]: one pass, no coordinates
@@ -351,6 +360,11 @@ def _put(x, key, values, accumulate, inplace, op):
 
 def setitem(x, key, value):
     """x[key] = value in place (value broadcast and cast to x's dtype); differentiable like PyTorch."""
+    if isinstance(key, tuple) and len(key) == 1:
+        key = key[0]
+    if isinstance(key, TensorBase) and key._dtype_code in _INT_CODES and x.ndim > 0:
+        _put(x, _Key((), (0,), (key,)), value, False, True, "setitem")  # x[int tensor] = value
+        return
     _put(x, _parse(x, key, "setitem"), value, False, True, "setitem")
 
 
