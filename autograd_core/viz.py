@@ -15,7 +15,7 @@ coloured (red: NaN/Inf, orange: exploding, blue: vanishing).
 import os
 import shutil
 
-__all__ = ["GraphSource", "draw_graph"]
+__all__ = ["GraphSource", "draw_graph", "plot_decision_boundary"]
 
 _FLAG_COLOURS = {"nan/inf": "#f4a6a6", "exploding": "#ffd08a", "vanishing": "#a9c8f5"}
 
@@ -164,3 +164,58 @@ def draw_graph(tensors, params=None, trace=None, show_shapes=True, path=None, ra
     if path is not None:
         graph.save(path)
     return graph
+
+
+def plot_decision_boundary(model, x, y=None, path=None, resolution=200, margin=0.5, ax=None):
+    """Colour the plane by the class `model` predicts, with the points of a 2-D dataset on top.
+
+    model maps (n, 2) inputs to logits (n, classes), or to one logit per row (n, 1) / (n,) for two
+    classes (positive means class 1). x: (n, 2) points; y: their labels (optional). path: save the
+    figure there. Returns the matplotlib Figure (or draws into `ax` when given).
+    """
+    import numpy as np
+
+    from .train import _require_matplotlib
+
+    Figure = _require_matplotlib("plot_decision_boundary")
+    points = np.asarray(x.detach().numpy() if hasattr(x, "detach") else x, dtype=np.float64)
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"plot_decision_boundary: expected points of shape (n, 2), got {points.shape}")
+    gx, gy, classes = _decision_grid(model, points, resolution, margin)
+    fig = None
+    if ax is None:
+        fig = Figure(figsize=(5.0, 4.2), layout="constrained")
+        ax = fig.subplots()
+    labels = None if y is None else np.asarray(y.numpy() if hasattr(y, "numpy") else y).reshape(-1)
+    n_classes = int(max(classes.max(), 0 if labels is None else labels.max())) + 1
+    ax.contourf(gx, gy, classes, levels=np.arange(n_classes + 1) - 0.5, cmap="coolwarm", alpha=0.35)
+    ax.scatter(points[:, 0], points[:, 1], c=labels, cmap="coolwarm", s=12, edgecolors="k", linewidths=0.3,
+               vmin=-0.5, vmax=n_classes - 0.5)
+    ax.set(xlabel="x1", ylabel="x2", title="decision regions")
+    if path is not None and fig is not None:
+        fig.savefig(os.fspath(path), dpi=110)
+    return fig if fig is not None else ax.figure
+
+
+def _decision_grid(model, points, resolution, margin):
+    """A grid over the points' bounding box (plus margin) and the class the model predicts at each node."""
+    import numpy as np
+
+    from . import from_numpy, no_grad
+
+    low, high = points.min(axis=0) - margin, points.max(axis=0) + margin
+    gx, gy = np.meshgrid(np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution))
+    grid = np.c_[gx.ravel(), gy.ravel()].astype(np.float32)
+    was_training = getattr(model, "training", False)
+    model.eval()
+    try:
+        with no_grad():
+            out = model(from_numpy(grid))
+    finally:
+        model.train(was_training)
+    scores = np.asarray(out.numpy(), dtype=np.float64)
+    if scores.ndim == 2 and scores.shape[1] > 1:
+        classes = scores.argmax(axis=1)
+    else:
+        classes = (scores.reshape(len(grid)) > 0).astype(np.int64)
+    return gx, gy, classes.reshape(gx.shape)

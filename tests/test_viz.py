@@ -86,3 +86,27 @@ def test_render_without_graphviz_explains(monkeypatch):
     else:
         with pytest.raises(RuntimeError, match="dot"):
             draw_graph(y).render()
+
+
+def test_decision_grid_matches_a_known_boundary(tmp_path):
+    import numpy as np
+
+    from autograd_core.viz import _decision_grid, plot_decision_boundary
+
+    model = nn.Linear(2, 1)  # logit = x1 - x2: class 1 below the diagonal
+    with ag.no_grad():
+        model.weight.copy_(ag.tensor([[1.0, -1.0]]))
+        model.bias.zero_()
+    points = np.array([[-1.0, -1.0], [1.0, 1.0]])
+    gx, gy, classes = _decision_grid(model, points, resolution=41, margin=0.0)
+    off_diagonal = np.abs(gx - gy) > 1e-9
+    assert np.array_equal(classes[off_diagonal], (gx > gy)[off_diagonal].astype(np.int64))
+    three = nn.Linear(2, 3)
+    _, _, classes3 = _decision_grid(three, points, resolution=11, margin=0.0)
+    assert set(np.unique(classes3)) <= {0, 1, 2}
+    pytest.importorskip("matplotlib")
+    fig = plot_decision_boundary(model, ag.tensor(points, dtype=ag.float32), ag.tensor([0, 1]),
+                                 path=tmp_path / "regions.png")
+    assert (tmp_path / "regions.png").exists() and len(fig.axes) == 1
+    with pytest.raises(ValueError, match=r"\(n, 2\)"):
+        plot_decision_boundary(model, ag.randn(4, 3))
