@@ -4,6 +4,7 @@
 """
 
 import argparse
+import os
 
 import autograd_core as ag
 from autograd_core import nn, optim
@@ -11,7 +12,7 @@ from autograd_core.datasets import make_moons
 from autograd_core.train import EarlyStopping, GradientMonitor, evaluate, fit
 
 parser = argparse.ArgumentParser()
-parser.add_argument("--plot", help="save the learning curves to this file")
+parser.add_argument("--plot", help="save the learning curves (and the decision regions) to this file")
 args = parser.parse_args()
 
 ag.manual_seed(0)
@@ -29,4 +30,6 @@ print("test:", evaluate(model, nn.CrossEntropyLoss(), test, metrics=("accuracy",
 print(monitor.summary())
 if args.plot:
     history.plot(args.plot)
-    print(f"saved {args.plot}")
+    stem, extension = os.path.splitext(args.plot)
+    ag.viz.plot_decision_boundary(model, *test, path=f"{stem}-regions{extension}")
+    print(f"saved {args.plot} and {stem}-regions{extension}")
