@@ -304,10 +304,15 @@ class History:
         names = [k for k in names if k in self.history or f"val_{k}" in self.history]
         fig = Figure(figsize=(5.0 * len(names), 3.6), layout="constrained")
         axes = fig.subplots(1, len(names), squeeze=False)[0]
+        best = None
+        if "val_loss" in self.history and np.any(np.isfinite(self.history["val_loss"])):
+            best = self.best("val_loss")[0]
         for ax, name in zip(axes, names):
             for key, label, style in ((name, "training", "-o"), (f"val_{name}", "validation", "-s")):
                 if key in self.history:
                     ax.plot(self.epoch, self.history[key], style, markersize=3, label=label)
+            if best is not None:
+                ax.axvline(best, color="grey", linestyle=":", label=f"lowest val_loss (epoch {best})")
             if logy:
                 ax.set_yscale("log")
             ax.set_xlabel("epoch")
