@@ -717,6 +717,54 @@ static void cext_i64(const int64_t *x, int64_t n, int64_t s, int64_t base, int64
     }
 }
 
+#if AGC_HAVE_X86
+/* AVX2 float32 column max/min: each position's row of G outputs updates the running extremes and
+ * their positions (arrays in L1), row by row so that memory is read in order. A lane updates on a
+ * strictly better value (ties keep the first) or on the first NaN, after which it keeps the NaN:
+ * the rules of the scalar loops. */
+AGC_AVX2 static void cext_f32_avx2(const plan *P, const char *xg, int64_t G, int64_t beg, int64_t end, int ismax,
+                                   part_t *r)
+{
+    const int64_t s0 = P->s0;
+    float mv[RD_W] __attribute__((aligned(32)));
+    int32_t pv[RD_W] __attribute__((aligned(32)));
+    rit it;
+    rit_init(&it, P, beg);
+    int32_t pos = 0;
+    int64_t f = beg;
+    while (f < end) {
+        int64_t o, n = rit_run(&it, P, end - f, &o);
+        const float *x = (const float *)xg + o;
+        for (int64_t i = 0; i < n; i++, x += s0, pos++) {
+            if (pos == 0) {
+                for (int64_t j = 0; j < G; j++) {
+                    mv[j] = x[j];
+                    pv[j] = 0;
+                }
+                continue;
+            }
+            const __m256i pw = _mm256_set1_epi32(pos);
+            for (int64_t j = 0; j < G; j += 8) {
+                const __m256i mk = tail_mask(G - j);
+                __m256 v = G - j >= 8 ? _mm256_loadu_ps(x + j) : _mm256_maskload_ps(x + j, mk);
+                __m256 m = _mm256_load_ps(mv + j);
+                __m256 upd = ismax ? _mm256_cmp_ps(v, m, _CMP_GT_OQ) : _mm256_cmp_ps(v, m, _CMP_LT_OQ);
+                upd = _mm256_or_ps(upd, _mm256_andnot_ps(_mm256_cmp_ps(m, m, _CMP_UNORD_Q),
+                                                         _mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
+                _mm256_store_ps(mv + j, _mm256_blendv_ps(m, v, upd));
+                __m256 pm = _mm256_load_ps((const float *)(pv + j));
+                _mm256_store_ps((float *)(pv + j), _mm256_blendv_ps(pm, _mm256_castsi256_ps(pw), upd));
+            }
+        }
+        f += n;
+    }
+    for (int64_t j = 0; j < G; j++) {
+        r[j].d = mv[j];
+        r[j].ix = beg + pv[j];
+    }
+}
+#endif
+
 /* column path: G contiguous outputs starting at xg, positions [beg, end) of the reduced space */
 static void col_chunk(const plan *P, const pass_t *ps, int avx2, const char *xg, int64_t G, int64_t beg,
                       int64_t end, part_t *r)
@@ -760,6 +808,13 @@ static void col_chunk(const plan *P, const pass_t *ps, int avx2, const char *xg,
         for (int64_t j = 0; j < G; j++) r[j].d = tot[j] + (facc ? (double)af[j] : ad[j]);
     } else if (ps->kind == K_MAX || ps->kind == K_MIN) {
         int ismax = ps->kind == K_MAX;
+#if AGC_HAVE_X86
+        /* positions within a chunk fit the int32 lanes */
+        if (avx2 && dt == AGC_F32 && !ps->absval && end > beg && end - beg <= INT32_MAX) {
+            cext_f32_avx2(P, xg, G, beg, end, ismax, r);
+            return;
+        }
+#endif
         while (f < end) {
             int64_t o, n = rit_run(&it, P, end - f, &o);
             const char *p = xg + o * es;
@@ -1678,6 +1733,46 @@ static void cumulative_tile(int op, int dt, const char *x, char *out, int64_t n,
         }
 }
 
+#if AGC_HAVE_X86
+/* AVX2 scan of a float32 / float64 row in double: 8 elements at a time, an in-register prefix over
+ * each 4-lane half, then the running total; the serial dependency is one add (or mul) and one
+ * broadcast per 8 elements instead of one per element. */
+#define RD_SHIFT1(d, id) _mm256_blend_pd(id, _mm256_permute4x64_pd(d, _MM_SHUFFLE(2, 1, 0, 0)), 0xE)
+#define RD_SHIFT2(d, id) _mm256_blend_pd(id, _mm256_permute4x64_pd(d, _MM_SHUFFLE(1, 0, 0, 0)), 0xC)
+#define RD_LAST(d) _mm256_permute4x64_pd(d, _MM_SHUFFLE(3, 3, 3, 3))
+#define DEF_SCAN_AVX2(NAME, T, LOAD4, STORE4, OP, ID)                                         \
+    AGC_AVX2 static void NAME(const T *x, T *y, int64_t n)                                    \
+    {                                                                                         \
+        const __m256d id = _mm256_set1_pd(ID);                                                \
+        __m256d carry = id;                                                                   \
+        int64_t i = 0;                                                                        \
+        for (; i + 8 <= n; i += 8) {                                                          \
+            __m256d a = LOAD4(x + i), b = LOAD4(x + i + 4);                                   \
+            a = OP(a, RD_SHIFT1(a, id));                                                      \
+            b = OP(b, RD_SHIFT1(b, id));                                                      \
+            a = OP(a, RD_SHIFT2(a, id));                                                      \
+            b = OP(b, RD_SHIFT2(b, id));                                                      \
+            b = OP(b, RD_LAST(a));                                                            \
+            a = OP(a, carry);                                                                 \
+            b = OP(b, carry);                                                                 \
+            STORE4(y + i, a);                                                                 \
+            STORE4(y + i + 4, b);                                                             \
+            carry = RD_LAST(b);                                                               \
+        }                                                                                     \
+        double c = _mm256_cvtsd_f64(carry);                                                   \
+        for (; i < n; i++) {                                                                  \
+            c = ID == 0 ? c + (double)x[i] : c * (double)x[i];                                \
+            y[i] = (T)c;                                                                      \
+        }                                                                                     \
+    }
+#define RD_LD_F32(p) _mm256_cvtps_pd(_mm_loadu_ps(p))
+#define RD_ST_F32(p, v) _mm_storeu_ps(p, _mm256_cvtpd_ps(v))
+DEF_SCAN_AVX2(cumsum_f32_avx2, float, RD_LD_F32, RD_ST_F32, _mm256_add_pd, 0.0)
+DEF_SCAN_AVX2(cumprod_f32_avx2, float, RD_LD_F32, RD_ST_F32, _mm256_mul_pd, 1.0)
+DEF_SCAN_AVX2(cumsum_f64_avx2, double, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_add_pd, 0.0)
+DEF_SCAN_AVX2(cumprod_f64_avx2, double, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_mul_pd, 1.0)
+#endif
+
 int agc_cumulative(int op, agc_dtype dt, int64_t outer, int64_t n, int64_t inner, const void *x, void *out)
 {
     if ((op != 0 && op != 1) || (dt != AGC_F32 && dt != AGC_F64 && dt != AGC_I64)) return AGC_EUNSUPPORTED;
@@ -1686,6 +1781,8 @@ int agc_cumulative(int op, agc_dtype dt, int64_t outer, int64_t n, int64_t inner
     const int64_t tw_max = inner == 1 ? 1 : RD_TW;
     const int64_t ntile = (inner + tw_max - 1) / tw_max;
     const int nt = agc_threads_for(outer * n * inner, AGC_PAR_CHEAP);
+    const int avx2 = rd_avx2();
+    (void)avx2;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(dynamic, grain(n * tw_max))
 #endif
@@ -1693,6 +1790,17 @@ int agc_cumulative(int op, agc_dtype dt, int64_t outer, int64_t n, int64_t inner
         int64_t o = t / ntile, j0 = (t % ntile) * tw_max;
         int64_t tw = inner - j0 < tw_max ? inner - j0 : tw_max;
         int64_t off = (o * n * inner + j0) * es;
+#if AGC_HAVE_X86
+        if (avx2 && inner == 1 && dt != AGC_I64) {
+            const char *xr = (const char *)x + off;
+            char *yr = (char *)out + off;
+            if (dt == AGC_F32)
+                (op ? cumprod_f32_avx2 : cumsum_f32_avx2)((const float *)xr, (float *)yr, n);
+            else
+                (op ? cumprod_f64_avx2 : cumsum_f64_avx2)((const double *)xr, (double *)yr, n);
+            continue;
+        }
+#endif
         cumulative_tile(op, (int)dt, (const char *)x + off, (char *)out + off, n, inner, tw);
     }
     return AGC_OK;

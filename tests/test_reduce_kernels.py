@@ -298,6 +298,15 @@ def test_reduce_max_large_chunks(target, threads):
         np.testing.assert_array_equal(i, a.argmax(axis=1))
         v, i = reduce("min", a.T, (0,), with_index=True)
         np.testing.assert_array_equal(i, a.argmin(axis=1))
+        # column path over several chunks (4096 positions each), ties and NaN in later chunks
+        b = rng.integers(0, 5, (9000, 13)).astype(np.float32)
+        b[5000, 3] = np.nan
+        b[7000, 3] = np.nan
+        b[8999, 12] = np.nan
+        for op, argf in (("max", np.argmax), ("min", np.argmin)):
+            v, i = reduce(op, b, (0,), with_index=True)
+            np.testing.assert_array_equal(i, argf(b, axis=0))
+            np.testing.assert_array_equal(v, b[i, np.arange(13)])
 
 
 # ------------------------------------------------------------------------------------------ accuracy
