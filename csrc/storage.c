@@ -1,16 +1,22 @@
 /* storage.c: aligned buffers, strided copy with dtype casts, fill.
- * agc_alloc returns 64-byte aligned memory (large buffers are 2 MiB aligned and advised as huge
- * pages, which cuts first-touch page faults on big outputs). agc_copy handles any pair of dtypes and
- * any strides on both sides, through the merged-dimension iterator; contiguous same-dtype rows are
- * memcpy. Casts: float -> integer truncates toward zero; NaN or out-of-range values give the
- * integer type's minimum (what x86 hardware and NumPy give), without undefined behaviour; integer
- * narrowing wraps; anything -> bool is (x != 0). Threads above AGC_PAR_CHEAP elements.
- * Tests: tests/test_kernels.py. */
+ * agc_alloc returns 64-byte aligned memory. Every block carries a 64-byte header (its capacity)
+ * just before the returned pointer, so agc_free must receive agc_alloc's pointers only (it does:
+ * nothing else frees them). Blocks of 1 MiB and more are 2 MiB aligned and advised as huge pages,
+ * and freed ones are kept in a small cache (at most CACHE_SLOTS blocks, CACHE_BYTES in total) that
+ * agc_alloc reuses for a request of the same size class: a training loop or a benchmark that
+ * allocates same-sized large outputs again and again then pays no page faults (first touch of a
+ * fresh 64 MiB output costs more than the arithmetic that fills it).
+ * agc_copy handles any pair of dtypes and any strides on both sides, through the merged-dimension
+ * iterator; contiguous same-dtype rows are memcpy. Casts: float -> integer truncates toward zero;
+ * NaN or out-of-range values give the integer type's minimum (what x86 hardware and NumPy give),
+ * without undefined behaviour; integer narrowing wraps; anything -> bool is (x != 0). Threads above
+ * AGC_PAR_CHEAP elements. Tests: tests/test_kernels.py. */
 /* posix_memalign and madvise */
 #define _DEFAULT_SOURCE
 #include "internal.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__linux__)
@@ -18,26 +24,121 @@
 #endif
 
 #define HUGE_ALIGN ((size_t)2 << 20)
+#define HEADER ((size_t)AGC_ALIGN)
+#define CACHE_MIN ((size_t)1 << 20)
+#define CACHE_SLOTS 16
+#define CACHE_BYTES ((size_t)512 << 20)
+#define BLOCK_MAGIC 0x616763626c6f636bull /* "agcblock" */
+
+typedef struct {
+    uint64_t magic;
+    size_t capacity; /* usable bytes after the header */
+} block_header;
+
+static struct {
+    void *base[CACHE_SLOTS]; /* the header address of each cached block, NULL if the slot is empty */
+    size_t capacity[CACHE_SLOTS];
+    uint64_t age[CACHE_SLOTS];
+    size_t total;
+    uint64_t clock;
+} cache;
+static atomic_flag cache_lock = ATOMIC_FLAG_INIT;
+
+static void lock(void)
+{
+    while (atomic_flag_test_and_set_explicit(&cache_lock, memory_order_acquire)) {
+    }
+}
+static void unlock(void)
+{
+    atomic_flag_clear_explicit(&cache_lock, memory_order_release);
+}
+
+/* size classes: large requests round up to 1/16 of their power of two, so near sizes share blocks */
+static size_t round_capacity(size_t n)
+{
+    if (n < CACHE_MIN) return (n + AGC_ALIGN - 1) / AGC_ALIGN * AGC_ALIGN;
+    size_t p = CACHE_MIN;
+    while (p < n / 2) p *= 2;
+    size_t step = p / 8;
+    return (n + step - 1) / step * step;
+}
 
 void *agc_alloc(int64_t nbytes)
 {
-    if (nbytes < 0) return NULL;
-    size_t n = (size_t)nbytes;
-    if (n == 0) n = AGC_ALIGN; /* a unique, valid pointer */
-    n = (n + AGC_ALIGN - 1) / AGC_ALIGN * AGC_ALIGN;
-    if (n < (size_t)nbytes) return NULL; /* overflow */
-    void *p = NULL;
-    size_t align = n >= 2 * HUGE_ALIGN ? HUGE_ALIGN : AGC_ALIGN;
-    if (posix_memalign(&p, align, n) != 0) return NULL;
+    if (nbytes < 0 || (uint64_t)nbytes > SIZE_MAX / 2) return NULL;
+    size_t n = nbytes == 0 ? 1 : (size_t)nbytes; /* 0 bytes: still a unique, valid pointer */
+    size_t cap = round_capacity(n);
+    if (cap >= CACHE_MIN) {
+        void *hit = NULL;
+        lock();
+        int best = -1;
+        for (int i = 0; i < CACHE_SLOTS; i++)
+            if (cache.base[i] && cache.capacity[i] == cap) {
+                best = i;
+                break;
+            }
+        if (best >= 0) {
+            hit = cache.base[best];
+            cache.base[best] = NULL;
+            cache.total -= cap;
+        }
+        unlock();
+        if (hit) return (char *)hit + HEADER;
+    }
+    void *base = NULL;
+    size_t align = cap >= CACHE_MIN ? HUGE_ALIGN : AGC_ALIGN;
+    if (posix_memalign(&base, align, cap + HEADER) != 0) return NULL;
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (align == HUGE_ALIGN) madvise(p, n / HUGE_ALIGN * HUGE_ALIGN, MADV_HUGEPAGE);
+    if (align == HUGE_ALIGN && cap + HEADER >= HUGE_ALIGN)
+        madvise(base, (cap + HEADER) / HUGE_ALIGN * HUGE_ALIGN, MADV_HUGEPAGE);
 #endif
-    return p;
+    block_header *h = base;
+    h->magic = BLOCK_MAGIC;
+    h->capacity = cap;
+    return (char *)base + HEADER;
 }
 
 void agc_free(void *p)
 {
-    free(p);
+    if (!p) return;
+    void *base = (char *)p - HEADER;
+    block_header *h = base;
+    size_t cap = h->capacity;
+    if (cap < CACHE_MIN || cap > CACHE_BYTES / 2) {
+        h->magic = 0;
+        free(base);
+        return;
+    }
+    void *evicted[CACHE_SLOTS];
+    int nevict = 0;
+    lock();
+    /* make room: evict the oldest blocks until this one fits in both the slots and the byte budget */
+    for (;;) {
+        int empty = -1, oldest = -1;
+        for (int i = 0; i < CACHE_SLOTS; i++) {
+            if (!cache.base[i]) {
+                if (empty < 0) empty = i;
+            } else if (oldest < 0 || cache.age[i] < cache.age[oldest]) {
+                oldest = i;
+            }
+        }
+        if (empty >= 0 && cache.total + cap <= CACHE_BYTES) {
+            cache.base[empty] = base;
+            cache.capacity[empty] = cap;
+            cache.age[empty] = ++cache.clock;
+            cache.total += cap;
+            base = NULL;
+            break;
+        }
+        if (oldest < 0) break; /* cannot happen: cap <= CACHE_BYTES / 2 */
+        evicted[nevict++] = cache.base[oldest];
+        cache.total -= cache.capacity[oldest];
+        cache.base[oldest] = NULL;
+    }
+    unlock();
+    for (int i = 0; i < nevict; i++) free(evicted[i]);
+    if (base) free(base);
 }
 
 size_t agc_dtype_size(agc_dtype dt)
