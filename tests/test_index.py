@@ -685,3 +685,39 @@ def test_advanced_index_property(case):
     np.add.at(want, key, v)
     got = t.index_put(tkey, ag.tensor(v), accumulate=True)
     np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_index_fill_copy_take_forward(dim, dtype):
+    a, t = make(X_SHAPE, dtype, "transposed")
+    idx = np.array([2, 0])
+    sl = (slice(None),) * (dim % 3) + (idx,)
+    want = a.copy()
+    want[sl] = 7
+    check(t.index_fill(dim, ag.tensor(idx), 7), want)
+    sshape = list(X_SHAPE)
+    sshape[dim] = 2
+    src = np.arange(np.prod(sshape)).reshape(sshape).astype(dtype)
+    want = a.copy()
+    want[sl] = src
+    check(ag.index_copy(t, dim, ag.tensor(idx), ag.tensor(src)), want)
+    check(t, a)
+    t.index_copy_(dim, ag.tensor(idx), ag.tensor(src))
+    t.index_fill_(dim, ag.tensor([1]), -2)
+    want[(slice(None),) * (dim % 3) + ([1],)] = -2
+    check(t, want)
+    check(ag.take(t, ag.tensor([[0, -1], [17, 5]])), want.reshape(-1)[[[0, -1], [17, 5]]])
+
+
+def test_index_fill_copy_take_gradcheck():
+    x, s = _rt((3, 4), 29), _rt((3, 2), 30)
+    val = ag.tensor(0.3, dtype=ag.float64, requires_grad=True)
+    idx = ag.tensor([3, 1])
+    assert gradcheck(lambda x, v: ag.index_fill(x, 1, idx, v), [x, val])
+    assert gradcheck(lambda x, s: ag.index_copy(x, 1, idx, s), [x, s])
+    assert gradcheck(lambda x: ag.take(x, ag.tensor([[0, -1], [5, 5]])), [x])
+    with pytest.raises(RuntimeError, match=r"index_copy: source of shape \(3, 3\)"):
+        ag.index_copy(x, 1, idx, ag.zeros(3, 3, dtype=ag.float64))
+    with pytest.raises(IndexError, match=r"index_fill: index 4 is out of bounds for dimension 1 with size 4"):
+        ag.index_fill(x, 1, ag.tensor([4]), 0.0)

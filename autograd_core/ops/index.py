@@ -24,7 +24,8 @@ from ..autograd.grad_mode import state
 from ._registry import tensor_method
 
 __all__ = ["getitem", "setitem", "gather", "scatter", "scatter_add", "index_select", "index_add", "index_put",
-           "masked_fill", "masked_select", "take_along_dim", "nonzero", "argwhere"]
+           "index_fill", "index_copy", "masked_fill", "masked_select", "take", "take_along_dim", "nonzero",
+           "argwhere"]
 
 _MASK_CODES = (_core.BOOL, _core.U8)
 _INT_CODES = (_core.I64, _core.I32)
@@ -571,6 +572,66 @@ def index_add_(x, dim, index, source, *, alpha=1):
     if _graph(x, source):
         return _inplace_apply(IndexAdd, x, (dim, index, source, alpha, True), "index_add_")
     return _core.index_add_(x, dim, index, _scaled(source, alpha, x))
+
+
+def _dim_key(x, dim, index, op):
+    """The key (:, ..., :, index) selecting positions `index` (0-d or 1-D) along dim."""
+    if not isinstance(index, TensorBase) or index._dtype_code not in _INT_CODES:
+        raise TypeError(f"{op}: index must be an int64 tensor, got "
+                        f"{index.dtype if isinstance(index, TensorBase) else type(index).__name__}")
+    if index.ndim > 1:
+        raise IndexError(f"{op}: index must be 0-D or 1-D, got shape {tuple(index.shape)}")
+    d = _core._wrap_dim(dim, x.ndim, op)
+    index = _core.check_index(index, x.shape[d] if x.ndim else 1, d, False, op)
+    if x.ndim == 0:
+        return _Key((None,), (0,), (index.reshape(-1),)), d
+    return _Key((slice(None),) * d, (d,), (index.reshape(-1),)), d
+
+
+@tensor_method
+def index_fill(x, dim, index, value):
+    """A copy of x with value (a number or a 0-d tensor) at positions index along dim."""
+    key, _ = _dim_key(x, dim, index, "index_fill")
+    return _put(x, key, value, False, False, "index_fill")
+
+
+@tensor_method
+def index_fill_(x, dim, index, value):
+    """In place: x[..., index, ...] = value along dim."""
+    key, _ = _dim_key(x, dim, index, "index_fill_")
+    return _put(x, key, value, False, True, "index_fill_")
+
+
+def _copy_source(x, d, index, source, op):
+    want = list(x.shape) if x.ndim else [1]
+    want[d] = index.numel()
+    if not isinstance(source, TensorBase) or tuple(source.shape) != tuple(want) and \
+            not (x.ndim == 0 and source.numel() == index.numel() <= 1):
+        raise RuntimeError(f"{op}: source of shape {tuple(getattr(source, 'shape', ()))} does not match "
+                           f"self of shape {tuple(x.shape)} with {index.numel()} indices along dim {d}")
+    return source.reshape(tuple(want)) if x.ndim == 0 else source
+
+
+@tensor_method
+def index_copy(x, dim, index, source):
+    """A copy of x with x[..., index[j], ...] = source[..., j, ...] along dim."""
+    key, d = _dim_key(x, dim, index, "index_copy")
+    return _put(x, key, _copy_source(x, d, index, source, "index_copy"), False, False, "index_copy")
+
+
+@tensor_method
+def index_copy_(x, dim, index, source):
+    """In place: x[..., index[j], ...] = source[..., j, ...] along dim."""
+    key, d = _dim_key(x, dim, index, "index_copy_")
+    return _put(x, key, _copy_source(x, d, index, source, "index_copy_"), False, True, "index_copy_")
+
+
+@tensor_method
+def take(x, index):
+    """x flattened, read at index (any shape, negative values count from the end)."""
+    flat = x.reshape(-1)
+    key = _Key((), (0,), (_core.check_index(index, flat.shape[0], 0, True, "take"),))
+    return _index(flat, key)
 
 
 # ---------------------------------------------------------------------------------------- masks
