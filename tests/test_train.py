@@ -492,3 +492,29 @@ def test_grid_search_two_parameters():
                                                                           for b in (2, 8)}
     assert all(r["n_train"] == 10 for r in coarse)  # 30% of the 32 rows left after the 20% hold-out
     assert set(result.best_params) == {"lr", "width"}
+
+
+def test_lr_range_test_suggests_a_rate_that_trains_well_and_restores_state(moons, tmp_path):
+    from autograd_core.train import lr_range_test
+
+    train, _ = moons
+    ag.manual_seed(3)
+    model = mlp([2, 32, 2])
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.0)
+    before = {k: arr(v).copy() for k, v in model.state_dict().items()}
+    result = lr_range_test(model, nn.CrossEntropyLoss(), opt, train, steps=100)
+    assert all(np.array_equal(before[k], arr(v)) for k, v in model.state_dict().items())
+    assert opt.param_groups[0]["lr"] == 0.1
+    assert result.lrs[0] == pytest.approx(1e-6) and result.lrs == sorted(result.lrs)
+    final = {}
+    for name, lr in (("suggested", result.suggestion), ("too large", result.suggestion * 30),
+                     ("too small", result.suggestion / 300)):
+        ag.manual_seed(3)
+        fresh = mlp([2, 32, 2])
+        history = fit(fresh, nn.CrossEntropyLoss(), optim.SGD(fresh.parameters(), lr=lr), train, epochs=10,
+                      progress=False)
+        final[name] = history["loss"][-1]
+    assert final["suggested"] < final["too large"] and final["suggested"] < final["too small"]
+    pytest.importorskip("matplotlib")
+    result.plot(tmp_path / "lr.png")
+    assert (tmp_path / "lr.png").exists()
