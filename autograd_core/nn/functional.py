@@ -68,9 +68,9 @@ def linear(input, weight, bias=None):
     if weight.ndim != 2:
         raise ValueError(f"linear: expected a 2-D weight, got shape {tuple(weight.shape)}")
     if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: input of shape {tuple(input.shape)} has {input.shape[-1] if input.ndim else 0} "
-                         f"features in its last dimension, expected {weight.shape[1]} (weight shape "
-                         f"{tuple(weight.shape)})")
+        raise RuntimeError(f"linear: input of shape {tuple(input.shape)} has {input.shape[-1] if input.ndim else 0} "
+                           f"features in its last dimension, but the weight expects in_features={weight.shape[1]} "
+                           f"(weight shape {tuple(weight.shape)})")
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise ValueError(f"linear: bias of shape {tuple(bias.shape)}, expected ({weight.shape[0]},)")
     if input.dtype != weight.dtype:
