@@ -19,7 +19,7 @@ def numpy_rng(seed):
     if seed is None:
         from .. import randint
 
-        seed = int(randint(0, 2**31 - 1, (2,)).tolist()[0])
+        seed = int(randint(0, 2**31 - 1, (1,)).item())
     elif not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int or None, got {type(seed).__name__}")
     return np.random.default_rng(int(seed))
