@@ -721,3 +721,12 @@ def test_index_fill_copy_take_gradcheck():
         ag.index_copy(x, 1, idx, ag.zeros(3, 3, dtype=ag.float64))
     with pytest.raises(IndexError, match=r"index_fill: index 4 is out of bounds for dimension 1 with size 4"):
         ag.index_fill(x, 1, ag.tensor([4]), 0.0)
+
+
+def test_index_modified_in_place_before_backward_raises():
+    x = ag.randn(5, requires_grad=True)
+    idx = ag.tensor([0, 2])
+    y = x[idx]
+    idx[0] = 1
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()

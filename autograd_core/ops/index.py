@@ -136,7 +136,7 @@ def _parse(x, key, op="index"):
         raise IndexError(f"{op}: an index can only have a single ellipsis ('...')")
     if consumed > x.ndim:
         raise IndexError(f"{op}: too many indices for tensor of dimension {x.ndim} (shape {tuple(x.shape)})")
-    basic, adv = [], []  # adv: (view dim, index tensor or None for a 0-d mask, source dim)
+    basic, adv = [], []  # adv: (view dim, index tensor, source dim or -1 for a new dim)
     vdim = sdim = 0
     shape = x.shape
     for it in items:
@@ -191,7 +191,6 @@ def _parse(x, key, op="index"):
 def _result_shape(x_shape, key):
     """The shape of x[key] for a tensor of shape x_shape (without computing it)."""
     view = _core.basic_index(_core.expand(_zeros((), _core.U8), tuple(x_shape)), key.basic)
-    assert key.geometry is None
     if not key.dims:
         return tuple(view.shape)
     bshape = ()
@@ -231,10 +230,12 @@ class Index(Function):
     @staticmethod
     def forward(ctx, x, key):
         ctx.shape, ctx.key = x.shape, key
+        ctx.save_for_backward(*key.indices)  # backward raises if an index is modified in place meanwhile
         return _index_raw(x, key)
 
     @staticmethod
     def backward(ctx, g):
+        ctx.saved_tensors
         return IndexEmbed.apply(g, ctx.shape, ctx.key), None
 
 
@@ -314,6 +315,7 @@ class IndexPut(Function):
     def forward(ctx, x, values, key, accumulate, inplace):
         ctx.key, ctx.accumulate = key, accumulate
         ctx.vmeta = (values.shape, values._dtype_code) if isinstance(values, TensorBase) else None
+        ctx.save_for_backward(*key.indices)
         out = x if inplace else _core.clone(x)
         return _put_raw(out, key, values, accumulate)
 
@@ -321,6 +323,7 @@ class IndexPut(Function):
     def backward(ctx, g):
         from .binary import sum_to
 
+        ctx.saved_tensors
         gx = gv = None
         if ctx.needs_input_grad[0]:
             gx = g if ctx.accumulate else IndexPut.apply(g, 0, ctx.key, False, False)
