@@ -2,6 +2,8 @@
 the fused softmax-cross-entropy kernel, bad input, and PyTorch cross-checks."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autograd_core as ag
 from autograd_core import nn
@@ -269,3 +271,32 @@ def test_losses_match_torch():
     ]
     for ours, theirs in pairs:
         np.testing.assert_allclose(float(ours), float(theirs), rtol=1e-10)
+
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 40), c=st.integers(1, 12), eps=st.sampled_from([0.0, 0.3]), weighted=st.booleans(),
+       seed=st.integers(0, 10 ** 6), dtype=st.sampled_from([np.float32, np.float64]))
+def test_fused_cross_entropy_property(n, c, eps, weighted, seed, dtype):
+    r = np.random.default_rng(seed)
+    x = (r.normal(size=(n, c)) * 4).astype(dtype)
+    t = r.integers(0, c, n)
+    t[r.uniform(size=n) < 0.2] = -100
+    w = r.uniform(0.2, 3, c) if weighted else None
+    xt = ag.tensor(x, requires_grad=True)
+    loss = F.cross_entropy(xt, ag.tensor(t), weight=None if w is None else ag.tensor(w.astype(dtype)),
+                           label_smoothing=eps, reduction="none")
+    ref = np_cross_entropy(x.astype(np.float64), t, w=w, reduction="none", eps=eps)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(np_of(loss), ref, rtol=tol, atol=tol)
+    g = r.normal(size=n)
+    loss.backward(ag.tensor(g.astype(dtype)))
+    # gradient reference: g_i * ((1 - eps) w_t (p - onehot) + eps / c (W p - w))
+    p = np.exp(log_softmax(x.astype(np.float64), 1))
+    wv = np.ones(c) if w is None else w
+    valid = t != -100
+    ts = np.where(valid, t, 0)
+    onehot = np.eye(c)[ts]
+    grad = (1 - eps) * wv[ts][:, None] * (p - onehot) + eps / c * (wv.sum() * p - wv)
+    grad *= (g * valid)[:, None]
+    np.testing.assert_allclose(np_of(xt.grad), grad, rtol=10 * tol, atol=10 * tol)

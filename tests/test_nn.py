@@ -5,6 +5,8 @@ from collections import OrderedDict
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autograd_core as ag
 from autograd_core import nn
@@ -742,3 +744,35 @@ def test_module_to_keeps_parameter_identity():
     assert lin.weight is weight and weight.dtype == ag.float64 and weight.requires_grad
     lin(ag.randn(3, 2, dtype=ag.float64)).sum().backward()
     assert weight.grad.dtype == ag.float64
+
+
+
+@settings(max_examples=30, deadline=None)
+@given(shape=st.lists(st.integers(1, 9), min_size=2, max_size=4).filter(lambda s: s[0] * int(np.prod(s[2:])) > 1),
+       affine=st.booleans(), seed=st.integers(0, 10 ** 6), dtype=st.sampled_from([np.float32, np.float64]))
+def test_batch_norm_kernel_property(shape, affine, seed, dtype):
+    r = np.random.default_rng(seed)
+    x = (r.normal(size=shape) * 2 + 0.5).astype(dtype)
+    c = shape[1]
+    w = r.normal(size=c).astype(dtype) if affine else None
+    b = r.normal(size=c).astype(dtype) if affine else None
+    xt = ag.tensor(x, requires_grad=True)
+    wt = None if w is None else ag.tensor(w, requires_grad=True)
+    bt = None if b is None else ag.tensor(b, requires_grad=True)
+    out = F.batch_norm(xt, None, None, wt, bt, training=True)
+    ref, _, var = np_batch_norm(x.astype(np.float64), np.ones(c) if w is None else w.astype(np.float64),
+                                np.zeros(c) if b is None else b.astype(np.float64))
+    tol = 5e-5 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(np_of(out), ref, rtol=tol, atol=tol)
+    g = r.normal(size=shape)
+    out.backward(ag.tensor(g.astype(dtype)))
+    axes = (0,) + tuple(range(2, len(shape)))
+    sh = (1, -1) + (1,) * (len(shape) - 2)
+    inv = 1 / np.sqrt(var.reshape(sh) + 1e-5)
+    xhat = (x - x.astype(np.float64).mean(axes, keepdims=True)) * inv
+    scale = 1.0 if w is None else w.astype(np.float64).reshape(sh)
+    gx = scale * inv * (g - g.mean(axes, keepdims=True) - xhat * (g * xhat).mean(axes, keepdims=True))
+    np.testing.assert_allclose(np_of(xt.grad), gx, rtol=20 * tol, atol=20 * tol)
+    if affine:
+        np.testing.assert_allclose(np_of(wt.grad), (g * xhat).sum(axes), rtol=20 * tol, atol=20 * tol)
+        np.testing.assert_allclose(np_of(bt.grad), g.sum(axes), rtol=20 * tol, atol=20 * tol)
