@@ -73,7 +73,7 @@ def test_module_setattr_errors_and_delete():
     del net.fc1
     assert not hasattr(net, "fc1")
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
-        net.nothing
+        _ = net.nothing
     with pytest.raises(KeyError, match="contain"):
         net.register_buffer("a.b", ag.zeros(1))
     with pytest.raises(TypeError):
@@ -714,6 +714,9 @@ def test_torch_state_dict_loads_and_matches():
                                    atol=1e-10)
     for k, v in tmodel.state_dict().items():
         np.testing.assert_allclose(np_of(ours.state_dict()[k]), v.numpy(), rtol=1e-12)
+    direct = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.GELU(), nn.Linear(8, 3), nn.LayerNorm(3)).double()
+    direct.load_state_dict(tmodel.state_dict())  # torch tensors themselves are accepted too
+    np.testing.assert_array_equal(np_of(direct[0].weight), tmodel[0].weight.detach().numpy())
 
 
 def test_torch_multihead_attention_matches():
