@@ -52,9 +52,11 @@ static int64_t chunk_images(const agc_conv2d_geom *g, int64_t esize)
     int64_t nb = per_image > 0 ? budget / per_image : g->n;
     if (nb < 1)
         nb = 1;
-    if (nb > g->n)
-        nb = g->n;
-    return nb;
+    if (nb >= g->n)
+        return g->n > 0 ? g->n : 1;
+    /* even chunks: 64 images under a 63-image budget run as 32 + 32, not 63 + 1 */
+    int64_t chunks = (g->n + nb - 1) / nb;
+    return (g->n + chunks - 1) / chunks;
 }
 
 int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g)
@@ -98,8 +100,11 @@ int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g)
                     if (g->stride_w == 1) {                                                                \
                         for (int64_t jj = 0; jj < lo; jj++)                                                \
                             row[jj] = 0;                                                                   \
-                        if (hi > lo)                                                                       \
-                            memcpy(row + lo, xr + iw0 + lo, (size_t)(hi - lo) * sizeof(T));                \
+                        /* a loop, not memcpy: rows are often ~10 elements, where the call dominates */    \
+                        const T *restrict src = xr + iw0;                                                  \
+                        T *restrict dst_row = row;                                                         \
+                        for (int64_t jj = lo; jj < hi; jj++)                                               \
+                            dst_row[jj] = src[jj];                                                         \
                         for (int64_t jj = hi; jj < OW; jj++)                                               \
                             row[jj] = 0;                                                                   \
                     } else {                                                                               \
