@@ -482,6 +482,27 @@ DEF_LSUM_AVX2(lsum_f32_abs_avx2, RD_VABS, lsum_f32_abs)
 DEF_LSUM_AVX2(lsum_f32_dev2_avx2, RD_VDEV2, lsum_f32_dev2)
 DEF_LSUM_AVX2(lsum_f32_expc_avx2, RD_VEXPC, lsum_f32_expc)
 
+/* sum of squares of a contiguous float32 run in double (norm2 of float32): 16 lanes of double */
+AGC_AVX2 static double lsum_f32_sqd_avx2(const float *x, int64_t n, int64_t s, double cd, double p)
+{
+    if (s != 1) return lsum_f32_sqd(x, n, s, cd, p);
+    __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256d v0 = _mm256_cvtps_pd(_mm_loadu_ps(x + i)), v1 = _mm256_cvtps_pd(_mm_loadu_ps(x + i + 4));
+        __m256d v2 = _mm256_cvtps_pd(_mm_loadu_ps(x + i + 8)), v3 = _mm256_cvtps_pd(_mm_loadu_ps(x + i + 12));
+        a0 = _mm256_fmadd_pd(v0, v0, a0);
+        a1 = _mm256_fmadd_pd(v1, v1, a1);
+        a2 = _mm256_fmadd_pd(v2, v2, a2);
+        a3 = _mm256_fmadd_pd(v3, v3, a3);
+    }
+    double t[4];
+    _mm256_storeu_pd(t, _mm256_add_pd(_mm256_add_pd(a0, a1), _mm256_add_pd(a2, a3)));
+    double tot = (t[0] + t[1]) + (t[2] + t[3]);
+    for (; i < n; i++) tot += (double)x[i] * (double)x[i];
+    return tot;
+}
+
 /* max/min of a contiguous float32 run: vector pass for the value, then the first position holding
  * it; a run with a NaN goes to the portable loop, which finds the first NaN. */
 AGC_AVX2 static void lext_f32_avx2(const float *x, int64_t n, int64_t s, int64_t base, int ismax, int needix,
@@ -536,6 +557,7 @@ static lsum_fn lsum_select(int dt, int mode, int avx2)
         case M_ABS: return F(lsum_f32_abs_avx2);
         case M_DEV2: return F(lsum_f32_dev2_avx2);
         case M_EXPC: return F(lsum_f32_expc_avx2);
+        case M_SQD: return F(lsum_f32_sqd_avx2);
         default: break;
         }
     }
@@ -1158,6 +1180,7 @@ static int row_fast_ok(const plan *P)
     if (P->col || P->nchunks != 1 || P->nred < 1 || P->nr != 1) return 0;
     if (P->op == AGC_REDUCE_MAX || P->op == AGC_REDUCE_MIN) return 1;
     if (P->dt != AGC_F32 && P->dt != AGC_F64) return 0;
+    if (P->dt == AGC_F32 && (P->op == AGC_REDUCE_NORM2 || (P->op == AGC_REDUCE_NORMP && P->p0 == 2.0))) return 1;
     return P->op == AGC_REDUCE_SUM || P->op == AGC_REDUCE_MEAN || P->op == AGC_REDUCE_SUMSQ ||
            P->op == AGC_REDUCE_LOGSUMEXP;
 }
@@ -1167,9 +1190,12 @@ static void row_fast(const plan *P, int avx2, int nt)
     const int op = P->op, dt = P->dt;
     const int64_t es = (int64_t)P->es, n = P->n0, s = P->s0;
     const int ext = op == AGC_REDUCE_MAX || op == AGC_REDUCE_MIN;
-    lsum_fn ls = ext ? NULL
-                     : lsum_select(dt, op == AGC_REDUCE_SUMSQ ? M_SQ : (op == AGC_REDUCE_LOGSUMEXP ? M_EXPC : M_ID),
-                                   avx2);
+    const int norm = op == AGC_REDUCE_NORM2 || op == AGC_REDUCE_NORMP; /* float32 only, see row_fast_ok */
+    int mode = M_ID;
+    if (op == AGC_REDUCE_SUMSQ) mode = M_SQ;
+    if (op == AGC_REDUCE_LOGSUMEXP) mode = M_EXPC;
+    if (norm) mode = M_SQD;
+    lsum_fn ls = ext ? NULL : lsum_select(dt, mode, avx2);
     const int64_t gr = grain(n);
     (void)avx2;
 #ifdef _OPENMP
@@ -1216,6 +1242,7 @@ static void row_fast(const plan *P, int avx2, int nt)
         } else {
             v = ls(p, n, s, 0.0, 0.0);
             if (op == AGC_REDUCE_MEAN) v /= (double)P->nred;
+            if (norm) v = sqrt(v);
         }
         if (dt == AGC_F32)
             ((float *)P->out)[oo] = (float)v;
@@ -1513,7 +1540,13 @@ AGC_AVX2 static void softmax_tile_f32_avx2(int log_, const float *x, float *y, i
     for (int64_t i = 0; i < n; i++) {
         const float *xr = x + i * inner;
         float *yr = y + i * inner;
-        for (int64_t j = 0; j < tw; j += 8) {
+        int64_t j = 0;
+        for (; j + 8 <= tw; j += 8) {
+            __m256 e = exp256_ps(_mm256_sub_ps(_mm256_loadu_ps(xr + j), _mm256_loadu_ps(m + j)));
+            if (!log_) _mm256_storeu_ps(yr + j, e);
+            _mm256_storeu_ps(s + j, _mm256_add_ps(_mm256_loadu_ps(s + j), e));
+        }
+        if (j < tw) {
             __m256i mk = tail_mask(tw - j);
             __m256 v = _mm256_blendv_ps(ninf, _mm256_maskload_ps(xr + j, mk), _mm256_castsi256_ps(mk));
             __m256 e = exp256_ps(_mm256_sub_ps(v, _mm256_maskload_ps(m + j, mk)));
@@ -1633,7 +1666,14 @@ AGC_AVX2 static void softmax_bwd_row_f32_avx2(int log_, const float *y, const fl
         }
     }
     const __m256 sv = _mm256_set1_ps((float)tot);
-    for (int64_t i = 0; i < n; i += 8) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 yv = _mm256_loadu_ps(y + i), gv = _mm256_loadu_ps(g + i);
+        __m256 o = log_ ? _mm256_fnmadd_ps(exp256_ps(yv), sv, gv) : _mm256_mul_ps(yv, _mm256_sub_ps(gv, sv));
+        _mm256_storeu_ps(out + i, o);
+    }
+    if (i < n) {
+        /* masked stores are slow on some AMD cores: only the tail uses them */
         __m256i mk = tail_mask(n - i);
         __m256 yv = _mm256_maskload_ps(y + i, mk), gv = _mm256_maskload_ps(g + i, mk);
         __m256 o = log_ ? _mm256_fnmadd_ps(exp256_ps(yv), sv, gv) : _mm256_mul_ps(yv, _mm256_sub_ps(gv, sv));
