@@ -120,17 +120,28 @@ cdef int _nn_check_xent(TensorBase x, TensorBase target, str op) except -1:
 
 
 def softmax_xent_forward(TensorBase x, TensorBase target, weight, int64_t ignore_index, double smoothing):
-    """Per-row softmax cross-entropy for logits (N, C) and int64 targets (N,): returns (loss, lse)."""
+    """Per-row softmax cross-entropy for logits (N, C) and int64 targets (N,): returns (loss, lse, denom)
+    with denom = sum of weight[target] over the rows not ignored (their count without weights): the
+    divisor of the 'mean' reduction."""
     _nn_check_xent(x, target, "cross_entropy")
     x = contiguous(x)
     target = contiguous(target)
     cdef int64_t n = x._shape[0], c = x._shape[1], i, t
     cdef const int64_t *tp = <const int64_t *>target._data
+    cdef TensorBase w = _nn_channel_vector(weight, x._dtype, c, "weight", "cross_entropy")
+    cdef double denom = 0.0
     for i in range(n):
         t = tp[i]
-        if t != ignore_index and (t < 0 or t >= c):
+        if t == ignore_index:
+            continue
+        if t < 0 or t >= c:
             raise IndexError(f"cross_entropy: target {t} is out of bounds for {c} classes (at index {i})")
-    cdef TensorBase w = _nn_channel_vector(weight, x._dtype, c, "weight", "cross_entropy")
+        if w is None:
+            denom += 1.0
+        elif w._dtype == AGC_F64:
+            denom += (<const double *>w._data)[t]
+        else:
+            denom += (<const float *>w._data)[t]
     cdef TensorBase loss = new_tensor(x._dtype, 1, &n)
     cdef TensorBase lse = new_tensor(x._dtype, 1, &n)
     cdef const void *wp = _nn_ptr(w)
@@ -139,7 +150,7 @@ def softmax_xent_forward(TensorBase x, TensorBase target, weight, int64_t ignore
         rc = agc_softmax_xent_forward(x._dtype, n, c, x._data, tp, wp, ignore_index, smoothing, loss._data,
                                       lse._data)
     check_rc(rc, "cross_entropy")
-    return loss, lse
+    return loss, lse, denom
 
 
 def softmax_xent_backward(TensorBase x, TensorBase target, weight, int64_t ignore_index, double smoothing,

@@ -682,8 +682,9 @@ class _SoftmaxCrossEntropy(Function):
     """Per-row softmax cross-entropy of logits (M, C) and class indices (M,), fused in C."""
 
     @staticmethod
-    def forward(ctx, x, target, weight, ignore_index, smoothing):
-        loss, lse = _core.softmax_xent_forward(x, target, weight, ignore_index, smoothing)
+    def forward(ctx, x, target, weight, ignore_index, smoothing, info):
+        loss, lse, denom = _core.softmax_xent_forward(x, target, weight, ignore_index, smoothing)
+        info.append(denom)
         ctx.save_for_backward(x, lse)
         ctx.target, ctx.weight, ctx.ignore_index, ctx.smoothing = target, weight, ignore_index, smoothing
         return loss
@@ -693,7 +694,7 @@ class _SoftmaxCrossEntropy(Function):
         x, lse = ctx.saved_tensors
         target, weight, ignore, eps = ctx.target, ctx.weight, ctx.ignore_index, ctx.smoothing
         if not is_grad_enabled():
-            return _core.softmax_xent_backward(x, target, weight, ignore, eps, lse, g), None, None, None, None
+            return _core.softmax_xent_backward(x, target, weight, ignore, eps, lse, g), None, None, None, None, None
         # differentiable form (double backward)
         c = x.shape[1]
         p = x.softmax(1)
@@ -705,7 +706,7 @@ class _SoftmaxCrossEntropy(Function):
         grad = (p - onehot) * (wt * (1 - eps)).unsqueeze(1)
         if eps > 0:
             grad = grad + (p * w.sum() - w) * (valid.to(x.dtype) * (eps / c)).unsqueeze(1)
-        return grad * g.unsqueeze(1), None, None, None, None
+        return grad * g.unsqueeze(1), None, None, None, None, None
 
 
 def _class_dim_last(input):
@@ -773,12 +774,13 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         rows, idx = input.unsqueeze(0), target.reshape(1)
     else:
         rows, idx = _class_dim_last(input), target.reshape(-1)
-    loss = _SoftmaxCrossEntropy.apply(rows, idx, w, int(ignore_index), float(label_smoothing))
+    info = []
+    loss = _SoftmaxCrossEntropy.apply(rows, idx, w, int(ignore_index), float(label_smoothing), info)
     if reduction == "none":
         return loss.reshape(tuple(target.shape))
     if reduction == "sum":
         return loss.sum()
-    return loss.sum() / _mean_denominator(idx, w, ignore_index, input.dtype)
+    return loss.sum() / info[0] if info[0] != 0 else loss.sum() * float("nan")
 
 
 def _mean_denominator(idx, w, ignore_index, dtype):
