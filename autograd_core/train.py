@@ -301,6 +301,8 @@ class History:
         path: save the figure there (png, svg, pdf, ...). Returns the matplotlib Figure.
         """
         Figure = _require_matplotlib("History.plot")
+        from matplotlib.ticker import MaxNLocator
+
         if not self.epoch:
             raise ValueError("History.plot: nothing recorded yet")
         names = keys or [k for k in self.history if not k.startswith("val_") and k not in ("lr", "time")]
@@ -318,6 +320,7 @@ class History:
                 ax.axvline(best, color="grey", linestyle=":", label=f"lowest val_loss (epoch {best})")
             if logy:
                 ax.set_yscale("log")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_xlabel("epoch")
             ax.set_ylabel(name)
             ax.set_title(name)
