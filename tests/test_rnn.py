@@ -195,3 +195,36 @@ def test_rnn_matches_torch_with_its_weights():
         tout, _ = tm(torch.tensor(x))
         oout, _ = om(t64(x))
         np.testing.assert_allclose(np_of(oout), tout.detach().numpy(), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_fused_cells_match_composite_and_double_backward(kind):
+    from autograd_core.nn import rnn
+    r = np.random.default_rng(7)
+    hs = 3
+    gates = 4 if kind == "lstm" else 3
+    xg = t64(r.normal(size=(2, gates * hs)), True)
+    h = t64(r.normal(size=(2, hs)), True)
+    c = t64(r.normal(size=(2, hs)), True)
+    w = t64(r.normal(size=(gates * hs, hs)), True)
+    b = t64(r.normal(size=gates * hs), True)
+    if kind == "lstm":
+        fused = lambda *a: rnn._FusedLSTMCell.apply(*a)  # noqa: E731
+        composite = rnn._lstm_cell
+        inputs = [xg, h, c, w, b]
+    else:
+        fused = lambda *a: rnn._FusedGRUCell.apply(*a)  # noqa: E731
+        composite = rnn._gru_cell
+        inputs = [xg, h, w, b]
+    outs_f, outs_c = fused(*inputs), composite(*inputs)
+    outs_f = outs_f if isinstance(outs_f, tuple) else (outs_f,)
+    outs_c = outs_c if isinstance(outs_c, tuple) else (outs_c,)
+    for a, b_ in zip(outs_f, outs_c):
+        np.testing.assert_allclose(np_of(a), np_of(b_), rtol=1e-12)
+    gs = [t64(r.normal(size=o.shape)) for o in outs_f]
+    grads_f = ag.autograd.grad(list(outs_f), inputs, gs)
+    grads_c = ag.autograd.grad(list(outs_c), inputs, gs)
+    for a, b_ in zip(grads_f, grads_c):
+        np.testing.assert_allclose(np_of(a), np_of(b_), rtol=1e-10, atol=1e-12)
+    assert gradcheck(fused, inputs)
+    assert ag.autograd.gradgradcheck(fused, inputs)

@@ -10,6 +10,8 @@ import math
 
 import autograd_core as ag
 
+from ..autograd.function import Function
+from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -38,6 +40,88 @@ def _gru_cell(xg, h, w_hh, b_hh):
     z = (xz + hz).sigmoid()
     n = (xn + r * hn).tanh()
     return n + z * (h - n)
+
+
+def _recompute_grads(cell, inputs, outputs_grads):
+    """Double-backward path of the fused cells: rebuild the cell from differentiable ops and let
+    autograd.grad (create_graph=True) differentiate it."""
+    wanted = [t for t in inputs if t is not None and t.requires_grad]
+    with enable_grad():
+        outs = cell(*inputs)
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        pairs = [(o, g) for o, g in zip(outs, outputs_grads) if g is not None]
+        grads = ag.autograd.grad([o for o, _ in pairs], wanted, [g for _, g in pairs], create_graph=True,
+                                 allow_unused=True)
+    it = iter(grads)
+    return tuple(next(it) if t is not None and t.requires_grad else None for t in inputs)
+
+
+class _FusedLSTMCell(Function):
+    """One LSTM step (h, c) from the input projection xg = x W_ih^T + b_ih: two graph nodes per step
+    instead of fifteen. Backward is the closed form (or, for double backward, autograd on the
+    recomputed cell)."""
+
+    @staticmethod
+    def forward(ctx, xg, h, c, w_hh, b_hh):
+        hs = h.shape[1]
+        gates = xg + F.linear(h, w_hh, b_hh)
+        i = gates[:, 0:hs].sigmoid()
+        f = gates[:, hs:2 * hs].sigmoid()
+        g = gates[:, 2 * hs:3 * hs].tanh()
+        o = gates[:, 3 * hs:].sigmoid()
+        c2 = f * c + i * g
+        th = c2.tanh()
+        ctx.save_for_backward(xg, h, c, w_hh, b_hh, i, f, g, o, th)
+        return o * th, c2
+
+    @staticmethod
+    def backward(ctx, gh, gc):
+        xg, h, c, w_hh, b_hh, i, f, g, o, th = ctx.saved_tensors
+        if is_grad_enabled():
+            return _recompute_grads(_lstm_cell, (xg, h, c, w_hh, b_hh), (gh, gc))
+        if gh is None:
+            gh = ag.zeros_like(th)
+        dc = gh * o * (1 - th * th)
+        if gc is not None:
+            dc = dc + gc
+        dgates = ag.cat([dc * g * i * (1 - i), dc * c * f * (1 - f), dc * i * (1 - g * g),
+                         gh * th * o * (1 - o)], 1)
+        need = ctx.needs_input_grad
+        return (dgates if need[0] else None,
+                dgates @ w_hh if need[1] else None,
+                dc * f if need[2] else None,
+                dgates.T @ h if need[3] else None,
+                dgates.sum(0) if b_hh is not None and need[4] else None)
+
+
+class _FusedGRUCell(Function):
+    """One GRU step from the input projection xg (gates r, z, n as PyTorch), closed-form backward."""
+
+    @staticmethod
+    def forward(ctx, xg, h, w_hh, b_hh):
+        hs = h.shape[1]
+        hg = F.linear(h, w_hh, b_hh)
+        hn = hg[:, 2 * hs:]
+        r = (xg[:, 0:hs] + hg[:, 0:hs]).sigmoid()
+        z = (xg[:, hs:2 * hs] + hg[:, hs:2 * hs]).sigmoid()
+        n = (xg[:, 2 * hs:] + r * hn).tanh()
+        ctx.save_for_backward(xg, h, w_hh, b_hh, r, z, n, hn)
+        return n + z * (h - n)
+
+    @staticmethod
+    def backward(ctx, gh):
+        xg, h, w_hh, b_hh, r, z, n, hn = ctx.saved_tensors
+        if is_grad_enabled():
+            return _recompute_grads(_gru_cell, (xg, h, w_hh, b_hh), (gh,))
+        dn = gh * (1 - z) * (1 - n * n)
+        dr = dn * hn * r * (1 - r)
+        dz = gh * (h - n) * z * (1 - z)
+        dhg = ag.cat([dr, dz, dn * r], 1)
+        need = ctx.needs_input_grad
+        return (ag.cat([dr, dz, dn], 1) if need[0] else None,
+                gh * z + dhg @ w_hh if need[1] else None,
+                dhg.T @ h if need[2] else None,
+                dhg.sum(0) if b_hh is not None and need[3] else None)
 
 
 class RNNBase(Module):
@@ -142,9 +226,9 @@ class RNNBase(Module):
                 out = [None] * seq_len
                 for t in steps:
                     if lstm:
-                        h, c = _lstm_cell(xg[t], h, c, w_hh, b_hh)
+                        h, c = _FusedLSTMCell.apply(xg[t], h, c, w_hh, b_hh)
                     elif self.mode == "GRU":
-                        h = _gru_cell(xg[t], h, w_hh, b_hh)
+                        h = _FusedGRUCell.apply(xg[t], h, w_hh, b_hh)
                     else:
                         h = _rnn_cell(xg[t], h, w_hh, b_hh, "tanh" if self.mode == "RNN_TANH" else "relu")
                     out[t] = h
@@ -303,7 +387,8 @@ class LSTMCell(_CellBase):
         h0, c0 = (None, None) if hx is None else hx
         h = self._hidden(h0, input, batched)
         c = self._hidden(c0, input, batched)
-        h, c = _lstm_cell(F.linear(input, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh)
+        h, c = _FusedLSTMCell.apply(F.linear(input, self.weight_ih, self.bias_ih), h, c, self.weight_hh,
+                                    self.bias_hh)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
@@ -314,5 +399,5 @@ class GRUCell(_CellBase):
     def forward(self, input, hx=None):
         input, batched = self._prepare(input, hx)
         h = self._hidden(hx, input, batched)
-        h = _gru_cell(F.linear(input, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
+        h = _FusedGRUCell.apply(F.linear(input, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
         return h if batched else h.squeeze(0)
