@@ -209,11 +209,11 @@ def test_fused_cells_match_composite_and_double_backward(kind):
     w = t64(r.normal(size=(gates * hs, hs)), True)
     b = t64(r.normal(size=gates * hs), True)
     if kind == "lstm":
-        fused = lambda *a: rnn._FusedLSTMCell.apply(*a)  # noqa: E731
+        fused = lambda *a: rnn._FusedLSTMCell.apply(*a)
         composite = rnn._lstm_cell
         inputs = [xg, h, c, w, b]
     else:
-        fused = lambda *a: rnn._FusedGRUCell.apply(*a)  # noqa: E731
+        fused = lambda *a: rnn._FusedGRUCell.apply(*a)
         composite = rnn._gru_cell
         inputs = [xg, h, w, b]
     outs_f, outs_c = fused(*inputs), composite(*inputs)
