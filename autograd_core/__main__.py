@@ -163,8 +163,9 @@ def info(out=sys.stdout):
         print(f"  AGC_SIMD={os.environ['AGC_SIMD']} (forced)", file=out)
 
 
-def bench(args, out=sys.stdout):
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+def bench(args, out=sys.stdout, root=None):
+    """Run benchmarks/report.py of the source checkout this package sits in (or of `root`)."""
+    here = root or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     report = os.path.join(here, "benchmarks", "report.py")
     if not os.path.exists(report):
         print("bench: the benchmarks folder is not available (it ships with the source repository, not with an "
