@@ -779,3 +779,12 @@ def test_batch_norm_kernel_property(shape, affine, seed, dtype):
     if affine:
         np.testing.assert_allclose(np_of(wt.grad), (g * xhat).sum(axes), rtol=20 * tol, atol=20 * tol)
         np.testing.assert_allclose(np_of(bt.grad), g.sum(axes), rtol=20 * tol, atol=20 * tol)
+
+
+def test_layer_norm_double_backward_and_affine_grads():
+    r = rng(30)
+    x = t64(r.normal(size=(2, 3, 4)), True)
+    w, b = t64(r.normal(size=(3, 4)), True), t64(r.normal(size=(3, 4)), True)
+    assert gradcheck(lambda a, ww, bb: F.layer_norm(a, (3, 4), ww, bb), [x, w, b])
+    assert gradcheck(lambda a: F.layer_norm(a, 4), [x])
+    assert ag.autograd.gradgradcheck(lambda a, ww: F.layer_norm(a, (4,), ww), [x, t64(r.normal(size=4), True)])

@@ -384,16 +384,49 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return input * scale.reshape(shape) + shift.reshape(shape)
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """Normalise over the trailing dimensions given by normalized_shape (biased variance)."""
-    _check_float(input, "layer_norm")
-    if isinstance(normalized_shape, numbers.Integral):
-        normalized_shape = (int(normalized_shape),)
-    normalized_shape = tuple(normalized_shape)
-    k = len(normalized_shape)
-    if k == 0 or tuple(input.shape[input.ndim - k:]) != normalized_shape or input.ndim < k:
-        raise ValueError(f"layer_norm: input of shape {tuple(input.shape)} does not end with normalized_shape "
-                         f"{normalized_shape}")
+class _LayerNorm(Function):
+    """Layer norm as one graph node with the closed-form backward; double backward differentiates
+    the composite form instead."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, k, eps):
+        dims = tuple(range(x.ndim - k, x.ndim))
+        xc = x - x.mean(dims, keepdim=True)
+        inv = ((xc * xc).mean(dims, keepdim=True) + eps).rsqrt()
+        xhat = xc * inv
+        out = xhat * weight if weight is not None else xhat
+        if bias is not None:
+            out = out + bias
+        ctx.save_for_backward(x, weight, bias, xhat, inv)
+        ctx.k, ctx.eps = k, eps
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight, bias, xhat, inv = ctx.saved_tensors
+        k, eps = ctx.k, ctx.eps
+        need = ctx.needs_input_grad
+        if is_grad_enabled():
+            wanted = [t for t in (x, weight, bias) if t is not None and t.requires_grad]
+            with ag.enable_grad():
+                out = _layer_norm_composite(x, k, weight, bias, eps)
+                grads = iter(ag.autograd.grad([out], wanted, [g], create_graph=True, allow_unused=True))
+            return tuple(next(grads) if t is not None and t.requires_grad else None
+                         for t in (x, weight, bias)) + (None, None)
+        dims = tuple(range(x.ndim - k, x.ndim))
+        lead = tuple(range(x.ndim - k))
+        gx = gw = gb = None
+        if need[0]:
+            gxhat = g * weight if weight is not None else g
+            gx = inv * (gxhat - gxhat.mean(dims, keepdim=True) - xhat * (gxhat * xhat).mean(dims, keepdim=True))
+        if weight is not None and need[1]:
+            gw = (g * xhat).sum(lead) if lead else g * xhat
+        if bias is not None and need[2]:
+            gb = g.sum(lead) if lead else g
+        return gx, gw, gb, None, None
+
+
+def _layer_norm_composite(input, k, weight, bias, eps):
     dims = tuple(range(input.ndim - k, input.ndim))
     mu = input.mean(dims, keepdim=True)
     xc = input - mu
@@ -404,6 +437,22 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if bias is not None:
         out = out + bias
     return out
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the trailing dimensions given by normalized_shape (biased variance)."""
+    _check_float(input, "layer_norm")
+    if isinstance(normalized_shape, numbers.Integral):
+        normalized_shape = (int(normalized_shape),)
+    normalized_shape = tuple(normalized_shape)
+    k = len(normalized_shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != normalized_shape:
+        raise ValueError(f"layer_norm: input of shape {tuple(input.shape)} does not end with normalized_shape "
+                         f"{normalized_shape}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != normalized_shape:
+            raise ValueError(f"layer_norm: {name} of shape {tuple(t.shape)}, expected {normalized_shape}")
+    return _LayerNorm.apply(input, weight, bias, k, float(eps))
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12):
