@@ -127,13 +127,13 @@ def print_header(ag, np, torch, threads, out):
     print(f"  Python {platform.python_version()}    numpy {np.__version__}    torch "
           + (torch.__version__ if torch is not None else "not installed (torch columns left out)"), file=out)
     print(f"  numpy BLAS: {_blas_description(np)}", file=out)
-    unset = os.environ.get(_UNSET_NOTE)
+    unset = dict(item.split("=", 1) for item in os.environ.get(_UNSET_NOTE, "").split(";") if "=" in item)
     for var in OPENBLAS_VARS:
         if var in os.environ:
             state = (f"set to {os.environ[var]!r}: slows a current NumPy; --unset-openblas-env reruns "
                      "without it")
-        elif unset and var in unset:
-            state = f"unset for this run by --unset-openblas-env (was {unset})"
+        elif var in unset:
+            state = f"unset for this run by --unset-openblas-env (was {unset[var]!r})"
         else:
             state = "not set"
         print(f"  {var}: {state}", file=out)
@@ -418,7 +418,7 @@ def parse_args(argv):
 def _rerun_without_openblas_env(argv):
     """Run this script again in a child process whose environment lacks both variables."""
     env = dict(os.environ)
-    removed = " ".join(f"{v}={env.pop(v)}" for v in OPENBLAS_VARS if v in env)
+    removed = ";".join(f"{v}={env.pop(v)}" for v in OPENBLAS_VARS if v in env)
     env[_UNSET_NOTE] = removed
     rest = [a for a in argv if a != "--unset-openblas-env"]
     return subprocess.call([sys.executable, os.path.abspath(__file__), *rest], env=env)
@@ -427,6 +427,8 @@ def _rerun_without_openblas_env(argv):
 def main(argv=None, out=None):
     """Run the report; returns 0 when every selected family printed a table, 1 otherwise."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--"]:  # `python -m autograd_core bench -- --quick ...` passes the separator on
+        argv = argv[1:]
     args = parse_args(argv)
     out = out or sys.stdout
     if args.unset_openblas_env and any(v in os.environ for v in OPENBLAS_VARS):

@@ -74,7 +74,8 @@ def test_report_calls_family_function_with_accepted_arguments(report, tmp_path, 
         "    print('nn table here')\n"
         "    return [('mlp_small', 2e-3, 4e-3, 1e-3)]\n"))
     monkeypatch.setattr(report, "BENCH_DIR", str(tmp_path))
-    assert report.main(["--quick", "--no-torch", "--only", "nn"]) == 0
+    # a leading "--" (as `python -m autograd_core bench -- --quick` passes it) is dropped
+    assert report.main(["--", "--quick", "--no-torch", "--only", "nn"]) == 0
     out = capsys.readouterr().out
     quick = report.QUICK_KWARGS
     assert sys.modules["_agc_bench_nn"].SEEN == [(quick["repeat"], quick["number"])]
