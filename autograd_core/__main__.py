@@ -188,6 +188,9 @@ def main(argv=None):
     sub.add_parser("info", help="version, SIMD target, threads, build flags")
     p_bench = sub.add_parser("bench", help="run the benchmark report (source checkout only)")
     p_bench.add_argument("rest", nargs=argparse.REMAINDER, help="arguments passed to benchmarks/report.py")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"]:
+        return bench(argv[1:])  # report.py parses its own options, in their order
     args = parser.parse_args(argv)
     if args.command == "demo":
         if args.epochs < 1:

@@ -88,3 +88,12 @@ def test_demo_reaches_97_percent_test_accuracy():
     assert accuracy >= 0.97, "".join(lines)
     assert ag.get_num_threads() == threads  # the demo leaves the thread setting as it found it
     assert "test accuracy" in "".join(lines)
+
+
+def test_bench_passes_options_through_in_order(monkeypatch):
+    from autograd_core import __main__ as cli
+
+    calls = []
+    monkeypatch.setattr(cli, "bench", lambda args: calls.append(args) or 0)
+    assert cli.main(["bench", "--quick", "--only", "overhead,gemm"]) == 0
+    assert calls == [["--quick", "--only", "overhead,gemm"]]
