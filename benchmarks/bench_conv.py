@@ -12,8 +12,9 @@ more than torch's plus the 64 MiB workspace cap.
     python benchmarks/bench_conv.py                     # conv_report(): time ratios and peak memory
 
 Timings are best-of-several, interleaved between the contenders so that load from other processes
-hits them alike. Peak memory is measured in fresh subprocesses with resource.getrusage (ru_maxrss
-sees C allocations, which tracemalloc would not): the growth of the peak during one forward+backward.
+hits them alike. Peak memory is measured in fresh subprocesses from /proc/self/status (the VmHWM
+high-water mark, reset first through /proc/self/clear_refs; it sees C allocations, which tracemalloc
+would not): the growth of the peak during one forward+backward.
 """
 import os
 import subprocess
@@ -27,8 +28,8 @@ if __name__ == "__main__":  # run as a script from a source checkout: import the
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import autograd_core as ag  # noqa: E402
-from autograd_core import _core  # noqa: E402
 import autograd_core.nn.functional as F  # noqa: E402
+from autograd_core import _core  # noqa: E402
 
 try:
     import torch
@@ -240,34 +241,47 @@ def _time_interleaved(fns, budget=1.5):
 
 
 _MEM_SCRIPT = r"""
-import resource, sys
+import sys
 sys.path.insert(0, {root!r})
 import numpy as np
 impl, xs, ws = sys.argv[1], eval(sys.argv[2]), eval(sys.argv[3])
 rng = np.random.default_rng(0)
-x = rng.standard_normal(xs).astype(np.float32)
-w = rng.standard_normal(ws).astype(np.float32)
-b = rng.standard_normal(ws[0]).astype(np.float32)
-g = rng.standard_normal((xs[0], ws[0], xs[2], xs[3])).astype(np.float32)
+# float32 straight from the generator and shared (from_numpy), so nothing before the measured call
+# peaks above the resident size it starts from
+x = rng.standard_normal(xs, dtype=np.float32)
+w = rng.standard_normal(ws, dtype=np.float32)
+b = rng.standard_normal(ws[0], dtype=np.float32)
+g = rng.standard_normal((xs[0], ws[0], xs[2], xs[3]), dtype=np.float32)
 if impl == "ours":
     import autograd_core as ag
     ag.set_num_threads({threads})
-    tx, tw, tb = (ag.tensor(v, requires_grad=True) for v in (x, w, b))
-    tg = ag.tensor(g)
+    tx, tw, tb = (ag.from_numpy(v).requires_grad_() for v in (x, w, b))
+    tg = ag.from_numpy(g)
     conv = ag.nn.functional.conv2d
 else:
     import torch
     torch.set_num_threads({threads})
-    tx, tw, tb = (torch.tensor(v, requires_grad=True) for v in (x, w, b))
-    tg = torch.tensor(g)
+    tx, tw, tb = (torch.from_numpy(v).requires_grad_() for v in (x, w, b))
+    tg = torch.from_numpy(g)
     conv = torch.nn.functional.conv2d
-small = conv(tx[:1, :, :4, :4], tw, tb, 1, 1)  # load lazily initialised code paths on a tiny input
-small.sum().backward()
-tx.grad = tw.grad = tb.grad = None
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+# load lazily initialised code paths on a tiny, separate problem (a slice of x would give x a full-size
+# gradient, whose freed block our allocator's cache would keep resident before the measurement)
+sx = tx.detach()[:1, :, :6, :6].contiguous().requires_grad_()
+sw = tw.detach().clone().requires_grad_()
+conv(sx, sw, None, 1, 1).sum().backward()
+del sx, sw
+def status(key):
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith(key))
+try:  # reset the high-water mark to the current RSS (ru_maxrss would carry the parent's peak over fork)
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+except OSError:
+    pass
+before = max(status("VmRSS:"), status("VmHWM:"))
 conv(tx, tw, tb, 1, 1).backward(tg)
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print((after - before) * 1024)
+after = status("VmHWM:")
+print(after - before, before)
 """
 
 
@@ -278,7 +292,7 @@ def peak_memory(impl, xs, ws):
                          text=True, timeout=600)
     if res.returncode:
         raise RuntimeError(f"peak_memory({impl}) failed: {res.stderr[-2000:]}")
-    return int(res.stdout.strip().splitlines()[-1])
+    return int(res.stdout.strip().splitlines()[-1].split()[0])
 
 
 def conv_report(file=None, memory=True):
@@ -309,7 +323,7 @@ def conv_report(file=None, memory=True):
             rows.append(dict(case=group, ours=t["ours"], numpy=t["numpy"], torch=t.get("torch"),
                              ours_over_torch=r_torch, numpy_over_ours=r_numpy))
         if memory:
-            print("\npeak memory growth of one forward+backward (ru_maxrss in a fresh process):", file=out)
+            print("\npeak memory growth of one forward+backward (VmHWM in a fresh process):", file=out)
             cap = 64 << 20
             for name, xs, ws, pad, _, _ in CONVS[2:]:
                 ws_bytes = _core.conv2d_workspace_bytes(_core.F32, xs, ws, xs[2:], (1, 1), (pad, pad), (1, 1), 1)

@@ -7,11 +7,17 @@ import numpy as np
 import pytest
 
 import autograd_core as ag
-from autograd_core import _core
 import autograd_core.ops.conv as C
+from autograd_core import _core
 from autograd_core.nn.conv import Conv1d, Conv2d, ConvTranspose2d
-from autograd_core.nn.pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d,
-                                      MaxPool2d)
+from autograd_core.nn.pooling import (
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 
 try:
     import torch

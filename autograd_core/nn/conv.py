@@ -3,6 +3,7 @@ initialisation (weight ~ kaiming_uniform_(a=sqrt(5)), bias ~ U(-1/sqrt(fan_in), 
 import math
 
 import autograd_core as ag
+
 from ..ops import conv as C
 from . import init
 from .module import Module, Parameter
