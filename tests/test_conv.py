@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autograd_core as ag
 import autograd_core.ops.conv as C
@@ -502,6 +504,56 @@ def test_max_pool_nan_propagates():
     x[0, 0, 0, 1] = np.nan
     out = arr(C.max_pool2d(t(x), 2))
     assert np.isnan(out[0, 0, 0, 0]) and not np.isnan(out[0, 0, 1, 1])
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_conv2d_random_geometry_matches_numpy(data):
+    groups = data.draw(st.integers(1, 3))
+    c, o = groups * data.draw(st.integers(1, 3)), groups * data.draw(st.sampled_from([1, 2, 17]))
+    kh, kw = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
+    stride = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
+    dilation = (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2)))
+    pads = tuple((data.draw(st.integers(0, 2)), data.draw(st.integers(0, 2))) for _ in range(2))
+    h = data.draw(st.integers(max(1, dilation[0] * (kh - 1) + 1 - sum(pads[0])), 9))
+    w = data.draw(st.integers(max(1, dilation[1] * (kw - 1) + 1 - sum(pads[1])), 9))
+    n = data.draw(st.integers(0, 3))
+    limit = data.draw(st.sampled_from([0, 1, 5000]))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**31)))
+    x = rng.standard_normal((n, c, h, w))
+    k = rng.standard_normal((o, c // groups, kh, kw))
+    b = rng.standard_normal(o)
+    old = _core.conv_set_workspace_limit(limit)
+    try:
+        got = C.conv2d(t(x), t(k), t(b), stride, pads, dilation, groups)
+        g = rng.standard_normal(tuple(got.shape))
+        gx = _core.conv2d_backward_data(t(g), t(k), None, h, w, stride, (pads[0][0], pads[1][0]), dilation, groups)
+        gw = _core.conv2d_backward_weight(t(x), t(g), kh, kw, stride, (pads[0][0], pads[1][0]), dilation, groups)
+    finally:
+        _core.conv_set_workspace_limit(old)
+    np.testing.assert_allclose(arr(got), ref_conv2d(x, k, b, stride, pads, dilation, groups), rtol=1e-10,
+                               atol=1e-10)
+    # the two gradient kernels are the adjoints of the forward: <conv(x), g> = <x, gx> = <k, gw>
+    y0 = ref_conv2d(x, k, None, stride, pads, dilation, groups)
+    np.testing.assert_allclose(np.vdot(y0, g), np.vdot(x, arr(gx)), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(np.vdot(y0, g), np.vdot(k, arr(gw)), rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("target", ["portable", "avx2"])
+def test_conv2d_both_simd_paths(target):
+    old = _core.simd_target()
+    try:
+        _core.set_simd_target(target)
+    except ValueError:
+        pytest.skip(f"{target} not available on this CPU")
+    try:
+        rng = seeded("simd")
+        x = rng.standard_normal((3, 4, 9, 8)).astype(np.float32)
+        k = rng.standard_normal((32, 4, 3, 3)).astype(np.float32)
+        got = C.conv2d(t(x), t(k), None, 1, 1)
+        np.testing.assert_allclose(arr(got), ref_conv2d(x, k, None, pads=((1, 1), (1, 1))), rtol=1e-4, atol=1e-4)
+    finally:
+        _core.set_simd_target(old)
 
 
 # ------------------------------------------------------------------------------------------ threads
