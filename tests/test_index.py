@@ -362,6 +362,9 @@ def test_scatter_and_scatter_add_forward(dim, dtype, layout):
     t2 = ag.tensor(a)
     t2.scatter_(dim, ag.tensor(idx), value=-1)
     check(t2, _scatter_ref(a, dim, idx, -1, False))
+    check(ag.tensor(a).scatter(dim, ag.tensor(idx), src, reduce="add"), _scatter_ref(a, dim, idx, src_np, True))
+    with pytest.raises(ValueError, match="reduce must be None or 'add'"):
+        t2.scatter_(dim, ag.tensor(idx), src, reduce="multiply")
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)

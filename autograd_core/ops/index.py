@@ -490,10 +490,18 @@ def _scatter_src(src, value, x, op):
     raise TypeError(f"{op}: src must be a Tensor or a number, got {type(src).__name__}")
 
 
+def _scatter_reduce(reduce, op):
+    if reduce not in (None, "add"):
+        raise ValueError(f"{op}: reduce must be None or 'add', got {reduce!r}")
+    return reduce == "add"
+
+
 @tensor_method
-def scatter(x, dim, index, src=None, *, value=None):
+def scatter(x, dim, index, src=None, *, value=None, reduce=None):
     """A copy of x with out[index[i][j]][j] = src[i][j] for dim 0 (src a tensor or a number; with
-    duplicate indices the last in row-major order wins)."""
+    duplicate indices the last in row-major order wins); reduce='add' adds instead (scatter_add)."""
+    if _scatter_reduce(reduce, "scatter"):
+        return scatter_add(x, dim, index, _scatter_src(src, value, x, "scatter"))
     src = _scatter_src(src, value, x, "scatter")
     if _graph(x, src):
         return Scatter.apply(x, dim, index, src, False)
@@ -501,8 +509,10 @@ def scatter(x, dim, index, src=None, *, value=None):
 
 
 @tensor_method
-def scatter_(x, dim, index, src=None, *, value=None):
-    """In place: x[index[i][j]][j] = src[i][j] for dim 0 (src a tensor or a number)."""
+def scatter_(x, dim, index, src=None, *, value=None, reduce=None):
+    """In place: x[index[i][j]][j] = src[i][j] for dim 0 (src a tensor or a number); reduce='add' adds."""
+    if _scatter_reduce(reduce, "scatter_"):
+        return scatter_add_(x, dim, index, _scatter_src(src, value, x, "scatter_"))
     src = _scatter_src(src, value, x, "scatter_")
     if _graph(x, src):
         return _inplace_apply(Scatter, x, (dim, index, src, True), "scatter_")
