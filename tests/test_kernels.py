@@ -514,6 +514,38 @@ def test_binary_thread_count_does_not_change_bits(name, target, threads):
     np.testing.assert_array_equal(results[1], results[3], err_msg=name + " scalar")
 
 
+@pytest.mark.parametrize("name", ["exp", "relu", "add", "mul", "maximum"])
+def test_long_rows_streaming_stores(name, target, threads):
+    """Rows of millions of elements take the non-temporal store path (with an unaligned head when the
+    output is not 32-byte aligned): same bits as the short-row path, for 1 and 2 threads."""
+    n = (1 << 22) + 13
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal(n).astype(np.float32)
+    y = rng.standard_normal(n).astype(np.float32)
+    buf = np.zeros(n + 3, dtype=np.float32)
+    out = buf[1:-2]  # 4 bytes past a 64-byte boundary
+    results = []
+    for nt in (1, 2):
+        _core.set_num_threads(nt)
+        if name in UNARY:
+            _core.unary(_core.UNARY_OPS[name], T(x), out=T(out))
+        else:
+            _core.binary(_core.BINARY_OPS[name], T(x), T(y), out=T(out))
+        results.append(out.copy())
+    assert buf[0] == 0 and buf[-1] == 0 and buf[-2] == 0
+    np.testing.assert_array_equal(results[0], results[1])
+    # short rows (one per 1000 elements) never stream: the same bits again
+    m = n // 1000 * 1000
+    if name in UNARY:
+        short = N(_core.unary(_core.UNARY_OPS[name], T(x[:m].reshape(-1, 1000)[:, ::1].T.copy().T)))
+    else:
+        short = N(_core.binary(_core.BINARY_OPS[name], T(x[:m].reshape(-1, 1000).T.copy().T),
+                               T(y[:m].reshape(-1, 1000).T.copy().T)))
+    np.testing.assert_array_equal(short.reshape(-1), results[0][:m])
+    ref = UNARY[name][0](x.astype(np.float64)) if name in UNARY else BINARY[name][0](x.astype(np.float64), y)
+    check(T(results[0]), ref, np.float32, name)
+
+
 def test_set_simd_target():
     old = _core.simd_target()
     try:
