@@ -52,7 +52,8 @@ void agc_set_num_threads(int n);
 int agc_get_num_threads(void);
 
 /* ---------------------------------------------------------------- storage.c */
-/* 64-byte aligned allocation; NULL on failure. nbytes == 0 returns a valid unique pointer. */
+/* 64-byte aligned allocation; NULL on failure. nbytes == 0 returns a valid unique pointer.
+ * Free only with agc_free (blocks carry a header; freed blocks >= 1 MiB are cached for reuse). */
 void *agc_alloc(int64_t nbytes);
 void agc_free(void *p);
 size_t agc_dtype_size(agc_dtype dt);
@@ -90,11 +91,11 @@ int agc_fill(int ndim, const int64_t *shape, agc_dtype dt, void *out, const int6
     X(RELU, relu)           /* f32 f64 i64 */                            \
     X(FLOOR, floor)                                                      \
     X(CEIL, ceil)                                                        \
-    X(ROUND, round)         /* half to even, like torch.round */         \
+    X(ROUND, round)         /* half to even, like torch.round; floor/ceil/round of i64 = x */ \
     X(RECIPROCAL, reciprocal)                                            \
     X(ISNAN, isnan)         /* writes bool; any dtype */                 \
     X(ISFINITE, isfinite)   /* writes bool; any dtype */                 \
-    X(LOGICAL_NOT, logical_not) /* bool -> bool */                       \
+    X(LOGICAL_NOT, logical_not) /* any dtype -> bool (x == 0) */         \
     X(CLAMP, clamp)         /* min(max(x, p0), p1); p0 = -inf or p1 = +inf for one side; f32 f64 i64 */ \
     X(LEAKY_RELU, leaky_relu) /* x > 0 ? x : p0 * x */                   \
     X(POW_SCALAR, pow_scalar) /* x ** p0 (x*x for p0 == 2 etc.) */       \
@@ -136,7 +137,7 @@ int agc_unary(int op, agc_dtype dt, int ndim, const int64_t *shape, const void *
     X(LE, le)                                                            \
     X(GT, gt)                                                            \
     X(GE, ge)                                                            \
-    X(LOGICAL_AND, logical_and) /* bool & bool; i64 bitwise and */      \
+    X(LOGICAL_AND, logical_and) /* bool & bool -> bool; i64 bitwise and -> i64; not for floats */ \
     X(LOGICAL_OR, logical_or)                                            \
     X(LOGICAL_XOR, logical_xor)                                          \
     X(ATAN2, atan2)                                                      \
@@ -241,10 +242,10 @@ int agc_rng_uniform(agc_dtype dt, int64_t n, uint64_t seed, uint64_t offset, dou
                     void *out);
 int agc_rng_normal(agc_dtype dt, int64_t n, uint64_t seed, uint64_t offset, double mean, double std,
                    void *out);
-/* integers uniform in [low, high), written as dt (i64, i32, f32, f64). */
+/* integers uniform in [low, high), written as dt (i64, i32, u8, f32, f64). uniform and normal: f32 f64. */
 int agc_rng_randint(agc_dtype dt, int64_t n, uint64_t seed, uint64_t offset, int64_t low, int64_t high,
                     void *out);
-/* out[i] = (u < p) as dt (bool, f32 or f64): Bernoulli(p) */
+/* out[i] = (u < p) as dt (any dtype; 0 or 1): Bernoulli(p) */
 int agc_rng_bernoulli(agc_dtype dt, int64_t n, uint64_t seed, uint64_t offset, double p, void *out);
 
 /* ---- conv.c / pool.c */
