@@ -77,10 +77,12 @@ int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g)
     {                                                                                                      \
         const int64_t kk = g->kh * g->kw, rows = g->c * kk, p = g->oh * g->ow, L = nb * p;                 \
         const int64_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;                                          \
-        _Pragma("omp parallel for collapse(2) schedule(static) num_threads(agc_threads_for(rows * L, CONV_OMP_MIN))")             \
+        /* threads split the rows (c, a, b) only: a collapsed (row, image) loop recomputed c, a and b with */ \
+        /* 64-bit divisions per image, which cost as much as copying a LeNet-sized row */                  \
+        _Pragma("omp parallel for schedule(static) num_threads(agc_threads_for(rows * L, CONV_OMP_MIN))")  \
         for (int64_t r = 0; r < rows; r++) {                                                               \
+            const int64_t c = r / kk, a = (r / g->kw) % g->kh, b = r % g->kw;                              \
             for (int64_t j = 0; j < nb; j++) {                                                             \
-                const int64_t c = r / kk, a = (r / g->kw) % g->kh, b = r % g->kw;                          \
                 const T *xp = x + ((n0 + j) * g->c + c) * H * W;                                           \
                 T *dst = col + r * L + j * p;                                                              \
                 const int64_t iw0 = b * g->dil_w - g->pad_w;                                               \
@@ -89,25 +91,30 @@ int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g)
                     lo = -iw0 < 0 ? 0 : (-iw0 > OW ? OW : -iw0);                                           \
                     hi = W - iw0 < lo ? lo : (W - iw0 > OW ? OW : W - iw0);                                \
                 }                                                                                          \
-                for (int64_t i = 0; i < OH; i++) {                                                         \
-                    const int64_t ih = i * g->stride_h - g->pad_h + a * g->dil_h;                          \
-                    T *row = dst + i * OW;                                                                 \
-                    if (ih < 0 || ih >= H) {                                                               \
-                        memset(row, 0, (size_t)OW * sizeof(T));                                            \
-                        continue;                                                                          \
-                    }                                                                                      \
-                    const T *xr = xp + ih * W;                                                             \
-                    if (g->stride_w == 1) {                                                                \
+                /* output rows whose input row is inside the image: [i0, i1); the others are zero */      \
+                const int64_t ih0 = a * g->dil_h - g->pad_h, sh = g->stride_h;                             \
+                int64_t i0 = ih0 >= 0 ? 0 : (-ih0 + sh - 1) / sh;                                          \
+                int64_t i1 = H - ih0 <= 0 ? 0 : (H - ih0 + sh - 1) / sh;                                   \
+                i1 = i1 > OH ? OH : i1;                                                                    \
+                i0 = i0 > i1 ? i1 : i0;                                                                    \
+                memset(dst, 0, (size_t)(i0 * OW) * sizeof(T));                                             \
+                memset(dst + i1 * OW, 0, (size_t)((OH - i1) * OW) * sizeof(T));                            \
+                if (g->stride_w == 1) {                                                                    \
+                    /* a loop, not memcpy: rows are often ~10 elements, where the call dominates */        \
+                    for (int64_t i = i0; i < i1; i++) {                                                    \
+                        T *restrict row = dst + i * OW;                                                    \
+                        const T *restrict src = xp + (ih0 + i * sh) * W + iw0;                             \
                         for (int64_t jj = 0; jj < lo; jj++)                                                \
                             row[jj] = 0;                                                                   \
-                        /* a loop, not memcpy: rows are often ~10 elements, where the call dominates */    \
-                        const T *restrict src = xr + iw0;                                                  \
-                        T *restrict dst_row = row;                                                         \
                         for (int64_t jj = lo; jj < hi; jj++)                                               \
-                            dst_row[jj] = src[jj];                                                         \
+                            row[jj] = src[jj];                                                             \
                         for (int64_t jj = hi; jj < OW; jj++)                                               \
                             row[jj] = 0;                                                                   \
-                    } else {                                                                               \
+                    }                                                                                      \
+                } else {                                                                                   \
+                    for (int64_t i = i0; i < i1; i++) {                                                    \
+                        T *row = dst + i * OW;                                                             \
+                        const T *xr = xp + (ih0 + i * sh) * W;                                             \
                         for (int64_t jj = 0; jj < OW; jj++) {                                              \
                             const int64_t iw = iw0 + jj * g->stride_w;                                     \
                             row[jj] = (iw >= 0 && iw < W) ? xr[iw] : (T)0;                                 \
