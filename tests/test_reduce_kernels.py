@@ -298,7 +298,7 @@ def test_reduce_max_large_chunks(target, threads):
         np.testing.assert_array_equal(i, a.argmax(axis=1))
         v, i = reduce("min", a.T, (0,), with_index=True)
         np.testing.assert_array_equal(i, a.argmin(axis=1))
-        # column path over several chunks (4096 positions each), ties and NaN in later chunks
+        # column path over several chunks (1024 positions each), ties and NaN in later chunks
         b = rng.integers(0, 5, (9000, 13)).astype(np.float32)
         b[5000, 3] = np.nan
         b[7000, 3] = np.nan
@@ -397,7 +397,7 @@ def test_reduce_unsupported_dtype_raises():
 
 # ------------------------------------------------------------------------------------------ threads
 # past the threading threshold, with several chunks per output (row path: 32768 elements, column
-# path: 4096 positions), few or many outputs
+# path: 1024 positions), few or many outputs
 BIG_CASES = [((2, 70_000), (1,)), ((70_000, 2), (0,)), ((1024, 80), (0,)), ((1024, 80), (1,)),
              ((32, 40, 32), (0, 2)), ((9000, 16), (0,)), ((100_000,), (0,))]
 
