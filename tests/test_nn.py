@@ -788,3 +788,9 @@ def test_layer_norm_double_backward_and_affine_grads():
     assert gradcheck(lambda a, ww, bb: F.layer_norm(a, (3, 4), ww, bb), [x, w, b])
     assert gradcheck(lambda a: F.layer_norm(a, 4), [x])
     assert ag.autograd.gradgradcheck(lambda a, ww: F.layer_norm(a, (4,), ww), [x, t64(r.normal(size=4), True)])
+
+
+def test_embedding_double_backward():
+    weight = t64(rng(31).normal(size=(5, 3)), True)
+    assert ag.autograd.gradgradcheck(lambda w: F.embedding(ag.tensor([1, 0, 1, 4]), w, padding_idx=0) ** 2,
+                                     [weight])

@@ -479,14 +479,27 @@ def embedding(input, weight, padding_idx=None, max_norm=None):
         if lo < 0 or hi >= num:
             bad = lo if lo < 0 else hi
             raise IndexError(f"embedding: index {bad} is out of range for {num} embeddings")
-    w = weight
-    if padding_idx is not None and weight.requires_grad:
-        with no_grad():
-            keep = ag.ones((num, 1), dtype=ag.bool)
-            keep[padding_idx] = False
-        w = ag.where(keep, weight, weight.detach())
-    out = w.index_select(0, idx)
+    out = _Embedding.apply(weight, idx, padding_idx)
     return out.reshape(tuple(input.shape) + (weight.shape[1],))
+
+
+class _Embedding(Function):
+    """Row lookup; backward scatter-adds the output gradient into a dense weight gradient, leaving the
+    padding_idx row at zero."""
+
+    @staticmethod
+    def forward(ctx, weight, idx, padding_idx):
+        ctx.save_for_backward(idx)
+        ctx.num, ctx.padding_idx = weight.shape[0], padding_idx
+        return weight.index_select(0, idx)
+
+    @staticmethod
+    def backward(ctx, g):
+        (idx,) = ctx.saved_tensors
+        if ctx.padding_idx is not None:
+            g = g * (idx != ctx.padding_idx).to(g.dtype).unsqueeze(1)
+        grad = ag.zeros((ctx.num, g.shape[1]), dtype=g.dtype).index_add(0, idx, g)
+        return grad, None, None
 
 
 def one_hot(tensor, num_classes=-1):
