@@ -1078,20 +1078,27 @@ def reduce(int op, TensorBase x, dims=None, bint keepdim=False, double p0=0.0, b
     return out
 
 
+cdef void split_at(TensorBase x, int d, int64_t *outer, int64_t *n, int64_t *inner) noexcept:
+    """View a contiguous tensor as (outer, n, inner) around dim d."""
+    cdef int i
+    outer[0] = 1
+    n[0] = x._shape[d] if x._ndim else 1
+    inner[0] = 1
+    for i in range(x._ndim):
+        if i < d:
+            outer[0] *= x._shape[i]
+        elif i > d:
+            inner[0] *= x._shape[i]
+
+
 def softmax(TensorBase x, dim, bint log=False):
     cdef int d = wrap_dim(dim, x._ndim, "log_softmax" if log else "softmax")
     if not is_float(x._dtype):
         raise TypeError(f"softmax: expected a floating point tensor, got {DTYPE_NAMES[x._dtype]}")
     x = contiguous(x)
-    cdef int64_t outer = 1, n = 1, inner = 1
-    cdef int i, rc
-    for i in range(x._ndim):
-        if i < d:
-            outer *= x._shape[i]
-        elif i == d:
-            n = x._shape[i]
-        else:
-            inner *= x._shape[i]
+    cdef int64_t outer, n, inner
+    cdef int rc
+    split_at(x, d, &outer, &n, &inner)
     cdef TensorBase out = new_tensor(x._dtype, x._ndim, x._shape)
     with nogil:
         rc = agc_softmax(log, x._dtype, outer, n, inner, x._data, out._data)
@@ -1105,15 +1112,9 @@ def softmax_backward(TensorBase y, TensorBase g, dim, bint log=False):
     if g._dtype != y._dtype:
         g = cast(g, y._dtype)
     g = contiguous(g)
-    cdef int64_t outer = 1, n = 1, inner = 1
-    cdef int i, rc
-    for i in range(y._ndim):
-        if i < d:
-            outer *= y._shape[i]
-        elif i == d:
-            n = y._shape[i]
-        else:
-            inner *= y._shape[i]
+    cdef int64_t outer, n, inner
+    cdef int rc
+    split_at(y, d, &outer, &n, &inner)
     cdef TensorBase out = new_tensor(y._dtype, y._ndim, y._shape)
     with nogil:
         rc = agc_softmax_backward(log, y._dtype, outer, n, inner, y._data, g._data, out._data)
@@ -1127,15 +1128,9 @@ def cumulative(int op, TensorBase x, dim):
     if x._dtype == AGC_BOOL or x._dtype == AGC_I32 or x._dtype == AGC_U8:
         x = cast(x, AGC_I64)
     x = contiguous(x)
-    cdef int64_t outer = 1, n = 1, inner = 1
-    cdef int i, rc
-    for i in range(x._ndim):
-        if i < d:
-            outer *= x._shape[i]
-        elif i == d:
-            n = x._shape[i]
-        else:
-            inner *= x._shape[i]
+    cdef int64_t outer, n, inner
+    cdef int rc
+    split_at(x, d, &outer, &n, &inner)
     cdef TensorBase out = new_tensor(x._dtype, x._ndim, x._shape)
     with nogil:
         rc = agc_cumulative(op, x._dtype, outer, n, inner, x._data, out._data)

@@ -90,13 +90,21 @@ def mean(x, dim=None, keepdim=False, dtype=None):
     return _reduce(R["mean"], x, dims, keepdim)
 
 
-class Prod(Function):
-    @staticmethod
-    def forward(ctx, x, dims, keepdim):
-        out = _reduce(R["prod"], x, dims, keepdim)
+class _SavingReduce(Function):
+    """A reduction whose backward needs its input and its output."""
+
+    op = None
+
+    @classmethod
+    def forward(cls, ctx, x, dims, keepdim):
+        out = _reduce(cls.op, x, dims, keepdim)
         ctx.dims, ctx.keepdim = dims, keepdim
         ctx.save_for_backward(x, out)
         return out
+
+
+class Prod(_SavingReduce):
+    op = R["prod"]
 
     @staticmethod
     def backward(ctx, g):
@@ -130,17 +138,10 @@ def _prod_dims(x, dims, keepdim):
     return _reduce(R["prod"], x, dims, keepdim)
 
 
-class _Extreme(Function):
+class _Extreme(_SavingReduce):
     """amax/amin and max()/min() without dim: the gradient is shared evenly among tied maxima."""
 
     op = R["max"]
-
-    @classmethod
-    def forward(cls, ctx, x, dims, keepdim):
-        out = _reduce(cls.op, x, dims, keepdim)
-        ctx.dims, ctx.keepdim = dims, keepdim
-        ctx.save_for_backward(x, out)
-        return out
 
     @classmethod
     def backward(cls, ctx, g):
@@ -336,13 +337,8 @@ def std_mean(x, dim=None, unbiased=None, keepdim=False, correction=None):
     return std(x, dim, unbiased, keepdim, correction), mean(x, dim, keepdim)
 
 
-class LogSumExp(Function):
-    @staticmethod
-    def forward(ctx, x, dims, keepdim):
-        out = _reduce(R["logsumexp"], x, dims, keepdim)
-        ctx.dims, ctx.keepdim = dims, keepdim
-        ctx.save_for_backward(x, out)
-        return out
+class LogSumExp(_SavingReduce):
+    op = R["logsumexp"]
 
     @staticmethod
     def backward(ctx, g):
@@ -425,13 +421,8 @@ def log_softmax(x, dim=None, dtype=None):
     return _core.softmax(x, d, True)
 
 
-class Norm2(Function):
-    @staticmethod
-    def forward(ctx, x, dims, keepdim):
-        out = _reduce(R["norm2"], x, dims, keepdim)
-        ctx.dims, ctx.keepdim = dims, keepdim
-        ctx.save_for_backward(x, out)
-        return out
+class Norm2(_SavingReduce):
+    op = R["norm2"]
 
     @staticmethod
     def backward(ctx, g):

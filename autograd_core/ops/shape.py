@@ -304,25 +304,6 @@ def roll(x, shifts, dims=None):
     return _roll(x, tuple(shifts), dims)
 
 
-class Contiguous(Function):
-    @staticmethod
-    def forward(ctx, x):
-        return _core.make_contiguous(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        return g
-
-
-@tensor_method
-def contiguous(x, memory_format=None):
-    if x.is_contiguous():
-        return x
-    if _graph(x):
-        return Contiguous.apply(x)
-    return _core.make_contiguous(x)
-
-
 class Clone(Function):
     @staticmethod
     def forward(ctx, x):
@@ -338,6 +319,12 @@ def clone(x, memory_format=None):
     if _graph(x):
         return Clone.apply(x)
     return _core.clone(x)
+
+
+@tensor_method
+def contiguous(x, memory_format=None):
+    """x itself if C-contiguous, else a contiguous copy."""
+    return x if x.is_contiguous() else clone(x)
 
 
 @tensor_method
@@ -560,23 +547,24 @@ def _tri_mask(x, diagonal, upper):
     return (c - r >= diagonal) if upper else (c - r <= diagonal)
 
 
-@tensor_method
-def tril(x, diagonal=0):
-    """Lower triangle of the last two dims (elements above the diagonal set to 0)."""
+def _triangle(x, diagonal, upper, op):
     from .unary import where
 
     if x.ndim < 2:
-        raise RuntimeError(f"tril: input tensor must have at least 2 dimensions, got shape {tuple(x.shape)}")
-    return where(_tri_mask(x, diagonal, False), x, 0 if x._dtype_code > 1 else 0.0)
+        raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, got shape {tuple(x.shape)}")
+    return where(_tri_mask(x, diagonal, upper), x, 0 if x._dtype_code > 1 else 0.0)
+
+
+@tensor_method
+def tril(x, diagonal=0):
+    """Lower triangle of the last two dims (elements above the diagonal set to 0)."""
+    return _triangle(x, diagonal, False, "tril")
 
 
 @tensor_method
 def triu(x, diagonal=0):
-    from .unary import where
-
-    if x.ndim < 2:
-        raise RuntimeError(f"triu: input tensor must have at least 2 dimensions, got shape {tuple(x.shape)}")
-    return where(_tri_mask(x, diagonal, True), x, 0 if x._dtype_code > 1 else 0.0)
+    """Upper triangle of the last two dims (elements below the diagonal set to 0)."""
+    return _triangle(x, diagonal, True, "triu")
 
 
 @tensor_method
