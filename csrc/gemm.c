@@ -6,7 +6,7 @@
  * strides, so transposed, sliced, broadcast (stride 0) and flipped operands are never copied first.
  * Edge tiles go through a scratch tile inside the micro-kernel (gemm_kernels.c). A C stored
  * column-major is handled as C^T = B^T A^T so that the micro-kernel sees contiguous rows.
- * Small products with contiguous B and C rows skip packing altogether (gemm_small).
+ * Small products with contiguous B and C rows skip packing altogether (small_worker).
  * Threads split M and N (whole MR x NR tiles), never K: every element of C is the same sum in the
  * same order whatever the thread count, so results are bitwise identical for 1 and n threads.
  * The K blocking (the only thing that changes the summation order) depends on K and the cache
@@ -161,33 +161,51 @@ static gemm_split choose_split(int64_t M, int64_t N, int64_t MR, int64_t NR, int
     return sp;
 }
 
+/* One product, as the workers see it. */
+typedef struct {
+    const gemm_ops *ops;
+    int64_t M, N, K;
+    double alpha, beta;
+    const char *A, *B;
+    char *C;
+    int64_t rs_a, cs_a, rs_b, cs_b, rs_c, cs_c;
+    gemm_split sp;
+} gemm_problem;
+
+/* Run worker(arg, tid, T) on nthr threads; on one thread without opening a parallel region, which
+ * costs a microsecond even when it does not fork (felt by batches of tiny products). */
+typedef void (*gemm_worker)(const void *arg, int tid, int T);
+
+static void run_threads(int nthr, gemm_worker worker, const void *arg)
+{
+#ifdef _OPENMP
+    if (nthr > 1) {
+#pragma omp parallel num_threads(nthr)
+        worker(arg, omp_get_thread_num(), omp_get_num_threads());
+        return;
+    }
+#endif
+    worker(arg, 0, 1);
+}
+
 /* ------------------------------------------------------------------------ small path */
 /* No packing: the micro-kernel reads A in place and B rows directly (cs_b == 1, cs_c == 1).
  * Column panels outer, so a K x NR strip of B stays in L1 while the row tiles of A stream past. */
-static void gemm_small(const gemm_ops *ops, int64_t M, int64_t N, int64_t K, double alpha,
-                       const char *A, int64_t rs_a, int64_t cs_a, const char *B, int64_t rs_b,
-                       double beta, char *C, int64_t rs_c, int nthr)
+static void small_worker(const void *arg, int tid, int T)
 {
-    const int64_t esz = ops->esz, MR = ops->mr, NR = ops->nr;
-    const gemm_split sp = choose_split(M, N, MR, NR, nthr);
-#pragma omp parallel num_threads(nthr) if (nthr > 1)
-    {
-        int tid = 0, T = 1;
-#ifdef _OPENMP
-        tid = omp_get_thread_num();
-        T = omp_get_num_threads();
-#endif
-        const int64_t t0 = sp.tiles * tid / T, t1 = sp.tiles * (tid + 1) / T;
-        int64_t i0 = 0, i1 = M, j0 = 0, j1 = N;
-        if (sp.split_n) j0 = t0 * NR, j1 = t1 * NR < N ? t1 * NR : N;
-        else i0 = t0 * MR, i1 = t1 * MR < M ? t1 * MR : M;
-        for (int64_t j = j0; j < j1; j += NR) {
-            int n = (int)(j1 - j < NR ? j1 - j : NR);
-            for (int64_t i = i0; i < i1; i += MR) {
-                int m = (int)(i1 - i < MR ? i1 - i : MR);
-                ops->small(K, A + i * rs_a * esz, rs_a, cs_a, B + j * esz, rs_b,
-                           C + (i * rs_c + j) * esz, rs_c, m, n, alpha, beta);
-            }
+    const gemm_problem *p = arg;
+    const gemm_ops *ops = p->ops;
+    const int64_t esz = ops->esz, MR = ops->mr, NR = ops->nr, M = p->M, N = p->N;
+    const int64_t t0 = p->sp.tiles * tid / T, t1 = p->sp.tiles * (tid + 1) / T;
+    int64_t i0 = 0, i1 = M, j0 = 0, j1 = N;
+    if (p->sp.split_n) j0 = t0 * NR, j1 = t1 * NR < N ? t1 * NR : N;
+    else i0 = t0 * MR, i1 = t1 * MR < M ? t1 * MR : M;
+    for (int64_t j = j0; j < j1; j += NR) {
+        int n = (int)(j1 - j < NR ? j1 - j : NR);
+        for (int64_t i = i0; i < i1; i += MR) {
+            int m = (int)(i1 - i < MR ? i1 - i : MR);
+            ops->small(p->K, p->A + i * p->rs_a * esz, p->rs_a, p->cs_a, p->B + j * esz, p->rs_b,
+                       p->C + (i * p->rs_c + j) * esz, p->rs_c, m, n, p->alpha, p->beta);
         }
     }
 }
@@ -195,95 +213,106 @@ static void gemm_small(const gemm_ops *ops, int64_t M, int64_t N, int64_t K, dou
 /* ------------------------------------------------------------------------ packed path */
 /* The loop nest: jc (NC columns) > pc (KC depth) > [B block packed by all threads together] >
  * ic (MC rows of this thread's range) > [A block packed by its thread] > jr (NR panels) > ir (MR
- * panels) > micro-kernel. Threads split M or N by choose_split; B panels are packed cooperatively
- * and the threads meet at two barriers per (jc, pc) step. */
-static int gemm_packed(const gemm_ops *ops, const gemm_blocks *bk, int64_t M, int64_t N, int64_t K,
-                       double alpha, const char *A, int64_t rs_a, int64_t cs_a, const char *B,
-                       int64_t rs_b, int64_t cs_b, double beta, char *C, int64_t rs_c, int64_t cs_c,
-                       int nthr)
+ * panels) > micro-kernel. Threads split M or N by choose_split. Split M: the B block is packed
+ * cooperatively into one of two buffers, alternating by step, so one barrier per (jc, pc) step
+ * suffices (a thread can only be one step ahead: it cannot pass the next barrier before the
+ * others finish reading the buffer it is about to overwrite). Split N: every thread packs just
+ * the B panels it reads, and the threads never wait for each other. */
+typedef struct {
+    gemm_problem p;
+    int64_t kc, nc, mc;
+    int64_t a_bytes, b_bytes;
+    int nbbuf;
+    char *buf; /* nbbuf B buffers, then one A buffer per thread */
+} gemm_packed_plan;
+
+static void packed_worker(const void *arg, int tid, int T)
 {
-    const int64_t esz = ops->esz, MR = ops->mr, NR = ops->nr;
-    /* equal K blocks (784 -> 262 + 261 + 261, not 256 * 3 + 16): a thin last block would spend
-     * more on reading and writing C than on arithmetic */
-    const int64_t kc = ceil_div(K, ceil_div(K, bk->kc));
-    const int64_t nc = N < bk->nc ? ceil_div(N, NR) * NR : bk->nc;
-    const gemm_split sp = choose_split(M, N, MR, NR, nthr);
-    /* rows one thread handles at most, blocked into equal MC-sized pieces */
-    const int64_t rows = sp.split_n ? M : ceil_div(sp.tiles, nthr) * MR;
-    const int64_t mc = ceil_div(ceil_div(rows, ceil_div(rows, bk->mc)), MR) * MR;
-
-    /* panel q of the B block lives at q * kc * NR whatever this step's depth: with split N the
-     * threads run unsynchronised, so a panel's place must not move between K steps */
-    const int64_t b_bytes = kc * nc * esz;
-    const int64_t a_bytes = ceil_div(mc * kc * esz, AGC_ALIGN) * AGC_ALIGN;
-    char *buf = agc_alloc(b_bytes + nthr * a_bytes);
-    if (!buf) return AGC_ENOMEM;
-    char *bbuf = buf;
-
-#pragma omp parallel num_threads(nthr) if (nthr > 1)
-    {
-        int tid = 0, T = 1;
-#ifdef _OPENMP
-        tid = omp_get_thread_num();
-        T = omp_get_num_threads();
-#endif
-        char *abuf = buf + b_bytes + tid * a_bytes;
-        const int64_t t0 = sp.tiles * tid / T, t1 = sp.tiles * (tid + 1) / T;
-        const int64_t i0 = sp.split_n ? 0 : t0 * MR;
-        const int64_t i1 = sp.split_n ? M : (t1 * MR < M ? t1 * MR : M);
-        for (int64_t jc = 0; jc < N; jc += nc) {
-            const int64_t ncur = N - jc < nc ? N - jc : nc;
-            const int64_t npanels = ceil_div(ncur, NR);
-            /* this thread's column panels of the block */
-            int64_t q0 = 0, q1 = npanels;
-            if (sp.split_n) {
-                int64_t first = jc / NR;
-                q0 = t0 - first < 0 ? 0 : t0 - first > npanels ? npanels : t0 - first;
-                q1 = t1 - first < 0 ? 0 : t1 - first > npanels ? npanels : t1 - first;
-            }
-            for (int64_t pc = 0; pc < K; pc += kc) {
-                const int64_t kcur = K - pc < kc ? K - pc : kc;
-                const double beta_k = pc == 0 ? beta : 1.0;
-                if (sp.split_n) {
-                    /* each thread packs the panels only it reads: no barrier needed */
-                    for (int64_t q = q0; q < q1; q++) {
-                        int64_t j = q * NR;
-                        ops->pack_b(kcur, ncur - j < NR ? ncur - j : NR,
-                                    B + (pc * rs_b + (jc + j) * cs_b) * esz, rs_b, cs_b,
-                                    bbuf + q * kc * NR * esz);
-                    }
-                } else {
+    const gemm_packed_plan *pl = arg;
+    const gemm_problem *p = &pl->p;
+    const gemm_ops *ops = p->ops;
+    const int64_t esz = ops->esz, MR = ops->mr, NR = ops->nr, M = p->M, N = p->N, K = p->K;
+    const int64_t kc = pl->kc, nc = pl->nc, mc = pl->mc;
+    const int64_t rs_a = p->rs_a, cs_a = p->cs_a, rs_b = p->rs_b, cs_b = p->cs_b;
+    const int64_t rs_c = p->rs_c, cs_c = p->cs_c;
+    const int split_n = p->sp.split_n, shared_b = !split_n && T > 1;
+    char *abuf = pl->buf + pl->nbbuf * pl->b_bytes + tid * pl->a_bytes;
+    int64_t step = 0;
+    const int64_t t0 = p->sp.tiles * tid / T, t1 = p->sp.tiles * (tid + 1) / T;
+    const int64_t i0 = split_n ? 0 : t0 * MR;
+    const int64_t i1 = split_n ? M : (t1 * MR < M ? t1 * MR : M);
+    for (int64_t jc = 0; jc < N; jc += nc) {
+        const int64_t ncur = N - jc < nc ? N - jc : nc;
+        const int64_t npanels = ceil_div(ncur, NR);
+        /* this thread's column panels of the block */
+        int64_t q0 = 0, q1 = npanels;
+        if (split_n) {
+            int64_t first = jc / NR;
+            q0 = t0 - first < 0 ? 0 : t0 - first > npanels ? npanels : t0 - first;
+            q1 = t1 - first < 0 ? 0 : t1 - first > npanels ? npanels : t1 - first;
+        }
+        for (int64_t pc = 0; pc < K; pc += kc) {
+            const int64_t kcur = K - pc < kc ? K - pc : kc;
+            const double beta_k = pc == 0 ? p->beta : 1.0;
+            /* panel q lives at q * kc * NR whatever this step's depth: with split N the threads run
+             * unsynchronised, so a panel's place must not move between K steps */
+            char *bbuf = pl->buf + (step++ % pl->nbbuf) * pl->b_bytes;
+            if (shared_b) {
 #pragma omp for schedule(static)
-                    for (int64_t q = 0; q < npanels; q++) {
-                        int64_t j = q * NR;
-                        ops->pack_b(kcur, ncur - j < NR ? ncur - j : NR,
-                                    B + (pc * rs_b + (jc + j) * cs_b) * esz, rs_b, cs_b,
-                                    bbuf + q * kc * NR * esz);
-                    }
-                    /* (implicit barrier: the whole B block is packed) */
+                for (int64_t q = 0; q < npanels; q++) {
+                    int64_t j = q * NR;
+                    ops->pack_b(kcur, ncur - j < NR ? ncur - j : NR,
+                                p->B + (pc * rs_b + (jc + j) * cs_b) * esz, rs_b, cs_b,
+                                bbuf + q * kc * NR * esz);
                 }
-                for (int64_t ic = i0; ic < i1; ic += mc) {
-                    const int64_t mcur = i1 - ic < mc ? i1 - ic : mc;
-                    ops->pack_a(mcur, kcur, A + (ic * rs_a + pc * cs_a) * esz, rs_a, cs_a, abuf);
-                    for (int64_t q = q0; q < q1; q++) {
-                        const int64_t j = jc + q * NR;
-                        const int n = (int)(ncur - q * NR < NR ? ncur - q * NR : NR);
-                        const char *bp = bbuf + q * kc * NR * esz;
-                        for (int64_t ir = 0; ir < mcur; ir += MR) {
-                            const int m = (int)(mcur - ir < MR ? mcur - ir : MR);
-                            ops->kern(kcur, abuf + ir * kcur * esz, bp,
-                                      C + ((ic + ir) * rs_c + j * cs_c) * esz, rs_c, cs_c, m, n,
-                                      alpha, beta_k);
-                        }
-                    }
+                /* (the implicit barrier: the whole B block is packed) */
+            } else {
+                /* each thread packs the panels only it reads */
+                for (int64_t q = q0; q < q1; q++) {
+                    int64_t j = q * NR;
+                    ops->pack_b(kcur, ncur - j < NR ? ncur - j : NR,
+                                p->B + (pc * rs_b + (jc + j) * cs_b) * esz, rs_b, cs_b,
+                                bbuf + q * kc * NR * esz);
                 }
-                if (!sp.split_n) {
-#pragma omp barrier
+            }
+            for (int64_t ic = i0; ic < i1; ic += mc) {
+                const int64_t mcur = i1 - ic < mc ? i1 - ic : mc;
+                ops->pack_a(mcur, kcur, p->A + (ic * rs_a + pc * cs_a) * esz, rs_a, cs_a, abuf);
+                for (int64_t q = q0; q < q1; q++) {
+                    const int64_t j = jc + q * NR;
+                    const int n = (int)(ncur - q * NR < NR ? ncur - q * NR : NR);
+                    const char *bp = bbuf + q * kc * NR * esz;
+                    for (int64_t ir = 0; ir < mcur; ir += MR) {
+                        const int m = (int)(mcur - ir < MR ? mcur - ir : MR);
+                        ops->kern(kcur, abuf + ir * kcur * esz, bp,
+                                  p->C + ((ic + ir) * rs_c + j * cs_c) * esz, rs_c, cs_c, m, n,
+                                  p->alpha, beta_k);
+                    }
                 }
             }
         }
     }
-    agc_free(buf);
+}
+
+static int gemm_packed(const gemm_problem *p, const gemm_blocks *bk, int nthr)
+{
+    gemm_packed_plan pl;
+    pl.p = *p;
+    const int64_t esz = p->ops->esz, MR = p->ops->mr, NR = p->ops->nr, M = p->M, N = p->N, K = p->K;
+    /* equal K blocks (784 -> 262 + 261 + 261, not 256 * 3 + 16): a thin last block would spend
+     * more on reading and writing C than on arithmetic */
+    pl.kc = ceil_div(K, ceil_div(K, bk->kc));
+    pl.nc = N < bk->nc ? ceil_div(N, NR) * NR : bk->nc;
+    /* rows one thread handles at most, blocked into equal MC-sized pieces */
+    const int64_t rows = p->sp.split_n ? M : ceil_div(p->sp.tiles, nthr) * MR;
+    pl.mc = ceil_div(ceil_div(rows, ceil_div(rows, bk->mc)), MR) * MR;
+    pl.b_bytes = pl.kc * pl.nc * esz;
+    pl.a_bytes = ceil_div(pl.mc * pl.kc * esz, AGC_ALIGN) * AGC_ALIGN;
+    pl.nbbuf = nthr > 1 ? 2 : 1;
+    pl.buf = agc_alloc(pl.nbbuf * pl.b_bytes + nthr * pl.a_bytes);
+    if (!pl.buf) return AGC_ENOMEM;
+    run_threads(nthr, packed_worker, &pl);
+    agc_free(pl.buf);
     return AGC_OK;
 }
 
@@ -303,14 +332,15 @@ static int gemm_one(agc_dtype dt, int64_t M, int64_t N, int64_t K, double alpha,
         t = cs_a, cs_a = rs_b, rs_b = t;
         rs_c = cs_c, cs_c = 1;
     }
-    const gemm_ops *ops = select_ops(dt);
+    gemm_problem p = {select_ops(dt), M, N, K, alpha, beta, A, B, C, rs_a, cs_a, rs_b, cs_b, rs_c, cs_c,
+                      {0, 0}};
+    p.sp = choose_split(M, N, p.ops->mr, p.ops->nr, nthr);
     if (cs_b == 1 && cs_c == 1 && K <= GEMM_SMALL_K && (double)M * N * K <= GEMM_SMALL_MNK) {
-        gemm_small(ops, M, N, K, alpha, A, rs_a, cs_a, B, rs_b, beta, C, rs_c, nthr);
+        run_threads(nthr, small_worker, &p);
         return AGC_OK;
     }
     pthread_once(&blocks_once, init_blocks);
-    const gemm_blocks *bk = dt == AGC_F32 ? &blocks_f32 : &blocks_f64;
-    return gemm_packed(ops, bk, M, N, K, alpha, A, rs_a, cs_a, B, rs_b, cs_b, beta, C, rs_c, cs_c, nthr);
+    return gemm_packed(&p, dt == AGC_F32 ? &blocks_f32 : &blocks_f64, nthr);
 }
 
 static int64_t threads_for_flops(double flops)
