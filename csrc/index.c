@@ -120,8 +120,16 @@ typedef struct {
     do {                                                                                             \
         T *xp = (T *)c->x, *op = (T *)c->o;                                                          \
         if (fixed) {                                                                                 \
-            if (put)                                                                                 \
+            /* unit-stride rows (embedding rows, row assignment) as memcpy / a plain fill loop */    \
+            if (put && sx == 1 && so == 1)                                                           \
+                memcpy(xp + ox, op + oo, (size_t)n * sizeof(T));                                     \
+            else if (put && sx == 1 && so == 0) {                                                    \
+                const T v0 = op[oo];                                                                 \
+                for (int64_t j = 0; j < n; j++) xp[ox + j] = v0;                                     \
+            } else if (put)                                                                          \
                 for (int64_t j = 0; j < n; j++) xp[ox + j * sx] = op[oo + j * so];                   \
+            else if (sx == 1 && so == 1)                                                             \
+                memcpy(op + oo, xp + ox, (size_t)n * sizeof(T));                                     \
             else                                                                                     \
                 for (int64_t j = 0; j < n; j++) op[oo + j * so] = xp[ox + j * sx];                   \
         } else {                                                                                     \
