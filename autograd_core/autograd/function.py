@@ -98,7 +98,7 @@ class Function:
                 return _apply_with_graph(cls, args, edges)
         ctx = cls.__new__(cls)
         ctx._saved = None
-        ctx.needs_input_grad = None
+        ctx.needs_input_grad = (False,) * len(args)
         if state.enabled:
             state.enabled = False
             try:

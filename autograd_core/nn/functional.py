@@ -42,25 +42,7 @@ def _check_float(x, op, name="input"):
 
 
 # ---------------------------------------------------------------------------------------- linear
-class _Linear(Function):
-    """y = x @ W^T + b for 2-D x in one GEMM (bias pre-loaded into the output)."""
-
-    @staticmethod
-    def forward(ctx, x, weight, bias):
-        ctx.save_for_backward(x, weight)
-        ctx.has_bias = bias is not None
-        if bias is None:
-            return _core.matmul(x, _core.transpose(weight, 0, 1))
-        return _core.addmm(bias, x, _core.transpose(weight, 0, 1))
-
-    @staticmethod
-    def backward(ctx, g):
-        x, weight = ctx.saved_tensors
-        gx = g @ weight if ctx.needs_input_grad[0] else None
-        gw = g.T @ x if ctx.needs_input_grad[1] else None
-        gb = g.sum(0) if ctx.has_bias and ctx.needs_input_grad[2] else None
-        return gx, gw, gb
-
+from ..ops.linalg import Linear as _Linear  # noqa: E402  (y = x @ W^T + b as one GEMM)
 
 def linear(input, weight, bias=None):
     """y = input @ weight^T + bias; input (*, in_features), weight (out_features, in_features)."""

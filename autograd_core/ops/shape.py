@@ -552,7 +552,7 @@ def _triangle(x, diagonal, upper, op):
 
     if x.ndim < 2:
         raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, got shape {tuple(x.shape)}")
-    return where(_tri_mask(x, diagonal, upper), x, 0 if x._dtype_code > 1 else 0.0)
+    return where(_tri_mask(x, diagonal, upper), x, _core.full((), 0, x._dtype_code))
 
 
 @tensor_method
