@@ -1208,7 +1208,12 @@ static void row_fast(const plan *P, int avx2, int nt)
 #endif
     for (int64_t o = 0; o < P->nout; o++) {
         int64_t xo, oo, G;
-        group_offsets(P, o, &xo, &oo, &G);
+        if (P->nk == 1) {
+            xo = o * P->kx[0];
+            oo = o * P->ko[0];
+        } else {
+            group_offsets(P, o, &xo, &oo, &G);
+        }
         const char *p = P->x + xo * es;
         double v;
         if (ext) {
