@@ -8,7 +8,7 @@ Tensors are created here directly as instances of the Python class registered wi
 """
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_RECORDS_RO, PyBUF_WRITABLE
 from cpython.buffer cimport PyBUF_FORMAT, PyBUF_ND, PyBUF_STRIDES
-from libc.stdint cimport int64_t, uint64_t, uint8_t, int32_t
+from libc.stdint cimport int64_t, uint64_t, uint8_t, int32_t, INT64_MAX
 from libc.string cimport memcpy, memset
 from libc.stdlib cimport malloc, free
 from libc.math cimport INFINITY, isnan
@@ -382,6 +382,20 @@ cdef inline void set_contiguous_strides(TensorBase t) noexcept:
         s *= t._shape[i]
 
 
+cdef int64_t checked_numel(int ndim, const int64_t *shape) except -1:
+    """The number of elements of a shape, raising instead of overflowing int64."""
+    cdef int64_t n = 1
+    cdef int i
+    for i in range(ndim):
+        if shape[i] == 0:
+            return 0
+    for i in range(ndim):
+        if shape[i] > 0 and n > INT64_MAX // shape[i]:
+            raise MemoryError(f"shape {shape_tuple(ndim, shape)} has more than 2**63 elements")
+        n *= shape[i]
+    return n
+
+
 cdef TensorBase new_tensor(int dtype, int ndim, const int64_t *shape):
     """A new contiguous, uninitialised tensor of the registered Tensor class."""
     cdef TensorBase t = <TensorBase>_TensorCls.__new__(_TensorCls)
@@ -394,7 +408,9 @@ cdef TensorBase new_tensor(int dtype, int ndim, const int64_t *shape):
             raise ValueError(f"negative dimension {shape[i]} in shape "
                              f"{tuple([shape[j] for j in range(ndim)])}")
         t._shape[i] = shape[i]
-        n *= shape[i]
+    n = checked_numel(ndim, shape)
+    if n > INT64_MAX // ITEMSIZE[dtype]:
+        raise MemoryError(f"a tensor of shape {shape_tuple(ndim, shape)} needs more than 2**63 bytes")
     t._ndim = ndim
     t._numel = n
     t._dtype = dtype
@@ -438,12 +454,11 @@ cdef TensorBase make_view(TensorBase src, int ndim, const int64_t *shape, const 
                           int64_t offset):
     """A view sharing src's storage. offset is in elements from the storage start."""
     cdef TensorBase t = <TensorBase>_TensorCls.__new__(_TensorCls)
-    cdef int64_t n = 1
+    cdef int64_t n = checked_numel(ndim, shape)
     cdef int i
     for i in range(ndim):
         t._shape[i] = shape[i]
         t._strides[i] = strides[i]
-        n *= shape[i]
     t._ndim = ndim
     t._numel = n
     t._dtype = src._dtype

@@ -75,7 +75,8 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
     except ValueError as e:
         raise ValueError(f"tensor: data is not a regular nested sequence: {e}") from None
     if a.dtype == object:
-        raise TypeError(f"tensor: could not infer a dtype from data of type {type(data).__name__}")
+        raise TypeError(f"tensor: could not infer a dtype from data of type {type(data).__name__}: expected "
+                        "numbers (bool, int within int64, float) in a regular nested sequence")
     code = to_code(dtype, "tensor") if dtype is not None else _infer_code(a, data)
     if isinstance(data, np.ndarray) and dtype is None and a.dtype.name not in _core._NP_NAMES:
         code = _infer_code(a, None)
