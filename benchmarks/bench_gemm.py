@@ -7,7 +7,7 @@ N >= 512 at least 0.9x NumPy's GFLOPS, N = 256 at least 0.8x, N = 64 and 128 at 
 call, MLP shapes at least 0.9x.
 
     pytest benchmarks/bench_gemm.py --benchmark-only    # pytest-benchmark groups, one per case
-    python benchmarks/bench_gemm.py                     # gemm_report(): GFLOPS, ratio, peak fraction
+    python benchmarks/bench_gemm.py [threads]           # gemm_report(): GFLOPS, ratio, peak fraction
 
 OpenBLAS picks its kernel from the CPU unless OPENBLAS_CORETYPE says otherwise; for a fair run
 unset it (and OPENBLAS_L2_SIZE) in the benchmark command only:
@@ -133,21 +133,34 @@ def _blas_info():
         return "unknown (threadpoolctl not installed)"
 
 
-def gemm_report(file=None):
+def _peak(dtype_code, threads):
+    """Peak FMA GFLOPS on `threads` threads: measured on all of them at once, or threads x the
+    one-thread peak if that is higher (on a busy machine the threads rarely all run together)."""
+    return max(_core.gemm_peak_gflops(dtype_code, threads), threads * _core.gemm_peak_gflops(dtype_code, 1))
+
+
+def gemm_report(file=None, threads=THREADS):
     """Print GFLOPS of ours, NumPy (and torch), the ratio ours/NumPy and the fraction of peak FMA
-    throughput, for every target case. Returns the rows as a list of dicts."""
+    throughput, for every target case, all on `threads` threads. Returns the rows as dicts."""
     out = file or sys.stdout
     old = _core.get_num_threads()
-    _core.set_num_threads(THREADS)
+    _core.set_num_threads(threads)
     if torch is not None:
-        torch.set_num_threads(THREADS)
+        torch.set_num_threads(threads)
+    limiter = None
     try:
-        peak = {np.float32: _core.gemm_peak_gflops(0, THREADS), np.float64: _core.gemm_peak_gflops(1, THREADS)}
-        print(f"GEMM report: simd={_core.simd_target()} threads={THREADS}; numpy BLAS: {_blas_info()}", file=out)
+        from threadpoolctl import threadpool_limits
+
+        limiter = threadpool_limits(limits=threads, user_api="blas")
+    except ImportError:
+        pass
+    try:
+        peak = {np.float32: _peak(0, threads), np.float64: _peak(1, threads)}
+        print(f"GEMM report: simd={_core.simd_target()} threads={threads}; numpy BLAS: {_blas_info()}", file=out)
         for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
             if var in os.environ:
                 print(f"  note: {var}={os.environ[var]} is set; OpenBLAS may not run its best kernel", file=out)
-        print(f"peak FMA throughput ({THREADS} threads): float32 {peak[np.float32]:.1f} GFLOPS, "
+        print(f"peak FMA throughput ({threads} threads): float32 {peak[np.float32]:.1f} GFLOPS, "
               f"float64 {peak[np.float64]:.1f} GFLOPS", file=out)
         head = f"{'case':56s} {'ours':>7s} {'numpy':>7s} " + (f"{'torch':>7s} " if torch else "")
         head += f"{'ratio':>6s} {'target':>6s} {'peak%':>6s} {'us/call':>9s}"
@@ -169,7 +182,9 @@ def gemm_report(file=None):
         return rows
     finally:
         _core.set_num_threads(old)
+        if limiter is not None:
+            limiter.restore_original_limits()
 
 
 if __name__ == "__main__":
-    gemm_report()
+    gemm_report(threads=int(sys.argv[1]) if len(sys.argv) > 1 else THREADS)

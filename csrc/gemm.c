@@ -21,9 +21,10 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Below this many flops (2 M N K) a GEMM stays on one thread: a fork/join costs a few
- * microseconds, as much as a 32^3 product. */
-#define GEMM_PAR_FLOPS (1 << 19)
+/* Below this many flops (2 M N K) a GEMM stays on one thread: a 64^3 product takes ~6 us on one
+ * core, and a fork/join plus splitting the work saves at most 2 us of it unloaded and costs far
+ * more on a busy machine (OpenBLAS draws the line at the same place). */
+#define GEMM_PAR_FLOPS (1 << 20)
 /* The small path (no packing) is taken while M N K is at most this and K at most GEMM_SMALL_K:
  * there, packing costs more than the strided reads it saves. */
 #define GEMM_SMALL_MNK (160 * 160 * 160)
