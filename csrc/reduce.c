@@ -60,7 +60,7 @@
 /* Threads take work in dynamic pieces of about RD_GRAIN elements: on a shared 2-core machine a static
  * split leaves one thread waiting whenever the other is descheduled. Which thread computes a piece
  * never changes its result. */
-#define RD_GRAIN 16384
+#define RD_GRAIN 65536
 
 static int64_t grain(int64_t per_item)
 {
