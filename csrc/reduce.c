@@ -1203,6 +1203,8 @@ static void row_fast(const plan *P, int avx2, int nt)
     lsum_fn ls = ext ? NULL : lsum_select(dt, mode, avx2);
     const int64_t gr = grain(n);
     (void)avx2;
+    (void)gr;
+    (void)nt;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(dynamic, gr)
 #endif
@@ -1381,6 +1383,7 @@ int agc_reduce(int op, agc_dtype dt, int n_outer, const int64_t *outer_shape, co
     }
     if (nt > 1 && (P.ngroups >= 2 * nt || P.nchunks <= 1)) {
         const int64_t gr = grain(P.nred * (P.col ? P.W : 1));
+        (void)gr;
         /* outputs shared between threads: each group is computed whole by one thread */
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(dynamic, gr)
@@ -1592,6 +1595,8 @@ int agc_softmax(int log, agc_dtype dt, int64_t outer, int64_t n, int64_t inner, 
     if (outer <= 0 || n <= 0 || inner <= 0) return AGC_OK;
     const int avx2 = rd_avx2();
     const int nt = agc_threads_for(outer * n * inner, AGC_PAR_HEAVY);
+    (void)avx2;
+    (void)nt;
     if (inner == 1) {
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(dynamic, grain(n))
@@ -1703,6 +1708,7 @@ int agc_softmax_backward(int log, agc_dtype dt, int64_t outer, int64_t n, int64_
     const int nt = agc_threads_for(outer * n * inner, AGC_PAR_HEAVY);
     const int avx2 = rd_avx2();
     (void)avx2;
+    (void)nt;
     if (inner == 1) {
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(dynamic, grain(n))
@@ -1836,6 +1842,7 @@ int agc_cumulative(int op, agc_dtype dt, int64_t outer, int64_t n, int64_t inner
     const int nt = agc_threads_for(outer * n * inner, AGC_PAR_CHEAP);
     const int avx2 = rd_avx2();
     (void)avx2;
+    (void)nt;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(dynamic, grain(n * tw_max))
 #endif
