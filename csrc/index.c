@@ -132,6 +132,13 @@ typedef struct {
                 memcpy(op + oo, xp + ox, (size_t)n * sizeof(T));                                     \
             else                                                                                     \
                 for (int64_t j = 0; j < n; j++) op[oo + j * so] = xp[ox + j * sx];                   \
+        } else if (nidx == 1) {                                                                      \
+            /* one index (gather/scatter/index_select/x[idx]): no loop over index tensors */         \
+            const int64_t *i0 = ip[0], s0 = is[0], x0 = p->xs[0];                                    \
+            if (put)                                                                                 \
+                for (int64_t j = 0; j < n; j++) xp[ox + j * sx + i0[j * s0] * x0] = op[oo + j * so]; \
+            else                                                                                     \
+                for (int64_t j = 0; j < n; j++) op[oo + j * so] = xp[ox + j * sx + i0[j * s0] * x0]; \
         } else {                                                                                     \
             for (int64_t j = 0; j < n; j++) {                                                        \
                 int64_t off = ox + j * sx;                                                           \
@@ -150,6 +157,9 @@ typedef struct {
         const T *vp = (const T *)c->o;                                                               \
         if (fixed) {                                                                                 \
             for (int64_t j = 0; j < n; j++) xp[ox + j * sx] += vp[oo + j * so];                      \
+        } else if (nidx == 1) {                                                                      \
+            const int64_t *i0 = ip[0], s0 = is[0], x0 = p->xs[0];                                    \
+            for (int64_t j = 0; j < n; j++) xp[ox + j * sx + i0[j * s0] * x0] += vp[oo + j * so];    \
         } else {                                                                                     \
             for (int64_t j = 0; j < n; j++) {                                                        \
                 int64_t off = ox + j * sx;                                                           \
@@ -361,10 +371,17 @@ int agc_index_check(int ndim, const int64_t *shape, const int64_t *idx, const in
     FOR_ROWS(ndim, shape, sidx, {
         const int64_t *p = idx + row;
         int64_t rowbad = 0;
-        for (int64_t j = 0; j < n; j++) {
-            int64_t v = p[j * s];
-            neg += v < 0;
-            rowbad |= (v < lo) | (v >= hi);
+        if (s == 1) { /* the usual contiguous index: a loop the compiler vectorises */
+            for (int64_t j = 0; j < n; j++) {
+                neg += p[j] < 0;
+                rowbad |= (p[j] < lo) | (p[j] >= hi);
+            }
+        } else {
+            for (int64_t j = 0; j < n; j++) {
+                int64_t v = p[j * s];
+                neg += v < 0;
+                rowbad |= (v < lo) | (v >= hi);
+            }
         }
         if (rowbad && first_bad < 0)
             for (int64_t j = 0; j < n; j++)
