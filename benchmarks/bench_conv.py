@@ -295,16 +295,16 @@ def peak_memory(impl, xs, ws):
     return int(res.stdout.strip().splitlines()[-1].split()[0])
 
 
-def conv_report(file=None, memory=True):
+def conv_report(file=None, memory=True, threads=THREADS):
     """Print ms per call of ours, NumPy im2col and torch, the ratios ours/torch and NumPy/ours against
     the targets, and the peak memory of the ResNet-like forward+backward. Returns the timing rows."""
     out = file or sys.stdout
     old = _core.get_num_threads()
-    _core.set_num_threads(THREADS)
+    _core.set_num_threads(threads)
     if torch is not None:
-        torch.set_num_threads(THREADS)
+        torch.set_num_threads(threads)
     try:
-        print(f"conv/pool report: simd={_core.simd_target()} threads={THREADS} float32; "
+        print(f"conv/pool report: simd={_core.simd_target()} threads={threads} float32; "
               f"torch {'%s' % torch.__version__ if torch else 'not installed'}", file=out)
         head = f"{'case':62s} {'ours ms':>9s} {'numpy ms':>9s} {'torch ms':>9s} {'ours/torch':>10s} " \
                f"{'target':>6s} {'numpy/ours':>10s} {'target':>6s}"
@@ -340,4 +340,10 @@ def conv_report(file=None, memory=True):
 
 
 if __name__ == "__main__":
-    conv_report()
+    import argparse
+
+    parser = argparse.ArgumentParser(description="conv/pool benchmark report")
+    parser.add_argument("--threads", type=int, default=THREADS)
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    args = parser.parse_args()
+    conv_report(memory=not args.no_memory, threads=args.threads)
