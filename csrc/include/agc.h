@@ -278,8 +278,8 @@ int agc_conv2d_backward_data(agc_dtype dt, const agc_conv2d_geom *g, const void 
  * overwritten (zero when n == 0). Summed chunk by chunk in batch order: independent of threads. */
 int agc_conv2d_backward_weight(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void *grad_out,
                                void *out);
-/* Bytes of workspace one call above allocates for this geometry (same for all three directions up to
- * the grad_out reorder, this is the maximum of the three). */
+/* An upper bound on the bytes of workspace any one of the three calls above allocates for this geometry
+ * (column buffer + reorder buffer + weight-gradient buffer; 0 for the 1x1 path). */
 int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g);
 /* Set the column-buffer cap in bytes (<= 0 restores 64 MiB); returns the previous cap. Process-wide:
  * for tests and benchmarks, not to be called while a convolution runs. */
