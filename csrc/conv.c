@@ -11,7 +11,8 @@
  * groups). nb is chosen so that col + tmp/G stay under the workspace cap (64 MiB by default) and near
  * 4 MiB when one image fits; with nb == 1 the reorders are skipped because [o][0][p] is already the
  * NCHW layout of one image. With >= 16 output channels per group the forward and weight-gradient GEMMs
- * run transposed (L-major, see agc_conv2d).
+ * run transposed (L-major: out^T = col^T W^T, dW^T = col G^T, then transposed back), and a forward whose
+ * single image exceeds the 4 MiB target goes through it in ~1 MiB blocks of output rows.
  * A 1x1, stride-1, unpadded convolution is a plain GEMM on the input itself: no column buffer.
  *
  * Threads: the GEMMs thread themselves (splitting M and N, never K). im2col, col2im and the reorders
