@@ -30,13 +30,25 @@
 #define CACHE_BYTES ((size_t)512 << 20)
 #define BLOCK_MAGIC 0x616763626c6f636bull /* "agcblock" */
 
+/* Large blocks start their data at one of COLORS offsets (mod 4 KiB) in turn: when an input and an
+ * output sit within a few cache lines of each other mod 4 KiB, loads and stores alias in the core's
+ * store buffer (measured: relu of 1M float32 takes 143 us 48 bytes apart, 107 us 600+ bytes apart).
+ * Without colouring every large tensor would sit at the same offset, as they are all 2 MiB aligned.
+ * The offsets (576, 1152, ..., 3456) are 576 bytes apart and also keep clear of offset 16, where
+ * glibc puts large NumPy arrays. */
+#define COLORS 6
+#define COLOR_STEP ((size_t)576)
+#define COLOR_BASE ((size_t)512)
+
 typedef struct {
     uint64_t magic;
     size_t capacity; /* usable bytes after the header */
+    void *base;      /* what posix_memalign returned */
 } block_header;
+static atomic_uint next_color;
 
 static struct {
-    void *base[CACHE_SLOTS]; /* the header address of each cached block, NULL if the slot is empty */
+    void *data[CACHE_SLOTS]; /* the data pointer of each cached block, NULL if the slot is empty */
     size_t capacity[CACHE_SLOTS];
     uint64_t age[CACHE_SLOTS];
     size_t total;
@@ -74,40 +86,42 @@ void *agc_alloc(int64_t nbytes)
         lock();
         int best = -1;
         for (int i = 0; i < CACHE_SLOTS; i++)
-            if (cache.base[i] && cache.capacity[i] == cap) {
+            if (cache.data[i] && cache.capacity[i] == cap) {
                 best = i;
                 break;
             }
         if (best >= 0) {
-            hit = cache.base[best];
-            cache.base[best] = NULL;
+            hit = cache.data[best];
+            cache.data[best] = NULL;
             cache.total -= cap;
         }
         unlock();
-        if (hit) return (char *)hit + HEADER;
+        if (hit) return hit;
     }
     void *base = NULL;
-    size_t align = cap >= CACHE_MIN ? HUGE_ALIGN : AGC_ALIGN;
-    if (posix_memalign(&base, align, cap + HEADER) != 0) return NULL;
+    int large = cap >= CACHE_MIN;
+    size_t pad = large ? COLOR_BASE + (size_t)(atomic_fetch_add(&next_color, 1u) % COLORS) * COLOR_STEP : 0;
+    size_t total = cap + HEADER + (large ? COLOR_BASE + (COLORS - 1) * COLOR_STEP : 0);
+    if (posix_memalign(&base, large ? HUGE_ALIGN : AGC_ALIGN, total) != 0) return NULL;
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (align == HUGE_ALIGN && cap + HEADER >= HUGE_ALIGN)
-        madvise(base, (cap + HEADER) / HUGE_ALIGN * HUGE_ALIGN, MADV_HUGEPAGE);
+    if (large && total >= HUGE_ALIGN) madvise(base, total / HUGE_ALIGN * HUGE_ALIGN, MADV_HUGEPAGE);
 #endif
-    block_header *h = base;
+    char *data = (char *)base + pad + HEADER;
+    block_header *h = (block_header *)(data - HEADER);
     h->magic = BLOCK_MAGIC;
     h->capacity = cap;
-    return (char *)base + HEADER;
+    h->base = base;
+    return data;
 }
 
 void agc_free(void *p)
 {
     if (!p) return;
-    void *base = (char *)p - HEADER;
-    block_header *h = base;
+    block_header *h = (block_header *)((char *)p - HEADER);
     size_t cap = h->capacity;
     if (cap < CACHE_MIN || cap > CACHE_BYTES / 2) {
         h->magic = 0;
-        free(base);
+        free(h->base);
         return;
     }
     void *evicted[CACHE_SLOTS];
@@ -117,28 +131,28 @@ void agc_free(void *p)
     for (;;) {
         int empty = -1, oldest = -1;
         for (int i = 0; i < CACHE_SLOTS; i++) {
-            if (!cache.base[i]) {
+            if (!cache.data[i]) {
                 if (empty < 0) empty = i;
             } else if (oldest < 0 || cache.age[i] < cache.age[oldest]) {
                 oldest = i;
             }
         }
         if (empty >= 0 && cache.total + cap <= CACHE_BYTES) {
-            cache.base[empty] = base;
+            cache.data[empty] = p;
             cache.capacity[empty] = cap;
             cache.age[empty] = ++cache.clock;
             cache.total += cap;
-            base = NULL;
+            p = NULL;
             break;
         }
         if (oldest < 0) break; /* cannot happen: cap <= CACHE_BYTES / 2 */
-        evicted[nevict++] = cache.base[oldest];
+        evicted[nevict++] = ((block_header *)((char *)cache.data[oldest] - HEADER))->base;
         cache.total -= cache.capacity[oldest];
-        cache.base[oldest] = NULL;
+        cache.data[oldest] = NULL;
     }
     unlock();
     for (int i = 0; i < nevict; i++) free(evicted[i]);
-    if (base) free(base);
+    if (p) free(h->base);
 }
 
 size_t agc_dtype_size(agc_dtype dt)
