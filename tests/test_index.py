@@ -3,6 +3,8 @@ NumPy for every key kind and op on several layouts and dtypes, gradients against
 __setitem__ semantics, errors, and thread-count independence of the accumulating kernels."""
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import autograd_core as ag
 from autograd_core.ops import index as I  # noqa: F401  (installs the Tensor methods)
@@ -131,7 +133,7 @@ def test_getitem_int_with_separated_advanced_follows_pytorch():
 
 
 def test_getitem_basic_is_view_advanced_is_copy():
-    a, t = make(X_SHAPE)
+    _, t = make(X_SHAPE)
     v = t[1, ::2]
     v[0, 0] = 100.0
     assert t[1, 0, 0].item() == 100.0
@@ -652,8 +654,6 @@ def test_setitem_through_view_gradcheck():
 
 
 # ---------------------------------------------------------------------------------------- property tests
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 
 @st.composite

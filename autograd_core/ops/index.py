@@ -23,9 +23,8 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._registry import tensor_method
 
-__all__ = ["getitem", "setitem", "gather", "scatter", "scatter_add", "index_select", "index_add", "index_put",
-           "index_fill", "index_copy", "masked_fill", "masked_select", "take", "take_along_dim", "nonzero",
-           "argwhere"]
+__all__ = ["argwhere", "gather", "getitem", "index_add", "index_copy", "index_fill", "index_put", "index_select",
+           "masked_fill", "masked_select", "nonzero", "scatter", "scatter_add", "setitem", "take", "take_along_dim"]
 
 _MASK_CODES = (_core.BOOL, _core.U8)
 _INT_CODES = (_core.I64, _core.I32)
@@ -62,7 +61,7 @@ class _Key:
     set, first takes that strided view of a contiguous tensor: a write into a view of another tensor
     is recorded on that base tensor (see _put)."""
 
-    __slots__ = ("basic", "dims", "indices", "geometry")
+    __slots__ = ("basic", "dims", "geometry", "indices")
 
     def __init__(self, basic, dims=(), indices=(), geometry=None):
         self.basic, self.dims, self.indices, self.geometry = basic, dims, indices, geometry
@@ -235,7 +234,7 @@ class Index(Function):
 
     @staticmethod
     def backward(ctx, g):
-        ctx.saved_tensors
+        _ = ctx.saved_tensors  # the version check
         return IndexEmbed.apply(g, ctx.shape, ctx.key), None
 
 
@@ -323,7 +322,7 @@ class IndexPut(Function):
     def backward(ctx, g):
         from .binary import sum_to
 
-        ctx.saved_tensors
+        _ = ctx.saved_tensors  # the version check
         gx = gv = None
         if ctx.needs_input_grad[0]:
             gx = g if ctx.accumulate else IndexPut.apply(g, 0, ctx.key, False, False)
