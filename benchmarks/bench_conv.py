@@ -220,23 +220,25 @@ def test_conv(benchmark, case, impl):
 
 
 # ------------------------------------------------------------------------------ the report
-def _time_interleaved(fns, budget=1.5):
-    """Best seconds per call of each callable, alternating between them. Returns name -> seconds."""
+def _time_interleaved(fns, budget=1.5, clock=time.perf_counter):
+    """Best seconds per call of each callable, alternating between them. Returns name -> seconds.
+    clock=time.process_time measures CPU time instead: steady on a loaded machine, but only
+    comparable between contenders when each runs on one thread."""
     one = {}
     for k, f in fns.items():
         f()
-        t = time.perf_counter()
+        t = clock()
         f()
-        one[k] = time.perf_counter() - t
-    calls = max(1, int(0.02 / max(one.values())))
-    rounds = int(min(15, max(3, budget / (sum(one.values()) * calls))))
+        one[k] = clock() - t
+    calls = max(1, int(0.02 / max(max(one.values()), 1e-6)))
+    rounds = int(min(15, max(3, budget / max(sum(one.values()) * calls, 1e-6))))
     best = {k: float("inf") for k in fns}
     for _ in range(rounds):
         for k, f in fns.items():
-            t = time.perf_counter()
+            t = clock()
             for _ in range(calls):
                 f()
-            best[k] = min(best[k], (time.perf_counter() - t) / calls)
+            best[k] = min(best[k], (clock() - t) / calls)
     return best
 
 
@@ -295,23 +297,26 @@ def peak_memory(impl, xs, ws):
     return int(res.stdout.strip().splitlines()[-1].split()[0])
 
 
-def conv_report(file=None, memory=True, threads=THREADS):
+def conv_report(file=None, memory=True, threads=THREADS, cpu_time=False):
     """Print ms per call of ours, NumPy im2col and torch, the ratios ours/torch and NumPy/ours against
-    the targets, and the peak memory of the ResNet-like forward+backward. Returns the timing rows."""
+    the targets, and the peak memory of the ResNet-like forward+backward. Returns the timing rows.
+    cpu_time=True times CPU seconds (use with threads=1; NumPy's BLAS may still use several threads)."""
+    clock = time.process_time if cpu_time else time.perf_counter
     out = file or sys.stdout
     old = _core.get_num_threads()
     _core.set_num_threads(threads)
     if torch is not None:
         torch.set_num_threads(threads)
     try:
-        print(f"conv/pool report: simd={_core.simd_target()} threads={threads} float32; "
+        print(f"conv/pool report: simd={_core.simd_target()} threads={threads} float32 "
+              f"{'CPU time' if cpu_time else 'wall time'}; "
               f"torch {'%s' % torch.__version__ if torch else 'not installed'}", file=out)
         head = f"{'case':62s} {'ours ms':>9s} {'numpy ms':>9s} {'torch ms':>9s} {'ours/torch':>10s} " \
                f"{'target':>6s} {'numpy/ours':>10s} {'target':>6s}"
         print(head, file=out)
         rows = []
         for group, make, t_torch, t_numpy in CASES:
-            t = _time_interleaved(make())
+            t = _time_interleaved(make(), clock=clock)
             r_torch = t["ours"] / t["torch"] if "torch" in t else float("nan")
             r_numpy = t["numpy"] / t["ours"]
             line = f"{group:62s} {1e3 * t['ours']:9.2f} {1e3 * t['numpy']:9.2f} "
@@ -345,5 +350,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="conv/pool benchmark report")
     parser.add_argument("--threads", type=int, default=THREADS)
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    parser.add_argument("--cpu-time", action="store_true", help="time CPU seconds (steady under load; 1 thread)")
     args = parser.parse_args()
-    conv_report(memory=not args.no_memory, threads=args.threads)
+    conv_report(memory=not args.no_memory, threads=args.threads, cpu_time=args.cpu_time)
