@@ -10,6 +10,8 @@ backward is a scatter-add by index (MaxPoolScatter) whose backward is a gather (
 Average pools and their backward (AvgPool2dBackward) are each other's adjoint.
 Kernels: csrc/conv.c, csrc/pool.c; binding: _conv.pxi. Tests: tests/test_conv.py.
 """
+import operator
+
 from .. import _core
 from ..autograd.function import Function
 
@@ -23,18 +25,21 @@ def _shape(t):
 
 
 def _pair(value, op, name, n=2):
-    """An int or a sequence of n ints, as an n-tuple of ints."""
-    if isinstance(value, bool):
-        raise TypeError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
-    if isinstance(value, int):
-        return (value,) * n
+    """An int (or numpy integer) or a sequence of n of them, as an n-tuple of ints."""
+    def as_int(v):
+        if isinstance(v, bool):
+            raise TypeError
+        return operator.index(v)
+
     try:
-        items = tuple(value)
+        if not isinstance(value, (tuple, list)):
+            return (as_int(value),) * n
+        items = tuple(as_int(v) for v in value)
     except TypeError:
         raise TypeError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}") from None
     if len(items) == 1:
         items = items * n
-    if len(items) != n or not all(isinstance(v, int) and not isinstance(v, bool) for v in items):
+    if len(items) != n:
         raise TypeError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
     return items
 
