@@ -542,8 +542,21 @@ AGC_AVX2 static void lext_f32_avx2(const float *x, int64_t n, int64_t s, int64_t
         if (ismax ? x[i] > m : x[i] < m) m = x[i];
     }
     int64_t k = 0;
-    if (needix)
-        while (x[k] != m) k++;
+    if (needix) {
+        /* first position holding m: 8 compares at a time */
+        const __m256 mv = _mm256_set1_ps(m);
+        int hit = 0;
+        for (; k + 8 <= n; k += 8) {
+            int msk = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + k), mv, _CMP_EQ_OQ));
+            if (msk) {
+                k += __builtin_ctz((unsigned)msk);
+                hit = 1;
+                break;
+            }
+        }
+        if (!hit)
+            while (x[k] != m) k++;
+    }
     if (r->ix < 0 || (ismax ? (double)m > r->d : (double)m < r->d)) {
         r->d = m;
         r->ix = base + k;
