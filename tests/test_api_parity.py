@@ -1,0 +1,1688 @@
+"""API parity audit: every name in API.md exists with its keywords, and behaves like PyTorch.
+
+Walks /work/shared/API.md section by section. Each parity check builds the same computation
+in both libraries from the same NumPy data (parameters copied across as state_dict NumPy values)
+and compares forward values and gradients: float64 tightly, float32 loosely.
+"""
+
+import inspect
+import math
+
+import numpy as np
+import pytest
+
+import autograd_core as ag
+
+torch = pytest.importorskip("torch")
+tF = torch.nn.functional
+F = ag.nn.functional
+
+RNG = np.random.default_rng(1234)
+
+TOL = {np.float64: dict(rtol=1e-9, atol=1e-10), np.float32: dict(rtol=2e-4, atol=2e-5)}
+
+
+def rnd(*shape, dtype=np.float64, low=-2.0, high=2.0):
+    return RNG.uniform(low, high, size=shape).astype(dtype)
+
+
+def pair(a, requires_grad=False):
+    """The same NumPy array as an ag tensor and a torch tensor."""
+    x = ag.tensor(a.copy(), requires_grad=requires_grad)
+    y = torch.tensor(a.copy(), requires_grad=requires_grad)
+    return x, y
+
+
+def npy(t):
+    if isinstance(t, torch.Tensor):
+        return t.detach().numpy()
+    return t.detach().numpy()
+
+
+def close(ours, theirs, dtype=np.float64, **kw):
+    tol = dict(TOL[np.dtype(dtype).type])
+    tol.update(kw)
+    np.testing.assert_allclose(npy(ours), npy(theirs), **tol)
+
+
+def has_params(fn, *names):
+    params = inspect.signature(fn).parameters
+    accepts_kwargs = any(p.kind == p.VAR_KEYWORD for p in params.values())
+    missing = [n for n in names if n not in params]
+    assert not missing or accepts_kwargs, f"{fn} lacks keywords {missing}"
+
+
+def copy_module(ours, theirs):
+    """Copy torch module state into ours, by identical state_dict key names."""
+    sd = theirs.state_dict()
+    assert list(ours.state_dict().keys()) == list(sd.keys())
+    ours.load_state_dict({k: ag.tensor(v.detach().numpy().copy()) for k, v in sd.items()})
+
+
+# ----------------------------------------------------------------------------------------
+# Tensors: names
+# ----------------------------------------------------------------------------------------
+
+TOP_NAMES = """tensor from_numpy zeros ones full empty arange linspace eye rand randn randint
+zeros_like ones_like full_like rand_like randn_like float32 float64 int64 bool int32 uint8
+exp log log1p expm1 sqrt rsqrt square sin cos tanh sigmoid relu sign floor ceil round clamp
+maximum minimum where pow reciprocal isnan isfinite sum mean prod max min amax amin argmax
+argmin var std logsumexp softmax log_softmax norm all any cumsum reshape flatten unflatten
+squeeze unsqueeze permute transpose cat stack split chunk gather scatter_add index_select
+masked_fill matmul mm bmm outer dot manual_seed set_num_threads get_num_threads no_grad
+enable_grad set_grad_enabled is_grad_enabled save load Tensor""".split()
+
+TENSOR_METHODS = """size numel item tolist numpy detach clone contiguous is_contiguous stride to
+float double long exp log log1p expm1 sqrt rsqrt square sin cos tanh sigmoid relu sign floor
+ceil round clamp maximum minimum pow reciprocal isnan isfinite sum mean prod max min amax amin
+argmax argmin var std logsumexp softmax log_softmax norm all any cumsum reshape view flatten
+unflatten squeeze unsqueeze permute transpose expand expand_as repeat flip split chunk gather
+scatter_add index_select masked_fill add_ sub_ mul_ div_ zero_ fill_ copy_ clamp_ uniform_
+normal_ matmul mm bmm outer dot backward retain_grad requires_grad_ register_hook abs
+__array__ __len__ __iter__ __getitem__ __setitem__""".split()
+
+
+@pytest.mark.parametrize("name", TOP_NAMES)
+def test_top_level_name(name):
+    assert hasattr(ag, name), f"ag.{name} missing"
+
+
+@pytest.mark.parametrize("name", TENSOR_METHODS)
+def test_tensor_method(name):
+    assert hasattr(ag.Tensor, name), f"Tensor.{name} missing"
+
+
+def test_tensor_attributes():
+    x = ag.randn(2, 3, 4, requires_grad=True)
+    assert isinstance(x.shape, tuple) and x.shape == (2, 3, 4)
+    assert x.ndim == 3 and x.size() == (2, 3, 4) and x.size(1) == 3 and x.size(-1) == 4
+    assert x.numel() == 24 and x.dtype == ag.float32
+    assert x.is_leaf and x.grad is None and x.grad_fn is None and x.requires_grad
+    assert x.mT.shape == (2, 4, 3)
+    assert x.data.requires_grad is False
+    m = ag.randn(3, 5)
+    assert m.T.shape == (5, 3)
+    np.testing.assert_array_equal(m.T.numpy(), m.numpy().T)
+    np.testing.assert_array_equal(x.detach().mT.numpy(), np.swapaxes(x.detach().numpy(), -1, -2))
+    assert len(x) == 2 and len(list(iter(x))) == 2
+    assert x.stride() == (12, 4, 1)
+    assert x.is_contiguous() and not x.mT.is_contiguous()
+    with pytest.raises(RuntimeError):
+        x.numpy()
+    assert np.asarray(x.detach()).shape == (2, 3, 4)
+    y = x * 2
+    assert not y.is_leaf and y.grad_fn is not None
+    assert ag.tensor(3.5).item() == 3.5
+    assert ag.tensor([[1, 2], [3, 4]]).tolist() == [[1, 2], [3, 4]]
+    assert x.to(ag.float64).dtype == ag.float64
+    assert x.double().dtype == ag.float64 and x.long().dtype == ag.int64
+    assert x.double().float().dtype == ag.float32
+
+
+def test_repr_like_torch():
+    assert repr(ag.tensor([1.0, 2.0], requires_grad=True)).startswith("tensor([1., 2.]")
+    assert "requires_grad=True" in repr(ag.tensor([1.0, 2.0], requires_grad=True))
+    assert repr(ag.tensor([1, 2])) == repr(torch.tensor([1, 2]))
+
+
+def test_from_numpy_shares_memory_and_numpy_zero_copy():
+    a = np.arange(6.0).reshape(2, 3)
+    t = ag.from_numpy(a)
+    a[0, 0] = 42.0
+    assert t[0, 0].item() == 42.0
+    n = t.numpy()
+    n[1, 1] = -1.0
+    assert t[1, 1].item() == -1.0
+
+
+# ----------------------------------------------------------------------------------------
+# Tensors: creation
+# ----------------------------------------------------------------------------------------
+
+def test_creation_default_dtypes():
+    assert ag.tensor(1.0).dtype == ag.float32
+    assert ag.tensor([1, 2]).dtype == ag.int64
+    assert ag.tensor([True, False]).dtype == ag.bool
+    assert ag.tensor(np.zeros(3, dtype=np.float64)).dtype == ag.float64
+    assert ag.tensor([1, 2.5]).dtype == ag.float32
+    assert ag.zeros(2).dtype == ag.float32
+    assert ag.arange(5).dtype == ag.int64
+    assert ag.arange(0, 1, 0.25).dtype == ag.float32
+    assert ag.randint(0, 5, (3,)).dtype == ag.int64
+
+
+@pytest.mark.parametrize("name", ["zeros", "ones", "empty", "rand", "randn"])
+def test_creation_shape_forms(name):
+    f = getattr(ag, name)
+    assert f(2, 3).shape == (2, 3)
+    assert f((2, 3)).shape == (2, 3)
+    assert f([2, 3]).shape == (2, 3)
+    t = f(2, 3, dtype=ag.float64, requires_grad=True)
+    assert t.dtype == ag.float64 and t.requires_grad
+
+
+def test_creation_values_match_torch():
+    np.testing.assert_array_equal(ag.full((2, 3), 7.0).numpy(), torch.full((2, 3), 7.0).numpy())
+    assert ag.full((2,), 7).dtype == ag.int64  # torch infers the fill value's dtype
+    np.testing.assert_array_equal(ag.arange(2, 11, 3).numpy(), torch.arange(2, 11, 3).numpy())
+    np.testing.assert_allclose(ag.arange(0, 1, 0.1).numpy(), torch.arange(0, 1, 0.1).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(ag.linspace(-1, 2, 7).numpy(), torch.linspace(-1, 2, 7).numpy(), rtol=1e-6)
+    np.testing.assert_array_equal(ag.eye(3, 4).numpy(), torch.eye(3, 4).numpy())
+    x = ag.ones(2, 3, dtype=ag.float64)
+    for name in ["zeros_like", "ones_like", "rand_like", "randn_like"]:
+        y = getattr(ag, name)(x)
+        assert y.shape == (2, 3) and y.dtype == ag.float64
+    y = ag.full_like(x, 2.5)
+    assert y.dtype == ag.float64 and float(y.sum().item()) == 15.0
+    assert ag.zeros_like(x, requires_grad=True).requires_grad
+    r = ag.randint(3, 9, (1000,))
+    assert int(r.min().item()) >= 3 and int(r.max().item()) <= 8
+
+
+def test_manual_seed_reproducible():
+    ag.manual_seed(7)
+    a = [ag.rand(5), ag.randn(5), ag.randint(0, 10, (5,)), F.dropout(ag.ones(20), 0.5)]
+    ag.manual_seed(7)
+    b = [ag.rand(5), ag.randn(5), ag.randint(0, 10, (5,)), F.dropout(ag.ones(20), 0.5)]
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x.numpy(), y.numpy())
+    ag.manual_seed(3)
+    l1 = ag.nn.Linear(4, 4).weight.detach().numpy().copy()
+    ag.manual_seed(3)
+    l2 = ag.nn.Linear(4, 4).weight.detach().numpy().copy()
+    np.testing.assert_array_equal(l1, l2)
+
+
+def test_threads_api():
+    n = ag.get_num_threads()
+    assert isinstance(n, int) and n >= 1
+    a = rnd(300, 257, dtype=np.float32)
+    ag.set_num_threads(1)
+    try:
+        s1 = ag.tensor(a).sum(0).numpy().copy()
+        m1 = (ag.tensor(a) @ ag.tensor(a.T)).numpy().copy()
+        ag.set_num_threads(2)
+        s2 = ag.tensor(a).sum(0).numpy().copy()
+        m2 = (ag.tensor(a) @ ag.tensor(a.T)).numpy().copy()
+    finally:
+        ag.set_num_threads(n)
+    np.testing.assert_array_equal(s1, s2)
+    np.testing.assert_array_equal(m1, m2)
+
+
+# ----------------------------------------------------------------------------------------
+# dtypes and promotion
+# ----------------------------------------------------------------------------------------
+
+DT = {"f32": (ag.float32, torch.float32), "f64": (ag.float64, torch.float64),
+      "i64": (ag.int64, torch.int64), "b": (ag.bool, torch.bool)}
+TORCH_TO_AG = {torch.float32: ag.float32, torch.float64: ag.float64, torch.int64: ag.int64,
+               torch.bool: ag.bool, torch.int32: ag.int32, torch.uint8: ag.uint8}
+
+
+@pytest.mark.xfail(strict=True, reason="int32/uint8 are storage-only dtypes (arithmetic raises TypeError "
+                   "'add: not implemented for this dtype'), and ag.tensor(np int32 array) widens to int64 "
+                   "although API.md says a numpy array keeps its dtype; design decision, not a small fix")
+def test_int32_uint8_numpy_dtype_kept_and_arithmetic():
+    a = ag.tensor(np.arange(3, dtype=np.int32))
+    assert a.dtype == ag.int32
+    assert (a + ag.tensor(np.arange(3, dtype=np.uint8))).dtype == ag.int32
+    assert (ag.tensor(np.arange(3, dtype=np.uint8)) * 2).dtype == ag.uint8
+
+
+def test_int32_uint8_storage():
+    for dt, npdt in [(ag.int32, np.int32), (ag.uint8, np.uint8)]:
+        t = ag.tensor([1, 2, 3], dtype=dt)
+        assert t.dtype == dt and t.numpy().dtype == npdt
+        assert ag.from_numpy(np.arange(3, dtype=npdt)).dtype == dt
+        assert t.to(ag.float32).tolist() == [1.0, 2.0, 3.0]
+        assert ag.zeros(2, dtype=dt).dtype == dt
+
+
+def _mk(kind, shape):
+    a, t = DT[kind]
+    base = np.ones(shape) * 3
+    return ag.tensor(base).to(a), torch.tensor(base).to(t)
+
+
+@pytest.mark.parametrize("k1", list(DT))
+@pytest.mark.parametrize("k2", list(DT))
+@pytest.mark.parametrize("zero_dim", [False, True])
+def test_promotion_table_tensor_tensor(k1, k2, zero_dim):
+    a1, t1 = _mk(k1, (2,))
+    a2, t2 = _mk(k2, () if zero_dim else (2,))
+    for op in ["add", "mul"]:
+        if k1 == "b" and k2 == "b" and op == "add":
+            continue
+        ours = getattr(a1, "__%s__" % op)(a2)
+        theirs = getattr(t1, "__%s__" % op)(t2)
+        assert ours.dtype == TORCH_TO_AG[theirs.dtype], (k1, k2, op, ours.dtype, theirs.dtype)
+    ours = a1 / a2
+    theirs = t1 / t2
+    assert ours.dtype == TORCH_TO_AG[theirs.dtype], (k1, k2, "div")
+
+
+@pytest.mark.parametrize("k1", list(DT))
+@pytest.mark.parametrize("scalar", [2, 2.5, True])
+def test_promotion_table_python_scalar(k1, scalar):
+    a1, t1 = _mk(k1, (2,))
+    if k1 == "b" and scalar is True:
+        pytest.skip("bool + bool is not arithmetic in torch")
+    for ours, theirs in [(a1 * scalar, t1 * scalar), (scalar * a1, scalar * t1),
+                         (a1 / scalar, t1 / scalar)]:
+        assert ours.dtype == TORCH_TO_AG[theirs.dtype], (k1, scalar)
+
+
+def test_int_division_semantics():
+    a = np.array([7, -7, 7, -7, 0, 5], dtype=np.int64)
+    b = np.array([2, 2, -2, -2, 3, 5], dtype=np.int64)
+    (x, tx), (y, ty) = pair(a), pair(b)
+    assert (x / y).dtype == ag.float32
+    np.testing.assert_allclose((x / y).numpy(), (tx / ty).numpy())
+    np.testing.assert_array_equal((x // y).numpy(), (tx // ty).numpy())
+    np.testing.assert_array_equal((x % y).numpy(), (tx % ty).numpy())
+    np.testing.assert_array_equal((x // 3).numpy(), (tx // 3).numpy())
+    np.testing.assert_array_equal((x % -3).numpy(), (tx % -3).numpy())
+    np.testing.assert_array_equal((-13 // y).numpy(), (-13 // ty).numpy())
+    np.testing.assert_array_equal((-13 % y).numpy(), (-13 % ty).numpy())
+    f = np.array([7.5, -7.5, 7.5, -7.5, 0.0, -0.0])
+    g = np.array([2.0, 2.0, -2.0, -2.0, 3.0, 3.0])
+    (x, tx), (y, ty) = pair(f), pair(g)
+    np.testing.assert_array_equal((x // y).numpy(), (tx // ty).numpy())
+    np.testing.assert_array_equal((x % y).numpy(), (tx % ty).numpy())
+
+
+# ----------------------------------------------------------------------------------------
+# Arithmetic and math: forward and gradient parity
+# ----------------------------------------------------------------------------------------
+
+UNARY = {
+    "exp": (lambda m, x: m.exp(x), None),
+    "log": (lambda m, x: m.log(x), "pos"),
+    "log1p": (lambda m, x: m.log1p(x), "pos"),
+    "expm1": (lambda m, x: m.expm1(x), None),
+    "sqrt": (lambda m, x: m.sqrt(x), "pos"),
+    "rsqrt": (lambda m, x: m.rsqrt(x), "pos"),
+    "square": (lambda m, x: m.square(x), None),
+    "sin": (lambda m, x: m.sin(x), None),
+    "cos": (lambda m, x: m.cos(x), None),
+    "tanh": (lambda m, x: m.tanh(x), None),
+    "sigmoid": (lambda m, x: m.sigmoid(x), None),
+    "relu": (lambda m, x: m.relu(x), None),
+    "abs": (lambda m, x: m.abs(x), None),
+    "neg": (lambda m, x: -x, None),
+    "reciprocal": (lambda m, x: m.reciprocal(x), "pos"),
+    "sign": (lambda m, x: m.sign(x) * x, None),
+    "floor": (lambda m, x: m.floor(x) + x, None),
+    "ceil": (lambda m, x: m.ceil(x) * x, None),
+    "round": (lambda m, x: m.round(x) + x, None),
+    "clamp": (lambda m, x: m.clamp(x, -0.5, 0.7), None),
+    "clamp_min_only": (lambda m, x: m.clamp(x, min=-0.5), None),
+    "clamp_max_only": (lambda m, x: m.clamp(x, max=0.5), None),
+    "pow_scalar": (lambda m, x: m.pow(x, 3), None),
+    "pow_frac": (lambda m, x: x ** 1.5, "pos"),
+    "rpow": (lambda m, x: 2.0 ** x, None),
+    "rsub": (lambda m, x: 1.5 - x, None),
+    "rdiv": (lambda m, x: 1.5 / x, "pos"),
+    "method_chain": (lambda m, x: x.exp().sum(-1, keepdim=True) * x.tanh(), None),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", list(UNARY))
+def test_unary_parity(name, dtype):
+    fn, domain = UNARY[name]
+    a = rnd(3, 4, dtype=dtype, low=0.2 if domain == "pos" else -2.0)
+    if name == "round":
+        a = np.round(a * 2) / 2 + np.array([0.0, 0.5, -0.5, 1.5], dtype=dtype)  # ties to even
+    x, tx = pair(a, True)
+    y, ty = fn(ag, x), fn(torch, tx)
+    close(y, ty, dtype)
+    g = rnd(*ty.shape, dtype=dtype)
+    y.backward(ag.tensor(g))
+    ty.backward(torch.tensor(g))
+    close(x.grad, tx.grad, dtype)
+
+
+BINARY = {
+    "add": lambda m, a, b: a + b,
+    "sub": lambda m, a, b: a - b,
+    "mul": lambda m, a, b: a * b,
+    "div": lambda m, a, b: a / b,
+    "pow": lambda m, a, b: m.pow(a.abs() + 0.5, b),
+    "maximum": lambda m, a, b: m.maximum(a, b),
+    "minimum": lambda m, a, b: m.minimum(a, b),
+    "where": lambda m, a, b: m.where(a > b, a * 2, b),
+    "matmul": lambda m, a, b: a @ b.transpose(-1, -2),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shapes", [((3, 4), (3, 4)), ((2, 3, 4), (3, 4)), ((3, 1), (1, 4)),
+                                    ((2, 1, 4), (3, 4))])
+@pytest.mark.parametrize("name", list(BINARY))
+def test_binary_broadcast_parity(name, shapes, dtype):
+    if name == "matmul" and shapes[0][-1] != shapes[1][-1]:
+        pytest.skip("matmul needs matching inner dims")
+    a, b = rnd(*shapes[0], dtype=dtype), rnd(*shapes[1], dtype=dtype)
+    if name == "div":
+        b = np.where(np.abs(b) < 0.3, 0.7, b).astype(dtype)
+    (x, tx), (y, ty) = pair(a, True), pair(b, True)
+    r, tr = BINARY[name](ag, x, y), BINARY[name](torch, tx, ty)
+    close(r, tr, dtype)
+    g = rnd(*tr.shape, dtype=dtype)
+    r.backward(ag.tensor(g))
+    tr.backward(torch.tensor(g))
+    close(x.grad, tx.grad, dtype)
+    close(y.grad, ty.grad, dtype)
+
+
+def test_comparisons_and_logical():
+    a, b = rnd(4, 5), rnd(4, 5)
+    b[0] = a[0]
+    (x, tx), (y, ty) = pair(a), pair(b)
+    for op in ["__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"]:
+        r = getattr(x, op)(y)
+        assert r.dtype == ag.bool
+        np.testing.assert_array_equal(r.numpy(), getattr(tx, op)(ty).numpy())
+        np.testing.assert_array_equal(getattr(x, op)(0.5).numpy(), getattr(tx, op)(0.5).numpy())
+    m1, m2 = x > 0, y > 0
+    t1, t2 = tx > 0, ty > 0
+    np.testing.assert_array_equal((m1 & m2).numpy(), (t1 & t2).numpy())
+    np.testing.assert_array_equal((m1 | m2).numpy(), (t1 | t2).numpy())
+    np.testing.assert_array_equal((~m1).numpy(), (~t1).numpy())
+    z = np.array([1.0, np.nan, np.inf, -np.inf, 0.0])
+    tz, az = torch.tensor(z), ag.tensor(z)
+    np.testing.assert_array_equal(ag.isnan(az).numpy(), torch.isnan(tz).numpy())
+    np.testing.assert_array_equal(ag.isfinite(az).numpy(), torch.isfinite(tz).numpy())
+    np.testing.assert_array_equal(az.isnan().numpy(), tz.isnan().numpy())
+
+
+def test_matmul_shapes_parity():
+    cases = [((4,), (4,)), ((3, 4), (4,)), ((4,), (4, 5)), ((3, 4), (4, 5)),
+             ((2, 3, 4), (4, 5)), ((4,), (2, 4, 5)), ((2, 1, 3, 4), (5, 4, 6)), ((2, 3, 4), (4,))]
+    for sa, sb in cases:
+        (x, tx), (y, ty) = pair(rnd(*sa), True), pair(rnd(*sb), True)
+        r, tr = ag.matmul(x, y), torch.matmul(tx, ty)
+        assert tuple(r.shape) == tuple(tr.shape), (sa, sb)
+        close(r, tr)
+        r.sum().backward()
+        tr.sum().backward()
+        close(x.grad, tx.grad)
+        close(y.grad, ty.grad)
+    (x, tx), (y, ty) = pair(rnd(3, 4)), pair(rnd(4, 2))
+    close(ag.mm(x, y), torch.mm(tx, ty))
+    (x, tx), (y, ty) = pair(rnd(2, 3, 4)), pair(rnd(2, 4, 5))
+    close(ag.bmm(x, y), torch.bmm(tx, ty))
+    (x, tx), (y, ty) = pair(rnd(3)), pair(rnd(4))
+    close(ag.outer(x, y), torch.outer(tx, ty))
+    (x, tx), (y, ty) = pair(rnd(4)), pair(rnd(4))
+    close(ag.dot(x, y), torch.dot(tx, ty))
+
+
+# ----------------------------------------------------------------------------------------
+# Reductions
+# ----------------------------------------------------------------------------------------
+
+RED_DIMS = [None, 0, -1, (0, 2), (1, -1), (0, 1, 2)]
+
+
+@pytest.mark.parametrize("dim", RED_DIMS)
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("name", ["sum", "mean", "amax", "amin", "logsumexp", "norm", "prod"])
+def test_reduction_dims_parity(name, dim, keepdim):
+    a = rnd(3, 4, 5, low=0.5, high=1.5) * np.sign(rnd(3, 4, 5))
+    x, tx = pair(a, True)
+    if dim is None:
+        if name in ("logsumexp",):
+            pytest.skip("torch requires dim for logsumexp")
+        if keepdim:
+            pytest.skip("torch has no keepdim without dim for these")
+        r, tr = getattr(x, name)(), getattr(tx, name)()
+    else:
+        if name == "prod" and isinstance(dim, tuple):
+            pytest.skip("torch.prod takes one dim")
+        if name == "norm" and isinstance(dim, tuple) and len(dim) > 2:
+            pytest.skip("torch.norm takes at most two dims")
+        r = getattr(x, name)(dim=dim, keepdim=keepdim)
+        tr = getattr(tx, name)(dim=dim, keepdim=keepdim)
+    assert tuple(r.shape) == tuple(tr.shape)
+    close(r, tr)
+    g = rnd(*tr.shape)
+    r.backward(ag.tensor(g))
+    tr.backward(torch.tensor(g))
+    close(x.grad, tx.grad)
+
+
+@pytest.mark.parametrize("kw", [{}, {"unbiased": False}, {"unbiased": True}, {"correction": 0},
+                                {"correction": 2}, {"dim": 1}, {"dim": (0, 2), "keepdim": True},
+                                {"dim": 1, "unbiased": False}, {"dim": -1, "correction": 0}])
+@pytest.mark.parametrize("name", ["var", "std"])
+def test_var_std_corrections(name, kw):
+    x, tx = pair(rnd(3, 4, 5), True)
+    r, tr = getattr(x, name)(**kw), getattr(tx, name)(**kw)
+    close(r, tr)
+    r.sum().backward()
+    tr.sum().backward()
+    close(x.grad, tx.grad)
+    close(getattr(ag, name)(x, **kw), getattr(torch, name)(tx, **kw))
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_min_with_dim_returns_values_indices(name):
+    a = np.array([[1.0, 3.0, 3.0, 0.0], [2.0, 2.0, -1.0, -1.0], [5.0, 5.0, 5.0, 5.0]])
+    x, tx = pair(a, True)
+    for dim in [0, 1, -1]:
+        for keepdim in [False, True]:
+            res = getattr(x, name)(dim, keepdim=keepdim)
+            tres = getattr(tx, name)(dim, keepdim=keepdim)
+            values, indices = res
+            assert res.values is values and res.indices is indices
+            np.testing.assert_array_equal(values.detach().numpy(), tres.values.detach().numpy())
+            np.testing.assert_array_equal(indices.numpy(), tres.indices.numpy())
+            assert indices.dtype == ag.int64
+    v, _ = getattr(ag, name)(x, dim=1)
+    v.sum().backward()
+    getattr(torch, name)(tx, dim=1).values.sum().backward()
+    close(x.grad, tx.grad)
+    full = getattr(x, name)()
+    assert full.shape == () and full.item() == getattr(tx, name)().item()
+
+
+def test_argmax_argmin_ties_first_index():
+    a = np.array([[1.0, 3.0, 3.0, 0.0], [2.0, 2.0, -1.0, -1.0], [5.0, 5.0, 5.0, 5.0]])
+    x, tx = pair(a)
+    for f in ["argmax", "argmin"]:
+        assert getattr(x, f)().item() == getattr(tx, f)().item()
+        for dim in [0, 1]:
+            np.testing.assert_array_equal(getattr(x, f)(dim).numpy(), getattr(tx, f)(dim).numpy())
+            np.testing.assert_array_equal(getattr(x, f)(dim, keepdim=True).numpy(),
+                                          getattr(tx, f)(dim, keepdim=True).numpy())
+
+
+def test_all_any_cumsum():
+    a = rnd(3, 4) > 0
+    x, tx = pair(a)
+    assert bool(x.all().item()) == bool(tx.all()) and bool(x.any().item()) == bool(tx.any())
+    np.testing.assert_array_equal(x.all(1).numpy(), tx.all(1).numpy())
+    np.testing.assert_array_equal(x.any(0).numpy(), tx.any(0).numpy())
+    y, ty = pair(rnd(3, 4), True)
+    r, tr = y.cumsum(1), ty.cumsum(1)
+    close(r, tr)
+    g = rnd(3, 4)
+    r.backward(ag.tensor(g))
+    tr.backward(torch.tensor(g))
+    close(y.grad, ty.grad)
+    i, ti = pair(np.arange(6).reshape(2, 3))
+    assert i.sum().dtype == ag.int64 and i.cumsum(0).dtype == ag.int64
+    assert ag.tensor([True, True]).sum().dtype == ag.int64
+    assert i.float().mean().dtype == ag.float32
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_softmax_log_softmax_parity(dim):
+    x, tx = pair(rnd(3, 4, 5) * 3, True)
+    for f in ["softmax", "log_softmax"]:
+        r, tr = getattr(F, f)(x, dim=dim), getattr(tF, f)(tx, dim=dim)
+        close(r, tr)
+        g = rnd(3, 4, 5)
+        r.backward(ag.tensor(g))
+        tr.backward(torch.tensor(g))
+        close(x.grad, tx.grad)
+        close(getattr(x, f)(dim), getattr(tx, f)(dim))
+        x.grad = None
+        tx.grad = None
+
+
+def test_softmax_of_minus_inf_rows():
+    a = np.array([[-np.inf, -np.inf, -np.inf], [0.0, -np.inf, 1.0], [1.0, 2.0, 3.0]])
+    x, tx = pair(a)
+    np.testing.assert_array_equal(np.isnan(ag.softmax(x, 1).numpy()),
+                                  np.isnan(torch.softmax(tx, 1).numpy()))
+    np.testing.assert_allclose(ag.softmax(x, 1).numpy()[1:], torch.softmax(tx, 1).numpy()[1:])
+    np.testing.assert_allclose(ag.log_softmax(x, 1).numpy()[1:],
+                               torch.log_softmax(tx, 1).numpy()[1:])
+    np.testing.assert_allclose(ag.logsumexp(x, 1).numpy(), torch.logsumexp(tx, 1).numpy())
+
+
+# ----------------------------------------------------------------------------------------
+# Shape and indexing
+# ----------------------------------------------------------------------------------------
+
+SHAPE_OPS = {
+    "reshape": lambda x: x.reshape(4, -1),
+    "reshape_tuple": lambda x: x.reshape((6, 4)),
+    "view": lambda x: x.view(2, 12),
+    "flatten": lambda x: x.flatten(),
+    "flatten_range": lambda x: x.flatten(1),
+    "unflatten": lambda x: x.unflatten(2, (2, 2)),
+    "squeeze": lambda x: x.unsqueeze(0).squeeze(),
+    "squeeze_dim": lambda x: x.unsqueeze(1).squeeze(1),
+    "unsqueeze": lambda x: x.unsqueeze(-1),
+    "permute": lambda x: x.permute(2, 0, 1),
+    "transpose": lambda x: x.transpose(0, 2),
+    "expand": lambda x: x[:, :1].expand(2, 5, 4),
+    "expand_as": lambda x: x[:1].expand_as(x),
+    "repeat": lambda x: x.repeat(2, 1, 3),
+    "flip": lambda x: x.flip(0, 2),
+    "getitem_basic": lambda x: x[1, ::2, 1:],
+    "getitem_neg_step_free": lambda x: x[..., 1],
+    "getitem_none": lambda x: x[None, :, None, 1],
+    "getitem_intlist": lambda x: x[[1, 0, 1]],
+    "getitem_tensor_idx": lambda x: x[:, x.new_tensor([2, 0]).long()] if hasattr(x, "new_tensor") else x,
+    "getitem_mask": lambda x: x[x > 0],
+    "getitem_adv_pair": lambda x: x[[0, 1], [2, 1]],
+    "split": lambda x: x.split(2, dim=1)[1],
+    "split_sizes": lambda x: x.split([1, 3], dim=2)[1],
+    "chunk": lambda x: x.chunk(2, dim=2)[0],
+}
+
+
+@pytest.mark.parametrize("name", list(SHAPE_OPS))
+def test_shape_op_parity(name):
+    x, tx = pair(rnd(2, 3, 4), True)
+    r, tr = SHAPE_OPS[name](x), SHAPE_OPS[name](tx)
+    assert tuple(r.shape) == tuple(tr.shape)
+    close(r, tr)
+    g = rnd(*tr.shape)
+    r.backward(ag.tensor(g))
+    tr.backward(torch.tensor(g))
+    close(x.grad, tx.grad)
+
+
+def test_index_with_int_tensor_and_bool_mask():
+    x, tx = pair(rnd(4, 5), True)
+    idx = np.array([[3, 0], [1, 1]])
+    r, tr = x[ag.tensor(idx)], tx[torch.tensor(idx)]
+    close(r, tr)
+    mask = rnd(4) > 0
+    mask[0] = True
+    r2, tr2 = x[ag.tensor(mask)], tx[torch.tensor(mask)]
+    close(r2, tr2)
+    (r.sum() + (r2 * 2).sum()).backward()
+    (tr.sum() + (tr2 * 2).sum()).backward()
+    close(x.grad, tx.grad)
+
+
+def test_cat_stack_gather_scatter_index_select_masked_fill():
+    (a, ta), (b, tb) = pair(rnd(2, 3), True), pair(rnd(2, 5), True)
+    r, tr = ag.cat([a, b], dim=1), torch.cat([ta, tb], dim=1)
+    close(r, tr)
+    (c, tc) = pair(rnd(2, 3), True)
+    s, ts = ag.stack([a, c], dim=1), torch.stack([ta, tc], dim=1)
+    assert tuple(s.shape) == tuple(ts.shape)
+    close(s, ts)
+    idx = np.array([[0, 2, 2, 1], [1, 1, 0, 0]])
+    gth, tgth = ag.gather(b, 1, ag.tensor(idx)), torch.gather(tb, 1, torch.tensor(idx))
+    close(gth, tgth)
+    src, tsrc = pair(rnd(2, 4), True)
+    base, tbase = pair(rnd(2, 3), True)
+    sa = base.scatter_add(1, ag.tensor(idx), src)
+    tsa = tbase.scatter_add(1, torch.tensor(idx), tsrc)
+    close(sa, tsa)
+    isel, tisel = ag.index_select(b, 1, ag.tensor([4, 0, 4])), torch.index_select(tb, 1, torch.tensor([4, 0, 4]))
+    close(isel, tisel)
+    mf = a.masked_fill(a > 0, -3.0)
+    tmf = ta.masked_fill(ta > 0, -3.0)
+    close(mf, tmf)
+    loss = (r ** 2).sum() + (s * 3).sum() + (gth ** 3).sum() + (sa ** 2).sum() + isel.sum() + (mf * c).sum()
+    tloss = (tr ** 2).sum() + (ts * 3).sum() + (tgth ** 3).sum() + (tsa ** 2).sum() + tisel.sum() + (tmf * tc).sum()
+    loss.backward()
+    tloss.backward()
+    for o, t in [(a, ta), (b, tb), (c, tc), (src, tsrc), (base, tbase)]:
+        close(o.grad, t.grad)
+
+
+def test_setitem_differentiable():
+    x, tx = pair(rnd(3, 4), True)
+    v, tv = pair(rnd(2), True)
+    y, ty = x * 1.0, tx * 1.0
+    y[1, 1:3] = v
+    ty[1, 1:3] = tv
+    y[0] = 5.0
+    ty[0] = 5.0
+    close(y, ty)
+    (y ** 2).sum().backward()
+    (ty ** 2).sum().backward()
+    close(x.grad, tx.grad)
+    close(v.grad, tv.grad)
+
+
+def test_views_share_storage_and_view_noncontiguous_raises():
+    x = ag.zeros(3, 4)
+    v = x.view(12)
+    v[0] = 1.0
+    assert x[0, 0].item() == 1.0
+    t = x.transpose(0, 1)
+    t[0, 1] = 2.0
+    assert x[1, 0].item() == 2.0
+    with pytest.raises(RuntimeError):
+        x.t().view(12) if hasattr(x, "t") else x.transpose(0, 1).view(12)
+    assert x.transpose(0, 1).reshape(12).shape == (12,)
+
+
+@pytest.mark.parametrize("pad,mode", [((1, 2), "constant"), ((1, 0, 2, 1), "constant"),
+                                      ((1, 1, 1, 1), "reflect"), ((2, 1, 0, 2), "replicate"),
+                                      ((1, 2, 2, 1), "circular"), ((-1, 2), "constant")])
+def test_functional_pad_parity(pad, mode):
+    x, tx = pair(rnd(2, 3, 4, 5), True)
+    kw = {"value": 0.5} if mode == "constant" else {}
+    r, tr = F.pad(x, pad, mode=mode, **kw), tF.pad(tx, pad, mode=mode, **kw)
+    close(r, tr)
+    g = rnd(*tr.shape)
+    r.backward(ag.tensor(g))
+    tr.backward(torch.tensor(g))
+    close(x.grad, tx.grad)
+
+
+# ----------------------------------------------------------------------------------------
+# In-place and version counter
+# ----------------------------------------------------------------------------------------
+
+def test_inplace_ops_parity():
+    a = rnd(3, 4)
+    x, tx = pair(a)
+    for name, args in [("add_", (1.5,)), ("sub_", (0.5,)), ("mul_", (2.0,)), ("div_", (4.0,)),
+                       ("clamp_", (-0.3, 0.4))]:
+        r = getattr(x, name)(*args)
+        getattr(tx, name)(*args)
+        assert r is x
+        close(x, tx)
+    o, to = pair(rnd(3, 4))
+    x.add_(o, alpha=2.0)
+    tx.add_(to, alpha=2.0)
+    close(x, tx)
+    x.copy_(o)
+    close(x, to)
+    x.fill_(3.0)
+    assert float(x.sum().item()) == 36.0
+    x.zero_()
+    assert float(x.abs().sum().item()) == 0.0
+    ag.manual_seed(0)
+    u = ag.empty(2000, dtype=ag.float64).uniform_(-1, 3)
+    assert -1 <= u.min().item() and u.max().item() <= 3 and abs(u.mean().item() - 1) < 0.1
+    n = ag.empty(4000, dtype=ag.float64).normal_(2.0, 0.5)
+    assert abs(n.mean().item() - 2) < 0.05 and abs(n.std().item() - 0.5) < 0.05
+
+
+def test_inplace_on_saved_tensor_raises():
+    x = ag.randn(3, requires_grad=True)
+    y = x * 1.0
+    z = y.sin()  # SinBackward saves its input y
+    y.add_(1.0)
+    with pytest.raises(RuntimeError):
+        z.sum().backward()
+
+
+def test_inplace_on_leaf_requiring_grad_raises():
+    x = ag.randn(3, requires_grad=True)
+    with pytest.raises(RuntimeError):
+        x.add_(1.0)
+    with ag.no_grad():
+        x.add_(1.0)
+
+
+# ----------------------------------------------------------------------------------------
+# Autograd
+# ----------------------------------------------------------------------------------------
+
+def test_autograd_signatures():
+    has_params(ag.Tensor.backward, "gradient", "retain_graph", "create_graph")
+    has_params(ag.autograd.grad, "outputs", "inputs", "grad_outputs", "retain_graph",
+               "create_graph", "allow_unused")
+    has_params(ag.autograd.gradcheck, "eps", "atol", "rtol")
+    for n in ["Function", "gradcheck", "gradgradcheck", "detect_anomaly", "grad",
+              "gradcheck_module", "trace_backward"]:
+        assert hasattr(ag.autograd, n), n
+
+
+def test_autograd_grad_allow_unused_and_create_graph():
+    x, tx = pair(rnd(3), True)
+    y, ty = pair(rnd(3), True)
+    out, tout = (x ** 3).sum(), (tx ** 3).sum()
+    with pytest.raises(RuntimeError):
+        ag.autograd.grad(out, [x, y], retain_graph=True)
+    gx, gy = ag.autograd.grad(out, [x, y], allow_unused=True, create_graph=True)
+    tgx, tgy = torch.autograd.grad(tout, [tx, ty], allow_unused=True, create_graph=True)
+    assert gy is None and tgy is None
+    close(gx, tgx)
+    (ggx,) = ag.autograd.grad(gx.sum(), x)
+    (tggx,) = torch.autograd.grad(tgx.sum(), tx)
+    close(ggx, tggx)
+    assert x.grad is None
+
+
+def test_backward_accumulates_retain_grad_and_second_backward_raises():
+    x, tx = pair(rnd(3), True)
+    for m, v in [(ag, x), (torch, tx)]:
+        h = v * 2
+        h.retain_grad()
+        y = (h.exp()).sum()
+        y.backward(retain_graph=True)
+        y.backward()
+    close(x.grad, tx.grad)
+    z = (x.exp() * x).sum()
+    z.backward()
+    with pytest.raises(RuntimeError):
+        z.backward()
+    w = (x * 3).sum()
+    w.backward(gradient=ag.tensor(2.0))
+    assert x.grad is not None
+
+
+def test_hooks_and_requires_grad_():
+    x = ag.tensor([1.0, 2.0]).requires_grad_()
+    assert x.requires_grad
+    seen = []
+    x.register_hook(lambda g: seen.append(g.numpy().copy()) or g * 10)
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(seen[0], [3.0, 3.0])
+    np.testing.assert_allclose(x.grad.numpy(), [30.0, 30.0])
+
+
+def test_grad_modes():
+    x = ag.randn(2, requires_grad=True)
+    with ag.no_grad():
+        assert not ag.is_grad_enabled() and not (x * 2).requires_grad
+        with ag.enable_grad():
+            assert (x * 2).requires_grad
+    with ag.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert ag.is_grad_enabled()
+
+    @ag.no_grad()
+    def f(t):
+        return t * 2
+
+    assert not f(x).requires_grad
+
+
+def test_custom_function():
+    class Cube(ag.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 3 * x * x
+
+    x = ag.tensor(rnd(4), requires_grad=True)
+    Cube.apply(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 3 * x.detach().numpy() ** 2)
+    assert ag.autograd.gradcheck(Cube.apply, (ag.tensor(rnd(3), requires_grad=True),))
+    assert ag.autograd.gradgradcheck(lambda t: (t ** 3).sum(), (ag.tensor(rnd(3), requires_grad=True),))
+
+
+def test_detect_anomaly_names_op():
+    x = ag.tensor([0.0, 1.0], requires_grad=True)
+    with pytest.raises(RuntimeError):
+        with ag.autograd.detect_anomaly():
+            # d sqrt(0) = inf, times the 0 from x * 0 gives NaN in MulBackward
+            (x * 0).sqrt().sum().backward()
+
+
+# ----------------------------------------------------------------------------------------
+# nn: Module API, state_dict names, layer parity
+# ----------------------------------------------------------------------------------------
+
+def test_module_api():
+    m = ag.nn.Sequential(ag.nn.Linear(3, 4), ag.nn.ReLU(), ag.nn.Linear(4, 2))
+    assert len(list(m.parameters())) == 4
+    assert [n for n, _ in m.named_parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert len(list(m.children())) == 3 and len(list(m.modules())) == 4
+    assert m.train() is m and m.training and not m.eval().training and not m[0].training
+    m.train()
+    m(ag.randn(5, 3)).sum().backward()
+    m.zero_grad()
+    assert all(p.grad is None for p in m.parameters())
+    m(ag.randn(5, 3)).sum().backward()
+    m.zero_grad(set_to_none=False)
+    assert all(float(p.grad.abs().sum().item()) == 0.0 for p in m.parameters())
+    m.apply(lambda mod: ag.nn.init.zeros_(mod.bias) if isinstance(mod, ag.nn.Linear) else None)
+    assert float(m[0].bias.abs().sum().item()) == 0.0
+    assert m.to(ag.float64)[0].weight.dtype == ag.float64
+    assert "Linear" in repr(m)
+    md = ag.nn.ModuleDict({"a": ag.nn.Linear(2, 2)})
+    ml = ag.nn.ModuleList([ag.nn.Linear(2, 2), ag.nn.Tanh()])
+    assert len(md) == 1 and len(ml) == 2
+
+    class WithBuf(ag.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("running", ag.zeros(3))
+            self.p = ag.nn.Parameter(ag.ones(2))
+
+    w = WithBuf()
+    assert set(w.state_dict()) == {"running", "p"}
+    assert isinstance(w.p, ag.Tensor) and w.p.requires_grad
+    with pytest.raises((RuntimeError, KeyError)):
+        w.load_state_dict({"p": ag.ones(2)}, strict=True)
+    w.load_state_dict({"p": ag.ones(2) * 2}, strict=False)
+    assert w.p.sum().item() == 4.0
+
+
+def _layer_pairs():
+    return {
+        "Linear": (lambda m: m.Linear(5, 4), (3, 5)),
+        "Linear_nobias": (lambda m: m.Linear(5, 4, bias=False), (2, 3, 5)),
+        "Bilinear": (lambda m: m.Bilinear(5, 5, 3), None),
+        "Conv1d": (lambda m: m.Conv1d(3, 4, 3, stride=2, padding=1), (2, 3, 9)),
+        "Conv2d": (lambda m: m.Conv2d(4, 6, 3, stride=1, padding=1, groups=2), (2, 4, 7, 6)),
+        "Conv2d_same_dil": (lambda m: m.Conv2d(3, 4, (3, 2), padding="same", dilation=2), (2, 3, 8, 7)),
+        "Conv2d_stride": (lambda m: m.Conv2d(3, 2, 3, stride=(2, 1), padding=(1, 0), bias=False), (2, 3, 7, 6)),
+        "ConvTranspose2d": (lambda m: m.ConvTranspose2d(3, 4, 3, stride=2, padding=1, output_padding=1), (2, 3, 4, 5)),
+        "MaxPool2d": (lambda m: m.MaxPool2d(2), (2, 3, 6, 6)),
+        "MaxPool2d_s": (lambda m: m.MaxPool2d(3, stride=2, padding=1), (2, 3, 7, 6)),
+        "AvgPool2d": (lambda m: m.AvgPool2d(2, stride=2), (2, 3, 6, 5)),
+        "AvgPool2d_pad": (lambda m: m.AvgPool2d(3, stride=2, padding=1), (2, 3, 6, 5)),
+        "AdaptiveAvgPool2d": (lambda m: m.AdaptiveAvgPool2d((2, 3)), (2, 3, 7, 8)),
+        "Flatten": (lambda m: m.Flatten(), (2, 3, 4)),
+        "Unflatten": (lambda m: m.Unflatten(1, (2, 6)), (2, 12)),
+        "Identity": (lambda m: m.Identity(), (2, 3)),
+        "BatchNorm1d": (lambda m: m.BatchNorm1d(4), (6, 4)),
+        "BatchNorm1d_3d": (lambda m: m.BatchNorm1d(4), (3, 4, 5)),
+        "BatchNorm2d": (lambda m: m.BatchNorm2d(3), (4, 3, 5, 5)),
+        "LayerNorm": (lambda m: m.LayerNorm((4, 5)), (3, 4, 5)),
+        "ReLU": (lambda m: m.ReLU(), (3, 5)),
+        "LeakyReLU": (lambda m: m.LeakyReLU(negative_slope=0.2), (3, 5)),
+        "Sigmoid": (lambda m: m.Sigmoid(), (3, 5)),
+        "Tanh": (lambda m: m.Tanh(), (3, 5)),
+        "GELU": (lambda m: m.GELU(), (3, 5)),
+        "GELU_tanh": (lambda m: m.GELU(approximate="tanh"), (3, 5)),
+        "SiLU": (lambda m: m.SiLU(), (3, 5)),
+        "ELU": (lambda m: m.ELU(alpha=0.7), (3, 5)),
+        "Softplus": (lambda m: m.Softplus(beta=2.0, threshold=3.0), (3, 5)),
+        "Softmax": (lambda m: m.Softmax(dim=1), (3, 5)),
+        "LogSoftmax": (lambda m: m.LogSoftmax(dim=-1), (3, 5)),
+    }
+
+
+LAYERS = _layer_pairs()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_layer_parity(name, dtype):
+    make, shape = LAYERS[name]
+    torch.manual_seed(0)
+    tm = make(torch.nn)
+    om = make(ag.nn)
+    if dtype == np.float64:
+        tm = tm.double()
+        om = om.to(ag.float64)
+    copy_module(om, tm)
+    if name == "Bilinear":
+        inputs = [rnd(3, 5, dtype=dtype), rnd(3, 5, dtype=dtype)]
+    else:
+        inputs = [rnd(*shape, dtype=dtype)]
+    ours = [ag.tensor(a.copy(), requires_grad=True) for a in inputs]
+    theirs = [torch.tensor(a.copy(), requires_grad=True) for a in inputs]
+    r, tr = om(*ours), tm(*theirs)
+    assert tuple(r.shape) == tuple(tr.shape)
+    assert r.dtype == TORCH_TO_AG[tr.dtype]
+    close(r, tr, dtype)
+    g = rnd(*tr.shape, dtype=dtype)
+    r.backward(ag.tensor(g))
+    tr.backward(torch.tensor(g))
+    for o, t in zip(ours, theirs):
+        close(o.grad, t.grad, dtype)
+    onames = dict(om.named_parameters())
+    for n, p in tm.named_parameters():
+        close(onames[n].grad, p.grad, dtype)
+    for (n, b), (tn, tb) in zip(om.state_dict().items(), tm.state_dict().items()):
+        assert n == tn
+        close(b, tb, dtype)
+
+
+def test_default_init_matches_torch_statistics():
+    # Linear/Conv default init is kaiming_uniform(a=sqrt(5)): U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+    for om in [ag.nn.Linear(50, 400), ag.nn.Conv2d(8, 64, 3)]:
+        w = om.weight.detach().numpy()
+        fan_in = int(np.prod(w.shape[1:]))
+        bound = 1 / math.sqrt(fan_in)
+        assert np.abs(w).max() <= bound + 1e-7
+        assert np.abs(w).max() > 0.9 * bound
+        b = om.bias.detach().numpy()
+        assert np.abs(b).max() <= bound + 1e-7
+    e = ag.nn.Embedding(500, 40).weight.detach().numpy()
+    assert abs(e.std() - 1) < 0.05
+    ln = ag.nn.LayerNorm(5)
+    assert ln.weight.detach().numpy().tolist() == [1.0] * 5
+
+
+STATE_KEY_MODULES = {
+    "Linear": lambda m: m.Linear(3, 2),
+    "Bilinear": lambda m: m.Bilinear(3, 3, 2),
+    "Conv1d": lambda m: m.Conv1d(2, 3, 3),
+    "Conv2d": lambda m: m.Conv2d(2, 3, 3),
+    "ConvTranspose2d": lambda m: m.ConvTranspose2d(2, 3, 3),
+    "BatchNorm1d": lambda m: m.BatchNorm1d(3),
+    "BatchNorm2d": lambda m: m.BatchNorm2d(3),
+    "LayerNorm": lambda m: m.LayerNorm(3),
+    "Embedding": lambda m: m.Embedding(5, 3),
+    "RNN": lambda m: m.RNN(3, 4, num_layers=2, bidirectional=True),
+    "LSTM": lambda m: m.LSTM(3, 4, num_layers=2, bidirectional=True),
+    "GRU": lambda m: m.GRU(3, 4, num_layers=2),
+    "MultiheadAttention": lambda m: m.MultiheadAttention(8, 2),
+    "TransformerEncoderLayer": lambda m: m.TransformerEncoderLayer(8, 2, dim_feedforward=16),
+    "TransformerEncoder": lambda m: m.TransformerEncoder(
+        m.TransformerEncoderLayer(8, 2, dim_feedforward=16), num_layers=2),
+    "Sequential": lambda m: m.Sequential(m.Linear(2, 3), m.ReLU(), m.BatchNorm1d(3)),
+}
+
+
+@pytest.mark.parametrize("name", list(STATE_KEY_MODULES))
+def test_state_dict_keys_equal_torch(name):
+    make = STATE_KEY_MODULES[name]
+    kw = {}
+    if "Transformer" in name:
+        kw = {}
+    om, tm = make(ag.nn), make(torch.nn)
+    osd, tsd = om.state_dict(), tm.state_dict()
+    assert list(osd.keys()) == list(tsd.keys())
+    for k in tsd:
+        assert tuple(osd[k].shape) == tuple(tsd[k].shape), k
+    del kw
+
+
+def test_embedding_padding_idx_gradient():
+    te = torch.nn.Embedding(6, 3, padding_idx=2).double()
+    oe = ag.nn.Embedding(6, 3, padding_idx=2).to(ag.float64)
+    assert float(oe.weight[2].abs().sum().item()) == 0.0
+    copy_module(oe, te)
+    idx = np.array([[0, 2, 1], [2, 5, 0]])
+    r, tr = oe(ag.tensor(idx)), te(torch.tensor(idx))
+    close(r, tr)
+    g = rnd(2, 3, 3)
+    r.backward(ag.tensor(g))
+    tr.backward(torch.tensor(g))
+    close(oe.weight.grad, te.weight.grad)
+    assert float(oe.weight.grad[2].abs().sum().item()) == 0.0
+    w, tw = pair(rnd(6, 3), True)
+    close(F.embedding(ag.tensor(idx), w, padding_idx=0), tF.embedding(torch.tensor(idx), tw, padding_idx=0))
+
+
+@pytest.mark.parametrize("cls,shape", [("BatchNorm1d", (8, 3)), ("BatchNorm2d", (4, 3, 5, 5))])
+@pytest.mark.parametrize("momentum", [0.1, None])
+def test_batchnorm_running_stats_and_eval(cls, shape, momentum):
+    tm = getattr(torch.nn, cls)(3, momentum=momentum).double()
+    om = getattr(ag.nn, cls)(3, momentum=momentum).to(ag.float64)
+    copy_module(om, tm)
+    for _ in range(3):
+        a = rnd(*shape) * 2 + 1
+        om(ag.tensor(a))
+        tm(torch.tensor(a))
+    for k, v in tm.state_dict().items():
+        np.testing.assert_allclose(npy(om.state_dict()[k]), v.numpy(), rtol=1e-10, err_msg=k)
+    om.eval()
+    tm.eval()
+    x, tx = pair(rnd(*shape), True)
+    r, tr = om(x), tm(tx)
+    close(r, tr)
+    r.sum().backward()
+    tr.sum().backward()
+    close(x.grad, tx.grad)
+    close(om.weight.grad, tm.weight.grad)
+
+
+def test_batch_norm_functional_and_no_track():
+    x, tx = pair(rnd(5, 3), True)
+    rm, rv = np.zeros(3), np.ones(3)
+    orm, orv, trm, trv = ag.tensor(rm.copy()), ag.tensor(rv.copy()), torch.tensor(rm.copy()), torch.tensor(rv.copy())
+    r = F.batch_norm(x, orm, orv, training=True, momentum=0.2)
+    tr = tF.batch_norm(tx, trm, trv, training=True, momentum=0.2)
+    close(r, tr)
+    close(orm, trm)
+    close(orv, trv)
+    tm = torch.nn.BatchNorm1d(3, affine=False, track_running_stats=False).double()
+    om = ag.nn.BatchNorm1d(3, affine=False, track_running_stats=False).to(ag.float64)
+    assert list(om.state_dict()) == list(tm.state_dict())
+    om.eval()
+    tm.eval()
+    close(om(x), tm(tx))
+
+
+def test_dropout_train_and_eval():
+    x = ag.ones(200, 50)
+    d = ag.nn.Dropout(0.3)
+    d.eval()
+    np.testing.assert_array_equal(d(x).numpy(), x.numpy())
+    np.testing.assert_array_equal(F.dropout(x, 0.3, training=False).numpy(), x.numpy())
+    d.train()
+    y = d(x).numpy()
+    kept = y != 0
+    np.testing.assert_allclose(y[kept], 1 / 0.7, rtol=1e-6)
+    assert abs(kept.mean() - 0.7) < 0.02
+    assert float(ag.nn.Dropout(0.0)(x).sum().item()) == 10000.0
+    assert float(F.dropout(x, 1.0).abs().sum().item()) == 0.0
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("batch_first,bidirectional,num_layers", [(False, False, 1), (True, True, 2),
+                                                                  (False, True, 2), (True, False, 2)])
+def test_rnn_parity(kind, batch_first, bidirectional, num_layers):
+    torch.manual_seed(1)
+    tm = getattr(torch.nn, kind)(3, 4, num_layers=num_layers, batch_first=batch_first,
+                                 bidirectional=bidirectional).double()
+    om = getattr(ag.nn, kind)(3, 4, num_layers=num_layers, batch_first=batch_first,
+                              bidirectional=bidirectional).to(ag.float64)
+    copy_module(om, tm)
+    shape = (2, 5, 3) if batch_first else (5, 2, 3)
+    x, tx = pair(rnd(*shape), True)
+    D = 2 if bidirectional else 1
+    h0 = rnd(D * num_layers, 2, 4)
+    if kind == "LSTM":
+        c0 = rnd(D * num_layers, 2, 4)
+        (oh, tho), (oc, tco) = pair(h0, True), pair(c0, True)
+        out, (h, c) = om(x, (oh, oc))
+        tout, (th, tc) = tm(tx, (tho, tco))
+        close(c, tc)
+        extra = (c * 0.7).sum()
+        textra = (tc * 0.7).sum()
+    else:
+        oh, tho = pair(h0, True)
+        out, h = om(x, oh)
+        tout, th = tm(tx, tho)
+        extra, textra = 0, 0
+    close(out, tout)
+    close(h, th)
+    g = rnd(*tout.shape)
+    ((out * ag.tensor(g)).sum() + (h ** 2).sum() + extra).backward()
+    ((tout * torch.tensor(g)).sum() + (th ** 2).sum() + textra).backward()
+    close(x.grad, tx.grad, rtol=1e-8)
+    close(oh.grad, tho.grad, rtol=1e-8)
+    onp = dict(om.named_parameters())
+    for n, p in tm.named_parameters():
+        close(onp[n].grad, p.grad, rtol=1e-8, atol=1e-9)
+    # no initial state given
+    out2, _ = om(x)
+    tout2, _ = tm(tx)
+    close(out2, tout2)
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_multihead_attention_parity(batch_first):
+    torch.manual_seed(2)
+    tm = torch.nn.MultiheadAttention(8, 2, batch_first=batch_first).double()
+    om = ag.nn.MultiheadAttention(8, 2, batch_first=batch_first).to(ag.float64)
+    copy_module(om, tm)
+    L, S, N = 4, 5, 3
+    qs, ks = ((N, L, 8), (N, S, 8)) if batch_first else ((L, N, 8), (S, N, 8))
+    (q, tq), (k, tk), (v, tv) = pair(rnd(*qs), True), pair(rnd(*ks), True), pair(rnd(*ks), True)
+    kpm = np.zeros((N, S), dtype=bool)
+    kpm[1, -2:] = True
+    out, w = om(q, k, v, key_padding_mask=ag.tensor(kpm))
+    tout, tw = tm(tq, tk, tv, key_padding_mask=torch.tensor(kpm))
+    close(out, tout)
+    close(w, tw)
+    (out.sum() + (w * 2).sum()).backward()
+    (tout.sum() + (tw * 2).sum()).backward()
+    for o, t in [(q, tq), (k, tk), (v, tv)]:
+        close(o.grad, t.grad)
+    onp = dict(om.named_parameters())
+    for n, p in tm.named_parameters():
+        close(onp[n].grad, p.grad)
+    mask = np.triu(np.ones((L, S), dtype=bool), 1)
+    out, w = om(q, k, v, attn_mask=ag.tensor(mask), need_weights=True, average_attn_weights=False)
+    tout, tw = tm(tq, tk, tv, attn_mask=torch.tensor(mask), need_weights=True, average_attn_weights=False)
+    close(out, tout)
+    close(w, tw)
+
+
+@pytest.mark.parametrize("norm_first,activation", [(False, "relu"), (True, "gelu")])
+def test_transformer_encoder_layer_parity(norm_first, activation):
+    torch.manual_seed(3)
+    tm = torch.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0, batch_first=True,
+                                          norm_first=norm_first, activation=activation).double()
+    om = ag.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0, batch_first=True,
+                                       norm_first=norm_first, activation=activation).to(ag.float64)
+    copy_module(om, tm)
+    x, tx = pair(rnd(3, 5, 8), True)
+    kpm = np.zeros((3, 5), dtype=bool)
+    kpm[0, -1] = True
+    r = om(x, src_key_padding_mask=ag.tensor(kpm))
+    tr = tm(tx, src_key_padding_mask=torch.tensor(kpm))
+    close(r, tr)
+    g = rnd(3, 5, 8)
+    r.backward(ag.tensor(g))
+    tr.backward(torch.tensor(g))
+    close(x.grad, tx.grad)
+    onp = dict(om.named_parameters())
+    for n, p in tm.named_parameters():
+        close(onp[n].grad, p.grad, err_msg=n)
+
+
+def test_transformer_encoder_parity():
+    torch.manual_seed(4)
+    tm = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0),
+                                     num_layers=2, enable_nested_tensor=False).double()
+    om = ag.nn.TransformerEncoder(ag.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0),
+                                  num_layers=2).to(ag.float64)
+    copy_module(om, tm)
+    x, tx = pair(rnd(5, 3, 8), True)
+    mask = np.triu(np.full((5, 5), -np.inf), 1)
+    r, tr = om(x, mask=ag.tensor(mask)), tm(tx, mask=torch.tensor(mask))
+    close(r, tr)
+    r.sum().backward()
+    tr.sum().backward()
+    close(x.grad, tx.grad)
+
+
+def test_scaled_dot_product_attention_parity():
+    (q, tq), (k, tk), (v, tv) = pair(rnd(2, 3, 4, 5), True), pair(rnd(2, 3, 6, 5), True), pair(rnd(2, 3, 6, 5), True)
+    for kw in [{}, {"is_causal": True}, {"scale": 0.3}]:
+        r = F.scaled_dot_product_attention(q, k, v, **kw)
+        tr = tF.scaled_dot_product_attention(tq, tk, tv, **kw)
+        close(r, tr)
+    mask = rnd(4, 6) > -1
+    r = F.scaled_dot_product_attention(q, k, v, attn_mask=ag.tensor(mask))
+    tr = tF.scaled_dot_product_attention(tq, tk, tv, attn_mask=torch.tensor(mask))
+    close(r, tr)
+    r.sum().backward()
+    tr.sum().backward()
+    for o, t in [(q, tq), (k, tk), (v, tv)]:
+        close(o.grad, t.grad)
+
+
+# ----------------------------------------------------------------------------------------
+# Functional forms
+# ----------------------------------------------------------------------------------------
+
+FUNC_NAMES = """linear conv1d conv2d conv_transpose2d max_pool2d avg_pool2d adaptive_avg_pool2d dropout
+batch_norm layer_norm embedding softmax log_softmax one_hot pad scaled_dot_product_attention
+relu leaky_relu sigmoid tanh gelu silu elu softplus mse_loss l1_loss smooth_l1_loss huber_loss
+binary_cross_entropy binary_cross_entropy_with_logits cross_entropy nll_loss kl_div""".split()
+
+
+@pytest.mark.parametrize("name", FUNC_NAMES)
+def test_functional_names(name):
+    assert hasattr(F, name), f"ag.nn.functional.{name} missing"
+
+
+FUNC = {
+    "linear": lambda f, x, w: f.linear(x, w[:4, 0, 0, :], w[4, 0, 0, :4]),
+    "conv1d": lambda f, x, w: f.conv1d(x[:, :, 0], w[:2, :, 0, :3], w[5, 0, 0, :2], stride=2, padding=1),
+    "conv1d_dil": lambda f, x, w: f.conv1d(x[:, :, 1], w[:6, :1, 1, :2], groups=3, dilation=2, padding=2),
+    "conv2d": lambda f, x, w: f.conv2d(x, w[:4, :, :, :3], w[5, 0, 0, :4], padding=(1, 0), stride=(1, 2)),
+    "conv2d_same": lambda f, x, w: f.conv2d(x, w[:4, :, :2, :], padding="same", dilation=(2, 1)),
+    "conv2d_groups": lambda f, x, w: f.conv2d(x, w[:6, :1, :2, :3], groups=3, dilation=(1, 2)),
+    "conv_transpose2d": lambda f, x, w: f.conv_transpose2d(x, w[:3, :2, :2, :3], w[5, 0, 0, :2], stride=2),
+    "conv_transpose2d_all": lambda f, x, w: f.conv_transpose2d(x, w[:3, :1, :3, :2], stride=(2, 1), padding=1,
+                                                               output_padding=(1, 0), groups=3, dilation=(1, 2)),
+    "max_pool2d": lambda f, x, w: f.max_pool2d(x, 2, stride=1),
+    "avg_pool2d": lambda f, x, w: f.avg_pool2d(x, (2, 3), stride=(1, 2), padding=(1, 1)),
+    "avg_pool2d_nopadcount": lambda f, x, w: f.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False),
+    "avg_pool2d_ceil": lambda f, x, w: f.avg_pool2d(x, 2, stride=2, ceil_mode=True),
+    "max_pool2d_ceil": lambda f, x, w: f.max_pool2d(x, 2, stride=2, ceil_mode=True),
+    "adaptive_avg_pool2d": lambda f, x, w: f.adaptive_avg_pool2d(x, 3),
+    "layer_norm": lambda f, x, w: f.layer_norm(x, (5,), w[0, 0, 0, :], w[1, 0, 0, :], eps=1e-3),
+    "layer_norm_noaffine": lambda f, x, w: f.layer_norm(x, (4, 5)),
+    "leaky_relu": lambda f, x, w: f.leaky_relu(x, 0.3),
+    "gelu": lambda f, x, w: f.gelu(x),
+    "gelu_tanh": lambda f, x, w: f.gelu(x, approximate="tanh"),
+    "silu": lambda f, x, w: f.silu(x),
+    "elu": lambda f, x, w: f.elu(x, alpha=1.3),
+    "softplus": lambda f, x, w: f.softplus(x, beta=0.5),
+    "relu": lambda f, x, w: f.relu(x),
+    "sigmoid": lambda f, x, w: f.sigmoid(x),
+    "tanh": lambda f, x, w: f.tanh(x),
+}
+
+
+@pytest.mark.parametrize("name", list(FUNC))
+def test_functional_parity(name):
+    x, tx = pair(rnd(2, 3, 4, 5), True)
+    w, tw = pair(rnd(6, 3, 3, 5), True)
+    r, tr = FUNC[name](F, x, w), FUNC[name](tF, tx, tw)
+    assert tuple(r.shape) == tuple(tr.shape)
+    close(r, tr)
+    g = rnd(*tr.shape)
+    r.backward(ag.tensor(g))
+    tr.backward(torch.tensor(g))
+    close(x.grad, tx.grad)
+    if tw.grad is not None:
+        close(w.grad, tw.grad)
+
+
+def test_one_hot():
+    idx = np.array([[0, 3], [2, 1]])
+    r = F.one_hot(ag.tensor(idx), num_classes=5)
+    tr = tF.one_hot(torch.tensor(idx), num_classes=5)
+    assert r.dtype == ag.int64
+    np.testing.assert_array_equal(r.numpy(), tr.numpy())
+    np.testing.assert_array_equal(F.one_hot(ag.tensor(idx)).numpy(), tF.one_hot(torch.tensor(idx)).numpy())
+
+
+# ----------------------------------------------------------------------------------------
+# Losses
+# ----------------------------------------------------------------------------------------
+
+def _loss_case(name):
+    N, C = 6, 4
+    logits = rnd(N, C) * 2
+    tgt = RNG.integers(0, C, N)
+    probs = RNG.uniform(0.05, 0.95, (N, C))
+    ybin = (RNG.uniform(size=(N, C)) > 0.5).astype(np.float64)
+    soft = np.exp(rnd(N, C))
+    soft /= soft.sum(1, keepdims=True)
+    reg = rnd(N, C) * 2
+    w = RNG.uniform(0.5, 2.0, C)
+    cases = {
+        "MSELoss": ({}, logits, reg),
+        "L1Loss": ({}, logits, reg),
+        "SmoothL1Loss": ({"beta": 0.7}, logits, reg),
+        "HuberLoss": ({"delta": 0.6}, logits, reg),
+        "BCELoss": ({}, probs, ybin),
+        "BCELoss_w": ({"weight": w}, probs, ybin),
+        "BCEWithLogitsLoss": ({}, logits, ybin),
+        "BCEWithLogitsLoss_pw": ({"pos_weight": w}, logits, ybin),
+        "BCEWithLogitsLoss_pw_w": ({"pos_weight": w, "weight": w[::-1].copy()}, logits, ybin),
+        "CrossEntropyLoss": ({}, logits, tgt),
+        "CrossEntropyLoss_w": ({"weight": w}, logits, tgt),
+        "CrossEntropyLoss_ignore": ({"ignore_index": int(tgt[0])}, logits, tgt),
+        "CrossEntropyLoss_ls": ({"label_smoothing": 0.2}, logits, tgt),
+        "CrossEntropyLoss_ls_w_ignore": ({"label_smoothing": 0.15, "weight": w, "ignore_index": int(tgt[1])},
+                                         logits, tgt),
+        "CrossEntropyLoss_prob": ({}, logits, soft),
+        "CrossEntropyLoss_prob_ls_w": ({"label_smoothing": 0.1, "weight": w}, logits, soft),
+        "NLLLoss": ({}, np.log(soft), tgt),
+        "NLLLoss_w_ignore": ({"weight": w, "ignore_index": int(tgt[2])}, np.log(soft), tgt),
+        "KLDivLoss": ({}, np.log(soft), soft[::-1].copy()),
+        "KLDivLoss_logt": ({"log_target": True}, np.log(soft), np.log(soft[::-1].copy())),
+        "KLDivLoss_bm": ({"reduction": "batchmean"}, np.log(soft), soft[::-1].copy()),
+    }
+    return cases[name]
+
+
+LOSSES = ["MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCELoss_w", "BCEWithLogitsLoss",
+          "BCEWithLogitsLoss_pw", "BCEWithLogitsLoss_pw_w", "CrossEntropyLoss", "CrossEntropyLoss_w",
+          "CrossEntropyLoss_ignore", "CrossEntropyLoss_ls", "CrossEntropyLoss_ls_w_ignore",
+          "CrossEntropyLoss_prob", "CrossEntropyLoss_prob_ls_w", "NLLLoss", "NLLLoss_w_ignore",
+          "KLDivLoss", "KLDivLoss_logt", "KLDivLoss_bm"]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", LOSSES)
+def test_loss_module_parity(name, reduction):
+    kw, inp, tgt = _loss_case(name)
+    kw = dict(kw)
+    if "reduction" in kw:
+        if reduction != "mean":
+            pytest.skip("fixed reduction case")
+    else:
+        kw["reduction"] = reduction
+    cls = name.split("_")[0]
+    okw = {k: (ag.tensor(v) if isinstance(v, np.ndarray) else v) for k, v in kw.items()}
+    tkw = {k: (torch.tensor(v) if isinstance(v, np.ndarray) else v) for k, v in kw.items()}
+    x, tx = pair(inp, True)
+    y, ty = pair(tgt)
+    r = getattr(ag.nn, cls)(**okw)(x, y)
+    tr = getattr(torch.nn, cls)(**tkw)(tx, ty)
+    assert tuple(r.shape) == tuple(tr.shape)
+    close(r, tr)
+    g = rnd(*tr.shape)
+    r.backward(ag.tensor(g))
+    tr.backward(torch.tensor(g))
+    close(x.grad, tx.grad)
+
+
+def test_cross_entropy_nd_and_functional_forms():
+    logits = rnd(2, 4, 3, 5)
+    tgt = RNG.integers(0, 4, (2, 3, 5))
+    x, tx = pair(logits, True)
+    r = F.cross_entropy(x, ag.tensor(tgt), label_smoothing=0.1, ignore_index=1)
+    tr = tF.cross_entropy(tx, torch.tensor(tgt), label_smoothing=0.1, ignore_index=1)
+    close(r, tr)
+    r.backward()
+    tr.backward()
+    close(x.grad, tx.grad)
+    x, tx = pair(rnd(5), True)
+    r, tr = F.cross_entropy(x, ag.tensor(2)), tF.cross_entropy(tx, torch.tensor(2))
+    close(r, tr)
+    p, tp = pair(RNG.uniform(0.1, 0.9, (3, 2)), True)
+    y, ty = pair((RNG.uniform(size=(3, 2)) > 0.5) * 1.0)
+    close(F.binary_cross_entropy(p, y), tF.binary_cross_entropy(tp, ty))
+    close(F.binary_cross_entropy_with_logits(p, y, pos_weight=ag.tensor([2.0, 0.5], dtype=ag.float64)),
+          tF.binary_cross_entropy_with_logits(tp, ty, pos_weight=torch.tensor([2.0, 0.5], dtype=torch.float64)))
+    close(F.kl_div(p.log(), y * 0.5 + 0.2, reduction="batchmean", log_target=False),
+          tF.kl_div(tp.log(), ty * 0.5 + 0.2, reduction="batchmean", log_target=False))
+    close(F.mse_loss(p, y, reduction="sum"), tF.mse_loss(tp, ty, reduction="sum"))
+    close(F.l1_loss(p, y), tF.l1_loss(tp, ty))
+    close(F.smooth_l1_loss(p, y, beta=0.3), tF.smooth_l1_loss(tp, ty, beta=0.3))
+    close(F.huber_loss(p, y, delta=0.3), tF.huber_loss(tp, ty, delta=0.3))
+    close(F.nll_loss(p, ag.tensor([0, 1, 1])), tF.nll_loss(tp, torch.tensor([0, 1, 1])))
+
+
+def test_cross_entropy_all_ignored_is_nan_like_torch():
+    x, tx = pair(rnd(3, 4))
+    r = F.cross_entropy(x, ag.tensor([1, 1, 1]), ignore_index=1)
+    tr = tF.cross_entropy(tx, torch.tensor([1, 1, 1]), ignore_index=1)
+    assert np.isnan(r.item()) == np.isnan(tr.item())
+
+
+def test_loss_signatures():
+    has_params(ag.nn.CrossEntropyLoss.__init__, "weight", "ignore_index", "reduction", "label_smoothing")
+    has_params(ag.nn.BCEWithLogitsLoss.__init__, "weight", "reduction", "pos_weight")
+    has_params(ag.nn.KLDivLoss.__init__, "reduction", "log_target")
+    has_params(ag.nn.NLLLoss.__init__, "weight", "ignore_index", "reduction")
+    has_params(F.cross_entropy, "input", "target", "weight", "ignore_index", "reduction", "label_smoothing")
+    has_params(ag.nn.Conv2d.__init__, "in_channels", "out_channels", "kernel_size", "stride", "padding",
+               "dilation", "groups", "bias")
+    has_params(ag.nn.LSTM.__init__, "input_size", "hidden_size", "num_layers", "bias", "batch_first",
+               "dropout", "bidirectional")
+    has_params(ag.nn.MultiheadAttention.__init__, "embed_dim", "num_heads", "dropout", "bias", "batch_first")
+    has_params(ag.nn.TransformerEncoderLayer.__init__, "d_model", "nhead", "dim_feedforward", "dropout",
+               "activation", "batch_first", "norm_first")
+    has_params(ag.nn.Embedding.__init__, "num_embeddings", "embedding_dim", "padding_idx")
+    has_params(ag.nn.Module.zero_grad, "set_to_none")
+    has_params(ag.nn.Module.load_state_dict, "strict")
+
+
+# ----------------------------------------------------------------------------------------
+# init and utils
+# ----------------------------------------------------------------------------------------
+
+INIT = ["uniform_", "normal_", "zeros_", "ones_", "constant_", "xavier_uniform_", "xavier_normal_",
+        "kaiming_uniform_", "kaiming_normal_", "orthogonal_"]
+
+
+def test_init_functions():
+    ag.manual_seed(0)
+    for name in INIT:
+        f = getattr(ag.nn.init, name)
+        w = ag.empty(300, 200)
+        args = (0.25,) if name == "constant_" else ()
+        r = f(w, *args)
+        assert r is w
+        a = w.numpy()
+        fan_in, fan_out = 200, 300
+        if name == "uniform_":
+            assert 0 <= a.min() and a.max() <= 1
+        elif name == "normal_":
+            assert abs(a.std() - 1) < 0.02
+        elif name == "zeros_":
+            assert not a.any()
+        elif name == "ones_":
+            assert (a == 1).all()
+        elif name == "constant_":
+            assert (a == 0.25).all()
+        elif name == "xavier_uniform_":
+            b = math.sqrt(6 / (fan_in + fan_out))
+            assert abs(a).max() <= b and abs(a).max() > 0.95 * b
+        elif name == "xavier_normal_":
+            assert abs(a.std() - math.sqrt(2 / (fan_in + fan_out))) < 0.003
+        elif name == "kaiming_uniform_":
+            b = math.sqrt(6 / fan_in)
+            assert abs(a).max() <= b and abs(a).max() > 0.95 * b
+        elif name == "kaiming_normal_":
+            assert abs(a.std() - math.sqrt(2 / fan_in)) < 0.003
+        elif name == "orthogonal_":
+            np.testing.assert_allclose(a.T @ a, np.eye(200), atol=1e-4)
+    w = ag.empty(100, 400)
+    ag.nn.init.kaiming_uniform_(w, a=math.sqrt(5), mode="fan_out", nonlinearity="leaky_relu")
+    gain = math.sqrt(2 / (1 + 5))
+    assert abs(w.numpy()).max() <= gain * math.sqrt(3 / 100) + 1e-7
+    ag.nn.init.xavier_uniform_(w, gain=2.0)
+    ag.nn.init.uniform_(w, a=-2, b=-1)
+    assert w.numpy().max() <= -1
+    ag.nn.init.normal_(w, mean=3, std=0.1)
+    assert abs(w.numpy().mean() - 3) < 0.01
+
+
+def test_nn_utils_parity():
+    grads = [rnd(3, 4), rnd(5)]
+
+    def mk(lib):
+        ps = [lib.tensor(g.copy() * 0, requires_grad=True) for g in grads]
+        for p, g in zip(ps, grads):
+            p.grad = lib.tensor(g.copy())
+        return ps
+
+    for kw in [{"max_norm": 1.0}, {"max_norm": 0.5, "norm_type": 1.0}, {"max_norm": 0.3, "norm_type": float("inf")}]:
+        ps, tps = mk(ag), mk(torch)
+        n = ag.nn.utils.clip_grad_norm_(ps, **kw)
+        tn = torch.nn.utils.clip_grad_norm_(tps, **kw)
+        assert abs(float(n) - float(tn)) < 1e-9
+        for p, tp in zip(ps, tps):
+            close(p.grad, tp.grad)
+    ps, tps = mk(ag), mk(torch)
+    ag.nn.utils.clip_grad_value_(ps, 0.5)
+    torch.nn.utils.clip_grad_value_(tps, 0.5)
+    for p, tp in zip(ps, tps):
+        close(p.grad, tp.grad)
+    close(ag.nn.utils.parameters_to_vector(ps), torch.nn.utils.parameters_to_vector(tps))
+
+
+# ----------------------------------------------------------------------------------------
+# optim and lr_scheduler
+# ----------------------------------------------------------------------------------------
+
+OPTIMS = {
+    "SGD": {"lr": 0.1},
+    "SGD_m": {"lr": 0.1, "momentum": 0.9},
+    "SGD_m_damp_wd": {"lr": 0.1, "momentum": 0.9, "dampening": 0.3, "weight_decay": 0.01},
+    "SGD_nesterov": {"lr": 0.05, "momentum": 0.8, "nesterov": True, "weight_decay": 0.1},
+    "Adam": {"lr": 0.01},
+    "Adam_wd_ams": {"lr": 0.01, "betas": (0.8, 0.9), "eps": 1e-6, "weight_decay": 0.1, "amsgrad": True},
+    "AdamW": {"lr": 0.01, "weight_decay": 0.1},
+    "AdamW_ams": {"lr": 0.01, "weight_decay": 0.05, "amsgrad": True},
+    "RMSprop": {"lr": 0.01},
+    "RMSprop_all": {"lr": 0.01, "alpha": 0.9, "momentum": 0.5, "centered": True, "weight_decay": 0.1},
+    "Adagrad": {"lr": 0.1},
+    "Adagrad_all": {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.1, "initial_accumulator_value": 0.2},
+}
+
+
+@pytest.mark.parametrize("name", list(OPTIMS))
+def test_optimizer_trajectory_parity(name):
+    cls = name.split("_")[0]
+    kw = OPTIMS[name]
+    torch.manual_seed(5)
+    tm = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2)).double()
+    om = ag.nn.Sequential(ag.nn.Linear(4, 5), ag.nn.Tanh(), ag.nn.Linear(5, 2)).to(ag.float64)
+    copy_module(om, tm)
+    topt = getattr(torch.optim, cls)(tm.parameters(), **kw)
+    oopt = getattr(ag.optim, cls)(om.parameters(), **kw)
+    for step in range(5):
+        a, b = rnd(8, 4), rnd(8, 2)
+        oopt.zero_grad()
+        topt.zero_grad()
+        ((om(ag.tensor(a)) - ag.tensor(b)) ** 2).mean().backward()
+        ((tm(torch.tensor(a)) - torch.tensor(b)) ** 2).mean().backward()
+        oopt.step()
+        topt.step()
+        for (n, p), (tn, tp) in zip(om.named_parameters(), tm.named_parameters()):
+            np.testing.assert_allclose(npy(p), tp.detach().numpy(), rtol=1e-9, atol=1e-11,
+                                       err_msg=f"{name} step {step} {n}")
+
+
+def test_optimizer_param_groups_zero_grad_and_state_dict():
+    w1 = ag.tensor(rnd(3), requires_grad=True)
+    w2 = ag.tensor(rnd(2), requires_grad=True)
+    opt = ag.optim.SGD([{"params": [w1]}, {"params": [w2], "lr": 0.5}], lr=0.1, momentum=0.9)
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.5]
+    assert opt.param_groups[0]["momentum"] == 0.9
+    (w1.sum() + w2.sum()).backward()
+    opt.step()
+    opt.zero_grad()
+    assert w1.grad is None
+    (w1.sum() + w2.sum()).backward()
+    opt.zero_grad(set_to_none=False)
+    assert float(w1.grad.abs().sum().item()) == 0.0
+    sd = opt.state_dict()
+    assert set(sd) == {"state", "param_groups"}
+    assert sd["param_groups"][1]["params"] == [1]
+    opt2 = ag.optim.SGD([{"params": [w1]}, {"params": [w2], "lr": 0.5}], lr=0.1, momentum=0.9)
+    opt2.load_state_dict(sd)
+    np.testing.assert_array_equal(npy(opt2.state[w1]["momentum_buffer"]), npy(opt.state[w1]["momentum_buffer"]))
+    opt.add_param_group({"params": [ag.tensor([1.0], requires_grad=True)], "lr": 0.2})
+    assert len(opt.param_groups) == 3
+    has_params(ag.optim.SGD.__init__, "params", "lr", "momentum", "dampening", "weight_decay", "nesterov", "l1")
+    has_params(ag.optim.Adam.__init__, "betas", "eps", "weight_decay", "amsgrad", "l1")
+
+
+def test_optimizer_l1_soft_threshold_gives_exact_zeros():
+    # the L1 rule applies to weights (ndim >= 2), not biases
+    w = ag.tensor(np.array([[0.05, -0.02, 1.0, -1.0]]), requires_grad=True)
+    b = ag.tensor(np.array([0.05, -0.02]), requires_grad=True)
+    opt = ag.optim.SGD([w, b], lr=0.1, l1=1.0)
+    ((w * 0).sum() + (b * 0).sum()).backward()
+    opt.step()
+    np.testing.assert_allclose(w.detach().numpy(), [[0.0, 0.0, 0.9, -0.9]])
+    assert (w.detach().numpy()[0, :2] == 0).all()
+    np.testing.assert_allclose(b.detach().numpy(), [0.05, -0.02])
+
+
+SCHEDS = {
+    "StepLR": lambda lib, o: lib.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5),
+    "MultiStepLR": lambda lib, o: lib.optim.lr_scheduler.MultiStepLR(o, milestones=[2, 5, 6], gamma=0.3),
+    "ExponentialLR": lambda lib, o: lib.optim.lr_scheduler.ExponentialLR(o, gamma=0.9),
+    "CosineAnnealingLR": lambda lib, o: lib.optim.lr_scheduler.CosineAnnealingLR(o, T_max=5, eta_min=0.01),
+    "LambdaLR": lambda lib, o: lib.optim.lr_scheduler.LambdaLR(o, lambda e: 1 / (e + 1)),
+    "OneCycleLR": lambda lib, o: lib.optim.lr_scheduler.OneCycleLR(o, max_lr=1.0, total_steps=12),
+    "OneCycleLR_linear": lambda lib, o: lib.optim.lr_scheduler.OneCycleLR(
+        o, max_lr=[1.0, 2.0], epochs=3, steps_per_epoch=4, anneal_strategy="linear", pct_start=0.4,
+        three_phase=True),
+}
+
+
+@pytest.mark.parametrize("name", list(SCHEDS))
+def test_scheduler_lr_sequence(name):
+    def run(lib):
+        p1 = lib.zeros(2, requires_grad=True)
+        p2 = lib.zeros(2, requires_grad=True)
+        opt = lib.optim.SGD([{"params": [p1]}, {"params": [p2], "lr": 0.2}], lr=0.1, momentum=0.9)
+        s = SCHEDS[name](lib, opt)
+        seq = []
+        for _ in range(12 if "OneCycle" in name else 10):
+            seq.append([g["lr"] for g in opt.param_groups] + [g.get("momentum", 0) for g in opt.param_groups])
+            opt.step()
+            s.step()
+        assert np.allclose(s.get_last_lr(), [g["lr"] for g in opt.param_groups])
+        return seq
+
+    np.testing.assert_allclose(run(ag), run(torch), rtol=1e-12, atol=1e-14)
+
+
+def test_reduce_lr_on_plateau_sequence():
+    losses = [1.0, 0.9, 0.91, 0.92, 0.93, 0.95, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6]
+
+    def run(lib, **kw):
+        p = lib.zeros(2, requires_grad=True)
+        opt = lib.optim.SGD([p], lr=1.0)
+        s = lib.optim.lr_scheduler.ReduceLROnPlateau(opt, **kw)
+        seq = []
+        for v in losses:
+            s.step(v)
+            seq.append(opt.param_groups[0]["lr"])
+        return seq
+
+    for kw in [{"patience": 1, "factor": 0.5}, {"patience": 2, "cooldown": 1, "min_lr": 0.3},
+               {"mode": "max", "patience": 0, "threshold": 0.1, "threshold_mode": "abs"}]:
+        np.testing.assert_allclose(run(ag, **kw), run(torch, **kw))
+
+
+# ----------------------------------------------------------------------------------------
+# data
+# ----------------------------------------------------------------------------------------
+
+def test_data_api():
+    D = ag.utils.data
+    has_params(D.DataLoader.__init__, "dataset", "batch_size", "shuffle", "drop_last", "collate_fn")
+    x = ag.tensor(np.arange(20.0).reshape(10, 2))
+    y = ag.tensor(np.arange(10))
+    ds = D.TensorDataset(x, y)
+    assert len(ds) == 10
+    xi, yi = ds[3]
+    assert xi.tolist() == [6.0, 7.0] and yi.item() == 3
+    batches = list(D.DataLoader(ds, batch_size=4))
+    assert [b[0].shape[0] for b in batches] == [4, 4, 2]
+    assert batches[0][1].tolist() == [0, 1, 2, 3]
+    assert len(D.DataLoader(ds, batch_size=4, drop_last=True)) == 2
+    ag.manual_seed(9)
+    o1 = [b[1].tolist() for b in D.DataLoader(ds, batch_size=3, shuffle=True)]
+    ag.manual_seed(9)
+    o2 = [b[1].tolist() for b in D.DataLoader(ds, batch_size=3, shuffle=True)]
+    assert o1 == o2 and sorted(sum(o1, [])) == list(range(10))
+    cl = D.DataLoader(ds, batch_size=5, collate_fn=lambda items: len(items))
+    assert list(cl) == [5, 5]
+    a, b = D.random_split(ds, [7, 3])
+    assert len(a) == 7 and len(b) == 3
+
+    class Sq(D.Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return {"v": ag.tensor(float(i))}
+
+    (first, _) = list(D.DataLoader(Sq(), batch_size=2))
+    assert first["v"].tolist() == [0.0, 1.0]
+
+
+# ----------------------------------------------------------------------------------------
+# Saving
+# ----------------------------------------------------------------------------------------
+
+def test_save_load_round_trips(tmp_path):
+    p = tmp_path / "t.agc"
+    for t in [ag.randn(3, 4), ag.randn(2, dtype=ag.float64), ag.tensor([[1, 2]]), ag.tensor([True, False]),
+              ag.tensor(2.5), ag.randn(4, 3).transpose(0, 1)]:
+        ag.save(t, p)
+        r = ag.load(p)
+        assert r.dtype == t.dtype and tuple(r.shape) == tuple(t.shape)
+        np.testing.assert_array_equal(r.numpy(), t.numpy())
+    m = ag.nn.Sequential(ag.nn.Linear(3, 4), ag.nn.BatchNorm1d(4), ag.nn.LSTM(4, 2))
+    ag.save(m.state_dict(), p)
+    sd = ag.load(p)
+    assert list(sd.keys()) == list(m.state_dict().keys())
+    m2 = ag.nn.Sequential(ag.nn.Linear(3, 4), ag.nn.BatchNorm1d(4), ag.nn.LSTM(4, 2))
+    m2.load_state_dict(sd)
+    for (k, v), (k2, v2) in zip(m.state_dict().items(), m2.state_dict().items()):
+        np.testing.assert_array_equal(v.numpy(), v2.numpy())
+        assert v.dtype == v2.dtype
+    w = ag.tensor(rnd(3), requires_grad=True)
+    opt = ag.optim.Adam([w], lr=0.1)
+    (w ** 2).sum().backward()
+    opt.step()
+    ag.save(opt.state_dict(), p)
+    osd = ag.load(p)
+    opt2 = ag.optim.Adam([ag.tensor(rnd(3), requires_grad=True)], lr=0.1)
+    opt2.load_state_dict(osd)
+    assert opt2.param_groups[0]["betas"] == (0.9, 0.999) or list(opt2.param_groups[0]["betas"]) == [0.9, 0.999]
+    st = list(opt2.state.values())[0]
+    np.testing.assert_array_equal(npy(st["exp_avg"]), npy(opt.state[w]["exp_avg"]))
+    obj = {"a": [1, 2.5, "x", None, True], "b": (ag.ones(2),), "c": {"n": 3}}
+    ag.save(obj, p)
+    r = ag.load(p)
+    assert r["a"] == [1, 2.5, "x", None, True] and r["c"] == {"n": 3}
+    assert r["b"][0].tolist() == [1.0, 1.0]
+    assert not p.read_bytes().startswith(b"\x80")  # not a pickle stream
+
+
+# ----------------------------------------------------------------------------------------
+# Beyond PyTorch names
+# ----------------------------------------------------------------------------------------
+
+def test_beyond_pytorch_names():
+    assert hasattr(ag.datasets, "load_digits")
+    for n in ["StandardScaler", "train_val_split"]:
+        assert hasattr(ag.data, n), n
+    for n in ["fit", "EarlyStopping", "ModelCheckpoint", "History", "grid_search"]:
+        assert hasattr(ag.train, n), n
+    assert hasattr(ag.History, "plot") if hasattr(ag, "History") else hasattr(ag.train.History, "plot")
+    assert hasattr(ag.viz, "draw_graph")
+    assert hasattr(ag.autograd, "gradcheck_module") and hasattr(ag.autograd, "trace_backward")
+    for cls in ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"]:
+        has_params(getattr(ag.optim, cls).__init__, "l1")
+    a = rnd(20, 3) * 5 + 2
+    s = ag.data.StandardScaler()
+    s.fit(ag.tensor(a))
+    z = s.transform(ag.tensor(a))
+    np.testing.assert_allclose(npy(z).mean(0), 0, atol=1e-9)
+    np.testing.assert_allclose(npy(s.inverse_transform(z)), a, rtol=1e-9)
+    dot = ag.viz.draw_graph((ag.randn(2, requires_grad=True) * 2).sum())
+    assert "digraph" in str(dot)
