@@ -561,16 +561,23 @@ def test_results_do_not_depend_on_thread_count():
     rng = seeded("threads")
     x = t(rng.standard_normal((8, 16, 20, 20)).astype(np.float32), True)
     w = t(rng.standard_normal((16, 8, 3, 3)).astype(np.float32), True)
+    w2 = t(rng.standard_normal((32, 16, 3, 3)).astype(np.float32), True)  # >= 16 channels: L-major GEMMs
     old = ag.get_num_threads()
     runs = []
     try:
         for n in (1, 2, 3):
             ag.set_num_threads(n)
-            x.grad = w.grad = None
+            x.grad = w.grad = w2.grad = None
             y = C.conv2d(x, w, None, 1, 1, 1, 2)
             p = C.max_pool2d(y, 2) + C.avg_pool2d(y, 3, 2, 1)
-            p.sum().backward()
-            runs.append([arr(y).copy(), arr(p).copy(), arr(x.grad).copy(), arr(w.grad).copy()])
+            limit = _core.conv_set_workspace_limit(60000)  # forward: one image per chunk, rows in blocks
+            try:
+                z = C.conv2d(x, w2, None, 2, 1)
+            finally:
+                _core.conv_set_workspace_limit(limit)
+            (p.sum() + z.sum()).backward()
+            runs.append([arr(y).copy(), arr(p).copy(), arr(z).copy(), arr(x.grad).copy(), arr(w.grad).copy(),
+                         arr(w2.grad).copy()])
     finally:
         ag.set_num_threads(old)
     for other in runs[1:]:
