@@ -1357,6 +1357,7 @@ def basic_index(TensorBase x, tuple key):
     cdef int64_t st[16]
     cdef int n = 0, d = 0, i, nspec = 0
     cdef int64_t off = x._offset, size, start, stop, step, idx, length
+    cdef bint seen_ellipsis = False
     for k in key:
         if k is not None and k is not Ellipsis:
             nspec += 1
@@ -1370,6 +1371,9 @@ def basic_index(TensorBase x, tuple key):
             st[n] = 1
             n += 1
         elif k is Ellipsis:
+            if seen_ellipsis:
+                raise IndexError("an index can only have a single ellipsis ('...')")
+            seen_ellipsis = True
             for i in range(x._ndim - nspec):
                 sh[n] = x._shape[d]
                 st[n] = x._strides[d]

@@ -448,6 +448,13 @@ class Tensor(TensorBase):
     def _inplace(self, result, op):
         """Write result (computed out of place, with graph if needed) into self."""
         _check_inplace(self, op)
+        if self._base is not None:
+            # a view: the write is recorded on its base too (PyTorch's CopySlices), so gradients of
+            # the base and of the view both see it
+            from .ops.index import _Key, _put
+
+            _put(self, _Key(()), result, False, True, op)
+            return self
         prev = state.enabled
         state.enabled = False
         try:

@@ -270,3 +270,26 @@ def test_setitem_then_backward_through_clone():
     y[1] = 0.0
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [1, 0, 1, 1])
+
+
+def test_inplace_on_view_updates_base_graph():
+    x = ag.randn(3, 4, dtype=ag.float64, requires_grad=True)
+    v = ag.randn(4, dtype=ag.float64, requires_grad=True)
+    y = x * 2
+    y[0].add_(v)
+    y[1].mul_(3)
+    (y * y).sum().backward()
+    xn, vn = x.detach().numpy(), v.detach().numpy()
+    yn = 2 * xn
+    yn[0] += vn
+    yn[1] *= 3
+    gx = 2 * yn * 2
+    gx[1] *= 3
+    np.testing.assert_allclose(x.grad.numpy(), gx)
+    np.testing.assert_allclose(v.grad.numpy(), 2 * yn[0])
+
+
+def test_inplace_on_view_of_leaf_raises():
+    w = ag.randn(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="view of a leaf Variable"):
+        w[0].add_(1)

@@ -30,6 +30,7 @@ ERRORS = [
     ("mm_ndim", lambda: ag.mm(ag.ones(2), ag.ones(2, 2)), RuntimeError, r"mm.*2-D"),
     ("index_out_of_range", lambda: ag.ones(3, 4)[3], IndexError, r"index 3 is out of bounds for dimension 0 with size 3"),
     ("index_negative", lambda: ag.ones(3, 4)[:, -5], IndexError, r"-5.*dimension 1 with size 4"),
+    ("two_ellipses", lambda: ag.ones(3)[..., ...], IndexError, r"single ellipsis"),
     ("too_many_indices", lambda: ag.ones(3)[0, 0], IndexError, r"too many indices"),
     ("index_tensor_range", lambda: ag.ones(3)[ag.tensor([0, 5])], IndexError, r"5.*size 3|out of"),
     ("dim_out_of_range", lambda: ag.ones(2, 3).sum(2), IndexError, r"dimension out of range.*got 2"),
