@@ -322,10 +322,38 @@ def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
     return _reduce(R["var"], x, dims, keepdim, corr)
 
 
+class Std(Function):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, corr):
+        from .unary import sqrt
+
+        ctx.dims, ctx.keepdim, ctx.corr = dims, keepdim, corr
+        out = sqrt(_reduce(R["var"], x, dims, keepdim, corr))
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        """centered / ((n - corr) std), zero where std is 0 (as PyTorch; sqrt(var) would give 0 * inf)."""
+        from .unary import where
+
+        x, out = ctx.saved_tensors
+        dims, keepdim = ctx.dims, ctx.keepdim
+        n = _nelem(x.shape, dims)
+        o = _expand_back(out, x.shape, dims, keepdim)
+        centered = x - x.mean(dims, keepdim=True)
+        gx = _expand_back(g, x.shape, dims, keepdim) * where(o == 0, 0.0, centered / (o * (n - ctx.corr)))
+        return gx, None, None, None
+
+
 @tensor_method
 def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
     from .unary import sqrt
 
+    if isinstance(unbiased, (list, tuple)) or (isinstance(dim, bool)):
+        raise TypeError("std: pass dim as an int or tuple and unbiased as a keyword")
+    if state.enabled and x.requires_grad and x._dtype_code <= 1:
+        return Std.apply(x, _dims(x, dim), keepdim, _correction(unbiased, correction))
     return sqrt(var(x, dim, unbiased=unbiased, keepdim=keepdim, correction=correction))
 
 
