@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -317,6 +318,49 @@ static int gemm_packed(const gemm_problem *p, const gemm_blocks *bk, int nthr)
     return AGC_OK;
 }
 
+/* ------------------------------------------------------------------------ matrix-vector */
+/* N == 1: y = alpha * A x + beta * y (the driver turns M == 1 into this by transposing). Rows of
+ * y are split between threads; each is summed by one thread in a fixed order. */
+static void gemv_worker(const void *arg, int tid, int T)
+{
+    const gemm_problem *p = arg;
+    const gemm_ops *ops = p->ops;
+    const int64_t esz = ops->esz;
+    int64_t i0 = p->M * tid / T, i1 = p->M * (tid + 1) / T;
+    if (p->cs_a == 1) {
+        ops->gemv_dot(i1 - i0, p->K, p->A + i0 * p->rs_a * esz, p->rs_a, p->B, p->alpha, p->beta,
+                      p->C + i0 * p->rs_c * esz, p->rs_c);
+        return;
+    }
+    for (int64_t i = i0; i < i1; i += GEMM_AXPY_ROWS) {
+        int64_t m = i1 - i < GEMM_AXPY_ROWS ? i1 - i : GEMM_AXPY_ROWS;
+        ops->gemv_axpy(m, p->K, p->A + i * esz, p->cs_a, p->B, p->rs_b, p->alpha, p->beta,
+                       p->C + i * p->rs_c * esz, p->rs_c);
+    }
+}
+
+/* Returns 1 if it handled the product, 0 if the general path should, AGC_ENOMEM on failure. */
+static int gemv(gemm_problem *p, int nthr_setting)
+{
+    if (p->cs_a != 1 && p->rs_a != 1) return 0;
+    const int64_t esz = p->ops->esz;
+    char *xbuf = NULL;
+    if (p->cs_a == 1 && p->rs_b != 1) {
+        /* the dot form wants x contiguous: one copy of K elements */
+        xbuf = agc_alloc(p->K * esz);
+        if (!xbuf) return AGC_ENOMEM;
+        for (int64_t k = 0; k < p->K; k++)
+            memcpy(xbuf + k * esz, p->B + k * p->rs_b * esz, (size_t)esz);
+        p->B = xbuf;
+        p->rs_b = 1;
+    }
+    /* memory-bound: a second thread pays once A is past L2 */
+    int nthr = nthr_setting > 1 ? agc_threads_for(p->M * p->K, 1 << 17) : 1;
+    run_threads(nthr, gemv_worker, p);
+    agc_free(xbuf);
+    return 1;
+}
+
 /* ------------------------------------------------------------------------ entry points */
 /* One GEMM on at most nthr threads (M, N, K > 0). */
 static int gemm_one(agc_dtype dt, int64_t M, int64_t N, int64_t K, double alpha, const char *A,
@@ -336,6 +380,19 @@ static int gemm_one(agc_dtype dt, int64_t M, int64_t N, int64_t K, double alpha,
     gemm_problem p = {select_ops(dt), M, N, K, alpha, beta, A, B, C, rs_a, cs_a, rs_b, cs_b, rs_c, cs_c,
                       {0, 0}};
     p.sp = choose_split(M, N, p.ops->mr, p.ops->nr, nthr);
+    if (M == 1 && N > 1) {
+        /* a row times a matrix: as a column, C^T = B^T A^T */
+        gemm_problem t = p;
+        t.M = N, t.N = 1;
+        t.A = B, t.rs_a = cs_b, t.cs_a = rs_b;
+        t.B = A, t.rs_b = cs_a, t.cs_b = rs_a;
+        t.rs_c = cs_c, t.cs_c = rs_c;
+        int rc = gemv(&t, nthr);
+        if (rc != 0) return rc < 0 ? rc : AGC_OK;
+    } else if (N == 1) {
+        int rc = gemv(&p, nthr);
+        if (rc != 0) return rc < 0 ? rc : AGC_OK;
+    }
     if (cs_b == 1 && cs_c == 1 && K <= GEMM_SMALL_K && (double)M * N * K <= GEMM_SMALL_MNK) {
         run_threads(nthr, small_worker, &p);
         return AGC_OK;

@@ -31,6 +31,16 @@ typedef void (*gemm_small_fn)(int64_t kc, const void *A, int64_t rs_a, int64_t c
                               int64_t rs_b, void *C, int64_t rs_c, int m, int n, double alpha,
                               double beta);
 
+/* Matrix-vector products (N == 1), rows [0, m) of y = alpha * A x + beta * y (beta == 0 never
+ * reads y). dot: rows of A contiguous (cs_a == 1) and x contiguous. axpy: columns of A contiguous
+ * (rs_a == 1), x with any stride; at most GEMM_AXPY_ROWS rows per call. Each y_i is summed over k
+ * in a fixed order, whoever computes it. */
+#define GEMM_AXPY_ROWS 256
+typedef void (*gemm_gemv_dot_fn)(int64_t m, int64_t k, const void *A, int64_t rs_a, const void *x,
+                                 double alpha, double beta, void *y, int64_t incy);
+typedef void (*gemm_gemv_axpy_fn)(int64_t m, int64_t k, const void *A, int64_t cs_a, const void *x,
+                                  int64_t incx, double alpha, double beta, void *y, int64_t incy);
+
 typedef struct {
     int esz; /* element size in bytes */
     int mr, nr;
@@ -38,6 +48,8 @@ typedef struct {
     gemm_pack_b_fn pack_b;
     gemm_kern_fn kern;
     gemm_small_fn small;
+    gemm_gemv_dot_fn gemv_dot;
+    gemm_gemv_axpy_fn gemv_axpy;
 } gemm_ops;
 
 extern const gemm_ops agc_gemm_ops_f32_portable, agc_gemm_ops_f64_portable;

@@ -147,12 +147,76 @@ STORE_TILE(double, GEMM_NR_F64)
 PORTABLE_KERNELS(float, GEMM_NR_F32)
 PORTABLE_KERNELS(double, GEMM_NR_F64)
 
+/* ------------------------------------------------------------------------- matrix-vector */
+/* Memory-bound, so plain C that the compiler vectorises: LANES independent partial sums per row
+ * (combined in a fixed order at the end) for the dot form; a column sweep into a block of
+ * accumulators for the axpy form. Instantiated plain and under the AVX2 target. */
+#define GEMV_BODIES(T, LANES)                                                                     \
+    INLINE void gemv_dot_body_##T(int64_t m, int64_t k, const T *A, int64_t rs_a, const T *x,     \
+                                  T alpha, T beta, T *y, int64_t incy)                            \
+    {                                                                                             \
+        for (int64_t i = 0; i < m; i++) {                                                         \
+            const T *a = A + i * rs_a;                                                            \
+            T acc[LANES] = {0};                                                                   \
+            int64_t p = 0;                                                                        \
+            for (; p + LANES <= k; p += LANES)                                                    \
+                for (int l = 0; l < LANES; l++)                                                   \
+                    acc[l] += a[p + l] * x[p + l];                                                \
+            for (int l = 0; p < k; p++, l++)                                                      \
+                acc[l] += a[p] * x[p];                                                            \
+            for (int w = LANES / 2; w > 0; w /= 2)                                                \
+                for (int l = 0; l < w; l++)                                                       \
+                    acc[l] += acc[l + w];                                                         \
+            T *o = y + i * incy;                                                                  \
+            *o = beta == 0 ? alpha * acc[0] : alpha * acc[0] + beta * *o;                         \
+        }                                                                                         \
+    }                                                                                             \
+    INLINE void gemv_axpy_body_##T(int64_t m, int64_t k, const T *A, int64_t cs_a, const T *x,    \
+                                   int64_t incx, T alpha, T beta, T *y, int64_t incy)             \
+    {                                                                                             \
+        T acc[GEMM_AXPY_ROWS] = {0};                                                              \
+        for (int64_t p = 0; p < k; p++) {                                                         \
+            const T *a = A + p * cs_a;                                                            \
+            const T xp = x[p * incx];                                                             \
+            for (int64_t i = 0; i < m; i++)                                                       \
+                acc[i] += a[i] * xp;                                                              \
+        }                                                                                         \
+        for (int64_t i = 0; i < m; i++) {                                                         \
+            T *o = y + i * incy;                                                                  \
+            *o = beta == 0 ? alpha * acc[i] : alpha * acc[i] + beta * *o;                         \
+        }                                                                                         \
+    }
+
+GEMV_BODIES(float, 32)
+GEMV_BODIES(double, 16)
+
+#define GEMV_FUNCS(T, ISA, ATTR)                                                                  \
+    static ATTR void gemv_dot_##T##_##ISA(int64_t m, int64_t k, const void *A, int64_t rs_a,      \
+                                          const void *x, double alpha, double beta, void *y,      \
+                                          int64_t incy)                                           \
+    {                                                                                             \
+        gemv_dot_body_##T(m, k, (const T *)A, rs_a, (const T *)x, (T)alpha, (T)beta, (T *)y,      \
+                          incy);                                                                  \
+    }                                                                                             \
+    static ATTR void gemv_axpy_##T##_##ISA(int64_t m, int64_t k, const void *A, int64_t cs_a,     \
+                                           const void *x, int64_t incx, double alpha,             \
+                                           double beta, void *y, int64_t incy)                    \
+    {                                                                                             \
+        gemv_axpy_body_##T(m, k, (const T *)A, cs_a, (const T *)x, incx, (T)alpha, (T)beta,       \
+                           (T *)y, incy);                                                         \
+    }
+
+GEMV_FUNCS(float, portable, )
+GEMV_FUNCS(double, portable, )
+
 const gemm_ops agc_gemm_ops_f32_portable = {4, MR, GEMM_NR_F32, pack_a_float_portable,
                                             pack_b_float_portable, kern_float_portable,
-                                            small_float_portable};
+                                            small_float_portable, gemv_dot_float_portable,
+                                            gemv_axpy_float_portable};
 const gemm_ops agc_gemm_ops_f64_portable = {8, MR, GEMM_NR_F64, pack_a_double_portable,
                                             pack_b_double_portable, kern_double_portable,
-                                            small_double_portable};
+                                            small_double_portable, gemv_dot_double_portable,
+                                            gemv_axpy_double_portable};
 
 /* -------------------------------------------------------------------------- AVX2/FMA kernels */
 #if AGC_GEMM_HAVE_AVX2
@@ -435,8 +499,13 @@ typedef int64_t mask_f64 __attribute__((vector_size(32)));
 AVX2_KERNELS(float, __m256, 8, GEMM_NR_F32, ps, mask_f32, __builtin_fmaf)
 AVX2_KERNELS(double, __m256d, 4, GEMM_NR_F64, pd, mask_f64, __builtin_fma)
 
+GEMV_FUNCS(float, avx2, AGC_GEMM_AVX2)
+GEMV_FUNCS(double, avx2, AGC_GEMM_AVX2)
+
 const gemm_ops agc_gemm_ops_f32_avx2 = {4, MR, GEMM_NR_F32, pack_a_float_avx2, pack_b_float_avx2,
-                                        kern_float_avx2, small_float_avx2};
+                                        kern_float_avx2, small_float_avx2, gemv_dot_float_avx2,
+                                        gemv_axpy_float_avx2};
 const gemm_ops agc_gemm_ops_f64_avx2 = {8, MR, GEMM_NR_F64, pack_a_double_avx2, pack_b_double_avx2,
-                                        kern_double_avx2, small_double_avx2};
+                                        kern_double_avx2, small_double_avx2, gemv_dot_double_avx2,
+                                        gemv_axpy_double_avx2};
 #endif

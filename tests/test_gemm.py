@@ -181,6 +181,34 @@ def test_gemm_large_k_float32_error(simd):
         assert err <= 2 * EPS[np.float32] * np.sqrt(k) * rms, (k, err)
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_gemm_matrix_vector(simd, dtype):
+    """N == 1 and M == 1 (the matrix-vector path) for every operand layout, alpha and beta."""
+    rng = np.random.default_rng(16)
+    for m, k in [(1, 1), (5, 3), (300, 70), (7, 1000), (600, 600)]:
+        for a_layout in ("contiguous", "transposed", "sliced", "flipped"):
+            a = layout(randn(rng, (m, k), dtype), a_layout)
+            for x_layout in ("contiguous", "sliced", "flipped"):
+                x = layout(randn(rng, (k, 1), dtype), x_layout)
+                check(a, x, dtype, rng=rng)  # A @ x
+                check(x.T, a.T, dtype, -0.5, 2.0, rng=rng)  # x^T @ A^T: one row
+        x = np.broadcast_to(randn(rng, (1, 1), dtype), (k, 1))  # stride-0 vector
+        check(randn(rng, (m, k), dtype), x, dtype)
+
+
+def test_gemm_matrix_vector_threads_bitwise_equal(simd):
+    rng = np.random.default_rng(17)
+    for dtype in DTYPES:
+        for a_layout in ("contiguous", "transposed"):
+            a = layout(randn(rng, (1500, 700), dtype), a_layout)
+            x = randn(rng, (700, 1), dtype)
+            outs = []
+            for nthreads in (1, 2):
+                with threads(nthreads):
+                    outs.append(run_gemm(a, x, np.empty((1500, 1), dtype)))
+            assert outs[0].tobytes() == outs[1].tobytes()
+
+
 # ------------------------------------------------------------------------------------------ strides
 @pytest.mark.parametrize("out_layout", ["contiguous", "transposed", "sliced", "flipped"])
 @pytest.mark.parametrize("b_layout", LAYOUTS)
