@@ -65,9 +65,22 @@ def _unary_op(name, grad, save="x", fused=None):
 
 
 def _nondiff(name):
+    """A piecewise-constant op: its output requires grad like the input's and gets a zero gradient (as PyTorch)."""
     code = U[name]
 
+    def forward(ctx, x):
+        return _unary(code, x)
+
+    def backward(ctx, g):
+        from .creation import zeros_like
+
+        return zeros_like(g)
+
+    cls = type(name.title(), (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward)})
+
     def op(x):
+        if state.enabled and x.requires_grad:
+            return cls.apply(x)
         return _unary(code, x)
 
     op.__name__ = name
