@@ -1,12 +1,16 @@
 /* gemm.c: C = alpha * A @ B + beta * C for float32 and float64, any strides (contract in agc.h).
  * Blocking, outer to inner (the BLIS/GotoBLAS loop nest): NC columns of C, KC of the shared
- * dimension, MC rows. For each (NC, KC) step the KC x NC block of B is packed once into NR-column
- * panels shared by all threads; each thread packs its MC x KC blocks of A into MR-row panels of its
- * own, then runs the MR x NR micro-kernel over every (A panel, B panel) pair. Packing absorbs any
+ * dimension, MC rows. For each (NC, KC) step the KC x NC block of B is packed into NR-column
+ * panels (shared by the threads when they split M); each thread packs its MC x KC blocks of A into
+ * MR-row panels of its own, then runs the MR x NR micro-kernel over every (A panel, B panel) pair
+ * (packed_worker). Packing absorbs any
  * strides, so transposed, sliced, broadcast (stride 0) and flipped operands are never copied first.
  * Edge tiles go through a scratch tile inside the micro-kernel (gemm_kernels.c). A C stored
  * column-major is handled as C^T = B^T A^T so that the micro-kernel sees contiguous rows.
- * Small products with contiguous B and C rows skip packing altogether (small_worker).
+ * Small products with contiguous B and C rows skip packing altogether (small_worker), and
+ * matrix-vector products (N == 1 or M == 1) use dot or axpy loops (gemv_worker).
+ * Batches: many small products are spread over the threads whole; few large ones run one after
+ * another, each on all threads.
  * Threads split M and N (whole MR x NR tiles), never K: every element of C is the same sum in the
  * same order whatever the thread count, so results are bitwise identical for 1 and n threads.
  * The K blocking (the only thing that changes the summation order) depends on K and the cache
@@ -27,7 +31,8 @@
  * more on a busy machine (OpenBLAS draws the line at the same place). */
 #define GEMM_PAR_FLOPS (1 << 20)
 /* The small path (no packing) is taken while M N K is at most this and K at most GEMM_SMALL_K:
- * there, packing costs more than the strided reads it saves. */
+ * there, packing costs more than the strided reads it saves (float32, one thread, small vs packed:
+ * 64^3 5.7 vs 6.8 us, 128^3 44 vs 48 us, 160^3 83 vs 90 us). */
 #define GEMM_SMALL_MNK (160 * 160 * 160)
 #define GEMM_SMALL_K 512
 
@@ -35,7 +40,9 @@
 /* Chosen from the cache sizes, read once at run time:
  *  - KC: a packed B micro-panel (KC x NR) is reused by every A micro-panel of the block, so it
  *    should stay in L1 next to the streaming A micro-panel and the C tile: half of L1.
- *    32 KiB L1 -> KC = 256 for both float32 (NR = 16) and float64 (NR = 8).
+ *    32 KiB L1 -> KC = 256 for both float32 (NR = 16) and float64 (NR = 8). Measured: the
+ *    float32 micro-kernel alone runs at 98% of peak with KC = 256 and at 69% with KC = 512, where
+ *    the B micro-panel fills L1.
  *  - MC: the packed A block (MC x KC) is reused for every B micro-panel, so it should stay in L2
  *    with room for the B micro-panels streaming through: half of L2.
  *    512 KiB L2 -> MC = 252 (float32) and 126 (float64), multiples of MR.
