@@ -2090,3 +2090,128 @@ def test_random_split_fractions_and_dataloader_len():
     assert len(D.DataLoader(ds, batch_size=4)) == 3
     assert sorted(int(a[i][0].item()) for i in range(7)) + sorted(int(b[i][0].item()) for i in range(3)) != []
     assert sorted([int(a[i][0].item()) for i in range(7)] + [int(b[i][0].item()) for i in range(3)]) == list(range(10))
+
+
+# ----------------------------------------------------------------------------------------
+# More tensor-level behaviour
+# ----------------------------------------------------------------------------------------
+
+MORE_FWD = {
+    "getitem_neg_idx": lambda m, x: x[-1, -2:],
+    "getitem_ellipsis_none": lambda m, x: x[..., None, 1:3],
+    "getitem_int_then_list": lambda m, x: x[:, [2, 0, 2]],
+    "getitem_mask_slice": lambda m, x: x[x[:, 0, 0] > -10, 1:],
+    "getitem_two_lists_sep": lambda m, x: x[[0, 1], :, [3, 1]],
+    "getitem_bool_2d": lambda m, x: x[0][x[0] > 0],
+    "getitem_step_gt_len": lambda m, x: x[:, ::5],
+    "getitem_empty_slice": lambda m, x: x[:, 2:1],
+    "expand_neg1": lambda m, x: x[:, :1, :].expand(-1, 4, -1),
+    "squeeze_tuple": lambda m, x: x[:, :1, None].squeeze((1, 2)),
+    "flatten_range": lambda m, x: x.flatten(0, 1),
+    "transpose_neg": lambda m, x: x.transpose(-1, -3),
+    "split_list": lambda m, x: m.cat(x.split([1, 2], dim=1)[::-1], dim=1),
+    "chunk_uneven": lambda m, x: m.stack([c.sum() for c in x.chunk(3, dim=2)]),
+    "repeat_more_dims": lambda m, x: x[0].repeat(2, 1, 1, 2),
+    "scatter_add_dim0": lambda m, x: x[0].scatter_add(0, m.tensor([[0, 2, 1, 0], [2, 2, 0, 1]]), x[1, :2]),
+    "index_select_rep": lambda m, x: x.index_select(0, m.tensor([1, 1, 0])),
+    "masked_fill_bcast": lambda m, x: x.masked_fill(m.tensor([True, False, True, False]), 0.5),
+    "gather_neg": lambda m, x: x.gather(-1, m.tensor([[[0], [3], [2]], [[1], [1], [0]]])),
+    "where_scalar": lambda m, x: m.where(x > 0, 1.5, x),
+    "clamp_tensor": lambda m, x: x.clamp(min=x[0], max=x[1] + 1),
+    "max_binary": lambda m, x: m.max(x, x.flip(0)),
+    "round_decimals": lambda m, x: m.round(x * 10, decimals=1) + x,
+    "sum_dtype": lambda m, x: x.sum(dtype=m.float32).double(),
+    "cumsum_neg": lambda m, x: x.cumsum(-2),
+    "logsumexp_tuple": lambda m, x: x.logsumexp((0, 2)),
+    "argmax_keepdim": lambda m, x: x.argmax(dim=1, keepdim=True).double() + x[:, :1, :],
+    "mT": lambda m, x: x.mT @ x,
+    "var_mean": lambda m, x: m.var_mean(x, dim=1)[0] + m.var_mean(x, dim=1)[1],
+    "std_mean_corr": lambda m, x: m.std_mean(x, dim=(0, 2), correction=0)[0],
+    "softmax_neg_dim": lambda m, x: x.softmax(-2),
+    "abs_pow": lambda m, x: x.abs() ** x,
+    "unflatten_neg": lambda m, x: x.unflatten(-1, (2, -1)),
+    "permute_neg": lambda m, x: x.permute(-1, 0, -2),
+    "matmul_bcast_vec": lambda m, x: x @ x[0, 0],
+    "rsub_tensor": lambda m, x: 2 - x * 3,
+    "floordiv_float": lambda m, x: x.detach() // 0.7 + x,  # torch: floor_divide has no derivative
+    "mod_float_grad": lambda m, x: x % 0.7,
+    "rmod": lambda m, x: 2.5 % (x.detach().abs() + 0.5) + x,
+    "rfloordiv": lambda m, x: 2.5 // (x.detach().abs() + 0.5) * x,
+}
+
+
+@pytest.mark.parametrize("name", list(MORE_FWD))
+def test_more_tensor_ops_parity(name):
+    x, tx = pair(rnd(2, 3, 4), True)
+    r, tr = MORE_FWD[name](ag, x), MORE_FWD[name](torch, tx)
+    assert tuple(r.shape) == tuple(tr.shape)
+    assert r.dtype == TORCH_TO_AG[tr.dtype]
+    close(r, tr)
+    if tr.requires_grad:
+        g = rnd(*tr.shape)
+        r.backward(ag.tensor(g))
+        tr.backward(torch.tensor(g))
+        close(x.grad, tx.grad)
+
+
+def test_setitem_mask_and_index_tensor():
+    x, tx = pair(rnd(3, 4), True)
+    y, ty = x * 1, tx * 1
+    m = rnd(3, 4) > 0
+    y[ag.tensor(m)] = 0.0
+    ty[torch.tensor(m)] = 0.0
+    v, tv = pair(rnd(2, 4), True)
+    y[ag.tensor([2, 0])] = v
+    ty[torch.tensor([2, 0])] = tv
+    y[:, 1] += 1.0
+    ty[:, 1] += 1.0
+    close(y, ty)
+    (y ** 2).sum().backward()
+    (ty ** 2).sum().backward()
+    close(x.grad, tx.grad)
+    close(v.grad, tv.grad)
+
+
+def test_python_conversions_and_small_semantics():
+    assert float(ag.tensor(2.5)) == 2.5 and int(ag.tensor(3)) == 3 and bool(ag.tensor(True))
+    assert [10, 20, 30][ag.tensor(1)] == 20  # __index__
+    assert ag.tensor([4.0]).item() == 4.0
+    with pytest.raises(TypeError):
+        len(ag.tensor(1.0))
+    with pytest.raises((RuntimeError, ValueError)):
+        bool(ag.tensor([1.0, 2.0]))
+    with pytest.raises((RuntimeError, ValueError)):
+        ag.tensor([1.0, 2.0]).item()
+    assert ag.tensor(3.0).tolist() == 3.0
+    items = list(ag.tensor([1.0, 2.0]))
+    assert items[0].shape == () and items[1].item() == 2.0
+    x = ag.randn(2, 3)
+    assert x.to(ag.float32) is x and x.contiguous() is x
+    assert isinstance(x.size(), tuple) and x.shape[1] == 3 and x.shape == torch.Size([2, 3])
+    w = ag.randn(2, requires_grad=True)
+    c = w.clone()
+    assert c.requires_grad and c.grad_fn is not None
+    c.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [1.0, 1.0])
+    w.grad = ag.zeros(2)
+    assert w.grad.sum().item() == 0
+    w.data = ag.ones(2)
+    assert w.sum().item() == 2.0 and w.requires_grad
+
+
+@pytest.mark.parametrize("data", [[[1, 2], [3, 4]], [1.0, -2.0], [], [float("nan"), float("inf")], 7])
+def test_repr_matches_torch(data):
+    assert repr(ag.tensor(data)) == repr(torch.tensor(data))
+    if isinstance(data, list) and data and isinstance(data[0], float):
+        assert repr(ag.tensor(data, requires_grad=True)) == repr(torch.tensor(data, requires_grad=True))
+        assert repr(ag.tensor(data, dtype=ag.float64)).replace("autograd_core.", "torch.") == \
+            repr(torch.tensor(data, dtype=torch.float64))
+
+
+@pytest.mark.xfail(strict=True, reason="Tensor.__repr__ (tensor.py _format_tensor) uses NumPy's maxprec_equal "
+                   "float mode: 'tensor([1.0, 2.5])' where PyTorch prints 'tensor([1.0000, 2.5000])' (fixed 4 "
+                   "digits unless all values are integral), 'tensor(3.25)' vs 'tensor(3.2500)', '1.e-05' vs "
+                   "'1.0000e-05', and bools unpadded ('[True, False]' vs '[ True, False]')")
+@pytest.mark.parametrize("data", [[1.0, 2.5, -3.0], 3.25, [True, False], [1e-5, 1e5]])
+def test_repr_non_integral_floats_and_bools_like_torch(data):
+    assert repr(ag.tensor(data)) == repr(torch.tensor(data))
