@@ -113,19 +113,22 @@ def test_bench_torch(benchmark, op, size):
 
 
 # ------------------------------------------------------------------------------ report
-def _best_time(f, repeat=9, min_time=0.05):
-    f()
-    number = 1
-    t0 = time.perf_counter()
-    f()
-    once = time.perf_counter() - t0
-    number = max(1, int(min_time / max(once, 1e-6)))
-    best = float("inf")
-    for _ in range(repeat):
+def _best_times(fns, repeat=9, min_time=0.02):
+    """Best seconds per call of each function, timed in turns (one round times each once), so a
+    burst of load from other processes hits every contender alike."""
+    number = []
+    for f in fns:
+        f()
         t0 = time.perf_counter()
-        for _ in range(number):
-            f()
-        best = min(best, (time.perf_counter() - t0) / number)
+        f()
+        number.append(max(1, int(min_time / max(time.perf_counter() - t0, 1e-6))))
+    best = [float("inf")] * len(fns)
+    for _ in range(repeat):
+        for k, f in enumerate(fns):
+            t0 = time.perf_counter()
+            for _ in range(number[k]):
+                f()
+            best[k] = min(best[k], (time.perf_counter() - t0) / number[k])
     return best
 
 
@@ -147,9 +150,9 @@ def elementwise_report(repeat=9, threads=None):
         for size in SIZES:
             for op in OPS:
                 arrays = _inputs(op, SIZES[size])
-                t_ours = _best_time(ours(op, arrays), repeat)
-                t_np = _best_time(numpy_impl(op, arrays), repeat)
-                t_torch = _best_time(torch_impl(op, arrays), repeat) if torch is not None else float("nan")
+                fns = [ours(op, arrays), numpy_impl(op, arrays)] + ([torch_impl(op, arrays)] if torch else [])
+                t_ours, t_np, *t_rest = _best_times(fns, repeat)
+                t_torch = t_rest[0] if t_rest else float("nan")
                 rows.append((_group(op, size), t_ours, t_np, t_torch))
                 torch_cols = (f"{t_torch * 1e3:>10.3f}", f"{t_torch / t_ours:>11.2f}x") if torch is not None \
                     else (f"{'-':>10}", f"{'-':>12}")
@@ -159,7 +162,7 @@ def elementwise_report(repeat=9, threads=None):
         ag.set_num_threads(old)
         if torch is not None:
             torch.set_num_threads(old_torch)
-    print(f"Best of {repeat} runs; on a busy machine the numbers are noisy.")
+    print(f"Best of {repeat} rounds, contenders timed in turns; on a busy machine the numbers are noisy.")
     return rows
 
 

@@ -5,9 +5,8 @@
  * - agc_iter: the N-d strided iterator. It drops size-1 dims and merges dims that are contiguous
  *   with each other for every operand at once, so a contiguous view becomes one flat row and a
  *   (4096, 1024) + (1024,) broadcast becomes 4096 rows of 1024. agc_iter_run splits the flat index
- *   range into per-thread chunks whose boundaries are multiples of AGC_CHUNK_ALIGN elements (static
- *   schedule); every element is computed by the same code whatever the split, so results never
- *   depend on the thread count.
+ *   range into chunks whose boundaries are multiples of AGC_CHUNK_ALIGN elements; every element is
+ *   computed by the same code whatever the split, so results never depend on the thread count.
  * - Kernel tables for elementwise.c / elementwise_avx2.c, filled once by cpu.c.
  * reduce.c, gemm.c and conv.c may use any of this but do not have to. */
 #ifndef AGC_INTERNAL_H
@@ -162,15 +161,17 @@ static inline void agc_iter_run(const agc_iter *it, char *const *base, const int
         return;
     }
 #ifdef _OPENMP
-#pragma omp parallel num_threads(nt)
-    {
-        int t = omp_get_thread_num(), T = omp_get_num_threads();
-        int64_t chunk = (numel + T - 1) / T;
-        chunk = (chunk + AGC_CHUNK_ALIGN - 1) / AGC_CHUNK_ALIGN * AGC_CHUNK_ALIGN;
-        int64_t b = (int64_t)t * chunk, e = b + chunk;
-        if (b > numel) b = numel;
-        if (e > numel) e = numel;
-        if (b < e) agc_iter_range(it, b, e, base, itemsize, fn, ctx);
+    /* 4 chunks per thread, handed out dynamically: when another process holds one of the cores, the
+     * thread that runs takes the chunks the other has not started (a static split would wait for
+     * the other half). Which thread computes an element never changes its value. */
+    int64_t nchunks = (int64_t)nt * 4;
+    int64_t chunk = (numel + nchunks - 1) / nchunks;
+    chunk = (chunk + AGC_CHUNK_ALIGN - 1) / AGC_CHUNK_ALIGN * AGC_CHUNK_ALIGN;
+    nchunks = (numel + chunk - 1) / chunk;
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+    for (int64_t c = 0; c < nchunks; c++) {
+        int64_t b = c * chunk, e = b + chunk < numel ? b + chunk : numel;
+        agc_iter_range(it, b, e, base, itemsize, fn, ctx);
     }
 #endif
 }
