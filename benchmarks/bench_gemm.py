@@ -139,9 +139,10 @@ def _peak(dtype_code, threads):
     return max(_core.gemm_peak_gflops(dtype_code, threads), threads * _core.gemm_peak_gflops(dtype_code, 1))
 
 
-def gemm_report(file=None, threads=THREADS):
+def gemm_report(file=None, threads=THREADS, quick=False):
     """Print GFLOPS of ours, NumPy (and torch), the ratio ours/NumPy and the fraction of peak FMA
-    throughput, for every target case, all on `threads` threads. Returns the rows as dicts."""
+    throughput, for every target case, all on `threads` threads (quick: N <= 512 and two MLP
+    forms, shorter timing). Returns the rows as dicts."""
     out = file or sys.stdout
     old = _core.get_num_threads()
     _core.set_num_threads(threads)
@@ -166,10 +167,14 @@ def gemm_report(file=None, threads=THREADS):
         head += f"{'ratio':>6s} {'target':>6s} {'peak%':>6s} {'us/call':>9s}"
         print(head, file=out)
         rows = []
-        for group, dtype, sa, ta, sb, tb, target in CASES:
+        cases = CASES
+        if quick:
+            quick_mlp = ("x @ W 128x784 @ 784x256", "x^T @ g (128x784)^T @ 128x256")
+            cases = [c for c in CASES if (" mlp " not in c[0] and max(c[2]) <= 512) or c[0].endswith(quick_mlp)]
+        for group, dtype, sa, ta, sb, tb, target in cases:
             a, b = _operands(dtype, sa, ta, sb, tb)
             flops = 2.0 * a.shape[0] * a.shape[1] * b.shape[1]
-            t = _time_interleaved(_contenders(a, b), flops)
+            t = _time_interleaved(_contenders(a, b), flops, budget=0.1 if quick else 0.5)
             g = {k: flops / v / 1e9 for k, v in t.items()}
             ratio = g["ours"] / g["numpy"]
             frac = g["ours"] / peak[dtype] if peak[dtype] else float("nan")
