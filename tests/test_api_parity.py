@@ -2215,3 +2215,88 @@ def test_repr_matches_torch(data):
 @pytest.mark.parametrize("data", [[1.0, 2.5, -3.0], 3.25, [True, False], [1e-5, 1e5]])
 def test_repr_non_integral_floats_and_bools_like_torch(data):
     assert repr(ag.tensor(data)) == repr(torch.tensor(data))
+
+
+MORE_LAYERS = {
+    "Conv2d_same_even": (lambda m: m.Conv2d(2, 3, (4, 2), padding="same"), (2, 2, 7, 6)),
+    "Conv1d_same_dil": (lambda m: m.Conv1d(2, 3, 2, padding="same", dilation=3), (2, 2, 9)),
+    "Conv1d_groups": (lambda m: m.Conv1d(4, 6, 3, groups=2, stride=2, dilation=2), (2, 4, 11)),
+    "ConvT2d_groups_dil": (lambda m: m.ConvTranspose2d(4, 6, 3, stride=2, groups=2, dilation=2, padding=2,
+                                                       output_padding=1), (2, 4, 4, 3)),
+    "AvgPool2d_divisor": (lambda m: m.AvgPool2d(3, stride=2, padding=1, divisor_override=5), (2, 3, 6, 5)),
+    "AvgPool2d_ceil_nopad": (lambda m: m.AvgPool2d(3, stride=2, padding=1, ceil_mode=True,
+                                                   count_include_pad=False), (2, 3, 6, 5)),
+    "AdaptiveAvgPool2d_none": (lambda m: m.AdaptiveAvgPool2d((None, 2)), (2, 3, 5, 7)),
+    "AdaptiveAvgPool2d_up": (lambda m: m.AdaptiveAvgPool2d(4), (2, 3, 3, 2)),
+    "LayerNorm_eps_nobias": (lambda m: m.LayerNorm(5, eps=1e-2, bias=False), (3, 4, 5)),
+    "Softmax_dim0": (lambda m: m.Softmax(0), (3, 4)),
+    "Flatten_range": (lambda m: m.Flatten(0, -2), (2, 3, 4)),
+    "BatchNorm2d_noaffine": (lambda m: m.BatchNorm2d(3, affine=False, eps=1e-3), (4, 3, 2, 2)),
+}
+
+
+@pytest.mark.parametrize("name", list(MORE_LAYERS))
+def test_more_layer_parity(name):
+    make, shape = MORE_LAYERS[name]
+    torch.manual_seed(0)
+    tm, om = make(torch.nn).double(), make(ag.nn).to(ag.float64)
+    copy_module(om, tm)
+    x, tx = pair(rnd(*shape), True)
+    r, tr = om(x), tm(tx)
+    assert tuple(r.shape) == tuple(tr.shape)
+    close(r, tr)
+    g = rnd(*tr.shape)
+    r.backward(ag.tensor(g))
+    tr.backward(torch.tensor(g))
+    close(x.grad, tx.grad)
+    onp = dict(om.named_parameters())
+    for n, p in tm.named_parameters():
+        close(onp[n].grad, p.grad)
+
+
+def test_mha_float_mask_and_causal():
+    torch.manual_seed(9)
+    tm = torch.nn.MultiheadAttention(8, 4, batch_first=True).double()
+    om = ag.nn.MultiheadAttention(8, 4, batch_first=True).to(ag.float64)
+    copy_module(om, tm)
+    x, tx = pair(rnd(2, 5, 8), True)
+    fm = rnd(5, 5)
+    fm[0, 1:] = -np.inf
+    out, w = om(x, x, x, attn_mask=ag.tensor(fm))
+    tout, tw = tm(tx, tx, tx, attn_mask=torch.tensor(fm))
+    close(out, tout)
+    close(w, tw)
+    cm = np.triu(np.ones((5, 5), dtype=bool), 1)
+    out, _ = om(x, x, x, attn_mask=ag.tensor(cm), is_causal=True, need_weights=False)
+    tout, _ = tm(tx, tx, tx, attn_mask=torch.tensor(cm), is_causal=True, need_weights=False)
+    close(out, tout)
+    out.sum().backward()
+    tout.sum().backward()
+    close(x.grad, tx.grad)
+
+
+def test_transformer_encoder_final_norm_and_eval():
+    torch.manual_seed(10)
+    tm = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.1, batch_first=True),
+                                     2, norm=torch.nn.LayerNorm(8), enable_nested_tensor=False).double()
+    om = ag.nn.TransformerEncoder(ag.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.1, batch_first=True),
+                                  2, norm=ag.nn.LayerNorm(8)).to(ag.float64)
+    copy_module(om, tm)
+    om.eval()
+    tm.eval()
+    x, tx = pair(rnd(2, 4, 8))
+    with torch.no_grad(), ag.no_grad():
+        close(om(x), tm(tx))
+
+
+@pytest.mark.parametrize("cls,kw", [("Adam", {"amsgrad": True}), ("AdamW", {"amsgrad": True}),
+                                    ("RMSprop", {"centered": True, "momentum": 0.5}),
+                                    ("Adagrad", {"initial_accumulator_value": 0.1})])
+def test_optimizer_state_keys_variants(cls, kw):
+    w, tw = pair(rnd(3), True)
+    opt, topt = getattr(ag.optim, cls)([w], lr=0.1, **kw), getattr(torch.optim, cls)([tw], lr=0.1, **kw)
+    for o, p in [(opt, w), (topt, tw)]:
+        (p ** 2).sum().backward()
+        o.step()
+    assert set(opt.state_dict()["state"][0]) == set(topt.state_dict()["state"][0])
+    close(w, tw)
