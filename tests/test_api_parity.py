@@ -2300,3 +2300,87 @@ def test_optimizer_state_keys_variants(cls, kw):
         o.step()
     assert set(opt.state_dict()["state"][0]) == set(topt.state_dict()["state"][0])
     close(w, tw)
+
+
+# ----------------------------------------------------------------------------------------
+# More autograd semantics
+# ----------------------------------------------------------------------------------------
+
+def _autograd_cases(lib):
+    x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+
+    def base_modified_view_saved():
+        y = x * 1
+        z = y[0:2].sin()
+        y.add_(1)
+        z.sum().backward()
+
+    def view_modified_base_saved():
+        y = x * 1
+        z = y.sin()
+        y[0:2].mul_(2)
+        z.sum().backward()
+
+    def nonscalar_backward():
+        (x * 2).backward()
+
+    def hook_removed():
+        y = x * 2
+        y.register_hook(lambda g: g * 10).remove()
+        (y * y).sum().backward()
+        return x.grad
+
+    def grad_outputs_and_nonleaf():
+        y = x * 2
+        a = lib.autograd.grad(y, x, grad_outputs=lib.tensor([1.0, 0.5, 2.0]), retain_graph=True)
+        b = lib.autograd.grad((y ** 2).sum(), y)
+        return a[0], b[0]
+
+    def hook_on_nonleaf_changes_grad():
+        y = x * 2
+        y.register_hook(lambda g: g * 3)
+        (y ** 2).sum().backward()
+        return x.grad
+
+    def retain_grad_nonleaf():
+        y = x.exp()
+        y.retain_grad()
+        (y * y).sum().backward()
+        return y.grad
+
+    return [base_modified_view_saved, view_modified_base_saved, nonscalar_backward, hook_removed,
+            grad_outputs_and_nonleaf, hook_on_nonleaf_changes_grad, retain_grad_nonleaf]
+
+
+@pytest.mark.parametrize("i", range(7))
+def test_autograd_semantics_like_torch(i):
+    def outcome(lib):
+        try:
+            r = _autograd_cases(lib)[i]()
+        except RuntimeError:
+            return "RuntimeError"
+        return [np.asarray(npy(t)) for t in (r if isinstance(r, tuple) else (r,))]
+
+    ours, theirs = outcome(ag), outcome(torch)
+    if theirs == "RuntimeError" or ours == "RuntimeError":
+        assert ours == theirs
+    else:
+        for a, b in zip(ours, theirs):
+            np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_gradcheck_reports_and_raises():
+    class Bad(ag.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 3.0  # wrong on purpose
+
+    x = ag.tensor(rnd(4), requires_grad=True)
+    with pytest.raises(Exception) as ei:
+        ag.autograd.gradcheck(Bad.apply, (x,))
+    assert "Bad" in str(ei.value) or "element" in str(ei.value) or "index" in str(ei.value)
+    assert ag.autograd.gradcheck(lambda t: (t ** 2).tanh(), (x,))
