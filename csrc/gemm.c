@@ -363,6 +363,7 @@ static int gemv(gemm_problem *p, int nthr_setting)
     }
     /* memory-bound: a second thread pays once A is past L2 */
     int nthr = nthr_setting > 1 ? agc_threads_for(p->M * p->K, 1 << 17) : 1;
+    if (nthr > nthr_setting) nthr = nthr_setting;
     run_threads(nthr, gemv_worker, p);
     agc_free(xbuf);
     return 1;
