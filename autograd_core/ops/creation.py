@@ -1,4 +1,5 @@
 """Tensor creation: tensor, from_numpy, zeros, ones, full, empty, arange, linspace, eye, random."""
+import builtins
 import math
 import numbers
 
@@ -50,6 +51,29 @@ def _infer_code(a, data):
     raise TypeError(f"tensor: cannot make a tensor from data of type {a.dtype}")
 
 
+def _leaves(data):
+    if isinstance(data, (list, tuple)):
+        for d in data:
+            yield from _leaves(d)
+    else:
+        yield data
+
+
+def _check_int64_range(a, data):
+    """Ints beyond int64 (NumPy makes them uint64, or float64 next to negative ints) must not wrap silently."""
+    if a.dtype == np.uint64:
+        big = a.size and int(a.max()) >= 2**63
+    elif a.dtype.kind == "f" and a.size and not isinstance(data, np.ndarray) \
+            and np.fmax.reduce(np.abs(a), axis=None) >= 2.0**63:
+        leaves = list(_leaves(data))  # an int list stays int: only then is a huge int an overflow
+        big = builtins.all(isinstance(v, numbers.Integral) for v in leaves) \
+            and builtins.any(not -2**63 <= int(v) < 2**63 for v in leaves)
+    else:
+        big = False
+    if big:
+        raise OverflowError("tensor: an integer in data is out of the int64 range [-2**63, 2**63 - 1]")
+
+
 def _nested_tensors(data):
     """Lists containing tensors: stack them via numpy (detached)."""
     if isinstance(data, (list, tuple)):
@@ -77,6 +101,8 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
     if a.dtype == object:
         raise TypeError(f"tensor: could not infer a dtype from data of type {type(data).__name__}: expected "
                         "numbers (bool, int within int64, float) in a regular nested sequence")
+    if dtype is None:
+        _check_int64_range(a, data)
     code = to_code(dtype, "tensor") if dtype is not None else _infer_code(a, data)
     if isinstance(data, np.ndarray) and dtype is None and a.dtype.name not in _core._NP_NAMES:
         code = _infer_code(a, None)
