@@ -2384,3 +2384,14 @@ def test_gradcheck_reports_and_raises():
         ag.autograd.gradcheck(Bad.apply, (x,))
     assert "Bad" in str(ei.value) or "element" in str(ei.value) or "index" in str(ei.value)
     assert ag.autograd.gradcheck(lambda t: (t ** 2).tanh(), (x,))
+
+
+def test_tensor_int_overflow_raises_like_torch():
+    for data in [2**63, [1, 2**63], [[-1, 2**64 - 1]], np.array([2**63], dtype=np.uint64)]:
+        with pytest.raises((OverflowError, RuntimeError)):
+            ag.tensor(data)
+        if not isinstance(data, np.ndarray):
+            with pytest.raises((OverflowError, RuntimeError, ValueError)):
+                torch.tensor(data)
+    assert ag.tensor([2**63 - 1, -2**63]).tolist() == [2**63 - 1, -2**63]
+    assert ag.tensor([1.5, 2**63]).dtype == ag.float32
