@@ -2395,3 +2395,50 @@ def test_tensor_int_overflow_raises_like_torch():
                 torch.tensor(data)
     assert ag.tensor([2**63 - 1, -2**63]).tolist() == [2**63 - 1, -2**63]
     assert ag.tensor([1.5, 2**63]).dtype == ag.float32
+
+
+# ----------------------------------------------------------------------------------------
+# Non-contiguous inputs (views) through the same ops
+# ----------------------------------------------------------------------------------------
+
+VIEWS = {
+    "transposed": lambda t: t.transpose(0, 2),
+    "sliced_step": lambda t: t[:, ::2, 1:],
+    "expanded": lambda t: t[:1].expand(3, -1, -1).transpose(1, 2),
+    "permuted": lambda t: t.permute(1, 2, 0),
+    "flipped": lambda t: t.flip(1),
+}
+VIEW_OPS = {
+    "exp_sum": lambda m, v: (v.exp() * v).sum(),
+    "binary_bcast": lambda m, v: ((v * v[:1]) - v / (v.abs() + 1)).sum(),
+    "reduce_dims": lambda m, v: v.sum(0).amax(-1).sum() + v.var(dim=(0, 2)).sum() + v.logsumexp(1).sum(),
+    "softmax": lambda m, v: (v.softmax(-1) * v).sum() + (v.log_softmax(0) ** 2).sum(),
+    "matmul": lambda m, v: (v @ v.transpose(-1, -2)).sum() + (v.mT @ v).square().sum(),
+    "cumsum_max": lambda m, v: v.cumsum(1).sum() + v.max(dim=2)[0].sum() + v.argmax(1).sum(),
+    "index": lambda m, v: v[:, [0, -1]].sum() + v[v > 0].sum() + v.gather(0, m.zeros(1, 1, 1, dtype=m.int64)).sum(),
+    "clone_reshape": lambda m, v: (v.reshape(-1) * m.arange(v.numel()).to(v.dtype)).sum() + v.contiguous().sum(),
+    "cat_stack": lambda m, v: (m.cat([v, v * 2], dim=1) ** 2).sum() + m.stack([v, v], -1).mean(),
+    "layer_norm": lambda m, v: (m.nn.functional.layer_norm(v, v.shape[-1:]) * v).sum(),
+    "conv": lambda m, v: m.nn.functional.conv2d(v[None], v[None, :1, :2, :2].expand(2, v.shape[0], 2, 2)).sum(),
+    "pool": lambda m, v: m.nn.functional.max_pool2d(v[None], 2, 1).sum() + m.nn.functional.avg_pool2d(v[None], 2).sum(),
+}
+
+
+@pytest.mark.parametrize("view", list(VIEWS))
+@pytest.mark.parametrize("op", list(VIEW_OPS))
+def test_noncontiguous_inputs_parity(view, op):
+    x, tx = pair(rnd(3, 4, 5), True)
+    r, tr = VIEW_OPS[op](ag, VIEWS[view](x)), VIEW_OPS[op](torch, VIEWS[view](tx))
+    close(r, tr)
+    r.backward()
+    tr.backward()
+    close(x.grad, tx.grad)
+
+
+def test_inplace_on_views_parity():
+    x, tx = pair(rnd(4, 5))
+    for t in (x, tx):
+        t.transpose(0, 1)[::2].mul_(3.0)
+        t[1:3, 1:].add_(t[0, 1:])
+        t[:, 0].clamp_(-0.1, 0.1)
+    close(x, tx)
