@@ -622,6 +622,20 @@ def test_copy_large_transposed(threads):
         np.testing.assert_array_equal(N(_core.clone(T(x[::-1, ::2]))), x[::-1, ::2])
 
 
+@pytest.mark.parametrize("src,dst", [(np.float32, np.float32), (np.float64, np.float32), (np.int64, np.float64),
+                                     (np.uint8, np.bool_)])
+def test_copy_transposes_tiled(src, dst, threads):
+    rng = np.random.default_rng(13)
+    for shape, axes in [((33, 65), (1, 0)), ((300, 257), (1, 0)), ((3, 70, 40), (0, 2, 1)), ((40, 3, 70), (2, 1, 0)),
+                        ((64, 5000), (1, 0))]:
+        x = (rng.standard_normal(shape) * 50).astype(src)
+        for v in (x.transpose(axes), x[::-1].transpose(axes), x[..., ::-1].transpose(axes)):
+            for nt in (1, 2):
+                _core.set_num_threads(nt)
+                np.testing.assert_array_equal(N(_core.cast(T(v), DT[dst])) if src is not dst
+                                              else N(_core.make_contiguous(T(v))), v.astype(dst))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.bool_, np.uint8])
 def test_where(dtype):
     rng = np.random.default_rng(10)
