@@ -2445,3 +2445,85 @@ def test_inplace_on_views_parity():
         t[1:3, 1:].add_(t[0, 1:])
         t[:, 0].clamp_(-0.1, 0.1)
     close(x, tx)
+
+
+# ----------------------------------------------------------------------------------------
+# Scheduler interplay and saving edges
+# ----------------------------------------------------------------------------------------
+
+def _sched_onecycle_overrun(lib):
+    p = lib.zeros(1, requires_grad=True)
+    o = lib.optim.SGD([p], lr=1.0, momentum=0.9)
+    s = lib.optim.lr_scheduler.OneCycleLR(o, max_lr=1.0, total_steps=3)
+    try:
+        for _ in range(5):
+            o.step()
+            s.step()
+    except ValueError:
+        return "ValueError"
+    return "no error"
+
+
+def _sched_chained(lib):
+    p = lib.zeros(1, requires_grad=True)
+    o = lib.optim.SGD([p], lr=1.0)
+    s1, s2 = lib.optim.lr_scheduler.StepLR(o, 2, 0.5), lib.optim.lr_scheduler.ExponentialLR(o, 0.9)
+    out = []
+    for _ in range(6):
+        o.step()
+        s1.step()
+        s2.step()
+        out.append(o.param_groups[0]["lr"])
+    return out
+
+
+def _sched_cosine_external_change(lib):
+    p = lib.zeros(1, requires_grad=True)
+    o = lib.optim.SGD([p], lr=1.0)
+    s = lib.optim.lr_scheduler.CosineAnnealingLR(o, T_max=3)
+    out = []
+    for i in range(8):
+        o.step()
+        s.step()
+        out.append(o.param_groups[0]["lr"])
+        if i == 2:
+            o.param_groups[0]["lr"] = 0.5
+    return out
+
+
+def _sched_plateau_min_lr_list(lib):
+    p, q = lib.zeros(1, requires_grad=True), lib.zeros(1, requires_grad=True)
+    o = lib.optim.SGD([{"params": [p]}, {"params": [q], "lr": 0.1}], lr=1.0)
+    s = lib.optim.lr_scheduler.ReduceLROnPlateau(o, patience=0, min_lr=[0.3, 0.05], factor=0.5)
+    out = []
+    for v in [1, 1, 1, 1, 1]:
+        s.step(v)
+        out.append([g["lr"] for g in o.param_groups])
+    return out
+
+
+@pytest.mark.parametrize("case", [_sched_onecycle_overrun, _sched_chained, _sched_cosine_external_change,
+                                  _sched_plateau_min_lr_list])
+def test_scheduler_interplay_like_torch(case):
+    a, b = case(ag), case(torch)
+    if isinstance(a, str):
+        assert a == b
+    else:
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_save_load_edges(tmp_path):
+    p = tmp_path / "e.agc"
+    for t in [ag.zeros(0, 3), ag.tensor([1, 0, 3], dtype=ag.int32), ag.tensor([1, 0, 3], dtype=ag.uint8),
+              ag.randn(3, 4)[:, ::2]]:
+        ag.save(t, p)
+        r = ag.load(p)
+        assert r.dtype == t.dtype and tuple(r.shape) == tuple(t.shape)
+        np.testing.assert_array_equal(r.numpy(), t.numpy())
+    w = ag.randn(2, requires_grad=True)
+    ag.save({"w": w, "k": {1: [float("nan"), -0.0, 2**70]}}, p)
+    r = ag.load(p)
+    assert r["w"].requires_grad and r["w"].is_leaf
+    assert np.isnan(r["k"][1][0]) and math.copysign(1, r["k"][1][1]) == -1 and r["k"][1][2] == 2**70
+    with pytest.raises(TypeError):
+        ag.save({"s": {1, 2}}, p)
