@@ -2527,3 +2527,37 @@ def test_save_load_edges(tmp_path):
     assert np.isnan(r["k"][1][0]) and math.copysign(1, r["k"][1][1]) == -1 and r["k"][1][2] == 2**70
     with pytest.raises(TypeError):
         ag.save({"s": {1, 2}}, p)
+
+
+def test_nd_losses_and_mha_3d_float_masks():
+    x = rnd(2, 4, 3, 5)
+    t = RNG.integers(0, 4, (2, 3, 5))
+    w = RNG.uniform(0.5, 2, 4)
+    for red in ["mean", "sum", "none"]:
+        (a, ta) = pair(x, True)
+        r = F.nll_loss(F.log_softmax(a, 1), ag.tensor(t), weight=ag.tensor(w), reduction=red, ignore_index=2)
+        tr = tF.nll_loss(tF.log_softmax(ta, 1), torch.tensor(t), weight=torch.tensor(w), reduction=red,
+                         ignore_index=2)
+        close(r, tr)
+        r.sum().backward()
+        tr.sum().backward()
+        close(a.grad, ta.grad)
+    pt = np.exp(rnd(2, 4, 3, 5))
+    pt /= pt.sum(1, keepdims=True)
+    (a, ta) = pair(x, True)
+    r = F.cross_entropy(a, ag.tensor(pt), weight=ag.tensor(w), label_smoothing=0.2)
+    tr = tF.cross_entropy(ta, torch.tensor(pt), weight=torch.tensor(w), label_smoothing=0.2)
+    close(r, tr)
+    torch.manual_seed(11)
+    tm = torch.nn.MultiheadAttention(8, 2, batch_first=True).double()
+    om = ag.nn.MultiheadAttention(8, 2, batch_first=True).to(ag.float64)
+    copy_module(om, tm)
+    (q, tq) = pair(rnd(3, 4, 8), True)
+    m3, kp = rnd(6, 4, 4), rnd(3, 4)
+    out, aw = om(q, q, q, attn_mask=ag.tensor(m3), key_padding_mask=ag.tensor(kp))
+    tout, taw = tm(tq, tq, tq, attn_mask=torch.tensor(m3), key_padding_mask=torch.tensor(kp))
+    close(out, tout)
+    close(aw, taw)
+    (out.sum() + aw.sum()).backward()
+    (tout.sum() + taw.sum()).backward()
+    close(q.grad, tq.grad)
