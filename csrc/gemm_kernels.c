@@ -499,8 +499,62 @@ typedef int64_t mask_f64 __attribute__((vector_size(32)));
 AVX2_KERNELS(float, __m256, 8, GEMM_NR_F32, ps, mask_f32, __builtin_fmaf)
 AVX2_KERNELS(double, __m256d, 4, GEMM_NR_F64, pd, mask_f64, __builtin_fma)
 
-GEMV_FUNCS(float, avx2, AGC_GEMM_AVX2)
-GEMV_FUNCS(double, avx2, AGC_GEMM_AVX2)
+/* Dot form with FMAs: four rows at a time share each load of x; per row, two vector partial sums
+ * and a fixed-order reduction. The compiler's version of the plain body (no FMA contraction under
+ * -std=c11) ran at half of NumPy's speed on a 1024 x 1024 float32 matrix-vector product. */
+#define AVX2_GEMV_DOT(T, V, W, SFX, SFMA)                                                          \
+    INLINE AGC_GEMM_AVX2 T hsum_##T(V v)                                                          \
+    {                                                                                             \
+        T t[W];                                                                                   \
+        _mm256_storeu_##SFX(t, v);                                                                \
+        T s = 0;                                                                                  \
+        for (int l = 0; l < W; l++) s += t[l];                                                    \
+        return s;                                                                                 \
+    }                                                                                             \
+    static AGC_GEMM_AVX2 void gemv_dot_##T##_avx2(int64_t m, int64_t k, const void *A_,           \
+                                                  int64_t rs_a, const void *x_, double alpha,     \
+                                                  double beta, void *y_, int64_t incy)            \
+    {                                                                                             \
+        const T *A = A_, *x = x_;                                                                 \
+        T *y = y_;                                                                                \
+        for (int64_t i = 0; i < m; i += 4) {                                                      \
+            const int rows = m - i < 4 ? (int)(m - i) : 4;                                        \
+            /* rows past m repeat the last one (in bounds); their sums are dropped */              \
+            const T *a[4];                                                                        \
+            for (int r = 0; r < 4; r++) a[r] = A + (i + (r < rows ? r : rows - 1)) * rs_a;        \
+            V s[4][2];                                                                            \
+            for (int r = 0; r < 4; r++) s[r][0] = s[r][1] = _mm256_setzero_##SFX();               \
+            int64_t p = 0;                                                                        \
+            for (; p + 2 * W <= k; p += 2 * W) {                                                  \
+                V x0 = _mm256_loadu_##SFX(x + p), x1 = _mm256_loadu_##SFX(x + p + W);             \
+                for (int r = 0; r < 4; r++) {                                                     \
+                    s[r][0] = _mm256_fmadd_##SFX(_mm256_loadu_##SFX(a[r] + p), x0, s[r][0]);      \
+                    s[r][1] = _mm256_fmadd_##SFX(_mm256_loadu_##SFX(a[r] + p + W), x1, s[r][1]);  \
+                }                                                                                 \
+            }                                                                                     \
+            for (int r = 0; r < rows; r++) {                                                      \
+                T sum = hsum_##T(_mm256_add_##SFX(s[r][0], s[r][1]));                             \
+                for (int64_t q = p; q < k; q++) sum = SFMA(a[r][q], x[q], sum);                   \
+                T *o = y + (i + r) * incy;                                                        \
+                *o = beta == 0 ? (T)alpha * sum : SFMA((T)beta, *o, (T)alpha * sum);              \
+            }                                                                                     \
+        }                                                                                         \
+    }
+
+AVX2_GEMV_DOT(float, __m256, 8, ps, __builtin_fmaf)
+AVX2_GEMV_DOT(double, __m256d, 4, pd, __builtin_fma)
+
+/* the axpy form stays the compiler's vectorisation of the plain body */
+#define GEMV_AXPY_FUNC(T, ISA, ATTR)                                                              \
+    static ATTR void gemv_axpy_##T##_##ISA(int64_t m, int64_t k, const void *A, int64_t cs_a,     \
+                                           const void *x, int64_t incx, double alpha,             \
+                                           double beta, void *y, int64_t incy)                    \
+    {                                                                                             \
+        gemv_axpy_body_##T(m, k, (const T *)A, cs_a, (const T *)x, incx, (T)alpha, (T)beta,       \
+                           (T *)y, incy);                                                         \
+    }
+GEMV_AXPY_FUNC(float, avx2, AGC_GEMM_AVX2)
+GEMV_AXPY_FUNC(double, avx2, AGC_GEMM_AVX2)
 
 const gemm_ops agc_gemm_ops_f32_avx2 = {4, MR, GEMM_NR_F32, pack_a_float_avx2, pack_b_float_avx2,
                                         kern_float_avx2, small_float_avx2, gemv_dot_float_avx2,
