@@ -10,6 +10,8 @@ from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_RECORDS_
 from cpython.buffer cimport PyBUF_FORMAT, PyBUF_ND, PyBUF_STRIDES
 from libc.stdint cimport int64_t, uint64_t, uint8_t, int32_t, INT64_MAX
 from libc.string cimport memcpy, memset
+from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
+from cpython.ref cimport Py_INCREF
 from libc.stdlib cimport malloc, free
 from libc.math cimport INFINITY, isnan
 
@@ -231,7 +233,16 @@ cdef class TensorBase:
 
     def _meta(self):
         """(shape, dtype code): what backward needs to know about a tensor without keeping it."""
-        return (self.shape, self._dtype)
+        if self._shape_t is not None:
+            return (self._shape_t, self._dtype)
+        cdef tuple shape = PyTuple_New(self._ndim)
+        cdef int i
+        cdef object d
+        for i in range(self._ndim):
+            d = self._shape[i]
+            Py_INCREF(d)
+            PyTuple_SET_ITEM(shape, i, d)
+        return (shape, self._dtype)
 
     def _detach_graph(self):
         self.grad_fn = None

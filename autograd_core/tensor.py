@@ -649,7 +649,7 @@ def _arith(code, a, b, op):
         b = _operand(b)
     if state.enabled and ((isinstance(a, TensorBase) and a.requires_grad) or
                           (isinstance(b, TensorBase) and b.requires_grad)):
-        return _CLASSES[code].apply(a, b)
+        return _apply2(_CLASSES[code], code, a, b)
     return _binary(code, a, b)
 
 
@@ -703,5 +703,6 @@ def _format_tensor(t):
 
 
 _CLASSES = _bin._CLASSES
+_apply2 = _bin._apply2
 _core._set_tensor_class(Tensor)
 _registry.install(Tensor)

@@ -5,7 +5,7 @@ counts, for each node reachable from the roots, how many edges point at it; a no
 them have delivered their gradient. Gradients arriving at one node output are summed.
 """
 from .._core import TensorBase
-from .function import Function
+from .function import _FREED, Function
 from .grad_mode import state
 
 # Callables obs(node, grad_outputs, grad_inputs) called for every node the engine runs, in order
@@ -130,10 +130,7 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
             if grads is None:
                 grads = [None] * len(node._out_meta)
             if node._pre_hooks:
-                for h in node._pre_hooks:
-                    r = h(grads)
-                    if r is not None:
-                        grads = list(r)
+                grads = _run_pre_hooks(node, grads)
             if node._retained:
                 _run_retained(node, grads)
             if nonleaf is not None:
@@ -141,28 +138,22 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
                     g = grads[nr]
                     if g is not None:
                         results[idx] = g if results[idx] is None else results[idx] + g
-            if len(grads) == 1:
-                empty = grads[0] is None
-            else:
-                empty = True
-                for g in grads:
-                    if g is not None:
-                        empty = False
-                        break
             edges = node.next_edges
-            if empty:
+            if len(grads) == 1:
+                if grads[0] is None:
+                    grad_inputs = (None,) * len(edges)
+                else:
+                    grad_inputs = type(node).backward(node, grads[0])
+            elif all(g is None for g in grads):
                 grad_inputs = (None,) * len(edges)
             else:
-                if node._materialize and len(grads) > 1:
+                if node._materialize:
                     grads = [g if g is not None or m is None else _zeros_for(m) for g, m in zip(grads, node._out_meta)]
                 grad_inputs = type(node).backward(node, *grads)
-                if type(grad_inputs) is not tuple:
-                    grad_inputs = (grad_inputs,)
-                if len(grad_inputs) != len(edges):
-                    extra = grad_inputs[len(edges):]
-                    if len(grad_inputs) < len(edges) or any(g is not None for g in extra):
-                        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                                           f"(expected {len(edges)}, got {len(grad_inputs)})")
+            if type(grad_inputs) is not tuple:
+                grad_inputs = (grad_inputs,)
+            if len(grad_inputs) != len(edges):
+                _check_count(node, grad_inputs, edges)
             if node._hooks:
                 for h in node._hooks:
                     r = h(grad_inputs, grads)
@@ -173,17 +164,15 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
                     obs(node, grads, grad_inputs)
             if anomaly:
                 _check_anomaly(node, grad_inputs)
-            if not retain_graph:
-                node._free_saved()
-            i = 0
-            for e in edges:
+            if not retain_graph and node._saved is not None:
+                node._saved = _FREED
+            for e, g in zip(edges, grad_inputs):
                 if e is not None:
                     target, nr = e
-                    g = grad_inputs[i]
                     if isinstance(target, Function):
                         if g is not None:
                             if not g._shape_is(target._out_meta[nr][0]):
-                                _check_grad_shape(node, i, g, target._out_meta[nr][0])
+                                _check_grad_shape(node, _edge_index(edges, e), g, target._out_meta[nr][0])
                             buf = target._buf
                             if buf is None:
                                 buf = target._buf = [None] * len(target._out_meta)
@@ -194,9 +183,9 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
                         if d == 0:
                             ready.append(target)
                     elif g is not None:
-                        _check_grad_shape(node, i, g, target.shape)
+                        if not g._shape_is(target.shape):
+                            _check_grad_shape(node, _edge_index(edges, e), g, target.shape)
                         _deliver(target, nr, g, capture, results, accumulate)
-                i += 1
     finally:
         state.enabled = prev_mode
         for node in visited:
@@ -211,6 +200,28 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
                                    "desired behavior.")
         return tuple(results)
     return None
+
+
+def _run_pre_hooks(node, grads):
+    for h in node._pre_hooks:
+        r = h(grads)
+        if r is not None:
+            grads = list(r)
+    return grads
+
+
+def _check_count(node, grad_inputs, edges):
+    extra = grad_inputs[len(edges):]
+    if len(grad_inputs) < len(edges) or any(g is not None for g in extra):
+        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                           f"(expected {len(edges)}, got {len(grad_inputs)})")
+
+
+def _edge_index(edges, e):
+    for i, x in enumerate(edges):
+        if x is e:
+            return i
+    return -1
 
 
 def _check_grad_shape(node, i, g, shape):

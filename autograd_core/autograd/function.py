@@ -15,9 +15,15 @@ class Function:
     not recorded. Write backward with Tensor ops so that `create_graph=True` can differentiate it.
     """
 
-    __slots__ = ("next_edges", "needs_input_grad", "_saved", "_saved_versions", "_out_meta", "_hooks",
-                 "_pre_hooks", "_retained", "_non_differentiable", "_materialize", "_trace", "_deps", "_buf",
+    __slots__ = ("next_edges", "needs_input_grad", "_saved", "_saved_versions", "_out_meta", "_deps", "_buf",
                  "__dict__", "__weakref__")
+    # rarely set per node: class-level defaults, so creating a node does not pay for them
+    _hooks = None
+    _pre_hooks = None
+    _retained = None
+    _non_differentiable = None
+    _materialize = True
+    _trace = None
 
     # ------------------------------------------------------------------ ctx API
     def save_for_backward(self, *tensors):
@@ -111,11 +117,6 @@ class Function:
 def _apply_with_graph(cls, args, edges):
     node = cls.__new__(cls)
     node._saved = None
-    node._hooks = None
-    node._pre_hooks = None
-    node._retained = None
-    node._non_differentiable = None
-    node._materialize = True
     node._deps = None
     node._buf = None
     node.next_edges = edges

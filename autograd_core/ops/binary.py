@@ -224,11 +224,59 @@ class Remainder(Function):
         return ga, gb
 
 
+class AddScalar(Function):
+    """x + s (or s + x) for a Python scalar s: the gradient passes through unchanged."""
+
+    @classmethod
+    def name(cls):
+        return "AddBackward"
+
+    @staticmethod
+    def forward(ctx, x, s):
+        return _binary(ADD, x, s)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
+
+
+class MulScalar(Function):
+    """x * s for a Python scalar s (x - s and x / s are written with this and AddScalar)."""
+
+    @classmethod
+    def name(cls):
+        return "MulBackward"
+
+    @staticmethod
+    def forward(ctx, x, s):
+        ctx.s = s
+        return _binary(MUL, x, s)
+
+    @staticmethod
+    def backward(ctx, g):
+        if state.enabled:
+            return g * ctx.s, None
+        return _binary(MUL, g, ctx.s), None
+
+
 _CLASSES = {ADD: Add, SUB: Sub, MUL: Mul, DIV: Div}
+_SCALAR = (int, float)
 
 
 def _apply2(fn_cls, code, a, b):
     if state.enabled and (_rg(a) or _rg(b)):
+        # a float tensor with a Python scalar: dedicated nodes with nothing to save or unbroadcast
+        if type(b) in _SCALAR and a._dtype_code <= 1:
+            if code == ADD:
+                return AddScalar.apply(a, b)
+            if code == MUL:
+                return MulScalar.apply(a, b)
+            if code == SUB:
+                return AddScalar.apply(a, -b)
+            if code == DIV and b != 0:
+                return MulScalar.apply(a, 1.0 / b) if b == b and abs(b) != float("inf") else fn_cls.apply(a, b)
+        elif type(a) in _SCALAR and b._dtype_code <= 1 and code in (ADD, MUL):
+            return (AddScalar if code == ADD else MulScalar).apply(b, a)
         return fn_cls.apply(a, b)
     return _binary(code, a, b)
 
