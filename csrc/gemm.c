@@ -150,8 +150,10 @@ static void scale_c(agc_dtype dt, int64_t M, int64_t N, double beta, void *C, in
 
 /* ------------------------------------------------------------------------ thread split */
 /* Threads own disjoint parts of C: a range of MR-row tiles (split M) or of NR-column tiles (split
- * N). The dimension whose tiles divide more evenly among the threads wins; on a tie M, which lets
- * each thread pack only its own rows of A. */
+ * N). The dimension whose tiles divide more evenly among the threads wins. On a tie, N when
+ * M <= N: split N needs no barrier (each thread packs all of A, the smaller operand, and its own
+ * B panels), which matters when a woken OpenMP thread is slow to run (OMP_WAIT_POLICY=passive, a
+ * busy machine); otherwise M, so that each thread packs only its own rows of A. */
 typedef struct {
     int split_n;
     int64_t tiles; /* tiles along the split dimension */
@@ -165,7 +167,7 @@ static gemm_split choose_split(int64_t M, int64_t N, int64_t MR, int64_t NR, int
         /* the busiest thread's share, relative: ceil(t / T) / (t / T) */
         double load_m = (double)ceil_div(sp.tiles, nthr) * nthr / sp.tiles;
         double load_n = (double)ceil_div(tn, nthr) * nthr / tn;
-        if (load_n < load_m - 1e-9) sp.split_n = 1, sp.tiles = tn;
+        if (load_n < load_m - 1e-9 || (load_n < load_m + 1e-9 && M <= N)) sp.split_n = 1, sp.tiles = tn;
     }
     return sp;
 }
