@@ -4,6 +4,9 @@
     x = ag.randn(4, 3, requires_grad=True)
     (x @ x.T).sum().backward()
 """
+# ruff: noqa: I001, F401, F403, E402, A001
+# (the order below is deliberate: the OpenMP setting before the extension loads, Tensor before the
+# modules built on it)
 __version__ = "0.1.0"
 
 import os as _os
@@ -13,26 +16,26 @@ import os as _os
 # spinning workers and 0.75 ms with passive ones; this must be set before the OpenMP runtime loads.
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from . import _core  # noqa: E402
-from .dtypes import dtype, float32, float64, int64, int32, uint8, bool_, double, long  # noqa: F401
-from .dtypes import bool_ as bool  # noqa: A001,F401
-from .dtypes import float32 as float  # noqa: A001,F401
-from .tensor import Tensor  # noqa: F401
-from ._core import Size, set_num_threads, get_num_threads  # noqa: F401
-from .ops.creation import *  # noqa: F401,F403
-from .ops.unary import *  # noqa: F401,F403
-from .ops.binary import *  # noqa: F401,F403
-from .ops.reduce import *  # noqa: F401,F403
-from .ops.shape import *  # noqa: F401,F403
-from .ops.linalg import *  # noqa: F401,F403
-from .ops.index import *  # noqa: F401,F403
-from . import autograd  # noqa: F401
-from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode  # noqa: F401
-from . import nn, optim, utils  # noqa: F401
-from .serialization import save, load  # noqa: F401
-from . import data, datasets, train, viz  # noqa: F401
+from . import _core
+from .dtypes import dtype, float32, float64, int64, int32, uint8, bool_, double, long
+from .dtypes import bool_ as bool
+from .dtypes import float32 as float
+from .tensor import Tensor
+from ._core import Size, set_num_threads, get_num_threads
+from .ops.creation import *
+from .ops.unary import *
+from .ops.binary import *
+from .ops.reduce import *
+from .ops.shape import *
+from .ops.linalg import *
+from .ops.index import *
+from . import autograd
+from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode
+from . import nn, optim, utils
+from .serialization import save, load
+from . import data, datasets, train, viz
 
-int = int32  # noqa: A001
+int = int32
 
 
 def is_tensor(obj):

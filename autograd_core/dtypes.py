@@ -5,7 +5,7 @@ from . import _core
 
 
 class dtype:
-    __slots__ = ("name", "code", "itemsize", "is_floating_point", "is_signed", "numpy")
+    __slots__ = ("code", "is_floating_point", "is_signed", "itemsize", "name", "numpy")
 
     def __init__(self, name, code, itemsize, is_floating_point, is_signed, numpy_dtype):
         self.name = name
@@ -28,10 +28,10 @@ int64 = dtype("int64", _core.I64, 8, False, True, np.int64)
 bool_ = dtype("bool", _core.BOOL, 1, False, False, np.bool_)
 int32 = dtype("int32", _core.I32, 4, False, True, np.int32)
 uint8 = dtype("uint8", _core.U8, 1, False, False, np.uint8)
-float = float32  # noqa: A001  (torch.float is float32)
+float = float32
 double = float64
 long = int64
-int = int32  # noqa: A001
+int = int32
 
 BY_CODE = (float32, float64, int64, bool_, int32, uint8)
 _NAMES = {d.name: d for d in BY_CODE}
@@ -71,7 +71,7 @@ def from_code(code):
     return BY_CODE[code]
 
 
-import builtins as _builtins  # noqa: E402
+import builtins as _builtins
 
 builtins_int = _builtins.int
 builtins_float = _builtins.float

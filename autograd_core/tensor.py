@@ -6,11 +6,19 @@ import weakref
 import numpy as np
 
 from . import _core
-from ._core import TensorBase, binary as _binary
+from ._core import TensorBase
+from ._core import binary as _binary
 from .autograd.grad_mode import state
 from .dtypes import BY_CODE, to_code
 from .ops import _registry
 from .ops import binary as _bin
+from .ops.binary import floor_divide, remainder
+from .ops.binary import pow as _pow
+from .ops.creation import as_tensor, empty, full, full_like, ones, tensor, zeros
+from .ops.index import _Key, _put, getitem, setitem
+from .ops.linalg import matmul
+from .ops.shape import basic_index, expand
+from .ops.unary import _pow_scalar, neg
 
 _B = _core.BINARY_OPS
 
@@ -22,8 +30,6 @@ class Tensor(TensorBase):
 
     def __init__(self, *args, **kwargs):
         # Tensor(data) / Tensor(*shape), like torch.Tensor: float32
-        from .ops.creation import empty, tensor
-
         if not args:
             src = empty(0)
         elif len(args) == 1 and not isinstance(args[0], numbers.Integral):
@@ -210,29 +216,19 @@ class Tensor(TensorBase):
         raise RuntimeError("autograd_core runs on the CPU only")
 
     def new_tensor(self, data, dtype=None, requires_grad=False):
-        from .ops.creation import tensor
-
         return tensor(data, dtype=self._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
 
     def new_zeros(self, *shape, dtype=None, requires_grad=False):
-        from .ops.creation import zeros
-
         return zeros(*shape, dtype=self._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
 
     def new_ones(self, *shape, dtype=None, requires_grad=False):
-        from .ops.creation import ones
-
         return ones(*shape, dtype=self._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
 
     def new_full(self, shape, fill_value, dtype=None, requires_grad=False):
-        from .ops.creation import full
-
         return full(shape, fill_value, dtype=self._dtype_code if dtype is None else dtype,
                     requires_grad=requires_grad)
 
     def new_empty(self, *shape, dtype=None, requires_grad=False):
-        from .ops.creation import empty
-
         return empty(*shape, dtype=self._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
 
     # ------------------------------------------------------------------ autograd
@@ -307,56 +303,36 @@ class Tensor(TensorBase):
         return _arith(_B["div"], other, self, "div")
 
     def __floordiv__(self, other):
-        from .ops.binary import floor_divide
-
         return floor_divide(self, _operand(other))
 
     def __rfloordiv__(self, other):
-        from .ops.binary import floor_divide
-
         return floor_divide(_operand(other), self)
 
     def __mod__(self, other):
-        from .ops.binary import remainder
-
         return remainder(self, _operand(other))
 
     def __rmod__(self, other):
-        from .ops.binary import remainder
-
         return remainder(_operand(other), self)
 
     def __pow__(self, other):
-        from .ops.binary import pow as _pow
-
         other = _operand(other)
         if isinstance(other, (int, float)) and not isinstance(other, bool) and self._dtype_code <= 1:
             if state.enabled and self.requires_grad:
-                from .ops.unary import _pow_scalar
-
                 return _pow_scalar(self, float(other))
             return _core.unary(_core.UNARY_OPS["pow_scalar"], self, float(other))
         return _pow(self, other)
 
     def __rpow__(self, other):
-        from .ops.binary import pow as _pow
-
         return _pow(_operand(other), self)
 
     def __matmul__(self, other):
-        from .ops.linalg import matmul
-
         return matmul(self, _operand(other))
 
     def __rmatmul__(self, other):
-        from .ops.linalg import matmul
-
         return matmul(_operand(other), self)
 
     def __neg__(self):
         if state.enabled and self.requires_grad:
-            from .ops.unary import neg
-
             return neg(self)
         if self._dtype_code == _core.BOOL:
             raise TypeError("negation, the `-` operator, on a bool tensor is not supported; use ~ or logical_not")
@@ -432,16 +408,10 @@ class Tensor(TensorBase):
         for k in key:
             if not (k is None or k is Ellipsis or isinstance(k, (slice, numbers.Integral)) and
                     not isinstance(k, bool)):
-                from .ops.index import getitem
-
                 return getitem(self, key if len(key) != 1 else key[0])
-        from .ops.shape import basic_index
-
         return basic_index(self, key)
 
     def __setitem__(self, key, value):
-        from .ops.index import setitem
-
         setitem(self, key, value)
 
     # ------------------------------------------------------------------ in-place ops
@@ -451,8 +421,6 @@ class Tensor(TensorBase):
         if self._base is not None:
             # a view: the write is recorded on its base too (PyTorch's CopySlices), so gradients of
             # the base and of the view both see it
-            from .ops.index import _Key, _put
-
             _put(self, _Key(()), result, False, True, op)
             return self
         prev = state.enabled
@@ -500,7 +468,7 @@ class Tensor(TensorBase):
         _core.copy_(self, res)
         return self
 
-    def clamp_(self, min=None, max=None):  # noqa: A002
+    def clamp_(self, min=None, max=None):
         return self._inplace_op(lambda x: x.clamp(min, max), "clamp_")
 
     def neg_(self):
@@ -552,8 +520,6 @@ class Tensor(TensorBase):
         if isinstance(value, TensorBase):
             value = value.item()
         if state.enabled and self.requires_grad:
-            from .ops.creation import full_like
-
             return self._inplace(full_like(self, value) + self.clone() * 0, "fill_")
         _check_inplace(self, "fill_")
         _core.fill_(self, value)
@@ -565,8 +531,6 @@ class Tensor(TensorBase):
         if not isinstance(src, TensorBase):
             return self.fill_(src)
         if state.enabled and (self.requires_grad or src.requires_grad):
-            from .ops.shape import expand
-
             val = expand(src, self.shape)
             val = val.to(self._dtype_code) if val._dtype_code != self._dtype_code else val.clone()
             if self.requires_grad and self.grad_fn is None:
@@ -607,8 +571,6 @@ class Tensor(TensorBase):
 
 
 def _rebuild(array, requires_grad):
-    from .ops.creation import tensor
-
     return tensor(array, requires_grad=requires_grad)
 
 
@@ -632,8 +594,6 @@ def _operand(x):
     if isinstance(x, numbers.Number):
         return float(x) if isinstance(x, numbers.Real) and not isinstance(x, numbers.Integral) else int(x)
     if isinstance(x, (np.ndarray, list, tuple)):
-        from .ops.creation import as_tensor
-
         return as_tensor(x)
     raise TypeError(f"unsupported operand type: {type(x).__name__}")
 

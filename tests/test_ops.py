@@ -2,9 +2,9 @@
 every layout; gradgradcheck on a representative set."""
 import numpy as np
 import pytest
+from op_table import GRADGRAD, LAYOUTS, OPS, seeded
 
 import autograd_core as ag
-from op_table import GRADGRAD, LAYOUTS, OPS, seeded
 
 BY_NAME = {c.name: c for c in OPS}
 

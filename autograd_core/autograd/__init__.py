@@ -1,10 +1,26 @@
 """Reverse-mode automatic differentiation: Function, backward/grad, grad modes, gradient checks."""
-from .engine import backward, grad, detect_anomaly, set_detect_anomaly, is_anomaly_enabled
-from .function import Function, once_differentiable
-from .grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode
-from .gradcheck import gradcheck, gradgradcheck, GradcheckError
 from .diagnostics import gradcheck_module, trace_backward
+from .engine import backward, detect_anomaly, grad, is_anomaly_enabled, set_detect_anomaly
+from .function import Function, once_differentiable
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
-__all__ = ["backward", "grad", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "Function",
-           "once_differentiable", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-           "inference_mode", "gradcheck", "gradgradcheck", "GradcheckError", "gradcheck_module", "trace_backward"]
+__all__ = [
+           "Function",
+           "GradcheckError",
+           "backward",
+           "detect_anomaly",
+           "enable_grad",
+           "grad",
+           "gradcheck",
+           "gradcheck_module",
+           "gradgradcheck",
+           "inference_mode",
+           "is_anomaly_enabled",
+           "is_grad_enabled",
+           "no_grad",
+           "once_differentiable",
+           "set_detect_anomaly",
+           "set_grad_enabled",
+           "trace_backward",
+]

@@ -56,7 +56,7 @@ def _leaf_accumulate(t, g):
         if state.enabled:
             t.grad = t.grad + g
         else:
-            from .._core import binary, BINARY_OPS
+            from .._core import BINARY_OPS, binary
 
             if t.grad.shape == g.shape and t.grad._dtype_code == g._dtype_code and not t.grad.requires_grad:
                 binary(BINARY_OPS["add"], t.grad, g, out=t.grad)

@@ -15,8 +15,17 @@ class Function:
     not recorded. Write backward with Tensor ops so that `create_graph=True` can differentiate it.
     """
 
-    __slots__ = ("next_edges", "needs_input_grad", "_saved", "_saved_versions", "_out_meta", "_deps", "_buf",
-                 "__dict__", "__weakref__")
+    __slots__ = (
+        "__dict__",
+        "__weakref__",
+        "_buf",
+        "_deps",
+        "_needs",
+        "_out_meta",
+        "_saved",
+        "_saved_versions",
+        "next_edges",
+    )
     # rarely set per node: class-level defaults, so creating a node does not pay for them
     _hooks = None
     _pre_hooks = None
@@ -26,6 +35,14 @@ class Function:
     _trace = None
 
     # ------------------------------------------------------------------ ctx API
+    @property
+    def needs_input_grad(self):
+        """One bool per forward argument: whether its gradient is wanted."""
+        needs = self._needs
+        if needs is None:
+            needs = self._needs = tuple(e is not None for e in self.next_edges)
+        return needs
+
     def save_for_backward(self, *tensors):
         self._saved = tensors
         self._saved_versions = [t._version if isinstance(t, TensorBase) else 0 for t in tensors]
@@ -92,19 +109,17 @@ class Function:
     def apply(cls, *args):
         if state.enabled:
             edges = None
-            i = 0
-            for a in args:
+            for i, a in enumerate(args):
                 if isinstance(a, TensorBase) and a.requires_grad:
                     if edges is None:
                         edges = [None] * len(args)
                     fn = a.grad_fn
                     edges[i] = (fn, a._output_nr) if fn is not None else (a, 0)
-                i += 1
             if edges is not None:
                 return _apply_with_graph(cls, args, edges)
         ctx = cls.__new__(cls)
         ctx._saved = None
-        ctx.needs_input_grad = (False,) * len(args)
+        ctx._needs = (False,) * len(args)
         if state.enabled:
             state.enabled = False
             try:
@@ -120,7 +135,7 @@ def _apply_with_graph(cls, args, edges):
     node._deps = None
     node._buf = None
     node.next_edges = edges
-    node.needs_input_grad = [e is not None for e in edges]
+    node._needs = None
     if state.anomaly:
         node._trace = "".join(traceback.format_stack()[:-2])
     state.enabled = False

@@ -1,16 +1,48 @@
 """Binary elementwise ops with broadcasting: forward in C, VJPs written with Tensor ops.
 
 Every VJP ends with `sum_to`, which undoes broadcasting (and dtype promotion) in one place."""
+import math
+
 from .. import _core
-from .._core import TensorBase, binary as _binary
+from .._core import TensorBase
+from .._core import binary as _binary
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._registry import tensor_method
 
-__all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
-           "remainder", "fmod", "pow", "maximum", "minimum", "fmax", "fmin", "atan2", "eq", "ne", "lt", "le",
-           "gt", "ge", "greater", "less", "equal", "logical_and", "logical_or", "logical_xor", "sum_to",
-           "rsub"]
+__all__ = [
+    "add",
+    "atan2",
+    "div",
+    "divide",
+    "eq",
+    "equal",
+    "floor_divide",
+    "fmax",
+    "fmin",
+    "fmod",
+    "ge",
+    "greater",
+    "gt",
+    "le",
+    "less",
+    "logical_and",
+    "logical_or",
+    "logical_xor",
+    "lt",
+    "maximum",
+    "minimum",
+    "mul",
+    "multiply",
+    "ne",
+    "pow",
+    "remainder",
+    "rsub",
+    "sub",
+    "subtract",
+    "sum_to",
+    "true_divide",
+]
 
 _B = _core.BINARY_OPS
 ADD, SUB, MUL, DIV = _B["add"], _B["sub"], _B["mul"], _B["div"]
@@ -243,6 +275,8 @@ class AddScalar(Function):
 class MulScalar(Function):
     """x * s for a Python scalar s (x - s and x / s are written with this and AddScalar)."""
 
+    __slots__ = ("s",)
+
     @classmethod
     def name(cls):
         return "MulBackward"
@@ -274,7 +308,7 @@ def _apply2(fn_cls, code, a, b):
             if code == SUB:
                 return AddScalar.apply(a, -b)
             if code == DIV and b != 0:
-                return MulScalar.apply(a, 1.0 / b) if b == b and abs(b) != float("inf") else fn_cls.apply(a, b)
+                return MulScalar.apply(a, 1.0 / b) if math.isfinite(b) else fn_cls.apply(a, b)
         elif type(a) in _SCALAR and b._dtype_code <= 1 and code in (ADD, MUL):
             return (AddScalar if code == ADD else MulScalar).apply(b, a)
         return fn_cls.apply(a, b)

@@ -7,12 +7,40 @@ import numpy as np
 
 from .. import _core
 from .._core import TensorBase
-from ..dtypes import to_code, from_code
+from ..dtypes import from_code, to_code
 
-__all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange", "linspace",
-           "logspace", "eye", "rand", "randn", "randint", "randperm", "zeros_like", "ones_like",
-           "full_like", "empty_like", "rand_like", "randn_like", "randint_like", "manual_seed", "seed",
-           "initial_seed", "get_rng_state", "set_rng_state", "bernoulli", "normal", "multinomial"]
+__all__ = [
+    "arange",
+    "as_tensor",
+    "bernoulli",
+    "empty",
+    "empty_like",
+    "eye",
+    "from_numpy",
+    "full",
+    "full_like",
+    "get_rng_state",
+    "initial_seed",
+    "linspace",
+    "logspace",
+    "manual_seed",
+    "multinomial",
+    "normal",
+    "ones",
+    "ones_like",
+    "rand",
+    "rand_like",
+    "randint",
+    "randint_like",
+    "randn",
+    "randn_like",
+    "randperm",
+    "seed",
+    "set_rng_state",
+    "tensor",
+    "zeros",
+    "zeros_like",
+]
 
 
 def _shape_args(args, op):

@@ -6,7 +6,7 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._registry import tensor_method
 
-__all__ = ["matmul", "mm", "bmm", "outer", "ger", "dot", "vdot", "mv", "linear", "addmm"]
+__all__ = ["addmm", "bmm", "dot", "ger", "linear", "matmul", "mm", "mv", "outer", "vdot"]
 
 
 def _graph(*xs):
@@ -157,7 +157,7 @@ def linear(x, weight, bias=None):
     return y if x.ndim == 2 else y.reshape(tuple(lead) + (weight.shape[0],))
 
 
-def addmm(input, mat1, mat2, beta=1, alpha=1):  # noqa: A002
+def addmm(input, mat1, mat2, beta=1, alpha=1):
     if _graph(input, mat1, mat2) or beta != 1 or alpha != 1:
         return beta * input + alpha * (mat1 @ mat2)
     return _core.addmm(input, mat1, mat2)

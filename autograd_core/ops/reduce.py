@@ -3,14 +3,37 @@ import collections
 import math
 
 from .. import _core
-from .._core import TensorBase, reduce as _reduce
+from .._core import TensorBase
+from .._core import reduce as _reduce
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._registry import tensor_method
 
-__all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "var_mean",
-           "std_mean", "logsumexp", "softmax", "log_softmax", "norm", "all", "any", "cumsum", "cumprod",
-           "count_nonzero", "aminmax"]
+__all__ = [
+    "all",
+    "amax",
+    "amin",
+    "aminmax",
+    "any",
+    "argmax",
+    "argmin",
+    "count_nonzero",
+    "cumprod",
+    "cumsum",
+    "log_softmax",
+    "logsumexp",
+    "max",
+    "mean",
+    "min",
+    "norm",
+    "prod",
+    "softmax",
+    "std",
+    "std_mean",
+    "sum",
+    "var",
+    "var_mean",
+]
 
 R = _core.REDUCE_OPS
 _return_types = collections.namedtuple("values_indices", ["values", "indices"])
@@ -67,7 +90,7 @@ class Mean(Function):
 
 
 @tensor_method
-def sum(x, dim=None, keepdim=False, dtype=None):  # noqa: A001
+def sum(x, dim=None, keepdim=False, dtype=None):
     """Sum over dim (int, tuple, or None for all); bool and int inputs give int64."""
     if dtype is not None:
         x = x.to(dtype)
@@ -221,7 +244,7 @@ def _extreme(x, dim, keepdim, op_full, cls_full, cls_dim, name):
 
 
 @tensor_method
-def max(x, dim=None, keepdim=False):  # noqa: A001
+def max(x, dim=None, keepdim=False):
     """max() of all elements, or (values, indices) along dim; max(a, b) is maximum."""
     if isinstance(dim, TensorBase):
         from .binary import maximum
@@ -231,7 +254,7 @@ def max(x, dim=None, keepdim=False):  # noqa: A001
 
 
 @tensor_method
-def min(x, dim=None, keepdim=False):  # noqa: A001
+def min(x, dim=None, keepdim=False):
     if isinstance(dim, TensorBase):
         from .binary import minimum
 
@@ -493,12 +516,12 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
 
 
 @tensor_method
-def all(x, dim=None, keepdim=False):  # noqa: A001
+def all(x, dim=None, keepdim=False):
     return _reduce(R["all"], x, _dims(x, dim), keepdim)
 
 
 @tensor_method
-def any(x, dim=None, keepdim=False):  # noqa: A001
+def any(x, dim=None, keepdim=False):
     return _reduce(R["any"], x, _dims(x, dim), keepdim)
 
 

@@ -6,11 +6,51 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._registry import tensor_method
 
-__all__ = ["reshape", "view", "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "transpose",
-           "swapaxes", "t", "expand", "expand_as", "broadcast_to", "repeat", "tile", "flip", "contiguous", "clone",
-           "detach", "cat", "concat", "concatenate", "stack", "hstack", "vstack", "split", "chunk", "unbind",
-           "narrow", "movedim", "moveaxis", "tril", "triu", "diagonal", "diag", "roll", "broadcast_tensors",
-           "select", "view_as", "reshape_as", "meshgrid", "diag_embed", "trace"]
+__all__ = [
+    "broadcast_tensors",
+    "broadcast_to",
+    "cat",
+    "chunk",
+    "clone",
+    "concat",
+    "concatenate",
+    "contiguous",
+    "detach",
+    "diag",
+    "diag_embed",
+    "diagonal",
+    "expand",
+    "expand_as",
+    "flatten",
+    "flip",
+    "hstack",
+    "meshgrid",
+    "moveaxis",
+    "movedim",
+    "narrow",
+    "permute",
+    "repeat",
+    "reshape",
+    "reshape_as",
+    "roll",
+    "select",
+    "split",
+    "squeeze",
+    "stack",
+    "swapaxes",
+    "t",
+    "tile",
+    "trace",
+    "transpose",
+    "tril",
+    "triu",
+    "unbind",
+    "unflatten",
+    "unsqueeze",
+    "view",
+    "view_as",
+    "vstack",
+]
 
 
 def _graph(*xs):
@@ -249,7 +289,7 @@ def _flip_copy(x, dims):
 @tensor_method
 def flip(x, *dims):
     dims = _shape_arg(dims)
-    dims = tuple(sorted(set(_core._wrap_dim(d, x.ndim, "flip") for d in dims)))
+    dims = tuple(sorted({_core._wrap_dim(d, x.ndim, "flip") for d in dims}))
     if _graph(x):
         return Flip.apply(x, dims)
     return _flip_copy(x, dims)

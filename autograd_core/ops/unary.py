@@ -6,17 +6,71 @@ pass, used when no double backward is being recorded."""
 import math
 
 from .. import _core
-from .._core import TensorBase, unary as _unary, binary as _binary
+from .._core import TensorBase
+from .._core import binary as _binary
+from .._core import unary as _unary
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._registry import tensor_method
 
-__all__ = ["neg", "negative", "abs", "sign", "square", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin",
-           "cos", "tan", "tanh", "sigmoid", "relu", "floor", "ceil", "round", "trunc", "frac", "reciprocal",
-           "isnan", "isfinite", "isinf", "logical_not", "clamp", "clip", "leaky_relu", "elu", "softplus",
-           "gelu", "silu", "erf", "where", "log2", "log10", "exp2", "sinh", "cosh", "relu6", "hardtanh",
-           "nan_to_num", "lerp", "logit", "clamp_min", "clamp_max", "mish", "selu", "celu", "hardsigmoid",
-           "hardswish", "softsign", "tanhshrink", "logsigmoid"]
+__all__ = [
+    "abs",
+    "ceil",
+    "celu",
+    "clamp",
+    "clamp_max",
+    "clamp_min",
+    "clip",
+    "cos",
+    "cosh",
+    "elu",
+    "erf",
+    "exp",
+    "exp2",
+    "expm1",
+    "floor",
+    "frac",
+    "gelu",
+    "hardsigmoid",
+    "hardswish",
+    "hardtanh",
+    "isfinite",
+    "isinf",
+    "isnan",
+    "leaky_relu",
+    "lerp",
+    "log",
+    "log1p",
+    "log2",
+    "log10",
+    "logical_not",
+    "logit",
+    "logsigmoid",
+    "mish",
+    "nan_to_num",
+    "neg",
+    "negative",
+    "reciprocal",
+    "relu",
+    "relu6",
+    "round",
+    "rsqrt",
+    "selu",
+    "sigmoid",
+    "sign",
+    "silu",
+    "sin",
+    "sinh",
+    "softplus",
+    "softsign",
+    "sqrt",
+    "square",
+    "tan",
+    "tanh",
+    "tanhshrink",
+    "trunc",
+    "where",
+]
 
 U = _core.UNARY_OPS
 B = _core.BINARY_OPS
@@ -138,7 +192,7 @@ tensor_method(negative, name="negative")
 
 
 @tensor_method
-def abs(x):  # noqa: A001
+def abs(x):
     return _abs(x)
 
 
@@ -250,7 +304,7 @@ def ceil(x):
 
 
 @tensor_method
-def round(x, decimals=0):  # noqa: A001
+def round(x, decimals=0):
     """Round half to even, like torch.round."""
     if x._dtype_code > 1:
         return x.clone()
@@ -302,7 +356,7 @@ def logical_not(x):
 
 
 @tensor_method
-def clamp(x, min=None, max=None):  # noqa: A002
+def clamp(x, min=None, max=None):
     """Limit x to [min, max]; min or max may be omitted, or be tensors (broadcast)."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
@@ -326,12 +380,12 @@ tensor_method(clip, name="clip")
 
 
 @tensor_method
-def clamp_min(x, min):  # noqa: A002
+def clamp_min(x, min):
     return clamp(x, min=min)
 
 
 @tensor_method
-def clamp_max(x, max):  # noqa: A002
+def clamp_max(x, max):
     return clamp(x, max=max)
 
 
