@@ -231,6 +231,14 @@ cdef class TensorBase:
                 return False
         return True
 
+    def _attach_out(self, node, int output_nr):
+        """Record this tensor as output `output_nr` of node (float dtypes only); return its metadata."""
+        if self._dtype == AGC_F32 or self._dtype == AGC_F64:
+            self._requires_grad = True
+            self.grad_fn = node
+            self._output_nr = output_nr
+        return self._meta()
+
     def _meta(self):
         """(shape, dtype code): what backward needs to know about a tensor without keeping it."""
         if self._shape_t is not None:

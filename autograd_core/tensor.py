@@ -609,7 +609,7 @@ def _arith(code, a, b, op):
         b = _operand(b)
     if state.enabled and ((isinstance(a, TensorBase) and a.requires_grad) or
                           (isinstance(b, TensorBase) and b.requires_grad)):
-        return _apply2(_CLASSES[code], code, a, b)
+        return _graph_binary(_CLASSES[code], code, a, b)
     return _binary(code, a, b)
 
 
@@ -663,6 +663,6 @@ def _format_tensor(t):
 
 
 _CLASSES = _bin._CLASSES
-_apply2 = _bin._apply2
+_graph_binary = _bin._graph_binary
 _core._set_tensor_class(Tensor)
 _registry.install(Tensor)

@@ -89,12 +89,10 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
         results = [None] * len(inputs)
 
     # 1. count, for every node reachable from the roots, the edges that point at it
-    visited = []
     stack = []
     for (target, _), _ in root_edges:
         if isinstance(target, Function) and target._deps is None:
             target._deps = 0
-            visited.append(target)
             stack.append(target)
     while stack:
         node = stack.pop()
@@ -105,7 +103,6 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
                     d = nxt._deps
                     if d is None:
                         nxt._deps = 1
-                        visited.append(nxt)
                         stack.append(nxt)
                     else:
                         nxt._deps = d + 1
@@ -127,6 +124,7 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
             node = ready.pop()
             grads = node._buf
             node._buf = None
+            node._deps = None
             if grads is None:
                 grads = [None] * len(node._out_meta)
             if node._pre_hooks:
@@ -186,11 +184,11 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
                         if not g._shape_is(target.shape):
                             _check_grad_shape(node, _edge_index(edges, e), g, target.shape)
                         _deliver(target, nr, g, capture, results, accumulate)
+    except BaseException:
+        _reset_nodes(root_edges)
+        raise
     finally:
         state.enabled = prev_mode
-        for node in visited:
-            node._deps = None
-            node._buf = None
 
     if capture is not None:
         for k, r in enumerate(results):
@@ -200,6 +198,18 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
                                    "desired behavior.")
         return tuple(results)
     return None
+
+
+def _reset_nodes(root_edges):
+    """After a failed backward: clear the per-run fields of every node still marked."""
+    stack = [t for (t, _), _ in root_edges if isinstance(t, Function)]
+    while stack:
+        node = stack.pop()
+        if node._deps is None and node._buf is None:
+            continue
+        node._deps = None
+        node._buf = None
+        stack.extend(e[0] for e in node.next_edges if e is not None and isinstance(e[0], Function))
 
 
 def _run_pre_hooks(node, grads):

@@ -162,9 +162,10 @@ def _apply_with_graph(cls, args, edges):
         if out is a:
             out = alias(out)
             break
-    node._out_meta = [out._meta()]
-    if out._dtype_code <= 1 and not (nondiff and in_args(out, nondiff)):
-        out._attach(node, 0)
+    if nondiff and in_args(out, nondiff):
+        node._out_meta = [out._meta()]
+    else:
+        node._out_meta = [out._attach_out(node, 0)]
     return out
 
 

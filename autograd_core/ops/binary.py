@@ -299,20 +299,25 @@ _SCALAR = (int, float)
 
 def _apply2(fn_cls, code, a, b):
     if state.enabled and (_rg(a) or _rg(b)):
-        # a float tensor with a Python scalar: dedicated nodes with nothing to save or unbroadcast
-        if type(b) in _SCALAR and a._dtype_code <= 1:
-            if code == ADD:
-                return AddScalar.apply(a, b)
-            if code == MUL:
-                return MulScalar.apply(a, b)
-            if code == SUB:
-                return AddScalar.apply(a, -b)
-            if code == DIV and b != 0:
-                return MulScalar.apply(a, 1.0 / b) if math.isfinite(b) else fn_cls.apply(a, b)
-        elif type(a) in _SCALAR and b._dtype_code <= 1 and code in (ADD, MUL):
-            return (AddScalar if code == ADD else MulScalar).apply(b, a)
-        return fn_cls.apply(a, b)
+        return _graph_binary(fn_cls, code, a, b)
     return _binary(code, a, b)
+
+
+def _graph_binary(fn_cls, code, a, b):
+    """a op b recorded in the graph (the caller has checked that it must be)."""
+    # a float tensor with a Python scalar: dedicated nodes with nothing to save or unbroadcast
+    if type(b) in _SCALAR and a._dtype_code <= 1:
+        if code == ADD:
+            return AddScalar.apply(a, b)
+        if code == MUL:
+            return MulScalar.apply(a, b)
+        if code == SUB:
+            return AddScalar.apply(a, -b)
+        if code == DIV and b != 0:
+            return MulScalar.apply(a, 1.0 / b) if math.isfinite(b) else fn_cls.apply(a, b)
+    elif type(a) in _SCALAR and b._dtype_code <= 1 and code in (ADD, MUL):
+        return (AddScalar if code == ADD else MulScalar).apply(b, a)
+    return fn_cls.apply(a, b)
 
 
 @tensor_method
