@@ -292,3 +292,15 @@ def test_inplace_on_view_of_leaf_raises():
     w = ag.randn(3, requires_grad=True)
     with pytest.raises(RuntimeError, match="view of a leaf Variable"):
         w[0].add_(1)
+
+
+def test_failed_backward_leaves_graph_usable():
+    x = ag.randn(3, dtype=ag.float64, requires_grad=True)
+    h = x * 2
+    y = (h * h).sum()
+    handle = h.register_hook(lambda g: (_ for _ in ()).throw(ValueError("hook failed")))
+    with pytest.raises(ValueError, match="hook failed"):
+        y.backward(retain_graph=True)
+    handle.remove()
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 8 * x.detach().numpy())
