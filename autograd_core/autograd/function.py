@@ -33,6 +33,9 @@ class Function:
     _non_differentiable = None
     _materialize = True
     _trace = None
+    # True for Functions whose forward calls only _core kernels (never a recording Tensor op): apply
+    # can then skip switching grad mode off around forward
+    _core_forward = False
 
     # ------------------------------------------------------------------ ctx API
     @property
@@ -138,11 +141,14 @@ def _apply_with_graph(cls, args, edges):
     node._needs = None
     if state.anomaly:
         node._trace = "".join(traceback.format_stack()[:-2])
-    state.enabled = False
-    try:
+    if cls._core_forward:
         out = cls.forward(node, *args)
-    finally:
-        state.enabled = True
+    else:
+        state.enabled = False
+        try:
+            out = cls.forward(node, *args)
+        finally:
+            state.enabled = True
     nondiff = node._non_differentiable
     if type(out) is tuple:
         outs = list(out)

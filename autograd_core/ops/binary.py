@@ -93,6 +93,8 @@ def _operand(x, op):
 
 
 class Add(Function):
+    _core_forward = True
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.ma, ctx.mb = _meta(a), _meta(b)
@@ -104,6 +106,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    _core_forward = True
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.ma, ctx.mb = _meta(a), _meta(b)
@@ -115,6 +119,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    _core_forward = True
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.ma, ctx.mb = _meta(a), _meta(b)
@@ -135,6 +141,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    _core_forward = True
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.ma, ctx.mb = _meta(a), _meta(b)
@@ -259,6 +267,8 @@ class Remainder(Function):
 class AddScalar(Function):
     """x + s (or s + x) for a Python scalar s: the gradient passes through unchanged."""
 
+    _core_forward = True
+
     @classmethod
     def name(cls):
         return "AddBackward"
@@ -276,6 +286,7 @@ class MulScalar(Function):
     """x * s for a Python scalar s (x - s and x / s are written with this and AddScalar)."""
 
     __slots__ = ("s",)
+    _core_forward = True
 
     @classmethod
     def name(cls):

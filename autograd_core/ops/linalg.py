@@ -14,6 +14,8 @@ def _graph(*xs):
 
 
 class MatMul(Function):
+    _core_forward = True
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
@@ -117,6 +119,8 @@ ger = outer
 
 class Linear(Function):
     """y = x @ w.T + b for 2-D x, as one GEMM with the bias pre-loaded into the output."""
+
+    _core_forward = True
 
     @staticmethod
     def forward(ctx, x, w, b):

@@ -67,6 +67,8 @@ def _nelem(shape, dims):
 
 
 class Sum(Function):
+    _core_forward = True
+
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims, ctx.keepdim, ctx.code = x.shape, dims, keepdim, x._dtype_code
@@ -78,6 +80,8 @@ class Sum(Function):
 
 
 class Mean(Function):
+    _core_forward = True
+
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
@@ -413,6 +417,8 @@ def logsumexp(x, dim=None, keepdim=False):
 
 
 class Softmax(Function):
+    _core_forward = True
+
     @staticmethod
     def forward(ctx, x, dim, log):
         y = _core.softmax(x, dim, log)

@@ -66,6 +66,8 @@ def _shape_arg(shape):
 
 
 class Reshape(Function):
+    _core_forward = True
+
     @staticmethod
     def forward(ctx, x, shape, must_view):
         ctx.shape = x.shape
@@ -142,6 +144,8 @@ def unsqueeze(x, dim):
 
 
 class Permute(Function):
+    _core_forward = True
+
     @staticmethod
     def forward(ctx, x, dims):
         out = _core.permute(x, dims)
@@ -165,6 +169,8 @@ def permute(x, *dims):
 
 
 class Transpose(Function):
+    _core_forward = True
+
     @staticmethod
     def forward(ctx, x, d0, d1):
         ctx.d = (d0, d1)
@@ -197,6 +203,8 @@ def t(x):
 
 
 class Expand(Function):
+    _core_forward = True
+
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x.shape
@@ -463,6 +471,8 @@ def vstack(tensors):
 
 class BasicIndex(Function):
     """x[key] for ints/slices/None/Ellipsis: a view; backward places g into zeros of x's shape."""
+
+    _core_forward = True
 
     @staticmethod
     def forward(ctx, x, key):

@@ -104,7 +104,7 @@ def _unary_op(name, grad, save="x", fused=None):
         return grad(x, y, g, *ctx.p), None, None
 
     cls = type(name.title().replace("_", ""), (Function,),
-               {"forward": staticmethod(forward), "backward": staticmethod(backward)})
+               {"forward": staticmethod(forward), "backward": staticmethod(backward), "_core_forward": True})
 
     def op(x, p0=0.0, p1=0.0):
         if state.enabled and x.requires_grad:
