@@ -74,6 +74,24 @@ int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g)
 
 /* Per-dtype helpers. T is the element type, S its suffix. */
 #define CONV_HELPERS(T, S)                                                                                 \
+    /* dst[0 .. n) = src[0 .. n) in fixed 32-byte pieces (the last one overlapping the one before it when */ \
+    /* n is not a multiple): constant-size memcpy compiles to plain vector moves, where a loop of a       */ \
+    /* run-time length ~10 paid its setup and remainder handling on every LeNet-sized row                 */ \
+    static inline void copy_row_##S(T *restrict dst, const T *restrict src, int64_t n)                     \
+    {                                                                                                      \
+        enum { CH = 32 / sizeof(T) };                                                                      \
+        if (n < CH) {                                                                                      \
+            for (int64_t jj = 0; jj < n; jj++)                                                             \
+                dst[jj] = src[jj];                                                                         \
+            return;                                                                                        \
+        }                                                                                                  \
+        int64_t k = 0;                                                                                     \
+        for (; k + CH <= n; k += CH)                                                                       \
+            memcpy(dst + k, src + k, 32);                                                                  \
+        if (k < n)                                                                                         \
+            memcpy(dst + n - CH, src + n - CH, 32);                                                        \
+    }                                                                                                      \
+                                                                                                           \
     /* col[(c, a, b)][j][(i - rlo) * ow + jj] for images n0 .. n0 + nb and output rows rlo .. rhi */       \
     static void im2col_##S(const agc_conv2d_geom *g, const T *x, int64_t n0, int64_t nb, int64_t rlo,      \
                            int64_t rhi, T *col)                                                            \
@@ -103,17 +121,17 @@ int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g)
                 i1 = i1 < i0 ? i0 : i1;                                                                    \
                 i0 = i0 > OH ? OH : i0;                                                                    \
                 i1 = i1 > OH ? OH : i1;                                                                    \
-                memset(dst, 0, (size_t)((i0 - rlo) * OW) * sizeof(T));                                     \
-                memset(dst + (i1 - rlo) * OW, 0, (size_t)((OH - i1) * OW) * sizeof(T));                    \
+                if (i0 > rlo)                                                                              \
+                    memset(dst, 0, (size_t)((i0 - rlo) * OW) * sizeof(T));                                 \
+                if (OH > i1)                                                                               \
+                    memset(dst + (i1 - rlo) * OW, 0, (size_t)((OH - i1) * OW) * sizeof(T));                \
                 if (g->stride_w == 1) {                                                                    \
-                    /* a loop, not memcpy: rows are often ~10 elements, where the call dominates */        \
                     for (int64_t i = i0; i < i1; i++) {                                                    \
                         T *restrict row = dst + (i - rlo) * OW;                                            \
                         const T *restrict src = xp + (ih0 + i * sh) * W + iw0;                             \
                         for (int64_t jj = 0; jj < lo; jj++)                                                \
                             row[jj] = 0;                                                                   \
-                        for (int64_t jj = lo; jj < hi; jj++)                                               \
-                            row[jj] = src[jj];                                                             \
+                        copy_row_##S(row + lo, src + lo, hi - lo);                                         \
                         for (int64_t jj = hi; jj < OW; jj++)                                               \
                             row[jj] = 0;                                                                   \
                     }                                                                                      \
