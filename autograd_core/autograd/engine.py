@@ -107,12 +107,13 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
                     else:
                         nxt._deps = d + 1
 
+    leaves = {} if accumulate and capture is None else None
     prev_mode = state.enabled
     state.enabled = create_graph
     try:
         # 2. seed
         for (target, nr), g in root_edges:
-            _deliver(target, nr, g, capture, results, accumulate)
+            _deliver(target, nr, g, capture, results, leaves)
         ready = []
         for (target, _), _ in root_edges:
             if isinstance(target, Function) and target._deps == 0 and target not in ready:
@@ -183,7 +184,10 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
                     elif g is not None:
                         if not g._shape_is(target.shape):
                             _check_grad_shape(node, _edge_index(edges, e), g, target.shape)
-                        _deliver(target, nr, g, capture, results, accumulate)
+                        _deliver(target, nr, g, capture, results, leaves)
+        if leaves:
+            for t, g in leaves.values():
+                _leaf_accumulate(t, g)
     except BaseException:
         _reset_nodes(root_edges)
         raise
@@ -240,8 +244,9 @@ def _check_grad_shape(node, i, g, shape):
                            f"{tuple(g.shape)} but expected {tuple(shape)}")
 
 
-def _deliver(target, nr, g, capture, results, accumulate):
-    """Gradient g arrives at a root node's buffer or at a leaf tensor."""
+def _deliver(target, nr, g, capture, results, leaves):
+    """Gradient g arrives at a root node's buffer, or at a leaf tensor: gradients for one leaf are
+    summed over the whole run and accumulated (hooks, .grad) once at its end, as PyTorch does."""
     if isinstance(target, Function):
         buf = target._buf
         if buf is None:
@@ -254,8 +259,12 @@ def _deliver(target, nr, g, capture, results, accumulate):
         if k is not None:
             results[k] = g if results[k] is None else results[k] + g
         return
-    if accumulate:
-        _leaf_accumulate(target, g)
+    if leaves is not None:
+        entry = leaves.get(id(target))
+        if entry is None:
+            leaves[id(target)] = [target, g]
+        else:
+            entry[1] = entry[1] + g
 
 
 def _run_retained(node, grads):

@@ -108,7 +108,7 @@ def _unary_op(name, grad, save="x", fused=None):
 
     def op(x, p0=0.0, p1=0.0):
         if state.enabled and x.requires_grad:
-            return cls.apply(x, p0, p1)
+            return cls.apply(x, p0, p1) if p0 or p1 else cls.apply(x)
         if float_only and x._dtype_code > 1:
             x = x.to(_core.F32)
         return _unary(code, x, p0, p1)
