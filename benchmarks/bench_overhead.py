@@ -5,6 +5,8 @@ is the Python, binding and autograd bookkeeping around them. Cases:
   fwd          forward only, no graph: a leaf without requires_grad, under no_grad
   fwd graph    forward recording the graph (requires_grad leaf), no backward: where fwd+bwd goes
   fwd+bwd      requires_grad leaf, the chain, then .sum().backward()
+  mixed fwd+bwd  a more representative chain, repeating y * w (a weight that requires grad), tanh,
+               y + b (a tensor) and y * 0.5, then .sum().backward()
 Contenders: ours (autograd_core), NumPy running the same forward chain (it has no autograd) and,
 when importable, PyTorch. Times are per op: the whole case divided by the 1,000 ops of the chain.
 Targets (issue 2): forward no more than 1.0x PyTorch's per-op time, forward+backward no more than 0.6x.
@@ -35,7 +37,8 @@ except ImportError:
 
 OPS = 1000
 SIZE = 16
-TARGETS = {"fwd": 1.0, "fwd+bwd": 0.6}  # issue 2: ours/torch per-op time at most this
+TARGETS = {"fwd": 1.0, "fwd+bwd": 0.6, "mixed fwd+bwd": 0.6}  # issue 2: ours/torch per-op time at most this
+W, B = 1.01, 0.01  # the mixed chain's weight and bias values
 
 
 def chain(y, ops=OPS):
@@ -54,9 +57,43 @@ def expected_value(ops=OPS):
     return y
 
 
+def mixed_chain(y, w, b, ops=OPS):
+    """ops ops repeating y * w, tanh, + b, * 0.5."""
+    for _ in range(ops // 4):
+        y = y * w
+        y = y.tanh()
+        y = y + b
+        y = y * 0.5
+    return y
+
+
+def mixed_expected_grad(ops=OPS):
+    """d sum(mixed_chain(ones)) / dx for each element, in float64."""
+    y, g = 1.0, 1.0
+    for _ in range(ops // 4):
+        t = np.tanh(y * W)
+        g *= W * (1 - t * t) * 0.5
+        y = (t + B) * 0.5
+    return g
+
+
+def _mixed(lib, ops=OPS):
+    x = lib.ones(SIZE, requires_grad=True)
+    w = lib.full((SIZE,), W, requires_grad=True)
+    b = lib.full((SIZE,), B)
+
+    def run():
+        x.grad = w.grad = None
+        mixed_chain(x, w, b, ops).sum().backward()
+        return x.grad
+    return run
+
+
 # ------------------------------------------------------------------------------ the contenders
 def ours(case, ops=OPS):
     """A zero-argument callable running one case with autograd_core; returns its output tensor."""
+    if case == "mixed fwd+bwd":
+        return _mixed(ag, ops)
     if case == "fwd":
         x = ag.ones(SIZE)
 
@@ -77,6 +114,8 @@ def ours(case, ops=OPS):
 
 def torch_impl(case, ops=OPS):
     """The same case with PyTorch (torch must be importable)."""
+    if case == "mixed fwd+bwd":
+        return _mixed(torch, ops)
     if case == "fwd":
         x = torch.ones(SIZE)
 
@@ -115,18 +154,22 @@ def contenders(case, ops=OPS):
 
 def check(case, ops=OPS):
     """Each contender's answer agrees with the float64 value of the chain (a benchmark of a wrong
-    computation is worthless): forward values, or the gradient d sum(y) / dx = 1.0001^(ops/2)."""
-    want = expected_value(ops) if case != "fwd+bwd" else 1.0001 ** (ops // 2)
+    computation is worthless): forward values, or the gradient d sum(y) / dx = 1.0001^(ops/2). The
+    mixed chain's gradient vanishes over 1,000 ops, so it is checked on a 16-op chain."""
+    if case == "mixed fwd+bwd":
+        ops = 16
+    want = {"fwd+bwd": 1.0001 ** (ops // 2), "mixed fwd+bwd": mixed_expected_grad(ops)}.get(case, None)
+    want = expected_value(ops) if want is None else want
     for name, fn in contenders(case, ops).items():
         got = fn()
         if name == "torch":
             got = got.detach().numpy()
         got = np.asarray(got, dtype=np.float64)
-        if got.shape != (SIZE,) or not np.allclose(got, want, rtol=1e-4):
+        if got.shape != (SIZE,) or not np.allclose(got, want, rtol=1e-4, atol=0):
             raise AssertionError(f"overhead {case}: {name} gave {got[:3]}..., expected {want}")
 
 
-CASES = ["fwd", "fwd graph", "fwd+bwd"]
+CASES = ["fwd", "fwd graph", "fwd+bwd", "mixed fwd+bwd"]
 
 
 def _group(case):
@@ -173,6 +216,15 @@ def test_overhead_fwd_bwd_torch(benchmark):
     _bench(benchmark, "fwd+bwd", "torch")
 
 
+def test_overhead_mixed_fwd_bwd_ours(benchmark):
+    check("mixed fwd+bwd")
+    _bench(benchmark, "mixed fwd+bwd", "ours")
+
+
+def test_overhead_mixed_fwd_bwd_torch(benchmark):
+    _bench(benchmark, "mixed fwd+bwd", "torch")
+
+
 # ------------------------------------------------------------------------------ report
 def _time_interleaved(fns, repeat):
     """Best and median seconds per call of each callable. One warm-up call each, then `repeat`
@@ -208,7 +260,7 @@ def overhead_report(repeat=15, file=None, quick=False):
         per_op = {k: v[0] / OPS for k, v in t.items()}
         o, n, tt = per_op["ours"], per_op.get("numpy"), per_op.get("torch")
         target = TARGETS.get(case)
-        line = f"{case:<12}{o * 1e6:>12.2f}"
+        line = f"{case:<14}{o * 1e6:>10.2f}"
         line += f"{n * 1e6:>13.2f}" if n else f"{'-':>13}"
         line += f"{tt * 1e6:>13.2f}" if tt else f"{'-':>13}"
         line += f"{o / n:>11.2f}x" if n else f"{'-':>12}"
