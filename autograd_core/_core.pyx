@@ -441,7 +441,8 @@ cdef TensorBase new_tensor(int dtype, int ndim, const int64_t *shape):
     return t
 
 
-cdef int parse_shape(object shape, int64_t *out, str op) except -1:
+cdef int read_shape(object shape, int64_t *out, str op) except -1:
+    """Copy a sequence of ints into out (no sign check); returns its length."""
     cdef int n, i
     try:
         n = len(shape)
@@ -454,6 +455,12 @@ cdef int parse_shape(object shape, int64_t *out, str op) except -1:
             out[i] = shape[i].__index__()
         except (AttributeError, TypeError):
             raise TypeError(f"{op}: shape must contain ints, got {shape!r}")
+    return n
+
+
+cdef int parse_shape(object shape, int64_t *out, str op) except -1:
+    cdef int n = read_shape(shape, out, op), i
+    for i in range(n):
         if out[i] < 0:
             raise ValueError(f"{op}: negative dimension {out[i]} in shape {tuple(shape)}")
     return n
@@ -1206,19 +1213,9 @@ cdef void set_strides_for(int n, const int64_t *sh, int64_t *st) noexcept:
 
 
 cdef int infer_shape(TensorBase x, object shape, int64_t *sh, str op) except -1:
-    cdef int n, i, infer = -1
+    cdef int n = read_shape(shape, sh, op), i, infer = -1
     cdef int64_t prod = 1
-    try:
-        n = len(shape)
-    except TypeError:
-        raise TypeError(f"{op}: shape must be a sequence of ints")
-    if n > AGC_MAX_DIMS:
-        raise ValueError(f"{op}: at most {AGC_MAX_DIMS} dimensions")
     for i in range(n):
-        try:
-            sh[i] = shape[i].__index__()
-        except (AttributeError, TypeError):
-            raise TypeError(f"{op}: shape must contain ints, got {shape!r}")
         if sh[i] == -1:
             if infer >= 0:
                 raise RuntimeError(f"{op}: only one dimension can be inferred, got shape {tuple(shape)}")

@@ -68,6 +68,7 @@ def _nelem(shape, dims):
 
 class Sum(Function):
     _core_forward = True
+    op = R["sum"]
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
@@ -81,6 +82,7 @@ class Sum(Function):
 
 class Mean(Function):
     _core_forward = True
+    op = R["mean"]
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
@@ -99,9 +101,7 @@ def sum(x, dim=None, keepdim=False, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
     dims = _dims(x, dim)
-    if state.enabled and x.requires_grad:
-        return Sum.apply(x, dims, keepdim)
-    return _reduce(R["sum"], x, dims, keepdim)
+    return _reduction(Sum, x, dims, keepdim)
 
 
 @tensor_method
@@ -112,9 +112,14 @@ def mean(x, dim=None, keepdim=False, dtype=None):
         raise TypeError(f"mean(): could not infer output dtype. Input dtype must be floating point, got "
                         f"{x.dtype}")
     dims = _dims(x, dim)
+    return _reduction(Mean, x, dims, keepdim)
+
+
+def _reduction(cls, x, dims, keepdim):
+    """Reduce with Function cls (its `op` kernel), recording the graph only when needed."""
     if state.enabled and x.requires_grad:
-        return Mean.apply(x, dims, keepdim)
-    return _reduce(R["mean"], x, dims, keepdim)
+        return cls.apply(x, dims, keepdim)
+    return _reduce(cls.op, x, dims, keepdim)
 
 
 class _SavingReduce(Function):
@@ -160,9 +165,7 @@ def prod(x, dim=None, keepdim=False, dtype=None):
 
 
 def _prod_dims(x, dims, keepdim):
-    if state.enabled and x.requires_grad:
-        return Prod.apply(x, dims, keepdim)
-    return _reduce(R["prod"], x, dims, keepdim)
+    return _reduction(Prod, x, dims, keepdim)
 
 
 class _Extreme(_SavingReduce):
@@ -269,17 +272,13 @@ def min(x, dim=None, keepdim=False):
 @tensor_method
 def amax(x, dim=None, keepdim=False):
     dims = _dims(x, dim)
-    if state.enabled and x.requires_grad:
-        return Amax.apply(x, dims, keepdim)
-    return _reduce(R["max"], x, dims, keepdim)
+    return _reduction(Amax, x, dims, keepdim)
 
 
 @tensor_method
 def amin(x, dim=None, keepdim=False):
     dims = _dims(x, dim)
-    if state.enabled and x.requires_grad:
-        return Amin.apply(x, dims, keepdim)
-    return _reduce(R["min"], x, dims, keepdim)
+    return _reduction(Amin, x, dims, keepdim)
 
 
 @tensor_method
@@ -411,9 +410,7 @@ def logsumexp(x, dim=None, keepdim=False):
     if x._dtype_code > 1:
         x = x.to(_core.F32)
     dims = _dims(x, dim)
-    if state.enabled and x.requires_grad:
-        return LogSumExp.apply(x, dims, keepdim)
-    return _reduce(R["logsumexp"], x, dims, keepdim)
+    return _reduction(LogSumExp, x, dims, keepdim)
 
 
 class Softmax(Function):
