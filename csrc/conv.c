@@ -103,24 +103,25 @@ int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g)
         _Pragma("omp parallel for schedule(static) num_threads(agc_threads_for(rows * L, CONV_OMP_MIN))")  \
         for (int64_t r = 0; r < rows; r++) {                                                               \
             const int64_t c = r / kk, a = (r / g->kw) % g->kh, b = r % g->kw;                              \
+            /* the clipping below depends on (a, b) only: computed once per row, not per image */          \
+            const int64_t iw0 = b * g->dil_w - g->pad_w;                                                   \
+            int64_t lo = 0, hi = OW;                                                                       \
+            if (g->stride_w == 1) {                                                                        \
+                lo = -iw0 < 0 ? 0 : (-iw0 > OW ? OW : -iw0);                                               \
+                hi = W - iw0 < lo ? lo : (W - iw0 > OW ? OW : W - iw0);                                    \
+            }                                                                                              \
+            /* output rows whose input row is inside the image: [i0, i1); the others are zero */           \
+            const int64_t ih0 = a * g->dil_h - g->pad_h, sh = g->stride_h;                                 \
+            int64_t i0 = ih0 >= 0 ? 0 : (-ih0 + sh - 1) / sh;                                              \
+            int64_t i1 = H - ih0 <= 0 ? 0 : (H - ih0 + sh - 1) / sh;                                       \
+            i0 = i0 < rlo ? rlo : i0;                                                                      \
+            i1 = i1 > OH ? OH : i1;                                                                        \
+            i1 = i1 < i0 ? i0 : i1;                                                                        \
+            i0 = i0 > OH ? OH : i0;                                                                        \
+            i1 = i1 > OH ? OH : i1;                                                                        \
             for (int64_t j = 0; j < nb; j++) {                                                             \
                 const T *xp = x + ((n0 + j) * g->c + c) * H * W;                                           \
                 T *dst = col + r * L + j * p;                                                              \
-                const int64_t iw0 = b * g->dil_w - g->pad_w;                                               \
-                int64_t lo = 0, hi = OW;                                                                   \
-                if (g->stride_w == 1) {                                                                    \
-                    lo = -iw0 < 0 ? 0 : (-iw0 > OW ? OW : -iw0);                                           \
-                    hi = W - iw0 < lo ? lo : (W - iw0 > OW ? OW : W - iw0);                                \
-                }                                                                                          \
-                /* output rows whose input row is inside the image: [i0, i1); the others are zero */      \
-                const int64_t ih0 = a * g->dil_h - g->pad_h, sh = g->stride_h;                             \
-                int64_t i0 = ih0 >= 0 ? 0 : (-ih0 + sh - 1) / sh;                                          \
-                int64_t i1 = H - ih0 <= 0 ? 0 : (H - ih0 + sh - 1) / sh;                                   \
-                i0 = i0 < rlo ? rlo : i0;                                                                  \
-                i1 = i1 > OH ? OH : i1;                                                                    \
-                i1 = i1 < i0 ? i0 : i1;                                                                    \
-                i0 = i0 > OH ? OH : i0;                                                                    \
-                i1 = i1 > OH ? OH : i1;                                                                    \
                 if (i0 > rlo)                                                                              \
                     memset(dst, 0, (size_t)((i0 - rlo) * OW) * sizeof(T));                                 \
                 if (OH > i1)                                                                               \
