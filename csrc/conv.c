@@ -92,6 +92,19 @@ int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g)
             memcpy(dst + n - CH, src + n - CH, 32);                                                        \
     }                                                                                                      \
                                                                                                            \
+    /* dst[0 .. n) += src[0 .. n): fixed-length blocks the compiler turns into whole vectors, then the     \
+     * remainder one by one (each element still gets one add, so the result is the plain loop's) */        \
+    static inline void add_row_##S(T *restrict dst, const T *restrict src, int64_t n)                      \
+    {                                                                                                      \
+        enum { CH = 32 / sizeof(T) };                                                                      \
+        int64_t k = 0;                                                                                     \
+        for (; k + CH <= n; k += CH)                                                                       \
+            for (int e = 0; e < CH; e++)                                                                   \
+                dst[k + e] += src[k + e];                                                                  \
+        for (; k < n; k++)                                                                                 \
+            dst[k] += src[k];                                                                              \
+    }                                                                                                      \
+                                                                                                           \
     /* col[(c, a, b)][j][(i - rlo) * ow + jj] for images n0 .. n0 + nb and output rows rlo .. rhi */       \
     static void im2col_##S(const agc_conv2d_geom *g, const T *x, int64_t n0, int64_t nb, int64_t rlo,      \
                            int64_t rhi, T *col)                                                            \
@@ -178,9 +191,7 @@ int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g)
                             T *dr = dp + ih * W;                                                           \
                             const T *sr = src + i * OW;                                                    \
                             if (g->stride_w == 1) {                                                        \
-                                T *d = dr + iw0;                                                           \
-                                for (int64_t jj = lo; jj < hi; jj++)                                       \
-                                    d[jj] += sr[jj];                                                       \
+                                add_row_##S(dr + iw0 + lo, sr + lo, hi - lo);                              \
                             } else {                                                                       \
                                 for (int64_t jj = 0; jj < OW; jj++) {                                      \
                                     const int64_t iw = iw0 + jj * g->stride_w;                             \
