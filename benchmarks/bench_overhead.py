@@ -90,18 +90,19 @@ def _mixed(lib, ops=OPS):
 
 
 # ------------------------------------------------------------------------------ the contenders
-def ours(case, ops=OPS):
-    """A zero-argument callable running one case with autograd_core; returns its output tensor."""
+def _impl(lib, case, ops=OPS):
+    """A zero-argument callable running one case with lib (autograd_core or torch, which share the
+    API used here); returns its output, or the leaf's gradient for the backward cases."""
     if case == "mixed fwd+bwd":
-        return _mixed(ag, ops)
+        return _mixed(lib, ops)
     if case == "fwd":
-        x = ag.ones(SIZE)
+        x = lib.ones(SIZE)
 
         def run():
-            with ag.no_grad():
+            with lib.no_grad():
                 return chain(x, ops)
         return run
-    x = ag.ones(SIZE, requires_grad=True)
+    x = lib.ones(SIZE, requires_grad=True)
     if case == "fwd graph":
         return lambda: chain(x, ops)
 
@@ -110,28 +111,16 @@ def ours(case, ops=OPS):
         chain(x, ops).sum().backward()
         return x.grad
     return run_backward
+
+
+def ours(case, ops=OPS):
+    """One case with autograd_core."""
+    return _impl(ag, case, ops)
 
 
 def torch_impl(case, ops=OPS):
     """The same case with PyTorch (torch must be importable)."""
-    if case == "mixed fwd+bwd":
-        return _mixed(torch, ops)
-    if case == "fwd":
-        x = torch.ones(SIZE)
-
-        def run():
-            with torch.no_grad():
-                return chain(x, ops)
-        return run
-    x = torch.ones(SIZE, requires_grad=True)
-    if case == "fwd graph":
-        return lambda: chain(x, ops)
-
-    def run_backward():
-        x.grad = None
-        chain(x, ops).sum().backward()
-        return x.grad
-    return run_backward
+    return _impl(torch, case, ops)
 
 
 def numpy_impl(case, ops=OPS):

@@ -18,46 +18,13 @@ from hypothesis import strategies as st
 import autograd_core  # noqa: F401  (registers the Tensor class with _core)
 from autograd_core import _core
 
-TARGETS = ["avx2", "portable"]
 SIZES = [0, 1, 7, 8, 9, 31, 33, 1000, 100003]
 DT = {np.float32: _core.F32, np.float64: _core.F64, np.int64: _core.I64, np.bool_: _core.BOOL,
       np.int32: _core.I32, np.uint8: _core.U8}
 
 
-def _has_avx2():
-    old = _core.simd_target()
-    try:
-        _core.set_simd_target("avx2")
-        return True
-    except ValueError:
-        return False
-    finally:
-        _core.set_simd_target(old)
+from conftest import HAS_AVX2, TARGETS, T  # noqa: E402  (fixtures `target`, `threads` come from conftest)
 
-
-HAS_AVX2 = _has_avx2()
-
-
-@pytest.fixture(params=TARGETS)
-def target(request):
-    if request.param == "avx2" and not HAS_AVX2:
-        pytest.skip("CPU without AVX2/FMA")
-    old = _core.simd_target()
-    _core.set_simd_target(request.param)
-    yield request.param
-    _core.set_simd_target(old)
-
-
-@pytest.fixture
-def threads():
-    old = _core.get_num_threads()
-    yield
-    _core.set_num_threads(old)
-
-
-def T(a):
-    """A tensor sharing a's memory, strides included."""
-    return _core.from_buffer(a)
 
 
 def N(t):

@@ -21,46 +21,13 @@ import autograd_core  # noqa: F401  (registers the Tensor class with _core)
 from autograd_core import _core
 
 R = _core.REDUCE_OPS
-TARGETS = ["avx2", "portable"]
 FLOAT_OPS = ["mean", "var", "logsumexp", "norm2", "normp", "sumsq"]
 NUMERIC_OPS = ["sum", "prod", "max", "min"]
 NORM_PS = [2.5, np.inf, -np.inf, 0.0, 1.0, 2.0, 0.5]
 
 
-def _has_avx2():
-    old = _core.simd_target()
-    try:
-        _core.set_simd_target("avx2")
-        return True
-    except ValueError:
-        return False
-    finally:
-        _core.set_simd_target(old)
+from conftest import HAS_AVX2, TARGETS, T  # noqa: E402  (fixtures `target`, `threads` come from conftest)
 
-
-HAS_AVX2 = _has_avx2()
-
-
-@pytest.fixture(params=TARGETS)
-def target(request):
-    if request.param == "avx2" and not HAS_AVX2:
-        pytest.skip("CPU without AVX2/FMA")
-    old = _core.simd_target()
-    _core.set_simd_target(request.param)
-    yield request.param
-    _core.set_simd_target(old)
-
-
-@pytest.fixture
-def threads():
-    old = _core.get_num_threads()
-    yield
-    _core.set_num_threads(old)
-
-
-def T(a):
-    """A tensor sharing a's memory, strides included."""
-    return _core.from_buffer(a)
 
 
 def reduce(op, a, dims, p0=0.0, with_index=False):

@@ -1,0 +1,43 @@
+"""Fixtures shared by the kernel tests: the SIMD target to run under, and thread-count restore."""
+import pytest
+
+import autograd_core  # noqa: F401  (registers the Tensor class with _core)
+from autograd_core import _core
+
+TARGETS = ["avx2", "portable"]
+
+
+def _has_avx2():
+    old = _core.simd_target()
+    try:
+        _core.set_simd_target("avx2")
+        return True
+    except ValueError:
+        return False
+    finally:
+        _core.set_simd_target(old)
+
+
+HAS_AVX2 = _has_avx2()
+
+
+@pytest.fixture(params=TARGETS)
+def target(request):
+    if request.param == "avx2" and not HAS_AVX2:
+        pytest.skip("CPU without AVX2/FMA")
+    old = _core.simd_target()
+    _core.set_simd_target(request.param)
+    yield request.param
+    _core.set_simd_target(old)
+
+
+@pytest.fixture
+def threads():
+    old = _core.get_num_threads()
+    yield
+    _core.set_num_threads(old)
+
+
+def T(a):
+    """A tensor sharing a's memory, strides included."""
+    return _core.from_buffer(a)
