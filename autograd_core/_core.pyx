@@ -870,7 +870,6 @@ def binary(int op, a, b, out=None):
     cdef int64_t shape[16]
     cdef int64_t sa[16]
     cdef int64_t sb[16]
-    cdef int64_t zero_strides[16]
     cdef char abuf[8]
     cdef char bbuf[8]
     cdef const void *pa
@@ -895,8 +894,6 @@ def binary(int op, a, b, out=None):
                 raise RuntimeError(f"{name}: result type {DTYPE_NAMES[dt]} can't be cast to the desired "
                                    f"output type {DTYPE_NAMES[to._dtype]}")
             dt = to._dtype if CATEGORY[to._dtype] == CATEGORY[dt] or op < 19 else dt
-    for i in range(16):
-        zero_strides[i] = 0
     if a_t and b_t:
         ta = a
         tb = b
@@ -913,25 +910,15 @@ def binary(int op, a, b, out=None):
             shape[i] = tb._shape[i]
     # operands in the compute dtype
     if a_t:
-        if ta._dtype != dt:
-            ta = cast(ta, dt)
-        broadcast_strides_to(ta, nd, shape, sa, name)
+        ta = operand(ta, dt, nd, shape, sa, name)
         pa = ta._data
     else:
-        write_scalar(a, dt, abuf)
-        pa = abuf
-        for i in range(nd):
-            sa[i] = 0
+        pa = scalar_operand(a, dt, nd, abuf, sa)
     if b_t:
-        if tb._dtype != dt:
-            tb = cast(tb, dt)
-        broadcast_strides_to(tb, nd, shape, sb, name)
+        tb = operand(tb, dt, nd, shape, sb, name)
         pb = tb._data
     else:
-        write_scalar(b, dt, bbuf)
-        pb = bbuf
-        for i in range(nd):
-            sb[i] = 0
+        pb = scalar_operand(b, dt, nd, bbuf, sb)
     out_dt = AGC_BOOL if is_compare(op) else dt
     if out is None:
         to = new_tensor(out_dt, nd, shape)
@@ -951,6 +938,23 @@ def binary(int op, a, b, out=None):
         rc = agc_binary(op, dt, nd, shape, pa, sa, pb, sb, to._data, to._strides)
     check_rc(rc, name)
     return to
+
+
+cdef TensorBase operand(TensorBase t, int dt, int nd, const int64_t *shape, int64_t *strides, str op):
+    """t in the compute dtype dt, with its strides broadcast to `shape` written into `strides`."""
+    if t._dtype != dt:
+        t = cast(t, dt)
+    broadcast_strides_to(t, nd, shape, strides, op)
+    return t
+
+
+cdef const void *scalar_operand(object s, int dt, int nd, char *buf, int64_t *strides) except NULL:
+    """A Python scalar written into buf as dtype dt, broadcast by zero strides."""
+    cdef int i
+    write_scalar(s, dt, buf)
+    for i in range(nd):
+        strides[i] = 0
+    return buf
 
 
 cdef inline bint any_diff(const int64_t *a, const int64_t *b, int n) noexcept:
