@@ -26,6 +26,9 @@ if __name__ == "__main__":  # run as a script from a source checkout: import the
 import autograd_core as ag  # noqa: E402
 from autograd_core import _core  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from timing import time_settled  # noqa: E402
+
 try:
     import torch
 except ImportError:
@@ -99,31 +102,6 @@ def test_gemm(benchmark, case, impl):
 
 
 # ------------------------------------------------------------------------------ the report
-def _time_interleaved(fns, flops, budget=0.5):
-    """Best time per call of each callable, alternating between them so that load from other
-    processes hits all of them alike. Returns name -> seconds."""
-    for f in fns.values():
-        f()
-    one = {k: time.perf_counter() for k in fns}
-    for k, f in fns.items():
-        t = time.perf_counter()
-        f()
-        one[k] = time.perf_counter() - t
-    per_round = max(one.values())
-    # short batches (~2 ms), many of them: on a shared machine the best batch is the one that ran
-    # while both cores were free, and short ones catch such moments far more often than long ones
-    calls = max(1, int(0.002 / per_round))
-    rounds = int(min(200, max(5, budget / (per_round * calls * len(fns)))))
-    best = {k: float("inf") for k in fns}
-    for _ in range(rounds):
-        for k, f in fns.items():
-            t = time.perf_counter()
-            for _ in range(calls):
-                f()
-            best[k] = min(best[k], (time.perf_counter() - t) / calls)
-    return best
-
-
 def _blas_info():
     try:
         from threadpoolctl import threadpool_info
@@ -176,7 +154,7 @@ def gemm_report(file=None, threads=THREADS, quick=False):
         for group, dtype, sa, ta, sb, tb, target in cases:
             a, b = _operands(dtype, sa, ta, sb, tb)
             flops = 2.0 * a.shape[0] * a.shape[1] * b.shape[1]
-            t = _time_interleaved(_contenders(a, b), flops, budget=0.1 if quick else 0.5)
+            t = time_settled(_contenders(a, b), budget=0.1 if quick else 0.4, rounds=2 if quick else 3)
             g = {k: flops / v / 1e9 for k, v in t.items()}
             ratio = g["ours"] / g["numpy"]
             frac = g["ours"] / peak[dtype] if peak[dtype] else float("nan")
