@@ -193,6 +193,12 @@ class Size(tuple):
 
 cdef object _TensorCls = None
 
+# Elementwise kernels release the GIL from this many elements up: below it the kernel takes well
+# under a microsecond, less than releasing and retaking the GIL costs (~0.1-0.2 us), and no other
+# Python thread could do useful work in the gap.
+cdef enum:
+    GIL_FREE_NUMEL = 4096
+
 
 def _set_tensor_class(cls):
     global _TensorCls
@@ -228,6 +234,16 @@ cdef class TensorBase:
             return False
         for i in range(self._ndim):
             if shape[i] != self._shape[i]:
+                return False
+        return True
+
+    def _same_meta(self, TensorBase other):
+        """True if other has this tensor's shape and dtype."""
+        cdef int i
+        if other._ndim != self._ndim or other._dtype != self._dtype:
+            return False
+        for i in range(self._ndim):
+            if other._shape[i] != self._shape[i]:
                 return False
         return True
 
@@ -417,7 +433,7 @@ cdef int64_t checked_numel(int ndim, const int64_t *shape) except -1:
 
 cdef TensorBase new_tensor(int dtype, int ndim, const int64_t *shape):
     """A new contiguous, uninitialised tensor of the registered Tensor class."""
-    cdef TensorBase t = <TensorBase>_TensorCls.__new__(_TensorCls)
+    cdef TensorBase t = <TensorBase>TensorBase.__new__(_TensorCls)
     cdef int64_t n = 1
     cdef int i
     if ndim > AGC_MAX_DIMS:
@@ -479,7 +495,7 @@ def empty(shape, int dtype):
 cdef TensorBase make_view(TensorBase src, int ndim, const int64_t *shape, const int64_t *strides,
                           int64_t offset):
     """A view sharing src's storage. offset is in elements from the storage start."""
-    cdef TensorBase t = <TensorBase>_TensorCls.__new__(_TensorCls)
+    cdef TensorBase t = <TensorBase>TensorBase.__new__(_TensorCls)
     cdef int64_t n = checked_numel(ndim, shape)
     cdef int i
     for i in range(ndim):
@@ -565,7 +581,7 @@ def from_buffer(obj):
     cdef int dt = _NP_CODES[fmt]
     if s.view.itemsize != ITEMSIZE[dt]:
         raise TypeError(f"from_numpy: unsupported item size {s.view.itemsize} for format {fmt!r}")
-    cdef TensorBase t = <TensorBase>_TensorCls.__new__(_TensorCls)
+    cdef TensorBase t = <TensorBase>TensorBase.__new__(_TensorCls)
     cdef int i
     if s.view.ndim > AGC_MAX_DIMS:
         raise ValueError(f"from_numpy: at most {AGC_MAX_DIMS} dimensions are supported, got {s.view.ndim}")
@@ -791,6 +807,10 @@ cdef int promote_with_scalar(int dt, object s) except -2:
 
 def result_type(a, b):
     """The dtype code of a binary op between a and b (tensors or Python scalars)."""
+    return result_type_code(a, b)
+
+
+cdef int result_type_code(object a, object b) except -2:
     cdef TensorBase ta, tb
     if isinstance(a, TensorBase):
         ta = a
@@ -804,9 +824,9 @@ def result_type(a, b):
 
 cdef inline int write_scalar(object s, int dt, char *buf) except -1:
     if dt == AGC_F32:
-        (<float *>buf)[0] = <float>float(s)
+        (<float *>buf)[0] = <float><double>s
     elif dt == AGC_F64:
-        (<double *>buf)[0] = float(s)
+        (<double *>buf)[0] = <double>s
     elif dt == AGC_I64:
         (<int64_t *>buf)[0] = int(s)
     elif dt == AGC_I32:
@@ -879,7 +899,7 @@ def binary(int op, a, b, out=None):
     cdef bint a_t = isinstance(a, TensorBase), b_t = isinstance(b, TensorBase)
     if not a_t and not b_t:
         raise TypeError(f"{name}: at least one operand must be a tensor")
-    dt = result_type(a, b)
+    dt = result_type_code(a, b)
     if (op == B_DIV or op == B_ATAN2 or op >= 19) and not is_float(dt):
         dt = AGC_F32
     if op == B_POW and not is_float(dt) and b_t == False and CATEGORY[dt] != 2:
@@ -934,7 +954,10 @@ def binary(int op, a, b, out=None):
             copy_(to, tmp)
             return to
         to._storage.version += 1
-    with nogil:
+    if to._numel >= GIL_FREE_NUMEL:
+        with nogil:
+            rc = agc_binary(op, dt, nd, shape, pa, sa, pb, sb, to._data, to._strides)
+    else:
         rc = agc_binary(op, dt, nd, shape, pa, sa, pb, sb, to._data, to._strides)
     check_rc(rc, name)
     return to
@@ -989,7 +1012,10 @@ def unary(int op, TensorBase x, double p0=0.0, double p1=0.0, out=None):
             copy_(to, unary(op, x, p0, p1))
             return to
         to._storage.version += 1
-    with nogil:
+    if to._numel >= GIL_FREE_NUMEL:
+        with nogil:
+            rc = agc_unary(op, x._dtype, x._ndim, x._shape, x._data, x._strides, to._data, to._strides, p0, p1)
+    else:
         rc = agc_unary(op, x._dtype, x._ndim, x._shape, x._data, x._strides, to._data, to._strides, p0, p1)
     if rc == AGC_EUNSUPPORTED:
         raise TypeError(f"{name}: not implemented for dtype {DTYPE_NAMES[x._dtype]}")

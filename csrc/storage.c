@@ -66,6 +66,46 @@ static void unlock(void)
     atomic_flag_clear_explicit(&cache_lock, memory_order_release);
 }
 
+/* Small blocks (capacity up to SMALL_MAX bytes) are recycled through one LIFO list per capacity
+ * class (64, 128, ..., SMALL_MAX), at most SMALL_KEEP blocks each: the tensors of a chain of
+ * small ops are allocated and freed at a high rate, and taking a block back from these lists costs
+ * a few nanoseconds where posix_memalign costs ~100. A block on a list keeps its header; the
+ * lists are reachable statics (not leaks), emptied by nothing but reuse. */
+#define SMALL_MAX ((size_t)1024)
+#define SMALL_CLASSES (SMALL_MAX / AGC_ALIGN)
+#define SMALL_KEEP 64
+static struct {
+    void *data[SMALL_CLASSES][SMALL_KEEP];
+    int count[SMALL_CLASSES];
+} small;
+static atomic_flag small_lock = ATOMIC_FLAG_INIT;
+
+static void *small_take(size_t cap)
+{
+    size_t c = cap / AGC_ALIGN - 1;
+    void *p = NULL;
+    while (atomic_flag_test_and_set_explicit(&small_lock, memory_order_acquire)) {
+    }
+    if (small.count[c] > 0) p = small.data[c][--small.count[c]];
+    atomic_flag_clear_explicit(&small_lock, memory_order_release);
+    return p;
+}
+
+/* 1 if p was kept for reuse */
+static int small_keep(void *p, size_t cap)
+{
+    size_t c = cap / AGC_ALIGN - 1;
+    int kept = 0;
+    while (atomic_flag_test_and_set_explicit(&small_lock, memory_order_acquire)) {
+    }
+    if (small.count[c] < SMALL_KEEP) {
+        small.data[c][small.count[c]++] = p;
+        kept = 1;
+    }
+    atomic_flag_clear_explicit(&small_lock, memory_order_release);
+    return kept;
+}
+
 /* size classes: large requests round up to 1/16 of their power of two, so near sizes share blocks */
 static size_t round_capacity(size_t n)
 {
@@ -81,6 +121,10 @@ void *agc_alloc(int64_t nbytes)
     if (nbytes < 0 || (uint64_t)nbytes > SIZE_MAX / 2) return NULL;
     size_t n = nbytes == 0 ? 1 : (size_t)nbytes; /* 0 bytes: still a unique, valid pointer */
     size_t cap = round_capacity(n);
+    if (cap <= SMALL_MAX) {
+        void *hit = small_take(cap);
+        if (hit) return hit;
+    }
     if (cap >= CACHE_MIN) {
         void *hit = NULL;
         lock();
@@ -119,6 +163,7 @@ void agc_free(void *p)
     if (!p) return;
     block_header *h = (block_header *)((char *)p - HEADER);
     size_t cap = h->capacity;
+    if (cap <= SMALL_MAX && small_keep(p, cap)) return;
     if (cap < CACHE_MIN || cap > CACHE_BYTES / 2) {
         h->magic = 0;
         free(h->base);

@@ -4,7 +4,8 @@ Nodes are `Function` instances; an edge is `(node, output_nr)` or `(leaf_tensor,
 counts, for each node reachable from the roots, how many edges point at it; a node runs once all of
 them have delivered their gradient. Gradients arriving at one node output are summed.
 """
-from .._core import TensorBase
+from .._core import BINARY_OPS, TensorBase
+from .._core import binary as _binary
 from .function import _FREED, Function
 from .grad_mode import state
 
@@ -12,6 +13,7 @@ from .grad_mode import state
 # (used by autograd.diagnostics.trace_backward). grad_outputs: the gradients flowing into the node
 # (one per forward output), grad_inputs: what its backward returned (one per forward input).
 _node_observers = []
+_ADD = BINARY_OPS["add"]
 
 
 def _zeros_for(meta):
@@ -165,24 +167,25 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
                 _check_anomaly(node, grad_inputs)
             if not retain_graph and node._saved is not None:
                 node._saved = _FREED
+            check = anomaly or not node._trusted
             for e, g in zip(edges, grad_inputs):
                 if e is not None:
                     target, nr = e
                     if isinstance(target, Function):
                         if g is not None:
-                            if not g._shape_is(target._out_meta[nr][0]):
+                            if check and not g._shape_is(target._out_meta[nr][0]):
                                 _check_grad_shape(node, _edge_index(edges, e), g, target._out_meta[nr][0])
                             buf = target._buf
                             if buf is None:
                                 buf = target._buf = [None] * len(target._out_meta)
                             old = buf[nr]
-                            buf[nr] = g if old is None else old + g
+                            buf[nr] = g if old is None else (old + g if create_graph else _binary(_ADD, old, g))
                         d = target._deps - 1
                         target._deps = d
                         if d == 0:
                             ready.append(target)
                     elif g is not None:
-                        if not g._shape_is(target.shape):
+                        if check and not g._shape_is(target.shape):
                             _check_grad_shape(node, _edge_index(edges, e), g, target.shape)
                         _deliver(target, nr, g, capture, results, leaves)
         if leaves:
@@ -264,7 +267,7 @@ def _deliver(target, nr, g, capture, results, leaves):
         if entry is None:
             leaves[id(target)] = [target, g]
         else:
-            entry[1] = entry[1] + g
+            entry[1] = entry[1] + g if state.enabled else _binary(_ADD, entry[1], g)
 
 
 def _run_retained(node, grads):

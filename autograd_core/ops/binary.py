@@ -6,7 +6,7 @@ import math
 from .. import _core
 from .._core import TensorBase
 from .._core import binary as _binary
-from ..autograd.function import Function
+from ..autograd.function import Function, apply_one, apply_two
 from ..autograd.grad_mode import state
 from ._registry import tensor_method
 
@@ -69,10 +69,25 @@ def sum_to(g, shape):
     return g
 
 
+# meta of an input that had the output's shape and dtype: its gradient is the output's, unchanged
+_SAME = 1
+
+
+def _meta_vs(x, out):
+    """What backward needs to know about input x of an op with output out: None for a Python scalar,
+    _SAME if x has out's shape and dtype, else (shape, dtype code)."""
+    if not isinstance(x, TensorBase):
+        return None
+    return _SAME if x._same_meta(out) else x._meta()
+
+
 def _grad_to(g, meta):
-    """The gradient for an input described by meta = (shape, dtype code), or None for a scalar input."""
+    """The gradient for an input described by meta (see _meta_vs: None for a scalar input, _SAME,
+    or (shape, dtype code)), from the gradient g of the op's output."""
     if meta is None:
         return None
+    if meta is _SAME:
+        return g
     g = sum_to(g, meta[0])
     return g if g._dtype_code == meta[1] else g.to(meta[1])
 
@@ -97,8 +112,9 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.ma, ctx.mb = _meta(a), _meta(b)
-        return _binary(ADD, a, b)
+        out = _binary(ADD, a, b)
+        ctx.ma, ctx.mb = _meta_vs(a, out), _meta_vs(b, out)
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -110,8 +126,9 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.ma, ctx.mb = _meta(a), _meta(b)
-        return _binary(SUB, a, b)
+        out = _binary(SUB, a, b)
+        ctx.ma, ctx.mb = _meta_vs(a, out), _meta_vs(b, out)
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -123,20 +140,29 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.ma, ctx.mb = _meta(a), _meta(b)
-        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
+        out = _binary(MUL, a, b)
+        ctx.ma, ctx.mb = _meta_vs(a, out), _meta_vs(b, out)
+        edges = ctx.next_edges
+        ctx.save_for_backward(a if edges[1] is not None else None, b if edges[0] is not None else None)
         ctx.sa = a if not isinstance(a, TensorBase) else None
         ctx.sb = b if not isinstance(b, TensorBase) else None
-        return _binary(MUL, a, b)
+        return out
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         ga = gb = None
-        if ctx.needs_input_grad[0]:
-            ga = _grad_to(g * (b if b is not None else ctx.sb), ctx.ma)
-        if ctx.needs_input_grad[1]:
-            gb = _grad_to(g * (a if a is not None else ctx.sa), ctx.mb)
+        edges = ctx.next_edges
+        if state.enabled:  # create_graph: differentiable products
+            if edges[0] is not None:
+                ga = _grad_to(g * (b if b is not None else ctx.sb), ctx.ma)
+            if edges[1] is not None:
+                gb = _grad_to(g * (a if a is not None else ctx.sa), ctx.mb)
+        else:
+            if edges[0] is not None:
+                ga = _grad_to(_binary(MUL, g, b if b is not None else ctx.sb), ctx.ma)
+            if edges[1] is not None:
+                gb = _grad_to(_binary(MUL, g, a if a is not None else ctx.sa), ctx.mb)
         return ga, gb
 
 
@@ -317,17 +343,21 @@ def _apply2(fn_cls, code, a, b):
 def _graph_binary(fn_cls, code, a, b):
     """a op b recorded in the graph (the caller has checked that it must be)."""
     # a float tensor with a Python scalar: dedicated nodes with nothing to save or unbroadcast
-    if type(b) in _SCALAR and a._dtype_code <= 1:
-        if code == ADD:
-            return AddScalar.apply(a, b)
+    if type(b) in _SCALAR:
+        # (a requires grad, so it is a float tensor)
         if code == MUL:
-            return MulScalar.apply(a, b)
+            return apply_one(MulScalar, a, b)
+        if code == ADD:
+            return apply_one(AddScalar, a, b)
         if code == SUB:
-            return AddScalar.apply(a, -b)
+            return apply_one(AddScalar, a, -b)
         if code == DIV and b != 0:
-            return MulScalar.apply(a, 1.0 / b) if math.isfinite(b) else fn_cls.apply(a, b)
-    elif type(a) in _SCALAR and b._dtype_code <= 1 and code in (ADD, MUL):
-        return (AddScalar if code == ADD else MulScalar).apply(b, a)
+            return apply_one(MulScalar, a, 1.0 / b) if math.isfinite(b) else fn_cls.apply(a, b)
+    elif type(a) in _SCALAR:
+        if code == ADD or code == MUL:
+            return apply_one(AddScalar if code == ADD else MulScalar, b, a)
+    elif code <= DIV and isinstance(a, TensorBase) and isinstance(b, TensorBase):
+        return apply_two(fn_cls, a, b)
     return fn_cls.apply(a, b)
 
 

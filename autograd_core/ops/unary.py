@@ -9,7 +9,7 @@ from .. import _core
 from .._core import TensorBase
 from .._core import binary as _binary
 from .._core import unary as _unary
-from ..autograd.function import Function
+from ..autograd.function import Function, apply_one
 from ..autograd.grad_mode import state
 from ._registry import tensor_method
 
@@ -99,16 +99,19 @@ def _unary_op(name, grad, save="x", fused=None):
     def backward(ctx, g):
         (v,) = ctx.saved_tensors
         if fused_code is not None and not state.enabled:
-            return _binary(fused_code, v, g), None, None
-        x, y = (None, v) if save == "y" else (v, None)
-        return grad(x, y, g, *ctx.p), None, None
+            gx = _binary(fused_code, v, g)
+        else:
+            x, y = (None, v) if save == "y" else (v, None)
+            gx = grad(x, y, g, *ctx.p)
+        # one gradient per forward argument: (x) or (x, p0, p1)
+        return (gx,) if len(ctx.next_edges) == 1 else (gx, None, None)
 
     cls = type(name.title().replace("_", ""), (Function,),
                {"forward": staticmethod(forward), "backward": staticmethod(backward), "_core_forward": True})
 
     def op(x, p0=0.0, p1=0.0):
-        if state.enabled and x.requires_grad:
-            return cls.apply(x, p0, p1) if p0 or p1 else cls.apply(x)
+        if state.enabled and x.requires_grad:  # (only float tensors can require grad)
+            return apply_one(cls, x, p0, p1) if p0 or p1 else apply_one(cls, x)
         if float_only and x._dtype_code > 1:
             x = x.to(_core.F32)
         return _unary(code, x, p0, p1)
