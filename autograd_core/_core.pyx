@@ -193,6 +193,16 @@ class Size(tuple):
 
 cdef object _TensorCls = None
 
+
+class _SameMeta:
+    """The marker TensorBase._input_meta returns for an input shaped like the output."""
+
+    def __repr__(self):
+        return "SAME_META"
+
+
+SAME_META = _SameMeta()
+
 # Elementwise kernels release the GIL from this many elements up: below it the kernel takes well
 # under a microsecond, less than releasing and retaking the GIL costs (~0.1-0.2 us), and no other
 # Python thread could do useful work in the gap.
@@ -246,6 +256,16 @@ cdef class TensorBase:
             if other._shape[i] != self._shape[i]:
                 return False
         return True
+
+    def _input_meta(self, x):
+        """What backward needs to know about input x of an op whose output is this tensor: None if
+        x is not a tensor (a Python scalar), SAME_META if x has this tensor's shape and dtype (its
+        gradient is the output's, unchanged), else x's (shape, dtype code)."""
+        if not isinstance(x, TensorBase):
+            return None
+        if self._same_meta(<TensorBase>x):
+            return SAME_META
+        return (<TensorBase>x)._meta()
 
     def _attach_out(self, node, int output_nr):
         """Record this tensor as output `output_nr` of node (float dtypes only); return its metadata."""

@@ -259,6 +259,7 @@ class Tensor(TensorBase):
         node = self.grad_fn
         if node._retained is None:
             node._retained = {}
+            node._special = True
         node._retained[self._output_nr] = weakref.ref(self)
 
     def register_hook(self, hook):

@@ -304,3 +304,93 @@ def test_failed_backward_leaves_graph_usable():
     handle.remove()
     y.backward()
     np.testing.assert_allclose(x.grad.numpy(), 8 * x.detach().numpy())
+
+
+# ---------------------------------------------------------------------- the recording fast paths
+# Scalar and unary ops (apply_one) and tensor-tensor arithmetic (apply_two) build their nodes
+# without Function.apply's generic scan; the nodes must be the ones apply builds.
+def _fast_cases():
+    from autograd_core.ops import binary as B
+    from autograd_core.ops import unary as U
+
+    return [
+        ("x * s", lambda x, w, b: x * 1.5, lambda x, w, b: B.MulScalar.apply(x, 1.5)),
+        ("s * x", lambda x, w, b: 1.5 * x, lambda x, w, b: B.MulScalar.apply(x, 1.5)),
+        ("x + s", lambda x, w, b: x + 0.25, lambda x, w, b: B.AddScalar.apply(x, 0.25)),
+        ("x - s", lambda x, w, b: x - 0.25, lambda x, w, b: B.AddScalar.apply(x, -0.25)),
+        ("x / s", lambda x, w, b: x / 4.0, lambda x, w, b: B.MulScalar.apply(x, 0.25)),
+        ("tanh", lambda x, w, b: x.tanh(), lambda x, w, b: U._tanh.Function.apply(x)),
+        ("x * w", lambda x, w, b: x * w, lambda x, w, b: B.Mul.apply(x, w)),
+        ("x + b", lambda x, w, b: x + b, lambda x, w, b: B.Add.apply(x, b)),
+        ("b - x", lambda x, w, b: b - x, lambda x, w, b: B.Sub.apply(b, x)),
+        ("b / w", lambda x, w, b: b / w, lambda x, w, b: B.Div.apply(b, w)),
+    ]
+
+
+@pytest.mark.parametrize("case", _fast_cases(), ids=lambda c: c[0])
+def test_fast_recording_builds_the_generic_node(case):
+    _, fast, generic = case
+    x = ag.randn(3, 4, dtype=ag.float64, requires_grad=True)
+    w = ag.randn(4, dtype=ag.float64, requires_grad=True)
+    b = ag.randn(3, 1, dtype=ag.float64)
+    y1, y2 = fast(x, w, b), generic(x, w, b)
+    n1, n2 = y1.grad_fn, y2.grad_fn
+    assert type(n1) is type(n2)
+    assert [(e[0] is not None, e[1]) for e in n1.next_functions] == \
+           [(e[0] is not None, e[1]) for e in n2.next_functions]
+    assert n1.needs_input_grad == n2.needs_input_grad
+    np.testing.assert_array_equal(y1.detach().numpy(), y2.detach().numpy())
+    g = ag.randn(*y1.shape, dtype=ag.float64)
+    grads1 = ag.autograd.grad(y1, (x, w), g, allow_unused=True)
+    grads2 = ag.autograd.grad(y2, (x, w), g, allow_unused=True)
+    for a, c in zip(grads1, grads2):
+        assert (a is None) == (c is None)
+        if a is not None:
+            np.testing.assert_array_equal(a.numpy(), c.numpy())
+
+
+def test_fast_recording_gradients_and_double_backward():
+    x = ag.randn(5, dtype=ag.float64, requires_grad=True)
+    w = ag.randn(5, dtype=ag.float64, requires_grad=True)
+
+    def f(x, w):
+        return ((x * w).tanh() + 0.5) * 2.0 - x / 3.0
+
+    assert ag.autograd.gradcheck(f, (x, w))
+    assert ag.autograd.gradgradcheck(f, (x, w))
+
+
+def test_fast_recording_anomaly_trace_names_the_line():
+    x = ag.tensor([0.0, 1.0], requires_grad=True)
+    with ag.autograd.detect_anomaly():
+        y = (x * 1.0).sqrt() * 0.0  # the line the error must point at
+        with pytest.raises(RuntimeError, match=r"(?s)Sqrt.*nan.*the line the error must point at"):
+            y.sum().backward()
+
+
+def test_user_function_wrong_gradient_shape_is_caught():
+    class Bad(ag.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g.sum()  # a scalar, not x's shape
+
+    x = ag.randn(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"BadBackward returned an invalid gradient at index 0.*\(3,\)"):
+        Bad.apply(x * 1.0).sum().backward()
+
+
+def test_hooks_on_library_nodes_still_run():
+    x = ag.randn(3, requires_grad=True)
+    y = x * 2.0
+    seen = []
+    y.grad_fn.register_hook(lambda gi, go: seen.append("hook"))
+    y.grad_fn.register_prehook(lambda go: seen.append("pre"))
+    y.retain_grad()
+    y.sum().backward()
+    assert seen == ["pre", "hook"]
+    np.testing.assert_array_equal(y.grad.numpy(), np.ones(3, np.float32))
+    np.testing.assert_array_equal(x.grad.numpy(), np.full(3, 2, np.float32))

@@ -178,3 +178,20 @@ def test_no_grad_skips_graph_nodes():
 def test_tensor_constructor():
     assert ag.Tensor([1, 2]).dtype == ag.float32
     assert ag.Tensor(2, 3).shape == (2, 3)
+
+
+def test_small_blocks_reused_without_mixing_data():
+    # small tensors come from per-size free lists: freeing and reallocating many of every small
+    # size class must never hand one block to two live tensors
+    rng = np.random.default_rng(0)
+    live = {}
+    for step in range(3000):
+        n = int(rng.integers(0, 300))  # 0 ... 1.2 KiB of float32: every small class and just above
+        key = step
+        live[key] = (ag.full((n,), float(step)), n)
+        if len(live) > 200:
+            for k in list(live)[: int(rng.integers(1, 50))]:
+                del live[k]
+    for k, (t, n) in live.items():
+        assert t.shape == (n,)
+        assert np.all(t.numpy() == np.float32(k))

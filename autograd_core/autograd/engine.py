@@ -130,10 +130,12 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
             node._deps = None
             if grads is None:
                 grads = [None] * len(node._out_meta)
-            if node._pre_hooks:
-                grads = _run_pre_hooks(node, grads)
-            if node._retained:
-                _run_retained(node, grads)
+            special = node._special or anomaly
+            if special:
+                if node._pre_hooks:
+                    grads = _run_pre_hooks(node, grads)
+                if node._retained:
+                    _run_retained(node, grads)
             if nonleaf is not None:
                 for nr, idx in nonleaf.get(id(node), ()):
                     g = grads[nr]
@@ -155,7 +157,7 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
                 grad_inputs = (grad_inputs,)
             if len(grad_inputs) != len(edges):
                 _check_count(node, grad_inputs, edges)
-            if node._hooks:
+            if special and node._hooks:
                 for h in node._hooks:
                     r = h(grad_inputs, grads)
                     if r is not None:
@@ -167,13 +169,12 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
                 _check_anomaly(node, grad_inputs)
             if not retain_graph and node._saved is not None:
                 node._saved = _FREED
-            check = anomaly or not node._trusted
             for e, g in zip(edges, grad_inputs):
                 if e is not None:
                     target, nr = e
                     if isinstance(target, Function):
                         if g is not None:
-                            if check and not g._shape_is(target._out_meta[nr][0]):
+                            if special and not g._shape_is(target._out_meta[nr][0]):
                                 _check_grad_shape(node, _edge_index(edges, e), g, target._out_meta[nr][0])
                             buf = target._buf
                             if buf is None:
@@ -185,7 +186,7 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
                         if d == 0:
                             ready.append(target)
                     elif g is not None:
-                        if check and not g._shape_is(target.shape):
+                        if special and not g._shape_is(target.shape):
                             _check_grad_shape(node, _edge_index(edges, e), g, target.shape)
                         _deliver(target, nr, g, capture, results, leaves)
         if leaves:

@@ -40,10 +40,14 @@ class Function:
     # return gradients of the right shapes, so the engine checks shapes only for users' Functions
     # (and for every Function under detect_anomaly)
     _trusted = False
+    # True when the engine must take its slow path for this node: a Function not trusted (above),
+    # or a node with hooks, pre-hooks or retained outputs (set per node when one is added)
+    _special = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls._trusted = cls.__module__.startswith("autograd_core.")
+        cls._special = not cls._trusted
 
     # ------------------------------------------------------------------ ctx API
     @property
@@ -103,11 +107,13 @@ class Function:
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(fn)
+        self._special = True
 
     def register_prehook(self, fn):
         if self._pre_hooks is None:
             self._pre_hooks = []
         self._pre_hooks.append(fn)
+        self._special = True
 
     @property
     def next_functions(self):

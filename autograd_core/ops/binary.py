@@ -69,21 +69,13 @@ def sum_to(g, shape):
     return g
 
 
-# meta of an input that had the output's shape and dtype: its gradient is the output's, unchanged
-_SAME = 1
-
-
-def _meta_vs(x, out):
-    """What backward needs to know about input x of an op with output out: None for a Python scalar,
-    _SAME if x has out's shape and dtype, else (shape, dtype code)."""
-    if not isinstance(x, TensorBase):
-        return None
-    return _SAME if x._same_meta(out) else x._meta()
+# the meta of an input that had the output's shape and dtype: its gradient is the output's
+_SAME = _core.SAME_META
 
 
 def _grad_to(g, meta):
-    """The gradient for an input described by meta (see _meta_vs: None for a scalar input, _SAME,
-    or (shape, dtype code)), from the gradient g of the op's output."""
+    """The gradient for an input described by meta (TensorBase._input_meta: None for a scalar input,
+    _SAME, or (shape, dtype code)), from the gradient g of the op's output."""
     if meta is None:
         return None
     if meta is _SAME:
@@ -108,26 +100,29 @@ def _operand(x, op):
 
 
 class Add(Function):
+    __slots__ = ("ma", "mb")
     _core_forward = True
 
     @staticmethod
     def forward(ctx, a, b):
         out = _binary(ADD, a, b)
-        ctx.ma, ctx.mb = _meta_vs(a, out), _meta_vs(b, out)
+        ctx.ma, ctx.mb = out._input_meta(a), out._input_meta(b)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        return _grad_to(g, ctx.ma), _grad_to(g, ctx.mb)
+        ma, mb = ctx.ma, ctx.mb
+        return (g if ma is _SAME else _grad_to(g, ma)), (g if mb is _SAME else _grad_to(g, mb))
 
 
 class Sub(Function):
+    __slots__ = ("ma", "mb")
     _core_forward = True
 
     @staticmethod
     def forward(ctx, a, b):
         out = _binary(SUB, a, b)
-        ctx.ma, ctx.mb = _meta_vs(a, out), _meta_vs(b, out)
+        ctx.ma, ctx.mb = out._input_meta(a), out._input_meta(b)
         return out
 
     @staticmethod
@@ -136,14 +131,19 @@ class Sub(Function):
 
 
 class Mul(Function):
+    __slots__ = ("ma", "mb", "sa", "sb")
     _core_forward = True
 
     @staticmethod
     def forward(ctx, a, b):
         out = _binary(MUL, a, b)
-        ctx.ma, ctx.mb = _meta_vs(a, out), _meta_vs(b, out)
+        ctx.ma, ctx.mb = out._input_meta(a), out._input_meta(b)
         edges = ctx.next_edges
-        ctx.save_for_backward(a if edges[1] is not None else None, b if edges[0] is not None else None)
+        sa = a if edges[1] is not None else None
+        sb = b if edges[0] is not None else None
+        ctx._saved = (sa, sb)
+        ctx._saved_versions = (sa._version if isinstance(sa, TensorBase) else 0,
+                               sb._version if isinstance(sb, TensorBase) else 0)
         ctx.sa = a if not isinstance(a, TensorBase) else None
         ctx.sb = b if not isinstance(b, TensorBase) else None
         return out
@@ -167,6 +167,7 @@ class Mul(Function):
 
 
 class Div(Function):
+    __slots__ = ("ma", "mb", "sa", "sb")
     _core_forward = True
 
     @staticmethod

@@ -89,11 +89,14 @@ def _unary_op(name, grad, save="x", fused=None):
     fused_code = B[fused] if fused else None
 
     def forward(ctx, x, p0=0.0, p1=0.0):
-        if float_only:
-            x = _float_input(x)
+        if float_only and x._dtype_code > 1:
+            x = x.to(_core.F32)
         y = _unary(code, x, p0, p1)
-        ctx.p = (p0, p1)
-        ctx.save_for_backward(y if save == "y" else x)
+        if p0 or p1:
+            ctx.p = (p0, p1)  # (else the class default, (0.0, 0.0))
+        v = y if save_y else x
+        ctx._saved = (v,)
+        ctx._saved_versions = (v._version,)
         return y
 
     def backward(ctx, g):
@@ -106,8 +109,10 @@ def _unary_op(name, grad, save="x", fused=None):
         # one gradient per forward argument: (x) or (x, p0, p1)
         return (gx,) if len(ctx.next_edges) == 1 else (gx, None, None)
 
+    save_y = save == "y"
     cls = type(name.title().replace("_", ""), (Function,),
-               {"forward": staticmethod(forward), "backward": staticmethod(backward), "_core_forward": True})
+               {"forward": staticmethod(forward), "backward": staticmethod(backward), "_core_forward": True,
+                "p": (0.0, 0.0)})
 
     def op(x, p0=0.0, p1=0.0):
         if state.enabled and x.requires_grad:  # (only float tensors can require grad)
