@@ -267,6 +267,24 @@ cdef class TensorBase:
             return SAME_META
         return (<TensorBase>x)._meta()
 
+    def _attach_out_like(self, node, TensorBase x):
+        """_attach_out(node, 0) for the one output of a node, returning the node's output-meta list:
+        the list of x's node when this tensor has x's shape and dtype and x is the one output of its
+        node (a chain of ops then shares one list instead of making a list and two tuples per op),
+        else a new [meta]."""
+        cdef list metas
+        if self._dtype != AGC_F32 and self._dtype != AGC_F64:
+            return [self._meta()]
+        self._requires_grad = True
+        self.grad_fn = node
+        self._output_nr = 0
+        fn = x.grad_fn
+        if fn is not None and self._same_meta(x):
+            metas = fn._out_meta
+            if len(metas) == 1:
+                return metas
+        return [self._meta()]
+
     def _attach_out(self, node, int output_nr):
         """Record this tensor as output `output_nr` of node (float dtypes only); return its metadata."""
         if self._dtype == AGC_F32 or self._dtype == AGC_F64:
@@ -552,6 +570,14 @@ def assign_meta(TensorBase dst, TensorBase src):
 def alias(TensorBase src):
     """A new tensor object viewing exactly the same elements as src."""
     return make_view(src, src._ndim, src._shape, src._strides, src._offset)
+
+
+def data_alias(TensorBase src):
+    """A new tensor object viewing src's elements that does not keep src alive: its base is src's
+    base (None if src is not a view). What a graph node saves of its own output."""
+    cdef TensorBase t = make_view(src, src._ndim, src._shape, src._strides, src._offset)
+    t._base = src._base
+    return t
 
 
 def as_strided(TensorBase src, shape, strides, offset=None):

@@ -394,3 +394,63 @@ def test_hooks_on_library_nodes_still_run():
     assert seen == ["pre", "hook"]
     np.testing.assert_array_equal(y.grad.numpy(), np.ones(3, np.float32))
     np.testing.assert_array_equal(x.grad.numpy(), np.full(3, 2, np.float32))
+
+
+# ---------------------------------------------------------------------- saved outputs, no cycles
+def _freed_without_gc(make):
+    """make() -> a tensor; True if it is freed as soon as the last reference goes, with the garbage
+    collector off (so a reference cycle through its graph node would keep it alive)."""
+    gc.disable()
+    try:
+        y = make()
+        ref = weakref.ref(y)
+        del y
+        return ref() is None
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize("op", ["tanh", "sigmoid", "exp", "softmax", "log_softmax", "sqrt", "pow"])
+def test_ops_saving_their_output_make_no_reference_cycle(op):
+    x = ag.rand(4, 5, requires_grad=True)
+    fns = {"softmax": lambda: x.softmax(-1), "log_softmax": lambda: x.log_softmax(-1), "pow": lambda: x ** x}
+    assert _freed_without_gc(fns.get(op, lambda: getattr(x, op)()))
+
+
+class _ExpSavingOutput(ag.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = x.exp()
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * y
+
+
+def test_custom_function_saving_its_output():
+    x = ag.randn(4, dtype=ag.float64, requires_grad=True)
+    assert _freed_without_gc(lambda: _ExpSavingOutput.apply(x))
+    assert ag.autograd.gradcheck(_ExpSavingOutput.apply, (x,))
+    assert ag.autograd.gradgradcheck(_ExpSavingOutput.apply, (x,))  # the saved output is differentiable
+    y = _ExpSavingOutput.apply(x)
+    y.mul_(2)  # modifying the saved output in place is still caught
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+def test_dropped_graphs_do_not_accumulate_memory():
+    # an evaluation loop without no_grad: each iteration's graph must go with its output
+    x = ag.randn(256, 256, requires_grad=True)
+    gc.disable()
+    try:
+        refs = []
+        for _ in range(20):
+            y = ag.nn.functional.softmax(x.tanh() * 2, -1).sigmoid()
+            refs.append(weakref.ref(y))
+        del y
+        assert all(r() is None for r in refs)
+    finally:
+        gc.enable()

@@ -2,10 +2,43 @@
 the backward graph (its `next_edges` lead to the nodes that made its inputs)."""
 import traceback
 
-from .._core import TensorBase, alias
+from .._core import TensorBase, alias, data_alias
 from .grad_mode import state
 
 _FREED = object()
+
+
+class _SavedOutput:
+    """An output of a node, saved by that node for its backward. Kept as the tensor itself it would
+    hold the node (its grad_fn) while the node holds it: a reference cycle that only the garbage
+    collector frees, so memory would grow between collections when graphs are dropped without a
+    backward (an evaluation loop without no_grad). So the node keeps an alias of the data, with no
+    grad_fn; unpacked while a graph is recorded (create_graph), the alias is attached to the node
+    again as its output `nr`, so higher-order gradients flow through it."""
+
+    __slots__ = ("data", "nr")
+
+    def __init__(self, data, nr):
+        self.data = data
+        self.nr = nr
+
+    def unpack(self, node):
+        if not state.enabled:
+            return self.data
+        t = alias(self.data)
+        t._attach(node, self.nr)
+        return t
+
+
+def _unlink_outputs(node, outs):
+    """Replace every output of node among its saved tensors by a _SavedOutput."""
+    saved = list(node._saved)
+    for i, t in enumerate(saved):
+        for nr, o in enumerate(outs):
+            if t is o and o is not None:
+                saved[i] = _SavedOutput(data_alias(o), nr)
+                break
+    node._saved = tuple(saved)
 
 
 class Function:
@@ -77,15 +110,21 @@ class Function:
                 "need to backward through the graph a second time or access saved tensors after calling "
                 "backward.")
         versions = self._saved_versions
+        result = saved
         i = 0
         for t in saved:
+            if type(t) is _SavedOutput:
+                if result is saved:
+                    result = list(saved)
+                result[i] = t.unpack(self)
+                t = t.data
             if isinstance(t, TensorBase) and t._version != versions[i]:
                 raise RuntimeError(
                     f"one of the variables needed for gradient computation has been modified by an inplace "
                     f"operation: [{t.dtype} {list(t.shape)}], which is output/input {i} of {self.name()}, is "
                     f"at version {t._version}; expected version {versions[i]} instead.")
             i += 1
-        return saved
+        return saved if result is saved else tuple(result)
 
     def mark_non_differentiable(self, *tensors):
         self._non_differentiable = tensors
@@ -167,7 +206,13 @@ def apply_one(cls, x, *rest):
     if state.anomaly:
         node._trace = "".join(traceback.format_stack()[:-1])
     out = cls.forward(node, x, *rest)
-    node._out_meta = [out._attach_out(node, 0)]
+    node._out_meta = out._attach_out_like(node, x)
+    saved = node._saved
+    if saved is not None:
+        for t in saved:
+            if t is out:
+                _unlink_outputs(node, (out,))
+                break
     return out
 
 
@@ -187,7 +232,13 @@ def apply_two(cls, a, b):
     if state.anomaly:
         node._trace = "".join(traceback.format_stack()[:-1])
     out = cls.forward(node, a, b)
-    node._out_meta = [out._attach_out(node, 0)]
+    node._out_meta = out._attach_out_like(node, a if a.requires_grad else b)
+    saved = node._saved
+    if saved is not None:
+        for t in saved:
+            if t is out:
+                _unlink_outputs(node, (out,))
+                break
     return out
 
 
@@ -222,6 +273,8 @@ def _apply_with_graph(cls, args, edges):
             else:
                 meta.append(None)
         node._out_meta = meta
+        if node._saved is not None:
+            _unlink_saved_outputs(node, outs)
         return tuple(outs)
     for a in args:
         if out is a:
@@ -231,7 +284,19 @@ def _apply_with_graph(cls, args, edges):
         node._out_meta = [out._meta()]
     else:
         node._out_meta = [out._attach_out(node, 0)]
+        if node._saved is not None:
+            _unlink_saved_outputs(node, (out,))
     return out
+
+
+def _unlink_saved_outputs(node, outs):
+    """Replace node's outputs among its saved tensors by _SavedOutput entries (see there)."""
+    for t in node._saved:
+        for o in outs:
+            if t is o and isinstance(o, TensorBase) and o.grad_fn is node:
+                _unlink_outputs(node, [o if isinstance(o, TensorBase) and o.grad_fn is node else None
+                                       for o in outs])
+                return
 
 
 def in_args(o, seq):

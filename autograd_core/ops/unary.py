@@ -8,6 +8,7 @@ import math
 from .. import _core
 from .._core import TensorBase
 from .._core import binary as _binary
+from .._core import alias, data_alias
 from .._core import unary as _unary
 from ..autograd.function import Function, apply_one
 from ..autograd.grad_mode import state
@@ -94,13 +95,18 @@ def _unary_op(name, grad, save="x", fused=None):
         y = _unary(code, x, p0, p1)
         if p0 or p1:
             ctx.p = (p0, p1)  # (else the class default, (0.0, 0.0))
-        v = y if save_y else x
+        # the output is saved as an alias without grad_fn: saving y itself would make the cycle
+        # y -> node -> y (see autograd.function._SavedOutput); backward re-attaches it if needed
+        v = data_alias(y) if save_y else x
         ctx._saved = (v,)
         ctx._saved_versions = (v._version,)
         return y
 
     def backward(ctx, g):
         (v,) = ctx.saved_tensors
+        if save_y and state.enabled:  # create_graph: the saved output must lead back to this node
+            v = alias(v)
+            v._attach(ctx, 0)
         if fused_code is not None and not state.enabled:
             gx = _binary(fused_code, v, g)
         else:
