@@ -111,8 +111,7 @@ class Function:
                 "backward.")
         versions = self._saved_versions
         result = saved
-        i = 0
-        for t in saved:
+        for i, t in enumerate(saved):
             if type(t) is _SavedOutput:
                 if result is saved:
                     result = list(saved)
@@ -123,7 +122,6 @@ class Function:
                     f"one of the variables needed for gradient computation has been modified by an inplace "
                     f"operation: [{t.dtype} {list(t.shape)}], which is output/input {i} of {self.name()}, is "
                     f"at version {t._version}; expected version {versions[i]} instead.")
-            i += 1
         return saved if result is saved else tuple(result)
 
     def mark_non_differentiable(self, *tensors):
@@ -171,14 +169,12 @@ class Function:
     def apply(cls, *args):
         if state.enabled:
             edges = None
-            i = 0
-            for a in args:
+            for i, a in enumerate(args):
                 if isinstance(a, TensorBase) and a.requires_grad:
                     if edges is None:
                         edges = [None] * len(args)
                     fn = a.grad_fn
                     edges[i] = (fn, a._output_nr) if fn is not None else (a, 0)
-                i += 1
             if edges is not None:
                 return _apply_with_graph(cls, args, edges)
         ctx = cls.__new__(cls)

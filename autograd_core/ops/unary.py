@@ -6,9 +6,8 @@ pass, used when no double backward is being recorded."""
 import math
 
 from .. import _core
-from .._core import TensorBase
+from .._core import TensorBase, alias, data_alias
 from .._core import binary as _binary
-from .._core import alias, data_alias
 from .._core import unary as _unary
 from ..autograd.function import Function, apply_one
 from ..autograd.grad_mode import state
