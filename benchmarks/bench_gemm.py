@@ -15,7 +15,6 @@ unset it (and OPENBLAS_L2_SIZE) in the benchmark command only:
 """
 import os
 import sys
-import time
 
 import numpy as np
 import pytest
