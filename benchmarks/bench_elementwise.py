@@ -13,7 +13,6 @@ as PyTorch.
 """
 import os
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -23,6 +22,9 @@ if __name__ == "__main__":  # run as a script from a source checkout: import the
 
 import autograd_core as ag  # noqa: E402
 from autograd_core import _core  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from timing import time_settled  # noqa: E402
 
 try:
     import torch
@@ -113,23 +115,11 @@ def test_bench_torch(benchmark, op, size):
 
 
 # ------------------------------------------------------------------------------ report
-def _best_times(fns, repeat=9, min_time=0.02):
-    """Best seconds per call of each function, timed in turns (one round times each once), so a
-    burst of load from other processes hits every contender alike."""
-    number = []
-    for f in fns:
-        f()
-        t0 = time.perf_counter()
-        f()
-        number.append(max(1, int(min_time / max(time.perf_counter() - t0, 1e-6))))
-    best = [float("inf")] * len(fns)
-    for _ in range(repeat):
-        for k, f in enumerate(fns):
-            t0 = time.perf_counter()
-            for _ in range(number[k]):
-                f()
-            best[k] = min(best[k], (time.perf_counter() - t0) / number[k])
-    return best
+def _best_times(fns, repeat=9):
+    """Best seconds per call of each function (a list), each timed in its own settled blocks
+    (benchmarks/timing.py), rotating through the contenders for `repeat` // 3 rounds."""
+    best = time_settled(dict(enumerate(fns)), budget=0.02 * repeat, rounds=max(2, repeat // 3))
+    return [best[k] for k in range(len(fns))]
 
 
 def elementwise_report(repeat=9, threads=None):
@@ -162,7 +152,7 @@ def elementwise_report(repeat=9, threads=None):
         ag.set_num_threads(old)
         if torch is not None:
             torch.set_num_threads(old_torch)
-    print(f"Best of {repeat} rounds, contenders timed in turns; on a busy machine the numbers are noisy.")
+    print("Best batch of each contender, timed in settled blocks in turns; on a busy machine the numbers are noisy.")
     return rows
 
 

@@ -18,7 +18,6 @@ softmax 1.5 ms (torch 2.6, NumPy ~40), log_softmax 1.7 ms (torch 3.0, NumPy ~34)
 """
 import os
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -28,6 +27,9 @@ if __name__ == "__main__":  # run as a script from a source checkout: import the
 
 import autograd_core as ag
 from autograd_core import _core
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from timing import time_settled  # noqa: E402
 
 try:
     import torch
@@ -125,17 +127,9 @@ def test_bench_torch(benchmark, name):
 
 # ------------------------------------------------------------------------------ report
 def _best_times(calls, repeat=15, number=3):
-    """Best per-call time of each contender, interleaved so that machine noise hits all alike."""
-    best = {k: float("inf") for k in calls}
-    for f in calls.values():
-        f()  # warm up (allocator, caches)
-    for _ in range(repeat):
-        for k, f in calls.items():
-            t0 = time.perf_counter()
-            for _ in range(number):
-                f()
-            best[k] = min(best[k], (time.perf_counter() - t0) / number)
-    return best
+    """Best per-call time of each contender (name -> callable), each timed in its own settled blocks
+    (benchmarks/timing.py), rotating through the contenders."""
+    return time_settled(calls, budget=0.01 * repeat * number, rounds=3)
 
 
 def reduce_report(repeat=15, number=3):
