@@ -12,7 +12,6 @@ importable, PyTorch (same thread count).
 """
 import os
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -22,6 +21,9 @@ if __name__ == "__main__":  # run as a script from a source checkout: import the
 
 import autograd_core as ag  # noqa: E402
 from autograd_core import _core  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from timing import time_settled  # noqa: E402
 
 try:
     import torch
@@ -221,15 +223,11 @@ def test_bench_torch(benchmark, case):
 
 
 # ------------------------------------------------------------------------------ report
-def _best_time(step, repeat=5, number=5):
-    step()  # warm-up (allocates optimizer state)
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            step()
-        best = min(best, (time.perf_counter() - t0) / number)
-    return best
+def _best_times(steps, repeat=5, number=5):
+    """Best seconds per step of each contender (name -> step), each timed in its own settled blocks
+    (benchmarks/timing.py), rotating through the contenders; the first call warms up (optimizer
+    state)."""
+    return time_settled(steps, budget=0.004 * repeat * number, rounds=3, batch=0.005)
 
 
 def nn_report(repeat=5, number=5):
@@ -243,9 +241,11 @@ def nn_report(repeat=5, number=5):
     print("-" * len(header))
     rows = []
     for case, (make_ours, make_np, make_torch) in CASES.items():
-        t_ours = _best_time(make_ours(), repeat, number)
-        t_np = _best_time(make_np(), repeat, number)
-        t_torch = _best_time(make_torch(), repeat, number) if torch is not None else float("nan")
+        steps = {"ours": make_ours(), "numpy": make_np()}
+        if torch is not None:
+            steps["torch"] = make_torch()
+        best = _best_times(steps, repeat, number)
+        t_ours, t_np, t_torch = best["ours"], best["numpy"], best.get("torch", float("nan"))
         rows.append((case, t_ours, t_np, t_torch))
         torch_ms = f"{t_torch * 1e3:>10.3f}" if torch is not None else f"{'-':>10}"
         torch_ratio = f"{t_torch / t_ours:>11.2f}x" if torch is not None else f"{'-':>12}"

@@ -9,7 +9,6 @@ at least 3x faster than NumPy and no slower than torch; SGD with momentum likewi
 """
 import os
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -19,6 +18,9 @@ if __name__ == "__main__":  # run as a script from a source checkout: import the
 
 import autograd_core as ag
 from autograd_core import _core
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from timing import time_settled  # noqa: E402
 
 try:
     import torch
@@ -116,14 +118,10 @@ def test_bench_torch(benchmark, kind):
 
 
 # ------------------------------------------------------------------------------ report
-def _best_time(step, repeat=7, number=5):
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            step()
-        best = min(best, (time.perf_counter() - t0) / number)
-    return best
+def _best_times(steps, repeat=7, number=5):
+    """Best seconds per step of each contender (name -> step), each timed in its own settled blocks
+    (benchmarks/timing.py), rotating through the contenders."""
+    return time_settled(steps, budget=0.002 * repeat * number, rounds=3, batch=0.005)
 
 
 def optim_report(repeat=7, number=5):
@@ -143,9 +141,11 @@ def optim_report(repeat=7, number=5):
             if torch is not None:
                 torch.set_num_threads(threads)
             for kind, label in (("adam", "Adam"), ("sgd", "SGD momentum")):
-                t_ours = _best_time(ours(kind), repeat, number)
-                t_np = _best_time(numpy_impl(kind), repeat, number)
-                t_torch = _best_time(torch_impl(kind), repeat, number) if torch is not None else float("nan")
+                steps = {"ours": ours(kind), "numpy": numpy_impl(kind)}
+                if torch is not None:
+                    steps["torch"] = torch_impl(kind)
+                best = _best_times(steps, repeat, number)
+                t_ours, t_np, t_torch = best["ours"], best["numpy"], best.get("torch", float("nan"))
                 rows.append((label, threads, t_ours, t_np, t_torch))
                 torch_ms = f"{t_torch * 1e3:>10.3f}" if torch is not None else f"{'-':>10}"
                 torch_ratio = f"{t_torch / t_ours:>11.2f}x" if torch is not None else f"{'-':>12}"
