@@ -22,6 +22,12 @@ cdef extern from "agc.h" nogil:
                                    void *out)
     int64_t agc_conv2d_workspace_bytes(int dt, const agc_conv2d_geom *g)
     int64_t agc_conv_set_workspace_limit(int64_t nbytes)
+    int agc_conv_set_direct(int mode)
+    int agc_gemm_tile_mr(int dt)
+    int agc_gemm_tile_nr(int dt)
+    int agc_gemm_pack_a_panels(int dt, int64_t M, int64_t K, const void *A, int64_t rs_a, int64_t cs_a, void *out)
+    int agc_gemm_prepacked(int dt, int64_t M, int64_t N, int64_t K, double alpha, const void *Ap, const void *Bp,
+                           double beta, void *C, int64_t rs_c, int64_t cs_c)
 
     int agc_max_pool2d(int dt, const agc_pool2d_geom *g, const void *x, void *out, int64_t *idx)
     int agc_avg_pool2d(int dt, const agc_pool2d_geom *g, int count_include_pad, int64_t divisor_override,
@@ -201,6 +207,48 @@ def conv2d_workspace_bytes(int dt, tuple input_shape, tuple weight_shape, tuple 
 def conv_set_workspace_limit(int64_t nbytes):
     """Set the conv column-buffer cap in bytes (<= 0 restores the 64 MiB default); returns the old cap."""
     return agc_conv_set_workspace_limit(nbytes)
+
+
+def conv_set_direct(int mode):
+    """Forward algorithm for tests and benchmarks: 0 automatic, 1 never the direct-packed path (im2col +
+    GEMM), 2 the direct-packed path wherever it applies. Returns the previous mode."""
+    return agc_conv_set_direct(mode)
+
+
+def gemm_tile(int dt):
+    """(MR, NR): the register tile of the GEMM micro-kernel the run-time dispatch uses for dt."""
+    if not is_float(dt):
+        raise TypeError(f"gemm_tile: expected a floating point dtype, got {DTYPE_NAMES[dt]}")
+    return agc_gemm_tile_mr(dt), agc_gemm_tile_nr(dt)
+
+
+def gemm_prepacked(TensorBase a, TensorBase b_panels, int64_t n, double alpha, double beta, TensorBase c):
+    """c (m, n) = alpha * a (m, k) @ b + beta * c in place, through agc_gemm_prepacked: a is packed here
+    with agc_gemm_pack_a_panels; b_panels holds b already packed (ceil(n / NR) full-K panels of NR columns,
+    b[k * NR + j]), flat. For the tests of the pre-packed GEMM entry points."""
+    cdef str op = "gemm_prepacked"
+    cdef int dt = a._dtype
+    if not is_float(dt):
+        raise TypeError(f"{op}: expected floating point tensors, got {DTYPE_NAMES[dt]}")
+    conv_check_tensor(a, dt, 2, op, "a")
+    conv_check_tensor(b_panels, dt, 1, op, "b_panels")
+    conv_check_tensor(c, dt, 2, op, "c")
+    cdef int64_t m = a._shape[0], k = a._shape[1], mr = agc_gemm_tile_mr(dt), nr = agc_gemm_tile_nr(dt)
+    if n < 0 or c._shape[0] != m or c._shape[1] != n:
+        raise ValueError(f"{op}: c has shape {tuple(c.shape)}, expected ({m}, {n})")
+    conv_expect_shape(b_panels, (((n + nr - 1) // nr) * nr * k,), op, "b_panels")
+    if not is_contiguous(c):
+        raise ValueError(f"{op}: c must be contiguous")
+    a = contiguous(a)
+    b_panels = contiguous(b_panels)
+    cdef int64_t a_elems = max(1, ((m + mr - 1) // mr) * mr * k)
+    cdef TensorBase apt = new_tensor(dt, 1, &a_elems)
+    cdef int rc
+    with nogil:
+        rc = agc_gemm_pack_a_panels(dt, m, k, a._data, k, 1, apt._data)
+        if rc == 0:
+            rc = agc_gemm_prepacked(dt, m, n, k, alpha, apt._data, b_panels._data, beta, c._data, n, 1)
+    check_rc(rc, op)
 
 
 # ------------------------------------------------------------------------------------------ pooling

@@ -11,8 +11,8 @@ more than torch's plus the 64 MiB workspace cap.
     pytest benchmarks/bench_conv.py --benchmark-only    # pytest-benchmark groups, one per case
     python benchmarks/bench_conv.py                     # conv_report(): time ratios and peak memory
 
-Timings are best-of-several, interleaved between the contenders so that load from other processes
-hits them alike. Peak memory is measured in fresh subprocesses from /proc/self/status (the VmHWM
+Timings are best-of-several, each contender in its own settled blocks, rotating over several rounds
+so that load from other processes hits them alike (benchmarks/timing.py). Peak memory is measured in fresh subprocesses from /proc/self/status (the VmHWM
 high-water mark, reset first through /proc/self/clear_refs; it sees C allocations, which tracemalloc
 would not): the growth of the peak during one forward+backward.
 """
@@ -30,6 +30,9 @@ if __name__ == "__main__":  # run as a script from a source checkout: import the
 import autograd_core as ag  # noqa: E402
 import autograd_core.nn.functional as F  # noqa: E402
 from autograd_core import _core  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from timing import time_settled  # noqa: E402
 
 try:
     import torch
@@ -221,25 +224,13 @@ def test_conv(benchmark, case, impl):
 
 # ------------------------------------------------------------------------------ the report
 def _time_interleaved(fns, budget=1.5, clock=time.perf_counter):
-    """Best seconds per call of each callable, alternating between them. Returns name -> seconds.
-    clock=time.process_time measures CPU time instead: steady on a loaded machine, but only
-    comparable between contenders when each runs on one thread."""
-    one = {}
-    for k, f in fns.items():
-        f()
-        t = clock()
-        f()
-        one[k] = clock() - t
-    calls = max(1, int(0.02 / max(max(one.values()), 1e-6)))
-    rounds = int(min(15, max(3, budget / max(sum(one.values()) * calls, 1e-6))))
-    best = {k: float("inf") for k in fns}
-    for _ in range(rounds):
-        for k, f in fns.items():
-            t = clock()
-            for _ in range(calls):
-                f()
-            best[k] = min(best[k], (clock() - t) / calls)
-    return best
+    """Best seconds per call of each callable. Returns name -> seconds.
+
+    Each contender runs in its own blocks with a settle sleep before each (benchmarks/timing.py,
+    time_settled): timed call by call in turn, whichever library followed NumPy ran while OpenBLAS's
+    worker threads still spun on the other core. clock=time.process_time measures CPU time instead:
+    steady on a loaded machine, but only comparable between contenders when each runs on one thread."""
+    return time_settled(fns, budget=budget, rounds=3, clock=clock)
 
 
 _MEM_SCRIPT = r"""

@@ -549,3 +549,66 @@ double agc_gemm_peak_gflops(agc_dtype dt, int nthreads)
     return 0.0;
 #endif
 }
+
+/* ------------------------------------------------------------------------ pre-packed operands */
+/* For callers that build their operands in the packed layout themselves (conv.c writes its
+ * columns straight into B panels, so the data is moved once instead of im2col + packing). Full-K
+ * panels: A panel i = rows [i MR, i MR + MR) as a[k * MR + r], k in [0, K), at i * K * MR; B panel
+ * q = columns [q NR, q NR + NR) as b[k * NR + j] at q * K * NR. A K block [pc, pc + kc) of a
+ * full-K panel is the contiguous run at pc * MR (pc * NR): the micro-kernel takes it as is. */
+int agc_gemm_tile_mr(agc_dtype dt)
+{
+    return select_ops(dt)->mr;
+}
+
+int agc_gemm_tile_nr(agc_dtype dt)
+{
+    return select_ops(dt)->nr;
+}
+
+int agc_gemm_pack_a_panels(agc_dtype dt, int64_t M, int64_t K, const void *A, int64_t rs_a, int64_t cs_a,
+                           void *out)
+{
+    if (dt != AGC_F32 && dt != AGC_F64) return AGC_EUNSUPPORTED;
+    if (M <= 0 || K <= 0) return AGC_OK;
+    const gemm_ops *ops = select_ops(dt);
+    /* pack_a writes ceil(mc / MR) panels of depth kc one after another: with kc = K they are the
+     * full-K panels */
+    ops->pack_a(M, K, A, rs_a, cs_a, out);
+    return AGC_OK;
+}
+
+/* One thread. K is blocked as the packed path blocks it (equal blocks of at most KC), so the sum
+ * order of each C element depends on K and the cache sizes only. Loop order: K block > B panel >
+ * A panel: one KC x NR piece of B stays in L1 while the A panels of the block stream from L2. */
+int agc_gemm_prepacked(agc_dtype dt, int64_t M, int64_t N, int64_t K, double alpha, const void *Ap,
+                       const void *Bp, double beta, void *C, int64_t rs_c, int64_t cs_c)
+{
+    if (dt != AGC_F32 && dt != AGC_F64) return AGC_EUNSUPPORTED;
+    if (M <= 0 || N <= 0) return AGC_OK;
+    if (K <= 0) {
+        scale_c(dt, M, N, beta, C, rs_c, cs_c);
+        return AGC_OK;
+    }
+    pthread_once(&blocks_once, init_blocks);
+    const gemm_ops *ops = select_ops(dt);
+    const gemm_blocks *bk = dt == AGC_F32 ? &blocks_f32 : &blocks_f64;
+    const int64_t esz = ops->esz, MR = ops->mr, NR = ops->nr;
+    const int64_t kc = ceil_div(K, ceil_div(K, bk->kc));
+    const char *a = Ap, *b = Bp;
+    char *c = C;
+    for (int64_t pc = 0; pc < K; pc += kc) {
+        const int64_t kcur = K - pc < kc ? K - pc : kc;
+        const double beta_k = pc == 0 ? beta : 1.0;
+        for (int64_t j = 0; j < N; j += NR) {
+            const int n = (int)(N - j < NR ? N - j : NR);
+            const char *bp = b + ((j / NR) * K * NR + pc * NR) * esz;
+            for (int64_t i = 0; i < M; i += MR) {
+                const int m = (int)(M - i < MR ? M - i : MR);
+                ops->kern(kcur, a + ((i / MR) * K * MR + pc * MR) * esz, bp, c + (i * rs_c + j * cs_c) * esz,
+                          rs_c, cs_c, m, n, alpha, beta_k);
+            }
+        }
+    }
+    return AGC_OK;
+}

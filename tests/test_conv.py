@@ -556,6 +556,131 @@ def test_conv2d_both_simd_paths(target):
         _core.set_simd_target(old)
 
 
+# ------------------------------------------------------------------------------------------ direct-packed path
+# The forward (and the stride-1 data gradient) can write its columns straight into the GEMM's packed B
+# panels (csrc/conv.c, agc_gemm_prepacked) instead of im2col + GEMM; both algorithms are checked here on
+# shapes chosen for the panel builder: output widths giving 1, 2, 3 and more row segments per 16-pixel
+# panel, left / right padding (clipped lanes), padding rows, dilation, wide kernels (kw > 16: portable
+# builder), strides, groups, K past one cache block (ck > 256), and tiny inputs whose panels touch both
+# ends of the input buffer (masked loads).
+DIRECT_CASES = CONV_CASES + [
+    ((3, 6, 14, 14), (16, 6, 5, 5), True, 1, 0, 1, 1),         # LeNet-5 layer 2: 2-3 segments per panel
+    ((2, 4, 9, 20), (8, 4, 3, 3), True, 1, 1, 1, 1),           # 20-wide rows: 1-2 segments, clipped lanes
+    ((2, 3, 6, 3), (5, 3, 3, 3), False, 1, 1, 1, 1),           # 3-wide rows: 6 segments per panel
+    ((1, 2, 5, 1), (4, 2, 3, 1), True, 1, (1, 0), 1, 1),       # 1-wide rows: 5 segments
+    ((2, 32, 7, 9), (12, 32, 3, 3), True, 1, 1, 1, 1),         # ck = 288: two K blocks
+    ((2, 4, 8, 30), (6, 4, 3, 17), True, 1, (1, 8), 1, 1),     # kw = 17: portable builder
+    ((2, 4, 12, 12), (8, 4, 3, 3), True, 1, 2, 2, 1),          # dilation 2 with padding 2
+    ((2, 8, 11, 13), (8, 2, 3, 3), True, (1, 2), 1, 1, 4),     # stride_w 2: portable builder; groups
+    ((1, 1, 2, 2), (4, 1, 3, 3), True, 1, 2, 1, 1),            # padding larger than the image
+]
+
+
+@pytest.fixture(params=[1, 2], ids=["im2col", "direct"])
+def conv_algorithm(request):
+    old = _core.conv_set_direct(request.param)
+    yield request.param
+    _core.conv_set_direct(old)
+
+
+@pytest.mark.parametrize("target", ["portable", "avx2"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", DIRECT_CASES, ids=str)
+def test_conv2d_both_algorithms_match_numpy(case, dtype, target, conv_algorithm):
+    xs, ws, has_bias, stride, padding, dilation, groups = case
+    old = _core.simd_target()
+    try:
+        _core.set_simd_target(target)
+    except ValueError:
+        pytest.skip(f"{target} not available on this CPU")
+    try:
+        rng = seeded("direct", case)
+        x = rng.standard_normal(xs).astype(dtype)
+        w = rng.standard_normal(ws).astype(dtype)
+        b = rng.standard_normal(ws[0]).astype(dtype) if has_bias else None
+        pads = conv_pads(padding, ws[2:], pair(dilation))
+        got = C.conv2d(t(x), t(w), None if b is None else t(b), stride, padding, dilation, groups)
+        want = ref_conv2d(x, w, b, pair(stride), pads, pair(dilation), groups)
+        np.testing.assert_allclose(arr(got), want, **tol(dtype))
+        # the data gradient (through the flipped-weight convolution where it applies) is the forward's
+        # adjoint: <conv(x), g> = <x, gx>; with a bias it adds bias[c] (conv_transpose2d's forward)
+        g = rng.standard_normal(want.shape).astype(dtype)
+        cb = rng.standard_normal(xs[1]).astype(dtype)
+        gx = _core.conv2d_backward_data(t(g), t(w), t(cb), xs[2], xs[3], pair(stride), (pads[0][0], pads[1][0]),
+                                        pair(dilation), groups)
+        y0 = ref_conv2d(x, w, None, pair(stride), pads, pair(dilation), groups)
+        lhs = np.vdot(y0, g.astype(np.float64)) + np.vdot(x.astype(np.float64),
+                                                          np.broadcast_to(cb[None, :, None, None], x.shape))
+        rtol = 1e-4 if dtype == np.float32 else 1e-10
+        assert abs(lhs - np.vdot(x.astype(np.float64), arr(gx).astype(np.float64))) <= rtol * (1 + abs(lhs)) * 10
+    finally:
+        _core.set_simd_target(old)
+
+
+def test_conv2d_direct_gradients_gradcheck(conv_algorithm):
+    rng = seeded("direct grad")
+    x = t(rng.standard_normal((2, 3, 6, 7)), True)
+    w = t(rng.standard_normal((5, 3, 3, 3)), True)
+    b = t(rng.standard_normal(5), True)
+    assert gradcheck(lambda x, w, b: C.conv2d(x, w, b, 1, 1), (x, w, b))
+    assert gradgradcheck(lambda x, w: C.conv2d(x, w, None, 1, (1, 2), (1, 2)), (x, w))
+
+
+def test_conv2d_direct_thread_count_and_algorithms_agree():
+    rng = seeded("direct threads")
+    x = t(rng.standard_normal((5, 6, 14, 14)).astype(np.float32))
+    w = t(rng.standard_normal((16, 6, 5, 5)).astype(np.float32))
+    g = t(rng.standard_normal((5, 16, 12, 12)).astype(np.float32))
+    old_threads, old_mode = ag.get_num_threads(), _core.conv_set_direct(2)
+    runs = []
+    try:
+        for n in (1, 2, 3):
+            ag.set_num_threads(n)
+            y = C.conv2d(x, w, None, 1, 1)
+            gx = _core.conv2d_backward_data(g, w, None, 14, 14, (1, 1), (1, 1), (1, 1), 1)
+            runs.append([arr(y).copy(), arr(gx).copy()])
+        _core.conv_set_direct(1)
+        y1 = arr(C.conv2d(x, w, None, 1, 1))
+    finally:
+        ag.set_num_threads(old_threads)
+        _core.conv_set_direct(old_mode)
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other):
+            np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(runs[0][0], y1, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("beta", [0.0, 0.5])
+@pytest.mark.parametrize("m,n,k", [(1, 1, 1), (5, 17, 3), (6, 16, 256), (7, 33, 257), (13, 15, 600),
+                                   (16, 100, 150), (1, 40, 1000), (12, 8, 9)])
+def test_gemm_prepacked_matches_numpy(m, n, k, beta, dtype):
+    """agc_gemm_pack_a_panels + agc_gemm_prepacked (the entry points the direct conv path uses) against
+    NumPy, over sizes off the 6 x 16 / 6 x 8 tile and past one K block; beta == 0 must not read C."""
+    rng = seeded("prepacked", m, n, k)
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((k, n)).astype(dtype)
+    c0 = rng.standard_normal((m, n)).astype(dtype)
+    _, nr = _core.gemm_tile(_core.F32 if dtype == np.float32 else _core.F64)
+    nq = -(-n // nr)
+    panels = np.zeros((nq, k, nr), dtype)
+    for q in range(nq):
+        cols = b[:, q * nr:(q + 1) * nr]
+        panels[q, :, :cols.shape[1]] = cols
+    c = t(np.full((m, n), np.nan, dtype) if beta == 0 else c0)
+    _core.gemm_prepacked(t(a), t(panels.ravel()), n, 1.5, beta, c)
+    want = 1.5 * (a.astype(np.float64) @ b) + (beta * c0 if beta else 0)
+    np.testing.assert_allclose(arr(c), want, **tol(dtype))
+
+
+def test_gemm_prepacked_rejects_bad_shapes():
+    a = t(np.zeros((4, 3), np.float32))
+    with pytest.raises(ValueError, match="gemm_prepacked: b_panels"):
+        _core.gemm_prepacked(a, t(np.zeros(10, np.float32)), 5, 1.0, 0.0, t(np.zeros((4, 5), np.float32)))
+    with pytest.raises(ValueError, match="gemm_prepacked: c has shape"):
+        _core.gemm_prepacked(a, t(np.zeros(48, np.float32)), 5, 1.0, 0.0, t(np.zeros((4, 6), np.float32)))
+
+
 # ------------------------------------------------------------------------------------------ threads
 def test_results_do_not_depend_on_thread_count():
     rng = seeded("threads")

@@ -232,6 +232,21 @@ int agc_gemm_batched(agc_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t 
 /* Peak FMA throughput of this machine in GFLOPS for dt (f32 or f64) on nthreads threads, measured
  * by a short loop of independent AVX2 FMAs (~0.1 s); 0 without AVX2. For benchmark reports. */
 double agc_gemm_peak_gflops(agc_dtype dt, int nthreads);
+/* Pre-packed operands, for callers that write their operands in the micro-kernel's layout directly
+ * (conv.c). MR x NR is the register tile of the kernel the run-time dispatch picks for dt (f32
+ * 6 x 16, f64 6 x 8). Full-K panels: A (M x K) as ceil(M / MR) panels, panel i holding rows
+ * [i MR, i MR + MR) as a[k * MR + r] at element i * K * MR (rows past M zero); B (K x N) as
+ * ceil(N / NR) panels, panel q holding columns [q NR, q NR + NR) as b[k * NR + j] at q * K * NR
+ * (columns past N: any finite value, their products are discarded).
+ * agc_gemm_pack_a_panels packs a strided A that way. agc_gemm_prepacked computes
+ * C = alpha * A @ B + beta * C on the calling thread only (callers split N between threads), with
+ * K blocked as agc_gemm blocks it; beta == 0 never reads C. f32 and f64. */
+int agc_gemm_tile_mr(agc_dtype dt);
+int agc_gemm_tile_nr(agc_dtype dt);
+int agc_gemm_pack_a_panels(agc_dtype dt, int64_t M, int64_t K, const void *A, int64_t rs_a, int64_t cs_a,
+                           void *out);
+int agc_gemm_prepacked(agc_dtype dt, int64_t M, int64_t N, int64_t K, double alpha, const void *Ap,
+                       const void *Bp, double beta, void *C, int64_t rs_c, int64_t cs_c);
 
 /* ---------------------------------------------------------------- rng.c */
 /* Counter-based generator (Philox 4x32-10). Element i of a call uses counter (offset + i / 4, ...)
@@ -284,6 +299,11 @@ int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g);
 /* Set the column-buffer cap in bytes (<= 0 restores 64 MiB); returns the previous cap. Process-wide:
  * for tests and benchmarks, not to be called while a convolution runs. */
 int64_t agc_conv_set_workspace_limit(int64_t nbytes);
+/* Which forward (and stride-1 data-gradient) algorithm runs: 0 automatic, 1 never the direct-packed one
+ * (im2col into a column buffer, then GEMM), 2 the direct-packed one wherever it applies (columns written
+ * block by block straight into the GEMM's packed panels, agc_gemm_prepacked). Returns the previous mode.
+ * Process-wide: for tests and benchmarks. */
+int agc_conv_set_direct(int mode);
 
 /* 2-D pooling over nc = n * c contiguous planes: x (nc, h, w), out (nc, oh, ow). Window (i, j) covers
  * rows i * stride_h - pad_h + a * dil_h (a < kh) and likewise columns; padding never wins a max and
