@@ -22,6 +22,7 @@ from .ops.shape import basic_index, expand
 from .ops.unary import _pow_scalar, neg
 
 _B = _core.BINARY_OPS
+_ADD, _SUB, _MUL, _DIV = _B["add"], _B["sub"], _B["mul"], _B["div"]
 
 
 class Tensor(TensorBase):
@@ -281,28 +282,28 @@ class Tensor(TensorBase):
 
     # ------------------------------------------------------------------ operators
     def __add__(self, other):
-        return _arith(_B["add"], self, other, "add")
+        return _arith(_ADD, self, other, "add")
 
     def __radd__(self, other):
-        return _arith(_B["add"], self, other, "add")
+        return _arith(_ADD, self, other, "add")
 
     def __sub__(self, other):
-        return _arith(_B["sub"], self, other, "sub")
+        return _arith(_SUB, self, other, "sub")
 
     def __rsub__(self, other):
-        return _arith(_B["sub"], other, self, "sub")
+        return _arith(_SUB, other, self, "sub")
 
     def __mul__(self, other):
-        return _arith(_B["mul"], self, other, "mul")
+        return _arith(_MUL, self, other, "mul")
 
     def __rmul__(self, other):
-        return _arith(_B["mul"], self, other, "mul")
+        return _arith(_MUL, self, other, "mul")
 
     def __truediv__(self, other):
-        return _arith(_B["div"], self, other, "div")
+        return _arith(_DIV, self, other, "div")
 
     def __rtruediv__(self, other):
-        return _arith(_B["div"], other, self, "div")
+        return _arith(_DIV, other, self, "div")
 
     def __floordiv__(self, other):
         return floor_divide(self, _operand(other))

@@ -203,12 +203,8 @@ def apply_one(cls, x, *rest):
         node._trace = "".join(traceback.format_stack()[:-1])
     out = cls.forward(node, x, *rest)
     node._out_meta = out._attach_out_like(node, x)
-    saved = node._saved
-    if saved is not None:
-        for t in saved:
-            if t is out:
-                _unlink_outputs(node, (out,))
-                break
+    if node._saved is not None:
+        _unlink_saved_outputs(node, (out,))
     return out
 
 
@@ -229,12 +225,8 @@ def apply_two(cls, a, b):
         node._trace = "".join(traceback.format_stack()[:-1])
     out = cls.forward(node, a, b)
     node._out_meta = out._attach_out_like(node, a if a.requires_grad else b)
-    saved = node._saved
-    if saved is not None:
-        for t in saved:
-            if t is out:
-                _unlink_outputs(node, (out,))
-                break
+    if node._saved is not None:
+        _unlink_saved_outputs(node, (out,))
     return out
 
 

@@ -9,7 +9,7 @@ from .. import _core
 from .._core import TensorBase, alias, data_alias
 from .._core import binary as _binary
 from .._core import unary as _unary
-from ..autograd.function import Function, apply_one
+from ..autograd.function import _FREED, Function, apply_one
 from ..autograd.grad_mode import state
 from ._registry import tensor_method
 
@@ -102,7 +102,10 @@ def _unary_op(name, grad, save="x", fused=None):
         return y
 
     def backward(ctx, g):
-        (v,) = ctx.saved_tensors
+        saved = ctx._saved
+        if saved is _FREED or saved[0]._version != ctx._saved_versions[0]:
+            saved = ctx.saved_tensors  # raises the error that says what happened
+        v = saved[0]
         if save_y and state.enabled:  # create_graph: the saved output must lead back to this node
             v = alias(v)
             v._attach(ctx, 0)
