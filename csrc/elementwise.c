@@ -16,7 +16,8 @@
 
 /* ---------------------------------------------------------------- scalar helpers */
 #define DEFINE_FLOAT_HELPERS(T, S)                                                                 \
-    static inline T sign_##S(T v) { return v > 0 ? (T)1 : v < 0 ? (T)-1 : v; }                    \
+    /* PyTorch's rule: NaN, -0.0 and +0.0 all give +0.0 */                                         \
+    static inline T sign_##S(T v) { return v > 0 ? (T)1 : v < 0 ? (T)-1 : (T)0; }                  \
     /* exp of a non-positive number never overflows */                                             \
     static inline T sigmoid_##S(T v)                                                               \
     {                                                                                              \

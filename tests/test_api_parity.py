@@ -1769,11 +1769,15 @@ def test_nan_propagation_like_torch(name):
     np.testing.assert_array_equal(npy(r), tr.numpy())
 
 
-@pytest.mark.xfail(strict=True, reason="sign(NaN) is NaN (NumPy's rule, csrc/elementwise.c sign_*), PyTorch "
-                   "gives 0; a one-line C change left to the kernel owner (needs a rebuild)")
 def test_sign_of_nan_like_torch():
     x = ag.tensor([np.nan, 1.0])
     np.testing.assert_array_equal(x.sign().numpy(), torch.sign(torch.tensor([np.nan, 1.0])).numpy())
+    specials = [np.nan, -0.0, 0.0, -np.inf, np.inf, -2.5]
+    for dt, tdt in ((ag.float32, torch.float32), (ag.float64, torch.float64)):
+        got = ag.tensor(specials, dtype=dt).sign().numpy()
+        want = torch.tensor(specials, dtype=tdt).sign().numpy()
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(want))  # -0.0 gives +0.0, as in torch
 
 
 def test_inf_edges():

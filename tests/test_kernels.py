@@ -396,6 +396,17 @@ def test_nan_and_inf_propagation(dtype, target):
         np.testing.assert_array_equal(got, want, err_msg=name)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sign_specials(dtype, target):
+    # PyTorch's rule, not NumPy's: sign(NaN) is 0 (NumPy gives NaN), and -0.0 gives +0.0
+    for n in (7, 100003):  # single-threaded and threaded sizes
+        x = np.resize(np.array([np.nan, -0.0, 0.0, np.inf, -np.inf, 3.5, -1e-30], dtype=dtype), n)
+        got = N(_core.unary(_core.UNARY_OPS["sign"], T(x), 0, 0))
+        want = np.resize(np.array([0, 0, 0, 1, -1, 1, -1], dtype=dtype), n)
+        np.testing.assert_array_equal(got, want)
+        assert not np.signbit(got[np.resize(np.arange(7) < 3, n)]).any()
+
+
 # ------------------------------------------------------------------------------------------ accuracy
 def ulp_error(got, ref64):
     """|got - exact| in units of the float32 spacing at the exact result (0 where both are the same
