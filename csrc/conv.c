@@ -375,16 +375,20 @@ static void fill_bias(agc_dtype dt, int64_t n, int64_t ch, int64_t p, const void
 #define CONV_SEG_MAX 16 /* a panel (NR <= 16 pixels) has at most NR row segments */
 typedef struct {
     int64_t j, len, i, jj; /* panel column j.. j + len = output row i, columns jj.. jj + len */
+    int64_t xoff;          /* elements from image 0 to the segment's image in x */
 } conv_seg;
 
-/* the runs of one panel's pixels (image pixels ps .. ps + cnt) that share an output row */
+/* The runs of one panel's pixels that share an output row (and so an image). Pixels are numbered
+ * across the batch, l = image * oh ow + p: a panel may span the end of one image and the start of the
+ * next, so that an image size that is not a multiple of NR wastes no panel columns. */
 static int panel_segments(const agc_conv2d_geom *g, int64_t ps, int64_t cnt, conv_seg *seg)
 {
+    const int64_t P = g->oh * g->ow;
     int ns = 0;
     for (int64_t j = 0; j < cnt;) {
-        const int64_t i = (ps + j) / g->ow, jj = (ps + j) % g->ow;
+        const int64_t n = (ps + j) / P, p = (ps + j) % P, i = p / g->ow, jj = p % g->ow;
         const int64_t len = g->ow - jj < cnt - j ? g->ow - jj : cnt - j;
-        seg[ns].j = j, seg[ns].len = len, seg[ns].i = i, seg[ns].jj = jj;
+        seg[ns].j = j, seg[ns].len = len, seg[ns].i = i, seg[ns].jj = jj, seg[ns].xoff = n * g->c * g->h * g->w;
         ns++;
         j += len;
     }
@@ -392,7 +396,7 @@ static int panel_segments(const agc_conv2d_geom *g, int64_t ps, int64_t cnt, con
 }
 
 #define CONV_PANEL_BUILD(T, S)                                                                             \
-    /* B panels for pixels p0 .. p0 + np of one image (xg: its first channel of the group), any stride */  \
+    /* B panels for batch pixels p0 .. p0 + np (xg: image 0's first channel of the group), any stride */  \
     static void build_panels_##S(const agc_conv2d_geom *g, const T *xg, int64_t cg, int64_t p0, int64_t np, \
                                  int nr, T *buf)                                                           \
     {                                                                                                      \
@@ -414,7 +418,7 @@ static int panel_segments(const agc_conv2d_geom *g, int64_t ps, int64_t cnt, con
                                     d[t] = 0;                                                              \
                                 continue;                                                                  \
                             }                                                                              \
-                            const T *row = xg + (c * H + ih) * W;                                          \
+                            const T *row = xg + seg[s].xoff + (c * H + ih) * W;                            \
                             const int64_t iw0 = seg[s].jj * g->stride_w - g->pad_w + b * g->dil_w;         \
                             for (int64_t t = 0; t < seg[s].len; t++) {                                     \
                                 const int64_t iw = iw0 + t * g->stride_w;                                  \
@@ -450,7 +454,7 @@ CONV_PANEL_BUILD(double, f64)
         for (int64_t a = 0; a < kh; a++) {                                                                 \
             for (int s = 0; s < NS; s++) {                                                                 \
                 const int64_t ih = seg[s].i * g->stride_h - g->pad_h + a * g->dil_h;                      \
-                row[s] = ih < 0 || ih >= H ? zrow : (uintptr_t)(xg + c * HW + ih * W);                     \
+                row[s] = ih < 0 || ih >= H ? zrow : (uintptr_t)(xg + seg[s].xoff + c * HW + ih * W);       \
             }                                                                                              \
             for (int64_t b = 0; b < kw; b++, dst += 16) {                                                  \
                 __m256 v0 = _mm256_setzero_ps(), v1 = _mm256_setzero_ps();                                 \
@@ -495,15 +499,17 @@ __attribute__((target("avx2,fma"))) static void build_panels_f32_avx2(const agc_
                 mask[s][b][1] = _mm256_andnot_si256(_mm256_cmpgt_epi32(vlo, hi8), _mm256_cmpgt_epi32(vhi, hi8));
                 off[s][b] = (iw0 - j0) * 4;
             }
-        /* every load reads 16 floats from row + off, row between xg and xg + (cg - 1) HW + (H - 1) W */
+        /* every load reads 16 floats from row + off, row between the first segment's image at xg and the
+         * last one's + (cg - 1) HW + (H - 1) W */
         int64_t omin = off[0][0], omax = off[0][0];
         for (int s = 0; s < ns; s++)
             for (int64_t b = 0; b < kw; b++) {
                 omin = off[s][b] < omin ? off[s][b] : omin;
                 omax = off[s][b] > omax ? off[s][b] : omax;
             }
-        const uintptr_t first = (uintptr_t)xg + (uintptr_t)omin;
-        const uintptr_t last = (uintptr_t)(xg + (cg - 1) * HW + (H - 1) * W) + (uintptr_t)omax + 64;
+        const uintptr_t first = (uintptr_t)(xg + seg[0].xoff) + (uintptr_t)omin;
+        const uintptr_t last =
+            (uintptr_t)(xg + seg[ns - 1].xoff + (cg - 1) * HW + (H - 1) * W) + (uintptr_t)omax + 64;
         const int plain = first >= (uintptr_t)x && last <= (uintptr_t)xend;
         if (plain && ns == 1) {
             CONV_AVX2_ROWS(1, CONV_LOAD_PLAIN)
@@ -553,11 +559,15 @@ static int64_t direct_workspace_bytes(const agc_conv2d_geom *g, int64_t es, int6
 {
     const int64_t ck = g->c / g->groups * g->kh * g->kw, og = g->o / g->groups;
     const int64_t a_bytes = g->groups * ((og + mr - 1) / mr) * mr * ck * es;
-    const int64_t b_bytes = direct_panels_per_block(g, es, nr) * ck * nr * es + 64;
-    return a_bytes + nthr * ((b_bytes + AGC_ALIGN - 1) / AGC_ALIGN * AGC_ALIGN);
+    const int64_t per = direct_panels_per_block(g, es, nr);
+    const int64_t b_bytes = per * ck * nr * es + 64 + og * per * nr * es; /* panels + output tile */
+    return a_bytes + (g->w + 2 * CONV_ZPAD(g)) * es + nthr * ((b_bytes + 2 * AGC_ALIGN - 1) / AGC_ALIGN * AGC_ALIGN);
 }
 
-/* out = conv(x, weight) + bias through packed panels; weight (o, c / groups, kh, kw) contiguous */
+/* out = conv(x, weight) + bias through packed panels; weight (o, c / groups, kh, kw) contiguous. When
+ * an image's oh ow pixels are a whole number of panels, blocks stay inside one image and the GEMM writes
+ * its rows of out directly; otherwise blocks run over the batch's pixels, panels crossing images, and
+ * the GEMM writes a per-thread (og x block) tile that is then copied to the images it covers. */
 static int conv_forward_direct(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void *weight,
                                const void *bias, void *out)
 {
@@ -566,11 +576,15 @@ static int conv_forward_direct(agc_dtype dt, const agc_conv2d_geom *g, const voi
     const int64_t MR = agc_gemm_tile_mr(dt), NR = agc_gemm_tile_nr(dt);
     const int64_t a_panel_bytes = ((og + MR - 1) / MR) * MR * ck * es;
     const int64_t per = direct_panels_per_block(g, es, NR), block_px = per * NR;
-    const int64_t bpi = (P + block_px - 1) / block_px, items = g->n * G * bpi;
+    const int whole = P % NR == 0;
+    /* blocks: per image (whole) or over the batch's n P pixels */
+    const int64_t bpi = (P + block_px - 1) / block_px, nblk = whole ? g->n * bpi : (g->n * P + block_px - 1) / block_px;
+    const int64_t items = nblk * G;
     const int64_t b_bytes = ((per * ck * NR * es + 64) + AGC_ALIGN - 1) / AGC_ALIGN * AGC_ALIGN;
+    const int64_t t_bytes = whole ? 0 : (og * block_px * es + AGC_ALIGN - 1) / AGC_ALIGN * AGC_ALIGN;
     const int nthr = agc_threads_for(items > 1 ? 2 * g->n * g->o * P * ck : 0, (int64_t)1 << 20);
     char *apack = agc_alloc(G * a_panel_bytes);
-    char *bbuf = agc_alloc(nthr * b_bytes);
+    char *bbuf = agc_alloc(nthr * (b_bytes + t_bytes));
     const int64_t zlen = g->w + 2 * CONV_ZPAD(g);
     char *zrow = agc_alloc(zlen * es); /* a row of zeros: rows outside the image read from it */
     if (!apack || !bbuf || !zrow) {
@@ -580,7 +594,7 @@ static int conv_forward_direct(agc_dtype dt, const agc_conv2d_geom *g, const voi
         return AGC_ENOMEM;
     }
     memset(zrow, 0, (size_t)(zlen * es));
-    memset(bbuf, 0, (size_t)(nthr * b_bytes));
+    memset(bbuf, 0, (size_t)(nthr * (b_bytes + t_bytes)));
     for (int64_t gi = 0; gi < G; gi++)
         agc_gemm_pack_a_panels(dt, og, ck, (const char *)weight + gi * og * ck * es, ck, 1, apack + gi * a_panel_bytes);
 #if CONV_HAVE_AVX2
@@ -594,42 +608,60 @@ static int conv_forward_direct(agc_dtype dt, const agc_conv2d_geom *g, const voi
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #endif
-        char *buf = bbuf + tid * b_bytes;
+        char *buf = bbuf + tid * (b_bytes + t_bytes), *tile = buf + b_bytes;
 #pragma omp for schedule(static)
         for (int64_t it = 0; it < items; it++) {
-            const int64_t n = it / (G * bpi), gi = (it / bpi) % G, p0 = (it % bpi) * block_px;
-            const int64_t np = P - p0 < block_px ? P - p0 : block_px;
-            const char *xg = (const char *)x + (n * g->c + gi * cg) * g->h * g->w * es;
+            const int64_t blk = it / G, gi = it % G;
+            int64_t l0, np;
+            if (whole) {
+                const int64_t p0 = (blk % bpi) * block_px;
+                l0 = (blk / bpi) * P + p0;
+                np = P - p0 < block_px ? P - p0 : block_px;
+            } else {
+                l0 = blk * block_px;
+                np = g->n * P - l0 < block_px ? g->n * P - l0 : block_px;
+            }
+            const char *xg = (const char *)x + gi * cg * g->h * g->w * es;
             if (dt == AGC_F64)
-                build_panels_f64(g, (const double *)xg, cg, p0, np, (int)NR, (double *)buf);
+                build_panels_f64(g, (const double *)xg, cg, l0, np, (int)NR, (double *)buf);
 #if CONV_HAVE_AVX2
             else if (avx2)
-                build_panels_f32_avx2(g, (const float *)xg, cg, p0, np, (const float *)zrow + CONV_ZPAD(g),
+                build_panels_f32_avx2(g, (const float *)xg, cg, l0, np, (const float *)zrow + CONV_ZPAD(g),
                                       (const float *)x, (const float *)x + g->n * g->c * g->h * g->w,
                                       (float *)buf);
 #endif
             else
-                build_panels_f32(g, (const float *)xg, cg, p0, np, (int)NR, (float *)buf);
-            char *o = (char *)out + ((n * g->o + gi * og) * P + p0) * es;
-            int r = agc_gemm_prepacked(dt, og, np, ck, 1.0, apack + gi * a_panel_bytes, buf, 0.0, o, P, 1);
+                build_panels_f32(g, (const float *)xg, cg, l0, np, (int)NR, (float *)buf);
+            /* C: out's rows (stride P) for a block inside one image, else the tile (stride np) */
+            char *dst = whole ? (char *)out + (((l0 / P) * g->o + gi * og) * P + l0 % P) * es : tile;
+            const int64_t ld = whole ? P : np;
+            int r = agc_gemm_prepacked(dt, og, np, ck, 1.0, apack + gi * a_panel_bytes, buf, 0.0, dst, ld, 1);
             if (r != AGC_OK) {
 #pragma omp atomic write
                 rc = r;
             }
-            if (bias) {
+            /* bias, and the tile's pieces to their images: out[n][gi og + oc][p] for l = n P + p */
+            for (int64_t l = l0; l < l0 + np;) {
+                const int64_t n = l / P, p = l % P, cnt = P - p < l0 + np - l ? P - p : l0 + np - l;
                 for (int64_t oc = 0; oc < og; oc++) {
+                    const int64_t orow = (n * g->o + gi * og + oc) * P + p, trow = oc * np + (l - l0);
                     if (dt == AGC_F32) {
-                        float *d = (float *)o + oc * P;
-                        const float bv = ((const float *)bias)[gi * og + oc];
-                        for (int64_t e = 0; e < np; e++)
-                            d[e] += bv;
+                        float *d = (float *)out + orow;
+                        const float *sp = whole ? d : (const float *)tile + trow;
+                        const float bv = bias ? ((const float *)bias)[gi * og + oc] : 0.0f;
+                        if (bias || !whole)
+                            for (int64_t e = 0; e < cnt; e++)
+                                d[e] = sp[e] + bv;
                     } else {
-                        double *d = (double *)o + oc * P;
-                        const double bv = ((const double *)bias)[gi * og + oc];
-                        for (int64_t e = 0; e < np; e++)
-                            d[e] += bv;
+                        double *d = (double *)out + orow;
+                        const double *sp = whole ? d : (const double *)tile + trow;
+                        const double bv = bias ? ((const double *)bias)[gi * og + oc] : 0.0;
+                        if (bias || !whole)
+                            for (int64_t e = 0; e < cnt; e++)
+                                d[e] = sp[e] + bv;
                     }
                 }
+                l += cnt;
             }
         }
     }
