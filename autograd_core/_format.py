@@ -1,31 +1,163 @@
-"""How tensors print: PyTorch's format."""
+"""How tensors print: PyTorch's format (its default print options), written for autograd_core.
+
+The rules, as PyTorch applies them:
+- Tensors of more than THRESHOLD elements are summarised: along every dim longer than 2 * EDGEITEMS only
+  the first and last EDGEITEMS entries are shown, with '...' (' ...' inside a row) for the rest. The
+  number format is chosen from the shown values only.
+- Floats: the format is chosen from the finite nonzero values. If all of them are integral, they print
+  as '3.' (fixed, no decimals); otherwise with PRECISION decimals ('3.2500'). Scientific notation with
+  PRECISION decimals ('1.0000e-05') replaces either when max / min magnitude > 1000 or max > 1e8, or,
+  for the non-integral case, min < 1e-4. nan and inf print as 'nan', 'inf', '-inf'.
+- Every element is left-padded to one width: the widest formatted finite nonzero value for floats (nan,
+  inf, -0. and zeros never widen it, and are not cut when wider), the widest value for ints and bools.
+- A row holds floor((LINEWIDTH - indent) / (width + 2)) elements (at least one); longer rows wrap.
+- Suffixes: size=(...) for empty tensors that are not 1-d, dtype=... unless the dtype is float32, int64
+  or bool (for empty tensors: unless float32), then grad_fn=<...> or requires_grad=True. A suffix that
+  would take the last line past LINEWIDTH starts a new line. The line-length test uses the length the
+  suffix has in PyTorch ('torch.float64', 6 characters shorter than 'autograd_core.float64'), so that
+  reprs equal PyTorch's with the module name swapped.
+"""
+import math
+
 import numpy as np
 
 from . import _core
 
+PRECISION = 4
+THRESHOLD = 1000
+EDGEITEMS = 3
+LINEWIDTH = 80
+
+_PREFIX = "tensor("
+_DTYPE_NAME_EXTRA = len("autograd_core.") - len("torch.")
+
+
+class _Formatter:
+    """Formats one element of a tensor; `width` is the common width every element is padded to."""
+
+    def __init__(self, values, floating):
+        # values: the elements that will be shown (already summarised), any shape
+        self.floating = floating
+        self.int_mode = True
+        self.sci_mode = False
+        self.width = 1
+        if not floating:
+            flat = values.ravel().tolist()
+            if flat:
+                self.width = max(len(str(v)) for v in flat)
+            return
+        v = values.astype(np.float64, copy=False).ravel()
+        shown = v[np.isfinite(v) & (v != 0)]
+        if shown.size == 0:
+            return
+        mag = np.abs(shown)
+        lo, hi = float(mag.min()), float(mag.max())
+        self.int_mode = bool(np.all(np.ceil(shown) == shown))
+        self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8 or (not self.int_mode and lo < 1.0e-4)
+        if self.sci_mode:
+            spec = f".{PRECISION}e"
+            extra = 0
+        elif self.int_mode:
+            spec = ".0f"
+            extra = 1  # the trailing '.'
+        else:
+            spec = f".{PRECISION}f"
+            extra = 0
+        # rounding can widen a value ('9.99995' -> '10.0000'), so every shown value is formatted: at most
+        # THRESHOLD of them, or the summarised ones
+        self.width = max(len(format(x, spec)) for x in shown.tolist()) + extra
+
+    def __call__(self, value):
+        if not self.floating:
+            s = str(value)
+        elif self.sci_mode:
+            s = format(value, f".{PRECISION}e")
+        elif self.int_mode:
+            s = format(value, ".0f")
+            if math.isfinite(value):
+                s += "."
+        else:
+            s = format(value, f".{PRECISION}f")
+        pad = self.width - len(s)
+        return " " * pad + s if pad > 0 else s
+
+
+def _summarised(a):
+    """The elements shown when summarising: the first and last EDGEITEMS along every long dim."""
+    for axis in range(a.ndim):
+        if a.shape[axis] > 2 * EDGEITEMS:
+            n = a.shape[axis]
+            keep = np.r_[0:EDGEITEMS, n - EDGEITEMS:n]
+            a = np.take(a, keep, axis=axis)
+    return a
+
+
+def _vector_str(a, indent, fmt, summarise):
+    per_line = max(1, (LINEWIDTH - indent) // (fmt.width + 2))
+    n = a.shape[0]
+    if summarise and n > 2 * EDGEITEMS:
+        items = ([fmt(v) for v in a[:EDGEITEMS].tolist()] + [" ..."]
+                 + [fmt(v) for v in a[n - EDGEITEMS:].tolist()])
+    else:
+        items = [fmt(v) for v in a.tolist()]
+    lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+    return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+
+
+def _tensor_str(a, indent, fmt, summarise):
+    if a.ndim == 1:
+        return _vector_str(a, indent, fmt, summarise)
+    n = a.shape[0]
+    if summarise and n > 2 * EDGEITEMS:
+        rows = ([_tensor_str(a[i], indent + 1, fmt, summarise) for i in range(EDGEITEMS)] + ["..."]
+                + [_tensor_str(a[i], indent + 1, fmt, summarise) for i in range(n - EDGEITEMS, n)])
+    else:
+        rows = [_tensor_str(a[i], indent + 1, fmt, summarise) for i in range(n)]
+    sep = "," + "\n" * (a.ndim - 1) + " " * (indent + 1)
+    return "[" + sep.join(rows) + "]"
+
+
+def _add_suffixes(text, suffixes, indent):
+    # the length the last line has once a suffix is appended is measured as PyTorch measures it
+    # (its count is one more than the characters on the line)
+    last_line = len(text) - text.rfind("\n") + 1
+    for suffix, torch_len in suffixes:
+        if torch_len + 2 + last_line > LINEWIDTH:
+            text += ",\n" + " " * indent + suffix
+            last_line = indent + torch_len
+        else:
+            text += ", " + suffix
+            last_line += torch_len + 2
+    return text + ")"
+
 
 def format_tensor(t):
+    code = t._dtype_code
     a = np.asarray(t.detach())
-    extras = []
-    if t._dtype_code not in (_core.F32, _core.I64, _core.BOOL):
-        extras.append(f"dtype=autograd_core.{t.dtype.name}")
-    if t.grad_fn is not None:
-        extras.append(f"grad_fn=<{t.grad_fn.name()}>")
-    elif t.requires_grad:
-        extras.append("requires_grad=True")
-    if t.numel() == 0:
+    floating = code in (_core.F32, _core.F64)
+    dtype_suffix = f"dtype=autograd_core.{t.dtype.name}"
+    suffixes = []
+    indent = len(_PREFIX)
+    if a.size == 0:
+        if a.ndim != 1:
+            suffixes.append(f"size={tuple(a.shape)}")
+        if code != _core.F32:
+            suffixes.append(dtype_suffix)
         body = "[]"
-        if t.ndim > 1:
-            extras.insert(0, f"size={tuple(t.shape)}")
     else:
-        if t._dtype_code == _core.BOOL:
-            body = np.array2string(a, separator=", ", prefix="tensor(",
-                                   formatter={"bool": lambda v: "True" if v else "False"})
-        elif t._dtype_code in (0, 1):
-            body = np.array2string(a, separator=", ", prefix="tensor(", precision=4, threshold=1000,
-                                   edgeitems=3, floatmode="maxprec_equal")
+        if code not in (_core.F32, _core.I64, _core.BOOL):
+            suffixes.append(dtype_suffix)
+        summarise = a.size > THRESHOLD
+        fmt = _Formatter(_summarised(a) if summarise else a, floating)
+        if a.ndim == 0:
+            body = fmt(a.item())
         else:
-            body = np.array2string(a, separator=", ", prefix="tensor(", threshold=1000, edgeitems=3)
-    if extras:
-        return f"tensor({body}, {', '.join(extras)})"
-    return f"tensor({body})"
+            body = _tensor_str(a, indent, fmt, summarise)
+    if t.grad_fn is not None:
+        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t.requires_grad:
+        suffixes.append("requires_grad=True")
+    # line breaks are decided on the suffix lengths PyTorch has: 'torch.' and 'MulBackward0'
+    sized = [(s, len(s) - _DTYPE_NAME_EXTRA if s.startswith("dtype=") else len(s) + 1 if s.startswith("grad_fn=")
+              else len(s)) for s in suffixes]
+    return _add_suffixes(_PREFIX + body, sized, indent)

@@ -2215,10 +2215,6 @@ def test_repr_matches_torch(data):
             repr(torch.tensor(data, dtype=torch.float64))
 
 
-@pytest.mark.xfail(strict=True, reason="Tensor.__repr__ (tensor.py _format_tensor) uses NumPy's maxprec_equal "
-                   "float mode: 'tensor([1.0, 2.5])' where PyTorch prints 'tensor([1.0000, 2.5000])' (fixed 4 "
-                   "digits unless all values are integral), 'tensor(3.25)' vs 'tensor(3.2500)', '1.e-05' vs "
-                   "'1.0000e-05', and bools unpadded ('[True, False]' vs '[ True, False]')")
 @pytest.mark.parametrize("data", [[1.0, 2.5, -3.0], 3.25, [True, False], [1e-5, 1e5]])
 def test_repr_non_integral_floats_and_bools_like_torch(data):
     assert repr(ag.tensor(data)) == repr(torch.tensor(data))
