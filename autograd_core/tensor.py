@@ -606,6 +606,11 @@ _SCALARS = (TensorBase, float, int)
 
 def _arith(code, a, b, op):
     """The operator fast path: straight to C unless the graph must be recorded."""
+    tb = type(b)
+    if tb is float or tb is int:  # then a is the tensor the operator was called on
+        if state.enabled and a.requires_grad:
+            return _graph_binary(_CLASSES[code], code, a, b)
+        return _binary(code, a, b)
     if not isinstance(a, _SCALARS):
         a = _operand(a)
     if not isinstance(b, _SCALARS):
