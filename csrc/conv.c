@@ -609,7 +609,9 @@ static int conv_forward_direct(agc_dtype dt, const agc_conv2d_geom *g, const voi
         tid = omp_get_thread_num();
 #endif
         char *buf = bbuf + tid * (b_bytes + t_bytes), *tile = buf + b_bytes;
-#pragma omp for schedule(static)
+        /* dynamic: when another process holds part of a core, the other thread takes more blocks (each
+         * block's result is the same whichever thread computes it) */
+#pragma omp for schedule(dynamic, 1)
         for (int64_t it = 0; it < items; it++) {
             const int64_t blk = it / G, gi = it % G;
             int64_t l0, np;

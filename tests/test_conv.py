@@ -681,6 +681,28 @@ def test_gemm_prepacked_rejects_bad_shapes():
         _core.gemm_prepacked(a, t(np.zeros(48, np.float32)), 5, 1.0, 0.0, t(np.zeros((4, 6), np.float32)))
 
 
+def test_conv2d_geometry_cache_keeps_checks_and_results():
+    """conv2d remembers validated (shapes, options) geometries: repeated calls give the same results,
+    unbatched inputs stay unbatched, and inputs or options that differ are still checked."""
+    rng = seeded("geom cache")
+    x = rng.standard_normal((2, 3, 7, 6))
+    w = rng.standard_normal((4, 3, 3, 3))
+    want = ref_conv2d(x, w, None, (1, 1), ((1, 1), (1, 1)))
+    for _ in range(2):
+        np.testing.assert_allclose(arr(C.conv2d(t(x), t(w), None, 1, 1)), want, rtol=1e-10)
+        np.testing.assert_allclose(arr(C.conv2d(t(x[0]), t(w), None, 1, 1)), want[0], rtol=1e-10)
+    with pytest.raises(ValueError, match="has 2 channels"):
+        C.conv2d(t(x[:, :2]), t(w), None, 1, 1)
+    with pytest.raises(TypeError, match="stride must be an int"):
+        C.conv2d(t(x), t(w), None, True, 1)
+    with pytest.raises(ValueError, match="groups must be a positive int"):
+        C.conv2d(t(x), t(w), None, 1, 1, 1, True)
+    with pytest.raises(TypeError, match="same dtype"):
+        C.conv2d(t(x.astype(np.float32)), t(w), None, 1, 1)
+    y = C.conv2d(t(x, True), t(w), None, [1, 1], [1, 1])  # lists: not cached, still accepted
+    np.testing.assert_allclose(arr(y), want, rtol=1e-10)
+
+
 # ------------------------------------------------------------------------------------------ threads
 def test_results_do_not_depend_on_thread_count():
     rng = seeded("threads")
