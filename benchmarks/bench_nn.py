@@ -44,23 +44,24 @@ def _data(sizes, batch, seed=0):
     return x, y
 
 
-# ------------------------------------------------------------------------------ ours
-def ours_mlp(case):
+# ------------------------------------------------------------------------------ ours and PyTorch
+# The two libraries share the API used here, so one builder serves both (lib: autograd_core or torch).
+def lib_mlp(lib, case):
     cfg = MLPS[case]
     sizes = cfg["sizes"]
     layers = []
     for i in range(len(sizes) - 1):
-        layers.append(ag.nn.Linear(sizes[i], sizes[i + 1]))
+        layers.append(lib.nn.Linear(sizes[i], sizes[i + 1]))
         if i < len(sizes) - 2:
-            layers.append(ag.nn.ReLU())
-    model = ag.nn.Sequential(*layers)
+            layers.append(lib.nn.ReLU())
+    model = lib.nn.Sequential(*layers)
     if cfg["opt"] == "adam":
-        opt = ag.optim.Adam(model.parameters(), lr=1e-3)
+        opt = lib.optim.Adam(model.parameters(), lr=1e-3)
     else:
-        opt = ag.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)
+        opt = lib.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)
     x, y = _data(sizes, cfg["batch"])
-    xt, yt = ag.tensor(x), ag.tensor(y)
-    loss_fn = ag.nn.CrossEntropyLoss()
+    xt, yt = lib.tensor(x), lib.tensor(y)
+    loss_fn = lib.nn.CrossEntropyLoss()
 
     def step():
         opt.zero_grad()
@@ -70,16 +71,24 @@ def ours_mlp(case):
     return step
 
 
-def ours_bn():
-    bn = ag.nn.BatchNorm2d(BN_SHAPE[1])
+def lib_bn(lib):
+    bn = lib.nn.BatchNorm2d(BN_SHAPE[1])
     r = np.random.default_rng(0)
-    x = ag.tensor(r.standard_normal(BN_SHAPE).astype(np.float32), requires_grad=True)
-    g = ag.tensor(r.standard_normal(BN_SHAPE).astype(np.float32))
+    x = lib.tensor(r.standard_normal(BN_SHAPE).astype(np.float32), requires_grad=True)
+    g = lib.tensor(r.standard_normal(BN_SHAPE).astype(np.float32))
 
     def step():
         x.grad = None
         bn(x).backward(g)
     return step
+
+
+def ours_mlp(case):
+    return lib_mlp(ag, case)
+
+
+def ours_bn():
+    return lib_bn(ag)
 
 
 # ------------------------------------------------------------------------------ NumPy
@@ -156,40 +165,11 @@ def numpy_bn():
 
 # ------------------------------------------------------------------------------ PyTorch
 def torch_mlp(case):
-    cfg = MLPS[case]
-    sizes = cfg["sizes"]
-    layers = []
-    for i in range(len(sizes) - 1):
-        layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
-        if i < len(sizes) - 2:
-            layers.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*layers)
-    if cfg["opt"] == "adam":
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    else:
-        opt = torch.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)
-    x, y = _data(sizes, cfg["batch"])
-    xt, yt = torch.tensor(x), torch.tensor(y)
-    loss_fn = torch.nn.CrossEntropyLoss()
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(xt), yt)
-        loss.backward()
-        opt.step()
-    return step
+    return lib_mlp(torch, case)
 
 
 def torch_bn():
-    bn = torch.nn.BatchNorm2d(BN_SHAPE[1])
-    r = np.random.default_rng(0)
-    x = torch.tensor(r.standard_normal(BN_SHAPE).astype(np.float32), requires_grad=True)
-    g = torch.tensor(r.standard_normal(BN_SHAPE).astype(np.float32))
-
-    def step():
-        x.grad = None
-        bn(x).backward(g)
-    return step
+    return lib_bn(torch)
 
 
 CASES = {
