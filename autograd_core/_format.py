@@ -14,8 +14,8 @@ The rules, as PyTorch applies them:
 - Suffixes: size=(...) for empty tensors that are not 1-d, dtype=... unless the dtype is float32, int64
   or bool (for empty tensors: unless float32), then grad_fn=<...> or requires_grad=True. A suffix that
   would take the last line past LINEWIDTH starts a new line. The line-length test uses the length the
-  suffix has in PyTorch ('torch.float64', 6 characters shorter than 'autograd_core.float64'), so that
-  reprs equal PyTorch's with the module name swapped.
+  suffix has in PyTorch ('torch.float64' is 8 characters shorter than 'autograd_core.float64'; its
+  'MulBackward0' one longer than our 'MulBackward'), so that reprs equal PyTorch's with the names swapped.
 """
 import math
 
@@ -118,8 +118,8 @@ def _tensor_str(a, indent, fmt, summarise):
 
 
 def _add_suffixes(text, suffixes, indent):
-    # the length the last line has once a suffix is appended is measured as PyTorch measures it
-    # (its count is one more than the characters on the line)
+    # PyTorch's measure, kept so that line breaks fall where its do: the last line counts two more than
+    # its characters, and a suffix breaks the line when it and its ', ' would take that past LINEWIDTH
     last_line = len(text) - text.rfind("\n") + 1
     for suffix, torch_len in suffixes:
         if torch_len + 2 + last_line > LINEWIDTH:
