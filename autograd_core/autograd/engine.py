@@ -1,6 +1,6 @@
 """The backward engine: an iterative walk of the graph (no recursion, so a 100,000-op chain is fine).
 
-Nodes are `Function` instances; an edge is `(node, output_nr)` or `(leaf_tensor, 0)`. The engine
+Nodes are `Function` instances; an edge is `(node, output_nr)` or `(leaf_tensor, None)`. The engine
 counts, for each node reachable from the roots, how many edges point at it; a node runs once all of
 them have delivered their gradient. Gradients arriving at one node output are summed.
 """
@@ -75,7 +75,7 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
         if not t.requires_grad:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
         fn = t.grad_fn
-        root_edges.append(((fn, t._output_nr) if fn is not None else (t, 0), g))
+        root_edges.append(((fn, t._output_nr) if fn is not None else (t, None), g))
 
     capture = results = nonleaf = None
     if inputs is not None:
@@ -99,15 +99,14 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
     while stack:
         node = stack.pop()
         for e in node.next_edges:
-            if e is not None:
+            if e is not None and e[1] is not None:  # an edge to a node, not to a leaf
                 nxt = e[0]
-                if isinstance(nxt, Function):
-                    d = nxt._deps
-                    if d is None:
-                        nxt._deps = 1
-                        stack.append(nxt)
-                    else:
-                        nxt._deps = d + 1
+                d = nxt._deps
+                if d is None:
+                    nxt._deps = 1
+                    stack.append(nxt)
+                else:
+                    nxt._deps = d + 1
 
     leaves = {} if accumulate and capture is None else None
     prev_mode = state.enabled
@@ -172,7 +171,7 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
             for e, g in zip(edges, grad_inputs):
                 if e is not None:
                     target, nr = e
-                    if isinstance(target, Function):
+                    if nr is not None:  # a node (a leaf's edge has nr None)
                         if g is not None:
                             if special and not g._shape_is(target._out_meta[nr][0]):
                                 _check_grad_shape(node, _edge_index(edges, e), g, target._out_meta[nr][0])
@@ -217,7 +216,7 @@ def _reset_nodes(root_edges):
             continue
         node._deps = None
         node._buf = None
-        stack.extend(e[0] for e in node.next_edges if e is not None and isinstance(e[0], Function))
+        stack.extend(e[0] for e in node.next_edges if e is not None and e[1] is not None)
 
 
 def _run_pre_hooks(node, grads):

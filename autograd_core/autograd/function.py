@@ -1,5 +1,8 @@
 """Function: a differentiable op. Its instance is both the `ctx` of forward/backward and the node of
-the backward graph (its `next_edges` lead to the nodes that made its inputs)."""
+the backward graph (its `next_edges` lead to the nodes that made its inputs).
+
+An edge is (node, output_nr) for an input made by a graph node, or (leaf tensor, None) for a leaf:
+the engine tells the two apart by the None, without a type check."""
 import traceback
 
 from .._core import TensorBase, alias, data_alias
@@ -154,7 +157,7 @@ class Function:
 
     @property
     def next_functions(self):
-        return tuple((e[0], e[1]) if e is not None else (None, 0) for e in self.next_edges)
+        return tuple((e[0], e[1] or 0) if e is not None else (None, 0) for e in self.next_edges)
 
     # ------------------------------------------------------------------ apply
     @staticmethod
@@ -174,7 +177,7 @@ class Function:
                     if edges is None:
                         edges = [None] * len(args)
                     fn = a.grad_fn
-                    edges[i] = (fn, a._output_nr) if fn is not None else (a, 0)
+                    edges[i] = (fn, a._output_nr) if fn is not None else (a, None)
             if edges is not None:
                 return _apply_with_graph(cls, args, edges)
         ctx = cls.__new__(cls)
@@ -198,7 +201,7 @@ def apply_one(cls, x, *rest):
     node = cls.__new__(cls)
     node._saved = node._deps = node._buf = node._needs = None
     fn = x.grad_fn
-    node.next_edges = ((fn, x._output_nr) if fn is not None else (x, 0),) + (None,) * len(rest)
+    node.next_edges = ((fn, x._output_nr) if fn is not None else (x, None),) + (None,) * len(rest)
     if state.anomaly:
         node._trace = "".join(traceback.format_stack()[:-1])
     out = cls.forward(node, x, *rest)
@@ -216,10 +219,10 @@ def apply_two(cls, a, b):
     ea = eb = None
     if a.requires_grad:
         fn = a.grad_fn
-        ea = (fn, a._output_nr) if fn is not None else (a, 0)
+        ea = (fn, a._output_nr) if fn is not None else (a, None)
     if b.requires_grad:
         fn = b.grad_fn
-        eb = (fn, b._output_nr) if fn is not None else (b, 0)
+        eb = (fn, b._output_nr) if fn is not None else (b, None)
     node.next_edges = (ea, eb)
     if state.anomaly:
         node._trace = "".join(traceback.format_stack()[:-1])
