@@ -275,7 +275,10 @@ int agc_rng_bernoulli(agc_dtype dt, int64_t n, uint64_t seed, uint64_t offset, d
  * batch in chunks so that its column buffer stays under the workspace limit (default 64 MiB; one image
  * per chunk at least; chunks are kept near 4 MiB when an image fits, for cache reuse); 1x1, stride-1,
  * unpadded convolutions use no column buffer. Each GEMM goes
- * through agc_gemm / agc_gemm_batched; f32 and f64. */
+ * through agc_gemm / agc_gemm_batched; f32 and f64. The forward (>= 4 output channels per group) and
+ * the stride-1 data gradient (when the padding adds little work) instead write their columns block by
+ * block straight into packed GEMM panels (agc_gemm_prepacked): no column buffer, a small per-thread
+ * block instead (agc_conv_set_direct below). */
 typedef struct {
     int64_t n, c, h, w;    /* input */
     int64_t o, kh, kw;     /* weight (o, c / groups, kh, kw) */
