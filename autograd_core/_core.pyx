@@ -8,6 +8,7 @@ Tensors are created here directly as instances of the Python class registered wi
 """
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_RECORDS_RO, PyBUF_WRITABLE
 from cpython.buffer cimport PyBUF_FORMAT, PyBUF_ND, PyBUF_STRIDES
+cimport cython
 from libc.stdint cimport int64_t, uint64_t, uint8_t, int32_t, INT64_MAX
 from libc.string cimport memcpy, memset
 from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
@@ -82,6 +83,7 @@ cdef enum:
     U_ISNAN = 19
     U_ISFINITE = 20
     U_LOGICAL_NOT = 21
+    U_CLAMP = 22
     B_ADD = 0
     B_SUB = 1
     B_MUL = 2
@@ -104,6 +106,7 @@ cdef enum:
     R_VAR = 7
 
 assert UNARY_OPS["isnan"] == U_ISNAN and UNARY_OPS["logical_not"] == U_LOGICAL_NOT
+assert UNARY_OPS["clamp"] == U_CLAMP
 assert BINARY_OPS["eq"] == B_EQ and BINARY_OPS["ge"] == B_GE and BINARY_OPS["atan2"] == B_ATAN2
 assert REDUCE_OPS["var"] == R_VAR
 
@@ -141,6 +144,10 @@ cdef int check_rc(int rc, str op) except -1:
 
 
 # ------------------------------------------------------------------------------------------ storage
+# Not tracked by the garbage collector (a Storage per tensor would add one tracked object to every
+# op): a Storage refers to no Python object but its buffer exporter (`owner`), which was created
+# before it and cannot refer back to it unless a user stores the tensor inside the exporter itself.
+@cython.no_gc
 cdef class Storage:
     """A block of memory: owned (64-byte aligned, from agc_alloc) or borrowed from a buffer exporter."""
 
@@ -784,12 +791,27 @@ def fill_(TensorBase t, value):
             if isnan(fv) or fv != fv:
                 raise ValueError(f"fill_: cannot fill an integer tensor with {value}")
             iv = <int64_t>fv
+    if t._dtype == AGC_I32 or t._dtype == AGC_U8:
+        small_int_fill_check(t._dtype, value)
+        if t._dtype == AGC_U8:
+            iv = iv & 0xFF  # -128..-1 wrap to 128..255, as PyTorch's uint8 fill does
     cdef int rc
     with nogil:
         rc = agc_fill(t._ndim, t._shape, t._dtype, t._data, t._strides, fv, iv)
     check_rc(rc, "fill_")
     t._storage.version += 1
     return t
+
+
+cdef int small_int_fill_check(int dt, object value) except -1:
+    """A scalar stored into int32 / uint8 must fit, as PyTorch checks (uint8 also takes -128..-1, wrapped)."""
+    lo, hi = (-2**31, 2**31 - 1) if dt == AGC_I32 else (-128, 255)
+    if isinstance(value, bool):
+        return 0
+    v = value if isinstance(value, int) else float(value)
+    if not (lo <= v <= hi):
+        raise RuntimeError(f"fill_: value {value} cannot be converted to type {DTYPE_NAMES[dt]} without overflow")
+    return 0
 
 
 def full(shape, value, int dtype):
@@ -876,7 +898,8 @@ cdef inline int write_scalar(object s, int dt, char *buf) except -1:
     elif dt == AGC_I64:
         (<int64_t *>buf)[0] = int(s)
     elif dt == AGC_I32:
-        (<int32_t *>buf)[0] = int(s)
+        # a Python int operand wraps to the tensor's dtype, like PyTorch (int32 + 2**32 adds 0)
+        (<int32_t *>buf)[0] = ((int(s) + 0x80000000) & 0xFFFFFFFF) - 0x80000000
     elif dt == AGC_U8:
         (<uint8_t *>buf)[0] = int(s) & 0xFF
     else:
@@ -1040,6 +1063,19 @@ def unary(int op, TensorBase x, double p0=0.0, double p1=0.0, out=None):
     cdef int out_dt = x._dtype
     cdef TensorBase to
     cdef int rc
+    if op == U_CLAMP and (x._dtype == AGC_I32 or x._dtype == AGC_U8):
+        # bounds arrive as doubles (+-inf for an absent side); a finite bound must fit the dtype
+        # (PyTorch wraps a uint8 bound in -128..-1 modulo 256, so clamp(max=-1) is clamp(max=255))
+        lo, hi = (-2147483648.0, 2147483647.0) if x._dtype == AGC_I32 else (-128.0, 255.0)
+        for p in (p0, p1):
+            if p != INFINITY and p != -INFINITY and not (lo <= p <= hi):
+                raise RuntimeError(f"clamp: bound {p:g} cannot be converted to type {DTYPE_NAMES[x._dtype]} "
+                                   f"without overflow")
+        if x._dtype == AGC_U8:
+            if -INFINITY < p0 < 0:
+                p0 += 256
+            if -INFINITY < p1 < 0:
+                p1 += 256
     if op == U_ISNAN or op == U_ISFINITE:
         out_dt = AGC_BOOL
     elif op == U_LOGICAL_NOT:
@@ -1156,6 +1192,8 @@ def reduce(int op, TensorBase x, dims=None, bint keepdim=False, double p0=0.0, b
     if op == R_ALL or op == R_ANY:
         if x._dtype != AGC_BOOL:
             x = binary(BINARY_OPS["ne"], x, 0)
+            if dt == AGC_U8:  # PyTorch keeps uint8 for all/any of a uint8 tensor
+                return cast(reduce(op, x, dims, keepdim), AGC_U8)
             return reduce(op, x, dims, keepdim)
     elif x._dtype == AGC_BOOL or x._dtype == AGC_U8 or x._dtype == AGC_I32:
         if op == R_SUM or op == R_PROD:
