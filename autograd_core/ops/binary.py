@@ -6,7 +6,7 @@ import math
 from .. import _core
 from .._core import TensorBase
 from .._core import binary as _binary
-from ..autograd.function import Function, apply_one, apply_two
+from ..autograd.function import _FREED, Function, apply_one, apply_two
 from ..autograd.grad_mode import state
 from ._registry import tensor_method
 
@@ -150,7 +150,14 @@ class Mul(Function):
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_tensors
+        saved = ctx._saved
+        if saved is _FREED:
+            saved = ctx.saved_tensors  # raises the error that says what happened
+        a, b = saved
+        versions = ctx._saved_versions
+        if (isinstance(a, TensorBase) and a._version != versions[0]) or \
+                (isinstance(b, TensorBase) and b._version != versions[1]):
+            ctx.saved_tensors  # raises the error that says what happened
         ga = gb = None
         edges = ctx.next_edges
         if state.enabled:  # create_graph: differentiable products
