@@ -148,6 +148,47 @@ static inline int64_t pow_i64(int64_t a, int64_t b)
     }
     return wrap_i64(r);
 }
+/* int32 and uint8 helpers. wrap_i32: v modulo 2^32 as int32 (the uint32 -> int32 conversion is
+ * implementation-defined in C, modulo in GCC and Clang, as for wrap_i64). */
+static inline int32_t wrap_i32(int64_t v)
+{
+    return (int32_t)(uint32_t)(uint64_t)v;
+}
+static inline int32_t sat_i32(double v)
+{
+    if (v != v) return 0;
+    if (v >= 2147483647.0) return INT32_MAX;
+    if (v <= -2147483648.0) return INT32_MIN;
+    return (int32_t)v;
+}
+static inline uint8_t sat_u8(double v)
+{
+    if (v != v || v <= 0) return 0;
+    if (v >= 255.0) return 255;
+    return (uint8_t)v;
+}
+/* negative exponents: integer result of a ** b as for int64 (1, +-1 or 0) */
+static inline int32_t pow_i32(int32_t a, int32_t b)
+{
+    if (b < 0) return a == 1 ? 1 : a == -1 ? ((b & 1) ? -1 : 1) : 0;
+    uint32_t r = 1, base = (uint32_t)a, e = (uint32_t)b;
+    while (e) {
+        if (e & 1) r *= base;
+        base *= base;
+        e >>= 1;
+    }
+    return wrap_i32(r);
+}
+static inline uint8_t pow_u8(uint8_t a, uint8_t b)
+{
+    unsigned r = 1, base = a, e = b;
+    while (e) {
+        if (e & 1) r = (r * base) & 0xFFu;
+        base = (base * base) & 0xFFu;
+        e >>= 1;
+    }
+    return (uint8_t)r;
+}
 static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
 {
     v = v < lo ? lo : v;
@@ -213,11 +254,45 @@ static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
     X(CLAMP, SAME, clamp_i64(v, P0, P1))                                                           \
     X(AFFINE, SAME, IADD(IMUL(P0, v), P1))
 
-/* bool, int32 and uint8 */
+/* bool */
 #define SMALL_UNARY(X)                                                                             \
     X(ISNAN, BOOL, 0)                                                                              \
     X(ISFINITE, BOOL, 1)                                                                           \
     X(LOGICAL_NOT, BOOL, v == 0)
+
+/* int32: computed in int64 (where no overflow can happen) and narrowed modulo 2^32 by wrap_i32,
+ * so INT32_MAX + 1 wraps to INT32_MIN like PyTorch, without undefined behaviour */
+#define I32_UNARY(X)                                                                               \
+    X(NEG, SAME, wrap_i32(-(int64_t)v))                                                            \
+    X(ABS, SAME, v < 0 ? wrap_i32(-(int64_t)v) : v)                                                \
+    X(SIGN, SAME, (int32_t)((v > 0) - (v < 0)))                                                    \
+    X(SQUARE, SAME, wrap_i32((int64_t)v * v))                                                      \
+    X(RELU, SAME, v < 0 ? 0 : v)                                                                   \
+    X(FLOOR, SAME, v)                                                                              \
+    X(CEIL, SAME, v)                                                                               \
+    X(ROUND, SAME, v)                                                                              \
+    X(ISNAN, BOOL, 0)                                                                              \
+    X(ISFINITE, BOOL, 1)                                                                           \
+    X(LOGICAL_NOT, BOOL, v == 0)                                                                   \
+    X(CLAMP, SAME, v < P0 ? P0 : v > P1 ? P1 : v)                                                  \
+    X(AFFINE, SAME, wrap_i32((int64_t)P0 * v + P1))
+
+/* uint8: the operands promote to int, and the (uint8_t) conversion of the result (in the loop) is
+ * modulo 2^8 by definition, so -v and v * v wrap like PyTorch's uint8 */
+#define U8_UNARY(X)                                                                                \
+    X(NEG, SAME, -(int)v)                                                                          \
+    X(ABS, SAME, v)                                                                                \
+    X(SIGN, SAME, v != 0)                                                                          \
+    X(SQUARE, SAME, (unsigned)v * v)                                                               \
+    X(RELU, SAME, v)                                                                               \
+    X(FLOOR, SAME, v)                                                                              \
+    X(CEIL, SAME, v)                                                                               \
+    X(ROUND, SAME, v)                                                                              \
+    X(ISNAN, BOOL, 0)                                                                              \
+    X(ISFINITE, BOOL, 1)                                                                           \
+    X(LOGICAL_NOT, BOOL, v == 0)                                                                   \
+    X(CLAMP, SAME, v < P0 ? P0 : v > P1 ? P1 : v)                                                  \
+    X(AFFINE, SAME, (unsigned)P0 * v + P1)
 
 /* X(NAME, OUT, expression in a and b) */
 #define FLOAT_BINARY(X)                                                                            \
@@ -265,6 +340,47 @@ static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
     X(LOGICAL_OR, SAME, a | b)                                                                     \
     X(LOGICAL_XOR, SAME, a ^ b)
 
+/* int32: sums and products in int64, narrowed modulo 2^32 (wrap_i32); floordiv/mod as for int64,
+ * b == 0 gives 0 (the binding raises first) and INT32_MIN // -1 wraps to INT32_MIN */
+#define I32_BINARY(X)                                                                              \
+    X(ADD, SAME, wrap_i32((int64_t)a + b))                                                         \
+    X(SUB, SAME, wrap_i32((int64_t)a - b))                                                         \
+    X(MUL, SAME, wrap_i32((int64_t)a * b))                                                         \
+    X(FLOORDIV, SAME, wrap_i32(floordiv_i64(a, b)))                                                \
+    X(MOD, SAME, (int32_t)mod_i64(a, b))                                                           \
+    X(POW, SAME, pow_i32(a, b))                                                                    \
+    X(MAXIMUM, SAME, a > b ? a : b)                                                                \
+    X(MINIMUM, SAME, a < b ? a : b)                                                                \
+    X(EQ, BOOL, a == b)                                                                            \
+    X(NE, BOOL, a != b)                                                                            \
+    X(LT, BOOL, a < b)                                                                             \
+    X(LE, BOOL, a <= b)                                                                            \
+    X(GT, BOOL, a > b)                                                                             \
+    X(GE, BOOL, a >= b)                                                                            \
+    X(LOGICAL_AND, SAME, a & b)                                                                    \
+    X(LOGICAL_OR, SAME, a | b)                                                                     \
+    X(LOGICAL_XOR, SAME, a ^ b)
+
+/* uint8: int arithmetic on the promoted operands, narrowed modulo 2^8 by the loop's conversion */
+#define U8_BINARY(X)                                                                               \
+    X(ADD, SAME, (unsigned)a + b)                                                                  \
+    X(SUB, SAME, (unsigned)a - b)                                                                  \
+    X(MUL, SAME, (unsigned)a * b)                                                                  \
+    X(FLOORDIV, SAME, b ? a / b : 0)                                                               \
+    X(MOD, SAME, b ? a % b : 0)                                                                    \
+    X(POW, SAME, pow_u8(a, b))                                                                     \
+    X(MAXIMUM, SAME, a > b ? a : b)                                                                \
+    X(MINIMUM, SAME, a < b ? a : b)                                                                \
+    X(EQ, BOOL, a == b)                                                                            \
+    X(NE, BOOL, a != b)                                                                            \
+    X(LT, BOOL, a < b)                                                                             \
+    X(LE, BOOL, a <= b)                                                                            \
+    X(GT, BOOL, a > b)                                                                             \
+    X(GE, BOOL, a >= b)                                                                            \
+    X(LOGICAL_AND, SAME, a & b)                                                                    \
+    X(LOGICAL_OR, SAME, a | b)                                                                     \
+    X(LOGICAL_XOR, SAME, a ^ b)
+
 /* bool operands are 0 or 1; add/mul/maximum/minimum act as or/and, like PyTorch's bool tensors */
 #define BOOL_BINARY(X)                                                                             \
     X(ADD, SAME, a | b)                                                                            \
@@ -287,8 +403,8 @@ static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
 #define PCONV_float(d) ((float)(d))
 #define PCONV_double(d) (d)
 #define PCONV_int64_t(d) sat_i64(d)
-#define PCONV_uint8_t(d) ((uint8_t)0)
-#define PCONV_int32_t(d) ((int32_t)0)
+#define PCONV_uint8_t(d) sat_u8(d)
+#define PCONV_int32_t(d) sat_i32(d)
 
 #define UNARY_LOOP(fname, T, OUT, EXPR)                                                            \
     static void fname(int64_t n, const void *xv, int64_t sx, void *ov, int64_t so, double D0,      \
@@ -354,38 +470,49 @@ static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
 #define GEN_U_I64(NAME, OUT, EXPR) UNARY_LOOP(u_##NAME##_i64, int64_t, OUT, EXPR)
 #define GEN_U_BOOL(NAME, OUT, EXPR) UNARY_LOOP(u_##NAME##_bool, uint8_t, OUT, EXPR)
 #define GEN_U_I32(NAME, OUT, EXPR) UNARY_LOOP(u_##NAME##_i32, int32_t, OUT, EXPR)
+#define GEN_U_U8(NAME, OUT, EXPR) UNARY_LOOP(u_##NAME##_u8, uint8_t, OUT, EXPR)
 #define GEN_B_F32(NAME, OUT, EXPR) BINARY_LOOP(b_##NAME##_f32, float, OUT, EXPR)
 #define GEN_B_F64(NAME, OUT, EXPR) BINARY_LOOP(b_##NAME##_f64, double, OUT, EXPR)
 #define GEN_B_I64(NAME, OUT, EXPR) BINARY_LOOP(b_##NAME##_i64, int64_t, OUT, EXPR)
 #define GEN_B_BOOL(NAME, OUT, EXPR) BINARY_LOOP(b_##NAME##_bool, uint8_t, OUT, EXPR)
+#define GEN_B_I32(NAME, OUT, EXPR) BINARY_LOOP(b_##NAME##_i32, int32_t, OUT, EXPR)
+#define GEN_B_U8(NAME, OUT, EXPR) BINARY_LOOP(b_##NAME##_u8, uint8_t, OUT, EXPR)
 
 FLOAT_UNARY(GEN_U_F32)
 FLOAT_UNARY(GEN_U_F64)
 INT_UNARY(GEN_U_I64)
 SMALL_UNARY(GEN_U_BOOL)
-SMALL_UNARY(GEN_U_I32)
+I32_UNARY(GEN_U_I32)
+U8_UNARY(GEN_U_U8)
 FLOAT_BINARY(GEN_B_F32)
 FLOAT_BINARY(GEN_B_F64)
 INT_BINARY(GEN_B_I64)
 BOOL_BINARY(GEN_B_BOOL)
+I32_BINARY(GEN_B_I32)
+U8_BINARY(GEN_B_U8)
 
 /* ---------------------------------------------------------------- tables */
 #define ENT_U(NAME, DT, S) [AGC_UNARY_##NAME][DT] = u_##NAME##_##S,
 #define ENT_U_F32(NAME, OUT, EXPR) ENT_U(NAME, AGC_F32, f32)
 #define ENT_U_F64(NAME, OUT, EXPR) ENT_U(NAME, AGC_F64, f64)
 #define ENT_U_I64(NAME, OUT, EXPR) ENT_U(NAME, AGC_I64, i64)
-#define ENT_U_SMALL(NAME, OUT, EXPR)                                                               \
-    ENT_U(NAME, AGC_BOOL, bool) ENT_U(NAME, AGC_U8, bool) ENT_U(NAME, AGC_I32, i32)
+#define ENT_U_SMALL(NAME, OUT, EXPR) ENT_U(NAME, AGC_BOOL, bool)
+#define ENT_U_I32(NAME, OUT, EXPR) ENT_U(NAME, AGC_I32, i32)
+#define ENT_U_U8(NAME, OUT, EXPR) ENT_U(NAME, AGC_U8, u8)
 #define ENT_B(NAME, DT, S) [AGC_BINARY_##NAME][DT] = b_##NAME##_##S,
 #define ENT_B_F32(NAME, OUT, EXPR) ENT_B(NAME, AGC_F32, f32)
 #define ENT_B_F64(NAME, OUT, EXPR) ENT_B(NAME, AGC_F64, f64)
 #define ENT_B_I64(NAME, OUT, EXPR) ENT_B(NAME, AGC_I64, i64)
 #define ENT_B_BOOL(NAME, OUT, EXPR) ENT_B(NAME, AGC_BOOL, bool)
+#define ENT_B_I32(NAME, OUT, EXPR) ENT_B(NAME, AGC_I32, i32)
+#define ENT_B_U8(NAME, OUT, EXPR) ENT_B(NAME, AGC_U8, u8)
 
 const agc_unary_kernel agc_unary_portable[AGC_NUNARY][AGC_NDTYPES] = {
-    FLOAT_UNARY(ENT_U_F32) FLOAT_UNARY(ENT_U_F64) INT_UNARY(ENT_U_I64) SMALL_UNARY(ENT_U_SMALL)};
+    FLOAT_UNARY(ENT_U_F32) FLOAT_UNARY(ENT_U_F64) INT_UNARY(ENT_U_I64) SMALL_UNARY(ENT_U_SMALL)
+    I32_UNARY(ENT_U_I32) U8_UNARY(ENT_U_U8)};
 const agc_binary_kernel agc_binary_portable[AGC_NBINARY][AGC_NDTYPES] = {
-    FLOAT_BINARY(ENT_B_F32) FLOAT_BINARY(ENT_B_F64) INT_BINARY(ENT_B_I64) BOOL_BINARY(ENT_B_BOOL)};
+    FLOAT_BINARY(ENT_B_F32) FLOAT_BINARY(ENT_B_F64) INT_BINARY(ENT_B_I64) BOOL_BINARY(ENT_B_BOOL)
+    I32_BINARY(ENT_B_I32) U8_BINARY(ENT_B_U8)};
 
 agc_unary_kernel agc_unary_active[AGC_NUNARY][AGC_NDTYPES];
 agc_binary_kernel agc_binary_active[AGC_NBINARY][AGC_NDTYPES];

@@ -224,9 +224,6 @@ TORCH_TO_AG = {torch.float32: ag.float32, torch.float64: ag.float64, torch.int64
                torch.bool: ag.bool, torch.int32: ag.int32, torch.uint8: ag.uint8}
 
 
-@pytest.mark.xfail(strict=True, reason="int32/uint8 are storage-only dtypes (arithmetic raises TypeError "
-                   "'add: not implemented for this dtype'), and ag.tensor(np int32 array) widens to int64 "
-                   "although API.md says a numpy array keeps its dtype; design decision, not a small fix")
 def test_int32_uint8_numpy_dtype_kept_and_arithmetic():
     a = ag.tensor(np.arange(3, dtype=np.int32))
     assert a.dtype == ag.int32

@@ -73,6 +73,12 @@ def _infer_code(a, data):
     if a.dtype == np.bool_:
         return _core.BOOL
     if np.issubdtype(a.dtype, np.integer):
+        # int32 / uint8 only come from numpy data (arrays, numpy scalars, lists of them): kept, like
+        # torch.tensor; Python ints give int64, other integer widths widen to int64
+        if a.dtype == np.int32:
+            return _core.I32
+        if a.dtype == np.uint8:
+            return _core.U8
         return _core.I64
     if np.issubdtype(a.dtype, np.floating):
         return _core.F32 if not isinstance(data, np.ndarray) else to_code(a.dtype)
