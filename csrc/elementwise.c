@@ -7,9 +7,13 @@
  * Semantics worth knowing: floordiv and mod follow Python (and NumPy): mod takes b's sign; for
  * floats b == 0 gives a / b and NaN; for int64 b == 0 gives 0 and INT64_MIN // -1 wraps. round is
  * half to even (rint). maximum/minimum propagate NaN. int64 add/sub/mul/neg/abs wrap (computed
- * unsigned: no undefined behaviour). out may alias an input exactly.
+ * unsigned: no undefined behaviour). int32 and uint8 have the integer ops too (portable loops only):
+ * int32 computed in int64 and narrowed modulo 2^32, uint8 in int/unsigned and narrowed modulo 2^8,
+ * so both wrap like PyTorch; logical_and/or/xor on integers are bitwise, as for int64; clamp and
+ * affine parameters saturate to the dtype's range (the binding rejects bounds that do not fit).
+ * out may alias an input exactly.
  * Threads: above AGC_PAR_CHEAP elements, or AGC_PAR_HEAVY for transcendental ops.
- * Tests: tests/test_kernels.py. */
+ * Tests: tests/test_kernels.py (int32 / uint8: tests/test_int_dtypes.py). */
 #include "internal.h"
 
 #include <tgmath.h>
