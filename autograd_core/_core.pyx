@@ -1195,6 +1195,8 @@ def reduce(int op, TensorBase x, dims=None, bint keepdim=False, double p0=0.0, b
             if dt == AGC_U8:  # PyTorch keeps uint8 for all/any of a uint8 tensor
                 return cast(reduce(op, x, dims, keepdim), AGC_U8)
             return reduce(op, x, dims, keepdim)
+    elif (x._dtype == AGC_U8 or x._dtype == AGC_I32) and op in (R_SUM, R_PROD, R_MAX, R_MIN):
+        pass  # read in their own width by the kernel; sum and prod write int64 (below), like torch
     elif x._dtype == AGC_BOOL or x._dtype == AGC_U8 or x._dtype == AGC_I32:
         if op == R_SUM or op == R_PROD:
             x = cast(x, AGC_I64)
@@ -1213,6 +1215,8 @@ def reduce(int op, TensorBase x, dims=None, bint keepdim=False, double p0=0.0, b
         raise IndexError(f"{name}(): expected a non-empty tensor to reduce over, got shape {tuple(x.shape)} "
                          f"reducing dims {dims}")
     cdef int odt = AGC_BOOL if (op == R_ALL or op == R_ANY) else x._dtype
+    if (op == R_SUM or op == R_PROD) and (x._dtype == AGC_U8 or x._dtype == AGC_I32):
+        odt = AGC_I64
     cdef TensorBase out = new_tensor(odt, nout, outshape)
     cdef TensorBase idx = None
     cdef int64_t *pidx = NULL

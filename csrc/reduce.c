@@ -1276,6 +1276,95 @@ static void row_fast(const plan *P, int avx2, int nt)
     }
 }
 
+/* ---------------------------------------------------------------- int32 / uint8: sum, prod, max, min
+ * Read in their own width (no int64 copy of the input): sum and prod accumulate in uint64 (exact
+ * modulo 2^64, so the int64 result is torch's and does not depend on the order) and write int64;
+ * max and min write the input dtype, and the first flat index of the extreme into idx when given.
+ * Each output walks its reduced space in row-major order as runs along the innermost reduced dim;
+ * threads split the outputs only. */
+#define DEFINE_SMALL_RUN(S, T)                                                                    \
+    static void small_run_##S(int op, const T *x, int64_t n, int64_t s, int64_t base, uint64_t *acc, \
+                              int64_t *best, int64_t *bi)                                          \
+    {                                                                                              \
+        uint64_t a = *acc;                                                                         \
+        int64_t b = *best, k = *bi;                                                                \
+        switch (op) {                                                                              \
+        case AGC_REDUCE_SUM:                                                                       \
+            if (s == 1)                                                                            \
+                for (int64_t i = 0; i < n; i++) a += (uint64_t)(int64_t)x[i];                      \
+            else                                                                                   \
+                for (int64_t i = 0; i < n; i++) a += (uint64_t)(int64_t)x[i * s];                  \
+            break;                                                                                 \
+        case AGC_REDUCE_PROD:                                                                      \
+            for (int64_t i = 0; i < n; i++) a *= (uint64_t)(int64_t)x[i * s];                      \
+            break;                                                                                 \
+        case AGC_REDUCE_MAX:                                                                       \
+            for (int64_t i = 0; i < n; i++)                                                        \
+                if ((int64_t)x[i * s] > b || k < 0) b = x[i * s], k = base + i;                    \
+            break;                                                                                 \
+        default: /* AGC_REDUCE_MIN */                                                              \
+            for (int64_t i = 0; i < n; i++)                                                        \
+                if ((int64_t)x[i * s] < b || k < 0) b = x[i * s], k = base + i;                    \
+            break;                                                                                 \
+        }                                                                                          \
+        *acc = a;                                                                                  \
+        *best = b;                                                                                 \
+        *bi = k;                                                                                   \
+    }
+DEFINE_SMALL_RUN(i32, int32_t)
+DEFINE_SMALL_RUN(u8, uint8_t)
+
+static int reduce_small_int(int op, agc_dtype dt, int n_outer, const int64_t *oshape, const int64_t *sxo,
+                            int n_inner, const int64_t *ishape, const int64_t *sxi, const void *x, void *out,
+                            const int64_t *so, int64_t *idx)
+{
+    const int64_t es = (int64_t)agc_dtype_size(dt);
+    int64_t nout = 1, nin = 1;
+    for (int d = 0; d < n_outer; d++) nout *= oshape[d];
+    for (int d = 0; d < n_inner; d++) nin *= ishape[d];
+    if (nout == 0) return AGC_OK;
+    /* runs along the innermost reduced dim; the dims above it are walked by index */
+    const int64_t rn = n_inner > 0 ? ishape[n_inner - 1] : 1;
+    const int64_t rs = n_inner > 0 ? sxi[n_inner - 1] : 0;
+    const int64_t nruns = rn > 0 ? nin / rn : 0;
+    const int nt = agc_threads_for(nout * (nin > 0 ? nin : 1), AGC_PAR_CHEAP);
+    const int isum = op == AGC_REDUCE_SUM, iprod = op == AGC_REDUCE_PROD;
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+    for (int64_t o = 0; o < nout; o++) {
+        int64_t xo = 0, oo = 0, rest = o;
+        for (int d = n_outer - 1; d >= 0; d--) {
+            int64_t i = rest % oshape[d];
+            rest /= oshape[d];
+            xo += i * sxo[d];
+            oo += i * so[d];
+        }
+        uint64_t acc = iprod ? 1 : 0;
+        int64_t best = 0, bi = -1;
+        for (int64_t r = 0; r < nruns; r++) {
+            int64_t off = xo, q = r;
+            for (int d = n_inner - 2; d >= 0; d--) {
+                off += (q % ishape[d]) * sxi[d];
+                q /= ishape[d];
+            }
+            const char *p = (const char *)x + off * es;
+            if (dt == AGC_I32)
+                small_run_i32(op, (const int32_t *)p, rn, rs, r * rn, &acc, &best, &bi);
+            else
+                small_run_u8(op, (const uint8_t *)p, rn, rs, r * rn, &acc, &best, &bi);
+        }
+        if (isum || iprod) {
+            ((int64_t *)out)[oo] = (int64_t)acc; /* modulo 2^64, as GCC and Clang define it */
+        } else {
+            if (dt == AGC_I32)
+                ((int32_t *)out)[oo] = (int32_t)best;
+            else
+                ((uint8_t *)out)[oo] = (uint8_t)best;
+            if (idx) idx[oo] = bi;
+        }
+    }
+    return AGC_OK;
+}
+
 static int reduce_supported(int op, int dt)
 {
     switch (op) {
@@ -1299,6 +1388,9 @@ int agc_reduce(int op, agc_dtype dt, int n_outer, const int64_t *outer_shape, co
                int n_inner, const int64_t *inner_shape, const int64_t *sx_inner, const void *x,
                void *out, const int64_t *so, int64_t *idx, double p0)
 {
+    if ((dt == AGC_I32 || dt == AGC_U8) && op >= AGC_REDUCE_SUM && op <= AGC_REDUCE_MIN && op != AGC_REDUCE_MEAN)
+        return reduce_small_int(op, dt, n_outer, outer_shape, sx_outer, n_inner, inner_shape, sx_inner, x, out,
+                                so, op == AGC_REDUCE_MAX || op == AGC_REDUCE_MIN ? idx : NULL);
     if (!reduce_supported(op, (int)dt)) return AGC_EUNSUPPORTED;
     plan P;
     memset(&P, 0, sizeof(P));

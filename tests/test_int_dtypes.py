@@ -413,6 +413,28 @@ def test_max_min_arg_keep_dtype(npdt, layout):
 
 
 @pytest.mark.parametrize("npdt", INTS)
+def test_reductions_flipped_multi_dim_and_threaded(npdt, threads):
+    """Negative strides, several reduced dims, ties (argmax takes the first), and the same result
+    on one and two threads for a reduction with many outputs."""
+    a = sample(npdt, (6, 5, 4), seed=40)
+    a[2, :, 1] = np.iinfo(npdt).max  # ties along dim 1
+    t = ag.tensor(a).flip(2)
+    f = a[:, :, ::-1]
+    check(t.sum((0, 2)), f.sum((0, 2), dtype=np.int64))
+    check(t.amax((0, 1)), f.max((0, 1)))
+    check(t.argmax(1), f.argmax(1).astype(np.int64))
+    check(t.transpose(0, 2).argmin(2), f.transpose(2, 1, 0).argmin(2).astype(np.int64))
+    big = sample(npdt, (700, 300), seed=41)
+    results = []
+    for n in (1, 2):
+        ag.set_num_threads(n)
+        results.append([ag.tensor(big).sum(1).numpy(), ag.tensor(big).max(0)[1].numpy()])
+    for r in results:
+        np.testing.assert_array_equal(r[0], big.sum(1, dtype=np.int64))
+        np.testing.assert_array_equal(r[1], big.argmax(0))
+
+
+@pytest.mark.parametrize("npdt", INTS)
 def test_cumsum_gives_int64(npdt):
     a = sample(npdt, (3, 5), seed=23)
     check(ag.tensor(a).cumsum(1), np.cumsum(a, 1, dtype=np.int64))
