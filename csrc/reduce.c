@@ -22,7 +22,8 @@
  * two-pass (mean, then squared deviations) with divisor max(n - correction, 0); logsumexp shifts by
  * the max (all -inf gives -inf, a +inf gives +inf); norm2 in float64 rescales by a power of two when
  * the plain sum of squares overflows or underflows (float32 accumulates squares in double); int64
- * sum/prod wrap around like two's complement.
+ * sum/prod wrap around like two's complement. int32 / uint8 sum, prod, max and min take their own
+ * simple path (reduce_small_int): read in their width, sums and products into int64.
  *
  * agc_softmax / agc_softmax_backward / agc_cumulative work on a contiguous (outer, n, inner) layout
  * along the middle axis; out may alias x. Rows (inner == 1) are vectorised along n, otherwise along

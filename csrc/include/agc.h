@@ -72,7 +72,8 @@ int agc_fill(int ndim, const int64_t *shape, agc_dtype dt, void *out, const int6
 /* ---------------------------------------------------------------- elementwise.c */
 /* Unary ops: out = f(x) with two optional scalar parameters p0, p1. x and out share dtype dt except
  * where noted (isnan/isfinite/logical_not write bool). out may alias x exactly (same pointer and
- * strides), never partially. Float-only ops return AGC_EUNSUPPORTED on integer dtypes. */
+ * strides), never partially. Float-only ops return AGC_EUNSUPPORTED on integer dtypes. Every op
+ * marked i64 here and below also exists for i32 and u8, wrapping modulo 2^32 / 2^8 like int64. */
 #define AGC_UNARY_OPS(X)                                                   \
     X(NEG, neg)             /* -x; f32 f64 i64 */                        \
     X(ABS, abs)             /* f32 f64 i64 */                            \
@@ -175,12 +176,12 @@ int agc_where(agc_dtype dt, int ndim, const int64_t *shape, const uint8_t *cond,
  * order of summation never depends on the thread count. An empty reduced space gives the op's
  * identity (sum 0, prod 1, all 1, any 0); for max/min/argmax/argmin the binding raises first. */
 #define AGC_REDUCE_OPS(X)                                                  \
-    X(SUM, sum)             /* f32 f64 i64 (i64 in, i64 out); bool in -> binding casts to i64 */ \
+    X(SUM, sum)             /* f32 f64 i64; i32 u8 in -> i64 out; bool in -> binding casts to i64 */ \
     X(MEAN, mean)           /* f32 f64 */                                \
-    X(PROD, prod)           /* f32 f64 i64 */                            \
+    X(PROD, prod)           /* f32 f64 i64; i32 u8 in -> i64 out */      \
     X(MAX, max)             /* values; with idx != NULL also the first index of the max (flat index \
                                in the reduced space, row-major); NaN wins like torch */ \
-    X(MIN, min)             /* max/min: f32 f64 i64; the value is written in dt */ \
+    X(MIN, min)             /* max/min: f32 f64 i64 i32 u8; the value is written in dt */ \
     X(ALL, all)             /* bool -> bool */                            \
     X(ANY, any)                                                          \
     X(VAR, var)             /* p0 = correction (dof subtracted from n); f32 f64; two-pass; divisor \
