@@ -210,8 +210,9 @@ def conv_set_workspace_limit(int64_t nbytes):
 
 
 def conv_set_direct(int mode):
-    """Forward algorithm for tests and benchmarks: 0 automatic, 1 never the direct-packed path (im2col +
-    GEMM), 2 the direct-packed path wherever it applies. Returns the previous mode."""
+    """Forward algorithm for tests and benchmarks: 0 automatic, 1 im2col + GEMM everywhere (neither the
+    direct-packed path nor the direct depthwise loops), 2 the direct-packed path wherever it applies.
+    Returns the previous mode."""
     return agc_conv_set_direct(mode)
 
 

@@ -22,7 +22,9 @@
  * (agc_gemm_prepacked, in gemm.c); im2col + the GEMM's own packing moved the same data twice. Measured
  * single-thread: LeNet-5 layer 2 forward 0.87 -> 0.61 ms, ResNet-like 64@56^2 52 -> 45 ms,
  * 128@28^2 97 -> 87 ms. The weight gradient keeps im2col (a direct version with transposed A panels
- * measured slower). agc_conv_set_direct selects the algorithm for tests.
+ * measured slower). Depthwise forwards (one input channel per group) run direct loops
+ * (depthwise_f32/f64): 32x64x56x56 3x3 48 -> 39 ms, 2 threads. agc_conv_set_direct selects the
+ * algorithm for tests (mode 1: im2col + GEMM everywhere).
  *
  * Threads: the GEMMs thread themselves (splitting M and N, never K). im2col, col2im and the reorders
  * run OpenMP loops over independent rows / planes above a size threshold; col2im gives each (image,
@@ -720,6 +722,55 @@ static int backward_data_direct(agc_dtype dt, const agc_conv2d_geom *g, const vo
     return rc;
 }
 
+/* ------------------------------------------------------------------------ depthwise forward */
+/* One input channel per group (depthwise, with any channel multiplier og): out[n][oc] = bias[oc] +
+ * sum over (a, b) of w[oc][a][b] * x[n][oc / og] shifted, as direct loops over output rows: each tap
+ * adds a scaled input row to the output row (contiguous for stride 1, so the compiler vectorizes it).
+ * The taps are added in (a, b) order whoever computes the plane: threads take whole (image, channel)
+ * planes. The GEMM lowering gave one-row GEMMs with K = kh kw here. */
+#define CONV_DEPTHWISE(T, S)                                                                               \
+    static void depthwise_##S(const agc_conv2d_geom *g, const T *x, const T *w, const T *bias, T *out)     \
+    {                                                                                                      \
+        const int64_t H = g->h, W = g->w, OH = g->oh, OW = g->ow, kh = g->kh, kw = g->kw;                  \
+        const int64_t og = g->o / g->groups, planes = g->n * g->o;                                         \
+        _Pragma("omp parallel for schedule(static) num_threads(agc_threads_for(planes * OH * OW * kh * kw, CONV_OMP_MIN))") \
+        for (int64_t pl = 0; pl < planes; pl++) {                                                          \
+            const int64_t n = pl / g->o, oc = pl % g->o;                                                   \
+            const T *xp = x + (n * g->c + oc / og) * H * W, *wc = w + oc * kh * kw;                        \
+            T *op = out + pl * OH * OW;                                                                    \
+            const T init = bias ? bias[oc] : (T)0;                                                         \
+            for (int64_t i = 0; i < OH; i++) {                                                             \
+                T *restrict orow = op + i * OW;                                                            \
+                for (int64_t jj = 0; jj < OW; jj++)                                                        \
+                    orow[jj] = init;                                                                       \
+                for (int64_t a = 0; a < kh; a++) {                                                         \
+                    const int64_t ih = i * g->stride_h - g->pad_h + a * g->dil_h;                          \
+                    if (ih < 0 || ih >= H)                                                                 \
+                        continue;                                                                          \
+                    const T *restrict xr = xp + ih * W;                                                    \
+                    for (int64_t b = 0; b < kw; b++) {                                                     \
+                        const T wv = wc[a * kw + b];                                                       \
+                        const int64_t iw0 = b * g->dil_w - g->pad_w, sw = g->stride_w;                     \
+                        /* output columns jj with 0 <= jj sw + iw0 < W */                                  \
+                        int64_t lo = iw0 >= 0 ? 0 : (-iw0 + sw - 1) / sw;                                  \
+                        int64_t hi = W - iw0 <= 0 ? 0 : (W - iw0 + sw - 1) / sw;                           \
+                        hi = hi > OW ? OW : hi;                                                            \
+                        if (sw == 1) {                                                                     \
+                            for (int64_t jj = lo; jj < hi; jj++)                                           \
+                                orow[jj] += wv * xr[jj + iw0];                                             \
+                        } else {                                                                           \
+                            for (int64_t jj = lo; jj < hi; jj++)                                           \
+                                orow[jj] += wv * xr[jj * sw + iw0];                                        \
+                        }                                                                                  \
+                    }                                                                                      \
+                }                                                                                          \
+            }                                                                                              \
+        }                                                                                                  \
+    }
+
+CONV_DEPTHWISE(float, f32)
+CONV_DEPTHWISE(double, f64)
+
 /* Offsets for a batch of `groups` GEMMs (times `images` when images > 0): element i = gi * step_g (+ n *
  * step_n), gi fastest. */
 static int64_t *group_offsets(int64_t images, int64_t groups, int64_t step_n, int64_t step_g)
@@ -744,6 +795,13 @@ int agc_conv2d(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void
     const int64_t G = g->groups, cg = g->c / G, og = g->o / G, ck = cg * g->kh * g->kw, p = g->oh * g->ow;
     int rc = AGC_OK;
 
+    if (!is_pointwise(g) && g->c == g->groups && direct_mode != 1) {
+        if (dt == AGC_F32)
+            depthwise_f32(g, x, weight, bias, out);
+        else
+            depthwise_f64(g, x, weight, bias, out);
+        return AGC_OK;
+    }
     if (!is_pointwise(g) && use_direct(dt, g))
         return conv_forward_direct(dt, g, x, weight, bias, out);
     if (is_pointwise(g)) {

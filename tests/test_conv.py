@@ -562,7 +562,8 @@ def test_conv2d_both_simd_paths(target):
 # shapes chosen for the panel builder: output widths giving 1, 2, 3 and more row segments per 16-pixel
 # panel, left / right padding (clipped lanes), padding rows, dilation, wide kernels (kw > 16: portable
 # builder), strides, groups, K past one cache block (ck > 256), and tiny inputs whose panels touch both
-# ends of the input buffer (masked loads).
+# ends of the input buffer (masked loads). Depthwise convolutions (one input channel per group) run direct
+# loops instead, also checked here against im2col.
 DIRECT_CASES = CONV_CASES + [
     ((3, 6, 14, 14), (16, 6, 5, 5), True, 1, 0, 1, 1),         # LeNet-5 layer 2: 2-3 segments per panel
     ((2, 4, 9, 20), (8, 4, 3, 3), True, 1, 1, 1, 1),           # 20-wide rows: 1-2 segments, clipped lanes
@@ -573,6 +574,8 @@ DIRECT_CASES = CONV_CASES + [
     ((2, 4, 12, 12), (8, 4, 3, 3), True, 1, 2, 2, 1),          # dilation 2 with padding 2
     ((2, 8, 11, 13), (8, 2, 3, 3), True, (1, 2), 1, 1, 4),     # stride_w 2: portable builder; groups
     ((1, 1, 2, 2), (4, 1, 3, 3), True, 1, 2, 1, 1),            # padding larger than the image
+    ((2, 4, 9, 10), (8, 1, 3, 3), True, (2, 1), 1, (1, 2), 4),  # depthwise, channel multiplier 2, dilated
+    ((2, 3, 8, 11), (3, 1, 2, 3), False, (1, 3), (0, 2), 1, 3),  # depthwise, stride_w 3, clipped columns
 ]
 
 
@@ -631,6 +634,7 @@ def test_conv2d_direct_thread_count_and_algorithms_agree():
     x = t(rng.standard_normal((5, 6, 14, 14)).astype(np.float32))
     w = t(rng.standard_normal((16, 6, 5, 5)).astype(np.float32))
     g = t(rng.standard_normal((5, 16, 12, 12)).astype(np.float32))
+    wd = t(rng.standard_normal((12, 1, 3, 3)).astype(np.float32))  # depthwise, 2 outputs per channel
     old_threads, old_mode = ag.get_num_threads(), _core.conv_set_direct(2)
     runs = []
     try:
@@ -638,7 +642,8 @@ def test_conv2d_direct_thread_count_and_algorithms_agree():
             ag.set_num_threads(n)
             y = C.conv2d(x, w, None, 1, 1)
             gx = _core.conv2d_backward_data(g, w, None, 14, 14, (1, 1), (1, 1), (1, 1), 1)
-            runs.append([arr(y).copy(), arr(gx).copy()])
+            yd = C.conv2d(x, wd, None, 1, 1, 1, 6)
+            runs.append([arr(y).copy(), arr(gx).copy(), arr(yd).copy()])
         _core.conv_set_direct(1)
         y1 = arr(C.conv2d(x, w, None, 1, 1))
     finally:

@@ -303,8 +303,9 @@ int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g);
 /* Set the column-buffer cap in bytes (<= 0 restores 64 MiB); returns the previous cap. Process-wide:
  * for tests and benchmarks, not to be called while a convolution runs. */
 int64_t agc_conv_set_workspace_limit(int64_t nbytes);
-/* Which forward (and stride-1 data-gradient) algorithm runs: 0 automatic, 1 never the direct-packed one
- * (im2col into a column buffer, then GEMM), 2 the direct-packed one wherever it applies (columns written
+/* Which forward (and stride-1 data-gradient) algorithm runs: 0 automatic, 1 im2col into a column buffer
+ * then GEMM everywhere (no direct-packed path, no direct depthwise loops), 2 the direct-packed one
+ * wherever it applies (columns written
  * block by block straight into the GEMM's packed panels, agc_gemm_prepacked). Returns the previous mode.
  * Process-wide: for tests and benchmarks. */
 int agc_conv_set_direct(int mode);
