@@ -1028,6 +1028,8 @@ def binary(int op, a, b, out=None):
             rc = agc_binary(op, dt, nd, shape, pa, sa, pb, sb, to._data, to._strides)
     else:
         rc = agc_binary(op, dt, nd, shape, pa, sa, pb, sb, to._data, to._strides)
+    if rc == AGC_EUNSUPPORTED:
+        raise TypeError(f"{name}: not implemented for dtype {DTYPE_NAMES[dt]}")
     check_rc(rc, name)
     return to
 

@@ -584,5 +584,7 @@ def test_unsupported_ops_raise_clear_errors():
         # the kernel level names op and dtype (ag.exp itself converts to float32 first, like torch)
         with pytest.raises(TypeError, match=f"exp: not implemented for dtype {dt.name}"):
             _core.unary(_core.UNARY_OPS["exp"], x)
+        with pytest.raises(TypeError, match="sub: not implemented for dtype bool"):
+            _core.binary(_core.BINARY_OPS["sub"], x != 0, x != 0)
         with pytest.raises(RuntimeError, match="atan2: result type float32 can't be cast"):
             _core.binary(_core.BINARY_OPS["atan2"], x, x, out=ag.zeros(3, dtype=dt))
