@@ -4,6 +4,8 @@ PyTorch's promotion and wrap-around, reductions, indexing, conversions and error
 where it is installed."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autograd_core as ag
 from autograd_core import _core
@@ -154,6 +156,33 @@ def test_binary_broadcasting(npdt, name):
     check(f(ag.tensor(a), ag.tensor(b)), np_op(ref, a, b))
     check(f(ag.tensor(b), ag.tensor(a)), np_op(ref, b, a))
     check(f(ag.tensor(b[1:2, :1].reshape(())), ag.tensor(a)), np_op(ref, b[1:2, :1].reshape(()), a))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(INTS), st.sampled_from(INTS + [np.int64]), st.sampled_from(list(BINARY)),
+       st.lists(st.integers(1, 3), min_size=0, max_size=3), st.integers(0, 3), st.integers(0, 2**32))
+def test_binary_random_broadcast(da, db, name, shape, drop, seed):
+    """Random shapes where b broadcasts against a (trailing dims, some set to 1), mixed dtypes."""
+    f, ref = BINARY[name]
+    rng = np.random.default_rng(seed)
+    shape_b = [1 if rng.random() < 0.4 else n for n in shape[drop:]]
+    a = sample(da, tuple(shape), seed=seed % 1000)
+    b = sample(db, tuple(shape_b), seed=seed % 1000 + 1)
+    # a 0-d operand does not widen a dimensioned one of the same category (PyTorch's rule); the
+    # int64 value is then wrapped into a's dtype
+    out = da if (b.ndim == 0 and a.ndim > 0) else np.result_type(da, db)
+    check(f(ag.tensor(a), ag.tensor(b)), np_op(ref, a.astype(out), b.astype(out)))
+
+
+def test_both_simd_targets(target):
+    """The int32 / uint8 kernels are portable loops; both targets' active tables must reach them."""
+    a = sample(np.int32, (100,), seed=42)
+    u = sample(np.uint8, (100,), seed=43)
+    with np.errstate(over="ignore"):
+        check(ag.tensor(a) * ag.tensor(a[::-1].copy()), a * a[::-1])
+        check(ag.tensor(u) - ag.tensor(u[::-1].copy()), u - u[::-1])
+    check(-ag.tensor(u), -u)
+    check(ag.tensor(a).clamp(-5, 5), np.clip(a, -5, 5))
 
 
 def test_wraparound_examples():
@@ -439,6 +468,8 @@ def test_cumsum_gives_int64(npdt):
     a = sample(npdt, (3, 5), seed=23)
     check(ag.tensor(a).cumsum(1), np.cumsum(a, 1, dtype=np.int64))
     check(ag.tensor(a).cumsum(0), np.cumsum(a, 0, dtype=np.int64))
+    s = small(npdt, (3, 5), seed=24)
+    check(ag.tensor(s).cumprod(1), np.cumprod(s, 1, dtype=np.int64))
 
 
 def test_all_any():
