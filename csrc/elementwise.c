@@ -278,7 +278,7 @@ static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
     X(ISNAN, BOOL, 0)                                                                              \
     X(ISFINITE, BOOL, 1)                                                                           \
     X(LOGICAL_NOT, BOOL, v == 0)                                                                   \
-    X(CLAMP, SAME, v < P0 ? P0 : v > P1 ? P1 : v)                                                  \
+    X(CLAMP, SAME, clamp_i64(v, P0, P1))                                                           \
     X(AFFINE, SAME, wrap_i32((int64_t)P0 * v + P1))
 
 /* uint8: the operands promote to int, and the (uint8_t) conversion of the result (in the loop) is
@@ -295,7 +295,7 @@ static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
     X(ISNAN, BOOL, 0)                                                                              \
     X(ISFINITE, BOOL, 1)                                                                           \
     X(LOGICAL_NOT, BOOL, v == 0)                                                                   \
-    X(CLAMP, SAME, v < P0 ? P0 : v > P1 ? P1 : v)                                                  \
+    X(CLAMP, SAME, clamp_i64(v, P0, P1))                                                           \
     X(AFFINE, SAME, (unsigned)P0 * v + P1)
 
 /* X(NAME, OUT, expression in a and b) */

@@ -378,6 +378,7 @@ def test_clamp(npdt):
     a = sample(npdt, (50,), seed=17)
     t = ag.tensor(a)
     check(t.clamp(10, 100), np.clip(a, 10, 100))
+    check(t.clamp(100, 10), np.full_like(a, 10))  # min > max gives max everywhere, like torch
     check(t.clamp(min=7), np.maximum(a, npdt(7)))
     check(t.clamp(max=7), np.minimum(a, npdt(7)))
     info = np.iinfo(npdt)
