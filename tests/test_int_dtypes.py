@@ -620,3 +620,21 @@ def test_unsupported_ops_raise_clear_errors():
             _core.binary(_core.BINARY_OPS["sub"], x != 0, x != 0)
         with pytest.raises(RuntimeError, match="atan2: result type float32 can't be cast"):
             _core.binary(_core.BINARY_OPS["atan2"], x, x, out=ag.zeros(3, dtype=dt))
+
+
+@pytest.mark.parametrize("op", ["logical_and", "logical_or", "logical_xor"])
+@pytest.mark.parametrize("dt", [ag.int64, ag.int32, ag.uint8, ag.float32])
+def test_logical_ops_use_truth_values(op, dt):
+    a = np.array([0, 1, 2, 0, 7])
+    b = np.array([3, 0, 1, 0, 4])
+    got = getattr(ag, op)(ag.tensor(a).to(dt), ag.tensor(b).to(dt))
+    assert got.dtype == ag.bool
+    np.testing.assert_array_equal(got.numpy(), getattr(np, op)(a, b))
+    # the operators stay bitwise on integers
+    if dt != ag.float32:
+        np.testing.assert_array_equal((ag.tensor(a).to(dt) & ag.tensor(b).to(dt)).numpy(), a & b)
+
+
+def test_frac_of_integers_raises():
+    with pytest.raises(TypeError, match="frac: not implemented for dtype int64"):
+        ag.tensor([1, 2]).frac()

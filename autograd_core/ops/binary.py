@@ -502,6 +502,22 @@ def equal(a, b):
     return tuple(a.shape) == tuple(b.shape) and bool(_core.reduce(_core.REDUCE_OPS["all"], eq(a, b)))
 
 
-logical_and = tensor_method(_compare(_B["logical_and"]), name="logical_and")
-logical_or = tensor_method(_compare(_B["logical_or"]), name="logical_or")
-logical_xor = tensor_method(_compare(_B["logical_xor"]), name="logical_xor")
+def _truth(x):
+    """x as bool: a tensor that is not bool compared with 0 (NaN counts as true, as in PyTorch)."""
+    if isinstance(x, TensorBase):
+        return x if x._dtype_code == _core.BOOL else _binary(_B["ne"], x, 0)
+    return bool(x)
+
+
+def _logical(code):
+    """logical_and/or/xor: on the truth of each element (x != 0), a bool result for every dtype (the
+    kernels are bitwise on integers, which the & | ^ operators keep)."""
+    def f(a, b):
+        return _binary(code, _truth(a), _truth(_operand(b, "comparison")))
+
+    return f
+
+
+logical_and = tensor_method(_logical(_B["logical_and"]), name="logical_and")
+logical_or = tensor_method(_logical(_B["logical_or"]), name="logical_or")
+logical_xor = tensor_method(_logical(_B["logical_xor"]), name="logical_xor")

@@ -343,6 +343,8 @@ fix = trunc
 
 @tensor_method
 def frac(x):
+    if x._dtype_code > 1:
+        raise TypeError(f"frac: not implemented for dtype {x.dtype.name} (floating point tensors only)")
     return x - trunc(x).detach()
 
 
