@@ -459,6 +459,21 @@ AGC_AVX2 static inline float hsum256(__m256 v)
         while (n > 0) {                                                                       \
             int64_t m = n < 512 ? n : 512, i = 0;                                             \
             __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                       \
+            __m256 a4 = a0, a5 = a0, a6 = a0, a7 = a0;                                        \
+            for (; i + 64 <= m; i += 64) {                                                    \
+                a0 = _mm256_add_ps(a0, VEXPR(_mm256_loadu_ps(x + i)));                        \
+                a1 = _mm256_add_ps(a1, VEXPR(_mm256_loadu_ps(x + i + 8)));                    \
+                a2 = _mm256_add_ps(a2, VEXPR(_mm256_loadu_ps(x + i + 16)));                   \
+                a3 = _mm256_add_ps(a3, VEXPR(_mm256_loadu_ps(x + i + 24)));                   \
+                a4 = _mm256_add_ps(a4, VEXPR(_mm256_loadu_ps(x + i + 32)));                   \
+                a5 = _mm256_add_ps(a5, VEXPR(_mm256_loadu_ps(x + i + 40)));                   \
+                a6 = _mm256_add_ps(a6, VEXPR(_mm256_loadu_ps(x + i + 48)));                   \
+                a7 = _mm256_add_ps(a7, VEXPR(_mm256_loadu_ps(x + i + 56)));                   \
+            }                                                                                 \
+            a0 = _mm256_add_ps(a0, a4);                                                       \
+            a1 = _mm256_add_ps(a1, a5);                                                       \
+            a2 = _mm256_add_ps(a2, a6);                                                       \
+            a3 = _mm256_add_ps(a3, a7);                                                       \
             for (; i + 32 <= m; i += 32) {                                                    \
                 __m256 v0 = _mm256_loadu_ps(x + i), v1 = _mm256_loadu_ps(x + i + 8);          \
                 __m256 v2 = _mm256_loadu_ps(x + i + 16), v3 = _mm256_loadu_ps(x + i + 24);    \
