@@ -325,13 +325,8 @@ static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
     X(SOFTPLUS_BWD, SAME, a > 20 ? b : b * SIGMOID(a))                                             \
     X(ELU_BWD, SAME, a > 0 ? b : b * exp(a))
 
-#define INT_BINARY(X)                                                                              \
-    X(ADD, SAME, IADD(a, b))                                                                       \
-    X(SUB, SAME, ISUB(a, b))                                                                       \
-    X(MUL, SAME, IMUL(a, b))                                                                       \
-    X(FLOORDIV, SAME, floordiv_i64(a, b))                                                          \
-    X(MOD, SAME, mod_i64(a, b))                                                                    \
-    X(POW, SAME, pow_i64(a, b))                                                                    \
+/* the ops that read the same for every integer type: order, comparisons and bitwise logic */
+#define INT_ORDER_BITS(X)                                                                          \
     X(MAXIMUM, SAME, a > b ? a : b)                                                                \
     X(MINIMUM, SAME, a < b ? a : b)                                                                \
     X(EQ, BOOL, a == b)                                                                            \
@@ -343,6 +338,15 @@ static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
     X(LOGICAL_AND, SAME, a & b)                                                                    \
     X(LOGICAL_OR, SAME, a | b)                                                                     \
     X(LOGICAL_XOR, SAME, a ^ b)
+
+#define INT_BINARY(X)                                                                              \
+    X(ADD, SAME, IADD(a, b))                                                                       \
+    X(SUB, SAME, ISUB(a, b))                                                                       \
+    X(MUL, SAME, IMUL(a, b))                                                                       \
+    X(FLOORDIV, SAME, floordiv_i64(a, b))                                                          \
+    X(MOD, SAME, mod_i64(a, b))                                                                    \
+    X(POW, SAME, pow_i64(a, b))                                                                    \
+    INT_ORDER_BITS(X)
 
 /* int32: sums and products in int64, narrowed modulo 2^32 (wrap_i32); floordiv/mod as for int64,
  * b == 0 gives 0 (the binding raises first) and INT32_MIN // -1 wraps to INT32_MIN */
@@ -353,17 +357,7 @@ static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
     X(FLOORDIV, SAME, wrap_i32(floordiv_i64(a, b)))                                                \
     X(MOD, SAME, (int32_t)mod_i64(a, b))                                                           \
     X(POW, SAME, pow_i32(a, b))                                                                    \
-    X(MAXIMUM, SAME, a > b ? a : b)                                                                \
-    X(MINIMUM, SAME, a < b ? a : b)                                                                \
-    X(EQ, BOOL, a == b)                                                                            \
-    X(NE, BOOL, a != b)                                                                            \
-    X(LT, BOOL, a < b)                                                                             \
-    X(LE, BOOL, a <= b)                                                                            \
-    X(GT, BOOL, a > b)                                                                             \
-    X(GE, BOOL, a >= b)                                                                            \
-    X(LOGICAL_AND, SAME, a & b)                                                                    \
-    X(LOGICAL_OR, SAME, a | b)                                                                     \
-    X(LOGICAL_XOR, SAME, a ^ b)
+    INT_ORDER_BITS(X)
 
 /* uint8: int arithmetic on the promoted operands, narrowed modulo 2^8 by the loop's conversion */
 #define U8_BINARY(X)                                                                               \
@@ -373,17 +367,7 @@ static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
     X(FLOORDIV, SAME, b ? a / b : 0)                                                               \
     X(MOD, SAME, b ? a % b : 0)                                                                    \
     X(POW, SAME, pow_u8(a, b))                                                                     \
-    X(MAXIMUM, SAME, a > b ? a : b)                                                                \
-    X(MINIMUM, SAME, a < b ? a : b)                                                                \
-    X(EQ, BOOL, a == b)                                                                            \
-    X(NE, BOOL, a != b)                                                                            \
-    X(LT, BOOL, a < b)                                                                             \
-    X(LE, BOOL, a <= b)                                                                            \
-    X(GT, BOOL, a > b)                                                                             \
-    X(GE, BOOL, a >= b)                                                                            \
-    X(LOGICAL_AND, SAME, a & b)                                                                    \
-    X(LOGICAL_OR, SAME, a | b)                                                                     \
-    X(LOGICAL_XOR, SAME, a ^ b)
+    INT_ORDER_BITS(X)
 
 /* bool operands are 0 or 1; add/mul/maximum/minimum act as or/and, like PyTorch's bool tensors */
 #define BOOL_BINARY(X)                                                                             \
