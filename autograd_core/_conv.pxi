@@ -23,6 +23,7 @@ cdef extern from "agc.h" nogil:
     int64_t agc_conv2d_workspace_bytes(int dt, const agc_conv2d_geom *g)
     int64_t agc_conv_set_workspace_limit(int64_t nbytes)
     int agc_conv_set_direct(int mode)
+    int agc_conv_set_winograd(int mode)
     int agc_gemm_tile_mr(int dt)
     int agc_gemm_tile_nr(int dt)
     int agc_gemm_pack_a_panels(int dt, int64_t M, int64_t K, const void *A, int64_t rs_a, int64_t cs_a, void *out)
@@ -214,6 +215,13 @@ def conv_set_direct(int mode):
     direct-packed path nor the direct depthwise loops), 2 the direct-packed path wherever it applies.
     Returns the previous mode."""
     return agc_conv_set_direct(mode)
+
+
+def conv_set_winograd(int mode):
+    """Winograd F(2x2, 3x3) for 3x3 stride-1 undilated ungrouped convolutions (forward and the stride-1
+    data gradient): 0 automatic (16 or more input and output channels), 1 never, 2 wherever the geometry
+    allows. Takes precedence over conv_set_direct where it applies. Returns the previous mode."""
+    return agc_conv_set_winograd(mode)
 
 
 def gemm_tile(int dt):

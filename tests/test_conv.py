@@ -892,3 +892,114 @@ def test_module_state_dict_loads_from_torch():
     m.load_state_dict({k: ag.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
     x = np.random.default_rng(0).standard_normal((2, 3, 6, 6)).astype(np.float32)
     np.testing.assert_allclose(arr(m(t(x))), tm(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+# ------------------------------------------------------------------------------------------ Winograd F(2x2, 3x3)
+# The 3x3 stride-1 forward and stride-1 data gradient go through Winograd's F(2x2, 3x3) when there are at
+# least 16 input and 16 output channels (conv_set_winograd(2) forces it on any 3x3 stride-1 geometry).
+# Error bound: each output is a +-1 combination of 9 of the 16 transform-domain sums M_q = sum_c U_q V_q,
+# |U| <= 9/4 max|w| and |V| <= 4 max|x|, so every term is <= 9 max|x| max|w| and the float rounding of the
+# input transform, the filter transform, the c-term dot products and the output transform is a few
+# units of eps times 36 sqrt(c) max|x| max|w| for random-signed data (a sqrt(c) random walk in the GEMM
+# sums); the tests allow 16x that.
+def wino_atol(dtype, c, x, w):
+    eps = np.finfo(dtype).eps
+    return 16 * 36 * math.sqrt(c) * eps * float(np.abs(x).max()) * float(np.abs(w).max())
+
+
+@pytest.fixture(params=[0, 2], ids=["wino-auto", "wino-forced"])
+def wino_mode(request):
+    old = _core.conv_set_winograd(request.param)
+    yield request.param
+    _core.conv_set_winograd(old)
+
+
+WINO_CASES = [  # (n, c, h, w, o, padding, bias)
+    (1, 16, 6, 6, 16, 1, True),     # even sizes: whole tiles
+    (3, 16, 7, 9, 16, 1, False),    # odd sizes: ragged last tile row and column
+    (2, 15, 8, 7, 16, 0, True),     # c just under the threshold
+    (2, 16, 5, 8, 15, 0, False),    # o just under the threshold
+    (2, 17, 9, 9, 17, 1, True),
+    (1, 24, 3, 3, 20, 0, True),     # one output pixel
+    (2, 32, 12, 11, 40, 1, True),
+    (1, 3, 5, 4, 2, 1, False),      # few channels (forced mode only runs Winograd here)
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", WINO_CASES, ids=str)
+def test_conv2d_winograd_forward_and_data_gradient_match_numpy(case, dtype, wino_mode):
+    n, c, h, wd, o, p, has_bias = case
+    rng = seeded("wino", case)
+    x = rng.standard_normal((n, c, h, wd)).astype(dtype)
+    w = rng.standard_normal((o, c, 3, 3)).astype(dtype)
+    b = rng.standard_normal(o).astype(dtype) if has_bias else None
+    got = arr(C.conv2d(t(x), t(w), None if b is None else t(b), 1, p))
+    want = ref_conv2d(x, w, b, pads=((p, p), (p, p)))
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=wino_atol(dtype, c, x, w))
+    # data gradient: the convolution of grad_out (padded by 2 - p) with the flipped, transposed weights
+    g = rng.standard_normal(want.shape).astype(dtype)
+    cb = rng.standard_normal(c).astype(dtype) if has_bias else None
+    gx = arr(_core.conv2d_backward_data(t(g), t(w), None if cb is None else t(cb), h, wd, (1, 1), (p, p),
+                                        (1, 1), 1))
+    wf = np.ascontiguousarray(w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
+    want_gx = ref_conv2d(g, wf, cb, pads=((2 - p, 2 - p), (2 - p, 2 - p)))
+    np.testing.assert_allclose(gx, want_gx, rtol=rtol, atol=wino_atol(dtype, o, g, w))
+
+
+def test_conv2d_winograd_non_contiguous_input_and_chunks():
+    rng = seeded("wino layout")
+    xl = rng.standard_normal((3, 10, 11, 16)).astype(np.float32)  # channels-last storage
+    w = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(16).astype(np.float32)
+    x = ag.tensor(xl).permute(0, 3, 1, 2)
+    want = ref_conv2d(xl.transpose(0, 3, 1, 2), w, b, pads=((1, 1), (1, 1)))
+    old = _core.conv_set_winograd(0)
+    try:
+        got = arr(C.conv2d(x, t(w), t(b), 1, 1))
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=wino_atol(np.float32, 16, xl, w))
+        # a workspace cap forcing one tile row per chunk gives the same bits (the GEMM never splits K)
+        limit = _core.conv_set_workspace_limit(16 * 16 * 16 * 4 + 1)
+        try:
+            chunked = arr(C.conv2d(x, t(w), t(b), 1, 1))
+        finally:
+            _core.conv_set_workspace_limit(limit)
+        np.testing.assert_array_equal(chunked, got)
+    finally:
+        _core.conv_set_winograd(old)
+
+
+def test_conv2d_winograd_thread_count_bitwise():
+    rng = seeded("wino threads")
+    x = t(rng.standard_normal((3, 32, 13, 14)).astype(np.float32))
+    w = t(rng.standard_normal((24, 32, 3, 3)).astype(np.float32))
+    b = t(rng.standard_normal(24).astype(np.float32))
+    g = t(rng.standard_normal((3, 24, 13, 14)).astype(np.float32))
+    old_threads, old_mode = ag.get_num_threads(), _core.conv_set_winograd(2)
+    runs = []
+    try:
+        for nt in (1, 2, 3):
+            ag.set_num_threads(nt)
+            y = arr(C.conv2d(x, w, b, 1, 1)).copy()
+            gx = arr(_core.conv2d_backward_data(g, w, None, 13, 14, (1, 1), (1, 1), (1, 1), 1)).copy()
+            runs.append((y, gx))
+    finally:
+        ag.set_num_threads(old_threads)
+        _core.conv_set_winograd(old_mode)
+    for other in runs[1:]:
+        np.testing.assert_array_equal(runs[0][0], other[0])
+        np.testing.assert_array_equal(runs[0][1], other[1])
+
+
+def test_conv2d_winograd_gradcheck():
+    rng = seeded("wino grad")
+    old = _core.conv_set_winograd(2)
+    try:
+        x = t(rng.standard_normal((2, 3, 5, 6)), True)
+        w = t(rng.standard_normal((4, 3, 3, 3)), True)
+        b = t(rng.standard_normal(4), True)
+        assert gradcheck(lambda x, w, b: C.conv2d(x, w, b, 1, 1), (x, w, b))
+        assert gradgradcheck(lambda x, w: C.conv2d(x, w, None, 1, 0), (x, w))
+    finally:
+        _core.conv_set_winograd(old)

@@ -309,6 +309,12 @@ int64_t agc_conv_set_workspace_limit(int64_t nbytes);
  * block by block straight into the GEMM's packed panels, agc_gemm_prepacked). Returns the previous mode.
  * Process-wide: for tests and benchmarks. */
 int agc_conv_set_direct(int mode);
+/* Winograd F(2x2, 3x3) for 3x3, stride-1, undilated, groups-1 convolutions (the forward, and the
+ * stride-1 data gradient computed as a forward with flipped weights): 0 automatic (float32 and float64
+ * with at least 16 input and 16 output channels), 1 never, 2 wherever the geometry allows (tests).
+ * Takes precedence over agc_conv_set_direct's choice where it applies. Returns the previous mode.
+ * Process-wide: for tests and benchmarks. */
+int agc_conv_set_winograd(int mode);
 
 /* 2-D pooling over nc = n * c contiguous planes: x (nc, h, w), out (nc, oh, ow). Window (i, j) covers
  * rows i * stride_h - pad_h + a * dil_h (a < kh) and likewise columns; padding never wins a max and
