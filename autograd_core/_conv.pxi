@@ -219,7 +219,8 @@ def conv_set_direct(int mode):
 
 def conv_set_winograd(int mode):
     """Winograd F(2x2, 3x3) for 3x3 stride-1 undilated ungrouped convolutions (forward and the stride-1
-    data gradient): 0 automatic (16 or more input and output channels), 1 never, 2 wherever the geometry
+    data gradient): 0 automatic (>= 196 output pixels; float32 >= 64 input and >= 32 output channels,
+    float64 >= 16 of each), 1 never, 2 wherever the geometry
     allows. Takes precedence over conv_set_direct where it applies. Returns the previous mode."""
     return agc_conv_set_winograd(mode)
 

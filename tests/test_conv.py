@@ -895,8 +895,9 @@ def test_module_state_dict_loads_from_torch():
 
 
 # ------------------------------------------------------------------------------------------ Winograd F(2x2, 3x3)
-# The 3x3 stride-1 forward and stride-1 data gradient go through Winograd's F(2x2, 3x3) when there are at
-# least 16 input and 16 output channels (conv_set_winograd(2) forces it on any 3x3 stride-1 geometry).
+# The 3x3 stride-1 forward and stride-1 data gradient go through Winograd's F(2x2, 3x3) with enough channels
+# and pixels (float32: c >= 64, o >= 32; float64: c, o >= 16; oh ow >= 196); conv_set_winograd(2) forces it
+# on any 3x3 stride-1 ungrouped geometry, 1 turns it off.
 # Error bound: each output is a +-1 combination of 9 of the 16 transform-domain sums M_q = sum_c U_q V_q,
 # |U| <= 9/4 max|w| and |V| <= 4 max|x|, so every term is <= 9 max|x| max|w| and the float rounding of the
 # input transform, the filter transform, the c-term dot products and the output transform is a few
@@ -923,6 +924,9 @@ WINO_CASES = [  # (n, c, h, w, o, padding, bias)
     (1, 24, 3, 3, 20, 0, True),     # one output pixel
     (2, 32, 12, 11, 40, 1, True),
     (1, 3, 5, 4, 2, 1, False),      # few channels (forced mode only runs Winograd here)
+    (2, 16, 14, 15, 16, 1, True),   # float64 threshold, 14 x 15 outputs
+    (1, 64, 14, 14, 32, 1, True),   # float32 threshold (forward; the data gradient has c = 32)
+    (1, 63, 15, 14, 33, 0, False),  # just under it
 ]
 
 
@@ -1001,5 +1005,24 @@ def test_conv2d_winograd_gradcheck():
         b = t(rng.standard_normal(4), True)
         assert gradcheck(lambda x, w, b: C.conv2d(x, w, b, 1, 1), (x, w, b))
         assert gradgradcheck(lambda x, w: C.conv2d(x, w, None, 1, 0), (x, w))
+    finally:
+        _core.conv_set_winograd(old)
+
+
+def test_conv2d_winograd_automatic_selection():
+    # above the threshold the automatic choice gives the forced Winograd's bits, below it the other path's
+    rng = seeded("wino auto")
+    old = _core.conv_set_winograd(0)
+    try:
+        for dtype, (c, o, hw), chosen in [(np.float32, (64, 32, 14), True), (np.float32, (32, 32, 14), False),
+                                          (np.float64, (16, 16, 14), True), (np.float64, (16, 16, 13), False)]:
+            x = t(rng.standard_normal((2, c, hw, hw)).astype(dtype))
+            w = t(rng.standard_normal((o, c, 3, 3)).astype(dtype))
+            runs = {}
+            for mode in (0, 1, 2):
+                _core.conv_set_winograd(mode)
+                runs[mode] = arr(C.conv2d(x, w, None, 1, 1)).copy()
+            assert not np.array_equal(runs[1], runs[2])
+            np.testing.assert_array_equal(runs[0], runs[2] if chosen else runs[1])
     finally:
         _core.conv_set_winograd(old)

@@ -310,8 +310,8 @@ int64_t agc_conv_set_workspace_limit(int64_t nbytes);
  * Process-wide: for tests and benchmarks. */
 int agc_conv_set_direct(int mode);
 /* Winograd F(2x2, 3x3) for 3x3, stride-1, undilated, groups-1 convolutions (the forward, and the
- * stride-1 data gradient computed as a forward with flipped weights): 0 automatic (float32 and float64
- * with at least 16 input and 16 output channels), 1 never, 2 wherever the geometry allows (tests).
+ * stride-1 data gradient computed as a forward with flipped weights): 0 automatic (outputs of 196 pixels or
+ * more, and float32 with >= 64 input and >= 32 output channels, float64 with >= 16 of each), 1 never, 2 wherever the geometry allows (tests).
  * Takes precedence over agc_conv_set_direct's choice where it applies. Returns the previous mode.
  * Process-wide: for tests and benchmarks. */
 int agc_conv_set_winograd(int mode);
