@@ -539,21 +539,12 @@ def test_conv2d_random_geometry_matches_numpy(data):
     np.testing.assert_allclose(np.vdot(y0, g), np.vdot(k, arr(gw)), rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.parametrize("target", ["portable", "avx2"])
 def test_conv2d_both_simd_paths(target):
-    old = _core.simd_target()
-    try:
-        _core.set_simd_target(target)
-    except ValueError:
-        pytest.skip(f"{target} not available on this CPU")
-    try:
-        rng = seeded("simd")
-        x = rng.standard_normal((3, 4, 9, 8)).astype(np.float32)
-        k = rng.standard_normal((32, 4, 3, 3)).astype(np.float32)
-        got = C.conv2d(t(x), t(k), None, 1, 1)
-        np.testing.assert_allclose(arr(got), ref_conv2d(x, k, None, pads=((1, 1), (1, 1))), rtol=1e-4, atol=1e-4)
-    finally:
-        _core.set_simd_target(old)
+    rng = seeded("simd")
+    x = rng.standard_normal((3, 4, 9, 8)).astype(np.float32)
+    k = rng.standard_normal((32, 4, 3, 3)).astype(np.float32)
+    got = C.conv2d(t(x), t(k), None, 1, 1)
+    np.testing.assert_allclose(arr(got), ref_conv2d(x, k, None, pads=((1, 1), (1, 1))), rtol=1e-4, atol=1e-4)
 
 
 # ------------------------------------------------------------------------------------------ direct-packed path
@@ -586,38 +577,29 @@ def conv_algorithm(request):
     _core.conv_set_direct(old)
 
 
-@pytest.mark.parametrize("target", ["portable", "avx2"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("case", DIRECT_CASES, ids=str)
 def test_conv2d_both_algorithms_match_numpy(case, dtype, target, conv_algorithm):
     xs, ws, has_bias, stride, padding, dilation, groups = case
-    old = _core.simd_target()
-    try:
-        _core.set_simd_target(target)
-    except ValueError:
-        pytest.skip(f"{target} not available on this CPU")
-    try:
-        rng = seeded("direct", case)
-        x = rng.standard_normal(xs).astype(dtype)
-        w = rng.standard_normal(ws).astype(dtype)
-        b = rng.standard_normal(ws[0]).astype(dtype) if has_bias else None
-        pads = conv_pads(padding, ws[2:], pair(dilation))
-        got = C.conv2d(t(x), t(w), None if b is None else t(b), stride, padding, dilation, groups)
-        want = ref_conv2d(x, w, b, pair(stride), pads, pair(dilation), groups)
-        np.testing.assert_allclose(arr(got), want, **tol(dtype))
-        # the data gradient (through the flipped-weight convolution where it applies) is the forward's
-        # adjoint: <conv(x), g> = <x, gx>; with a bias it adds bias[c] (conv_transpose2d's forward)
-        g = rng.standard_normal(want.shape).astype(dtype)
-        cb = rng.standard_normal(xs[1]).astype(dtype)
-        gx = _core.conv2d_backward_data(t(g), t(w), t(cb), xs[2], xs[3], pair(stride), (pads[0][0], pads[1][0]),
-                                        pair(dilation), groups)
-        y0 = ref_conv2d(x, w, None, pair(stride), pads, pair(dilation), groups)
-        lhs = np.vdot(y0, g.astype(np.float64)) + np.vdot(x.astype(np.float64),
-                                                          np.broadcast_to(cb[None, :, None, None], x.shape))
-        rtol = 1e-4 if dtype == np.float32 else 1e-10
-        assert abs(lhs - np.vdot(x.astype(np.float64), arr(gx).astype(np.float64))) <= rtol * (1 + abs(lhs)) * 10
-    finally:
-        _core.set_simd_target(old)
+    rng = seeded("direct", case)
+    x = rng.standard_normal(xs).astype(dtype)
+    w = rng.standard_normal(ws).astype(dtype)
+    b = rng.standard_normal(ws[0]).astype(dtype) if has_bias else None
+    pads = conv_pads(padding, ws[2:], pair(dilation))
+    got = C.conv2d(t(x), t(w), None if b is None else t(b), stride, padding, dilation, groups)
+    want = ref_conv2d(x, w, b, pair(stride), pads, pair(dilation), groups)
+    np.testing.assert_allclose(arr(got), want, **tol(dtype))
+    # the data gradient (through the flipped-weight convolution where it applies) is the forward's
+    # adjoint: <conv(x), g> = <x, gx>; with a bias it adds bias[c] (conv_transpose2d's forward)
+    g = rng.standard_normal(want.shape).astype(dtype)
+    cb = rng.standard_normal(xs[1]).astype(dtype)
+    gx = _core.conv2d_backward_data(t(g), t(w), t(cb), xs[2], xs[3], pair(stride), (pads[0][0], pads[1][0]),
+                                    pair(dilation), groups)
+    y0 = ref_conv2d(x, w, None, pair(stride), pads, pair(dilation), groups)
+    lhs = np.vdot(y0, g.astype(np.float64)) + np.vdot(x.astype(np.float64),
+                                                      np.broadcast_to(cb[None, :, None, None], x.shape))
+    rtol = 1e-4 if dtype == np.float32 else 1e-10
+    assert abs(lhs - np.vdot(x.astype(np.float64), arr(gx).astype(np.float64))) <= rtol * (1 + abs(lhs)) * 10
 
 
 def test_conv2d_direct_gradients_gradcheck(conv_algorithm):
