@@ -126,6 +126,18 @@ int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g)
     return bytes;
 }
 
+/* Stride-1 rows of kernel column b: output columns [*lo, *hi) read inside the image (iw0 = b dil_w -
+ * pad_w is the input column of output column 0); the others read padding. Strided rows keep [0, OW). */
+static inline void conv_col_range(const agc_conv2d_geom *g, int64_t iw0, int64_t W, int64_t OW, int64_t *lo,
+                                  int64_t *hi)
+{
+    *lo = 0, *hi = OW;
+    if (g->stride_w == 1) {
+        *lo = -iw0 < 0 ? 0 : (-iw0 > OW ? OW : -iw0);
+        *hi = W - iw0 < *lo ? *lo : (W - iw0 > OW ? OW : W - iw0);
+    }
+}
+
 /* Per-dtype helpers. T is the element type, S its suffix. */
 #define CONV_HELPERS(T, S)                                                                                 \
     /* dst[0 .. n) = src[0 .. n) in fixed 32-byte pieces (the last one overlapping the one before it when */ \
@@ -172,11 +184,8 @@ int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g)
             const int64_t c = r / kk, a = (r / g->kw) % g->kh, b = r % g->kw;                              \
             /* the clipping below depends on (a, b) only: computed once per row, not per image */          \
             const int64_t iw0 = b * g->dil_w - g->pad_w;                                                   \
-            int64_t lo = 0, hi = OW;                                                                       \
-            if (g->stride_w == 1) {                                                                        \
-                lo = -iw0 < 0 ? 0 : (-iw0 > OW ? OW : -iw0);                                               \
-                hi = W - iw0 < lo ? lo : (W - iw0 > OW ? OW : W - iw0);                                    \
-            }                                                                                              \
+            int64_t lo, hi;                                                                                \
+            conv_col_range(g, iw0, W, OW, &lo, &hi);                                                       \
             /* output rows whose input row is inside the image: [i0, i1); the others are zero */           \
             const int64_t ih0 = a * g->dil_h - g->pad_h, sh = g->stride_h;                                 \
             int64_t i0 = ih0 >= 0 ? 0 : (-ih0 + sh - 1) / sh;                                              \
@@ -233,11 +242,8 @@ int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g)
                     for (int64_t b = 0; b < g->kw; b++) {                                                  \
                         const T *src = dcol + ((c * g->kh + a) * g->kw + b) * L + j * p;                   \
                         const int64_t iw0 = b * g->dil_w - g->pad_w;                                       \
-                        int64_t lo = 0, hi = OW;                                                           \
-                        if (g->stride_w == 1) {                                                            \
-                            lo = -iw0 < 0 ? 0 : (-iw0 > OW ? OW : -iw0);                                   \
-                            hi = W - iw0 < lo ? lo : (W - iw0 > OW ? OW : W - iw0);                        \
-                        }                                                                                  \
+                        int64_t lo, hi;                                                                    \
+                        conv_col_range(g, iw0, W, OW, &lo, &hi);                                           \
                         for (int64_t i = 0; i < OH; i++) {                                                 \
                             const int64_t ih = i * g->stride_h - g->pad_h + a * g->dil_h;                  \
                             if (ih < 0 || ih >= H)                                                         \
