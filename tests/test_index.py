@@ -564,13 +564,7 @@ def test_op_errors(call, exc, pattern):
 
 
 # ---------------------------------------------------------------------------------------- threads
-@pytest.fixture
-def threads():
-    old = ag.get_num_threads()
-    yield
-    ag.set_num_threads(old)
-
-
+# (the `threads` fixture comes from tests/conftest.py)
 def test_accumulation_independent_of_thread_count(threads):
     rng = np.random.default_rng(23)
     src = ag.tensor(rng.standard_normal((400, 300)).astype(np.float32))  # above the threading threshold
