@@ -183,7 +183,7 @@ class Function:
         ctx = cls.__new__(cls)
         ctx._saved = None
         ctx.next_edges = (None,) * len(args)
-        ctx._needs = (False,) * len(args)
+        ctx._needs = None  # needs_input_grad derives (False, ...) from next_edges
         if state.enabled:
             state.enabled = False
             try:
