@@ -9,6 +9,8 @@ from . import _core
 from ._core import TensorBase
 from ._core import binary as _binary
 from ._format import format_tensor as _format_tensor
+from .autograd.function import apply_one as _apply_one
+from .autograd.function import apply_two as _apply_two
 from .autograd.grad_mode import state
 from .dtypes import BY_CODE, to_code
 from .ops import _registry
@@ -609,7 +611,14 @@ def _arith(code, a, b, op):
     tb = type(b)
     if tb is float or tb is int:  # then a is the tensor the operator was called on
         if state.enabled and a.requires_grad:
+            node_cls = _SCALAR_NODES.get(code)  # x + s and x * s: straight to their node
+            if node_cls is not None:
+                return _apply_one(node_cls, a, b)
             return _graph_binary(_CLASSES[code], code, a, b)
+        return _binary(code, a, b)
+    if isinstance(b, TensorBase) and isinstance(a, TensorBase):  # what _graph_binary would do
+        if state.enabled and (a.requires_grad or b.requires_grad):
+            return _apply_two(_CLASSES[code], a, b)
         return _binary(code, a, b)
     if not isinstance(a, _SCALARS):
         a = _operand(a)
@@ -645,5 +654,6 @@ class _Cast:
 # ---------------------------------------------------------------------------------------- repr
 _CLASSES = _bin._CLASSES
 _graph_binary = _bin._graph_binary
+_SCALAR_NODES = {_ADD: _bin.AddScalar, _MUL: _bin.MulScalar}  # what _graph_binary picks for these
 _core._set_tensor_class(Tensor)
 _registry.install(Tensor)

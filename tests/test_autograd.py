@@ -417,6 +417,33 @@ def test_ops_saving_their_output_make_no_reference_cycle(op):
     assert _freed_without_gc(fns.get(op, lambda: getattr(x, op)()))
 
 
+def _fast_path_ops():
+    """Every op recorded through apply_one / apply_two: those skip the check for a forward that
+    saves its own output, so each must save data_alias(out) (or nothing) instead."""
+    from autograd_core.ops import unary as U
+
+    unary = sorted(n for n in dir(U) if callable(getattr(U, n)) and hasattr(getattr(U, n), "Function"))
+    assert len(unary) > 20 and "_tanh" in unary
+    return [("unary", n) for n in unary] + [("binary", op) for op in ("x*w", "x+w", "x-w", "x/w", "x*s", "x+s")]
+
+
+@pytest.mark.parametrize("kind,name", _fast_path_ops())
+def test_fast_path_ops_make_no_reference_cycle(kind, name):
+    from autograd_core.ops import unary as U
+
+    x = ag.rand(4, 5, dtype=ag.float64, requires_grad=True)
+    w = ag.rand(5, dtype=ag.float64, requires_grad=True)
+    if kind == "unary":
+        make = lambda: getattr(U, name)(x, 0.5, 1.5)  # noqa: E731 (parameters for the ops that take them)
+    else:
+        make = {"x*w": lambda: x * w, "x+w": lambda: x + w, "x-w": lambda: x - w, "x/w": lambda: x / (w + 1),
+                "x*s": lambda: x * 3.0, "x+s": lambda: x + 3.0}[name]
+    y = make()
+    assert y.grad_fn is not None
+    assert all(t is not y for t in (y.grad_fn._saved or ())), f"{name} saves its own output"
+    assert _freed_without_gc(make)
+
+
 class _ExpSavingOutput(ag.autograd.Function):
     @staticmethod
     def forward(ctx, x):

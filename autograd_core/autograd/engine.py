@@ -98,15 +98,21 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
             stack.append(target)
     while stack:
         node = stack.pop()
-        for e in node.next_edges:
-            if e is not None and e[1] is not None:  # an edge to a node, not to a leaf
-                nxt = e[0]
-                d = nxt._deps
-                if d is None:
-                    nxt._deps = 1
-                    stack.append(nxt)
-                else:
-                    nxt._deps = d + 1
+        while node is not None:  # along a chain without touching the stack (see step 3)
+            follow = None
+            for e in node.next_edges:
+                if e is not None and e[1] is not None:  # an edge to a node, not to a leaf
+                    nxt = e[0]
+                    d = nxt._deps
+                    if d is None:
+                        nxt._deps = 1
+                        if follow is None:
+                            follow = nxt
+                        else:
+                            stack.append(nxt)
+                    else:
+                        nxt._deps = d + 1
+            node = follow
 
     leaves = {} if accumulate and capture is None else None
     prev_mode = state.enabled
@@ -121,72 +127,83 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
                 ready.append(target)
         observers = _node_observers
         anomaly = state.anomaly
-        # 3. run nodes whose every consumer has delivered
-        while ready:
-            node = ready.pop()
+        # the common run: no create_graph, observers, anomaly mode or non-leaf inputs to capture.
+        # Then a trusted node without hooks whose single output got a gradient takes the short
+        # path below; everything else goes through _run_node.
+        fast = not (create_graph or observers or anomaly or nonleaf is not None)
+        # 3. run nodes whose every consumer has delivered. A node's _buf holds what has arrived for
+        # its outputs: None, the gradient itself for a node with one output, or else a list with
+        # one entry per output.
+        # (the node made ready last is kept in `nxt`, outside the list: on a chain the list would
+        # otherwise grow and shrink by one element per node, and CPython reallocates it each time)
+        nxt = None
+        while True:
+            if nxt is not None:
+                node = nxt
+                nxt = None
+            elif ready:
+                node = ready.pop()
+            else:
+                break
             grads = node._buf
             node._buf = None
             node._deps = None
-            if grads is None:
-                grads = [None] * len(node._out_meta)
-            special = node._special or anomaly
-            if special:
-                if node._pre_hooks:
-                    grads = _run_pre_hooks(node, grads)
-                if node._retained:
-                    _run_retained(node, grads)
-            if nonleaf is not None:
-                for nr, idx in nonleaf.get(id(node), ()):
-                    g = grads[nr]
-                    if g is not None:
-                        results[idx] = g if results[idx] is None else results[idx] + g
-            edges = node.next_edges
-            if len(grads) == 1:
-                if grads[0] is None:
-                    grad_inputs = (None,) * len(edges)
-                else:
-                    grad_inputs = type(node).backward(node, grads[0])
-            elif all(g is None for g in grads):
-                grad_inputs = (None,) * len(edges)
+            if fast and not node._special and grads is not None and type(grads) is not list:
+                grad_inputs = type(node).backward(node, grads)
+                edges = node.next_edges
+                if type(grad_inputs) is not tuple:
+                    grad_inputs = (grad_inputs,)
+                if len(grad_inputs) != len(edges):
+                    _check_count(node, grad_inputs, edges)
+                special = False
             else:
-                if node._materialize:
-                    grads = [g if g is not None or m is None else _zeros_for(m) for g, m in zip(grads, node._out_meta)]
-                grad_inputs = type(node).backward(node, *grads)
-            if type(grad_inputs) is not tuple:
-                grad_inputs = (grad_inputs,)
-            if len(grad_inputs) != len(edges):
-                _check_count(node, grad_inputs, edges)
-            if special and node._hooks:
-                for h in node._hooks:
-                    r = h(grad_inputs, grads)
-                    if r is not None:
-                        grad_inputs = tuple(r)
-            if observers:
-                for obs in observers:
-                    obs(node, grads, grad_inputs)
-            if anomaly:
-                _check_anomaly(node, grad_inputs)
+                if grads is None:
+                    grads = [None] * len(node._out_meta)
+                elif type(grads) is not list:
+                    grads = [grads]
+                special = node._special or anomaly
+                edges = node.next_edges
+                grad_inputs = _run_node(node, grads, special, edges, observers, anomaly, nonleaf, results)
             if not retain_graph and node._saved is not None:
                 node._saved = _FREED
             for e, g in zip(edges, grad_inputs):
-                if e is not None:
-                    target, nr = e
-                    if nr is not None:  # a node (a leaf's edge has nr None)
-                        if g is not None:
-                            if special and not g._shape_is(target._out_meta[nr][0]):
-                                _check_grad_shape(node, _edge_index(edges, e), g, target._out_meta[nr][0])
-                            buf = target._buf
-                            if buf is None:
-                                buf = target._buf = [None] * len(target._out_meta)
+                if e is None:
+                    continue
+                target, nr = e
+                if nr is not None:  # a node (a leaf's edge has nr None)
+                    if g is not None:
+                        if special and not g._shape_is(target._out_meta[nr][0]):
+                            _check_grad_shape(node, _edge_index(edges, e), g, target._out_meta[nr][0])
+                        buf = target._buf
+                        if buf is None:
+                            n_out = len(target._out_meta)
+                            if n_out == 1:
+                                target._buf = g
+                            else:
+                                buf = target._buf = [None] * n_out
+                                buf[nr] = g
+                        elif type(buf) is list:
                             old = buf[nr]
                             buf[nr] = g if old is None else (old + g if create_graph else _binary(_ADD, old, g))
-                        d = target._deps - 1
-                        target._deps = d
-                        if d == 0:
+                        else:
+                            target._buf = buf + g if create_graph else _binary(_ADD, buf, g)
+                    d = target._deps - 1
+                    target._deps = d
+                    if d == 0:
+                        if nxt is None:
+                            nxt = target
+                        else:
                             ready.append(target)
-                    elif g is not None:
-                        if special and not g._shape_is(target.shape):
-                            _check_grad_shape(node, _edge_index(edges, e), g, target.shape)
+                elif g is not None:
+                    if special and not g._shape_is(target.shape):
+                        _check_grad_shape(node, _edge_index(edges, e), g, target.shape)
+                    if fast and leaves is not None:
+                        entry = leaves.get(id(target))
+                        if entry is None:
+                            leaves[id(target)] = [target, g]
+                        else:
+                            entry[1] = _binary(_ADD, entry[1], g)
+                    else:
                         _deliver(target, nr, g, capture, results, leaves)
         if leaves:
             for t, g in leaves.values():
@@ -205,6 +222,48 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
                                    "desired behavior.")
         return tuple(results)
     return None
+
+
+def _run_node(node, grads, special, edges, observers, anomaly, nonleaf, results):
+    """Run one node's backward on the general path: hooks, retained outputs, several outputs,
+    missing gradients, observers, anomaly checks and non-leaf inputs of autograd.grad. Returns one
+    gradient per edge."""
+    if special:
+        if node._pre_hooks:
+            grads = _run_pre_hooks(node, grads)
+        if node._retained:
+            _run_retained(node, grads)
+    if nonleaf is not None:
+        for nr, idx in nonleaf.get(id(node), ()):
+            g = grads[nr]
+            if g is not None:
+                results[idx] = g if results[idx] is None else results[idx] + g
+    if len(grads) == 1:
+        if grads[0] is None:
+            grad_inputs = (None,) * len(edges)
+        else:
+            grad_inputs = type(node).backward(node, grads[0])
+    elif all(g is None for g in grads):
+        grad_inputs = (None,) * len(edges)
+    else:
+        if node._materialize:
+            grads = [g if g is not None or m is None else _zeros_for(m) for g, m in zip(grads, node._out_meta)]
+        grad_inputs = type(node).backward(node, *grads)
+    if type(grad_inputs) is not tuple:
+        grad_inputs = (grad_inputs,)
+    if len(grad_inputs) != len(edges):
+        _check_count(node, grad_inputs, edges)
+    if special and node._hooks:
+        for h in node._hooks:
+            r = h(grad_inputs, grads)
+            if r is not None:
+                grad_inputs = tuple(r)
+    if observers:
+        for obs in observers:
+            obs(node, grads, grad_inputs)
+    if anomaly:
+        _check_anomaly(node, grad_inputs)
+    return grad_inputs
 
 
 def _reset_nodes(root_edges):
@@ -253,7 +312,14 @@ def _deliver(target, nr, g, capture, results, leaves):
     if isinstance(target, Function):
         buf = target._buf
         if buf is None:
-            buf = target._buf = [None] * len(target._out_meta)
+            n_out = len(target._out_meta)
+            if n_out == 1:
+                target._buf = g
+                return
+            buf = target._buf = [None] * n_out
+        elif type(buf) is not list:
+            target._buf = buf + g
+            return
         old = buf[nr]
         buf[nr] = g if old is None else old + g
         return

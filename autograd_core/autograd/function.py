@@ -196,24 +196,26 @@ class Function:
 def apply_one(cls, x, *rest):
     """cls.apply(x, *rest) for the library's hottest case, which the caller has established: grad
     mode is on, x is a float tensor that requires grad and no other argument does, cls._core_forward
-    is True and its forward returns one new tensor. The same node as apply's, built without the
-    generic argument scan."""
+    is True and its forward returns one new tensor without saving it (the library's forwards save
+    data_alias(out) instead; tests/test_autograd_fastpath.py checks every class used here). The
+    same node as apply's, built without the generic argument scan."""
     node = cls.__new__(cls)
     node._saved = node._deps = node._buf = node._needs = None
     fn = x.grad_fn
-    node.next_edges = ((fn, x._output_nr) if fn is not None else (x, None),) + (None,) * len(rest)
+    e = (fn, x._output_nr) if fn is not None else (x, None)
+    n = len(rest)
+    node.next_edges = (e,) if n == 0 else (e, None) if n == 1 else (e,) + (None,) * n
     if state.anomaly:
         node._trace = "".join(traceback.format_stack()[:-1])
     out = cls.forward(node, x, *rest)
     node._out_meta = out._attach_out_like(node, x)
-    if node._saved is not None:
-        _unlink_saved_outputs(node, (out,))
     return out
 
 
 def apply_two(cls, a, b):
     """cls.apply(a, b) for two tensors, at least one of which requires grad, with grad mode on,
-    cls._core_forward True and a forward that returns one new tensor: apply_one's two-input twin."""
+    cls._core_forward True and a forward that returns one new tensor without saving it:
+    apply_one's two-input twin."""
     node = cls.__new__(cls)
     node._saved = node._deps = node._buf = node._needs = None
     ea = eb = None
@@ -228,8 +230,6 @@ def apply_two(cls, a, b):
         node._trace = "".join(traceback.format_stack()[:-1])
     out = cls.forward(node, a, b)
     node._out_meta = out._attach_out_like(node, a if a.requires_grad else b)
-    if node._saved is not None:
-        _unlink_saved_outputs(node, (out,))
     return out
 
 

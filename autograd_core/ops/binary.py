@@ -131,21 +131,20 @@ class Sub(Function):
 
 
 class Mul(Function):
-    __slots__ = ("ma", "mb", "sa", "sb")
+    __slots__ = ("ma", "mb")
     _core_forward = True
 
     @staticmethod
     def forward(ctx, a, b):
         out = _binary(MUL, a, b)
         ctx.ma, ctx.mb = out._input_meta(a), out._input_meta(b)
-        edges = ctx.next_edges
-        sa = a if edges[1] is not None else None
-        sb = b if edges[0] is not None else None
+        ea, eb = ctx.next_edges
+        # each operand is saved only when the other one's gradient is wanted (a Python scalar too)
+        sa = a if eb is not None else None
+        sb = b if ea is not None else None
         ctx._saved = (sa, sb)
         ctx._saved_versions = (sa._version if isinstance(sa, TensorBase) else 0,
                                sb._version if isinstance(sb, TensorBase) else 0)
-        ctx.sa = a if not isinstance(a, TensorBase) else None
-        ctx.sb = b if not isinstance(b, TensorBase) else None
         return out
 
     @staticmethod
@@ -158,18 +157,18 @@ class Mul(Function):
         if (isinstance(a, TensorBase) and a._version != versions[0]) or \
                 (isinstance(b, TensorBase) and b._version != versions[1]):
             ctx.saved_tensors  # raises the error that says what happened
+        # (b is saved whenever a's gradient is wanted, and a whenever b's is)
         ga = gb = None
-        edges = ctx.next_edges
         if state.enabled:  # create_graph: differentiable products
-            if edges[0] is not None:
-                ga = _grad_to(g * (b if b is not None else ctx.sb), ctx.ma)
-            if edges[1] is not None:
-                gb = _grad_to(g * (a if a is not None else ctx.sa), ctx.mb)
+            if b is not None:
+                ga = _grad_to(g * b, ctx.ma)
+            if a is not None:
+                gb = _grad_to(g * a, ctx.mb)
         else:
-            if edges[0] is not None:
-                ga = _grad_to(_binary(MUL, g, b if b is not None else ctx.sb), ctx.ma)
-            if edges[1] is not None:
-                gb = _grad_to(_binary(MUL, g, a if a is not None else ctx.sa), ctx.mb)
+            if b is not None:
+                ga = _grad_to(_binary(MUL, g, b), ctx.ma)
+            if a is not None:
+                gb = _grad_to(_binary(MUL, g, a), ctx.mb)
         return ga, gb
 
 

@@ -129,8 +129,18 @@ def _unary_op(name, grad, save="x", fused=None):
             x = x.to(_core.F32)
         return _unary(code, x, p0, p1)
 
+    def public(x):  # the one-argument op users call (x.tanh(), ag.exp(x), ...): op without p0, p1
+        if state.enabled and x.requires_grad:
+            return apply_one(cls, x)
+        if float_only and x._dtype_code > 1:
+            x = x.to(_core.F32)
+        return _unary(code, x)
+
     op.__name__ = name
     op.Function = cls
+    public.__name__ = public.__qualname__ = name
+    public.__module__ = __name__
+    op.public = public
     return op
 
 
@@ -198,18 +208,14 @@ def _gelu_tanh_grad(x):
     return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)
 
 
-@tensor_method
-def neg(x):
-    return _neg(x)
+neg = tensor_method(_neg.public)
 
 
 negative = neg
 tensor_method(negative, name="negative")
 
 
-@tensor_method
-def abs(x):
-    return _abs(x)
+abs = tensor_method(_abs.public)
 
 
 @tensor_method
@@ -218,49 +224,31 @@ def sign(x):
     return _sign(x) if x._dtype_code != _core.BOOL else x.clone()
 
 
-@tensor_method
-def square(x):
-    return _square(x)
+square = tensor_method(_square.public)
 
 
-@tensor_method
-def exp(x):
-    return _exp(x)
+exp = tensor_method(_exp.public)
 
 
-@tensor_method
-def log(x):
-    return _log(x)
+log = tensor_method(_log.public)
 
 
-@tensor_method
-def log1p(x):
-    return _log1p(x)
+log1p = tensor_method(_log1p.public)
 
 
-@tensor_method
-def expm1(x):
-    return _expm1(x)
+expm1 = tensor_method(_expm1.public)
 
 
-@tensor_method
-def sqrt(x):
-    return _sqrt(x)
+sqrt = tensor_method(_sqrt.public)
 
 
-@tensor_method
-def rsqrt(x):
-    return _rsqrt(x)
+rsqrt = tensor_method(_rsqrt.public)
 
 
-@tensor_method
-def sin(x):
-    return _sin(x)
+sin = tensor_method(_sin.public)
 
 
-@tensor_method
-def cos(x):
-    return _cos(x)
+cos = tensor_method(_cos.public)
 
 
 @tensor_method
@@ -278,14 +266,10 @@ def cosh(x):
     return (exp(x) + exp(-x)) * 0.5
 
 
-@tensor_method
-def tanh(x):
-    return _tanh(x)
+tanh = tensor_method(_tanh.public)
 
 
-@tensor_method
-def sigmoid(x):
-    return _sigmoid(x)
+sigmoid = tensor_method(_sigmoid.public)
 
 
 @tensor_method
@@ -294,9 +278,7 @@ def logsigmoid(x):
     return -softplus(-x)
 
 
-@tensor_method
-def relu(x):
-    return _relu(x)
+relu = tensor_method(_relu.public)
 
 
 @tensor_method
@@ -436,8 +418,7 @@ def gelu(x, approximate="none"):
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
-def silu(x):
-    return _silu(x)
+silu = _silu.public
 
 
 def mish(x):
@@ -460,9 +441,7 @@ def tanhshrink(x):
     return x - tanh(x)
 
 
-@tensor_method
-def erf(x):
-    return _erf(x)
+erf = tensor_method(_erf.public)
 
 
 @tensor_method
