@@ -115,7 +115,9 @@ static inline void agc_iter_init(agc_iter *it, int nops, int ndim, const int64_t
 /* Called once per row: n elements, ptrs[k] = operand k's first element, s[k] its inner stride. */
 typedef void (*agc_row_fn)(void *ctx, int64_t n, char *const *ptrs, const int64_t *s);
 
-/* Visit flat indices [begin, end) of the iterator's index space, row by row. */
+/* Visit flat indices [begin, end) of the iterator's index space, row by row. The row pointers are
+ * computed once from the start index and then stepped dimension by dimension (one add per operand
+ * for the next row), so short rows, as in a (rows, 1024) + (1024,) broadcast, cost little each. */
 static inline void agc_iter_range(const agc_iter *it, int64_t begin, int64_t end, char *const *base,
                                   const int64_t *itemsize, agc_row_fn fn, void *ctx)
 {
@@ -128,22 +130,33 @@ static inline void agc_iter_range(const agc_iter *it, int64_t begin, int64_t end
         rest /= it->shape[d];
     }
     int64_t s[AGC_ITER_MAXOPS];
-    for (int k = 0; k < nops; k++) s[k] = it->stride[k][nd - 1];
+    int64_t bstride[AGC_ITER_MAXOPS][AGC_MAX_DIMS]; /* in bytes */
+    char *p[AGC_ITER_MAXOPS];
+    for (int k = 0; k < nops; k++) {
+        s[k] = it->stride[k][nd - 1];
+        int64_t off = 0;
+        for (int d = 0; d < nd; d++) {
+            bstride[k][d] = it->stride[k][d] * itemsize[k];
+            off += idx[d] * bstride[k][d];
+        }
+        p[k] = base[k] + off;
+    }
     int64_t pos = begin;
     while (pos < end) {
-        char *p[AGC_ITER_MAXOPS];
-        for (int k = 0; k < nops; k++) {
-            int64_t off = 0;
-            for (int d = 0; d < nd; d++) off += idx[d] * it->stride[k][d];
-            p[k] = base[k] + off * itemsize[k];
-        }
         int64_t n = inner - idx[nd - 1];
         if (n > end - pos) n = end - pos;
         fn(ctx, n, p, s);
         pos += n;
+        if (pos >= end) break;
+        /* back to the start of this row, then on to the next one */
+        for (int k = 0; k < nops; k++) p[k] -= idx[nd - 1] * bstride[k][nd - 1];
         idx[nd - 1] = 0;
         for (int d = nd - 2; d >= 0; d--) {
-            if (++idx[d] < it->shape[d]) break;
+            if (++idx[d] < it->shape[d]) {
+                for (int k = 0; k < nops; k++) p[k] += bstride[k][d];
+                break;
+            }
+            for (int k = 0; k < nops; k++) p[k] -= (it->shape[d] - 1) * bstride[k][d];
             idx[d] = 0;
         }
     }
