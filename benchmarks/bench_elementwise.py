@@ -24,7 +24,7 @@ import autograd_core as ag  # noqa: E402
 from autograd_core import _core  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from timing import time_settled  # noqa: E402
+from timing import time_settled, wins  # noqa: E402
 
 try:
     import torch
@@ -115,10 +115,16 @@ def test_bench_torch(benchmark, op, size):
 
 
 # ------------------------------------------------------------------------------ report
-def _best_times(fns, repeat=9):
+def _best_times(fns, repeat=9, per_round=None):
     """Best seconds per call of each function (a list), each timed in its own settled blocks
-    (benchmarks/timing.py), rotating through the contenders for `repeat` // 3 rounds."""
-    best = time_settled(dict(enumerate(fns)), budget=0.02 * repeat, rounds=max(2, repeat // 3))
+    (benchmarks/timing.py), rotating through the contenders for about `repeat` rounds.
+
+    These cases run from the last-level cache or memory at the hardware's bandwidth, for every
+    contender alike, and that bandwidth varies by 10-20% from second to second on a shared machine:
+    many short rounds let each contender meet the quiet moments. None of them uses OpenBLAS, whose
+    threads need the longer settle; 0.1 s covers the OpenMP spin of ours and PyTorch's."""
+    best = time_settled(dict(enumerate(fns)), budget=0.04 * repeat, rounds=max(2, repeat - 1), settle=0.1,
+                        per_round=per_round)
     return [best[k] for k in range(len(fns))]
 
 
@@ -132,7 +138,7 @@ def elementwise_report(repeat=9, threads=None):
         torch.set_num_threads(threads)
     print(f"elementwise float32 | simd={_core.simd_target()} threads={threads}")
     header = (f"{'case':<26}{'ours ms':>10}{'numpy ms':>10}{'torch ms':>10}{'numpy/ours':>12}"
-              f"{'torch/ours':>12}")
+              f"{'torch/ours':>12}{'rounds won':>12}")
     print(header)
     print("-" * len(header))
     rows = []
@@ -141,18 +147,24 @@ def elementwise_report(repeat=9, threads=None):
             for op in OPS:
                 arrays = _inputs(op, SIZES[size])
                 fns = [ours(op, arrays), numpy_impl(op, arrays)] + ([torch_impl(op, arrays)] if torch else [])
-                t_ours, t_np, *t_rest = _best_times(fns, repeat)
+                per_round = {}
+                t_ours, t_np, *t_rest = _best_times(fns, repeat, per_round)
                 t_torch = t_rest[0] if t_rest else float("nan")
                 rows.append((_group(op, size), t_ours, t_np, t_torch))
-                torch_cols = (f"{t_torch * 1e3:>10.3f}", f"{t_torch / t_ours:>11.2f}x") if torch is not None \
-                    else (f"{'-':>10}", f"{'-':>12}")
+                if torch is not None:
+                    won, n = wins(per_round, 0, 2)
+                    torch_cols = (f"{t_torch * 1e3:>10.3f}", f"{t_torch / t_ours:>11.2f}x", f"{won:>8}/{n:<3}")
+                else:
+                    torch_cols = (f"{'-':>10}", f"{'-':>12}", "")
                 print(f"{_group(op, size):<26}{t_ours * 1e3:>10.3f}{t_np * 1e3:>10.3f}{torch_cols[0]}"
-                      f"{t_np / t_ours:>11.2f}x{torch_cols[1]}")
+                      f"{t_np / t_ours:>11.2f}x{torch_cols[1]}{torch_cols[2]}")
     finally:
         ag.set_num_threads(old)
         if torch is not None:
             torch.set_num_threads(old_torch)
     print("Best batch of each contender, timed in settled blocks in turns; on a busy machine the numbers are noisy.")
+    if torch is not None:
+        print("rounds won: in how many rounds ours' best batch beat PyTorch's best batch of the same round.")
     return rows
 
 

@@ -17,16 +17,22 @@ import time
 SETTLE = 0.25  # seconds: more than OpenBLAS's default spin time
 
 
-def time_settled(fns, budget=0.5, rounds=3, settle=SETTLE, batch=0.002, clock=time.perf_counter):
+def time_settled(fns, budget=0.5, rounds=3, settle=SETTLE, batch=0.002, clock=time.perf_counter,
+                 per_round=None):
     """Best seconds per call of each zero-argument callable in `fns` (name -> callable), as
     name -> seconds.
 
     Each round gives every contender, in turn, a block: sleep `settle`, one warm-up call, then
     batches of calls lasting about `batch` seconds each until its share of `budget` (spread over
     the rounds) is spent; the fastest batch counts. Short batches catch the moments when no other
-    process holds a core. clock=time.process_time measures CPU time instead of wall time."""
+    process holds a core. clock=time.process_time measures CPU time instead of wall time.
+    per_round: a dict that receives name -> [best seconds per call in each round], for paired
+    comparisons (contenders timed within the same second or so share the machine's state)."""
     names = list(fns)
     best = {k: float("inf") for k in names}
+    if per_round is not None:
+        for k in names:
+            per_round[k] = []
     share = budget / max(1, rounds)
     for r in range(rounds):
         order = names[r % len(names):] + names[:r % len(names)]
@@ -40,6 +46,7 @@ def time_settled(fns, budget=0.5, rounds=3, settle=SETTLE, batch=0.002, clock=ti
             calls = max(1, int(batch / once))
             spent = 0.0
             first = True
+            here = float("inf")
             while first or spent < share:
                 first = False
                 t = clock()
@@ -47,5 +54,14 @@ def time_settled(fns, budget=0.5, rounds=3, settle=SETTLE, batch=0.002, clock=ti
                     f()
                 dt = clock() - t
                 spent += dt
-                best[k] = min(best[k], dt / calls)
+                here = min(here, dt / calls)
+            best[k] = min(best[k], here)
+            if per_round is not None:
+                per_round[k].append(here)
     return best
+
+
+def wins(per_round, a, b):
+    """In how many rounds contender a's best beat contender b's: (wins, rounds)."""
+    pairs = list(zip(per_round[a], per_round[b]))
+    return sum(x < y for x, y in pairs), len(pairs)
