@@ -203,11 +203,18 @@ def apply_one(cls, x, *rest):
     node._saved = node._deps = node._buf = node._needs = None
     fn = x.grad_fn
     e = (fn, x._output_nr) if fn is not None else (x, None)
-    n = len(rest)
-    node.next_edges = (e,) if n == 0 else (e, None) if n == 1 else (e,) + (None,) * n
     if state.anomaly:
         node._trace = "".join(traceback.format_stack()[:-1])
-    out = cls.forward(node, x, *rest)
+    n = len(rest)
+    if n == 0:  # (the common arities called without re-packing *rest)
+        node.next_edges = (e,)
+        out = cls.forward(node, x)
+    elif n == 1:
+        node.next_edges = (e, None)
+        out = cls.forward(node, x, rest[0])
+    else:
+        node.next_edges = (e,) + (None,) * n
+        out = cls.forward(node, x, *rest)
     node._out_meta = out._attach_out_like(node, x)
     return out
 

@@ -3,9 +3,12 @@ import functools
 
 
 class _State:
-    enabled = True
-    anomaly = False
-    anomaly_check_inf = False
+    def __init__(self):
+        # instance attributes, not class ones: CPython's specialised attribute load covers these,
+        # and every recorded op reads them
+        self.enabled = True
+        self.anomaly = False
+        self.anomaly_check_inf = False
 
 
 state = _State()

@@ -166,9 +166,13 @@ class Mul(Function):
                 gb = _grad_to(g * a, ctx.mb)
         else:
             if b is not None:
-                ga = _grad_to(_binary(MUL, g, b), ctx.ma)
+                ga = _binary(MUL, g, b)
+                if ctx.ma is not _SAME:
+                    ga = _grad_to(ga, ctx.ma)
             if a is not None:
-                gb = _grad_to(_binary(MUL, g, a), ctx.mb)
+                gb = _binary(MUL, g, a)
+                if ctx.mb is not _SAME:
+                    gb = _grad_to(gb, ctx.mb)
         return ga, gb
 
 
