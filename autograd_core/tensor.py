@@ -283,11 +283,21 @@ class Tensor(TensorBase):
         return self
 
     # ------------------------------------------------------------------ operators
+    # + and * take their two commonest cases here (a Python float/int, or another tensor) and leave
+    # the rest to _arith; both branches do exactly what _arith would
     def __add__(self, other):
+        t = type(other)
+        if t is float or t is int:
+            if state.enabled and self.requires_grad:
+                return _apply_one(_AddScalar, self, other)
+            return _binary(_ADD, self, other)
+        if isinstance(other, TensorBase):
+            if state.enabled and (self.requires_grad or other.requires_grad):
+                return _apply_two(_Add, self, other)
+            return _binary(_ADD, self, other)
         return _arith(_ADD, self, other, "add")
 
-    def __radd__(self, other):
-        return _arith(_ADD, self, other, "add")
+    __radd__ = __add__
 
     def __sub__(self, other):
         return _arith(_SUB, self, other, "sub")
@@ -296,10 +306,18 @@ class Tensor(TensorBase):
         return _arith(_SUB, other, self, "sub")
 
     def __mul__(self, other):
+        t = type(other)
+        if t is float or t is int:
+            if state.enabled and self.requires_grad:
+                return _apply_one(_MulScalar, self, other)
+            return _binary(_MUL, self, other)
+        if isinstance(other, TensorBase):
+            if state.enabled and (self.requires_grad or other.requires_grad):
+                return _apply_two(_Mul, self, other)
+            return _binary(_MUL, self, other)
         return _arith(_MUL, self, other, "mul")
 
-    def __rmul__(self, other):
-        return _arith(_MUL, self, other, "mul")
+    __rmul__ = __mul__
 
     def __truediv__(self, other):
         return _arith(_DIV, self, other, "div")
@@ -655,5 +673,6 @@ class _Cast:
 _CLASSES = _bin._CLASSES
 _graph_binary = _bin._graph_binary
 _SCALAR_NODES = {_ADD: _bin.AddScalar, _MUL: _bin.MulScalar}  # what _graph_binary picks for these
+_Add, _Mul, _AddScalar, _MulScalar = _bin.Add, _bin.Mul, _bin.AddScalar, _bin.MulScalar
 _core._set_tensor_class(Tensor)
 _registry.install(Tensor)
