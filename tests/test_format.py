@@ -202,3 +202,77 @@ def test_random_reprs_like_torch(seed):
             if rng.random() < 0.5:
                 x, tx = x * 2, tx * 2
         assert repr(x) == torch_repr(tx), (a.shape, a.dtype)
+
+
+# ------------------------------------------------------------------------------------------ print options
+@pytest.fixture
+def restore_printoptions():
+    yield
+    ag.set_printoptions(profile="default")
+    if torch is not None:
+        torch.set_printoptions(profile="default")
+
+
+def test_printoptions_precision_threshold_and_reset(restore_printoptions):
+    assert ag.get_printoptions() == dict(precision=4, threshold=1000, edgeitems=3, linewidth=80, sci_mode=None)
+    ag.set_printoptions(precision=2)
+    assert repr(ag.tensor([1.12345])) == "tensor([1.12])"
+    ag.set_printoptions(threshold=5)
+    assert repr(ag.arange(10)) == "tensor([0, 1, 2,  ..., 7, 8, 9])"
+    ag.set_printoptions(profile="default")
+    assert repr(ag.tensor([1.12345])) == "tensor([1.1235])"
+    assert repr(ag.arange(10)) == "tensor([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])"
+
+
+def test_printoptions_sci_mode_linewidth_profiles(restore_printoptions):
+    ag.set_printoptions(sci_mode=False)
+    assert repr(ag.tensor([1e-5, 1e5])) == "tensor([     0.0000, 100000.0000])"
+    ag.set_printoptions(sci_mode=True, precision=1)
+    assert repr(ag.tensor([1.5, 2.0])) == "tensor([1.5e+00, 2.0e+00])"
+    ag.set_printoptions(precision=3)  # every call sets sci_mode: back to automatic
+    assert repr(ag.tensor([1.5, 2.0])) == "tensor([1.500, 2.000])"
+    ag.set_printoptions(linewidth=20)
+    assert repr(ag.tensor([1.0, 2.0, 3.0, 4.0, 5.0])) == "tensor([1., 2., 3.,\n        4., 5.])"
+    ag.set_printoptions(profile="short")
+    assert ag.get_printoptions() == dict(precision=2, threshold=1000, edgeitems=2, linewidth=80, sci_mode=None)
+    ag.set_printoptions(profile="full")
+    assert "..." not in repr(ag.zeros(5000))
+    ag.set_printoptions(edgeitems=0, threshold=3)
+    assert repr(ag.ones(2, 3)) == "tensor([...], size=(2, 3))"
+
+
+@pytest.mark.parametrize("kwargs,err", [
+    (dict(precision=-1), ValueError), (dict(precision=2.5), ValueError), (dict(precision="4"), TypeError),
+    (dict(linewidth=True), TypeError), (dict(profile="long"), ValueError), (dict(sci_mode=1), TypeError),
+    (dict(edgeitems=float("nan")), TypeError),
+])
+def test_printoptions_bad_values_raise_and_change_nothing(kwargs, err, restore_printoptions):
+    before = ag.get_printoptions()
+    with pytest.raises(err, match="set_printoptions"):
+        ag.set_printoptions(**kwargs)
+    assert ag.get_printoptions() == before
+
+
+@needs_torch
+@pytest.mark.parametrize("seed", range(3))
+def test_random_reprs_under_random_printoptions_like_torch(seed, restore_printoptions):
+    rng = np.random.default_rng(100 + seed)
+    for _ in range(40):
+        opts = dict(precision=int(rng.integers(0, 9)), threshold=int(rng.choice([0, 1, 5, 50, 1000])),
+                    edgeitems=int(rng.integers(0, 5)), linewidth=int(rng.integers(10, 160)),
+                    sci_mode=[None, True, False][rng.integers(0, 3)])
+        if rng.random() < 0.3:
+            opts["profile"] = ["default", "short", "full"][rng.integers(0, 3)]
+        ag.set_printoptions(**opts)
+        torch.set_printoptions(**opts)
+        assert ag.get_printoptions() == {k: v for k, v in torch._tensor_str.get_printoptions().items()}
+        for _ in range(5):
+            v = random_array(rng)
+            dtype = list(DTYPES)[rng.integers(0, 4)]
+            if dtype == "int64":
+                a = np.nan_to_num(v, posinf=7, neginf=-7).astype(np.int64)
+            elif dtype == "bool":
+                a = v > 0
+            else:
+                a = v.astype(DTYPES[dtype])
+            assert repr(ag.tensor(a)) == torch_repr(torch.tensor(a)), (opts, a.shape, a.dtype)
