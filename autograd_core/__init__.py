@@ -40,6 +40,7 @@ from . import nn, optim, utils
 from .serialization import save, load
 from ._format import set_printoptions, get_printoptions
 from . import data, datasets, train, viz
+from . import distributions
 
 int = int32
 
