@@ -15,12 +15,12 @@ it reproducible). sample() never records a graph; Normal.rsample() does (loc + s
 import math
 
 from .autograd.grad_mode import no_grad
-from .nn import functional as F
 from .dtypes import int64
+from .nn import functional as F
 from .ops.creation import as_tensor, bernoulli, multinomial, randn, zeros
 from .tensor import Tensor
 
-__all__ = ["Distribution", "Normal", "Categorical", "Bernoulli", "kl_divergence"]
+__all__ = ["Bernoulli", "Categorical", "Distribution", "Normal", "kl_divergence"]
 
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 

@@ -178,8 +178,8 @@ def test_bad_input_raises_clearly(make, err, match):
 def test_against_torch_distributions(dtype):
     TD = torch.distributions
     rng = np.random.default_rng(0)
-    ours = lambda a: ag.tensor(a.astype(dtype))  # noqa: E731
-    theirs = lambda a: torch.tensor(a.astype(dtype))  # noqa: E731
+    ours = lambda a: ag.tensor(a.astype(dtype))
+    theirs = lambda a: torch.tensor(a.astype(dtype))
     tol = dict(rtol=1e-5, atol=1e-6) if dtype == "float32" else dict(rtol=1e-11, atol=1e-12)
 
     loc, scale, v = rng.standard_normal((3, 4)), rng.uniform(0.1, 2, (3, 4)), rng.standard_normal((2, 3, 4))
