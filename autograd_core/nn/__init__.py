@@ -14,6 +14,7 @@ from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d,
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 from .sparse import Embedding
 from .transformer import MultiheadAttention, TransformerEncoder, TransformerEncoderLayer
+from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [  # noqa: RUF022  (grouped by family, not alphabetically)
     "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict",
@@ -29,5 +30,6 @@ __all__ = [  # noqa: RUF022  (grouped by family, not alphabetically)
     "NLLLoss", "KLDivLoss",
     "Conv1d", "Conv2d", "ConvTranspose2d",
     "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
+    "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
     "functional", "init", "utils",
 ]
