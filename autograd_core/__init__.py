@@ -34,6 +34,7 @@ from .ops.reduce import *
 from .ops.shape import *
 from .ops.linalg import *
 from .ops.index import *
+from .ops.sorting import *
 from . import autograd
 from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode
 from . import nn, optim, utils
