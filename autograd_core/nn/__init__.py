@@ -1,7 +1,8 @@
 """ag.nn: modules, layers, activations, losses; ag.nn.functional, ag.nn.init, ag.nn.utils."""
 from . import functional, init, utils
-from .activation import (ELU, GELU, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, ReLU, ReLU6, Sigmoid, SiLU,
-                         Softmax, Softmin, Softplus, Tanh)
+from .activation import (CELU, ELU, GELU, GLU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU,
+                         LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, SELU, SiLU, Sigmoid, Softmax,
+                         Softmin, Softplus, Softshrink, Softsign, Tanh, Tanhshrink, Threshold)
 from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .dropout import Dropout, Dropout1d, Dropout2d
 from .flatten import Flatten, Identity, Unflatten
@@ -9,7 +10,7 @@ from .linear import Bilinear, Linear
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
                    SmoothL1Loss)
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
-from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm
 from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 from .sparse import Embedding
@@ -21,9 +22,10 @@ __all__ = [  # noqa: RUF022  (grouped by family, not alphabetically)
     "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict",
     "Linear", "Bilinear",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "SiLU", "ELU", "Softplus", "Softmax", "LogSoftmax",
-    "Softmin", "LogSigmoid", "Hardtanh", "ReLU6",
+    "Softmin", "LogSigmoid", "Hardtanh", "ReLU6", "Mish", "Hardswish", "Hardsigmoid", "Softsign", "Tanhshrink",
+    "SELU", "CELU", "Softshrink", "Hardshrink", "Threshold", "GLU", "PReLU",
     "Dropout", "Dropout1d", "Dropout2d",
-    "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding",
+    "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "Embedding",
     "RNNBase", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
     "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
     "TransformerDecoder", "Transformer",

@@ -143,3 +143,110 @@ class Hardtanh(Module):
 class ReLU6(Module):
     def forward(self, input):
         return F.relu6(input)
+
+
+class _Simple(Module):
+    """An activation without parameters or options: forward is F.<_fn>."""
+
+    _fn = None
+
+    def forward(self, input):
+        return getattr(F, self._fn)(input)
+
+
+class Mish(_Simple):
+    _fn = "mish"
+
+
+class Hardswish(_Simple):
+    _fn = "hardswish"
+
+
+class Hardsigmoid(_Simple):
+    _fn = "hardsigmoid"
+
+
+class Softsign(_Simple):
+    _fn = "softsign"
+
+
+class Tanhshrink(_Simple):
+    _fn = "tanhshrink"
+
+
+class SELU(_Simple):
+    _fn = "selu"
+
+
+class CELU(Module):
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, input):
+        return F.celu(input, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}"
+
+
+class Softshrink(Module):
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input):
+        return F.softshrink(input, self.lambd)
+
+    def extra_repr(self):
+        return str(self.lambd)
+
+
+class Hardshrink(Softshrink):
+    def forward(self, input):
+        return F.hardshrink(input, self.lambd)
+
+
+class Threshold(Module):
+    def __init__(self, threshold, value, inplace=False):
+        super().__init__()
+        self.threshold, self.value = threshold, value
+
+    def forward(self, input):
+        return F.threshold(input, self.threshold, self.value)
+
+    def extra_repr(self):
+        return f"threshold={self.threshold}, value={self.value}"
+
+
+class GLU(Module):
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return F.glu(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class PReLU(Module):
+    """max(0, x) + a * min(0, x) with a learnt slope a: one for all channels (num_parameters=1) or
+    one per channel (dim 1), starting at init."""
+
+    def __init__(self, num_parameters=1, init=0.25, dtype=None):
+        import autograd_core as ag
+
+        from .module import Parameter
+
+        super().__init__()
+        self.num_parameters = num_parameters
+        self.init = init
+        self.weight = Parameter(ag.full((num_parameters,), float(init), dtype=dtype or ag.float32))
+
+    def forward(self, input):
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"

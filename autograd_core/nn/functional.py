@@ -443,6 +443,66 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
     return input / norm.clamp(min=eps)
 
 
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalise (N, C, *) input over each group of C / num_groups channels together with the spatial
+    dims (biased variance), then scale and shift per channel by weight and bias (shape (C,))."""
+    _check_float(input, "group_norm")
+    if input.ndim < 2:
+        raise ValueError(f"group_norm: expected an input of shape (N, C, *), got {tuple(input.shape)}")
+    n, c = input.shape[0], input.shape[1]
+    if not isinstance(num_groups, numbers.Integral) or num_groups <= 0 or c % num_groups:
+        raise ValueError(f"group_norm: num_channels {c} must be divisible by num_groups {num_groups} (input shape "
+                         f"{tuple(input.shape)})")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (c,):
+            raise ValueError(f"group_norm: {name} of shape {tuple(t.shape)}, expected ({c},)")
+    x = input.reshape(n, num_groups, -1)
+    mean = x.mean(-1, keepdim=True)
+    var = x.var(-1, keepdim=True, correction=0)
+    out = ((x - mean) / (var + eps).sqrt()).reshape(tuple(input.shape))
+    return _per_channel_affine(out, weight, bias)
+
+
+def _per_channel_affine(out, weight, bias):
+    shape = (1, out.shape[1]) + (1,) * (out.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Normalise each (sample, channel) of (N, C, *) input over its spatial dims. With running
+    statistics: use_input_stats=True updates them (momentum; the unbiased variance), False
+    normalises with them instead (evaluation)."""
+    _check_float(input, "instance_norm")
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm: expected an input of shape (N, C, *spatial), got {tuple(input.shape)}")
+    c = input.shape[1]
+    dims = tuple(range(2, input.ndim))
+    if use_input_stats:
+        mean = input.mean(dims, keepdim=True)
+        var = input.var(dims, keepdim=True, correction=0)
+        if running_mean is not None or running_var is not None:
+            count = 1
+            for d in dims:
+                count *= input.shape[d]
+            with ag.no_grad():
+                if running_mean is not None:
+                    running_mean.mul_(1 - momentum).add_(mean.detach().mean(0).reshape(c) * momentum)
+                if running_var is not None:
+                    unbiased = var.detach().mean(0).reshape(c) * (count / max(count - 1, 1))
+                    running_var.mul_(1 - momentum).add_(unbiased * momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("instance_norm: use_input_stats=False needs running_mean and running_var")
+        shape = (1, c) + (1,) * len(dims)
+        mean, var = running_mean.reshape(shape), running_var.reshape(shape)
+    return _per_channel_affine((input - mean) / (var + eps).sqrt(), weight, bias)
+
+
 # ---------------------------------------------------------------------------------------- embedding
 def embedding(input, weight, padding_idx=None, max_norm=None):
     """Rows of weight (num_embeddings, dim) picked by the integer indices in input; the padding_idx row
@@ -560,6 +620,74 @@ def _pad_index(size, left, right, mode):
         idx = np.abs(idx) % period
         idx = np.where(idx >= size, period - idx, idx)
     return ag.tensor(idx.astype(np.int64))
+
+
+# ---------------------------------------------------------------------------------------- more activations
+def mish(input):
+    return ag.mish(input)
+
+
+def hardswish(input):
+    return ag.hardswish(input)
+
+
+def hardsigmoid(input):
+    return ag.hardsigmoid(input)
+
+
+def softsign(input):
+    return ag.softsign(input)
+
+
+def tanhshrink(input):
+    return ag.tanhshrink(input)
+
+
+def selu(input):
+    return ag.selu(input)
+
+
+def celu(input, alpha=1.0):
+    return ag.celu(input, alpha)
+
+
+def softshrink(input, lambd=0.5):
+    """x - lambd above lambd, x + lambd below -lambd, 0 between."""
+    if lambd < 0:
+        raise ValueError(f"softshrink: lambd must be nonnegative, got {lambd}")
+    return ag.where(input > lambd, input - lambd, ag.where(input < -lambd, input + lambd, input * 0))
+
+
+def hardshrink(input, lambd=0.5):
+    """x where |x| > lambd, else 0."""
+    return ag.where((input > lambd) | (input < -lambd), input, input * 0)
+
+
+def threshold(input, threshold, value):
+    """x where x > threshold, else value."""
+    return ag.where(input > threshold, input, ag.full_like(input, value))
+
+
+def glu(input, dim=-1):
+    """a * sigmoid(b) for the two halves a, b of input along dim (which must have even size)."""
+    n = input.shape[dim]
+    if n % 2:
+        raise ValueError(f"glu: dimension {dim} of shape {tuple(input.shape)} must have an even size, got {n}")
+    a, b = input.split(n // 2, dim)
+    return a * b.sigmoid()
+
+
+def prelu(input, weight):
+    """max(0, x) + weight * min(0, x), weight of one value or one per channel (dim 1)."""
+    if weight.numel() != 1:
+        c = input.shape[1] if input.ndim >= 2 else -1
+        if weight.ndim != 1 or weight.shape[0] != c:
+            raise ValueError(f"prelu: weight of shape {tuple(weight.shape)} must have 1 element or one per channel "
+                             f"(dim 1 of input shape {tuple(input.shape)})")
+        w = weight.reshape((1, c) + (1,) * (input.ndim - 2))
+    else:
+        w = weight.reshape(())
+    return ag.where(input >= 0, input, input * w)
 
 
 # ---------------------------------------------------------------------------------------- resizing

@@ -125,3 +125,89 @@ class LayerNorm(Module):
 
     def extra_repr(self):
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class GroupNorm(Module):
+    """Normalise each group of num_channels / num_groups channels of (N, C, *) input together with
+    its spatial dims; per-channel weight (ones) and bias (zeros) when affine."""
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, dtype=None):
+        super().__init__()
+        if num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels {num_channels} must be divisible by num_groups {num_groups}")
+        self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
+        dtype = dtype or ag.float32
+        if affine:
+            self.weight = Parameter(ag.ones(num_channels, dtype=dtype))
+            self.bias = Parameter(ag.zeros(num_channels, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self):
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def forward(self, input):
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class _InstanceNorm(Module):
+    _spatial = 1  # spatial dims of the batched input
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, dtype=None):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        dtype = dtype or ag.float32
+        if affine:
+            self.weight = Parameter(ag.ones(num_features, dtype=dtype))
+            self.bias = Parameter(ag.zeros(num_features, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", ag.zeros(num_features, dtype=dtype))
+            self.register_buffer("running_var", ag.ones(num_features, dtype=dtype))
+            self.register_buffer("num_batches_tracked", ag.tensor(0, dtype=ag.int64))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def forward(self, input):
+        name = type(self).__name__
+        nd = self._spatial + 2
+        if input.ndim not in (nd - 1, nd):
+            raise ValueError(f"{name}: expected a {nd - 1}-d (unbatched) or {nd}-d input, got shape "
+                             f"{tuple(input.shape)}")
+        unbatched = input.ndim == nd - 1
+        x = input.unsqueeze(0) if unbatched else input
+        if x.shape[1] != self.num_features:
+            raise ValueError(f"{name}: expected {self.num_features} channels (dim {0 if unbatched else 1}), got "
+                             f"input of shape {tuple(input.shape)}")
+        # (num_batches_tracked is kept for PyTorch's state-dict layout; like PyTorch's, it stays 0)
+        use_input_stats = self.training or not self.track_running_stats
+        out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_input_stats,
+                              self.momentum, self.eps)
+        return out.squeeze(0) if unbatched else out
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalisation of (N, C, L) or (C, L) input over L."""
+
+    _spatial = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalisation of (N, C, H, W) or (C, H, W) input over H, W (style transfer, GANs)."""
+
+    _spatial = 2
