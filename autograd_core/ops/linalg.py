@@ -1,12 +1,14 @@
 """Matrix products: matmul (np.matmul rules), mm, bmm, outer, dot, linear. Backward passes use
 transposed views, which the GEMM absorbs by packing (no transposed copies)."""
+import math
+
 from .. import _core
 from .._core import TensorBase
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._registry import tensor_method
 
-__all__ = ["addmm", "bmm", "dot", "ger", "linear", "matmul", "mm", "mv", "outer", "vdot"]
+__all__ = ["addmm", "bmm", "dot", "einsum", "ger", "linear", "matmul", "mm", "mv", "outer", "vdot"]
 
 
 def _graph(*xs):
@@ -165,3 +167,139 @@ def addmm(input, mat1, mat2, beta=1, alpha=1):
     if _graph(input, mat1, mat2) or beta != 1 or alpha != 1:
         return beta * input + alpha * (mat1 @ mat2)
     return _core.addmm(input, mat1, mat2)
+
+
+# ------------------------------------------------------------------------------------------ einsum
+def _einsum_parse(equation, operands):
+    eq = equation.replace(" ", "")
+    if "->" in eq:
+        lhs, out = eq.split("->")
+        explicit = True
+    else:
+        lhs, out, explicit = eq, None, False
+    terms = lhs.split(",")
+    if len(terms) != len(operands):
+        raise ValueError(f"einsum: the equation {equation!r} names {len(terms)} operands, {len(operands)} were given")
+    # ellipsis: the same broadcast dims for every operand that has one, as one label per dim
+    ell_labels = []
+    nell = 0
+    for t, x in zip(terms, operands):
+        if "..." in t:
+            nell = max(nell, x.dim() - (len(t) - 3))
+    pool = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in eq]
+    ell_labels = pool[:nell]
+    subs = []
+    for k, (t, x) in enumerate(zip(terms, operands)):
+        if t.count("...") > 1 or ("." in t.replace("...", "")):
+            raise ValueError(f"einsum: bad ellipsis in operand {k} of {equation!r}")
+        if "..." in t:
+            n = x.dim() - (len(t) - 3)
+            if n < 0:
+                raise ValueError(f"einsum: operand {k} has {x.dim()} dims, fewer than {t!r} names")
+            head, tail = t.split("...")
+            labels = list(head) + ell_labels[nell - n:] + list(tail)
+        else:
+            labels = list(t)
+        if len(labels) != x.dim():
+            raise ValueError(f"einsum: operand {k} has shape {tuple(x.shape)} ({x.dim()} dims) but {t!r} names "
+                             f"{len(labels)}")
+        for c in labels:
+            if not (c.isalpha() and c.isascii()):
+                raise ValueError(f"einsum: subscripts must be letters, got {c!r} in {equation!r}")
+        subs.append(labels)
+    if explicit:
+        if out.count("...") > 1 or ("." in out.replace("...", "")):
+            raise ValueError(f"einsum: bad ellipsis in the output of {equation!r}")
+        head, _, tail = out.partition("...")
+        out_labels = list(head) + (ell_labels if "..." in out else []) + list(tail)
+        seen = set()
+        for c in out_labels:
+            if c in seen or not any(c in s for s in subs):
+                raise ValueError(f"einsum: output subscript {c!r} of {equation!r} is repeated or names no input dim")
+            seen.add(c)
+    else:
+        counts = {}
+        for s in subs:
+            for c in s:
+                counts[c] = counts.get(c, 0) + 1
+        out_labels = ell_labels + sorted(c for c, n in counts.items() if n == 1 and c not in ell_labels)
+    return subs, out_labels
+
+
+def _einsum_prepare(x, labels, keep):
+    """Take diagonals of repeated labels and sum out labels that are in no other operand nor the
+    output (keep: the labels needed later). Returns (tensor, labels)."""
+    labels = list(labels)
+    while True:
+        dup = next((c for c in labels if labels.count(c) > 1), None)
+        if dup is None:
+            break
+        i = labels.index(dup)
+        j = labels.index(dup, i + 1)
+        if x.shape[i] != x.shape[j]:
+            raise ValueError(f"einsum: subscript {dup!r} is used for dims of sizes {x.shape[i]} and {x.shape[j]}")
+        x = x.diagonal(0, i, j)  # the diagonal goes last
+        labels = [c for k, c in enumerate(labels) if k not in (i, j)] + [dup]
+    drop = [k for k, c in enumerate(labels) if c not in keep]
+    if drop:
+        x = x.sum(tuple(drop))
+        labels = [c for k, c in enumerate(labels) if k not in drop]
+    return x, labels
+
+
+def _einsum_pair(a, la, b, lb, keep):
+    """Contract a (labels la) with b (labels lb) into a tensor whose labels are returned too: labels in
+    both and in keep are batch dims, in both and not in keep are summed, the rest stay. One bmm."""
+    sizes = {}
+    for x, ls in ((a, la), (b, lb)):
+        for c, n in zip(ls, x.shape):
+            if c in sizes and sizes[c] != n and 1 not in (sizes[c], n):
+                raise ValueError(f"einsum: subscript {c!r} has sizes {sizes[c]} and {n}")
+            sizes[c] = n if c not in sizes or sizes[c] == 1 else sizes[c]
+    batch = [c for c in la if c in lb and c in keep]
+    contract = [c for c in la if c in lb and c not in keep]
+    left = [c for c in la if c not in lb]
+    right = [c for c in lb if c not in la]
+
+    def arrange(x, ls, order):
+        x = x.permute(*[ls.index(c) for c in order]) if ls != order else x
+        return x.expand(*[sizes[c] for c in order])
+
+    a2 = arrange(a, la, batch + left + contract)
+    b2 = arrange(b, lb, batch + contract + right)
+    nb = math.prod(sizes[c] for c in batch)
+    nl = math.prod(sizes[c] for c in left)
+    nc = math.prod(sizes[c] for c in contract)
+    nr = math.prod(sizes[c] for c in right)
+    out = matmul(a2.reshape(nb, nl, nc), b2.reshape(nb, nc, nr))
+    labels = batch + left + right
+    return out.reshape(*[sizes[c] for c in labels]), labels
+
+
+def einsum(equation, *operands):
+    """Einstein summation, as torch.einsum: einsum('bij,bjk->bik', a, b). Subscripts are letters, one
+    per dim; '...' stands for broadcast leading (or inner) dims; without '->' the output holds the
+    labels used once, in alphabetical order (after the ellipsis dims). A label repeated within one
+    operand takes its diagonal ('ii->i', 'ii' is the trace). Operands are contracted left to right,
+    each pair as one batched matrix product; differentiable through those ops."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not operands:
+        raise ValueError("einsum: no operands")
+    for k, x in enumerate(operands):
+        if not isinstance(x, TensorBase):
+            raise TypeError(f"einsum: operand {k} is a {type(x).__name__}, not a tensor")
+    subs, out_labels = _einsum_parse(equation, operands)
+    later = [set(out_labels)]  # labels needed after operand k: in the output or a later operand
+    for s in reversed(subs[1:]):
+        later.insert(0, later[0] | set(s))
+    x, lx = _einsum_prepare(operands[0], subs[0], later[0] | (set(subs[1]) if len(subs) > 1 else set()))
+    for k in range(1, len(operands)):
+        keep_after = later[k]
+        y, ly = _einsum_prepare(operands[k], subs[k], keep_after | set(lx))
+        x, lx = _einsum_prepare(x, lx, keep_after | set(ly))
+        x, lx = _einsum_pair(x, lx, y, ly, keep_after)
+    x, lx = _einsum_prepare(x, lx, set(out_labels))
+    if lx != out_labels:
+        x = x.permute(*[lx.index(c) for c in out_labels])
+    return x.clone() if x is operands[0] else x  # (never the operand object itself)
