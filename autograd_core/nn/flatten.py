@@ -1,4 +1,4 @@
-"""Flatten, Unflatten and Identity."""
+"""Flatten, Unflatten and Identity; PairwiseDistance and CosineSimilarity."""
 from .module import Module
 
 
@@ -40,3 +40,25 @@ class Unflatten(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class PairwiseDistance(Module):
+    def __init__(self, p=2.0, eps=1e-6, keepdim=False):
+        super().__init__()
+        self.norm, self.eps, self.keepdim = p, eps, keepdim
+
+    def forward(self, x1, x2):
+        from . import functional as F
+
+        return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
+
+class CosineSimilarity(Module):
+    def __init__(self, dim=1, eps=1e-8):
+        super().__init__()
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1, x2):
+        from . import functional as F
+
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)

@@ -1103,3 +1103,157 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     num = (x1 * x2).sum(dim)
     den = ((x1 * x1).sum(dim) * (x2 * x2).sum(dim)).clamp(min=eps * eps).sqrt()
     return num / den
+
+
+# ---------------------------------------------------------------------------------------- more losses
+def _broadcast_pair(a, b, op):
+    _check_float(a, op)
+    _check_tensor(b, "target", op)
+    sa, sb = tuple(a.shape), tuple(b.shape)
+    n = max(len(sa), len(sb))
+    for x, y in zip((1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb):
+        if x != y and 1 not in (x, y):
+            raise ValueError(f"{op}: shapes {sa} and {sb} do not broadcast")
+    return b.to(a.dtype) if b.dtype != a.dtype else b
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="mean"):
+    """The multi-class hinge (SVM) loss: for each sample, sum over the wrong classes j of
+    max(0, margin - x[y] + x[j])^p / C (times weight[y]); input (N, C) or (C,), target class indices."""
+    _check_reduction(reduction, "multi_margin_loss")
+    _check_float(input, "multi_margin_loss")
+    if p not in (1, 2):
+        raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p!r}")
+    x = input if input.ndim == 2 else input.reshape(1, -1)
+    if input.ndim not in (1, 2):
+        raise ValueError(f"multi_margin_loss: expected (N, C) or (C,) input, got {tuple(input.shape)}")
+    t = target.reshape(-1).long()
+    if t.shape[0] != x.shape[0]:
+        raise ValueError(f"multi_margin_loss: target of shape {tuple(target.shape)} for input {tuple(input.shape)}")
+    c = x.shape[1]
+    with no_grad():
+        if t.numel() and bool(((t < 0) | (t >= c)).any()):
+            raise IndexError(f"multi_margin_loss: target classes must be in [0, {c})")
+    xy = x.gather(1, t.unsqueeze(1))
+    m = (margin - xy + x).clamp(min=0.0)
+    if p == 2:
+        m = m * m
+    if weight is not None:
+        m = m * weight.to(x.dtype)[t].unsqueeze(1)
+    wrong = ag.ones(tuple(x.shape), dtype=x.dtype).scatter_add(1, t.unsqueeze(1), -ag.ones((x.shape[0], 1),
+                                                                                            dtype=x.dtype))
+    loss = (m * wrong).sum(1) / c
+    return _reduce(loss if input.ndim == 2 else loss.reshape(()), reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, reduction="mean"):
+    """max(0, -target * (input1 - input2) + margin), target +1 or -1."""
+    _check_reduction(reduction, "margin_ranking_loss")
+    target = _broadcast_pair(input1, target, "margin_ranking_loss")
+    return _reduce((-target * (input1 - input2) + margin).clamp(min=0.0), reduction)
+
+
+def soft_margin_loss(input, target, reduction="mean"):
+    """log(1 + exp(-target * input)), target +1 or -1."""
+    _check_reduction(reduction, "soft_margin_loss")
+    target = _check_pair(input, target, "soft_margin_loss")
+    return _reduce(softplus(-target * input), reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction="mean"):
+    """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1 (rows of
+    (N, D) inputs, or two (D,) vectors)."""
+    _check_reduction(reduction, "cosine_embedding_loss")
+    dim = input1.ndim - 1
+    # (as PyTorch: eps added to the squared norms, not clamped)
+    eps = 1e-12
+    cos = (input1 * input2).sum(dim) / ((input1 * input1).sum(dim) + eps).sqrt() / \
+        ((input2 * input2).sum(dim) + eps).sqrt()
+    target = target.to(cos.dtype)
+    loss = ag.where(target > 0, 1 - cos, (cos - margin).clamp(min=0.0))
+    return _reduce(loss, reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction="mean"):
+    """max(0, d(a, p) - d(a, n) + margin) with d the p-norm distance of rows (pairwise_distance);
+    swap=True uses min(d(a, n), d(p, n)) for the negative distance."""
+    _check_reduction(reduction, "triplet_margin_loss")
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = ag.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce((d_pos - d_neg + margin).clamp(min=0.0), reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """0.5 * (log(max(var, eps)) + (input - target)^2 / max(var, eps)) (+ 0.5 log(2 pi) with full):
+    the negative log-likelihood of target under N(input, var)."""
+    _check_reduction(reduction, "gaussian_nll_loss")
+    target = _broadcast_pair(input, target, "gaussian_nll_loss")
+    var = var if isinstance(var, Tensor) else ag.tensor(float(var), dtype=input.dtype)
+    with no_grad():
+        if var.numel() and bool((var < 0).any()):
+            raise ValueError("gaussian_nll_loss: var has negative entries")
+    v = var.clamp(min=eps)
+    loss = 0.5 * (v.log() + (input - target) ** 2 / v)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, eps=1e-8, reduction="mean"):
+    """exp(input) - target * input with log_input (input is log rate), else input - target * log(input
+    + eps); full adds Stirling's term for target > 1."""
+    _check_reduction(reduction, "poisson_nll_loss")
+    target = _broadcast_pair(input, target, "poisson_nll_loss")
+    loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
+    if full:
+        stirling = target * target.clamp(min=1.0).log() - target + 0.5 * (2 * math.pi * target.clamp(min=1.0)).log()
+        loss = loss + ag.where(target > 1, stirling, ag.zeros_like(stirling))
+    return _reduce(loss, reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, reduction="mean"):
+    """Per sample, the mean over classes of the binary cross-entropy of sigmoid(input) with the 0/1
+    target (N, C)."""
+    _check_reduction(reduction, "multilabel_soft_margin_loss")
+    target = _check_pair(input, target, "multilabel_soft_margin_loss")
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss.mean(input.ndim - 1), reduction)
+
+
+# ---------------------------------------------------------------------------------------- distances
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """||x1 - x2 + eps||_p over the last dim (rows of (N, D) or broadcast inputs)."""
+    _check_float(x1, "pairwise_distance")
+    d = x1 - x2 + eps
+    if p == 2.0:
+        out = (d * d).sum(-1, keepdim=keepdim).sqrt()
+    else:
+        out = d.norm(p, -1, keepdim=keepdim)
+    return out
+
+
+def cdist(x1, x2, p=2.0):
+    """Distances between every row of x1 (.., P, M) and every row of x2 (.., R, M): (.., P, R)."""
+    _check_float(x1, "cdist")
+    if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
+        raise ValueError(f"cdist: expected (..., P, M) and (..., R, M) inputs with the same M, got "
+                         f"{tuple(x1.shape)} and {tuple(x2.shape)}")
+    if p < 0:
+        raise ValueError(f"cdist: p must be nonnegative, got {p}")
+    d = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    if p == 2.0:
+        sq = (d * d).sum(-1)
+        # the gradient of sqrt at 0 is infinite: where a distance is 0 its gradient is taken as 0
+        safe = ag.where(sq > 0, sq, ag.ones_like(sq))
+        return ag.where(sq > 0, safe.sqrt(), ag.zeros_like(sq))
+    if p == 1.0:
+        return d.abs().sum(-1)
+    if p == float("inf"):
+        return d.abs().amax(-1)
+    if p == 0:
+        return (d != 0).to(x1.dtype).sum(-1)
+    return d.norm(p, -1)
