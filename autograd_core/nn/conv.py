@@ -1,4 +1,4 @@
-"""Convolution layers Conv1d, Conv2d, ConvTranspose2d with PyTorch's parameter names, shapes and default
+"""Convolution layers Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d with PyTorch's parameter names, shapes and default
 initialisation (weight ~ kaiming_uniform_(a=sqrt(5)), bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)))."""
 import math
 
@@ -129,4 +129,30 @@ class ConvTranspose2d(_ConvNd):
                 output_padding.append(extra)
             output_padding = tuple(output_padding)
         return C.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
+                                  self.groups, self.dilation)
+
+
+class ConvTranspose1d(_ConvNd):
+    """Transposed 1-D convolution; weight (in_channels, out_channels / groups, k) as in PyTorch.
+    forward(input, output_size=None): output_size picks the output_padding that gives that length."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", dtype=None):
+        if isinstance(padding, str):
+            raise ValueError(f"ConvTranspose1d: padding must be ints, got {padding!r}")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, dtype, 1, True, output_padding)
+
+    def forward(self, input, output_size=None):
+        output_padding = self.output_padding
+        if output_size is not None:
+            length = tuple(output_size)[-1] if isinstance(output_size, (tuple, list)) else int(output_size)
+            smallest = ((input.shape[-1] - 1) * self.stride[0] - 2 * self.padding[0]
+                        + self.dilation[0] * (self.kernel_size[0] - 1) + 1)
+            extra = length - smallest
+            if not 0 <= extra < max(self.stride[0], self.dilation[0]):
+                raise ValueError(f"ConvTranspose1d: requested output length {length} is not reachable from input "
+                                 f"{tuple(input.shape)} (smallest {smallest})")
+            output_padding = (extra,)
+        return C.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
                                   self.groups, self.dilation)

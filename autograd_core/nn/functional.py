@@ -22,6 +22,7 @@ from ..ops.conv import (  # noqa: F401
     avg_pool2d,
     conv1d,
     conv2d,
+    conv_transpose1d,
     conv_transpose2d,
     max_pool1d,
     max_pool2d,

@@ -13,6 +13,7 @@ Kernels: csrc/conv.c, csrc/pool.c; binding: _conv.pxi. Tests: tests/test_conv.py
 import operator
 
 from .. import _core
+from .._core import TensorBase
 from ..autograd.function import Function
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "avg_pool2d",
     "conv1d",
     "conv2d",
+    "conv_transpose1d",
     "conv_transpose2d",
     "max_pool1d",
     "max_pool2d",
@@ -383,6 +385,31 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                       f"{_shape(weight)})") from None
     y = y.squeeze(2)
     return y.squeeze(0) if unbatched else y
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed 1-D convolution, like torch: input (n, c_in, l) or (c_in, l), weight (c_in, c_out /
+    groups, k); out length (l - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1.
+    Computed as conv_transpose2d over a height of 1."""
+    op = "conv_transpose1d"
+    if not isinstance(input, TensorBase) or input.ndim not in (2, 3):
+        raise ValueError(f"{op}: expected a 2-D (unbatched) or 3-D (batched) input, got "
+                         f"{_shape(input) if isinstance(input, TensorBase) else type(input).__name__}")
+    if not isinstance(weight, TensorBase) or weight.ndim != 3:
+        raise ValueError(f"{op}: expected a 3-D weight (c_in, c_out / groups, k), got "
+                         f"{_shape(weight) if isinstance(weight, TensorBase) else type(weight).__name__}")
+
+    def one(v, name):
+        if isinstance(v, (tuple, list)):
+            if len(v) != 1:
+                raise ValueError(f"{op}: {name} must be an int or a 1-tuple, got {v!r}")
+            v = v[0]
+        return v
+
+    out = conv_transpose2d(input.unsqueeze(-2), weight.unsqueeze(-2), bias, (1, one(stride, "stride")),
+                           (0, one(padding, "padding")), (0, one(output_padding, "output_padding")), groups,
+                           (1, one(dilation, "dilation")))
+    return out.squeeze(-2)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):

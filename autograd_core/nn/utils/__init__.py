@@ -1,4 +1,5 @@
-"""ag.nn.utils: gradient clipping, parameter <-> vector conversion and L1/L2 penalty helpers.
+"""ag.nn.utils: gradient clipping, parameter <-> vector conversion and L1/L2 penalty helpers;
+ag.nn.utils.rnn.pad_sequence.
 
 Bias-exclusion rule of the penalty helpers (the same one ag.optim's l1= option uses): a parameter
 with ndim <= 1 (biases, norm scales) is not penalised; weight matrices and conv kernels are.
@@ -7,8 +8,9 @@ import math
 
 import autograd_core as ag
 
-from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor
+from ...autograd.grad_mode import no_grad
+from ...tensor import Tensor
+from . import rnn  # noqa: F401  (ag.nn.utils.rnn.pad_sequence)
 
 
 def _as_list(parameters):
