@@ -63,6 +63,23 @@ class _ConvNd(Module):
                 bound = 1 / math.sqrt(fan_in)
                 init.uniform_(self.bias, -bound, bound)
 
+    def _output_padding(self, input, output_size):
+        """Transposed convolutions: the output_padding that gives the requested output_size (its last
+        n entries, or an int for n = 1), or the layer's own when output_size is None."""
+        if output_size is None:
+            return self.output_padding
+        n = len(self.kernel_size)
+        size = tuple(output_size)[-n:] if isinstance(output_size, (tuple, list)) else (int(output_size),) * n
+        extra = []
+        for d in range(n):
+            smallest = ((input.shape[-n + d] - 1) * self.stride[d] - 2 * self.padding[d]
+                        + self.dilation[d] * (self.kernel_size[d] - 1) + 1)
+            if not 0 <= size[d] - smallest < max(self.stride[d], self.dilation[d]):
+                raise ValueError(f"{type(self).__name__}: requested output size {size} is not reachable from input "
+                                 f"{tuple(input.shape)} (smallest {smallest} in dim {d})")
+            extra.append(size[d] - smallest)
+        return tuple(extra)
+
     def extra_repr(self):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0,) * len(self.kernel_size):
@@ -115,21 +132,8 @@ class ConvTranspose2d(_ConvNd):
                          padding_mode, dtype, 2, True, output_padding)
 
     def forward(self, input, output_size=None):
-        output_padding = self.output_padding
-        if output_size is not None:
-            size = tuple(output_size)[-2:]
-            output_padding = []
-            for d in range(2):
-                smallest = ((input.shape[-2 + d] - 1) * self.stride[d] - 2 * self.padding[d]
-                            + self.dilation[d] * (self.kernel_size[d] - 1) + 1)
-                extra = size[d] - smallest
-                if not 0 <= extra < max(self.stride[d], self.dilation[d]):
-                    raise ValueError(f"ConvTranspose2d: requested output size {tuple(size)} is not reachable "
-                                     f"from input {tuple(input.shape)} (smallest {smallest} in dim {d})")
-                output_padding.append(extra)
-            output_padding = tuple(output_padding)
-        return C.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
-                                  self.groups, self.dilation)
+        return C.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+                                  self._output_padding(input, output_size), self.groups, self.dilation)
 
 
 class ConvTranspose1d(_ConvNd):
@@ -144,15 +148,5 @@ class ConvTranspose1d(_ConvNd):
                          padding_mode, dtype, 1, True, output_padding)
 
     def forward(self, input, output_size=None):
-        output_padding = self.output_padding
-        if output_size is not None:
-            length = tuple(output_size)[-1] if isinstance(output_size, (tuple, list)) else int(output_size)
-            smallest = ((input.shape[-1] - 1) * self.stride[0] - 2 * self.padding[0]
-                        + self.dilation[0] * (self.kernel_size[0] - 1) + 1)
-            extra = length - smallest
-            if not 0 <= extra < max(self.stride[0], self.dilation[0]):
-                raise ValueError(f"ConvTranspose1d: requested output length {length} is not reachable from input "
-                                 f"{tuple(input.shape)} (smallest {smallest})")
-            output_padding = (extra,)
-        return C.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
-                                  self.groups, self.dilation)
+        return C.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
+                                  self._output_padding(input, output_size), self.groups, self.dilation)

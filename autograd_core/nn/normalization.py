@@ -12,8 +12,9 @@ from . import init
 from .module import Module, Parameter
 
 
-class _BatchNorm(Module):
-    _expected_dims = ()
+class _NormBase(Module):
+    """Per-channel affine parameters (weight ones, bias zeros) and running statistics, shared by the
+    batch and instance normalisations."""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
                  dtype=None):
@@ -52,6 +53,10 @@ class _BatchNorm(Module):
         if self.affine:
             init.ones_(self.weight)
             init.zeros_(self.bias)
+
+
+class _BatchNorm(_NormBase):
+    _expected_dims = ()
 
     def _check_input_dim(self, input):
         if input.ndim not in self._expected_dims:
@@ -156,28 +161,11 @@ class GroupNorm(Module):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
 
 
-class _InstanceNorm(Module):
+class _InstanceNorm(_NormBase):
     _spatial = 1  # spatial dims of the batched input
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, dtype=None):
-        super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        dtype = dtype or ag.float32
-        if affine:
-            self.weight = Parameter(ag.ones(num_features, dtype=dtype))
-            self.bias = Parameter(ag.zeros(num_features, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", ag.zeros(num_features, dtype=dtype))
-            self.register_buffer("running_var", ag.ones(num_features, dtype=dtype))
-            self.register_buffer("num_batches_tracked", ag.tensor(0, dtype=ag.int64))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype)
 
     def forward(self, input):
         name = type(self).__name__
