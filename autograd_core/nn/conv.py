@@ -120,33 +120,32 @@ class Conv2d(_ConvNd):
         return C.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
-class ConvTranspose2d(_ConvNd):
-    """Transposed 2-D convolution; weight (in_channels, out_channels / groups, kh, kw) as in PyTorch.
-    forward(input, output_size=None): output_size picks the output_padding that gives that size."""
+class _ConvTransposeNd(_ConvNd):
+    """Transposed convolution over _n dims; weight (in_channels, out_channels / groups, *kernel) as in
+    PyTorch. forward(input, output_size=None): output_size picks the output_padding that gives it."""
+
+    _n = 2
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", dtype=None):
         if isinstance(padding, str):
-            raise ValueError(f"ConvTranspose2d: padding must be ints, got {padding!r}")
+            raise ValueError(f"{type(self).__name__}: padding must be ints, got {padding!r}")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, dtype, 2, True, output_padding)
+                         padding_mode, dtype, self._n, True, output_padding)
 
     def forward(self, input, output_size=None):
-        return C.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
-                                  self._output_padding(input, output_size), self.groups, self.dilation)
+        fn = C.conv_transpose1d if self._n == 1 else C.conv_transpose2d
+        return fn(input, self.weight, self.bias, self.stride, self.padding, self._output_padding(input, output_size),
+                  self.groups, self.dilation)
 
 
-class ConvTranspose1d(_ConvNd):
-    """Transposed 1-D convolution; weight (in_channels, out_channels / groups, k) as in PyTorch.
-    forward(input, output_size=None): output_size picks the output_padding that gives that length."""
+class ConvTranspose2d(_ConvTransposeNd):
+    """Transposed 2-D convolution; weight (in_channels, out_channels / groups, kh, kw)."""
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
-                 bias=True, dilation=1, padding_mode="zeros", dtype=None):
-        if isinstance(padding, str):
-            raise ValueError(f"ConvTranspose1d: padding must be ints, got {padding!r}")
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, dtype, 1, True, output_padding)
+    _n = 2
 
-    def forward(self, input, output_size=None):
-        return C.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
-                                  self._output_padding(input, output_size), self.groups, self.dilation)
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """Transposed 1-D convolution; weight (in_channels, out_channels / groups, k)."""
+
+    _n = 1
