@@ -14,6 +14,7 @@ it reproducible). sample() never records a graph; Normal.rsample() does (loc + s
 """
 import math
 
+from . import _core
 from .autograd.grad_mode import no_grad
 from .dtypes import int64
 from .nn import functional as F
@@ -36,14 +37,11 @@ def _param(x, name, cls):
     return as_tensor(float(x))
 
 
-def _broadcast_shape(*shapes):
-    out = []
-    for dims in zip(*[(1,) * (max(map(len, shapes)) - len(s)) + tuple(s) for s in shapes]):
-        sizes = {d for d in dims if d != 1}
-        if len(sizes) > 1:
-            raise ValueError(f"shapes {' and '.join(str(tuple(s)) for s in shapes)} do not broadcast")
-        out.append(sizes.pop() if sizes else 1)
-    return tuple(out)
+def _broadcast_shape(a, b):
+    try:
+        return _core.broadcast_shape(a, b)
+    except RuntimeError:
+        raise ValueError(f"shapes {tuple(a)} and {tuple(b)} do not broadcast") from None
 
 
 def _shape(sample_shape, op):

@@ -629,9 +629,6 @@ def _arith(code, a, b, op):
     tb = type(b)
     if tb is float or tb is int:  # then a is the tensor the operator was called on
         if state.enabled and a.requires_grad:
-            node_cls = _SCALAR_NODES.get(code)  # x + s and x * s: straight to their node
-            if node_cls is not None:
-                return _apply_one(node_cls, a, b)
             return _graph_binary(_CLASSES[code], code, a, b)
         return _binary(code, a, b)
     if isinstance(b, TensorBase) and isinstance(a, TensorBase):  # what _graph_binary would do
@@ -672,7 +669,6 @@ class _Cast:
 # ---------------------------------------------------------------------------------------- repr
 _CLASSES = _bin._CLASSES
 _graph_binary = _bin._graph_binary
-_SCALAR_NODES = {_ADD: _bin.AddScalar, _MUL: _bin.MulScalar}  # what _graph_binary picks for these
 _Add, _Mul, _AddScalar, _MulScalar = _bin.Add, _bin.Mul, _bin.AddScalar, _bin.MulScalar
 _core._set_tensor_class(Tensor)
 _registry.install(Tensor)

@@ -1112,11 +1112,10 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 def _broadcast_pair(a, b, op):
     _check_float(a, op)
     _check_tensor(b, "target", op)
-    sa, sb = tuple(a.shape), tuple(b.shape)
-    n = max(len(sa), len(sb))
-    for x, y in zip((1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb):
-        if x != y and 1 not in (x, y):
-            raise ValueError(f"{op}: shapes {sa} and {sb} do not broadcast")
+    try:
+        _core.broadcast_shape(tuple(a.shape), tuple(b.shape), op)
+    except RuntimeError:
+        raise ValueError(f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} do not broadcast") from None
     return b.to(a.dtype) if b.dtype != a.dtype else b
 
 

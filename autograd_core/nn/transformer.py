@@ -28,6 +28,14 @@ def _mask_to_additive(mask, dtype, what):
     return mask.to(dtype)
 
 
+def _activation(activation, who):
+    if isinstance(activation, str):
+        if activation not in ("relu", "gelu"):
+            raise ValueError(f"{who}: activation should be relu/gelu, not {activation!r}")
+        return F.relu if activation == "relu" else F.gelu
+    return activation
+
+
 class MultiheadAttention(Module):
     """Multi-head attention: softmax(Q K^T / sqrt(d_head) + mask) V per head, heads concatenated and
     projected by out_proj. forward(query, key, value, key_padding_mask=None, need_weights=True,
@@ -166,11 +174,7 @@ class TransformerEncoderLayer(Module):
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
-        if isinstance(activation, str):
-            if activation not in ("relu", "gelu"):
-                raise ValueError(f"TransformerEncoderLayer: activation should be relu/gelu, not {activation!r}")
-            activation = F.relu if activation == "relu" else F.gelu
-        self.activation = activation
+        self.activation = _activation(activation, "TransformerEncoderLayer")
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
         x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
@@ -208,14 +212,6 @@ class TransformerEncoder(Module):
             out = self.norm(out)
         return out
 
-
-
-def _activation(activation, who):
-    if isinstance(activation, str):
-        if activation not in ("relu", "gelu"):
-            raise ValueError(f"{who}: activation should be relu/gelu, not {activation!r}")
-        return F.relu if activation == "relu" else F.gelu
-    return activation
 
 
 class TransformerDecoderLayer(Module):
