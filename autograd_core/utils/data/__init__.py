@@ -21,7 +21,7 @@ def _ag():
 
 
 def _is_tensor(x):
-    from ..tensor import Tensor
+    from ...tensor import Tensor
 
     return isinstance(x, Tensor)
 
