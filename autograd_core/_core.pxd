@@ -23,6 +23,8 @@ cdef extern from "agc.h" nogil:
     const char *agc_simd_target()
     int agc_set_simd_target(const char *name)
     void agc_set_num_threads(int n)
+    void agc_set_perturbation(int mode, int victim, int delay_us, uint64_t seed)
+    int agc_get_perturbation()
     int agc_get_num_threads()
 
     void *agc_alloc(int64_t nbytes)

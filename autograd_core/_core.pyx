@@ -133,6 +133,28 @@ def get_num_threads():
     return agc_get_num_threads()
 
 
+_PERTURB_MODES = {"off": 0, "victim": 1, "random": 2}
+
+
+def set_schedule_perturbation(str mode="off", int victim=0, int delay_us=200, seed=0):
+    """Test switch: sleep at the threaded kernels' perturbation points so that the interleavings a
+    busy machine causes happen on a quiet one. 'victim': thread `victim` of each parallel region
+    sleeps `delay_us` at every point; 'random': each thread sleeps a pseudo-random 0..delay_us at a
+    quarter of the points (seeded); 'off' (the default) costs one predicted branch per point."""
+    if mode not in _PERTURB_MODES:
+        raise ValueError(f"set_schedule_perturbation: mode must be one of {sorted(_PERTURB_MODES)}, got {mode!r}")
+    if victim < 0 or delay_us < 0 or delay_us > 100000:
+        raise ValueError("set_schedule_perturbation: expected victim >= 0 and 0 <= delay_us <= 100000, "
+                         f"got victim={victim}, delay_us={delay_us}")
+    agc_set_perturbation(_PERTURB_MODES[mode], victim, delay_us, <uint64_t>(int(seed) & 0xFFFFFFFFFFFFFFFF))
+
+
+def get_schedule_perturbation():
+    """The perturbation mode in force: 'off', 'victim' or 'random'."""
+    cdef int m = agc_get_perturbation()
+    return {v: k for k, v in _PERTURB_MODES.items()}[m]
+
+
 cdef int check_rc(int rc, str op) except -1:
     if rc == AGC_OK:
         return 0

@@ -98,11 +98,11 @@ int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g)
         (g->c * g->kh * g->kw * nb * p + g->o * nb * p + g->o * g->c / g->groups * g->kh * g->kw) * esize;
     if (use_direct(dt, g)) {
         /* packed weights + one block of packed columns per thread */
-        int nthr = agc_nthreads_setting > 1 ? agc_nthreads_setting : 1;
+        int nthr = agc_nthreads() > 1 ? agc_nthreads() : 1;
         int64_t d = direct_workspace_bytes(g, esize, agc_gemm_tile_mr(dt), agc_gemm_tile_nr(dt), nthr);
         bytes = d > bytes ? d : bytes;
     }
-    const int nthr_ws = agc_nthreads_setting > 1 ? agc_nthreads_setting : 1;
+    const int nthr_ws = agc_nthreads() > 1 ? agc_nthreads() : 1;
     if (wino_applies(dt, g)) {
         int64_t d = wino_workspace_bytes(g, esize, nthr_ws);
         bytes = d > bytes ? d : bytes;
@@ -118,7 +118,7 @@ int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g)
         bytes = d > bytes ? d : bytes;
     }
     if (g->stride_h == 1 && g->stride_w == 1 && use_direct(dt, &t) && 100 * g->h * g->w <= 115 * g->oh * g->ow) {
-        int nthr = agc_nthreads_setting > 1 ? agc_nthreads_setting : 1;
+        int nthr = agc_nthreads() > 1 ? agc_nthreads() : 1;
         int64_t d = direct_workspace_bytes(&t, esize, agc_gemm_tile_mr(dt), agc_gemm_tile_nr(dt), nthr) +
                     g->o * g->c / g->groups * g->kh * g->kw * esize;
         bytes = d > bytes ? d : bytes;

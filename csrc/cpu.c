@@ -5,11 +5,16 @@
  * thread-safe against kernels running at the same moment: call it while no kernel runs.
  * Threads: agc_set_num_threads sets the count every kernel passes to `omp parallel num_threads`,
  * a process-wide setting (omp_set_num_threads alone would only affect the calling thread).
- * Tests: tests/test_kernels.py. */
+ * Schedule perturbation (agc_set_perturbation, AGC_PERTURB): sleeps at the AGC_PERTURB() points of
+ * the threaded kernels, so tests can force on a quiet machine the interleavings that load causes
+ * (one thread descheduled for milliseconds while the others run ahead).
+ * Tests: tests/test_kernels.py, tests/test_threads.py. */
+#define _POSIX_C_SOURCE 200809L /* nanosleep */
 #include "internal.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int agc_nthreads_setting = 1;
 static int use_avx2 = 0;
@@ -54,6 +59,15 @@ void agc_init(void)
     agc_nthreads_setting = omp_get_max_threads();
 #endif
     if (agc_nthreads_setting < 1) agc_nthreads_setting = 1;
+    /* AGC_PERTURB=mode[,victim_or_seed[,delay_us]] */
+    const char *pe = getenv("AGC_PERTURB");
+    if (pe && *pe) {
+        char *end;
+        long mode = strtol(pe, &end, 10), arg = 0, delay = 200;
+        if (*end == ',') arg = strtol(end + 1, &end, 10);
+        if (*end == ',') delay = strtol(end + 1, &end, 10);
+        agc_set_perturbation((int)mode, mode == 1 ? (int)arg : 0, (int)delay, (uint64_t)arg);
+    }
 }
 
 const char *agc_simd_target(void)
@@ -78,13 +92,64 @@ int agc_set_simd_target(const char *name)
 void agc_set_num_threads(int n)
 {
     if (n < 1) n = 1;
-    agc_nthreads_setting = n;
-#ifdef _OPENMP
-    omp_set_num_threads(n);
-#endif
+    __atomic_store_n(&agc_nthreads_setting, n, __ATOMIC_RELAXED);
 }
 
 int agc_get_num_threads(void)
 {
-    return agc_nthreads_setting;
+    return agc_nthreads();
+}
+
+/* ---------------------------------------------------------------- schedule perturbation */
+int agc_perturb_mode = 0;
+static int perturb_victim = 0, perturb_delay_us = 0;
+static uint64_t perturb_seed = 0;
+static _Thread_local uint64_t perturb_counter = 0;
+
+void agc_set_perturbation(int mode, int victim, int delay_us, uint64_t seed)
+{
+    if (mode < 0 || mode > 2) mode = 0;
+    perturb_victim = victim < 0 ? 0 : victim;
+    perturb_delay_us = delay_us < 0 ? 0 : delay_us > 100000 ? 100000 : delay_us;
+    __atomic_store_n(&perturb_seed, seed, __ATOMIC_RELAXED);
+    __atomic_store_n(&agc_perturb_mode, mode, __ATOMIC_RELEASE);
+}
+
+int agc_get_perturbation(void)
+{
+    return __atomic_load_n(&agc_perturb_mode, __ATOMIC_RELAXED);
+}
+
+static void sleep_us(int64_t us)
+{
+    if (us <= 0) return;
+    struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/* splitmix64: a well-mixed 64-bit value from any input */
+static uint64_t mix64(uint64_t z)
+{
+    z += 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+void agc_perturb_point(void)
+{
+    const int mode = __atomic_load_n(&agc_perturb_mode, __ATOMIC_ACQUIRE);
+    int tid = 0, nthr = 1;
+#ifdef _OPENMP
+    tid = omp_get_thread_num();
+    nthr = omp_get_num_threads();
+#endif
+    if (nthr <= 1) return; /* nothing to interleave with */
+    if (mode == 1) {
+        if (tid == perturb_victim % nthr) sleep_us(perturb_delay_us);
+    } else if (mode == 2) {
+        const uint64_t seed = __atomic_load_n(&perturb_seed, __ATOMIC_RELAXED);
+        uint64_t r = mix64(seed ^ mix64(((uint64_t)tid << 40) ^ perturb_counter++));
+        if ((r & 3) == 0) sleep_us((int64_t)((r >> 8) % (uint64_t)(perturb_delay_us + 1)));
+    }
 }

@@ -192,7 +192,10 @@ static void run_threads(int nthr, gemm_worker worker, const void *arg)
 #ifdef _OPENMP
     if (nthr > 1) {
 #pragma omp parallel num_threads(nthr)
-        worker(arg, omp_get_thread_num(), omp_get_num_threads());
+        {
+            AGC_PERTURB();
+            worker(arg, omp_get_thread_num(), omp_get_num_threads());
+        }
         return;
     }
 #endif
@@ -213,6 +216,7 @@ static void small_worker(const void *arg, int tid, int T)
     else i0 = t0 * MR, i1 = t1 * MR < M ? t1 * MR : M;
     for (int64_t j = j0; j < j1; j += NR) {
         int n = (int)(j1 - j < NR ? j1 - j : NR);
+        AGC_PERTURB();
         for (int64_t i = i0; i < i1; i += MR) {
             int m = (int)(i1 - i < MR ? i1 - i : MR);
             ops->small(p->K, p->A + i * p->rs_a * esz, p->rs_a, p->cs_a, p->B + j * esz, p->rs_b,
@@ -222,18 +226,23 @@ static void small_worker(const void *arg, int tid, int T)
 }
 
 /* ------------------------------------------------------------------------ packed path */
-/* The loop nest: jc (NC columns) > pc (KC depth) > [B block packed by all threads together] >
- * ic (MC rows of this thread's range) > [A block packed by its thread] > jr (NR panels) > ir (MR
- * panels) > micro-kernel. Threads split M or N by choose_split. Split M: the B block is packed
- * cooperatively into one of two buffers, alternating by step, so one barrier per (jc, pc) step
- * suffices (a thread can only be one step ahead: it cannot pass the next barrier before the
- * others finish reading the buffer it is about to overwrite). Split N: every thread packs just
- * the B panels it reads, and the threads never wait for each other. */
+/* The loop nest: jc (NC columns) > pc (KC depth) > [B block packed] > ic (MC rows of this
+ * thread's range) > [A block packed by its thread] > jr (NR panels) > ir (MR panels) >
+ * micro-kernel. Threads split M or N by choose_split.
+ * Split M: the B block is packed cooperatively into one of two shared buffers, alternating by
+ * step, so one barrier per (jc, pc) step suffices: to overwrite a buffer a thread must first pass
+ * the barrier of the step after the one that read it, which every thread reaches only once it has
+ * finished reading. Every thread runs every (jc, pc) step, so all reach every barrier.
+ * Split N: every thread packs the B panels it reads into a B buffer of its own and never waits for
+ * the others. The buffer must be private: with a shared one, a thread that owns no panel of the
+ * first column blocks runs ahead into a later block and packs at the same offsets, in the same
+ * alternating buffer, as the panels another thread is still multiplying (the wrong-results bug of
+ * issue 11: whole column blocks of garbage at 2 threads under load). */
 typedef struct {
     gemm_problem p;
     int64_t kc, nc, mc;
     int64_t a_bytes, b_bytes;
-    int nbbuf;
+    int nbbuf; /* B buffers: 2 shared (split M, several threads), or 1 per thread */
     char *buf; /* nbbuf B buffers, then one A buffer per thread */
 } gemm_packed_plan;
 
@@ -265,9 +274,10 @@ static void packed_worker(const void *arg, int tid, int T)
         for (int64_t pc = 0; pc < K; pc += kc) {
             const int64_t kcur = K - pc < kc ? K - pc : kc;
             const double beta_k = pc == 0 ? p->beta : 1.0;
-            /* panel q lives at q * kc * NR whatever this step's depth: with split N the threads run
-             * unsynchronised, so a panel's place must not move between K steps */
-            char *bbuf = pl->buf + (step++ % pl->nbbuf) * pl->b_bytes;
+            AGC_PERTURB();
+            /* panel q of the block lives at (q - q0) * kc * NR: in the shared buffer of this step
+             * (split M, q0 == 0), or in this thread's own buffer (split N) */
+            char *bbuf = shared_b ? pl->buf + (step++ % 2) * pl->b_bytes : pl->buf + tid * pl->b_bytes;
             if (shared_b) {
 #pragma omp for schedule(static)
                 for (int64_t q = 0; q < npanels; q++) {
@@ -283,16 +293,17 @@ static void packed_worker(const void *arg, int tid, int T)
                     int64_t j = q * NR;
                     ops->pack_b(kcur, ncur - j < NR ? ncur - j : NR,
                                 p->B + (pc * rs_b + (jc + j) * cs_b) * esz, rs_b, cs_b,
-                                bbuf + q * kc * NR * esz);
+                                bbuf + (q - q0) * kc * NR * esz);
                 }
             }
             for (int64_t ic = i0; ic < i1; ic += mc) {
                 const int64_t mcur = i1 - ic < mc ? i1 - ic : mc;
+                AGC_PERTURB();
                 ops->pack_a(mcur, kcur, p->A + (ic * rs_a + pc * cs_a) * esz, rs_a, cs_a, abuf);
                 for (int64_t q = q0; q < q1; q++) {
                     const int64_t j = jc + q * NR;
                     const int n = (int)(ncur - q * NR < NR ? ncur - q * NR : NR);
-                    const char *bp = bbuf + q * kc * NR * esz;
+                    const char *bp = bbuf + (q - q0) * kc * NR * esz;
                     for (int64_t ir = 0; ir < mcur; ir += MR) {
                         const int m = (int)(mcur - ir < MR ? mcur - ir : MR);
                         ops->kern(kcur, abuf + ir * kcur * esz, bp,
@@ -319,7 +330,7 @@ static int gemm_packed(const gemm_problem *p, const gemm_blocks *bk, int nthr)
     pl.mc = ceil_div(ceil_div(rows, ceil_div(rows, bk->mc)), MR) * MR;
     pl.b_bytes = pl.kc * pl.nc * esz;
     pl.a_bytes = ceil_div(pl.mc * pl.kc * esz, AGC_ALIGN) * AGC_ALIGN;
-    pl.nbbuf = nthr > 1 ? 2 : 1;
+    pl.nbbuf = p->sp.split_n ? nthr : nthr > 1 ? 2 : 1;
     pl.buf = agc_alloc(pl.nbbuf * pl.b_bytes + nthr * pl.a_bytes);
     if (!pl.buf) return AGC_ENOMEM;
     run_threads(nthr, packed_worker, &pl);
@@ -460,6 +471,7 @@ int agc_gemm_batched(agc_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t 
             T = omp_get_num_threads();
 #endif
             for (int64_t i = batch * tid / T; i < batch * (tid + 1) / T; i++) {
+                AGC_PERTURB();
                 int r = gemm_one(dt, M, N, K, alpha, a + off_a[i] * esz, rs_a, cs_a, b + off_b[i] * esz,
                                  rs_b, cs_b, beta, c + off_c[i] * esz, rs_c, cs_c, 1);
                 if (r != AGC_OK) {

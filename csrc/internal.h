@@ -37,21 +37,38 @@
  * and a multiple of every SIMD width) */
 #define AGC_CHUNK_ALIGN 64
 
-/* cpu.c */
+/* cpu.c. The thread count may be changed by set_num_threads in one Python thread while kernels
+ * run in others: it is read with an atomic load, once per decision, and a kernel that sizes
+ * per-thread buffers passes the count it read on to its parallel region (never reads it twice). */
 extern int agc_nthreads_setting;
+static inline int agc_nthreads(void)
+{
+    return __atomic_load_n(&agc_nthreads_setting, __ATOMIC_RELAXED);
+}
 static inline int agc_threads_for(int64_t work, int64_t threshold)
 {
 #ifdef _OPENMP
-    if (work < threshold || agc_nthreads_setting <= 1) return 1;
+    const int setting = agc_nthreads();
+    if (work < threshold || setting <= 1) return 1;
     if (omp_in_parallel()) return 1;
     int64_t most = work / (threshold / 2 > 0 ? threshold / 2 : 1);
-    return most < agc_nthreads_setting ? (int)(most > 1 ? most : 1) : agc_nthreads_setting;
+    return most < setting ? (int)(most > 1 ? most : 1) : setting;
 #else
     (void)work;
     (void)threshold;
     return 1;
 #endif
 }
+
+/* Schedule perturbation points (see agc_set_perturbation in agc.h). Put one at the start of each
+ * thread's share of a parallel region and at each block step where threads could drift apart. */
+extern int agc_perturb_mode;
+void agc_perturb_point(void);
+#define AGC_PERTURB()                                                                              \
+    do {                                                                                           \
+        if (__builtin_expect(__atomic_load_n(&agc_perturb_mode, __ATOMIC_RELAXED) != 0, 0))        \
+            agc_perturb_point();                                                                   \
+    } while (0)
 
 /* ---------------------------------------------------------------- the strided iterator */
 #define AGC_ITER_MAXOPS 4

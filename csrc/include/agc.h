@@ -50,6 +50,14 @@ const char *agc_simd_target(void);
 int agc_set_simd_target(const char *name);
 void agc_set_num_threads(int n);
 int agc_get_num_threads(void);
+/* Schedule perturbation, for tests (cpu.c): makes the interleavings that a busy machine causes
+ * happen on a quiet one. mode 0: off (the default; a kernel then pays one predicted branch per
+ * perturbation point). mode 1: thread `victim` of every parallel region sleeps `delay_us` at each
+ * point, so the others run ahead of it. mode 2: at each point every thread sleeps, with probability
+ * 1/4, a pseudo-random 0..delay_us drawn from `seed`, the thread id and a per-thread counter.
+ * AGC_PERTURB=mode[,victim_or_seed[,delay_us]] in the environment sets it at import. */
+void agc_set_perturbation(int mode, int victim, int delay_us, uint64_t seed);
+int agc_get_perturbation(void);
 
 /* ---------------------------------------------------------------- storage.c */
 /* 64-byte aligned allocation; NULL on failure. nbytes == 0 returns a valid unique pointer.
