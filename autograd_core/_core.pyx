@@ -133,6 +133,63 @@ def get_num_threads():
     return agc_get_num_threads()
 
 
+cdef extern from *:
+    """
+    /* Grad, inference and anomaly mode: one copy per OS thread, as in PyTorch. A thread starts with
+     * grad enabled and inference and anomaly modes off. */
+    static _Thread_local int agc_tls_grad_disabled = 0;
+    static _Thread_local int agc_tls_inference = 0;
+    static _Thread_local int agc_tls_anomaly = 0;
+    static _Thread_local int agc_tls_anomaly_inf = 0;
+    """
+    int agc_tls_grad_disabled
+    int agc_tls_inference
+    int agc_tls_anomaly
+    int agc_tls_anomaly_inf
+
+
+cdef class ModeState:
+    """The calling thread's autograd modes (autograd.grad_mode.state is the one instance). Each
+    attribute reads and writes a C thread-local, so `with no_grad():` in one thread never changes
+    what another thread records; a property costs ~20 ns where threading.local costs ~40."""
+
+    @property
+    def enabled(self):
+        return agc_tls_grad_disabled == 0
+
+    @enabled.setter
+    def enabled(self, value):
+        global agc_tls_grad_disabled
+        agc_tls_grad_disabled = 0 if value else 1
+
+    @property
+    def inference(self):
+        return agc_tls_inference != 0
+
+    @inference.setter
+    def inference(self, value):
+        global agc_tls_inference
+        agc_tls_inference = 1 if value else 0
+
+    @property
+    def anomaly(self):
+        return agc_tls_anomaly != 0
+
+    @anomaly.setter
+    def anomaly(self, value):
+        global agc_tls_anomaly
+        agc_tls_anomaly = 1 if value else 0
+
+    @property
+    def anomaly_check_inf(self):
+        return agc_tls_anomaly_inf != 0
+
+    @anomaly_check_inf.setter
+    def anomaly_check_inf(self, value):
+        global agc_tls_anomaly_inf
+        agc_tls_anomaly_inf = 1 if value else 0
+
+
 _PERTURB_MODES = {"off": 0, "victim": 1, "random": 2}
 
 

@@ -181,6 +181,7 @@ static inline void conv_col_range(const agc_conv2d_geom *g, int64_t iw0, int64_t
         /* 64-bit divisions per image, which cost as much as copying a LeNet-sized row */                  \
         _Pragma("omp parallel for schedule(static) num_threads(agc_threads_for(rows * L, CONV_OMP_MIN))")  \
         for (int64_t r = 0; r < rows; r++) {                                                               \
+            AGC_PERTURB();                                                                                 \
             const int64_t c = r / kk, a = (r / g->kw) % g->kh, b = r % g->kw;                              \
             /* the clipping below depends on (a, b) only: computed once per row, not per image */          \
             const int64_t iw0 = b * g->dil_w - g->pad_w;                                                   \
@@ -234,6 +235,7 @@ static inline void conv_col_range(const agc_conv2d_geom *g, int64_t iw0, int64_t
         _Pragma("omp parallel for collapse(2) schedule(static) num_threads(agc_threads_for(g->c * L * g->kh * g->kw, CONV_OMP_MIN))") \
         for (int64_t j = 0; j < nb; j++) {                                                                 \
             for (int64_t c = 0; c < g->c; c++) {                                                           \
+                AGC_PERTURB();                                                                             \
                 T *dp = dx + ((n0 + j) * g->c + c) * H * W;                                                \
                 const T init = bias ? bias[c] : (T)0;                                                      \
                 for (int64_t e = 0; e < H * W; e++)                                                        \
@@ -274,6 +276,7 @@ static inline void conv_col_range(const agc_conv2d_geom *g, int64_t iw0, int64_t
         _Pragma("omp parallel for collapse(2) schedule(static) num_threads(agc_threads_for(g->o * L, CONV_OMP_MIN))")             \
         for (int64_t j = 0; j < nb; j++) {                                                                 \
             for (int64_t o = 0; o < g->o; o++) {                                                           \
+                AGC_PERTURB();                                                                             \
                 T *dst = out + ((n0 + j) * g->o + o) * p;                                                  \
                 const T *src = tmp ? tmp + o * L + j * p : dst;                                            \
                 const T bv = bias ? bias[o] : (T)0;                                                        \
@@ -302,6 +305,7 @@ static inline void conv_col_range(const agc_conv2d_geom *g, int64_t iw0, int64_t
         _Pragma("omp parallel for collapse(2) schedule(static) num_threads(agc_threads_for(O * nb * pc, CONV_OMP_MIN))") \
         for (int64_t j = 0; j < nb; j++) {                                                                 \
             for (int64_t tb = 0; tb < tiles; tb++) {                                                       \
+                AGC_PERTURB();                                                                             \
                 const int64_t p0 = tb * 32, p1 = p0 + 32 < pc ? p0 + 32 : pc;                              \
                 const T *src = tmpT + (j * pc) * O;                                                        \
                 for (int64_t o = 0; o < O; o++) {                                                          \
@@ -329,6 +333,7 @@ static inline void conv_col_range(const agc_conv2d_geom *g, int64_t iw0, int64_t
         _Pragma("omp parallel for collapse(2) schedule(static) num_threads(agc_threads_for(n * ch * p, CONV_OMP_MIN))")           \
         for (int64_t i = 0; i < n; i++)                                                                    \
             for (int64_t c = 0; c < ch; c++) {                                                             \
+                AGC_PERTURB();                                                                             \
                 T *d = out + (i * ch + c) * p;                                                             \
                 for (int64_t e = 0; e < p; e++)                                                            \
                     d[e] = bias[c];                                                                        \
@@ -657,6 +662,7 @@ static int conv_forward_direct(agc_dtype dt, const agc_conv2d_geom *g, const voi
          * block's result is the same whichever thread computes it) */
 #pragma omp for schedule(dynamic, 1)
         for (int64_t it = 0; it < items; it++) {
+            AGC_PERTURB();
             const int64_t blk = it / G, gi = it % G;
             int64_t l0, np;
             if (whole) {
@@ -772,6 +778,7 @@ static int backward_data_direct(agc_dtype dt, const agc_conv2d_geom *g, const vo
         const int64_t og = g->o / g->groups, planes = g->n * g->o;                                         \
         _Pragma("omp parallel for schedule(static) num_threads(agc_threads_for(planes * OH * OW * kh * kw, CONV_OMP_MIN))") \
         for (int64_t pl = 0; pl < planes; pl++) {                                                          \
+            AGC_PERTURB();                                                                                 \
             const int64_t n = pl / g->o, oc = pl % g->o;                                                   \
             const T *xp = x + (n * g->c + oc / og) * H * W, *wc = w + oc * kh * kw;                        \
             T *op = out + pl * OH * OW;                                                                    \
@@ -1192,6 +1199,7 @@ static int64_t wino_workspace_bytes(const agc_conv2d_geom *g, int64_t es, int nt
             T *rb = rowbuf + tid * 8 * W2, *s = rb + 4 * W2;                                               \
             _Pragma("omp for schedule(static)")                                                            \
             for (int64_t it = 0; it < items; it++) {                                                       \
+                AGC_PERTURB();                                                                             \
                 const int64_t ci = it / R, rr = it % R, r = r0 + rr, n = r / th, ti = r % th;              \
                 const T *xc = x + (n * C + ci) * H * W;                                                    \
                 /* the 4 input rows of this tile row, zero-padded to W2 columns from column -pad_w */       \
@@ -1243,6 +1251,7 @@ static int64_t wino_workspace_bytes(const agc_conv2d_geom *g, int64_t es, int nt
         const int64_t Tn = R * tw, items = O * R, full = OW / 2;                                           \
         _Pragma("omp parallel for schedule(static) num_threads(nthr)")                                     \
         for (int64_t it = 0; it < items; it++) {                                                           \
+            AGC_PERTURB();                                                                                 \
             const int64_t oi = it / R, rr = it % R, r = r0 + rr, n = r / th, ti = r % th;                  \
             const T bv = bias ? bias[oi] : (T)0;                                                           \
             const T *m[16];                                                                                \

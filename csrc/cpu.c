@@ -150,6 +150,6 @@ void agc_perturb_point(void)
     } else if (mode == 2) {
         const uint64_t seed = __atomic_load_n(&perturb_seed, __ATOMIC_RELAXED);
         uint64_t r = mix64(seed ^ mix64(((uint64_t)tid << 40) ^ perturb_counter++));
-        if ((r & 3) == 0) sleep_us((int64_t)((r >> 8) % (uint64_t)(perturb_delay_us + 1)));
+        if ((r & 7) == 0) sleep_us((int64_t)((r >> 8) % (uint64_t)(perturb_delay_us + 1)));
     }
 }

@@ -200,6 +200,7 @@ static inline void agc_iter_run(const agc_iter *it, char *const *base, const int
     nchunks = (numel + chunk - 1) / chunk;
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (int64_t c = 0; c < nchunks; c++) {
+        AGC_PERTURB();
         int64_t b = c * chunk, e = b + chunk < numel ? b + chunk : numel;
         agc_iter_range(it, b, e, base, itemsize, fn, ctx);
     }

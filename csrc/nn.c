@@ -84,6 +84,7 @@
         const int nth_ = agc_threads_for(n * c * s, NN_PAR_MIN);                                        \
         _Pragma("omp parallel for schedule(static) num_threads(nth_)")                                  \
         for (int64_t ch = 0; ch < c; ch++) {                                                            \
+            AGC_PERTURB();                                                                              \
             double sum = 0.0;                                                                           \
             for (int64_t i = 0; i < n; i++) {                                                           \
                 sum += sum_##SUF(avx2, x + (i * c + ch) * s, s);                                        \
@@ -153,6 +154,7 @@
         const int nth_ = agc_threads_for(n * c * s, NN_PAR_MIN);                                        \
         _Pragma("omp parallel for schedule(static) num_threads(nth_)")                                  \
         for (int64_t ch = 0; ch < c; ch++) {                                                            \
+            AGC_PERTURB();                                                                              \
             const double mean = (double)mean_[ch], invstd = (double)invstd_[ch];                        \
             double sg = 0.0, sgx = 0.0;                                                                 \
             for (int64_t i = 0; i < n; i++) {                                                           \
@@ -213,6 +215,7 @@
         const int nth_ = agc_threads_for(n * c, NN_PAR_MIN);                                            \
         _Pragma("omp parallel for schedule(static) num_threads(nth_)")                                  \
         for (int64_t i = 0; i < n; i++) {                                                               \
+            AGC_PERTURB();                                                                              \
             const T *row = x + i * c;                                                                   \
             T mx = row[0];                                                                              \
             for (int64_t j = 1; j < c; j++) mx = row[j] > mx ? row[j] : mx;                             \
@@ -244,6 +247,7 @@
         const int nth_ = agc_threads_for(n * c, NN_PAR_MIN);                                            \
         _Pragma("omp parallel for schedule(static) num_threads(nth_)")                                  \
         for (int64_t i = 0; i < n; i++) {                                                               \
+            AGC_PERTURB();                                                                              \
             const T *row = x + i * c;                                                                   \
             T *o = out + i * c;                                                                         \
             const int64_t t = target[i];                                                                \

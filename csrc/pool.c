@@ -43,6 +43,7 @@ static void tap_range(int64_t s, int64_t k, int64_t d, int64_t n, int64_t *lo, i
         const int64_t H = g->h, W = g->w, OH = g->oh, OW = g->ow, dh = g->dil_h, dw = g->dil_w;           \
         _Pragma("omp parallel for schedule(static) num_threads(agc_threads_for(g->nc * H * W, POOL_OMP_MIN))") \
         for (int64_t p = 0; p < g->nc; p++) {                                                              \
+            AGC_PERTURB();                                                                                 \
             const T *xp = x + p * H * W;                                                                   \
             T *op = out + p * OH * OW;                                                                     \
             int64_t *ip = idx + p * OH * OW;                                                               \
@@ -80,6 +81,7 @@ static void tap_range(int64_t s, int64_t k, int64_t d, int64_t n, int64_t *lo, i
         const int64_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;                                          \
         _Pragma("omp parallel for schedule(static) num_threads(agc_threads_for(g->nc * H * W, POOL_OMP_MIN))") \
         for (int64_t p = 0; p < g->nc; p++) {                                                              \
+            AGC_PERTURB();                                                                                 \
             const T *xp = x + p * H * W;                                                                   \
             for (int64_t i = 0; i < OH; i++) {                                                             \
                 const T *r0 = xp + 2 * i * W, *r1 = r0 + W;                                                \
@@ -116,6 +118,7 @@ static void tap_range(int64_t s, int64_t k, int64_t d, int64_t n, int64_t *lo, i
         const int64_t H = g->h, W = g->w, OH = g->oh, OW = g->ow;                                          \
         _Pragma("omp parallel for schedule(static) num_threads(agc_threads_for(g->nc * H * W, POOL_OMP_MIN))")                     \
         for (int64_t p = 0; p < g->nc; p++) {                                                              \
+            AGC_PERTURB();                                                                                 \
             const T *src = backward ? x + p * OH * OW : x + p * H * W;                                     \
             T *dst = backward ? out + p * H * W : out + p * OH * OW;                                       \
             if (backward)                                                                                  \
@@ -165,6 +168,7 @@ static void tap_range(int64_t s, int64_t k, int64_t d, int64_t n, int64_t *lo, i
     {                                                                                                      \
         _Pragma("omp parallel for schedule(static) num_threads(agc_threads_for(nc * H * W, POOL_OMP_MIN))")                        \
         for (int64_t p = 0; p < nc; p++) {                                                                 \
+            AGC_PERTURB();                                                                                 \
             const T *src = mode == 1 ? x + p * OH * OW : x + p * H * W;                                    \
             T *dst = mode == 1 ? out + p * H * W : out + p * OH * OW;                                      \
             if (mode == 1)                                                                                 \
@@ -209,6 +213,7 @@ static void tap_range(int64_t s, int64_t k, int64_t d, int64_t n, int64_t *lo, i
     {                                                                                                      \
         _Pragma("omp parallel for schedule(static) num_threads(agc_threads_for(nc * (in_size + out_size), POOL_OMP_MIN))")         \
         for (int64_t p = 0; p < nc; p++) {                                                                 \
+            AGC_PERTURB();                                                                                 \
             T *dst = out + p * in_size;                                                                    \
             const T *gp = g + p * out_size;                                                                \
             const int64_t *ip = idx + p * out_size;                                                        \
@@ -224,6 +229,7 @@ static void tap_range(int64_t s, int64_t k, int64_t d, int64_t n, int64_t *lo, i
     {                                                                                                      \
         _Pragma("omp parallel for schedule(static) num_threads(agc_threads_for(nc * out_size, POOL_OMP_MIN))")                     \
         for (int64_t p = 0; p < nc; p++) {                                                                 \
+            AGC_PERTURB();                                                                                 \
             const T *xp = x + p * in_size;                                                                 \
             const int64_t *ip = idx + p * out_size;                                                        \
             T *dst = out + p * out_size;                                                                   \

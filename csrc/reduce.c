@@ -1025,7 +1025,10 @@ static int run(const plan *P, const pass_t *ps, int avx2, const char *xg, int64_
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
 #endif
-    for (int64_t c = 0; c < nch; c++) chunk(P, ps, avx2, xg, G, c, buf + c * G);
+    for (int64_t c = 0; c < nch; c++) {
+        AGC_PERTURB();
+        chunk(P, ps, avx2, xg, G, c, buf + c * G);
+    }
     for (int64_t c = 0; c < nch; c++) part_combine(ps, P->dt, res, buf + c * G, G);
     agc_free(buf);
     return AGC_OK;
@@ -1238,6 +1241,7 @@ static void row_fast(const plan *P, int avx2, int nt)
 #pragma omp parallel for num_threads(nt) schedule(dynamic, gr)
 #endif
     for (int64_t o = 0; o < P->nout; o++) {
+        AGC_PERTURB();
         int64_t xo, oo, G;
         if (P->nk == 1) {
             xo = o * P->kx[0];
@@ -1347,6 +1351,7 @@ static int reduce_small_int(int op, agc_dtype dt, int n_outer, const int64_t *os
     const int isum = op == AGC_REDUCE_SUM, iprod = op == AGC_REDUCE_PROD;
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
     for (int64_t o = 0; o < nout; o++) {
+        AGC_PERTURB();
         int64_t xo = 0, oo = 0, rest = o;
         for (int d = n_outer - 1; d >= 0; d--) {
             int64_t i = rest % oshape[d];
@@ -1509,7 +1514,10 @@ int agc_reduce(int op, agc_dtype dt, int n_outer, const int64_t *outer_shape, co
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(dynamic, gr)
 #endif
-        for (int64_t g = 0; g < P.ngroups; g++) group_reduce(&P, g, avx2, 1);
+        for (int64_t g = 0; g < P.ngroups; g++) {
+            AGC_PERTURB();
+            group_reduce(&P, g, avx2, 1);
+        }
         return AGC_OK;
     }
     for (int64_t g = 0; g < P.ngroups; g++) {
@@ -1723,6 +1731,7 @@ int agc_softmax(int log, agc_dtype dt, int64_t outer, int64_t n, int64_t inner, 
 #pragma omp parallel for num_threads(nt) schedule(dynamic, grain(n))
 #endif
         for (int64_t o = 0; o < outer; o++) {
+            AGC_PERTURB();
             if (dt == AGC_F32) {
                 const float *xr = (const float *)x + o * n;
                 float *yr = (float *)out + o * n;
@@ -1742,6 +1751,7 @@ int agc_softmax(int log, agc_dtype dt, int64_t outer, int64_t n, int64_t inner, 
 #pragma omp parallel for num_threads(nt) schedule(dynamic, grain(n * RD_TW))
 #endif
     for (int64_t t = 0; t < outer * ntile; t++) {
+        AGC_PERTURB();
         int64_t o = t / ntile, j0 = (t % ntile) * RD_TW;
         int64_t tw = inner - j0 < RD_TW ? inner - j0 : RD_TW;
         int64_t off = o * n * inner + j0;
@@ -1835,6 +1845,7 @@ int agc_softmax_backward(int log, agc_dtype dt, int64_t outer, int64_t n, int64_
 #pragma omp parallel for num_threads(nt) schedule(dynamic, grain(n))
 #endif
         for (int64_t o = 0; o < outer; o++) {
+            AGC_PERTURB();
             int64_t off = o * n;
             if (dt == AGC_F32) {
                 const float *yr = (const float *)y + off, *gr = (const float *)g + off;
@@ -1865,6 +1876,7 @@ int agc_softmax_backward(int log, agc_dtype dt, int64_t outer, int64_t n, int64_
 #pragma omp parallel for num_threads(nt) schedule(dynamic, grain(n * RD_TW))
 #endif
     for (int64_t t = 0; t < outer * ntile; t++) {
+        AGC_PERTURB();
         int64_t o = t / ntile, j0 = (t % ntile) * RD_TW;
         int64_t tw = inner - j0 < RD_TW ? inner - j0 : RD_TW;
         int64_t off = o * n * inner + j0;
@@ -1968,6 +1980,7 @@ int agc_cumulative(int op, agc_dtype dt, int64_t outer, int64_t n, int64_t inner
 #pragma omp parallel for num_threads(nt) schedule(dynamic, grain(n * tw_max))
 #endif
     for (int64_t t = 0; t < outer * ntile; t++) {
+        AGC_PERTURB();
         int64_t o = t / ntile, j0 = (t % ntile) * tw_max;
         int64_t tw = inner - j0 < tw_max ? inner - j0 : tw_max;
         int64_t off = (o * n * inner + j0) * es;

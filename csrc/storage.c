@@ -355,6 +355,7 @@ static void tiled_copy(const agc_iter *it, char *const *base, const int64_t *isz
 #pragma omp parallel for num_threads(nt) schedule(static)
 #endif
     for (int64_t t = 0; t < ntiles; t++) {
+        AGC_PERTURB();
         int64_t o = t / (rt * ct), r0 = (t / ct) % rt * TILE, c0 = t % ct * TILE;
         int64_t offx = 0, offo = 0, rest = o;
         for (int k = d - 3; k >= 0; k--) {

@@ -1,17 +1,11 @@
 """Grad mode: whether ops record the graph. `no_grad` skips graph construction entirely."""
 import functools
 
-
-class _State:
-    def __init__(self):
-        # instance attributes, not class ones: CPython's specialised attribute load covers these,
-        # and every recorded op reads them
-        self.enabled = True
-        self.anomaly = False
-        self.anomaly_check_inf = False
+from .. import _core
 
 
-state = _State()
+# per thread, as in PyTorch: C thread-locals behind properties (see _core.ModeState)
+state = _core.ModeState()
 
 
 def is_grad_enabled():
