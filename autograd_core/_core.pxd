@@ -25,6 +25,8 @@ cdef extern from "agc.h" nogil:
     void agc_set_num_threads(int n)
     void agc_set_perturbation(int mode, int victim, int delay_us, uint64_t seed)
     int agc_get_perturbation()
+    void agc_set_adaptive_threads(int on)
+    void agc_thread_stats(int64_t *out)
     int agc_get_num_threads()
 
     void *agc_alloc(int64_t nbytes)

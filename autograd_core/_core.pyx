@@ -206,6 +206,22 @@ def set_schedule_perturbation(str mode="off", int victim=0, int delay_us=200, se
     agc_set_perturbation(_PERTURB_MODES[mode], victim, delay_us, <uint64_t>(int(seed) & 0xFFFFFFFFFFFFFFFF))
 
 
+def set_adaptive_threads(bint on):
+    """Turn the adaptive thread cap on (the default) or off. With it on, kernels use fewer threads
+    for a while when workers start late because other processes hold the cores (see csrc/cpu.c);
+    results never change, only speed."""
+    agc_set_adaptive_threads(on)
+
+
+def thread_stats():
+    """The adaptive thread cap's state: whether it is on, how many threads a kernel may use now,
+    late worker starts seen, how often the cap engaged, and fork decisions it reduced."""
+    cdef int64_t out[5]
+    agc_thread_stats(out)
+    return {"adaptive": bool(out[0]), "threads_now": out[1], "late_starts": out[2], "engaged": out[3],
+            "capped_forks": out[4]}
+
+
 def get_schedule_perturbation():
     """The perturbation mode in force: 'off', 'victim' or 'random'."""
     cdef int m = agc_get_perturbation()

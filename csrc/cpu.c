@@ -8,6 +8,22 @@
  * Schedule perturbation (agc_set_perturbation, AGC_PERTURB): sleeps at the AGC_PERTURB() points of
  * the threaded kernels, so tests can force on a quiet machine the interleavings that load causes
  * (one thread descheduled for milliseconds while the others run ahead).
+ *
+ * Behaviour under contention: the adaptive thread cap. A fork/join region ends when its last
+ * thread does. When other processes hold the cores, a woken worker may wait a whole scheduler
+ * time slice (milliseconds) before it runs, and the region waits with it: measured before this
+ * mechanism, a LeNet-5 step at 2 threads took 5x its 1-thread time beside two busy processes, a
+ * char-LSTM step 8x (PyTorch suffers the same). The OS does not tell a process cheaply that its
+ * cores are taken, but the workers can: each notes, at its first scheduling point after a fork,
+ * how long after the fork decision it started (agc_region_start). A start later than LATE_NS
+ * (250 us; a sleeping worker wakes in 5-60 us on an idle core) twice within WINDOW_NS means the
+ * cores are contended: for the next `backoff` (20 ms, doubling while contention persists, up to
+ * 1 s) kernels use at most half the threads (at least 1). When the backoff ends, regions run with
+ * every thread again, which probes the machine: a probe that is late again re-engages the cap at
+ * once with a doubled backoff; a quiet machine never engages it. Only thread counts change, and
+ * no result depends on the thread count, so the cap can never change a number. Switch it off with
+ * AGC_ADAPTIVE=0 or _core.set_adaptive_threads(False) (the thread tests do, so that they exercise
+ * the requested thread counts).
  * Tests: tests/test_kernels.py, tests/test_threads.py. */
 #define _POSIX_C_SOURCE 200809L /* nanosleep */
 #include "internal.h"
@@ -59,6 +75,8 @@ void agc_init(void)
     agc_nthreads_setting = omp_get_max_threads();
 #endif
     if (agc_nthreads_setting < 1) agc_nthreads_setting = 1;
+    const char *ad = getenv("AGC_ADAPTIVE");
+    if (ad && strcmp(ad, "0") == 0) agc_set_adaptive_threads(0);
     /* AGC_PERTURB=mode[,victim_or_seed[,delay_us]] */
     const char *pe = getenv("AGC_PERTURB");
     if (pe && *pe) {
@@ -98,6 +116,88 @@ void agc_set_num_threads(int n)
 int agc_get_num_threads(void)
 {
     return agc_nthreads();
+}
+
+/* ---------------------------------------------------------------- adaptive thread cap */
+#define LATE_NS 250000LL
+#define WINDOW_NS 50000000LL
+#define BACKOFF_MIN_NS 20000000LL
+#define BACKOFF_MAX_NS 1000000000LL
+
+int64_t agc_fork_gen = 0;
+static int64_t fork_ns = 0;         /* when the latest fork decision was taken */
+static int adaptive_on = 1;
+static int cap_threads = 0;         /* while now < cap_until_ns: at most this many threads */
+static int64_t cap_until_ns = 0;
+static int64_t backoff_ns = BACKOFF_MIN_NS;
+static int64_t last_late_ns = 0;
+static int64_t stat_late = 0, stat_engaged = 0, stat_capped = 0;
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
+int agc_fork(int n)
+{
+    const int64_t now = now_ns();
+    if (LOAD(adaptive_on) && now < LOAD(cap_until_ns)) {
+        const int cap = LOAD(cap_threads);
+        if (n > cap) {
+            n = cap;
+            __atomic_fetch_add(&stat_capped, 1, __ATOMIC_RELAXED);
+        }
+    }
+    if (n > 1) {
+        STORE(fork_ns, now);
+        __atomic_fetch_add(&agc_fork_gen, 1, __ATOMIC_RELAXED);
+    }
+    return n;
+}
+
+void agc_region_start(int64_t gen)
+{
+    (void)gen;
+#ifdef _OPENMP
+    if (omp_get_thread_num() == 0 || omp_get_num_threads() <= 1) return; /* the forking thread itself */
+    const int64_t now = now_ns(), late = now - LOAD(fork_ns);
+    if (late <= LATE_NS || !LOAD(adaptive_on)) return;
+    __atomic_fetch_add(&stat_late, 1, __ATOMIC_RELAXED);
+    const int64_t prev = __atomic_exchange_n(&last_late_ns, now, __ATOMIC_RELAXED);
+    if (now - prev > WINDOW_NS) return; /* one late start alone may be a hiccup */
+    const int64_t until = LOAD(cap_until_ns);
+    if (now < until) return; /* already engaged */
+    /* a probe right after a backoff that is late again: the contention persists, back off longer */
+    int64_t b = now - until < 2 * LOAD(backoff_ns) ? 2 * LOAD(backoff_ns) : BACKOFF_MIN_NS;
+    if (b > BACKOFF_MAX_NS) b = BACKOFF_MAX_NS;
+    STORE(backoff_ns, b);
+    const int half = omp_get_num_threads() / 2;
+    STORE(cap_threads, half > 1 ? half : 1);
+    STORE(cap_until_ns, now + b);
+    __atomic_fetch_add(&stat_engaged, 1, __ATOMIC_RELAXED);
+#endif
+}
+
+void agc_set_adaptive_threads(int on)
+{
+    STORE(adaptive_on, on ? 1 : 0);
+    STORE(cap_until_ns, 0);
+    STORE(backoff_ns, BACKOFF_MIN_NS);
+}
+
+void agc_thread_stats(int64_t *out)
+{
+    const int64_t now = now_ns();
+    out[0] = LOAD(adaptive_on);
+    out[1] = now < LOAD(cap_until_ns) ? LOAD(cap_threads) : agc_nthreads();
+    out[2] = LOAD(stat_late);
+    out[3] = LOAD(stat_engaged);
+    out[4] = LOAD(stat_capped);
 }
 
 /* ---------------------------------------------------------------- schedule perturbation */

@@ -45,6 +45,10 @@ static inline int agc_nthreads(void)
 {
     return __atomic_load_n(&agc_nthreads_setting, __ATOMIC_RELAXED);
 }
+/* The fork decision of a parallel region about to start with n > 1 threads: applies the adaptive
+ * cap (cpu.c: fewer threads while other processes hold the cores) and notes the fork time, against
+ * which the workers measure how late they start. Returns the thread count to use. */
+int agc_fork(int n);
 static inline int agc_threads_for(int64_t work, int64_t threshold)
 {
 #ifdef _OPENMP
@@ -52,7 +56,8 @@ static inline int agc_threads_for(int64_t work, int64_t threshold)
     if (work < threshold || setting <= 1) return 1;
     if (omp_in_parallel()) return 1;
     int64_t most = work / (threshold / 2 > 0 ? threshold / 2 : 1);
-    return most < setting ? (int)(most > 1 ? most : 1) : setting;
+    int n = most < setting ? (int)(most > 1 ? most : 1) : setting;
+    return n > 1 ? agc_fork(n) : 1;
 #else
     (void)work;
     (void)threshold;
@@ -60,14 +65,25 @@ static inline int agc_threads_for(int64_t work, int64_t threshold)
 #endif
 }
 
-/* Schedule perturbation points (see agc_set_perturbation in agc.h). Put one at the start of each
- * thread's share of a parallel region and at each block step where threads could drift apart. */
+/* Scheduling points. Put one at the start of each thread's share of a parallel region (the top of
+ * an `omp for` body, a worker function's first line) and at each block step where threads could
+ * drift apart. At a point a thread (1) sleeps when the schedule perturbation is on (tests), and
+ * (2) the first time it passes a point after a fork, measures how late it started; workers that
+ * start late feed the adaptive thread cap. Cost when nothing is on: two loads and a compare. */
 extern int agc_perturb_mode;
+extern int64_t agc_fork_gen;
 void agc_perturb_point(void);
+void agc_region_start(int64_t gen);
+static _Thread_local int64_t agc_seen_gen = 0;
 #define AGC_PERTURB()                                                                              \
     do {                                                                                           \
         if (__builtin_expect(__atomic_load_n(&agc_perturb_mode, __ATOMIC_RELAXED) != 0, 0))        \
             agc_perturb_point();                                                                   \
+        const int64_t gen_ = __atomic_load_n(&agc_fork_gen, __ATOMIC_RELAXED);                     \
+        if (gen_ != agc_seen_gen) {                                                                \
+            agc_seen_gen = gen_;                                                                   \
+            agc_region_start(gen_);                                                                \
+        }                                                                                          \
     } while (0)
 
 /* ---------------------------------------------------------------- the strided iterator */

@@ -4,6 +4,12 @@ import pytest
 import autograd_core  # noqa: F401  (registers the Tensor class with _core)
 from autograd_core import _core
 
+# The adaptive thread cap (csrc/cpu.c) runs kernels on fewer threads while workers start late, as
+# they do on a machine busy with other processes (a test machine often is). Tests ask for thread
+# counts in order to exercise the threaded paths, so the cap is off for the test session; the tests
+# of the cap itself (tests/test_threads.py) turn it on where they need it.
+_core.set_adaptive_threads(False)
+
 TARGETS = ["avx2", "portable"]
 
 
