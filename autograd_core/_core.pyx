@@ -135,15 +135,13 @@ def get_num_threads():
 
 cdef extern from *:
     """
-    /* Grad, inference and anomaly mode: one copy per OS thread, as in PyTorch. A thread starts with
-     * grad enabled and inference and anomaly modes off. */
+    /* Grad and anomaly mode (inference mode is a no_grad): one copy per OS thread, as in PyTorch.
+     * A thread starts with grad enabled and anomaly mode off. */
     static _Thread_local int agc_tls_grad_disabled = 0;
-    static _Thread_local int agc_tls_inference = 0;
     static _Thread_local int agc_tls_anomaly = 0;
     static _Thread_local int agc_tls_anomaly_inf = 0;
     """
     int agc_tls_grad_disabled
-    int agc_tls_inference
     int agc_tls_anomaly
     int agc_tls_anomaly_inf
 
@@ -161,15 +159,6 @@ cdef class ModeState:
     def enabled(self, value):
         global agc_tls_grad_disabled
         agc_tls_grad_disabled = 0 if value else 1
-
-    @property
-    def inference(self):
-        return agc_tls_inference != 0
-
-    @inference.setter
-    def inference(self, value):
-        global agc_tls_inference
-        agc_tls_inference = 1 if value else 0
 
     @property
     def anomaly(self):
