@@ -45,7 +45,7 @@ def _launch(n, scenario, timeout=LAUNCH_TIMEOUT):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
                OMP_NUM_THREADS="1")
     return subprocess.run([MPIEXEC, "-n", str(n), sys.executable, str(WORKER), scenario], env=env,
-                          capture_output=True, text=True, timeout=timeout)
+                          check=False, capture_output=True, text=True, timeout=timeout)
 
 
 _suite_results = {}

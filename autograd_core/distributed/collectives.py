@@ -17,7 +17,8 @@ import time
 
 import numpy as np
 
-from .process_group import _check_group, _mpi, _require_group, _watch
+from ..tensor import Tensor
+from .process_group import _check_group, _mpi, _require_group, _watch, _watched
 
 __all__ = ["ReduceOp", "Work", "all_gather", "all_gather_into_tensor", "all_gather_object", "all_reduce",
            "broadcast", "broadcast_object_list", "gather", "gather_object", "irecv", "isend", "recv", "reduce",
@@ -48,8 +49,16 @@ _BOOL_OPS = {ReduceOp.SUM: "LOR", ReduceOp.MAX: "LOR", ReduceOp.BOR: "LOR", Redu
              ReduceOp.MIN: "LAND", ReduceOp.BAND: "LAND", ReduceOp.BXOR: "LXOR"}
 
 
+_KIND_TABLES = {"f": (_FLOAT_OPS, "floating-point"), "b": (_BOOL_OPS, "bool")}
+_resolved = {}  # (op, dtype kind) -> MPI operation, filled on first use
+
+
 def _mpi_op(op, dtype, name):
     """The MPI operation for `op` on arrays of numpy dtype `dtype`, and whether to divide (AVG)."""
+    kind = dtype.kind if dtype.kind in "fb" else "i"
+    found = _resolved.get((op, kind))
+    if found is not None:
+        return found, op is ReduceOp.AVG
     if isinstance(op, str):
         try:
             op = ReduceOp[op.upper()]
@@ -57,24 +66,18 @@ def _mpi_op(op, dtype, name):
             op = None
     if not isinstance(op, ReduceOp):
         raise TypeError(f"{name}: op must be a ReduceOp (SUM, AVG, PRODUCT, MIN, MAX, BAND, BOR, BXOR), got {op!r}")
-    if dtype.kind == "f":
-        table, kind = _FLOAT_OPS, "floating-point"
-    elif dtype.kind == "b":
-        table, kind = _BOOL_OPS, "bool"
-    else:
-        table, kind = _INT_OPS, "integer"
+    table, kind_name = _KIND_TABLES.get(kind, (_INT_OPS, "integer"))
     if op not in table:
         hint = " (AVG averages floating-point tensors only; use SUM and divide)" if op is ReduceOp.AVG else ""
-        raise ValueError(f"{name}: ReduceOp.{op.name} is not defined for {kind} tensors ({dtype.name}){hint}")
-    return getattr(_mpi(), table[op]), op is ReduceOp.AVG
+        raise ValueError(f"{name}: ReduceOp.{op.name} is not defined for {kind_name} tensors ({dtype.name}){hint}")
+    found = _resolved[(op, kind)] = getattr(_mpi(), table[op])
+    return found, op is ReduceOp.AVG
 
 
 # ------------------------------------------------------------------------------------------ buffers
 
 
 def _tensor(t, what, name):
-    from ..tensor import Tensor
-
     if not isinstance(t, Tensor):
         raise TypeError(f"{name}: {what} must be an autograd_core Tensor, got {type(t).__name__}")
     return t
@@ -89,12 +92,16 @@ class _Buf:
     def __init__(self, t, what, name, write):
         _tensor(t, what, name)
         view = np.asarray(t)
-        if write and any(s == 0 and n > 1 for s, n in zip(view.strides, view.shape)):
-            raise ValueError(f"{name}: {what} of shape {tuple(t.shape)} has overlapping memory (an expanded "
-                             "view); the result cannot be written into it: pass a contiguous tensor (.contiguous())")
         self.tensor, self.view, self.write = t, view, write
         self.packed = not view.flags.c_contiguous
-        self.array = np.ascontiguousarray(view) if self.packed else view
+        if self.packed:
+            if write and any(s == 0 and n > 1 for s, n in zip(view.strides, view.shape)):
+                raise ValueError(f"{name}: {what} of shape {tuple(t.shape)} has overlapping memory (an expanded "
+                                 "view); the result cannot be written into it: pass a contiguous tensor "
+                                 "(.contiguous())")
+            self.array = np.ascontiguousarray(view)
+        else:
+            self.array = view
 
     def done(self):
         if self.write:
@@ -181,7 +188,10 @@ def _launch(name, async_op, start, run, finish, outputs, keep=()):
     """Run a collective: blocking (run) or nonblocking (start, returning an MPI request)."""
     if async_op:
         return Work(start(), name, finish, outputs, keep)
-    with _watch(name):
+    if _watched():
+        with _watch(name):
+            run()
+    else:
         run()
     finish()
     return None

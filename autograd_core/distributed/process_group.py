@@ -56,7 +56,12 @@ def is_initialized():
     return _world.comm is not None
 
 
+_MPI = []  # the mpi4py.MPI module once imported (importing it starts MPI)
+
+
 def _mpi():
+    if _MPI:
+        return _MPI[0]
     try:
         from mpi4py import MPI
     except ImportError as exc:
@@ -64,6 +69,7 @@ def _mpi():
             "autograd_core.distributed needs mpi4py and an MPI library: pip install 'autograd_core[distributed]' "
             "(brings mpi4py and MPICH), or pip install mpi4py against your system's MPI"
         ) from exc
+    _MPI.append(MPI)
     return MPI
 
 
@@ -213,6 +219,10 @@ class _Watchdog:
 
     def stop(self):
         self.stopped.set()
+
+
+def _watched():
+    return _world.watchdog is not None
 
 
 class _watch:
