@@ -113,6 +113,9 @@ class DistributedDataParallel(Module):
     take part as ready (needed when some parameters get no gradient in an iteration). broadcast_buffers:
     copy rank 0's buffers (batch-norm running statistics) to every rank before each forward.
     no_sync(): a context in which backward accumulates local gradients without communicating.
+    check_reduction and static_graph are accepted so PyTorch code runs unchanged; both are hints there
+    and change nothing here. gradient_as_bucket_view=True, GPUs (device_ids) and process groups other
+    than the default one are not supported and raise.
     """
 
     def __init__(self, module, device_ids=None, output_device=None, dim=0, broadcast_buffers=True,
