@@ -43,6 +43,7 @@ from .serialization import save, load
 from ._format import set_printoptions, get_printoptions
 from . import data, datasets, train, viz
 from . import distributions
+from . import distributed
 
 int = int32
 

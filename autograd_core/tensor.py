@@ -278,6 +278,22 @@ class Tensor(TensorBase):
             self._register_on_node()
         return _HookHandle(hooks, key)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """hook(tensor) runs on a leaf once backward has accumulated this run's gradient into .grad
+        (as soon as that gradient is complete, while backward goes on). Returns a handle whose
+        remove() unregisters it."""
+        from .autograd import engine
+
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        hooks = self.__dict__.setdefault("_post_acc_hooks", {})
+        key = object()
+        hooks[key] = hook
+        engine._post_hooked[id(self)] = self
+        return _PostHookHandle(self, hooks, key)
+
     def detach_(self):
         self._detach_graph()
         return self
@@ -603,6 +619,20 @@ class _HookHandle:
 
     def remove(self):
         self.hooks.pop(self.key, None)
+
+
+class _PostHookHandle(_HookHandle):
+    def __init__(self, tensor, hooks, key):
+        super().__init__(hooks, key)
+        self.tensor = weakref.ref(tensor)
+
+    def remove(self):
+        from .autograd import engine
+
+        super().remove()
+        t = self.tensor()
+        if t is not None and not self.hooks:
+            engine._post_hooked.pop(id(t), None)
 
 
 def _check_inplace(t, op, allow_nograd_leaf=False):

@@ -452,7 +452,8 @@ class ModelCheckpoint(Callback):
                 return
             self.best = value
         path = self.path.format(epoch=epoch)
-        _ag().save(state.model.state_dict(), path)
+        if _is_main_process():  # in data-parallel training every rank holds the same weights
+            _ag().save(state.model.state_dict(), path)
         self.saved.append(path)
 
 
@@ -830,7 +831,7 @@ def l1_penalty(lam, include_bias=False):
 
 
 def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=10, batch_size=32, shuffle=True,
-        metrics=(), callbacks=(), scheduler=None, regularizer=None, progress=True):
+        metrics=(), callbacks=(), scheduler=None, regularizer=None, progress=True, distributed=None):
     """Train `model` for `epochs` passes over `train_data` and return a History.
 
     train_data / val_data: a DataLoader, a Dataset, or a tuple (inputs..., targets) of tensors
@@ -844,6 +845,12 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=10, batch_s
         recorded as "penalty".
     progress: a tqdm bar per epoch with the running loss and metrics; silent when stderr is not a
         terminal (or progress=False).
+    distributed: data-parallel training over MPI (start with `mpiexec -n N python script.py`). True
+        initialises the process group if needed; None (the default) turns it on when a process
+        group with more than one rank is initialised. Each rank then trains on its DistributedSampler
+        share of train_data (batch_size is per rank), gradients are averaged by
+        DistributedDataParallel, the recorded training loss and metrics are over all ranks, and only
+        rank 0 shows progress and saves checkpoints. Every rank must call fit with the same arguments.
     """
     _ag()
     if not isinstance(epochs, numbers.Integral) or epochs < 0:
@@ -856,12 +863,15 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=10, batch_s
         metrics = (metrics,)
     train_loader = _as_loader(train_data, batch_size, shuffle, "fit (train_data)")
     val_loader = None if val_data is None else _as_loader(val_data, batch_size, False, "fit (val_data)")
+    parallel = _Distributed.setup(distributed, model, train_loader, shuffle)
+    if parallel is not None:
+        train_loader = parallel.loader
     callbacks = list(callbacks)
     if scheduler is not None:
         callbacks.append(LRSchedulerCallback(scheduler))
     for metric in metrics:
         _MetricSum(metric)  # fail before training on an unknown metric name
-    enabled = _progress_wanted(progress)
+    enabled = _progress_wanted(progress) and _is_main_process()
     history = History()
     state = _FitState(model, optimizer, loss_fn, history, enabled)
     for cb in callbacks:
@@ -874,14 +884,16 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=10, batch_s
             for cb in callbacks:
                 cb.on_epoch_begin(state, epoch)
             model.train()
+            if parallel is not None:
+                parallel.set_epoch(epoch)
             sums = [_MetricSum(m) for m in metrics]
             loss_total = loss_count = penalty_total = 0.0
             bar = _progress_bar(enabled, n_batches, f"Epoch {epoch:>{width}}/{epochs}")
             started = time.perf_counter()
-            for batch_index, batch in enumerate(train_loader):
+            for batch_index, batch in enumerate(train_loader if parallel is None else parallel.loader):
                 inputs, targets = _split_batch(batch, "fit")
                 optimizer.zero_grad()
-                outputs = model(*inputs)
+                outputs = model(*inputs) if parallel is None else parallel.ddp(*inputs)
                 if batch_index == 0 and epoch == 1:
                     _check_output_target(outputs, targets, loss_fn)
                 loss = loss_fn(outputs, targets)
@@ -907,6 +919,9 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=10, batch_s
                 if bar is not None:
                     bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items()}, refresh=False)
                     bar.update(1)
+            if parallel is not None:
+                loss_total, loss_count, penalty_total = parallel.sum_over_ranks(loss_total, loss_count, penalty_total,
+                                                                                sums)
             logs = {"loss": loss_total / loss_count if loss_count else float("nan")}
             logs.update({m.name: m.value() for m in sums})
             if regularizer is not None and loss_count:
@@ -918,6 +933,8 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=10, batch_s
             if lr is not None:
                 logs["lr"] = lr
             logs["time"] = time.perf_counter() - started
+            if parallel is not None:
+                logs = parallel.agree(logs)  # callbacks decide (stop, save) from the same numbers everywhere
             if bar is not None:
                 bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items() if k not in ("lr", "time")})
                 bar.close()
@@ -930,6 +947,74 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=10, batch_s
         for cb in callbacks:
             cb.on_train_end(state)
     return history
+
+
+def _is_main_process():
+    """False on the ranks other than 0 of an initialised process group (they neither print nor save)."""
+    from . import distributed
+
+    return not distributed.is_initialized() or distributed.get_rank() == 0
+
+
+class _Distributed:
+    """fit's data-parallel part: the DDP wrapper, this rank's share of the data, and the sums over ranks."""
+
+    @classmethod
+    def setup(cls, flag, model, loader, shuffle):
+        from . import distributed
+
+        if flag is None:
+            flag = distributed.is_initialized() and distributed.get_world_size() > 1
+        if not flag:
+            return None
+        if not distributed.is_initialized():
+            distributed.init_process_group("mpi")
+        return cls(model, loader, shuffle)
+
+    def __init__(self, model, loader, shuffle):
+        from .nn.parallel import DistributedDataParallel
+        from .utils.data.distributed import DistributedSampler
+
+        self.ddp = model if isinstance(model, DistributedDataParallel) else DistributedDataParallel(model)
+        self.given = loader
+        sampler = getattr(loader, "sampler", None)
+        self.sampler = sampler if isinstance(sampler, DistributedSampler) else None
+        if self.sampler is None:
+            self.sampler = DistributedSampler(loader.dataset, shuffle=shuffle)
+            self.loader = None
+            self.set_epoch(1)
+        else:
+            self.loader = loader  # already sharded by the caller: only its epoch is set
+
+    def set_epoch(self, epoch):
+        from .utils.data import DataLoader, Subset
+
+        self.sampler.set_epoch(epoch - 1)
+        if self.loader is self.given:
+            return
+        given = self.given
+        self.loader = DataLoader(Subset(given.dataset, list(self.sampler)), batch_size=given.batch_size,
+                                 drop_last=given.drop_last, collate_fn=given.collate_fn)
+
+    def sum_over_ranks(self, loss_total, loss_count, penalty_total, sums):
+        from . import distributed
+
+        values = [loss_total, loss_count, penalty_total]
+        for m in sums:
+            values += [m.total, m.count]
+        both = _ag().tensor(values, dtype=_ag().float64)
+        distributed.all_reduce(both)
+        values = both.tolist()
+        for i, m in enumerate(sums):
+            m.total, m.count = values[3 + 2 * i], values[4 + 2 * i]
+        return values[0], values[1], values[2]
+
+    def agree(self, logs):
+        from . import distributed
+
+        shared = [logs]
+        distributed.broadcast_object_list(shared, src=0)
+        return shared[0]
 
 
 def evaluate(model, loss_fn, data, metrics=(), batch_size=256):

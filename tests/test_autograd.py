@@ -481,3 +481,70 @@ def test_dropped_graphs_do_not_accumulate_memory():
         assert all(r() is None for r in refs)
     finally:
         gc.enable()
+
+
+# ---------------------------------------------------------------- post-accumulate-grad hooks
+def test_post_accumulate_grad_hook_sees_the_complete_gradient_once():
+    w = ag.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    seen = []
+    w.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.numpy().copy()))
+    y = (w * w).sum() + (w * 3).sum() + w.exp().sum()  # three edges into w
+    y.backward()
+    expected = 2 * np.array([1.0, 2.0, 3.0]) + 3 + np.exp([1.0, 2.0, 3.0])
+    assert len(seen) == 1
+    np.testing.assert_allclose(seen[0], expected, rtol=1e-6)
+    y = (w * w).sum()
+    y.backward()  # accumulates: the hook sees the running .grad
+    assert len(seen) == 2
+    np.testing.assert_allclose(seen[1], expected + 2 * np.array([1.0, 2.0, 3.0]), rtol=1e-6)
+
+
+def test_post_accumulate_grad_hook_runs_while_backward_goes_on():
+    # the last layer's weight is complete before the first layer's gradients are computed
+    x = ag.randn(4, 3)
+    w1 = ag.randn(3, 5, requires_grad=True)
+    w2 = ag.randn(5, 2, requires_grad=True)
+    events = []
+    w2.register_post_accumulate_grad_hook(lambda t: events.append("w2 ready"))
+    w1.register_post_accumulate_grad_hook(lambda t: events.append("w1 ready"))
+    h = x @ w1
+    h.register_hook(lambda g: events.append("grad of h"))
+    (h.tanh() @ w2).sum().backward()
+    assert events == ["w2 ready", "grad of h", "w1 ready"]
+
+
+def test_post_accumulate_grad_hook_matches_torch_order_and_values():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s) for s in [(6, 4), (4, 3), (3,), (3, 2)]]
+
+    def run(lib, make):
+        x, w1, w2, b2, w3 = (make(a) for a in [rng_x, *arrays])
+        seen = []
+        for name, p in (("w1", w1), ("w2", w2), ("b2", b2), ("w3", w3)):
+            p.register_post_accumulate_grad_hook(lambda t, name=name: seen.append((name, float(t.grad.sum()))))
+        ((x @ w1).tanh() @ w2 + b2).relu().matmul(w3).square().sum().backward()
+        return seen
+
+    rng_x = rng.standard_normal((5, 6))
+    ours = run(ag, lambda a: ag.tensor(a, requires_grad=a is not rng_x))
+    theirs = run(torch, lambda a: torch.tensor(a, requires_grad=a is not rng_x))
+    assert [n for n, _ in ours] == [n for n, _ in theirs]
+    np.testing.assert_allclose([v for _, v in ours], [v for _, v in theirs], rtol=1e-10)
+
+
+def test_post_accumulate_grad_hook_errors_remove_and_grad():
+    w = ag.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="non-leaf"):
+        (w * 2).register_post_accumulate_grad_hook(lambda t: None)
+    with pytest.raises(RuntimeError, match="doesn't require gradient"):
+        ag.zeros(2).register_post_accumulate_grad_hook(lambda t: None)
+    calls = []
+    handle = w.register_post_accumulate_grad_hook(lambda t: calls.append(1))
+    ag.autograd.grad((w * w).sum(), w)  # nothing accumulated, so no hook
+    assert calls == []
+    (w * w).sum().backward(inputs=[w])
+    assert calls == [1]
+    handle.remove()
+    (w * w).sum().backward()
+    assert calls == [1]

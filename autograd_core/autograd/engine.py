@@ -3,7 +3,15 @@
 Nodes are `Function` instances; an edge is `(node, output_nr)` or `(leaf_tensor, None)`. The engine
 counts, for each node reachable from the roots, how many edges point at it; a node runs once all of
 them have delivered their gradient. Gradients arriving at one node output are summed.
+
+Post-accumulate-grad hooks (Tensor.register_post_accumulate_grad_hook) run on a leaf as soon as its
+gradient for this run is complete and accumulated, not at the end of the run: distributed data
+parallel starts each bucket's all-reduce from them while backward goes on. Only when such hooks
+exist does the engine count the edges into hooked leaves (a second walk of the graph); otherwise
+leaves are accumulated at the end of the run as before.
 """
+import weakref
+
 from .._core import BINARY_OPS, TensorBase
 from .._core import binary as _binary
 from .function import _FREED, Function
@@ -14,6 +22,9 @@ from .grad_mode import state
 # (one per forward output), grad_inputs: what its backward returned (one per forward input).
 _node_observers = []
 _ADD = BINARY_OPS["add"]
+# id -> leaf, for leaves with at least one post-accumulate-grad hook (weak values: a dropped tensor
+# leaves it; keyed by id because Tensor's == is elementwise)
+_post_hooked = weakref.WeakValueDictionary()
 
 
 def _zeros_for(meta):
@@ -66,6 +77,51 @@ def _leaf_accumulate(t, g):
                 t.grad = t.grad + g
 
 
+def _run_post_hooks(t):
+    hooks = t.__dict__.get("_post_acc_hooks")
+    if hooks:
+        for h in list(hooks.values()):
+            h(t)
+
+
+def _count_hooked_leaf_edges(root_edges):
+    """{id(leaf): number of edges into it} for the hooked leaves reachable from the roots."""
+    hooked = _post_hooked
+    pending = {}
+    seen = set()
+    stack = [t for (t, _), _ in root_edges if isinstance(t, Function)]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        for e in node.next_edges:
+            if e is None:
+                continue
+            if e[1] is not None:
+                stack.append(e[0])
+            elif id(e[0]) in hooked:
+                pending[id(e[0])] = pending.get(id(e[0]), 0) + 1
+    return pending
+
+
+def _leaf_edge_done(target, pending, leaves):
+    """One edge into a hooked leaf has delivered (or had nothing to deliver); after the last one,
+    accumulate the leaf's gradient now and run its post-accumulate-grad hooks."""
+    key = id(target)
+    n = pending.get(key)
+    if n is None:
+        return
+    if n > 1:
+        pending[key] = n - 1
+        return
+    del pending[key]
+    entry = leaves.pop(key, None)
+    if entry is not None:
+        _leaf_accumulate(target, entry[1])
+        _run_post_hooks(target)
+
+
 def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, allow_unused=False,
                  accumulate=True):
     """Backpropagate from `roots` (tensors) seeded with `grad_roots`. With `inputs`, return their
@@ -115,6 +171,7 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
             node = follow
 
     leaves = {} if accumulate and capture is None else None
+    pending = _count_hooked_leaf_edges(root_edges) if _post_hooked and leaves is not None else None
     prev_mode = state.enabled
     state.enabled = create_graph
     try:
@@ -194,20 +251,25 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
                             nxt = target
                         else:
                             ready.append(target)
-                elif g is not None:
-                    if special and not g._shape_is(target.shape):
-                        _check_grad_shape(node, _edge_index(edges, e), g, target.shape)
-                    if fast and leaves is not None:
-                        entry = leaves.get(id(target))
-                        if entry is None:
-                            leaves[id(target)] = [target, g]
+                else:
+                    if g is not None:
+                        if special and not g._shape_is(target.shape):
+                            _check_grad_shape(node, _edge_index(edges, e), g, target.shape)
+                        if fast and leaves is not None:
+                            entry = leaves.get(id(target))
+                            if entry is None:
+                                leaves[id(target)] = [target, g]
+                            else:
+                                entry[1] = _binary(_ADD, entry[1], g)
                         else:
-                            entry[1] = _binary(_ADD, entry[1], g)
-                    else:
-                        _deliver(target, nr, g, capture, results, leaves)
+                            _deliver(target, nr, g, capture, results, leaves)
+                    if pending:
+                        _leaf_edge_done(target, pending, leaves)
         if leaves:
             for t, g in leaves.values():
                 _leaf_accumulate(t, g)
+                if pending is not None:
+                    _run_post_hooks(t)
     except BaseException:
         _reset_nodes(root_edges)
         raise
@@ -401,6 +463,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                     _leaf_accumulate(t, g)
                 finally:
                     state.enabled = prev
+                _run_post_hooks(t)
         return
     run_backward(tensors, grads, retain_graph, create_graph)
 

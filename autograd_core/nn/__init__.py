@@ -1,5 +1,5 @@
 """ag.nn: modules, layers, activations, losses; ag.nn.functional, ag.nn.init, ag.nn.utils."""
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .activation import (CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU,
                          LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus,
                          Softshrink, Softsign, Tanh, Tanhshrink, Threshold)
@@ -41,5 +41,5 @@ __all__ = [  # noqa: RUF022  (grouped by family, not alphabetically)
     "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d",
     "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d",
     "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
-    "functional", "init", "utils",
+    "functional", "init", "parallel", "utils",
 ]
