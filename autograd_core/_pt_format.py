@@ -112,9 +112,14 @@ class _Writer(pickle._Pickler):
         self.storages[ref.key] = array
         return ref
 
+    def save(self, obj, save_persistent_id=True):
+        from .dtypes import dtype
+        if type(obj) is dtype:  # a dtype is a module-level name, torch.float32
+            obj = _Global.of("torch", obj.name)
+        super().save(obj, save_persistent_id)
+
     def reducer_override(self, obj):
         from .device import device
-        from .dtypes import dtype
         from .tensor import Tensor
         if isinstance(obj, Tensor):
             from .nn import Parameter
@@ -126,8 +131,6 @@ class _Writer(pickle._Pickler):
             shape = tuple(int(n) for n in obj.shape)
             return (_Global.of("torch._utils", "_rebuild_tensor_v2"),
                     (ref, 0, shape, _contiguous_strides(shape), bool(obj.requires_grad), OrderedDict()))
-        if isinstance(obj, dtype):
-            return _Global.of("torch", obj.name)
         if isinstance(obj, device):
             return (_Global.of("torch", "device"), (str(obj),))
         if isinstance(obj, np.ndarray) and obj.dtype.name in _STORAGE_OF:
