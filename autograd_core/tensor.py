@@ -230,21 +230,32 @@ class Tensor(TensorBase):
     def cuda(self, device=None, non_blocking=False, memory_format=None):
         raise_cpu_only("Tensor.cuda()", "cuda")
 
-    def new_tensor(self, data, dtype=None, requires_grad=False):
-        return tensor(data, dtype=self._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        return tensor(data, dtype=self._dtype_code if dtype is None else dtype, device=device,
+                      requires_grad=requires_grad)
 
-    def new_zeros(self, *shape, dtype=None, requires_grad=False):
-        return zeros(*shape, dtype=self._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
+    def new_zeros(self, *shape, dtype=None, device=None, requires_grad=False):
+        return zeros(*shape, dtype=self._dtype_code if dtype is None else dtype, device=device,
+                     requires_grad=requires_grad)
 
-    def new_ones(self, *shape, dtype=None, requires_grad=False):
-        return ones(*shape, dtype=self._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
-
-    def new_full(self, shape, fill_value, dtype=None, requires_grad=False):
-        return full(shape, fill_value, dtype=self._dtype_code if dtype is None else dtype,
+    def new_ones(self, *shape, dtype=None, device=None, requires_grad=False):
+        return ones(*shape, dtype=self._dtype_code if dtype is None else dtype, device=device,
                     requires_grad=requires_grad)
 
-    def new_empty(self, *shape, dtype=None, requires_grad=False):
-        return empty(*shape, dtype=self._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
+    def new_full(self, shape, fill_value, dtype=None, device=None, requires_grad=False):
+        return full(shape, fill_value, dtype=self._dtype_code if dtype is None else dtype, device=device,
+                    requires_grad=requires_grad)
+
+    def new_empty(self, *shape, dtype=None, device=None, requires_grad=False):
+        return empty(*shape, dtype=self._dtype_code if dtype is None else dtype, device=device,
+                     requires_grad=requires_grad)
+
+    def pin_memory(self, device=None):
+        """The tensor itself: pinned memory speeds up copies to a GPU, and there is none here."""
+        return self
+
+    def is_pinned(self, device=None):
+        return False
 
     # ------------------------------------------------------------------ autograd
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):

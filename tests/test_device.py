@@ -58,7 +58,7 @@ def test_accelerator_queries():
 def test_tensor_to_and_device_queries():
     x = ag.arange(6.0).reshape(2, 3)
     assert x.device == ag.device("cpu") and x.is_cpu and not x.is_cuda and not x.is_xpu and not x.is_mps
-    assert x.get_device() == -1
+    assert x.get_device() == -1 and x.pin_memory() is x and not x.is_pinned()
     assert x.to("cpu") is x and x.to(ag.device("cpu")) is x and x.cpu() is x
     assert x.to("cpu", copy=True) is not x
     y = x.to("cpu", ag.float64)
@@ -96,6 +96,11 @@ CREATION = {
     "randn_like": lambda d: ag.randn_like(ag.ones(2), device=d),
     "randint_like": lambda d: ag.randint_like(ag.ones(2), 3, device=d),
     "normal": lambda d: ag.normal(0.0, 1.0, (2,), device=d),
+    "new_tensor": lambda d: ag.ones(2).new_tensor([1.0], device=d),
+    "new_zeros": lambda d: ag.ones(2).new_zeros(2, device=d),
+    "new_ones": lambda d: ag.ones(2).new_ones(2, device=d),
+    "new_full": lambda d: ag.ones(2).new_full((2,), 1.0, device=d),
+    "new_empty": lambda d: ag.ones(2).new_empty(2, device=d),
 }
 
 
@@ -104,7 +109,8 @@ def test_creation_functions_take_device(name):
     make = CREATION[name]
     for d in (None, "cpu", "cpu:0", ag.device("cpu")):
         assert make(d).device == ag.device("cpu")
-    with pytest.raises(RuntimeError, match=f"{name}: device 'cuda' is not available: autograd_core runs on the CPU"):
+    op = name.replace("new_", "") if name.startswith("new_") else name
+    with pytest.raises(RuntimeError, match=f"{op}: device 'cuda' is not available: autograd_core runs on the CPU"):
         make("cuda")
 
 
