@@ -21,6 +21,7 @@ import io
 import pickle
 import zipfile
 from collections import OrderedDict
+from typing import ClassVar
 
 import numpy as np
 
@@ -57,7 +58,7 @@ class _Global:
     """A reference to a module-level name, pickled as the GLOBAL opcode whether or not the module
     can be imported here (torch need not be installed to name torch._utils._rebuild_tensor_v2)."""
 
-    _cache = {}
+    _cache: ClassVar[dict] = {}
 
     def __init__(self, module, name):
         self.module, self.name = module, name
@@ -96,7 +97,7 @@ class _Writer(pickle._Pickler):
         self.keep = []            # temporaries whose id() the memo holds stay alive until the end
 
     def _save_global_name(self, obj):
-        self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode("utf-8"))
+        self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode())
         self.memoize(obj)
 
     dispatch[_Global] = _save_global_name
@@ -133,6 +134,9 @@ class _Writer(pickle._Pickler):
                     (ref, 0, shape, _contiguous_strides(shape), bool(obj.requires_grad), OrderedDict()))
         if isinstance(obj, device):
             return (_Global.of("torch", "device"), (str(obj),))
+        from ._core import Size
+        if isinstance(obj, Size):
+            return (_Global.of("torch", "Size"), (tuple(int(n) for n in obj),))
         if isinstance(obj, np.ndarray) and obj.dtype.name in _STORAGE_OF:
             return (_Global.of("autograd_core.serialization", "_rebuild_ndarray"),
                     (self._storage(obj.astype(obj.dtype.newbyteorder("<"), copy=False)), tuple(obj.shape)))

@@ -19,16 +19,17 @@ class device:
 
     __slots__ = ("_index", "_type")
 
-    def __init__(self, type, index=None):  # noqa: A002 - PyTorch's argument name
+    def __init__(self, type, index=None):
         if isinstance(type, device):
             if index is not None:
                 raise TypeError("device: an index cannot be given with a device object")
             self._type, self._index = type.type, type.index
             return
         if isinstance(type, int) and not isinstance(type, bool):
-            # torch.device(0) means the current accelerator's device 0
-            raise RuntimeError(f"device({type}): an integer names an accelerator device, and autograd_core "
-                               "runs on the CPU only (no accelerator is available); use device('cpu')")
+            # torch.device(0) means the current accelerator's device 0; RuntimeError as in PyTorch
+            raise RuntimeError(  # noqa: TRY004
+                f"device({type}): an integer names an accelerator device, and autograd_core runs on the CPU only "
+                "(no accelerator is available); use device('cpu')")
         if not isinstance(type, str):
             raise TypeError(f"device: expected a string or a device, got {type.__class__.__name__}")
         text = type.strip()

@@ -96,9 +96,13 @@ def test_torch_loads_our_checkpoint_with_optimizer_and_dtypes(tmp_path):
     opt.step()
     path = tmp_path / "ckpt.pth"
     ag.save({"model": model.state_dict(), "optim": opt.state_dict(), "dtype": ag.float64,
-             "device": ag.device("cpu"), "arange": ag.arange(6).reshape(2, 3).T}, path)
+             "device": ag.device("cpu"), "arange": ag.arange(6).reshape(2, 3).T, "shape": ag.zeros(2, 3).shape},
+            path)
     ckpt = torch.load(path, weights_only=True)
     assert ckpt["dtype"] is torch.float64 and ckpt["device"] == torch.device("cpu")
+    assert ckpt["shape"] == torch.Size([2, 3]) and isinstance(ckpt["shape"], torch.Size)
+    ours = ag.load(path)
+    assert ours["dtype"] is ag.float64 and ours["device"] == ag.device("cpu") and ours["shape"] == (2, 3)
     np.testing.assert_array_equal(ckpt["arange"].numpy(), np.arange(6).reshape(2, 3).T)
     assert ckpt["optim"]["param_groups"][0]["lr"] == 0.01
     tm = torch.nn.Linear(3, 2)

@@ -149,7 +149,7 @@ def test_alias_hook_in_process():
     real = {k: sys.modules.pop(k) for k in list(sys.modules) if k.split(".")[0] in ("torch", "torchvision")}
     runner.install()
     try:
-        import torch.nn.modules.conv as conv
+        from torch.nn.modules import conv
 
         import autograd_core
         assert conv.Conv2d is autograd_core.nn.Conv2d

@@ -175,7 +175,7 @@ def test_cifar10_binary_download(tmp_path, monkeypatch):
     pixels, labels = records["data_batch_2.bin"]
     np.testing.assert_array_equal(train.data[4], pixels[0].transpose(1, 2, 0))  # planes R, G, B -> HWC
     assert train.targets[4] == int(labels[0]) and isinstance(train.targets[4], int)
-    image, label = test[3]
+    image, _ = test[3]
     np.testing.assert_allclose(np.asarray(image), records["test_batch.bin"][0][3] / 255.0, rtol=1e-6)
     assert not any(name.endswith(".py") or "pickle" in name for name in os.listdir(tmp_path / "data"))
 

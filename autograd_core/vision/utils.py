@@ -53,7 +53,7 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
         return make(np.ascontiguousarray(array[0]))
     count, channels, height, width = array.shape
     columns = min(nrow, count)
-    rows = int(math.ceil(count / columns))
+    rows = math.ceil(count / columns)
     cell_h, cell_w = height + padding, width + padding
     grid = np.full((channels, rows * cell_h + padding, columns * cell_w + padding), pad_value, array.dtype)
     for index in range(count):
@@ -75,7 +75,7 @@ def _png_bytes(pixels):
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 6)) + chunk(b"IEND", b"")
 
 
-def save_image(tensor, fp, format=None, **kwargs):  # noqa: A002 - torchvision's argument name
+def save_image(tensor, fp, format=None, **kwargs):
     """Save a tensor image or batch (made into a grid with make_grid's keyword arguments) to fp."""
     grid = np.asarray(make_grid(tensor, **kwargs))
     pixels = np.clip(grid * 255 + 0.5, 0, 255).astype(np.uint8).transpose(1, 2, 0)

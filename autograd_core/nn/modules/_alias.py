@@ -8,7 +8,7 @@ def exports(module_name, names):
     listed = frozenset(names)
 
     def __getattr__(name):
-        import autograd_core.nn as nn
+        from autograd_core import nn
         if name in listed:
             try:
                 return getattr(nn, name)
@@ -18,7 +18,7 @@ def exports(module_name, names):
         raise AttributeError(f"module 'torch.nn.modules.{short}' has no attribute {name!r} in autograd_core")
 
     def __dir__():
-        import autograd_core.nn as nn
+        from autograd_core import nn
         return sorted(n for n in names if hasattr(nn, n))
 
     return __getattr__, __dir__

@@ -34,11 +34,11 @@ class CIFAR10(VisionDataset):
     RGB image, or a (32, 32, 3) uint8 array without Pillow; int label)."""
 
     base_folder = "cifar-10-batches-bin"
-    mirrors = ["https://www.cs.toronto.edu/~kriz/"]
+    mirrors = ("https://www.cs.toronto.edu/~kriz/",)
     filename = "cifar-10-binary.tar.gz"
     tgz_md5 = "c32a1d4ab5d03f1284b67883e8d87530"
-    train_list = [f"data_batch_{i}.bin" for i in range(1, 6)]
-    test_list = ["test_batch.bin"]
+    train_list = tuple(f"data_batch_{i}.bin" for i in range(1, 6))
+    test_list = ("test_batch.bin",)
     meta_file = "batches.meta.txt"
 
     def __init__(self, root, train=True, transform=None, target_transform=None, download=False):

@@ -108,7 +108,7 @@ def extract_tar_members(archive, dest, wanted):
                 raise RuntimeError(f"{archive}: member {member.name!r} is not a plain file; refusing the archive")
             source = tar.extractfile(member)
             with _atomic_output(os.path.join(dest, *parts)) as out:
-                for block in iter(lambda: source.read(_CHUNK), b""):
+                while block := source.read(_CHUNK):
                     out.write(block)
             found.add(member.name)
     missing = sorted(set(wanted) - found)

@@ -154,8 +154,8 @@ def _weights(in_size, out_size, mode, antialias):
     widen = max(scale, 1.0) if antialias else 1.0
     for i in range(out_size):
         center = (i + 0.5) * scale
-        lo = max(int(math.floor(center - support * widen)), 0)
-        hi = min(int(math.ceil(center + support * widen)), in_size)
+        lo = max(math.floor(center - support * widen), 0)
+        hi = min(math.ceil(center + support * widen), in_size)
         x = np.arange(lo, hi)
         w = kernel((x + 0.5 - center) / widen)
         total = w.sum()  # renormalised, so the pixels past a border lend their weight to the edge
@@ -259,8 +259,8 @@ def center_crop(img, output_size):
     check_image(img, "center_crop")
     crop_h, crop_w = _pair(output_size, "center_crop")
     height, width = size_of(img)
-    top = int(round((height - crop_h) / 2.0))
-    left = int(round((width - crop_w) / 2.0))
+    top = round((height - crop_h) / 2.0)
+    left = round((width - crop_w) / 2.0)
     return crop(img, top, left, crop_h, crop_w)
 
 
@@ -341,8 +341,8 @@ def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, ce
         rel = corners - (cx, cy)
         x = rel[:, 0] * cos + rel[:, 1] * sin
         y = -rel[:, 0] * sin + rel[:, 1] * cos
-        out_w = int(math.ceil(x.max() - x.min() + 1 - 1e-9))
-        out_h = int(math.ceil(y.max() - y.min() + 1 - 1e-9))
+        out_w = math.ceil(x.max() - x.min() + 1 - 1e-9)
+        out_h = math.ceil(y.max() - y.min() + 1 - 1e-9)
     ox, oy = ((out_w - 1) / 2.0, (out_h - 1) / 2.0) if expand else (cx, cy)
     ys, xs = np.meshgrid(np.arange(out_h, dtype=np.float64), np.arange(out_w, dtype=np.float64), indexing="ij")
     # inverse map: an output pixel reads the input at the point rotated back by -angle
