@@ -328,6 +328,13 @@ class _Reader(pickle._Unpickler):
         self.allowed_classes = tuple(v for v in allowed.values() if isinstance(v, type))
 
     def find_class(self, module, name):
+        if self.proto < 3:
+            # protocol 2 names Python 2's modules (__builtin__.set): read them as Python 3's
+            import _compat_pickle
+            if (module, name) in _compat_pickle.NAME_MAPPING:
+                module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+            elif module in _compat_pickle.IMPORT_MAPPING:
+                module = _compat_pickle.IMPORT_MAPPING[module]
         key = (module, name)
         if key in self.allowed:
             return self.allowed[key]

@@ -412,3 +412,13 @@ def test_load_metadata_and_errors(tmp_path):
         ag.load(path, bogus=1)
     with pytest.raises(FileNotFoundError):
         ag.load(tmp_path / "missing.pt")
+
+
+def test_builtin_values_round_trip_with_weights_only(tmp_path):
+    path = tmp_path / "values.pt"
+    obj = {"set": {1, 2}, "frozen": frozenset({"a"}), "complex": 1 + 2j, "bytes": b"\x00\xff", "slice": slice(1, 5, 2),
+           "nested": [(1, 2.5, None, True, "x"), OrderedDict(a=ag.zeros(1))], "big": 2 ** 80, "neg": -0.0}
+    ag.save(obj, path)
+    got = ag.load(path)
+    assert {k: v for k, v in got.items() if k != "nested"} == {k: v for k, v in obj.items() if k != "nested"}
+    assert got["nested"][0] == (1, 2.5, None, True, "x") and isinstance(got["nested"][1], OrderedDict)
