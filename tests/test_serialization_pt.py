@@ -292,6 +292,16 @@ def test_crafted_tensors_and_archives(tmp_path):
             ag.load(bad)
 
 
+def test_deeply_nested_pickle_loads_without_recursion(tmp_path):
+    depth = 200_000
+    path = tmp_path / "deep.pt"
+    path.write_bytes(_archive(b"\x80\x02" + b"]" * depth + b"a" * (depth - 1) + b"."))
+    node, levels = ag.load(path), 1
+    while node:
+        node, levels = node[0], levels + 1
+    assert levels == depth
+
+
 def test_crafted_safetensors_structures(tmp_path):
     import json
 

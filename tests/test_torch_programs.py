@@ -15,7 +15,8 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROGRAMS = os.path.join(ROOT, "tests", "torch_programs")
-LOSS = re.compile(r"(?<!Avg )loss: *([0-9.]+(?:e[-+]?[0-9]+)?)")  # training losses, not "Avg loss" of a test
+# training losses, not the "Avg loss" / "Average loss" of a test pass
+LOSS = re.compile(r"(?<!Avg )(?<!Average )loss: *([0-9.]+(?:e[-+]?[0-9]+)?)")
 
 
 def run(args, cwd, timeout=120):
