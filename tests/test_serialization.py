@@ -196,3 +196,17 @@ def test_optimizer_state_round_trip(tmp_path):
         m(x).sum().backward()
         o.step()
     np.testing.assert_array_equal(np_of(model.weight), np_of(model2.weight))
+
+
+def test_reads_files_of_the_first_format():
+    """tests/data/ag_format1.safetensors was written by ag.save before it wrote PyTorch's format
+    (entries t0, t1, ... and the structure in the metadata); such files keep loading."""
+    import os
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "ag_format1.safetensors")
+    obj = ag.load(path)
+    np.testing.assert_array_equal(np_of(obj["model"]["weight"]), [[1, 2, 3], [4, 5, 6]])
+    assert isinstance(obj["model"], OrderedDict) and list(obj["model"]) == ["weight", "bias"]
+    assert obj["epoch"] == 3 and obj["betas"] == (0.9, 0.999) and obj["dtype"] is ag.float64
+    assert obj["ids"].dtype == ag.int64 and obj["ordered"] == OrderedDict([("z", 1)])
+    assert obj["array"].dtype == np.int32
+    assert serialization.load_metadata(path) == {"note": "written by ag.save before PyTorch's format"}
