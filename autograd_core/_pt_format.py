@@ -151,6 +151,22 @@ def _contiguous_strides(shape):
     return tuple(reversed(strides))
 
 
+_ALIGNMENT = 64
+
+
+def _aligned_info(name, offset, size):
+    """A ZipInfo whose data will start on a 64-byte boundary of the file (what .storage_alignment
+    promises, and what torch.load(mmap=True) maps): the local header's extra field is padded, as
+    PyTorch's writer pads it."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_STORED
+    if size < zipfile.ZIP64_LIMIT:  # (a zip64 record adds its own extra field; left unaligned)
+        header = 30 + len(name.encode("utf-8"))
+        pad = (-(offset + header + 4)) % _ALIGNMENT
+        info.extra = b"FB" + pad.to_bytes(2, "little") + b"Z" * pad
+    return info
+
+
 def write(obj, out, extra_records=None):
     """Write obj in PyTorch's zip format to the binary file object `out`."""
     storages = {}
@@ -163,7 +179,8 @@ def write(obj, out, extra_records=None):
         archive.writestr("archive/.storage_alignment", "64")
         archive.writestr("archive/byteorder", "little")
         for key, array in storages.items():
-            archive.writestr(f"archive/data/{key}", array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes())
+            data = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
+            archive.writestr(_aligned_info(f"archive/data/{key}", out.tell(), len(data)), data)
         for name, payload in (extra_records or {}).items():
             archive.writestr(f"archive/{name}", payload)
         archive.writestr("archive/version", "3\n")

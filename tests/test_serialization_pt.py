@@ -432,3 +432,21 @@ def test_builtin_values_round_trip_with_weights_only(tmp_path):
     got = ag.load(path)
     assert {k: v for k, v in got.items() if k != "nested"} == {k: v for k, v in obj.items() if k != "nested"}
     assert got["nested"][0] == (1, 2.5, None, True, "x") and isinstance(got["nested"][1], OrderedDict)
+
+
+def test_storages_are_64_byte_aligned(tmp_path):
+    path = tmp_path / "aligned.pt"
+    ag.save({"a": ag.arange(3), "b": ag.ones(5, 7), "name": "x" * 13}, path)
+    raw = path.read_bytes()
+    records = [info for info in zipfile.ZipFile(path).infolist() if "/data/" in info.filename]
+    assert len(records) == 2
+    for info in records:
+        name_len = int.from_bytes(raw[info.header_offset + 26: info.header_offset + 28], "little")
+        extra_len = int.from_bytes(raw[info.header_offset + 28: info.header_offset + 30], "little")
+        assert (info.header_offset + 30 + name_len + extra_len) % 64 == 0, info.filename
+    try:
+        import torch
+    except ImportError:
+        return
+    loaded = torch.load(path, mmap=True, weights_only=True)  # PyTorch maps the aligned storages
+    assert loaded["b"].shape == (5, 7) and loaded["name"] == "x" * 13
