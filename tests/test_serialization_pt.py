@@ -450,3 +450,23 @@ def test_storages_are_64_byte_aligned(tmp_path):
         return
     loaded = torch.load(path, mmap=True, weights_only=True)  # PyTorch maps the aligned storages
     assert loaded["b"].shape == (5, 7) and loaded["name"] == "x" * 13
+
+
+def test_whole_torch_model_loads_with_weights_only_false(tmp_path):
+    """torch.save(model) of a model built from layers this library has: with weights_only=False its
+    torch.nn.modules.* classes resolve to ours and it computes the same outputs."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2), torch.nn.ReLU(),
+                                torch.nn.Flatten(), torch.nn.Linear(8, 3)).eval()
+    lstm = torch.nn.LSTM(3, 2, num_layers=2, batch_first=True)
+    path = tmp_path / "whole.pt"
+    torch.save({"cnn": model, "lstm": lstm}, path)
+    with pytest.raises(SerializationError, match="torch.nn.modules.container.Sequential"):
+        ag.load(path)
+    ours = ag.load(path, weights_only=False)
+    assert isinstance(ours["cnn"], nn.Sequential) and isinstance(ours["lstm"], nn.LSTM)
+    x = torch.randn(2, 1, 4, 4)
+    np.testing.assert_allclose(np_of(ours["cnn"](ag.tensor(x.numpy()))), model(x).detach().numpy(), atol=1e-6)
+    s = torch.randn(2, 5, 3)
+    np.testing.assert_allclose(np_of(ours["lstm"](ag.tensor(s.numpy()))[0]), lstm(s)[0].detach().numpy(), atol=1e-6)
