@@ -44,7 +44,7 @@ from .nn.functional import cdist
 from .serialization import save, load
 from ._format import set_printoptions, get_printoptions
 from . import data, datasets, train, viz
-from . import onnx, serialization
+from . import onnx, serialization, vision
 from . import distributions
 
 int = int32

@@ -4,10 +4,7 @@ import contextlib
 import gzip
 import hashlib
 import os
-import tarfile
 import tempfile
-import urllib.error
-import urllib.request
 
 _CHUNK = 1 << 20
 _TIMEOUT = 30.0
@@ -52,6 +49,7 @@ def download_url(url, root, filename=None, md5=None, timeout=_TIMEOUT):
     """Download url into root/filename, checking md5 when given; nothing is left behind on failure.
     Raises urllib.error.URLError (or OSError) when the server cannot be reached, RuntimeError
     when the download does not match its checksum."""
+    import urllib.request  # (imported here: it brings in ssl and http, which most programs never use)
     filename = filename or os.path.basename(url)
     path = os.path.join(root, filename)
     if check_integrity(path, md5):
@@ -70,6 +68,7 @@ def download_url(url, root, filename=None, md5=None, timeout=_TIMEOUT):
 
 def download_from_mirrors(dataset, mirrors, filename, root, md5):
     """Try each mirror in turn; a clear error naming every mirror tried if none answers."""
+    import urllib.error
     errors = []
     for mirror in mirrors:
         url = mirror + filename
@@ -98,6 +97,7 @@ def extract_tar_members(archive, dest, wanted):
     """Write the regular-file members of a .tar(.gz) whose names are in `wanted` under dest, at
     those names. Links, devices, absolute paths and '..' are never created: members are read as
     data and written by this function, not extracted by tarfile."""
+    import tarfile
     found = set()
     with tarfile.open(archive, "r:*") as tar:
         for member in tar:
