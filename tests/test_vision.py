@@ -420,3 +420,22 @@ def test_lenet5_trains():
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < losses[0] * 0.75
+
+
+def test_transforms_v2_pipeline():
+    from autograd_core.vision.transforms import v2
+    array = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3) * 14
+    image = v2.ToImage()(array)
+    assert image.dtype == ag.uint8 and image.shape == (3, 2, 3)
+    np.testing.assert_array_equal(np.asarray(image), array.transpose(2, 0, 1))
+    scaled = v2.ToDtype(ag.float32, scale=True)(image)
+    np.testing.assert_allclose(np.asarray(scaled), array.transpose(2, 0, 1) / 255.0, rtol=1e-6)
+    assert v2.ToDtype(ag.float32)(image).max().item() == array.max()  # no scaling without scale=True
+    back = v2.ToDtype(ag.uint8, scale=True)(scaled)
+    np.testing.assert_array_equal(np.asarray(back), array.transpose(2, 0, 1))
+    pipeline = v2.Compose([v2.ToImage(), v2.RandomHorizontalFlip(), v2.ToDtype(ag.float32, scale=True),
+                           v2.Normalize((0.5,) * 3, (0.5,) * 3)])
+    out = pipeline(array)
+    assert out.shape == (3, 2, 3) and float(out.min()) >= -1 and float(out.max()) <= 1
+    if Image is not None:
+        assert v2.ToImage()(Image.fromarray(array)).shape == (3, 2, 3)

@@ -1,5 +1,5 @@
 """ag.vision.transforms (torchvision.transforms' names) for PIL images, numpy arrays and tensors."""
-from . import functional
+from . import functional, v2
 from .functional import InterpolationMode
 from .transforms import (
                          CenterCrop,
@@ -26,4 +26,4 @@ from .transforms import (
 __all__ = ["CenterCrop", "Compose", "ConvertImageDtype", "Grayscale", "InterpolationMode", "Lambda", "Normalize",
            "PILToTensor", "Pad", "RandomApply", "RandomChoice", "RandomCrop", "RandomGrayscale",
            "RandomHorizontalFlip", "RandomResizedCrop", "RandomRotation", "RandomVerticalFlip", "Resize",
-           "ToPILImage", "ToTensor", "functional"]
+           "ToPILImage", "ToTensor", "functional", "v2"]
