@@ -3,9 +3,28 @@ ag.vision.transforms, plus ToImage, ToDtype and ToPureTensor. Each transform tak
 numpy array or tensor); v2's joint transforms of boxes and masks are not provided."""
 from .. import functional
 from ..functional import InterpolationMode
-from ..transforms import (CenterCrop, Compose, ConvertImageDtype, Grayscale, Lambda, Normalize, Pad, PILToTensor,
-                          RandomApply, RandomChoice, RandomCrop, RandomGrayscale, RandomHorizontalFlip,
-                          RandomResizedCrop, RandomRotation, RandomVerticalFlip, Resize, ToPILImage, ToTensor, _Repr)
+from ..transforms import (
+    CenterCrop,
+    Compose,
+    ConvertImageDtype,
+    Grayscale,
+    Lambda,
+    Normalize,
+    Pad,
+    PILToTensor,
+    RandomApply,
+    RandomChoice,
+    RandomCrop,
+    RandomGrayscale,
+    RandomHorizontalFlip,
+    RandomResizedCrop,
+    RandomRotation,
+    RandomVerticalFlip,
+    Resize,
+    ToPILImage,
+    ToTensor,
+    _Repr,
+)
 
 
 class ToImage(_Repr):
