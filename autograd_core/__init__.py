@@ -22,6 +22,8 @@ if "OMP_WAIT_POLICY" not in _os.environ and "GOMP_SPINCOUNT" not in _os.environ:
     _os.environ["GOMP_SPINCOUNT"] = "10000"
 
 from . import _core
+from .device import device
+from . import accelerator, backends, cuda
 from .dtypes import dtype, float32, float64, int64, int32, uint8, bool_, double, long
 from .dtypes import bool_ as bool
 from .dtypes import float32 as float
@@ -42,6 +44,7 @@ from .nn.functional import cdist
 from .serialization import save, load
 from ._format import set_printoptions, get_printoptions
 from . import data, datasets, train, viz
+from . import onnx, serialization, vision
 from . import distributions
 from . import distributed
 

@@ -1,8 +1,10 @@
-"""Command line: `python -m autograd_core {demo,info,bench}` (installed as `autograd-core` too).
+"""Command line: `python -m autograd_core {demo,info,bench,run}` (installed as `autograd-core` too).
 
 demo   train a small LeNet-style CNN on the shipped handwritten digits and report test accuracy
 info   version, SIMD target, threads and build flags
 bench  run the benchmark report (benchmarks/report.py in a source checkout)
+run    run an unmodified PyTorch program: `run script.py [args...]`, with torch and torchvision
+       resolving to autograd_core (see runner.py and docs/pytorch_compat.md)
 """
 
 import argparse
@@ -188,9 +190,13 @@ def main(argv=None):
     sub.add_parser("info", help="version, SIMD target, threads, build flags")
     p_bench = sub.add_parser("bench", help="run the benchmark report (source checkout only)")
     p_bench.add_argument("rest", nargs=argparse.REMAINDER, help="arguments passed to benchmarks/report.py")
+    sub.add_parser("run", help="run an unmodified PyTorch program: run script.py [args...]")
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["bench"]:
         return bench(argv[1:])  # report.py parses its own options, in their order
+    if argv[:1] == ["run"]:
+        from .runner import run
+        return run(argv[1:])  # the script's own arguments, untouched
     args = parser.parse_args(argv)
     if args.command == "demo":
         if args.epochs < 1:

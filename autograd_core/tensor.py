@@ -12,6 +12,7 @@ from ._format import format_tensor as _format_tensor
 from .autograd.function import apply_one as _apply_one
 from .autograd.function import apply_two as _apply_two
 from .autograd.grad_mode import state
+from .device import CPU, parse_to, raise_cpu_only
 from .dtypes import BY_CODE, to_code
 from .ops import _registry
 from .ops import binary as _bin
@@ -49,7 +50,7 @@ class Tensor(TensorBase):
 
     @property
     def device(self):
-        return "cpu"
+        return CPU
 
     @property
     def is_leaf(self):
@@ -79,6 +80,26 @@ class Tensor(TensorBase):
     @property
     def is_cuda(self):
         return False
+
+    @property
+    def is_cpu(self):
+        return True
+
+    @property
+    def is_xpu(self):
+        return False
+
+    @property
+    def is_mps(self):
+        return False
+
+    @property
+    def is_meta(self):
+        return False
+
+    def get_device(self):
+        """-1, PyTorch's answer for a tensor on the CPU."""
+        return -1
 
     @property
     def nbytes(self):
@@ -166,23 +187,13 @@ class Tensor(TensorBase):
         return new
 
     def to(self, *args, **kwargs):
-        """to(dtype) converts; devices other than 'cpu' raise."""
-        dtype = kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, TensorBase):
-                dtype = a._dtype_code
-            elif isinstance(a, str) and a.split(":")[0] in ("cpu",):
-                continue
-            elif a is not None:
-                dtype = a
-        dev = kwargs.get("device")
-        if dev is not None and str(dev).split(":")[0] != "cpu":
-            raise RuntimeError(f"to: autograd_core runs on the CPU only, got device {dev!r}")
-        if dtype is None:
-            return self
-        code = to_code(dtype, "to")
+        """to(dtype), to(device), to(device, dtype) or to(other tensor), as in PyTorch. The only
+        device is the CPU: asking for another raises. Returns self when nothing changes (unless
+        copy=True)."""
+        dtype, copy = parse_to(args, kwargs, "Tensor.to")
+        code = self._dtype_code if dtype is None else to_code(dtype, "to")
         if code == self._dtype_code:
-            return self
+            return self.clone() if copy else self
         if state.enabled and self.requires_grad and code <= 1:
             return _Cast.apply(self, code)
         return _core.cast(self, code)
@@ -213,27 +224,38 @@ class Tensor(TensorBase):
     def half(self):
         raise TypeError("autograd_core has no float16 dtype")
 
-    def cpu(self):
+    def cpu(self, memory_format=None):
         return self
 
-    def cuda(self, *args, **kwargs):
-        raise RuntimeError("autograd_core runs on the CPU only")
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        raise_cpu_only("Tensor.cuda()", "cuda")
 
-    def new_tensor(self, data, dtype=None, requires_grad=False):
-        return tensor(data, dtype=self._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        return tensor(data, dtype=self._dtype_code if dtype is None else dtype, device=device,
+                      requires_grad=requires_grad)
 
-    def new_zeros(self, *shape, dtype=None, requires_grad=False):
-        return zeros(*shape, dtype=self._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
+    def new_zeros(self, *shape, dtype=None, device=None, requires_grad=False):
+        return zeros(*shape, dtype=self._dtype_code if dtype is None else dtype, device=device,
+                     requires_grad=requires_grad)
 
-    def new_ones(self, *shape, dtype=None, requires_grad=False):
-        return ones(*shape, dtype=self._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
-
-    def new_full(self, shape, fill_value, dtype=None, requires_grad=False):
-        return full(shape, fill_value, dtype=self._dtype_code if dtype is None else dtype,
+    def new_ones(self, *shape, dtype=None, device=None, requires_grad=False):
+        return ones(*shape, dtype=self._dtype_code if dtype is None else dtype, device=device,
                     requires_grad=requires_grad)
 
-    def new_empty(self, *shape, dtype=None, requires_grad=False):
-        return empty(*shape, dtype=self._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
+    def new_full(self, shape, fill_value, dtype=None, device=None, requires_grad=False):
+        return full(shape, fill_value, dtype=self._dtype_code if dtype is None else dtype, device=device,
+                    requires_grad=requires_grad)
+
+    def new_empty(self, *shape, dtype=None, device=None, requires_grad=False):
+        return empty(*shape, dtype=self._dtype_code if dtype is None else dtype, device=device,
+                     requires_grad=requires_grad)
+
+    def pin_memory(self, device=None):
+        """The tensor itself: pinned memory speeds up copies to a GPU, and there is none here."""
+        return self
+
+    def is_pinned(self, device=None):
+        return False
 
     # ------------------------------------------------------------------ autograd
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):

@@ -125,7 +125,8 @@ def test_truncated_and_corrupted_files(tmp_path):
         with pytest.raises(serialization.SerializationError, match="ag.load: .*(truncated|corrupted)"):
             serialization.load(bad)
     header_len = int.from_bytes(data[:8], "little")
-    header = data[8:8 + header_len].replace(b'"t0"', b'"t9"', 1)  # structure now points at a missing tensor
+    header = data[8:8 + header_len].replace(b'\\"__tensor__\\": \\"w\\"', b'\\"__tensor__\\": \\"z\\"', 1)
+    assert header != data[8:8 + header_len]  # the structure now points at a missing tensor
     broken = tmp_path / "missing.safetensors"
     broken.write_bytes(data[:8] + header + data[8 + header_len:])
     with pytest.raises(serialization.SerializationError):
@@ -134,13 +135,17 @@ def test_truncated_and_corrupted_files(tmp_path):
         serialization.load(tmp_path / "absent.safetensors")
 
 
-def test_unsupported_objects():
-    with pytest.raises(TypeError, match="cannot save an object of type Linear"):
-        serialization.save({"model": nn.Linear(2, 2)}, io.BytesIO())
+def test_unsupported_objects(tmp_path):
+    # whole objects need the pickle-based format; the safetensors one says where to go instead
+    with pytest.raises(TypeError, match="cannot save an object of type Linear .*model.pt"):
+        serialization.save({"model": nn.Linear(2, 2)}, tmp_path / "m.safetensors")
     with pytest.raises(TypeError, match="dict keys"):
-        serialization.save({frozenset(): 1}, io.BytesIO())
+        serialization.save({frozenset(): 1}, tmp_path / "k.safetensors")
     with pytest.raises(TypeError, match="metadata must be JSON"):
         serialization.save({}, io.BytesIO(), metadata={"x": object()})
+    with pytest.raises(TypeError, match="metadata must be JSON"):
+        serialization.save({}, tmp_path / "x.safetensors", metadata={"x": object()})
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing written, no temporary left
 
 
 def test_plain_safetensors_file_loads_as_dict(tmp_path):
@@ -166,7 +171,9 @@ def test_torch_safetensors_interop(tmp_path):
     back = tmp_path / "ours.safetensors"
     serialization.save(ours.state_dict(), back)
     loaded = load_file(str(back))
-    assert set(loaded) == {"t0", "t1", "t2", "t3", "t4", "t5", "t6"}
+    assert set(loaded) == set(tmodel.state_dict())  # keyed by parameter name
+    tmodel.load_state_dict(loaded)
+    np.testing.assert_array_equal(tmodel[1].running_var.numpy(), np_of(ours[1].running_var))
 
 
 def test_optimizer_state_round_trip(tmp_path):
@@ -189,3 +196,17 @@ def test_optimizer_state_round_trip(tmp_path):
         m(x).sum().backward()
         o.step()
     np.testing.assert_array_equal(np_of(model.weight), np_of(model2.weight))
+
+
+def test_reads_files_of_the_first_format():
+    """tests/data/ag_format1.safetensors was written by ag.save before it wrote PyTorch's format
+    (entries t0, t1, ... and the structure in the metadata); such files keep loading."""
+    import os
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "ag_format1.safetensors")
+    obj = ag.load(path)
+    np.testing.assert_array_equal(np_of(obj["model"]["weight"]), [[1, 2, 3], [4, 5, 6]])
+    assert isinstance(obj["model"], OrderedDict) and list(obj["model"]) == ["weight", "bias"]
+    assert obj["epoch"] == 3 and obj["betas"] == (0.9, 0.999) and obj["dtype"] is ag.float64
+    assert obj["ids"].dtype == ag.int64 and obj["ordered"] == OrderedDict([("z", 1)])
+    assert obj["array"].dtype == np.int32
+    assert serialization.load_metadata(path) == {"note": "written by ag.save before PyTorch's format"}

@@ -1,5 +1,5 @@
 """ag.nn: modules, layers, activations, losses; ag.nn.functional, ag.nn.init, ag.nn.utils."""
-from . import functional, init, parallel, utils
+from . import functional, init, modules, parallel, parameter, utils
 from .activation import (CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU,
                          LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus,
                          Softshrink, Softsign, Tanh, Tanhshrink, Threshold)

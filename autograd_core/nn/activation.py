@@ -1,6 +1,7 @@
 """Activation modules: thin wrappers over ag.nn.functional."""
 from . import functional as F
 from .module import Module
+from ..device import check_device
 
 
 class ReLU(Module):
@@ -235,7 +236,8 @@ class PReLU(Module):
     """max(0, x) + a * min(0, x) with a learnt slope a: one for all channels (num_parameters=1) or
     one per channel (dim 1), starting at init."""
 
-    def __init__(self, num_parameters=1, init=0.25, dtype=None):
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+        check_device(device, type(self).__name__)
         import autograd_core as ag
 
         from .module import Parameter

@@ -7,6 +7,7 @@ import autograd_core as ag
 from ..ops import conv as C
 from . import init
 from .module import Module, Parameter
+from ..device import check_device
 
 
 def _tuple(value, n):
@@ -99,7 +100,8 @@ class Conv1d(_ConvNd):
     """1-D convolution over (n, in_channels, length) or (in_channels, length)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, padding_mode="zeros", dtype=None):
+                 bias=True, padding_mode="zeros", device=None, dtype=None):
+        check_device(device, type(self).__name__)
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, dtype, 1, False)
 
@@ -112,7 +114,8 @@ class Conv2d(_ConvNd):
     """2-D convolution over (n, in_channels, h, w) or (in_channels, h, w); padding may be 'same'."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, padding_mode="zeros", dtype=None):
+                 bias=True, padding_mode="zeros", device=None, dtype=None):
+        check_device(device, type(self).__name__)
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, dtype, 2, False)
 
@@ -127,7 +130,8 @@ class _ConvTransposeNd(_ConvNd):
     _n = 2
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
-                 bias=True, dilation=1, padding_mode="zeros", dtype=None):
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        check_device(device, type(self).__name__)
         if isinstance(padding, str):
             raise ValueError(f"{type(self).__name__}: padding must be ints, got {padding!r}")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,

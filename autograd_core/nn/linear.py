@@ -6,13 +6,15 @@ import autograd_core as ag
 from . import functional as F
 from . import init
 from .module import Module, Parameter
+from ..device import check_device
 
 
 class Linear(Module):
     """y = x W^T + b. weight (out_features, in_features) ~ kaiming_uniform_(a=sqrt(5)), i.e.
     U(-1/sqrt(in), 1/sqrt(in)); bias ~ U(-1/sqrt(in), 1/sqrt(in))."""
 
-    def __init__(self, in_features, out_features, bias=True, dtype=None):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+        check_device(device, type(self).__name__)
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
@@ -40,7 +42,8 @@ class Linear(Module):
 class Bilinear(Module):
     """y_k = x1^T W_k x2 + b_k; weight (out, in1, in2) and bias ~ U(-1/sqrt(in1), 1/sqrt(in1))."""
 
-    def __init__(self, in1_features, in2_features, out_features, bias=True, dtype=None):
+    def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
+        check_device(device, type(self).__name__)
         super().__init__()
         self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
         dtype = dtype or ag.float32

@@ -376,25 +376,16 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
-        """Module.to(dtype) or .to('cpu'): converts floating-point parameters and buffers (in PyTorch's
-        way, ints such as num_batches_tracked stay). Returns self."""
+        """Module.to(dtype), .to(device), .to(device, dtype) or .to(tensor): converts floating-point
+        parameters and buffers (in PyTorch's way, ints such as num_batches_tracked stay). The only
+        device is the CPU: asking for another raises. Returns self."""
         from .. import float32, float64
-        dtype = kwargs.pop("dtype", None)
-        device = kwargs.pop("device", None)
-        if kwargs:
-            raise TypeError(f"Module.to: unexpected keyword arguments {sorted(kwargs)}")
-        for arg in args:
-            if isinstance(arg, str) or arg is None:
-                device = arg
-            elif isinstance(arg, Tensor):
-                dtype = arg.dtype
-            else:
-                dtype = arg
-        if device is not None and str(device) != "cpu":
-            raise ValueError(f"Module.to: only the 'cpu' device exists, got {device!r}")
+        from ..device import parse_to
+        from ..dtypes import to_code
+        dtype, _ = parse_to(args, kwargs, "Module.to")
         if dtype is None:
             return self
-        if dtype not in (float32, float64):
+        if to_code(dtype, "Module.to") not in (to_code(float32), to_code(float64)):
             raise TypeError(f"Module.to: only floating point dtypes are allowed, got {dtype}")
 
         def convert(t):
@@ -411,6 +402,10 @@ class Module:
 
     def cpu(self):
         return self
+
+    def cuda(self, device=None):
+        from ..device import raise_cpu_only
+        raise_cpu_only("Module.cuda()", "cuda")
 
     # ------------------------------------------------------------------ state dict
     def state_dict(self, destination=None, prefix="", keep_vars=False):

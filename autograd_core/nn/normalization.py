@@ -10,6 +10,7 @@ from ..autograd.grad_mode import no_grad
 from . import functional as F
 from . import init
 from .module import Module, Parameter
+from ..device import check_device
 
 
 class _NormBase(Module):
@@ -17,7 +18,8 @@ class _NormBase(Module):
     batch and instance normalisations."""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 dtype=None):
+                 device=None, dtype=None):
+        check_device(device, type(self).__name__)
         super().__init__()
         dtype = dtype or ag.float32
         self.num_features = num_features
@@ -101,7 +103,8 @@ class LayerNorm(Module):
     """Normalise over the trailing normalized_shape dims; weight ones and bias zeros when
     elementwise_affine."""
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=None):
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
+        check_device(device, type(self).__name__)
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
@@ -136,7 +139,8 @@ class GroupNorm(Module):
     """Normalise each group of num_channels / num_groups channels of (N, C, *) input together with
     its spatial dims; per-channel weight (ones) and bias (zeros) when affine."""
 
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, dtype=None):
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None):
+        check_device(device, type(self).__name__)
         super().__init__()
         if num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels {num_channels} must be divisible by num_groups {num_groups}")
@@ -164,8 +168,9 @@ class GroupNorm(Module):
 class _InstanceNorm(_NormBase):
     _spatial = 1  # spatial dims of the batched input
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, dtype=None):
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype)
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None, dtype=None):
+        check_device(device, type(self).__name__)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype=dtype)
 
     def forward(self, input):
         name = type(self).__name__

@@ -15,6 +15,7 @@ from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from . import functional as F
 from . import init
 from .module import Module, Parameter
+from ..device import check_device
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -126,7 +127,8 @@ class _FusedGRUCell(Function):
 
 class RNNBase(Module):
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, dtype=None):
+                 bidirectional=False, device=None, dtype=None):
+        check_device(device, type(self).__name__)
         super().__init__()
         if not isinstance(hidden_size, int) or hidden_size <= 0:
             raise ValueError(f"{type(self).__name__}: hidden_size must be a positive int, got {hidden_size!r}")
@@ -253,12 +255,13 @@ class RNN(RNNBase):
     forward(input, h0=None) -> (output, h_n)."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, dtype=None):
+                 dropout=0.0, bidirectional=False, device=None, dtype=None):
+        check_device(device, type(self).__name__)
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r}; expected 'tanh' or 'relu'")
         self.nonlinearity = nonlinearity
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size,
-                         num_layers, bias, batch_first, dropout, bidirectional, dtype)
+                         num_layers, bias, batch_first, dropout, bidirectional, dtype=dtype)
 
     def forward(self, input, hx=None):
         input, batched = self._prepare(input, hx)
@@ -281,9 +284,10 @@ class LSTM(RNNBase):
     """Long short-term memory; forward(input, (h0, c0)=None) -> (output, (h_n, c_n))."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, dtype=None):
+                 bidirectional=False, device=None, dtype=None):
+        check_device(device, type(self).__name__)
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         dtype)
+                         dtype=dtype)
 
     def forward(self, input, hx=None):
         input, batched = self._prepare(input, hx)
@@ -310,9 +314,10 @@ class GRU(RNNBase):
     """Gated recurrent unit; forward(input, h0=None) -> (output, h_n)."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, dtype=None):
+                 bidirectional=False, device=None, dtype=None):
+        check_device(device, type(self).__name__)
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         dtype)
+                         dtype=dtype)
 
     forward = RNN.forward
 
@@ -364,7 +369,8 @@ class _CellBase(Module):
 
 
 class RNNCell(_CellBase):
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=None):
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
+        check_device(device, type(self).__name__)
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r}; expected 'tanh' or 'relu'")
         super().__init__(input_size, hidden_size, bias, 1, dtype)
@@ -379,7 +385,8 @@ class RNNCell(_CellBase):
 
 
 class LSTMCell(_CellBase):
-    def __init__(self, input_size, hidden_size, bias=True, dtype=None):
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        check_device(device, type(self).__name__)
         super().__init__(input_size, hidden_size, bias, 4, dtype)
 
     def forward(self, input, hx=None):
@@ -393,7 +400,8 @@ class LSTMCell(_CellBase):
 
 
 class GRUCell(_CellBase):
-    def __init__(self, input_size, hidden_size, bias=True, dtype=None):
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        check_device(device, type(self).__name__)
         super().__init__(input_size, hidden_size, bias, 3, dtype)
 
     def forward(self, input, hx=None):

@@ -6,11 +6,13 @@ from ..autograd.grad_mode import no_grad
 from . import functional as F
 from . import init
 from .module import Module, Parameter
+from ..device import check_device
 
 
 class Embedding(Module):
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, _weight=None,
-                 dtype=None):
+                 device=None, dtype=None):
+        check_device(device, type(self).__name__)
         super().__init__()
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim

@@ -14,6 +14,7 @@ from .dropout import Dropout
 from .linear import Linear
 from .module import Module, ModuleList, Parameter
 from .normalization import LayerNorm
+from ..device import check_device
 
 
 def _mask_to_additive(mask, dtype, what):
@@ -42,7 +43,8 @@ class MultiheadAttention(Module):
     attn_mask=None, average_attn_weights=True, is_causal=False) -> (output, weights or None)."""
 
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False,
-                 kdim=None, vdim=None, batch_first=False, dtype=None):
+                 kdim=None, vdim=None, batch_first=False, device=None, dtype=None):
+        check_device(device, type(self).__name__)
         super().__init__()
         if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be divisible by num_heads "
@@ -162,7 +164,8 @@ class TransformerEncoderLayer(Module):
     LayerNorm (post-norm by default, pre-norm with norm_first=True)."""
 
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
-                 batch_first=False, norm_first=False, bias=True, dtype=None):
+                 batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
+        check_device(device, type(self).__name__)
         super().__init__()
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
                                             dtype=dtype)
@@ -220,7 +223,8 @@ class TransformerDecoderLayer(Module):
     default, pre-norm with norm_first=True)."""
 
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
-                 batch_first=False, norm_first=False, bias=True, dtype=None):
+                 batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
+        check_device(device, type(self).__name__)
         super().__init__()
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
                                             dtype=dtype)
@@ -296,7 +300,8 @@ class Transformer(Module):
 
     def __init__(self, d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6, dim_feedforward=2048,
                  dropout=0.1, activation="relu", custom_encoder=None, custom_decoder=None, layer_norm_eps=1e-5,
-                 batch_first=False, norm_first=False, bias=True, dtype=None):
+                 batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
+        check_device(device, type(self).__name__)
         super().__init__()
         if custom_encoder is not None:
             self.encoder = custom_encoder

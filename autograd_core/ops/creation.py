@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import _core
 from .._core import TensorBase
+from ..device import check_device
 from ..dtypes import from_code, to_code
 
 __all__ = [
@@ -121,6 +122,7 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
     """A new tensor holding a copy of data (nested lists, scalars, numpy arrays or tensors).
 
     Python floats give float32, ints int64, bools bool; a numpy array keeps its dtype."""
+    check_device(device, "tensor")
     if isinstance(data, TensorBase):
         t = data.detach().clone()
         if dtype is not None:
@@ -152,8 +154,9 @@ def _copy_from_numpy(a, code):
     return _core.clone(base) if base._dtype_code == code else _core.cast(base, code)
 
 
-def as_tensor(data, dtype=None):
+def as_tensor(data, dtype=None, device=None):
     """data itself if it is already a tensor of that dtype, else tensor(data, dtype)."""
+    check_device(device, "as_tensor")
     if isinstance(data, TensorBase):
         if dtype is None or data._dtype_code == to_code(dtype):
             return data
@@ -184,14 +187,17 @@ def _code(dtype, default, op):
 
 
 def empty(*shape, dtype=None, requires_grad=False, device=None):
+    check_device(device, "empty")
     return _finish(_core.empty(_shape_args(shape, "empty"), _code(dtype, _core.F32, "empty")), requires_grad)
 
 
 def zeros(*shape, dtype=None, requires_grad=False, device=None):
+    check_device(device, "zeros")
     return _finish(_core.full(_shape_args(shape, "zeros"), 0, _code(dtype, _core.F32, "zeros")), requires_grad)
 
 
 def ones(*shape, dtype=None, requires_grad=False, device=None):
+    check_device(device, "ones")
     return _finish(_core.full(_shape_args(shape, "ones"), 1, _code(dtype, _core.F32, "ones")), requires_grad)
 
 
@@ -204,31 +210,37 @@ def _scalar_code(value):
 
 
 def full(shape, fill_value, dtype=None, requires_grad=False, device=None):
+    check_device(device, "full")
     if isinstance(fill_value, TensorBase):
         fill_value = fill_value.item()
     code = _code(dtype, _scalar_code(fill_value), "full")
     return _finish(_core.full(_shape_args((shape,), "full"), fill_value, code), requires_grad)
 
 
-def zeros_like(t, dtype=None, requires_grad=False):
+def zeros_like(t, dtype=None, requires_grad=False, device=None):
+    check_device(device, "zeros_like")
     return zeros(t.shape, dtype=t._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
 
 
-def ones_like(t, dtype=None, requires_grad=False):
+def ones_like(t, dtype=None, requires_grad=False, device=None):
+    check_device(device, "ones_like")
     return ones(t.shape, dtype=t._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
 
 
-def empty_like(t, dtype=None, requires_grad=False):
+def empty_like(t, dtype=None, requires_grad=False, device=None):
+    check_device(device, "empty_like")
     return empty(t.shape, dtype=t._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
 
 
-def full_like(t, fill_value, dtype=None, requires_grad=False):
+def full_like(t, fill_value, dtype=None, requires_grad=False, device=None):
+    check_device(device, "full_like")
     return full(t.shape, fill_value, dtype=t._dtype_code if dtype is None else dtype,
                 requires_grad=requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
     """Values from start (inclusive) to end (exclusive) spaced by step."""
+    check_device(device, "arange")
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, TensorBase) else v for v in (start, end, step)]
@@ -249,18 +261,21 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
+    check_device(device, "linspace")
     if steps < 0:
         raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
     a = np.linspace(float(start), float(end), int(steps), dtype=np.float64)
     return _finish(_copy_from_numpy(a, _code(dtype, _core.F32, "linspace")), requires_grad)
 
 
-def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False):
+def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False, device=None):
+    check_device(device, "logspace")
     a = np.logspace(float(start), float(end), int(steps), base=base, dtype=np.float64)
     return _finish(_copy_from_numpy(a, _code(dtype, _core.F32, "logspace")), requires_grad)
 
 
 def eye(n, m=None, dtype=None, requires_grad=False, device=None):
+    check_device(device, "eye")
     m = n if m is None else m
     if n < 0 or m < 0:
         raise ValueError(f"eye: n and m must be non-negative, got n={n}, m={m}")
@@ -297,18 +312,21 @@ def set_rng_state(state):
 
 def rand(*shape, dtype=None, requires_grad=False, generator=None, device=None):
     """Uniform on [0, 1)."""
+    check_device(device, "rand")
     t = _core.empty(_shape_args(shape, "rand"), _code(dtype, _core.F32, "rand"))
     return _finish(_core.uniform_(t, 0.0, 1.0), requires_grad)
 
 
 def randn(*shape, dtype=None, requires_grad=False, generator=None, device=None):
     """Standard normal."""
+    check_device(device, "randn")
     t = _core.empty(_shape_args(shape, "randn"), _code(dtype, _core.F32, "randn"))
     return _finish(_core.normal_(t, 0.0, 1.0), requires_grad)
 
 
 def randint(low, high=None, size=None, dtype=None, requires_grad=False, generator=None, device=None):
     """Integers uniform on [low, high). Called as randint(high, size) or randint(low, high, size)."""
+    check_device(device, "randint")
     if size is None:
         if high is None or isinstance(high, numbers.Integral):
             raise TypeError("randint: missing the size argument")
@@ -321,6 +339,7 @@ def randint(low, high=None, size=None, dtype=None, requires_grad=False, generato
 
 def randperm(n, dtype=None, requires_grad=False, generator=None, device=None):
     """A random permutation of 0..n-1 from the seeded generator."""
+    check_device(device, "randperm")
     if n < 0:
         raise ValueError(f"randperm: n must be non-negative, got {n}")
     keys = _core.empty((n,), _core.F64)
@@ -329,15 +348,18 @@ def randperm(n, dtype=None, requires_grad=False, generator=None, device=None):
     return _finish(_copy_from_numpy(perm, _code(dtype, _core.I64, "randperm")), requires_grad)
 
 
-def rand_like(t, dtype=None, requires_grad=False):
+def rand_like(t, dtype=None, requires_grad=False, device=None):
+    check_device(device, "rand_like")
     return rand(t.shape, dtype=t._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
 
 
-def randn_like(t, dtype=None, requires_grad=False):
+def randn_like(t, dtype=None, requires_grad=False, device=None):
+    check_device(device, "randn_like")
     return randn(t.shape, dtype=t._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
 
 
-def randint_like(t, low, high=None, dtype=None):
+def randint_like(t, low, high=None, dtype=None, device=None):
+    check_device(device, "randint_like")
     if high is None:
         low, high = 0, low
     return randint(low, high, t.shape, dtype=t._dtype_code if dtype is None else dtype)
@@ -351,7 +373,8 @@ def bernoulli(p, generator=None):
     raise TypeError("bernoulli: expected a tensor of probabilities")
 
 
-def normal(mean, std, size=None, dtype=None):
+def normal(mean, std, size=None, dtype=None, generator=None, device=None):
+    check_device(device, "normal")
     if isinstance(mean, TensorBase) or isinstance(std, TensorBase):
         shape = (mean if isinstance(mean, TensorBase) else std).shape
         return randn(shape, dtype=dtype) * std + mean

@@ -1,0 +1,24 @@
+"""The helper behind each file of ag.nn.modules."""
+
+
+def exports(module_name, names):
+    """A module __getattr__ / __dir__ pair serving `names` from ag.nn; a name PyTorch keeps in
+    that file but ag.nn lacks raises an AttributeError naming the missing PyTorch class."""
+    short = module_name.rpartition(".")[2]
+    listed = frozenset(names)
+
+    def __getattr__(name):
+        from autograd_core import nn
+        if name in listed:
+            try:
+                return getattr(nn, name)
+            except AttributeError:
+                raise AttributeError(f"torch.nn.modules.{short}.{name} (torch.nn.{name}) is not provided by "
+                                     "autograd_core") from None
+        raise AttributeError(f"module 'torch.nn.modules.{short}' has no attribute {name!r} in autograd_core")
+
+    def __dir__():
+        from autograd_core import nn
+        return sorted(n for n in names if hasattr(nn, n))
+
+    return __getattr__, __dir__

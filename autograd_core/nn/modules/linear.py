@@ -1,0 +1,7 @@
+"""torch.nn.modules.linear under this library's name (for pickles and programs that import it)."""
+from ._alias import exports
+
+__getattr__, __dir__ = exports(
+    __name__,
+    ['Identity', 'Linear', 'Bilinear', 'LazyLinear'],
+)

@@ -1,0 +1,8 @@
+"""torch.nn.modules.transformer under this library's name (for pickles and programs that import it)."""
+from ._alias import exports
+
+__getattr__, __dir__ = exports(
+    __name__,
+    ['Transformer', 'TransformerEncoder', 'TransformerDecoder', 'TransformerEncoderLayer',
+    'TransformerDecoderLayer'],
+)
