@@ -147,6 +147,10 @@ def info(out=sys.stdout):
     print(f"  SIMD target: {call('simd_target')}", file=out)
     print(f"  threads: {ag.get_num_threads()} (of {os.cpu_count()} CPUs; set with ag.set_num_threads or "
           "OMP_NUM_THREADS)", file=out)
+    stats = call("thread_stats", {})
+    if stats:
+        state = "on" if stats["adaptive"] else "off (AGC_ADAPTIVE=0)"
+        print(f"  adaptive thread cap: {state}; threads a kernel may use now: {stats['threads_now']}", file=out)
     build = call("build_info", None)
     if isinstance(build, dict):
         for key, value in build.items():
