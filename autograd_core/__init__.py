@@ -26,7 +26,7 @@ from .dtypes import dtype, float32, float64, int64, int32, uint8, bool_, double,
 from .dtypes import bool_ as bool
 from .dtypes import float32 as float
 from .tensor import Tensor
-from ._core import Size, set_num_threads, get_num_threads
+from ._core import Size, set_num_threads, get_num_threads, Generator, default_generator
 from .ops.creation import *
 from .ops.unary import *
 from .ops.binary import *
@@ -42,7 +42,7 @@ from .nn.functional import cdist
 from .serialization import save, load
 from ._format import set_printoptions, get_printoptions
 from . import data, datasets, train, viz
-from . import distributions
+from . import distributions, multiprocessing
 
 int = int32
 

@@ -298,13 +298,13 @@ def set_rng_state(state):
 def rand(*shape, dtype=None, requires_grad=False, generator=None, device=None):
     """Uniform on [0, 1)."""
     t = _core.empty(_shape_args(shape, "rand"), _code(dtype, _core.F32, "rand"))
-    return _finish(_core.uniform_(t, 0.0, 1.0), requires_grad)
+    return _finish(_core.uniform_(t, 0.0, 1.0, generator), requires_grad)
 
 
 def randn(*shape, dtype=None, requires_grad=False, generator=None, device=None):
     """Standard normal."""
     t = _core.empty(_shape_args(shape, "randn"), _code(dtype, _core.F32, "randn"))
-    return _finish(_core.normal_(t, 0.0, 1.0), requires_grad)
+    return _finish(_core.normal_(t, 0.0, 1.0, generator), requires_grad)
 
 
 def randint(low, high=None, size=None, dtype=None, requires_grad=False, generator=None, device=None):
@@ -316,7 +316,7 @@ def randint(low, high=None, size=None, dtype=None, requires_grad=False, generato
     elif high is None:
         low, high = 0, low
     t = _core.empty(_shape_args((size,), "randint"), _code(dtype, _core.I64, "randint"))
-    return _finish(_core.randint_(t, int(low), int(high)), requires_grad)
+    return _finish(_core.randint_(t, int(low), int(high), generator), requires_grad)
 
 
 def randperm(n, dtype=None, requires_grad=False, generator=None, device=None):
@@ -324,7 +324,7 @@ def randperm(n, dtype=None, requires_grad=False, generator=None, device=None):
     if n < 0:
         raise ValueError(f"randperm: n must be non-negative, got {n}")
     keys = _core.empty((n,), _core.F64)
-    _core.uniform_(keys, 0.0, 1.0)
+    _core.uniform_(keys, 0.0, 1.0, generator)
     perm = np.argsort(np.asarray(keys), kind="stable").astype(np.int64)
     return _finish(_copy_from_numpy(perm, _code(dtype, _core.I64, "randperm")), requires_grad)
 
@@ -346,20 +346,26 @@ def randint_like(t, low, high=None, dtype=None):
 def bernoulli(p, generator=None):
     """Each element 1 with probability p (a tensor of probabilities or a float with a shape from p)."""
     if isinstance(p, TensorBase):
-        u = rand(p.shape, dtype=p._dtype_code)
+        u = rand(p.shape, dtype=p._dtype_code, generator=generator)
         return (u < p).to(p._dtype_code)
     raise TypeError("bernoulli: expected a tensor of probabilities")
 
 
-def normal(mean, std, size=None, dtype=None):
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, requires_grad=False):
+    """Normal samples with the given mean and std (tensors broadcast together, or floats and a size)."""
     if isinstance(mean, TensorBase) or isinstance(std, TensorBase):
-        shape = (mean if isinstance(mean, TensorBase) else std).shape
-        return randn(shape, dtype=dtype) * std + mean
+        shape = _core.broadcast_shape(tuple(mean.shape) if isinstance(mean, TensorBase) else (),
+                                      tuple(std.shape) if isinstance(std, TensorBase) else ())
+        ref = mean if isinstance(mean, TensorBase) else std
+        code = ref._dtype_code if dtype is None else _code(dtype, _core.F32, "normal")
+        return randn(shape, dtype=code, generator=generator) * std + mean
+    if size is None:
+        raise TypeError("normal: with float mean and std, give a size")
     t = _core.empty(_shape_args((size,), "normal"), _code(dtype, _core.F32, "normal"))
-    return _core.normal_(t, float(mean), float(std))
+    return _finish(_core.normal_(t, float(mean), float(std), generator), requires_grad)
 
 
-def multinomial(probs, num_samples, replacement=False):
+def multinomial(probs, num_samples, replacement=False, *, generator=None):
     """Sample indices from each row of probs (unnormalised weights)."""
     p = np.asarray(probs.detach(), dtype=np.float64)
     single = p.ndim == 1
@@ -369,7 +375,7 @@ def multinomial(probs, num_samples, replacement=False):
     if not replacement and num_samples > p.shape[1]:
         raise RuntimeError(f"multinomial: cannot sample {num_samples} > {p.shape[1]} without replacement")
     out = np.empty((p.shape[0], num_samples), dtype=np.int64)
-    u = np.asarray(rand(p.shape[0], num_samples, dtype=_core.F64))
+    u = np.asarray(rand(p.shape[0], num_samples, dtype=_core.F64, generator=generator))
     for r in range(p.shape[0]):
         w = p[r].copy()
         if w.sum() <= 0:
