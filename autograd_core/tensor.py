@@ -588,6 +588,15 @@ class Tensor(TensorBase):
         _core.copy_(self, -(1 - u).log() / lambd)
         return self
 
+    def share_memory_(self):
+        """A no-op returning self: tensors cross process boundaries by pickling (a copy) here, never
+        through shared memory (see ag.multiprocessing)."""
+        return self
+
+    def is_shared(self):
+        """False: storage is never placed in shared memory (see share_memory_)."""
+        return False
+
     def set_(self, source):
         _core.assign_meta(self, source)
         return self

@@ -25,7 +25,7 @@ __all__ = ["DataLoader", "get_worker_info"]
 
 get_worker_info = _worker.get_worker_info
 
-_POLL_SECONDS = 2.0
+_POLL_SECONDS = 1.0
 
 
 def _ag():
@@ -401,7 +401,7 @@ class _MultiProcessIter:
             except (OSError, ValueError):
                 pass
         for process in self.workers:
-            process.join(timeout=5.0)
+            process.join(timeout=1.0)
             if process.is_alive():
                 process.terminate()
         for q in self.index_queues:
