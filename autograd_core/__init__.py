@@ -35,7 +35,14 @@ from .ops.shape import *
 from .ops.linalg import *
 from .ops.index import *
 from .ops.sorting import *
+from .ops.arrange import *
 from . import autograd
+from . import linalg
+from .linalg import det, logdet, slogdet
+inverse = linalg.TOP_LEVEL["inverse"]
+pinverse = linalg.TOP_LEVEL["pinverse"]
+cholesky = linalg.TOP_LEVEL["cholesky"]
+matrix_power = linalg.matrix_power
 from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode
 from . import nn, optim, utils
 from .nn.functional import cdist
