@@ -23,6 +23,7 @@ if "OMP_WAIT_POLICY" not in _os.environ and "GOMP_SPINCOUNT" not in _os.environ:
 
 from . import _core
 from .dtypes import dtype, float32, float64, int64, int32, uint8, bool_, double, long
+from .dtypes import get_default_dtype, set_default_dtype
 from .dtypes import bool_ as bool
 from .dtypes import float32 as float
 from .tensor import Tensor
@@ -49,7 +50,11 @@ from .nn.functional import cdist
 from .serialization import save, load
 from ._format import set_printoptions, get_printoptions
 from . import data, datasets, train, viz
-from . import distributions, multiprocessing
+from . import distributions, multiprocessing, testing
+from .determinism import (use_deterministic_algorithms, are_deterministic_algorithms_enabled,
+                          is_deterministic_algorithms_warn_only_enabled)
+from .legacy import (FloatTensor, DoubleTensor, LongTensor, IntTensor, BoolTensor, ByteTensor, is_floating_point,
+                     is_complex, is_nonzero)
 
 int = int32
 

@@ -66,7 +66,8 @@ def _np(t):
 
 
 def _out(a, like):
-    return from_numpy(np.ascontiguousarray(np.asarray(a, dtype=np.asarray(like.detach()).dtype)))
+    # np.array, not ascontiguousarray: the latter turns 0-d results into shape (1,)
+    return from_numpy(np.array(a, dtype=np.asarray(like.detach()).dtype, order="C"))
 
 
 def _lapack(op, fn, *args):

@@ -16,7 +16,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        dtype = dtype or ag.float32
+        dtype = dtype or ag.get_default_dtype()
         self.weight = Parameter(ag.empty((out_features, in_features), dtype=dtype))
         if bias:
             self.bias = Parameter(ag.empty((out_features,), dtype=dtype))
@@ -43,7 +43,7 @@ class Bilinear(Module):
     def __init__(self, in1_features, in2_features, out_features, bias=True, dtype=None):
         super().__init__()
         self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
-        dtype = dtype or ag.float32
+        dtype = dtype or ag.get_default_dtype()
         self.weight = Parameter(ag.empty((out_features, in1_features, in2_features), dtype=dtype))
         if bias:
             self.bias = Parameter(ag.empty((out_features,), dtype=dtype))

@@ -19,7 +19,7 @@ class _NormBase(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
                  dtype=None):
         super().__init__()
-        dtype = dtype or ag.float32
+        dtype = dtype or ag.get_default_dtype()
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -108,7 +108,7 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        dtype = dtype or ag.float32
+        dtype = dtype or ag.get_default_dtype()
         if elementwise_affine:
             self.weight = Parameter(ag.ones(self.normalized_shape, dtype=dtype))
             if bias:
@@ -141,7 +141,7 @@ class GroupNorm(Module):
         if num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels {num_channels} must be divisible by num_groups {num_groups}")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        dtype = dtype or ag.float32
+        dtype = dtype or ag.get_default_dtype()
         if affine:
             self.weight = Parameter(ag.ones(num_channels, dtype=dtype))
             self.bias = Parameter(ag.zeros(num_channels, dtype=dtype))

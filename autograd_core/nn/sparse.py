@@ -22,7 +22,7 @@ class Embedding(Module):
         self.padding_idx = padding_idx
         self.max_norm = max_norm
         if _weight is None:
-            self.weight = Parameter(ag.empty((num_embeddings, embedding_dim), dtype=dtype or ag.float32))
+            self.weight = Parameter(ag.empty((num_embeddings, embedding_dim), dtype=dtype or ag.get_default_dtype()))
             self.reset_parameters()
         else:
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):

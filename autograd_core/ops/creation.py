@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import _core
 from .._core import TensorBase
-from ..dtypes import from_code, to_code
+from ..dtypes import default_float_code, from_code, to_code
 
 __all__ = [
     "arange",
@@ -81,7 +81,7 @@ def _infer_code(a, data):
             return _core.U8
         return _core.I64
     if np.issubdtype(a.dtype, np.floating):
-        return _core.F32 if not isinstance(data, np.ndarray) else to_code(a.dtype)
+        return default_float_code() if not isinstance(data, np.ndarray) else to_code(a.dtype)
     raise TypeError(f"tensor: cannot make a tensor from data of type {a.dtype}")
 
 
@@ -177,21 +177,34 @@ def from_numpy(a):
 
 def _code(dtype, default, op):
     if dtype is None:
-        return default
+        # float32 stands for "the default floating dtype" (set_default_dtype)
+        return default_float_code() if default == _core.F32 else default
     if type(dtype) is int:
         return dtype
     return to_code(dtype, op)
 
 
-def empty(*shape, dtype=None, requires_grad=False, device=None):
+def empty(*shape, size=None, dtype=None, requires_grad=False, device=None):
+    if size is not None:
+        if shape:
+            raise TypeError("empty: give the shape either positionally or as size=, not both")
+        shape = (size,)
     return _finish(_core.empty(_shape_args(shape, "empty"), _code(dtype, _core.F32, "empty")), requires_grad)
 
 
-def zeros(*shape, dtype=None, requires_grad=False, device=None):
+def zeros(*shape, size=None, dtype=None, requires_grad=False, device=None):
+    if size is not None:
+        if shape:
+            raise TypeError("zeros: give the shape either positionally or as size=, not both")
+        shape = (size,)
     return _finish(_core.full(_shape_args(shape, "zeros"), 0, _code(dtype, _core.F32, "zeros")), requires_grad)
 
 
-def ones(*shape, dtype=None, requires_grad=False, device=None):
+def ones(*shape, size=None, dtype=None, requires_grad=False, device=None):
+    if size is not None:
+        if shape:
+            raise TypeError("ones: give the shape either positionally or as size=, not both")
+        shape = (size,)
     return _finish(_core.full(_shape_args(shape, "ones"), 1, _code(dtype, _core.F32, "ones")), requires_grad)
 
 
@@ -200,7 +213,7 @@ def _scalar_code(value):
         return _core.BOOL
     if isinstance(value, numbers.Integral):
         return _core.I64
-    return _core.F32
+    return default_float_code()
 
 
 def full(shape, fill_value, dtype=None, requires_grad=False, device=None):
