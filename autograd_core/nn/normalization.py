@@ -199,3 +199,44 @@ class InstanceNorm2d(_InstanceNorm):
     """Instance normalisation of (N, C, H, W) or (C, H, W) input over H, W (style transfer, GANs)."""
 
     _spatial = 2
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x^2 over the last len(normalized_shape) dims) + eps) * weight; eps None: the
+    machine epsilon of the input's dtype (as PyTorch)."""
+    import numpy as np
+
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if tuple(input.shape[input.ndim - len(shape):]) != shape:
+        raise ValueError(f"rms_norm: expected input with shape [*, {', '.join(map(str, shape))}], but got input of "
+                         f"size {tuple(input.shape)}")
+    if eps is None:
+        eps = float(np.finfo(input.dtype.numpy).eps)
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    return out * weight if weight is not None else out
+
+
+class RMSNorm(Module):
+    """Root-mean-square layer normalisation (Zhang and Sennrich 2019) over the trailing
+    normalized_shape dims, with an elementwise weight (ones at start) when elementwise_affine."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, dtype=None):
+        super().__init__()
+        self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(ag.ones(self.normalized_shape, dtype=dtype or ag.get_default_dtype()))
+        else:
+            self.register_parameter("weight", None)
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, input):
+        return rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
