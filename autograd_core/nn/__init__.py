@@ -4,6 +4,7 @@ from .activation import (CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Ha
                          LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin, Softplus,
                          Softshrink, Softsign, Tanh, Tanhshrink, Threshold)
 from . import parallel
+from .parallel import DataParallel
 from .container import ParameterDict, ParameterList
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .fold import Fold, Unfold
@@ -47,6 +48,6 @@ __all__ = [  # noqa: RUF022  (grouped by family, not alphabetically)
     "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d",
     "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d",
     "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle", "Unfold", "Fold",
-    "MaxUnpool1d", "MaxUnpool2d", "parallel",
+    "MaxUnpool1d", "MaxUnpool2d", "parallel", "DataParallel",
     "functional", "init", "utils",
 ]
