@@ -37,6 +37,7 @@ from .ops.linalg import *
 from .ops.index import *
 from .ops.sorting import *
 from .ops.arrange import *
+from .ops.special import *
 from . import autograd
 from . import linalg
 from .linalg import det, logdet, slogdet
@@ -50,7 +51,7 @@ from .nn.functional import cdist
 from .serialization import save, load
 from ._format import set_printoptions, get_printoptions
 from . import data, datasets, train, viz
-from . import distributions, multiprocessing, testing
+from . import distributions, multiprocessing, special, testing
 from .determinism import (use_deterministic_algorithms, are_deterministic_algorithms_enabled,
                           is_deterministic_algorithms_warn_only_enabled)
 from .legacy import (FloatTensor, DoubleTensor, LongTensor, IntTensor, BoolTensor, ByteTensor, is_floating_point,
