@@ -52,6 +52,8 @@ from .serialization import save, load
 from ._format import set_printoptions, get_printoptions
 from . import data, datasets, train, viz
 from . import distributions, multiprocessing, special, testing
+from . import sparse
+from .sparse import sparse_coo_tensor, spmm
 from .determinism import (use_deterministic_algorithms, are_deterministic_algorithms_enabled,
                           is_deterministic_algorithms_warn_only_enabled)
 from .legacy import (FloatTensor, DoubleTensor, LongTensor, IntTensor, BoolTensor, ByteTensor, is_floating_point,
