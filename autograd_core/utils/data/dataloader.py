@@ -6,7 +6,10 @@ Linux; `multiprocessing_context` to choose) each hold the dataset; the main proc
 batches of indices round-robin, keeping prefetch_factor batches per worker in flight, and yields
 the results in sampler order. Batches are the same as with num_workers=0 (same sampler order, same
 collate), as long as __getitem__ does not itself draw random numbers (workers are seeded as
-described in _worker.py). Iterable datasets are read by every worker: shard them with
+described in _worker.py). The workers' base seed is one draw from `generator` (or the global
+generator) per epoch, taken after the sampler's draws: later random ops in the main process
+(dropout) therefore see a stream one draw further on than with num_workers=0. (PyTorch draws it
+in both modes; drawing it only for workers keeps this library's num_workers=0 stream unchanged.) Iterable datasets are read by every worker: shard them with
 get_worker_info(). Batches travel between processes by pickling (a copy); pin_memory is accepted
 and does nothing (CPU only).
 """
@@ -225,8 +228,6 @@ class DataLoader:
         return _MultiProcessIter(self)
 
     def _single_process(self):
-        base_seed = self._base_seed()  # drawn as with workers, so the shuffle order is the same
-        del base_seed
         fetch = self._fetcher_factory()(self.dataset)
         if self._iterable:
             while True:
@@ -235,9 +236,27 @@ class DataLoader:
                 except StopIteration:
                     return
                 yield batch
+        elif self._whole_order_path(fetch):
+            # a TensorDataset through the default samplers: the whole epoch's order at once, and
+            # each batch one slice of it (the same batches the per-index path gives)
+            sampler = self.batch_sampler.sampler
+            n = len(sampler)
+            order = sampler._order() if isinstance(sampler, RandomSampler) else None
+            size = self.batch_size
+            stop = (n // size) * size if self.drop_last else n
+            for start in range(0, stop, size):
+                end = min(start + size, n)
+                yield fetch.fast(slice(start, end) if order is None else order[start:end])
         else:
             for index in self._index_sampler:
                 yield fetch(index)
+
+    def _whole_order_path(self, fetch):
+        batch_sampler = self.batch_sampler
+        return (getattr(fetch, "fast", None) is not None and type(batch_sampler) is BatchSampler
+                and (type(batch_sampler.sampler) is SequentialSampler
+                     or type(batch_sampler.sampler) is RandomSampler)
+                and batch_sampler.sampler is self.sampler)
 
     def __len__(self):
         if self._iterable:
@@ -276,6 +295,9 @@ class _MultiProcessIter:
         self.index_queues = []
         self.workers = []
         self.alive = True
+        # the epoch's indices are drawn before the workers' base seed, so that the sampler sees the
+        # random stream a num_workers=0 loader would (same seed, same batches)
+        self._start_epoch_indices(loader)
         base_seed = loader._base_seed()
         factory = loader._fetcher_factory()
         for worker_id in range(self.num_workers):
@@ -289,10 +311,21 @@ class _MultiProcessIter:
             process.start()
             self.index_queues.append(index_queue)
             self.workers.append(process)
-        self._start_epoch(loader)
+        self._start_epoch()
 
-    def _start_epoch(self, loader):
-        self.indices = itertools.repeat(None) if self.iterable else iter(loader._index_sampler)
+    def _start_epoch_indices(self, loader):
+        if self.iterable:
+            self.indices = itertools.repeat(None)
+            return
+        indices = iter(loader._index_sampler)
+        try:
+            first = next(indices)
+        except StopIteration:
+            self.indices = iter(())
+        else:
+            self.indices = itertools.chain((first,), indices)
+
+    def _start_epoch(self):
         self.send_id = 0
         self.receive_id = 0
         self.pending = {}  # task id -> [worker id] or [worker id, data]
@@ -311,7 +344,8 @@ class _MultiProcessIter:
                 task_id, _ = self._get()
                 if isinstance(task_id, _worker.Reset):
                     acknowledged += 1
-        self._start_epoch(loader)
+        self._start_epoch_indices(loader)
+        self._start_epoch()
 
     def _put_task(self):
         for _ in range(self.num_workers):

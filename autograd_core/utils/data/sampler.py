@@ -1,8 +1,8 @@
 """Samplers, as torch.utils.data.sampler: iterables of dataset indices (or, BatchSampler, of lists
 of indices) that a DataLoader draws its batches from.
 
-Random samplers draw from their `generator` (an ag.Generator); without one, each pass draws a
-fresh seed from the global generator, so ag.manual_seed makes the order reproducible.
+Random samplers draw from their `generator` (an ag.Generator); without one, from the global
+generator, so ag.manual_seed makes the order reproducible.
 """
 import numbers
 
@@ -24,13 +24,10 @@ def _check_generator(generator, owner):
 
 
 def _pass_generator(generator):
-    """The generator one pass draws from: the given one, or a new one seeded from the global
-    generator (so the global stream advances by one number per pass, whatever the data size)."""
-    ag = _ag()
-    if generator is not None:
-        return generator
-    seed = int(ag.randint(0, 2 ** 62, (1,)).item())
-    return ag.Generator().manual_seed(seed)
+    """The generator one pass draws from: the sampler's own, or None for the global one (PyTorch
+    seeds a fresh generator from the global one; drawing from it directly keeps this library's
+    random stream as it was, and ag.manual_seed fixes the order either way)."""
+    return generator
 
 
 def _check_positive_int(value, name, owner):
@@ -79,15 +76,18 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self):
+        yield from self._order().tolist()
+
+    def _order(self):
+        """This pass's indices as an int64 tensor (DataLoader's TensorDataset path reads it whole)."""
         ag = _ag()
         n = len(self.data_source)
         generator = _pass_generator(self.generator)
         if self.replacement:
-            yield from ag.randint(0, n, (self.num_samples,), generator=generator).tolist()
-            return
-        for _ in range(self.num_samples // n):
-            yield from ag.randperm(n, generator=generator).tolist()
-        yield from ag.randperm(n, generator=generator).tolist()[:self.num_samples % n]
+            return ag.randint(0, n, (self.num_samples,), generator=generator)
+        parts = [ag.randperm(n, generator=generator) for _ in range(self.num_samples // n)]
+        parts.append(ag.randperm(n, generator=generator)[:self.num_samples % n])
+        return ag.cat(parts) if len(parts) > 1 else parts[0]
 
     def __len__(self):
         return self.num_samples
