@@ -38,6 +38,7 @@ from .ops.index import *
 from .ops.sorting import *
 from .ops.arrange import *
 from .ops.special import *
+from .ops.trig import *
 from . import autograd
 from . import linalg
 from .linalg import det, logdet, slogdet

@@ -8,6 +8,7 @@ float32 tensor, as in PyTorch.
 import numbers
 
 from . import dtypes
+from .ops._registry import tensor_method
 from .ops.creation import empty, tensor
 from .tensor import Tensor
 
@@ -59,6 +60,20 @@ def is_complex(input):
     if not isinstance(input, Tensor):
         raise TypeError(f"is_complex(): argument 'input' must be Tensor, not {type(input).__name__}")
     return False
+
+
+def _tensor_is_complex(self):
+    """False: autograd_core has no complex dtype."""
+    return False
+
+
+def _tensor_byte(self):
+    """A uint8 copy (Tensor.byte)."""
+    return self.to(dtypes.uint8)
+
+
+tensor_method(_tensor_is_complex, name="is_complex")
+tensor_method(_tensor_byte, name="byte")
 
 
 def is_nonzero(input):

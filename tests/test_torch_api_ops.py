@@ -260,3 +260,23 @@ def test_assert_close():
     with pytest.raises(AssertionError):
         ag.testing.assert_close(ag.tensor([float("nan")]), ag.tensor([float("nan")]))
     ag.testing.assert_close(ag.ones(2), ag.ones(2) + 0.01, rtol=0.0, atol=0.02)
+
+
+def test_inverse_trig_nan_reductions_and_aliases():
+    x = np.linspace(-0.95, 0.95, 9)
+    for name, ref in (("asin", np.arcsin), ("acos", np.arccos), ("atan", np.arctan)):
+        fn = getattr(ag, name)
+        np.testing.assert_allclose(fn(ag.tensor(x)).numpy(), ref(x), rtol=1e-12)
+        assert ag.autograd.gradcheck(fn, [leaf(x)])
+        assert getattr(ag, "arc" + name[1:]) is fn
+    assert np.isnan(ag.asin(ag.tensor([2.0])).item())
+    y = np.array([[1.0, np.nan, 3.0], [np.nan, np.nan, 2.0], [np.nan] * 3])
+    assert ag.nansum(ag.tensor(y)).item() == 6.0
+    np.testing.assert_allclose(ag.tensor(y).nansum(0, keepdim=True).numpy(), np.nansum(y, 0, keepdims=True))
+    with np.errstate(all="ignore"), __import__("warnings").catch_warnings():
+        __import__("warnings").simplefilter("ignore")
+        np.testing.assert_allclose(ag.nanmean(ag.tensor(y), 1).numpy(), np.nanmean(y, 1))
+    assert ag.autograd.gradcheck(lambda t: ag.nansum(t, 1), [leaf(np.where(np.isnan(y), 0.5, y))])
+    assert not ag.zeros(1).is_complex() and ag.ones(2).byte().dtype is ag.uint8
+    assert ag.row_stack([ag.ones(2), ag.zeros(2)]).shape == (2, 2) and ag.zeros(2, 3).swapdims(0, 1).shape == (3, 2)
+    assert np.array_equal(ag.fliplr(ag.eye(2)).numpy(), np.fliplr(np.eye(2)))

@@ -11,10 +11,11 @@ from .._core import TensorBase
 from ._registry import tensor_method
 from .creation import arange, tensor, zeros
 from .index import index_select
-from .shape import cat, flip, meshgrid, reshape, stack, transpose
+from .shape import cat, flip, fliplr, flipud, meshgrid, reshape, stack, swapaxes, transpose, vstack
 
 __all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "block_diag", "cartesian_prod", "column_stack", "cross",
-           "diff", "dstack", "kron", "repeat_interleave", "rot90", "tensordot"]
+           "diff", "dstack", "fliplr", "flipud", "kron", "nanmean", "nansum", "repeat_interleave", "rot90", "row_stack",
+           "swapdims", "tensordot"]
 
 
 def _check_tensor(x, op):
@@ -259,3 +260,32 @@ def cross(a, b, dim=None):
     a0, a1, a2 = (a.select(dim, i) for i in range(3))
     b0, b1, b2 = (b.select(dim, i) for i in range(3))
     return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], dim)
+
+
+row_stack = vstack
+swapdims = tensor_method(swapaxes, name="swapdims")
+tensor_method(fliplr, name="fliplr")
+tensor_method(flipud, name="flipud")
+
+
+@tensor_method
+def nansum(x, dim=None, keepdim=False, *, dtype=None):
+    """The sum treating NaN as zero."""
+    from .unary import where
+
+    _check_tensor(x, "nansum")
+    clean = where(x.isnan(), zeros((), dtype=x.dtype), x) if x.is_floating_point() else x
+    if dtype is not None:
+        clean = clean.to(dtype)
+    return clean.sum() if dim is None and not keepdim else clean.sum(dim if dim is not None else
+                                                                     tuple(range(x.ndim)), keepdim=keepdim)
+
+
+@tensor_method
+def nanmean(x, dim=None, keepdim=False, *, dtype=None):
+    """The mean of the non-NaN elements (NaN where there are none)."""
+    _check_tensor(x, "nanmean")
+    if not x.is_floating_point():
+        raise TypeError(f"nanmean(): expected input to have floating point dtype but got {x.dtype}")
+    count = nansum((~x.isnan()).to(x.dtype), dim, keepdim)
+    return nansum(x, dim, keepdim, dtype=dtype) / count
