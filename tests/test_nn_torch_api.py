@@ -242,3 +242,62 @@ def test_data_parallel_pass_through():
     with pytest.raises(RuntimeError, match="CPU"):
         ag.nn.parallel.DataParallel(net, device_ids=[0, 1])
     assert ag.nn.parallel.data_parallel(net, x).shape == (4, 2)
+
+
+@needs_torch
+def test_parametrizations_match_torch():
+    W = RNG.standard_normal((4, 3))
+    X = RNG.standard_normal((2, 3))
+    for kind in ("weight_norm", "spectral_norm"):
+        m = ag.nn.Linear(3, 4, dtype=ag.float64)
+        tm = torch.nn.Linear(3, 4).double()
+        with ag.no_grad():
+            m.weight.copy_(ag.tensor(W))
+        with torch.no_grad():
+            tm.weight.copy_(torch.tensor(W))
+            tm.bias.copy_(torch.tensor(m.bias.detach().numpy()))
+        getattr(ag.nn.utils.parametrizations, kind)(m)
+        getattr(torch.nn.utils.parametrizations, kind)(tm)
+        assert sorted(m.state_dict()) == sorted(tm.state_dict()) and type(m).__name__ == type(tm).__name__
+        if kind == "spectral_norm":
+            with ag.no_grad():
+                m.parametrizations.weight[0]._u.copy_(ag.tensor(tm.parametrizations.weight[0]._u.numpy()))
+                m.parametrizations.weight[0]._v.copy_(ag.tensor(tm.parametrizations.weight[0]._v.numpy()))
+        for _ in range(2):
+            y, ty = m(ag.tensor(X)), tm(torch.tensor(X))
+        (y ** 2).sum().backward()
+        (ty ** 2).sum().backward()
+        np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-12)
+        for (name, p), (tname, tp) in zip(sorted(m.named_parameters()), sorted(tm.named_parameters())):
+            assert name == tname
+            np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_parametrize_register_remove_and_errors():
+    P = ag.nn.utils.parametrize
+
+    class Symmetric(ag.nn.Module):
+        def forward(self, x):
+            return x.triu() + x.triu(1).mT
+
+    m = ag.nn.Linear(3, 3)
+    P.register_parametrization(m, "weight", Symmetric())
+    w = m.weight.detach().numpy()
+    assert np.array_equal(w, w.T) and P.is_parametrized(m, "weight") and type(m).__name__ == "ParametrizedLinear"
+    assert P.type_before_parametrizations(m) is ag.nn.Linear
+    with P.cached():
+        assert m.weight is m.weight
+    clone = __import__("copy").deepcopy(m)
+    assert np.array_equal(clone.weight.detach().numpy(), w)
+    opt = ag.optim.SGD(m.parameters(), lr=0.1)
+    m(ag.ones(1, 3)).sum().backward()
+    opt.step()
+    assert np.allclose(m.weight.detach().numpy(), m.weight.detach().numpy().T)
+    P.remove_parametrizations(m, "weight")
+    assert type(m) is ag.nn.Linear and sorted(m.state_dict()) == ["bias", "weight"]
+    with pytest.raises(ValueError, match="no parameter or buffer with name 'kernel'"):
+        P.register_parametrization(ag.nn.Linear(2, 2), "kernel", Symmetric())
+    with pytest.raises(ValueError, match="shape"):
+        P.register_parametrization(ag.nn.Linear(2, 2), "weight", ag.nn.Flatten(0))
+    with pytest.raises(ValueError, match="does not have a parametrization"):
+        P.remove_parametrizations(ag.nn.Linear(2, 2), "weight")

@@ -1,5 +1,6 @@
 """ag.nn.utils: gradient clipping, parameter <-> vector conversion and L1/L2 penalty helpers;
-weight_norm and spectral_norm (weight_norm.py); ag.nn.utils.rnn.pad_sequence.
+weight_norm and spectral_norm (weight_norm.py: hook style; parametrizations.py: over parametrize.py);
+ag.nn.utils.rnn.pad_sequence.
 
 Bias-exclusion rule of the penalty helpers (the same one ag.optim's l1= option uses): a parameter
 with ndim <= 1 (biases, norm scales) is not penalised; weight matrices and conv kernels are.
@@ -11,6 +12,7 @@ import autograd_core as ag
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
 from . import rnn  # noqa: F401  (ag.nn.utils.rnn.pad_sequence)
+from . import parametrizations, parametrize  # noqa: F401
 from .weight_norm import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm  # noqa: F401
 
 
