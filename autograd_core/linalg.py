@@ -28,9 +28,31 @@ from .autograd.function import Function
 from .ops.creation import from_numpy, tensor
 from .ops.shape import diag_embed
 
-__all__ = ["cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "lstsq", "matmul", "matrix_norm",
-           "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "svd", "svdvals",
-           "vector_norm", "vecdot", "LinAlgError"]
+__all__ = [
+    "LinAlgError",
+    "cholesky",
+    "cross",
+    "det",
+    "diagonal",
+    "eigh",
+    "eigvalsh",
+    "inv",
+    "lstsq",
+    "matmul",
+    "matrix_norm",
+    "matrix_power",
+    "matrix_rank",
+    "multi_dot",
+    "norm",
+    "pinv",
+    "qr",
+    "slogdet",
+    "solve",
+    "svd",
+    "svdvals",
+    "vecdot",
+    "vector_norm",
+]
 
 
 _RESULTS = {}
@@ -411,7 +433,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     if not x.is_floating_point():
         raise TypeError(f"linalg.vector_norm: expected a floating point input, got {x.dtype}")
     if isinstance(ord, str):
-        raise ValueError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
+        raise TypeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
     if ord == 2:
         return x.norm(2, dim, keepdim)
     if ord == 0:

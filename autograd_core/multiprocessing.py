@@ -6,7 +6,6 @@ Tensors sent between processes are pickled (copied); there is no shared-memory t
 so `Tensor.share_memory_()` and `Module.share_memory()` are no-ops. Hogwild-style training, where
 processes update one shared model in place, therefore does not share updates here.
 """
-# ruff: noqa: F401, F403
 import multiprocessing as _mp
 import sys as _sys
 import traceback as _traceback
@@ -61,7 +60,7 @@ def _wrap(fn, i, args, error_queue):
         fn(i, *args)
     except KeyboardInterrupt:
         pass
-    except Exception:
+    except Exception:  # noqa: BLE001  (any failure goes back to the parent with its traceback)
         error_queue.put(_traceback.format_exc())
         _sys.exit(1)
 

@@ -3,8 +3,28 @@ from .nn.functional import log_softmax, softmax
 from .ops.special import digamma, lgamma, mvlgamma, polygamma
 from .ops.unary import erf
 
-__all__ = ["digamma", "entr", "erf", "erfc", "expit", "expm1", "exp2", "gammaln", "log1p", "log_softmax", "logit",
-           "logsumexp", "multigammaln", "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy"]
+__all__ = [
+    "digamma",
+    "entr",
+    "erf",
+    "erfc",
+    "exp2",
+    "expit",
+    "expm1",
+    "gammaln",
+    "log1p",
+    "log_softmax",
+    "logit",
+    "logsumexp",
+    "multigammaln",
+    "polygamma",
+    "psi",
+    "round",
+    "sinc",
+    "softmax",
+    "xlog1py",
+    "xlogy",
+]
 
 gammaln = lgamma
 psi = digamma

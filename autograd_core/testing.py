@@ -12,7 +12,7 @@ import numpy as np
 
 from .tensor import Tensor
 
-__all__ = ["assert_close", "assert_allclose"]
+__all__ = ["assert_allclose", "assert_close"]
 
 _DEFAULT_TOLERANCES = {"float16": (1e-3, 1e-5), "bfloat16": (1.6e-2, 1e-5), "float32": (1.3e-6, 1e-5),
                        "float64": (1e-7, 1e-7)}

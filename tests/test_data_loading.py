@@ -10,10 +10,23 @@ import numpy as np
 import pytest
 
 import autograd_core as ag
-from autograd_core.utils.data import (BatchSampler, ChainDataset, DataLoader, Dataset, IterableDataset,
-                                      RandomSampler, Sampler, SequentialSampler, StackDataset, SubsetRandomSampler,
-                                      TensorDataset, WeightedRandomSampler, default_convert, get_worker_info,
-                                      random_split)
+from autograd_core.utils.data import (
+    BatchSampler,
+    ChainDataset,
+    DataLoader,
+    Dataset,
+    IterableDataset,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    StackDataset,
+    SubsetRandomSampler,
+    TensorDataset,
+    WeightedRandomSampler,
+    default_convert,
+    get_worker_info,
+    random_split,
+)
 
 
 # ------------------------------------------------------------------------------------- Generator
@@ -134,7 +147,7 @@ def test_dataloader_sampler_and_batch_sampler():
     got = batches(DataLoader(ds, batch_size=4, sampler=[5, 1, 7, 2, 9]))
     assert [y for _, ys in got for y in ys] == [5 % 3, 1 % 3, 7 % 3, 2 % 3, 9 % 3]
     got = batches(DataLoader(ds, batch_sampler=[[0, 1], [5, 6, 7]]))
-    assert [x[0] for x, _ in got[1:]][0] == [5.0, 25.0] and len(got[1][0]) == 3
+    assert next(x[0] for x, _ in got[1:]) == [5.0, 25.0] and len(got[1][0]) == 3
 
     class EveryOther(Sampler):
         def __iter__(self):

@@ -39,7 +39,7 @@ def test_forward_against_numpy_float32_and_transposed():
         assert L.inv(a).dtype == a.dtype and L.det(a).shape == (2,)
         np.testing.assert_allclose(L.solve(a, ag.from_numpy(B.astype(dtype))).numpy(), np.linalg.solve(A, B),
                                    rtol=tol * 10, atol=tol * 10)
-        w, V = L.eigh(ag.from_numpy(SPD.astype(dtype)))
+        w, _V = L.eigh(ag.from_numpy(SPD.astype(dtype)))
         np.testing.assert_allclose(w.numpy(), np.linalg.eigvalsh(SPD), rtol=tol)
         U, S, Vh = L.svd(ag.from_numpy(T.astype(dtype)), full_matrices=False)
         np.testing.assert_allclose((U.numpy() * S.numpy()) @ Vh.numpy(), T, rtol=tol * 10, atol=tol * 10)

@@ -51,7 +51,7 @@ def test_parameter_containers():
 
 
 @needs_torch
-@pytest.mark.parametrize("kwargs", [dict(kernel_size=2), dict(kernel_size=(3, 2), dilation=(1, 2), padding=1, stride=(2, 1))])
+@pytest.mark.parametrize("kwargs", [{"kernel_size": 2}, {"kernel_size": (3, 2), "dilation": (1, 2), "padding": 1, "stride": (2, 1)}])
 def test_unfold_fold_match_torch(kwargs):
     x = RNG.standard_normal((2, 3, 6, 7))
     ours = F.unfold(ag.tensor(x), **kwargs)

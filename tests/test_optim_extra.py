@@ -2,7 +2,6 @@
 extra schedulers and swa_utils: trajectories against torch.optim from the same start (skipped without
 torch), a NumPy reference for one update rule, state_dict round trips and bad input."""
 import copy
-import math
 import warnings
 
 import numpy as np
@@ -39,7 +38,7 @@ def run(lib, opt_cls, kwargs, dtype, steps, groups=False, state_round_trip=False
     params = [{"params": [w]}, {"params": [b], "lr": kwargs.get("lr", 0.01) * 0.5}] if groups else [w, b]
     opt = opt_cls(params, **kwargs)
     for i in range(steps):
-        def closure():
+        def closure(opt=opt):
             opt.zero_grad()
             loss = loss_of(lib, x, w, b)
             loss.backward()
@@ -87,11 +86,11 @@ def test_optimizer_matches_torch(name, kwargs, dtype):
     groups = name != "LBFGS"
     w, b, ours = run(ag, getattr(ag.optim, name), kwargs, dtype, steps, groups)
     tw, tb, theirs = run(torch, getattr(torch.optim, name), kwargs, dtype, steps, groups)
-    tol = dict(rtol=1e-9, atol=1e-10) if dtype == "float64" else dict(rtol=2e-4, atol=2e-5)
+    tol = {"rtol": 1e-9, "atol": 1e-10} if dtype == "float64" else {"rtol": 2e-4, "atol": 2e-5}
     if name == "ASGD" and dtype == "float64":
         # torch keeps ASGD's eta and mu as float32 0-d tensors whatever the parameters' dtype; ours are
         # Python floats, so float64 runs differ by float32 rounding of eta
-        tol = dict(rtol=1e-6, atol=1e-8)
+        tol = {"rtol": 1e-6, "atol": 1e-8}
     np.testing.assert_allclose(w, tw, **tol)
     np.testing.assert_allclose(b, tb, **tol)
     assert np.abs(w - W0).max() > 1e-3  # the run moved
@@ -326,16 +325,14 @@ def _bn_model(lib):
 def test_averaged_model_and_update_bn_match_torch(avg):
     rng = np.random.default_rng(1)
     data = rng.standard_normal((12, 3))
+    values = [rng.standard_normal(tuple(p.shape)) for p in _bn_model(ag).parameters()]
     results = []
     for lib in (ag, torch):
         lib.manual_seed(0)
         model = _bn_model(lib)
         with lib.no_grad():
-            for p, value in zip(model.parameters(), [rng.standard_normal(tuple(p.shape)) for p in model.parameters()]
-                                if lib is ag else saved):
+            for p, value in zip(model.parameters(), values):
                 p.copy_(lib.from_numpy(value.astype(np.float32)))
-        if lib is ag:
-            saved = [np.asarray(p.detach()).astype(np.float64) for p in model.parameters()]
         kwargs = {}
         if avg == "ema":
             kwargs["avg_fn"] = lib.optim.swa_utils.get_ema_avg_fn(0.9)

@@ -97,7 +97,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J v): the Jacobian-vector product, as the vjp of a vjp."""
     with enable_grad():
-        in_tuple, xs = _as_tuple(inputs, "inputs", "jvp")
+        _in_tuple, xs = _as_tuple(inputs, "inputs", "jvp")
         _float_check(xs, "jvp")
         xs = _prepare_inputs(xs, create_graph)
         if v is None:
@@ -177,7 +177,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, outer_jacobian_strategy="reverse-mode"):
     """The Hessian of a scalar function: shape input.shape + input.shape (nested tuples for several
     inputs)."""
-    in_tuple, xs = _as_tuple(inputs, "inputs", "hessian")
+    in_tuple, _xs = _as_tuple(inputs, "inputs", "hessian")
 
     def gradient(*args):
         out = func(*args)

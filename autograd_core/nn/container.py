@@ -131,7 +131,7 @@ class ParameterDict(Module):
         return (self[k] for k in self._keys)
 
     def get(self, key, default=None):
-        return self[key] if key in self else default
+        return self.get(key, default)
 
     def pop(self, key):
         value = self[key]

@@ -1279,8 +1279,8 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
 
 
 # the functional forms of layers defined in their own files
-from .fold import fold, unfold  # noqa: E402
-from .normalization import rms_norm  # noqa: E402
-from .pixelshuffle import pixel_shuffle, pixel_unshuffle  # noqa: E402
-from .sparse import embedding_bag  # noqa: E402
-from .unpool import max_unpool1d, max_unpool2d  # noqa: E402
+from .fold import fold, unfold  # noqa: F401
+from .normalization import rms_norm  # noqa: F401
+from .pixelshuffle import pixel_shuffle, pixel_unshuffle  # noqa: F401
+from .sparse import embedding_bag  # noqa: F401
+from .unpool import max_unpool1d, max_unpool2d  # noqa: F401

@@ -42,9 +42,7 @@ def _lgamma_np(a):
     for i, v in enumerate(flat.tolist()):
         if math.isnan(v):
             out[i] = math.nan
-        elif v <= 0 and v == math.floor(v):
-            out[i] = math.inf
-        elif math.isinf(v):
+        elif v <= 0 and v == math.floor(v) or math.isinf(v):
             out[i] = math.inf
         else:
             out[i] = math.lgamma(v)

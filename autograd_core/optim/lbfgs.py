@@ -123,9 +123,9 @@ class LBFGS(Optimizer):
                  history_size=100, line_search_fn=None):
         if max_eval is None:
             max_eval = max_iter * 5 // 4
-        defaults = dict(lr=lr, max_iter=max_iter, max_eval=max_eval, tolerance_grad=tolerance_grad,
-                        tolerance_change=tolerance_change, history_size=history_size,
-                        line_search_fn=line_search_fn)
+        defaults = {"lr": lr, "max_iter": max_iter, "max_eval": max_eval, "tolerance_grad": tolerance_grad,
+                        "tolerance_change": tolerance_change, "history_size": history_size,
+                        "line_search_fn": line_search_fn}
         super().__init__(params, defaults)
         if len(self.param_groups) != 1:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
@@ -260,7 +260,7 @@ class LBFGS(Optimizer):
             if group["line_search_fn"] == "strong_wolfe":
                 x0 = self._flat_params()
 
-                def evaluate(step):
+                def evaluate(step, x0=x0, d=d):
                     with no_grad():
                         self._write_params(x0 + dt(step) * d)
                     result = self._evaluate(closure)

@@ -15,12 +15,12 @@ import copy
 import itertools
 import math
 
-from ..ops.creation import tensor
 from ..autograd.grad_mode import no_grad
 from ..nn.module import Module
+from ..ops.creation import tensor
 from .lr_scheduler import LRScheduler, _check_optimizer, _per_group
 
-__all__ = ["AveragedModel", "SWALR", "update_bn", "get_ema_avg_fn", "get_ema_multi_avg_fn"]
+__all__ = ["SWALR", "AveragedModel", "get_ema_avg_fn", "get_ema_multi_avg_fn", "update_bn"]
 
 
 def get_ema_avg_fn(decay=0.999):

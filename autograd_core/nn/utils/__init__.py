@@ -11,8 +11,11 @@ import autograd_core as ag
 
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
-from . import rnn  # noqa: F401  (ag.nn.utils.rnn.pad_sequence)
-from . import parametrizations, parametrize  # noqa: F401
+from . import (  # noqa: F401
+    parametrizations,
+    parametrize,
+    rnn,
+)
 from .weight_norm import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm  # noqa: F401
 
 

@@ -12,7 +12,7 @@ reshaped to a matrix (dim first), estimated by power iteration on buffers <name>
 from ...autograd.grad_mode import no_grad
 from ..module import Module, Parameter
 
-__all__ = ["weight_norm", "remove_weight_norm", "spectral_norm", "remove_spectral_norm"]
+__all__ = ["remove_spectral_norm", "remove_weight_norm", "spectral_norm", "weight_norm"]
 
 
 def _norm_except_dim(v, dim):

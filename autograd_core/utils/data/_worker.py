@@ -20,7 +20,7 @@ _worker_info = None
 class WorkerInfo:
     """In a worker: id (0 .. num_workers - 1), num_workers, seed, and dataset (this worker's copy)."""
 
-    __slots__ = ("id", "num_workers", "seed", "dataset")
+    __slots__ = ("dataset", "id", "num_workers", "seed")
 
     def __init__(self, id, num_workers, seed, dataset):
         self.id = id
@@ -52,7 +52,7 @@ class ExceptionWrapper:
             message = KeyErrorMessage(message)
         try:
             exc = self.exc_type(message)
-        except Exception:
+        except Exception:  # noqa: BLE001  (exceptions whose constructor takes other arguments)
             raise RuntimeError(message) from None
         raise exc
 
@@ -100,7 +100,7 @@ def worker_loop(fetcher_factory, dataset, index_queue, result_queue, base_seed, 
             if init_fn is not None:
                 init_fn(worker_id)
             fetcher = fetcher_factory(dataset)
-        except Exception:
+        except Exception:  # noqa: BLE001  (re-raised in the main process)
             init_error = ExceptionWrapper(f"in DataLoader worker process {worker_id}")
         ended = False
         while True:
@@ -124,7 +124,7 @@ def worker_loop(fetcher_factory, dataset, index_queue, result_queue, base_seed, 
                 except StopIteration:
                     data = IterationEnd(worker_id)
                     ended = True
-                except Exception:
+                except Exception:  # noqa: BLE001  (re-raised in the main process)
                     data = ExceptionWrapper(f"in DataLoader worker process {worker_id}")
             result_queue.put((task_id, data))
             del data

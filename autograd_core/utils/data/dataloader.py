@@ -21,8 +21,8 @@ import warnings
 
 from . import _worker
 from .collate import default_collate, default_convert
-from .dataset import IterableDataset, TensorDataset, as_generator, _is_tensor
-from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
+from .dataset import IterableDataset, TensorDataset, _is_tensor, as_generator
+from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 __all__ = ["DataLoader", "get_worker_info"]
 
@@ -446,5 +446,5 @@ class _MultiProcessIter:
     def __del__(self):
         try:
             self.shutdown()
-        except Exception as exc:  # interpreter shutdown
+        except Exception as exc:  # noqa: BLE001  (interpreter shutdown)
             warnings.warn(f"DataLoader: could not stop the workers cleanly: {exc}", RuntimeWarning, stacklevel=1)

@@ -9,8 +9,17 @@ import numbers
 
 import numpy as np
 
-__all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "ChainDataset",
-           "StackDataset", "random_split", "as_generator"]
+__all__ = [
+    "ChainDataset",
+    "ConcatDataset",
+    "Dataset",
+    "IterableDataset",
+    "StackDataset",
+    "Subset",
+    "TensorDataset",
+    "as_generator",
+    "random_split",
+]
 
 
 def _ag():

@@ -6,8 +6,14 @@ generator, so ag.manual_seed makes the order reproducible.
 """
 import numbers
 
-__all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
-           "BatchSampler"]
+__all__ = [
+    "BatchSampler",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
+    "SubsetRandomSampler",
+    "WeightedRandomSampler",
+]
 
 
 def _ag():
@@ -116,8 +122,8 @@ class WeightedRandomSampler(Sampler):
     def __init__(self, weights, num_samples, replacement=True, generator=None):
         _check_positive_int(num_samples, "num_samples", "WeightedRandomSampler")
         if not isinstance(replacement, bool):
-            raise ValueError(f"WeightedRandomSampler: replacement should be a boolean value, but got "
-                             f"replacement={replacement!r}")
+            raise ValueError(  # noqa: TRY004  (PyTorch raises ValueError here)
+                f"WeightedRandomSampler: replacement should be a boolean value, but got replacement={replacement!r}")
         ag = _ag()
         weights = ag.as_tensor(weights, dtype=ag.float64)
         if weights.ndim != 1:
@@ -146,7 +152,8 @@ class BatchSampler(Sampler):
     def __init__(self, sampler, batch_size, drop_last):
         _check_positive_int(batch_size, "batch_size", "BatchSampler")
         if not isinstance(drop_last, bool):
-            raise ValueError(f"BatchSampler: drop_last should be a boolean value, but got drop_last={drop_last!r}")
+            raise ValueError(  # noqa: TRY004  (PyTorch raises ValueError here)
+                f"BatchSampler: drop_last should be a boolean value, but got drop_last={drop_last!r}")
         self.sampler = sampler
         self.batch_size = int(batch_size)
         self.drop_last = drop_last
