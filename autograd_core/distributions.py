@@ -13,10 +13,11 @@ sample_shape + batch_shape + event_shape, drawn from autograd_core's generator (
 it reproducible). sample() never records a graph; rsample() (Normal, Uniform, MultivariateNormal,
 and Independent over those) does.
 
-Also: Uniform, MultivariateNormal, Beta, Gamma, Dirichlet, OneHotCategorical, Independent, and
-kl_divergence for every same-family pair (register_kl adds more). Gamma, Beta and Dirichlet draw
-through NumPy's generator seeded from autograd_core's, and have no rsample (PyTorch's implicit
-reparameterisation gradients are not provided).
+Also: Uniform, MultivariateNormal, Beta, Gamma, Dirichlet, Exponential, Laplace, Poisson, Binomial,
+OneHotCategorical, Independent, and kl_divergence for every same-family pair (register_kl adds
+more). Gamma, Beta, Dirichlet, Poisson and Binomial draw through NumPy's generator seeded from
+autograd_core's; Gamma, Beta and Dirichlet have no rsample (PyTorch's implicit reparameterisation
+gradients are not provided).
 """
 import math
 
@@ -27,8 +28,9 @@ from .nn import functional as F
 from .ops.creation import as_tensor, bernoulli, multinomial, randn, zeros
 from .tensor import Tensor
 
-__all__ = ["Bernoulli", "Beta", "Categorical", "Dirichlet", "Distribution", "Gamma", "Independent",
-           "MultivariateNormal", "Normal", "OneHotCategorical", "Uniform", "kl_divergence", "register_kl"]
+__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Dirichlet", "Distribution", "Exponential", "Gamma",
+           "Independent", "Laplace", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson", "Uniform",
+           "kl_divergence", "register_kl"]
 
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -639,6 +641,182 @@ class Independent(Distribution):
         return _sum_rightmost(self.base_dist.entropy(), self.reinterpreted_batch_ndims)
 
 
+class Exponential(Distribution):
+    """Exponential(rate): density rate * exp(-rate x) on x >= 0."""
+
+    has_rsample = True
+
+    def __init__(self, rate):
+        rate = _param(rate, "rate", "Exponential")
+        _positive(rate, "rate", "Exponential")
+        self.rate = rate
+        super().__init__(tuple(rate.shape))
+
+    @property
+    def mean(self):
+        return 1 / self.rate
+
+    @property
+    def mode(self):
+        return self.rate * 0
+
+    @property
+    def variance(self):
+        return self.rate ** -2
+
+    def rsample(self, sample_shape=()):
+        from .ops.creation import empty
+
+        e = empty(self._extended_shape(sample_shape), dtype=self.rate.dtype).exponential_()
+        return e / self.rate
+
+    def log_prob(self, value):
+        value = _param(value, "value", "Exponential.log_prob")
+        return self.rate.log() - self.rate * value
+
+    def cdf(self, value):
+        return 1 - (-self.rate * value).exp()
+
+    def icdf(self, value):
+        return -(-value).log1p() / self.rate
+
+    def entropy(self):
+        return 1.0 - self.rate.log()
+
+
+class Laplace(Distribution):
+    """Laplace(loc, scale): density exp(-|x - loc| / scale) / (2 scale)."""
+
+    has_rsample = True
+
+    def __init__(self, loc, scale):
+        loc, scale = _param(loc, "loc", "Laplace"), _param(scale, "scale", "Laplace")
+        _positive(scale, "scale", "Laplace")
+        shape = _broadcast_shape(tuple(loc.shape), tuple(scale.shape))
+        self.loc, self.scale = loc.expand(shape), scale.expand(shape)
+        super().__init__(shape)
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def variance(self):
+        return 2 * self.scale ** 2
+
+    def rsample(self, sample_shape=()):
+        from .ops.creation import rand
+
+        eps = float(_np_finfo_eps(self.loc))
+        u = rand(self._extended_shape(sample_shape), dtype=self.loc.dtype) * (2 - 2 * eps) - (1 - eps)
+        return self.loc - self.scale * u.sign() * (-u.abs()).log1p()
+
+    def log_prob(self, value):
+        value = _param(value, "value", "Laplace.log_prob")
+        return -(2 * self.scale).log() - (value - self.loc).abs() / self.scale
+
+    def cdf(self, value):
+        z = value - self.loc
+        return 0.5 - 0.5 * z.sign() * (-z.abs() / self.scale).expm1()
+
+    def entropy(self):
+        return 1 + (2 * self.scale).log()
+
+
+def _np_finfo_eps(t):
+    import numpy as np
+
+    return np.finfo(np.asarray(t.detach()).dtype).eps
+
+
+class Poisson(Distribution):
+    """Poisson(rate): counts k >= 0 with probability rate^k exp(-rate) / k! (float samples)."""
+
+    def __init__(self, rate):
+        rate = _param(rate, "rate", "Poisson")
+        with no_grad():
+            if rate.numel() and not bool((rate >= 0).all()):
+                raise ValueError("Poisson: rate must be non-negative")
+        self.rate = rate
+        super().__init__(tuple(rate.shape))
+
+    @property
+    def mean(self):
+        return self.rate
+
+    @property
+    def mode(self):
+        return self.rate.floor()
+
+    @property
+    def variance(self):
+        return self.rate
+
+    def sample(self, sample_shape=()):
+        import numpy as np
+
+        shape = self._extended_shape(sample_shape)
+        lam = np.broadcast_to(np.asarray(self.rate.detach(), dtype=np.float64), shape)
+        return _from_np(_np_rng().poisson(lam), self.rate)
+
+    def log_prob(self, value):
+        from .special import xlogy
+
+        value = _param(value, "value", "Poisson.log_prob")
+        return xlogy(value, self.rate) - self.rate - (value + 1).lgamma()
+
+
+class Binomial(Distribution):
+    """Binomial(total_count=1, probs=None, logits=None): successes in total_count trials (float
+    samples)."""
+
+    def __init__(self, total_count=1, probs=None, logits=None):
+        if (probs is None) == (logits is None):
+            raise ValueError("Binomial: pass exactly one of probs or logits")
+        count = _param(total_count, "total_count", "Binomial")
+        if logits is None:
+            p = _param(probs, "probs", "Binomial")
+            with no_grad():
+                if p.numel() and not bool(((p >= 0) & (p <= 1)).all()):
+                    raise ValueError("Binomial: probs must be in [0, 1]")
+            q = p.clamp(_eps(p), 1 - _eps(p))
+            self.probs, self.logits = p, q.log() - (-q).log1p()
+        else:
+            self.logits = _param(logits, "logits", "Binomial")
+            self.probs = self.logits.sigmoid()
+        shape = _broadcast_shape(tuple(count.shape), tuple(self.probs.shape))
+        self.total_count = count.to(self.probs.dtype).expand(shape)
+        self.probs, self.logits = self.probs.expand(shape), self.logits.expand(shape)
+        super().__init__(shape)
+
+    @property
+    def mean(self):
+        return self.total_count * self.probs
+
+    @property
+    def variance(self):
+        return self.total_count * self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape=()):
+        import numpy as np
+
+        shape = self._extended_shape(sample_shape)
+        n = np.broadcast_to(np.asarray(self.total_count.detach()).astype(np.int64), shape)
+        p = np.broadcast_to(np.asarray(self.probs.detach(), dtype=np.float64), shape)
+        return _from_np(_np_rng().binomial(n, p), self.probs)
+
+    def log_prob(self, value):
+        value = _param(value, "value", "Binomial.log_prob")
+        n = self.total_count
+        log_comb = (n + 1).lgamma() - (value + 1).lgamma() - (n - value + 1).lgamma()
+        # k log p + (n - k) log(1 - p) through the logits: log p = -softplus(-l), log(1 - p) = -softplus(l)
+        return log_comb - value * F.softplus(-self.logits) - (n - value) * F.softplus(self.logits)
+
+
 # ------------------------------------------------------------------------------ KL divergence
 _KL_REGISTRY = {}
 
@@ -753,3 +931,29 @@ def _kl_independent(p, q):
     if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
         raise NotImplementedError("kl_divergence: Independents with different reinterpreted_batch_ndims")
     return _sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
+
+
+@register_kl(Exponential, Exponential)
+def _kl_exponential(p, q):
+    ratio = q.rate / p.rate
+    return ratio - 1 - ratio.log()
+
+
+@register_kl(Laplace, Laplace)
+def _kl_laplace(p, q):
+    scale_ratio = p.scale / q.scale
+    loc_diff = (p.loc - q.loc).abs()
+    return -scale_ratio.log() + loc_diff / q.scale + scale_ratio * (-loc_diff / p.scale).exp() - 1
+
+
+@register_kl(Poisson, Poisson)
+def _kl_poisson(p, q):
+    return p.rate * (p.rate.log() - q.rate.log()) - (p.rate - q.rate)
+
+
+@register_kl(Binomial, Binomial)
+def _kl_binomial(p, q):
+    with no_grad():
+        if not bool((p.total_count == q.total_count).all()):
+            raise NotImplementedError("kl_divergence: Binomials with different total_count")
+    return p.total_count * _kl_bernoulli(p, q)

@@ -178,3 +178,34 @@ def test_special_functions_match_torch():
     assert ag.lgamma(ag.tensor([0.0])).item() == math.inf and ag.digamma(ag.tensor([0.0])).item() == -math.inf
     assert ag.autograd.gradgradcheck(ag.lgamma, [ag.tensor(np.linspace(0.3, 4, 5), requires_grad=True)])
     np.testing.assert_allclose(ag.mvlgamma(ag.tensor(A), 3).numpy(), torch.mvlgamma(torch.tensor(A), 3).numpy(), rtol=1e-12)
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["Exponential", "Laplace", "Poisson", "Binomial"])
+def test_more_families_match_torch(name):
+    counts = RNG_VALUES["gamma"].round()
+
+    def make(lib, shift=0.0):
+        t = (lambda a: ag.tensor(a)) if lib is ag else (lambda a: torch.tensor(a))
+        d = lib.distributions
+        if name == "Exponential":
+            return d.Exponential(t(A + shift))
+        if name == "Laplace":
+            return d.Laplace(t(B + shift), t(A))
+        if name == "Poisson":
+            return d.Poisson(t(A + shift))
+        return d.Binomial(t(np.full(A.shape, 6.0)), t(A / 4 + shift / 10))
+
+    value = counts if name in ("Poisson", "Binomial") else RNG_VALUES["gamma"]
+    ours, theirs = make(ag), make(torch)
+    np.testing.assert_allclose(ours.log_prob(ag.tensor(value)).numpy(), theirs.log_prob(torch.tensor(value)).numpy(),
+                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours.mean.numpy(), theirs.mean.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.variance.numpy(), theirs.variance.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(D.kl_divergence(ours, make(ag, 0.3)).numpy(),
+                               torch.distributions.kl_divergence(theirs, make(torch, 0.3)).numpy(), rtol=1e-9, atol=1e-12)
+    if name in ("Exponential", "Laplace"):
+        np.testing.assert_allclose(ours.entropy().numpy(), theirs.entropy().numpy(), rtol=1e-12)
+    ag.manual_seed(2)
+    samples = ours.sample((3000,)).numpy()
+    np.testing.assert_allclose(samples.mean(0), ours.mean.numpy(), atol=0.25)
