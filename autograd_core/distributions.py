@@ -25,7 +25,8 @@ from . import _core
 from .autograd.grad_mode import no_grad
 from .dtypes import int64
 from .nn import functional as F
-from .ops.creation import as_tensor, bernoulli, multinomial, randn, zeros
+from .ops.creation import as_tensor, multinomial, randn, zeros
+from .ops.creation import bernoulli as _bernoulli_draw
 from .tensor import Tensor
 
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Dirichlet", "Distribution", "Exponential", "Gamma",
@@ -244,7 +245,7 @@ class Bernoulli(Distribution):
 
     def sample(self, sample_shape=()):
         with no_grad():
-            return bernoulli(self.probs.detach().expand(self._extended_shape(sample_shape)))
+            return _bernoulli_draw(self.probs.detach().expand(self._extended_shape(sample_shape)))
 
     def log_prob(self, value):
         value = _param(value, "value", "Bernoulli.log_prob")
@@ -957,3 +958,32 @@ def _kl_binomial(p, q):
         if not bool((p.total_count == q.total_count).all()):
             raise NotImplementedError("kl_divergence: Binomials with different total_count")
     return p.total_count * _kl_bernoulli(p, q)
+
+
+def _submodules():
+    """PyTorch's submodule paths (torch.distributions.normal.Normal, torch.distributions.kl, ...)
+    as aliases of this one module, registered in sys.modules so that `import` and `from ... import`
+    find them."""
+    import sys
+    import types
+
+    layout = {
+        "distribution": ["Distribution"], "normal": ["Normal"], "categorical": ["Categorical"],
+        "bernoulli": ["Bernoulli"], "uniform": ["Uniform"], "multivariate_normal": ["MultivariateNormal"],
+        "beta": ["Beta"], "gamma": ["Gamma"], "dirichlet": ["Dirichlet"], "exponential": ["Exponential"],
+        "laplace": ["Laplace"], "poisson": ["Poisson"], "binomial": ["Binomial"],
+        "one_hot_categorical": ["OneHotCategorical"], "independent": ["Independent"],
+        "kl": ["kl_divergence", "register_kl"],
+    }
+    this = sys.modules[__name__]
+    for sub, names in layout.items():
+        if sub in vars(this):  # a module-level name would be shadowed (as ops.creation.bernoulli once was)
+            raise ImportError(f"distributions: the submodule alias {sub!r} would shadow a module-level name")
+        module = types.ModuleType(f"{__name__}.{sub}", f"torch.distributions.{sub} names: {', '.join(names)}")
+        for name in names:
+            setattr(module, name, getattr(this, name))
+        sys.modules[module.__name__] = module
+        setattr(this, sub, module)
+
+
+_submodules()
