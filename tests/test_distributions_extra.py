@@ -209,3 +209,13 @@ def test_more_families_match_torch(name):
     ag.manual_seed(2)
     samples = ours.sample((3000,)).numpy()
     np.testing.assert_allclose(samples.mean(0), ours.mean.numpy(), atol=0.25)
+
+
+def test_submodule_import_paths():
+    from autograd_core.distributions.kl import kl_divergence, register_kl
+    from autograd_core.distributions.normal import Normal
+    from autograd_core.distributions.one_hot_categorical import OneHotCategorical
+
+    assert Normal is D.Normal and OneHotCategorical is D.OneHotCategorical
+    assert kl_divergence is D.kl_divergence and register_kl is D.register_kl
+    assert D.bernoulli.Bernoulli(probs=0.5).sample((3,)).shape == (3,)
