@@ -1,6 +1,6 @@
 """ag.special, as torch.special: the special functions under their torch.special names."""
 from .nn.functional import log_softmax, softmax
-from .ops.special import digamma, lgamma, mvlgamma, polygamma
+from .ops.special import digamma, erfinv, lgamma, mvlgamma, polygamma
 from .ops.unary import erf
 
 __all__ = [

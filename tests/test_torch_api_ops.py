@@ -280,3 +280,40 @@ def test_inverse_trig_nan_reductions_and_aliases():
     assert not ag.zeros(1).is_complex() and ag.ones(2).byte().dtype is ag.uint8
     assert ag.row_stack([ag.ones(2), ag.zeros(2)]).shape == (2, 2) and ag.zeros(2, 3).swapdims(0, 1).shape == (3, 2)
     assert np.array_equal(ag.fliplr(ag.eye(2)).numpy(), np.fliplr(np.eye(2)))
+
+
+def test_kthvalue_nanmedian_histc_tensor_split_products_erfinv():
+    x = RNG.standard_normal((4, 7))
+    for k in (1, 4, 7):
+        got = ag.kthvalue(ag.tensor(x), k, 1)
+        np.testing.assert_array_equal(got.values.numpy(), np.sort(x, 1)[:, k - 1])
+        np.testing.assert_array_equal(np.take_along_axis(x, got.indices.numpy()[:, None], 1)[:, 0], got.values.numpy())
+    assert ag.autograd.gradcheck(lambda t: ag.kthvalue(t, 3, 0).values, [leaf(x)])
+    with pytest.raises(IndexError, match="kthvalue: k"):
+        ag.kthvalue(ag.tensor(x), 8, 1)
+    xn = x.copy()
+    xn[1, 2] = np.nan
+    xn[3] = np.nan
+    med = ag.nanmedian(ag.tensor(xn), 1)
+    expected = [np.sort(r[~np.isnan(r)])[(np.sum(~np.isnan(r)) - 1) // 2] if (~np.isnan(r)).any() else np.nan for r in xn]
+    np.testing.assert_array_equal(med.values.numpy(), expected)
+    h = RNG.standard_normal(200)
+    np.testing.assert_array_equal(ag.histc(ag.tensor(h), 8).numpy(), np.histogram(h, 8, (h.min(), h.max()))[0])
+    assert ag.histc(ag.tensor(h), 4, -1, 1).sum().item() == ((h >= -1) & (h <= 1)).sum()
+    parts = ag.tensor_split(ag.arange(10), 3)
+    assert [p.tolist() for p in parts] == [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    assert [p.tolist() for p in ag.arange(6).tensor_split([1, 4])] == [[0], [1, 2, 3], [4, 5]]
+    b1, b2, i = RNG.standard_normal((2, 3, 4)), RNG.standard_normal((2, 4, 5)), RNG.standard_normal((2, 3, 5))
+    np.testing.assert_allclose(ag.baddbmm(ag.tensor(i), ag.tensor(b1), ag.tensor(b2), beta=0.5, alpha=2).numpy(),
+                               0.5 * i + 2 * b1 @ b2, rtol=1e-12)
+    m, v = RNG.standard_normal((3, 4)), RNG.standard_normal(4)
+    np.testing.assert_allclose(ag.addmv(ag.tensor(v[:3]), ag.tensor(m), ag.tensor(v)).numpy(), v[:3] + m @ v, rtol=1e-12)
+    np.testing.assert_allclose(ag.dist(ag.tensor(m), ag.tensor(m[:1]), 3).item(),
+                               (np.abs(m - m[:1]) ** 3).sum() ** (1 / 3), rtol=1e-12)
+    y = np.array([-0.999999, -0.3, 0.0, 0.5, 0.9999, 1 - 1e-12])
+    np.testing.assert_allclose(ag.special.erf(ag.erfinv(ag.tensor(y))).numpy(), y, rtol=1e-12, atol=1e-15)
+    assert ag.erfinv(ag.tensor([1.0])).item() == float("inf") and np.isnan(ag.erfinv(ag.tensor([1.5])).item())
+    assert ag.autograd.gradcheck(ag.erfinv, [leaf(np.linspace(-0.9, 0.9, 7))])
+    if torch is not None:
+        z = np.linspace(-1, 1, 2001)
+        np.testing.assert_allclose(ag.erfinv(ag.tensor(z)).numpy(), torch.erfinv(torch.tensor(z)).numpy(), rtol=1e-14)

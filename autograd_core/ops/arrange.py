@@ -15,7 +15,7 @@ from .shape import cat, flip, fliplr, flipud, meshgrid, reshape, stack, swapaxes
 
 __all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "block_diag", "cartesian_prod", "column_stack", "cross",
            "diff", "dstack", "fliplr", "flipud", "kron", "nanmean", "nansum", "repeat_interleave", "rot90", "row_stack",
-           "swapdims", "tensordot"]
+           "swapdims", "tensor_split", "tensordot"]
 
 
 def _check_tensor(x, op):
@@ -289,3 +289,28 @@ def nanmean(x, dim=None, keepdim=False, *, dtype=None):
         raise TypeError(f"nanmean(): expected input to have floating point dtype but got {x.dtype}")
     count = nansum((~x.isnan()).to(x.dtype), dim, keepdim)
     return nansum(x, dim, keepdim, dtype=dtype) / count
+
+
+@tensor_method
+def tensor_split(x, indices_or_sections, dim=0):
+    """Views of x split along dim: into n nearly equal parts (the first ones one longer), or at the
+    given indices."""
+    _check_tensor(x, "tensor_split")
+    d = dim % max(x.ndim, 1)
+    n = x.shape[d]
+    if isinstance(indices_or_sections, TensorBase):
+        indices_or_sections = indices_or_sections.tolist()
+    if isinstance(indices_or_sections, int):
+        sections = indices_or_sections
+        if sections <= 0:
+            raise ValueError(f"tensor_split: number of sections must be larger than 0, got {sections}")
+        base, extra = divmod(n, sections)
+        bounds, start = [], 0
+        for i in range(sections):
+            size = base + (1 if i < extra else 0)
+            bounds.append((start, start + size))
+            start += size
+    else:
+        cuts = [0] + [min(max(int(i), 0), n) for i in indices_or_sections] + [n]
+        bounds = [(a, max(a, b)) for a, b in zip(cuts[:-1], cuts[1:])]
+    return tuple(x.narrow(d, a, b - a) for a, b in bounds)

@@ -17,8 +17,8 @@ from .creation import as_tensor, tensor
 from .index import gather
 from .reduce import _return_types
 
-__all__ = ["allclose", "argsort", "bincount", "bucketize", "cummax", "cummin", "isclose", "median", "mode",
-           "nanquantile", "quantile", "searchsorted", "sort", "topk", "unique"]
+__all__ = ["allclose", "argsort", "bincount", "bucketize", "cummax", "cummin", "histc", "isclose", "kthvalue", "median",
+           "mode", "nanmedian", "nanquantile", "quantile", "searchsorted", "sort", "topk", "unique"]
 
 
 def _dim(x, dim, op):
@@ -374,3 +374,66 @@ def cummax(input, dim):
 def cummin(input, dim):
     """(values, indices): the running minimum along dim (see cummax)."""
     return _cumulative_extreme(input, dim, "cummin", np.less_equal)
+
+
+@tensor_method
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """(values, indices): the k-th smallest element (k from 1) along dim. Differentiable through
+    the selected elements."""
+    d = _dim(input, dim, "kthvalue")
+    x = input if input.ndim else input.reshape(1)
+    n = x.shape[d]
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= n:
+        raise IndexError(f"kthvalue: k ({k}) is out of range for dimension {d} of size {n}")
+    order = _order(_data(x, "kthvalue"), d, False)
+    idx = tensor(np.ascontiguousarray(np.take(order, [k - 1], axis=d)).astype(np.int64))
+    values = gather(x, d, idx)
+    if not keepdim:
+        values, idx = values.squeeze(d), idx.squeeze(d)
+    if input.ndim == 0:
+        values, idx = values.reshape(()), idx.reshape(())
+    return _return_types(values, idx)
+
+
+@tensor_method
+def nanmedian(x, dim=None, keepdim=False):
+    """median ignoring NaN: the lower median of the non-NaN elements (NaN when all are NaN), or
+    (values, indices) along dim."""
+    if dim is None:
+        if x.numel() == 0:
+            raise RuntimeError("nanmedian: cannot compute the median of an empty tensor")
+        return nanmedian(x.reshape(-1), 0).values.reshape(())
+    d = _dim(x, dim, "nanmedian")
+    if x.dim() == 0:
+        return _return_types(x.clone(), tensor(0))
+    a = _data(x, "nanmedian")
+    order = _order(a, d, False)  # NaN sorts last
+    count = (~np.isnan(a)).sum(axis=d, keepdims=True) if x.is_floating_point() else np.full(
+        np.take(a, [0], axis=d).shape, a.shape[d])
+    position = np.maximum(count - 1, 0) // 2
+    idx = tensor(np.ascontiguousarray(np.take_along_axis(order, position, axis=d)).astype(np.int64))
+    values = gather(x, d, idx)
+    if not keepdim:
+        values, idx = values.squeeze(d), idx.squeeze(d)
+    return _return_types(values, idx)
+
+
+@tensor_method
+def histc(input, bins=100, min=0, max=0):
+    """Counts of the elements in `bins` equal-width bins over [min, max] (the data's range when both
+    are 0); elements outside are ignored; the result has the input's float dtype."""
+    if not isinstance(input, TensorBase) or not input.is_floating_point():
+        raise TypeError("histc: expected a floating point tensor")
+    if isinstance(bins, bool) or not isinstance(bins, int) or bins <= 0:
+        raise ValueError(f"histc: bins must be > 0, got {bins!r}")
+    a = _data(input, "histc").reshape(-1)
+    lo, hi = float(min), float(max)
+    if lo == hi and a.size:
+        lo, hi = float(np.nanmin(a)), float(np.nanmax(a))
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if lo > hi:
+        raise ValueError(f"histc: max must be larger than min, got min={min}, max={max}")
+    inside = a[(a >= lo) & (a <= hi)]
+    counts = np.histogram(inside, bins=bins, range=(lo, hi))[0]
+    return tensor(counts.astype(a.dtype))

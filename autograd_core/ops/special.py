@@ -1,4 +1,4 @@
-"""Special functions: lgamma, digamma, polygamma (and ag.special's names for them), with
+"""Special functions: lgamma, digamma, polygamma, erfinv (and ag.special's names for them), with
 PyTorch's semantics, for float32 and float64.
 
 The forward runs in NumPy in float64: lgamma through math.lgamma element by element, digamma and
@@ -16,7 +16,7 @@ from ..autograd.function import Function
 from ._registry import tensor_method
 from .creation import from_numpy
 
-__all__ = ["digamma", "lgamma", "mvlgamma", "polygamma"]
+__all__ = ["digamma", "erfinv", "lgamma", "mvlgamma", "polygamma"]
 
 # B_2k for k = 1..10
 _BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510, 43867 / 798, -174611 / 330)
@@ -180,3 +180,65 @@ def mvlgamma(x, p):
     for j in range(1, p):
         total = total + lgamma(x - j / 2)
     return total + p * (p - 1) / 4 * math.log(math.pi)
+
+
+_ERF = np.frompyfunc(math.erf, 1, 1)
+_ERFC = np.frompyfunc(math.erfc, 1, 1)
+
+
+def _erfinv_np(a):
+    """Giles's single-precision approximation (2010) as the start, then Newton steps in float64:
+    on erf(x) = |y| for |y| <= 0.5, and on log(erfc(x)) = log(1 - |y|) above (1 - |y| is exact there,
+    and erfc keeps its relative accuracy in the tail); +-inf at +-1, NaN outside [-1, 1]."""
+    y = np.asarray(a, dtype=np.float64)
+    out = np.full(y.shape, np.nan)
+    inside = np.abs(y) < 1
+    v = np.abs(y[inside])
+    w = -np.log((1 - v) * (1 + v))
+    central = w < 5
+    wc = w - 2.5
+    pc = 2.81022636e-08
+    for c in (3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503, -0.00417768164,
+              0.246640727, 1.50140941):
+        pc = c + pc * wc
+    wt = np.sqrt(w) - 3
+    pt = -0.000200214257
+    for c in (0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613, 0.00943887047,
+              1.00167406, 2.83297682):
+        pt = c + pt * wt
+    x = np.where(central, pc, pt) * v
+    tail = v > 0.5
+    log_complement = np.log(np.where(tail, 1 - v, 1.0))
+    for _ in range(6):
+        slope = 2 / math.sqrt(math.pi) * np.exp(-x * x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            erfc = np.where(tail, _ERFC(x).astype(np.float64), 1.0)
+            # in the tail, Newton on log(erfc(x)) = log(1 - |y|): its slope -slope / erfc stays
+            # well scaled where erfc itself underflows towards 0
+            step_tail = (np.log(erfc) - log_complement) * erfc / -slope
+            step_mid = (_ERF(x).astype(np.float64) - v) / slope
+        x = x - np.where(tail, step_tail, step_mid)
+    out[inside] = np.copysign(x, y[inside])
+    out[y == 1] = np.inf
+    out[y == -1] = -np.inf
+    return out
+
+
+class Erfinv(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = _result(_erfinv_np(_input(x, "erfinv")), np.asarray(x.detach()))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (y * y).exp() * (math.sqrt(math.pi) / 2)
+
+
+@tensor_method
+def erfinv(x):
+    """The inverse error function elementwise (+-inf at +-1, NaN outside [-1, 1])."""
+    _input(x, "erfinv")
+    return Erfinv.apply(x if x.is_floating_point() else x.float())
