@@ -8,6 +8,7 @@ __all__ = [
     "entr",
     "erf",
     "erfc",
+    "erfinv",
     "exp2",
     "expit",
     "expm1",
