@@ -384,3 +384,11 @@ def test_multiprocessing_module_as_torch():
     assert t.share_memory_() is t and t.is_shared() is False
     m = ag.nn.Linear(2, 2)
     assert m.share_memory() is m
+
+
+def test_persistent_workers_after_an_unfinished_epoch():
+    loader = DataLoader(Noisy(), batch_size=2, num_workers=2, persistent_workers=True, prefetch_factor=3)
+    first = next(iter(loader))  # leave the epoch with tasks in flight
+    assert first["y"].tolist() == [0, 1]
+    assert batches(loader) == batches(DataLoader(Noisy(), batch_size=2))
+    loader._iterator.shutdown()

@@ -326,8 +326,9 @@ class _MultiProcessIter:
             self.indices = itertools.chain((first,), indices)
 
     def _start_epoch(self):
-        self.send_id = 0
-        self.receive_id = 0
+        # task ids keep counting across epochs, so that no result can pass for another epoch's
+        self.send_id = getattr(self, "send_id", 0)
+        self.receive_id = self.send_id
         self.pending = {}  # task id -> [worker id] or [worker id, data]
         self.active = [True] * self.num_workers
         self.cycle = itertools.cycle(range(self.num_workers))
@@ -335,15 +336,16 @@ class _MultiProcessIter:
             self._put_task()
 
     def reset(self, loader):
-        """A new epoch on persistent workers."""
-        if self.iterable:
-            for q in self.index_queues:
-                q.put(_worker.Reset())
-            acknowledged = 0
-            while acknowledged < self.num_workers:
-                task_id, _ = self._get()
-                if isinstance(task_id, _worker.Reset):
-                    acknowledged += 1
+        """A new epoch on persistent workers: each worker acknowledges a Reset (restarting its
+        iterable dataset) after finishing its earlier tasks, and every result that arrives before
+        the acknowledgements (from an epoch left unfinished) is dropped."""
+        for q in self.index_queues:
+            q.put(_worker.Reset())
+        acknowledged = 0
+        while acknowledged < self.num_workers:
+            task_id, _ = self._get()
+            if isinstance(task_id, _worker.Reset):
+                acknowledged += 1
         self._start_epoch_indices(loader)
         self._start_epoch()
 
@@ -420,9 +422,6 @@ class _MultiProcessIter:
             self.shutdown()
             data.reraise()
         return data
-
-    def __len__(self):
-        return self.send_id
 
     def shutdown(self):
         if not self.alive:
