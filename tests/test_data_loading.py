@@ -392,3 +392,13 @@ def test_persistent_workers_after_an_unfinished_epoch():
     assert first["y"].tolist() == [0, 1]
     assert batches(loader) == batches(DataLoader(Noisy(), batch_size=2))
     loader._iterator.shutdown()
+
+
+def test_init_functions_take_a_generator():
+    for name in ("uniform_", "normal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+                 "orthogonal_", "trunc_normal_"):
+        fn = getattr(ag.nn.init, name)
+        a = fn(ag.empty(3, 4), generator=ag.Generator().manual_seed(1))
+        b = fn(ag.empty(3, 4), generator=ag.Generator().manual_seed(1))
+        c = fn(ag.empty(3, 4), generator=ag.Generator().manual_seed(2))
+        assert np.array_equal(a.numpy(), b.numpy()) and not np.array_equal(a.numpy(), c.numpy()), name
