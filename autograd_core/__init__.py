@@ -25,10 +25,11 @@ from . import _core
 from .device import device
 from . import accelerator, backends, cuda
 from .dtypes import dtype, float32, float64, int64, int32, uint8, bool_, double, long
+from .dtypes import get_default_dtype, set_default_dtype
 from .dtypes import bool_ as bool
 from .dtypes import float32 as float
 from .tensor import Tensor
-from ._core import Size, set_num_threads, get_num_threads
+from ._core import Size, set_num_threads, get_num_threads, Generator, default_generator
 from .ops.creation import *
 from .ops.unary import *
 from .ops.binary import *
@@ -37,7 +38,16 @@ from .ops.shape import *
 from .ops.linalg import *
 from .ops.index import *
 from .ops.sorting import *
+from .ops.arrange import *
+from .ops.special import *
+from .ops.trig import *
 from . import autograd
+from . import linalg
+from .linalg import det, logdet, slogdet
+inverse = linalg.TOP_LEVEL["inverse"]
+pinverse = linalg.TOP_LEVEL["pinverse"]
+cholesky = linalg.TOP_LEVEL["cholesky"]
+matrix_power = linalg.matrix_power
 from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode
 from . import nn, optim, utils
 from .nn.functional import cdist
@@ -45,8 +55,14 @@ from .serialization import save, load
 from ._format import set_printoptions, get_printoptions
 from . import data, datasets, train, viz
 from . import onnx, serialization, vision
-from . import distributions
 from . import distributed
+from . import distributions, multiprocessing, special, testing
+from . import sparse
+from .sparse import sparse_coo_tensor, spmm
+from .determinism import (use_deterministic_algorithms, are_deterministic_algorithms_enabled,
+                          is_deterministic_algorithms_warn_only_enabled)
+from .legacy import (FloatTensor, DoubleTensor, LongTensor, IntTensor, BoolTensor, ByteTensor, is_floating_point,
+                     is_complex, is_nonzero)
 
 int = int32
 

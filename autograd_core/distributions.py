@@ -10,7 +10,14 @@ Parameters may be tensors (they keep their graph: log_prob, entropy, rsample and
 differentiable with respect to them) or Python numbers. batch_shape is the broadcast shape of the
 parameters (without Categorical's last, category dim); sample(sample_shape) returns
 sample_shape + batch_shape + event_shape, drawn from autograd_core's generator (ag.manual_seed makes
-it reproducible). sample() never records a graph; Normal.rsample() does (loc + scale * eps).
+it reproducible). sample() never records a graph; rsample() (Normal, Uniform, MultivariateNormal,
+and Independent over those) does.
+
+Also: Uniform, MultivariateNormal, Beta, Gamma, Dirichlet, Exponential, Laplace, Poisson, Binomial,
+OneHotCategorical, Independent, and kl_divergence for every same-family pair (register_kl adds
+more). Gamma, Beta, Dirichlet, Poisson and Binomial draw through NumPy's generator seeded from
+autograd_core's; Gamma, Beta and Dirichlet have no rsample (PyTorch's implicit reparameterisation
+gradients are not provided).
 """
 import math
 
@@ -18,10 +25,13 @@ from . import _core
 from .autograd.grad_mode import no_grad
 from .dtypes import int64
 from .nn import functional as F
-from .ops.creation import as_tensor, bernoulli, multinomial, randn, zeros
+from .ops.creation import as_tensor, multinomial, randn, zeros
+from .ops.creation import bernoulli as _bernoulli_draw
 from .tensor import Tensor
 
-__all__ = ["Bernoulli", "Categorical", "Distribution", "Normal", "kl_divergence"]
+__all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Dirichlet", "Distribution", "Exponential", "Gamma",
+           "Independent", "Laplace", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson", "Uniform",
+           "kl_divergence", "register_kl"]
 
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -235,7 +245,7 @@ class Bernoulli(Distribution):
 
     def sample(self, sample_shape=()):
         with no_grad():
-            return bernoulli(self.probs.detach().expand(self._extended_shape(sample_shape)))
+            return _bernoulli_draw(self.probs.detach().expand(self._extended_shape(sample_shape)))
 
     def log_prob(self, value):
         value = _param(value, "value", "Bernoulli.log_prob")
@@ -251,26 +261,604 @@ def _eps(t):
     return 1.1920928955078125e-07 if t.dtype.name == "float32" else 2.220446049250313e-16
 
 
+def _np_rng():
+    """A NumPy generator seeded from autograd_core's global generator (so ag.manual_seed fixes it)."""
+    import numpy as np
+
+    from .ops.creation import randint
+
+    return np.random.default_rng(int(randint(0, 2 ** 62, (1,)).item()))
+
+
+def _from_np(a, like):
+    import numpy as np
+
+    from .ops.creation import from_numpy
+
+    return from_numpy(np.array(a, dtype=np.asarray(like.detach()).dtype, order="C"))
+
+
+def _positive(t, name, cls):
+    with no_grad():
+        if t.numel() and not bool((t > 0).all()):
+            raise ValueError(f"{cls}: {name} must be positive")
+
+
+def _sum_rightmost(x, n):
+    return x.sum(tuple(range(x.ndim - n, x.ndim))) if n > 0 else x
+
+
+class Uniform(Distribution):
+    """Uniform(low, high): constant density on [low, high)."""
+
+    has_rsample = True
+
+    def __init__(self, low, high):
+        low, high = _param(low, "low", "Uniform"), _param(high, "high", "Uniform")
+        shape = _broadcast_shape(tuple(low.shape), tuple(high.shape))
+        with no_grad():
+            if low.numel() and high.numel() and not bool((low < high).all()):
+                raise ValueError("Uniform: low must be smaller than high")
+        self.low, self.high = low.expand(shape), high.expand(shape)
+        super().__init__(shape)
+
+    @property
+    def mean(self):
+        return (self.high + self.low) / 2
+
+    @property
+    def mode(self):
+        return self.mean * float("nan")
+
+    @property
+    def variance(self):
+        return (self.high - self.low) ** 2 / 12
+
+    def rsample(self, sample_shape=()):
+        from .ops.creation import rand
+
+        u = rand(self._extended_shape(sample_shape), dtype=self.low.dtype)
+        return self.low + u * (self.high - self.low)
+
+    def log_prob(self, value):
+        value = _param(value, "value", "Uniform.log_prob")
+        inside = ((self.low <= value) & (self.high > value)).to(self.low.dtype)
+        return inside.log() - (self.high - self.low).log()
+
+    def cdf(self, value):
+        value = _param(value, "value", "Uniform.cdf")
+        return ((value - self.low) / (self.high - self.low)).clamp(0, 1)
+
+    def icdf(self, value):
+        return value * (self.high - self.low) + self.low
+
+    def entropy(self):
+        return (self.high - self.low).log()
+
+
+class MultivariateNormal(Distribution):
+    """MultivariateNormal(loc, covariance_matrix=None, precision_matrix=None, scale_tril=None): the
+    Gaussian on R^k given by one of the three matrix parameters (batched, broadcast with loc)."""
+
+    has_rsample = True
+
+    def __init__(self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None):
+        from . import linalg
+
+        given = [m is not None for m in (covariance_matrix, precision_matrix, scale_tril)]
+        if sum(given) != 1:
+            raise ValueError("MultivariateNormal: exactly one of covariance_matrix or precision_matrix or scale_tril "
+                             "may be specified")
+        loc = _param(loc, "loc", "MultivariateNormal")
+        if loc.ndim < 1:
+            raise ValueError("MultivariateNormal: loc must be at least one-dimensional")
+        matrix = next(m for m in (covariance_matrix, precision_matrix, scale_tril) if m is not None)
+        matrix = _param(matrix, "matrix parameter", "MultivariateNormal")
+        if matrix.ndim < 2 or matrix.shape[-1] != matrix.shape[-2] or matrix.shape[-1] != loc.shape[-1]:
+            raise ValueError(f"MultivariateNormal: the matrix parameter must be (..., k, k) with k = loc.shape[-1] = "
+                             f"{loc.shape[-1]}, got shape {tuple(matrix.shape)}")
+        k = loc.shape[-1]
+        batch = _broadcast_shape(tuple(loc.shape[:-1]), tuple(matrix.shape[:-2]))
+        if scale_tril is not None:
+            tril = matrix
+        elif covariance_matrix is not None:
+            tril = linalg.cholesky(matrix)
+        else:
+            tril = linalg.cholesky(linalg.inv(matrix))
+        self.loc = loc.expand(*batch, k)
+        self._unbroadcasted_scale_tril = tril
+        self.scale_tril = tril.expand(*batch, k, k)
+        super().__init__(batch, (k,))
+
+    @property
+    def covariance_matrix(self):
+        return self.scale_tril @ self.scale_tril.mT
+
+    @property
+    def precision_matrix(self):
+        from . import linalg
+
+        return linalg.inv(self.covariance_matrix)
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def variance(self):
+        return (self.scale_tril ** 2).sum(-1)
+
+    def rsample(self, sample_shape=()):
+        eps = randn(self._extended_shape(sample_shape), dtype=self.loc.dtype)
+        return self.loc + (self._unbroadcasted_scale_tril @ eps.unsqueeze(-1)).squeeze(-1)
+
+    def _half_log_det(self):
+        return self._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+
+    def log_prob(self, value):
+        from . import linalg
+
+        value = _param(value, "value", "MultivariateNormal.log_prob")
+        diff = value - self.loc
+        batch = tuple(diff.shape[:-1])
+        tril = self._unbroadcasted_scale_tril
+        y = linalg.solve(tril.expand(*_broadcast_shape(batch, tuple(tril.shape[:-2])), *tril.shape[-2:]),
+                         diff.unsqueeze(-1)).squeeze(-1)
+        k = self.event_shape[0]
+        return -0.5 * (k * math.log(2 * math.pi) + (y * y).sum(-1)) - self._half_log_det()
+
+    def entropy(self):
+        k = self.event_shape[0]
+        h = 0.5 * k * (1.0 + math.log(2 * math.pi)) + self._half_log_det()
+        return h.expand(*self.batch_shape) if self.batch_shape else h
+
+
+class Gamma(Distribution):
+    """Gamma(concentration, rate): density rate^a x^(a-1) exp(-rate x) / Gamma(a) on x > 0."""
+
+    def __init__(self, concentration, rate):
+        a, b = _param(concentration, "concentration", "Gamma"), _param(rate, "rate", "Gamma")
+        _positive(a, "concentration", "Gamma")
+        _positive(b, "rate", "Gamma")
+        shape = _broadcast_shape(tuple(a.shape), tuple(b.shape))
+        self.concentration, self.rate = a.expand(shape), b.expand(shape)
+        super().__init__(shape)
+
+    @property
+    def mean(self):
+        return self.concentration / self.rate
+
+    @property
+    def mode(self):
+        return ((self.concentration - 1) / self.rate).clamp(min=0)
+
+    @property
+    def variance(self):
+        return self.concentration / self.rate ** 2
+
+    def sample(self, sample_shape=()):
+        import numpy as np
+
+        shape = self._extended_shape(sample_shape)
+        a = np.broadcast_to(np.asarray(self.concentration.detach(), dtype=np.float64), shape)
+        b = np.broadcast_to(np.asarray(self.rate.detach(), dtype=np.float64), shape)
+        draws = _np_rng().standard_gamma(a) / b
+        tiny = np.finfo(np.asarray(self.rate.detach()).dtype).tiny
+        return _from_np(np.maximum(draws, tiny), self.rate)
+
+    def log_prob(self, value):
+        value = _param(value, "value", "Gamma.log_prob")
+        a, b = self.concentration, self.rate
+        return a * b.log() + (a - 1) * value.log() - b * value - a.lgamma()
+
+    def entropy(self):
+        a = self.concentration
+        return a - self.rate.log() + a.lgamma() + (1.0 - a) * a.digamma()
+
+
+class Beta(Distribution):
+    """Beta(concentration1, concentration0): density x^(a-1) (1-x)^(b-1) / B(a, b) on (0, 1)."""
+
+    def __init__(self, concentration1, concentration0):
+        a = _param(concentration1, "concentration1", "Beta")
+        b = _param(concentration0, "concentration0", "Beta")
+        _positive(a, "concentration1", "Beta")
+        _positive(b, "concentration0", "Beta")
+        shape = _broadcast_shape(tuple(a.shape), tuple(b.shape))
+        self.concentration1, self.concentration0 = a.expand(shape), b.expand(shape)
+        super().__init__(shape)
+
+    @property
+    def mean(self):
+        return self.concentration1 / (self.concentration1 + self.concentration0)
+
+    @property
+    def mode(self):
+        return (self.concentration1 - 1) / (self.concentration1 + self.concentration0 - 2)
+
+    @property
+    def variance(self):
+        total = self.concentration1 + self.concentration0
+        return self.concentration1 * self.concentration0 / (total ** 2 * (total + 1))
+
+    def sample(self, sample_shape=()):
+        import numpy as np
+
+        shape = self._extended_shape(sample_shape)
+        rng = _np_rng()
+        x = rng.standard_gamma(np.broadcast_to(np.asarray(self.concentration1.detach(), dtype=np.float64), shape))
+        y = rng.standard_gamma(np.broadcast_to(np.asarray(self.concentration0.detach(), dtype=np.float64), shape))
+        eps = np.finfo(np.asarray(self.concentration1.detach()).dtype).eps
+        return _from_np(np.clip(x / (x + y), eps, 1 - eps), self.concentration1)
+
+    def log_prob(self, value):
+        value = _param(value, "value", "Beta.log_prob")
+        a, b = self.concentration1, self.concentration0
+        return (a - 1) * value.log() + (b - 1) * (-value).log1p() - (a.lgamma() + b.lgamma() - (a + b).lgamma())
+
+    def entropy(self):
+        a, b = self.concentration1, self.concentration0
+        total = a + b
+        lbeta = a.lgamma() + b.lgamma() - total.lgamma()
+        return lbeta - (a - 1) * a.digamma() - (b - 1) * b.digamma() + (total - 2) * total.digamma()
+
+
+class Dirichlet(Distribution):
+    """Dirichlet(concentration): distributions over the simplex of the last dim's size."""
+
+    def __init__(self, concentration):
+        c = _param(concentration, "concentration", "Dirichlet")
+        if c.ndim < 1:
+            raise ValueError("Dirichlet: concentration parameter must be at least one-dimensional")
+        _positive(c, "concentration", "Dirichlet")
+        self.concentration = c
+        super().__init__(tuple(c.shape[:-1]), tuple(c.shape[-1:]))
+
+    @property
+    def mean(self):
+        return self.concentration / self.concentration.sum(-1, keepdim=True)
+
+    @property
+    def mode(self):
+        c = (self.concentration - 1).clamp(min=0)
+        return c / c.sum(-1, keepdim=True)
+
+    @property
+    def variance(self):
+        c = self.concentration
+        c0 = c.sum(-1, keepdim=True)
+        return c * (c0 - c) / (c0 ** 2 * (c0 + 1))
+
+    def sample(self, sample_shape=()):
+        import numpy as np
+
+        shape = self._extended_shape(sample_shape)
+        c = np.broadcast_to(np.asarray(self.concentration.detach(), dtype=np.float64), shape)
+        g = _np_rng().standard_gamma(c)
+        tiny = np.finfo(np.asarray(self.concentration.detach()).dtype).tiny
+        g = np.maximum(g, tiny)
+        return _from_np(g / g.sum(-1, keepdims=True), self.concentration)
+
+    def log_prob(self, value):
+        value = _param(value, "value", "Dirichlet.log_prob")
+        c = self.concentration
+        return ((c - 1) * value.log()).sum(-1) + c.sum(-1).lgamma() - c.lgamma().sum(-1)
+
+    def entropy(self):
+        c = self.concentration
+        k = c.shape[-1]
+        c0 = c.sum(-1)
+        return c.lgamma().sum(-1) - c0.lgamma() + (c0 - k) * c0.digamma() - ((c - 1) * c.digamma()).sum(-1)
+
+
+class OneHotCategorical(Distribution):
+    """OneHotCategorical(probs=None, logits=None): a Categorical whose samples are one-hot vectors
+    (event_shape (K,)), in the parameters' dtype."""
+
+    def __init__(self, probs=None, logits=None):
+        self._categorical = Categorical(probs=probs, logits=logits)
+        super().__init__(self._categorical.batch_shape, (self._categorical._num_events,))
+
+    @property
+    def probs(self):
+        return self._categorical.probs
+
+    @property
+    def logits(self):
+        return self._categorical.logits
+
+    @property
+    def mean(self):
+        return self.probs
+
+    @property
+    def mode(self):
+        return F.one_hot(self._categorical.mode, self.event_shape[0]).to(self.probs.dtype)
+
+    @property
+    def variance(self):
+        return self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape=()):
+        index = self._categorical.sample(sample_shape)
+        return F.one_hot(index, self.event_shape[0]).to(self.probs.dtype)
+
+    def log_prob(self, value):
+        value = _param(value, "value", "OneHotCategorical.log_prob") if not isinstance(value, Tensor) else value
+        return self._categorical.log_prob(value.argmax(-1))
+
+    def entropy(self):
+        return self._categorical.entropy()
+
+
+class Independent(Distribution):
+    """Reinterprets the rightmost reinterpreted_batch_ndims batch dims of base_distribution as event
+    dims: log_prob and entropy are summed over them (a diagonal Normal as one multivariate event)."""
+
+    def __init__(self, base_distribution, reinterpreted_batch_ndims):
+        if not isinstance(base_distribution, Distribution):
+            raise TypeError(f"Independent: base_distribution must be a Distribution, got "
+                            f"{type(base_distribution).__name__}")
+        n = reinterpreted_batch_ndims
+        if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= len(base_distribution.batch_shape):
+            raise ValueError(f"Independent: expected 0 <= reinterpreted_batch_ndims <= "
+                             f"len(base_distribution.batch_shape) = {len(base_distribution.batch_shape)}, got {n!r}")
+        self.base_dist = base_distribution
+        self.reinterpreted_batch_ndims = n
+        batch = base_distribution.batch_shape
+        cut = len(batch) - n
+        super().__init__(batch[:cut], batch[cut:] + base_distribution.event_shape)
+
+    @property
+    def has_rsample(self):
+        return self.base_dist.has_rsample
+
+    @property
+    def mean(self):
+        return self.base_dist.mean
+
+    @property
+    def mode(self):
+        return self.base_dist.mode
+
+    @property
+    def variance(self):
+        return self.base_dist.variance
+
+    def sample(self, sample_shape=()):
+        return self.base_dist.sample(sample_shape)
+
+    def rsample(self, sample_shape=()):
+        return self.base_dist.rsample(sample_shape)
+
+    def log_prob(self, value):
+        return _sum_rightmost(self.base_dist.log_prob(value), self.reinterpreted_batch_ndims)
+
+    def entropy(self):
+        return _sum_rightmost(self.base_dist.entropy(), self.reinterpreted_batch_ndims)
+
+
+class Exponential(Distribution):
+    """Exponential(rate): density rate * exp(-rate x) on x >= 0."""
+
+    has_rsample = True
+
+    def __init__(self, rate):
+        rate = _param(rate, "rate", "Exponential")
+        _positive(rate, "rate", "Exponential")
+        self.rate = rate
+        super().__init__(tuple(rate.shape))
+
+    @property
+    def mean(self):
+        return 1 / self.rate
+
+    @property
+    def mode(self):
+        return self.rate * 0
+
+    @property
+    def variance(self):
+        return self.rate ** -2
+
+    def rsample(self, sample_shape=()):
+        from .ops.creation import empty
+
+        e = empty(self._extended_shape(sample_shape), dtype=self.rate.dtype).exponential_()
+        return e / self.rate
+
+    def log_prob(self, value):
+        value = _param(value, "value", "Exponential.log_prob")
+        return self.rate.log() - self.rate * value
+
+    def cdf(self, value):
+        return 1 - (-self.rate * value).exp()
+
+    def icdf(self, value):
+        return -(-value).log1p() / self.rate
+
+    def entropy(self):
+        return 1.0 - self.rate.log()
+
+
+class Laplace(Distribution):
+    """Laplace(loc, scale): density exp(-|x - loc| / scale) / (2 scale)."""
+
+    has_rsample = True
+
+    def __init__(self, loc, scale):
+        loc, scale = _param(loc, "loc", "Laplace"), _param(scale, "scale", "Laplace")
+        _positive(scale, "scale", "Laplace")
+        shape = _broadcast_shape(tuple(loc.shape), tuple(scale.shape))
+        self.loc, self.scale = loc.expand(shape), scale.expand(shape)
+        super().__init__(shape)
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def variance(self):
+        return 2 * self.scale ** 2
+
+    def rsample(self, sample_shape=()):
+        from .ops.creation import rand
+
+        eps = float(_np_finfo_eps(self.loc))
+        u = rand(self._extended_shape(sample_shape), dtype=self.loc.dtype) * (2 - 2 * eps) - (1 - eps)
+        return self.loc - self.scale * u.sign() * (-u.abs()).log1p()
+
+    def log_prob(self, value):
+        value = _param(value, "value", "Laplace.log_prob")
+        return -(2 * self.scale).log() - (value - self.loc).abs() / self.scale
+
+    def cdf(self, value):
+        z = value - self.loc
+        return 0.5 - 0.5 * z.sign() * (-z.abs() / self.scale).expm1()
+
+    def entropy(self):
+        return 1 + (2 * self.scale).log()
+
+
+def _np_finfo_eps(t):
+    import numpy as np
+
+    return np.finfo(np.asarray(t.detach()).dtype).eps
+
+
+class Poisson(Distribution):
+    """Poisson(rate): counts k >= 0 with probability rate^k exp(-rate) / k! (float samples)."""
+
+    def __init__(self, rate):
+        rate = _param(rate, "rate", "Poisson")
+        with no_grad():
+            if rate.numel() and not bool((rate >= 0).all()):
+                raise ValueError("Poisson: rate must be non-negative")
+        self.rate = rate
+        super().__init__(tuple(rate.shape))
+
+    @property
+    def mean(self):
+        return self.rate
+
+    @property
+    def mode(self):
+        return self.rate.floor()
+
+    @property
+    def variance(self):
+        return self.rate
+
+    def sample(self, sample_shape=()):
+        import numpy as np
+
+        shape = self._extended_shape(sample_shape)
+        lam = np.broadcast_to(np.asarray(self.rate.detach(), dtype=np.float64), shape)
+        return _from_np(_np_rng().poisson(lam), self.rate)
+
+    def log_prob(self, value):
+        from .special import xlogy
+
+        value = _param(value, "value", "Poisson.log_prob")
+        return xlogy(value, self.rate) - self.rate - (value + 1).lgamma()
+
+
+class Binomial(Distribution):
+    """Binomial(total_count=1, probs=None, logits=None): successes in total_count trials (float
+    samples)."""
+
+    def __init__(self, total_count=1, probs=None, logits=None):
+        if (probs is None) == (logits is None):
+            raise ValueError("Binomial: pass exactly one of probs or logits")
+        count = _param(total_count, "total_count", "Binomial")
+        if logits is None:
+            p = _param(probs, "probs", "Binomial")
+            with no_grad():
+                if p.numel() and not bool(((p >= 0) & (p <= 1)).all()):
+                    raise ValueError("Binomial: probs must be in [0, 1]")
+            q = p.clamp(_eps(p), 1 - _eps(p))
+            self.probs, self.logits = p, q.log() - (-q).log1p()
+        else:
+            self.logits = _param(logits, "logits", "Binomial")
+            self.probs = self.logits.sigmoid()
+        shape = _broadcast_shape(tuple(count.shape), tuple(self.probs.shape))
+        self.total_count = count.to(self.probs.dtype).expand(shape)
+        self.probs, self.logits = self.probs.expand(shape), self.logits.expand(shape)
+        super().__init__(shape)
+
+    @property
+    def mean(self):
+        return self.total_count * self.probs
+
+    @property
+    def variance(self):
+        return self.total_count * self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape=()):
+        import numpy as np
+
+        shape = self._extended_shape(sample_shape)
+        n = np.broadcast_to(np.asarray(self.total_count.detach()).astype(np.int64), shape)
+        p = np.broadcast_to(np.asarray(self.probs.detach(), dtype=np.float64), shape)
+        return _from_np(_np_rng().binomial(n, p), self.probs)
+
+    def log_prob(self, value):
+        value = _param(value, "value", "Binomial.log_prob")
+        n = self.total_count
+        log_comb = (n + 1).lgamma() - (value + 1).lgamma() - (n - value + 1).lgamma()
+        # k log p + (n - k) log(1 - p) through the logits: log p = -softplus(-l), log(1 - p) = -softplus(l)
+        return log_comb - value * F.softplus(-self.logits) - (n - value) * F.softplus(self.logits)
+
+
+# ------------------------------------------------------------------------------ KL divergence
+_KL_REGISTRY = {}
+
+
+def register_kl(type_p, type_q):
+    """Decorator registering fn(p, q) as KL(p || q) for p of type_p and q of type_q (subclasses
+    included; the most specific registered pair wins)."""
+    def deco(fn):
+        _KL_REGISTRY[(type_p, type_q)] = fn
+        return fn
+
+    return deco
+
+
 def kl_divergence(p, q):
-    """KL(p || q) for two distributions of the same family (Normal, Categorical or Bernoulli),
-    elementwise over the broadcast batch shape; differentiable with respect to both."""
-    if type(p) is not type(q) or type(p) not in _KL:
+    """KL(p || q), elementwise over the broadcast batch shape; differentiable with respect to the
+    parameters of both. Pairs: every family with itself (Normal, Categorical, Bernoulli, Uniform,
+    MultivariateNormal, Beta, Gamma, Dirichlet, OneHotCategorical, Independent), and any pair added
+    with register_kl."""
+    matches = [(tp, tq) for (tp, tq) in _KL_REGISTRY if isinstance(p, tp) and isinstance(q, tq)]
+    if not matches:
         raise NotImplementedError(f"kl_divergence: not implemented for {type(p).__name__} and {type(q).__name__}")
-    return _KL[type(p)](p, q)
+    best = min(matches, key=lambda pair: (type(p).__mro__.index(pair[0]), type(q).__mro__.index(pair[1])))
+    return _KL_REGISTRY[best](p, q)
 
 
+@register_kl(Normal, Normal)
 def _kl_normal(p, q):
     ratio = p.scale / q.scale
     d = (p.loc - q.loc) / q.scale
     return 0.5 * (ratio * ratio + d * d - 1) - ratio.log()
 
 
+@register_kl(Categorical, Categorical)
 def _kl_categorical(p, q):
     if p._num_events != q._num_events:
         raise ValueError(f"kl_divergence: Categoricals with {p._num_events} and {q._num_events} categories")
     return (p.probs * (p.logits - q.logits)).sum(-1)
 
 
+@register_kl(Bernoulli, Bernoulli)
 def _kl_bernoulli(p, q):
     # p log(p / q) + (1 - p) log((1 - p) / (1 - q)), through the logits: log p = -softplus(-l),
     # log(1 - p) = -softplus(l)
@@ -278,4 +866,124 @@ def _kl_bernoulli(p, q):
     return p.probs * (F.softplus(-lq) - F.softplus(-lp)) + (1 - p.probs) * (F.softplus(lq) - F.softplus(lp))
 
 
-_KL = {Normal: _kl_normal, Categorical: _kl_categorical, Bernoulli: _kl_bernoulli}
+@register_kl(Uniform, Uniform)
+def _kl_uniform(p, q):
+    result = ((q.high - q.low) / (p.high - p.low)).log()
+    outside = (q.low > p.low) | (q.high < p.high)
+    return result.masked_fill(outside, float("inf"))
+
+
+@register_kl(MultivariateNormal, MultivariateNormal)
+def _kl_mvn(p, q):
+    from . import linalg
+
+    if p.event_shape != q.event_shape:
+        raise ValueError("kl_divergence: MultivariateNormals of different dimensions")
+    k = p.event_shape[0]
+    batch = _broadcast_shape(p.batch_shape, q.batch_shape)
+    lq = q._unbroadcasted_scale_tril.expand(*batch, k, k)
+    lp = p._unbroadcasted_scale_tril.expand(*batch, k, k)
+    m = linalg.solve(lq, lp)  # Lq^-1 Lp: its squared Frobenius norm is tr(Sq^-1 Sp)
+    diff = (q.loc - p.loc).expand(*batch, k)
+    y = linalg.solve(lq, diff.unsqueeze(-1)).squeeze(-1)
+    term = (m * m).sum((-2, -1)) + (y * y).sum(-1) - k
+    return 0.5 * term + q._half_log_det() - p._half_log_det()
+
+
+@register_kl(Gamma, Gamma)
+def _kl_gamma(p, q):
+    t1 = q.concentration * (p.rate / q.rate).log()
+    t2 = q.concentration.lgamma() - p.concentration.lgamma()
+    t3 = (p.concentration - q.concentration) * p.concentration.digamma()
+    t4 = (q.rate - p.rate) * (p.concentration / p.rate)
+    return t1 + t2 + t3 + t4
+
+
+@register_kl(Beta, Beta)
+def _kl_beta(p, q):
+    sum_p = p.concentration1 + p.concentration0
+    sum_q = q.concentration1 + q.concentration0
+    t1 = q.concentration1.lgamma() + q.concentration0.lgamma() + sum_p.lgamma()
+    t2 = p.concentration1.lgamma() + p.concentration0.lgamma() + sum_q.lgamma()
+    t3 = (p.concentration1 - q.concentration1) * p.concentration1.digamma()
+    t4 = (p.concentration0 - q.concentration0) * p.concentration0.digamma()
+    t5 = (sum_q - sum_p) * sum_p.digamma()
+    return t1 - t2 + t3 + t4 + t5
+
+
+@register_kl(Dirichlet, Dirichlet)
+def _kl_dirichlet(p, q):
+    sum_p = p.concentration.sum(-1)
+    sum_q = q.concentration.sum(-1)
+    t1 = sum_p.lgamma() - sum_q.lgamma()
+    t2 = (p.concentration.lgamma() - q.concentration.lgamma()).sum(-1)
+    t3 = p.concentration - q.concentration
+    t4 = p.concentration.digamma() - sum_p.digamma().unsqueeze(-1)
+    return t1 - t2 + (t3 * t4).sum(-1)
+
+
+@register_kl(OneHotCategorical, OneHotCategorical)
+def _kl_onehot(p, q):
+    return _kl_categorical(p._categorical, q._categorical)
+
+
+@register_kl(Independent, Independent)
+def _kl_independent(p, q):
+    if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
+        raise NotImplementedError("kl_divergence: Independents with different reinterpreted_batch_ndims")
+    return _sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
+
+
+@register_kl(Exponential, Exponential)
+def _kl_exponential(p, q):
+    ratio = q.rate / p.rate
+    return ratio - 1 - ratio.log()
+
+
+@register_kl(Laplace, Laplace)
+def _kl_laplace(p, q):
+    scale_ratio = p.scale / q.scale
+    loc_diff = (p.loc - q.loc).abs()
+    return -scale_ratio.log() + loc_diff / q.scale + scale_ratio * (-loc_diff / p.scale).exp() - 1
+
+
+@register_kl(Poisson, Poisson)
+def _kl_poisson(p, q):
+    return p.rate * (p.rate.log() - q.rate.log()) - (p.rate - q.rate)
+
+
+@register_kl(Binomial, Binomial)
+def _kl_binomial(p, q):
+    with no_grad():
+        if not bool((p.total_count == q.total_count).all()):
+            raise NotImplementedError("kl_divergence: Binomials with different total_count")
+    return p.total_count * _kl_bernoulli(p, q)
+
+
+def _submodules():
+    """PyTorch's submodule paths (torch.distributions.normal.Normal, torch.distributions.kl, ...)
+    as aliases of this one module, registered in sys.modules so that `import` and `from ... import`
+    find them."""
+    import sys
+    import types
+
+    layout = {
+        "distribution": ["Distribution"], "normal": ["Normal"], "categorical": ["Categorical"],
+        "bernoulli": ["Bernoulli"], "uniform": ["Uniform"], "multivariate_normal": ["MultivariateNormal"],
+        "beta": ["Beta"], "gamma": ["Gamma"], "dirichlet": ["Dirichlet"], "exponential": ["Exponential"],
+        "laplace": ["Laplace"], "poisson": ["Poisson"], "binomial": ["Binomial"],
+        "one_hot_categorical": ["OneHotCategorical"], "independent": ["Independent"],
+        "kl": ["kl_divergence", "register_kl"],
+    }
+    this = sys.modules[__name__]
+    for sub, names in layout.items():
+        if sub in vars(this):  # a module-level name would be shadowed (as ops.creation.bernoulli once was)
+            raise ImportError(f"distributions: the submodule alias {sub!r} would shadow a module-level name")
+        module = types.ModuleType(f"{__name__}.{sub}", f"torch.distributions.{sub} names: {', '.join(names)}")
+        for name in names:
+            setattr(module, name, getattr(this, name))
+        sys.modules[module.__name__] = module
+        setattr(this, sub, module)
+
+
+_submodules()

@@ -38,6 +38,28 @@ _NAMES = {d.name: d for d in BY_CODE}
 _NAMES.update({"float": float32, "double": float64, "long": int64, "int": int32})
 
 
+_default_float = [float32]
+
+
+def get_default_dtype():
+    """The dtype of floating tensors made without a dtype (Python floats, zeros, rand, layers)."""
+    return _default_float[0]
+
+
+def set_default_dtype(d):
+    """Make float32 (the initial default) or float64 the default floating dtype."""
+    if not isinstance(d, dtype):
+        d = from_code(to_code(d, "set_default_dtype"))
+    if d not in (float32, float64):
+        raise TypeError(f"set_default_dtype: only floating-point types are supported as the default type, and "
+                        f"autograd_core computes in float32 or float64; got {d}")
+    _default_float[0] = d
+
+
+def default_float_code():
+    return _default_float[0].code
+
+
 def _by_name(name):
     return _NAMES[name]
 

@@ -603,28 +603,37 @@ class Tensor(TensorBase):
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
         _check_inplace(self, "uniform_", allow_nograd_leaf=True)
-        _core.uniform_(self, a, b)
+        _core.uniform_(self, a, b, generator)
         return self
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
         _check_inplace(self, "normal_", allow_nograd_leaf=True)
-        _core.normal_(self, mean, std)
+        _core.normal_(self, mean, std, generator)
         return self
 
     def bernoulli_(self, p=0.5, generator=None):
-        _core.bernoulli_(self, p)
+        _core.bernoulli_(self, p, generator)
         return self
 
-    def random_(self, low=0, high=None):
+    def random_(self, low=0, high=None, *, generator=None):
         if high is None:
             low, high = 0, low
-        _core.randint_(self, low, high)
+        _core.randint_(self, low, high, generator)
         return self
 
-    def exponential_(self, lambd=1.0):
-        u = _core.uniform_(_core.empty(self.shape, self._dtype_code), 0.0, 1.0)
+    def exponential_(self, lambd=1.0, *, generator=None):
+        u = _core.uniform_(_core.empty(self.shape, self._dtype_code), 0.0, 1.0, generator)
         _core.copy_(self, -(1 - u).log() / lambd)
         return self
+
+    def share_memory_(self):
+        """A no-op returning self: tensors cross process boundaries by pickling (a copy) here, never
+        through shared memory (see ag.multiprocessing)."""
+        return self
+
+    def is_shared(self):
+        """False: storage is never placed in shared memory (see share_memory_)."""
+        return False
 
     def set_(self, source):
         _core.assign_meta(self, source)

@@ -1,4 +1,5 @@
 """Reverse-mode automatic differentiation: Function, backward/grad, grad modes, gradient checks."""
+from . import functional
 from .diagnostics import gradcheck_module, trace_backward
 from .engine import backward, detect_anomaly, grad, is_anomaly_enabled, set_detect_anomaly
 from .function import Function, once_differentiable
@@ -11,6 +12,7 @@ __all__ = [
            "backward",
            "detect_anomaly",
            "enable_grad",
+           "functional",
            "grad",
            "gradcheck",
            "gradcheck_module",

@@ -245,7 +245,7 @@ class PReLU(Module):
         super().__init__()
         self.num_parameters = num_parameters
         self.init = init
-        self.weight = Parameter(ag.full((num_parameters,), float(init), dtype=dtype or ag.float32))
+        self.weight = Parameter(ag.full((num_parameters,), float(init), dtype=dtype or ag.get_default_dtype()))
 
     def forward(self, input):
         return F.prelu(input, self.weight)

@@ -44,7 +44,7 @@ class _ConvNd(Module):
         self.padding_mode = padding_mode
         if isinstance(padding, str) and padding == "same" and any(s != 1 for s in self.stride):
             raise ValueError(f"{name}: padding='same' is not supported for strided convolutions")
-        dtype = dtype or ag.float32
+        dtype = dtype or ag.get_default_dtype()
         if transposed:
             shape = (in_channels, out_channels // groups) + self.kernel_size
         else:

@@ -1259,3 +1259,28 @@ def cdist(x1, x2, p=2.0):
     if p == 0:
         return (d != 0).to(x1.dtype).sum(-1)
     return d.norm(p, -1)
+
+
+# ---------------------------------------------------------------------------------------- gumbel-softmax
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    """Samples from the Gumbel-softmax (Concrete) distribution: softmax((logits + g) / tau) with g
+    standard Gumbel noise. hard=True returns one-hot samples whose gradient is the soft sample's
+    (the straight-through estimator)."""
+    _check_tensor(logits, "logits", "gumbel_softmax")
+    if tau <= 0:
+        raise ValueError(f"gumbel_softmax: tau must be positive, got {tau}")
+    gumbels = -ag.empty(tuple(logits.shape), dtype=logits.dtype).exponential_().log()
+    y_soft = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    index = y_soft.detach().argmax(dim, keepdim=True)
+    y_hard = ag.zeros_like(y_soft).scatter(dim, index, value=1.0)
+    return y_hard - y_soft.detach() + y_soft
+
+
+# the functional forms of layers defined in their own files
+from .fold import fold, unfold  # noqa: F401
+from .normalization import rms_norm  # noqa: F401
+from .pixelshuffle import pixel_shuffle, pixel_unshuffle  # noqa: F401
+from .sparse import embedding_bag  # noqa: F401
+from .unpool import max_unpool1d, max_unpool2d  # noqa: F401

@@ -18,7 +18,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        dtype = dtype or ag.float32
+        dtype = dtype or ag.get_default_dtype()
         self.weight = Parameter(ag.empty((out_features, in_features), dtype=dtype))
         if bias:
             self.bias = Parameter(ag.empty((out_features,), dtype=dtype))
@@ -46,7 +46,7 @@ class Bilinear(Module):
         check_device(device, type(self).__name__)
         super().__init__()
         self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
-        dtype = dtype or ag.float32
+        dtype = dtype or ag.get_default_dtype()
         self.weight = Parameter(ag.empty((out_features, in1_features, in2_features), dtype=dtype))
         if bias:
             self.bias = Parameter(ag.empty((out_features,), dtype=dtype))

@@ -348,6 +348,12 @@ class Module:
                     param.grad = param.grad.detach()
                     param.grad.zero_()
 
+    def share_memory(self):
+        """A no-op returning self, for programs written for torch.multiprocessing: parameters are
+        never placed in shared memory here, so processes that each train this module do not see
+        each other's updates (see ag.multiprocessing)."""
+        return self
+
     def apply(self, fn):
         """Call fn on every sub-module (children first, as PyTorch), then on self."""
         for module in self.children():

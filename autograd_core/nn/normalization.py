@@ -21,7 +21,7 @@ class _NormBase(Module):
                  device=None, dtype=None):
         check_device(device, type(self).__name__)
         super().__init__()
-        dtype = dtype or ag.float32
+        dtype = dtype or ag.get_default_dtype()
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -111,7 +111,7 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        dtype = dtype or ag.float32
+        dtype = dtype or ag.get_default_dtype()
         if elementwise_affine:
             self.weight = Parameter(ag.ones(self.normalized_shape, dtype=dtype))
             if bias:
@@ -145,7 +145,7 @@ class GroupNorm(Module):
         if num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels {num_channels} must be divisible by num_groups {num_groups}")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        dtype = dtype or ag.float32
+        dtype = dtype or ag.get_default_dtype()
         if affine:
             self.weight = Parameter(ag.ones(num_channels, dtype=dtype))
             self.bias = Parameter(ag.zeros(num_channels, dtype=dtype))
@@ -204,3 +204,44 @@ class InstanceNorm2d(_InstanceNorm):
     """Instance normalisation of (N, C, H, W) or (C, H, W) input over H, W (style transfer, GANs)."""
 
     _spatial = 2
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x^2 over the last len(normalized_shape) dims) + eps) * weight; eps None: the
+    machine epsilon of the input's dtype (as PyTorch)."""
+    import numpy as np
+
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if tuple(input.shape[input.ndim - len(shape):]) != shape:
+        raise ValueError(f"rms_norm: expected input with shape [*, {', '.join(map(str, shape))}], but got input of "
+                         f"size {tuple(input.shape)}")
+    if eps is None:
+        eps = float(np.finfo(input.dtype.numpy).eps)
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    return out * weight if weight is not None else out
+
+
+class RMSNorm(Module):
+    """Root-mean-square layer normalisation (Zhang and Sennrich 2019) over the trailing
+    normalized_shape dims, with an elementwise weight (ones at start) when elementwise_affine."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, dtype=None):
+        super().__init__()
+        self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(ag.ones(self.normalized_shape, dtype=dtype or ag.get_default_dtype()))
+        else:
+            self.register_parameter("weight", None)
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, input):
+        return rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"

@@ -144,7 +144,7 @@ class RNNBase(Module):
         self.batch_first = batch_first
         self.dropout = float(dropout)
         self.bidirectional = bidirectional
-        dtype = dtype or ag.float32
+        dtype = dtype or ag.get_default_dtype()
         gate_size = _GATES[mode] * hidden_size
         directions = 2 if bidirectional else 1
         self._flat_weights_names = []
@@ -328,7 +328,7 @@ class _CellBase(Module):
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
-        dtype = dtype or ag.float32
+        dtype = dtype or ag.get_default_dtype()
         self.weight_ih = Parameter(ag.empty((gates * hidden_size, input_size), dtype=dtype))
         self.weight_hh = Parameter(ag.empty((gates * hidden_size, hidden_size), dtype=dtype))
         if bias:

@@ -51,7 +51,7 @@ class MultiheadAttention(Module):
                              f"({num_heads}) and both positive")
         if add_bias_kv or add_zero_attn:
             raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn are not supported")
-        dtype = dtype or ag.float32
+        dtype = dtype or ag.get_default_dtype()
         self.embed_dim = embed_dim
         self.kdim = kdim if kdim is not None else embed_dim
         self.vdim = vdim if vdim is not None else embed_dim
@@ -348,4 +348,4 @@ class Transformer(Module):
         import numpy as np
 
         m = np.triu(np.full((sz, sz), -np.inf), 1)
-        return ag.tensor(m, dtype=dtype or ag.float32)
+        return ag.tensor(m, dtype=dtype or ag.get_default_dtype())

@@ -8,7 +8,7 @@ import numpy as np
 from .. import _core
 from .._core import TensorBase
 from ..device import check_device
-from ..dtypes import from_code, to_code
+from ..dtypes import default_float_code, from_code, to_code
 
 __all__ = [
     "arange",
@@ -82,7 +82,7 @@ def _infer_code(a, data):
             return _core.U8
         return _core.I64
     if np.issubdtype(a.dtype, np.floating):
-        return _core.F32 if not isinstance(data, np.ndarray) else to_code(a.dtype)
+        return default_float_code() if not isinstance(data, np.ndarray) else to_code(a.dtype)
     raise TypeError(f"tensor: cannot make a tensor from data of type {a.dtype}")
 
 
@@ -180,24 +180,37 @@ def from_numpy(a):
 
 def _code(dtype, default, op):
     if dtype is None:
-        return default
+        # float32 stands for "the default floating dtype" (set_default_dtype)
+        return default_float_code() if default == _core.F32 else default
     if type(dtype) is int:
         return dtype
     return to_code(dtype, op)
 
 
-def empty(*shape, dtype=None, requires_grad=False, device=None):
+def empty(*shape, size=None, dtype=None, requires_grad=False, device=None):
     check_device(device, "empty")
+    if size is not None:
+        if shape:
+            raise TypeError("empty: give the shape either positionally or as size=, not both")
+        shape = (size,)
     return _finish(_core.empty(_shape_args(shape, "empty"), _code(dtype, _core.F32, "empty")), requires_grad)
 
 
-def zeros(*shape, dtype=None, requires_grad=False, device=None):
+def zeros(*shape, size=None, dtype=None, requires_grad=False, device=None):
     check_device(device, "zeros")
+    if size is not None:
+        if shape:
+            raise TypeError("zeros: give the shape either positionally or as size=, not both")
+        shape = (size,)
     return _finish(_core.full(_shape_args(shape, "zeros"), 0, _code(dtype, _core.F32, "zeros")), requires_grad)
 
 
-def ones(*shape, dtype=None, requires_grad=False, device=None):
+def ones(*shape, size=None, dtype=None, requires_grad=False, device=None):
     check_device(device, "ones")
+    if size is not None:
+        if shape:
+            raise TypeError("ones: give the shape either positionally or as size=, not both")
+        shape = (size,)
     return _finish(_core.full(_shape_args(shape, "ones"), 1, _code(dtype, _core.F32, "ones")), requires_grad)
 
 
@@ -206,7 +219,7 @@ def _scalar_code(value):
         return _core.BOOL
     if isinstance(value, numbers.Integral):
         return _core.I64
-    return _core.F32
+    return default_float_code()
 
 
 def full(shape, fill_value, dtype=None, requires_grad=False, device=None):
@@ -314,14 +327,14 @@ def rand(*shape, dtype=None, requires_grad=False, generator=None, device=None):
     """Uniform on [0, 1)."""
     check_device(device, "rand")
     t = _core.empty(_shape_args(shape, "rand"), _code(dtype, _core.F32, "rand"))
-    return _finish(_core.uniform_(t, 0.0, 1.0), requires_grad)
+    return _finish(_core.uniform_(t, 0.0, 1.0, generator), requires_grad)
 
 
 def randn(*shape, dtype=None, requires_grad=False, generator=None, device=None):
     """Standard normal."""
     check_device(device, "randn")
     t = _core.empty(_shape_args(shape, "randn"), _code(dtype, _core.F32, "randn"))
-    return _finish(_core.normal_(t, 0.0, 1.0), requires_grad)
+    return _finish(_core.normal_(t, 0.0, 1.0, generator), requires_grad)
 
 
 def randint(low, high=None, size=None, dtype=None, requires_grad=False, generator=None, device=None):
@@ -334,7 +347,7 @@ def randint(low, high=None, size=None, dtype=None, requires_grad=False, generato
     elif high is None:
         low, high = 0, low
     t = _core.empty(_shape_args((size,), "randint"), _code(dtype, _core.I64, "randint"))
-    return _finish(_core.randint_(t, int(low), int(high)), requires_grad)
+    return _finish(_core.randint_(t, int(low), int(high), generator), requires_grad)
 
 
 def randperm(n, dtype=None, requires_grad=False, generator=None, device=None):
@@ -343,7 +356,7 @@ def randperm(n, dtype=None, requires_grad=False, generator=None, device=None):
     if n < 0:
         raise ValueError(f"randperm: n must be non-negative, got {n}")
     keys = _core.empty((n,), _core.F64)
-    _core.uniform_(keys, 0.0, 1.0)
+    _core.uniform_(keys, 0.0, 1.0, generator)
     perm = np.argsort(np.asarray(keys), kind="stable").astype(np.int64)
     return _finish(_copy_from_numpy(perm, _code(dtype, _core.I64, "randperm")), requires_grad)
 
@@ -368,21 +381,27 @@ def randint_like(t, low, high=None, dtype=None, device=None):
 def bernoulli(p, generator=None):
     """Each element 1 with probability p (a tensor of probabilities or a float with a shape from p)."""
     if isinstance(p, TensorBase):
-        u = rand(p.shape, dtype=p._dtype_code)
+        u = rand(p.shape, dtype=p._dtype_code, generator=generator)
         return (u < p).to(p._dtype_code)
     raise TypeError("bernoulli: expected a tensor of probabilities")
 
 
-def normal(mean, std, size=None, dtype=None, generator=None, device=None):
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, requires_grad=False, device=None):
+    """Normal samples with the given mean and std (tensors broadcast together, or floats and a size)."""
     check_device(device, "normal")
     if isinstance(mean, TensorBase) or isinstance(std, TensorBase):
-        shape = (mean if isinstance(mean, TensorBase) else std).shape
-        return randn(shape, dtype=dtype) * std + mean
+        shape = _core.broadcast_shape(tuple(mean.shape) if isinstance(mean, TensorBase) else (),
+                                      tuple(std.shape) if isinstance(std, TensorBase) else ())
+        ref = mean if isinstance(mean, TensorBase) else std
+        code = ref._dtype_code if dtype is None else _code(dtype, _core.F32, "normal")
+        return randn(shape, dtype=code, generator=generator) * std + mean
+    if size is None:
+        raise TypeError("normal: with float mean and std, give a size")
     t = _core.empty(_shape_args((size,), "normal"), _code(dtype, _core.F32, "normal"))
-    return _core.normal_(t, float(mean), float(std))
+    return _finish(_core.normal_(t, float(mean), float(std), generator), requires_grad)
 
 
-def multinomial(probs, num_samples, replacement=False):
+def multinomial(probs, num_samples, replacement=False, *, generator=None):
     """Sample indices from each row of probs (unnormalised weights)."""
     p = np.asarray(probs.detach(), dtype=np.float64)
     single = p.ndim == 1
@@ -392,7 +411,7 @@ def multinomial(probs, num_samples, replacement=False):
     if not replacement and num_samples > p.shape[1]:
         raise RuntimeError(f"multinomial: cannot sample {num_samples} > {p.shape[1]} without replacement")
     out = np.empty((p.shape[0], num_samples), dtype=np.int64)
-    u = np.asarray(rand(p.shape[0], num_samples, dtype=_core.F64))
+    u = np.asarray(rand(p.shape[0], num_samples, dtype=_core.F64, generator=generator))
     for r in range(p.shape[0]):
         w = p[r].copy()
         if w.sum() <= 0:

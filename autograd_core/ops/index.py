@@ -82,6 +82,8 @@ def _index_tensor(k, op):
 
     if isinstance(k, TensorBase):
         t = k
+    elif isinstance(k, range):  # as PyTorch: a range indexes like the list of its values
+        t = _core.from_buffer(np.arange(k.start, k.stop, k.step, dtype=np.int64))
     elif isinstance(k, (np.ndarray, list, tuple)):
         try:
             a = np.asarray(k)

@@ -8,7 +8,8 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._registry import tensor_method
 
-__all__ = ["addmm", "bmm", "dot", "einsum", "ger", "linear", "matmul", "mm", "mv", "outer", "vdot"]
+__all__ = ["addmm", "addmv", "baddbmm", "bmm", "dist", "dot", "einsum", "ger", "linear", "matmul", "mm", "mv", "outer",
+           "vdot"]
 
 
 def _graph(*xs):
@@ -167,6 +168,26 @@ def addmm(input, mat1, mat2, beta=1, alpha=1):
     if _graph(input, mat1, mat2) or beta != 1 or alpha != 1:
         return beta * input + alpha * (mat1 @ mat2)
     return _core.addmm(input, mat1, mat2)
+
+
+@tensor_method
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta * input + alpha * (batch1 @ batch2), batched."""
+    product = bmm(batch1, batch2)
+    return product * alpha + input * beta if beta != 0 else product * alpha
+
+
+@tensor_method
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    """beta * input + alpha * (mat @ vec)."""
+    product = mv(mat, vec)
+    return product * alpha + input * beta if beta != 0 else product * alpha
+
+
+@tensor_method
+def dist(input, other, p=2):
+    """The p-norm of input - other (broadcast)."""
+    return (input - other).norm(p)
 
 
 # ------------------------------------------------------------------------------------------ einsum

@@ -461,12 +461,14 @@ def stack(tensors, dim=0):
 
 
 def hstack(tensors):
-    tensors = list(tensors)
+    """Join along dim 1 (dim 0 for 1-d tensors), after atleast_1d."""
+    tensors = [x.reshape(1) if x.ndim == 0 else x for x in tensors]
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
 def vstack(tensors):
-    return cat([x.reshape(1, -1) if x.ndim == 1 else x for x in tensors], 0)
+    """Join along dim 0, after atleast_2d."""
+    return cat([x.reshape(1, -1) if x.ndim <= 1 else x for x in tensors], 0)
 
 
 class BasicIndex(Function):

@@ -1,4 +1,5 @@
-"""Sorting and selection (sort, argsort, topk, median, unique, bincount) and closeness tests (isclose,
+"""Sorting and selection (sort, argsort, topk, median, quantile, nanquantile, mode, cummax, cummin,
+unique, bincount), searching sorted data (searchsorted, bucketize) and closeness tests (isclose,
 allclose), with PyTorch's signatures and results.
 
 The orders come from NumPy's stable sort on the tensor's data (np.asarray shares it; nothing is
@@ -16,7 +17,8 @@ from .creation import as_tensor, tensor
 from .index import gather
 from .reduce import _return_types
 
-__all__ = ["allclose", "argsort", "bincount", "isclose", "median", "sort", "topk", "unique"]
+__all__ = ["allclose", "argsort", "bincount", "bucketize", "cummax", "cummin", "histc", "isclose", "kthvalue", "median",
+           "mode", "nanmedian", "nanquantile", "quantile", "searchsorted", "sort", "topk", "unique"]
 
 
 def _dim(x, dim, op):
@@ -183,3 +185,255 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """True when isclose(a, b, ...) holds for every element."""
     return bool(isclose(a, b, rtol, atol, equal_nan).all())
+
+
+def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None, sorter=None):
+    """For each value, the index where it would be inserted into sorted_sequence (its last dim, a 1-d
+    sequence for all values or one row per leading index) to keep it sorted: before equal entries,
+    or after them with right=True / side='right'. sorter: indices that sort an unsorted sequence."""
+    if side is not None:
+        if side not in ("left", "right"):
+            raise ValueError(f"searchsorted: side can only be 'left' or 'right', got {side!r}")
+        if right and side == "left":
+            raise ValueError("searchsorted: side and right can't be set to opposites, got side of left while "
+                             "right was True")
+        right = side == "right"
+    seq = _data(sorted_sequence, "searchsorted")
+    scalar = not isinstance(values, TensorBase)
+    vals = np.asarray(values.detach()) if not scalar else np.asarray(values)
+    if sorter is not None:
+        seq = np.take_along_axis(seq, np.asarray(sorter.detach() if isinstance(sorter, TensorBase) else sorter,
+                                                 dtype=np.int64), axis=-1)
+    kind = "right" if right else "left"
+    if seq.ndim <= 1:
+        out = np.searchsorted(seq.reshape(-1), vals, side=kind)
+    else:
+        if vals.ndim != seq.ndim or vals.shape[:-1] != seq.shape[:-1]:
+            raise ValueError(f"searchsorted: boundaries tensor should be 1 dimension or the first N-1 dimensions of "
+                             f"boundaries tensor and input value tensor must match, but we got boundaries tensor "
+                             f"{tuple(seq.shape)} and input value tensor {tuple(vals.shape)}")
+        flat_s = seq.reshape(-1, seq.shape[-1])
+        flat_v = vals.reshape(-1, vals.shape[-1])
+        out = np.stack([np.searchsorted(r, v, side=kind) for r, v in zip(flat_s, flat_v)]).reshape(vals.shape)
+    return tensor(np.ascontiguousarray(out).astype(np.int32 if out_int32 else np.int64))
+
+
+@tensor_method
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    """The bucket of each element given 1-d ascending boundaries: i such that boundaries[i-1] < x <=
+    boundaries[i] (with right=True, boundaries[i-1] <= x < boundaries[i])."""
+    b = _data(boundaries, "bucketize")
+    if b.ndim != 1:
+        raise ValueError(f"bucketize: boundaries tensor must be 1 dimension, but got dim({b.ndim})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(x, q, dim, keepdim, interpolation, ignore_nan, op):
+    if not isinstance(x, TensorBase):
+        raise TypeError(f"{op}: expected a tensor, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"{op}: input tensor must be either float or double dtype, got {x.dtype}")
+    if interpolation not in _INTERPOLATIONS:
+        raise ValueError(f"{op}: interpolation must be one of {_INTERPOLATIONS}, got {interpolation!r}")
+    scalar_q = not isinstance(q, TensorBase)
+    qs = np.asarray(q.detach() if not scalar_q else q, dtype=np.float64)
+    if qs.ndim > 1:
+        raise ValueError(f"{op}: q must be a scalar or 1D tensor, got shape {qs.shape}")
+    if ((qs < 0) | (qs > 1)).any():
+        raise ValueError(f"{op}: q values must be in the range [0, 1]")
+    if x.numel() == 0:
+        raise ValueError(f"{op}: input tensor must be non-empty")
+    if dim is None:
+        data = x.reshape(-1)
+        d = 0
+    else:
+        d = _dim(x, dim, op)
+        data = x if x.ndim else x.reshape(1)
+    values = sort(data, d).values  # NaN sorts last
+    raw = np.moveaxis(np.asarray(data.detach(), dtype=np.float64), d, -1)
+    n = raw.shape[-1]
+    nan = np.isnan(raw)
+    count = (n - nan.sum(-1)) if ignore_nan else np.full(raw.shape[:-1], n)
+    outs = []
+    for qv in qs.reshape(-1):
+        rank = qv * (np.maximum(count, 1) - 1)
+        if interpolation == "lower":
+            rank = np.floor(rank)
+        elif interpolation == "higher":
+            rank = np.ceil(rank)
+        elif interpolation == "nearest":
+            rank = np.round(rank)
+        lo = np.floor(rank).astype(np.int64)
+        hi = np.ceil(rank).astype(np.int64)
+        weight = 0.5 * (hi != lo) if interpolation == "midpoint" else rank - lo
+        if not ignore_nan:
+            # a NaN anywhere makes the result NaN: point at the last (NaN) entry
+            has_nan = nan.any(-1)
+            lo = np.where(has_nan, n - 1, lo)
+            hi = np.where(has_nan, n - 1, hi)
+        idx_lo = tensor(np.ascontiguousarray(np.expand_dims(lo, -1)))
+        idx_hi = tensor(np.ascontiguousarray(np.expand_dims(hi, -1)))
+        v = values.movedim(d, -1)
+        low = gather(v, -1, idx_lo)
+        high = gather(v, -1, idx_hi)
+        w = tensor(np.ascontiguousarray(np.expand_dims(weight, -1)), dtype=x.dtype)
+        result = low + (high - low) * w
+        if ignore_nan:
+            empty = tensor(np.ascontiguousarray(np.expand_dims(count == 0, -1)))
+            if bool(np.any(count == 0)):
+                result = result.masked_fill(empty, float("nan"))
+        result = result.squeeze(-1)
+        if keepdim:
+            if dim is None:
+                result = result.reshape((1,) * x.ndim)
+            else:
+                result = result.unsqueeze(d)
+        outs.append(result)
+    if scalar_q or qs.ndim == 0:
+        return outs[0]
+    from .shape import stack
+
+    return stack(outs, 0)
+
+
+@tensor_method
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """The q-th quantiles (q a float or a 1-d tensor, then stacked first) of all elements or along
+    dim; interpolation 'linear', 'lower', 'higher', 'midpoint' or 'nearest' between neighbours.
+    A NaN in a slice makes its quantile NaN. Differentiable through the selected elements."""
+    return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
+
+
+@tensor_method
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """quantile ignoring NaN (an all-NaN slice gives NaN)."""
+    return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
+
+
+@tensor_method
+def mode(input, dim=-1, keepdim=False):
+    """(values, indices): the most frequent value along dim (the smallest of equally frequent ones)
+    and the index of its last occurrence."""
+    d = _dim(input, dim, "mode")
+    x = input if input.ndim else input.reshape(1)
+    a = np.moveaxis(_data(x, "mode"), d, -1)
+    rows = a.reshape(-1, a.shape[-1])
+    out = np.empty(rows.shape[0], dtype=np.int64)
+    for r, row in enumerate(rows):
+        uniq, counts = np.unique(row, return_counts=True)
+        best = uniq[np.argmax(counts)]  # unique sorts ascending: argmax takes the smallest of ties
+        hits = np.nonzero((row == best) | (np.isnan(row) & np.isnan(best)))[0]
+        out[r] = hits[-1]
+    idx = tensor(out.reshape(a.shape[:-1] + (1,)))
+    values = gather(x.movedim(d, -1), -1, idx)
+    if keepdim:
+        values, idx = values.movedim(-1, d), idx.movedim(-1, d)
+    else:
+        values, idx = values.squeeze(-1), idx.squeeze(-1)
+    if input.ndim == 0:
+        values, idx = values.reshape(()), idx.reshape(())
+    return _return_types(values, idx)
+
+
+def _cumulative_extreme(input, dim, op, better):
+    d = _dim(input, dim, op)
+    x = input if input.ndim else input.reshape(1)
+    a = np.moveaxis(_data(x, op), d, 0)
+    idx = np.zeros(a.shape, dtype=np.int64)
+    if a.shape[0]:
+        best = a[0].copy()
+        cur = np.zeros(a.shape[1:], dtype=np.int64)
+        best_nan = np.isnan(best) if a.dtype.kind == "f" else np.zeros(best.shape, dtype=bool)
+        for i in range(a.shape[0]):
+            v = a[i]
+            v_nan = np.isnan(v) if a.dtype.kind == "f" else np.zeros(v.shape, dtype=bool)
+            # ties move to the later index; a NaN, once seen, stays (the latest NaN wins)
+            take = (v_nan | (~best_nan & better(v, best))) if i else np.ones(v.shape, dtype=bool)
+            cur = np.where(take, i, cur)
+            best = np.where(take, v, best)
+            best_nan = best_nan | v_nan
+            idx[i] = cur
+    index = tensor(np.ascontiguousarray(np.moveaxis(idx, 0, d)))
+    values = gather(x, d, index)
+    if input.ndim == 0:
+        values, index = values.reshape(()), index.reshape(())
+    return _return_types(values, index)
+
+
+@tensor_method
+def cummax(input, dim):
+    """(values, indices): the running maximum along dim and where it was attained (the latest
+    position among equal values). Differentiable through the selected elements."""
+    return _cumulative_extreme(input, dim, "cummax", np.greater_equal)
+
+
+@tensor_method
+def cummin(input, dim):
+    """(values, indices): the running minimum along dim (see cummax)."""
+    return _cumulative_extreme(input, dim, "cummin", np.less_equal)
+
+
+@tensor_method
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """(values, indices): the k-th smallest element (k from 1) along dim. Differentiable through
+    the selected elements."""
+    d = _dim(input, dim, "kthvalue")
+    x = input if input.ndim else input.reshape(1)
+    n = x.shape[d]
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= n:
+        raise IndexError(f"kthvalue: k ({k}) is out of range for dimension {d} of size {n}")
+    order = _order(_data(x, "kthvalue"), d, False)
+    idx = tensor(np.ascontiguousarray(np.take(order, [k - 1], axis=d)).astype(np.int64))
+    values = gather(x, d, idx)
+    if not keepdim:
+        values, idx = values.squeeze(d), idx.squeeze(d)
+    if input.ndim == 0:
+        values, idx = values.reshape(()), idx.reshape(())
+    return _return_types(values, idx)
+
+
+@tensor_method
+def nanmedian(x, dim=None, keepdim=False):
+    """median ignoring NaN: the lower median of the non-NaN elements (NaN when all are NaN), or
+    (values, indices) along dim."""
+    if dim is None:
+        if x.numel() == 0:
+            raise RuntimeError("nanmedian: cannot compute the median of an empty tensor")
+        return nanmedian(x.reshape(-1), 0).values.reshape(())
+    d = _dim(x, dim, "nanmedian")
+    if x.dim() == 0:
+        return _return_types(x.clone(), tensor(0))
+    a = _data(x, "nanmedian")
+    order = _order(a, d, False)  # NaN sorts last
+    count = (~np.isnan(a)).sum(axis=d, keepdims=True) if x.is_floating_point() else np.full(
+        np.take(a, [0], axis=d).shape, a.shape[d])
+    position = np.maximum(count - 1, 0) // 2
+    idx = tensor(np.ascontiguousarray(np.take_along_axis(order, position, axis=d)).astype(np.int64))
+    values = gather(x, d, idx)
+    if not keepdim:
+        values, idx = values.squeeze(d), idx.squeeze(d)
+    return _return_types(values, idx)
+
+
+@tensor_method
+def histc(input, bins=100, min=0, max=0):
+    """Counts of the elements in `bins` equal-width bins over [min, max] (the data's range when both
+    are 0); elements outside are ignored; the result has the input's float dtype."""
+    if not isinstance(input, TensorBase) or not input.is_floating_point():
+        raise TypeError("histc: expected a floating point tensor")
+    if isinstance(bins, bool) or not isinstance(bins, int) or bins <= 0:
+        raise ValueError(f"histc: bins must be > 0, got {bins!r}")
+    a = _data(input, "histc").reshape(-1)
+    lo, hi = float(min), float(max)
+    if lo == hi and a.size:
+        lo, hi = float(np.nanmin(a)), float(np.nanmax(a))
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if lo > hi:
+        raise ValueError(f"histc: max must be larger than min, got min={min}, max={max}")
+    inside = a[(a >= lo) & (a <= hi)]
+    counts = np.histogram(inside, bins=bins, range=(lo, hi))[0]
+    return tensor(counts.astype(a.dtype))

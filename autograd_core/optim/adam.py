@@ -17,7 +17,7 @@ eps is added after the bias-corrected square root, as PyTorch does. State: 'step
 'exp_avg_sq' and, with amsgrad, 'max_exp_avg_sq'. One fused C kernel per parameter.
 """
 from .. import _core
-from .optimizer import Optimizer, check_lr, check_nonnegative, check_number, l1_coefficient
+from .optimizer import Optimizer, check_betas, check_lr, check_nonnegative, l1_coefficient
 
 
 class Adam(Optimizer):
@@ -37,18 +37,7 @@ class Adam(Optimizer):
         check_nonnegative(group, "eps", name)
         check_nonnegative(group, "weight_decay", name)
         check_nonnegative(group, "l1", name)
-        betas = group["betas"]
-        try:
-            betas = tuple(betas)
-        except TypeError:
-            raise TypeError(f"{name}: betas must be a pair of numbers, got {type(betas).__name__}") from None
-        if len(betas) != 2:
-            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas}")
-        betas = tuple(check_number(f"beta{i + 1}", b, name) for i, b in enumerate(betas))
-        for i, b in enumerate(betas):
-            if not 0.0 <= b < 1.0:
-                raise ValueError(f"{name}: invalid beta parameter at index {i}: {b} (expected 0 <= beta < 1)")
-        group["betas"] = betas
+        check_betas(group, name)
         group["amsgrad"] = bool(group["amsgrad"])
         group["maximize"] = bool(group["maximize"])
 

@@ -135,6 +135,22 @@ def check_lr(group, opt_name):
     group["lr"] = value
 
 
+def check_betas(group, opt_name):
+    """group['betas'] as a pair of floats in [0, 1), or an error naming the optimizer."""
+    betas = group["betas"]
+    try:
+        betas = tuple(betas)
+    except TypeError:
+        raise TypeError(f"{opt_name}: betas must be a pair of numbers, got {type(betas).__name__}") from None
+    if len(betas) != 2:
+        raise ValueError(f"{opt_name}: betas must be a pair (beta1, beta2), got {betas}")
+    betas = tuple(check_number(f"beta{i + 1}", b, opt_name) for i, b in enumerate(betas))
+    for i, b in enumerate(betas):
+        if not 0.0 <= b < 1.0:
+            raise ValueError(f"{opt_name}: invalid beta parameter at index {i}: {b} (expected 0 <= beta < 1)")
+    group["betas"] = betas
+
+
 def l1_coefficient(group, p):
     """The L1 coefficient the kernel applies to p: the group's l1 for ndim >= 2, else 0 (the L1 rule)."""
     return group["l1"] if p.ndim >= 2 else 0.0
@@ -149,6 +165,9 @@ def check_l1_momentum(group, opt_name):
 class Optimizer:
     """Base class: subclasses pass their default options and implement `_check_options(group)` and
     `_step_group(group)`."""
+
+    # per-parameter state entries kept as Python numbers (PyTorch keeps them as 0-d tensors)
+    _scalar_state = ()
 
     def __init__(self, params, defaults):
         self.defaults = defaults
@@ -325,7 +344,7 @@ class Optimizer:
             if not isinstance(value, dict):
                 raise TypeError(f"{name}: state of parameter {k} must be a dict, got {type(value).__name__}")
             p = id_map[k]
-            new_state[p] = {sk: _cast_state(name, k, sk, sv, p) for sk, sv in value.items()}
+            new_state[p] = {sk: _cast_state(name, k, sk, sv, p, self._scalar_state) for sk, sv in value.items()}
         new_groups = []
         for g, sg in zip(groups, saved_groups):
             ng = {k: v for k, v in sg.items() if k != "params"}
@@ -351,7 +370,7 @@ class Optimizer:
         return "\n".join(lines)
 
 
-def _cast_state(opt_name, index, key, value, p):
+def _cast_state(opt_name, index, key, value, p, scalar_keys=()):
     """A loaded state value made fit for parameter p: numbers stay numbers (a tensor 'step' becomes
     an int), tensors are copied to p's dtype as contiguous tensors of p's shape."""
     Tensor = _tensor_class()
@@ -363,6 +382,8 @@ def _cast_state(opt_name, index, key, value, p):
             raise ValueError(f"{opt_name}: state 'step' of parameter {index} must be a non-negative "
                              f"integer, got {value}")
         return int(step)
+    if key in scalar_keys:
+        return float(value.item() if hasattr(value, "item") else value)
     if value is None or isinstance(value, (numbers.Number, str)):
         return value
     if not isinstance(value, Tensor):

@@ -1,4 +1,5 @@
 """ag.nn.utils: gradient clipping, parameter <-> vector conversion and L1/L2 penalty helpers;
+weight_norm and spectral_norm (weight_norm.py: hook style; parametrizations.py: over parametrize.py);
 ag.nn.utils.rnn.pad_sequence.
 
 Bias-exclusion rule of the penalty helpers (the same one ag.optim's l1= option uses): a parameter
@@ -10,7 +11,12 @@ import autograd_core as ag
 
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
-from . import rnn  # noqa: F401  (ag.nn.utils.rnn.pad_sequence)
+from . import (  # noqa: F401
+    parametrizations,
+    parametrize,
+    rnn,
+)
+from .weight_norm import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm  # noqa: F401
 
 
 def _as_list(parameters):

@@ -9,6 +9,8 @@ import numbers
 
 import numpy as np
 
+from .sampler import Sampler
+
 __all__ = ["DistributedSampler"]
 
 
@@ -34,7 +36,7 @@ def _default_group(what):
     return distributed
 
 
-class DistributedSampler:
+class DistributedSampler(Sampler):
     """Indices of this rank's share of `dataset`: every rank gets len(self) of them, and together the
     ranks cover the dataset once per epoch.
 
