@@ -75,6 +75,7 @@ cdef class Storage:
     cdef bint has_view
     cdef bint readonly
     cdef public int64_t version  # bumped by every in-place write to any view of this storage
+    cdef int64_t lo, hi         # views may reach the bytes [ptr + lo, ptr + hi) (lo < 0: negative strides)
 
 
 cdef class TensorBase:

@@ -457,6 +457,7 @@ class Tensor(TensorBase):
         return self
 
     def _inplace_binary(self, code, other, op, alpha=1):
+        _check_inplace(self, op)
         other = _operand(other)
         if alpha != 1:
             other = other * alpha
@@ -484,9 +485,9 @@ class Tensor(TensorBase):
         return self._inplace_op(lambda x: x ** other, "pow_")
 
     def _inplace_op(self, fn, op):
+        _check_inplace(self, op)
         if state.enabled and self.requires_grad:
             return self._inplace(fn(self.clone()), op)
-        _check_inplace(self, op)
         res = fn(self)
         _core.copy_(self, res)
         return self
@@ -542,9 +543,9 @@ class Tensor(TensorBase):
     def fill_(self, value):
         if isinstance(value, TensorBase):
             value = value.item()
+        _check_inplace(self, "fill_", overlap_ok=True)
         if state.enabled and self.requires_grad:
-            return self._inplace(full_like(self, value) + self.clone() * 0, "fill_")
-        _check_inplace(self, "fill_")
+            return self._inplace(_Overwrite.apply(self, full_like(self, value)), "fill_")
         _core.fill_(self, value)
         return self
 
@@ -553,40 +554,43 @@ class Tensor(TensorBase):
         src = _operand(src)
         if not isinstance(src, TensorBase):
             return self.fill_(src)
+        _check_inplace(self, "copy_")
         if state.enabled and (self.requires_grad or src.requires_grad):
             val = expand(src, self.shape)
             val = val.to(self._dtype_code) if val._dtype_code != self._dtype_code else val.clone()
-            if self.requires_grad and self.grad_fn is None:
-                _check_inplace(self, "copy_")
             return self._inplace(val + 0 if val.grad_fn is None and val.requires_grad else val, "copy_")
-        _check_inplace(self, "copy_")
         _core.copy_(self, src)
         return self
 
-    def uniform_(self, a=0.0, b=1.0, generator=None):
-        _check_inplace(self, "uniform_", allow_nograd_leaf=True)
-        _core.uniform_(self, a, b)
+    def _random_inplace(self, op, draw):
+        """Overwrite self with draw(t), which fills a tensor t like self with random values. In a graph
+        the new values are constants: the gradient to what self held before is zero, as in PyTorch."""
+        _check_inplace(self, op)
+        if state.enabled and self.requires_grad:
+            return self._inplace(_Overwrite.apply(self, draw(_core.empty(self.shape, self._dtype_code))), op)
+        draw(self)
         return self
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        return self._random_inplace("uniform_", lambda t: _core.uniform_(t, a, b))
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
-        _check_inplace(self, "normal_", allow_nograd_leaf=True)
-        _core.normal_(self, mean, std)
-        return self
+        return self._random_inplace("normal_", lambda t: _core.normal_(t, mean, std))
 
     def bernoulli_(self, p=0.5, generator=None):
-        _core.bernoulli_(self, p)
-        return self
+        return self._random_inplace("bernoulli_", lambda t: _core.bernoulli_(t, p))
 
     def random_(self, low=0, high=None):
         if high is None:
             low, high = 0, low
-        _core.randint_(self, low, high)
-        return self
+        return self._random_inplace("random_", lambda t: _core.randint_(t, low, high))
 
     def exponential_(self, lambd=1.0):
-        u = _core.uniform_(_core.empty(self.shape, self._dtype_code), 0.0, 1.0)
-        _core.copy_(self, -(1 - u).log() / lambd)
-        return self
+        def draw(t):
+            u = _core.uniform_(_core.empty(self.shape, self._dtype_code), 0.0, 1.0)
+            return _core.copy_(t, -(1 - u).log() / lambd)
+
+        return self._random_inplace("exponential_", draw)
 
     def set_(self, source):
         _core.assign_meta(self, source)
@@ -605,7 +609,10 @@ class _HookHandle:
         self.hooks.pop(self.key, None)
 
 
-def _check_inplace(t, op, allow_nograd_leaf=False):
+def _check_inplace(t, op, overlap_ok=False):
+    """Raise unless t may be modified in place: writable memory, no two elements sharing memory (unless
+    overlap_ok: fill_ writes one value), and not a leaf that requires grad while grad mode is on."""
+    _core.check_write_target(t, op, overlap_ok)
     if state.enabled and t.requires_grad and t.grad_fn is None:
         raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an in-place operation "
                            "(wrap it in `with ag.no_grad():` to modify it without recording)")
@@ -643,6 +650,27 @@ def _arith(code, a, b, op):
                           (isinstance(b, TensorBase) and b.requires_grad)):
         return _graph_binary(_CLASSES[code], code, a, b)
     return _binary(code, a, b)
+
+
+class _Overwrite:
+    """Differentiable overwrite: forward gives `value` (a tensor computed without graph), backward gives
+    x a zero gradient. What fill_ and the random in-place writers record: the old values are gone."""
+
+    @staticmethod
+    def apply(x, value):
+        from .autograd.function import Function
+
+        class Overwrite(Function):
+            @staticmethod
+            def forward(ctx, x, value):
+                return value
+
+            @staticmethod
+            def backward(ctx, g):
+                return full_like(g, 0), None
+
+        _Overwrite.apply = staticmethod(Overwrite.apply)
+        return Overwrite.apply(x, value)
 
 
 class _Cast:
