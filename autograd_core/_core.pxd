@@ -89,7 +89,7 @@ cdef class TensorBase:
     cdef int64_t _shape[16]
     cdef int64_t _strides[16]   # in elements
     cdef object _shape_t        # cached Size
-    cdef public object grad
+    cdef object _grad            # .grad, checked on assignment
     cdef public object grad_fn
     cdef public object _base    # the tensor this one is a view of, or None
     cdef bint _requires_grad

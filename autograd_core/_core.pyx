@@ -262,11 +262,30 @@ cdef class TensorBase:
         self._ndim = 0
         self._numel = 1
         self._shape_t = None
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._base = None
         self._requires_grad = False
         self._output_nr = 0
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        # as PyTorch: a gradient has the tensor's shape and dtype, or optimizers and accumulation
+        # would silently broadcast or convert it
+        if value is not None:
+            if not isinstance(value, TensorBase):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            check_grad_like(self, <TensorBase>value, "assigning .grad")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
 
     def _attach(self, node, int output_nr):
         """Make this tensor output `output_nr` of graph node `node`."""
@@ -452,6 +471,22 @@ cdef class TensorBase:
 
     def __releasebuffer__(self, Py_buffer *buffer):
         free(buffer.internal)
+
+
+cdef int check_grad_like(TensorBase t, TensorBase g, str what) except -1:
+    """g may be t's gradient: same shape and dtype (RuntimeError naming both otherwise)."""
+    if g._ndim != t._ndim or any_diff(g._shape, t._shape, t._ndim):
+        raise RuntimeError(f"{what}: a gradient of shape {tuple(g.shape)} does not match the tensor's shape "
+                           f"{tuple(t.shape)}; a gradient must have the same shape as its tensor")
+    if g._dtype != t._dtype:
+        raise RuntimeError(f"{what}: a gradient of dtype {DTYPE_NAMES[g._dtype]} does not match the tensor's "
+                           f"dtype {DTYPE_NAMES[t._dtype]}; a gradient must have the same dtype as its tensor")
+    return 0
+
+
+def check_grad(TensorBase t, TensorBase g, str what):
+    """Raise unless g has t's shape and dtype."""
+    check_grad_like(t, g, what)
 
 
 cdef inline int wrap_dim(object dim, int ndim, str op) except -100:
@@ -1453,6 +1488,7 @@ cdef void set_strides_for(int n, const int64_t *sh, int64_t *st) noexcept:
 cdef int infer_shape(TensorBase x, object shape, int64_t *sh, str op) except -1:
     cdef int n = read_shape(shape, sh, op), i, infer = -1
     cdef int64_t prod = 1
+    cdef bint overflow = False
     for i in range(n):
         if sh[i] == -1:
             if infer >= 0:
@@ -1460,8 +1496,16 @@ cdef int infer_shape(TensorBase x, object shape, int64_t *sh, str op) except -1:
             infer = i
         elif sh[i] < 0:
             raise RuntimeError(f"{op}: invalid shape dimension {sh[i]} in {tuple(shape)}")
-        else:
-            prod *= sh[i]
+        elif sh[i] == 0:
+            prod = 0
+        elif prod != 0:
+            if prod > INT64_MAX // sh[i]:
+                overflow = True  # unless a later 0 makes the shape empty
+            else:
+                prod *= sh[i]
+    if overflow and prod != 0:
+        raise RuntimeError(f"{op}: shape {tuple(shape)} is invalid for input of size {x._numel} "
+                           f"(input shape {tuple(x.shape)})")
     if infer >= 0:
         if prod == 0 or x._numel % prod != 0:
             raise RuntimeError(f"{op}: shape {tuple(shape)} is invalid for input of size {x._numel}")

@@ -116,6 +116,24 @@ static size_t round_capacity(size_t n)
     return (n + step - 1) / step * step;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+/* The sanitizer build (AGC_SANITIZE=1) gives every tensor a malloc block of exactly its size, freed
+ * at once: with the header, the size classes and the caches above, AddressSanitizer would see one
+ * large block where a kernel's overrun or a use after free stays inside. Alignment is kept, since
+ * the kernels assume it. Test: tests/test_hardening.py (run by tools/sanitize.sh). */
+void *agc_alloc(int64_t nbytes)
+{
+    if (nbytes < 0 || (uint64_t)nbytes > SIZE_MAX / 2) return NULL;
+    void *p = NULL;
+    if (posix_memalign(&p, AGC_ALIGN, nbytes == 0 ? 1 : (size_t)nbytes) != 0) return NULL;
+    return p;
+}
+
+void agc_free(void *p)
+{
+    free(p);
+}
+#else
 void *agc_alloc(int64_t nbytes)
 {
     if (nbytes < 0 || (uint64_t)nbytes > SIZE_MAX / 2) return NULL;
@@ -199,6 +217,7 @@ void agc_free(void *p)
     for (int i = 0; i < nevict; i++) free(evicted[i]);
     if (p) free(h->base);
 }
+#endif
 
 size_t agc_dtype_size(agc_dtype dt)
 {
