@@ -480,7 +480,7 @@ cdef int check_grad_like(TensorBase t, TensorBase g, str what) except -1:
                            f"{tuple(t.shape)}; a gradient must have the same shape as its tensor")
     if g._dtype != t._dtype:
         raise RuntimeError(f"{what}: a gradient of dtype {DTYPE_NAMES[g._dtype]} does not match the tensor's "
-                           f"dtype {DTYPE_NAMES[t._dtype]}; a gradient must have the same dtype as its tensor")
+                           f"dtype {DTYPE_NAMES[t._dtype]}; a gradient must have its tensor's dtype")
     return 0
 
 

@@ -30,7 +30,7 @@ def _raises_like(fn_ours, fn_torch, exc=RuntimeError):
     try:
         fn_torch()
         torch_raised = False
-    except Exception:
+    except (RuntimeError, ValueError, TypeError, IndexError):
         torch_raised = True
     if torch_raised:
         with pytest.raises(exc) as info:
@@ -50,7 +50,8 @@ def test_bincount_huge_values_raise(values, minlength):
 
 def test_bincount_still_counts():
     x = np.array([0, 3, 3, 1, 7])
-    np.testing.assert_array_equal(ag.bincount(ag.tensor(x), minlength=10).numpy(), np.bincount(x, minlength=10))
+    got = ag.bincount(ag.tensor(x), minlength=10).numpy()
+    np.testing.assert_array_equal(got, np.bincount(x, minlength=10))
     w = np.array([0.5, 1.0, 2.0, 0.25, 1.0], dtype=np.float32)
     np.testing.assert_allclose(ag.bincount(ag.tensor(x), weights=ag.tensor(w)).numpy(), np.bincount(x, w))
 
@@ -207,7 +208,8 @@ print("not detected")
 """
 
 
-@pytest.mark.skipif(os.environ.get("AGC_SANITIZED") != "1", reason="only in the sanitizer build (tools/sanitize.sh)")
+@pytest.mark.skipif(os.environ.get("AGC_SANITIZED") != "1",
+                    reason="only in the sanitizer build (tools/sanitize.sh)")
 @pytest.mark.parametrize("action, report", [
     ("ctypes.memmove(ptr + 12, b'x', 1)", "heap-buffer-overflow"),  # one byte past a 12-byte tensor
     ("del t\nctypes.memmove(ctypes.create_string_buffer(4), ptr, 4)", "heap-use-after-free"),
@@ -215,7 +217,8 @@ print("not detected")
 def test_sanitizer_build_sees_small_overruns_and_use_after_free(action, report):
     # with a caching allocator both accesses stay inside a live block and go unnoticed
     code = textwrap.dedent(ASAN_PROBE).format(action=action)
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         check=False)
     assert "not detected" not in run.stdout
     assert report in run.stderr
 
@@ -352,19 +355,22 @@ def test_out_of_range_floats_into_int64_raise(value):
         "tensor": lambda: ag.tensor([value], dtype=ag.int64),
         "tensor scalar": lambda: ag.tensor(value, dtype=ag.int64),
     }
-    for name, fn in cases.items():
+    for fn in cases.values():
         with pytest.raises(RuntimeError, match="cannot be converted to type int64 without overflow"):
             fn()
 
 
 @needs_torch
 @pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool", "float32"])
-@pytest.mark.parametrize("value", [1e30, 1e10, 3e9, 2147483647.5, 300.0, 255.9, -0.5, -1.0, -1, -129, -255, -256,
-                                   256, 2**31, -2**31 - 1, 2**40, 1e39, float("nan"), float("inf"), True, 7.9])
+@pytest.mark.parametrize("value", [1e30, 1e10, 3e9, 2147483647.5, 300.0, 255.9, -0.5, -1.0, -1, -129, -255,
+                                   -256, 256, 2**31, -2**31 - 1, 2**40, 1e39, float("nan"), float("inf"),
+                                   True, 7.9])
 def test_scalar_stores_raise_like_torch(dtype, value):
     ours, theirs = getattr(ag, dtype), getattr(torch, dtype)
-    for make, make_torch in [(lambda: ag.zeros(2, dtype=ours).fill_(value), lambda: torch.zeros(2, dtype=theirs).fill_(value)),
-                             (lambda: ag.tensor([value], dtype=ours), lambda: torch.tensor([value], dtype=theirs))]:
+    pairs = [(lambda: ag.zeros(2, dtype=ours).fill_(value),
+              lambda: torch.zeros(2, dtype=theirs).fill_(value)),
+             (lambda: ag.tensor([value], dtype=ours), lambda: torch.tensor([value], dtype=theirs))]
+    for make, make_torch in pairs:
         try:
             expected = make_torch()
         except (RuntimeError, OverflowError):
@@ -540,8 +546,8 @@ def test_optimizer_state_from_torch_still_loads():
     ps = [ag.nn.Parameter(ag.ones(3))]
     opt = ag.optim.Adam(ps, lr=0.1)
     sd = topt.state_dict()
-    opt.load_state_dict({"state": {0: {k: (ag.tensor(v.numpy()) if v.ndim else v) for k, v in sd["state"][0].items()}},
-                         "param_groups": sd["param_groups"]})
+    state = {k: (ag.tensor(v.numpy()) if v.ndim else v) for k, v in sd["state"][0].items()}
+    opt.load_state_dict({"state": {0: state}, "param_groups": sd["param_groups"]})
     assert opt.state[ps[0]]["step"] == 1
 
 

@@ -726,9 +726,9 @@ def test_bad_gradients_raise_clear_errors():
     w = ag.tensor(np.ones((2, 3)), requires_grad=True)
     opt = ag.optim.Adam([w])
     # a wrong gradient cannot even be assigned (as in PyTorch), so no step can see one
-    with pytest.raises(RuntimeError, match=r"gradient of shape \(3, 2\) does not match the tensor's shape \(2, 3\)"):
+    with pytest.raises(RuntimeError, match=r"gradient of shape \(3, 2\) does not match the tensor's shape"):
         w.grad = ag.tensor(np.ones((3, 2)))
-    with pytest.raises(RuntimeError, match="gradient of dtype float32 does not match the tensor's dtype float64"):
+    with pytest.raises(RuntimeError, match="gradient of dtype float32 does not match the tensor's dtype"):
         w.grad = ag.tensor(np.ones((2, 3), dtype=np.float32))
     assert w.grad is None
     opt.step()

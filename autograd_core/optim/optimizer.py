@@ -278,8 +278,9 @@ class Optimizer:
                 if g is not None:
                     if not isinstance(g, _core.TensorBase) or tuple(g.shape) != tuple(p.shape) \
                             or g._dtype_code != p._dtype_code:
-                        raise RuntimeError(f"{name}: the gradient of parameter {index} (shape {tuple(p.shape)}, "
-                                           f"{p.dtype.name}) is {_describe(g)}; no parameter was updated")
+                        raise RuntimeError(f"{name}: the gradient of parameter {index} (shape "
+                                           f"{tuple(p.shape)}, {p.dtype.name}) is {_describe(g)}; no "
+                                           f"parameter was updated")
                     _core.check_write_target(p, f"{name}: parameter {index}")
                     self._check_state(p, self.state.get(p), index)
                 index += 1
@@ -300,11 +301,9 @@ class Optimizer:
                 if isinstance(value, bool) or not isinstance(value, numbers.Real):
                     raise TypeError(f"{name}: state 'step' of parameter {index} must be a number, got "
                                     f"{type(value).__name__}")
-            elif value is not None or key in self._state_required:
-                if not isinstance(value, _core.TensorBase) or tuple(value.shape) != tuple(p.shape) \
-                        or value._dtype_code != p._dtype_code or not value.is_contiguous():
-                    raise ValueError(f"{name}: state {key!r} of parameter {index} is {_describe(value)}, "
-                                     f"expected a contiguous {p.dtype.name} tensor of shape {tuple(p.shape)}")
+            elif (value is not None or key in self._state_required) and not _fits(value, p):
+                raise ValueError(f"{name}: state {key!r} of parameter {index} is {_describe(value)}, "
+                                 f"expected a contiguous {p.dtype.name} tensor of shape {tuple(p.shape)}")
 
     def _step_group(self, group):
         raise NotImplementedError
@@ -393,6 +392,12 @@ class Optimizer:
                     lines.append(f"    {key}: {group[key]}")
         lines.append(")")
         return "\n".join(lines)
+
+
+def _fits(value, p):
+    """value is a contiguous tensor of p's shape and dtype (what the fused kernels update in place)."""
+    return isinstance(value, _core.TensorBase) and tuple(value.shape) == tuple(p.shape) \
+        and value._dtype_code == p._dtype_code and value.is_contiguous()
 
 
 def _describe(value):
