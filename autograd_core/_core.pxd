@@ -79,6 +79,7 @@ cdef class Storage:
     cdef bint has_view
     cdef bint readonly
     cdef public int64_t version  # bumped by every in-place write to any view of this storage
+    cdef int64_t lo, hi         # views may reach the bytes [ptr + lo, ptr + hi) (lo < 0: negative strides)
 
 
 cdef class TensorBase:
@@ -92,7 +93,7 @@ cdef class TensorBase:
     cdef int64_t _shape[16]
     cdef int64_t _strides[16]   # in elements
     cdef object _shape_t        # cached Size
-    cdef public object grad
+    cdef object _grad            # .grad, checked on assignment
     cdef public object grad_fn
     cdef public object _base    # the tensor this one is a view of, or None
     cdef bint _requires_grad

@@ -14,7 +14,7 @@ from libc.string cimport memcpy, memset
 from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
 from cpython.ref cimport Py_INCREF
 from libc.stdlib cimport malloc, free
-from libc.math cimport INFINITY, isnan
+from libc.math cimport INFINITY, isnan, isinf
 
 import os as _os
 
@@ -228,10 +228,36 @@ cdef int check_rc(int rc, str op) except -1:
 
 
 # ------------------------------------------------------------------------------------------ storage
-# Not tracked by the garbage collector (a Storage per tensor would add one tracked object to every
-# op): a Storage refers to no Python object but its buffer exporter (`owner`), which was created
-# before it and cannot refer back to it unless a user stores the tensor inside the exporter itself.
-@cython.no_gc
+# Tracked by the garbage collector so that a cycle through borrowed memory can be collected: a numpy
+# array (subclass) that holds the tensor wrapping it refers to the tensor, which refers to its
+# Storage, which refers back to the array. The exporter's reference lives in `owner` alone (the
+# Py_buffer's own `obj` is parked at NULL while borrowed, see from_buffer), so the collector sees the
+# whole loop. no_gc_clear: __dealloc__ needs `owner` to release the buffer; the cycle is broken by
+# clearing the tensor or the array instead.
+cdef extern from *:
+    """
+    /* the exporter's reference leaves the Py_buffer (the caller owns it) and comes back before release */
+    static PyObject *agc_buffer_take_obj(Py_buffer *v, PyObject *fallback)
+    {
+        PyObject *o = v->obj;
+        if (o == NULL) {
+            o = fallback;
+            Py_INCREF(o);
+        }
+        v->obj = NULL;
+        return o;
+    }
+    static void agc_buffer_put_obj(Py_buffer *v, PyObject *o)
+    {
+        Py_INCREF(o);
+        v->obj = o;
+    }
+    """
+    object buffer_take_obj "agc_buffer_take_obj"(Py_buffer *v, object fallback)
+    void buffer_put_obj "agc_buffer_put_obj"(Py_buffer *v, object o)
+
+
+@cython.no_gc_clear
 cdef class Storage:
     """A block of memory: owned (64-byte aligned, from agc_alloc) or borrowed from a buffer exporter."""
 
@@ -242,9 +268,12 @@ cdef class Storage:
         self.has_view = False
         self.readonly = False
         self.version = 0
+        self.lo = 0
+        self.hi = 0
 
     def __dealloc__(self):
         if self.has_view:
+            buffer_put_obj(&self.view, self.owner)  # for PyBuffer_Release to drop
             PyBuffer_Release(&self.view)
             self.has_view = False
         elif self.ptr != NULL:
@@ -266,6 +295,7 @@ cdef Storage alloc_storage(int64_t nbytes):
     if s.ptr == NULL:
         raise MemoryError(f"cannot allocate {nbytes} bytes for a tensor")
     s.nbytes = nbytes
+    s.hi = nbytes
     return s
 
 
@@ -316,11 +346,30 @@ cdef class TensorBase:
         self._ndim = 0
         self._numel = 1
         self._shape_t = None
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._base = None
         self._requires_grad = False
         self._output_nr = 0
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        # as PyTorch: a gradient has the tensor's shape and dtype, or optimizers and accumulation
+        # would silently broadcast or convert it
+        if value is not None:
+            if not isinstance(value, TensorBase):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            check_grad_like(self, <TensorBase>value, "assigning .grad")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
 
     def _attach(self, node, int output_nr):
         """Make this tensor output `output_nr` of graph node `node`."""
@@ -508,6 +557,22 @@ cdef class TensorBase:
         free(buffer.internal)
 
 
+cdef int check_grad_like(TensorBase t, TensorBase g, str what) except -1:
+    """g may be t's gradient: same shape and dtype (RuntimeError naming both otherwise)."""
+    if g._ndim != t._ndim or any_diff(g._shape, t._shape, t._ndim):
+        raise RuntimeError(f"{what}: a gradient of shape {tuple(g.shape)} does not match the tensor's shape "
+                           f"{tuple(t.shape)}; a gradient must have the same shape as its tensor")
+    if g._dtype != t._dtype:
+        raise RuntimeError(f"{what}: a gradient of dtype {DTYPE_NAMES[g._dtype]} does not match the tensor's "
+                           f"dtype {DTYPE_NAMES[t._dtype]}; a gradient must have its tensor's dtype")
+    return 0
+
+
+def check_grad(TensorBase t, TensorBase g, str what):
+    """Raise unless g has t's shape and dtype."""
+    check_grad_like(t, g, what)
+
+
 cdef inline int wrap_dim(object dim, int ndim, str op) except -100:
     cdef int64_t d
     try:
@@ -672,8 +737,8 @@ def data_alias(TensorBase src):
 
 
 def as_strided(TensorBase src, shape, strides, offset=None):
-    """A view of src's storage with the given shape, strides and offset (elements); unchecked bounds
-    are verified against the storage size."""
+    """A view of src's storage with the given shape, strides and offset (elements), checked to stay
+    inside the memory the storage owns or borrows."""
     cdef int64_t sh[16]
     cdef int64_t st[16]
     cdef int n = parse_shape(shape, sh, "as_strided")
@@ -683,20 +748,23 @@ def as_strided(TensorBase src, shape, strides, offset=None):
     for i in range(n):
         st[i] = strides[i]
     cdef int64_t off = src._offset if offset is None else offset
-    cdef int64_t lo = off, hi = off
+    # the extent in Python integers, which cannot overflow whatever the strides
+    lo = hi = int(off)
+    empty = False
     for i in range(n):
         if sh[i] == 0:
-            lo = 0
-            hi = -1
-            break
-        if st[i] > 0:
-            hi += st[i] * (sh[i] - 1)
+            empty = True
+        elif st[i] > 0:
+            hi += int(st[i]) * (sh[i] - 1)
         else:
-            lo += st[i] * (sh[i] - 1)
-    if hi >= lo and src._storage.owner is None and src._storage.has_view == False:
-        if lo < 0 or (hi + 1) * src._itemsize > src._storage.nbytes:
-            raise ValueError(f"as_strided: shape {tuple(shape)}, strides {tuple(strides)} and offset {off} "
-                             f"reach outside the storage of {src._storage.nbytes // src._itemsize} elements")
+            lo += int(st[i]) * (sh[i] - 1)
+    item = src._itemsize
+    if empty:  # no element is reached, but the data pointer must still point into the storage
+        lo = hi = int(off)
+        hi -= 1
+    if not (src._storage.lo <= lo * item and (hi + 1) * item <= src._storage.hi):
+        raise ValueError(f"as_strided: shape {tuple(shape)}, strides {tuple(strides)} and offset {off} "
+                         f"reach outside the storage of {src._storage.nbytes // item} elements")
     return make_view(src, n, sh, st, off)
 
 
@@ -706,7 +774,7 @@ def from_buffer(obj):
     cdef int flags = PyBUF_RECORDS_RO
     PyObject_GetBuffer(obj, &s.view, flags)
     s.has_view = True
-    s.owner = obj
+    s.owner = buffer_take_obj(&s.view, obj)
     s.readonly = s.view.readonly
     s.ptr = <char *>s.view.buf
     s.nbytes = s.view.len
@@ -731,6 +799,15 @@ def from_buffer(obj):
             raise ValueError("from_numpy: strides that are not a multiple of the element size are "
                              "not supported; pass np.ascontiguousarray(a)")
         t._strides[i] = s.view.strides[i] // s.view.itemsize
+    # the bytes the exporter vouches for: the extent of its own shape and strides around buf
+    s.lo = 0
+    s.hi = 0 if t._numel == 0 else s.view.itemsize
+    if t._numel > 0:
+        for i in range(t._ndim):
+            if s.view.strides[i] > 0:
+                s.hi += s.view.strides[i] * (t._shape[i] - 1)
+            else:
+                s.lo += s.view.strides[i] * (t._shape[i] - 1)
     t._dtype = dt
     t._itemsize = ITEMSIZE[dt]
     t._storage = s
@@ -816,6 +893,48 @@ cdef int check_writable(TensorBase t, str op) except -1:
     return 0
 
 
+cdef int check_no_internal_overlap(TensorBase t, str op) except -1:
+    """A tensor written element by element must not overlap itself: an expanded view would receive
+    several writes per memory location, whose result depends on their order (PyTorch raises too).
+    Sufficient test: sorted by stride, each dim steps over everything spanned by the dims below it."""
+    cdef int64_t st[16]
+    cdef int64_t sh[16]
+    cdef int n = 0, i, j
+    cdef int64_t span = 0, s, h
+    for i in range(t._ndim):
+        if t._shape[i] == 0:
+            return 0
+        if t._shape[i] > 1:
+            st[n] = t._strides[i] if t._strides[i] >= 0 else -t._strides[i]
+            sh[n] = t._shape[i]
+            n += 1
+    for i in range(1, n):
+        j = i
+        while j > 0 and st[j - 1] > st[j]:
+            s = st[j]
+            st[j] = st[j - 1]
+            st[j - 1] = s
+            h = sh[j]
+            sh[j] = sh[j - 1]
+            sh[j - 1] = h
+            j -= 1
+    for i in range(n):
+        if st[i] <= span:
+            raise RuntimeError(f"{op}: unsupported operation: more than one element of the written-to tensor "
+                               f"(shape {tuple(t.shape)}, stride {t.stride()}) refers to a single memory "
+                               f"location. Please clone() the tensor before performing the operation.")
+        span += st[i] * (sh[i] - 1)
+    return 0
+
+
+def check_write_target(TensorBase t, str op, bint overlap_ok=False):
+    """Raise unless t may be written in place: writable memory and, unless overlap_ok (fill_ and zero_
+    write one value, so repeated writes agree), no element sharing memory with another."""
+    check_writable(t, op)
+    if not overlap_ok:
+        check_no_internal_overlap(t, op)
+
+
 cdef int broadcast_strides_to(TensorBase t, int ndim, const int64_t *shape, int64_t *out_strides,
                               str op) except -1:
     """Strides of t broadcast to `shape` (right-aligned), 0 where t has size 1 or lacks the dim."""
@@ -843,6 +962,7 @@ cdef tuple shape_tuple(int ndim, const int64_t *shape):
 def copy_(TensorBase dst, TensorBase src):
     """dst[...] = src, broadcasting src and casting to dst's dtype."""
     check_writable(dst, "copy_")
+    check_no_internal_overlap(dst, "copy_")
     cdef int64_t ss[16]
     broadcast_strides_to(src, dst._ndim, dst._shape, ss, "copy_")
     cdef int rc
@@ -858,27 +978,27 @@ def copy_(TensorBase dst, TensorBase src):
 
 def fill_(TensorBase t, value):
     check_writable(t, "fill_")
+    check_scalar_fits(t._dtype, value, "fill_")
     cdef double fv = 0
     cdef int64_t iv = 0
     if isinstance(value, bool):
         fv = 1.0 if value else 0.0
         iv = 1 if value else 0
     elif isinstance(value, int):
-        if is_float(t._dtype):
+        if is_float(t._dtype) or t._dtype == AGC_BOOL:
             fv = value
+            iv = value != 0
         else:
             iv = value
             fv = iv
     else:
         fv = float(value)
-        if not is_float(t._dtype):
-            if isnan(fv) or fv != fv:
-                raise ValueError(f"fill_: cannot fill an integer tensor with {value}")
-            iv = <int64_t>fv
-    if t._dtype == AGC_I32 or t._dtype == AGC_U8:
-        small_int_fill_check(t._dtype, value)
-        if t._dtype == AGC_U8:
-            iv = iv & 0xFF  # -128..-1 wrap to 128..255, as PyTorch's uint8 fill does
+        if t._dtype == AGC_BOOL:
+            iv = fv != 0
+        elif not is_float(t._dtype):
+            iv = <int64_t>fv  # in range: checked above
+    if t._dtype == AGC_U8:
+        iv = iv & 0xFF  # -255..-1 wrap to 1..255, as PyTorch's uint8 fill does
     cdef int rc
     with nogil:
         rc = agc_fill(t._ndim, t._shape, t._dtype, t._data, t._strides, fv, iv)
@@ -887,15 +1007,46 @@ def fill_(TensorBase t, value):
     return t
 
 
-cdef int small_int_fill_check(int dt, object value) except -1:
-    """A scalar stored into int32 / uint8 must fit, as PyTorch checks (uint8 also takes -128..-1, wrapped)."""
-    lo, hi = (-2**31, 2**31 - 1) if dt == AGC_I32 else (-128, 255)
+cdef double _TWO63 = 9223372036854775808.0
+cdef double _F32_MAX = 3.4028234663852886e38
+
+
+def check_scalar_fits(int dt, value, str op="fill_"):
+    """Raise RuntimeError, as PyTorch does, when a Python number stored into a tensor of dtype dt would
+    not fit: a float must be finite and within the integer type's range (truncation toward zero is
+    fine), an int within the type's range (uint8 also takes -255..-1, wrapped), and a float stored as
+    float32 must not be finite beyond float32's range. bool takes anything."""
+    if dt == AGC_BOOL or dt == AGC_F64:
+        return
+    cdef double v
+    ok = True
     if isinstance(value, bool):
-        return 0
-    v = value if isinstance(value, int) else float(value)
-    if not (lo <= v <= hi):
-        raise RuntimeError(f"fill_: value {value} cannot be converted to type {DTYPE_NAMES[dt]} without overflow")
-    return 0
+        return
+    if isinstance(value, int):
+        if dt == AGC_I64:
+            ok = -2**63 <= value < 2**63
+        elif dt == AGC_I32:
+            ok = -2**31 <= value < 2**31
+        elif dt == AGC_U8:
+            ok = -255 <= value <= 255
+    else:
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise TypeError(f"{op}: expected a number, got {type(value).__name__}") from None
+        if dt == AGC_F32:
+            ok = isnan(v) or isinf(v) or -_F32_MAX <= v <= _F32_MAX
+        elif isnan(v) or isinf(v):
+            ok = False
+        elif dt == AGC_I64:
+            ok = -_TWO63 <= v < _TWO63
+        elif dt == AGC_I32:
+            ok = -2147483648.0 <= v <= 2147483647.0
+        elif dt == AGC_U8:
+            ok = 0.0 <= v <= 255.0
+    if not ok:
+        raise RuntimeError(f"{op}: value {value} cannot be converted to type {DTYPE_NAMES[dt]} without "
+                           f"overflow")
 
 
 def full(shape, value, int dtype):
@@ -1098,6 +1249,7 @@ def binary(int op, a, b, out=None):
     else:
         to = out
         check_writable(to, name)
+        check_no_internal_overlap(to, name)
         if to._ndim != nd or any_diff(to._shape, shape, nd):
             raise RuntimeError(f"{name}: output with shape {tuple(to.shape)} doesn't match the broadcast "
                                f"shape {shape_tuple(nd, shape)}")
@@ -1173,6 +1325,7 @@ def unary(int op, TensorBase x, double p0=0.0, double p1=0.0, out=None):
     else:
         to = out
         check_writable(to, name)
+        check_no_internal_overlap(to, name)
         if to._ndim != x._ndim or any_diff(to._shape, x._shape, x._ndim) or to._dtype != out_dt:
             raise RuntimeError(f"{name}: output {tuple(to.shape)} {DTYPE_NAMES[to._dtype]} doesn't match "
                                f"the input {tuple(x.shape)} {DTYPE_NAMES[out_dt]}")
@@ -1419,6 +1572,7 @@ cdef void set_strides_for(int n, const int64_t *sh, int64_t *st) noexcept:
 cdef int infer_shape(TensorBase x, object shape, int64_t *sh, str op) except -1:
     cdef int n = read_shape(shape, sh, op), i, infer = -1
     cdef int64_t prod = 1
+    cdef bint overflow = False
     for i in range(n):
         if sh[i] == -1:
             if infer >= 0:
@@ -1426,8 +1580,16 @@ cdef int infer_shape(TensorBase x, object shape, int64_t *sh, str op) except -1:
             infer = i
         elif sh[i] < 0:
             raise RuntimeError(f"{op}: invalid shape dimension {sh[i]} in {tuple(shape)}")
-        else:
-            prod *= sh[i]
+        elif sh[i] == 0:
+            prod = 0
+        elif prod != 0:
+            if prod > INT64_MAX // sh[i]:
+                overflow = True  # unless a later 0 makes the shape empty
+            else:
+                prod *= sh[i]
+    if overflow and prod != 0:
+        raise RuntimeError(f"{op}: shape {tuple(shape)} is invalid for input of size {x._numel} "
+                           f"(input shape {tuple(x.shape)})")
     if infer >= 0:
         if prod == 0 or x._numel % prod != 0:
             raise RuntimeError(f"{op}: shape {tuple(shape)} is invalid for input of size {x._numel}")
@@ -1578,15 +1740,23 @@ def basic_index(TensorBase x, tuple key):
     cdef int n = 0, d = 0, i, nspec = 0
     cdef int64_t off = x._offset, size, start, stop, step, idx, length
     cdef bint seen_ellipsis = False
-    for k in key:
-        if k is not None and k is not Ellipsis:
-            nspec += 1
-    if nspec > x._ndim:
-        raise IndexError(f"too many indices for tensor of dimension {x._ndim} (shape {tuple(x.shape)})")
+    cdef int nnew = 0, nslice = 0
     for k in key:
         if k is None:
-            if n >= AGC_MAX_DIMS:
-                raise IndexError("indexing: too many dimensions")
+            nnew += 1
+        elif k is not Ellipsis:
+            nspec += 1
+            if isinstance(k, slice):
+                nslice += 1
+    if nspec > x._ndim:
+        raise IndexError(f"too many indices for tensor of dimension {x._ndim} (shape {tuple(x.shape)})")
+    # the result keeps every dimension not indexed by an int and adds one per None
+    if nnew + nslice + (x._ndim - nspec) > AGC_MAX_DIMS:
+        raise IndexError(f"indexing: the result would have {nnew + nslice + x._ndim - nspec} dimensions "
+                         f"(tensor of shape {tuple(x.shape)} indexed with {len(key)} indices), more than the "
+                         f"{AGC_MAX_DIMS} a tensor can have")
+    for k in key:
+        if k is None:
             sh[n] = 1
             st[n] = 1
             n += 1
@@ -1880,7 +2050,11 @@ cdef Generator _generator(object gen):
 cdef TensorBase random_fill(TensorBase out, int kind, double a, double b, int64_t ia, int64_t ib,
                             object gen=None):
     """Fill out (any layout) with random values: kind 0 uniform[a, b), 1 normal(a, b), 2 randint[ia, ib),
-    3 bernoulli(a); drawn from gen (None: the default generator), whose offset advances."""
+    3 bernoulli(a); drawn from gen (None: the default generator), whose offset advances. Refuses
+    read-only memory and tensors whose elements overlap (an expanded view)."""
+    cdef str op = ("uniform_", "normal_", "random_", "bernoulli_")[kind]
+    check_writable(out, op)
+    check_no_internal_overlap(out, op)
     cdef Generator g = _generator(gen)
     cdef TensorBase tgt = out if is_contiguous(out) else new_tensor(out._dtype, out._ndim, out._shape)
     cdef uint64_t off = g._offset
@@ -1906,7 +2080,6 @@ cdef TensorBase random_fill(TensorBase out, int kind, double a, double b, int64_
 
 
 def uniform_(TensorBase t, double low=0.0, double high=1.0, generator=None):
-    check_writable(t, "uniform_")
     if not is_float(t._dtype):
         raise TypeError(f"uniform_: expected a floating point tensor, got {DTYPE_NAMES[t._dtype]}")
     if low > high:
@@ -1915,7 +2088,6 @@ def uniform_(TensorBase t, double low=0.0, double high=1.0, generator=None):
 
 
 def normal_(TensorBase t, double mean=0.0, double std=1.0, generator=None):
-    check_writable(t, "normal_")
     if not is_float(t._dtype):
         raise TypeError(f"normal_: expected a floating point tensor, got {DTYPE_NAMES[t._dtype]}")
     if std < 0:

@@ -67,37 +67,8 @@ cdef TensorBase _ix_checked(TensorBase idx, int64_t size, bint allow_negative, i
 
 
 cdef int _ix_check_dest(TensorBase t, str op) except -1:
-    """A written tensor must be writable and must not overlap itself (an expanded tensor would receive
-    several writes per element). Sufficient test: sorted by stride, each dim steps over everything
-    spanned by the dims below it."""
     check_writable(t, op)
-    cdef int64_t st[16]
-    cdef int64_t sh[16]
-    cdef int n = 0, i, j
-    cdef int64_t span = 0, s, h
-    for i in range(t._ndim):
-        if t._shape[i] == 0:
-            return 0
-        if t._shape[i] > 1:
-            st[n] = t._strides[i] if t._strides[i] >= 0 else -t._strides[i]
-            sh[n] = t._shape[i]
-            n += 1
-    for i in range(1, n):
-        j = i
-        while j > 0 and st[j - 1] > st[j]:
-            s = st[j]
-            st[j] = st[j - 1]
-            st[j - 1] = s
-            h = sh[j]
-            sh[j] = sh[j - 1]
-            sh[j - 1] = h
-            j -= 1
-    for i in range(n):
-        if st[i] <= span:
-            raise RuntimeError(f"{op}: unsupported operation: more than one element of the written-to tensor "
-                               f"(shape {tuple(t.shape)}, stride {t.stride()}) refers to a single memory "
-                               f"location. Please clone() the tensor before performing the operation.")
-        span += st[i] * (sh[i] - 1)
+    check_no_internal_overlap(t, op)
     return 0
 
 
@@ -266,6 +237,7 @@ def index_put_(TensorBase x, tuple dims, tuple indices, values, bint accumulate=
                                f"broadcast to indexing result of shape {shape_tuple(nout, oshape)}")
         _ix_run(True, accumulate, x._dtype, nout, oshape, x, sx, checked, sidx, xs, v, sv, NULL, op)
     else:
+        check_scalar_fits(x._dtype, values, op)
         write_scalar(values, x._dtype, buf)
         for i in range(nout):
             sv[i] = 0
@@ -406,8 +378,8 @@ def index_add_(TensorBase x, dim, index, TensorBase src):
         for i in range(x._ndim):
             if (i == d and src._shape[i] != n) or (i != d and src._shape[i] != x._shape[i]):
                 ok = False
-    elif x._ndim == 0 and src._ndim <= 1 and src._numel == n:
-        ok = True
+    elif x._ndim == 0 and src._ndim <= 1 and src._numel == n == 1:
+        ok = True  # a 0-d self takes exactly one index (a 0-d kernel call adds one source element)
     if not ok:
         raise RuntimeError(f"{op}(): source of shape {tuple(src.shape)} does not match self of shape "
                            f"{tuple(x.shape)} with {n} indices along dim {d}")

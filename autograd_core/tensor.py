@@ -495,6 +495,7 @@ class Tensor(TensorBase):
         return self
 
     def _inplace_binary(self, code, other, op, alpha=1):
+        _check_inplace(self, op)
         other = _operand(other)
         if alpha != 1:
             other = other * alpha
@@ -522,9 +523,9 @@ class Tensor(TensorBase):
         return self._inplace_op(lambda x: x ** other, "pow_")
 
     def _inplace_op(self, fn, op):
+        _check_inplace(self, op)
         if state.enabled and self.requires_grad:
             return self._inplace(fn(self.clone()), op)
-        _check_inplace(self, op)
         res = fn(self)
         _core.copy_(self, res)
         return self
@@ -580,9 +581,9 @@ class Tensor(TensorBase):
     def fill_(self, value):
         if isinstance(value, TensorBase):
             value = value.item()
+        _check_inplace(self, "fill_", overlap_ok=True)
         if state.enabled and self.requires_grad:
-            return self._inplace(full_like(self, value) + self.clone() * 0, "fill_")
-        _check_inplace(self, "fill_")
+            return self._inplace(_Overwrite.apply(self, full_like(self, value)), "fill_")
         _core.fill_(self, value)
         return self
 
@@ -591,40 +592,43 @@ class Tensor(TensorBase):
         src = _operand(src)
         if not isinstance(src, TensorBase):
             return self.fill_(src)
+        _check_inplace(self, "copy_")
         if state.enabled and (self.requires_grad or src.requires_grad):
             val = expand(src, self.shape)
             val = val.to(self._dtype_code) if val._dtype_code != self._dtype_code else val.clone()
-            if self.requires_grad and self.grad_fn is None:
-                _check_inplace(self, "copy_")
             return self._inplace(val + 0 if val.grad_fn is None and val.requires_grad else val, "copy_")
-        _check_inplace(self, "copy_")
         _core.copy_(self, src)
         return self
 
-    def uniform_(self, a=0.0, b=1.0, generator=None):
-        _check_inplace(self, "uniform_", allow_nograd_leaf=True)
-        _core.uniform_(self, a, b, generator)
+    def _random_inplace(self, op, draw):
+        """Overwrite self with draw(t), which fills a tensor t like self with random values. In a graph
+        the new values are constants: the gradient to what self held before is zero, as in PyTorch."""
+        _check_inplace(self, op)
+        if state.enabled and self.requires_grad:
+            return self._inplace(_Overwrite.apply(self, draw(_core.empty(self.shape, self._dtype_code))), op)
+        draw(self)
         return self
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        return self._random_inplace("uniform_", lambda t: _core.uniform_(t, a, b, generator))
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
-        _check_inplace(self, "normal_", allow_nograd_leaf=True)
-        _core.normal_(self, mean, std, generator)
-        return self
+        return self._random_inplace("normal_", lambda t: _core.normal_(t, mean, std, generator))
 
     def bernoulli_(self, p=0.5, generator=None):
-        _core.bernoulli_(self, p, generator)
-        return self
+        return self._random_inplace("bernoulli_", lambda t: _core.bernoulli_(t, p, generator))
 
     def random_(self, low=0, high=None, *, generator=None):
         if high is None:
             low, high = 0, low
-        _core.randint_(self, low, high, generator)
-        return self
+        return self._random_inplace("random_", lambda t: _core.randint_(t, low, high, generator))
 
     def exponential_(self, lambd=1.0, *, generator=None):
-        u = _core.uniform_(_core.empty(self.shape, self._dtype_code), 0.0, 1.0, generator)
-        _core.copy_(self, -(1 - u).log() / lambd)
-        return self
+        def draw(t):
+            u = _core.uniform_(_core.empty(self.shape, self._dtype_code), 0.0, 1.0, generator)
+            return _core.copy_(t, -(1 - u).log() / lambd)
+
+        return self._random_inplace("exponential_", draw)
 
     def share_memory_(self):
         """A no-op returning self: tensors cross process boundaries by pickling (a copy) here, never
@@ -666,7 +670,10 @@ class _PostHookHandle(_HookHandle):
             engine._post_hooked.pop(id(t), None)
 
 
-def _check_inplace(t, op, allow_nograd_leaf=False):
+def _check_inplace(t, op, overlap_ok=False):
+    """Raise unless t may be modified in place: writable memory, no two elements sharing memory (unless
+    overlap_ok: fill_ writes one value), and not a leaf that requires grad while grad mode is on."""
+    _core.check_write_target(t, op, overlap_ok)
     if state.enabled and t.requires_grad and t.grad_fn is None:
         raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an in-place operation "
                            "(wrap it in `with ag.no_grad():` to modify it without recording)")
@@ -704,6 +711,27 @@ def _arith(code, a, b, op):
                           (isinstance(b, TensorBase) and b.requires_grad)):
         return _graph_binary(_CLASSES[code], code, a, b)
     return _binary(code, a, b)
+
+
+class _Overwrite:
+    """Differentiable overwrite: forward gives `value` (a tensor computed without graph), backward gives
+    x a zero gradient. What fill_ and the random in-place writers record: the old values are gone."""
+
+    @staticmethod
+    def apply(x, value):
+        from .autograd.function import Function
+
+        class Overwrite(Function):
+            @staticmethod
+            def forward(ctx, x, value):
+                return value
+
+            @staticmethod
+            def backward(ctx, g):
+                return full_like(g, 0), None
+
+        _Overwrite.apply = staticmethod(Overwrite.apply)
+        return Overwrite.apply(x, value)
 
 
 class _Cast:

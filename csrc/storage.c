@@ -6,6 +6,8 @@
  * agc_alloc reuses for a request of the same size class: a training loop or a benchmark that
  * allocates same-sized large outputs again and again then pays no page faults (first touch of a
  * fresh 64 MiB output costs more than the arithmetic that fills it).
+ * Built with AddressSanitizer (AGC_SANITIZE=1), agc_alloc and agc_free are plain posix_memalign and
+ * free instead, so that the sanitizer sees every tensor's exact bounds and lifetime.
  * agc_copy handles any pair of dtypes and any strides on both sides, through the merged-dimension
  * iterator; contiguous same-dtype rows are memcpy. Casts: float -> integer truncates toward zero;
  * NaN or out-of-range values give the integer type's minimum (what x86 hardware and NumPy give),
@@ -23,6 +25,24 @@
 #include <sys/mman.h>
 #endif
 
+#if defined(__SANITIZE_ADDRESS__)
+/* The sanitizer build (AGC_SANITIZE=1) gives every tensor a malloc block of exactly its size, freed
+ * at once: with the header, size classes and caches of the allocator below, AddressSanitizer would see one
+ * large block where a kernel's overrun or a use after free stays inside. Alignment is kept, since
+ * the kernels assume it. Test: tests/test_hardening.py (run by tools/sanitize.sh). */
+void *agc_alloc(int64_t nbytes)
+{
+    if (nbytes < 0 || (uint64_t)nbytes > SIZE_MAX / 2) return NULL;
+    void *p = NULL;
+    if (posix_memalign(&p, AGC_ALIGN, nbytes == 0 ? 1 : (size_t)nbytes) != 0) return NULL;
+    return p;
+}
+
+void agc_free(void *p)
+{
+    free(p);
+}
+#else /* the caching allocator */
 #define HUGE_ALIGN ((size_t)2 << 20)
 #define HEADER ((size_t)AGC_ALIGN)
 #define CACHE_MIN ((size_t)1 << 20)
@@ -199,6 +219,7 @@ void agc_free(void *p)
     for (int i = 0; i < nevict; i++) free(evicted[i]);
     if (p) free(h->base);
 }
+#endif /* __SANITIZE_ADDRESS__ */
 
 size_t agc_dtype_size(agc_dtype dt)
 {

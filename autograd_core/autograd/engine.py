@@ -52,13 +52,29 @@ def _check_anomaly(node, grads):
             raise RuntimeError(msg)
 
 
+def _run_hook(h, g):
+    """A tensor hook's result: g itself when it returns None, else its replacement, which must keep g's
+    shape and dtype (PyTorch raises too: .grad and the next nodes rely on them)."""
+    r = h(g)
+    if r is None:
+        return g
+    name = getattr(h, "__name__", type(h).__name__)
+    if not isinstance(r, TensorBase):
+        raise TypeError(f"hook '{name}' returned {type(r).__name__}; a tensor hook must return a tensor "
+                        "or None")
+    if tuple(r.shape) != tuple(g.shape):
+        raise RuntimeError(f"hook '{name}' has changed the size of value (was {tuple(g.shape)}, got "
+                           f"{tuple(r.shape)})")
+    if r._dtype_code != g._dtype_code:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {g.dtype}, got {r.dtype})")
+    return r
+
+
 def _leaf_accumulate(t, g):
     hooks = t.__dict__.get("_hooks") if hasattr(t, "__dict__") else None
     if hooks:
         for h in list(hooks.values()):
-            r = h(g)
-            if r is not None:
-                g = r
+            g = _run_hook(h, g)
     if t.grad is None:
         if state.enabled:
             t.grad = g
@@ -229,8 +245,8 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
                 target, nr = e
                 if nr is not None:  # a node (a leaf's edge has nr None)
                     if g is not None:
-                        if special and not g._shape_is(target._out_meta[nr][0]):
-                            _check_grad_shape(node, _edge_index(edges, e), g, target._out_meta[nr][0])
+                        if special:
+                            g = _checked_grad(node, edges, e, g, target._out_meta[nr])
                         buf = target._buf
                         if buf is None:
                             n_out = len(target._out_meta)
@@ -253,8 +269,8 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, all
                             ready.append(target)
                 else:
                     if g is not None:
-                        if special and not g._shape_is(target.shape):
-                            _check_grad_shape(node, _edge_index(edges, e), g, target.shape)
+                        if special:
+                            g = _checked_grad(node, edges, e, g, (target.shape, target._dtype_code))
                         if fast and leaves is not None:
                             entry = leaves.get(id(target))
                             if entry is None:
@@ -362,10 +378,17 @@ def _edge_index(edges, e):
     return -1
 
 
-def _check_grad_shape(node, i, g, shape):
+def _checked_grad(node, edges, e, g, meta):
+    """What an untrusted node (a custom Function, a hooked node) returned for edge e, checked against
+    the (shape, dtype code) of the tensor it is the gradient of: a wrong shape raises; another dtype is
+    converted, as PyTorch's engine does."""
+    shape, code = meta
     if not g._shape_is(shape):
-        raise RuntimeError(f"function {node.name()} returned an invalid gradient at index {i}: got shape "
-                           f"{tuple(g.shape)} but expected {tuple(shape)}")
+        raise RuntimeError(f"function {node.name()} returned an invalid gradient at index "
+                           f"{_edge_index(edges, e)}: got shape {tuple(g.shape)} but expected {tuple(shape)}")
+    if g._dtype_code != code:
+        g = g.to(code)
+    return g
 
 
 def _deliver(target, nr, g, capture, results, leaves):
@@ -408,9 +431,7 @@ def _run_retained(node, grads):
         hooks = t.__dict__.get("_hooks")
         if hooks:
             for h in list(hooks.values()):
-                r = h(gg)
-                if r is not None:
-                    gg = r
+                gg = _run_hook(h, gg)
             grads[nr] = gg
         if t.__dict__.get("_retains_grad"):
             t.grad = gg if t.grad is None else t.grad + gg

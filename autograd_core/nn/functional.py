@@ -75,9 +75,22 @@ def bilinear(input1, input2, weight, bias=None):
 
 
 # ---------------------------------------------------------------------------------------- activations
+def _maybe_inplace(input, inplace, fn, op):
+    """fn(input), or with inplace=True, input itself overwritten with it, as PyTorch's in-place forms
+    do: a leaf that requires grad raises, the version counter is bumped (a backward that saved the old
+    values raises), and in a graph input becomes the output of the op."""
+    if not inplace:
+        return fn(input)
+    return input._inplace_op(fn, op)
+
+
 def relu(input, inplace=False):
-    """max(x, 0). inplace is accepted for PyTorch compatibility; the result is always a new tensor."""
-    return input.relu()
+    """max(x, 0); with inplace=True, written into input."""
+    return _maybe_inplace(input, inplace, lambda x: x.relu(), "relu_")
+
+
+def relu_(input):
+    return relu(input, inplace=True)
 
 
 def sigmoid(input):
@@ -103,7 +116,11 @@ class _LeakyReLU(Function):
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     _check_float(input, "leaky_relu")
-    return _LeakyReLU.apply(input, float(negative_slope))
+    return _maybe_inplace(input, inplace, lambda x: _LeakyReLU.apply(x, float(negative_slope)), "leaky_relu_")
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, inplace=True)
 
 
 class _NormalCDF(Function):
@@ -171,7 +188,7 @@ class _SiLU(Function):
 def silu(input, inplace=False):
     """x * sigmoid(x)."""
     _check_float(input, "silu")
-    return _SiLU.apply(input)
+    return _maybe_inplace(input, inplace, _SiLU.apply, "silu_")
 
 
 class _ELU(Function):
@@ -192,7 +209,11 @@ class _ELU(Function):
 def elu(input, alpha=1.0, inplace=False):
     """x if x > 0 else alpha * (exp(x) - 1)."""
     _check_float(input, "elu")
-    return _ELU.apply(input, float(alpha))
+    return _maybe_inplace(input, inplace, lambda x: _ELU.apply(x, float(alpha)), "elu_")
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, inplace=True)
 
 
 class _Softplus(Function):
@@ -242,12 +263,16 @@ def logsigmoid(input):
     return -softplus(-input)
 
 
-def hardtanh(input, min_val=-1.0, max_val=1.0):
-    return input.clamp(min_val, max_val)
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    return _maybe_inplace(input, inplace, lambda x: x.clamp(min_val, max_val), "hardtanh_")
 
 
-def relu6(input):
-    return input.clamp(0.0, 6.0)
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input, inplace=False):
+    return _maybe_inplace(input, inplace, lambda x: x.clamp(0.0, 6.0), "relu6_")
 
 
 # ---------------------------------------------------------------------------------------- dropout
@@ -260,36 +285,36 @@ def dropout(input, p=0.5, training=True, inplace=False):
         return input
     _check_float(input, "dropout")
     if p == 1.0:
-        return input * 0.0
+        return _maybe_inplace(input, inplace, lambda x: x * 0.0, "dropout_")
     with no_grad():
         mask = ag.empty(tuple(input.shape), dtype=input.dtype)
         _core.bernoulli_(mask, 1.0 - p)
         mask.mul_(1.0 / (1.0 - p))
-    return input * mask
+    return _maybe_inplace(input, inplace, lambda x: x * mask, "dropout_")
 
 
-def dropout1d(input, p=0.5, training=True):
-    return _channel_dropout(input, p, training, "dropout1d")
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    return _channel_dropout(input, p, training, inplace, "dropout1d")
 
 
-def dropout2d(input, p=0.5, training=True):
-    return _channel_dropout(input, p, training, "dropout2d")
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    return _channel_dropout(input, p, training, inplace, "dropout2d")
 
 
-def _channel_dropout(input, p, training, op):
+def _channel_dropout(input, p, training, inplace, op):
     """Zero whole channels of (N, C, *) input."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{op}: probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        return input * 0.0
+        return _maybe_inplace(input, inplace, lambda x: x * 0.0, op + "_")
     shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
     with no_grad():
         mask = ag.empty(shape, dtype=input.dtype)
         _core.bernoulli_(mask, 1.0 - p)
         mask.mul_(1.0 / (1.0 - p))
-    return input * mask
+    return _maybe_inplace(input, inplace, lambda x: x * mask, op + "_")
 
 
 # ---------------------------------------------------------------------------------------- normalisation
@@ -626,16 +651,16 @@ def _pad_index(size, left, right, mode):
 
 
 # ---------------------------------------------------------------------------------------- more activations
-def mish(input):
-    return ag.mish(input)
+def mish(input, inplace=False):
+    return _maybe_inplace(input, inplace, ag.mish, "mish_")
 
 
-def hardswish(input):
-    return ag.hardswish(input)
+def hardswish(input, inplace=False):
+    return _maybe_inplace(input, inplace, ag.hardswish, "hardswish_")
 
 
-def hardsigmoid(input):
-    return ag.hardsigmoid(input)
+def hardsigmoid(input, inplace=False):
+    return _maybe_inplace(input, inplace, ag.hardsigmoid, "hardsigmoid_")
 
 
 def softsign(input):
@@ -646,12 +671,12 @@ def tanhshrink(input):
     return ag.tanhshrink(input)
 
 
-def selu(input):
-    return ag.selu(input)
+def selu(input, inplace=False):
+    return _maybe_inplace(input, inplace, ag.selu, "selu_")
 
 
-def celu(input, alpha=1.0):
-    return ag.celu(input, alpha)
+def celu(input, alpha=1.0, inplace=False):
+    return _maybe_inplace(input, inplace, lambda x: ag.celu(x, alpha), "celu_")
 
 
 def softshrink(input, lambd=0.5):
@@ -666,9 +691,17 @@ def hardshrink(input, lambd=0.5):
     return ag.where((input > lambd) | (input < -lambd), input, input * 0)
 
 
-def threshold(input, threshold, value):
+def _threshold(x, limit, value):
+    return ag.where(x > limit, x, ag.full_like(x, value))
+
+
+def threshold(input, threshold, value, inplace=False):
     """x where x > threshold, else value."""
-    return ag.where(input > threshold, input, ag.full_like(input, value))
+    return _maybe_inplace(input, inplace, lambda x: _threshold(x, threshold, value), "threshold_")
+
+
+def threshold_(input, threshold, value):
+    return _maybe_inplace(input, True, lambda x: _threshold(x, threshold, value), "threshold_")
 
 
 def glu(input, dim=-1):

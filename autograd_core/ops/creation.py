@@ -109,6 +109,33 @@ def _check_int64_range(a, data):
         raise OverflowError("tensor: an integer in data is out of the int64 range [-2**63, 2**63 - 1]")
 
 
+# the values an integer dtype takes from Python numbers, as PyTorch checks them: floats within the
+# type's range (they truncate toward zero), ints too, except that uint8 also takes -255..-1 (wrapped)
+# (2**63 itself does not fit int64; 2**31 - 1 and 255 are exact doubles, so they are inclusive bounds)
+_FLOAT_RANGE = {_core.I64: (-2.0**63, 2.0**63, False), _core.I32: (-2.0**31, 2.0**31 - 1, True),
+                _core.U8: (0.0, 255.0, True)}
+_INT_RANGE = {_core.I32: (-2**31, 2**31 - 1), _core.U8: (-255, 255)}
+
+
+def _check_numbers_fit(a, code, op="tensor"):
+    """Python numbers (a, as NumPy made them) stored as dtype `code`: RuntimeError, as PyTorch raises,
+    for NaN, infinities and values out of an integer type's range, instead of wrapping silently."""
+    if code not in _FLOAT_RANGE or a.size == 0:
+        return
+    if a.dtype.kind == "f":
+        lo, hi, inclusive = _FLOAT_RANGE[code]
+        bad = ~((a >= lo) & ((a <= hi) if inclusive else (a < hi)))  # NaN too
+    elif a.dtype.kind in "iu" and code in _INT_RANGE:
+        lo, hi = _INT_RANGE[code]
+        bad = (a < lo) | (a > hi)
+    else:
+        return
+    if bad.any():
+        value = a[bad].flat[0]
+        raise RuntimeError(f"{op}: value {value} cannot be converted to type {from_code(code).name} "
+                           f"without overflow")
+
+
 def _nested_tensors(data):
     """Lists containing tensors: stack them via numpy (detached)."""
     if isinstance(data, (list, tuple)):
@@ -142,6 +169,8 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
     code = to_code(dtype, "tensor") if dtype is not None else _infer_code(a, data)
     if isinstance(data, np.ndarray) and dtype is None and a.dtype.name not in _core._NP_NAMES:
         code = _infer_code(a, None)
+    if not isinstance(data, np.ndarray):
+        _check_numbers_fit(a, code)
     return _finish(_copy_from_numpy(a, code), requires_grad)
 
 
@@ -265,6 +294,7 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
                          f"(start={start}, end={end}, step={step})")
     all_int = all(isinstance(v, numbers.Integral) for v in vals)
     code = _code(dtype, _core.I64 if all_int else _core.F32, "arange")
+    _check_numbers_fit(np.array([start, end]), code, "arange")
     n = max(0, math.ceil((end - start) / step))
     if all_int and code == _core.I64:
         a = np.arange(start, end, step, dtype=np.int64)
@@ -277,8 +307,10 @@ def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
     check_device(device, "linspace")
     if steps < 0:
         raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
+    code = _code(dtype, _core.F32, "linspace")
+    _check_numbers_fit(np.array([float(start), float(end)]), code, "linspace")
     a = np.linspace(float(start), float(end), int(steps), dtype=np.float64)
-    return _finish(_copy_from_numpy(a, _code(dtype, _core.F32, "linspace")), requires_grad)
+    return _finish(_copy_from_numpy(a, code), requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False, device=None):

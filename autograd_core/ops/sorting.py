@@ -143,15 +143,31 @@ def bincount(x, weights=None, minlength=0):
         raise RuntimeError("bincount: the input must hold nonnegative values")
     if isinstance(minlength, bool) or not isinstance(minlength, int) or minlength < 0:
         raise RuntimeError(f"bincount: minlength must be a nonnegative int, got {minlength!r}")
-    if weights is None:
-        return tensor(np.bincount(a, minlength=minlength).astype(np.int64))
-    w = as_tensor(weights)
-    if tuple(w.shape) != tuple(x.shape):
-        raise RuntimeError(f"bincount: weights of shape {tuple(w.shape)} do not match the input's "
-                           f"{tuple(x.shape)}")
-    wd = np.asarray(w.detach())
-    out_dtype = w.dtype if w.is_floating_point() else _core.F64
-    return tensor(np.bincount(a, weights=wd.astype(np.float64), minlength=minlength), dtype=out_dtype)
+    # numpy computes max + 1 and the byte size without overflow checks (2**63 - 1 corrupts its heap):
+    # the bin count is settled here, in Python integers, before numpy sees the data
+    top = int(a.max()) if a.size else -1
+    if top >= 2**63 - 1:
+        raise RuntimeError(f"bincount: maximum value of input overflowed, it should be < {2**63 - 1} but got "
+                           f"{top}")
+    nbins = max(top + 1, minlength)
+    if nbins > 2**59:  # 8-byte bins: keep every byte count numpy derives far from 2**63
+        raise RuntimeError(f"bincount: cannot allocate {nbins} bins (largest value {top}, minlength "
+                           f"{minlength}): storage size calculation overflowed")
+    w = None
+    if weights is not None:
+        w = as_tensor(weights)
+        if tuple(w.shape) != tuple(x.shape):
+            raise RuntimeError(f"bincount: weights of shape {tuple(w.shape)} do not match the input's "
+                               f"{tuple(x.shape)}")
+    try:
+        if w is None:
+            return tensor(np.bincount(a, minlength=minlength).astype(np.int64))
+        wd = np.asarray(w.detach())
+        out_dtype = w.dtype if w.is_floating_point() else _core.F64
+        return tensor(np.bincount(a, weights=wd.astype(np.float64), minlength=minlength), dtype=out_dtype)
+    except MemoryError:
+        raise RuntimeError(f"bincount: cannot allocate {nbins} bins ({nbins * 8} bytes) for the largest "
+                           f"value {top} and minlength {minlength}") from None
 
 
 @tensor_method

@@ -21,6 +21,9 @@ from .optimizer import Optimizer, check_lr, check_nonnegative, l1_coefficient
 class Adagrad(Optimizer):
     """Adagrad; see the module docstring for the update."""
 
+    _state_required = ("step", "sum")
+    _state_optional = ()
+
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  *, maximize=False, l1=0.0):
         defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,

@@ -23,6 +23,9 @@ from .optimizer import Optimizer, check_betas, check_lr, check_nonnegative, l1_c
 class Adam(Optimizer):
     """Adam; see the module docstring for the update."""
 
+    _state_required = ("step", "exp_avg", "exp_avg_sq")
+    _state_optional = ("max_exp_avg_sq",)
+
     _decoupled = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,

@@ -164,7 +164,11 @@ def check_l1_momentum(group, opt_name):
 
 class Optimizer:
     """Base class: subclasses pass their default options and implement `_check_options(group)` and
-    `_step_group(group)`."""
+    `_step_group(group)`, and name their per-parameter state: `_state_required` (what a non-empty
+    state must hold) and `_state_optional` (tensors a step creates when missing)."""
+
+    _state_required = ()
+    _state_optional = ()
 
     # per-parameter state entries kept as Python numbers (PyTorch keeps them as 0-d tensors)
     _scalar_state = ()
@@ -278,9 +282,47 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         with no_grad():
+            # all or nothing: everything a kernel would reject is checked before any parameter moves
+            self._check_step()
             for group in self.param_groups:
                 self._step_group(group)
         return loss
+
+    def _check_step(self):
+        name = type(self).__name__
+        index = 0
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p.grad
+                if g is not None:
+                    if not isinstance(g, _core.TensorBase) or tuple(g.shape) != tuple(p.shape) \
+                            or g._dtype_code != p._dtype_code:
+                        raise RuntimeError(f"{name}: the gradient of parameter {index} (shape "
+                                           f"{tuple(p.shape)}, {p.dtype.name}) is {_describe(g)}; no "
+                                           f"parameter was updated")
+                    _core.check_write_target(p, f"{name}: parameter {index}")
+                    self._check_state(p, self.state.get(p), index)
+                index += 1
+
+    def _check_state(self, p, state, index):
+        """Raise unless `state` (None or a dict) is a usable state for parameter p (number `index`):
+        a non-empty state holds every required entry; its tensors have p's shape and dtype."""
+        if not state:
+            return
+        name = type(self).__name__
+        missing = [k for k in self._state_required if k not in state]
+        if missing:
+            raise ValueError(f"{name}: the state of parameter {index} lacks {', '.join(map(repr, missing))} "
+                             f"(it holds {', '.join(map(repr, sorted(state))) or 'nothing'})")
+        for key in self._state_required + self._state_optional:
+            value = state.get(key)
+            if key == "step":
+                if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                    raise TypeError(f"{name}: state 'step' of parameter {index} must be a number, got "
+                                    f"{type(value).__name__}")
+            elif (value is not None or key in self._state_required) and not _fits(value, p):
+                raise ValueError(f"{name}: state {key!r} of parameter {index} is {_describe(value)}, "
+                                 f"expected a contiguous {p.dtype.name} tensor of shape {tuple(p.shape)}")
 
     def _step_group(self, group):
         raise NotImplementedError
@@ -345,6 +387,7 @@ class Optimizer:
                 raise TypeError(f"{name}: state of parameter {k} must be a dict, got {type(value).__name__}")
             p = id_map[k]
             new_state[p] = {sk: _cast_state(name, k, sk, sv, p, self._scalar_state) for sk, sv in value.items()}
+            self._check_state(p, new_state[p], k)
         new_groups = []
         for g, sg in zip(groups, saved_groups):
             ng = {k: v for k, v in sg.items() if k != "params"}
@@ -368,6 +411,18 @@ class Optimizer:
                     lines.append(f"    {key}: {group[key]}")
         lines.append(")")
         return "\n".join(lines)
+
+
+def _fits(value, p):
+    """value is a contiguous tensor of p's shape and dtype (what the fused kernels update in place)."""
+    return isinstance(value, _core.TensorBase) and tuple(value.shape) == tuple(p.shape) \
+        and value._dtype_code == p._dtype_code and value.is_contiguous()
+
+
+def _describe(value):
+    if isinstance(value, _core.TensorBase):
+        return f"a {value.dtype.name} tensor of shape {tuple(value.shape)}"
+    return f"a {type(value).__name__}"
 
 
 def _cast_state(opt_name, index, key, value, p, scalar_keys=()):

@@ -24,6 +24,9 @@ from .optimizer import Optimizer, check_l1_momentum, check_lr, check_nonnegative
 class RMSprop(Optimizer):
     """RMSprop; see the module docstring for the update."""
 
+    _state_required = ("step", "square_avg")
+    _state_optional = ("momentum_buffer", "grad_avg")
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *,
                  maximize=False, l1=0.0):
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,

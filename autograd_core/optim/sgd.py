@@ -22,6 +22,9 @@ from .optimizer import Optimizer, check_l1_momentum, check_lr, check_nonnegative
 class SGD(Optimizer):
     """Stochastic gradient descent (optionally with momentum); see the module docstring."""
 
+    _state_required = ()
+    _state_optional = ("momentum_buffer",)
+
     def __init__(self, params, lr=required, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
                  maximize=False, l1=0.0):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
