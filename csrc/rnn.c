@@ -11,10 +11,11 @@
  * step repacks them. Backward runs the steps in reverse with one GEMM (dh = dgates @ W_hh) and the
  * fused pointwise backward per step; the weight gradients are single GEMMs over all N rows
  * (dW_hh = dgates^T @ h_prev, dW_ih = dgates^T @ x), the bias gradients column sums.
- * Threads: per step, threads own disjoint hidden units (whole NR-column panels of every gate), run
- * the hidden GEMM for their columns and then the pointwise cell on them; the backward GEMM splits
- * its output columns. No element's arithmetic depends on the split, and column sums run over the rows
- * in order, so results are bitwise identical for any thread count.
+ * Threads: the rows of a batch are independent sequences, so threads own disjoint blocks of rows
+ * (whole MR-row panels) and run every step for them with no synchronisation between steps; the
+ * big GEMMs (input projection, weight gradients) thread inside agc_gemm. No element's arithmetic
+ * depends on the split (a GEMM element is the same sum whichever rows share its tile), and column
+ * sums run over the rows in order, so results are bitwise identical for any thread count.
  * Arithmetic: float32 sigmoid/tanh use the polynomial functions below (written so the compiler
  * vectorises them; ~2 ulp), float64 uses libm. The per-step kernels are compiled twice, portable and
  * with the AVX2 target attribute, and picked by agc_simd_target().
@@ -399,11 +400,140 @@ static int64_t *offsets(const agc_rnn_geom *g)
     return off;
 }
 
-/* threads for a step of work `flops`, at most `panels` (each thread takes whole panels) */
-static int step_threads(double flops, int64_t panels)
+/* The batch rows are independent sequences: threads take disjoint blocks of whole MR-row panels
+ * and run every step for their rows, so the recurrence needs no synchronisation between steps (a
+ * per-step split of the hidden units measured 3.5x slower at 2 threads than 1 on a loaded 2-core
+ * machine: every step waited for the descheduled thread). Rows [*r0, *r1) of chunk k of nc. */
+static int row_chunks(const agc_rnn_geom *g, int64_t MR, double flops)
 {
+    const int64_t panels = ceil_div(g->B, MR);
     int nt = agc_threads_for(flops > 9e18 ? INT64_MAX : (int64_t)flops, RNN_PAR_FLOPS);
-    return nt < panels ? nt : (int)(panels > 0 ? panels : 1);
+    return panels < nt ? (int)(panels > 0 ? panels : 1) : nt;
+}
+
+static void chunk_rows(const agc_rnn_geom *g, int64_t MR, int nc, int k, int64_t *r0, int64_t *r1)
+{
+    const int64_t panels = ceil_div(g->B, MR);
+    *r0 = panels * k / nc * MR;
+    *r1 = panels * (k + 1) / nc * MR;
+    if (*r1 > g->B) *r1 = g->B;
+    if (*r0 > *r1) *r0 = *r1;
+}
+
+typedef struct {
+    agc_dtype dt;
+    const agc_rnn_geom *g;
+    const int64_t *off;
+    ws_layout w;
+    int64_t es, MR, NR, G, GH;
+    int training;
+    const char *bias, *bp, *w_hr, *g_out;
+    char *ws, *out, *hs, *cs;
+    /* backward */
+    char *dg, *dq, *dhs, *dcs, *big;
+    cell_fn cell;
+} seq_ctx;
+
+/* forward over rows [r0, r1) of every step */
+static int fwd_rows(const seq_ctx *c, int64_t r0, int64_t r1)
+{
+    const agc_rnn_geom *g = c->g;
+    const agc_dtype dt = c->dt;
+    const int64_t es = c->es, H = g->H, P = g->P, G = c->G, GH = c->GH, S = c->w.s, NR = c->NR;
+    const int64_t rows = r1 - r0, np = ceil_div(H, NR);
+    const int lstm = g->mode == AGC_RNN_LSTM, proj = P != H;
+    if (rows <= 0) return AGC_OK;
+    /* per chunk: q (rows x GH), packed A (rows x P), h_raw and tanh(c) when not kept (rows x H) */
+    const int64_t nb_q = lines(rows * GH, es), nb_a = lines(ceil_div(rows, c->MR) * c->MR * P, es);
+    const int64_t nb_raw = lines(rows * H, es);
+    char *scr = agc_alloc((nb_q + nb_a + 2 * nb_raw) * es);
+    if (!scr) return AGC_ENOMEM;
+    char *q = scr, *ap = q + nb_q * es, *raw = ap + nb_a * es, *tcs = raw + nb_raw * es;
+    char *hs = c->hs + r0 * P * es, *cs = c->cs + r0 * H * es;
+    int rc = AGC_OK;
+    for (int64_t s = 0; s < g->T && rc == AGC_OK; s++) {
+        const int64_t t = g->reverse ? g->T - 1 - s : s;
+        const int64_t bs = g->batch_sizes[t] < r1 ? g->batch_sizes[t] : r1, n = bs - r0;
+        if (n <= 0) continue;
+        const int64_t row = c->off[t] + r0;
+        if (c->training) {
+            memcpy(c->ws + (c->w.hprev + row * P) * es, hs, n * P * es);
+            if (lstm) memcpy(c->ws + (c->w.cprev + row * H) * es, cs, n * H * es);
+        }
+        agc_gemm_pack_a_panels(dt, n, P, hs, P, 1, ap);
+        for (int64_t k = 0; k < G && rc == AGC_OK; k++)
+            rc = agc_gemm_prepacked(dt, n, H, P, 1.0, ap, c->bp + k * np * P * NR * es, 0.0, q + k * H * es, GH, 1);
+        char *outp = c->out + row * P * es;
+        char *hout = proj ? (c->training ? c->ws + (c->w.hraw + row * H) * es : raw) : outp;
+        cell_args a = {.mode = g->mode, .bs = n, .H = H, .gates = c->ws + (c->w.gates + row * S) * es, .q = q,
+                       .b1 = c->bias, .b2 = c->bias + GH * es, .c = cs, .hp = hs, .h = hout,
+                       .tc = c->training && lstm ? c->ws + (c->w.tc + row * H) * es : tcs, .ldg = S, .ldq = GH,
+                       .ldh = H};
+        c->cell(&a, 0, H);
+        if (proj && rc == AGC_OK) rc = agc_gemm(dt, n, P, H, 1.0, hout, H, 1, c->w_hr, 1, H, 0.0, outp, P, 1);
+        memcpy(hs, outp, n * P * es);
+    }
+    agc_free(scr);
+    return rc;
+}
+
+/* backward over rows [r0, r1) of every step, in the opposite order to the forward's */
+static int bwd_rows(const seq_ctx *c, int64_t r0, int64_t r1)
+{
+    const agc_rnn_geom *g = c->g;
+    const agc_dtype dt = c->dt;
+    const int64_t es = c->es, H = g->H, P = g->P, GH = c->GH, S = c->w.s;
+    const int64_t rows = r1 - r0;
+    const int proj = P != H, gru = g->mode == AGC_RNN_GRU;
+    if (rows <= 0) return AGC_OK;
+    /* per chunk: the total gradient of h_t (rows x P), of the unprojected h (rows x H), packed A */
+    const int64_t nb_tot = lines(rows * P, es), nb_raw = proj ? lines(rows * H, es) : 0;
+    const int64_t nb_a = lines(ceil_div(rows, c->MR) * c->MR * GH, es);
+    char *scr = agc_alloc((nb_tot + nb_raw + nb_a) * es);
+    if (!scr) return AGC_ENOMEM;
+    char *tot = scr, *draw = tot + nb_tot * es, *ap = draw + nb_raw * es;
+    char *dhs = c->dhs + r0 * P * es, *dcs = c->dcs + r0 * H * es;
+    const double beta = gru ? 1.0 : 0.0;
+    int rc = AGC_OK;
+    for (int64_t s = 0; s < g->T && rc == AGC_OK; s++) {
+        const int64_t t = g->reverse ? s : g->T - 1 - s;
+        const int64_t bs = g->batch_sizes[t] < r1 ? g->batch_sizes[t] : r1, n = bs - r0;
+        if (n <= 0) continue;
+        const int64_t row = c->off[t] + r0;
+        memcpy(tot, dhs, n * P * es);
+        if (c->g_out) add_into(dt, n * P, tot, c->g_out + row * P * es);
+        const char *dh = tot;
+        if (proj) {
+            memcpy(c->big + row * P * es, tot, n * P * es);
+            rc = agc_gemm(dt, n, H, P, 1.0, tot, P, 1, c->w_hr, H, 1, 0.0, draw, H, 1);
+            dh = draw;
+        }
+        cell_args a = {.mode = g->mode, .bs = n, .H = H, .gates = c->ws + (c->w.gates + row * S) * es,
+                       .hp = c->ws + (c->w.hprev + row * P) * es, .tc = c->ws + (c->w.tc + row * H) * es,
+                       .ldg = S, .cp = c->ws + (c->w.cprev + row * H) * es, .dh = dh, .dc = dcs,
+                       .dx = c->dg + row * GH * es, .dq = c->dq + row * GH * es, .dhp = dhs, .ldd = GH};
+        c->cell(&a, 0, H);
+        /* dh_{t-1} = dq_t W_hh (+ the GRU's direct z dh_t, already in dhs) */
+        agc_gemm_pack_a_panels(dt, n, GH, c->dq + row * GH * es, GH, 1, ap);
+        if (rc == AGC_OK) rc = agc_gemm_prepacked(dt, n, P, GH, 1.0, ap, c->bp, beta, dhs, P, 1);
+    }
+    agc_free(scr);
+    return rc;
+}
+
+/* run fn over the row chunks, on threads when there are several */
+static int run_rows(const seq_ctx *c, int nc, int (*fn)(const seq_ctx *, int64_t, int64_t))
+{
+    int rc = AGC_OK;
+    if (nc <= 1) return fn(c, 0, c->g->B);
+#pragma omp parallel for num_threads(nc) schedule(dynamic, 1) reduction(min : rc)
+    for (int k = 0; k < nc; k++) {
+        int64_t r0, r1;
+        chunk_rows(c->g, c->MR, nc, k, &r0, &r1);
+        int r = fn(c, r0, r1);
+        rc = r < rc ? r : rc;
+    }
+    return rc;
 }
 
 /* ---------------------------------------------------------------- forward */
@@ -416,29 +546,20 @@ int agc_rnn_forward(agc_dtype dt, const agc_rnn_geom *g, const void *x, const vo
     const int mode = g->mode;
     const int lstm = mode == AGC_RNN_LSTM, gru = mode == AGC_RNN_GRU;
     const int64_t B = g->B, I = g->I, H = g->H, P = g->P, G = gates_of(mode), GH = G * H;
-    const int proj = P != H;
+    const int64_t MR = agc_gemm_tile_mr(dt), NR = agc_gemm_tile_nr(dt), np = ceil_div(H, NR);
     const ws_layout w = layout(g, training);
-    const int64_t S = w.s;
-    const int64_t MR = agc_gemm_tile_mr(dt), NR = agc_gemm_tile_nr(dt);
-    const int64_t np = ceil_div(H, NR);
-    char *wsb = ws;
 
-    /* scratch: offsets, biases (2 GH), q (B x GH), packed A (B rows x P), packed W_hh^T (G np P NR),
-     * h and c state (B x P, B x H), per-step h_raw and tanh(c) when not kept (B x H each) */
+    /* shared scratch: biases (2 GH), packed W_hh^T (G np P NR), h and c state (B x P, B x H) */
     int64_t *off = offsets(g);
-    const int64_t nb_bias = lines(2 * GH, es), nb_q = lines(B * GH, es);
-    const int64_t nb_a = lines(ceil_div(B > 0 ? B : 1, MR) * MR * P, es), nb_bp = lines(G * np * P * NR, es);
-    const int64_t nb_h = lines(B * P, es), nb_c = lines(B * H, es), nb_raw = lines(B * H, es), nb_tc = nb_raw;
-    const int64_t total = nb_bias + nb_q + nb_a + nb_bp + nb_h + nb_c + nb_raw + nb_tc;
-    char *scr = agc_alloc(total * es);
+    const int64_t nb_bias = lines(2 * GH, es), nb_bp = lines(G * np * P * NR, es);
+    const int64_t nb_h = lines(B * P, es), nb_c = lines(B * H, es);
+    char *scr = agc_alloc((nb_bias + nb_bp + nb_h + nb_c) * es);
     if (!off || !scr) {
         agc_free(off);
         agc_free(scr);
         return AGC_ENOMEM;
     }
-    char *bias = scr, *q = bias + nb_bias * es, *ap = q + nb_q * es, *bp = ap + nb_a * es;
-    char *hs = bp + nb_bp * es, *cs = hs + nb_h * es, *raw = cs + nb_c * es, *tcs = raw + nb_raw * es;
-
+    char *bias = scr, *bp = bias + nb_bias * es, *hs = bp + nb_bp * es, *cs = hs + nb_h * es;
     /* biases: LSTM / RNN add b_ih + b_hh once per call; GRU keeps them apart */
     memset(bias, 0, nb_bias * es);
     if (b_ih) memcpy(bias, b_ih, GH * es);
@@ -448,54 +569,18 @@ int agc_rnn_forward(agc_dtype dt, const agc_rnn_geom *g, const void *x, const vo
         else
             add_into(dt, GH, bias, b_hh);
     }
-    /* W_hh^T (P x GH) as B panels, gate by gate, so a thread's columns cover every gate of its units */
+    /* W_hh^T (P x GH) as B panels gate by gate: packed once, read by every step */
     for (int64_t k = 0; k < G; k++)
         pack_b(dt, P, H, NR, (const char *)w_hh + k * H * P * es, 1, P, bp + k * np * P * NR * es);
     if (B) memcpy(hs, h0, B * P * es);
     if (lstm && B) memcpy(cs, c0, B * H * es);
 
     /* the input projection of every step at once */
-    int rc = agc_gemm(dt, w.n, GH, I, 1.0, x, I, 1, w_ih, 1, I, 0.0, wsb + w.gates * es, S, 1);
-    const cell_fn fwd = pick(dt, 0);
-    for (int64_t s = 0; s < g->T && rc == AGC_OK; s++) {
-        const int64_t t = g->reverse ? g->T - 1 - s : s;
-        const int64_t bs = g->batch_sizes[t], row = off[t];
-        if (bs == 0) continue;
-        if (training) {
-            memcpy(wsb + (w.hprev + row * P) * es, hs, bs * P * es);
-            if (lstm) memcpy(wsb + (w.cprev + row * H) * es, cs, bs * H * es);
-        }
-        agc_gemm_pack_a_panels(dt, bs, P, hs, P, 1, ap);
-        char *hout = proj ? (training ? wsb + (w.hraw + row * H) * es : raw) : (char *)out + row * P * es;
-        cell_args a = {.mode = mode, .bs = bs, .H = H, .gates = wsb + (w.gates + row * S) * es, .q = q,
-                       .b1 = bias, .b2 = bias + GH * es, .c = cs, .hp = hs, .h = hout,
-                       .tc = training && lstm ? wsb + (w.tc + row * H) * es : tcs, .ldg = S, .ldq = GH,
-                       .ldh = H};
-        const int nt = step_threads(2.0 * bs * GH * P, np);
-        int bad = 0;
-#pragma omp parallel num_threads(nt) if (nt > 1) reduction(| : bad)
-        {
-#ifdef _OPENMP
-            const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
-#else
-            const int tid = 0, nth = 1;
-#endif
-            const int64_t p0 = np * tid / nth, p1 = np * (tid + 1) / nth;
-            const int64_t j0 = p0 * NR, j1 = p1 * NR < H ? p1 * NR : H;
-            if (j0 < j1) {
-                for (int64_t k = 0; k < G; k++)
-                    bad |= agc_gemm_prepacked(dt, bs, j1 - j0, P, 1.0, ap, bp + (k * np + p0) * P * NR * es, 0.0,
-                                              q + (k * H + j0) * es, GH, 1) != AGC_OK;
-                fwd(&a, j0, j1);
-            }
-        }
-        if (bad) rc = AGC_ENOMEM;
-        if (proj) {
-            if (rc == AGC_OK)
-                rc = agc_gemm(dt, bs, P, H, 1.0, hout, H, 1, w_hr, 1, H, 0.0, (char *)out + row * P * es, P, 1);
-        }
-        memcpy(hs, (char *)out + row * P * es, bs * P * es);
-    }
+    int rc = agc_gemm(dt, w.n, GH, I, 1.0, x, I, 1, w_ih, 1, I, 0.0, (char *)ws + w.gates * es, w.s, 1);
+    seq_ctx c = {.dt = dt, .g = g, .off = off, .w = w, .es = es, .MR = MR, .NR = NR, .G = G, .GH = GH,
+                 .training = training, .bias = bias, .bp = bp, .w_hr = w_hr, .ws = ws, .out = out, .hs = hs,
+                 .cs = cs, .cell = pick(dt, 0)};
+    if (rc == AGC_OK) rc = run_rows(&c, row_chunks(g, MR, 2.0 * w.n * GH * P), fwd_rows);
     if (B) memcpy(h_n, hs, B * P * es);
     if (lstm && B) memcpy(c_n, cs, B * H * es);
     agc_free(scr);
@@ -516,30 +601,22 @@ int agc_rnn_backward(agc_dtype dt, const agc_rnn_geom *g, const void *x, const v
     const int64_t B = g->B, I = g->I, H = g->H, P = g->P, G = gates_of(mode), GH = G * H;
     const int proj = P != H;
     const ws_layout w = layout(g, 1);
-    const int64_t S = w.s, N = w.n;
+    const int64_t N = w.n;
     const int64_t MR = agc_gemm_tile_mr(dt), NR = agc_gemm_tile_nr(dt);
-    const int64_t npp = ceil_div(P, NR);
-    const char *wsb = ws;
 
-    /* scratch: offsets; dG (N x GH) and, for the GRU, dQ (N x GH); packed W_hh (GH x P) and A
-     * (B rows x GH); dh state and total (B x P each); dc state (B x H); dh_raw (B x H); DH (N x P,
-     * the total gradient of every h_t, for dW_hr) with a projection */
+    /* shared scratch: dG (N x GH) and, for the GRU, dQ (N x GH); packed W_hh (GH x P); dh and dc
+     * state (B x P, B x H); with a projection, the total gradient of every h_t (N x P, for dW_hr) */
     int64_t *off = offsets(g);
-    const int64_t nb_dg = lines(N * GH, es), nb_dq = gru ? nb_dg : 0, nb_bp = lines(npp * GH * NR, es);
-    const int64_t nb_a = lines(ceil_div(B > 0 ? B : 1, MR) * MR * GH, es), nb_dh = lines(B * P, es);
-    const int64_t nb_tot = nb_dh, nb_dc = lines(B * H, es);
-    const int64_t nb_raw = proj ? lines(B * H, es) : 0, nb_big = proj ? lines(N * P, es) : 0;
-    const int64_t total = nb_dg + nb_dq + nb_bp + nb_a + nb_dh + nb_tot + nb_dc + nb_raw + nb_big;
-    char *scr = agc_alloc(total * es);
+    const int64_t nb_dg = lines(N * GH, es), nb_dq = gru ? nb_dg : 0, nb_bp = lines(ceil_div(P, NR) * GH * NR, es);
+    const int64_t nb_dh = lines(B * P, es), nb_dc = lines(B * H, es), nb_big = proj ? lines(N * P, es) : 0;
+    char *scr = agc_alloc((nb_dg + nb_dq + nb_bp + nb_dh + nb_dc + nb_big) * es);
     if (!off || !scr) {
         agc_free(off);
         agc_free(scr);
         return AGC_ENOMEM;
     }
-    char *dg = scr, *dq = gru ? dg + nb_dg * es : dg, *bp = dg + (nb_dg + nb_dq) * es, *ap = bp + nb_bp * es;
-    char *dhs = ap + nb_a * es, *tot = dhs + nb_dh * es, *dcs = tot + nb_tot * es, *draw = dcs + nb_dc * es;
-    char *big = draw + nb_raw * es;
-
+    char *dg = scr, *dq = gru ? dg + nb_dg * es : dg, *bp = dg + (nb_dg + nb_dq) * es, *dhs = bp + nb_bp * es;
+    char *dcs = dhs + nb_dh * es, *big = dcs + nb_dc * es;
     pack_b(dt, GH, P, NR, w_hh, P, 1, bp);
     if (g_hn)
         memcpy(dhs, g_hn, B * P * es);
@@ -551,56 +628,14 @@ int agc_rnn_backward(agc_dtype dt, const agc_rnn_geom *g, const void *x, const v
         else
             memset(dcs, 0, B * H * es);
     }
-    const cell_fn bwd = pick(dt, 1);
-    int rc = AGC_OK;
-    for (int64_t s = 0; s < g->T && rc == AGC_OK; s++) {
-        /* the steps in the opposite order to the forward's */
-        const int64_t t = g->reverse ? s : g->T - 1 - s;
-        const int64_t bs = g->batch_sizes[t], row = off[t];
-        if (bs == 0) continue;
-        memcpy(tot, dhs, bs * P * es);
-        if (g_out) add_into(dt, bs * P, tot, (const char *)g_out + row * P * es);
-        const char *dh = tot;
-        if (proj) {
-            memcpy(big + row * P * es, tot, bs * P * es);
-            rc = agc_gemm(dt, bs, H, P, 1.0, tot, P, 1, w_hr, H, 1, 0.0, draw, H, 1);
-            dh = draw;
-        }
-        cell_args a = {.mode = mode, .bs = bs, .H = H, .gates = (char *)wsb + (w.gates + row * S) * es,
-                       .hp = wsb + (w.hprev + row * P) * es, .tc = (char *)wsb + (w.tc + row * H) * es,
-                       .ldg = S, .cp = wsb + (w.cprev + row * H) * es, .dh = dh, .dc = dcs,
-                       .dx = dg + row * GH * es, .dq = dq + row * GH * es, .dhp = dhs, .ldd = GH};
-        const double beta = gru ? 1.0 : 0.0;
-        const int nt = step_threads(2.0 * bs * GH * P, npp);
-        const int64_t nh = ceil_div(H, NR);
-        int bad = 0;
-        /* pointwise over each thread's hidden units; then, once every row of dG is written, one
-         * thread packs it as A and the threads split the columns of dh = dG @ W_hh */
-#pragma omp parallel num_threads(nt) if (nt > 1) reduction(| : bad)
-        {
-#ifdef _OPENMP
-            const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
-#else
-            const int tid = 0, nth = 1;
-#endif
-            int64_t j0 = nh * tid / nth * NR, j1 = nh * (tid + 1) / nth * NR;
-            j1 = j1 < H ? j1 : H;
-            if (j0 < j1) bwd(&a, j0, j1);
-#pragma omp barrier
-#pragma omp single
-            agc_gemm_pack_a_panels(dt, bs, GH, dq + row * GH * es, GH, 1, ap);
-            const int64_t p0 = npp * tid / nth, p1 = npp * (tid + 1) / nth;
-            j0 = p0 * NR;
-            j1 = p1 * NR < P ? p1 * NR : P;
-            if (j0 < j1)
-                bad |= agc_gemm_prepacked(dt, bs, j1 - j0, GH, 1.0, ap, bp + p0 * GH * NR * es, beta,
-                                          dhs + j0 * es, P, 1) != AGC_OK;
-        }
-        if (bad) rc = AGC_ENOMEM;
-    }
+    seq_ctx c = {.dt = dt, .g = g, .off = off, .w = w, .es = es, .MR = MR, .NR = NR, .G = G, .GH = GH,
+                 .training = 1, .bp = bp, .w_hr = w_hr, .g_out = g_out, .ws = (char *)ws, .dg = dg, .dq = dq,
+                 .dhs = dhs, .dcs = dcs, .big = big, .cell = pick(dt, 1)};
+    int rc = run_rows(&c, row_chunks(g, MR, 2.0 * N * GH * P), bwd_rows);
     if (rc == AGC_OK && dh0) memcpy(dh0, dhs, B * P * es);
     if (rc == AGC_OK && dc0 && lstm) memcpy(dc0, dcs, B * H * es);
     /* weight gradients: one GEMM each over all N rows */
+    const char *wsb = ws;
     if (rc == AGC_OK && dw_ih) rc = agc_gemm(dt, GH, I, N, 1.0, dg, 1, GH, x, I, 1, 0.0, dw_ih, I, 1);
     if (rc == AGC_OK && dw_hh)
         rc = agc_gemm(dt, GH, P, N, 1.0, dq, 1, GH, wsb + w.hprev * es, P, 1, 0.0, dw_hh, P, 1);

@@ -431,7 +431,7 @@ class _CellBase(Module):
                              f"{tuple(input.shape)}")
         if input.shape[-1] != self.input_size:
             raise ValueError(f"{name}: input has {input.shape[-1]} features, expected input_size={self.input_size} "
-                             f"(input shape {tuple(input.shape)})")
+                             f"(input of shape {tuple(input.shape)})")
         if input.dtype != self.weight_ih.dtype:
             raise TypeError(f"{name}: input has dtype {input.dtype} but the parameters are {self.weight_ih.dtype}")
         batched = input.ndim == 2
