@@ -28,10 +28,9 @@
 
 /* The cell loops select between branches of sigmoid/tanh (x < 0, |x| < 0.625); GCC keeps such a
  * select as a branch (and so leaves the loop scalar) unless it may compute the division of both
- * branches, which the default -ftrapping-math forbids. Nothing here reads the FP exception flags.
- * Measured: the float32 LSTM forward rows run 5x faster vectorised. */
+ * branches, which the default -ftrapping-math forbids. Nothing here reads the FP exception flags. */
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("no-trapping-math")
+#pragma GCC optimize("no-trapping-math", "fp-contract=fast")
 #endif
 
 /* Below this much work per step (flops of the step's GEMM) a step stays on one thread: with
