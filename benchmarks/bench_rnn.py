@@ -10,12 +10,13 @@ each as forward + backward (sum of the output) and as a no-grad forward, plus
 Both libraries run at the same thread count (ag.get_num_threads(); set it with --threads).
 Target: ours / torch <= 0.8 at 2 threads.
 
-    python benchmarks/bench_rnn.py [--threads 2] [--quick]     # rnn_report(): the ratio table
+    python benchmarks/bench_rnn.py [--threads 2] [--quick] [--only lstm_small,charlm] [--cpu-time]
     pytest benchmarks/bench_rnn.py --benchmark-only            # pytest-benchmark groups
 """
 import argparse
 import os
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -23,11 +24,11 @@ import pytest
 if __name__ == "__main__":  # run as a script from a source checkout: import the package beside it
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import autograd_core as ag  # noqa: E402
-from autograd_core import _core  # noqa: E402
+import autograd_core as ag
+from autograd_core import _core
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from timing import time_settled  # noqa: E402
+from timing import time_settled
 
 try:
     import torch
@@ -35,12 +36,12 @@ except ImportError:
     torch = None
 
 SIZES = {
-    "small": dict(input=64, hidden=128, seq=32, batch=32, layers=1, bidirectional=False),
-    "large": dict(input=256, hidden=512, seq=128, batch=64, layers=1, bidirectional=False),
-    "bidir2": dict(input=64, hidden=128, seq=32, batch=32, layers=2, bidirectional=True),
+    "small": {"input": 64, "hidden": 128, "seq": 32, "batch": 32, "layers": 1, "bidirectional": False},
+    "large": {"input": 256, "hidden": 512, "seq": 128, "batch": 64, "layers": 1, "bidirectional": False},
+    "bidir2": {"input": 64, "hidden": 128, "seq": 32, "batch": 32, "layers": 2, "bidirectional": True},
 }
 KINDS = ("LSTM", "GRU", "RNN")
-CHARLM = dict(vocab=65, embed=64, hidden=256, seq=64, batch=32)
+CHARLM = {"vocab": 65, "embed": 64, "hidden": 256, "seq": 64, "batch": 32}
 
 
 def _tensor(lib, a, requires_grad=False):
@@ -104,11 +105,10 @@ def lib_charlm(lib):
 def cases():
     """name -> (group, maker(lib))"""
     out = {}
-    for size in SIZES:
+    for size, cfg in SIZES.items():
         for kind in KINDS:
             for grad in (True, False):
                 name = f"{kind.lower()}_{size}_{'fwdbwd' if grad else 'fwd'}"
-                cfg = SIZES[size]
                 group = (f"rnn {kind} in{cfg['input']} h{cfg['hidden']} seq{cfg['seq']} b{cfg['batch']} "
                          f"l{cfg['layers']}{' bidir' if cfg['bidirectional'] else ''} "
                          f"{'fwd+bwd' if grad else 'no-grad fwd'} float32")
@@ -135,13 +135,16 @@ def test_bench_torch(benchmark, case):
 
 
 # ------------------------------------------------------------------------------ report
-def rnn_report(quick=False, only=None):
+def rnn_report(quick=False, only=None, cpu_time=False):
     """Print ours vs torch per case (both timed in the same run, in turns); returns rows
-    (case, ours seconds, torch seconds)."""
+    (case, ours seconds, torch seconds). cpu_time: process CPU time instead of wall time (summed
+    over threads; at 1 thread it is what each library costs, whatever else loads the machine)."""
     threads = ag.get_num_threads()
     if torch is not None:
         torch.set_num_threads(threads)
-    print(f"recurrent layers, float32 | simd={_core.simd_target()} threads={threads}")
+    clock = time.process_time if cpu_time else time.perf_counter
+    print(f"recurrent layers, float32 | simd={_core.simd_target()} threads={threads} "
+          f"clock={'cpu' if cpu_time else 'wall'}")
     header = f"{'case':<22}{'ours ms':>10}{'torch ms':>10}{'ours/torch':>12}"
     print(header)
     print("-" * len(header))
@@ -152,7 +155,7 @@ def rnn_report(quick=False, only=None):
         steps = {"ours": make(ag)}
         if torch is not None:
             steps["torch"] = make(torch)
-        best = time_settled(steps, budget=0.3 if quick else 1.5, rounds=2 if quick else 3, batch=0.02)
+        best = time_settled(steps, budget=0.3 if quick else 1.5, rounds=2 if quick else 3, batch=0.02, clock=clock)
         t_ours, t_torch = best["ours"], best.get("torch", float("nan"))
         rows.append((case, t_ours, t_torch))
         print(f"{case:<22}{t_ours * 1e3:>10.3f}{t_torch * 1e3:>10.3f}{t_ours / t_torch:>11.2f}x", flush=True)
@@ -165,7 +168,8 @@ if __name__ == "__main__":
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", default=None, help="comma-separated substrings of case names")
+    parser.add_argument("--cpu-time", action="store_true", help="time process CPU time instead of wall time")
     args = parser.parse_args()
     if args.threads:
         ag.set_num_threads(args.threads)
-    rnn_report(quick=args.quick, only=args.only.split(",") if args.only else None)
+    rnn_report(quick=args.quick, only=args.only.split(",") if args.only else None, cpu_time=args.cpu_time)

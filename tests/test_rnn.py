@@ -212,10 +212,10 @@ def test_layer_kernel_matches_composite_and_double_backward(mode):
     b_hh = t64(r.normal(size=gates * hs), True)
     inputs = [x, h0, c0, w_ih, w_hh, b_ih, b_hh]
     for reverse in (False, True):
-        def fused(*a):
+        def fused(*a, reverse=reverse):
             return rnn._RNNLayer.apply(*a, None, mode, reverse, sizes)
 
-        def composite(*a):
+        def composite(*a, reverse=reverse):
             return rnn._layer_composite(*a, None, mode, reverse, sizes)
         outs_f, outs_c = fused(*inputs), composite(*inputs)
         for a, b_ in zip(outs_f, outs_c):

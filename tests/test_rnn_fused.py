@@ -7,8 +7,14 @@ import pytest
 
 import autograd_core as ag
 from autograd_core import _core, nn
-from autograd_core.nn.utils.rnn import (PackedSequence, pack_padded_sequence, pack_sequence, pad_packed_sequence,
-                                        pad_sequence, unpack_sequence)
+from autograd_core.nn.utils.rnn import (
+    PackedSequence,
+    pack_padded_sequence,
+    pack_sequence,
+    pad_packed_sequence,
+    pad_sequence,
+    unpack_sequence,
+)
 
 torch = pytest.importorskip("torch")
 gradcheck = ag.autograd.gradcheck
