@@ -234,3 +234,17 @@ def test_layer_kernel_matches_composite_and_double_backward(mode):
                 return fused(x_, h_, None, *w)
         assert gradcheck(f, args)
         assert ag.autograd.gradgradcheck(f, args)
+
+
+def test_rnn_benchmark_cases_run():
+    # benchmarks/bench_rnn.py builds its steps from the public API: one step of ours per kind keeps
+    # the benchmark from rotting (timing never decides a test)
+    import importlib.util
+    import os
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks", "bench_rnn.py")
+    spec = importlib.util.spec_from_file_location("_agc_bench_rnn_under_test", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    for kind in bench.KINDS:
+        bench.lib_layer(ag, kind, "small", True)()
+    bench.lib_charlm(ag)()
