@@ -350,6 +350,16 @@ def test_rnn_fused_float32_math_accuracy():
     np.testing.assert_allclose(got, np.tanh(v.astype(np.float32).astype(np.float64)), rtol=3e-7, atol=1e-30)
     nan = np_of(cell(ag.tensor(np.array([[np.nan]], dtype=np.float32))))
     assert np.isnan(nan).all()
+    # sigmoid: an LSTM cell from c0 = 0 with its g and o gates saturated has c = sigmoid(i-gate input)
+    lstm = nn.LSTMCell(1, 1)
+    with ag.no_grad():
+        lstm.weight_ih.copy_(ag.tensor([[1.0], [0.0], [0.0], [0.0]]))
+        lstm.weight_hh.fill_(0.0)
+        lstm.bias_ih.copy_(ag.tensor([0.0, 0.0, 20.0, 20.0]))
+        lstm.bias_hh.fill_(0.0)
+    _, c = lstm(ag.tensor(v.astype(np.float32)[:, None]))
+    ref = 1 / (1 + np.exp(-v.astype(np.float32).astype(np.float64)))
+    np.testing.assert_allclose(np_of(c)[:, 0], ref, rtol=3e-7, atol=1e-37)
 
 
 # ---------------------------------------------------------------------- options and errors
