@@ -28,13 +28,16 @@
 
 /* The cell loops select between branches of sigmoid/tanh (x < 0, |x| < 0.625); GCC keeps such a
  * select as a branch (and so leaves the loop scalar) unless it may compute the division of both
- * branches, which the default -ftrapping-math forbids. Nothing here reads the FP exception flags. */
+ * branches, which the default -ftrapping-math forbids. Nothing here reads the FP exception flags.
+ * fp-contract=fast lets the AVX2 build fuse the polynomials' multiply-adds (measured: an LSTM step's
+ * pointwise at B = 32, H = 128 went from 24.7 to 19.3 us). */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("no-trapping-math", "fp-contract=fast")
 #endif
 
-/* Below this much work per step (flops of the step's GEMM) a step stays on one thread: with
- * B = 32, H = 128 an LSTM step is 4 MFLOP (~20 us), where a fork/join costs ~2 us. */
+/* Below this much work (flops of the hidden GEMMs of all steps) the recurrence stays on one thread:
+ * it forks once per call, ~2 us, so even a small layer (B = 32, H = 128, 32 LSTM steps: 134 MFLOP)
+ * is far above it. */
 #define RNN_PAR_FLOPS (1 << 20)
 #define RNN_ALWAYS_INLINE static inline __attribute__((always_inline))
 
