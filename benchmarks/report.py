@@ -5,7 +5,7 @@
     python benchmarks/report.py --threads 2 --unset-openblas-env
     python -m autograd_core bench [the same options]
 
-Families, in order: elementwise, reduce, overhead, gemm, conv, nn, optim. Each comes from
+Families, in order: elementwise, reduce, overhead, gemm, conv, nn, optim, rnn. Each comes from
 benchmarks/bench_<family>.py and its <family>_report() function, loaded by file path; a family whose
 module or function is missing, or raises, gets a line saying so and the report goes on. Elementwise
 and reductions fall back to tables built here from the public API when their module cannot give one.
@@ -32,7 +32,7 @@ import traceback
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH_DIR)
-FAMILIES = ["elementwise", "reduce", "overhead", "gemm", "conv", "nn", "optim"]
+FAMILIES = ["elementwise", "reduce", "overhead", "gemm", "conv", "nn", "optim", "rnn"]
 OPENBLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 _UNSET_NOTE = "AGC_BENCH_UNSET_OPENBLAS"  # tells the re-executed child what the parent removed
 # arguments passed to a family's report function in --quick mode, where its signature accepts them
@@ -346,6 +346,10 @@ def _summary_rows(family, result, module, threads):
             rows.append(_row(family, f"{label} step 10^6 params, {n_threads} thread(s)",
                              dict(ours=ours, numpy=numpy_t, torch=torch_t),
                              lim_np=1 / 3 if adam else None, lim_torch=1.0 if adam else None))
+    elif family == "rnn":  # issue 15: at most 0.8x PyTorch's time
+        groups = {case: entry[0] for case, entry in getattr(module, "CASES", {}).items()}
+        for case, ours, torch_t in result:
+            rows.append(_row(family, groups.get(case, case), dict(ours=ours, torch=torch_t), lim_torch=0.8))
     else:
         raise ValueError(f"no summary for family {family!r}")
     return rows

@@ -314,6 +314,32 @@ def test_optimizer_updates_threads_bitwise(name):
     assert_bitwise_across_threads(run, schedules=SCHEDULES[:3])
 
 
+# --------------------------------------------------------------------------------------- recurrent
+@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN"])
+def test_recurrent_layers_threads_bitwise(mode):
+    """Threads own whole batch rows for the whole sequence (csrc/rnn.c); a held-back thread must not
+    change any row, forward or backward, packed or padded."""
+    rng = rng_for(mode)
+    ag.manual_seed(0)
+    layer = getattr(ag.nn, mode)(24, 48, num_layers=2, bidirectional=True, batch_first=True)
+    x = tensor(rng, (37, 15, 24), requires_grad=True)
+    lengths = rng.integers(1, 16, size=37)
+    lengths[0] = 15
+
+    def run():
+        x.grad = None
+        for p in layer.parameters():
+            p.grad = None
+        out, _ = layer(x)
+        packed = ag.nn.utils.rnn.pack_padded_sequence(x, lengths.tolist(), batch_first=True, enforce_sorted=False)
+        pout, _ = layer(packed)
+        padded, _ = ag.nn.utils.rnn.pad_packed_sequence(pout, batch_first=True)
+        ((out * out).sum() + padded.sum()).backward()
+        return out, padded, x.grad, *[p.grad for p in layer.parameters()]
+
+    assert_bitwise_across_threads(run, schedules=SCHEDULES[:3])
+
+
 # ----------------------------------------------------------------------------------------- random
 def test_random_generation_threads_bitwise():
     x = ag.ones(400_000)

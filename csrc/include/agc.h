@@ -435,6 +435,39 @@ int agc_softmax_xent_backward(agc_dtype dt, int64_t n, int64_t c, const void *x,
                               const void *weight, int64_t ignore_index, double smoothing, const void *lse,
                               const void *g, int64_t sg, void *out);
 
+/* ---- rnn.c */
+/* One layer and direction of a recurrent network over a whole sequence (PyTorch's cells and gate
+ * orders: LSTM i f g o, GRU r z n). The sequence is packed by time step: step t has batch_sizes[t]
+ * rows (non-increasing in t, each <= B), stored after those of the steps before it, N rows in all
+ * (a padded (T, B, .) batch has batch_sizes[t] == B). Rows of h0 / c0 / h_n / c_n are the B
+ * sequences; the sequences alive at step t are rows [0, batch_sizes[t]). reverse runs the steps
+ * from T - 1 down to 0, each sequence starting from its h0 row at its own last step.
+ * P == H, except an LSTM with a projection (h_t = W_hr (o * tanh c_t), P < H). */
+enum { AGC_RNN_TANH = 0, AGC_RNN_RELU = 1, AGC_RNN_LSTM = 2, AGC_RNN_GRU = 3 };
+typedef struct {
+    int mode;    /* AGC_RNN_* */
+    int reverse;
+    int64_t T, B, I, H, P;
+    const int64_t *batch_sizes; /* T entries */
+} agc_rnn_geom;
+/* Elements of the workspace agc_rnn_forward fills (and agc_rnn_backward reads when training). */
+int64_t agc_rnn_workspace_numel(const agc_rnn_geom *g, int training);
+/* Forward, all arrays CONTIGUOUS, f32 or f64: x (N, I), w_ih (G H, I), w_hh (G H, P), b_ih and b_hh
+ * (G H, or NULL for no bias), w_hr (P, H; NULL when P == H), h0 (B, P), c0 (B, H; LSTM only) ->
+ * out (N, P), h_n (B, P), c_n (B, H; LSTM only); G = 4 (LSTM), 3 (GRU) or 1. ws holds
+ * agc_rnn_workspace_numel(g, training) elements; with training it keeps what backward needs. For a
+ * sequence that ends before step T - 1 (forward direction), h_n is its h at its last step. */
+int agc_rnn_forward(agc_dtype dt, const agc_rnn_geom *g, const void *x, const void *w_ih, const void *w_hh,
+                    const void *b_ih, const void *b_hh, const void *w_hr, const void *h0, const void *c0,
+                    void *out, void *h_n, void *c_n, void *ws, int training);
+/* Backward of a training forward with the same g, x, weights and ws. Incoming gradients g_out
+ * (N, P), g_hn (B, P), g_cn (B, H) may each be NULL (zero). Every output may be NULL (not wanted):
+ * dx (N, I), dh0 (B, P), dc0 (B, H), dw_ih, dw_hh, db_ih, db_hh, dw_hr, shaped as their tensors. */
+int agc_rnn_backward(agc_dtype dt, const agc_rnn_geom *g, const void *x, const void *w_ih, const void *w_hh,
+                     const void *w_hr, const void *ws, const void *g_out, const void *g_hn, const void *g_cn,
+                     void *dx, void *dh0, void *dc0, void *dw_ih, void *dw_hh, void *db_ih, void *db_hh,
+                     void *dw_hr);
+
 /* ---- index.c */
 /* Indexing over an ndim-d iteration space `shape` (the shape of the values read or written). With
  * X(i) = sum_d i_d * sx[d] + sum_k idx[k][sum_d i_d * sidx[k * ndim + d]] * xs[k]:
