@@ -23,7 +23,7 @@ if "OMP_WAIT_POLICY" not in _os.environ and "GOMP_SPINCOUNT" not in _os.environ:
 
 try:
     from . import _core
-except ImportError as _error:
+except ImportError:
     # without the compiled extension Python reports "partially initialized module ... (most likely due
     # to a circular import)", which sends users looking in the wrong place
     import glob as _glob
@@ -35,7 +35,7 @@ except ImportError as _error:
         f"autograd_core: the compiled extension autograd_core._core is not built in {_here}. This is a "
         "source checkout: build the extension in place with `python setup.py build_ext --inplace` (it needs a "
         "C compiler, Cython 3 and NumPy 2), or install the package with `pip install .`"
-    ) from _error
+    ) from None
 from .device import device
 from . import accelerator, backends, cuda
 from .dtypes import dtype, float32, float64, int64, int32, uint8, bool_, double, long
@@ -57,7 +57,7 @@ from . import nn, optim, utils
 from .nn.functional import cdist
 from .serialization import save, load
 from ._format import set_printoptions, get_printoptions
-from . import data, datasets, train, viz
+from . import data, datasets, metrics, train, viz
 from . import onnx, serialization, vision
 from . import distributions
 from . import distributed
