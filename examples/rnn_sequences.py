@@ -14,7 +14,7 @@ geometrically; the LSTM's cell state and the GRU's update gate give it an additi
    licence) and predicts each next character; sampling from it writes new text. The grammar's
    vocabulary says how many sampled words are real words.
 
-    python examples/rnn_sequences.py [--epochs 8] [--lm-epochs 6] [--plot rnn.png]
+    python examples/rnn_sequences.py [--epochs 8] [--lm-epochs 10] [--plot rnn.png]
 """
 
 import argparse
@@ -130,7 +130,7 @@ def plot(path, copy_runs, lm_history, text_sample):
     right.plot(lm_history.epoch, [v / np.log(2) for v in lm_history["loss"]], "-o", markersize=3, label="training")
     right.plot(lm_history.epoch, bits, "-s", markersize=3, label="validation")
     right.set(xlabel="epoch", ylabel="bits per character", title="character-level LSTM language model")
-    right.legend()
+    right.legend(loc="center right")
     right.grid(alpha=0.3)
     wrapped = "\n".join(text_sample[i:i + 70] for i in range(0, min(len(text_sample), 280), 70))
     right.text(0.02, 0.97, wrapped, transform=right.transAxes, va="top", fontsize=7, family="monospace",
@@ -145,7 +145,7 @@ def main(argv=None):
     parser.add_argument("--delay", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=8, help="epochs of the copy task")
     parser.add_argument("--hidden", type=int, default=64)
-    parser.add_argument("--lm-epochs", type=int, default=6, help="epochs of the language model (0: skip it)")
+    parser.add_argument("--lm-epochs", type=int, default=10, help="epochs of the language model (0: skip it)")
     parser.add_argument("--lm-chars", type=int, default=None, help="train on the first N characters of the text")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--plot", help="save the copy-task curves and the language model's curve and sample")

@@ -105,3 +105,24 @@ def test_example_runs_as_a_script_and_writes_its_figure(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "least squares" in result.stdout and figure.stat().st_size > 10_000
     assert math.isfinite(float(result.stdout.split("J = ")[1].split(",")[0]))
+
+
+def test_rnn_lstm_gru_memory_and_character_language_model():
+    result = load("rnn_sequences").main(["--samples", "1500", "--epochs", "6", "--hidden", "48", "--lm-epochs", "10",
+                                         "--lm-chars", "20000"])
+    gated = min(result["LSTM_recall_accuracy"], result["GRU_recall_accuracy"])
+    assert gated >= 0.65 and gated > result["RNN_recall_accuracy"] + 0.25  # the gates carry the memory
+    assert result["lm_val_bits_per_char"] < 1.8  # uniform over the 31 characters would be 4.95
+    assert result["lm_known_word_fraction"] >= 0.5 and result["lm_sample"].startswith("once upon a time")
+
+
+def test_autoencoders_vae_and_gans():
+    result = load("generative").main(["--epochs", "15", "--gan-steps", "1200", "--digit-gan-steps", "800"])
+    assert result["ae_test_mse"] < 0.025
+    # the denoising autoencoder removes most of the noise; the plain one keeps more of it
+    assert result["dae_noisy_input_mse"] < 0.65 * result["noisy_input_mse"]
+    assert result["dae_noisy_input_mse"] < 0.9 * result["ae_noisy_input_mse"]
+    assert result["vae_test_elbo"] > result["vae_first_epoch_elbo"] + 3 and result["vae_test_kl"] > 1.0
+    assert result["vae_sample_nearest_distance"] < 2.0  # samples look like digits (uniform noise: ~3.6)
+    assert result["gan_modes"] >= 6 and result["gan_on_mode_fraction"] >= 0.5
+    assert result["gan_digits_nearest_distance"] < 0.85 * result["uniform_nearest_distance"]
