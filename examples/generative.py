@@ -235,7 +235,7 @@ def main(argv=None):
             "images": [("test digits + noise (top), denoised (middle), clean (bottom)",
                         np.concatenate([noisy_test[:8].numpy(), denoised, x_test[:8].numpy()])),
                        ("VAE samples from N(0, I)", np.concatenate([vae_samples, vae.sample(8).numpy()])),
-                       ("test digits (top) rebuilt by the autoencoder (middle) and the denoising one (bottom)",
+                       ("test digits (top), autoencoder (middle), denoising one (bottom)",
                         np.concatenate([x_test[8:16].numpy(), plain(x_test[8:16]).detach().numpy(),
                                         denoising(x_test[8:16]).detach().numpy()]))],
             "elbo": curve, "mixture": (real.numpy()[:2000], fake), "gan_digits": gan_digits,

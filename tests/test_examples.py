@@ -126,3 +126,10 @@ def test_autoencoders_vae_and_gans():
     assert result["vae_sample_nearest_distance"] < 2.0  # samples look like digits (uniform noise: ~3.6)
     assert result["gan_modes"] >= 6 and result["gan_on_mode_fraction"] >= 0.5
     assert result["gan_digits_nearest_distance"] < 0.85 * result["uniform_nearest_distance"]
+
+
+def test_gpt_transformer_learns_the_text():
+    result = load("gpt_text").main(["--chars", "20000", "--context", "32", "--epochs", "6"])
+    # a model of single-character frequencies scores ~4.1 bits and 0.18 accuracy: context is used
+    assert result["val_bits_per_char"] < 2.4 and result["val_accuracy"] >= 0.5
+    assert result["sample"].startswith("once upon a time") and len(result["sample"]) == 416
