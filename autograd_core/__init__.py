@@ -57,7 +57,7 @@ from . import nn, optim, utils
 from .nn.functional import cdist
 from .serialization import save, load
 from ._format import set_printoptions, get_printoptions
-from . import data, datasets, metrics, train, viz
+from . import data, datasets, envs, metrics, train, viz
 from . import onnx, serialization, vision
 from . import distributions
 from . import distributed

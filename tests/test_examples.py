@@ -133,3 +133,10 @@ def test_gpt_transformer_learns_the_text():
     # a model of single-character frequencies scores ~4.1 bits and 0.18 accuracy: context is used
     assert result["val_bits_per_char"] < 2.4 and result["val_accuracy"] >= 0.5
     assert result["sample"].startswith("once upon a time") and len(result["sample"]) == 416
+
+
+def test_reinforce_and_actor_critic_learn_cartpole():
+    result = load("cartpole_policy_gradient").main(["--episodes", "160", "--max-steps", "200"])
+    for method in ("reinforce", "actor_critic"):
+        first, last = result[f"{method}_first20"], result[f"{method}_last20"]
+        assert first < 40 and last >= 120, method  # random pushing balances ~20 steps
