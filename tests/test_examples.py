@@ -140,3 +140,10 @@ def test_reinforce_and_actor_critic_learn_cartpole():
     for method in ("reinforce", "actor_critic"):
         first, last = result[f"{method}_first20"], result[f"{method}_last20"]
         assert first < 40 and last >= 120, method  # random pushing balances ~20 steps
+
+
+def test_segmentation_of_shapes_reaches_mean_iou():
+    result = load("segmentation_shapes").main(["--train-size", "320", "--epochs", "6", "--width", "8"])
+    # all background would score a mean IoU near 0.3; brightness alone cannot tell disc from rectangle
+    assert result["test_accuracy"] >= 0.93 and result["test_mean_iou"] >= 0.75
+    assert min(result["test_iou"].values()) >= 0.55
