@@ -147,3 +147,13 @@ def test_segmentation_of_shapes_reaches_mean_iou():
     # all background would score a mean IoU near 0.3; brightness alone cannot tell disc from rectangle
     assert result["test_accuracy"] >= 0.93 and result["test_mean_iou"] >= 0.75
     assert min(result["test_iou"].values()) >= 0.55
+
+
+def test_mlp_moons_with_early_stopping():
+    result = load("mlp_moons_early_stopping").main(["--samples", "300", "--epochs", "60", "--patience", "5"])
+    assert result["test_accuracy"] >= 0.95 and result["best_epoch"] <= result["epochs_run"]
+
+
+def test_lenet_style_digits():
+    result = load("lenet_digits").main(["--epochs", "6"])
+    assert result["test_accuracy"] >= 0.9
