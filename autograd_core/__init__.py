@@ -21,7 +21,21 @@ import os as _os
 if "OMP_WAIT_POLICY" not in _os.environ and "GOMP_SPINCOUNT" not in _os.environ:
     _os.environ["GOMP_SPINCOUNT"] = "10000"
 
-from . import _core
+try:
+    from . import _core
+except ImportError:
+    # without the compiled extension Python reports "partially initialized module ... (most likely due
+    # to a circular import)", which sends users looking in the wrong place
+    import glob as _glob
+
+    _here = _os.path.dirname(_os.path.abspath(__file__))
+    if _glob.glob(_os.path.join(_here, "_core*.so")) or _glob.glob(_os.path.join(_here, "_core*.pyd")):
+        raise
+    raise ImportError(
+        f"autograd_core: the compiled extension autograd_core._core is not built in {_here}. This is a "
+        "source checkout: build the extension in place with `python setup.py build_ext --inplace` (it needs a "
+        "C compiler, Cython 3 and NumPy 2), or install the package with `pip install .`"
+    ) from None
 from .device import device
 from . import accelerator, backends, cuda
 from .dtypes import dtype, float32, float64, int64, int32, uint8, bool_, double, long
@@ -53,7 +67,7 @@ from . import nn, optim, utils
 from .nn.functional import cdist
 from .serialization import save, load
 from ._format import set_printoptions, get_printoptions
-from . import data, datasets, train, viz
+from . import data, datasets, envs, metrics, train, viz
 from . import onnx, serialization, vision
 from . import distributed
 from . import distributions, multiprocessing, special, testing

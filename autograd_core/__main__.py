@@ -2,7 +2,8 @@
 
 demo   train a small LeNet-style CNN on the shipped handwritten digits and report test accuracy
 info   version, SIMD target, threads and build flags
-bench  run the benchmark report (benchmarks/report.py in a source checkout)
+bench  run the benchmark report (benchmarks/report.py in a source checkout; from an installed package,
+       the short built-in benchmark of autograd_core/benchmark.py)
 run    run an unmodified PyTorch program: `run script.py [args...]`, with torch and torchvision
        resolving to autograd_core (see runner.py and docs/pytorch_compat.md)
 """
@@ -78,12 +79,13 @@ def _train_demo(ag, epochs, plot, seed, batch_size, lr, progress, out):
     optimizer = optim.Adam(model.parameters(), lr=lr)
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     started = time.perf_counter()
+    bars = progress and sys.stderr.isatty()  # without a terminal the demo prints its own epoch table below
     history = fit(model, nn.CrossEntropyLoss(), optimizer, (x_fit, y_fit), val_data=(x_val, y_val),
                   epochs=epochs, batch_size=batch_size, metrics=("accuracy",),
-                  scheduler=scheduler, callbacks=[EarlyStopping("val_loss", patience=6)], progress=progress)
+                  scheduler=scheduler, callbacks=[EarlyStopping("val_loss", patience=6)], progress=bars)
     seconds = time.perf_counter() - started
     test = evaluate(model, nn.CrossEntropyLoss(), (x_test, y_test), metrics=("accuracy",))
-    if not progress or not sys.stderr.isatty():
+    if not bars:
         for epoch in history.epoch:
             row = epoch - 1
             print(f"epoch {epoch:>3}: loss {history['loss'][row]:.4f}  accuracy {history['accuracy'][row]:.4f}  "
@@ -170,19 +172,32 @@ def info(out=sys.stdout):
 
 
 def bench(args, out=sys.stdout, root=None):
-    """Run benchmarks/report.py of the source checkout this package sits in (or of `root`)."""
+    """Run benchmarks/report.py of the source checkout this package sits in (or of `root`); from an
+    installed package, which has no benchmarks folder, run the built-in benchmark instead."""
     here = root or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     report = os.path.join(here, "benchmarks", "report.py")
     if not os.path.exists(report):
-        print("bench: the benchmarks folder is not available (it ships with the source repository, not with an "
-              f"installed package; looked for {report}). Run it from a checkout: python benchmarks/report.py",
-              file=out)
-        return 2
+        from .benchmark import run
+
+        print("bench: no benchmarks/report.py next to this package (it ships with the source repository); "
+              "running the built-in benchmark", file=out)
+        try:
+            run(args, out=out)
+        except SystemExit as exc:  # argparse's own usage error
+            return exc.code if isinstance(exc.code, int) else 2
+        return 0
     return subprocess.call([sys.executable, report, *args], cwd=here)
+
+
+def _version_line():
+    from . import __version__
+
+    return f"autograd_core {__version__}"
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="autograd-core", description="autograd_core command line")
+    parser.add_argument("--version", action="version", version=_version_line())
     sub = parser.add_subparsers(dest="command")
     p_demo = sub.add_parser("demo", help="train a LeNet-style CNN on the shipped digits")
     p_demo.add_argument("--epochs", type=int, default=20, help="training epochs (default 20)")
@@ -207,6 +222,12 @@ def main(argv=None):
             parser.error("--epochs must be >= 1")
         if args.threads is not None and args.threads < 1:
             parser.error("--threads must be >= 1")
+        if args.plot:
+            try:
+                import matplotlib  # noqa: F401 - checked now, not after minutes of training
+            except ImportError:
+                parser.error("--plot needs matplotlib, which is an optional extra: pip install autograd_core[plot] "
+                             "(or pip install matplotlib), or leave out --plot")
         demo(epochs=args.epochs, plot=args.plot, seed=args.seed, progress=not args.no_progress,
              threads=args.threads)
         return 0

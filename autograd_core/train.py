@@ -144,28 +144,17 @@ def _accuracy_threshold(loss_fn):
     return 0.5 if type(loss_fn).__name__ == "BCELoss" else 0.0
 
 
-def _predicted_classes(outputs, threshold):
-    out = np.asarray(outputs.detach().numpy())
-    if out.ndim >= 2 and out.shape[1] > 1:
-        return out.argmax(axis=1)
-    return (out.reshape(out.shape[0], -1)[:, 0] > threshold).astype(np.int64)
-
-
-def _true_classes(targets, n_classes):
-    t = np.asarray(targets.detach().numpy())
-    if t.ndim >= 2 and t.shape[1] > 1 and n_classes > 1:  # one-hot or probability targets
-        return t.argmax(axis=1)
-    return t.reshape(t.shape[0], -1)[:, 0].astype(np.int64) if t.ndim else t.astype(np.int64).reshape(1)
+def _ignore_index(loss_fn):
+    value = getattr(loss_fn, "ignore_index", None)
+    return value if isinstance(value, numbers.Integral) else None
 
 
 def _metric_accuracy(outputs, targets, loss_fn):
-    out_shape = tuple(outputs.shape)
-    n_classes = out_shape[1] if len(out_shape) >= 2 else 1
-    predicted = _predicted_classes(outputs, _accuracy_threshold(loss_fn))
-    true = _true_classes(targets, n_classes)
-    if predicted.shape != true.shape:
-        raise ValueError(f"accuracy: outputs {out_shape} and targets {tuple(targets.shape)} do not pair up")
-    return float((predicted == true).sum()), float(true.shape[0])
+    from .metrics import class_pairs
+
+    predicted, true, _ = class_pairs(outputs, targets, _accuracy_threshold(loss_fn), _ignore_index(loss_fn),
+                                     "accuracy")
+    return float((predicted == true).sum()), float(true.size)
 
 
 def _float_pair(outputs, targets):
@@ -188,16 +177,22 @@ def _metric_mse(outputs, targets, loss_fn):
 
 _METRICS = {"accuracy": _metric_accuracy, "acc": _metric_accuracy, "mae": _metric_mae, "mse": _metric_mse,
             "rmse": _metric_mse}
+# computed from the confusion matrix of the whole epoch (a mean of per-batch values would be biased);
+# binary for one score per element, else the macro average over classes (mean IoU for segmentation)
+_CONFUSION_METRICS = ("precision", "recall", "f1", "iou")
 
 
 class _MetricSum:
-    """Accumulates one metric over the batches of an epoch (weighted by samples, so exact)."""
+    """Accumulates one metric over the batches of an epoch (weighted by samples, or through the
+    epoch's confusion matrix, so the epoch value is exact, not a mean of batch values)."""
 
     def __init__(self, metric):
+        self.matrix = None
         if isinstance(metric, str):
-            if metric not in _METRICS:
-                raise ValueError(f"unknown metric {metric!r}; choose from {sorted(_METRICS)} or pass a callable")
-            self.name, self.fn, self.builtin = metric, _METRICS[metric], True
+            if metric not in _METRICS and metric not in _CONFUSION_METRICS:
+                choices = sorted([*_METRICS, *_CONFUSION_METRICS])
+                raise ValueError(f"unknown metric {metric!r}; choose from {choices} or pass a callable")
+            self.name, self.fn, self.builtin = metric, _METRICS.get(metric), True
         elif callable(metric):
             self.name, self.fn, self.builtin = getattr(metric, "__name__", "metric"), metric, False
         else:
@@ -205,6 +200,14 @@ class _MetricSum:
         self.total = self.count = 0.0
 
     def update(self, outputs, targets, loss_fn):
+        if self.name in _CONFUSION_METRICS and self.builtin:
+            from .metrics import confusion_matrix
+
+            matrix = confusion_matrix(outputs, targets, threshold=_accuracy_threshold(loss_fn),
+                                      ignore_index=_ignore_index(loss_fn))
+            self.matrix = matrix if self.matrix is None else self.matrix + matrix
+            self.count += float(matrix.sum())
+            return
         if self.builtin:
             total, count = self.fn(outputs, targets, loss_fn)
         else:
@@ -214,9 +217,24 @@ class _MetricSum:
         self.total += total
         self.count += count
 
+    def parts(self):
+        """The running sums as floats (summed over ranks in distributed training)."""
+        extra = [] if self.matrix is None else self.matrix.reshape(-1).astype(np.float64).tolist()
+        return [self.total, self.count, *extra]
+
+    def set_parts(self, values):
+        self.total, self.count = values[0], values[1]
+        if self.matrix is not None:
+            self.matrix = np.asarray(values[2:], dtype=np.float64).round().astype(np.int64).reshape(self.matrix.shape)
+
     def value(self):
         if self.count == 0:
             return float("nan")
+        if self.matrix is not None:
+            from .metrics import scores_from_confusion
+
+            average = "binary" if self.matrix.shape[0] == 2 else "macro"
+            return float(scores_from_confusion(self.matrix, average)[self.name])
         mean = self.total / self.count
         return math.sqrt(mean) if self.name == "rmse" else mean
 
@@ -422,7 +440,7 @@ class EarlyStopping(Callback):
     def on_train_end(self, state):
         if self.restore_best and self.best_state is not None and self.best_epoch != state.epoch:
             state.model.load_state_dict(self.best_state)
-        if state.progress_enabled and self.stopped_epoch:
+        if state.reporting and self.stopped_epoch:
             state.write(f"EarlyStopping: stopped at epoch {self.stopped_epoch}; best {self.monitor} "
                         f"{self.best:.5g} at epoch {self.best_epoch}"
                         + (" (weights restored)" if self.restore_best else ""))
@@ -745,19 +763,39 @@ class GradientMonitor(Callback):
 
 
 class _FitState:
-    """What callbacks see: model, optimizer, loss_fn, history, epoch, stop_training, last_loss."""
+    """What callbacks see: model, optimizer, loss_fn, history, epoch, stop_training, last_loss.
 
-    def __init__(self, model, optimizer, loss_fn, history, progress_enabled):
+    progress_enabled: tqdm bars are drawn (a terminal or a notebook); epoch_lines: one plain line per
+    epoch is printed instead (output to a file or a pipe, where bars would be a mess of \r).
+    """
+
+    def __init__(self, model, optimizer, loss_fn, history, progress_enabled, epoch_lines=False):
         self.model, self.optimizer, self.loss_fn, self.history = model, optimizer, loss_fn, history
         self.epoch = 0
         self.stop_training = False
         self.last_loss = None
         self.progress_enabled = progress_enabled
+        self.epoch_lines = epoch_lines
+
+    @property
+    def reporting(self):
+        return self.progress_enabled or self.epoch_lines
 
     def write(self, text):
+        if not self.progress_enabled:
+            print(text, file=sys.stdout, flush=True)
+            return
         from tqdm import tqdm
 
         tqdm.write(text, file=sys.stderr)
+
+
+def _epoch_line(epoch, epochs, logs):
+    """`Epoch  3/20: loss 0.4121  accuracy 0.8750  val_loss 0.5012  val_accuracy 0.8125  (0.3 s)`."""
+    width = len(str(epochs))
+    fields = "  ".join(f"{k} {v:.4f}" if abs(v) >= 1e-3 or v == 0 else f"{k} {v:.4g}"
+                       for k, v in logs.items() if k not in ("lr", "time"))
+    return f"Epoch {epoch:>{width}}/{epochs}: {fields}  ({logs.get('time', 0.0):.1f} s)"
 
 
 def _progress_wanted(progress):
@@ -836,15 +874,19 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=10, batch_s
 
     train_data / val_data: a DataLoader, a Dataset, or a tuple (inputs..., targets) of tensors
         (batch_size and shuffle apply to the last two kinds; validation is never shuffled).
-    metrics: names ("accuracy", "mae", "mse", "rmse") or callables f(outputs, targets) -> number,
-        recorded for training and validation ("accuracy", "val_accuracy").
+    metrics: names ("accuracy", "precision", "recall", "f1", "iou", "mae", "mse", "rmse") or callables
+        f(outputs, targets) -> number, recorded for training and validation ("accuracy",
+        "val_accuracy"). Class metrics take every layout cross_entropy does ((N, C), (N, C, L),
+        (N, C, H, W)) and skip its ignore_index; precision, recall, f1 and iou come from the epoch's
+        confusion matrix: of class 1 for one score per element, else averaged over the classes.
     callbacks: EarlyStopping, ModelCheckpoint, GradientMonitor, LRSchedulerCallback, or your own.
     scheduler: an lr scheduler stepped once per epoch (ReduceLROnPlateau gets val_loss or loss).
     regularizer: f(model) -> penalty tensor added to the training loss only (e.g. l2_penalty(1e-3));
         "loss" and "val_loss" stay the plain data loss, so they compare, and the mean penalty is
         recorded as "penalty".
-    progress: a tqdm bar per epoch with the running loss and metrics; silent when stderr is not a
-        terminal (or progress=False).
+    progress: a tqdm bar per epoch with the running loss and metrics when stderr is a terminal (or
+        in a notebook); otherwise (a log file, a pipe, CI) one plain line per epoch on stdout.
+        progress=False prints nothing.
     distributed: data-parallel training over MPI (start with `mpiexec -n N python script.py`). True
         initialises the process group if needed; None (the default) turns it on when a process
         group with more than one rank is initialised. Each rank then trains on its DistributedSampler
@@ -872,8 +914,9 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=10, batch_s
     for metric in metrics:
         _MetricSum(metric)  # fail before training on an unknown metric name
     enabled = _progress_wanted(progress) and _is_main_process()
+    epoch_lines = bool(progress) and not enabled and _is_main_process()
     history = History()
-    state = _FitState(model, optimizer, loss_fn, history, enabled)
+    state = _FitState(model, optimizer, loss_fn, history, enabled, epoch_lines)
     for cb in callbacks:
         cb.on_train_begin(state)
     n_batches = len(train_loader)
@@ -939,6 +982,8 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=10, batch_s
                 bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items() if k not in ("lr", "time")})
                 bar.close()
             history.append(epoch, logs)
+            if epoch_lines:
+                print(_epoch_line(epoch, epochs, logs), file=sys.stdout, flush=True)
             for cb in callbacks:
                 cb.on_epoch_end(state, epoch, logs)
             if state.stop_training:
@@ -1000,13 +1045,18 @@ class _Distributed:
         from . import distributed
 
         values = [loss_total, loss_count, penalty_total]
+        sizes = []
         for m in sums:
-            values += [m.total, m.count]
+            parts = m.parts()
+            values += parts
+            sizes.append(len(parts))
         both = _ag().tensor(values, dtype=_ag().float64)
         distributed.all_reduce(both)
         values = both.tolist()
-        for i, m in enumerate(sums):
-            m.total, m.count = values[3 + 2 * i], values[4 + 2 * i]
+        offset = 3
+        for m, size in zip(sums, sizes):
+            m.set_parts(values[offset:offset + size])
+            offset += size
         return values[0], values[1], values[2]
 
     def agree(self, logs):

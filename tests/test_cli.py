@@ -40,19 +40,6 @@ def test_info_prints_version_simd_threads():
     assert "autograd_core" in out and "SIMD target:" in out and "threads:" in out and "compiler flags:" in out
 
 
-def test_bench_says_when_the_benchmarks_folder_is_missing(tmp_path):
-    from autograd_core import __main__ as cli
-
-    lines = []
-
-    class Out:
-        def write(self, text):
-            lines.append(text)
-
-    assert cli.bench([], out=Out(), root=str(tmp_path)) == 2
-    assert "benchmarks folder is not available" in "".join(lines)
-
-
 def test_bench_runs_the_report_script(tmp_path, monkeypatch):
     from autograd_core import __main__ as cli
 

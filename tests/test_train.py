@@ -98,7 +98,7 @@ def test_fit_mismatched_target_shape_is_a_clear_error():
             progress=False)
     with pytest.raises(ValueError, match="unknown metric"):
         fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), (x, y.reshape(-1, 1)), epochs=1,
-            metrics=("precision",), progress=False)
+            metrics=("auroc",), progress=False)
 
 
 def test_history_plot_writes_png(tmp_path, moons):
