@@ -175,8 +175,12 @@ def train_val_split(*arrays, val_fraction=0.2, stratify=None, shuffle=True, seed
     Returns (train, val), each a tuple with one entry per input (or a single array if one input
     was given), so `fit(model, loss, opt, train, val)` takes them directly:
 
+    >>> from autograd_core.data import train_val_split
+    >>> X, y = ag.randn(8, 2), ag.tensor([0, 1, 0, 1, 0, 1, 0, 1])
     >>> train, val = train_val_split(X, y, val_fraction=0.25, stratify=y, seed=0)
     >>> (X_train, y_train), (X_val, y_val) = train, val
+    >>> tuple(X_train.shape), y_val.sum().item()
+    ((6, 2), 1)
 
     stratify: class labels (or True to use the last array) so both parts keep the class proportions.
     seed: an int for a fixed split; None draws from autograd_core's generator (see ag.manual_seed).

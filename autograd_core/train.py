@@ -795,7 +795,10 @@ def _current_lr(optimizer):
 def l2_penalty(lam, include_bias=False):
     """A regularizer for fit: lam * (sum of squared weights), biases (1-d parameters) left out by default.
 
-    >>> fit(model, loss, opt, data, regularizer=l2_penalty(1e-3))
+    >>> model = nn.Linear(3, 1)
+    >>> reg = ag.train.l2_penalty(1e-3)      # then: fit(model, loss, opt, data, regularizer=reg)
+    >>> bool(ag.isclose(reg(model), 1e-3 * (model.weight ** 2).sum()))
+    True
     """
     if lam < 0:
         raise ValueError(f"l2_penalty: lam must be >= 0, got {lam!r}")

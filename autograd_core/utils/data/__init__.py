@@ -44,7 +44,10 @@ class Dataset:
 class TensorDataset(Dataset):
     """Samples are rows of the given tensors: dataset[i] == (t0[i], t1[i], ...).
 
-    >>> ds = TensorDataset(X, y)       # X (N, ...), y (N, ...)
+    >>> from autograd_core.utils.data import TensorDataset
+    >>> ds = TensorDataset(ag.randn(5, 3), ag.arange(5))     # X (N, ...), y (N, ...)
+    >>> len(ds), ds[2][1].item()
+    (5, 2)
     """
 
     def __init__(self, *tensors):
