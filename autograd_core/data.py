@@ -101,6 +101,9 @@ class StandardScaler(_Scaler):
         self.n_samples_seen_ = 0
 
     def fit(self, x):
+        """Learn each feature's mean and population standard deviation from ``x`` (samples on the first
+                axis); returns self.
+        """
         a = _samples(x, "StandardScaler.fit")
         self.mean_ = a.mean(axis=0)
         self.var_ = a.var(axis=0)
@@ -131,6 +134,7 @@ class MinMaxScaler(_Scaler):
         self.data_min_ = self.data_max_ = self.scale_ = self.min_ = None
 
     def fit(self, x):
+        """Learn each feature's minimum and maximum from ``x`` (samples on the first axis); returns self."""
         a = _samples(x, "MinMaxScaler.fit")
         low, high = self.feature_range
         self.data_min_ = a.min(axis=0)
