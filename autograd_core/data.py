@@ -102,7 +102,7 @@ class StandardScaler(_Scaler):
 
     def fit(self, x):
         """Learn each feature's mean and population standard deviation from ``x`` (samples on the first
-                axis); returns self.
+        axis); returns self.
         """
         a = _samples(x, "StandardScaler.fit")
         self.mean_ = a.mean(axis=0)

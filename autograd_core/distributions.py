@@ -72,22 +72,22 @@ class Distribution:
     def sample(self, sample_shape=()):
         """Draw a sample of shape ``sample_shape + batch_shape + event_shape``, without gradient.
 
-                Example:
-                    >>> ag.distributions.Normal(ag.zeros(3), ag.ones(3)).sample((5,)).shape
-                    Size([5, 3])
+        Example:
+            >>> ag.distributions.Normal(ag.zeros(3), ag.ones(3)).sample((5,)).shape
+            Size([5, 3])
         """
         with no_grad():
             return self.rsample(sample_shape)
 
     def rsample(self, sample_shape=()):
         """Draw a reparameterised sample: differentiable with respect to the parameters (as in a VAE).
-                Only distributions with ``has_rsample`` define it.
+        Only distributions with ``has_rsample`` define it.
         """
         raise NotImplementedError(f"{type(self).__name__} has no reparameterised sampling (rsample)")
 
     def log_prob(self, value):
         """The log-probability (or log-density) of ``value``, over the broadcast batch shape;
-                differentiable with respect to the parameters (the score-function gradient of REINFORCE).
+        differentiable with respect to the parameters (the score-function gradient of REINFORCE).
         """
         raise NotImplementedError
 
@@ -147,9 +147,9 @@ class Normal(Distribution):
     def log_prob(self, value):
         """:math:`\log p(x) = -\frac{(x - \mu)^2}{2\sigma^2} - \log \sigma - \frac12 \log 2\pi`.
 
-                Example:
-                    >>> ag.distributions.Normal(0.0, 1.0).log_prob(ag.tensor(0.0))
-                    tensor(-0.9189)
+        Example:
+            >>> ag.distributions.Normal(0.0, 1.0).log_prob(ag.tensor(0.0))
+            tensor(-0.9189)
         """
         value = _param(value, "value", "Normal.log_prob")
         z = (value - self.loc) / self.scale
@@ -204,10 +204,10 @@ class Categorical(Distribution):
     def sample(self, sample_shape=()):
         """Category indices (int64) of shape ``sample_shape + batch_shape``.
 
-                Example:
-                    >>> c = ag.distributions.Categorical(probs=ag.tensor([0.0, 1.0, 0.0]))
-                    >>> c.sample((4,))
-                    tensor([1, 1, 1, 1])
+        Example:
+            >>> c = ag.distributions.Categorical(probs=ag.tensor([0.0, 1.0, 0.0]))
+            >>> c.sample((4,))
+            tensor([1, 1, 1, 1])
         """
         shape = _shape(sample_shape, "Categorical.sample")
         n = math.prod(shape)
@@ -221,9 +221,9 @@ class Categorical(Distribution):
     def log_prob(self, value):
         """:math:`\log p_k` of category index ``value`` (broadcast against the batch shape).
 
-                Example:
-                    >>> ag.distributions.Categorical(logits=ag.zeros(4)).log_prob(ag.tensor(2))
-                    tensor(-1.3863)
+        Example:
+            >>> ag.distributions.Categorical(logits=ag.zeros(4)).log_prob(ag.tensor(2))
+            tensor(-1.3863)
         """
         value = as_tensor(value)
         if value.is_floating_point() or value.dtype.name == "bool":

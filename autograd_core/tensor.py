@@ -57,8 +57,8 @@ class Tensor(TensorBase):
     @property
     def is_leaf(self):
         """True for a tensor not produced by a recorded operation: one made by the user or a
-                Parameter (or any tensor that does not require grad). Only leaves get ``.grad`` filled by
-                ``backward()`` (others need :meth:`retain_grad`).
+        Parameter (or any tensor that does not require grad). Only leaves get ``.grad`` filled by
+        ``backward()`` (others need :meth:`retain_grad`).
         """
         return self.grad_fn is None
 
@@ -66,9 +66,9 @@ class Tensor(TensorBase):
     def T(self):
         """The tensor with its dimensions reversed (a view); for a matrix, its transpose.
 
-                Example:
-                    >>> ag.tensor([[1, 2, 3]]).T.shape
-                    Size([3, 1])
+        Example:
+            >>> ag.tensor([[1, 2, 3]]).T.shape
+            Size([3, 1])
         """
         if self.ndim <= 2:
             return self.t() if self.ndim == 2 else self
@@ -164,9 +164,9 @@ class Tensor(TensorBase):
     def item(self):
         """The value of a one-element tensor as a Python number.
 
-                Example:
-                    >>> ag.tensor([[2.5]]).item()
-                    2.5
+        Example:
+            >>> ag.tensor([[2.5]]).item()
+            2.5
         """
         if self.numel() != 1:
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar "
@@ -176,9 +176,9 @@ class Tensor(TensorBase):
     def tolist(self):
         """The elements as nested Python lists of Python numbers (a number for a 0-d tensor).
 
-                Example:
-                    >>> ag.tensor([[1, 2], [3, 4]]).tolist()
-                    [[1, 2], [3, 4]]
+        Example:
+            >>> ag.tensor([[1, 2], [3, 4]]).tolist()
+            [[1, 2], [3, 4]]
         """
         return np.asarray(self.detach()).tolist()
 
@@ -316,10 +316,10 @@ class Tensor(TensorBase):
     def requires_grad_(self, requires_grad=True):
         """Set whether autograd records operations on this tensor (a leaf); returns self.
 
-                Example:
-                    >>> w = ag.zeros(3).requires_grad_()
-                    >>> w.requires_grad, w.is_leaf
-                    (True, True)
+        Example:
+            >>> w = ag.zeros(3).requires_grad_()
+            >>> w.requires_grad, w.is_leaf
+            (True, True)
         """
         self.requires_grad = requires_grad
         return self
@@ -651,10 +651,10 @@ class Tensor(TensorBase):
     def masked_fill_(self, mask, value):
         """In place: set the elements where ``mask`` (bool, broadcast) is True to ``value``; returns self.
 
-                Example:
-                    >>> x = ag.tensor([1.0, 2.0, 3.0])
-                    >>> x.masked_fill_(x > 1.5, 0.0)
-                    tensor([1., 0., 0.])
+        Example:
+            >>> x = ag.tensor([1.0, 2.0, 3.0])
+            >>> x.masked_fill_(x > 1.5, 0.0)
+            tensor([1., 0., 0.])
         """
         return self._inplace_op(lambda x: x.masked_fill(mask, value), "masked_fill_")
 

@@ -17,12 +17,13 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
-import autograd_core  # noqa: E402
-import public_api  # noqa: E402
+import public_api
+
+import autograd_core
 
 project = "autograd_core"
 author = "the autograd_core authors"
-copyright = "the autograd_core authors"  # noqa: A001
+copyright = "the autograd_core authors"
 release = version = autograd_core.__version__
 
 extensions = [
@@ -99,8 +100,8 @@ def _write_api_pages(app):
             path.write_text(text)
         pages.append(page)
     index = ["API reference", "=============", "",
-             "Every public module; each function and class appears once, under the first module listed "
-             "here that offers it (``ag.relu`` and ``ag.nn.functional.relu`` are one function).", "",
+             ("Every public module; each function and class appears once, under the first module listed "
+              "here that offers it (``ag.relu`` and ``ag.nn.functional.relu`` are one function)."), "",
              ".. toctree::", "   :maxdepth: 1", ""] + [f"   {p}" for p in pages]
     text = "\n".join(index) + "\n"
     path = out / "index.rst"

@@ -97,8 +97,8 @@ class Function:
     def save_for_backward(self, *tensors):
         """Keep tensors (or other values) for ``backward``, which reads them from :attr:`saved_tensors`.
 
-                Saving through ctx (not as attributes) lets autograd check that they were not modified in
-                place before backward runs, and free them after it.
+        Saving through ctx (not as attributes) lets autograd check that they were not modified in
+        place before backward runs, and free them after it.
         """
         self._saved = tensors
         if len(tensors) == 1:
@@ -111,8 +111,8 @@ class Function:
     def saved_tensors(self):
         """The values given to :meth:`save_for_backward`, as a tuple.
 
-                Raises RuntimeError if the graph was already freed by an earlier backward (use
-                ``retain_graph=True``), or if a saved tensor was modified in place since it was saved.
+        Raises RuntimeError if the graph was already freed by an earlier backward (use
+        ``retain_graph=True``), or if a saved tensor was modified in place since it was saved.
         """
         saved = self._saved
         if saved is _FREED:
@@ -143,7 +143,7 @@ class Function:
 
     def set_materialize_grads(self, value):
         """With True (the default) ``backward`` gets zeros for outputs that received no gradient; with
-                False it gets None for them.
+        False it gets None for them.
         """
         self._materialize = bool(value)
 
@@ -181,38 +181,38 @@ class Function:
     def forward(ctx, *args):
         """Compute the outputs from the inputs; override as a staticmethod.
 
-                ``ctx`` is the graph node: save what backward needs with ``ctx.save_for_backward``. Operations
-                here are not recorded.
+        ``ctx`` is the graph node: save what backward needs with ``ctx.save_for_backward``. Operations
+        here are not recorded.
         """
         raise NotImplementedError
 
     @staticmethod
     def backward(ctx, *grads):
         """Given the gradient of the loss with respect to each output, return the gradient with respect
-                to each input of forward (None for an input without one); override as a staticmethod. Write
-                it with Tensor operations so it can itself be differentiated (``create_graph=True``).
+        to each input of forward (None for an input without one); override as a staticmethod. Write
+        it with Tensor operations so it can itself be differentiated (``create_graph=True``).
         """
         raise NotImplementedError
 
     @classmethod
     def apply(cls, *args):
         """Run ``forward`` and, when grad mode is on and an input requires grad, record a graph node so
-                ``backward`` is called in the backward pass. Returns forward's outputs.
+        ``backward`` is called in the backward pass. Returns forward's outputs.
 
-                Example:
-                    >>> class Square(ag.autograd.Function):
-                    ...     @staticmethod
-                    ...     def forward(ctx, x):
-                    ...         ctx.save_for_backward(x)
-                    ...         return x * x
-                    ...     @staticmethod
-                    ...     def backward(ctx, g):
-                    ...         (x,) = ctx.saved_tensors
-                    ...         return 2 * x * g
-                    >>> x = ag.tensor([3.0], requires_grad=True)
-                    >>> Square.apply(x).backward()
-                    >>> x.grad
-                    tensor([6.])
+        Example:
+            >>> class Square(ag.autograd.Function):
+            ...     @staticmethod
+            ...     def forward(ctx, x):
+            ...         ctx.save_for_backward(x)
+            ...         return x * x
+            ...     @staticmethod
+            ...     def backward(ctx, g):
+            ...         (x,) = ctx.saved_tensors
+            ...         return 2 * x * g
+            >>> x = ag.tensor([3.0], requires_grad=True)
+            >>> Square.apply(x).backward()
+            >>> x.grad
+            tensor([6.])
         """
         if state.enabled:
             edges = None

@@ -38,7 +38,7 @@ class _GroupWorld:
 
 class group:
     """Names for process groups, as in ``torch.distributed``: ``group.WORLD`` is the default group of
-        every process (also ``GroupMember.WORLD``).
+    every process (also ``GroupMember.WORLD``).
     """
 
     WORLD = _GroupWorld()

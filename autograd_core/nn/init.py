@@ -64,10 +64,10 @@ def _calculate_correct_fan(tensor, mode):
 def uniform_(tensor, a=0.0, b=1.0):
     """Fill ``tensor`` in place from U(a, b); returns it.
 
-        Example:
-            >>> w = nn.init.uniform_(ag.empty(1000), -1.0, 1.0)
-            >>> -1.0 <= w.min().item() and w.max().item() < 1.0
-            True
+    Example:
+        >>> w = nn.init.uniform_(ag.empty(1000), -1.0, 1.0)
+        >>> -1.0 <= w.min().item() and w.max().item() < 1.0
+        True
     """
     with no_grad():
         return tensor.uniform_(a, b)
@@ -82,9 +82,9 @@ def normal_(tensor, mean=0.0, std=1.0):
 def constant_(tensor, val):
     """Fill ``tensor`` in place with ``val``; returns it.
 
-        Example:
-            >>> nn.init.constant_(ag.empty(3), 0.5)
-            tensor([0.5000, 0.5000, 0.5000])
+    Example:
+        >>> nn.init.constant_(ag.empty(3), 0.5)
+        tensor([0.5000, 0.5000, 0.5000])
     """
     with no_grad():
         return tensor.fill_(val)
@@ -103,12 +103,12 @@ def ones_(tensor):
 
 def eye_(tensor):
     """Fill the 2-d ``tensor`` in place with the identity (ones on the diagonal, also when not
-        square); returns it.
+    square); returns it.
 
-        Example:
-            >>> nn.init.eye_(ag.empty(2, 3))
-            tensor([[1., 0., 0.],
-                    [0., 1., 0.]])
+    Example:
+        >>> nn.init.eye_(ag.empty(2, 3))
+        tensor([[1., 0., 0.],
+                [0., 1., 0.]])
     """
     if tensor.ndim != 2:
         raise ValueError(f"eye_: only 2-D tensors are supported, got shape {tuple(tensor.shape)}")

@@ -28,7 +28,7 @@ class Linear(Module):
 
     def reset_parameters(self):
         """Draw weight and bias again from U(-1/sqrt(in_features), 1/sqrt(in_features)), PyTorch's
-            default (``kaiming_uniform_`` with ``a=sqrt(5)`` for the weight).
+        default (``kaiming_uniform_`` with ``a=sqrt(5)`` for the weight).
         """
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:

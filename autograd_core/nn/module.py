@@ -119,8 +119,8 @@ class Module:
     def forward(self, *args, **kwargs):
         """The computation of the module; every subclass defines it.
 
-            Call the module (``model(x)``) rather than ``forward`` directly: the call also runs the
-            registered hooks.
+        Call the module (``model(x)``) rather than ``forward`` directly: the call also runs the
+        registered hooks.
         """
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
@@ -152,7 +152,7 @@ class Module:
     def register_parameter(self, name, param):
         """Register ``param`` (a :class:`Parameter`, or None for an absent one) under ``name``.
 
-            Assigning a Parameter as an attribute (``self.w = nn.Parameter(...)``) does the same.
+        Assigning a Parameter as an attribute (``self.w = nn.Parameter(...)``) does the same.
         """
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
@@ -189,7 +189,7 @@ class Module:
     def add_module(self, name, module):
         """Register the sub-module ``module`` under ``name`` (same as ``setattr(self, name, module)``).
 
-            The name may not contain a dot; ``module`` may be None (a placeholder, as in PyTorch).
+        The name may not contain a dot; ``module`` may be None (a placeholder, as in PyTorch).
         """
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
@@ -262,12 +262,12 @@ class Module:
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
         """Yield ``(dotted name, module)`` for this module (name ``''``) and every module below it.
 
-            Each module is yielded once even when it is reachable twice, unless ``remove_duplicate=False``.
+        Each module is yielded once even when it is reachable twice, unless ``remove_duplicate=False``.
 
-            Example:
-                >>> net = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
-                >>> [name for name, _ in net.named_modules()]
-                ['', '0', '1']
+        Example:
+            >>> net = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+            >>> [name for name, _ in net.named_modules()]
+            ['', '0', '1']
         """
         if memo is None:
             memo = set()
@@ -321,16 +321,16 @@ class Module:
     def parameters(self, recurse=True):
         """Yield every parameter (see :meth:`named_parameters`); give them to an optimizer.
 
-            Example:
-                >>> sum(p.numel() for p in nn.Linear(4, 3).parameters())
-                15
+        Example:
+            >>> sum(p.numel() for p in nn.Linear(4, 3).parameters())
+            15
         """
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
     def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
         """Yield ``(dotted name, tensor)`` for every registered buffer (running statistics and
-            other state that is saved but not trained).
+        other state that is saved but not trained).
         """
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
@@ -342,11 +342,11 @@ class Module:
     def get_submodule(self, target):
         """The sub-module at the dotted path ``target`` (``''`` is this module).
 
-            Raises AttributeError naming the missing part.
+        Raises AttributeError naming the missing part.
 
-            Example:
-                >>> nn.Sequential(nn.Linear(2, 3), nn.ReLU()).get_submodule("1")
-                ReLU()
+        Example:
+            >>> nn.Sequential(nn.Linear(2, 3), nn.ReLU()).get_submodule("1")
+            ReLU()
         """
         if target == "":
             return self
@@ -369,8 +369,8 @@ class Module:
     def train(self, mode=True):
         """Set training mode (``mode=True``) or evaluation mode on this module and all below it.
 
-            Only layers that behave differently in training care (:class:`Dropout`, batch norm). Returns the
-            module, so ``model.train()`` can be chained.
+        Only layers that behave differently in training care (:class:`Dropout`, batch norm). Returns the
+        module, so ``model.train()`` can be chained.
         """
         if not isinstance(mode, bool):
             raise TypeError(f"train: mode is expected to be a bool, got {type(mode).__name__}")
@@ -380,12 +380,12 @@ class Module:
 
     def eval(self):
         """Set evaluation mode: ``train(False)``. Dropout is off and batch norm uses its running
-            statistics. It does not turn off gradient recording; use :func:`autograd_core.no_grad` too.
+        statistics. It does not turn off gradient recording; use :func:`autograd_core.no_grad` too.
 
-            Example:
-                >>> m = nn.Dropout(0.5).eval()
-                >>> m.training
-                False
+        Example:
+            >>> m = nn.Dropout(0.5).eval()
+            >>> m.training
+            False
         """
         return self.train(False)
 
@@ -397,7 +397,7 @@ class Module:
 
     def zero_grad(self, set_to_none=True):
         """Clear the gradients of every parameter: set them to None (default) or, with
-            ``set_to_none=False``, fill them with zeros.
+        ``set_to_none=False``, fill them with zeros.
         """
         for param in self.parameters():
             if param.grad is None:

@@ -12,25 +12,25 @@ from ..device import check_device
 class Embedding(Module):
     """A lookup table: row ``i`` of ``weight`` is the vector of token ``i``.
 
-        ``Embedding(V, D)(idx)`` equals ``one_hot(idx, V) @ weight`` without building the one-hot
-        matrix; the gradient of ``weight`` adds up the output gradients of every occurrence of each index.
+    ``Embedding(V, D)(idx)`` equals ``one_hot(idx, V) @ weight`` without building the one-hot
+    matrix; the gradient of ``weight`` adds up the output gradients of every occurrence of each index.
 
-        Args:
-            num_embeddings (int): the vocabulary size V.
-            embedding_dim (int): the size D of each vector.
-            padding_idx (int, optional): this row starts at zero and gets no gradient.
-            max_norm (float, optional): rows looked up are renormalised in place to at most this L2 norm.
+    Args:
+        num_embeddings (int): the vocabulary size V.
+        embedding_dim (int): the size D of each vector.
+        padding_idx (int, optional): this row starts at zero and gets no gradient.
+        max_norm (float, optional): rows looked up are renormalised in place to at most this L2 norm.
 
-        Attributes:
-            weight (Parameter): ``(V, D)``, initialised from N(0, 1).
+    Attributes:
+        weight (Parameter): ``(V, D)``, initialised from N(0, 1).
 
-        Shape:
-            - Input: integer tensor ``(*)`` of indices in [0, V); output: ``(*, D)``.
+    Shape:
+        - Input: integer tensor ``(*)`` of indices in [0, V); output: ``(*, D)``.
 
-        Example:
-            >>> emb = nn.Embedding(10, 3)
-            >>> emb(ag.tensor([[1, 2, 1]])).shape
-            Size([1, 3, 3])
+    Example:
+        >>> emb = nn.Embedding(10, 3)
+        >>> emb(ag.tensor([[1, 2, 1]])).shape
+        Size([1, 3, 3])
     """
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, _weight=None,
@@ -66,12 +66,12 @@ class Embedding(Module):
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None):
         """An Embedding holding a copy of ``embeddings`` (``(V, D)``), frozen unless ``freeze=False``.
 
-            Example:
-                >>> emb = nn.Embedding.from_pretrained(ag.tensor([[0.0, 1.0], [2.0, 3.0]]))
-                >>> emb(ag.tensor([1]))
-                tensor([[2., 3.]])
-                >>> emb.weight.requires_grad
-                False
+        Example:
+            >>> emb = nn.Embedding.from_pretrained(ag.tensor([[0.0, 1.0], [2.0, 3.0]]))
+            >>> emb(ag.tensor([1]))
+            tensor([[2., 3.]])
+            >>> emb.weight.requires_grad
+            False
         """
         rows, dim = embeddings.shape
         module = cls(rows, dim, padding_idx=padding_idx, _weight=embeddings.detach().clone())
