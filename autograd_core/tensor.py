@@ -46,7 +46,9 @@ class Tensor(TensorBase):
     # ------------------------------------------------------------------ metadata
     @property
     def dtype(self):
-        """The element type: ``ag.float32``, ``ag.float64``, ``ag.int64``, ``ag.int32``, ``ag.uint8`` or ``ag.bool``."""
+        """The element type: ``ag.float32``, ``ag.float64``, ``ag.int64``, ``ag.int32``, ``ag.uint8`` or
+        ``ag.bool``.
+        """
         return BY_CODE[self._dtype_code]
 
     @property
@@ -232,7 +234,9 @@ class Tensor(TensorBase):
         return _core.cast(self, code)
 
     def type(self, dtype=None):
-        """Without an argument, the dtype's name (``'autograd_core.float32'``); with a dtype, :meth:`to` that dtype."""
+        """Without an argument, the dtype's name (``'autograd_core.float32'``); with a dtype, :meth:`to` that
+        dtype.
+        """
         if dtype is None:
             return f"autograd_core.{self.dtype.name}"
         return self.to(dtype)
@@ -289,12 +293,15 @@ class Tensor(TensorBase):
                     requires_grad=requires_grad)
 
     def new_full(self, shape, fill_value, dtype=None, device=None, requires_grad=False):
-        """A new tensor of the given shape filled with ``fill_value``, with this tensor's dtype unless ``dtype`` is given."""
+        """A new tensor of the given shape filled with ``fill_value``, with this tensor's dtype unless
+        ``dtype`` is given.
+        """
         return full(shape, fill_value, dtype=self._dtype_code if dtype is None else dtype, device=device,
                     requires_grad=requires_grad)
 
     def new_empty(self, *shape, dtype=None, device=None, requires_grad=False):
-        """A new uninitialised tensor of the given shape, with this tensor's dtype unless ``dtype`` is given."""
+        """A new uninitialised tensor of the given shape, with this tensor's dtype unless ``dtype`` is given.
+        """
         return empty(*shape, dtype=self._dtype_code if dtype is None else dtype, device=device,
                      requires_grad=requires_grad)
 
@@ -705,7 +712,9 @@ class Tensor(TensorBase):
         return self
 
     def random_(self, low=0, high=None):
-        """Fill in place with integers drawn uniformly from [low, high) (``random_(high)``: [0, high)); returns self."""
+        """Fill in place with integers drawn uniformly from [low, high) (``random_(high)``: [0, high)); returns
+        self.
+        """
         if high is None:
             low, high = 0, low
         _core.randint_(self, low, high)

@@ -173,7 +173,9 @@ class Function:
 
     @property
     def next_functions(self):
-        """``((node, output index), ...)``: the graph nodes that produced this node's inputs (None for inputs that need no gradient)."""
+        """``((node, output index), ...)``: the graph nodes that produced this node's inputs (None for inputs
+        that need no gradient).
+        """
         return tuple((e[0], e[1] or 0) if e is not None else (None, 0) for e in self.next_edges)
 
     # ------------------------------------------------------------------ apply

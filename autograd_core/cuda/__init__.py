@@ -12,7 +12,9 @@ def _no_gpu(what):
 
 
 def is_available():
-    """False: autograd_core has no CUDA device, so ``'cuda' if ag.cuda.is_available() else 'cpu'`` picks the CPU."""
+    """False: autograd_core has no CUDA device, so ``'cuda' if ag.cuda.is_available() else 'cpu'`` picks the
+    CPU.
+    """
     return False
 
 

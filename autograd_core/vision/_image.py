@@ -54,7 +54,9 @@ def size_of(img):
 
 
 def check_image(img, op):
-    """Raise a TypeError or ValueError, naming ``op``, unless ``img`` is a PIL image or a tensor of at least 2 dimensions."""
+    """Raise a TypeError or ValueError, naming ``op``, unless ``img`` is a PIL image or a tensor of at least 2
+    dimensions.
+    """
     if is_pil(img) or is_tensor(img):
         if is_tensor(img) and img.ndim < 2:
             raise ValueError(f"{op}: a tensor image needs at least 2 dimensions (..., H, W), got shape "

@@ -50,7 +50,9 @@ class ToTensor(_Repr):
 
 
 class PILToTensor(_Repr):
-    """Convert a PIL image (or an H x W x C uint8 array) to a uint8 tensor ``(C, H, W)``, values unscaled (0..255)."""
+    """Convert a PIL image (or an H x W x C uint8 array) to a uint8 tensor ``(C, H, W)``, values unscaled
+    (0..255).
+    """
 
     def __call__(self, pic):
         return F.pil_to_tensor(pic)
@@ -153,7 +155,8 @@ class RandomCrop(_Repr):
 
     @staticmethod
     def get_params(img, output_size):
-        """The window ``(top, left, height, width)`` a RandomCrop of ``output_size`` would cut from ``img``."""
+        """The window ``(top, left, height, width)`` a RandomCrop of ``output_size`` would cut from ``img``.
+        """
         height, width = F.size_of(img)
         crop_h, crop_w = output_size
         if height < crop_h or width < crop_w:
