@@ -712,9 +712,8 @@ class Tensor(TensorBase):
         return self
 
     def random_(self, low=0, high=None):
-        """Fill in place with integers drawn uniformly from [low, high) (``random_(high)``: [0, high)); returns
-        self.
-        """
+        """Fill in place with integers drawn uniformly from [low, high) (``random_(high)``: [0, high));
+        returns self."""
         if high is None:
             low, high = 0, low
         _core.randint_(self, low, high)

@@ -72,7 +72,8 @@ class SmoothL1Loss(_Loss):
     With :math:`d = x - y`:
 
     .. math::
-        \ell = \begin{cases} 0.5\, d^2 / \beta & |d| < \beta \\ |d| - 0.5\,\beta & \text{otherwise} \end{cases}
+        \ell = \begin{cases} 0.5\, d^2 / \beta & |d| < \beta \\
+                             |d| - 0.5\,\beta & \text{otherwise} \end{cases}
 
     Args:
         reduction (str): ``'mean'`` (default) averages the per-element losses, ``'sum'`` adds them,
@@ -101,7 +102,8 @@ class HuberLoss(_Loss):
     With :math:`d = x - y`:
 
     .. math::
-        \ell = \begin{cases} 0.5\, d^2 & |d| < \delta \\ \delta\,(|d| - 0.5\,\delta) & \text{otherwise} \end{cases}
+        \ell = \begin{cases} 0.5\, d^2 & |d| < \delta \\
+                             \delta\,(|d| - 0.5\,\delta) & \text{otherwise} \end{cases}
 
     It equals ``delta * SmoothL1Loss(beta=delta)``.
 
@@ -327,7 +329,8 @@ class MarginRankingLoss(_Loss):
         - Input1, input2, target (of 1 or -1): ``(N,)`` or ``()``; output: a scalar, or ``(N,)``.
 
     Example:
-        >>> nn.MarginRankingLoss(margin=0.5)(ag.tensor([1.0, 0.2]), ag.tensor([0.0, 0.0]), ag.tensor([1.0, -1.0]))
+        >>> x1, x2, y = ag.tensor([1.0, 0.2]), ag.tensor([0.0, 0.0]), ag.tensor([1.0, -1.0])
+        >>> nn.MarginRankingLoss(margin=0.5)(x1, x2, y)
         tensor(0.3500)
     """
 
@@ -427,7 +430,8 @@ class GaussianNLLLoss(_Loss):
     """Negative log-likelihood of the target under a Gaussian with predicted mean and variance.
 
     .. math::
-        \ell_i = \frac{1}{2} \left( \log \max(\sigma^2_i, \epsilon) + \frac{(x_i - y_i)^2}{\max(\sigma^2_i, \epsilon)} \right)
+        \ell_i = \frac{1}{2} \left( \log \max(\sigma^2_i, \epsilon)
+                 + \frac{(x_i - y_i)^2}{\max(\sigma^2_i, \epsilon)} \right)
                  \;\left[ + \tfrac{1}{2} \log 2\pi \text{ if full} \right]
 
     Args:
@@ -490,7 +494,8 @@ class MultiLabelSoftMarginLoss(_WeightedLoss):
     """Multi-label one-versus-all logistic loss, averaged over the C classes of each sample.
 
     .. math::
-        \ell_n = -\frac{1}{C} \sum_c w_c \left[ y_{nc} \log \sigma(x_{nc}) + (1 - y_{nc}) \log(1 - \sigma(x_{nc})) \right]
+        \ell_n = -\frac{1}{C} \sum_c w_c \left[ y_{nc} \log \sigma(x_{nc})
+                 + (1 - y_{nc}) \log(1 - \sigma(x_{nc})) \right]
 
     Args:
         weight (Tensor, optional): a weight per class, shape ``(C,)``.

@@ -54,7 +54,8 @@ class MaxPool2d(_MaxPoolNd):
     """2-d max pooling: the largest value in each window of each channel.
 
     .. math::
-        \text{out}(n, c, h, w) = \max_{i < k_H,\, j < k_W} \text{input}(n, c, s_H h + d_H i - p_H,\, s_W w + d_W j - p_W)
+        \text{out}(n, c, h, w) = \max_{i < k_H,\, j < k_W}
+            \text{input}(n, c, s_H h + d_H i - p_H,\, s_W w + d_W j - p_W)
 
     Args:
         kernel_size (int or tuple): the window size.
@@ -120,7 +121,8 @@ class AvgPool2d(Module):
     """2-d average pooling: the mean of each window of each channel.
 
     .. math::
-        \text{out}(n, c, h, w) = \frac{1}{k_H k_W} \sum_{i < k_H,\, j < k_W} \text{input}(n, c, s_H h + i - p_H,\, s_W w + j - p_W)
+        \text{out}(n, c, h, w) = \frac{1}{k_H k_W} \sum_{i < k_H,\, j < k_W}
+            \text{input}(n, c, s_H h + i - p_H,\, s_W w + j - p_W)
 
     Args:
         kernel_size (int or tuple): the window size.
@@ -352,7 +354,8 @@ class ReflectionPad2d(ReflectionPad1d):
     """Pad the last two dimensions with their reflection, the edge not repeated.
 
     Args:
-        padding (int or tuple): an int for every side, or ``(left, right, top, bottom)``; each less than that size.
+        padding (int or tuple): an int for every side, or ``(left, right, top, bottom)``; each less
+            than that size.
 
     Shape:
         - Input: ``(N, C, H, W)`` or ``(C, H, W)``; output: ``(N, C, H + top + bottom, W + left + right)``.

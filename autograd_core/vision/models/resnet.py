@@ -80,7 +80,8 @@ class ResNet(nn.Module):
         zero_init_residual (bool): start each block's last batch-norm scale at zero.
 
     Shape:
-        - Input: ``(N, 3, H, W)`` (224x224 in ImageNet; any size from 32 up works); output: ``(N, num_classes)``.
+        - Input: ``(N, 3, H, W)`` (224x224 in ImageNet; any size from 32 up works).
+        - Output: ``(N, num_classes)``.
 
     """
 
