@@ -92,7 +92,7 @@ class Distribution:
         raise NotImplementedError
 
     def entropy(self):
-        """The entropy :math:`H = -\mathbb{E}[\log p(x)]`, one per batch element."""
+        r"""The entropy :math:`H = -\mathbb{E}[\log p(x)]`, one per batch element."""
         raise NotImplementedError
 
     @property
@@ -145,7 +145,7 @@ class Normal(Distribution):
         return self.loc + self.scale * eps
 
     def log_prob(self, value):
-        """:math:`\log p(x) = -\frac{(x - \mu)^2}{2\sigma^2} - \log \sigma - \frac12 \log 2\pi`.
+        r""":math:`\log p(x) = -\frac{(x - \mu)^2}{2\sigma^2} - \log \sigma - \frac12 \log 2\pi`.
 
         Example:
             >>> ag.distributions.Normal(0.0, 1.0).log_prob(ag.tensor(0.0))
@@ -156,11 +156,11 @@ class Normal(Distribution):
         return -0.5 * z * z - self.scale.log() - _HALF_LOG_2PI
 
     def entropy(self):
-        """:math:`\frac12 + \frac12 \log 2\pi + \log \sigma`."""
+        r""":math:`\frac12 + \frac12 \log 2\pi + \log \sigma`."""
         return self.scale.log() + (0.5 + _HALF_LOG_2PI)
 
     def cdf(self, value):
-        """:math:`P(X \le x) = \frac12 \left(1 + \operatorname{erf}\frac{x - \mu}{\sigma\sqrt2}\right)`."""
+        r""":math:`P(X \le x) = \frac12 \left(1 + \operatorname{erf}\frac{x - \mu}{\sigma\sqrt2}\right)`."""
         value = _param(value, "value", "Normal.cdf")
         return 0.5 * (1 + ((value - self.loc) / (self.scale * math.sqrt(2))).erf())
 
@@ -219,7 +219,7 @@ class Categorical(Distribution):
             return draws.t().reshape(shape + self.batch_shape)
 
     def log_prob(self, value):
-        """:math:`\log p_k` of category index ``value`` (broadcast against the batch shape).
+        r""":math:`\log p_k` of category index ``value`` (broadcast against the batch shape).
 
         Example:
             >>> ag.distributions.Categorical(logits=ag.zeros(4)).log_prob(ag.tensor(2))
@@ -239,7 +239,7 @@ class Categorical(Distribution):
         return logits.gather(-1, index).squeeze(-1)
 
     def entropy(self):
-        """:math:`-\sum_k p_k \log p_k` (0 log 0 counted as 0)."""
+        r""":math:`-\sum_k p_k \log p_k` (0 log 0 counted as 0)."""
         return -(self.probs * self.logits).sum(-1)
 
 
@@ -284,14 +284,14 @@ class Bernoulli(Distribution):
             return bernoulli(self.probs.detach().expand(self._extended_shape(sample_shape)))
 
     def log_prob(self, value):
-        """:math:`y \log p + (1 - y) \log(1 - p)`, computed stably from the logits."""
+        r""":math:`y \log p + (1 - y) \log(1 - p)`, computed stably from the logits."""
         value = _param(value, "value", "Bernoulli.log_prob")
         shape = _broadcast_shape(tuple(value.shape), self.batch_shape)
         return -F.binary_cross_entropy_with_logits(self.logits.expand(shape), value.expand(shape),
                                                    reduction="none")
 
     def entropy(self):
-        """:math:`-p \log p - (1 - p) \log(1 - p)`."""
+        r""":math:`-p \log p - (1 - p) \log(1 - p)`."""
         return F.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
 
 

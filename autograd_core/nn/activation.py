@@ -5,7 +5,7 @@ from ..device import check_device
 
 
 class ReLU(Module):
-    """Rectified linear unit, elementwise.
+    r"""Rectified linear unit, elementwise.
 
     .. math::
         \text{ReLU}(x) = \max(0, x)
@@ -35,7 +35,7 @@ class ReLU(Module):
 
 
 class LeakyReLU(Module):
-    """Leaky ReLU: a small slope instead of zero for negative inputs, so no unit dies.
+    r"""Leaky ReLU: a small slope instead of zero for negative inputs, so no unit dies.
 
     .. math::
         \text{LeakyReLU}(x) = \max(0, x) + \text{negative\_slope} \cdot \min(0, x)
@@ -65,7 +65,7 @@ class LeakyReLU(Module):
 
 
 class Sigmoid(Module):
-    """Logistic sigmoid, elementwise: squashes to (0, 1).
+    r"""Logistic sigmoid, elementwise: squashes to (0, 1).
 
     .. math::
         \sigma(x) = \frac{1}{1 + e^{-x}}
@@ -86,7 +86,7 @@ class Sigmoid(Module):
 
 
 class Tanh(Module):
-    """Hyperbolic tangent, elementwise: squashes to (-1, 1), zero-centred.
+    r"""Hyperbolic tangent, elementwise: squashes to (-1, 1), zero-centred.
 
     .. math::
         \tanh(x) = \frac{e^x - e^{-x}}{e^x + e^{-x}}
@@ -104,7 +104,7 @@ class Tanh(Module):
 
 
 class GELU(Module):
-    """Gaussian error linear unit: x weighted by the standard normal CDF.
+    r"""Gaussian error linear unit: x weighted by the standard normal CDF.
 
     .. math::
         \text{GELU}(x) = x\, \Phi(x) = \frac{x}{2} \left(1 + \operatorname{erf}(x / \sqrt{2})\right)
@@ -135,7 +135,7 @@ class GELU(Module):
 
 
 class SiLU(Module):
-    """Sigmoid linear unit (swish), elementwise.
+    r"""Sigmoid linear unit (swish), elementwise.
 
     .. math::
         \text{SiLU}(x) = x\, \sigma(x)
@@ -160,7 +160,7 @@ class SiLU(Module):
 
 
 class ELU(Module):
-    """Exponential linear unit: smooth, with negative outputs down to -alpha.
+    r"""Exponential linear unit: smooth, with negative outputs down to -alpha.
 
     .. math::
         \text{ELU}(x) = \begin{cases} x & x > 0 \\ \alpha (e^x - 1) & x \le 0 \end{cases}
@@ -190,7 +190,7 @@ class ELU(Module):
 
 
 class Softplus(Module):
-    """Softplus: a smooth ReLU, always positive.
+    r"""Softplus: a smooth ReLU, always positive.
 
     .. math::
         \text{Softplus}(x) = \frac{1}{\beta} \log(1 + e^{\beta x})
@@ -220,7 +220,7 @@ class Softplus(Module):
 
 
 class Softmax(Module):
-    """Softmax along ``dim``: non-negative values summing to 1 (a probability distribution).
+    r"""Softmax along ``dim``: non-negative values summing to 1 (a probability distribution).
 
     .. math::
         \text{Softmax}(x)_i = \frac{e^{x_i}}{\sum_j e^{x_j}}
@@ -252,7 +252,7 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
-    """The logarithm of the softmax along ``dim``, computed stably.
+    r"""The logarithm of the softmax along ``dim``, computed stably.
 
     .. math::
         \text{LogSoftmax}(x)_i = x_i - \log \sum_j e^{x_j}
@@ -283,7 +283,7 @@ class LogSoftmax(Module):
 
 
 class Softmin(Module):
-    """Softmax of the negated input along ``dim``: the smallest values get the most weight.
+    r"""Softmax of the negated input along ``dim``: the smallest values get the most weight.
 
     .. math::
         \text{Softmin}(x)_i = \frac{e^{-x_i}}{\sum_j e^{-x_j}}
@@ -308,7 +308,7 @@ class Softmin(Module):
 
 
 class LogSigmoid(Module):
-    """Logarithm of the sigmoid, computed stably for large inputs.
+    r"""Logarithm of the sigmoid, computed stably for large inputs.
 
     .. math::
         \text{LogSigmoid}(x) = \log \frac{1}{1 + e^{-x}} = -\text{softplus}(-x)
@@ -326,7 +326,7 @@ class LogSigmoid(Module):
 
 
 class Hardtanh(Module):
-    """Clamp to [min_val, max_val]: a piecewise-linear tanh.
+    r"""Clamp to [min_val, max_val]: a piecewise-linear tanh.
 
     .. math::
         \text{Hardtanh}(x) = \min(\max(x, \text{min\_val}), \text{max\_val})
@@ -355,7 +355,7 @@ class Hardtanh(Module):
 
 
 class ReLU6(Module):
-    """ReLU capped at 6.
+    r"""ReLU capped at 6.
 
     .. math::
         \text{ReLU6}(x) = \min(\max(0, x), 6)
@@ -382,7 +382,7 @@ class _Simple(Module):
 
 
 class Mish(_Simple):
-    """Mish, elementwise.
+    r"""Mish, elementwise.
 
     .. math::
         \text{Mish}(x) = x \tanh(\text{softplus}(x))
@@ -399,7 +399,7 @@ class Mish(_Simple):
 
 
 class Hardswish(_Simple):
-    """Hard swish: a piecewise approximation of SiLU (MobileNetV3).
+    r"""Hard swish: a piecewise approximation of SiLU (MobileNetV3).
 
     .. math::
         \text{Hardswish}(x) = x \cdot \frac{\min(\max(x + 3, 0), 6)}{6}
@@ -416,7 +416,7 @@ class Hardswish(_Simple):
 
 
 class Hardsigmoid(_Simple):
-    """Hard sigmoid: a piecewise-linear sigmoid.
+    r"""Hard sigmoid: a piecewise-linear sigmoid.
 
     .. math::
         \text{Hardsigmoid}(x) = \min(\max(x / 6 + 1/2, 0), 1)
@@ -433,7 +433,7 @@ class Hardsigmoid(_Simple):
 
 
 class Softsign(_Simple):
-    """Softsign, elementwise: squashes to (-1, 1) more slowly than tanh.
+    r"""Softsign, elementwise: squashes to (-1, 1) more slowly than tanh.
 
     .. math::
         \text{Softsign}(x) = \frac{x}{1 + |x|}
@@ -450,7 +450,7 @@ class Softsign(_Simple):
 
 
 class Tanhshrink(_Simple):
-    """x minus its tanh.
+    r"""x minus its tanh.
 
     .. math::
         \text{Tanhshrink}(x) = x - \tanh(x)
@@ -463,7 +463,7 @@ class Tanhshrink(_Simple):
 
 
 class SELU(_Simple):
-    """Scaled ELU, self-normalising with LeCun-normal weights.
+    r"""Scaled ELU, self-normalising with LeCun-normal weights.
 
     .. math::
         \text{SELU}(x) = \lambda \begin{cases} x & x > 0 \\ \alpha (e^x - 1) & x \le 0 \end{cases}
@@ -478,7 +478,7 @@ class SELU(_Simple):
 
 
 class CELU(Module):
-    """Continuously differentiable ELU.
+    r"""Continuously differentiable ELU.
 
     .. math::
         \text{CELU}(x) = \max(0, x) + \min(0, \alpha (e^{x/\alpha} - 1))
@@ -503,7 +503,7 @@ class CELU(Module):
 
 
 class Softshrink(Module):
-    """Soft thresholding: shrink towards zero by lambd (the proximal step of L1).
+    r"""Soft thresholding: shrink towards zero by lambd (the proximal step of L1).
 
     .. math::
         \text{Softshrink}(x) = \begin{cases} x - \lambda & x > \lambda \\
@@ -533,7 +533,7 @@ class Softshrink(Module):
 
 
 class Hardshrink(Softshrink):
-    """Hard thresholding: zero the inputs within lambd of zero.
+    r"""Hard thresholding: zero the inputs within lambd of zero.
 
     .. math::
         \text{Hardshrink}(x) = \begin{cases} x & |x| > \lambda \\ 0 & \text{otherwise} \end{cases}
@@ -550,7 +550,7 @@ class Hardshrink(Softshrink):
 
 
 class Threshold(Module):
-    """Replace the values not above a threshold.
+    r"""Replace the values not above a threshold.
 
     .. math::
         y = \begin{cases} x & x > \text{threshold} \\ \text{value} & \text{otherwise} \end{cases}
@@ -580,7 +580,7 @@ class Threshold(Module):
 
 
 class GLU(Module):
-    """Gated linear unit: split the input in two halves a, b along ``dim``.
+    r"""Gated linear unit: split the input in two halves a, b along ``dim``.
 
     .. math::
         \text{GLU}(a, b) = a \otimes \sigma(b)

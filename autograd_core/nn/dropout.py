@@ -16,7 +16,7 @@ class _DropoutNd(Module):
 
 
 class Dropout(_DropoutNd):
-    """During training, zero each element with probability ``p`` and scale the rest by ``1/(1-p)``.
+    r"""During training, zero each element with probability ``p`` and scale the rest by ``1/(1-p)``.
 
     .. math::
         y_i = \frac{m_i\, x_i}{1 - p}, \qquad m_i \sim \text{Bernoulli}(1 - p)

@@ -43,7 +43,7 @@ class Unflatten(Module):
 
 
 class PairwiseDistance(Module):
-    """The p-norm distance between matching rows of two inputs.
+    r"""The p-norm distance between matching rows of two inputs.
 
     .. math::
         d_n = \| x^{(1)}_n - x^{(2)}_n + \epsilon \|_p
@@ -72,7 +72,7 @@ class PairwiseDistance(Module):
 
 
 class CosineSimilarity(Module):
-    """Cosine of the angle between two inputs along ``dim``.
+    r"""Cosine of the angle between two inputs along ``dim``.
 
     .. math::
         \text{sim} = \frac{x_1 \cdot x_2}{\max(\|x_1\|_2\, \|x_2\|_2,\ \epsilon)}

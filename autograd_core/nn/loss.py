@@ -20,7 +20,7 @@ class _WeightedLoss(_Loss):
 
 
 class MSELoss(_Loss):
-    """Mean squared error between input and target.
+    r"""Mean squared error between input and target.
 
     .. math::
         \ell_i = (x_i - y_i)^2, \qquad \ell = \operatorname{mean}_i \ell_i
@@ -45,7 +45,7 @@ class MSELoss(_Loss):
 
 
 class L1Loss(_Loss):
-    """Mean absolute error between input and target.
+    r"""Mean absolute error between input and target.
 
     .. math::
         \ell_i = |x_i - y_i|
@@ -67,7 +67,7 @@ class L1Loss(_Loss):
 
 
 class SmoothL1Loss(_Loss):
-    """Squared error for small differences, absolute error for large ones.
+    r"""Squared error for small differences, absolute error for large ones.
 
     With :math:`d = x - y`:
 
@@ -97,7 +97,7 @@ class SmoothL1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
-    """The Huber loss: quadratic within ``delta`` of the target, linear outside.
+    r"""The Huber loss: quadratic within ``delta`` of the target, linear outside.
 
     With :math:`d = x - y`:
 
@@ -129,7 +129,7 @@ class HuberLoss(_Loss):
 
 
 class BCELoss(_WeightedLoss):
-    """Binary cross-entropy between predicted probabilities and 0/1 targets.
+    r"""Binary cross-entropy between predicted probabilities and 0/1 targets.
 
     .. math::
         \ell_i = -w_i \left[ y_i \log x_i + (1 - y_i) \log(1 - x_i) \right]
@@ -156,7 +156,7 @@ class BCELoss(_WeightedLoss):
 
 
 class BCEWithLogitsLoss(_Loss):
-    """A sigmoid followed by binary cross-entropy, in one numerically stable formula.
+    r"""A sigmoid followed by binary cross-entropy, in one numerically stable formula.
 
     .. math::
         \ell_i = -w_i \left[ p\, y_i \log \sigma(x_i) + (1 - y_i) \log(1 - \sigma(x_i)) \right]
@@ -191,7 +191,7 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class CrossEntropyLoss(_WeightedLoss):
-    """Cross-entropy between raw class scores (logits) and target classes.
+    r"""Cross-entropy between raw class scores (logits) and target classes.
 
     For one sample with scores :math:`x` over :math:`C` classes and target class :math:`y`:
 
@@ -236,7 +236,7 @@ class CrossEntropyLoss(_WeightedLoss):
 
 
 class NLLLoss(_WeightedLoss):
-    """Negative log-likelihood of the target class, given log-probabilities.
+    r"""Negative log-likelihood of the target class, given log-probabilities.
 
     .. math::
         \ell_n = -w_{y_n}\, x_{n, y_n}
@@ -270,7 +270,7 @@ class NLLLoss(_WeightedLoss):
 
 
 class KLDivLoss(_Loss):
-    """Kullback-Leibler divergence :math:`D_{KL}(P \,\|\, Q)` with ``input`` = :math:`\log Q`.
+    r"""Kullback-Leibler divergence :math:`D_{KL}(P \,\|\, Q)` with ``input`` = :math:`\log Q`.
 
     .. math::
         \ell_i = y_i \left( \log y_i - x_i \right)
@@ -315,7 +315,7 @@ class MultiMarginLoss(_WeightedLoss):
 
 
 class MarginRankingLoss(_Loss):
-    """Ranking hinge loss: ``input1`` should rank above ``input2`` where the target is 1.
+    r"""Ranking hinge loss: ``input1`` should rank above ``input2`` where the target is 1.
 
     .. math::
         \ell_i = \max(0, -y_i (x^{(1)}_i - x^{(2)}_i) + \text{margin})
@@ -343,7 +343,7 @@ class MarginRankingLoss(_Loss):
 
 
 class SoftMarginLoss(_Loss):
-    """Logistic loss for targets of 1 or -1.
+    r"""Logistic loss for targets of 1 or -1.
 
     .. math::
         \ell_i = \log(1 + \exp(-y_i x_i))
@@ -365,7 +365,7 @@ class SoftMarginLoss(_Loss):
 
 
 class CosineEmbeddingLoss(_Loss):
-    """Pulls pairs together (target 1) or pushes them apart (target -1) by cosine similarity.
+    r"""Pulls pairs together (target 1) or pushes them apart (target -1) by cosine similarity.
 
     .. math::
         \ell_i = \begin{cases} 1 - \cos(x^{(1)}_i, x^{(2)}_i) & y_i = 1 \\
@@ -395,7 +395,7 @@ class CosineEmbeddingLoss(_Loss):
 
 
 class TripletMarginLoss(_Loss):
-    """Triplet loss: the anchor should be nearer the positive than the negative by a margin.
+    r"""Triplet loss: the anchor should be nearer the positive than the negative by a margin.
 
     .. math::
         \ell_i = \max(0, d(a_i, p_i) - d(a_i, n_i) + \text{margin}), \qquad d(u, v) = \| u - v + \epsilon \|_p
@@ -427,7 +427,7 @@ class TripletMarginLoss(_Loss):
 
 
 class GaussianNLLLoss(_Loss):
-    """Negative log-likelihood of the target under a Gaussian with predicted mean and variance.
+    r"""Negative log-likelihood of the target under a Gaussian with predicted mean and variance.
 
     .. math::
         \ell_i = \frac{1}{2} \left( \log \max(\sigma^2_i, \epsilon)
@@ -458,7 +458,7 @@ class GaussianNLLLoss(_Loss):
 
 
 class PoissonNLLLoss(_Loss):
-    """Negative log-likelihood of counts under a Poisson distribution.
+    r"""Negative log-likelihood of counts under a Poisson distribution.
 
     .. math::
         \ell_i = e^{x_i} - y_i x_i \quad (\text{log\_input}), \qquad
@@ -491,7 +491,7 @@ class PoissonNLLLoss(_Loss):
 
 
 class MultiLabelSoftMarginLoss(_WeightedLoss):
-    """Multi-label one-versus-all logistic loss, averaged over the C classes of each sample.
+    r"""Multi-label one-versus-all logistic loss, averaged over the C classes of each sample.
 
     .. math::
         \ell_n = -\frac{1}{C} \sum_c w_c \left[ y_{nc} \log \sigma(x_{nc})

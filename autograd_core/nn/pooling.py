@@ -20,7 +20,7 @@ class _MaxPoolNd(Module):
 
 
 class MaxPool1d(_MaxPoolNd):
-    """1-d max pooling: the largest value in each window of each channel.
+    r"""1-d max pooling: the largest value in each window of each channel.
 
     .. math::
         \text{out}(n, c, l) = \max_{m < k} \text{input}(n, c, s\,l + d\,m - p)
@@ -51,7 +51,7 @@ class MaxPool1d(_MaxPoolNd):
 
 
 class MaxPool2d(_MaxPoolNd):
-    """2-d max pooling: the largest value in each window of each channel.
+    r"""2-d max pooling: the largest value in each window of each channel.
 
     .. math::
         \text{out}(n, c, h, w) = \max_{i < k_H,\, j < k_W}
@@ -83,7 +83,7 @@ class MaxPool2d(_MaxPoolNd):
 
 
 class AvgPool1d(Module):
-    """1-d average pooling: the mean of each window of each channel.
+    r"""1-d average pooling: the mean of each window of each channel.
 
     Args:
         kernel_size (int or tuple): the window size.
@@ -118,7 +118,7 @@ class AvgPool1d(Module):
 
 
 class AvgPool2d(Module):
-    """2-d average pooling: the mean of each window of each channel.
+    r"""2-d average pooling: the mean of each window of each channel.
 
     .. math::
         \text{out}(n, c, h, w) = \frac{1}{k_H k_W} \sum_{i < k_H,\, j < k_W}
@@ -161,7 +161,7 @@ class AvgPool2d(Module):
 
 
 class AdaptiveAvgPool2d(Module):
-    """Average pooling to a fixed output size, whatever the input size.
+    r"""Average pooling to a fixed output size, whatever the input size.
 
     Output cell ``(i, j)`` averages input rows :math:`\lfloor iH/H_{out} \rfloor` to
     :math:`\lceil (i+1)H/H_{out} \rceil - 1` and the matching columns, so windows may overlap or differ
