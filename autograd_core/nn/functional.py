@@ -81,10 +81,12 @@ def relu(input, inplace=False):
 
 
 def sigmoid(input):
+    """The logistic sigmoid ``1 / (1 + exp(-x))``, elementwise; see :class:`~autograd_core.nn.Sigmoid`."""
     return input.sigmoid()
 
 
 def tanh(input):
+    """The hyperbolic tangent, elementwise; see :class:`~autograd_core.nn.Tanh`."""
     return input.tanh()
 
 
@@ -102,6 +104,7 @@ class _LeakyReLU(Function):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """``max(0, x) + negative_slope * min(0, x)``, elementwise; see :class:`~autograd_core.nn.LeakyReLU`."""
     _check_float(input, "leaky_relu")
     return _LeakyReLU.apply(input, float(negative_slope))
 
@@ -218,6 +221,14 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 
 def softmax(input, dim=None, dtype=None):
+    """``exp(x_i) / sum_j exp(x_j)`` along ``dim`` (computed with the maximum subtracted); with
+    ``dtype``, the input is converted first. See :class:`~autograd_core.nn.Softmax`.
+
+    Example:
+        >>> F.softmax(ag.tensor([[0.0, 0.0]]), dim=1)
+        tensor([[0.5000, 0.5000]])
+
+    """
     if dim is None:
         raise TypeError("softmax: dim must be given (implicit dim choice is deprecated in PyTorch too)")
     if dtype is not None:
@@ -226,6 +237,9 @@ def softmax(input, dim=None, dtype=None):
 
 
 def log_softmax(input, dim=None, dtype=None):
+    """``x_i - log(sum_j exp(x_j))`` along ``dim``, computed stably; with ``dtype``, the input is
+    converted first. See :class:`~autograd_core.nn.LogSoftmax`.
+    """
     if dim is None:
         raise TypeError("log_softmax: dim must be given")
     if dtype is not None:
@@ -234,6 +248,7 @@ def log_softmax(input, dim=None, dtype=None):
 
 
 def softmin(input, dim=None):
+    """``softmax(-x)`` along ``dim``; see :class:`~autograd_core.nn.Softmin`."""
     return softmax(-input, dim)
 
 
@@ -243,10 +258,12 @@ def logsigmoid(input):
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0):
+    """``clamp(x, min_val, max_val)``, elementwise; see :class:`~autograd_core.nn.Hardtanh`."""
     return input.clamp(min_val, max_val)
 
 
 def relu6(input):
+    """``min(max(0, x), 6)``, elementwise; see :class:`~autograd_core.nn.ReLU6`."""
     return input.clamp(0.0, 6.0)
 
 
@@ -269,10 +286,17 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 
 def dropout1d(input, p=0.5, training=True):
+    """Zero whole channels of ``(N, C, L)`` (or ``(C, L)``) input with probability ``p`` during
+    training, scaling the kept ones by ``1 / (1 - p)``; the identity when ``training`` is False.
+    """
     return _channel_dropout(input, p, training, "dropout1d")
 
 
 def dropout2d(input, p=0.5, training=True):
+    """Zero whole channels (feature maps) of ``(N, C, H, W)`` (or ``(C, H, W)``) input with
+    probability ``p`` during training, scaling the kept ones by ``1 / (1 - p)``; the identity when
+    ``training`` is False.
+    """
     return _channel_dropout(input, p, training, "dropout2d")
 
 
@@ -627,30 +651,37 @@ def _pad_index(size, left, right, mode):
 
 # ---------------------------------------------------------------------------------------- more activations
 def mish(input):
+    """``x * tanh(softplus(x))``, elementwise; see :class:`~autograd_core.nn.Mish`."""
     return ag.mish(input)
 
 
 def hardswish(input):
+    """``x * clamp(x + 3, 0, 6) / 6``, elementwise; see :class:`~autograd_core.nn.Hardswish`."""
     return ag.hardswish(input)
 
 
 def hardsigmoid(input):
+    """``clamp(x / 6 + 1/2, 0, 1)``, elementwise; see :class:`~autograd_core.nn.Hardsigmoid`."""
     return ag.hardsigmoid(input)
 
 
 def softsign(input):
+    """``x / (1 + abs(x))``, elementwise; see :class:`~autograd_core.nn.Softsign`."""
     return ag.softsign(input)
 
 
 def tanhshrink(input):
+    """``x - tanh(x)``, elementwise; see :class:`~autograd_core.nn.Tanhshrink`."""
     return ag.tanhshrink(input)
 
 
 def selu(input):
+    """``scale * (max(0, x) + min(0, alpha * (exp(x) - 1)))``, elementwise with alpha = 1.6733 and scale = 1.0507; see :class:`~autograd_core.nn.SELU`."""
     return ag.selu(input)
 
 
 def celu(input, alpha=1.0):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``, elementwise; see :class:`~autograd_core.nn.CELU`."""
     return ag.celu(input, alpha)
 
 
@@ -1103,6 +1134,14 @@ def kl_div(input, target, reduction="mean", log_target=False):
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """``x1 . x2 / max(||x1|| ||x2||, eps)`` along ``dim``, over the broadcast shape; see
+    :class:`~autograd_core.nn.CosineSimilarity`.
+
+    Example:
+        >>> F.cosine_similarity(ag.tensor([[1.0, 0.0]]), ag.tensor([[0.0, 2.0]]))
+        tensor([0.])
+
+    """
     num = (x1 * x2).sum(dim)
     den = ((x1 * x1).sum(dim) * (x2 * x2).sum(dim)).clamp(min=eps * eps).sqrt()
     return num / den
