@@ -558,17 +558,24 @@ def adaptive_avg_pool2d(input, output_size):
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max pooling of ``(N, C, H, W)`` input to ``output_size``; see :class:`~autograd_core.nn.AdaptiveMaxPool2d`."""
     size = _adaptive_size("adaptive_max_pool2d", input, output_size, 2)
     out, idx = AdaptiveMaxPool2d.apply(input, size)
     return (out, idx) if return_indices else out
 
 
 def adaptive_avg_pool1d(input, output_size):
+    """Average pooling of ``(N, C, L)`` input to length ``output_size``; see
+    :class:`~autograd_core.nn.AdaptiveAvgPool1d`.
+    """
     (length,) = _adaptive_size("adaptive_avg_pool1d", input, output_size, 1)
     return AdaptiveAvgPool2d.apply(input.unsqueeze(-2), (1, length)).squeeze(-2)
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Max pooling of ``(N, C, L)`` input to length ``output_size``; see
+    :class:`~autograd_core.nn.AdaptiveMaxPool1d`.
+    """
     (length,) = _adaptive_size("adaptive_max_pool1d", input, output_size, 1)
     out, idx = AdaptiveMaxPool2d.apply(input.unsqueeze(-2), (1, length))
     out = out.squeeze(-2)
