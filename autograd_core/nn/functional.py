@@ -676,12 +676,15 @@ def tanhshrink(input):
 
 
 def selu(input):
-    """``scale * (max(0, x) + min(0, alpha * (exp(x) - 1)))``, elementwise with alpha = 1.6733 and scale = 1.0507; see :class:`~autograd_core.nn.SELU`."""
+    """``scale * (max(0, x) + min(0, alpha * (exp(x) - 1)))``, elementwise with alpha = 1.6733 and scale =
+    1.0507; see :class:`~autograd_core.nn.SELU`.
+    """
     return ag.selu(input)
 
 
 def celu(input, alpha=1.0):
-    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``, elementwise; see :class:`~autograd_core.nn.CELU`."""
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``, elementwise; see :class:`~autograd_core.nn.CELU`.
+    """
     return ag.celu(input, alpha)
 
 
