@@ -128,6 +128,15 @@ vdot = dot
 
 @tensor_method
 def outer(a, b):
+    """Outer product of 1-d tensors: ``out[i, j] = a[i] * b[j]``, shape ``(len(a), len(b))`` (also
+    ``ag.ger``).
+
+    Example:
+        >>> ag.outer(ag.tensor([1.0, 2.0]), ag.tensor([1.0, 0.0, -1.0]))
+        tensor([[ 1.,  0., -1.],
+                [ 2.,  0., -2.]])
+
+    """
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"outer: 1D tensors expected, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
     return a.unsqueeze(1) * b.unsqueeze(0)
