@@ -195,7 +195,7 @@ def empty(*shape, dtype=None, requires_grad=False, device=None):
 
 
 def zeros(*shape, dtype=None, requires_grad=False, device=None):
-    """A tensor of zeros of the given shape (``ag.zeros(2, 3)`` or ``ag.zeros((2, 3))``). Args: ``dtype``
+    """A tensor of zeros of the given shape (``ag.zeros(2, 3)`` or ``ag.zeros((2, 3))``); keywords: ``dtype``
     (default float32), ``requires_grad``, ``device`` (only ``'cpu'``).
 
     Example:
