@@ -126,6 +126,11 @@ class _FusedGRUCell(Function):
 
 
 class RNNBase(Module):
+    """The common base of :class:`RNN`, :class:`LSTM` and :class:`GRU`: the stacked, optionally
+    bidirectional layers and their parameters ``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``,
+    ``bias_hh_l{k}`` (``_reverse`` for the backward direction), named as in PyTorch.
+    """
+
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, device=None, dtype=None):
         check_device(device, type(self).__name__)
@@ -163,6 +168,9 @@ class RNNBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Draw every weight and bias again from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), PyTorch's
+        default.
+        """
         stdv = 1.0 / math.sqrt(self.hidden_size)
         for weight in self.parameters():
             init.uniform_(weight, -stdv, stdv)
@@ -340,6 +348,9 @@ class _CellBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Draw every weight and bias again from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), PyTorch's
+        default.
+        """
         stdv = 1.0 / math.sqrt(self.hidden_size)
         for weight in self.parameters():
             init.uniform_(weight, -stdv, stdv)
@@ -369,6 +380,33 @@ class _CellBase(Module):
 
 
 class RNNCell(_CellBase):
+    r"""One step of an Elman RNN.
+
+    .. math::
+        h' = \tanh(x W_{ih}^T + b_{ih} + h W_{hh}^T + b_{hh})
+
+    (ReLU instead of tanh with ``nonlinearity='relu'``).
+
+    Args:
+        input_size (int): features of x.
+        hidden_size (int): features of h.
+        bias (bool): use the biases.
+        nonlinearity (str): ``'tanh'`` or ``'relu'``.
+
+    Shape:
+        - Input: ``(N, input_size)`` or ``(input_size,)``; hx: ``(N, hidden_size)`` or None (zeros).
+        - Output: h', ``(N, hidden_size)``.
+
+    Example:
+        >>> cell = nn.RNNCell(3, 5)
+        >>> h = None
+        >>> for x_t in ag.randn(4, 2, 3):       # 4 time steps, batch 2
+        ...     h = cell(x_t, h)
+        >>> h.shape
+        Size([2, 5])
+
+    """
+
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
         check_device(device, type(self).__name__)
         if nonlinearity not in ("tanh", "relu"):
@@ -385,6 +423,37 @@ class RNNCell(_CellBase):
 
 
 class LSTMCell(_CellBase):
+    r"""One step of a long short-term memory.
+
+    .. math::
+        \begin{aligned}
+        i &= \sigma(x W_{ii}^T + b_{ii} + h W_{hi}^T + b_{hi}), \quad
+        f = \sigma(x W_{if}^T + b_{if} + h W_{hf}^T + b_{hf}) \\
+        g &= \tanh(x W_{ig}^T + b_{ig} + h W_{hg}^T + b_{hg}), \quad
+        o = \sigma(x W_{io}^T + b_{io} + h W_{ho}^T + b_{ho}) \\
+        c' &= f \odot c + i \odot g, \qquad h' = o \odot \tanh(c')
+        \end{aligned}
+
+    The gates are stacked in ``weight_ih`` (``(4 * hidden_size, input_size)``) in PyTorch's order
+    i, f, g, o.
+
+    Args:
+        input_size (int): features of x.
+        hidden_size (int): features of h and c.
+        bias (bool): use the biases.
+
+    Shape:
+        - Input: ``(N, input_size)`` or ``(input_size,)``; hx: ``(h, c)``, each ``(N, hidden_size)``,
+          or None (zeros).
+        - Output: ``(h', c')``, each ``(N, hidden_size)``.
+
+    Example:
+        >>> h, c = nn.LSTMCell(3, 5)(ag.randn(2, 3))
+        >>> h.shape, c.shape
+        (Size([2, 5]), Size([2, 5]))
+
+    """
+
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         check_device(device, type(self).__name__)
         super().__init__(input_size, hidden_size, bias, 4, dtype)
@@ -400,6 +469,30 @@ class LSTMCell(_CellBase):
 
 
 class GRUCell(_CellBase):
+    r"""One step of a gated recurrent unit.
+
+    .. math::
+        \begin{aligned}
+        r &= \sigma(x W_{ir}^T + b_{ir} + h W_{hr}^T + b_{hr}), \quad
+        z = \sigma(x W_{iz}^T + b_{iz} + h W_{hz}^T + b_{hz}) \\
+        n &= \tanh(x W_{in}^T + b_{in} + r \odot (h W_{hn}^T + b_{hn})), \qquad
+        h' = (1 - z) \odot n + z \odot h
+        \end{aligned}
+
+    The gates are stacked in ``weight_ih`` (``(3 * hidden_size, input_size)``) in PyTorch's order
+    r, z, n.
+
+    Args:
+        input_size (int): features of x.
+        hidden_size (int): features of h.
+        bias (bool): use the biases.
+
+    Shape:
+        - Input: ``(N, input_size)`` or ``(input_size,)``; hx: ``(N, hidden_size)`` or None (zeros).
+        - Output: h', ``(N, hidden_size)``.
+
+    """
+
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         check_device(device, type(self).__name__)
         super().__init__(input_size, hidden_size, bias, 3, dtype)
