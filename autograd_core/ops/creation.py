@@ -208,7 +208,8 @@ def zeros(*shape, dtype=None, requires_grad=False, device=None):
 
 
 def ones(*shape, dtype=None, requires_grad=False, device=None):
-    """A tensor of ones of the given shape; keywords: ``dtype`` (default float32), ``requires_grad``, ``device``
+    """A tensor of ones of the given shape; keywords: ``dtype`` (default float32), ``requires_grad``,
+    ``device``
     (only ``'cpu'``).
     """
     check_device(device, "ones")
