@@ -245,7 +245,9 @@ Example:
 
 
 log = tensor_method(_log.public)
-log.__doc__ = """The natural logarithm, elementwise (``-inf`` at 0, ``nan`` below). Integer inputs give a float32 result."""
+log.__doc__ = """The natural logarithm, elementwise (``-inf`` at 0, ``nan`` below). Integer inputs give a
+float32 result.
+"""
 
 
 log1p = tensor_method(_log1p.public)
@@ -291,7 +293,9 @@ def cosh(x):
 
 
 tanh = tensor_method(_tanh.public)
-tanh.__doc__ = """The hyperbolic tangent, elementwise; its gradient is ``1 - tanh(x)^2``. Integer inputs give a float32 result."""
+tanh.__doc__ = """The hyperbolic tangent, elementwise; its gradient is ``1 - tanh(x)^2``. Integer inputs give
+a float32 result.
+"""
 
 
 sigmoid = tensor_method(_sigmoid.public)
@@ -504,7 +508,9 @@ def tanhshrink(x):
 
 
 erf = tensor_method(_erf.public)
-erf.__doc__ = """The error function ``2/sqrt(pi) * integral_0^x exp(-t^2) dt``, elementwise. Integer inputs give a float32 result."""
+erf.__doc__ = """The error function ``2/sqrt(pi) * integral_0^x exp(-t^2) dt``, elementwise. Integer inputs
+give a float32 result.
+"""
 
 
 @tensor_method
