@@ -359,7 +359,8 @@ class Callback:
         """Gradients are in .grad and the optimizer has not stepped yet."""
 
     def on_batch_end(self, state, batch_index, logs):
-        """Called after each optimizer step; ``logs`` holds the epoch's running ``loss`` (and metrics) so far."""
+        """Called after each optimizer step; ``logs`` holds the epoch's running ``loss`` (and metrics) so far.
+        """
         pass
 
     def on_epoch_end(self, state, epoch, logs):
