@@ -82,10 +82,12 @@ int = int32
 
 
 def is_tensor(obj):
+    """True when ``obj`` is a :class:`Tensor` (a Parameter included)."""
     return isinstance(obj, Tensor)
 
 
 def numel(t):
+    """The number of elements of ``t``: the product of its shape."""
     return t.numel()
 
 

@@ -5,14 +5,17 @@ picks the CPU."""
 
 
 def is_available():
+    """False: autograd_core has no accelerator."""
     return False
 
 
 def current_accelerator(check_available=False):
+    """None: there is no accelerator (``check_available`` changes nothing)."""
     return None
 
 
 def device_count():
+    """0: there is no accelerator device."""
     return 0
 
 
@@ -21,12 +24,15 @@ def _none(what):
 
 
 def current_device_index():
+    """Raise a RuntimeError: there is no accelerator device."""
     _none("current_device_index()")
 
 
 def set_device_index(device):
+    """Raise a RuntimeError: there is no accelerator device to select."""
     _none(f"set_device_index({device!r})")
 
 
 def synchronize(device=None):
+    """Raise a RuntimeError: there is no accelerator to wait for."""
     _none("synchronize()")

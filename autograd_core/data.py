@@ -101,6 +101,9 @@ class StandardScaler(_Scaler):
         self.n_samples_seen_ = 0
 
     def fit(self, x):
+        """Learn each feature's mean and population standard deviation from ``x`` (samples on the first
+        axis); returns self.
+        """
         a = _samples(x, "StandardScaler.fit")
         self.mean_ = a.mean(axis=0)
         self.var_ = a.var(axis=0)
@@ -131,6 +134,7 @@ class MinMaxScaler(_Scaler):
         self.data_min_ = self.data_max_ = self.scale_ = self.min_ = None
 
     def fit(self, x):
+        """Learn each feature's minimum and maximum from ``x`` (samples on the first axis); returns self."""
         a = _samples(x, "MinMaxScaler.fit")
         low, high = self.feature_range
         self.data_min_ = a.min(axis=0)
@@ -175,8 +179,12 @@ def train_val_split(*arrays, val_fraction=0.2, stratify=None, shuffle=True, seed
     Returns (train, val), each a tuple with one entry per input (or a single array if one input
     was given), so `fit(model, loss, opt, train, val)` takes them directly:
 
+    >>> from autograd_core.data import train_val_split
+    >>> X, y = ag.randn(8, 2), ag.tensor([0, 1, 0, 1, 0, 1, 0, 1])
     >>> train, val = train_val_split(X, y, val_fraction=0.25, stratify=y, seed=0)
     >>> (X_train, y_train), (X_val, y_val) = train, val
+    >>> tuple(X_train.shape), y_val.sum().item()
+    ((6, 2), 1)
 
     stratify: class labels (or True to use the last array) so both parts keep the class proportions.
     seed: an int for a fixed split; None draws from autograd_core's generator (see ag.manual_seed).

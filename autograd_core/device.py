@@ -52,10 +52,12 @@ class device:
 
     @property
     def type(self):
+        """The device kind, e.g. ``'cpu'``."""
         return self._type
 
     @property
     def index(self):
+        """The device ordinal, or None when not given."""
         return self._index
 
     def __eq__(self, other):
@@ -102,6 +104,9 @@ def check_device(dev, op):
 
 
 def raise_cpu_only(op, name):
+    """Raise the RuntimeError every op gives for a device other than the CPU, naming ``op`` and the device
+    ``name``.
+    """
     raise RuntimeError(f"{op}: device {name!r} is not available: autograd_core runs on the CPU only "
                        "(ag.cuda.is_available() and ag.accelerator.is_available() are False); use "
                        "device='cpu' or leave the device out")

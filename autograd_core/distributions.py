@@ -80,20 +80,34 @@ class Distribution:
         return _shape(sample_shape, f"{type(self).__name__}.sample") + self.batch_shape + self.event_shape
 
     def sample(self, sample_shape=()):
+        """Draw a sample of shape ``sample_shape + batch_shape + event_shape``, without gradient.
+
+        Example:
+            >>> ag.distributions.Normal(ag.zeros(3), ag.ones(3)).sample((5,)).shape
+            Size([5, 3])
+        """
         with no_grad():
             return self.rsample(sample_shape)
 
     def rsample(self, sample_shape=()):
+        """Draw a reparameterised sample: differentiable with respect to the parameters (as in a VAE).
+        Only distributions with ``has_rsample`` define it.
+        """
         raise NotImplementedError(f"{type(self).__name__} has no reparameterised sampling (rsample)")
 
     def log_prob(self, value):
+        """The log-probability (or log-density) of ``value``, over the broadcast batch shape;
+        differentiable with respect to the parameters (the score-function gradient of REINFORCE).
+        """
         raise NotImplementedError
 
     def entropy(self):
+        r"""The entropy :math:`H = -\mathbb{E}[\log p(x)]`, one per batch element."""
         raise NotImplementedError
 
     @property
     def stddev(self):
+        """The standard deviation: the square root of the variance."""
         return self.variance.sqrt()
 
     def __repr__(self):
@@ -117,18 +131,22 @@ class Normal(Distribution):
 
     @property
     def mean(self):
+        """The mean, ``loc``."""
         return self.loc
 
     @property
     def mode(self):
+        """The mode, ``loc``."""
         return self.loc
 
     @property
     def stddev(self):
+        """The standard deviation, ``scale``."""
         return self.scale
 
     @property
     def variance(self):
+        """The variance, ``scale ** 2``."""
         return self.scale * self.scale
 
     def rsample(self, sample_shape=()):
@@ -137,14 +155,22 @@ class Normal(Distribution):
         return self.loc + self.scale * eps
 
     def log_prob(self, value):
+        r""":math:`\log p(x) = -\frac{(x - \mu)^2}{2\sigma^2} - \log \sigma - \frac12 \log 2\pi`.
+
+        Example:
+            >>> ag.distributions.Normal(0.0, 1.0).log_prob(ag.tensor(0.0))
+            tensor(-0.9189)
+        """
         value = _param(value, "value", "Normal.log_prob")
         z = (value - self.loc) / self.scale
         return -0.5 * z * z - self.scale.log() - _HALF_LOG_2PI
 
     def entropy(self):
+        r""":math:`\frac12 + \frac12 \log 2\pi + \log \sigma`."""
         return self.scale.log() + (0.5 + _HALF_LOG_2PI)
 
     def cdf(self, value):
+        r""":math:`P(X \le x) = \frac12 \left(1 + \operatorname{erf}\frac{x - \mu}{\sigma\sqrt2}\right)`."""
         value = _param(value, "value", "Normal.cdf")
         return 0.5 * (1 + ((value - self.loc) / (self.scale * math.sqrt(2))).erf())
 
@@ -177,13 +203,22 @@ class Categorical(Distribution):
 
     @property
     def param_shape(self):
+        """The shape of ``probs`` and ``logits``: ``batch_shape + (K,)``."""
         return self.batch_shape + (self._num_events,)
 
     @property
     def mode(self):
+        """The most probable category (int64)."""
         return self.probs.argmax(-1)
 
     def sample(self, sample_shape=()):
+        """Category indices (int64) of shape ``sample_shape + batch_shape``.
+
+        Example:
+            >>> c = ag.distributions.Categorical(probs=ag.tensor([0.0, 1.0, 0.0]))
+            >>> c.sample((4,))
+            tensor([1, 1, 1, 1])
+        """
         shape = _shape(sample_shape, "Categorical.sample")
         n = math.prod(shape)
         with no_grad():
@@ -194,6 +229,12 @@ class Categorical(Distribution):
             return draws.t().reshape(shape + self.batch_shape)
 
     def log_prob(self, value):
+        r""":math:`\log p_k` of category index ``value`` (broadcast against the batch shape).
+
+        Example:
+            >>> ag.distributions.Categorical(logits=ag.zeros(4)).log_prob(ag.tensor(2))
+            tensor(-1.3863)
+        """
         value = as_tensor(value)
         if value.is_floating_point() or value.dtype.name == "bool":
             raise TypeError(f"Categorical.log_prob: value must hold integer category indices, got dtype "
@@ -208,6 +249,7 @@ class Categorical(Distribution):
         return logits.gather(-1, index).squeeze(-1)
 
     def entropy(self):
+        r""":math:`-\sum_k p_k \log p_k` (0 log 0 counted as 0)."""
         return -(self.probs * self.logits).sum(-1)
 
 
@@ -233,27 +275,33 @@ class Bernoulli(Distribution):
 
     @property
     def mean(self):
+        """The mean, ``probs``."""
         return self.probs
 
     @property
     def mode(self):
+        """1 where ``probs > 0.5``, else 0."""
         return (self.probs > 0.5).to(self.probs.dtype)
 
     @property
     def variance(self):
+        """The variance, ``probs * (1 - probs)``."""
         return self.probs * (1 - self.probs)
 
     def sample(self, sample_shape=()):
+        """0/1 samples of the parameter's dtype, shape ``sample_shape + batch_shape``."""
         with no_grad():
             return _bernoulli_draw(self.probs.detach().expand(self._extended_shape(sample_shape)))
 
     def log_prob(self, value):
+        r""":math:`y \log p + (1 - y) \log(1 - p)`, computed stably from the logits."""
         value = _param(value, "value", "Bernoulli.log_prob")
         shape = _broadcast_shape(tuple(value.shape), self.batch_shape)
         return -F.binary_cross_entropy_with_logits(self.logits.expand(shape), value.expand(shape),
                                                    reduction="none")
 
     def entropy(self):
+        r""":math:`-p \log p - (1 - p) \log(1 - p)`."""
         return F.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
 
 

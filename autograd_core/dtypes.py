@@ -5,6 +5,17 @@ from . import _core
 
 
 class dtype:
+    """An element type: ``ag.float32``, ``ag.float64``, ``ag.int64``, ``ag.int32``, ``ag.uint8``, ``ag.bool``.
+
+    Attributes: ``is_floating_point``, ``is_signed``, ``itemsize`` (bytes per element) and
+    ``numpy`` (the matching NumPy dtype). ``ag.float``, ``ag.double``, ``ag.long`` and ``ag.int``
+    are aliases, as in PyTorch.
+
+    Example:
+        >>> ag.float64.itemsize, ag.int64.is_floating_point
+        (8, False)
+    """
+
     __slots__ = ("code", "is_floating_point", "is_signed", "itemsize", "name", "numpy")
 
     def __init__(self, name, code, itemsize, is_floating_point, is_signed, numpy_dtype):

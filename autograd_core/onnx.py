@@ -4,6 +4,9 @@ PyTorch and other frameworks read."""
 
 
 def export(model, args=None, f=None, *unused_args, **unused_kwargs):
+    """Raise NotImplementedError: exporting to ONNX is not implemented. Save the weights with
+    ``ag.save(model.state_dict(), "model.safetensors")`` instead.
+    """
     raise NotImplementedError("ag.onnx.export: exporting to ONNX is not implemented in autograd_core. Save the "
                               "weights with ag.save(model.state_dict(), 'model.safetensors') (readable by PyTorch "
                               "and other frameworks with the safetensors package) or ag.save(..., 'model.pt') "
@@ -11,4 +14,5 @@ def export(model, args=None, f=None, *unused_args, **unused_kwargs):
 
 
 def is_in_onnx_export():
+    """False: no ONNX export is ever running."""
     return False

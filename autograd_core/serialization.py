@@ -89,6 +89,7 @@ def get_safe_globals():
 
 
 def clear_safe_globals():
+    """Forget every global allowed with :func:`add_safe_globals`."""
     with _safe_lock:
         _safe.clear()
 

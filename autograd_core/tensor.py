@@ -46,24 +46,39 @@ class Tensor(TensorBase):
     # ------------------------------------------------------------------ metadata
     @property
     def dtype(self):
+        """The element type: ``ag.float32``, ``ag.float64``, ``ag.int64``, ``ag.int32``, ``ag.uint8`` or
+        ``ag.bool``.
+        """
         return BY_CODE[self._dtype_code]
 
     @property
     def device(self):
+        """The device holding the data: always ``device(type='cpu')``."""
         return CPU
 
     @property
     def is_leaf(self):
+        """True for a tensor not produced by a recorded operation: one made by the user or a
+        Parameter (or any tensor that does not require grad). Only leaves get ``.grad`` filled by
+        ``backward()`` (others need :meth:`retain_grad`).
+        """
         return self.grad_fn is None
 
     @property
     def T(self):
+        """The tensor with its dimensions reversed (a view); for a matrix, its transpose.
+
+        Example:
+            >>> ag.tensor([[1, 2, 3]]).T.shape
+            Size([3, 1])
+        """
         if self.ndim <= 2:
             return self.t() if self.ndim == 2 else self
         return self.permute(*range(self.ndim - 1, -1, -1))
 
     @property
     def mT(self):
+        """The last two dimensions swapped (a view): a batch of transposed matrices."""
         if self.ndim < 2:
             raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices, got {self.ndim}-D")
         return self.transpose(-2, -1)
@@ -79,22 +94,27 @@ class Tensor(TensorBase):
 
     @property
     def is_cuda(self):
+        """False: autograd_core has no CUDA device."""
         return False
 
     @property
     def is_cpu(self):
+        """True: every tensor lives on the CPU."""
         return True
 
     @property
     def is_xpu(self):
+        """False: autograd_core has no XPU device."""
         return False
 
     @property
     def is_mps(self):
+        """False: autograd_core has no MPS device."""
         return False
 
     @property
     def is_meta(self):
+        """False: there are no meta tensors."""
         return False
 
     def get_device(self):
@@ -103,12 +123,15 @@ class Tensor(TensorBase):
 
     @property
     def nbytes(self):
+        """The number of bytes of the elements: ``numel() * element_size()``."""
         return self.numel() * self.itemsize
 
     def element_size(self):
+        """The size of one element in bytes (4 for float32)."""
         return self.itemsize
 
     def is_floating_point(self):
+        """True when the dtype is float32 or float64."""
         return self._dtype_code <= 1
 
     def __len__(self):
@@ -141,12 +164,24 @@ class Tensor(TensorBase):
         return a
 
     def item(self):
+        """The value of a one-element tensor as a Python number.
+
+        Example:
+            >>> ag.tensor([[2.5]]).item()
+            2.5
+        """
         if self.numel() != 1:
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar "
                                f"(shape {tuple(self.shape)})")
         return np.asarray(self.detach()).reshape(()).item()
 
     def tolist(self):
+        """The elements as nested Python lists of Python numbers (a number for a 0-d tensor).
+
+        Example:
+            >>> ag.tensor([[1, 2], [3, 4]]).tolist()
+            [[1, 2], [3, 4]]
+        """
         return np.asarray(self.detach()).tolist()
 
     def __float__(self):
@@ -199,54 +234,74 @@ class Tensor(TensorBase):
         return _core.cast(self, code)
 
     def type(self, dtype=None):
+        """Without an argument, the dtype's name (``'autograd_core.float32'``); with a dtype, :meth:`to` that
+        dtype.
+        """
         if dtype is None:
             return f"autograd_core.{self.dtype.name}"
         return self.to(dtype)
 
     def type_as(self, other):
+        """This tensor converted to ``other``'s dtype."""
         return self.to(other._dtype_code)
 
     def float(self):
+        """A float32 copy (self if already float32); differentiable."""
         return self.to(_core.F32)
 
     def double(self):
+        """A float64 copy (self if already float64); differentiable."""
         return self.to(_core.F64)
 
     def long(self):
+        """An int64 copy (self if already int64)."""
         return self.to(_core.I64)
 
     def int(self):
+        """An int32 copy (self if already int32)."""
         return self.to(_core.I32)
 
     def bool(self):
+        """A bool copy (nonzero is True; self if already bool)."""
         return self.to(_core.BOOL)
 
     def half(self):
+        """Raise a TypeError: there is no float16 dtype (use float32)."""
         raise TypeError("autograd_core has no float16 dtype")
 
     def cpu(self, memory_format=None):
+        """The tensor itself: it is already on the CPU."""
         return self
 
     def cuda(self, device=None, non_blocking=False, memory_format=None):
+        """Raise a RuntimeError: autograd_core runs on the CPU only."""
         raise_cpu_only("Tensor.cuda()", "cuda")
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        """A new tensor from ``data``, with this tensor's dtype unless ``dtype`` is given."""
         return tensor(data, dtype=self._dtype_code if dtype is None else dtype, device=device,
                       requires_grad=requires_grad)
 
     def new_zeros(self, *shape, dtype=None, device=None, requires_grad=False):
+        """A new tensor of zeros of the given shape, with this tensor's dtype unless ``dtype`` is given."""
         return zeros(*shape, dtype=self._dtype_code if dtype is None else dtype, device=device,
                      requires_grad=requires_grad)
 
     def new_ones(self, *shape, dtype=None, device=None, requires_grad=False):
+        """A new tensor of ones of the given shape, with this tensor's dtype unless ``dtype`` is given."""
         return ones(*shape, dtype=self._dtype_code if dtype is None else dtype, device=device,
                     requires_grad=requires_grad)
 
     def new_full(self, shape, fill_value, dtype=None, device=None, requires_grad=False):
+        """A new tensor of the given shape filled with ``fill_value``, with this tensor's dtype unless
+        ``dtype`` is given.
+        """
         return full(shape, fill_value, dtype=self._dtype_code if dtype is None else dtype, device=device,
                     requires_grad=requires_grad)
 
     def new_empty(self, *shape, dtype=None, device=None, requires_grad=False):
+        """A new uninitialised tensor of the given shape, with this tensor's dtype unless ``dtype`` is given.
+        """
         return empty(*shape, dtype=self._dtype_code if dtype is None else dtype, device=device,
                      requires_grad=requires_grad)
 
@@ -255,6 +310,7 @@ class Tensor(TensorBase):
         return self
 
     def is_pinned(self, device=None):
+        """False: there is no pinned memory (there is no GPU to transfer to)."""
         return False
 
     # ------------------------------------------------------------------ autograd
@@ -265,6 +321,13 @@ class Tensor(TensorBase):
         backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
     def requires_grad_(self, requires_grad=True):
+        """Set whether autograd records operations on this tensor (a leaf); returns self.
+
+        Example:
+            >>> w = ag.zeros(3).requires_grad_()
+            >>> w.requires_grad, w.is_leaf
+            (True, True)
+        """
         self.requires_grad = requires_grad
         return self
 
@@ -279,6 +342,7 @@ class Tensor(TensorBase):
 
     @property
     def retains_grad(self):
+        """True when :meth:`retain_grad` was called on this non-leaf tensor."""
         return self.__dict__.get("_retains_grad", False)
 
     def _register_on_node(self):
@@ -317,6 +381,7 @@ class Tensor(TensorBase):
         return _PostHookHandle(self, hooks, key)
 
     def detach_(self):
+        """Cut this tensor from the graph in place: it becomes a leaf that does not require grad."""
         self._detach_graph()
         return self
 
@@ -506,20 +571,25 @@ class Tensor(TensorBase):
         return self
 
     def add_(self, other, alpha=1):
+        """In place ``self += alpha * other`` (broadcast into self's shape); returns self."""
         return self._inplace_binary(_B["add"], other, "add_", alpha)
 
     def sub_(self, other, alpha=1):
+        """In place ``self -= alpha * other``; returns self."""
         return self._inplace_binary(_B["sub"], other, "sub_", alpha)
 
     def mul_(self, other):
+        """In place ``self *= other``; returns self."""
         return self._inplace_binary(_B["mul"], other, "mul_")
 
     def div_(self, other):
+        """In place ``self /= other``; returns self."""
         if self._dtype_code > 1:
             raise RuntimeError(f"div_: result type Float can't be cast to the desired output type {self.dtype.name}")
         return self._inplace_binary(_B["div"], other, "div_")
 
     def pow_(self, other):
+        """In place ``self = self ** other``; returns self."""
         return self._inplace_op(lambda x: x ** other, "pow_")
 
     def _inplace_op(self, fn, op):
@@ -531,54 +601,77 @@ class Tensor(TensorBase):
         return self
 
     def clamp_(self, min=None, max=None):
+        """In place clamp into ``[min, max]`` (either may be None); returns self."""
         return self._inplace_op(lambda x: x.clamp(min, max), "clamp_")
 
     def neg_(self):
+        """In place ``self = -self``; returns self."""
         return self._inplace_op(lambda x: -x, "neg_")
 
     def exp_(self):
+        """In place ``self = exp(self)``; returns self."""
         return self._inplace_op(lambda x: x.exp(), "exp_")
 
     def log_(self):
+        """In place natural logarithm; returns self."""
         return self._inplace_op(lambda x: x.log(), "log_")
 
     def sqrt_(self):
+        """In place square root; returns self."""
         return self._inplace_op(lambda x: x.sqrt(), "sqrt_")
 
     def abs_(self):
+        """In place absolute value; returns self."""
         return self._inplace_op(lambda x: x.abs(), "abs_")
 
     def relu_(self):
+        """In place ``max(self, 0)``; returns self."""
         return self._inplace_op(lambda x: x.relu(), "relu_")
 
     def sigmoid_(self):
+        """In place logistic sigmoid ``1 / (1 + exp(-self))``; returns self."""
         return self._inplace_op(lambda x: x.sigmoid(), "sigmoid_")
 
     def tanh_(self):
+        """In place hyperbolic tangent; returns self."""
         return self._inplace_op(lambda x: x.tanh(), "tanh_")
 
     def floor_(self):
+        """In place floor; returns self."""
         return self._inplace_op(lambda x: x.floor(), "floor_")
 
     def round_(self):
+        """In place rounding to the nearest integer (halves to even); returns self."""
         return self._inplace_op(lambda x: x.round(), "round_")
 
     def addcmul_(self, t1, t2, value=1):
+        """In place ``self += value * t1 * t2``; returns self."""
         return self._inplace_op(lambda x: x + value * t1 * t2, "addcmul_")
 
     def addcdiv_(self, t1, t2, value=1):
+        """In place ``self += value * t1 / t2``; returns self."""
         return self._inplace_op(lambda x: x + value * t1 / t2, "addcdiv_")
 
     def lerp_(self, end, weight):
+        """In place ``self += weight * (end - self)``; returns self."""
         return self._inplace_op(lambda x: x + weight * (end - x), "lerp_")
 
     def masked_fill_(self, mask, value):
+        """In place: set the elements where ``mask`` (bool, broadcast) is True to ``value``; returns self.
+
+        Example:
+            >>> x = ag.tensor([1.0, 2.0, 3.0])
+            >>> x.masked_fill_(x > 1.5, 0.0)
+            tensor([1., 0., 0.])
+        """
         return self._inplace_op(lambda x: x.masked_fill(mask, value), "masked_fill_")
 
     def zero_(self):
+        """Fill with zeros in place; returns self."""
         return self.fill_(0)
 
     def fill_(self, value):
+        """Fill with ``value`` in place; returns self."""
         if isinstance(value, TensorBase):
             value = value.item()
         _check_inplace(self, "fill_", overlap_ok=True)
@@ -640,6 +733,7 @@ class Tensor(TensorBase):
         return False
 
     def set_(self, source):
+        """Make this tensor share ``source``'s storage, shape and strides; returns self."""
         _core.assign_meta(self, source)
         return self
 

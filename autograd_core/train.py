@@ -270,6 +270,7 @@ class History:
         self.stopped_early = False
 
     def append(self, epoch, logs):
+        """Record the metrics ``logs`` of ``epoch`` (a metric missing from an epoch is NaN there)."""
         self.epoch.append(epoch)
         for key, value in logs.items():
             column = self.history.setdefault(key, [float("nan")] * (len(self.epoch) - 1))
@@ -287,6 +288,7 @@ class History:
         return key in self.history
 
     def keys(self):
+        """The names of the recorded metrics."""
         return self.history.keys()
 
     def __iter__(self):
@@ -364,21 +366,29 @@ class Callback:
     """Hooks called by fit; override the ones you need. `state` is the running fit (see _FitState)."""
 
     def on_train_begin(self, state):
+        """Called once before the first epoch."""
         pass
 
     def on_epoch_begin(self, state, epoch):
+        """Called at the start of each epoch (``epoch`` counts from 0)."""
         pass
 
     def on_after_backward(self, state):
         """Gradients are in .grad and the optimizer has not stepped yet."""
 
     def on_batch_end(self, state, batch_index, logs):
+        """Called after each optimizer step; ``logs`` holds the epoch's running ``loss`` (and metrics) so far.
+        """
         pass
 
     def on_epoch_end(self, state, epoch, logs):
+        """Called after each epoch's validation; ``logs`` holds the epoch's metrics (``loss``,
+        ``val_loss``, ...). Set ``state.stop_training = True`` to end training.
+        """
         pass
 
     def on_train_end(self, state):
+        """Called once after the last epoch (also after an early stop)."""
         pass
 
 
@@ -510,23 +520,23 @@ class TrainingWarning(UserWarning):
 
 
 class VanishingGradientWarning(TrainingWarning):
-    pass
+    """Gradients of some layer have become so small that it has practically stopped learning."""
 
 
 class ExplodingGradientWarning(TrainingWarning):
-    pass
+    """Gradients have become very large (or non-finite): lower the learning rate or clip them."""
 
 
 class DivergenceWarning(TrainingWarning):
-    pass
+    """The loss has become NaN or infinite, or keeps growing: training diverges."""
 
 
 class OverfittingWarning(TrainingWarning):
-    pass
+    """The validation loss rises while the training loss falls: the model is overfitting."""
 
 
 class DeadReLUWarning(TrainingWarning):
-    pass
+    """Most units of a ReLU layer output zero for every input: they no longer learn."""
 
 
 def _layer_of(parameter_name):
@@ -562,6 +572,7 @@ class GradientMonitor(Callback):
         self.reset()
 
     def reset(self):
+        """Clear the record and the warnings given, to monitor a new run."""
         self.record = {"epoch": [], "grad_norm": {}, "dead_relu": {}, "loss": [], "val_loss": []}
         self.warned = {}
         self._grad_sums, self._grad_batches, self._grad_nonfinite = {}, 0, False
@@ -579,6 +590,7 @@ class GradientMonitor(Callback):
         return self
 
     def detach(self):
+        """Stop watching the model: remove the hooks :meth:`attach` registered."""
         for handle in self._handles:
             handle.remove()
         self._handles = []
@@ -833,7 +845,10 @@ def _current_lr(optimizer):
 def l2_penalty(lam, include_bias=False):
     """A regularizer for fit: lam * (sum of squared weights), biases (1-d parameters) left out by default.
 
-    >>> fit(model, loss, opt, data, regularizer=l2_penalty(1e-3))
+    >>> model = nn.Linear(3, 1)
+    >>> reg = ag.train.l2_penalty(1e-3)      # then: fit(model, loss, opt, data, regularizer=reg)
+    >>> bool(ag.isclose(reg(model), 1e-3 * (model.weight ** 2).sum()))
+    True
     """
     if lam < 0:
         raise ValueError(f"l2_penalty: lam must be >= 0, got {lam!r}")
@@ -1223,6 +1238,7 @@ class GridSearchResult(list):
 
     @property
     def best(self):
+        """The row with the best score (the fine stage's best when there was one)."""
         finite = [r for r in self if math.isfinite(r[self.score])]
         if not finite:
             raise ValueError(f"grid_search: every run gave a non-finite {self.score}")
@@ -1232,9 +1248,11 @@ class GridSearchResult(list):
 
     @property
     def best_params(self):
+        """The hyper-parameters of :attr:`best`, as a dict."""
         return {p: self.best[p] for p in self.params}
 
     def table(self):
+        """The runs as an aligned text table, the best row marked."""
         columns = ["stage"] + self.params + [k for k in self[0] if k not in self.params and k != "stage"]
         cells = [[_fmt(row.get(c)) for c in columns] for row in self]
         widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]

@@ -29,6 +29,7 @@ class GraphSource(str):
 
     @property
     def source(self):
+        """The DOT text, as in the graphviz package's ``Source.source``."""
         return str(self)
 
     def render(self, format="svg"):

@@ -532,9 +532,11 @@ class detect_anomaly:
 
 
 def set_detect_anomaly(mode):
+    """Switch anomaly detection on or off for this thread (see :class:`detect_anomaly`)."""
     state.anomaly = bool(mode)
 
 
 def is_anomaly_enabled():
+    """Whether anomaly detection is on in this thread."""
     return state.anomaly
 

@@ -95,6 +95,11 @@ class Function:
         return needs
 
     def save_for_backward(self, *tensors):
+        """Keep tensors (or other values) for ``backward``, which reads them from :attr:`saved_tensors`.
+
+        Saving through ctx (not as attributes) lets autograd check that they were not modified in
+        place before backward runs, and free them after it.
+        """
         self._saved = tensors
         if len(tensors) == 1:
             t = tensors[0]
@@ -104,6 +109,11 @@ class Function:
 
     @property
     def saved_tensors(self):
+        """The values given to :meth:`save_for_backward`, as a tuple.
+
+        Raises RuntimeError if the graph was already freed by an earlier backward (use
+        ``retain_graph=True``), or if a saved tensor was modified in place since it was saved.
+        """
         saved = self._saved
         if saved is _FREED:
             raise RuntimeError(
@@ -128,13 +138,18 @@ class Function:
         return saved if result is saved else tuple(result)
 
     def mark_non_differentiable(self, *tensors):
+        """Mark outputs (e.g. integer indices) that have no gradient: they do not require grad."""
         self._non_differentiable = tensors
 
     def set_materialize_grads(self, value):
+        """With True (the default) ``backward`` gets zeros for outputs that received no gradient; with
+        False it gets None for them.
+        """
         self._materialize = bool(value)
 
     @classmethod
     def name(cls):
+        """The node's name as shown in ``grad_fn`` reprs, e.g. ``'MulBackward'``."""
         n = cls.__name__
         return n if n.endswith("Backward") else n + "Backward"
 
@@ -150,6 +165,7 @@ class Function:
         self._special = True
 
     def register_prehook(self, fn):
+        """fn(grad_outputs) before this node's backward; may return replacement grad_outputs."""
         if self._pre_hooks is None:
             self._pre_hooks = []
         self._pre_hooks.append(fn)
@@ -157,19 +173,49 @@ class Function:
 
     @property
     def next_functions(self):
+        """``((node, output index), ...)``: the graph nodes that produced this node's inputs (None for inputs
+        that need no gradient).
+        """
         return tuple((e[0], e[1] or 0) if e is not None else (None, 0) for e in self.next_edges)
 
     # ------------------------------------------------------------------ apply
     @staticmethod
     def forward(ctx, *args):
+        """Compute the outputs from the inputs; override as a staticmethod.
+
+        ``ctx`` is the graph node: save what backward needs with ``ctx.save_for_backward``. Operations
+        here are not recorded.
+        """
         raise NotImplementedError
 
     @staticmethod
     def backward(ctx, *grads):
+        """Given the gradient of the loss with respect to each output, return the gradient with respect
+        to each input of forward (None for an input without one); override as a staticmethod. Write
+        it with Tensor operations so it can itself be differentiated (``create_graph=True``).
+        """
         raise NotImplementedError
 
     @classmethod
     def apply(cls, *args):
+        """Run ``forward`` and, when grad mode is on and an input requires grad, record a graph node so
+        ``backward`` is called in the backward pass. Returns forward's outputs.
+
+        Example:
+            >>> class Square(ag.autograd.Function):
+            ...     @staticmethod
+            ...     def forward(ctx, x):
+            ...         ctx.save_for_backward(x)
+            ...         return x * x
+            ...     @staticmethod
+            ...     def backward(ctx, g):
+            ...         (x,) = ctx.saved_tensors
+            ...         return 2 * x * g
+            >>> x = ag.tensor([3.0], requires_grad=True)
+            >>> Square.apply(x).backward()
+            >>> x.grad
+            tensor([6.])
+        """
         if state.enabled:
             edges = None
             for i, a in enumerate(args):

@@ -9,6 +9,13 @@ state = _core.ModeState()
 
 
 def is_grad_enabled():
+    """Whether operations are recorded for autograd in this thread (False inside ``no_grad``).
+
+    Example:
+        >>> with ag.no_grad():
+        ...     ag.is_grad_enabled()
+        False
+    """
     return state.enabled
 
 

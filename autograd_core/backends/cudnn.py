@@ -6,8 +6,10 @@ allow_tf32 = True
 
 
 def is_available():
+    """False: there is no cuDNN; the flags of this module are accepted and have no effect."""
     return False
 
 
 def version():
+    """None: there is no cuDNN."""
     return None

@@ -47,8 +47,8 @@ def load_digits(split="all", flatten=False, as_numpy=False):
     Machine Learning Repository, 1998, DOI 10.24432/C50P49; these are the 1,797 images of its test
     part, each pixel a count 0..16 of set pixels in a 4x4 block of a 32x32 bitmap (here divided by 16).
 
-    >>> images, labels = load_digits("train")
-    >>> images.shape, labels.shape
+    >>> images, labels = ag.datasets.load_digits("train")
+    >>> tuple(images.shape), tuple(labels.shape)
     ((1437, 1, 8, 8), (1437,))
     """
     if split not in ("all", "train", "test"):

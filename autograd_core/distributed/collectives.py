@@ -173,6 +173,7 @@ class Work:
         return True
 
     def is_success(self):
+        """True when the operation has completed (it raises instead if it failed)."""
         return self._done
 
     def result(self):

@@ -37,6 +37,10 @@ class _GroupWorld:
 
 
 class group:
+    """Names for process groups, as in ``torch.distributed``: ``group.WORLD`` is the default group of
+    every process (also ``GroupMember.WORLD``).
+    """
+
     WORLD = _GroupWorld()
 
 
@@ -49,10 +53,12 @@ def is_available():
 
 
 def is_mpi_available():
+    """True when the MPI backend can be used: the same as :func:`is_available`."""
     return is_available()
 
 
 def is_initialized():
+    """True between :func:`init_process_group` and :func:`destroy_process_group`."""
     return _world.comm is not None
 
 
@@ -160,6 +166,7 @@ def get_world_size(group=None):
 
 
 def get_backend(group=None):
+    """The backend of the process group: ``'mpi'``. Raises if no group was initialised."""
     _check_group(group, "get_backend")
     _require_group("get_backend")
     return "mpi"

@@ -5,6 +5,24 @@ from ..device import check_device
 
 
 class ReLU(Module):
+    r"""Rectified linear unit, elementwise.
+
+    .. math::
+        \text{ReLU}(x) = \max(0, x)
+
+    Its gradient is 1 for x > 0 and 0 otherwise (0 at x = 0, as PyTorch).
+
+    Args:
+        inplace (bool): PyTorch's in-place flag.
+
+    Shape:
+        - Input: ``(*)``, any shape; output: the same shape.
+
+    Example:
+        >>> nn.ReLU()(ag.tensor([-1.0, 0.0, 2.0]))
+        tensor([0., 0., 2.])
+    """
+
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
@@ -17,6 +35,23 @@ class ReLU(Module):
 
 
 class LeakyReLU(Module):
+    r"""Leaky ReLU: a small slope instead of zero for negative inputs, so no unit dies.
+
+    .. math::
+        \text{LeakyReLU}(x) = \max(0, x) + \text{negative\_slope} \cdot \min(0, x)
+
+    Args:
+        negative_slope (float): the slope for x < 0 (default 0.01).
+        inplace (bool): PyTorch's in-place flag.
+
+    Shape:
+        - Input: ``(*)``, any shape; output: the same shape.
+
+    Example:
+        >>> nn.LeakyReLU(0.1)(ag.tensor([-2.0, 3.0]))
+        tensor([-0.2000,  3.0000])
+    """
+
     def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
         self.negative_slope = negative_slope
@@ -30,16 +65,62 @@ class LeakyReLU(Module):
 
 
 class Sigmoid(Module):
+    r"""Logistic sigmoid, elementwise: squashes to (0, 1).
+
+    .. math::
+        \sigma(x) = \frac{1}{1 + e^{-x}}
+
+    Its derivative is :math:`\sigma(x)(1 - \sigma(x))`, at most 1/4: deep sigmoid stacks make
+    gradients vanish.
+
+    Shape:
+        - Input: ``(*)``, any shape; output: the same shape.
+
+    Example:
+        >>> nn.Sigmoid()(ag.tensor([0.0]))
+        tensor([0.5000])
+    """
+
     def forward(self, input):
         return input.sigmoid()
 
 
 class Tanh(Module):
+    r"""Hyperbolic tangent, elementwise: squashes to (-1, 1), zero-centred.
+
+    .. math::
+        \tanh(x) = \frac{e^x - e^{-x}}{e^x + e^{-x}}
+
+    Shape:
+        - Input: ``(*)``, any shape; output: the same shape.
+
+    Example:
+        >>> nn.Tanh()(ag.tensor([0.0, 100.0]))
+        tensor([0., 1.])
+    """
+
     def forward(self, input):
         return input.tanh()
 
 
 class GELU(Module):
+    r"""Gaussian error linear unit: x weighted by the standard normal CDF.
+
+    .. math::
+        \text{GELU}(x) = x\, \Phi(x) = \frac{x}{2} \left(1 + \operatorname{erf}(x / \sqrt{2})\right)
+
+    Args:
+        approximate (str): ``'none'`` (exact) or ``'tanh'``:
+            :math:`\frac{x}{2}(1 + \tanh(\sqrt{2/\pi}(x + 0.044715 x^3)))`.
+
+    Shape:
+        - Input: ``(*)``, any shape; output: the same shape.
+
+    Example:
+        >>> nn.GELU()(ag.tensor([1.0]))
+        tensor([0.8413])
+    """
+
     def __init__(self, approximate="none"):
         super().__init__()
         if approximate not in ("none", "tanh"):
@@ -54,6 +135,22 @@ class GELU(Module):
 
 
 class SiLU(Module):
+    r"""Sigmoid linear unit (swish), elementwise.
+
+    .. math::
+        \text{SiLU}(x) = x\, \sigma(x)
+
+    Args:
+        inplace (bool): PyTorch's in-place flag.
+
+    Shape:
+        - Input: ``(*)``, any shape; output: the same shape.
+
+    Example:
+        >>> nn.SiLU()(ag.tensor([1.0]))
+        tensor([0.7311])
+    """
+
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
@@ -63,6 +160,23 @@ class SiLU(Module):
 
 
 class ELU(Module):
+    r"""Exponential linear unit: smooth, with negative outputs down to -alpha.
+
+    .. math::
+        \text{ELU}(x) = \begin{cases} x & x > 0 \\ \alpha (e^x - 1) & x \le 0 \end{cases}
+
+    Args:
+        alpha (float): the negative saturation value.
+        inplace (bool): PyTorch's in-place flag.
+
+    Shape:
+        - Input: ``(*)``, any shape; output: the same shape.
+
+    Example:
+        >>> nn.ELU()(ag.tensor([-1.0, 2.0]))
+        tensor([-0.6321,  2.0000])
+    """
+
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
         self.alpha = alpha
@@ -76,6 +190,23 @@ class ELU(Module):
 
 
 class Softplus(Module):
+    r"""Softplus: a smooth ReLU, always positive.
+
+    .. math::
+        \text{Softplus}(x) = \frac{1}{\beta} \log(1 + e^{\beta x})
+
+    Args:
+        beta (float): the sharpness.
+        threshold (float): above ``beta * x > threshold`` the output is x (no overflow).
+
+    Shape:
+        - Input: ``(*)``, any shape; output: the same shape.
+
+    Example:
+        >>> nn.Softplus()(ag.tensor([0.0]))
+        tensor([0.6931])
+    """
+
     def __init__(self, beta=1.0, threshold=20.0):
         super().__init__()
         self.beta = beta
@@ -89,6 +220,26 @@ class Softplus(Module):
 
 
 class Softmax(Module):
+    r"""Softmax along ``dim``: non-negative values summing to 1 (a probability distribution).
+
+    .. math::
+        \text{Softmax}(x)_i = \frac{e^{x_i}}{\sum_j e^{x_j}}
+
+    Computed with the maximum subtracted first, so large scores do not overflow. For a classifier,
+    give raw scores to :class:`CrossEntropyLoss` instead of applying Softmax yourself.
+
+    Args:
+        dim (int): the dimension that sums to 1.
+
+    Shape:
+        - Input: ``(*)``; output: the same shape.
+
+    Example:
+        >>> nn.Softmax(dim=1)(ag.tensor([[1.0, 1.0, 2.0]]))
+        tensor([[0.2119, 0.2119, 0.5761]])
+
+    """
+
     def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
@@ -101,6 +252,25 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
+    r"""The logarithm of the softmax along ``dim``, computed stably.
+
+    .. math::
+        \text{LogSoftmax}(x)_i = x_i - \log \sum_j e^{x_j}
+
+    Pair it with :class:`NLLLoss` (the pair is :class:`CrossEntropyLoss`).
+
+    Args:
+        dim (int): the dimension of the classes.
+
+    Shape:
+        - Input: ``(*)``; output: the same shape.
+
+    Example:
+        >>> nn.LogSoftmax(dim=0)(ag.tensor([0.0, 0.0]))
+        tensor([-0.6931, -0.6931])
+
+    """
+
     def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
@@ -113,6 +283,19 @@ class LogSoftmax(Module):
 
 
 class Softmin(Module):
+    r"""Softmax of the negated input along ``dim``: the smallest values get the most weight.
+
+    .. math::
+        \text{Softmin}(x)_i = \frac{e^{-x_i}}{\sum_j e^{-x_j}}
+
+    Args:
+        dim (int): the dimension that sums to 1.
+
+    Shape:
+        - Input: ``(*)``; output: the same shape.
+
+    """
+
     def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
@@ -125,6 +308,19 @@ class Softmin(Module):
 
 
 class LogSigmoid(Module):
+    r"""Logarithm of the sigmoid, computed stably for large inputs.
+
+    .. math::
+        \text{LogSigmoid}(x) = \log \frac{1}{1 + e^{-x}} = -\text{softplus}(-x)
+
+    Shape:
+        - Input: ``(*)``, any shape; output: the same shape.
+
+    Example:
+        >>> nn.LogSigmoid()(ag.tensor([0.0]))
+        tensor([-0.6931])
+    """
+
     def forward(self, input):
         return F.logsigmoid(input)
 
@@ -186,10 +382,32 @@ class Hardsigmoid(_SimpleInplace):
 
 
 class Softsign(_Simple):
+    r"""Softsign, elementwise: squashes to (-1, 1) more slowly than tanh.
+
+    .. math::
+        \text{Softsign}(x) = \frac{x}{1 + |x|}
+
+    Shape:
+        - Input: ``(*)``, any shape; output: the same shape.
+
+    Example:
+        >>> nn.Softsign()(ag.tensor([1.0]))
+        tensor([0.5000])
+    """
+
     _fn = "softsign"
 
 
 class Tanhshrink(_Simple):
+    r"""x minus its tanh.
+
+    .. math::
+        \text{Tanhshrink}(x) = x - \tanh(x)
+
+    Shape:
+        - Input: ``(*)``, any shape; output: the same shape.
+    """
+
     _fn = "tanhshrink"
 
 
@@ -198,6 +416,19 @@ class SELU(_SimpleInplace):
 
 
 class CELU(Module):
+    r"""Continuously differentiable ELU.
+
+    .. math::
+        \text{CELU}(x) = \max(0, x) + \min(0, \alpha (e^{x/\alpha} - 1))
+
+    Args:
+        alpha (float): the negative saturation value.
+        inplace (bool): PyTorch's in-place flag.
+
+    Shape:
+        - Input: ``(*)``, any shape; output: the same shape.
+    """
+
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
         self.alpha = alpha
@@ -211,6 +442,24 @@ class CELU(Module):
 
 
 class Softshrink(Module):
+    r"""Soft thresholding: shrink towards zero by lambd (the proximal step of L1).
+
+    .. math::
+        \text{Softshrink}(x) = \begin{cases} x - \lambda & x > \lambda \\
+                                          x + \lambda & x < -\lambda \\
+                                          0 & \text{otherwise} \end{cases}
+
+    Args:
+        lambd (float): the threshold (default 0.5).
+
+    Shape:
+        - Input: ``(*)``, any shape; output: the same shape.
+
+    Example:
+        >>> nn.Softshrink(0.5)(ag.tensor([-1.0, 0.2, 2.0]))
+        tensor([-0.5000,  0.0000,  1.5000])
+    """
+
     def __init__(self, lambd=0.5):
         super().__init__()
         self.lambd = lambd
@@ -223,11 +472,41 @@ class Softshrink(Module):
 
 
 class Hardshrink(Softshrink):
+    r"""Hard thresholding: zero the inputs within lambd of zero.
+
+    .. math::
+        \text{Hardshrink}(x) = \begin{cases} x & |x| > \lambda \\ 0 & \text{otherwise} \end{cases}
+
+    Args:
+        lambd (float): the threshold (default 0.5).
+
+    Shape:
+        - Input: ``(*)``, any shape; output: the same shape.
+    """
+
     def forward(self, input):
         return F.hardshrink(input, self.lambd)
 
 
 class Threshold(Module):
+    r"""Replace the values not above a threshold.
+
+    .. math::
+        y = \begin{cases} x & x > \text{threshold} \\ \text{value} & \text{otherwise} \end{cases}
+
+    Args:
+        threshold (float): the threshold.
+        value (float): what replaces the values at or below it.
+        inplace (bool): PyTorch's in-place flag.
+
+    Shape:
+        - Input: ``(*)``, any shape; output: the same shape.
+
+    Example:
+        >>> nn.Threshold(1.0, -5.0)(ag.tensor([0.5, 2.0]))
+        tensor([-5.,  2.])
+    """
+
     def __init__(self, threshold, value, inplace=False):
         super().__init__()
         self.threshold, self.value = threshold, value
@@ -241,6 +520,23 @@ class Threshold(Module):
 
 
 class GLU(Module):
+    r"""Gated linear unit: split the input in two halves a, b along ``dim``.
+
+    .. math::
+        \text{GLU}(a, b) = a \otimes \sigma(b)
+
+    Args:
+        dim (int): the dimension to split (its size must be even).
+
+    Shape:
+        - Input: ``(*, 2M, *)``; output: ``(*, M, *)``.
+
+    Example:
+        >>> nn.GLU()(ag.tensor([[1.0, 2.0, 0.0, 0.0]]))
+        tensor([[0.5000, 1.0000]])
+
+    """
+
     def __init__(self, dim=-1):
         super().__init__()
         self.dim = dim

@@ -94,10 +94,12 @@ def relu_(input):
 
 
 def sigmoid(input):
+    """The logistic sigmoid ``1 / (1 + exp(-x))``, elementwise; see :class:`~autograd_core.nn.Sigmoid`."""
     return input.sigmoid()
 
 
 def tanh(input):
+    """The hyperbolic tangent, elementwise; see :class:`~autograd_core.nn.Tanh`."""
     return input.tanh()
 
 
@@ -115,6 +117,7 @@ class _LeakyReLU(Function):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """``max(0, x) + negative_slope * min(0, x)``, elementwise; see :class:`~autograd_core.nn.LeakyReLU`."""
     _check_float(input, "leaky_relu")
     return _maybe_inplace(input, inplace, lambda x: _LeakyReLU.apply(x, float(negative_slope)), "leaky_relu_")
 
@@ -239,6 +242,14 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 
 def softmax(input, dim=None, dtype=None):
+    """``exp(x_i) / sum_j exp(x_j)`` along ``dim`` (computed with the maximum subtracted); with
+    ``dtype``, the input is converted first. See :class:`~autograd_core.nn.Softmax`.
+
+    Example:
+        >>> F.softmax(ag.tensor([[0.0, 0.0]]), dim=1)
+        tensor([[0.5000, 0.5000]])
+
+    """
     if dim is None:
         raise TypeError("softmax: dim must be given (implicit dim choice is deprecated in PyTorch too)")
     if dtype is not None:
@@ -247,6 +258,9 @@ def softmax(input, dim=None, dtype=None):
 
 
 def log_softmax(input, dim=None, dtype=None):
+    """``x_i - log(sum_j exp(x_j))`` along ``dim``, computed stably; with ``dtype``, the input is
+    converted first. See :class:`~autograd_core.nn.LogSoftmax`.
+    """
     if dim is None:
         raise TypeError("log_softmax: dim must be given")
     if dtype is not None:
@@ -255,6 +269,7 @@ def log_softmax(input, dim=None, dtype=None):
 
 
 def softmin(input, dim=None):
+    """``softmax(-x)`` along ``dim``; see :class:`~autograd_core.nn.Softmin`."""
     return softmax(-input, dim)
 
 
@@ -664,10 +679,12 @@ def hardsigmoid(input, inplace=False):
 
 
 def softsign(input):
+    """``x / (1 + abs(x))``, elementwise; see :class:`~autograd_core.nn.Softsign`."""
     return ag.softsign(input)
 
 
 def tanhshrink(input):
+    """``x - tanh(x)``, elementwise; see :class:`~autograd_core.nn.Tanhshrink`."""
     return ag.tanhshrink(input)
 
 
@@ -1136,6 +1153,14 @@ def kl_div(input, target, reduction="mean", log_target=False):
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """``x1 . x2 / max(||x1|| ||x2||, eps)`` along ``dim``, over the broadcast shape; see
+    :class:`~autograd_core.nn.CosineSimilarity`.
+
+    Example:
+        >>> F.cosine_similarity(ag.tensor([[1.0, 0.0]]), ag.tensor([[0.0, 2.0]]))
+        tensor([0.])
+
+    """
     num = (x1 * x2).sum(dim)
     den = ((x1 * x1).sum(dim) * (x2 * x2).sum(dim)).clamp(min=eps * eps).sqrt()
     return num / den

@@ -72,20 +72,36 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 
 def constant_(tensor, val):
+    """Fill ``tensor`` in place with ``val``; returns it.
+
+    Example:
+        >>> nn.init.constant_(ag.empty(3), 0.5)
+        tensor([0.5000, 0.5000, 0.5000])
+    """
     with no_grad():
         return tensor.fill_(val)
 
 
 def zeros_(tensor):
+    """Fill ``tensor`` in place with zeros; returns it."""
     with no_grad():
         return tensor.zero_()
 
 
 def ones_(tensor):
+    """Fill ``tensor`` in place with ones; returns it."""
     return constant_(tensor, 1.0)
 
 
 def eye_(tensor):
+    """Fill the 2-d ``tensor`` in place with the identity (ones on the diagonal, also when not
+    square); returns it.
+
+    Example:
+        >>> nn.init.eye_(ag.empty(2, 3))
+        tensor([[1., 0., 0.],
+                [0., 1., 0.]])
+    """
     if tensor.ndim != 2:
         raise ValueError(f"eye_: only 2-D tensors are supported, got shape {tuple(tensor.shape)}")
     from .. import from_numpy

@@ -27,6 +27,9 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Draw weight and bias again from U(-1/sqrt(in_features), 1/sqrt(in_features)), PyTorch's
+        default (``kaiming_uniform_`` with ``a=sqrt(5)`` for the weight).
+        """
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0

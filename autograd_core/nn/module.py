@@ -117,6 +117,11 @@ class Module:
 
     # ------------------------------------------------------------------ forward and hooks
     def forward(self, *args, **kwargs):
+        """The computation of the module; every subclass defines it.
+
+        Call the module (``model(x)``) rather than ``forward`` directly: the call also runs the
+        registered hooks.
+        """
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
@@ -145,6 +150,10 @@ class Module:
 
     # ------------------------------------------------------------------ registration
     def register_parameter(self, name, param):
+        """Register ``param`` (a :class:`Parameter`, or None for an absent one) under ``name``.
+
+        Assigning a Parameter as an attribute (``self.w = nn.Parameter(...)``) does the same.
+        """
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
         _check_name("parameter", name, self)
@@ -178,6 +187,10 @@ class Module:
             self._non_persistent_buffers_set.add(name)
 
     def add_module(self, name, module):
+        """Register the sub-module ``module`` under ``name`` (same as ``setattr(self, name, module)``).
+
+        The name may not contain a dot; ``module`` may be None (a placeholder, as in PyTorch).
+        """
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         _check_name("module", name, self)
@@ -247,6 +260,15 @@ class Module:
 
     # ------------------------------------------------------------------ traversal
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """Yield ``(dotted name, module)`` for this module (name ``''``) and every module below it.
+
+        Each module is yielded once even when it is reachable twice, unless ``remove_duplicate=False``.
+
+        Example:
+            >>> net = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+            >>> [name for name, _ in net.named_modules()]
+            ['', '0', '1']
+        """
         if memo is None:
             memo = set()
         if remove_duplicate:
@@ -261,10 +283,12 @@ class Module:
             yield from module.named_modules(memo, sub, remove_duplicate)
 
     def modules(self):
+        """Yield this module and every module below it (see :meth:`named_modules`)."""
         for _, module in self.named_modules():
             yield module
 
     def named_children(self):
+        """Yield ``(name, module)`` for the direct sub-modules."""
         seen = set()
         for name, module in self._modules.items():
             if module is not None and id(module) not in seen:
@@ -272,6 +296,7 @@ class Module:
                 yield name, module
 
     def children(self):
+        """Yield the direct sub-modules."""
         for _, module in self.named_children():
             yield module
 
@@ -294,17 +319,35 @@ class Module:
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
+        """Yield every parameter (see :meth:`named_parameters`); give them to an optimizer.
+
+        Example:
+            >>> sum(p.numel() for p in nn.Linear(4, 3).parameters())
+            15
+        """
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
     def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        """Yield ``(dotted name, tensor)`` for every registered buffer (running statistics and
+        other state that is saved but not trained).
+        """
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse=True):
+        """Yield every registered buffer (see :meth:`named_buffers`)."""
         for _, buf in self.named_buffers(recurse=recurse):
             yield buf
 
     def get_submodule(self, target):
+        """The sub-module at the dotted path ``target`` (``''`` is this module).
+
+        Raises AttributeError naming the missing part.
+
+        Example:
+            >>> nn.Sequential(nn.Linear(2, 3), nn.ReLU()).get_submodule("1")
+            ReLU()
+        """
         if target == "":
             return self
         module = self
@@ -315,6 +358,7 @@ class Module:
         return module
 
     def get_parameter(self, target):
+        """The parameter at the dotted path ``target``, e.g. ``'0.weight'``; AttributeError if absent."""
         module_path, _, name = target.rpartition(".")
         module = self.get_submodule(module_path)
         if name not in module._parameters:
@@ -323,6 +367,11 @@ class Module:
 
     # ------------------------------------------------------------------ modes and gradients
     def train(self, mode=True):
+        """Set training mode (``mode=True``) or evaluation mode on this module and all below it.
+
+        Only layers that behave differently in training care (:class:`Dropout`, batch norm). Returns the
+        module, so ``model.train()`` can be chained.
+        """
         if not isinstance(mode, bool):
             raise TypeError(f"train: mode is expected to be a bool, got {type(mode).__name__}")
         for module in self.modules():
@@ -330,14 +379,26 @@ class Module:
         return self
 
     def eval(self):
+        """Set evaluation mode: ``train(False)``. Dropout is off and batch norm uses its running
+        statistics. It does not turn off gradient recording; use :func:`autograd_core.no_grad` too.
+
+        Example:
+            >>> m = nn.Dropout(0.5).eval()
+            >>> m.training
+            False
+        """
         return self.train(False)
 
     def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` on every parameter (False freezes the module); returns the module."""
         for param in self.parameters():
             param.requires_grad_(requires_grad)
         return self
 
     def zero_grad(self, set_to_none=True):
+        """Clear the gradients of every parameter: set them to None (default) or, with
+        ``set_to_none=False``, fill them with zeros.
+        """
         for param in self.parameters():
             if param.grad is None:
                 continue
@@ -399,17 +460,21 @@ class Module:
         return self._apply_to_tensors(convert)
 
     def float(self):
+        """Convert floating-point parameters and buffers to float32; returns the module."""
         from .. import float32
         return self.to(float32)
 
     def double(self):
+        """Convert floating-point parameters and buffers to float64 (for gradcheck); returns the module."""
         from .. import float64
         return self.to(float64)
 
     def cpu(self):
+        """Return the module itself: everything already lives on the CPU."""
         return self
 
     def cuda(self, device=None):
+        """Raise a RuntimeError: autograd_core runs on the CPU only (see ``ag.cuda``)."""
         from ..device import raise_cpu_only
         raise_cpu_only("Module.cuda()", "cuda")
 
@@ -565,15 +630,18 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def append(self, module):
+        """Add ``module`` at the end; returns the Sequential."""
         self.add_module(str(len(self)), module)
         return self
 
     def extend(self, modules):
+        """Add each module of ``modules`` at the end; returns the Sequential."""
         for module in modules:
             self.append(module)
         return self
 
     def insert(self, index, module):
+        """Insert ``module`` before position ``index``; returns the Sequential."""
         n = len(self._modules)
         if not -n <= index <= n:
             raise IndexError(f"Sequential.insert: index {index} out of range for length {n}")
@@ -631,15 +699,18 @@ class ModuleList(Module):
         return self.extend(modules)
 
     def append(self, module):
+        """Add ``module`` at the end; returns the ModuleList."""
         self.add_module(str(len(self)), module)
         return self
 
     def extend(self, modules):
+        """Add each module of ``modules`` at the end; returns the ModuleList."""
         for module in modules:
             self.append(module)
         return self
 
     def insert(self, index, module):
+        """Insert ``module`` before position ``index``."""
         items = list(self._modules.values())
         items.insert(index, module)
         self._modules.clear()
@@ -677,23 +748,29 @@ class ModuleDict(Module):
         return key in self._modules
 
     def keys(self):
+        """The keys, in insertion order."""
         return self._modules.keys()
 
     def items(self):
+        """``(key, module)`` pairs, in insertion order."""
         return self._modules.items()
 
     def values(self):
+        """The modules, in insertion order."""
         return self._modules.values()
 
     def pop(self, key):
+        """Remove the module under ``key`` and return it."""
         module = self._modules[key]
         del self._modules[key]
         return module
 
     def clear(self):
+        """Remove every module."""
         self._modules.clear()
 
     def update(self, modules):
+        """Add or replace modules from a mapping or an iterable of ``(key, module)`` pairs."""
         items = modules.items() if hasattr(modules, "items") else modules
         for key, module in items:
             self[key] = module

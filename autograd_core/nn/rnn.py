@@ -143,6 +143,11 @@ def _recompute_grads(ctx, inputs, output_grads):
 
 # ---------------------------------------------------------------------- modules
 class RNNBase(Module):
+    """The common base of :class:`RNN`, :class:`LSTM` and :class:`GRU`: the stacked, optionally
+    bidirectional layers and their parameters ``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``,
+    ``bias_hh_l{k}`` (``_reverse`` for the backward direction), named as in PyTorch.
+    """
+
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__()
@@ -202,6 +207,9 @@ class RNNBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Draw every weight and bias again from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), PyTorch's
+        default.
+        """
         stdv = 1.0 / math.sqrt(self.hidden_size)
         for weight in self.parameters():
             init.uniform_(weight, -stdv, stdv)
@@ -417,6 +425,9 @@ class _CellBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Draw every weight and bias again from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), PyTorch's
+        default.
+        """
         stdv = 1.0 / math.sqrt(self.hidden_size)
         for weight in self.parameters():
             init.uniform_(weight, -stdv, stdv)

@@ -10,6 +10,29 @@ from ..device import check_device
 
 
 class Embedding(Module):
+    """A lookup table: row ``i`` of ``weight`` is the vector of token ``i``.
+
+    ``Embedding(V, D)(idx)`` equals ``one_hot(idx, V) @ weight`` without building the one-hot
+    matrix; the gradient of ``weight`` adds up the output gradients of every occurrence of each index.
+
+    Args:
+        num_embeddings (int): the vocabulary size V.
+        embedding_dim (int): the size D of each vector.
+        padding_idx (int, optional): this row starts at zero and gets no gradient.
+        max_norm (float, optional): rows looked up are renormalised in place to at most this L2 norm.
+
+    Attributes:
+        weight (Parameter): ``(V, D)``, initialised from N(0, 1).
+
+    Shape:
+        - Input: integer tensor ``(*)`` of indices in [0, V); output: ``(*, D)``.
+
+    Example:
+        >>> emb = nn.Embedding(10, 3)
+        >>> emb(ag.tensor([[1, 2, 1]])).shape
+        Size([1, 3, 3])
+    """
+
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, _weight=None,
                  device=None, dtype=None):
         check_device(device, type(self).__name__)
@@ -33,6 +56,7 @@ class Embedding(Module):
             self.weight = Parameter(_weight)
 
     def reset_parameters(self):
+        """Draw ``weight`` from N(0, 1) again, with the ``padding_idx`` row zero."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
             with no_grad():
@@ -40,6 +64,15 @@ class Embedding(Module):
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None):
+        """An Embedding holding a copy of ``embeddings`` (``(V, D)``), frozen unless ``freeze=False``.
+
+        Example:
+            >>> emb = nn.Embedding.from_pretrained(ag.tensor([[0.0, 1.0], [2.0, 3.0]]))
+            >>> emb(ag.tensor([1]))
+            tensor([[2., 3.]])
+            >>> emb.weight.requires_grad
+            False
+        """
         rows, dim = embeddings.shape
         module = cls(rows, dim, padding_idx=padding_idx, _weight=embeddings.detach().clone())
         module.weight.requires_grad_(not freeze)

@@ -26,6 +26,21 @@ class Upsample(Module):
 
 
 class UpsamplingNearest2d(Upsample):
+    """2-d nearest-neighbour upsampling: ``Upsample(mode='nearest')``.
+
+    Args:
+        size (int or tuple, optional): the output ``(H_out, W_out)``.
+        scale_factor (float or tuple, optional): the multiplier of H and W (give size or this).
+
+    Shape:
+        - Input: ``(N, C, H, W)``; output: ``(N, C, H_out, W_out)``.
+
+    Example:
+        >>> nn.UpsamplingNearest2d(scale_factor=2)(ag.tensor([[[[1.0, 2.0]]]]))
+        tensor([[[[1., 1., 2., 2.],
+                  [1., 1., 2., 2.]]]])
+    """
+
     def __init__(self, size=None, scale_factor=None):
         super().__init__(size, scale_factor, mode="nearest")
 

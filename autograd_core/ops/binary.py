@@ -382,6 +382,7 @@ def add(a, b, alpha=1):
 
 @tensor_method
 def sub(a, b, alpha=1):
+    """``a - alpha * b``, elementwise with broadcasting (also ``a - b``)."""
     if alpha != 1:
         b = mul(b, alpha)
     return _apply2(Sub, SUB, a, b)
@@ -392,11 +393,19 @@ tensor_method(subtract, name="subtract")
 
 
 def rsub(a, b):
+    """``b - a``, elementwise with broadcasting (the reflected ``-``)."""
     return sub(b, a)
 
 
 @tensor_method
 def mul(a, b):
+    """``a * b``, elementwise with broadcasting; ``b`` may be a number.
+
+    Example:
+        >>> ag.mul(ag.tensor([[1.0], [2.0]]), ag.tensor([1.0, 10.0]))
+        tensor([[ 1., 10.],
+                [ 2., 20.]])
+    """
     return _apply2(Mul, MUL, a, b)
 
 
@@ -460,16 +469,26 @@ def fmod(a, b):
 
 @tensor_method
 def pow(a, b):
+    """``a ** b``, elementwise with broadcasting (either may be a number); the gradient with respect to
+    ``b`` is ``a ** b * log(a)``.
+    """
     return _apply2(Pow, POW, a, b)
 
 
 @tensor_method
 def maximum(a, b):
+    """The larger of ``a`` and ``b``, elementwise with broadcasting; NaN propagates. The gradient goes
+    to the larger input (split evenly on ties). ``ag.fmax`` is currently this same function, so unlike
+    PyTorch's ``fmax`` it does not ignore NaN.
+    """
     return _apply2(Maximum, MAXIMUM, a, b)
 
 
 @tensor_method
 def minimum(a, b):
+    """The smaller of ``a`` and ``b``, elementwise with broadcasting; NaN propagates. ``ag.fmin`` is
+    currently this same function, so unlike PyTorch's ``fmin`` it does not ignore NaN.
+    """
     return _apply2(Minimum, MINIMUM, a, b)
 
 
@@ -478,6 +497,9 @@ fmax, fmin = maximum, minimum
 
 @tensor_method
 def atan2(a, b):
+    """The angle of the point ``(b, a)``: ``atan(a / b)`` with the quadrant from the signs, in
+    ``[-pi, pi]``.
+    """
     return _apply2(Atan2, ATAN2, a, b)
 
 
@@ -489,11 +511,17 @@ def _compare(code):
 
 
 eq = tensor_method(_compare(_B["eq"]), name="eq")
+eq.__doc__ = """A bool tensor: ``a == b`` elementwise, with broadcasting (``b`` may be a number)."""
 ne = tensor_method(_compare(_B["ne"]), name="ne")
+ne.__doc__ = """A bool tensor: ``a != b`` elementwise, with broadcasting."""
 lt = tensor_method(_compare(_B["lt"]), name="lt")
+lt.__doc__ = """A bool tensor: ``a < b`` elementwise, with broadcasting (also ``ag.less``)."""
 le = tensor_method(_compare(_B["le"]), name="le")
+le.__doc__ = """A bool tensor: ``a <= b`` elementwise, with broadcasting."""
 gt = tensor_method(_compare(_B["gt"]), name="gt")
+gt.__doc__ = """A bool tensor: ``a > b`` elementwise, with broadcasting (also ``ag.greater``)."""
 ge = tensor_method(_compare(_B["ge"]), name="ge")
+ge.__doc__ = """A bool tensor: ``a >= b`` elementwise, with broadcasting."""
 greater, less = gt, lt
 tensor_method(greater, name="greater")
 tensor_method(less, name="less")
@@ -522,5 +550,9 @@ def _logical(code):
 
 
 logical_and = tensor_method(_logical(_B["logical_and"]), name="logical_and")
+logical_and.__doc__ = """A bool tensor: both ``a`` and ``b`` nonzero, elementwise with broadcasting."""
 logical_or = tensor_method(_logical(_B["logical_or"]), name="logical_or")
+logical_or.__doc__ = """A bool tensor: ``a`` or ``b`` nonzero, elementwise with broadcasting."""
 logical_xor = tensor_method(_logical(_B["logical_xor"]), name="logical_xor")
+logical_xor.__doc__ = """A bool tensor: exactly one of ``a`` and ``b`` nonzero, elementwise with broadcasting.
+"""

@@ -495,7 +495,8 @@ def _pool_args(op, input, kernel_size, stride, padding, dilation, spatial):
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """2-D max pooling over (n, c, h, w) or (c, h, w), like torch; indices are flat within each h x w plane."""
+    """2-D max pooling over (n, c, h, w) or (c, h, w), like torch; indices are flat within each h x w plane.
+    """
     op = "max_pool2d"
     kernel, stride, pad, dilation = _pool_args(op, input, kernel_size, stride, padding, dilation, 2)
     out_hw = _pool_out_size(op, tuple(input.shape[-2:]), kernel, stride, pad, dilation, ceil_mode, input)
@@ -558,17 +559,26 @@ def adaptive_avg_pool2d(input, output_size):
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max pooling of ``(N, C, H, W)`` input to ``output_size``; see
+    :class:`~autograd_core.nn.AdaptiveMaxPool2d`.
+    """
     size = _adaptive_size("adaptive_max_pool2d", input, output_size, 2)
     out, idx = AdaptiveMaxPool2d.apply(input, size)
     return (out, idx) if return_indices else out
 
 
 def adaptive_avg_pool1d(input, output_size):
+    """Average pooling of ``(N, C, L)`` input to length ``output_size``; see
+    :class:`~autograd_core.nn.AdaptiveAvgPool1d`.
+    """
     (length,) = _adaptive_size("adaptive_avg_pool1d", input, output_size, 1)
     return AdaptiveAvgPool2d.apply(input.unsqueeze(-2), (1, length)).squeeze(-2)
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Max pooling of ``(N, C, L)`` input to length ``output_size``; see
+    :class:`~autograd_core.nn.AdaptiveMaxPool1d`.
+    """
     (length,) = _adaptive_size("adaptive_max_pool1d", input, output_size, 1)
     out, idx = AdaptiveMaxPool2d.apply(input.unsqueeze(-2), (1, length))
     out = out.squeeze(-2)

@@ -252,6 +252,9 @@ def _scalar_code(value):
 
 
 def full(shape, fill_value, dtype=None, requires_grad=False, device=None):
+    """A tensor of shape ``shape`` filled with ``fill_value``; the dtype defaults to float32 for a float
+    value, int64 for an int, bool for a bool.
+    """
     check_device(device, "full")
     if isinstance(fill_value, TensorBase):
         fill_value = fill_value.item()
@@ -260,21 +263,25 @@ def full(shape, fill_value, dtype=None, requires_grad=False, device=None):
 
 
 def zeros_like(t, dtype=None, requires_grad=False, device=None):
+    """Zeros with ``t``'s shape and, unless ``dtype`` is given, its dtype."""
     check_device(device, "zeros_like")
     return zeros(t.shape, dtype=t._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
 
 
 def ones_like(t, dtype=None, requires_grad=False, device=None):
+    """Ones with ``t``'s shape and, unless ``dtype`` is given, its dtype."""
     check_device(device, "ones_like")
     return ones(t.shape, dtype=t._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
 
 
 def empty_like(t, dtype=None, requires_grad=False, device=None):
+    """An uninitialised tensor with ``t``'s shape and, unless ``dtype`` is given, its dtype."""
     check_device(device, "empty_like")
     return empty(t.shape, dtype=t._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
 
 
 def full_like(t, fill_value, dtype=None, requires_grad=False, device=None):
+    """``fill_value`` everywhere, with ``t``'s shape and, unless ``dtype`` is given, its dtype."""
     check_device(device, "full_like")
     return full(t.shape, fill_value, dtype=t._dtype_code if dtype is None else dtype,
                 requires_grad=requires_grad)
@@ -304,6 +311,12 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included.
+
+    Example:
+        >>> ag.linspace(0, 1, 5)
+        tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
+    """
     check_device(device, "linspace")
     if steps < 0:
         raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
@@ -314,12 +327,19 @@ def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
 
 
 def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False, device=None):
+    """``steps`` values ``base ** e`` for ``e`` evenly spaced from ``start`` to ``end``.
+
+    Example:
+        >>> ag.logspace(0, 2, 3)
+        tensor([  1.,  10., 100.])
+    """
     check_device(device, "logspace")
     a = np.logspace(float(start), float(end), int(steps), base=base, dtype=np.float64)
     return _finish(_copy_from_numpy(a, _code(dtype, _core.F32, "logspace")), requires_grad)
 
 
 def eye(n, m=None, dtype=None, requires_grad=False, device=None):
+    """The ``n`` x ``m`` identity matrix (``m`` defaults to ``n``): ones on the diagonal."""
     check_device(device, "eye")
     m = n if m is None else m
     if n < 0 or m < 0:
@@ -338,20 +358,24 @@ def manual_seed(s):
 
 
 def seed():
+    """Seed the global generator from the operating system's entropy; returns the seed."""
     s = int.from_bytes(np.random.default_rng().bytes(8), "little")
     _core.manual_seed(s)
     return s
 
 
 def initial_seed():
+    """The seed the global generator was last seeded with."""
     return _core.initial_seed()
 
 
 def get_rng_state():
+    """The global generator's state, to restore later with :func:`set_rng_state`."""
     return _core.get_rng_state()
 
 
 def set_rng_state(state):
+    """Restore the global generator's state saved by :func:`get_rng_state`."""
     _core.set_rng_state(state)
 
 
@@ -394,16 +418,21 @@ def randperm(n, dtype=None, requires_grad=False, generator=None, device=None):
 
 
 def rand_like(t, dtype=None, requires_grad=False, device=None):
+    """Uniform samples on [0, 1) with ``t``'s shape and, unless ``dtype`` is given, its dtype."""
     check_device(device, "rand_like")
     return rand(t.shape, dtype=t._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
 
 
 def randn_like(t, dtype=None, requires_grad=False, device=None):
+    """Standard normal samples with ``t``'s shape and, unless ``dtype`` is given, its dtype."""
     check_device(device, "randn_like")
     return randn(t.shape, dtype=t._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
 
 
 def randint_like(t, low, high=None, dtype=None, device=None):
+    """Integers drawn uniformly from [low, high) (``randint_like(t, high)``: [0, high)) with ``t``'s shape
+    and, unless ``dtype`` is given, its dtype.
+    """
     check_device(device, "randint_like")
     if high is None:
         low, high = 0, low

@@ -76,6 +76,14 @@ def matmul(a, b):
 
 @tensor_method
 def mm(a, b):
+    """Matrix product of ``(n, m)`` and ``(m, p)`` matrices, giving ``(n, p)`` (no broadcasting;
+    see :func:`matmul` for batches).
+
+    Example:
+        >>> ag.mm(ag.ones(2, 3), ag.ones(3, 4)).shape
+        Size([2, 4])
+
+    """
     if a.ndim != 2 or b.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
     return matmul(a, b)
@@ -83,6 +91,7 @@ def mm(a, b):
 
 @tensor_method
 def bmm(a, b):
+    """Batched matrix product: ``(B, n, m) @ (B, m, p) -> (B, n, p)``, the batch sizes equal."""
     if a.ndim != 3 or b.ndim != 3:
         raise RuntimeError(f"bmm: expected 3-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
     if a.shape[0] != b.shape[0]:
@@ -92,6 +101,7 @@ def bmm(a, b):
 
 @tensor_method
 def mv(a, v):
+    """Matrix-vector product: ``(n, m) @ (m,) -> (n,)``."""
     if a.ndim != 2 or v.ndim != 1:
         raise RuntimeError(f"mv: expected a matrix and a vector, got shapes {tuple(a.shape)} and {tuple(v.shape)}")
     return matmul(a, v)
@@ -99,6 +109,13 @@ def mv(a, v):
 
 @tensor_method
 def dot(a, b):
+    """Inner product of two 1-d tensors of equal length: ``sum_i a_i b_i``, a 0-d tensor.
+
+    Example:
+        >>> ag.dot(ag.tensor([1.0, 2.0]), ag.tensor([3.0, 4.0]))
+        tensor(11.)
+
+    """
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"dot: 1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
     if a.shape[0] != b.shape[0]:
@@ -112,6 +129,15 @@ vdot = dot
 
 @tensor_method
 def outer(a, b):
+    """Outer product of 1-d tensors: ``out[i, j] = a[i] * b[j]``, shape ``(len(a), len(b))`` (also
+    ``ag.ger``).
+
+    Example:
+        >>> ag.outer(ag.tensor([1.0, 2.0]), ag.tensor([1.0, 0.0, -1.0]))
+        tensor([[ 1.,  0., -1.],
+                [ 2.,  0., -2.]])
+
+    """
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"outer: 1D tensors expected, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
     return a.unsqueeze(1) * b.unsqueeze(0)
@@ -165,6 +191,7 @@ def linear(x, weight, bias=None):
 
 
 def addmm(input, mat1, mat2, beta=1, alpha=1):
+    """``beta * input + alpha * (mat1 @ mat2)``, with ``input`` broadcast to ``(n, p)``."""
     if _graph(input, mat1, mat2) or beta != 1 or alpha != 1:
         return beta * input + alpha * (mat1 @ mat2)
     return _core.addmm(input, mat1, mat2)

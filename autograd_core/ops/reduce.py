@@ -106,6 +106,14 @@ def sum(x, dim=None, keepdim=False, dtype=None):
 
 @tensor_method
 def mean(x, dim=None, keepdim=False, dtype=None):
+    """The arithmetic mean over ``dim`` (floating-point input; ``dtype`` converts first). ``dim`` is an int, a
+    tuple or None (all elements); ``keepdim`` keeps the reduced dimensions with size 1.
+
+    Example:
+        >>> x = ag.tensor([[1.0, 2.0], [3.0, 4.0]])
+        >>> x.mean(), x.mean(dim=0), x.mean(dim=1, keepdim=True).shape
+        (tensor(2.5000), tensor([2., 3.]), Size([2, 1]))
+    """
     if dtype is not None:
         x = x.to(dtype)
     if x._dtype_code > 1:
@@ -157,6 +165,9 @@ class Prod(_SavingReduce):
 
 @tensor_method
 def prod(x, dim=None, keepdim=False, dtype=None):
+    """The product of the elements over ``dim`` (``dtype`` converts first). ``dim`` is an int, a tuple or None
+    (all elements); ``keepdim`` keeps the reduced dimensions with size 1.
+    """
     if dtype is not None:
         x = x.to(dtype)
     if isinstance(dim, (list, tuple)):
@@ -262,6 +273,10 @@ def max(x, dim=None, keepdim=False):
 
 @tensor_method
 def min(x, dim=None, keepdim=False):
+    """Without ``dim``, the smallest element (0-d); with an int ``dim``, a named tuple ``(values,
+    indices)`` along it; ``min(a, b)`` with a tensor ``b`` is :func:`minimum`. The gradient goes to the
+    position of the minimum.
+    """
     if isinstance(dim, TensorBase):
         from .binary import minimum
 
@@ -271,18 +286,27 @@ def min(x, dim=None, keepdim=False):
 
 @tensor_method
 def amax(x, dim=None, keepdim=False):
+    """The largest element over ``dim`` (several dimensions allowed, no indices). ``dim`` is an int, a tuple
+    or None (all elements); ``keepdim`` keeps the reduced dimensions with size 1. The
+    gradient is split evenly among tied maxima.
+    """
     dims = _dims(x, dim)
     return _reduction(Amax, x, dims, keepdim)
 
 
 @tensor_method
 def amin(x, dim=None, keepdim=False):
+    """The smallest element over ``dim`` (no indices). ``dim`` is an int, a tuple or None (all elements);
+    ``keepdim`` keeps the reduced dimensions with size 1. The gradient is split evenly
+    among tied minima.
+    """
     dims = _dims(x, dim)
     return _reduction(Amin, x, dims, keepdim)
 
 
 @tensor_method
 def aminmax(x, dim=None, keepdim=False):
+    """``(amin(x, dim), amax(x, dim))``."""
     return amin(x, dim, keepdim), amax(x, dim, keepdim)
 
 
@@ -302,11 +326,21 @@ def _arg(x, dim, keepdim, op, name):
 
 @tensor_method
 def argmax(x, dim=None, keepdim=False):
+    """The index (int64) of the largest element: of the flattened tensor without ``dim``, else along
+    ``dim``; the first one on ties.
+
+    Example:
+        >>> ag.tensor([[1, 5, 2], [7, 0, 7]]).argmax(dim=1)
+        tensor([1, 0])
+    """
     return _arg(x, dim, keepdim, R["max"], "argmax")
 
 
 @tensor_method
 def argmin(x, dim=None, keepdim=False):
+    """The index (int64) of the smallest element: of the flattened tensor without ``dim``, else along
+    ``dim``; the first one on ties.
+    """
     return _arg(x, dim, keepdim, R["min"], "argmin")
 
 
@@ -374,6 +408,10 @@ class Std(Function):
 
 @tensor_method
 def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    """The standard deviation over ``dim``: the square root of :func:`var` (Bessel's correction by
+    default, ``correction=0`` or ``unbiased=False`` for the population value). ``dim`` is an int, a tuple or
+    None (all elements); ``keepdim`` keeps the reduced dimensions with size 1.
+    """
     from .unary import sqrt
 
     if isinstance(unbiased, (list, tuple)) or (isinstance(dim, bool)):
@@ -384,10 +422,12 @@ def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
 
 
 def var_mean(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    """``(var(x, dim, ...), mean(x, dim))`` in one call."""
     return var(x, dim, unbiased, keepdim, correction), mean(x, dim, keepdim)
 
 
 def std_mean(x, dim=None, unbiased=None, keepdim=False, correction=None):
+    """``(std(x, dim, ...), mean(x, dim))`` in one call."""
     return std(x, dim, unbiased, keepdim, correction), mean(x, dim, keepdim)
 
 
@@ -520,16 +560,23 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
 
 @tensor_method
 def all(x, dim=None, keepdim=False):
+    """True where every element over ``dim`` is nonzero (a bool tensor). ``dim`` is an int, a tuple or None
+    (all elements); ``keepdim`` keeps the reduced dimensions with size 1.
+    """
     return _reduce(R["all"], x, _dims(x, dim), keepdim)
 
 
 @tensor_method
 def any(x, dim=None, keepdim=False):
+    """True where some element over ``dim`` is nonzero (a bool tensor). ``dim`` is an int, a tuple or None
+    (all elements); ``keepdim`` keeps the reduced dimensions with size 1.
+    """
     return _reduce(R["any"], x, _dims(x, dim), keepdim)
 
 
 @tensor_method
 def count_nonzero(x, dim=None):
+    """The number of nonzero elements over ``dim`` (int64)."""
     return (x != 0).sum(dim)
 
 
@@ -577,6 +624,13 @@ class Cumprod(Function):
 
 @tensor_method
 def cumprod(x, dim, dtype=None):
+    """The cumulative product along ``dim``: ``out[i] = x[0] * ... * x[i]``. Its backward divides by
+    ``x``, so it raises a RuntimeError for inputs containing zeros.
+
+    Example:
+        >>> ag.cumprod(ag.tensor([1.0, 2.0, 3.0]), dim=0)
+        tensor([1., 2., 6.])
+    """
     if dtype is not None:
         x = x.to(dtype)
     d = _core._wrap_dim(dim, x.ndim, "cumprod")

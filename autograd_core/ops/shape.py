@@ -100,16 +100,24 @@ def view(x, *shape):
 
 @tensor_method
 def view_as(x, other):
+    """``x.view(other.shape)`` (a view sharing storage with ``x``)."""
     return view(x, other.shape)
 
 
 @tensor_method
 def reshape_as(x, other):
+    """``x.reshape(other.shape)``: a view when the strides allow, else a copy."""
     return reshape(x, other.shape)
 
 
 @tensor_method
 def flatten(x, start_dim=0, end_dim=-1):
+    """Merge dimensions ``start_dim`` to ``end_dim`` into one (a view when possible).
+
+    Example:
+        >>> ag.zeros(2, 3, 4).flatten(1).shape
+        Size([2, 12])
+    """
     if x.ndim == 0:
         return reshape(x, (1,))
     s = _core._wrap_dim(start_dim, x.ndim, "flatten")
@@ -125,12 +133,20 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 @tensor_method
 def unflatten(x, dim, sizes):
+    """Split dimension ``dim`` into ``sizes`` (one entry may be -1), the inverse of :func:`flatten`."""
     d = _core._wrap_dim(dim, x.ndim, "unflatten")
     return reshape(x, tuple(x.shape[:d]) + tuple(sizes) + tuple(x.shape[d + 1:]))
 
 
 @tensor_method
 def squeeze(x, dim=None):
+    """Remove dimensions of size 1: all of them, or only ``dim`` (an int or a tuple) when it has size
+    1 (a view sharing storage with ``x``).
+
+    Example:
+        >>> ag.zeros(2, 1, 3).squeeze().shape
+        Size([2, 3])
+    """
     if _graph(x):
         return Reshape.apply(x, tuple(_core.squeeze(x.detach(), dim).shape), True)
     return _core.squeeze(x, dim)
@@ -138,6 +154,13 @@ def squeeze(x, dim=None):
 
 @tensor_method
 def unsqueeze(x, dim):
+    """Insert a dimension of size 1 at position ``dim`` (negative counts from the end of the result);
+    a view sharing storage with ``x``.
+
+    Example:
+        >>> ag.zeros(3).unsqueeze(0).shape
+        Size([1, 3])
+    """
     if _graph(x):
         return Reshape.apply(x, tuple(_core.unsqueeze(x.detach(), dim).shape), True)
     return _core.unsqueeze(x, dim)
@@ -162,6 +185,13 @@ class Permute(Function):
 
 @tensor_method
 def permute(x, *dims):
+    """Reorder the dimensions: output dimension i is input dimension ``dims[i]`` (a view sharing
+    storage with ``x``).
+
+    Example:
+        >>> ag.zeros(2, 3, 4).permute(2, 0, 1).shape
+        Size([4, 2, 3])
+    """
     dims = _shape_arg(dims)
     if _graph(x):
         return Permute.apply(x, dims)
@@ -183,6 +213,7 @@ class Transpose(Function):
 
 @tensor_method
 def transpose(x, dim0, dim1):
+    """Swap dimensions ``dim0`` and ``dim1`` (a view sharing storage with ``x``); also ``ag.swapaxes``."""
     if _graph(x):
         return Transpose.apply(x, dim0, dim1)
     return _core.transpose(x, dim0, dim1)
@@ -219,6 +250,14 @@ class Expand(Function):
 
 @tensor_method
 def expand(x, *shape):
+    """Broadcast size-1 dimensions to ``shape`` without copying (-1 keeps a size; new leading
+    dimensions may be added) (a view sharing storage with ``x``): write to a copy, not to the expanded tensor.
+
+    Example:
+        >>> ag.tensor([[1], [2]]).expand(2, 3)
+        tensor([[1, 1, 1],
+                [2, 2, 2]])
+    """
     shape = _shape_arg(shape)
     if _graph(x):
         return Expand.apply(x, shape)
@@ -227,15 +266,18 @@ def expand(x, *shape):
 
 @tensor_method
 def expand_as(x, other):
+    """``x.expand(other.shape)``."""
     return expand(x, other.shape)
 
 
 @tensor_method
 def broadcast_to(x, shape):
+    """``x`` broadcast to ``shape`` (a view, as :func:`expand`)."""
     return expand(x, tuple(shape))
 
 
 def broadcast_tensors(*tensors):
+    """The tensors broadcast to their common shape (views), by NumPy's rules."""
     shape = ()
     for t_ in tensors:
         shape = _core.broadcast_shape(shape, t_.shape, "broadcast_tensors")
@@ -265,6 +307,9 @@ def repeat(x, *sizes):
 
 @tensor_method
 def tile(x, *dims):
+    """Repeat ``x`` along each dimension ``dims[i]`` times; ``dims`` shorter than ``x.ndim`` is padded
+    with leading 1s (a copy).
+    """
     dims = _shape_arg(dims)
     dims = (1,) * (x.ndim - len(dims)) + tuple(dims)
     return repeat(x, *dims)
@@ -296,6 +341,12 @@ def _flip_copy(x, dims):
 
 @tensor_method
 def flip(x, *dims):
+    """Reverse the order of elements along ``dims`` (a copy).
+
+    Example:
+        >>> ag.tensor([1, 2, 3]).flip(0)
+        tensor([3, 2, 1])
+    """
     dims = _shape_arg(dims)
     dims = tuple(sorted({_core._wrap_dim(d, x.ndim, "flip") for d in dims}))
     if _graph(x):
@@ -339,6 +390,9 @@ def _roll(x, shifts, dims):
 
 @tensor_method
 def roll(x, shifts, dims=None):
+    """Shift elements by ``shifts`` along ``dims``, wrapping around; without ``dims`` the flattened
+    tensor is rolled and the shape restored.
+    """
     if dims is None:
         flat = roll(reshape(x, (-1,)), shifts, 0)
         return reshape(flat, x.shape)
@@ -364,6 +418,7 @@ class Clone(Function):
 
 @tensor_method
 def clone(x, memory_format=None):
+    """A copy of ``x`` with its own storage; differentiable (the gradient passes through)."""
     if _graph(x):
         return Clone.apply(x)
     return _core.clone(x)
@@ -507,6 +562,7 @@ def basic_index(x, key):
 
 @tensor_method
 def narrow(x, dim, start, length):
+    """The slice ``start:start + length`` of dimension ``dim`` (a view sharing storage with ``x``)."""
     d = _core._wrap_dim(dim, x.ndim, "narrow")
     n = x.shape[d]
     if start < 0:
@@ -518,6 +574,9 @@ def narrow(x, dim, start, length):
 
 @tensor_method
 def select(x, dim, index):
+    """The slice at ``index`` of dimension ``dim``, which is removed (a view sharing storage with
+    ``x``); ``x[:, i]`` is ``select(x, 1, i)``.
+    """
     d = _core._wrap_dim(dim, x.ndim, "select")
     return basic_index(x, (slice(None),) * d + (index,))
 
@@ -560,6 +619,9 @@ def split(x, split_size_or_sections, dim=0):
 
 @tensor_method
 def chunk(x, chunks, dim=0):
+    """Split into ``chunks`` pieces along ``dim`` (views), each of size ``ceil(n / chunks)`` except the
+    last, which may be smaller (there may be fewer than ``chunks``).
+    """
     if chunks <= 0:
         raise RuntimeError(f"chunk: chunks must be positive, got {chunks}")
     d = _core._wrap_dim(dim, x.ndim, "chunk")
@@ -570,12 +632,16 @@ def chunk(x, chunks, dim=0):
 
 @tensor_method
 def unbind(x, dim=0):
+    """The slices along ``dim`` as a tuple (views), that dimension removed."""
     d = _core._wrap_dim(dim, x.ndim, "unbind")
     return tuple(squeeze(p, d) for p in split(x, 1, d)) if x.shape[d] else ()
 
 
 @tensor_method
 def movedim(x, source, destination):
+    """Move dimension(s) ``source`` to position(s) ``destination``, the others keeping their order
+    (a view sharing storage with ``x``); also ``ag.moveaxis``.
+    """
     src = [source] if isinstance(source, int) else list(source)
     dst = [destination] if isinstance(destination, int) else list(destination)
     src = [_core._wrap_dim(s, x.ndim, "movedim") for s in src]
@@ -661,6 +727,7 @@ diagonal_ = diagonal
 
 
 def diag_embed(x):
+    """Batched diagonal matrices: ``(*, n) -> (*, n, n)`` with ``x`` on the diagonal."""
     from .creation import eye
 
     n = x.shape[-1]
@@ -669,10 +736,25 @@ def diag_embed(x):
 
 @tensor_method
 def trace(x):
+    """The sum of the main diagonal of a 2-d tensor.
+
+    Example:
+        >>> ag.trace(ag.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        tensor(5.)
+    """
     return diagonal(x).sum()
 
 
 def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids from 1-d tensors: with ``indexing='ij'`` output i varies along dimension i;
+    ``'xy'`` swaps the first two dimensions (NumPy's default).
+
+    Example:
+        >>> ys, xs = ag.meshgrid(ag.arange(2), ag.arange(3), indexing="ij")
+        >>> xs
+        tensor([[0, 1, 2],
+                [0, 1, 2]])
+    """
     tensors = _shape_arg(tensors)
     if indexing not in ("ij", "xy"):
         raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")

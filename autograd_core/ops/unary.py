@@ -209,6 +209,7 @@ def _gelu_tanh_grad(x):
 
 
 neg = tensor_method(_neg.public)
+neg.__doc__ = """``-x``, elementwise (also ``-x`` and ``ag.negative``)."""
 
 
 negative = neg
@@ -216,6 +217,12 @@ tensor_method(negative, name="negative")
 
 
 abs = tensor_method(_abs.public)
+abs.__doc__ = """``|x|``, elementwise (also ``abs(x)``). Its gradient is ``sign(x)``: 0 at 0.
+
+Example:
+    >>> ag.abs(ag.tensor([-2, 0, 3]))
+    tensor([2, 0, 3])
+"""
 
 
 @tensor_method
@@ -225,51 +232,80 @@ def sign(x):
 
 
 square = tensor_method(_square.public)
+square.__doc__ = """``x * x``, elementwise."""
 
 
 exp = tensor_method(_exp.public)
+exp.__doc__ = """``e ** x``, elementwise. Integer inputs give a float32 result.
+
+Example:
+    >>> ag.exp(ag.tensor([0.0, 1.0]))
+    tensor([1.0000, 2.7183])
+"""
 
 
 log = tensor_method(_log.public)
+log.__doc__ = """The natural logarithm, elementwise (``-inf`` at 0, ``nan`` below). Integer inputs give a
+float32 result.
+"""
 
 
 log1p = tensor_method(_log1p.public)
+log1p.__doc__ = """``log(1 + x)``, accurate for small ``x``. Integer inputs give a float32 result."""
 
 
 expm1 = tensor_method(_expm1.public)
+expm1.__doc__ = """``exp(x) - 1``, accurate for small ``x``. Integer inputs give a float32 result."""
 
 
 sqrt = tensor_method(_sqrt.public)
+sqrt.__doc__ = """The square root, elementwise (``nan`` below 0). Integer inputs give a float32 result."""
 
 
 rsqrt = tensor_method(_rsqrt.public)
+rsqrt.__doc__ = """``1 / sqrt(x)``, elementwise. Integer inputs give a float32 result."""
 
 
 sin = tensor_method(_sin.public)
+sin.__doc__ = """The sine (radians), elementwise. Integer inputs give a float32 result."""
 
 
 cos = tensor_method(_cos.public)
+cos.__doc__ = """The cosine (radians), elementwise. Integer inputs give a float32 result."""
 
 
 @tensor_method
 def tan(x):
+    """The tangent (radians), elementwise."""
     return sin(x) / cos(x)
 
 
 @tensor_method
 def sinh(x):
+    """The hyperbolic sine ``(e^x - e^-x) / 2``, elementwise."""
     return (exp(x) - exp(-x)) * 0.5
 
 
 @tensor_method
 def cosh(x):
+    """The hyperbolic cosine ``(e^x + e^-x) / 2``, elementwise."""
     return (exp(x) + exp(-x)) * 0.5
 
 
 tanh = tensor_method(_tanh.public)
+tanh.__doc__ = """The hyperbolic tangent, elementwise; its gradient is ``1 - tanh(x)^2``. Integer inputs give
+a float32 result.
+"""
 
 
 sigmoid = tensor_method(_sigmoid.public)
+sigmoid.__doc__ = """The logistic sigmoid ``1 / (1 + exp(-x))``, elementwise; its gradient is
+``sigmoid(x) (1 - sigmoid(x))``. Integer inputs give a float32 result.
+
+Example:
+    >>> ag.sigmoid(ag.tensor([0.0]))
+    tensor([0.5000])
+"""
 
 
 @tensor_method
@@ -279,25 +315,35 @@ def logsigmoid(x):
 
 
 relu = tensor_method(_relu.public)
+relu.__doc__ = """``max(0, x)``, elementwise; its gradient is 1 where ``x > 0``, else 0.
+
+Example:
+    >>> ag.relu(ag.tensor([-1.0, 2.0]))
+    tensor([0., 2.])
+"""
 
 
 @tensor_method
 def relu6(x):
+    """``min(max(0, x), 6)``, elementwise."""
     return hardtanh(x, 0.0, 6.0)
 
 
 @tensor_method
 def hardtanh(x, min_val=-1.0, max_val=1.0):
+    """``clamp(x, min_val, max_val)``."""
     return clamp(x, min_val, max_val)
 
 
 @tensor_method
 def floor(x):
+    """The largest integer not above ``x``, elementwise (integer tensors: a copy); zero gradient."""
     return _floor(x) if x._dtype_code <= 1 else x.clone()
 
 
 @tensor_method
 def ceil(x):
+    """The smallest integer not below ``x``, elementwise (integer tensors: a copy); zero gradient."""
     return _ceil(x) if x._dtype_code <= 1 else x.clone()
 
 
@@ -325,6 +371,7 @@ fix = trunc
 
 @tensor_method
 def frac(x):
+    """The fractional part ``x - trunc(x)`` (floating-point tensors only); gradient 1."""
     if x._dtype_code > 1:
         raise TypeError(f"frac: not implemented for dtype {x.dtype.name} (floating point tensors only)")
     return x - trunc(x).detach()
@@ -332,26 +379,31 @@ def frac(x):
 
 @tensor_method
 def reciprocal(x):
+    """``1 / x``, elementwise. Integer inputs give a float32 result."""
     return _reciprocal(_float_input(x))
 
 
 @tensor_method
 def isnan(x):
+    """A bool tensor: True where ``x`` is NaN."""
     return _unary(U["isnan"], x)
 
 
 @tensor_method
 def isfinite(x):
+    """A bool tensor: True where ``x`` is neither infinite nor NaN."""
     return _unary(U["isfinite"], x)
 
 
 @tensor_method
 def isinf(x):
+    """A bool tensor: True where ``x`` is ``+inf`` or ``-inf``."""
     return ~(isfinite(x) | isnan(x))
 
 
 @tensor_method
 def logical_not(x):
+    """A bool tensor: True where ``x`` is zero (or False)."""
     return _unary(U["logical_not"], x)
 
 
@@ -381,36 +433,44 @@ tensor_method(clip, name="clip")
 
 @tensor_method
 def clamp_min(x, min):
+    """``max(x, min)``, elementwise."""
     return clamp(x, min=min)
 
 
 @tensor_method
 def clamp_max(x, max):
+    """``min(x, max)``, elementwise."""
     return clamp(x, max=max)
 
 
 def leaky_relu(x, negative_slope=0.01):
+    """``max(0, x) + negative_slope * min(0, x)``, elementwise."""
     return _leaky_relu(x, float(negative_slope))
 
 
 def elu(x, alpha=1.0):
+    """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``."""
     return _elu(x, float(alpha))
 
 
 def selu(x):
+    """``scale * elu(x, alpha)`` with alpha = 1.6733 and scale = 1.0507 (self-normalising)."""
     alpha, scale = 1.6732632423543772, 1.0507009873554805
     return scale * elu(x, alpha)
 
 
 def celu(x, alpha=1.0):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
     return clamp(x, min=0.0) + clamp(alpha * expm1(clamp(x, max=0.0) / alpha), max=0.0)
 
 
 def softplus(x, beta=1.0, threshold=20.0):
+    """``log(1 + exp(beta x)) / beta``, and ``x`` where ``beta x > threshold`` (no overflow)."""
     return _softplus(x, float(beta), float(threshold))
 
 
 def gelu(x, approximate="none"):
+    """``x * Phi(x)``, Phi the standard normal CDF; ``approximate='tanh'`` uses the tanh formula."""
     if approximate == "none":
         return _gelu(x)
     if approximate == "tanh":
@@ -419,48 +479,63 @@ def gelu(x, approximate="none"):
 
 
 silu = _silu.public
+silu.__doc__ = """``x * sigmoid(x)`` (swish), elementwise."""
 
 
 def mish(x):
+    """``x * tanh(softplus(x))``, elementwise."""
     return x * tanh(softplus(x))
 
 
 def hardsigmoid(x):
+    """``clamp(x / 6 + 1/2, 0, 1)``, elementwise."""
     return clamp(x / 6 + 0.5, 0.0, 1.0)
 
 
 def hardswish(x):
+    """``x * clamp(x + 3, 0, 6) / 6``, elementwise."""
     return x * hardsigmoid(x)
 
 
 def softsign(x):
+    """``x / (1 + |x|)``, elementwise."""
     return x / (1 + abs(x))
 
 
 def tanhshrink(x):
+    """``x - tanh(x)``, elementwise."""
     return x - tanh(x)
 
 
 erf = tensor_method(_erf.public)
+erf.__doc__ = """The error function ``2/sqrt(pi) * integral_0^x exp(-t^2) dt``, elementwise. Integer inputs
+give a float32 result.
+"""
 
 
 @tensor_method
 def log2(x):
+    """The base-2 logarithm, elementwise."""
     return log(x) * (1 / math.log(2))
 
 
 @tensor_method
 def log10(x):
+    """The base-10 logarithm, elementwise."""
     return log(x) * (1 / math.log(10))
 
 
 @tensor_method
 def exp2(x):
+    """``2 ** x``, elementwise."""
     return _rpow_scalar(_float_input(x), 2.0)
 
 
 @tensor_method
 def logit(x, eps=None):
+    """``log(x / (1 - x))``, the inverse of the sigmoid; with ``eps``, ``x`` is first clamped into
+    ``[eps, 1 - eps]``.
+    """
     if eps is not None:
         x = clamp(x, eps, 1 - eps)
     return log(x / (1 - x))
@@ -468,11 +543,20 @@ def logit(x, eps=None):
 
 @tensor_method
 def lerp(a, b, weight):
+    """Linear interpolation ``a + weight * (b - a)`` (``weight`` a number or a tensor, broadcast).
+
+    Example:
+        >>> ag.lerp(ag.tensor([0.0, 10.0]), ag.tensor([10.0, 20.0]), 0.5)
+        tensor([ 5., 15.])
+    """
     return a + weight * (b - a)
 
 
 @tensor_method
 def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    """Replace NaN by ``nan``, ``+inf`` by ``posinf`` and ``-inf`` by ``neginf`` (by default the
+    largest and the lowest finite values of the dtype).
+    """
     big = 3.4028234663852886e38 if x._dtype_code == _core.F32 else 1.7976931348623157e308
     posinf = big if posinf is None else posinf
     neginf = -big if neginf is None else neginf

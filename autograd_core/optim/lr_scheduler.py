@@ -70,6 +70,9 @@ class LRScheduler:
             self._is_initial = False
 
     def get_lr(self):
+        """The learning rate of each parameter group at epoch ``self.last_epoch``; each scheduler
+        defines its rule here. :meth:`step` calls it; read the current values with :meth:`get_last_lr`.
+        """
         raise NotImplementedError
 
     def get_last_lr(self):
@@ -97,6 +100,7 @@ class LRScheduler:
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict):
+        """Restore the state returned by :meth:`state_dict` (to resume training)."""
         self.__dict__.update(state_dict)
 
     def __repr__(self):
@@ -312,9 +316,13 @@ class ReduceLROnPlateau(LRScheduler):
 
     @property
     def in_cooldown(self):
+        """True while the cooldown after a reduction lasts (no new reduction then)."""
         return self.cooldown_counter > 0
 
     def is_better(self, a, best):
+        """Whether metric ``a`` improves on ``best`` by more than ``threshold`` (relative or absolute, by
+        ``threshold_mode``; lower is better in ``'min'`` mode).
+        """
         if self.mode == "min" and self.threshold_mode == "rel":
             return a < best * (1.0 - self.threshold)
         if self.mode == "min":

@@ -17,11 +17,13 @@ def pil_module():
 
 
 def is_pil(img):
+    """True when ``img`` is a PIL image (False when Pillow is not installed)."""
     image = pil_module()
     return image is not None and isinstance(img, image.Image)
 
 
 def is_tensor(img):
+    """True when ``img`` is an autograd_core Tensor."""
     from ..tensor import Tensor
     return isinstance(img, Tensor)
 
@@ -52,6 +54,9 @@ def size_of(img):
 
 
 def check_image(img, op):
+    """Raise a TypeError or ValueError, naming ``op``, unless ``img`` is a PIL image or a tensor of at least 2
+    dimensions.
+    """
     if is_pil(img) or is_tensor(img):
         if is_tensor(img) and img.ndim < 2:
             raise ValueError(f"{op}: a tensor image needs at least 2 dimensions (..., H, W), got shape "
@@ -76,6 +81,7 @@ def to_hwc(img):
 
 
 def from_hwc(array, kind):
+    """An image of ``kind`` (as returned by the image readers: PIL or tensor) from an H x W x C array."""
     form, extra = kind
     if form == "pil":
         return pil_module().fromarray(np.ascontiguousarray(array), mode=extra if extra in ("L", "RGB", "RGBA")

@@ -81,4 +81,5 @@ class CIFAR10(VisionDataset):
         return len(self.data)
 
     def extra_repr(self):
+        """The split (``Split: Train`` or ``Test``), for the repr."""
         return f"Split: {'Train' if self.train else 'Test'}"

@@ -45,6 +45,15 @@ def default_loader(path):
 
 
 class DatasetFolder(VisionDataset):
+    """Samples from files laid out as ``root/<class>/<file>``: the classes are the sub-folder names,
+    sorted, and ``loader(path)`` reads each file (see :class:`ImageFolder` for images).
+
+    Attributes:
+        classes (list): the class names; class_to_idx (dict): name to label; samples (list):
+            ``(path, label)`` pairs; targets (list): the labels.
+
+    """
+
     def __init__(self, root, loader, extensions=None, transform=None, target_transform=None, is_valid_file=None,
                  allow_empty=False):
         super().__init__(root, transform=transform, target_transform=target_transform)

@@ -64,10 +64,12 @@ class MNIST(VisionDataset):
 
     @property
     def raw_folder(self):
+        """The folder with the gzip files: ``root/<ClassName>/raw``, torchvision's layout."""
         return os.path.join(self.root, type(self).__name__, "raw")
 
     @property
     def class_to_idx(self):
+        """Class name to label, e.g. ``{'0 - zero': 0, ...}``."""
         return {name: i for i, name in enumerate(self.classes)}
 
     def _raw(self, name):
@@ -103,6 +105,7 @@ class MNIST(VisionDataset):
         return len(self.data)
 
     def extra_repr(self):
+        """The split (``Split: Train`` or ``Test``), for the repr."""
         return f"Split: {'Train' if self.train else 'Test'}"
 
 

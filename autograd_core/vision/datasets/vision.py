@@ -5,6 +5,10 @@ from ...utils.data import Dataset
 
 
 class VisionDataset(Dataset):
+    """Base class of the image datasets: a ``root`` folder, and either ``transform`` (applied to
+    the image) and ``target_transform`` (to the label), or ``transforms`` (to both together).
+    """
+
     def __init__(self, root=None, transforms=None, transform=None, target_transform=None):
         self.root = os.path.expanduser(os.fspath(root)) if root is not None else None
         if transforms is not None and (transform is not None or target_transform is not None):
@@ -23,6 +27,7 @@ class VisionDataset(Dataset):
         return img, target
 
     def extra_repr(self):
+        """Extra lines for the dataset's repr (the subclasses add their split and root)."""
         return ""
 
     def __repr__(self):

@@ -5,6 +5,26 @@ from ._weights import check_weights
 
 
 class LeNet5(nn.Module):
+    """LeCun et al.'s LeNet-5 with ReLU and max pooling: conv 5x5 (6) - pool - conv 5x5 (16) - pool -
+    fc 120 - fc 84 - fc num_classes.
+
+    The first convolution pads by 2, so 28x28 inputs (MNIST) go through the same sizes as the
+    original 32x32 ones: 28 -> 28 -> 14 -> 10 -> 5.
+
+    Args:
+        num_classes (int): the number of outputs (class scores).
+        in_channels (int): 1 for grayscale, 3 for colour.
+
+    Shape:
+        - Input: ``(N, in_channels, 28, 28)``; output: ``(N, num_classes)``.
+
+    Example:
+        >>> from autograd_core.vision.models import LeNet5
+        >>> LeNet5()(ag.zeros(2, 1, 28, 28)).shape
+        Size([2, 10])
+
+    """
+
     def __init__(self, num_classes=10, in_channels=1):
         super().__init__()
         self.conv1 = nn.Conv2d(in_channels, 6, kernel_size=5, padding=2)  # 28x28 -> 28x28, as 32x32 unpadded
@@ -23,5 +43,9 @@ class LeNet5(nn.Module):
 
 
 def lenet5(*, weights=None, progress=True, **kwargs):
+    """A :class:`LeNet5` (keyword arguments go to it). Raises RuntimeError if ``weights`` (or
+    ``pretrained=True``) is given: no pretrained weights are shipped or downloaded; load a torchvision
+    checkpoint you have with ``load_state_dict``.
+    """
     check_weights("lenet5", weights, kwargs)
     return LeNet5(**kwargs)

@@ -14,6 +14,10 @@ def conv1x1(in_planes, out_planes, stride=1):
 
 
 class BasicBlock(nn.Module):
+    """The two 3x3-convolution residual block of ResNet-18/34: ``relu(bn(conv(relu(bn(conv(x))))) + x)``,
+    the shortcut through ``downsample`` when the shape changes.
+    """
+
     expansion = 1
 
     def __init__(self, inplanes, planes, stride=1, downsample=None, groups=1, base_width=64, dilation=1,
@@ -38,6 +42,8 @@ class BasicBlock(nn.Module):
 
 
 class Bottleneck(nn.Module):
+    """The 1x1-3x3-1x1 residual block of ResNet-50 and deeper, widening the channels by 4 (``expansion``)."""
+
     expansion = 4
 
     def __init__(self, inplanes, planes, stride=1, downsample=None, groups=1, base_width=64, dilation=1,
@@ -64,6 +70,21 @@ class Bottleneck(nn.Module):
 
 
 class ResNet(nn.Module):
+    """He et al.'s residual network, with torchvision's module names and initialisation, so
+    torchvision's state dicts load into it.
+
+    Args:
+        block: :class:`BasicBlock` or :class:`Bottleneck`.
+        layers (list of int): the number of blocks in each of the four stages.
+        num_classes (int): the outputs of the final linear layer.
+        zero_init_residual (bool): start each block's last batch-norm scale at zero.
+
+    Shape:
+        - Input: ``(N, 3, H, W)`` (224x224 in ImageNet; any size from 32 up works).
+        - Output: ``(N, num_classes)``.
+
+    """
+
     def __init__(self, block, layers, num_classes=1000, zero_init_residual=False, groups=1, width_per_group=64,
                  replace_stride_with_dilation=None, norm_layer=None):
         super().__init__()
@@ -116,15 +137,27 @@ class ResNet(nn.Module):
 
 
 def resnet18(*, weights=None, progress=True, **kwargs):
+    """ResNet-18 (BasicBlock, [2, 2, 2, 2]). Raises RuntimeError if ``weights`` (or ``pretrained=True``) is
+    given: no pretrained weights are shipped or downloaded; load a torchvision checkpoint you have with
+    ``load_state_dict``.
+    """
     check_weights("resnet18", weights, kwargs)
     return ResNet(BasicBlock, [2, 2, 2, 2], **kwargs)
 
 
 def resnet34(*, weights=None, progress=True, **kwargs):
+    """ResNet-34 (BasicBlock, [3, 4, 6, 3]). Raises RuntimeError if ``weights`` (or ``pretrained=True``) is
+    given: no pretrained weights are shipped or downloaded; load a torchvision checkpoint you have with
+    ``load_state_dict``.
+    """
     check_weights("resnet34", weights, kwargs)
     return ResNet(BasicBlock, [3, 4, 6, 3], **kwargs)
 
 
 def resnet50(*, weights=None, progress=True, **kwargs):
+    """ResNet-50 (Bottleneck, [3, 4, 6, 3]). Raises RuntimeError if ``weights`` (or ``pretrained=True``) is
+    given: no pretrained weights are shipped or downloaded; load a torchvision checkpoint you have with
+    ``load_state_dict``.
+    """
     check_weights("resnet50", weights, kwargs)
     return ResNet(Bottleneck, [3, 4, 6, 3], **kwargs)

@@ -11,6 +11,17 @@ _CONFIGS = {
 
 
 class VGG(nn.Module):
+    """Simonyan and Zisserman's VGG: a convolutional ``features`` stack, adaptive average pooling to
+    7x7, and a classifier of three linear layers with dropout; torchvision's module names.
+
+    Args:
+        features (Module): the convolutional part (see the vgg11 ... vgg16_bn builders).
+        num_classes (int): the outputs of the last linear layer.
+        init_weights (bool): torchvision's initialisation.
+        dropout (float): the dropout probability in the classifier.
+
+    """
+
     def __init__(self, features, num_classes=1000, init_weights=True, dropout=0.5):
         super().__init__()
         self.features = features
@@ -57,20 +68,40 @@ def _vgg(name, cfg, batch_norm, weights, kwargs):
 
 
 def vgg11(*, weights=None, progress=True, **kwargs):
+    """VGG-11 (configuration A). Raises RuntimeError if ``weights`` (or ``pretrained=True``) is given: no
+    pretrained weights are shipped or downloaded; load a torchvision checkpoint you have with
+    ``load_state_dict``.
+    """
     return _vgg("vgg11", "A", False, weights, kwargs)
 
 
 def vgg11_bn(*, weights=None, progress=True, **kwargs):
+    """VGG-11 with batch normalisation. Raises RuntimeError if ``weights`` (or ``pretrained=True``) is given:
+    no pretrained weights are shipped or downloaded; load a torchvision checkpoint you have with
+    ``load_state_dict``.
+    """
     return _vgg("vgg11_bn", "A", True, weights, kwargs)
 
 
 def vgg13(*, weights=None, progress=True, **kwargs):
+    """VGG-13 (configuration B). Raises RuntimeError if ``weights`` (or ``pretrained=True``) is given: no
+    pretrained weights are shipped or downloaded; load a torchvision checkpoint you have with
+    ``load_state_dict``.
+    """
     return _vgg("vgg13", "B", False, weights, kwargs)
 
 
 def vgg16(*, weights=None, progress=True, **kwargs):
+    """VGG-16 (configuration D). Raises RuntimeError if ``weights`` (or ``pretrained=True``) is given: no
+    pretrained weights are shipped or downloaded; load a torchvision checkpoint you have with
+    ``load_state_dict``.
+    """
     return _vgg("vgg16", "D", False, weights, kwargs)
 
 
 def vgg16_bn(*, weights=None, progress=True, **kwargs):
+    """VGG-16 with batch normalisation. Raises RuntimeError if ``weights`` (or ``pretrained=True``) is given:
+    no pretrained weights are shipped or downloaded; load a torchvision checkpoint you have with
+    ``load_state_dict``.
+    """
     return _vgg("vgg16_bn", "D", True, weights, kwargs)

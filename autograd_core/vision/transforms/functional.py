@@ -12,6 +12,8 @@ from .._image import check_image, from_hwc, is_pil, is_tensor, pil_module, size_
 
 
 class InterpolationMode(enum.Enum):
+    """The resampling methods of :func:`resize`: NEAREST, NEAREST_EXACT, BILINEAR, BICUBIC, ..."""
+
     NEAREST = "nearest"
     NEAREST_EXACT = "nearest-exact"
     BILINEAR = "bilinear"
@@ -198,6 +200,14 @@ def _target_size(height, width, size, max_size):
 
 
 def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
+    """Resize an image (PIL, or a tensor ``(..., H, W)``) to ``size``: ``(h, w)``, or an int for the
+    smaller edge, keeping the aspect ratio (the larger edge capped at ``max_size``).
+
+    Example:
+        >>> from autograd_core.vision.transforms import functional as TF
+        >>> TF.resize(ag.zeros(3, 32, 64), 16).shape
+        Size([3, 16, 32])
+    """
     check_image(img, "resize")
     mode = _mode(interpolation)
     height, width = size_of(img)
@@ -256,6 +266,7 @@ def _pair(size, what):
 
 
 def center_crop(img, output_size):
+    """The central ``output_size`` window of the image (zero-padded first when the image is smaller)."""
     check_image(img, "center_crop")
     crop_h, crop_w = _pair(output_size, "center_crop")
     height, width = size_of(img)
@@ -265,6 +276,7 @@ def center_crop(img, output_size):
 
 
 def resized_crop(img, top, left, height, width, size, interpolation=InterpolationMode.BILINEAR, antialias=True):
+    """Crop the window ``(top, left, height, width)``, then :func:`resize` it to ``size``."""
     return resize(crop(img, top, left, height, width), size, interpolation, antialias=antialias)
 
 
@@ -305,6 +317,7 @@ def pad(img, padding, fill=0, padding_mode="constant"):
 
 
 def hflip(img):
+    """The image flipped left to right."""
     check_image(img, "hflip")
     if is_pil(img):
         return img.transpose(pil_module().FLIP_LEFT_RIGHT)
@@ -313,6 +326,7 @@ def hflip(img):
 
 
 def vflip(img):
+    """The image flipped top to bottom."""
     check_image(img, "vflip")
     if is_pil(img):
         return img.transpose(pil_module().FLIP_TOP_BOTTOM)

@@ -50,11 +50,19 @@ class ToTensor(_Repr):
 
 
 class PILToTensor(_Repr):
+    """Convert a PIL image (or an H x W x C uint8 array) to a uint8 tensor ``(C, H, W)``, values unscaled
+    (0..255).
+    """
+
     def __call__(self, pic):
         return F.pil_to_tensor(pic)
 
 
 class ToPILImage(_Repr):
+    """Convert a tensor ``(C, H, W)`` or an array ``(H, W, C)`` to a PIL image (needs Pillow); floats
+    are taken as in [0, 1]. ``mode`` is the PIL mode, e.g. ``'L'`` or ``'RGB'`` (inferred when None).
+    """
+
     _fields = ("mode",)
 
     def __init__(self, mode=None):
@@ -65,6 +73,10 @@ class ToPILImage(_Repr):
 
 
 class ConvertImageDtype(_Repr):
+    """Convert a tensor image to ``dtype``, rescaling values: integer images 0..255 map to float
+    images in [0, 1] and back.
+    """
+
     _fields = ("dtype",)
 
     def __init__(self, dtype):
@@ -101,6 +113,10 @@ class Resize(_Repr):
 
 
 class CenterCrop(_Repr):
+    """Crop the central ``size`` (an int for a square, or ``(h, w)``) of the image; an image smaller
+    than that is zero-padded first, as in torchvision.
+    """
+
     _fields = ("size",)
 
     def __init__(self, size):
@@ -111,6 +127,11 @@ class CenterCrop(_Repr):
 
 
 class Pad(_Repr):
+    """Pad every side of the image: ``padding`` is an int, ``(left/right, top/bottom)`` or
+    ``(left, top, right, bottom)``; ``padding_mode`` is ``'constant'`` (with ``fill``), ``'edge'``,
+    ``'reflect'`` or ``'symmetric'``.
+    """
+
     _fields = ("padding", "fill", "padding_mode")
 
     def __init__(self, padding, fill=0, padding_mode="constant"):
@@ -134,6 +155,8 @@ class RandomCrop(_Repr):
 
     @staticmethod
     def get_params(img, output_size):
+        """The window ``(top, left, height, width)`` a RandomCrop of ``output_size`` would cut from ``img``.
+        """
         height, width = F.size_of(img)
         crop_h, crop_w = output_size
         if height < crop_h or width < crop_w:
@@ -167,6 +190,10 @@ class RandomResizedCrop(_Repr):
 
     @staticmethod
     def get_params(img, scale, ratio):
+        """The window ``(top, left, height, width)`` a RandomResizedCrop would cut: an area fraction drawn
+        from ``scale`` and a log-uniform aspect ratio from ``ratio`` (the central crop after 10 failed
+        draws).
+        """
         height, width = F.size_of(img)
         area = height * width
         log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
@@ -193,6 +220,14 @@ class RandomResizedCrop(_Repr):
 
 
 class RandomHorizontalFlip(_Repr):
+    """Flip the image left to right with probability ``p`` (drawn from autograd_core's generator).
+
+    Example:
+        >>> from autograd_core.vision import transforms
+        >>> transforms.RandomHorizontalFlip(p=1.0)(ag.tensor([[[1, 2, 3]]]))
+        tensor([[[3, 2, 1]]])
+    """
+
     _fields = ("p",)
 
     def __init__(self, p=0.5):
@@ -203,6 +238,8 @@ class RandomHorizontalFlip(_Repr):
 
 
 class RandomVerticalFlip(_Repr):
+    """Flip the image top to bottom with probability ``p``."""
+
     _fields = ("p",)
 
     def __init__(self, p=0.5):
@@ -229,6 +266,7 @@ class RandomRotation(_Repr):
 
     @staticmethod
     def get_params(degrees):
+        """An angle drawn uniformly from ``degrees`` ``(min, max)``."""
         return _uniform(degrees[0], degrees[1])
 
     def __call__(self, img):
@@ -236,6 +274,10 @@ class RandomRotation(_Repr):
 
 
 class Grayscale(_Repr):
+    """Convert to grayscale with the ITU-R 601-2 luma weights (0.299 R + 0.587 G + 0.114 B), with 1 or 3
+    (repeated) output channels.
+    """
+
     _fields = ("num_output_channels",)
 
     def __init__(self, num_output_channels=1):
@@ -246,6 +288,8 @@ class Grayscale(_Repr):
 
 
 class RandomGrayscale(_Repr):
+    """Convert to grayscale (keeping the number of channels) with probability ``p``."""
+
     _fields = ("p",)
 
     def __init__(self, p=0.1):
@@ -275,6 +319,8 @@ class Lambda(_Repr):
 
 
 class RandomApply(_Repr):
+    """Apply the list of ``transforms`` in order with probability ``p``, or none of them."""
+
     _fields = ("p",)
 
     def __init__(self, transforms, p=0.5):
@@ -289,6 +335,8 @@ class RandomApply(_Repr):
 
 
 class RandomChoice(_Repr):
+    """Apply one transform picked at random from ``transforms`` (weighted by ``p`` if given)."""
+
     def __init__(self, transforms, p=None):
         self.transforms = list(transforms)
         self.p = p
