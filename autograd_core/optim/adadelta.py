@@ -31,21 +31,12 @@ class Adadelta(Optimizer):
         group["rho"] = rho
         group["maximize"] = bool(group["maximize"])
 
+    def _first_state(self, p, group):
+        return {"square_avg": self._new_state(p), "acc_delta": self._new_state(p)}
+
     def _step_group(self, group):
-        lr, rho, eps, wd = group["lr"], group["rho"], group["eps"], group["weight_decay"]
-        for p in group["params"]:
-            grad = p.grad
-            if grad is None:
-                continue
-            state = self.state[p]
-            if not state:
-                state["step"] = 0
-                state["square_avg"] = self._new_state(p)
-                state["acc_delta"] = self._new_state(p)
-            state["step"] += 1
-            d = -grad if group["maximize"] else grad
-            if wd != 0:
-                d = d + wd * p
+        lr, rho, eps = group["lr"], group["rho"], group["eps"]
+        for p, d, state in self._gradients(group):
             square_avg, acc_delta = state["square_avg"], state["acc_delta"]
             square_avg.mul_(rho).addcmul_(d, d, value=1 - rho)
             delta = (acc_delta + eps).sqrt() / (square_avg + eps).sqrt() * d

@@ -27,21 +27,12 @@ class Adamax(Optimizer):
         check_betas(group, name)
         group["maximize"] = bool(group["maximize"])
 
+    def _first_state(self, p, group):
+        return {"exp_avg": self._new_state(p), "exp_inf": self._new_state(p)}
+
     def _step_group(self, group):
-        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        for p in group["params"]:
-            grad = p.grad
-            if grad is None:
-                continue
-            state = self.state[p]
-            if not state:
-                state["step"] = 0
-                state["exp_avg"] = self._new_state(p)
-                state["exp_inf"] = self._new_state(p)
-            state["step"] += 1
-            d = -grad if group["maximize"] else grad
-            if wd != 0:
-                d = d + wd * p
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        for p, d, state in self._gradients(group):
             exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
             exp_avg.lerp_(d, 1 - beta1)
             exp_inf.copy_(maximum(exp_inf * beta2, d.abs() + eps))

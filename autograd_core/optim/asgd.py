@@ -30,23 +30,13 @@ class ASGD(Optimizer):
             group[key] = check_number(key, group[key], name)
         group["maximize"] = bool(group["maximize"])
 
+    def _first_state(self, p, group):
+        return {"eta": group["lr"], "mu": 1.0, "ax": self._new_state(p)}
+
     def _step_group(self, group):
-        lr, lambd, alpha, t0, wd = group["lr"], group["lambd"], group["alpha"], group["t0"], group["weight_decay"]
-        for p in group["params"]:
-            grad = p.grad
-            if grad is None:
-                continue
-            state = self.state[p]
-            if not state:
-                state["step"] = 0
-                state["eta"] = lr
-                state["mu"] = 1.0
-                state["ax"] = self._new_state(p)
-            state["step"] += 1
+        lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
+        for p, d, state in self._gradients(group):
             t = state["step"]
-            d = -grad if group["maximize"] else grad
-            if wd != 0:
-                d = d + wd * p
             eta = state["eta"]
             p.mul_(1 - lambd * eta)
             p.sub_(d * eta)

@@ -327,6 +327,30 @@ class Optimizer:
     def _step_group(self, group):
         raise NotImplementedError
 
+    def _gradients(self, group):
+        """(p, d, state) for each parameter of the group that has a gradient, its step counter advanced.
+        d is the gradient (negated under maximize) plus weight_decay * p; with the group's
+        decoupled_weight_decay, p is scaled by 1 - lr * weight_decay instead and d left alone.
+        A parameter's state starts as {'step': 0, **self._first_state(p, group)}."""
+        wd = group.get("weight_decay", 0)
+        decoupled = group.get("decoupled_weight_decay", False)
+        for p in group["params"]:
+            grad = p.grad
+            if grad is None:
+                continue
+            state = self.state[p]
+            if not state:
+                state["step"] = 0
+                state.update(self._first_state(p, group))
+            state["step"] += 1
+            d = -grad if group["maximize"] else grad
+            if wd != 0:
+                if decoupled:
+                    p.mul_(1 - group["lr"] * wd)
+                else:
+                    d = d + wd * p
+            yield p, d, state
+
     def _new_state(self, p, fill=0.0):
         """A contiguous state buffer shaped like p, filled with `fill` (None: left uninitialised)."""
         if fill is None:

@@ -34,26 +34,14 @@ class RAdam(Optimizer):
         group["decoupled_weight_decay"] = bool(group["decoupled_weight_decay"])
         group["maximize"] = bool(group["maximize"])
 
+    def _first_state(self, p, group):
+        return {"exp_avg": self._new_state(p), "exp_avg_sq": self._new_state(p)}
+
     def _step_group(self, group):
-        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         rho_inf = 2 / (1 - beta2) - 1
-        for p in group["params"]:
-            grad = p.grad
-            if grad is None:
-                continue
-            state = self.state[p]
-            if not state:
-                state["step"] = 0
-                state["exp_avg"] = self._new_state(p)
-                state["exp_avg_sq"] = self._new_state(p)
-            state["step"] += 1
+        for p, d, state in self._gradients(group):
             t = state["step"]
-            d = -grad if group["maximize"] else grad
-            if wd != 0:
-                if group["decoupled_weight_decay"]:
-                    p.mul_(1 - lr * wd)
-                else:
-                    d = d + wd * p
             exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
             exp_avg.lerp_(d, 1 - beta1)
             exp_avg_sq.mul_(beta2).addcmul_(d, d, value=1 - beta2)

@@ -35,20 +35,13 @@ class Rprop(Optimizer):
         group["step_sizes"] = sizes
         group["maximize"] = bool(group["maximize"])
 
+    def _first_state(self, p, group):
+        return {"prev": self._new_state(p), "step_size": self._new_state(p, group["lr"])}
+
     def _step_group(self, group):
         etaminus, etaplus = group["etas"]
         size_min, size_max = group["step_sizes"]
-        for p in group["params"]:
-            grad = p.grad
-            if grad is None:
-                continue
-            state = self.state[p]
-            if not state:
-                state["step"] = 0
-                state["prev"] = self._new_state(p)
-                state["step_size"] = self._new_state(p, group["lr"])
-            state["step"] += 1
-            d = -grad if group["maximize"] else grad
+        for p, d, state in self._gradients(group):
             prev, step_size = state["prev"], state["step_size"]
             s = (d * prev).sign()
             # factors built in p's dtype: a Python float through where() would be rounded to float32
