@@ -243,11 +243,11 @@ def logsigmoid(input):
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0):
-    return input.clamp(min_val, max_val)
+    return ag.hardtanh(input, min_val, max_val)
 
 
 def relu6(input):
-    return input.clamp(0.0, 6.0)
+    return ag.relu6(input)
 
 
 # ---------------------------------------------------------------------------------------- dropout
@@ -518,6 +518,12 @@ def embedding(input, weight, padding_idx=None, max_norm=None):
     if max_norm is not None:
         raise NotImplementedError("embedding: max_norm is not supported")
     num = weight.shape[0]
+    if padding_idx is not None:
+        # (the same rule and message as nn.Embedding; a negative padding_idx counts from the end)
+        if not -num <= padding_idx < num:
+            raise ValueError(f"embedding: padding_idx {padding_idx} must be within num_embeddings "
+                             f"({num}): -{num} <= padding_idx < {num}")
+        padding_idx %= num
     idx = input.reshape(-1).long()
     if idx.numel():
         lo, hi = int(idx.min()), int(idx.max())
@@ -690,7 +696,8 @@ def prelu(input, weight):
         w = weight.reshape((1, c) + (1,) * (input.ndim - 2))
     else:
         w = weight.reshape(())
-    return ag.where(input >= 0, input, input * w)
+    # (x > 0, not >= 0: at the kink the input's gradient is the weight, as in PyTorch)
+    return ag.where(input > 0, input, input * w)
 
 
 # ---------------------------------------------------------------------------------------- resizing
@@ -1103,9 +1110,23 @@ def kl_div(input, target, reduction="mean", log_target=False):
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    num = (x1 * x2).sum(dim)
-    den = ((x1 * x1).sum(dim) * (x2 * x2).sum(dim)).clamp(min=eps * eps).sqrt()
-    return num / den
+    """Cosine of the angle between x1 and x2 along dim, after broadcasting them together (dim indexes
+    the broadcast shape); each norm is clamped to at least eps, so the result stays within [-1, 1]."""
+    _check_tensor(x1, "x1", "cosine_similarity")
+    _check_tensor(x2, "x2", "cosine_similarity")
+    if not (x1.dtype.is_floating_point and x2.dtype.is_floating_point):
+        raise TypeError(f"cosine_similarity: expected floating point tensors, got {x1.dtype} and {x2.dtype}")
+    try:
+        x1, x2 = ag.broadcast_tensors(x1, x2)
+    except RuntimeError:
+        raise ValueError(f"cosine_similarity: shapes {tuple(x1.shape)} and {tuple(x2.shape)} do not "
+                         f"broadcast") from None
+    dim = _core._wrap_dim(dim, max(x1.ndim, 1), "cosine_similarity")
+    # normalising each input first (rather than dividing by the product of the norms) keeps
+    # float32 from overflowing in |x1|^2 |x2|^2
+    n1 = x1.norm(2, dim, keepdim=True).clamp(min=eps)
+    n2 = x2.norm(2, dim, keepdim=True).clamp(min=eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 
 # ---------------------------------------------------------------------------------------- more losses

@@ -46,7 +46,7 @@ __all__ = [
 
 _B = _core.BINARY_OPS
 ADD, SUB, MUL, DIV = _B["add"], _B["sub"], _B["mul"], _B["div"]
-FLOORDIV, MOD, POW = _B["floordiv"], _B["mod"], _B["pow"]
+FLOORDIV, MOD, FMOD, POW = _B["floordiv"], _B["mod"], _B["fmod"], _B["pow"]
 MAXIMUM, MINIMUM, ATAN2 = _B["maximum"], _B["minimum"], _B["atan2"]
 
 
@@ -279,6 +279,9 @@ class Atan2(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
+        # in the gradient's float dtype first: a * a of a uint8 input would wrap around
+        a = a if a._dtype_code <= 1 else a.to(g._dtype_code)
+        b = b if b._dtype_code <= 1 else b.to(g._dtype_code)
         d = a * a + b * b
         return _grad_to(g * b / d, ctx.ma), _grad_to(-g * a / d, ctx.mb)
 
@@ -298,6 +301,24 @@ class Remainder(Function):
         b = b if b is not None else ctx.sb
         ga = _grad_to(g, ctx.ma) if ctx.ma else None
         gb = _grad_to(-g * _binary(FLOORDIV, a, b), ctx.mb) if ctx.mb else None
+        return ga, gb
+
+
+class Fmod(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.ma, ctx.mb = _meta(a), _meta(b)
+        ctx.save_for_backward(a if isinstance(a, TensorBase) else None, b if isinstance(b, TensorBase) else None)
+        ctx.sa, ctx.sb = a, b
+        return _binary(FMOD, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        a = a if a is not None else ctx.sa
+        b = b if b is not None else ctx.sb
+        ga = _grad_to(g, ctx.ma) if ctx.ma else None
+        gb = _grad_to(-g * div(a, b, rounding_mode="trunc").detach(), ctx.mb) if ctx.mb else None
         return ga, gb
 
 
@@ -452,10 +473,10 @@ def remainder(a, b):
 
 @tensor_method
 def fmod(a, b):
-    """a mod b with the sign of a (C's fmod)."""
-    from .unary import trunc
-
-    return a - trunc(a / b) * b if _core.result_type(a, b) in (0, 1) else a - (a // b) * b
+    """a mod b with the sign of a (C's fmod): fmod(-7, 4) is -3 where remainder gives 1."""
+    if _core.result_type(a, b) not in (0, 1):
+        _check_int_zero(b, "fmod")
+    return _apply2(Fmod, FMOD, a, b)
 
 
 @tensor_method
@@ -473,7 +494,52 @@ def minimum(a, b):
     return _apply2(Minimum, MINIMUM, a, b)
 
 
-fmax, fmin = maximum, minimum
+class _FMaxMin(Function):
+    """fmax/fmin: where one input is NaN the other is taken; on a tie a takes the whole gradient (PyTorch's
+    choice)."""
+
+    @staticmethod
+    def forward(ctx, a, b, is_max):
+        take_a = _fmax_take_a(a, b, is_max)
+        ctx.ma, ctx.mb = _meta(a), _meta(b)
+        ctx.save_for_backward(take_a)
+        return _core.where(take_a, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        from .unary import where
+
+        (take_a,) = ctx.saved_tensors
+        ga = _grad_to(where(take_a, g, 0.0), ctx.ma) if ctx.needs_input_grad[0] else None
+        gb = _grad_to(where(take_a, 0.0, g), ctx.mb) if ctx.needs_input_grad[1] else None
+        return ga, gb, None
+
+
+def _fmax_take_a(a, b, is_max):
+    wins = _binary(_B["ge"] if is_max else _B["le"], a, b)
+    if isinstance(b, TensorBase) and b._dtype_code <= 1:
+        wins = _binary(_B["logical_or"], wins, _core.unary(_core.UNARY_OPS["isnan"], b))
+    return wins
+
+
+def _fmaxmin(a, b, is_max):
+    if _core.result_type(a, b) > 1:  # integers hold no NaN
+        return (maximum if is_max else minimum)(a, b)
+    if state.enabled and (_rg(a) or _rg(b)):
+        return _FMaxMin.apply(a, b, is_max)
+    return _core.where(_fmax_take_a(a, b, is_max), a, b)
+
+
+@tensor_method
+def fmax(a, b):
+    """Elementwise maximum that ignores NaN: fmax(nan, 1) is 1 (maximum gives nan)."""
+    return _fmaxmin(a, b, True)
+
+
+@tensor_method
+def fmin(a, b):
+    """Elementwise minimum that ignores NaN."""
+    return _fmaxmin(a, b, False)
 
 
 @tensor_method

@@ -617,56 +617,115 @@ def triu(x, diagonal=0):
     return _triangle(x, diagonal, True, "triu")
 
 
+def _diagonal_view(x, offset, d1, d2):
+    """The view of x's diagonal `offset` in dims (d1, d2), as the last dim (no copy, no arithmetic:
+    an inf or NaN elsewhere in the matrix cannot leak into it)."""
+    shape, strides = x.shape, x.stride()
+    n1, n2 = shape[d1], shape[d2]
+    if offset >= 0:
+        k = max(0, min(n1, n2 - offset))
+        start = offset * strides[d2]
+    else:
+        k = max(0, min(n1 + offset, n2))
+        start = -offset * strides[d1]
+    keep = [i for i in range(x.ndim) if i not in (d1, d2)]
+    return _core.as_strided(x, tuple(shape[i] for i in keep) + (k,),
+                            tuple(strides[i] for i in keep) + (strides[d1] + strides[d2],),
+                            x.storage_offset() + (start if k else 0))
+
+
+def _diagonal_dims(ndim, dim1, dim2, op):
+    if ndim < 2:
+        raise RuntimeError(f"{op}: expected a tensor of at least 2 dimensions, got {ndim}")
+    d1 = _core._wrap_dim(dim1, ndim, op)
+    d2 = _core._wrap_dim(dim2, ndim, op)
+    if d1 == d2:
+        raise RuntimeError(f"{op}: dim1 and dim2 cannot be the same dimension ({dim1} and {dim2})")
+    return d1, d2
+
+
+class Diagonal(Function):
+    _core_forward = True
+
+    @staticmethod
+    def forward(ctx, x, offset, d1, d2):
+        ctx.args = (tuple(x.shape), offset, d1, d2)
+        return _diagonal_view(x, offset, d1, d2)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _diagonal_scatter(g, *ctx.args), None, None, None
+
+
+def _scatter_diagonal(g, shape, offset, d1, d2):
+    out = _core.full(shape, 0, g._dtype_code)
+    _core.copy_(_diagonal_view(out, offset, d1, d2), g)
+    return out
+
+
+class DiagonalScatter(Function):
+    """Zeros of `shape` with g on the diagonal (offset, d1, d2): the adjoint of diagonal."""
+
+    _core_forward = True
+
+    @staticmethod
+    def forward(ctx, g, shape, offset, d1, d2):
+        ctx.args = (offset, d1, d2)
+        return _scatter_diagonal(g, shape, offset, d1, d2)
+
+    @staticmethod
+    def backward(ctx, g):
+        return diagonal(g, *ctx.args), None, None, None, None
+
+
+def _diagonal_scatter(g, shape, offset, d1, d2):
+    if _graph(g):
+        return DiagonalScatter.apply(g, shape, offset, d1, d2)
+    return _scatter_diagonal(g, shape, offset, d1, d2)
+
+
 @tensor_method
 def diagonal(x, offset=0, dim1=0, dim2=1):
-    """The diagonal of dims (dim1, dim2) as a view, moved to the last dim."""
-    d1 = _core._wrap_dim(dim1, x.ndim, "diagonal")
-    d2 = _core._wrap_dim(dim2, x.ndim, "diagonal")
-    y = movedim(x, (d1, d2), (-2, -1))
-    n, m = y.shape[-2], y.shape[-1]
-    if offset >= 0:
-        y = narrow(y, -1, min(offset, m), max(0, m - offset))
-    else:
-        y = narrow(y, -2, min(-offset, n), max(0, n + offset))
-    k = min(y.shape[-2], y.shape[-1])
-    y = narrow(narrow(y, -2, 0, k), -1, 0, k)
-    from .creation import eye
-
-    return (y * eye(k, dtype=y._dtype_code)).sum(-1)
+    """The diagonal `offset` of dims (dim1, dim2) as a view, moved to the last dim."""
+    d1, d2 = _diagonal_dims(x.ndim, dim1, dim2, "diagonal")
+    if _graph(x):
+        return Diagonal.apply(x, offset, d1, d2)
+    return _diagonal_view(x, offset, d1, d2)
 
 
 @tensor_method
 def diag(x, diagonal=0):
-    """1-d input: a square matrix with x on the given diagonal; 2-d input: that diagonal."""
-    from .creation import arange, zeros
-    from .unary import where
-
+    """1-d input: a square matrix with x on the given diagonal; 2-d input: that diagonal (a copy)."""
     if x.ndim == 1:
-        k = diagonal
-        n = x.shape[0] + abs(k)
-        r = arange(n).reshape(n, 1)
-        c = arange(n).reshape(1, n)
-        padded = cat([x, zeros(abs(k), dtype=x._dtype_code)])
-        if k >= 0:
-            return where(c - r == k, padded.reshape(n, 1), 0.0)
-        return where(r - c == -k, padded.reshape(1, n), 0.0)
+        n = x.shape[0] + abs(diagonal)
+        return _diagonal_scatter(x, (n, n), diagonal, 0, 1)
     if x.ndim == 2:
-        return diagonal_(x, diagonal)
+        return diagonal_(x, diagonal).clone()
     raise RuntimeError(f"diag: expected a 1-d or 2-d tensor, got shape {tuple(x.shape)}")
 
 
 diagonal_ = diagonal
 
 
-def diag_embed(x):
-    from .creation import eye
-
-    n = x.shape[-1]
-    return x.unsqueeze(-1) * eye(n, dtype=x._dtype_code)
+@tensor_method
+def diag_embed(x, offset=0, dim1=-2, dim2=-1):
+    """Matrices with the last dim of x on their diagonal `offset`, in the new dims (dim1, dim2) of the
+    result; zeros elsewhere."""
+    if x.ndim < 1:
+        raise RuntimeError("diag_embed: expected a tensor of at least 1 dimension, got a 0-d tensor")
+    d1, d2 = _diagonal_dims(x.ndim + 1, dim1, dim2, "diag_embed")
+    n = x.shape[-1] + abs(offset)
+    shape = [s for s in x.shape[:-1]]
+    for d in sorted((d1, d2)):
+        shape.insert(d, n)
+    return _diagonal_scatter(x, tuple(shape), offset, d1, d2)
 
 
 @tensor_method
 def trace(x):
+    """The sum of the main diagonal of a matrix."""
+    if x.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, got shape {tuple(x.shape)}")
     return diagonal(x).sum()
 
 

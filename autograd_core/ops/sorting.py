@@ -10,13 +10,31 @@ import numpy as np
 
 from .. import _core
 from .._core import TensorBase
-from ..autograd.grad_mode import no_grad
+from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ._registry import tensor_method
 from .creation import as_tensor, tensor
 from .index import gather
 from .reduce import _return_types
 
 __all__ = ["allclose", "argsort", "bincount", "isclose", "median", "sort", "topk", "unique"]
+
+
+class _MedianAll(Function):
+    """median() of all elements: the gradient is shared evenly among the elements equal to the median
+    (among the NaNs when it is NaN), as PyTorch does; median(dim) sends it to the returned index."""
+
+    @staticmethod
+    def forward(ctx, x, value):
+        ctx.save_for_backward(x, value)
+        return value.clone()
+
+    @staticmethod
+    def backward(ctx, g):
+        x, value = ctx.saved_tensors
+        mask = x.isnan() if bool(value.isnan()) else x == value
+        mask = mask.to(g.dtype)
+        return g * mask / mask.sum(), None
 
 
 def _dim(x, dim, op):
@@ -86,7 +104,11 @@ def median(x, dim=None, keepdim=False):
     if dim is None:
         if x.numel() == 0:
             raise RuntimeError("median: cannot compute the median of an empty tensor")
-        return median(x.reshape(-1), 0).values.reshape(())
+        with no_grad():
+            value = median(x.detach().reshape(-1), 0).values.reshape(())
+        if x.requires_grad and is_grad_enabled():
+            return _MedianAll.apply(x, value)
+        return value
     d = _dim(x, dim, "median")
     if x.dim() == 0:
         return _return_types(x.clone(), tensor(0))

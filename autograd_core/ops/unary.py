@@ -224,7 +224,10 @@ def sign(x):
     return _sign(x) if x._dtype_code != _core.BOOL else x.clone()
 
 
-square = tensor_method(_square.public)
+@tensor_method
+def square(x):
+    # bool squares like PyTorch's: to int64 first
+    return _square.public(x.to(_core.I64) if x._dtype_code == _core.BOOL else x)
 
 
 exp = tensor_method(_exp.public)
@@ -253,16 +256,19 @@ cos = tensor_method(_cos.public)
 
 @tensor_method
 def tan(x):
+    x = _float_input(x)
     return sin(x) / cos(x)
 
 
 @tensor_method
 def sinh(x):
+    x = _float_input(x)  # (before negating: -x of a uint8 wraps around)
     return (exp(x) - exp(-x)) * 0.5
 
 
 @tensor_method
 def cosh(x):
+    x = _float_input(x)
     return (exp(x) + exp(-x)) * 0.5
 
 
@@ -275,7 +281,7 @@ sigmoid = tensor_method(_sigmoid.public)
 @tensor_method
 def logsigmoid(x):
     """log(sigmoid(x)) computed stably as -softplus(-x)."""
-    return -softplus(-x)
+    return -softplus(-_float_input(x))
 
 
 relu = tensor_method(_relu.public)
@@ -286,8 +292,38 @@ def relu6(x):
     return hardtanh(x, 0.0, 6.0)
 
 
+class Hardtanh(Function):
+    """clamp's values, with a zero gradient at the two kinks (PyTorch's hardtanh, relu6 and hardsigmoid
+    count x == min_val and x == max_val as outside; clamp counts them as inside)."""
+
+    _core_forward = True
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x)
+        ctx.bounds = (lo, hi)
+        return _unary(U["clamp"], x, lo, hi)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        lo, hi = ctx.bounds
+        return g * ((x > lo) & (x < hi)), None, None
+
+
 @tensor_method
 def hardtanh(x, min_val=-1.0, max_val=1.0):
+    """clamp(x, min_val, max_val); integer tensors stay integer, as in PyTorch."""
+    code = x._dtype_code
+    if code == _core.BOOL:
+        raise TypeError("hardtanh: bool inputs are not supported")
+    if code > 1:
+        if code == _core.U8 and min_val < 0:
+            raise TypeError(f"hardtanh: cannot clamp a uint8 tensor to a negative lower limit ({min_val})")
+        # on integers, clamping to [-1.5, 6.5] is clamping to [-1, 6]
+        return clamp(x, math.ceil(min_val), math.floor(max_val))
+    if state.enabled and x.requires_grad:
+        return Hardtanh.apply(x, float(min_val), float(max_val))
     return clamp(x, min_val, max_val)
 
 
@@ -357,22 +393,68 @@ def logical_not(x):
 
 @tensor_method
 def clamp(x, min=None, max=None):
-    """Limit x to [min, max]; min or max may be omitted, or be tensors (broadcast)."""
+    """Limit x to [min, max]; min or max may be omitted, or be tensors (broadcast). A NaN bound gives
+    NaN, as in PyTorch."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     if isinstance(min, TensorBase) or isinstance(max, TensorBase):
-        from .binary import maximum, minimum
+        from .creation import as_tensor
 
-        if min is not None:
-            x = maximum(x, min)
-        if max is not None:
-            x = minimum(x, max)
-        return x
+        lo = None if min is None else min if isinstance(min, TensorBase) else as_tensor(min)
+        hi = None if max is None else max if isinstance(max, TensorBase) else as_tensor(max)
+        return ClampTensor.apply(x, lo, hi) if state.enabled and (
+            x.requires_grad or (lo is not None and lo.requires_grad) or (hi is not None and hi.requires_grad)) \
+            else _clamp_tensor_values(x, lo, hi)
     lo = -math.inf if min is None else float(min)
     hi = math.inf if max is None else float(max)
     if x._dtype_code > 1 and (isinstance(min, float) or isinstance(max, float)):
         x = x.to(_core.F32)
+    if lo != lo or hi != hi:
+        # the kernel's comparisons skip a NaN bound; a NaN x is propagated (and gets a zero gradient)
+        x = x + math.nan
     return _clamp(x, lo, hi)
+
+
+def _clamp_tensor_values(x, lo, hi):
+    if lo is not None:
+        x = _binary(B["maximum"], x, lo)
+    if hi is not None:
+        x = _binary(B["minimum"], x, hi)
+    return x
+
+
+class ClampTensor(Function):
+    """clamp with tensor bounds: maximum/minimum values (NaN propagates), PyTorch's gradients: x where
+    min <= x <= max, min where x < min < max, max where x > max or max < min."""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        from .binary import _meta
+
+        ctx.save_for_backward(x, lo, hi)
+        ctx.metas = (_meta(x), _meta(lo), _meta(hi))
+        return _clamp_tensor_values(x, lo, hi)
+
+    @staticmethod
+    def backward(ctx, g):
+        from .binary import _grad_to
+
+        x, lo, hi = ctx.saved_tensors
+        mx, mlo, mhi = ctx.metas
+        inside = None
+        if lo is not None:
+            inside = x >= lo
+        if hi is not None:
+            inside = (x <= hi) if inside is None else inside & (x <= hi)
+        gx = _grad_to(where(inside, g, 0.0), mx) if ctx.needs_input_grad[0] else None
+        glo = ghi = None
+        if lo is not None and ctx.needs_input_grad[1]:
+            below = x < lo if hi is None else (x < lo) & (lo < hi)
+            glo = _grad_to(where(below, g, 0.0), mlo)
+        if hi is not None and ctx.needs_input_grad[2]:
+            above = x > hi if lo is None else (x > hi) | (hi < lo)
+            ghi = _grad_to(where(above, g, 0.0), mhi)
+        return gx, glo, ghi
 
 
 clip = clamp
@@ -403,7 +485,12 @@ def selu(x):
 
 
 def celu(x, alpha=1.0):
-    return clamp(x, min=0.0) + clamp(alpha * expm1(clamp(x, max=0.0) / alpha), max=0.0)
+    """x for x > 0, else alpha (exp(x / alpha) - 1); one branch at a time, so the gradient at 0 is 1."""
+    if alpha == 0:
+        raise ValueError("celu: alpha cannot be 0")
+    x = _float_input(x)
+    # (the clamp keeps expm1 finite where the other branch is taken: inf * 0 would make a NaN gradient)
+    return where(x > 0, x, alpha * expm1(clamp(x, max=0.0) / alpha))
 
 
 def softplus(x, beta=1.0, threshold=20.0):
@@ -422,22 +509,48 @@ silu = _silu.public
 
 
 def mish(x):
+    x = _float_input(x)
     return x * tanh(softplus(x))
 
 
 def hardsigmoid(x):
-    return clamp(x / 6 + 0.5, 0.0, 1.0)
+    """min(max(x + 3, 0), 6) / 6, with a zero gradient at x = -3 and 3 (PyTorch's)."""
+    return hardtanh(_float_input(x) + 3, 0.0, 6.0) / 6
+
+
+class Hardswish(Function):
+    """x * hardsigmoid(x); the derivative x / 3 + 0.5 on the open interval (-3, 3), 0 below, 1 above
+    (PyTorch's values at the kinks)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _hardswish_values(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * where(x <= -3, 0.0, where(x < 3, x / 3 + 0.5, 1.0))
 
 
 def hardswish(x):
-    return x * hardsigmoid(x)
+    x = _float_input(x)
+    if state.enabled and x.requires_grad:
+        return Hardswish.apply(x)
+    return _hardswish_values(x)
+
+
+def _hardswish_values(x):
+    return x * _unary(U["clamp"], x + 3, 0.0, 6.0) / 6
 
 
 def softsign(x):
+    x = _float_input(x)  # (1 + abs(x) of a uint8 255 would wrap to 0)
     return x / (1 + abs(x))
 
 
 def tanhshrink(x):
+    x = _float_input(x)
     return x - tanh(x)
 
 
@@ -446,11 +559,13 @@ erf = tensor_method(_erf.public)
 
 @tensor_method
 def log2(x):
+    x = _float_input(x)
     return log(x) * (1 / math.log(2))
 
 
 @tensor_method
 def log10(x):
+    x = _float_input(x)
     return log(x) * (1 / math.log(10))
 
 
@@ -461,6 +576,7 @@ def exp2(x):
 
 @tensor_method
 def logit(x, eps=None):
+    x = _float_input(x)  # (1 - x of a uint8 wraps around)
     if eps is not None:
         x = clamp(x, eps, 1 - eps)
     return log(x / (1 - x))
@@ -473,6 +589,8 @@ def lerp(a, b, weight):
 
 @tensor_method
 def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    if x._dtype_code > 1:  # integers hold no NaN or inf
+        return x.clone()
     big = 3.4028234663852886e38 if x._dtype_code == _core.F32 else 1.7976931348623157e308
     posinf = big if posinf is None else posinf
     neginf = -big if neginf is None else neginf

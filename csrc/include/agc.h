@@ -142,6 +142,7 @@ int agc_unary(int op, agc_dtype dt, int ndim, const int64_t *shape, const void *
     X(LOGICAL_OR, logical_or)                                            \
     X(LOGICAL_XOR, logical_xor)                                          \
     X(ATAN2, atan2)                                                      \
+    X(FMOD, fmod)           /* C's fmod: result has a's sign; integers truncate, b == 0 gives 0 */ \
     /* fused backward helpers (a = saved forward value, b = incoming gradient g) */ \
     X(SIGMOID_BWD, sigmoid_bwd) /* a = y: g * y * (1 - y) */             \
     X(TANH_BWD, tanh_bwd)       /* a = y: g * (1 - y * y) */             \
