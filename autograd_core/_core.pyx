@@ -67,7 +67,7 @@ _binary_names = ["add", "sub", "mul", "div", "floordiv", "mod", "pow", "maximum"
                  "sigmoid_bwd", "tanh_bwd", "relu_bwd", "silu_bwd", "gelu_bwd", "gelu_tanh_bwd",
                  "softplus_bwd", "elu_bwd"]
 _reduce_names = ["sum", "mean", "prod", "max", "min", "all", "any", "var", "logsumexp", "norm2", "normp",
-                 "sumsq"]
+                 "sumsq", "std"]
 assert len(_unary_names) == AGC_NUNARY and len(_binary_names) == AGC_NBINARY
 assert len(_reduce_names) == AGC_NREDUCE
 for _i, _n in enumerate(_unary_names):

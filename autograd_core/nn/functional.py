@@ -618,9 +618,12 @@ def _pad_index(size, left, right, mode):
     if mode == "replicate":
         idx = np.clip(idx, 0, size - 1)
     elif mode == "circular":
-        if left > size or right > size:
-            raise ValueError(f"pad: circular padding ({left}, {right}) larger than the dimension size {size}")
-        idx = idx % size
+        # a negative pad crops first, and the other side then wraps around the cropped part (as PyTorch)
+        lo, hi = max(-left, 0), size - max(-right, 0)
+        if hi < lo or max(left, 0) > hi - lo or max(right, 0) > hi - lo:
+            raise ValueError(f"pad: circular padding ({left}, {right}) larger than the dimension size {size} "
+                             f"(after cropping: {max(hi - lo, 0)})")
+        idx = lo + (np.arange(-max(left, 0), hi - lo + max(right, 0)) % max(hi - lo, 1))
     else:
         if left >= size or right >= size:
             raise ValueError(f"pad: reflect padding ({left}, {right}) must be smaller than the dimension "
@@ -803,7 +806,13 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             scores = scores.masked_fill(~attn_mask, float("-inf"))
         else:
             scores = scores + attn_mask
-    weights = scores.softmax(-1)
+    # a query whose every score is -inf (all keys masked) attends to nothing and gets 0, as in PyTorch,
+    # rather than the softmax's 0/0 = NaN (its scores are zeroed first so the backward stays finite)
+    dead = (scores == float("-inf")).all(-1, keepdim=True)
+    if dead.any():
+        weights = scores.masked_fill(dead, 0.0).softmax(-1).masked_fill(dead, 0.0)
+    else:
+        weights = scores.softmax(-1)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, True)
     return weights @ value

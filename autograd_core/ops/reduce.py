@@ -351,10 +351,8 @@ def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
 class Std(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim, corr):
-        from .unary import sqrt
-
         ctx.dims, ctx.keepdim, ctx.corr = dims, keepdim, corr
-        out = sqrt(_reduce(R["var"], x, dims, keepdim, corr))
+        out = _reduce(R["std"], x, dims, keepdim, corr)
         ctx.save_for_backward(x, out)
         return out
 
@@ -374,13 +372,14 @@ class Std(Function):
 
 @tensor_method
 def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
-    from .unary import sqrt
-
     if isinstance(unbiased, (list, tuple)) or (isinstance(dim, bool)):
         raise TypeError("std: pass dim as an int or tuple and unbiased as a keyword")
     if state.enabled and x.requires_grad and x._dtype_code <= 1:
         return Std.apply(x, _dims(x, dim), keepdim, _correction(unbiased, correction))
-    return sqrt(var(x, dim, unbiased=unbiased, keepdim=keepdim, correction=correction))
+    if x._dtype_code > 1:
+        raise TypeError(f"std(): input dtype must be floating point, got {x.dtype}")
+    # (one kernel, not sqrt(var): the root is taken before the float32 cast, as PyTorch does)
+    return _reduce(R["std"], x, _dims(x, dim), keepdim, _correction(unbiased, correction))
 
 
 def var_mean(x, dim=None, unbiased=None, keepdim=False, correction=None):

@@ -562,8 +562,9 @@ def chunk(x, chunks, dim=0):
         raise RuntimeError(f"chunk: chunks must be positive, got {chunks}")
     d = _core._wrap_dim(dim, x.ndim, "chunk")
     n = x.shape[d]
-    size = -(-n // chunks) if n else 1
-    return split(x, size, d)
+    if n == 0:  # PyTorch gives `chunks` empty pieces
+        return split(x, [0] * chunks, d)
+    return split(x, -(-n // chunks), d)
 
 
 @tensor_method

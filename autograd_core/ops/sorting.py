@@ -134,7 +134,9 @@ def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
     a = _data(x, "unique")
     if dim is not None:
         dim = _dim(x, dim, "unique")
-    res = np.unique(a, return_inverse=return_inverse, return_counts=return_counts, axis=dim)
+    # every NaN is distinct (NaN != NaN), as in PyTorch; NumPy would merge them
+    nan_kw = {"equal_nan": False} if dim is None else {}
+    res = np.unique(a, return_inverse=return_inverse, return_counts=return_counts, axis=dim, **nan_kw)
     if not (return_inverse or return_counts):
         return tensor(np.ascontiguousarray(res), dtype=x.dtype)
     out = [tensor(np.ascontiguousarray(res[0]), dtype=x.dtype)]

@@ -348,12 +348,30 @@ def round(x, decimals=0):
     return _round(x)
 
 
+class Trunc(Function):
+    """Round toward zero; a zero gradient (the output requires grad like the input's, as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return _trunc_values(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0
+
+
+def _trunc_values(x):
+    return _core.where(_binary(B["ge"], x, 0), _unary(U["floor"], x), _unary(U["ceil"], x))
+
+
 @tensor_method
 def trunc(x):
     """Round toward zero; zero gradient."""
     if x._dtype_code > 1:
         return x.clone()
-    return where(x >= 0, _floor(x.detach()), _ceil(x.detach()))
+    if state.enabled and x.requires_grad:
+        return Trunc.apply(x)
+    return _trunc_values(x)
 
 
 fix = trunc
@@ -508,8 +526,26 @@ def gelu(x, approximate="none"):
 silu = _silu.public
 
 
+class Mish(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * tanh(softplus(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        t = tanh(softplus(x))
+        # x * sigmoid(x) before the (1 - t^2) factor: for a huge x the product stays finite and the
+        # factor 0 makes it 0 (g * x first would overflow to inf, and inf * 0 is NaN)
+        return g * (t + x * sigmoid(x) * (1 - t * t))
+
+
 def mish(x):
+    """x * tanh(softplus(x))."""
     x = _float_input(x)
+    if state.enabled and x.requires_grad:
+        return Mish.apply(x)
     return x * tanh(softplus(x))
 
 
@@ -574,12 +610,38 @@ def exp2(x):
     return _rpow_scalar(_float_input(x), 2.0)
 
 
-@tensor_method
-def logit(x, eps=None):
-    x = _float_input(x)  # (1 - x of a uint8 wraps around)
+class Logit(Function):
+    """log(x / (1 - x)) with PyTorch's gradient: NaN outside [0, 1]; with eps, x is clamped to
+    [eps, 1 - eps] and the gradient is 0 where the clamp acts."""
+
+    @staticmethod
+    def forward(ctx, x, eps):
+        ctx.save_for_backward(x)
+        ctx.eps = eps
+        return _logit_values(x, eps)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        eps = ctx.eps
+        d = g / (x * (1 - x))
+        if eps is None:
+            return where((x < 0) | (x > 1), math.nan, d), None
+        return where((x < eps) | (x > 1 - eps), 0.0, d), None
+
+
+def _logit_values(x, eps):
     if eps is not None:
         x = clamp(x, eps, 1 - eps)
     return log(x / (1 - x))
+
+
+@tensor_method
+def logit(x, eps=None):
+    x = _float_input(x)  # (1 - x of a uint8 wraps around)
+    if state.enabled and x.requires_grad:
+        return Logit.apply(x, eps)
+    return _logit_values(x, eps)
 
 
 @tensor_method

@@ -191,7 +191,9 @@ int agc_where(agc_dtype dt, int ndim, const int64_t *shape, const uint8_t *cond,
     X(NORM2, norm2)         /* sqrt(sum x^2), scaled to avoid overflow; f32 f64 */ \
     X(NORMP, normp)         /* (sum |x|^p0)^(1/p0); p0 = inf/-inf gives max/min |x|, p0 = 0 the \
                                count of nonzeros; f32 f64 */              \
-    X(SUMSQ, sumsq)         /* sum x^2; f32 f64. Empty: mean and var give NaN, sumsq/norms 0 */
+    X(SUMSQ, sumsq)         /* sum x^2; f32 f64. Empty: mean and var give NaN, sumsq/norms 0 */ \
+    X(STD, std)             /* sqrt(var), p0 as for var; the root is taken in double before the \
+                               cast, so a float32 std is finite even where its var overflows */
 
 typedef enum {
 #define AGC_X(NAME, name) AGC_REDUCE_##NAME,
