@@ -12,6 +12,8 @@
  * so both wrap like PyTorch; logical_and/or/xor on integers are bitwise, as for int64; clamp and
  * affine parameters saturate to the dtype's range (the binding rejects bounds that do not fit).
  * out may alias an input exactly.
+ * The backward helpers test the closed side of a kink (a <= 0), so a NaN input passes the gradient
+ * through, as PyTorch's relu and elu do.
  * Threads: above AGC_PAR_CHEAP elements, or AGC_PAR_HEAVY for transcendental ops.
  * Tests: tests/test_kernels.py (int32 / uint8: tests/test_int_dtypes.py). */
 #include "internal.h"
@@ -324,12 +326,12 @@ static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
     X(FMOD, SAME, fmod(a, b))                                                                      \
     X(SIGMOID_BWD, SAME, b * a * (1 - a))                                                          \
     X(TANH_BWD, SAME, b * (1 - a * a))                                                             \
-    X(RELU_BWD, SAME, a > 0 ? b : 0)                                                               \
+    X(RELU_BWD, SAME, a <= 0 ? 0 : b)                                                               \
     X(SILU_BWD, SAME, SILU_BWD(a, b))                                                              \
     X(GELU_BWD, SAME, GELU_BWD(a, b))                                                              \
     X(GELU_TANH_BWD, SAME, GELU_TANH_BWD(a, b))                                                    \
     X(SOFTPLUS_BWD, SAME, a > 20 ? b : b * SIGMOID(a))                                             \
-    X(ELU_BWD, SAME, a > 0 ? b : b * exp(a))
+    X(ELU_BWD, SAME, a <= 0 ? b * exp(a) : b)
 
 /* the ops that read the same for every integer type: order, comparisons and bitwise logic */
 #define INT_ORDER_BITS(X)                                                                          \

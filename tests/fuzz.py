@@ -235,7 +235,8 @@ OPS = [
     # ---- activations (nn.functional)
     _unary("relu6", functional=True, dtypes=NUMERIC),
     _unary("hardtanh", functional=True, dtypes=NUMERIC),
-    _unary("hardsigmoid", functional=True, dtypes=FLOATS),
+    # (PyTorch's float64 hardsigmoid gradient uses a float32 constant 1/6: a relative error of 3e-8)
+    _unary("hardsigmoid", functional=True, dtypes=FLOATS, tol=1e3),
     _unary("hardswish", functional=True, dtypes=FLOATS),
     _unary("elu", functional=True, dtypes=FLOATS),
     _unary("selu", functional=True, dtypes=FLOATS),
@@ -342,13 +343,13 @@ def _known(op, outcome, detail):
     return None
 
 
-_ACTIVATIONS = {"hardsigmoid", "hardswish", "elu", "selu", "celu", "silu", "gelu", "mish", "softplus",
-                "softsign", "tanhshrink", "logsigmoid", "softshrink", "hardshrink", "leaky_relu", "frac"}
-
 # (ops or None for all, outcomes, predicate on the detail string or None, section of differences.md)
 KNOWN = [
-    (None, ("ref_raises",), lambda d: "integer" in d or "Byte" in d or "Long" in d or "Int" in d or "Bool" in d
-     or "not implemented for" in d, "integer-inputs"),
+    (None, ("ref_raises",), lambda d: "not implemented for" in d or "Bool inputs not supported" in d,
+     "integer-inputs"),
+    (("median",), ("ag_raises",), lambda d: "empty" in d, "empty-median"),
+    (("roll",), ("ag_raises",), lambda d: "out of range" in d, "empty-dim-checks"),
+    (("matmul",), ("value",), lambda d: "[inf for nan]" in d, "float32-matmul-overflow"),
 ]
 
 
@@ -520,6 +521,15 @@ def _close(x, y, dtype, tol):
     return bool(np.all(np.abs(xf - yf) <= tol * (atol * scale + rtol * np.abs(yf))))
 
 
+def _inf_for_nan(x, y):
+    """' [inf for nan]' when the only disagreement is an infinity where the reference has NaN."""
+    if x.dtype.kind != "f" or y.dtype.kind != "f" or x.shape != y.shape:
+        return ""
+    x, y = x.astype(np.float64), y.astype(np.float64)
+    differ = ~((x == y) | (np.isnan(x) & np.isnan(y)) | np.isclose(x, y, rtol=1e-3, atol=0))
+    return " [inf for nan]" if differ.any() and np.all(np.isinf(x[differ]) & np.isnan(y[differ])) else ""
+
+
 def _error_text(e):
     return f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
 
@@ -582,7 +592,7 @@ def run_case(case):
         if xa.shape != ya.shape:
             return "shape", f"output {i}: {xa.shape}, reference {ya.shape}"
         if not _close(xa, ya, str(xa.dtype), op.tol):
-            return "value", f"output {i}:\n ag  {_short(xa)}\n ref {_short(ya)}"
+            return "value", f"output {i}:{_inf_for_nan(xa, ya)}\n ag  {_short(xa)}\n ref {_short(ya)}"
     if want_grad and torch is not None:
         return _compare_grads(ag, torch, case, op, ag_out, ref_out, ag_leaf, t_in, ag_in, floats)
     return "ok", ""

@@ -186,7 +186,7 @@ class _ELU(Function):
         (x,) = ctx.saved_tensors
         if not is_grad_enabled() and ctx.alpha == 1.0:
             return _core.binary(_B["elu_bwd"], x, g), None
-        return ag.where(x > 0, g, g * (x.exp() * ctx.alpha)), None
+        return ag.where(x <= 0, g * (x.exp() * ctx.alpha), g), None  # (NaN: g, as PyTorch)
 
 
 def elu(input, alpha=1.0, inplace=False):
@@ -667,17 +667,19 @@ def softshrink(input, lambd=0.5):
     """x - lambd above lambd, x + lambd below -lambd, 0 between."""
     if lambd < 0:
         raise ValueError(f"softshrink: lambd must be nonnegative, got {lambd}")
-    return ag.where(input > lambd, input - lambd, ag.where(input < -lambd, input + lambd, input * 0))
+    # (inside the band is tested, not outside: a NaN is outside, keeps its value and gets the gradient)
+    inside = (input >= -lambd) & (input <= lambd)
+    return ag.where(inside, input * 0, input - lambd * input.sign())
 
 
 def hardshrink(input, lambd=0.5):
     """x where |x| > lambd, else 0."""
-    return ag.where((input > lambd) | (input < -lambd), input, input * 0)
+    return ag.where((input >= -lambd) & (input <= lambd), input * 0, input)
 
 
 def threshold(input, threshold, value):
-    """x where x > threshold, else value."""
-    return ag.where(input > threshold, input, ag.full_like(input, value))
+    """x where x > threshold, else value (NaN stays NaN)."""
+    return ag.where(input <= threshold, ag.full_like(input, value), input)
 
 
 def glu(input, dim=-1):
@@ -798,12 +800,12 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     L, S = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = (query @ key.transpose(-2, -1)) * scale
+    # a bool mask is added as 0 / -inf, as PyTorch does (so an inf score at a masked place gives NaN)
     if is_causal:
-        causal = _causal_mask(L, S)
-        scores = scores.masked_fill(~causal, float("-inf"))
+        scores = scores + ag.where(_causal_mask(L, S), 0.0, float("-inf")).to(scores.dtype)
     if attn_mask is not None:
         if attn_mask.dtype == ag.bool:
-            scores = scores.masked_fill(~attn_mask, float("-inf"))
+            scores = scores + ag.where(attn_mask, 0.0, float("-inf")).to(scores.dtype)
         else:
             scores = scores + attn_mask
     # a query whose every score is -inf (all keys masked) attends to nothing and gets 0, as in PyTorch,
@@ -1133,8 +1135,10 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     dim = _core._wrap_dim(dim, max(x1.ndim, 1), "cosine_similarity")
     # normalising each input first (rather than dividing by the product of the norms) keeps
     # float32 from overflowing in |x1|^2 |x2|^2
-    n1 = x1.norm(2, dim, keepdim=True).clamp(min=eps)
-    n2 = x2.norm(2, dim, keepdim=True).clamp(min=eps)
+    n1, n2 = x1.norm(2, dim, keepdim=True), x2.norm(2, dim, keepdim=True)
+    # PyTorch clamps the norms outside the graph: the values are clamped, the gradient is the norm's
+    n1 = n1 + (n1.detach().clamp(min=eps) - n1.detach())
+    n2 = n2 + (n2.detach().clamp(min=eps) - n2.detach())
     return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 

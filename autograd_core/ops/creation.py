@@ -374,6 +374,8 @@ def multinomial(probs, num_samples, replacement=False):
     p = np.atleast_2d(p)
     if (p < 0).any() or not np.isfinite(p).all():
         raise RuntimeError("multinomial: probabilities must be finite and non-negative")
+    if p.shape[0] == 0:
+        return _copy_from_numpy(np.zeros((0, num_samples), np.int64), _core.I64)
     if not (p.sum(axis=1) > 0).all():
         raise RuntimeError("multinomial: each row needs a positive total weight")
     if not replacement:

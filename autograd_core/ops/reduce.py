@@ -62,7 +62,7 @@ def _expand_back(g, shape, dims, keepdim):
 def _nelem(shape, dims):
     n = 1
     for d in dims:
-        n *= shape[d]
+        n *= shape[d] if shape else 1  # (dim 0 of a 0-d tensor is its one element)
     return n
 
 
@@ -287,8 +287,10 @@ def aminmax(x, dim=None, keepdim=False):
 
 
 def _arg(x, dim, keepdim, op, name):
-    if x.numel() == 0:
-        raise RuntimeError(f"{name}(): expected a non-empty tensor; it has shape {tuple(x.shape)}")
+    # (only the reduced dim must be non-empty: argmax over dim 0 of a (3, 0) tensor is a (0,) tensor)
+    if x.numel() == 0 and (dim is None or x.ndim == 0 or x.shape[_core._wrap_dim(dim, x.ndim, name)] == 0):
+        raise RuntimeError(f"{name}(): expected a non-empty tensor to reduce over; it has shape "
+                           f"{tuple(x.shape)}" + ("" if dim is None else f" and dim {dim}"))
     if dim is None:
         flat = x.reshape(-1)
         _, i = _reduce(op, flat.detach(), (0,), False, 0.0, True)
@@ -331,7 +333,10 @@ class Var(Function):
         dims, keepdim = ctx.dims, ctx.keepdim
         n = _nelem(x.shape, dims)
         centered = x - x.mean(dims, keepdim=True)
-        return _expand_back(g, x.shape, dims, keepdim) * centered * (2.0 / (n - ctx.corr)), None, None, None
+        # a divisor of 0 (one element, correction 1) gives inf and a NaN gradient, as PyTorch
+        div = n - ctx.corr
+        return _expand_back(g, x.shape, dims, keepdim) * centered * (2.0 / div if div > 0 else math.inf), \
+            None, None, None
 
 
 @tensor_method
@@ -546,9 +551,11 @@ class Cumsum(Function):
 
 @tensor_method
 def cumsum(x, dim, dtype=None):
-    """Inclusive cumulative sum along dim."""
+    """Inclusive cumulative sum along dim (integers and bools sum in int64, as in PyTorch)."""
     if dtype is not None:
         x = x.to(dtype)
+    elif x._dtype_code > 1:
+        x = x.to(_core.I64)
     d = _core._wrap_dim(dim, x.ndim, "cumsum")
     if x.ndim == 0:
         return x.clone()
@@ -578,6 +585,8 @@ class Cumprod(Function):
 def cumprod(x, dim, dtype=None):
     if dtype is not None:
         x = x.to(dtype)
+    elif x._dtype_code > 1:
+        x = x.to(_core.I64)
     d = _core._wrap_dim(dim, x.ndim, "cumprod")
     if x.ndim == 0:
         return x.clone()

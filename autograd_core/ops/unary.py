@@ -180,14 +180,15 @@ _sin = _unary_op("sin", lambda x, y, g, *p: g * cos(x))
 _cos = _unary_op("cos", lambda x, y, g, *p: -g * sin(x))
 _tanh = _unary_op("tanh", lambda x, y, g, *p: g * (1 - y * y), save="y", fused="tanh_bwd")
 _sigmoid = _unary_op("sigmoid", lambda x, y, g, *p: g * y * (1 - y), save="y", fused="sigmoid_bwd")
-_relu = _unary_op("relu", lambda x, y, g, *p: g * (x > 0), fused="relu_bwd")
+# the kinks' closed side is tested (x <= 0), so a NaN x passes the gradient through, as in PyTorch
+_relu = _unary_op("relu", lambda x, y, g, *p: where(x <= 0, 0.0, g), fused="relu_bwd")
 _reciprocal = _unary_op("reciprocal", lambda x, y, g, *p: -g * y * y, save="y")
 _clamp = _unary_op("clamp", lambda x, y, g, lo, hi: g * ((x >= lo) & (x <= hi)))
 _leaky_relu = _unary_op("leaky_relu", lambda x, y, g, slope, _: g * where(x > 0, 1.0, slope))
 _pow_scalar = _unary_op("pow_scalar", lambda x, y, g, e, _: g * e * _pow_scalar(x, e - 1) if e != 0 else g * 0)
 _rpow_scalar = _unary_op("rpow_scalar", lambda x, y, g, base, _: g * y * math.log(base), save="y")
 _affine = _unary_op("affine", lambda x, y, g, a, b: g * a)
-_elu = _unary_op("elu", lambda x, y, g, alpha, _: g * where(x > 0, 1.0, alpha * exp(x)))
+_elu = _unary_op("elu", lambda x, y, g, alpha, _: g * where(x <= 0, alpha * exp(x), 1.0))
 _softplus = _unary_op("softplus", lambda x, y, g, beta, thr: g * where(x * beta > thr, 1.0, sigmoid(x * beta)))
 _gelu = _unary_op("gelu", lambda x, y, g, *p: g * (0.5 * (1 + erf(x * (1 / math.sqrt(2))))
                                                     + x * exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))),
@@ -260,16 +261,63 @@ def tan(x):
     return sin(x) / cos(x)
 
 
+class Sinh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _sinh_values(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * cosh(x)
+
+
+class Cosh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _cosh_values(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * sinh(x)
+
+
+def _half_exp_square(x):
+    """(h / 2) h and 1 / (2 h h) with h = exp(|x| / 2): exp(|x|) / 2 and exp(-|x|) / 2 without
+    overflowing before the result does (float32 sinh(89) is finite, exp(89) is not)."""
+    h = exp(abs(x) * 0.5)
+    return (h * 0.5) * h, 0.5 / (h * h)
+
+
+def _sinh_values(x):
+    big, small = _half_exp_square(x)
+    # near 0, expm1 keeps the relative precision that exp(x) - exp(-x) loses to cancellation
+    near = (expm1(x) - expm1(-x)) * 0.5
+    return where(abs(x) < 1, near, sign(x) * (big - small))
+
+
+def _cosh_values(x):
+    big, small = _half_exp_square(x)
+    return big + small
+
+
 @tensor_method
 def sinh(x):
-    x = _float_input(x)  # (before negating: -x of a uint8 wraps around)
-    return (exp(x) - exp(-x)) * 0.5
+    x = _float_input(x)  # (before any negation: -x of a uint8 wraps around)
+    if state.enabled and x.requires_grad:
+        return Sinh.apply(x)
+    return _sinh_values(x)
 
 
 @tensor_method
 def cosh(x):
     x = _float_input(x)
-    return (exp(x) + exp(-x)) * 0.5
+    if state.enabled and x.requires_grad:
+        return Cosh.apply(x)
+    return _cosh_values(x)
 
 
 tanh = tensor_method(_tanh.public)
@@ -308,7 +356,7 @@ class Hardtanh(Function):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         lo, hi = ctx.bounds
-        return g * ((x > lo) & (x < hi)), None, None
+        return where((x <= lo) | (x >= hi), 0.0, g), None, None  # (NaN: g, as PyTorch)
 
 
 @tensor_method
@@ -508,7 +556,7 @@ def celu(x, alpha=1.0):
         raise ValueError("celu: alpha cannot be 0")
     x = _float_input(x)
     # (the clamp keeps expm1 finite where the other branch is taken: inf * 0 would make a NaN gradient)
-    return where(x > 0, x, alpha * expm1(clamp(x, max=0.0) / alpha))
+    return where(x <= 0, alpha * expm1(clamp(x, max=0.0) / alpha), x)
 
 
 def softplus(x, beta=1.0, threshold=20.0):
@@ -549,9 +597,30 @@ def mish(x):
     return x * tanh(softplus(x))
 
 
+class Hardsigmoid(Function):
+    """min(max(x + 3, 0), 6) / 6; the gradient 1/6 on the open interval (-3, 3) only (so 0 at the
+    kinks and at NaN, PyTorch's values)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _hardsigmoid_values(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return where((x > -3) & (x < 3), g / 6, 0.0)
+
+
+def _hardsigmoid_values(x):
+    return _unary(U["clamp"], x + 3, 0.0, 6.0) / 6
+
+
 def hardsigmoid(x):
-    """min(max(x + 3, 0), 6) / 6, with a zero gradient at x = -3 and 3 (PyTorch's)."""
-    return hardtanh(_float_input(x) + 3, 0.0, 6.0) / 6
+    x = _float_input(x)
+    if state.enabled and x.requires_grad:
+        return Hardsigmoid.apply(x)
+    return _hardsigmoid_values(x)
 
 
 class Hardswish(Function):

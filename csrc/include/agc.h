@@ -146,12 +146,12 @@ int agc_unary(int op, agc_dtype dt, int ndim, const int64_t *shape, const void *
     /* fused backward helpers (a = saved forward value, b = incoming gradient g) */ \
     X(SIGMOID_BWD, sigmoid_bwd) /* a = y: g * y * (1 - y) */             \
     X(TANH_BWD, tanh_bwd)       /* a = y: g * (1 - y * y) */             \
-    X(RELU_BWD, relu_bwd)       /* a = x: x > 0 ? g : 0 */               \
+    X(RELU_BWD, relu_bwd)       /* a = x: x <= 0 ? 0 : g (a NaN x passes g) */               \
     X(SILU_BWD, silu_bwd)       /* a = x: g * s * (1 + x (1 - s)), s = sigmoid(x) */ \
     X(GELU_BWD, gelu_bwd)       /* a = x: exact gelu derivative times g */ \
     X(GELU_TANH_BWD, gelu_tanh_bwd)                                      \
     X(SOFTPLUS_BWD, softplus_bwd) /* a = x, beta = 1 threshold = 20: g * sigmoid(x) */ \
-    X(ELU_BWD, elu_bwd)         /* a = x, alpha = 1: x > 0 ? g : g * exp(x) */
+    X(ELU_BWD, elu_bwd)         /* a = x, alpha = 1: x <= 0 ? g * exp(x) : g */
 
 typedef enum {
 #define AGC_X(NAME, name) AGC_BINARY_##NAME,
