@@ -197,7 +197,8 @@ class Div(Function):
         if ctx.needs_input_grad[0]:
             ga = _grad_to(g / b, ctx.ma)
         if ctx.needs_input_grad[1]:
-            gb = _grad_to(-g * a / (b * b), ctx.mb)
+            # (a / b) / b, not a / (b * b): b * b overflows or underflows first
+            gb = _grad_to(-g * ((a / b) / b), ctx.mb)
         return ga, gb
 
 
@@ -253,11 +254,13 @@ class _MaxMin(Function):
         from .unary import where
 
         a, b = ctx.saved_tensors
-        # ties split the gradient evenly between the two inputs
-        wins_a = (a > b) if cls.op == MAXIMUM else (a < b)
+        # ties split the gradient evenly; each input loses it only where the other one wins, so where a
+        # NaN makes the comparisons false both get it (PyTorch's rule)
+        a_loses, b_loses = (a < b, a > b) if cls.op == MAXIMUM else (a > b, a < b)
         half = g * 0.5
-        ga = where(a == b, half, where(wins_a, g, 0.0))
-        gb = where(a == b, half, where(wins_a, 0.0, g))
+        tie = a == b
+        ga = where(tie, half, where(a_loses, 0.0, g))
+        gb = where(tie, half, where(b_loses, 0.0, g))
         return _grad_to(ga, ctx.ma), _grad_to(gb, ctx.mb)
 
 

@@ -374,6 +374,9 @@ def multinomial(probs, num_samples, replacement=False):
     p = np.atleast_2d(p)
     if (p < 0).any() or not np.isfinite(p).all():
         raise RuntimeError("multinomial: probabilities must be finite and non-negative")
+    if not replacement and num_samples > p.shape[1]:
+        raise RuntimeError(f"multinomial: cannot draw {num_samples} samples without replacement from "
+                           f"{p.shape[1]} classes")
     if p.shape[0] == 0:
         return _copy_from_numpy(np.zeros((0, num_samples), np.int64), _core.I64)
     if not (p.sum(axis=1) > 0).all():

@@ -371,7 +371,8 @@ class Std(Function):
         n = _nelem(x.shape, dims)
         o = _expand_back(out, x.shape, dims, keepdim)
         centered = x - x.mean(dims, keepdim=True)
-        gx = _expand_back(g, x.shape, dims, keepdim) * where(o == 0, 0.0, centered / (o * (n - ctx.corr)))
+        # (divided in turn: o * (n - corr) overflows float32 for a std near its largest value)
+        gx = _expand_back(g, x.shape, dims, keepdim) * where(o == 0, 0.0, centered / o / (n - ctx.corr))
         return gx, None, None, None
 
 
