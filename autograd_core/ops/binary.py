@@ -450,7 +450,9 @@ tensor_method(divide, name="divide")
 tensor_method(true_divide, name="true_divide")
 
 
-def _check_int_zero(b, op):
+def _check_int_zero(b, op, a=None):
+    if isinstance(a, TensorBase) and a.numel() == 0:  # nothing is divided
+        return
     if isinstance(b, TensorBase):
         if b._dtype_code not in (0, 1) and b.numel() and not bool(_core.reduce(_core.REDUCE_OPS["all"], b)):
             raise ZeroDivisionError(f"{op}: integer division by zero")
@@ -462,7 +464,7 @@ def _check_int_zero(b, op):
 def floor_divide(a, b):
     """floor(a / b) like Python's //; not differentiable (the gradient is zero almost everywhere)."""
     if _core.result_type(a, b) not in (0, 1):
-        _check_int_zero(b, "floor_divide")
+        _check_int_zero(b, "floor_divide", a)
     return _binary(FLOORDIV, a, b)
 
 
@@ -470,7 +472,7 @@ def floor_divide(a, b):
 def remainder(a, b):
     """a mod b with the sign of b, like Python's %."""
     if _core.result_type(a, b) not in (0, 1):
-        _check_int_zero(b, "remainder")
+        _check_int_zero(b, "remainder", a)
     return _apply2(Remainder, MOD, a, b)
 
 
@@ -478,7 +480,7 @@ def remainder(a, b):
 def fmod(a, b):
     """a mod b with the sign of a (C's fmod): fmod(-7, 4) is -3 where remainder gives 1."""
     if _core.result_type(a, b) not in (0, 1):
-        _check_int_zero(b, "fmod")
+        _check_int_zero(b, "fmod", a)
     return _apply2(Fmod, FMOD, a, b)
 
 

@@ -53,7 +53,8 @@ class MatMul(Function):
             if len(bshape) == 2 and a2.ndim > 2:
                 # a batch of rows against one matrix: fold the batch into M (one GEMM, no sum over copies)
                 k = a2.shape[-1]
-                gb = a2.reshape(-1, k).mT @ g2.reshape(-1, g2.shape[-1])
+                rows = math.prod(a2.shape[:-1])  # (not -1: with a size 0 in the shape it is ambiguous)
+                gb = a2.reshape(rows, k).mT @ g2.reshape(rows, g2.shape[-1])
                 gb = _grad_to(gb, ctx.mb)
             elif len(bshape) == 1:
                 gb = _grad_to(a2.mT @ g2, ((bshape[0], 1), ctx.mb[1])).reshape(bshape)

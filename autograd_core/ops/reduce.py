@@ -140,19 +140,33 @@ class Prod(_SavingReduce):
 
     @staticmethod
     def backward(ctx, g):
-        from .unary import where
-
         x, out = ctx.saved_tensors
         dims, keepdim = ctx.dims, ctx.keepdim
-        zero = x == 0
-        nzeros = _expand_back(zero.sum(dims, keepdim=keepdim), x.shape, dims, keepdim)
-        # product of the others: out / x where x != 0; for the single zero of a slice, the product of
-        # the non-zero elements; 0 where a slice has two or more zeros
-        prod_nz = _expand_back(_prod_dims(where(zero, 1.0, x), dims, keepdim) if dims else x,
-                               x.shape, dims, keepdim)
-        outx = _expand_back(out, x.shape, dims, keepdim)
-        others = where(zero, where(nzeros == 1, prod_nz, 0.0), outx / where(zero, 1.0, x))
-        return _expand_back(g, x.shape, dims, keepdim) * others, None, None
+        return _expand_back(g, x.shape, dims, keepdim) * _product_of_others(x, dims), None, None
+
+
+def _product_of_others(x, dims):
+    """For each element, the product of the other elements of its slice over dims, from exclusive
+    products from the left and from the right: exact with zeros, and finite where out / x would divide
+    an overflowed product (as PyTorch computes it when there are zeros)."""
+    from .creation import ones
+    from .shape import cat, flip, permute
+
+    if x.ndim == 0 or not dims:
+        return ones(tuple(x.shape), dtype=x._dtype_code)
+    kept = [d for d in range(x.ndim) if d not in dims]
+    order = kept + list(dims)
+    n = _nelem(x.shape, dims)
+    lead = tuple(x.shape[d] for d in kept)
+    xr = permute(x, order).reshape(lead + (n,))
+    one = ones(lead + (1 if n else 0,), dtype=x._dtype_code)
+    left = cat([one, xr.narrow(-1, 0, n - 1).cumprod(-1)], -1) if n > 1 else one
+    right = flip(cat([one, flip(xr, [-1]).narrow(-1, 0, n - 1).cumprod(-1)], -1), [-1]) if n > 1 else one
+    others = (left * right).reshape(tuple(x.shape[d] for d in order))
+    inverse = [0] * x.ndim
+    for i, d in enumerate(order):
+        inverse[d] = i
+    return permute(others, inverse)
 
 
 @tensor_method
