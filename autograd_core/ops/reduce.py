@@ -191,7 +191,9 @@ class _Extreme(_SavingReduce):
     def backward(cls, ctx, g):
         x, out = ctx.saved_tensors
         dims, keepdim = ctx.dims, ctx.keepdim
-        mask = (x == _expand_back(out, x.shape, dims, keepdim)).to(g.dtype)
+        o = _expand_back(out, x.shape, dims, keepdim)
+        # where the extreme is NaN, it is shared among the NaNs (as PyTorch): NaN == NaN is false
+        mask = ((x == o) | (x.isnan() & o.isnan())).to(g.dtype)
         count = mask.sum(dims, keepdim=True)
         return _expand_back(g, x.shape, dims, keepdim) * mask / count, None, None
 

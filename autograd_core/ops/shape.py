@@ -384,16 +384,20 @@ def detach(x):
 class Cat(Function):
     @staticmethod
     def forward(ctx, dim, *xs):
+        # xs may include skipped 1-d empty tensors: they take part in the dtype and get an empty gradient
         ctx.dim = dim
-        ctx.sizes = [x.shape[dim] for x in xs]
+        ctx.sizes = [0 if _skipped_in_cat(x) else x.shape[dim] for x in xs]
         ctx.metas = [(x.shape, x._dtype_code) for x in xs]
-        return _cat_forward(xs, dim)
+        return _cat_forward([x for x in xs if not _skipped_in_cat(x)] or xs[:1], dim, _cat_dtype(xs))
 
     @staticmethod
     def backward(ctx, g):
         grads = []
         start = 0
         for n, meta in zip(ctx.sizes, ctx.metas):
+            if tuple(meta[0]) == (0,) and g.ndim != 1:
+                grads.append(_core.full((0,), 0, meta[1]))
+                continue
             gi = narrow(g, ctx.dim, start, n)
             if gi._dtype_code != meta[1]:
                 gi = gi.to(meta[1])
@@ -402,10 +406,18 @@ class Cat(Function):
         return (None, *grads)
 
 
-def _cat_forward(xs, dim):
+def _skipped_in_cat(x):
+    return x.ndim == 1 and x.shape[0] == 0
+
+
+def _cat_dtype(xs):
     code = xs[0]._dtype_code
     for x in xs[1:]:
         code = _core.result_type(_core.empty((1,), code), _core.empty((1,), x._dtype_code))
+    return code
+
+
+def _cat_forward(xs, dim, code):
     shape = list(xs[0].shape)
     shape[dim] = sum(x.shape[dim] for x in xs)
     out = _core.empty(tuple(shape), code)
@@ -428,7 +440,7 @@ def cat(tensors, dim=0):
     for i, x in enumerate(tensors):
         if not isinstance(x, TensorBase):
             raise TypeError(f"cat: expected a list of tensors, element {i} is {type(x).__name__}")
-    xs = [x for x in tensors if not (x.ndim == 1 and x.shape[0] == 0)] or tensors[:1]
+    xs = [x for x in tensors if not _skipped_in_cat(x)] or tensors[:1]
     ref = xs[0]
     if ref.ndim == 0:
         raise RuntimeError("cat: zero-dimensional tensor (at position 0) cannot be concatenated")
@@ -437,9 +449,9 @@ def cat(tensors, dim=0):
         if x.ndim != ref.ndim or any(a != b for j, (a, b) in enumerate(zip(x.shape, ref.shape)) if j != d):
             raise RuntimeError(f"cat: sizes of tensors must match except in dimension {d}; expected "
                                f"{tuple(ref.shape)} (any size at dim {d}) but got {tuple(x.shape)} for tensor {i}")
-    if _graph(*xs):
-        return Cat.apply(d, *xs)
-    return _cat_forward(xs, d)
+    if _graph(*tensors):
+        return Cat.apply(d, *tensors)
+    return _cat_forward(xs, d, _cat_dtype(tensors))
 
 
 concat = concatenate = cat
