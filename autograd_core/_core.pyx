@@ -474,7 +474,8 @@ cdef int64_t checked_numel(int ndim, const int64_t *shape) except -1:
             return 0
     for i in range(ndim):
         if shape[i] > 0 and n > INT64_MAX // shape[i]:
-            raise MemoryError(f"shape {shape_tuple(ndim, shape)} has more than 2**63 elements")
+            # (RuntimeError as PyTorch: a size that cannot be computed, not memory that ran out)
+            raise RuntimeError(f"shape {shape_tuple(ndim, shape)} has more than 2**63 elements")
         n *= shape[i]
     return n
 
@@ -493,7 +494,7 @@ cdef TensorBase new_tensor(int dtype, int ndim, const int64_t *shape):
         t._shape[i] = shape[i]
     n = checked_numel(ndim, shape)
     if n > INT64_MAX // ITEMSIZE[dtype]:
-        raise MemoryError(f"a tensor of shape {shape_tuple(ndim, shape)} needs more than 2**63 bytes")
+        raise RuntimeError(f"a tensor of shape {shape_tuple(ndim, shape)} needs more than 2**63 bytes")
     t._ndim = ndim
     t._numel = n
     t._dtype = dtype

@@ -183,9 +183,9 @@ typedef struct {
 
 enum { K_SUM, K_MAX, K_MIN, K_PROD, K_ALL, K_ANY };
 /* elementwise transforms summed by K_SUM */
-/* M_DEV2D: float32 squared deviations summed in double, the fallback when M_DEV2's float blocks
- * overflow (var of [1e30, 0, 1]) */
-enum { M_ID, M_SQ, M_ABS, M_DEV2, M_EXPC, M_SQD, M_POWP, M_NZ, M_SQS, M_DEV2D };
+/* M_DEV2D and M_IDD: float32 squared deviations and values summed in double, var's fallbacks when
+ * the float blocks of M_DEV2 or M_ID overflow (var of [1e30, 0, 1], of [3e38, 3e38, 0]) */
+enum { M_ID, M_SQ, M_ABS, M_DEV2, M_EXPC, M_SQD, M_POWP, M_NZ, M_SQS, M_DEV2D, M_IDD };
 
 typedef struct {
     int kind, mode, absval;
@@ -289,6 +289,7 @@ DEF_LINE_SUM(lsum_f32_powp, float, double, pow(fabs(v), p))
 DEF_LINE_SUM(lsum_f32_nz, float, double, (double)(v != 0))
 DEF_LINE_SUM(lsum_f32_sqs, float, double, (v * c) * (v * c))
 DEF_LINE_SUM(lsum_f32_dev2d, float, double, (v - c) * (v - c))
+DEF_LINE_SUM(lsum_f32_idd, float, double, v)
 DEF_LINE_SUM(lsum_f64_id, double, double, v)
 DEF_LINE_SUM(lsum_f64_sq, double, double, v * v)
 DEF_LINE_SUM(lsum_f64_abs, double, double, fabs(v))
@@ -314,6 +315,7 @@ static lsum_fn lsum_portable(int dt, int mode)
         case M_POWP: return F(lsum_f32_powp);
         case M_NZ: return F(lsum_f32_nz);
         case M_DEV2D: return F(lsum_f32_dev2d);
+        case M_IDD: return F(lsum_f32_idd);
         default: return F(lsum_f32_sqs);
         }
     }
@@ -643,6 +645,7 @@ DEF_COL_SUM(csum_f32_powp, RD_NOATTR, float, double, pow(fabs(v), p))
 DEF_COL_SUM(csum_f32_nz, RD_NOATTR, float, double, (double)(v != 0))
 DEF_COL_SUM(csum_f32_sqs, RD_NOATTR, float, double, (v * c[j]) * (v * c[j]))
 DEF_COL_SUM(csum_f32_dev2d, RD_NOATTR, float, double, (v - c[j]) * (v - c[j]))
+DEF_COL_SUM(csum_f32_idd, RD_NOATTR, float, double, v)
 DEF_COL_SUM(csum_f64_id, RD_NOATTR, double, double, v)
 DEF_COL_SUM(csum_f64_sq, RD_NOATTR, double, double, v * v)
 DEF_COL_SUM(csum_f64_abs, RD_NOATTR, double, double, fabs(v))
@@ -724,6 +727,7 @@ static csum_fn csum_select(int dt, int mode, int avx2, int *facc)
         case M_POWP: return F(csum_f32_powp);
         case M_NZ: return F(csum_f32_nz);
         case M_DEV2D: return F(csum_f32_dev2d);
+        case M_IDD: return F(csum_f32_idd);
         default: return F(csum_f32_sqs);
         }
     }
@@ -1110,6 +1114,16 @@ static int group_reduce(const plan *P, int64_t g, int avx2, int nt)
     case AGC_REDUCE_STD: {
         rc = run(P, &ps, avx2, xg, G, nt, r);
         if (rc) break;
+        if (dt == AGC_F32) {
+            int again = 0;
+            for (int64_t j = 0; j < G; j++) again |= !isfinite(r[j].d);
+            if (again) {
+                ps.mode = M_IDD;
+                rc = run(P, &ps, avx2, xg, G, nt, r);
+                if (rc) break;
+                ps.mode = M_ID;
+            }
+        }
         for (int64_t j = 0; j < G; j++) c[j] = r[j].d / N;
         ps.mode = M_DEV2;
         ps.c = c;

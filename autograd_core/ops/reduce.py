@@ -142,7 +142,23 @@ class Prod(_SavingReduce):
     def backward(ctx, g):
         x, out = ctx.saved_tensors
         dims, keepdim = ctx.dims, ctx.keepdim
-        return _expand_back(g, x.shape, dims, keepdim) * _product_of_others(x, dims), None, None
+        if state.enabled:  # create_graph: cumprod has no double backward through zeros; divide instead
+            others = _product_of_others_by_division(x, out, dims, keepdim)
+        else:
+            others = _product_of_others(x, dims)
+        return _expand_back(g, x.shape, dims, keepdim) * others, None, None
+
+
+def _product_of_others_by_division(x, out, dims, keepdim):
+    """out / x where x != 0; for the single zero of a slice, the product of its non-zero elements; 0
+    where a slice has two or more zeros (differentiable again)."""
+    from .unary import where
+
+    zero = x == 0
+    nzeros = _expand_back(zero.sum(dims, keepdim=keepdim), x.shape, dims, keepdim)
+    prod_nz = _expand_back(_prod_dims(where(zero, 1.0, x), dims, keepdim) if dims else x, x.shape, dims, keepdim)
+    outx = _expand_back(out, x.shape, dims, keepdim)
+    return where(zero, where(nzeros == 1, prod_nz, 0.0), outx / where(zero, 1.0, x))
 
 
 def _product_of_others(x, dims):
@@ -186,14 +202,17 @@ class _Extreme(_SavingReduce):
     """amax/amin and max()/min() without dim: the gradient is shared evenly among tied maxima."""
 
     op = R["max"]
+    share_nan = False
 
     @classmethod
     def backward(cls, ctx, g):
         x, out = ctx.saved_tensors
         dims, keepdim = ctx.dims, ctx.keepdim
         o = _expand_back(out, x.shape, dims, keepdim)
-        # where the extreme is NaN, it is shared among the NaNs (as PyTorch): NaN == NaN is false
-        mask = ((x == o) | (x.isnan() & o.isnan())).to(g.dtype)
+        mask = x == o
+        if cls.share_nan:
+            mask = mask | (x.isnan() & o.isnan())
+        mask = mask.to(g.dtype)
         count = mask.sum(dims, keepdim=True)
         return _expand_back(g, x.shape, dims, keepdim) * mask / count, None, None
 
@@ -202,8 +221,19 @@ class Amax(_Extreme):
     op = R["max"]
 
 
+class MaxAll(Amax):
+    """max() of all elements: where the maximum is NaN, the gradient is shared among the NaNs
+    (PyTorch's rule for max() and min(); its amax/amin give NaN there instead, as _Extreme does)."""
+
+    share_nan = True
+
+
 class Amin(_Extreme):
     op = R["min"]
+
+
+class MinAll(Amin):
+    share_nan = True
 
 
 class _ExtremeWithIndex(Function):
@@ -273,7 +303,7 @@ def max(x, dim=None, keepdim=False):
         from .binary import maximum
 
         return maximum(x, dim)
-    return _extreme(x, dim, keepdim, R["max"], Amax, MaxDim, "max")
+    return _extreme(x, dim, keepdim, R["max"], MaxAll, MaxDim, "max")
 
 
 @tensor_method
@@ -282,7 +312,7 @@ def min(x, dim=None, keepdim=False):
         from .binary import minimum
 
         return minimum(x, dim)
-    return _extreme(x, dim, keepdim, R["min"], Amin, MinDim, "min")
+    return _extreme(x, dim, keepdim, R["min"], MinAll, MinDim, "min")
 
 
 @tensor_method
