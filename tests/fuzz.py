@@ -188,6 +188,32 @@ def _sdpa_call(lib, q, mask):
     return F(lib).scaled_dot_product_attention(q, k, q, attn_mask=mask > 0)
 
 
+def _conv_params(draw, shape):
+    import hypothesis.strategies as st
+
+    return {"stride": draw(st.integers(1, 3)), "padding": draw(st.integers(0, 2)),
+            "dilation": draw(st.integers(1, 2))}
+
+
+def _pool_params(draw, shape):
+    import hypothesis.strategies as st
+
+    k = draw(st.integers(1, 3))
+    return {"kernel_size": k, "stride": draw(st.integers(1, 3)), "padding": draw(st.integers(0, k // 2))}
+
+
+def _cross_entropy_call(lib, x):
+    # the targets come from the input's own values, so both libraries see the same ones
+    target = (x.detach().abs() * 7).nan_to_num(0.0, 0.0, 0.0).sum(-1).long() % max(x.shape[-1], 1)
+    return F(lib).cross_entropy(x, target)
+
+
+def _index(lib, x, dim):
+    n = x.shape[dim]
+    idx = lib.tensor([i % n for i in (0, n - 1, 1, 0)] if n else [], dtype=lib.int64)
+    return lib.index_select(x, dim, idx)
+
+
 def _fmod_like(name):
     return _binary(name, dtypes=NUMERIC, tol=4.0)
 
@@ -334,6 +360,23 @@ OPS = [
     Op("multinomial", _multinomial_call, dtypes=FLOATS, grad=False, rank=(1, 2), shapes="probs",
        params=_multinomial_params),
     Op("sdpa", _sdpa_call, arity=2, dtypes=FLOATS, shapes="attention", tol=8.0, sums=2),
+    Op("linear", lambda lib, x, w: F(lib).linear(x, w), arity=2, dtypes=FLOATS, shapes="linear", tol=8.0, sums=2),
+    Op("conv1d", lambda lib, x, w, **p: F(lib).conv1d(x, w, **p), arity=2, dtypes=FLOATS, shapes="conv1d",
+       params=_conv_params, tol=8.0, sums=2),
+    Op("max_pool1d", lambda lib, x, **p: F(lib).max_pool1d(x, **p), dtypes=FLOATS, rank=(2, 3),
+       params=_pool_params),
+    Op("avg_pool1d", lambda lib, x, **p: F(lib).avg_pool1d(x, **p), dtypes=FLOATS, rank=(2, 3),
+       params=_pool_params, sums=1),
+    Op("layer_norm", lambda lib, x: F(lib).layer_norm(x, x.shape[-1:]), dtypes=FLOATS, rank=(1, 4), tol=8.0,
+       sums=1),
+    Op("mse_loss", lambda lib, a, b: F(lib).mse_loss(a, b), arity=2, dtypes=FLOATS, shapes="same", sums=2),
+    Op("cross_entropy", _cross_entropy_call, dtypes=FLOATS, rank=(2, 2), sums=1),
+    Op("index_select", lambda lib, x, **p: _index(lib, x, p["dim"]), params=lambda d, s: _dim_param(d, s, False),
+       rank=(1, 4)),
+    Op("softmin", lambda lib, x, **p: F(lib).softmin(x, **p), dtypes=FLOATS,
+       params=lambda d, s: _dim_param(d, s, optional=False)),
+    Op("normalize", lambda lib, x, **p: F(lib).normalize(x, **p), dtypes=FLOATS, rank=(1, 3),
+       params=lambda d, s: _dim_param(d, s, optional=False), tol=8.0),
 ]
 OPS_BY_NAME = {op.name: op for op in OPS}
 
@@ -374,9 +417,13 @@ KNOWN = [
     (("median",), ("ag_raises",), lambda c, d: "empty" in d, "empty-median"),
     (("roll",), ("ag_raises",), lambda c, d: "out of range" in d, "empty-dim-checks"),
     (("multinomial",), ("ag_raises",), lambda c, d: "non-zero probability" in d, "multinomial"),
-    (("matmul", "gelu"), ("value",), lambda c, d: "[inf for nan]" in d, "overflow-inf-not-nan"),
+    (("matmul", "gelu", "conv1d", "linear"), ("value",), lambda c, d: "[inf for nan]" in d, "overflow-inf-not-nan"),
+    (("layer_norm",), ("value", "grad"), lambda c, d: _huge_input(c), "norm-overflow"),
+    (("mse_loss",), ("dtype",), lambda c, d: len(set(c["dtypes"])) > 1, "loss-dtype"),
+    (("max_pool1d", "avg_pool1d", "cross_entropy"), ("ref_raises", "ag_raises"),
+     lambda c, d: any(0 in s for s in c["shapes"]) or "Expected" in d, "empty-inputs"),
     (("sinh", "cosh", "std"), ("value",), lambda c, d: "[finite for inf]" in d, "no-spurious-overflow"),
-    (("norm", "cosine_similarity"), ("value", "grad"), lambda c, d: _huge_input(c), "norm-overflow"),
+    (("norm", "cosine_similarity", "normalize"), ("value", "grad"), lambda c, d: _huge_input(c), "norm-overflow"),
     (("atan2",), ("grad",), lambda c, d: _int_input(c), "integer-gradients"),
     (_PIECEWISE, ("grad",), lambda c, d: "[at nan input]" in d, "nan-kinks"),
     (None, ("grad",), lambda c, d: "[extreme input]" in d, "overflow-order"),
@@ -436,6 +483,11 @@ def _input_shapes(draw, op, shape):
     if op.shapes == "embedding":
         rows = draw(st.integers(1, 5))
         return [(rows, draw(st.integers(0, 4))), shape]
+    if op.shapes == "linear":
+        return [shape if shape else (draw(st.integers(0, 4)),), (draw(st.integers(0, 4)), (shape or (1,))[-1])]
+    if op.shapes == "conv1d":
+        n, c, length = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(0, 7))
+        return [(n, c, length), (draw(st.integers(1, 3)), c, draw(st.integers(1, 3)))]
     if op.shapes == "attention":
         L = draw(st.integers(1, 4))
         return [(2, L, 3), (L, L)]

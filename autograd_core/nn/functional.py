@@ -63,7 +63,8 @@ def linear(input, weight, bias=None):
     if input.ndim == 2:
         return _Linear.apply(input, weight, bias)
     lead = tuple(input.shape[:-1])
-    out = _Linear.apply(input.reshape(-1, weight.shape[1]), weight, bias)
+    # (the row count spelled out: reshape(-1, 0) of an empty tensor is ambiguous)
+    out = _Linear.apply(input.reshape(math.prod(lead), weight.shape[1]), weight, bias)
     return out.reshape(lead + (weight.shape[0],))
 
 
@@ -442,8 +443,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 def normalize(input, p=2.0, dim=1, eps=1e-12):
     """x / max(||x||_p, eps) along dim."""
-    norm = input.norm(p, dim, keepdim=True) if p != 2.0 else (input * input).sum(dim, keepdim=True).sqrt()
-    return input / norm.clamp(min=eps)
+    # (the norm kernel rescales: sqrt(sum(x * x)) underflows to 0 for tiny x and overflows for huge x)
+    return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -989,7 +990,8 @@ def _class_dim_last(input):
     if input.ndim == 2:
         return input
     perm = (0,) + tuple(range(2, input.ndim)) + (1,)
-    return input.permute(perm).reshape(-1, input.shape[1])
+    rows = math.prod(input.shape[:1] + input.shape[2:])  # (not -1: ambiguous when empty)
+    return input.permute(perm).reshape(rows, input.shape[1])
 
 
 def _check_class_target(input, target, op):

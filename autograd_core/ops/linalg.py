@@ -154,7 +154,7 @@ def linear(x, weight, bias=None):
         raise RuntimeError(f"linear: bias of shape {tuple(bias.shape)} does not match out_features="
                            f"{weight.shape[0]}")
     lead = x.shape[:-1]
-    x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+    x2 = x if x.ndim == 2 else x.reshape(math.prod(lead), x.shape[-1])  # (not -1: ambiguous when empty)
     if _graph(x2, weight, bias):
         y = Linear.apply(x2, weight, bias)
     elif bias is None:
