@@ -99,8 +99,6 @@ def _floats(*values):
 
 
 def _clamp_params(draw, shape):
-    import hypothesis.strategies as st
-
     bounds = _floats(None, -1.0, 0.0, 0.5, 2.0, math.nan, -math.inf, math.inf, 3)
     lo, hi = draw(bounds), draw(bounds)
     if lo is None and hi is None:

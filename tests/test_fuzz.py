@@ -5,7 +5,7 @@ import pytest
 
 pytest.importorskip("hypothesis")
 
-from tests import fuzz  # noqa: E402
+from tests import fuzz
 
 
 def test_fuzz_short_run():

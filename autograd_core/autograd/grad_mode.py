@@ -54,7 +54,7 @@ def _decorate(fn, make_context):
                         with make_context():
                             gen.close()
                         raise
-                    except BaseException:
+                    except BaseException:  # noqa: BLE001  (thrown in by the caller: passed on)
                         with make_context():
                             response = gen.throw(*sys.exc_info())
                     else:

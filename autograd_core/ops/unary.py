@@ -476,7 +476,7 @@ def clamp(x, min=None, max=None):
     hi = math.inf if max is None else float(max)
     if x._dtype_code > 1 and (isinstance(min, float) or isinstance(max, float)):
         x = x.to(_core.F32)
-    if lo != lo or hi != hi:
+    if math.isnan(lo) or math.isnan(hi):
         # the kernel's comparisons skip a NaN bound; a NaN x is propagated (and gets a zero gradient)
         x = x + math.nan
     return _clamp(x, lo, hi)
