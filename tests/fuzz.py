@@ -421,6 +421,8 @@ KNOWN = [
     (("max_pool1d", "avg_pool1d", "cross_entropy"), ("ref_raises", "ag_raises"),
      lambda c, d: any(0 in s for s in c["shapes"]) or "Expected" in d, "empty-inputs"),
     (("sinh", "cosh", "std"), ("value",), lambda c, d: "[finite for inf]" in d, "no-spurious-overflow"),
+    (("fmod", "remainder", "fmod_scalar", "remainder_scalar"), ("value",), lambda c, d: "[finite for nan]" in d,
+     "exact-fmod"),
     (("norm", "cosine_similarity", "normalize"), ("value", "grad"), lambda c, d: _huge_input(c), "norm-overflow"),
     (("atan2",), ("grad",), lambda c, d: _int_input(c), "integer-gradients"),
     (_PIECEWISE, ("grad",), lambda c, d: "[at nan input]" in d, "nan-kinks"),
@@ -658,6 +660,15 @@ def _finite_for_inf(x, y):
     return " [finite for inf]" if differ.any() and ok.all() else ""
 
 
+def _finite_for_nan(x, y):
+    """' [finite for nan]' when the only disagreement is a finite value where the reference has NaN."""
+    if x.dtype.kind != "f" or y.dtype.kind != "f" or x.shape != y.shape:
+        return ""
+    x, y = x.astype(np.float64), y.astype(np.float64)
+    differ = ~((x == y) | (np.isnan(x) & np.isnan(y)) | np.isclose(x, y, rtol=1e-3, atol=0))
+    return " [finite for nan]" if differ.any() and np.all(np.isnan(y[differ]) & np.isfinite(x[differ])) else ""
+
+
 def _error_text(e):
     return f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
 
@@ -720,7 +731,7 @@ def run_case(case):
         if xa.shape != ya.shape:
             return "shape", f"output {i}: {xa.shape}, reference {ya.shape}"
         if not _close(xa, ya, str(xa.dtype), op.tol, _term_scale(op, ref_in)):
-            return "value", f"output {i}:{_inf_for_nan(xa, ya)}{_finite_for_inf(xa, ya)}\n ag  {_short(xa)}\n ref {_short(ya)}"
+            return "value", f"output {i}:{_inf_for_nan(xa, ya)}{_finite_for_inf(xa, ya)}{_finite_for_nan(xa, ya)}\n ag  {_short(xa)}\n ref {_short(ya)}"
     if want_grad and torch is not None:
         return _compare_grads(ag, torch, case, op, ag_out, ref_out, ag_leaf, t_in, ag_in, floats)
     return "ok", ""
