@@ -789,11 +789,13 @@ def _self_test(case):
         time.sleep(3600)
 
 
-def _worker(conn):
+def _worker(conn, use_torch):
     import warnings
 
     warnings.simplefilter("ignore")
     np.seterr(all="ignore")
+    if not use_torch:  # compare with NumPy only (and start in a fraction of the time)
+        sys.modules["torch"] = None
     try:
         import torch
 
@@ -819,15 +821,20 @@ class Runner:
     """Runs cases in a worker process, restarting it when it dies; a case that kills it is a crash and
     one that takes longer than `timeout` seconds a hang."""
 
-    def __init__(self, timeout=60.0):
-        self.timeout = timeout
+    def __init__(self, timeout=60.0, use_torch=True):
+        self.timeout, self.use_torch = timeout, use_torch
         self.ctx = mp.get_context("spawn")
         self.proc = None
         self.restarts = 0
 
+    def start(self):
+        """Start the worker now (else the first case does): its imports take a few seconds."""
+        if self.proc is None or not self.proc.is_alive():
+            self._start()
+
     def _start(self):
         parent, child = self.ctx.Pipe()
-        self.proc = self.ctx.Process(target=_worker, args=(child,), daemon=True)
+        self.proc = self.ctx.Process(target=_worker, args=(child, self.use_torch), daemon=True)
         self.proc.start()
         child.close()
         self.conn = parent
@@ -912,6 +919,7 @@ def fuzz(n_cases, seed=0, ops=None, runner=None, tally=None, time_limit=None, pr
     own_runner = runner is None
     runner = runner or Runner()
     tally = tally or Tally()
+    runner.start()
     start = time.monotonic()
     state = {"n": 0}
 

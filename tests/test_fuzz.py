@@ -11,7 +11,7 @@ from tests import fuzz
 def test_fuzz_short_run():
     runner = fuzz.Runner(timeout=60)
     try:
-        tally = fuzz.fuzz(400, seed=12, runner=runner, time_limit=8)
+        tally = fuzz.fuzz(250, seed=12, runner=runner)
     finally:
         runner.close()
     out = []
@@ -21,24 +21,24 @@ def test_fuzz_short_run():
             out.append(s)
 
     tally.report(show=1, out=Sink())
-    assert sum(tally.outcomes.values()) >= 50, "".join(out)
+    assert sum(tally.outcomes.values()) == 250, "".join(out)
     assert tally.failures() == 0, "".join(out)
 
 
 def test_runner_reports_a_crash_and_recovers():
-    runner = fuzz.Runner(timeout=60)
+    runner = fuzz.Runner(timeout=60, use_torch=False)
     try:
         assert runner.run({"op": "__abort__"})[0] == "crash"
         outcome, _ = runner.run({"op": "exp", "shapes": [(2,)], "dtypes": ["float32"], "layouts": ["contiguous"],
                                  "special": "none", "scale": 1.0, "ints": "small", "params": {}, "seed": 0})
-        assert outcome in ("ok", "skipped")
+        assert outcome == "ok"
         assert runner.restarts == 1
     finally:
         runner.close()
 
 
 def test_runner_reports_a_hang():
-    runner = fuzz.Runner(timeout=1)
+    runner = fuzz.Runner(timeout=1, use_torch=False)
     try:
         assert runner.run({"op": "__hang__"})[0] == "hang"
     finally:
