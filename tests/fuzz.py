@@ -24,7 +24,7 @@ import os
 import sys
 import time
 import traceback
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 
 import numpy as np
 
@@ -819,17 +819,22 @@ def _worker(conn, use_torch):
 
 class Runner:
     """Runs cases in a worker process, restarting it when it dies; a case that kills it is a crash and
-    one that takes longer than `timeout` seconds a hang."""
+    one that takes longer than `timeout` seconds a hang. Up to `depth` cases are in flight, so the
+    worker runs one while the next is drawn; the worker answers in order, so the oldest unanswered
+    case is the one that killed it (the others are sent again to the new worker)."""
 
-    def __init__(self, timeout=60.0, use_torch=True):
-        self.timeout, self.use_torch = timeout, use_torch
+    def __init__(self, timeout=60.0, use_torch=True, depth=4):
+        self.timeout, self.use_torch, self.depth = timeout, use_torch, depth
         self.ctx = mp.get_context("spawn")
         self.proc = None
         self.restarts = 0
+        self.inflight = deque()
 
     def start(self):
         """Start the worker now (else the first case does): its imports take a few seconds."""
         if self.proc is None or not self.proc.is_alive():
+            if self.proc is not None:
+                self.restarts += 1
             self._start()
 
     def _start(self):
@@ -841,21 +846,48 @@ class Runner:
         if not self.conn.poll(120) or self.conn.recv()[0] != "ready":
             raise RuntimeError("fuzz: the worker process did not start")
 
-    def run(self, case):
-        if self.proc is None or not self.proc.is_alive():
-            if self.proc is not None:
-                self.restarts += 1
-            self._start()
+    def submit(self, case):
+        """Queue a case; returns the [(case, (outcome, detail))] that completed meanwhile."""
+        self.start()
+        self.inflight.append(case)
         try:
             self.conn.send(case)
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            pass  # the worker died: _collect_one reports the case that killed it
+        done = []
+        while len(self.inflight) >= self.depth:
+            done.append(self._collect_one())
+        return done
+
+    def drain(self):
+        done = []
+        while self.inflight:
+            done.append(self._collect_one())
+        return done
+
+    def run(self, case):
+        """Run one case and wait for it: (outcome, detail)."""
+        results = self.submit(case) + self.drain()
+        return results[-1][1]
+
+    def _collect_one(self):
+        case = self.inflight[0]
+        try:
             if self.conn.poll(self.timeout):
-                return self.conn.recv()
+                result = self.conn.recv()
+                self.inflight.popleft()
+                return case, result
             self.proc.kill()
             self.proc.join()
-            return "hang", f"no answer in {self.timeout} s"
-        except (EOFError, BrokenPipeError, ConnectionResetError):
+            result = ("hang", f"no answer in {self.timeout} s")
+        except (EOFError, BrokenPipeError, ConnectionResetError, OSError):
             self.proc.join(5)
-            return "crash", f"worker died with exit code {self.proc.exitcode}"
+            result = ("crash", f"worker died with exit code {self.proc.exitcode}")
+        self.inflight.popleft()
+        self.start()
+        for other in self.inflight:
+            self.conn.send(other)
+        return case, result
 
     def close(self):
         if self.proc is not None and self.proc.is_alive():
@@ -930,8 +962,8 @@ def fuzz(n_cases, seed=0, ops=None, runner=None, tally=None, time_limit=None, pr
     def one(case):
         if time_limit is not None and time.monotonic() - start > time_limit:
             return
-        outcome, detail = runner.run(case)
-        tally.add(case, outcome, detail)
+        for done, (outcome, detail) in runner.submit(case):
+            tally.add(done, outcome, detail)
         state["n"] += 1
         if progress and state["n"] % progress == 0:
             rate = state["n"] / (time.monotonic() - start)
@@ -940,6 +972,8 @@ def fuzz(n_cases, seed=0, ops=None, runner=None, tally=None, time_limit=None, pr
 
     try:
         one()
+        for done, (outcome, detail) in runner.drain():
+            tally.add(done, outcome, detail)
     finally:
         if own_runner:
             runner.close()

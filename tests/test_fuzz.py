@@ -51,3 +51,19 @@ def test_every_documented_rule_names_a_section_of_the_page():
     page = (pathlib.Path(__file__).parent.parent / "docs" / "differences.md").read_text()
     for _, _, _, section in fuzz.KNOWN:
         assert f"{section}" in page, section
+
+
+def test_pipelined_crash_is_attributed_to_its_case():
+    runner = fuzz.Runner(timeout=60, use_torch=False, depth=3)
+    exp = {"op": "exp", "shapes": [(3,)], "dtypes": ["float64"], "layouts": ["contiguous"], "special": "none",
+           "scale": 1.0, "ints": "small", "params": {}}
+    cases = [dict(exp, seed=1), {"op": "__abort__"}, dict(exp, seed=2), dict(exp, seed=3)]
+    try:
+        results = []
+        for case in cases:
+            results += runner.submit(case)
+        results += runner.drain()
+    finally:
+        runner.close()
+    assert [case for case, _ in results] == cases
+    assert [outcome for _, (outcome, _) in results] == ["ok", "crash", "ok", "ok"]
