@@ -967,8 +967,8 @@ def fuzz(n_cases, seed=0, ops=None, runner=None, tally=None, time_limit=None, pr
         state["n"] += 1
         if progress and state["n"] % progress == 0:
             rate = state["n"] / (time.monotonic() - start)
-            print(f"[{state['n']} cases, {rate:.0f}/s] " + ", ".join(f"{k} {v}" for k, v in
-                                                                 tally.outcomes.most_common()), flush=True)
+            print(f"[{sum(tally.outcomes.values())} cases, {rate:.0f}/s] " + ", ".join(
+                f"{k} {v}" for k, v in tally.outcomes.most_common()), flush=True)
 
     try:
         one()
