@@ -21,6 +21,7 @@ import argparse
 import math
 import multiprocessing as mp
 import os
+import signal
 import sys
 import time
 import traceback
@@ -848,7 +849,10 @@ class Runner:
 
     def submit(self, case):
         """Queue a case; returns the [(case, (outcome, detail))] that completed meanwhile."""
-        self.start()
+        if not self.inflight:
+            self.start()
+        # (with cases in flight a dead worker is left for _collect_one, which reports the case that killed
+        # it: restarting here would lose them and pair the new worker's answers with the wrong cases)
         self.inflight.append(case)
         try:
             self.conn.send(case)
@@ -904,7 +908,8 @@ FAILURES = ("crash", "hang", "ag_raises", "ref_raises", "dtype", "shape", "value
 
 
 class Tally:
-    def __init__(self):
+    def __init__(self, stream=None):
+        self.stream = stream  # where each failure is printed as it happens (None: only in the report)
         self.outcomes = Counter()
         self.by_op = defaultdict(Counter)
         self.examples = defaultdict(list)
@@ -920,6 +925,8 @@ class Tally:
         self.by_op[case["op"]][outcome] += 1
         if outcome in FAILURES and len(self.examples[(case["op"], outcome)]) < keep:
             self.examples[(case["op"], outcome)].append((case, detail))
+        if outcome in FAILURES and self.stream is not None:
+            print(f"--- {outcome} in {case['op']}: {case}\n{detail}", file=self.stream, flush=True)
 
     def failures(self):
         return sum(self.outcomes[k] for k in FAILURES)
@@ -994,6 +1001,7 @@ def main(argv=None):
     parser.add_argument("--chunk", type=int, default=20000, help="cases per hypothesis run")
     parser.add_argument("--progress", type=int, default=5000, help="print counts every N cases (0: never)")
     parser.add_argument("--replay", default="", help="a case dict as printed, run in this process")
+    parser.add_argument("--log", default="", help="a file to which each failing case is written at once")
     args = parser.parse_args(argv)
     if args.replay:
         import ast
@@ -1004,18 +1012,25 @@ def main(argv=None):
     for o in ops or ():
         if o not in OPS_BY_NAME:
             parser.error(f"unknown op {o!r}; known: {', '.join(OPS_BY_NAME)}")
-    tally = Tally()
+    log = open(args.log, "a") if args.log else None  # noqa: SIM115  (closed below)
+    tally = Tally(stream=log)
     runner = Runner()
     done, chunk = 0, 0
     t0 = time.monotonic()
+    # SIGTERM and Ctrl-C end the run early, with the counts so far
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         while done < args.cases:
             n = min(args.chunk, args.cases - done)
             fuzz(n, seed=args.seed * 1000003 + chunk, ops=ops, runner=runner, tally=tally, progress=args.progress)
             done += n
             chunk += 1
+    except KeyboardInterrupt:
+        print("interrupted: the counts below are for the cases run so far")
     finally:
         runner.close()
+        if log is not None:
+            log.close()
     tally.report(show=args.show)
     print(f"worker restarts after crashes: {runner.restarts}; {time.monotonic() - t0:.0f} s; "
           f"autograd_core {'sanitized' if os.environ.get('AGC_SANITIZED') else 'normal'} build")

@@ -57,7 +57,8 @@ def test_pipelined_crash_is_attributed_to_its_case():
     runner = fuzz.Runner(timeout=60, use_torch=False, depth=3)
     exp = {"op": "exp", "shapes": [(3,)], "dtypes": ["float64"], "layouts": ["contiguous"], "special": "none",
            "scale": 1.0, "ints": "small", "params": {}}
-    cases = [dict(exp, seed=1), {"op": "__abort__"}, dict(exp, seed=2), dict(exp, seed=3)]
+    cases = [dict(exp, seed=1), {"op": "__abort__"}, dict(exp, seed=2), dict(exp, seed=3), dict(exp, seed=4),
+             dict(exp, seed=5), {"op": "__abort__"}, dict(exp, seed=6)]
     try:
         results = []
         for case in cases:
@@ -66,4 +67,22 @@ def test_pipelined_crash_is_attributed_to_its_case():
     finally:
         runner.close()
     assert [case for case, _ in results] == cases
-    assert [outcome for _, (outcome, _) in results] == ["ok", "crash", "ok", "ok"]
+    assert [outcome for _, (outcome, _) in results] == ["ok", "crash", "ok", "ok", "ok", "ok", "crash", "ok"]
+    assert runner.restarts == 2
+
+
+def test_a_crash_while_cases_wait_is_not_lost():
+    import time
+
+    runner = fuzz.Runner(timeout=60, use_torch=False, depth=4)
+    exp = {"op": "exp", "shapes": [(3,)], "dtypes": ["float64"], "layouts": ["contiguous"], "special": "none",
+           "scale": 1.0, "ints": "small", "params": {}}
+    try:
+        results = runner.submit({"op": "__abort__"})
+        time.sleep(1)  # the worker is dead before the next case is queued
+        for seed in range(5):
+            results += runner.submit(dict(exp, seed=seed))
+        results += runner.drain()
+    finally:
+        runner.close()
+    assert [outcome for _, (outcome, _) in results] == ["crash"] + ["ok"] * 5
