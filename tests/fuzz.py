@@ -416,7 +416,9 @@ KNOWN = [
     (("median",), ("ag_raises",), lambda c, d: "empty" in d, "empty-median"),
     (("roll",), ("ag_raises",), lambda c, d: "out of range" in d, "empty-dim-checks"),
     (("multinomial",), ("ag_raises",), lambda c, d: "non-zero probability" in d, "multinomial"),
-    (("matmul", "gelu", "conv1d", "linear"), ("value",), lambda c, d: "[inf for nan]" in d, "overflow-inf-not-nan"),
+    (("gelu",), ("value",), lambda c, d: "[inf for nan]" in d, "overflow-inf-not-nan"),
+    (("matmul", "conv1d", "linear", "sdpa"), ("value",), lambda c, d: "[nonfinite both]" in d, "overflow-inf-not-nan"),
+    (("logit",), ("grad",), lambda c, d: "[inf sign at zero]" in d, "nan-kinks"),
     (("layer_norm",), ("value", "grad"), lambda c, d: _huge_input(c), "norm-overflow"),
     (("mse_loss",), ("dtype",), lambda c, d: len(set(c["dtypes"])) > 1, "loss-dtype"),
     (("max_pool1d", "avg_pool1d", "cross_entropy"), ("ref_raises", "ag_raises"),
@@ -426,9 +428,9 @@ KNOWN = [
      "exact-fmod"),
     (("norm", "cosine_similarity", "normalize"), ("value", "grad"), lambda c, d: _huge_input(c), "norm-overflow"),
     (("atan2",), ("grad",), lambda c, d: _int_input(c), "integer-gradients"),
-    (_PIECEWISE, ("grad",), lambda c, d: "[at nan input]" in d, "nan-kinks"),
-    (None, ("grad",), lambda c, d: "[extreme input]" in d, "overflow-order"),
-    (("pad",), ("ref_raises",), lambda c, d: "is too small" in d, "pad-any-rank"),
+    (_PIECEWISE | {"var", "std", "logit"}, ("grad",), lambda c, d: "[at nan input]" in d, "nan-kinks"),
+    (None, ("grad",), lambda c, d: "[extreme input]" in d or "[finite for inf]" in d, "overflow-order"),
+    (("pad",), ("ref_raises",), lambda c, d: "is too small" in d or "multiplication overflow" in d, "pad-any-rank"),
 ]
 
 
@@ -670,6 +672,24 @@ def _finite_for_nan(x, y):
     return " [finite for nan]" if differ.any() and np.all(np.isnan(y[differ]) & np.isfinite(x[differ])) else ""
 
 
+def _nonfinite_both(x, y):
+    """' [nonfinite both]' when both sides are inf or NaN wherever they disagree."""
+    if x.dtype.kind != "f" or y.dtype.kind != "f" or x.shape != y.shape:
+        return ""
+    x, y = x.astype(np.float64), y.astype(np.float64)
+    differ = ~((x == y) | (np.isnan(x) & np.isnan(y)) | np.isclose(x, y, rtol=1e-3, atol=0))
+    return " [nonfinite both]" if differ.any() and np.all(~np.isfinite(x[differ]) & ~np.isfinite(y[differ])) else ""
+
+
+def _inf_sign_at_zero(x, ga, gt):
+    """' [inf sign at zero]': the gradients are opposite infinities, only where the input is +-0."""
+    if x.shape != ga.shape:
+        return ""
+    differ = ~((ga == gt) | (np.isnan(ga) & np.isnan(gt)) | np.isclose(ga, gt, rtol=1e-3))
+    return " [inf sign at zero]" if differ.any() and np.all((x[differ] == 0) & np.isinf(ga[differ]) & np.isinf(
+        gt[differ])) else ""
+
+
 def _error_text(e):
     return f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
 
@@ -732,7 +752,8 @@ def run_case(case):
         if xa.shape != ya.shape:
             return "shape", f"output {i}: {xa.shape}, reference {ya.shape}"
         if not _close(xa, ya, str(xa.dtype), op.tol, _term_scale(op, ref_in)):
-            return "value", f"output {i}:{_inf_for_nan(xa, ya)}{_finite_for_inf(xa, ya)}{_finite_for_nan(xa, ya)}\n ag  {_short(xa)}\n ref {_short(ya)}"
+            marks = _inf_for_nan(xa, ya) + _finite_for_inf(xa, ya) + _finite_for_nan(xa, ya) + _nonfinite_both(xa, ya)
+            return "value", f"output {i}:{marks}\n ag  {_short(xa)}\n ref {_short(ya)}"
     if want_grad and torch is not None:
         return _compare_grads(ag, torch, case, op, ag_out, ref_out, ag_leaf, t_in, ag_in, floats)
     return "ok", ""
@@ -772,7 +793,9 @@ def _compare_grads(ag, torch, case, op, ag_out, ref_out, ag_leaf, t_in, ag_in, f
             return "grad", f"gradient {i}: shape {ga.shape}, reference {gt.shape}"
         x = ins_t[i].detach().numpy()
         if not _close(ga, gt, _dtype_name(ins_t[i]), op.tol * 4, _term_scale(op, [x])):
-            return "grad", f"gradient {i}:{_at_nan(x, ga, gt)}{_extreme_input(x, ga, gt)}\n ag  {_short(ga)}\n ref {_short(gt)}"
+            marks = _at_nan(x, ga, gt) + _extreme_input(x, ga, gt) + _finite_for_inf(ga, gt) + \
+                _inf_sign_at_zero(x, ga, gt)
+            return "grad", f"gradient {i}:{marks}\n ag  {_short(ga)}\n ref {_short(gt)}"
     return "ok", ""
 
 

@@ -366,6 +366,12 @@ def _correction(unbiased, correction):
     return 1.0 if unbiased else 0.0
 
 
+def _safe_mean(x, dims, n):
+    """The mean over dims (kept) as the sum of x / n: the float32 sum of values near 3e38 overflows
+    where their mean does not (var and std take their mean in float64 too)."""
+    return (x / (n or 1)).sum(dims, keepdim=True)
+
+
 class Var(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim, corr):
@@ -378,10 +384,11 @@ class Var(Function):
         (x,) = ctx.saved_tensors
         dims, keepdim = ctx.dims, ctx.keepdim
         n = _nelem(x.shape, dims)
-        centered = x - x.mean(dims, keepdim=True)
+        centered = x - _safe_mean(x, dims, n)
         # a divisor of 0 (one element, correction 1) gives inf and a NaN gradient, as PyTorch
         div = n - ctx.corr
-        return _expand_back(g, x.shape, dims, keepdim) * centered * (2.0 / div if div > 0 else math.inf), \
+        # (g times the small factor first: g * centered alone can overflow where the product does not)
+        return _expand_back(g, x.shape, dims, keepdim) * (2.0 / div if div > 0 else math.inf) * centered, \
             None, None, None
 
 
@@ -416,7 +423,7 @@ class Std(Function):
         dims, keepdim = ctx.dims, ctx.keepdim
         n = _nelem(x.shape, dims)
         o = _expand_back(out, x.shape, dims, keepdim)
-        centered = x - x.mean(dims, keepdim=True)
+        centered = x - _safe_mean(x, dims, n)
         # (divided in turn: o * (n - corr) overflows float32 for a std near its largest value)
         gx = _expand_back(g, x.shape, dims, keepdim) * where(o == 0, 0.0, centered / o / (n - ctx.corr))
         return gx, None, None, None
