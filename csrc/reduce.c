@@ -1200,7 +1200,10 @@ static int group_reduce(const plan *P, int64_t g, int avx2, int nt)
                 if (a > 0 && isfinite(a)) {
                     int e;
                     frexp(a, &e);
-                    c[j] = ldexp(1.0, -e); /* a power of two: scaling is exact */
+                    /* a power of two: scaling is exact. For a subnormal maximum 2^-e would overflow
+                     * (e reaches -1073): 2^1021 still lifts every subnormal well clear of underflow */
+                    if (e < -1021) e = -1021;
+                    c[j] = ldexp(1.0, -e);
                 }
             }
             ps.mode = M_SQS;

@@ -303,6 +303,13 @@ def test_sum_float32_1e7_accurate(target):
     assert abs(tot - exact) <= 1e-6 * exact
 
 
+def test_norm2_of_subnormals(target):
+    a = np.array([[5e-324, 0.0], [1e-310, -3e-320], [1e-300, 5e-324]])
+    want = np.array([5e-324, np.hypot(1e-310, 3e-320), 1e-300])
+    np.testing.assert_allclose(reduce("norm2", a, (1,)), want, rtol=1e-12)
+    np.testing.assert_allclose(reduce("norm2", a.T, (0,)), want, rtol=1e-12)
+
+
 def test_float32_std_past_var_overflow(target):
     # the squared deviations overflow float32, and in the second row the mean's sum does too
     a = np.array([[1e30, 0.0, 1.0, 0.0], [3e38, 3e38, 0.0, 0.0]], np.float32)
