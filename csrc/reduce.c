@@ -183,8 +183,8 @@ typedef struct {
 
 enum { K_SUM, K_MAX, K_MIN, K_PROD, K_ALL, K_ANY };
 /* elementwise transforms summed by K_SUM */
-/* M_DEV2D and M_IDD: float32 squared deviations and values summed in double, var's fallbacks when
- * the float blocks of M_DEV2 or M_ID overflow (var of [1e30, 0, 1], of [3e38, 3e38, 0]) */
+/* M_IDD: float32 values summed in double (var's mean); M_DEV2D: float32 squared deviations summed in
+ * double, var's fallback when the float blocks of M_DEV2 overflow (var of [1e30, 0, 1]) */
 enum { M_ID, M_SQ, M_ABS, M_DEV2, M_EXPC, M_SQD, M_POWP, M_NZ, M_SQS, M_DEV2D, M_IDD };
 
 typedef struct {
@@ -1112,18 +1112,12 @@ static int group_reduce(const plan *P, int64_t g, int avx2, int nt)
         break;
     case AGC_REDUCE_VAR:
     case AGC_REDUCE_STD: {
+        /* float32: the mean from float64 sums (M_IDD), not float blocks: exact for equal values (their
+         * deviations are then 0, and std's gradient is 0 as it should be) and finite near 3e38 */
+        ps.mode = dt == AGC_F32 ? M_IDD : M_ID;
         rc = run(P, &ps, avx2, xg, G, nt, r);
         if (rc) break;
-        if (dt == AGC_F32) {
-            int again = 0;
-            for (int64_t j = 0; j < G; j++) again |= !isfinite(r[j].d);
-            if (again) {
-                ps.mode = M_IDD;
-                rc = run(P, &ps, avx2, xg, G, nt, r);
-                if (rc) break;
-                ps.mode = M_ID;
-            }
-        }
+        ps.mode = M_ID;
         for (int64_t j = 0; j < G; j++) c[j] = r[j].d / N;
         ps.mode = M_DEV2;
         ps.c = c;

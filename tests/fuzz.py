@@ -396,6 +396,10 @@ def _huge_input(case):
                for a in make_arrays(case))
 
 
+def _inf_weight_with_padding(case):
+    return case["params"].get("padding", 0) > 0 and not np.isfinite(make_arrays(case)[1]).all()
+
+
 def _int_input(case):
     return any(d not in FLOATS for d in case["dtypes"])
 
@@ -419,6 +423,7 @@ KNOWN = [
     (("gelu",), ("value",), lambda c, d: "[inf for nan]" in d, "overflow-inf-not-nan"),
     (("matmul", "conv1d", "linear", "sdpa"), ("value",), lambda c, d: "[nonfinite both]" in d, "overflow-inf-not-nan"),
     (("logit",), ("grad",), lambda c, d: "[inf sign at zero]" in d, "nan-kinks"),
+    (("conv1d",), ("value", "grad"), lambda c, d: _inf_weight_with_padding(c), "conv-padding"),
     (("layer_norm",), ("value", "grad"), lambda c, d: _huge_input(c), "norm-overflow"),
     (("mse_loss",), ("dtype",), lambda c, d: len(set(c["dtypes"])) > 1, "loss-dtype"),
     (("max_pool1d", "avg_pool1d", "cross_entropy"), ("ref_raises", "ag_raises"),

@@ -307,6 +307,13 @@ def test_fully_masked_attention_rows_are_zero():
         np.testing.assert_allclose(out.detach().numpy(), want.numpy(), rtol=1e-12, atol=1e-15)
 
 
+def test_std_of_equal_float32_values_has_a_zero_gradient():
+    x = ag.tensor([345.5842] * 5, requires_grad=True)
+    y = x.std()
+    y.backward()
+    assert float(y) == 0.0 and x.grad.tolist() == [0.0] * 5
+
+
 def test_float32_std_does_not_overflow():
     assert float(ag.tensor([1e30, 0.0, 1.0]).std()) == pytest.approx(5.7735e29, rel=1e-4)
     assert float(ag.tensor([3e38, 3e38, 0.0]).std()) == pytest.approx(1.7320508e38, rel=1e-5)

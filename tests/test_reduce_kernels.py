@@ -303,6 +303,11 @@ def test_sum_float32_1e7_accurate(target):
     assert abs(tot - exact) <= 1e-6 * exact
 
 
+def test_float32_var_of_equal_values_is_zero(target):
+    a = np.full((3, 5), 345.5842, np.float32)
+    assert (reduce("var", a, (1,), 1.0) == 0).all() and (reduce("std", a.T, (0,), 1.0) == 0).all()
+
+
 def test_norm2_of_subnormals(target):
     a = np.array([[5e-324, 0.0], [1e-310, -3e-320], [1e-300, 5e-324]])
     want = np.array([5e-324, np.hypot(1e-310, 3e-320), 1e-300])
