@@ -421,7 +421,9 @@ KNOWN = [
     (("roll",), ("ag_raises",), lambda c, d: "out of range" in d, "empty-dim-checks"),
     (("multinomial",), ("ag_raises",), lambda c, d: "non-zero probability" in d, "multinomial"),
     (("gelu",), ("value",), lambda c, d: "[inf for nan]" in d, "overflow-inf-not-nan"),
-    (("matmul", "conv1d", "linear", "sdpa"), ("value",), lambda c, d: "[nonfinite both]" in d, "overflow-inf-not-nan"),
+    (("matmul", "conv1d", "linear", "sdpa"), ("value", "grad"), lambda c, d: "[nonfinite both]" in d,
+     "overflow-inf-not-nan"),
+    (("prod",), ("value",), lambda c, d: "[finite for nan]" in d or "[finite for inf]" in d, "no-spurious-overflow"),
     (("logit",), ("grad",), lambda c, d: "[inf sign at zero]" in d, "nan-kinks"),
     (("conv1d",), ("value", "grad"), lambda c, d: _inf_weight_with_padding(c), "conv-padding"),
     (("layer_norm",), ("value", "grad"), lambda c, d: _huge_input(c), "norm-overflow"),
@@ -433,9 +435,11 @@ KNOWN = [
      "exact-fmod"),
     (("norm", "cosine_similarity", "normalize"), ("value", "grad"), lambda c, d: _huge_input(c), "norm-overflow"),
     (("atan2",), ("grad",), lambda c, d: _int_input(c), "integer-gradients"),
-    (_PIECEWISE | {"var", "std", "logit"}, ("grad",), lambda c, d: "[at nan input]" in d, "nan-kinks"),
-    (None, ("grad",), lambda c, d: "[extreme input]" in d or "[finite for inf]" in d, "overflow-order"),
-    (("pad",), ("ref_raises",), lambda c, d: "is too small" in d or "multiplication overflow" in d, "pad-any-rank"),
+    (_PIECEWISE | {"var", "std", "logit", "prod"}, ("grad",), lambda c, d: "[at nan input]" in d, "nan-kinks"),
+    (None, ("grad",), lambda c, d: "[extreme input]" in d or "[finite for inf]" in d
+     or ("[finite for nan]" in d and _huge_input(c)), "overflow-order"),
+    (("pad",), ("ref_raises",), lambda c, d: "is too small" in d or "multiplication overflow" in d
+     or "negative dimension" in d, "pad-any-rank"),
 ]
 
 
@@ -802,9 +806,11 @@ def _compare_grads(ag, torch, case, op, ag_out, ref_out, ag_leaf, t_in, ag_in, f
         if ga.shape != gt.shape:
             return "grad", f"gradient {i}: shape {ga.shape}, reference {gt.shape}"
         x = ins_t[i].detach().numpy()
-        if not _close(ga, gt, _dtype_name(ins_t[i]), op.tol * 4, _term_scale(op, [x])):
+        # (a float64 input of a float32 result gets a gradient computed in float32)
+        precision = "float32" if "float32" in (_dtype_name(ins_t[i]), _dtype_name(outs_t[0])) else "float64"
+        if not _close(ga, gt, precision, op.tol * 4, _term_scale(op, [x])):
             marks = _at_nan(x, ga, gt) + _extreme_input(x, ga, gt) + _finite_for_inf(ga, gt) + \
-                _inf_sign_at_zero(x, ga, gt)
+                _inf_sign_at_zero(x, ga, gt) + _nonfinite_both(ga, gt) + _finite_for_nan(ga, gt)
             return "grad", f"gradient {i}:{marks}\n ag  {_short(ga)}\n ref {_short(gt)}"
     return "ok", ""
 

@@ -285,8 +285,13 @@ class Atan2(Function):
         # in the gradient's float dtype first: a * a of a uint8 input would wrap around
         a = a if a._dtype_code <= 1 else a.to(g._dtype_code)
         b = b if b._dtype_code <= 1 else b.to(g._dtype_code)
-        d = a * a + b * b
-        return _grad_to(g * b / d, ctx.ma), _grad_to(-g * a / d, ctx.mb)
+        from .unary import where
+
+        # 1 / (a^2 + b^2), 0 where that is infinite (a = b = 0, or squares that underflow), as PyTorch;
+        # b * recip before g: for a huge b the squares overflow, recip is 0 and g * b would be inf
+        recip = 1 / (a * a + b * b)
+        recip = where(recip == math.inf, 0.0, recip)
+        return _grad_to(g * (b * recip), ctx.ma), _grad_to(-g * (a * recip), ctx.mb)
 
 
 class Remainder(Function):

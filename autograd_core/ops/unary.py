@@ -485,10 +485,11 @@ def clamp(x, min=None, max=None):
 def _clamp_tensor_values(x, lo, hi):
     # one result dtype for the three first (as PyTorch): clamping in two steps would round a 0-d
     # float64 x to a float32 min's dtype before comparing it with a float64 max
-    code = x._dtype_code
+    code, dimensioned = x._dtype_code, x.ndim > 0
     for b in (lo, hi):
-        if b is not None:
-            code = _core.result_type(_core.empty((1,), code) if b is not lo or x.ndim else x, b)
+        if b is not None:  # (folded pairwise, each step standing for what came before: 0-d or not)
+            code = _core.result_type(_core.empty((1,) if dimensioned else (), code), b)
+            dimensioned = dimensioned or b.ndim > 0
     x, lo, hi = (t if t is None or t._dtype_code == code else t.to(code) for t in (x, lo, hi))
     if lo is not None:
         x = _binary(B["maximum"], x, lo)
