@@ -63,11 +63,11 @@ _unary_names = ["neg", "abs", "sign", "square", "exp", "log", "log1p", "expm1", 
                 "isfinite", "logical_not", "clamp", "leaky_relu", "pow_scalar", "rpow_scalar", "affine",
                 "elu", "softplus", "gelu", "gelu_tanh", "silu", "erf"]
 _binary_names = ["add", "sub", "mul", "div", "floordiv", "mod", "pow", "maximum", "minimum", "eq", "ne",
-                 "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor", "atan2",
+                 "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor", "atan2", "fmod",
                  "sigmoid_bwd", "tanh_bwd", "relu_bwd", "silu_bwd", "gelu_bwd", "gelu_tanh_bwd",
                  "softplus_bwd", "elu_bwd"]
 _reduce_names = ["sum", "mean", "prod", "max", "min", "all", "any", "var", "logsumexp", "norm2", "normp",
-                 "sumsq"]
+                 "sumsq", "std"]
 assert len(_unary_names) == AGC_NUNARY and len(_binary_names) == AGC_NBINARY
 assert len(_reduce_names) == AGC_NREDUCE
 for _i, _n in enumerate(_unary_names):
@@ -96,6 +96,8 @@ cdef enum:
     B_LAND = 15
     B_LXOR = 17
     B_ATAN2 = 18
+    B_FMOD = 19
+    B_FIRST_BWD = 20  # the fused backward helpers, float only, from here on
     R_SUM = 0
     R_MEAN = 1
     R_PROD = 2
@@ -108,6 +110,7 @@ cdef enum:
 assert UNARY_OPS["isnan"] == U_ISNAN and UNARY_OPS["logical_not"] == U_LOGICAL_NOT
 assert UNARY_OPS["clamp"] == U_CLAMP
 assert BINARY_OPS["eq"] == B_EQ and BINARY_OPS["ge"] == B_GE and BINARY_OPS["atan2"] == B_ATAN2
+assert BINARY_OPS["fmod"] == B_FMOD and BINARY_OPS["sigmoid_bwd"] == B_FIRST_BWD
 assert REDUCE_OPS["var"] == R_VAR
 
 
@@ -620,7 +623,8 @@ cdef int64_t checked_numel(int ndim, const int64_t *shape) except -1:
             return 0
     for i in range(ndim):
         if shape[i] > 0 and n > INT64_MAX // shape[i]:
-            raise MemoryError(f"shape {shape_tuple(ndim, shape)} has more than 2**63 elements")
+            # (RuntimeError as PyTorch: a size that cannot be computed, not memory that ran out)
+            raise RuntimeError(f"shape {shape_tuple(ndim, shape)} has more than 2**63 elements")
         n *= shape[i]
     return n
 
@@ -639,7 +643,7 @@ cdef TensorBase new_tensor(int dtype, int ndim, const int64_t *shape):
         t._shape[i] = shape[i]
     n = checked_numel(ndim, shape)
     if n > INT64_MAX // ITEMSIZE[dtype]:
-        raise MemoryError(f"a tensor of shape {shape_tuple(ndim, shape)} needs more than 2**63 bytes")
+        raise RuntimeError(f"a tensor of shape {shape_tuple(ndim, shape)} needs more than 2**63 bytes")
     t._ndim = ndim
     t._numel = n
     t._dtype = dtype
@@ -1204,7 +1208,7 @@ def binary(int op, a, b, out=None):
     if not a_t and not b_t:
         raise TypeError(f"{name}: at least one operand must be a tensor")
     dt = result_type_code(a, b)
-    if (op == B_DIV or op == B_ATAN2 or op >= 19) and not is_float(dt):
+    if (op == B_DIV or op == B_ATAN2 or op >= B_FIRST_BWD) and not is_float(dt):
         dt = AGC_F32
     if op == B_POW and not is_float(dt) and b_t == False and CATEGORY[dt] != 2:
         if scalar_category(b) == 1 and b < 0:
@@ -1217,7 +1221,7 @@ def binary(int op, a, b, out=None):
             if CATEGORY[dt] > CATEGORY[to._dtype]:
                 raise RuntimeError(f"{name}: result type {DTYPE_NAMES[dt]} can't be cast to the desired "
                                    f"output type {DTYPE_NAMES[to._dtype]}")
-            dt = to._dtype if CATEGORY[to._dtype] == CATEGORY[dt] or op < 19 else dt
+            dt = to._dtype if CATEGORY[to._dtype] == CATEGORY[dt] or op < B_FIRST_BWD else dt
     if a_t and b_t:
         ta = a
         tb = b

@@ -4,7 +4,7 @@
  * allows). Each row kernel has fast paths for unit strides and, for binary ops, for a stride-0
  * (scalar-broadcast) operand; agc_iter merges dims first, so contiguous tensors are one flat row.
  * Float math goes through <tgmath.h>, so `exp(v)` is expf for float32 and exp for float64.
- * Semantics worth knowing: floordiv and mod follow Python (and NumPy): mod takes b's sign; for
+ * Semantics worth knowing: floordiv and mod follow Python (and NumPy): mod takes b's sign (fmod, C's, takes a's); for
  * floats b == 0 gives a / b and NaN; for int64 b == 0 gives 0 and INT64_MIN // -1 wraps. round is
  * half to even (rint). maximum/minimum propagate NaN. int64 add/sub/mul/neg/abs wrap (computed
  * unsigned: no undefined behaviour). int32 and uint8 have the integer ops too (portable loops only):
@@ -12,6 +12,8 @@
  * so both wrap like PyTorch; logical_and/or/xor on integers are bitwise, as for int64; clamp and
  * affine parameters saturate to the dtype's range (the binding rejects bounds that do not fit).
  * out may alias an input exactly.
+ * The backward helpers test the closed side of a kink (a <= 0), so a NaN input passes the gradient
+ * through, as PyTorch's relu and elu do.
  * Threads: above AGC_PAR_CHEAP elements, or AGC_PAR_HEAVY for transcendental ops.
  * Tests: tests/test_kernels.py (int32 / uint8: tests/test_int_dtypes.py). */
 #include "internal.h"
@@ -140,6 +142,11 @@ static inline int64_t mod_i64(int64_t a, int64_t b)
     if (b == 0 || b == -1) return 0;
     int64_t r = a % b;
     return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
+}
+/* C's truncated remainder (a's sign); b == -1 is special-cased because INT64_MIN % -1 is undefined */
+static inline int64_t fmod_i64(int64_t a, int64_t b)
+{
+    return (b == 0 || b == -1) ? 0 : a % b;
 }
 static inline int64_t pow_i64(int64_t a, int64_t b)
 {
@@ -316,14 +323,15 @@ static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
     X(GT, BOOL, a > b)                                                                             \
     X(GE, BOOL, a >= b)                                                                            \
     X(ATAN2, SAME, atan2(a, b))                                                                    \
+    X(FMOD, SAME, fmod(a, b))                                                                      \
     X(SIGMOID_BWD, SAME, b * a * (1 - a))                                                          \
     X(TANH_BWD, SAME, b * (1 - a * a))                                                             \
-    X(RELU_BWD, SAME, a > 0 ? b : 0)                                                               \
+    X(RELU_BWD, SAME, a <= 0 ? 0 : b)                                                               \
     X(SILU_BWD, SAME, SILU_BWD(a, b))                                                              \
     X(GELU_BWD, SAME, GELU_BWD(a, b))                                                              \
     X(GELU_TANH_BWD, SAME, GELU_TANH_BWD(a, b))                                                    \
     X(SOFTPLUS_BWD, SAME, a > 20 ? b : b * SIGMOID(a))                                             \
-    X(ELU_BWD, SAME, a > 0 ? b : b * exp(a))
+    X(ELU_BWD, SAME, a <= 0 ? b * exp(a) : b)
 
 /* the ops that read the same for every integer type: order, comparisons and bitwise logic */
 #define INT_ORDER_BITS(X)                                                                          \
@@ -345,6 +353,7 @@ static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
     X(MUL, SAME, IMUL(a, b))                                                                       \
     X(FLOORDIV, SAME, floordiv_i64(a, b))                                                          \
     X(MOD, SAME, mod_i64(a, b))                                                                    \
+    X(FMOD, SAME, fmod_i64(a, b))                                                                  \
     X(POW, SAME, pow_i64(a, b))                                                                    \
     INT_ORDER_BITS(X)
 
@@ -356,6 +365,7 @@ static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
     X(MUL, SAME, wrap_i32((int64_t)a * b))                                                         \
     X(FLOORDIV, SAME, wrap_i32(floordiv_i64(a, b)))                                                \
     X(MOD, SAME, (int32_t)mod_i64(a, b))                                                           \
+    X(FMOD, SAME, (int32_t)fmod_i64(a, b))                                                         \
     X(POW, SAME, pow_i32(a, b))                                                                    \
     INT_ORDER_BITS(X)
 
@@ -366,6 +376,7 @@ static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
     X(MUL, SAME, (unsigned)a * b)                                                                  \
     X(FLOORDIV, SAME, b ? a / b : 0)                                                               \
     X(MOD, SAME, b ? a % b : 0)                                                                    \
+    X(FMOD, SAME, b ? a % b : 0)                                                                   \
     X(POW, SAME, pow_u8(a, b))                                                                     \
     INT_ORDER_BITS(X)
 
@@ -535,7 +546,7 @@ static int unary_heavy(int op)
 static int binary_heavy(int op, agc_dtype dt)
 {
     switch (op) {
-    case AGC_BINARY_POW: case AGC_BINARY_ATAN2: case AGC_BINARY_SILU_BWD: case AGC_BINARY_GELU_BWD:
+    case AGC_BINARY_POW: case AGC_BINARY_ATAN2: case AGC_BINARY_FMOD: case AGC_BINARY_SILU_BWD: case AGC_BINARY_GELU_BWD:
     case AGC_BINARY_GELU_TANH_BWD: case AGC_BINARY_SOFTPLUS_BWD: case AGC_BINARY_ELU_BWD:
     case AGC_BINARY_FLOORDIV: case AGC_BINARY_MOD:
         return 1;

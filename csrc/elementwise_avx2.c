@@ -251,11 +251,11 @@ UNARY_F32_OPS(DEFINE_UNARY_F32)
     X(MINIMUM, 1, _mm256_blendv_ps(_mm256_min_ps(a, b), a, _mm256_cmp_ps(a, a, _CMP_UNORD_Q)))     \
     X(SIGMOID_BWD, 1, _mm256_mul_ps(_mm256_mul_ps(b, a), _mm256_sub_ps(V(1.0f), a)))               \
     X(TANH_BWD, 1, _mm256_mul_ps(b, _mm256_sub_ps(V(1.0f), _mm256_mul_ps(a, a))))                  \
-    X(RELU_BWD, 1, _mm256_and_ps(b, _mm256_cmp_ps(a, _mm256_setzero_ps(), _CMP_GT_OQ)))            \
+    X(RELU_BWD, 1, _mm256_and_ps(b, _mm256_cmp_ps(a, _mm256_setzero_ps(), _CMP_NLE_UQ)))            \
     X(SILU_BWD, 0, silu_bwd_ps(a, b))                                                              \
     X(GELU_TANH_BWD, 0, gelu_tanh_bwd_ps(a, b))                                                    \
     X(SOFTPLUS_BWD, 0, _mm256_blendv_ps(_mm256_mul_ps(b, sigmoid_ps(a)), b, _mm256_cmp_ps(a, V(20.0f), _CMP_GT_OQ))) \
-    X(ELU_BWD, 0, _mm256_blendv_ps(_mm256_mul_ps(b, exp_ps(a)), b, _mm256_cmp_ps(a, _mm256_setzero_ps(), _CMP_GT_OQ)))
+    X(ELU_BWD, 0, _mm256_blendv_ps(_mm256_mul_ps(b, exp_ps(a)), b, _mm256_cmp_ps(a, _mm256_setzero_ps(), _CMP_NLE_UQ)))
 
 /* g s (1 + x (1 - s)) in the portable loop's order */
 static AGC_AVX2 inline __m256 silu_bwd_ps(__m256 x, __m256 g)

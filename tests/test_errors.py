@@ -63,9 +63,9 @@ ERRORS = [
      r"linear.*3 features.*in_features=5"),
     ("gather_dim", lambda: ag.ones(2, 3).gather(2, ag.zeros(2, 3, dtype=ag.int64)), IndexError, r"dimension out of range"),
     ("numpy_requires_grad", lambda: ag.ones(2, requires_grad=True).numpy(), RuntimeError, r"requires grad"),
-    ("numel_overflow", lambda: ag.zeros(2 ** 40, 2 ** 40), MemoryError, r"more than 2\*\*63 elements"),
-    ("nbytes_overflow", lambda: ag.empty(2 ** 62), MemoryError, r"more than 2\*\*63 bytes"),
-    ("expand_overflow", lambda: ag.zeros(1).expand(2 ** 40, 2 ** 40), MemoryError, r"more than 2\*\*63"),
+    ("numel_overflow", lambda: ag.zeros(2 ** 40, 2 ** 40), RuntimeError, r"more than 2\*\*63 elements"),
+    ("nbytes_overflow", lambda: ag.empty(2 ** 62), RuntimeError, r"more than 2\*\*63 bytes"),
+    ("expand_overflow", lambda: ag.zeros(1).expand(2 ** 40, 2 ** 40), RuntimeError, r"more than 2\*\*63"),
     ("int_too_big", lambda: ag.tensor([2 ** 70]), TypeError, r"tensor: could not infer a dtype.*int64"),
     ("arange_zero_step", lambda: ag.arange(0, 5, 0), ValueError, r"arange.*step"),
 ]

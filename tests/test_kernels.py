@@ -125,14 +125,15 @@ BINARY = {
     "logical_or": (np.bitwise_or, "ib"),
     "logical_xor": (np.bitwise_xor, "ib"),
     "atan2": (np.arctan2, "f"),
+    "fmod": (np.fmod, "fi"),
     "sigmoid_bwd": (lambda y, g: g * y * (1 - y), "f"),
     "tanh_bwd": (lambda y, g: g * (1 - y * y), "f"),
-    "relu_bwd": (lambda x, g: np.where(x > 0, g, 0), "f"),
+    "relu_bwd": (lambda x, g: np.where(x <= 0, 0, g), "f"),
     "silu_bwd": (lambda x, g: g * sigmoid(x) * (1 + x * (1 - sigmoid(x))), "f"),
     "gelu_bwd": (lambda x, g: g * gelu_grad(x), "f"),
     "gelu_tanh_bwd": (lambda x, g: g * gelu_tanh_grad(x), "f"),
     "softplus_bwd": (lambda x, g: np.where(x > 20, g, g * sigmoid(x)), "f"),
-    "elu_bwd": (lambda x, g: np.where(x > 0, g, g * np.exp(x)), "f"),
+    "elu_bwd": (lambda x, g: np.where(x <= 0, g * np.exp(x), g), "f"),
 }
 
 

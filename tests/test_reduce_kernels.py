@@ -21,7 +21,7 @@ import autograd_core  # noqa: F401  (registers the Tensor class with _core)
 from autograd_core import _core
 
 R = _core.REDUCE_OPS
-FLOAT_OPS = ["mean", "var", "logsumexp", "norm2", "normp", "sumsq"]
+FLOAT_OPS = ["mean", "var", "std", "logsumexp", "norm2", "normp", "sumsq"]
 NUMERIC_OPS = ["sum", "prod", "max", "min"]
 NORM_PS = [2.5, np.inf, -np.inf, 0.0, 1.0, 2.0, 0.5]
 
@@ -62,6 +62,8 @@ def ref(op, a, dims, p0=0.0):
             n = nred
             m = x.mean(axis=dims, keepdims=True)
             return ((x - m) ** 2).sum(axis=dims) / max(n - p0, 0)
+        if op == "std":
+            return np.sqrt(ref("var", x, dims, p0))
         if op == "logsumexp":
             if nred == 0:
                 return np.full(np.sum(x, axis=dims).shape, -np.inf)
@@ -92,6 +94,11 @@ def scale_of(op, a, dims, p0):
         return s / (int(np.prod([a.shape[d] for d in dims])) or 1) if op == "mean" else s
     if op == "var":
         return ref("var", a, dims, p0) + ref("mean", np.abs(a), dims) ** 2 * 1e-3
+    if op == "std":
+        # an error e in the variance moves its root by up to sqrt(e) (near 0): the bound for the root
+        # is sqrt(rtol * var's scale), written as rtol * scale for assert_close
+        rtol = 2e-6 if a.dtype == np.float32 else 1e-12
+        return np.sqrt(rtol * scale_of("var", a, dims, p0)) / rtol + np.sqrt(scale_of("var", a, dims, p0))
     if op == "logsumexp" and a.size:
         # max + log(sum): the two terms may cancel
         return np.abs(ref(op, a, dims, p0)) + x.max(axis=dims)
@@ -155,7 +162,7 @@ def op_dtypes(op):
 def op_params(op):
     if op == "normp":
         return NORM_PS
-    if op == "var":
+    if op in ("var", "std"):
         return [0.0, 1.0]
     return [0.0]
 
@@ -210,6 +217,7 @@ def test_reduce_empty_identities(target):
     assert (reduce("norm2", e, (1,)) == 0).all()
     assert np.isnan(reduce("mean", e, (1,))).all()
     assert np.isnan(reduce("var", e, (1,), 1.0)).all()
+    assert np.isnan(reduce("std", e, (1,), 1.0)).all()
     assert (reduce("logsumexp", e, (1,)) == -np.inf).all()
     b = np.zeros((2, 0), np.bool_)
     assert reduce("all", b, (1,)).all() and not reduce("any", b, (1,)).any()
@@ -293,6 +301,27 @@ def test_sum_float32_1e7_accurate(target):
     assert (np.abs(col - exact_col) <= 1e-6 * exact_col).all()
     tot = float(reduce("sum", m.T, (0, 1)))
     assert abs(tot - exact) <= 1e-6 * exact
+
+
+def test_float32_var_of_equal_values_is_zero(target):
+    a = np.full((3, 5), 345.5842, np.float32)
+    assert (reduce("var", a, (1,), 1.0) == 0).all() and (reduce("std", a.T, (0,), 1.0) == 0).all()
+
+
+def test_norm2_of_subnormals(target):
+    a = np.array([[5e-324, 0.0], [1e-310, -3e-320], [1e-300, 5e-324]])
+    want = np.array([5e-324, np.hypot(1e-310, 3e-320), 1e-300])
+    np.testing.assert_allclose(reduce("norm2", a, (1,)), want, rtol=1e-12)
+    np.testing.assert_allclose(reduce("norm2", a.T, (0,)), want, rtol=1e-12)
+
+
+def test_float32_std_past_var_overflow(target):
+    # the squared deviations overflow float32, and in the second row the mean's sum does too
+    a = np.array([[1e30, 0.0, 1.0, 0.0], [3e38, 3e38, 0.0, 0.0]], np.float32)
+    want = a.astype(np.float64).std(axis=1, ddof=1)
+    assert_close(reduce("std", a, (1,), 1.0), want, np.float32, rtol=1e-5)
+    assert_close(reduce("std", a.T, (0,), 1.0), want, np.float32, rtol=1e-5)
+    assert np.isinf(reduce("var", a, (1,), 1.0)).all()
 
 
 def test_var_is_stable(target):

@@ -1,5 +1,7 @@
 """Grad mode: whether ops record the graph. `no_grad` skips graph construction entirely."""
 import functools
+import inspect
+import sys
 
 from .. import _core
 
@@ -33,12 +35,43 @@ class _GradModeContext:
         return False
 
     def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with self.__class__():
-                return fn(*args, **kwargs)
+        return _decorate(fn, self.__class__)
 
-        return wrapper
+
+def _decorate(fn, make_context):
+    """fn run inside make_context(); for a generator function, each step of the generator is (the
+    mode holds while it computes a value, not while the caller uses it), as in PyTorch."""
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def generator(*args, **kwargs):
+            gen = fn(*args, **kwargs)
+            try:
+                with make_context():
+                    response = gen.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with make_context():
+                            gen.close()
+                        raise
+                    except BaseException:  # noqa: BLE001  (thrown in by the caller: passed on)
+                        with make_context():
+                            response = gen.throw(*sys.exc_info())
+                    else:
+                        with make_context():
+                            response = gen.send(request)
+            except StopIteration as stop:
+                return stop.value
+
+        return generator
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with make_context():
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 class no_grad(_GradModeContext):
@@ -68,13 +101,7 @@ class set_grad_enabled(_GradModeContext):
     def __call__(self, fn):
         state.enabled = self._prev
         mode = self._target
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(mode):
-                return fn(*args, **kwargs)
-
-        return wrapper
+        return _decorate(fn, lambda: set_grad_enabled(mode))
 
 
 class inference_mode(no_grad):

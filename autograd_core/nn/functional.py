@@ -63,7 +63,8 @@ def linear(input, weight, bias=None):
     if input.ndim == 2:
         return _Linear.apply(input, weight, bias)
     lead = tuple(input.shape[:-1])
-    out = _Linear.apply(input.reshape(-1, weight.shape[1]), weight, bias)
+    # (the row count spelled out: reshape(-1, 0) of an empty tensor is ambiguous)
+    out = _Linear.apply(input.reshape(math.prod(lead), weight.shape[1]), weight, bias)
     return out.reshape(lead + (weight.shape[0],))
 
 
@@ -206,7 +207,7 @@ class _ELU(Function):
         (x,) = ctx.saved_tensors
         if not is_grad_enabled() and ctx.alpha == 1.0:
             return _core.binary(_B["elu_bwd"], x, g), None
-        return ag.where(x > 0, g, g * (x.exp() * ctx.alpha)), None
+        return ag.where(x <= 0, g * (x.exp() * ctx.alpha), g), None  # (NaN: g, as PyTorch)
 
 
 def elu(input, alpha=1.0, inplace=False):
@@ -279,7 +280,7 @@ def logsigmoid(input):
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    return _maybe_inplace(input, inplace, lambda x: x.clamp(min_val, max_val), "hardtanh_")
+    return _maybe_inplace(input, inplace, lambda x: ag.hardtanh(x, min_val, max_val), "hardtanh_")
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
@@ -287,7 +288,7 @@ def hardtanh_(input, min_val=-1.0, max_val=1.0):
 
 
 def relu6(input, inplace=False):
-    return _maybe_inplace(input, inplace, lambda x: x.clamp(0.0, 6.0), "relu6_")
+    return _maybe_inplace(input, inplace, lambda x: ag.relu6(x), "relu6_")
 
 
 # ---------------------------------------------------------------------------------------- dropout
@@ -482,8 +483,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 def normalize(input, p=2.0, dim=1, eps=1e-12):
     """x / max(||x||_p, eps) along dim."""
-    norm = input.norm(p, dim, keepdim=True) if p != 2.0 else (input * input).sum(dim, keepdim=True).sqrt()
-    return input / norm.clamp(min=eps)
+    # (the norm kernel rescales: sqrt(sum(x * x)) underflows to 0 for tiny x and overflows for huge x)
+    return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -558,6 +559,12 @@ def embedding(input, weight, padding_idx=None, max_norm=None):
     if max_norm is not None:
         raise NotImplementedError("embedding: max_norm is not supported")
     num = weight.shape[0]
+    if padding_idx is not None:
+        # (the same rule and message as nn.Embedding; a negative padding_idx counts from the end)
+        if not -num <= padding_idx < num:
+            raise ValueError(f"embedding: padding_idx {padding_idx} must be within num_embeddings "
+                             f"({num}): -{num} <= padding_idx < {num}")
+        padding_idx %= num
     idx = input.reshape(-1).long()
     if idx.numel():
         lo, hi = int(idx.min()), int(idx.max())
@@ -652,9 +659,12 @@ def _pad_index(size, left, right, mode):
     if mode == "replicate":
         idx = np.clip(idx, 0, size - 1)
     elif mode == "circular":
-        if left > size or right > size:
-            raise ValueError(f"pad: circular padding ({left}, {right}) larger than the dimension size {size}")
-        idx = idx % size
+        # a negative pad crops first, and the other side then wraps around the cropped part (as PyTorch)
+        lo, hi = max(-left, 0), size - max(-right, 0)
+        if hi < lo or max(left, 0) > hi - lo or max(right, 0) > hi - lo:
+            raise ValueError(f"pad: circular padding ({left}, {right}) larger than the dimension size {size} "
+                             f"(after cropping: {max(hi - lo, 0)})")
+        idx = lo + (np.arange(-max(left, 0), hi - lo + max(right, 0)) % max(hi - lo, 1))
     else:
         if left >= size or right >= size:
             raise ValueError(f"pad: reflect padding ({left}, {right}) must be smaller than the dimension "
@@ -700,20 +710,22 @@ def softshrink(input, lambd=0.5):
     """x - lambd above lambd, x + lambd below -lambd, 0 between."""
     if lambd < 0:
         raise ValueError(f"softshrink: lambd must be nonnegative, got {lambd}")
-    return ag.where(input > lambd, input - lambd, ag.where(input < -lambd, input + lambd, input * 0))
+    # (inside the band is tested, not outside: a NaN is outside, keeps its value and gets the gradient)
+    inside = (input >= -lambd) & (input <= lambd)
+    return ag.where(inside, input * 0, input - lambd * input.sign())
 
 
 def hardshrink(input, lambd=0.5):
     """x where |x| > lambd, else 0."""
-    return ag.where((input > lambd) | (input < -lambd), input, input * 0)
+    return ag.where((input >= -lambd) & (input <= lambd), input * 0, input)
 
 
 def _threshold(x, limit, value):
-    return ag.where(x > limit, x, ag.full_like(x, value))
+    return ag.where(x <= limit, ag.full_like(x, value), x)  # (NaN > limit is false: NaN must stay NaN)
 
 
 def threshold(input, threshold, value, inplace=False):
-    """x where x > threshold, else value."""
+    """x where x > threshold, else value (NaN stays NaN)."""
     return _maybe_inplace(input, inplace, lambda x: _threshold(x, threshold, value), "threshold_")
 
 
@@ -740,7 +752,8 @@ def prelu(input, weight):
         w = weight.reshape((1, c) + (1,) * (input.ndim - 2))
     else:
         w = weight.reshape(())
-    return ag.where(input >= 0, input, input * w)
+    # (x > 0, not >= 0: at the kink the input's gradient is the weight, as in PyTorch)
+    return ag.where(input > 0, input, input * w)
 
 
 # ---------------------------------------------------------------------------------------- resizing
@@ -838,15 +851,21 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     L, S = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = (query @ key.transpose(-2, -1)) * scale
+    # a bool mask is added as 0 / -inf, as PyTorch does (so an inf score at a masked place gives NaN)
     if is_causal:
-        causal = _causal_mask(L, S)
-        scores = scores.masked_fill(~causal, float("-inf"))
+        scores = scores + ag.where(_causal_mask(L, S), 0.0, float("-inf")).to(scores.dtype)
     if attn_mask is not None:
         if attn_mask.dtype == ag.bool:
-            scores = scores.masked_fill(~attn_mask, float("-inf"))
+            scores = scores + ag.where(attn_mask, 0.0, float("-inf")).to(scores.dtype)
         else:
             scores = scores + attn_mask
-    weights = scores.softmax(-1)
+    # a query whose every score is -inf (all keys masked) attends to nothing and gets 0, as in PyTorch,
+    # rather than the softmax's 0/0 = NaN (its scores are zeroed first so the backward stays finite)
+    dead = (scores == float("-inf")).all(-1, keepdim=True)
+    if dead.any():
+        weights = scores.masked_fill(dead, 0.0).softmax(-1).masked_fill(dead, 0.0)
+    else:
+        weights = scores.softmax(-1)
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, True)
     return weights @ value
@@ -1021,7 +1040,8 @@ def _class_dim_last(input):
     if input.ndim == 2:
         return input
     perm = (0,) + tuple(range(2, input.ndim)) + (1,)
-    return input.permute(perm).reshape(-1, input.shape[1])
+    rows = math.prod(input.shape[:1] + input.shape[2:])  # (not -1: ambiguous when empty)
+    return input.permute(perm).reshape(rows, input.shape[1])
 
 
 def _check_class_target(input, target, op):
@@ -1153,17 +1173,31 @@ def kl_div(input, target, reduction="mean", log_target=False):
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    """``x1 . x2 / max(||x1|| ||x2||, eps)`` along ``dim``, over the broadcast shape; see
-    :class:`~autograd_core.nn.CosineSimilarity`.
+    """Cosine of the angle between x1 and x2 along dim, after broadcasting them together (dim indexes
+    the broadcast shape); each norm is clamped to at least eps, so the result stays within [-1, 1]:
+    ``x1 . x2 / (max(||x1||, eps) max(||x2||, eps))``; see :class:`~autograd_core.nn.CosineSimilarity`.
 
     Example:
         >>> F.cosine_similarity(ag.tensor([[1.0, 0.0]]), ag.tensor([[0.0, 2.0]]))
         tensor([0.])
-
     """
-    num = (x1 * x2).sum(dim)
-    den = ((x1 * x1).sum(dim) * (x2 * x2).sum(dim)).clamp(min=eps * eps).sqrt()
-    return num / den
+    _check_tensor(x1, "x1", "cosine_similarity")
+    _check_tensor(x2, "x2", "cosine_similarity")
+    if not (x1.dtype.is_floating_point and x2.dtype.is_floating_point):
+        raise TypeError(f"cosine_similarity: expected floating point tensors, got {x1.dtype} and {x2.dtype}")
+    try:
+        x1, x2 = ag.broadcast_tensors(x1, x2)
+    except RuntimeError:
+        raise ValueError(f"cosine_similarity: shapes {tuple(x1.shape)} and {tuple(x2.shape)} do not "
+                         f"broadcast") from None
+    dim = _core._wrap_dim(dim, max(x1.ndim, 1), "cosine_similarity")
+    # normalising each input first (rather than dividing by the product of the norms) keeps
+    # float32 from overflowing in |x1|^2 |x2|^2
+    n1, n2 = x1.norm(2, dim, keepdim=True), x2.norm(2, dim, keepdim=True)
+    # PyTorch clamps the norms outside the graph: the values are clamped, the gradient is the norm's
+    n1 = n1 + (n1.detach().clamp(min=eps) - n1.detach())
+    n2 = n2 + (n2.detach().clamp(min=eps) - n2.detach())
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 
 # ---------------------------------------------------------------------------------------- more losses

@@ -46,7 +46,7 @@ __all__ = [
 
 _B = _core.BINARY_OPS
 ADD, SUB, MUL, DIV = _B["add"], _B["sub"], _B["mul"], _B["div"]
-FLOORDIV, MOD, POW = _B["floordiv"], _B["mod"], _B["pow"]
+FLOORDIV, MOD, FMOD, POW = _B["floordiv"], _B["mod"], _B["fmod"], _B["pow"]
 MAXIMUM, MINIMUM, ATAN2 = _B["maximum"], _B["minimum"], _B["atan2"]
 
 
@@ -197,7 +197,8 @@ class Div(Function):
         if ctx.needs_input_grad[0]:
             ga = _grad_to(g / b, ctx.ma)
         if ctx.needs_input_grad[1]:
-            gb = _grad_to(-g * a / (b * b), ctx.mb)
+            # (a / b) / b, not a / (b * b): b * b overflows or underflows first
+            gb = _grad_to(-g * ((a / b) / b), ctx.mb)
         return ga, gb
 
 
@@ -253,11 +254,13 @@ class _MaxMin(Function):
         from .unary import where
 
         a, b = ctx.saved_tensors
-        # ties split the gradient evenly between the two inputs
-        wins_a = (a > b) if cls.op == MAXIMUM else (a < b)
+        # ties split the gradient evenly; each input loses it only where the other one wins, so where a
+        # NaN makes the comparisons false both get it (PyTorch's rule)
+        a_loses, b_loses = (a < b, a > b) if cls.op == MAXIMUM else (a > b, a < b)
         half = g * 0.5
-        ga = where(a == b, half, where(wins_a, g, 0.0))
-        gb = where(a == b, half, where(wins_a, 0.0, g))
+        tie = a == b
+        ga = where(tie, half, where(a_loses, 0.0, g))
+        gb = where(tie, half, where(b_loses, 0.0, g))
         return _grad_to(ga, ctx.ma), _grad_to(gb, ctx.mb)
 
 
@@ -279,8 +282,16 @@ class Atan2(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        d = a * a + b * b
-        return _grad_to(g * b / d, ctx.ma), _grad_to(-g * a / d, ctx.mb)
+        # in the gradient's float dtype first: a * a of a uint8 input would wrap around
+        a = a if a._dtype_code <= 1 else a.to(g._dtype_code)
+        b = b if b._dtype_code <= 1 else b.to(g._dtype_code)
+        from .unary import where
+
+        # 1 / (a^2 + b^2), 0 where that is infinite (a = b = 0, or squares that underflow), as PyTorch;
+        # b * recip before g: for a huge b the squares overflow, recip is 0 and g * b would be inf
+        recip = 1 / (a * a + b * b)
+        recip = where(recip == math.inf, 0.0, recip)
+        return _grad_to(g * (b * recip), ctx.ma), _grad_to(-g * (a * recip), ctx.mb)
 
 
 class Remainder(Function):
@@ -298,6 +309,24 @@ class Remainder(Function):
         b = b if b is not None else ctx.sb
         ga = _grad_to(g, ctx.ma) if ctx.ma else None
         gb = _grad_to(-g * _binary(FLOORDIV, a, b), ctx.mb) if ctx.mb else None
+        return ga, gb
+
+
+class Fmod(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.ma, ctx.mb = _meta(a), _meta(b)
+        ctx.save_for_backward(a if isinstance(a, TensorBase) else None, b if isinstance(b, TensorBase) else None)
+        ctx.sa, ctx.sb = a, b
+        return _binary(FMOD, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        a = a if a is not None else ctx.sa
+        b = b if b is not None else ctx.sb
+        ga = _grad_to(g, ctx.ma) if ctx.ma else None
+        gb = _grad_to(-g * div(a, b, rounding_mode="trunc").detach(), ctx.mb) if ctx.mb else None
         return ga, gb
 
 
@@ -435,7 +464,9 @@ tensor_method(divide, name="divide")
 tensor_method(true_divide, name="true_divide")
 
 
-def _check_int_zero(b, op):
+def _check_int_zero(b, op, a=None):
+    if isinstance(a, TensorBase) and a.numel() == 0:  # nothing is divided
+        return
     if isinstance(b, TensorBase):
         if b._dtype_code not in (0, 1) and b.numel() and not bool(_core.reduce(_core.REDUCE_OPS["all"], b)):
             raise ZeroDivisionError(f"{op}: integer division by zero")
@@ -447,7 +478,7 @@ def _check_int_zero(b, op):
 def floor_divide(a, b):
     """floor(a / b) like Python's //; not differentiable (the gradient is zero almost everywhere)."""
     if _core.result_type(a, b) not in (0, 1):
-        _check_int_zero(b, "floor_divide")
+        _check_int_zero(b, "floor_divide", a)
     return _binary(FLOORDIV, a, b)
 
 
@@ -455,16 +486,16 @@ def floor_divide(a, b):
 def remainder(a, b):
     """a mod b with the sign of b, like Python's %."""
     if _core.result_type(a, b) not in (0, 1):
-        _check_int_zero(b, "remainder")
+        _check_int_zero(b, "remainder", a)
     return _apply2(Remainder, MOD, a, b)
 
 
 @tensor_method
 def fmod(a, b):
-    """a mod b with the sign of a (C's fmod)."""
-    from .unary import trunc
-
-    return a - trunc(a / b) * b if _core.result_type(a, b) in (0, 1) else a - (a // b) * b
+    """a mod b with the sign of a (C's fmod): fmod(-7, 4) is -3 where remainder gives 1."""
+    if _core.result_type(a, b) not in (0, 1):
+        _check_int_zero(b, "fmod", a)
+    return _apply2(Fmod, FMOD, a, b)
 
 
 @tensor_method
@@ -492,7 +523,52 @@ def minimum(a, b):
     return _apply2(Minimum, MINIMUM, a, b)
 
 
-fmax, fmin = maximum, minimum
+class _FMaxMin(Function):
+    """fmax/fmin: where one input is NaN the other is taken; on a tie a takes the whole gradient (PyTorch's
+    choice)."""
+
+    @staticmethod
+    def forward(ctx, a, b, is_max):
+        take_a = _fmax_take_a(a, b, is_max)
+        ctx.ma, ctx.mb = _meta(a), _meta(b)
+        ctx.save_for_backward(take_a)
+        return _core.where(take_a, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        from .unary import where
+
+        (take_a,) = ctx.saved_tensors
+        ga = _grad_to(where(take_a, g, 0.0), ctx.ma) if ctx.needs_input_grad[0] else None
+        gb = _grad_to(where(take_a, 0.0, g), ctx.mb) if ctx.needs_input_grad[1] else None
+        return ga, gb, None
+
+
+def _fmax_take_a(a, b, is_max):
+    wins = _binary(_B["ge"] if is_max else _B["le"], a, b)
+    if isinstance(b, TensorBase) and b._dtype_code <= 1:
+        wins = _binary(_B["logical_or"], wins, _core.unary(_core.UNARY_OPS["isnan"], b))
+    return wins
+
+
+def _fmaxmin(a, b, is_max):
+    if _core.result_type(a, b) > 1:  # integers hold no NaN
+        return (maximum if is_max else minimum)(a, b)
+    if state.enabled and (_rg(a) or _rg(b)):
+        return _FMaxMin.apply(a, b, is_max)
+    return _core.where(_fmax_take_a(a, b, is_max), a, b)
+
+
+@tensor_method
+def fmax(a, b):
+    """Elementwise maximum that ignores NaN: fmax(nan, 1) is 1 (maximum gives nan)."""
+    return _fmaxmin(a, b, True)
+
+
+@tensor_method
+def fmin(a, b):
+    """Elementwise minimum that ignores NaN."""
+    return _fmaxmin(a, b, False)
 
 
 @tensor_method

@@ -82,7 +82,10 @@ def _infer_code(a, data):
             return _core.U8
         return _core.I64
     if np.issubdtype(a.dtype, np.floating):
-        return default_float_code() if not isinstance(data, np.ndarray) else to_code(a.dtype)
+        # a numpy array or numpy scalar (np.float64(1.0)) keeps its precision, as in torch.tensor
+        if isinstance(data, (np.ndarray, np.floating)) and a.dtype in (np.float32, np.float64):
+            return to_code(a.dtype)
+        return default_float_code()
     raise TypeError(f"tensor: cannot make a tensor from data of type {a.dtype}")
 
 
@@ -463,25 +466,44 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, requires_gra
 
 
 def multinomial(probs, num_samples, replacement=False, *, generator=None):
-    """Sample indices from each row of probs (unnormalised weights)."""
+    """Sample indices from each row of probs (unnormalised weights). Without replacement, every row needs
+    at least num_samples classes of positive weight; a class of weight 0 is never drawn."""
     p = np.asarray(probs.detach(), dtype=np.float64)
+    if p.ndim not in (1, 2):
+        raise RuntimeError(f"multinomial: probs must be 1-d or 2-d, got shape {p.shape}")
+    if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
+        raise RuntimeError(f"multinomial: num_samples must be a positive int, got {num_samples!r}")
     single = p.ndim == 1
     p = np.atleast_2d(p)
     if (p < 0).any() or not np.isfinite(p).all():
         raise RuntimeError("multinomial: probabilities must be finite and non-negative")
     if not replacement and num_samples > p.shape[1]:
-        raise RuntimeError(f"multinomial: cannot sample {num_samples} > {p.shape[1]} without replacement")
+        raise RuntimeError(f"multinomial: cannot draw {num_samples} samples without replacement from "
+                           f"{p.shape[1]} classes")
+    if p.shape[0] == 0:
+        return _copy_from_numpy(np.zeros((0, num_samples), np.int64), _core.I64)
+    if not (p.sum(axis=1) > 0).all():
+        raise RuntimeError("multinomial: each row needs a positive total weight")
+    if not replacement:
+        have = int((p > 0).sum(axis=1).min())
+        if num_samples > have:
+            raise RuntimeError(f"multinomial: cannot draw {num_samples} samples without replacement from "
+                               f"{have} classes of non-zero probability")
     out = np.empty((p.shape[0], num_samples), dtype=np.int64)
     u = np.asarray(rand(p.shape[0], num_samples, dtype=_core.F64, generator=generator))
     for r in range(p.shape[0]):
         w = p[r].copy()
-        if w.sum() <= 0:
-            raise RuntimeError("multinomial: each row needs a positive total weight")
+        # only classes of positive weight can be picked, whatever the rounding of the sums
+        live = np.flatnonzero(w > 0)
+        if replacement:
+            c = np.cumsum(w[live])
+            j = np.minimum(np.searchsorted(c, u[r] * c[-1], side="right"), len(live) - 1)
+            out[r] = live[j]
+            continue
         for s in range(num_samples):
-            c = np.cumsum(w) / w.sum()
-            k = min(int(np.searchsorted(c, u[r, s], side="right")), len(w) - 1)
-            out[r, s] = k
-            if not replacement:
-                w[k] = 0
+            c = np.cumsum(w[live])
+            j = min(int(np.searchsorted(c, u[r, s] * c[-1], side="right")), len(live) - 1)
+            out[r, s] = live[j]
+            live = np.delete(live, j)
     res = out[0] if single else out
     return _copy_from_numpy(res, _core.I64)

@@ -54,7 +54,8 @@ class MatMul(Function):
             if len(bshape) == 2 and a2.ndim > 2:
                 # a batch of rows against one matrix: fold the batch into M (one GEMM, no sum over copies)
                 k = a2.shape[-1]
-                gb = a2.reshape(-1, k).mT @ g2.reshape(-1, g2.shape[-1])
+                rows = math.prod(a2.shape[:-1])  # (not -1: with a size 0 in the shape it is ambiguous)
+                gb = a2.reshape(rows, k).mT @ g2.reshape(rows, g2.shape[-1])
                 gb = _grad_to(gb, ctx.mb)
             elif len(bshape) == 1:
                 gb = _grad_to(a2.mT @ g2, ((bshape[0], 1), ctx.mb[1])).reshape(bshape)
@@ -180,7 +181,7 @@ def linear(x, weight, bias=None):
         raise RuntimeError(f"linear: bias of shape {tuple(bias.shape)} does not match out_features="
                            f"{weight.shape[0]}")
     lead = x.shape[:-1]
-    x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+    x2 = x if x.ndim == 2 else x.reshape(math.prod(lead), x.shape[-1])  # (not -1: ambiguous when empty)
     if _graph(x2, weight, bias):
         y = Linear.apply(x2, weight, bias)
     elif bias is None:

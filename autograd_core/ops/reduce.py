@@ -62,7 +62,7 @@ def _expand_back(g, shape, dims, keepdim):
 def _nelem(shape, dims):
     n = 1
     for d in dims:
-        n *= shape[d]
+        n *= shape[d] if shape else 1  # (dim 0 of a 0-d tensor is its one element)
     return n
 
 
@@ -148,19 +148,49 @@ class Prod(_SavingReduce):
 
     @staticmethod
     def backward(ctx, g):
-        from .unary import where
-
         x, out = ctx.saved_tensors
         dims, keepdim = ctx.dims, ctx.keepdim
-        zero = x == 0
-        nzeros = _expand_back(zero.sum(dims, keepdim=keepdim), x.shape, dims, keepdim)
-        # product of the others: out / x where x != 0; for the single zero of a slice, the product of
-        # the non-zero elements; 0 where a slice has two or more zeros
-        prod_nz = _expand_back(_prod_dims(where(zero, 1.0, x), dims, keepdim) if dims else x,
-                               x.shape, dims, keepdim)
-        outx = _expand_back(out, x.shape, dims, keepdim)
-        others = where(zero, where(nzeros == 1, prod_nz, 0.0), outx / where(zero, 1.0, x))
+        if state.enabled:  # create_graph: cumprod has no double backward through zeros; divide instead
+            others = _product_of_others_by_division(x, out, dims, keepdim)
+        else:
+            others = _product_of_others(x, dims)
         return _expand_back(g, x.shape, dims, keepdim) * others, None, None
+
+
+def _product_of_others_by_division(x, out, dims, keepdim):
+    """out / x where x != 0; for the single zero of a slice, the product of its non-zero elements; 0
+    where a slice has two or more zeros (differentiable again)."""
+    from .unary import where
+
+    zero = x == 0
+    nzeros = _expand_back(zero.sum(dims, keepdim=keepdim), x.shape, dims, keepdim)
+    prod_nz = _expand_back(_prod_dims(where(zero, 1.0, x), dims, keepdim) if dims else x, x.shape, dims, keepdim)
+    outx = _expand_back(out, x.shape, dims, keepdim)
+    return where(zero, where(nzeros == 1, prod_nz, 0.0), outx / where(zero, 1.0, x))
+
+
+def _product_of_others(x, dims):
+    """For each element, the product of the other elements of its slice over dims, from exclusive
+    products from the left and from the right: exact with zeros, and finite where out / x would divide
+    an overflowed product (as PyTorch computes it when there are zeros)."""
+    from .creation import ones
+    from .shape import cat, flip, permute
+
+    if x.ndim == 0 or not dims:
+        return ones(tuple(x.shape), dtype=x._dtype_code)
+    kept = [d for d in range(x.ndim) if d not in dims]
+    order = kept + list(dims)
+    n = _nelem(x.shape, dims)
+    lead = tuple(x.shape[d] for d in kept)
+    xr = permute(x, order).reshape(lead + (n,))
+    one = ones(lead + (1 if n else 0,), dtype=x._dtype_code)
+    left = cat([one, xr.narrow(-1, 0, n - 1).cumprod(-1)], -1) if n > 1 else one
+    right = flip(cat([one, flip(xr, [-1]).narrow(-1, 0, n - 1).cumprod(-1)], -1), [-1]) if n > 1 else one
+    others = (left * right).reshape(tuple(x.shape[d] for d in order))
+    inverse = [0] * x.ndim
+    for i, d in enumerate(order):
+        inverse[d] = i
+    return permute(others, inverse)
 
 
 @tensor_method
@@ -183,12 +213,17 @@ class _Extreme(_SavingReduce):
     """amax/amin and max()/min() without dim: the gradient is shared evenly among tied maxima."""
 
     op = R["max"]
+    share_nan = False
 
     @classmethod
     def backward(cls, ctx, g):
         x, out = ctx.saved_tensors
         dims, keepdim = ctx.dims, ctx.keepdim
-        mask = (x == _expand_back(out, x.shape, dims, keepdim)).to(g.dtype)
+        o = _expand_back(out, x.shape, dims, keepdim)
+        mask = x == o
+        if cls.share_nan:
+            mask = mask | (x.isnan() & o.isnan())
+        mask = mask.to(g.dtype)
         count = mask.sum(dims, keepdim=True)
         return _expand_back(g, x.shape, dims, keepdim) * mask / count, None, None
 
@@ -197,8 +232,19 @@ class Amax(_Extreme):
     op = R["max"]
 
 
+class MaxAll(Amax):
+    """max() of all elements: where the maximum is NaN, the gradient is shared among the NaNs
+    (PyTorch's rule for max() and min(); its amax/amin give NaN there instead, as _Extreme does)."""
+
+    share_nan = True
+
+
 class Amin(_Extreme):
     op = R["min"]
+
+
+class MinAll(Amin):
+    share_nan = True
 
 
 class _ExtremeWithIndex(Function):
@@ -268,7 +314,7 @@ def max(x, dim=None, keepdim=False):
         from .binary import maximum
 
         return maximum(x, dim)
-    return _extreme(x, dim, keepdim, R["max"], Amax, MaxDim, "max")
+    return _extreme(x, dim, keepdim, R["max"], MaxAll, MaxDim, "max")
 
 
 @tensor_method
@@ -281,7 +327,7 @@ def min(x, dim=None, keepdim=False):
         from .binary import minimum
 
         return minimum(x, dim)
-    return _extreme(x, dim, keepdim, R["min"], Amin, MinDim, "min")
+    return _extreme(x, dim, keepdim, R["min"], MinAll, MinDim, "min")
 
 
 @tensor_method
@@ -311,8 +357,10 @@ def aminmax(x, dim=None, keepdim=False):
 
 
 def _arg(x, dim, keepdim, op, name):
-    if x.numel() == 0:
-        raise RuntimeError(f"{name}(): expected a non-empty tensor; it has shape {tuple(x.shape)}")
+    # (only the reduced dim must be non-empty: argmax over dim 0 of a (3, 0) tensor is a (0,) tensor)
+    if x.numel() == 0 and (dim is None or x.ndim == 0 or x.shape[_core._wrap_dim(dim, x.ndim, name)] == 0):
+        raise RuntimeError(f"{name}(): expected a non-empty tensor to reduce over; it has shape "
+                           f"{tuple(x.shape)}" + ("" if dim is None else f" and dim {dim}"))
     if dim is None:
         flat = x.reshape(-1)
         _, i = _reduce(op, flat.detach(), (0,), False, 0.0, True)
@@ -352,6 +400,12 @@ def _correction(unbiased, correction):
     return 1.0 if unbiased else 0.0
 
 
+def _safe_mean(x, dims, n):
+    """The mean over dims (kept) as the sum of x / n: the float32 sum of values near 3e38 overflows
+    where their mean does not (var and std take their mean in float64 too)."""
+    return (x / (n or 1)).sum(dims, keepdim=True)
+
+
 class Var(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim, corr):
@@ -364,8 +418,12 @@ class Var(Function):
         (x,) = ctx.saved_tensors
         dims, keepdim = ctx.dims, ctx.keepdim
         n = _nelem(x.shape, dims)
-        centered = x - x.mean(dims, keepdim=True)
-        return _expand_back(g, x.shape, dims, keepdim) * centered * (2.0 / (n - ctx.corr)), None, None, None
+        centered = x - _safe_mean(x, dims, n)
+        # a divisor of 0 (one element, correction 1) gives inf and a NaN gradient, as PyTorch
+        div = n - ctx.corr
+        # (g times the small factor first: g * centered alone can overflow where the product does not)
+        return _expand_back(g, x.shape, dims, keepdim) * (2.0 / div if div > 0 else math.inf) * centered, \
+            None, None, None
 
 
 @tensor_method
@@ -385,10 +443,8 @@ def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
 class Std(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim, corr):
-        from .unary import sqrt
-
         ctx.dims, ctx.keepdim, ctx.corr = dims, keepdim, corr
-        out = sqrt(_reduce(R["var"], x, dims, keepdim, corr))
+        out = _reduce(R["std"], x, dims, keepdim, corr)
         ctx.save_for_backward(x, out)
         return out
 
@@ -401,8 +457,9 @@ class Std(Function):
         dims, keepdim = ctx.dims, ctx.keepdim
         n = _nelem(x.shape, dims)
         o = _expand_back(out, x.shape, dims, keepdim)
-        centered = x - x.mean(dims, keepdim=True)
-        gx = _expand_back(g, x.shape, dims, keepdim) * where(o == 0, 0.0, centered / (o * (n - ctx.corr)))
+        centered = x - _safe_mean(x, dims, n)
+        # (divided in turn: o * (n - corr) overflows float32 for a std near its largest value)
+        gx = _expand_back(g, x.shape, dims, keepdim) * where(o == 0, 0.0, centered / o / (n - ctx.corr))
         return gx, None, None, None
 
 
@@ -412,13 +469,14 @@ def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
     default, ``correction=0`` or ``unbiased=False`` for the population value). ``dim`` is an int, a tuple or
     None (all elements); ``keepdim`` keeps the reduced dimensions with size 1.
     """
-    from .unary import sqrt
-
     if isinstance(unbiased, (list, tuple)) or (isinstance(dim, bool)):
         raise TypeError("std: pass dim as an int or tuple and unbiased as a keyword")
     if state.enabled and x.requires_grad and x._dtype_code <= 1:
         return Std.apply(x, _dims(x, dim), keepdim, _correction(unbiased, correction))
-    return sqrt(var(x, dim, unbiased=unbiased, keepdim=keepdim, correction=correction))
+    if x._dtype_code > 1:
+        raise TypeError(f"std(): input dtype must be floating point, got {x.dtype}")
+    # (one kernel, not sqrt(var): the root is taken before the float32 cast, as PyTorch does)
+    return _reduce(R["std"], x, _dims(x, dim), keepdim, _correction(unbiased, correction))
 
 
 def var_mean(x, dim=None, unbiased=None, keepdim=False, correction=None):
@@ -594,9 +652,11 @@ class Cumsum(Function):
 
 @tensor_method
 def cumsum(x, dim, dtype=None):
-    """Inclusive cumulative sum along dim."""
+    """Inclusive cumulative sum along dim (integers and bools sum in int64, as in PyTorch)."""
     if dtype is not None:
         x = x.to(dtype)
+    elif x._dtype_code > 1:
+        x = x.to(_core.I64)
     d = _core._wrap_dim(dim, x.ndim, "cumsum")
     if x.ndim == 0:
         return x.clone()
@@ -633,6 +693,8 @@ def cumprod(x, dim, dtype=None):
     """
     if dtype is not None:
         x = x.to(dtype)
+    elif x._dtype_code > 1:
+        x = x.to(_core.I64)
     d = _core._wrap_dim(dim, x.ndim, "cumprod")
     if x.ndim == 0:
         return x.clone()

@@ -439,16 +439,20 @@ def detach(x):
 class Cat(Function):
     @staticmethod
     def forward(ctx, dim, *xs):
+        # xs may include skipped 1-d empty tensors: they take part in the dtype and get an empty gradient
         ctx.dim = dim
-        ctx.sizes = [x.shape[dim] for x in xs]
+        ctx.sizes = [0 if _skipped_in_cat(x) else x.shape[dim] for x in xs]
         ctx.metas = [(x.shape, x._dtype_code) for x in xs]
-        return _cat_forward(xs, dim)
+        return _cat_forward([x for x in xs if not _skipped_in_cat(x)] or xs[:1], dim, _cat_dtype(xs))
 
     @staticmethod
     def backward(ctx, g):
         grads = []
         start = 0
         for n, meta in zip(ctx.sizes, ctx.metas):
+            if tuple(meta[0]) == (0,) and g.ndim != 1:
+                grads.append(_core.full((0,), 0, meta[1]))
+                continue
             gi = narrow(g, ctx.dim, start, n)
             if gi._dtype_code != meta[1]:
                 gi = gi.to(meta[1])
@@ -457,10 +461,18 @@ class Cat(Function):
         return (None, *grads)
 
 
-def _cat_forward(xs, dim):
+def _skipped_in_cat(x):
+    return x.ndim == 1 and x.shape[0] == 0
+
+
+def _cat_dtype(xs):
     code = xs[0]._dtype_code
     for x in xs[1:]:
         code = _core.result_type(_core.empty((1,), code), _core.empty((1,), x._dtype_code))
+    return code
+
+
+def _cat_forward(xs, dim, code):
     shape = list(xs[0].shape)
     shape[dim] = sum(x.shape[dim] for x in xs)
     out = _core.empty(tuple(shape), code)
@@ -483,7 +495,7 @@ def cat(tensors, dim=0):
     for i, x in enumerate(tensors):
         if not isinstance(x, TensorBase):
             raise TypeError(f"cat: expected a list of tensors, element {i} is {type(x).__name__}")
-    xs = [x for x in tensors if not (x.ndim == 1 and x.shape[0] == 0)] or tensors[:1]
+    xs = [x for x in tensors if not _skipped_in_cat(x)] or tensors[:1]
     ref = xs[0]
     if ref.ndim == 0:
         raise RuntimeError("cat: zero-dimensional tensor (at position 0) cannot be concatenated")
@@ -492,9 +504,9 @@ def cat(tensors, dim=0):
         if x.ndim != ref.ndim or any(a != b for j, (a, b) in enumerate(zip(x.shape, ref.shape)) if j != d):
             raise RuntimeError(f"cat: sizes of tensors must match except in dimension {d}; expected "
                                f"{tuple(ref.shape)} (any size at dim {d}) but got {tuple(x.shape)} for tensor {i}")
-    if _graph(*xs):
-        return Cat.apply(d, *xs)
-    return _cat_forward(xs, d)
+    if _graph(*tensors):
+        return Cat.apply(d, *tensors)
+    return _cat_forward(xs, d, _cat_dtype(tensors))
 
 
 concat = concatenate = cat
@@ -626,8 +638,9 @@ def chunk(x, chunks, dim=0):
         raise RuntimeError(f"chunk: chunks must be positive, got {chunks}")
     d = _core._wrap_dim(dim, x.ndim, "chunk")
     n = x.shape[d]
-    size = -(-n // chunks) if n else 1
-    return split(x, size, d)
+    if n == 0:  # PyTorch gives `chunks` empty pieces
+        return split(x, [0] * chunks, d)
+    return split(x, -(-n // chunks), d)
 
 
 @tensor_method
@@ -685,63 +698,115 @@ def triu(x, diagonal=0):
     return _triangle(x, diagonal, True, "triu")
 
 
+def _diagonal_view(x, offset, d1, d2):
+    """The view of x's diagonal `offset` in dims (d1, d2), as the last dim (no copy, no arithmetic:
+    an inf or NaN elsewhere in the matrix cannot leak into it)."""
+    shape, strides = x.shape, x.stride()
+    n1, n2 = shape[d1], shape[d2]
+    if offset >= 0:
+        k = max(0, min(n1, n2 - offset))
+        start = offset * strides[d2]
+    else:
+        k = max(0, min(n1 + offset, n2))
+        start = -offset * strides[d1]
+    keep = [i for i in range(x.ndim) if i not in (d1, d2)]
+    return _core.as_strided(x, tuple(shape[i] for i in keep) + (k,),
+                            tuple(strides[i] for i in keep) + (strides[d1] + strides[d2],),
+                            x.storage_offset() + (start if k else 0))
+
+
+def _diagonal_dims(ndim, dim1, dim2, op):
+    if ndim < 2:
+        raise RuntimeError(f"{op}: expected a tensor of at least 2 dimensions, got {ndim}")
+    d1 = _core._wrap_dim(dim1, ndim, op)
+    d2 = _core._wrap_dim(dim2, ndim, op)
+    if d1 == d2:
+        raise RuntimeError(f"{op}: dim1 and dim2 cannot be the same dimension ({dim1} and {dim2})")
+    return d1, d2
+
+
+class Diagonal(Function):
+    _core_forward = True
+
+    @staticmethod
+    def forward(ctx, x, offset, d1, d2):
+        ctx.args = (tuple(x.shape), offset, d1, d2)
+        return _diagonal_view(x, offset, d1, d2)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _diagonal_scatter(g, *ctx.args), None, None, None
+
+
+def _scatter_diagonal(g, shape, offset, d1, d2):
+    out = _core.full(shape, 0, g._dtype_code)
+    _core.copy_(_diagonal_view(out, offset, d1, d2), g)
+    return out
+
+
+class DiagonalScatter(Function):
+    """Zeros of `shape` with g on the diagonal (offset, d1, d2): the adjoint of diagonal."""
+
+    _core_forward = True
+
+    @staticmethod
+    def forward(ctx, g, shape, offset, d1, d2):
+        ctx.args = (offset, d1, d2)
+        return _scatter_diagonal(g, shape, offset, d1, d2)
+
+    @staticmethod
+    def backward(ctx, g):
+        return diagonal(g, *ctx.args), None, None, None, None
+
+
+def _diagonal_scatter(g, shape, offset, d1, d2):
+    if _graph(g):
+        return DiagonalScatter.apply(g, shape, offset, d1, d2)
+    return _scatter_diagonal(g, shape, offset, d1, d2)
+
+
 @tensor_method
 def diagonal(x, offset=0, dim1=0, dim2=1):
-    """The diagonal of dims (dim1, dim2) as a view, moved to the last dim."""
-    d1 = _core._wrap_dim(dim1, x.ndim, "diagonal")
-    d2 = _core._wrap_dim(dim2, x.ndim, "diagonal")
-    y = movedim(x, (d1, d2), (-2, -1))
-    n, m = y.shape[-2], y.shape[-1]
-    if offset >= 0:
-        y = narrow(y, -1, min(offset, m), max(0, m - offset))
-    else:
-        y = narrow(y, -2, min(-offset, n), max(0, n + offset))
-    k = min(y.shape[-2], y.shape[-1])
-    y = narrow(narrow(y, -2, 0, k), -1, 0, k)
-    from .creation import eye
-
-    return (y * eye(k, dtype=y._dtype_code)).sum(-1)
+    """The diagonal `offset` of dims (dim1, dim2) as a view, moved to the last dim."""
+    d1, d2 = _diagonal_dims(x.ndim, dim1, dim2, "diagonal")
+    if _graph(x):
+        return Diagonal.apply(x, offset, d1, d2)
+    return _diagonal_view(x, offset, d1, d2)
 
 
 @tensor_method
 def diag(x, diagonal=0):
-    """1-d input: a square matrix with x on the given diagonal; 2-d input: that diagonal."""
-    from .creation import arange, zeros
-    from .unary import where
-
+    """1-d input: a square matrix with x on the given diagonal; 2-d input: that diagonal (a copy)."""
     if x.ndim == 1:
-        k = diagonal
-        n = x.shape[0] + abs(k)
-        r = arange(n).reshape(n, 1)
-        c = arange(n).reshape(1, n)
-        padded = cat([x, zeros(abs(k), dtype=x._dtype_code)])
-        if k >= 0:
-            return where(c - r == k, padded.reshape(n, 1), 0.0)
-        return where(r - c == -k, padded.reshape(1, n), 0.0)
+        n = x.shape[0] + abs(diagonal)
+        return _diagonal_scatter(x, (n, n), diagonal, 0, 1)
     if x.ndim == 2:
-        return diagonal_(x, diagonal)
+        return diagonal_(x, diagonal).clone()
     raise RuntimeError(f"diag: expected a 1-d or 2-d tensor, got shape {tuple(x.shape)}")
 
 
 diagonal_ = diagonal
 
 
-def diag_embed(x):
-    """Batched diagonal matrices: ``(*, n) -> (*, n, n)`` with ``x`` on the diagonal."""
-    from .creation import eye
-
-    n = x.shape[-1]
-    return x.unsqueeze(-1) * eye(n, dtype=x._dtype_code)
+@tensor_method
+def diag_embed(x, offset=0, dim1=-2, dim2=-1):
+    """Matrices with the last dim of x on their diagonal `offset`, in the new dims (dim1, dim2) of the
+    result; zeros elsewhere."""
+    if x.ndim < 1:
+        raise RuntimeError("diag_embed: expected a tensor of at least 1 dimension, got a 0-d tensor")
+    d1, d2 = _diagonal_dims(x.ndim + 1, dim1, dim2, "diag_embed")
+    n = x.shape[-1] + abs(offset)
+    shape = [s for s in x.shape[:-1]]
+    for d in sorted((d1, d2)):
+        shape.insert(d, n)
+    return _diagonal_scatter(x, tuple(shape), offset, d1, d2)
 
 
 @tensor_method
 def trace(x):
-    """The sum of the main diagonal of a 2-d tensor.
-
-    Example:
-        >>> ag.trace(ag.tensor([[1.0, 2.0], [3.0, 4.0]]))
-        tensor(5.)
-    """
+    """The sum of the main diagonal of a matrix."""
+    if x.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, got shape {tuple(x.shape)}")
     return diagonal(x).sum()
 
 

@@ -11,7 +11,8 @@ import numpy as np
 
 from .. import _core
 from .._core import TensorBase
-from ..autograd.grad_mode import no_grad
+from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ._registry import tensor_method
 from .creation import as_tensor, tensor
 from .index import gather
@@ -19,6 +20,23 @@ from .reduce import _return_types
 
 __all__ = ["allclose", "argsort", "bincount", "bucketize", "cummax", "cummin", "histc", "isclose", "kthvalue", "median",
            "mode", "nanmedian", "nanquantile", "quantile", "searchsorted", "sort", "topk", "unique"]
+
+
+class _MedianAll(Function):
+    """median() of all elements: the gradient is shared evenly among the elements equal to the median
+    (among the NaNs when it is NaN), as PyTorch does; median(dim) sends it to the returned index."""
+
+    @staticmethod
+    def forward(ctx, x, value):
+        ctx.save_for_backward(x, value)
+        return value.clone()
+
+    @staticmethod
+    def backward(ctx, g):
+        x, value = ctx.saved_tensors
+        mask = x.isnan() if bool(value.isnan()) else x == value
+        mask = mask.to(g.dtype)
+        return g * mask / mask.sum(), None
 
 
 def _dim(x, dim, op):
@@ -88,7 +106,11 @@ def median(x, dim=None, keepdim=False):
     if dim is None:
         if x.numel() == 0:
             raise RuntimeError("median: cannot compute the median of an empty tensor")
-        return median(x.reshape(-1), 0).values.reshape(())
+        with no_grad():
+            value = median(x.detach().reshape(-1), 0).values.reshape(())
+        if x.requires_grad and is_grad_enabled():
+            return _MedianAll.apply(x, value)
+        return value
     d = _dim(x, dim, "median")
     if x.dim() == 0:
         return _return_types(x.clone(), tensor(0))
@@ -114,7 +136,9 @@ def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
     a = _data(x, "unique")
     if dim is not None:
         dim = _dim(x, dim, "unique")
-    res = np.unique(a, return_inverse=return_inverse, return_counts=return_counts, axis=dim)
+    # every NaN is distinct (NaN != NaN), as in PyTorch; NumPy would merge them
+    nan_kw = {"equal_nan": False} if dim is None else {}
+    res = np.unique(a, return_inverse=return_inverse, return_counts=return_counts, axis=dim, **nan_kw)
     if not (return_inverse or return_counts):
         return tensor(np.ascontiguousarray(res), dtype=x.dtype)
     out = [tensor(np.ascontiguousarray(res[0]), dtype=x.dtype)]

@@ -173,21 +173,23 @@ _square = _unary_op("square", lambda x, y, g, *p: g * 2 * x)
 _exp = _unary_op("exp", lambda x, y, g, *p: g * y, save="y")
 _log = _unary_op("log", lambda x, y, g, *p: g / x)
 _log1p = _unary_op("log1p", lambda x, y, g, *p: g / (x + 1))
-_expm1 = _unary_op("expm1", lambda x, y, g, *p: g * (y + 1), save="y")
+# g * exp(x), not g * (y + 1): for x < -37 the float64 y + 1 is 0 while exp(x) is not
+_expm1 = _unary_op("expm1", lambda x, y, g, *p: g * exp(x))
 _sqrt = _unary_op("sqrt", lambda x, y, g, *p: g / (2 * y), save="y")
 _rsqrt = _unary_op("rsqrt", lambda x, y, g, *p: g * -0.5 * y * y * y, save="y")
 _sin = _unary_op("sin", lambda x, y, g, *p: g * cos(x))
 _cos = _unary_op("cos", lambda x, y, g, *p: -g * sin(x))
 _tanh = _unary_op("tanh", lambda x, y, g, *p: g * (1 - y * y), save="y", fused="tanh_bwd")
 _sigmoid = _unary_op("sigmoid", lambda x, y, g, *p: g * y * (1 - y), save="y", fused="sigmoid_bwd")
-_relu = _unary_op("relu", lambda x, y, g, *p: g * (x > 0), fused="relu_bwd")
+# the kinks' closed side is tested (x <= 0), so a NaN x passes the gradient through, as in PyTorch
+_relu = _unary_op("relu", lambda x, y, g, *p: where(x <= 0, 0.0, g), fused="relu_bwd")
 _reciprocal = _unary_op("reciprocal", lambda x, y, g, *p: -g * y * y, save="y")
 _clamp = _unary_op("clamp", lambda x, y, g, lo, hi: g * ((x >= lo) & (x <= hi)))
 _leaky_relu = _unary_op("leaky_relu", lambda x, y, g, slope, _: g * where(x > 0, 1.0, slope))
 _pow_scalar = _unary_op("pow_scalar", lambda x, y, g, e, _: g * e * _pow_scalar(x, e - 1) if e != 0 else g * 0)
 _rpow_scalar = _unary_op("rpow_scalar", lambda x, y, g, base, _: g * y * math.log(base), save="y")
 _affine = _unary_op("affine", lambda x, y, g, a, b: g * a)
-_elu = _unary_op("elu", lambda x, y, g, alpha, _: g * where(x > 0, 1.0, alpha * exp(x)))
+_elu = _unary_op("elu", lambda x, y, g, alpha, _: g * where(x <= 0, alpha * exp(x), 1.0))
 _softplus = _unary_op("softplus", lambda x, y, g, beta, thr: g * where(x * beta > thr, 1.0, sigmoid(x * beta)))
 _gelu = _unary_op("gelu", lambda x, y, g, *p: g * (0.5 * (1 + erf(x * (1 / math.sqrt(2))))
                                                     + x * exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))),
@@ -231,8 +233,10 @@ def sign(x):
     return _sign(x) if x._dtype_code != _core.BOOL else x.clone()
 
 
-square = tensor_method(_square.public)
-square.__doc__ = """``x * x``, elementwise."""
+@tensor_method
+def square(x):
+    # bool squares like PyTorch's: to int64 first
+    return _square.public(x.to(_core.I64) if x._dtype_code == _core.BOOL else x)
 
 
 exp = tensor_method(_exp.public)
@@ -277,19 +281,69 @@ cos.__doc__ = """The cosine (radians), elementwise. Integer inputs give a float3
 @tensor_method
 def tan(x):
     """The tangent (radians), elementwise."""
+    x = _float_input(x)
     return sin(x) / cos(x)
+
+
+class Sinh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _sinh_values(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * cosh(x)
+
+
+class Cosh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _cosh_values(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * sinh(x)
+
+
+def _half_exp_square(x):
+    """(h / 2) h and 1 / (2 h h) with h = exp(|x| / 2): exp(|x|) / 2 and exp(-|x|) / 2 without
+    overflowing before the result does (float32 sinh(89) is finite, exp(89) is not)."""
+    h = exp(abs(x) * 0.5)
+    return (h * 0.5) * h, 0.5 / (h * h)
+
+
+def _sinh_values(x):
+    big, small = _half_exp_square(x)
+    # near 0, expm1 keeps the relative precision that exp(x) - exp(-x) loses to cancellation
+    near = (expm1(x) - expm1(-x)) * 0.5
+    return where(abs(x) < 1, near, sign(x) * (big - small))
+
+
+def _cosh_values(x):
+    big, small = _half_exp_square(x)
+    return big + small
 
 
 @tensor_method
 def sinh(x):
     """The hyperbolic sine ``(e^x - e^-x) / 2``, elementwise."""
-    return (exp(x) - exp(-x)) * 0.5
+    x = _float_input(x)  # (before any negation: -x of a uint8 wraps around)
+    if state.enabled and x.requires_grad:
+        return Sinh.apply(x)
+    return _sinh_values(x)
 
 
 @tensor_method
 def cosh(x):
     """The hyperbolic cosine ``(e^x + e^-x) / 2``, elementwise."""
-    return (exp(x) + exp(-x)) * 0.5
+    x = _float_input(x)
+    if state.enabled and x.requires_grad:
+        return Cosh.apply(x)
+    return _cosh_values(x)
 
 
 tanh = tensor_method(_tanh.public)
@@ -311,7 +365,7 @@ Example:
 @tensor_method
 def logsigmoid(x):
     """log(sigmoid(x)) computed stably as -softplus(-x)."""
-    return -softplus(-x)
+    return -softplus(-_float_input(x))
 
 
 relu = tensor_method(_relu.public)
@@ -329,9 +383,38 @@ def relu6(x):
     return hardtanh(x, 0.0, 6.0)
 
 
+class Hardtanh(Function):
+    """clamp's values, with a zero gradient at the two kinks (PyTorch's hardtanh, relu6 and hardsigmoid
+    count x == min_val and x == max_val as outside; clamp counts them as inside)."""
+
+    _core_forward = True
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        ctx.save_for_backward(x)
+        ctx.bounds = (lo, hi)
+        return _unary(U["clamp"], x, lo, hi)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        lo, hi = ctx.bounds
+        return where((x <= lo) | (x >= hi), 0.0, g), None, None  # (NaN: g, as PyTorch)
+
+
 @tensor_method
 def hardtanh(x, min_val=-1.0, max_val=1.0):
-    """``clamp(x, min_val, max_val)``."""
+    """clamp(x, min_val, max_val); integer tensors stay integer, as in PyTorch."""
+    code = x._dtype_code
+    if code == _core.BOOL:
+        raise TypeError("hardtanh: bool inputs are not supported")
+    if code > 1:
+        if code == _core.U8 and min_val < 0:
+            raise TypeError(f"hardtanh: cannot clamp a uint8 tensor to a negative lower limit ({min_val})")
+        # on integers, clamping to [-1.5, 6.5] is clamping to [-1, 6]
+        return clamp(x, math.ceil(min_val), math.floor(max_val))
+    if state.enabled and x.requires_grad:
+        return Hardtanh.apply(x, float(min_val), float(max_val))
     return clamp(x, min_val, max_val)
 
 
@@ -358,12 +441,30 @@ def round(x, decimals=0):
     return _round(x)
 
 
+class Trunc(Function):
+    """Round toward zero; a zero gradient (the output requires grad like the input's, as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return _trunc_values(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0
+
+
+def _trunc_values(x):
+    return _core.where(_binary(B["ge"], x, 0), _unary(U["floor"], x), _unary(U["ceil"], x))
+
+
 @tensor_method
 def trunc(x):
     """Round toward zero; zero gradient."""
     if x._dtype_code > 1:
         return x.clone()
-    return where(x >= 0, _floor(x.detach()), _ceil(x.detach()))
+    if state.enabled and x.requires_grad:
+        return Trunc.apply(x)
+    return _trunc_values(x)
 
 
 fix = trunc
@@ -409,22 +510,76 @@ def logical_not(x):
 
 @tensor_method
 def clamp(x, min=None, max=None):
-    """Limit x to [min, max]; min or max may be omitted, or be tensors (broadcast)."""
+    """Limit x to [min, max]; min or max may be omitted, or be tensors (broadcast). A NaN bound gives
+    NaN, as in PyTorch."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     if isinstance(min, TensorBase) or isinstance(max, TensorBase):
-        from .binary import maximum, minimum
+        from .creation import as_tensor
 
-        if min is not None:
-            x = maximum(x, min)
-        if max is not None:
-            x = minimum(x, max)
-        return x
+        lo = None if min is None else min if isinstance(min, TensorBase) else as_tensor(min)
+        hi = None if max is None else max if isinstance(max, TensorBase) else as_tensor(max)
+        return ClampTensor.apply(x, lo, hi) if state.enabled and (
+            x.requires_grad or (lo is not None and lo.requires_grad) or (hi is not None and hi.requires_grad)) \
+            else _clamp_tensor_values(x, lo, hi)
     lo = -math.inf if min is None else float(min)
     hi = math.inf if max is None else float(max)
     if x._dtype_code > 1 and (isinstance(min, float) or isinstance(max, float)):
         x = x.to(_core.F32)
+    if math.isnan(lo) or math.isnan(hi):
+        # the kernel's comparisons skip a NaN bound; a NaN x is propagated (and gets a zero gradient)
+        x = x + math.nan
     return _clamp(x, lo, hi)
+
+
+def _clamp_tensor_values(x, lo, hi):
+    # one result dtype for the three first (as PyTorch): clamping in two steps would round a 0-d
+    # float64 x to a float32 min's dtype before comparing it with a float64 max
+    code, dimensioned = x._dtype_code, x.ndim > 0
+    for b in (lo, hi):
+        if b is not None:  # (folded pairwise, each step standing for what came before: 0-d or not)
+            code = _core.result_type(_core.empty((1,) if dimensioned else (), code), b)
+            dimensioned = dimensioned or b.ndim > 0
+    x, lo, hi = (t if t is None or t._dtype_code == code else t.to(code) for t in (x, lo, hi))
+    if lo is not None:
+        x = _binary(B["maximum"], x, lo)
+    if hi is not None:
+        x = _binary(B["minimum"], x, hi)
+    return x
+
+
+class ClampTensor(Function):
+    """clamp with tensor bounds: maximum/minimum values (NaN propagates), PyTorch's gradients: x where
+    min <= x <= max, min where x < min < max, max where x > max or max < min."""
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        from .binary import _meta
+
+        ctx.save_for_backward(x, lo, hi)
+        ctx.metas = (_meta(x), _meta(lo), _meta(hi))
+        return _clamp_tensor_values(x, lo, hi)
+
+    @staticmethod
+    def backward(ctx, g):
+        from .binary import _grad_to
+
+        x, lo, hi = ctx.saved_tensors
+        mx, mlo, mhi = ctx.metas
+        inside = None
+        if lo is not None:
+            inside = x >= lo
+        if hi is not None:
+            inside = (x <= hi) if inside is None else inside & (x <= hi)
+        gx = _grad_to(where(inside, g, 0.0), mx) if ctx.needs_input_grad[0] else None
+        glo = ghi = None
+        if lo is not None and ctx.needs_input_grad[1]:
+            below = x < lo if hi is None else (x < lo) & (lo < hi)
+            glo = _grad_to(where(below, g, 0.0), mlo)
+        if hi is not None and ctx.needs_input_grad[2]:
+            above = x > hi if lo is None else (x > hi) | (hi < lo)
+            ghi = _grad_to(where(above, g, 0.0), mhi)
+        return gx, glo, ghi
 
 
 clip = clamp
@@ -460,8 +615,12 @@ def selu(x):
 
 
 def celu(x, alpha=1.0):
-    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
-    return clamp(x, min=0.0) + clamp(alpha * expm1(clamp(x, max=0.0) / alpha), max=0.0)
+    """x for x > 0, else alpha (exp(x / alpha) - 1); one branch at a time, so the gradient at 0 is 1."""
+    if alpha == 0:
+        raise ValueError("celu: alpha cannot be 0")
+    x = _float_input(x)
+    # (the clamp keeps expm1 finite where the other branch is taken: inf * 0 would make a NaN gradient)
+    return where(x <= 0, alpha * expm1(clamp(x, max=0.0) / alpha), x)
 
 
 def softplus(x, beta=1.0, threshold=20.0):
@@ -482,28 +641,90 @@ silu = _silu.public
 silu.__doc__ = """``x * sigmoid(x)`` (swish), elementwise."""
 
 
+class Mish(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * tanh(softplus(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        t = tanh(softplus(x))
+        # x * sigmoid(x) before the (1 - t^2) factor: for a huge x the product stays finite and the
+        # factor 0 makes it 0 (g * x first would overflow to inf, and inf * 0 is NaN)
+        return g * (t + x * sigmoid(x) * (1 - t * t))
+
+
 def mish(x):
-    """``x * tanh(softplus(x))``, elementwise."""
+    """x * tanh(softplus(x))."""
+    x = _float_input(x)
+    if state.enabled and x.requires_grad:
+        return Mish.apply(x)
     return x * tanh(softplus(x))
+
+
+class Hardsigmoid(Function):
+    """min(max(x + 3, 0), 6) / 6; the gradient 1/6 on the open interval (-3, 3) only (so 0 at the
+    kinks and at NaN, PyTorch's values)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _hardsigmoid_values(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return where((x > -3) & (x < 3), g / 6, 0.0)
+
+
+def _hardsigmoid_values(x):
+    return _unary(U["clamp"], x + 3, 0.0, 6.0) / 6
 
 
 def hardsigmoid(x):
     """``clamp(x / 6 + 1/2, 0, 1)``, elementwise."""
-    return clamp(x / 6 + 0.5, 0.0, 1.0)
+    x = _float_input(x)
+    if state.enabled and x.requires_grad:
+        return Hardsigmoid.apply(x)
+    return _hardsigmoid_values(x)
+
+
+class Hardswish(Function):
+    """x * hardsigmoid(x); the derivative x / 3 + 0.5 on the open interval (-3, 3), 0 below, 1 above
+    (PyTorch's values at the kinks)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _hardswish_values(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * where(x <= -3, 0.0, where(x < 3, x / 3 + 0.5, 1.0))
 
 
 def hardswish(x):
-    """``x * clamp(x + 3, 0, 6) / 6``, elementwise."""
-    return x * hardsigmoid(x)
+    x = _float_input(x)
+    if state.enabled and x.requires_grad:
+        return Hardswish.apply(x)
+    return _hardswish_values(x)
+
+
+def _hardswish_values(x):
+    return x * _unary(U["clamp"], x + 3, 0.0, 6.0) / 6
 
 
 def softsign(x):
-    """``x / (1 + |x|)``, elementwise."""
+    x = _float_input(x)  # (1 + abs(x) of a uint8 255 would wrap to 0)
     return x / (1 + abs(x))
 
 
 def tanhshrink(x):
     """``x - tanh(x)``, elementwise."""
+    x = _float_input(x)
     return x - tanh(x)
 
 
@@ -516,12 +737,14 @@ give a float32 result.
 @tensor_method
 def log2(x):
     """The base-2 logarithm, elementwise."""
+    x = _float_input(x)
     return log(x) * (1 / math.log(2))
 
 
 @tensor_method
 def log10(x):
     """The base-10 logarithm, elementwise."""
+    x = _float_input(x)
     return log(x) * (1 / math.log(10))
 
 
@@ -531,14 +754,38 @@ def exp2(x):
     return _rpow_scalar(_float_input(x), 2.0)
 
 
-@tensor_method
-def logit(x, eps=None):
-    """``log(x / (1 - x))``, the inverse of the sigmoid; with ``eps``, ``x`` is first clamped into
-    ``[eps, 1 - eps]``.
-    """
+class Logit(Function):
+    """log(x / (1 - x)) with PyTorch's gradient: NaN outside [0, 1]; with eps, x is clamped to
+    [eps, 1 - eps] and the gradient is 0 where the clamp acts."""
+
+    @staticmethod
+    def forward(ctx, x, eps):
+        ctx.save_for_backward(x)
+        ctx.eps = eps
+        return _logit_values(x, eps)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        eps = ctx.eps
+        d = g / (x * (1 - x))
+        if eps is None:
+            return where((x < 0) | (x > 1), math.nan, d), None
+        return where((x < eps) | (x > 1 - eps), 0.0, d), None
+
+
+def _logit_values(x, eps):
     if eps is not None:
         x = clamp(x, eps, 1 - eps)
     return log(x / (1 - x))
+
+
+@tensor_method
+def logit(x, eps=None):
+    x = _float_input(x)  # (1 - x of a uint8 wraps around)
+    if state.enabled and x.requires_grad:
+        return Logit.apply(x, eps)
+    return _logit_values(x, eps)
 
 
 @tensor_method
@@ -557,6 +804,8 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     """Replace NaN by ``nan``, ``+inf`` by ``posinf`` and ``-inf`` by ``neginf`` (by default the
     largest and the lowest finite values of the dtype).
     """
+    if x._dtype_code > 1:  # integers hold no NaN or inf
+        return x.clone()
     big = 3.4028234663852886e38 if x._dtype_code == _core.F32 else 1.7976931348623157e308
     posinf = big if posinf is None else posinf
     neginf = -big if neginf is None else neginf

@@ -156,15 +156,16 @@ int agc_unary(int op, agc_dtype dt, int ndim, const int64_t *shape, const void *
     X(LOGICAL_OR, logical_or)                                            \
     X(LOGICAL_XOR, logical_xor)                                          \
     X(ATAN2, atan2)                                                      \
+    X(FMOD, fmod)           /* C's fmod: result has a's sign; integers truncate, b == 0 gives 0 */ \
     /* fused backward helpers (a = saved forward value, b = incoming gradient g) */ \
     X(SIGMOID_BWD, sigmoid_bwd) /* a = y: g * y * (1 - y) */             \
     X(TANH_BWD, tanh_bwd)       /* a = y: g * (1 - y * y) */             \
-    X(RELU_BWD, relu_bwd)       /* a = x: x > 0 ? g : 0 */               \
+    X(RELU_BWD, relu_bwd)       /* a = x: x <= 0 ? 0 : g (a NaN x passes g) */               \
     X(SILU_BWD, silu_bwd)       /* a = x: g * s * (1 + x (1 - s)), s = sigmoid(x) */ \
     X(GELU_BWD, gelu_bwd)       /* a = x: exact gelu derivative times g */ \
     X(GELU_TANH_BWD, gelu_tanh_bwd)                                      \
     X(SOFTPLUS_BWD, softplus_bwd) /* a = x, beta = 1 threshold = 20: g * sigmoid(x) */ \
-    X(ELU_BWD, elu_bwd)         /* a = x, alpha = 1: x > 0 ? g : g * exp(x) */
+    X(ELU_BWD, elu_bwd)         /* a = x, alpha = 1: x <= 0 ? g * exp(x) : g */
 
 typedef enum {
 #define AGC_X(NAME, name) AGC_BINARY_##NAME,
@@ -204,7 +205,9 @@ int agc_where(agc_dtype dt, int ndim, const int64_t *shape, const uint8_t *cond,
     X(NORM2, norm2)         /* sqrt(sum x^2), scaled to avoid overflow; f32 f64 */ \
     X(NORMP, normp)         /* (sum |x|^p0)^(1/p0); p0 = inf/-inf gives max/min |x|, p0 = 0 the \
                                count of nonzeros; f32 f64 */              \
-    X(SUMSQ, sumsq)         /* sum x^2; f32 f64. Empty: mean and var give NaN, sumsq/norms 0 */
+    X(SUMSQ, sumsq)         /* sum x^2; f32 f64. Empty: mean and var give NaN, sumsq/norms 0 */ \
+    X(STD, std)             /* sqrt(var), p0 as for var; the root is taken in double before the \
+                               cast, so a float32 std is finite even where its var overflows */
 
 typedef enum {
 #define AGC_X(NAME, name) AGC_REDUCE_##NAME,

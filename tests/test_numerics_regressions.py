@@ -1,0 +1,470 @@
+"""Regressions for the silent wrong answers of issue 12 (items 7-12, 15 and 17) and the ones the
+differential fuzzer (tests/fuzz.py) found; each compared with PyTorch when it is installed, and with
+hand-computed values otherwise."""
+import math
+
+import numpy as np
+import pytest
+
+import autograd_core as ag
+
+F = ag.nn.functional
+inf, nan = math.inf, math.nan
+
+try:
+    import torch
+    TF = torch.nn.functional
+except ImportError:  # the hand-computed expectations still run
+    torch = TF = None
+
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch not installed")
+
+
+def grad_of(fn, *values, dtype=ag.float64):
+    xs = [ag.tensor(v, dtype=dtype, requires_grad=True) for v in values]
+    fn(*xs).sum().backward()
+    return [x.grad.numpy() for x in xs]
+
+
+def torch_grad_of(fn, *values, dtype=None):
+    dtype = dtype or torch.float64
+    xs = [torch.tensor(v, dtype=dtype, requires_grad=True) for v in values]
+    fn(*xs).sum().backward()
+    return [x.grad.numpy() for x in xs]
+
+
+# ---------------------------------------------------------------------------- 7. cosine_similarity
+def test_cosine_similarity_broadcasts_before_reducing():
+    got = F.cosine_similarity(ag.tensor([[[1., 2.], [3., 4.]]]), ag.tensor([[1.]]))
+    # along dim 1 of the broadcast (1, 2, 2): columns [1, 3] and [2, 4] against [1, 1]
+    np.testing.assert_allclose(got.numpy(), [[4 / math.sqrt(20), 6 / math.sqrt(40)]], rtol=1e-6)
+    assert tuple(F.cosine_similarity(ag.ones(2, 1, 1), ag.ones(2, 1)).shape) == (2, 1)
+    assert float(F.cosine_similarity(ag.tensor([[1e30, 1.]]), ag.tensor([[1e30, 1.]])).max()) <= 1.0
+
+
+@needs_torch
+@pytest.mark.parametrize("shapes", [((1, 2, 2), (1, 1)), ((2, 1, 1), (2, 1)), ((3, 4), (4,)), ((2, 3, 4), (3, 1))])
+def test_cosine_similarity_matches_torch(shapes):
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(shapes[0]), rng.standard_normal(shapes[1])
+    got = F.cosine_similarity(ag.tensor(a), ag.tensor(b))
+    want = TF.cosine_similarity(torch.tensor(a), torch.tensor(b))
+    assert tuple(got.shape) == tuple(want.shape)
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-10)
+    ga = grad_of(lambda x, y: F.cosine_similarity(x, y), a, b)
+    gt = torch_grad_of(lambda x, y: TF.cosine_similarity(x, y), a, b)
+    for x, y in zip(ga, gt):
+        np.testing.assert_allclose(x, y, rtol=1e-8, atol=1e-12)
+
+
+def test_cosine_similarity_gradcheck():
+    rng = np.random.default_rng(1)
+    a = ag.tensor(rng.standard_normal((2, 3, 4)), requires_grad=True)
+    b = ag.tensor(rng.standard_normal((3, 1)), requires_grad=True)
+    assert ag.autograd.gradcheck(lambda x, y: F.cosine_similarity(x, y), [a, b])
+
+
+# ---------------------------------------------------------------------------- 8. fmod
+def test_fmod_integers_take_the_dividends_sign():
+    assert ag.fmod(ag.tensor([7, -7, 7, -7]), ag.tensor([-4, 4, 4, -4])).tolist() == [3, -3, 3, -3]
+    for dtype in (ag.int32, ag.uint8):
+        assert ag.fmod(ag.tensor([7, 9], dtype=dtype), ag.tensor([4, 3], dtype=dtype)).tolist() == [3, 0]
+    assert ag.fmod(ag.tensor([-2**63, 5]), ag.tensor([-1, -1])).tolist() == [0, 0]  # no INT64_MIN % -1
+    with pytest.raises(ZeroDivisionError, match="fmod"):
+        ag.fmod(ag.tensor([1, 2]), ag.tensor([1, 0]))
+
+
+def test_fmod_large_floats_are_exact():
+    assert float(ag.fmod(ag.tensor(1e17, dtype=ag.float64), 6.0)) == 4.0
+    assert float(ag.fmod(ag.tensor(-1e17, dtype=ag.float64), 6.0)) == -4.0
+    x = np.array([5.5, -5.5, 1e30, 3.0, -0.0], dtype=np.float32)
+    np.testing.assert_array_equal(ag.fmod(ag.tensor(x), 2.5).numpy(), np.fmod(x, np.float32(2.5)))
+
+
+@needs_torch
+def test_fmod_matches_torch_with_gradient():
+    a = np.array([7.5, -7.5, 1e17, 3.0, -4.25])
+    b = np.array([2.0, 2.0, 6.0, -1.5, 0.5])
+    np.testing.assert_array_equal(ag.fmod(ag.tensor(a), ag.tensor(b)).numpy(),
+                                  torch.fmod(torch.tensor(a), torch.tensor(b)).numpy())
+    for x, y in zip(grad_of(ag.fmod, a, b), torch_grad_of(torch.fmod, a, b)):
+        np.testing.assert_array_equal(x, y)
+
+
+# ---------------------------------------------------------------------------- 9. diagonals
+@pytest.mark.parametrize("fn, want", [
+    (lambda m: ag.diag(m), [1.0, 3.0]),
+    (lambda m: ag.diagonal(m), [1.0, 3.0]),
+    (lambda m: ag.trace(m).reshape(1), [4.0]),
+])
+def test_diagonals_do_not_turn_inf_into_nan(fn, want):
+    assert fn(ag.tensor([[1., inf], [2., 3.]])).tolist() == want
+
+
+def test_diag_embed_keeps_inf_off_the_diagonal_out():
+    assert ag.diag_embed(ag.tensor([1., inf])).tolist() == [[1.0, 0.0], [0.0, inf]]
+    assert ag.diag(ag.tensor([nan, 1.])).tolist()[0][1] == 0.0
+
+
+def test_diagonal_is_a_view():
+    m = ag.zeros(3, 3)
+    ag.diagonal(m).fill_(1)
+    assert m.tolist() == np.eye(3).tolist()
+
+
+@needs_torch
+@pytest.mark.parametrize("offset", [-3, -1, 0, 2, 5])
+@pytest.mark.parametrize("dims", [(0, 1), (1, 3), (3, 1), (-1, -2)])
+def test_diagonal_and_diag_embed_match_torch(offset, dims):
+    x = np.random.default_rng(2).standard_normal((2, 3, 4, 5))
+    got = ag.diagonal(ag.tensor(x), offset, *dims)
+    want = torch.diagonal(torch.tensor(x), offset, *dims)
+    assert tuple(got.shape) == tuple(want.shape)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    v = np.random.default_rng(3).standard_normal(tuple(want.shape))
+    np.testing.assert_array_equal(ag.diag_embed(ag.tensor(v), offset, *dims).numpy(),
+                                  torch.diag_embed(torch.tensor(v), offset, *dims).numpy())
+
+
+def test_diagonal_family_gradcheck():
+    rng = np.random.default_rng(4)
+    x = ag.tensor(rng.standard_normal((2, 3, 4)), requires_grad=True)
+    assert ag.autograd.gradcheck(lambda t: ag.diagonal(t, 1, 0, 2), [x])
+    assert ag.autograd.gradgradcheck(lambda t: ag.diag_embed(t, -1, 0, 2), [x])
+    assert ag.autograd.gradcheck(lambda t: ag.diag(t, 1), [ag.tensor(rng.standard_normal(3), requires_grad=True)])
+    assert ag.autograd.gradcheck(ag.trace, [ag.tensor(rng.standard_normal((3, 3)), requires_grad=True)])
+
+
+def test_diagonal_errors():
+    with pytest.raises(RuntimeError, match="diagonal: dim1 and dim2"):
+        ag.diagonal(ag.zeros(2, 2), 0, 1, 1)
+    with pytest.raises(RuntimeError, match="trace: expected a matrix"):
+        ag.trace(ag.zeros(2, 2, 2))
+
+
+# ---------------------------------------------------------------------------- 10. integer promotion
+def test_integer_inputs_promote_before_negation():
+    u = ag.tensor([7], dtype=ag.uint8)
+    assert float(ag.cosh(u)) == pytest.approx(math.cosh(7), rel=1e-6)
+    assert float(ag.sinh(u)) == pytest.approx(math.sinh(7), rel=1e-6)
+    assert math.isnan(float(ag.logit(ag.tensor([255], dtype=ag.uint8))))
+    assert float(F.softsign(ag.tensor([255], dtype=ag.uint8))) == pytest.approx(255 / 256)
+    assert float(F.logsigmoid(ag.tensor([255], dtype=ag.uint8).float())) == pytest.approx(0.0, abs=1e-6)
+    assert ag.sinh(ag.tensor([True])).dtype == ag.float32
+
+
+def test_atan2_gradient_with_an_integer_operand():
+    x = ag.tensor([2.0, 0.5], requires_grad=True)
+    y = ag.tensor([3, 200], dtype=ag.uint8)
+    ag.atan2(y, x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [-3 / 13, -200 / (200 ** 2 + 0.25)], rtol=1e-6)
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["sinh", "cosh", "tan", "log2", "log10", "exp2", "logit", "reciprocal",
+                                  "rsqrt", "sigmoid", "erf", "nan_to_num", "trunc", "square"])
+@pytest.mark.parametrize("dtype", ["uint8", "int32", "int64", "bool"])
+def test_unary_integer_inputs_match_torch(name, dtype):
+    x = np.array([0, 1, 7, 200, 255]).astype(dtype) if dtype != "bool" else np.array([True, False])
+    try:
+        want = getattr(torch, name)(torch.tensor(x))
+    except NotImplementedError:
+        pytest.skip(f"PyTorch has no {name} for {dtype} (ours accepts it: docs/differences.md)")
+    got = getattr(ag, name)(ag.tensor(x))
+    assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+    np.testing.assert_allclose(got.numpy().astype(np.float64), want.numpy().astype(np.float64), rtol=1e-6)
+
+
+# ---------------------------------------------------------------------------- 11. embedding padding_idx
+def test_embedding_negative_padding_idx_stops_the_last_rows_gradient():
+    w = ag.randn(4, 3, requires_grad=True)
+    F.embedding(ag.tensor([0, 3, 3]), w, padding_idx=-1).sum().backward()
+    assert w.grad.numpy()[3].tolist() == [0.0, 0.0, 0.0]
+    assert w.grad.numpy()[0].tolist() == [1.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("bad", [4, 7, -5])
+def test_embedding_out_of_range_padding_idx_raises(bad):
+    with pytest.raises(ValueError, match="padding_idx"):
+        F.embedding(ag.tensor([0]), ag.randn(4, 3), padding_idx=bad)
+
+
+# ---------------------------------------------------------------------------- 12 and 17: kinks and ties
+KINKS = [
+    ("celu", lambda m, x: m.celu(x), [-1.0, 0.0, 1.0, -100.0, 100.0]),
+    ("celu_alpha2", lambda m, x: m.celu(x, 2.0), [-1.0, 0.0, 1.0]),
+    ("elu", lambda m, x: m.elu(x), [-1.0, 0.0, 1.0]),
+    ("relu6", lambda m, x: m.relu6(x), [-1.0, 0.0, 3.0, 6.0, 7.0]),
+    ("hardtanh", lambda m, x: m.hardtanh(x), [-2.0, -1.0, 0.0, 1.0, 2.0]),
+    ("hardtanh_bounds", lambda m, x: m.hardtanh(x, -0.5, 2.0), [-0.5, 2.0, 1.0]),
+    ("hardsigmoid", lambda m, x: m.hardsigmoid(x), [-4.0, -3.0, 0.0, 3.0, 4.0]),
+    ("hardswish", lambda m, x: m.hardswish(x), [-4.0, -3.0, 0.0, 3.0, 4.0]),
+    ("leaky_relu", lambda m, x: m.leaky_relu(x, 0.1), [-1.0, 0.0, 1.0]),
+    ("softshrink", lambda m, x: m.softshrink(x), [-0.5, 0.0, 0.5, 1.0]),
+    ("hardshrink", lambda m, x: m.hardshrink(x), [-0.5, 0.0, 0.5, 1.0]),
+    ("relu", lambda m, x: m.relu(x), [-1.0, 0.0, 1.0]),
+]
+KINK_EXPECTED = {"celu": [math.exp(-1), 1, 1, math.exp(-100), 1], "relu6": [0, 0, 1, 0, 0], "hardtanh": [0, 0, 1, 0, 0],
+                 "hardsigmoid": [0, 0, 1 / 6, 0, 0], "hardswish": [0, 0, 0.5, 1, 1]}
+
+
+@pytest.mark.parametrize("name, fn, xs", KINKS, ids=[k[0] for k in KINKS])
+def test_gradient_at_kinks(name, fn, xs):
+    got = grad_of(lambda x: fn(F, x), xs)[0]
+    if name in KINK_EXPECTED:
+        np.testing.assert_allclose(got, KINK_EXPECTED[name], rtol=1e-12)
+    if torch is not None:
+        # (rtol: PyTorch's float64 hardsigmoid gradient uses a float32 1/6)
+        np.testing.assert_allclose(got, torch_grad_of(lambda x: fn(TF, x), xs)[0], rtol=1e-7)
+
+
+def test_prelu_gradient_at_zero_is_the_weight():
+    x = ag.tensor([-1.0, 0.0, 1.0], requires_grad=True)
+    w = ag.tensor([0.25], requires_grad=True)
+    F.prelu(x, w).sum().backward()
+    assert x.grad.tolist() == [0.25, 0.25, 1.0]
+    assert w.grad.tolist() == [-1.0]
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["fmax", "fmin", "maximum", "minimum"])
+def test_binary_extremes_ties_and_nan_match_torch(name):
+    a = [1.0, 2.0, nan, 3.0, nan, -0.0]
+    b = [1.0, nan, 1.0, 3.0, nan, 0.0]
+    got = getattr(ag, name)(ag.tensor(a), ag.tensor(b)).numpy()
+    np.testing.assert_array_equal(got, getattr(torch, name)(torch.tensor(a), torch.tensor(b)).numpy())
+    for x, y in zip(grad_of(getattr(ag, name), a, b), torch_grad_of(getattr(torch, name), a, b)):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_fmax_ignores_nan():
+    assert ag.fmax(ag.tensor([nan, 1.0]), ag.tensor([2.0, nan])).tolist() == [2.0, 1.0]
+    assert ag.fmax(ag.tensor([1, 5]), ag.tensor([3, 2])).tolist() == [3, 5]
+
+
+@needs_torch
+@pytest.mark.parametrize("fn", [lambda m, x: x.median(), lambda m, x: x.max(), lambda m, x: x.amax(),
+                                lambda m, x: x.reshape(2, 3).median(1)[0]])
+@pytest.mark.parametrize("values", [[1.0, 2.0, 2.0, 2.0, 3.0, 0.5], [1.0, nan, 5.0, nan, 0.0, 2.0]])
+def test_reduction_ties_match_torch(fn, values):
+    got = grad_of(lambda x: fn(ag, x), values)[0]
+    np.testing.assert_array_equal(got, torch_grad_of(lambda x: fn(torch, x), values)[0])
+
+
+@needs_torch
+@pytest.mark.parametrize("bounds", [(nan, 1.0), (None, nan), (-1.0, 1.0)])
+def test_clamp_with_scalar_bounds_matches_torch(bounds):
+    xs = [-2.0, -1.0, 0.0, 1.0, 2.0, nan]
+    got = ag.tensor(xs).clamp(*bounds).numpy()
+    np.testing.assert_array_equal(got, torch.tensor(xs).clamp(*bounds).numpy())
+    np.testing.assert_array_equal(grad_of(lambda x: x.clamp(*bounds), xs)[0],
+                                  torch_grad_of(lambda x: x.clamp(*bounds), xs)[0])
+
+
+@needs_torch
+def test_clamp_with_tensor_bounds_matches_torch():
+    x, lo, hi = [1.0, 2.0, 3.0, 4.0, 0.0], [1.0, 3.0, 2.0, 5.0, nan], [0.0, 2.0, 2.5, 6.0, 1.0]
+    got = ag.clamp(ag.tensor(x), ag.tensor(lo), ag.tensor(hi)).numpy()
+    np.testing.assert_array_equal(got, torch.clamp(torch.tensor(x), torch.tensor(lo), torch.tensor(hi)).numpy())
+    for a, b in zip(grad_of(ag.clamp, x, lo, hi), torch_grad_of(torch.clamp, x, lo, hi)):
+        np.testing.assert_array_equal(a, b)
+
+
+# ---------------------------------------------------------------------------- 15. multinomial
+def test_multinomial_without_replacement_needs_enough_nonzero_classes():
+    with pytest.raises(RuntimeError, match="2 classes of non-zero probability"):
+        ag.multinomial(ag.tensor([1.0, 0.0, 1.0]), 3, replacement=False)
+    with pytest.raises(RuntimeError, match="num_samples"):
+        ag.multinomial(ag.tensor([1.0, 1.0]), 0)
+
+
+def test_multinomial_never_draws_a_zero_probability_class():
+    ag.manual_seed(0)
+    p = ag.tensor([[1.0, 0.0, 3.0, 0.0], [0.0, 0.0, 0.0, 2.0]])
+    for replacement in (True, False):
+        n = 2 if not replacement else 50
+        if not replacement:
+            p = ag.tensor([[1.0, 0.0, 3.0, 0.0], [0.0, 1e-30, 0.0, 2.0]])
+        out = ag.multinomial(p, n, replacement=replacement).numpy()
+        assert (np.take_along_axis(p.numpy(), out, 1) > 0).all()
+        if not replacement:
+            assert all(len(set(row)) == n for row in out.tolist())
+    assert tuple(ag.multinomial(ag.zeros(0, 3), 2).shape) == (0, 2)
+
+
+# ---------------------------------------------------------------------------- 17. smaller differences
+def test_fully_masked_attention_rows_are_zero():
+    q = ag.tensor(np.random.default_rng(5).standard_normal((1, 3, 4)), requires_grad=True)
+    mask = ag.tensor([[True, True], [False, False], [True, False]])
+    k = ag.tensor(np.random.default_rng(6).standard_normal((1, 2, 4)))
+    out = F.scaled_dot_product_attention(q, k, k, attn_mask=mask)
+    assert out.detach().numpy()[0, 1].tolist() == [0.0] * 4
+    out.sum().backward()
+    assert np.isfinite(q.grad.numpy()).all() and q.grad.numpy()[0, 1].tolist() == [0.0] * 4
+    if torch is not None:
+        want = TF.scaled_dot_product_attention(torch.tensor(q.detach().numpy()), torch.tensor(k.numpy()),
+                                               torch.tensor(k.numpy()), attn_mask=torch.tensor(mask.numpy()))
+        np.testing.assert_allclose(out.detach().numpy(), want.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_std_of_equal_float32_values_has_a_zero_gradient():
+    x = ag.tensor([345.5842] * 5, requires_grad=True)
+    y = x.std()
+    y.backward()
+    assert float(y) == 0.0 and x.grad.tolist() == [0.0] * 5
+
+
+def test_float32_std_does_not_overflow():
+    assert float(ag.tensor([1e30, 0.0, 1.0]).std()) == pytest.approx(5.7735e29, rel=1e-4)
+    assert float(ag.tensor([3e38, 3e38, 0.0]).std()) == pytest.approx(1.7320508e38, rel=1e-5)
+    x = ag.tensor([[1e30, 0.0, 1.0]] * 2).t()
+    np.testing.assert_allclose(x.std(0).numpy(), [5.7735e29] * 2, rtol=1e-4)
+    assert math.isinf(float(ag.tensor([1e30, 0.0, 1.0]).var()))  # the variance itself overflows float32
+
+
+@needs_torch
+@pytest.mark.parametrize("pad", [(-2, 3), (3, -5), (-2, -3), (0, -3), (-12, 0)])
+def test_circular_padding_with_negative_pads_matches_torch(pad):
+    x = np.arange(24.0).reshape(1, 2, 12)
+    got = F.pad(ag.tensor(x), pad, mode="circular")
+    np.testing.assert_array_equal(got.numpy(), TF.pad(torch.tensor(x), pad, mode="circular").numpy())
+
+
+def test_circular_padding_wider_than_the_cropped_part_raises():
+    with pytest.raises(ValueError, match="after cropping"):
+        F.pad(ag.zeros(1, 1, 12), (-11, 2), mode="circular")
+
+
+def test_chunk_of_an_empty_dim_gives_empty_chunks():
+    assert [tuple(c.shape) for c in ag.zeros(0, 3).chunk(2)] == [(0, 3), (0, 3)]
+    assert [tuple(c.shape) for c in ag.zeros(2, 0).chunk(3, 1)] == [(2, 0)] * 3
+
+
+def test_unique_keeps_each_nan():
+    values, counts = ag.unique(ag.tensor([1.0, nan, nan, 1.0]), return_counts=True)
+    assert values.tolist()[0] == 1.0 and all(math.isnan(v) for v in values.tolist()[1:])
+    assert counts.tolist() == [2, 1, 1]
+
+
+def test_no_grad_decorates_generators():
+    @ag.no_grad()
+    def gen():
+        received = yield ag.is_grad_enabled()
+        yield received, ag.is_grad_enabled()
+        return "done"
+
+    g = gen()
+    assert next(g) is False
+    assert ag.is_grad_enabled()
+    assert g.send(3) == (3, False)
+    with pytest.raises(StopIteration) as stop:
+        next(g)
+    assert stop.value.value == "done"
+
+    @ag.set_grad_enabled(False)
+    def plain():
+        return ag.is_grad_enabled()
+
+    assert plain() is False and ag.is_grad_enabled()
+
+
+def test_element_count_overflow_is_a_runtime_error():
+    with pytest.raises(RuntimeError, match="more than 2"):
+        ag.zeros(2 ** 40, 2 ** 40)
+
+
+# ---------------------------------------------------------------------------- found by the fuzzer
+def test_numpy_scalars_keep_their_precision():
+    assert ag.tensor(np.float64(0.1)).dtype == ag.float64
+    assert ag.tensor(np.float32(0.1)).dtype == ag.float32
+    assert ag.tensor(0.1).dtype == ag.float32
+
+
+def test_sinh_cosh_are_accurate_near_zero_and_overflow():
+    assert float(ag.sinh(ag.tensor([1e-8]))) == pytest.approx(1e-8, rel=1e-6)
+    assert float(ag.sinh(ag.tensor([89.0]))) == pytest.approx(math.sinh(89.0), rel=1e-5)
+    assert float(ag.cosh(ag.tensor([-89.0]))) == pytest.approx(math.cosh(89.0), rel=1e-5)
+    assert math.isinf(float(ag.sinh(ag.tensor([90.0]))))
+    x = ag.tensor(np.linspace(-3, 3, 7), requires_grad=True)
+    assert ag.autograd.gradgradcheck(ag.sinh, [x]) and ag.autograd.gradgradcheck(ag.cosh, [x])
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["relu", "elu", "hardtanh", "celu", "softshrink", "hardshrink", "threshold"])
+def test_nan_keeps_its_value_through_piecewise_functions(name):
+    args = (0.5, -1.0) if name == "threshold" else ()
+    xs = [nan, -2.0, 0.25, 2.0]
+    got = getattr(F, name)(ag.tensor(xs), *args).numpy()
+    np.testing.assert_array_equal(got, getattr(TF, name)(torch.tensor(xs), *args).numpy())
+
+
+def test_logit_and_mish_gradients_outside_their_usual_range():
+    assert math.isnan(grad_of(ag.logit, [1.5])[0][0])
+    assert grad_of(lambda x: ag.logit(x, eps=0.1), [0.05])[0][0] == 0.0
+    g = grad_of(F.mish, [3.4e38], dtype=ag.float32)[0][0]
+    assert g == pytest.approx(1.0)
+
+
+def test_trunc_output_requires_grad_with_a_zero_gradient():
+    x = ag.tensor([1.5, -1.5], requires_grad=True)
+    y = ag.trunc(x)
+    assert y.tolist() == [1.0, -1.0] and y.requires_grad
+    (y * 3).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]
+
+
+def test_var_and_std_of_one_element_have_nan_gradients():
+    for fn in (lambda t: t.var(0), lambda t: t.std(0), lambda t: t.var()):
+        x = ag.tensor(2.0, requires_grad=True)
+        fn(x).backward()
+        assert math.isnan(float(x.grad))
+
+
+def test_prod_gradient_is_the_product_of_the_others():
+    x = ag.tensor([[1e30, -6e29], [2.0, 0.0]], dtype=ag.float32, requires_grad=True)
+    x.prod(1).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[-6e29, 1e30], [0.0, 2.0]], rtol=1e-6)
+    y = ag.tensor(np.array([[1.5, 0.0, 2.0], [0.5, 3.0, -1.0]]), requires_grad=True)
+    assert ag.autograd.gradcheck(lambda t: t.prod(1), [y])
+    assert ag.autograd.gradgradcheck(lambda t: t.prod(1), [y])
+
+
+def test_argmax_over_a_nonempty_dim_of_an_empty_tensor():
+    assert tuple(ag.zeros(3, 0).argmax(0).shape) == (0,)
+    with pytest.raises(RuntimeError, match="argmax"):
+        ag.zeros(3, 0).argmax(1)
+
+
+def test_cumsum_of_integers_is_int64():
+    assert ag.tensor([200, 100], dtype=ag.uint8).cumsum(0).tolist() == [200, 300]
+    assert ag.tensor(5, dtype=ag.uint8).cumsum(0).dtype == ag.int64
+
+
+def test_cat_promotes_over_skipped_empty_tensors():
+    out = ag.cat([ag.zeros(0, dtype=ag.bool), ag.tensor([1, 2], dtype=ag.uint8)])
+    assert out.dtype == ag.uint8
+    x = ag.zeros(0, requires_grad=True)
+    y = F.pad(x, (1, 0))
+    assert y.requires_grad
+    y.sum().backward()
+    assert tuple(x.grad.shape) == (0,)
+
+
+def test_matmul_backward_with_an_empty_batch():
+    a = ag.zeros(3, 0, 1, requires_grad=True)
+    b = ag.zeros(1, 0, requires_grad=True)
+    (a @ b).sum().backward()
+    assert tuple(a.grad.shape) == (3, 0, 1) and b.grad.tolist() == [[]]
+
+
+def test_integer_division_by_zero_is_not_checked_for_empty_outputs():
+    assert tuple(ag.fmod(ag.zeros(1, 0, 1, dtype=ag.int64), ag.tensor([0, 1])).shape) == (1, 0, 2)
+    with pytest.raises(ZeroDivisionError):
+        ag.remainder(ag.tensor([1]), ag.tensor([0]))
+
+
+def test_div_gradient_does_not_overflow_through_b_squared():
+    a = ag.tensor([1e-200], dtype=ag.float64, requires_grad=True)
+    b = ag.tensor([1e-200], dtype=ag.float64, requires_grad=True)
+    (a / b).sum().backward()
+    assert float(b.grad) == pytest.approx(-1e200)
