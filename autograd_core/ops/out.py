@@ -112,6 +112,14 @@ def with_out(fn, op):
 
 
 def install(namespace):
-    """Give the torch-level functions in ``namespace`` (the package's globals) their ``out=`` keyword."""
+    """Give the torch-level functions in ``namespace`` (the package's globals) their ``out=`` keyword.
+    Every name bound to one of them gets the same wrapper, so aliases stay one object
+    (``ag.arcsin is ag.asin``, ``ag.clip is ag.clamp``)."""
+    wrapped = {}
     for op in OUT_OPS:
-        namespace[op] = with_out(namespace[op], op)
+        fn = namespace[op]
+        if id(fn) not in wrapped:
+            wrapped[id(fn)] = (fn, with_out(fn, op))
+    for name, value in list(namespace.items()):
+        if not name.startswith("_") and id(value) in wrapped and wrapped[id(value)][0] is value:
+            namespace[name] = wrapped[id(value)][1]
