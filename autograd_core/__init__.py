@@ -55,6 +55,9 @@ from .ops.sorting import *
 from .ops.arrange import *
 from .ops.special import *
 from .ops.trig import *
+from .ops import out as _out
+
+_out.install(globals())
 from . import autograd
 from . import linalg
 from .linalg import det, logdet, slogdet

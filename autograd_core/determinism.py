@@ -17,8 +17,13 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
 
 
 def are_deterministic_algorithms_enabled():
+    """Whether :func:`use_deterministic_algorithms` was last called with ``True``.
+
+    Every op is deterministic whatever the setting; this only reports it.
+    """
     return _mode["enabled"]
 
 
 def is_deterministic_algorithms_warn_only_enabled():
+    """Whether :func:`use_deterministic_algorithms` was last called with ``warn_only=True``."""
     return _mode["warn_only"]

@@ -352,14 +352,17 @@ class Uniform(Distribution):
 
     @property
     def mean(self):
+        r"""The mean, :math:`(\text{low} + \text{high}) / 2`."""
         return (self.high + self.low) / 2
 
     @property
     def mode(self):
+        r"""NaN: every point of :math:`[\text{low}, \text{high})` is equally likely, so there is no single mode."""
         return self.mean * float("nan")
 
     @property
     def variance(self):
+        r"""The variance, :math:`(\text{high} - \text{low})^2 / 12`."""
         return (self.high - self.low) ** 2 / 12
 
     def rsample(self, sample_shape=()):
@@ -374,10 +377,12 @@ class Uniform(Distribution):
         return inside.log() - (self.high - self.low).log()
 
     def cdf(self, value):
+        r""":math:`P(X \le x) = (x - \text{low}) / (\text{high} - \text{low})`, clamped to :math:`[0, 1]`."""
         value = _param(value, "value", "Uniform.cdf")
         return ((value - self.low) / (self.high - self.low)).clamp(0, 1)
 
     def icdf(self, value):
+        r"""The inverse CDF: :math:`\text{low} + p (\text{high} - \text{low})` for :math:`p \in [0, 1]`."""
         return value * (self.high - self.low) + self.low
 
     def entropy(self):
@@ -420,24 +425,29 @@ class MultivariateNormal(Distribution):
 
     @property
     def covariance_matrix(self):
+        r"""The covariance :math:`\Sigma = L L^T` (``(*batch, k, k)``), from the Cholesky factor ``scale_tril`` :math:`L`."""
         return self.scale_tril @ self.scale_tril.mT
 
     @property
     def precision_matrix(self):
+        r"""The precision :math:`\Sigma^{-1}` (``(*batch, k, k)``)."""
         from . import linalg
 
         return linalg.inv(self.covariance_matrix)
 
     @property
     def mean(self):
+        r"""The mean, ``loc`` (``(*batch, k)``)."""
         return self.loc
 
     @property
     def mode(self):
+        r"""The mode, ``loc``."""
         return self.loc
 
     @property
     def variance(self):
+        r"""The marginal variances, the diagonal of :math:`\Sigma` (``(*batch, k)``)."""
         return (self.scale_tril ** 2).sum(-1)
 
     def rsample(self, sample_shape=()):
@@ -478,14 +488,17 @@ class Gamma(Distribution):
 
     @property
     def mean(self):
+        r"""The mean, :math:`\alpha / \beta` (concentration over rate)."""
         return self.concentration / self.rate
 
     @property
     def mode(self):
+        r"""The mode, :math:`(\alpha - 1) / \beta`, clamped at 0 (for :math:`\alpha < 1` the density peaks at 0)."""
         return ((self.concentration - 1) / self.rate).clamp(min=0)
 
     @property
     def variance(self):
+        r"""The variance, :math:`\alpha / \beta^2`."""
         return self.concentration / self.rate ** 2
 
     def sample(self, sample_shape=()):
@@ -522,14 +535,17 @@ class Beta(Distribution):
 
     @property
     def mean(self):
+        r"""The mean, :math:`\alpha / (\alpha + \beta)` (``concentration1`` :math:`\alpha`, ``concentration0`` :math:`\beta`)."""
         return self.concentration1 / (self.concentration1 + self.concentration0)
 
     @property
     def mode(self):
+        r"""The mode, :math:`(\alpha - 1) / (\alpha + \beta - 2)` (meaningful for :math:`\alpha, \beta > 1`)."""
         return (self.concentration1 - 1) / (self.concentration1 + self.concentration0 - 2)
 
     @property
     def variance(self):
+        r"""The variance, :math:`\alpha\beta / ((\alpha + \beta)^2 (\alpha + \beta + 1))`."""
         total = self.concentration1 + self.concentration0
         return self.concentration1 * self.concentration0 / (total ** 2 * (total + 1))
 
@@ -568,15 +584,18 @@ class Dirichlet(Distribution):
 
     @property
     def mean(self):
+        r"""The mean, :math:`\alpha_i / \sum_j \alpha_j` along the last dimension."""
         return self.concentration / self.concentration.sum(-1, keepdim=True)
 
     @property
     def mode(self):
+        r"""The mode, :math:`(\alpha_i - 1) / \sum_j (\alpha_j - 1)` (concentrations below 1 are clamped to 1 first)."""
         c = (self.concentration - 1).clamp(min=0)
         return c / c.sum(-1, keepdim=True)
 
     @property
     def variance(self):
+        r"""The variance of each component, :math:`\alpha_i (\alpha_0 - \alpha_i) / (\alpha_0^2 (\alpha_0 + 1))` with :math:`\alpha_0 = \sum_j \alpha_j`."""
         c = self.concentration
         c0 = c.sum(-1, keepdim=True)
         return c * (c0 - c) / (c0 ** 2 * (c0 + 1))
@@ -613,22 +632,27 @@ class OneHotCategorical(Distribution):
 
     @property
     def probs(self):
+        r"""The category probabilities (``(*batch, K)``, summing to 1 along the last dimension)."""
         return self._categorical.probs
 
     @property
     def logits(self):
+        r"""The normalised log-probabilities (``(*batch, K)``)."""
         return self._categorical.logits
 
     @property
     def mean(self):
+        r"""The mean one-hot vector, which is ``probs``."""
         return self.probs
 
     @property
     def mode(self):
+        r"""The one-hot vector of the most probable category."""
         return F.one_hot(self._categorical.mode, self.event_shape[0]).to(self.probs.dtype)
 
     @property
     def variance(self):
+        r"""The variance of each component, :math:`p_i (1 - p_i)`."""
         return self.probs * (1 - self.probs)
 
     def sample(self, sample_shape=()):
@@ -667,14 +691,17 @@ class Independent(Distribution):
 
     @property
     def mean(self):
+        r"""The base distribution's mean."""
         return self.base_dist.mean
 
     @property
     def mode(self):
+        r"""The base distribution's mode."""
         return self.base_dist.mode
 
     @property
     def variance(self):
+        r"""The base distribution's variance."""
         return self.base_dist.variance
 
     def sample(self, sample_shape=()):
@@ -703,14 +730,17 @@ class Exponential(Distribution):
 
     @property
     def mean(self):
+        r"""The mean, :math:`1 / \lambda`."""
         return 1 / self.rate
 
     @property
     def mode(self):
+        r"""The mode, 0."""
         return self.rate * 0
 
     @property
     def variance(self):
+        r"""The variance, :math:`1 / \lambda^2`."""
         return self.rate ** -2
 
     def rsample(self, sample_shape=()):
@@ -724,9 +754,11 @@ class Exponential(Distribution):
         return self.rate.log() - self.rate * value
 
     def cdf(self, value):
+        r""":math:`P(X \le x) = 1 - e^{-\lambda x}`."""
         return 1 - (-self.rate * value).exp()
 
     def icdf(self, value):
+        r"""The inverse CDF: :math:`-\ln(1 - p) / \lambda`."""
         return -(-value).log1p() / self.rate
 
     def entropy(self):
@@ -747,14 +779,17 @@ class Laplace(Distribution):
 
     @property
     def mean(self):
+        r"""The mean, ``loc``."""
         return self.loc
 
     @property
     def mode(self):
+        r"""The mode, ``loc``."""
         return self.loc
 
     @property
     def variance(self):
+        r"""The variance, :math:`2 b^2` with ``scale`` :math:`b`."""
         return 2 * self.scale ** 2
 
     def rsample(self, sample_shape=()):
@@ -769,6 +804,7 @@ class Laplace(Distribution):
         return -(2 * self.scale).log() - (value - self.loc).abs() / self.scale
 
     def cdf(self, value):
+        r""":math:`P(X \le x) = \frac12 + \frac12 \operatorname{sign}(x - \mu) \left(1 - e^{-|x - \mu| / b}\right)`."""
         z = value - self.loc
         return 0.5 - 0.5 * z.sign() * (-z.abs() / self.scale).expm1()
 
@@ -795,14 +831,17 @@ class Poisson(Distribution):
 
     @property
     def mean(self):
+        r"""The mean, the rate :math:`\lambda`."""
         return self.rate
 
     @property
     def mode(self):
+        r"""The mode, :math:`\lfloor \lambda \rfloor`."""
         return self.rate.floor()
 
     @property
     def variance(self):
+        r"""The variance, the rate :math:`\lambda`."""
         return self.rate
 
     def sample(self, sample_shape=()):
@@ -844,10 +883,12 @@ class Binomial(Distribution):
 
     @property
     def mean(self):
+        r"""The mean, :math:`n p`."""
         return self.total_count * self.probs
 
     @property
     def variance(self):
+        r"""The variance, :math:`n p (1 - p)`."""
         return self.total_count * self.probs * (1 - self.probs)
 
     def sample(self, sample_shape=()):

@@ -546,13 +546,44 @@ def _top_level():
     from .ops._registry import tensor_method
 
     def inverse(input):
+        """The inverse :math:`A^{-1}` of each square matrix in ``input`` (shape ``(*, n, n)``), the
+        same as :func:`linalg.inv`; differentiable.
+
+        Example:
+            >>> ag.inverse(ag.tensor([[2., 0.], [0., 4.]]))
+            tensor([[0.5000, 0.0000],
+                    [0.0000, 0.2500]])
+        """
         return inv(input)
 
     def pinverse(input, rcond=1e-15):
+        """The Moore-Penrose pseudo-inverse :math:`A^+` of each matrix in ``input`` (shape
+        ``(*, m, n)``, result ``(*, n, m)``), computed from the SVD; singular values below
+        ``rcond`` times the largest are treated as zero. Same as :func:`linalg.pinv` with
+        ``rtol=rcond``.
+
+        Example:
+            >>> ag.pinverse(ag.tensor([[1., 0.], [0., 0.]]))
+            tensor([[1., 0.],
+                    [0., 0.]])
+        """
         return pinv(input, rtol=rcond)
 
+    def _cholesky_top(input, upper=False):
+        """The Cholesky factor of each symmetric positive-definite matrix in ``input`` (shape
+        ``(*, n, n)``): lower triangular :math:`L` with :math:`A = L L^T`, or :math:`L^T` when
+        ``upper`` is true. Same as :func:`linalg.cholesky`, with ``upper`` positional as in PyTorch.
+
+        Example:
+            >>> ag.cholesky(ag.tensor([[4., 2.], [2., 2.]]))
+            tensor([[2., 0.],
+                    [1., 1.]])
+        """
+        return cholesky(input, upper=upper)
+    _cholesky_top.__name__ = "cholesky"
+
     names = {"det": det, "logdet": logdet, "slogdet": slogdet, "inverse": inverse, "pinverse": pinverse,
-             "cholesky": lambda input, upper=False: cholesky(input, upper=upper),
+             "cholesky": _cholesky_top,
              "matrix_power": matrix_power}
     for name, fn in names.items():
         tensor_method(fn, name=name)

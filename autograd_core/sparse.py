@@ -209,7 +209,15 @@ def _to_sparse(self, sparse_dim=None):
 
 
 tensor_method(_to_sparse, name="to_sparse")
-tensor_method(lambda self: self, name="to_dense")
+
+
+def _dense_to_dense(self):
+    """A dense tensor is already dense: returns ``self`` itself (the sparse type's ``to_dense``
+    converts), so code written for either kind can call it."""
+    return self
+
+
+tensor_method(_dense_to_dense, name="to_dense")
 Tensor.is_sparse = property(lambda self: False, doc="False: a dense tensor (see ag.sparse)")
 
 

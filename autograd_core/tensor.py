@@ -703,20 +703,60 @@ class Tensor(TensorBase):
         return self
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
+        """Fill ``self`` in place with values drawn uniformly from :math:`[a, b)`; returns ``self``.
+
+        In a graph the new values are constants (the gradient to the old values is zero).
+
+        Example:
+            >>> x = ag.empty(4).uniform_(2.0, 3.0)
+            >>> bool(((x >= 2) & (x < 3)).all())
+            True
+        """
         return self._random_inplace("uniform_", lambda t: _core.uniform_(t, a, b, generator))
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
+        r"""Fill ``self`` in place with values drawn from :math:`\mathcal{N}(\text{mean}, \text{std}^2)`;
+        returns ``self``. In a graph the new values are constants.
+
+        Example:
+            >>> ag.zeros(2, 2).normal_(0.0, 0.1).shape
+            Size([2, 2])
+        """
         return self._random_inplace("normal_", lambda t: _core.normal_(t, mean, std, generator))
 
     def bernoulli_(self, p=0.5, generator=None):
+        """Fill ``self`` in place with 1 with probability ``p`` and 0 otherwise; returns ``self``. In a
+        graph the new values are constants.
+
+        Example:
+            >>> x = ag.empty(5).bernoulli_(1.0)
+            >>> x
+            tensor([1., 1., 1., 1., 1.])
+        """
         return self._random_inplace("bernoulli_", lambda t: _core.bernoulli_(t, p, generator))
 
     def random_(self, low=0, high=None, *, generator=None):
+        """Fill ``self`` in place with integers drawn uniformly from ``[low, high)``; with one argument,
+        from ``[0, low)``. Returns ``self``. In a graph the new values are constants.
+
+        Example:
+            >>> x = ag.zeros(6, dtype=ag.int64).random_(3)
+            >>> bool(((x >= 0) & (x < 3)).all())
+            True
+        """
         if high is None:
             low, high = 0, low
         return self._random_inplace("random_", lambda t: _core.randint_(t, low, high, generator))
 
     def exponential_(self, lambd=1.0, *, generator=None):
+        r"""Fill ``self`` in place with values drawn from the exponential distribution of rate ``lambd``,
+        density :math:`\lambda e^{-\lambda x}` for :math:`x \ge 0` (by inverting the CDF:
+        :math:`-\ln(1 - u) / \lambda` for uniform :math:`u`). Returns ``self``.
+
+        Example:
+            >>> bool((ag.empty(4).exponential_(2.0) >= 0).all())
+            True
+        """
         def draw(t):
             u = _core.uniform_(_core.empty(self.shape, self._dtype_code), 0.0, 1.0, generator)
             return _core.copy_(t, -(1 - u).log() / lambd)

@@ -501,6 +501,26 @@ def test_scatter_gradcheck():
     assert gradcheck(inplace, [x, src])
 
 
+def test_zero_dim_index_on_a_1d_input_is_one_element():
+    """As in PyTorch: a 0-d index (and a 0-d src) on a 1-d input stand for one element."""
+    assert ag.zeros(5).scatter_(0, ag.tensor(3), value=1).tolist() == [0, 0, 0, 1, 0]
+    assert ag.zeros(5).scatter_(-1, ag.tensor(1), ag.tensor(2.5)).tolist() == [0, 2.5, 0, 0, 0]
+    assert ag.zeros(5).scatter(0, ag.tensor(4), ag.tensor([7.0, 8.0])).tolist() == [0, 0, 0, 0, 7]
+    assert ag.ones(3).scatter_add(0, ag.tensor(0), ag.tensor(2.0)).tolist() == [3, 1, 1]
+    assert ag.zeros(3, dtype=ag.int64).scatter_add_(0, ag.tensor(2), ag.tensor([5])).tolist() == [0, 0, 5]
+    assert ag.zeros(4).scatter_(0, ag.tensor([2]), ag.tensor(6.0)).tolist() == [0, 0, 6, 0]
+    g = ag.tensor([1.0, 2.0, 3.0]).gather(0, ag.tensor(1))
+    assert g.shape == () and g.item() == 2.0
+    x, s = _rt((4,), 30), _rt((), 31)
+    assert gradcheck(lambda x, s: ag.scatter(x, 0, ag.tensor(2), s), [x, s])
+    assert gradcheck(lambda x, s: ag.scatter_add(x, 0, ag.tensor(1), s), [x, s])
+    assert gradcheck(lambda x: x.gather(0, ag.tensor(3)), [x])
+    with pytest.raises(IndexError, match="out of bounds"):
+        ag.zeros(5).scatter_(0, ag.tensor(7), value=1)
+    with pytest.raises(RuntimeError, match="same number of dimensions"):
+        ag.zeros(2, 3).scatter_(0, ag.tensor(1), value=1.0)
+
+
 def test_index_select_and_index_add_gradcheck():
     x, src = _rt((4, 3), 17), _rt((4, 5), 18)
     idx = ag.tensor([2, 0, 2])

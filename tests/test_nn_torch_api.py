@@ -48,6 +48,7 @@ def test_parameter_containers():
         plist[5]
     with pytest.raises(KeyError):
         pdict["zz"]
+    assert pdict.get("zz") is None and pdict.get("zz", 3) == 3 and pdict.get("a") is pdict["a"]
 
 
 @needs_torch

@@ -326,6 +326,24 @@ class LogSigmoid(Module):
 
 
 class Hardtanh(Module):
+    r"""Hardtanh, elementwise: the input clamped to ``[min_val, max_val]``.
+
+    .. math::
+        \text{HardTanh}(x) = \begin{cases} \text{max\_val} & x > \text{max\_val} \\
+        \text{min\_val} & x < \text{min\_val} \\ x & \text{otherwise} \end{cases}
+
+    Args:
+        min_val (float): lower end of the linear region. Default: -1.
+        max_val (float): upper end of the linear region. Default: 1.
+        inplace (bool): write the result into the input.
+
+    Shape:
+        - Input: ``(*)``, any shape; output: the same shape.
+
+    Example:
+        >>> nn.Hardtanh()(ag.tensor([-2.0, 0.5, 3.0]))
+        tensor([-1.0000,  0.5000,  1.0000])
+    """
     def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
         super().__init__()
         self.min_val, self.max_val = min_val, max_val
@@ -339,6 +357,18 @@ class Hardtanh(Module):
 
 
 class ReLU6(Hardtanh):
+    r"""ReLU capped at 6, elementwise: :math:`\min(\max(0, x), 6)`.
+
+    Args:
+        inplace (bool): write the result into the input.
+
+    Shape:
+        - Input: ``(*)``, any shape; output: the same shape.
+
+    Example:
+        >>> nn.ReLU6()(ag.tensor([-1.0, 3.0, 8.0]))
+        tensor([0., 3., 6.])
+    """
     def __init__(self, inplace=False):
         super().__init__(0.0, 6.0, inplace)
 
@@ -370,14 +400,61 @@ class _SimpleInplace(_Simple):
 
 
 class Mish(_SimpleInplace):
+    r"""Mish, a smooth self-gated activation, elementwise.
+
+    .. math::
+        \text{Mish}(x) = x \tanh(\operatorname{softplus}(x)) = x \tanh(\ln(1 + e^x))
+
+    Args:
+        inplace (bool): write the result into the input.
+
+    Shape:
+        - Input: ``(*)``, any shape; output: the same shape.
+
+    Example:
+        >>> nn.Mish()(ag.tensor([0.0, 1.0]))
+        tensor([0.0000, 0.8651])
+    """
     _fn = "mish"
 
 
 class Hardswish(_SimpleInplace):
+    r"""Hard swish (MobileNetV3), a piecewise version of :math:`x \sigma(x)`, elementwise.
+
+    .. math::
+        \text{Hardswish}(x) = \begin{cases} 0 & x \le -3 \\ x & x \ge 3 \\
+        x (x + 3) / 6 & \text{otherwise} \end{cases}
+
+    Args:
+        inplace (bool): write the result into the input.
+
+    Shape:
+        - Input: ``(*)``, any shape; output: the same shape.
+
+    Example:
+        >>> nn.Hardswish()(ag.tensor([-4.0, 1.0, 4.0]))
+        tensor([-0.0000, 0.6667, 4.0000])
+    """
     _fn = "hardswish"
 
 
 class Hardsigmoid(_SimpleInplace):
+    r"""Hard sigmoid, a piecewise-linear sigmoid, elementwise.
+
+    .. math::
+        \text{Hardsigmoid}(x) = \begin{cases} 0 & x \le -3 \\ 1 & x \ge 3 \\
+        x / 6 + 1 / 2 & \text{otherwise} \end{cases}
+
+    Args:
+        inplace (bool): write the result into the input.
+
+    Shape:
+        - Input: ``(*)``, any shape; output: the same shape.
+
+    Example:
+        >>> nn.Hardsigmoid()(ag.tensor([-4.0, 0.0, 4.0]))
+        tensor([0.0000, 0.5000, 1.0000])
+    """
     _fn = "hardsigmoid"
 
 
@@ -412,6 +489,24 @@ class Tanhshrink(_Simple):
 
 
 class SELU(_SimpleInplace):
+    r"""Scaled exponential linear unit, elementwise; with LeCun-normal initialisation it keeps
+    activations near zero mean and unit variance (self-normalising networks).
+
+    .. math::
+        \text{SELU}(x) = \lambda \left(\max(0, x) + \min(0, \alpha (e^x - 1))\right)
+
+    with :math:`\alpha = 1.6732632423543772` and :math:`\lambda = 1.0507009873554805`.
+
+    Args:
+        inplace (bool): write the result into the input.
+
+    Shape:
+        - Input: ``(*)``, any shape; output: the same shape.
+
+    Example:
+        >>> nn.SELU()(ag.tensor([0.0, 1.0]))
+        tensor([0.0000, 1.0507])
+    """
     _fn = "selu"
 
 

@@ -57,11 +57,25 @@ class ParameterList(Module):
         return [k for k in super().__dir__() if not k.isdigit()]
 
     def append(self, value):
+        """Add ``value`` at the end (a tensor becomes a :class:`Parameter`, registered under its index);
+        returns the list.
+
+        Example:
+            >>> params = nn.ParameterList()
+            >>> len(params.append(ag.zeros(2)))
+            1
+        """
         self._size += 1
         self._set(str(self._size - 1), value)
         return self
 
     def extend(self, values):
+        """Append each element of the iterable ``values`` in order; returns the list.
+
+        Example:
+            >>> len(nn.ParameterList().extend([ag.zeros(2), ag.ones(3)]))
+            2
+        """
         if isinstance(values, Tensor):
             raise TypeError(f"ParameterList.extend should be called with an iterable, but got {type(values).__name__}")
         for value in values:
@@ -122,37 +136,52 @@ class ParameterDict(Module):
         return key in self._keys
 
     def keys(self):
+        """The keys, in insertion order."""
         return self._keys.keys()
 
     def items(self):
+        """``(key, parameter)`` pairs, in insertion order."""
         return ((k, self[k]) for k in self._keys)
 
     def values(self):
+        """The parameters, in insertion order."""
         return (self[k] for k in self._keys)
 
     def get(self, key, default=None):
-        return self.get(key, default)
+        """The parameter under ``key``, or ``default`` when there is none.
+
+        Example:
+            >>> pd = nn.ParameterDict({"w": ag.ones(2)})
+            >>> pd.get("b") is None
+            True
+        """
+        return self[key] if key in self._keys else default
 
     def pop(self, key):
+        """Remove the parameter under ``key`` and return it; ``KeyError`` when absent."""
         value = self[key]
         del self[key]
         return value
 
     def clear(self):
+        """Remove every parameter."""
         for key in list(self._keys):
             del self[key]
 
     def setdefault(self, key, default=None):
+        """The parameter under ``key``; when absent, first store ``default`` (made a Parameter if a tensor) under it."""
         if key not in self:
             self[key] = default
         return self[key]
 
     def update(self, parameters):
+        """Store each ``(key, value)`` of a mapping or an iterable of pairs, replacing values under existing keys."""
         items = parameters.items() if hasattr(parameters, "items") else parameters
         for key, value in items:
             self[key] = value
 
     def copy(self):
+        """A new ParameterDict holding the same parameter objects (a shallow copy)."""
         return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
 
     def extra_repr(self):

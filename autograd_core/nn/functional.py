@@ -91,6 +91,7 @@ def relu(input, inplace=False):
 
 
 def relu_(input):
+    """In-place :func:`relu`: ``max(x, 0)`` written into ``input``, which is returned."""
     return relu(input, inplace=True)
 
 
@@ -124,6 +125,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 
 
 def leaky_relu_(input, negative_slope=0.01):
+    """In-place :func:`leaky_relu`: ``max(0, x) + negative_slope * min(0, x)`` written into ``input``."""
     return leaky_relu(input, negative_slope, inplace=True)
 
 
@@ -217,6 +219,7 @@ def elu(input, alpha=1.0, inplace=False):
 
 
 def elu_(input, alpha=1.0):
+    """In-place :func:`elu`: ``x if x > 0 else alpha * (exp(x) - 1)`` written into ``input``."""
     return elu(input, alpha, inplace=True)
 
 
@@ -280,14 +283,30 @@ def logsigmoid(input):
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    r"""``x`` clamped to ``[min_val, max_val]``, elementwise; see :class:`~autograd_core.nn.Hardtanh`.
+
+    .. math::
+        \text{HardTanh}(x) = \min(\max(x, \text{min\_val}), \text{max\_val})
+
+    Example:
+        >>> nn.functional.hardtanh(ag.tensor([-2.0, 0.5, 3.0]))
+        tensor([-1.0000,  0.5000,  1.0000])
+    """
     return _maybe_inplace(input, inplace, lambda x: ag.hardtanh(x, min_val, max_val), "hardtanh_")
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    """In-place :func:`hardtanh`: ``x`` clamped to ``[min_val, max_val]`` and written into ``input``."""
     return hardtanh(input, min_val, max_val, inplace=True)
 
 
 def relu6(input, inplace=False):
+    """``min(max(x, 0), 6)``, elementwise; see :class:`~autograd_core.nn.ReLU6`.
+
+    Example:
+        >>> nn.functional.relu6(ag.tensor([-1.0, 3.0, 8.0]))
+        tensor([0., 3., 6.])
+    """
     return _maybe_inplace(input, inplace, lambda x: ag.relu6(x), "relu6_")
 
 
@@ -310,10 +329,30 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of a ``(N, C, L)`` or ``(C, L)`` input, each with probability ``p``, and
+    scale the kept ones by ``1 / (1 - p)``; the identity when not training. See
+    :class:`~autograd_core.nn.Dropout1d`.
+
+    Args:
+        input (Tensor): ``(N, C, L)`` or ``(C, L)``.
+        p (float): probability of zeroing a channel, in ``[0, 1]``.
+        training (bool): apply dropout only when true.
+        inplace (bool): write the result into ``input``.
+    """
     return _channel_dropout(input, p, training, inplace, "dropout1d")
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of a ``(N, C, H, W)`` or ``(C, H, W)`` input, each with probability ``p``,
+    and scale the kept ones by ``1 / (1 - p)``; the identity when not training. See
+    :class:`~autograd_core.nn.Dropout2d`.
+
+    Args:
+        input (Tensor): ``(N, C, H, W)`` or ``(C, H, W)``.
+        p (float): probability of zeroing a channel, in ``[0, 1]``.
+        training (bool): apply dropout only when true.
+        inplace (bool): write the result into ``input``.
+    """
     return _channel_dropout(input, p, training, inplace, "dropout2d")
 
 
@@ -677,14 +716,34 @@ def _pad_index(size, left, right, mode):
 
 # ---------------------------------------------------------------------------------------- more activations
 def mish(input, inplace=False):
+    r"""Mish, elementwise: :math:`x \tanh(\operatorname{softplus}(x))`; see :class:`~autograd_core.nn.Mish`.
+
+    Example:
+        >>> nn.functional.mish(ag.tensor([0.0, 1.0]))
+        tensor([0.0000, 0.8651])
+    """
     return _maybe_inplace(input, inplace, ag.mish, "mish_")
 
 
 def hardswish(input, inplace=False):
+    r"""Hard swish, elementwise: :math:`x \cdot \min(\max(x + 3, 0), 6) / 6`; see
+    :class:`~autograd_core.nn.Hardswish`.
+
+    Example:
+        >>> nn.functional.hardswish(ag.tensor([-4.0, 1.0, 4.0]))
+        tensor([-0.0000, 0.6667, 4.0000])
+    """
     return _maybe_inplace(input, inplace, ag.hardswish, "hardswish_")
 
 
 def hardsigmoid(input, inplace=False):
+    r"""Hard sigmoid, elementwise: :math:`\min(\max(x / 6 + 1/2, 0), 1)`; see
+    :class:`~autograd_core.nn.Hardsigmoid`.
+
+    Example:
+        >>> nn.functional.hardsigmoid(ag.tensor([-4.0, 0.0, 4.0]))
+        tensor([0.0000, 0.5000, 1.0000])
+    """
     return _maybe_inplace(input, inplace, ag.hardsigmoid, "hardsigmoid_")
 
 
@@ -699,10 +758,16 @@ def tanhshrink(input):
 
 
 def selu(input, inplace=False):
+    r"""SELU, elementwise: :math:`\lambda (\max(0, x) + \min(0, \alpha (e^x - 1)))` with
+    :math:`\alpha \approx 1.6733` and :math:`\lambda \approx 1.0507`; see :class:`~autograd_core.nn.SELU`.
+    """
     return _maybe_inplace(input, inplace, ag.selu, "selu_")
 
 
 def celu(input, alpha=1.0, inplace=False):
+    r"""CELU, elementwise: :math:`\max(0, x) + \min(0, \alpha (e^{x/\alpha} - 1))`; see
+    :class:`~autograd_core.nn.CELU`.
+    """
     return _maybe_inplace(input, inplace, lambda x: ag.celu(x, alpha), "celu_")
 
 
@@ -730,6 +795,7 @@ def threshold(input, threshold, value, inplace=False):
 
 
 def threshold_(input, threshold, value):
+    """In-place :func:`threshold`: ``x`` where ``x > threshold``, else ``value``, written into ``input``."""
     return _maybe_inplace(input, True, lambda x: _threshold(x, threshold, value), "threshold_")
 
 

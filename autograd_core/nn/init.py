@@ -62,11 +62,37 @@ def _calculate_correct_fan(tensor, mode):
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
+    """Fill ``tensor`` in place with values drawn from the uniform distribution :math:`U(a, b)`,
+    without recording the fill in the graph; returns it.
+
+    Args:
+        tensor (Tensor): the tensor to fill.
+        a (float): lower bound. b (float): upper bound.
+        generator (Generator, optional): the random stream; the global one when omitted.
+
+    Example:
+        >>> w = nn.init.uniform_(ag.empty(2, 3), -0.1, 0.1)
+        >>> bool(((w >= -0.1) & (w < 0.1)).all())
+        True
+    """
     with no_grad():
         return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
+    r"""Fill ``tensor`` in place with values drawn from the normal distribution
+    :math:`\mathcal{N}(\text{mean}, \text{std}^2)`, without recording the fill in the graph;
+    returns it.
+
+    Args:
+        tensor (Tensor): the tensor to fill.
+        mean (float): the mean. std (float): the standard deviation.
+        generator (Generator, optional): the random stream; the global one when omitted.
+
+    Example:
+        >>> nn.init.normal_(ag.empty(2, 3), std=0.02).shape
+        Size([2, 3])
+    """
     with no_grad():
         return tensor.normal_(mean, std, generator=generator)
 

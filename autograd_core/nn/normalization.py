@@ -240,6 +240,7 @@ class RMSNorm(Module):
             self.register_parameter("weight", None)
 
     def reset_parameters(self):
+        """Reset the elementwise weight to ones."""
         if self.weight is not None:
             init.ones_(self.weight)
 

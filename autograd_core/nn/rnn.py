@@ -220,6 +220,8 @@ class RNNBase(Module):
 
     @property
     def all_weights(self):
+        """The parameters per layer and direction, ``[[weight_ih, weight_hh, bias_ih, bias_hh], ...]``
+        (without the biases when ``bias=False``, with ``weight_hr`` for a projected LSTM)."""
         return [[getattr(self, name) for name in names] for names in self._all_weights]
 
     def _layer_params(self, layer, direction):

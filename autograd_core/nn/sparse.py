@@ -179,6 +179,7 @@ class EmbeddingBag(Module):
             self.weight = Parameter(_weight)
 
     def reset_parameters(self):
+        """Draw ``weight`` from N(0, 1) again, with the ``padding_idx`` row zero."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
             with no_grad():
@@ -191,6 +192,14 @@ class EmbeddingBag(Module):
     @classmethod
     def from_pretrained(cls, embeddings, freeze=True, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
                         mode="mean", sparse=False, include_last_offset=False, padding_idx=None):
+        """An EmbeddingBag holding a copy of ``embeddings`` (``(V, D)``), frozen unless ``freeze=False``;
+        the other arguments are the constructor's.
+
+        Example:
+            >>> bag = nn.EmbeddingBag.from_pretrained(ag.tensor([[1.0, 2.0], [3.0, 4.0]]), mode="sum")
+            >>> bag(ag.tensor([[0, 1]]))
+            tensor([[4., 6.]])
+        """
         rows, dim = embeddings.shape
         module = cls(rows, dim, max_norm, norm_type, scale_grad_by_freq, mode, sparse, embeddings.detach().clone(),
                      include_last_offset, padding_idx)

@@ -48,14 +48,52 @@ def _unpool(input, indices, kernel_size, stride, padding, output_size, n, op):
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of :func:`max_pool1d`; see :class:`~autograd_core.nn.MaxUnpool1d`.
+
+    Args:
+        input (Tensor): ``(N, C, L_in)`` or ``(C, L_in)``, the pooled values.
+        indices (Tensor): the indices ``max_pool1d(..., return_indices=True)`` returned, same shape.
+        kernel_size, stride, padding: those of the pooling (``stride`` defaults to ``kernel_size``).
+        output_size (sequence of ints, optional): the exact output length, to undo a pooling that
+            dropped a remainder; default ``(L_in - 1) * stride - 2 * padding + kernel_size``.
+    """
     return _unpool(input, indices, kernel_size, stride, padding, output_size, 1, "max_unpool1d")
 
 
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of :func:`max_pool2d`; see :class:`~autograd_core.nn.MaxUnpool2d`.
+
+    Args:
+        input (Tensor): ``(N, C, H_in, W_in)`` or ``(C, H_in, W_in)``, the pooled values.
+        indices (Tensor): the indices ``max_pool2d(..., return_indices=True)`` returned, same shape.
+        kernel_size, stride, padding: those of the pooling (``stride`` defaults to ``kernel_size``).
+        output_size (sequence of ints, optional): the exact output ``(H, W)``; default
+            ``(H_in - 1) * stride - 2 * padding + kernel_size`` along each side.
+    """
     return _unpool(input, indices, kernel_size, stride, padding, output_size, 2, "max_unpool2d")
 
 
 class MaxUnpool1d(Module):
+    """The partial inverse of :class:`MaxPool1d`: each value goes back to the position its index
+    names, and every other position is zero. Differentiable in the values.
+
+    Args:
+        kernel_size (int or tuple): the pooling's window size.
+        stride (int or tuple, optional): the pooling's stride; defaults to ``kernel_size``.
+        padding (int or tuple): the pooling's padding.
+
+    Shape:
+        - Input: ``(N, C, L_in)`` or ``(C, L_in)``; indices: the same shape.
+        - Output: ``(N, C, L_out)`` or ``(C, L_out)`` with
+          ``L_out = (L_in - 1) * stride - 2 * padding + kernel_size``, or ``output_size`` given to
+          ``forward``.
+
+    Example:
+        >>> pool = nn.MaxPool1d(2, return_indices=True)
+        >>> out, idx = pool(ag.tensor([[[1., 2., 3., 4.]]]))
+        >>> nn.MaxUnpool1d(2)(out, idx)
+        tensor([[[0., 2., 0., 4.]]])
+    """
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
         self.kernel_size, self.stride, self.padding = kernel_size, stride if stride is not None else kernel_size, padding
@@ -68,5 +106,27 @@ class MaxUnpool1d(Module):
 
 
 class MaxUnpool2d(MaxUnpool1d):
+    """The partial inverse of :class:`MaxPool2d`: each value goes back to the position its index
+    names (flat within each ``H x W`` plane), and every other position is zero. Differentiable in
+    the values.
+
+    Args:
+        kernel_size (int or tuple): the pooling's window size.
+        stride (int or tuple, optional): the pooling's stride; defaults to ``kernel_size``.
+        padding (int or tuple): the pooling's padding.
+
+    Shape:
+        - Input: ``(N, C, H_in, W_in)`` or ``(C, H_in, W_in)``; indices: the same shape.
+        - Output: ``(N, C, H_out, W_out)`` or ``(C, H_out, W_out)`` with
+          ``H_out = (H_in - 1) * stride[0] - 2 * padding[0] + kernel_size[0]`` (likewise ``W_out``),
+          or ``output_size`` given to ``forward``.
+
+    Example:
+        >>> pool = nn.MaxPool2d(2, return_indices=True)
+        >>> out, idx = pool(ag.tensor([[[[1., 2.], [3., 4.]]]]))
+        >>> nn.MaxUnpool2d(2)(out, idx)
+        tensor([[[[0., 0.],
+                  [0., 4.]]]])
+    """
     def forward(self, input, indices, output_size=None):
         return max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)

@@ -220,6 +220,23 @@ def _code(dtype, default, op):
 
 
 def empty(*shape, size=None, dtype=None, requires_grad=False, device=None):
+    """A new tensor of the given shape whose elements are not initialised.
+
+    The memory is allocated but not written, so the values are whatever it held; write every element
+    before reading it. Use it for buffers that an op fills completely.
+
+    Args:
+        *shape (int or sequence of ints): the shape, as separate ints or one tuple/list.
+        size (sequence of ints, optional): the shape as a keyword, instead of ``*shape``.
+        dtype (dtype, optional): element type; the default floating dtype (``float32`` unless
+            changed with :func:`set_default_dtype`) when omitted.
+        requires_grad (bool): whether autograd records operations on the result.
+        device (str or device, optional): only ``"cpu"`` is accepted.
+
+    Example:
+        >>> ag.empty(2, 3).shape
+        Size([2, 3])
+    """
     check_device(device, "empty")
     if size is not None:
         if shape:
@@ -229,6 +246,20 @@ def empty(*shape, size=None, dtype=None, requires_grad=False, device=None):
 
 
 def zeros(*shape, size=None, dtype=None, requires_grad=False, device=None):
+    """A new tensor of the given shape filled with 0.
+
+    Args:
+        *shape (int or sequence of ints): the shape, as separate ints or one tuple/list.
+        size (sequence of ints, optional): the shape as a keyword, instead of ``*shape``.
+        dtype (dtype, optional): element type; the default floating dtype when omitted.
+        requires_grad (bool): whether autograd records operations on the result.
+        device (str or device, optional): only ``"cpu"`` is accepted.
+
+    Example:
+        >>> ag.zeros(2, 3)
+        tensor([[0., 0., 0.],
+                [0., 0., 0.]])
+    """
     check_device(device, "zeros")
     if size is not None:
         if shape:
@@ -238,6 +269,19 @@ def zeros(*shape, size=None, dtype=None, requires_grad=False, device=None):
 
 
 def ones(*shape, size=None, dtype=None, requires_grad=False, device=None):
+    """A new tensor of the given shape filled with 1.
+
+    Args:
+        *shape (int or sequence of ints): the shape, as separate ints or one tuple/list.
+        size (sequence of ints, optional): the shape as a keyword, instead of ``*shape``.
+        dtype (dtype, optional): element type; the default floating dtype when omitted.
+        requires_grad (bool): whether autograd records operations on the result.
+        device (str or device, optional): only ``"cpu"`` is accepted.
+
+    Example:
+        >>> ag.ones(2, dtype=ag.int64)
+        tensor([1, 1])
+    """
     check_device(device, "ones")
     if size is not None:
         if shape:

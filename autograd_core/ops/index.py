@@ -415,9 +415,18 @@ class Gather(Function):
         return scatter_add(_zeros(ctx.shape, g._dtype_code), ctx.dim, index, g), None, None
 
 
+def _one_element(t):
+    """A 0-d tensor as shape (1,): on a 1-d input PyTorch takes a 0-d index or src as one element
+    (``zeros(10).scatter_(0, tensor(3), value=1)``). A reshape keeps the graph, so a 0-d src still
+    gets a 0-d gradient."""
+    return t.reshape(1) if isinstance(t, TensorBase) and t.ndim == 0 else t
+
+
 @tensor_method
 def gather(x, dim, index, *, sparse_grad=False):
     """out[i][j][k] = x[index[i][j][k]][j][k] for dim 0 (likewise for other dims); out has index's shape."""
+    if x.ndim == 1 and isinstance(index, TensorBase) and index.ndim == 0:
+        return gather(x, dim, index.reshape(1)).reshape(())
     if _graph(x):
         return Gather.apply(x, dim, index)
     return _core.gather(x, dim, index)
@@ -442,6 +451,8 @@ class ScatterAdd(Function):
 @tensor_method
 def scatter_add(x, dim, index, src):
     """A copy of x with src added at index along dim: out[index[i][j]][j] += src[i][j] for dim 0."""
+    if x.ndim == 1:
+        index, src = _one_element(index), _one_element(src)
     if _graph(x, src):
         return ScatterAdd.apply(x, dim, index, src, False)
     return _core.scatter_(_core.clone(x), dim, index, src, True, "scatter_add")
@@ -450,6 +461,8 @@ def scatter_add(x, dim, index, src):
 @tensor_method
 def scatter_add_(x, dim, index, src):
     """In place: x[index[i][j]][j] += src[i][j] for dim 0 (sums in a fixed order)."""
+    if x.ndim == 1:
+        index, src = _one_element(index), _one_element(src)
     if _graph(x, src):
         return _inplace_apply(ScatterAdd, x, (dim, index, src, True), "scatter_add_")
     return _core.scatter_(x, dim, index, src, True, "scatter_add_")
@@ -504,6 +517,8 @@ def scatter(x, dim, index, src=None, *, value=None, reduce=None):
     if _scatter_reduce(reduce, "scatter"):
         return scatter_add(x, dim, index, _scatter_src(src, value, x, "scatter"))
     src = _scatter_src(src, value, x, "scatter")
+    if x.ndim == 1:
+        index, src = _one_element(index), _one_element(src)
     if _graph(x, src):
         return Scatter.apply(x, dim, index, src, False)
     return _core.scatter_(_core.clone(x), dim, index, src, False, "scatter")
@@ -515,6 +530,8 @@ def scatter_(x, dim, index, src=None, *, value=None, reduce=None):
     if _scatter_reduce(reduce, "scatter_"):
         return scatter_add_(x, dim, index, _scatter_src(src, value, x, "scatter_"))
     src = _scatter_src(src, value, x, "scatter_")
+    if x.ndim == 1:
+        index, src = _one_element(index), _one_element(src)
     if _graph(x, src):
         return _inplace_apply(Scatter, x, (dim, index, src, True), "scatter_")
     return _core.scatter_(x, dim, index, src, False, "scatter_")

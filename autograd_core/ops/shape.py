@@ -355,10 +355,25 @@ def flip(x, *dims):
 
 
 def fliplr(x):
+    """Reverse the order of the columns (dimension 1) of a tensor with at least 2 dimensions, as
+    ``flip(x, 1)``.
+
+    Example:
+        >>> ag.tensor([[1, 2], [3, 4]]).fliplr()
+        tensor([[2, 1],
+                [4, 3]])
+    """
     return flip(x, 1)
 
 
 def flipud(x):
+    """Reverse the order of the rows (dimension 0) of a tensor, as ``flip(x, 0)``.
+
+    Example:
+        >>> ag.tensor([[1, 2], [3, 4]]).flipud()
+        tensor([[3, 4],
+                [1, 2]])
+    """
     return flip(x, 0)
 
 

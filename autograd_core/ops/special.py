@@ -165,6 +165,14 @@ def polygamma(n, x):
 
 
 def _polygamma_method(self, n):
+    r"""The ``n``-th derivative of the digamma function at each element,
+    :math:`\psi^{(n)}(x) = \frac{d^{n+1}}{dx^{n+1}} \ln \Gamma(x)`; ``x.polygamma(n)`` is
+    ``polygamma(n, x)``. Differentiable to any order.
+
+    Example:
+        >>> ag.tensor([1.0]).polygamma(1)
+        tensor([1.6449])
+    """
     return polygamma(n, self)
 
 

@@ -235,6 +235,7 @@ def sign(x):
 
 @tensor_method
 def square(x):
+    """``x * x``, elementwise (a bool tensor squares to int64, as in PyTorch)."""
     # bool squares like PyTorch's: to int64 first
     return _square.public(x.to(_core.I64) if x._dtype_code == _core.BOOL else x)
 
@@ -707,6 +708,7 @@ class Hardswish(Function):
 
 
 def hardswish(x):
+    """``x * clamp(x + 3, 0, 6) / 6``, elementwise."""
     x = _float_input(x)
     if state.enabled and x.requires_grad:
         return Hardswish.apply(x)
@@ -718,6 +720,7 @@ def _hardswish_values(x):
 
 
 def softsign(x):
+    """``x / (1 + |x|)``, elementwise."""
     x = _float_input(x)  # (1 + abs(x) of a uint8 255 would wrap to 0)
     return x / (1 + abs(x))
 
@@ -782,6 +785,9 @@ def _logit_values(x, eps):
 
 @tensor_method
 def logit(x, eps=None):
+    """``log(x / (1 - x))``, the inverse of the sigmoid; with ``eps``, ``x`` is first clamped into
+    ``[eps, 1 - eps]``.
+    """
     x = _float_input(x)  # (1 - x of a uint8 wraps around)
     if state.enabled and x.requires_grad:
         return Logit.apply(x, eps)

@@ -649,6 +649,10 @@ class CyclicLR(LRScheduler):
         self.base_lrs = base_lrs
 
     def scale_fn(self, x):
+        r"""The amplitude scale at ``x`` (the cycle number, or the iteration for ``exp_range`` and
+        ``scale_mode='iterations'``): the user's ``scale_fn`` when given, else 1 for
+        ``'triangular'``, :math:`1 / 2^{x - 1}` for ``'triangular2'`` and :math:`\gamma^x` for
+        ``'exp_range'``."""
         if self._scale_fn_custom is not None:
             return self._scale_fn_custom(x)
         if self.mode == "triangular":

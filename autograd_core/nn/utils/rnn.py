@@ -59,19 +59,24 @@ class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorte
                                                         self.unsorted_indices)
 
     def float(self):
+        """The same sequence with ``data`` converted to float32."""
         return self.to(ag.float32)
 
     def double(self):
+        """The same sequence with ``data`` converted to float64."""
         return self.to(ag.float64)
 
     def cpu(self):
+        """``self``: the data already lives in CPU memory."""
         return self
 
     @property
     def is_cuda(self):
+        """False: this library runs on the CPU."""
         return False
 
     def is_pinned(self):
+        """False: there is no pinned (page-locked) memory for a GPU to read from."""
         return False
 
 

@@ -122,7 +122,9 @@ class StackDataset(Dataset):
 class TensorDataset(Dataset):
     """Samples are rows of the given tensors: dataset[i] == (t0[i], t1[i], ...).
 
-    >>> ds = TensorDataset(X, y)       # X (N, ...), y (N, ...)
+    >>> ds = ag.utils.data.TensorDataset(ag.arange(6.).reshape(3, 2), ag.tensor([0, 1, 0]))
+    >>> len(ds), ds[1]
+    (3, (tensor([2., 3.]), tensor(1)))
     """
 
     def __init__(self, *tensors):

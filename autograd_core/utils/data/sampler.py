@@ -79,6 +79,7 @@ class RandomSampler(Sampler):
 
     @property
     def num_samples(self):
+        """How many indices one pass yields: ``num_samples`` when given, else ``len(data_source)``."""
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self):
