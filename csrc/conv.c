@@ -662,7 +662,7 @@ static int conv_forward_direct(agc_dtype dt, const agc_conv2d_geom *g, const voi
          * block's result is the same whichever thread computes it) */
 #pragma omp for schedule(dynamic, 1)
         for (int64_t it = 0; it < items; it++) {
-            AGC_PERTURB();
+            AGC_REGION_POINT();
             const int64_t blk = it / G, gi = it % G;
             int64_t l0, np;
             if (whole) {

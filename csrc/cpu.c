@@ -16,8 +16,10 @@
  * char-LSTM step 8x (PyTorch suffers the same). The OS does not tell a process cheaply that its
  * cores are taken, but the workers can: each notes, at its first scheduling point after a fork,
  * how long after the fork decision it started (agc_region_start). A start later than LATE_NS
- * (250 us; a sleeping worker wakes in 5-60 us on an idle core) twice within WINDOW_NS means the
- * cores are contended: for the next `backoff` (20 ms, doubling while contention persists, up to
+ * (250 us; a sleeping worker wakes in 5-60 us on an idle core) three times within WINDOW_NS means
+ * the cores are contended (on a quiet virtual machine a late start happens about once per 0.3 s,
+ * when an idle vCPU is slow to wake; requiring two close together still engaged the cap there now
+ * and then and cost LeNet-5 at 2 threads 30%): for the next `backoff` (20 ms, doubling while contention persists, up to
  * 1 s) kernels use at most half the threads (at least 1). When the backoff ends, regions run with
  * every thread again, which probes the machine: a single late start soon after is a failed probe
  * and re-engages the cap at once with a doubled backoff (measured: beside two busy processes a
@@ -132,7 +134,7 @@ static int adaptive_on = 1;
 static int cap_threads = 0;         /* while now < cap_until_ns: at most this many threads */
 static int64_t cap_until_ns = 0;
 static int64_t backoff_ns = BACKOFF_MIN_NS;
-static int64_t last_late_ns = 0;
+static int64_t last_late_ns = 0, last_late2_ns = 0; /* the two latest late starts */
 static int64_t stat_late = 0, stat_engaged = 0, stat_capped = 0;
 
 static int64_t now_ns(void)
@@ -171,13 +173,14 @@ void agc_region_start(int64_t gen)
     if (late <= LATE_NS || !LOAD(adaptive_on)) return;
     __atomic_fetch_add(&stat_late, 1, __ATOMIC_RELAXED);
     const int64_t prev = __atomic_exchange_n(&last_late_ns, now, __ATOMIC_RELAXED);
+    const int64_t prev2 = __atomic_exchange_n(&last_late2_ns, prev, __ATOMIC_RELAXED);
     const int64_t until = LOAD(cap_until_ns), b_prev = LOAD(backoff_ns);
     if (now < until) return; /* already engaged (a region forked just before) */
     /* A late start soon after a backoff ended is a failed probe: the contention persists, so the
      * cap engages again at once for twice as long. Otherwise one late start alone may be a hiccup:
      * it takes a second one within WINDOW_NS. */
     const int probe_failed = until > 0 && now - until < (2 * b_prev > WINDOW_NS ? 2 * b_prev : WINDOW_NS);
-    if (!probe_failed && now - prev > WINDOW_NS) return;
+    if (!probe_failed && now - prev2 > WINDOW_NS) return;
     int64_t b = probe_failed ? 2 * b_prev : BACKOFF_MIN_NS;
     if (b > BACKOFF_MAX_NS) b = BACKOFF_MAX_NS;
     STORE(backoff_ns, b);

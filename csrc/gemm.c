@@ -193,7 +193,7 @@ static void run_threads(int nthr, gemm_worker worker, const void *arg)
     if (nthr > 1) {
 #pragma omp parallel num_threads(nthr)
         {
-            AGC_PERTURB();
+            AGC_REGION_POINT();
             worker(arg, omp_get_thread_num(), omp_get_num_threads());
         }
         return;
@@ -471,7 +471,7 @@ int agc_gemm_batched(agc_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t 
             T = omp_get_num_threads();
 #endif
             for (int64_t i = batch * tid / T; i < batch * (tid + 1) / T; i++) {
-                AGC_PERTURB();
+                AGC_REGION_POINT();
                 int r = gemm_one(dt, M, N, K, alpha, a + off_a[i] * esz, rs_a, cs_a, b + off_b[i] * esz,
                                  rs_b, cs_b, beta, c + off_c[i] * esz, rs_c, cs_c, 1);
                 if (r != AGC_OK) {

@@ -287,7 +287,7 @@ int agc_index_gather(agc_dtype dt, int ndim, const int64_t *shape, const void *x
 #pragma omp parallel num_threads(nt)
     {
         int t = omp_get_thread_num(), T = omp_get_num_threads();
-        AGC_PERTURB();
+        AGC_REGION_POINT();
         int64_t chunk = (numel + T - 1) / T;
         chunk = (chunk + AGC_CHUNK_ALIGN - 1) / AGC_CHUNK_ALIGN * AGC_CHUNK_ALIGN;
         int64_t b = (int64_t)t * chunk, e = b + chunk;
@@ -321,7 +321,7 @@ int agc_index_put(agc_dtype dt, int accumulate, int ndim, const int64_t *shape, 
 #pragma omp parallel num_threads(nt)
     {
         int t = omp_get_thread_num(), T = omp_get_num_threads();
-        AGC_PERTURB();
+        AGC_REGION_POINT();
         int64_t chunk = (len + T - 1) / T;
         int64_t b = (int64_t)t * chunk, e = b + chunk;
         if (b > len) b = len;

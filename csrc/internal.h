@@ -65,11 +65,13 @@ static inline int agc_threads_for(int64_t work, int64_t threshold)
 #endif
 }
 
-/* Scheduling points. Put one at the start of each thread's share of a parallel region (the top of
- * an `omp for` body, a worker function's first line) and at each block step where threads could
- * drift apart. At a point a thread (1) sleeps when the schedule perturbation is on (tests), and
- * (2) the first time it passes a point after a fork, measures how late it started; workers that
- * start late feed the adaptive thread cap. Cost when nothing is on: two loads and a compare. */
+/* Scheduling points. AGC_PERTURB() goes anywhere threads could drift apart (the top of an `omp for`
+ * body, a block step): a thread sleeps there when the schedule perturbation is on (tests); when it
+ * is off the point costs one load and a predicted branch. AGC_REGION_POINT() goes at the start of
+ * each thread's share of a region (a worker function's first line, the top of a coarse `omp for`
+ * body): besides perturbing, a thread passing its first one after a fork measures how late it
+ * started, which feeds the adaptive thread cap (cpu.c). It reads a thread-local, so it is kept out
+ * of fine-grained loops. */
 extern int agc_perturb_mode;
 extern int64_t agc_fork_gen;
 void agc_perturb_point(void);
@@ -79,6 +81,10 @@ static _Thread_local int64_t agc_seen_gen = 0;
     do {                                                                                           \
         if (__builtin_expect(__atomic_load_n(&agc_perturb_mode, __ATOMIC_RELAXED) != 0, 0))        \
             agc_perturb_point();                                                                   \
+    } while (0)
+#define AGC_REGION_POINT()                                                                         \
+    do {                                                                                           \
+        AGC_PERTURB();                                                                             \
         const int64_t gen_ = __atomic_load_n(&agc_fork_gen, __ATOMIC_RELAXED);                     \
         if (gen_ != agc_seen_gen) {                                                                \
             agc_seen_gen = gen_;                                                                   \
@@ -216,7 +222,7 @@ static inline void agc_iter_run(const agc_iter *it, char *const *base, const int
     nchunks = (numel + chunk - 1) / chunk;
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (int64_t c = 0; c < nchunks; c++) {
-        AGC_PERTURB();
+        AGC_REGION_POINT();
         int64_t b = c * chunk, e = b + chunk < numel ? b + chunk : numel;
         agc_iter_range(it, b, e, base, itemsize, fn, ctx);
     }

@@ -136,7 +136,7 @@ static void run_chunks(int64_t n, int64_t threshold, chunk_fn fn, const void *ar
      * holding back its static half; elementwise, so the split never changes a result */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
     for (int64_t c = 0; c < nchunks; c++) {
-        AGC_PERTURB();
+        AGC_REGION_POINT();
         int64_t lo = c * OPT_CHUNK, hi = lo + OPT_CHUNK < n ? lo + OPT_CHUNK : n;
         fn(lo, hi, args);
     }

@@ -1037,7 +1037,7 @@ static int run(const plan *P, const pass_t *ps, int avx2, const char *xg, int64_
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
 #endif
     for (int64_t c = 0; c < nch; c++) {
-        AGC_PERTURB();
+        AGC_REGION_POINT();
         chunk(P, ps, avx2, xg, G, c, buf + c * G);
     }
     for (int64_t c = 0; c < nch; c++) part_combine(ps, P->dt, res, buf + c * G, G);

@@ -175,7 +175,7 @@ static void run_job(const rng_job *job, int64_t n)
 #pragma omp parallel num_threads(nt)
     {
         int t = omp_get_thread_num(), T = omp_get_num_threads();
-        AGC_PERTURB();
+        AGC_REGION_POINT();
         /* chunks of whole cache lines of output */
         int64_t chunk = ((groups + T - 1) / T + 15) / 16 * 16;
         int64_t b = (int64_t)t * chunk, e = b + chunk;

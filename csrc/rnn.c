@@ -540,7 +540,7 @@ static int run_rows(const seq_ctx *c, int nc, int (*fn)(const seq_ctx *, int64_t
     for (int k = 0; k < nc; k++) {
         int64_t r0, r1;
         chunk_rows(c->g, c->MR, nc, k, &r0, &r1);
-        AGC_PERTURB();
+        AGC_REGION_POINT();
         int r = fn(c, r0, r1);
         rc = r < rc ? r : rc;
     }
