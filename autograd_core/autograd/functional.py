@@ -59,6 +59,26 @@ def _grads(outputs, inputs, grad_outputs, create_graph, strict, fn_name, stage="
     return tuple(out)
 
 
+def _second_grads(g, vs, wrt, like, create_graph, strict, independent_message):
+    """The gradients of sum(g_i . v_i) with respect to wrt (the second pass of jvp and of the Hessian
+    products): a tuple with, for each of wrt, its gradient, or zeros shaped like `like` where it does
+    not depend on it (an error in strict mode)."""
+    pairs = [(gi, vi) for gi, vi in zip(g, vs) if gi.requires_grad]
+    if pairs:
+        results = _grad([gi for gi, _ in pairs], wrt, [vi for _, vi in pairs], retain_graph=True,
+                        create_graph=create_graph, allow_unused=True)
+    else:
+        results = (None,) * len(wrt)
+    out = []
+    for i, (r, ref) in enumerate(zip(results, like)):
+        if r is None:
+            if strict:
+                raise RuntimeError(independent_message(i))
+            r = ref.detach() * 0
+        out.append(r)
+    return out
+
+
 def _finish(values, create_graph):
     return tuple(v if create_graph else v.detach() for v in values)
 
@@ -112,20 +132,9 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         # u -> u^T J is linear in u; differentiating (u^T J) v with respect to u gives J v
         us = tuple((o.detach() * 0).requires_grad_(True) for o in outs)
         g = _grads(outs, xs, us, True, strict, "jvp")
-        pairs = [(gi, vi) for gi, vi in zip(g, vs) if gi.requires_grad]
-        if pairs:
-            results = _grad([gi for gi, _ in pairs], us, [vi for _, vi in pairs], retain_graph=True,
-                            create_graph=create_graph, allow_unused=True)
-        else:
-            results = (None,) * len(us)
-        jv = []
-        for i, (r, o) in enumerate(zip(results, outs)):
-            if r is None:
-                if strict:
-                    raise RuntimeError(f"jvp: output {i} of the user-provided function is independent of the input. "
-                                       f"This is not allowed in strict mode.")
-                r = o.detach() * 0
-            jv.append(r)
+        jv = _second_grads(g, vs, us, outs, create_graph, strict,
+                           lambda i: f"jvp: output {i} of the user-provided function is independent of the input. "
+                                     f"This is not allowed in strict mode.")
     return _restore(out_tuple, _finish(outs, create_graph)), _restore(out_tuple, _finish(tuple(jv), create_graph))
 
 
@@ -219,18 +228,7 @@ def _hessian_product(func, inputs, v, create_graph, strict, fn_name):
             _, vs = _as_tuple(v, "v", fn_name)
             _check_v(vs, xs, fn_name)
         g = _grads(outs, xs, (outs[0].detach() * 0 + 1,), True, strict, fn_name)
-        pairs = [(gi, vi) for gi, vi in zip(g, vs) if gi.requires_grad]
-        if pairs:
-            results = _grad([gi for gi, _ in pairs], xs, [vi for _, vi in pairs], retain_graph=True,
-                            create_graph=create_graph, allow_unused=True)
-        else:
-            results = (None,) * len(xs)
-        hv = []
-        for i, (r, x) in enumerate(zip(results, xs)):
-            if r is None:
-                if strict:
-                    raise RuntimeError(f"{fn_name}: the gradient of the output with respect to input {i} is "
-                                       f"independent of the input. This is not allowed in strict mode.")
-                r = x.detach() * 0
-            hv.append(r)
+        hv = _second_grads(g, vs, xs, xs, create_graph, strict,
+                           lambda i: f"{fn_name}: the gradient of the output with respect to input {i} is "
+                                     f"independent of the input. This is not allowed in strict mode.")
     return outs[0] if create_graph else outs[0].detach(), _restore(in_tuple, _finish(tuple(hv), create_graph))
