@@ -294,40 +294,45 @@ class Atan2(Function):
         return _grad_to(g * (b * recip), ctx.ma), _grad_to(-g * (a * recip), ctx.mb)
 
 
-class Remainder(Function):
-    @staticmethod
-    def forward(ctx, a, b):
+class _Modulo(Function):
+    """a - q(a, b) * b for a quotient q rounded to an integer (the subclass's op and _quotient): the
+    gradient is 1 for a and -q for b."""
+
+    @classmethod
+    def forward(cls, ctx, a, b):
         ctx.ma, ctx.mb = _meta(a), _meta(b)
         ctx.save_for_backward(a if isinstance(a, TensorBase) else None, b if isinstance(b, TensorBase) else None)
         ctx.sa, ctx.sb = a, b
-        return _binary(MOD, a, b)
+        return _binary(cls._op, a, b)
 
-    @staticmethod
-    def backward(ctx, g):
+    @classmethod
+    def backward(cls, ctx, g):
         a, b = ctx.saved_tensors
         a = a if a is not None else ctx.sa
         b = b if b is not None else ctx.sb
         ga = _grad_to(g, ctx.ma) if ctx.ma else None
-        gb = _grad_to(-g * _binary(FLOORDIV, a, b), ctx.mb) if ctx.mb else None
+        gb = _grad_to(-g * cls._quotient(a, b), ctx.mb) if ctx.mb else None
         return ga, gb
 
 
-class Fmod(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.ma, ctx.mb = _meta(a), _meta(b)
-        ctx.save_for_backward(a if isinstance(a, TensorBase) else None, b if isinstance(b, TensorBase) else None)
-        ctx.sa, ctx.sb = a, b
-        return _binary(FMOD, a, b)
+class Remainder(_Modulo):
+    """Python's %: the quotient rounded down."""
+
+    _op = MOD
 
     @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        a = a if a is not None else ctx.sa
-        b = b if b is not None else ctx.sb
-        ga = _grad_to(g, ctx.ma) if ctx.ma else None
-        gb = _grad_to(-g * div(a, b, rounding_mode="trunc").detach(), ctx.mb) if ctx.mb else None
-        return ga, gb
+    def _quotient(a, b):
+        return _binary(FLOORDIV, a, b)
+
+
+class Fmod(_Modulo):
+    """C's fmod: the quotient truncated."""
+
+    _op = FMOD
+
+    @staticmethod
+    def _quotient(a, b):
+        return div(a, b, rounding_mode="trunc").detach()
 
 
 class AddScalar(Function):
