@@ -19,7 +19,17 @@ cdef extern from "agc.h" nogil:
         AGC_NBINARY
         AGC_NREDUCE
 
+    ctypedef enum agc_isa:
+        AGC_ISA_PORTABLE
+        AGC_ISA_AVX2
+        AGC_ISA_AVX512
+        AGC_NISA
+
     void agc_init()
+    const char *agc_init_error()
+    agc_isa agc_isa_active()
+    const char *agc_isa_name(agc_isa isa)
+    int agc_isa_available(agc_isa isa)
     const char *agc_simd_target()
     int agc_set_simd_target(const char *name)
     void agc_set_num_threads(int n)

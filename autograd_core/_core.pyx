@@ -54,6 +54,8 @@ _NP_NAMES = {"float32": AGC_F32, "float64": AGC_F64, "int64": AGC_I64, "bool": A
              "int32": AGC_I32, "uint8": AGC_U8}
 
 agc_init()
+if agc_init_error() != NULL:
+    raise ImportError(f"autograd_core: {agc_init_error().decode()}")
 
 UNARY_OPS = {}
 BINARY_OPS = {}
@@ -114,16 +116,27 @@ assert BINARY_OPS["fmod"] == B_FMOD and BINARY_OPS["sigmoid_bwd"] == B_FIRST_BWD
 assert REDUCE_OPS["var"] == R_VAR
 
 
+SIMD_TARGETS = tuple(agc_isa_name(<agc_isa>i).decode() for i in range(AGC_NISA))
+
+
 def simd_target():
-    """The SIMD code path in use: 'avx2' or 'portable'."""
+    """The SIMD tier in use: 'portable', 'avx2' or 'avx512' (see SIMD_TARGETS, narrowest first)."""
     return agc_simd_target().decode()
 
 
+def simd_targets():
+    """The SIMD tiers this CPU and its operating system can run, narrowest first."""
+    return [agc_isa_name(<agc_isa>i).decode() for i in range(AGC_NISA) if agc_isa_available(<agc_isa>i)]
+
+
 def set_simd_target(str name):
-    """Switch kernels to 'avx2' or 'portable' (tests run both in one process)."""
+    """Switch kernels to another SIMD tier (tests run every tier in one process)."""
     cdef bytes b = name.encode()
     if agc_set_simd_target(b) != 0:
-        raise ValueError(f"set_simd_target: target {name!r} is not available on this CPU")
+        if name not in SIMD_TARGETS:
+            raise ValueError(f"set_simd_target: unknown target {name!r}; expected one of {SIMD_TARGETS}")
+        raise ValueError(f"set_simd_target: target {name!r} is not available on this CPU "
+                         f"(available: {simd_targets()})")
 
 
 def set_num_threads(int n):

@@ -648,7 +648,7 @@ static int conv_forward_direct(agc_dtype dt, const agc_conv2d_geom *g, const voi
         agc_gemm_pack_a_panels(dt, og, ck, (const char *)weight + gi * og * ck * es, ck, 1, apack + gi * a_panel_bytes);
 #if CONV_HAVE_AVX2
     const int avx2 = dt == AGC_F32 && NR == 16 && g->stride_w == 1 && g->kw <= CONV_AVX2_KW &&
-                     agc_simd_target()[0] == 'a';
+                     agc_isa_active() >= AGC_ISA_AVX2;
 #endif
     int rc = AGC_OK;
 #pragma omp parallel num_threads(nthr)

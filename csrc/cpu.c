@@ -1,8 +1,11 @@
 /* cpu.c: run-time CPU dispatch and the thread count.
- * agc_init (once, at import) checks for AVX2 and FMA and, unless AGC_SIMD=portable is set, points
- * the active elementwise tables at the AVX2 bodies where they exist (portable loops elsewhere).
- * agc_set_simd_target switches at run time; tests run both targets in one process. It is not
- * thread-safe against kernels running at the same moment: call it while no kernel runs.
+ * agc_init (once, at import) detects the instruction-set tiers (agc_isa: portable, AVX2+FMA,
+ * AVX-512) from CPUID and, for the wider registers, from XGETBV: the CPU having an instruction is not
+ * enough, the OS must also save the register state on a context switch. It selects the widest tier,
+ * or the one AGC_SIMD names, and points the active elementwise tables at that tier's bodies where
+ * they exist (narrower tiers' bodies elsewhere). agc_set_simd_target switches at run time; tests run
+ * every tier in one process. It is not thread-safe against kernels running at the same moment: call
+ * it while no kernel runs.
  * Threads: agc_set_num_threads sets the count every kernel passes to `omp parallel num_threads`,
  * a process-wide setting (omp_set_num_threads alone would only affect the calling thread).
  * Schedule perturbation (agc_set_perturbation, AGC_PERTURB): sleeps at the AGC_PERTURB() points of
@@ -32,30 +35,83 @@
 #define _POSIX_C_SOURCE 200809L /* nanosleep */
 #include "internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-int agc_nthreads_setting = 1;
-static int use_avx2 = 0;
-static int initialised = 0;
-
-int agc_cpu_has_avx2(void)
-{
 #if AGC_HAVE_X86
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return 0;
+#include <cpuid.h>
+#endif
+
+int agc_nthreads_setting = 1;
+static agc_isa active_isa = AGC_ISA_PORTABLE;
+static int isa_ok[AGC_NISA];
+static int initialised = 0;
+static char init_error[160];
+
+static const char *const isa_names[AGC_NISA] = {"portable", "avx2", "avx512"};
+
+#if AGC_HAVE_X86
+static uint64_t xgetbv0(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((uint64_t)hi << 32) | lo;
+}
+#endif
+
+static void detect_isas(void)
+{
+    isa_ok[AGC_ISA_PORTABLE] = 1;
+#if AGC_HAVE_X86
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(1, 0, &a, &b, &c, &d)) return;
+    const int fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
+    if (!osxsave || !avx) return;
+    const uint64_t xcr0 = xgetbv0();
+    const int ymm_state = (xcr0 & 0x6) == 0x6;      /* SSE and AVX state */
+    const int zmm_state = (xcr0 & 0xe0) == 0xe0;    /* opmask, upper ZMM0-15, ZMM16-31 */
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return;
+    const int avx2 = (b >> 5) & 1;
+    const int f512 = (b >> 16) & 1, dq = (b >> 17) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1;
+    isa_ok[AGC_ISA_AVX2] = ymm_state && avx2 && fma;
+    isa_ok[AGC_ISA_AVX512] = isa_ok[AGC_ISA_AVX2] && zmm_state && f512 && dq && bw && vl;
 #endif
 }
 
-void agc_select_kernels(int avx2)
+int agc_cpu_has_avx2(void)
+{
+    return agc_isa_available(AGC_ISA_AVX2);
+}
+
+int agc_isa_available(agc_isa isa)
+{
+    if (!initialised) agc_init();
+    return (int)isa >= 0 && isa < AGC_NISA && isa_ok[isa];
+}
+
+agc_isa agc_isa_active(void)
+{
+    return active_isa;
+}
+
+const char *agc_isa_name(agc_isa isa)
+{
+    return (int)isa >= 0 && isa < AGC_NISA ? isa_names[isa] : "unknown";
+}
+
+const char *agc_init_error(void)
+{
+    return init_error[0] ? init_error : NULL;
+}
+
+void agc_select_kernels(agc_isa isa)
 {
     memcpy(agc_unary_active, agc_unary_portable, sizeof(agc_unary_active));
     memcpy(agc_binary_active, agc_binary_portable, sizeof(agc_binary_active));
 #if AGC_HAVE_X86
-    if (avx2) {
+    if (isa >= AGC_ISA_AVX2) {
         for (int op = 0; op < AGC_NUNARY; op++)
             for (int dt = 0; dt < AGC_NDTYPES; dt++)
                 if (agc_unary_avx2[op][dt]) agc_unary_active[op][dt] = agc_unary_avx2[op][dt];
@@ -64,16 +120,38 @@ void agc_select_kernels(int avx2)
                 if (agc_binary_avx2[op][dt]) agc_binary_active[op][dt] = agc_binary_avx2[op][dt];
     }
 #endif
-    use_avx2 = avx2;
+    active_isa = isa;
+}
+
+static int isa_by_name(const char *name)
+{
+    for (int i = 0; i < AGC_NISA; i++)
+        if (strcmp(name, isa_names[i]) == 0) return i;
+    return -1;
 }
 
 void agc_init(void)
 {
     if (initialised) return;
     initialised = 1;
+    detect_isas();
+    agc_isa isa = AGC_ISA_PORTABLE;
+    for (int i = AGC_NISA - 1; i > 0; i--)
+        if (isa_ok[i]) { isa = (agc_isa)i; break; }
     const char *env = getenv("AGC_SIMD");
-    int avx2 = agc_cpu_has_avx2() && !(env && strcmp(env, "portable") == 0);
-    agc_select_kernels(avx2);
+    if (env && *env) {
+        int want = isa_by_name(env);
+        if (want < 0)
+            snprintf(init_error, sizeof init_error,
+                     "AGC_SIMD=%.40s is not a SIMD tier: expected portable, avx2 or avx512", env);
+        else if (!isa_ok[want])
+            snprintf(init_error, sizeof init_error,
+                     "AGC_SIMD=%s: this CPU (or its operating system) does not support %s; widest "
+                     "available is %s", env, env, isa_names[isa]);
+        else
+            isa = (agc_isa)want;
+    }
+    agc_select_kernels(isa);
 #ifdef _OPENMP
     /* omp_get_max_threads honours OMP_NUM_THREADS and the process's CPU affinity mask */
     agc_nthreads_setting = omp_get_max_threads();
@@ -94,21 +172,16 @@ void agc_init(void)
 
 const char *agc_simd_target(void)
 {
-    return use_avx2 ? "avx2" : "portable";
+    return isa_names[active_isa];
 }
 
 int agc_set_simd_target(const char *name)
 {
     if (!initialised) agc_init();
-    if (strcmp(name, "portable") == 0) {
-        agc_select_kernels(0);
-        return 0;
-    }
-    if (strcmp(name, "avx2") == 0 && agc_cpu_has_avx2()) {
-        agc_select_kernels(1);
-        return 0;
-    }
-    return -1;
+    int isa = isa_by_name(name);
+    if (isa < 0 || !isa_ok[isa]) return -1;
+    agc_select_kernels((agc_isa)isa);
+    return 0;
 }
 
 void agc_set_num_threads(int n)

@@ -120,8 +120,7 @@ static void init_blocks(void)
 static const gemm_ops *select_ops(agc_dtype dt)
 {
 #if AGC_GEMM_HAVE_AVX2
-    /* cpu.c says "avx2" only when the CPU has AVX2 and FMA and AGC_SIMD != portable */
-    if (agc_simd_target()[0] == 'a')
+    if (agc_isa_active() >= AGC_ISA_AVX2)
         return dt == AGC_F32 ? &agc_gemm_ops_f32_avx2 : &agc_gemm_ops_f64_avx2;
 #endif
     return dt == AGC_F32 ? &agc_gemm_ops_f32_portable : &agc_gemm_ops_f64_portable;

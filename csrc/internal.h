@@ -254,7 +254,7 @@ extern const agc_binary_kernel agc_binary_avx2[AGC_NBINARY][AGC_NDTYPES];
 
 /* cpu.c */
 int agc_cpu_has_avx2(void);
-/* fills the active tables for a target (1 = avx2, 0 = portable) */
-void agc_select_kernels(int avx2);
+/* fills the active tables for a tier (its own bodies where they exist, narrower tiers' elsewhere) */
+void agc_select_kernels(agc_isa isa);
 
 #endif

@@ -371,7 +371,7 @@ AGC_AVX2 static void bwdapply_f32_avx2(const float *p, const float *q, float *o,
 #define NN_PICK(avx2, fn_avx2, fn_p) (fn_p)
 #endif
 
-/* per-row dispatch: avx2 is fixed for a whole call (read once from agc_simd_target at entry) */
+/* per-row dispatch: avx2 is fixed for a whole call (read once from agc_isa_active at entry) */
 static inline double sum_f32(int avx2, const float *p, int64_t s)
 {
     return NN_PICK(avx2, sum_f32_avx2, sum_f32_p)(p, s);
@@ -424,7 +424,7 @@ static inline void bwdapply_f64(int avx2, const double *p, const double *q, doub
 
 static int nn_use_avx2(void)
 {
-    return AGC_HAVE_X86 && agc_simd_target()[0] == 'a';
+    return AGC_HAVE_X86 && agc_isa_active() >= AGC_ISA_AVX2;
 }
 
 DEFINE_NN_KERNELS(float, f32, expf)

@@ -146,8 +146,7 @@ static void run_chunks(int64_t n, int64_t threshold, chunk_fn fn, const void *ar
 static int use_avx2(void)
 {
 #if AGC_HAVE_X86
-    const char *t = agc_simd_target();
-    return t != NULL && t[0] == 'a';
+    return agc_isa_active() >= AGC_ISA_AVX2;
 #else
     return 0;
 #endif

@@ -32,8 +32,8 @@
  * max, sum of exp, then x - max - log(sum)); sums in double. cumsum/cumprod run in double (float32,
  * float64) or wrapping int64.
  *
- * SIMD: AVX2/FMA bodies (AGC_AVX2) for the float32 hot loops, used when agc_simd_target() says
- * "avx2" (cpu.c decides, honouring AGC_SIMD=portable and agc_set_simd_target). The float32 exp of
+ * SIMD: AVX2/FMA bodies (AGC_AVX2) for the float32 hot loops, used when agc_isa_active() is
+ * AVX2 or wider (cpu.c decides, honouring AGC_SIMD=portable and agc_set_simd_target). The float32 exp of
  * the AVX2 path is our own (exp256_ps below, within 1.3 ulp over [-104, 89]); the portable path calls
  * expf. Masked stores are used only for row tails (they are slow on AMD cores).
  * Threads: OpenMP with the agc_threads_for thresholds of internal.h.
@@ -73,8 +73,7 @@ static int64_t grain(int64_t per_item)
 static int rd_avx2(void)
 {
 #if AGC_HAVE_X86
-    const char *t = agc_simd_target();
-    return t[0] == 'a';
+    return agc_isa_active() >= AGC_ISA_AVX2;
 #else
     return 0;
 #endif

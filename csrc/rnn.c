@@ -18,7 +18,7 @@
  * sums run over the rows in order, so results are bitwise identical for any thread count.
  * Arithmetic: float32 sigmoid/tanh use the polynomial functions below (written so the compiler
  * vectorises them; ~2 ulp), float64 uses libm. The per-step kernels are compiled twice, portable and
- * with the AVX2 target attribute, and picked by agc_simd_target().
+ * with the AVX2 target attribute, and picked by agc_isa_active().
  * Tests: tests/test_rnn.py, tests/test_rnn_fused.py. */
 #include <math.h>
 #include <stdint.h>
@@ -291,7 +291,7 @@ typedef void (*cell_fn)(const cell_args *, int64_t, int64_t);
 static cell_fn pick(agc_dtype dt, int backward)
 {
 #if AGC_HAVE_X86
-    if (strcmp(agc_simd_target(), "avx2") == 0) {
+    if (agc_isa_active() >= AGC_ISA_AVX2) {
         if (dt == AGC_F32) return backward ? cell_bwd_f32_avx2 : cell_fwd_f32_avx2;
         return backward ? cell_bwd_f64_avx2 : cell_fwd_f64_avx2;
     }

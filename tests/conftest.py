@@ -10,27 +10,22 @@ from autograd_core import _core
 # of the cap itself (tests/test_threads.py) turn it on where they need it.
 _core.set_adaptive_threads(False)
 
-TARGETS = ["avx2", "portable"]
+# Every SIMD tier the library knows (csrc/cpu.c's registry), narrowest first; the kernel tests run
+# each one this CPU has and skip the others with the reason.
+TARGETS = list(_core.SIMD_TARGETS)
+AVAILABLE = _core.simd_targets()
+HAS_AVX2 = "avx2" in AVAILABLE
 
 
-def _has_avx2():
-    old = _core.simd_target()
-    try:
-        _core.set_simd_target("avx2")
-        return True
-    except ValueError:
-        return False
-    finally:
-        _core.set_simd_target(old)
-
-
-HAS_AVX2 = _has_avx2()
+def require_target(name):
+    """Skip the calling test, with the reason, when this CPU lacks the SIMD tier `name`."""
+    if name not in AVAILABLE:
+        pytest.skip(f"this CPU (or OS) lacks the {name} tier; it has {AVAILABLE}")
 
 
 @pytest.fixture(params=TARGETS)
 def target(request):
-    if request.param == "avx2" and not HAS_AVX2:
-        pytest.skip("CPU without AVX2/FMA")
+    require_target(request.param)
     old = _core.simd_target()
     _core.set_simd_target(request.param)
     yield request.param

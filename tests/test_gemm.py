@@ -12,26 +12,16 @@ from autograd_core import _core
 
 MR = 6
 NR = {np.float32: 16, np.float64: 8}
+from conftest import require_target  # noqa: E402
+
 EPS = {np.float32: np.finfo(np.float32).eps, np.float64: np.finfo(np.float64).eps}
 DTYPES = [np.float32, np.float64]
 
 
-def _targets():
-    names = ["portable"]
-    old = _core.simd_target()
-    try:
-        _core.set_simd_target("avx2")
-        names.append("avx2")
-    except ValueError:
-        pass
-    finally:
-        _core.set_simd_target(old)
-    return names
-
-
-@pytest.fixture(params=_targets())
+@pytest.fixture(params=_core.SIMD_TARGETS)
 def simd(request):
-    """Run the test on each kernel family the CPU has (the portable one always)."""
+    """Run the test on each SIMD tier the CPU has (the others skip with the reason)."""
+    require_target(request.param)
     old = _core.simd_target()
     _core.set_simd_target(request.param)
     yield request.param

@@ -23,7 +23,7 @@ DT = {np.float32: _core.F32, np.float64: _core.F64, np.int64: _core.I64, np.bool
       np.int32: _core.I32, np.uint8: _core.U8}
 
 
-from conftest import HAS_AVX2, TARGETS, T  # noqa: E402  (fixtures `target`, `threads` come from conftest)
+from conftest import AVAILABLE, HAS_AVX2, TARGETS, T  # noqa: E402  (fixtures `target`, `threads` come from conftest)
 
 
 
@@ -533,9 +533,12 @@ def test_set_simd_target():
         assert _core.simd_target() == "portable"
         with pytest.raises(ValueError):
             _core.set_simd_target("avx512-that-does-not-exist")
-        if HAS_AVX2:
-            _core.set_simd_target("avx2")
-            assert _core.simd_target() == "avx2"
+        for name in AVAILABLE:
+            _core.set_simd_target(name)
+            assert _core.simd_target() == name
+        for name in set(TARGETS) - set(AVAILABLE):
+            with pytest.raises(ValueError, match="not available"):
+                _core.set_simd_target(name)
     finally:
         _core.set_simd_target(old)
 
@@ -660,7 +663,7 @@ def broadcastable_partner(draw, a):
        name=st.sampled_from(["add", "sub", "mul", "div", "maximum", "minimum", "lt", "sigmoid_bwd", "relu_bwd"]),
        dtype=st.sampled_from([np.float32, np.float64]))
 def test_hypothesis_binary(data, a, target, name, dtype):
-    if target == "avx2" and not HAS_AVX2:
+    if target not in AVAILABLE:
         return
     b = broadcastable_partner(data.draw, a).astype(dtype)
     a = a.astype(dtype)
@@ -677,7 +680,7 @@ def test_hypothesis_binary(data, a, target, name, dtype):
 @given(a=strided_arrays(np.float32), target=st.sampled_from(TARGETS),
        name=st.sampled_from(["exp", "tanh", "sigmoid", "relu", "abs", "silu", "floor", "clamp", "affine"]))
 def test_hypothesis_unary(a, target, name):
-    if target == "avx2" and not HAS_AVX2:
+    if target not in AVAILABLE:
         return
     ref, _, p0, p1, _ = UNARY[name]
     old = _core.simd_target()

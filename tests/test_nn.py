@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd_core as ag
+from autograd_core import _core
 from autograd_core import nn
 from autograd_core.nn import functional as F
 
@@ -410,13 +411,12 @@ def test_batch_norm_gradcheck_train_and_eval():
     assert ag.autograd.gradgradcheck(lambda a, ww: F.batch_norm(a, None, None, ww, None, training=True), [x, w])
 
 
-@pytest.mark.parametrize("simd", ["avx2", "portable"])
+@pytest.mark.parametrize("simd", _core.SIMD_TARGETS)
 @pytest.mark.parametrize("shape", [(16, 8, 30, 30), (300, 7)])
 def test_batch_norm_float32_kernel_matches_numpy_and_threads(simd, shape):
-    from autograd_core import _core
     previous = _core.simd_target()
-    if simd == "avx2" and previous != "avx2":
-        pytest.skip("CPU without AVX2")
+    if simd not in _core.simd_targets():
+        pytest.skip(f"this CPU lacks the {simd} tier")
     _core.set_simd_target(simd)
     x = rng(9).normal(size=shape).astype(np.float32) * 3 + 2
     xt = ag.tensor(x, requires_grad=True)

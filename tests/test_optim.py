@@ -575,14 +575,18 @@ KERNEL_CASES = [
 @pytest.mark.parametrize("case", KERNEL_CASES, ids=case_id)
 def test_kernel_simd_paths_are_bit_identical(case, dtype):
     name, opts = case
-    if _core.simd_target() != "avx2":
+    wide = _core.simd_targets()[1:]
+    if not wide:
         pytest.skip("CPU without AVX2: only the portable path exists")
+    old = _core.simd_target()
     try:
         _core.set_simd_target("portable")
         portable = fused_run(name, opts, dtype, 1001)  # 3003 elements: vector body and scalar tail
+        for tier in wide:
+            _core.set_simd_target(tier)
+            np.testing.assert_array_equal(fused_run(name, opts, dtype, 1001), portable, err_msg=tier)
     finally:
-        _core.set_simd_target("avx2")
-    np.testing.assert_array_equal(fused_run(name, opts, dtype, 1001), portable)
+        _core.set_simd_target(old)
 
 
 @pytest.mark.parametrize("case", KERNEL_CASES[:2], ids=case_id)
@@ -620,7 +624,7 @@ def test_adam_kernel_any_size_matches_one_reference_step(n, seed, amsgrad, maxim
     denom = np.sqrt(rvmax if amsgrad else rv) / math.sqrt(1 - b2**step) + eps
     rw = rw - lr / (1 - b1**step) * rm / denom
     rw = soft_threshold(rw, l1 * lr / (1 - b1**step) / denom)
-    targets = ["portable"] + (["avx2"] if _core.simd_target() == "avx2" else [])
+    targets = _core.simd_targets()
     results = []
     try:
         for target in targets:

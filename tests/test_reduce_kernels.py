@@ -26,7 +26,7 @@ NUMERIC_OPS = ["sum", "prod", "max", "min"]
 NORM_PS = [2.5, np.inf, -np.inf, 0.0, 1.0, 2.0, 0.5]
 
 
-from conftest import HAS_AVX2, TARGETS, T  # noqa: E402  (fixtures `target`, `threads` come from conftest)
+from conftest import AVAILABLE, HAS_AVX2, TARGETS, T  # noqa: E402  (fixtures `target`, `threads` come from conftest)
 
 
 
@@ -514,7 +514,7 @@ def strided_case(draw):
 @given(strided_case(), st.sampled_from(TARGETS))
 def test_reduce_hypothesis(case, simd):
     shape, steps, perm, dims, op, dtype, p0, seed = case
-    if simd == "avx2" and not HAS_AVX2:
+    if simd not in AVAILABLE:
         return
     rng = np.random.default_rng(seed)
     full = make([n * abs(s) for n, s in zip(shape, steps)], dtype, rng, low=0.5 if op == "prod" else -2.0)

@@ -24,13 +24,13 @@ import autograd_core as ag
 from autograd_core import _core
 from autograd_core.nn import functional as F
 
-from conftest import HAS_AVX2
+from conftest import AVAILABLE, require_target
 
 THREADS = (2, 3, 4)
 # (mode, victim or seed): thread 0 held back, the last thread held back, and random sleeps
 SCHEDULES = (("victim", 0), ("victim", 3), ("random", 1), ("random", 2))
 DELAY_US = 300
-SIMD = ["portable"] + (["avx2"] if HAS_AVX2 else [])
+SIMD = list(AVAILABLE)
 
 
 def rng_for(name):
@@ -67,10 +67,11 @@ class _Settings:
         _core.set_simd_target(self.old[1])
 
 
-def assert_bitwise_across_threads(fn, simd="avx2", threads=THREADS, schedules=SCHEDULES, delay_us=DELAY_US):
-    """fn() -> tensor(s) or array(s). Equal to the last bit at every thread count and schedule."""
-    if simd == "avx2" and not HAS_AVX2:
-        pytest.skip("CPU without AVX2/FMA")
+def assert_bitwise_across_threads(fn, simd=None, threads=THREADS, schedules=SCHEDULES, delay_us=DELAY_US):
+    """fn() -> tensor(s) or array(s). Equal to the last bit at every thread count and schedule;
+    simd=None runs the widest tier the CPU has."""
+    simd = simd or AVAILABLE[-1]
+    require_target(simd)
     with _Settings(simd):
         _core.set_schedule_perturbation("off")
         ag.set_num_threads(1)

@@ -40,13 +40,29 @@ typedef enum {
 } agc_dtype;
 
 /* ---------------------------------------------------------------- runtime: cpu.c */
-/* Run once at import: detects CPU features and fills the kernel tables. AGC_SIMD=portable in the
- * environment forces the portable C loops. */
+/* Instruction-set tiers, narrowest first. A tier's kernels run only where the CPU has its instructions
+ * and the OS saves its registers (CPUID plus XGETBV, cpu.c). A family without kernels of the active
+ * tier uses those of the widest narrower tier it has. */
+typedef enum {
+    AGC_ISA_PORTABLE = 0, /* plain C loops: the reference every tier is tested against */
+    AGC_ISA_AVX2 = 1,     /* AVX2 + FMA, 256-bit */
+    AGC_ISA_AVX512 = 2,   /* AVX-512 F, BW, DQ, VL, 512-bit */
+    AGC_NISA = 3
+} agc_isa;
+
+/* Run once at import: detects the CPU's tiers and selects the widest. AGC_SIMD=portable|avx2|avx512 in
+ * the environment forces one; if that one is unknown or unavailable, agc_init_error() says why and the
+ * binding refuses to import. */
 void agc_init(void);
-/* "avx2" or "portable": what agc_init chose. */
+const char *agc_init_error(void);
+/* The tier in use, its name ("portable", "avx2", "avx512"), and whether this CPU and OS run a tier. */
+agc_isa agc_isa_active(void);
+const char *agc_isa_name(agc_isa isa);
+int agc_isa_available(agc_isa isa);
+/* The name of the tier in use (agc_isa_name(agc_isa_active())). */
 const char *agc_simd_target(void);
-/* Force a target at run time (tests use this to run both paths in one process): "avx2" or "portable".
- * Returns 0, or -1 if the CPU lacks the target. */
+/* Switch tiers at run time by name (tests run every tier in one process). Returns 0, or -1 if the
+ * name is unknown or the CPU lacks the tier. Not safe while a kernel runs. */
 int agc_set_simd_target(const char *name);
 void agc_set_num_threads(int n);
 int agc_get_num_threads(void);
