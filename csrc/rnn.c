@@ -12,9 +12,11 @@
  * fused pointwise backward per step; the weight gradients are single GEMMs over all N rows
  * (dW_hh = dgates^T @ h_prev, dW_ih = dgates^T @ x), the bias gradients column sums.
  * Threads: the rows of a batch are independent sequences, so threads own disjoint blocks of rows
- * (whole MR-row panels) and run every step for them with no synchronisation between steps; the
+ * (whole MR-row panels) and run every step for them with no barrier between steps, and take over
+ * other panels' remaining steps when their own are done (the scheduling comment below); the
  * big GEMMs (input projection, weight gradients) thread inside agc_gemm. No element's arithmetic
- * depends on the split (a GEMM element is the same sum whichever rows share its tile), and column
+ * depends on the split (a GEMM element of agc_gemm_prepacked is the same sum whichever rows share its
+ * tile, which is why the projection uses it too rather than agc_gemm, whose small-M paths differ), and column
  * sums run over the rows in order, so results are bitwise identical for any thread count.
  * Arithmetic: float32 sigmoid/tanh use the polynomial functions below (written so the compiler
  * vectorises them; ~2 ulp), float64 uses libm. The per-step kernels are compiled twice, portable and
@@ -408,24 +410,26 @@ static int64_t *offsets(const agc_rnn_geom *g)
     return off;
 }
 
-/* The batch rows are independent sequences: threads take disjoint blocks of whole MR-row panels
- * and run every step for their rows, so the recurrence needs no synchronisation between steps (a
- * per-step split of the hidden units measured 3.5x slower at 2 threads than 1 on a loaded 2-core
- * machine: every step waited for the descheduled thread). Rows [*r0, *r1) of chunk k of nc. */
-static int row_chunks(const agc_rnn_geom *g, int64_t MR, double flops)
+/* Scheduling. The batch rows are independent sequences, so the recurrence needs no synchronisation
+ * between steps as long as each MR-row panel runs its steps in order. Each thread owns a home block
+ * of whole panels and runs every step over it, one GEMM per step for the block's panels together
+ * (a per-step split of the hidden units instead measured 3.5x slower at 2 threads than 1 on a
+ * loaded 2-core machine: every step waited for the descheduled thread). A thread whose home block
+ * is finished takes over the remaining steps of other panels, one panel-step at a time, so a thread
+ * descheduled by another process holds back only the panel-step it is in, not half the batch: the
+ * others finish the rest meanwhile. Each panel's progress is one word, state[p] = the number of its
+ * steps done, with STEP_BUSY set while a thread runs its next step; a thread claims a step by
+ * compare-and-swap (acquire) and publishes it by a release store, so the step's writes are seen by
+ * whichever thread runs the next. A thread leaves when every panel is done or held by another, and
+ * every holder rescans after each release, so no panel is abandoned. No element's arithmetic
+ * depends on which thread runs a step or which panels share a GEMM (see the file's comment). */
+#define STEP_BUSY ((int64_t)1 << 62)
+
+static int row_threads(const agc_rnn_geom *g, int64_t MR, double flops)
 {
     const int64_t panels = ceil_div(g->B, MR);
     int nt = agc_threads_for(flops > 9e18 ? INT64_MAX : (int64_t)flops, RNN_PAR_FLOPS);
     return panels < nt ? (int)(panels > 0 ? panels : 1) : nt;
-}
-
-static void chunk_rows(const agc_rnn_geom *g, int64_t MR, int nc, int k, int64_t *r0, int64_t *r1)
-{
-    const int64_t panels = ceil_div(g->B, MR);
-    *r0 = panels * k / nc * MR;
-    *r1 = panels * (k + 1) / nc * MR;
-    if (*r1 > g->B) *r1 = g->B;
-    if (*r0 > *r1) *r0 = *r1;
 }
 
 typedef struct {
@@ -435,115 +439,202 @@ typedef struct {
     ws_layout w;
     int64_t es, MR, NR, G, GH;
     int training;
-    const char *bias, *bp, *w_hr, *g_out;
+    const char *bias, *bp, *hrp, *g_out; /* hrp: W_hr packed as B panels (projection only) */
     char *ws, *out, *hs, *cs;
     /* backward */
     char *dg, *dq, *dhs, *dcs, *big;
     cell_fn cell;
 } seq_ctx;
 
-/* forward over rows [r0, r1) of every step */
-static int fwd_rows(const seq_ctx *c, int64_t r0, int64_t r1)
+/* A thread's scratch for steps over at most `rows` rows. */
+typedef struct {
+    char *q, *ap, *raw, *tcs;  /* forward: gates q, packed A, unprojected h, tanh(c) when not kept */
+    char *tot, *draw;          /* backward: total gradient of h_t, of the unprojected h */
+} step_scratch;
+
+static char *scratch_alloc(const seq_ctx *c, int backward, int64_t rows, step_scratch *sc)
+{
+    const int64_t es = c->es, H = c->g->H, P = c->g->P, GH = c->GH;
+    const int64_t pr = ceil_div(rows, c->MR) * c->MR; /* packed A covers whole panels */
+    const int64_t width = backward ? GH : (P > H ? P : H);
+    const int64_t nb_a = lines(pr * width, es), nb_q = backward ? 0 : lines(rows * GH, es);
+    const int64_t nb_raw = lines(rows * H, es), nb_tot = backward ? lines(rows * P, es) : 0;
+    char *m = agc_alloc((nb_a + nb_q + 2 * nb_raw + nb_tot) * es);
+    if (!m) return NULL;
+    sc->ap = m;
+    sc->q = m + nb_a * es;
+    sc->raw = sc->draw = sc->q + nb_q * es;
+    sc->tcs = sc->raw + nb_raw * es;
+    sc->tot = sc->tcs + nb_raw * es;
+    return m;
+}
+
+/* forward step s (in processing order) for rows [r0, r1) */
+static int fwd_step(const seq_ctx *c, const step_scratch *sc, int64_t s, int64_t r0, int64_t r1)
 {
     const agc_rnn_geom *g = c->g;
     const agc_dtype dt = c->dt;
     const int64_t es = c->es, H = g->H, P = g->P, G = c->G, GH = c->GH, S = c->w.s, NR = c->NR;
-    const int64_t rows = r1 - r0, np = ceil_div(H, NR);
+    const int64_t np = ceil_div(H, NR);
     const int lstm = g->mode == AGC_RNN_LSTM, proj = P != H;
-    if (rows <= 0) return AGC_OK;
-    /* per chunk: q (rows x GH), packed A (rows x P), h_raw and tanh(c) when not kept (rows x H) */
-    const int64_t nb_q = lines(rows * GH, es), nb_a = lines(ceil_div(rows, c->MR) * c->MR * P, es);
-    const int64_t nb_raw = lines(rows * H, es);
-    char *scr = agc_alloc((nb_q + nb_a + 2 * nb_raw) * es);
-    if (!scr) return AGC_ENOMEM;
-    char *q = scr, *ap = q + nb_q * es, *raw = ap + nb_a * es, *tcs = raw + nb_raw * es;
+    const int64_t t = g->reverse ? g->T - 1 - s : s;
+    const int64_t bs = g->batch_sizes[t] < r1 ? g->batch_sizes[t] : r1, n = bs - r0;
+    if (n <= 0) return AGC_OK;
     char *hs = c->hs + r0 * P * es, *cs = c->cs + r0 * H * es;
-    int rc = AGC_OK;
-    for (int64_t s = 0; s < g->T && rc == AGC_OK; s++) {
-        AGC_PERTURB();
-        const int64_t t = g->reverse ? g->T - 1 - s : s;
-        const int64_t bs = g->batch_sizes[t] < r1 ? g->batch_sizes[t] : r1, n = bs - r0;
-        if (n <= 0) continue;
-        const int64_t row = c->off[t] + r0;
-        if (c->training) {
-            memcpy(c->ws + (c->w.hprev + row * P) * es, hs, n * P * es);
-            if (lstm) memcpy(c->ws + (c->w.cprev + row * H) * es, cs, n * H * es);
-        }
-        agc_gemm_pack_a_panels(dt, n, P, hs, P, 1, ap);
-        for (int64_t k = 0; k < G && rc == AGC_OK; k++)
-            rc = agc_gemm_prepacked(dt, n, H, P, 1.0, ap, c->bp + k * np * P * NR * es, 0.0, q + k * H * es, GH, 1);
-        char *outp = c->out + row * P * es;
-        char *hout = proj ? (c->training ? c->ws + (c->w.hraw + row * H) * es : raw) : outp;
-        cell_args a = {.mode = g->mode, .bs = n, .H = H, .gates = c->ws + (c->w.gates + row * S) * es, .q = q,
-                       .b1 = c->bias, .b2 = c->bias + GH * es, .c = cs, .hp = hs, .h = hout,
-                       .tc = c->training && lstm ? c->ws + (c->w.tc + row * H) * es : tcs, .ldg = S, .ldq = GH,
-                       .ldh = H};
-        c->cell(&a, 0, H);
-        if (proj && rc == AGC_OK) rc = agc_gemm(dt, n, P, H, 1.0, hout, H, 1, c->w_hr, 1, H, 0.0, outp, P, 1);
-        memcpy(hs, outp, n * P * es);
+    const int64_t row = c->off[t] + r0;
+    if (c->training) {
+        memcpy(c->ws + (c->w.hprev + row * P) * es, hs, n * P * es);
+        if (lstm) memcpy(c->ws + (c->w.cprev + row * H) * es, cs, n * H * es);
     }
-    agc_free(scr);
+    agc_gemm_pack_a_panels(dt, n, P, hs, P, 1, sc->ap);
+    int rc = AGC_OK;
+    for (int64_t k = 0; k < G && rc == AGC_OK; k++)
+        rc = agc_gemm_prepacked(dt, n, H, P, 1.0, sc->ap, c->bp + k * np * P * NR * es, 0.0, sc->q + k * H * es, GH, 1);
+    char *outp = c->out + row * P * es;
+    char *hout = proj ? (c->training ? c->ws + (c->w.hraw + row * H) * es : sc->raw) : outp;
+    cell_args a = {.mode = g->mode, .bs = n, .H = H, .gates = c->ws + (c->w.gates + row * S) * es, .q = sc->q,
+                   .b1 = c->bias, .b2 = c->bias + GH * es, .c = cs, .hp = hs, .h = hout,
+                   .tc = c->training && lstm ? c->ws + (c->w.tc + row * H) * es : sc->tcs, .ldg = S, .ldq = GH,
+                   .ldh = H};
+    c->cell(&a, 0, H);
+    if (proj && rc == AGC_OK) {
+        agc_gemm_pack_a_panels(dt, n, H, hout, H, 1, sc->ap);
+        rc = agc_gemm_prepacked(dt, n, P, H, 1.0, sc->ap, c->hrp, 0.0, outp, P, 1);
+    }
+    memcpy(hs, outp, n * P * es);
     return rc;
 }
 
-/* backward over rows [r0, r1) of every step, in the opposite order to the forward's */
-static int bwd_rows(const seq_ctx *c, int64_t r0, int64_t r1)
+/* backward step s (in processing order: the forward's last step first) for rows [r0, r1) */
+static int bwd_step(const seq_ctx *c, const step_scratch *sc, int64_t s, int64_t r0, int64_t r1)
 {
     const agc_rnn_geom *g = c->g;
     const agc_dtype dt = c->dt;
     const int64_t es = c->es, H = g->H, P = g->P, GH = c->GH, S = c->w.s;
-    const int64_t rows = r1 - r0;
     const int proj = P != H, gru = g->mode == AGC_RNN_GRU;
-    if (rows <= 0) return AGC_OK;
-    /* per chunk: the total gradient of h_t (rows x P), of the unprojected h (rows x H), packed A */
-    const int64_t nb_tot = lines(rows * P, es), nb_raw = proj ? lines(rows * H, es) : 0;
-    const int64_t nb_a = lines(ceil_div(rows, c->MR) * c->MR * GH, es);
-    char *scr = agc_alloc((nb_tot + nb_raw + nb_a) * es);
-    if (!scr) return AGC_ENOMEM;
-    char *tot = scr, *draw = tot + nb_tot * es, *ap = draw + nb_raw * es;
+    const int64_t t = g->reverse ? s : g->T - 1 - s;
+    const int64_t bs = g->batch_sizes[t] < r1 ? g->batch_sizes[t] : r1, n = bs - r0;
+    if (n <= 0) return AGC_OK;
     char *dhs = c->dhs + r0 * P * es, *dcs = c->dcs + r0 * H * es;
-    const double beta = gru ? 1.0 : 0.0;
+    const int64_t row = c->off[t] + r0;
     int rc = AGC_OK;
-    for (int64_t s = 0; s < g->T && rc == AGC_OK; s++) {
-        AGC_PERTURB();
-        const int64_t t = g->reverse ? s : g->T - 1 - s;
-        const int64_t bs = g->batch_sizes[t] < r1 ? g->batch_sizes[t] : r1, n = bs - r0;
-        if (n <= 0) continue;
-        const int64_t row = c->off[t] + r0;
-        memcpy(tot, dhs, n * P * es);
-        if (c->g_out) add_into(dt, n * P, tot, c->g_out + row * P * es);
-        const char *dh = tot;
-        if (proj) {
-            memcpy(c->big + row * P * es, tot, n * P * es);
-            rc = agc_gemm(dt, n, H, P, 1.0, tot, P, 1, c->w_hr, H, 1, 0.0, draw, H, 1);
-            dh = draw;
-        }
-        cell_args a = {.mode = g->mode, .bs = n, .H = H, .gates = c->ws + (c->w.gates + row * S) * es,
-                       .hp = c->ws + (c->w.hprev + row * P) * es, .tc = c->ws + (c->w.tc + row * H) * es,
-                       .ldg = S, .cp = c->ws + (c->w.cprev + row * H) * es, .dh = dh, .dc = dcs,
-                       .dx = c->dg + row * GH * es, .dq = c->dq + row * GH * es, .dhp = dhs, .ldd = GH};
-        c->cell(&a, 0, H);
-        /* dh_{t-1} = dq_t W_hh (+ the GRU's direct z dh_t, already in dhs) */
-        agc_gemm_pack_a_panels(dt, n, GH, c->dq + row * GH * es, GH, 1, ap);
-        if (rc == AGC_OK) rc = agc_gemm_prepacked(dt, n, P, GH, 1.0, ap, c->bp, beta, dhs, P, 1);
+    memcpy(sc->tot, dhs, n * P * es);
+    if (c->g_out) add_into(dt, n * P, sc->tot, c->g_out + row * P * es);
+    const char *dh = sc->tot;
+    if (proj) {
+        memcpy(c->big + row * P * es, sc->tot, n * P * es);
+        agc_gemm_pack_a_panels(dt, n, P, sc->tot, P, 1, sc->ap);
+        rc = agc_gemm_prepacked(dt, n, H, P, 1.0, sc->ap, c->hrp, 0.0, sc->draw, H, 1);
+        dh = sc->draw;
     }
-    agc_free(scr);
+    cell_args a = {.mode = g->mode, .bs = n, .H = H, .gates = c->ws + (c->w.gates + row * S) * es,
+                   .hp = c->ws + (c->w.hprev + row * P) * es, .tc = c->ws + (c->w.tc + row * H) * es,
+                   .ldg = S, .cp = c->ws + (c->w.cprev + row * H) * es, .dh = dh, .dc = dcs,
+                   .dx = c->dg + row * GH * es, .dq = c->dq + row * GH * es, .dhp = dhs, .ldd = GH};
+    c->cell(&a, 0, H);
+    /* dh_{t-1} = dq_t W_hh (+ the GRU's direct z dh_t, already in dhs) */
+    agc_gemm_pack_a_panels(dt, n, GH, c->dq + row * GH * es, GH, 1, sc->ap);
+    if (rc == AGC_OK) rc = agc_gemm_prepacked(dt, n, P, GH, 1.0, sc->ap, c->bp, gru ? 1.0 : 0.0, dhs, P, 1);
     return rc;
 }
 
-/* run fn over the row chunks, on threads when there are several */
-static int run_rows(const seq_ctx *c, int nc, int (*fn)(const seq_ctx *, int64_t, int64_t))
+typedef int (*step_fn)(const seq_ctx *, const step_scratch *, int64_t, int64_t, int64_t);
+
+static int claim(int64_t *state, int64_t p, int64_t s)
 {
+    int64_t want = s;
+    return __atomic_compare_exchange_n(&state[p], &want, s | STEP_BUSY, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+static void publish(int64_t *state, int64_t p, int64_t done)
+{
+    __atomic_store_n(&state[p], done, __ATOMIC_RELEASE);
+}
+
+/* one thread's share: its home panels [p0, p1) step by step, then any panel-step left */
+static int run_share(const seq_ctx *c, step_fn fn, int backward, int64_t *state, int64_t panels, int64_t p0,
+                     int64_t p1, int *failed)
+{
+    const int64_t T = c->g->T, MR = c->MR, B = c->g->B;
+    step_scratch sc;
+    char *mem = scratch_alloc(c, backward, (p1 - p0 > 1 ? p1 - p0 : 1) * MR, &sc);
+    if (!mem) return AGC_ENOMEM;
     int rc = AGC_OK;
-    if (nc <= 1) return fn(c, 0, c->g->B);
-#pragma omp parallel for num_threads(nc) schedule(dynamic, 1) reduction(min : rc)
-    for (int k = 0; k < nc; k++) {
-        int64_t r0, r1;
-        chunk_rows(c->g, c->MR, nc, k, &r0, &r1);
+    for (int64_t s = 0; s < T && rc == AGC_OK && !__atomic_load_n(failed, __ATOMIC_RELAXED); s++) {
+        AGC_PERTURB();
+        for (int64_t a = p0; a < p1 && rc == AGC_OK;) {
+            if (!claim(state, a, s)) {
+                a++;
+                continue;
+            }
+            int64_t b = a + 1;
+            while (b < p1 && claim(state, b, s)) b++;
+            rc = fn(c, &sc, s, a * MR, b * MR < B ? b * MR : B);
+            for (int64_t p = a; p < b; p++) publish(state, p, rc == AGC_OK ? s + 1 : T);
+            a = b;
+        }
+    }
+    /* take over what is left, starting after the home block so threads spread over the victims */
+    int progress = 1;
+    while (progress && rc == AGC_OK && !__atomic_load_n(failed, __ATOMIC_RELAXED)) {
+        progress = 0;
+        for (int64_t i = 0; i < panels && rc == AGC_OK; i++) {
+            const int64_t p = (p1 + i) % panels;
+            for (;;) {
+                const int64_t v = __atomic_load_n(&state[p], __ATOMIC_RELAXED);
+                if (v & STEP_BUSY) {
+                    progress = 1; /* held by another thread: look again after the others */
+                    break;
+                }
+                if (v >= T || !claim(state, p, v)) break;
+                AGC_PERTURB();
+                rc = fn(c, &sc, v, p * MR, (p + 1) * MR < B ? (p + 1) * MR : B);
+                publish(state, p, rc == AGC_OK ? v + 1 : T);
+                if (rc != AGC_OK) break;
+            }
+        }
+        /* only busy panels are left: they are another thread's, which rescans after it releases */
+        if (progress) {
+            int any_free = 0;
+            for (int64_t p = 0; p < panels && !any_free; p++) {
+                const int64_t v = __atomic_load_n(&state[p], __ATOMIC_RELAXED);
+                any_free = !(v & STEP_BUSY) && v < T;
+            }
+            progress = any_free;
+        }
+    }
+    agc_free(mem);
+    return rc;
+}
+
+/* run fn over every step of every row, on nt threads */
+static int run_steps(const seq_ctx *c, int nt, step_fn fn, int backward)
+{
+    const int64_t T = c->g->T, MR = c->MR, panels = ceil_div(c->g->B, MR);
+    if (panels == 0 || T == 0) return AGC_OK;
+    if (nt <= 1) {
+        step_scratch sc;
+        char *mem = scratch_alloc(c, backward, c->g->B, &sc);
+        if (!mem) return AGC_ENOMEM;
+        int rc = AGC_OK;
+        for (int64_t s = 0; s < T && rc == AGC_OK; s++) rc = fn(c, &sc, s, 0, c->g->B);
+        agc_free(mem);
+        return rc;
+    }
+    int64_t *state = agc_alloc(panels * (int64_t)sizeof(int64_t));
+    if (!state) return AGC_ENOMEM;
+    memset(state, 0, (size_t)panels * sizeof(int64_t));
+    int failed = 0;
+    int rc = AGC_OK;
+#pragma omp parallel num_threads(nt) reduction(min : rc)
+    {
+        const int k = omp_get_thread_num(), n = omp_get_num_threads();
         AGC_REGION_POINT();
-        int r = fn(c, r0, r1);
+        int r = run_share(c, fn, backward, state, panels, panels * k / n, panels * (k + 1) / n, &failed);
+        if (r != AGC_OK) __atomic_store_n(&failed, 1, __ATOMIC_RELAXED);
         rc = r < rc ? r : rc;
     }
+    agc_free(state);
     return rc;
 }
 
@@ -564,13 +655,17 @@ int agc_rnn_forward(agc_dtype dt, const agc_rnn_geom *g, const void *x, const vo
     int64_t *off = offsets(g);
     const int64_t nb_bias = lines(2 * GH, es), nb_bp = lines(G * np * P * NR, es);
     const int64_t nb_h = lines(B * P, es), nb_c = lines(B * H, es);
-    char *scr = agc_alloc((nb_bias + nb_bp + nb_h + nb_c) * es);
+    const int64_t nb_hr = P != H ? lines(ceil_div(P, NR) * H * NR, es) : 0;
+    char *scr = agc_alloc((nb_bias + nb_bp + nb_h + nb_c + nb_hr) * es);
     if (!off || !scr) {
         agc_free(off);
         agc_free(scr);
         return AGC_ENOMEM;
     }
     char *bias = scr, *bp = bias + nb_bias * es, *hs = bp + nb_bp * es, *cs = hs + nb_h * es;
+    char *hrp = nb_hr ? cs + nb_c * es : NULL;
+    /* W_hr^T (H x P) as B panels for the projection h = h_raw W_hr^T */
+    if (hrp) pack_b(dt, H, P, NR, w_hr, 1, H, hrp);
     /* biases: LSTM / RNN add b_ih + b_hh once per call; GRU keeps them apart */
     memset(bias, 0, nb_bias * es);
     if (b_ih) memcpy(bias, b_ih, GH * es);
@@ -589,9 +684,9 @@ int agc_rnn_forward(agc_dtype dt, const agc_rnn_geom *g, const void *x, const vo
     /* the input projection of every step at once */
     int rc = agc_gemm(dt, w.n, GH, I, 1.0, x, I, 1, w_ih, 1, I, 0.0, (char *)ws + w.gates * es, w.s, 1);
     seq_ctx c = {.dt = dt, .g = g, .off = off, .w = w, .es = es, .MR = MR, .NR = NR, .G = G, .GH = GH,
-                 .training = training, .bias = bias, .bp = bp, .w_hr = w_hr, .ws = ws, .out = out, .hs = hs,
+                 .training = training, .bias = bias, .bp = bp, .hrp = hrp, .ws = ws, .out = out, .hs = hs,
                  .cs = cs, .cell = pick(dt, 0)};
-    if (rc == AGC_OK) rc = run_rows(&c, row_chunks(g, MR, 2.0 * w.n * GH * P), fwd_rows);
+    if (rc == AGC_OK) rc = run_steps(&c, row_threads(g, MR, 2.0 * w.n * GH * P), fwd_step, 0);
     if (B) memcpy(h_n, hs, B * P * es);
     if (lstm && B) memcpy(c_n, cs, B * H * es);
     agc_free(scr);
@@ -620,15 +715,18 @@ int agc_rnn_backward(agc_dtype dt, const agc_rnn_geom *g, const void *x, const v
     int64_t *off = offsets(g);
     const int64_t nb_dg = lines(N * GH, es), nb_dq = gru ? nb_dg : 0, nb_bp = lines(ceil_div(P, NR) * GH * NR, es);
     const int64_t nb_dh = lines(B * P, es), nb_dc = lines(B * H, es), nb_big = proj ? lines(N * P, es) : 0;
-    char *scr = agc_alloc((nb_dg + nb_dq + nb_bp + nb_dh + nb_dc + nb_big) * es);
+    const int64_t nb_hr = proj ? lines(ceil_div(H, NR) * P * NR, es) : 0;
+    char *scr = agc_alloc((nb_dg + nb_dq + nb_bp + nb_dh + nb_dc + nb_big + nb_hr) * es);
     if (!off || !scr) {
         agc_free(off);
         agc_free(scr);
         return AGC_ENOMEM;
     }
     char *dg = scr, *dq = gru ? dg + nb_dg * es : dg, *bp = dg + (nb_dg + nb_dq) * es, *dhs = bp + nb_bp * es;
-    char *dcs = dhs + nb_dh * es, *big = dcs + nb_dc * es;
+    char *dcs = dhs + nb_dh * es, *big = dcs + nb_dc * es, *hrp = proj ? big + nb_big * es : NULL;
     pack_b(dt, GH, P, NR, w_hh, P, 1, bp);
+    /* W_hr (P x H) as B panels for the projection's gradient dh_raw = dh W_hr */
+    if (hrp) pack_b(dt, P, H, NR, w_hr, H, 1, hrp);
     if (g_hn)
         memcpy(dhs, g_hn, B * P * es);
     else
@@ -640,9 +738,9 @@ int agc_rnn_backward(agc_dtype dt, const agc_rnn_geom *g, const void *x, const v
             memset(dcs, 0, B * H * es);
     }
     seq_ctx c = {.dt = dt, .g = g, .off = off, .w = w, .es = es, .MR = MR, .NR = NR, .G = G, .GH = GH,
-                 .training = 1, .bp = bp, .w_hr = w_hr, .g_out = g_out, .ws = (char *)ws, .dg = dg, .dq = dq,
+                 .training = 1, .bp = bp, .hrp = hrp, .g_out = g_out, .ws = (char *)ws, .dg = dg, .dq = dq,
                  .dhs = dhs, .dcs = dcs, .big = big, .cell = pick(dt, 1)};
-    int rc = run_rows(&c, row_chunks(g, MR, 2.0 * N * GH * P), bwd_rows);
+    int rc = run_steps(&c, row_threads(g, MR, 2.0 * N * GH * P), bwd_step, 1);
     if (rc == AGC_OK && dh0) memcpy(dh0, dhs, B * P * es);
     if (rc == AGC_OK && dc0 && lstm) memcpy(dc0, dcs, B * H * es);
     /* weight gradients: one GEMM each over all N rows */

@@ -316,13 +316,16 @@ def test_optimizer_updates_threads_bitwise(name):
 
 
 # --------------------------------------------------------------------------------------- recurrent
-@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN"])
+@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN", "LSTM_proj"])
 def test_recurrent_layers_threads_bitwise(mode):
-    """Threads own whole batch rows for the whole sequence (csrc/rnn.c); a held-back thread must not
-    change any row, forward or backward, packed or padded."""
+    """Threads own blocks of batch rows and take over the remaining steps of other rows when theirs
+    are done (csrc/rnn.c); the held-back thread of the perturbed schedules makes the others take
+    over its rows mid-sequence. No row may change, forward or backward, packed or padded."""
     rng = rng_for(mode)
     ag.manual_seed(0)
-    layer = getattr(ag.nn, mode)(24, 48, num_layers=2, bidirectional=True, batch_first=True)
+    extra = {"proj_size": 20} if mode == "LSTM_proj" else {}
+    layer = getattr(ag.nn, mode.split("_")[0])(24, 48, num_layers=2, bidirectional=True, batch_first=True,
+                                              **extra)
     x = tensor(rng, (37, 15, 24), requires_grad=True)
     lengths = rng.integers(1, 16, size=37)
     lengths[0] = 15
