@@ -85,6 +85,7 @@ class Inputs:
     positive: tuple = ()
     ints: dict = field(default_factory=dict)
     kwargs: list = (None,)
+    int_kwargs: list = None           # keyword sets for integer dtypes (a float bound would promote)
     int_range: tuple = (-20, 20)      # values for integer dtypes
     make: object = None               # (rng, shape, dtype, k) -> array, for domains not uniform
 
@@ -111,8 +112,9 @@ class Inputs:
 
     def __call__(self, layout, dtype, rng):
         sets = self.small if layout == "small" else self.shapes
+        integer = np.dtype(dtype).kind in "iub"
         for shapes in sets:
-            for kwargs in self.kwargs:
+            for kwargs in (self.int_kwargs if integer and self.int_kwargs else self.kwargs):
                 args = [self.array(rng, s, dtype, k) for k, s in enumerate(shapes)]
                 if layout != "small":
                     args = [lay_out(a, layout) for a in args]
@@ -389,7 +391,7 @@ def _unary_op(name, ref, *, ints=INTS, int_out=np.float32, inputs=None, gradgrad
               torch=None, kernel=None, **kw):
     """A unary math op reachable as ag.<name> and Tensor.<name>."""
     return OpInfo(name, getattr(ag, name), ref, inputs or unary(), torch=torch or name, int_dtypes=ints,
-                  int_out=int_out, gradgrad=gradgrad, method=name, inplace=inplace, simd=True,
+                  int_out=int_out, gradgrad=gradgrad and kw.get("grad", True), method=name, inplace=inplace, simd=True,
                   kernel=kernel if kernel is not None else name, **kw)
 
 
@@ -428,7 +430,7 @@ UNARY_OPS = [
     _unary_op("floor", np.floor, ints=INTS, int_out=None, grad=False, inplace="floor_"),
     _unary_op("ceil", np.ceil, ints=INTS, int_out=None, grad=False),
     _unary_op("trunc", np.trunc, ints=INTS, int_out=None, grad=False, kernel=""),
-    _unary_op("frac", lambda x: x - np.trunc(x), grad=False, kernel="", gradgrad=False),
+    _unary_op("frac", lambda x: x - np.trunc(x), ints=(), grad=False, kernel="", gradgrad=False),
     # ties (x.5) are drawn on purpose: both libraries round half to even
     _unary_op("round", np_round, ints=INTS, int_out=None, grad=False, inplace="round_",
               inputs=unary(make=lambda rng, shape, dtype, k: (rng.integers(-8, 8, shape) / 2
@@ -446,7 +448,8 @@ UNARY_OPS = [
     OpInfo("bitwise_not", operator.invert, np.invert, unary(), torch="bitwise_not", dtypes=(),
            int_dtypes=INTS + (np.bool_,), int_out=None, grad=False),
     OpInfo("clamp", ag.clamp, np_clamp,
-           unary(away_from=(-0.5, 0.7, 0.3), kwargs=[{"min": -0.5, "max": 0.7}, {"min": 0.3}, {"max": 0.3}]),
+           unary(away_from=(-0.5, 0.7, 0.3), kwargs=[{"min": -0.5, "max": 0.7}, {"min": 0.3}, {"max": 0.3}],
+                 int_kwargs=[{"min": 1, "max": 5}, {"min": 2}, {"max": 2}]),
            torch="clamp", int_dtypes=INTS, int_out=None, gradgrad=True, method="clamp", inplace="clamp_",
            simd=True, kernel="clamp"),
     OpInfo("clamp_min", ag.clamp_min, lambda x, min: np.maximum(x, min), unary(away_from=(0.3,), kwargs=[{"min": 0.3}]),
@@ -454,7 +457,7 @@ UNARY_OPS = [
     OpInfo("clamp_max", ag.clamp_max, lambda x, max: np.minimum(x, max), unary(away_from=(0.3,), kwargs=[{"max": 0.3}]),
            torch="clamp_max", method="clamp_max"),
     OpInfo("pow_scalar", ag.pow, lambda x, exponent: x ** exponent,
-           unary(kwargs=[{"exponent": 3}, {"exponent": 2.0}]), torch="pow", int_dtypes=INTS, int_out=None,
+           unary(kwargs=[{"exponent": 3}, {"exponent": 2.0}], int_kwargs=[{"exponent": 3}, {"exponent": 0}]), torch="pow", int_dtypes=INTS, int_out=None,
            gradgrad=True, positional=("exponent",), method="pow", inplace="pow_", simd=True, kernel="pow_scalar"),
     OpInfo("pow_frac", lambda x: x ** 2.5, lambda x: x ** 2.5, unary(positive=(0,)), torch=SAME, gradgrad=True,
            simd=True),
@@ -597,9 +600,9 @@ REDUCTIONS = [
            method="argmin"),
     OpInfo("var", ag.var, np_var, reduce_inputs([{}, {"dim": 1}, {"dim": (0, -1), "keepdim": True},
                                                  {"unbiased": False}, {"dim": -1, "correction": 0},
-                                                 {"dim": 0, "correction": 2}]),
+                                                 {"dim": 0, "correction": 2}], small=()),
            torch="var", gradgrad=True, method="var", simd=True),
-    OpInfo("std", ag.std, np_std, reduce_inputs([{}, {"dim": -1}, {"dim": 1, "unbiased": False, "keepdim": True}]),
+    OpInfo("std", ag.std, np_std, reduce_inputs([{}, {"dim": -1}, {"dim": 1, "unbiased": False, "keepdim": True}], small=()),
            torch="std", gradgrad=True, method="std"),
     OpInfo("logsumexp", ag.logsumexp, np_logsumexp, reduce_inputs([{"dim": 1}, {"dim": -1, "keepdim": True},
                                                                    {"dim": (0, 1)}]),
