@@ -155,6 +155,7 @@ class OpInfo:
     simd: bool = False                # runs through the dispatched SIMD kernels: test on every tier
     kernel: str = None                # the _core kernel it reaches, when it is one primitive
     positional: tuple = ()            # sample keywords passed by position, in this order
+    torch_grad_args: tuple = None     # arguments PyTorch differentiates, when not all float ones
     only_layouts: tuple = None        # for ops defined on some layouts only (view needs contiguity)
 
     def call_args(self, tensors, kwargs):
@@ -727,7 +728,7 @@ LOSSES = [
     OpInfo("soft_margin_loss", F.soft_margin_loss, np_soft_margin,
            loss_inputs(make=lambda rng, shape, dtype, k: (rng.uniform(-2, 2, shape) if k == 0
                                                            else rng.choice([-1.0, 1.0], shape)).astype(dtype)),
-           torch="nn.functional.soft_margin_loss", module=nn.SoftMarginLoss),
+           torch="nn.functional.soft_margin_loss", module=nn.SoftMarginLoss, torch_grad_args=(0,)),
     OpInfo("cross_entropy", F.cross_entropy, np_cross_entropy,
            Inputs([[(5, 4), (5,)]], ints={1: (0, 4)},
                   kwargs=[{}, {"reduction": "sum"}, {"reduction": "none"}, {"label_smoothing": 0.1}]),
