@@ -539,7 +539,7 @@ BINARY_OPS = [
     OpInfo("fmod", ag.fmod, np.fmod, Inputs([[(3, 4), (3, 4)], [(3, 4), (4,)]], positive=(1,)), torch="fmod",
            int_dtypes=(np.int64, np.int32), grad=False, method="fmod", simd=True, kernel="fmod"),
     OpInfo("floor_divide", ag.floor_divide, np.floor_divide, Inputs([[(3, 4), (3, 4)], [(3, 4), (4,)]], positive=(1,)),
-           torch="floor_divide", int_dtypes=INTS, grad=False, method="floor_divide", operator=operator.floordiv,
+           torch="floor_divide", torch_grad_args=(), int_dtypes=INTS, grad=False, method="floor_divide", operator=operator.floordiv,
            simd=True, kernel="floordiv"),
     OpInfo("eq", ag.eq, np.equal, Inputs([[(3, 4), (3, 4)], [(3, 4), (4,)]],
                                          make=lambda rng, shape, dtype, k: rng.integers(-2, 3, shape).astype(dtype)),
@@ -630,6 +630,8 @@ REDUCTIONS = [
 SHAPE_OPS = [
     OpInfo("reshape", lambda x: x.reshape(-1, 2), lambda x: x.reshape(-1, 2), Inputs([[(3, 4)], [(2, 3, 2)]]),
            torch=SAME, int_dtypes=INTS),
+    OpInfo("reshape_tuple", lambda x: x.reshape((6, 4)), lambda x: x.reshape((6, 4)), Inputs([[(2, 3, 4)]]),
+           torch=SAME),
     OpInfo("view", lambda x: x.view(2, 12), lambda x: x.reshape(2, 12), Inputs([[(2, 3, 4)], [(4, 6)]]),
            torch=SAME, only_layouts=("contiguous",)),
     OpInfo("permute", lambda x: x.permute(2, 0, 1), lambda x: x.transpose(2, 0, 1), Inputs([[(3, 4, 5)]]),
@@ -682,6 +684,8 @@ SHAPE_OPS = [
            int_dtypes=INTS),
     OpInfo("getitem_none_ellipsis", lambda x: x[None, ..., 1], lambda x: x[None, ..., 1], Inputs([[(3, 4, 5)]]),
            torch=SAME),
+    OpInfo("getitem_none_int", lambda x: x[None, :, None, 1], lambda x: x[None, :, None, 1],
+           Inputs([[(2, 3, 4)]]), torch=SAME),
     OpInfo("getitem_negative", lambda x: x[-1, -2:], lambda x: x[-1, -2:], Inputs([[(2, 3, 4)]]), torch=SAME),
     OpInfo("getitem_intlist", lambda x: x[[1, 0, 1]], lambda x: x[[1, 0, 1]], Inputs([[(2, 3, 4)]]), torch=SAME),
     OpInfo("getitem_adv_pair", lambda x: x[[0, 1], [2, 1]], lambda x: x[[0, 1], [2, 1]], Inputs([[(2, 3, 4)]]),
@@ -789,9 +793,10 @@ def _row(name, **kwargs):
     return (lambda x: ref(x, **kwargs)) if kwargs else ref
 
 
-def _unary_kernel(name, domain, p0=0.0, p1=0.0, **kwargs):
+def _unary_kernel(name, domain, p0=0.0, p1=0.0, ints=None, **kwargs):
     row = next(op for op in OPS if op.kernel == name)
-    ints = bool(row.int_dtypes) and row.int_out is not np.float32
+    if ints is None:
+        ints = bool(row.int_dtypes) and row.int_out is not np.float32
     return UnaryKernel(_row(row.name, **kwargs), domain, p0, p1, ints)
 
 
@@ -835,7 +840,8 @@ KERNEL_UNARY = {
     "logical_not": _unary_kernel("logical_not", lambda rng, n: rng.integers(-1, 2, n).astype(np.float64)),
     "clamp": _unary_kernel("clamp", normal(), -1.5, 2.0, min=-1.5, max=2.0),
     "leaky_relu": _unary_kernel("leaky_relu", normal(), 0.125, negative_slope=0.125),
-    "pow_scalar": _unary_kernel("pow_scalar", log_uniform(), 1.7, exponent=1.7),
+    # integer powers are the binary kernel's (the op layer picks it): this one has no int64 loop
+    "pow_scalar": _unary_kernel("pow_scalar", log_uniform(), 1.7, ints=False, exponent=1.7),
     "rpow_scalar": UnaryKernel(lambda x: 1.7 ** x, normal(), 1.7, 0.0, False),
     "affine": UnaryKernel(lambda x: 2 * x + 3, normal(), 2.0, 3.0, True),
     "elu": _unary_kernel("elu", normal(), 1.5, alpha=1.5),

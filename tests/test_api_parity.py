@@ -297,85 +297,8 @@ def test_int_division_semantics():
 # Arithmetic and math: forward and gradient parity
 # ----------------------------------------------------------------------------------------
 
-UNARY = {
-    "exp": (lambda m, x: m.exp(x), None),
-    "log": (lambda m, x: m.log(x), "pos"),
-    "log1p": (lambda m, x: m.log1p(x), "pos"),
-    "expm1": (lambda m, x: m.expm1(x), None),
-    "sqrt": (lambda m, x: m.sqrt(x), "pos"),
-    "rsqrt": (lambda m, x: m.rsqrt(x), "pos"),
-    "square": (lambda m, x: m.square(x), None),
-    "sin": (lambda m, x: m.sin(x), None),
-    "cos": (lambda m, x: m.cos(x), None),
-    "tanh": (lambda m, x: m.tanh(x), None),
-    "sigmoid": (lambda m, x: m.sigmoid(x), None),
-    "relu": (lambda m, x: m.relu(x), None),
-    "abs": (lambda m, x: m.abs(x), None),
-    "neg": (lambda m, x: -x, None),
-    "reciprocal": (lambda m, x: m.reciprocal(x), "pos"),
-    "sign": (lambda m, x: m.sign(x) * x, None),
-    "floor": (lambda m, x: m.floor(x) + x, None),
-    "ceil": (lambda m, x: m.ceil(x) * x, None),
-    "round": (lambda m, x: m.round(x) + x, None),
-    "clamp": (lambda m, x: m.clamp(x, -0.5, 0.7), None),
-    "clamp_min_only": (lambda m, x: m.clamp(x, min=-0.5), None),
-    "clamp_max_only": (lambda m, x: m.clamp(x, max=0.5), None),
-    "pow_scalar": (lambda m, x: m.pow(x, 3), None),
-    "pow_frac": (lambda m, x: x ** 1.5, "pos"),
-    "rpow": (lambda m, x: 2.0 ** x, None),
-    "rsub": (lambda m, x: 1.5 - x, None),
-    "rdiv": (lambda m, x: 1.5 / x, "pos"),
-    "method_chain": (lambda m, x: x.exp().sum(-1, keepdim=True) * x.tanh(), None),
-}
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("name", list(UNARY))
-def test_unary_parity(name, dtype):
-    fn, domain = UNARY[name]
-    a = rnd(3, 4, dtype=dtype, low=0.2 if domain == "pos" else -2.0)
-    if name == "round":
-        a = np.round(a * 2) / 2 + np.array([0.0, 0.5, -0.5, 1.5], dtype=dtype)  # ties to even
-    x, tx = pair(a, True)
-    y, ty = fn(ag, x), fn(torch, tx)
-    close(y, ty, dtype)
-    g = rnd(*ty.shape, dtype=dtype)
-    y.backward(ag.tensor(g))
-    ty.backward(torch.tensor(g))
-    close(x.grad, tx.grad, dtype)
-
-
-BINARY = {
-    "add": lambda m, a, b: a + b,
-    "sub": lambda m, a, b: a - b,
-    "mul": lambda m, a, b: a * b,
-    "div": lambda m, a, b: a / b,
-    "pow": lambda m, a, b: m.pow(a.abs() + 0.5, b),
-    "maximum": lambda m, a, b: m.maximum(a, b),
-    "minimum": lambda m, a, b: m.minimum(a, b),
-    "where": lambda m, a, b: m.where(a > b, a * 2, b),
-    "matmul": lambda m, a, b: a @ b.transpose(-1, -2),
-}
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("shapes", [((3, 4), (3, 4)), ((2, 3, 4), (3, 4)), ((3, 1), (1, 4)),
-                                    ((2, 1, 4), (3, 4))])
-@pytest.mark.parametrize("name", list(BINARY))
-def test_binary_broadcast_parity(name, shapes, dtype):
-    if name == "matmul" and shapes[0][-1] != shapes[1][-1]:
-        pytest.skip("matmul needs matching inner dims")
-    a, b = rnd(*shapes[0], dtype=dtype), rnd(*shapes[1], dtype=dtype)
-    if name == "div":
-        b = np.where(np.abs(b) < 0.3, 0.7, b).astype(dtype)
-    (x, tx), (y, ty) = pair(a, True), pair(b, True)
-    r, tr = BINARY[name](ag, x, y), BINARY[name](torch, tx, ty)
-    close(r, tr, dtype)
-    g = rnd(*tr.shape, dtype=dtype)
-    r.backward(ag.tensor(g))
-    tr.backward(torch.tensor(g))
-    close(x.grad, tx.grad, dtype)
-    close(y.grad, ty.grad, dtype)
+# Elementwise, reduction, shape and index ops, activations and losses: values and gradients
+# against torch for every row of tests/op_db.py, in tests/test_op_db.py::test_torch_parity.
 
 
 def test_comparisons_and_logical():
@@ -549,47 +472,6 @@ def test_softmax_of_minus_inf_rows():
 # ----------------------------------------------------------------------------------------
 # Shape and indexing
 # ----------------------------------------------------------------------------------------
-
-SHAPE_OPS = {
-    "reshape": lambda x: x.reshape(4, -1),
-    "reshape_tuple": lambda x: x.reshape((6, 4)),
-    "view": lambda x: x.view(2, 12),
-    "flatten": lambda x: x.flatten(),
-    "flatten_range": lambda x: x.flatten(1),
-    "unflatten": lambda x: x.unflatten(2, (2, 2)),
-    "squeeze": lambda x: x.unsqueeze(0).squeeze(),
-    "squeeze_dim": lambda x: x.unsqueeze(1).squeeze(1),
-    "unsqueeze": lambda x: x.unsqueeze(-1),
-    "permute": lambda x: x.permute(2, 0, 1),
-    "transpose": lambda x: x.transpose(0, 2),
-    "expand": lambda x: x[:, :1].expand(2, 5, 4),
-    "expand_as": lambda x: x[:1].expand_as(x),
-    "repeat": lambda x: x.repeat(2, 1, 3),
-    "flip": lambda x: x.flip(0, 2),
-    "getitem_basic": lambda x: x[1, ::2, 1:],
-    "getitem_neg_step_free": lambda x: x[..., 1],
-    "getitem_none": lambda x: x[None, :, None, 1],
-    "getitem_intlist": lambda x: x[[1, 0, 1]],
-    "getitem_tensor_idx": lambda x: x[:, x.new_tensor([2, 0]).long()] if hasattr(x, "new_tensor") else x,
-    "getitem_mask": lambda x: x[x > 0],
-    "getitem_adv_pair": lambda x: x[[0, 1], [2, 1]],
-    "split": lambda x: x.split(2, dim=1)[1],
-    "split_sizes": lambda x: x.split([1, 3], dim=2)[1],
-    "chunk": lambda x: x.chunk(2, dim=2)[0],
-}
-
-
-@pytest.mark.parametrize("name", list(SHAPE_OPS))
-def test_shape_op_parity(name):
-    x, tx = pair(rnd(2, 3, 4), True)
-    r, tr = SHAPE_OPS[name](x), SHAPE_OPS[name](tx)
-    assert tuple(r.shape) == tuple(tr.shape)
-    close(r, tr)
-    g = rnd(*tr.shape)
-    r.backward(ag.tensor(g))
-    tr.backward(torch.tensor(g))
-    close(x.grad, tx.grad)
-
 
 def test_index_with_int_tensor_and_bool_mask():
     x, tx = pair(rnd(4, 5), True)
