@@ -637,20 +637,25 @@ def test_autograd_grad_allow_unused_and_create_graph():
 
 def test_backward_accumulates_retain_grad_and_second_backward_raises():
     x, tx = pair(rnd(3), True)
+    retained = []
     for m, v in [(ag, x), (torch, tx)]:
         h = v * 2
         h.retain_grad()
         y = (h.exp()).sum()
         y.backward(retain_graph=True)
         y.backward()
+        retained.append(h)
     close(x.grad, tx.grad)
+    close(retained[0].grad, retained[1].grad)               # a retained non-leaf accumulates too
+    np.testing.assert_allclose(npy(retained[0].grad), 2 * np.exp(2 * npy(x)), rtol=1e-12)
     z = (x.exp() * x).sum()
     z.backward()
     with pytest.raises(RuntimeError):
         z.backward()
+    before = npy(x.grad).copy()
     w = (x * 3).sum()
     w.backward(gradient=ag.tensor(2.0))
-    assert x.grad is not None
+    np.testing.assert_allclose(npy(x.grad), before + 6.0, rtol=1e-12)   # accumulates 2 * d(3x)/dx
 
 
 def test_hooks_and_requires_grad_():
