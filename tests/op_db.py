@@ -371,6 +371,11 @@ DIMS = [{}, {"dim": 0}, {"dim": -1}, {"dim": 1, "keepdim": True}]
 DIMS3 = DIMS + [{"dim": (0, -1)}]
 
 
+def _few_values(rng, shape, dtype, k):
+    """Integers in [-2, 2]: equal pairs are common, so == and != see both answers."""
+    return rng.integers(-2, 3, shape).astype(dtype)
+
+
 def unary(**kw):
     return Inputs(U1, small=SMALL1, **kw)
 
@@ -384,7 +389,8 @@ def reduce_inputs(kwargs=DIMS, small=([(1, 1)], [(2, 1)]), **kw):
 
 
 def loss_inputs(**kw):
-    return Inputs([[(4, 3), (4, 3)], [(6,), (6,)]], kwargs=[{"reduction": r} for r in ("mean", "sum", "none")], **kw)
+    return Inputs([[(4, 3), (4, 3)], [(6,), (6,)]], kwargs=[{"reduction": r} for r in ("mean", "sum", "none")],
+                  **kw)
 
 
 # ------------------------------------------------------------------------------------------ rows
@@ -392,7 +398,8 @@ def _unary_op(name, ref, *, ints=INTS, int_out=np.float32, inputs=None, gradgrad
               torch=None, kernel=None, **kw):
     """A unary math op reachable as ag.<name> and Tensor.<name>."""
     return OpInfo(name, getattr(ag, name), ref, inputs or unary(), torch=torch or name, int_dtypes=ints,
-                  int_out=int_out, gradgrad=gradgrad and kw.get("grad", True), method=name, inplace=inplace, simd=True,
+                  int_out=int_out, gradgrad=gradgrad and kw.get("grad", True), method=name, inplace=inplace,
+                  simd=True,
                   kernel=kernel if kernel is not None else name, **kw)
 
 
@@ -437,7 +444,8 @@ UNARY_OPS = [
               inputs=unary(make=lambda rng, shape, dtype, k: (rng.integers(-8, 8, shape) / 2
                                                               + rng.choice([0.0, 0.3], shape)).astype(dtype))),
     OpInfo("round_decimals", ag.round, np_round,
-           Inputs([[(3, 4)]], make=lambda rng, shape, dtype, k: (rng.integers(-80, 80, shape) / 20 + 0.013).astype(dtype),
+           Inputs([[(3, 4)]],
+                  make=lambda rng, shape, dtype, k: (rng.integers(-80, 80, shape) / 20 + 0.013).astype(dtype),
                   kwargs=[{"decimals": 1}, {"decimals": 2}]), torch="round", grad=False, method="round"),
     _unary_op("isnan", np.isnan, ints=INTS, int_out=np.bool_, grad=False, out_dtype=np.bool_),
     _unary_op("isfinite", np.isfinite, ints=INTS, int_out=np.bool_, grad=False, out_dtype=np.bool_),
@@ -453,12 +461,15 @@ UNARY_OPS = [
                  int_kwargs=[{"min": 1, "max": 5}, {"min": 2}, {"max": 2}]),
            torch="clamp", int_dtypes=INTS, int_out=None, gradgrad=True, method="clamp", inplace="clamp_",
            simd=True, kernel="clamp"),
-    OpInfo("clamp_min", ag.clamp_min, lambda x, min: np.maximum(x, min), unary(away_from=(0.3,), kwargs=[{"min": 0.3}]),
+    OpInfo("clamp_min", ag.clamp_min, lambda x, min: np.maximum(x, min),
+           unary(away_from=(0.3,), kwargs=[{"min": 0.3}]),
            torch="clamp_min", method="clamp_min"),
-    OpInfo("clamp_max", ag.clamp_max, lambda x, max: np.minimum(x, max), unary(away_from=(0.3,), kwargs=[{"max": 0.3}]),
+    OpInfo("clamp_max", ag.clamp_max, lambda x, max: np.minimum(x, max),
+           unary(away_from=(0.3,), kwargs=[{"max": 0.3}]),
            torch="clamp_max", method="clamp_max"),
     OpInfo("pow_scalar", ag.pow, lambda x, exponent: x ** exponent,
-           unary(kwargs=[{"exponent": 3}, {"exponent": 2.0}], int_kwargs=[{"exponent": 3}, {"exponent": 0}]), torch="pow", int_dtypes=INTS, int_out=None,
+           unary(kwargs=[{"exponent": 3}, {"exponent": 2.0}], int_kwargs=[{"exponent": 3}, {"exponent": 0}]),
+           torch="pow", int_dtypes=INTS, int_out=None,
            gradgrad=True, positional=("exponent",), method="pow", inplace="pow_", simd=True, kernel="pow_scalar"),
     OpInfo("pow_frac", lambda x: x ** 2.5, lambda x: x ** 2.5, unary(positive=(0,)), torch=SAME, gradgrad=True,
            simd=True),
@@ -510,7 +521,8 @@ ACTIVATIONS = [
            torch="nn.functional.softshrink", module=nn.Softshrink),
     OpInfo("hardshrink", F.hardshrink, np_hardshrink, unary(away_from=(-0.5, 0.5)),
            torch="nn.functional.hardshrink", module=nn.Hardshrink),
-    OpInfo("threshold", F.threshold, np_threshold, unary(away_from=(0.1,), kwargs=[{"threshold": 0.1, "value": -1.0}]),
+    OpInfo("threshold", F.threshold, np_threshold,
+           unary(away_from=(0.1,), kwargs=[{"threshold": 0.1, "value": -1.0}]),
            torch="nn.functional.threshold", module=nn.Threshold),
 ]
 
@@ -539,14 +551,15 @@ BINARY_OPS = [
     OpInfo("fmod", ag.fmod, np.fmod, Inputs([[(3, 4), (3, 4)], [(3, 4), (4,)]], positive=(1,)), torch="fmod",
            int_dtypes=(np.int64, np.int32), grad=False, method="fmod", simd=True, kernel="fmod"),
     OpInfo("floor_divide", ag.floor_divide, np.floor_divide, Inputs([[(3, 4), (3, 4)], [(3, 4), (4,)]], positive=(1,)),
-           torch="floor_divide", torch_grad_args=(), int_dtypes=INTS, grad=False, method="floor_divide", operator=operator.floordiv,
+           torch="floor_divide", torch_grad_args=(), int_dtypes=INTS, grad=False, method="floor_divide",
+           operator=operator.floordiv,
            simd=True, kernel="floordiv"),
     OpInfo("eq", ag.eq, np.equal, Inputs([[(3, 4), (3, 4)], [(3, 4), (4,)]],
-                                         make=lambda rng, shape, dtype, k: rng.integers(-2, 3, shape).astype(dtype)),
+                                         make=_few_values),
            torch="eq", out_dtype=np.bool_, int_dtypes=INTS, int_out=np.bool_, grad=False, method="eq",
            operator=operator.eq, simd=True, kernel="eq"),
     OpInfo("ne", ag.ne, np.not_equal, Inputs([[(3, 4), (3, 4)], [(3, 4), (4,)]],
-                                             make=lambda rng, shape, dtype, k: rng.integers(-2, 3, shape).astype(dtype)),
+                                             make=_few_values),
            torch="ne", out_dtype=np.bool_, int_dtypes=INTS, int_out=np.bool_, grad=False, method="ne",
            operator=operator.ne, simd=True, kernel="ne"),
     OpInfo("lt", ag.lt, np.less, binary(), torch="lt", out_dtype=np.bool_, int_dtypes=INTS, int_out=np.bool_,
@@ -577,7 +590,8 @@ BINARY_OPS = [
 ]
 
 REDUCTIONS = [
-    OpInfo("sum", ag.sum, reduction(np.sum), reduce_inputs(DIMS3, small=([(1, 1)], [(2, 1)], [(0, 3)], [(3, 0)])), torch="sum", int_dtypes=INTS, int_out=np.int64,
+    OpInfo("sum", ag.sum, reduction(np.sum), reduce_inputs(DIMS3, small=([(1, 1)], [(2, 1)], [(0, 3)], [(3, 0)])),
+           torch="sum", int_dtypes=INTS, int_out=np.int64,
            gradgrad=True, method="sum", simd=True),
     OpInfo("mean", ag.mean, reduction(np.mean), reduce_inputs(DIMS3), torch="mean", gradgrad=True, method="mean",
            simd=True),
@@ -603,7 +617,8 @@ REDUCTIONS = [
                                                  {"unbiased": False}, {"dim": -1, "correction": 0},
                                                  {"dim": 0, "correction": 2}], small=()),
            torch="var", gradgrad=True, method="var", simd=True),
-    OpInfo("std", ag.std, np_std, reduce_inputs([{}, {"dim": -1}, {"dim": 1, "unbiased": False, "keepdim": True}], small=()),
+    OpInfo("std", ag.std, np_std,
+           reduce_inputs([{}, {"dim": -1}, {"dim": 1, "unbiased": False, "keepdim": True}], small=()),
            torch="std", gradgrad=True, method="std"),
     OpInfo("logsumexp", ag.logsumexp, np_logsumexp, reduce_inputs([{"dim": 1}, {"dim": -1, "keepdim": True},
                                                                    {"dim": (0, 1)}]),
@@ -658,7 +673,8 @@ SHAPE_OPS = [
     OpInfo("repeat", lambda x: x.repeat(2, 1, 3), lambda x: np.tile(x, (2, 1, 3)), Inputs([[(3, 4)]]), torch=SAME,
            int_dtypes=INTS),
     OpInfo("flip", ag.flip, lambda x, dims: np.flip(x, dims),
-           Inputs([[(3, 4, 5)], [(3, 4)]], kwargs=[{"dims": (0, -1)}, {"dims": (1,)}]), torch="flip", method="flip", positional=("dims",),
+           Inputs([[(3, 4, 5)], [(3, 4)]], kwargs=[{"dims": (0, -1)}, {"dims": (1,)}]), torch="flip", method="flip",
+           positional=("dims",),
            int_dtypes=INTS),
     OpInfo("roll", ag.roll, lambda x, shifts, dims: np.roll(x, shifts, dims),
            Inputs([[(3, 4)]], kwargs=[{"shifts": 1, "dims": 1}, {"shifts": -2, "dims": 0}]), torch="roll",
@@ -710,7 +726,8 @@ LINALG = [
     OpInfo("bmm", ag.bmm, np.matmul, Inputs([[(2, 3, 4), (2, 4, 5)]]), torch="bmm", method="bmm"),
     OpInfo("outer", ag.outer, np.outer, Inputs([[(3,), (4,)]]), torch="outer", method="outer"),
     OpInfo("dot", ag.dot, np.dot, Inputs([[(5,), (5,)]]), torch="dot", method="dot"),
-    OpInfo("linear", F.linear, lambda x, w, b: x @ w.T + b, Inputs([[(4, 3), (5, 3), (5,)], [(2, 4, 3), (5, 3), (5,)]]),
+    OpInfo("linear", F.linear, lambda x, w, b: x @ w.T + b,
+           Inputs([[(4, 3), (5, 3), (5,)], [(2, 4, 3), (5, 3), (5,)]]),
            torch="nn.functional.linear", gradgrad=True),
 ]
 
@@ -741,8 +758,8 @@ LOSSES = [
                                                   kwargs=[{}, {"reduction": "sum"}, {"reduction": "none"}]),
            torch="nn.functional.nll_loss", module=nn.NLLLoss),
     OpInfo("kl_div", F.kl_div, np_kl_div,
-           Inputs([[(4, 3), (4, 3)]], make=lambda rng, shape, dtype, k: (rng.uniform(-2, 0, shape) if k == 0
-                                                                          else rng.uniform(0.05, 1, shape)).astype(dtype),
+           Inputs([[(4, 3), (4, 3)]], make=lambda rng, shape, dtype, k: (rng.uniform(-2, 0, shape) if k == 0 else
+                                                                          rng.uniform(0.05, 1, shape)).astype(dtype),
                   kwargs=[{"reduction": "batchmean"}, {"reduction": "sum"}, {"reduction": "none"}]),
            torch="nn.functional.kl_div", module=nn.KLDivLoss),
 ]
