@@ -291,6 +291,13 @@ def test_every_generated_test_has_samples():
         op, dtype, layout = param.values
         if not op.samples(layout, dtype, rng):
             empty.append(param.id)
+    for param in SIMD:
+        op, dtype = param.values
+        empty += [f"{param.id}-{layout}" for layout in ("contiguous", "flipped") if not op.samples(layout, dtype, rng)]
+    for param in GRADGRAD + VARIANTS:
+        op = param.values[0]
+        if not op.samples("contiguous", np.float64 if np.float64 in op.dtypes else op.dtypes[0], rng):
+            empty.append(param.id)
     assert not empty, f"generated tests with no samples: {empty}"
 
 
