@@ -24,7 +24,7 @@ DT = {np.float32: _core.F32, np.float64: _core.F64, np.int64: _core.I64, np.bool
 
 
 from conftest import AVAILABLE, HAS_AVX2, TARGETS, T  # noqa: E402  (fixtures `target`, `threads` come from conftest)
-from op_db import KERNEL_BINARY, KERNEL_UNARY  # noqa: E402
+from op_db import KERNEL_BINARY, KERNEL_UNARY, lay_out  # noqa: E402
 from op_db import np_sigmoid as sigmoid  # noqa: E402
 
 
@@ -61,33 +61,19 @@ def check(got, ref, dtype, what, tol=None):
     np.testing.assert_allclose(got.astype(np.float64), want, rtol=tol, atol=tol, err_msg=what)
 
 
-# layouts: a function (base array of >= n elements) -> view with n elements and that layout
-def lay_contiguous(a, n):
-    return a[:n]
+# layouts: op_db's, on the first n elements of a base array; "transposed" reads an (n / r, r) block
+# column-major, so a kernel sees a 2-d strided walk
+LAYOUTS = ("contiguous", "sliced", "flipped", "transposed", "broadcast")
 
 
-def lay_strided(a, n):
-    return np.repeat(a[:n], 2)[::2]
-
-
-def lay_negative(a, n):
-    return a[:n][::-1]
-
-
-def lay_transposed(a, n):
-    # an (r, c) array read column-major, flattened logical size n when n factors
-    for r in (7, 3, 2):
-        if n % r == 0 and n > r:
-            return a[:n].reshape(n // r, r).T
-    return a[:n][::-1]
-
-
-def lay_broadcast(a, n):
-    return np.broadcast_to(a[:1], (n,)) if n else a[:0]
-
-
-LAYOUTS = {"contiguous": lay_contiguous, "strided": lay_strided, "negative": lay_negative,
-           "transposed": lay_transposed, "broadcast": lay_broadcast}
+def kernel_view(a, n, layout):
+    a = a[:n]
+    if layout == "transposed":
+        for r in (7, 3, 2):
+            if n % r == 0 and n > r:
+                return lay_out(a.reshape(n // r, r), "transposed")
+        layout = "flipped"
+    return lay_out(a, layout)
 
 
 def unary_input(name, dtype, n, rng):
@@ -106,8 +92,8 @@ def test_unary(name, dtype, target):
     rng = np.random.default_rng(sum(map(ord, name)))
     # the large size (above the threading thresholds) on two layouts only, to keep the suite fast
     for layout, n in [(layout, n) for layout in LAYOUTS for n in SIZES
-                      if n < 100000 or layout in ("contiguous", "negative")]:
-        x = LAYOUTS[layout](unary_input(name, dtype, n, rng), n)
+                      if n < 100000 or layout in ("contiguous", "flipped")]:
+        x = kernel_view(unary_input(name, dtype, n, rng), n, layout)
         if dtype == np.int64 and not int_ok:
             with pytest.raises(TypeError, match=name):
                 _core.unary(op, T(x), p0, p1)
@@ -199,16 +185,6 @@ BCASTS = [
 ]
 
 
-def view(a, how):
-    if how == "strided":
-        return np.repeat(a, 2, axis=-1)[..., ::2] if a.ndim else a
-    if how == "negative":
-        return a[..., ::-1] if a.ndim else a
-    if how == "transposed":
-        return np.ascontiguousarray(a.T).T if a.ndim >= 2 else a
-    return a
-
-
 # the (op, dtype) pairs with a kernel; the binding promotes or rejects the others
 BINARY_CASES = [pytest.param(name, dtype, id=f"{name}-{dtype.__name__}")
                 for name, (_, kinds) in BINARY.items()
@@ -222,11 +198,11 @@ def test_binary(name, dtype, bcast, target):
     op = _core.BINARY_OPS[name]
     shapes = dict(BCASTS)[bcast]
     rng = np.random.default_rng(sum(map(ord, name + bcast)))
-    for how, n in [(how, n) for how in ("contiguous", "strided", "negative", "transposed")
+    for how, n in [(how, n) for how in ("contiguous", "sliced", "flipped", "transposed")
                    for n in (0, 1, 9, 33, 1000, 40000) if n < 40000 or how == "contiguous"]:
         sa, sb = shapes(n)
         a, b = binary_inputs(name, dtype, sa, sb, rng)
-        a, b = view(a, how), view(b, how)
+        a, b = lay_out(a, how), lay_out(b, how)
         got = _core.binary(op, T(a), T(b))
         want = binary_ref(name, a, b, dtype)
         check(got, want, dtype, f"{name} {bcast} {how} n={n} {target}")
