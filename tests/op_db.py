@@ -395,12 +395,13 @@ def loss_inputs(**kw):
 
 # ------------------------------------------------------------------------------------------ rows
 def _unary_op(name, ref, *, ints=INTS, int_out=np.float32, inputs=None, gradgrad=True, inplace=None,
-              torch=None, kernel=None, **kw):
-    """A unary math op reachable as ag.<name> and Tensor.<name>."""
+              torch=None, kernel=True, **kw):
+    """A unary math op reachable as ag.<name> and Tensor.<name>; `kernel=False` when no _core kernel
+    of that name computes it."""
     return OpInfo(name, getattr(ag, name), ref, inputs or unary(), torch=torch or name, int_dtypes=ints,
                   int_out=int_out, gradgrad=gradgrad and kw.get("grad", True), method=name, inplace=inplace,
                   simd=True,
-                  kernel=kernel if kernel is not None else name, **kw)
+                  kernel=name if kernel else None, **kw)
 
 
 UNARY_OPS = [
@@ -408,10 +409,10 @@ UNARY_OPS = [
            method="neg", inplace="neg_", operator=operator.neg, simd=True, kernel="neg"),
     _unary_op("abs", np.abs, ints=INTS, int_out=None, inputs=unary(away_from=(0.0,)), inplace="abs_"),
     _unary_op("exp", np.exp, inplace="exp_"),
-    _unary_op("exp2", np.exp2, kernel=""),
+    _unary_op("exp2", np.exp2, kernel=False),
     _unary_op("log", np.log, inputs=unary(positive=(0,)), inplace="log_"),
-    _unary_op("log2", np.log2, inputs=unary(positive=(0,)), kernel=""),
-    _unary_op("log10", np.log10, inputs=unary(positive=(0,)), kernel=""),
+    _unary_op("log2", np.log2, inputs=unary(positive=(0,)), kernel=False),
+    _unary_op("log10", np.log10, inputs=unary(positive=(0,)), kernel=False),
     _unary_op("log1p", np.log1p, inputs=unary(low=-0.5)),
     _unary_op("expm1", np.expm1),
     _unary_op("sqrt", np.sqrt, inputs=unary(positive=(0,)), inplace="sqrt_"),
@@ -419,17 +420,17 @@ UNARY_OPS = [
     _unary_op("square", np.square, ints=INTS, int_out=None),
     _unary_op("sin", np.sin),
     _unary_op("cos", np.cos),
-    _unary_op("tan", np.tan, inputs=unary(low=-1.2, high=1.2), kernel=""),
-    _unary_op("sinh", np.sinh, kernel=""),
-    _unary_op("cosh", np.cosh, kernel=""),
+    _unary_op("tan", np.tan, inputs=unary(low=-1.2, high=1.2), kernel=False),
+    _unary_op("sinh", np.sinh, kernel=False),
+    _unary_op("cosh", np.cosh, kernel=False),
     _unary_op("tanh", np.tanh, inplace="tanh_", functional="tanh", module=nn.Tanh),
-    _unary_op("asin", np.arcsin, inputs=unary(low=-0.9, high=0.9), kernel=""),
-    _unary_op("acos", np.arccos, inputs=unary(low=-0.9, high=0.9), kernel=""),
-    _unary_op("atan", np.arctan, kernel=""),
+    _unary_op("asin", np.arcsin, inputs=unary(low=-0.9, high=0.9), kernel=False),
+    _unary_op("acos", np.arccos, inputs=unary(low=-0.9, high=0.9), kernel=False),
+    _unary_op("atan", np.arctan, kernel=False),
     _unary_op("sigmoid", np_sigmoid, inplace="sigmoid_", functional="sigmoid", module=nn.Sigmoid),
     _unary_op("erf", np_erf),
-    _unary_op("lgamma", np_lgamma, inputs=unary(positive=(0,)), kernel="", tol32=1e-4, gradgrad=False),
-    _unary_op("logit", lambda x: np.log(x / (1 - x)), inputs=unary(low=0.05, high=0.95), kernel="",
+    _unary_op("lgamma", np_lgamma, inputs=unary(positive=(0,)), kernel=False, tol32=1e-4, gradgrad=False),
+    _unary_op("logit", lambda x: np.log(x / (1 - x)), inputs=unary(low=0.05, high=0.95), kernel=False,
               tol32=1e-4),
     _unary_op("reciprocal", lambda x: 1 / x, inputs=unary(low=0.3, positive=(0,))),
     _unary_op("relu", lambda x: np.maximum(x, 0), ints=INTS, int_out=None, inputs=unary(away_from=(0.0,)),
@@ -437,8 +438,8 @@ UNARY_OPS = [
     _unary_op("sign", np.sign, ints=INTS, int_out=None, inputs=unary(away_from=(0.0,)), grad=False),
     _unary_op("floor", np.floor, ints=INTS, int_out=None, grad=False, inplace="floor_"),
     _unary_op("ceil", np.ceil, ints=INTS, int_out=None, grad=False),
-    _unary_op("trunc", np.trunc, ints=INTS, int_out=None, grad=False, kernel=""),
-    _unary_op("frac", lambda x: x - np.trunc(x), ints=(), grad=False, kernel="", gradgrad=False),
+    _unary_op("trunc", np.trunc, ints=INTS, int_out=None, grad=False, kernel=False),
+    _unary_op("frac", lambda x: x - np.trunc(x), ints=(), grad=False, kernel=False, gradgrad=False),
     # ties (x.5) are drawn on purpose: both libraries round half to even
     _unary_op("round", np_round, ints=INTS, int_out=None, grad=False, inplace="round_",
               inputs=unary(make=lambda rng, shape, dtype, k: (rng.integers(-8, 8, shape) / 2
@@ -449,7 +450,7 @@ UNARY_OPS = [
                   kwargs=[{"decimals": 1}, {"decimals": 2}]), torch="round", grad=False, method="round"),
     _unary_op("isnan", np.isnan, ints=INTS, int_out=np.bool_, grad=False, out_dtype=np.bool_),
     _unary_op("isfinite", np.isfinite, ints=INTS, int_out=np.bool_, grad=False, out_dtype=np.bool_),
-    _unary_op("isinf", np.isinf, ints=INTS, int_out=np.bool_, grad=False, out_dtype=np.bool_, kernel=""),
+    _unary_op("isinf", np.isinf, ints=INTS, int_out=np.bool_, grad=False, out_dtype=np.bool_, kernel=False),
     OpInfo("logical_not", ag.logical_not, np.logical_not, unary(make=lambda rng, shape, dtype, k:
                                                                 rng.integers(-1, 2, shape).astype(dtype)),
            torch="logical_not", out_dtype=np.bool_, int_dtypes=INTS + (np.bool_,), int_out=np.bool_, grad=False,
