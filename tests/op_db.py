@@ -132,7 +132,8 @@ class OpInfo:
     when it does not follow the input (comparisons give bool). `int_dtypes` are the integer dtypes
     the op takes; `int_out` is what they give (None: the input's dtype). Variants name the other
     spellings: `method` and `inplace` are Tensor method names, `functional` an `F` name, `module`
-    an nn class built from the sample's keywords, `operator` a Python operator."""
+    an nn class built from the sample's keywords, `operator` a Python operator, `toplevel` the ag.<name>
+    spelling of an F.* op."""
     name: str
     op: object
     ref: object
@@ -152,6 +153,7 @@ class OpInfo:
     functional: str = None
     module: object = None
     operator: object = None
+    toplevel: str = None              # an ag.<name> spelling of an F.* op
     simd: bool = False                # runs through the dispatched SIMD kernels: test on every tier
     kernel: str = None                # the _core kernel it reaches, when it is one primitive
     positional: tuple = ()            # sample keywords passed by position, in this order
@@ -775,6 +777,11 @@ def _torch_stack(a, b, dim):
     import torch
     return torch.stack([a, b], dim)
 
+
+# activations that PyTorch also exposes as torch.<name> are ag.<name> too: the same op
+for _row in ACTIVATIONS:
+    if hasattr(ag, _row.op.__name__):
+        _row.toplevel = _row.op.__name__
 
 OPS = UNARY_OPS + ACTIVATIONS + BINARY_OPS + REDUCTIONS + SHAPE_OPS + LINALG + LOSSES
 BY_NAME = {op.name: op for op in OPS}

@@ -2,7 +2,7 @@
 layout in float32 and float64, integer and bool inputs (result dtype and values), gradcheck on
 every layout and gradgradcheck in float64, every SIMD tier the CPU has, PyTorch parity (values and
 gradients) when torch is installed, and every other spelling of the op (method, in-place, `F.*`,
-module, operator) against the function form. Test ids are `<op>-<dtype>-<layout>`, so
+module, operator, ag.<name> of an F.* op) against the function form. Test ids are `<op>-<dtype>-<layout>`, so
 `pytest -k tanh` runs everything about tanh; inputs come from the `rng` fixture, seeded from the id."""
 import warnings
 
@@ -101,7 +101,7 @@ SIMD = params([op for op in OPS if op.simd], float_dtypes)
 TORCH = params([op for op in OPS if op.torch is not None and op.dtypes], float_dtypes,
                lambda op: [(layout, layout) for layout in ("contiguous", "transposed") if layout in op.layouts])
 VARIANTS = params([op for op in OPS if op.dtypes],
-                  lambda op: [(v, v) for v in ("method", "inplace", "functional", "module", "operator")
+                  lambda op: [(v, v) for v in ("method", "inplace", "functional", "module", "operator", "toplevel")
                               if getattr(op, v) is not None])
 
 
@@ -244,6 +244,8 @@ def _variant(op, kind, tensors, kwargs):
         return getattr(F, op.functional)(*args, **kwargs)
     if kind == "module":
         return op.module(**kwargs)(*tensors)
+    if kind == "toplevel":
+        return getattr(ag, op.toplevel)(*args, **kwargs)
     assert not kwargs
     return op.operator(*args)
 
