@@ -594,9 +594,14 @@ class Tensor(TensorBase):
 
     def _inplace_op(self, fn, op):
         _check_inplace(self, op)
-        if state.enabled and self.requires_grad:
-            return self._inplace(fn(self.clone()), op)
-        res = fn(self)
+        grad = state.enabled and self.requires_grad
+        res = fn(self.clone() if grad else self)
+        if tuple(res.shape) != tuple(self.shape):
+            # say so here: the copy below would blame copy_ for the caller's broadcast
+            raise RuntimeError(f"{op}: output with shape {tuple(self.shape)} doesn't match the broadcast "
+                               f"shape {tuple(res.shape)}")
+        if grad:
+            return self._inplace(res, op)
         _core.copy_(self, res)
         return self
 

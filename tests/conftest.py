@@ -1,4 +1,8 @@
-"""Fixtures shared by the kernel tests: the SIMD target to run under, and thread-count restore."""
+"""Fixtures shared by the tests: the SIMD target to run under, thread-count restore, and a random
+generator seeded from the test's id."""
+import zlib
+
+import numpy as np
 import pytest
 
 import autograd_core  # noqa: F401  (registers the Tensor class with _core)
@@ -42,3 +46,22 @@ def threads():
 def T(a):
     """A tensor sharing a's memory, strides included."""
     return _core.from_buffer(a)
+
+
+@pytest.fixture
+def rng(request):
+    """A generator seeded from a stable hash (crc32) of the test id, so a failure reproduces in any
+    process, alone or in the whole suite."""
+    return np.random.default_rng(zlib.crc32(request.node.nodeid.encode()))
+
+
+@pytest.fixture(autouse=True)
+def _module_generators_per_test(request):
+    """Modules that draw from one module-level generator (RNG, R or rng) get it reseeded from the
+    test id before each test: a test's inputs then do not depend on which tests ran before it, so
+    `pytest -k name` reproduces what the whole run saw."""
+    module = request.module
+    for name in ("RNG", "R", "rng"):
+        if isinstance(getattr(module, name, None), np.random.Generator):
+            setattr(module, name, np.random.default_rng(zlib.crc32(request.node.nodeid.encode())))
+    yield

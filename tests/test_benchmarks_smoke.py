@@ -4,6 +4,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import types
 
 import pytest
 
@@ -97,12 +98,18 @@ def test_summary_rows_use_one_direction(report):
     assert torchless[0]["r_torch"] is None and report._status(torchless[0]).startswith("n/a")
 
 
-def test_time_calls_best_not_above_median(report):
-    calls = {"short": lambda: sum(range(10)), "long": lambda: sum(range(10_000))}
-    t = report.time_calls(calls, repeat=3, min_time=0.001)
-    for best, median in t.values():
-        assert 0 < best <= median
-    assert t["short"][0] < t["long"][0]
+def test_time_calls_best_and_median_on_a_fake_clock(report, monkeypatch):
+    # a clock that only the timed callables advance: the result is exact, whatever the machine's load
+    clock = [0.0]
+    monkeypatch.setattr(report, "time", types.SimpleNamespace(perf_counter=lambda: clock[0]))
+    noisy = iter([5.0, 5.0, 3e-3, 1e-3, 2e-3])          # warm-up, the timed single call, then 3 rounds
+    calls = {"steady": lambda: clock.__setitem__(0, clock[0] + 1e-6),
+             "noisy": lambda: clock.__setitem__(0, clock[0] + next(noisy))}
+    t = report.time_calls(calls, repeat=3, min_time=1e-4)
+    # steady: batches of int(1e-4 / 1e-6) = 100 calls, each 1e-6 s
+    assert t["steady"] == (pytest.approx(1e-6), pytest.approx(1e-6))
+    # noisy: one call per batch (its single call took 5 s); best and median of 3, 1, 2 ms
+    assert t["noisy"] == (pytest.approx(1e-3), pytest.approx(2e-3))
 
 
 @pytest.mark.parametrize("argv", [["--only", "bogus"], ["--only", ","], ["--threads", "0"]])

@@ -105,9 +105,13 @@ def test_rsample_gradients():
     loc = ag.tensor(LOC, requires_grad=True)
     tril = ag.tensor(L, requires_grad=True)
     ag.manual_seed(1)
-    D.MultivariateNormal(loc, scale_tril=tril).rsample((3,)).sum().backward()
+    x = D.MultivariateNormal(loc, scale_tril=tril).rsample((3,))
+    x.sum().backward()
     np.testing.assert_allclose(loc.grad.numpy(), np.full(LOC.shape, 3.0))
-    assert tril.grad is not None
+    # x = loc + L eps, so d sum(x) / dL[b, i, j] = sum over samples of eps[b, j], for every row i
+    centred = x.detach().numpy() - LOC
+    eps = np.stack([[np.linalg.solve(L[b], centred[k, b]) for b in range(L.shape[0])] for k in range(3)])
+    np.testing.assert_allclose(tril.grad.numpy(), np.broadcast_to(eps.sum(0)[:, None, :], L.shape), atol=1e-12)
     low = ag.tensor([0.0], requires_grad=True)
     D.Uniform(low, 2.0).rsample((10,)).sum().backward()
     assert low.grad.item() > 0

@@ -7,6 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from op_db import BY_NAME, lay_out
+
 import autograd_core as ag
 from autograd_core import _core
 
@@ -21,7 +23,7 @@ INTS = [np.int32, np.uint8]
 AG = {np.int32: ag.int32, np.uint8: ag.uint8, np.int64: ag.int64, np.float32: ag.float32,
       np.float64: ag.float64, np.bool_: ag.bool}
 I32_MIN, I32_MAX = -2**31, 2**31 - 1
-LAYOUTS = ["contiguous", "transposed", "sliced", "expanded"]
+LAYOUTS = ["contiguous", "transposed", "sliced", "flipped", "broadcast"]
 
 
 def sample(dtype, shape, seed=0, nonzero=False):
@@ -48,19 +50,12 @@ def small(dtype, shape, seed=0, nonzero=False):
 
 
 def as_layout(a, layout):
-    """(values, tensor): a tensor holding `values` in the given memory layout. "expanded" broadcasts
-    a's first row by a zero stride, so its values are that row repeated."""
-    if layout == "contiguous":
-        return a, ag.tensor(a)
-    if layout == "transposed":
-        return a, ag.tensor(np.ascontiguousarray(a.T)).permute(*range(a.ndim - 1, -1, -1))
-    if layout == "sliced":
-        big = np.zeros(tuple(2 * s for s in a.shape), a.dtype)
-        big[tuple(slice(None, None, 2) for _ in a.shape)] = a
-        return a, ag.tensor(big)[tuple(slice(None, None, 2) for _ in a.shape)]
-    t = ag.tensor(a[:1]).expand(*a.shape)
-    assert a.shape[0] == 1 or not t.is_contiguous()
-    return np.broadcast_to(a[:1], a.shape).copy(), t
+    """(values, tensor): a tensor holding `values` in the given memory layout (op_db's layouts; its
+    "broadcast" repeats a's first row by a zero stride, so its values are that row repeated)."""
+    view = lay_out(a, layout)
+    t = ag.from_numpy(view)
+    assert layout == "contiguous" or a.shape[0] == 1 or not t.is_contiguous()
+    return np.array(view), t
 
 
 def check(t, expected, dtype=None):
@@ -106,26 +101,11 @@ def test_inferred_dtype_matches_torch(data):
 
 
 # ------------------------------------------------------------------------------------------ binary ops
-BINARY = {
-    "add": (lambda a, b: a + b, np.add),
-    "sub": (lambda a, b: a - b, np.subtract),
-    "mul": (lambda a, b: a * b, np.multiply),
-    "maximum": (ag.maximum, np.maximum),
-    "minimum": (ag.minimum, np.minimum),
-    "and": (lambda a, b: a & b, np.bitwise_and),
-    "or": (lambda a, b: a | b, np.bitwise_or),
-    "xor": (lambda a, b: a ^ b, np.bitwise_xor),
-    "eq": (lambda a, b: a == b, np.equal),
-    "ne": (lambda a, b: a != b, np.not_equal),
-    "lt": (lambda a, b: a < b, np.less),
-    "le": (lambda a, b: a <= b, np.less_equal),
-    "gt": (lambda a, b: a > b, np.greater),
-    "ge": (lambda a, b: a >= b, np.greater_equal),
-}
-DIVISION = {
-    "floor_divide": (lambda a, b: a // b, np.floor_divide),
-    "remainder": (lambda a, b: a % b, np.remainder),
-}
+# the integer binary ops of the op database, each through its Python operator where it has one
+BINARY = {name: (BY_NAME[name].operator or BY_NAME[name].op, BY_NAME[name].ref) for name in
+          ("add", "sub", "mul", "maximum", "minimum", "bitwise_and", "bitwise_or", "bitwise_xor", "eq", "ne", "lt",
+           "le", "gt", "ge")}
+DIVISION = {name: (BY_NAME[name].operator, BY_NAME[name].ref) for name in ("floor_divide", "remainder")}
 
 
 def np_op(f, a, b):
@@ -343,21 +323,9 @@ def test_large_tensors_use_the_threaded_path(threads):
 
 
 # ------------------------------------------------------------------------------------------ unary ops
-UNARY = {
-    "neg": (lambda t: -t, np.negative),
-    "abs": (ag.abs, np.abs),
-    "sign": (ag.sign, np.sign),
-    "square": (ag.square, lambda a: a * a),
-    "relu": (ag.relu, lambda a: np.maximum(a, a.dtype.type(0))),
-    "floor": (ag.floor, lambda a: a),
-    "ceil": (ag.ceil, lambda a: a),
-    "round": (ag.round, lambda a: a),
-    "trunc": (ag.trunc, lambda a: a),
-    "invert": (lambda t: ~t, np.invert),
-    "logical_not": (ag.logical_not, np.logical_not),
-    "isnan": (ag.isnan, lambda a: np.zeros(a.shape, bool)),
-    "isfinite": (ag.isfinite, lambda a: np.ones(a.shape, bool)),
-}
+UNARY = {name: (BY_NAME[name].operator or BY_NAME[name].op, BY_NAME[name].ref) for name in
+         ("neg", "abs", "sign", "square", "relu", "floor", "ceil", "round", "trunc", "bitwise_not", "logical_not",
+          "isnan", "isfinite")}
 
 
 @pytest.mark.parametrize("npdt", INTS)
@@ -370,7 +338,7 @@ def test_unary_against_numpy(npdt, name, layout):
         expected = ref(a)
     if name == "sign" and npdt == np.uint8:
         expected = (a != 0).astype(np.uint8)
-    check(f(t), expected)
+    check(f(t), expected, AG[np.dtype(BY_NAME[name].int_out or npdt).type])
 
 
 @pytest.mark.parametrize("npdt", INTS)

@@ -24,6 +24,8 @@ DT = {np.float32: _core.F32, np.float64: _core.F64, np.int64: _core.I64, np.bool
 
 
 from conftest import AVAILABLE, HAS_AVX2, TARGETS, T  # noqa: E402  (fixtures `target`, `threads` come from conftest)
+from op_db import KERNEL_BINARY, KERNEL_UNARY, lay_out  # noqa: E402
+from op_db import np_sigmoid as sigmoid  # noqa: E402
 
 
 
@@ -31,110 +33,10 @@ def N(t):
     return np.asarray(t)
 
 
-def erf(x):
-    return np.vectorize(math.erf, otypes=[np.float64])(x)
-
-
-def sigmoid(x):
-    with np.errstate(over="ignore"):
-        return np.where(x >= 0, 1 / (1 + np.exp(-np.abs(x))), np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))))
-
-
-# ------------------------------------------------------------------------------------------ op tables
-# name: (reference on float64 / int64 arrays, input generator (rng, n) -> float64, p0, p1, int64 ok)
-def normal(scale=3.0):
-    return lambda rng, n: rng.standard_normal(n) * scale
-
-
-def positive(lo=0.01, hi=50.0):
-    return lambda rng, n: np.exp(rng.uniform(np.log(lo), np.log(hi), n))
-
-
-UNARY = {
-    "neg": (np.negative, normal(), 0, 0, True),
-    "abs": (np.abs, normal(), 0, 0, True),
-    "sign": (np.sign, normal(), 0, 0, True),
-    "square": (np.square, normal(), 0, 0, True),
-    "exp": (np.exp, normal(10), 0, 0, False),
-    "log": (np.log, positive(1e-30, 1e30), 0, 0, False),
-    "log1p": (np.log1p, positive(1e-8, 1e6), 0, 0, False),
-    "expm1": (np.expm1, normal(2), 0, 0, False),
-    "sqrt": (np.sqrt, positive(), 0, 0, False),
-    "rsqrt": (lambda x: 1 / np.sqrt(x), positive(), 0, 0, False),
-    "sin": (np.sin, normal(), 0, 0, False),
-    "cos": (np.cos, normal(), 0, 0, False),
-    "tanh": (np.tanh, normal(4), 0, 0, False),
-    "sigmoid": (sigmoid, normal(10), 0, 0, False),
-    "relu": (lambda x: np.maximum(x, 0), normal(), 0, 0, True),
-    "floor": (np.floor, normal(), 0, 0, True),
-    "ceil": (np.ceil, normal(), 0, 0, True),
-    "round": (np.round, lambda rng, n: rng.integers(-20, 20, n) / 2 + rng.choice([0, 0.3], n), 0, 0, True),
-    "reciprocal": (lambda x: 1 / x, positive(), 0, 0, False),
-    "isnan": (np.isnan, normal(), 0, 0, True),
-    "isfinite": (np.isfinite, normal(), 0, 0, True),
-    "logical_not": (np.logical_not, lambda rng, n: rng.integers(-1, 2, n).astype(np.float64), 0, 0, True),
-    "clamp": (lambda x: np.minimum(np.maximum(x, -1.5), 2.0), normal(), -1.5, 2.0, True),
-    "leaky_relu": (lambda x: np.where(x > 0, x, 0.125 * x), normal(), 0.125, 0, False),
-    "pow_scalar": (lambda x: x ** 1.7, positive(), 1.7, 0, False),
-    "rpow_scalar": (lambda x: 1.7 ** x, normal(), 1.7, 0, False),
-    "affine": (lambda x: 2 * x + 3, normal(), 2.0, 3.0, True),
-    "elu": (lambda x: np.where(x > 0, x, 1.5 * np.expm1(x)), normal(), 1.5, 0, False),
-    "softplus": (lambda x: np.where(x > 20, x, np.log1p(np.exp(np.minimum(x, 20)))), normal(8), 1.0, 20.0,
-                 False),
-    "gelu": (lambda x: 0.5 * x * (1 + erf(x / np.sqrt(2))), normal(), 0, 0, False),
-    "gelu_tanh": (lambda x: x * sigmoid(2 * np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)), normal(), 0, 0, False),
-    "silu": (lambda x: x * sigmoid(x), normal(5), 0, 0, False),
-    "erf": (erf, normal(), 0, 0, False),
-}
-
-
-def gelu_grad(x):
-    return 0.5 * (1 + erf(x / np.sqrt(2))) + x * np.exp(-x * x / 2) / np.sqrt(2 * np.pi)
-
-
-def gelu_tanh_grad(x):
-    # 0.5 (1 + tanh u) = sigmoid(2u), which keeps its relative accuracy for x << 0
-    k = np.sqrt(2 / np.pi)
-    s = sigmoid(2 * k * (x + 0.044715 * x ** 3))
-    return s + 2 * x * s * (1 - s) * k * (1 + 3 * 0.044715 * x * x)
-
-
-def py_floordiv(a, b):
-    with np.errstate(all="ignore"):
-        return np.floor_divide(a, b)
-
-
-# name: (reference, kinds of dtype it runs on: "f" float, "i" int64, "b" bool)
-BINARY = {
-    "add": (np.add, "fib"),
-    "sub": (np.subtract, "fi"),
-    "mul": (np.multiply, "fib"),
-    "div": (np.divide, "f"),
-    "floordiv": (py_floordiv, "fi"),
-    "mod": (np.mod, "fi"),
-    "pow": (np.power, "fi"),
-    "maximum": (np.maximum, "fib"),
-    "minimum": (np.minimum, "fib"),
-    "eq": (np.equal, "fib"),
-    "ne": (np.not_equal, "fib"),
-    "lt": (np.less, "fib"),
-    "le": (np.less_equal, "fib"),
-    "gt": (np.greater, "fib"),
-    "ge": (np.greater_equal, "fib"),
-    "logical_and": (np.bitwise_and, "ib"),
-    "logical_or": (np.bitwise_or, "ib"),
-    "logical_xor": (np.bitwise_xor, "ib"),
-    "atan2": (np.arctan2, "f"),
-    "fmod": (np.fmod, "fi"),
-    "sigmoid_bwd": (lambda y, g: g * y * (1 - y), "f"),
-    "tanh_bwd": (lambda y, g: g * (1 - y * y), "f"),
-    "relu_bwd": (lambda x, g: np.where(x <= 0, 0, g), "f"),
-    "silu_bwd": (lambda x, g: g * sigmoid(x) * (1 + x * (1 - sigmoid(x))), "f"),
-    "gelu_bwd": (lambda x, g: g * gelu_grad(x), "f"),
-    "gelu_tanh_bwd": (lambda x, g: g * gelu_tanh_grad(x), "f"),
-    "softplus_bwd": (lambda x, g: np.where(x > 20, g, g * sigmoid(x)), "f"),
-    "elu_bwd": (lambda x, g: np.where(x <= 0, g * np.exp(x), g), "f"),
-}
+# The C op lists as _core names them: reference, input domain, scalar parameters and dtype kinds per
+# kernel come from the op database (tests/op_db.py), so each reference is written once.
+UNARY = KERNEL_UNARY
+BINARY = KERNEL_BINARY
 
 
 def test_op_lists_match_header():
@@ -159,33 +61,19 @@ def check(got, ref, dtype, what, tol=None):
     np.testing.assert_allclose(got.astype(np.float64), want, rtol=tol, atol=tol, err_msg=what)
 
 
-# layouts: a function (base array of >= n elements) -> view with n elements and that layout
-def lay_contiguous(a, n):
-    return a[:n]
+# layouts: op_db's, on the first n elements of a base array; "transposed" reads an (n / r, r) block
+# column-major, so a kernel sees a 2-d strided walk
+LAYOUTS = ("contiguous", "sliced", "flipped", "transposed", "broadcast")
 
 
-def lay_strided(a, n):
-    return np.repeat(a[:n], 2)[::2]
-
-
-def lay_negative(a, n):
-    return a[:n][::-1]
-
-
-def lay_transposed(a, n):
-    # an (r, c) array read column-major, flattened logical size n when n factors
-    for r in (7, 3, 2):
-        if n % r == 0 and n > r:
-            return a[:n].reshape(n // r, r).T
-    return a[:n][::-1]
-
-
-def lay_broadcast(a, n):
-    return np.broadcast_to(a[:1], (n,)) if n else a[:0]
-
-
-LAYOUTS = {"contiguous": lay_contiguous, "strided": lay_strided, "negative": lay_negative,
-           "transposed": lay_transposed, "broadcast": lay_broadcast}
+def kernel_view(a, n, layout):
+    a = a[:n]
+    if layout == "transposed":
+        for r in (7, 3, 2):
+            if n % r == 0 and n > r:
+                return lay_out(a.reshape(n // r, r), "transposed")
+        layout = "flipped"
+    return lay_out(a, layout)
 
 
 def unary_input(name, dtype, n, rng):
@@ -204,8 +92,8 @@ def test_unary(name, dtype, target):
     rng = np.random.default_rng(sum(map(ord, name)))
     # the large size (above the threading thresholds) on two layouts only, to keep the suite fast
     for layout, n in [(layout, n) for layout in LAYOUTS for n in SIZES
-                      if n < 100000 or layout in ("contiguous", "negative")]:
-        x = LAYOUTS[layout](unary_input(name, dtype, n, rng), n)
+                      if n < 100000 or layout in ("contiguous", "flipped")]:
+        x = kernel_view(unary_input(name, dtype, n, rng), n, layout)
         if dtype == np.int64 and not int_ok:
             with pytest.raises(TypeError, match=name):
                 _core.unary(op, T(x), p0, p1)
@@ -297,16 +185,6 @@ BCASTS = [
 ]
 
 
-def view(a, how):
-    if how == "strided":
-        return np.repeat(a, 2, axis=-1)[..., ::2] if a.ndim else a
-    if how == "negative":
-        return a[..., ::-1] if a.ndim else a
-    if how == "transposed":
-        return np.ascontiguousarray(a.T).T if a.ndim >= 2 else a
-    return a
-
-
 # the (op, dtype) pairs with a kernel; the binding promotes or rejects the others
 BINARY_CASES = [pytest.param(name, dtype, id=f"{name}-{dtype.__name__}")
                 for name, (_, kinds) in BINARY.items()
@@ -320,11 +198,11 @@ def test_binary(name, dtype, bcast, target):
     op = _core.BINARY_OPS[name]
     shapes = dict(BCASTS)[bcast]
     rng = np.random.default_rng(sum(map(ord, name + bcast)))
-    for how, n in [(how, n) for how in ("contiguous", "strided", "negative", "transposed")
+    for how, n in [(how, n) for how in ("contiguous", "sliced", "flipped", "transposed")
                    for n in (0, 1, 9, 33, 1000, 40000) if n < 40000 or how == "contiguous"]:
         sa, sb = shapes(n)
         a, b = binary_inputs(name, dtype, sa, sb, rng)
-        a, b = view(a, how), view(b, how)
+        a, b = lay_out(a, how), lay_out(b, how)
         got = _core.binary(op, T(a), T(b))
         want = binary_ref(name, a, b, dtype)
         check(got, want, dtype, f"{name} {bcast} {how} n={n} {target}")
@@ -437,10 +315,10 @@ def _wide32(rng, lo, hi, n):
 
 ACCURACY = {
     # name: (reference, domain, max ulp)
-    "exp": (np.exp, (-110, 95), 2.0),
-    "tanh": (np.tanh, (-12, 12), 3.0),
-    "sigmoid": (sigmoid, (-110, 110), 3.0),
-    "log": (np.log, (1e-3, 4), 3.0),
+    "exp": (UNARY["exp"].ref, (-110, 95), 2.0),
+    "tanh": (UNARY["tanh"].ref, (-12, 12), 3.0),
+    "sigmoid": (UNARY["sigmoid"].ref, (-110, 110), 3.0),
+    "log": (UNARY["log"].ref, (1e-3, 4), 3.0),
 }
 
 

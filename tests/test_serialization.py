@@ -157,6 +157,8 @@ def test_plain_safetensors_file_loads_as_dict(tmp_path):
     np.testing.assert_array_equal(np_of(loaded["weight"]), np.eye(3))
     lin = nn.Linear(3, 3)
     lin.load_state_dict(loaded)
+    np.testing.assert_array_equal(np_of(lin.weight), np.eye(3))      # the values reached the module
+    np.testing.assert_array_equal(np_of(lin.bias), np.zeros(3))
 
 
 def test_torch_safetensors_interop(tmp_path):
@@ -168,12 +170,19 @@ def test_torch_safetensors_interop(tmp_path):
     ours = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
     ours.load_state_dict(serialization.load(path))
     np.testing.assert_array_equal(np_of(ours[0].weight), tmodel[0].weight.detach().numpy())
+    # change ours (weights and running statistics) so the way back carries values torch lacks
+    ours.train()
+    ours(ag.randn(8, 3))
+    with ag.no_grad():
+        ours[0].weight.mul_(2.0)
     back = tmp_path / "ours.safetensors"
     serialization.save(ours.state_dict(), back)
     loaded = load_file(str(back))
     assert set(loaded) == set(tmodel.state_dict())  # keyed by parameter name
     tmodel.load_state_dict(loaded)
-    np.testing.assert_array_equal(tmodel[1].running_var.numpy(), np_of(ours[1].running_var))
+    for key, value in ours.state_dict().items():
+        np.testing.assert_array_equal(tmodel.state_dict()[key].numpy(), np_of(value), err_msg=key)
+    assert not np.array_equal(np_of(ours[1].running_var), np.ones(4))   # the statistics did change
 
 
 def test_optimizer_state_round_trip(tmp_path):

@@ -144,8 +144,6 @@ def test_early_stopping_without_validation_data_says_so():
 
 
 def test_model_checkpoint_saves_best(tmp_path):
-    if not hasattr(ag, "save"):
-        pytest.skip("ag.save not available yet")
     train, val = overfit_problem()
     ag.manual_seed(1)
     model = mlp([1, 16, 1], nn.Tanh)
@@ -465,8 +463,6 @@ def test_history_records_and_best():
 
 
 def test_early_stopping_on_a_maximised_metric_and_checkpoint_every_epoch(tmp_path):
-    if not hasattr(ag, "save"):
-        pytest.skip("ag.save not available yet")
     x, y = ag.randn(20, 2), ag.randint(0, 2, (20,))
     model = nn.Linear(2, 2)
     stopper = EarlyStopping("accuracy", patience=0)

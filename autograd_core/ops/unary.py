@@ -185,7 +185,7 @@ _sigmoid = _unary_op("sigmoid", lambda x, y, g, *p: g * y * (1 - y), save="y", f
 _relu = _unary_op("relu", lambda x, y, g, *p: where(x <= 0, 0.0, g), fused="relu_bwd")
 _reciprocal = _unary_op("reciprocal", lambda x, y, g, *p: -g * y * y, save="y")
 _clamp = _unary_op("clamp", lambda x, y, g, lo, hi: g * ((x >= lo) & (x <= hi)))
-_leaky_relu = _unary_op("leaky_relu", lambda x, y, g, slope, _: g * where(x > 0, 1.0, slope))
+_leaky_relu = _unary_op("leaky_relu", lambda x, y, g, slope, _: where(x > 0, g, g * slope))
 _pow_scalar = _unary_op("pow_scalar", lambda x, y, g, e, _: g * e * _pow_scalar(x, e - 1) if e != 0 else g * 0)
 _rpow_scalar = _unary_op("rpow_scalar", lambda x, y, g, base, _: g * y * math.log(base), save="y")
 _affine = _unary_op("affine", lambda x, y, g, a, b: g * a)
