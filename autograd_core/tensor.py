@@ -889,6 +889,11 @@ class _Cast:
         return Cast.apply(x, code)
 
 
+def is_tensor(obj):
+    """True when ``obj`` is a :class:`Tensor` (a Parameter included)."""
+    return isinstance(obj, Tensor)
+
+
 # ---------------------------------------------------------------------------------------- repr
 _CLASSES = _bin._CLASSES
 _graph_binary = _bin._graph_binary

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _core
 from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor
+from ..tensor import Tensor, is_tensor
 
 
 def _c_array(a):
@@ -50,10 +50,6 @@ class Parameter(Tensor):
             new.grad = _core.clone(self.grad.detach())
         memo[id(self)] = new
         return new
-
-
-def _is_tensor(value):
-    return isinstance(value, Tensor)
 
 
 class _RemovableHandle:
@@ -177,7 +173,7 @@ class Module:
         _check_name("buffer", name, self)
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"attribute '{name}' already exists")
-        if tensor is not None and not _is_tensor(tensor):
+        if tensor is not None and not is_tensor(tensor):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
                             "(Tensor or None required)")
         self._buffers[name] = tensor
@@ -230,7 +226,7 @@ class Module:
                                 "(ag.nn.Module or None expected)")
             self._modules[name] = None
         elif "_buffers" in self.__dict__ and name in self._buffers:
-            if value is not None and not _is_tensor(value):
+            if value is not None and not is_tensor(value):
                 raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
                                 "(Tensor or None expected)")
             self._buffers[name] = value
