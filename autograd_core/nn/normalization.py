@@ -9,6 +9,7 @@ import autograd_core as ag
 from ..autograd.grad_mode import no_grad
 from . import functional as F
 from . import init
+from .functional.normalization import rms_norm
 from .module import Module, Parameter
 from ..device import check_device
 
@@ -16,7 +17,6 @@ from ..device import check_device
 class _NormBase(Module):
     """Per-channel affine parameters (weight ones, bias zeros) and running statistics, shared by the
     batch and instance normalisations."""
-
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
                  device=None, dtype=None):
         check_device(device, type(self).__name__)
@@ -207,22 +207,6 @@ class InstanceNorm2d(_InstanceNorm):
     """Instance normalisation of (N, C, H, W) or (C, H, W) input over H, W (style transfer, GANs)."""
 
     _spatial = 2
-
-
-def rms_norm(input, normalized_shape, weight=None, eps=None):
-    """x / sqrt(mean(x^2 over the last len(normalized_shape) dims) + eps) * weight; eps None: the
-    machine epsilon of the input's dtype (as PyTorch)."""
-    import numpy as np
-
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    if tuple(input.shape[input.ndim - len(shape):]) != shape:
-        raise ValueError(f"rms_norm: expected input with shape [*, {', '.join(map(str, shape))}], but got input of "
-                         f"size {tuple(input.shape)}")
-    if eps is None:
-        eps = float(np.finfo(input.dtype.numpy).eps)
-    dims = tuple(range(input.ndim - len(shape), input.ndim))
-    out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
-    return out * weight if weight is not None else out
 
 
 class RMSNorm(Module):

@@ -9,6 +9,7 @@ import copy
 import autograd_core as ag
 
 from . import functional as F
+from .functional.attention import _causal_mask
 from . import init
 from .dropout import Dropout
 from .linear import Linear
@@ -126,7 +127,7 @@ class MultiheadAttention(Module):
         scores = (q @ k.transpose(-2, -1)) * (1.0 / d ** 0.5)
         mask = _mask_to_additive(attn_mask, query.dtype, "attn_mask")
         if is_causal and mask is None:
-            causal = F._causal_mask(L, S)
+            causal = _causal_mask(L, S)
             mask = _mask_to_additive(~causal, query.dtype, "attn_mask")
         if mask is not None:
             if mask.ndim == 2:

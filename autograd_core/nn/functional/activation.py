@@ -1,0 +1,368 @@
+"""Activations (with PyTorch's `inplace=` forms), softmax and its relatives, and gumbel_softmax."""
+import math
+
+from ... import _core
+from ...autograd.function import Function
+from ...autograd.grad_mode import is_grad_enabled
+from ...ops.creation import empty, full_like, zeros_like
+from ...ops.unary import celu as _celu
+from ...ops.unary import hardsigmoid as _hardsigmoid
+from ...ops.unary import hardswish as _hardswish
+from ...ops.unary import hardtanh as _hardtanh
+from ...ops.unary import mish as _mish
+from ...ops.unary import relu6 as _relu6
+from ...ops.unary import selu as _selu
+from ...ops.unary import softsign as _softsign
+from ...ops.unary import tanhshrink as _tanhshrink
+from ...ops.unary import where
+from ._common import _check_float, _check_tensor, _maybe_inplace
+
+_U = _core.UNARY_OPS
+_B = _core.BINARY_OPS
+
+def relu(input, inplace=False):
+    """max(x, 0); with inplace=True, written into input."""
+    return _maybe_inplace(input, inplace, lambda x: x.relu(), "relu_")
+
+
+def relu_(input):
+    """In-place :func:`relu`: ``max(x, 0)`` written into ``input``, which is returned."""
+    return relu(input, inplace=True)
+
+
+def sigmoid(input):
+    """The logistic sigmoid ``1 / (1 + exp(-x))``, elementwise; see :class:`~autograd_core.nn.Sigmoid`."""
+    return input.sigmoid()
+
+
+def tanh(input):
+    """The hyperbolic tangent, elementwise; see :class:`~autograd_core.nn.Tanh`."""
+    return input.tanh()
+
+
+class _LeakyReLU(Function):
+    @staticmethod
+    def forward(ctx, x, slope):
+        ctx.save_for_backward(x)
+        ctx.slope = slope
+        return _core.unary(_U["leaky_relu"], x, slope)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return where(x > 0, g, g * ctx.slope), None
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """``max(0, x) + negative_slope * min(0, x)``, elementwise; see :class:`~autograd_core.nn.LeakyReLU`."""
+    _check_float(input, "leaky_relu")
+    return _maybe_inplace(input, inplace, lambda x: _LeakyReLU.apply(x, float(negative_slope)), "leaky_relu_")
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    """In-place :func:`leaky_relu`: ``max(0, x) + negative_slope * min(0, x)`` written into ``input``."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+class _NormalCDF(Function):
+    """Phi(x) = 0.5 (1 + erf(x / sqrt 2)); used by the exact GELU's differentiable backward."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        e = _core.unary(_U["erf"], _core.unary(_U["affine"], x, 1 / math.sqrt(2.0), 0.0))
+        return _core.unary(_U["affine"], e, 0.5, 0.5)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * _normal_pdf(x)
+
+
+def _normal_pdf(x):
+    return (x * x * -0.5).exp() * (1 / math.sqrt(2 * math.pi))
+
+
+class _GELU(Function):
+    @staticmethod
+    def forward(ctx, x, tanh_approx):
+        ctx.save_for_backward(x)
+        ctx.tanh_approx = tanh_approx
+        return _core.unary(_U["gelu_tanh" if tanh_approx else "gelu"], x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        if not is_grad_enabled():
+            return _core.binary(_B["gelu_tanh_bwd" if ctx.tanh_approx else "gelu_bwd"], x, g), None
+        if ctx.tanh_approx:
+            k = math.sqrt(2 / math.pi)
+            t = ((x + x * x * x * 0.044715) * k).tanh()
+            d = (t + 1) * 0.5 + x * 0.5 * (1 - t * t) * k * (x * x * (3 * 0.044715) + 1)
+            return g * d, None
+        return g * (_NormalCDF.apply(x) + x * _normal_pdf(x)), None
+
+
+def gelu(input, approximate="none"):
+    """x * Phi(x) (approximate='none') or its tanh approximation (approximate='tanh')."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    _check_float(input, "gelu")
+    return _GELU.apply(input, approximate == "tanh")
+
+
+class _SiLU(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _core.unary(_U["silu"], x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        if not is_grad_enabled():
+            return _core.binary(_B["silu_bwd"], x, g)
+        s = x.sigmoid()
+        return g * s * (1 + x * (1 - s))
+
+
+def silu(input, inplace=False):
+    """x * sigmoid(x)."""
+    _check_float(input, "silu")
+    return _maybe_inplace(input, inplace, _SiLU.apply, "silu_")
+
+
+class _ELU(Function):
+    @staticmethod
+    def forward(ctx, x, alpha):
+        ctx.save_for_backward(x)
+        ctx.alpha = alpha
+        return _core.unary(_U["elu"], x, alpha)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        if not is_grad_enabled() and ctx.alpha == 1.0:
+            return _core.binary(_B["elu_bwd"], x, g), None
+        return where(x <= 0, g * (x.exp() * ctx.alpha), g), None  # (NaN: g, as PyTorch)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x if x > 0 else alpha * (exp(x) - 1)."""
+    _check_float(input, "elu")
+    return _maybe_inplace(input, inplace, lambda x: _ELU.apply(x, float(alpha)), "elu_")
+
+
+def elu_(input, alpha=1.0):
+    """In-place :func:`elu`: ``x if x > 0 else alpha * (exp(x) - 1)`` written into ``input``."""
+    return elu(input, alpha, inplace=True)
+
+
+class _Softplus(Function):
+    @staticmethod
+    def forward(ctx, x, beta, threshold):
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.threshold = beta, threshold
+        return _core.unary(_U["softplus"], x, beta, threshold)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        beta, threshold = ctx.beta, ctx.threshold
+        if not is_grad_enabled() and beta == 1.0 and threshold == 20.0:
+            return _core.binary(_B["softplus_bwd"], x, g), None, None
+        return where(x * beta > threshold, g, g * (x * beta).sigmoid()), None, None
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta x)) / beta, linear above beta x > threshold."""
+    _check_float(input, "softplus")
+    return _Softplus.apply(input, float(beta), float(threshold))
+
+
+def softmax(input, dim=None, dtype=None):
+    """``exp(x_i) / sum_j exp(x_j)`` along ``dim`` (computed with the maximum subtracted); with
+    ``dtype``, the input is converted first. See :class:`~autograd_core.nn.Softmax`.
+
+    Example:
+        >>> F.softmax(ag.tensor([[0.0, 0.0]]), dim=1)
+        tensor([[0.5000, 0.5000]])
+
+    """
+    if dim is None:
+        raise TypeError("softmax: dim must be given (implicit dim choice is deprecated in PyTorch too)")
+    if dtype is not None:
+        input = input.to(dtype)
+    return input.softmax(dim)
+
+
+def log_softmax(input, dim=None, dtype=None):
+    """``x_i - log(sum_j exp(x_j))`` along ``dim``, computed stably; with ``dtype``, the input is
+    converted first. See :class:`~autograd_core.nn.LogSoftmax`.
+    """
+    if dim is None:
+        raise TypeError("log_softmax: dim must be given")
+    if dtype is not None:
+        input = input.to(dtype)
+    return input.log_softmax(dim)
+
+
+def softmin(input, dim=None):
+    """``softmax(-x)`` along ``dim``; see :class:`~autograd_core.nn.Softmin`."""
+    return softmax(-input, dim)
+
+
+def logsigmoid(input):
+    """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
+    return -softplus(-input)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    r"""``x`` clamped to ``[min_val, max_val]``, elementwise; see :class:`~autograd_core.nn.Hardtanh`.
+
+    .. math::
+        \text{HardTanh}(x) = \min(\max(x, \text{min\_val}), \text{max\_val})
+
+    Example:
+        >>> nn.functional.hardtanh(ag.tensor([-2.0, 0.5, 3.0]))
+        tensor([-1.0000,  0.5000,  1.0000])
+    """
+    return _maybe_inplace(input, inplace, lambda x: _hardtanh(x, min_val, max_val), "hardtanh_")
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    """In-place :func:`hardtanh`: ``x`` clamped to ``[min_val, max_val]`` and written into ``input``."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input, inplace=False):
+    """``min(max(x, 0), 6)``, elementwise; see :class:`~autograd_core.nn.ReLU6`.
+
+    Example:
+        >>> nn.functional.relu6(ag.tensor([-1.0, 3.0, 8.0]))
+        tensor([0., 3., 6.])
+    """
+    return _maybe_inplace(input, inplace, lambda x: _relu6(x), "relu6_")
+
+
+def mish(input, inplace=False):
+    r"""Mish, elementwise: :math:`x \tanh(\operatorname{softplus}(x))`; see :class:`~autograd_core.nn.Mish`.
+
+    Example:
+        >>> nn.functional.mish(ag.tensor([0.0, 1.0]))
+        tensor([0.0000, 0.8651])
+    """
+    return _maybe_inplace(input, inplace, _mish, "mish_")
+
+
+def hardswish(input, inplace=False):
+    r"""Hard swish, elementwise: :math:`x \cdot \min(\max(x + 3, 0), 6) / 6`; see
+    :class:`~autograd_core.nn.Hardswish`.
+
+    Example:
+        >>> nn.functional.hardswish(ag.tensor([-4.0, 1.0, 4.0]))
+        tensor([-0.0000, 0.6667, 4.0000])
+    """
+    return _maybe_inplace(input, inplace, _hardswish, "hardswish_")
+
+
+def hardsigmoid(input, inplace=False):
+    r"""Hard sigmoid, elementwise: :math:`\min(\max(x / 6 + 1/2, 0), 1)`; see
+    :class:`~autograd_core.nn.Hardsigmoid`.
+
+    Example:
+        >>> nn.functional.hardsigmoid(ag.tensor([-4.0, 0.0, 4.0]))
+        tensor([0.0000, 0.5000, 1.0000])
+    """
+    return _maybe_inplace(input, inplace, _hardsigmoid, "hardsigmoid_")
+
+
+def softsign(input):
+    """``x / (1 + abs(x))``, elementwise; see :class:`~autograd_core.nn.Softsign`."""
+    return _softsign(input)
+
+
+def tanhshrink(input):
+    """``x - tanh(x)``, elementwise; see :class:`~autograd_core.nn.Tanhshrink`."""
+    return _tanhshrink(input)
+
+
+def selu(input, inplace=False):
+    r"""SELU, elementwise: :math:`\lambda (\max(0, x) + \min(0, \alpha (e^x - 1)))` with
+    :math:`\alpha \approx 1.6733` and :math:`\lambda \approx 1.0507`; see :class:`~autograd_core.nn.SELU`.
+    """
+    return _maybe_inplace(input, inplace, _selu, "selu_")
+
+
+def celu(input, alpha=1.0, inplace=False):
+    r"""CELU, elementwise: :math:`\max(0, x) + \min(0, \alpha (e^{x/\alpha} - 1))`; see
+    :class:`~autograd_core.nn.CELU`.
+    """
+    return _maybe_inplace(input, inplace, lambda x: _celu(x, alpha), "celu_")
+
+
+def softshrink(input, lambd=0.5):
+    """x - lambd above lambd, x + lambd below -lambd, 0 between."""
+    if lambd < 0:
+        raise ValueError(f"softshrink: lambd must be nonnegative, got {lambd}")
+    # (inside the band is tested, not outside: a NaN is outside, keeps its value and gets the gradient)
+    inside = (input >= -lambd) & (input <= lambd)
+    return where(inside, input * 0, input - lambd * input.sign())
+
+
+def hardshrink(input, lambd=0.5):
+    """x where |x| > lambd, else 0."""
+    return where((input >= -lambd) & (input <= lambd), input * 0, input)
+
+
+def _threshold(x, limit, value):
+    return where(x <= limit, full_like(x, value), x)  # (NaN > limit is false: NaN must stay NaN)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """x where x > threshold, else value (NaN stays NaN)."""
+    return _maybe_inplace(input, inplace, lambda x: _threshold(x, threshold, value), "threshold_")
+
+
+def threshold_(input, threshold, value):
+    """In-place :func:`threshold`: ``x`` where ``x > threshold``, else ``value``, written into ``input``."""
+    return _maybe_inplace(input, True, lambda x: _threshold(x, threshold, value), "threshold_")
+
+
+def glu(input, dim=-1):
+    """a * sigmoid(b) for the two halves a, b of input along dim (which must have even size)."""
+    n = input.shape[dim]
+    if n % 2:
+        raise ValueError(f"glu: dimension {dim} of shape {tuple(input.shape)} must have an even size, got {n}")
+    a, b = input.split(n // 2, dim)
+    return a * b.sigmoid()
+
+
+def prelu(input, weight):
+    """max(0, x) + weight * min(0, x), weight of one value or one per channel (dim 1)."""
+    if weight.numel() != 1:
+        c = input.shape[1] if input.ndim >= 2 else -1
+        if weight.ndim != 1 or weight.shape[0] != c:
+            raise ValueError(f"prelu: weight of shape {tuple(weight.shape)} must have 1 element or one per channel "
+                             f"(dim 1 of input shape {tuple(input.shape)})")
+        w = weight.reshape((1, c) + (1,) * (input.ndim - 2))
+    else:
+        w = weight.reshape(())
+    # (x > 0, not >= 0: at the kink the input's gradient is the weight, as in PyTorch)
+    return where(input > 0, input, input * w)
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    """Samples from the Gumbel-softmax (Concrete) distribution: softmax((logits + g) / tau) with g
+    standard Gumbel noise. hard=True returns one-hot samples whose gradient is the soft sample's
+    (the straight-through estimator)."""
+    _check_tensor(logits, "logits", "gumbel_softmax")
+    if tau <= 0:
+        raise ValueError(f"gumbel_softmax: tau must be positive, got {tau}")
+    gumbels = -empty(tuple(logits.shape), dtype=logits.dtype).exponential_().log()
+    y_soft = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    index = y_soft.detach().argmax(dim, keepdim=True)
+    y_hard = zeros_like(y_soft).scatter(dim, index, value=1.0)
+    return y_hard - y_soft.detach() + y_soft
