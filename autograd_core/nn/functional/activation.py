@@ -1,24 +1,26 @@
-"""Activations (with PyTorch's `inplace=` forms), softmax and its relatives, and gumbel_softmax."""
-import math
+"""Activations, softmax and its relatives, and gumbel_softmax.
 
-from ... import _core
-from ...autograd.function import Function
-from ...autograd.grad_mode import is_grad_enabled
+The activations are the ops of ops/unary.py: where the signatures agree they are the same function
+(``F.gelu is ag.gelu``), and where PyTorch's functional form has ``inplace=`` it is a wrapper that
+writes the op's result into the input. Like PyTorch's, the float activations (gelu, silu, elu,
+softplus, leaky_relu, mish, ...) raise TypeError on integer tensors.
+"""
 from ...ops.creation import empty, full_like, zeros_like
 from ...ops.unary import celu as _celu
+from ...ops.unary import elu as _elu
+
+# the ops themselves, re-exported as the functional forms (their signatures are PyTorch's F ones)
+from ...ops.unary import gelu, logsigmoid, sigmoid, softplus, softsign, tanh, tanhshrink, where  # noqa: F401
 from ...ops.unary import hardsigmoid as _hardsigmoid
 from ...ops.unary import hardswish as _hardswish
 from ...ops.unary import hardtanh as _hardtanh
+from ...ops.unary import leaky_relu as _leaky_relu
 from ...ops.unary import mish as _mish
 from ...ops.unary import relu6 as _relu6
 from ...ops.unary import selu as _selu
-from ...ops.unary import softsign as _softsign
-from ...ops.unary import tanhshrink as _tanhshrink
-from ...ops.unary import where
-from ._common import _check_float, _check_tensor, _maybe_inplace
+from ...ops.unary import silu as _silu
+from ._common import _check_tensor, _maybe_inplace
 
-_U = _core.UNARY_OPS
-_B = _core.BINARY_OPS
 
 def relu(input, inplace=False):
     """max(x, 0); with inplace=True, written into input."""
@@ -30,33 +32,9 @@ def relu_(input):
     return relu(input, inplace=True)
 
 
-def sigmoid(input):
-    """The logistic sigmoid ``1 / (1 + exp(-x))``, elementwise; see :class:`~autograd_core.nn.Sigmoid`."""
-    return input.sigmoid()
-
-
-def tanh(input):
-    """The hyperbolic tangent, elementwise; see :class:`~autograd_core.nn.Tanh`."""
-    return input.tanh()
-
-
-class _LeakyReLU(Function):
-    @staticmethod
-    def forward(ctx, x, slope):
-        ctx.save_for_backward(x)
-        ctx.slope = slope
-        return _core.unary(_U["leaky_relu"], x, slope)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return where(x > 0, g, g * ctx.slope), None
-
-
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """``max(0, x) + negative_slope * min(0, x)``, elementwise; see :class:`~autograd_core.nn.LeakyReLU`."""
-    _check_float(input, "leaky_relu")
-    return _maybe_inplace(input, inplace, lambda x: _LeakyReLU.apply(x, float(negative_slope)), "leaky_relu_")
+    return _maybe_inplace(input, inplace, lambda x: _leaky_relu(x, negative_slope), "leaky_relu_")
 
 
 def leaky_relu_(input, negative_slope=0.01):
@@ -64,120 +42,19 @@ def leaky_relu_(input, negative_slope=0.01):
     return leaky_relu(input, negative_slope, inplace=True)
 
 
-class _NormalCDF(Function):
-    """Phi(x) = 0.5 (1 + erf(x / sqrt 2)); used by the exact GELU's differentiable backward."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        e = _core.unary(_U["erf"], _core.unary(_U["affine"], x, 1 / math.sqrt(2.0), 0.0))
-        return _core.unary(_U["affine"], e, 0.5, 0.5)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * _normal_pdf(x)
-
-
-def _normal_pdf(x):
-    return (x * x * -0.5).exp() * (1 / math.sqrt(2 * math.pi))
-
-
-class _GELU(Function):
-    @staticmethod
-    def forward(ctx, x, tanh_approx):
-        ctx.save_for_backward(x)
-        ctx.tanh_approx = tanh_approx
-        return _core.unary(_U["gelu_tanh" if tanh_approx else "gelu"], x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        if not is_grad_enabled():
-            return _core.binary(_B["gelu_tanh_bwd" if ctx.tanh_approx else "gelu_bwd"], x, g), None
-        if ctx.tanh_approx:
-            k = math.sqrt(2 / math.pi)
-            t = ((x + x * x * x * 0.044715) * k).tanh()
-            d = (t + 1) * 0.5 + x * 0.5 * (1 - t * t) * k * (x * x * (3 * 0.044715) + 1)
-            return g * d, None
-        return g * (_NormalCDF.apply(x) + x * _normal_pdf(x)), None
-
-
-def gelu(input, approximate="none"):
-    """x * Phi(x) (approximate='none') or its tanh approximation (approximate='tanh')."""
-    if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    _check_float(input, "gelu")
-    return _GELU.apply(input, approximate == "tanh")
-
-
-class _SiLU(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return _core.unary(_U["silu"], x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        if not is_grad_enabled():
-            return _core.binary(_B["silu_bwd"], x, g)
-        s = x.sigmoid()
-        return g * s * (1 + x * (1 - s))
-
-
 def silu(input, inplace=False):
     """x * sigmoid(x)."""
-    _check_float(input, "silu")
-    return _maybe_inplace(input, inplace, _SiLU.apply, "silu_")
-
-
-class _ELU(Function):
-    @staticmethod
-    def forward(ctx, x, alpha):
-        ctx.save_for_backward(x)
-        ctx.alpha = alpha
-        return _core.unary(_U["elu"], x, alpha)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        if not is_grad_enabled() and ctx.alpha == 1.0:
-            return _core.binary(_B["elu_bwd"], x, g), None
-        return where(x <= 0, g * (x.exp() * ctx.alpha), g), None  # (NaN: g, as PyTorch)
+    return _maybe_inplace(input, inplace, _silu, "silu_")
 
 
 def elu(input, alpha=1.0, inplace=False):
     """x if x > 0 else alpha * (exp(x) - 1)."""
-    _check_float(input, "elu")
-    return _maybe_inplace(input, inplace, lambda x: _ELU.apply(x, float(alpha)), "elu_")
+    return _maybe_inplace(input, inplace, lambda x: _elu(x, alpha), "elu_")
 
 
 def elu_(input, alpha=1.0):
     """In-place :func:`elu`: ``x if x > 0 else alpha * (exp(x) - 1)`` written into ``input``."""
     return elu(input, alpha, inplace=True)
-
-
-class _Softplus(Function):
-    @staticmethod
-    def forward(ctx, x, beta, threshold):
-        ctx.save_for_backward(x)
-        ctx.beta, ctx.threshold = beta, threshold
-        return _core.unary(_U["softplus"], x, beta, threshold)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        beta, threshold = ctx.beta, ctx.threshold
-        if not is_grad_enabled() and beta == 1.0 and threshold == 20.0:
-            return _core.binary(_B["softplus_bwd"], x, g), None, None
-        return where(x * beta > threshold, g, g * (x * beta).sigmoid()), None, None
-
-
-def softplus(input, beta=1.0, threshold=20.0):
-    """log(1 + exp(beta x)) / beta, linear above beta x > threshold."""
-    _check_float(input, "softplus")
-    return _Softplus.apply(input, float(beta), float(threshold))
 
 
 def softmax(input, dim=None, dtype=None):
@@ -210,11 +87,6 @@ def log_softmax(input, dim=None, dtype=None):
 def softmin(input, dim=None):
     """``softmax(-x)`` along ``dim``; see :class:`~autograd_core.nn.Softmin`."""
     return softmax(-input, dim)
-
-
-def logsigmoid(input):
-    """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
-    return -softplus(-input)
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
@@ -275,16 +147,6 @@ def hardsigmoid(input, inplace=False):
         tensor([0.0000, 0.5000, 1.0000])
     """
     return _maybe_inplace(input, inplace, _hardsigmoid, "hardsigmoid_")
-
-
-def softsign(input):
-    """``x / (1 + abs(x))``, elementwise; see :class:`~autograd_core.nn.Softsign`."""
-    return _softsign(input)
-
-
-def tanhshrink(input):
-    """``x - tanh(x)``, elementwise; see :class:`~autograd_core.nn.Tanhshrink`."""
-    return _tanhshrink(input)
 
 
 def selu(input, inplace=False):

@@ -84,19 +84,26 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return input * scale.reshape(shape) + shift.reshape(shape)
 
 
+def _layer_norm_forward(x, k, weight, bias, eps):
+    """(out, xhat, inv): the one forward of layer norm over the last k dimensions, in Tensor ops (so it
+    is also the differentiable composite the double backward goes through)."""
+    dims = tuple(range(x.ndim - k, x.ndim))
+    xc = x - x.mean(dims, keepdim=True)
+    inv = ((xc * xc).mean(dims, keepdim=True) + eps).rsqrt()
+    xhat = xc * inv
+    out = xhat * weight if weight is not None else xhat
+    if bias is not None:
+        out = out + bias
+    return out, xhat, inv
+
+
 class _LayerNorm(Function):
     """Layer norm as one graph node with the closed-form backward; double backward differentiates
-    the composite form instead."""
+    the composite forward instead."""
 
     @staticmethod
     def forward(ctx, x, weight, bias, k, eps):
-        dims = tuple(range(x.ndim - k, x.ndim))
-        xc = x - x.mean(dims, keepdim=True)
-        inv = ((xc * xc).mean(dims, keepdim=True) + eps).rsqrt()
-        xhat = xc * inv
-        out = xhat * weight if weight is not None else xhat
-        if bias is not None:
-            out = out + bias
+        out, xhat, inv = _layer_norm_forward(x, k, weight, bias, eps)
         ctx.save_for_backward(x, weight, bias, xhat, inv)
         ctx.k, ctx.eps = k, eps
         return out
@@ -109,7 +116,7 @@ class _LayerNorm(Function):
         if is_grad_enabled():
             wanted = [t for t in (x, weight, bias) if t is not None and t.requires_grad]
             with enable_grad():
-                out = _layer_norm_composite(x, k, weight, bias, eps)
+                out = _layer_norm_forward(x, k, weight, bias, eps)[0]
                 grads = iter(grad([out], wanted, [g], create_graph=True, allow_unused=True))
             return tuple(next(grads) if t is not None and t.requires_grad else None
                          for t in (x, weight, bias)) + (None, None)
@@ -124,19 +131,6 @@ class _LayerNorm(Function):
         if bias is not None and need[2]:
             gb = g.sum(lead) if lead else g
         return gx, gw, gb, None, None
-
-
-def _layer_norm_composite(input, k, weight, bias, eps):
-    dims = tuple(range(input.ndim - k, input.ndim))
-    mu = input.mean(dims, keepdim=True)
-    xc = input - mu
-    var = (xc * xc).mean(dims, keepdim=True)
-    out = xc * (var + eps).rsqrt()
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
