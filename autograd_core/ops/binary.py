@@ -8,7 +8,9 @@ from .._core import TensorBase
 from .._core import binary as _binary
 from ..autograd.function import _FREED, Function, apply_one, apply_two
 from ..autograd.grad_mode import state
+from ._grad import _SAME, _grad_to, _meta, sum_to
 from ._registry import tensor_method
+from .creation import as_tensor
 
 __all__ = [
     "add",
@@ -50,40 +52,6 @@ FLOORDIV, MOD, FMOD, POW = _B["floordiv"], _B["mod"], _B["fmod"], _B["pow"]
 MAXIMUM, MINIMUM, ATAN2 = _B["maximum"], _B["minimum"], _B["atan2"]
 
 
-def _meta(x):
-    return (x.shape, x._dtype_code) if isinstance(x, TensorBase) else None
-
-
-def sum_to(g, shape):
-    """Sum g over the dimensions that broadcasting expanded, giving a tensor of `shape`."""
-    shape = tuple(shape)
-    if g._shape_is(shape):
-        return g
-    gshape = g.shape
-    lead = len(gshape) - len(shape)
-    dims = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
-    if dims:
-        g = g.sum(dims, keepdim=True)
-    if g.shape != shape:
-        g = g.reshape(shape)
-    return g
-
-
-# the meta of an input that had the output's shape and dtype: its gradient is the output's
-_SAME = _core.SAME_META
-
-
-def _grad_to(g, meta):
-    """The gradient for an input described by meta (TensorBase._input_meta: None for a scalar input,
-    _SAME, or (shape, dtype code)), from the gradient g of the op's output."""
-    if meta is None:
-        return None
-    if meta is _SAME:
-        return g
-    g = sum_to(g, meta[0])
-    return g if g._dtype_code == meta[1] else g.to(meta[1])
-
-
 def _rg(x):
     return isinstance(x, TensorBase) and x.requires_grad
 
@@ -91,8 +59,6 @@ def _rg(x):
 def _operand(x, op):
     if isinstance(x, (TensorBase, int, float, bool)):
         return x
-    from .creation import as_tensor
-
     try:
         return as_tensor(x)
     except (TypeError, ValueError):
@@ -222,20 +188,14 @@ class Pow(Function):
                 e = ctx.sb
                 ga = g * e * a ** (e - 1) if e != 0 else g * 0
             else:
-                from .unary import where
-
-                ga = g * where(b == 0, 0.0, b * a ** (b - 1))
+                ga = g * (b * a ** (b - 1)).masked_fill(b == 0, 0.0)
             ga = _grad_to(ga, ctx.ma)
         if ctx.needs_input_grad[1]:
-            from .unary import log, where
-
             if a is None:
-                import math
-
                 gb = g * out * math.log(ctx.sa) if ctx.sa > 0 else g * 0
             else:
                 # d/db a^b = a^b log a; taken as 0 where a == 0 and b >= 0 (the limit), like PyTorch
-                gb = g * where((a == 0) & (b >= 0), 0.0, out * log(a))
+                gb = g * (out * a.log()).masked_fill((a == 0) & (b >= 0), 0.0)
             gb = _grad_to(gb, ctx.mb)
         return ga, gb
 
@@ -251,16 +211,14 @@ class _MaxMin(Function):
 
     @classmethod
     def backward(cls, ctx, g):
-        from .unary import where
-
         a, b = ctx.saved_tensors
         # ties split the gradient evenly; each input loses it only where the other one wins, so where a
         # NaN makes the comparisons false both get it (PyTorch's rule)
         a_loses, b_loses = (a < b, a > b) if cls.op == MAXIMUM else (a > b, a < b)
         half = g * 0.5
         tie = a == b
-        ga = where(tie, half, where(a_loses, 0.0, g))
-        gb = where(tie, half, where(b_loses, 0.0, g))
+        ga = half.where(tie, g.masked_fill(a_loses, 0.0))
+        gb = half.where(tie, g.masked_fill(b_loses, 0.0))
         return _grad_to(ga, ctx.ma), _grad_to(gb, ctx.mb)
 
 
@@ -285,12 +243,10 @@ class Atan2(Function):
         # in the gradient's float dtype first: a * a of a uint8 input would wrap around
         a = a if a._dtype_code <= 1 else a.to(g._dtype_code)
         b = b if b._dtype_code <= 1 else b.to(g._dtype_code)
-        from .unary import where
-
         # 1 / (a^2 + b^2), 0 where that is infinite (a = b = 0, or squares that underflow), as PyTorch;
         # b * recip before g: for a huge b the squares overflow, recip is 0 and g * b would be inf
         recip = 1 / (a * a + b * b)
-        recip = where(recip == math.inf, 0.0, recip)
+        recip = recip.masked_fill(recip == math.inf, 0.0)
         return _grad_to(g * (b * recip), ctx.ma), _grad_to(-g * (a * recip), ctx.mb)
 
 
@@ -456,9 +412,7 @@ def div(a, b, rounding_mode=None):
         return floor_divide(a, b)
     if rounding_mode == "trunc":
         q = _apply2(Div, DIV, a, b)
-        from .unary import trunc
-
-        r = trunc(q)
+        r = q.trunc()
         code = _core.result_type(a, b)
         return r if code <= 1 else r.to(code)
     raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
@@ -541,11 +495,9 @@ class _FMaxMin(Function):
 
     @staticmethod
     def backward(ctx, g):
-        from .unary import where
-
         (take_a,) = ctx.saved_tensors
-        ga = _grad_to(where(take_a, g, 0.0), ctx.ma) if ctx.needs_input_grad[0] else None
-        gb = _grad_to(where(take_a, 0.0, g), ctx.mb) if ctx.needs_input_grad[1] else None
+        ga = _grad_to(g.where(take_a, 0.0), ctx.ma) if ctx.needs_input_grad[0] else None
+        gb = _grad_to(g.masked_fill(take_a, 0.0), ctx.mb) if ctx.needs_input_grad[1] else None
         return ga, gb, None
 
 

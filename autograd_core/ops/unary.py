@@ -11,7 +11,9 @@ from .._core import binary as _binary
 from .._core import unary as _unary
 from ..autograd.function import _FREED, Function, apply_one
 from ..autograd.grad_mode import state
+from ._grad import _grad_to, _meta
 from ._registry import tensor_method
+from .creation import as_tensor, zeros_like
 
 __all__ = [
     "abs",
@@ -155,8 +157,6 @@ def _nondiff(name):
         return _unary(code, x)
 
     def backward(ctx, g):
-        from .creation import zeros_like
-
         return zeros_like(g)
 
     cls = type(name.title(), (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward)})
@@ -526,8 +526,6 @@ def clamp(x, min=None, max=None):
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     if isinstance(min, TensorBase) or isinstance(max, TensorBase):
-        from .creation import as_tensor
-
         lo = None if min is None else min if isinstance(min, TensorBase) else as_tensor(min)
         hi = None if max is None else max if isinstance(max, TensorBase) else as_tensor(max)
         return ClampTensor.apply(x, lo, hi) if state.enabled and (
@@ -565,16 +563,12 @@ class ClampTensor(Function):
 
     @staticmethod
     def forward(ctx, x, lo, hi):
-        from .binary import _meta
-
         ctx.save_for_backward(x, lo, hi)
         ctx.metas = (_meta(x), _meta(lo), _meta(hi))
         return _clamp_tensor_values(x, lo, hi)
 
     @staticmethod
     def backward(ctx, g):
-        from .binary import _grad_to
-
         x, lo, hi = ctx.saved_tensors
         mx, mlo, mhi = ctx.metas
         inside = None
@@ -849,29 +843,22 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
 class Where(Function):
     @staticmethod
     def forward(ctx, cond, a, b):
-        from .binary import _meta
-
         ctx.save_for_backward(cond)
         ctx.ma, ctx.mb = _meta(a), _meta(b)
         return _core.where(cond, a, b)
 
     @staticmethod
     def backward(ctx, g):
-        from .binary import _grad_to
-
         (cond,) = ctx.saved_tensors
         ga = _grad_to(where(cond, g, 0.0), ctx.ma) if ctx.needs_input_grad[1] else None
         gb = _grad_to(where(cond, 0.0, g), ctx.mb) if ctx.needs_input_grad[2] else None
         return None, ga, gb
 
 
-@tensor_method
 def where(cond, a=None, b=None):
     """Elementwise cond ? a : b with broadcasting (a and b may be Python scalars)."""
     if a is None and b is None:
-        from .index import nonzero
-
-        return nonzero(cond, as_tuple=True)
+        return cond.nonzero(as_tuple=True)
     if not isinstance(cond, TensorBase):
         raise TypeError(f"where: condition must be a bool tensor, got {type(cond).__name__}")
     if cond._dtype_code != _core.BOOL:
@@ -883,3 +870,15 @@ def where(cond, a=None, b=None):
                           (isinstance(b, TensorBase) and b.requires_grad)):
         return Where.apply(cond, a, b)
     return _core.where(cond, a, b)
+
+
+@tensor_method(name="where")
+def _where_method(x, condition, other):
+    """``x`` where ``condition`` is True, else ``other``: PyTorch's ``Tensor.where``, that is
+    ``ag.where(condition, x, other)``.
+
+    Example:
+        >>> ag.tensor([1.0, -2.0]).where(ag.tensor([True, False]), 0.0)
+        tensor([1., 0.])
+    """
+    return where(condition, x, other)
