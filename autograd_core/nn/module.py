@@ -4,6 +4,7 @@ A Module keeps its parameters, buffers and sub-modules in three ordered dicts, f
 attribute assignment (`self.fc = Linear(2, 3)`). state_dict keys are the dotted attribute paths, the
 same as PyTorch's, so a state dict moves between the two libraries.
 """
+import copy
 import itertools
 from collections import OrderedDict, namedtuple
 
@@ -11,6 +12,9 @@ import numpy as np
 
 from .. import _core
 from ..autograd.grad_mode import no_grad
+from ..device import parse_to, raise_cpu_only
+from ..dtypes import float32, float64, to_code
+from ..ops.creation import empty
 from ..tensor import Tensor, is_tensor
 
 
@@ -29,7 +33,6 @@ class Parameter(Tensor):
 
     def __new__(cls, data=None, requires_grad=True):
         if data is None:
-            from .. import empty
             data = empty(0)
         if not isinstance(data, Tensor):
             raise TypeError(f"Parameter: expected a Tensor as data, got {type(data).__name__}")
@@ -442,9 +445,6 @@ class Module:
         """Module.to(dtype), .to(device), .to(device, dtype) or .to(tensor): converts floating-point
         parameters and buffers (in PyTorch's way, ints such as num_batches_tracked stay). The only
         device is the CPU: asking for another raises. Returns self."""
-        from .. import float32, float64
-        from ..device import parse_to
-        from ..dtypes import to_code
         dtype, _ = parse_to(args, kwargs, "Module.to")
         if dtype is None:
             return self
@@ -457,12 +457,10 @@ class Module:
 
     def float(self):
         """Convert floating-point parameters and buffers to float32; returns the module."""
-        from .. import float32
         return self.to(float32)
 
     def double(self):
         """Convert floating-point parameters and buffers to float64 (for gradcheck); returns the module."""
-        from .. import float64
         return self.to(float64)
 
     def cpu(self):
@@ -471,7 +469,6 @@ class Module:
 
     def cuda(self, device=None):
         """Raise a RuntimeError: autograd_core runs on the CPU only (see ``ag.cuda``)."""
-        from ..device import raise_cpu_only
         raise_cpu_only("Module.cuda()", "cuda")
 
     # ------------------------------------------------------------------ state dict
@@ -558,7 +555,6 @@ class Module:
 
     def __deepcopy__(self, memo):
         """copy.deepcopy(module): parameters and buffers cloned (shared ones stay shared)."""
-        import copy
         new = type(self).__new__(type(self))
         memo[id(self)] = new
         for key, value in self.__dict__.items():

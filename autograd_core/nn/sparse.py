@@ -1,13 +1,14 @@
 """Embedding: a lookup table with N(0, 1) initialisation; the padding_idx row starts at zero and gets
 no gradient."""
-import autograd_core as ag
 
 from ..autograd.grad_mode import no_grad
+from ..device import check_device
+from ..dtypes import get_default_dtype
+from ..ops.creation import empty
 from . import functional as F
 from . import init
 from .functional.embedding import embedding_bag
 from .module import Module, Parameter
-from ..device import check_device
 
 
 class Embedding(Module):
@@ -47,7 +48,7 @@ class Embedding(Module):
         self.padding_idx = padding_idx
         self.max_norm = max_norm
         if _weight is None:
-            self.weight = Parameter(ag.empty((num_embeddings, embedding_dim), dtype=dtype or ag.get_default_dtype()))
+            self.weight = Parameter(empty((num_embeddings, embedding_dim), dtype=dtype or get_default_dtype()))
             self.reset_parameters()
         else:
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
@@ -109,7 +110,7 @@ class EmbeddingBag(Module):
             padding_idx %= num_embeddings
         self.padding_idx = padding_idx
         if _weight is None:
-            self.weight = Parameter(ag.empty((num_embeddings, embedding_dim), dtype=dtype or ag.get_default_dtype()))
+            self.weight = Parameter(empty((num_embeddings, embedding_dim), dtype=dtype or get_default_dtype()))
             self.reset_parameters()
         else:
             self.weight = Parameter(_weight)

@@ -6,6 +6,7 @@ Both are written with strided slices, stack and slice assignment, so they are di
 (and fold's gradient is unfold, and the other way round)."""
 from ...ops.creation import zeros
 from ...ops.shape import stack
+from .padding import pad
 from ...tensor import Tensor
 
 
@@ -48,8 +49,6 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     oh = _blocks(h, kh, dh, ph, sh, op, tuple(input.shape))
     ow = _blocks(w, kw, dw, pw, sw, op, tuple(input.shape))
     if ph or pw:
-        from .functional import pad
-
         x = pad(x, (pw, pw, ph, ph))
     pieces = [x[:, :, i * dh: i * dh + sh * (oh - 1) + 1: sh, j * dw: j * dw + sw * (ow - 1) + 1: sw]
               for i in range(kh) for j in range(kw)]
