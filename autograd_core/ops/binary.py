@@ -2,6 +2,9 @@
 
 Every VJP ends with `sum_to`, which undoes broadcasting (and dtype promotion) in one place."""
 import math
+import numbers
+
+import numpy as np
 
 from .. import _core
 from .._core import TensorBase
@@ -331,14 +334,7 @@ class MulScalar(Function):
         return _binary(MUL, g, ctx.s), None
 
 
-_CLASSES = {ADD: Add, SUB: Sub, MUL: Mul, DIV: Div}
 _SCALAR = (int, float)
-
-
-def _apply2(fn_cls, code, a, b):
-    if state.enabled and (_rg(a) or _rg(b)):
-        return _graph_binary(fn_cls, code, a, b)
-    return _binary(code, a, b)
 
 
 def _graph_binary(fn_cls, code, a, b):
@@ -362,12 +358,63 @@ def _graph_binary(fn_cls, code, a, b):
     return fn_cls.apply(a, b)
 
 
+def _operator_operand(x):
+    """What Tensor's operators accept beside tensors and Python numbers: other numbers (NumPy scalars,
+    Fractions), arrays and lists (as tensors)."""
+    if isinstance(x, (TensorBase, bool, int, float)):
+        return x
+    if isinstance(x, numbers.Number):
+        return float(x) if isinstance(x, numbers.Real) and not isinstance(x, numbers.Integral) else int(x)
+    if isinstance(x, (np.ndarray, list, tuple)):
+        return as_tensor(x)
+    raise TypeError(f"unsupported operand type: {type(x).__name__}")
+
+
+def _dispatch(code, fn_cls, convert):
+    """The one decision of every binary elementwise op: call the C kernel straight, or apply fn_cls
+    and record a graph node (only with grad mode on and an input that requires grad). The two commonest
+    cases, a tensor with a Python float/int and two tensors, are tested first, in the order the
+    per-op overhead budget needs (benchmarks/bench_overhead.py). convert: Tensor's operators (a + [1, 2]
+    works), where the functions (ag.add) accept only tensors and numbers.
+
+    Returns a function of (a, b): `add`, `mul`, ... call it, and Tensor's __add__, __mul__, ... are it."""
+    fast_two = code <= DIV  # Add, Sub, Mul, Div: apply_two's contract (see autograd.function)
+
+    def binary_op(a, b):
+        tb = type(b)
+        if tb is float or tb is int:
+            if isinstance(a, TensorBase):
+                if state.enabled and a.requires_grad:
+                    return _graph_binary(fn_cls, code, a, b)
+                return _binary(code, a, b)
+        elif isinstance(b, TensorBase) and isinstance(a, TensorBase):
+            if state.enabled and (a.requires_grad or b.requires_grad):
+                return apply_two(fn_cls, a, b) if fast_two else fn_cls.apply(a, b)
+            return _binary(code, a, b)
+        if convert:
+            a, b = _operator_operand(a), _operator_operand(b)
+        if state.enabled and (_rg(a) or _rg(b)):
+            return _graph_binary(fn_cls, code, a, b)
+        return _binary(code, a, b)
+
+    return binary_op
+
+
+# the functions' dispatch, and Tensor's operators (tensor.py: __add__ = OPERATORS["add"], ...)
+_add, _sub, _mul, _div = (_dispatch(c, cls, False) for c, cls in ((ADD, Add), (SUB, Sub), (MUL, Mul), (DIV, Div)))
+_mod, _fmod, _pow = _dispatch(MOD, Remainder, False), _dispatch(FMOD, Fmod, False), _dispatch(POW, Pow, False)
+_maximum, _minimum = _dispatch(MAXIMUM, Maximum, False), _dispatch(MINIMUM, Minimum, False)
+_atan2 = _dispatch(ATAN2, Atan2, False)
+OPERATORS = {"add": _dispatch(ADD, Add, True), "sub": _dispatch(SUB, Sub, True), "mul": _dispatch(MUL, Mul, True),
+             "div": _dispatch(DIV, Div, True)}
+
+
 @tensor_method
 def add(a, b, alpha=1):
     """a + alpha * b with broadcasting."""
     if alpha != 1:
         b = mul(b, alpha)
-    return _apply2(Add, ADD, a, b)
+    return _add(a, b)
 
 
 @tensor_method
@@ -375,7 +422,7 @@ def sub(a, b, alpha=1):
     """``a - alpha * b``, elementwise with broadcasting (also ``a - b``)."""
     if alpha != 1:
         b = mul(b, alpha)
-    return _apply2(Sub, SUB, a, b)
+    return _sub(a, b)
 
 
 subtract = sub
@@ -396,7 +443,7 @@ def mul(a, b):
         tensor([[ 1., 10.],
                 [ 2., 20.]])
     """
-    return _apply2(Mul, MUL, a, b)
+    return _mul(a, b)
 
 
 multiply = mul
@@ -407,11 +454,11 @@ tensor_method(multiply, name="multiply")
 def div(a, b, rounding_mode=None):
     """True division (int / int gives float32); rounding_mode 'floor' or 'trunc' rounds the result."""
     if rounding_mode is None:
-        return _apply2(Div, DIV, a, b)
+        return _div(a, b)
     if rounding_mode == "floor":
         return floor_divide(a, b)
     if rounding_mode == "trunc":
-        q = _apply2(Div, DIV, a, b)
+        q = _div(a, b)
         r = q.trunc()
         code = _core.result_type(a, b)
         return r if code <= 1 else r.to(code)
@@ -446,7 +493,7 @@ def remainder(a, b):
     """a mod b with the sign of b, like Python's %."""
     if _core.result_type(a, b) not in (0, 1):
         _check_int_zero(b, "remainder", a)
-    return _apply2(Remainder, MOD, a, b)
+    return _mod(a, b)
 
 
 @tensor_method
@@ -454,7 +501,7 @@ def fmod(a, b):
     """a mod b with the sign of a (C's fmod): fmod(-7, 4) is -3 where remainder gives 1."""
     if _core.result_type(a, b) not in (0, 1):
         _check_int_zero(b, "fmod", a)
-    return _apply2(Fmod, FMOD, a, b)
+    return _fmod(a, b)
 
 
 @tensor_method
@@ -462,7 +509,7 @@ def pow(a, b):
     """``a ** b``, elementwise with broadcasting (either may be a number); the gradient with respect to
     ``b`` is ``a ** b * log(a)``.
     """
-    return _apply2(Pow, POW, a, b)
+    return _pow(a, b)
 
 
 @tensor_method
@@ -471,7 +518,7 @@ def maximum(a, b):
     to the larger input (split evenly on ties). ``ag.fmax`` is currently this same function, so unlike
     PyTorch's ``fmax`` it does not ignore NaN.
     """
-    return _apply2(Maximum, MAXIMUM, a, b)
+    return _maximum(a, b)
 
 
 @tensor_method
@@ -479,7 +526,7 @@ def minimum(a, b):
     """The smaller of ``a`` and ``b``, elementwise with broadcasting; NaN propagates. ``ag.fmin`` is
     currently this same function, so unlike PyTorch's ``fmin`` it does not ignore NaN.
     """
-    return _apply2(Minimum, MINIMUM, a, b)
+    return _minimum(a, b)
 
 
 class _FMaxMin(Function):
@@ -533,7 +580,7 @@ def atan2(a, b):
     """The angle of the point ``(b, a)``: ``atan(a / b)`` with the quadrant from the signs, in
     ``[-pi, pi]``.
     """
-    return _apply2(Atan2, ATAN2, a, b)
+    return _atan2(a, b)
 
 
 def _compare(code):
