@@ -14,7 +14,7 @@ from .. import _core
 from ..autograd.grad_mode import no_grad
 from ..device import parse_to, raise_cpu_only
 from ..dtypes import float32, float64, to_code
-from ..ops.creation import empty
+from ..ops.creation import empty, from_numpy
 from ..tensor import Tensor, is_tensor
 
 
@@ -90,7 +90,6 @@ def _to_our_tensor(value, key):
     """state_dict values may be our Tensors, numpy arrays or anything np.asarray accepts (a torch tensor)."""
     if isinstance(value, Tensor):
         return value
-    from .. import from_numpy
     try:
         array = np.asarray(value.detach().cpu().numpy() if hasattr(value, "detach") else value)
     except Exception as exc:
