@@ -198,28 +198,21 @@ def grid_search(build_fn, param_grid, data, val_data=None, epochs=20, batch_size
             yield dict(zip(names, values))
 
     rows = []
-    coarse_data = data if coarse_fraction >= 1 else _subset(data, coarse_fraction, seed)
-    stage_one = list(combos(param_grid))
-    bar = _progress_bar(_progress_wanted(progress), len(stage_one), "grid search (coarse)")
-    for params in stage_one:
-        rows.append(run(params, coarse_data, "coarse"))
-        if bar is not None:
-            bar.set_postfix({score: f"{rows[-1][score]:.4g}"}, refresh=False)
-            bar.update(1)
-    if bar is not None:
-        bar.close()
-    result = GridSearchResult(rows, names, score, mode)
-    if refine:
-        best = result.best
-        fine_grid = {n: _finer_values(list(param_grid[n]), best[n], n_fine) for n in names}
-        stage_two = list(combos(fine_grid))
-        bar = _progress_bar(_progress_wanted(progress), len(stage_two), "grid search (fine)")
-        for params in stage_two:
-            rows.append(run(params, data, "fine"))
+
+    def stage(grid, stage_data, label):
+        todo = list(combos(grid))
+        bar = _progress_bar(_progress_wanted(progress), len(todo), f"grid search ({label})")
+        for params in todo:
+            rows.append(run(params, stage_data, label))
             if bar is not None:
                 bar.set_postfix({score: f"{rows[-1][score]:.4g}"}, refresh=False)
                 bar.update(1)
         if bar is not None:
             bar.close()
-        result = GridSearchResult(rows, names, score, mode)
+        return GridSearchResult(rows, names, score, mode)
+
+    result = stage(param_grid, data if coarse_fraction >= 1 else _subset(data, coarse_fraction, seed), "coarse")
+    if refine:
+        best = result.best
+        result = stage({n: _finer_values(list(param_grid[n]), best[n], n_fine) for n in names}, data, "fine")
     return result
