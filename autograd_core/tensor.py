@@ -23,7 +23,7 @@ from .ops.shape import basic_index, expand
 from .ops.unary import _pow_scalar, neg
 
 _B = _core.BINARY_OPS
-_OPS = _bin.OPERATORS
+_OPS, _ROPS = _bin.OPERATORS, _bin.REFLECTED
 _operand = _bin._operator_operand
 _CODE_OPS = {_B[name]: op for name, op in _OPS.items()}  # in-place add_, sub_, mul_, div_ with a graph
 
@@ -393,10 +393,10 @@ class Tensor(TensorBase):
     __truediv__ = _OPS["div"]
 
     def __rsub__(self, other):
-        return _OPS["sub"](other, self)
+        return _ROPS["sub"](other, self)
 
     def __rtruediv__(self, other):
-        return _OPS["div"](other, self)
+        return _ROPS["div"](other, self)
 
     def __floordiv__(self, other):
         return floor_divide(self, _operand(other))
