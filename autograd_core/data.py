@@ -6,7 +6,7 @@ Renamed because `ag.data` read like PyTorch's `torch.utils.data` (Dataset, DataL
 
 import warnings
 
-from .preprocessing import *  # noqa: F403
+from .preprocessing import *
 from .preprocessing import __all__  # noqa: F401
 
 warnings.warn(

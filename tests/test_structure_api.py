@@ -114,8 +114,19 @@ def test_data_is_a_deprecated_name_of_preprocessing():
 
 
 def test_train_names_stay_importable():
-    from autograd_core.train import (EarlyStopping, GradientMonitor, History, ModelCheckpoint,  # noqa: F401
-                                     evaluate, fit, grid_search, l1_penalty, l2_penalty, lr_range_test, predict)
+    from autograd_core.train import (  # noqa: F401
+        EarlyStopping,
+        GradientMonitor,
+        History,
+        ModelCheckpoint,
+        evaluate,
+        fit,
+        grid_search,
+        l1_penalty,
+        l2_penalty,
+        lr_range_test,
+        predict,
+    )
 
     for name in ag.train.__all__:
         assert getattr(ag.train, name).__module__.startswith("autograd_core.train.")

@@ -14,11 +14,9 @@ class Callback:
 
     def on_train_begin(self, state):
         """Called once before the first epoch."""
-        pass
 
     def on_epoch_begin(self, state, epoch):
         """Called at the start of each epoch (``epoch`` counts from 0)."""
-        pass
 
     def on_after_backward(self, state):
         """Gradients are in .grad and the optimizer has not stepped yet."""
@@ -26,17 +24,14 @@ class Callback:
     def on_batch_end(self, state, batch_index, logs):
         """Called after each optimizer step; ``logs`` holds the epoch's running ``loss`` (and metrics) so far.
         """
-        pass
 
     def on_epoch_end(self, state, epoch, logs):
         """Called after each epoch's validation; ``logs`` holds the epoch's metrics (``loss``,
         ``val_loss``, ...). Set ``state.stop_training = True`` to end training.
         """
-        pass
 
     def on_train_end(self, state):
         """Called once after the last epoch (also after an early stop)."""
-        pass
 
 
 def _copy_state(model):

@@ -5,21 +5,14 @@ The activations are the ops of ops/unary.py: where the signatures agree they are
 writes the op's result into the input. Like PyTorch's, the float activations (gelu, silu, elu,
 softplus, leaky_relu, mish, ...) raise TypeError on integer tensors.
 """
+from ...ops import unary
 from ...ops.creation import empty, full_like, zeros_like
-from ...ops.unary import celu as _celu
-from ...ops.unary import elu as _elu
-
-# the ops themselves, re-exported as the functional forms (their signatures are PyTorch's F ones)
-from ...ops.unary import gelu, logsigmoid, sigmoid, softplus, softsign, tanh, tanhshrink, where  # noqa: F401
-from ...ops.unary import hardsigmoid as _hardsigmoid
-from ...ops.unary import hardswish as _hardswish
-from ...ops.unary import hardtanh as _hardtanh
-from ...ops.unary import leaky_relu as _leaky_relu
-from ...ops.unary import mish as _mish
-from ...ops.unary import relu6 as _relu6
-from ...ops.unary import selu as _selu
-from ...ops.unary import silu as _silu
+from ...ops.unary import where
 from ._common import _check_tensor, _maybe_inplace
+
+# the ops themselves are the functional forms where PyTorch's signatures agree
+gelu, logsigmoid, sigmoid, softplus = unary.gelu, unary.logsigmoid, unary.sigmoid, unary.softplus
+softsign, tanh, tanhshrink = unary.softsign, unary.tanh, unary.tanhshrink
 
 
 def relu(input, inplace=False):
@@ -34,7 +27,7 @@ def relu_(input):
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """``max(0, x) + negative_slope * min(0, x)``, elementwise; see :class:`~autograd_core.nn.LeakyReLU`."""
-    return _maybe_inplace(input, inplace, lambda x: _leaky_relu(x, negative_slope), "leaky_relu_")
+    return _maybe_inplace(input, inplace, lambda x: unary.leaky_relu(x, negative_slope), "leaky_relu_")
 
 
 def leaky_relu_(input, negative_slope=0.01):
@@ -44,12 +37,12 @@ def leaky_relu_(input, negative_slope=0.01):
 
 def silu(input, inplace=False):
     """x * sigmoid(x)."""
-    return _maybe_inplace(input, inplace, _silu, "silu_")
+    return _maybe_inplace(input, inplace, unary.silu, "silu_")
 
 
 def elu(input, alpha=1.0, inplace=False):
     """x if x > 0 else alpha * (exp(x) - 1)."""
-    return _maybe_inplace(input, inplace, lambda x: _elu(x, alpha), "elu_")
+    return _maybe_inplace(input, inplace, lambda x: unary.elu(x, alpha), "elu_")
 
 
 def elu_(input, alpha=1.0):
@@ -99,7 +92,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
         >>> nn.functional.hardtanh(ag.tensor([-2.0, 0.5, 3.0]))
         tensor([-1.0000,  0.5000,  1.0000])
     """
-    return _maybe_inplace(input, inplace, lambda x: _hardtanh(x, min_val, max_val), "hardtanh_")
+    return _maybe_inplace(input, inplace, lambda x: unary.hardtanh(x, min_val, max_val), "hardtanh_")
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
@@ -114,7 +107,7 @@ def relu6(input, inplace=False):
         >>> nn.functional.relu6(ag.tensor([-1.0, 3.0, 8.0]))
         tensor([0., 3., 6.])
     """
-    return _maybe_inplace(input, inplace, lambda x: _relu6(x), "relu6_")
+    return _maybe_inplace(input, inplace, lambda x: unary.relu6(x), "relu6_")
 
 
 def mish(input, inplace=False):
@@ -124,7 +117,7 @@ def mish(input, inplace=False):
         >>> nn.functional.mish(ag.tensor([0.0, 1.0]))
         tensor([0.0000, 0.8651])
     """
-    return _maybe_inplace(input, inplace, _mish, "mish_")
+    return _maybe_inplace(input, inplace, unary.mish, "mish_")
 
 
 def hardswish(input, inplace=False):
@@ -135,7 +128,7 @@ def hardswish(input, inplace=False):
         >>> nn.functional.hardswish(ag.tensor([-4.0, 1.0, 4.0]))
         tensor([-0.0000, 0.6667, 4.0000])
     """
-    return _maybe_inplace(input, inplace, _hardswish, "hardswish_")
+    return _maybe_inplace(input, inplace, unary.hardswish, "hardswish_")
 
 
 def hardsigmoid(input, inplace=False):
@@ -146,21 +139,21 @@ def hardsigmoid(input, inplace=False):
         >>> nn.functional.hardsigmoid(ag.tensor([-4.0, 0.0, 4.0]))
         tensor([0.0000, 0.5000, 1.0000])
     """
-    return _maybe_inplace(input, inplace, _hardsigmoid, "hardsigmoid_")
+    return _maybe_inplace(input, inplace, unary.hardsigmoid, "hardsigmoid_")
 
 
 def selu(input, inplace=False):
     r"""SELU, elementwise: :math:`\lambda (\max(0, x) + \min(0, \alpha (e^x - 1)))` with
     :math:`\alpha \approx 1.6733` and :math:`\lambda \approx 1.0507`; see :class:`~autograd_core.nn.SELU`.
     """
-    return _maybe_inplace(input, inplace, _selu, "selu_")
+    return _maybe_inplace(input, inplace, unary.selu, "selu_")
 
 
 def celu(input, alpha=1.0, inplace=False):
     r"""CELU, elementwise: :math:`\max(0, x) + \min(0, \alpha (e^{x/\alpha} - 1))`; see
     :class:`~autograd_core.nn.CELU`.
     """
-    return _maybe_inplace(input, inplace, lambda x: _celu(x, alpha), "celu_")
+    return _maybe_inplace(input, inplace, lambda x: unary.celu(x, alpha), "celu_")
 
 
 def softshrink(input, lambd=0.5):

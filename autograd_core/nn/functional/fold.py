@@ -6,8 +6,8 @@ Both are written with strided slices, stack and slice assignment, so they are di
 (and fold's gradient is unfold, and the other way round)."""
 from ...ops.creation import zeros
 from ...ops.shape import stack
-from .padding import pad
 from ...tensor import Tensor
+from .padding import pad
 
 
 def _pair(value, name, op):
