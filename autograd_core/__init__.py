@@ -42,7 +42,7 @@ from .dtypes import dtype, float32, float64, int64, int32, uint8, bool_, double,
 from .dtypes import get_default_dtype, set_default_dtype
 from .dtypes import bool_ as bool
 from .dtypes import float32 as float
-from .tensor import Tensor
+from .tensor import Tensor, is_tensor
 from ._core import Size, set_num_threads, get_num_threads, Generator, default_generator
 from .ops.creation import *
 from .ops.unary import *
@@ -70,7 +70,7 @@ from . import nn, optim, utils
 from .nn.functional import cdist
 from .serialization import save, load
 from ._format import set_printoptions, get_printoptions
-from . import data, datasets, envs, metrics, train, viz
+from . import datasets, envs, metrics, preprocessing, train, viz
 from . import onnx, serialization, vision
 from . import distributed
 from . import distributions, multiprocessing, special, testing
@@ -84,11 +84,6 @@ from .legacy import (FloatTensor, DoubleTensor, LongTensor, IntTensor, BoolTenso
 int = int32
 
 
-def is_tensor(obj):
-    """True when ``obj`` is a :class:`Tensor` (a Parameter included)."""
-    return isinstance(obj, Tensor)
-
-
 def numel(t):
     """The number of elements of ``t``: the product of its shape."""
     return t.numel()
@@ -97,3 +92,13 @@ def numel(t):
 def simd_target():
     """The SIMD code path the kernels use: 'avx2' or 'portable' (AGC_SIMD=portable forces it)."""
     return _core.simd_target()
+
+
+def __getattr__(name):
+    # ag.data, the old name of ag.preprocessing, is imported on first use so that only code still
+    # using it sees its DeprecationWarning
+    if name == "data":
+        import importlib
+
+        return importlib.import_module(".data", __name__)
+    raise AttributeError(f"module 'autograd_core' has no attribute {name!r}")

@@ -61,7 +61,7 @@ def demo(epochs=20, plot=None, seed=0, batch_size=32, lr=3e-3, progress=True, th
 
 def _train_demo(ag, epochs, plot, seed, batch_size, lr, progress, out):
     from autograd_core import nn, optim
-    from autograd_core.data import train_val_split
+    from autograd_core.preprocessing import train_val_split
     from autograd_core.datasets import DIGITS_CITATION, load_digits
     from autograd_core.train import EarlyStopping, evaluate, fit
 

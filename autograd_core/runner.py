@@ -39,8 +39,11 @@ def _name_missing_attributes(module, alias):
         previous = None
 
     def __getattr__(name):
-        if previous is not None:
-            return previous(name)
+        if previous is not None:  # the module's own lazy attributes (autograd_core.data) come first
+            try:
+                return previous(name)
+            except AttributeError:
+                pass
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(f"module {alias!r} has no attribute {name!r}")
         raise AttributeError(f"{alias}.{name} is not provided by autograd_core (module {alias!r} has no attribute "

@@ -9,8 +9,6 @@ from . import _core
 from ._core import TensorBase
 from ._core import binary as _binary
 from ._format import format_tensor as _format_tensor
-from .autograd.function import apply_one as _apply_one
-from .autograd.function import apply_two as _apply_two
 from .autograd.grad_mode import state
 from .device import CPU, parse_to, raise_cpu_only
 from .dtypes import BY_CODE, to_code
@@ -18,14 +16,16 @@ from .ops import _registry
 from .ops import binary as _bin
 from .ops.binary import floor_divide, remainder
 from .ops.binary import pow as _pow
-from .ops.creation import as_tensor, empty, full, full_like, ones, tensor, zeros
+from .ops.creation import empty, full, full_like, ones, tensor, zeros
 from .ops.index import _Key, _put, getitem, setitem
 from .ops.linalg import matmul
 from .ops.shape import basic_index, expand
 from .ops.unary import _pow_scalar, neg
 
 _B = _core.BINARY_OPS
-_ADD, _SUB, _MUL, _DIV = _B["add"], _B["sub"], _B["mul"], _B["div"]
+_OPS, _ROPS = _bin.OPERATORS, _bin.REFLECTED
+_operand = _bin._operator_operand
+_CODE_OPS = {_B[name]: op for name, op in _OPS.items()}  # in-place add_, sub_, mul_, div_ with a graph
 
 
 class Tensor(TensorBase):
@@ -386,47 +386,17 @@ class Tensor(TensorBase):
         return self
 
     # ------------------------------------------------------------------ operators
-    # + and * take their two commonest cases here (a Python float/int, or another tensor) and leave
-    # the rest to _arith; both branches do exactly what _arith would
-    def __add__(self, other):
-        t = type(other)
-        if t is float or t is int:
-            if state.enabled and self.requires_grad:
-                return _apply_one(_AddScalar, self, other)
-            return _binary(_ADD, self, other)
-        if isinstance(other, TensorBase):
-            if state.enabled and (self.requires_grad or other.requires_grad):
-                return _apply_two(_Add, self, other)
-            return _binary(_ADD, self, other)
-        return _arith(_ADD, self, other, "add")
-
-    __radd__ = __add__
-
-    def __sub__(self, other):
-        return _arith(_SUB, self, other, "sub")
+    # +, -, *, / are the ops' own dispatch (ops/binary.py _dispatch: C straight, or a graph node)
+    __add__ = __radd__ = _OPS["add"]
+    __sub__ = _OPS["sub"]
+    __mul__ = __rmul__ = _OPS["mul"]
+    __truediv__ = _OPS["div"]
 
     def __rsub__(self, other):
-        return _arith(_SUB, other, self, "sub")
-
-    def __mul__(self, other):
-        t = type(other)
-        if t is float or t is int:
-            if state.enabled and self.requires_grad:
-                return _apply_one(_MulScalar, self, other)
-            return _binary(_MUL, self, other)
-        if isinstance(other, TensorBase):
-            if state.enabled and (self.requires_grad or other.requires_grad):
-                return _apply_two(_Mul, self, other)
-            return _binary(_MUL, self, other)
-        return _arith(_MUL, self, other, "mul")
-
-    __rmul__ = __mul__
-
-    def __truediv__(self, other):
-        return _arith(_DIV, self, other, "div")
+        return _ROPS["sub"](other, self)
 
     def __rtruediv__(self, other):
-        return _arith(_DIV, other, self, "div")
+        return _ROPS["div"](other, self)
 
     def __floordiv__(self, other):
         return floor_divide(self, _operand(other))
@@ -566,7 +536,7 @@ class Tensor(TensorBase):
             other = other * alpha
         if state.enabled and (self.requires_grad or (isinstance(other, TensorBase) and other.requires_grad)):
             src = self.clone() if self.requires_grad else self
-            return self._inplace(_arith(code, src, other, op), op)
+            return self._inplace(_CODE_OPS[code](src, other), op)
         _core.binary(code, self, other, out=self)
         return self
 
@@ -818,39 +788,6 @@ def _check_inplace(t, op, overlap_ok=False):
                            "(wrap it in `with ag.no_grad():` to modify it without recording)")
 
 
-def _operand(x):
-    if isinstance(x, (TensorBase, bool, int, float)):
-        return x
-    if isinstance(x, numbers.Number):
-        return float(x) if isinstance(x, numbers.Real) and not isinstance(x, numbers.Integral) else int(x)
-    if isinstance(x, (np.ndarray, list, tuple)):
-        return as_tensor(x)
-    raise TypeError(f"unsupported operand type: {type(x).__name__}")
-
-
-_SCALARS = (TensorBase, float, int)
-
-
-def _arith(code, a, b, op):
-    """The operator fast path: straight to C unless the graph must be recorded."""
-    tb = type(b)
-    if tb is float or tb is int:  # then a is the tensor the operator was called on
-        if state.enabled and a.requires_grad:
-            return _graph_binary(_CLASSES[code], code, a, b)
-        return _binary(code, a, b)
-    if isinstance(b, TensorBase) and isinstance(a, TensorBase):  # what _graph_binary would do
-        if state.enabled and (a.requires_grad or b.requires_grad):
-            return _apply_two(_CLASSES[code], a, b)
-        return _binary(code, a, b)
-    if not isinstance(a, _SCALARS):
-        a = _operand(a)
-    if not isinstance(b, _SCALARS):
-        b = _operand(b)
-    if state.enabled and ((isinstance(a, TensorBase) and a.requires_grad) or
-                          (isinstance(b, TensorBase) and b.requires_grad)):
-        return _graph_binary(_CLASSES[code], code, a, b)
-    return _binary(code, a, b)
-
 
 class _Overwrite:
     """Differentiable overwrite: forward gives `value` (a tensor computed without graph), backward gives
@@ -894,9 +831,11 @@ class _Cast:
         return Cast.apply(x, code)
 
 
+def is_tensor(obj):
+    """True when ``obj`` is a :class:`Tensor` (a Parameter included)."""
+    return isinstance(obj, Tensor)
+
+
 # ---------------------------------------------------------------------------------------- repr
-_CLASSES = _bin._CLASSES
-_graph_binary = _bin._graph_binary
-_Add, _Mul, _AddScalar, _MulScalar = _bin.Add, _bin.Mul, _bin.AddScalar, _bin.MulScalar
 _core._set_tensor_class(Tensor)
 _registry.install(Tensor)

@@ -15,6 +15,12 @@ coloured (red: NaN/Inf, orange: exploding, blue: vanishing).
 import os
 import shutil
 
+import numpy as np
+
+from .autograd.grad_mode import no_grad
+from .ops.creation import from_numpy
+from .tensor import Tensor
+
 __all__ = ["GraphSource", "draw_graph", "plot_decision_boundary"]
 
 _FLAG_COLOURS = {"nan/inf": "#f4a6a6", "exploding": "#ffd08a", "vanishing": "#a9c8f5"}
@@ -86,8 +92,6 @@ def draw_graph(tensors, params=None, trace=None, show_shapes=True, path=None, ra
     inputs at the bottom and the output on top; "TB", "LR" also work.
     Returns a GraphSource (a str holding the DOT text).
     """
-    from .tensor import Tensor
-
     roots = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     if not roots or not all(isinstance(t, Tensor) for t in roots):
         raise TypeError("draw_graph: expected a tensor or a list of tensors")
@@ -174,11 +178,7 @@ def plot_decision_boundary(model, x, y=None, path=None, resolution=200, margin=0
     classes (positive means class 1). x: (n, 2) points; y: their labels (optional). path: save the
     figure there. Returns the matplotlib Figure (or draws into `ax` when given).
     """
-    import numpy as np
-
-    from .train import _require_matplotlib
-
-    Figure = _require_matplotlib("plot_decision_boundary")
+    Figure = require_matplotlib("plot_decision_boundary")
     points = np.asarray(x.detach().numpy() if hasattr(x, "detach") else x, dtype=np.float64)
     if points.ndim != 2 or points.shape[1] != 2:
         raise ValueError(f"plot_decision_boundary: expected points of shape (n, 2), got {points.shape}")
@@ -200,10 +200,6 @@ def plot_decision_boundary(model, x, y=None, path=None, resolution=200, margin=0
 
 def _decision_grid(model, points, resolution, margin):
     """A grid over the points' bounding box (plus margin) and the class the model predicts at each node."""
-    import numpy as np
-
-    from . import from_numpy, no_grad
-
     low, high = points.min(axis=0) - margin, points.max(axis=0) + margin
     gx, gy = np.meshgrid(np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution))
     grid = np.c_[gx.ravel(), gy.ravel()].astype(np.float32)
@@ -220,3 +216,15 @@ def _decision_grid(model, points, resolution, margin):
     else:
         classes = (scores.reshape(len(grid)) > 0).astype(np.int64)
     return gx, gy, classes.reshape(gx.shape)
+
+
+def require_matplotlib(what):
+    """matplotlib's Figure class, or an ImportError saying that `what` needs the optional extra."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as exc:
+        raise ImportError(
+            f"{what} needs matplotlib, which is an optional extra: pip install autograd_core[plot] "
+            "(or pip install matplotlib)"
+        ) from exc
+    return Figure

@@ -19,7 +19,7 @@ import sys
 import numpy as np
 
 import autograd_core as ag
-from autograd_core.data import StandardScaler
+from autograd_core.preprocessing import StandardScaler
 from autograd_core.datasets import make_moons
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 import autograd_core as ag
 from autograd_core import nn, optim
-from autograd_core.data import train_val_split
+from autograd_core.preprocessing import train_val_split
 from autograd_core.datasets import load_digits
 from autograd_core.metrics import confusion_matrix
 from autograd_core.train import evaluate, fit, predict

@@ -9,7 +9,7 @@ import sys
 
 import autograd_core as ag
 from autograd_core import nn, optim
-from autograd_core.data import train_val_split
+from autograd_core.preprocessing import train_val_split
 from autograd_core.datasets import load_digits
 from autograd_core.train import EarlyStopping, evaluate, fit
 

@@ -14,7 +14,7 @@ import argparse
 import autograd_core as ag
 import autograd_core.distributed as dist
 from autograd_core import nn, optim
-from autograd_core.data import train_val_split
+from autograd_core.preprocessing import train_val_split
 from autograd_core.datasets import load_digits
 from autograd_core.train import EarlyStopping, ModelCheckpoint, evaluate, fit
 

@@ -17,7 +17,7 @@ import numpy as np
 
 import autograd_core as ag
 from autograd_core import nn, optim
-from autograd_core.data import StandardScaler, train_val_split
+from autograd_core.preprocessing import StandardScaler, train_val_split
 from autograd_core.datasets import load_digits
 from autograd_core.train import fit, grid_search, l2_penalty
 

@@ -20,7 +20,7 @@ import sys
 
 import autograd_core as ag
 from autograd_core import nn, optim
-from autograd_core.data import StandardScaler
+from autograd_core.preprocessing import StandardScaler
 from autograd_core.datasets import make_moons
 from autograd_core.train import fit
 

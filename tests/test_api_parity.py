@@ -1562,7 +1562,7 @@ def test_save_load_round_trips(tmp_path):
 def test_beyond_pytorch_names():
     assert hasattr(ag.datasets, "load_digits")
     for n in ["StandardScaler", "train_val_split"]:
-        assert hasattr(ag.data, n), n
+        assert hasattr(ag.preprocessing, n), n
     for n in ["fit", "EarlyStopping", "ModelCheckpoint", "History", "grid_search"]:
         assert hasattr(ag.train, n), n
     assert hasattr(ag.History, "plot") if hasattr(ag, "History") else hasattr(ag.train.History, "plot")
@@ -1571,7 +1571,7 @@ def test_beyond_pytorch_names():
     for cls in ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"]:
         has_params(getattr(ag.optim, cls).__init__, "l1")
     a = rnd(20, 3) * 5 + 2
-    s = ag.data.StandardScaler()
+    s = ag.preprocessing.StandardScaler()
     s.fit(ag.tensor(a))
     z = s.transform(ag.tensor(a))
     np.testing.assert_allclose(npy(z).mean(0), 0, atol=1e-9)

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd_core as ag
-from autograd_core.data import MinMaxScaler, StandardScaler, train_val_split
+from autograd_core.preprocessing import MinMaxScaler, StandardScaler, train_val_split
 from autograd_core.utils.data import (
     DataLoader,
     Dataset,
@@ -252,7 +252,7 @@ def test_train_val_split_errors():
 
 
 def test_one_hot_reexport():
-    from autograd_core.data import one_hot
+    from autograd_core.preprocessing import one_hot
 
     out = one_hot(ag.tensor([2, 0, 1]), 4)
     assert arr(out).tolist() == [[0, 0, 1, 0], [1, 0, 0, 0], [0, 1, 0, 0]]

@@ -412,7 +412,7 @@ def test_trace_backward_records_ops_shapes_and_flags():
 
 
 def test_progress_bar_shows_epoch_loss_and_metrics(capsys, monkeypatch, moons):
-    import autograd_core.train as train_module
+    import autograd_core.train.loop as train_module
 
     monkeypatch.setattr(train_module, "_progress_wanted", lambda progress: bool(progress))
     train, val = moons

@@ -20,7 +20,7 @@ PUBLIC_MODULES = [
     "autograd_core.autograd",
     "autograd_core.distributions",
     "autograd_core.train",
-    "autograd_core.data",
+    "autograd_core.preprocessing",
     "autograd_core.datasets",
     "autograd_core.viz",
     "autograd_core.vision",

@@ -15,7 +15,10 @@ import math
 
 import numpy as np
 
+from .._core import TensorBase
+from ..ops.creation import from_numpy
 from . import engine
+from .grad_mode import no_grad
 
 __all__ = ["BackwardTrace", "GradcheckReport", "TraceEntry", "gradcheck_module", "trace_backward"]
 
@@ -59,12 +62,10 @@ class GradcheckReport:
 
 
 def _to_float64(value):
-    import autograd_core as ag
-
-    if isinstance(value, ag.Tensor) and value.dtype in (ag.float32, ag.float64):
-        return value.detach().to(ag.float64)
+    if isinstance(value, TensorBase) and value.is_floating_point():
+        return value.detach().to("float64")
     if isinstance(value, np.ndarray) and value.dtype.kind == "f":
-        return ag.from_numpy(value.astype(np.float64))
+        return from_numpy(value.astype(np.float64))
     if isinstance(value, (tuple, list)):
         return type(value)(_to_float64(v) for v in value)
     return value
@@ -79,8 +80,6 @@ def gradcheck_module(model, loss_fn, inputs, targets, eps=1e-6, atol=1e-5, rtol=
     entries (chosen at random with `seed`; all of them if the parameter is smaller) are perturbed by
     +-eps. Returns a GradcheckReport; print it for the table.
     """
-    import autograd_core as ag
-
     try:
         model64 = copy.deepcopy(model)
     except Exception as exc:
@@ -92,7 +91,7 @@ def gradcheck_module(model, loss_fn, inputs, targets, eps=1e-6, atol=1e-5, rtol=
     targets64 = _to_float64(targets)
 
     def loss_value():
-        with ag.no_grad():
+        with no_grad():
             return float(loss_fn(model64(*inputs64), targets64).item())
 
     named = [(name, p) for name, p in model64.named_parameters() if p.requires_grad]

@@ -1,7 +1,9 @@
 """Activation modules: thin wrappers over ag.nn.functional."""
-from . import functional as F
-from .module import Module
 from ..device import check_device
+from ..dtypes import get_default_dtype
+from ..ops.creation import full
+from . import functional as F
+from .module import Module, Parameter
 
 
 class ReLU(Module):
@@ -649,14 +651,10 @@ class PReLU(Module):
 
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         check_device(device, type(self).__name__)
-        import autograd_core as ag
-
-        from .module import Parameter
-
         super().__init__()
         self.num_parameters = num_parameters
         self.init = init
-        self.weight = Parameter(ag.full((num_parameters,), float(init), dtype=dtype or ag.get_default_dtype()))
+        self.weight = Parameter(full((num_parameters,), float(init), dtype=dtype or get_default_dtype()))
 
     def forward(self, input):
         return F.prelu(input, self.weight)

@@ -2,12 +2,12 @@
 initialisation (weight ~ kaiming_uniform_(a=sqrt(5)), bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)))."""
 import math
 
-import autograd_core as ag
-
+from ..device import check_device
+from ..dtypes import get_default_dtype
 from ..ops import conv as C
+from ..ops.creation import empty
 from . import init
 from .module import Module, Parameter
-from ..device import check_device
 
 
 def _tuple(value, n):
@@ -44,14 +44,14 @@ class _ConvNd(Module):
         self.padding_mode = padding_mode
         if isinstance(padding, str) and padding == "same" and any(s != 1 for s in self.stride):
             raise ValueError(f"{name}: padding='same' is not supported for strided convolutions")
-        dtype = dtype or ag.get_default_dtype()
+        dtype = dtype or get_default_dtype()
         if transposed:
             shape = (in_channels, out_channels // groups) + self.kernel_size
         else:
             shape = (out_channels, in_channels // groups) + self.kernel_size
-        self.weight = Parameter(ag.empty(shape, dtype=dtype))
+        self.weight = Parameter(empty(shape, dtype=dtype))
         if bias:
-            self.bias = Parameter(ag.empty((out_channels,), dtype=dtype))
+            self.bias = Parameter(empty((out_channels,), dtype=dtype))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

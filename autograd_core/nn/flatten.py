@@ -1,4 +1,5 @@
 """Flatten, Unflatten and Identity; PairwiseDistance and CosineSimilarity."""
+from . import functional as F
 from .module import Module
 
 
@@ -66,8 +67,6 @@ class PairwiseDistance(Module):
         self.norm, self.eps, self.keepdim = p, eps, keepdim
 
     def forward(self, x1, x2):
-        from . import functional as F
-
         return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
 
 
@@ -94,6 +93,4 @@ class CosineSimilarity(Module):
         self.dim, self.eps = dim, eps
 
     def forward(self, x1, x2):
-        from . import functional as F
-
         return F.cosine_similarity(x1, x2, self.dim, self.eps)

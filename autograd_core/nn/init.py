@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
+from ..ops.creation import from_numpy, randn
 
 
 def _c_array(a):
@@ -130,7 +131,6 @@ def eye_(tensor):
     """
     if tensor.ndim != 2:
         raise ValueError(f"eye_: only 2-D tensors are supported, got shape {tuple(tensor.shape)}")
-    from .. import from_numpy
     with no_grad():
         value = from_numpy(np.eye(*tuple(tensor.shape))).to(tensor.dtype)
         return tensor.copy_(value)
@@ -178,7 +178,6 @@ def orthogonal_(tensor, gain=1.0, generator=None):
                          f"got shape {tuple(tensor.shape)}")
     if tensor.numel() == 0:
         return tensor
-    from .. import from_numpy, randn
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
     flat = randn(rows, cols, dtype=tensor.dtype, generator=generator).detach().numpy().astype(np.float64)
@@ -197,7 +196,6 @@ def orthogonal_(tensor, gain=1.0, generator=None):
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """N(mean, std^2) truncated to [a, b] by redrawing the values that fall outside."""
-    from .. import from_numpy
     with no_grad():
         tensor.normal_(mean, std, generator=generator)
         values = tensor.detach().numpy().copy()

@@ -1,12 +1,12 @@
 """Linear and Bilinear layers with PyTorch's default initialisation."""
 import math
 
-import autograd_core as ag
-
+from ..device import check_device
+from ..dtypes import get_default_dtype
+from ..ops.creation import empty
 from . import functional as F
 from . import init
 from .module import Module, Parameter
-from ..device import check_device
 
 
 class Linear(Module):
@@ -18,10 +18,10 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        dtype = dtype or ag.get_default_dtype()
-        self.weight = Parameter(ag.empty((out_features, in_features), dtype=dtype))
+        dtype = dtype or get_default_dtype()
+        self.weight = Parameter(empty((out_features, in_features), dtype=dtype))
         if bias:
-            self.bias = Parameter(ag.empty((out_features,), dtype=dtype))
+            self.bias = Parameter(empty((out_features,), dtype=dtype))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
@@ -49,10 +49,10 @@ class Bilinear(Module):
         check_device(device, type(self).__name__)
         super().__init__()
         self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
-        dtype = dtype or ag.get_default_dtype()
-        self.weight = Parameter(ag.empty((out_features, in1_features, in2_features), dtype=dtype))
+        dtype = dtype or get_default_dtype()
+        self.weight = Parameter(empty((out_features, in1_features, in2_features), dtype=dtype))
         if bias:
-            self.bias = Parameter(ag.empty((out_features,), dtype=dtype))
+            self.bias = Parameter(empty((out_features,), dtype=dtype))
         else:
             self.register_parameter("bias", None)
         bound = 1 / math.sqrt(in1_features)

@@ -1,12 +1,13 @@
 """Loss modules; each calls its ag.nn.functional form. reduction is 'mean', 'sum' or 'none'."""
 from . import functional as F
+from .functional.loss import _check_reduction
 from .module import Module
 
 
 class _Loss(Module):
     def __init__(self, reduction="mean"):
         super().__init__()
-        F._check_reduction(reduction, type(self).__name__, extra=getattr(self, "_extra_reductions", ()))
+        _check_reduction(reduction, type(self).__name__, extra=getattr(self, "_extra_reductions", ()))
         self.reduction = reduction
 
     def extra_repr(self):

@@ -4,6 +4,7 @@ A Module keeps its parameters, buffers and sub-modules in three ordered dicts, f
 attribute assignment (`self.fc = Linear(2, 3)`). state_dict keys are the dotted attribute paths, the
 same as PyTorch's, so a state dict moves between the two libraries.
 """
+import copy
 import itertools
 from collections import OrderedDict, namedtuple
 
@@ -11,7 +12,10 @@ import numpy as np
 
 from .. import _core
 from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor
+from ..device import parse_to, raise_cpu_only
+from ..dtypes import float32, float64, to_code
+from ..ops.creation import empty, from_numpy
+from ..tensor import Tensor, is_tensor
 
 
 def _c_array(a):
@@ -29,7 +33,6 @@ class Parameter(Tensor):
 
     def __new__(cls, data=None, requires_grad=True):
         if data is None:
-            from .. import empty
             data = empty(0)
         if not isinstance(data, Tensor):
             raise TypeError(f"Parameter: expected a Tensor as data, got {type(data).__name__}")
@@ -50,10 +53,6 @@ class Parameter(Tensor):
             new.grad = _core.clone(self.grad.detach())
         memo[id(self)] = new
         return new
-
-
-def _is_tensor(value):
-    return isinstance(value, Tensor)
 
 
 class _RemovableHandle:
@@ -91,7 +90,6 @@ def _to_our_tensor(value, key):
     """state_dict values may be our Tensors, numpy arrays or anything np.asarray accepts (a torch tensor)."""
     if isinstance(value, Tensor):
         return value
-    from .. import from_numpy
     try:
         array = np.asarray(value.detach().cpu().numpy() if hasattr(value, "detach") else value)
     except Exception as exc:
@@ -177,7 +175,7 @@ class Module:
         _check_name("buffer", name, self)
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"attribute '{name}' already exists")
-        if tensor is not None and not _is_tensor(tensor):
+        if tensor is not None and not is_tensor(tensor):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
                             "(Tensor or None required)")
         self._buffers[name] = tensor
@@ -230,7 +228,7 @@ class Module:
                                 "(ag.nn.Module or None expected)")
             self._modules[name] = None
         elif "_buffers" in self.__dict__ and name in self._buffers:
-            if value is not None and not _is_tensor(value):
+            if value is not None and not is_tensor(value):
                 raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
                                 "(Tensor or None expected)")
             self._buffers[name] = value
@@ -446,9 +444,6 @@ class Module:
         """Module.to(dtype), .to(device), .to(device, dtype) or .to(tensor): converts floating-point
         parameters and buffers (in PyTorch's way, ints such as num_batches_tracked stay). The only
         device is the CPU: asking for another raises. Returns self."""
-        from .. import float32, float64
-        from ..device import parse_to
-        from ..dtypes import to_code
         dtype, _ = parse_to(args, kwargs, "Module.to")
         if dtype is None:
             return self
@@ -461,12 +456,10 @@ class Module:
 
     def float(self):
         """Convert floating-point parameters and buffers to float32; returns the module."""
-        from .. import float32
         return self.to(float32)
 
     def double(self):
         """Convert floating-point parameters and buffers to float64 (for gradcheck); returns the module."""
-        from .. import float64
         return self.to(float64)
 
     def cpu(self):
@@ -475,7 +468,6 @@ class Module:
 
     def cuda(self, device=None):
         """Raise a RuntimeError: autograd_core runs on the CPU only (see ``ag.cuda``)."""
-        from ..device import raise_cpu_only
         raise_cpu_only("Module.cuda()", "cuda")
 
     # ------------------------------------------------------------------ state dict
@@ -562,7 +554,6 @@ class Module:
 
     def __deepcopy__(self, memo):
         """copy.deepcopy(module): parameters and buffers cloned (shared ones stay shared)."""
-        import copy
         new = type(self).__new__(type(self))
         memo[id(self)] = new
         for key, value in self.__dict__.items():

@@ -4,39 +4,40 @@ Batch norm keeps running_mean / running_var (unbiased) / num_batches_tracked buf
 names; momentum=None switches to a cumulative average (factor 1 / num_batches_tracked). Training
 mode normalises with batch statistics through the fused C kernel; eval mode uses the running ones.
 """
-import autograd_core as ag
 
 from ..autograd.grad_mode import no_grad
+from ..device import check_device
+from ..dtypes import get_default_dtype, int64
+from ..ops.creation import empty, ones, tensor, zeros
 from . import functional as F
 from . import init
+from .functional.normalization import rms_norm
 from .module import Module, Parameter
-from ..device import check_device
 
 
 class _NormBase(Module):
     """Per-channel affine parameters (weight ones, bias zeros) and running statistics, shared by the
     batch and instance normalisations."""
-
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
                  device=None, dtype=None):
         check_device(device, type(self).__name__)
         super().__init__()
-        dtype = dtype or ag.get_default_dtype()
+        dtype = dtype or get_default_dtype()
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
         if affine:
-            self.weight = Parameter(ag.empty((num_features,), dtype=dtype))
-            self.bias = Parameter(ag.empty((num_features,), dtype=dtype))
+            self.weight = Parameter(empty((num_features,), dtype=dtype))
+            self.bias = Parameter(empty((num_features,), dtype=dtype))
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", ag.zeros(num_features, dtype=dtype))
-            self.register_buffer("running_var", ag.ones(num_features, dtype=dtype))
-            self.register_buffer("num_batches_tracked", ag.tensor(0, dtype=ag.int64))
+            self.register_buffer("running_mean", zeros(num_features, dtype=dtype))
+            self.register_buffer("running_var", ones(num_features, dtype=dtype))
+            self.register_buffer("num_batches_tracked", tensor(0, dtype=int64))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -112,11 +113,11 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        dtype = dtype or ag.get_default_dtype()
+        dtype = dtype or get_default_dtype()
         if elementwise_affine:
-            self.weight = Parameter(ag.ones(self.normalized_shape, dtype=dtype))
+            self.weight = Parameter(ones(self.normalized_shape, dtype=dtype))
             if bias:
-                self.bias = Parameter(ag.zeros(self.normalized_shape, dtype=dtype))
+                self.bias = Parameter(zeros(self.normalized_shape, dtype=dtype))
             else:
                 self.register_parameter("bias", None)
         else:
@@ -147,10 +148,10 @@ class GroupNorm(Module):
         if num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels {num_channels} must be divisible by num_groups {num_groups}")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        dtype = dtype or ag.get_default_dtype()
+        dtype = dtype or get_default_dtype()
         if affine:
-            self.weight = Parameter(ag.ones(num_channels, dtype=dtype))
-            self.bias = Parameter(ag.zeros(num_channels, dtype=dtype))
+            self.weight = Parameter(ones(num_channels, dtype=dtype))
+            self.bias = Parameter(zeros(num_channels, dtype=dtype))
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -209,22 +210,6 @@ class InstanceNorm2d(_InstanceNorm):
     _spatial = 2
 
 
-def rms_norm(input, normalized_shape, weight=None, eps=None):
-    """x / sqrt(mean(x^2 over the last len(normalized_shape) dims) + eps) * weight; eps None: the
-    machine epsilon of the input's dtype (as PyTorch)."""
-    import numpy as np
-
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    if tuple(input.shape[input.ndim - len(shape):]) != shape:
-        raise ValueError(f"rms_norm: expected input with shape [*, {', '.join(map(str, shape))}], but got input of "
-                         f"size {tuple(input.shape)}")
-    if eps is None:
-        eps = float(np.finfo(input.dtype.numpy).eps)
-    dims = tuple(range(input.ndim - len(shape), input.ndim))
-    out = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
-    return out * weight if weight is not None else out
-
-
 class RMSNorm(Module):
     """Root-mean-square layer normalisation (Zhang and Sennrich 2019) over the trailing
     normalized_shape dims, with an elementwise weight (ones at start) when elementwise_affine."""
@@ -235,7 +220,7 @@ class RMSNorm(Module):
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:
-            self.weight = Parameter(ag.ones(self.normalized_shape, dtype=dtype or ag.get_default_dtype()))
+            self.weight = Parameter(ones(self.normalized_shape, dtype=dtype or get_default_dtype()))
         else:
             self.register_parameter("weight", None)
 

@@ -1,6 +1,7 @@
 """Pooling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d, AdaptiveMaxPool1d/2d, like PyTorch's;
 and the padding layers ZeroPad1d/2d, ConstantPad1d/2d, ReflectionPad1d/2d, ReplicationPad1d/2d."""
 from ..ops import conv as C
+from . import functional as F
 from .module import Module
 
 
@@ -261,8 +262,6 @@ class _PadNd(Module):
         self.value = value
 
     def forward(self, input):
-        from . import functional as F
-
         return F.pad(input, self.padding, self._mode, self.value)
 
     def extra_repr(self):

@@ -17,15 +17,18 @@ import math
 import numbers
 import warnings
 
-import autograd_core as ag
-
 from .. import _core
+from ..autograd.engine import grad
 from ..autograd.function import Function
 from ..autograd.grad_mode import enable_grad, is_grad_enabled
+from ..device import check_device
+from ..dtypes import get_default_dtype
+from ..ops.creation import empty, zeros
+from ..ops.shape import cat, stack
+from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module, Parameter
-from ..device import check_device
 from .utils.rnn import PackedSequence
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -83,14 +86,14 @@ def _layer_composite(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, reverse, bat
             hn, cn = _lstm_cell(xt, hp, c[:bs], w_hh, b_hh)
             if w_hr is not None:
                 hn = F.linear(hn, w_hr)
-            c = cn if bs == c.shape[0] else ag.cat([cn, c[bs:]], 0)
+            c = cn if bs == c.shape[0] else cat([cn, c[bs:]], 0)
         elif mode == "GRU":
             hn = _gru_cell(xt, hp, w_hh, b_hh)
         else:
             hn = _rnn_cell(xt, hp, w_hh, b_hh, "tanh" if mode == "RNN_TANH" else "relu")
-        h = hn if bs == h.shape[0] else ag.cat([hn, h[bs:]], 0)
+        h = hn if bs == h.shape[0] else cat([hn, h[bs:]], 0)
         outs[t] = hn
-    out = ag.cat(outs, 0) if outs else ag.zeros((0, h0.shape[1]), dtype=x.dtype)
+    out = cat(outs, 0) if outs else zeros((0, h0.shape[1]), dtype=x.dtype)
     return (out, h, c) if mode == "LSTM" else (out, h)
 
 
@@ -135,7 +138,7 @@ def _recompute_grads(ctx, inputs, output_grads):
         pairs = [(o, g) for o, g in zip(outs, output_grads) if g is not None]
         if not pairs:
             return (None,) * 11
-        grads = ag.autograd.grad([o for o, _ in pairs], wanted, [g for _, g in pairs], create_graph=True,
+        grads = grad([o for o, _ in pairs], wanted, [g for _, g in pairs], create_graph=True,
                                  allow_unused=True)
     it = iter(grads)
     return tuple(next(it) if n else None for n in needs[:8]) + (None, None, None)
@@ -182,7 +185,7 @@ class RNNBase(Module):
         self.dropout = float(dropout)
         self.bidirectional = bidirectional
         self.proj_size = proj_size
-        dtype = dtype or ag.get_default_dtype()
+        dtype = dtype or get_default_dtype()
         gate_size = _GATES[mode] * hidden_size
         real_hidden = proj_size or hidden_size
         directions = 2 if bidirectional else 1
@@ -201,7 +204,7 @@ class RNNBase(Module):
                     names.append(f"weight_hr{suffix}")
                     shapes.append((proj_size, hidden_size))
                 for name_, shape in zip(names, shapes):
-                    setattr(self, name_, Parameter(ag.empty(shape, dtype=dtype)))
+                    setattr(self, name_, Parameter(empty(shape, dtype=dtype)))
                 self._flat_weights_names.extend(names)
                 self._all_weights.append(names)
         self.reset_parameters()
@@ -257,7 +260,7 @@ class RNNBase(Module):
                                  f"input_size={self.input_size} (PackedSequence data of shape {tuple(data.shape)})")
             sizes = [int(v) for v in input.batch_sizes.tolist()]
             return data, sizes, (sizes[0] if sizes else 0), len(sizes), "packed"
-        if not isinstance(input, ag.Tensor):
+        if not isinstance(input, Tensor):
             raise TypeError(f"{name}: expected a Tensor or a PackedSequence as input, got {type(input).__name__}")
         if input.ndim not in (2, 3):
             raise ValueError(f"{name}: expected 2-D (unbatched) or 3-D input, got shape {tuple(input.shape)}")
@@ -276,7 +279,7 @@ class RNNBase(Module):
         expected = (self.num_layers * directions, batch, size)
         if hx is None:
             return None
-        if not isinstance(hx, ag.Tensor):
+        if not isinstance(hx, Tensor):
             raise TypeError(f"{name}: {what} must be a Tensor, got {type(hx).__name__}")
         if kind == "unbatched":
             if hx.ndim != 2:
@@ -305,9 +308,9 @@ class RNNBase(Module):
             raise TypeError(f"{type(self).__name__}: input has dtype {x.dtype} but the parameters are "
                             f"{params[0].dtype}; convert one of them (e.g. module.double() or input.float())")
         if h0 is None:
-            h0 = ag.zeros((self.num_layers * directions, batch, real_hidden), dtype=x.dtype)
+            h0 = zeros((self.num_layers * directions, batch, real_hidden), dtype=x.dtype)
         if lstm and c0 is None:
-            c0 = ag.zeros((self.num_layers * directions, batch, self.hidden_size), dtype=x.dtype)
+            c0 = zeros((self.num_layers * directions, batch, self.hidden_size), dtype=x.dtype)
         layer_input = x
         h_n, c_n = [], []
         for layer in range(self.num_layers):
@@ -321,10 +324,10 @@ class RNNBase(Module):
                 h_n.append(res[1])
                 if lstm:
                     c_n.append(res[2])
-            layer_input = outputs[0] if directions == 1 else ag.cat(outputs, 1)
+            layer_input = outputs[0] if directions == 1 else cat(outputs, 1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 layer_input = F.dropout(layer_input, self.dropout, True)
-        return layer_input, ag.stack(h_n, 0), (ag.stack(c_n, 0) if lstm else None)
+        return layer_input, stack(h_n, 0), (stack(c_n, 0) if lstm else None)
 
     def _forward(self, input, h0, c0):
         x, batch_sizes, batch, steps, kind = self._input(input)
@@ -415,12 +418,12 @@ class _CellBase(Module):
         self.hidden_size = hidden_size
         self.bias = bias
         gates = _GATES[mode]
-        dtype = dtype or ag.get_default_dtype()
-        self.weight_ih = Parameter(ag.empty((gates * hidden_size, input_size), dtype=dtype))
-        self.weight_hh = Parameter(ag.empty((gates * hidden_size, hidden_size), dtype=dtype))
+        dtype = dtype or get_default_dtype()
+        self.weight_ih = Parameter(empty((gates * hidden_size, input_size), dtype=dtype))
+        self.weight_hh = Parameter(empty((gates * hidden_size, hidden_size), dtype=dtype))
         if bias:
-            self.bias_ih = Parameter(ag.empty((gates * hidden_size,), dtype=dtype))
-            self.bias_hh = Parameter(ag.empty((gates * hidden_size,), dtype=dtype))
+            self.bias_ih = Parameter(empty((gates * hidden_size,), dtype=dtype))
+            self.bias_hh = Parameter(empty((gates * hidden_size,), dtype=dtype))
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
@@ -436,7 +439,7 @@ class _CellBase(Module):
 
     def _prepare(self, input):
         name = type(self).__name__
-        if not isinstance(input, ag.Tensor):
+        if not isinstance(input, Tensor):
             raise TypeError(f"{name}: expected a Tensor input, got {type(input).__name__}")
         if input.ndim not in (1, 2):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.ndim}D input of shape "
@@ -451,10 +454,10 @@ class _CellBase(Module):
 
     def _hidden(self, h, input, batched, what):
         if h is None:
-            return ag.zeros((input.shape[0], self.hidden_size), dtype=input.dtype)
+            return zeros((input.shape[0], self.hidden_size), dtype=input.dtype)
         shape = (input.shape[0], self.hidden_size) if batched else (self.hidden_size,)
-        if not isinstance(h, ag.Tensor) or tuple(h.shape) != shape:
-            got = tuple(h.shape) if isinstance(h, ag.Tensor) else type(h).__name__
+        if not isinstance(h, Tensor) or tuple(h.shape) != shape:
+            got = tuple(h.shape) if isinstance(h, Tensor) else type(h).__name__
             raise ValueError(f"{type(self).__name__}: expected {what} of shape {shape}, got {got}")
         return h if batched else h.unsqueeze(0)
 

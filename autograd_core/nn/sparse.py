@@ -1,12 +1,14 @@
 """Embedding: a lookup table with N(0, 1) initialisation; the padding_idx row starts at zero and gets
 no gradient."""
-import autograd_core as ag
 
 from ..autograd.grad_mode import no_grad
+from ..device import check_device
+from ..dtypes import get_default_dtype
+from ..ops.creation import empty
 from . import functional as F
 from . import init
+from .functional.embedding import embedding_bag
 from .module import Module, Parameter
-from ..device import check_device
 
 
 class Embedding(Module):
@@ -32,7 +34,6 @@ class Embedding(Module):
         >>> emb(ag.tensor([[1, 2, 1]])).shape
         Size([1, 3, 3])
     """
-
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, _weight=None,
                  device=None, dtype=None):
         check_device(device, type(self).__name__)
@@ -47,7 +48,7 @@ class Embedding(Module):
         self.padding_idx = padding_idx
         self.max_norm = max_norm
         if _weight is None:
-            self.weight = Parameter(ag.empty((num_embeddings, embedding_dim), dtype=dtype or ag.get_default_dtype()))
+            self.weight = Parameter(empty((num_embeddings, embedding_dim), dtype=dtype or get_default_dtype()))
             self.reset_parameters()
         else:
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
@@ -88,70 +89,6 @@ class Embedding(Module):
         return s
 
 
-def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
-                  sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
-    """Sums, means or maxima of bags of embeddings, without materialising the bags: input 2-D
-    (B, N: each row a bag) or 1-D with offsets (bag b is input[offsets[b]:offsets[b + 1]]).
-    per_sample_weights (mode 'sum' only) scale each embedding; padding_idx entries are left out
-    (and not counted by 'mean'); an empty bag gives zeros."""
-    import numpy as np
-
-    if mode not in ("sum", "mean", "max"):
-        raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
-    if per_sample_weights is not None and mode != "sum":
-        raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. per_sample_weights is only "
-                                  f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
-                                  f"GitHub.")
-    if input.ndim == 2:
-        if offsets is not None:
-            raise ValueError("embedding_bag: if input is 2D, then offsets has to be None, as input is treated is a "
-                             "mini-batch of fixed length sequences")
-        rows, length = input.shape
-        flat = input.reshape(-1)
-        starts = np.arange(0, rows * length, length, dtype=np.int64) if length else np.zeros(rows, dtype=np.int64)
-        if per_sample_weights is not None:
-            per_sample_weights = per_sample_weights.reshape(-1)
-    elif input.ndim == 1:
-        if offsets is None:
-            raise ValueError("embedding_bag: offsets has to be a 1D Tensor but got None")
-        flat = input
-        starts = np.asarray(offsets.detach() if hasattr(offsets, "detach") else offsets, dtype=np.int64).reshape(-1)
-        if include_last_offset:
-            starts = starts[:-1]
-        if starts.size and (starts[0] != 0 or (np.diff(starts) < 0).any() or starts[-1] > flat.shape[0]):
-            raise ValueError(f"embedding_bag: offsets must start at 0 and be non-decreasing within the input length "
-                             f"{flat.shape[0]}, got {starts.tolist()}")
-    else:
-        raise ValueError(f"embedding_bag: input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}")
-    n = flat.shape[0]
-    bags = starts.size
-    bag_of = np.zeros(n, dtype=np.int64)
-    if bags:
-        bag_of = np.searchsorted(starts, np.arange(n), side="right") - 1
-    idx = np.asarray(flat.detach()).astype(np.int64)
-    keep = np.ones(n, dtype=bool) if padding_idx is None else idx != (padding_idx % weight.shape[0])
-    emb = F.embedding(flat, weight, padding_idx, max_norm)
-    dim = weight.shape[1]
-    if mode == "max":
-        pieces = []
-        for b in range(bags):
-            members = np.nonzero((bag_of == b) & keep)[0]
-            if members.size:
-                pieces.append(emb.index_select(0, ag.tensor(members)).amax(0))
-            else:
-                pieces.append(ag.zeros(dim, dtype=weight.dtype))
-        return ag.stack(pieces, 0) if pieces else ag.zeros(0, dim, dtype=weight.dtype)
-    scale = keep.astype(np.float64)
-    if mode == "mean":
-        counts = np.bincount(bag_of[keep], minlength=bags).astype(np.float64)
-        scale = scale / np.maximum(counts[bag_of], 1.0)
-    contrib = emb * ag.tensor(scale, dtype=weight.dtype).unsqueeze(1)
-    if per_sample_weights is not None:
-        contrib = contrib * per_sample_weights.unsqueeze(1)
-    index = ag.tensor(bag_of).unsqueeze(1).expand(n, dim)
-    return ag.zeros(bags, dim, dtype=weight.dtype).scatter_add(0, index, contrib)
-
-
 class EmbeddingBag(Module):
     """An Embedding followed by a sum, mean or max over each bag: see embedding_bag."""
 
@@ -173,7 +110,7 @@ class EmbeddingBag(Module):
             padding_idx %= num_embeddings
         self.padding_idx = padding_idx
         if _weight is None:
-            self.weight = Parameter(ag.empty((num_embeddings, embedding_dim), dtype=dtype or ag.get_default_dtype()))
+            self.weight = Parameter(empty((num_embeddings, embedding_dim), dtype=dtype or get_default_dtype()))
             self.reset_parameters()
         else:
             self.weight = Parameter(_weight)

@@ -6,23 +6,25 @@ be attended (True = masked out), a float mask is added to the attention scores.
 """
 import copy
 
-import autograd_core as ag
-
+from ..device import check_device
+from ..dtypes import bool_, get_default_dtype
+from ..ops.creation import empty, tensor
+from ..ops.creation import zeros as _zeros
 from . import functional as F
 from . import init
 from .dropout import Dropout
+from .functional.attention import _causal_mask
 from .linear import Linear
 from .module import Module, ModuleList, Parameter
 from .normalization import LayerNorm
-from ..device import check_device
 
 
 def _mask_to_additive(mask, dtype, what):
     """bool (True = masked) or float mask -> float mask added to scores."""
     if mask is None:
         return None
-    if mask.dtype == ag.bool:
-        zeros = ag.zeros(tuple(mask.shape), dtype=dtype)
+    if mask.dtype == bool_:
+        zeros = _zeros(tuple(mask.shape), dtype=dtype)
         return zeros.masked_fill(mask, float("-inf"))
     if not mask.dtype.is_floating_point:
         raise TypeError(f"MultiheadAttention: {what} must be bool or floating point, got {mask.dtype}")
@@ -51,7 +53,7 @@ class MultiheadAttention(Module):
                              f"({num_heads}) and both positive")
         if add_bias_kv or add_zero_attn:
             raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn are not supported")
-        dtype = dtype or ag.get_default_dtype()
+        dtype = dtype or get_default_dtype()
         self.embed_dim = embed_dim
         self.kdim = kdim if kdim is not None else embed_dim
         self.vdim = vdim if vdim is not None else embed_dim
@@ -61,17 +63,17 @@ class MultiheadAttention(Module):
         self.batch_first = batch_first
         self.head_dim = embed_dim // num_heads
         if self._qkv_same_embed_dim:
-            self.in_proj_weight = Parameter(ag.empty((3 * embed_dim, embed_dim), dtype=dtype))
+            self.in_proj_weight = Parameter(empty((3 * embed_dim, embed_dim), dtype=dtype))
             self.register_parameter("q_proj_weight", None)
             self.register_parameter("k_proj_weight", None)
             self.register_parameter("v_proj_weight", None)
         else:
             self.register_parameter("in_proj_weight", None)
-            self.q_proj_weight = Parameter(ag.empty((embed_dim, embed_dim), dtype=dtype))
-            self.k_proj_weight = Parameter(ag.empty((embed_dim, self.kdim), dtype=dtype))
-            self.v_proj_weight = Parameter(ag.empty((embed_dim, self.vdim), dtype=dtype))
+            self.q_proj_weight = Parameter(empty((embed_dim, embed_dim), dtype=dtype))
+            self.k_proj_weight = Parameter(empty((embed_dim, self.kdim), dtype=dtype))
+            self.v_proj_weight = Parameter(empty((embed_dim, self.vdim), dtype=dtype))
         if bias:
-            self.in_proj_bias = Parameter(ag.empty((3 * embed_dim,), dtype=dtype))
+            self.in_proj_bias = Parameter(empty((3 * embed_dim,), dtype=dtype))
         else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)
@@ -126,7 +128,7 @@ class MultiheadAttention(Module):
         scores = (q @ k.transpose(-2, -1)) * (1.0 / d ** 0.5)
         mask = _mask_to_additive(attn_mask, query.dtype, "attn_mask")
         if is_causal and mask is None:
-            causal = F._causal_mask(L, S)
+            causal = _causal_mask(L, S)
             mask = _mask_to_additive(~causal, query.dtype, "attn_mask")
         if mask is not None:
             if mask.ndim == 2:
@@ -348,4 +350,4 @@ class Transformer(Module):
         import numpy as np
 
         m = np.triu(np.full((sz, sz), -np.inf), 1)
-        return ag.tensor(m, dtype=dtype or ag.get_default_dtype())
+        return tensor(m, dtype=dtype or get_default_dtype())

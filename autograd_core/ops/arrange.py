@@ -7,11 +7,13 @@ gradients and double gradients come from those; only integer index arrays are co
 """
 import numpy as np
 
+from .. import _core
 from .._core import TensorBase
 from ._registry import tensor_method
 from .creation import arange, tensor, zeros
 from .index import index_select
 from .shape import cat, flip, fliplr, flipud, meshgrid, reshape, stack, swapaxes, transpose, vstack
+from .unary import where
 
 __all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "block_diag", "cartesian_prod", "column_stack", "cross",
            "diff", "dstack", "fliplr", "flipud", "kron", "nanmean", "nansum", "repeat_interleave", "rot90", "row_stack",
@@ -243,8 +245,6 @@ def cross(a, b, dim=None):
     torch.cross; torch.linalg.cross uses -1), broadcasting the other dims."""
     _check_tensor(a, "cross")
     _check_tensor(b, "cross")
-    from .. import _core
-
     shape = _core.broadcast_shape(tuple(a.shape), tuple(b.shape), "cross")
     a, b = a.expand(*shape), b.expand(*shape)
     if dim is None:
@@ -271,8 +271,6 @@ tensor_method(flipud, name="flipud")
 @tensor_method
 def nansum(x, dim=None, keepdim=False, *, dtype=None):
     """The sum treating NaN as zero."""
-    from .unary import where
-
     _check_tensor(x, "nansum")
     clean = where(x.isnan(), zeros((), dtype=x.dtype), x) if x.is_floating_point() else x
     if dtype is not None:

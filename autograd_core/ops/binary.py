@@ -2,13 +2,18 @@
 
 Every VJP ends with `sum_to`, which undoes broadcasting (and dtype promotion) in one place."""
 import math
+import numbers
+
+import numpy as np
 
 from .. import _core
 from .._core import TensorBase
 from .._core import binary as _binary
 from ..autograd.function import _FREED, Function, apply_one, apply_two
 from ..autograd.grad_mode import state
+from ._grad import _SAME, _grad_to, _meta, sum_to
 from ._registry import tensor_method
+from .creation import as_tensor
 
 __all__ = [
     "add",
@@ -50,40 +55,6 @@ FLOORDIV, MOD, FMOD, POW = _B["floordiv"], _B["mod"], _B["fmod"], _B["pow"]
 MAXIMUM, MINIMUM, ATAN2 = _B["maximum"], _B["minimum"], _B["atan2"]
 
 
-def _meta(x):
-    return (x.shape, x._dtype_code) if isinstance(x, TensorBase) else None
-
-
-def sum_to(g, shape):
-    """Sum g over the dimensions that broadcasting expanded, giving a tensor of `shape`."""
-    shape = tuple(shape)
-    if g._shape_is(shape):
-        return g
-    gshape = g.shape
-    lead = len(gshape) - len(shape)
-    dims = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
-    if dims:
-        g = g.sum(dims, keepdim=True)
-    if g.shape != shape:
-        g = g.reshape(shape)
-    return g
-
-
-# the meta of an input that had the output's shape and dtype: its gradient is the output's
-_SAME = _core.SAME_META
-
-
-def _grad_to(g, meta):
-    """The gradient for an input described by meta (TensorBase._input_meta: None for a scalar input,
-    _SAME, or (shape, dtype code)), from the gradient g of the op's output."""
-    if meta is None:
-        return None
-    if meta is _SAME:
-        return g
-    g = sum_to(g, meta[0])
-    return g if g._dtype_code == meta[1] else g.to(meta[1])
-
-
 def _rg(x):
     return isinstance(x, TensorBase) and x.requires_grad
 
@@ -91,8 +62,6 @@ def _rg(x):
 def _operand(x, op):
     if isinstance(x, (TensorBase, int, float, bool)):
         return x
-    from .creation import as_tensor
-
     try:
         return as_tensor(x)
     except (TypeError, ValueError):
@@ -222,20 +191,14 @@ class Pow(Function):
                 e = ctx.sb
                 ga = g * e * a ** (e - 1) if e != 0 else g * 0
             else:
-                from .unary import where
-
-                ga = g * where(b == 0, 0.0, b * a ** (b - 1))
+                ga = g * (b * a ** (b - 1)).masked_fill(b == 0, 0.0)
             ga = _grad_to(ga, ctx.ma)
         if ctx.needs_input_grad[1]:
-            from .unary import log, where
-
             if a is None:
-                import math
-
                 gb = g * out * math.log(ctx.sa) if ctx.sa > 0 else g * 0
             else:
                 # d/db a^b = a^b log a; taken as 0 where a == 0 and b >= 0 (the limit), like PyTorch
-                gb = g * where((a == 0) & (b >= 0), 0.0, out * log(a))
+                gb = g * (out * a.log()).masked_fill((a == 0) & (b >= 0), 0.0)
             gb = _grad_to(gb, ctx.mb)
         return ga, gb
 
@@ -251,16 +214,14 @@ class _MaxMin(Function):
 
     @classmethod
     def backward(cls, ctx, g):
-        from .unary import where
-
         a, b = ctx.saved_tensors
         # ties split the gradient evenly; each input loses it only where the other one wins, so where a
         # NaN makes the comparisons false both get it (PyTorch's rule)
         a_loses, b_loses = (a < b, a > b) if cls.op == MAXIMUM else (a > b, a < b)
         half = g * 0.5
         tie = a == b
-        ga = where(tie, half, where(a_loses, 0.0, g))
-        gb = where(tie, half, where(b_loses, 0.0, g))
+        ga = half.where(tie, g.masked_fill(a_loses, 0.0))
+        gb = half.where(tie, g.masked_fill(b_loses, 0.0))
         return _grad_to(ga, ctx.ma), _grad_to(gb, ctx.mb)
 
 
@@ -285,12 +246,10 @@ class Atan2(Function):
         # in the gradient's float dtype first: a * a of a uint8 input would wrap around
         a = a if a._dtype_code <= 1 else a.to(g._dtype_code)
         b = b if b._dtype_code <= 1 else b.to(g._dtype_code)
-        from .unary import where
-
         # 1 / (a^2 + b^2), 0 where that is infinite (a = b = 0, or squares that underflow), as PyTorch;
         # b * recip before g: for a huge b the squares overflow, recip is 0 and g * b would be inf
         recip = 1 / (a * a + b * b)
-        recip = where(recip == math.inf, 0.0, recip)
+        recip = recip.masked_fill(recip == math.inf, 0.0)
         return _grad_to(g * (b * recip), ctx.ma), _grad_to(-g * (a * recip), ctx.mb)
 
 
@@ -375,14 +334,7 @@ class MulScalar(Function):
         return _binary(MUL, g, ctx.s), None
 
 
-_CLASSES = {ADD: Add, SUB: Sub, MUL: Mul, DIV: Div}
 _SCALAR = (int, float)
-
-
-def _apply2(fn_cls, code, a, b):
-    if state.enabled and (_rg(a) or _rg(b)):
-        return _graph_binary(fn_cls, code, a, b)
-    return _binary(code, a, b)
 
 
 def _graph_binary(fn_cls, code, a, b):
@@ -406,12 +358,69 @@ def _graph_binary(fn_cls, code, a, b):
     return fn_cls.apply(a, b)
 
 
+def _operator_operand(x):
+    """What Tensor's operators accept beside tensors and Python numbers: other numbers (NumPy scalars,
+    Fractions), arrays and lists (as tensors)."""
+    if isinstance(x, (TensorBase, bool, int, float)):
+        return x
+    if isinstance(x, numbers.Number):
+        return float(x) if isinstance(x, numbers.Real) and not isinstance(x, numbers.Integral) else int(x)
+    if isinstance(x, (np.ndarray, list, tuple)):
+        return as_tensor(x)
+    raise TypeError(f"unsupported operand type: {type(x).__name__}")
+
+
+def _dispatch(code, fn_cls, convert=False, a_is_tensor=False):
+    """The one decision of every binary elementwise op: call the C kernel straight, or apply fn_cls
+    and record a graph node (only with grad mode on and an input that requires grad). The two commonest
+    cases, a tensor with a Python float/int and two tensors, are tested first: this is the per-op
+    overhead of every +, -, * and / in a model.
+
+    convert: Tensor's operators, which also take NumPy scalars, arrays and lists (a + [1, 2]); the
+    functions (ag.add) accept only tensors and numbers. a_is_tensor: the caller guarantees it (an
+    operator called on the tensor a), which saves an isinstance test per call (measured: 7% of
+    a * b on 4-element tensors).
+
+    Returns a function of (a, b): `add`, `mul`, ... call it, and Tensor's __add__, __mul__, ... are it."""
+    fast_two = code <= DIV  # Add, Sub, Mul, Div meet apply_two's contract (see autograd.function)
+
+    def binary_op(a, b):
+        tb = type(b)
+        if tb is float or tb is int:
+            if a_is_tensor or isinstance(a, TensorBase):
+                if state.enabled and a.requires_grad:
+                    return _graph_binary(fn_cls, code, a, b)
+                return _binary(code, a, b)
+        elif isinstance(b, TensorBase) and (a_is_tensor or isinstance(a, TensorBase)):
+            if state.enabled and (a.requires_grad or b.requires_grad):
+                return apply_two(fn_cls, a, b) if fast_two else fn_cls.apply(a, b)
+            return _binary(code, a, b)
+        if convert:
+            a, b = _operator_operand(a), _operator_operand(b)
+        if state.enabled and (_rg(a) or _rg(b)):
+            return _graph_binary(fn_cls, code, a, b)
+        return _binary(code, a, b)
+
+    return binary_op
+
+
+_ARITH = ((ADD, Add, "add"), (SUB, Sub, "sub"), (MUL, Mul, "mul"), (DIV, Div, "div"))
+# the functions' dispatch
+_add, _sub, _mul, _div = (_dispatch(code, cls) for code, cls, _ in _ARITH)
+_mod, _fmod, _pow = _dispatch(MOD, Remainder), _dispatch(FMOD, Fmod), _dispatch(POW, Pow)
+_maximum, _minimum, _atan2 = _dispatch(MAXIMUM, Maximum), _dispatch(MINIMUM, Minimum), _dispatch(ATAN2, Atan2)
+# Tensor's operators (tensor.py: __add__ = OPERATORS["add"], ...), and the reflected ones called as
+# REFLECTED["sub"](other, self), where the left operand is not the tensor
+OPERATORS = {name: _dispatch(code, cls, convert=True, a_is_tensor=True) for code, cls, name in _ARITH}
+REFLECTED = {name: _dispatch(code, cls, convert=True) for code, cls, name in _ARITH}
+
+
 @tensor_method
 def add(a, b, alpha=1):
     """a + alpha * b with broadcasting."""
     if alpha != 1:
         b = mul(b, alpha)
-    return _apply2(Add, ADD, a, b)
+    return _add(a, b)
 
 
 @tensor_method
@@ -419,7 +428,7 @@ def sub(a, b, alpha=1):
     """``a - alpha * b``, elementwise with broadcasting (also ``a - b``)."""
     if alpha != 1:
         b = mul(b, alpha)
-    return _apply2(Sub, SUB, a, b)
+    return _sub(a, b)
 
 
 subtract = sub
@@ -440,7 +449,7 @@ def mul(a, b):
         tensor([[ 1., 10.],
                 [ 2., 20.]])
     """
-    return _apply2(Mul, MUL, a, b)
+    return _mul(a, b)
 
 
 multiply = mul
@@ -451,14 +460,12 @@ tensor_method(multiply, name="multiply")
 def div(a, b, rounding_mode=None):
     """True division (int / int gives float32); rounding_mode 'floor' or 'trunc' rounds the result."""
     if rounding_mode is None:
-        return _apply2(Div, DIV, a, b)
+        return _div(a, b)
     if rounding_mode == "floor":
         return floor_divide(a, b)
     if rounding_mode == "trunc":
-        q = _apply2(Div, DIV, a, b)
-        from .unary import trunc
-
-        r = trunc(q)
+        q = _div(a, b)
+        r = q.trunc()
         code = _core.result_type(a, b)
         return r if code <= 1 else r.to(code)
     raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
@@ -492,7 +499,7 @@ def remainder(a, b):
     """a mod b with the sign of b, like Python's %."""
     if _core.result_type(a, b) not in (0, 1):
         _check_int_zero(b, "remainder", a)
-    return _apply2(Remainder, MOD, a, b)
+    return _mod(a, b)
 
 
 @tensor_method
@@ -500,7 +507,7 @@ def fmod(a, b):
     """a mod b with the sign of a (C's fmod): fmod(-7, 4) is -3 where remainder gives 1."""
     if _core.result_type(a, b) not in (0, 1):
         _check_int_zero(b, "fmod", a)
-    return _apply2(Fmod, FMOD, a, b)
+    return _fmod(a, b)
 
 
 @tensor_method
@@ -508,7 +515,7 @@ def pow(a, b):
     """``a ** b``, elementwise with broadcasting (either may be a number); the gradient with respect to
     ``b`` is ``a ** b * log(a)``.
     """
-    return _apply2(Pow, POW, a, b)
+    return _pow(a, b)
 
 
 @tensor_method
@@ -517,7 +524,7 @@ def maximum(a, b):
     to the larger input (split evenly on ties). ``ag.fmax`` is currently this same function, so unlike
     PyTorch's ``fmax`` it does not ignore NaN.
     """
-    return _apply2(Maximum, MAXIMUM, a, b)
+    return _maximum(a, b)
 
 
 @tensor_method
@@ -525,7 +532,7 @@ def minimum(a, b):
     """The smaller of ``a`` and ``b``, elementwise with broadcasting; NaN propagates. ``ag.fmin`` is
     currently this same function, so unlike PyTorch's ``fmin`` it does not ignore NaN.
     """
-    return _apply2(Minimum, MINIMUM, a, b)
+    return _minimum(a, b)
 
 
 class _FMaxMin(Function):
@@ -541,11 +548,9 @@ class _FMaxMin(Function):
 
     @staticmethod
     def backward(ctx, g):
-        from .unary import where
-
         (take_a,) = ctx.saved_tensors
-        ga = _grad_to(where(take_a, g, 0.0), ctx.ma) if ctx.needs_input_grad[0] else None
-        gb = _grad_to(where(take_a, 0.0, g), ctx.mb) if ctx.needs_input_grad[1] else None
+        ga = _grad_to(g.where(take_a, 0.0), ctx.ma) if ctx.needs_input_grad[0] else None
+        gb = _grad_to(g.masked_fill(take_a, 0.0), ctx.mb) if ctx.needs_input_grad[1] else None
         return ga, gb, None
 
 
@@ -581,7 +586,7 @@ def atan2(a, b):
     """The angle of the point ``(b, a)``: ``atan(a / b)`` with the quadrant from the signs, in
     ``[-pi, pi]``.
     """
-    return _apply2(Atan2, ATAN2, a, b)
+    return _atan2(a, b)
 
 
 def _compare(code):

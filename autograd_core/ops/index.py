@@ -21,7 +21,9 @@ from .. import _core
 from .._core import TensorBase
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
+from ._grad import sum_to
 from ._registry import tensor_method
+from .creation import tensor
 
 __all__ = ["argwhere", "gather", "getitem", "index_add", "index_copy", "index_fill", "index_put", "index_select",
            "masked_fill", "masked_select", "nonzero", "scatter", "scatter_add", "setitem", "take", "take_along_dim"]
@@ -78,8 +80,6 @@ def _view(t, key):
 
 def _index_tensor(k, op):
     """An index given as a tensor, list or numpy array, as a tensor of an int or bool dtype."""
-    from .creation import tensor
-
     if isinstance(k, TensorBase):
         t = k
     elif isinstance(k, range):  # as PyTorch: a range indexes like the list of its values
@@ -289,9 +289,7 @@ def _values(values, x, op):
     if isinstance(values, numbers.Number):
         return values.item() if hasattr(values, "item") else float(values)
     if isinstance(values, (list, tuple, np.ndarray)):
-        from .creation import tensor
-
-        return tensor(values, dtype=x._dtype_code)
+            return tensor(values, dtype=x._dtype_code)
     raise TypeError(f"{op}: can't assign a {type(values).__name__} to a tensor")
 
 
@@ -322,8 +320,6 @@ class IndexPut(Function):
 
     @staticmethod
     def backward(ctx, g):
-        from .binary import sum_to
-
         _ = ctx.saved_tensors  # the version check
         gx = gv = None
         if ctx.needs_input_grad[0]:
@@ -691,8 +687,6 @@ class MaskedFill(Function):
 
     @staticmethod
     def backward(ctx, g):
-        from .binary import sum_to
-
         (mask,) = ctx.saved_tensors
         kept = masked_fill(g, mask, 0)
         gx = sum_to(kept, tuple(ctx.shape)) if ctx.needs_input_grad[0] else None

@@ -6,6 +6,7 @@ from .. import _core
 from .._core import TensorBase
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
+from ._grad import _grad_to
 from ._registry import tensor_method
 
 __all__ = ["addmm", "addmv", "baddbmm", "bmm", "dist", "dot", "einsum", "ger", "linear", "matmul", "mm", "mv", "outer",
@@ -27,8 +28,6 @@ class MatMul(Function):
 
     @staticmethod
     def backward(ctx, g):
-        from .binary import _grad_to
-
         a, b = ctx.saved_tensors
         ashape, bshape = ctx.ma[0], ctx.mb[0]
         if len(ashape) == 1 and len(bshape) == 1:

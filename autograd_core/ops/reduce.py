@@ -8,6 +8,8 @@ from .._core import reduce as _reduce
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._registry import tensor_method
+from .creation import arange, ones, ones_like
+from .shape import cat
 
 __all__ = [
     "all",
@@ -160,37 +162,33 @@ class Prod(_SavingReduce):
 def _product_of_others_by_division(x, out, dims, keepdim):
     """out / x where x != 0; for the single zero of a slice, the product of its non-zero elements; 0
     where a slice has two or more zeros (differentiable again)."""
-    from .unary import where
-
     zero = x == 0
     nzeros = _expand_back(zero.sum(dims, keepdim=keepdim), x.shape, dims, keepdim)
-    prod_nz = _expand_back(_prod_dims(where(zero, 1.0, x), dims, keepdim) if dims else x, x.shape, dims, keepdim)
+    nonzero_x = x.masked_fill(zero, 1.0)
+    prod_nz = _expand_back(_prod_dims(nonzero_x, dims, keepdim) if dims else x, x.shape, dims, keepdim)
     outx = _expand_back(out, x.shape, dims, keepdim)
-    return where(zero, where(nzeros == 1, prod_nz, 0.0), outx / where(zero, 1.0, x))
+    return prod_nz.where(nzeros == 1, 0.0).where(zero, outx / nonzero_x)
 
 
 def _product_of_others(x, dims):
     """For each element, the product of the other elements of its slice over dims, from exclusive
     products from the left and from the right: exact with zeros, and finite where out / x would divide
     an overflowed product (as PyTorch computes it when there are zeros)."""
-    from .creation import ones
-    from .shape import cat, flip, permute
-
     if x.ndim == 0 or not dims:
         return ones(tuple(x.shape), dtype=x._dtype_code)
     kept = [d for d in range(x.ndim) if d not in dims]
     order = kept + list(dims)
     n = _nelem(x.shape, dims)
     lead = tuple(x.shape[d] for d in kept)
-    xr = permute(x, order).reshape(lead + (n,))
+    xr = x.permute(order).reshape(lead + (n,))
     one = ones(lead + (1 if n else 0,), dtype=x._dtype_code)
     left = cat([one, xr.narrow(-1, 0, n - 1).cumprod(-1)], -1) if n > 1 else one
-    right = flip(cat([one, flip(xr, [-1]).narrow(-1, 0, n - 1).cumprod(-1)], -1), [-1]) if n > 1 else one
+    right = cat([one, xr.flip([-1]).narrow(-1, 0, n - 1).cumprod(-1)], -1).flip([-1]) if n > 1 else one
     others = (left * right).reshape(tuple(x.shape[d] for d in order))
     inverse = [0] * x.ndim
     for i, d in enumerate(order):
         inverse[d] = i
-    return permute(others, inverse)
+    return others.permute(inverse)
 
 
 @tensor_method
@@ -276,8 +274,6 @@ class MinDim(_ExtremeWithIndex):
 
 def _scatter_to_index(g, idx, shape, dim, keepdim):
     """A tensor of `shape` that is g at position idx along dim and 0 elsewhere (differentiable in g)."""
-    from .creation import arange
-
     if not keepdim:
         g = g.unsqueeze(dim)
         idx = idx.unsqueeze(dim)
@@ -311,9 +307,7 @@ def _extreme(x, dim, keepdim, op_full, cls_full, cls_dim, name):
 def max(x, dim=None, keepdim=False):
     """max() of all elements, or (values, indices) along dim; max(a, b) is maximum."""
     if isinstance(dim, TensorBase):
-        from .binary import maximum
-
-        return maximum(x, dim)
+        return x.maximum(dim)
     return _extreme(x, dim, keepdim, R["max"], MaxAll, MaxDim, "max")
 
 
@@ -324,9 +318,7 @@ def min(x, dim=None, keepdim=False):
     position of the minimum.
     """
     if isinstance(dim, TensorBase):
-        from .binary import minimum
-
-        return minimum(x, dim)
+        return x.minimum(dim)
     return _extreme(x, dim, keepdim, R["min"], MinAll, MinDim, "min")
 
 
@@ -451,15 +443,13 @@ class Std(Function):
     @staticmethod
     def backward(ctx, g):
         """centered / ((n - corr) std), zero where std is 0 (as PyTorch; sqrt(var) would give 0 * inf)."""
-        from .unary import where
-
         x, out = ctx.saved_tensors
         dims, keepdim = ctx.dims, ctx.keepdim
         n = _nelem(x.shape, dims)
         o = _expand_back(out, x.shape, dims, keepdim)
         centered = x - _safe_mean(x, dims, n)
         # (divided in turn: o * (n - corr) overflows float32 for a std near its largest value)
-        gx = _expand_back(g, x.shape, dims, keepdim) * where(o == 0, 0.0, centered / o / (n - ctx.corr))
+        gx = _expand_back(g, x.shape, dims, keepdim) * (centered / o / (n - ctx.corr)).masked_fill(o == 0, 0.0)
         return gx, None, None, None
 
 
@@ -494,11 +484,9 @@ class LogSumExp(_SavingReduce):
 
     @staticmethod
     def backward(ctx, g):
-        from .unary import exp
-
         x, out = ctx.saved_tensors
         dims, keepdim = ctx.dims, ctx.keepdim
-        return _expand_back(g, x.shape, dims, keepdim) * exp(x - _expand_back(out, x.shape, dims, keepdim)), \
+        return _expand_back(g, x.shape, dims, keepdim) * (x - _expand_back(out, x.shape, dims, keepdim)).exp(), \
             None, None
 
 
@@ -523,14 +511,12 @@ class Softmax(Function):
 
     @staticmethod
     def backward(ctx, g):
-        from .unary import exp
-
         (y,) = ctx.saved_tensors
         d = ctx.dim
         if not state.enabled:
             return _core.softmax_backward(y, g, d, ctx.log), None, None
         if ctx.log:
-            return g - exp(y) * g.sum(d, keepdim=True), None, None
+            return g - y.exp() * g.sum(d, keepdim=True), None, None
         return y * (g - (g * y).sum(d, keepdim=True)), None, None
 
 
@@ -550,8 +536,6 @@ def softmax(x, dim=None, dtype=None):
         raise TypeError(f"softmax: expected a floating point tensor, got {x.dtype}")
     d = _softmax_dim(x, dim, "softmax")
     if x.ndim == 0:
-        from .creation import ones_like
-
         return ones_like(x) if not x.requires_grad else x * 0 + 1
     if state.enabled and x.requires_grad:
         return Softmax.apply(x, d, False)
@@ -578,19 +562,15 @@ class Norm2(_SavingReduce):
 
     @staticmethod
     def backward(ctx, g):
-        from .unary import where
-
         x, out = ctx.saved_tensors
         dims, keepdim = ctx.dims, ctx.keepdim
         o = _expand_back(out, x.shape, dims, keepdim)
-        return _expand_back(g, x.shape, dims, keepdim) * where(o == 0, 0.0, x / o), None, None
+        return _expand_back(g, x.shape, dims, keepdim) * (x / o).masked_fill(o == 0, 0.0), None, None
 
 
 @tensor_method
 def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
     """Vector p-norm over dim (all elements by default): p = 2 / 'fro', 1, inf, -inf, 0 or any float."""
-    from .unary import abs as _abs
-
     if dtype is not None:
         x = x.to(dtype)
     if x._dtype_code > 1:
@@ -604,16 +584,16 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
         raise NotImplementedError("norm: the nuclear norm needs an SVD, which autograd_core does not provide")
     p = float(p)
     if p == math.inf:
-        return amax(_abs(x), dim, keepdim)
+        return amax(x.abs(), dim, keepdim)
     if p == -math.inf:
-        return amin(_abs(x), dim, keepdim)
+        return amin(x.abs(), dim, keepdim)
     if p == 0:
         return (x != 0).to(x.dtype).sum(dim, keepdim=keepdim)
     if p == 1:
-        return _abs(x).sum(dim, keepdim=keepdim)
+        return x.abs().sum(dim, keepdim=keepdim)
     if not (state.enabled and x.requires_grad):
         return _reduce(R["normp"], x, _dims(x, dim), keepdim, p)
-    return (_abs(x) ** p).sum(dim, keepdim=keepdim) ** (1.0 / p)
+    return (x.abs() ** p).sum(dim, keepdim=keepdim) ** (1.0 / p)
 
 
 @tensor_method

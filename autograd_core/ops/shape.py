@@ -4,7 +4,9 @@ from .. import _core
 from .._core import TensorBase
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
+from ._grad import sum_to
 from ._registry import tensor_method
+from .creation import arange
 
 __all__ = [
     "broadcast_tensors",
@@ -243,8 +245,6 @@ class Expand(Function):
 
     @staticmethod
     def backward(ctx, g):
-        from .binary import sum_to
-
         return sum_to(g, ctx.shape), None
 
 
@@ -685,8 +685,6 @@ tensor_method(moveaxis, name="moveaxis")
 
 
 def _tri_mask(x, diagonal, upper):
-    from .creation import arange
-
     n, m = x.shape[-2], x.shape[-1]
     r = arange(n).reshape(n, 1)
     c = arange(m).reshape(1, m)
@@ -694,11 +692,9 @@ def _tri_mask(x, diagonal, upper):
 
 
 def _triangle(x, diagonal, upper, op):
-    from .unary import where
-
     if x.ndim < 2:
         raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, got shape {tuple(x.shape)}")
-    return where(_tri_mask(x, diagonal, upper), x, _core.full((), 0, x._dtype_code))
+    return x.where(_tri_mask(x, diagonal, upper), _core.full((), 0, x._dtype_code))
 
 
 @tensor_method

@@ -17,6 +17,7 @@ from ._registry import tensor_method
 from .creation import as_tensor, tensor
 from .index import gather
 from .reduce import _return_types
+from .shape import stack
 
 __all__ = ["allclose", "argsort", "bincount", "bucketize", "cummax", "cummin", "histc", "isclose", "kthvalue", "median",
            "mode", "nanmedian", "nanquantile", "quantile", "searchsorted", "sort", "topk", "unique"]
@@ -334,8 +335,6 @@ def _quantile(x, q, dim, keepdim, interpolation, ignore_nan, op):
         outs.append(result)
     if scalar_q or qs.ndim == 0:
         return outs[0]
-    from .shape import stack
-
     return stack(outs, 0)
 
 

@@ -11,7 +11,9 @@ from .._core import binary as _binary
 from .._core import unary as _unary
 from ..autograd.function import _FREED, Function, apply_one
 from ..autograd.grad_mode import state
+from ._grad import _grad_to, _meta
 from ._registry import tensor_method
+from .creation import as_tensor, zeros_like
 
 __all__ = [
     "abs",
@@ -83,7 +85,10 @@ def _float_input(x):
     return x if x._dtype_code <= 1 else x.to(_core.F32)
 
 
-def _unary_op(name, grad, save="x", fused=None):
+def _unary_op(name, grad, save="x", fused=None, fused_if=None):
+    """The Function and the call of one C unary kernel. grad(x, y, g, p0, p1) is the VJP in Tensor ops;
+    fused names the C kernel that computes it in one pass, used when no graph is recorded in backward
+    (and, for ops with parameters, only when fused_if(p0, p1) holds: the kernel has the defaults)."""
     code = U[name]
     float_only = name in _FLOAT_ONLY
     fused_code = B[fused] if fused else None
@@ -109,7 +114,7 @@ def _unary_op(name, grad, save="x", fused=None):
         if save_y and state.enabled:  # create_graph: the saved output must lead back to this node
             v = alias(v)
             v._attach(ctx, 0)
-        if fused_code is not None and not state.enabled:
+        if fused_code is not None and not state.enabled and (fused_if is None or fused_if(*ctx.p)):
             gx = _binary(fused_code, v, g)
         else:
             x, y = (None, v) if save == "y" else (v, None)
@@ -152,8 +157,6 @@ def _nondiff(name):
         return _unary(code, x)
 
     def backward(ctx, g):
-        from .creation import zeros_like
-
         return zeros_like(g)
 
     cls = type(name.title(), (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward)})
@@ -185,12 +188,17 @@ _sigmoid = _unary_op("sigmoid", lambda x, y, g, *p: g * y * (1 - y), save="y", f
 _relu = _unary_op("relu", lambda x, y, g, *p: where(x <= 0, 0.0, g), fused="relu_bwd")
 _reciprocal = _unary_op("reciprocal", lambda x, y, g, *p: -g * y * y, save="y")
 _clamp = _unary_op("clamp", lambda x, y, g, lo, hi: g * ((x >= lo) & (x <= hi)))
+# (g * slope, not g * where(x > 0, 1.0, slope): a where of two Python floats is float32, which would
+# round the float64 gradient)
 _leaky_relu = _unary_op("leaky_relu", lambda x, y, g, slope, _: where(x > 0, g, g * slope))
 _pow_scalar = _unary_op("pow_scalar", lambda x, y, g, e, _: g * e * _pow_scalar(x, e - 1) if e != 0 else g * 0)
 _rpow_scalar = _unary_op("rpow_scalar", lambda x, y, g, base, _: g * y * math.log(base), save="y")
 _affine = _unary_op("affine", lambda x, y, g, a, b: g * a)
-_elu = _unary_op("elu", lambda x, y, g, alpha, _: g * where(x <= 0, alpha * exp(x), 1.0))
-_softplus = _unary_op("softplus", lambda x, y, g, beta, thr: g * where(x * beta > thr, 1.0, sigmoid(x * beta)))
+# (the closed side x <= 0 is tested, so a NaN x passes g through, as PyTorch)
+_elu = _unary_op("elu", lambda x, y, g, alpha, _: g * where(x <= 0, alpha * exp(x), 1.0), fused="elu_bwd",
+                 fused_if=lambda alpha, _: alpha == 1.0)
+_softplus = _unary_op("softplus", lambda x, y, g, beta, thr: g * where(x * beta > thr, 1.0, sigmoid(x * beta)),
+                      fused="softplus_bwd", fused_if=lambda beta, thr: beta == 1.0 and thr == 20.0)
 _gelu = _unary_op("gelu", lambda x, y, g, *p: g * (0.5 * (1 + erf(x * (1 / math.sqrt(2))))
                                                     + x * exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))),
                   fused="gelu_bwd")
@@ -204,6 +212,8 @@ _round = _nondiff("round")
 
 
 def _gelu_tanh_grad(x):
+    """d/dx of x/2 (1 + tanh(k (x + 0.044715 x^3))): the one Python copy (csrc/elementwise.c has the
+    fused kernel gelu_tanh_bwd)."""
     k = math.sqrt(2 / math.pi)
     inner = k * (x + 0.044715 * x * x * x)
     t = tanh(inner)
@@ -365,8 +375,8 @@ Example:
 
 @tensor_method
 def logsigmoid(x):
-    """log(sigmoid(x)) computed stably as -softplus(-x)."""
-    return -softplus(-_float_input(x))
+    """log(sigmoid(x)) computed stably as -softplus(-x). Integer inputs raise TypeError, as in PyTorch."""
+    return -softplus(-_activation_input(x, "logsigmoid"))
 
 
 relu = tensor_method(_relu.public)
@@ -516,8 +526,6 @@ def clamp(x, min=None, max=None):
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     if isinstance(min, TensorBase) or isinstance(max, TensorBase):
-        from .creation import as_tensor
-
         lo = None if min is None else min if isinstance(min, TensorBase) else as_tensor(min)
         hi = None if max is None else max if isinstance(max, TensorBase) else as_tensor(max)
         return ClampTensor.apply(x, lo, hi) if state.enabled and (
@@ -555,16 +563,12 @@ class ClampTensor(Function):
 
     @staticmethod
     def forward(ctx, x, lo, hi):
-        from .binary import _meta
-
         ctx.save_for_backward(x, lo, hi)
         ctx.metas = (_meta(x), _meta(lo), _meta(hi))
         return _clamp_tensor_values(x, lo, hi)
 
     @staticmethod
     def backward(ctx, g):
-        from .binary import _grad_to
-
         x, lo, hi = ctx.saved_tensors
         mx, mlo, mhi = ctx.metas
         inside = None
@@ -599,47 +603,63 @@ def clamp_max(x, max):
     return clamp(x, max=max)
 
 
+# ------------------------------------------------------------------------------ activations
+# The activations of nn.functional are these functions (F.gelu is ag.gelu); F adds PyTorch's inplace=
+# where it has one. Like PyTorch's, they raise on integer and bool tensors (torch.nn.functional.gelu
+# of an int64 tensor is an error), where sigmoid, tanh, softsign and tanhshrink promote to float32.
+
+
+def _activation_input(x, op):
+    if not isinstance(x, TensorBase):
+        raise TypeError(f"{op}: expected input to be a Tensor, got {type(x).__name__}")
+    if x._dtype_code > 1:
+        raise TypeError(f"{op}: expected a floating point input, got {x.dtype}")
+    return x
+
+
 def leaky_relu(x, negative_slope=0.01):
-    """``max(0, x) + negative_slope * min(0, x)``, elementwise."""
-    return _leaky_relu(x, float(negative_slope))
+    """``max(0, x) + negative_slope * min(0, x)``, elementwise. Integer inputs raise TypeError."""
+    return _leaky_relu(_activation_input(x, "leaky_relu"), float(negative_slope))
 
 
 def elu(x, alpha=1.0):
-    """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``."""
-    return _elu(x, float(alpha))
+    """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``. Integer inputs raise TypeError."""
+    return _elu(_activation_input(x, "elu"), float(alpha))
 
 
 def selu(x):
     """``scale * elu(x, alpha)`` with alpha = 1.6733 and scale = 1.0507 (self-normalising)."""
     alpha, scale = 1.6732632423543772, 1.0507009873554805
-    return scale * elu(x, alpha)
+    return scale * _elu(_activation_input(x, "selu"), alpha)
 
 
 def celu(x, alpha=1.0):
     """x for x > 0, else alpha (exp(x / alpha) - 1); one branch at a time, so the gradient at 0 is 1."""
     if alpha == 0:
         raise ValueError("celu: alpha cannot be 0")
-    x = _float_input(x)
+    x = _activation_input(x, "celu")
     # (the clamp keeps expm1 finite where the other branch is taken: inf * 0 would make a NaN gradient)
     return where(x <= 0, alpha * expm1(clamp(x, max=0.0) / alpha), x)
 
 
 def softplus(x, beta=1.0, threshold=20.0):
     """``log(1 + exp(beta x)) / beta``, and ``x`` where ``beta x > threshold`` (no overflow)."""
-    return _softplus(x, float(beta), float(threshold))
+    return _softplus(_activation_input(x, "softplus"), float(beta), float(threshold))
 
 
 def gelu(x, approximate="none"):
-    """``x * Phi(x)``, Phi the standard normal CDF; ``approximate='tanh'`` uses the tanh formula."""
+    """``x * Phi(x)``, Phi the standard normal CDF; ``approximate='tanh'`` uses the tanh formula.
+    Integer inputs raise TypeError, as in PyTorch."""
     if approximate == "none":
-        return _gelu(x)
+        return _gelu(_activation_input(x, "gelu"))
     if approximate == "tanh":
-        return _gelu_tanh(x)
+        return _gelu_tanh(_activation_input(x, "gelu"))
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
-silu = _silu.public
-silu.__doc__ = """``x * sigmoid(x)`` (swish), elementwise."""
+def silu(x):
+    """``x * sigmoid(x)`` (swish), elementwise. Integer inputs raise TypeError."""
+    return _silu(_activation_input(x, "silu"))
 
 
 class Mish(Function):
@@ -658,8 +678,8 @@ class Mish(Function):
 
 
 def mish(x):
-    """x * tanh(softplus(x))."""
-    x = _float_input(x)
+    """x * tanh(softplus(x)). Integer inputs raise TypeError."""
+    x = _activation_input(x, "mish")
     if state.enabled and x.requires_grad:
         return Mish.apply(x)
     return x * tanh(softplus(x))
@@ -685,8 +705,8 @@ def _hardsigmoid_values(x):
 
 
 def hardsigmoid(x):
-    """``clamp(x / 6 + 1/2, 0, 1)``, elementwise."""
-    x = _float_input(x)
+    """``clamp(x / 6 + 1/2, 0, 1)``, elementwise. Integer inputs raise TypeError."""
+    x = _activation_input(x, "hardsigmoid")
     if state.enabled and x.requires_grad:
         return Hardsigmoid.apply(x)
     return _hardsigmoid_values(x)
@@ -708,8 +728,8 @@ class Hardswish(Function):
 
 
 def hardswish(x):
-    """``x * clamp(x + 3, 0, 6) / 6``, elementwise."""
-    x = _float_input(x)
+    """``x * clamp(x + 3, 0, 6) / 6``, elementwise. Integer inputs raise TypeError."""
+    x = _activation_input(x, "hardswish")
     if state.enabled and x.requires_grad:
         return Hardswish.apply(x)
     return _hardswish_values(x)
@@ -823,29 +843,22 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
 class Where(Function):
     @staticmethod
     def forward(ctx, cond, a, b):
-        from .binary import _meta
-
         ctx.save_for_backward(cond)
         ctx.ma, ctx.mb = _meta(a), _meta(b)
         return _core.where(cond, a, b)
 
     @staticmethod
     def backward(ctx, g):
-        from .binary import _grad_to
-
         (cond,) = ctx.saved_tensors
         ga = _grad_to(where(cond, g, 0.0), ctx.ma) if ctx.needs_input_grad[1] else None
         gb = _grad_to(where(cond, 0.0, g), ctx.mb) if ctx.needs_input_grad[2] else None
         return None, ga, gb
 
 
-@tensor_method
 def where(cond, a=None, b=None):
     """Elementwise cond ? a : b with broadcasting (a and b may be Python scalars)."""
     if a is None and b is None:
-        from .index import nonzero
-
-        return nonzero(cond, as_tuple=True)
+        return cond.nonzero(as_tuple=True)
     if not isinstance(cond, TensorBase):
         raise TypeError(f"where: condition must be a bool tensor, got {type(cond).__name__}")
     if cond._dtype_code != _core.BOOL:
@@ -857,3 +870,15 @@ def where(cond, a=None, b=None):
                           (isinstance(b, TensorBase) and b.requires_grad)):
         return Where.apply(cond, a, b)
     return _core.where(cond, a, b)
+
+
+@tensor_method(name="where")
+def _where_method(x, condition, other):
+    """``x`` where ``condition`` is True, else ``other``: PyTorch's ``Tensor.where``, that is
+    ``ag.where(condition, x, other)``.
+
+    Example:
+        >>> ag.tensor([1.0, -2.0]).where(ag.tensor([True, False]), 0.0)
+        tensor([1., 0.])
+    """
+    return where(condition, x, other)

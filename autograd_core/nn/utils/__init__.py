@@ -7,9 +7,10 @@ with ndim <= 1 (biases, norm scales) is not penalised; weight matrices and conv 
 """
 import math
 
-import autograd_core as ag
-
 from ...autograd.grad_mode import no_grad
+from ...dtypes import float64
+from ...ops.creation import tensor
+from ...ops.shape import cat, stack
 from ...tensor import Tensor
 from . import (  # noqa: F401
     parametrizations,
@@ -32,14 +33,14 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     max_norm = float(max_norm)
     norm_type = float(norm_type)
     if not params:
-        return ag.tensor(0.0)
+        return tensor(0.0)
     with no_grad():
         grads = [p.grad.detach() for p in params]
         if norm_type == math.inf:
             norms = [g.abs().max() for g in grads]
-            total = ag.stack([n.to(ag.float64) for n in norms]).max()
+            total = stack([n.to(float64) for n in norms]).max()
         else:
-            total = ag.stack([(g.abs() ** norm_type).sum().to(ag.float64) for g in grads]).sum() ** (1.0 / norm_type)
+            total = stack([(g.abs() ** norm_type).sum().to(float64) for g in grads]).sum() ** (1.0 / norm_type)
         total_value = float(total.item())
         if error_if_nonfinite and not math.isfinite(total_value):
             raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is "
@@ -65,7 +66,7 @@ def parameters_to_vector(parameters):
     params = _as_list(parameters)
     if not params:
         raise ValueError("parameters_to_vector: got an empty parameter list")
-    return ag.cat([p.reshape(-1) for p in params])
+    return cat([p.reshape(-1) for p in params])
 
 
 def vector_to_parameters(vec, parameters):
@@ -94,8 +95,8 @@ def l1_penalty(parameters):
     differentiable. Add lam * l1_penalty(model.parameters()) to the loss for the lasso objective."""
     params = _penalised(parameters)
     if not params:
-        return ag.tensor(0.0)
-    return ag.stack([p.abs().sum() for p in params]).sum()
+        return tensor(0.0)
+    return stack([p.abs().sum() for p in params]).sum()
 
 
 def l2_penalty(parameters):
@@ -103,5 +104,5 @@ def l2_penalty(parameters):
     factor, so its gradient is 2 w (ridge: loss + lam * l2_penalty)."""
     params = _penalised(parameters)
     if not params:
-        return ag.tensor(0.0)
-    return ag.stack([(p * p).sum() for p in params]).sum()
+        return tensor(0.0)
+    return stack([(p * p).sum() for p in params]).sum()

@@ -4,6 +4,7 @@ parametrizations.<name>.original0 / original1 (g and v) for weight_norm, and
 parametrizations.<name>.original plus parametrizations.<name>.0._u / _v for spectral_norm.
 (weight_norm.py has the older hook-style functions of the same names in nn.utils.)"""
 from ...autograd.grad_mode import no_grad
+from ...ops.creation import randn
 from ..module import Module
 from . import parametrize
 from .weight_norm import _norm_except_dim, _normalize
@@ -35,8 +36,6 @@ def weight_norm(module, name="weight", dim=0):
 class _SpectralNorm(Module):
     def __init__(self, weight, n_power_iterations=1, dim=0, eps=1e-12):
         super().__init__()
-        import autograd_core as ag
-
         ndim = weight.ndim
         if n_power_iterations <= 0:
             raise ValueError(f"spectral_norm: expected n_power_iterations to be positive, but got "
@@ -48,8 +47,8 @@ class _SpectralNorm(Module):
             with no_grad():
                 mat = self._matrix(weight)
                 h, w = mat.shape
-                self.register_buffer("_u", _normalize(ag.randn(h, dtype=weight.dtype), eps))
-                self.register_buffer("_v", _normalize(ag.randn(w, dtype=weight.dtype), eps))
+                self.register_buffer("_u", _normalize(randn(h, dtype=weight.dtype), eps))
+                self.register_buffer("_v", _normalize(randn(w, dtype=weight.dtype), eps))
                 self._power_method(mat, 15)  # start from a good estimate, as PyTorch does
 
     def _matrix(self, weight):

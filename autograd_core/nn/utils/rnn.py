@@ -8,7 +8,10 @@ between lists, padded tensors and packed sequences; every conversion is differen
 """
 from collections import namedtuple
 
-import autograd_core as ag
+from ...dtypes import float32, float64, int64
+from ...ops.creation import full, tensor
+from ...ops.shape import cat, stack
+from ...tensor import Tensor
 
 __all__ = [
     "PackedSequence",
@@ -27,7 +30,7 @@ def _invert_permutation(perm):
     inv = [0] * len(perm)
     for i, p in enumerate(perm.tolist()):
         inv[p] = i
-    return ag.tensor(inv, dtype=ag.int64)
+    return tensor(inv, dtype=int64)
 
 
 class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorted_indices", "unsorted_indices"])):
@@ -45,9 +48,9 @@ class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorte
         if batch_sizes is None:
             raise TypeError("PackedSequence: batch_sizes is required (build packed sequences with "
                             "pack_padded_sequence or pack_sequence)")
-        if not isinstance(batch_sizes, ag.Tensor):
-            batch_sizes = ag.tensor(list(batch_sizes), dtype=ag.int64)
-        if batch_sizes.ndim != 1 or batch_sizes.dtype != ag.int64:
+        if not isinstance(batch_sizes, Tensor):
+            batch_sizes = tensor(list(batch_sizes), dtype=int64)
+        if batch_sizes.ndim != 1 or batch_sizes.dtype != int64:
             raise ValueError(f"PackedSequence: batch_sizes must be a 1-D int64 tensor, got {batch_sizes.dtype} of "
                              f"shape {tuple(batch_sizes.shape)}")
         return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
@@ -60,11 +63,11 @@ class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorte
 
     def float(self):
         """The same sequence with ``data`` converted to float32."""
-        return self.to(ag.float32)
+        return self.to(float32)
 
     def double(self):
         """The same sequence with ``data`` converted to float64."""
-        return self.to(ag.float64)
+        return self.to(float64)
 
     def cpu(self):
         """``self``: the data already lives in CPU memory."""
@@ -81,7 +84,7 @@ class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorte
 
 
 def _lengths_list(lengths, op):
-    if isinstance(lengths, ag.Tensor):
+    if isinstance(lengths, Tensor):
         if lengths.ndim != 1:
             raise ValueError(f"{op}: lengths must be a 1-D tensor or a list, got shape {tuple(lengths.shape)}")
         lengths = lengths.tolist()
@@ -99,9 +102,9 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     here and sorted_indices / unsorted_indices record the permutation, so the layers' h_n and
     pad_packed_sequence come back in the original order."""
     op = "pack_padded_sequence"
-    if not isinstance(input, ag.Tensor) or input.ndim < 2:
+    if not isinstance(input, Tensor) or input.ndim < 2:
         raise ValueError(f"{op}: expected a padded tensor with at least 2 dimensions (T, B, *), got "
-                         f"{tuple(input.shape) if isinstance(input, ag.Tensor) else type(input).__name__}")
+                         f"{tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__}")
     lens = _lengths_list(lengths, op)
     batch_dim = 0 if batch_first else 1
     if len(lens) != input.shape[batch_dim]:
@@ -123,7 +126,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
                                f"exportability.")
     else:
         order = sorted(range(len(lens)), key=lambda b: -lens[b])
-        sorted_indices = ag.tensor(order, dtype=ag.int64)
+        sorted_indices = tensor(order, dtype=int64)
         input = input.index_select(batch_dim, sorted_indices)
         lens = [lens[b] for b in order]
     if batch_first:
@@ -132,8 +135,8 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     batch_sizes = [sum(1 for n in lens if n > t) for t in range(lens[0])]
     rows = [t * batch + b for t, bs in enumerate(batch_sizes) for b in range(bs)]
     flat = input.reshape((steps * batch,) + tuple(input.shape[2:]))
-    data = flat.index_select(0, ag.tensor(rows, dtype=ag.int64))
-    return PackedSequence(data, ag.tensor(batch_sizes, dtype=ag.int64), sorted_indices,
+    data = flat.index_select(0, tensor(rows, dtype=int64))
+    return PackedSequence(data, tensor(batch_sizes, dtype=int64), sorted_indices,
                           _invert_permutation(sorted_indices))
 
 
@@ -161,10 +164,10 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
         offsets.append(offsets[-1] + bs)
     # every padded position reads a row of data, or the padding row appended after them
     rows = [offsets[t] + b if t < steps and b < sizes[t] else n for t in range(steps_out) for b in range(batch)]
-    source = ag.cat([data, ag.full((1,) + trailing, padding_value, dtype=data.dtype)], 0)
-    padded = source.index_select(0, ag.tensor(rows, dtype=ag.int64)).reshape((steps_out, batch) + trailing)
+    source = cat([data, full((1,) + trailing, padding_value, dtype=data.dtype)], 0)
+    padded = source.index_select(0, tensor(rows, dtype=int64)).reshape((steps_out, batch) + trailing)
     lengths = [sum(1 for bs in sizes if bs > b) for b in range(batch)]
-    lengths = ag.tensor(lengths, dtype=ag.int64)
+    lengths = tensor(lengths, dtype=int64)
     if sequence.unsorted_indices is not None:
         padded = padded.index_select(1, sequence.unsorted_indices)
         lengths = lengths.index_select(0, sequence.unsorted_indices)
@@ -194,10 +197,10 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     for s in seqs:
         missing = longest - s.shape[0]
         if missing:
-            fill = ag.full((missing,) + trailing, padding_value, dtype=s.dtype)
-            s = ag.cat([s, fill] if padding_side == "right" else [fill, s], 0)
+            fill = full((missing,) + trailing, padding_value, dtype=s.dtype)
+            s = cat([s, fill] if padding_side == "right" else [fill, s], 0)
         rows.append(s)
-    return ag.stack(rows, 0 if batch_first else 1)
+    return stack(rows, 0 if batch_first else 1)
 
 
 def pack_sequence(sequences, enforce_sorted=True):

@@ -10,6 +10,7 @@ reshaped to a matrix (dim first), estimated by power iteration on buffers <name>
 (n_power_iterations steps per forward in training mode, none in eval mode). Parameter <name>_orig.
 """
 from ...autograd.grad_mode import no_grad
+from ...ops.creation import randn
 from ..module import Module, Parameter
 
 __all__ = ["remove_spectral_norm", "remove_weight_norm", "spectral_norm", "weight_norm"]
@@ -135,13 +136,11 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     if dim is None:
         dim = 1 if type(module).__name__.startswith("ConvTranspose") else 0
     fn = SpectralNorm(name, n_power_iterations, dim, eps)
-    import autograd_core as ag
-
     with no_grad():
         mat = fn.matrix(weight)
         h, w = mat.shape
-        u = _normalize(ag.randn(h, dtype=weight.dtype), eps)
-        v = _normalize(ag.randn(w, dtype=weight.dtype), eps)
+        u = _normalize(randn(h, dtype=weight.dtype), eps)
+        v = _normalize(randn(w, dtype=weight.dtype), eps)
     del module._parameters[name]
     module.register_parameter(name + "_orig", weight)
     object.__setattr__(module, name, weight.detach())

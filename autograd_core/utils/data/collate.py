@@ -5,6 +5,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from ...tensor import is_tensor
+
 __all__ = ["default_collate", "default_convert"]
 
 
@@ -12,12 +14,6 @@ def _ag():
     import autograd_core
 
     return autograd_core
-
-
-def _is_tensor(x):
-    from ...tensor import Tensor
-
-    return isinstance(x, Tensor)
 
 
 def default_collate(batch):
@@ -31,7 +27,7 @@ def default_collate(batch):
         raise ValueError("default_collate: expected a non-empty list of samples")
     ag = _ag()
     first = batch[0]
-    if _is_tensor(first):
+    if is_tensor(first):
         shapes = {tuple(b.shape) for b in batch}
         if len(shapes) != 1:
             raise ValueError(f"default_collate: cannot stack tensors of different shapes {sorted(shapes)}")

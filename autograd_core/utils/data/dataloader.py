@@ -19,9 +19,10 @@ import numbers
 import queue
 import warnings
 
+from ...tensor import is_tensor
 from . import _worker
 from .collate import default_collate, default_convert
-from .dataset import IterableDataset, TensorDataset, _is_tensor, as_generator
+from .dataset import IterableDataset, TensorDataset, as_generator
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 __all__ = ["DataLoader", "get_worker_info"]
@@ -128,7 +129,7 @@ class DataLoader:
                  multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,
                  pin_memory_device="", in_order=True):
         if isinstance(dataset, (tuple, list)) and dataset and all(
-                _is_tensor(t) or type(t).__name__ == "ndarray" for t in dataset):
+                is_tensor(t) or type(t).__name__ == "ndarray" for t in dataset):
             dataset = TensorDataset(*dataset)
         _check_int(num_workers, "num_workers", 0)
         if timeout < 0:

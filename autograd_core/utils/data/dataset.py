@@ -9,6 +9,8 @@ import numbers
 
 import numpy as np
 
+from ...tensor import is_tensor
+
 __all__ = [
     "ChainDataset",
     "ConcatDataset",
@@ -26,12 +28,6 @@ def _ag():
     import autograd_core
 
     return autograd_core
-
-
-def _is_tensor(x):
-    from ...tensor import Tensor
-
-    return isinstance(x, Tensor)
 
 
 def as_generator(generator, owner):
@@ -134,7 +130,7 @@ class TensorDataset(Dataset):
         for position, t in enumerate(tensors):
             if isinstance(t, np.ndarray):
                 t = _ag().from_numpy(np.ascontiguousarray(t))
-            if not _is_tensor(t):
+            if not is_tensor(t):
                 raise TypeError(f"TensorDataset: argument {position} is a {type(t).__name__}, expected a tensor")
             if t.ndim == 0:
                 raise ValueError(f"TensorDataset: argument {position} is 0-d; each tensor needs a sample axis")
