@@ -12,6 +12,8 @@ import sys
 import threading
 import time
 
+from .launcher import check_launch, import_mpi, mpi_library
+
 __all__ = ["GroupMember", "barrier", "destroy_process_group", "get_backend", "get_rank", "get_world_size",
            "group", "init_process_group", "is_available", "is_initialized", "is_mpi_available"]
 
@@ -69,7 +71,7 @@ def _mpi():
     if _MPI:
         return _MPI[0]
     try:
-        from mpi4py import MPI
+        MPI = import_mpi()
     except ImportError as exc:
         raise RuntimeError(
             "autograd_core.distributed needs mpi4py and an MPI library: pip install 'autograd_core[distributed]' "
@@ -101,6 +103,11 @@ def init_process_group(backend="mpi", init_method=None, timeout=None, world_size
     seconds = _timeout_seconds(timeout)
     MPI = _mpi()
     comm = MPI.COMM_WORLD.Dup()
+    try:
+        check_launch(mpi_library(), comm.Get_size())
+    except RuntimeError:
+        comm.Free()
+        raise
     if world_size not in (-1, None) and world_size != comm.Get_size():
         comm.Free()
         raise ValueError(f"init_process_group: world_size={world_size} but mpiexec started {comm.Get_size()} "
