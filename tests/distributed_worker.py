@@ -105,6 +105,27 @@ def all_reduce_every_dtype_op_layout():
                                     f"{layout} async={async_op}")
 
 
+@check
+def all_reduce_bitwise_ops():
+    r, n = dist.get_rank(), dist.get_world_size()
+    bitwise = {"BAND": np.bitwise_and, "BOR": np.bitwise_or, "BXOR": np.bitwise_xor}
+    for dtype in DTYPES:
+        for op, fn in bitwise.items():
+            if np.dtype(dtype).kind == "f":
+                try:
+                    dist.all_reduce(ag.from_numpy(rank_data(r, (3,), dtype, 1)), op=getattr(dist.ReduceOp, op))
+                except ValueError as exc:
+                    assert f"ReduceOp.{op}" in str(exc) and np.dtype(dtype).name in str(exc), exc
+                else:
+                    raise AssertionError(f"{op} on {dtype} did not raise")
+                continue
+            arrays = [rank_data(q, (4, 5), dtype, 30 + len(op)) for q in range(n)]
+            want = fn.reduce(np.stack(arrays), axis=0)
+            for layout, t in layouts(arrays[r]):
+                dist.all_reduce(t, op=getattr(dist.ReduceOp, op))
+                assert_same(np.asarray(t), want, f"all_reduce {op} {np.dtype(dtype).name} {layout}")
+
+
 def _relayout(a, layout):
     return dict(layouts(a))[layout]
 
