@@ -19,6 +19,7 @@ from autograd_core.nn.parallel import DistributedDataParallel as DDP
 from autograd_core.utils.data.distributed import DistributedSampler
 
 CHECKS = []
+SUITE_TIMEOUT = 45  # seconds one collective may wait in the suite (tests/test_distributed.py gives a launch 120)
 
 
 def check(fn):
@@ -468,7 +469,10 @@ def fit_distributed_equals_single_process_fit():
 
 
 def run_suite():
-    dist.init_process_group(backend="mpi")
+    # a check that fails on some ranks only leaves the others in a collective the failed ones never
+    # join: the watchdog then ends the job well before the test's launch timeout, and each failure
+    # is on stderr already
+    dist.init_process_group(backend="mpi", timeout=SUITE_TIMEOUT)
     results = {}
     for fn in CHECKS:
         started = time.perf_counter()
@@ -477,6 +481,8 @@ def run_suite():
             results[fn.__name__] = None
         except Exception:  # noqa: BLE001  (reported to the test, which fails)
             results[fn.__name__] = traceback.format_exc()
+            sys.stderr.write(f"rank {dist.get_rank()}: {fn.__name__} failed:\n{results[fn.__name__]}")
+            sys.stderr.flush()
         dist.barrier()
         results[fn.__name__ + ":seconds"] = time.perf_counter() - started
     everyone = [None] * dist.get_world_size()

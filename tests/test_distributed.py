@@ -14,6 +14,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -101,7 +102,9 @@ def test_mpi(nprocs, check):
 
 @needs_mpi
 def test_mpi_rank_that_raises_aborts_the_job():
+    started = time.monotonic()
     proc = _launch(2, "crash", timeout=60)
+    assert time.monotonic() - started < 40, "the other rank was left waiting"
     assert proc.returncode != 0
     assert "rank 1 fails on purpose" in proc.stderr
     assert "aborting all 2 ranks" in proc.stderr
@@ -110,7 +113,9 @@ def test_mpi_rank_that_raises_aborts_the_job():
 
 @needs_mpi
 def test_mpi_collective_past_the_timeout_aborts_the_job():
+    started = time.monotonic()
     proc = _launch(2, "timeout", timeout=60)
+    assert time.monotonic() - started < 40, "the sleeping rank kept the job alive (rank 1 sleeps 60 s)"
     assert proc.returncode != 0
     assert "waited more than 1 s in all_reduce" in proc.stderr
     assert "UNREACHABLE" not in proc.stdout
@@ -300,13 +305,16 @@ def test_find_mpiexec_checks_the_named_launcher(monkeypatch, tmp_path):
 
 def test_find_mpiexec_prefers_mpi4pys_family(monkeypatch, tmp_path):
     monkeypatch.delenv(launcher.MPIEXEC_ENV, raising=False)
-    for name, text in (("mpiexec", "mpiexec (OpenRTE) 4.1.4"), ("mpiexec.mpich", "HYDRA build details:\n  Version: 4.0.2")):
+    for name, text in (("mpiexec", "mpiexec (OpenRTE) 4.1.4"), ("mpiexec.mpich", "HYDRA build details:\n  Version: 4.0.2"),
+                       ("mpiexec.hydra", "HYDRA build details:\n  Version: 5.0.2")):
         fake = tmp_path / name
         fake.write_text(f"#!/bin/sh\nprintf '{text}\\n'\n")
         fake.chmod(0o755)
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
     assert launcher.find_mpiexec(launcher.Implementation("mpich", "MPICH", "4.0.2")) == str(tmp_path / "mpiexec.mpich")
+    assert launcher.find_mpiexec(launcher.Implementation("mpich", "MPICH", "5.0.2")) == str(tmp_path / "mpiexec.hydra")
+    assert launcher.find_mpiexec(launcher.Implementation("mpich", "MPICH", "4.1")) == str(tmp_path / "mpiexec.mpich")
     assert launcher.find_mpiexec(launcher.Implementation("openmpi", "Open MPI", "4")) == str(tmp_path / "mpiexec")
     with pytest.raises(RuntimeError, match=r"no mpiexec for mpi4py's MPI \(Microsoft MPI 10\)"):
         launcher.find_mpiexec(launcher.Implementation("msmpi", "Microsoft MPI", "10"))

@@ -132,9 +132,9 @@ def find_mpiexec(library=None):
     """The path of an mpiexec that starts processes mpi4py's MPI understands.
 
     $AUTOGRAD_CORE_MPIEXEC wins when set (it must exist and, if its family is recognised, match).
-    Otherwise the first candidate of mpi4py's family: beside the interpreter, `mpiexec` on PATH, then
-    mpiexec.mpich / mpiexec.hydra / mpiexec.openmpi. library: mpi4py's Implementation if already
-    known. Raises RuntimeError naming what was found when none fits.
+    Otherwise a candidate of mpi4py's family, of the library's own version if there is one (the same
+    installation), in this order: beside the interpreter, `mpiexec` on PATH, then mpiexec.mpich /
+    mpiexec.hydra / mpiexec.openmpi. library: mpi4py's Implementation if already known. Raises RuntimeError naming what was found when none fits.
     """
     library = library or mpi_library()
     named = os.environ.get(MPIEXEC_ENV)
@@ -146,12 +146,16 @@ def find_mpiexec(library=None):
         if None not in (launcher.family, library.family) and launcher.family != library.family:
             raise RuntimeError(_mismatch_text(f"{MPIEXEC_ENV}={named}", launcher, library))
         return path
-    tried = []
+    tried, fitting = [], []
     for path in _candidates():
         launcher = mpiexec_implementation(path)
         if library.family is None or launcher.family == library.family:
-            return path
+            if launcher.version == library.version:
+                return path
+            fitting.append(path)
         tried.append(f"  {path}: {_describe(launcher)}")
+    if fitting:
+        return fitting[0]
     raise RuntimeError(f"no mpiexec for mpi4py's MPI ({_describe(library)}) was found"
                        + (":\n" + "\n".join(tried) if tried else " (none on PATH)")
                        + f"\ninstall that MPI's launcher, or name it in ${MPIEXEC_ENV}")
@@ -235,7 +239,7 @@ def report():
     for path in _candidates():
         launcher = mpiexec_implementation(path)
         fits = ("matches" if launcher.family == library.family else
-                "does NOT match: its processes would each come up alone") if library.family else "unknown"
+                "does NOT match: MPI would abort at start-up or each process would come up alone") if library.family else "unknown"
         lines.append(f"  {path}: {_describe(launcher)} -> {fits}")
     try:
         lines.append(f"launch with: {find_mpiexec(library)} -n N {pathlib.Path(sys.executable).name} script.py")

@@ -145,7 +145,13 @@ def _abort_on_uncaught(exc_type, exc, tb):
                      f"{_world.size} ranks (MPI_Abort)\n")
     sys.stderr.flush()
     sys.stdout.flush()
-    comm.Abort(1)
+    _abort_job()
+
+
+def _abort_job():
+    """MPI_Abort on MPI_COMM_WORLD, not on the group's duplicate: MPICH 4.0 (Debian 12's) then ends
+    only the calling process, and a rank asleep outside MPI would keep the job alive."""
+    _mpi().COMM_WORLD.Abort(1)
 
 
 def _require_group(op):
@@ -227,9 +233,8 @@ class _Watchdog:
                 sys.stderr.write(f"autograd_core.distributed: rank {_world.rank} waited more than {self.seconds:g} s "
                                  f"in {current[0]} (another rank failed or never called it); aborting the job\n")
                 sys.stderr.flush()
-                comm = _world.comm
-                if comm is not None:
-                    comm.Abort(1)
+                if _world.comm is not None:
+                    _abort_job()
 
     def stop(self):
         self.stopped.set()
