@@ -26,6 +26,7 @@ import time
 import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # this checkout's autograd_core (the children get it through PYTHONPATH)
 SIZES = [1 << k for k in range(10, 27, 2)]  # 1 KB, 4 KB, ... 64 MB
 
 
@@ -128,7 +129,7 @@ def allreduce_bandwidth(args):
                   f"{bus / best['mpi4py'] / 1e9:>12.2f}")
             emit("allreduce", processes=world, bytes=size, ours=best["ours"], mpi4py=best["mpi4py"])
     if rank == 0:
-        emit("library", text=MPI.Get_library_version().strip().splitlines()[0])
+        emit("library", text=" ".join(MPI.Get_library_version().strip().splitlines()[0].split()))
     dist.destroy_process_group()
 
 
