@@ -31,17 +31,23 @@ ROOT = pathlib.Path(ag.__file__).resolve().parent.parent
 
 
 def _find_mpi():
-    """(mpi4py's Implementation, its mpiexec, why the MPI tests skip, why they fail): the last three
-    are None when not applicable. A missing mpi4py skips; a mpi4py that cannot load its MPI, or no
-    fitting mpiexec, is a broken installation and fails."""
+    """(mpi4py's Implementation, its mpiexec, why the MPI tests skip, why they fail), None where not
+    applicable. They skip when the extra is missing: no mpi4py, no MPI library for it, or no mpiexec
+    at all. They fail when the only mpiexecs there are belong to another MPI, or when the one named by
+    $AUTOGRAD_CORE_MPIEXEC does: that installation is broken, and skipping would hide it."""
+    extra = "pip install 'autograd_core[distributed]' (mpi4py and MPICH wheels)"
     if importlib.util.find_spec("mpi4py") is None:
-        return None, None, ("mpi4py is not installed: pip install 'autograd_core[distributed]' (mpi4py and MPICH "
-                            "wheels)"), None
+        return None, None, f"mpi4py is not installed: {extra}", None
     try:
         library = launcher.mpi_library()
+    except RuntimeError as exc:
+        return None, None, f"mpi4py finds no MPI library ({str(exc).splitlines()[-1]}): {extra}", None
+    if not os.environ.get(launcher.MPIEXEC_ENV) and not launcher.mpiexec_candidates():
+        return library, None, f"no mpiexec on PATH for mpi4py's {library.name}: {extra}", None
+    try:
         return library, launcher.find_mpiexec(library), None, None
     except RuntimeError as exc:
-        return None, None, None, str(exc)
+        return library, None, None, str(exc)
 
 
 LIBRARY, MPIEXEC, SKIP_REASON, SETUP_ERROR = _find_mpi()
@@ -122,7 +128,7 @@ def test_mpi_collective_past_the_timeout_aborts_the_job():
 
 
 def _other_family_mpiexec():
-    for path in launcher._candidates():
+    for path in launcher.mpiexec_candidates():
         impl = launcher.mpiexec_implementation(path)
         if impl.family is not None and impl.family != LIBRARY.family:
             return path

@@ -20,7 +20,7 @@ import subprocess
 import sys
 
 __all__ = ["MPIEXEC_ENV", "Implementation", "Launch", "check_launch", "find_mpiexec", "import_mpi",
-           "launched_world", "mpi_library", "mpiexec_implementation", "report"]
+           "launched_world", "mpi_library", "mpiexec_candidates", "mpiexec_implementation", "report"]
 
 MPIEXEC_ENV = "AUTOGRAD_CORE_MPIEXEC"  # names the mpiexec to use; find_mpiexec and the tests honour it
 
@@ -48,6 +48,7 @@ _LAUNCHER_PATTERNS = [  # (regex on `mpiexec --version`, family, name)
     (r"HYDRA build details:\s*\n\s*Version:\s*([\d.]+\w*)", "mpich", "MPICH (hydra)"),
     (r"Microsoft MPI[^\n]*?([\d.]+)", "msmpi", "Microsoft MPI"),
 ]
+_CONSEQUENCE = "MPI would abort at start-up or each process would come up alone, as rank 0 of 1"
 _FAMILY_NAMES = {"mpich": "an MPICH-family (hydra, PMI)", "openmpi": "an Open MPI", "msmpi": "a Microsoft MPI"}
 # Debian/Ubuntu install each MPI's launcher under its own name beside the `mpiexec` alternative
 _FAMILY_LAUNCHERS = {"mpich": ["mpiexec.mpich", "mpiexec.hydra"], "openmpi": ["mpiexec.openmpi"]}
@@ -111,7 +112,7 @@ def mpiexec_implementation(path):
     return _classify(proc.stdout + proc.stderr, _LAUNCHER_PATTERNS)
 
 
-def _candidates():
+def mpiexec_candidates():
     """mpiexec paths in the order they are tried: beside the interpreter (a venv's or the mpich wheel's),
     `mpiexec` on PATH, then each family's Debian name."""
     seen, found = set(), []
@@ -147,7 +148,7 @@ def find_mpiexec(library=None):
             raise RuntimeError(_mismatch_text(f"{MPIEXEC_ENV}={named}", launcher, library))
         return path
     tried, fitting = [], []
-    for path in _candidates():
+    for path in mpiexec_candidates():
         launcher = mpiexec_implementation(path)
         if library.family is None or launcher.family == library.family:
             if launcher.version == library.version:
@@ -163,7 +164,7 @@ def find_mpiexec(library=None):
 
 def _mismatch_text(what, launcher, library):
     return (f"{what} is {_describe(launcher)}, but mpi4py uses {_describe(library)}: mpiexec and mpi4py belong to "
-            f"different MPI implementations, so every process would come up alone as rank 0 of 1")
+            f"different MPI implementations, so {_CONSEQUENCE}")
 
 
 def check_launch(library, world_size=None):
@@ -178,8 +179,7 @@ def check_launch(library, world_size=None):
         return
     if other_family:
         cause = (f"mpi4py uses {_describe(library)}, which does not understand {_FAMILY_NAMES[launch.family]} "
-                 "launcher: mpiexec and mpi4py belong to different MPI implementations, so MPI would abort at "
-                 "start-up or each process would come up alone")
+                 f"launcher: mpiexec and mpi4py belong to different MPI implementations, so {_CONSEQUENCE}")
     else:
         cause = (f"MPI sees a world of {world_size}: mpi4py uses {_describe(library)}, which did not join the other "
                  "processes (another MPI's mpiexec, or a nested launch?), so each process came up alone")
@@ -236,10 +236,10 @@ def report():
                 "or build it against your system's MPI: MPICC=mpicc pip install --no-binary mpi4py mpi4py")
     library = mpi_library()
     lines.append(f"mpi4py {mpi4py.__version__} ({pathlib.Path(mpi4py.__file__).parent}) uses {_describe(library)}")
-    for path in _candidates():
+    for path in mpiexec_candidates():
         launcher = mpiexec_implementation(path)
         fits = ("matches" if launcher.family == library.family else
-                "does NOT match: MPI would abort at start-up or each process would come up alone") if library.family else "unknown"
+                f"does NOT match: {_CONSEQUENCE}") if library.family else "unknown"
         lines.append(f"  {path}: {_describe(launcher)} -> {fits}")
     try:
         lines.append(f"launch with: {find_mpiexec(library)} -n N {pathlib.Path(sys.executable).name} script.py")
