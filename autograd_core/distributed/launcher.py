@@ -96,7 +96,10 @@ def mpi_library(python=None):
     proc = subprocess.run([python or sys.executable, "-c", _LIBRARY_PROBE], capture_output=True, text=True,
                           timeout=60, check=False, env=env)
     if proc.returncode != 0:
-        raise RuntimeError(f"mpi4py cannot be imported by {python or sys.executable}:\n{proc.stderr.strip()}")
+        lines = proc.stderr.strip().splitlines()
+        starts = [i for i, line in enumerate(lines) if re.match(r"\w+(Error|Exception)\b", line)]
+        message = "\n".join(lines[starts[-1]:] if starts else lines[-3:])  # the exception, not the traceback
+        raise RuntimeError(f"mpi4py.MPI cannot be imported by {python or sys.executable}: {message}")
     return _classify(proc.stdout, _LIBRARY_PATTERNS)
 
 
@@ -234,7 +237,10 @@ def report():
     except ImportError:
         return ("mpi4py is not installed: pip install 'autograd_core[distributed]' (mpi4py and MPICH wheels), "
                 "or build it against your system's MPI: MPICC=mpicc pip install --no-binary mpi4py mpi4py")
-    library = mpi_library()
+    try:
+        library = mpi_library()
+    except RuntimeError as exc:
+        return f"{exc}\ninstall an MPI library: pip install mpich, or your system's MPI"
     lines.append(f"mpi4py {mpi4py.__version__} ({pathlib.Path(mpi4py.__file__).parent}) uses {_describe(library)}")
     for path in mpiexec_candidates():
         launcher = mpiexec_implementation(path)
