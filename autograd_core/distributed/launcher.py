@@ -4,10 +4,12 @@ mpiexec that can start processes for that library.
 MPI standardises the library, not the launcher. Each implementation's mpiexec tells its processes
 their rank through its own channel: MPICH's hydra (also Intel MPI's and MVAPICH's) through PMI,
 which leaves PMI_RANK and PMI_SIZE in the environment; Open MPI through its own runtime, which leaves
-OMPI_COMM_WORLD_RANK and OMPI_COMM_WORLD_SIZE. A library started by the other family's mpiexec does
-not find its launcher and comes up alone, so `mpiexec -n 4` runs four single-process jobs that each
+OMPI_COMM_WORLD_RANK and OMPI_COMM_WORLD_SIZE. A library started by the other family's mpiexec
+either aborts inside MPI_Init with a message about PMI or PMIx (MPICH under Open MPI's), or does not
+find its launcher and comes up alone, so that `mpiexec -n 4` runs four single-process jobs that each
 train on all the data. That is the classic failure of a mpi4py built for one MPI next to another
-MPI's mpiexec on PATH, and init_process_group turns it into an error naming both (check_launch).
+MPI's mpiexec on PATH. import_mpi and init_process_group turn it into an error naming both, before
+MPI_Init from the launcher's family and after it from the world size (check_launch).
 
     python -m autograd_core.distributed     # what mpi4py uses, and which mpiexec matches it
 """
