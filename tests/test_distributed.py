@@ -332,3 +332,23 @@ def test_distributed_report_runs():
         assert "pip install" in text
     else:
         assert text.startswith("mpi4py ") and " uses " in text
+
+
+def test_import_failures_are_explained():
+    missing = launcher.explain_import_failure(ModuleNotFoundError("No module named 'mpi4py'"))
+    assert "pip install 'autograd_core[distributed]'" in missing
+    shadowed = launcher.explain_import_failure("ImportError: .../MPI.so: undefined symbol: ompi_mpi_logical8")
+    assert "built against another MPI" in shadowed and "ompi_mpi_logical8" in shadowed and "ldd" in shadowed
+    no_library = launcher.explain_import_failure("cannot load MPI library\nlibmpi.so: cannot open shared object file")
+    assert "finds no MPI library" in no_library and "MPI4PY_LIBMPI" in no_library
+
+
+def test_init_process_group_without_an_mpi_library_says_so():
+    if importlib.util.find_spec("mpi4py._mpiabi") is None:
+        pytest.skip("only mpi4py's own wheels choose their MPI library at run time (MPI4PY_LIBMPI)")
+    env = dict(os.environ, MPI4PY_LIBMPI="/nonexistent/libmpi.so",
+               PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run([sys.executable, "-c", "import autograd_core.distributed as d; d.init_process_group()"],
+                          env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode != 0
+    assert "RuntimeError: mpi4py finds no MPI library" in proc.stderr and "/nonexistent/libmpi.so" in proc.stderr

@@ -21,8 +21,8 @@ import shutil
 import subprocess
 import sys
 
-__all__ = ["MPIEXEC_ENV", "Implementation", "Launch", "check_launch", "find_mpiexec", "import_mpi",
-           "launched_world", "mpi_library", "mpiexec_candidates", "mpiexec_implementation", "report"]
+__all__ = ["MPIEXEC_ENV", "Implementation", "Launch", "check_launch", "explain_import_failure", "find_mpiexec",
+           "import_mpi", "launched_world", "mpi_library", "mpiexec_candidates", "mpiexec_implementation", "report"]
 
 MPIEXEC_ENV = "AUTOGRAD_CORE_MPIEXEC"  # names the mpiexec to use; find_mpiexec and the tests honour it
 
@@ -91,7 +91,7 @@ def mpi_library(python=None):
     """The Implementation of the MPI library mpi4py loads. Without `python` it asks this process's
     mpi4py.MPI when it is already imported, else a short child process (so that MPI is not started
     here just to ask); with `python` (an interpreter's path), that interpreter's mpi4py.
-    Raises RuntimeError when mpi4py cannot be imported."""
+    Raises RuntimeError saying why when mpi4py.MPI cannot be imported."""
     if python is None and "mpi4py.MPI" in sys.modules:
         return _classify(sys.modules["mpi4py.MPI"].Get_library_version(), _LIBRARY_PATTERNS)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_", "PMIX_"))}
@@ -101,8 +101,26 @@ def mpi_library(python=None):
         lines = proc.stderr.strip().splitlines()
         starts = [i for i, line in enumerate(lines) if re.match(r"\w+(Error|Exception)\b", line)]
         message = "\n".join(lines[starts[-1]:] if starts else lines[-3:])  # the exception, not the traceback
-        raise RuntimeError(f"mpi4py.MPI cannot be imported by {python or sys.executable}: {message}")
+        raise RuntimeError(f"{python or sys.executable}: {explain_import_failure(message)}")
     return _classify(proc.stdout, _LIBRARY_PATTERNS)
+
+
+def explain_import_failure(message):
+    """What to do when `from mpi4py import MPI` failed with `message` (an exception's text)."""
+    message = str(message)
+    if "No module named 'mpi4py'" in message:
+        return ("autograd_core.distributed needs mpi4py and an MPI library: pip install 'autograd_core[distributed]' "
+                "(mpi4py and MPICH wheels), or build mpi4py against your system's MPI (docs/distributed.md)")
+    if "undefined symbol" in message:
+        return (f"mpi4py.MPI cannot be imported: {message}. Its compiled module was built against another MPI "
+                "than the library it loads now: a libmpi found first on the library path (an mpich wheel in "
+                "the interpreter's lib directory, LD_LIBRARY_PATH) shadows the one mpi4py was built for. Check "
+                "with ldd on mpi4py/MPI*.so, and rebuild mpi4py so that it links the MPI you launch with "
+                "(docs/distributed.md, 'With the system's MPI')")
+    if "cannot load MPI library" in message:
+        return (f"mpi4py finds no MPI library: {message}. pip install mpich, or install your system's MPI and "
+                "name its library if it is not found: MPI4PY_LIBMPI=/path/to/libmpi.so")
+    return f"mpi4py.MPI cannot be imported: {message}"
 
 
 def mpiexec_implementation(path):
@@ -208,19 +226,20 @@ def import_mpi():
     """Import mpi4py.MPI, which starts MPI. Started by an mpiexec, look at the library before MPI_Init:
     under another MPI's launcher, MPI_Init aborts with an error about PMI or PMIx that does not say
     why, so check_launch raises first. Otherwise MPI starts as mpi4py would start it at import (its
-    mpi4py.rc thread level, finalized at exit). Raises ImportError without mpi4py."""
-    import mpi4py
-
+    mpi4py.rc thread level, finalized at exit). Raises RuntimeError saying why when mpi4py or its MPI
+    library cannot be loaded."""
+    try:
+        import mpi4py
+    except ImportError as exc:
+        raise RuntimeError(explain_import_failure(exc)) from exc
     rc = mpi4py.rc
     if "mpi4py.MPI" in sys.modules or not rc.initialize or launched_world() is None:
-        from mpi4py import MPI
-
-        return MPI
+        return _load_mpi()
     if rc.finalize is None:
         rc.finalize = True  # MPI_Init is called below, not at import: still finalize at exit
     rc.initialize = False
     try:
-        from mpi4py import MPI
+        MPI = _load_mpi()
     finally:
         rc.initialize = True
     check_launch(mpi_library())
@@ -228,6 +247,14 @@ def import_mpi():
         MPI.Init_thread(getattr(MPI, _THREAD_LEVELS[rc.thread_level]))
     else:
         MPI.Init()
+    return MPI
+
+
+def _load_mpi():
+    try:
+        from mpi4py import MPI
+    except (ImportError, RuntimeError) as exc:  # mpi4py's wheels raise RuntimeError when no libmpi loads
+        raise RuntimeError(explain_import_failure(exc)) from exc
     return MPI
 
 
@@ -242,7 +269,7 @@ def report():
     try:
         library = mpi_library()
     except RuntimeError as exc:
-        return f"{exc}\ninstall an MPI library: pip install mpich, or your system's MPI"
+        return str(exc)
     lines.append(f"mpi4py {mpi4py.__version__} ({pathlib.Path(mpi4py.__file__).parent}) uses {_describe(library)}")
     for path in mpiexec_candidates():
         launcher = mpiexec_implementation(path)

@@ -70,13 +70,7 @@ _MPI = []  # the mpi4py.MPI module once imported (importing it starts MPI)
 def _mpi():
     if _MPI:
         return _MPI[0]
-    try:
-        MPI = import_mpi()
-    except ImportError as exc:
-        raise RuntimeError(
-            "autograd_core.distributed needs mpi4py and an MPI library: pip install 'autograd_core[distributed]' "
-            "(brings mpi4py and MPICH), or pip install mpi4py against your system's MPI"
-        ) from exc
+    MPI = import_mpi()  # raises RuntimeError saying what is missing
     _MPI.append(MPI)
     return MPI
 
