@@ -104,13 +104,13 @@ def allreduce_bandwidth(args):
     if rank == 0:
         print(f"all_reduce over {world} processes, float32, in place; best of {args.repeats}")
         print(f"{'bytes':>10} {'ours us':>10} {'mpi4py us':>10} {'ratio':>6} {'ours GB/s':>10} {'mpi4py GB/s':>12}")
-    for size in SIZES:
+    for size in args.sizes:
         array = np.ones(size // 4, dtype=np.float32)
         tensor = ag.from_numpy(array)
         reps = max(3, min(200, (1 << 22) // size * 20))
         best = {"ours": float("inf"), "mpi4py": float("inf")}
-        for _ in range(args.repeats):
-            for who in ("ours", "mpi4py"):
+        for repeat in range(args.repeats):
+            for who in ("ours", "mpi4py")[::1 if repeat % 2 == 0 else -1]:  # each goes first in turn
                 comm.Barrier()
                 started = time.perf_counter()
                 for _ in range(reps):
@@ -167,6 +167,7 @@ def run_all(args):
         launch = [mpiexec, "-n", str(procs)] if procs > 1 else []
         steps += _run(launch + script + ["step", "--threads", str(threads)] + common, threads)
     found = _run([mpiexec, "-n", "2"] + script + ["allreduce", "--repeats", str(args.repeats)], 1)
+    alone = _run(script + ["allreduce", "--repeats", str(args.repeats), "--sizes", "1024"], 1)
     load_after = os.getloadavg()
     library = next(r["text"] for r in found if r["kind"] == "library")
     cpu = _cpu_name()
@@ -189,6 +190,9 @@ def run_all(args):
         bus = 2 * (r["processes"] - 1) / r["processes"] * r["bytes"]
         print(f"| {_size(r['bytes'])} | {_us(r['ours'])} | {_us(r['mpi4py'])} | {r['ours'] / r['mpi4py']:.2f} "
               f"| {bus / r['ours'] / 1e9:.2f} | {bus / r['mpi4py'] / 1e9:.2f} |")
+    one = next(r for r in alone if r["kind"] == "allreduce")
+    print(f"\nthe wrapper's own cost, 1 KB in a group of one (no transfer): ours {_us(one['ours'])}, mpi4py "
+          f"{_us(one['mpi4py'])} per call, +{_us(one['ours'] - one['mpi4py'])}")
 
 
 def _cpu_name():
@@ -210,6 +214,7 @@ if __name__ == "__main__":
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--sizes", type=int, nargs="+", default=SIZES, help="allreduce: buffer sizes in bytes")
     parser.add_argument("--mpiexec", help="the launcher for `all` (default: the one matching mpi4py's MPI)")
     args = parser.parse_args()
     {"all": run_all, "step": step_time, "allreduce": allreduce_bandwidth}[args.what](args)
