@@ -19,6 +19,7 @@ from autograd_core.nn.parallel import DistributedDataParallel as DDP
 from autograd_core.utils.data.distributed import DistributedSampler
 
 CHECKS = []
+SUITE_TIMEOUT = 45  # seconds one collective may wait in the suite (tests/test_distributed.py gives a launch 120)
 
 
 def check(fn):
@@ -103,6 +104,27 @@ def all_reduce_every_dtype_op_layout():
                             assert work.wait() and work.is_completed()
                         assert_same(np.asarray(t2), want, f"all_reduce {op} {np.dtype(dtype).name} {shape} "
                                     f"{layout} async={async_op}")
+
+
+@check
+def all_reduce_bitwise_ops():
+    r, n = dist.get_rank(), dist.get_world_size()
+    bitwise = {"BAND": np.bitwise_and, "BOR": np.bitwise_or, "BXOR": np.bitwise_xor}
+    for dtype in DTYPES:
+        for op, fn in bitwise.items():
+            if np.dtype(dtype).kind == "f":
+                try:
+                    dist.all_reduce(ag.from_numpy(rank_data(r, (3,), dtype, 1)), op=getattr(dist.ReduceOp, op))
+                except ValueError as exc:
+                    assert f"ReduceOp.{op}" in str(exc) and np.dtype(dtype).name in str(exc), exc
+                else:
+                    raise AssertionError(f"{op} on {dtype} did not raise")
+                continue
+            arrays = [rank_data(q, (4, 5), dtype, 30 + len(op)) for q in range(n)]
+            want = fn.reduce(np.stack(arrays), axis=0)
+            for layout, t in layouts(arrays[r]):
+                dist.all_reduce(t, op=getattr(dist.ReduceOp, op))
+                assert_same(np.asarray(t), want, f"all_reduce {op} {np.dtype(dtype).name} {layout}")
 
 
 def _relayout(a, layout):
@@ -447,7 +469,10 @@ def fit_distributed_equals_single_process_fit():
 
 
 def run_suite():
-    dist.init_process_group(backend="mpi")
+    # a check that fails on some ranks only leaves the others in a collective the failed ones never
+    # join: the watchdog then ends the job well before the test's launch timeout, and each failure
+    # is on stderr already
+    dist.init_process_group(backend="mpi", timeout=SUITE_TIMEOUT)
     results = {}
     for fn in CHECKS:
         started = time.perf_counter()
@@ -456,6 +481,8 @@ def run_suite():
             results[fn.__name__] = None
         except Exception:  # noqa: BLE001  (reported to the test, which fails)
             results[fn.__name__] = traceback.format_exc()
+            sys.stderr.write(f"rank {dist.get_rank()}: {fn.__name__} failed:\n{results[fn.__name__]}")
+            sys.stderr.flush()
         dist.barrier()
         results[fn.__name__ + ":seconds"] = time.perf_counter() - started
     everyone = [None] * dist.get_world_size()

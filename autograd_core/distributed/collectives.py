@@ -10,6 +10,12 @@ touched until then.
 Reductions per dtype: floats and integers map to MPI_SUM/PROD/MAX/MIN; bool tensors, like torch's,
 treat SUM and MAX as logical or, PRODUCT and MIN as logical and. AVG (floating point only) is a SUM
 divided by the world size. uint8 and int sums wrap around, as in NumPy.
+
+uint8 SUM, MIN and MAX reduce int32 copies, cast back (wrapping, as NumPy's uint8 sum does): the
+MPIs of Debian 12 get uint8 wrong there. Open MPI 4.1.4's AVX reductions saturate 8- and 16-bit
+sums at the type's limit (its issue 8045) and MPICH 4.0.2 compares unsigned types as signed in MIN
+and MAX (its issue 6083). int32, int64, PRODUCT and the bitwise ops are right in both, and in the
+MPICH 5 of the wheel.
 """
 import enum
 import numbers
@@ -54,11 +60,13 @@ _resolved = {}  # (op, dtype kind) -> MPI operation, filled on first use
 
 
 def _mpi_op(op, dtype, name):
-    """The MPI operation for `op` on arrays of numpy dtype `dtype`, and whether to divide (AVG)."""
+    """For `op` on arrays of numpy dtype `dtype`: the MPI operation, whether to divide by the world
+    size (AVG), and the dtype to reduce in instead (int32 for uint8 SUM, MIN and MAX) or None."""
     kind = dtype.kind if dtype.kind in "fb" else "i"
     found = _resolved.get((op, kind))
     if found is not None:
-        return found, op is ReduceOp.AVG
+        mpi_op, average, widened = found
+        return mpi_op, average, (np.int32 if widened and dtype == np.uint8 else None)
     if isinstance(op, str):
         try:
             op = ReduceOp[op.upper()]
@@ -70,8 +78,15 @@ def _mpi_op(op, dtype, name):
     if op not in table:
         hint = " (AVG averages floating-point tensors only; use SUM and divide)" if op is ReduceOp.AVG else ""
         raise ValueError(f"{name}: ReduceOp.{op.name} is not defined for {kind_name} tensors ({dtype.name}){hint}")
-    found = _resolved[(op, kind)] = getattr(_mpi(), table[op])
-    return found, op is ReduceOp.AVG
+    found = _resolved[(op, kind)] = (getattr(_mpi(), table[op]), op is ReduceOp.AVG,
+                                     op in (ReduceOp.SUM, ReduceOp.MIN, ReduceOp.MAX))
+    return _mpi_op(op, dtype, name)
+
+
+def _narrow_into(a, wide):
+    """Write the widened result back: the cast wraps, so a sum is the uint8 sum modulo 256."""
+    if wide is not a:
+        np.copyto(a, wide, casting="unsafe")
 
 
 # ------------------------------------------------------------------------------------------ buffers
@@ -211,16 +226,18 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     name = "all_reduce"
     world = _setup(name, group)
     buf = _Buf(tensor, "tensor", name, write=True)
-    mpi_op, average = _mpi_op(op, buf.array.dtype, name)
+    mpi_op, average, wide = _mpi_op(op, buf.array.dtype, name)
     MPI, comm, a = _mpi(), world.comm, buf.array
+    data = a if wide is None else a.astype(wide)
 
     def finish():
+        _narrow_into(a, data)
         if average:
             np.divide(a, world.size, out=a)
         buf.done()
 
-    return _launch(name, async_op, lambda: comm.Iallreduce(MPI.IN_PLACE, a, mpi_op),
-                   lambda: comm.Allreduce(MPI.IN_PLACE, a, mpi_op), finish, [tensor], buf)
+    return _launch(name, async_op, lambda: comm.Iallreduce(MPI.IN_PLACE, data, mpi_op),
+                   lambda: comm.Allreduce(MPI.IN_PLACE, data, mpi_op), finish, [tensor], (buf, data))
 
 
 def broadcast(tensor, src, group=None, async_op=False):
@@ -241,18 +258,20 @@ def reduce(tensor, dst, op=ReduceOp.SUM, group=None, async_op=False):
     dst = _check_rank(dst, "dst", world.size, name)
     root = world.rank == dst
     buf = _Buf(tensor, "tensor", name, write=root)
-    mpi_op, average = _mpi_op(op, buf.array.dtype, name)
+    mpi_op, average, wide = _mpi_op(op, buf.array.dtype, name)
     MPI, comm, a = _mpi(), world.comm, buf.array
-    send = MPI.IN_PLACE if root else a
-    recv = a if root else None
+    data = a if wide is None else a.astype(wide)
+    send, recv = (MPI.IN_PLACE, data) if root else (data, None)
 
     def finish():
+        if root:
+            _narrow_into(a, data)
         if average and root:
             np.divide(a, world.size, out=a)
         buf.done()
 
     return _launch(name, async_op, lambda: comm.Ireduce(send, recv, mpi_op, root=dst),
-                   lambda: comm.Reduce(send, recv, mpi_op, root=dst), finish, [tensor], buf)
+                   lambda: comm.Reduce(send, recv, mpi_op, root=dst), finish, [tensor], (buf, data))
 
 
 def all_gather(tensor_list, tensor, group=None, async_op=False):
@@ -355,11 +374,11 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=Fal
     world = _setup(name, group)
     out = _Buf(output, "output", name, write=True)
     _check_like(input_list, output, "input_list", name, world.size)
-    mpi_op, average = _mpi_op(op, out.array.dtype, name)
-    parts = np.empty((world.size,) + out.array.shape, dtype=out.array.dtype)
+    mpi_op, average, wide = _mpi_op(op, out.array.dtype, name)
+    parts = np.empty((world.size,) + out.array.shape, dtype=wide or out.array.dtype)
     for part, t in zip(parts, input_list):
         np.copyto(part, np.asarray(t))
-    return _reduce_scatter_into(name, world, parts, out, mpi_op, average, async_op, [output])
+    return _reduce_scatter_into(name, world, parts, out, mpi_op, average, wide, async_op, [output])
 
 
 def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
@@ -370,20 +389,24 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=F
     out = _Buf(output, "output", name, write=True)
     send = _Buf(input, "input", name, write=False)
     _check_total(input, output, world.size, "input", "output", name)
-    mpi_op, average = _mpi_op(op, out.array.dtype, name)
-    return _reduce_scatter_into(name, world, send.array, out, mpi_op, average, async_op, [output])
+    mpi_op, average, wide = _mpi_op(op, out.array.dtype, name)
+    data = send.array if wide is None else send.array.astype(wide)
+    return _reduce_scatter_into(name, world, data, out, mpi_op, average, wide, async_op, [output])
 
 
-def _reduce_scatter_into(name, world, send, out, mpi_op, average, async_op, outputs):
+def _reduce_scatter_into(name, world, send, out, mpi_op, average, wide, async_op, outputs):
+    """send: the (world_size, ...) blocks, already in `wide` if given; out receives this rank's."""
     comm, a = world.comm, out.array
+    recv = a if wide is None else np.empty(a.shape, dtype=wide)
 
     def finish():
+        _narrow_into(a, recv)
         if average:
             np.divide(a, world.size, out=a)
         out.done()
 
-    return _launch(name, async_op, lambda: comm.Ireduce_scatter_block(send, a, mpi_op),
-                   lambda: comm.Reduce_scatter_block(send, a, mpi_op), finish, outputs, (send, out))
+    return _launch(name, async_op, lambda: comm.Ireduce_scatter_block(send, recv, mpi_op),
+                   lambda: comm.Reduce_scatter_block(send, recv, mpi_op), finish, outputs, (send, out, recv))
 
 
 # ------------------------------------------------------------------------------------ point to point

@@ -12,6 +12,8 @@ import sys
 import threading
 import time
 
+from .launcher import check_launch, import_mpi, mpi_library
+
 __all__ = ["GroupMember", "barrier", "destroy_process_group", "get_backend", "get_rank", "get_world_size",
            "group", "init_process_group", "is_available", "is_initialized", "is_mpi_available"]
 
@@ -68,13 +70,7 @@ _MPI = []  # the mpi4py.MPI module once imported (importing it starts MPI)
 def _mpi():
     if _MPI:
         return _MPI[0]
-    try:
-        from mpi4py import MPI
-    except ImportError as exc:
-        raise RuntimeError(
-            "autograd_core.distributed needs mpi4py and an MPI library: pip install 'autograd_core[distributed]' "
-            "(brings mpi4py and MPICH), or pip install mpi4py against your system's MPI"
-        ) from exc
+    MPI = import_mpi()  # raises RuntimeError saying what is missing
     _MPI.append(MPI)
     return MPI
 
@@ -101,6 +97,11 @@ def init_process_group(backend="mpi", init_method=None, timeout=None, world_size
     seconds = _timeout_seconds(timeout)
     MPI = _mpi()
     comm = MPI.COMM_WORLD.Dup()
+    try:
+        check_launch(mpi_library(), comm.Get_size())
+    except RuntimeError:
+        comm.Free()
+        raise
     if world_size not in (-1, None) and world_size != comm.Get_size():
         comm.Free()
         raise ValueError(f"init_process_group: world_size={world_size} but mpiexec started {comm.Get_size()} "
@@ -138,7 +139,13 @@ def _abort_on_uncaught(exc_type, exc, tb):
                      f"{_world.size} ranks (MPI_Abort)\n")
     sys.stderr.flush()
     sys.stdout.flush()
-    comm.Abort(1)
+    _abort_job()
+
+
+def _abort_job():
+    """MPI_Abort on MPI_COMM_WORLD, not on the group's duplicate: MPICH 4.0 (Debian 12's) then ends
+    only the calling process, and a rank asleep outside MPI would keep the job alive."""
+    _mpi().COMM_WORLD.Abort(1)
 
 
 def _require_group(op):
@@ -220,9 +227,8 @@ class _Watchdog:
                 sys.stderr.write(f"autograd_core.distributed: rank {_world.rank} waited more than {self.seconds:g} s "
                                  f"in {current[0]} (another rank failed or never called it); aborting the job\n")
                 sys.stderr.flush()
-                comm = _world.comm
-                if comm is not None:
-                    comm.Abort(1)
+                if _world.comm is not None:
+                    _abort_job()
 
     def stop(self):
         self.stopped.set()
