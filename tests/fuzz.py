@@ -883,7 +883,7 @@ class Runner:
         self.proc.start()
         child.close()
         self.conn = parent
-        if not self.conn.poll(120) or self.conn.recv()[0] != "ready":
+        if not self.conn.poll(max(120.0, self.timeout)) or self.conn.recv()[0] != "ready":
             raise RuntimeError("fuzz: the worker process did not start")
 
     def submit(self, case):
@@ -1031,7 +1031,7 @@ def replay(case):
     return run_case(case)
 
 
-def recheck(path, show=2):
+def recheck(path, show=2, timeout=60.0):
     """Run the failing cases of a --log file again: how many now pass, are documented, still fail."""
     import ast
 
@@ -1043,7 +1043,7 @@ def recheck(path, show=2):
                 if text not in seen:
                     seen.add(text)
                     cases.append((line.split()[1], ast.literal_eval(text)))
-    runner, tally = Runner(), Tally()
+    runner, tally = Runner(timeout=timeout), Tally()
     before = Counter(outcome for outcome, _ in cases)
     try:
         results = []
@@ -1071,6 +1071,8 @@ def main(argv=None):
     parser.add_argument("--progress", type=int, default=5000, help="print counts every N cases (0: never)")
     parser.add_argument("--replay", default="", help="a case dict as printed, run in this process")
     parser.add_argument("--log", default="", help="a file to which each failing case is written at once")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds a case may take before it counts as a "
+                        "hang (default 60; raise it for a sanitizer build at low priority on a busy machine)")
     parser.add_argument("--recheck", default="", help="a --log file: run its cases again with the current code "
                         "and count which now pass, are documented, or still fail")
     args = parser.parse_args(argv)
@@ -1080,14 +1082,14 @@ def main(argv=None):
         print(*replay(ast.literal_eval(args.replay)), sep="\n")
         return 0
     if args.recheck:
-        return recheck(args.recheck, show=args.show)
+        return recheck(args.recheck, show=args.show, timeout=args.timeout)
     ops = [o for o in args.ops.split(",") if o] or None
     for o in ops or ():
         if o not in OPS_BY_NAME:
             parser.error(f"unknown op {o!r}; known: {', '.join(OPS_BY_NAME)}")
     log = open(args.log, "a") if args.log else None  # noqa: SIM115  (closed below)
     tally = Tally(stream=log)
-    runner = Runner()
+    runner = Runner(timeout=args.timeout)
     done, chunk = 0, 0
     t0 = time.monotonic()
     # SIGTERM and Ctrl-C end the run early, with the counts so far
