@@ -449,6 +449,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return input * scale.reshape(shape) + shift.reshape(shape)
 
 
+def _centered(x, dims):
+    """x minus its mean over dims, refined once by the mean of the first deviations. A row of equal
+    values then gives exactly 0 (as PyTorch's layer and group norm do): the rounded mean can be an ulp
+    or two off, and those few-bit deviations sum exactly, so the correction removes them."""
+    xc = x - x.mean(dims, keepdim=True)
+    return xc - xc.mean(dims, keepdim=True)
+
+
 class _LayerNorm(Function):
     """Layer norm as one graph node with the closed-form backward; double backward differentiates
     the composite form instead."""
@@ -456,7 +464,7 @@ class _LayerNorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, k, eps):
         dims = tuple(range(x.ndim - k, x.ndim))
-        xc = x - x.mean(dims, keepdim=True)
+        xc = _centered(x, dims)
         inv = ((xc * xc).mean(dims, keepdim=True) + eps).rsqrt()
         xhat = xc * inv
         out = xhat * weight if weight is not None else xhat
@@ -493,8 +501,7 @@ class _LayerNorm(Function):
 
 def _layer_norm_composite(input, k, weight, bias, eps):
     dims = tuple(range(input.ndim - k, input.ndim))
-    mu = input.mean(dims, keepdim=True)
-    xc = input - mu
+    xc = _centered(input, dims)
     var = (xc * xc).mean(dims, keepdim=True)
     out = xc * (var + eps).rsqrt()
     if weight is not None:
@@ -540,9 +547,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         if t is not None and tuple(t.shape) != (c,):
             raise ValueError(f"group_norm: {name} of shape {tuple(t.shape)}, expected ({c},)")
     x = input.reshape(n, num_groups, -1)
-    mean = x.mean(-1, keepdim=True)
     var = x.var(-1, keepdim=True, correction=0)
-    out = ((x - mean) / (var + eps).sqrt()).reshape(tuple(input.shape))
+    out = (_centered(x, (-1,)) / (var + eps).sqrt()).reshape(tuple(input.shape))
     return _per_channel_affine(out, weight, bias)
 
 
