@@ -918,17 +918,21 @@ def _onednn_mark(torch, case, op, t_in, floats, gs_t, i, ga, precision):
     which its float64 path uses anyway): the difference comes from oneDNN, not from a wrong gradient."""
     if not op.plain_ref:
         return ""
-    try:
-        with torch.backends.mkldnn.flags(enabled=False):
-            leaves = [t.detach().clone().requires_grad_(t.requires_grad) for t in t_in]
-            outs = [o for o in _flatten((op.ref or op.call)(torch, *leaves, **case["params"])) if o.requires_grad]
-            ins = [t for t, fl in zip(leaves, floats) if fl]
-            gt = torch.autograd.grad(outs, ins, gs_t, allow_unused=True)[i]
-    except Exception:  # noqa: BLE001  (no plain reference: no mark)
-        return ""
-    if gt is None:
-        return ""
-    return " [oneDNN]" if _close(ga, gt.numpy(), precision, op.tol * 4) else ""
+    # (in the inputs' dtype, and in float64, where the float32 partial sums cannot overflow)
+    for dtype in (None, torch.float64):
+        try:
+            with torch.backends.mkldnn.flags(enabled=False):
+                leaves = [(t.detach().to(dtype) if dtype and fl else t.detach()).clone().requires_grad_(
+                    t.requires_grad) for t, fl in zip(t_in, floats)]
+                outs = [o for o in _flatten((op.ref or op.call)(torch, *leaves, **case["params"])) if o.requires_grad]
+                ins = [t for t, fl in zip(leaves, floats) if fl]
+                gt = torch.autograd.grad(outs, ins, [g.to(dtype) if dtype else g for g in gs_t],
+                                         allow_unused=True)[i]
+        except Exception:  # noqa: BLE001, S112  (no plain reference in this dtype: no mark from it)
+            continue
+        if gt is not None and _close(ga, gt.numpy().astype(ga.dtype), precision, op.tol * 4):
+            return " [oneDNN]"
+    return ""
 
 
 def _short(a):
