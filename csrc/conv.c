@@ -53,6 +53,27 @@ int64_t agc_conv_set_workspace_limit(int64_t nbytes)
     return prev;
 }
 
+/* 1 when none of the n values is inf or NaN. The fast paths that do not form the plain sum of products
+ * need it: Winograd's transforms add and subtract the inputs of a whole tile (an inf there becomes NaN
+ * in outputs that never read it: inf - inf), the direct depthwise loops skip the padding taps (an inf
+ * weight over padding gives inf * 0 = NaN through im2col), and the stride-1 data gradient convolves a
+ * zero-padded grad_out (an inf weight times those zeros gives NaN at inputs no output reads through
+ * it). With a non-finite operand they fall back to im2col + GEMM, whose result every path must give. */
+static int all_finite(agc_dtype dt, const void *p, int64_t n)
+{
+    int bad = 0;
+    if (dt == AGC_F32) {
+        const uint32_t *u = (const uint32_t *)p;
+        for (int64_t i = 0; i < n; i++)
+            bad |= (u[i] & 0x7f800000u) == 0x7f800000u;
+    } else {
+        const uint64_t *u = (const uint64_t *)p;
+        for (int64_t i = 0; i < n; i++)
+            bad |= (u[i] & 0x7ff0000000000000u) == 0x7ff0000000000000u;
+    }
+    return !bad;
+}
+
 static int is_pointwise(const agc_conv2d_geom *g)
 {
     return g->kh == 1 && g->kw == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_h == 0 && g->pad_w == 0
@@ -740,7 +761,9 @@ static int backward_data_direct(agc_dtype dt, const agc_conv2d_geom *g, const vo
     t.pad_w = g->dil_w * (g->kw - 1) - g->pad_w;
     if (g->stride_h != 1 || g->stride_w != 1 || t.pad_h < 0 || t.pad_w < 0)
         return 1;
-    const int wino = wino_applies(dt, &t);
+    if (!all_finite(dt, weight, g->o * (g->c / g->groups) * g->kh * g->kw))
+        return 1;
+    const int wino = wino_applies(dt, &t) && all_finite(dt, grad_out, g->n * g->o * g->oh * g->ow);
     if (!wino && !use_direct(dt, &t))
         return 1;
     if (!wino && direct_mode != 2 && 100 * g->h * g->w > 115 * g->oh * g->ow)
@@ -842,9 +865,10 @@ int agc_conv2d(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void
     /* depthwise (one input channel per group, several groups): direct loops. A single-channel input
      * with groups == 1 is an ordinary convolution, faster through im2col + GEMM (LeNet's first layer,
      * 1x28x28 -> 6@5x5 on a batch of 64: 0.20 ms vs 0.83 ms through the depthwise loops) */
-    if (wino_applies(dt, g))
+    const int64_t nw = g->o * cg * g->kh * g->kw;
+    if (wino_applies(dt, g) && all_finite(dt, weight, nw) && all_finite(dt, x, g->n * g->c * g->h * g->w))
         return conv_forward_winograd(dt, g, x, weight, bias, out);
-    if (!is_pointwise(g) && g->c == g->groups && g->groups > 1 && direct_mode != 1) {
+    if (!is_pointwise(g) && g->c == g->groups && g->groups > 1 && direct_mode != 1 && all_finite(dt, weight, nw)) {
         if (dt == AGC_F32)
             depthwise_f32(g, x, weight, bias, out);
         else

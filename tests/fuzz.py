@@ -43,13 +43,20 @@ class Op:
     torch is missing (None: the case is skipped then)."""
 
     def __init__(self, name, call, arity=1, dtypes=ALL, grad=True, params=None, ref=None, np_ref=None,
-                 rank=(0, 4), tol=1.0, shapes="broadcast", sums=0):
+                 rank=(0, 4), tol=1.0, shapes="broadcast", sums=0, exact=None, plain_ref=False):
         self.name, self.call, self.arity, self.dtypes, self.grad = name, call, arity, dtypes, grad
         self.params = params or (lambda draw, shape: {})
         self.ref, self.np_ref, self.rank, self.tol, self.shapes = ref, np_ref, rank, tol, shapes
         # an op that adds up many terms (sum, matmul: sums=1; var, sums of squares: 2) is only as
         # exact as its largest term, max|input|^sums: the tolerance scales with that, not the result
         self.sums = sums
+        # exact(arrays, params, grads_out or None): the op's exact outputs (or, given the output
+        # gradients, the exact input gradients), from extended-precision arithmetic: a mismatch where
+        # ours is exact and the reference is not is marked [exact]
+        self.exact = exact
+        # plain_ref: on a mismatch, PyTorch is asked again with oneDNN off (its plain sums of products):
+        # a match there is marked [oneDNN]
+        self.plain_ref = plain_ref
 
 
 def F(lib):
@@ -113,6 +120,26 @@ def _pad_params(draw, shape):
     k = draw(st.integers(1, max(1, min(len(shape), 3))))
     pads = tuple(draw(st.integers(-3, 3)) for _ in range(2 * k))
     return {"pad": pads, "mode": draw(st.sampled_from(["constant", "reflect", "replicate", "circular"]))}
+
+
+def _prod_exact(arrays, params, grads_out=None):
+    """prod over params["dim"] in long double; with grads_out, each element's gradient: the output
+    gradient times the product of the *other* elements of its slice."""
+    (x,) = arrays
+    if x.dtype.kind != "f":
+        return None
+    dim, keepdim = params["dim"], params.get("keepdim", False)
+    xl = np.moveaxis(x.astype(np.longdouble), dim, -1)
+    with np.errstate(all="ignore"):
+        if grads_out is None:
+            out = np.prod(xl, axis=-1, keepdims=True)
+            out = np.moveaxis(out, -1, dim)
+            return [(out if keepdim else np.squeeze(out, dim)).astype(x.dtype)]
+        g = np.asarray(grads_out[0], dtype=np.longdouble)
+        g = np.moveaxis(g if keepdim else np.expand_dims(g, dim), dim, -1)
+        n = xl.shape[-1]
+        others = np.stack([np.prod(np.delete(xl, i, axis=-1), axis=-1) for i in range(n)], -1) if n else xl
+        return [np.moveaxis(g * others, -1, dim).astype(x.dtype)]
 
 
 def _pad_call(lib, x, pad, mode):
@@ -308,7 +335,7 @@ OPS = [
     # ---- reductions
     Op("sum", lambda lib, x, **p: x.sum(**p), params=_reduce_params(), sums=1),
     Op("mean", lambda lib, x, **p: x.mean(**p), dtypes=FLOATS, params=_reduce_params(), sums=1),
-    Op("prod", lambda lib, x, **p: x.prod(**p), params=_reduce_params(optional=False), tol=4.0),
+    Op("prod", lambda lib, x, **p: x.prod(**p), params=_reduce_params(optional=False), tol=4.0, exact=_prod_exact),
     Op("amax", lambda lib, x, **p: x.amax(**p), dtypes=NUMERIC, params=_reduce_params()),
     Op("amin", lambda lib, x, **p: x.amin(**p), dtypes=NUMERIC, params=_reduce_params()),
     Op("max", lambda lib, x, **p: x.max(**p), dtypes=NUMERIC, params=_reduce_params()),
@@ -361,7 +388,7 @@ OPS = [
     Op("sdpa", _sdpa_call, arity=2, dtypes=FLOATS, shapes="attention", tol=8.0, sums=2),
     Op("linear", lambda lib, x, w: F(lib).linear(x, w), arity=2, dtypes=FLOATS, shapes="linear", tol=8.0, sums=2),
     Op("conv1d", lambda lib, x, w, **p: F(lib).conv1d(x, w, **p), arity=2, dtypes=FLOATS, shapes="conv1d",
-       params=_conv_params, tol=8.0, sums=2),
+       params=_conv_params, tol=8.0, sums=2, plain_ref=True),
     Op("max_pool1d", lambda lib, x, **p: F(lib).max_pool1d(x, **p), dtypes=FLOATS, rank=(2, 3),
        params=_pool_params),
     Op("avg_pool1d", lambda lib, x, **p: F(lib).avg_pool1d(x, **p), dtypes=FLOATS, rank=(2, 3),
@@ -398,6 +425,39 @@ def _huge_input(case):
 
 def _inf_weight_with_padding(case):
     return case["params"].get("padding", 0) > 0 and not np.isfinite(make_arrays(case)[1]).all()
+
+
+def _pad_output_empty(case):
+    """F.pad's result has a dimension of size 0 (PyTorch's backward then returns uninitialised memory)."""
+    shape, pad = list(case["shapes"][0]), case["params"]["pad"]
+    for k in range(len(pad) // 2):
+        d = len(shape) - 1 - k
+        if d < 0:
+            return False
+        shape[d] += pad[2 * k] + pad[2 * k + 1]
+    return any(s <= 0 for s in shape)
+
+
+def _equal_slices(case):
+    """Every slice the reduction (params "dim", None: all) runs over holds one finite value repeated."""
+    (a,) = make_arrays(case)
+    a = ref_array(a, case["layouts"][0])
+    dim = case["params"].get("dim")
+    if a.size == 0 or not np.isfinite(a).all() or (dim is not None and not -a.ndim <= dim < max(a.ndim, 1)):
+        return False
+    if a.ndim == 0:
+        return True
+    axis = None if dim is None else dim % a.ndim
+    return bool(np.all(np.max(a, axis=axis) == np.min(a, axis=axis)))
+
+
+def _score_terms_overflow(case):
+    """Attention scores q . k (k = q / 2 in the fuzzer's call) with a term that overflows the dtype:
+    their sum is then inf or NaN depending on the order and the use of fused multiply-adds."""
+    q = make_arrays(case)[0]
+    fin = np.abs(q[np.isfinite(q)]).astype(np.float64)
+    big = float(np.finfo(q.dtype).max)
+    return bool(fin.size) and float(fin.max()) > math.sqrt(big) * math.sqrt(2)
 
 
 def _int_input(case):
@@ -440,6 +500,15 @@ KNOWN = [
      or ("[finite for nan]" in d and _huge_input(c)), "overflow-order"),
     (("pad",), ("ref_raises",), lambda c, d: "is too small" in d or "multiplication overflow" in d
      or "negative dimension" in d, "pad-any-rank"),
+    (("prod",), ("value", "grad"), lambda c, d: "[exact]" in d, "no-spurious-overflow"),
+    (("cosine_similarity",), ("value", "grad"), lambda c, d: "[float32 accuracy]" in d, "mixed-dtypes"),
+    (("conv1d",), ("grad",), lambda c, d: "[oneDNN]" in d, "conv-onednn"),
+    (("pad",), ("grad",), lambda c, d: c["params"]["mode"] != "constant" and _pad_output_empty(c), "pad-empty-grad"),
+    (("var", "std"), ("value", "grad"), lambda c, d: _equal_slices(c), "equal-values"),
+    (("matmul", "linear", "conv1d", "sdpa"), ("value",), lambda c, d: "[finite for inf]" in d,
+     "overflow-inf-not-nan"),
+    (("sdpa",), ("value", "grad"), lambda c, d: ("[finite for nan]" in d or "[inf for nan]" in d)
+     and _score_terms_overflow(c), "overflow-inf-not-nan"),
 ]
 
 
@@ -767,6 +836,7 @@ def run_case(case):
             return "shape", f"output {i}: {xa.shape}, reference {ya.shape}"
         if not _close(xa, ya, str(xa.dtype), op.tol, _term_scale(op, ref_in)):
             marks = _inf_for_nan(xa, ya) + _finite_for_inf(xa, ya) + _finite_for_nan(xa, ya) + _nonfinite_both(xa, ya)
+            marks += _float32_accuracy(xa, ya, op, ref_in) + _exact_mark(xa, ya, op, ref_in, params, i)
             return "value", f"output {i}:{marks}\n ag  {_short(xa)}\n ref {_short(ya)}"
     if want_grad and torch is not None:
         return _compare_grads(ag, torch, case, op, ag_out, ref_out, ag_leaf, t_in, ag_in, floats)
@@ -809,10 +879,60 @@ def _compare_grads(ag, torch, case, op, ag_out, ref_out, ag_leaf, t_in, ag_in, f
         # (a float64 input of a float32 result gets a gradient computed in float32)
         precision = "float32" if "float32" in (_dtype_name(ins_t[i]), _dtype_name(outs_t[0])) else "float64"
         if not _close(ga, gt, precision, op.tol * 4, _term_scale(op, [x])):
+            ref_in = [t.detach().numpy() for t in t_in]
             marks = _at_nan(x, ga, gt) + _extreme_input(x, ga, gt) + _finite_for_inf(ga, gt) + \
-                _inf_sign_at_zero(x, ga, gt) + _nonfinite_both(ga, gt) + _finite_for_nan(ga, gt)
+                _inf_sign_at_zero(x, ga, gt) + _nonfinite_both(ga, gt) + _finite_for_nan(ga, gt) + \
+                _float32_accuracy(ga, gt, op, ref_in) + \
+                _exact_mark(ga, gt, op, ref_in, case["params"], i, [g.numpy() for g in gs_t]) + \
+                _onednn_mark(torch, case, op, t_in, floats, gs_t, i, ga, precision)
             return "grad", f"gradient {i}:{marks}\n ag  {_short(ga)}\n ref {_short(gt)}"
     return "ok", ""
+
+
+def _float32_accuracy(x, y, op, inputs):
+    """' [float32 accuracy]': float inputs of mixed precision whose float64 results agree to float32's
+    accuracy (the reference computes part of the op in the float32 input's own precision)."""
+    kinds = {str(a.dtype) for a in inputs if a.dtype.kind == "f"}
+    if kinds != {"float32", "float64"} or x.shape != y.shape or x.dtype.kind != "f":
+        return ""
+    return " [float32 accuracy]" if _close(x, y, "float32", op.tol, _term_scale(op, inputs)) else ""
+
+
+def _exact_mark(x, y, op, inputs, params, i, grads_out=None):
+    """' [exact]': ours agrees with the exact result (op.exact) and the reference does not."""
+    if op.exact is None:
+        return ""
+    try:
+        want = op.exact(inputs, params, grads_out)
+    except Exception:  # noqa: BLE001  (no exact result for these parameters: no mark)
+        return ""
+    if want is None or i >= len(want) or want[i].shape != x.shape:
+        return ""
+    w = want[i]
+    tight = 1.0  # the exact value rounded once; ours may round once more
+    return " [exact]" if _close(x, w, str(w.dtype), tight) and not _close(y, w, str(w.dtype), tight) else ""
+
+
+def _onednn_mark(torch, case, op, t_in, floats, gs_t, i, ga, precision):
+    """' [oneDNN]': ours agrees with PyTorch's gradient once oneDNN is off (its plain sums of products,
+    which its float64 path uses anyway): the difference comes from oneDNN, not from a wrong gradient."""
+    if not op.plain_ref:
+        return ""
+    # (in the inputs' dtype, and in float64, where the float32 partial sums cannot overflow)
+    for dtype in (None, torch.float64):
+        try:
+            with torch.backends.mkldnn.flags(enabled=False):
+                leaves = [(t.detach().to(dtype) if dtype and fl else t.detach()).clone().requires_grad_(
+                    t.requires_grad) for t, fl in zip(t_in, floats)]
+                outs = [o for o in _flatten((op.ref or op.call)(torch, *leaves, **case["params"])) if o.requires_grad]
+                ins = [t for t, fl in zip(leaves, floats) if fl]
+                gt = torch.autograd.grad(outs, ins, [g.to(dtype) if dtype else g for g in gs_t],
+                                         allow_unused=True)[i]
+        except Exception:  # noqa: BLE001, S112  (no plain reference in this dtype: no mark from it)
+            continue
+        if gt is not None and _close(ga, gt.numpy().astype(ga.dtype), precision, op.tol * 4):
+            return " [oneDNN]"
+    return ""
 
 
 def _short(a):
@@ -883,7 +1003,7 @@ class Runner:
         self.proc.start()
         child.close()
         self.conn = parent
-        if not self.conn.poll(120) or self.conn.recv()[0] != "ready":
+        if not self.conn.poll(max(120.0, self.timeout)) or self.conn.recv()[0] != "ready":
             raise RuntimeError("fuzz: the worker process did not start")
 
     def submit(self, case):
@@ -1031,7 +1151,7 @@ def replay(case):
     return run_case(case)
 
 
-def recheck(path, show=2):
+def recheck(path, show=2, timeout=60.0):
     """Run the failing cases of a --log file again: how many now pass, are documented, still fail."""
     import ast
 
@@ -1043,7 +1163,7 @@ def recheck(path, show=2):
                 if text not in seen:
                     seen.add(text)
                     cases.append((line.split()[1], ast.literal_eval(text)))
-    runner, tally = Runner(), Tally()
+    runner, tally = Runner(timeout=timeout), Tally()
     before = Counter(outcome for outcome, _ in cases)
     try:
         results = []
@@ -1071,6 +1191,8 @@ def main(argv=None):
     parser.add_argument("--progress", type=int, default=5000, help="print counts every N cases (0: never)")
     parser.add_argument("--replay", default="", help="a case dict as printed, run in this process")
     parser.add_argument("--log", default="", help="a file to which each failing case is written at once")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds a case may take before it counts as a "
+                        "hang (default 60; raise it for a sanitizer build at low priority on a busy machine)")
     parser.add_argument("--recheck", default="", help="a --log file: run its cases again with the current code "
                         "and count which now pass, are documented, or still fail")
     args = parser.parse_args(argv)
@@ -1080,14 +1202,14 @@ def main(argv=None):
         print(*replay(ast.literal_eval(args.replay)), sep="\n")
         return 0
     if args.recheck:
-        return recheck(args.recheck, show=args.show)
+        return recheck(args.recheck, show=args.show, timeout=args.timeout)
     ops = [o for o in args.ops.split(",") if o] or None
     for o in ops or ():
         if o not in OPS_BY_NAME:
             parser.error(f"unknown op {o!r}; known: {', '.join(OPS_BY_NAME)}")
     log = open(args.log, "a") if args.log else None  # noqa: SIM115  (closed below)
     tally = Tally(stream=log)
-    runner = Runner()
+    runner = Runner(timeout=args.timeout)
     done, chunk = 0, 0
     t0 = time.monotonic()
     # SIGTERM and Ctrl-C end the run early, with the counts so far

@@ -721,9 +721,11 @@ def _diagonal_view(x, offset, d1, d2):
         k = max(0, min(n1 + offset, n2))
         start = -offset * strides[d1]
     keep = [i for i in range(x.ndim) if i not in (d1, d2)]
-    return _core.as_strided(x, tuple(shape[i] for i in keep) + (k,),
-                            tuple(strides[i] for i in keep) + (strides[d1] + strides[d2],),
-                            x.storage_offset() + (start if k else 0))
+    out_shape = tuple(shape[i] for i in keep) + (k,)
+    # an empty view reads nothing: it starts at x's own offset (start may lie past an empty storage)
+    empty = any(n == 0 for n in out_shape)
+    return _core.as_strided(x, out_shape, tuple(strides[i] for i in keep) + (strides[d1] + strides[d2],),
+                            x.storage_offset() + (0 if empty else start))
 
 
 def _diagonal_dims(ndim, dim1, dim2, op):

@@ -25,6 +25,11 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
         raise ValueError(f"cosine_similarity: shapes {tuple(x1.shape)} and {tuple(x2.shape)} do not "
                          f"broadcast") from None
     dim = _core._wrap_dim(dim, max(x1.ndim, 1), "cosine_similarity")
+    # both in the result's dtype first: a float32 input's norm taken in float32 would limit a float64
+    # result to float32 accuracy (PyTorch's does; see docs/differences.md, mixed-dtypes)
+    if x1._dtype_code != x2._dtype_code:
+        dtype = x1.dtype if _core.result_type(x1, x2) == x1._dtype_code else x2.dtype
+        x1, x2 = x1.to(dtype), x2.to(dtype)
     # normalising each input first (rather than dividing by the product of the norms) keeps
     # float32 from overflowing in |x1|^2 |x2|^2
     n1, n2 = x1.norm(2, dim, keepdim=True), x2.norm(2, dim, keepdim=True)

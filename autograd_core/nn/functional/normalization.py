@@ -84,11 +84,19 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return input * scale.reshape(shape) + shift.reshape(shape)
 
 
+def _centered(x, dims):
+    """x minus its mean over dims, refined once by the mean of the first deviations. A row of equal
+    values then gives exactly 0 (as PyTorch's layer and group norm do): the rounded mean can be an ulp
+    or two off, and those few-bit deviations sum exactly, so the correction removes them."""
+    xc = x - x.mean(dims, keepdim=True)
+    return xc - xc.mean(dims, keepdim=True)
+
+
 def _layer_norm_forward(x, k, weight, bias, eps):
     """(out, xhat, inv): the one forward of layer norm over the last k dimensions, in Tensor ops (so it
     is also the differentiable composite the double backward goes through)."""
     dims = tuple(range(x.ndim - k, x.ndim))
-    xc = x - x.mean(dims, keepdim=True)
+    xc = _centered(x, dims)
     inv = ((xc * xc).mean(dims, keepdim=True) + eps).rsqrt()
     xhat = xc * inv
     out = xhat * weight if weight is not None else xhat
@@ -169,9 +177,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         if t is not None and tuple(t.shape) != (c,):
             raise ValueError(f"group_norm: {name} of shape {tuple(t.shape)}, expected ({c},)")
     x = input.reshape(n, num_groups, -1)
-    mean = x.mean(-1, keepdim=True)
     var = x.var(-1, keepdim=True, correction=0)
-    out = ((x - mean) / (var + eps).sqrt()).reshape(tuple(input.shape))
+    out = (_centered(x, (-1,)) / (var + eps).sqrt()).reshape(tuple(input.shape))
     return _per_channel_affine(out, weight, bias)
 
 
