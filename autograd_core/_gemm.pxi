@@ -3,6 +3,12 @@
 
 cdef extern from "agc.h" nogil:
     double agc_gemm_peak_gflops(int dt, int nthreads)
+    ctypedef struct agc_gemm_info_t:
+        const char *kernel
+        int isa
+        int mr, nr
+        int64_t mc, kc, nc
+    int agc_gemm_info(int dt, agc_gemm_info_t *info)
 
 
 cdef int64_t _gemm_span_lo(TensorBase t) noexcept:
@@ -113,7 +119,8 @@ def gemm_batched(TensorBase a, TensorBase b, TensorBase out, double alpha=1.0, d
 
 def gemm_peak_gflops(int dtype, int nthreads=0):
     """Peak FMA throughput in GFLOPS for float32 (dtype code 0) or float64 (1) on nthreads threads
-    (default: the current thread setting), measured by a short loop of AVX2 FMAs; 0.0 without AVX2."""
+    (default: the current thread setting) at the active SIMD tier, measured by a short loop of that
+    tier's FMAs (256-bit for avx2, 512-bit for avx512); 0.0 at the portable tier."""
     if dtype != AGC_F32 and dtype != AGC_F64:
         raise TypeError(f"gemm_peak_gflops: expected dtype code {AGC_F32} (float32) or {AGC_F64} (float64), "
                         f"got {dtype}")
@@ -123,3 +130,15 @@ def gemm_peak_gflops(int dtype, int nthreads=0):
     with nogil:
         g = agc_gemm_peak_gflops(dtype, nthreads)
     return g
+
+
+def gemm_info(int dtype):
+    """The GEMM context the active SIMD tier uses for float32 (dtype code 0) or float64 (1), as a dict:
+    kernel (name), isa (tier name), mr and nr (register tile), mc, kc and nc (block sizes)."""
+    if dtype != AGC_F32 and dtype != AGC_F64:
+        raise TypeError(f"gemm_info: expected dtype code {AGC_F32} (float32) or {AGC_F64} (float64), "
+                        f"got {dtype}")
+    cdef agc_gemm_info_t info
+    check_rc(agc_gemm_info(dtype, &info), "gemm_info")
+    return {"kernel": info.kernel.decode(), "isa": SIMD_TARGETS[info.isa], "mr": info.mr, "nr": info.nr,
+            "mc": info.mc, "kc": info.kc, "nc": info.nc}
