@@ -55,6 +55,9 @@
  * Defaults when nothing can be read: 32 KiB, 512 KiB, 8 MiB. */
 static gemm_ctx contexts[AGC_NISA][2];
 static pthread_once_t contexts_once = PTHREAD_ONCE_INIT;
+/* kept for agc_gemm_set_context: the descriptors the contexts were filled from, and the caches */
+static const gemm_ctx *chosen[AGC_NISA][2];
+static int64_t cache_l1, cache_l2, cache_l3;
 
 /* size in bytes of the data (or unified) cache at a level, 0 if unknown */
 static int64_t cache_bytes(int level)
@@ -116,6 +119,7 @@ static void init_contexts(void)
     if (l1 < 8192 || l1 > (1 << 20)) l1 = 32 << 10;
     if (l2 < 65536 || l2 > (64 << 20)) l2 = 512 << 10;
     if (l3 < l2) l3 = 8 << 20;
+    cache_l1 = l1, cache_l2 = l2, cache_l3 = l3;
     const gemm_ctx *desc[AGC_NISA][2] = {
         {&agc_gemm_desc_f32_portable, &agc_gemm_desc_f64_portable},
 #if AGC_HAVE_X86
@@ -126,7 +130,8 @@ static void init_contexts(void)
     for (int isa = 0; isa < AGC_NISA; isa++)
         for (int d = 0; d < 2; d++) {
             /* a tier this build has no kernels for runs the next narrower one's */
-            const gemm_ctx *src = desc[isa][d] ? desc[isa][d] : &contexts[isa - 1][d];
+            const gemm_ctx *src = desc[isa][d] ? desc[isa][d] : chosen[isa - 1][d];
+            chosen[isa][d] = src;
             fill_context(&contexts[isa][d], src, isa ? &contexts[isa - 1][d] : src, l1, l2, l3);
         }
 }
@@ -137,6 +142,35 @@ const gemm_ctx *agc_gemm_ctx(agc_dtype dt)
     agc_isa isa = agc_isa_active();
     if ((int)isa < 0 || isa >= AGC_NISA) isa = AGC_ISA_PORTABLE;
     return &contexts[isa][dt == AGC_F64];
+}
+
+int agc_gemm_set_context(agc_dtype dt, const char *kernel, int64_t mc, int64_t kc, int64_t nc)
+{
+    if (dt != AGC_F32 && dt != AGC_F64) return AGC_EUNSUPPORTED;
+    pthread_once(&contexts_once, init_contexts);
+    const agc_isa isa = agc_isa_active();
+    const int d = dt == AGC_F64;
+    const gemm_ctx *src = chosen[isa][d];
+    if (kernel && *kernel) {
+        const gemm_ctx *cands[8];
+        int n = 0;
+        cands[n++] = chosen[isa][d];
+#if AGC_HAVE_X86
+        if (isa == AGC_ISA_AVX512)
+            for (const gemm_ctx *c = agc_gemm_desc_avx512_alternatives; c->kernel && n < 8; c++) cands[n++] = c;
+#endif
+        src = NULL;
+        for (int i = 0; i < n; i++)
+            if (cands[i]->esz == (d ? 8 : 4) && strcmp(cands[i]->kernel, kernel) == 0) src = cands[i];
+        if (!src) return 1;
+    }
+    if (mc < 0 || kc < 0 || nc < 0) return 1;
+    gemm_ctx cx = *src;
+    if (mc) cx.mc = (mc + cx.mr - 1) / cx.mr * cx.mr;
+    if (kc) cx.kc = kc;
+    if (nc) cx.nc = (nc + cx.nr - 1) / cx.nr * cx.nr;
+    fill_context(&contexts[isa][d], &cx, isa ? &contexts[isa - 1][d] : &cx, cache_l1, cache_l2, cache_l3);
+    return AGC_OK;
 }
 
 int agc_gemm_info(agc_dtype dt, agc_gemm_info_t *info)

@@ -68,6 +68,8 @@ extern const gemm_ctx agc_gemm_desc_f32_portable, agc_gemm_desc_f64_portable;
 #if AGC_HAVE_X86
 extern const gemm_ctx agc_gemm_desc_f32_avx2, agc_gemm_desc_f64_avx2;
 extern const gemm_ctx agc_gemm_desc_f32_avx512, agc_gemm_desc_f64_avx512;
+/* other tiles, for measurement (agc_gemm_set_context); ends with kernel == NULL */
+extern const gemm_ctx agc_gemm_desc_avx512_alternatives[];
 #endif
 
 /* The context in use for dt (the active ISA's), filled on first use. */

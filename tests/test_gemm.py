@@ -487,3 +487,45 @@ def test_matmul_gradcheck(name, fn, sa, sb):
     a = ag.from_numpy(rng.standard_normal(sa)).requires_grad_()
     b = ag.from_numpy(rng.standard_normal(sb)).requires_grad_()
     assert ag.autograd.gradcheck(fn, [a, b])
+
+
+# ------------------------------------------------------------------------------------------ contexts
+ALTERNATIVE_KERNELS = {"avx512": {np.float32: ["avx512 14x32", "avx512 6x64"],
+                                  np.float64: ["avx512 14x16", "avx512 6x32"]}}
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_gemm_tiny_blocks_and_alternative_kernels(simd, dtype):
+    """The frame with block sizes far below the defaults (every product crosses many MC, KC and NC
+    blocks and the split-M shared B buffers alternate), for the tier's own kernel and the other tiles
+    kept for measurement: right against NumPy and bitwise equal at 1 and 2 threads."""
+    code = dtype_code(dtype)
+    rng = np.random.default_rng(23)
+    try:
+        for kernel in [""] + ALTERNATIVE_KERNELS.get(simd, {}).get(dtype, []):
+            _core.gemm_set_context(code, kernel, mc=1, kc=7, nc=1)
+            info = _core.gemm_info(code)
+            assert (info["mc"], info["kc"], info["nc"]) == (info["mr"], 7, info["nr"])
+            if kernel:
+                assert info["kernel"] == kernel
+            for m, k, n, la in [(53, 600, 71, "contiguous"), (130, 529, 40, "transposed"), (9, 700, 300, "sliced"),
+                                (37, 45, 29, "contiguous")]:
+                a, b = layout(randn(rng, (m, k), dtype), la), randn(rng, (k, n), dtype)
+                check(a, b, dtype, alpha=1.5, beta=-0.5, out_layout="transposed", rng=rng)
+                outs = []
+                for nthreads in (1, 2):
+                    with threads(nthreads):
+                        outs.append(run_gemm(a, b, np.empty((m, n), dtype)))
+                assert outs[0].tobytes() == outs[1].tobytes(), (kernel, m, k, n)
+    finally:
+        _core.gemm_set_context(code)
+    assert _core.gemm_info(code)["kernel"].startswith(simd)
+
+
+def test_gemm_set_context_rejects_bad_arguments(simd):
+    with pytest.raises(ValueError, match="gemm_set_context: no 'nonesuch' kernel"):
+        _core.gemm_set_context(0, "nonesuch")
+    with pytest.raises(ValueError, match="gemm_set_context: block sizes must be >= 0"):
+        _core.gemm_set_context(1, "", kc=-1)
+    with pytest.raises(TypeError, match="gemm_set_context: expected dtype code"):
+        _core.gemm_set_context(3)

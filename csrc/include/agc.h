@@ -276,6 +276,12 @@ typedef struct {
     int64_t mc, kc, nc;
 } agc_gemm_info_t;
 int agc_gemm_info(agc_dtype dt, agc_gemm_info_t *info);
+/* For measurement (benchmarks/tune_gemm.py) and tests, never while GEMMs run on other threads:
+ * refill the active tier's context for dt from the micro-kernel named kernel (NULL or "": the
+ * tier's own; the AVX-512 tier also has other tiles) with block sizes mc, kc, nc (0: the default;
+ * mc and nc rounded up to whole tiles). 1 for an unknown kernel or a negative size. Switching the
+ * tier (agc_set_simd_target) does not reset it; agc_gemm_set_context(dt, NULL, 0, 0, 0) does. */
+int agc_gemm_set_context(agc_dtype dt, const char *kernel, int64_t mc, int64_t kc, int64_t nc);
 /* Pre-packed operands, for callers that write their operands in the micro-kernel's layout directly
  * (conv.c). MR x NR is the register tile of the active tier's GEMM context for dt (agc_gemm_info).
  * Full-K panels: A (M x K) as ceil(M / MR) panels, panel i holding rows
