@@ -3,6 +3,13 @@
 
 cdef extern from "agc.h" nogil:
     double agc_gemm_peak_gflops(int dt, int nthreads)
+    ctypedef struct agc_gemm_info_t:
+        const char *kernel
+        int isa
+        int mr, nr
+        int64_t mc, kc, nc
+    int agc_gemm_info(int dt, agc_gemm_info_t *info)
+    int agc_gemm_set_context(int dt, const char *kernel, int64_t mc, int64_t kc, int64_t nc)
 
 
 cdef int64_t _gemm_span_lo(TensorBase t) noexcept:
@@ -113,7 +120,8 @@ def gemm_batched(TensorBase a, TensorBase b, TensorBase out, double alpha=1.0, d
 
 def gemm_peak_gflops(int dtype, int nthreads=0):
     """Peak FMA throughput in GFLOPS for float32 (dtype code 0) or float64 (1) on nthreads threads
-    (default: the current thread setting), measured by a short loop of AVX2 FMAs; 0.0 without AVX2."""
+    (default: the current thread setting) at the active SIMD tier, measured by a short loop of that
+    tier's FMAs (256-bit for avx2, 512-bit for avx512); 0.0 at the portable tier."""
     if dtype != AGC_F32 and dtype != AGC_F64:
         raise TypeError(f"gemm_peak_gflops: expected dtype code {AGC_F32} (float32) or {AGC_F64} (float64), "
                         f"got {dtype}")
@@ -123,3 +131,32 @@ def gemm_peak_gflops(int dtype, int nthreads=0):
     with nogil:
         g = agc_gemm_peak_gflops(dtype, nthreads)
     return g
+
+
+def gemm_info(int dtype):
+    """The GEMM context the active SIMD tier uses for float32 (dtype code 0) or float64 (1), as a dict:
+    kernel (name), isa (tier name), mr and nr (register tile), mc, kc and nc (block sizes)."""
+    if dtype != AGC_F32 and dtype != AGC_F64:
+        raise TypeError(f"gemm_info: expected dtype code {AGC_F32} (float32) or {AGC_F64} (float64), "
+                        f"got {dtype}")
+    cdef agc_gemm_info_t info
+    check_rc(agc_gemm_info(dtype, &info), "gemm_info")
+    return {"kernel": info.kernel.decode(), "isa": SIMD_TARGETS[info.isa], "mr": info.mr, "nr": info.nr,
+            "mc": info.mc, "kc": info.kc, "nc": info.nc}
+
+
+def gemm_set_context(int dtype, str kernel="", int64_t mc=0, int64_t kc=0, int64_t nc=0):
+    """For measurement and tests, never while GEMMs run on other threads: refill the active tier's GEMM
+    context for float32 (dtype code 0) or float64 (1) from the micro-kernel named `kernel` (as gemm_info
+    names it; "" the tier's own) with block sizes mc, kc, nc (0: the default, from the caches).
+    gemm_set_context(dtype) restores the default."""
+    if dtype != AGC_F32 and dtype != AGC_F64:
+        raise TypeError(f"gemm_set_context: expected dtype code {AGC_F32} (float32) or {AGC_F64} (float64), "
+                        f"got {dtype}")
+    if mc < 0 or kc < 0 or nc < 0:
+        raise ValueError(f"gemm_set_context: block sizes must be >= 0, got mc={mc} kc={kc} nc={nc}")
+    cdef bytes name = kernel.encode()
+    cdef int rc = agc_gemm_set_context(dtype, name, mc, kc, nc)
+    if rc == 1:
+        raise ValueError(f"gemm_set_context: no {kernel!r} kernel for this dtype at the {simd_target()} tier")
+    check_rc(rc, "gemm_set_context")

@@ -437,7 +437,7 @@ static void fill_bias(agc_dtype dt, int64_t n, int64_t ch, int64_t p, const void
 
 /* zero floats before and after the zero row that stands in for input rows outside the image */
 #define CONV_ZPAD(g) ((g)->pad_w + (g)->kw * (g)->dil_w + 32)
-#define CONV_SEG_MAX 16 /* a panel (NR <= 16 pixels) has at most NR row segments */
+#define CONV_SEG_MAX 64 /* a panel (NR <= 64 pixels) has at most NR row segments */
 typedef struct {
     int64_t j, len, i, jj; /* panel column j.. j + len = output row i, columns jj.. jj + len */
     int64_t xoff;          /* elements from image 0 to the segment's image in x */
@@ -499,19 +499,20 @@ static int panel_segments(const agc_conv2d_geom *g, int64_t ps, int64_t cnt, con
 CONV_PANEL_BUILD(float, f32)
 CONV_PANEL_BUILD(double, f64)
 
-#if defined(__x86_64__) || defined(__i386__)
+#if AGC_HAVE_X86
 #include <immintrin.h>
-#define CONV_HAVE_AVX2 1
-/* float32, NR == 16, stride_w == 1, kw <= CONV_AVX2_KW. A panel row k = (c, a, b) is assembled in two
- * registers (lanes 0-7, 8-15) and stored aligned: each segment of the panel contributes a masked load
- * per half, placed so that lane t reads the input of panel column t; lanes outside the segment or the
- * image row are masked (read as zero and not accessed), so the halves are the OR of the loads. The
- * masks and column offsets depend on (segment, b) only and are computed once per panel; a row above or
- * below the image reads a zero row instead, and the segment loop is unrolled for 1, 2 and 3 segments,
- * so the inner loop has no branch. Masked loads measured slow here (LeNet-5 layer 2: 0.37 ms to build
- * the panels against 0.21 ms): where all 16 floats from every segment's column 0 lie inside x (or the
- * zero row), a panel uses plain loads ANDed with the mask instead. */
-#define CONV_AVX2_KW 16
+/* float32 at the AVX2 tier, NR a multiple of 8 up to 16, stride_w == 1, kw <= CONV_SIMD_KW. A panel
+ * row k = (c, a, b) is assembled in NR / 8 registers and stored aligned: each segment of the panel
+ * contributes a masked load per register, placed so that lane t reads the input of panel column t;
+ * lanes outside the segment or the image row are masked (read as zero and not accessed), so the
+ * registers are the OR of the loads. The masks and column offsets depend on (segment, b) only and are
+ * computed once per panel; a row above or below the image reads a zero row instead, and the segment
+ * loop is unrolled for 1, 2 and 3 segments, so the inner loop has no branch. Masked loads measured
+ * slow here (LeNet-5 layer 2: 0.37 ms to build the panels against 0.21 ms): where all NR floats from
+ * every segment's column 0 lie inside x (or the zero row), a panel uses plain loads ANDed with the
+ * mask instead. */
+#define CONV_SIMD_KW 16
+#define CONV_AVX2_NR 16
 #define CONV_LOAD_MASKED(src, m) _mm256_maskload_ps((const float *)(src), m)
 #define CONV_LOAD_PLAIN(src, m) _mm256_and_ps(_mm256_loadu_ps((const float *)(src)), _mm256_castsi256_ps(m))
 #define CONV_AVX2_ROWS(NS, LOAD)                                                                           \
@@ -521,50 +522,48 @@ CONV_PANEL_BUILD(double, f64)
                 const int64_t ih = seg[s].i * g->stride_h - g->pad_h + a * g->dil_h;                      \
                 row[s] = ih < 0 || ih >= H ? zrow : (uintptr_t)(xg + seg[s].xoff + c * HW + ih * W);       \
             }                                                                                              \
-            for (int64_t b = 0; b < kw; b++, dst += 16) {                                                  \
-                __m256 v0 = _mm256_setzero_ps(), v1 = _mm256_setzero_ps();                                 \
-                for (int s = 0; s < NS; s++) {                                                             \
-                    const uintptr_t src = row[s] + (uintptr_t)off[s][b];                                   \
-                    v0 = _mm256_or_ps(v0, LOAD(src, mask[s][b][0]));                                       \
-                    v1 = _mm256_or_ps(v1, LOAD(src + 32, mask[s][b][1]));                                  \
+            for (int64_t b = 0; b < kw; b++, dst += nr)                                                    \
+                for (int h = 0; h < nh; h++) {                                                             \
+                    __m256 v = _mm256_setzero_ps();                                                        \
+                    for (int s = 0; s < NS; s++)                                                           \
+                        v = _mm256_or_ps(v, LOAD(row[s] + (uintptr_t)off[s][b] + 32 * h, mask[s][b][h]));  \
+                    _mm256_store_ps(dst + 8 * h, v);                                                       \
                 }                                                                                          \
-                _mm256_store_ps(dst, v0);                                                                  \
-                _mm256_store_ps(dst + 8, v1);                                                              \
-            }                                                                                              \
         }
 
 /* zero: a row of zeros, the stand-in for rows outside the image, with CONV_ZPAD(g) zero floats before
  * and after it; x .. xend: the whole input, for the plain loads' bounds */
-__attribute__((target("avx2,fma"))) static void build_panels_f32_avx2(const agc_conv2d_geom *g, const float *xg,
-                                                                      int64_t cg, int64_t p0, int64_t np,
-                                                                      const float *zero, const float *x,
-                                                                      const float *xend, float *buf)
+AGC_AVX2 static void build_panels_f32_avx2(const agc_conv2d_geom *g, const float *xg, int64_t cg, int64_t p0,
+                                           int64_t np, int nr, const float *zero, const float *x,
+                                           const float *xend, float *buf)
 {
     const int64_t kh = g->kh, kw = g->kw, K = cg * kh * kw, H = g->h, W = g->w, HW = H * W;
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), l8 = _mm256_set1_epi32(8);
+    const int nh = nr / 8;
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const uintptr_t zrow = (uintptr_t)zero;
-    conv_seg seg[CONV_SEG_MAX];
-    __m256i mask[CONV_SEG_MAX][CONV_AVX2_KW][2];
-    int64_t off[CONV_SEG_MAX][CONV_AVX2_KW]; /* bytes from the row start to panel column 0's lane */
-    uintptr_t row[CONV_SEG_MAX];
-    for (int64_t q = 0; q * 16 < np; q++) {
-        float *dst = buf + q * K * 16;
-        const int64_t ps = p0 + q * 16, cnt = np - q * 16 < 16 ? np - q * 16 : 16;
+    conv_seg seg[CONV_AVX2_NR];
+    __m256i mask[CONV_AVX2_NR][CONV_SIMD_KW][CONV_AVX2_NR / 8];
+    int64_t off[CONV_AVX2_NR][CONV_SIMD_KW]; /* bytes from the row start to panel column 0's lane */
+    uintptr_t row[CONV_AVX2_NR];
+    for (int64_t q = 0; q * nr < np; q++) {
+        float *dst = buf + q * K * nr;
+        const int64_t ps = p0 + q * nr, cnt = np - q * nr < nr ? np - q * nr : nr;
         const int ns = panel_segments(g, ps, cnt, seg);
         for (int s = 0; s < ns; s++)
             for (int64_t b = 0; b < kw; b++) {
                 /* panel column t (seg.j <= t < seg.j + len) reads row[iw0 + t - seg.j] */
                 const int64_t j0 = seg[s].j, iw0 = seg[s].jj - g->pad_w + b * g->dil_w;
                 int64_t lo = j0 + (iw0 < 0 ? -iw0 : 0), hi = j0 + (W - iw0 < seg[s].len ? W - iw0 : seg[s].len);
-                lo = lo > 16 ? 16 : lo;
+                lo = lo > nr ? nr : lo;
                 hi = hi < 0 ? 0 : hi;
                 const __m256i vlo = _mm256_set1_epi32((int)lo), vhi = _mm256_set1_epi32((int)hi);
-                const __m256i hi8 = _mm256_add_epi32(lane, l8);
-                mask[s][b][0] = _mm256_andnot_si256(_mm256_cmpgt_epi32(vlo, lane), _mm256_cmpgt_epi32(vhi, lane));
-                mask[s][b][1] = _mm256_andnot_si256(_mm256_cmpgt_epi32(vlo, hi8), _mm256_cmpgt_epi32(vhi, hi8));
+                for (int h = 0; h < nh; h++) {
+                    const __m256i l = _mm256_add_epi32(lane, _mm256_set1_epi32(8 * h));
+                    mask[s][b][h] = _mm256_andnot_si256(_mm256_cmpgt_epi32(vlo, l), _mm256_cmpgt_epi32(vhi, l));
+                }
                 off[s][b] = (iw0 - j0) * 4;
             }
-        /* every load reads 16 floats from row + off, row between the first segment's image at xg and the
+        /* every load reads nr floats from row + off, row between the first segment's image at xg and the
          * last one's + (cg - 1) HW + (H - 1) W */
         int64_t omin = off[0][0], omax = off[0][0];
         for (int s = 0; s < ns; s++)
@@ -574,7 +573,7 @@ __attribute__((target("avx2,fma"))) static void build_panels_f32_avx2(const agc_
             }
         const uintptr_t first = (uintptr_t)(xg + seg[0].xoff) + (uintptr_t)omin;
         const uintptr_t last =
-            (uintptr_t)(xg + seg[ns - 1].xoff + (cg - 1) * HW + (H - 1) * W) + (uintptr_t)omax + 64;
+            (uintptr_t)(xg + seg[ns - 1].xoff + (cg - 1) * HW + (H - 1) * W) + (uintptr_t)omax + 4 * nr;
         const int plain = first >= (uintptr_t)x && last <= (uintptr_t)xend;
         if (plain && ns == 1) {
             CONV_AVX2_ROWS(1, CONV_LOAD_PLAIN)
@@ -589,7 +588,86 @@ __attribute__((target("avx2,fma"))) static void build_panels_f32_avx2(const agc_
         }
     }
 }
+
+/* float32 and float64 at the AVX-512 tier, NR a multiple of the lanes (16 floats, 8 doubles) up to
+ * CONV_SEG_MAX, stride_w == 1, kw <= CONV_SIMD_KW. The same assembly as the AVX2 builder, with the
+ * lane masks in mask registers: a masked-off lane is neither read nor able to fault, so every load is
+ * a merge-masked load into the row's register and no bounds test or plain-load variant is needed. */
+#define CONV_AVX512_ROWS(NS, T, V, LANES, SETZERO, MLOAD, STORE)                                                                               \
+    for (int64_t c = 0; c < cg; c++)                                                                       \
+        for (int64_t a = 0; a < kh; a++) {                                                                 \
+            for (int s = 0; s < NS; s++) {                                                                 \
+                const int64_t ih = seg[s].i * g->stride_h - g->pad_h + a * g->dil_h;                      \
+                row[s] = ih < 0 || ih >= H ? zrow : (uintptr_t)(xg + seg[s].xoff + c * HW + ih * W);       \
+            }                                                                                              \
+            for (int64_t b = 0; b < kw; b++, dst += nr)                                                    \
+                for (int h = 0; h < nh; h++) {                                                             \
+                    V v = SETZERO();                                                                       \
+                    for (int s = 0; s < NS; s++)                                                           \
+                        v = MLOAD(v, mask[s][b][h], (const T *)(row[s] + (uintptr_t)off[s][b]) + LANES * h); \
+                    STORE(dst + LANES * h, v);                                                             \
+                }                                                                                          \
+        }
+#define CONV_PANELS_AVX512(T, V, LANES, MASKT, SETZERO, MLOAD, STORE)                                                          \
+    AGC_AVX512 static void build_panels_##T##_avx512(const agc_conv2d_geom *g, const T *xg, int64_t cg,   \
+                                                     int64_t p0, int64_t np, int nr, const T *zero, T *buf) \
+    {                                                                                                      \
+        const int64_t kh = g->kh, kw = g->kw, K = cg * kh * kw, H = g->h, W = g->w, HW = H * W;            \
+        const int nh = nr / LANES;                                                                         \
+        const uintptr_t zrow = (uintptr_t)zero;                                                            \
+        conv_seg seg[CONV_SEG_MAX];                                                                        \
+        MASKT mask[CONV_SEG_MAX][CONV_SIMD_KW][CONV_SEG_MAX / LANES];                                      \
+        intptr_t off[CONV_SEG_MAX][CONV_SIMD_KW]; /* bytes from the row start to panel column 0's lane */  \
+        uintptr_t row[CONV_SEG_MAX];                                                                       \
+        for (int64_t q = 0; q * nr < np; q++) {                                                            \
+            T *dst = buf + q * K * nr;                                                                     \
+            const int64_t ps = p0 + q * nr, cnt = np - q * nr < nr ? np - q * nr : nr;                     \
+            const int ns = panel_segments(g, ps, cnt, seg);                                                \
+            for (int s = 0; s < ns; s++)                                                                   \
+                for (int64_t b = 0; b < kw; b++) {                                                         \
+                    const int64_t j0 = seg[s].j, iw0 = seg[s].jj - g->pad_w + b * g->dil_w;                \
+                    int64_t lo = j0 + (iw0 < 0 ? -iw0 : 0);                                                \
+                    int64_t hi = j0 + (W - iw0 < seg[s].len ? W - iw0 : seg[s].len);                       \
+                    for (int h = 0; h < nh; h++) {                                                         \
+                        /* lanes [lo, hi) of the panel row, as bits of register h */                       \
+                        const int64_t l0 = lo - LANES * h, l1 = hi - LANES * h;                            \
+                        const int64_t b0 = l0 < 0 ? 0 : l0 > LANES ? LANES : l0;                           \
+                        const int64_t b1 = l1 < b0 ? b0 : l1 > LANES ? LANES : l1;                         \
+                        const uint32_t bits = (uint32_t)(((uint64_t)1 << b1) - ((uint64_t)1 << b0));       \
+                        mask[s][b][h] = (MASKT)bits;                                                       \
+                    }                                                                                      \
+                    off[s][b] = (intptr_t)(iw0 - j0) * (intptr_t)sizeof(T);                                \
+                }                                                                                          \
+            if (ns == 1) {                                                                                 \
+                CONV_AVX512_ROWS(1, T, V, LANES, SETZERO, MLOAD, STORE)                                                                        \
+            } else if (ns == 2) {                                                                          \
+                CONV_AVX512_ROWS(2, T, V, LANES, SETZERO, MLOAD, STORE)                                                                        \
+            } else if (ns == 3) {                                                                          \
+                CONV_AVX512_ROWS(3, T, V, LANES, SETZERO, MLOAD, STORE)                                                                        \
+            } else {                                                                                       \
+                CONV_AVX512_ROWS(ns, T, V, LANES, SETZERO, MLOAD, STORE)                                                                       \
+            }                                                                                              \
+        }                                                                                                  \
+    }
+CONV_PANELS_AVX512(float, __m512, 16, __mmask16, _mm512_setzero_ps, _mm512_mask_loadu_ps, _mm512_store_ps)
+CONV_PANELS_AVX512(double, __m512d, 8, __mmask8, _mm512_setzero_pd, _mm512_mask_loadu_pd, _mm512_store_pd)
 #endif
+
+/* The panel builder for dt at the active tier and the context's NR: 0 the portable loops, 1 AVX2,
+ * 2 AVX-512. */
+static int panel_builder(agc_dtype dt, const agc_conv2d_geom *g, int64_t nr)
+{
+#if AGC_HAVE_X86
+    if (g->stride_w != 1 || g->kw > CONV_SIMD_KW) return 0;
+    const agc_isa isa = agc_isa_active();
+    const int64_t lanes = dt == AGC_F32 ? 16 : 8;
+    if (isa >= AGC_ISA_AVX512 && nr % lanes == 0 && nr <= CONV_SEG_MAX) return 2;
+    if (isa >= AGC_ISA_AVX2 && dt == AGC_F32 && nr % 8 == 0 && nr <= CONV_AVX2_NR) return 1;
+#else
+    (void)dt, (void)g, (void)nr;
+#endif
+    return 0;
+}
 
 static int direct_mode = 0; /* 0: automatic, 1: never the direct-packed path, 2: always when it applies */
 
@@ -667,10 +745,7 @@ static int conv_forward_direct(agc_dtype dt, const agc_conv2d_geom *g, const voi
     memset(bbuf, 0, (size_t)(nthr * (b_bytes + t_bytes)));
     for (int64_t gi = 0; gi < G; gi++)
         agc_gemm_pack_a_panels(dt, og, ck, (const char *)weight + gi * og * ck * es, ck, 1, apack + gi * a_panel_bytes);
-#if CONV_HAVE_AVX2
-    const int avx2 = dt == AGC_F32 && NR == 16 && g->stride_w == 1 && g->kw <= CONV_AVX2_KW &&
-                     agc_isa_active() >= AGC_ISA_AVX2;
-#endif
+    const int simd = panel_builder(dt, g, NR);
     int rc = AGC_OK;
 #pragma omp parallel num_threads(nthr)
     {
@@ -695,14 +770,21 @@ static int conv_forward_direct(agc_dtype dt, const agc_conv2d_geom *g, const voi
                 np = g->n * P - l0 < block_px ? g->n * P - l0 : block_px;
             }
             const char *xg = (const char *)x + gi * cg * g->h * g->w * es;
-            if (dt == AGC_F64)
-                build_panels_f64(g, (const double *)xg, cg, l0, np, (int)NR, (double *)buf);
-#if CONV_HAVE_AVX2
-            else if (avx2)
-                build_panels_f32_avx2(g, (const float *)xg, cg, l0, np, (const float *)zrow + CONV_ZPAD(g),
+#if AGC_HAVE_X86
+            if (simd == 2 && dt == AGC_F32)
+                build_panels_float_avx512(g, (const float *)xg, cg, l0, np, (int)NR,
+                                          (const float *)zrow + CONV_ZPAD(g), (float *)buf);
+            else if (simd == 2)
+                build_panels_double_avx512(g, (const double *)xg, cg, l0, np, (int)NR,
+                                           (const double *)zrow + CONV_ZPAD(g), (double *)buf);
+            else if (simd == 1)
+                build_panels_f32_avx2(g, (const float *)xg, cg, l0, np, (int)NR, (const float *)zrow + CONV_ZPAD(g),
                                       (const float *)x, (const float *)x + g->n * g->c * g->h * g->w,
                                       (float *)buf);
+            else
 #endif
+            if (dt == AGC_F64)
+                build_panels_f64(g, (const double *)xg, cg, l0, np, (int)NR, (double *)buf);
             else
                 build_panels_f32(g, (const float *)xg, cg, l0, np, (int)NR, (float *)buf);
             /* C: out's rows (stride P) for a block inside one image, else the tile (stride np) */
@@ -896,11 +978,12 @@ int agc_conv2d(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void
         return rc;
     }
 
-    /* with at least NR (16) output channels per group the GEMM runs L-major, out^T (L x o) = col^T @ W^T:
-     * its threads then split the long L side into many even blocks and pack only the small W panel
-     * in common (measured 2-3x faster than o x L for 64 channels, 2 threads). Fewer channels keep the
-     * o x L form so that the micro-kernel's 16 columns are not mostly padding. */
-    const int lmajor = og >= 16;
+    /* with at least NR (the GEMM context's tile width) output channels per group the GEMM runs L-major,
+     * out^T (L x o) = col^T @ W^T: its threads then split the long L side into many even blocks and pack
+     * only the small W panel in common (measured 2-3x faster than o x L for 64 channels, 2 threads,
+     * NR = 16). Fewer channels keep the o x L form so that the micro-kernel's NR columns are not mostly
+     * padding. */
+    const int lmajor = og >= agc_gemm_tile_nr(dt);
     const int64_t nb_max = chunk_images(g, es);
     char *col = agc_alloc(g->c * g->kh * g->kw * nb_max * p * es);
     char *tmp = (nb_max > 1 || lmajor) ? agc_alloc(g->o * nb_max * p * es) : NULL;

@@ -5,7 +5,11 @@
  * MR-row panels of its own, then runs the MR x NR micro-kernel over every (A panel, B panel) pair
  * (packed_worker). Packing absorbs any
  * strides, so transposed, sliced, broadcast (stride 0) and flipped operands are never copied first.
- * Edge tiles go through a scratch tile inside the micro-kernel (gemm_kernels.c). A C stored
+ * Everything that depends on the ISA (tile, block sizes, packing, micro-kernels) comes from the
+ * GEMM context of the active tier (gemm.h; kernels in gemm_kernels_<isa>.c). The micro-kernels
+ * only ever compute full MR x NR tiles: this frame packs zero rows and columns past the edges and
+ * runs an edge tile (or one of a C with non-unit column stride) into a scratch tile, then updates
+ * the m x n corner of C with the rounding of the full-tile path (run_tile). A C stored
  * column-major is handled as C^T = B^T A^T so that the micro-kernel sees contiguous rows.
  * Small products with contiguous B and C rows skip packing altogether (small_worker), and
  * matrix-vector products (N == 1 or M == 1) use dot or axpy loops (gemv_worker).
@@ -19,6 +23,7 @@
 #include "gemm.h"
 #include "internal.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,25 +41,23 @@
 #define GEMM_SMALL_MNK (160 * 160 * 160)
 #define GEMM_SMALL_K 512
 
-/* ------------------------------------------------------------------------ block sizes */
-/* Chosen from the cache sizes, read once at run time:
+/* ------------------------------------------------------------------------ contexts */
+/* Block sizes a descriptor leaves 0 are chosen from the cache sizes, read once at run time:
  *  - KC: a packed B micro-panel (KC x NR) is reused by every A micro-panel of the block, so it
  *    should stay in L1 next to the streaming A micro-panel and the C tile: half of L1.
  *    32 KiB L1 -> KC = 256 for both float32 (NR = 16) and float64 (NR = 8). Measured: the
- *    float32 micro-kernel alone runs at 98% of peak with KC = 256 and at 69% with KC = 512, where
- *    the B micro-panel fills L1.
+ *    AVX2 float32 micro-kernel alone runs at 98% of peak with KC = 256 and at 69% with KC = 512,
+ *    where the B micro-panel fills L1.
  *  - MC: the packed A block (MC x KC) is reused for every B micro-panel, so it should stay in L2
  *    with room for the B micro-panels streaming through: half of L2.
- *    512 KiB L2 -> MC = 252 (float32) and 126 (float64), multiples of MR.
  *  - NC: the packed B block (KC x NC) is shared by the threads from L3: at most half of L3, capped
  *    at 4080 columns so the buffer stays a few MiB.
  * Defaults when nothing can be read: 32 KiB, 512 KiB, 8 MiB. */
-typedef struct {
-    int64_t mc, kc, nc;
-} gemm_blocks;
-
-static gemm_blocks blocks_f32, blocks_f64;
-static pthread_once_t blocks_once = PTHREAD_ONCE_INIT;
+static gemm_ctx contexts[AGC_NISA][2];
+static pthread_once_t contexts_once = PTHREAD_ONCE_INIT;
+/* kept for agc_gemm_set_context: the descriptors the contexts were filled from, and the caches */
+static const gemm_ctx *chosen[AGC_NISA][2];
+static int64_t cache_l1, cache_l2, cache_l3;
 
 /* size in bytes of the data (or unified) cache at a level, 0 if unknown */
 static int64_t cache_bytes(int level)
@@ -98,32 +101,87 @@ static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
-static gemm_blocks derive_blocks(int64_t l1, int64_t l2, int64_t l3, int esz, int nr)
+static void fill_context(gemm_ctx *cx, const gemm_ctx *desc, const gemm_ctx *narrower, int64_t l1,
+                         int64_t l2, int64_t l3)
 {
-    gemm_blocks b;
-    b.kc = clamp64(l1 / 2 / (nr * esz), 64, 1024);
-    b.mc = clamp64(l2 / 2 / (b.kc * esz), GEMM_MR, 1020) / GEMM_MR * GEMM_MR;
-    b.nc = clamp64(l3 / 2 / (b.kc * esz), 4 * GEMM_NR_MAX, 4080) / GEMM_NR_MAX * GEMM_NR_MAX;
-    return b;
+    *cx = *desc;
+    const int64_t esz = cx->esz, mr = cx->mr, nr = cx->nr;
+    if (!cx->kc) cx->kc = clamp64(l1 / 2 / (nr * esz), 64, 1024);
+    if (!cx->mc) cx->mc = clamp64(l2 / 2 / (cx->kc * esz), mr, 1020) / mr * mr;
+    if (!cx->nc) cx->nc = clamp64(l3 / 2 / (cx->kc * esz), 4 * nr, 4080) / nr * nr;
+    if (!cx->gemv_dot) cx->gemv_dot = narrower->gemv_dot;
+    if (!cx->gemv_axpy) cx->gemv_axpy = narrower->gemv_axpy;
 }
 
-static void init_blocks(void)
+static void init_contexts(void)
 {
     int64_t l1 = cache_bytes(1), l2 = cache_bytes(2), l3 = cache_bytes(3);
     if (l1 < 8192 || l1 > (1 << 20)) l1 = 32 << 10;
     if (l2 < 65536 || l2 > (64 << 20)) l2 = 512 << 10;
     if (l3 < l2) l3 = 8 << 20;
-    blocks_f32 = derive_blocks(l1, l2, l3, 4, GEMM_NR_F32);
-    blocks_f64 = derive_blocks(l1, l2, l3, 8, GEMM_NR_F64);
+    cache_l1 = l1, cache_l2 = l2, cache_l3 = l3;
+    const gemm_ctx *desc[AGC_NISA][2] = {
+        {&agc_gemm_desc_f32_portable, &agc_gemm_desc_f64_portable},
+#if AGC_HAVE_X86
+        {&agc_gemm_desc_f32_avx2, &agc_gemm_desc_f64_avx2},
+        {&agc_gemm_desc_f32_avx512, &agc_gemm_desc_f64_avx512},
+#endif
+    };
+    for (int isa = 0; isa < AGC_NISA; isa++)
+        for (int d = 0; d < 2; d++) {
+            /* a tier this build has no kernels for runs the next narrower one's */
+            const gemm_ctx *src = desc[isa][d] ? desc[isa][d] : chosen[isa - 1][d];
+            chosen[isa][d] = src;
+            fill_context(&contexts[isa][d], src, isa ? &contexts[isa - 1][d] : src, l1, l2, l3);
+        }
 }
 
-static const gemm_ops *select_ops(agc_dtype dt)
+const gemm_ctx *agc_gemm_ctx(agc_dtype dt)
 {
-#if AGC_GEMM_HAVE_AVX2
-    if (agc_isa_active() >= AGC_ISA_AVX2)
-        return dt == AGC_F32 ? &agc_gemm_ops_f32_avx2 : &agc_gemm_ops_f64_avx2;
+    pthread_once(&contexts_once, init_contexts);
+    agc_isa isa = agc_isa_active();
+    if ((int)isa < 0 || isa >= AGC_NISA) isa = AGC_ISA_PORTABLE;
+    return &contexts[isa][dt == AGC_F64];
+}
+
+int agc_gemm_set_context(agc_dtype dt, const char *kernel, int64_t mc, int64_t kc, int64_t nc)
+{
+    if (dt != AGC_F32 && dt != AGC_F64) return AGC_EUNSUPPORTED;
+    pthread_once(&contexts_once, init_contexts);
+    const agc_isa isa = agc_isa_active();
+    const int d = dt == AGC_F64;
+    const gemm_ctx *src = chosen[isa][d];
+    if (kernel && *kernel) {
+        const gemm_ctx *cands[8];
+        int n = 0;
+        cands[n++] = chosen[isa][d];
+#if AGC_HAVE_X86
+        if (isa == AGC_ISA_AVX512)
+            for (const gemm_ctx *c = agc_gemm_desc_avx512_alternatives; c->kernel && n < 8; c++) cands[n++] = c;
 #endif
-    return dt == AGC_F32 ? &agc_gemm_ops_f32_portable : &agc_gemm_ops_f64_portable;
+        src = NULL;
+        for (int i = 0; i < n; i++)
+            if (cands[i]->esz == (d ? 8 : 4) && strcmp(cands[i]->kernel, kernel) == 0) src = cands[i];
+        if (!src) return 1;
+    }
+    if (mc < 0 || kc < 0 || nc < 0) return 1;
+    gemm_ctx cx = *src;
+    if (mc) cx.mc = (mc + cx.mr - 1) / cx.mr * cx.mr;
+    if (kc) cx.kc = kc;
+    if (nc) cx.nc = (nc + cx.nr - 1) / cx.nr * cx.nr;
+    fill_context(&contexts[isa][d], &cx, isa ? &contexts[isa - 1][d] : &cx, cache_l1, cache_l2, cache_l3);
+    return AGC_OK;
+}
+
+int agc_gemm_info(agc_dtype dt, agc_gemm_info_t *info)
+{
+    if (dt != AGC_F32 && dt != AGC_F64) return AGC_EUNSUPPORTED;
+    const gemm_ctx *cx = agc_gemm_ctx(dt);
+    info->kernel = cx->kernel;
+    info->isa = cx->isa;
+    info->mr = cx->mr, info->nr = cx->nr;
+    info->mc = cx->mc, info->kc = cx->kc, info->nc = cx->nc;
+    return AGC_OK;
 }
 
 static int64_t ceil_div(int64_t a, int64_t b)
@@ -173,13 +231,15 @@ static gemm_split choose_split(int64_t M, int64_t N, int64_t MR, int64_t NR, int
 
 /* One product, as the workers see it. */
 typedef struct {
-    const gemm_ops *ops;
+    const gemm_ctx *ops;
     int64_t M, N, K;
     double alpha, beta;
     const char *A, *B;
     char *C;
     int64_t rs_a, cs_a, rs_b, cs_b, rs_c, cs_c;
     gemm_split sp;
+    char *edge; /* small path: per-thread room for a padded edge row tile of A and column strip of B */
+    int64_t edge_bytes;
 } gemm_problem;
 
 /* Run worker(arg, tid, T) on nthr threads; on one thread without opening a parallel region, which
@@ -201,25 +261,88 @@ static void run_threads(int nthr, gemm_worker worker, const void *arg)
     worker(arg, 0, 1);
 }
 
+/* ------------------------------------------------------------------------ edge tiles */
+/* The m x n corner of a scratch tile t (row stride ld, alpha already applied) into C: t where beta
+ * is 0, else fma(beta, c, t), the rounding of the micro-kernels' own update, so an element's bits
+ * do not depend on whether its tile was whole. */
+static void store_corner(int esz, const void *t, int64_t ld, char *C, int64_t rs_c, int64_t cs_c,
+                         int m, int n, double beta)
+{
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            const int64_t o = i * rs_c + j * cs_c;
+            if (esz == 4) {
+                float *c = (float *)C + o, v = ((const float *)t)[i * ld + j];
+                *c = beta == 0 ? v : fmaf((float)beta, *c, v);
+            } else {
+                double *c = (double *)C + o, v = ((const double *)t)[i * ld + j];
+                *c = beta == 0 ? v : fma(beta, *c, v);
+            }
+        }
+}
+
+/* One MR x NR tile of C from packed panels a and b of depth kc: in place when the tile is whole and
+ * C's rows are contiguous, else through a scratch tile. */
+static inline void run_tile(const gemm_ctx *cx, int64_t kc, const char *a, const char *b, char *C,
+                            int64_t rs_c, int64_t cs_c, int m, int n, double alpha, double beta)
+{
+    if (m == cx->mr && n == cx->nr && cs_c == 1) {
+        cx->kern(kc, a, b, C, rs_c, alpha, beta);
+        return;
+    }
+    _Alignas(64) double t[GEMM_MR_MAX * GEMM_NR_MAX];
+    cx->kern(kc, a, b, t, cx->nr, alpha, 0.0);
+    store_corner(cx->esz, t, cx->nr, C, rs_c, cs_c, m, n, beta);
+}
+
 /* ------------------------------------------------------------------------ small path */
 /* No packing: the micro-kernel reads A in place and B rows directly (cs_b == 1, cs_c == 1).
- * Column panels outer, so a K x NR strip of B stays in L1 while the row tiles of A stream past. */
+ * Column panels outer, so a K x NR strip of B stays in L1 while the row tiles of A stream past.
+ * Edges: the last row tile's rows of A are packed with zero rows (read as rows 1 apart, columns MR
+ * apart), the last column strip of B with zero columns, once each per thread, and the tile goes
+ * through a scratch tile. */
+static int64_t small_edge_bytes(const gemm_ctx *cx, int64_t M, int64_t N, int64_t K)
+{
+    if (M % cx->mr == 0 && N % cx->nr == 0) return 0;
+    return ceil_div((int64_t)(cx->mr + cx->nr) * K * cx->esz, AGC_ALIGN) * AGC_ALIGN;
+}
+
 static void small_worker(const void *arg, int tid, int T)
 {
     const gemm_problem *p = arg;
-    const gemm_ops *ops = p->ops;
-    const int64_t esz = ops->esz, MR = ops->mr, NR = ops->nr, M = p->M, N = p->N;
+    const gemm_ctx *cx = p->ops;
+    const int64_t esz = cx->esz, MR = cx->mr, NR = cx->nr, M = p->M, N = p->N, K = p->K;
     const int64_t t0 = p->sp.tiles * tid / T, t1 = p->sp.tiles * (tid + 1) / T;
     int64_t i0 = 0, i1 = M, j0 = 0, j1 = N;
     if (p->sp.split_n) j0 = t0 * NR, j1 = t1 * NR < N ? t1 * NR : N;
     else i0 = t0 * MR, i1 = t1 * MR < M ? t1 * MR : M;
+    /* split boundaries are whole tiles, so only the range's last row tile / column strip is partial */
+    char *apad = p->edge ? p->edge + tid * p->edge_bytes : NULL, *bpad = apad ? apad + MR * K * esz : NULL;
+    const int64_t ilast = i0 + (i1 - i0 - 1) / MR * MR, mlast = i1 - ilast;
+    if (i1 > i0 && mlast < MR) cx->pack_a(mlast, K, p->A + ilast * p->rs_a * esz, p->rs_a, p->cs_a, apad);
+    _Alignas(64) double t[GEMM_MR_MAX * GEMM_NR_MAX];
     for (int64_t j = j0; j < j1; j += NR) {
-        int n = (int)(j1 - j < NR ? j1 - j : NR);
+        const int n = (int)(j1 - j < NR ? j1 - j : NR);
+        const char *b = p->B + j * esz;
+        int64_t rs_b = p->rs_b;
         AGC_PERTURB();
+        if (n < NR) {
+            cx->pack_b(K, n, b, rs_b, 1, bpad);
+            b = bpad, rs_b = NR;
+        }
         for (int64_t i = i0; i < i1; i += MR) {
-            int m = (int)(i1 - i < MR ? i1 - i : MR);
-            ops->small(p->K, p->A + i * p->rs_a * esz, p->rs_a, p->cs_a, p->B + j * esz, p->rs_b,
-                       p->C + (i * p->rs_c + j) * esz, p->rs_c, m, n, p->alpha, p->beta);
+            const int m = (int)(i1 - i < MR ? i1 - i : MR);
+            char *c = p->C + (i * p->rs_c + j) * esz;
+            if (m == MR && n == NR) {
+                cx->small(K, p->A + i * p->rs_a * esz, p->rs_a, p->cs_a, b, rs_b, c, p->rs_c, p->alpha,
+                          p->beta);
+                continue;
+            }
+            if (m == MR)
+                cx->small(K, p->A + i * p->rs_a * esz, p->rs_a, p->cs_a, b, rs_b, t, NR, p->alpha, 0.0);
+            else
+                cx->small(K, apad, 1, MR, b, rs_b, t, NR, p->alpha, 0.0);
+            store_corner((int)esz, t, NR, c, p->rs_c, 1, m, n, p->beta);
         }
     }
 }
@@ -249,7 +372,7 @@ static void packed_worker(const void *arg, int tid, int T)
 {
     const gemm_packed_plan *pl = arg;
     const gemm_problem *p = &pl->p;
-    const gemm_ops *ops = p->ops;
+    const gemm_ctx *ops = p->ops;
     const int64_t esz = ops->esz, MR = ops->mr, NR = ops->nr, M = p->M, N = p->N, K = p->K;
     const int64_t kc = pl->kc, nc = pl->nc, mc = pl->mc;
     const int64_t rs_a = p->rs_a, cs_a = p->cs_a, rs_b = p->rs_b, cs_b = p->cs_b;
@@ -305,9 +428,9 @@ static void packed_worker(const void *arg, int tid, int T)
                     const char *bp = bbuf + (q - q0) * kc * NR * esz;
                     for (int64_t ir = 0; ir < mcur; ir += MR) {
                         const int m = (int)(mcur - ir < MR ? mcur - ir : MR);
-                        ops->kern(kcur, abuf + ir * kcur * esz, bp,
-                                  p->C + ((ic + ir) * rs_c + j * cs_c) * esz, rs_c, cs_c, m, n,
-                                  p->alpha, beta_k);
+                        run_tile(ops, kcur, abuf + ir * kcur * esz, bp,
+                                 p->C + ((ic + ir) * rs_c + j * cs_c) * esz, rs_c, cs_c, m, n,
+                                 p->alpha, beta_k);
                     }
                 }
             }
@@ -315,8 +438,9 @@ static void packed_worker(const void *arg, int tid, int T)
     }
 }
 
-static int gemm_packed(const gemm_problem *p, const gemm_blocks *bk, int nthr)
+static int gemm_packed(const gemm_problem *p, int nthr)
 {
+    const gemm_ctx *bk = p->ops;
     gemm_packed_plan pl;
     pl.p = *p;
     const int64_t esz = p->ops->esz, MR = p->ops->mr, NR = p->ops->nr, M = p->M, N = p->N, K = p->K;
@@ -343,7 +467,7 @@ static int gemm_packed(const gemm_problem *p, const gemm_blocks *bk, int nthr)
 static void gemv_worker(const void *arg, int tid, int T)
 {
     const gemm_problem *p = arg;
-    const gemm_ops *ops = p->ops;
+    const gemm_ctx *ops = p->ops;
     const int64_t esz = ops->esz;
     int64_t i0 = p->M * tid / T, i1 = p->M * (tid + 1) / T;
     if (p->cs_a == 1) {
@@ -397,8 +521,8 @@ static int gemm_one(agc_dtype dt, int64_t M, int64_t N, int64_t K, double alpha,
         t = cs_a, cs_a = rs_b, rs_b = t;
         rs_c = cs_c, cs_c = 1;
     }
-    gemm_problem p = {select_ops(dt), M, N, K, alpha, beta, A, B, C, rs_a, cs_a, rs_b, cs_b, rs_c, cs_c,
-                      {0, 0}};
+    gemm_problem p = {agc_gemm_ctx(dt), M, N, K, alpha, beta, A, B, C, rs_a, cs_a, rs_b, cs_b, rs_c, cs_c,
+                      {0, 0}, NULL, 0};
     p.sp = choose_split(M, N, p.ops->mr, p.ops->nr, nthr);
     if (M == 1 && N > 1) {
         /* a row times a matrix: as a column, C^T = B^T A^T */
@@ -414,11 +538,13 @@ static int gemm_one(agc_dtype dt, int64_t M, int64_t N, int64_t K, double alpha,
         if (rc != 0) return rc < 0 ? rc : AGC_OK;
     }
     if (cs_b == 1 && cs_c == 1 && K <= GEMM_SMALL_K && (double)M * N * K <= GEMM_SMALL_MNK) {
+        p.edge_bytes = small_edge_bytes(p.ops, M, N, K);
+        if (p.edge_bytes && !(p.edge = agc_alloc(nthr * p.edge_bytes))) return AGC_ENOMEM;
         run_threads(nthr, small_worker, &p);
+        agc_free(p.edge);
         return AGC_OK;
     }
-    pthread_once(&blocks_once, init_blocks);
-    return gemm_packed(&p, dt == AGC_F32 ? &blocks_f32 : &blocks_f64, nthr);
+    return gemm_packed(&p, nthr);
 }
 
 static int64_t threads_for_flops(double flops)
@@ -491,36 +617,29 @@ int agc_gemm_batched(agc_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t 
 
 /* ------------------------------------------------------------------------ peak FMA throughput */
 /* For the benchmark report: independent FMA chains (more than latency x pipes) on every thread,
- * nothing but arithmetic, so the result is what the FMA units can do. */
-#if AGC_GEMM_HAVE_AVX2
+ * nothing but arithmetic, so the result is what the FMA units of a tier can do. */
+#if AGC_HAVE_X86
 #include <immintrin.h>
 #define PEAK_CHAINS 12
-__attribute__((target("avx2,fma"), noinline)) static double peak_loop(int f64, int64_t iters)
-{
-    if (f64) {
-        __m256d acc[PEAK_CHAINS], x = _mm256_set1_pd(0.999999), y = _mm256_set1_pd(1e-9);
-        for (int i = 0; i < PEAK_CHAINS; i++) acc[i] = _mm256_set1_pd(i);
-        for (int64_t it = 0; it < iters; it++)
-            for (int i = 0; i < PEAK_CHAINS; i++) acc[i] = _mm256_fmadd_pd(acc[i], x, y);
-        double s[4] = {0}, t = 0;
-        for (int i = 0; i < PEAK_CHAINS; i++) {
-            _mm256_storeu_pd(s, acc[i]);
-            t += s[0] + s[3];
-        }
-        return t;
+#define PEAK_LOOP(NAME, ATTR, V, P, S, T, W)                                                      \
+    ATTR __attribute__((noinline)) static double NAME(int64_t iters)                              \
+    {                                                                                             \
+        V acc[PEAK_CHAINS], x = GEMM_VOP(P, set1, S)((T)0.999999), y = GEMM_VOP(P, set1, S)((T)1e-9); \
+        for (int i = 0; i < PEAK_CHAINS; i++) acc[i] = GEMM_VOP(P, set1, S)((T)i);                \
+        for (int64_t it = 0; it < iters; it++)                                                    \
+            for (int i = 0; i < PEAK_CHAINS; i++) acc[i] = GEMM_VOP(P, fmadd, S)(acc[i], x, y);   \
+        T s[W];                                                                                   \
+        double t = 0;                                                                             \
+        for (int i = 0; i < PEAK_CHAINS; i++) {                                                   \
+            GEMM_VOP(P, storeu, S)(s, acc[i]);                                                    \
+            t += s[0] + s[W - 1];                                                                 \
+        }                                                                                         \
+        return t;                                                                                 \
     }
-    __m256 acc[PEAK_CHAINS], x = _mm256_set1_ps(0.9999f), y = _mm256_set1_ps(1e-6f);
-    for (int i = 0; i < PEAK_CHAINS; i++) acc[i] = _mm256_set1_ps((float)i);
-    for (int64_t it = 0; it < iters; it++)
-        for (int i = 0; i < PEAK_CHAINS; i++) acc[i] = _mm256_fmadd_ps(acc[i], x, y);
-    float s[8] = {0};
-    double t = 0;
-    for (int i = 0; i < PEAK_CHAINS; i++) {
-        _mm256_storeu_ps(s, acc[i]);
-        t += s[0] + s[7];
-    }
-    return t;
-}
+PEAK_LOOP(peak_f32_avx2, AGC_AVX2, __m256, _mm256, ps, float, 8)
+PEAK_LOOP(peak_f64_avx2, AGC_AVX2, __m256d, _mm256, pd, double, 4)
+PEAK_LOOP(peak_f32_avx512, AGC_AVX512, __m512, _mm512, ps, float, 16)
+PEAK_LOOP(peak_f64_avx512, AGC_AVX512, __m512d, _mm512, pd, double, 8)
 #endif
 
 static double now_seconds(void)
@@ -532,12 +651,15 @@ static double now_seconds(void)
 
 double agc_gemm_peak_gflops(agc_dtype dt, int nthreads)
 {
-#if AGC_GEMM_HAVE_AVX2
-    if (!agc_cpu_has_avx2()) return 0.0;
-    const int f64 = dt == AGC_F64;
+#if AGC_HAVE_X86
+    const agc_isa isa = agc_isa_active();
+    if (isa < AGC_ISA_AVX2 || (dt != AGC_F32 && dt != AGC_F64)) return 0.0;
+    const int f64 = dt == AGC_F64, wide = isa >= AGC_ISA_AVX512;
+    double (*loop)(int64_t) = wide ? (f64 ? peak_f64_avx512 : peak_f32_avx512)
+                                   : (f64 ? peak_f64_avx2 : peak_f32_avx2);
     /* short runs, best of many: a 2 ms window is rarely cut by other processes' time slices */
     const int64_t iters = 1000000;
-    const double flops_per_iter = PEAK_CHAINS * (f64 ? 4 : 8) * 2.0;
+    const double flops_per_iter = PEAK_CHAINS * (f64 ? 4 : 8) * (wide ? 2 : 1) * 2.0;
     if (nthreads < 1) nthreads = 1;
     volatile double sink = 0;
     double best = 0;
@@ -545,7 +667,7 @@ double agc_gemm_peak_gflops(agc_dtype dt, int nthreads)
         double t0 = now_seconds();
 #pragma omp parallel num_threads(nthreads)
         {
-            double s = peak_loop(f64, iters);
+            double s = loop(iters);
 #pragma omp critical
             sink += s;
         }
@@ -569,12 +691,12 @@ double agc_gemm_peak_gflops(agc_dtype dt, int nthreads)
  * full-K panel is the contiguous run at pc * MR (pc * NR): the micro-kernel takes it as is. */
 int agc_gemm_tile_mr(agc_dtype dt)
 {
-    return select_ops(dt)->mr;
+    return agc_gemm_ctx(dt)->mr;
 }
 
 int agc_gemm_tile_nr(agc_dtype dt)
 {
-    return select_ops(dt)->nr;
+    return agc_gemm_ctx(dt)->nr;
 }
 
 int agc_gemm_pack_a_panels(agc_dtype dt, int64_t M, int64_t K, const void *A, int64_t rs_a, int64_t cs_a,
@@ -582,7 +704,7 @@ int agc_gemm_pack_a_panels(agc_dtype dt, int64_t M, int64_t K, const void *A, in
 {
     if (dt != AGC_F32 && dt != AGC_F64) return AGC_EUNSUPPORTED;
     if (M <= 0 || K <= 0) return AGC_OK;
-    const gemm_ops *ops = select_ops(dt);
+    const gemm_ctx *ops = agc_gemm_ctx(dt);
     /* pack_a writes ceil(mc / MR) panels of depth kc one after another: with kc = K they are the
      * full-K panels */
     ops->pack_a(M, K, A, rs_a, cs_a, out);
@@ -601,9 +723,7 @@ int agc_gemm_prepacked(agc_dtype dt, int64_t M, int64_t N, int64_t K, double alp
         scale_c(dt, M, N, beta, C, rs_c, cs_c);
         return AGC_OK;
     }
-    pthread_once(&blocks_once, init_blocks);
-    const gemm_ops *ops = select_ops(dt);
-    const gemm_blocks *bk = dt == AGC_F32 ? &blocks_f32 : &blocks_f64;
+    const gemm_ctx *ops = agc_gemm_ctx(dt), *bk = ops;
     const int64_t esz = ops->esz, MR = ops->mr, NR = ops->nr;
     const int64_t kc = ceil_div(K, ceil_div(K, bk->kc));
     const char *a = Ap, *b = Bp;
@@ -616,8 +736,8 @@ int agc_gemm_prepacked(agc_dtype dt, int64_t M, int64_t N, int64_t K, double alp
             const char *bp = b + ((j / NR) * K * NR + pc * NR) * esz;
             for (int64_t i = 0; i < M; i += MR) {
                 const int m = (int)(M - i < MR ? M - i : MR);
-                ops->kern(kcur, a + ((i / MR) * K * MR + pc * MR) * esz, bp, c + (i * rs_c + j * cs_c) * esz,
-                          rs_c, cs_c, m, n, alpha, beta_k);
+                run_tile(ops, kcur, a + ((i / MR) * K * MR + pc * MR) * esz, bp, c + (i * rs_c + j * cs_c) * esz,
+                         rs_c, cs_c, m, n, alpha, beta_k);
             }
         }
     }

@@ -1,35 +1,43 @@
-/* gemm.h: private to gemm.c and gemm_kernels.c. Micro-tile sizes, the per-(dtype, ISA) table of
- * packing routines and micro-kernels, and the kernels' contracts. */
+/* gemm.h: private to gemm.c and the gemm_kernels_*.c files. The GEMM context, one per (ISA, dtype):
+ * the register tile (MR x NR), the block sizes and the leaf routines (packing, micro-kernels, the
+ * matrix-vector loops), in the manner of BLIS's per-architecture contexts. Each kernel file defines
+ * the descriptors of its ISA; gemm.c fills the contexts once (block sizes from the caches where the
+ * descriptor leaves them 0) and picks one through agc_isa_active(). */
 #ifndef AGC_GEMM_H
 #define AGC_GEMM_H
 
+#include "internal.h"
+
 #include <stdint.h>
 
-/* Register tile: MR rows x NR columns of C held in 12 ymm accumulators (2 vectors per row), the
- * same shape for float32 (6 x 16) and float64 (6 x 8). The portable kernels use the same tile so
- * that the packing routines are shared. */
-#define GEMM_MR 6
-#define GEMM_NR_F32 16
-#define GEMM_NR_F64 8
-#define GEMM_NR_MAX 16
+/* An x86 vector intrinsic by prefix (_mm256, _mm512), operation and suffix (ps, pd), so one body
+ * serves both register widths. */
+#define GEMM_CAT(a, b) a##b
+#define GEMM_VOP(P, OP, S) GEMM_CAT(P, _##OP##_##S)
+
+/* Largest tile any context uses, for scratch tiles on the stack. */
+#define GEMM_MR_MAX 16
+#define GEMM_NR_MAX 64
 
 /* Packed layouts. A block (mc x kc) -> ceil(mc / MR) panels, panel p holds rows [p*MR, p*MR + MR)
  * as a[k * MR + i] (zero rows past mc). B block (kc x nc) -> ceil(nc / NR) panels, panel q holds
- * columns [q*NR, q*NR + NR) as b[k * NR + j] (zero columns past nc). */
+ * columns [q*NR, q*NR + NR) as b[k * NR + j] (zero columns past nc). Panels are 64-byte aligned
+ * when out is (MR and NR are multiples of the vector width that matters: NR for B). */
 typedef void (*gemm_pack_a_fn)(int64_t mc, int64_t kc, const void *A, int64_t rs_a, int64_t cs_a,
                                void *out);
 typedef void (*gemm_pack_b_fn)(int64_t kc, int64_t nc, const void *B, int64_t rs_b, int64_t cs_b,
                                void *out);
-/* Packed micro-kernel: C[0:m, 0:n] = alpha * (a @ b) + beta * C[0:m, 0:n] for one packed A panel
- * and one packed B panel of depth kc. beta == 0 never reads C. m <= MR, n <= NR; partial tiles
- * and C with cs_c != 1 go through a scratch tile. */
+/* Packed micro-kernel, one full MR x NR tile: C = alpha * (a @ b) + beta * C, with C's rows
+ * contiguous (row stride rs_c). beta == 0 never reads C; otherwise each element is
+ * fma(beta, c, alpha * acc), the rounding gemm.c reproduces for the edge tiles it handles through
+ * a scratch tile. acc is summed over k in order from zero with one FMA per term. */
 typedef void (*gemm_kern_fn)(int64_t kc, const void *a, const void *b, void *C, int64_t rs_c,
-                             int64_t cs_c, int m, int n, double alpha, double beta);
-/* Unpacked micro-kernel for small products: A read in place with any strides, B rows contiguous
- * (cs_b == 1), C rows contiguous (cs_c == 1). Same C update as above, m <= MR, n <= NR. */
+                             double alpha, double beta);
+/* Unpacked micro-kernel for small products, one full tile: A read in place with any strides (MR
+ * rows), B with contiguous rows of at least NR readable elements (row stride rs_b), C as above.
+ * Same arithmetic as the packed kernel, so both give the same bits. */
 typedef void (*gemm_small_fn)(int64_t kc, const void *A, int64_t rs_a, int64_t cs_a, const void *B,
-                              int64_t rs_b, void *C, int64_t rs_c, int m, int n, double alpha,
-                              double beta);
+                              int64_t rs_b, void *C, int64_t rs_c, double alpha, double beta);
 
 /* Matrix-vector products (N == 1), rows [0, m) of y = alpha * A x + beta * y (beta == 0 never
  * reads y). dot: rows of A contiguous (cs_a == 1) and x contiguous. axpy: columns of A contiguous
@@ -42,20 +50,29 @@ typedef void (*gemm_gemv_axpy_fn)(int64_t m, int64_t k, const void *A, int64_t c
                                   int64_t incx, double alpha, double beta, void *y, int64_t incy);
 
 typedef struct {
+    const char *kernel; /* the micro-kernel's name, for gemm_info and the benchmark report */
+    agc_isa isa;
     int esz; /* element size in bytes */
     int mr, nr;
+    int64_t mc, kc, nc; /* block sizes; 0 in a descriptor: derived from the cache sizes */
     gemm_pack_a_fn pack_a;
     gemm_pack_b_fn pack_b;
     gemm_kern_fn kern;
     gemm_small_fn small;
-    gemm_gemv_dot_fn gemv_dot;
+    gemm_gemv_dot_fn gemv_dot; /* NULL in a descriptor: the next narrower ISA's */
     gemm_gemv_axpy_fn gemv_axpy;
-} gemm_ops;
+} gemm_ctx;
 
-extern const gemm_ops agc_gemm_ops_f32_portable, agc_gemm_ops_f64_portable;
-#if defined(__x86_64__) || defined(__i386__)
-#define AGC_GEMM_HAVE_AVX2 1
-extern const gemm_ops agc_gemm_ops_f32_avx2, agc_gemm_ops_f64_avx2;
+/* Descriptors, one per kernel file and dtype. */
+extern const gemm_ctx agc_gemm_desc_f32_portable, agc_gemm_desc_f64_portable;
+#if AGC_HAVE_X86
+extern const gemm_ctx agc_gemm_desc_f32_avx2, agc_gemm_desc_f64_avx2;
+extern const gemm_ctx agc_gemm_desc_f32_avx512, agc_gemm_desc_f64_avx512;
+/* other tiles, for measurement (agc_gemm_set_context); ends with kernel == NULL */
+extern const gemm_ctx agc_gemm_desc_avx512_alternatives[];
 #endif
+
+/* The context in use for dt (the active ISA's), filled on first use. */
+const gemm_ctx *agc_gemm_ctx(agc_dtype dt);
 
 #endif

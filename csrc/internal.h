@@ -1,5 +1,7 @@
 /* internal.h: shared by the .c files, never seen by the binding.
- * - AGC_AVX2: the per-function target attribute for AVX2/FMA bodies (no -march=native anywhere).
+ * - AGC_AVX2, AGC_AVX512: the per-function target attributes of the AVX2/FMA and AVX-512 (F, BW,
+ *   DQ, VL) tiers, the only spelling of either (no -march=native anywhere). AVX-512 bodies may
+ *   inline AVX2 helpers: the AVX-512 attribute includes AVX2 and FMA.
  * - Threading: agc_threads_for(work, threshold) says how many OpenMP threads a kernel should use:
  *   1 below the threshold, else the count set by agc_set_num_threads (cpu.c).
  * - agc_iter: the N-d strided iterator. It drops size-1 dims and merges dims that are contiguous
@@ -23,9 +25,11 @@
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #define AGC_HAVE_X86 1
 #define AGC_AVX2 __attribute__((target("avx2,fma")))
+#define AGC_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
 #else
 #define AGC_HAVE_X86 0
 #define AGC_AVX2
+#define AGC_AVX512
 #endif
 
 /* Elementwise size thresholds (elements) above which kernels fork threads. An OpenMP fork/join

@@ -562,6 +562,9 @@ DIRECT_CASES = CONV_CASES + [
     ((2, 4, 9, 20), (8, 4, 3, 3), True, 1, 1, 1, 1),           # 20-wide rows: 1-2 segments, clipped lanes
     ((2, 3, 6, 3), (5, 3, 3, 3), False, 1, 1, 1, 1),           # 3-wide rows: 6 segments per panel
     ((1, 2, 5, 1), (4, 2, 3, 1), True, 1, (1, 0), 1, 1),       # 1-wide rows: 5 segments
+    ((2, 3, 40, 1), (6, 3, 3, 1), True, 1, (1, 0), 1, 1),     # 1-wide rows: NR segments per panel
+    ((1, 4, 9, 45), (8, 4, 3, 5), True, 1, 2, 1, 1),           # 45-wide rows: every register of a
+                                                               # 32/64-wide panel clipped somewhere
     ((2, 32, 7, 9), (12, 32, 3, 3), True, 1, 1, 1, 1),         # ck = 288: two K blocks
     ((2, 4, 8, 30), (6, 4, 3, 17), True, 1, (1, 8), 1, 1),     # kw = 17: portable builder
     ((2, 4, 12, 12), (8, 4, 3, 3), True, 1, 2, 2, 1),          # dilation 2 with padding 2
@@ -642,10 +645,12 @@ def test_conv2d_direct_thread_count_and_algorithms_agree():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("beta", [0.0, 0.5])
 @pytest.mark.parametrize("m,n,k", [(1, 1, 1), (5, 17, 3), (6, 16, 256), (7, 33, 257), (13, 15, 600),
-                                   (16, 100, 150), (1, 40, 1000), (12, 8, 9)])
+                                   (16, 100, 150), (1, 40, 1000), (12, 8, 9), (5, 63, 5), (6, 64, 40),
+                                   (13, 65, 300)])
 def test_gemm_prepacked_matches_numpy(m, n, k, beta, dtype):
     """agc_gemm_pack_a_panels + agc_gemm_prepacked (the entry points the direct conv path uses) against
-    NumPy, over sizes off the 6 x 16 / 6 x 8 tile and past one K block; beta == 0 must not read C."""
+    NumPy, over sizes off the tiles of every context (6 x 16, 6 x 8, 12 x 32, 12 x 16, and NR 64 / 32 of the measured alternatives) and past one K
+    block; beta == 0 must not read C."""
     rng = seeded("prepacked", m, n, k)
     a = rng.standard_normal((m, k)).astype(dtype)
     b = rng.standard_normal((k, n)).astype(dtype)

@@ -1,6 +1,6 @@
-"""GEMM (csrc/gemm.c, csrc/gemm_kernels.c) against NumPy: micro-tile edges, primes, K = 0 and 1,
-large K, every stride layout, alpha/beta, batched broadcast, the AVX2 and portable kernels, and
-bitwise equality of 1 and 2 threads. Raw access through _core.gemm / _core.gemm_batched
+"""GEMM (csrc/gemm.c, csrc/gemm_kernels_<tier>.c) against NumPy: micro-tile edges of each tier's
+context, primes, K = 0 and 1, large K, every stride layout, alpha/beta, batched broadcast, every
+SIMD tier the CPU has against the portable reference, and bitwise equality of 1 and 2 threads. Raw access through _core.gemm / _core.gemm_batched
 (autograd_core/_gemm.pxi); the public matmul forms and their gradients through ag."""
 import numpy as np
 import pytest
@@ -10,9 +10,12 @@ from hypothesis import strategies as st
 import autograd_core as ag
 from autograd_core import _core
 
-MR = 6
-NR = {np.float32: 16, np.float64: 8}
-from conftest import require_target  # noqa: E402
+from conftest import AVAILABLE, require_target  # noqa: E402
+
+# The register tile (MR, NR) of each tier's GEMM context, float32 and float64.
+TILES = {"portable": {np.float32: (6, 16), np.float64: (6, 8)},
+         "avx2": {np.float32: (6, 16), np.float64: (6, 8)},
+         "avx512": {np.float32: (12, 32), np.float64: (12, 16)}}
 
 EPS = {np.float32: np.finfo(np.float32).eps, np.float64: np.finfo(np.float64).eps}
 DTYPES = [np.float32, np.float64]
@@ -101,16 +104,84 @@ def randn(rng, shape, dtype):
 
 
 # ------------------------------------------------------------------------------------------ shapes
+def dtype_code(dtype):
+    return 0 if dtype == np.float32 else 1
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_gemm_context_per_tier(simd, dtype):
+    """The active tier's GEMM context is the one its kernels are for: tile, blocks, gemm_tile."""
+    info = _core.gemm_info(dtype_code(dtype))
+    assert info["isa"] == simd
+    assert (info["mr"], info["nr"]) == TILES[simd][dtype]
+    assert info["kernel"].startswith(simd)
+    assert _core.gemm_tile(dtype_code(dtype)) == TILES[simd][dtype]
+    assert info["kc"] > 0 and info["mc"] % info["mr"] == 0 and info["nc"] % info["nr"] == 0
+    assert info["mc"] >= info["mr"] and info["nc"] >= info["nr"]
+
+
+def test_gemm_info_rejects_other_dtypes():
+    with pytest.raises(TypeError, match="gemm_info: expected dtype code"):
+        _core.gemm_info(5)
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 def test_gemm_edge_tiles(simd, dtype):
-    """Every M and N around the micro-tile edges (MR-1..MR+1, NR-1..NR+1, and twice that)."""
+    """Every M and N around the context's micro-tile edges (MR-1..MR+1, NR-1..NR+1, twice that),
+    on the small path (no packing) and, with K past the small path's limit, the packed one, each
+    with alpha/beta and a column-major C (which goes through the scratch tile even when whole)."""
     rng = np.random.default_rng(0)
-    nr = NR[dtype]
-    sizes = sorted({1, MR - 1, MR, MR + 1, 2 * MR + 1, nr - 1, nr, nr + 1, 2 * nr + 1})
+    mr, nr = TILES[simd][dtype]
+    sizes = sorted({1, mr - 1, mr, mr + 1, 2 * mr + 1, nr - 1, nr, nr + 1, 2 * nr + 1})
     for m in sizes:
         for n in sizes:
             for k in (1, 3, nr + 1):
                 check(randn(rng, (m, k), dtype), randn(rng, (k, n), dtype), dtype)
+    for m, n in [(mr - 1, nr + 1), (2 * mr + 1, nr - 1), (mr, nr), (3 * mr + 2, 2 * nr + 3)]:
+        a, b = randn(rng, (m, 600), dtype), randn(rng, (600, n), dtype)
+        check(a, b, dtype)
+        check(a, b, dtype, alpha=-0.75, beta=1.25, out_layout="transposed", rng=rng)
+        check(a[:, :5], b[:5], dtype, alpha=2.0, beta=-0.5, out_layout="sliced", rng=rng)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_gemm_edge_tiles_same_bits_as_whole_tiles(simd, dtype):
+    """An element's bits do not depend on whether its tile was whole: the columns of a product that
+    fill whole tiles equal the same columns computed as an edge tile (scratch tile + corner update),
+    for beta == 0 and beta != 0."""
+    rng = np.random.default_rng(21)
+    mr, nr = TILES[simd][dtype]
+    for k in (7, 700):
+        a, b = randn(rng, (2 * mr, k), dtype), randn(rng, (k, 2 * nr), dtype)
+        c0 = randn(rng, (2 * mr, 2 * nr), dtype)
+        whole = run_gemm(a, b, c0.copy(), 0.5, 1.5)
+        edge = run_gemm(a[: mr + 1], b[:, : nr + 1], c0[: mr + 1, : nr + 1].copy(), 0.5, 1.5)
+        assert edge.tobytes() == np.ascontiguousarray(whole[: mr + 1, : nr + 1]).tobytes()
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("tier", [t for t in _core.SIMD_TARGETS if t != "portable"])
+def test_gemm_tiers_agree_with_portable(tier, dtype):
+    """Each SIMD tier against the portable reference, within 4 (K + 2) eps |A| |B| per element (each
+    side is within 2 (K + 2) eps |A| |B| of the exact product), on the small and the packed path,
+    strided and transposed operands, alpha/beta."""
+    require_target(tier)
+    rng = np.random.default_rng(22)
+    old = _core.simd_target()
+    try:
+        for m, k, n, la, lb in [(37, 45, 29, "contiguous", "transposed"), (130, 700, 70, "transposed", "sliced"),
+                                (64, 64, 64, "contiguous", "contiguous"), (200, 300, 513, "sliced", "flipped")]:
+            a, b = layout(randn(rng, (m, k), dtype), la), layout(randn(rng, (k, n), dtype), lb)
+            c0 = randn(rng, (m, n), dtype)
+            outs = {}
+            for t in ("portable", tier):
+                _core.set_simd_target(t)
+                outs[t] = run_gemm(a, b, c0.copy(), 0.5, -1.0)
+            bound = 2 * tolerance(a, b, dtype, 0.5, -1.0, c0)
+            err = np.abs(outs[tier].astype(np.float64) - outs["portable"])
+            assert np.all(err <= bound), (m, k, n, err.max())
+    finally:
+        _core.set_simd_target(old)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
@@ -416,3 +487,45 @@ def test_matmul_gradcheck(name, fn, sa, sb):
     a = ag.from_numpy(rng.standard_normal(sa)).requires_grad_()
     b = ag.from_numpy(rng.standard_normal(sb)).requires_grad_()
     assert ag.autograd.gradcheck(fn, [a, b])
+
+
+# ------------------------------------------------------------------------------------------ contexts
+ALTERNATIVE_KERNELS = {"avx512": {np.float32: ["avx512 14x32", "avx512 6x64"],
+                                  np.float64: ["avx512 14x16", "avx512 6x32"]}}
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_gemm_tiny_blocks_and_alternative_kernels(simd, dtype):
+    """The frame with block sizes far below the defaults (every product crosses many MC, KC and NC
+    blocks and the split-M shared B buffers alternate), for the tier's own kernel and the other tiles
+    kept for measurement: right against NumPy and bitwise equal at 1 and 2 threads."""
+    code = dtype_code(dtype)
+    rng = np.random.default_rng(23)
+    try:
+        for kernel in [""] + ALTERNATIVE_KERNELS.get(simd, {}).get(dtype, []):
+            _core.gemm_set_context(code, kernel, mc=1, kc=7, nc=1)
+            info = _core.gemm_info(code)
+            assert (info["mc"], info["kc"], info["nc"]) == (info["mr"], 7, info["nr"])
+            if kernel:
+                assert info["kernel"] == kernel
+            for m, k, n, la in [(53, 600, 71, "contiguous"), (130, 529, 40, "transposed"), (9, 700, 300, "sliced"),
+                                (37, 45, 29, "contiguous")]:
+                a, b = layout(randn(rng, (m, k), dtype), la), randn(rng, (k, n), dtype)
+                check(a, b, dtype, alpha=1.5, beta=-0.5, out_layout="transposed", rng=rng)
+                outs = []
+                for nthreads in (1, 2):
+                    with threads(nthreads):
+                        outs.append(run_gemm(a, b, np.empty((m, n), dtype)))
+                assert outs[0].tobytes() == outs[1].tobytes(), (kernel, m, k, n)
+    finally:
+        _core.gemm_set_context(code)
+    assert _core.gemm_info(code)["kernel"].startswith(simd)
+
+
+def test_gemm_set_context_rejects_bad_arguments(simd):
+    with pytest.raises(ValueError, match="gemm_set_context: no 'nonesuch' kernel"):
+        _core.gemm_set_context(0, "nonesuch")
+    with pytest.raises(ValueError, match="gemm_set_context: block sizes must be >= 0"):
+        _core.gemm_set_context(1, "", kc=-1)
+    with pytest.raises(TypeError, match="gemm_set_context: expected dtype code"):
+        _core.gemm_set_context(3)

@@ -263,12 +263,28 @@ int agc_gemm_batched(agc_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t 
                      const void *A, const int64_t *off_a, int64_t rs_a, int64_t cs_a, const void *B,
                      const int64_t *off_b, int64_t rs_b, int64_t cs_b, double beta, void *C,
                      const int64_t *off_c, int64_t rs_c, int64_t cs_c);
-/* Peak FMA throughput of this machine in GFLOPS for dt (f32 or f64) on nthreads threads, measured
- * by a short loop of independent AVX2 FMAs (~0.1 s); 0 without AVX2. For benchmark reports. */
+/* Peak FMA throughput of this machine in GFLOPS for dt (f32 or f64) on nthreads threads at the
+ * active SIMD tier, measured by a short loop of independent FMAs of that tier's width (~0.1 s);
+ * 0 for the portable tier. For benchmark reports. */
 double agc_gemm_peak_gflops(agc_dtype dt, int nthreads);
+/* The GEMM context in use for dt (the active tier's): micro-kernel name, tier, register tile and
+ * block sizes. AGC_EUNSUPPORTED for other dtypes. */
+typedef struct {
+    const char *kernel;
+    int isa;
+    int mr, nr;
+    int64_t mc, kc, nc;
+} agc_gemm_info_t;
+int agc_gemm_info(agc_dtype dt, agc_gemm_info_t *info);
+/* For measurement (benchmarks/tune_gemm.py) and tests, never while GEMMs run on other threads:
+ * refill the active tier's context for dt from the micro-kernel named kernel (NULL or "": the
+ * tier's own; the AVX-512 tier also has other tiles) with block sizes mc, kc, nc (0: the default;
+ * mc and nc rounded up to whole tiles). 1 for an unknown kernel or a negative size. Switching the
+ * tier (agc_set_simd_target) does not reset it; agc_gemm_set_context(dt, NULL, 0, 0, 0) does. */
+int agc_gemm_set_context(agc_dtype dt, const char *kernel, int64_t mc, int64_t kc, int64_t nc);
 /* Pre-packed operands, for callers that write their operands in the micro-kernel's layout directly
- * (conv.c). MR x NR is the register tile of the kernel the run-time dispatch picks for dt (f32
- * 6 x 16, f64 6 x 8). Full-K panels: A (M x K) as ceil(M / MR) panels, panel i holding rows
+ * (conv.c). MR x NR is the register tile of the active tier's GEMM context for dt (agc_gemm_info).
+ * Full-K panels: A (M x K) as ceil(M / MR) panels, panel i holding rows
  * [i MR, i MR + MR) as a[k * MR + r] at element i * K * MR (rows past M zero); B (K x N) as
  * ceil(N / NR) panels, panel q holding columns [q NR, q NR + NR) as b[k * NR + j] at q * K * NR
  * (columns past N: any finite value, their products are discarded).
