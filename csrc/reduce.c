@@ -32,7 +32,7 @@
  * max, sum of exp, then x - max - log(sum)); sums in double. cumsum/cumprod run in double (float32,
  * float64) or wrapping int64.
  *
- * SIMD: AVX2/FMA bodies (AGC_AVX2) for the float32 hot loops, used when agc_isa_active() is
+ * SIMD: AVX2/FMA bodies (AGC_TARGET_AVX2) for the float32 hot loops, used when agc_isa_active() is
  * AVX2 or wider (cpu.c decides, honouring AGC_SIMD=portable and agc_set_simd_target). The float32 exp of
  * the AVX2 path is our own (exp256_ps below, within 1.3 ulp over [-104, 89]); the portable path calls
  * expf. Masked stores are used only for row tails (they are slow on AMD cores).
@@ -388,7 +388,7 @@ static void lext_i64(const int64_t *x, int64_t n, int64_t s, int64_t base, int i
  * exponent bits; otherwise (NaN, overflow, results in the subnormal range) 2^k is applied as two
  * multiplications so that subnormal results round once. Within 1.3 ulp of exp on the whole range
  * (measured over a sweep of [-104, 89]); +inf -> inf, -inf -> 0, NaN -> NaN. */
-AGC_AVX2 static inline __m256 exp256_wide(__m256 x)
+AGC_TARGET_AVX2 static inline __m256 exp256_wide(__m256 x)
 {
     /* clamp: below -104 the result rounds to 0; above 89 the scaling overflows to inf. max/min keep
      * a NaN x because they return their second operand when one is NaN. */
@@ -413,7 +413,7 @@ AGC_AVX2 static inline __m256 exp256_wide(__m256 x)
     return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
 }
 
-AGC_AVX2 static inline __m256 exp256_ps(__m256 x)
+AGC_TARGET_AVX2 static inline __m256 exp256_ps(__m256 x)
 {
     __m256 out = _mm256_or_ps(_mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_NGE_UQ),
                               _mm256_cmp_ps(x, _mm256_set1_ps(88.0f), _CMP_GT_OQ));
@@ -435,12 +435,12 @@ AGC_AVX2 static inline __m256 exp256_ps(__m256 x)
     return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), _mm256_slli_epi32(ki, 23)));
 }
 
-AGC_AVX2 static inline __m256i tail_mask(int64_t left)
+AGC_TARGET_AVX2 static inline __m256i tail_mask(int64_t left)
 {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)left), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-AGC_AVX2 static inline float hsum256(__m256 v)
+AGC_TARGET_AVX2 static inline float hsum256(__m256 v)
 {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -456,7 +456,7 @@ AGC_AVX2 static inline float hsum256(__m256 v)
 #define RD_VDEV2(v) _mm256_mul_ps(_mm256_sub_ps(v, c), _mm256_sub_ps(v, c))
 #define RD_VEXPC(v) exp256_ps(_mm256_sub_ps(v, c))
 #define DEF_LSUM_AVX2(NAME, VEXPR, PORT)                                                      \
-    AGC_AVX2 static double NAME(const float *x, int64_t n, int64_t s, double cd, double p)    \
+    AGC_TARGET_AVX2 static double NAME(const float *x, int64_t n, int64_t s, double cd, double p)    \
     {                                                                                         \
         if (s != 1) return PORT(x, n, s, cd, p);                                              \
         const __m256 c = _mm256_set1_ps((float)cd);                                           \
@@ -510,7 +510,7 @@ DEF_LSUM_AVX2(lsum_f32_dev2_avx2, RD_VDEV2, lsum_f32_dev2)
 DEF_LSUM_AVX2(lsum_f32_expc_avx2, RD_VEXPC, lsum_f32_expc)
 
 /* sum of squares of a contiguous float32 run in double (norm2 of float32): 16 lanes of double */
-AGC_AVX2 static double lsum_f32_sqd_avx2(const float *x, int64_t n, int64_t s, double cd, double p)
+AGC_TARGET_AVX2 static double lsum_f32_sqd_avx2(const float *x, int64_t n, int64_t s, double cd, double p)
 {
     if (s != 1) return lsum_f32_sqd(x, n, s, cd, p);
     __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
@@ -532,7 +532,7 @@ AGC_AVX2 static double lsum_f32_sqd_avx2(const float *x, int64_t n, int64_t s, d
 
 /* max/min of a contiguous float32 run: vector pass for the value, then the first position holding
  * it; a run with a NaN goes to the portable loop, which finds the first NaN. */
-AGC_AVX2 static void lext_f32_avx2(const float *x, int64_t n, int64_t s, int64_t base, int ismax, int needix,
+AGC_TARGET_AVX2 static void lext_f32_avx2(const float *x, int64_t n, int64_t s, int64_t base, int ismax, int needix,
                                    part_t *r)
 {
     if (s != 1 || n < 16 || (r->ix >= 0 && isnan(r->d))) {
@@ -655,13 +655,13 @@ DEF_COL_SUM(csum_f64_nz, RD_NOATTR, double, double, (double)(v != 0))
 DEF_COL_SUM(csum_f64_sqs, RD_NOATTR, double, double, (v * c[j]) * (v * c[j]))
 #if AGC_HAVE_X86
 /* the same loops compiled for AVX2 (the compiler vectorises the j loop 8 wide) */
-DEF_COL_SUM(csum_f32_id_avx2, AGC_AVX2, float, float, v)
-DEF_COL_SUM(csum_f32_sq_avx2, AGC_AVX2, float, float, v * v)
-DEF_COL_SUM(csum_f32_abs_avx2, AGC_AVX2, float, float, fabsf(v))
-DEF_COL_SUM(csum_f32_dev2_avx2, AGC_AVX2, float, float, (v - c[j]) * (v - c[j]))
-DEF_COL_SUM(csum_f64_id_avx2, AGC_AVX2, double, double, v)
+DEF_COL_SUM(csum_f32_id_avx2, AGC_TARGET_AVX2, float, float, v)
+DEF_COL_SUM(csum_f32_sq_avx2, AGC_TARGET_AVX2, float, float, v * v)
+DEF_COL_SUM(csum_f32_abs_avx2, AGC_TARGET_AVX2, float, float, fabsf(v))
+DEF_COL_SUM(csum_f32_dev2_avx2, AGC_TARGET_AVX2, float, float, (v - c[j]) * (v - c[j]))
+DEF_COL_SUM(csum_f64_id_avx2, AGC_TARGET_AVX2, double, double, v)
 
-AGC_AVX2 static void csum_f32_expc_avx2(const float *x, int64_t n, int64_t s, int64_t G, const float *restrict c,
+AGC_TARGET_AVX2 static void csum_f32_expc_avx2(const float *x, int64_t n, int64_t s, int64_t G, const float *restrict c,
                                         double p, float *restrict a, double *restrict tot, int64_t *cnt)
 {
     (void)p;
@@ -788,7 +788,7 @@ static void cext_i64(const int64_t *x, int64_t n, int64_t s, int64_t base, int64
  * their positions (arrays in L1), row by row so that memory is read in order. A lane updates on a
  * strictly better value (ties keep the first) or on the first NaN, after which it keeps the NaN:
  * the rules of the scalar loops. */
-AGC_AVX2 static void cext_f32_avx2(const plan *P, const char *xg, int64_t G, int64_t beg, int64_t end, int ismax,
+AGC_TARGET_AVX2 static void cext_f32_avx2(const plan *P, const char *xg, int64_t G, int64_t beg, int64_t end, int ismax,
                                    part_t *r)
 {
     const int64_t s0 = P->s0;
@@ -1639,7 +1639,7 @@ DEF_SOFTMAX_TILE(softmax_tile_f64, double, exp)
 #if AGC_HAVE_X86
 /* AVX2 float32 row: the same three passes, 8 wide, with exp256_ps; the tail is masked (masked-off
  * lanes read -inf, whose exp is 0) so every element goes through the same exp. */
-AGC_AVX2 static void softmax_row_f32_avx2(int log_, const float *x, float *y, int64_t n)
+AGC_TARGET_AVX2 static void softmax_row_f32_avx2(int log_, const float *x, float *y, int64_t n)
 {
     const __m256 ninf = _mm256_set1_ps(-INFINITY);
     __m256 m0 = ninf, m1 = ninf, m2 = ninf, m3 = ninf;
@@ -1699,7 +1699,7 @@ AGC_AVX2 static void softmax_row_f32_avx2(int log_, const float *x, float *y, in
 }
 
 /* AVX2 float32 tile along the columns; the column tail is masked like the row tail */
-AGC_AVX2 static void softmax_tile_f32_avx2(int log_, const float *x, float *y, int64_t n, int64_t inner,
+AGC_TARGET_AVX2 static void softmax_tile_f32_avx2(int log_, const float *x, float *y, int64_t n, int64_t inner,
                                            int64_t tw)
 {
     float m[RD_TW], s[RD_TW];
@@ -1824,7 +1824,7 @@ DEF_SOFTMAX_BWD(softmax_bwd_f64, double, exp)
 #if AGC_HAVE_X86
 /* AVX2 float32 row backward: the sum (of g, or of g * y) in float blocks of 512 into a double, then
  * one pass writing out; log_softmax's exp(y) goes through exp256_ps */
-AGC_AVX2 static void softmax_bwd_row_f32_avx2(int log_, const float *y, const float *g, float *out, int64_t n)
+AGC_TARGET_AVX2 static void softmax_bwd_row_f32_avx2(int log_, const float *y, const float *g, float *out, int64_t n)
 {
     double tot = 0;
     if (log_) {
@@ -1963,7 +1963,7 @@ static void cumulative_tile(int op, int dt, const char *x, char *out, int64_t n,
 #define RD_SHIFT2(d, id) _mm256_blend_pd(id, _mm256_permute4x64_pd(d, _MM_SHUFFLE(1, 0, 0, 0)), 0xC)
 #define RD_LAST(d) _mm256_permute4x64_pd(d, _MM_SHUFFLE(3, 3, 3, 3))
 #define DEF_SCAN_AVX2(NAME, T, LOAD4, STORE4, OP, ID)                                         \
-    AGC_AVX2 static void NAME(const T *x, T *y, int64_t n)                                    \
+    AGC_TARGET_AVX2 static void NAME(const T *x, T *y, int64_t n)                                    \
     {                                                                                         \
         const __m256d id = _mm256_set1_pd(ID);                                                \
         __m256d carry = id;                                                                   \

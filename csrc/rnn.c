@@ -282,8 +282,8 @@ typedef struct {
 DEFINE_BLOCKS(float, f32, , )
 DEFINE_BLOCKS(double, f64, , )
 #if AGC_HAVE_X86
-DEFINE_BLOCKS(float, f32, AGC_AVX2, _avx2)
-DEFINE_BLOCKS(double, f64, AGC_AVX2, _avx2)
+DEFINE_BLOCKS(float, f32, AGC_TARGET_AVX2, _avx2)
+DEFINE_BLOCKS(double, f64, AGC_TARGET_AVX2, _avx2)
 #endif
 
 typedef void (*cell_fn)(const cell_args *, int64_t, int64_t);
