@@ -34,7 +34,7 @@
  *
  * SIMD: AVX2/FMA bodies (AGC_TARGET_AVX2) for the float32 hot loops, used when agc_isa_active() is
  * AVX2 or wider (cpu.c decides, honouring AGC_SIMD=portable and agc_set_simd_target). The float32 exp of
- * the AVX2 path is our own (exp256_ps below, within 1.3 ulp over [-104, 89]); the portable path calls
+ * the AVX2 path is vec.h's vf_exp (within 2 ulp over the whole range); the portable path calls
  * expf. Masked stores are used only for row tails (they are slow on AMD cores).
  * Threads: OpenMP with the agc_threads_for thresholds of internal.h.
  * Tests: tests/test_reduce_kernels.py; benchmarks: benchmarks/bench_reduce.py. */
@@ -383,57 +383,9 @@ static void lext_i64(const int64_t *x, int64_t n, int64_t s, int64_t base, int i
 /* ================================================================ row lines: AVX2 */
 #if AGC_HAVE_X86
 
-/* exp of 8 floats: x = k ln2 + r, |r| <= ln2/2 (two-part ln2), e^r by the classic degree-6 minimax
- * polynomial. When every lane has -87 <= x <= 88 (the result is a normal float) 2^k is added into the
- * exponent bits; otherwise (NaN, overflow, results in the subnormal range) 2^k is applied as two
- * multiplications so that subnormal results round once. Within 1.3 ulp of exp on the whole range
- * (measured over a sweep of [-104, 89]); +inf -> inf, -inf -> 0, NaN -> NaN. */
-AGC_TARGET_AVX2 static inline __m256 exp256_wide(__m256 x)
-{
-    /* clamp: below -104 the result rounds to 0; above 89 the scaling overflows to inf. max/min keep
-     * a NaN x because they return their second operand when one is NaN. */
-    x = _mm256_min_ps(_mm256_set1_ps(89.0f), _mm256_max_ps(_mm256_set1_ps(-104.0f), x));
-    __m256 k = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(k, _mm256_set1_ps(-2.12194440e-4f), r);
-    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-    __m256i ki = _mm256_cvtps_epi32(k);
-    __m256i k1 = _mm256_srai_epi32(ki, 1);
-    __m256i k2 = _mm256_sub_epi32(ki, k1);
-    __m256i b = _mm256_set1_epi32(127);
-    __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, b), 23));
-    __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k2, b), 23));
-    return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
-}
-
-AGC_TARGET_AVX2 static inline __m256 exp256_ps(__m256 x)
-{
-    __m256 out = _mm256_or_ps(_mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_NGE_UQ),
-                              _mm256_cmp_ps(x, _mm256_set1_ps(88.0f), _CMP_GT_OQ));
-    if (_mm256_movemask_ps(out)) return exp256_wide(x);
-    /* k = round(x / ln2) by the 1.5 * 2^23 trick: the sum's low mantissa bits hold k */
-    const __m256 magic = _mm256_set1_ps(12582912.0f);
-    __m256 kf = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), magic);
-    __m256i ki = _mm256_sub_epi32(_mm256_castps_si256(kf), _mm256_castps_si256(magic));
-    __m256 k = _mm256_sub_ps(kf, magic);
-    __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(k, _mm256_set1_ps(-2.12194440e-4f), r);
-    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-    return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), _mm256_slli_epi32(ki, 23)));
-}
+/* exp is vec.h's (its AVX2 instance: vf is __m256 here), the one exp every kernel family shares */
+#define AGC_VEC_ISA AGC_VEC_AVX2
+#include "vec.h"
 
 AGC_TARGET_AVX2 static inline __m256i tail_mask(int64_t left)
 {
@@ -454,7 +406,7 @@ AGC_TARGET_AVX2 static inline float hsum256(__m256 v)
 #define RD_VSQ(v) _mm256_mul_ps(v, v)
 #define RD_VABS(v) _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v)
 #define RD_VDEV2(v) _mm256_mul_ps(_mm256_sub_ps(v, c), _mm256_sub_ps(v, c))
-#define RD_VEXPC(v) exp256_ps(_mm256_sub_ps(v, c))
+#define RD_VEXPC(v) vf_exp(_mm256_sub_ps(v, c))
 #define DEF_LSUM_AVX2(NAME, VEXPR, PORT)                                                      \
     AGC_TARGET_AVX2 static double NAME(const float *x, int64_t n, int64_t s, double cd, double p)    \
     {                                                                                         \
@@ -669,12 +621,12 @@ AGC_TARGET_AVX2 static void csum_f32_expc_avx2(const float *x, int64_t n, int64_
         const float *row = x + i * s;
         int64_t j = 0;
         for (; j + 8 <= G; j += 8) {
-            __m256 e = exp256_ps(_mm256_sub_ps(_mm256_loadu_ps(row + j), _mm256_loadu_ps(c + j)));
+            __m256 e = vf_exp(_mm256_sub_ps(_mm256_loadu_ps(row + j), _mm256_loadu_ps(c + j)));
             _mm256_storeu_ps(a + j, _mm256_add_ps(_mm256_loadu_ps(a + j), e));
         }
         if (j < G) {
             __m256i mk = tail_mask(G - j);
-            __m256 e = exp256_ps(_mm256_sub_ps(_mm256_maskload_ps(row + j, mk), _mm256_maskload_ps(c + j, mk)));
+            __m256 e = vf_exp(_mm256_sub_ps(_mm256_maskload_ps(row + j, mk), _mm256_maskload_ps(c + j, mk)));
             _mm256_maskstore_ps(a + j, mk, _mm256_add_ps(_mm256_maskload_ps(a + j, mk), e));
         }
         if (++*cnt == RD_RB) {
@@ -1637,7 +1589,7 @@ DEF_SOFTMAX_TILE(softmax_tile_f32, float, expf)
 DEF_SOFTMAX_TILE(softmax_tile_f64, double, exp)
 
 #if AGC_HAVE_X86
-/* AVX2 float32 row: the same three passes, 8 wide, with exp256_ps; the tail is masked (masked-off
+/* AVX2 float32 row: the same three passes, 8 wide, with vf_exp; the tail is masked (masked-off
  * lanes read -inf, whose exp is 0) so every element goes through the same exp. */
 AGC_TARGET_AVX2 static void softmax_row_f32_avx2(int log_, const float *x, float *y, int64_t n)
 {
@@ -1667,8 +1619,8 @@ AGC_TARGET_AVX2 static void softmax_row_f32_avx2(int log_, const float *x, float
         int64_t e = b + 512 < n ? b + 512 : n;
         __m256 a0 = _mm256_setzero_ps(), a1 = a0;
         for (i = b; i + 16 <= e; i += 16) {
-            __m256 v0 = exp256_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), m));
-            __m256 v1 = exp256_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8), m));
+            __m256 v0 = vf_exp(_mm256_sub_ps(_mm256_loadu_ps(x + i), m));
+            __m256 v1 = vf_exp(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8), m));
             if (!log_) {
                 _mm256_storeu_ps(y + i, v0);
                 _mm256_storeu_ps(y + i + 8, v1);
@@ -1679,7 +1631,7 @@ AGC_TARGET_AVX2 static void softmax_row_f32_avx2(int log_, const float *x, float
         for (; i < e; i += 8) {
             __m256i mk = tail_mask(e - i);
             __m256 v = _mm256_blendv_ps(ninf, _mm256_maskload_ps(x + i, mk), _mm256_castsi256_ps(mk));
-            v = exp256_ps(_mm256_sub_ps(v, m));
+            v = vf_exp(_mm256_sub_ps(v, m));
             if (!log_) _mm256_maskstore_ps(y + i, mk, v);
             a0 = _mm256_add_ps(a0, v);
         }
@@ -1717,14 +1669,14 @@ AGC_TARGET_AVX2 static void softmax_tile_f32_avx2(int log_, const float *x, floa
         float *yr = y + i * inner;
         int64_t j = 0;
         for (; j + 8 <= tw; j += 8) {
-            __m256 e = exp256_ps(_mm256_sub_ps(_mm256_loadu_ps(xr + j), _mm256_loadu_ps(m + j)));
+            __m256 e = vf_exp(_mm256_sub_ps(_mm256_loadu_ps(xr + j), _mm256_loadu_ps(m + j)));
             if (!log_) _mm256_storeu_ps(yr + j, e);
             _mm256_storeu_ps(s + j, _mm256_add_ps(_mm256_loadu_ps(s + j), e));
         }
         if (j < tw) {
             __m256i mk = tail_mask(tw - j);
             __m256 v = _mm256_blendv_ps(ninf, _mm256_maskload_ps(xr + j, mk), _mm256_castsi256_ps(mk));
-            __m256 e = exp256_ps(_mm256_sub_ps(v, _mm256_maskload_ps(m + j, mk)));
+            __m256 e = vf_exp(_mm256_sub_ps(v, _mm256_maskload_ps(m + j, mk)));
             if (!log_) _mm256_maskstore_ps(yr + j, mk, e);
             _mm256_maskstore_ps(s + j, mk, _mm256_add_ps(_mm256_maskload_ps(s + j, mk), e));
         }
@@ -1823,7 +1775,7 @@ DEF_SOFTMAX_BWD(softmax_bwd_f64, double, exp)
 
 #if AGC_HAVE_X86
 /* AVX2 float32 row backward: the sum (of g, or of g * y) in float blocks of 512 into a double, then
- * one pass writing out; log_softmax's exp(y) goes through exp256_ps */
+ * one pass writing out; log_softmax's exp(y) goes through vf_exp */
 AGC_TARGET_AVX2 static void softmax_bwd_row_f32_avx2(int log_, const float *y, const float *g, float *out, int64_t n)
 {
     double tot = 0;
@@ -1848,14 +1800,14 @@ AGC_TARGET_AVX2 static void softmax_bwd_row_f32_avx2(int log_, const float *y, c
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
         __m256 yv = _mm256_loadu_ps(y + i), gv = _mm256_loadu_ps(g + i);
-        __m256 o = log_ ? _mm256_fnmadd_ps(exp256_ps(yv), sv, gv) : _mm256_mul_ps(yv, _mm256_sub_ps(gv, sv));
+        __m256 o = log_ ? _mm256_fnmadd_ps(vf_exp(yv), sv, gv) : _mm256_mul_ps(yv, _mm256_sub_ps(gv, sv));
         _mm256_storeu_ps(out + i, o);
     }
     if (i < n) {
         /* masked stores are slow on some AMD cores: only the tail uses them */
         __m256i mk = tail_mask(n - i);
         __m256 yv = _mm256_maskload_ps(y + i, mk), gv = _mm256_maskload_ps(g + i, mk);
-        __m256 o = log_ ? _mm256_fnmadd_ps(exp256_ps(yv), sv, gv) : _mm256_mul_ps(yv, _mm256_sub_ps(gv, sv));
+        __m256 o = log_ ? _mm256_fnmadd_ps(vf_exp(yv), sv, gv) : _mm256_mul_ps(yv, _mm256_sub_ps(gv, sv));
         _mm256_maskstore_ps(out + i, mk, o);
     }
 }
