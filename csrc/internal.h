@@ -78,6 +78,15 @@ static inline int agc_threads_for(int64_t work, int64_t threshold)
 #endif
 }
 
+/* Threads take work in dynamic pieces of about 64K elements (agc_grain: how many items of per_item
+ * elements make one piece): on a shared 2-core machine a static split leaves one thread waiting
+ * whenever the other is descheduled. Which thread computes a piece never changes its result. */
+static inline int64_t agc_grain(int64_t per_item)
+{
+    int64_t g = 65536 / (per_item > 0 ? per_item : 1);
+    return g < 1 ? 1 : (g > 1024 ? 1024 : g);
+}
+
 /* Scheduling points. AGC_PERTURB() goes anywhere threads could drift apart (the top of an `omp for`
  * body, a block step): a thread sleeps there when the schedule perturbation is on (tests); when it
  * is off the point costs one load and a predicted branch. AGC_REGION_POINT() goes at the start of

@@ -15,7 +15,8 @@
  * vf_min(a, b) = a < b ? a : b and vf_max(a, b) = a > b ? a : b (the second operand when either is
  * NaN, as x86 minps/maxps); vf_select(m, a, b) = m ? a : b; comparisons are ordered (false on NaN)
  * except vf_nlt/vf_ngt (true on NaN); vf_load_part/vf_store_part touch lanes [0, m) only (other lanes
- * load as 0). The math functions use only these primitives, with the same operation order on every
+ * load as 0), vm_first(m) is the mask of those lanes; vf_hsum/vf_hmax reduce across lanes (their
+ * order is the ISA's: a horizontal sum's bits depend on the width). The math functions use only these primitives, with the same operation order on every
  * instance, so AVX2 and AVX-512 results are bitwise equal; portable ones differ where vf_fma is not
  * fused.
  * Accuracy (float32, measured by tests/test_kernels.py over the whole range incl. subnormals and
@@ -57,7 +58,7 @@ VEC_FN vf vf_zero(void) { return _mm512_setzero_ps(); }
 VEC_FN vf vf_load(const float *p) { return _mm512_loadu_ps(p); }
 VEC_FN void vf_store(float *p, vf v) { _mm512_storeu_ps(p, v); }
 VEC_FN void vf_stream(float *p, vf v) { _mm512_stream_ps(p, v); }
-VEC_FN vm vm_first(int64_t m) { return (vm)(m >= 16 ? 0xFFFFu : ((1u << m) - 1u)); }
+VEC_FN vm vm_first(int64_t m) { return (vm)(m >= 16 ? 0xFFFFu : m <= 0 ? 0u : ((1u << m) - 1u)); }
 VEC_FN vf vf_load_part(const float *p, int64_t m) { return _mm512_maskz_loadu_ps(vm_first(m), p); }
 VEC_FN void vf_store_part(float *p, int64_t m, vf v) { _mm512_mask_storeu_ps(p, vm_first(m), v); }
 VEC_FN vf vf_add(vf a, vf b) { return _mm512_add_ps(a, b); }
@@ -86,6 +87,8 @@ VEC_FN vm vf_isnan(vf a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
 VEC_FN vm vm_and(vm a, vm b) { return (vm)(a & b); }
 VEC_FN vm vm_or(vm a, vm b) { return (vm)(a | b); }
 VEC_FN vf vf_select(vm m, vf a, vf b) { return _mm512_mask_blend_ps(m, b, a); }
+VEC_FN float vf_hsum(vf a) { return _mm512_reduce_add_ps(a); }
+VEC_FN float vf_hmax(vf a) { return _mm512_reduce_max_ps(a); }
 VEC_FN vi vf_bits(vf a) { return _mm512_castps_si512(a); }
 VEC_FN vf vi_bits(vi a) { return _mm512_castsi512_ps(a); }
 VEC_FN vi vi_set1(int32_t c) { return _mm512_set1_epi32(c); }
@@ -119,6 +122,7 @@ VEC_FN __m256i vec_first_(int64_t m)
     const int k = m > 8 ? 8 : (int)m;
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(k), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
+VEC_FN vm vm_first(int64_t m) { return _mm256_castsi256_ps(vec_first_(m)); }
 VEC_FN vf vf_load_part(const float *p, int64_t m) { return _mm256_maskload_ps(p, vec_first_(m)); }
 VEC_FN void vf_store_part(float *p, int64_t m, vf v) { _mm256_maskstore_ps(p, vec_first_(m), v); }
 VEC_FN vf vf_add(vf a, vf b) { return _mm256_add_ps(a, b); }
@@ -147,6 +151,18 @@ VEC_FN vm vf_isnan(vf a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
 VEC_FN vm vm_and(vm a, vm b) { return _mm256_and_ps(a, b); }
 VEC_FN vm vm_or(vm a, vm b) { return _mm256_or_ps(a, b); }
 VEC_FN vf vf_select(vm m, vf a, vf b) { return _mm256_blendv_ps(b, a, m); }
+VEC_FN float vf_hsum(vf a)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+VEC_FN float vf_hmax(vf a)
+{
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_max_ss(s, _mm_movehdup_ps(s)));
+}
 VEC_FN vi vf_bits(vf a) { return _mm256_castps_si256(a); }
 VEC_FN vf vi_bits(vi a) { return _mm256_castsi256_ps(a); }
 VEC_FN vi vi_set1(int32_t c) { return _mm256_set1_epi32(c); }
@@ -175,6 +191,7 @@ VEC_FN vf vf_zero(void) { return 0.0f; }
 VEC_FN vf vf_load(const float *p) { return *p; }
 VEC_FN void vf_store(float *p, vf v) { *p = v; }
 VEC_FN void vf_stream(float *p, vf v) { *p = v; }
+VEC_FN vm vm_first(int64_t m) { return m > 0; }
 VEC_FN vf vf_load_part(const float *p, int64_t m) { return m > 0 ? *p : 0.0f; }
 VEC_FN void vf_store_part(float *p, int64_t m, vf v) { if (m > 0) *p = v; }
 VEC_FN vf vf_add(vf a, vf b) { return a + b; }
@@ -205,6 +222,8 @@ VEC_FN vm vf_isnan(vf a) { return a != a; }
 VEC_FN vm vm_and(vm a, vm b) { return a & b; }
 VEC_FN vm vm_or(vm a, vm b) { return a | b; }
 VEC_FN vf vf_select(vm m, vf a, vf b) { return m ? a : b; }
+VEC_FN float vf_hsum(vf a) { return a; }
+VEC_FN float vf_hmax(vf a) { return a; }
 VEC_FN vi vf_bits(vf a) { return (vi)vec_u_(a); }
 VEC_FN vf vi_bits(vi a) { return vec_f_((uint32_t)a); }
 VEC_FN vi vi_set1(int32_t c) { return c; }
