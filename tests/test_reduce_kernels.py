@@ -479,8 +479,9 @@ def test_softmax_exp_accuracy_float32(target):
 def test_softmax_tier_tails_against_portable(log, target):
     """Every row length 1..49 and every tile width 1..49 (each tail of a 1-, 8- or 16-lane vector, up to
     three full vectors and one more): the tier's float32 forward and backward agree with the portable
-    loops within 4 units of float32 rounding of the scale (the result, or for log_softmax the row's
-    max |x|; for the backward sum |g| + |g|)."""
+    loops within 8 eps of the scale (the result, or for log_softmax the row's max |x|; for the
+    backward sum |g| + |g|): vec.h's exp (2 ulp) against libm's (0.5), float sums blocked differently,
+    and the final scale's rounding, each on both sides."""
     rng = np.random.default_rng(21)
     eps = float(np.finfo(np.float32).eps)
     for n in range(1, 50):
@@ -494,9 +495,9 @@ def test_softmax_tier_tails_against_portable(log, target):
             y = np.asarray(_core.softmax(T(x), axis, log)).copy()
             gx = np.asarray(_core.softmax_backward(T(y_ref), T(g), axis, log)).copy()
             scale = np.abs(y_ref) + (np.abs(x).max(axis=axis, keepdims=True) if log else 0)
-            assert (np.abs(y - y_ref) <= 4 * eps * scale + 1e-38).all(), (target, shape, log)
+            assert (np.abs(y - y_ref) <= 8 * eps * scale + 1e-38).all(), (target, shape, log)
             gscale = np.abs(g).sum(axis=axis, keepdims=True) + np.abs(g)
-            assert (np.abs(gx - gx_ref) <= 4 * eps * gscale).all(), (target, shape, log, "backward")
+            assert (np.abs(gx - gx_ref) <= 8 * eps * gscale).all(), (target, shape, log, "backward")
 
 
 # ------------------------------------------------------------------------------------------ cumulative
