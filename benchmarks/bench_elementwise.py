@@ -1,15 +1,18 @@
 """Elementwise benchmarks (csrc/elementwise*.c through the public API): add, mul, broadcast add
-(rows + a row vector), exp, tanh, sigmoid and relu on float32 tensors of 1M and 16M elements.
+(rows + a row vector), exp, tanh, sigmoid, gelu and relu on float32 tensors of 1M and 16M elements.
 
 Each case times ours (autograd_core), NumPy and, when importable, PyTorch on the same input under
 one pytest-benchmark group named for the op, dtype and size ("exp float32 16M"). NumPy has no
-sigmoid or relu: its cases are the usual 1 / (1 + exp(-x)) and maximum(x, 0). Every contender
+sigmoid, relu or erf: its cases are the usual 1 / (1 + exp(-x)), maximum(x, 0) and, for gelu,
+0.5 x (1 + erf(x / sqrt 2)) with SciPy's erf (no NumPy column when SciPy is missing). Every contender
 allocates its output, as user code does. Targets (issue 2, float32, 2 threads): add, mul and
 broadcast add at least as fast as NumPy and PyTorch; exp, tanh, sigmoid and relu at least as fast
-as PyTorch.
+as PyTorch; (issue 14, on an AVX-512 machine) exp, tanh, sigmoid and gelu at least as fast as the
+faster of NumPy and PyTorch.
 
     pytest benchmarks/bench_elementwise.py --benchmark-only     # pytest-benchmark groups
-    python benchmarks/bench_elementwise.py                      # elementwise_report(): ratio table
+    python benchmarks/bench_elementwise.py [op ...]             # elementwise_report(): ratio table
+    AGC_SIMD=avx2 python benchmarks/bench_elementwise.py        # the same for one SIMD tier
 """
 import os
 import sys
@@ -30,10 +33,14 @@ try:
     import torch
 except ImportError:
     torch = None
+try:
+    from scipy.special import erf as _erf
+except ImportError:
+    _erf = None
 
 SIZES = {"1M": 1 << 20, "16M": 1 << 24}
 ROW = 1024  # broadcast add: (n / 1024, 1024) + (1024,): 1024 x 1024 at 1M, 16384 x 1024 at 16M
-UNARY = ["exp", "tanh", "sigmoid", "relu"]
+UNARY = ["exp", "tanh", "sigmoid", "gelu", "relu"]
 BINARY = ["add", "mul", "broadcast_add"]
 OPS = BINARY + UNARY
 
@@ -65,17 +72,21 @@ def ours(op, arrays):
 NUMPY = {
     "add": np.add, "broadcast_add": np.add, "mul": np.multiply, "exp": np.exp, "tanh": np.tanh,
     "sigmoid": lambda x: 1 / (1 + np.exp(-x)), "relu": lambda x: np.maximum(x, 0),
+    "gelu": (lambda x: np.float32(0.5) * x * (1 + _erf(x * np.float32(0.7071067811865476)))) if _erf else None,
 }
 
 
 def numpy_impl(op, arrays):
     f = NUMPY[op]
+    if f is None:
+        return None
     return lambda: f(*arrays)
 
 
 def torch_impl(op, arrays):
     ts = [torch.from_numpy(a) for a in arrays]
-    f = {"add": torch.add, "broadcast_add": torch.add, "mul": torch.mul}.get(op) or getattr(torch, op)
+    f = ({"add": torch.add, "broadcast_add": torch.add, "mul": torch.mul, "gelu": torch.nn.functional.gelu}.get(op)
+         or getattr(torch, op))
     return lambda: f(*ts)
 
 
@@ -85,6 +96,8 @@ def _group(op, size):
 
 def _check_same(op, arrays):
     got = np.asarray(ours(op, arrays)())
+    if numpy_impl(op, arrays) is None:
+        return
     want = numpy_impl(op, arrays)()
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
@@ -102,6 +115,8 @@ def test_bench_ours(benchmark, op, size):
 @pytest.mark.parametrize("size", list(SIZES))
 @pytest.mark.parametrize("op", OPS)
 def test_bench_numpy(benchmark, op, size):
+    if NUMPY[op] is None:
+        pytest.skip("NumPy has no erf and SciPy is not installed")
     benchmark.group = _group(op, size)
     benchmark(numpy_impl(op, _inputs(op, SIZES[size])))
 
@@ -128,8 +143,9 @@ def _best_times(fns, repeat=9, per_round=None):
     return [best[k] for k in range(len(fns))]
 
 
-def elementwise_report(repeat=9, threads=None):
-    """Print ours vs NumPy and PyTorch (ratios > 1: ours faster) for every case; returns the rows."""
+def elementwise_report(repeat=9, threads=None, ops=None):
+    """Print ours vs NumPy and PyTorch (ratios > 1: ours faster) for every case (or the ops named);
+    returns the rows."""
     old = ag.get_num_threads()
     old_torch = torch.get_num_threads() if torch is not None else None
     threads = threads or old
@@ -144,12 +160,15 @@ def elementwise_report(repeat=9, threads=None):
     rows = []
     try:
         for size in SIZES:
-            for op in OPS:
+            for op in ops or OPS:
                 arrays = _inputs(op, SIZES[size])
-                fns = [ours(op, arrays), numpy_impl(op, arrays)] + ([torch_impl(op, arrays)] if torch else [])
+                np_fn = numpy_impl(op, arrays) or (lambda: None)  # no NumPy contender: timed, shown as '-'
+                fns = [ours(op, arrays), np_fn] + ([torch_impl(op, arrays)] if torch else [])
                 per_round = {}
                 t_ours, t_np, *t_rest = _best_times(fns, repeat, per_round)
                 t_torch = t_rest[0] if t_rest else float("nan")
+                if NUMPY[op] is None:
+                    t_np = float("nan")
                 rows.append((_group(op, size), t_ours, t_np, t_torch))
                 if torch is not None:
                     won, n = wins(per_round, 0, 2)
@@ -169,4 +188,4 @@ def elementwise_report(repeat=9, threads=None):
 
 
 if __name__ == "__main__":
-    elementwise_report()
+    elementwise_report(ops=sys.argv[1:] or None)

@@ -533,7 +533,7 @@ CONV_PANEL_BUILD(double, f64)
 
 /* zero: a row of zeros, the stand-in for rows outside the image, with CONV_ZPAD(g) zero floats before
  * and after it; x .. xend: the whole input, for the plain loads' bounds */
-AGC_AVX2 static void build_panels_f32_avx2(const agc_conv2d_geom *g, const float *xg, int64_t cg, int64_t p0,
+AGC_TARGET_AVX2 static void build_panels_f32_avx2(const agc_conv2d_geom *g, const float *xg, int64_t cg, int64_t p0,
                                            int64_t np, int nr, const float *zero, const float *x,
                                            const float *xend, float *buf)
 {
@@ -609,7 +609,7 @@ AGC_AVX2 static void build_panels_f32_avx2(const agc_conv2d_geom *g, const float
                 }                                                                                          \
         }
 #define CONV_PANELS_AVX512(T, V, LANES, MASKT, SETZERO, MLOAD, STORE)                                                          \
-    AGC_AVX512 static void build_panels_##T##_avx512(const agc_conv2d_geom *g, const T *xg, int64_t cg,   \
+    AGC_TARGET_AVX512 static void build_panels_##T##_avx512(const agc_conv2d_geom *g, const T *xg, int64_t cg,   \
                                                      int64_t p0, int64_t np, int nr, const T *zero, T *buf) \
     {                                                                                                      \
         const int64_t kh = g->kh, kw = g->kw, K = cg * kh * kw, H = g->h, W = g->w, HW = H * W;            \

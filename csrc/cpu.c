@@ -3,7 +3,8 @@
  * AVX-512) from CPUID and, for the wider registers, from XGETBV: the CPU having an instruction is not
  * enough, the OS must also save the register state on a context switch. It selects the widest tier,
  * or the one AGC_SIMD names, and points the active elementwise tables at that tier's bodies where
- * they exist (narrower tiers' bodies elsewhere). agc_set_simd_target switches at run time; tests run
+ * they exist (the widest narrower tier's bodies elsewhere); the other kernel families (reductions,
+ * nn, optim, RNN cells) pick their tier's function from agc_isa_active() per call. agc_set_simd_target switches at run time; tests run
  * every tier in one process. It is not thread-safe against kernels running at the same moment: call
  * it while no kernel runs.
  * Threads: agc_set_num_threads sets the count every kernel passes to `omp parallel num_threads`,
@@ -106,20 +107,37 @@ const char *agc_init_error(void)
     return init_error[0] ? init_error : NULL;
 }
 
+/* Each tier's elementwise overrides ([op][dtype], NULL = not written for that tier) */
+typedef struct {
+    const agc_unary_kernel (*unary)[AGC_NDTYPES];
+    const agc_binary_kernel (*binary)[AGC_NDTYPES];
+} tier_tables;
+
+static tier_tables tier_elementwise(agc_isa isa)
+{
+    tier_tables t = {NULL, NULL};
+#if AGC_HAVE_X86
+    if (isa == AGC_ISA_AVX2) t = (tier_tables){agc_unary_avx2, agc_binary_avx2};
+    if (isa == AGC_ISA_AVX512) t = (tier_tables){agc_unary_avx512, agc_binary_avx512};
+#endif
+    if (isa == AGC_ISA_PORTABLE) t = (tier_tables){agc_unary_portable, agc_binary_portable};
+    return t;
+}
+
+/* The active tables get, per (op, dtype), the widest tier's kernel up to `isa` that exists: the
+ * portable loops first, then each wider tier overlaid in turn. */
 void agc_select_kernels(agc_isa isa)
 {
-    memcpy(agc_unary_active, agc_unary_portable, sizeof(agc_unary_active));
-    memcpy(agc_binary_active, agc_binary_portable, sizeof(agc_binary_active));
-#if AGC_HAVE_X86
-    if (isa >= AGC_ISA_AVX2) {
+    for (int tier = AGC_ISA_PORTABLE; tier <= (int)isa; tier++) {
+        const tier_tables t = tier_elementwise((agc_isa)tier);
+        if (!t.unary) continue;
         for (int op = 0; op < AGC_NUNARY; op++)
             for (int dt = 0; dt < AGC_NDTYPES; dt++)
-                if (agc_unary_avx2[op][dt]) agc_unary_active[op][dt] = agc_unary_avx2[op][dt];
+                if (t.unary[op][dt] || tier == AGC_ISA_PORTABLE) agc_unary_active[op][dt] = t.unary[op][dt];
         for (int op = 0; op < AGC_NBINARY; op++)
             for (int dt = 0; dt < AGC_NDTYPES; dt++)
-                if (agc_binary_avx2[op][dt]) agc_binary_active[op][dt] = agc_binary_avx2[op][dt];
+                if (t.binary[op][dt] || tier == AGC_ISA_PORTABLE) agc_binary_active[op][dt] = t.binary[op][dt];
     }
-#endif
     active_isa = isa;
 }
 

@@ -636,10 +636,10 @@ int agc_gemm_batched(agc_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t 
         }                                                                                         \
         return t;                                                                                 \
     }
-PEAK_LOOP(peak_f32_avx2, AGC_AVX2, __m256, _mm256, ps, float, 8)
-PEAK_LOOP(peak_f64_avx2, AGC_AVX2, __m256d, _mm256, pd, double, 4)
-PEAK_LOOP(peak_f32_avx512, AGC_AVX512, __m512, _mm512, ps, float, 16)
-PEAK_LOOP(peak_f64_avx512, AGC_AVX512, __m512d, _mm512, pd, double, 8)
+PEAK_LOOP(peak_f32_avx2, AGC_TARGET_AVX2, __m256, _mm256, ps, float, 8)
+PEAK_LOOP(peak_f64_avx2, AGC_TARGET_AVX2, __m256d, _mm256, pd, double, 4)
+PEAK_LOOP(peak_f32_avx512, AGC_TARGET_AVX512, __m512, _mm512, ps, float, 16)
+PEAK_LOOP(peak_f64_avx512, AGC_TARGET_AVX512, __m512d, _mm512, pd, double, 8)
 #endif
 
 static double now_seconds(void)

@@ -10,16 +10,16 @@
 #if AGC_HAVE_X86
 #define MR 6
 
-GEMM_PACK_X86_F32(pack_f32_avx2, MR, 16, AGC_AVX2)
-GEMM_PACK_X86_F64(pack_f64_avx2, MR, 8, AGC_AVX2)
-GEMM_UKERNEL_X86(f32_avx2, float, __m256, _mm256, ps, 8, MR, 2, AGC_AVX2)
-GEMM_UKERNEL_X86(f64_avx2, double, __m256d, _mm256, pd, 4, MR, 2, AGC_AVX2)
+GEMM_PACK_X86_F32(pack_f32_avx2, MR, 16, AGC_TARGET_AVX2)
+GEMM_PACK_X86_F64(pack_f64_avx2, MR, 8, AGC_TARGET_AVX2)
+GEMM_UKERNEL_X86(f32_avx2, float, __m256, _mm256, ps, 8, MR, 2, AGC_TARGET_AVX2)
+GEMM_UKERNEL_X86(f64_avx2, double, __m256d, _mm256, pd, 4, MR, 2, AGC_TARGET_AVX2)
 
 /* Dot form with FMAs: four rows at a time share each load of x; per row, two vector partial sums
  * and a fixed-order reduction. The compiler's version of the plain body (no FMA contraction under
  * -std=c11) ran at half of NumPy's speed on a 1024 x 1024 float32 matrix-vector product. */
 #define AVX2_GEMV_DOT(T, V, W, SFX, SFMA)                                                          \
-    GEMM_INLINE AGC_AVX2 T hsum_##T(V v)                                                          \
+    GEMM_INLINE AGC_TARGET_AVX2 T hsum_##T(V v)                                                          \
     {                                                                                             \
         T t[W];                                                                                   \
         _mm256_storeu_##SFX(t, v);                                                                \
@@ -27,7 +27,7 @@ GEMM_UKERNEL_X86(f64_avx2, double, __m256d, _mm256, pd, 4, MR, 2, AGC_AVX2)
         for (int l = 0; l < W; l++) s += t[l];                                                    \
         return s;                                                                                 \
     }                                                                                             \
-    static AGC_AVX2 void gemv_dot_##T##_avx2(int64_t m, int64_t k, const void *A_,           \
+    static AGC_TARGET_AVX2 void gemv_dot_##T##_avx2(int64_t m, int64_t k, const void *A_,           \
                                                   int64_t rs_a, const void *x_, double alpha,     \
                                                   double beta, void *y_, int64_t incy)            \
     {                                                                                             \
@@ -62,7 +62,7 @@ AVX2_GEMV_DOT(double, __m256d, 4, pd, __builtin_fma)
 
 /* the axpy form stays the compiler's vectorisation of the plain body */
 #define GEMV_AXPY_FUNC(T)                                                                         \
-    static AGC_AVX2 void gemv_axpy_##T##_avx2(int64_t m, int64_t k, const void *A, int64_t cs_a,  \
+    static AGC_TARGET_AVX2 void gemv_axpy_##T##_avx2(int64_t m, int64_t k, const void *A, int64_t cs_a,  \
                                               const void *x, int64_t incx, double alpha,          \
                                               double beta, void *y, int64_t incy)                 \
     {                                                                                             \

@@ -16,10 +16,10 @@
 #define MR_F32 12
 #define MR_F64 12
 
-GEMM_PACK_X86_F32(pack_f32_avx512, MR_F32, 32, AGC_AVX512)
-GEMM_PACK_X86_F64(pack_f64_avx512, MR_F64, 16, AGC_AVX512)
-GEMM_UKERNEL_X86(f32_avx512, float, __m512, _mm512, ps, 16, MR_F32, 2, AGC_AVX512)
-GEMM_UKERNEL_X86(f64_avx512, double, __m512d, _mm512, pd, 8, MR_F64, 2, AGC_AVX512)
+GEMM_PACK_X86_F32(pack_f32_avx512, MR_F32, 32, AGC_TARGET_AVX512)
+GEMM_PACK_X86_F64(pack_f64_avx512, MR_F64, 16, AGC_TARGET_AVX512)
+GEMM_UKERNEL_X86(f32_avx512, float, __m512, _mm512, ps, 16, MR_F32, 2, AGC_TARGET_AVX512)
+GEMM_UKERNEL_X86(f64_avx512, double, __m512d, _mm512, pd, 8, MR_F64, 2, AGC_TARGET_AVX512)
 
 const gemm_ctx agc_gemm_desc_f32_avx512 = {
     "avx512 12x32", AGC_ISA_AVX512, 4, MR_F32, 32, 0, 0, 0,
@@ -30,14 +30,14 @@ const gemm_ctx agc_gemm_desc_f64_avx512 = {
 
 /* The other tiles measured against the ones above (benchmarks/tune_gemm.py runs them through
  * _core.gemm_set_context); kept so that the measurement can be repeated on another CPU. */
-GEMM_PACK_X86_F32(pack_f32_avx512_14x32, 14, 32, AGC_AVX512)
-GEMM_UKERNEL_X86(f32_avx512_14x32, float, __m512, _mm512, ps, 16, 14, 2, AGC_AVX512)
-GEMM_PACK_X86_F32(pack_f32_avx512_6x64, 6, 64, AGC_AVX512)
-GEMM_UKERNEL_X86(f32_avx512_6x64, float, __m512, _mm512, ps, 16, 6, 4, AGC_AVX512)
-GEMM_PACK_X86_F64(pack_f64_avx512_14x16, 14, 16, AGC_AVX512)
-GEMM_UKERNEL_X86(f64_avx512_14x16, double, __m512d, _mm512, pd, 8, 14, 2, AGC_AVX512)
-GEMM_PACK_X86_F64(pack_f64_avx512_6x32, 6, 32, AGC_AVX512)
-GEMM_UKERNEL_X86(f64_avx512_6x32, double, __m512d, _mm512, pd, 8, 6, 4, AGC_AVX512)
+GEMM_PACK_X86_F32(pack_f32_avx512_14x32, 14, 32, AGC_TARGET_AVX512)
+GEMM_UKERNEL_X86(f32_avx512_14x32, float, __m512, _mm512, ps, 16, 14, 2, AGC_TARGET_AVX512)
+GEMM_PACK_X86_F32(pack_f32_avx512_6x64, 6, 64, AGC_TARGET_AVX512)
+GEMM_UKERNEL_X86(f32_avx512_6x64, float, __m512, _mm512, ps, 16, 6, 4, AGC_TARGET_AVX512)
+GEMM_PACK_X86_F64(pack_f64_avx512_14x16, 14, 16, AGC_TARGET_AVX512)
+GEMM_UKERNEL_X86(f64_avx512_14x16, double, __m512d, _mm512, pd, 8, 14, 2, AGC_TARGET_AVX512)
+GEMM_PACK_X86_F64(pack_f64_avx512_6x32, 6, 32, AGC_TARGET_AVX512)
+GEMM_UKERNEL_X86(f64_avx512_6x32, double, __m512d, _mm512, pd, 8, 6, 4, AGC_TARGET_AVX512)
 
 const gemm_ctx agc_gemm_desc_avx512_alternatives[] = {
     {"avx512 14x32", AGC_ISA_AVX512, 4, 14, 32, 0, 0, 0, pack_f32_avx512_14x32_a, pack_f32_avx512_14x32_b,

@@ -79,7 +79,7 @@
 #if AGC_HAVE_X86
 #include <immintrin.h>
 
-GEMM_INLINE AGC_AVX2 void gemm_transpose8_ps(__m256 *r)
+GEMM_INLINE AGC_TARGET_AVX2 void gemm_transpose8_ps(__m256 *r)
 {
     __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
     __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
@@ -95,7 +95,7 @@ GEMM_INLINE AGC_AVX2 void gemm_transpose8_ps(__m256 *r)
     r[6] = _mm256_permute2f128_ps(s2, s6, 0x31), r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
 }
 
-GEMM_INLINE AGC_AVX2 void gemm_transpose4_pd(__m256d *r)
+GEMM_INLINE AGC_TARGET_AVX2 void gemm_transpose4_pd(__m256d *r)
 {
     __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
     __m256d t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);

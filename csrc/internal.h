@@ -1,7 +1,6 @@
 /* internal.h: shared by the .c files, never seen by the binding.
- * - AGC_AVX2, AGC_AVX512: the per-function target attributes of the AVX2/FMA and AVX-512 (F, BW,
- *   DQ, VL) tiers, the only spelling of either (no -march=native anywhere). AVX-512 bodies may
- *   inline AVX2 helpers: the AVX-512 attribute includes AVX2 and FMA.
+ * - AGC_TARGET_AVX2, AGC_TARGET_AVX512: the per-function target attributes of the AVX2+FMA and
+ *   AVX-512 (F, BW, DQ, VL) tiers (no -march=native anywhere); cpu.c decides which tier may run.
  * - Threading: agc_threads_for(work, threshold) says how many OpenMP threads a kernel should use:
  *   1 below the threshold, else the count set by agc_set_num_threads (cpu.c).
  * - agc_iter: the N-d strided iterator. It drops size-1 dims and merges dims that are contiguous
@@ -9,7 +8,8 @@
  *   (4096, 1024) + (1024,) broadcast becomes 4096 rows of 1024. agc_iter_run splits the flat index
  *   range into chunks whose boundaries are multiples of AGC_CHUNK_ALIGN elements; every element is
  *   computed by the same code whatever the split, so results never depend on the thread count.
- * - Kernel tables for elementwise.c / elementwise_avx2.c, filled once by cpu.c.
+ * - Kernel tables for elementwise.c (portable) and the vector tiers (elementwise_vec.h compiled
+ *   per ISA), filled once by cpu.c.
  * reduce.c, gemm.c and conv.c may use any of this but do not have to. */
 #ifndef AGC_INTERNAL_H
 #define AGC_INTERNAL_H
@@ -24,13 +24,22 @@
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #define AGC_HAVE_X86 1
-#define AGC_AVX2 __attribute__((target("avx2,fma")))
-#define AGC_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
+#define AGC_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define AGC_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512bw,avx512dq,avx512vl")))
 #else
 #define AGC_HAVE_X86 0
-#define AGC_AVX2
-#define AGC_AVX512
+#define AGC_TARGET_AVX2
+#define AGC_TARGET_AVX512
 #endif
+
+/* The tiers as preprocessor numbers (equal to the agc_isa values) for vec.h's AGC_VEC_ISA, which
+ * #if cannot compare against enum constants */
+#define AGC_VEC_PORTABLE 0
+#define AGC_VEC_AVX2 1
+#define AGC_VEC_AVX512 2
+_Static_assert(AGC_VEC_PORTABLE == AGC_ISA_PORTABLE && AGC_VEC_AVX2 == AGC_ISA_AVX2 &&
+                   AGC_VEC_AVX512 == AGC_ISA_AVX512,
+               "AGC_VEC_* must match agc_isa");
 
 /* Elementwise size thresholds (elements) above which kernels fork threads. An OpenMP fork/join
  * costs ~1.5-2 us here. Measured on the 2-core dev box (float32, best of 300, 1 vs 2 threads):
@@ -67,6 +76,15 @@ static inline int agc_threads_for(int64_t work, int64_t threshold)
     (void)threshold;
     return 1;
 #endif
+}
+
+/* Threads take work in dynamic pieces of about 64K elements (agc_grain: how many items of per_item
+ * elements make one piece): on a shared 2-core machine a static split leaves one thread waiting
+ * whenever the other is descheduled. Which thread computes a piece never changes its result. */
+static inline int64_t agc_grain(int64_t per_item)
+{
+    int64_t g = 65536 / (per_item > 0 ? per_item : 1);
+    return g < 1 ? 1 : (g > 1024 ? 1024 : g);
 }
 
 /* Scheduling points. AGC_PERTURB() goes anywhere threads could drift apart (the top of an `omp for`
@@ -250,10 +268,13 @@ extern agc_binary_kernel agc_binary_active[AGC_NBINARY][AGC_NDTYPES];
 agc_dtype agc_unary_out_dtype(int op, agc_dtype dt);
 agc_dtype agc_binary_out_dtype(int op, agc_dtype dt);
 
-/* elementwise_avx2.c: AVX2/FMA overrides, NULL where the portable loop is used */
+/* elementwise_avx2.c, elementwise_avx512.c (one body, elementwise_vec.h): a tier's overrides, NULL
+ * where a narrower tier's kernel is used */
 #if AGC_HAVE_X86
 extern const agc_unary_kernel agc_unary_avx2[AGC_NUNARY][AGC_NDTYPES];
 extern const agc_binary_kernel agc_binary_avx2[AGC_NBINARY][AGC_NDTYPES];
+extern const agc_unary_kernel agc_unary_avx512[AGC_NUNARY][AGC_NDTYPES];
+extern const agc_binary_kernel agc_binary_avx512[AGC_NBINARY][AGC_NDTYPES];
 #endif
 
 /* cpu.c */

@@ -277,14 +277,14 @@ DEFINE_NN_HELPERS(double, f64)
 
 /* AVX2 bodies of the float32 per-channel loops (measured ~3x over the portable loops on the batch-norm
  * benchmark). Sums widen to double lanes; the lane order is fixed, so results are deterministic. */
-AGC_AVX2 static double hsum_pd_avx2(__m256d v)
+AGC_TARGET_AVX2 static double hsum_pd_avx2(__m256d v)
 {
     __m128d lo = _mm256_castpd256_pd128(v), hi = _mm256_extractf128_pd(v, 1);
     lo = _mm_add_pd(lo, hi);
     return _mm_cvtsd_f64(lo) + _mm_cvtsd_f64(_mm_unpackhi_pd(lo, lo));
 }
 
-AGC_AVX2 static double sum_f32_avx2(const float *p, int64_t s)
+AGC_TARGET_AVX2 static double sum_f32_avx2(const float *p, int64_t s)
 {
     __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
     int64_t k = 0;
@@ -300,7 +300,7 @@ AGC_AVX2 static double sum_f32_avx2(const float *p, int64_t s)
     return r;
 }
 
-AGC_AVX2 static double sqdev_f32_avx2(const float *p, int64_t s, double mean)
+AGC_TARGET_AVX2 static double sqdev_f32_avx2(const float *p, int64_t s, double mean)
 {
     const __m256d m = _mm256_set1_pd(mean);
     __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
@@ -321,7 +321,7 @@ AGC_AVX2 static double sqdev_f32_avx2(const float *p, int64_t s, double mean)
     return r;
 }
 
-AGC_AVX2 static void gsums_f32_avx2(const float *p, const float *q, int64_t s, double mean, double *sg,
+AGC_TARGET_AVX2 static void gsums_f32_avx2(const float *p, const float *q, int64_t s, double mean, double *sg,
                                     double *sgx)
 {
     const __m256d m = _mm256_set1_pd(mean);
@@ -347,7 +347,7 @@ AGC_AVX2 static void gsums_f32_avx2(const float *p, const float *q, int64_t s, d
     *sgx += rb;
 }
 
-AGC_AVX2 static void affine_f32_avx2(const float *p, float *o, int64_t s, float sc, float sh)
+AGC_TARGET_AVX2 static void affine_f32_avx2(const float *p, float *o, int64_t s, float sc, float sh)
 {
     const __m256 a = _mm256_set1_ps(sc), b = _mm256_set1_ps(sh);
     int64_t k = 0;
@@ -355,7 +355,7 @@ AGC_AVX2 static void affine_f32_avx2(const float *p, float *o, int64_t s, float 
     for (; k < s; k++) o[k] = p[k] * sc + sh;
 }
 
-AGC_AVX2 static void bwdapply_f32_avx2(const float *p, const float *q, float *o, int64_t s, float a1, float a2,
+AGC_TARGET_AVX2 static void bwdapply_f32_avx2(const float *p, const float *q, float *o, int64_t s, float a1, float a2,
                                        float a3)
 {
     const __m256 v1 = _mm256_set1_ps(a1), v2 = _mm256_set1_ps(a2), v3 = _mm256_set1_ps(a3);

@@ -1,4 +1,4 @@
-/* reduce.c: reductions (agc_reduce), softmax / log_softmax and their backward, cumsum / cumprod.
+/* reduce.c: reductions (agc_reduce): sum, mean, prod, max/min (with indices), all/any, var/std, logsumexp, norms.
  *
  * agc_reduce. The kept and reduced groups are first simplified: size-1 dims dropped; kept dims with
  * a negative x stride flipped (x and out together) and sorted so the smallest x stride is innermost;
@@ -26,15 +26,11 @@
  * sum/prod wrap around like two's complement. int32 / uint8 sum, prod, max and min take their own
  * simple path (reduce_small_int): read in their width, sums and products into int64.
  *
- * agc_softmax / agc_softmax_backward / agc_cumulative work on a contiguous (outer, n, inner) layout
- * along the middle axis; out may alias x. Rows (inner == 1) are vectorised along n, otherwise along
- * inner in tiles of RD_TW columns. Softmax: max pass, exp-and-sum pass, scale pass (log_softmax:
- * max, sum of exp, then x - max - log(sum)); sums in double. cumsum/cumprod run in double (float32,
- * float64) or wrapping int64.
+ * (softmax and log_softmax: softmax.c; cumsum and cumprod: scan.c.)
  *
- * SIMD: AVX2/FMA bodies (AGC_AVX2) for the float32 hot loops, used when agc_isa_active() is
+ * SIMD: AVX2/FMA bodies (AGC_TARGET_AVX2) for the float32 hot loops, used when agc_isa_active() is
  * AVX2 or wider (cpu.c decides, honouring AGC_SIMD=portable and agc_set_simd_target). The float32 exp of
- * the AVX2 path is our own (exp256_ps below, within 1.3 ulp over [-104, 89]); the portable path calls
+ * the AVX2 path is vec.h's vf_exp (within 2 ulp over the whole range); the portable path calls
  * expf. Masked stores are used only for row tails (they are slow on AMD cores).
  * Threads: OpenMP with the agc_threads_for thresholds of internal.h.
  * Tests: tests/test_reduce_kernels.py; benchmarks: benchmarks/bench_reduce.py. */
@@ -57,18 +53,7 @@
 #define RD_CH 32768       /* row path: reduced elements per chunk */
 #define RD_CHR 1024       /* column path: reduced positions per chunk */
 #define RD_W 1024         /* column path: most outputs per group */
-#define RD_TW 256         /* softmax / cumulative with inner > 1: columns per tile */
 #define RD_PAR 32768      /* elements of work below which everything stays on one thread */
-/* Threads take work in dynamic pieces of about RD_GRAIN elements: on a shared 2-core machine a static
- * split leaves one thread waiting whenever the other is descheduled. Which thread computes a piece
- * never changes its result. */
-#define RD_GRAIN 65536
-
-static int64_t grain(int64_t per_item)
-{
-    int64_t g = RD_GRAIN / (per_item > 0 ? per_item : 1);
-    return g < 1 ? 1 : (g > 1024 ? 1024 : g);
-}
 
 static int rd_avx2(void)
 {
@@ -383,64 +368,16 @@ static void lext_i64(const int64_t *x, int64_t n, int64_t s, int64_t base, int i
 /* ================================================================ row lines: AVX2 */
 #if AGC_HAVE_X86
 
-/* exp of 8 floats: x = k ln2 + r, |r| <= ln2/2 (two-part ln2), e^r by the classic degree-6 minimax
- * polynomial. When every lane has -87 <= x <= 88 (the result is a normal float) 2^k is added into the
- * exponent bits; otherwise (NaN, overflow, results in the subnormal range) 2^k is applied as two
- * multiplications so that subnormal results round once. Within 1.3 ulp of exp on the whole range
- * (measured over a sweep of [-104, 89]); +inf -> inf, -inf -> 0, NaN -> NaN. */
-AGC_AVX2 static inline __m256 exp256_wide(__m256 x)
-{
-    /* clamp: below -104 the result rounds to 0; above 89 the scaling overflows to inf. max/min keep
-     * a NaN x because they return their second operand when one is NaN. */
-    x = _mm256_min_ps(_mm256_set1_ps(89.0f), _mm256_max_ps(_mm256_set1_ps(-104.0f), x));
-    __m256 k = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(k, _mm256_set1_ps(-2.12194440e-4f), r);
-    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-    __m256i ki = _mm256_cvtps_epi32(k);
-    __m256i k1 = _mm256_srai_epi32(ki, 1);
-    __m256i k2 = _mm256_sub_epi32(ki, k1);
-    __m256i b = _mm256_set1_epi32(127);
-    __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, b), 23));
-    __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k2, b), 23));
-    return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
-}
+/* exp is vec.h's (its AVX2 instance: vf is __m256 here), the one exp every kernel family shares */
+#define AGC_VEC_ISA AGC_VEC_AVX2
+#include "vec.h"
 
-AGC_AVX2 static inline __m256 exp256_ps(__m256 x)
-{
-    __m256 out = _mm256_or_ps(_mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_NGE_UQ),
-                              _mm256_cmp_ps(x, _mm256_set1_ps(88.0f), _CMP_GT_OQ));
-    if (_mm256_movemask_ps(out)) return exp256_wide(x);
-    /* k = round(x / ln2) by the 1.5 * 2^23 trick: the sum's low mantissa bits hold k */
-    const __m256 magic = _mm256_set1_ps(12582912.0f);
-    __m256 kf = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), magic);
-    __m256i ki = _mm256_sub_epi32(_mm256_castps_si256(kf), _mm256_castps_si256(magic));
-    __m256 k = _mm256_sub_ps(kf, magic);
-    __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(k, _mm256_set1_ps(-2.12194440e-4f), r);
-    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-    return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), _mm256_slli_epi32(ki, 23)));
-}
-
-AGC_AVX2 static inline __m256i tail_mask(int64_t left)
+AGC_TARGET_AVX2 static inline __m256i tail_mask(int64_t left)
 {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)left), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-AGC_AVX2 static inline float hsum256(__m256 v)
+AGC_TARGET_AVX2 static inline float hsum256(__m256 v)
 {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -454,9 +391,9 @@ AGC_AVX2 static inline float hsum256(__m256 v)
 #define RD_VSQ(v) _mm256_mul_ps(v, v)
 #define RD_VABS(v) _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v)
 #define RD_VDEV2(v) _mm256_mul_ps(_mm256_sub_ps(v, c), _mm256_sub_ps(v, c))
-#define RD_VEXPC(v) exp256_ps(_mm256_sub_ps(v, c))
+#define RD_VEXPC(v) vf_exp(_mm256_sub_ps(v, c))
 #define DEF_LSUM_AVX2(NAME, VEXPR, PORT)                                                      \
-    AGC_AVX2 static double NAME(const float *x, int64_t n, int64_t s, double cd, double p)    \
+    AGC_TARGET_AVX2 static double NAME(const float *x, int64_t n, int64_t s, double cd, double p)    \
     {                                                                                         \
         if (s != 1) return PORT(x, n, s, cd, p);                                              \
         const __m256 c = _mm256_set1_ps((float)cd);                                           \
@@ -510,7 +447,7 @@ DEF_LSUM_AVX2(lsum_f32_dev2_avx2, RD_VDEV2, lsum_f32_dev2)
 DEF_LSUM_AVX2(lsum_f32_expc_avx2, RD_VEXPC, lsum_f32_expc)
 
 /* sum of squares of a contiguous float32 run in double (norm2 of float32): 16 lanes of double */
-AGC_AVX2 static double lsum_f32_sqd_avx2(const float *x, int64_t n, int64_t s, double cd, double p)
+AGC_TARGET_AVX2 static double lsum_f32_sqd_avx2(const float *x, int64_t n, int64_t s, double cd, double p)
 {
     if (s != 1) return lsum_f32_sqd(x, n, s, cd, p);
     __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
@@ -532,7 +469,7 @@ AGC_AVX2 static double lsum_f32_sqd_avx2(const float *x, int64_t n, int64_t s, d
 
 /* max/min of a contiguous float32 run: vector pass for the value, then the first position holding
  * it; a run with a NaN goes to the portable loop, which finds the first NaN. */
-AGC_AVX2 static void lext_f32_avx2(const float *x, int64_t n, int64_t s, int64_t base, int ismax, int needix,
+AGC_TARGET_AVX2 static void lext_f32_avx2(const float *x, int64_t n, int64_t s, int64_t base, int ismax, int needix,
                                    part_t *r)
 {
     if (s != 1 || n < 16 || (r->ix >= 0 && isnan(r->d))) {
@@ -655,13 +592,13 @@ DEF_COL_SUM(csum_f64_nz, RD_NOATTR, double, double, (double)(v != 0))
 DEF_COL_SUM(csum_f64_sqs, RD_NOATTR, double, double, (v * c[j]) * (v * c[j]))
 #if AGC_HAVE_X86
 /* the same loops compiled for AVX2 (the compiler vectorises the j loop 8 wide) */
-DEF_COL_SUM(csum_f32_id_avx2, AGC_AVX2, float, float, v)
-DEF_COL_SUM(csum_f32_sq_avx2, AGC_AVX2, float, float, v * v)
-DEF_COL_SUM(csum_f32_abs_avx2, AGC_AVX2, float, float, fabsf(v))
-DEF_COL_SUM(csum_f32_dev2_avx2, AGC_AVX2, float, float, (v - c[j]) * (v - c[j]))
-DEF_COL_SUM(csum_f64_id_avx2, AGC_AVX2, double, double, v)
+DEF_COL_SUM(csum_f32_id_avx2, AGC_TARGET_AVX2, float, float, v)
+DEF_COL_SUM(csum_f32_sq_avx2, AGC_TARGET_AVX2, float, float, v * v)
+DEF_COL_SUM(csum_f32_abs_avx2, AGC_TARGET_AVX2, float, float, fabsf(v))
+DEF_COL_SUM(csum_f32_dev2_avx2, AGC_TARGET_AVX2, float, float, (v - c[j]) * (v - c[j]))
+DEF_COL_SUM(csum_f64_id_avx2, AGC_TARGET_AVX2, double, double, v)
 
-AGC_AVX2 static void csum_f32_expc_avx2(const float *x, int64_t n, int64_t s, int64_t G, const float *restrict c,
+AGC_TARGET_AVX2 static void csum_f32_expc_avx2(const float *x, int64_t n, int64_t s, int64_t G, const float *restrict c,
                                         double p, float *restrict a, double *restrict tot, int64_t *cnt)
 {
     (void)p;
@@ -669,12 +606,12 @@ AGC_AVX2 static void csum_f32_expc_avx2(const float *x, int64_t n, int64_t s, in
         const float *row = x + i * s;
         int64_t j = 0;
         for (; j + 8 <= G; j += 8) {
-            __m256 e = exp256_ps(_mm256_sub_ps(_mm256_loadu_ps(row + j), _mm256_loadu_ps(c + j)));
+            __m256 e = vf_exp(_mm256_sub_ps(_mm256_loadu_ps(row + j), _mm256_loadu_ps(c + j)));
             _mm256_storeu_ps(a + j, _mm256_add_ps(_mm256_loadu_ps(a + j), e));
         }
         if (j < G) {
             __m256i mk = tail_mask(G - j);
-            __m256 e = exp256_ps(_mm256_sub_ps(_mm256_maskload_ps(row + j, mk), _mm256_maskload_ps(c + j, mk)));
+            __m256 e = vf_exp(_mm256_sub_ps(_mm256_maskload_ps(row + j, mk), _mm256_maskload_ps(c + j, mk)));
             _mm256_maskstore_ps(a + j, mk, _mm256_add_ps(_mm256_maskload_ps(a + j, mk), e));
         }
         if (++*cnt == RD_RB) {
@@ -788,7 +725,7 @@ static void cext_i64(const int64_t *x, int64_t n, int64_t s, int64_t base, int64
  * their positions (arrays in L1), row by row so that memory is read in order. A lane updates on a
  * strictly better value (ties keep the first) or on the first NaN, after which it keeps the NaN:
  * the rules of the scalar loops. */
-AGC_AVX2 static void cext_f32_avx2(const plan *P, const char *xg, int64_t G, int64_t beg, int64_t end, int ismax,
+AGC_TARGET_AVX2 static void cext_f32_avx2(const plan *P, const char *xg, int64_t G, int64_t beg, int64_t end, int ismax,
                                    part_t *r)
 {
     const int64_t s0 = P->s0;
@@ -1262,7 +1199,7 @@ static void row_fast(const plan *P, int avx2, int nt)
     if (op == AGC_REDUCE_LOGSUMEXP) mode = M_EXPC;
     if (norm) mode = M_SQD;
     lsum_fn ls = ext ? NULL : lsum_select(dt, mode, avx2);
-    const int64_t gr = grain(n);
+    const int64_t gr = agc_grain(n);
     (void)avx2;
     (void)gr;
     (void)nt;
@@ -1538,7 +1475,7 @@ int agc_reduce(int op, agc_dtype dt, int n_outer, const int64_t *outer_shape, co
         return AGC_OK;
     }
     if (nt > 1 && (P.ngroups >= 2 * nt || P.nchunks <= 1)) {
-        const int64_t gr = grain(P.nred * (P.col ? P.W : 1));
+        const int64_t gr = agc_grain(P.nred * (P.col ? P.W : 1));
         (void)gr;
         /* outputs shared between threads: each group is computed whole by one thread */
 #ifdef _OPENMP
@@ -1553,479 +1490,6 @@ int agc_reduce(int op, agc_dtype dt, int n_outer, const int64_t *outer_shape, co
     for (int64_t g = 0; g < P.ngroups; g++) {
         int rc = group_reduce(&P, g, avx2, nt);
         if (rc) return rc;
-    }
-    return AGC_OK;
-}
-
-/* ================================================================ softmax family */
-
-/* portable float32 row: max, then exp and sum (float blocks of RD_BLK into a double), then scale */
-static void softmax_row_f32(int log_, const float *x, float *y, int64_t n)
-{
-    float m = -INFINITY;
-    for (int64_t i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
-    if (log_) {
-        float lse = (float)log(lsum_f32_expc(x, n, 1, m, 0.0));
-        for (int64_t i = 0; i < n; i++) y[i] = (x[i] - m) - lse;
-        return;
-    }
-    double tot = 0;
-    for (int64_t b = 0; b < n; b += RD_BLK) {
-        int64_t e = b + RD_BLK < n ? b + RD_BLK : n;
-        float a = 0;
-        for (int64_t i = b; i < e; i++) {
-            float v = expf(x[i] - m);
-            y[i] = v;
-            a += v;
-        }
-        tot += a;
-    }
-    float r = (float)(1.0 / tot);
-    for (int64_t i = 0; i < n; i++) y[i] *= r;
-}
-
-static void softmax_row_f64(int log_, const double *x, double *y, int64_t n)
-{
-    double m = -INFINITY;
-    for (int64_t i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
-    if (log_) {
-        double lse = log(lsum_f64_expc(x, n, 1, m, 0.0));
-        for (int64_t i = 0; i < n; i++) y[i] = (x[i] - m) - lse;
-        return;
-    }
-    double tot = 0;
-    for (int64_t i = 0; i < n; i++) {
-        double v = exp(x[i] - m);
-        y[i] = v;
-        tot += v;
-    }
-    double r = 1.0 / tot;
-    for (int64_t i = 0; i < n; i++) y[i] *= r;
-}
-
-/* tile of tw columns of one (n, inner) slab, vectorised along the columns */
-#define DEF_SOFTMAX_TILE(NAME, T, EXP)                                                        \
-    static void NAME(int log_, const T *x, T *y, int64_t n, int64_t inner, int64_t tw)        \
-    {                                                                                         \
-        T m[RD_TW];                                                                           \
-        double s[RD_TW];                                                                      \
-        for (int64_t j = 0; j < tw; j++) {                                                    \
-            m[j] = -INFINITY;                                                                 \
-            s[j] = 0;                                                                         \
-        }                                                                                     \
-        for (int64_t i = 0; i < n; i++)                                                       \
-            for (int64_t j = 0; j < tw; j++) m[j] = x[i * inner + j] > m[j] ? x[i * inner + j] : m[j]; \
-        for (int64_t i = 0; i < n; i++)                                                       \
-            for (int64_t j = 0; j < tw; j++) {                                                \
-                T e = EXP(x[i * inner + j] - m[j]);                                           \
-                if (!log_) y[i * inner + j] = e;                                              \
-                s[j] += e;                                                                    \
-            }                                                                                 \
-        if (log_) {                                                                           \
-            T l[RD_TW];                                                                       \
-            for (int64_t j = 0; j < tw; j++) l[j] = (T)log(s[j]);                             \
-            for (int64_t i = 0; i < n; i++)                                                   \
-                for (int64_t j = 0; j < tw; j++) y[i * inner + j] = (x[i * inner + j] - m[j]) - l[j]; \
-        } else {                                                                              \
-            T r[RD_TW];                                                                       \
-            for (int64_t j = 0; j < tw; j++) r[j] = (T)(1.0 / s[j]);                          \
-            for (int64_t i = 0; i < n; i++)                                                   \
-                for (int64_t j = 0; j < tw; j++) y[i * inner + j] *= r[j];                    \
-        }                                                                                     \
-    }
-DEF_SOFTMAX_TILE(softmax_tile_f32, float, expf)
-DEF_SOFTMAX_TILE(softmax_tile_f64, double, exp)
-
-#if AGC_HAVE_X86
-/* AVX2 float32 row: the same three passes, 8 wide, with exp256_ps; the tail is masked (masked-off
- * lanes read -inf, whose exp is 0) so every element goes through the same exp. */
-AGC_AVX2 static void softmax_row_f32_avx2(int log_, const float *x, float *y, int64_t n)
-{
-    const __m256 ninf = _mm256_set1_ps(-INFINITY);
-    __m256 m0 = ninf, m1 = ninf, m2 = ninf, m3 = ninf;
-    int64_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        m0 = _mm256_max_ps(m0, _mm256_loadu_ps(x + i));
-        m1 = _mm256_max_ps(m1, _mm256_loadu_ps(x + i + 8));
-        m2 = _mm256_max_ps(m2, _mm256_loadu_ps(x + i + 16));
-        m3 = _mm256_max_ps(m3, _mm256_loadu_ps(x + i + 24));
-    }
-    for (; i + 8 <= n; i += 8) m0 = _mm256_max_ps(m0, _mm256_loadu_ps(x + i));
-    if (i < n) {
-        __m256i mk = tail_mask(n - i);
-        m1 = _mm256_max_ps(m1, _mm256_blendv_ps(ninf, _mm256_maskload_ps(x + i, mk), _mm256_castsi256_ps(mk)));
-    }
-    m0 = _mm256_max_ps(_mm256_max_ps(m0, m1), _mm256_max_ps(m2, m3));
-    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m0), _mm256_extractf128_ps(m0, 1));
-    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
-    h = _mm_max_ss(h, _mm_movehdup_ps(h));
-    const float mf = _mm_cvtss_f32(h);
-    const __m256 m = _mm256_set1_ps(mf);
-    /* exp(x - m), stored unless log, summed in float blocks of 512 into a double */
-    double tot = 0;
-    for (int64_t b = 0; b < n; b += 512) {
-        int64_t e = b + 512 < n ? b + 512 : n;
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0;
-        for (i = b; i + 16 <= e; i += 16) {
-            __m256 v0 = exp256_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), m));
-            __m256 v1 = exp256_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8), m));
-            if (!log_) {
-                _mm256_storeu_ps(y + i, v0);
-                _mm256_storeu_ps(y + i + 8, v1);
-            }
-            a0 = _mm256_add_ps(a0, v0);
-            a1 = _mm256_add_ps(a1, v1);
-        }
-        for (; i < e; i += 8) {
-            __m256i mk = tail_mask(e - i);
-            __m256 v = _mm256_blendv_ps(ninf, _mm256_maskload_ps(x + i, mk), _mm256_castsi256_ps(mk));
-            v = exp256_ps(_mm256_sub_ps(v, m));
-            if (!log_) _mm256_maskstore_ps(y + i, mk, v);
-            a0 = _mm256_add_ps(a0, v);
-        }
-        tot += (double)hsum256(_mm256_add_ps(a0, a1));
-    }
-    if (log_) {
-        const __m256 l = _mm256_set1_ps((float)log(tot));
-        for (i = 0; i + 8 <= n; i += 8)
-            _mm256_storeu_ps(y + i, _mm256_sub_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), m), l));
-        for (; i < n; i++) y[i] = (x[i] - mf) - (float)log(tot);
-    } else {
-        const float rf = (float)(1.0 / tot);
-        const __m256 r = _mm256_set1_ps(rf);
-        for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(y + i), r));
-        for (; i < n; i++) y[i] *= rf;
-    }
-}
-
-/* AVX2 float32 tile along the columns; the column tail is masked like the row tail */
-AGC_AVX2 static void softmax_tile_f32_avx2(int log_, const float *x, float *y, int64_t n, int64_t inner,
-                                           int64_t tw)
-{
-    float m[RD_TW], s[RD_TW];
-    double tot[RD_TW];
-    for (int64_t j = 0; j < tw; j++) {
-        m[j] = -INFINITY;
-        s[j] = 0;
-        tot[j] = 0;
-    }
-    for (int64_t i = 0; i < n; i++)
-        for (int64_t j = 0; j < tw; j++) m[j] = x[i * inner + j] > m[j] ? x[i * inner + j] : m[j];
-    const __m256 ninf = _mm256_set1_ps(-INFINITY);
-    for (int64_t i = 0; i < n; i++) {
-        const float *xr = x + i * inner;
-        float *yr = y + i * inner;
-        int64_t j = 0;
-        for (; j + 8 <= tw; j += 8) {
-            __m256 e = exp256_ps(_mm256_sub_ps(_mm256_loadu_ps(xr + j), _mm256_loadu_ps(m + j)));
-            if (!log_) _mm256_storeu_ps(yr + j, e);
-            _mm256_storeu_ps(s + j, _mm256_add_ps(_mm256_loadu_ps(s + j), e));
-        }
-        if (j < tw) {
-            __m256i mk = tail_mask(tw - j);
-            __m256 v = _mm256_blendv_ps(ninf, _mm256_maskload_ps(xr + j, mk), _mm256_castsi256_ps(mk));
-            __m256 e = exp256_ps(_mm256_sub_ps(v, _mm256_maskload_ps(m + j, mk)));
-            if (!log_) _mm256_maskstore_ps(yr + j, mk, e);
-            _mm256_maskstore_ps(s + j, mk, _mm256_add_ps(_mm256_maskload_ps(s + j, mk), e));
-        }
-        if ((i + 1) % RD_RB == 0 || i + 1 == n)
-            for (int64_t j = 0; j < tw; j++) {
-                tot[j] += s[j];
-                s[j] = 0;
-            }
-    }
-    if (log_) {
-        float l[RD_TW];
-        for (int64_t j = 0; j < tw; j++) l[j] = (float)log(tot[j]);
-        for (int64_t i = 0; i < n; i++)
-            for (int64_t j = 0; j < tw; j++) y[i * inner + j] = (x[i * inner + j] - m[j]) - l[j];
-    } else {
-        float r[RD_TW];
-        for (int64_t j = 0; j < tw; j++) r[j] = (float)(1.0 / tot[j]);
-        for (int64_t i = 0; i < n; i++)
-            for (int64_t j = 0; j < tw; j++) y[i * inner + j] *= r[j];
-    }
-}
-#endif
-
-int agc_softmax(int log, agc_dtype dt, int64_t outer, int64_t n, int64_t inner, const void *x, void *out)
-{
-    if (dt != AGC_F32 && dt != AGC_F64) return AGC_EUNSUPPORTED;
-    if (outer <= 0 || n <= 0 || inner <= 0) return AGC_OK;
-    const int avx2 = rd_avx2();
-    const int nt = agc_threads_for(outer * n * inner, AGC_PAR_HEAVY);
-    (void)avx2;
-    (void)nt;
-    if (inner == 1) {
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(dynamic, grain(n))
-#endif
-        for (int64_t o = 0; o < outer; o++) {
-            AGC_PERTURB();
-            if (dt == AGC_F32) {
-                const float *xr = (const float *)x + o * n;
-                float *yr = (float *)out + o * n;
-#if AGC_HAVE_X86
-                if (avx2) softmax_row_f32_avx2(log, xr, yr, n);
-                else
-#endif
-                softmax_row_f32(log, xr, yr, n);
-            } else {
-                softmax_row_f64(log, (const double *)x + o * n, (double *)out + o * n, n);
-            }
-        }
-        return AGC_OK;
-    }
-    const int64_t ntile = (inner + RD_TW - 1) / RD_TW;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(dynamic, grain(n * RD_TW))
-#endif
-    for (int64_t t = 0; t < outer * ntile; t++) {
-        AGC_PERTURB();
-        int64_t o = t / ntile, j0 = (t % ntile) * RD_TW;
-        int64_t tw = inner - j0 < RD_TW ? inner - j0 : RD_TW;
-        int64_t off = o * n * inner + j0;
-        if (dt == AGC_F32) {
-#if AGC_HAVE_X86
-            if (avx2) softmax_tile_f32_avx2(log, (const float *)x + off, (float *)out + off, n, inner, tw);
-            else
-#endif
-            softmax_tile_f32(log, (const float *)x + off, (float *)out + off, n, inner, tw);
-        } else {
-            softmax_tile_f64(log, (const double *)x + off, (double *)out + off, n, inner, tw);
-        }
-    }
-    return AGC_OK;
-}
-
-/* backward over one tile (tw columns; tw == 1 with inner == 1 is a row):
- * softmax: out = y * (g - sum(g * y)); log_softmax: out = g - exp(y) * sum(g). Sums in double. */
-#define DEF_SOFTMAX_BWD(NAME, T, EXP)                                                         \
-    static void NAME(int log_, const T *y, const T *g, T *out, int64_t n, int64_t inner, int64_t tw) \
-    {                                                                                         \
-        double s[RD_TW];                                                                      \
-        for (int64_t j = 0; j < tw; j++) s[j] = 0;                                            \
-        for (int64_t i = 0; i < n; i++)                                                       \
-            for (int64_t j = 0; j < tw; j++) {                                                \
-                int64_t k = i * inner + j;                                                    \
-                s[j] += log_ ? (double)g[k] : (double)g[k] * (double)y[k];                    \
-            }                                                                                 \
-        T sf[RD_TW];                                                                          \
-        for (int64_t j = 0; j < tw; j++) sf[j] = (T)s[j];                                     \
-        for (int64_t i = 0; i < n; i++)                                                       \
-            for (int64_t j = 0; j < tw; j++) {                                                \
-                int64_t k = i * inner + j;                                                    \
-                out[k] = log_ ? g[k] - EXP(y[k]) * sf[j] : y[k] * (g[k] - sf[j]);             \
-            }                                                                                 \
-    }
-DEF_SOFTMAX_BWD(softmax_bwd_f32, float, expf)
-DEF_SOFTMAX_BWD(softmax_bwd_f64, double, exp)
-
-#if AGC_HAVE_X86
-/* AVX2 float32 row backward: the sum (of g, or of g * y) in float blocks of 512 into a double, then
- * one pass writing out; log_softmax's exp(y) goes through exp256_ps */
-AGC_AVX2 static void softmax_bwd_row_f32_avx2(int log_, const float *y, const float *g, float *out, int64_t n)
-{
-    double tot = 0;
-    if (log_) {
-        tot = lsum_f32_id_avx2(g, n, 1, 0.0, 0.0);
-    } else {
-        for (int64_t b = 0; b < n; b += 512) {
-            int64_t e = b + 512 < n ? b + 512 : n, i = b;
-            __m256 a0 = _mm256_setzero_ps(), a1 = a0;
-            for (; i + 16 <= e; i += 16) {
-                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(g + i), _mm256_loadu_ps(y + i), a0);
-                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(g + i + 8), _mm256_loadu_ps(y + i + 8), a1);
-            }
-            for (; i < e; i += 8) {
-                __m256i mk = tail_mask(e - i);
-                a0 = _mm256_fmadd_ps(_mm256_maskload_ps(g + i, mk), _mm256_maskload_ps(y + i, mk), a0);
-            }
-            tot += (double)hsum256(_mm256_add_ps(a0, a1));
-        }
-    }
-    const __m256 sv = _mm256_set1_ps((float)tot);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 yv = _mm256_loadu_ps(y + i), gv = _mm256_loadu_ps(g + i);
-        __m256 o = log_ ? _mm256_fnmadd_ps(exp256_ps(yv), sv, gv) : _mm256_mul_ps(yv, _mm256_sub_ps(gv, sv));
-        _mm256_storeu_ps(out + i, o);
-    }
-    if (i < n) {
-        /* masked stores are slow on some AMD cores: only the tail uses them */
-        __m256i mk = tail_mask(n - i);
-        __m256 yv = _mm256_maskload_ps(y + i, mk), gv = _mm256_maskload_ps(g + i, mk);
-        __m256 o = log_ ? _mm256_fnmadd_ps(exp256_ps(yv), sv, gv) : _mm256_mul_ps(yv, _mm256_sub_ps(gv, sv));
-        _mm256_maskstore_ps(out + i, mk, o);
-    }
-}
-#endif
-
-int agc_softmax_backward(int log, agc_dtype dt, int64_t outer, int64_t n, int64_t inner, const void *y,
-                         const void *g, void *out)
-{
-    if (dt != AGC_F32 && dt != AGC_F64) return AGC_EUNSUPPORTED;
-    if (outer <= 0 || n <= 0 || inner <= 0) return AGC_OK;
-    const int nt = agc_threads_for(outer * n * inner, AGC_PAR_HEAVY);
-    const int avx2 = rd_avx2();
-    (void)avx2;
-    (void)nt;
-    if (inner == 1) {
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(dynamic, grain(n))
-#endif
-        for (int64_t o = 0; o < outer; o++) {
-            AGC_PERTURB();
-            int64_t off = o * n;
-            if (dt == AGC_F32) {
-                const float *yr = (const float *)y + off, *gr = (const float *)g + off;
-                float *orow = (float *)out + off;
-#if AGC_HAVE_X86
-                if (avx2) {
-                    softmax_bwd_row_f32_avx2(log, yr, gr, orow, n);
-                    continue;
-                }
-#endif
-                double s = log ? lsum_f32_id(gr, n, 1, 0, 0) : 0.0;
-                if (!log)
-                    for (int64_t i = 0; i < n; i++) s += (double)gr[i] * (double)yr[i];
-                float sf = (float)s;
-                if (log)
-                    for (int64_t i = 0; i < n; i++) orow[i] = gr[i] - expf(yr[i]) * sf;
-                else
-                    for (int64_t i = 0; i < n; i++) orow[i] = yr[i] * (gr[i] - sf);
-            } else {
-                softmax_bwd_f64(log, (const double *)y + off, (const double *)g + off, (double *)out + off, n,
-                                1, 1);
-            }
-        }
-        return AGC_OK;
-    }
-    const int64_t ntile = (inner + RD_TW - 1) / RD_TW;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(dynamic, grain(n * RD_TW))
-#endif
-    for (int64_t t = 0; t < outer * ntile; t++) {
-        AGC_PERTURB();
-        int64_t o = t / ntile, j0 = (t % ntile) * RD_TW;
-        int64_t tw = inner - j0 < RD_TW ? inner - j0 : RD_TW;
-        int64_t off = o * n * inner + j0;
-        if (dt == AGC_F32)
-            softmax_bwd_f32(log, (const float *)y + off, (const float *)g + off, (float *)out + off, n, inner, tw);
-        else
-            softmax_bwd_f64(log, (const double *)y + off, (const double *)g + off, (double *)out + off, n, inner,
-                            tw);
-    }
-    return AGC_OK;
-}
-
-/* ================================================================ cumulative */
-
-/* one tile of tw columns (a row when inner == 1): running sum / product in double (float32, float64)
- * or wrapping uint64 (int64) */
-static void cumulative_tile(int op, int dt, const char *x, char *out, int64_t n, int64_t inner, int64_t tw)
-{
-    if (dt == AGC_I64) {
-        uint64_t a[RD_TW];
-        for (int64_t j = 0; j < tw; j++) a[j] = op ? 1 : 0;
-        const int64_t *xs = (const int64_t *)x;
-        int64_t *ys = (int64_t *)out;
-        for (int64_t i = 0; i < n; i++)
-            for (int64_t j = 0; j < tw; j++) {
-                int64_t k = i * inner + j;
-                a[j] = op ? a[j] * (uint64_t)xs[k] : a[j] + (uint64_t)xs[k];
-                ys[k] = (int64_t)a[j];
-            }
-        return;
-    }
-    double a[RD_TW];
-    for (int64_t j = 0; j < tw; j++) a[j] = op ? 1.0 : 0.0;
-    for (int64_t i = 0; i < n; i++)
-        for (int64_t j = 0; j < tw; j++) {
-            int64_t k = i * inner + j;
-            if (dt == AGC_F32) {
-                double v = ((const float *)x)[k];
-                a[j] = op ? a[j] * v : a[j] + v;
-                ((float *)out)[k] = (float)a[j];
-            } else {
-                double v = ((const double *)x)[k];
-                a[j] = op ? a[j] * v : a[j] + v;
-                ((double *)out)[k] = a[j];
-            }
-        }
-}
-
-#if AGC_HAVE_X86
-/* AVX2 scan of a float32 / float64 row in double: 8 elements at a time, an in-register prefix over
- * each 4-lane half, then the running total; the serial dependency is one add (or mul) and one
- * broadcast per 8 elements instead of one per element. */
-#define RD_SHIFT1(d, id) _mm256_blend_pd(id, _mm256_permute4x64_pd(d, _MM_SHUFFLE(2, 1, 0, 0)), 0xE)
-#define RD_SHIFT2(d, id) _mm256_blend_pd(id, _mm256_permute4x64_pd(d, _MM_SHUFFLE(1, 0, 0, 0)), 0xC)
-#define RD_LAST(d) _mm256_permute4x64_pd(d, _MM_SHUFFLE(3, 3, 3, 3))
-#define DEF_SCAN_AVX2(NAME, T, LOAD4, STORE4, OP, ID)                                         \
-    AGC_AVX2 static void NAME(const T *x, T *y, int64_t n)                                    \
-    {                                                                                         \
-        const __m256d id = _mm256_set1_pd(ID);                                                \
-        __m256d carry = id;                                                                   \
-        int64_t i = 0;                                                                        \
-        for (; i + 8 <= n; i += 8) {                                                          \
-            __m256d a = LOAD4(x + i), b = LOAD4(x + i + 4);                                   \
-            a = OP(a, RD_SHIFT1(a, id));                                                      \
-            b = OP(b, RD_SHIFT1(b, id));                                                      \
-            a = OP(a, RD_SHIFT2(a, id));                                                      \
-            b = OP(b, RD_SHIFT2(b, id));                                                      \
-            b = OP(b, RD_LAST(a));                                                            \
-            a = OP(a, carry);                                                                 \
-            b = OP(b, carry);                                                                 \
-            STORE4(y + i, a);                                                                 \
-            STORE4(y + i + 4, b);                                                             \
-            carry = RD_LAST(b);                                                               \
-        }                                                                                     \
-        double c = _mm256_cvtsd_f64(carry);                                                   \
-        for (; i < n; i++) {                                                                  \
-            c = ID == 0 ? c + (double)x[i] : c * (double)x[i];                                \
-            y[i] = (T)c;                                                                      \
-        }                                                                                     \
-    }
-#define RD_LD_F32(p) _mm256_cvtps_pd(_mm_loadu_ps(p))
-#define RD_ST_F32(p, v) _mm_storeu_ps(p, _mm256_cvtpd_ps(v))
-DEF_SCAN_AVX2(cumsum_f32_avx2, float, RD_LD_F32, RD_ST_F32, _mm256_add_pd, 0.0)
-DEF_SCAN_AVX2(cumprod_f32_avx2, float, RD_LD_F32, RD_ST_F32, _mm256_mul_pd, 1.0)
-DEF_SCAN_AVX2(cumsum_f64_avx2, double, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_add_pd, 0.0)
-DEF_SCAN_AVX2(cumprod_f64_avx2, double, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_mul_pd, 1.0)
-#endif
-
-int agc_cumulative(int op, agc_dtype dt, int64_t outer, int64_t n, int64_t inner, const void *x, void *out)
-{
-    if ((op != 0 && op != 1) || (dt != AGC_F32 && dt != AGC_F64 && dt != AGC_I64)) return AGC_EUNSUPPORTED;
-    if (outer <= 0 || n <= 0 || inner <= 0) return AGC_OK;
-    const int64_t es = (int64_t)agc_dtype_size(dt);
-    const int64_t tw_max = inner == 1 ? 1 : RD_TW;
-    const int64_t ntile = (inner + tw_max - 1) / tw_max;
-    const int nt = agc_threads_for(outer * n * inner, AGC_PAR_CHEAP);
-    const int avx2 = rd_avx2();
-    (void)avx2;
-    (void)nt;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(dynamic, grain(n * tw_max))
-#endif
-    for (int64_t t = 0; t < outer * ntile; t++) {
-        AGC_PERTURB();
-        int64_t o = t / ntile, j0 = (t % ntile) * tw_max;
-        int64_t tw = inner - j0 < tw_max ? inner - j0 : tw_max;
-        int64_t off = (o * n * inner + j0) * es;
-#if AGC_HAVE_X86
-        if (avx2 && inner == 1 && dt != AGC_I64) {
-            const char *xr = (const char *)x + off;
-            char *yr = (char *)out + off;
-            if (dt == AGC_F32)
-                (op ? cumprod_f32_avx2 : cumsum_f32_avx2)((const float *)xr, (float *)yr, n);
-            else
-                (op ? cumprod_f64_avx2 : cumsum_f64_avx2)((const double *)xr, (double *)yr, n);
-            continue;
-        }
-#endif
-        cumulative_tile(op, (int)dt, (const char *)x + off, (char *)out + off, n, inner, tw);
     }
     return AGC_OK;
 }

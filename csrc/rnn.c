@@ -27,6 +27,8 @@
 #include <string.h>
 
 #include "internal.h"
+#define AGC_VEC_ISA AGC_VEC_PORTABLE
+#include "vec.h"
 
 /* The cell loops select between branches of sigmoid/tanh (x < 0, |x| < 0.625); GCC keeps such a
  * select as a branch (and so leaves the loop scalar) unless it may compute the division of both
@@ -44,37 +46,10 @@
 #define RNN_ALWAYS_INLINE static inline __attribute__((always_inline))
 
 /* ---------------------------------------------------------------- float32 math */
-/* exp: x = n ln2 + r with n = round(x / ln2), ln2 split in two so n ln2 is exact; e^r by its
- * degree-7 Taylor polynomial (truncation < 3e-9 for |r| <= ln2 / 2). Adding 1.5 * 2^23 rounds
- * x / ln2 to an integer that then sits in the low mantissa bits of the sum, so 2^n is built from
- * those bits with integer operations alone (no float-to-int conversion, which NaN would make
- * undefined). x is clamped to [-87, 88] so 2^n stays a normal float; NaN passes the clamps and
- * the polynomial. */
-RNN_ALWAYS_INLINE float exp_f32(float x)
-{
-    x = __builtin_isless(x, -87.0f) ? -87.0f : x;
-    x = __builtin_isgreater(x, 88.0f) ? 88.0f : x;
-    const float shifter = 12582912.0f; /* 1.5 * 2^23 */
-    float k = x * 1.44269504088896341f + shifter;
-    float n = k - shifter;
-    float r = x - n * 0.693359375f;
-    r = r - n * -2.12194440e-4f;
-    float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    uint32_t kb;
-    memcpy(&kb, &k, sizeof kb);
-    /* kb = bits(shifter) + n for |n| < 2^22; 2^n has exponent field n + 127 */
-    uint32_t e = (kb - 0x4B400000u + 127u) << 23;
-    float s;
-    memcpy(&s, &e, sizeof s);
-    return p * s;
-}
+/* exp is vec.h's, the one exp every kernel family shares: its one-lane portable instance, plain C
+ * that the compiler vectorises inside the cell loops (and, under this file's fp-contract=fast, fuses
+ * its multiply-adds in the AVX2 build). */
+RNN_ALWAYS_INLINE float exp_f32(float x) { return vf_exp(x); }
 
 /* e = exp(-|x|) <= 1 never overflows; sigmoid = 1 / (1 + e) for x >= 0, e / (1 + e) below */
 RNN_ALWAYS_INLINE float sigmoid_f32(float x)
@@ -284,8 +259,8 @@ typedef struct {
 DEFINE_BLOCKS(float, f32, , )
 DEFINE_BLOCKS(double, f64, , )
 #if AGC_HAVE_X86
-DEFINE_BLOCKS(float, f32, AGC_AVX2, _avx2)
-DEFINE_BLOCKS(double, f64, AGC_AVX2, _avx2)
+DEFINE_BLOCKS(float, f32, AGC_TARGET_AVX2, _avx2)
+DEFINE_BLOCKS(double, f64, AGC_TARGET_AVX2, _avx2)
 #endif
 
 typedef void (*cell_fn)(const cell_args *, int64_t, int64_t);
