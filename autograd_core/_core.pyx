@@ -17,6 +17,7 @@ from libc.stdlib cimport malloc, free
 from libc.math cimport INFINITY, isnan, isinf
 
 import os as _os
+from collections import namedtuple as _namedtuple
 
 # ------------------------------------------------------------------------------------------ dtypes
 DTYPE_NAMES = ("float32", "float64", "int64", "bool", "int32", "uint8")
@@ -57,63 +58,88 @@ agc_init()
 if agc_init_error() != NULL:
     raise ImportError(f"autograd_core: {agc_init_error().decode()}")
 
-UNARY_OPS = {}
-BINARY_OPS = {}
-REDUCE_OPS = {}
-_unary_names = ["neg", "abs", "sign", "square", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin",
-                "cos", "tanh", "sigmoid", "relu", "floor", "ceil", "round", "reciprocal", "isnan",
-                "isfinite", "logical_not", "clamp", "leaky_relu", "pow_scalar", "rpow_scalar", "affine",
-                "elu", "softplus", "gelu", "gelu_tanh", "silu", "erf"]
-_binary_names = ["add", "sub", "mul", "div", "floordiv", "mod", "pow", "maximum", "minimum", "eq", "ne",
-                 "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor", "atan2", "fmod",
-                 "sigmoid_bwd", "tanh_bwd", "relu_bwd", "silu_bwd", "gelu_bwd", "gelu_tanh_bwd",
-                 "softplus_bwd", "elu_bwd"]
-_reduce_names = ["sum", "mean", "prod", "max", "min", "all", "any", "var", "logsumexp", "norm2", "normp",
-                 "sumsq", "std"]
-assert len(_unary_names) == AGC_NUNARY and len(_binary_names) == AGC_NBINARY
-assert len(_reduce_names) == AGC_NREDUCE
-for _i, _n in enumerate(_unary_names):
-    UNARY_OPS[_n] = _i
-for _i, _n in enumerate(_binary_names):
-    BINARY_OPS[_n] = _i
-for _i, _n in enumerate(_reduce_names):
-    REDUCE_OPS[_n] = _i
+# ------------------------------------------------------------------------------------------ op registry
+# agc.h's op rows as csrc/registry.c publishes them: the only place where an op's name, code and
+# flags are written. UNARY_OPS / BINARY_OPS / REDUCE_OPS map a name to the code unary(), binary() and
+# reduce() take; op_table() describes every row.
+OP_FLOAT = AGC_OP_FLOAT
+OP_BOOL_OUT = AGC_OP_BOOL_OUT
+OP_NO_FLOAT = AGC_OP_NO_FLOAT
+OP_HEAVY = AGC_OP_HEAVY
+OP_GRAD_OF_X = AGC_OP_GRAD_OF_X
+OP_GRAD_OF_Y = AGC_OP_GRAD_OF_Y
+OP_PARAMS = AGC_OP_PARAMS
 
-# op codes used inside this file
-cdef enum:
-    U_NEG = 0
-    U_ISNAN = 19
-    U_ISFINITE = 20
-    U_LOGICAL_NOT = 21
-    U_CLAMP = 22
-    B_ADD = 0
-    B_SUB = 1
-    B_MUL = 2
-    B_DIV = 3
-    B_FLOORDIV = 4
-    B_MOD = 5
-    B_POW = 6
-    B_EQ = 9
-    B_GE = 14
-    B_LAND = 15
-    B_LXOR = 17
-    B_ATAN2 = 18
-    B_FMOD = 19
-    B_FIRST_BWD = 20  # the fused backward helpers, float only, from here on
-    R_SUM = 0
-    R_MEAN = 1
-    R_PROD = 2
-    R_MAX = 3
-    R_MIN = 4
-    R_ALL = 5
-    R_ANY = 6
-    R_VAR = 7
 
-assert UNARY_OPS["isnan"] == U_ISNAN and UNARY_OPS["logical_not"] == U_LOGICAL_NOT
-assert UNARY_OPS["clamp"] == U_CLAMP
-assert BINARY_OPS["eq"] == B_EQ and BINARY_OPS["ge"] == B_GE and BINARY_OPS["atan2"] == B_ATAN2
-assert BINARY_OPS["fmod"] == B_FMOD and BINARY_OPS["sigmoid_bwd"] == B_FIRST_BWD
-assert REDUCE_OPS["var"] == R_VAR
+cdef tuple family_names(const agc_op_info *info, int n):
+    return tuple([info[i].name.decode() for i in range(n)])
+
+
+_UNARY_NAMES = family_names(agc_unary_info, AGC_NUNARY)
+_BINARY_NAMES = family_names(agc_binary_info, AGC_NBINARY)
+_REDUCE_NAMES = family_names(agc_reduce_info, AGC_NREDUCE)
+UNARY_OPS = {name: code for code, name in enumerate(_UNARY_NAMES)}
+BINARY_OPS = {name: code for code, name in enumerate(_BINARY_NAMES)}
+REDUCE_OPS = {name: code for code, name in enumerate(_REDUCE_NAMES)}
+
+
+class OpInfo(_namedtuple("OpInfo", "family name code arity flags dtypes fused grad_of")):
+    """One row of the op registry: family ('unary', 'binary', 'reduce'), name, code (its position in its
+    agc.h list), arity, flags (OP_* bits), dtypes (the dtype codes it has kernels for; None for
+    reductions), fused (the binary op computing a unary op's backward in one pass, or None), grad_of
+    (for such a fused backward, 'x' or 'y': what its first operand is)."""
+
+    __slots__ = ()
+
+    @property
+    def float_only(self):
+        """Float math: integer inputs compute in float32 (a reduction refuses them)."""
+        return bool(self.flags & AGC_OP_FLOAT)
+
+    @property
+    def bool_out(self):
+        return bool(self.flags & AGC_OP_BOOL_OUT)
+
+    @property
+    def params(self):
+        """Reads the scalar parameters p0 (and p1)."""
+        return bool(self.flags & AGC_OP_PARAMS)
+
+
+cdef tuple dtype_codes(unsigned mask):
+    return tuple([dt for dt in range(AGC_NDTYPES) if mask & (1u << dt)])
+
+
+cdef object grad_of(unsigned flags):
+    return "x" if flags & AGC_OP_GRAD_OF_X else "y" if flags & AGC_OP_GRAD_OF_Y else None
+
+
+_OP_TABLE = tuple(
+    [OpInfo("unary", _UNARY_NAMES[i], i, 1, agc_unary_info[i].flags, dtype_codes(agc_unary_dtypes(i)),
+            _BINARY_NAMES[agc_unary_info[i].fused] if agc_unary_info[i].fused != AGC_BINARY_NONE else None, None)
+     for i in range(AGC_NUNARY)]
+    + [OpInfo("binary", _BINARY_NAMES[i], i, 2, agc_binary_info[i].flags, dtype_codes(agc_binary_dtypes(i)),
+              None, grad_of(agc_binary_info[i].flags)) for i in range(AGC_NBINARY)]
+    + [OpInfo("reduce", _REDUCE_NAMES[i], i, 1, agc_reduce_info[i].flags, None, None, None)
+       for i in range(AGC_NREDUCE)])
+
+
+def op_table(family=None):
+    """The op registry, one OpInfo per row of agc.h's op lists in code order: every op, or those of
+    one family ('unary', 'binary', 'reduce')."""
+    if family is None:
+        return _OP_TABLE
+    if family not in ("unary", "binary", "reduce"):
+        raise ValueError(f"op_table: family must be 'unary', 'binary' or 'reduce', got {family!r}")
+    return tuple([r for r in _OP_TABLE if r[0] == family])
+
+
+def op_info(family, name):
+    """The OpInfo of op `name` of `family`."""
+    for r in op_table(family):
+        if r[1] == name:
+            return r
+    raise KeyError(f"op_info: no {family} op named {name!r}")
 
 
 SIMD_TARGETS = tuple(agc_isa_name(<agc_isa>i).decode() for i in range(AGC_NISA))
@@ -1196,14 +1222,6 @@ def broadcast_shape(shape_a, shape_b, str op="broadcast"):
     return tuple(out)
 
 
-cdef inline bint is_compare(int op) noexcept:
-    return B_EQ <= op <= B_GE
-
-
-cdef inline bint is_logical(int op) noexcept:
-    return B_LAND <= op <= B_LXOR
-
-
 def binary(int op, a, b, out=None):
     """out = op(a, b) with broadcasting and type promotion; a or b may be a Python scalar."""
     cdef TensorBase ta, tb, to
@@ -1216,25 +1234,29 @@ def binary(int op, a, b, out=None):
     cdef const void *pa
     cdef const void *pb
     cdef int nd, rc, i
-    cdef str name = _binary_names[op] if 0 <= op < AGC_NBINARY else "binary"
+    if not 0 <= op < AGC_NBINARY:
+        raise ValueError(f"binary: unknown op code {op}; codes are the values of BINARY_OPS")
+    cdef str name = _BINARY_NAMES[op]
+    cdef unsigned flags = agc_binary_info[op].flags
     cdef bint a_t = isinstance(a, TensorBase), b_t = isinstance(b, TensorBase)
     if not a_t and not b_t:
         raise TypeError(f"{name}: at least one operand must be a tensor")
     dt = result_type_code(a, b)
-    if (op == B_DIV or op == B_ATAN2 or op >= B_FIRST_BWD) and not is_float(dt):
+    if (flags & AGC_OP_FLOAT) and not is_float(dt):
         dt = AGC_F32
-    if op == B_POW and not is_float(dt) and b_t == False and CATEGORY[dt] != 2:
+    if op == AGC_BINARY_POW and not is_float(dt) and b_t == False and CATEGORY[dt] != 2:
         if scalar_category(b) == 1 and b < 0:
             raise RuntimeError(f"pow: integers to negative integer powers are not allowed")
-    if is_logical(op) and CATEGORY[dt] == 2:
+    if (flags & AGC_OP_NO_FLOAT) and CATEGORY[dt] == 2:
         raise TypeError(f"{name}: not supported for floating point tensors")
     if out is not None:
         to = out
-        if not is_compare(op):
+        if not (flags & AGC_OP_BOOL_OUT):
             if CATEGORY[dt] > CATEGORY[to._dtype]:
                 raise RuntimeError(f"{name}: result type {DTYPE_NAMES[dt]} can't be cast to the desired "
                                    f"output type {DTYPE_NAMES[to._dtype]}")
-            dt = to._dtype if CATEGORY[to._dtype] == CATEGORY[dt] or op < B_FIRST_BWD else dt
+            dt = to._dtype if CATEGORY[to._dtype] == CATEGORY[dt] or \
+                not (flags & (AGC_OP_GRAD_OF_X | AGC_OP_GRAD_OF_Y)) else dt
     if a_t and b_t:
         ta = a
         tb = b
@@ -1260,7 +1282,7 @@ def binary(int op, a, b, out=None):
         pb = tb._data
     else:
         pb = scalar_operand(b, dt, nd, bbuf, sb)
-    out_dt = AGC_BOOL if is_compare(op) else dt
+    out_dt = AGC_BOOL if flags & AGC_OP_BOOL_OUT else dt
     if out is None:
         to = new_tensor(out_dt, nd, shape)
     else:
@@ -1314,11 +1336,13 @@ cdef inline bint any_diff(const int64_t *a, const int64_t *b, int n) noexcept:
 
 def unary(int op, TensorBase x, double p0=0.0, double p1=0.0, out=None):
     """out = op(x; p0, p1)."""
-    cdef str name = _unary_names[op] if 0 <= op < AGC_NUNARY else "unary"
+    if not 0 <= op < AGC_NUNARY:
+        raise ValueError(f"unary: unknown op code {op}; codes are the values of UNARY_OPS")
+    cdef str name = _UNARY_NAMES[op]
     cdef int out_dt = x._dtype
     cdef TensorBase to
     cdef int rc
-    if op == U_CLAMP and (x._dtype == AGC_I32 or x._dtype == AGC_U8):
+    if op == AGC_UNARY_CLAMP and (x._dtype == AGC_I32 or x._dtype == AGC_U8):
         # bounds arrive as doubles (+-inf for an absent side); a finite bound must fit the dtype
         # (PyTorch wraps a uint8 bound in -128..-1 modulo 256, so clamp(max=-1) is clamp(max=255))
         lo, hi = (-2147483648.0, 2147483647.0) if x._dtype == AGC_I32 else (-128.0, 255.0)
@@ -1331,11 +1355,9 @@ def unary(int op, TensorBase x, double p0=0.0, double p1=0.0, out=None):
                 p0 += 256
             if -INFINITY < p1 < 0:
                 p1 += 256
-    if op == U_ISNAN or op == U_ISFINITE:
-        out_dt = AGC_BOOL
-    elif op == U_LOGICAL_NOT:
-        if x._dtype != AGC_BOOL:
-            x = binary(BINARY_OPS["ne"], x, 0)  # logical_not(x) = not (x != 0)
+    if op == AGC_UNARY_LOGICAL_NOT and x._dtype != AGC_BOOL:
+        x = binary(AGC_BINARY_NE, x, 0)  # logical_not(x) = not (x != 0)
+    if agc_unary_info[op].flags & AGC_OP_BOOL_OUT:
         out_dt = AGC_BOOL
     if out is None:
         to = new_tensor(out_dt, x._ndim, x._shape)
@@ -1418,7 +1440,10 @@ def reduce(int op, TensorBase x, dims=None, bint keepdim=False, double p0=0.0, b
            out_dtype=None):
     """Reduce x over `dims` (int, tuple or None for all). Returns the result, or (values, indices)
     when with_index (max/min only)."""
-    cdef str name = _reduce_names[op] if 0 <= op < AGC_NREDUCE else "reduce"
+    if not 0 <= op < AGC_NREDUCE:
+        raise ValueError(f"reduce: unknown op code {op}; codes are the values of REDUCE_OPS")
+    cdef str name = _REDUCE_NAMES[op]
+    cdef unsigned flags = agc_reduce_info[op].flags
     cdef bint mask[16]
     cdef int64_t oshape[16]
     cdef int64_t osx[16]
@@ -1445,19 +1470,19 @@ def reduce(int op, TensorBase x, dims=None, bint keepdim=False, double p0=0.0, b
             no += 1
             outshape[nout] = x._shape[i]
             nout += 1
-    if op == R_ALL or op == R_ANY:
+    if flags & AGC_OP_BOOL_OUT:  # all, any
         if x._dtype != AGC_BOOL:
-            x = binary(BINARY_OPS["ne"], x, 0)
+            x = binary(AGC_BINARY_NE, x, 0)
             if dt == AGC_U8:  # PyTorch keeps uint8 for all/any of a uint8 tensor
                 return cast(reduce(op, x, dims, keepdim), AGC_U8)
             return reduce(op, x, dims, keepdim)
-    elif (x._dtype == AGC_U8 or x._dtype == AGC_I32) and op in (R_SUM, R_PROD, R_MAX, R_MIN):
+    elif (x._dtype == AGC_U8 or x._dtype == AGC_I32) and not (flags & AGC_OP_FLOAT):
         pass  # read in their own width by the kernel; sum and prod write int64 (below), like torch
     elif x._dtype == AGC_BOOL or x._dtype == AGC_U8 or x._dtype == AGC_I32:
-        if op == R_SUM or op == R_PROD:
+        if op == AGC_REDUCE_SUM or op == AGC_REDUCE_PROD:
             x = cast(x, AGC_I64)
             return reduce(op, x, dims, keepdim, p0, with_index)
-        if op != R_MAX and op != R_MIN:
+        if op != AGC_REDUCE_MAX and op != AGC_REDUCE_MIN:
             raise TypeError(f"{name}: not supported for dtype {DTYPE_NAMES[x._dtype]}; convert with "
                             f".float() first")
         x = cast(x, AGC_I64)
@@ -1465,13 +1490,13 @@ def reduce(int op, TensorBase x, dims=None, bint keepdim=False, double p0=0.0, b
         if with_index:
             return cast(r[0], dt), r[1]
         return cast(r, dt)
-    elif not is_float(x._dtype) and op not in (R_SUM, R_PROD, R_MAX, R_MIN):
+    elif not is_float(x._dtype) and flags & AGC_OP_FLOAT:
         raise TypeError(f"{name}(): input dtype must be floating point, got {DTYPE_NAMES[x._dtype]}")
-    if nreduced == 0 and (op == R_MAX or op == R_MIN):
+    if nreduced == 0 and (op == AGC_REDUCE_MAX or op == AGC_REDUCE_MIN):
         raise IndexError(f"{name}(): expected a non-empty tensor to reduce over, got shape {tuple(x.shape)} "
                          f"reducing dims {dims}")
-    cdef int odt = AGC_BOOL if (op == R_ALL or op == R_ANY) else x._dtype
-    if (op == R_SUM or op == R_PROD) and (x._dtype == AGC_U8 or x._dtype == AGC_I32):
+    cdef int odt = AGC_BOOL if flags & AGC_OP_BOOL_OUT else x._dtype
+    if (op == AGC_REDUCE_SUM or op == AGC_REDUCE_PROD) and (x._dtype == AGC_U8 or x._dtype == AGC_I32):
         odt = AGC_I64
     cdef TensorBase out = new_tensor(odt, nout, outshape)
     cdef TensorBase idx = None
