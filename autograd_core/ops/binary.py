@@ -24,6 +24,7 @@ __all__ = [
     "ge",
     "greater",
     "gt",
+    "hypot",
     "le",
     "less",
     "logical_and",
@@ -47,7 +48,7 @@ __all__ = [
 _B = _core.BINARY_OPS
 ADD, SUB, MUL, DIV = _B["add"], _B["sub"], _B["mul"], _B["div"]
 FLOORDIV, MOD, FMOD, POW = _B["floordiv"], _B["mod"], _B["fmod"], _B["pow"]
-MAXIMUM, MINIMUM, ATAN2 = _B["maximum"], _B["minimum"], _B["atan2"]
+MAXIMUM, MINIMUM, ATAN2, HYPOT = _B["maximum"], _B["minimum"], _B["atan2"], _B["hypot"]
 
 
 def _meta(x):
@@ -292,6 +293,28 @@ class Atan2(Function):
         recip = 1 / (a * a + b * b)
         recip = where(recip == math.inf, 0.0, recip)
         return _grad_to(g * (b * recip), ctx.ma), _grad_to(-g * (a * recip), ctx.mb)
+
+
+class Hypot(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.ma, ctx.mb = _meta(a), _meta(b)
+        ctx.sa, ctx.sb = a, b
+        out = _binary(HYPOT, a, b)
+        ctx.save_for_backward(a if isinstance(a, TensorBase) else None, b if isinstance(b, TensorBase) else None,
+                              out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, y = ctx.saved_tensors
+        a = a if a is not None else ctx.sa
+        b = b if b is not None else ctx.sb
+        # a / y before g: a / y is at most 1, so it cannot overflow where g * a could. At a = b = 0 the
+        # gradient is 0 / 0 = NaN, as in PyTorch (the cone has no derivative at its tip).
+        ga = _grad_to(g * (a / y), ctx.ma) if ctx.needs_input_grad[0] else None
+        gb = _grad_to(g * (b / y), ctx.mb) if ctx.needs_input_grad[1] else None
+        return ga, gb
 
 
 class _Modulo(Function):
@@ -582,6 +605,22 @@ def atan2(a, b):
     ``[-pi, pi]``.
     """
     return _apply2(Atan2, ATAN2, a, b)
+
+
+@tensor_method
+def hypot(a, b):
+    """``sqrt(a**2 + b**2)``, elementwise with broadcasting, without overflow or underflow in the
+    squares; ``b`` may be a number. Floating point tensors only, as in PyTorch.
+
+    Example:
+        >>> ag.hypot(ag.tensor([3.0, 1e30]), ag.tensor([4.0, 1e30]))
+        tensor([5.0000e+00, 1.4142e+30])
+    """
+    for x in (a, b):
+        if isinstance(x, TensorBase) and x._dtype_code > 1:
+            raise TypeError(f"hypot: expected floating point tensors, got {_core.DTYPE_NAMES[x._dtype_code]}; "
+                            f"convert with .float() first")
+    return _apply2(Hypot, HYPOT, a, b)
 
 
 def _compare(code):
