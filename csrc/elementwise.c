@@ -79,6 +79,15 @@
         T d = s + (T)2 * x * s * ((T)1 - s) * k * ((T)1 + 3 * c * x * x);                          \
         return g * d;                                                                              \
     }                                                                                              \
+    /* max(a, b) + log1p(exp(-|a - b|)): exp never overflows; equal infinities, where a - b is NaN, \
+     * take the a == b branch */                                                                   \
+    static inline T logaddexp_##S(T a, T b)                                                        \
+    {                                                                                              \
+        if (a == b) return a + (T)0.69314718055994530942;                                          \
+        T d = a - b;                                                                               \
+        if (isnan(d)) return d;                                                                    \
+        return (d > 0 ? a : b) + log1p(exp(-fabs(d)));                                             \
+    }                                                                                              \
     static inline T silu_bwd_##S(T x, T g)                                                         \
     {                                                                                              \
         T s = sigmoid_##S(x);                                                                      \
@@ -101,6 +110,7 @@ DEFINE_FLOAT_HELPERS(double, f64)
 #define GELU_TANH(v) _Generic((v), float: gelu_tanh_f32, double: gelu_tanh_f64)(v)
 #define GELU_BWD(x, g) _Generic((x), float: gelu_bwd_f32, double: gelu_bwd_f64)(x, g)
 #define GELU_TANH_BWD(x, g) _Generic((x), float: gelu_tanh_bwd_f32, double: gelu_tanh_bwd_f64)(x, g)
+#define LOGADDEXP(a, b) _Generic((a), float: logaddexp_f32, double: logaddexp_f64)(a, b)
 #define SILU_BWD(x, g) _Generic((x), float: silu_bwd_f32, double: silu_bwd_f64)(x, g)
 #define SOFTPLUS(v, b, t) _Generic((v), float: softplus_f32, double: softplus_f64)(v, b, t)
 
@@ -325,6 +335,7 @@ static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
     X(ATAN2, SAME, atan2(a, b))                                                                    \
     X(FMOD, SAME, fmod(a, b))                                                                      \
     X(HYPOT, SAME, hypot(a, b))                                                                    \
+    X(LOGADDEXP, SAME, LOGADDEXP(a, b))                                                            \
     X(SIGMOID_BWD, SAME, b * a * (1 - a))                                                          \
     X(TANH_BWD, SAME, b * (1 - a * a))                                                             \
     X(RELU_BWD, SAME, a <= 0 ? 0 : b)                                                               \

@@ -163,6 +163,7 @@ OPS = [
     Case("minimum", ag.minimum, np.minimum, B2),
     Case("atan2", ag.atan2, np.arctan2, B2, positive=(1,)),
     Case("hypot", ag.hypot, np.hypot, B2, away_from=(0.0,), small=ELEMENTWISE_SMALL_2),
+    Case("logaddexp", ag.logaddexp, np.logaddexp, B2, small=ELEMENTWISE_SMALL_2),
     Case("remainder", lambda a, b: a % b, np.mod, [[(3, 4), (3, 4)], [(3, 4), (4,)]], positive=(1,), grad=False),
     Case("add_scalar", lambda a: a + 1.5, lambda a: a + 1.5, U1, small=ELEMENTWISE_SMALL_1),
     Case("rsub_scalar", lambda a: 2 - a, lambda a: 2 - a, U1),
@@ -242,4 +243,4 @@ GRADGRAD = ["neg", "abs", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "squa
             "sigmoid", "relu", "reciprocal", "clamp", "leaky_relu", "elu", "softplus", "gelu", "gelu_tanh", "silu",
             "erf", "pow_scalar", "rpow", "mul", "div", "pow", "maximum", "matmul", "softmax", "log_softmax",
             "sum_dims_keep", "mean", "prod", "amax", "max_dim", "var", "std", "logsumexp", "norm", "cumsum",
-            "linear", "where", "hypot"]
+            "linear", "where", "hypot", "logaddexp"]

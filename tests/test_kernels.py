@@ -127,6 +127,7 @@ BINARY = {
     "atan2": (np.arctan2, "f"),
     "fmod": (np.fmod, "fi"),
     "hypot": (np.hypot, "f"),
+    "logaddexp": (np.logaddexp, "f"),
     "sigmoid_bwd": (lambda y, g: g * y * (1 - y), "f"),
     "tanh_bwd": (lambda y, g: g * (1 - y * y), "f"),
     "relu_bwd": (lambda x, g: np.where(x <= 0, 0, g), "f"),

@@ -27,6 +27,7 @@ __all__ = [
     "hypot",
     "le",
     "less",
+    "logaddexp",
     "logical_and",
     "logical_or",
     "logical_xor",
@@ -48,7 +49,7 @@ __all__ = [
 _B = _core.BINARY_OPS
 ADD, SUB, MUL, DIV = _B["add"], _B["sub"], _B["mul"], _B["div"]
 FLOORDIV, MOD, FMOD, POW = _B["floordiv"], _B["mod"], _B["fmod"], _B["pow"]
-MAXIMUM, MINIMUM, ATAN2, HYPOT = _B["maximum"], _B["minimum"], _B["atan2"], _B["hypot"]
+MAXIMUM, MINIMUM, ATAN2, HYPOT, LOGADDEXP = _B["maximum"], _B["minimum"], _B["atan2"], _B["hypot"], _B["logaddexp"]
 
 
 def _meta(x):
@@ -314,6 +315,27 @@ class Hypot(Function):
         # gradient is 0 / 0 = NaN, as in PyTorch (the cone has no derivative at its tip).
         ga = _grad_to(g * (a / y), ctx.ma) if ctx.needs_input_grad[0] else None
         gb = _grad_to(g * (b / y), ctx.mb) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Logaddexp(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.ma, ctx.mb = _meta(a), _meta(b)
+        ctx.sa, ctx.sb = a, b
+        out = _binary(LOGADDEXP, a, b)
+        ctx.save_for_backward(a if isinstance(a, TensorBase) else None, b if isinstance(b, TensorBase) else None,
+                              out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, y = ctx.saved_tensors
+        a = a if a is not None else ctx.sa
+        b = b if b is not None else ctx.sb
+        # the softmax weights of a and b: exp(a - y) <= 1 never overflows
+        ga = _grad_to(g * (a - y).exp(), ctx.ma) if ctx.needs_input_grad[0] else None
+        gb = _grad_to(g * (b - y).exp(), ctx.mb) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -616,11 +638,29 @@ def hypot(a, b):
         >>> ag.hypot(ag.tensor([3.0, 1e30]), ag.tensor([4.0, 1e30]))
         tensor([5.0000e+00, 1.4142e+30])
     """
+    _require_float("hypot", a, b)
+    return _apply2(Hypot, HYPOT, a, b)
+
+
+def _require_float(op, a, b):
+    """torch's rule for the float-only binary ops: integer or bool tensors are an error, not promoted."""
     for x in (a, b):
         if isinstance(x, TensorBase) and x._dtype_code > 1:
-            raise TypeError(f"hypot: expected floating point tensors, got {_core.DTYPE_NAMES[x._dtype_code]}; "
+            raise TypeError(f"{op}: expected floating point tensors, got {_core.DTYPE_NAMES[x._dtype_code]}; "
                             f"convert with .float() first")
-    return _apply2(Hypot, HYPOT, a, b)
+
+
+@tensor_method
+def logaddexp(a, b):
+    """``log(exp(a) + exp(b))``, elementwise with broadcasting, without overflow for large inputs;
+    ``b`` may be a number. Floating point tensors only, as in PyTorch.
+
+    Example:
+        >>> ag.logaddexp(ag.tensor([0.0, 100.0]), ag.tensor([0.0, 100.0]))  # exp(100) overflows float32
+        tensor([  0.6931, 100.6931])
+    """
+    _require_float("logaddexp", a, b)
+    return _apply2(Logaddexp, LOGADDEXP, a, b)
 
 
 def _compare(code):

@@ -202,6 +202,7 @@ int agc_unary(int op, agc_dtype dt, int ndim, const int64_t *shape, const void *
     /* C's fmod: result has a's sign; integers truncate, b == 0 gives 0 */                        \
     X(FMOD, fmod, AGC_OP_HEAVY)                                                                   \
     X(HYPOT, hypot, AGC_OP_FLOAT_HEAVY)           /* sqrt(a^2 + b^2) without overflow (C's hypot) */ \
+    X(LOGADDEXP, logaddexp, AGC_OP_FLOAT_HEAVY)   /* log(exp(a) + exp(b)) without overflow */     \
     /* fused backward helpers: a = the forward's x or y, b = the incoming gradient g */           \
     X(SIGMOID_BWD, sigmoid_bwd, AGC_OP_FLOAT | AGC_OP_GRAD_OF_Y) /* g * y * (1 - y) */            \
     X(TANH_BWD, tanh_bwd, AGC_OP_FLOAT | AGC_OP_GRAD_OF_Y)       /* g * (1 - y * y) */            \
