@@ -104,7 +104,8 @@ int agc_fill(int ndim, const int64_t *shape, agc_dtype dt, void *out, const int6
  * X(NAME, name, flags) and, for unary ops, a fourth column naming the binary op that computes its
  * backward in one pass (NONE if there is none). The rows expand into the op enums, into the name
  * tables agc_unary_info / agc_binary_info / agc_reduce_info that the binding publishes
- * (_core.UNARY_OPS, BINARY_OPS, REDUCE_OPS, op_table()), and into elementwise.c's kernel tables.
+ * (_core.UNARY_OPS, BINARY_OPS, REDUCE_OPS, op_table()); elementwise.c's per-dtype body lists name
+ * the same enum constants.
  * Every expansion takes the columns variadically, `#define X(NAME, name, ...)`, so that adding a
  * column breaks none of them. The dtypes an op runs on are not a column: they are the dtypes
  * elementwise.c has a kernel for (agc_unary_dtypes, agc_binary_dtypes).
