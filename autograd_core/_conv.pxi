@@ -47,22 +47,6 @@ cdef extern from "agc.h" nogil:
                         const int64_t *idx, void *out)
 
 
-cdef int conv_check_tensor(TensorBase t, int dt, int ndim, str op, str what) except -1:
-    if t._dtype != dt:
-        raise TypeError(f"{op}: {what} has dtype {DTYPE_NAMES[t._dtype]}, expected {DTYPE_NAMES[dt]}")
-    if t._ndim != ndim:
-        raise ValueError(f"{op}: {what} must be {ndim}-D, got shape {tuple(t.shape)}")
-    return 0
-
-
-cdef int conv_expect_shape(TensorBase t, tuple expected, str op, str what) except -1:
-    cdef int i
-    for i in range(t._ndim):
-        if t._shape[i] != expected[i]:
-            raise ValueError(f"{op}: {what} has shape {tuple(t.shape)}, expected {expected}")
-    return 0
-
-
 cdef int conv_fill_geom(agc_conv2d_geom *g, int64_t n, int64_t c, int64_t h, int64_t w, int64_t o, int64_t kh,
                         int64_t kw, int64_t oh, int64_t ow, tuple stride, tuple padding, tuple dilation,
                         int64_t groups, str op) except -1:
@@ -96,20 +80,19 @@ def conv2d_forward(TensorBase x, TensorBase weight, bias, tuple stride, tuple pa
     top / left padding, the bottom / right padding follows from oh / ow."""
     cdef str op = "conv2d"
     cdef int dt = x._dtype
-    if not is_float(dt):
-        raise TypeError(f"{op}: expected a floating point input, got {DTYPE_NAMES[dt]}")
-    conv_check_tensor(x, dt, 4, op, "input")
-    conv_check_tensor(weight, dt, 4, op, "weight")
+    require_float(dt, op, "an input")
+    require_dtype_ndim(x, dt, 4, op, "input")
+    require_dtype_ndim(weight, dt, 4, op, "weight")
     cdef agc_conv2d_geom g
     conv_fill_geom(&g, x._shape[0], x._shape[1], x._shape[2], x._shape[3], weight._shape[0], weight._shape[2],
                    weight._shape[3], oh, ow, stride, padding, dilation, groups, op)
-    conv_expect_shape(weight, (g.o, g.c // groups, g.kh, g.kw), op, "weight")
+    require_shape(weight, (g.o, g.c // groups, g.kh, g.kw), op, "weight")
     cdef TensorBase b = None
     cdef const char *bp = NULL
     if bias is not None:
         b = <TensorBase?>bias
-        conv_check_tensor(b, dt, 1, op, "bias")
-        conv_expect_shape(b, (g.o,), op, "bias")
+        require_dtype_ndim(b, dt, 1, op, "bias")
+        require_shape(b, (g.o,), op, "bias")
         b = contiguous(b)
         bp = b._data
     x = contiguous(x)
@@ -133,21 +116,20 @@ def conv2d_backward_data(TensorBase grad_out, TensorBase weight, bias, int64_t h
     plus bias[c] when given (this is conv_transpose2d's forward)."""
     cdef str op = "conv2d_backward_data"
     cdef int dt = grad_out._dtype
-    if not is_float(dt):
-        raise TypeError(f"{op}: expected a floating point input, got {DTYPE_NAMES[dt]}")
-    conv_check_tensor(grad_out, dt, 4, op, "grad_output")
-    conv_check_tensor(weight, dt, 4, op, "weight")
+    require_float(dt, op, "an input")
+    require_dtype_ndim(grad_out, dt, 4, op, "grad_output")
+    require_dtype_ndim(weight, dt, 4, op, "weight")
     cdef agc_conv2d_geom g
     conv_fill_geom(&g, grad_out._shape[0], weight._shape[1] * groups, h, w, weight._shape[0], weight._shape[2],
                    weight._shape[3], grad_out._shape[2], grad_out._shape[3], stride, padding, dilation, groups,
                    op)
-    conv_expect_shape(grad_out, (g.n, g.o, g.oh, g.ow), op, "grad_output")
+    require_shape(grad_out, (g.n, g.o, g.oh, g.ow), op, "grad_output")
     cdef TensorBase b = None
     cdef const char *bp = NULL
     if bias is not None:
         b = <TensorBase?>bias
-        conv_check_tensor(b, dt, 1, op, "bias")
-        conv_expect_shape(b, (g.c,), op, "bias")
+        require_dtype_ndim(b, dt, 1, op, "bias")
+        require_shape(b, (g.c,), op, "bias")
         b = contiguous(b)
         bp = b._data
     grad_out = contiguous(grad_out)
@@ -170,14 +152,13 @@ def conv2d_backward_weight(TensorBase x, TensorBase grad_out, int64_t kh, int64_
     """The gradient of conv2d with respect to its weight: shape (o, c / groups, kh, kw)."""
     cdef str op = "conv2d_backward_weight"
     cdef int dt = x._dtype
-    if not is_float(dt):
-        raise TypeError(f"{op}: expected a floating point input, got {DTYPE_NAMES[dt]}")
-    conv_check_tensor(x, dt, 4, op, "input")
-    conv_check_tensor(grad_out, dt, 4, op, "grad_output")
+    require_float(dt, op, "an input")
+    require_dtype_ndim(x, dt, 4, op, "input")
+    require_dtype_ndim(grad_out, dt, 4, op, "grad_output")
     cdef agc_conv2d_geom g
     conv_fill_geom(&g, x._shape[0], x._shape[1], x._shape[2], x._shape[3], grad_out._shape[1], kh, kw,
                    grad_out._shape[2], grad_out._shape[3], stride, padding, dilation, groups, op)
-    conv_expect_shape(grad_out, (g.n, g.o, g.oh, g.ow), op, "grad_output")
+    require_shape(grad_out, (g.n, g.o, g.oh, g.ow), op, "grad_output")
     x = contiguous(x)
     grad_out = contiguous(grad_out)
     cdef int64_t shape[4]
@@ -196,8 +177,7 @@ def conv2d_backward_weight(TensorBase x, TensorBase grad_out, int64_t kh, int64_
 def conv2d_workspace_bytes(int dt, tuple input_shape, tuple weight_shape, tuple output_hw, tuple stride,
                            tuple padding, tuple dilation, int64_t groups):
     """Bytes of column buffer a conv2d call with this geometry allocates (0 for the 1x1 GEMM path)."""
-    if not is_float(dt):
-        raise TypeError("conv2d_workspace_bytes: expected a floating point dtype")
+    require_float(dt, "conv2d_workspace_bytes", None)
     cdef agc_conv2d_geom g
     conv_fill_geom(&g, input_shape[0], input_shape[1], input_shape[2], input_shape[3], weight_shape[0],
                    weight_shape[2], weight_shape[3], output_hw[0], output_hw[1], stride, padding, dilation,
@@ -227,8 +207,7 @@ def conv_set_winograd(int mode):
 
 def gemm_tile(int dt):
     """(MR, NR): the register tile of the GEMM micro-kernel the run-time dispatch uses for dt."""
-    if not is_float(dt):
-        raise TypeError(f"gemm_tile: expected a floating point dtype, got {DTYPE_NAMES[dt]}")
+    require_float(dt, "gemm_tile", None)
     return agc_gemm_tile_mr(dt), agc_gemm_tile_nr(dt)
 
 
@@ -238,15 +217,13 @@ def gemm_prepacked(TensorBase a, TensorBase b_panels, int64_t n, double alpha, d
     b[k * NR + j]), flat. For the tests of the pre-packed GEMM entry points."""
     cdef str op = "gemm_prepacked"
     cdef int dt = a._dtype
-    if not is_float(dt):
-        raise TypeError(f"{op}: expected floating point tensors, got {DTYPE_NAMES[dt]}")
-    conv_check_tensor(a, dt, 2, op, "a")
-    conv_check_tensor(b_panels, dt, 1, op, "b_panels")
-    conv_check_tensor(c, dt, 2, op, "c")
+    require_float(dt, op, "tensors")
+    require_dtype_ndim(a, dt, 2, op, "a")
+    require_dtype_ndim(b_panels, dt, 1, op, "b_panels")
+    require_dtype_ndim(c, dt, 2, op, "c")
     cdef int64_t m = a._shape[0], k = a._shape[1], mr = agc_gemm_tile_mr(dt), nr = agc_gemm_tile_nr(dt)
-    if n < 0 or c._shape[0] != m or c._shape[1] != n:
-        raise ValueError(f"{op}: c has shape {tuple(c.shape)}, expected ({m}, {n})")
-    conv_expect_shape(b_panels, (((n + nr - 1) // nr) * nr * k,), op, "b_panels")
+    require_shape(c, (m, n), op, "c")
+    require_shape(b_panels, (((n + nr - 1) // nr) * nr * k,), op, "b_panels")
     if not is_contiguous(c):
         raise ValueError(f"{op}: c must be contiguous")
     a = contiguous(a)
@@ -265,8 +242,7 @@ def gemm_prepacked(TensorBase a, TensorBase b_panels, int64_t n, double alpha, d
 # Pools take (..., h, w) tensors: every leading dimension is a plane (batch * channels).
 
 cdef int64_t pool_planes(TensorBase x, str op) except -1:
-    if not is_float(x._dtype):
-        raise TypeError(f"{op}: expected a floating point input, got {DTYPE_NAMES[x._dtype]}")
+    require_float(x._dtype, op, "an input")
     if x._ndim < 2:
         raise ValueError(f"{op}: expected at least 2 dimensions, got shape {tuple(x.shape)}")
     cdef int64_t nc = 1
@@ -406,8 +382,7 @@ def adaptive_max_pool2d(TensorBase x, int64_t oh, int64_t ow):
 
 cdef int pool_check_indices(TensorBase idx, TensorBase values, str op) except -1:
     cdef int i
-    if idx._dtype != AGC_I64:
-        raise TypeError(f"{op}: indices must be int64, got {DTYPE_NAMES[idx._dtype]}")
+    require_dtype(idx, AGC_I64, op, "indices")
     if idx._ndim != values._ndim:
         raise ValueError(f"{op}: indices {tuple(idx.shape)} and values {tuple(values.shape)} differ in shape")
     for i in range(idx._ndim):

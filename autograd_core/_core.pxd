@@ -18,6 +18,35 @@ cdef extern from "agc.h" nogil:
         AGC_NUNARY
         AGC_NBINARY
         AGC_NREDUCE
+        AGC_BINARY_NONE
+        # the op registry's flags and the few ops the binding treats specially, by their agc.h names
+        AGC_OP_FLOAT
+        AGC_OP_BOOL_OUT
+        AGC_OP_NO_FLOAT
+        AGC_OP_HEAVY
+        AGC_OP_HEAVY_F64
+        AGC_OP_GRAD_OF_X
+        AGC_OP_GRAD_OF_Y
+        AGC_OP_PARAMS
+        AGC_UNARY_CLAMP
+        AGC_UNARY_LOGICAL_NOT
+        AGC_BINARY_NE
+        AGC_BINARY_POW
+        AGC_REDUCE_SUM
+        AGC_REDUCE_PROD
+        AGC_REDUCE_MAX
+        AGC_REDUCE_MIN
+
+    ctypedef struct agc_op_info:
+        const char *name
+        unsigned flags
+        int fused
+    # arrays of AGC_NUNARY / AGC_NBINARY / AGC_NREDUCE rows (csrc/registry.c)
+    const agc_op_info *agc_unary_info
+    const agc_op_info *agc_binary_info
+    const agc_op_info *agc_reduce_info
+    unsigned agc_unary_dtypes(int op)
+    unsigned agc_binary_dtypes(int op)
 
     ctypedef enum agc_isa:
         AGC_ISA_PORTABLE

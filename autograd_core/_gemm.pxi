@@ -1,5 +1,138 @@
-# _gemm.pxi: raw GEMM access for tests and benchmarks (included by _core.pyx). matmul/mm/bmm/addmm
-# live in _core.pyx; these expose alpha, beta and an arbitrary strided output, which they do not.
+# _gemm.pxi: matrix products (csrc/gemm.c; included by _core.pyx): matmul and addmm, then raw GEMM
+# access for tests and benchmarks, which exposes alpha, beta and an arbitrary strided output.
+
+# ------------------------------------------------------------------------------------------ matmul
+cdef int gemm_call(int dt, int64_t M, int64_t N, int64_t K, double alpha, const char *A, int64_t rsa,
+                   int64_t csa, const char *B, int64_t rsb, int64_t csb, double beta, char *C,
+                   int64_t rsc, int64_t csc) except -1:
+    cdef int rc
+    with nogil:
+        rc = agc_gemm(dt, M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc)
+    check_rc(rc, "matmul")
+    return 0
+
+
+def matmul(TensorBase a, TensorBase b):
+    """np.matmul semantics: 1-D operands are promoted and the added dim removed; batch dims broadcast."""
+    if a._ndim == 0 or b._ndim == 0:
+        raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes {tuple(a.shape)} "
+                           f"and {tuple(b.shape)}")
+    cdef int dt = promote_pair(a._dtype, False, b._dtype, False)
+    require_float(dt, "matmul", "tensors", f"{DTYPE_NAMES[a._dtype]} and {DTYPE_NAMES[b._dtype]}")
+    if a._dtype != dt:
+        a = cast(a, dt)
+    if b._dtype != dt:
+        b = cast(b, dt)
+    cdef bint a1 = a._ndim == 1, b1 = b._ndim == 1
+    cdef int64_t M, N, K, K2
+    cdef int64_t rsa, csa, rsb, csb
+    M = 1 if a1 else a._shape[a._ndim - 2]
+    K = a._shape[a._ndim - 1]
+    K2 = b._shape[0] if b1 else b._shape[b._ndim - 2]
+    N = 1 if b1 else b._shape[b._ndim - 1]
+    if K != K2:
+        raise RuntimeError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
+                           f"({M}x{K} and {K2}x{N})")
+    rsa = 0 if a1 else a._strides[a._ndim - 2]
+    csa = a._strides[a._ndim - 1]
+    rsb = b._strides[0] if b1 else b._strides[b._ndim - 2]
+    csb = 0 if b1 else b._strides[b._ndim - 1]
+    # batch dims
+    cdef int nba = 0 if a1 else a._ndim - 2
+    cdef int nbb = 0 if b1 else b._ndim - 2
+    cdef int nb = nba if nba > nbb else nbb
+    cdef int64_t bshape[16]
+    cdef int64_t bsa[16]
+    cdef int64_t bsb[16]
+    cdef int i, ia, ib
+    cdef int64_t sa_, sb_
+    for i in range(nb):
+        ia = i - (nb - nba)
+        ib = i - (nb - nbb)
+        sa_ = a._shape[ia] if ia >= 0 else 1
+        sb_ = b._shape[ib] if ib >= 0 else 1
+        if sa_ != sb_ and sa_ != 1 and sb_ != 1:
+            raise RuntimeError(f"matmul: batch dimensions of shapes {tuple(a.shape)} and {tuple(b.shape)} "
+                               f"cannot be broadcast")
+        bshape[i] = sa_ if sb_ == 1 else sb_
+        bsa[i] = a._strides[ia] if (ia >= 0 and sa_ != 1) else 0
+        bsb[i] = b._strides[ib] if (ib >= 0 and sb_ != 1) else 0
+    cdef int64_t oshape[16]
+    cdef int no = 0
+    for i in range(nb):
+        oshape[no] = bshape[i]
+        no += 1
+    if not a1:
+        oshape[no] = M
+        no += 1
+    if not b1:
+        oshape[no] = N
+        no += 1
+    cdef TensorBase out = new_tensor(dt, no, oshape)
+    cdef int64_t batch = 1
+    for i in range(nb):
+        batch *= bshape[i]
+    cdef int64_t rsc = N, csc = 1
+    if batch == 1:
+        gemm_call(dt, M, N, K, 1.0, a._data, rsa, csa, b._data, rsb, csb, 0.0, out._data, rsc, csc)
+        return out
+    if batch == 0 or M == 0 or N == 0:
+        if out._numel:
+            fill_(out, 0)
+        return out
+    cdef int64_t *offs = <int64_t *>malloc(sizeof(int64_t) * 3 * batch)
+    if offs == NULL:
+        raise MemoryError()
+    cdef int64_t bi, rem, oa, ob
+    cdef int rc
+    try:
+        for bi in range(batch):
+            rem = bi
+            oa = 0
+            ob = 0
+            for i in range(nb - 1, -1, -1):
+                oa += (rem % bshape[i]) * bsa[i]
+                ob += (rem % bshape[i]) * bsb[i]
+                rem //= bshape[i]
+            offs[bi] = oa
+            offs[batch + bi] = ob
+            offs[2 * batch + bi] = bi * M * N
+        with nogil:
+            rc = agc_gemm_batched(dt, batch, M, N, K, 1.0, a._data, offs, rsa, csa, b._data, offs + batch,
+                                  rsb, csb, 0.0, out._data, offs + 2 * batch, rsc, csc)
+        check_rc(rc, "matmul")
+    finally:
+        free(offs)
+    return out
+
+
+def addmm(TensorBase bias, TensorBase a, TensorBase b, double alpha=1.0, double beta=1.0):
+    """beta * bias + alpha * (a @ b) for 2-D a and b, bias broadcast to the result: one GEMM with C
+    pre-filled from bias (a Linear layer's forward in one pass)."""
+    if a._ndim != 2 or b._ndim != 2:
+        raise RuntimeError(f"addmm: expected 2-D matrices, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+    if a._shape[1] != b._shape[0]:
+        raise RuntimeError(f"addmm: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
+                           f"({a._shape[0]}x{a._shape[1]} and {b._shape[0]}x{b._shape[1]})")
+    cdef int dt = promote_pair(a._dtype, False, b._dtype, False)
+    require_float(dt, "addmm", "tensors", f"{DTYPE_NAMES[a._dtype]} and {DTYPE_NAMES[b._dtype]}")
+    if a._dtype != dt:
+        a = cast(a, dt)
+    if b._dtype != dt:
+        b = cast(b, dt)
+    cdef int64_t shape[2]
+    shape[0] = a._shape[0]
+    shape[1] = b._shape[1]
+    cdef TensorBase out = new_tensor(dt, 2, shape)
+    cdef int64_t sb[16]
+    broadcast_strides_to(bias, 2, shape, sb, "addmm")
+    cdef int rc
+    with nogil:
+        rc = agc_copy(2, shape, bias._dtype, bias._data, sb, dt, out._data, out._strides)
+    check_rc(rc, "addmm")
+    gemm_call(dt, shape[0], shape[1], a._shape[1], alpha, a._data, a._strides[0], a._strides[1],
+              b._data, b._strides[0], b._strides[1], beta, out._data, shape[1], 1)
+    return out
 
 cdef extern from "agc.h" nogil:
     double agc_gemm_peak_gflops(int dt, int nthreads)
@@ -59,8 +192,7 @@ cdef int _gemm_check_dtypes(TensorBase a, TensorBase b, TensorBase out, str op) 
     if not (a._dtype == b._dtype == out._dtype):
         raise TypeError(f"{op}: a, b and out must share one dtype, got {DTYPE_NAMES[a._dtype]}, "
                         f"{DTYPE_NAMES[b._dtype]} and {DTYPE_NAMES[out._dtype]}")
-    if not is_float(a._dtype):
-        raise TypeError(f"{op}: expected float32 or float64 tensors, got {DTYPE_NAMES[a._dtype]}")
+    require_float(a._dtype, op, "tensors")
     return 0
 
 

@@ -28,9 +28,7 @@ cdef inline bint _ix_is_int(int dt) noexcept:
 
 cdef TensorBase _ix_int_index(object index, str op, str what="index"):
     """index as an int64 tensor; int32 is converted, any other dtype is a TypeError."""
-    if not isinstance(index, TensorBase):
-        raise TypeError(f"{op}(): {what} must be a Tensor, got {type(index).__name__}")
-    cdef TensorBase t = <TensorBase>index
+    cdef TensorBase t = tensor_arg(index, op + "()", what)
     if not _ix_is_int(t._dtype):
         raise TypeError(f"{op}(): expected {what} of dtype int64, got {DTYPE_NAMES[t._dtype]}")
     if t._dtype != AGC_I64:

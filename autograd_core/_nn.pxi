@@ -18,13 +18,10 @@ cdef extern from "agc.h" nogil:
 
 cdef TensorBase _nn_channel_vector(object v, int dt, int64_t c, str what, str op):
     """None, or a contiguous 1-D tensor of c elements of dtype dt."""
-    if v is None:
+    cdef TensorBase t = tensor_arg(v, op, what, optional=True)
+    if t is None:
         return None
-    if not isinstance(v, TensorBase):
-        raise TypeError(f"{op}: {what} must be a Tensor or None, got {type(v).__name__}")
-    cdef TensorBase t = <TensorBase>v
-    if t._ndim != 1 or t._shape[0] != c:
-        raise RuntimeError(f"{op}: expected {what} of shape ({c},), got {tuple(t.shape)}")
+    require_shape(t, (c,), op, what, RuntimeError)
     if t._dtype != dt:
         t = cast(t, dt)
     return contiguous(t)
@@ -50,8 +47,7 @@ def batch_norm_forward(TensorBase x, weight, bias, double eps):
     if x._ndim < 2:
         raise ValueError(f"batch_norm: expected input with at least 2 dimensions (N, C, ...), got shape "
                          f"{tuple(x.shape)}")
-    if not is_float(x._dtype):
-        raise TypeError(f"batch_norm: expected a floating point input, got {DTYPE_NAMES[x._dtype]}")
+    require_float(x._dtype, "batch_norm", "an input")
     if eps < 0:
         raise ValueError(f"batch_norm: eps must be >= 0, got {eps}")
     x = contiguous(x)
@@ -107,8 +103,7 @@ def batch_norm_backward(TensorBase x, TensorBase g, TensorBase mean, TensorBase 
 cdef int _nn_check_xent(TensorBase x, TensorBase target, str op) except -1:
     if x._ndim != 2:
         raise ValueError(f"{op}: expected logits of shape (N, C), got {tuple(x.shape)}")
-    if not is_float(x._dtype):
-        raise TypeError(f"{op}: expected floating point logits, got {DTYPE_NAMES[x._dtype]}")
+    require_float(x._dtype, op, "logits")
     if target._dtype != AGC_I64:
         raise TypeError(f"{op}: expected int64 class indices as target, got {DTYPE_NAMES[target._dtype]}")
     if target._ndim != 1 or target._shape[0] != x._shape[0]:

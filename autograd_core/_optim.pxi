@@ -27,9 +27,7 @@ cdef extern from "agc.h" nogil:
 
 
 cdef int _optim_check_param(str op, TensorBase p) except -1:
-    if not is_float(p._dtype):
-        raise TypeError(f"{op}: parameters must be float32 or float64, got a {DTYPE_NAMES[p._dtype]} "
-                        f"parameter of shape {tuple(p.shape)}")
+    require_float(p._dtype, op, "parameters", f"a {DTYPE_NAMES[p._dtype]} parameter of shape {tuple(p.shape)}")
     check_writable(p, op)
     cdef int i
     for i in range(p._ndim):
@@ -54,11 +52,9 @@ cdef TensorBase _optim_grad(str op, TensorBase p, TensorBase g):
 
 cdef void *_optim_state(str op, str name, TensorBase p, object s) except? NULL:
     """The data pointer of state buffer s (None gives NULL), after checking it fits p."""
-    if s is None:
+    cdef TensorBase t = tensor_arg(s, op, f"state '{name}'", optional=True)
+    if t is None:
         return NULL
-    if not isinstance(s, TensorBase):
-        raise TypeError(f"{op}: state '{name}' must be a tensor, got {type(s).__name__}")
-    cdef TensorBase t = <TensorBase>s
     if t._dtype != p._dtype or t._numel != p._numel or not is_contiguous(t):
         raise RuntimeError(f"{op}: state '{name}' (shape {tuple(t.shape)}, {DTYPE_NAMES[t._dtype]}) must be "
                            f"a contiguous {DTYPE_NAMES[p._dtype]} tensor with the parameter's "

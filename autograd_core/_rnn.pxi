@@ -24,17 +24,11 @@ _RNN_GATES = (1, 1, 4, 3)
 
 cdef TensorBase _rnn_operand(object v, int dt, tuple shape, str what, bint optional=False):
     """A contiguous tensor of dtype dt and the given shape (None passes when optional)."""
-    if v is None:
-        if optional:
-            return None
-        raise TypeError(f"rnn: {what} is required")
-    if not isinstance(v, TensorBase):
-        raise TypeError(f"rnn: {what} must be a Tensor, got {type(v).__name__}")
-    cdef TensorBase t = <TensorBase>v
-    if t._dtype != dt:
-        raise TypeError(f"rnn: {what} has dtype {DTYPE_NAMES[t._dtype]}, the input {DTYPE_NAMES[dt]}")
-    if tuple(t.shape) != shape:
-        raise ValueError(f"rnn: expected {what} of shape {shape}, got {tuple(t.shape)}")
+    cdef TensorBase t = tensor_arg(v, "rnn", what, optional)
+    if t is None:
+        return None
+    require_dtype(t, dt, "rnn", what)
+    require_shape(t, shape, "rnn", what)
     return contiguous(t)
 
 
@@ -96,8 +90,7 @@ def rnn_forward(int mode, bint reverse, TensorBase x, TensorBase w_ih, TensorBas
     (T, B) layout with B = h0.shape[0]; with training the workspace keeps what rnn_backward needs."""
     if mode < 0 or mode > 3:
         raise ValueError(f"rnn: unknown mode {mode}")
-    if not is_float(x._dtype):
-        raise TypeError(f"rnn: expected a float32 or float64 input, got {DTYPE_NAMES[x._dtype]}")
+    require_float(x._dtype, "rnn", "an input")
     if x._ndim != 2:
         raise ValueError(f"rnn: expected a 2-D (rows, features) input, got shape {tuple(x.shape)}")
     if w_hh._ndim != 2 or h0._ndim != 2:

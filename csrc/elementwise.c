@@ -79,6 +79,15 @@
         T d = s + (T)2 * x * s * ((T)1 - s) * k * ((T)1 + 3 * c * x * x);                          \
         return g * d;                                                                              \
     }                                                                                              \
+    /* max(a, b) + log1p(exp(-|a - b|)): exp never overflows; equal infinities, where a - b is NaN, \
+     * take the a == b branch */                                                                   \
+    static inline T logaddexp_##S(T a, T b)                                                        \
+    {                                                                                              \
+        if (a == b) return a + (T)0.69314718055994530942;                                          \
+        T d = a - b;                                                                               \
+        if (isnan(d)) return d;                                                                    \
+        return (d > 0 ? a : b) + log1p(exp(-fabs(d)));                                             \
+    }                                                                                              \
     static inline T silu_bwd_##S(T x, T g)                                                         \
     {                                                                                              \
         T s = sigmoid_##S(x);                                                                      \
@@ -101,6 +110,7 @@ DEFINE_FLOAT_HELPERS(double, f64)
 #define GELU_TANH(v) _Generic((v), float: gelu_tanh_f32, double: gelu_tanh_f64)(v)
 #define GELU_BWD(x, g) _Generic((x), float: gelu_bwd_f32, double: gelu_bwd_f64)(x, g)
 #define GELU_TANH_BWD(x, g) _Generic((x), float: gelu_tanh_bwd_f32, double: gelu_tanh_bwd_f64)(x, g)
+#define LOGADDEXP(a, b) _Generic((a), float: logaddexp_f32, double: logaddexp_f64)(a, b)
 #define SILU_BWD(x, g) _Generic((x), float: silu_bwd_f32, double: silu_bwd_f64)(x, g)
 #define SOFTPLUS(v, b, t) _Generic((v), float: softplus_f32, double: softplus_f64)(v, b, t)
 
@@ -324,6 +334,8 @@ static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
     X(GE, BOOL, a >= b)                                                                            \
     X(ATAN2, SAME, atan2(a, b))                                                                    \
     X(FMOD, SAME, fmod(a, b))                                                                      \
+    X(HYPOT, SAME, hypot(a, b))                                                                    \
+    X(LOGADDEXP, SAME, LOGADDEXP(a, b))                                                            \
     X(SIGMOID_BWD, SAME, b * a * (1 - a))                                                          \
     X(TANH_BWD, SAME, b * (1 - a * a))                                                             \
     X(RELU_BWD, SAME, a <= 0 ? 0 : b)                                                               \
@@ -516,47 +528,6 @@ const agc_binary_kernel agc_binary_portable[AGC_NBINARY][AGC_NDTYPES] = {
 agc_unary_kernel agc_unary_active[AGC_NUNARY][AGC_NDTYPES];
 agc_binary_kernel agc_binary_active[AGC_NBINARY][AGC_NDTYPES];
 
-agc_dtype agc_unary_out_dtype(int op, agc_dtype dt)
-{
-    return (op == AGC_UNARY_ISNAN || op == AGC_UNARY_ISFINITE || op == AGC_UNARY_LOGICAL_NOT) ? AGC_BOOL
-                                                                                            : dt;
-}
-
-agc_dtype agc_binary_out_dtype(int op, agc_dtype dt)
-{
-    if (op >= AGC_BINARY_EQ && op <= AGC_BINARY_GE) return AGC_BOOL;
-    return dt; /* logical ops: bool -> bool, int64 -> int64 (bitwise) */
-}
-
-/* Ops whose per-element cost is a libm call or more: they fork threads at a smaller size. */
-static int unary_heavy(int op)
-{
-    switch (op) {
-    case AGC_UNARY_EXP: case AGC_UNARY_LOG: case AGC_UNARY_LOG1P: case AGC_UNARY_EXPM1:
-    case AGC_UNARY_SIN: case AGC_UNARY_COS: case AGC_UNARY_TANH: case AGC_UNARY_SIGMOID:
-    case AGC_UNARY_POW_SCALAR: case AGC_UNARY_RPOW_SCALAR: case AGC_UNARY_ELU:
-    case AGC_UNARY_SOFTPLUS: case AGC_UNARY_GELU: case AGC_UNARY_GELU_TANH: case AGC_UNARY_SILU:
-    case AGC_UNARY_ERF: case AGC_UNARY_FLOOR: case AGC_UNARY_CEIL: case AGC_UNARY_ROUND:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-static int binary_heavy(int op, agc_dtype dt)
-{
-    switch (op) {
-    case AGC_BINARY_POW: case AGC_BINARY_ATAN2: case AGC_BINARY_FMOD: case AGC_BINARY_SILU_BWD: case AGC_BINARY_GELU_BWD:
-    case AGC_BINARY_GELU_TANH_BWD: case AGC_BINARY_SOFTPLUS_BWD: case AGC_BINARY_ELU_BWD:
-    case AGC_BINARY_FLOORDIV: case AGC_BINARY_MOD:
-        return 1;
-    case AGC_BINARY_DIV:
-        return dt == AGC_F64;
-    default:
-        return 0;
-    }
-}
-
 /* ---------------------------------------------------------------- drivers */
 typedef struct {
     agc_unary_kernel k;
@@ -581,7 +552,7 @@ int agc_unary(int op, agc_dtype dt, int ndim, const int64_t *shape, const void *
     agc_iter_init(&it, 2, ndim, shape, strides);
     char *base[2] = {(char *)x, (char *)out};
     int64_t isz[2] = {(int64_t)agc_dtype_size(dt), (int64_t)agc_dtype_size(agc_unary_out_dtype(op, dt))};
-    agc_iter_run(&it, base, isz, unary_heavy(op) ? AGC_PAR_HEAVY : AGC_PAR_CHEAP, unary_row, &c);
+    agc_iter_run(&it, base, isz, agc_unary_heavy(op, dt) ? AGC_PAR_HEAVY : AGC_PAR_CHEAP, unary_row, &c);
     return AGC_OK;
 }
 
@@ -607,7 +578,7 @@ int agc_binary(int op, agc_dtype dt, int ndim, const int64_t *shape, const void 
     char *base[3] = {(char *)a, (char *)b, (char *)out};
     int64_t w = (int64_t)agc_dtype_size(dt);
     int64_t isz[3] = {w, w, (int64_t)agc_dtype_size(agc_binary_out_dtype(op, dt))};
-    agc_iter_run(&it, base, isz, binary_heavy(op, dt) ? AGC_PAR_HEAVY : AGC_PAR_CHEAP, binary_row, &c);
+    agc_iter_run(&it, base, isz, agc_binary_heavy(op, dt) ? AGC_PAR_HEAVY : AGC_PAR_CHEAP, binary_row, &c);
     return AGC_OK;
 }
 

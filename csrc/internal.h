@@ -264,9 +264,12 @@ extern const agc_unary_kernel agc_unary_portable[AGC_NUNARY][AGC_NDTYPES];
 extern const agc_binary_kernel agc_binary_portable[AGC_NBINARY][AGC_NDTYPES];
 extern agc_unary_kernel agc_unary_active[AGC_NUNARY][AGC_NDTYPES];
 extern agc_binary_kernel agc_binary_active[AGC_NBINARY][AGC_NDTYPES];
-/* output dtype of a unary/binary op given its input dtype */
+/* registry.c: output dtype of a unary/binary op given its input dtype, and whether its per-element
+ * cost is a libm call or more (its threads fork at AGC_PAR_HEAVY elements instead of AGC_PAR_CHEAP) */
 agc_dtype agc_unary_out_dtype(int op, agc_dtype dt);
 agc_dtype agc_binary_out_dtype(int op, agc_dtype dt);
+int agc_unary_heavy(int op, agc_dtype dt);
+int agc_binary_heavy(int op, agc_dtype dt);
 
 /* elementwise_avx2.c, elementwise_avx512.c (one body, elementwise_vec.h): a tier's overrides, NULL
  * where a narrower tier's kernel is used */

@@ -29,8 +29,10 @@ __all__ = [
     "ge",
     "greater",
     "gt",
+    "hypot",
     "le",
     "less",
+    "logaddexp",
     "logical_and",
     "logical_or",
     "logical_xor",
@@ -52,7 +54,7 @@ __all__ = [
 _B = _core.BINARY_OPS
 ADD, SUB, MUL, DIV = _B["add"], _B["sub"], _B["mul"], _B["div"]
 FLOORDIV, MOD, FMOD, POW = _B["floordiv"], _B["mod"], _B["fmod"], _B["pow"]
-MAXIMUM, MINIMUM, ATAN2 = _B["maximum"], _B["minimum"], _B["atan2"]
+MAXIMUM, MINIMUM, ATAN2, HYPOT, LOGADDEXP = _B["maximum"], _B["minimum"], _B["atan2"], _B["hypot"], _B["logaddexp"]
 
 
 def _rg(x):
@@ -251,6 +253,49 @@ class Atan2(Function):
         recip = 1 / (a * a + b * b)
         recip = recip.masked_fill(recip == math.inf, 0.0)
         return _grad_to(g * (b * recip), ctx.ma), _grad_to(-g * (a * recip), ctx.mb)
+
+
+class Hypot(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.ma, ctx.mb = _meta(a), _meta(b)
+        ctx.sa, ctx.sb = a, b
+        out = _binary(HYPOT, a, b)
+        ctx.save_for_backward(a if isinstance(a, TensorBase) else None, b if isinstance(b, TensorBase) else None,
+                              out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, y = ctx.saved_tensors
+        a = a if a is not None else ctx.sa
+        b = b if b is not None else ctx.sb
+        # a / y before g: a / y is at most 1, so it cannot overflow where g * a could. At a = b = 0 the
+        # gradient is 0 / 0 = NaN, as in PyTorch (the cone has no derivative at its tip).
+        ga = _grad_to(g * (a / y), ctx.ma) if ctx.needs_input_grad[0] else None
+        gb = _grad_to(g * (b / y), ctx.mb) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Logaddexp(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.ma, ctx.mb = _meta(a), _meta(b)
+        ctx.sa, ctx.sb = a, b
+        out = _binary(LOGADDEXP, a, b)
+        ctx.save_for_backward(a if isinstance(a, TensorBase) else None, b if isinstance(b, TensorBase) else None,
+                              out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, y = ctx.saved_tensors
+        a = a if a is not None else ctx.sa
+        b = b if b is not None else ctx.sb
+        # the softmax weights of a and b: exp(a - y) <= 1 never overflows
+        ga = _grad_to(g * (a - y).exp(), ctx.ma) if ctx.needs_input_grad[0] else None
+        gb = _grad_to(g * (b - y).exp(), ctx.mb) if ctx.needs_input_grad[1] else None
+        return ga, gb
 
 
 class _Modulo(Function):
@@ -587,6 +632,40 @@ def atan2(a, b):
     ``[-pi, pi]``.
     """
     return _atan2(a, b)
+
+
+@tensor_method
+def hypot(a, b):
+    """``sqrt(a**2 + b**2)``, elementwise with broadcasting, without overflow or underflow in the
+    squares; ``b`` may be a number. Floating point tensors only, as in PyTorch.
+
+    Example:
+        >>> ag.hypot(ag.tensor([3.0, 1e30]), ag.tensor([4.0, 1e30]))
+        tensor([5.0000e+00, 1.4142e+30])
+    """
+    _require_float("hypot", a, b)
+    return _apply2(Hypot, HYPOT, a, b)
+
+
+def _require_float(op, a, b):
+    """torch's rule for the float-only binary ops: integer or bool tensors are an error, not promoted."""
+    for x in (a, b):
+        if isinstance(x, TensorBase) and x._dtype_code > 1:
+            raise TypeError(f"{op}: expected floating point tensors, got {_core.DTYPE_NAMES[x._dtype_code]}; "
+                            f"convert with .float() first")
+
+
+@tensor_method
+def logaddexp(a, b):
+    """``log(exp(a) + exp(b))``, elementwise with broadcasting, without overflow for large inputs;
+    ``b`` may be a number. Floating point tensors only, as in PyTorch.
+
+    Example:
+        >>> ag.logaddexp(ag.tensor([0.0, 100.0]), ag.tensor([0.0, 100.0]))  # exp(100) overflows float32
+        tensor([  0.6931, 100.6931])
+    """
+    _require_float("logaddexp", a, b)
+    return _apply2(Logaddexp, LOGADDEXP, a, b)
 
 
 def _compare(code):

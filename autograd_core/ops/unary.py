@@ -1,8 +1,9 @@
 """Unary elementwise ops: forward in C, each VJP on the line that defines the op.
 
-`_unary_op(name, grad, save=..., fused=...)` builds the Function: `grad(x, y, g, p0, p1)` is the VJP
-written with Tensor ops (so create_graph works); `fused` names a C kernel computing the same VJP in one
-pass, used when no double backward is being recorded."""
+`_unary_op(name, grad, save=...)` builds the Function: `grad(x, y, g, p0, p1)` is the VJP written with
+Tensor ops (so create_graph works). The op's row in agc.h (read through _core.op_info) says whether
+integer inputs compute in float32 and which C kernel, if any, computes the same VJP in one pass; that
+fused kernel is used when no double backward is being recorded, and it decides what is saved (x or y)."""
 import math
 
 from .. import _core
@@ -76,22 +77,23 @@ __all__ = [
 
 U = _core.UNARY_OPS
 B = _core.BINARY_OPS
-_FLOAT_ONLY = {"exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "floor", "ceil",
-               "round", "reciprocal", "elu", "softplus", "gelu", "gelu_tanh", "silu", "erf", "leaky_relu",
-               "rpow_scalar"}
 
 
 def _float_input(x):
     return x if x._dtype_code <= 1 else x.to(_core.F32)
 
 
-def _unary_op(name, grad, save="x", fused=None, fused_if=None):
-    """The Function and the call of one C unary kernel. grad(x, y, g, p0, p1) is the VJP in Tensor ops;
-    fused names the C kernel that computes it in one pass, used when no graph is recorded in backward
-    (and, for ops with parameters, only when fused_if(p0, p1) holds: the kernel has the defaults)."""
-    code = U[name]
-    float_only = name in _FLOAT_ONLY
-    fused_code = B[fused] if fused else None
+def _unary_op(name, grad, save="x", fused_if=None):
+    """The Function and the call of one C unary kernel. grad(x, y, g, p0, p1) is the VJP in Tensor ops.
+    Float-only and the fused backward come from the op registry (agc.h's rows): the fused C kernel
+    computes the VJP in one pass when no graph is recorded in backward and decides what is saved (x
+    or y); for ops with parameters it has the default ones, so it is used only when fused_if(p0, p1)."""
+    info = _core.op_info("unary", name)
+    code = info.code
+    float_only = info.float_only
+    fused_code = B[info.fused] if info.fused else None
+    if info.fused:
+        save = _core.op_info("binary", info.fused).grad_of
 
     def forward(ctx, x, p0=0.0, p1=0.0):
         if float_only and x._dtype_code > 1:
@@ -182,10 +184,10 @@ _sqrt = _unary_op("sqrt", lambda x, y, g, *p: g / (2 * y), save="y")
 _rsqrt = _unary_op("rsqrt", lambda x, y, g, *p: g * -0.5 * y * y * y, save="y")
 _sin = _unary_op("sin", lambda x, y, g, *p: g * cos(x))
 _cos = _unary_op("cos", lambda x, y, g, *p: -g * sin(x))
-_tanh = _unary_op("tanh", lambda x, y, g, *p: g * (1 - y * y), save="y", fused="tanh_bwd")
-_sigmoid = _unary_op("sigmoid", lambda x, y, g, *p: g * y * (1 - y), save="y", fused="sigmoid_bwd")
+_tanh = _unary_op("tanh", lambda x, y, g, *p: g * (1 - y * y))  # (saves y: tanh_bwd reads it)
+_sigmoid = _unary_op("sigmoid", lambda x, y, g, *p: g * y * (1 - y))  # (saves y: sigmoid_bwd reads it)
 # the kinks' closed side is tested (x <= 0), so a NaN x passes the gradient through, as in PyTorch
-_relu = _unary_op("relu", lambda x, y, g, *p: where(x <= 0, 0.0, g), fused="relu_bwd")
+_relu = _unary_op("relu", lambda x, y, g, *p: where(x <= 0, 0.0, g))
 _reciprocal = _unary_op("reciprocal", lambda x, y, g, *p: -g * y * y, save="y")
 _clamp = _unary_op("clamp", lambda x, y, g, lo, hi: g * ((x >= lo) & (x <= hi)))
 # (g * slope, not g * where(x > 0, 1.0, slope): a where of two Python floats is float32, which would
@@ -195,15 +197,14 @@ _pow_scalar = _unary_op("pow_scalar", lambda x, y, g, e, _: g * e * _pow_scalar(
 _rpow_scalar = _unary_op("rpow_scalar", lambda x, y, g, base, _: g * y * math.log(base), save="y")
 _affine = _unary_op("affine", lambda x, y, g, a, b: g * a)
 # (the closed side x <= 0 is tested, so a NaN x passes g through, as PyTorch)
-_elu = _unary_op("elu", lambda x, y, g, alpha, _: g * where(x <= 0, alpha * exp(x), 1.0), fused="elu_bwd",
+_elu = _unary_op("elu", lambda x, y, g, alpha, _: g * where(x <= 0, alpha * exp(x), 1.0),
                  fused_if=lambda alpha, _: alpha == 1.0)
 _softplus = _unary_op("softplus", lambda x, y, g, beta, thr: g * where(x * beta > thr, 1.0, sigmoid(x * beta)),
-                      fused="softplus_bwd", fused_if=lambda beta, thr: beta == 1.0 and thr == 20.0)
+                      fused_if=lambda beta, thr: beta == 1.0 and thr == 20.0)
 _gelu = _unary_op("gelu", lambda x, y, g, *p: g * (0.5 * (1 + erf(x * (1 / math.sqrt(2))))
-                                                    + x * exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))),
-                  fused="gelu_bwd")
-_gelu_tanh = _unary_op("gelu_tanh", lambda x, y, g, *p: g * _gelu_tanh_grad(x), fused="gelu_tanh_bwd")
-_silu = _unary_op("silu", lambda x, y, g, *p: g * sigmoid(x) * (1 + x * (1 - sigmoid(x))), fused="silu_bwd")
+                                                    + x * exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))))
+_gelu_tanh = _unary_op("gelu_tanh", lambda x, y, g, *p: g * _gelu_tanh_grad(x))
+_silu = _unary_op("silu", lambda x, y, g, *p: g * sigmoid(x) * (1 + x * (1 - sigmoid(x))))
 _erf = _unary_op("erf", lambda x, y, g, *p: g * (2 / math.sqrt(math.pi)) * exp(-x * x))
 _sign = _nondiff("sign")
 _floor = _nondiff("floor")

@@ -99,48 +99,76 @@ int agc_copy(int ndim, const int64_t *shape, agc_dtype dt_in, const void *x, con
 int agc_fill(int ndim, const int64_t *shape, agc_dtype dt, void *out, const int64_t *so,
              double fvalue, int64_t ivalue);
 
+/* ---------------------------------------------------------------- the op registry: registry.c */
+/* Every elementwise and reduction op is one row of AGC_UNARY_OPS, AGC_BINARY_OPS or AGC_REDUCE_OPS:
+ * X(NAME, name, flags) and, for unary ops, a fourth column naming the binary op that computes its
+ * backward in one pass (NONE if there is none). The rows expand into the op enums, into the name
+ * tables agc_unary_info / agc_binary_info / agc_reduce_info that the binding publishes
+ * (_core.UNARY_OPS, BINARY_OPS, REDUCE_OPS, op_table()); elementwise.c's per-dtype body lists name
+ * the same enum constants.
+ * Every expansion takes the columns variadically, `#define X(NAME, name, ...)`, so that adding a
+ * column breaks none of them. The dtypes an op runs on are not a column: they are the dtypes
+ * elementwise.c has a kernel for (agc_unary_dtypes, agc_binary_dtypes).
+ * Flags: */
+#define AGC_OP_FLOAT 1u      /* float math, no integer kernels. An integer or bool input is computed in
+                              * float32 (torch's rule: ag.exp and x / y of int64 give float32);
+                              * a reduction refuses it */
+#define AGC_OP_BOOL_OUT 2u   /* writes bool whatever the input dtype */
+#define AGC_OP_NO_FLOAT 4u   /* bool and integers only (bitwise on integers): floats are refused */
+#define AGC_OP_HEAVY 8u      /* a libm call or more per element: threads fork at a smaller size */
+#define AGC_OP_HEAVY_F64 16u /* heavy for float64 only */
+#define AGC_OP_GRAD_OF_X 32u /* a fused backward: out = b * f'(x), a = the forward's input x, b = its incoming
+                              * gradient g */
+#define AGC_OP_GRAD_OF_Y 64u /* a fused backward given a = the forward's output y */
+#define AGC_OP_PARAMS 128u   /* reads the scalar parameters p0 (and p1) */
+#define AGC_OP_FLOAT_HEAVY (AGC_OP_FLOAT | AGC_OP_HEAVY)
+
 /* ---------------------------------------------------------------- elementwise.c */
 /* Unary ops: out = f(x) with two optional scalar parameters p0, p1. x and out share dtype dt except
- * where noted (isnan/isfinite/logical_not write bool). out may alias x exactly (same pointer and
- * strides), never partially. Float-only ops return AGC_EUNSUPPORTED on integer dtypes. Every op
- * marked i64 here and below also exists for i32 and u8, wrapping modulo 2^32 / 2^8 like int64. */
-#define AGC_UNARY_OPS(X)                                                   \
-    X(NEG, neg)             /* -x; f32 f64 i64 */                        \
-    X(ABS, abs)             /* f32 f64 i64 */                            \
-    X(SIGN, sign)           /* f32 f64 i64 */                            \
-    X(SQUARE, square)       /* f32 f64 i64 */                            \
-    X(EXP, exp)                                                          \
-    X(LOG, log)                                                          \
-    X(LOG1P, log1p)                                                      \
-    X(EXPM1, expm1)                                                      \
-    X(SQRT, sqrt)                                                        \
-    X(RSQRT, rsqrt)                                                      \
-    X(SIN, sin)                                                          \
-    X(COS, cos)                                                          \
-    X(TANH, tanh)                                                        \
-    X(SIGMOID, sigmoid)     /* 1/(1+exp(-x)), stable for large |x| */    \
-    X(RELU, relu)           /* f32 f64 i64 */                            \
-    X(FLOOR, floor)                                                      \
-    X(CEIL, ceil)                                                        \
-    X(ROUND, round)         /* half to even, like torch.round; floor/ceil/round of i64 = x */ \
-    X(RECIPROCAL, reciprocal)                                            \
-    X(ISNAN, isnan)         /* writes bool; any dtype */                 \
-    X(ISFINITE, isfinite)   /* writes bool; any dtype */                 \
-    X(LOGICAL_NOT, logical_not) /* any dtype -> bool (x == 0) */         \
-    X(CLAMP, clamp)         /* min(max(x, p0), p1); p0 = -inf or p1 = +inf for one side; f32 f64 i64 */ \
-    X(LEAKY_RELU, leaky_relu) /* x > 0 ? x : p0 * x */                   \
-    X(POW_SCALAR, pow_scalar) /* x ** p0 (x*x for p0 == 2 etc.) */       \
-    X(RPOW_SCALAR, rpow_scalar) /* p0 ** x */                            \
-    X(AFFINE, affine)       /* p0 * x + p1; f32 f64 i64 */               \
-    X(ELU, elu)             /* x > 0 ? x : p0 * (exp(x) - 1) */          \
-    X(SOFTPLUS, softplus)   /* beta = p0, threshold = p1: x*beta > p1 ? x : log1p(exp(beta*x))/beta */ \
-    X(GELU, gelu)           /* exact: 0.5 x (1 + erf(x / sqrt 2)) */     \
-    X(GELU_TANH, gelu_tanh) /* tanh approximation */                    \
-    X(SILU, silu)           /* x * sigmoid(x) */                         \
-    X(ERF, erf)
+ * for BOOL_OUT ops. out may alias x exactly (same pointer and strides), never partially. FLOAT ops
+ * return AGC_EUNSUPPORTED on integer dtypes. Every op marked i64 here and below also exists for i32
+ * and u8, wrapping modulo 2^32 / 2^8 like int64. */
+#define AGC_UNARY_OPS(X)                                                                          \
+    X(NEG, neg, 0, NONE)                          /* -x; f32 f64 i64 */                           \
+    X(ABS, abs, 0, NONE)                          /* f32 f64 i64 */                               \
+    X(SIGN, sign, 0, NONE)                        /* f32 f64 i64 */                               \
+    X(SQUARE, square, 0, NONE)                    /* f32 f64 i64 */                               \
+    X(EXP, exp, AGC_OP_FLOAT_HEAVY, NONE)                                                         \
+    X(LOG, log, AGC_OP_FLOAT_HEAVY, NONE)                                                         \
+    X(LOG1P, log1p, AGC_OP_FLOAT_HEAVY, NONE)                                                     \
+    X(EXPM1, expm1, AGC_OP_FLOAT_HEAVY, NONE)                                                     \
+    X(SQRT, sqrt, AGC_OP_FLOAT, NONE)                                                             \
+    X(RSQRT, rsqrt, AGC_OP_FLOAT, NONE)                                                           \
+    X(SIN, sin, AGC_OP_FLOAT_HEAVY, NONE)                                                         \
+    X(COS, cos, AGC_OP_FLOAT_HEAVY, NONE)                                                         \
+    X(TANH, tanh, AGC_OP_FLOAT_HEAVY, TANH_BWD)                                                   \
+    X(SIGMOID, sigmoid, AGC_OP_FLOAT_HEAVY, SIGMOID_BWD) /* 1/(1+exp(-x)), stable for large |x| */ \
+    X(RELU, relu, 0, RELU_BWD)                    /* f32 f64 i64 */                               \
+    X(FLOOR, floor, AGC_OP_HEAVY, NONE)                                                           \
+    X(CEIL, ceil, AGC_OP_HEAVY, NONE)                                                             \
+    X(ROUND, round, AGC_OP_HEAVY, NONE) /* half to even, like torch.round; floor/ceil/round of i64 = x */ \
+    X(RECIPROCAL, reciprocal, AGC_OP_FLOAT, NONE)                                                 \
+    X(ISNAN, isnan, AGC_OP_BOOL_OUT, NONE)        /* any dtype */                                 \
+    X(ISFINITE, isfinite, AGC_OP_BOOL_OUT, NONE)  /* any dtype */                                 \
+    X(LOGICAL_NOT, logical_not, AGC_OP_BOOL_OUT, NONE) /* x == 0, any dtype */                    \
+    /* min(max(x, p0), p1); p0 = -inf or p1 = +inf for one side; f32 f64 i64 */                   \
+    X(CLAMP, clamp, AGC_OP_PARAMS, NONE)                                                          \
+    X(LEAKY_RELU, leaky_relu, AGC_OP_FLOAT | AGC_OP_PARAMS, NONE) /* x > 0 ? x : p0 * x */        \
+    X(POW_SCALAR, pow_scalar, AGC_OP_FLOAT_HEAVY | AGC_OP_PARAMS, NONE) /* x ** p0 (x*x for p0 == 2 etc.) */ \
+    X(RPOW_SCALAR, rpow_scalar, AGC_OP_FLOAT_HEAVY | AGC_OP_PARAMS, NONE) /* p0 ** x */           \
+    X(AFFINE, affine, AGC_OP_PARAMS, NONE)        /* p0 * x + p1; f32 f64 i64 */                  \
+    /* elu and softplus: the fused backward kernels have the default parameters (alpha 1; beta 1,    \
+     * threshold 20), and ops/unary.py uses them only then */                                    \
+    X(ELU, elu, AGC_OP_FLOAT_HEAVY | AGC_OP_PARAMS, ELU_BWD) /* x > 0 ? x : p0 * (exp(x) - 1) */ \
+    /* beta = p0, threshold = p1: x*beta > p1 ? x : log1p(exp(beta*x))/beta */                    \
+    X(SOFTPLUS, softplus, AGC_OP_FLOAT_HEAVY | AGC_OP_PARAMS, SOFTPLUS_BWD)                       \
+    X(GELU, gelu, AGC_OP_FLOAT_HEAVY, GELU_BWD)   /* exact: 0.5 x (1 + erf(x / sqrt 2)) */        \
+    X(GELU_TANH, gelu_tanh, AGC_OP_FLOAT_HEAVY, GELU_TANH_BWD) /* tanh approximation */          \
+    X(SILU, silu, AGC_OP_FLOAT_HEAVY, SILU_BWD)   /* x * sigmoid(x) */                            \
+    X(ERF, erf, AGC_OP_FLOAT_HEAVY, NONE)
 
 typedef enum {
-#define AGC_X(NAME, name) AGC_UNARY_##NAME,
+#define AGC_X(NAME, name, ...) AGC_UNARY_##NAME,
     AGC_UNARY_OPS(AGC_X)
 #undef AGC_X
     AGC_NUNARY
@@ -150,45 +178,53 @@ int agc_unary(int op, agc_dtype dt, int ndim, const int64_t *shape, const void *
               void *out, const int64_t *so, double p0, double p1);
 
 /* Binary ops: out = f(a, b), a and b of dtype dt (the binding has already promoted and cast them);
- * out of dtype dt, or bool for comparisons and logical ops. Broadcasting is expressed by stride 0.
- * out may alias a or b exactly, never partially. */
-#define AGC_BINARY_OPS(X)                                                  \
-    X(ADD, add)                                                          \
-    X(SUB, sub)                                                          \
-    X(MUL, mul)                                                          \
-    X(DIV, div)             /* true division; f32 f64 only */            \
-    X(FLOORDIV, floordiv)   /* floor(a / b) like Python; i64: b == 0 gives 0 (binding checks first) */ \
-    X(MOD, mod)             /* Python sign convention (result has b's sign) */ \
-    X(POW, pow)             /* f32 f64; i64 with b >= 0 */                \
-    X(MAXIMUM, maximum)     /* NaN propagates */                         \
-    X(MINIMUM, minimum)                                                  \
-    X(EQ, eq)               /* comparisons write bool */                 \
-    X(NE, ne)                                                            \
-    X(LT, lt)                                                            \
-    X(LE, le)                                                            \
-    X(GT, gt)                                                            \
-    X(GE, ge)                                                            \
-    X(LOGICAL_AND, logical_and) /* bool & bool -> bool; i64 bitwise and -> i64; not for floats */ \
-    X(LOGICAL_OR, logical_or)                                            \
-    X(LOGICAL_XOR, logical_xor)                                          \
-    X(ATAN2, atan2)                                                      \
-    X(FMOD, fmod)           /* C's fmod: result has a's sign; integers truncate, b == 0 gives 0 */ \
-    /* fused backward helpers (a = saved forward value, b = incoming gradient g) */ \
-    X(SIGMOID_BWD, sigmoid_bwd) /* a = y: g * y * (1 - y) */             \
-    X(TANH_BWD, tanh_bwd)       /* a = y: g * (1 - y * y) */             \
-    X(RELU_BWD, relu_bwd)       /* a = x: x <= 0 ? 0 : g (a NaN x passes g) */               \
-    X(SILU_BWD, silu_bwd)       /* a = x: g * s * (1 + x (1 - s)), s = sigmoid(x) */ \
-    X(GELU_BWD, gelu_bwd)       /* a = x: exact gelu derivative times g */ \
-    X(GELU_TANH_BWD, gelu_tanh_bwd)                                      \
-    X(SOFTPLUS_BWD, softplus_bwd) /* a = x, beta = 1 threshold = 20: g * sigmoid(x) */ \
-    X(ELU_BWD, elu_bwd)         /* a = x, alpha = 1: x <= 0 ? g * exp(x) : g */
+ * out of dtype dt, or bool for BOOL_OUT ops. Broadcasting is expressed by stride 0. out may alias a or
+ * b exactly, never partially. */
+#define AGC_BINARY_OPS(X)                                                                         \
+    X(ADD, add, 0)                                                                                \
+    X(SUB, sub, 0)                                                                                \
+    X(MUL, mul, 0)                                                                                \
+    X(DIV, div, AGC_OP_FLOAT | AGC_OP_HEAVY_F64) /* true division */                              \
+    /* floor(a / b) like Python; i64: b == 0 gives 0 (binding checks first) */                    \
+    X(FLOORDIV, floordiv, AGC_OP_HEAVY)                                                           \
+    X(MOD, mod, AGC_OP_HEAVY)                     /* Python sign convention (result has b's sign) */ \
+    X(POW, pow, AGC_OP_HEAVY)                     /* f32 f64; i64 with b >= 0 */                  \
+    X(MAXIMUM, maximum, 0)                        /* NaN propagates */                            \
+    X(MINIMUM, minimum, 0)                                                                        \
+    X(EQ, eq, AGC_OP_BOOL_OUT)                                                                    \
+    X(NE, ne, AGC_OP_BOOL_OUT)                                                                    \
+    X(LT, lt, AGC_OP_BOOL_OUT)                                                                    \
+    X(LE, le, AGC_OP_BOOL_OUT)                                                                    \
+    X(GT, gt, AGC_OP_BOOL_OUT)                                                                    \
+    X(GE, ge, AGC_OP_BOOL_OUT)                                                                    \
+    /* bool & bool -> bool; integers: bitwise, in their dtype */                                  \
+    X(LOGICAL_AND, logical_and, AGC_OP_NO_FLOAT)                                                  \
+    X(LOGICAL_OR, logical_or, AGC_OP_NO_FLOAT)                                                    \
+    X(LOGICAL_XOR, logical_xor, AGC_OP_NO_FLOAT)                                                  \
+    X(ATAN2, atan2, AGC_OP_FLOAT_HEAVY)                                                           \
+    /* C's fmod: result has a's sign; integers truncate, b == 0 gives 0 */                        \
+    X(FMOD, fmod, AGC_OP_HEAVY)                                                                   \
+    X(HYPOT, hypot, AGC_OP_FLOAT_HEAVY)           /* sqrt(a^2 + b^2) without overflow (C's hypot) */ \
+    X(LOGADDEXP, logaddexp, AGC_OP_FLOAT_HEAVY)   /* log(exp(a) + exp(b)) without overflow */     \
+    /* fused backward helpers: a = the forward's x or y, b = the incoming gradient g */           \
+    X(SIGMOID_BWD, sigmoid_bwd, AGC_OP_FLOAT | AGC_OP_GRAD_OF_Y) /* g * y * (1 - y) */            \
+    X(TANH_BWD, tanh_bwd, AGC_OP_FLOAT | AGC_OP_GRAD_OF_Y)       /* g * (1 - y * y) */            \
+    X(RELU_BWD, relu_bwd, AGC_OP_FLOAT | AGC_OP_GRAD_OF_X) /* x <= 0 ? 0 : g (a NaN x passes g) */ \
+    /* g * s * (1 + x (1 - s)), s = sigmoid(x) */                                                 \
+    X(SILU_BWD, silu_bwd, AGC_OP_FLOAT_HEAVY | AGC_OP_GRAD_OF_X)                                  \
+    X(GELU_BWD, gelu_bwd, AGC_OP_FLOAT_HEAVY | AGC_OP_GRAD_OF_X) /* exact gelu derivative times g */ \
+    X(GELU_TANH_BWD, gelu_tanh_bwd, AGC_OP_FLOAT_HEAVY | AGC_OP_GRAD_OF_X)                        \
+    /* beta = 1, threshold = 20: g * sigmoid(x) */                                                \
+    X(SOFTPLUS_BWD, softplus_bwd, AGC_OP_FLOAT_HEAVY | AGC_OP_GRAD_OF_X)                          \
+    X(ELU_BWD, elu_bwd, AGC_OP_FLOAT_HEAVY | AGC_OP_GRAD_OF_X) /* alpha = 1: x <= 0 ? g * exp(x) : g */
 
 typedef enum {
-#define AGC_X(NAME, name) AGC_BINARY_##NAME,
+#define AGC_X(NAME, name, ...) AGC_BINARY_##NAME,
     AGC_BINARY_OPS(AGC_X)
 #undef AGC_X
     AGC_NBINARY
 } agc_binary_op;
+#define AGC_BINARY_NONE (-1) /* the fused-backward column's "none" */
 
 int agc_binary(int op, agc_dtype dt, int ndim, const int64_t *shape, const void *a, const int64_t *sa,
                const void *b, const int64_t *sb, void *out, const int64_t *so);
@@ -206,31 +242,46 @@ int agc_where(agc_dtype dt, int ndim, const int64_t *shape, const uint8_t *cond,
  * Sums are pairwise/blocked, so float32 sums of 1e7 elements stay within ~1e-6 relative, and the
  * order of summation never depends on the thread count. An empty reduced space gives the op's
  * identity (sum 0, prod 1, all 1, any 0); for max/min/argmax/argmin the binding raises first. */
-#define AGC_REDUCE_OPS(X)                                                  \
-    X(SUM, sum)             /* f32 f64 i64; i32 u8 in -> i64 out; bool in -> binding casts to i64 */ \
-    X(MEAN, mean)           /* f32 f64 */                                \
-    X(PROD, prod)           /* f32 f64 i64; i32 u8 in -> i64 out */      \
-    X(MAX, max)             /* values; with idx != NULL also the first index of the max (flat index \
-                               in the reduced space, row-major); NaN wins like torch */ \
-    X(MIN, min)             /* max/min: f32 f64 i64 i32 u8; the value is written in dt */ \
-    X(ALL, all)             /* bool -> bool */                            \
-    X(ANY, any)                                                          \
-    X(VAR, var)             /* p0 = correction (dof subtracted from n); f32 f64; two-pass; divisor \
-                               max(n - p0, 0), so n <= p0 gives inf (or NaN) like NumPy/torch */ \
-    X(LOGSUMEXP, logsumexp) /* max-shifted; f32 f64; all -inf (or empty) -> -inf, any +inf -> +inf */ \
-    X(NORM2, norm2)         /* sqrt(sum x^2), scaled to avoid overflow; f32 f64 */ \
-    X(NORMP, normp)         /* (sum |x|^p0)^(1/p0); p0 = inf/-inf gives max/min |x|, p0 = 0 the \
-                               count of nonzeros; f32 f64 */              \
-    X(SUMSQ, sumsq)         /* sum x^2; f32 f64. Empty: mean and var give NaN, sumsq/norms 0 */ \
-    X(STD, std)             /* sqrt(var), p0 as for var; the root is taken in double before the \
-                               cast, so a float32 std is finite even where its var overflows */
+#define AGC_REDUCE_OPS(X)                                                                         \
+    X(SUM, sum, 0)             /* f32 f64 i64; i32 u8 in -> i64 out; bool in -> binding casts to i64 */ \
+    X(MEAN, mean, AGC_OP_FLOAT)                                                                   \
+    X(PROD, prod, 0)           /* f32 f64 i64; i32 u8 in -> i64 out */                            \
+    X(MAX, max, 0)             /* values; with idx != NULL also the first index of the max (flat index \
+                                  in the reduced space, row-major); NaN wins like torch */        \
+    X(MIN, min, 0)             /* max/min: f32 f64 i64 i32 u8; the value is written in dt */      \
+    X(ALL, all, AGC_OP_BOOL_OUT) /* bool -> bool */                                               \
+    X(ANY, any, AGC_OP_BOOL_OUT)                                                                  \
+    X(VAR, var, AGC_OP_FLOAT | AGC_OP_PARAMS) /* p0 = correction (dof subtracted from n); two-pass; \
+                                  divisor max(n - p0, 0), so n <= p0 gives inf (or NaN) like NumPy/torch */ \
+    X(LOGSUMEXP, logsumexp, AGC_OP_FLOAT) /* max-shifted; all -inf (or empty) -> -inf, any +inf -> +inf */ \
+    X(NORM2, norm2, AGC_OP_FLOAT) /* sqrt(sum x^2), scaled to avoid overflow */                   \
+    X(NORMP, normp, AGC_OP_FLOAT | AGC_OP_PARAMS) /* (sum |x|^p0)^(1/p0); p0 = inf/-inf gives max/min \
+                                  |x|, p0 = 0 the count of nonzeros */                            \
+    X(SUMSQ, sumsq, AGC_OP_FLOAT) /* sum x^2. Empty: mean and var give NaN, sumsq/norms 0 */      \
+    X(STD, std, AGC_OP_FLOAT | AGC_OP_PARAMS) /* sqrt(var), p0 as for var; the root is taken in double \
+                                  before the cast, so a float32 std is finite even where its var overflows */
 
 typedef enum {
-#define AGC_X(NAME, name) AGC_REDUCE_##NAME,
+#define AGC_X(NAME, name, ...) AGC_REDUCE_##NAME,
     AGC_REDUCE_OPS(AGC_X)
 #undef AGC_X
     AGC_NREDUCE
 } agc_reduce_op;
+
+/* ---------------------------------------------------------------- registry.c */
+/* One row of the registry as data: the op's name, its flags, and (unary ops) the binary op computing
+ * its backward in one pass, AGC_BINARY_NONE if none. Indexed by the op enums. */
+typedef struct {
+    const char *name;
+    unsigned flags;
+    int fused;
+} agc_op_info;
+extern const agc_op_info agc_unary_info[AGC_NUNARY];
+extern const agc_op_info agc_binary_info[AGC_NBINARY];
+extern const agc_op_info agc_reduce_info[AGC_NREDUCE];
+/* The dtypes op has kernels for: bit d set for agc_dtype d (0 for an op out of range). */
+unsigned agc_unary_dtypes(int op);
+unsigned agc_binary_dtypes(int op);
 
 int agc_reduce(int op, agc_dtype dt, int n_outer, const int64_t *outer_shape, const int64_t *sx_outer,
                int n_inner, const int64_t *inner_shape, const int64_t *sx_inner, const void *x,

@@ -1,0 +1,216 @@
+"""The op registry (csrc/include/agc.h's op rows, published by csrc/registry.c and _core.op_table()):
+its columns agree with the kernels that exist and with what the binding and ops/ do, and the op added
+through it end to end (hypot) behaves like torch.hypot."""
+import math
+
+import numpy as np
+import pytest
+
+import autograd_core as ag
+from autograd_core import _core
+from autograd_core.ops import unary as unary_ops
+
+FLOATS = {_core.F32, _core.F64}
+INTS = {_core.I64, _core.I32, _core.U8}
+FAMILIES = {"unary": (_core.UNARY_OPS, _core.unary), "binary": (_core.BINARY_OPS, _core.binary),
+            "reduce": (_core.REDUCE_OPS, _core.reduce)}
+
+
+def test_registry_names_and_codes_are_the_op_dicts():
+    for family, (by_name, _) in FAMILIES.items():
+        rows = _core.op_table(family)
+        assert [r.code for r in rows] == list(range(len(rows))), family
+        assert {r.name: r.code for r in rows} == by_name, family
+        assert all(r.family == family and r.arity == (2 if family == "binary" else 1) for r in rows)
+    assert len(_core.op_table()) == sum(len(d) for d, _ in FAMILIES.values())
+
+
+@pytest.mark.parametrize("family", ["unary", "binary"])
+def test_registry_flags_match_the_kernels(family):
+    for r in _core.op_table(family):
+        dtypes = set(r.dtypes)
+        assert dtypes, f"{r.name}: no kernel for any dtype"
+        # float math <=> no integer kernel; no floats <=> no float kernel
+        assert r.float_only == (not dtypes & INTS and not dtypes & {_core.BOOL}), r
+        assert bool(r.flags & _core.OP_NO_FLOAT) == (not dtypes & FLOATS), r
+        if r.float_only:
+            assert dtypes == FLOATS, r
+
+
+def test_registry_bool_out_ops_write_bool():
+    x = ag.tensor([1.5, -2.0, 0.0])
+    for r in _core.op_table("unary"):
+        if r.params:
+            continue
+        got = _core.unary(r.code, x)
+        assert (got.dtype == ag.bool) == r.bool_out, r
+    for r in _core.op_table("binary"):
+        if _core.F32 in r.dtypes:
+            assert (_core.binary(r.code, x, x).dtype == ag.bool) == r.bool_out, r
+    for r in _core.op_table("reduce"):
+        arg = x != 0 if r.bool_out else x
+        assert (_core.reduce(r.code, arg).dtype == ag.bool) == r.bool_out, r
+
+
+def test_registry_float_ops_promote_or_refuse_integers():
+    i = ag.tensor([1, 2, 3])
+    for r in _core.op_table("binary"):
+        if r.float_only:  # the binding computes them in float32
+            assert _core.binary(r.code, i, i).dtype == ag.float32, r
+        elif r.flags & _core.OP_NO_FLOAT:
+            with pytest.raises(TypeError, match=f"{r.name}: not supported for floating point"):
+                _core.binary(r.code, i.float(), i.float())
+    for r in _core.op_table("reduce"):
+        if r.float_only:
+            with pytest.raises(TypeError, match=f"{r.name}\\(\\): expected an input of a floating point dtype"):
+                _core.reduce(r.code, i)
+
+
+def test_registry_fused_backward_rows():
+    fused = [r for r in _core.op_table("unary") if r.fused]
+    assert {r.name for r in fused} >= {"tanh", "sigmoid", "relu", "gelu", "gelu_tanh", "silu"}
+    for r in fused:
+        bwd = _core.op_info("binary", r.fused)
+        assert bwd.grad_of in ("x", "y") and set(bwd.dtypes) == FLOATS, bwd
+    # every fused-backward kernel reads x or y, and no other op claims to
+    for r in _core.op_table("binary"):
+        assert (r.grad_of is not None) == r.name.endswith("_bwd"), r
+
+
+@pytest.mark.parametrize("name", ["tanh", "sigmoid", "relu", "gelu", "gelu_tanh", "silu"])
+def test_fused_backward_matches_the_graph_backward(name):
+    """ops/unary saves what the registry says the fused kernel reads; its gradient equals the Tensor-op VJP
+    (which create_graph uses)."""
+    x = ag.tensor(np.linspace(-3, 3, 13), dtype=ag.float64, requires_grad=True)
+    fn = getattr(unary_ops, "_" + name).public
+    (fused,) = ag.autograd.grad(fn(x).sum(), [x])
+    (graph,) = ag.autograd.grad(fn(x).sum(), [x], create_graph=True)
+    np.testing.assert_allclose(np.asarray(fused), np.asarray(graph.detach()), rtol=1e-12, atol=1e-15)
+
+
+def test_registry_errors():
+    with pytest.raises(ValueError, match="binary: unknown op code 999"):
+        _core.binary(999, ag.ones(2), ag.ones(2))
+    with pytest.raises(ValueError, match="unary: unknown op code -1"):
+        _core.unary(-1, ag.ones(2))
+    with pytest.raises(ValueError, match="reduce: unknown op code"):
+        _core.reduce(len(_core.REDUCE_OPS), ag.ones(2))
+    with pytest.raises(ValueError, match="op_table: family must be"):
+        _core.op_table("ternary")
+    with pytest.raises(KeyError, match="no binary op named 'nope'"):
+        _core.op_info("binary", "nope")
+
+
+# ------------------------------------------------------------------------------------------ hypot
+def test_hypot_forward_against_numpy_without_overflow():
+    rng = np.random.default_rng(1913)
+    for dtype, big in ((np.float32, 1e30), (np.float64, 1e200)):
+        a = rng.standard_normal((3, 5)).astype(dtype)
+        b = rng.standard_normal(5).astype(dtype)
+        a[0, :2] = [big, big / 1e20]     # the squares overflow; hypot does not
+        b[:2] = [big, -big]
+        a[1, 2], b[2] = 1e-30 if dtype == np.float32 else 1e-200, 0   # the squares underflow
+        got = ag.hypot(ag.from_numpy(a), ag.from_numpy(b))
+        assert got.dtype == ag.from_numpy(a).dtype
+        np.testing.assert_allclose(np.asarray(got), np.hypot(a, b), rtol=2e-7 if dtype == np.float32 else 1e-15)
+        assert np.isfinite(np.asarray(got)).all()
+    # transposed and strided views, a Python scalar, and the method form
+    a = rng.standard_normal((4, 6))
+    t = ag.from_numpy(a)
+    np.testing.assert_allclose(np.asarray(t.T.hypot(t[:, ::2].T.sum(0))), np.hypot(a.T, a[:, ::2].T.sum(0)))
+    np.testing.assert_allclose(np.asarray(ag.hypot(t, 2.5)), np.hypot(a, 2.5))
+    np.testing.assert_allclose(np.asarray(ag.hypot(-1.5, t)), np.hypot(-1.5, a))
+    # mixed float dtypes promote like every binary op
+    assert ag.hypot(t.float(), t).dtype == ag.float64
+    # inf wins over NaN, as in C and torch
+    got = ag.hypot(ag.tensor([math.inf, math.nan, -math.inf]), ag.tensor([math.nan, math.inf, 1.0]))
+    assert np.asarray(got).tolist() == [math.inf, math.inf, math.inf]
+
+
+def test_hypot_gradients():
+    rng = np.random.default_rng(7)
+    a = ag.from_numpy(rng.uniform(0.3, 2, (3, 4)) * rng.choice([-1, 1], (3, 4))).requires_grad_()
+    b = ag.from_numpy(rng.uniform(0.3, 2, (4,))).requires_grad_()
+    assert ag.autograd.gradcheck(ag.hypot, [a, b])
+    assert ag.autograd.gradgradcheck(ag.hypot, [a, b])
+    assert ag.autograd.gradcheck(lambda x: ag.hypot(x, 0.7), [a])
+    # a float32 operand gets a float32 gradient from the float64 result
+    c = ag.tensor([3.0, 0.0], requires_grad=True)
+    d = ag.tensor([4.0, 0.0], dtype=ag.float64, requires_grad=True)
+    ag.hypot(c, d).sum().backward()
+    assert c.grad.dtype == ag.float32 and d.grad.dtype == ag.float64
+    # at the origin the gradient is NaN, as in PyTorch (the cone has no derivative at its tip)
+    assert np.asarray(c.grad)[0] == pytest.approx(0.6) and math.isnan(np.asarray(c.grad)[1])
+    assert np.asarray(d.grad)[0] == pytest.approx(0.8) and math.isnan(np.asarray(d.grad)[1])
+
+
+def test_hypot_errors():
+    with pytest.raises(TypeError, match="hypot: expected floating point tensors, got int64"):
+        ag.hypot(ag.tensor([3]), ag.tensor([4.0]))
+    with pytest.raises(TypeError, match="hypot: expected floating point tensors, got bool"):
+        ag.hypot(ag.tensor([1.0]), ag.tensor([True]))
+    with pytest.raises(RuntimeError, match=r"hypot: shapes \(2,\) and \(3,\) cannot be broadcast"):
+        ag.hypot(ag.ones(2), ag.ones(3))
+    with pytest.raises(TypeError, match="hypot: at least one operand must be a tensor"):
+        ag.hypot(3.0, 4.0)
+
+
+def test_hypot_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((2, 3, 4))
+    ta, tb = (torch.tensor(v, requires_grad=True) for v in (a, b))
+    xa, xb = (ag.tensor(v, requires_grad=True) for v in (a, b))
+    torch.hypot(ta, tb).pow(2).sum().backward()
+    y = ag.hypot(xa, xb)
+    (y * y).sum().backward()
+    np.testing.assert_allclose(np.asarray(y.detach()), torch.hypot(ta, tb).detach().numpy(), rtol=1e-15)
+    np.testing.assert_allclose(np.asarray(xa.grad), ta.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(xb.grad), tb.grad.numpy(), rtol=1e-12)
+
+
+# ------------------------------------------------------------------------------------------ logaddexp
+def test_logaddexp_forward_against_numpy_without_overflow():
+    rng = np.random.default_rng(2024)
+    for dtype in (np.float32, np.float64):
+        a = (rng.standard_normal((3, 4)) * 30).astype(dtype)
+        b = (rng.standard_normal(4) * 30).astype(dtype)
+        a[0, :3] = [1000, -1000, 5]     # exp overflows / underflows; logaddexp does not
+        b[:3] = [1000, -1000, -1e4]
+        got = ag.logaddexp(ag.from_numpy(a), ag.from_numpy(b))
+        np.testing.assert_allclose(np.asarray(got), np.logaddexp(a, b), rtol=2e-7 if dtype == np.float32 else 1e-15)
+    inf, nan = math.inf, math.nan
+    a = ag.tensor([inf, -inf, inf, -inf, nan, 0.0], dtype=ag.float64)
+    b = ag.tensor([inf, -inf, -inf, 2.0, 1.0, nan], dtype=ag.float64)
+    want = np.logaddexp(np.asarray(a), np.asarray(b))
+    np.testing.assert_array_equal(np.asarray(ag.logaddexp(a, b)), want)
+    np.testing.assert_allclose(np.asarray(ag.tensor([1.0, 2.0]).logaddexp(3.0)), np.logaddexp([1.0, 2.0], 3.0),
+                               rtol=1e-6)
+
+
+def test_logaddexp_gradients_and_errors():
+    rng = np.random.default_rng(11)
+    a = ag.from_numpy(rng.standard_normal((3, 4)) * 3).requires_grad_()
+    b = ag.from_numpy(rng.standard_normal((3, 1)) * 3).requires_grad_()
+    assert ag.autograd.gradcheck(ag.logaddexp, [a, b])
+    assert ag.autograd.gradgradcheck(ag.logaddexp, [a, b])
+    # far apart: the larger input takes the whole gradient, the other 0 (no inf * 0)
+    x = ag.tensor([1000.0, -1000.0], requires_grad=True)
+    ag.logaddexp(x, ag.tensor([0.0, 0.0])).sum().backward()
+    assert np.asarray(x.grad).tolist() == [1.0, 0.0]
+    with pytest.raises(TypeError, match="logaddexp: expected floating point tensors, got int64"):
+        ag.logaddexp(ag.tensor([1]), ag.tensor([1.0]))
+
+
+def test_logaddexp_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal((2, 3, 4)) * 5
+    ta, tb = (torch.tensor(v, requires_grad=True) for v in (a, b))
+    xa, xb = (ag.tensor(v, requires_grad=True) for v in (a, b))
+    torch.logaddexp(ta, tb).sin().sum().backward()
+    y = ag.logaddexp(xa, xb)
+    y.sin().sum().backward()
+    np.testing.assert_allclose(np.asarray(y.detach()), torch.logaddexp(ta, tb).detach().numpy(), rtol=1e-14)
+    np.testing.assert_allclose(np.asarray(xa.grad), ta.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(xb.grad), tb.grad.numpy(), rtol=1e-12)
