@@ -454,6 +454,7 @@ _ARITH = ((ADD, Add, "add"), (SUB, Sub, "sub"), (MUL, Mul, "mul"), (DIV, Div, "d
 _add, _sub, _mul, _div = (_dispatch(code, cls) for code, cls, _ in _ARITH)
 _mod, _fmod, _pow = _dispatch(MOD, Remainder), _dispatch(FMOD, Fmod), _dispatch(POW, Pow)
 _maximum, _minimum, _atan2 = _dispatch(MAXIMUM, Maximum), _dispatch(MINIMUM, Minimum), _dispatch(ATAN2, Atan2)
+_hypot, _logaddexp = _dispatch(HYPOT, Hypot), _dispatch(LOGADDEXP, Logaddexp)
 # Tensor's operators (tensor.py: __add__ = OPERATORS["add"], ...), and the reflected ones called as
 # REFLECTED["sub"](other, self), where the left operand is not the tensor
 OPERATORS = {name: _dispatch(code, cls, convert=True, a_is_tensor=True) for code, cls, name in _ARITH}
@@ -644,7 +645,7 @@ def hypot(a, b):
         tensor([5.0000e+00, 1.4142e+30])
     """
     _require_float("hypot", a, b)
-    return _apply2(Hypot, HYPOT, a, b)
+    return _hypot(a, b)
 
 
 def _require_float(op, a, b):
@@ -665,7 +666,7 @@ def logaddexp(a, b):
         tensor([  0.6931, 100.6931])
     """
     _require_float("logaddexp", a, b)
-    return _apply2(Logaddexp, LOGADDEXP, a, b)
+    return _logaddexp(a, b)
 
 
 def _compare(code):
