@@ -19,39 +19,53 @@ from libc.math cimport INFINITY, isnan, isinf
 import os as _os
 
 # ------------------------------------------------------------------------------------------ dtypes
-DTYPE_NAMES = ("float32", "float64", "int64", "bool", "int32", "uint8")
-cdef int64_t ITEMSIZE[6]
-ITEMSIZE[:] = [4, 8, 8, 1, 4, 1]
-cdef const char *FORMATS[6]
+DTYPE_NAMES = ("float32", "float64", "int64", "bool", "int32", "uint8", "float16", "bfloat16")
+cdef int64_t ITEMSIZE[8]
+ITEMSIZE[:] = [4, 8, 8, 1, 4, 1, 2, 2]
+cdef const char *FORMATS[8]
 FORMATS[0] = b"f"
 FORMATS[1] = b"d"
 FORMATS[2] = b"q"
 FORMATS[3] = b"?"
 FORMATS[4] = b"i"
 FORMATS[5] = b"B"
+FORMATS[6] = b"e"
+FORMATS[7] = NULL  # bfloat16 has no buffer-protocol format (NumPy has no bfloat16)
 F32 = AGC_F32
 F64 = AGC_F64
 I64 = AGC_I64
 BOOL = AGC_BOOL
 I32 = AGC_I32
 U8 = AGC_U8
+F16 = AGC_F16
+BF16 = AGC_BF16
 
 # category: 0 bool, 1 integer, 2 floating
-cdef int CATEGORY[6]
-CATEGORY[:] = [2, 2, 1, 0, 1, 1]
+cdef int CATEGORY[8]
+CATEGORY[:] = [2, 2, 1, 0, 1, 1, 2, 2]
 
+# is_float: the dtypes the kernels compute in; is_half: the storage-only floats, which the compute
+# entries below route through float32 (half_call); is_floating: either (what may require grad)
 cdef inline bint is_float(int dt) noexcept:
     return dt == AGC_F32 or dt == AGC_F64
 
 
+cdef inline bint is_half(int dt) noexcept:
+    return dt == AGC_F16 or dt == AGC_BF16
+
+
+cdef inline bint is_floating(int dt) noexcept:
+    return is_float(dt) or is_half(dt)
+
+
 def is_floating_code(int dt):
-    return is_float(dt)
+    return is_floating(dt)
 
 # numpy dtype char -> code
 _NP_CODES = {"f": AGC_F32, "d": AGC_F64, "q": AGC_I64, "l": AGC_I64, "?": AGC_BOOL, "i": AGC_I32,
-             "B": AGC_U8}
+             "B": AGC_U8, "e": AGC_F16}
 _NP_NAMES = {"float32": AGC_F32, "float64": AGC_F64, "int64": AGC_I64, "bool": AGC_BOOL,
-             "int32": AGC_I32, "uint8": AGC_U8}
+             "int32": AGC_I32, "uint8": AGC_U8, "float16": AGC_F16}
 
 agc_init()
 if agc_init_error() != NULL:
@@ -538,7 +552,7 @@ cdef class TensorBase:
 
     @requires_grad.setter
     def requires_grad(self, value):
-        if value and not is_float(self._dtype):
+        if value and not is_floating(self._dtype):
             raise RuntimeError(f"only tensors of floating point dtype can require gradients, "
                                f"got {DTYPE_NAMES[self._dtype]}")
         if not value and self.grad_fn is not None:
@@ -550,6 +564,9 @@ cdef class TensorBase:
     def __getbuffer__(self, Py_buffer *buffer, int flags):
         if (flags & PyBUF_WRITABLE) and self._storage.readonly:
             raise BufferError("tensor memory is read-only")
+        if (flags & PyBUF_FORMAT) and FORMATS[self._dtype] == NULL:
+            raise BufferError(f"{DTYPE_NAMES[self._dtype]} has no buffer format (NumPy has no such dtype); "
+                              f"convert first, e.g. with .float()")
         cdef Py_ssize_t *arr = <Py_ssize_t *>malloc(sizeof(Py_ssize_t) * 2 * (self._ndim + 1))
         if arr == NULL:
             raise MemoryError()
@@ -1002,7 +1019,7 @@ def fill_(TensorBase t, value):
         fv = 1.0 if value else 0.0
         iv = 1 if value else 0
     elif isinstance(value, int):
-        if is_float(t._dtype) or t._dtype == AGC_BOOL:
+        if is_floating(t._dtype) or t._dtype == AGC_BOOL:
             fv = value
             iv = value != 0
         else:
@@ -1012,7 +1029,7 @@ def fill_(TensorBase t, value):
         fv = float(value)
         if t._dtype == AGC_BOOL:
             iv = fv != 0
-        elif not is_float(t._dtype):
+        elif not is_floating(t._dtype):
             iv = <int64_t>fv  # in range: checked above
     if t._dtype == AGC_U8:
         iv = iv & 0xFF  # -255..-1 wrap to 1..255, as PyTorch's uint8 fill does
@@ -1103,7 +1120,10 @@ cdef int promote_pair(int da, bint a_dimless, int db, bint b_dimless) noexcept:
 
 cdef int promote_same_category(int da, int db) noexcept:
     if CATEGORY[da] == 2:
-        return AGC_F64 if (da == AGC_F64 or db == AGC_F64) else AGC_F32
+        if da == AGC_F64 or db == AGC_F64:
+            return AGC_F64
+        # float16 with bfloat16 meets in float32, as in PyTorch (neither holds the other)
+        return AGC_F32 if (da == AGC_F32 or db == AGC_F32 or da != db) else da
     if CATEGORY[da] == 1:
         if da == AGC_I64 or db == AGC_I64:
             return AGC_I64
@@ -1204,6 +1224,68 @@ cdef inline bint is_logical(int op) noexcept:
     return B_LAND <= op <= B_LXOR
 
 
+# ------------------------------------------------------------------------------------------ half
+# float16 and bfloat16 are storage types. An op on them computes in float32 and rounds its result to
+# the half dtype, as PyTorch's CPU kernels accumulate half in float32: each compute entry of the
+# binding starts with a one-line check that sends half operands here. Autograd needs nothing more:
+# a Function's forward and backward call these same entries.
+cdef object widen(object t):
+    if isinstance(t, TensorBase) and is_half((<TensorBase>t)._dtype):
+        return cast(t, AGC_F32)
+    if isinstance(t, (tuple, list)):
+        return type(t)([widen(e) for e in t])
+    return t
+
+
+cdef object narrow(object r, int dt):
+    """Round float32 results (a tensor or a tuple of them) to half dtype dt; others pass."""
+    if isinstance(r, TensorBase):
+        return cast(r, dt) if (<TensorBase>r)._dtype == AGC_F32 else r
+    if isinstance(r, tuple):
+        return tuple([narrow(e, dt) for e in r])
+    return r
+
+
+cdef int half_of(tuple args) noexcept:
+    """The first half dtype among args (tensors, or sequences of tensors), else -1."""
+    cdef int dt
+    for a in args:
+        if isinstance(a, TensorBase):
+            if is_half((<TensorBase>a)._dtype):
+                return (<TensorBase>a)._dtype
+        elif isinstance(a, (tuple, list)):
+            dt = half_of(tuple(a))
+            if dt >= 0:
+                return dt
+    return -1
+
+
+def half_call(fn, int dt, *args, **kwargs):
+    """fn(*args, **kwargs) with its half tensors widened to float32 and its float32 results rounded
+    to dt."""
+    return narrow(fn(*widen(args), **{k: widen(v) for k, v in kwargs.items()}), dt)
+
+
+def half_inplace(fn, *args, **kwargs):
+    """fn(*args, **kwargs) for a kernel that updates its tensor arguments in place (an optimizer step,
+    an accumulating scatter): half tensors are widened, and written back rounded afterwards."""
+    wide = widen(args)
+    result = fn(*wide, **kwargs)
+    for a, w in zip(args, wide):
+        if w is not a and isinstance(a, TensorBase):
+            copy_(a, w)
+    return result
+
+
+cdef object write_into(TensorBase to, TensorBase r, str name):
+    """Copy a result computed in float32 into out=, with binary's category rule."""
+    if CATEGORY[r._dtype] > CATEGORY[to._dtype]:
+        raise RuntimeError(f"{name}: result type {DTYPE_NAMES[r._dtype]} can't be cast to the desired output type "
+                           f"{DTYPE_NAMES[to._dtype]}")
+    copy_(to, r)
+    return to
+
+
 def binary(int op, a, b, out=None):
     """out = op(a, b) with broadcasting and type promotion; a or b may be a Python scalar."""
     cdef TensorBase ta, tb, to
@@ -1221,6 +1303,12 @@ def binary(int op, a, b, out=None):
     if not a_t and not b_t:
         raise TypeError(f"{name}: at least one operand must be a tensor")
     dt = result_type_code(a, b)
+    if (a_t and is_half((<TensorBase>a)._dtype)) or (b_t and is_half((<TensorBase>b)._dtype)) or \
+            (out is not None and is_half((<TensorBase>out)._dtype)):
+        r = binary(op, widen(a), widen(b))
+        if is_half(dt):
+            r = narrow(r, dt)
+        return r if out is None else write_into(out, r, name)
     if (op == B_DIV or op == B_ATAN2 or op >= B_FIRST_BWD) and not is_float(dt):
         dt = AGC_F32
     if op == B_POW and not is_float(dt) and b_t == False and CATEGORY[dt] != 2:
@@ -1318,6 +1406,11 @@ def unary(int op, TensorBase x, double p0=0.0, double p1=0.0, out=None):
     cdef int out_dt = x._dtype
     cdef TensorBase to
     cdef int rc
+    if is_half(x._dtype) or (out is not None and is_half((<TensorBase>out)._dtype)):
+        r = unary(op, widen(x), p0, p1)
+        if is_half(x._dtype):
+            r = narrow(r, x._dtype)
+        return r if out is None else write_into(out, r, name)
     if op == U_CLAMP and (x._dtype == AGC_I32 or x._dtype == AGC_U8):
         # bounds arrive as doubles (+-inf for an absent side); a finite bound must fit the dtype
         # (PyTorch wraps a uint8 bound in -128..-1 modulo 256, so clamp(max=-1) is clamp(max=255))
@@ -1371,6 +1464,10 @@ def where(TensorBase cond, a, b):
     cdef int nd, rc, dt
     if cond._dtype != AGC_BOOL:
         raise TypeError(f"where: condition must be a bool tensor, got {DTYPE_NAMES[cond._dtype]}")
+    if half_of((a, b)) >= 0:  # selection only: exact through float32
+        r = where(cond, widen(a), widen(b))
+        dt = result_type(a, b)
+        return narrow(r, dt) if is_half(dt) else r
     dt = result_type(a, b) if (isinstance(a, TensorBase) or isinstance(b, TensorBase)) else \
         (AGC_F32 if isinstance(a, float) or isinstance(b, float) else AGC_I64)
     ta = a if isinstance(a, TensorBase) else full((), a, dt)
@@ -1418,6 +1515,11 @@ def reduce(int op, TensorBase x, dims=None, bint keepdim=False, double p0=0.0, b
            out_dtype=None):
     """Reduce x over `dims` (int, tuple or None for all). Returns the result, or (values, indices)
     when with_index (max/min only)."""
+    if is_half(x._dtype):
+        if out_dtype is None or is_half(out_dtype):
+            return half_call(reduce, x._dtype if out_dtype is None else out_dtype, op, x, dims, keepdim, p0,
+                             with_index)
+        return reduce(op, widen(x), dims, keepdim, p0, with_index, out_dtype)  # sum(dtype=float32 or float64)
     cdef str name = _reduce_names[op] if 0 <= op < AGC_NREDUCE else "reduce"
     cdef bint mask[16]
     cdef int64_t oshape[16]
@@ -1507,6 +1609,8 @@ cdef void split_at(TensorBase x, int d, int64_t *outer, int64_t *n, int64_t *inn
 
 
 def softmax(TensorBase x, dim, bint log=False):
+    if is_half(x._dtype):
+        return half_call(softmax, x._dtype, x, dim, log)
     cdef int d = wrap_dim(dim, x._ndim, "log_softmax" if log else "softmax")
     if not is_float(x._dtype):
         raise TypeError(f"softmax: expected a floating point tensor, got {DTYPE_NAMES[x._dtype]}")
@@ -1522,6 +1626,8 @@ def softmax(TensorBase x, dim, bint log=False):
 
 
 def softmax_backward(TensorBase y, TensorBase g, dim, bint log=False):
+    if is_half(y._dtype):
+        return half_call(softmax_backward, y._dtype, y, g, dim, log)
     cdef int d = wrap_dim(dim, y._ndim, "softmax_backward")
     y = contiguous(y)
     if g._dtype != y._dtype:
@@ -1540,6 +1646,8 @@ def softmax_backward(TensorBase y, TensorBase g, dim, bint log=False):
 def cumulative(int op, TensorBase x, dim):
     cdef str name = "cumprod" if op else "cumsum"
     cdef int d = wrap_dim(dim, x._ndim, name)
+    if is_half(x._dtype):
+        return half_call(cumulative, x._dtype, op, x, dim)
     if x._dtype == AGC_BOOL or x._dtype == AGC_I32 or x._dtype == AGC_U8:
         x = cast(x, AGC_I64)
     x = contiguous(x)
@@ -1832,6 +1940,8 @@ cdef int gemm_call(int dt, int64_t M, int64_t N, int64_t K, double alpha, const 
 
 
 def matmul(TensorBase a, TensorBase b):
+    if is_half(a._dtype) or is_half(b._dtype):
+        return half_call(matmul, a._dtype if is_half(a._dtype) else b._dtype, a, b)
     """np.matmul semantics: 1-D operands are promoted and the added dim removed; batch dims broadcast."""
     if a._ndim == 0 or b._ndim == 0:
         raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes {tuple(a.shape)} "
@@ -1928,6 +2038,9 @@ def matmul(TensorBase a, TensorBase b):
 
 
 def addmm(TensorBase bias, TensorBase a, TensorBase b, double alpha=1.0, double beta=1.0):
+    cdef int hdt = half_of((a, b, bias))
+    if hdt >= 0:
+        return half_call(addmm, hdt, bias, a, b, alpha, beta)
     """beta * bias + alpha * (a @ b) for 2-D a and b, bias broadcast to the result: one GEMM with C
     pre-filled from bias (a Linear layer's forward in one pass)."""
     if a._ndim != 2 or b._ndim != 2:
@@ -2075,7 +2188,9 @@ cdef TensorBase random_fill(TensorBase out, int kind, double a, double b, int64_
     check_writable(out, op)
     check_no_internal_overlap(out, op)
     cdef Generator g = _generator(gen)
-    cdef TensorBase tgt = out if is_contiguous(out) else new_tensor(out._dtype, out._ndim, out._shape)
+    # half draws are made in float32 and rounded into out
+    cdef TensorBase tgt = out if is_contiguous(out) and not is_half(out._dtype) else \
+        new_tensor(AGC_F32 if is_half(out._dtype) else out._dtype, out._ndim, out._shape)
     cdef uint64_t off = g._offset
     g._offset += <uint64_t>agc_rng_advance(out._numel)
     cdef int rc
@@ -2099,7 +2214,7 @@ cdef TensorBase random_fill(TensorBase out, int kind, double a, double b, int64_
 
 
 def uniform_(TensorBase t, double low=0.0, double high=1.0, generator=None):
-    if not is_float(t._dtype):
+    if not is_floating(t._dtype):
         raise TypeError(f"uniform_: expected a floating point tensor, got {DTYPE_NAMES[t._dtype]}")
     if low > high:
         raise ValueError(f"uniform_: expects low <= high, got low={low}, high={high}")
@@ -2107,7 +2222,7 @@ def uniform_(TensorBase t, double low=0.0, double high=1.0, generator=None):
 
 
 def normal_(TensorBase t, double mean=0.0, double std=1.0, generator=None):
-    if not is_float(t._dtype):
+    if not is_floating(t._dtype):
         raise TypeError(f"normal_: expected a floating point tensor, got {DTYPE_NAMES[t._dtype]}")
     if std < 0:
         raise ValueError(f"normal_: expects std >= 0.0, got std={std}")

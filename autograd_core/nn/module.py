@@ -446,17 +446,16 @@ class Module:
         """Module.to(dtype), .to(device), .to(device, dtype) or .to(tensor): converts floating-point
         parameters and buffers (in PyTorch's way, ints such as num_batches_tracked stay). The only
         device is the CPU: asking for another raises. Returns self."""
-        from .. import float32, float64
         from ..device import parse_to
-        from ..dtypes import to_code
+        from ..dtypes import from_code, to_code
         dtype, _ = parse_to(args, kwargs, "Module.to")
         if dtype is None:
             return self
-        if to_code(dtype, "Module.to") not in (to_code(float32), to_code(float64)):
+        if not from_code(to_code(dtype, "Module.to")).is_floating_point:
             raise TypeError(f"Module.to: only floating point dtypes are allowed, got {dtype}")
 
         def convert(t):
-            return t.to(dtype) if t.dtype in (float32, float64) else t
+            return t.to(dtype) if t.is_floating_point() else t
         return self._apply_to_tensors(convert)
 
     def float(self):
@@ -468,6 +467,16 @@ class Module:
         """Convert floating-point parameters and buffers to float64 (for gradcheck); returns the module."""
         from .. import float64
         return self.to(float64)
+
+    def half(self):
+        """Convert floating-point parameters and buffers to float16; returns the module."""
+        from .. import float16
+        return self.to(float16)
+
+    def bfloat16(self):
+        """Convert floating-point parameters and buffers to bfloat16; returns the module."""
+        from .. import bfloat16
+        return self.to(bfloat16)
 
     def cpu(self):
         """Return the module itself: everything already lives on the CPU."""

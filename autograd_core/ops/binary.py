@@ -10,6 +10,9 @@ from ..autograd.function import _FREED, Function, apply_one, apply_two
 from ..autograd.grad_mode import state
 from ._registry import tensor_method
 
+# dtype codes 2.._F16-1 are the integers and bool; below and from _F16 on are the floating dtypes
+_F16 = _core.F16
+
 __all__ = [
     "add",
     "atan2",
@@ -283,8 +286,8 @@ class Atan2(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         # in the gradient's float dtype first: a * a of a uint8 input would wrap around
-        a = a if a._dtype_code <= 1 else a.to(g._dtype_code)
-        b = b if b._dtype_code <= 1 else b.to(g._dtype_code)
+        a = a if not 1 < a._dtype_code < _F16 else a.to(g._dtype_code)
+        b = b if not 1 < b._dtype_code < _F16 else b.to(g._dtype_code)
         from .unary import where
 
         # 1 / (a^2 + b^2), 0 where that is infinite (a = b = 0, or squares that underflow), as PyTorch;
@@ -460,7 +463,7 @@ def div(a, b, rounding_mode=None):
 
         r = trunc(q)
         code = _core.result_type(a, b)
-        return r if code <= 1 else r.to(code)
+        return r if not 1 < code < _F16 else r.to(code)
     raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
 
 
@@ -551,7 +554,7 @@ class _FMaxMin(Function):
 
 def _fmax_take_a(a, b, is_max):
     wins = _binary(_B["ge"] if is_max else _B["le"], a, b)
-    if isinstance(b, TensorBase) and b._dtype_code <= 1:
+    if isinstance(b, TensorBase) and not 1 < b._dtype_code < _F16:
         wins = _binary(_B["logical_or"], wins, _core.unary(_core.UNARY_OPS["isnan"], b))
     return wins
 

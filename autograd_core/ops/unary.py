@@ -13,6 +13,9 @@ from ..autograd.function import _FREED, Function, apply_one
 from ..autograd.grad_mode import state
 from ._registry import tensor_method
 
+# dtype codes 2.._F16-1 are the integers and bool; below and from _F16 on are the floating dtypes
+_F16 = _core.F16
+
 __all__ = [
     "abs",
     "ceil",
@@ -80,7 +83,7 @@ _FLOAT_ONLY = {"exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "t
 
 
 def _float_input(x):
-    return x if x._dtype_code <= 1 else x.to(_core.F32)
+    return x if not 1 < x._dtype_code < _F16 else x.to(_core.F32)
 
 
 def _unary_op(name, grad, save="x", fused=None):
@@ -89,7 +92,7 @@ def _unary_op(name, grad, save="x", fused=None):
     fused_code = B[fused] if fused else None
 
     def forward(ctx, x, p0=0.0, p1=0.0):
-        if float_only and x._dtype_code > 1:
+        if float_only and 1 < x._dtype_code < _F16:
             x = x.to(_core.F32)
         y = _unary(code, x, p0, p1)
         if p0 or p1:
@@ -125,14 +128,14 @@ def _unary_op(name, grad, save="x", fused=None):
     def op(x, p0=0.0, p1=0.0):
         if state.enabled and x.requires_grad:  # (only float tensors can require grad)
             return apply_one(cls, x, p0, p1) if p0 or p1 else apply_one(cls, x)
-        if float_only and x._dtype_code > 1:
+        if float_only and 1 < x._dtype_code < _F16:
             x = x.to(_core.F32)
         return _unary(code, x, p0, p1)
 
     def public(x):  # the one-argument op users call (x.tanh(), ag.exp(x), ...): op without p0, p1
         if state.enabled and x.requires_grad:
             return apply_one(cls, x)
-        if float_only and x._dtype_code > 1:
+        if float_only and 1 < x._dtype_code < _F16:
             x = x.to(_core.F32)
         return _unary(code, x)
 
@@ -422,19 +425,19 @@ def hardtanh(x, min_val=-1.0, max_val=1.0):
 @tensor_method
 def floor(x):
     """The largest integer not above ``x``, elementwise (integer tensors: a copy); zero gradient."""
-    return _floor(x) if x._dtype_code <= 1 else x.clone()
+    return _floor(x) if not 1 < x._dtype_code < _F16 else x.clone()
 
 
 @tensor_method
 def ceil(x):
     """The smallest integer not below ``x``, elementwise (integer tensors: a copy); zero gradient."""
-    return _ceil(x) if x._dtype_code <= 1 else x.clone()
+    return _ceil(x) if not 1 < x._dtype_code < _F16 else x.clone()
 
 
 @tensor_method
 def round(x, decimals=0):
     """Round half to even, like torch.round."""
-    if x._dtype_code > 1:
+    if 1 < x._dtype_code < _F16:
         return x.clone()
     if decimals:
         s = 10.0 ** decimals
@@ -461,7 +464,7 @@ def _trunc_values(x):
 @tensor_method
 def trunc(x):
     """Round toward zero; zero gradient."""
-    if x._dtype_code > 1:
+    if 1 < x._dtype_code < _F16:
         return x.clone()
     if state.enabled and x.requires_grad:
         return Trunc.apply(x)
@@ -474,7 +477,7 @@ fix = trunc
 @tensor_method
 def frac(x):
     """The fractional part ``x - trunc(x)`` (floating-point tensors only); gradient 1."""
-    if x._dtype_code > 1:
+    if 1 < x._dtype_code < _F16:
         raise TypeError(f"frac: not implemented for dtype {x.dtype.name} (floating point tensors only)")
     return x - trunc(x).detach()
 
@@ -525,7 +528,7 @@ def clamp(x, min=None, max=None):
             else _clamp_tensor_values(x, lo, hi)
     lo = -math.inf if min is None else float(min)
     hi = math.inf if max is None else float(max)
-    if x._dtype_code > 1 and (isinstance(min, float) or isinstance(max, float)):
+    if 1 < x._dtype_code < _F16 and (isinstance(min, float) or isinstance(max, float)):
         x = x.to(_core.F32)
     if math.isnan(lo) or math.isnan(hi):
         # the kernel's comparisons skip a NaN bound; a NaN x is propagated (and gets a zero gradient)
@@ -810,7 +813,7 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     """Replace NaN by ``nan``, ``+inf`` by ``posinf`` and ``-inf`` by ``neginf`` (by default the
     largest and the lowest finite values of the dtype).
     """
-    if x._dtype_code > 1:  # integers hold no NaN or inf
+    if 1 < x._dtype_code < _F16:  # integers hold no NaN or inf
         return x.clone()
     big = 3.4028234663852886e38 if x._dtype_code == _core.F32 else 1.7976931348623157e308
     posinf = big if posinf is None else posinf
@@ -851,7 +854,7 @@ def where(cond, a=None, b=None):
     if cond._dtype_code != _core.BOOL:
         cond = cond != 0
     if isinstance(a, TensorBase) and isinstance(b, TensorBase) is False and isinstance(b, float) \
-            and a._dtype_code > 1:
+            and 1 < a._dtype_code < _F16:
         a = a.to(_core.F32)
     if state.enabled and ((isinstance(a, TensorBase) and a.requires_grad) or
                           (isinstance(b, TensorBase) and b.requires_grad)):
