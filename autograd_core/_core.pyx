@@ -443,7 +443,7 @@ cdef class TensorBase:
         node (a chain of ops then shares one list instead of making a list and two tuples per op),
         else a new [meta]."""
         cdef list metas
-        if self._dtype != AGC_F32 and self._dtype != AGC_F64:
+        if not is_floating(self._dtype):
             return [self._meta()]
         self._requires_grad = True
         self.grad_fn = node
@@ -457,7 +457,7 @@ cdef class TensorBase:
 
     def _attach_out(self, node, int output_nr):
         """Record this tensor as output `output_nr` of node (float dtypes only); return its metadata."""
-        if self._dtype == AGC_F32 or self._dtype == AGC_F64:
+        if is_floating(self._dtype):
             self._requires_grad = True
             self.grad_fn = node
             self._output_nr = output_nr
@@ -1049,14 +1049,21 @@ def check_scalar_fits(int dt, value, str op="fill_"):
     """Raise RuntimeError, as PyTorch does, when a Python number stored into a tensor of dtype dt would
     not fit: a float must be finite and within the integer type's range (truncation toward zero is
     fine), an int within the type's range (uint8 also takes -255..-1, wrapped), and a float stored as
-    float32 must not be finite beyond float32's range. bool takes anything."""
+    float32, float16 or bfloat16 must not be finite beyond that type's range. bool takes anything."""
     if dt == AGC_BOOL or dt == AGC_F64:
         return
     cdef double v
     ok = True
     if isinstance(value, bool):
         return
-    if isinstance(value, int):
+    if is_half(dt):  # PyTorch's rule: NaN and inf pass, finite values beyond the largest finite one do not
+        try:
+            v = float(value)
+        except (TypeError, ValueError, OverflowError):
+            raise TypeError(f"{op}: expected a number, got {type(value).__name__}") from None
+        limit = 65504.0 if dt == AGC_F16 else 3.3895313892515355e38
+        ok = isnan(v) or isinf(v) or -limit <= v <= limit
+    elif isinstance(value, int):
         if dt == AGC_I64:
             ok = -2**63 <= value < 2**63
         elif dt == AGC_I32:

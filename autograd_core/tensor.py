@@ -486,7 +486,7 @@ class Tensor(TensorBase):
     def __invert__(self):
         if self._dtype_code == _core.BOOL:
             return _core.unary(_core.UNARY_OPS["logical_not"], self)
-        if self._dtype_code in (0, 1):
+        if self.is_floating_point():
             raise TypeError("bitwise not (~) is only supported on integer and bool tensors")
         return -self - 1
 

@@ -124,7 +124,7 @@ def _check_output_target(outputs, targets, loss_fn):
             f"fit: the model returned {out_shape[0]} rows (outputs {out_shape}) for a batch of "
             f"{tgt_shape[0]} targets (targets {tgt_shape}); check the model's input handling"
         )
-    if targets.dtype in (ag.float32, ag.float64) and out_shape != tgt_shape:
+    if targets.is_floating_point() and out_shape != tgt_shape:
         hint = ""
         if len(out_shape) == len(tgt_shape) + 1 and out_shape[-1] == 1:
             hint = " (reshape the targets with y.reshape(-1, 1))"

@@ -61,7 +61,7 @@ class GradcheckReport:
 def _to_float64(value):
     import autograd_core as ag
 
-    if isinstance(value, ag.Tensor) and value.dtype in (ag.float32, ag.float64):
+    if isinstance(value, ag.Tensor) and value.is_floating_point():
         return value.detach().to(ag.float64)
     if isinstance(value, np.ndarray) and value.dtype.kind == "f":
         return ag.from_numpy(value.astype(np.float64))

@@ -476,7 +476,7 @@ def _check_int_zero(b, op, a=None):
     if isinstance(a, TensorBase) and a.numel() == 0:  # nothing is divided
         return
     if isinstance(b, TensorBase):
-        if b._dtype_code not in (0, 1) and b.numel() and not bool(_core.reduce(_core.REDUCE_OPS["all"], b)):
+        if 1 < b._dtype_code < _F16 and b.numel() and not bool(_core.reduce(_core.REDUCE_OPS["all"], b)):
             raise ZeroDivisionError(f"{op}: integer division by zero")
     elif isinstance(b, int) and b == 0:
         raise ZeroDivisionError(f"{op}: integer division by zero")
@@ -485,7 +485,7 @@ def _check_int_zero(b, op, a=None):
 @tensor_method
 def floor_divide(a, b):
     """floor(a / b) like Python's //; not differentiable (the gradient is zero almost everywhere)."""
-    if _core.result_type(a, b) not in (0, 1):
+    if 1 < _core.result_type(a, b) < _F16:
         _check_int_zero(b, "floor_divide", a)
     return _binary(FLOORDIV, a, b)
 
@@ -493,7 +493,7 @@ def floor_divide(a, b):
 @tensor_method
 def remainder(a, b):
     """a mod b with the sign of b, like Python's %."""
-    if _core.result_type(a, b) not in (0, 1):
+    if 1 < _core.result_type(a, b) < _F16:
         _check_int_zero(b, "remainder", a)
     return _apply2(Remainder, MOD, a, b)
 
@@ -501,7 +501,7 @@ def remainder(a, b):
 @tensor_method
 def fmod(a, b):
     """a mod b with the sign of a (C's fmod): fmod(-7, 4) is -3 where remainder gives 1."""
-    if _core.result_type(a, b) not in (0, 1):
+    if 1 < _core.result_type(a, b) < _F16:
         _check_int_zero(b, "fmod", a)
     return _apply2(Fmod, FMOD, a, b)
 

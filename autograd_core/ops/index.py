@@ -565,7 +565,7 @@ def index_select(x, dim, index):
 def _scaled(source, alpha, x):
     if alpha == 1:
         return source
-    if x._dtype_code not in (_core.F32, _core.F64) and not isinstance(alpha, numbers.Integral):
+    if not x.is_floating_point() and not isinstance(alpha, numbers.Integral):
         raise TypeError(f"index_add: a float alpha ({alpha}) needs a floating point tensor, got {x.dtype}")
     return _core.binary(_core.BINARY_OPS["mul"], source, alpha)
 
