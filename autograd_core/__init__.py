@@ -39,6 +39,7 @@ except ImportError:
 from .device import device
 from . import accelerator, backends, cuda
 from .dtypes import dtype, float32, float64, int64, int32, uint8, bool_, double, long
+from .dtypes import float16, bfloat16, half
 from .dtypes import get_default_dtype, set_default_dtype
 from .dtypes import bool_ as bool
 from .dtypes import float32 as float

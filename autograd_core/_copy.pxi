@@ -122,7 +122,7 @@ def fill_(TensorBase t, value):
         fv = 1.0 if value else 0.0
         iv = 1 if value else 0
     elif isinstance(value, int):
-        if is_float(t._dtype) or t._dtype == AGC_BOOL:
+        if is_floating(t._dtype) or t._dtype == AGC_BOOL:
             fv = value
             iv = value != 0
         else:
@@ -132,7 +132,7 @@ def fill_(TensorBase t, value):
         fv = float(value)
         if t._dtype == AGC_BOOL:
             iv = fv != 0
-        elif not is_float(t._dtype):
+        elif not is_floating(t._dtype):
             iv = <int64_t>fv  # in range: checked above
     if t._dtype == AGC_U8:
         iv = iv & 0xFF  # -255..-1 wrap to 1..255, as PyTorch's uint8 fill does
@@ -152,14 +152,21 @@ def check_scalar_fits(int dt, value, str op="fill_"):
     """Raise RuntimeError, as PyTorch does, when a Python number stored into a tensor of dtype dt would
     not fit: a float must be finite and within the integer type's range (truncation toward zero is
     fine), an int within the type's range (uint8 also takes -255..-1, wrapped), and a float stored as
-    float32 must not be finite beyond float32's range. bool takes anything."""
+    float32, float16 or bfloat16 must not be finite beyond that type's range. bool takes anything."""
     if dt == AGC_BOOL or dt == AGC_F64:
         return
     cdef double v
     ok = True
     if isinstance(value, bool):
         return
-    if isinstance(value, int):
+    if is_half(dt):  # PyTorch's rule: NaN and inf pass, finite values beyond the largest finite one do not
+        try:
+            v = float(value)
+        except (TypeError, ValueError, OverflowError):
+            raise TypeError(f"{op}: expected a number, got {type(value).__name__}") from None
+        limit = 65504.0 if dt == AGC_F16 else 3.3895313892515355e38
+        ok = isnan(v) or isinf(v) or -limit <= v <= limit
+    elif isinstance(value, int):
         if dt == AGC_I64:
             ok = -2**63 <= value < 2**63
         elif dt == AGC_I32:

@@ -14,6 +14,8 @@ cdef extern from "agc.h" nogil:
         AGC_BOOL
         AGC_I32
         AGC_U8
+        AGC_F16
+        AGC_BF16
         AGC_NDTYPES
         AGC_NUNARY
         AGC_NBINARY

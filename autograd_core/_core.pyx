@@ -25,39 +25,53 @@ import os as _os
 from collections import namedtuple as _namedtuple
 
 # ------------------------------------------------------------------------------------------ dtypes
-DTYPE_NAMES = ("float32", "float64", "int64", "bool", "int32", "uint8")
-cdef int64_t ITEMSIZE[6]
-ITEMSIZE[:] = [4, 8, 8, 1, 4, 1]
-cdef const char *FORMATS[6]
+DTYPE_NAMES = ("float32", "float64", "int64", "bool", "int32", "uint8", "float16", "bfloat16")
+cdef int64_t ITEMSIZE[8]
+ITEMSIZE[:] = [4, 8, 8, 1, 4, 1, 2, 2]
+cdef const char *FORMATS[8]
 FORMATS[0] = b"f"
 FORMATS[1] = b"d"
 FORMATS[2] = b"q"
 FORMATS[3] = b"?"
 FORMATS[4] = b"i"
 FORMATS[5] = b"B"
+FORMATS[6] = b"e"
+FORMATS[7] = NULL  # bfloat16 has no buffer-protocol format (NumPy has no bfloat16)
 F32 = AGC_F32
 F64 = AGC_F64
 I64 = AGC_I64
 BOOL = AGC_BOOL
 I32 = AGC_I32
 U8 = AGC_U8
+F16 = AGC_F16
+BF16 = AGC_BF16
 
 # category: 0 bool, 1 integer, 2 floating
-cdef int CATEGORY[6]
-CATEGORY[:] = [2, 2, 1, 0, 1, 1]
+cdef int CATEGORY[8]
+CATEGORY[:] = [2, 2, 1, 0, 1, 1, 2, 2]
 
+# is_float: the dtypes the kernels compute in; is_half: the storage-only floats, which the compute
+# entries below route through float32 (half_call); is_floating: either (what may require grad)
 cdef inline bint is_float(int dt) noexcept:
     return dt == AGC_F32 or dt == AGC_F64
 
 
+cdef inline bint is_half(int dt) noexcept:
+    return dt == AGC_F16 or dt == AGC_BF16
+
+
+cdef inline bint is_floating(int dt) noexcept:
+    return is_float(dt) or is_half(dt)
+
+
 def is_floating_code(int dt):
-    return is_float(dt)
+    return is_floating(dt)
 
 # numpy dtype char -> code
 _NP_CODES = {"f": AGC_F32, "d": AGC_F64, "q": AGC_I64, "l": AGC_I64, "?": AGC_BOOL, "i": AGC_I32,
-             "B": AGC_U8}
+             "B": AGC_U8, "e": AGC_F16}
 _NP_NAMES = {"float32": AGC_F32, "float64": AGC_F64, "int64": AGC_I64, "bool": AGC_BOOL,
-             "int32": AGC_I32, "uint8": AGC_U8}
+             "int32": AGC_I32, "uint8": AGC_U8, "float16": AGC_F16}
 
 agc_init()
 if agc_init_error() != NULL:
@@ -268,6 +282,7 @@ def get_schedule_perturbation():
 include "_checks.pxi"
 include "_tensor.pxi"
 include "_copy.pxi"
+include "_half.pxi"
 include "_elementwise.pxi"
 include "_reduce.pxi"
 include "_views.pxi"

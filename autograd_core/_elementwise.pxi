@@ -32,7 +32,10 @@ cdef int promote_pair(int da, bint a_dimless, int db, bint b_dimless) noexcept:
 
 cdef int promote_same_category(int da, int db) noexcept:
     if CATEGORY[da] == 2:
-        return AGC_F64 if (da == AGC_F64 or db == AGC_F64) else AGC_F32
+        if da == AGC_F64 or db == AGC_F64:
+            return AGC_F64
+        # float16 with bfloat16 meets in float32, as in PyTorch (neither holds the other)
+        return AGC_F32 if (da == AGC_F32 or db == AGC_F32 or da != db) else da
     if CATEGORY[da] == 1:
         if da == AGC_I64 or db == AGC_I64:
             return AGC_I64
@@ -145,6 +148,12 @@ def binary(int op, a, b, out=None):
     if not a_t and not b_t:
         raise TypeError(f"{name}: at least one operand must be a tensor")
     dt = result_type_code(a, b)
+    if (a_t and is_half((<TensorBase>a)._dtype)) or (b_t and is_half((<TensorBase>b)._dtype)) or \
+            (out is not None and is_half((<TensorBase>out)._dtype)):
+        r = binary(op, widen(a), widen(b))
+        if is_half(dt):
+            r = narrow(r, dt)
+        return r if out is None else write_into(out, r, name)
     if (flags & AGC_OP_FLOAT) and not is_float(dt):
         dt = AGC_F32
     if op == AGC_BINARY_POW and not is_float(dt) and b_t == False and CATEGORY[dt] != 2:
@@ -245,6 +254,11 @@ def unary(int op, TensorBase x, double p0=0.0, double p1=0.0, out=None):
     cdef int out_dt = x._dtype
     cdef TensorBase to
     cdef int rc
+    if is_half(x._dtype) or (out is not None and is_half((<TensorBase>out)._dtype)):
+        r = unary(op, widen(x), p0, p1)
+        if is_half(x._dtype):
+            r = narrow(r, x._dtype)
+        return r if out is None else write_into(out, r, name)
     if op == AGC_UNARY_CLAMP and (x._dtype == AGC_I32 or x._dtype == AGC_U8):
         # bounds arrive as doubles (+-inf for an absent side); a finite bound must fit the dtype
         # (PyTorch wraps a uint8 bound in -128..-1 modulo 256, so clamp(max=-1) is clamp(max=255))
@@ -296,6 +310,10 @@ def where(TensorBase cond, a, b):
     cdef int nd, rc, dt
     if cond._dtype != AGC_BOOL:
         raise TypeError(f"where: condition must be a bool tensor, got {DTYPE_NAMES[cond._dtype]}")
+    if half_of((a, b)) >= 0:  # selection only: exact through float32
+        r = where(cond, widen(a), widen(b))
+        dt = result_type(a, b)
+        return narrow(r, dt) if is_half(dt) else r
     dt = result_type(a, b) if (isinstance(a, TensorBase) or isinstance(b, TensorBase)) else \
         (AGC_F32 if isinstance(a, float) or isinstance(b, float) else AGC_I64)
     ta = a if isinstance(a, TensorBase) else full((), a, dt)

@@ -204,8 +204,9 @@ def _add_suffixes(text, suffixes, indent):
 
 def format_tensor(t):
     code = t._dtype_code
-    a = np.asarray(t.detach())
-    floating = code in (_core.F32, _core.F64)
+    # bfloat16 has no NumPy dtype: its values print through float32, which holds every one exactly
+    a = np.asarray(t.detach() if code != _core.BF16 else _core.cast(t.detach(), _core.F32))
+    floating = t.is_floating_point()
     dtype_suffix = f"dtype=autograd_core.{t.dtype.name}"
     suffixes = []
     indent = len(_PREFIX)

@@ -14,6 +14,8 @@ cdef int gemm_call(int dt, int64_t M, int64_t N, int64_t K, double alpha, const 
 
 def matmul(TensorBase a, TensorBase b):
     """np.matmul semantics: 1-D operands are promoted and the added dim removed; batch dims broadcast."""
+    if is_half(a._dtype) or is_half(b._dtype):
+        return half_call(matmul, a._dtype if is_half(a._dtype) else b._dtype, a, b)
     if a._ndim == 0 or b._ndim == 0:
         raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes {tuple(a.shape)} "
                            f"and {tuple(b.shape)}")
@@ -109,6 +111,9 @@ def matmul(TensorBase a, TensorBase b):
 def addmm(TensorBase bias, TensorBase a, TensorBase b, double alpha=1.0, double beta=1.0):
     """beta * bias + alpha * (a @ b) for 2-D a and b, bias broadcast to the result: one GEMM with C
     pre-filled from bias (a Linear layer's forward in one pass)."""
+    cdef int hdt = half_of((a, b, bias))
+    if hdt >= 0:
+        return half_call(addmm, hdt, bias, a, b, alpha, beta)
     if a._ndim != 2 or b._ndim != 2:
         raise RuntimeError(f"addmm: expected 2-D matrices, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
     if a._shape[1] != b._shape[0]:

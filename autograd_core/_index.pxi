@@ -214,6 +214,8 @@ def index_put_(TensorBase x, tuple dims, tuple indices, values, bint accumulate=
     last value in row-major order wins; accumulation sums in that order (thread-count independent)."""
     cdef str op = "index_put_"
     _ix_check_dest(x, op)
+    if accumulate and half_of((x, values)) >= 0:  # the kernel moves half values but adds only in float32
+        return half_inplace(index_put_, x, dims, indices, values, True)
     cdef int64_t oshape[16]
     cdef int64_t sx[16]
     cdef int64_t sidx[256]
@@ -288,6 +290,8 @@ def scatter_(TensorBase x, dim, index, src, bint accumulate=False, str op="scatt
     d != dim."""
     cdef int d = wrap_dim(dim, x._ndim, op)
     _ix_check_dest(x, op)
+    if accumulate and half_of((x, src)) >= 0:
+        return half_inplace(scatter_, x, dim, index, src, True, op)
     cdef TensorBase idx = _ix_int_index(index, op)
     _ix_dim_rule(idx, x, d, False, op, "self")
     cdef TensorBase s = None
@@ -366,6 +370,8 @@ def index_add_(TensorBase x, dim, index, TensorBase src):
     cdef str op = "index_add_"
     cdef int d = wrap_dim(dim, x._ndim, op)
     _ix_check_dest(x, op)
+    if half_of((x, src)) >= 0:
+        return half_inplace(index_add_, x, dim, index, src)
     cdef TensorBase idx = _ix_int_index(index, op)
     if idx._ndim > 1:
         raise IndexError(f"{op}(): index must be 0-D or 1-D, got shape {tuple(idx.shape)}")

@@ -43,6 +43,8 @@ cdef void _nn_bn_geometry(TensorBase x, int64_t *n, int64_t *c, int64_t *s) noex
 
 
 def batch_norm_forward(TensorBase x, weight, bias, double eps):
+    if half_of((x, weight, bias)) >= 0:
+        return half_call(batch_norm_forward, half_of((x, weight, bias)), x, weight, bias, eps)
     """Training-mode batch norm over x (N, C, *): returns (out, mean, var_biased, invstd)."""
     if x._ndim < 2:
         raise ValueError(f"batch_norm: expected input with at least 2 dimensions (N, C, ...), got shape "
@@ -73,6 +75,9 @@ def batch_norm_backward(TensorBase x, TensorBase g, TensorBase mean, TensorBase 
                         bint need_input=True, bint need_weight=True, bint need_bias=True):
     """Gradients (grad_input, grad_weight, grad_bias) of the training-mode batch norm; entries not
     requested are None."""
+    cdef int hdt = half_of((x, g, weight))
+    if hdt >= 0:
+        return half_call(batch_norm_backward, hdt, x, g, mean, invstd, weight, need_input, need_weight, need_bias)
     if g._ndim != x._ndim or any_diff(g._shape, x._shape, x._ndim):
         raise RuntimeError(f"batch_norm_backward: gradient shape {tuple(g.shape)} does not match input "
                            f"shape {tuple(x.shape)}")
@@ -118,6 +123,8 @@ def softmax_xent_forward(TensorBase x, TensorBase target, weight, int64_t ignore
     """Per-row softmax cross-entropy for logits (N, C) and int64 targets (N,): returns (loss, lse, denom)
     with denom = sum of weight[target] over the rows not ignored (their count without weights): the
     divisor of the 'mean' reduction."""
+    if half_of((x, weight)) >= 0:
+        return half_call(softmax_xent_forward, half_of((x, weight)), x, target, weight, ignore_index, smoothing)
     _nn_check_xent(x, target, "cross_entropy")
     x = contiguous(x)
     target = contiguous(target)
@@ -151,6 +158,9 @@ def softmax_xent_forward(TensorBase x, TensorBase target, weight, int64_t ignore
 def softmax_xent_backward(TensorBase x, TensorBase target, weight, int64_t ignore_index, double smoothing,
                           TensorBase lse, TensorBase g):
     """Gradient of sum_i g_i * loss_i with respect to the logits; g is 0-d (shared) or (N,)."""
+    if half_of((x, weight, lse, g)) >= 0:
+        return half_call(softmax_xent_backward, half_of((x, weight, lse, g)), x, target, weight, ignore_index,
+                         smoothing, lse, g)
     _nn_check_xent(x, target, "cross_entropy_backward")
     x = contiguous(x)
     target = contiguous(target)

@@ -87,6 +87,9 @@ def sgd_step(TensorBase p, TensorBase grad, momentum_buffer, double lr, double m
              double dampening, double weight_decay, bint nesterov, bint maximize, bint first_step,
              double l1):
     """One SGD step on p in place (momentum_buffer None means no momentum)."""
+    if half_of((p, grad)) >= 0:  # kernels update in float32; half parameters and state are rounded back
+        return half_inplace(sgd_step, p, grad, momentum_buffer, lr, momentum, dampening, weight_decay,
+                            nesterov, maximize, first_step, l1)
     _optim_check_param("SGD", p)
     cdef TensorBase g = _optim_grad("SGD", p, grad)
     cdef void *buf = _optim_state("SGD", "momentum_buffer", p, momentum_buffer)
@@ -106,6 +109,9 @@ def adam_step(TensorBase p, TensorBase grad, exp_avg, exp_avg_sq, max_exp_avg_sq
               bint maximize, bint decoupled, double l1):
     """One Adam (decoupled=False) or AdamW (decoupled=True) step on p in place; step is t >= 1.
     max_exp_avg_sq not None turns on amsgrad."""
+    if half_of((p, grad)) >= 0:  # kernels update in float32; half parameters and state are rounded back
+        return half_inplace(adam_step, p, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
+                            weight_decay, step, maximize, decoupled, l1)
     cdef str op = "AdamW" if decoupled else "Adam"
     _optim_check_param(op, p)
     if step < 1:
@@ -132,6 +138,9 @@ def rmsprop_step(TensorBase p, TensorBase grad, square_avg, grad_avg, momentum_b
                  double l1):
     """One RMSprop step on p in place; grad_avg not None means centered, momentum_buffer not None
     means momentum."""
+    if half_of((p, grad)) >= 0:  # kernels update in float32; half parameters and state are rounded back
+        return half_inplace(rmsprop_step, p, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps,
+                            weight_decay, momentum, maximize, l1)
     _optim_check_param("RMSprop", p)
     cdef TensorBase g = _optim_grad("RMSprop", p, grad)
     cdef void *sq = _optim_state("RMSprop", "square_avg", p, square_avg)
@@ -152,6 +161,8 @@ def rmsprop_step(TensorBase p, TensorBase grad, square_avg, grad_avg, momentum_b
 def adagrad_step(TensorBase p, TensorBase grad, state_sum, double clr, double eps, double weight_decay,
                  bint maximize, double l1):
     """One Adagrad step on p in place with the decayed learning rate clr."""
+    if half_of((p, grad)) >= 0:  # kernels update in float32; half parameters and state are rounded back
+        return half_inplace(adagrad_step, p, grad, state_sum, clr, eps, weight_decay, maximize, l1)
     _optim_check_param("Adagrad", p)
     cdef TensorBase g = _optim_grad("Adagrad", p, grad)
     cdef void *s = _optim_state("Adagrad", "sum", p, state_sum)
@@ -168,6 +179,8 @@ def adagrad_step(TensorBase p, TensorBase grad, state_sum, double clr, double ep
 
 def soft_threshold_(TensorBase p, double threshold):
     """p <- sign(p) * max(|p| - threshold, 0) in place (the proximal step of threshold * |p|_1)."""
+    if half_of((p,)) >= 0:  # kernels update in float32; half parameters and state are rounded back
+        return half_inplace(soft_threshold_, p, threshold)
     _optim_check_param("soft_threshold_", p)
     if not (threshold >= 0):
         raise ValueError(f"soft_threshold_: threshold must be >= 0, got {threshold}")

@@ -34,17 +34,17 @@ _STORAGE_TYPES = {
     "IntStorage": ("<i4", "int32"),
     "ByteStorage": ("u1", "uint8"),
     "BoolStorage": ("?", "bool"),
-    # no float16/bfloat16/int8/int16 storage here: they load widened, exactly (every value is kept)
-    "HalfStorage": ("<f2", "float32"),
-    "BFloat16Storage": ("<u2", "float32"),
+    "HalfStorage": ("<f2", "float16"),
+    "BFloat16Storage": ("<u2", "bfloat16"),  # NumPy has no bfloat16: read as float32 (exact), stored as bfloat16
+    # no int8/int16 here: they load widened, exactly (every value is kept)
     "CharStorage": ("i1", "int32"),
     "ShortStorage": ("<i2", "int32"),
 }
 _STORAGE_OF = {"float32": "FloatStorage", "float64": "DoubleStorage", "int64": "LongStorage", "int32": "IntStorage",
-               "uint8": "ByteStorage", "bool": "BoolStorage"}
+               "uint8": "ByteStorage", "bool": "BoolStorage", "float16": "HalfStorage"}
 _TORCH_DTYPES = {"float32": "float32", "float": "float32", "float64": "float64", "double": "float64",
                  "int64": "int64", "long": "int64", "int32": "int32", "int": "int32", "uint8": "uint8", "bool": "bool",
-                 "float16": "float32", "half": "float32", "bfloat16": "float32", "int8": "int32", "int16": "int32"}
+                 "float16": "float16", "half": "float16", "bfloat16": "bfloat16", "int8": "int32", "int16": "int32"}
 _MAX_DIMS = 16
 _MAX_PICKLE = 1 << 30
 
@@ -107,9 +107,9 @@ class _Writer(pickle._Pickler):
             return ("storage", _Global.of("torch", obj.kind), obj.key, "cpu", obj.numel)
         return None
 
-    def _storage(self, array):
+    def _storage(self, array, kind=None):
         array = np.ascontiguousarray(array).reshape(-1)
-        ref = _StorageRef(str(len(self.storages)), _STORAGE_OF[array.dtype.name], int(array.size))
+        ref = _StorageRef(str(len(self.storages)), kind or _STORAGE_OF[array.dtype.name], int(array.size))
         self.storages[ref.key] = array
         return ref
 
@@ -128,7 +128,11 @@ class _Writer(pickle._Pickler):
                 data = obj.detach()
                 self.keep.append(data)
                 return (_Global.of("torch._utils", "_rebuild_parameter"), (data, obj.requires_grad, OrderedDict()))
-            ref = self._storage(np.asarray(obj.detach()))
+            if obj.dtype.name == "bfloat16":  # its bits: the top half of each float32 value, which holds it exactly
+                bits = (np.asarray(obj.detach().float()).view(np.uint32) >> 16).astype(np.uint16)
+                ref = self._storage(bits, "BFloat16Storage")
+            else:
+                ref = self._storage(np.asarray(obj.detach()))
             shape = tuple(int(n) for n in obj.shape)
             return (_Global.of("torch._utils", "_rebuild_tensor_v2"),
                     (ref, 0, shape, _contiguous_strides(shape), bool(obj.requires_grad), OrderedDict()))
@@ -201,10 +205,11 @@ class _LoadedStorage:
     """A storage read from the archive: the values (numpy, already widened) and, made on first use,
     the tensor of the whole storage that every view of it shares."""
 
-    __slots__ = ("array", "location", "tensor")
+    __slots__ = ("array", "dtype", "location", "tensor")
 
-    def __init__(self, array, location):
-        self.array, self.location, self.tensor = array, location, None
+    def __init__(self, array, location, dtype=None):
+        # dtype: the tensor dtype when it differs from the array's (bfloat16, read as float32)
+        self.array, self.location, self.dtype, self.tensor = array, location, dtype, None
 
     # what a map_location function may call on the storage it is given
     def cpu(self):
@@ -249,9 +254,9 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=Fals
             raise FormatError(f"a tensor of size {size}, stride {stride} and offset {storage_offset} reaches "
                               f"outside its storage of {numel} elements")
     if storage.tensor is None:
-        storage.tensor = tensor(storage.array) if numel else tensor(storage.array.copy())
+        storage.tensor = tensor(storage.array if numel else storage.array.copy(), dtype=storage.dtype)
     t = _core.as_strided(storage.tensor, size, stride, storage_offset) if numel else \
-        tensor(np.zeros(size, storage.array.dtype))
+        tensor(np.zeros(size, storage.array.dtype), dtype=storage.dtype)
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -462,7 +467,7 @@ def read(data, name, weights_only, allowed, map_storage):
             values = (raw.astype(np.uint32) << 16).view(np.float32)
         else:
             values = raw.astype(load_type)
-        loaded[key] = map_storage(_LoadedStorage(values, location))
+        loaded[key] = map_storage(_LoadedStorage(values, location, "bfloat16" if kind == "BFloat16Storage" else None))
         return loaded[key]
 
     reader = _Reader(archive.read(pkl[0]), storage, weights_only, allowed)

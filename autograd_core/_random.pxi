@@ -118,7 +118,9 @@ cdef TensorBase random_fill(TensorBase out, int kind, double a, double b, int64_
     check_writable(out, op)
     check_no_internal_overlap(out, op)
     cdef Generator g = _generator(gen)
-    cdef TensorBase tgt = out if is_contiguous(out) else new_tensor(out._dtype, out._ndim, out._shape)
+    # half draws are made in float32 and rounded into out
+    cdef TensorBase tgt = out if is_contiguous(out) and not is_half(out._dtype) else \
+        new_tensor(AGC_F32 if is_half(out._dtype) else out._dtype, out._ndim, out._shape)
     cdef uint64_t off = g._offset
     g._offset += <uint64_t>agc_rng_advance(out._numel)
     cdef int rc
@@ -142,14 +144,16 @@ cdef TensorBase random_fill(TensorBase out, int kind, double a, double b, int64_
 
 
 def uniform_(TensorBase t, double low=0.0, double high=1.0, generator=None):
-    require_float(t._dtype, "uniform_", "a tensor")
+    if not is_floating(t._dtype):
+        require_float(t._dtype, "uniform_", "a tensor")
     if low > high:
         raise ValueError(f"uniform_: expects low <= high, got low={low}, high={high}")
     return random_fill(t, 0, low, high, 0, 0, generator)
 
 
 def normal_(TensorBase t, double mean=0.0, double std=1.0, generator=None):
-    require_float(t._dtype, "normal_", "a tensor")
+    if not is_floating(t._dtype):
+        require_float(t._dtype, "normal_", "a tensor")
     if std < 0:
         raise ValueError(f"normal_: expects std >= 0.0, got std={std}")
     return random_fill(t, 1, mean, std, 0, 0, generator)

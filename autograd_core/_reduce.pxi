@@ -28,6 +28,11 @@ def reduce(int op, TensorBase x, dims=None, bint keepdim=False, double p0=0.0, b
     when with_index (max/min only)."""
     if not 0 <= op < AGC_NREDUCE:
         raise ValueError(f"reduce: unknown op code {op}; codes are the values of REDUCE_OPS")
+    if is_half(x._dtype):
+        if out_dtype is None or is_half(out_dtype):
+            return half_call(reduce, x._dtype if out_dtype is None else out_dtype, op, x, dims, keepdim, p0,
+                             with_index)
+        return reduce(op, widen(x), dims, keepdim, p0, with_index, out_dtype)  # sum(dtype=float32 or float64)
     cdef str name = _REDUCE_NAMES[op]
     cdef unsigned flags = agc_reduce_info[op].flags
     cdef bint mask[16]
@@ -118,6 +123,8 @@ cdef void split_at(TensorBase x, int d, int64_t *outer, int64_t *n, int64_t *inn
 
 
 def softmax(TensorBase x, dim, bint log=False):
+    if is_half(x._dtype):
+        return half_call(softmax, x._dtype, x, dim, log)
     cdef int d = wrap_dim(dim, x._ndim, "log_softmax" if log else "softmax")
     require_float(x._dtype, "log_softmax" if log else "softmax", "a tensor")
     x = contiguous(x)
@@ -132,6 +139,8 @@ def softmax(TensorBase x, dim, bint log=False):
 
 
 def softmax_backward(TensorBase y, TensorBase g, dim, bint log=False):
+    if is_half(y._dtype):
+        return half_call(softmax_backward, y._dtype, y, g, dim, log)
     cdef int d = wrap_dim(dim, y._ndim, "softmax_backward")
     y = contiguous(y)
     if g._dtype != y._dtype:
@@ -150,6 +159,8 @@ def softmax_backward(TensorBase y, TensorBase g, dim, bint log=False):
 def cumulative(int op, TensorBase x, dim):
     cdef str name = "cumprod" if op else "cumsum"
     cdef int d = wrap_dim(dim, x._ndim, name)
+    if is_half(x._dtype):
+        return half_call(cumulative, x._dtype, op, x, dim)
     if x._dtype == AGC_BOOL or x._dtype == AGC_I32 or x._dtype == AGC_U8:
         x = cast(x, AGC_I64)
     x = contiguous(x)

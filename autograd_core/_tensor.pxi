@@ -188,7 +188,7 @@ cdef class TensorBase:
         node (a chain of ops then shares one list instead of making a list and two tuples per op),
         else a new [meta]."""
         cdef list metas
-        if self._dtype != AGC_F32 and self._dtype != AGC_F64:
+        if not is_floating(self._dtype):
             return [self._meta()]
         self._requires_grad = True
         self.grad_fn = node
@@ -202,7 +202,7 @@ cdef class TensorBase:
 
     def _attach_out(self, node, int output_nr):
         """Record this tensor as output `output_nr` of node (float dtypes only); return its metadata."""
-        if self._dtype == AGC_F32 or self._dtype == AGC_F64:
+        if is_floating(self._dtype):
             self._requires_grad = True
             self.grad_fn = node
             self._output_nr = output_nr
@@ -297,7 +297,7 @@ cdef class TensorBase:
 
     @requires_grad.setter
     def requires_grad(self, value):
-        if value and not is_float(self._dtype):
+        if value and not is_floating(self._dtype):
             raise RuntimeError(f"only tensors of floating point dtype can require gradients, "
                                f"got {DTYPE_NAMES[self._dtype]}")
         if not value and self.grad_fn is not None:
@@ -309,6 +309,9 @@ cdef class TensorBase:
     def __getbuffer__(self, Py_buffer *buffer, int flags):
         if (flags & PyBUF_WRITABLE) and self._storage.readonly:
             raise BufferError("tensor memory is read-only")
+        if (flags & PyBUF_FORMAT) and FORMATS[self._dtype] == NULL:
+            raise BufferError(f"{DTYPE_NAMES[self._dtype]} has no buffer format (NumPy has no such dtype); "
+                              f"convert first, e.g. with .float()")
         cdef Py_ssize_t *arr = <Py_ssize_t *>malloc(sizeof(Py_ssize_t) * 2 * (self._ndim + 1))
         if arr == NULL:
             raise MemoryError()

@@ -1,4 +1,5 @@
-"""dtype objects: ag.float32, ag.float64, ag.int64, ag.bool, ag.int32, ag.uint8."""
+"""dtype objects: ag.float32, ag.float64, ag.int64, ag.bool, ag.int32, ag.uint8, and the storage-only
+floats ag.float16 (ag.half) and ag.bfloat16, which ops compute in float32 and round back to."""
 import numpy as np
 
 from . import _core
@@ -8,8 +9,8 @@ class dtype:
     """An element type: ``ag.float32``, ``ag.float64``, ``ag.int64``, ``ag.int32``, ``ag.uint8``, ``ag.bool``.
 
     Attributes: ``is_floating_point``, ``is_signed``, ``itemsize`` (bytes per element) and
-    ``numpy`` (the matching NumPy dtype). ``ag.float``, ``ag.double``, ``ag.long`` and ``ag.int``
-    are aliases, as in PyTorch.
+    ``numpy`` (the matching NumPy dtype; None for bfloat16, which NumPy lacks). ``ag.float``,
+    ``ag.double``, ``ag.half``, ``ag.long`` and ``ag.int`` are aliases, as in PyTorch.
 
     Example:
         >>> ag.float64.itemsize, ag.int64.is_floating_point
@@ -24,7 +25,7 @@ class dtype:
         self.itemsize = itemsize
         self.is_floating_point = is_floating_point
         self.is_signed = is_signed
-        self.numpy = np.dtype(numpy_dtype)
+        self.numpy = None if numpy_dtype is None else np.dtype(numpy_dtype)
 
     def __repr__(self):
         return f"autograd_core.{self.name}"
@@ -39,14 +40,17 @@ int64 = dtype("int64", _core.I64, 8, False, True, np.int64)
 bool_ = dtype("bool", _core.BOOL, 1, False, False, np.bool_)
 int32 = dtype("int32", _core.I32, 4, False, True, np.int32)
 uint8 = dtype("uint8", _core.U8, 1, False, False, np.uint8)
+float16 = dtype("float16", _core.F16, 2, True, True, np.float16)
+bfloat16 = dtype("bfloat16", _core.BF16, 2, True, True, None)
 float = float32
 double = float64
+half = float16
 long = int64
 int = int32
 
-BY_CODE = (float32, float64, int64, bool_, int32, uint8)
+BY_CODE = (float32, float64, int64, bool_, int32, uint8, float16, bfloat16)
 _NAMES = {d.name: d for d in BY_CODE}
-_NAMES.update({"float": float32, "double": float64, "long": int64, "int": int32})
+_NAMES.update({"float": float32, "double": float64, "half": float16, "long": int64, "int": int32})
 
 
 _default_float = [float32]
@@ -95,8 +99,8 @@ def to_code(d, op="op"):
         raise TypeError(f"{op}: unknown dtype {d!r}") from None
     code = _core._NP_NAMES.get(nd.name)
     if code is None:
-        raise TypeError(f"{op}: unsupported dtype {nd.name}; supported are float32, float64, int64, int32, "
-                        "uint8 and bool")
+        raise TypeError(f"{op}: unsupported dtype {nd.name}; supported are float32, float64, float16, "
+                        "bfloat16, int64, int32, uint8 and bool")
     return code
 
 

@@ -148,6 +148,10 @@ def _encode(obj, tensors, memo, path, name=""):
         if key is None:
             key = _entry_name(tensors, name)
             memo[id(obj)] = key
+            if obj.dtype.name == "bfloat16":
+                raise TypeError(f"ag.save: a bfloat16 tensor cannot be written to safetensors here (its writer "
+                                f"goes through NumPy, which has no bfloat16); save to a .pt path, or convert "
+                                f"with .float() (at {path})")
             tensors[key] = _c_array(obj.detach().numpy())
         entry = {"__tensor__": key}
         if obj.requires_grad:

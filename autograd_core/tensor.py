@@ -131,8 +131,9 @@ class Tensor(TensorBase):
         return self.itemsize
 
     def is_floating_point(self):
-        """True when the dtype is float32 or float64."""
-        return self._dtype_code <= 1
+        """True when the dtype is float32, float64, float16 or bfloat16."""
+        code = self._dtype_code
+        return code <= 1 or code >= _core.F16
 
     def __len__(self):
         if self.ndim == 0:
@@ -149,13 +150,17 @@ class Tensor(TensorBase):
 
     # ------------------------------------------------------------------ conversion
     def numpy(self, force=False):
-        """A numpy array sharing this tensor's memory."""
+        """A numpy array sharing this tensor's memory (float16 is np.float16; bfloat16, which NumPy lacks,
+        raises TypeError as in PyTorch: convert with ``.float()`` first)."""
         if self.requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                                "instead.")
         return np.asarray(self)
 
     def __array__(self, dtype=None, copy=None):
+        if self._dtype_code == _core.BF16:
+            raise TypeError("Got unsupported ScalarType BFloat16: NumPy has no bfloat16 dtype; convert with "
+                            ".float() first")
         a = np.asarray(memoryview(self))
         if dtype is not None and a.dtype != dtype:
             a = a.astype(dtype)
@@ -173,7 +178,7 @@ class Tensor(TensorBase):
         if self.numel() != 1:
             raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar "
                                f"(shape {tuple(self.shape)})")
-        return np.asarray(self.detach()).reshape(()).item()
+        return np.asarray(_numpy_readable(self.detach())).reshape(()).item()
 
     def tolist(self):
         """The elements as nested Python lists of Python numbers (a number for a 0-d tensor).
@@ -182,7 +187,7 @@ class Tensor(TensorBase):
             >>> ag.tensor([[1, 2], [3, 4]]).tolist()
             [[1, 2], [3, 4]]
         """
-        return np.asarray(self.detach()).tolist()
+        return np.asarray(_numpy_readable(self.detach())).tolist()
 
     def __float__(self):
         return float(self.item())
@@ -191,7 +196,7 @@ class Tensor(TensorBase):
         return int(self.item())
 
     def __index__(self):
-        if self._dtype_code in (0, 1):
+        if self.is_floating_point():
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
@@ -210,6 +215,8 @@ class Tensor(TensorBase):
         return _format_tensor(self)
 
     def __reduce_ex__(self, protocol):
+        if self._dtype_code == _core.BF16:  # through float32, which holds every bfloat16 value exactly
+            return (_rebuild, (np.asarray(self.detach().float()).copy(), self.requires_grad, "bfloat16"))
         return (_rebuild, (np.asarray(self.detach()).copy(), self.requires_grad))
 
     def __deepcopy__(self, memo):
@@ -229,7 +236,7 @@ class Tensor(TensorBase):
         code = self._dtype_code if dtype is None else to_code(dtype, "to")
         if code == self._dtype_code:
             return self.clone() if copy else self
-        if state.enabled and self.requires_grad and code <= 1:
+        if state.enabled and self.requires_grad and (code <= 1 or code >= _core.F16):
             return _Cast.apply(self, code)
         return _core.cast(self, code)
 
@@ -266,8 +273,14 @@ class Tensor(TensorBase):
         return self.to(_core.BOOL)
 
     def half(self):
-        """Raise a TypeError: there is no float16 dtype (use float32)."""
-        raise TypeError("autograd_core has no float16 dtype")
+        """A float16 copy (self if already float16); differentiable. Ops on it compute in float32 and
+        round their results to float16."""
+        return self.to(_core.F16)
+
+    def bfloat16(self):
+        """A bfloat16 copy (self if already bfloat16); differentiable. Ops on it compute in float32 and
+        round their results to bfloat16."""
+        return self.to(_core.BF16)
 
     def cpu(self, memory_format=None):
         """The tensor itself: it is already on the CPU."""
@@ -443,7 +456,7 @@ class Tensor(TensorBase):
     def __invert__(self):
         if self._dtype_code == _core.BOOL:
             return _core.unary(_core.UNARY_OPS["logical_not"], self)
-        if self._dtype_code in (0, 1):
+        if self.is_floating_point():
             raise TypeError("bitwise not (~) is only supported on integer and bool tensors")
         return -self - 1
 
@@ -554,7 +567,7 @@ class Tensor(TensorBase):
 
     def div_(self, other):
         """In place ``self /= other``; returns self."""
-        if self._dtype_code > 1:
+        if not self.is_floating_point():
             raise RuntimeError(f"div_: result type Float can't be cast to the desired output type {self.dtype.name}")
         return self._inplace_binary(_B["div"], other, "div_")
 
@@ -753,8 +766,13 @@ class Tensor(TensorBase):
         return self
 
 
-def _rebuild(array, requires_grad):
-    return tensor(array, requires_grad=requires_grad)
+def _rebuild(array, requires_grad, dtype=None):
+    return tensor(array, dtype=dtype, requires_grad=requires_grad)
+
+
+def _numpy_readable(t):
+    """t, or a float32 copy when its dtype (bfloat16) has no NumPy counterpart."""
+    return _core.cast(t, _core.F32) if t._dtype_code == _core.BF16 else t
 
 
 class _HookHandle:

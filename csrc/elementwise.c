@@ -616,6 +616,7 @@ int agc_where(agc_dtype dt, int ndim, const int64_t *shape, const uint8_t *cond,
 {
     if ((int)dt < 0 || dt >= AGC_NDTYPES) return AGC_EUNSUPPORTED;
     int w = (int)agc_dtype_size(dt);
+    if (w != 1 && w != 4 && w != 8) return AGC_EUNSUPPORTED; /* float16/bfloat16: the binding selects in float32 */
     agc_iter it;
     const int64_t *strides[4] = {sc, sa, sb, so};
     agc_iter_init(&it, 4, ndim, shape, strides);

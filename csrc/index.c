@@ -9,7 +9,7 @@
  * sx = {0} and one index. Dims of size 1 are dropped and dims contiguous with each other for every
  * operand are merged before the loops. A row whose index values are constant (every index stride 0
  * on the innermost dim, like an embedding lookup) is a strided row copy from one computed offset.
- * Data moves by item size (1, 4 or 8 bytes), so gather and assignment work for every dtype.
+ * Data moves by item size (1, 2, 4 or 8 bytes), so gather and assignment work for every dtype.
  *
  * Aliasing: out and v must not overlap x; the written x must not overlap itself (the binding
  * checks). Index values must be in range (the binding checks them with agc_index_check first).
@@ -212,6 +212,7 @@ static void do_row(const run_ctx *c, int put, int64_t n, int64_t ox, int64_t oo,
     }
     switch (c->isz) {
     case 1: COPY_ROW(uint8_t); break;
+    case 2: COPY_ROW(uint16_t); break;
     case 4: COPY_ROW(uint32_t); break;
     default: COPY_ROW(uint64_t); break;
     }
@@ -305,7 +306,8 @@ int agc_index_put(agc_dtype dt, int accumulate, int ndim, const int64_t *shape, 
 {
     int rc = check_args(dt, ndim, nidx);
     if (rc) return rc;
-    if (accumulate && dt == AGC_BOOL) return AGC_EUNSUPPORTED;
+    /* bool has no sum; float16/bfloat16 have no arithmetic here (the binding adds them in float32) */
+    if (accumulate && (dt == AGC_BOOL || dt == AGC_F16 || dt == AGC_BF16)) return AGC_EUNSUPPORTED;
     plan p;
     plan_init(&p, ndim, shape, sx, sv, nidx, idx, sidx, xs);
     if (p.numel == 0) return AGC_OK;
@@ -421,12 +423,23 @@ int agc_index_wrap(int ndim, const int64_t *shape, const int64_t *idx, const int
         }                                                                                            \
     } while (0)
 
+#define NZ_ROW_NARROW(act)                                                                           \
+    do {                                                                                             \
+        const uint16_t *p = (const uint16_t *)x + row;                                               \
+        for (int64_t j = 0; j < n; j++) {                                                            \
+            const int64_t nz = (p[j * s] & 0x7fff) != 0;                                             \
+            act;                                                                                     \
+        }                                                                                            \
+    } while (0)
+
 #define NZ_DISPATCH(act)                                                                             \
     switch (dt) {                                                                                    \
     case AGC_F32: NZ_ROW(float, act); break;                                                         \
     case AGC_F64: NZ_ROW(double, act); break;                                                        \
     case AGC_I64: NZ_ROW(int64_t, act); break;                                                       \
     case AGC_I32: NZ_ROW(int32_t, act); break;                                                       \
+    case AGC_F16: /* fall through: both narrow floats are zero when all but the sign bit are */     \
+    case AGC_BF16: NZ_ROW_NARROW(act); break;                                                        \
     default: NZ_ROW(uint8_t, act); break;                                                            \
     }
 
@@ -497,6 +510,7 @@ int agc_masked_select(agc_dtype dt, int ndim, const int64_t *shape, const void *
         }
         switch (isz) {
         case 1: MSEL_ROW(uint8_t); break;
+        case 2: MSEL_ROW(uint16_t); break;
         case 4: MSEL_ROW(uint32_t); break;
         default: MSEL_ROW(uint64_t); break;
         }

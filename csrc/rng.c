@@ -207,7 +207,7 @@ int agc_rng_normal(agc_dtype dt, int64_t n, uint64_t seed, uint64_t offset, doub
 int agc_rng_randint(agc_dtype dt, int64_t n, uint64_t seed, uint64_t offset, int64_t low, int64_t high,
                     void *out)
 {
-    if ((int)dt < 0 || dt >= AGC_NDTYPES || dt == AGC_BOOL) return AGC_EUNSUPPORTED;
+    if ((int)dt < 0 || dt >= AGC_NDTYPES || dt == AGC_BOOL || dt == AGC_F16 || dt == AGC_BF16) return AGC_EUNSUPPORTED;
     uint64_t range = high > low ? (uint64_t)high - (uint64_t)low : 0;
     rng_job job = {K_RANDINT, dt, seed, offset, 0, 0, low, range, out};
     run_job(&job, n);
@@ -216,7 +216,8 @@ int agc_rng_randint(agc_dtype dt, int64_t n, uint64_t seed, uint64_t offset, int
 
 int agc_rng_bernoulli(agc_dtype dt, int64_t n, uint64_t seed, uint64_t offset, double p, void *out)
 {
-    if ((int)dt < 0 || dt >= AGC_NDTYPES) return AGC_EUNSUPPORTED;
+    /* float16/bfloat16 draw into float32 in the binding */
+    if ((int)dt < 0 || dt >= AGC_NDTYPES || dt == AGC_F16 || dt == AGC_BF16) return AGC_EUNSUPPORTED;
     rng_job job = {K_BERNOULLI, dt, seed, offset, p, 0, 0, 0, out};
     run_job(&job, n);
     return AGC_OK;

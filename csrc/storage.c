@@ -11,8 +11,11 @@
  * agc_copy handles any pair of dtypes and any strides on both sides, through the merged-dimension
  * iterator; contiguous same-dtype rows are memcpy. Casts: float -> integer truncates toward zero;
  * NaN or out-of-range values give the integer type's minimum (what x86 hardware and NumPy give),
- * without undefined behaviour; integer narrowing wraps; anything -> bool is (x != 0). Threads above
- * AGC_PAR_CHEAP elements. Tests: tests/test_kernels.py. */
+ * without undefined behaviour; integer narrowing wraps; anything -> bool is (x != 0). float16 and
+ * bfloat16 are read exactly (through double) and written with one correctly rounded step from double
+ * (round to nearest, ties to even; overflow to inf; subnormals kept; NaN stays NaN with its sign),
+ * in plain integer C, so no F16C instructions are needed. Threads above AGC_PAR_CHEAP elements.
+ * Tests: tests/test_kernels.py, tests/test_half.py. */
 /* posix_memalign and madvise */
 #define _DEFAULT_SOURCE
 #include "internal.h"
@@ -230,6 +233,8 @@ size_t agc_dtype_size(agc_dtype dt)
     case AGC_BOOL: return 1;
     case AGC_I32: return 4;
     case AGC_U8: return 1;
+    case AGC_F16: return 2;
+    case AGC_BF16: return 2;
     default: return 0;
     }
 }
@@ -247,13 +252,71 @@ static inline int32_t f2i32(double v)
     return INT32_MIN;
 }
 
-/* CONV_<from>_<to>(v) for every pair; the type names go F32 F64 I64 BOOL I32 U8 */
+/* IEEE double -> a narrow float with M mantissa bits and exponent bias B (binary16: 10, 15;
+ * bfloat16: 7, 127), rounded to nearest even. Every float32 and double value gets one rounding,
+ * so float32 -> float16 agrees bit for bit with NumPy and with F16C's round-to-nearest. */
+static inline uint16_t narrow_from_double(double d, int M, int B)
+{
+    uint64_t a;
+    memcpy(&a, &d, 8);
+    const uint16_t sign = (uint16_t)((a >> 63) << 15);
+    a &= ~(1ull << 63);
+    const uint32_t exp_all_ones = (uint32_t)(2 * B + 1) << M; /* inf's bits */
+    if (a >= 0x7ff0000000000000ull) {
+        if (a == 0x7ff0000000000000ull) return (uint16_t)(sign | exp_all_ones);
+        /* NaN: quiet, with the top payload bits */
+        return (uint16_t)(sign | exp_all_ones | (1u << (M - 1)) | (uint32_t)((a >> (52 - M)) & ((1u << M) - 1)));
+    }
+    const int e = (int)(a >> 52) - 1023;
+    if (e > B) return (uint16_t)(sign | exp_all_ones);
+    const uint64_t m = (a & ((1ull << 52) - 1)) | (1ull << 52);
+    /* low bits of the 53-bit significand to drop: more below the narrow format's normal range */
+    const int shift = e >= 1 - B ? 52 - M : 52 - M + (1 - B - e);
+    if (shift > 53) return sign; /* below half the smallest subnormal (zero and double subnormals too) */
+    uint64_t q = m >> shift;
+    const uint64_t rem = m & ((1ull << shift) - 1), half = 1ull << (shift - 1);
+    if (rem > half || (rem == half && (q & 1))) q++;
+    /* normal: a carry out of the mantissa steps the exponent, up to inf's bits; subnormal: q itself
+     * (q == 2^M is the smallest normal) */
+    uint32_t bits = e >= 1 - B ? ((uint32_t)(e + B) << M) + (uint32_t)q - (1u << M) : (uint32_t)q;
+    if (bits > exp_all_ones) bits = exp_all_ones;
+    return (uint16_t)(sign | bits);
+}
+
+/* A narrow float's bits -> double, exactly. */
+static inline double narrow_to_double(uint16_t h, int M, int B)
+{
+    const uint64_t sign = (uint64_t)(h >> 15) << 63;
+    const uint32_t exp = (h >> M) & (uint32_t)(2 * B + 1), mant = h & ((1u << M) - 1);
+    uint64_t a;
+    if (exp == (uint32_t)(2 * B + 1)) {
+        a = 0x7ff0000000000000ull | ((uint64_t)mant << (52 - M)); /* inf, or NaN keeping its payload */
+    } else if (exp == 0) {
+        double v = ldexp((double)mant, 1 - B - M);
+        memcpy(&a, &v, 8);
+    } else {
+        a = ((uint64_t)(exp - (uint32_t)B + 1023) << 52) | ((uint64_t)mant << (52 - M));
+    }
+    a |= sign;
+    double d;
+    memcpy(&d, &a, 8);
+    return d;
+}
+
+#define TO_F16(v) narrow_from_double((double)(v), 10, 15)
+#define TO_BF16(v) narrow_from_double((double)(v), 7, 127)
+#define FROM_F16(v) narrow_to_double((v), 10, 15)
+#define FROM_BF16(v) narrow_to_double((v), 7, 127)
+
+/* CONV_<from>_<to>(v) for every pair; the type names go F32 F64 I64 BOOL I32 U8 F16 BF16 */
 typedef float t_F32;
 typedef double t_F64;
 typedef int64_t t_I64;
 typedef uint8_t t_BOOL;
 typedef int32_t t_I32;
 typedef uint8_t t_U8;
+typedef uint16_t t_F16;
+typedef uint16_t t_BF16;
 
 #define TO_F32(v) ((float)(v))
 #define TO_F64(v) ((double)(v))
@@ -302,6 +365,36 @@ typedef uint8_t t_U8;
 #define CONV_U8_BOOL TO_BOOL
 #define CONV_U8_I32 ITO_I32
 #define CONV_U8_U8 ITO_U8
+/* into the narrow floats from anything: through double (exact for every source but int64 beyond 2^53) */
+#define CONV_F32_F16 TO_F16
+#define CONV_F32_BF16 TO_BF16
+#define CONV_F64_F16 TO_F16
+#define CONV_F64_BF16 TO_BF16
+#define CONV_I64_F16 TO_F16
+#define CONV_I64_BF16 TO_BF16
+#define CONV_BOOL_F16 TO_F16
+#define CONV_BOOL_BF16 TO_BF16
+#define CONV_I32_F16 TO_F16
+#define CONV_I32_BF16 TO_BF16
+#define CONV_U8_F16 TO_F16
+#define CONV_U8_BF16 TO_BF16
+/* out of them: read exactly as a double, then as from double */
+#define CONV_F16_F32(v) CONV_F64_F32(FROM_F16(v))
+#define CONV_F16_F64(v) FROM_F16(v)
+#define CONV_F16_I64(v) CONV_F64_I64(FROM_F16(v))
+#define CONV_F16_BOOL(v) CONV_F64_BOOL(FROM_F16(v))
+#define CONV_F16_I32(v) CONV_F64_I32(FROM_F16(v))
+#define CONV_F16_U8(v) CONV_F64_U8(FROM_F16(v))
+#define CONV_F16_F16(v) (v)
+#define CONV_F16_BF16(v) TO_BF16(FROM_F16(v))
+#define CONV_BF16_F32(v) CONV_F64_F32(FROM_BF16(v))
+#define CONV_BF16_F64(v) FROM_BF16(v)
+#define CONV_BF16_I64(v) CONV_F64_I64(FROM_BF16(v))
+#define CONV_BF16_BOOL(v) CONV_F64_BOOL(FROM_BF16(v))
+#define CONV_BF16_I32(v) CONV_F64_I32(FROM_BF16(v))
+#define CONV_BF16_U8(v) CONV_F64_U8(FROM_BF16(v))
+#define CONV_BF16_F16(v) TO_F16(FROM_BF16(v))
+#define CONV_BF16_BF16(v) (v)
 
 typedef void (*cast_fn)(int64_t n, const void *x, int64_t sx, void *out, int64_t so);
 
@@ -318,17 +411,23 @@ typedef void (*cast_fn)(int64_t n, const void *x, int64_t sx, void *out, int64_t
 #define DEFINE_CASTS_FROM(A)                                                                       \
     DEFINE_CAST(A, F32)                                                                            \
     DEFINE_CAST(A, F64)                                                                            \
-    DEFINE_CAST(A, I64) DEFINE_CAST(A, BOOL) DEFINE_CAST(A, I32) DEFINE_CAST(A, U8)
+    DEFINE_CAST(A, I64) DEFINE_CAST(A, BOOL) DEFINE_CAST(A, I32) DEFINE_CAST(A, U8)                 \
+    DEFINE_CAST(A, F16) DEFINE_CAST(A, BF16)
 DEFINE_CASTS_FROM(F32)
 DEFINE_CASTS_FROM(F64)
 DEFINE_CASTS_FROM(I64)
 DEFINE_CASTS_FROM(BOOL)
 DEFINE_CASTS_FROM(I32)
 DEFINE_CASTS_FROM(U8)
+DEFINE_CASTS_FROM(F16)
+DEFINE_CASTS_FROM(BF16)
 
-#define CAST_ROW(A) {cast_##A##_F32, cast_##A##_F64, cast_##A##_I64, cast_##A##_BOOL, cast_##A##_I32, cast_##A##_U8}
+#define CAST_ROW(A)                                                                                \
+    {cast_##A##_F32, cast_##A##_F64, cast_##A##_I64, cast_##A##_BOOL,                             \
+     cast_##A##_I32, cast_##A##_U8,  cast_##A##_F16, cast_##A##_BF16}
 static const cast_fn cast_table[AGC_NDTYPES][AGC_NDTYPES] = {
-    CAST_ROW(F32), CAST_ROW(F64), CAST_ROW(I64), CAST_ROW(BOOL), CAST_ROW(I32), CAST_ROW(U8),
+    CAST_ROW(F32), CAST_ROW(F64), CAST_ROW(I64), CAST_ROW(BOOL),
+    CAST_ROW(I32), CAST_ROW(U8),  CAST_ROW(F16), CAST_ROW(BF16),
 };
 
 /* same-dtype copies only move bytes; bool -> bool still normalises nothing (it is a plain copy) */
@@ -345,6 +444,7 @@ static const cast_fn cast_table[AGC_NDTYPES][AGC_NDTYPES] = {
             for (int64_t i = 0; i < n; i++) out[i * so] = x[i * sx];                               \
     }
 DEFINE_MOVE(1, uint8_t)
+DEFINE_MOVE(2, uint16_t)
 DEFINE_MOVE(4, uint32_t)
 DEFINE_MOVE(8, uint64_t)
 
@@ -404,7 +504,7 @@ int agc_copy(int ndim, const int64_t *shape, agc_dtype dt_in, const void *x, con
     copy_ctx ctx;
     if (dt_in == dt_out) {
         size_t w = agc_dtype_size(dt_in);
-        ctx.fn = w == 1 ? move_1 : w == 4 ? move_4 : move_8;
+        ctx.fn = w == 1 ? move_1 : w == 2 ? move_2 : w == 4 ? move_4 : move_8;
     } else {
         ctx.fn = cast_table[dt_in][dt_out];
     }
@@ -442,6 +542,7 @@ typedef struct {
             for (int64_t i = 0; i < n; i++) out[i * so] = v;                                       \
     }
 DEFINE_FILL(1, uint8_t)
+DEFINE_FILL(2, uint16_t)
 DEFINE_FILL(4, uint32_t)
 DEFINE_FILL(8, uint64_t)
 
@@ -450,6 +551,8 @@ static void fill_row(void *ctx, int64_t n, char *const *p, const int64_t *s)
     fill_ctx *c = ctx;
     if (c->width == 1)
         fill_1(n, p[0], s[0], c->bits);
+    else if (c->width == 2)
+        fill_2(n, p[0], s[0], c->bits);
     else if (c->width == 4)
         fill_4(n, p[0], s[0], c->bits);
     else
@@ -471,6 +574,8 @@ int agc_fill(int ndim, const int64_t *shape, agc_dtype dt, void *out, const int6
     case AGC_BOOL: { uint8_t v = fvalue != 0; memcpy(&c.bits, &v, 1); break; }
     case AGC_I32: { int32_t v = ITO_I32(ivalue); memcpy(&c.bits, &v, 4); break; }
     case AGC_U8: { uint8_t v = ITO_U8(ivalue); memcpy(&c.bits, &v, 1); break; }
+    case AGC_F16: { uint16_t v = TO_F16(fvalue); memcpy(&c.bits, &v, 2); break; }
+    case AGC_BF16: { uint16_t v = TO_BF16(fvalue); memcpy(&c.bits, &v, 2); break; }
     default: return AGC_EUNSUPPORTED;
     }
     agc_iter it;

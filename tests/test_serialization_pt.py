@@ -43,10 +43,10 @@ def test_reads_committed_torch_checkpoint():
     assert ckpt["i32"].dtype == ag.int32 and ckpt["u8"].dtype == ag.uint8 and ckpt["bool"].dtype == ag.bool
     np.testing.assert_array_equal(np_of(ckpt["u8"]), [0, 255, 17])
     np.testing.assert_array_equal(np_of(ckpt["bool"]), [True, False, True])
-    # float16 and bfloat16 load widened to float32, every value exact
-    assert ckpt["f16"].dtype == ag.float32 and ckpt["bf16"].dtype == ag.float32
-    np.testing.assert_array_equal(np_of(ckpt["f16"]), [0.5, -2.0, 1024.0])
-    np.testing.assert_array_equal(np_of(ckpt["bf16"]), [1.5, -3.0, 256.0])
+    # float16 and bfloat16 load as themselves, every value exact
+    assert ckpt["f16"].dtype == ag.float16 and ckpt["bf16"].dtype == ag.bfloat16
+    np.testing.assert_array_equal(np_of(ckpt["f16"].float()), [0.5, -2.0, 1024.0])
+    np.testing.assert_array_equal(np_of(ckpt["bf16"].float()), [1.5, -3.0, 256.0])
     # views come back with their strides, sharing the loaded storage as in PyTorch
     np.testing.assert_array_equal(np_of(ckpt["transposed"]), base.T)
     assert ckpt["transposed"].stride() == (1, 4)

@@ -12,7 +12,7 @@ leaves are accumulated at the end of the run as before.
 """
 import weakref
 
-from .._core import BINARY_OPS, TensorBase
+from .._core import BINARY_OPS, F16, TensorBase
 from .._core import binary as _binary
 from .function import _FREED, Function
 from .grad_mode import state
@@ -36,7 +36,7 @@ def _zeros_for(meta):
 
 def _check_anomaly(node, grads):
     for i, g in enumerate(grads):
-        if g is None or not isinstance(g, TensorBase) or g._dtype_code > 1:
+        if g is None or not isinstance(g, TensorBase) or 1 < g._dtype_code < F16:
             continue
         bad = g.isnan().any().item()
         kind = "nan"

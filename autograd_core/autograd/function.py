@@ -5,7 +5,7 @@ An edge is (node, output_nr) for an input made by a graph node, or (leaf tensor,
 the engine tells the two apart by the None, without a type check."""
 import traceback
 
-from .._core import TensorBase, alias, data_alias
+from .._core import F16, TensorBase, alias, data_alias
 from .grad_mode import state
 
 _FREED = object()
@@ -312,7 +312,7 @@ def _apply_with_graph(cls, args, edges):
                 if in_args(o, args):
                     o = outs[i] = alias(o)
                 meta.append(o._meta())
-                if o._dtype_code <= 1 and not (nondiff and in_args(o, nondiff)):
+                if not 1 < o._dtype_code < F16 and not (nondiff and in_args(o, nondiff)):
                     o._attach(node, i)
             else:
                 meta.append(None)

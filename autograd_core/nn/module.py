@@ -13,7 +13,7 @@ import numpy as np
 from .. import _core
 from ..autograd.grad_mode import no_grad
 from ..device import parse_to, raise_cpu_only
-from ..dtypes import float32, float64, to_code
+from ..dtypes import bfloat16, float16, float32, float64, from_code, to_code
 from ..ops.creation import empty, from_numpy
 from ..tensor import Tensor, is_tensor
 
@@ -447,11 +447,11 @@ class Module:
         dtype, _ = parse_to(args, kwargs, "Module.to")
         if dtype is None:
             return self
-        if to_code(dtype, "Module.to") not in (to_code(float32), to_code(float64)):
+        if not from_code(to_code(dtype, "Module.to")).is_floating_point:
             raise TypeError(f"Module.to: only floating point dtypes are allowed, got {dtype}")
 
         def convert(t):
-            return t.to(dtype) if t.dtype in (float32, float64) else t
+            return t.to(dtype) if t.is_floating_point() else t
         return self._apply_to_tensors(convert)
 
     def float(self):
@@ -461,6 +461,14 @@ class Module:
     def double(self):
         """Convert floating-point parameters and buffers to float64 (for gradcheck); returns the module."""
         return self.to(float64)
+
+    def half(self):
+        """Convert floating-point parameters and buffers to float16; returns the module."""
+        return self.to(float16)
+
+    def bfloat16(self):
+        """Convert floating-point parameters and buffers to bfloat16; returns the module."""
+        return self.to(bfloat16)
 
     def cpu(self):
         """Return the module itself: everything already lives on the CPU."""

@@ -15,6 +15,9 @@ from ._grad import _SAME, _grad_to, _meta, sum_to
 from ._registry import tensor_method
 from .creation import as_tensor
 
+# dtype codes 2.._F16-1 are the integers and bool; below and from _F16 on are the floating dtypes
+_F16 = _core.F16
+
 __all__ = [
     "add",
     "atan2",
@@ -246,8 +249,8 @@ class Atan2(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         # in the gradient's float dtype first: a * a of a uint8 input would wrap around
-        a = a if a._dtype_code <= 1 else a.to(g._dtype_code)
-        b = b if b._dtype_code <= 1 else b.to(g._dtype_code)
+        a = a if not 1 < a._dtype_code < _F16 else a.to(g._dtype_code)
+        b = b if not 1 < b._dtype_code < _F16 else b.to(g._dtype_code)
         # 1 / (a^2 + b^2), 0 where that is infinite (a = b = 0, or squares that underflow), as PyTorch;
         # b * recip before g: for a huge b the squares overflow, recip is 0 and g * b would be inf
         recip = 1 / (a * a + b * b)
@@ -513,7 +516,7 @@ def div(a, b, rounding_mode=None):
         q = _div(a, b)
         r = q.trunc()
         code = _core.result_type(a, b)
-        return r if code <= 1 else r.to(code)
+        return r if not 1 < code < _F16 else r.to(code)
     raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
 
 
@@ -526,7 +529,7 @@ def _check_int_zero(b, op, a=None):
     if isinstance(a, TensorBase) and a.numel() == 0:  # nothing is divided
         return
     if isinstance(b, TensorBase):
-        if b._dtype_code not in (0, 1) and b.numel() and not bool(_core.reduce(_core.REDUCE_OPS["all"], b)):
+        if 1 < b._dtype_code < _F16 and b.numel() and not bool(_core.reduce(_core.REDUCE_OPS["all"], b)):
             raise ZeroDivisionError(f"{op}: integer division by zero")
     elif isinstance(b, int) and b == 0:
         raise ZeroDivisionError(f"{op}: integer division by zero")
@@ -535,7 +538,7 @@ def _check_int_zero(b, op, a=None):
 @tensor_method
 def floor_divide(a, b):
     """floor(a / b) like Python's //; not differentiable (the gradient is zero almost everywhere)."""
-    if _core.result_type(a, b) not in (0, 1):
+    if 1 < _core.result_type(a, b) < _F16:
         _check_int_zero(b, "floor_divide", a)
     return _binary(FLOORDIV, a, b)
 
@@ -543,7 +546,7 @@ def floor_divide(a, b):
 @tensor_method
 def remainder(a, b):
     """a mod b with the sign of b, like Python's %."""
-    if _core.result_type(a, b) not in (0, 1):
+    if 1 < _core.result_type(a, b) < _F16:
         _check_int_zero(b, "remainder", a)
     return _mod(a, b)
 
@@ -551,7 +554,7 @@ def remainder(a, b):
 @tensor_method
 def fmod(a, b):
     """a mod b with the sign of a (C's fmod): fmod(-7, 4) is -3 where remainder gives 1."""
-    if _core.result_type(a, b) not in (0, 1):
+    if 1 < _core.result_type(a, b) < _F16:
         _check_int_zero(b, "fmod", a)
     return _fmod(a, b)
 
@@ -602,7 +605,7 @@ class _FMaxMin(Function):
 
 def _fmax_take_a(a, b, is_max):
     wins = _binary(_B["ge"] if is_max else _B["le"], a, b)
-    if isinstance(b, TensorBase) and b._dtype_code <= 1:
+    if isinstance(b, TensorBase) and not 1 < b._dtype_code < _F16:
         wins = _binary(_B["logical_or"], wins, _core.unary(_core.UNARY_OPS["isnan"], b))
     return wins
 

@@ -16,6 +16,9 @@ from .. import _core
 from .._core import TensorBase
 from ..autograd.function import Function
 
+# dtype codes 2.._F16-1 are the integers and bool; below and from _F16 on are the floating dtypes
+_F16 = _core.F16
+
 __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
@@ -64,7 +67,7 @@ def _check_float(op, **tensors):
             continue
         if not isinstance(t, _core.TensorBase):
             raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
-        if t._dtype_code > 1:
+        if 1 < t._dtype_code < _F16:
             raise TypeError(f"{op}: expected floating point tensors, got {name} of dtype {t.dtype}")
         if dtype is None:
             dtype = t.dtype

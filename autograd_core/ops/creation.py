@@ -83,7 +83,7 @@ def _infer_code(a, data):
         return _core.I64
     if np.issubdtype(a.dtype, np.floating):
         # a numpy array or numpy scalar (np.float64(1.0)) keeps its precision, as in torch.tensor
-        if isinstance(data, (np.ndarray, np.floating)) and a.dtype in (np.float32, np.float64):
+        if isinstance(data, (np.ndarray, np.floating)) and a.dtype in (np.float16, np.float32, np.float64):
             return to_code(a.dtype)
         return default_float_code()
     raise TypeError(f"tensor: cannot make a tensor from data of type {a.dtype}")

@@ -25,6 +25,9 @@ from ._grad import sum_to
 from ._registry import tensor_method
 from .creation import tensor
 
+# dtype codes 2.._F16-1 are the integers and bool; below and from _F16 on are the floating dtypes
+_F16 = _core.F16
+
 __all__ = ["argwhere", "gather", "getitem", "index_add", "index_copy", "index_fill", "index_put", "index_select",
            "masked_fill", "masked_select", "nonzero", "scatter", "scatter_add", "setitem", "take", "take_along_dim"]
 
@@ -334,7 +337,7 @@ class IndexPut(Function):
 
 def _put(x, key, values, accumulate, inplace, op):
     values = _fit_values(_values(values, x, op), x.shape, key, op)
-    if _graph(x, values) and x._dtype_code <= 1:
+    if _graph(x, values) and not 1 < x._dtype_code < _F16:
         if not inplace:
             return IndexPut.apply(x, values, key, accumulate, False)
         base = x._base
@@ -558,7 +561,7 @@ def index_select(x, dim, index):
 def _scaled(source, alpha, x):
     if alpha == 1:
         return source
-    if x._dtype_code not in (_core.F32, _core.F64) and not isinstance(alpha, numbers.Integral):
+    if not x.is_floating_point() and not isinstance(alpha, numbers.Integral):
         raise TypeError(f"index_add: a float alpha ({alpha}) needs a floating point tensor, got {x.dtype}")
     return _core.binary(_core.BINARY_OPS["mul"], source, alpha)
 
@@ -709,7 +712,7 @@ def masked_fill(x, mask, value):
     elif not isinstance(value, numbers.Number):
         raise TypeError(f"masked_fill: value must be a number or a 0-d tensor, got {type(value).__name__}")
     _core.broadcast_shape(tuple(x.shape), tuple(mask.shape), "masked_fill")
-    if _graph(x, value) and x._dtype_code <= 1:
+    if _graph(x, value) and not 1 < x._dtype_code < _F16:
         return MaskedFill.apply(x, mask, value)
     return _masked_fill_raw(x, mask, value)
 

@@ -11,8 +11,13 @@ The op is computed as usual and the result written into ``out``, which is return
 - autograd: ``out=`` records no graph, so it raises when grad mode is on and an input or ``out``
   requires grad, as PyTorch does; under ``no_grad`` it writes.
 
+Ops returning a tuple (``max``/``min`` with ``dim``, ``sort``, ``topk``, ``kthvalue``, ``median``, ``mode``,
+``cummax``, ...) take ``out=(values, indices)``: a tuple or list of as many tensors, each checked and
+resized as above (values of exactly the result's dtype, indices int64), and return a tuple of the
+same kind (field names kept) holding the out tensors.
+
 Only the torch-level names take ``out=`` (Tensor methods do not, as in PyTorch): ``install`` wraps
-them in the package namespace.
+them in the package namespace. ``einsum`` has no ``out=`` because PyTorch's has none.
 """
 import functools
 import inspect
@@ -37,7 +42,23 @@ OUT_OPS = {
     "atan": "cast", "erf": "cast", "reciprocal": "cast", "square": "cast",
     "abs": "exact", "neg": "exact", "floor": "exact", "ceil": "exact", "trunc": "exact", "round": "exact",
     "sign": "exact", "clamp": "exact", "clip": "exact", "where": "exact",
-    "sum": "reduce", "mean": "cast", "prod": "cast",
+    "sum": "reduce", "mean": "cast", "prod": "reduce", "nansum": "cast", "cumsum": "reduce", "cumprod": "reduce",
+    "std": "cast", "var": "cast", "logsumexp": "cast", "kron": "cast", "lerp": "cast",
+    "max": "cast", "min": "cast",  # the full reductions and max(a, b); with dim they return a tuple
+    "softmax": "exact", "log_softmax": "exact", "dot": "exact", "vdot": "exact", "mv": "exact", "addmv": "exact",
+    "baddbmm": "exact", "tensordot": "exact", "cross": "exact", "amax": "exact", "amin": "exact",
+    "argmax": "exact", "argmin": "exact", "gather": "exact", "index_select": "exact", "masked_select": "exact",
+    "take": "exact", "tril": "exact", "triu": "exact", "diag": "exact", "norm": "exact", "clamp_min": "exact",
+    "histc": "exact", "searchsorted": "exact", "bucketize": "exact",
+}
+
+# ops whose result is a tuple of tensors: the rule for each element (indices are always int64, so
+# "exact" checks them too)
+TUPLE_OUT_OPS = {
+    "max": ("exact", "exact"), "min": ("exact", "exact"), "sort": ("exact", "exact"), "topk": ("exact", "exact"),
+    "kthvalue": ("exact", "exact"), "median": ("exact", "exact"), "nanmedian": ("exact", "exact"),
+    "mode": ("exact", "exact"), "cummax": ("exact", "exact"), "cummin": ("exact", "exact"),
+    "aminmax": ("exact", "exact"),
 }
 
 
@@ -83,27 +104,59 @@ def write_out(out, result, op, rule="cast"):
     return out
 
 
+def _check_out_argument(out, op):
+    if isinstance(out, (tuple, list)):
+        if op not in TUPLE_OUT_OPS:
+            raise TypeError(f"{op}: out must be a Tensor, got {type(out).__name__}")
+        for o in out:
+            if not isinstance(o, TensorBase):
+                raise TypeError(f"{op}: out must be a tuple of Tensors, got an element of type {type(o).__name__}")
+    elif not isinstance(out, TensorBase):
+        expected = "a Tensor or a tuple of Tensors" if op in TUPLE_OUT_OPS else "a Tensor"
+        raise TypeError(f"{op}: out must be {expected}, got {type(out).__name__}")
+
+
+def _write_outs(out, result, op, rule):
+    """Write a single or tuple result into out, which must have the same structure."""
+    if not isinstance(result, tuple):
+        if isinstance(out, (tuple, list)):
+            raise TypeError(f"{op}: this call returns one tensor, so out must be a Tensor, got a "
+                            f"{type(out).__name__} of {len(out)}")
+        return write_out(out, result, op, rule)
+    rules = TUPLE_OUT_OPS[op]
+    if not isinstance(out, (tuple, list)):
+        raise TypeError(f"{op}: this call returns a tuple of {len(result)} tensors, so out must be a tuple of "
+                        f"{len(result)} Tensors, got {type(out).__name__}")
+    if len(out) != len(result):
+        raise TypeError(f"{op}: expected out to be a tuple of {len(result)} Tensors but got {len(out)}")
+    for o, r, element_rule in zip(out, result, rules):  # every dtype before any write, so a failure writes nothing
+        _check_dtype(o, r, op, element_rule)
+    written = [write_out(o, r, op, element_rule) for o, r, element_rule in zip(out, result, rules)]
+    return type(result)(*written) if hasattr(result, "_fields") else tuple(written)
+
+
 def with_out(fn, op):
     """``fn`` with a keyword-only ``out=None``: the torch-level spelling of an op."""
-    rule = OUT_OPS[op]
+    rule = OUT_OPS.get(op)
     sig = inspect.signature(fn)
 
     @functools.wraps(fn)
     def wrapper(*args, out=None, **kwargs):
         if out is None:
             return fn(*args, **kwargs)
-        if not isinstance(out, TensorBase):
-            raise TypeError(f"{op}: out must be a Tensor, got {type(out).__name__}")
-        if state.enabled and (out.requires_grad or _requires_grad(args) or
+        _check_out_argument(out, op)
+        if state.enabled and (_requires_grad(out) or _requires_grad(args) or
                               _requires_grad(tuple(kwargs.values()))):
             raise RuntimeError(f"{op}(): functions with out=... arguments don't support automatic differentiation, "
                                "but one of the arguments requires grad (compute without out=, or inside "
                                "`with ag.no_grad():`)")
-        if rule == "reduce" and sig.bind_partial(*args, **kwargs).arguments.get("dtype") is None:
+        explicit_dtype = rule == "reduce" and sig.bind_partial(*args, **kwargs).arguments.get("dtype") is not None
+        if rule == "reduce" and not explicit_dtype and isinstance(out, TensorBase):
             kwargs["dtype"] = out.dtype
         with no_grad():
             result = fn(*args, **kwargs)
-        return write_out(out, result, op, rule)
+        # a dtype= given with out= must be out's dtype, as in PyTorch
+        return _write_outs(out, result, op, "exact" if explicit_dtype else rule)
 
     params = [p for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
     params.append(inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None))
@@ -116,7 +169,7 @@ def install(namespace):
     Every name bound to one of them gets the same wrapper, so aliases stay one object
     (``ag.arcsin is ag.asin``, ``ag.clip is ag.clamp``)."""
     wrapped = {}
-    for op in OUT_OPS:
+    for op in {**OUT_OPS, **TUPLE_OUT_OPS}:
         fn = namespace[op]
         if id(fn) not in wrapped:
             wrapped[id(fn)] = (fn, with_out(fn, op))

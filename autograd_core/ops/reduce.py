@@ -11,6 +11,9 @@ from ._registry import tensor_method
 from .creation import arange, ones, ones_like
 from .shape import cat
 
+# dtype codes 2.._F16-1 are the integers and bool; below and from _F16 on are the floating dtypes
+_F16 = _core.F16
+
 __all__ = [
     "all",
     "amax",
@@ -118,7 +121,7 @@ def mean(x, dim=None, keepdim=False, dtype=None):
     """
     if dtype is not None:
         x = x.to(dtype)
-    if x._dtype_code > 1:
+    if 1 < x._dtype_code < _F16:
         raise TypeError(f"mean(): could not infer output dtype. Input dtype must be floating point, got "
                         f"{x.dtype}")
     dims = _dims(x, dim)
@@ -423,7 +426,7 @@ def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
     """Variance with Bessel's correction by default (correction=1); unbiased=False gives correction=0."""
     if isinstance(unbiased, (list, tuple)) or (isinstance(dim, bool)):
         raise TypeError("var: pass dim as an int or tuple and unbiased as a keyword")
-    if x._dtype_code > 1:
+    if 1 < x._dtype_code < _F16:
         raise TypeError(f"var(): input dtype must be floating point, got {x.dtype}")
     corr = _correction(unbiased, correction)
     dims = _dims(x, dim)
@@ -461,9 +464,9 @@ def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
     """
     if isinstance(unbiased, (list, tuple)) or (isinstance(dim, bool)):
         raise TypeError("std: pass dim as an int or tuple and unbiased as a keyword")
-    if state.enabled and x.requires_grad and x._dtype_code <= 1:
+    if state.enabled and x.requires_grad and not 1 < x._dtype_code < _F16:
         return Std.apply(x, _dims(x, dim), keepdim, _correction(unbiased, correction))
-    if x._dtype_code > 1:
+    if 1 < x._dtype_code < _F16:
         raise TypeError(f"std(): input dtype must be floating point, got {x.dtype}")
     # (one kernel, not sqrt(var): the root is taken before the float32 cast, as PyTorch does)
     return _reduce(R["std"], x, _dims(x, dim), keepdim, _correction(unbiased, correction))
@@ -493,7 +496,7 @@ class LogSumExp(_SavingReduce):
 @tensor_method
 def logsumexp(x, dim=None, keepdim=False):
     """log(sum(exp(x))) computed with the max subtracted first (no overflow)."""
-    if x._dtype_code > 1:
+    if 1 < x._dtype_code < _F16:
         x = x.to(_core.F32)
     dims = _dims(x, dim)
     return _reduction(LogSumExp, x, dims, keepdim)
@@ -532,7 +535,7 @@ def softmax(x, dim=None, dtype=None):
     """exp(x) / sum(exp(x)) along dim, with the row max subtracted first."""
     if dtype is not None:
         x = x.to(dtype)
-    if x._dtype_code > 1:
+    if 1 < x._dtype_code < _F16:
         raise TypeError(f"softmax: expected a floating point tensor, got {x.dtype}")
     d = _softmax_dim(x, dim, "softmax")
     if x.ndim == 0:
@@ -547,7 +550,7 @@ def log_softmax(x, dim=None, dtype=None):
     """x - logsumexp(x) along dim."""
     if dtype is not None:
         x = x.to(dtype)
-    if x._dtype_code > 1:
+    if 1 < x._dtype_code < _F16:
         raise TypeError(f"log_softmax: expected a floating point tensor, got {x.dtype}")
     d = _softmax_dim(x, dim, "log_softmax")
     if x.ndim == 0:
@@ -573,7 +576,7 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
     """Vector p-norm over dim (all elements by default): p = 2 / 'fro', 1, inf, -inf, 0 or any float."""
     if dtype is not None:
         x = x.to(dtype)
-    if x._dtype_code > 1:
+    if 1 < x._dtype_code < _F16:
         raise TypeError(f"norm(): input dtype must be floating point, got {x.dtype}")
     if p == "fro" or p == 2 or p is None:
         dims = _dims(x, dim)
@@ -635,7 +638,7 @@ def cumsum(x, dim, dtype=None):
     """Inclusive cumulative sum along dim (integers and bools sum in int64, as in PyTorch)."""
     if dtype is not None:
         x = x.to(dtype)
-    elif x._dtype_code > 1:
+    elif 1 < x._dtype_code < _F16:
         x = x.to(_core.I64)
     d = _core._wrap_dim(dim, x.ndim, "cumsum")
     if x.ndim == 0:
@@ -673,7 +676,7 @@ def cumprod(x, dim, dtype=None):
     """
     if dtype is not None:
         x = x.to(dtype)
-    elif x._dtype_code > 1:
+    elif 1 < x._dtype_code < _F16:
         x = x.to(_core.I64)
     d = _core._wrap_dim(dim, x.ndim, "cumprod")
     if x.ndim == 0:

@@ -16,6 +16,9 @@ from ._grad import _grad_to, _meta
 from ._registry import tensor_method
 from .creation import as_tensor, zeros_like
 
+# dtype codes 2.._F16-1 are the integers and bool; below and from _F16 on are the floating dtypes
+_F16 = _core.F16
+
 __all__ = [
     "abs",
     "ceil",
@@ -80,7 +83,7 @@ B = _core.BINARY_OPS
 
 
 def _float_input(x):
-    return x if x._dtype_code <= 1 else x.to(_core.F32)
+    return x if not 1 < x._dtype_code < _F16 else x.to(_core.F32)
 
 
 def _unary_op(name, grad, save="x", fused_if=None):
@@ -96,7 +99,7 @@ def _unary_op(name, grad, save="x", fused_if=None):
         save = _core.op_info("binary", info.fused).grad_of
 
     def forward(ctx, x, p0=0.0, p1=0.0):
-        if float_only and x._dtype_code > 1:
+        if float_only and 1 < x._dtype_code < _F16:
             x = x.to(_core.F32)
         y = _unary(code, x, p0, p1)
         if p0 or p1:
@@ -132,14 +135,14 @@ def _unary_op(name, grad, save="x", fused_if=None):
     def op(x, p0=0.0, p1=0.0):
         if state.enabled and x.requires_grad:  # (only float tensors can require grad)
             return apply_one(cls, x, p0, p1) if p0 or p1 else apply_one(cls, x)
-        if float_only and x._dtype_code > 1:
+        if float_only and 1 < x._dtype_code < _F16:
             x = x.to(_core.F32)
         return _unary(code, x, p0, p1)
 
     def public(x):  # the one-argument op users call (x.tanh(), ag.exp(x), ...): op without p0, p1
         if state.enabled and x.requires_grad:
             return apply_one(cls, x)
-        if float_only and x._dtype_code > 1:
+        if float_only and 1 < x._dtype_code < _F16:
             x = x.to(_core.F32)
         return _unary(code, x)
 
@@ -433,19 +436,19 @@ def hardtanh(x, min_val=-1.0, max_val=1.0):
 @tensor_method
 def floor(x):
     """The largest integer not above ``x``, elementwise (integer tensors: a copy); zero gradient."""
-    return _floor(x) if x._dtype_code <= 1 else x.clone()
+    return _floor(x) if not 1 < x._dtype_code < _F16 else x.clone()
 
 
 @tensor_method
 def ceil(x):
     """The smallest integer not below ``x``, elementwise (integer tensors: a copy); zero gradient."""
-    return _ceil(x) if x._dtype_code <= 1 else x.clone()
+    return _ceil(x) if not 1 < x._dtype_code < _F16 else x.clone()
 
 
 @tensor_method
 def round(x, decimals=0):
     """Round half to even, like torch.round."""
-    if x._dtype_code > 1:
+    if 1 < x._dtype_code < _F16:
         return x.clone()
     if decimals:
         s = 10.0 ** decimals
@@ -472,7 +475,7 @@ def _trunc_values(x):
 @tensor_method
 def trunc(x):
     """Round toward zero; zero gradient."""
-    if x._dtype_code > 1:
+    if 1 < x._dtype_code < _F16:
         return x.clone()
     if state.enabled and x.requires_grad:
         return Trunc.apply(x)
@@ -485,7 +488,7 @@ fix = trunc
 @tensor_method
 def frac(x):
     """The fractional part ``x - trunc(x)`` (floating-point tensors only); gradient 1."""
-    if x._dtype_code > 1:
+    if 1 < x._dtype_code < _F16:
         raise TypeError(f"frac: not implemented for dtype {x.dtype.name} (floating point tensors only)")
     return x - trunc(x).detach()
 
@@ -534,7 +537,7 @@ def clamp(x, min=None, max=None):
             else _clamp_tensor_values(x, lo, hi)
     lo = -math.inf if min is None else float(min)
     hi = math.inf if max is None else float(max)
-    if x._dtype_code > 1 and (isinstance(min, float) or isinstance(max, float)):
+    if 1 < x._dtype_code < _F16 and (isinstance(min, float) or isinstance(max, float)):
         x = x.to(_core.F32)
     if math.isnan(lo) or math.isnan(hi):
         # the kernel's comparisons skip a NaN bound; a NaN x is propagated (and gets a zero gradient)
@@ -831,7 +834,7 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     """Replace NaN by ``nan``, ``+inf`` by ``posinf`` and ``-inf`` by ``neginf`` (by default the
     largest and the lowest finite values of the dtype).
     """
-    if x._dtype_code > 1:  # integers hold no NaN or inf
+    if 1 < x._dtype_code < _F16:  # integers hold no NaN or inf
         return x.clone()
     big = 3.4028234663852886e38 if x._dtype_code == _core.F32 else 1.7976931348623157e308
     posinf = big if posinf is None else posinf
@@ -865,7 +868,7 @@ def where(cond, a=None, b=None):
     if cond._dtype_code != _core.BOOL:
         cond = cond != 0
     if isinstance(a, TensorBase) and isinstance(b, TensorBase) is False and isinstance(b, float) \
-            and a._dtype_code > 1:
+            and 1 < a._dtype_code < _F16:
         a = a.to(_core.F32)
     if state.enabled and ((isinstance(a, TensorBase) and a.requires_grad) or
                           (isinstance(b, TensorBase) and b.requires_grad)):

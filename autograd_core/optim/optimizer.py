@@ -231,7 +231,8 @@ class Optimizer:
                 raise ValueError(f"{name}: can't optimize a non-leaf Tensor (shape {tuple(p.shape)}); "
                                  f"optimize the leaf it was computed from, or detach() it")
             if not _core.is_floating_code(p._dtype_code):
-                raise TypeError(f"{name}: can only optimize float32/float64 tensors, got one of dtype "
+                raise TypeError(f"{name}: can only optimize floating point (float32/float64/float16/bfloat16) "
+                                f"tensors, got one of dtype "
                                 f"{p.dtype} and shape {tuple(p.shape)}")
         if len({id(p) for p in params}) != len(params):
             warnings.warn(f"{name}: a parameter group contains duplicate parameters; in future this will "

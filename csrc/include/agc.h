@@ -36,7 +36,11 @@ typedef enum {
     AGC_BOOL = 3, /* one byte, 0 or 1 */
     AGC_I32 = 4,
     AGC_U8 = 5,
-    AGC_NDTYPES = 6
+    /* storage-only floats: copies and casts (storage.c) and data movement (index.c) handle them; every
+     * other kernel returns AGC_EUNSUPPORTED, and the binding computes them in float32 */
+    AGC_F16 = 6,  /* IEEE binary16 */
+    AGC_BF16 = 7, /* bfloat16: float32's sign and exponent, 7 mantissa bits */
+    AGC_NDTYPES = 8
 } agc_dtype;
 
 /* ---------------------------------------------------------------- runtime: cpu.c */
@@ -89,7 +93,8 @@ void agc_free(void *p);
 size_t agc_dtype_size(agc_dtype dt);
 
 /* out[i] = (dt_out) x[i] over an ndim-d index space; any strides on both sides; dt_in may equal
- * dt_out (plain strided copy). Casting float -> int truncates toward zero; anything -> bool is (x != 0).
+ * dt_out (plain strided copy). Casting float -> int truncates toward zero; anything -> bool is (x != 0);
+ * anything -> float16/bfloat16 rounds to nearest even (overflow gives inf, NaN stays NaN).
  * out must not partially overlap x (the binding copies through a temporary when it would). */
 int agc_copy(int ndim, const int64_t *shape, agc_dtype dt_in, const void *x, const int64_t *sx,
              agc_dtype dt_out, void *out, const int64_t *so);
