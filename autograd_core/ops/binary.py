@@ -258,47 +258,48 @@ class Atan2(Function):
         return _grad_to(g * (b * recip), ctx.ma), _grad_to(-g * (a * recip), ctx.mb)
 
 
-class Hypot(Function):
-    @staticmethod
-    def forward(ctx, a, b):
+class _FloatBinary(Function):
+    """A float-only binary op whose gradients are g times functions of (a, b, y): subclasses set CODE
+    and write _partials(a, b, y) -> (da, db)."""
+    CODE = None
+
+    @classmethod
+    def forward(cls, ctx, a, b):
         ctx.ma, ctx.mb = _meta(a), _meta(b)
         ctx.sa, ctx.sb = a, b
-        out = _binary(HYPOT, a, b)
+        out = _binary(cls.CODE, a, b)
         ctx.save_for_backward(a if isinstance(a, TensorBase) else None, b if isinstance(b, TensorBase) else None,
                               out)
         return out
 
-    @staticmethod
-    def backward(ctx, g):
+    @classmethod
+    def backward(cls, ctx, g):
         a, b, y = ctx.saved_tensors
         a = a if a is not None else ctx.sa
         b = b if b is not None else ctx.sb
+        da, db = cls._partials(a, b, y, ctx.needs_input_grad)
+        ga = _grad_to(g * da, ctx.ma) if ctx.needs_input_grad[0] else None
+        gb = _grad_to(g * db, ctx.mb) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Hypot(_FloatBinary):
+    CODE = HYPOT
+
+    @staticmethod
+    def _partials(a, b, y, needs):
         # a / y before g: a / y is at most 1, so it cannot overflow where g * a could. At a = b = 0 the
         # gradient is 0 / 0 = NaN, as in PyTorch (the cone has no derivative at its tip).
-        ga = _grad_to(g * (a / y), ctx.ma) if ctx.needs_input_grad[0] else None
-        gb = _grad_to(g * (b / y), ctx.mb) if ctx.needs_input_grad[1] else None
-        return ga, gb
+        return (a / y if needs[0] else None), (b / y if needs[1] else None)
 
 
-class Logaddexp(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.ma, ctx.mb = _meta(a), _meta(b)
-        ctx.sa, ctx.sb = a, b
-        out = _binary(LOGADDEXP, a, b)
-        ctx.save_for_backward(a if isinstance(a, TensorBase) else None, b if isinstance(b, TensorBase) else None,
-                              out)
-        return out
+class Logaddexp(_FloatBinary):
+    CODE = LOGADDEXP
 
     @staticmethod
-    def backward(ctx, g):
-        a, b, y = ctx.saved_tensors
-        a = a if a is not None else ctx.sa
-        b = b if b is not None else ctx.sb
+    def _partials(a, b, y, needs):
         # the softmax weights of a and b: exp(a - y) <= 1 never overflows
-        ga = _grad_to(g * (a - y).exp(), ctx.ma) if ctx.needs_input_grad[0] else None
-        gb = _grad_to(g * (b - y).exp(), ctx.mb) if ctx.needs_input_grad[1] else None
-        return ga, gb
+        return ((a - y).exp() if needs[0] else None), ((b - y).exp() if needs[1] else None)
 
 
 class _Modulo(Function):
