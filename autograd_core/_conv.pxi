@@ -78,6 +78,9 @@ def conv2d_forward(TensorBase x, TensorBase weight, bias, tuple stride, tuple pa
                    int64_t groups, int64_t oh, int64_t ow):
     """out (n, o, oh, ow) = conv2d(x (n, c, h, w), weight (o, c / groups, kh, kw)) + bias; padding is the
     top / left padding, the bottom / right padding follows from oh / ow."""
+    cdef int hdt = half_of((x, weight, bias,))
+    if hdt >= 0:  # half operands compute in float32 (_half.pxi)
+        return half_call(conv2d_forward, hdt, x, weight, bias, stride, padding, dilation, groups, oh, ow)
     cdef str op = "conv2d"
     cdef int dt = x._dtype
     require_float(dt, op, "an input")
@@ -114,6 +117,10 @@ def conv2d_backward_data(TensorBase grad_out, TensorBase weight, bias, int64_t h
                          tuple padding, tuple dilation, int64_t groups):
     """The gradient of conv2d with respect to its input, shape (n, c, h, w) with c = weight.shape[1] * groups,
     plus bias[c] when given (this is conv_transpose2d's forward)."""
+    cdef int hdt = half_of((grad_out, weight, bias,))
+    if hdt >= 0:  # half operands compute in float32 (_half.pxi)
+        return half_call(conv2d_backward_data, hdt, grad_out, weight, bias, h, w, stride, padding, dilation,
+                         groups)
     cdef str op = "conv2d_backward_data"
     cdef int dt = grad_out._dtype
     require_float(dt, op, "an input")
@@ -150,6 +157,9 @@ def conv2d_backward_data(TensorBase grad_out, TensorBase weight, bias, int64_t h
 def conv2d_backward_weight(TensorBase x, TensorBase grad_out, int64_t kh, int64_t kw, tuple stride,
                            tuple padding, tuple dilation, int64_t groups):
     """The gradient of conv2d with respect to its weight: shape (o, c / groups, kh, kw)."""
+    cdef int hdt = half_of((x, grad_out,))
+    if hdt >= 0:  # half operands compute in float32 (_half.pxi)
+        return half_call(conv2d_backward_weight, hdt, x, grad_out, kh, kw, stride, padding, dilation, groups)
     cdef str op = "conv2d_backward_weight"
     cdef int dt = x._dtype
     require_float(dt, op, "an input")
@@ -284,6 +294,9 @@ cdef int pool_fill_geom(agc_pool2d_geom *g, TensorBase x, int64_t nc, int64_t oh
 
 def max_pool2d(TensorBase x, tuple kernel, tuple stride, tuple padding, tuple dilation, int64_t oh, int64_t ow):
     """(values, int64 indices) of a max pool over the last two dims; indices are flat within each plane."""
+    cdef int hdt = half_of((x,))
+    if hdt >= 0:  # half operands compute in float32 (_half.pxi)
+        return half_call(max_pool2d, hdt, x, kernel, stride, padding, dilation, oh, ow)
     cdef str op = "max_pool2d"
     cdef int64_t nc = pool_planes(x, op)
     cdef agc_pool2d_geom g
@@ -300,6 +313,10 @@ def max_pool2d(TensorBase x, tuple kernel, tuple stride, tuple padding, tuple di
 
 def avg_pool2d(TensorBase x, tuple kernel, tuple stride, tuple padding, bint count_include_pad,
                int64_t divisor_override, int64_t oh, int64_t ow):
+    cdef int hdt = half_of((x,))
+    if hdt >= 0:  # half operands compute in float32 (_half.pxi)
+        return half_call(avg_pool2d, hdt, x, kernel, stride, padding, count_include_pad, divisor_override, oh,
+                         ow)
     cdef str op = "avg_pool2d"
     cdef int64_t nc = pool_planes(x, op)
     cdef agc_pool2d_geom g
@@ -316,6 +333,10 @@ def avg_pool2d(TensorBase x, tuple kernel, tuple stride, tuple padding, bint cou
 def avg_pool2d_backward(TensorBase grad_out, int64_t h, int64_t w, tuple kernel, tuple stride, tuple padding,
                         bint count_include_pad, int64_t divisor_override):
     """The adjoint of avg_pool2d: grad_out (..., oh, ow) -> (..., h, w)."""
+    cdef int hdt = half_of((grad_out,))
+    if hdt >= 0:  # half operands compute in float32 (_half.pxi)
+        return half_call(avg_pool2d_backward, hdt, grad_out, h, w, kernel, stride, padding, count_include_pad,
+                         divisor_override)
     cdef str op = "avg_pool2d_backward"
     cdef int64_t nc = pool_planes(grad_out, op)
     cdef int64_t oh = grad_out._shape[grad_out._ndim - 2], ow = grad_out._shape[grad_out._ndim - 1]
@@ -338,6 +359,9 @@ cdef int adaptive_check(TensorBase x, int64_t oh, int64_t ow, str op) except -1:
 
 
 def adaptive_avg_pool2d(TensorBase x, int64_t oh, int64_t ow):
+    cdef int hdt = half_of((x,))
+    if hdt >= 0:  # half operands compute in float32 (_half.pxi)
+        return half_call(adaptive_avg_pool2d, hdt, x, oh, ow)
     cdef str op = "adaptive_avg_pool2d"
     cdef int64_t nc = pool_planes(x, op)
     adaptive_check(x, oh, ow, op)
@@ -352,6 +376,9 @@ def adaptive_avg_pool2d(TensorBase x, int64_t oh, int64_t ow):
 
 
 def adaptive_avg_pool2d_backward(TensorBase grad_out, int64_t h, int64_t w):
+    cdef int hdt = half_of((grad_out,))
+    if hdt >= 0:  # half operands compute in float32 (_half.pxi)
+        return half_call(adaptive_avg_pool2d_backward, hdt, grad_out, h, w)
     cdef str op = "adaptive_avg_pool2d_backward"
     cdef int64_t nc = pool_planes(grad_out, op)
     cdef int64_t oh = grad_out._shape[grad_out._ndim - 2], ow = grad_out._shape[grad_out._ndim - 1]
@@ -366,6 +393,9 @@ def adaptive_avg_pool2d_backward(TensorBase grad_out, int64_t h, int64_t w):
 
 
 def adaptive_max_pool2d(TensorBase x, int64_t oh, int64_t ow):
+    cdef int hdt = half_of((x,))
+    if hdt >= 0:  # half operands compute in float32 (_half.pxi)
+        return half_call(adaptive_max_pool2d, hdt, x, oh, ow)
     cdef str op = "adaptive_max_pool2d"
     cdef int64_t nc = pool_planes(x, op)
     adaptive_check(x, oh, ow, op)
@@ -394,6 +424,9 @@ cdef int pool_check_indices(TensorBase idx, TensorBase values, str op) except -1
 
 def pool_scatter_add(TensorBase grad_out, TensorBase idx, int64_t h, int64_t w):
     """Max-pool backward: (..., h, w) zeros with grad_out[..., k] added at the flat in-plane index idx[..., k]."""
+    cdef int hdt = half_of((grad_out, idx,))
+    if hdt >= 0:  # half operands compute in float32 (_half.pxi)
+        return half_call(pool_scatter_add, hdt, grad_out, idx, h, w)
     cdef str op = "max_pool2d_backward"
     cdef int64_t nc = pool_planes(grad_out, op)
     pool_check_indices(idx, grad_out, op)
@@ -413,6 +446,9 @@ def pool_scatter_add(TensorBase grad_out, TensorBase idx, int64_t h, int64_t w):
 
 def pool_gather(TensorBase x, TensorBase idx):
     """out[..., k] = x[..., flat in-plane index idx[..., k]]: the adjoint of pool_scatter_add."""
+    cdef int hdt = half_of((x, idx,))
+    if hdt >= 0:  # half operands compute in float32 (_half.pxi)
+        return half_call(pool_gather, hdt, x, idx)
     cdef str op = "max_pool2d_gather"
     cdef int64_t nc = pool_planes(x, op)
     if not (idx._dtype == AGC_I64 and idx._ndim == x._ndim):

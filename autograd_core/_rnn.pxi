@@ -88,6 +88,10 @@ def rnn_forward(int mode, bint reverse, TensorBase x, TensorBase w_ih, TensorBas
     """One layer and direction over a sequence packed by time step: x (N, I) -> (out (N, P),
     h_n (B, P), c_n (B, H) or None, workspace or None). batch_sizes None means a padded
     (T, B) layout with B = h0.shape[0]; with training the workspace keeps what rnn_backward needs."""
+    cdef int hdt = half_of((x, w_ih, w_hh, b_ih, b_hh, w_hr, h0, c0, batch_sizes,))
+    if hdt >= 0:  # half operands compute in float32 (_half.pxi)
+        return half_call(rnn_forward, hdt, mode, reverse, x, w_ih, w_hh, b_ih, b_hh, w_hr, h0, c0,
+                         batch_sizes, training)
     if mode < 0 or mode > 3:
         raise ValueError(f"rnn: unknown mode {mode}")
     require_float(x._dtype, "rnn", "an input")
@@ -142,6 +146,10 @@ def rnn_backward(int mode, bint reverse, TensorBase x, TensorBase w_ih, TensorBa
     """Gradients of rnn_forward(training=True): (dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_hr),
     each computed only where needs (8 bools, the same order) says so, else None. The incoming
     gradients g_out (N, P), g_hn (B, P), g_cn (B, H) may be None (zero)."""
+    cdef int hdt = half_of((x, w_ih, w_hh, w_hr, ws, batch_sizes, g_out, g_hn, g_cn,))
+    if hdt >= 0:  # half operands compute in float32 (_half.pxi)
+        return half_call(rnn_backward, hdt, mode, reverse, x, w_ih, w_hh, w_hr, ws, batch, batch_sizes, g_out,
+                         g_hn, g_cn, needs)
     cdef int dt = x._dtype
     cdef int64_t gates = _RNN_GATES[mode]
     cdef int64_t n = x._shape[0], inp = x._shape[1]

@@ -276,11 +276,40 @@ def test_autograd_through_half(dtype):
     assert h.grad.dtype == dtype and h.grad.tolist() == [2.0, 2.0]
 
 
-def test_unsupported_kernels_name_the_op():
-    x = ag.zeros(1, 1, 4, 4, dtype=ag.float16)
-    w = ag.zeros(1, 1, 3, 3, dtype=ag.float16)
-    with pytest.raises(TypeError, match="conv2d.*float16"):
-        ag.nn.functional.conv2d(x, w)
+@pytest.mark.parametrize("dtype", HALVES, ids=str)
+def test_conv_pool_and_rnn_compute_in_float32_and_round(dtype):
+    """conv2d, the pools and the recurrent layers take half tensors as every other op does: the result
+    (and each gradient) is the float32 computation rounded to the half dtype."""
+    rng = np.random.default_rng(5)
+    F = ag.nn.functional
+    x32 = ag.tensor(rng.normal(size=(2, 3, 7, 7)).astype(np.float32)).to(dtype).float()
+    w32 = ag.tensor(rng.normal(size=(4, 3, 3, 3)).astype(np.float32)).to(dtype).float()
+    xh, wh = x32.to(dtype).requires_grad_(), w32.to(dtype).requires_grad_()
+    x32.requires_grad_()
+    w32.requires_grad_()
+    yh, y32 = F.conv2d(xh, wh, padding=1), F.conv2d(x32, w32, padding=1)
+    assert yh.dtype == dtype
+    np.testing.assert_array_equal(_bits16(yh.detach()), _bits16(y32.detach().to(dtype)))
+    yh.float().sum().backward()
+    y32.sum().backward()
+    assert xh.grad.dtype == dtype and wh.grad.dtype == dtype
+    np.testing.assert_array_equal(_bits16(wh.grad), _bits16(w32.grad.to(dtype)))
+    # each pool of the half result equals the pool of its float32 value, rounded
+    c = yh.detach()
+    for pool in (lambda t: F.max_pool2d(t, 2), lambda t: F.avg_pool2d(t, 2), lambda t: F.adaptive_avg_pool2d(t, 3)):
+        np.testing.assert_array_equal(_bits16(pool(c)), _bits16(pool(c.float()).to(dtype)))
+    ag.manual_seed(0)
+    lstm = ag.nn.LSTM(3, 5, batch_first=True)
+    seq = ag.tensor(rng.normal(size=(2, 4, 3)).astype(np.float32))
+    ref = lstm(seq.to(dtype).float())[0]
+    out = lstm.to(dtype)(seq.to(dtype))[0]
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out.detach().float().numpy(), ref.detach().numpy(), atol=2e-2)
+    out.float().sum().backward()
+    assert lstm.weight_hh_l0.grad.dtype == dtype
+
+
+def test_unsupported_dtype_names_it():
     with pytest.raises(TypeError, match=r"unsupported dtype int16"):
         ag.tensor([1], dtype=np.int16)
 
