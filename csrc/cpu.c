@@ -81,11 +81,6 @@ static void detect_isas(void)
 #endif
 }
 
-int agc_cpu_has_avx2(void)
-{
-    return agc_isa_available(AGC_ISA_AVX2);
-}
-
 int agc_isa_available(agc_isa isa)
 {
     if (!initialised) agc_init();

@@ -281,7 +281,6 @@ extern const agc_binary_kernel agc_binary_avx512[AGC_NBINARY][AGC_NDTYPES];
 #endif
 
 /* cpu.c */
-int agc_cpu_has_avx2(void);
 /* fills the active tables for a tier (its own bodies where they exist, narrower tiers' elsewhere) */
 void agc_select_kernels(agc_isa isa);
 

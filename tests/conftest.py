@@ -18,7 +18,6 @@ _core.set_adaptive_threads(False)
 # each one this CPU has and skip the others with the reason.
 TARGETS = list(_core.SIMD_TARGETS)
 AVAILABLE = _core.simd_targets()
-HAS_AVX2 = "avx2" in AVAILABLE
 
 
 def require_target(name):

@@ -23,7 +23,7 @@ DT = {np.float32: _core.F32, np.float64: _core.F64, np.int64: _core.I64, np.bool
       np.int32: _core.I32, np.uint8: _core.U8}
 
 
-from conftest import AVAILABLE, HAS_AVX2, TARGETS, T  # noqa: E402  (fixtures `target`, `threads` come from conftest)
+from conftest import AVAILABLE, TARGETS, T  # noqa: E402  (fixtures `target`, `threads` come from conftest)
 from op_db import KERNEL_BINARY, KERNEL_UNARY, lay_out  # noqa: E402
 from op_db import np_sigmoid as sigmoid  # noqa: E402
 

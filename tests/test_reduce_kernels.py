@@ -26,7 +26,7 @@ NUMERIC_OPS = ["sum", "prod", "max", "min"]
 NORM_PS = [2.5, np.inf, -np.inf, 0.0, 1.0, 2.0, 0.5]
 
 
-from conftest import AVAILABLE, HAS_AVX2, TARGETS, T  # noqa: E402  (fixtures `target`, `threads` come from conftest)
+from conftest import AVAILABLE, TARGETS, T  # noqa: E402  (fixtures `target`, `threads` come from conftest)
 
 
 
