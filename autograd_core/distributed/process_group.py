@@ -139,6 +139,9 @@ def _abort_on_uncaught(exc_type, exc, tb):
                      f"{_world.size} ranks (MPI_Abort)\n")
     sys.stderr.flush()
     sys.stdout.flush()
+    # mpiexec forwards a rank's output asynchronously and MPI_Abort tears the job down at once: without
+    # a moment to drain, the last lines written (this notice) were lost in about 1 run in 20
+    time.sleep(0.2)
     _abort_job()
 
 
