@@ -21,8 +21,8 @@ import numpy as np  # noqa: E402
 import autograd_core as ag  # noqa: E402
 from autograd_core import _core  # noqa: E402
 
-KERNELS = {"avx512": {"float32": ["avx512 12x32", "avx512 14x32", "avx512 6x64"],
-                      "float64": ["avx512 12x16", "avx512 14x16", "avx512 6x32"]}}
+KERNELS = {"avx512": {"float32": ["avx512 8x32", "avx512 6x32", "avx512 12x32", "avx512 14x32", "avx512 6x64"],
+                      "float64": ["avx512 8x16", "avx512 6x32", "avx512 12x16", "avx512 14x16"]}}
 KC = [128, 192, 256, 384]
 MC = [0]  # 0: from the L2 size
 # (m, k, n, transpose a, transpose b): square sizes and the MLP forward / backward forms

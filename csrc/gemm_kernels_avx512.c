@@ -1,20 +1,23 @@
 /* gemm_kernels_avx512.c: the AVX-512 GEMM context (F, BW, DQ, VL). 32 zmm registers: the tile
  * keeps MR NV accumulators, NV B vectors and a broadcast in registers. Zen 5 and Intel server
  * cores retire 2 512-bit FMAs a cycle with latency 4, so at least 8 independent accumulators.
- * Default tile 12 x 32 float32 / 12 x 16 float64 (24 accumulators, 2 B vectors). Measured since
- * (benchmarks/tune_gemm.py: 1 thread, min of interleaved rounds, 2-core Zen 5 shared with other
- * jobs): 6 x 64 float32 beat 14 x 32 by 4-7% and 12 x 32 by 10-15% on 256^3, 512^3 and the MLP forms
- * (128x784x256: 104 vs 97 vs 91 GFLOPS), 6 x 32 float64 beat 14 x 16 and 12 x 16 likewise (52 vs 48
- * vs 46), with KC 256-384 ahead of 128; the switch (swap the defaults with the alternatives below,
- * KC 256) is left for a run that can also test it. The matrix-vector
+ * Default tile 8 x 32 float32 / 8 x 16 float64 (16 accumulators, 2 B vectors), KC 256 / 384.
+ * Measured (session 6, benchmarks/tune_gemm.py, 1 thread, best of 3 interleaved rounds, 2-core Zen 5
+ * KVM guest with nothing else running; this guest's 512-bit FMA peak equals its 256-bit one, 117
+ * GFLOPS float32 a core): float32 geomean over 256^3, 512^3, 1024^3 and the three MLP forms 108.7
+ * GFLOPS for 8x32 KC 256 (93% of peak), 107.3 for 6x32, 105.7 for 6x64, and the former default 12x32
+ * lower still; float64 8x16 KC 384 54.1, 6x32 53.0, 12x16 less. The 8-row tile also splits the small
+ * row counts of the recurrent layers evenly (a batch of 32 is 4 panels, where 12 rows gave 3 and one
+ * of 2 threads did twice the other's work: an LSTM 64-128, batch 32, forward at 2 threads went from 1.97 to 1.32 ms,
+ * the LSTM 256-512, batch 64, forward from 169 to 134 ms). The matrix-vector
  * leaves are the AVX2 context's (memory-bound: wider vectors buy nothing there). Contracts:
  * gemm.h. Tests: tests/test_gemm.py (skipped, with the reason, on CPUs without AVX-512). */
 #include "gemm_pack.h"
 #include "gemm_ukernel_x86.h"
 
 #if AGC_HAVE_X86
-#define MR_F32 12
-#define MR_F64 12
+#define MR_F32 8
+#define MR_F64 8
 
 GEMM_PACK_X86_F32(pack_f32_avx512, MR_F32, 32, AGC_TARGET_AVX512)
 GEMM_PACK_X86_F64(pack_f64_avx512, MR_F64, 16, AGC_TARGET_AVX512)
@@ -22,28 +25,40 @@ GEMM_UKERNEL_X86(f32_avx512, float, __m512, _mm512, ps, 16, MR_F32, 2, AGC_TARGE
 GEMM_UKERNEL_X86(f64_avx512, double, __m512d, _mm512, pd, 8, MR_F64, 2, AGC_TARGET_AVX512)
 
 const gemm_ctx agc_gemm_desc_f32_avx512 = {
-    "avx512 12x32", AGC_ISA_AVX512, 4, MR_F32, 32, 0, 0, 0,
+    "avx512 8x32", AGC_ISA_AVX512, 4, MR_F32, 32, 0, 256, 0,
     pack_f32_avx512_a, pack_f32_avx512_b, f32_avx512_kern, f32_avx512_small, NULL, NULL};
 const gemm_ctx agc_gemm_desc_f64_avx512 = {
-    "avx512 12x16", AGC_ISA_AVX512, 8, MR_F64, 16, 0, 0, 0,
+    "avx512 8x16", AGC_ISA_AVX512, 8, MR_F64, 16, 0, 384, 0,
     pack_f64_avx512_a, pack_f64_avx512_b, f64_avx512_kern, f64_avx512_small, NULL, NULL};
 
 /* The other tiles measured against the ones above (benchmarks/tune_gemm.py runs them through
  * _core.gemm_set_context); kept so that the measurement can be repeated on another CPU. */
+GEMM_PACK_X86_F32(pack_f32_avx512_12x32, 12, 32, AGC_TARGET_AVX512)
+GEMM_UKERNEL_X86(f32_avx512_12x32, float, __m512, _mm512, ps, 16, 12, 2, AGC_TARGET_AVX512)
 GEMM_PACK_X86_F32(pack_f32_avx512_14x32, 14, 32, AGC_TARGET_AVX512)
 GEMM_UKERNEL_X86(f32_avx512_14x32, float, __m512, _mm512, ps, 16, 14, 2, AGC_TARGET_AVX512)
 GEMM_PACK_X86_F32(pack_f32_avx512_6x64, 6, 64, AGC_TARGET_AVX512)
 GEMM_UKERNEL_X86(f32_avx512_6x64, float, __m512, _mm512, ps, 16, 6, 4, AGC_TARGET_AVX512)
+GEMM_PACK_X86_F32(pack_f32_avx512_6x32, 6, 32, AGC_TARGET_AVX512)
+GEMM_UKERNEL_X86(f32_avx512_6x32, float, __m512, _mm512, ps, 16, 6, 2, AGC_TARGET_AVX512)
+GEMM_PACK_X86_F64(pack_f64_avx512_12x16, 12, 16, AGC_TARGET_AVX512)
+GEMM_UKERNEL_X86(f64_avx512_12x16, double, __m512d, _mm512, pd, 8, 12, 2, AGC_TARGET_AVX512)
 GEMM_PACK_X86_F64(pack_f64_avx512_14x16, 14, 16, AGC_TARGET_AVX512)
 GEMM_UKERNEL_X86(f64_avx512_14x16, double, __m512d, _mm512, pd, 8, 14, 2, AGC_TARGET_AVX512)
 GEMM_PACK_X86_F64(pack_f64_avx512_6x32, 6, 32, AGC_TARGET_AVX512)
 GEMM_UKERNEL_X86(f64_avx512_6x32, double, __m512d, _mm512, pd, 8, 6, 4, AGC_TARGET_AVX512)
 
 const gemm_ctx agc_gemm_desc_avx512_alternatives[] = {
+    {"avx512 12x32", AGC_ISA_AVX512, 4, 12, 32, 0, 0, 0, pack_f32_avx512_12x32_a, pack_f32_avx512_12x32_b,
+     f32_avx512_12x32_kern, f32_avx512_12x32_small, NULL, NULL},
     {"avx512 14x32", AGC_ISA_AVX512, 4, 14, 32, 0, 0, 0, pack_f32_avx512_14x32_a, pack_f32_avx512_14x32_b,
      f32_avx512_14x32_kern, f32_avx512_14x32_small, NULL, NULL},
     {"avx512 6x64", AGC_ISA_AVX512, 4, 6, 64, 0, 0, 0, pack_f32_avx512_6x64_a, pack_f32_avx512_6x64_b,
      f32_avx512_6x64_kern, f32_avx512_6x64_small, NULL, NULL},
+    {"avx512 6x32", AGC_ISA_AVX512, 4, 6, 32, 0, 0, 0, pack_f32_avx512_6x32_a, pack_f32_avx512_6x32_b,
+     f32_avx512_6x32_kern, f32_avx512_6x32_small, NULL, NULL},
+    {"avx512 12x16", AGC_ISA_AVX512, 8, 12, 16, 0, 0, 0, pack_f64_avx512_12x16_a, pack_f64_avx512_12x16_b,
+     f64_avx512_12x16_kern, f64_avx512_12x16_small, NULL, NULL},
     {"avx512 14x16", AGC_ISA_AVX512, 8, 14, 16, 0, 0, 0, pack_f64_avx512_14x16_a, pack_f64_avx512_14x16_b,
      f64_avx512_14x16_kern, f64_avx512_14x16_small, NULL, NULL},
     {"avx512 6x32", AGC_ISA_AVX512, 8, 6, 32, 0, 0, 0, pack_f64_avx512_6x32_a, pack_f64_avx512_6x32_b,

@@ -649,8 +649,8 @@ def test_conv2d_direct_thread_count_and_algorithms_agree():
                                    (13, 65, 300)])
 def test_gemm_prepacked_matches_numpy(m, n, k, beta, dtype):
     """agc_gemm_pack_a_panels + agc_gemm_prepacked (the entry points the direct conv path uses) against
-    NumPy, over sizes off the tiles of every context (6 x 16, 6 x 8, 12 x 32, 12 x 16, and NR 64 / 32 of the measured alternatives) and past one K
-    block; beta == 0 must not read C."""
+    NumPy, over sizes off the tiles of every context (6 x 16, 6 x 8, 8 x 32, 8 x 16, and NR 64 / 32 of
+    the measured alternatives) and past one K block; beta == 0 must not read C."""
     rng = seeded("prepacked", m, n, k)
     a = rng.standard_normal((m, k)).astype(dtype)
     b = rng.standard_normal((k, n)).astype(dtype)

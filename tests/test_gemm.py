@@ -15,7 +15,7 @@ from conftest import AVAILABLE, require_target  # noqa: E402
 # The register tile (MR, NR) of each tier's GEMM context, float32 and float64.
 TILES = {"portable": {np.float32: (6, 16), np.float64: (6, 8)},
          "avx2": {np.float32: (6, 16), np.float64: (6, 8)},
-         "avx512": {np.float32: (12, 32), np.float64: (12, 16)}}
+         "avx512": {np.float32: (8, 32), np.float64: (8, 16)}}
 
 EPS = {np.float32: np.finfo(np.float32).eps, np.float64: np.finfo(np.float64).eps}
 DTYPES = [np.float32, np.float64]
@@ -490,8 +490,8 @@ def test_matmul_gradcheck(name, fn, sa, sb):
 
 
 # ------------------------------------------------------------------------------------------ contexts
-ALTERNATIVE_KERNELS = {"avx512": {np.float32: ["avx512 14x32", "avx512 6x64"],
-                                  np.float64: ["avx512 14x16", "avx512 6x32"]}}
+ALTERNATIVE_KERNELS = {"avx512": {np.float32: ["avx512 12x32", "avx512 14x32", "avx512 6x64", "avx512 6x32"],
+                                  np.float64: ["avx512 12x16", "avx512 14x16", "avx512 6x32"]}}
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
