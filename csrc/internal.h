@@ -1,6 +1,8 @@
 /* internal.h: shared by the .c files, never seen by the binding.
  * - AGC_TARGET_AVX2, AGC_TARGET_AVX512: the per-function target attributes of the AVX2+FMA and
  *   AVX-512 (F, BW, DQ, VL) tiers (no -march=native anywhere); cpu.c decides which tier may run.
+ *   AGC_TARGET_AVX512_LOOPS is the AVX-512 tier for loops left to the compiler's vectoriser: GCC
+ *   otherwise keeps them at 256 bits (its generic tuning prefers narrower vectors).
  * - Threading: agc_threads_for(work, threshold) says how many OpenMP threads a kernel should use:
  *   1 below the threshold, else the count set by agc_set_num_threads (cpu.c).
  * - agc_iter: the N-d strided iterator. It drops size-1 dims and merges dims that are contiguous
@@ -26,10 +28,13 @@
 #define AGC_HAVE_X86 1
 #define AGC_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #define AGC_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512bw,avx512dq,avx512vl")))
+#define AGC_TARGET_AVX512_LOOPS \
+    __attribute__((target("avx2,fma,avx512f,avx512bw,avx512dq,avx512vl,prefer-vector-width=512")))
 #else
 #define AGC_HAVE_X86 0
 #define AGC_TARGET_AVX2
 #define AGC_TARGET_AVX512
+#define AGC_TARGET_AVX512_LOOPS
 #endif
 
 /* The tiers as preprocessor numbers (equal to the agc_isa values) for vec.h's AGC_VEC_ISA, which

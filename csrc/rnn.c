@@ -19,8 +19,8 @@
  * tile, which is why the projection uses it too rather than agc_gemm, whose small-M paths differ), and column
  * sums run over the rows in order, so results are bitwise identical for any thread count.
  * Arithmetic: float32 sigmoid/tanh use the polynomial functions below (written so the compiler
- * vectorises them; ~2 ulp), float64 uses libm. The per-step kernels are compiled twice, portable and
- * with the AVX2 target attribute, and picked by agc_isa_active().
+ * vectorises them; ~2 ulp), float64 uses libm. The per-step kernels are compiled three times,
+ * portable, AVX2 and AVX-512 (16 float lanes), and picked by agc_isa_active().
  * Tests: tests/test_rnn.py, tests/test_rnn_fused.py. */
 #include <math.h>
 #include <stdint.h>
@@ -261,6 +261,8 @@ DEFINE_BLOCKS(double, f64, , )
 #if AGC_HAVE_X86
 DEFINE_BLOCKS(float, f32, AGC_TARGET_AVX2, _avx2)
 DEFINE_BLOCKS(double, f64, AGC_TARGET_AVX2, _avx2)
+DEFINE_BLOCKS(float, f32, AGC_TARGET_AVX512_LOOPS, _avx512)
+DEFINE_BLOCKS(double, f64, AGC_TARGET_AVX512_LOOPS, _avx512)
 #endif
 
 typedef void (*cell_fn)(const cell_args *, int64_t, int64_t);
@@ -268,6 +270,10 @@ typedef void (*cell_fn)(const cell_args *, int64_t, int64_t);
 static cell_fn pick(agc_dtype dt, int backward)
 {
 #if AGC_HAVE_X86
+    if (agc_isa_active() >= AGC_ISA_AVX512) {
+        if (dt == AGC_F32) return backward ? cell_bwd_f32_avx512 : cell_fwd_f32_avx512;
+        return backward ? cell_bwd_f64_avx512 : cell_fwd_f64_avx512;
+    }
     if (agc_isa_active() >= AGC_ISA_AVX2) {
         if (dt == AGC_F32) return backward ? cell_bwd_f32_avx2 : cell_fwd_f32_avx2;
         return backward ? cell_bwd_f64_avx2 : cell_fwd_f64_avx2;
