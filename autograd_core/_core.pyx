@@ -256,20 +256,25 @@ def set_schedule_perturbation(str mode="off", int victim=0, int delay_us=200, se
     agc_set_perturbation(_PERTURB_MODES[mode], victim, delay_us, <uint64_t>(int(seed) & 0xFFFFFFFFFFFFFFFF))
 
 
-def set_adaptive_threads(bint on):
-    """Turn the adaptive thread cap on (the default) or off. With it on, kernels use fewer threads
-    for a while when workers start late because other processes hold the cores (see csrc/cpu.c);
-    results never change, only speed."""
-    agc_set_adaptive_threads(on)
+def set_adaptive_threads(on):
+    """Turn the adaptive thread cap on (True, the default) or off (False). With it on, kernels use
+    fewer threads while other processes hold the cores, as seen from late worker starts and from the
+    kernel's count of runnable threads (see csrc/cpu.c); results never change, only speed.
+    "late": the late-start signal alone (for its tests)."""
+    if on == "late":
+        agc_set_adaptive_threads(2)
+    else:
+        agc_set_adaptive_threads(1 if on else 0)
 
 
 def thread_stats():
     """The adaptive thread cap's state: whether it is on, how many threads a kernel may use now,
-    late worker starts seen, how often the cap engaged, and fork decisions it reduced."""
-    cdef int64_t out[5]
+    late worker starts seen, how often the late-start cap engaged, fork decisions it reduced, and
+    fork decisions the run-queue check reduced (other processes' runnable threads)."""
+    cdef int64_t out[6]
     agc_thread_stats(out)
     return {"adaptive": bool(out[0]), "threads_now": out[1], "late_starts": out[2], "engaged": out[3],
-            "capped_forks": out[4]}
+            "capped_forks": out[4], "runq_capped_forks": out[5]}
 
 
 def get_schedule_perturbation():

@@ -28,7 +28,9 @@
  * every thread again, which probes the machine: a single late start soon after is a failed probe
  * and re-engages the cap at once with a doubled backoff (measured: beside two busy processes a
  * char-LSTM step re-engaged 18 times in 3 s while each probe needed two late starts); a quiet
- * machine never engages it. Only thread counts change, and
+ * machine never engages it. A second signal, the number of runnable threads the kernel reports
+ * (runq_limit below), catches the worker that started on time and is then descheduled mid-region.
+ * Only thread counts change, and
  * no result depends on the thread count, so the cap can never change a number. Switch it off with
  * AGC_ADAPTIVE=0 or _core.set_adaptive_threads(False) (the thread tests do, so that they exercise
  * the requested thread counts).
@@ -233,9 +235,65 @@ static int64_t now_ns(void)
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
+/* The second signal: the kernel's count of runnable threads (the fourth field of /proc/loadavg,
+ * "running/total"), read by the forking thread at most every RUNQ_PERIOD_NS (~5 us a read). A
+ * worker that starts on time can still be descheduled in the middle of a region when its core is
+ * shared with a busy process, which the late-start test never sees: measured beside two busy
+ * processes, a LeNet-5 step at 2 threads took 1.42x its 1-thread time and no late start engaged the
+ * cap. Our own team counts as running (its workers may be spinning), so others = running - team.
+ * Two reads in a row with others > 0 cap regions at (cores - others) threads, at least 1; the first
+ * read with others <= 0 lifts the cap (a kernel thread or a short-lived process alone, seen in
+ * about 1 read in 10 on a quiet machine, must not cap it). Linux only (elsewhere: no second signal). */
+#define RUNQ_PERIOD_NS 10000000LL
+static int64_t runq_read_ns = -RUNQ_PERIOD_NS;
+static int runq_cap = 0;     /* 0: no cap */
+static int runq_pending = 0; /* the previous read's cap, not yet confirmed */
+static int64_t stat_runq_capped = 0;
+
+static int runnable_threads(void)
+{
+#if defined(__linux__)
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (!f) return -1;
+    double l1, l5, l15;
+    int running = -1, total;
+    if (fscanf(f, "%lf %lf %lf %d/%d", &l1, &l5, &l15, &running, &total) != 5) running = -1;
+    fclose(f);
+    return running;
+#else
+    return -1;
+#endif
+}
+
+/* Called by forking threads only; two Python threads forking at once may both read, which is
+ * harmless (the fields are single words, and any interleaving leaves a cap some read saw). */
+static int runq_limit(int64_t now, int team)
+{
+    if (now - LOAD(runq_read_ns) >= RUNQ_PERIOD_NS) {
+        STORE(runq_read_ns, now);
+        const int running = runnable_threads();
+        int cap = 0;
+#ifdef _OPENMP
+        const int cores = omp_get_num_procs();
+        const int others = running - team;
+        if (running > 0 && others > 0) cap = cores - others > 1 ? cores - others : 1;
+#endif
+        STORE(runq_cap, cap > 0 && LOAD(runq_pending) > 0 ? cap : 0);
+        STORE(runq_pending, cap);
+    }
+    return LOAD(runq_cap);
+}
+
 int agc_fork(int n)
 {
     const int64_t now = now_ns();
+    if (LOAD(adaptive_on) == 1) {
+        const int rc = runq_limit(now, agc_nthreads());
+        if (rc > 0 && n > rc) {
+            n = rc;
+            __atomic_fetch_add(&stat_runq_capped, 1, __ATOMIC_RELAXED);
+        }
+    }
     if (LOAD(adaptive_on) && now < LOAD(cap_until_ns)) {
         const int cap = LOAD(cap_threads);
         if (n > cap) {
@@ -279,19 +337,25 @@ void agc_region_start(int64_t gen)
 
 void agc_set_adaptive_threads(int on)
 {
-    STORE(adaptive_on, on ? 1 : 0);
+    STORE(adaptive_on, on == 2 ? 2 : on ? 1 : 0);
     STORE(cap_until_ns, 0);
     STORE(backoff_ns, BACKOFF_MIN_NS);
+    STORE(runq_cap, 0);
+    STORE(runq_pending, 0);
+    STORE(runq_read_ns, now_ns() - RUNQ_PERIOD_NS); /* the next fork reads the run queue afresh */
 }
 
 void agc_thread_stats(int64_t *out)
 {
     const int64_t now = now_ns();
     out[0] = LOAD(adaptive_on);
-    out[1] = now < LOAD(cap_until_ns) ? LOAD(cap_threads) : agc_nthreads();
+    int n = now < LOAD(cap_until_ns) ? LOAD(cap_threads) : agc_nthreads();
+    const int rc = LOAD(runq_cap);
+    out[1] = LOAD(adaptive_on) == 1 && rc > 0 && rc < n ? rc : n;
     out[2] = LOAD(stat_late);
     out[3] = LOAD(stat_engaged);
     out[4] = LOAD(stat_capped);
+    out[5] = LOAD(stat_runq_capped);
 }
 
 /* ---------------------------------------------------------------- schedule perturbation */

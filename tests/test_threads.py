@@ -478,7 +478,7 @@ def test_adaptive_cap_engages_when_workers_start_late_and_never_changes_results(
         ag.set_num_threads(1)
         ref = (a @ b).numpy().copy()
         ag.set_num_threads(2)
-        _core.set_adaptive_threads(True)
+        _core.set_adaptive_threads("late")  # the run-queue signal would cap first on a loaded machine
         try:
             before = _core.thread_stats()
             _core.set_schedule_perturbation("victim", victim=1, delay_us=500)
@@ -493,6 +493,44 @@ def test_adaptive_cap_engages_when_workers_start_late_and_never_changes_results(
             _core.set_adaptive_threads(False)
         stats = _core.thread_stats()
         assert not stats["adaptive"] and stats["threads_now"] == 2
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the run-queue signal reads /proc/loadavg")
+def test_adaptive_cap_follows_other_processes_runnable_threads():
+    """Beside two busy processes (more runnable threads than cores besides our team), the run-queue
+    check caps regions at one thread within a few reads, and the results stay bitwise the 1-thread
+    ones; when they stop, the cap lifts."""
+    rng = rng_for("adaptive runq")
+    a, b = tensor(rng, (64, 256)), tensor(rng, (256, 128))
+    cores = os.cpu_count() or 2
+    with _Settings():
+        ag.set_num_threads(1)
+        ref = (a @ b).numpy().copy()
+        ag.set_num_threads(2)
+        _core.set_adaptive_threads(True)
+        busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(cores)]
+        try:
+            time.sleep(0.3)
+            before = _core.thread_stats()
+            outs, end = [], time.monotonic() + 10
+            while time.monotonic() < end and _core.thread_stats()["runq_capped_forks"] <= before["runq_capped_forks"]:
+                outs.append((a @ b).numpy().copy())
+                time.sleep(0.002)
+            assert _core.thread_stats()["runq_capped_forks"] > before["runq_capped_forks"]
+            outs += [(a @ b).numpy().copy() for _ in range(5)]
+            assert all(o.tobytes() == ref.tobytes() for o in outs)
+        finally:
+            for p in busy:
+                p.kill()
+                p.wait()
+        try:
+            end = time.monotonic() + 10
+            while time.monotonic() < end and _core.thread_stats()["threads_now"] != 2:
+                (a @ b).numpy()
+                time.sleep(0.015)
+            assert _core.thread_stats()["threads_now"] == 2
+        finally:
+            _core.set_adaptive_threads(False)
 
 
 def test_adaptive_cap_on_by_default_and_switch_from_environment():

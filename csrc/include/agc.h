@@ -78,11 +78,12 @@ int agc_get_num_threads(void);
  * AGC_PERTURB=mode[,victim_or_seed[,delay_us]] in the environment sets it at import. */
 void agc_set_perturbation(int mode, int victim, int delay_us, uint64_t seed);
 int agc_get_perturbation(void);
-/* The adaptive thread cap (cpu.c): on (the default, unless AGC_ADAPTIVE=0) or off. Turning it on
- * or off also clears a cap in force. */
+/* The adaptive thread cap (cpu.c): 1 on (the default, unless AGC_ADAPTIVE=0), 0 off, 2 the
+ * late-start signal only (tests of that signal on a machine other processes load). Setting it also
+ * clears a cap in force. */
 void agc_set_adaptive_threads(int on);
-/* out[0..4]: adaptive on, threads a kernel may use now, late worker starts seen, times the cap
- * engaged, fork decisions it reduced. */
+/* out[0..5]: adaptive on, threads a kernel may use now, late worker starts seen, times the late-start
+ * cap engaged, fork decisions it reduced, fork decisions the run-queue check reduced. */
 void agc_thread_stats(int64_t *out);
 
 /* ---------------------------------------------------------------- storage.c */
