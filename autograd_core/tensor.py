@@ -399,7 +399,7 @@ class Tensor(TensorBase):
         return self
 
     # ------------------------------------------------------------------ operators
-    # +, -, *, / are the ops' own dispatch (ops/binary.py _dispatch: C straight, or a graph node)
+    # +, -, *, / are the ops themselves (ops/binary.py OPERATORS: C straight, or a graph node)
     __add__ = __radd__ = _OPS["add"]
     __sub__ = _OPS["sub"]
     __mul__ = __rmul__ = _OPS["mul"]

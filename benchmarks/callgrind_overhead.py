@@ -28,8 +28,8 @@ CASES = {
     "grad exp(a)": ("a = ag.ones(16, requires_grad=True)", "ag.exp(a)"),
     "grad hypot(a,b)": ("a = ag.ones(16, requires_grad=True); b = ag.ones(16)", "ag.hypot(a, b)"),
     "mlp step": (
-        "ag.manual_seed(0); m = ag.nn.Sequential(ag.nn.Linear(8, 16), ag.nn.ReLU(), ag.nn.Linear(16, 2));"
-        " opt = ag.optim.SGD(m.parameters(), lr=0.01); x = ag.randn(4, 8); y = ag.randn(4, 2)",
+        ("ag.manual_seed(0); m = ag.nn.Sequential(ag.nn.Linear(8, 16), ag.nn.ReLU(), ag.nn.Linear(16, 2));"
+         " opt = ag.optim.SGD(m.parameters(), lr=0.01); x = ag.randn(4, 8); y = ag.randn(4, 2)"),
         "opt.zero_grad(); ag.nn.functional.mse_loss(m(x), y).backward(); opt.step()"),
 }
 CALLS = {"mlp step": 200}
@@ -58,7 +58,7 @@ def measure(root, names):
         proc = subprocess.run(["valgrind", "--tool=callgrind", "--collect-atstart=no", "--toggle-collect=builtin_exec",
                                "--dump-after=builtin_exec", f"--callgrind-out-file={out}", sys.executable, "-c",
                                PROGRAM.format(root=root, cases=cases)],
-                              capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
+                              capture_output=True, text=True, check=False, env=dict(os.environ, OMP_NUM_THREADS="1"))
         if proc.returncode:
             raise RuntimeError(proc.stderr[-2000:])
         dumps = sorted((f for f in os.listdir(tmp) if f.startswith("cg.out")),
@@ -66,7 +66,7 @@ def measure(root, names):
         totals = []
         for f in dumps:
             with open(os.path.join(tmp, f)) as fh:
-                totals.append(int(re.search(r"^totals: (\d+)", fh.read(), re.M).group(1)))
+                totals.append(int(re.search(r"^totals: (\d+)", fh.read(), re.MULTILINE).group(1)))
     # per case: the setup exec, then run(n), then run(2n)
     totals = totals[-3 * len(cases):]
     return {name: (totals[3 * i + 2] - totals[3 * i + 1]) / n for i, (name, _, n) in enumerate(cases)}

@@ -1,16 +1,16 @@
 """Unary elementwise ops: forward in C, each VJP on the line that defines the op.
 
 `_unary_op(name, grad, save=...)` builds the Function: `grad(x, y, g, p0, p1)` is the VJP written with
-Tensor ops (so create_graph works). The op's row in agc.h (read through _core.op_info) says whether
-integer inputs compute in float32 and which C kernel, if any, computes the same VJP in one pass; that
-fused kernel is used when no double backward is being recorded, and it decides what is saved (x or y)."""
+Tensor ops (so create_graph works). The op's row in agc.h (read through _core.op_info) says which C
+kernel, if any, computes the same VJP in one pass (integer inputs of float ops compute in float32 in
+the binding, as the row's flags say); that fused kernel is used when no double backward is being recorded, and it decides what is saved (x or y)."""
 import math
 
 from .. import _core
 from .._core import TensorBase, alias, data_alias
 from .._core import binary as _binary
 from .._core import unary as _unary
-from ..autograd.function import _FREED, Function, apply_one
+from ..autograd.function import _FREED, Function, unary_primitive
 from ..autograd.grad_mode import state
 from ._grad import _grad_to, _meta
 from ._registry import tensor_method
@@ -87,20 +87,18 @@ def _float_input(x):
 
 
 def _unary_op(name, grad, save="x", fused_if=None):
-    """The Function and the call of one C unary kernel. grad(x, y, g, p0, p1) is the VJP in Tensor ops.
-    Float-only and the fused backward come from the op registry (agc.h's rows): the fused C kernel
+    """The Function and the call of one C unary kernel (autograd.function's unary_primitive decides
+    between a graph node and the kernel). grad(x, y, g, p0, p1) is the VJP in Tensor ops. The fused
+    backward comes from the op registry (agc.h's rows): the fused C kernel
     computes the VJP in one pass when no graph is recorded in backward and decides what is saved (x
     or y); for ops with parameters it has the default ones, so it is used only when fused_if(p0, p1)."""
     info = _core.op_info("unary", name)
     code = info.code
-    float_only = info.float_only
     fused_code = B[info.fused] if info.fused else None
     if info.fused:
         save = _core.op_info("binary", info.fused).grad_of
 
-    def forward(ctx, x, p0=0.0, p1=0.0):
-        if float_only and 1 < x._dtype_code < _F16:
-            x = x.to(_core.F32)
+    def forward(ctx, x, p0=0.0, p1=0.0):  # (x requires grad, so it is a float tensor)
         y = _unary(code, x, p0, p1)
         if p0 or p1:
             ctx.p = (p0, p1)  # (else the class default, (0.0, 0.0))
@@ -132,20 +130,7 @@ def _unary_op(name, grad, save="x", fused_if=None):
                {"forward": staticmethod(forward), "backward": staticmethod(backward), "_core_forward": True,
                 "p": (0.0, 0.0)})
 
-    def op(x, p0=0.0, p1=0.0):
-        if state.enabled and x.requires_grad:  # (only float tensors can require grad)
-            return apply_one(cls, x, p0, p1) if p0 or p1 else apply_one(cls, x)
-        if float_only and 1 < x._dtype_code < _F16:
-            x = x.to(_core.F32)
-        return _unary(code, x, p0, p1)
-
-    def public(x):  # the one-argument op users call (x.tanh(), ag.exp(x), ...): op without p0, p1
-        if state.enabled and x.requires_grad:
-            return apply_one(cls, x)
-        if float_only and 1 < x._dtype_code < _F16:
-            x = x.to(_core.F32)
-        return _unary(code, x)
-
+    op, public = unary_primitive(cls, _unary, code)
     op.__name__ = name
     op.Function = cls
     public.__name__ = public.__qualname__ = name
