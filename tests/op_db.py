@@ -553,6 +553,8 @@ BINARY_OPS = [
            simd=True, kernel="hypot"),
     OpInfo("logaddexp", ag.logaddexp, np.logaddexp, binary(), torch="logaddexp", gradgrad=True,
            method="logaddexp", simd=True, kernel="logaddexp"),
+    OpInfo("copysign", ag.copysign, np.copysign, binary(away_from=(0.0,)), torch="copysign", int_dtypes=INTS,
+           int_out=np.float32, gradgrad=True, method="copysign", simd=True, kernel="copysign"),
     OpInfo("remainder", ag.remainder, np.mod, Inputs([[(3, 4), (3, 4)], [(3, 4), (4,)]], positive=(1,)),
            torch="remainder", int_dtypes=INTS, grad=False, method="remainder", operator=operator.mod, simd=True,
            kernel="mod"),

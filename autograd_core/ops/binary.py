@@ -647,6 +647,16 @@ Example:
     >>> ag.logaddexp(ag.tensor([0.0, 100.0]), ag.tensor([0.0, 100.0]))  # exp(100) overflows float32
     tensor([  0.6931, 100.6931])
 """)
+# copysign: d/da is y / a = +-1, taken as 0 at a = 0 (PyTorch's value); b only lends its sign bit
+copysign = _float_binary("copysign", lambda a, b, y: (y / a).masked_fill(a == 0, 0.0), None, """\
+``|a|`` with the sign of ``b``, elementwise with broadcasting (``-0.0`` counts as negative); ``b``
+may be a number. Integer inputs give a float32 result, as in PyTorch. The gradient is ``+-1`` for
+``a`` (0 where ``a`` is 0) and 0 for ``b``.
+
+Example:
+    >>> ag.copysign(ag.tensor([1.0, -2.0, 3.0]), ag.tensor([-1.0, 1.0, -0.0]))
+    tensor([-1.,  2., -3.])
+""", promote=True)
 
 
 def _compare(code):

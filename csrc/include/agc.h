@@ -218,6 +218,7 @@ int agc_unary(int op, agc_dtype dt, int ndim, const int64_t *shape, const void *
     X(FMOD, fmod, AGC_OP_HEAVY, fmod(a, b))                                                                   \
     X(HYPOT, hypot, AGC_OP_FLOAT_HEAVY, hypot(a, b))              /* sqrt(a^2 + b^2) without overflow */      \
     X(LOGADDEXP, logaddexp, AGC_OP_FLOAT_HEAVY, LOGADDEXP(a, b))  /* log(exp(a) + exp(b)) without overflow */ \
+    X(COPYSIGN, copysign, AGC_OP_FLOAT, copysign(a, b))           /* |a| with the sign bit of b */            \
     /* fused backward helpers: a = the forward's x or y, b = the incoming gradient g */                       \
     X(SIGMOID_BWD, sigmoid_bwd, AGC_OP_FLOAT | AGC_OP_GRAD_OF_Y, b * a * (1 - a))                             \
     X(TANH_BWD, tanh_bwd, AGC_OP_FLOAT | AGC_OP_GRAD_OF_Y, b * (1 - a * a))                                   \
