@@ -25,6 +25,13 @@ from typing import ClassVar
 
 import numpy as np
 
+from . import _core, tensor
+from ._core import Size
+from .device import device, parse_to, raise_cpu_only
+from .dtypes import _by_name, dtype
+from .nn import Parameter
+from .tensor import Tensor
+
 _PROTOCOL = 2
 # torch storage class name -> (numpy dtype of the bytes in the file, numpy dtype it loads as)
 _STORAGE_TYPES = {
@@ -114,16 +121,12 @@ class _Writer(pickle._Pickler):
         return ref
 
     def save(self, obj, save_persistent_id=True):
-        from .dtypes import dtype
         if type(obj) is dtype:  # a dtype is a module-level name, torch.float32
             obj = _Global.of("torch", obj.name)
         super().save(obj, save_persistent_id)
 
     def reducer_override(self, obj):
-        from .device import device
-        from .tensor import Tensor
         if isinstance(obj, Tensor):
-            from .nn import Parameter
             if isinstance(obj, Parameter):
                 data = obj.detach()
                 self.keep.append(data)
@@ -138,7 +141,6 @@ class _Writer(pickle._Pickler):
                     (ref, 0, shape, _contiguous_strides(shape), bool(obj.requires_grad), OrderedDict()))
         if isinstance(obj, device):
             return (_Global.of("torch", "device"), (str(obj),))
-        from ._core import Size
         if isinstance(obj, Size):
             return (_Global.of("torch", "Size"), (tuple(int(n) for n in obj),))
         if isinstance(obj, np.ndarray) and obj.dtype.name in _STORAGE_OF:
@@ -216,11 +218,9 @@ class _LoadedStorage:
         return self
 
     def cuda(self, *args, **kwargs):
-        from .device import raise_cpu_only
         raise_cpu_only("map_location (storage.cuda())", "cuda")
 
     def to(self, *args, **kwargs):
-        from .device import parse_to
         parse_to(args, kwargs, "map_location (storage.to())")
         return self
 
@@ -238,7 +238,6 @@ def _check_shape(values, what):
 
 def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None,
                        metadata=None):
-    from . import _core, tensor
     if not isinstance(storage, _LoadedStorage):
         raise FormatError("a tensor's storage is not a storage record of the archive")
     size = _check_shape(size, "tensor size")
@@ -263,8 +262,6 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=Fals
 
 
 def _rebuild_parameter(data, requires_grad, backward_hooks=None, *state):
-    from .nn import Parameter
-    from .tensor import Tensor
     if not isinstance(data, Tensor):
         raise FormatError("a parameter's data is not a tensor")
     return Parameter(data, requires_grad=bool(requires_grad))
@@ -275,17 +272,14 @@ def _rebuild_parameter_with_state(data, requires_grad, backward_hooks, state):
 
 
 def _torch_dtype(name):
-    from .dtypes import _by_name
     return _by_name(_TORCH_DTYPES[name])
 
 
 def _torch_device(spec, index=None):
-    from .device import device
     return device(spec, index)
 
 
 def _torch_size(values=()):
-    from ._core import Size
     return Size(_check_shape(tuple(values), "torch.Size"))
 
 
