@@ -17,6 +17,8 @@ admitted only on instances of allowlisted classes, never on a class or a functio
 checked against their declared sizes, and each tensor's size/stride/offset against its storage,
 before any memory is touched.
 """
+import _compat_pickle
+import importlib
 import io
 import pickle
 import zipfile
@@ -346,7 +348,6 @@ class _Reader(pickle._Unpickler):
     def find_class(self, module, name):
         if self.proto < 3:
             # protocol 2 names Python 2's modules (__builtin__.set): read them as Python 3's
-            import _compat_pickle
             if (module, name) in _compat_pickle.NAME_MAPPING:
                 module, name = _compat_pickle.NAME_MAPPING[(module, name)]
             elif module in _compat_pickle.IMPORT_MAPPING:
@@ -404,7 +405,6 @@ class _Reader(pickle._Unpickler):
 
 def _torch_equivalent(module, name):
     """For weights_only=False: torch.nn.modules.linear.Linear -> autograd_core.nn.modules.linear.Linear."""
-    import importlib
     ours = "autograd_core" + module[len("torch"):]
     try:
         return getattr(importlib.import_module(ours), name)

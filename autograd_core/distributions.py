@@ -22,6 +22,8 @@ reparameterisation (see _standard_gamma_grad); Beta is X / (X + Y) and Dirichlet
 such Gamma draws, so their gradients follow by the chain rule.
 """
 import math
+import sys
+import types
 
 import numpy as np
 
@@ -1094,9 +1096,6 @@ def _submodules():
     """PyTorch's submodule paths (torch.distributions.normal.Normal, torch.distributions.kl, ...)
     as aliases of this one module, registered in sys.modules so that `import` and `from ... import`
     find them."""
-    import sys
-    import types
-
     layout = {
         "distribution": ["Distribution"], "normal": ["Normal"], "categorical": ["Categorical"],
         "bernoulli": ["Bernoulli"], "uniform": ["Uniform"], "multivariate_normal": ["MultivariateNormal"],

@@ -31,9 +31,13 @@ import pickle
 import struct
 import tempfile
 import threading
+import zipfile
 from collections import OrderedDict
 
 import numpy as np
+from safetensors import SafetensorError
+from safetensors.numpy import load as st_load
+from safetensors.numpy import save as st_save
 
 from . import _pt_format, from_numpy
 from .device import check_device
@@ -201,7 +205,6 @@ def _is_safetensors(f):
 
 
 def _safetensors_bytes(obj, metadata):
-    from safetensors.numpy import save as st_save
     tensors = {}
     structure = _encode(obj, tensors, {}, "obj")
     meta = {_FORMAT_KEY: _FORMAT, _STRUCT_KEY: json.dumps(structure)}
@@ -327,8 +330,6 @@ def _parse_header(data, name):
 
 
 def _load_arrays(data, name):
-    from safetensors import SafetensorError
-    from safetensors.numpy import load as st_load
     try:
         arrays = st_load(data)
     except (SafetensorError, ValueError, TypeError, OverflowError) as exc:
@@ -480,7 +481,6 @@ def load_metadata(f):
     """The user metadata passed to ag.save (None if there was none)."""
     data, name = _read_bytes(f)
     if _pt_format.is_zip(data):
-        import zipfile
         try:
             archive = zipfile.ZipFile(io.BytesIO(data))
             record = [n for n in archive.namelist() if n.endswith("/" + _ZIP_METADATA)]

@@ -1,4 +1,6 @@
 """ag.special, as torch.special: the special functions under their torch.special names."""
+import math
+
 from .nn.functional import log_softmax, softmax
 from .ops.creation import full_like, ones_like, zeros_like
 from .ops.special import digamma, erfinv, lgamma, mvlgamma, polygamma
@@ -84,7 +86,5 @@ def entr(x):
 
 def sinc(x):
     """sin(pi x) / (pi x), 1 at 0."""
-    import math
-
     safe = where(x == 0, full_like(x, 1.0), x) * math.pi
     return where(x == 0, ones_like(x), safe.sin() / safe)
