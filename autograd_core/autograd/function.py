@@ -376,7 +376,8 @@ class once_differentiable:
 # and a tensor argument that requires grad, apply the op's Function (a graph node); otherwise call the
 # kernel straight, with no node, no ctx and no grad-mode switch. The closures below are this decision
 # specialised by arity and argument types: they are the per-op overhead of every +, * and exp in a
-# model, so they test the commonest cases first and look up nothing they can hold in a cell.
+# model, so they test the commonest cases first, hold what they use in cells, and ask requires_grad
+# before grad mode (a tensor without grad, the common case, then costs one attribute lookup).
 
 def unary_primitive(fn_cls, kernel, code):
     """(op, public) for the unary kernel `code`: op(x, p0=0.0, p1=0.0) for the library's calls with
@@ -384,12 +385,12 @@ def unary_primitive(fn_cls, kernel, code):
     apply_one's contract and takes (x) or (x, p0, p1)."""
 
     def op(x, p0=0.0, p1=0.0):
-        if state.enabled and x.requires_grad:
+        if x.requires_grad and state.enabled:
             return apply_one(fn_cls, x, p0, p1) if p0 or p1 else apply_one(fn_cls, x)
         return kernel(code, x, p0, p1)
 
     def public(x):
-        if state.enabled and x.requires_grad:
+        if x.requires_grad and state.enabled:
             return apply_one(fn_cls, x)
         return kernel(code, x)
 
@@ -410,23 +411,44 @@ def binary_primitive(fn_cls, kernel, code, record=None, convert=None, a_is_tenso
     the caller guarantees it (an operator called on the tensor a), which saves an isinstance test per
     call (measured: 7% of a * b on 4-element tensors)."""
     record = record or fn_cls.apply
-    fast_two = fn_cls._core_forward
+    two = apply_two if fn_cls._core_forward else None
 
-    def binary_op(a, b):
-        tb = type(b)
-        if tb is float or tb is int:
-            if a_is_tensor or isinstance(a, TensorBase):
-                if state.enabled and a.requires_grad:
-                    return record(a, b)
-                return kernel(code, a, b)
-        elif isinstance(b, TensorBase) and (a_is_tensor or isinstance(a, TensorBase)):
-            if state.enabled and (a.requires_grad or b.requires_grad):
-                return apply_two(fn_cls, a, b) if fast_two else fn_cls.apply(a, b)
-            return kernel(code, a, b)
+    def general(a, b):
         if convert is not None:
             a, b = convert(a), convert(b)
-        if state.enabled and (_requires_grad(a) or _requires_grad(b)):
+        if (_requires_grad(a) or _requires_grad(b)) and state.enabled:
             return record(a, b)
         return kernel(code, a, b)
 
-    return binary_op
+    def operator(a, b):  # a is a tensor
+        tb = type(b)
+        if tb is float or tb is int:
+            if a.requires_grad and state.enabled:
+                return record(a, b)
+            return kernel(code, a, b)
+        if isinstance(b, TensorBase):
+            if (a.requires_grad or b.requires_grad) and state.enabled:
+                return two(fn_cls, a, b) if two is not None else fn_cls.apply(a, b)
+            return kernel(code, a, b)
+        return general(a, b)
+
+    def function(a, b):
+        tb = type(b)
+        if tb is float or tb is int:
+            if isinstance(a, TensorBase):
+                if a.requires_grad and state.enabled:
+                    return record(a, b)
+                return kernel(code, a, b)
+        elif isinstance(b, TensorBase):
+            if isinstance(a, TensorBase):
+                if (a.requires_grad or b.requires_grad) and state.enabled:
+                    return two(fn_cls, a, b) if two is not None else fn_cls.apply(a, b)
+                return kernel(code, a, b)
+            ta = type(a)
+            if ta is float or ta is int:  # a number first: 1 - x
+                if b.requires_grad and state.enabled:
+                    return record(a, b)
+                return kernel(code, a, b)
+        return general(a, b)
+
+    return operator if a_is_tensor else function
