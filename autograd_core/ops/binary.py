@@ -604,11 +604,12 @@ def _require_float(op, a, b):
                             f"convert with .float() first")
 
 
-def _float_binary(name, da, db, doc, promote=False):
+def _float_binary(name, da, db, doc=None, promote=False):
     """One float binary op from its row: the agc.h op `name` (its C kernel), the partial derivatives
-    da(a, b, y), db(a, b, y) of the output y (db None: a zero gradient) and the docstring make the
-    Function, ag.<name>, Tensor.<name> and the __all__ entry. Integer and bool tensors are an error, as
-    in PyTorch, or with promote=True compute in float32 (the kernel's FLOAT flag)."""
+    da(a, b, y), db(a, b, y) of the output y (db None: a zero gradient) and the docstring (a plain
+    default without one) make the Function, ag.<name>, Tensor.<name> and the __all__ entry. Integer and
+    bool tensors are an error, as in PyTorch, or with promote=True compute in float32 (the kernel's
+    FLOAT flag)."""
     code = _B[name]
     fn_cls = type(name.title().replace("_", ""), (_FloatBinary,),
                   {"CODE": code, "da": staticmethod(da), "db": staticmethod(db) if db else None})
@@ -621,7 +622,9 @@ def _float_binary(name, da, db, doc, promote=False):
     fn = primitive if promote else checked
     fn.__name__ = fn.__qualname__ = name
     fn.__module__ = __name__
-    fn.__doc__ = doc
+    fn.__doc__ = doc or (f"``{name}(a, b)``, elementwise with broadcasting; ``b`` may be a number. "
+                         f"{'Integer inputs give a float32 result' if promote else 'Floating point tensors only'}"
+                         ", as in PyTorch.")
     fn.Function = fn_cls
     __all__.append(name)
     return tensor_method(fn)

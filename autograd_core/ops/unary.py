@@ -20,20 +20,15 @@ from .creation import as_tensor, zeros_like
 _F16 = _core.F16
 
 __all__ = [
-    "abs",
     "ceil",
     "celu",
     "clamp",
     "clamp_max",
     "clamp_min",
     "clip",
-    "cos",
     "cosh",
     "elu",
-    "erf",
-    "exp",
     "exp2",
-    "expm1",
     "floor",
     "frac",
     "gelu",
@@ -45,8 +40,6 @@ __all__ = [
     "isnan",
     "leaky_relu",
     "lerp",
-    "log",
-    "log1p",
     "log2",
     "log10",
     "logical_not",
@@ -54,25 +47,18 @@ __all__ = [
     "logsigmoid",
     "mish",
     "nan_to_num",
-    "neg",
     "negative",
     "reciprocal",
-    "relu",
     "relu6",
     "round",
-    "rsqrt",
     "selu",
-    "sigmoid",
     "sign",
     "silu",
-    "sin",
     "sinh",
     "softplus",
     "softsign",
-    "sqrt",
     "square",
     "tan",
-    "tanh",
     "tanhshrink",
     "trunc",
     "where",
@@ -137,6 +123,15 @@ def _unary_op(name, grad, save="x", fused_if=None):
     public.__module__ = __name__
     op.public = public
     return op
+
+
+def _public(op, doc):
+    """ag.<name> and Tensor.<name> for the op of a _unary_op row: its one-argument form, with its
+    docstring, listed in __all__."""
+    fn = op.public
+    fn.__doc__ = doc
+    __all__.append(fn.__name__)
+    return tensor_method(fn)
 
 
 def _nondiff(name):
@@ -209,21 +204,19 @@ def _gelu_tanh_grad(x):
     return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)
 
 
-neg = tensor_method(_neg.public)
-neg.__doc__ = """``-x``, elementwise (also ``-x`` and ``ag.negative``)."""
+neg = _public(_neg, """``-x``, elementwise (also ``-x`` and ``ag.negative``).""")
 
 
 negative = neg
 tensor_method(negative, name="negative")
 
 
-abs = tensor_method(_abs.public)
-abs.__doc__ = """``|x|``, elementwise (also ``abs(x)``). Its gradient is ``sign(x)``: 0 at 0.
+abs = _public(_abs, """``|x|``, elementwise (also ``abs(x)``). Its gradient is ``sign(x)``: 0 at 0.
 
 Example:
     >>> ag.abs(ag.tensor([-2, 0, 3]))
     tensor([2, 0, 3])
-"""
+""")
 
 
 @tensor_method
@@ -239,43 +232,35 @@ def square(x):
     return _square.public(x.to(_core.I64) if x._dtype_code == _core.BOOL else x)
 
 
-exp = tensor_method(_exp.public)
-exp.__doc__ = """``e ** x``, elementwise. Integer inputs give a float32 result.
+exp = _public(_exp, """``e ** x``, elementwise. Integer inputs give a float32 result.
 
 Example:
     >>> ag.exp(ag.tensor([0.0, 1.0]))
     tensor([1.0000, 2.7183])
-"""
+""")
 
 
-log = tensor_method(_log.public)
-log.__doc__ = """The natural logarithm, elementwise (``-inf`` at 0, ``nan`` below). Integer inputs give a
+log = _public(_log, """The natural logarithm, elementwise (``-inf`` at 0, ``nan`` below). Integer inputs give a
 float32 result.
-"""
+""")
 
 
-log1p = tensor_method(_log1p.public)
-log1p.__doc__ = """``log(1 + x)``, accurate for small ``x``. Integer inputs give a float32 result."""
+log1p = _public(_log1p, """``log(1 + x)``, accurate for small ``x``. Integer inputs give a float32 result.""")
 
 
-expm1 = tensor_method(_expm1.public)
-expm1.__doc__ = """``exp(x) - 1``, accurate for small ``x``. Integer inputs give a float32 result."""
+expm1 = _public(_expm1, """``exp(x) - 1``, accurate for small ``x``. Integer inputs give a float32 result.""")
 
 
-sqrt = tensor_method(_sqrt.public)
-sqrt.__doc__ = """The square root, elementwise (``nan`` below 0). Integer inputs give a float32 result."""
+sqrt = _public(_sqrt, """The square root, elementwise (``nan`` below 0). Integer inputs give a float32 result.""")
 
 
-rsqrt = tensor_method(_rsqrt.public)
-rsqrt.__doc__ = """``1 / sqrt(x)``, elementwise. Integer inputs give a float32 result."""
+rsqrt = _public(_rsqrt, """``1 / sqrt(x)``, elementwise. Integer inputs give a float32 result.""")
 
 
-sin = tensor_method(_sin.public)
-sin.__doc__ = """The sine (radians), elementwise. Integer inputs give a float32 result."""
+sin = _public(_sin, """The sine (radians), elementwise. Integer inputs give a float32 result.""")
 
 
-cos = tensor_method(_cos.public)
-cos.__doc__ = """The cosine (radians), elementwise. Integer inputs give a float32 result."""
+cos = _public(_cos, """The cosine (radians), elementwise. Integer inputs give a float32 result.""")
 
 
 @tensor_method
@@ -346,20 +331,18 @@ def cosh(x):
     return _cosh_values(x)
 
 
-tanh = tensor_method(_tanh.public)
-tanh.__doc__ = """The hyperbolic tangent, elementwise; its gradient is ``1 - tanh(x)^2``. Integer inputs give
+tanh = _public(_tanh, """The hyperbolic tangent, elementwise; its gradient is ``1 - tanh(x)^2``. Integer inputs give
 a float32 result.
-"""
+""")
 
 
-sigmoid = tensor_method(_sigmoid.public)
-sigmoid.__doc__ = """The logistic sigmoid ``1 / (1 + exp(-x))``, elementwise; its gradient is
+sigmoid = _public(_sigmoid, """The logistic sigmoid ``1 / (1 + exp(-x))``, elementwise; its gradient is
 ``sigmoid(x) (1 - sigmoid(x))``. Integer inputs give a float32 result.
 
 Example:
     >>> ag.sigmoid(ag.tensor([0.0]))
     tensor([0.5000])
-"""
+""")
 
 
 @tensor_method
@@ -368,13 +351,12 @@ def logsigmoid(x):
     return -softplus(-_activation_input(x, "logsigmoid"))
 
 
-relu = tensor_method(_relu.public)
-relu.__doc__ = """``max(0, x)``, elementwise; its gradient is 1 where ``x > 0``, else 0.
+relu = _public(_relu, """``max(0, x)``, elementwise; its gradient is 1 where ``x > 0``, else 0.
 
 Example:
     >>> ag.relu(ag.tensor([-1.0, 2.0]))
     tensor([0., 2.])
-"""
+""")
 
 
 @tensor_method
@@ -740,10 +722,9 @@ def tanhshrink(x):
     return x - tanh(x)
 
 
-erf = tensor_method(_erf.public)
-erf.__doc__ = """The error function ``2/sqrt(pi) * integral_0^x exp(-t^2) dt``, elementwise. Integer inputs
+erf = _public(_erf, """The error function ``2/sqrt(pi) * integral_0^x exp(-t^2) dt``, elementwise. Integer inputs
 give a float32 result.
-"""
+""")
 
 
 @tensor_method
