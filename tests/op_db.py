@@ -7,9 +7,10 @@ answers must be, and which other spellings of the op exist (Tensor method, in-pl
 module, Python operator). tests/test_op_db.py turns every row into forward, gradcheck,
 gradgradcheck, dtype, layout, SIMD-tier, torch-parity and variant tests.
 
-The kernel rows at the end (KERNEL_UNARY, KERNEL_BINARY) are the C op lists as `_core` sees them;
-tests/test_kernels.py runs them on wide input ranges, every stride and every SIMD tier, and checks
-that they name exactly the ops of csrc/include/agc.h.
+The kernel rows at the end (KERNEL_UNARY, KERNEL_BINARY) are the C op lists as `_core` sees them,
+derived from the op rows (an op row's `kernel`); tests/test_kernels.py runs them on wide input
+ranges, every stride and every SIMD tier, with the dtypes of _core.op_table(), and checks that they
+name exactly the ops of csrc/include/agc.h.
 
 Adding an op: one `OpInfo(...)` row. Inputs come from `Inputs(...)`: the shape sets, the domain
 (`low`, `high`, `positive`, `away_from` kinks), integer arguments (`ints`) and the keyword sets the
