@@ -408,7 +408,8 @@ def _primitive(code, fn_cls, convert=False, a_is_tensor=False):
     """The function (a, b) of a binary kernel: C straight, or a graph node (the decision is
     autograd.function's binary_primitive). convert, a_is_tensor: for Tensor's operators (see there)."""
     return binary_primitive(fn_cls, _binary, code, record=_recorder(fn_cls, code) if code <= DIV else None,
-                            convert=_operator_operand if convert else None, a_is_tensor=a_is_tensor)
+                            convert=_operator_operand if convert else None, a_is_tensor=a_is_tensor,
+                            scalar_cls={ADD: AddScalar, MUL: MulScalar}.get(code))
 
 
 _ARITH = ((ADD, Add, "add"), (SUB, Sub, "sub"), (MUL, Mul, "mul"), (DIV, Div, "div"))
