@@ -9,6 +9,7 @@
 # modules built on it)
 __version__ = "0.1.0"
 
+import importlib as _importlib
 import os as _os
 
 # OpenMP worker threads spin briefly (GOMP_SPINCOUNT=10000, some 10-30 us) after a kernel, then
@@ -99,7 +100,5 @@ def __getattr__(name):
     # ag.data, the old name of ag.preprocessing, is imported on first use so that only code still
     # using it sees its DeprecationWarning
     if name == "data":
-        import importlib
-
-        return importlib.import_module(".data", __name__)
+        return _importlib.import_module(".data", __name__)
     raise AttributeError(f"module 'autograd_core' has no attribute {name!r}")

@@ -16,6 +16,17 @@ import subprocess
 import sys
 import time
 
+import numpy
+
+import autograd_core as ag
+
+from . import __version__, _core, nn, optim
+from .benchmark import run as run_benchmark
+from .datasets import DIGITS_CITATION, load_digits
+from .preprocessing import train_val_split
+from .runner import run as run_program
+from .train import EarlyStopping, evaluate, fit
+
 
 def _lenet(nn):
     """A LeNet-style network for 1x8x8 digits: two conv/pool stages, then two linear layers."""
@@ -43,8 +54,6 @@ def _busy_cores():
 
 def demo(epochs=20, plot=None, seed=0, batch_size=32, lr=3e-3, progress=True, threads=None, out=sys.stdout):
     """Train the LeNet-style CNN on the digits; returns (test accuracy, seconds)."""
-    import autograd_core as ag
-
     if threads is None and ag.get_num_threads() > 1 and _busy_cores() >= (os.cpu_count() or 1):
         # the cores are already busy: waiting OpenMP threads would compete with the other processes
         # for them, and this model's small kernels gain little from a second thread anyway
@@ -60,11 +69,6 @@ def demo(epochs=20, plot=None, seed=0, batch_size=32, lr=3e-3, progress=True, th
 
 
 def _train_demo(ag, epochs, plot, seed, batch_size, lr, progress, out):
-    from autograd_core import nn, optim
-    from autograd_core.preprocessing import train_val_split
-    from autograd_core.datasets import DIGITS_CITATION, load_digits
-    from autograd_core.train import EarlyStopping, evaluate, fit
-
     ag.manual_seed(seed)
     x_train, y_train = load_digits("train")
     x_test, y_test = load_digits("test")
@@ -130,11 +134,6 @@ def _compile_flags_of(blob):
 
 
 def info(out=sys.stdout):
-    import numpy
-
-    import autograd_core as ag
-    from autograd_core import _core
-
     def call(name, default="unknown"):
         fn = getattr(_core, name, None)
         try:
@@ -177,12 +176,10 @@ def bench(args, out=sys.stdout, root=None):
     here = root or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     report = os.path.join(here, "benchmarks", "report.py")
     if not os.path.exists(report):
-        from .benchmark import run
-
         print("bench: no benchmarks/report.py next to this package (it ships with the source repository); "
               "running the built-in benchmark", file=out)
         try:
-            run(args, out=out)
+            run_benchmark(args, out=out)
         except SystemExit as exc:  # argparse's own usage error
             return exc.code if isinstance(exc.code, int) else 2
         return 0
@@ -190,8 +187,6 @@ def bench(args, out=sys.stdout, root=None):
 
 
 def _version_line():
-    from . import __version__
-
     return f"autograd_core {__version__}"
 
 
@@ -214,8 +209,7 @@ def main(argv=None):
     if argv[:1] == ["bench"]:
         return bench(argv[1:])  # report.py parses its own options, in their order
     if argv[:1] == ["run"]:
-        from .runner import run
-        return run(argv[1:])  # the script's own arguments, untouched
+        return run_program(argv[1:])  # the script's own arguments, untouched
     args = parser.parse_args(argv)
     if args.command == "demo":
         if args.epochs < 1:
@@ -224,7 +218,7 @@ def main(argv=None):
             parser.error("--threads must be >= 1")
         if args.plot:
             try:
-                import matplotlib  # noqa: F401 - checked now, not after minutes of training
+                import matplotlib  # noqa: F401 - optional extra; checked now, not after minutes of training
             except ImportError:
                 parser.error("--plot needs matplotlib, which is an optional extra: pip install autograd_core[plot] "
                              "(or pip install matplotlib), or leave out --plot")

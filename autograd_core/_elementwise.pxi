@@ -247,7 +247,7 @@ cdef inline bint any_diff(const int64_t *a, const int64_t *b, int n) noexcept:
 
 
 def unary(int op, TensorBase x, double p0=0.0, double p1=0.0, out=None):
-    """out = op(x; p0, p1)."""
+    """out = op(x; p0, p1); FLOAT ops compute integer and bool inputs in float32."""
     if not 0 <= op < AGC_NUNARY:
         raise ValueError(f"unary: unknown op code {op}; codes are the values of UNARY_OPS")
     cdef str name = _UNARY_NAMES[op]
@@ -259,6 +259,10 @@ def unary(int op, TensorBase x, double p0=0.0, double p1=0.0, out=None):
         if is_half(x._dtype):
             r = narrow(r, x._dtype)
         return r if out is None else write_into(out, r, name)
+    if (agc_unary_info[op].flags & AGC_OP_FLOAT) and not is_float(x._dtype):
+        # integer and bool inputs compute in float32, as for the binary FLOAT ops (torch's rule)
+        x = cast(x, AGC_F32)
+        out_dt = AGC_F32
     if op == AGC_UNARY_CLAMP and (x._dtype == AGC_I32 or x._dtype == AGC_U8):
         # bounds arrive as doubles (+-inf for an absent side); a finite bound must fit the dtype
         # (PyTorch wraps a uint8 bound in -128..-1 modulo 256, so clamp(max=-1) is clamp(max=255))
@@ -284,7 +288,7 @@ def unary(int op, TensorBase x, double p0=0.0, double p1=0.0, out=None):
         check_no_internal_overlap(to, name)
         if to._ndim != x._ndim or any_diff(to._shape, x._shape, x._ndim) or to._dtype != out_dt:
             raise RuntimeError(f"{name}: output {tuple(to.shape)} {DTYPE_NAMES[to._dtype]} doesn't match "
-                               f"the input {tuple(x.shape)} {DTYPE_NAMES[out_dt]}")
+                               f"the result {tuple(x.shape)} {DTYPE_NAMES[out_dt]}")
         if overlaps(to, x) and not same_view(to, x):
             copy_(to, unary(op, x, p0, p1))
             return to

@@ -17,6 +17,8 @@ admitted only on instances of allowlisted classes, never on a class or a functio
 checked against their declared sizes, and each tensor's size/stride/offset against its storage,
 before any memory is touched.
 """
+import _compat_pickle
+import importlib
 import io
 import pickle
 import zipfile
@@ -24,6 +26,13 @@ from collections import OrderedDict
 from typing import ClassVar
 
 import numpy as np
+
+from . import _core, tensor
+from ._core import Size
+from .device import device, parse_to, raise_cpu_only
+from .dtypes import _by_name, dtype
+from .nn import Parameter
+from .tensor import Tensor
 
 _PROTOCOL = 2
 # torch storage class name -> (numpy dtype of the bytes in the file, numpy dtype it loads as)
@@ -114,16 +123,12 @@ class _Writer(pickle._Pickler):
         return ref
 
     def save(self, obj, save_persistent_id=True):
-        from .dtypes import dtype
         if type(obj) is dtype:  # a dtype is a module-level name, torch.float32
             obj = _Global.of("torch", obj.name)
         super().save(obj, save_persistent_id)
 
     def reducer_override(self, obj):
-        from .device import device
-        from .tensor import Tensor
         if isinstance(obj, Tensor):
-            from .nn import Parameter
             if isinstance(obj, Parameter):
                 data = obj.detach()
                 self.keep.append(data)
@@ -138,7 +143,6 @@ class _Writer(pickle._Pickler):
                     (ref, 0, shape, _contiguous_strides(shape), bool(obj.requires_grad), OrderedDict()))
         if isinstance(obj, device):
             return (_Global.of("torch", "device"), (str(obj),))
-        from ._core import Size
         if isinstance(obj, Size):
             return (_Global.of("torch", "Size"), (tuple(int(n) for n in obj),))
         if isinstance(obj, np.ndarray) and obj.dtype.name in _STORAGE_OF:
@@ -216,11 +220,9 @@ class _LoadedStorage:
         return self
 
     def cuda(self, *args, **kwargs):
-        from .device import raise_cpu_only
         raise_cpu_only("map_location (storage.cuda())", "cuda")
 
     def to(self, *args, **kwargs):
-        from .device import parse_to
         parse_to(args, kwargs, "map_location (storage.to())")
         return self
 
@@ -238,7 +240,6 @@ def _check_shape(values, what):
 
 def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None,
                        metadata=None):
-    from . import _core, tensor
     if not isinstance(storage, _LoadedStorage):
         raise FormatError("a tensor's storage is not a storage record of the archive")
     size = _check_shape(size, "tensor size")
@@ -263,8 +264,6 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=Fals
 
 
 def _rebuild_parameter(data, requires_grad, backward_hooks=None, *state):
-    from .nn import Parameter
-    from .tensor import Tensor
     if not isinstance(data, Tensor):
         raise FormatError("a parameter's data is not a tensor")
     return Parameter(data, requires_grad=bool(requires_grad))
@@ -275,17 +274,14 @@ def _rebuild_parameter_with_state(data, requires_grad, backward_hooks, state):
 
 
 def _torch_dtype(name):
-    from .dtypes import _by_name
     return _by_name(_TORCH_DTYPES[name])
 
 
 def _torch_device(spec, index=None):
-    from .device import device
     return device(spec, index)
 
 
 def _torch_size(values=()):
-    from ._core import Size
     return Size(_check_shape(tuple(values), "torch.Size"))
 
 
@@ -352,7 +348,6 @@ class _Reader(pickle._Unpickler):
     def find_class(self, module, name):
         if self.proto < 3:
             # protocol 2 names Python 2's modules (__builtin__.set): read them as Python 3's
-            import _compat_pickle
             if (module, name) in _compat_pickle.NAME_MAPPING:
                 module, name = _compat_pickle.NAME_MAPPING[(module, name)]
             elif module in _compat_pickle.IMPORT_MAPPING:
@@ -410,7 +405,6 @@ class _Reader(pickle._Unpickler):
 
 def _torch_equivalent(module, name):
     """For weights_only=False: torch.nn.modules.linear.Linear -> autograd_core.nn.modules.linear.Linear."""
-    import importlib
     ours = "autograd_core" + module[len("torch"):]
     try:
         return getattr(importlib.import_module(ours), name)

@@ -13,6 +13,8 @@ import time
 
 import numpy as np
 
+import autograd_core as ag
+
 
 def _best_seconds(fn, budget):
     """Best seconds per call over batches of about 5 ms until `budget` seconds are spent."""
@@ -65,12 +67,10 @@ def run(argv=(), out=sys.stdout):
     parser.add_argument("--threads", type=int, help="threads for autograd_core's kernels")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even when installed")
     args = parser.parse_args(list(argv))
-    import autograd_core as ag
-
     torch = None
     if not args.no_torch:
         try:
-            import torch
+            import torch  # optional: compared with when installed, heavy to import
         except ImportError:
             torch = None
     previous = ag.get_num_threads()

@@ -22,16 +22,20 @@ reparameterisation (see _standard_gamma_grad); Beta is X / (X + Y) and Dirichlet
 such Gamma draws, so their gradients follow by the chain rule.
 """
 import math
+import sys
+import types
 
 import numpy as np
 
-from . import _core
+from . import _core, linalg
 from .autograd.function import Function
 from .autograd.grad_mode import no_grad
 from .dtypes import int64
 from .nn import functional as F
-from .ops.creation import as_tensor, multinomial, randn, zeros
+from .ops.creation import as_tensor, empty, from_numpy, multinomial, rand, randint, randn, zeros
 from .ops.creation import bernoulli as _bernoulli_draw
+from .ops.special import _digamma_np
+from .special import xlogy
 from .tensor import Tensor
 
 __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Dirichlet", "Distribution", "Exponential", "Gamma",
@@ -310,14 +314,10 @@ def _eps(t):
 
 def _np_rng():
     """A NumPy generator seeded from autograd_core's global generator (so ag.manual_seed fixes it)."""
-    from .ops.creation import randint
-
     return np.random.default_rng(int(randint(0, 2 ** 62, (1,)).item()))
 
 
 def _from_np(a, like):
-    from .ops.creation import from_numpy
-
     return from_numpy(np.array(a, dtype=np.asarray(like.detach()).dtype, order="C"))
 
 
@@ -361,8 +361,6 @@ def _standard_gamma_grad(a, x):
     decay rate. Both agree with 40-digit mpmath to about 1e-12 relative for a in [0.01, 1e4]
     (tests/test_distributions_rsample.py checks against scipy).
     """
-    from .ops.special import _digamma_np
-
     a, x = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(x, dtype=np.float64))
     out = np.empty(a.shape)
     psi = _digamma_np(a)
@@ -448,8 +446,6 @@ class Uniform(Distribution):
         return (self.high - self.low) ** 2 / 12
 
     def rsample(self, sample_shape=()):
-        from .ops.creation import rand
-
         u = rand(self._extended_shape(sample_shape), dtype=self.low.dtype)
         return self.low + u * (self.high - self.low)
 
@@ -478,8 +474,6 @@ class MultivariateNormal(Distribution):
     has_rsample = True
 
     def __init__(self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None):
-        from . import linalg
-
         given = [m is not None for m in (covariance_matrix, precision_matrix, scale_tril)]
         if sum(given) != 1:
             raise ValueError("MultivariateNormal: exactly one of covariance_matrix or precision_matrix or scale_tril "
@@ -513,8 +507,6 @@ class MultivariateNormal(Distribution):
     @property
     def precision_matrix(self):
         r"""The precision :math:`\Sigma^{-1}` (``(*batch, k, k)``)."""
-        from . import linalg
-
         return linalg.inv(self.covariance_matrix)
 
     @property
@@ -540,8 +532,6 @@ class MultivariateNormal(Distribution):
         return self._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
 
     def log_prob(self, value):
-        from . import linalg
-
         value = _param(value, "value", "MultivariateNormal.log_prob")
         diff = value - self.loc
         batch = tuple(diff.shape[:-1])
@@ -816,8 +806,6 @@ class Exponential(Distribution):
         return self.rate ** -2
 
     def rsample(self, sample_shape=()):
-        from .ops.creation import empty
-
         e = empty(self._extended_shape(sample_shape), dtype=self.rate.dtype).exponential_()
         return e / self.rate
 
@@ -862,8 +850,6 @@ class Laplace(Distribution):
         return 2 * self.scale ** 2
 
     def rsample(self, sample_shape=()):
-        from .ops.creation import rand
-
         eps = float(_np_finfo_eps(self.loc))
         u = rand(self._extended_shape(sample_shape), dtype=self.loc.dtype) * (2 - 2 * eps) - (1 - eps)
         return self.loc - self.scale * u.sign() * (-u.abs()).log1p()
@@ -916,8 +902,6 @@ class Poisson(Distribution):
         return _from_np(_np_rng().poisson(_np_param(self.rate, shape)), self.rate)
 
     def log_prob(self, value):
-        from .special import xlogy
-
         value = _param(value, "value", "Poisson.log_prob")
         return xlogy(value, self.rate) - self.rate - (value + 1).lgamma()
 
@@ -1025,8 +1009,6 @@ def _kl_uniform(p, q):
 
 @register_kl(MultivariateNormal, MultivariateNormal)
 def _kl_mvn(p, q):
-    from . import linalg
-
     if p.event_shape != q.event_shape:
         raise ValueError("kl_divergence: MultivariateNormals of different dimensions")
     k = p.event_shape[0]
@@ -1114,9 +1096,6 @@ def _submodules():
     """PyTorch's submodule paths (torch.distributions.normal.Normal, torch.distributions.kl, ...)
     as aliases of this one module, registered in sys.modules so that `import` and `from ... import`
     find them."""
-    import sys
-    import types
-
     layout = {
         "distribution": ["Distribution"], "normal": ["Normal"], "categorical": ["Categorical"],
         "bernoulli": ["Bernoulli"], "uniform": ["Uniform"], "multivariate_normal": ["MultivariateNormal"],

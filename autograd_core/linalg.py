@@ -25,6 +25,8 @@ import numpy as np
 from . import _core
 from ._core import TensorBase
 from .autograd.function import Function
+from .ops._registry import tensor_method
+from .ops.arrange import cross as _cross
 from .ops.creation import from_numpy, tensor
 from .ops.shape import diag_embed
 
@@ -531,8 +533,6 @@ def vecdot(x, y, *, dim=-1):
 
 def cross(a, b, *, dim=-1):
     """The cross product of 3-vectors along dim (default the last)."""
-    from .ops.arrange import cross as _cross
-
     return _cross(a, b, dim)
 
 
@@ -543,8 +543,6 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
 # ------------------------------------------------------------------------------ torch.* and Tensor.* names
 def _top_level():
     """The torch-level spellings (torch.det, torch.inverse, Tensor.det, ...), attached to Tensor."""
-    from .ops._registry import tensor_method
-
     def inverse(input):
         """The inverse :math:`A^{-1}` of each square matrix in ``input`` (shape ``(*, n, n)``), the
         same as :func:`linalg.inv`; differentiable.

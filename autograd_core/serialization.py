@@ -31,11 +31,19 @@ import pickle
 import struct
 import tempfile
 import threading
+import zipfile
 from collections import OrderedDict
 
 import numpy as np
+from safetensors import SafetensorError
+from safetensors.numpy import load as st_load
+from safetensors.numpy import save as st_save
 
-from . import _pt_format
+from . import _pt_format, from_numpy
+from .device import check_device
+from .dtypes import _NAMES
+from .dtypes import dtype as ag_dtype
+from .tensor import Tensor
 
 _FORMAT_KEY = "autograd_core.format"
 _STRUCT_KEY = "autograd_core.structure"
@@ -114,7 +122,6 @@ def _rebuild_ndarray(storage, shape):
 
 
 def _tensor_cls():
-    from .tensor import Tensor
     return Tensor
 
 
@@ -183,7 +190,6 @@ def _encode(obj, tensors, memo, path, name=""):
                               for i, v in enumerate(obj)]}
     if isinstance(obj, list):
         return [_encode(v, tensors, memo, f"{path}[{i}]", _child_name(name, i)) for i, v in enumerate(obj)]
-    from .dtypes import dtype as ag_dtype
     if isinstance(obj, ag_dtype):
         return {"__dtype__": obj.name}
     raise TypeError(f"ag.save: cannot save an object of type {type(obj).__name__} at {path} in a .safetensors "
@@ -199,7 +205,6 @@ def _is_safetensors(f):
 
 
 def _safetensors_bytes(obj, metadata):
-    from safetensors.numpy import save as st_save
     tensors = {}
     structure = _encode(obj, tensors, {}, "obj")
     meta = {_FORMAT_KEY: _FORMAT, _STRUCT_KEY: json.dumps(structure)}
@@ -325,8 +330,6 @@ def _parse_header(data, name):
 
 
 def _load_arrays(data, name):
-    from safetensors import SafetensorError
-    from safetensors.numpy import load as st_load
     try:
         arrays = st_load(data)
     except (SafetensorError, ValueError, TypeError, OverflowError) as exc:
@@ -365,7 +368,6 @@ def _decode(node, tensors, arrays, name):
             out[key] = _decode(pair[1], tensors, arrays, name)
         return out
     if "__dtype__" in node:
-        from .dtypes import _NAMES
         if not isinstance(node["__dtype__"], str) or node["__dtype__"] not in _NAMES:
             raise SerializationError(f"ag.load: {name} is corrupted: unknown dtype {node['__dtype__']!r:.40}")
         return _NAMES[node["__dtype__"]]
@@ -373,7 +375,6 @@ def _decode(node, tensors, arrays, name):
 
 
 def _to_tensor(array):
-    from . import from_numpy
     array = _c_array(array)
     if not array.flags.writeable:
         array = array.copy()
@@ -417,7 +418,6 @@ def _map_storage(map_location):
     """The function applied to each storage read from a PyTorch file. Everything loads on the CPU;
     map_location may be None, 'cpu', a device, a dict of location -> location, or a function
     (storage, location) -> storage, as in torch.load."""
-    from .device import check_device
     if map_location is None:
         return lambda storage: storage
     if callable(map_location) and not isinstance(map_location, type):
@@ -481,7 +481,6 @@ def load_metadata(f):
     """The user metadata passed to ag.save (None if there was none)."""
     data, name = _read_bytes(f)
     if _pt_format.is_zip(data):
-        import zipfile
         try:
             archive = zipfile.ZipFile(io.BytesIO(data))
             record = [n for n in archive.namelist() if n.endswith("/" + _ZIP_METADATA)]

@@ -11,7 +11,7 @@ values, never a sparse gradient tensor.
 """
 import numpy as np
 
-from ._core import TensorBase
+from ._core import Size, TensorBase
 from .ops._registry import tensor_method
 from .ops.creation import tensor, zeros
 from .tensor import Tensor
@@ -34,8 +34,6 @@ class SparseCOOTensor:
     # -------------------------------------------------------------- metadata
     @property
     def shape(self):
-        from ._core import Size
-
         return Size(self._size)
 
     def size(self, dim=None):

@@ -1,7 +1,10 @@
 """ag.special, as torch.special: the special functions under their torch.special names."""
+import math
+
 from .nn.functional import log_softmax, softmax
+from .ops.creation import full_like, ones_like, zeros_like
 from .ops.special import digamma, erfinv, lgamma, mvlgamma, polygamma
-from .ops.unary import erf
+from .ops.unary import erf, where
 
 __all__ = [
     "digamma",
@@ -68,34 +71,20 @@ def logsumexp(x, dim, keepdim=False):
 
 def xlogy(x, y):
     """x * log(y), 0 where x == 0 (even for y == 0)."""
-    from .ops.creation import zeros_like
-    from .ops.unary import where
-
     return where(x == 0, zeros_like(x * y), x * y.log())
 
 
 def xlog1py(x, y):
-    from .ops.creation import zeros_like
-    from .ops.unary import where
-
     return where(x == 0, zeros_like(x * y), x * y.log1p())
 
 
 def entr(x):
     """-x log x for x > 0, 0 at 0, -inf below."""
-    from .ops.creation import full_like, zeros_like
-    from .ops.unary import where
-
     inner = where(x > 0, -x * where(x > 0, x, full_like(x, 1.0)).log(), zeros_like(x))
     return where(x < 0, full_like(x, float("-inf")), inner)
 
 
 def sinc(x):
     """sin(pi x) / (pi x), 1 at 0."""
-    import math
-
-    from .ops.creation import full_like, ones_like
-    from .ops.unary import where
-
     safe = where(x == 0, full_like(x, 1.0), x) * math.pi
     return where(x == 0, ones_like(x), safe.sin() / safe)

@@ -9,6 +9,9 @@ from . import _core
 from ._core import TensorBase
 from ._core import binary as _binary
 from ._format import format_tensor as _format_tensor
+from .autograd import engine
+from .autograd.engine import backward
+from .autograd.function import Function
 from .autograd.grad_mode import state
 from .device import CPU, parse_to, raise_cpu_only
 from .dtypes import BY_CODE, to_code
@@ -329,8 +332,6 @@ class Tensor(TensorBase):
     # ------------------------------------------------------------------ autograd
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's .grad."""
-        from .autograd.engine import backward
-
         backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
     def requires_grad_(self, requires_grad=True):
@@ -381,8 +382,6 @@ class Tensor(TensorBase):
         """hook(tensor) runs on a leaf once backward has accumulated this run's gradient into .grad
         (as soon as that gradient is complete, while backward goes on). Returns a handle whose
         remove() unregisters it."""
-        from .autograd import engine
-
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
@@ -399,7 +398,7 @@ class Tensor(TensorBase):
         return self
 
     # ------------------------------------------------------------------ operators
-    # +, -, *, / are the ops' own dispatch (ops/binary.py _dispatch: C straight, or a graph node)
+    # +, -, *, / are the ops themselves (ops/binary.py OPERATORS: C straight, or a graph node)
     __add__ = __radd__ = _OPS["add"]
     __sub__ = _OPS["sub"]
     __mul__ = __rmul__ = _OPS["mul"]
@@ -789,8 +788,6 @@ class _PostHookHandle(_HookHandle):
         self.tensor = weakref.ref(tensor)
 
     def remove(self):
-        from .autograd import engine
-
         super().remove()
         t = self.tensor()
         if t is not None and not self.hooks:
@@ -813,8 +810,6 @@ class _Overwrite:
 
     @staticmethod
     def apply(x, value):
-        from .autograd.function import Function
-
         class Overwrite(Function):
             @staticmethod
             def forward(ctx, x, value):
@@ -833,8 +828,6 @@ class _Cast:
 
     @staticmethod
     def apply(x, code):
-        from .autograd.function import Function
-
         class Cast(Function):
             @staticmethod
             def forward(ctx, x, code):

@@ -41,7 +41,7 @@ class GraphSource(str):
     def render(self, format="svg"):
         """The rendered graph as bytes (needs the graphviz Python package and the `dot` program)."""
         try:
-            import graphviz
+            import graphviz  # optional: only render() needs it
         except ImportError as exc:
             raise ImportError(
                 "rendering needs the graphviz Python package (pip install graphviz) and the Graphviz "
@@ -221,7 +221,7 @@ def _decision_grid(model, points, resolution, margin):
 def require_matplotlib(what):
     """matplotlib's Figure class, or an ImportError saying that `what` needs the optional extra."""
     try:
-        from matplotlib.figure import Figure
+        from matplotlib.figure import Figure  # optional extra [plot], heavy to import
     except ImportError as exc:
         raise ImportError(
             f"{what} needs matplotlib, which is an optional extra: pip install autograd_core[plot] "

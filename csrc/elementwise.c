@@ -1,7 +1,7 @@
 /* elementwise.c: agc_unary, agc_binary, agc_where and their portable loops.
- * The op lists below expand into one typed row kernel per (op, dtype) and into the portable tables
- * that cpu.c copies into the active tables (then overrides with elementwise_avx2.c where the CPU
- * allows). Each row kernel has fast paths for unit strides and, for binary ops, for a stride-0
+ * agc.h's op rows (their float bodies) and the per-dtype lists below expand into one typed row
+ * kernel per (op, dtype) and into the portable tables that cpu.c copies into the active tables (then
+ * overrides with the vector tiers, elementwise_avx2.c / elementwise_avx512.c, where the CPU allows). Each row kernel has fast paths for unit strides and, for binary ops, for a stride-0
  * (scalar-broadcast) operand; agc_iter merges dims first, so contiguous tensors are one flat row.
  * Float math goes through <tgmath.h>, so `exp(v)` is expf for float32 and exp for float64.
  * Semantics worth knowing: floordiv and mod follow Python (and NumPy): mod takes b's sign (fmod, C's, takes a's); for
@@ -114,6 +114,12 @@ DEFINE_FLOAT_HELPERS(double, f64)
 #define SILU_BWD(x, g) _Generic((x), float: silu_bwd_f32, double: silu_bwd_f64)(x, g)
 #define SOFTPLUS(v, b, t) _Generic((v), float: softplus_f32, double: softplus_f64)(v, b, t)
 
+/* NaN in x stays NaN (both comparisons are false) */
+#define CLAMP(v, lo, hi) CLAMP_HI_((v) < (lo) ? (lo) : (v), hi)
+#define CLAMP_HI_(w, hi) ((w) > (hi) ? (hi) : (w))
+/* the float body of an op that has no float kernels: its table entries stay empty (FLOAT_ENTRY) */
+#define NO_FLOAT_BODY ((void)a, (void)b, 0)
+
 /* x ** p0 and p0 ** x in double (float32 too: p0 such as 1/3 is not a float), with the exact
  * shortcuts NumPy and PyTorch take for the common exponents */
 static inline double pow_scalar_d(double v, double p)
@@ -217,47 +223,10 @@ static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
 }
 
 /* ---------------------------------------------------------------- op lists
- * X(NAME, OUT, expression): v is the element, P0/P1 the parameters as the element type, D0/D1 as
- * double. OUT is SAME (the input dtype) or BOOL. Ops absent from a dtype's list are unsupported
- * for it. */
-#define FLOAT_UNARY(X)                                                                             \
-    X(NEG, SAME, -v)                                                                               \
-    X(ABS, SAME, fabs(v))                                                                          \
-    X(SIGN, SAME, SIGN(v))                                                                         \
-    X(SQUARE, SAME, v * v)                                                                         \
-    X(EXP, SAME, exp(v))                                                                           \
-    X(LOG, SAME, log(v))                                                                           \
-    X(LOG1P, SAME, log1p(v))                                                                       \
-    X(EXPM1, SAME, expm1(v))                                                                       \
-    X(SQRT, SAME, sqrt(v))                                                                         \
-    X(RSQRT, SAME, 1 / sqrt(v))                                                                    \
-    X(SIN, SAME, sin(v))                                                                           \
-    X(COS, SAME, cos(v))                                                                           \
-    X(TANH, SAME, tanh(v))                                                                         \
-    X(SIGMOID, SAME, SIGMOID(v))                                                                   \
-    X(RELU, SAME, v < 0 ? 0 : v)                                                                   \
-    X(FLOOR, SAME, floor(v))                                                                       \
-    X(CEIL, SAME, ceil(v))                                                                         \
-    X(ROUND, SAME, rint(v))                                                                        \
-    X(RECIPROCAL, SAME, 1 / v)                                                                     \
-    X(ISNAN, BOOL, isnan(v) != 0)                                                                  \
-    X(ISFINITE, BOOL, isfinite(v) != 0)                                                            \
-    X(LOGICAL_NOT, BOOL, v == 0)                                                                   \
-    X(CLAMP, SAME, clampf_(v, P0, P1))                                                             \
-    X(LEAKY_RELU, SAME, v > 0 ? v : P0 * v)                                                        \
-    X(POW_SCALAR, SAME, pow_scalar_d((double)v, D0))                                               \
-    X(RPOW_SCALAR, SAME, pow(D0, (double)v))                                                       \
-    X(AFFINE, SAME, P0 * v + P1)                                                                   \
-    X(ELU, SAME, v > 0 ? v : P0 * expm1(v))                                                        \
-    X(SOFTPLUS, SAME, SOFTPLUS(v, P0, P1))                                                         \
-    X(GELU, SAME, GELU(v))                                                                         \
-    X(GELU_TANH, SAME, GELU_TANH(v))                                                               \
-    X(SILU, SAME, v * SIGMOID(v))                                                                  \
-    X(ERF, SAME, erf(v))
-
-/* NaN in x stays NaN (both comparisons are false) */
-#define clampf_(v, lo, hi) clamp_float_((v) < (lo) ? (lo) : (v), hi)
-#define clamp_float_(w, hi) ((w) > (hi) ? (hi) : (w))
+ * The float32/float64 bodies are the last column of agc.h's AGC_UNARY_OPS / AGC_BINARY_OPS rows.
+ * The lists here are the other dtypes': X(NAME, OUT, expression), v the element, P0/P1 the
+ * parameters as the element type, D0/D1 as double; OUT is SAME (the input dtype) or BOOL. Ops absent
+ * from a dtype's list are unsupported for it. */
 
 /* floor/ceil/round of an integer are the integer itself */
 #define INT_UNARY(X)                                                                               \
@@ -314,36 +283,6 @@ static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
     X(LOGICAL_NOT, BOOL, v == 0)                                                                   \
     X(CLAMP, SAME, clamp_i64(v, P0, P1))                                                           \
     X(AFFINE, SAME, (unsigned)P0 * v + P1)
-
-/* X(NAME, OUT, expression in a and b) */
-#define FLOAT_BINARY(X)                                                                            \
-    X(ADD, SAME, a + b)                                                                            \
-    X(SUB, SAME, a - b)                                                                            \
-    X(MUL, SAME, a * b)                                                                            \
-    X(DIV, SAME, a / b)                                                                            \
-    X(FLOORDIV, SAME, FLOORDIV(a, b))                                                              \
-    X(MOD, SAME, MOD(a, b))                                                                        \
-    X(POW, SAME, pow(a, b))                                                                        \
-    X(MAXIMUM, SAME, MAXIMUM(a, b))                                                                \
-    X(MINIMUM, SAME, MINIMUM(a, b))                                                                \
-    X(EQ, BOOL, a == b)                                                                            \
-    X(NE, BOOL, a != b)                                                                            \
-    X(LT, BOOL, a < b)                                                                             \
-    X(LE, BOOL, a <= b)                                                                            \
-    X(GT, BOOL, a > b)                                                                             \
-    X(GE, BOOL, a >= b)                                                                            \
-    X(ATAN2, SAME, atan2(a, b))                                                                    \
-    X(FMOD, SAME, fmod(a, b))                                                                      \
-    X(HYPOT, SAME, hypot(a, b))                                                                    \
-    X(LOGADDEXP, SAME, LOGADDEXP(a, b))                                                            \
-    X(SIGMOID_BWD, SAME, b * a * (1 - a))                                                          \
-    X(TANH_BWD, SAME, b * (1 - a * a))                                                             \
-    X(RELU_BWD, SAME, a <= 0 ? 0 : b)                                                               \
-    X(SILU_BWD, SAME, SILU_BWD(a, b))                                                              \
-    X(GELU_BWD, SAME, GELU_BWD(a, b))                                                              \
-    X(GELU_TANH_BWD, SAME, GELU_TANH_BWD(a, b))                                                    \
-    X(SOFTPLUS_BWD, SAME, a > 20 ? b : b * SIGMOID(a))                                             \
-    X(ELU_BWD, SAME, a <= 0 ? b * exp(a) : b)
 
 /* the ops that read the same for every integer type: order, comparisons and bitwise logic */
 #define INT_ORDER_BITS(X)                                                                          \
@@ -417,18 +356,10 @@ static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
 #define PCONV_uint8_t(d) sat_u8(d)
 #define PCONV_int32_t(d) sat_i32(d)
 
-#define UNARY_LOOP(fname, T, OUT, EXPR)                                                            \
-    static void fname(int64_t n, const void *xv, int64_t sx, void *ov, int64_t so, double D0,      \
-                      double D1)                                                                   \
+/* The loops of one row kernel, writing elements of type TO. */
+#define UNARY_ROWS(T, TO, EXPR)                                                                    \
     {                                                                                              \
-        typedef OUT_##OUT(T) TO;                                                                   \
-        const T *x = xv;                                                                           \
         TO *out = ov;                                                                              \
-        const T P0 = PCONV_##T(D0), P1 = PCONV_##T(D1);                                           \
-        (void)P0;                                                                                  \
-        (void)P1;                                                                                  \
-        (void)D0;                                                                                  \
-        (void)D1;                                                                                  \
         if (sx == 1 && so == 1) {                                                                  \
             for (int64_t i = 0; i < n; i++) {                                                      \
                 const T v = x[i];                                                                  \
@@ -444,12 +375,37 @@ static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
         }                                                                                          \
     }
 
-#define BINARY_LOOP(fname, T, OUT, EXPR)                                                           \
-    static void fname(int64_t n, const void *av, int64_t sa, const void *bv, int64_t sb, void *ov, \
-                      int64_t so)                                                                  \
+#define UNARY_SIGNATURE(fname)                                                                     \
+    static void fname(int64_t n, const void *xv, int64_t sx, void *ov, int64_t so, double D0, double D1)
+
+#define UNARY_LOCALS(T)                                                                            \
+    const T *x = xv;                                                                               \
+    const T P0 = PCONV_##T(D0), P1 = PCONV_##T(D1);                                                \
+    (void)P0;                                                                                      \
+    (void)P1;                                                                                      \
+    (void)D0;                                                                                      \
+    (void)D1;
+
+#define UNARY_LOOP(fname, T, OUT, EXPR)                                                            \
+    UNARY_SIGNATURE(fname)                                                                         \
     {                                                                                              \
-        typedef OUT_##OUT(T) TO;                                                                   \
-        const T *A = av, *B = bv;                                                                  \
+        UNARY_LOCALS(T)                                                                            \
+        UNARY_ROWS(T, OUT_##OUT(T), EXPR)                                                          \
+    }
+
+/* an agc.h row's float kernel: bool output for BOOL_OUT ops (a constant test the compiler folds) */
+#define FLOAT_UNARY_LOOP(fname, T, FLAGS, EXPR)                                                    \
+    UNARY_SIGNATURE(fname)                                                                         \
+    {                                                                                              \
+        UNARY_LOCALS(T)                                                                            \
+        if ((FLAGS) & AGC_OP_BOOL_OUT)                                                             \
+            UNARY_ROWS(T, uint8_t, EXPR)                                                           \
+        else                                                                                       \
+            UNARY_ROWS(T, T, EXPR)                                                                 \
+    }
+
+#define BINARY_ROWS(T, TO, EXPR)                                                                   \
+    {                                                                                              \
         TO *out = ov;                                                                              \
         if (so == 1 && sa == 1 && sb == 1) {                                                       \
             for (int64_t i = 0; i < n; i++) {                                                      \
@@ -476,27 +432,48 @@ static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
         }                                                                                          \
     }
 
-#define GEN_U_F32(NAME, OUT, EXPR) UNARY_LOOP(u_##NAME##_f32, float, OUT, EXPR)
-#define GEN_U_F64(NAME, OUT, EXPR) UNARY_LOOP(u_##NAME##_f64, double, OUT, EXPR)
+#define BINARY_SIGNATURE(fname)                                                                    \
+    static void fname(int64_t n, const void *av, int64_t sa, const void *bv, int64_t sb, void *ov, int64_t so)
+
+#define BINARY_LOOP(fname, T, OUT, EXPR)                                                           \
+    BINARY_SIGNATURE(fname)                                                                        \
+    {                                                                                              \
+        const T *A = av, *B = bv;                                                                  \
+        BINARY_ROWS(T, OUT_##OUT(T), EXPR)                                                         \
+    }
+
+#define FLOAT_BINARY_LOOP(fname, T, FLAGS, EXPR)                                                   \
+    BINARY_SIGNATURE(fname)                                                                        \
+    {                                                                                              \
+        const T *A = av, *B = bv;                                                                  \
+        if ((FLAGS) & AGC_OP_BOOL_OUT)                                                             \
+            BINARY_ROWS(T, uint8_t, EXPR)                                                          \
+        else                                                                                       \
+            BINARY_ROWS(T, T, EXPR)                                                                \
+    }
+
+/* agc.h's rows: X(NAME, name, flags, fused, body) and X(NAME, name, flags, body) */
+#define GEN_U_FLOAT(NAME, name, flags, fused, body, ...)                                           \
+    FLOAT_UNARY_LOOP(u_##NAME##_f32, float, flags, body)                                           \
+    FLOAT_UNARY_LOOP(u_##NAME##_f64, double, flags, body)
+#define GEN_B_FLOAT(NAME, name, flags, body, ...)                                                  \
+    FLOAT_BINARY_LOOP(b_##NAME##_f32, float, flags, body)                                          \
+    FLOAT_BINARY_LOOP(b_##NAME##_f64, double, flags, body)
 #define GEN_U_I64(NAME, OUT, EXPR) UNARY_LOOP(u_##NAME##_i64, int64_t, OUT, EXPR)
 #define GEN_U_BOOL(NAME, OUT, EXPR) UNARY_LOOP(u_##NAME##_bool, uint8_t, OUT, EXPR)
 #define GEN_U_I32(NAME, OUT, EXPR) UNARY_LOOP(u_##NAME##_i32, int32_t, OUT, EXPR)
 #define GEN_U_U8(NAME, OUT, EXPR) UNARY_LOOP(u_##NAME##_u8, uint8_t, OUT, EXPR)
-#define GEN_B_F32(NAME, OUT, EXPR) BINARY_LOOP(b_##NAME##_f32, float, OUT, EXPR)
-#define GEN_B_F64(NAME, OUT, EXPR) BINARY_LOOP(b_##NAME##_f64, double, OUT, EXPR)
 #define GEN_B_I64(NAME, OUT, EXPR) BINARY_LOOP(b_##NAME##_i64, int64_t, OUT, EXPR)
 #define GEN_B_BOOL(NAME, OUT, EXPR) BINARY_LOOP(b_##NAME##_bool, uint8_t, OUT, EXPR)
 #define GEN_B_I32(NAME, OUT, EXPR) BINARY_LOOP(b_##NAME##_i32, int32_t, OUT, EXPR)
 #define GEN_B_U8(NAME, OUT, EXPR) BINARY_LOOP(b_##NAME##_u8, uint8_t, OUT, EXPR)
 
-FLOAT_UNARY(GEN_U_F32)
-FLOAT_UNARY(GEN_U_F64)
+AGC_UNARY_OPS(GEN_U_FLOAT)
 INT_UNARY(GEN_U_I64)
 SMALL_UNARY(GEN_U_BOOL)
 I32_UNARY(GEN_U_I32)
 U8_UNARY(GEN_U_U8)
-FLOAT_BINARY(GEN_B_F32)
-FLOAT_BINARY(GEN_B_F64)
+AGC_BINARY_OPS(GEN_B_FLOAT)
 INT_BINARY(GEN_B_I64)
 BOOL_BINARY(GEN_B_BOOL)
 I32_BINARY(GEN_B_I32)
@@ -504,25 +481,27 @@ U8_BINARY(GEN_B_U8)
 
 /* ---------------------------------------------------------------- tables */
 #define ENT_U(NAME, DT, S) [AGC_UNARY_##NAME][DT] = u_##NAME##_##S,
-#define ENT_U_F32(NAME, OUT, EXPR) ENT_U(NAME, AGC_F32, f32)
-#define ENT_U_F64(NAME, OUT, EXPR) ENT_U(NAME, AGC_F64, f64)
+#define ENT_U_FLOAT(NAME, ...) ENT_U(NAME, AGC_F32, f32) ENT_U(NAME, AGC_F64, f64)
 #define ENT_U_I64(NAME, OUT, EXPR) ENT_U(NAME, AGC_I64, i64)
 #define ENT_U_SMALL(NAME, OUT, EXPR) ENT_U(NAME, AGC_BOOL, bool)
 #define ENT_U_I32(NAME, OUT, EXPR) ENT_U(NAME, AGC_I32, i32)
 #define ENT_U_U8(NAME, OUT, EXPR) ENT_U(NAME, AGC_U8, u8)
 #define ENT_B(NAME, DT, S) [AGC_BINARY_##NAME][DT] = b_##NAME##_##S,
-#define ENT_B_F32(NAME, OUT, EXPR) ENT_B(NAME, AGC_F32, f32)
-#define ENT_B_F64(NAME, OUT, EXPR) ENT_B(NAME, AGC_F64, f64)
+/* NO_FLOAT ops keep empty float entries: their generated float kernels are never installed */
+#define FLOAT_ENTRY(NAME, flags, S) ((flags) & AGC_OP_NO_FLOAT ? NULL : b_##NAME##_##S)
+#define ENT_B_FLOAT(NAME, name, flags, ...)                                                        \
+    [AGC_BINARY_##NAME][AGC_F32] = FLOAT_ENTRY(NAME, flags, f32),                                  \
+    [AGC_BINARY_##NAME][AGC_F64] = FLOAT_ENTRY(NAME, flags, f64),
 #define ENT_B_I64(NAME, OUT, EXPR) ENT_B(NAME, AGC_I64, i64)
 #define ENT_B_BOOL(NAME, OUT, EXPR) ENT_B(NAME, AGC_BOOL, bool)
 #define ENT_B_I32(NAME, OUT, EXPR) ENT_B(NAME, AGC_I32, i32)
 #define ENT_B_U8(NAME, OUT, EXPR) ENT_B(NAME, AGC_U8, u8)
 
 const agc_unary_kernel agc_unary_portable[AGC_NUNARY][AGC_NDTYPES] = {
-    FLOAT_UNARY(ENT_U_F32) FLOAT_UNARY(ENT_U_F64) INT_UNARY(ENT_U_I64) SMALL_UNARY(ENT_U_SMALL)
+    AGC_UNARY_OPS(ENT_U_FLOAT) INT_UNARY(ENT_U_I64) SMALL_UNARY(ENT_U_SMALL)
     I32_UNARY(ENT_U_I32) U8_UNARY(ENT_U_U8)};
 const agc_binary_kernel agc_binary_portable[AGC_NBINARY][AGC_NDTYPES] = {
-    FLOAT_BINARY(ENT_B_F32) FLOAT_BINARY(ENT_B_F64) INT_BINARY(ENT_B_I64) BOOL_BINARY(ENT_B_BOOL)
+    AGC_BINARY_OPS(ENT_B_FLOAT) INT_BINARY(ENT_B_I64) BOOL_BINARY(ENT_B_BOOL)
     I32_BINARY(ENT_B_I32) U8_BINARY(ENT_B_U8)};
 
 agc_unary_kernel agc_unary_active[AGC_NUNARY][AGC_NDTYPES];

@@ -7,9 +7,10 @@ answers must be, and which other spellings of the op exist (Tensor method, in-pl
 module, Python operator). tests/test_op_db.py turns every row into forward, gradcheck,
 gradgradcheck, dtype, layout, SIMD-tier, torch-parity and variant tests.
 
-The kernel rows at the end (KERNEL_UNARY, KERNEL_BINARY) are the C op lists as `_core` sees them;
-tests/test_kernels.py runs them on wide input ranges, every stride and every SIMD tier, and checks
-that they name exactly the ops of csrc/include/agc.h.
+The kernel rows at the end (KERNEL_UNARY, KERNEL_BINARY) are the C op lists as `_core` sees them,
+derived from the op rows (an op row's `kernel`); tests/test_kernels.py runs them on wide input
+ranges, every stride and every SIMD tier, with the dtypes of _core.op_table(), and checks that they
+name exactly the ops of csrc/include/agc.h.
 
 Adding an op: one `OpInfo(...)` row. Inputs come from `Inputs(...)`: the shape sets, the domain
 (`low`, `high`, `positive`, `away_from` kinks), integer arguments (`ints`) and the keyword sets the
@@ -23,6 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 import autograd_core as ag
+from autograd_core import _core
 
 F = ag.nn.functional
 nn = ag.nn
@@ -552,6 +554,8 @@ BINARY_OPS = [
            simd=True, kernel="hypot"),
     OpInfo("logaddexp", ag.logaddexp, np.logaddexp, binary(), torch="logaddexp", gradgrad=True,
            method="logaddexp", simd=True, kernel="logaddexp"),
+    OpInfo("copysign", ag.copysign, np.copysign, binary(away_from=(0.0,)), torch="copysign", int_dtypes=INTS,
+           int_out=np.float32, gradgrad=True, method="copysign", simd=True, kernel="copysign"),
     OpInfo("remainder", ag.remainder, np.mod, Inputs([[(3, 4), (3, 4)], [(3, 4), (4,)]], positive=(1,)),
            torch="remainder", int_dtypes=INTS, grad=False, method="remainder", operator=operator.mod, simd=True,
            kernel="mod"),
@@ -796,20 +800,22 @@ assert len(BY_NAME) == len(OPS), "two rows share a name"
 
 
 # ------------------------------------------------------------------------------------------ kernel rows
-# The C op lists as _core names them, with the input domain each kernel is tested on (wide: the
-# vector exp/log/tanh must hold over their whole range) and the two scalar parameters p0, p1 it is
-# called with. References come from the op rows above where the kernel is an op.
+# The C op lists as _core names them (KERNEL_UNARY, KERNEL_BINARY), each with the reference of the op
+# row that reaches it (OpInfo.kernel), the input domain each kernel is tested on (wide: the vector
+# exp/log/tanh must hold over their whole range; normal(3) by default) and the two scalar parameters
+# p0, p1 it is called with. The dtypes each kernel has are not listed: tests/test_kernels.py reads
+# them from _core.op_table(). So a new op's kernel row is derived from its OpInfo row; rows are
+# written below only for kernels that are no op (fused backward helpers), whose reference differs
+# from the op's (bitwise logical ops) or that need another domain or parameters.
 class UnaryKernel(NamedTuple):
     ref: object          # float64 (or int64) array -> array
     domain: object       # (rng, n) -> float64 array
     p0: float
     p1: float
-    ints: bool           # has an int64 loop (else int64 input raises TypeError naming the op)
 
 
 class BinaryKernel(NamedTuple):
     ref: object
-    kinds: str           # dtype kinds with a loop: "f" float32/64, "i" int64, "b" bool
 
 
 def normal(scale=3.0):
@@ -825,11 +831,9 @@ def _row(name, **kwargs):
     return (lambda x: ref(x, **kwargs)) if kwargs else ref
 
 
-def _unary_kernel(name, domain, p0=0.0, p1=0.0, ints=None, **kwargs):
+def _unary_kernel(name, domain, p0=0.0, p1=0.0, **kwargs):
     row = next(op for op in OPS if op.kernel == name)
-    if ints is None:
-        ints = bool(row.int_dtypes) and row.int_out is not np.float32
-    return UnaryKernel(_row(row.name, **kwargs), domain, p0, p1, ints)
+    return UnaryKernel(_row(row.name, **kwargs), domain, p0, p1)
 
 
 def _halves(rng, n):
@@ -847,42 +851,30 @@ def _gelu_tanh_grad(x):
     return s + 2 * x * s * (1 - s) * k * (1 + 3 * 0.044715 * x * x)
 
 
-KERNEL_UNARY = {
-    "neg": _unary_kernel("neg", normal()),
-    "abs": _unary_kernel("abs", normal()),
-    "sign": _unary_kernel("sign", normal()),
-    "square": _unary_kernel("square", normal()),
+KERNEL_UNARY = {row.kernel: UnaryKernel(row.ref, normal(), 0.0, 0.0) for row in OPS
+                if row.kernel in _core.UNARY_OPS}
+KERNEL_UNARY.update({
     "exp": _unary_kernel("exp", normal(10)),
     "log": _unary_kernel("log", log_uniform(1e-30, 1e30)),
     "log1p": _unary_kernel("log1p", log_uniform(1e-8, 1e6)),
     "expm1": _unary_kernel("expm1", normal(2)),
     "sqrt": _unary_kernel("sqrt", log_uniform()),
     "rsqrt": _unary_kernel("rsqrt", log_uniform()),
-    "sin": _unary_kernel("sin", normal()),
-    "cos": _unary_kernel("cos", normal()),
     "tanh": _unary_kernel("tanh", normal(4)),
     "sigmoid": _unary_kernel("sigmoid", normal(10)),
-    "relu": _unary_kernel("relu", normal()),
-    "floor": _unary_kernel("floor", normal()),
-    "ceil": _unary_kernel("ceil", normal()),
     "round": _unary_kernel("round", _halves),
     "reciprocal": _unary_kernel("reciprocal", log_uniform()),
-    "isnan": _unary_kernel("isnan", normal()),
-    "isfinite": _unary_kernel("isfinite", normal()),
     "logical_not": _unary_kernel("logical_not", lambda rng, n: rng.integers(-1, 2, n).astype(np.float64)),
     "clamp": _unary_kernel("clamp", normal(), -1.5, 2.0, min=-1.5, max=2.0),
     "leaky_relu": _unary_kernel("leaky_relu", normal(), 0.125, negative_slope=0.125),
-    # integer powers are the binary kernel's (the op layer picks it): this one has no int64 loop
-    "pow_scalar": _unary_kernel("pow_scalar", log_uniform(), 1.7, ints=False, exponent=1.7),
-    "rpow_scalar": UnaryKernel(lambda x: 1.7 ** x, normal(), 1.7, 0.0, False),
-    "affine": UnaryKernel(lambda x: 2 * x + 3, normal(), 2.0, 3.0, True),
+    "pow_scalar": _unary_kernel("pow_scalar", log_uniform(), 1.7, exponent=1.7),
+    "rpow_scalar": UnaryKernel(lambda x: 1.7 ** x, normal(), 1.7, 0.0),
+    "affine": UnaryKernel(lambda x: 2 * x + 3, normal(), 2.0, 3.0),
     "elu": _unary_kernel("elu", normal(), 1.5, alpha=1.5),
     "softplus": _unary_kernel("softplus", normal(8), 1.0, 20.0),
-    "gelu": _unary_kernel("gelu", normal()),
     "gelu_tanh": _unary_kernel("gelu_tanh", normal(), approximate="tanh"),
     "silu": _unary_kernel("silu", normal(5)),
-    "erf": _unary_kernel("erf", normal()),
-}
+})
 
 
 def _floor_divide(a, b):
@@ -890,36 +882,20 @@ def _floor_divide(a, b):
         return np.floor_divide(a, b)
 
 
-KERNEL_BINARY = {
-    "add": BinaryKernel(np.add, "fib"),
-    "sub": BinaryKernel(np.subtract, "fi"),
-    "mul": BinaryKernel(np.multiply, "fib"),
-    "div": BinaryKernel(np.divide, "f"),
-    "floordiv": BinaryKernel(_floor_divide, "fi"),
-    "mod": BinaryKernel(np.mod, "fi"),
-    "pow": BinaryKernel(np.power, "fi"),
-    "maximum": BinaryKernel(np.maximum, "fib"),
-    "minimum": BinaryKernel(np.minimum, "fib"),
-    "eq": BinaryKernel(np.equal, "fib"),
-    "ne": BinaryKernel(np.not_equal, "fib"),
-    "lt": BinaryKernel(np.less, "fib"),
-    "le": BinaryKernel(np.less_equal, "fib"),
-    "gt": BinaryKernel(np.greater, "fib"),
-    "ge": BinaryKernel(np.greater_equal, "fib"),
-    "logical_and": BinaryKernel(np.bitwise_and, "ib"),
-    "logical_or": BinaryKernel(np.bitwise_or, "ib"),
-    "logical_xor": BinaryKernel(np.bitwise_xor, "ib"),
-    "atan2": BinaryKernel(np.arctan2, "f"),
-    "hypot": BinaryKernel(np.hypot, "f"),
-    "logaddexp": BinaryKernel(np.logaddexp, "f"),
-    "fmod": BinaryKernel(np.fmod, "fi"),
+KERNEL_BINARY = {row.kernel: BinaryKernel(row.ref) for row in OPS if row.kernel in _core.BINARY_OPS}
+KERNEL_BINARY.update({
+    "floordiv": BinaryKernel(_floor_divide),
+    # the kernels are bitwise on integers (the ops compare each operand with 0 first)
+    "logical_and": BinaryKernel(np.bitwise_and),
+    "logical_or": BinaryKernel(np.bitwise_or),
+    "logical_xor": BinaryKernel(np.bitwise_xor),
     # fused backward kernels: (saved value, incoming gradient) -> input gradient
-    "sigmoid_bwd": BinaryKernel(lambda y, g: g * y * (1 - y), "f"),
-    "tanh_bwd": BinaryKernel(lambda y, g: g * (1 - y * y), "f"),
-    "relu_bwd": BinaryKernel(lambda x, g: np.where(x <= 0, 0, g), "f"),
-    "silu_bwd": BinaryKernel(lambda x, g: g * np_sigmoid(x) * (1 + x * (1 - np_sigmoid(x))), "f"),
-    "gelu_bwd": BinaryKernel(lambda x, g: g * _gelu_grad(x), "f"),
-    "gelu_tanh_bwd": BinaryKernel(lambda x, g: g * _gelu_tanh_grad(x), "f"),
-    "softplus_bwd": BinaryKernel(lambda x, g: np.where(x > 20, g, g * np_sigmoid(x)), "f"),
-    "elu_bwd": BinaryKernel(lambda x, g: np.where(x <= 0, g * np.exp(x), g), "f"),
-}
+    "sigmoid_bwd": BinaryKernel(lambda y, g: g * y * (1 - y)),
+    "tanh_bwd": BinaryKernel(lambda y, g: g * (1 - y * y)),
+    "relu_bwd": BinaryKernel(lambda x, g: np.where(x <= 0, 0, g)),
+    "silu_bwd": BinaryKernel(lambda x, g: g * np_sigmoid(x) * (1 + x * (1 - np_sigmoid(x)))),
+    "gelu_bwd": BinaryKernel(lambda x, g: g * _gelu_grad(x)),
+    "gelu_tanh_bwd": BinaryKernel(lambda x, g: g * _gelu_tanh_grad(x)),
+    "softplus_bwd": BinaryKernel(lambda x, g: np.where(x > 20, g, g * np_sigmoid(x))),
+    "elu_bwd": BinaryKernel(lambda x, g: np.where(x <= 0, g * np.exp(x), g)),
+})

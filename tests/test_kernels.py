@@ -33,10 +33,16 @@ def N(t):
     return np.asarray(t)
 
 
-# The C op lists as _core names them: reference, input domain, scalar parameters and dtype kinds per
-# kernel come from the op database (tests/op_db.py), so each reference is written once.
+# The C op lists as _core names them: reference, input domain and scalar parameters per kernel come
+# from the op database (tests/op_db.py), so each reference is written once; the dtypes each kernel
+# has come from the registry (_core.op_table(), read off the C kernel tables).
 UNARY = KERNEL_UNARY
 BINARY = KERNEL_BINARY
+
+
+def kernel_dtypes(family, name):
+    """The dtype codes the C kernel of `name` has a loop for."""
+    return _core.op_info(family, name).dtypes
 
 
 def test_op_lists_match_header():
@@ -87,17 +93,27 @@ def unary_input(name, dtype, n, rng):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64], ids=["f32", "f64", "i64"])
 @pytest.mark.parametrize("name", list(UNARY))
 def test_unary(name, dtype, target):
-    ref, _, p0, p1, int_ok = UNARY[name]
+    ref, _, p0, p1 = UNARY[name]
     op = _core.UNARY_OPS[name]
+    info = _core.op_info("unary", name)
+    int_loop = _core.I64 in info.dtypes
     rng = np.random.default_rng(sum(map(ord, name)))
     # the large size (above the threading thresholds) on two layouts only, to keep the suite fast
     for layout, n in [(layout, n) for layout in LAYOUTS for n in SIZES
                       if n < 100000 or layout in ("contiguous", "flipped")]:
         x = kernel_view(unary_input(name, dtype, n, rng), n, layout)
-        if dtype == np.int64 and not int_ok:
-            with pytest.raises(TypeError, match=name):
-                _core.unary(op, T(x), p0, p1)
-            return
+        if dtype == np.int64 and not int_loop:
+            if not info.float_only:
+                with pytest.raises(TypeError, match=name):
+                    _core.unary(op, T(x), p0, p1)
+                return
+            # a float op computes an integer input in float32 (the binding converts it)
+            got = _core.unary(op, T(x), p0, p1)
+            with np.errstate(all="ignore"):
+                want = ref(x.astype(np.float32).astype(np.float64))
+            check(got, np.asarray(want).reshape(x.shape), np.float32, f"{name} int64 {layout} n={n}",
+                  TOL_OP32.get(name))
+            continue
         got = _core.unary(op, T(x), p0, p1)
         with np.errstate(all="ignore"):
             want = ref(x.astype(np.float64) if dtype != np.int64 else x)
@@ -109,7 +125,7 @@ def test_unary(name, dtype, target):
 
 @pytest.mark.parametrize("name", ["exp", "tanh", "relu", "neg", "clamp", "affine", "isnan", "square"])
 def test_unary_zero_dim_and_strided_out(name, target):
-    ref, gen, p0, p1, _ = UNARY[name]
+    ref, gen, p0, p1 = UNARY[name]
     op = _core.UNARY_OPS[name]
     rng = np.random.default_rng(1)
     for dtype in (np.float32, np.float64):
@@ -129,7 +145,7 @@ def test_unary_zero_dim_and_strided_out(name, target):
 
 @pytest.mark.parametrize("name", ["exp", "sigmoid", "relu", "tanh", "neg"])
 def test_unary_in_place_alias(name, target):
-    ref, gen, p0, p1, _ = UNARY[name]
+    ref, gen, p0, p1 = UNARY[name]
     x = gen(np.random.default_rng(2), 5000).astype(np.float32)
     want = ref(x.astype(np.float64))
     t = T(x)
@@ -187,9 +203,10 @@ BCASTS = [
 
 # the (op, dtype) pairs with a kernel; the binding promotes or rejects the others
 BINARY_CASES = [pytest.param(name, dtype, id=f"{name}-{dtype.__name__}")
-                for name, (_, kinds) in BINARY.items()
-                for dtype, kind in ((np.float32, "f"), (np.float64, "f"), (np.int64, "i"), (np.bool_, "b"))
-                if kind in kinds]
+                for name in BINARY
+                for dtype, code in ((np.float32, _core.F32), (np.float64, _core.F64), (np.int64, _core.I64),
+                                    (np.bool_, _core.BOOL))
+                if code in kernel_dtypes("binary", name)]
 
 
 @pytest.mark.parametrize("bcast", [b[0] for b in BCASTS])
@@ -267,7 +284,7 @@ def test_nan_and_inf_propagation(dtype, target):
         np.testing.assert_array_equal(got, want, err_msg=name)
     for name in ("relu", "clamp", "exp", "log", "tanh", "sigmoid", "sqrt", "floor", "round", "neg", "abs",
                  "isnan", "isfinite"):
-        ref, _, p0, p1, _ = UNARY[name]
+        ref, _, p0, p1 = UNARY[name]
         with np.errstate(all="ignore"):
             want = np.asarray(ref(specials.astype(np.float64))).astype(dtype if name not in ("isnan", "isfinite")
                                                                          else np.bool_)
@@ -344,7 +361,7 @@ BIG = 300007  # above every threading threshold, not a multiple of any SIMD widt
 
 @pytest.mark.parametrize("name", list(UNARY))
 def test_unary_thread_count_and_layout_do_not_change_bits(name, target, threads):
-    ref, gen, p0, p1, _ = UNARY[name]
+    ref, gen, p0, p1 = UNARY[name]
     op = _core.UNARY_OPS[name]
     x = gen(np.random.default_rng(5), 2 * BIG).astype(np.float32)
     results = []
@@ -358,9 +375,8 @@ def test_unary_thread_count_and_layout_do_not_change_bits(name, target, threads)
 
 @pytest.mark.parametrize("name", list(BINARY))
 def test_binary_thread_count_does_not_change_bits(name, target, threads):
-    ref, kinds = BINARY[name]
     op = _core.BINARY_OPS[name]
-    dtype = np.float32 if "f" in kinds else np.int64
+    dtype = np.float32 if _core.F32 in kernel_dtypes("binary", name) else np.int64
     a, b = binary_inputs(name, dtype, (BIG,), (BIG,), np.random.default_rng(6))
     results = []
     for nt in (1, 2):
@@ -560,7 +576,7 @@ def test_hypothesis_binary(data, a, target, name, dtype):
 def test_hypothesis_unary(a, target, name):
     if target not in AVAILABLE:
         return
-    ref, _, p0, p1, _ = UNARY[name]
+    ref, _, p0, p1 = UNARY[name]
     old = _core.simd_target()
     _core.set_simd_target(target)
     try:

@@ -3,7 +3,8 @@
 DESIGN.md's layers: ops/ and autograd/ under nn/ and train/; inside ops/, the base modules under the
 op families, which differentiate through Tensor methods rather than by importing one another; nothing
 imports the package facade (`import autograd_core as ag`) to reach a name, and no import is placed
-inside a function to dodge a cycle."""
+inside a function to dodge a cycle: the only function-level imports are of optional dependencies
+(LAZY_OK), each saying why."""
 import ast
 import pathlib
 
@@ -88,6 +89,28 @@ def test_ops_has_no_function_level_imports():
     assert not found, "imports inside functions in ops/ (a cycle being dodged?):\n" + "\n".join(found)
 
 
+# The only imports allowed inside functions anywhere in the package: optional or heavy third-party
+# modules that most programs never need, each with a comment on its line saying why it is lazy.
+LAZY_OK = {"matplotlib", "torch", "mpi4py", "gymnasium", "PIL", "graphviz", "tqdm", "urllib"}
+
+
+def test_function_level_imports_are_only_lazy_optional_dependencies():
+    wrong = []
+    for p in sorted(PKG.rglob("*.py")):
+        lines = p.read_text().split("\n")
+        for node, module, _, inside in _imports(p):
+            if not inside:
+                continue
+            where = f"{p.relative_to(PKG)}:{node.lineno} {module}"
+            if isinstance(node, ast.ImportFrom) and node.level:
+                wrong.append(f"{where}: a package module imported inside a function (a cycle being dodged?)")
+            elif module.split(".")[0] not in LAZY_OK:
+                wrong.append(f"{where}: import it at module level (LAZY_OK lists the optional dependencies)")
+            elif "#" not in lines[node.lineno - 1]:
+                wrong.append(f"{where}: say on its line why it is imported lazily")
+    assert not wrong, "\n".join(wrong)
+
+
 def test_ops_modules_import_only_the_layers_below():
     wrong = []
     for p in _files("ops"):
@@ -143,8 +166,6 @@ def test_no_facade_imports(sub):
     reaches a name through the package's __init__, which only works because of the import order there."""
     wrong = []
     for p in _files(sub):
-        if p.parts[-2] == "modules" and sub == "nn":
-            continue  # nn.modules: PyTorch's module paths, aliases resolved lazily by design
         for node, module, names, _ in _imports(p):
             if isinstance(node, ast.Import) and module == "autograd_core":
                 wrong.append(f"{p.relative_to(PKG)}:{node.lineno} import autograd_core")

@@ -1,13 +1,15 @@
 """The op registry (csrc/include/agc.h's op rows, published by csrc/registry.c and _core.op_table()):
-its columns agree with the kernels that exist and with what the binding and ops/ do, and the op added
-through it end to end (hypot) behaves like torch.hypot."""
+its columns agree with the kernels that exist and with what the binding and ops/ do, and the ops added
+through it end to end (hypot, logaddexp, copysign) behave like PyTorch's."""
 import math
 
 import numpy as np
+import op_db
 import pytest
 
 import autograd_core as ag
 from autograd_core import _core
+from autograd_core.ops import binary as binary_ops
 from autograd_core.ops import unary as unary_ops
 
 FLOATS = {_core.F32, _core.F64}
@@ -214,3 +216,68 @@ def test_logaddexp_matches_torch():
     np.testing.assert_allclose(np.asarray(y.detach()), torch.logaddexp(ta, tb).detach().numpy(), rtol=1e-14)
     np.testing.assert_allclose(np.asarray(xa.grad), ta.grad.numpy(), rtol=1e-12)
     np.testing.assert_allclose(np.asarray(xb.grad), tb.grad.numpy(), rtol=1e-12)
+
+
+# ------------------------------------------------------------------------------------------ copysign
+# The op added in three places: its agc.h row (with its body), its ops/binary.py row (partial
+# derivatives and docstring) and its tests/op_db.py row. Everything else is generated from those.
+def test_float_binary_rows_generate_every_spelling():
+    for name in ("hypot", "logaddexp", "copysign"):
+        fn = getattr(ag, name)
+        assert fn is getattr(binary_ops, name) and name in binary_ops.__all__
+        assert getattr(ag.Tensor, name) is fn and fn.__doc__ and fn.__name__ == name
+        assert fn.Function.CODE == _core.BINARY_OPS[name] and fn.Function.__module__ == binary_ops.__name__
+        assert op_db.BY_NAME[name].kernel == name and op_db.KERNEL_BINARY[name].ref is op_db.BY_NAME[name].ref
+
+
+def test_copysign_forward_signed_zeros_nans_and_ints():
+    inf, nan = math.inf, math.nan
+    for dtype in (np.float32, np.float64):
+        a = np.array([1.5, -2.0, 0.0, -0.0, inf, nan, 3.0, -nan], dtype)
+        b = np.array([-0.0, 0.0, -1.0, 2.0, -3.0, -1.0, nan, 1.0], dtype)
+        got = np.asarray(ag.copysign(ag.from_numpy(a), ag.from_numpy(b)))
+        want = np.copysign(a, b)
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(want))  # -0.0 and the sign of NaN too
+    # integer and bool tensors compute in float32, as in PyTorch; a number as either operand
+    got = ag.copysign(ag.tensor([1, -2, 3]), ag.tensor([-1, 1, 0], dtype=ag.int32))
+    assert got.dtype == ag.float32 and np.asarray(got).tolist() == [-1.0, 2.0, 3.0]
+    assert ag.copysign(ag.tensor([True, False]), -1.0).dtype == ag.float32
+    np.testing.assert_array_equal(np.asarray(ag.tensor([1.0, -2.0]).copysign(-0.0)), [-1.0, -2.0])
+    np.testing.assert_array_equal(np.asarray(ag.copysign(-3.0, ag.tensor([1.0, -1.0]))), [3.0, -3.0])
+
+
+def test_copysign_gradients_and_errors():
+    rng = np.random.default_rng(5)
+    a = ag.from_numpy(rng.uniform(0.5, 2, (3, 4)) * rng.choice([-1, 1], (3, 4))).requires_grad_()
+    b = ag.from_numpy(rng.uniform(0.5, 2, (4,)) * rng.choice([-1, 1], 4)).requires_grad_()
+    assert ag.autograd.gradcheck(ag.copysign, [a, b])
+    assert ag.autograd.gradgradcheck(ag.copysign, [a, b])
+    # at a = 0 the gradient is 0 (PyTorch's value); b gets a zero gradient of its own shape
+    x = ag.tensor([0.0, 2.0, -2.0], requires_grad=True)
+    y = ag.tensor([[-1.0], [1.0]], requires_grad=True)
+    ag.copysign(x, y).sum().backward()
+    assert np.asarray(x.grad).tolist() == [0.0, 0.0, 0.0]  # the two rows' signs cancel
+    assert np.asarray(y.grad).tolist() == [[0.0], [0.0]] and y.grad.dtype == ag.float32
+    with pytest.raises(RuntimeError, match=r"copysign: shapes \(2,\) and \(3,\) cannot be broadcast"):
+        ag.copysign(ag.ones(2), ag.ones(3))
+    with pytest.raises(TypeError, match="copysign: at least one operand must be a tensor"):
+        ag.copysign(3.0, 4.0)
+
+
+def test_copysign_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(8)
+    a, b = rng.standard_normal((2, 3, 4))
+    a[0, 0] = 0.0
+    ta, tb = (torch.tensor(v, requires_grad=True) for v in (a, b))
+    xa, xb = (ag.tensor(v, requires_grad=True) for v in (a, b))
+    (torch.copysign(ta, tb) * torch.tensor(a + 1)).sum().backward()
+    y = ag.copysign(xa, xb)
+    (y * ag.tensor(a + 1)).sum().backward()
+    np.testing.assert_array_equal(np.asarray(y.detach()), torch.copysign(ta, tb).detach().numpy())
+    np.testing.assert_array_equal(np.asarray(xa.grad), ta.grad.numpy())
+    np.testing.assert_array_equal(np.asarray(xb.grad), tb.grad.numpy())
+    ints = torch.copysign(torch.tensor([1, -2]), torch.tensor([-1, 1]))
+    assert str(ag.copysign(ag.tensor([1, -2]), ag.tensor([-1, 1])).dtype).endswith(str(ints.dtype).split(".")[1])

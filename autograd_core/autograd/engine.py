@@ -14,6 +14,7 @@ import weakref
 
 from .._core import BINARY_OPS, F16, TensorBase
 from .._core import binary as _binary
+from ..ops.creation import as_tensor, ones_like, zeros, zeros_like
 from .function import _FREED, Function
 from .grad_mode import state
 
@@ -28,8 +29,6 @@ _post_hooked = weakref.WeakValueDictionary()
 
 
 def _zeros_for(meta):
-    from ..ops.creation import zeros
-
     shape, dtype_code = meta
     return zeros(shape, dtype=dtype_code)
 
@@ -85,10 +84,8 @@ def _leaf_accumulate(t, g):
         if state.enabled:
             t.grad = t.grad + g
         else:
-            from .._core import BINARY_OPS, binary
-
             if t.grad.shape == g.shape and t.grad._dtype_code == g._dtype_code and not t.grad.requires_grad:
-                binary(BINARY_OPS["add"], t.grad, g, out=t.grad)
+                _binary(BINARY_OPS["add"], t.grad, g, out=t.grad)
             else:
                 t.grad = t.grad + g
 
@@ -438,8 +435,6 @@ def _run_retained(node, grads):
 
 
 def _make_grads(outputs, grad_outputs, op):
-    from ..ops.creation import ones_like
-
     grads = []
     for i, (t, g) in enumerate(zip(outputs, grad_outputs)):
         if g is None:
@@ -448,8 +443,6 @@ def _make_grads(outputs, grad_outputs, op):
                                    f"{i} has shape {tuple(t.shape)}: pass gradient= (a tensor of that shape)")
             g = ones_like(t)
         else:
-            from ..ops.creation import as_tensor
-
             g = as_tensor(g, dtype=t.dtype)
             if tuple(g.shape) != tuple(t.shape):
                 if g.numel() == t.numel() and t.numel() == 1:
@@ -506,8 +499,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     res = run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs,
                        allow_unused=allow_unused or materialize_grads)
     if materialize_grads:
-        from ..ops.creation import zeros_like
-
         res = tuple(r if r is not None else zeros_like(i) for r, i in zip(res, inputs))
     return res
 

@@ -369,3 +369,88 @@ class once_differentiable:
             return self.fn(ctx, *grads)
         finally:
             state.enabled = prev
+
+
+# ---------------------------------------------------------------------- primitive ops
+# The one decision of every op that is one C kernel (ops/unary.py, ops/binary.py): with grad mode on
+# and a tensor argument that requires grad, apply the op's Function (a graph node); otherwise call the
+# kernel straight, with no node, no ctx and no grad-mode switch. The closures below are this decision
+# specialised by arity and argument types: they are the per-op overhead of every +, * and exp in a
+# model, so they test the commonest cases first, hold what they use in cells, and ask requires_grad
+# before grad mode (a tensor without grad, the common case, then costs one attribute lookup).
+
+def unary_primitive(fn_cls, kernel, code):
+    """(op, public) for the unary kernel `code`: op(x, p0=0.0, p1=0.0) for the library's calls with
+    parameters, public(x) the one-argument function users call (ag.exp(x), x.exp()). fn_cls meets
+    apply_one's contract and takes (x) or (x, p0, p1)."""
+
+    def op(x, p0=0.0, p1=0.0):
+        if x.requires_grad and state.enabled:
+            return apply_one(fn_cls, x, p0, p1) if p0 or p1 else apply_one(fn_cls, x)
+        return kernel(code, x, p0, p1)
+
+    def public(x):
+        if x.requires_grad and state.enabled:
+            return apply_one(fn_cls, x)
+        return kernel(code, x)
+
+    return op, public
+
+
+def _requires_grad(x):
+    return isinstance(x, TensorBase) and x.requires_grad
+
+
+def binary_primitive(fn_cls, kernel, code, record=None, convert=None, a_is_tensor=False, scalar_cls=None):
+    """The function (a, b) of the binary kernel `code`. Two tensors that need a node are applied with
+    apply_two when fn_cls meets its contract (fn_cls._core_forward), else fn_cls.apply; any other
+    recorded call (a Python number beside a tensor) goes to record(a, b), by default fn_cls.apply, or
+    for a commutative op with scalar_cls to apply_one(scalar_cls, tensor, number) straight (x * 2.0
+    with grad: a node with nothing to save; measured 7% fewer instructions than through record).
+
+    convert: for Tensor's operators, which also take NumPy scalars, arrays and lists (a + [1, 2]),
+    converts such an operand first; the functions (ag.add) take only tensors and numbers. a_is_tensor:
+    the caller guarantees it (an operator called on the tensor a), which saves an isinstance test per
+    call (measured: 7% of a * b on 4-element tensors)."""
+    record = record or fn_cls.apply
+    two = apply_two if fn_cls._core_forward else None
+
+    def general(a, b):
+        if convert is not None:
+            a, b = convert(a), convert(b)
+        if (_requires_grad(a) or _requires_grad(b)) and state.enabled:
+            return record(a, b)
+        return kernel(code, a, b)
+
+    def operator(a, b):  # a is a tensor
+        tb = type(b)
+        if tb is float or tb is int:
+            if a.requires_grad and state.enabled:
+                return apply_one(scalar_cls, a, b) if scalar_cls is not None else record(a, b)
+            return kernel(code, a, b)
+        if isinstance(b, TensorBase):
+            if (a.requires_grad or b.requires_grad) and state.enabled:
+                return two(fn_cls, a, b) if two is not None else fn_cls.apply(a, b)
+            return kernel(code, a, b)
+        return general(a, b)
+
+    def function(a, b):
+        tb = type(b)
+        if tb is float or tb is int:
+            if isinstance(a, TensorBase):
+                if a.requires_grad and state.enabled:
+                    return apply_one(scalar_cls, a, b) if scalar_cls is not None else record(a, b)
+                return kernel(code, a, b)
+        elif isinstance(b, TensorBase):
+            if isinstance(a, TensorBase):
+                if (a.requires_grad or b.requires_grad) and state.enabled:
+                    return two(fn_cls, a, b) if two is not None else fn_cls.apply(a, b)
+                return kernel(code, a, b)
+            ta = type(a)
+            if ta is float or ta is int:  # a number first: 1 - x
+                if b.requires_grad and state.enabled:
+                    return apply_one(scalar_cls, b, a) if scalar_cls is not None else record(a, b)
+                return kernel(code, a, b)
+        return general(a, b)
+
+    return operator if a_is_tensor else function

@@ -13,6 +13,7 @@ not depend on an input (the result would be all zeros). jacobian and hessian tak
 per output element (vectorize and strategy='forward-mode' are not provided).
 """
 from .._core import TensorBase
+from ..ops.shape import stack
 from .engine import grad as _grad
 from .grad_mode import enable_grad
 
@@ -164,8 +165,6 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
                                                f"input {j}. This is not allowed in strict mode.")
                         g = x.detach() * 0
                     per_input[j].append(g if create_graph else g.detach())
-            from ..ops.shape import stack
-
             blocks = []
             for j, x in enumerate(xs):
                 if per_input[j]:

@@ -1,7 +1,10 @@
 """Finite-difference gradient checks in float64: gradcheck (first derivatives) and gradgradcheck."""
+import warnings
+
 import numpy as np
 
 from .._core import TensorBase
+from ..ops.creation import randn, zeros_like
 from .engine import grad as _grad
 from .grad_mode import enable_grad, no_grad
 
@@ -18,8 +21,9 @@ def _diff_inputs(inputs):
     return [i for i, t in enumerate(inputs) if isinstance(t, TensorBase) and t.requires_grad]
 
 
-def _numerical_jacobian(fn, inputs, k, outputs_np, eps):
-    """Central differences: d(all outputs, flattened)/d(inputs[k]) as a (n_in, n_out) array."""
+def _numerical_jacobian(fn, inputs, k, outputs_np, keep, eps):
+    """Central differences: d(the outputs numbered `keep` among fn's tensor outputs, flattened)/
+    d(inputs[k]) as a (n_in, n_out) array."""
     x = inputs[k]
     xa = np.asarray(x.detach())
     n_out = sum(o.size for o in outputs_np)
@@ -29,20 +33,23 @@ def _numerical_jacobian(fn, inputs, k, outputs_np, eps):
         orig = xa[idx].copy()
         with no_grad():
             xa[idx] = orig + eps
-            plus = [np.asarray(o.detach(), dtype=np.float64).ravel().copy() for o in _as_tuple(fn(*inputs))
-                    if isinstance(o, TensorBase)]
+            plus = [np.asarray(o.detach(), dtype=np.float64).ravel().copy() for o in _kept(fn(*inputs), keep)]
             xa[idx] = orig - eps
-            minus = [np.asarray(o.detach(), dtype=np.float64).ravel().copy() for o in _as_tuple(fn(*inputs))
-                     if isinstance(o, TensorBase)]
+            minus = [np.asarray(o.detach(), dtype=np.float64).ravel().copy() for o in _kept(fn(*inputs), keep)]
             xa[idx] = orig
         jac[j] = (np.concatenate(plus) - np.concatenate(minus)) / (2 * eps) if n_out else 0
     return jac
 
 
+def _kept(result, keep):
+    """The tensor outputs numbered `keep` (those that required grad in the first call: one that does
+    not, such as a zero gradient in gradgradcheck, has no Jacobian; under no_grad none requires grad)."""
+    tensors = [o for o in _as_tuple(result) if isinstance(o, TensorBase)]
+    return [tensors[i] for i in keep]
+
+
 def _analytical_jacobian(outputs, inputs, diff_idx):
     """Rows of the Jacobian by one backward per output element."""
-    from ..ops.creation import zeros_like
-
     n_out = sum(o.numel() for o in outputs)
     jacs = [np.zeros((inputs[k].numel(), n_out)) for k in diff_idx]
     col = 0
@@ -67,19 +74,19 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
         raise ValueError("gradcheck: at least one input tensor must require grad")
     for k in diff_idx:
         if inputs[k].dtype.name != "float64":
-            import warnings
-
             warnings.warn(f"gradcheck: input {k} is {inputs[k].dtype.name}, not float64; the check may fail "
                           "from rounding alone", stacklevel=2)
         if not inputs[k].is_contiguous() and inputs[k]._base is not None:
             pass
-    outputs = [o for o in _as_tuple(fn(*inputs)) if isinstance(o, TensorBase) and o.requires_grad]
+    tensors = [o for o in _as_tuple(fn(*inputs)) if isinstance(o, TensorBase)]
+    keep = [i for i, o in enumerate(tensors) if o.requires_grad]
+    outputs = [tensors[i] for i in keep]
     if not outputs:
         raise GradcheckError("gradcheck: the function returned no output that requires grad")
     outputs_np = [np.asarray(o.detach()) for o in outputs]
     analytical = _analytical_jacobian(outputs, inputs, diff_idx)
     for m, k in enumerate(diff_idx):
-        numerical = _numerical_jacobian(fn, inputs, k, outputs_np, eps)
+        numerical = _numerical_jacobian(fn, inputs, k, outputs_np, keep, eps)
         a = analytical[m]
         diff = np.abs(a - numerical)
         tol = atol + rtol * np.abs(numerical)
@@ -100,8 +107,6 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
 def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     """gradcheck of the function inputs -> gradients of fn (built with create_graph=True), with
     random grad_outputs: checks second derivatives."""
-    from ..ops.creation import randn
-
     inputs = _as_tuple(inputs) if not isinstance(inputs, list) else tuple(inputs)
     diff_idx = _diff_inputs(inputs)
     outputs = [o for o in _as_tuple(fn(*inputs)) if isinstance(o, TensorBase) and o.requires_grad]

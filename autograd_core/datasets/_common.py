@@ -2,11 +2,11 @@
 
 import numpy as np
 
+from ..ops.creation import from_numpy, randint
+
 
 def to_tensor(array):
     """A NumPy array as a tensor that owns a contiguous copy of the values."""
-    from .. import from_numpy
-
     return from_numpy(np.ascontiguousarray(array).copy())
 
 
@@ -17,8 +17,6 @@ def numpy_rng(seed):
     generated afterwards, like every other random op.
     """
     if seed is None:
-        from .. import randint
-
         seed = int(randint(0, 2**31 - 1, (1,)).item())
     elif not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int or None, got {type(seed).__name__}")

@@ -19,12 +19,11 @@ MPICH 5 of the wheel.
 """
 import enum
 import numbers
-import time
 
 import numpy as np
 
 from ..tensor import Tensor
-from .process_group import _check_group, _mpi, _require_group, _watch, _watched
+from .process_group import Work, _check_group, _mpi, _require_group, _watch, _watched
 
 __all__ = ["ReduceOp", "Work", "all_gather", "all_gather_into_tensor", "all_gather_object", "all_reduce",
            "broadcast", "broadcast_object_list", "gather", "gather_object", "irecv", "isend", "recv", "reduce",
@@ -142,62 +141,6 @@ def _check_like(tensors, like, what, name, size):
         if tuple(t.shape) != tuple(like.shape) or t.dtype != like.dtype:
             raise ValueError(f"{name}: {what}[{i}] is {t.dtype.name} of shape {tuple(t.shape)}, expected "
                              f"{like.dtype.name} of shape {tuple(like.shape)} (like the tensor argument)")
-
-
-# ------------------------------------------------------------------------------------------- Work
-
-
-class Work:
-    """The handle of a collective started with async_op=True: wait() completes it (and writes the
-    results into the output tensors); is_completed() polls without blocking."""
-
-    def __init__(self, request, name, finish=None, outputs=(), keep=()):
-        self._request, self._name, self._finish = request, name, finish
-        self._outputs, self._keep = list(outputs), keep
-        self._done = False
-
-    def _complete(self):
-        self._done = True
-        self._request = self._keep = None
-        if self._finish is not None:
-            finish, self._finish = self._finish, None
-            finish()
-
-    def is_completed(self):
-        """True once the operation has finished (its outputs are then final)."""
-        if not self._done and self._request.Test():
-            self._complete()
-        return self._done
-
-    def wait(self, timeout=None):
-        """Block until the operation has finished; timeout (seconds or timedelta): raise a
-        RuntimeError instead of waiting longer."""
-        if self._done:
-            return True
-        if timeout is None:
-            with _watch(self._name):
-                self._request.Wait()
-        else:
-            seconds = timeout.total_seconds() if hasattr(timeout, "total_seconds") else float(timeout)
-            deadline = time.monotonic() + seconds
-            while not self._request.Test():
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"Work.wait: {self._name} did not finish within {seconds:g} s")
-                time.sleep(1e-4)
-        self._complete()
-        return True
-
-    def is_success(self):
-        """True when the operation has completed (it raises instead if it failed)."""
-        return self._done
-
-    def result(self):
-        """The output tensors (after wait())."""
-        self.wait()
-        return self._outputs
-
-    def __repr__(self):
-        return f"<Work {self._name} {'completed' if self._done else 'pending'}>"
 
 
 def _launch(name, async_op, start, run, finish, outputs, keep=()):

@@ -229,7 +229,7 @@ def import_mpi():
     mpi4py.rc thread level, finalized at exit). Raises RuntimeError saying why when mpi4py or its MPI
     library cannot be loaded."""
     try:
-        import mpi4py
+        import mpi4py  # optional extra [distributed]; imported only by programs that use MPI
     except ImportError as exc:
         raise RuntimeError(explain_import_failure(exc)) from exc
     rc = mpi4py.rc
@@ -252,7 +252,7 @@ def import_mpi():
 
 def _load_mpi():
     try:
-        from mpi4py import MPI
+        from mpi4py import MPI  # optional extra; importing it initialises MPI
     except (ImportError, RuntimeError) as exc:  # mpi4py's wheels raise RuntimeError when no libmpi loads
         raise RuntimeError(explain_import_failure(exc)) from exc
     return MPI
@@ -262,7 +262,7 @@ def report():
     """A few lines on mpi4py's MPI and the mpiexecs found (python -m autograd_core.distributed)."""
     lines = []
     try:
-        import mpi4py
+        import mpi4py  # optional extra [distributed]; imported only by programs that use MPI
     except ImportError:
         return ("mpi4py is not installed: pip install 'autograd_core[distributed]' (mpi4py and MPICH wheels), "
                 "or build it against your system's MPI: MPICC=mpicc pip install --no-binary mpi4py mpi4py")

@@ -184,8 +184,6 @@ def get_backend(group=None):
 
 def barrier(group=None, async_op=False, device_ids=None):
     """Wait until every rank has reached this call."""
-    from .collectives import Work
-
     _check_group(group, "barrier")
     world = _require_group("barrier")
     if async_op:
@@ -258,3 +256,56 @@ class _watch:
         if self.watchdog is not None:
             self.watchdog.current = None
         return False
+
+
+class Work:
+    """The handle of a collective started with async_op=True: wait() completes it (and writes the
+    results into the output tensors); is_completed() polls without blocking."""
+
+    def __init__(self, request, name, finish=None, outputs=(), keep=()):
+        self._request, self._name, self._finish = request, name, finish
+        self._outputs, self._keep = list(outputs), keep
+        self._done = False
+
+    def _complete(self):
+        self._done = True
+        self._request = self._keep = None
+        if self._finish is not None:
+            finish, self._finish = self._finish, None
+            finish()
+
+    def is_completed(self):
+        """True once the operation has finished (its outputs are then final)."""
+        if not self._done and self._request.Test():
+            self._complete()
+        return self._done
+
+    def wait(self, timeout=None):
+        """Block until the operation has finished; timeout (seconds or timedelta): raise a
+        RuntimeError instead of waiting longer."""
+        if self._done:
+            return True
+        if timeout is None:
+            with _watch(self._name):
+                self._request.Wait()
+        else:
+            seconds = timeout.total_seconds() if hasattr(timeout, "total_seconds") else float(timeout)
+            deadline = time.monotonic() + seconds
+            while not self._request.Test():
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Work.wait: {self._name} did not finish within {seconds:g} s")
+                time.sleep(1e-4)
+        self._complete()
+        return True
+
+    def is_success(self):
+        """True when the operation has completed (it raises instead if it failed)."""
+        return self._done
+
+    def result(self):
+        """The output tensors (after wait())."""
+        self.wait()
+        return self._outputs
+
+    def __repr__(self):
+        return f"<Work {self._name} {'completed' if self._done else 'pending'}>"

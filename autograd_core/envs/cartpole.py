@@ -97,7 +97,7 @@ def make(name="CartPole-v1", backend="builtin", **kwargs):
         raise ValueError(f"envs.make: backend must be 'builtin', 'gymnasium' or 'auto', got {backend!r}")
     if backend in ("gymnasium", "auto"):
         try:
-            import gymnasium
+            import gymnasium  # optional: the builtin environment needs none
         except ImportError:
             if backend == "gymnasium":
                 raise ImportError("envs.make: backend='gymnasium' needs gymnasium (pip install gymnasium); "

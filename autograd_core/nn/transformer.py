@@ -6,6 +6,8 @@ be attended (True = masked out), a float mask is added to the attention scores.
 """
 import copy
 
+import numpy as np
+
 from ..device import check_device
 from ..dtypes import bool_, get_default_dtype
 from ..ops.creation import empty, tensor
@@ -347,7 +349,5 @@ class Transformer(Module):
     @staticmethod
     def generate_square_subsequent_mask(sz, device=None, dtype=None):
         """(sz, sz) float mask: 0 on and below the diagonal, -inf above (position i sees 0..i)."""
-        import numpy as np
-
         m = np.triu(np.full((sz, sz), -np.inf), 1)
         return tensor(m, dtype=dtype or get_default_dtype())

@@ -9,11 +9,11 @@ import numpy as np
 from .. import _core
 from .._core import TensorBase
 from .._core import binary as _binary
-from ..autograd.function import _FREED, Function, apply_one, apply_two
+from ..autograd.function import _FREED, Function, apply_one, apply_two, binary_primitive
 from ..autograd.grad_mode import state
 from ._grad import _SAME, _grad_to, _meta, sum_to
 from ._registry import tensor_method
-from .creation import as_tensor
+from .creation import as_tensor, zeros_like
 
 # dtype codes 2.._F16-1 are the integers and bool; below and from _F16 on are the floating dtypes
 _F16 = _core.F16
@@ -32,10 +32,8 @@ __all__ = [
     "ge",
     "greater",
     "gt",
-    "hypot",
     "le",
     "less",
-    "logaddexp",
     "logical_and",
     "logical_or",
     "logical_xor",
@@ -57,7 +55,7 @@ __all__ = [
 _B = _core.BINARY_OPS
 ADD, SUB, MUL, DIV = _B["add"], _B["sub"], _B["mul"], _B["div"]
 FLOORDIV, MOD, FMOD, POW = _B["floordiv"], _B["mod"], _B["fmod"], _B["pow"]
-MAXIMUM, MINIMUM, ATAN2, HYPOT, LOGADDEXP = _B["maximum"], _B["minimum"], _B["atan2"], _B["hypot"], _B["logaddexp"]
+MAXIMUM, MINIMUM, ATAN2 = _B["maximum"], _B["minimum"], _B["atan2"]
 
 
 def _rg(x):
@@ -259,9 +257,9 @@ class Atan2(Function):
 
 
 class _FloatBinary(Function):
-    """A float-only binary op whose gradients are g times functions of (a, b, y): subclasses set CODE
-    and write _partials(a, b, y) -> (da, db)."""
-    CODE = None
+    """A float binary kernel whose gradients are g * da(a, b, y) and g * db(a, b, y), y the output:
+    the rows of _float_binary set CODE, da and db (db None: a zero gradient)."""
+    CODE = da = db = None
 
     @classmethod
     def forward(cls, ctx, a, b):
@@ -277,29 +275,12 @@ class _FloatBinary(Function):
         a, b, y = ctx.saved_tensors
         a = a if a is not None else ctx.sa
         b = b if b is not None else ctx.sb
-        da, db = cls._partials(a, b, y, ctx.needs_input_grad)
-        ga = _grad_to(g * da, ctx.ma) if ctx.needs_input_grad[0] else None
-        gb = _grad_to(g * db, ctx.mb) if ctx.needs_input_grad[1] else None
+        needs = ctx.needs_input_grad
+        ga = _grad_to(g * cls.da(a, b, y), ctx.ma) if needs[0] else None
+        gb = None
+        if needs[1]:
+            gb = _grad_to(g * cls.db(a, b, y) if cls.db else zeros_like(g), ctx.mb)
         return ga, gb
-
-
-class Hypot(_FloatBinary):
-    CODE = HYPOT
-
-    @staticmethod
-    def _partials(a, b, y, needs):
-        # a / y before g: a / y is at most 1, so it cannot overflow where g * a could. At a = b = 0 the
-        # gradient is 0 / 0 = NaN, as in PyTorch (the cone has no derivative at its tip).
-        return (a / y if needs[0] else None), (b / y if needs[1] else None)
-
-
-class Logaddexp(_FloatBinary):
-    CODE = LOGADDEXP
-
-    @staticmethod
-    def _partials(a, b, y, needs):
-        # the softmax weights of a and b: exp(a - y) <= 1 never overflows
-        return ((a - y).exp() if needs[0] else None), ((b - y).exp() if needs[1] else None)
 
 
 class _Modulo(Function):
@@ -386,25 +367,29 @@ class MulScalar(Function):
 _SCALAR = (int, float)
 
 
-def _graph_binary(fn_cls, code, a, b):
-    """a op b recorded in the graph (the caller has checked that it must be)."""
-    # a float tensor with a Python scalar: dedicated nodes with nothing to save or unbroadcast
-    if type(b) in _SCALAR:
-        # (a requires grad, so it is a float tensor)
-        if code == MUL:
-            return apply_one(MulScalar, a, b)
-        if code == ADD:
-            return apply_one(AddScalar, a, b)
-        if code == SUB:
-            return apply_one(AddScalar, a, -b)
-        if code == DIV and b != 0:
-            return apply_one(MulScalar, a, 1.0 / b) if math.isfinite(b) else fn_cls.apply(a, b)
-    elif type(a) in _SCALAR:
-        if code == ADD or code == MUL:
-            return apply_one(AddScalar if code == ADD else MulScalar, b, a)
-    elif code <= DIV and isinstance(a, TensorBase) and isinstance(b, TensorBase):
-        return apply_two(fn_cls, a, b)
-    return fn_cls.apply(a, b)
+def _recorder(fn_cls, code):
+    """How a recorded a op b with a Python number goes into the graph: a float tensor with a number
+    gets a dedicated node (AddScalar, MulScalar) with nothing to save or unbroadcast."""
+
+    def record(a, b):
+        if type(b) in _SCALAR:
+            # (a requires grad, so it is a float tensor)
+            if code == MUL:
+                return apply_one(MulScalar, a, b)
+            if code == ADD:
+                return apply_one(AddScalar, a, b)
+            if code == SUB:
+                return apply_one(AddScalar, a, -b)
+            if code == DIV and b != 0:
+                return apply_one(MulScalar, a, 1.0 / b) if math.isfinite(b) else fn_cls.apply(a, b)
+        elif type(a) in _SCALAR:
+            if code == ADD or code == MUL:
+                return apply_one(AddScalar if code == ADD else MulScalar, b, a)
+        elif code <= DIV and isinstance(a, TensorBase) and isinstance(b, TensorBase):
+            return apply_two(fn_cls, a, b)
+        return fn_cls.apply(a, b)
+
+    return record
 
 
 def _operator_operand(x):
@@ -419,50 +404,23 @@ def _operator_operand(x):
     raise TypeError(f"unsupported operand type: {type(x).__name__}")
 
 
-def _dispatch(code, fn_cls, convert=False, a_is_tensor=False):
-    """The one decision of every binary elementwise op: call the C kernel straight, or apply fn_cls
-    and record a graph node (only with grad mode on and an input that requires grad). The two commonest
-    cases, a tensor with a Python float/int and two tensors, are tested first: this is the per-op
-    overhead of every +, -, * and / in a model.
-
-    convert: Tensor's operators, which also take NumPy scalars, arrays and lists (a + [1, 2]); the
-    functions (ag.add) accept only tensors and numbers. a_is_tensor: the caller guarantees it (an
-    operator called on the tensor a), which saves an isinstance test per call (measured: 7% of
-    a * b on 4-element tensors).
-
-    Returns a function of (a, b): `add`, `mul`, ... call it, and Tensor's __add__, __mul__, ... are it."""
-    fast_two = code <= DIV  # Add, Sub, Mul, Div meet apply_two's contract (see autograd.function)
-
-    def binary_op(a, b):
-        tb = type(b)
-        if tb is float or tb is int:
-            if a_is_tensor or isinstance(a, TensorBase):
-                if state.enabled and a.requires_grad:
-                    return _graph_binary(fn_cls, code, a, b)
-                return _binary(code, a, b)
-        elif isinstance(b, TensorBase) and (a_is_tensor or isinstance(a, TensorBase)):
-            if state.enabled and (a.requires_grad or b.requires_grad):
-                return apply_two(fn_cls, a, b) if fast_two else fn_cls.apply(a, b)
-            return _binary(code, a, b)
-        if convert:
-            a, b = _operator_operand(a), _operator_operand(b)
-        if state.enabled and (_rg(a) or _rg(b)):
-            return _graph_binary(fn_cls, code, a, b)
-        return _binary(code, a, b)
-
-    return binary_op
+def _primitive(code, fn_cls, convert=False, a_is_tensor=False):
+    """The function (a, b) of a binary kernel: C straight, or a graph node (the decision is
+    autograd.function's binary_primitive). convert, a_is_tensor: for Tensor's operators (see there)."""
+    return binary_primitive(fn_cls, _binary, code, record=_recorder(fn_cls, code) if code <= DIV else None,
+                            convert=_operator_operand if convert else None, a_is_tensor=a_is_tensor,
+                            scalar_cls={ADD: AddScalar, MUL: MulScalar}.get(code))
 
 
 _ARITH = ((ADD, Add, "add"), (SUB, Sub, "sub"), (MUL, Mul, "mul"), (DIV, Div, "div"))
 # the functions' dispatch
-_add, _sub, _mul, _div = (_dispatch(code, cls) for code, cls, _ in _ARITH)
-_mod, _fmod, _pow = _dispatch(MOD, Remainder), _dispatch(FMOD, Fmod), _dispatch(POW, Pow)
-_maximum, _minimum, _atan2 = _dispatch(MAXIMUM, Maximum), _dispatch(MINIMUM, Minimum), _dispatch(ATAN2, Atan2)
-_hypot, _logaddexp = _dispatch(HYPOT, Hypot), _dispatch(LOGADDEXP, Logaddexp)
+_add, _sub, _mul, _div = (_primitive(code, cls) for code, cls, _ in _ARITH)
+_mod, _fmod, _pow = _primitive(MOD, Remainder), _primitive(FMOD, Fmod), _primitive(POW, Pow)
+_maximum, _minimum, _atan2 = _primitive(MAXIMUM, Maximum), _primitive(MINIMUM, Minimum), _primitive(ATAN2, Atan2)
 # Tensor's operators (tensor.py: __add__ = OPERATORS["add"], ...), and the reflected ones called as
 # REFLECTED["sub"](other, self), where the left operand is not the tensor
-OPERATORS = {name: _dispatch(code, cls, convert=True, a_is_tensor=True) for code, cls, name in _ARITH}
-REFLECTED = {name: _dispatch(code, cls, convert=True) for code, cls, name in _ARITH}
+OPERATORS = {name: _primitive(code, cls, convert=True, a_is_tensor=True) for code, cls, name in _ARITH}
+REFLECTED = {name: _primitive(code, cls, convert=True) for code, cls, name in _ARITH}
 
 
 @tensor_method
@@ -639,19 +597,6 @@ def atan2(a, b):
     return _atan2(a, b)
 
 
-@tensor_method
-def hypot(a, b):
-    """``sqrt(a**2 + b**2)``, elementwise with broadcasting, without overflow or underflow in the
-    squares; ``b`` may be a number. Floating point tensors only, as in PyTorch.
-
-    Example:
-        >>> ag.hypot(ag.tensor([3.0, 1e30]), ag.tensor([4.0, 1e30]))
-        tensor([5.0000e+00, 1.4142e+30])
-    """
-    _require_float("hypot", a, b)
-    return _hypot(a, b)
-
-
 def _require_float(op, a, b):
     """torch's rule for the float-only binary ops: integer or bool tensors are an error, not promoted."""
     for x in (a, b):
@@ -660,17 +605,62 @@ def _require_float(op, a, b):
                             f"convert with .float() first")
 
 
-@tensor_method
-def logaddexp(a, b):
-    """``log(exp(a) + exp(b))``, elementwise with broadcasting, without overflow for large inputs;
-    ``b`` may be a number. Floating point tensors only, as in PyTorch.
+def _float_binary(name, da, db, doc=None, promote=False):
+    """One float binary op from its row: the agc.h op `name` (its C kernel), the partial derivatives
+    da(a, b, y), db(a, b, y) of the output y (db None: a zero gradient) and the docstring (a plain
+    default without one) make the Function, ag.<name>, Tensor.<name> and the __all__ entry. Integer and
+    bool tensors are an error, as in PyTorch, or with promote=True compute in float32 (the kernel's
+    FLOAT flag)."""
+    code = _B[name]
+    fn_cls = type(name.title().replace("_", ""), (_FloatBinary,),
+                  {"CODE": code, "da": staticmethod(da), "db": staticmethod(db) if db else None})
+    primitive = _primitive(code, fn_cls)
 
-    Example:
-        >>> ag.logaddexp(ag.tensor([0.0, 100.0]), ag.tensor([0.0, 100.0]))  # exp(100) overflows float32
-        tensor([  0.6931, 100.6931])
-    """
-    _require_float("logaddexp", a, b)
-    return _logaddexp(a, b)
+    def checked(a, b):
+        _require_float(name, a, b)
+        return primitive(a, b)
+
+    fn = primitive if promote else checked
+    fn.__name__ = fn.__qualname__ = name
+    fn.__module__ = __name__
+    fn.__doc__ = doc or (f"``{name}(a, b)``, elementwise with broadcasting; ``b`` may be a number. "
+                         f"{'Integer inputs give a float32 result' if promote else 'Floating point tensors only'}"
+                         ", as in PyTorch.")
+    fn.Function = fn_cls
+    __all__.append(name)
+    return tensor_method(fn)
+
+
+# ---------------------------------------------------------------------- the float binary ops: one row each
+# hypot: a / y before g, as a / y is at most 1 and cannot overflow where g * a could. At a = b = 0 the
+# gradient is 0 / 0 = NaN, as in PyTorch (the cone has no derivative at its tip).
+hypot = _float_binary("hypot", lambda a, b, y: a / y, lambda a, b, y: b / y, """\
+``sqrt(a**2 + b**2)``, elementwise with broadcasting, without overflow or underflow in the squares;
+``b`` may be a number. Floating point tensors only, as in PyTorch.
+
+Example:
+    >>> ag.hypot(ag.tensor([3.0, 1e30]), ag.tensor([4.0, 1e30]))
+    tensor([5.0000e+00, 1.4142e+30])
+""")
+# logaddexp: the gradients are the softmax weights of a and b; exp(a - y) <= 1 never overflows
+logaddexp = _float_binary("logaddexp", lambda a, b, y: (a - y).exp(), lambda a, b, y: (b - y).exp(), """\
+``log(exp(a) + exp(b))``, elementwise with broadcasting, without overflow for large inputs; ``b``
+may be a number. Floating point tensors only, as in PyTorch.
+
+Example:
+    >>> ag.logaddexp(ag.tensor([0.0, 100.0]), ag.tensor([0.0, 100.0]))  # exp(100) overflows float32
+    tensor([  0.6931, 100.6931])
+""")
+# copysign: d/da is y / a = +-1, taken as 0 at a = 0 (PyTorch's value); b only lends its sign bit
+copysign = _float_binary("copysign", lambda a, b, y: (y / a).masked_fill(a == 0, 0.0), None, """\
+``|a|`` with the sign of ``b``, elementwise with broadcasting (``-0.0`` counts as negative); ``b``
+may be a number. Integer inputs give a float32 result, as in PyTorch. The gradient is ``+-1`` for
+``a`` (0 where ``a`` is 0) and 0 for ``b``.
+
+Example:
+    >>> ag.copysign(ag.tensor([1.0, -2.0, 3.0]), ag.tensor([-1.0, 1.0, -0.0]))
+    tensor([-1.,  2., -3.])
+""", promote=True)
 
 
 def _compare(code):

@@ -1,16 +1,16 @@
 """Unary elementwise ops: forward in C, each VJP on the line that defines the op.
 
 `_unary_op(name, grad, save=...)` builds the Function: `grad(x, y, g, p0, p1)` is the VJP written with
-Tensor ops (so create_graph works). The op's row in agc.h (read through _core.op_info) says whether
-integer inputs compute in float32 and which C kernel, if any, computes the same VJP in one pass; that
-fused kernel is used when no double backward is being recorded, and it decides what is saved (x or y)."""
+Tensor ops (so create_graph works). The op's row in agc.h (read through _core.op_info) says which C
+kernel, if any, computes the same VJP in one pass (integer inputs of float ops compute in float32 in
+the binding, as the row's flags say); that fused kernel is used when no double backward is being recorded, and it decides what is saved (x or y)."""
 import math
 
 from .. import _core
 from .._core import TensorBase, alias, data_alias
 from .._core import binary as _binary
 from .._core import unary as _unary
-from ..autograd.function import _FREED, Function, apply_one
+from ..autograd.function import _FREED, Function, unary_primitive
 from ..autograd.grad_mode import state
 from ._grad import _grad_to, _meta
 from ._registry import tensor_method
@@ -20,20 +20,15 @@ from .creation import as_tensor, zeros_like
 _F16 = _core.F16
 
 __all__ = [
-    "abs",
     "ceil",
     "celu",
     "clamp",
     "clamp_max",
     "clamp_min",
     "clip",
-    "cos",
     "cosh",
     "elu",
-    "erf",
-    "exp",
     "exp2",
-    "expm1",
     "floor",
     "frac",
     "gelu",
@@ -45,8 +40,6 @@ __all__ = [
     "isnan",
     "leaky_relu",
     "lerp",
-    "log",
-    "log1p",
     "log2",
     "log10",
     "logical_not",
@@ -54,25 +47,18 @@ __all__ = [
     "logsigmoid",
     "mish",
     "nan_to_num",
-    "neg",
     "negative",
     "reciprocal",
-    "relu",
     "relu6",
     "round",
-    "rsqrt",
     "selu",
-    "sigmoid",
     "sign",
     "silu",
-    "sin",
     "sinh",
     "softplus",
     "softsign",
-    "sqrt",
     "square",
     "tan",
-    "tanh",
     "tanhshrink",
     "trunc",
     "where",
@@ -87,20 +73,18 @@ def _float_input(x):
 
 
 def _unary_op(name, grad, save="x", fused_if=None):
-    """The Function and the call of one C unary kernel. grad(x, y, g, p0, p1) is the VJP in Tensor ops.
-    Float-only and the fused backward come from the op registry (agc.h's rows): the fused C kernel
+    """The Function and the call of one C unary kernel (autograd.function's unary_primitive decides
+    between a graph node and the kernel). grad(x, y, g, p0, p1) is the VJP in Tensor ops. The fused
+    backward comes from the op registry (agc.h's rows): the fused C kernel
     computes the VJP in one pass when no graph is recorded in backward and decides what is saved (x
     or y); for ops with parameters it has the default ones, so it is used only when fused_if(p0, p1)."""
     info = _core.op_info("unary", name)
     code = info.code
-    float_only = info.float_only
     fused_code = B[info.fused] if info.fused else None
     if info.fused:
         save = _core.op_info("binary", info.fused).grad_of
 
-    def forward(ctx, x, p0=0.0, p1=0.0):
-        if float_only and 1 < x._dtype_code < _F16:
-            x = x.to(_core.F32)
+    def forward(ctx, x, p0=0.0, p1=0.0):  # (x requires grad, so it is a float tensor)
         y = _unary(code, x, p0, p1)
         if p0 or p1:
             ctx.p = (p0, p1)  # (else the class default, (0.0, 0.0))
@@ -132,26 +116,22 @@ def _unary_op(name, grad, save="x", fused_if=None):
                {"forward": staticmethod(forward), "backward": staticmethod(backward), "_core_forward": True,
                 "p": (0.0, 0.0)})
 
-    def op(x, p0=0.0, p1=0.0):
-        if state.enabled and x.requires_grad:  # (only float tensors can require grad)
-            return apply_one(cls, x, p0, p1) if p0 or p1 else apply_one(cls, x)
-        if float_only and 1 < x._dtype_code < _F16:
-            x = x.to(_core.F32)
-        return _unary(code, x, p0, p1)
-
-    def public(x):  # the one-argument op users call (x.tanh(), ag.exp(x), ...): op without p0, p1
-        if state.enabled and x.requires_grad:
-            return apply_one(cls, x)
-        if float_only and 1 < x._dtype_code < _F16:
-            x = x.to(_core.F32)
-        return _unary(code, x)
-
+    op, public = unary_primitive(cls, _unary, code)
     op.__name__ = name
     op.Function = cls
     public.__name__ = public.__qualname__ = name
     public.__module__ = __name__
     op.public = public
     return op
+
+
+def _public(op, doc):
+    """ag.<name> and Tensor.<name> for the op of a _unary_op row: its one-argument form, with its
+    docstring, listed in __all__."""
+    fn = op.public
+    fn.__doc__ = doc
+    __all__.append(fn.__name__)
+    return tensor_method(fn)
 
 
 def _nondiff(name):
@@ -224,21 +204,19 @@ def _gelu_tanh_grad(x):
     return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)
 
 
-neg = tensor_method(_neg.public)
-neg.__doc__ = """``-x``, elementwise (also ``-x`` and ``ag.negative``)."""
+neg = _public(_neg, """``-x``, elementwise (also ``-x`` and ``ag.negative``).""")
 
 
 negative = neg
 tensor_method(negative, name="negative")
 
 
-abs = tensor_method(_abs.public)
-abs.__doc__ = """``|x|``, elementwise (also ``abs(x)``). Its gradient is ``sign(x)``: 0 at 0.
+abs = _public(_abs, """``|x|``, elementwise (also ``abs(x)``). Its gradient is ``sign(x)``: 0 at 0.
 
 Example:
     >>> ag.abs(ag.tensor([-2, 0, 3]))
     tensor([2, 0, 3])
-"""
+""")
 
 
 @tensor_method
@@ -254,43 +232,35 @@ def square(x):
     return _square.public(x.to(_core.I64) if x._dtype_code == _core.BOOL else x)
 
 
-exp = tensor_method(_exp.public)
-exp.__doc__ = """``e ** x``, elementwise. Integer inputs give a float32 result.
+exp = _public(_exp, """``e ** x``, elementwise. Integer inputs give a float32 result.
 
 Example:
     >>> ag.exp(ag.tensor([0.0, 1.0]))
     tensor([1.0000, 2.7183])
-"""
+""")
 
 
-log = tensor_method(_log.public)
-log.__doc__ = """The natural logarithm, elementwise (``-inf`` at 0, ``nan`` below). Integer inputs give a
+log = _public(_log, """The natural logarithm, elementwise (``-inf`` at 0, ``nan`` below). Integer inputs give a
 float32 result.
-"""
+""")
 
 
-log1p = tensor_method(_log1p.public)
-log1p.__doc__ = """``log(1 + x)``, accurate for small ``x``. Integer inputs give a float32 result."""
+log1p = _public(_log1p, """``log(1 + x)``, accurate for small ``x``. Integer inputs give a float32 result.""")
 
 
-expm1 = tensor_method(_expm1.public)
-expm1.__doc__ = """``exp(x) - 1``, accurate for small ``x``. Integer inputs give a float32 result."""
+expm1 = _public(_expm1, """``exp(x) - 1``, accurate for small ``x``. Integer inputs give a float32 result.""")
 
 
-sqrt = tensor_method(_sqrt.public)
-sqrt.__doc__ = """The square root, elementwise (``nan`` below 0). Integer inputs give a float32 result."""
+sqrt = _public(_sqrt, """The square root, elementwise (``nan`` below 0). Integer inputs give a float32 result.""")
 
 
-rsqrt = tensor_method(_rsqrt.public)
-rsqrt.__doc__ = """``1 / sqrt(x)``, elementwise. Integer inputs give a float32 result."""
+rsqrt = _public(_rsqrt, """``1 / sqrt(x)``, elementwise. Integer inputs give a float32 result.""")
 
 
-sin = tensor_method(_sin.public)
-sin.__doc__ = """The sine (radians), elementwise. Integer inputs give a float32 result."""
+sin = _public(_sin, """The sine (radians), elementwise. Integer inputs give a float32 result.""")
 
 
-cos = tensor_method(_cos.public)
-cos.__doc__ = """The cosine (radians), elementwise. Integer inputs give a float32 result."""
+cos = _public(_cos, """The cosine (radians), elementwise. Integer inputs give a float32 result.""")
 
 
 @tensor_method
@@ -361,20 +331,18 @@ def cosh(x):
     return _cosh_values(x)
 
 
-tanh = tensor_method(_tanh.public)
-tanh.__doc__ = """The hyperbolic tangent, elementwise; its gradient is ``1 - tanh(x)^2``. Integer inputs give
+tanh = _public(_tanh, """The hyperbolic tangent, elementwise; its gradient is ``1 - tanh(x)^2``. Integer inputs give
 a float32 result.
-"""
+""")
 
 
-sigmoid = tensor_method(_sigmoid.public)
-sigmoid.__doc__ = """The logistic sigmoid ``1 / (1 + exp(-x))``, elementwise; its gradient is
+sigmoid = _public(_sigmoid, """The logistic sigmoid ``1 / (1 + exp(-x))``, elementwise; its gradient is
 ``sigmoid(x) (1 - sigmoid(x))``. Integer inputs give a float32 result.
 
 Example:
     >>> ag.sigmoid(ag.tensor([0.0]))
     tensor([0.5000])
-"""
+""")
 
 
 @tensor_method
@@ -383,13 +351,12 @@ def logsigmoid(x):
     return -softplus(-_activation_input(x, "logsigmoid"))
 
 
-relu = tensor_method(_relu.public)
-relu.__doc__ = """``max(0, x)``, elementwise; its gradient is 1 where ``x > 0``, else 0.
+relu = _public(_relu, """``max(0, x)``, elementwise; its gradient is 1 where ``x > 0``, else 0.
 
 Example:
     >>> ag.relu(ag.tensor([-1.0, 2.0]))
     tensor([0., 2.])
-"""
+""")
 
 
 @tensor_method
@@ -755,10 +722,9 @@ def tanhshrink(x):
     return x - tanh(x)
 
 
-erf = tensor_method(_erf.public)
-erf.__doc__ = """The error function ``2/sqrt(pi) * integral_0^x exp(-t^2) dt``, elementwise. Integer inputs
+erf = _public(_erf, """The error function ``2/sqrt(pi) * integral_0^x exp(-t^2) dt``, elementwise. Integer inputs
 give a float32 result.
-"""
+""")
 
 
 @tensor_method

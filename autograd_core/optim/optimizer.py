@@ -45,6 +45,7 @@ import numpy as np
 
 from .. import _core
 from ..autograd.grad_mode import enable_grad, no_grad
+from ..tensor import Tensor
 
 
 class _RequiredParameter:
@@ -58,8 +59,6 @@ required = _RequiredParameter()
 
 
 def _tensor_class():
-    from ..tensor import Tensor
-
     return Tensor
 
 

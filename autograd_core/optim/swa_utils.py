@@ -17,6 +17,7 @@ import math
 
 from ..autograd.grad_mode import no_grad
 from ..nn.module import Module
+from ..nn.normalization import _BatchNorm
 from ..ops.creation import tensor
 from .lr_scheduler import LRScheduler, _check_optimizer, _per_group
 
@@ -100,8 +101,6 @@ def update_bn(loader, model, device=None):
     """One pass over `loader` in training mode to recompute every batch-norm layer's running
     statistics as plain averages over the data (each batch's input is its first element when the
     loader yields tuples or lists). The model's training flag is restored afterwards."""
-    from ..nn.normalization import _BatchNorm
-
     momenta = {}
     for module in model.modules():
         if isinstance(module, _BatchNorm):

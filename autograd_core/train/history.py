@@ -70,7 +70,7 @@ class History:
         path: save the figure there (png, svg, pdf, ...). Returns the matplotlib Figure.
         """
         Figure = require_matplotlib("History.plot")
-        from matplotlib.ticker import MaxNLocator
+        from matplotlib.ticker import MaxNLocator  # optional extra [plot] (checked just above)
 
         if not self.epoch:
             raise ValueError("History.plot: nothing recorded yet")

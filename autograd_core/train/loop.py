@@ -45,7 +45,7 @@ class _FitState:
         if not self.progress_enabled:
             print(text, file=sys.stdout, flush=True)
             return
-        from tqdm import tqdm
+        from tqdm import tqdm  # on first use: ~30 ms of import that runs without progress bars skip
 
         tqdm.write(text, file=sys.stderr)
 
@@ -72,7 +72,7 @@ def _progress_wanted(progress):
 def _progress_bar(enabled, total, desc):
     if not enabled:
         return None
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # on first use (see write above)
 
     try:
         width = os.get_terminal_size(sys.stderr.fileno()).columns

@@ -6,11 +6,14 @@ return numpy arrays and every transform still works on those and on tensors.
 """
 import numpy as np
 
+from ..ops.creation import tensor
+from ..tensor import Tensor
+
 
 def pil_module():
     """PIL.Image, or None when Pillow is not installed."""
     try:
-        from PIL import Image
+        from PIL import Image  # optional: Pillow
     except ImportError:
         return None
     return Image
@@ -24,7 +27,6 @@ def is_pil(img):
 
 def is_tensor(img):
     """True when ``img`` is an autograd_core Tensor."""
-    from ..tensor import Tensor
     return isinstance(img, Tensor)
 
 
@@ -87,7 +89,6 @@ def from_hwc(array, kind):
         return pil_module().fromarray(np.ascontiguousarray(array), mode=extra if extra in ("L", "RGB", "RGBA")
                                       else None)
     if form == "tensor":
-        from .. import tensor
         array = np.moveaxis(array, -1, -3) if extra >= 3 else array
         return tensor(np.ascontiguousarray(array))
     return np.ascontiguousarray(array)

@@ -7,11 +7,12 @@ import zlib
 
 import numpy as np
 
+from ..ops.creation import tensor as make
+from ..ops.shape import stack
 from ._image import is_tensor, pil_module
 
 
 def _as_batch(tensor):
-    from .. import stack
     if isinstance(tensor, (list, tuple)):
         if not tensor or not all(is_tensor(t) for t in tensor):
             raise TypeError("make_grid: expected a tensor or a non-empty list of tensors")
@@ -40,7 +41,6 @@ def _normalize(array, value_range):
 def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scale_each=False, pad_value=0.0):
     """Tile a batch of images (B, C, H, W) into one (3, rows*(H+padding)+padding, ...) image,
     nrow images per row. One-channel images are repeated to three channels."""
-    from .. import tensor as make
     array = _as_batch(tensor)
     if value_range is not None and len(value_range) != 2:
         raise ValueError(f"make_grid: value_range must be (min, max), got {value_range!r}")

@@ -107,11 +107,16 @@ int agc_fill(int ndim, const int64_t *shape, agc_dtype dt, void *out, const int6
 
 /* ---------------------------------------------------------------- the op registry: registry.c */
 /* Every elementwise and reduction op is one row of AGC_UNARY_OPS, AGC_BINARY_OPS or AGC_REDUCE_OPS:
- * X(NAME, name, flags) and, for unary ops, a fourth column naming the binary op that computes its
- * backward in one pass (NONE if there is none). The rows expand into the op enums, into the name
- * tables agc_unary_info / agc_binary_info / agc_reduce_info that the binding publishes
- * (_core.UNARY_OPS, BINARY_OPS, REDUCE_OPS, op_table()); elementwise.c's per-dtype body lists name
- * the same enum constants.
+ * X(NAME, name, flags, ...). Unary rows then name the binary op that computes their backward in one
+ * pass (NONE if there is none); unary and binary rows end with the op's float32/float64 body, the
+ * expression elementwise.c evaluates per element: in v (unary) or a, b (binary), with the parameters
+ * P0, P1 (in the element type) or D0, D1 (as double), <tgmath.h> math (exp(v) is expf for float32)
+ * and elementwise.c's scalar helpers (SIGMOID(v) ...); NO_FLOAT_BODY for an op without float kernels. The rows
+ * expand into the op enums, into the name tables agc_unary_info / agc_binary_info / agc_reduce_info
+ * that the binding publishes (_core.UNARY_OPS, BINARY_OPS, REDUCE_OPS, op_table()) and into the
+ * portable float kernels. A new float op is one row here; integer and bool kernels, where an op has
+ * them, are rows of elementwise.c's per-dtype lists, and vector-tier kernels (elementwise_vec.h) are
+ * an optimisation a new op does not need.
  * Every expansion takes the columns variadically, `#define X(NAME, name, ...)`, so that adding a
  * column breaks none of them. The dtypes an op runs on are not a column: they are the dtypes
  * elementwise.c has a kernel for (agc_unary_dtypes, agc_binary_dtypes).
@@ -134,44 +139,46 @@ int agc_fill(int ndim, const int64_t *shape, agc_dtype dt, void *out, const int6
  * for BOOL_OUT ops. out may alias x exactly (same pointer and strides), never partially. FLOAT ops
  * return AGC_EUNSUPPORTED on integer dtypes. Every op marked i64 here and below also exists for i32
  * and u8, wrapping modulo 2^32 / 2^8 like int64. */
-#define AGC_UNARY_OPS(X)                                                                          \
-    X(NEG, neg, 0, NONE)                          /* -x; f32 f64 i64 */                           \
-    X(ABS, abs, 0, NONE)                          /* f32 f64 i64 */                               \
-    X(SIGN, sign, 0, NONE)                        /* f32 f64 i64 */                               \
-    X(SQUARE, square, 0, NONE)                    /* f32 f64 i64 */                               \
-    X(EXP, exp, AGC_OP_FLOAT_HEAVY, NONE)                                                         \
-    X(LOG, log, AGC_OP_FLOAT_HEAVY, NONE)                                                         \
-    X(LOG1P, log1p, AGC_OP_FLOAT_HEAVY, NONE)                                                     \
-    X(EXPM1, expm1, AGC_OP_FLOAT_HEAVY, NONE)                                                     \
-    X(SQRT, sqrt, AGC_OP_FLOAT, NONE)                                                             \
-    X(RSQRT, rsqrt, AGC_OP_FLOAT, NONE)                                                           \
-    X(SIN, sin, AGC_OP_FLOAT_HEAVY, NONE)                                                         \
-    X(COS, cos, AGC_OP_FLOAT_HEAVY, NONE)                                                         \
-    X(TANH, tanh, AGC_OP_FLOAT_HEAVY, TANH_BWD)                                                   \
-    X(SIGMOID, sigmoid, AGC_OP_FLOAT_HEAVY, SIGMOID_BWD) /* 1/(1+exp(-x)), stable for large |x| */ \
-    X(RELU, relu, 0, RELU_BWD)                    /* f32 f64 i64 */                               \
-    X(FLOOR, floor, AGC_OP_HEAVY, NONE)                                                           \
-    X(CEIL, ceil, AGC_OP_HEAVY, NONE)                                                             \
-    X(ROUND, round, AGC_OP_HEAVY, NONE) /* half to even, like torch.round; floor/ceil/round of i64 = x */ \
-    X(RECIPROCAL, reciprocal, AGC_OP_FLOAT, NONE)                                                 \
-    X(ISNAN, isnan, AGC_OP_BOOL_OUT, NONE)        /* any dtype */                                 \
-    X(ISFINITE, isfinite, AGC_OP_BOOL_OUT, NONE)  /* any dtype */                                 \
-    X(LOGICAL_NOT, logical_not, AGC_OP_BOOL_OUT, NONE) /* x == 0, any dtype */                    \
-    /* min(max(x, p0), p1); p0 = -inf or p1 = +inf for one side; f32 f64 i64 */                   \
-    X(CLAMP, clamp, AGC_OP_PARAMS, NONE)                                                          \
-    X(LEAKY_RELU, leaky_relu, AGC_OP_FLOAT | AGC_OP_PARAMS, NONE) /* x > 0 ? x : p0 * x */        \
-    X(POW_SCALAR, pow_scalar, AGC_OP_FLOAT_HEAVY | AGC_OP_PARAMS, NONE) /* x ** p0 (x*x for p0 == 2 etc.) */ \
-    X(RPOW_SCALAR, rpow_scalar, AGC_OP_FLOAT_HEAVY | AGC_OP_PARAMS, NONE) /* p0 ** x */           \
-    X(AFFINE, affine, AGC_OP_PARAMS, NONE)        /* p0 * x + p1; f32 f64 i64 */                  \
-    /* elu and softplus: the fused backward kernels have the default parameters (alpha 1; beta 1,    \
-     * threshold 20), and ops/unary.py uses them only then */                                    \
-    X(ELU, elu, AGC_OP_FLOAT_HEAVY | AGC_OP_PARAMS, ELU_BWD) /* x > 0 ? x : p0 * (exp(x) - 1) */ \
-    /* beta = p0, threshold = p1: x*beta > p1 ? x : log1p(exp(beta*x))/beta */                    \
-    X(SOFTPLUS, softplus, AGC_OP_FLOAT_HEAVY | AGC_OP_PARAMS, SOFTPLUS_BWD)                       \
-    X(GELU, gelu, AGC_OP_FLOAT_HEAVY, GELU_BWD)   /* exact: 0.5 x (1 + erf(x / sqrt 2)) */        \
-    X(GELU_TANH, gelu_tanh, AGC_OP_FLOAT_HEAVY, GELU_TANH_BWD) /* tanh approximation */          \
-    X(SILU, silu, AGC_OP_FLOAT_HEAVY, SILU_BWD)   /* x * sigmoid(x) */                            \
-    X(ERF, erf, AGC_OP_FLOAT_HEAVY, NONE)
+#define AGC_UNARY_OPS(X)                                                                                      \
+    X(NEG, neg, 0, NONE, -v)                                      /* f32 f64 i64 */                           \
+    X(ABS, abs, 0, NONE, fabs(v))                                 /* f32 f64 i64 */                           \
+    X(SIGN, sign, 0, NONE, SIGN(v))                               /* f32 f64 i64 */                           \
+    X(SQUARE, square, 0, NONE, v * v)                             /* f32 f64 i64 */                           \
+    X(EXP, exp, AGC_OP_FLOAT_HEAVY, NONE, exp(v))                                                             \
+    X(LOG, log, AGC_OP_FLOAT_HEAVY, NONE, log(v))                                                             \
+    X(LOG1P, log1p, AGC_OP_FLOAT_HEAVY, NONE, log1p(v))                                                       \
+    X(EXPM1, expm1, AGC_OP_FLOAT_HEAVY, NONE, expm1(v))                                                       \
+    X(SQRT, sqrt, AGC_OP_FLOAT, NONE, sqrt(v))                                                                \
+    X(RSQRT, rsqrt, AGC_OP_FLOAT, NONE, 1 / sqrt(v))                                                          \
+    X(SIN, sin, AGC_OP_FLOAT_HEAVY, NONE, sin(v))                                                             \
+    X(COS, cos, AGC_OP_FLOAT_HEAVY, NONE, cos(v))                                                             \
+    X(TANH, tanh, AGC_OP_FLOAT_HEAVY, TANH_BWD, tanh(v))                                                      \
+    X(SIGMOID, sigmoid, AGC_OP_FLOAT_HEAVY, SIGMOID_BWD, SIGMOID(v)) /* 1/(1+exp(-x)), stable for large |x| */ \
+    X(RELU, relu, 0, RELU_BWD, v < 0 ? 0 : v)                     /* f32 f64 i64 */                           \
+    X(FLOOR, floor, AGC_OP_HEAVY, NONE, floor(v))                                                             \
+    X(CEIL, ceil, AGC_OP_HEAVY, NONE, ceil(v))                                                                \
+    /* half to even, like torch.round; floor/ceil/round of i64 = x */                                         \
+    X(ROUND, round, AGC_OP_HEAVY, NONE, rint(v))                                                              \
+    X(RECIPROCAL, reciprocal, AGC_OP_FLOAT, NONE, 1 / v)                                                      \
+    X(ISNAN, isnan, AGC_OP_BOOL_OUT, NONE, isnan(v) != 0)         /* any dtype */                             \
+    X(ISFINITE, isfinite, AGC_OP_BOOL_OUT, NONE, isfinite(v) != 0) /* any dtype */                            \
+    X(LOGICAL_NOT, logical_not, AGC_OP_BOOL_OUT, NONE, v == 0)    /* any dtype */                             \
+    /* min(max(x, p0), p1); p0 = -inf or p1 = +inf for one side; f32 f64 i64 */                               \
+    X(CLAMP, clamp, AGC_OP_PARAMS, NONE, CLAMP(v, P0, P1))                                                    \
+    X(LEAKY_RELU, leaky_relu, AGC_OP_FLOAT | AGC_OP_PARAMS, NONE, v > 0 ? v : P0 * v)                         \
+    /* x ** p0 (x*x for p0 == 2 etc.) and p0 ** x, in double */                                               \
+    X(POW_SCALAR, pow_scalar, AGC_OP_FLOAT_HEAVY | AGC_OP_PARAMS, NONE, pow_scalar_d((double)v, D0))          \
+    X(RPOW_SCALAR, rpow_scalar, AGC_OP_FLOAT_HEAVY | AGC_OP_PARAMS, NONE, pow(D0, (double)v))                 \
+    X(AFFINE, affine, AGC_OP_PARAMS, NONE, P0 * v + P1)           /* f32 f64 i64 */                           \
+    /* elu and softplus: the fused backward kernels have the default parameters (alpha 1; beta 1,             \
+     * threshold 20), and ops/unary.py uses them only then */                                                 \
+    X(ELU, elu, AGC_OP_FLOAT_HEAVY | AGC_OP_PARAMS, ELU_BWD, v > 0 ? v : P0 * expm1(v))                       \
+    /* beta = p0, threshold = p1: x*beta > p1 ? x : log1p(exp(beta*x))/beta */                                \
+    X(SOFTPLUS, softplus, AGC_OP_FLOAT_HEAVY | AGC_OP_PARAMS, SOFTPLUS_BWD, SOFTPLUS(v, P0, P1))              \
+    X(GELU, gelu, AGC_OP_FLOAT_HEAVY, GELU_BWD, GELU(v))          /* exact: 0.5 x (1 + erf(x / sqrt 2)) */    \
+    X(GELU_TANH, gelu_tanh, AGC_OP_FLOAT_HEAVY, GELU_TANH_BWD, GELU_TANH(v)) /* tanh approximation */         \
+    X(SILU, silu, AGC_OP_FLOAT_HEAVY, SILU_BWD, v * SIGMOID(v))                                               \
+    X(ERF, erf, AGC_OP_FLOAT_HEAVY, NONE, erf(v))
 
 typedef enum {
 #define AGC_X(NAME, name, ...) AGC_UNARY_##NAME,
@@ -186,43 +193,46 @@ int agc_unary(int op, agc_dtype dt, int ndim, const int64_t *shape, const void *
 /* Binary ops: out = f(a, b), a and b of dtype dt (the binding has already promoted and cast them);
  * out of dtype dt, or bool for BOOL_OUT ops. Broadcasting is expressed by stride 0. out may alias a or
  * b exactly, never partially. */
-#define AGC_BINARY_OPS(X)                                                                         \
-    X(ADD, add, 0)                                                                                \
-    X(SUB, sub, 0)                                                                                \
-    X(MUL, mul, 0)                                                                                \
-    X(DIV, div, AGC_OP_FLOAT | AGC_OP_HEAVY_F64) /* true division */                              \
-    /* floor(a / b) like Python; i64: b == 0 gives 0 (binding checks first) */                    \
-    X(FLOORDIV, floordiv, AGC_OP_HEAVY)                                                           \
-    X(MOD, mod, AGC_OP_HEAVY)                     /* Python sign convention (result has b's sign) */ \
-    X(POW, pow, AGC_OP_HEAVY)                     /* f32 f64; i64 with b >= 0 */                  \
-    X(MAXIMUM, maximum, 0)                        /* NaN propagates */                            \
-    X(MINIMUM, minimum, 0)                                                                        \
-    X(EQ, eq, AGC_OP_BOOL_OUT)                                                                    \
-    X(NE, ne, AGC_OP_BOOL_OUT)                                                                    \
-    X(LT, lt, AGC_OP_BOOL_OUT)                                                                    \
-    X(LE, le, AGC_OP_BOOL_OUT)                                                                    \
-    X(GT, gt, AGC_OP_BOOL_OUT)                                                                    \
-    X(GE, ge, AGC_OP_BOOL_OUT)                                                                    \
-    /* bool & bool -> bool; integers: bitwise, in their dtype */                                  \
-    X(LOGICAL_AND, logical_and, AGC_OP_NO_FLOAT)                                                  \
-    X(LOGICAL_OR, logical_or, AGC_OP_NO_FLOAT)                                                    \
-    X(LOGICAL_XOR, logical_xor, AGC_OP_NO_FLOAT)                                                  \
-    X(ATAN2, atan2, AGC_OP_FLOAT_HEAVY)                                                           \
-    /* C's fmod: result has a's sign; integers truncate, b == 0 gives 0 */                        \
-    X(FMOD, fmod, AGC_OP_HEAVY)                                                                   \
-    X(HYPOT, hypot, AGC_OP_FLOAT_HEAVY)           /* sqrt(a^2 + b^2) without overflow (C's hypot) */ \
-    X(LOGADDEXP, logaddexp, AGC_OP_FLOAT_HEAVY)   /* log(exp(a) + exp(b)) without overflow */     \
-    /* fused backward helpers: a = the forward's x or y, b = the incoming gradient g */           \
-    X(SIGMOID_BWD, sigmoid_bwd, AGC_OP_FLOAT | AGC_OP_GRAD_OF_Y) /* g * y * (1 - y) */            \
-    X(TANH_BWD, tanh_bwd, AGC_OP_FLOAT | AGC_OP_GRAD_OF_Y)       /* g * (1 - y * y) */            \
-    X(RELU_BWD, relu_bwd, AGC_OP_FLOAT | AGC_OP_GRAD_OF_X) /* x <= 0 ? 0 : g (a NaN x passes g) */ \
-    /* g * s * (1 + x (1 - s)), s = sigmoid(x) */                                                 \
-    X(SILU_BWD, silu_bwd, AGC_OP_FLOAT_HEAVY | AGC_OP_GRAD_OF_X)                                  \
-    X(GELU_BWD, gelu_bwd, AGC_OP_FLOAT_HEAVY | AGC_OP_GRAD_OF_X) /* exact gelu derivative times g */ \
-    X(GELU_TANH_BWD, gelu_tanh_bwd, AGC_OP_FLOAT_HEAVY | AGC_OP_GRAD_OF_X)                        \
-    /* beta = 1, threshold = 20: g * sigmoid(x) */                                                \
-    X(SOFTPLUS_BWD, softplus_bwd, AGC_OP_FLOAT_HEAVY | AGC_OP_GRAD_OF_X)                          \
-    X(ELU_BWD, elu_bwd, AGC_OP_FLOAT_HEAVY | AGC_OP_GRAD_OF_X) /* alpha = 1: x <= 0 ? g * exp(x) : g */
+#define AGC_BINARY_OPS(X)                                                                                     \
+    X(ADD, add, 0, a + b)                                                                                     \
+    X(SUB, sub, 0, a - b)                                                                                     \
+    X(MUL, mul, 0, a * b)                                                                                     \
+    X(DIV, div, AGC_OP_FLOAT | AGC_OP_HEAVY_F64, a / b)           /* true division */                         \
+    /* floor(a / b) like Python; i64: b == 0 gives 0 (binding checks first) */                                \
+    X(FLOORDIV, floordiv, AGC_OP_HEAVY, FLOORDIV(a, b))                                                       \
+    X(MOD, mod, AGC_OP_HEAVY, MOD(a, b))                          /* Python's: the result has b's sign */     \
+    X(POW, pow, AGC_OP_HEAVY, pow(a, b))                          /* f32 f64; i64 with b >= 0 */              \
+    X(MAXIMUM, maximum, 0, MAXIMUM(a, b))                         /* NaN propagates */                        \
+    X(MINIMUM, minimum, 0, MINIMUM(a, b))                                                                     \
+    X(EQ, eq, AGC_OP_BOOL_OUT, a == b)                                                                        \
+    X(NE, ne, AGC_OP_BOOL_OUT, a != b)                                                                        \
+    X(LT, lt, AGC_OP_BOOL_OUT, a < b)                                                                         \
+    X(LE, le, AGC_OP_BOOL_OUT, a <= b)                                                                        \
+    X(GT, gt, AGC_OP_BOOL_OUT, a > b)                                                                         \
+    X(GE, ge, AGC_OP_BOOL_OUT, a >= b)                                                                        \
+    /* bool & bool -> bool; integers: bitwise, in their dtype */                                              \
+    X(LOGICAL_AND, logical_and, AGC_OP_NO_FLOAT, NO_FLOAT_BODY)                                               \
+    X(LOGICAL_OR, logical_or, AGC_OP_NO_FLOAT, NO_FLOAT_BODY)                                                 \
+    X(LOGICAL_XOR, logical_xor, AGC_OP_NO_FLOAT, NO_FLOAT_BODY)                                               \
+    X(ATAN2, atan2, AGC_OP_FLOAT_HEAVY, atan2(a, b))                                                          \
+    /* C's fmod: result has a's sign; integers truncate, b == 0 gives 0 */                                    \
+    X(FMOD, fmod, AGC_OP_HEAVY, fmod(a, b))                                                                   \
+    X(HYPOT, hypot, AGC_OP_FLOAT_HEAVY, hypot(a, b))              /* sqrt(a^2 + b^2) without overflow */      \
+    X(LOGADDEXP, logaddexp, AGC_OP_FLOAT_HEAVY, LOGADDEXP(a, b))  /* log(exp(a) + exp(b)) without overflow */ \
+    X(COPYSIGN, copysign, AGC_OP_FLOAT, copysign(a, b))           /* |a| with the sign bit of b */            \
+    /* fused backward helpers: a = the forward's x or y, b = the incoming gradient g */                       \
+    X(SIGMOID_BWD, sigmoid_bwd, AGC_OP_FLOAT | AGC_OP_GRAD_OF_Y, b * a * (1 - a))                             \
+    X(TANH_BWD, tanh_bwd, AGC_OP_FLOAT | AGC_OP_GRAD_OF_Y, b * (1 - a * a))                                   \
+    /* the closed side of the kink: a NaN x passes g */                                                       \
+    X(RELU_BWD, relu_bwd, AGC_OP_FLOAT | AGC_OP_GRAD_OF_X, a <= 0 ? 0 : b)                                    \
+    /* g * s * (1 + x (1 - s)), s = sigmoid(x) */                                                             \
+    X(SILU_BWD, silu_bwd, AGC_OP_FLOAT_HEAVY | AGC_OP_GRAD_OF_X, SILU_BWD(a, b))                              \
+    X(GELU_BWD, gelu_bwd, AGC_OP_FLOAT_HEAVY | AGC_OP_GRAD_OF_X, GELU_BWD(a, b))                              \
+    X(GELU_TANH_BWD, gelu_tanh_bwd, AGC_OP_FLOAT_HEAVY | AGC_OP_GRAD_OF_X, GELU_TANH_BWD(a, b))               \
+    /* beta = 1, threshold = 20: g * sigmoid(x) */                                                            \
+    X(SOFTPLUS_BWD, softplus_bwd, AGC_OP_FLOAT_HEAVY | AGC_OP_GRAD_OF_X, a > 20 ? b : b * SIGMOID(a))         \
+    /* alpha = 1 */                                                                                           \
+    X(ELU_BWD, elu_bwd, AGC_OP_FLOAT_HEAVY | AGC_OP_GRAD_OF_X, a <= 0 ? b * exp(a) : b)
 
 typedef enum {
 #define AGC_X(NAME, name, ...) AGC_BINARY_##NAME,

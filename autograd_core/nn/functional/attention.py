@@ -1,6 +1,8 @@
 """scaled_dot_product_attention."""
 import math
 
+import numpy as np
+
 from ...dtypes import bool_
 from ...ops.creation import tensor
 from ...ops.unary import where
@@ -40,5 +42,4 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 
 
 def _causal_mask(L, S):
-    import numpy as np
     return tensor(np.tril(np.ones((L, S), dtype=bool)))

@@ -1,4 +1,6 @@
 """embedding and one_hot."""
+import numpy as np
+
 from ...autograd.function import Function
 from ...dtypes import bool_, int64
 from ...ops.creation import arange, zeros
@@ -74,8 +76,6 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     (B, N: each row a bag) or 1-D with offsets (bag b is input[offsets[b]:offsets[b + 1]]).
     per_sample_weights (mode 'sum' only) scale each embedding; padding_idx entries are left out
     (and not counted by 'mean'); an empty bag gives zeros."""
-    import numpy as np
-
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
     if per_sample_weights is not None and mode != "sum":

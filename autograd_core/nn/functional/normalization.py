@@ -1,6 +1,8 @@
 """Batch, layer, group and instance normalisation, and normalize."""
 import numbers
 
+import numpy as np
+
 from ... import _core
 from ...autograd.engine import grad
 from ...autograd.function import Function
@@ -225,8 +227,6 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     """x / sqrt(mean(x^2 over the last len(normalized_shape) dims) + eps) * weight; eps None: the
     machine epsilon of the input's dtype (as PyTorch)."""
-    import numpy as np
-
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if tuple(input.shape[input.ndim - len(shape):]) != shape:
         raise ValueError(f"rms_norm: expected input with shape [*, {', '.join(map(str, shape))}], but got input of "

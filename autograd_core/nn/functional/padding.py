@@ -1,4 +1,6 @@
 """pad: constant, reflect, replicate and circular padding."""
+import numpy as np
+
 from ...ops.creation import full, tensor
 from ...ops.shape import cat
 
@@ -47,7 +49,6 @@ def _pad_constant(x, dim, left, right, value):
 
 
 def _pad_index(size, left, right, mode):
-    import numpy as np
     idx = np.arange(-left, size + right)
     if mode == "replicate":
         idx = np.clip(idx, 0, size - 1)

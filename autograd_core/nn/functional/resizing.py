@@ -1,6 +1,8 @@
 """interpolate: nearest, linear and bilinear resizing."""
 import math
 
+import numpy as np
+
 from ...ops.creation import tensor
 
 _INTERP_DIMS = {"nearest": (1, 2), "linear": (1,), "bilinear": (2,)}
@@ -57,8 +59,6 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
 def _resize_dim(x, dim, n_in, n_out, scale, mode, align_corners, nsp):
     """Resize one dim of x from n_in to n_out entries (separable: bilinear is linear along H, then W)."""
-    import numpy as np
-
     # PyTorch keeps a dim whose size does not change as it is, whatever scale_factor says, in its
     # linear modes and in 2-d nearest (its 1-d nearest maps through the scale all the same)
     if n_out == n_in and (mode != "nearest" or nsp == 2):

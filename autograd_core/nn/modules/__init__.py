@@ -1,6 +1,8 @@
 """ag.nn.modules: the module files of torch.nn.modules (linear, conv, activation, batchnorm, ...),
 each re-exporting the classes of that name which ag.nn has, so that `torch.nn.modules.linear.Linear`
 in a program or a pickle resolves here. The classes themselves live in ag.nn's own files."""
+# (ag.nn is still being initialised when this loads; names are looked up on it when asked for)
+from ... import nn
 from . import (  # noqa: F401
     activation,
     batchnorm,
@@ -27,7 +29,6 @@ from . import (  # noqa: F401
 
 
 def __getattr__(name):
-    from autograd_core import nn
     try:
         return getattr(nn, name)
     except AttributeError:

@@ -1,4 +1,7 @@
 """The helper behind each file of ag.nn.modules."""
+# ag.nn is still being initialised when its modules/ files load (nn/__init__ imports them first); the
+# names are looked up on it at attribute-access time, when it is complete
+from ... import nn
 
 
 def exports(module_name, names):
@@ -8,7 +11,6 @@ def exports(module_name, names):
     listed = frozenset(names)
 
     def __getattr__(name):
-        from autograd_core import nn
         if name in listed:
             try:
                 return getattr(nn, name)
@@ -18,7 +20,6 @@ def exports(module_name, names):
         raise AttributeError(f"module 'torch.nn.modules.{short}' has no attribute {name!r} in autograd_core")
 
     def __dir__():
-        from autograd_core import nn
         return sorted(n for n in names if hasattr(nn, n))
 
     return __getattr__, __dir__

@@ -13,6 +13,7 @@ import contextlib
 
 import numpy as np
 
+from ... import distributed
 from ...autograd.function import Function
 from ...autograd.grad_mode import is_grad_enabled, no_grad
 from ...ops.creation import from_numpy
@@ -25,8 +26,6 @@ _FIRST_BUCKET_BYTES = 1024 * 1024
 
 
 def _dist():
-    from ... import distributed
-
     return distributed
 
 

@@ -12,6 +12,9 @@ import traceback
 
 import numpy as np
 
+from ..._core import set_num_threads
+from ...ops.creation import manual_seed
+
 __all__ = ["WorkerInfo", "get_worker_info"]
 
 _worker_info = None
@@ -77,10 +80,8 @@ class Reset:
 
 def seed_worker(base_seed, worker_id):
     seed = base_seed + worker_id
-    import autograd_core as ag
-
     random.seed(seed)
-    ag.manual_seed(seed)
+    manual_seed(seed)
     np.random.seed(np.random.SeedSequence([worker_id, base_seed]).generate_state(4))
     return seed
 
@@ -89,10 +90,8 @@ def worker_loop(fetcher_factory, dataset, index_queue, result_queue, base_seed, 
     """Run in a worker process until it reads None: take (task id, index) from index_queue, put
     (task id, batch or ExceptionWrapper or IterationEnd) on result_queue."""
     global _worker_info
-    import autograd_core as ag
-
     try:
-        ag.set_num_threads(1)
+        set_num_threads(1)
         seed = seed_worker(base_seed, worker_id)
         _worker_info = WorkerInfo(worker_id, num_workers, seed, dataset)
         init_error = None

@@ -5,15 +5,15 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from ...dtypes import bool_ as _bool
+from ...dtypes import float32 as _float32
+from ...dtypes import int64 as _int64
+from ...ops.creation import from_numpy
+from ...ops.creation import tensor as _tensor
+from ...ops.shape import stack as _stack
 from ...tensor import is_tensor
 
 __all__ = ["default_collate", "default_convert"]
-
-
-def _ag():
-    import autograd_core
-
-    return autograd_core
 
 
 def default_collate(batch):
@@ -25,21 +25,20 @@ def default_collate(batch):
     """
     if not isinstance(batch, Sequence) or len(batch) == 0:
         raise ValueError("default_collate: expected a non-empty list of samples")
-    ag = _ag()
     first = batch[0]
     if is_tensor(first):
         shapes = {tuple(b.shape) for b in batch}
         if len(shapes) != 1:
             raise ValueError(f"default_collate: cannot stack tensors of different shapes {sorted(shapes)}")
-        return ag.stack(list(batch))
+        return _stack(list(batch))
     if isinstance(first, (np.ndarray, np.generic)):
-        return ag.from_numpy(np.ascontiguousarray(np.stack([np.asarray(b) for b in batch])))
+        return from_numpy(np.ascontiguousarray(np.stack([np.asarray(b) for b in batch])))
     if isinstance(first, bool):
-        return ag.tensor(list(batch), dtype=ag.bool)
+        return _tensor(list(batch), dtype=_bool)
     if isinstance(first, numbers.Integral):
-        return ag.tensor([int(b) for b in batch], dtype=ag.int64)
+        return _tensor([int(b) for b in batch], dtype=_int64)
     if isinstance(first, numbers.Real):
-        return ag.tensor([float(b) for b in batch], dtype=ag.float32)
+        return _tensor([float(b) for b in batch], dtype=_float32)
     if isinstance(first, (str, bytes)):
         return list(batch)
     if isinstance(first, Mapping):
@@ -60,9 +59,8 @@ def default_collate(batch):
 def default_convert(data):
     """What DataLoader does to each sample when batch_size=None: NumPy arrays become tensors,
     containers are converted field by field, everything else is left as it is."""
-    ag = _ag()
     if isinstance(data, np.ndarray) and data.dtype.kind in "biuf":
-        return ag.from_numpy(np.ascontiguousarray(data))
+        return from_numpy(np.ascontiguousarray(data))
     if isinstance(data, Mapping):
         return type(data)({key: default_convert(value) for key, value in data.items()}) if isinstance(data, dict) \
             else {key: default_convert(value) for key, value in data.items()}

@@ -19,6 +19,9 @@ import numbers
 import queue
 import warnings
 
+from ...dtypes import int64 as _int64
+from ...ops.creation import randint
+from ...ops.creation import tensor as _tensor
 from ...tensor import is_tensor
 from . import _worker
 from .collate import default_collate, default_convert
@@ -30,12 +33,6 @@ __all__ = ["DataLoader", "get_worker_info"]
 get_worker_info = _worker.get_worker_info
 
 _POLL_SECONDS = 1.0
-
-
-def _ag():
-    import autograd_core
-
-    return autograd_core
 
 
 class _MapFetcher:
@@ -63,8 +60,7 @@ def _index_for_batch(indices):
     first = indices[0] if indices else 0
     if indices == list(range(first, first + len(indices))):
         return slice(first, first + len(indices))
-    ag = _ag()
-    return ag.tensor(indices, dtype=ag.int64)
+    return _tensor(indices, dtype=_int64)
 
 
 class _IterableFetcher:
@@ -215,7 +211,7 @@ class DataLoader:
         return _FetcherFactory(self._iterable, auto, self.collate_fn, self._fast, self.batch_size, self.drop_last)
 
     def _base_seed(self):
-        return int(_ag().randint(0, 2 ** 62, (1,), generator=self.generator).item())
+        return int(randint(0, 2 ** 62, (1,), generator=self.generator).item())
 
     def __iter__(self):
         if self.num_workers == 0:

@@ -9,6 +9,8 @@ import numbers
 
 import numpy as np
 
+from ..._core import Generator
+from ...ops.creation import from_numpy, randperm
 from ...tensor import is_tensor
 
 __all__ = [
@@ -24,19 +26,12 @@ __all__ = [
 ]
 
 
-def _ag():
-    import autograd_core
-
-    return autograd_core
-
-
 def as_generator(generator, owner):
     """None, an ag.Generator, or an int seed (beyond PyTorch: a private generator seeded with it)."""
-    ag = _ag()
-    if generator is None or isinstance(generator, ag.Generator):
+    if generator is None or isinstance(generator, Generator):
         return generator
     if isinstance(generator, numbers.Integral) and not isinstance(generator, bool):
-        return ag.Generator().manual_seed(int(generator))
+        return Generator().manual_seed(int(generator))
     raise TypeError(f"{owner}: generator must be None, an int seed or an autograd_core.Generator, got "
                     f"{type(generator).__name__}")
 
@@ -129,7 +124,7 @@ class TensorDataset(Dataset):
         converted = []
         for position, t in enumerate(tensors):
             if isinstance(t, np.ndarray):
-                t = _ag().from_numpy(np.ascontiguousarray(t))
+                t = from_numpy(np.ascontiguousarray(t))
             if not is_tensor(t):
                 raise TypeError(f"TensorDataset: argument {position} is a {type(t).__name__}, expected a tensor")
             if t.ndim == 0:
@@ -178,7 +173,7 @@ class Subset(Dataset):
 
         def get_batch(index):
             picked = rows[index] if isinstance(index, slice) else rows[np.asarray(index.numpy())]
-            return inner(_ag().from_numpy(np.ascontiguousarray(picked)))
+            return inner(from_numpy(np.ascontiguousarray(picked)))
 
         return get_batch
 
@@ -227,7 +222,7 @@ def random_split(dataset, lengths, generator=None):
             f"random_split: lengths must be non-negative ints summing to the dataset length {n} "
             f"(or fractions summing to 1), got {lengths}"
         )
-    order = _ag().randperm(n, generator=as_generator(generator, "random_split")).tolist()
+    order = randperm(n, generator=as_generator(generator, "random_split")).tolist()
     parts, start = [], 0
     for length in lengths:
         parts.append(Subset(dataset, order[start : start + length]))

@@ -9,6 +9,7 @@ import numbers
 
 import numpy as np
 
+from ... import distributed
 from .sampler import Sampler
 
 __all__ = ["DistributedSampler"]
@@ -28,8 +29,6 @@ def _torch_randperm(n, seed):
 
 
 def _default_group(what):
-    from ... import distributed
-
     if not distributed.is_initialized():
         raise RuntimeError(f"DistributedSampler: {what} was not given and the default process group is not "
                            "initialized; pass it, or call autograd_core.distributed.init_process_group() first")

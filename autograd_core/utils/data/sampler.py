@@ -6,6 +6,11 @@ generator, so ag.manual_seed makes the order reproducible.
 """
 import numbers
 
+from ..._core import Generator
+from ...dtypes import float64 as _float64
+from ...ops.creation import as_tensor, multinomial, randint, randperm
+from ...ops.shape import cat as _cat
+
 __all__ = [
     "BatchSampler",
     "RandomSampler",
@@ -16,14 +21,8 @@ __all__ = [
 ]
 
 
-def _ag():
-    import autograd_core
-
-    return autograd_core
-
-
 def _check_generator(generator, owner):
-    if generator is not None and not isinstance(generator, _ag().Generator):
+    if generator is not None and not isinstance(generator, Generator):
         raise TypeError(f"{owner}: generator must be None or an autograd_core.Generator, got "
                         f"{type(generator).__name__}")
     return generator
@@ -87,14 +86,13 @@ class RandomSampler(Sampler):
 
     def _order(self):
         """This pass's indices as an int64 tensor (DataLoader's TensorDataset path reads it whole)."""
-        ag = _ag()
         n = len(self.data_source)
         generator = _pass_generator(self.generator)
         if self.replacement:
-            return ag.randint(0, n, (self.num_samples,), generator=generator)
-        parts = [ag.randperm(n, generator=generator) for _ in range(self.num_samples // n)]
-        parts.append(ag.randperm(n, generator=generator)[:self.num_samples % n])
-        return ag.cat(parts) if len(parts) > 1 else parts[0]
+            return randint(0, n, (self.num_samples,), generator=generator)
+        parts = [randperm(n, generator=generator) for _ in range(self.num_samples // n)]
+        parts.append(randperm(n, generator=generator)[:self.num_samples % n])
+        return _cat(parts) if len(parts) > 1 else parts[0]
 
     def __len__(self):
         return self.num_samples
@@ -108,7 +106,7 @@ class SubsetRandomSampler(Sampler):
         self.generator = _check_generator(generator, "SubsetRandomSampler")
 
     def __iter__(self):
-        order = _ag().randperm(len(self.indices), generator=_pass_generator(self.generator)).tolist()
+        order = randperm(len(self.indices), generator=_pass_generator(self.generator)).tolist()
         for i in order:
             yield self.indices[i]
 
@@ -125,8 +123,7 @@ class WeightedRandomSampler(Sampler):
         if not isinstance(replacement, bool):
             raise ValueError(  # noqa: TRY004  (PyTorch raises ValueError here)
                 f"WeightedRandomSampler: replacement should be a boolean value, but got replacement={replacement!r}")
-        ag = _ag()
-        weights = ag.as_tensor(weights, dtype=ag.float64)
+        weights = as_tensor(weights, dtype=_float64)
         if weights.ndim != 1:
             raise ValueError(f"WeightedRandomSampler: weights should be a 1d sequence but given weights have "
                              f"shape {tuple(weights.shape)}")
@@ -139,7 +136,7 @@ class WeightedRandomSampler(Sampler):
         self.generator = _check_generator(generator, "WeightedRandomSampler")
 
     def __iter__(self):
-        drawn = _ag().multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator)
+        drawn = multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator)
         yield from drawn.tolist()
 
     def __len__(self):

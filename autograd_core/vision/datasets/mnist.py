@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 
+from ...ops.creation import tensor
 from .._image import from_array
 from .utils import check_integrity, download_from_mirrors, gunzip
 from .vision import VisionDataset
@@ -88,7 +89,6 @@ class MNIST(VisionDataset):
             gunzip(archive, self._raw(os.path.splitext(filename)[0]))
 
     def _load_data(self):
-        from ... import tensor
         split = "train" if self.train else "t10k"
         images = read_idx(self._raw(f"{split}-images-idx3-ubyte"))
         labels = read_idx(self._raw(f"{split}-labels-idx1-ubyte"))

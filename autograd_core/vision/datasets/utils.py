@@ -4,7 +4,9 @@ import contextlib
 import gzip
 import hashlib
 import os
+import tarfile
 import tempfile
+import urllib.error
 
 _CHUNK = 1 << 20
 _TIMEOUT = 30.0
@@ -68,7 +70,6 @@ def download_url(url, root, filename=None, md5=None, timeout=_TIMEOUT):
 
 def download_from_mirrors(dataset, mirrors, filename, root, md5):
     """Try each mirror in turn; a clear error naming every mirror tried if none answers."""
-    import urllib.error
     errors = []
     for mirror in mirrors:
         url = mirror + filename
@@ -97,7 +98,6 @@ def extract_tar_members(archive, dest, wanted):
     """Write the regular-file members of a .tar(.gz) whose names are in `wanted` under dest, at
     those names. Links, devices, absolute paths and '..' are never created: members are read as
     data and written by this function, not extracted by tarfile."""
-    import tarfile
     found = set()
     with tarfile.open(archive, "r:*") as tar:
         for member in tar:

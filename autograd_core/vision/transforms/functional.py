@@ -8,6 +8,9 @@ import numbers
 
 import numpy as np
 
+from ...dtypes import float32, float64, uint8
+from ...ops.creation import tensor
+from ...ops.creation import tensor as make
 from .._image import check_image, from_hwc, is_pil, is_tensor, pil_module, size_of, to_hwc
 
 
@@ -37,7 +40,6 @@ def _pil_filter(mode):
 # ------------------------------------------------------------------------------------ conversion
 def to_tensor(pic):
     """A PIL image or (H, W[, C]) array as a float32 (C, H, W) tensor; uint8 values scale to [0, 1]."""
-    from ... import tensor
     if is_tensor(pic):
         raise TypeError("to_tensor: the input is already a tensor (ToTensor takes a PIL image or numpy array)")
     if not (is_pil(pic) or isinstance(pic, np.ndarray)):
@@ -57,7 +59,6 @@ def to_tensor(pic):
 
 def pil_to_tensor(pic):
     """A PIL image as a (C, H, W) tensor of its own values (uint8 for 8-bit modes), not scaled."""
-    from ... import tensor
     if not is_pil(pic):
         raise TypeError(f"pil_to_tensor: expected a PIL Image, got {type(pic).__name__}")
     array = np.asarray(pic)
@@ -91,7 +92,6 @@ def to_pil_image(pic, mode=None):
 
 def convert_image_dtype(image, dtype):
     """A tensor image converted between integer (0..max) and floating ([0, 1]) conventions."""
-    from ... import float32, float64, uint8
     if not is_tensor(image):
         raise TypeError("convert_image_dtype: expected a tensor image")
     if image.dtype == dtype:
@@ -107,7 +107,6 @@ def convert_image_dtype(image, dtype):
 
 def normalize(tensor, mean, std, inplace=False):
     """(tensor - mean) / std per channel of a float (..., C, H, W) tensor."""
-    from ... import float32, float64
     if not is_tensor(tensor):
         raise TypeError(f"normalize: expected a tensor, got {type(tensor).__name__}")
     if tensor.dtype not in (float32, float64):
@@ -124,7 +123,6 @@ def normalize(tensor, mean, std, inplace=False):
     if np.any(std == 0):
         raise ValueError(f"normalize: std evaluated to zero after conversion to float, leading to division by zero: "
                          f"{std.tolist()}")
-    from ... import tensor as make
     m = make(mean.reshape(-1, 1, 1), dtype=tensor.dtype)
     s = make(std.reshape(-1, 1, 1), dtype=tensor.dtype)
     out = (tensor - m) / s

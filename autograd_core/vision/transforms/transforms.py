@@ -3,18 +3,17 @@ autograd_core's generator, so ag.manual_seed makes an augmentation pipeline repr
 import math
 import numbers
 
+from ...ops.creation import rand, randint
 from . import functional as F
 from .functional import InterpolationMode
 
 
 def _uniform(low, high):
-    from ... import rand
     return low + (high - low) * float(rand(1, dtype="float64").item())
 
 
 def _randint(low, high):
     """An int in [low, high)."""
-    from ... import randint
     return int(randint(low, high, (1,)).item())
 
 

@@ -1,6 +1,9 @@
 """ag.vision.transforms.v2 (torchvision.transforms.v2's names): the same transforms as
 ag.vision.transforms, plus ToImage, ToDtype and ToPureTensor. Each transform takes one image (PIL,
 numpy array or tensor); v2's joint transforms of boxes and masks are not provided."""
+import numpy as np
+
+from ....ops.creation import tensor
 from .. import functional
 from ..functional import InterpolationMode
 from ..transforms import (
@@ -32,9 +35,6 @@ class ToImage(_Repr):
     stays uint8); a tensor passes through."""
 
     def __call__(self, pic):
-        import numpy as np
-
-        from .... import tensor
         if functional.is_tensor(pic):
             return pic
         array = np.asarray(pic)
