@@ -204,3 +204,162 @@ def test_reduce_bitwise_across_threads(op, target, threads):
     for nt, r in zip((2, 3, 4), res[1:]):
         for a, b in zip(r, res[0]):
             assert_bitwise(a, b, f"{op} ({target}) {nt} threads vs 1")
+
+
+# ---------------------------------------------------------------------------------------- nn
+# units of the float32 spacing of the result's magnitude scale (nn_scale); 0 = bitwise
+NN_BOUND = {"bn_out": 2, "bn_mean": 1, "bn_var": 1, "bn_invstd": 1, "bn_gx": 3, "bn_gw": 1, "bn_gb": 1,
+            "xent_loss": 4, "xent_lse": 4, "xent_grad": 3}
+
+
+def np_(t):
+    return None if t is None else np.asarray(t).copy()
+
+
+def bn_run(tier, x, w, b, g):
+    _core.set_simd_target(tier)
+    out, mean, var, invstd = _core.batch_norm_forward(T(x), T(w), T(b), 1e-5)
+    gx, gw, gb = _core.batch_norm_backward(T(x), T(g), mean, invstd, T(w))
+    return dict(bn_out=np_(out), bn_mean=np_(mean), bn_var=np_(var), bn_invstd=np_(invstd), bn_gx=np_(gx),
+                bn_gw=np_(gw), bn_gb=np_(gb))
+
+
+def xent_run(tier, x, target, g, smoothing=0.0, lse_in=None):
+    """loss, lse and the gradient; the gradient from lse_in when given (so that a comparison of the
+    backward kernels does not measure the forward's difference again)"""
+    _core.set_simd_target(tier)
+    loss, lse, _ = _core.softmax_xent_forward(T(x), T(target), None, -100, smoothing)
+    lse_b = lse if lse_in is None else T(lse_in)
+    grad = _core.softmax_xent_backward(T(x), T(target), None, -100, smoothing, lse_b, T(g))
+    return dict(xent_loss=np_(loss), xent_lse=np_(lse), xent_grad=np_(grad))
+
+
+def nn_scale(key, res, x):
+    """The magnitude a result's rounding is measured against: the result itself, at least 1 for the
+    cancelling ones (mean, the gradient sums) scaled by the data."""
+    r = np.abs(res[key].astype(np.float64))
+    if key in ("bn_mean", "bn_gb", "bn_gw", "bn_gx", "bn_out", "xent_grad", "xent_loss", "xent_lse"):
+        return np.maximum(r, 1.0)
+    return r
+
+
+def bn_inputs(n, c, s, off, seed=0):
+    rng = np.random.default_rng(seed + s)
+    def arr(shape, scale=1.0, shift=0.0):
+        k = int(np.prod(shape))
+        buf = np.zeros(k + off + 4, np.float32)
+        buf[off:off + k] = (rng.standard_normal(k) * scale + shift).astype(np.float32)
+        return buf[off:off + k].reshape(shape)
+    return arr((n, c, s), 2.0, 0.5), arr((c,), 0.5, 1.0), arr((c,)), arr((n, c, s))
+
+
+def test_batch_norm_tier_against_portable(tier):
+    for s in list(range(2, 50)) + [64, 100, 784]:
+        off = s % 4
+        x, w, b, g = bn_inputs(3, 2, s, off)
+        ref = bn_run(REFERENCE, x, w, b, g)
+        got = bn_run(tier, x, w, b, g)
+        for key, bound in NN_BOUND.items():
+            if key in got:
+                err = red_error_units(got[key], ref[key], nn_scale(key, ref, x))
+                assert err.max() <= bound, f"{key} ({tier}) s={s}: {err.max():.2f} units"
+
+
+def xent_inputs(n, c, off, seed=0):
+    rng = np.random.default_rng(seed + c)
+    buf = np.zeros(n * c + off + 4, np.float32)
+    buf[off:off + n * c] = (rng.standard_normal(n * c) * 3).astype(np.float32)
+    x = buf[off:off + n * c].reshape(n, c)
+    return x, rng.integers(0, c, n).astype(np.int64), rng.uniform(0.5, 2, n).astype(np.float32)
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_cross_entropy_tier_against_portable(tier, smoothing):
+    for c in list(range(1, 50)) + [100, 513, 1000]:
+        for off in range(4) if c < 50 else (1,):
+            x, target, g = xent_inputs(3, c, off)
+            with np.errstate(all="ignore"):
+                ref = xent_run(REFERENCE, x, target, g, smoothing)
+                got = xent_run(tier, x, target, g, smoothing, lse_in=ref["xent_lse"])
+            for key in ("xent_loss", "xent_lse", "xent_grad"):
+                err = red_error_units(got[key], ref[key], nn_scale(key, ref, x))
+                assert err.max() <= NN_BOUND[key], f"{key} ({tier}) c={c} off={off}: {err.max():.2f} units"
+
+
+def test_cross_entropy_specials(target):
+    """inf and NaN logits give the same NaN/inf pattern on every tier as on the portable loops"""
+    x = np.zeros((5, 20), np.float32)
+    x[1, 3] = np.inf
+    x[2, 7] = np.nan
+    x[3, :] = -np.inf
+    x[4, :] = 80.0  # exp(x - max) = 1: no overflow
+    labels = np.array([0, 3, 7, 1, 2], np.int64)
+    g = np.ones(5, np.float32)
+    with np.errstate(all="ignore"):
+        ref = xent_run(REFERENCE, x, labels, g)
+        got = xent_run(target, x, labels, g)
+    for key in ref:
+        np.testing.assert_array_equal(np.isnan(got[key]), np.isnan(ref[key]), err_msg=key)
+        np.testing.assert_allclose(got[key], ref[key], rtol=1e-6, atol=1e-6, err_msg=key)
+
+
+def test_nn_vector_tiers_bitwise_equal():
+    tiers = two_vector_tiers()
+    old = _core.simd_target()
+    try:
+        for s in (2, 7, 15, 16, 17, 33, 100):
+            x, w, b, g = bn_inputs(4, 3, s, s % 4)
+            res = [bn_run(t, x, w, b, g) for t in tiers]
+            for key in res[0]:
+                assert_bitwise(res[1][key], res[0][key], f"{key} s={s}: {tiers[1]} vs {tiers[0]}")
+        for c in (1, 5, 8, 16, 17, 40, 600):
+            for sm in (0.0, 0.1):
+                x, target, g = xent_inputs(4, c, c % 4)
+                res = [xent_run(t, x, target, g, sm) for t in tiers]
+                for key in res[0]:
+                    assert_bitwise(res[1][key], res[0][key], f"{key} c={c}: {tiers[1]} vs {tiers[0]}")
+    finally:
+        _core.set_simd_target(old)
+
+
+def test_nn_bitwise_across_threads(target, threads):
+    x, w, b, g = bn_inputs(16, 8, 300, 0)  # above NN_PAR_MIN: threads split channels
+    xx, tt, gg = xent_inputs(400, 100, 0)
+    res = []
+    for nt in (1, 2, 3, 4):
+        _core.set_num_threads(nt)
+        res.append({**bn_run(target, x, w, b, g), **xent_run(target, xx, tt, gg)})
+    for nt, r in zip((2, 3, 4), res[1:]):
+        for key in r:
+            assert_bitwise(r[key], res[0][key], f"{key} ({target}) {nt} threads vs 1")
+
+
+# ---------------------------------------------------------------------------------------- optim
+def optim_steps(tier, kind, n, off, dtype):
+    """three steps of one fused update on a parameter of n elements starting `off` into its buffer"""
+    rng = np.random.default_rng(n)
+    def arr(scale=1.0, positive=False):
+        buf = np.zeros(n + off + 4, dtype)
+        v = rng.uniform(0, scale, n) if positive else rng.standard_normal(n) * scale
+        buf[off:off + n] = v.astype(dtype)
+        return buf[off:off + n]
+    p, m, v, mx = arr(), arr(0.1), arr(0.1, True), arr(0.1, True)
+    _core.set_simd_target(tier)
+    for step in (1, 2, 3):
+        g = arr()
+        if kind == "adam":
+            _core.adam_step(T(p), T(g), T(m), T(v), T(mx), 0.01, 0.9, 0.999, 1e-8, 0.01, step, False, True, 0.001)
+        else:
+            _core.sgd_step(T(p), T(g), T(m), 0.1, 0.9, 0.0, 0.01, True, False, step == 1, 0.001)
+    return p.copy(), m.copy()
+
+
+@pytest.mark.parametrize("kind", ["adam", "sgd"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_optim_tails_bitwise_equal_to_portable(kind, dtype, tier):
+    for n in range(50):
+        for off in range(4):
+            ref = optim_steps(REFERENCE, kind, n, off, dtype)
+            got = optim_steps(tier, kind, n, off, dtype)
+            for a, b in zip(got, ref):
+                assert_bitwise(a, b, f"{kind} ({tier}) n={n} off={off}")
