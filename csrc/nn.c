@@ -89,7 +89,7 @@ typedef struct {
 
 
 #define DEFINE_NN_KERNELS(T, SUF, EXP)                                                                  \
-    static void bn_fwd_##SUF(const agc_nn_kernels *vk, int64_t n, int64_t c, int64_t s, const T *x, const T *w, const T *b,     \
+    static void bn_fwd_##SUF(const nn_tier *tier, int64_t n, int64_t c, int64_t s, const T *x, const T *w, const T *b,     \
                              double eps, T *out, T *mean_out, T *var_out, T *invstd_out)                \
     {                                                                                                   \
         const double m = (double)n * (double)s;                                                         \
@@ -99,12 +99,12 @@ typedef struct {
             AGC_PERTURB();                                                                              \
             double sum = 0.0;                                                                           \
             for (int64_t i = 0; i < n; i++) {                                                           \
-                sum += sum_##SUF(vk, x + (i * c + ch) * s, s);                                        \
+                sum += sum_##SUF(tier, x + (i * c + ch) * s, s);                                        \
             }                                                                                           \
             const double mean = m > 0 ? sum / m : 0.0;                                                  \
             double sq = 0.0;                                                                            \
             for (int64_t i = 0; i < n; i++) {                                                           \
-                sq += sqdev_##SUF(vk, x + (i * c + ch) * s, s, mean);                                \
+                sq += sqdev_##SUF(tier, x + (i * c + ch) * s, s, mean);                                \
             }                                                                                           \
             const double var = m > 0 ? sq / m : 0.0;                                                    \
             const double invstd = 1.0 / sqrt(var + eps);                                                \
@@ -114,7 +114,7 @@ typedef struct {
             for (int64_t i = 0; i < n; i++) {                                                           \
                 const T *p = x + (i * c + ch) * s;                                                      \
                 T *o = out + (i * c + ch) * s;                                                          \
-                affine_##SUF(vk, p, o, s, sc, sh);                                                    \
+                affine_##SUF(tier, p, o, s, sc, sh);                                                    \
             }                                                                                           \
             mean_out[ch] = (T)mean;                                                                     \
             var_out[ch] = (T)var;                                                                       \
@@ -159,7 +159,7 @@ typedef struct {
         return AGC_OK;                                                                                  \
     }                                                                                                   \
                                                                                                         \
-    static void bn_bwd_##SUF(const agc_nn_kernels *vk, int64_t n, int64_t c, int64_t s, const T *x, const T *g, const T *mean_,  \
+    static void bn_bwd_##SUF(const nn_tier *tier, int64_t n, int64_t c, int64_t s, const T *x, const T *g, const T *mean_,  \
                              const T *invstd_, const T *w, T *gx, T *gw, T *gb)                         \
     {                                                                                                   \
         const double m = (double)n * (double)s;                                                         \
@@ -170,7 +170,7 @@ typedef struct {
             const double mean = (double)mean_[ch], invstd = (double)invstd_[ch];                        \
             double sg = 0.0, sgx = 0.0;                                                                 \
             for (int64_t i = 0; i < n; i++) {                                                           \
-                gsums_##SUF(vk, x + (i * c + ch) * s, g + (i * c + ch) * s, s, mean, &sg, &sgx);      \
+                gsums_##SUF(tier, x + (i * c + ch) * s, g + (i * c + ch) * s, s, mean, &sg, &sgx);      \
             }                                                                                           \
             if (gb) gb[ch] = (T)sg;                                                                     \
             if (gw) gw[ch] = (T)(sgx * invstd);                                                         \
@@ -182,7 +182,7 @@ typedef struct {
                 for (int64_t i = 0; i < n; i++) {                                                       \
                     const T *p = x + (i * c + ch) * s, *q = g + (i * c + ch) * s;                       \
                     T *o = gx + (i * c + ch) * s;                                                       \
-                    bwdapply_##SUF(vk, p, q, o, s, a1, a2, a3);                                       \
+                    bwdapply_##SUF(tier, p, q, o, s, a1, a2, a3);                                       \
                 }                                                                                       \
             }                                                                                           \
         }                                                                                               \
@@ -279,55 +279,55 @@ typedef struct {
 DEFINE_NN_HELPERS(float, f32)
 DEFINE_NN_HELPERS(double, f64)
 
-/* per-run dispatch: the tier is fixed for a whole call (read once from agc_isa_active at entry); vk is
+/* per-run dispatch: the tier is fixed for a whole call (read once from agc_isa_active at entry); tier is
  * NULL for the portable loops, and float64 always takes them */
-static inline double sum_f32(const agc_nn_kernels *vk, const float *p, int64_t s)
+static inline double sum_f32(const nn_tier *tier, const float *p, int64_t s)
 {
-    return vk ? vk->sum(p, s) : sum_f32_p(p, s);
+    return tier ? tier->rk->lsum[M_IDD](p, s, 0.0f) : sum_f32_p(p, s);
 }
-static inline double sqdev_f32(const agc_nn_kernels *vk, const float *p, int64_t s, double mean)
+static inline double sqdev_f32(const nn_tier *tier, const float *p, int64_t s, double mean)
 {
-    return vk ? vk->sqdev(p, s, mean) : sqdev_f32_p(p, s, mean);
+    return tier ? tier->vk->sqdev(p, s, mean) : sqdev_f32_p(p, s, mean);
 }
-static inline void gsums_f32(const agc_nn_kernels *vk, const float *p, const float *q, int64_t s, double mean,
+static inline void gsums_f32(const nn_tier *tier, const float *p, const float *q, int64_t s, double mean,
                              double *sg, double *sgx)
 {
-    (vk ? vk->gsums : gsums_f32_p)(p, q, s, mean, sg, sgx);
+    (tier ? tier->vk->gsums : gsums_f32_p)(p, q, s, mean, sg, sgx);
 }
-static inline void affine_f32(const agc_nn_kernels *vk, const float *p, float *o, int64_t s, float sc, float sh)
+static inline void affine_f32(const nn_tier *tier, const float *p, float *o, int64_t s, float sc, float sh)
 {
-    (vk ? vk->affine : affine_f32_p)(p, o, s, sc, sh);
+    (tier ? tier->vk->affine : affine_f32_p)(p, o, s, sc, sh);
 }
-static inline void bwdapply_f32(const agc_nn_kernels *vk, const float *p, const float *q, float *o, int64_t s,
+static inline void bwdapply_f32(const nn_tier *tier, const float *p, const float *q, float *o, int64_t s,
                                 float a1, float a2, float a3)
 {
-    (vk ? vk->bwdapply : bwdapply_f32_p)(p, q, o, s, a1, a2, a3);
+    (tier ? tier->vk->bwdapply : bwdapply_f32_p)(p, q, o, s, a1, a2, a3);
 }
-static inline double sum_f64(const agc_nn_kernels *vk, const double *p, int64_t s)
+static inline double sum_f64(const nn_tier *tier, const double *p, int64_t s)
 {
-    (void)vk;
+    (void)tier;
     return sum_f64_p(p, s);
 }
-static inline double sqdev_f64(const agc_nn_kernels *vk, const double *p, int64_t s, double mean)
+static inline double sqdev_f64(const nn_tier *tier, const double *p, int64_t s, double mean)
 {
-    (void)vk;
+    (void)tier;
     return sqdev_f64_p(p, s, mean);
 }
-static inline void gsums_f64(const agc_nn_kernels *vk, const double *p, const double *q, int64_t s, double mean,
+static inline void gsums_f64(const nn_tier *tier, const double *p, const double *q, int64_t s, double mean,
                              double *sg, double *sgx)
 {
-    (void)vk;
+    (void)tier;
     gsums_f64_p(p, q, s, mean, sg, sgx);
 }
-static inline void affine_f64(const agc_nn_kernels *vk, const double *p, double *o, int64_t s, double sc, double sh)
+static inline void affine_f64(const nn_tier *tier, const double *p, double *o, int64_t s, double sc, double sh)
 {
-    (void)vk;
+    (void)tier;
     affine_f64_p(p, o, s, sc, sh);
 }
-static inline void bwdapply_f64(const agc_nn_kernels *vk, const double *p, const double *q, double *o, int64_t s,
+static inline void bwdapply_f64(const nn_tier *tier, const double *p, const double *q, double *o, int64_t s,
                                 double a1, double a2, double a3)
 {
-    (void)vk;
+    (void)tier;
     bwdapply_f64_p(p, q, o, s, a1, a2, a3);
 }
 
@@ -394,7 +394,8 @@ int agc_batch_norm_forward(agc_dtype dt, int64_t n, int64_t c, int64_t s, const 
         if (s == 1)
             return bn_fwd_rows_f32(n, c, (const float *)x, (const float *)weight, (const float *)bias, eps,
                                    (float *)out, (float *)mean, (float *)var, (float *)invstd);
-        bn_fwd_f32(nn_vector_kernels().vk, n, c, s, (const float *)x, (const float *)weight, (const float *)bias, eps, (float *)out,
+        const nn_tier t = nn_vector_kernels();
+        bn_fwd_f32(t.vk ? &t : NULL, n, c, s, (const float *)x, (const float *)weight, (const float *)bias, eps, (float *)out,
                    (float *)mean, (float *)var, (float *)invstd);
         return AGC_OK;
     }
@@ -418,7 +419,8 @@ int agc_batch_norm_backward(agc_dtype dt, int64_t n, int64_t c, int64_t s, const
             return bn_bwd_rows_f32(n, c, (const float *)x, (const float *)g, (const float *)mean,
                                    (const float *)invstd, (const float *)weight, (float *)gx, (float *)gw,
                                    (float *)gb);
-        bn_bwd_f32(nn_vector_kernels().vk, n, c, s, (const float *)x, (const float *)g, (const float *)mean, (const float *)invstd,
+        const nn_tier t = nn_vector_kernels();
+        bn_bwd_f32(t.vk ? &t : NULL, n, c, s, (const float *)x, (const float *)g, (const float *)mean, (const float *)invstd,
                    (const float *)weight, (float *)gx, (float *)gw, (float *)gb);
         return AGC_OK;
     }

@@ -6,10 +6,9 @@
 #include "internal.h"
 
 typedef struct {
-    /* batch norm over one contiguous run p[0..s) of a channel: the sum, the sum of squared deviations
-     * from mean, and (backward) the sums of q and of q (p - mean), all in double, added into the
-     * caller's totals in a fixed order */
-    double (*sum)(const float *p, int64_t s);
+    /* batch norm over one contiguous run p[0..s) of a channel (its plain sum is the reductions'
+     * M_IDD kernel): the sum of squared deviations from mean, and (backward) the sums of q and of
+     * q (p - mean), all in double, added into the caller's totals in a fixed order */
     double (*sqdev)(const float *p, int64_t s, double mean);
     void (*gsums)(const float *p, const float *q, int64_t s, double mean, double *sg, double *sgx);
     /* o = p sc + sh and o = a1 q + a2 p + a3, fused (one rounding each) */

@@ -3,6 +3,7 @@
  * nn_avx512.c (each includes vec.h, then this). nn.c keeps the portable loops as the reference.
  *
  * Equality contract (tests/test_vec_tiers_families.py):
+ * (A channel run's plain sum in double is the reductions' M_IDD kernel, reduce_vec.h.)
  * - The double sums run over NN_LD = 16 logical double lanes (AVX2: 4 vectors of 4, AVX-512: 2 of 8;
  *   element k of a run always in lane k mod 16), folded by one halving tree (vector levels first),
  *   then the last s mod 16 elements added in order: AVX2 and AVX-512 are bitwise equal; against the
@@ -30,18 +31,6 @@ VEC_FN double nn_tree(vd *a)
     for (int w = VD_W / 2; w >= 1; w /= 2)
         for (int j = 0; j < w; j++) t[j] += t[j + w];
     return t[0];
-}
-
-static VEC_TARGET double nn_sum(const float *p, int64_t s)
-{
-    vd a[NN_NA];
-    for (int k = 0; k < NN_NA; k++) a[k] = vd_zero();
-    int64_t i = 0;
-    for (; i + NN_LD <= s; i += NN_LD)
-        for (int k = 0; k < NN_NA; k++) a[k] = vd_add(a[k], vd_load_f32(p + i + k * VD_W));
-    double r = nn_tree(a);
-    for (; i < s; i++) r += (double)p[i];
-    return r;
 }
 
 static VEC_TARGET double nn_sqdev(const float *p, int64_t s, double mean)
@@ -115,4 +104,4 @@ static VEC_TARGET void nn_xent_grad(const float *x, float *o, int64_t c, float p
     }
 }
 
-const agc_nn_kernels VEC_NAME(agc_nn_kernels) = {nn_sum, nn_sqdev, nn_gsums, nn_affine, nn_bwdapply, nn_xent_grad};
+const agc_nn_kernels VEC_NAME(agc_nn_kernels) = {nn_sqdev, nn_gsums, nn_affine, nn_bwdapply, nn_xent_grad};

@@ -9,12 +9,13 @@
 #define RD_VBLK 512 /* vector-tier f32 row sums: elements per float block */
 #define RD_RB 64    /* f32 column sums: positions per float block */
 
-/* What a sum adds per element: the first RD_NVSUM modes have vector-tier kernels. M_SQD: float32
- * squares summed in double (float32 norm2); M_IDD: float32 values summed in double (var's mean);
+/* What a sum adds per element: the first RD_NVSUM modes have vector-tier row kernels, the first
+ * RD_NVCOL column kernels. M_SQD: float32 squares summed in double (float32 norm2); M_IDD: float32
+ * values summed in double (var's mean, batch norm's channel sums);
  * M_DEV2D: float32 squared deviations summed in double, var's fallback when the float blocks of
  * M_DEV2 overflow (var of [1e30, 0, 1]). */
-enum { M_ID, M_SQ, M_ABS, M_DEV2, M_EXPC, M_SQD, M_POWP, M_NZ, M_SQS, M_DEV2D, M_IDD };
-#define RD_NVSUM 6 /* M_ID .. M_SQD: contiguous row sums */
+enum { M_ID, M_SQ, M_ABS, M_DEV2, M_EXPC, M_SQD, M_IDD, M_POWP, M_NZ, M_SQS, M_DEV2D };
+#define RD_NVSUM 7 /* M_ID .. M_IDD: contiguous row sums */
 #define RD_NVCOL 5 /* M_ID .. M_EXPC: column sums */
 
 typedef struct {

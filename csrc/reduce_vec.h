@@ -10,8 +10,9 @@
  *   lanes after), each block total added into a double. Every tier performs the same additions in
  *   the same order, so AVX2 and AVX-512 are bitwise equal; against the portable loops (16 lanes over
  *   256-element blocks) they differ by float rounding only (M_EXPC also by vf_exp against expf).
- * - The float32 norm2 sum (M_SQD) runs in 16 logical double lanes the same way, the run's last
- *   n mod 16 squares added in order after the tree: AVX2 and AVX-512 bitwise equal.
+ * - The sums in double (M_SQD: squares, the float32 norm2; M_IDD: values, var's mean and batch
+ *   norm's channel sums) run in 16 logical double lanes the same way, the run's last n mod 16 terms
+ *   added in order after the tree: AVX2 and AVX-512 bitwise equal.
  * - Max/min (values and first indices) and the column max/min are exact: bitwise equal to the
  *   portable loops on every tier (NaN rules and the sign of a zero extreme included).
  * - Column sums add in position order per output like the portable loops: M_ID and M_ABS bitwise
@@ -81,8 +82,20 @@ RV_LSUM(rv_lsum_dev2, RV_ACC_DEV2, c)
 /* c is the run's finite max here, so exp(-inf - c) = 0 */
 RV_LSUM(rv_lsum_expc, RV_ACC_EXPC, VC(-INFINITY))
 
-/* float32 squares summed in double (norm2): RV_LD logical double lanes, the last n mod RV_LD squares
- * added in order after the tree */
+/* the halving tree over the RV_LD logical double lanes held in a[0..RV_NAD) */
+VEC_FN double rv_tree_d(vd *a)
+{
+    for (int w = RV_NAD / 2; w >= 1; w /= 2)
+        for (int k = 0; k < w; k++) a[k] = vd_add(a[k], a[k + w]);
+    double t[VD_W];
+    vd_store(t, a[0]);
+    for (int w = VD_W / 2; w >= 1; w /= 2)
+        for (int j = 0; j < w; j++) t[j] += t[j + w];
+    return t[0];
+}
+
+/* float32 squares (norm2) or values summed in double: RV_LD logical double lanes, the last
+ * n mod RV_LD terms added in order after the tree */
 static VEC_TARGET double rv_lsum_sqd(const float *x, int64_t n, float cf)
 {
     (void)cf;
@@ -94,14 +107,21 @@ static VEC_TARGET double rv_lsum_sqd(const float *x, int64_t n, float cf)
             const vd v = vd_load_f32(x + i + k * VD_W);
             a[k] = vd_fma(v, v, a[k]);
         }
-    for (int w = RV_NAD / 2; w >= 1; w /= 2)
-        for (int k = 0; k < w; k++) a[k] = vd_add(a[k], a[k + w]);
-    double t[VD_W];
-    vd_store(t, a[0]);
-    for (int w = VD_W / 2; w >= 1; w /= 2)
-        for (int j = 0; j < w; j++) t[j] += t[j + w];
-    double tot = t[0];
+    double tot = rv_tree_d(a);
     for (; i < n; i++) tot = fma((double)x[i], (double)x[i], tot);
+    return tot;
+}
+
+static VEC_TARGET double rv_lsum_idd(const float *x, int64_t n, float cf)
+{
+    (void)cf;
+    vd a[RV_NAD];
+    for (int k = 0; k < RV_NAD; k++) a[k] = vd_zero();
+    int64_t i = 0;
+    for (; i + RV_LD <= n; i += RV_LD)
+        for (int k = 0; k < RV_NAD; k++) a[k] = vd_add(a[k], vd_load_f32(x + i + k * VD_W));
+    double tot = rv_tree_d(a);
+    for (; i < n; i++) tot += (double)x[i];
     return tot;
 }
 
@@ -237,7 +257,7 @@ static VEC_TARGET void rv_cext(const float *x, int64_t n, int64_t s, int64_t G, 
 }
 
 const agc_reduce_kernels VEC_NAME(agc_reduce_kernels) = {
-    {rv_lsum_id, rv_lsum_sq, rv_lsum_abs, rv_lsum_dev2, rv_lsum_expc, rv_lsum_sqd},
+    {rv_lsum_id, rv_lsum_sq, rv_lsum_abs, rv_lsum_dev2, rv_lsum_expc, rv_lsum_sqd, rv_lsum_idd},
     rv_lext,
     {rv_csum_id, rv_csum_sq, rv_csum_abs, rv_csum_dev2, rv_csum_expc},
     rv_cext,
