@@ -122,39 +122,32 @@ typedef struct {
         }                                                                                               \
     }                                                                                                   \
                                                                                                         \
-    /* s == 1: rows of c channels; accumulate per channel walking rows in order (cache friendly). */   \
-    static int bn_fwd_rows_##SUF(int64_t n, int64_t c, const T *x, const T *w, const T *b, double eps, \
-                                 T *out, T *mean_out, T *var_out, T *invstd_out)                        \
+    /* s == 1: rows of c channels; accumulate per channel walking rows in order (cache friendly). */    \
+    static int bn_fwd_rows_##SUF(const nn_tier *tier, int64_t n, int64_t c, const T *x, const T *w,     \
+                                 const T *b, double eps, T *out, T *mean_out, T *var_out, T *invstd_out)\
     {                                                                                                   \
-        double *acc = (double *)agc_alloc(2 * c * (int64_t)sizeof(double));                            \
+        double *acc = (double *)agc_alloc(3 * c * (int64_t)sizeof(double));                             \
         if (!acc) return AGC_ENOMEM;                                                                    \
-        double *scale = acc + c;                                                                        \
-        for (int64_t ch = 0; ch < c; ch++) acc[ch] = 0.0;                                               \
-        for (int64_t i = 0; i < n; i++)                                                                 \
-            for (int64_t ch = 0; ch < c; ch++) acc[ch] += (double)x[i * c + ch];                        \
+        double *scale = acc + c, *shift = acc + 2 * c;                                                  \
+        for (int64_t ch = 0; ch < c; ch++) acc[ch] = scale[ch] = 0.0;                                   \
+        for (int64_t i = 0; i < n; i++) rows_sum_##SUF(tier, x + i * c, NULL, acc, c);                  \
         for (int64_t ch = 0; ch < c; ch++) {                                                            \
-            mean_out[ch] = (T)(n > 0 ? acc[ch] / (double)n : 0.0);                                      \
             acc[ch] = n > 0 ? acc[ch] / (double)n : 0.0;                                                \
-            scale[ch] = 0.0;                                                                            \
+            mean_out[ch] = (T)acc[ch];                                                                  \
         }                                                                                               \
-        for (int64_t i = 0; i < n; i++)                                                                 \
-            for (int64_t ch = 0; ch < c; ch++) {                                                        \
-                const double d = (double)x[i * c + ch] - acc[ch];                                       \
-                scale[ch] += d * d;                                                                     \
-            }                                                                                           \
+        for (int64_t i = 0; i < n; i++) rows_sum_##SUF(tier, x + i * c, acc, scale, c);                 \
         for (int64_t ch = 0; ch < c; ch++) {                                                            \
             const double var = n > 0 ? scale[ch] / (double)n : 0.0;                                     \
             const double invstd = 1.0 / sqrt(var + eps);                                                \
             var_out[ch] = (T)var;                                                                       \
             invstd_out[ch] = (T)invstd;                                                                 \
             scale[ch] = (w ? (double)w[ch] : 1.0) * invstd;                                             \
-            acc[ch] = (b ? (double)b[ch] : 0.0) - acc[ch] * scale[ch]; /* acc now holds the shift */   \
+            shift[ch] = (b ? (double)b[ch] : 0.0) - acc[ch] * scale[ch];                                \
         }                                                                                               \
         const int nth_ = agc_threads_for(n * c, NN_PAR_MIN);                                            \
         _Pragma("omp parallel for schedule(static) num_threads(nth_)")                                  \
         for (int64_t i = 0; i < n; i++)                                                                 \
-            for (int64_t ch = 0; ch < c; ch++)                                                          \
-                out[i * c + ch] = (T)((double)x[i * c + ch] * scale[ch] + acc[ch]);                     \
+            rows_apply_##SUF(tier, x + i * c, NULL, scale, shift, NULL, out + i * c, c);                \
         agc_free(acc);                                                                                  \
         return AGC_OK;                                                                                  \
     }                                                                                                   \
@@ -188,19 +181,17 @@ typedef struct {
         }                                                                                               \
     }                                                                                                   \
                                                                                                         \
-    static int bn_bwd_rows_##SUF(int64_t n, int64_t c, const T *x, const T *g, const T *mean_,         \
-                                 const T *invstd_, const T *w, T *gx, T *gw, T *gb)                     \
+    static int bn_bwd_rows_##SUF(const nn_tier *tier, int64_t n, int64_t c, const T *x, const T *g,     \
+                                 const T *mean_, const T *invstd_, const T *w, T *gx, T *gw, T *gb)     \
     {                                                                                                   \
-        double *acc = (double *)agc_alloc(5 * c * (int64_t)sizeof(double));                            \
+        double *acc = (double *)agc_alloc(5 * c * (int64_t)sizeof(double));                             \
         if (!acc) return AGC_ENOMEM;                                                                    \
         double *sg = acc, *sgx = acc + c, *k1 = acc + 2 * c, *k2 = acc + 3 * c, *k3 = acc + 4 * c;      \
-        for (int64_t ch = 0; ch < c; ch++) sg[ch] = sgx[ch] = 0.0;                                      \
-        for (int64_t i = 0; i < n; i++)                                                                 \
-            for (int64_t ch = 0; ch < c; ch++) {                                                        \
-                const double q = (double)g[i * c + ch];                                                 \
-                sg[ch] += q;                                                                            \
-                sgx[ch] += q * ((double)x[i * c + ch] - (double)mean_[ch]);                             \
-            }                                                                                           \
+        for (int64_t ch = 0; ch < c; ch++) {                                                            \
+            sg[ch] = sgx[ch] = 0.0;                                                                     \
+            k1[ch] = (double)mean_[ch]; /* the mean in double while summing */                          \
+        }                                                                                               \
+        for (int64_t i = 0; i < n; i++) rows_gsums_##SUF(tier, x + i * c, g + i * c, k1, sg, sgx, c);   \
         for (int64_t ch = 0; ch < c; ch++) {                                                            \
             const double invstd = (double)invstd_[ch];                                                  \
             if (gb) gb[ch] = (T)sg[ch];                                                                 \
@@ -213,9 +204,7 @@ typedef struct {
             const int nth_ = agc_threads_for(n * c, NN_PAR_MIN);                                        \
             _Pragma("omp parallel for schedule(static) num_threads(nth_)")                              \
             for (int64_t i = 0; i < n; i++)                                                             \
-                for (int64_t ch = 0; ch < c; ch++)                                                      \
-                    gx[i * c + ch] = (T)(k1[ch] * (double)g[i * c + ch] +                               \
-                                         k2[ch] * (double)x[i * c + ch] + k3[ch]);                      \
+                rows_apply_##SUF(tier, x + i * c, g + i * c, k1, k2, k3, gx + i * c, c);                \
         }                                                                                               \
         agc_free(acc);                                                                                  \
         return AGC_OK;                                                                                  \
@@ -278,6 +267,73 @@ typedef struct {
 
 DEFINE_NN_HELPERS(float, f32)
 DEFINE_NN_HELPERS(double, f64)
+
+/* batch norm with s == 1: one row of c channels against per-channel double arrays (nn.h's rows_*) */
+#define DEFINE_BN_ROWS(T, SUF)                                                                          \
+    static inline void rows_sum_##SUF##_p(const T *x, const double *mean, double *acc, int64_t c)      \
+    {                                                                                                   \
+        if (!mean) {                                                                                    \
+            for (int64_t ch = 0; ch < c; ch++) acc[ch] += (double)x[ch];                                \
+            return;                                                                                     \
+        }                                                                                               \
+        for (int64_t ch = 0; ch < c; ch++) {                                                            \
+            const double d = (double)x[ch] - mean[ch];                                                  \
+            acc[ch] += d * d;                                                                           \
+        }                                                                                               \
+    }                                                                                                   \
+    static inline void rows_gsums_##SUF##_p(const T *x, const T *g, const double *mean, double *sg,    \
+                                            double *sgx, int64_t c)                                     \
+    {                                                                                                   \
+        for (int64_t ch = 0; ch < c; ch++) {                                                            \
+            const double q = (double)g[ch];                                                             \
+            sg[ch] += q;                                                                                \
+            sgx[ch] += q * ((double)x[ch] - mean[ch]);                                                  \
+        }                                                                                               \
+    }                                                                                                   \
+    static inline void rows_apply_##SUF##_p(const T *x, const T *g, const double *a, const double *b,  \
+                                            const double *d, T *out, int64_t c)                         \
+    {                                                                                                   \
+        if (!g) {                                                                                       \
+            for (int64_t ch = 0; ch < c; ch++) out[ch] = (T)((double)x[ch] * a[ch] + b[ch]);            \
+            return;                                                                                     \
+        }                                                                                               \
+        for (int64_t ch = 0; ch < c; ch++)                                                              \
+            out[ch] = (T)(a[ch] * (double)g[ch] + b[ch] * (double)x[ch] + d[ch]);                       \
+    }
+DEFINE_BN_ROWS(float, f32)
+DEFINE_BN_ROWS(double, f64)
+
+static inline void rows_sum_f32(const nn_tier *tier, const float *x, const double *mean, double *acc, int64_t c)
+{
+    (tier ? tier->vk->rows_sum : rows_sum_f32_p)(x, mean, acc, c);
+}
+static inline void rows_gsums_f32(const nn_tier *tier, const float *x, const float *g, const double *mean, double *sg,
+                                  double *sgx, int64_t c)
+{
+    (tier ? tier->vk->rows_gsums : rows_gsums_f32_p)(x, g, mean, sg, sgx, c);
+}
+static inline void rows_apply_f32(const nn_tier *tier, const float *x, const float *g, const double *a,
+                                  const double *b, const double *d, float *out, int64_t c)
+{
+    (tier ? tier->vk->rows_apply : rows_apply_f32_p)(x, g, a, b, d, out, c);
+}
+static inline void rows_sum_f64(const nn_tier *tier, const double *x, const double *mean, double *acc, int64_t c)
+{
+    (void)tier;
+    rows_sum_f64_p(x, mean, acc, c);
+}
+static inline void rows_gsums_f64(const nn_tier *tier, const double *x, const double *g, const double *mean,
+                                  double *sg, double *sgx, int64_t c)
+{
+    (void)tier;
+    rows_gsums_f64_p(x, g, mean, sg, sgx, c);
+}
+static inline void rows_apply_f64(const nn_tier *tier, const double *x, const double *g, const double *a,
+                                  const double *b, const double *d, double *out, int64_t c)
+{
+    (void)tier;
+    rows_apply_f64_p(x, g, a, b, d, out, c);
+}
 
 /* per-run dispatch: the tier is fixed for a whole call (read once from agc_isa_active at entry); tier is
  * NULL for the portable loops, and float64 always takes them */
@@ -391,17 +447,17 @@ int agc_batch_norm_forward(agc_dtype dt, int64_t n, int64_t c, int64_t s, const 
                            const void *bias, double eps, void *out, void *mean, void *var, void *invstd)
 {
     if (dt == AGC_F32) {
-        if (s == 1)
-            return bn_fwd_rows_f32(n, c, (const float *)x, (const float *)weight, (const float *)bias, eps,
-                                   (float *)out, (float *)mean, (float *)var, (float *)invstd);
         const nn_tier t = nn_vector_kernels();
+        if (s == 1)
+            return bn_fwd_rows_f32(t.vk ? &t : NULL, n, c, (const float *)x, (const float *)weight, (const float *)bias, eps,
+                                   (float *)out, (float *)mean, (float *)var, (float *)invstd);
         bn_fwd_f32(t.vk ? &t : NULL, n, c, s, (const float *)x, (const float *)weight, (const float *)bias, eps, (float *)out,
                    (float *)mean, (float *)var, (float *)invstd);
         return AGC_OK;
     }
     if (dt == AGC_F64) {
         if (s == 1)
-            return bn_fwd_rows_f64(n, c, (const double *)x, (const double *)weight, (const double *)bias,
+            return bn_fwd_rows_f64(NULL, n, c, (const double *)x, (const double *)weight, (const double *)bias,
                                    eps, (double *)out, (double *)mean, (double *)var, (double *)invstd);
         bn_fwd_f64(NULL, n, c, s, (const double *)x, (const double *)weight, (const double *)bias, eps,
                    (double *)out, (double *)mean, (double *)var, (double *)invstd);
@@ -415,18 +471,18 @@ int agc_batch_norm_backward(agc_dtype dt, int64_t n, int64_t c, int64_t s, const
                             void *gb)
 {
     if (dt == AGC_F32) {
+        const nn_tier t = nn_vector_kernels();
         if (s == 1)
-            return bn_bwd_rows_f32(n, c, (const float *)x, (const float *)g, (const float *)mean,
+            return bn_bwd_rows_f32(t.vk ? &t : NULL, n, c, (const float *)x, (const float *)g, (const float *)mean,
                                    (const float *)invstd, (const float *)weight, (float *)gx, (float *)gw,
                                    (float *)gb);
-        const nn_tier t = nn_vector_kernels();
         bn_bwd_f32(t.vk ? &t : NULL, n, c, s, (const float *)x, (const float *)g, (const float *)mean, (const float *)invstd,
                    (const float *)weight, (float *)gx, (float *)gw, (float *)gb);
         return AGC_OK;
     }
     if (dt == AGC_F64) {
         if (s == 1)
-            return bn_bwd_rows_f64(n, c, (const double *)x, (const double *)g, (const double *)mean,
+            return bn_bwd_rows_f64(NULL, n, c, (const double *)x, (const double *)g, (const double *)mean,
                                    (const double *)invstd, (const double *)weight, (double *)gx, (double *)gw,
                                    (double *)gb);
         bn_bwd_f64(NULL, n, c, s, (const double *)x, (const double *)g, (const double *)mean,

@@ -16,6 +16,13 @@ typedef struct {
     void (*bwdapply)(const float *p, const float *q, float *o, int64_t s, float a1, float a2, float a3);
     /* cross-entropy backward row: o[j] = fma(pa, exp(x[j] - l), -e) */
     void (*xent_grad)(const float *x, float *o, int64_t c, float pa, float l, float e);
+    /* batch norm with s == 1, one row x[0..c) of the (n, c) input, per-channel double arrays:
+     * rows_sum: acc += x, or acc += (x - mean)^2 when mean is given; rows_gsums: sg += g and
+     * sgx += g (x - mean); rows_apply: out = a x + b, or a g + b x + d when g is given */
+    void (*rows_sum)(const float *x, const double *mean, double *acc, int64_t c);
+    void (*rows_gsums)(const float *x, const float *g, const double *mean, double *sg, double *sgx, int64_t c);
+    void (*rows_apply)(const float *x, const float *g, const double *a, const double *b, const double *d, float *out,
+                       int64_t c);
 } agc_nn_kernels;
 
 #if AGC_HAVE_X86

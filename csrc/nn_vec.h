@@ -12,6 +12,10 @@
  * - affine, bwdapply and xent_grad are elementwise and fused (explicit fma): AVX2 and AVX-512 bitwise
  *   equal, within one float32 rounding of the portable loops' unfused arithmetic (xent_grad also by
  *   vf_exp against expf, 2 ulp).
+ * - The s == 1 layout ((n, c): one lane per channel, rows in order) adds in the portable loops'
+ *   order: its plain sums are bitwise equal to them; the squared deviations, the gradient sums and
+ *   the outputs are fused (one double rounding less), so AVX2 and AVX-512 are bitwise equal and the
+ *   float32 results match the portable ones except at double-rounding ties.
  * Tails are masked vectors: an element's bits do not depend on its position. */
 #ifndef AGC_VEC_H
 #error "include vec.h first"
@@ -104,4 +108,89 @@ static VEC_TARGET void nn_xent_grad(const float *x, float *o, int64_t c, float p
     }
 }
 
-const agc_nn_kernels VEC_NAME(agc_nn_kernels) = {nn_sqdev, nn_gsums, nn_affine, nn_bwdapply, nn_xent_grad};
+/* Batch norm with s == 1, one row of c channels: each channel's double accumulator (or output) in a
+ * lane, channels in vectors of VD_W, the last partial vector through a scratch (no masked store).
+ * OP(k, lanes) computes the row's part for channels [k, k + lanes). */
+#define NN_ROWS(c, OP)                                                                            \
+    do {                                                                                          \
+        int64_t k_ = 0;                                                                           \
+        for (; k_ + VD_W <= (c); k_ += VD_W) OP(k_, VD_W);                                        \
+        if (k_ < (c)) OP(k_, (c) - k_);                                                           \
+    } while (0)
+#define NN_LDF(p, k, m) ((m) == VD_W ? vd_load_f32((p) + (k)) : vd_load_f32_part((p) + (k), m))
+#define NN_LDD(p, k, m) ((m) == VD_W ? vd_load((p) + (k)) : vd_load_part((p) + (k), m))
+#define NN_STD(p, k, m, v) nn_store_d((p) + (k), m, v)
+#define NN_STF(p, k, m, v) nn_store_f((p) + (k), m, v)
+
+/* the first m (<= VD_W) lanes of v: a plain store when whole, else through a scratch */
+VEC_FN void nn_store_d(double *p, int64_t m, vd v)
+{
+    if (m == VD_W) {
+        vd_store(p, v);
+        return;
+    }
+    double t[VD_W];
+    vd_store(t, v);
+    for (int64_t j = 0; j < m && j < VD_W; j++) p[j] = t[j];
+}
+VEC_FN void nn_store_f(float *p, int64_t m, vd v)
+{
+    if (m == VD_W) {
+        vd_store_f32(p, v);
+        return;
+    }
+    float t[VD_W];
+    vd_store_f32(t, v);
+    for (int64_t j = 0; j < m && j < VD_W; j++) p[j] = t[j];
+}
+
+/* acc += x; with mean: acc += (x - mean)^2 (fused) */
+static VEC_TARGET void nn_rows_sum(const float *x, const double *mean, double *acc, int64_t c)
+{
+    if (!mean) {
+#define NN_OP(k, m) NN_STD(acc, k, m, vd_add(NN_LDD(acc, k, m), NN_LDF(x, k, m)))
+        NN_ROWS(c, NN_OP);
+#undef NN_OP
+        return;
+    }
+#define NN_OP(k, m)                                                                               \
+    do {                                                                                          \
+        const vd d = vd_sub(NN_LDF(x, k, m), NN_LDD(mean, k, m));                                 \
+        NN_STD(acc, k, m, vd_fma(d, d, NN_LDD(acc, k, m)));                                       \
+    } while (0)
+    NN_ROWS(c, NN_OP);
+#undef NN_OP
+}
+
+/* sg += g; sgx += g (x - mean) (fused) */
+static VEC_TARGET void nn_rows_gsums(const float *x, const float *g, const double *mean, double *sg, double *sgx,
+                                    int64_t c)
+{
+#define NN_OP(k, m)                                                                               \
+    do {                                                                                          \
+        const vd q = NN_LDF(g, k, m);                                                             \
+        NN_STD(sg, k, m, vd_add(NN_LDD(sg, k, m), q));                                            \
+        NN_STD(sgx, k, m, vd_fma(q, vd_sub(NN_LDF(x, k, m), NN_LDD(mean, k, m)), NN_LDD(sgx, k, m))); \
+    } while (0)
+    NN_ROWS(c, NN_OP);
+#undef NN_OP
+}
+
+/* out = (float)(a x + b), or with g: (float)(a g + (b x + d)), in double, fused */
+static VEC_TARGET void nn_rows_apply(const float *x, const float *g, const double *a, const double *b, const double *d,
+                                     float *out, int64_t c)
+{
+    if (!g) {
+#define NN_OP(k, m) NN_STF(out, k, m, vd_fma(NN_LDF(x, k, m), NN_LDD(a, k, m), NN_LDD(b, k, m)))
+        NN_ROWS(c, NN_OP);
+#undef NN_OP
+        return;
+    }
+#define NN_OP(k, m)                                                                               \
+    NN_STF(out, k, m,                                                                             \
+           vd_fma(NN_LDD(a, k, m), NN_LDF(g, k, m), vd_fma(NN_LDD(b, k, m), NN_LDF(x, k, m), NN_LDD(d, k, m))))
+    NN_ROWS(c, NN_OP);
+#undef NN_OP
+}
+
+const agc_nn_kernels VEC_NAME(agc_nn_kernels) = {nn_sqdev, nn_gsums, nn_affine, nn_bwdapply, nn_xent_grad, nn_rows_sum, nn_rows_gsums, nn_rows_apply};

@@ -22,7 +22,8 @@
  * Double lanes (vd: VD_W doubles, VF_W / 2 in the vector instances; only what the float32 kernels that
  * accumulate in double need): vd_load_f32 widens VD_W consecutive floats, vd_load_f32_part the first
  * m of them (other lanes 0); vd_add/sub/mul/fma as for vf (vd_fma always fused in the vector
- * instances); vd_store writes VD_W doubles.
+ * instances); vd_load/vd_load_part/vd_store read and write doubles, vd_store_f32 rounds VD_W lanes to
+ * float and stores them.
  * Accuracy (float32, measured by tests/test_kernels.py over the whole range incl. subnormals and
  * specials): exp 2 ulp, log 3, tanh 3, sigmoid 3, erf/erfc 4 (erfc relative, for large arguments
  * too), with IEEE results for inf and NaN. */
@@ -121,6 +122,9 @@ VEC_FN vd vd_sub(vd a, vd b) { return _mm512_sub_pd(a, b); }
 VEC_FN vd vd_mul(vd a, vd b) { return _mm512_mul_pd(a, b); }
 VEC_FN vd vd_fma(vd a, vd b, vd c) { return _mm512_fmadd_pd(a, b, c); }
 VEC_FN void vd_store(double *p, vd v) { _mm512_storeu_pd(p, v); }
+VEC_FN vd vd_load(const double *p) { return _mm512_loadu_pd(p); }
+VEC_FN vd vd_load_part(const double *p, int64_t m) { return _mm512_maskz_loadu_pd((__mmask8)vm_first(m), p); }
+VEC_FN void vd_store_f32(float *p, vd v) { _mm256_storeu_ps(p, _mm512_cvtpd_ps(v)); }
 
 /* ================================================================ AVX2 + FMA */
 #elif AGC_VEC_ISA == AGC_VEC_AVX2
@@ -212,6 +216,13 @@ VEC_FN vd vd_sub(vd a, vd b) { return _mm256_sub_pd(a, b); }
 VEC_FN vd vd_mul(vd a, vd b) { return _mm256_mul_pd(a, b); }
 VEC_FN vd vd_fma(vd a, vd b, vd c) { return _mm256_fmadd_pd(a, b, c); }
 VEC_FN void vd_store(double *p, vd v) { _mm256_storeu_pd(p, v); }
+VEC_FN vd vd_load(const double *p) { return _mm256_loadu_pd(p); }
+VEC_FN vd vd_load_part(const double *p, int64_t m)
+{
+    const int64_t k = m > 4 ? 4 : m;
+    return _mm256_maskload_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x(k), _mm256_setr_epi64x(0, 1, 2, 3)));
+}
+VEC_FN void vd_store_f32(float *p, vd v) { _mm_storeu_ps(p, _mm256_cvtpd_ps(v)); }
 
 /* ================================================================ portable: one lane of plain C */
 #elif AGC_VEC_ISA == AGC_VEC_PORTABLE
@@ -287,6 +298,9 @@ VEC_FN vd vd_sub(vd a, vd b) { return a - b; }
 VEC_FN vd vd_mul(vd a, vd b) { return a * b; }
 VEC_FN vd vd_fma(vd a, vd b, vd c) { return a * b + c; }
 VEC_FN void vd_store(double *p, vd v) { *p = v; }
+VEC_FN vd vd_load(const double *p) { return *p; }
+VEC_FN vd vd_load_part(const double *p, int64_t m) { return m > 0 ? *p : 0.0; }
+VEC_FN void vd_store_f32(float *p, vd v) { *p = (float)v; }
 
 #else
 #error "AGC_VEC_ISA: unknown ISA"

@@ -254,15 +254,20 @@ def bn_inputs(n, c, s, off, seed=0):
 
 
 def test_batch_norm_tier_against_portable(tier):
-    for s in list(range(2, 50)) + [64, 100, 784]:
-        off = s % 4
-        x, w, b, g = bn_inputs(3, 2, s, off)
+    """(n, c, s) with every run length s (the per-run kernels), and (n, c) with every channel count c
+    (s == 1: the per-row kernels, channels in lanes)"""
+    cases = [(3, 2, s) for s in list(range(2, 50)) + [64, 100, 784]] + [(5, c, 1) for c in list(range(1, 50)) + [100]]
+    for n, c, s in cases:
+        off = (s + c) % 4
+        x, w, b, g = bn_inputs(n, c, s, off)
+        if s == 1:
+            x, g = x.reshape(n, c), g.reshape(n, c)
         ref = bn_run(REFERENCE, x, w, b, g)
         got = bn_run(tier, x, w, b, g)
         for key, bound in NN_BOUND.items():
             if key in got:
                 err = red_error_units(got[key], ref[key], nn_scale(key, ref, x))
-                assert err.max() <= bound, f"{key} ({tier}) s={s}: {err.max():.2f} units"
+                assert err.max() <= bound, f"{key} ({tier}) shape {x.shape}: {err.max():.2f} units"
 
 
 def xent_inputs(n, c, off, seed=0):
@@ -307,8 +312,10 @@ def test_nn_vector_tiers_bitwise_equal():
     tiers = two_vector_tiers()
     old = _core.simd_target()
     try:
-        for s in (2, 7, 15, 16, 17, 33, 100):
-            x, w, b, g = bn_inputs(4, 3, s, s % 4)
+        for c, s in [(3, 2), (3, 7), (3, 15), (3, 16), (3, 17), (3, 33), (3, 100), (1, 1), (7, 1), (19, 1), (64, 1)]:
+            x, w, b, g = bn_inputs(4, c, s, s % 4)
+            if s == 1:
+                x, g = x.reshape(4, c), g.reshape(4, c)
             res = [bn_run(t, x, w, b, g) for t in tiers]
             for key in res[0]:
                 assert_bitwise(res[1][key], res[0][key], f"{key} s={s}: {tiers[1]} vs {tiers[0]}")
@@ -324,11 +331,14 @@ def test_nn_vector_tiers_bitwise_equal():
 
 def test_nn_bitwise_across_threads(target, threads):
     x, w, b, g = bn_inputs(16, 8, 300, 0)  # above NN_PAR_MIN: threads split channels
+    x1, w1, b1, g1 = bn_inputs(700, 50, 1, 0)  # s == 1: threads split rows of the output pass
+    x1, g1 = x1.reshape(700, 50), g1.reshape(700, 50)
     xx, tt, gg = xent_inputs(400, 100, 0)
     res = []
     for nt in (1, 2, 3, 4):
         _core.set_num_threads(nt)
-        res.append({**bn_run(target, x, w, b, g), **xent_run(target, xx, tt, gg)})
+        rows = {k + "_rows": v for k, v in bn_run(target, x1, w1, b1, g1).items()}
+        res.append({**bn_run(target, x, w, b, g), **rows, **xent_run(target, xx, tt, gg)})
     for nt, r in zip((2, 3, 4), res[1:]):
         for key in r:
             assert_bitwise(r[key], res[0][key], f"{key} ({target}) {nt} threads vs 1")
