@@ -7,14 +7,26 @@
  * Arithmetic: float32 data is accumulated in double; variance is two-pass. Every sum is taken in a
  * fixed order inside one thread (threads split channels or rows, never a reduction), so results do
  * not depend on the thread count. Threads (agc_threads_for) only above NN_PAR_MIN elements.
+ * Tiers: the float32 per-run batch-norm loops (layout (n, c, s), s > 1) and the cross-entropy rows have
+ * one vector body (nn_vec.h; the log-sum-exp of a row is the reductions' max and exp-sum kernels,
+ * reduce_vec.h) compiled for AVX2 and AVX-512, picked once per call from agc_isa_active(); equality
+ * contracts in those files. The loops here are the portable reference and run float64 everywhere, the
+ * s == 1 batch-norm layout and the weighted, label-smoothed cross-entropy gradient.
  * Tests: tests/test_nn.py (batch_norm) and tests/test_losses.py (cross_entropy). */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "internal.h"
+#include "nn.h"
+#include "reduce.h"
 
 #define NN_PAR_MIN 32768
+
+/* the active tier's kernels: nn_vec.h's and the reductions' (NULL for the portable loops) */
+typedef struct {
+    const agc_nn_kernels *vk;
+    const agc_reduce_kernels *rk;
+} nn_tier;
 
 #define DEFINE_NN_HELPERS(T, SUF)                                                                  \
     /* four independent accumulators: breaks the add latency chain; fixed order, so deterministic */ \
@@ -77,7 +89,7 @@
 
 
 #define DEFINE_NN_KERNELS(T, SUF, EXP)                                                                  \
-    static void bn_fwd_##SUF(int avx2, int64_t n, int64_t c, int64_t s, const T *x, const T *w, const T *b,     \
+    static void bn_fwd_##SUF(const nn_tier *tier, int64_t n, int64_t c, int64_t s, const T *x, const T *w, const T *b,     \
                              double eps, T *out, T *mean_out, T *var_out, T *invstd_out)                \
     {                                                                                                   \
         const double m = (double)n * (double)s;                                                         \
@@ -87,12 +99,12 @@
             AGC_PERTURB();                                                                              \
             double sum = 0.0;                                                                           \
             for (int64_t i = 0; i < n; i++) {                                                           \
-                sum += sum_##SUF(avx2, x + (i * c + ch) * s, s);                                        \
+                sum += sum_##SUF(tier, x + (i * c + ch) * s, s);                                        \
             }                                                                                           \
             const double mean = m > 0 ? sum / m : 0.0;                                                  \
             double sq = 0.0;                                                                            \
             for (int64_t i = 0; i < n; i++) {                                                           \
-                sq += sqdev_##SUF(avx2, x + (i * c + ch) * s, s, mean);                                \
+                sq += sqdev_##SUF(tier, x + (i * c + ch) * s, s, mean);                                \
             }                                                                                           \
             const double var = m > 0 ? sq / m : 0.0;                                                    \
             const double invstd = 1.0 / sqrt(var + eps);                                                \
@@ -102,7 +114,7 @@
             for (int64_t i = 0; i < n; i++) {                                                           \
                 const T *p = x + (i * c + ch) * s;                                                      \
                 T *o = out + (i * c + ch) * s;                                                          \
-                affine_##SUF(avx2, p, o, s, sc, sh);                                                    \
+                affine_##SUF(tier, p, o, s, sc, sh);                                                    \
             }                                                                                           \
             mean_out[ch] = (T)mean;                                                                     \
             var_out[ch] = (T)var;                                                                       \
@@ -110,44 +122,37 @@
         }                                                                                               \
     }                                                                                                   \
                                                                                                         \
-    /* s == 1: rows of c channels; accumulate per channel walking rows in order (cache friendly). */   \
-    static int bn_fwd_rows_##SUF(int64_t n, int64_t c, const T *x, const T *w, const T *b, double eps, \
-                                 T *out, T *mean_out, T *var_out, T *invstd_out)                        \
+    /* s == 1: rows of c channels; accumulate per channel walking rows in order (cache friendly). */    \
+    static int bn_fwd_rows_##SUF(const nn_tier *tier, int64_t n, int64_t c, const T *x, const T *w,     \
+                                 const T *b, double eps, T *out, T *mean_out, T *var_out, T *invstd_out)\
     {                                                                                                   \
-        double *acc = (double *)agc_alloc(2 * c * (int64_t)sizeof(double));                            \
+        double *acc = (double *)agc_alloc(3 * c * (int64_t)sizeof(double));                             \
         if (!acc) return AGC_ENOMEM;                                                                    \
-        double *scale = acc + c;                                                                        \
-        for (int64_t ch = 0; ch < c; ch++) acc[ch] = 0.0;                                               \
-        for (int64_t i = 0; i < n; i++)                                                                 \
-            for (int64_t ch = 0; ch < c; ch++) acc[ch] += (double)x[i * c + ch];                        \
+        double *scale = acc + c, *shift = acc + 2 * c;                                                  \
+        for (int64_t ch = 0; ch < c; ch++) acc[ch] = scale[ch] = 0.0;                                   \
+        for (int64_t i = 0; i < n; i++) rows_sum_##SUF(tier, x + i * c, NULL, acc, c);                  \
         for (int64_t ch = 0; ch < c; ch++) {                                                            \
-            mean_out[ch] = (T)(n > 0 ? acc[ch] / (double)n : 0.0);                                      \
             acc[ch] = n > 0 ? acc[ch] / (double)n : 0.0;                                                \
-            scale[ch] = 0.0;                                                                            \
+            mean_out[ch] = (T)acc[ch];                                                                  \
         }                                                                                               \
-        for (int64_t i = 0; i < n; i++)                                                                 \
-            for (int64_t ch = 0; ch < c; ch++) {                                                        \
-                const double d = (double)x[i * c + ch] - acc[ch];                                       \
-                scale[ch] += d * d;                                                                     \
-            }                                                                                           \
+        for (int64_t i = 0; i < n; i++) rows_sum_##SUF(tier, x + i * c, acc, scale, c);                 \
         for (int64_t ch = 0; ch < c; ch++) {                                                            \
             const double var = n > 0 ? scale[ch] / (double)n : 0.0;                                     \
             const double invstd = 1.0 / sqrt(var + eps);                                                \
             var_out[ch] = (T)var;                                                                       \
             invstd_out[ch] = (T)invstd;                                                                 \
             scale[ch] = (w ? (double)w[ch] : 1.0) * invstd;                                             \
-            acc[ch] = (b ? (double)b[ch] : 0.0) - acc[ch] * scale[ch]; /* acc now holds the shift */   \
+            shift[ch] = (b ? (double)b[ch] : 0.0) - acc[ch] * scale[ch];                                \
         }                                                                                               \
         const int nth_ = agc_threads_for(n * c, NN_PAR_MIN);                                            \
         _Pragma("omp parallel for schedule(static) num_threads(nth_)")                                  \
         for (int64_t i = 0; i < n; i++)                                                                 \
-            for (int64_t ch = 0; ch < c; ch++)                                                          \
-                out[i * c + ch] = (T)((double)x[i * c + ch] * scale[ch] + acc[ch]);                     \
+            rows_apply_##SUF(tier, x + i * c, NULL, scale, shift, NULL, out + i * c, c);                \
         agc_free(acc);                                                                                  \
         return AGC_OK;                                                                                  \
     }                                                                                                   \
                                                                                                         \
-    static void bn_bwd_##SUF(int avx2, int64_t n, int64_t c, int64_t s, const T *x, const T *g, const T *mean_,  \
+    static void bn_bwd_##SUF(const nn_tier *tier, int64_t n, int64_t c, int64_t s, const T *x, const T *g, const T *mean_,  \
                              const T *invstd_, const T *w, T *gx, T *gw, T *gb)                         \
     {                                                                                                   \
         const double m = (double)n * (double)s;                                                         \
@@ -158,7 +163,7 @@
             const double mean = (double)mean_[ch], invstd = (double)invstd_[ch];                        \
             double sg = 0.0, sgx = 0.0;                                                                 \
             for (int64_t i = 0; i < n; i++) {                                                           \
-                gsums_##SUF(avx2, x + (i * c + ch) * s, g + (i * c + ch) * s, s, mean, &sg, &sgx);      \
+                gsums_##SUF(tier, x + (i * c + ch) * s, g + (i * c + ch) * s, s, mean, &sg, &sgx);      \
             }                                                                                           \
             if (gb) gb[ch] = (T)sg;                                                                     \
             if (gw) gw[ch] = (T)(sgx * invstd);                                                         \
@@ -170,25 +175,23 @@
                 for (int64_t i = 0; i < n; i++) {                                                       \
                     const T *p = x + (i * c + ch) * s, *q = g + (i * c + ch) * s;                       \
                     T *o = gx + (i * c + ch) * s;                                                       \
-                    bwdapply_##SUF(avx2, p, q, o, s, a1, a2, a3);                                       \
+                    bwdapply_##SUF(tier, p, q, o, s, a1, a2, a3);                                       \
                 }                                                                                       \
             }                                                                                           \
         }                                                                                               \
     }                                                                                                   \
                                                                                                         \
-    static int bn_bwd_rows_##SUF(int64_t n, int64_t c, const T *x, const T *g, const T *mean_,         \
-                                 const T *invstd_, const T *w, T *gx, T *gw, T *gb)                     \
+    static int bn_bwd_rows_##SUF(const nn_tier *tier, int64_t n, int64_t c, const T *x, const T *g,     \
+                                 const T *mean_, const T *invstd_, const T *w, T *gx, T *gw, T *gb)     \
     {                                                                                                   \
-        double *acc = (double *)agc_alloc(5 * c * (int64_t)sizeof(double));                            \
+        double *acc = (double *)agc_alloc(5 * c * (int64_t)sizeof(double));                             \
         if (!acc) return AGC_ENOMEM;                                                                    \
         double *sg = acc, *sgx = acc + c, *k1 = acc + 2 * c, *k2 = acc + 3 * c, *k3 = acc + 4 * c;      \
-        for (int64_t ch = 0; ch < c; ch++) sg[ch] = sgx[ch] = 0.0;                                      \
-        for (int64_t i = 0; i < n; i++)                                                                 \
-            for (int64_t ch = 0; ch < c; ch++) {                                                        \
-                const double q = (double)g[i * c + ch];                                                 \
-                sg[ch] += q;                                                                            \
-                sgx[ch] += q * ((double)x[i * c + ch] - (double)mean_[ch]);                             \
-            }                                                                                           \
+        for (int64_t ch = 0; ch < c; ch++) {                                                            \
+            sg[ch] = sgx[ch] = 0.0;                                                                     \
+            k1[ch] = (double)mean_[ch]; /* the mean in double while summing */                          \
+        }                                                                                               \
+        for (int64_t i = 0; i < n; i++) rows_gsums_##SUF(tier, x + i * c, g + i * c, k1, sg, sgx, c);   \
         for (int64_t ch = 0; ch < c; ch++) {                                                            \
             const double invstd = (double)invstd_[ch];                                                  \
             if (gb) gb[ch] = (T)sg[ch];                                                                 \
@@ -201,15 +204,13 @@
             const int nth_ = agc_threads_for(n * c, NN_PAR_MIN);                                        \
             _Pragma("omp parallel for schedule(static) num_threads(nth_)")                              \
             for (int64_t i = 0; i < n; i++)                                                             \
-                for (int64_t ch = 0; ch < c; ch++)                                                      \
-                    gx[i * c + ch] = (T)(k1[ch] * (double)g[i * c + ch] +                               \
-                                         k2[ch] * (double)x[i * c + ch] + k3[ch]);                      \
+                rows_apply_##SUF(tier, x + i * c, g + i * c, k1, k2, k3, gx + i * c, c);                \
         }                                                                                               \
         agc_free(acc);                                                                                  \
         return AGC_OK;                                                                                  \
     }                                                                                                   \
                                                                                                         \
-    static void xent_fwd_##SUF(int64_t n, int64_t c, const T *x, const int64_t *target, const T *w,    \
+    static void xent_fwd_##SUF(const nn_tier *tier, int64_t n, int64_t c, const T *x, const int64_t *target, const T *w,    \
                                int64_t ignore_index, double smoothing, T *loss, T *lse_out)             \
     {                                                                                                   \
         const int nth_ = agc_threads_for(n * c, NN_PAR_MIN);                                            \
@@ -217,11 +218,7 @@
         for (int64_t i = 0; i < n; i++) {                                                               \
             AGC_PERTURB();                                                                              \
             const T *row = x + i * c;                                                                   \
-            T mx = row[0];                                                                              \
-            for (int64_t j = 1; j < c; j++) mx = row[j] > mx ? row[j] : mx;                             \
-            double se = 0.0;                                                                            \
-            for (int64_t j = 0; j < c; j++) se += (double)EXP(row[j] - mx);                             \
-            const double lse = (double)mx + log(se);                                                    \
+            const double lse = xent_lse_##SUF(tier, row, c);                                            \
             lse_out[i] = (T)lse;                                                                        \
             const int64_t t = target[i];                                                                \
             if (t == ignore_index) {                                                                    \
@@ -238,7 +235,7 @@
         }                                                                                               \
     }                                                                                                   \
                                                                                                         \
-    static void xent_bwd_##SUF(int64_t n, int64_t c, const T *x, const int64_t *target, const T *w,    \
+    static void xent_bwd_##SUF(const nn_tier *tier, int64_t n, int64_t c, const T *x, const int64_t *target, const T *w,    \
                                int64_t ignore_index, double smoothing, const T *lse, const T *g,        \
                                int64_t sg, T *out)                                                      \
     {                                                                                                   \
@@ -262,8 +259,7 @@
             if (w && smoothing > 0) {                                                                   \
                 for (int64_t j = 0; j < c; j++) o[j] = pa * EXP(row[j] - l) - (T)(e * (double)w[j]);    \
             } else {                                                                                    \
-                const T ej = (T)e;                                                                      \
-                for (int64_t j = 0; j < c; j++) o[j] = pa * EXP(row[j] - l) - ej;                       \
+                xent_grad_##SUF(tier, row, o, c, pa, l, (T)e);                                          \
             }                                                                                           \
             o[t] -= (T)a;                                                                               \
         }                                                                                               \
@@ -272,159 +268,176 @@
 DEFINE_NN_HELPERS(float, f32)
 DEFINE_NN_HELPERS(double, f64)
 
-#if AGC_HAVE_X86
-#include <immintrin.h>
-
-/* AVX2 bodies of the float32 per-channel loops (measured ~3x over the portable loops on the batch-norm
- * benchmark). Sums widen to double lanes; the lane order is fixed, so results are deterministic. */
-AGC_TARGET_AVX2 static double hsum_pd_avx2(__m256d v)
-{
-    __m128d lo = _mm256_castpd256_pd128(v), hi = _mm256_extractf128_pd(v, 1);
-    lo = _mm_add_pd(lo, hi);
-    return _mm_cvtsd_f64(lo) + _mm_cvtsd_f64(_mm_unpackhi_pd(lo, lo));
-}
-
-AGC_TARGET_AVX2 static double sum_f32_avx2(const float *p, int64_t s)
-{
-    __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
-    int64_t k = 0;
-    for (; k + 16 <= s; k += 16) {
-        const __m256 v0 = _mm256_loadu_ps(p + k), v1 = _mm256_loadu_ps(p + k + 8);
-        a0 = _mm256_add_pd(a0, _mm256_cvtps_pd(_mm256_castps256_ps128(v0)));
-        a1 = _mm256_add_pd(a1, _mm256_cvtps_pd(_mm256_extractf128_ps(v0, 1)));
-        a2 = _mm256_add_pd(a2, _mm256_cvtps_pd(_mm256_castps256_ps128(v1)));
-        a3 = _mm256_add_pd(a3, _mm256_cvtps_pd(_mm256_extractf128_ps(v1, 1)));
+/* batch norm with s == 1: one row of c channels against per-channel double arrays (nn.h's rows_*) */
+#define DEFINE_BN_ROWS(T, SUF)                                                                          \
+    static inline void rows_sum_##SUF##_p(const T *x, const double *mean, double *acc, int64_t c)      \
+    {                                                                                                   \
+        if (!mean) {                                                                                    \
+            for (int64_t ch = 0; ch < c; ch++) acc[ch] += (double)x[ch];                                \
+            return;                                                                                     \
+        }                                                                                               \
+        for (int64_t ch = 0; ch < c; ch++) {                                                            \
+            const double d = (double)x[ch] - mean[ch];                                                  \
+            acc[ch] += d * d;                                                                           \
+        }                                                                                               \
+    }                                                                                                   \
+    static inline void rows_gsums_##SUF##_p(const T *x, const T *g, const double *mean, double *sg,    \
+                                            double *sgx, int64_t c)                                     \
+    {                                                                                                   \
+        for (int64_t ch = 0; ch < c; ch++) {                                                            \
+            const double q = (double)g[ch];                                                             \
+            sg[ch] += q;                                                                                \
+            sgx[ch] += q * ((double)x[ch] - mean[ch]);                                                  \
+        }                                                                                               \
+    }                                                                                                   \
+    static inline void rows_apply_##SUF##_p(const T *x, const T *g, const double *a, const double *b,  \
+                                            const double *d, T *out, int64_t c)                         \
+    {                                                                                                   \
+        if (!g) {                                                                                       \
+            for (int64_t ch = 0; ch < c; ch++) out[ch] = (T)((double)x[ch] * a[ch] + b[ch]);            \
+            return;                                                                                     \
+        }                                                                                               \
+        for (int64_t ch = 0; ch < c; ch++)                                                              \
+            out[ch] = (T)(a[ch] * (double)g[ch] + b[ch] * (double)x[ch] + d[ch]);                       \
     }
-    double r = hsum_pd_avx2(_mm256_add_pd(_mm256_add_pd(a0, a1), _mm256_add_pd(a2, a3)));
-    for (; k < s; k++) r += (double)p[k];
-    return r;
+DEFINE_BN_ROWS(float, f32)
+DEFINE_BN_ROWS(double, f64)
+
+static inline void rows_sum_f32(const nn_tier *tier, const float *x, const double *mean, double *acc, int64_t c)
+{
+    (tier ? tier->vk->rows_sum : rows_sum_f32_p)(x, mean, acc, c);
+}
+static inline void rows_gsums_f32(const nn_tier *tier, const float *x, const float *g, const double *mean, double *sg,
+                                  double *sgx, int64_t c)
+{
+    (tier ? tier->vk->rows_gsums : rows_gsums_f32_p)(x, g, mean, sg, sgx, c);
+}
+static inline void rows_apply_f32(const nn_tier *tier, const float *x, const float *g, const double *a,
+                                  const double *b, const double *d, float *out, int64_t c)
+{
+    (tier ? tier->vk->rows_apply : rows_apply_f32_p)(x, g, a, b, d, out, c);
+}
+static inline void rows_sum_f64(const nn_tier *tier, const double *x, const double *mean, double *acc, int64_t c)
+{
+    (void)tier;
+    rows_sum_f64_p(x, mean, acc, c);
+}
+static inline void rows_gsums_f64(const nn_tier *tier, const double *x, const double *g, const double *mean,
+                                  double *sg, double *sgx, int64_t c)
+{
+    (void)tier;
+    rows_gsums_f64_p(x, g, mean, sg, sgx, c);
+}
+static inline void rows_apply_f64(const nn_tier *tier, const double *x, const double *g, const double *a,
+                                  const double *b, const double *d, double *out, int64_t c)
+{
+    (void)tier;
+    rows_apply_f64_p(x, g, a, b, d, out, c);
 }
 
-AGC_TARGET_AVX2 static double sqdev_f32_avx2(const float *p, int64_t s, double mean)
+/* per-run dispatch: the tier is fixed for a whole call (read once from agc_isa_active at entry); tier is
+ * NULL for the portable loops, and float64 always takes them */
+static inline double sum_f32(const nn_tier *tier, const float *p, int64_t s)
 {
-    const __m256d m = _mm256_set1_pd(mean);
-    __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
-    int64_t k = 0;
-    for (; k + 16 <= s; k += 16) {
-        const __m256 v0 = _mm256_loadu_ps(p + k), v1 = _mm256_loadu_ps(p + k + 8);
-        const __m256d d0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v0)), m);
-        const __m256d d1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(v0, 1)), m);
-        const __m256d d2 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v1)), m);
-        const __m256d d3 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(v1, 1)), m);
-        a0 = _mm256_fmadd_pd(d0, d0, a0);
-        a1 = _mm256_fmadd_pd(d1, d1, a1);
-        a2 = _mm256_fmadd_pd(d2, d2, a2);
-        a3 = _mm256_fmadd_pd(d3, d3, a3);
-    }
-    double r = hsum_pd_avx2(_mm256_add_pd(_mm256_add_pd(a0, a1), _mm256_add_pd(a2, a3)));
-    for (; k < s; k++) r += ((double)p[k] - mean) * ((double)p[k] - mean);
-    return r;
+    return tier ? tier->rk->lsum[M_IDD](p, s, 0.0f) : sum_f32_p(p, s);
 }
-
-AGC_TARGET_AVX2 static void gsums_f32_avx2(const float *p, const float *q, int64_t s, double mean, double *sg,
-                                    double *sgx)
+static inline double sqdev_f32(const nn_tier *tier, const float *p, int64_t s, double mean)
 {
-    const __m256d m = _mm256_set1_pd(mean);
-    __m256d a0 = _mm256_setzero_pd(), a1 = a0, b0 = a0, b1 = a0;
-    int64_t k = 0;
-    for (; k + 8 <= s; k += 8) {
-        const __m256 xv = _mm256_loadu_ps(p + k), gv = _mm256_loadu_ps(q + k);
-        const __m256d g0 = _mm256_cvtps_pd(_mm256_castps256_ps128(gv));
-        const __m256d g1 = _mm256_cvtps_pd(_mm256_extractf128_ps(gv, 1));
-        const __m256d d0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(xv)), m);
-        const __m256d d1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(xv, 1)), m);
-        a0 = _mm256_add_pd(a0, g0);
-        a1 = _mm256_add_pd(a1, g1);
-        b0 = _mm256_fmadd_pd(g0, d0, b0);
-        b1 = _mm256_fmadd_pd(g1, d1, b1);
-    }
-    double ra = hsum_pd_avx2(_mm256_add_pd(a0, a1)), rb = hsum_pd_avx2(_mm256_add_pd(b0, b1));
-    for (; k < s; k++) {
-        ra += (double)q[k];
-        rb += (double)q[k] * ((double)p[k] - mean);
-    }
-    *sg += ra;
-    *sgx += rb;
+    return tier ? tier->vk->sqdev(p, s, mean) : sqdev_f32_p(p, s, mean);
 }
-
-AGC_TARGET_AVX2 static void affine_f32_avx2(const float *p, float *o, int64_t s, float sc, float sh)
+static inline void gsums_f32(const nn_tier *tier, const float *p, const float *q, int64_t s, double mean,
+                             double *sg, double *sgx)
 {
-    const __m256 a = _mm256_set1_ps(sc), b = _mm256_set1_ps(sh);
-    int64_t k = 0;
-    for (; k + 8 <= s; k += 8) _mm256_storeu_ps(o + k, _mm256_fmadd_ps(_mm256_loadu_ps(p + k), a, b));
-    for (; k < s; k++) o[k] = p[k] * sc + sh;
+    (tier ? tier->vk->gsums : gsums_f32_p)(p, q, s, mean, sg, sgx);
 }
-
-AGC_TARGET_AVX2 static void bwdapply_f32_avx2(const float *p, const float *q, float *o, int64_t s, float a1, float a2,
-                                       float a3)
+static inline void affine_f32(const nn_tier *tier, const float *p, float *o, int64_t s, float sc, float sh)
 {
-    const __m256 v1 = _mm256_set1_ps(a1), v2 = _mm256_set1_ps(a2), v3 = _mm256_set1_ps(a3);
-    int64_t k = 0;
-    for (; k + 8 <= s; k += 8) {
-        const __m256 t = _mm256_fmadd_ps(v2, _mm256_loadu_ps(p + k), v3);
-        _mm256_storeu_ps(o + k, _mm256_fmadd_ps(v1, _mm256_loadu_ps(q + k), t));
-    }
-    for (; k < s; k++) o[k] = a1 * q[k] + a2 * p[k] + a3;
+    (tier ? tier->vk->affine : affine_f32_p)(p, o, s, sc, sh);
 }
-#define NN_PICK(avx2, fn_avx2, fn_p) ((avx2) ? (fn_avx2) : (fn_p))
-#else
-#define NN_PICK(avx2, fn_avx2, fn_p) (fn_p)
-#endif
-
-/* per-row dispatch: avx2 is fixed for a whole call (read once from agc_isa_active at entry) */
-static inline double sum_f32(int avx2, const float *p, int64_t s)
+static inline void bwdapply_f32(const nn_tier *tier, const float *p, const float *q, float *o, int64_t s,
+                                float a1, float a2, float a3)
 {
-    return NN_PICK(avx2, sum_f32_avx2, sum_f32_p)(p, s);
+    (tier ? tier->vk->bwdapply : bwdapply_f32_p)(p, q, o, s, a1, a2, a3);
 }
-static inline double sqdev_f32(int avx2, const float *p, int64_t s, double mean)
+static inline double sum_f64(const nn_tier *tier, const double *p, int64_t s)
 {
-    return NN_PICK(avx2, sqdev_f32_avx2, sqdev_f32_p)(p, s, mean);
-}
-static inline void gsums_f32(int avx2, const float *p, const float *q, int64_t s, double mean, double *sg,
-                             double *sgx)
-{
-    NN_PICK(avx2, gsums_f32_avx2, gsums_f32_p)(p, q, s, mean, sg, sgx);
-}
-static inline void affine_f32(int avx2, const float *p, float *o, int64_t s, float sc, float sh)
-{
-    NN_PICK(avx2, affine_f32_avx2, affine_f32_p)(p, o, s, sc, sh);
-}
-static inline void bwdapply_f32(int avx2, const float *p, const float *q, float *o, int64_t s, float a1, float a2,
-                                float a3)
-{
-    NN_PICK(avx2, bwdapply_f32_avx2, bwdapply_f32_p)(p, q, o, s, a1, a2, a3);
-}
-static inline double sum_f64(int avx2, const double *p, int64_t s)
-{
-    (void)avx2;
+    (void)tier;
     return sum_f64_p(p, s);
 }
-static inline double sqdev_f64(int avx2, const double *p, int64_t s, double mean)
+static inline double sqdev_f64(const nn_tier *tier, const double *p, int64_t s, double mean)
 {
-    (void)avx2;
+    (void)tier;
     return sqdev_f64_p(p, s, mean);
 }
-static inline void gsums_f64(int avx2, const double *p, const double *q, int64_t s, double mean, double *sg,
-                             double *sgx)
+static inline void gsums_f64(const nn_tier *tier, const double *p, const double *q, int64_t s, double mean,
+                             double *sg, double *sgx)
 {
-    (void)avx2;
+    (void)tier;
     gsums_f64_p(p, q, s, mean, sg, sgx);
 }
-static inline void affine_f64(int avx2, const double *p, double *o, int64_t s, double sc, double sh)
+static inline void affine_f64(const nn_tier *tier, const double *p, double *o, int64_t s, double sc, double sh)
 {
-    (void)avx2;
+    (void)tier;
     affine_f64_p(p, o, s, sc, sh);
 }
-static inline void bwdapply_f64(int avx2, const double *p, const double *q, double *o, int64_t s, double a1,
-                                double a2, double a3)
+static inline void bwdapply_f64(const nn_tier *tier, const double *p, const double *q, double *o, int64_t s,
+                                double a1, double a2, double a3)
 {
-    (void)avx2;
+    (void)tier;
     bwdapply_f64_p(p, q, o, s, a1, a2, a3);
 }
 
-static int nn_use_avx2(void)
+/* cross-entropy rows: log-sum-exp (max, then the sum of exp(x - max) in double) and the gradient
+ * pa exp(x - l) - e. float32 under a vector tier: the max and the exp sum are the reduction tier's
+ * kernels (the sum in float blocks into a double, as for logsumexp), the gradient nn_vec.h's. */
+#define DEFINE_XENT_ROWS(T, SUF, EXP)                                                                   \
+    static inline double xent_lse_##SUF##_p(const T *row, int64_t c)                                    \
+    {                                                                                                   \
+        T mx = row[0];                                                                                  \
+        for (int64_t j = 1; j < c; j++) mx = row[j] > mx ? row[j] : mx;                                 \
+        double se = 0.0;                                                                                \
+        for (int64_t j = 0; j < c; j++) se += (double)EXP(row[j] - mx);                                 \
+        return (double)mx + log(se);                                                                    \
+    }                                                                                                   \
+    static inline void xent_grad_##SUF##_p(const T *row, T *o, int64_t c, T pa, T l, T ej)              \
+    {                                                                                                   \
+        for (int64_t j = 0; j < c; j++) o[j] = pa * EXP(row[j] - l) - ej;                               \
+    }
+DEFINE_XENT_ROWS(float, f32, expf)
+DEFINE_XENT_ROWS(double, f64, exp)
+
+static inline double xent_lse_f32(const nn_tier *t, const float *row, int64_t c)
 {
-    return AGC_HAVE_X86 && agc_isa_active() >= AGC_ISA_AVX2;
+    float mx;
+    int64_t k;
+    if (t->rk && t->rk->lext(row, c, 1, 0, &mx, &k)) return (double)mx + log(t->rk->lsum[M_EXPC](row, c, mx));
+    return xent_lse_f32_p(row, c);
+}
+static inline void xent_grad_f32(const nn_tier *t, const float *row, float *o, int64_t c, float pa, float l, float ej)
+{
+    (t->vk ? t->vk->xent_grad : xent_grad_f32_p)(row, o, c, pa, l, ej);
+}
+static inline double xent_lse_f64(const nn_tier *t, const double *row, int64_t c)
+{
+    (void)t;
+    return xent_lse_f64_p(row, c);
+}
+static inline void xent_grad_f64(const nn_tier *t, const double *row, double *o, int64_t c, double pa, double l,
+                                 double ej)
+{
+    (void)t;
+    xent_grad_f64_p(row, o, c, pa, l, ej);
+}
+
+static nn_tier nn_vector_kernels(void)
+{
+    nn_tier t = {NULL, NULL};
+#if AGC_HAVE_X86
+    const agc_isa isa = agc_isa_active();
+    if (isa >= AGC_ISA_AVX512) t = (nn_tier){&agc_nn_kernels_avx512, &agc_reduce_kernels_avx512};
+    else if (isa >= AGC_ISA_AVX2) t = (nn_tier){&agc_nn_kernels_avx2, &agc_reduce_kernels_avx2};
+#endif
+    return t;
 }
 
 DEFINE_NN_KERNELS(float, f32, expf)
@@ -434,18 +447,19 @@ int agc_batch_norm_forward(agc_dtype dt, int64_t n, int64_t c, int64_t s, const 
                            const void *bias, double eps, void *out, void *mean, void *var, void *invstd)
 {
     if (dt == AGC_F32) {
+        const nn_tier t = nn_vector_kernels();
         if (s == 1)
-            return bn_fwd_rows_f32(n, c, (const float *)x, (const float *)weight, (const float *)bias, eps,
+            return bn_fwd_rows_f32(t.vk ? &t : NULL, n, c, (const float *)x, (const float *)weight, (const float *)bias, eps,
                                    (float *)out, (float *)mean, (float *)var, (float *)invstd);
-        bn_fwd_f32(nn_use_avx2(), n, c, s, (const float *)x, (const float *)weight, (const float *)bias, eps, (float *)out,
+        bn_fwd_f32(t.vk ? &t : NULL, n, c, s, (const float *)x, (const float *)weight, (const float *)bias, eps, (float *)out,
                    (float *)mean, (float *)var, (float *)invstd);
         return AGC_OK;
     }
     if (dt == AGC_F64) {
         if (s == 1)
-            return bn_fwd_rows_f64(n, c, (const double *)x, (const double *)weight, (const double *)bias,
+            return bn_fwd_rows_f64(NULL, n, c, (const double *)x, (const double *)weight, (const double *)bias,
                                    eps, (double *)out, (double *)mean, (double *)var, (double *)invstd);
-        bn_fwd_f64(0, n, c, s, (const double *)x, (const double *)weight, (const double *)bias, eps,
+        bn_fwd_f64(NULL, n, c, s, (const double *)x, (const double *)weight, (const double *)bias, eps,
                    (double *)out, (double *)mean, (double *)var, (double *)invstd);
         return AGC_OK;
     }
@@ -457,20 +471,21 @@ int agc_batch_norm_backward(agc_dtype dt, int64_t n, int64_t c, int64_t s, const
                             void *gb)
 {
     if (dt == AGC_F32) {
+        const nn_tier t = nn_vector_kernels();
         if (s == 1)
-            return bn_bwd_rows_f32(n, c, (const float *)x, (const float *)g, (const float *)mean,
+            return bn_bwd_rows_f32(t.vk ? &t : NULL, n, c, (const float *)x, (const float *)g, (const float *)mean,
                                    (const float *)invstd, (const float *)weight, (float *)gx, (float *)gw,
                                    (float *)gb);
-        bn_bwd_f32(nn_use_avx2(), n, c, s, (const float *)x, (const float *)g, (const float *)mean, (const float *)invstd,
+        bn_bwd_f32(t.vk ? &t : NULL, n, c, s, (const float *)x, (const float *)g, (const float *)mean, (const float *)invstd,
                    (const float *)weight, (float *)gx, (float *)gw, (float *)gb);
         return AGC_OK;
     }
     if (dt == AGC_F64) {
         if (s == 1)
-            return bn_bwd_rows_f64(n, c, (const double *)x, (const double *)g, (const double *)mean,
+            return bn_bwd_rows_f64(NULL, n, c, (const double *)x, (const double *)g, (const double *)mean,
                                    (const double *)invstd, (const double *)weight, (double *)gx, (double *)gw,
                                    (double *)gb);
-        bn_bwd_f64(0, n, c, s, (const double *)x, (const double *)g, (const double *)mean,
+        bn_bwd_f64(NULL, n, c, s, (const double *)x, (const double *)g, (const double *)mean,
                    (const double *)invstd, (const double *)weight, (double *)gx, (double *)gw, (double *)gb);
         return AGC_OK;
     }
@@ -481,12 +496,14 @@ int agc_softmax_xent_forward(agc_dtype dt, int64_t n, int64_t c, const void *x, 
                              const void *weight, int64_t ignore_index, double smoothing, void *loss, void *lse)
 {
     if (dt == AGC_F32) {
-        xent_fwd_f32(n, c, (const float *)x, target, (const float *)weight, ignore_index, smoothing,
+        const nn_tier t = nn_vector_kernels();
+        xent_fwd_f32(&t, n, c, (const float *)x, target, (const float *)weight, ignore_index, smoothing,
                      (float *)loss, (float *)lse);
         return AGC_OK;
     }
     if (dt == AGC_F64) {
-        xent_fwd_f64(n, c, (const double *)x, target, (const double *)weight, ignore_index, smoothing,
+        const nn_tier t = nn_vector_kernels();
+        xent_fwd_f64(&t, n, c, (const double *)x, target, (const double *)weight, ignore_index, smoothing,
                      (double *)loss, (double *)lse);
         return AGC_OK;
     }
@@ -498,12 +515,14 @@ int agc_softmax_xent_backward(agc_dtype dt, int64_t n, int64_t c, const void *x,
                               const void *g, int64_t sg, void *out)
 {
     if (dt == AGC_F32) {
-        xent_bwd_f32(n, c, (const float *)x, target, (const float *)weight, ignore_index, smoothing,
+        const nn_tier t = nn_vector_kernels();
+        xent_bwd_f32(&t, n, c, (const float *)x, target, (const float *)weight, ignore_index, smoothing,
                      (const float *)lse, (const float *)g, sg, (float *)out);
         return AGC_OK;
     }
     if (dt == AGC_F64) {
-        xent_bwd_f64(n, c, (const double *)x, target, (const double *)weight, ignore_index, smoothing,
+        const nn_tier t = nn_vector_kernels();
+        xent_bwd_f64(&t, n, c, (const double *)x, target, (const double *)weight, ignore_index, smoothing,
                      (const double *)lse, (const double *)g, sg, (double *)out);
         return AGC_OK;
     }

@@ -6,9 +6,11 @@
  * (the binding allocates the state itself and copies a gradient that aliases p).
  * Arithmetic: the order of operations follows PyTorch's single-tensor CPU implementations, in the
  * parameter's dtype, with scalars computed in double and rounded once. Only IEEE add, sub, mul, div,
- * sqrt and compare are used, never FMA (the AVX2 bodies are compiled for "avx2" alone), so the vector
- * body, its scalar tail and the portable loop give bit-identical results: no result depends on the
- * SIMD target or on how the elements are split between threads.
+ * sqrt and compare are used, never FMA: the whole file is compiled without floating-point contraction
+ * (the pragmas below), because the AVX2 and AVX-512 target attributes enable FMA and GCC would otherwise
+ * fuse a multiply and an add, intrinsics included. So each tier's vector body (AVX2: 8 float / 4
+ * double lanes; AVX-512: 16 / 8), its scalar tail and the portable loop give bit-identical results:
+ * no result depends on the SIMD tier or on how the elements are split between threads.
  * Threads: OpenMP over fixed chunks of OPT_CHUNK elements above a size threshold (below).
  * Tests: tests/test_optim.py. */
 #include "agc.h"
@@ -22,11 +24,13 @@
  * unchanged. */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("no-trapping-math")
+#pragma GCC optimize("fp-contract=off")
+#elif defined(__clang__)
+#pragma clang fp contract(off)
 #endif
 
 #if AGC_HAVE_X86
 #include <immintrin.h>
-#define OPT_AVX2 __attribute__((target("avx2")))
 #endif
 
 /* Thread thresholds (elements), measured with a C harness on the 2-core dev box (f32, AVX2, best of
@@ -92,6 +96,32 @@
 #define V64_SQRT(a) _mm256_sqrt_pd(a)
 #define V64_MAX(a, b) _mm256_max_pd((a), (b))
 #define V64_MIN(a, b) _mm256_min_pd((a), (b))
+
+#define W32_T __m512
+#define W32_W 16
+#define W32_LD(ptr) _mm512_loadu_ps(ptr)
+#define W32_ST(ptr, x) _mm512_storeu_ps((ptr), (x))
+#define W32_SET(x) _mm512_set1_ps((float)(x))
+#define W32_ADD(a, b) _mm512_add_ps((a), (b))
+#define W32_SUB(a, b) _mm512_sub_ps((a), (b))
+#define W32_MUL(a, b) _mm512_mul_ps((a), (b))
+#define W32_DIV(a, b) _mm512_div_ps((a), (b))
+#define W32_SQRT(a) _mm512_sqrt_ps(a)
+#define W32_MAX(a, b) _mm512_max_ps((a), (b))
+#define W32_MIN(a, b) _mm512_min_ps((a), (b))
+
+#define W64_T __m512d
+#define W64_W 8
+#define W64_LD(ptr) _mm512_loadu_pd(ptr)
+#define W64_ST(ptr, x) _mm512_storeu_pd((ptr), (x))
+#define W64_SET(x) _mm512_set1_pd((double)(x))
+#define W64_ADD(a, b) _mm512_add_pd((a), (b))
+#define W64_SUB(a, b) _mm512_sub_pd((a), (b))
+#define W64_MUL(a, b) _mm512_mul_pd((a), (b))
+#define W64_DIV(a, b) _mm512_div_pd((a), (b))
+#define W64_SQRT(a) _mm512_sqrt_pd(a)
+#define W64_MAX(a, b) _mm512_max_pd((a), (b))
+#define W64_MIN(a, b) _mm512_min_pd((a), (b))
 #endif
 
 /* Shared pieces of every update. g <- -g under maximize is a multiplication by -1 (exact); weight
@@ -143,22 +173,29 @@ static void run_chunks(int64_t n, int64_t threshold, chunk_fn fn, const void *ar
 #endif
 }
 
-static int use_avx2(void)
-{
-#if AGC_HAVE_X86
-    return agc_isa_active() >= AGC_ISA_AVX2;
-#else
-    return 0;
-#endif
-}
-
-/* Defines NAME_f32/f64 portable chunk functions, and _avx2 variants on x86, from LOOP(O, S):
- * LOOP runs the body for O-sized steps while they fit, then the scalar set S finishes the tail. */
+/* Defines NAME_f32/f64 portable chunk functions, and _avx2 / _avx512 variants on x86, from LOOP(O):
+ * the vector set O runs while whole vectors fit, then the scalar set finishes the tail. pick_NAME reads
+ * the active tier once per call. */
 #define ONE_LOOP(LOOP, O)                                                                          \
     {                                                                                            \
         LOOP(O)                                                                                  \
     }
 #if AGC_HAVE_X86
+#define DEFINE_TIER_CHUNKS(NAME, LOOP, TIER, ATTR, O32, O64)                                       \
+    ATTR static void NAME##_f32_##TIER(int64_t lo, int64_t hi, const void *args)                \
+    {                                                                                            \
+        typedef float T;                                                                         \
+        int64_t i = lo;                                                                          \
+        ONE_LOOP(LOOP, O32)                                                                      \
+        ONE_LOOP(LOOP, S32)                                                                      \
+    }                                                                                            \
+    ATTR static void NAME##_f64_##TIER(int64_t lo, int64_t hi, const void *args)                \
+    {                                                                                            \
+        typedef double T;                                                                        \
+        int64_t i = lo;                                                                          \
+        ONE_LOOP(LOOP, O64)                                                                      \
+        ONE_LOOP(LOOP, S64)                                                                      \
+    }
 #define DEFINE_CHUNKS(NAME, LOOP)                                                                  \
     static void NAME##_f32(int64_t lo, int64_t hi, const void *args)                            \
     {                                                                                            \
@@ -172,25 +209,15 @@ static int use_avx2(void)
         int64_t i = lo;                                                                          \
         ONE_LOOP(LOOP, S64)                                                                      \
     }                                                                                            \
-    OPT_AVX2 static void NAME##_f32_avx2(int64_t lo, int64_t hi, const void *args)              \
-    {                                                                                            \
-        typedef float T;                                                                         \
-        int64_t i = lo;                                                                          \
-        ONE_LOOP(LOOP, V32)                                                                      \
-        ONE_LOOP(LOOP, S32)                                                                      \
-    }                                                                                            \
-    OPT_AVX2 static void NAME##_f64_avx2(int64_t lo, int64_t hi, const void *args)              \
-    {                                                                                            \
-        typedef double T;                                                                        \
-        int64_t i = lo;                                                                          \
-        ONE_LOOP(LOOP, V64)                                                                      \
-        ONE_LOOP(LOOP, S64)                                                                      \
-    }                                                                                            \
+    DEFINE_TIER_CHUNKS(NAME, LOOP, avx2, AGC_TARGET_AVX2, V32, V64)                              \
+    DEFINE_TIER_CHUNKS(NAME, LOOP, avx512, AGC_TARGET_AVX512, W32, W64)                          \
     static chunk_fn pick_##NAME(agc_dtype dt)                                                    \
     {                                                                                            \
-        int v = use_avx2();                                                                      \
-        if (dt == AGC_F32) return v ? NAME##_f32_avx2 : NAME##_f32;                              \
-        if (dt == AGC_F64) return v ? NAME##_f64_avx2 : NAME##_f64;                              \
+        const agc_isa isa = agc_isa_active();                                                    \
+        if (dt == AGC_F32)                                                                       \
+            return isa >= AGC_ISA_AVX512 ? NAME##_f32_avx512 : isa >= AGC_ISA_AVX2 ? NAME##_f32_avx2 : NAME##_f32; \
+        if (dt == AGC_F64)                                                                       \
+            return isa >= AGC_ISA_AVX512 ? NAME##_f64_avx512 : isa >= AGC_ISA_AVX2 ? NAME##_f64_avx2 : NAME##_f64; \
         return NULL;                                                                             \
     }
 #else

@@ -12,7 +12,7 @@
  *    a contiguous vector into per-output accumulators.
  * Single-pass ops on one contiguous-or-strided run per output (sum, mean, sumsq, float32 norm2,
  * logsumexp, max/min) skip the pass machinery (row_fast). Summation: float32 is summed in float
- * accumulators over short blocks (RD_BLK elements of a run, 512 in the AVX2 loop, or RD_RB positions
+ * accumulators over short blocks (RD_BLK elements of a run, RD_VBLK in the vector tiers, or RD_RB positions
  * in the column path; 16 additions per accumulator), each block total added into a double. The reduced space is cut
  * into fixed chunks (RD_CH elements / RD_CHR positions) whose partial results are combined in chunk
  * order, so threads may split an output's chunks or split the outputs and the result is the same bits
@@ -28,13 +28,15 @@
  *
  * (softmax and log_softmax: softmax.c; cumsum and cumprod: scan.c.)
  *
- * SIMD: AVX2/FMA bodies (AGC_TARGET_AVX2) for the float32 hot loops, used when agc_isa_active() is
- * AVX2 or wider (cpu.c decides, honouring AGC_SIMD=portable and agc_set_simd_target). The float32 exp of
- * the AVX2 path is vec.h's vf_exp (within 2 ulp over the whole range); the portable path calls
- * expf. Masked stores are used only for row tails (they are slow on AMD cores).
+ * SIMD tiers: the float32 hot loops (contiguous row sums of the plain, square, abs, deviation and
+ * exp modes, the float32 norm2 sum in double, contiguous max/min, column sums and column max/min)
+ * have one vector body (reduce_vec.h, its equality contract there) compiled for AVX2 and AVX-512;
+ * each call picks the active tier's table once (agc_isa_active(): cpu.c decides, honouring
+ * AGC_SIMD and agc_set_simd_target). The loops here are the portable reference and serve every
+ * other case; their float32 exp is expf, the tiers' is vec.h's vf_exp (within 2 ulp).
  * Threads: OpenMP with the agc_threads_for thresholds of internal.h.
  * Tests: tests/test_reduce_kernels.py; benchmarks: benchmarks/bench_reduce.py. */
-#include "internal.h"
+#include "reduce.h"
 
 #include <float.h>
 #include <math.h>
@@ -44,24 +46,21 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-#if AGC_HAVE_X86
-#include <immintrin.h>
-#endif
 
-#define RD_BLK 256        /* f32 row sums: elements per float block */
-#define RD_RB 64          /* f32 column sums: positions per float block */
 #define RD_CH 32768       /* row path: reduced elements per chunk */
 #define RD_CHR 1024       /* column path: reduced positions per chunk */
 #define RD_W 1024         /* column path: most outputs per group */
 #define RD_PAR 32768      /* elements of work below which everything stays on one thread */
 
-static int rd_avx2(void)
+/* the active vector tier's float32 kernels, NULL for the portable loops (read once per call) */
+static const agc_reduce_kernels *rd_vector_kernels(void)
 {
 #if AGC_HAVE_X86
-    return agc_isa_active() >= AGC_ISA_AVX2;
-#else
-    return 0;
+    const agc_isa isa = agc_isa_active();
+    if (isa >= AGC_ISA_AVX512) return &agc_reduce_kernels_avx512;
+    if (isa >= AGC_ISA_AVX2) return &agc_reduce_kernels_avx2;
 #endif
+    return NULL;
 }
 
 /* ================================================================ plan */
@@ -167,9 +166,6 @@ typedef struct {
 
 enum { K_SUM, K_MAX, K_MIN, K_PROD, K_ALL, K_ANY };
 /* elementwise transforms summed by K_SUM */
-/* M_IDD: float32 values summed in double (var's mean); M_DEV2D: float32 squared deviations summed in
- * double, var's fallback when the float blocks of M_DEV2 overflow (var of [1e30, 0, 1]) */
-enum { M_ID, M_SQ, M_ABS, M_DEV2, M_EXPC, M_SQD, M_POWP, M_NZ, M_SQS, M_DEV2D, M_IDD };
 
 typedef struct {
     int kind, mode, absval;
@@ -365,184 +361,42 @@ static void lext_i64(const int64_t *x, int64_t n, int64_t s, int64_t base, int i
     r->ix = mi;
 }
 
-/* ================================================================ row lines: AVX2 */
-#if AGC_HAVE_X86
+/* ================================================================ row lines: picking */
 
-/* exp is vec.h's (its AVX2 instance: vf is __m256 here), the one exp every kernel family shares */
-#define AGC_VEC_ISA AGC_VEC_AVX2
-#include "vec.h"
+/* a row-sum kernel: the vector tier's for contiguous float32 runs of its modes, else the portable
+ * loop (strided runs, float64, the double-accumulating modes) */
+typedef struct {
+    lsum_fn port;
+    double (*vec)(const float *x, int64_t n, float c);
+} lsum_k;
 
-AGC_TARGET_AVX2 static inline __m256i tail_mask(int64_t left)
+static lsum_k lsum_select(const agc_reduce_kernels *vk, int dt, int mode)
 {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)left), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    lsum_k k = {lsum_portable(dt, mode), NULL};
+    if (vk && dt == AGC_F32 && mode < RD_NVSUM) k.vec = vk->lsum[mode];
+    return k;
 }
 
-AGC_TARGET_AVX2 static inline float hsum256(__m256 v)
+static double lsum_run(const lsum_k *k, const void *x, int64_t n, int64_t s, double c, double p)
 {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
+    return k->vec && s == 1 ? k->vec((const float *)x, n, (float)c) : k->port(x, n, s, c, p);
 }
 
-/* float32 run sums, contiguous runs only (strided runs go to the portable loop): blocks of 512
- * elements in 4 x 8 float accumulators (16 additions each), block totals added into a double. */
-#define RD_VID(v) (v)
-#define RD_VSQ(v) _mm256_mul_ps(v, v)
-#define RD_VABS(v) _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v)
-#define RD_VDEV2(v) _mm256_mul_ps(_mm256_sub_ps(v, c), _mm256_sub_ps(v, c))
-#define RD_VEXPC(v) vf_exp(_mm256_sub_ps(v, c))
-#define DEF_LSUM_AVX2(NAME, VEXPR, PORT)                                                      \
-    AGC_TARGET_AVX2 static double NAME(const float *x, int64_t n, int64_t s, double cd, double p)    \
-    {                                                                                         \
-        if (s != 1) return PORT(x, n, s, cd, p);                                              \
-        const __m256 c = _mm256_set1_ps((float)cd);                                           \
-        (void)c;                                                                              \
-        double tot = 0;                                                                       \
-        while (n > 0) {                                                                       \
-            int64_t m = n < 512 ? n : 512, i = 0;                                             \
-            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                       \
-            __m256 a4 = a0, a5 = a0, a6 = a0, a7 = a0;                                        \
-            for (; i + 64 <= m; i += 64) {                                                    \
-                a0 = _mm256_add_ps(a0, VEXPR(_mm256_loadu_ps(x + i)));                        \
-                a1 = _mm256_add_ps(a1, VEXPR(_mm256_loadu_ps(x + i + 8)));                    \
-                a2 = _mm256_add_ps(a2, VEXPR(_mm256_loadu_ps(x + i + 16)));                   \
-                a3 = _mm256_add_ps(a3, VEXPR(_mm256_loadu_ps(x + i + 24)));                   \
-                a4 = _mm256_add_ps(a4, VEXPR(_mm256_loadu_ps(x + i + 32)));                   \
-                a5 = _mm256_add_ps(a5, VEXPR(_mm256_loadu_ps(x + i + 40)));                   \
-                a6 = _mm256_add_ps(a6, VEXPR(_mm256_loadu_ps(x + i + 48)));                   \
-                a7 = _mm256_add_ps(a7, VEXPR(_mm256_loadu_ps(x + i + 56)));                   \
-            }                                                                                 \
-            a0 = _mm256_add_ps(a0, a4);                                                       \
-            a1 = _mm256_add_ps(a1, a5);                                                       \
-            a2 = _mm256_add_ps(a2, a6);                                                       \
-            a3 = _mm256_add_ps(a3, a7);                                                       \
-            for (; i + 32 <= m; i += 32) {                                                    \
-                __m256 v0 = _mm256_loadu_ps(x + i), v1 = _mm256_loadu_ps(x + i + 8);          \
-                __m256 v2 = _mm256_loadu_ps(x + i + 16), v3 = _mm256_loadu_ps(x + i + 24);    \
-                a0 = _mm256_add_ps(a0, VEXPR(v0));                                            \
-                a1 = _mm256_add_ps(a1, VEXPR(v1));                                            \
-                a2 = _mm256_add_ps(a2, VEXPR(v2));                                            \
-                a3 = _mm256_add_ps(a3, VEXPR(v3));                                            \
-            }                                                                                 \
-            for (; i + 8 <= m; i += 8) {                                                      \
-                __m256 v = _mm256_loadu_ps(x + i);                                            \
-                a0 = _mm256_add_ps(a0, VEXPR(v));                                             \
-            }                                                                                 \
-            if (i < m) {                                                                      \
-                __m256i mk = tail_mask(m - i);                                                \
-                __m256 v = _mm256_maskload_ps(x + i, mk);                                     \
-                a1 = _mm256_add_ps(a1, _mm256_and_ps(VEXPR(v), _mm256_castsi256_ps(mk)));     \
-            }                                                                                 \
-            tot += (double)hsum256(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3))); \
-            x += m;                                                                           \
-            n -= m;                                                                           \
-        }                                                                                     \
-        return tot;                                                                           \
-    }
-DEF_LSUM_AVX2(lsum_f32_id_avx2, RD_VID, lsum_f32_id)
-DEF_LSUM_AVX2(lsum_f32_sq_avx2, RD_VSQ, lsum_f32_sq)
-DEF_LSUM_AVX2(lsum_f32_abs_avx2, RD_VABS, lsum_f32_abs)
-DEF_LSUM_AVX2(lsum_f32_dev2_avx2, RD_VDEV2, lsum_f32_dev2)
-DEF_LSUM_AVX2(lsum_f32_expc_avx2, RD_VEXPC, lsum_f32_expc)
-
-/* sum of squares of a contiguous float32 run in double (norm2 of float32): 16 lanes of double */
-AGC_TARGET_AVX2 static double lsum_f32_sqd_avx2(const float *x, int64_t n, int64_t s, double cd, double p)
+/* max/min of a float32 run: the vector kernel on contiguous runs without a NaN (exact, so the same
+ * result as lext_f32), merged into r like lext_f32 does */
+static void lext_f32_run(const agc_reduce_kernels *vk, const float *x, int64_t n, int64_t s, int64_t base,
+                         int ismax, int needix, part_t *r)
 {
-    if (s != 1) return lsum_f32_sqd(x, n, s, cd, p);
-    __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m256d v0 = _mm256_cvtps_pd(_mm_loadu_ps(x + i)), v1 = _mm256_cvtps_pd(_mm_loadu_ps(x + i + 4));
-        __m256d v2 = _mm256_cvtps_pd(_mm_loadu_ps(x + i + 8)), v3 = _mm256_cvtps_pd(_mm_loadu_ps(x + i + 12));
-        a0 = _mm256_fmadd_pd(v0, v0, a0);
-        a1 = _mm256_fmadd_pd(v1, v1, a1);
-        a2 = _mm256_fmadd_pd(v2, v2, a2);
-        a3 = _mm256_fmadd_pd(v3, v3, a3);
-    }
-    double t[4];
-    _mm256_storeu_pd(t, _mm256_add_pd(_mm256_add_pd(a0, a1), _mm256_add_pd(a2, a3)));
-    double tot = (t[0] + t[1]) + (t[2] + t[3]);
-    for (; i < n; i++) tot += (double)x[i] * (double)x[i];
-    return tot;
-}
-
-/* max/min of a contiguous float32 run: vector pass for the value, then the first position holding
- * it; a run with a NaN goes to the portable loop, which finds the first NaN. */
-AGC_TARGET_AVX2 static void lext_f32_avx2(const float *x, int64_t n, int64_t s, int64_t base, int ismax, int needix,
-                                   part_t *r)
-{
-    if (s != 1 || n < 16 || (r->ix >= 0 && isnan(r->d))) {
+    float m;
+    int64_t k;
+    if (!vk || s != 1 || n < 16 || (r->ix >= 0 && isnan(r->d)) || !vk->lext(x, n, ismax, needix, &m, &k)) {
         lext_f32(x, n, s, base, ismax, r);
         return;
-    }
-    __m256 m0 = _mm256_loadu_ps(x), m1 = m0, bad = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m256 v0 = _mm256_loadu_ps(x + i), v1 = _mm256_loadu_ps(x + i + 8);
-        bad = _mm256_or_ps(bad, _mm256_cmp_ps(v0, v1, _CMP_UNORD_Q));
-        m0 = ismax ? _mm256_max_ps(m0, v0) : _mm256_min_ps(m0, v0);
-        m1 = ismax ? _mm256_max_ps(m1, v1) : _mm256_min_ps(m1, v1);
-    }
-    if (_mm256_movemask_ps(bad)) {
-        lext_f32(x, n, s, base, ismax, r);
-        return;
-    }
-    m0 = ismax ? _mm256_max_ps(m0, m1) : _mm256_min_ps(m0, m1);
-    float t[8];
-    _mm256_storeu_ps(t, m0);
-    float m = t[0];
-    for (int j = 1; j < 8; j++) m = ismax ? (t[j] > m ? t[j] : m) : (t[j] < m ? t[j] : m);
-    for (; i < n; i++) {
-        if (isnan(x[i])) {
-            lext_f32(x, n, s, base, ismax, r);
-            return;
-        }
-        if (ismax ? x[i] > m : x[i] < m) m = x[i];
-    }
-    int64_t k = 0;
-    if (needix) {
-        /* first position holding m: 8 compares at a time */
-        const __m256 mv = _mm256_set1_ps(m);
-        int hit = 0;
-        for (; k + 8 <= n; k += 8) {
-            int msk = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + k), mv, _CMP_EQ_OQ));
-            if (msk) {
-                k += __builtin_ctz((unsigned)msk);
-                hit = 1;
-                break;
-            }
-        }
-        if (!hit)
-            while (x[k] != m) k++;
     }
     if (r->ix < 0 || (ismax ? (double)m > r->d : (double)m < r->d)) {
         r->d = m;
         r->ix = base + k;
     }
-}
-#endif
-
-static lsum_fn lsum_select(int dt, int mode, int avx2)
-{
-#if AGC_HAVE_X86
-#define F(fn) ((lsum_fn)(void (*)(void))(fn))
-    if (avx2 && dt == AGC_F32) {
-        switch (mode) {
-        case M_ID: return F(lsum_f32_id_avx2);
-        case M_SQ: return F(lsum_f32_sq_avx2);
-        case M_ABS: return F(lsum_f32_abs_avx2);
-        case M_DEV2: return F(lsum_f32_dev2_avx2);
-        case M_EXPC: return F(lsum_f32_expc_avx2);
-        case M_SQD: return F(lsum_f32_sqd_avx2);
-        default: break;
-        }
-    }
-#undef F
-#else
-    (void)avx2;
-#endif
-    return lsum_portable(dt, mode);
 }
 
 /* ================================================================ column kernels */
@@ -591,64 +445,22 @@ DEF_COL_SUM(csum_f64_powp, RD_NOATTR, double, double, pow(fabs(v), p))
 DEF_COL_SUM(csum_f64_nz, RD_NOATTR, double, double, (double)(v != 0))
 DEF_COL_SUM(csum_f64_sqs, RD_NOATTR, double, double, (v * c[j]) * (v * c[j]))
 #if AGC_HAVE_X86
-/* the same loops compiled for AVX2 (the compiler vectorises the j loop 8 wide) */
-DEF_COL_SUM(csum_f32_id_avx2, AGC_TARGET_AVX2, float, float, v)
-DEF_COL_SUM(csum_f32_sq_avx2, AGC_TARGET_AVX2, float, float, v * v)
-DEF_COL_SUM(csum_f32_abs_avx2, AGC_TARGET_AVX2, float, float, fabsf(v))
-DEF_COL_SUM(csum_f32_dev2_avx2, AGC_TARGET_AVX2, float, float, (v - c[j]) * (v - c[j]))
+/* float64 sums of values compiled for AVX2 (the compiler vectorises the j loop; exact, as the
+ * additions are the same) */
 DEF_COL_SUM(csum_f64_id_avx2, AGC_TARGET_AVX2, double, double, v)
-
-AGC_TARGET_AVX2 static void csum_f32_expc_avx2(const float *x, int64_t n, int64_t s, int64_t G, const float *restrict c,
-                                        double p, float *restrict a, double *restrict tot, int64_t *cnt)
-{
-    (void)p;
-    for (int64_t i = 0; i < n; i++) {
-        const float *row = x + i * s;
-        int64_t j = 0;
-        for (; j + 8 <= G; j += 8) {
-            __m256 e = vf_exp(_mm256_sub_ps(_mm256_loadu_ps(row + j), _mm256_loadu_ps(c + j)));
-            _mm256_storeu_ps(a + j, _mm256_add_ps(_mm256_loadu_ps(a + j), e));
-        }
-        if (j < G) {
-            __m256i mk = tail_mask(G - j);
-            __m256 e = vf_exp(_mm256_sub_ps(_mm256_maskload_ps(row + j, mk), _mm256_maskload_ps(c + j, mk)));
-            _mm256_maskstore_ps(a + j, mk, _mm256_add_ps(_mm256_maskload_ps(a + j, mk), e));
-        }
-        if (++*cnt == RD_RB) {
-            for (j = 0; j < G; j++) {
-                tot[j] += (double)a[j];
-                a[j] = 0;
-            }
-            *cnt = 0;
-        }
-    }
-}
 #endif
 
 typedef void (*csum_fn)(const void *x, int64_t n, int64_t s, int64_t G, const void *c, double p, void *a,
                         double *tot, int64_t *cnt);
 
 /* returns the kernel and whether it accumulates blocks in float (1) or double (0) */
-static csum_fn csum_select(int dt, int mode, int avx2, int *facc)
+static csum_fn csum_select(const agc_reduce_kernels *vk, int dt, int mode, int *facc)
 {
 #define F(fn) ((csum_fn)(void (*)(void))(fn))
     *facc = 0;
     if (dt == AGC_F32) {
         *facc = 1;
-#if AGC_HAVE_X86
-        if (avx2) {
-            switch (mode) {
-            case M_ID: return F(csum_f32_id_avx2);
-            case M_SQ: return F(csum_f32_sq_avx2);
-            case M_ABS: return F(csum_f32_abs_avx2);
-            case M_DEV2: return F(csum_f32_dev2_avx2);
-            case M_EXPC: return F(csum_f32_expc_avx2);
-            default: break;
-            }
-        }
-#else
-        (void)avx2;
-#endif
+        if (vk && mode < RD_NVCOL) return F(vk->csum[mode]);
         switch (mode) {
         case M_ID: return F(csum_f32_id);
         case M_SQ: return F(csum_f32_sq);
@@ -669,7 +481,7 @@ static csum_fn csum_select(int dt, int mode, int avx2, int *facc)
     }
     switch (mode) {
 #if AGC_HAVE_X86
-    case M_ID: return avx2 ? F(csum_f64_id_avx2) : F(csum_f64_id);
+    case M_ID: return vk ? F(csum_f64_id_avx2) : F(csum_f64_id);
 #else
     case M_ID: return F(csum_f64_id);
 #endif
@@ -720,56 +532,28 @@ static void cext_i64(const int64_t *x, int64_t n, int64_t s, int64_t base, int64
     }
 }
 
-#if AGC_HAVE_X86
-/* AVX2 float32 column max/min: each position's row of G outputs updates the running extremes and
- * their positions (arrays in L1), row by row so that memory is read in order. A lane updates on a
- * strictly better value (ties keep the first) or on the first NaN, after which it keeps the NaN:
- * the rules of the scalar loops. */
-AGC_TARGET_AVX2 static void cext_f32_avx2(const plan *P, const char *xg, int64_t G, int64_t beg, int64_t end, int ismax,
-                                   part_t *r)
+/* float32 column max/min through the vector kernel: positions kept as floats in L1 arrays, the
+ * chunk's runs fed in order */
+static void cext_f32_vec(const agc_reduce_kernels *vk, const plan *P, const char *xg, int64_t G, int64_t beg,
+                         int64_t end, int ismax, part_t *r)
 {
-    const int64_t s0 = P->s0;
-    float mv[RD_W] __attribute__((aligned(32)));
-    int32_t pv[RD_W] __attribute__((aligned(32)));
+    float mv[RD_W], pv[RD_W];
     rit it;
     rit_init(&it, P, beg);
-    int32_t pos = 0;
     int64_t f = beg;
     while (f < end) {
         int64_t o, n = rit_run(&it, P, end - f, &o);
-        const float *x = (const float *)xg + o;
-        for (int64_t i = 0; i < n; i++, x += s0, pos++) {
-            if (pos == 0) {
-                for (int64_t j = 0; j < G; j++) {
-                    mv[j] = x[j];
-                    pv[j] = 0;
-                }
-                continue;
-            }
-            const __m256i pw = _mm256_set1_epi32(pos);
-            for (int64_t j = 0; j < G; j += 8) {
-                const __m256i mk = tail_mask(G - j);
-                __m256 v = G - j >= 8 ? _mm256_loadu_ps(x + j) : _mm256_maskload_ps(x + j, mk);
-                __m256 m = _mm256_load_ps(mv + j);
-                __m256 upd = ismax ? _mm256_cmp_ps(v, m, _CMP_GT_OQ) : _mm256_cmp_ps(v, m, _CMP_LT_OQ);
-                upd = _mm256_or_ps(upd, _mm256_andnot_ps(_mm256_cmp_ps(m, m, _CMP_UNORD_Q),
-                                                         _mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
-                _mm256_store_ps(mv + j, _mm256_blendv_ps(m, v, upd));
-                __m256 pm = _mm256_load_ps((const float *)(pv + j));
-                _mm256_store_ps((float *)(pv + j), _mm256_blendv_ps(pm, _mm256_castsi256_ps(pw), upd));
-            }
-        }
+        vk->cext((const float *)xg + o, n, P->s0, G, ismax, f - beg, mv, pv);
         f += n;
     }
     for (int64_t j = 0; j < G; j++) {
         r[j].d = mv[j];
-        r[j].ix = beg + pv[j];
+        r[j].ix = beg + (int64_t)pv[j];
     }
 }
-#endif
 
 /* column path: G contiguous outputs starting at xg, positions [beg, end) of the reduced space */
-static void col_chunk(const plan *P, const pass_t *ps, int avx2, const char *xg, int64_t G, int64_t beg,
+static void col_chunk(const plan *P, const pass_t *ps, const agc_reduce_kernels *vk, const char *xg, int64_t G, int64_t beg,
                       int64_t end, part_t *r)
 {
     rit it;
@@ -790,7 +574,7 @@ static void col_chunk(const plan *P, const pass_t *ps, int avx2, const char *xg,
         for (int64_t j = 0; j < G; j++) r[j].i = (int64_t)a[j];
     } else if (ps->kind == K_SUM) {
         int facc;
-        csum_fn fn = csum_select(dt, ps->mode, avx2, &facc);
+        csum_fn fn = csum_select(vk, dt, ps->mode, &facc);
         double tot[RD_W];
         float af[RD_W], cf[RD_W];
         double ad[RD_W];
@@ -811,13 +595,11 @@ static void col_chunk(const plan *P, const pass_t *ps, int avx2, const char *xg,
         for (int64_t j = 0; j < G; j++) r[j].d = tot[j] + (facc ? (double)af[j] : ad[j]);
     } else if (ps->kind == K_MAX || ps->kind == K_MIN) {
         int ismax = ps->kind == K_MAX;
-#if AGC_HAVE_X86
-        /* positions within a chunk fit the int32 lanes */
-        if (avx2 && dt == AGC_F32 && !ps->absval && end > beg && end - beg <= INT32_MAX) {
-            cext_f32_avx2(P, xg, G, beg, end, ismax, r);
+        /* positions within a chunk are exact in float lanes */
+        if (vk && dt == AGC_F32 && !ps->absval && end > beg && end - beg <= (1 << 24)) {
+            cext_f32_vec(vk, P, xg, G, beg, end, ismax, r);
             return;
         }
-#endif
         while (f < end) {
             int64_t o, n = rit_run(&it, P, end - f, &o);
             const char *p = xg + o * es;
@@ -867,7 +649,7 @@ static void col_chunk(const plan *P, const pass_t *ps, int avx2, const char *xg,
 /* ================================================================ row chunks */
 
 /* row path: one output, flat reduced range [beg, end) */
-static void row_chunk(const plan *P, const pass_t *ps, int avx2, const char *xg, int64_t beg, int64_t end,
+static void row_chunk(const plan *P, const pass_t *ps, const agc_reduce_kernels *vk, const char *xg, int64_t beg, int64_t end,
                       part_t *r)
 {
     rit it;
@@ -875,8 +657,8 @@ static void row_chunk(const plan *P, const pass_t *ps, int avx2, const char *xg,
     part_identity(ps, r, 1);
     const int dt = P->dt;
     const int64_t es = (int64_t)P->es, s0 = P->s0;
-    lsum_fn ls = NULL;
-    if (ps->kind == K_SUM && dt != AGC_I64) ls = lsum_select(dt, ps->mode, avx2);
+    lsum_k ls = {NULL, NULL};
+    if (ps->kind == K_SUM && dt != AGC_I64) ls = lsum_select(vk, dt, ps->mode);
     const double c = ps->c ? ps->c[0] : 0.0;
     int64_t f = beg;
     double dacc = ps->kind == K_PROD ? 1.0 : 0.0;
@@ -888,17 +670,16 @@ static void row_chunk(const plan *P, const pass_t *ps, int avx2, const char *xg,
             if (dt == AGC_I64)
                 r->i = (int64_t)((uint64_t)r->i + lsum_i64((const int64_t *)p, n, s0));
             else
-                dacc += ls(p, n, s0, c, ps->p);
+                dacc += lsum_run(&ls, p, n, s0, c, ps->p);
             break;
         case K_MAX:
         case K_MIN: {
             int ismax = ps->kind == K_MAX;
             if (dt == AGC_F32) {
-#if AGC_HAVE_X86
-                if (avx2 && !ps->absval) lext_f32_avx2((const float *)p, n, s0, f, ismax, ps->needix, r);
+                if (ps->absval)
+                    lext_f32_abs((const float *)p, n, s0, f, ismax, r);
                 else
-#endif
-                (ps->absval ? lext_f32_abs : lext_f32)((const float *)p, n, s0, f, ismax, r);
+                    lext_f32_run(vk, (const float *)p, n, s0, f, ismax, ps->needix, r);
             } else if (dt == AGC_F64) {
                 (ps->absval ? lext_f64_abs : lext_f64)((const double *)p, n, s0, f, ismax, r);
             } else {
@@ -943,26 +724,26 @@ static void row_chunk(const plan *P, const pass_t *ps, int avx2, const char *xg,
 
 /* ================================================================ passes and pipelines */
 
-static void chunk(const plan *P, const pass_t *ps, int avx2, const char *xg, int64_t G, int64_t c, part_t *r)
+static void chunk(const plan *P, const pass_t *ps, const agc_reduce_kernels *vk, const char *xg, int64_t G, int64_t c, part_t *r)
 {
     int64_t beg = c * P->chunk, end = beg + P->chunk;
     if (end > P->nred) end = P->nred;
     if (P->col)
-        col_chunk(P, ps, avx2, xg, G, beg, end, r);
+        col_chunk(P, ps, vk, xg, G, beg, end, r);
     else
-        row_chunk(P, ps, avx2, xg, beg, end, r);
+        row_chunk(P, ps, vk, xg, beg, end, r);
 }
 
 /* one pass over the reduced space of a group of G outputs: chunk results combined in chunk order,
  * the chunks computed by nt threads when nt > 1 */
-static int run(const plan *P, const pass_t *ps, int avx2, const char *xg, int64_t G, int nt, part_t *res)
+static int run(const plan *P, const pass_t *ps, const agc_reduce_kernels *vk, const char *xg, int64_t G, int nt, part_t *res)
 {
     part_identity(ps, res, G);
     const int64_t nch = P->nchunks;
     if (nt <= 1 || nch <= 1) {
         part_t tmp[RD_W];
         for (int64_t c = 0; c < nch; c++) {
-            chunk(P, ps, avx2, xg, G, c, tmp);
+            chunk(P, ps, vk, xg, G, c, tmp);
             part_combine(ps, P->dt, res, tmp, G);
         }
         return AGC_OK;
@@ -974,7 +755,7 @@ static int run(const plan *P, const pass_t *ps, int avx2, const char *xg, int64_
 #endif
     for (int64_t c = 0; c < nch; c++) {
         AGC_REGION_POINT();
-        chunk(P, ps, avx2, xg, G, c, buf + c * G);
+        chunk(P, ps, vk, xg, G, c, buf + c * G);
     }
     for (int64_t c = 0; c < nch; c++) part_combine(ps, P->dt, res, buf + c * G, G);
     agc_free(buf);
@@ -1009,7 +790,7 @@ static void group_offsets(const plan *P, int64_t g, int64_t *xo, int64_t *oo, in
 }
 
 /* every pass an op needs, for one group of outputs, then the stores */
-static int group_reduce(const plan *P, int64_t g, int avx2, int nt)
+static int group_reduce(const plan *P, int64_t g, const agc_reduce_kernels *vk, int nt)
 {
     int64_t xo, oo, G;
     group_offsets(P, g, &xo, &oo, &G);
@@ -1026,27 +807,27 @@ static int group_reduce(const plan *P, int64_t g, int avx2, int nt)
     case AGC_REDUCE_MEAN:
     case AGC_REDUCE_SUMSQ:
         ps.mode = P->op == AGC_REDUCE_SUMSQ ? M_SQ : M_ID;
-        rc = run(P, &ps, avx2, xg, G, nt, r);
+        rc = run(P, &ps, vk, xg, G, nt, r);
         ints = dt == AGC_I64;
         for (int64_t j = 0; j < G; j++) v[j] = P->op == AGC_REDUCE_MEAN ? r[j].d / N : r[j].d;
         break;
     case AGC_REDUCE_PROD:
         ps.kind = K_PROD;
-        rc = run(P, &ps, avx2, xg, G, nt, r);
+        rc = run(P, &ps, vk, xg, G, nt, r);
         ints = dt == AGC_I64;
         for (int64_t j = 0; j < G; j++) v[j] = r[j].d;
         break;
     case AGC_REDUCE_MAX:
     case AGC_REDUCE_MIN:
         ps.kind = P->op == AGC_REDUCE_MAX ? K_MAX : K_MIN;
-        rc = run(P, &ps, avx2, xg, G, nt, r);
+        rc = run(P, &ps, vk, xg, G, nt, r);
         ints = dt == AGC_I64;
         for (int64_t j = 0; j < G; j++) v[j] = r[j].d;
         break;
     case AGC_REDUCE_ALL:
     case AGC_REDUCE_ANY:
         ps.kind = P->op == AGC_REDUCE_ALL ? K_ALL : K_ANY;
-        rc = run(P, &ps, avx2, xg, G, nt, r);
+        rc = run(P, &ps, vk, xg, G, nt, r);
         ints = 1;
         break;
     case AGC_REDUCE_VAR:
@@ -1054,20 +835,20 @@ static int group_reduce(const plan *P, int64_t g, int avx2, int nt)
         /* float32: the mean from float64 sums (M_IDD), not float blocks: exact for equal values (their
          * deviations are then 0, and std's gradient is 0 as it should be) and finite near 3e38 */
         ps.mode = dt == AGC_F32 ? M_IDD : M_ID;
-        rc = run(P, &ps, avx2, xg, G, nt, r);
+        rc = run(P, &ps, vk, xg, G, nt, r);
         if (rc) break;
         ps.mode = M_ID;
         for (int64_t j = 0; j < G; j++) c[j] = r[j].d / N;
         ps.mode = M_DEV2;
         ps.c = c;
-        rc = run(P, &ps, avx2, xg, G, nt, r);
+        rc = run(P, &ps, vk, xg, G, nt, r);
         if (rc) break;
         if (dt == AGC_F32) {
             int again = 0;
             for (int64_t j = 0; j < G; j++) again |= isinf(r[j].d) && isfinite(c[j]);
             if (again) {
                 ps.mode = M_DEV2D;
-                rc = run(P, &ps, avx2, xg, G, nt, r);
+                rc = run(P, &ps, vk, xg, G, nt, r);
             }
         }
         double div = N - P->p0 > 0 ? N - P->p0 : 0.0;
@@ -1078,7 +859,7 @@ static int group_reduce(const plan *P, int64_t g, int avx2, int nt)
     }
     case AGC_REDUCE_LOGSUMEXP: {
         ps.kind = K_MAX;
-        rc = run(P, &ps, avx2, xg, G, nt, r);
+        rc = run(P, &ps, vk, xg, G, nt, r);
         if (rc) break;
         for (int64_t j = 0; j < G; j++) {
             v[j] = r[j].d;
@@ -1087,7 +868,7 @@ static int group_reduce(const plan *P, int64_t g, int avx2, int nt)
         ps.kind = K_SUM;
         ps.mode = M_EXPC;
         ps.c = c;
-        rc = run(P, &ps, avx2, xg, G, nt, r);
+        rc = run(P, &ps, vk, xg, G, nt, r);
         /* NaN -> NaN, all -inf (or empty) -> -inf, any +inf -> +inf */
         for (int64_t j = 0; j < G; j++)
             if (isfinite(v[j])) v[j] = v[j] + log(r[j].d);
@@ -1099,20 +880,20 @@ static int group_reduce(const plan *P, int64_t g, int avx2, int nt)
         if (isinf(p)) {
             ps.kind = p > 0 ? K_MAX : K_MIN;
             ps.absval = 1;
-            rc = run(P, &ps, avx2, xg, G, nt, r);
+            rc = run(P, &ps, vk, xg, G, nt, r);
             for (int64_t j = 0; j < G; j++) v[j] = r[j].d;
         } else if (p == 0 || p == 1) {
             ps.mode = p == 0 ? M_NZ : M_ABS;
-            rc = run(P, &ps, avx2, xg, G, nt, r);
+            rc = run(P, &ps, vk, xg, G, nt, r);
             for (int64_t j = 0; j < G; j++) v[j] = r[j].d;
         } else if (p == 2 && dt == AGC_F32) {
             /* squares of float32 summed in double cannot overflow or underflow */
             ps.mode = M_SQD;
-            rc = run(P, &ps, avx2, xg, G, nt, r);
+            rc = run(P, &ps, vk, xg, G, nt, r);
             for (int64_t j = 0; j < G; j++) v[j] = sqrt(r[j].d);
         } else if (p == 2) {
             ps.mode = M_SQ;
-            rc = run(P, &ps, avx2, xg, G, nt, r);
+            rc = run(P, &ps, vk, xg, G, nt, r);
             if (rc) break;
             int again = 0;
             for (int64_t j = 0; j < G; j++) {
@@ -1125,7 +906,7 @@ static int group_reduce(const plan *P, int64_t g, int avx2, int nt)
                 break;
             }
             pass_t pa = {K_MAX, M_ID, 1, 0.0, 0, NULL};
-            rc = run(P, &pa, avx2, xg, G, nt, r);
+            rc = run(P, &pa, vk, xg, G, nt, r);
             if (rc) break;
             for (int64_t j = 0; j < G; j++) {
                 double a = r[j].d;
@@ -1142,7 +923,7 @@ static int group_reduce(const plan *P, int64_t g, int avx2, int nt)
             ps.mode = M_SQS;
             ps.c = c;
             part_t r2[RD_W];
-            rc = run(P, &ps, avx2, xg, G, nt, r2);
+            rc = run(P, &ps, vk, xg, G, nt, r2);
             for (int64_t j = 0; j < G; j++) {
                 double a = r[j].d;
                 if (!(a > 0 && isfinite(a)))
@@ -1153,7 +934,7 @@ static int group_reduce(const plan *P, int64_t g, int avx2, int nt)
         } else {
             ps.mode = M_POWP;
             ps.p = p;
-            rc = run(P, &ps, avx2, xg, G, nt, r);
+            rc = run(P, &ps, vk, xg, G, nt, r);
             for (int64_t j = 0; j < G; j++) v[j] = pow(r[j].d, 1.0 / p);
         }
         break;
@@ -1188,7 +969,7 @@ static int row_fast_ok(const plan *P)
            P->op == AGC_REDUCE_LOGSUMEXP;
 }
 
-static void row_fast(const plan *P, int avx2, int nt)
+static void row_fast(const plan *P, const agc_reduce_kernels *vk, int nt)
 {
     const int op = P->op, dt = P->dt;
     const int64_t es = (int64_t)P->es, n = P->n0, s = P->s0;
@@ -1198,9 +979,8 @@ static void row_fast(const plan *P, int avx2, int nt)
     if (op == AGC_REDUCE_SUMSQ) mode = M_SQ;
     if (op == AGC_REDUCE_LOGSUMEXP) mode = M_EXPC;
     if (norm) mode = M_SQD;
-    lsum_fn ls = ext ? NULL : lsum_select(dt, mode, avx2);
+    const lsum_k ls = lsum_select(vk, dt, mode);
     const int64_t gr = agc_grain(n);
-    (void)avx2;
     (void)gr;
     (void)nt;
 #ifdef _OPENMP
@@ -1221,11 +1001,7 @@ static void row_fast(const plan *P, int avx2, int nt)
             const int ismax = op == AGC_REDUCE_MAX;
             part_t r = {0, 0, -1};
             if (dt == AGC_F32) {
-#if AGC_HAVE_X86
-                if (avx2) lext_f32_avx2((const float *)p, n, s, 0, ismax, P->idx != NULL, &r);
-                else
-#endif
-                lext_f32((const float *)p, n, s, 0, ismax, &r);
+                lext_f32_run(vk, (const float *)p, n, s, 0, ismax, P->idx != NULL, &r);
                 ((float *)P->out)[oo] = (float)r.d;
             } else if (dt == AGC_F64) {
                 lext_f64((const double *)p, n, s, 0, ismax, &r);
@@ -1240,18 +1016,14 @@ static void row_fast(const plan *P, int avx2, int nt)
         if (op == AGC_REDUCE_LOGSUMEXP) {
             part_t r = {-INFINITY, 0, -1};
             if (dt == AGC_F32) {
-#if AGC_HAVE_X86
-                if (avx2) lext_f32_avx2((const float *)p, n, s, 0, 1, 0, &r);
-                else
-#endif
-                lext_f32((const float *)p, n, s, 0, 1, &r);
+                lext_f32_run(vk, (const float *)p, n, s, 0, 1, 0, &r);
             } else {
                 lext_f64((const double *)p, n, s, 0, 1, &r);
             }
             v = r.d;
-            if (isfinite(v)) v = v + log(ls(p, n, s, v, 0.0));
+            if (isfinite(v)) v = v + log(lsum_run(&ls, p, n, s, v, 0.0));
         } else {
-            v = ls(p, n, s, 0.0, 0.0);
+            v = lsum_run(&ls, p, n, s, 0.0, 0.0);
             if (op == AGC_REDUCE_MEAN) v /= (double)P->nred;
             if (norm) v = sqrt(v);
         }
@@ -1469,9 +1241,9 @@ int agc_reduce(int op, agc_dtype dt, int n_outer, const int64_t *outer_shape, co
         P.chunk = RD_CH;
     }
     P.nchunks = (P.nred + P.chunk - 1) / P.chunk;
-    const int avx2 = rd_avx2();
+    const agc_reduce_kernels *vk = rd_vector_kernels();
     if (row_fast_ok(&P)) {
-        row_fast(&P, avx2, nt);
+        row_fast(&P, vk, nt);
         return AGC_OK;
     }
     if (nt > 1 && (P.ngroups >= 2 * nt || P.nchunks <= 1)) {
@@ -1483,12 +1255,12 @@ int agc_reduce(int op, agc_dtype dt, int n_outer, const int64_t *outer_shape, co
 #endif
         for (int64_t g = 0; g < P.ngroups; g++) {
             AGC_PERTURB();
-            group_reduce(&P, g, avx2, 1);
+            group_reduce(&P, g, vk, 1);
         }
         return AGC_OK;
     }
     for (int64_t g = 0; g < P.ngroups; g++) {
-        int rc = group_reduce(&P, g, avx2, nt);
+        int rc = group_reduce(&P, g, vk, nt);
         if (rc) return rc;
     }
     return AGC_OK;

@@ -15,10 +15,15 @@
  * vf_min(a, b) = a < b ? a : b and vf_max(a, b) = a > b ? a : b (the second operand when either is
  * NaN, as x86 minps/maxps); vf_select(m, a, b) = m ? a : b; comparisons are ordered (false on NaN)
  * except vf_nlt/vf_ngt (true on NaN); vf_load_part/vf_store_part touch lanes [0, m) only (other lanes
- * load as 0), vm_first(m) is the mask of those lanes; vf_hsum/vf_hmax reduce across lanes (their
+ * load as 0), vm_first(m) is the mask of those lanes; vm_bits(m) has bit i set when lane i is; vf_hsum/vf_hmax reduce across lanes (their
  * order is the ISA's: a horizontal sum's bits depend on the width). The math functions use only these primitives, with the same operation order on every
  * instance, so AVX2 and AVX-512 results are bitwise equal; portable ones differ where vf_fma is not
  * fused.
+ * Double lanes (vd: VD_W doubles, VF_W / 2 in the vector instances; only what the float32 kernels that
+ * accumulate in double need): vd_load_f32 widens VD_W consecutive floats, vd_load_f32_part the first
+ * m of them (other lanes 0); vd_add/sub/mul/fma as for vf (vd_fma always fused in the vector
+ * instances); vd_load/vd_load_part/vd_store read and write doubles, vd_store_f32 rounds VD_W lanes to
+ * float and stores them.
  * Accuracy (float32, measured by tests/test_kernels.py over the whole range incl. subnormals and
  * specials): exp 2 ulp, log 3, tanh 3, sigmoid 3, erf/erfc 4 (erfc relative, for large arguments
  * too), with IEEE results for inf and NaN. */
@@ -86,6 +91,7 @@ VEC_FN vm vf_ngt(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_NGT_UQ); }
 VEC_FN vm vf_isnan(vf a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
 VEC_FN vm vm_and(vm a, vm b) { return (vm)(a & b); }
 VEC_FN vm vm_or(vm a, vm b) { return (vm)(a | b); }
+VEC_FN uint32_t vm_bits(vm a) { return (uint32_t)a; }
 VEC_FN vf vf_select(vm m, vf a, vf b) { return _mm512_mask_blend_ps(m, b, a); }
 VEC_FN float vf_hsum(vf a) { return _mm512_reduce_add_ps(a); }
 VEC_FN float vf_hmax(vf a) { return _mm512_reduce_max_ps(a); }
@@ -101,6 +107,24 @@ VEC_FN vi vi_shl23(vi a) { return _mm512_slli_epi32(a, 23); }
 VEC_FN vi vi_srl23(vi a) { return _mm512_srli_epi32(a, 23); }
 VEC_FN vf vi_to_vf(vi a) { return _mm512_cvtepi32_ps(a); }
 VEC_FN void vec_sfence(void) { _mm_sfence(); }
+
+#define VD_W 8
+typedef __m512d vd;
+VEC_FN vd vd_zero(void) { return _mm512_setzero_pd(); }
+VEC_FN vd vd_set1(double c) { return _mm512_set1_pd(c); }
+VEC_FN vd vd_load_f32(const float *p) { return _mm512_cvtps_pd(_mm256_loadu_ps(p)); }
+VEC_FN vd vd_load_f32_part(const float *p, int64_t m)
+{
+    return _mm512_cvtps_pd(_mm256_maskz_loadu_ps((__mmask8)vm_first(m), p));
+}
+VEC_FN vd vd_add(vd a, vd b) { return _mm512_add_pd(a, b); }
+VEC_FN vd vd_sub(vd a, vd b) { return _mm512_sub_pd(a, b); }
+VEC_FN vd vd_mul(vd a, vd b) { return _mm512_mul_pd(a, b); }
+VEC_FN vd vd_fma(vd a, vd b, vd c) { return _mm512_fmadd_pd(a, b, c); }
+VEC_FN void vd_store(double *p, vd v) { _mm512_storeu_pd(p, v); }
+VEC_FN vd vd_load(const double *p) { return _mm512_loadu_pd(p); }
+VEC_FN vd vd_load_part(const double *p, int64_t m) { return _mm512_maskz_loadu_pd((__mmask8)vm_first(m), p); }
+VEC_FN void vd_store_f32(float *p, vd v) { _mm256_storeu_ps(p, _mm512_cvtpd_ps(v)); }
 
 /* ================================================================ AVX2 + FMA */
 #elif AGC_VEC_ISA == AGC_VEC_AVX2
@@ -150,6 +174,7 @@ VEC_FN vm vf_ngt(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_NGT_UQ); }
 VEC_FN vm vf_isnan(vf a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
 VEC_FN vm vm_and(vm a, vm b) { return _mm256_and_ps(a, b); }
 VEC_FN vm vm_or(vm a, vm b) { return _mm256_or_ps(a, b); }
+VEC_FN uint32_t vm_bits(vm a) { return (uint32_t)_mm256_movemask_ps(a); }
 VEC_FN vf vf_select(vm m, vf a, vf b) { return _mm256_blendv_ps(b, a, m); }
 VEC_FN float vf_hsum(vf a)
 {
@@ -175,6 +200,29 @@ VEC_FN vi vi_shl23(vi a) { return _mm256_slli_epi32(a, 23); }
 VEC_FN vi vi_srl23(vi a) { return _mm256_srli_epi32(a, 23); }
 VEC_FN vf vi_to_vf(vi a) { return _mm256_cvtepi32_ps(a); }
 VEC_FN void vec_sfence(void) { _mm_sfence(); }
+
+#define VD_W 4
+typedef __m256d vd;
+VEC_FN vd vd_zero(void) { return _mm256_setzero_pd(); }
+VEC_FN vd vd_set1(double c) { return _mm256_set1_pd(c); }
+VEC_FN vd vd_load_f32(const float *p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
+VEC_FN vd vd_load_f32_part(const float *p, int64_t m)
+{
+    const int k = m > 4 ? 4 : (int)m;
+    return _mm256_cvtps_pd(_mm_maskload_ps(p, _mm_cmpgt_epi32(_mm_set1_epi32(k), _mm_setr_epi32(0, 1, 2, 3))));
+}
+VEC_FN vd vd_add(vd a, vd b) { return _mm256_add_pd(a, b); }
+VEC_FN vd vd_sub(vd a, vd b) { return _mm256_sub_pd(a, b); }
+VEC_FN vd vd_mul(vd a, vd b) { return _mm256_mul_pd(a, b); }
+VEC_FN vd vd_fma(vd a, vd b, vd c) { return _mm256_fmadd_pd(a, b, c); }
+VEC_FN void vd_store(double *p, vd v) { _mm256_storeu_pd(p, v); }
+VEC_FN vd vd_load(const double *p) { return _mm256_loadu_pd(p); }
+VEC_FN vd vd_load_part(const double *p, int64_t m)
+{
+    const int64_t k = m > 4 ? 4 : m;
+    return _mm256_maskload_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x(k), _mm256_setr_epi64x(0, 1, 2, 3)));
+}
+VEC_FN void vd_store_f32(float *p, vd v) { _mm_storeu_ps(p, _mm256_cvtpd_ps(v)); }
 
 /* ================================================================ portable: one lane of plain C */
 #elif AGC_VEC_ISA == AGC_VEC_PORTABLE
@@ -221,6 +269,7 @@ VEC_FN vm vf_ngt(vf a, vf b) { return !__builtin_isgreater(a, b); }
 VEC_FN vm vf_isnan(vf a) { return a != a; }
 VEC_FN vm vm_and(vm a, vm b) { return a & b; }
 VEC_FN vm vm_or(vm a, vm b) { return a | b; }
+VEC_FN uint32_t vm_bits(vm a) { return a ? 1u : 0u; }
 VEC_FN vf vf_select(vm m, vf a, vf b) { return m ? a : b; }
 VEC_FN float vf_hsum(vf a) { return a; }
 VEC_FN float vf_hmax(vf a) { return a; }
@@ -237,6 +286,21 @@ VEC_FN vi vi_shl23(vi a) { return (vi)((uint32_t)a << 23); }
 VEC_FN vi vi_srl23(vi a) { return (vi)((uint32_t)a >> 23); }
 VEC_FN vf vi_to_vf(vi a) { return (float)a; }
 VEC_FN void vec_sfence(void) {}
+
+#define VD_W 1
+typedef double vd;
+VEC_FN vd vd_zero(void) { return 0.0; }
+VEC_FN vd vd_set1(double c) { return c; }
+VEC_FN vd vd_load_f32(const float *p) { return (double)*p; }
+VEC_FN vd vd_load_f32_part(const float *p, int64_t m) { return m > 0 ? (double)*p : 0.0; }
+VEC_FN vd vd_add(vd a, vd b) { return a + b; }
+VEC_FN vd vd_sub(vd a, vd b) { return a - b; }
+VEC_FN vd vd_mul(vd a, vd b) { return a * b; }
+VEC_FN vd vd_fma(vd a, vd b, vd c) { return a * b + c; }
+VEC_FN void vd_store(double *p, vd v) { *p = v; }
+VEC_FN vd vd_load(const double *p) { return *p; }
+VEC_FN vd vd_load_part(const double *p, int64_t m) { return m > 0 ? *p : 0.0; }
+VEC_FN void vd_store_f32(float *p, vd v) { *p = (float)v; }
 
 #else
 #error "AGC_VEC_ISA: unknown ISA"

@@ -1,0 +1,196 @@
+/* nn_vec.h: the float32 batch-norm and cross-entropy row kernels of the vector tiers (the
+ * agc_nn_kernels table of nn.h), written once over vec.h and compiled per ISA by nn_avx2.c and
+ * nn_avx512.c (each includes vec.h, then this). nn.c keeps the portable loops as the reference.
+ *
+ * Equality contract (tests/test_vec_tiers_families.py):
+ * (A channel run's plain sum in double is the reductions' M_IDD kernel, reduce_vec.h.)
+ * - The double sums run over NN_LD = 16 logical double lanes (AVX2: 4 vectors of 4, AVX-512: 2 of 8;
+ *   element k of a run always in lane k mod 16), folded by one halving tree (vector levels first),
+ *   then the last s mod 16 elements added in order: AVX2 and AVX-512 are bitwise equal; against the
+ *   portable loops (4 scalar accumulators, unfused squares) they differ by double rounding only,
+ *   invisible after the float32 results are rounded except at ties.
+ * - affine, bwdapply and xent_grad are elementwise and fused (explicit fma): AVX2 and AVX-512 bitwise
+ *   equal, within one float32 rounding of the portable loops' unfused arithmetic (xent_grad also by
+ *   vf_exp against expf, 2 ulp).
+ * - The s == 1 layout ((n, c): one lane per channel, rows in order) adds in the portable loops'
+ *   order: its plain sums are bitwise equal to them; the squared deviations, the gradient sums and
+ *   the outputs are fused (one double rounding less), so AVX2 and AVX-512 are bitwise equal and the
+ *   float32 results match the portable ones except at double-rounding ties.
+ * Tails are masked vectors: an element's bits do not depend on its position. */
+#ifndef AGC_VEC_H
+#error "include vec.h first"
+#endif
+#include "nn.h"
+
+#define NN_LD 16
+#define NN_NA (NN_LD / VD_W)
+
+/* the halving tree over NN_LD logical double lanes held in a[0..NN_NA) */
+VEC_FN double nn_tree(vd *a)
+{
+    for (int w = NN_NA / 2; w >= 1; w /= 2)
+        for (int k = 0; k < w; k++) a[k] = vd_add(a[k], a[k + w]);
+    double t[VD_W];
+    vd_store(t, a[0]);
+    for (int w = VD_W / 2; w >= 1; w /= 2)
+        for (int j = 0; j < w; j++) t[j] += t[j + w];
+    return t[0];
+}
+
+static VEC_TARGET double nn_sqdev(const float *p, int64_t s, double mean)
+{
+    const vd m = vd_set1(mean);
+    vd a[NN_NA];
+    for (int k = 0; k < NN_NA; k++) a[k] = vd_zero();
+    int64_t i = 0;
+    for (; i + NN_LD <= s; i += NN_LD)
+        for (int k = 0; k < NN_NA; k++) {
+            const vd d = vd_sub(vd_load_f32(p + i + k * VD_W), m);
+            a[k] = vd_fma(d, d, a[k]);
+        }
+    double r = nn_tree(a);
+    for (; i < s; i++) {
+        const double d = (double)p[i] - mean;
+        r = fma(d, d, r);
+    }
+    return r;
+}
+
+static VEC_TARGET void nn_gsums(const float *p, const float *q, int64_t s, double mean, double *sg, double *sgx)
+{
+    const vd m = vd_set1(mean);
+    vd a[NN_NA], b[NN_NA];
+    for (int k = 0; k < NN_NA; k++) a[k] = b[k] = vd_zero();
+    int64_t i = 0;
+    for (; i + NN_LD <= s; i += NN_LD)
+        for (int k = 0; k < NN_NA; k++) {
+            const vd gv = vd_load_f32(q + i + k * VD_W);
+            a[k] = vd_add(a[k], gv);
+            b[k] = vd_fma(gv, vd_sub(vd_load_f32(p + i + k * VD_W), m), b[k]);
+        }
+    double ra = nn_tree(a), rb = nn_tree(b);
+    for (; i < s; i++) {
+        ra += (double)q[i];
+        rb = fma((double)q[i], (double)p[i] - mean, rb);
+    }
+    *sg += ra;
+    *sgx += rb;
+}
+
+static VEC_TARGET void nn_affine(const float *p, float *o, int64_t s, float sc, float sh)
+{
+    const vf a = VC(sc), b = VC(sh);
+    int64_t i = 0;
+    for (; i + VF_W <= s; i += VF_W) vf_store(o + i, vf_fma(vf_load(p + i), a, b));
+    if (i < s) vf_store_part(o + i, s - i, vf_fma(vf_load_part(p + i, s - i), a, b));
+}
+
+static VEC_TARGET void nn_bwdapply(const float *p, const float *q, float *o, int64_t s, float a1, float a2, float a3)
+{
+    const vf v1 = VC(a1), v2 = VC(a2), v3 = VC(a3);
+    int64_t i = 0;
+    for (; i + VF_W <= s; i += VF_W)
+        vf_store(o + i, vf_fma(v1, vf_load(q + i), vf_fma(v2, vf_load(p + i), v3)));
+    if (i < s) {
+        const int64_t k = s - i;
+        vf_store_part(o + i, k, vf_fma(v1, vf_load_part(q + i, k), vf_fma(v2, vf_load_part(p + i, k), v3)));
+    }
+}
+
+static VEC_TARGET void nn_xent_grad(const float *x, float *o, int64_t c, float pa, float l, float e)
+{
+    const vf va = VC(pa), vl = VC(l), ve = VC(-e);
+    int64_t i = 0;
+    for (; i + VF_W <= c; i += VF_W) vf_store(o + i, vf_fma(va, vf_exp(vf_sub(vf_load(x + i), vl)), ve));
+    if (i < c) {
+        const int64_t k = c - i;
+        vf_store_part(o + i, k, vf_fma(va, vf_exp(vf_sub(vf_load_part(x + i, k), vl)), ve));
+    }
+}
+
+/* Batch norm with s == 1, one row of c channels: each channel's double accumulator (or output) in a
+ * lane, channels in vectors of VD_W, the last partial vector through a scratch (no masked store).
+ * OP(k, lanes) computes the row's part for channels [k, k + lanes). */
+#define NN_ROWS(c, OP)                                                                            \
+    do {                                                                                          \
+        int64_t k_ = 0;                                                                           \
+        for (; k_ + VD_W <= (c); k_ += VD_W) OP(k_, VD_W);                                        \
+        if (k_ < (c)) OP(k_, (c) - k_);                                                           \
+    } while (0)
+#define NN_LDF(p, k, m) ((m) == VD_W ? vd_load_f32((p) + (k)) : vd_load_f32_part((p) + (k), m))
+#define NN_LDD(p, k, m) ((m) == VD_W ? vd_load((p) + (k)) : vd_load_part((p) + (k), m))
+#define NN_STD(p, k, m, v) nn_store_d((p) + (k), m, v)
+#define NN_STF(p, k, m, v) nn_store_f((p) + (k), m, v)
+
+/* the first m (<= VD_W) lanes of v: a plain store when whole, else through a scratch */
+VEC_FN void nn_store_d(double *p, int64_t m, vd v)
+{
+    if (m == VD_W) {
+        vd_store(p, v);
+        return;
+    }
+    double t[VD_W];
+    vd_store(t, v);
+    for (int64_t j = 0; j < m && j < VD_W; j++) p[j] = t[j];
+}
+VEC_FN void nn_store_f(float *p, int64_t m, vd v)
+{
+    if (m == VD_W) {
+        vd_store_f32(p, v);
+        return;
+    }
+    float t[VD_W];
+    vd_store_f32(t, v);
+    for (int64_t j = 0; j < m && j < VD_W; j++) p[j] = t[j];
+}
+
+/* acc += x; with mean: acc += (x - mean)^2 (fused) */
+static VEC_TARGET void nn_rows_sum(const float *x, const double *mean, double *acc, int64_t c)
+{
+    if (!mean) {
+#define NN_OP(k, m) NN_STD(acc, k, m, vd_add(NN_LDD(acc, k, m), NN_LDF(x, k, m)))
+        NN_ROWS(c, NN_OP);
+#undef NN_OP
+        return;
+    }
+#define NN_OP(k, m)                                                                               \
+    do {                                                                                          \
+        const vd d = vd_sub(NN_LDF(x, k, m), NN_LDD(mean, k, m));                                 \
+        NN_STD(acc, k, m, vd_fma(d, d, NN_LDD(acc, k, m)));                                       \
+    } while (0)
+    NN_ROWS(c, NN_OP);
+#undef NN_OP
+}
+
+/* sg += g; sgx += g (x - mean) (fused) */
+static VEC_TARGET void nn_rows_gsums(const float *x, const float *g, const double *mean, double *sg, double *sgx,
+                                    int64_t c)
+{
+#define NN_OP(k, m)                                                                               \
+    do {                                                                                          \
+        const vd q = NN_LDF(g, k, m);                                                             \
+        NN_STD(sg, k, m, vd_add(NN_LDD(sg, k, m), q));                                            \
+        NN_STD(sgx, k, m, vd_fma(q, vd_sub(NN_LDF(x, k, m), NN_LDD(mean, k, m)), NN_LDD(sgx, k, m))); \
+    } while (0)
+    NN_ROWS(c, NN_OP);
+#undef NN_OP
+}
+
+/* out = (float)(a x + b), or with g: (float)(a g + (b x + d)), in double, fused */
+static VEC_TARGET void nn_rows_apply(const float *x, const float *g, const double *a, const double *b, const double *d,
+                                     float *out, int64_t c)
+{
+    if (!g) {
+#define NN_OP(k, m) NN_STF(out, k, m, vd_fma(NN_LDF(x, k, m), NN_LDD(a, k, m), NN_LDD(b, k, m)))
+        NN_ROWS(c, NN_OP);
+#undef NN_OP
+        return;
+    }
+#define NN_OP(k, m)                                                                               \
+    NN_STF(out, k, m,                                                                             \
+           vd_fma(NN_LDD(a, k, m), NN_LDF(g, k, m), vd_fma(NN_LDD(b, k, m), NN_LDF(x, k, m), NN_LDD(d, k, m))))
+    NN_ROWS(c, NN_OP);
+#undef NN_OP
+}
+
+const agc_nn_kernels VEC_NAME(agc_nn_kernels) = {nn_sqdev, nn_gsums, nn_affine, nn_bwdapply, nn_xent_grad, nn_rows_sum, nn_rows_gsums, nn_rows_apply};
