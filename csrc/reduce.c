@@ -16,7 +16,9 @@
  * in the column path; 16 additions per accumulator), each block total added into a double. The reduced space is cut
  * into fixed chunks (RD_CH elements / RD_CHR positions) whose partial results are combined in chunk
  * order, so threads may split an output's chunks or split the outputs and the result is the same bits
- * for any thread count. Float32 sums of 1e7 elements come out within ~1e-7 relative. (Measured:
+ * for any thread count. Float32 sums of 1e7 elements come out within ~1e-7 relative. A float32 sum
+ * or mean that comes out inf or NaN is summed again in double, where float32 terms cannot overflow:
+ * the result is then NaN only for a NaN or both infinities in the input, whatever the order. (Measured:
  * float blocks run 2x faster than float64 accumulation on cache-resident rows, 25% faster on 16 MB.)
  * Other ops: max/min keep the first index of the extreme; a NaN wins (first NaN, its index); var is
  * two-pass (mean, then squared deviations) with divisor max(n - correction, 0), and std its root
@@ -1028,6 +1030,16 @@ static int group_reduce(const plan *P, int64_t g, int avx2, int nt)
         ps.mode = P->op == AGC_REDUCE_SUMSQ ? M_SQ : M_ID;
         rc = run(P, &ps, avx2, xg, G, nt, r);
         ints = dt == AGC_I64;
+        if (!rc && dt == AGC_F32 && ps.mode == M_ID) {
+            /* a float block can overflow to inf (and then meet a -inf: NaN) where the true sum is
+             * -inf or finite: redo a non-finite result in double, where no float32 sum overflows */
+            int again = 0;
+            for (int64_t j = 0; j < G; j++) again |= !isfinite(r[j].d);
+            if (again) {
+                ps.mode = M_IDD;
+                rc = run(P, &ps, avx2, xg, G, nt, r);
+            }
+        }
         for (int64_t j = 0; j < G; j++) v[j] = P->op == AGC_REDUCE_MEAN ? r[j].d / N : r[j].d;
         break;
     case AGC_REDUCE_PROD:
@@ -1252,6 +1264,8 @@ static void row_fast(const plan *P, int avx2, int nt)
             if (isfinite(v)) v = v + log(ls(p, n, s, v, 0.0));
         } else {
             v = ls(p, n, s, 0.0, 0.0);
+            if (dt == AGC_F32 && mode == M_ID && !isfinite(v)) /* as in group_reduce */
+                v = lsum_select(dt, M_IDD, avx2)(p, n, s, 0.0, 0.0);
             if (op == AGC_REDUCE_MEAN) v /= (double)P->nred;
             if (norm) v = sqrt(v);
         }

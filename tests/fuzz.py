@@ -142,6 +142,19 @@ def _prod_exact(arrays, params, grads_out=None):
         return [np.moveaxis(g * others, -1, dim).astype(x.dtype)]
 
 
+def _sum_exact(arrays, params, grads_out=None, mean=False):
+    """sum (or mean) over params["dim"] (None: all) in long double, where no float32 or float64 sum
+    overflows: the result is inf only for infinite inputs of one sign or a true sum beyond the dtype's
+    range, NaN only for a NaN or both infinities."""
+    (x,) = arrays
+    if x.dtype.kind != "f" or grads_out is not None:
+        return None
+    dim = params.get("dim")
+    with np.errstate(all="ignore"):
+        out = (np.mean if mean else np.sum)(x.astype(np.longdouble), axis=dim, keepdims=params.get("keepdim", False))
+    return [np.asarray(out).astype(x.dtype)]
+
+
 def _pad_call(lib, x, pad, mode):
     return F(lib).pad(x, pad, mode=mode)
 
@@ -333,8 +346,9 @@ OPS = [
     _scalar_op("add", 2.5), _scalar_op("mul", -3), _scalar_op("div", 0.0), _scalar_op("pow", 2),
     _scalar_op("remainder", -2.5), _scalar_op("fmod", 3),
     # ---- reductions
-    Op("sum", lambda lib, x, **p: x.sum(**p), params=_reduce_params(), sums=1),
-    Op("mean", lambda lib, x, **p: x.mean(**p), dtypes=FLOATS, params=_reduce_params(), sums=1),
+    Op("sum", lambda lib, x, **p: x.sum(**p), params=_reduce_params(), sums=1, exact=_sum_exact),
+    Op("mean", lambda lib, x, **p: x.mean(**p), dtypes=FLOATS, params=_reduce_params(), sums=1,
+       exact=lambda a, p, g=None: _sum_exact(a, p, g, mean=True)),
     Op("prod", lambda lib, x, **p: x.prod(**p), params=_reduce_params(optional=False), tol=4.0, exact=_prod_exact),
     Op("amax", lambda lib, x, **p: x.amax(**p), dtypes=NUMERIC, params=_reduce_params()),
     Op("amin", lambda lib, x, **p: x.amin(**p), dtypes=NUMERIC, params=_reduce_params()),
@@ -501,6 +515,7 @@ KNOWN = [
     (("pad",), ("ref_raises",), lambda c, d: "is too small" in d or "multiplication overflow" in d
      or "negative dimension" in d, "pad-any-rank"),
     (("prod",), ("value", "grad"), lambda c, d: "[exact]" in d, "no-spurious-overflow"),
+    (("sum", "mean"), ("value",), lambda c, d: "[exact]" in d, "no-spurious-overflow"),
     (("cosine_similarity",), ("value", "grad"), lambda c, d: "[float32 accuracy]" in d, "mixed-dtypes"),
     (("conv1d",), ("grad",), lambda c, d: "[oneDNN]" in d, "conv-onednn"),
     (("pad",), ("grad",), lambda c, d: c["params"]["mode"] != "constant" and _pad_output_empty(c), "pad-empty-grad"),

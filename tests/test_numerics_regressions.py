@@ -669,6 +669,51 @@ def test_float32_var_and_std_of_equal_values_are_exactly_zero():
             assert not x.grad.numpy().any()
 
 
+
+def _sum_layouts(a):
+    """a (2-D float32) as the reductions meet it: contiguous, transposed and sliced (step 2)."""
+    big = np.zeros((a.shape[0], 2 * a.shape[1]), a.dtype)
+    big[:, ::2] = a
+    t = ag.tensor(np.ascontiguousarray(a.T)).t()
+    return [(ag.tensor(a), a), (t, a), (ag.tensor(big)[:, ::2], a), (ag.tensor(a).t(), a.T)]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # (NumPy's reference meets the same infinities)
+def test_float32_sum_is_nan_only_for_a_nan_or_both_infinities(target, threads):
+    # Float blocks overflowed: 3.4e38 + 3.4e38 became +inf and met the -inf as NaN, where the sum is
+    # -inf (the finite values' true sum is finite); PyTorch's float32 sum gives NaN or -inf by order.
+    # A non-finite float32 result is now summed again in double: the row, column and chunked paths,
+    # every SIMD tier and thread count give NaN only for a NaN or both infinities.
+    from autograd_core import _core
+
+    big = 3.4e38
+    small = np.array([[big, 1.0, -big], [big, 2.0, big], [-inf, 3.0, 0.5]], np.float32)
+    rng = np.random.default_rng(3)
+    long_rows = rng.standard_normal((3, 70_000)).astype(np.float32)  # three chunks of the row path
+    long_rows[:, [100, 40_000, 69_000]] = big
+    long_rows[0, 50_000] = -inf
+    long_rows[1, 69_999] = inf
+    long_rows[1, 10] = -inf  # row 1: both infinities
+    long_rows[2, 5] = -big
+    for nt in (1, 2):
+        _core.set_num_threads(nt)
+        for a in (small, long_rows, np.ascontiguousarray(long_rows[:, :1500].T)):
+            for t, ref in _sum_layouts(a):
+                exact = ref.astype(np.float64)
+                for fn in ("sum", "mean"):
+                    for dim in (None, 0, 1):
+                        got = getattr(t, fn)() if dim is None else getattr(t, fn)(dim)
+                        want = getattr(exact, fn)(axis=dim).astype(np.float32)
+                        got, msg = got.numpy(), f"{fn} dim={dim} {nt} threads"
+                        finite = np.isfinite(want)
+                        np.testing.assert_array_equal(got[~finite], want[~finite], err_msg=msg)
+                        # (finite sums: float32's rounding, relative to the sum of the magnitudes)
+                        bound = 1e-6 * getattr(np.abs(exact), fn)(axis=dim)
+                        assert np.all(np.abs(got - want)[finite] <= np.broadcast_to(bound, want.shape)[finite]), msg
+    assert float(ag.tensor(small).sum(0)[0]) == -inf and math.isnan(float(ag.tensor(long_rows).sum(1)[1]))
+    assert float(ag.tensor(small).sum(1)[1]) == inf  # big + 2 + big overflows float32, as it should
+
+
 @needs_torch
 def test_the_last_fuzz_mismatches_are_fixed_or_documented():
     pytest.importorskip("hypothesis")
