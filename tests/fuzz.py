@@ -519,7 +519,7 @@ KNOWN = [
     (("cosine_similarity",), ("value", "grad"), lambda c, d: "[float32 accuracy]" in d, "mixed-dtypes"),
     (("conv1d",), ("grad",), lambda c, d: "[oneDNN]" in d, "conv-onednn"),
     (("pad",), ("grad",), lambda c, d: c["params"]["mode"] != "constant" and _pad_output_empty(c), "pad-empty-grad"),
-    (("var", "std"), ("value", "grad"), lambda c, d: _equal_slices(c), "equal-values"),
+    (("var", "std"), ("value", "grad"), lambda c, d: _equal_slices(c) or "[in equal slices]" in d, "equal-values"),
     (("matmul", "linear", "conv1d", "sdpa"), ("value",), lambda c, d: "[finite for inf]" in d,
      "overflow-inf-not-nan"),
     (("sdpa",), ("value", "grad"), lambda c, d: ("[finite for nan]" in d or "[inf for nan]" in d)
@@ -788,6 +788,24 @@ def _inf_sign_at_zero(x, ga, gt):
         gt[differ])) else ""
 
 
+def _in_equal_slices(case, x, ga, gt):
+    """' [in equal slices]': var or std gradients that differ only in slices (over params "dim") holding
+    one finite value repeated, where the true gradient is 0 and both libraries round to 0 or a residue
+    (the slices elsewhere may hold inf or NaN, unlike _equal_slices)."""
+    if case["op"] not in ("var", "std") or x.shape != ga.shape or x.size == 0:
+        return ""
+    dim = case["params"].get("dim")
+    if x.ndim == 0 or (dim is not None and not -x.ndim <= dim < x.ndim):
+        return ""
+    axis = None if dim is None else dim % x.ndim
+    with np.errstate(invalid="ignore"):
+        equal = (np.max(x, axis=axis, keepdims=True) == np.min(x, axis=axis, keepdims=True)) & \
+            np.isfinite(x).all(axis=axis, keepdims=True)
+    equal = np.broadcast_to(equal, x.shape)
+    differ = ~((ga == gt) | (np.isnan(ga) & np.isnan(gt)) | np.isclose(ga, gt, rtol=1e-3))
+    return " [in equal slices]" if differ.any() and equal[differ].all() else ""
+
+
 def _error_text(e):
     return f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
 
@@ -897,6 +915,7 @@ def _compare_grads(ag, torch, case, op, ag_out, ref_out, ag_leaf, t_in, ag_in, f
             ref_in = [t.detach().numpy() for t in t_in]
             marks = _at_nan(x, ga, gt) + _extreme_input(x, ga, gt) + _finite_for_inf(ga, gt) + \
                 _inf_sign_at_zero(x, ga, gt) + _nonfinite_both(ga, gt) + _finite_for_nan(ga, gt) + \
+                _in_equal_slices(case, x, ga, gt) + \
                 _float32_accuracy(ga, gt, op, ref_in) + \
                 _exact_mark(ga, gt, op, ref_in, case["params"], i, [g.numpy() for g in gs_t]) + \
                 _onednn_mark(torch, case, op, t_in, floats, gs_t, i, ga, precision)

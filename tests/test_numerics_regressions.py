@@ -714,6 +714,25 @@ def test_float32_sum_is_nan_only_for_a_nan_or_both_infinities(target, threads):
     assert float(ag.tensor(small).sum(1)[1]) == inf  # big + 2 + big overflows float32, as it should
 
 
+
+@pytest.mark.parametrize("layout", ["expanded", "contiguous"])
+def test_float32_var_gradient_of_equal_values_is_exactly_zero(layout):
+    # var's backward took the mean as a float32 sum of x / n: equal values left a residue (-4e-8 for
+    # 3 x -1.776) and 3 x 3.4e38 overflowed (PyTorch: -inf there, -1.2e22 for 3 x -1e30). It is now
+    # summed in float64 like the forward's, so the deviations and the gradient are exactly 0; a
+    # slice holding inf still gives NaN.
+    row = np.array([-1.7761811, 3.4e38, -1e30, 0.72164, inf, 1e-40], np.float32)
+    base = ag.tensor(row[None], requires_grad=True)
+    x = base.expand(3, 6) if layout == "expanded" else base * ag.ones(3, 1)
+    g = ag.tensor(np.random.default_rng(0).standard_normal(6).astype(np.float32))
+    x.var(0).backward(g)
+    got = base.grad.numpy()[0]
+    assert got[:4].tolist() == [0.0] * 4 and got[5] == 0.0 and math.isnan(got[4])
+    y = ag.tensor(np.stack([row[:4]] * 5), requires_grad=True)
+    y.var(0, correction=0).sum().backward()
+    assert not y.grad.numpy().any()
+
+
 @needs_torch
 def test_the_last_fuzz_mismatches_are_fixed_or_documented():
     pytest.importorskip("hypothesis")
