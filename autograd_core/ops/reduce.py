@@ -396,10 +396,10 @@ def _correction(unbiased, correction):
 
 
 def _safe_mean(x, dims, n):
-    """The mean over dims (kept), as the forward kernels take it. Narrower floats are summed in
-    float64, where no float32 sum overflows and equal values give their own value back (so their
-    deviations, and var's gradient, are exactly 0; x / n rounded and summed is not). float64 is the
-    sum of x / n: its plain sum of values near 1.8e308 overflows where their mean does not."""
+    """The mean over dims (kept) for var and std backward. Narrower floats are summed in float64, as
+    the forward kernel does: no float32 sum overflows there, and equal values give their own value
+    back, so their deviations and var's gradient are exactly 0 (x / n rounded, then summed, is not).
+    float64 is the sum of x / n: its plain sum of values near 1.8e308 overflows where the mean does not."""
     if x._dtype_code != _core.F64:
         return (x.to(_core.F64).sum(dims, keepdim=True) / (n or 1)).to(x._dtype_code)
     return (x / (n or 1)).sum(dims, keepdim=True)
