@@ -22,8 +22,9 @@
  * float blocks run 2x faster than float64 accumulation on cache-resident rows, 25% faster on 16 MB.)
  * Other ops: max/min keep the first index of the extreme; a NaN wins (first NaN, its index); var is
  * two-pass (mean, then squared deviations) with divisor max(n - correction, 0), and std its root
- * taken in double; logsumexp shifts by
- * the max (all -inf gives -inf, a +inf gives +inf); norm2 in float64 rescales by a power of two when
+ * taken in double; equal values give exactly 0 (float32: the mean is summed in double; float64: a
+ * near-zero result retries the mean moved by the rms deviation); logsumexp shifts by the max (all
+ * -inf gives -inf, a +inf gives +inf); norm2 in float64 rescales by a power of two when
  * the plain sum of squares overflows or underflows (float32 accumulates squares in double); int64
  * sum/prod wrap around like two's complement. int32 / uint8 sum, prod, max and min take their own
  * simple path (reduce_small_int): read in their width, sums and products into int64.
@@ -1081,6 +1082,29 @@ static int group_reduce(const plan *P, int64_t g, int avx2, int nt)
                 ps.mode = M_DEV2D;
                 rc = run(P, &ps, avx2, xg, G, nt, r);
             }
+        } else {
+            /* float64 equal values: sum / N can miss their value by an ulp or two, and std's gradient
+             * at the residue is rounding noise of order 1 where it should be 0. When the deviations
+             * are within a few ulps of the mean, try the mean moved by the rms deviation either way
+             * and keep the smallest sum of squares: sum (x - a)^2 is smallest at the true mean, so
+             * this never does worse, and for equal values one candidate is their value (x - c is a
+             * small multiple of an ulp, and its square, sum, quotient and root are then exact) */
+            double dlt[RD_W], cc[RD_W];
+            int again = 0;
+            for (int64_t j = 0; j < G; j++) {
+                double u = 8.0 * DBL_EPSILON * fabs(c[j]);
+                dlt[j] = r[j].d > 0 && r[j].d <= N * u * u ? sqrt(r[j].d / N) : 0.0;
+                again |= dlt[j] > 0;
+            }
+            part_t r2[RD_W];
+            for (int side = -1; again && side <= 1 && !rc; side += 2) {
+                for (int64_t j = 0; j < G; j++) cc[j] = c[j] + side * dlt[j];
+                ps.c = cc;
+                rc = run(P, &ps, avx2, xg, G, nt, r2);
+                for (int64_t j = 0; j < G; j++)
+                    if (r2[j].d < r[j].d) r[j].d = r2[j].d;
+            }
+            if (rc) break;
         }
         double div = N - P->p0 > 0 ? N - P->p0 : 0.0;
         for (int64_t j = 0; j < G; j++) v[j] = r[j].d / div;

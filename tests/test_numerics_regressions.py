@@ -774,6 +774,28 @@ def test_cosine_similarity_gradient_of_a_broadcast_scale_is_rounding_noise():
     assert abs(grads[ag.float32]) <= 4 * 2.0**-7  # a few units in the last place of the terms' scale
 
 
+
+def test_float64_var_and_std_of_equal_values_are_exactly_zero(target):
+    # sum / n missed the value by an ulp for about a quarter of values, and std's gradient at that
+    # residue was noise of order 1 (0.08 for three copies of -0.00156608; PyTorch's too): the mean is
+    # now retried, moved by the rms deviation, when the deviations are within a few ulps
+    rng = np.random.default_rng(11)
+    values = rng.standard_normal(300) * 10.0 ** rng.integers(-100, 100, 300)
+    for n in (2, 3, 7, 100):
+        m = np.repeat(values[:, None], n, axis=1)
+        for t, dim in ((ag.tensor(m), 1), (ag.tensor(np.ascontiguousarray(m.T)), 0)):  # row and column paths
+            assert not t.var(dim).numpy().any() and not t.std(dim).numpy().any()
+    x = ag.tensor([-0.00156608] * 3, dtype=ag.float64, requires_grad=True)
+    x.std().backward()
+    assert float(x.std()) == 0.0 and x.grad.tolist() == [0.0] * 3
+    # values a few ulps apart keep a variance at least as close to the exact one as the plain mean's
+    b = 1.0 + np.array([0, 1, 2, 3, 1, 0]) * 2.0**-52
+    exact = float(np.var(b.astype(np.longdouble), ddof=1))
+    assert 0 < exact <= float(ag.tensor(b).var()) <= 1.05 * exact
+    a = rng.standard_normal((40, 9))
+    np.testing.assert_allclose(ag.tensor(a).std(0).numpy(), a.std(0, ddof=1), rtol=1e-13)
+
+
 @needs_torch
 def test_the_last_fuzz_mismatches_are_fixed_or_documented():
     pytest.importorskip("hypothesis")
