@@ -174,6 +174,25 @@ def _norm_exact(arrays, params, grads_out=None):
     return [grad.astype(x.dtype)]
 
 
+def _var_exact(arrays, params, grads_out=None):
+    """var over params["dim"] (None: all; correction 1) in long double, whose sums of float32 or float64
+    values cannot overflow; with grads_out, the input gradient 2 g (x - mean) / (n - 1), whose mean is
+    then +-inf beside an infinite element (not NaN from an overflowed partial sum)."""
+    (x,) = arrays
+    dim, keepdim = params.get("dim"), params.get("keepdim", False)
+    n = x.size if dim is None else x.shape[dim]
+    if x.dtype.kind != "f" or n < 2:
+        return None
+    xl = x.astype(np.longdouble)
+    with np.errstate(all="ignore"):
+        mean = np.mean(xl, axis=dim, keepdims=True)
+        if grads_out is None:
+            v = np.sum((xl - mean) ** 2, axis=dim, keepdims=keepdim) / (n - 1)
+            return [np.asarray(v).astype(x.dtype)]
+        g = np.asarray(grads_out[0], dtype=np.longdouble).reshape(mean.shape)
+        return [(g * (2.0 / (n - 1)) * (xl - mean)).astype(x.dtype)]
+
+
 def _pad_call(lib, x, pad, mode):
     return F(lib).pad(x, pad, mode=mode)
 
@@ -374,7 +393,8 @@ OPS = [
     Op("max", lambda lib, x, **p: x.max(**p), dtypes=NUMERIC, params=_reduce_params()),
     Op("min", lambda lib, x, **p: x.min(**p), dtypes=NUMERIC, params=_reduce_params()),
     Op("argmax", lambda lib, x, **p: x.argmax(**p), dtypes=NUMERIC, params=_reduce_params(), grad=False),
-    Op("var", lambda lib, x, **p: x.var(**p), dtypes=FLOATS, params=_reduce_params(), tol=4.0, sums=2),
+    Op("var", lambda lib, x, **p: x.var(**p), dtypes=FLOATS, params=_reduce_params(), tol=4.0, sums=2,
+       exact=_var_exact),
     Op("std", lambda lib, x, **p: x.std(**p), dtypes=FLOATS, params=_reduce_params(), tol=4.0, sums=1),
     Op("logsumexp", lambda lib, x, **p: x.logsumexp(**p), dtypes=FLOATS, params=_reduce_params(optional=False),
        sums=1),
@@ -548,6 +568,7 @@ KNOWN = [
     (("prod",), ("value", "grad"), lambda c, d: "[exact]" in d, "no-spurious-overflow"),
     (("sum", "mean"), ("value",), lambda c, d: "[exact]" in d, "no-spurious-overflow"),
     (("norm",), ("grad",), lambda c, d: "[exact]" in d and _squares_underflow(c), "norm-underflow"),
+    (("var",), ("grad",), lambda c, d: "[exact]" in d and "[nonfinite both]" in d, "overflow-order"),
     (("cosine_similarity",), ("grad",), lambda c, d: "[rounding of summed terms]" in d, "broadcast-rounding"),
     (("cosine_similarity",), ("value", "grad"), lambda c, d: "[float32 accuracy]" in d, "mixed-dtypes"),
     (("conv1d",), ("grad",), lambda c, d: "[oneDNN]" in d, "conv-onednn"),

@@ -796,6 +796,19 @@ def test_float64_var_and_std_of_equal_values_are_exactly_zero(target):
     np.testing.assert_allclose(ag.tensor(a).std(0).numpy(), a.std(0, ddof=1), rtol=1e-13)
 
 
+
+def test_float32_var_gradient_beside_an_infinity_follows_the_float64_mean():
+    # documented (overflow-order): the mean of [3.4e38, 3.4e38, -inf, 1] is -inf, so var's gradient is
+    # +inf at the finite elements and NaN at the -inf; PyTorch's float32 mean overflows 3.4e38 + 3.4e38
+    # to inf, meets the -inf as NaN and gives NaN everywhere
+    x = ag.tensor([3.4e38, 3.4e38, -inf, 1.0], requires_grad=True)
+    y = x.var()
+    assert math.isnan(float(y))
+    y.backward()
+    got = x.grad.numpy()
+    assert got[[0, 1, 3]].tolist() == [inf] * 3 and math.isnan(got[2])
+
+
 @needs_torch
 def test_the_last_fuzz_mismatches_are_fixed_or_documented():
     pytest.importorskip("hypothesis")
@@ -848,6 +861,8 @@ def test_the_last_fuzz_mismatches_are_fixed_or_documented():
          "scale": 1.0, "ints": "full", "params": {}, "seed": 369},
         {"op": "norm", "shapes": [(2,)], "dtypes": ["float64"], "layouts": ["expanded"], "special": "many",
          "scale": 1000.0, "ints": "full", "params": {"dim": 0, "keepdim": True}, "seed": 2120},
+        {"op": "var", "shapes": [(3, 5, 3)], "dtypes": ["float32"], "layouts": ["sliced"], "special": "many",
+         "scale": 1000.0, "ints": "small", "params": {}, "seed": 5},
     ]
     tally = fuzz.Tally()
     for case in cases:
