@@ -809,6 +809,19 @@ def test_float32_var_gradient_beside_an_infinity_follows_the_float64_mean():
     assert got[[0, 1, 3]].tolist() == [inf] * 3 and math.isnan(got[2])
 
 
+
+def test_attention_scales_the_query_before_its_products_overflow():
+    # q . k = 2.1 * 1.7e38 overflowed float32 before the 1/sqrt(3) scale, and the inf score made the row
+    # NaN; scaled first (as PyTorch does) the score is 2.1e38, finite, and takes all the weight
+    q = ag.tensor([[[2.0963540, 0.0321233, -0.3344986], [3.4e38, 0.0, -0.0660785]]], requires_grad=True)
+    out = F.scaled_dot_product_attention(q, q * 0.5, q)
+    assert out.detach().numpy()[0, 0].tolist() == q.detach().numpy()[0, 1].tolist()
+    if torch is not None:
+        tq = torch.tensor(q.detach().numpy())
+        want = TF.scaled_dot_product_attention(tq, tq * 0.5, tq)
+        np.testing.assert_array_equal(out.detach().numpy(), want.numpy())
+
+
 @needs_torch
 def test_the_last_fuzz_mismatches_are_fixed_or_documented():
     pytest.importorskip("hypothesis")
@@ -863,6 +876,9 @@ def test_the_last_fuzz_mismatches_are_fixed_or_documented():
          "scale": 1000.0, "ints": "full", "params": {"dim": 0, "keepdim": True}, "seed": 2120},
         {"op": "var", "shapes": [(3, 5, 3)], "dtypes": ["float32"], "layouts": ["sliced"], "special": "many",
          "scale": 1000.0, "ints": "small", "params": {}, "seed": 5},
+        {"op": "sdpa", "shapes": [(2, 4, 3), (4, 4)], "dtypes": ["float32", "float32"],
+         "layouts": ["reversed", "contiguous"], "special": "some", "scale": 1.0, "ints": "small", "params": {},
+         "seed": 4636960},
     ]
     tally = fuzz.Tally()
     for case in cases:
