@@ -16,12 +16,15 @@
  * in the column path; 16 additions per accumulator), each block total added into a double. The reduced space is cut
  * into fixed chunks (RD_CH elements / RD_CHR positions) whose partial results are combined in chunk
  * order, so threads may split an output's chunks or split the outputs and the result is the same bits
- * for any thread count. Float32 sums of 1e7 elements come out within ~1e-7 relative. (Measured:
+ * for any thread count. Float32 sums of 1e7 elements come out within ~1e-7 relative. A float32 sum
+ * or mean that comes out inf or NaN is summed again in double, where float32 terms cannot overflow:
+ * the result is then NaN only for a NaN or both infinities in the input, whatever the order. (Measured:
  * float blocks run 2x faster than float64 accumulation on cache-resident rows, 25% faster on 16 MB.)
  * Other ops: max/min keep the first index of the extreme; a NaN wins (first NaN, its index); var is
  * two-pass (mean, then squared deviations) with divisor max(n - correction, 0), and std its root
- * taken in double; logsumexp shifts by
- * the max (all -inf gives -inf, a +inf gives +inf); norm2 in float64 rescales by a power of two when
+ * taken in double; equal values give exactly 0 (float32: the mean is summed in double; float64: a
+ * near-zero result retries the mean moved by the rms deviation); logsumexp shifts by the max (all
+ * -inf gives -inf, a +inf gives +inf); norm2 in float64 rescales by a power of two when
  * the plain sum of squares overflows or underflows (float32 accumulates squares in double); int64
  * sum/prod wrap around like two's complement. int32 / uint8 sum, prod, max and min take their own
  * simple path (reduce_small_int): read in their width, sums and products into int64.
@@ -809,6 +812,16 @@ static int group_reduce(const plan *P, int64_t g, const agc_reduce_kernels *vk, 
         ps.mode = P->op == AGC_REDUCE_SUMSQ ? M_SQ : M_ID;
         rc = run(P, &ps, vk, xg, G, nt, r);
         ints = dt == AGC_I64;
+        if (!rc && dt == AGC_F32 && ps.mode == M_ID) {
+            /* a float block can overflow to inf (and then meet a -inf: NaN) where the true sum is
+             * -inf or finite: redo a non-finite result in double, where no float32 sum overflows */
+            int again = 0;
+            for (int64_t j = 0; j < G; j++) again |= !isfinite(r[j].d);
+            if (again) {
+                ps.mode = M_IDD;
+                rc = run(P, &ps, vk, xg, G, nt, r);
+            }
+        }
         for (int64_t j = 0; j < G; j++) v[j] = P->op == AGC_REDUCE_MEAN ? r[j].d / N : r[j].d;
         break;
     case AGC_REDUCE_PROD:
@@ -850,6 +863,29 @@ static int group_reduce(const plan *P, int64_t g, const agc_reduce_kernels *vk, 
                 ps.mode = M_DEV2D;
                 rc = run(P, &ps, vk, xg, G, nt, r);
             }
+        } else {
+            /* float64 equal values: sum / N can miss their value by an ulp or two, and std's gradient
+             * at the residue is rounding noise of order 1 where it should be 0. When the deviations
+             * are within a few ulps of the mean, try the mean moved by the rms deviation either way
+             * and keep the smallest sum of squares: sum (x - a)^2 is smallest at the true mean, so
+             * this never does worse, and for equal values one candidate is their value (x - c is a
+             * small multiple of an ulp, and its square, sum, quotient and root are then exact) */
+            double dlt[RD_W], cc[RD_W];
+            int again = 0;
+            for (int64_t j = 0; j < G; j++) {
+                double u = 8.0 * DBL_EPSILON * fabs(c[j]);
+                dlt[j] = r[j].d > 0 && r[j].d <= N * u * u ? sqrt(r[j].d / N) : 0.0;
+                again |= dlt[j] > 0;
+            }
+            part_t r2[RD_W];
+            for (int side = -1; again && side <= 1 && !rc; side += 2) {
+                for (int64_t j = 0; j < G; j++) cc[j] = c[j] + side * dlt[j];
+                ps.c = cc;
+                rc = run(P, &ps, vk, xg, G, nt, r2);
+                for (int64_t j = 0; j < G; j++)
+                    if (r2[j].d < r[j].d) r[j].d = r2[j].d;
+            }
+            if (rc) break;
         }
         double div = N - P->p0 > 0 ? N - P->p0 : 0.0;
         for (int64_t j = 0; j < G; j++) v[j] = r[j].d / div;
@@ -1024,6 +1060,10 @@ static void row_fast(const plan *P, const agc_reduce_kernels *vk, int nt)
             if (isfinite(v)) v = v + log(lsum_run(&ls, p, n, s, v, 0.0));
         } else {
             v = lsum_run(&ls, p, n, s, 0.0, 0.0);
+            if (dt == AGC_F32 && mode == M_ID && !isfinite(v)) { /* as in group_reduce */
+                const lsum_k exact = lsum_select(vk, dt, M_IDD);
+                v = lsum_run(&exact, p, n, s, 0.0, 0.0);
+            }
             if (op == AGC_REDUCE_MEAN) v /= (double)P->nred;
             if (norm) v = sqrt(v);
         }

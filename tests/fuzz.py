@@ -142,6 +142,57 @@ def _prod_exact(arrays, params, grads_out=None):
         return [np.moveaxis(g * others, -1, dim).astype(x.dtype)]
 
 
+def _sum_exact(arrays, params, grads_out=None, mean=False):
+    """sum (or mean) over params["dim"] (None: all) in long double, where no float32 or float64 sum
+    overflows: the result is inf only for infinite inputs of one sign or a true sum beyond the dtype's
+    range, NaN only for a NaN or both infinities."""
+    (x,) = arrays
+    if x.dtype.kind != "f" or grads_out is not None:
+        return None
+    dim = params.get("dim")
+    with np.errstate(all="ignore"):
+        out = (np.mean if mean else np.sum)(x.astype(np.longdouble), axis=dim, keepdims=params.get("keepdim", False))
+    return [np.asarray(out).astype(x.dtype)]
+
+
+def _norm_exact(arrays, params, grads_out=None):
+    """The 2-norm over params["dim"] (None: all) in long double, whose range holds the square of every
+    float64; with grads_out, the input gradient g * x / norm (0 where the norm is 0)."""
+    (x,) = arrays
+    if x.dtype.kind != "f":
+        return None
+    dim, keepdim = params.get("dim"), params.get("keepdim", False)
+    xl = x.astype(np.longdouble)
+    with np.errstate(all="ignore"):
+        norm = np.sqrt(np.sum(xl * xl, axis=dim, keepdims=True))
+        if grads_out is None:
+            return [np.asarray(norm if keepdim else np.sum(norm, axis=dim)).astype(x.dtype)]
+        g = np.asarray(grads_out[0], dtype=np.longdouble)
+        if not keepdim:
+            g = g.reshape(norm.shape)
+        grad = np.where(norm == 0, 0, g * xl / np.where(norm == 0, 1, norm))
+    return [grad.astype(x.dtype)]
+
+
+def _var_exact(arrays, params, grads_out=None):
+    """var over params["dim"] (None: all; correction 1) in long double, whose sums of float32 or float64
+    values cannot overflow; with grads_out, the input gradient 2 g (x - mean) / (n - 1), whose mean is
+    then +-inf beside an infinite element (not NaN from an overflowed partial sum)."""
+    (x,) = arrays
+    dim, keepdim = params.get("dim"), params.get("keepdim", False)
+    n = x.size if dim is None else x.shape[dim]
+    if x.dtype.kind != "f" or n < 2:
+        return None
+    xl = x.astype(np.longdouble)
+    with np.errstate(all="ignore"):
+        mean = np.mean(xl, axis=dim, keepdims=True)
+        if grads_out is None:
+            v = np.sum((xl - mean) ** 2, axis=dim, keepdims=keepdim) / (n - 1)
+            return [np.asarray(v).astype(x.dtype)]
+        g = np.asarray(grads_out[0], dtype=np.longdouble).reshape(mean.shape)
+        return [(g * (2.0 / (n - 1)) * (xl - mean)).astype(x.dtype)]
+
+
 def _pad_call(lib, x, pad, mode):
     return F(lib).pad(x, pad, mode=mode)
 
@@ -333,19 +384,21 @@ OPS = [
     _scalar_op("add", 2.5), _scalar_op("mul", -3), _scalar_op("div", 0.0), _scalar_op("pow", 2),
     _scalar_op("remainder", -2.5), _scalar_op("fmod", 3),
     # ---- reductions
-    Op("sum", lambda lib, x, **p: x.sum(**p), params=_reduce_params(), sums=1),
-    Op("mean", lambda lib, x, **p: x.mean(**p), dtypes=FLOATS, params=_reduce_params(), sums=1),
+    Op("sum", lambda lib, x, **p: x.sum(**p), params=_reduce_params(), sums=1, exact=_sum_exact),
+    Op("mean", lambda lib, x, **p: x.mean(**p), dtypes=FLOATS, params=_reduce_params(), sums=1,
+       exact=lambda a, p, g=None: _sum_exact(a, p, g, mean=True)),
     Op("prod", lambda lib, x, **p: x.prod(**p), params=_reduce_params(optional=False), tol=4.0, exact=_prod_exact),
     Op("amax", lambda lib, x, **p: x.amax(**p), dtypes=NUMERIC, params=_reduce_params()),
     Op("amin", lambda lib, x, **p: x.amin(**p), dtypes=NUMERIC, params=_reduce_params()),
     Op("max", lambda lib, x, **p: x.max(**p), dtypes=NUMERIC, params=_reduce_params()),
     Op("min", lambda lib, x, **p: x.min(**p), dtypes=NUMERIC, params=_reduce_params()),
     Op("argmax", lambda lib, x, **p: x.argmax(**p), dtypes=NUMERIC, params=_reduce_params(), grad=False),
-    Op("var", lambda lib, x, **p: x.var(**p), dtypes=FLOATS, params=_reduce_params(), tol=4.0, sums=2),
+    Op("var", lambda lib, x, **p: x.var(**p), dtypes=FLOATS, params=_reduce_params(), tol=4.0, sums=2,
+       exact=_var_exact),
     Op("std", lambda lib, x, **p: x.std(**p), dtypes=FLOATS, params=_reduce_params(), tol=4.0, sums=1),
     Op("logsumexp", lambda lib, x, **p: x.logsumexp(**p), dtypes=FLOATS, params=_reduce_params(optional=False),
        sums=1),
-    Op("norm", lambda lib, x, **p: x.norm(**p), dtypes=FLOATS, params=_reduce_params()),
+    Op("norm", lambda lib, x, **p: x.norm(**p), dtypes=FLOATS, params=_reduce_params(), exact=_norm_exact),
     Op("all", lambda lib, x, **p: x.all(**p), params=_reduce_params(), grad=False),
     Op("any", lambda lib, x, **p: x.any(**p), params=_reduce_params(), grad=False),
     Op("cumsum", lambda lib, x, **p: x.cumsum(**p), dtypes=NUMERIC,
@@ -421,6 +474,18 @@ def _huge_input(case):
     limit = {"float32": 1.8e19, "float64": 1.3e154}
     return any(a.dtype.kind == "f" and np.any(np.isfinite(a) & (np.abs(a) > limit[str(a.dtype)]))
                for a in make_arrays(case))
+
+
+def _squares_underflow(case):
+    """An input with a non-zero value whose square underflows its dtype below the smallest normal
+    (PyTorch's norms then lose it, or round the whole sum of squares to 0; ours rescale)."""
+    for a in make_arrays(case):
+        if a.dtype.kind == "f":
+            tiny = math.sqrt(float(np.finfo(a.dtype).tiny))
+            fin = np.abs(a[np.isfinite(a)]).astype(np.float64)
+            if np.any((fin > 0) & (fin < tiny)):
+                return True
+    return False
 
 
 def _inf_weight_with_padding(case):
@@ -501,10 +566,14 @@ KNOWN = [
     (("pad",), ("ref_raises",), lambda c, d: "is too small" in d or "multiplication overflow" in d
      or "negative dimension" in d, "pad-any-rank"),
     (("prod",), ("value", "grad"), lambda c, d: "[exact]" in d, "no-spurious-overflow"),
+    (("sum", "mean"), ("value",), lambda c, d: "[exact]" in d, "no-spurious-overflow"),
+    (("norm",), ("grad",), lambda c, d: "[exact]" in d and _squares_underflow(c), "norm-underflow"),
+    (("var",), ("grad",), lambda c, d: "[exact]" in d and "[nonfinite both]" in d, "overflow-order"),
+    (("cosine_similarity",), ("grad",), lambda c, d: "[rounding of summed terms]" in d, "broadcast-rounding"),
     (("cosine_similarity",), ("value", "grad"), lambda c, d: "[float32 accuracy]" in d, "mixed-dtypes"),
     (("conv1d",), ("grad",), lambda c, d: "[oneDNN]" in d, "conv-onednn"),
     (("pad",), ("grad",), lambda c, d: c["params"]["mode"] != "constant" and _pad_output_empty(c), "pad-empty-grad"),
-    (("var", "std"), ("value", "grad"), lambda c, d: _equal_slices(c), "equal-values"),
+    (("var", "std"), ("value", "grad"), lambda c, d: _equal_slices(c) or "[in equal slices]" in d, "equal-values"),
     (("matmul", "linear", "conv1d", "sdpa"), ("value",), lambda c, d: "[finite for inf]" in d,
      "overflow-inf-not-nan"),
     (("sdpa",), ("value", "grad"), lambda c, d: ("[finite for nan]" in d or "[inf for nan]" in d)
@@ -773,6 +842,24 @@ def _inf_sign_at_zero(x, ga, gt):
         gt[differ])) else ""
 
 
+def _in_equal_slices(case, x, ga, gt):
+    """' [in equal slices]': var or std gradients that differ only in slices (over params "dim") holding
+    one finite value repeated, where the true gradient is 0 and both libraries round to 0 or a residue
+    (the slices elsewhere may hold inf or NaN, unlike _equal_slices)."""
+    if case["op"] not in ("var", "std") or x.shape != ga.shape or x.size == 0:
+        return ""
+    dim = case["params"].get("dim")
+    if x.ndim == 0 or (dim is not None and not -x.ndim <= dim < x.ndim):
+        return ""
+    axis = None if dim is None else dim % x.ndim
+    with np.errstate(invalid="ignore"):
+        equal = (np.max(x, axis=axis, keepdims=True) == np.min(x, axis=axis, keepdims=True)) & \
+            np.isfinite(x).all(axis=axis, keepdims=True)
+    equal = np.broadcast_to(equal, x.shape)
+    differ = ~((ga == gt) | (np.isnan(ga) & np.isnan(gt)) | np.isclose(ga, gt, rtol=1e-3))
+    return " [in equal slices]" if differ.any() and equal[differ].all() else ""
+
+
 def _error_text(e):
     return f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
 
@@ -882,9 +969,11 @@ def _compare_grads(ag, torch, case, op, ag_out, ref_out, ag_leaf, t_in, ag_in, f
             ref_in = [t.detach().numpy() for t in t_in]
             marks = _at_nan(x, ga, gt) + _extreme_input(x, ga, gt) + _finite_for_inf(ga, gt) + \
                 _inf_sign_at_zero(x, ga, gt) + _nonfinite_both(ga, gt) + _finite_for_nan(ga, gt) + \
+                _in_equal_slices(case, x, ga, gt) + \
                 _float32_accuracy(ga, gt, op, ref_in) + \
                 _exact_mark(ga, gt, op, ref_in, case["params"], i, [g.numpy() for g in gs_t]) + \
-                _onednn_mark(torch, case, op, t_in, floats, gs_t, i, ga, precision)
+                _onednn_mark(torch, case, op, t_in, floats, gs_t, i, ga, precision) + \
+                _rounding_of_summed_terms(torch, case, op, t_in, floats, gs_t, i, ga)
             return "grad", f"gradient {i}:{marks}\n ag  {_short(ga)}\n ref {_short(gt)}"
     return "ok", ""
 
@@ -933,6 +1022,36 @@ def _onednn_mark(torch, case, op, t_in, floats, gs_t, i, ga, precision):
         if gt is not None and _close(ga, gt.numpy().astype(ga.dtype), precision, op.tol * 4):
             return " [oneDNN]"
     return ""
+
+
+def _rounding_of_summed_terms(torch, case, op, t_in, floats, gs_t, i, ga):
+    """' [rounding of summed terms]': the gradient of a broadcast input is a sum over its copies, and
+    ours is within the dtype's rounding of the float64 gradient, at the scale of those terms (the sum
+    of their magnitudes): where the terms cancel (the true sum is 0 or small) the two libraries'
+    roundings differ by a few units in the last place of that scale, not of the result."""
+    if op.shapes != "broadcast" or op.arity < 2:
+        return ""
+    try:
+        bshape = torch.broadcast_shapes(*[t.shape for t in t_in])
+        leaves = [t.detach().double().requires_grad_(fl) for t, fl in zip(t_in, floats)]
+        copies = [leaf.expand(bshape) for leaf in leaves]
+        for c, fl in zip(copies, floats):
+            if fl:
+                c.retain_grad()
+        outs = [o for o in _flatten(op.call(torch, *copies, **case["params"])) if o.requires_grad]
+        torch.autograd.backward(outs, [g.double() for g in gs_t])
+    except Exception:  # noqa: BLE001  (no float64 reference for this case: no mark)
+        return ""
+    leaf, terms = [(lf, c) for lf, c, fl in zip(leaves, copies, floats) if fl][i]
+    if leaf.grad is None or terms.grad is None:
+        return ""
+    want = leaf.grad.numpy()
+    scale = terms.grad.abs().sum_to_size(leaf.shape).numpy()
+    k = max(1, terms.numel() // max(1, leaf.numel()))  # copies summed into each element
+    eps = float(np.finfo(ga.dtype).eps) / 2
+    # (a few roundings inside each term, then up to k - 1 in the sum)
+    ok = np.abs(ga.astype(np.float64) - want) <= (8 + k) * eps * scale
+    return " [rounding of summed terms]" if ga.shape == want.shape and ok.all() else ""
 
 
 def _short(a):

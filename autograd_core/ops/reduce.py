@@ -396,8 +396,12 @@ def _correction(unbiased, correction):
 
 
 def _safe_mean(x, dims, n):
-    """The mean over dims (kept) as the sum of x / n: the float32 sum of values near 3e38 overflows
-    where their mean does not (var and std take their mean in float64 too)."""
+    """The mean over dims (kept) for var and std backward. Narrower floats are summed in float64, as
+    the forward kernel does: no float32 sum overflows there, and equal values give their own value
+    back, so their deviations and var's gradient are exactly 0 (x / n rounded, then summed, is not).
+    float64 is the sum of x / n: its plain sum of values near 1.8e308 overflows where the mean does not."""
+    if x._dtype_code != _core.F64:
+        return (x.to(_core.F64).sum(dims, keepdim=True) / (n or 1)).to(x._dtype_code)
     return (x / (n or 1)).sum(dims, keepdim=True)
 
 
@@ -560,6 +564,11 @@ def log_softmax(x, dim=None, dtype=None):
     return _core.softmax(x, d, True)
 
 
+# dtype code: (its smallest normal, a power of two that lifts a slice below it clear of the subnormals)
+_NORM_LIFT = {_core.F32: (2.0**-126, 2.0**24), _core.F64: (2.0**-1022, 2.0**53), _core.F16: (2.0**-14, 2.0**11),
+              _core.BF16: (2.0**-126, 2.0**8)}
+
+
 class Norm2(_SavingReduce):
     op = R["norm2"]
 
@@ -567,6 +576,15 @@ class Norm2(_SavingReduce):
     def backward(ctx, g):
         x, out = ctx.saved_tensors
         dims, keepdim = ctx.dims, ctx.keepdim
+        tiny, lift = _NORM_LIFT.get(x._dtype_code, (0.0, 1.0))
+        small = (out < tiny) & (out > 0)
+        if bool(small.any()):
+            # a subnormal norm has few bits (two copies of 5e-324: 5e-324, 30% below the true value), and
+            # x / norm would carry that error: those slices are lifted by a power of two (exact, and no
+            # element of theirs can overflow) and their norm taken again, in full precision
+            f = _expand_back(small.to(x._dtype_code) * (lift - 1.0) + 1.0, x.shape, dims, keepdim)
+            x = x * f
+            out = norm(x, dim=dims, keepdim=keepdim)
         o = _expand_back(out, x.shape, dims, keepdim)
         return _expand_back(g, x.shape, dims, keepdim) * (x / o).masked_fill(o == 0, 0.0), None, None
 

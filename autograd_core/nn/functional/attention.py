@@ -20,7 +20,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                          f"{value.shape[-2]}")
     L, S = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    scores = (query @ key.transpose(-2, -1)) * scale
+    # (the query scaled first, as PyTorch does: q . k can overflow where the scaled score does not)
+    scores = (query * scale) @ key.transpose(-2, -1)
     # a bool mask is added as 0 / -inf, as PyTorch does (so an inf score at a masked place gives NaN)
     if is_causal:
         scores = scores + where(_causal_mask(L, S), 0.0, float("-inf")).to(scores.dtype)
