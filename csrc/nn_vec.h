@@ -26,17 +26,7 @@
 #define NN_NA (NN_LD / VD_W)
 
 /* the halving tree over NN_LD logical double lanes held in a[0..NN_NA) */
-VEC_FN double nn_tree(vd *a)
-{
-    for (int w = NN_NA / 2; w >= 1; w /= 2)
-        for (int k = 0; k < w; k++) a[k] = vd_add(a[k], a[k + w]);
-    double t[VD_W];
-    vd_store(t, a[0]);
-    for (int w = VD_W / 2; w >= 1; w /= 2)
-        for (int j = 0; j < w; j++) t[j] += t[j + w];
-    return t[0];
-}
-
+VEC_FN double nn_tree(vd *a) { return vd_tree(a, NN_NA); }
 static VEC_TARGET double nn_sqdev(const float *p, int64_t s, double mean)
 {
     const vd m = vd_set1(mean);

@@ -31,16 +31,7 @@
 #define RV_NAD (RV_LD / VD_W)
 
 /* the halving tree over the RV_L logical lanes held in a[0..RV_NA) */
-VEC_FN float rv_tree(vf *a)
-{
-    for (int w = RV_NA / 2; w >= 1; w /= 2)
-        for (int k = 0; k < w; k++) a[k] = vf_add(a[k], a[k + w]);
-    float t[VF_W];
-    vf_store(t, a[0]);
-    for (int w = VF_W / 2; w >= 1; w /= 2)
-        for (int j = 0; j < w; j++) t[j] += t[j + w];
-    return t[0];
-}
+VEC_FN float rv_tree(vf *a) { return vf_tree(a, RV_NA); }
 
 /* Row sum of one mode. ACC(a, v) adds v's term into a; NEUTRAL is the input whose term is 0. */
 #define RV_LSUM(NAME, ACC, NEUTRAL)                                                               \
@@ -83,17 +74,7 @@ RV_LSUM(rv_lsum_dev2, RV_ACC_DEV2, c)
 RV_LSUM(rv_lsum_expc, RV_ACC_EXPC, VC(-INFINITY))
 
 /* the halving tree over the RV_LD logical double lanes held in a[0..RV_NAD) */
-VEC_FN double rv_tree_d(vd *a)
-{
-    for (int w = RV_NAD / 2; w >= 1; w /= 2)
-        for (int k = 0; k < w; k++) a[k] = vd_add(a[k], a[k + w]);
-    double t[VD_W];
-    vd_store(t, a[0]);
-    for (int w = VD_W / 2; w >= 1; w /= 2)
-        for (int j = 0; j < w; j++) t[j] += t[j + w];
-    return t[0];
-}
-
+VEC_FN double rv_tree_d(vd *a) { return vd_tree(a, RV_NAD); }
 /* float32 squares (norm2) or values summed in double: RV_LD logical double lanes, the last
  * n mod RV_LD terms added in order after the tree */
 static VEC_TARGET double rv_lsum_sqd(const float *x, int64_t n, float cf)

@@ -313,6 +313,32 @@ VEC_FN vf vf_abs(vf a) { return vf_andnot(VC(-0.0f), a); }
 VEC_FN vf vf_neg(vf a) { return vf_xor(a, VC(-0.0f)); }
 VEC_FN vf vf_signbit(vf a) { return vf_and(a, VC(-0.0f)); }
 
+/* The sum of na vectors' lanes by one halving tree: vector pairs (k, k + w) for w = na/2, na/4, ..
+ * 1, then lane pairs likewise. With na * width fixed (the logical lane count a kernel chooses) every
+ * tier adds in the same order, which is what makes AVX2 and AVX-512 sums bitwise equal. na is a
+ * power of two. */
+VEC_FN float vf_tree(vf *a, int na)
+{
+    for (int w = na / 2; w >= 1; w /= 2)
+        for (int k = 0; k < w; k++) a[k] = vf_add(a[k], a[k + w]);
+    float t[VF_W];
+    vf_store(t, a[0]);
+    for (int w = VF_W / 2; w >= 1; w /= 2)
+        for (int j = 0; j < w; j++) t[j] += t[j + w];
+    return t[0];
+}
+
+VEC_FN double vd_tree(vd *a, int na)
+{
+    for (int w = na / 2; w >= 1; w /= 2)
+        for (int k = 0; k < w; k++) a[k] = vd_add(a[k], a[k + w]);
+    double t[VD_W];
+    vd_store(t, a[0]);
+    for (int w = VD_W / 2; w >= 1; w /= 2)
+        for (int j = 0; j < w; j++) t[j] += t[j + w];
+    return t[0];
+}
+
 /* 2^n for integer lanes n in [-126, 127], built in the exponent field */
 VEC_FN vf vf_pow2i(vi n) { return vi_bits(vi_shl23(vi_add(n, vi_set1(127)))); }
 

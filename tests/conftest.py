@@ -26,6 +26,27 @@ def require_target(name):
         pytest.skip(f"this CPU (or OS) lacks the {name} tier; it has {AVAILABLE}")
 
 
+VECTOR_TIERS = TARGETS[1:]
+
+
+@pytest.fixture(params=VECTOR_TIERS, name="tier")
+def vector_tier(request):
+    """Each vector tier (the portable reference against itself would test nothing), skipped with the
+    reason where the CPU lacks it. Tests switch tiers themselves; the active one is restored after."""
+    require_target(request.param)
+    old = _core.simd_target()
+    yield request.param
+    _core.set_simd_target(old)
+
+
+def two_vector_tiers():
+    """The vector tiers this CPU has, skipping the calling test unless there are two to compare."""
+    tiers = [t for t in VECTOR_TIERS if t in AVAILABLE]
+    if len(tiers) < 2:
+        pytest.skip(f"needs two vector tiers; this CPU has {AVAILABLE}")
+    return tiers
+
+
 @pytest.fixture(params=TARGETS)
 def target(request):
     require_target(request.param)

@@ -20,20 +20,11 @@ import pytest
 
 import autograd_core  # noqa: F401  (registers the Tensor class with _core)
 from autograd_core import _core
-from conftest import AVAILABLE, T, TARGETS, require_target
+from conftest import T, TARGETS, require_target, two_vector_tiers
 
 F32_MIN = np.float32(2.0 ** -126)
 REFERENCE = TARGETS[0]  # the registry lists the portable reference first
-VECTOR_TIERS = TARGETS[1:]
 
-
-@pytest.fixture(params=VECTOR_TIERS)
-def tier(request):
-    """Each vector tier (the reference against itself would test nothing); restores the active one."""
-    require_target(request.param)
-    old = _core.simd_target()
-    yield request.param
-    _core.set_simd_target(old)
 
 # name: max error in units (see the module docstring); 0 = bitwise equal to the portable loop
 UNARY_BOUND = {
@@ -132,9 +123,7 @@ def test_tier_against_portable_within_bound(name, tier):
 
 @pytest.mark.parametrize("name", list(UNARY_BOUND) + list(BINARY_BOUND))
 def test_vector_tiers_bitwise_equal(name):
-    tiers = [t for t in VECTOR_TIERS if t in AVAILABLE]
-    if len(tiers) < 2:
-        pytest.skip(f"needs two vector tiers; this CPU has {AVAILABLE}")
+    tiers = two_vector_tiers()
     x = inputs(3)
     g = np.random.default_rng(4).standard_normal(x.size).astype(np.float32)
     args = (x,) if name in UNARY_BOUND else (x, g)

@@ -20,26 +20,10 @@ import pytest
 
 import autograd_core  # noqa: F401  (registers the Tensor class with _core)
 from autograd_core import _core
-from conftest import AVAILABLE, T, TARGETS, require_target
+from conftest import T, TARGETS, two_vector_tiers
 
 REFERENCE = TARGETS[0]  # the registry lists the portable reference first
-VECTOR_TIERS = TARGETS[1:]
 LENGTHS = list(range(50)) + [63, 64, 65, 127, 511, 512, 513, 1000, 4097]
-
-
-@pytest.fixture(params=VECTOR_TIERS)
-def tier(request):
-    require_target(request.param)
-    old = _core.simd_target()
-    yield request.param
-    _core.set_simd_target(old)
-
-
-def two_vector_tiers():
-    tiers = [t for t in VECTOR_TIERS if t in AVAILABLE]
-    if len(tiers) < 2:
-        pytest.skip(f"needs two vector tiers; this CPU has {AVAILABLE}")
-    return tiers
 
 
 def bits(a):
