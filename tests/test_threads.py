@@ -497,9 +497,9 @@ def test_adaptive_cap_engages_when_workers_start_late_and_never_changes_results(
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the run-queue signal reads /proc/loadavg")
 def test_adaptive_cap_follows_other_processes_runnable_threads():
-    """Beside two busy processes (more runnable threads than cores besides our team), the run-queue
+    """Beside busy processes (more runnable threads than cores besides our team), the run-queue
     check caps regions at one thread within a few reads, and the results stay bitwise the 1-thread
-    ones; when they stop, the cap lifts."""
+    ones; when they stop, the cap lifts (checked when nothing else loaded the machine before)."""
     rng = rng_for("adaptive runq")
     a, b = tensor(rng, (64, 256)), tensor(rng, (256, 128))
     cores = os.cpu_count() or 2
@@ -508,6 +508,11 @@ def test_adaptive_cap_follows_other_processes_runnable_threads():
         ref = (a @ b).numpy().copy()
         ag.set_num_threads(2)
         _core.set_adaptive_threads(True)
+        end = time.monotonic() + 0.1  # several reads of the run queue before the busy processes start
+        while time.monotonic() < end:
+            (a @ b).numpy()
+            time.sleep(0.005)
+        quiet_before = _core.thread_stats()["threads_now"] == 2
         busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(cores)]
         try:
             time.sleep(0.3)
@@ -525,10 +530,10 @@ def test_adaptive_cap_follows_other_processes_runnable_threads():
                 p.wait()
         try:
             end = time.monotonic() + 10
-            while time.monotonic() < end and _core.thread_stats()["threads_now"] != 2:
+            while quiet_before and time.monotonic() < end and _core.thread_stats()["threads_now"] != 2:
                 (a @ b).numpy()
                 time.sleep(0.015)
-            assert _core.thread_stats()["threads_now"] == 2
+            assert not quiet_before or _core.thread_stats()["threads_now"] == 2
         finally:
             _core.set_adaptive_threads(False)
 
