@@ -32,37 +32,34 @@ const gemm_ctx agc_gemm_desc_f64_avx512 = {
     pack_f64_avx512_a, pack_f64_avx512_b, f64_avx512_kern, f64_avx512_small, NULL, NULL};
 
 /* The other tiles measured against the ones above (benchmarks/tune_gemm.py runs them through
- * _core.gemm_set_context); kept so that the measurement can be repeated on another CPU. */
-GEMM_PACK_X86_F32(pack_f32_avx512_12x32, 12, 32, AGC_TARGET_AVX512)
-GEMM_UKERNEL_X86(f32_avx512_12x32, float, __m512, _mm512, ps, 16, 12, 2, AGC_TARGET_AVX512)
-GEMM_PACK_X86_F32(pack_f32_avx512_14x32, 14, 32, AGC_TARGET_AVX512)
-GEMM_UKERNEL_X86(f32_avx512_14x32, float, __m512, _mm512, ps, 16, 14, 2, AGC_TARGET_AVX512)
-GEMM_PACK_X86_F32(pack_f32_avx512_6x64, 6, 64, AGC_TARGET_AVX512)
-GEMM_UKERNEL_X86(f32_avx512_6x64, float, __m512, _mm512, ps, 16, 6, 4, AGC_TARGET_AVX512)
-GEMM_PACK_X86_F32(pack_f32_avx512_6x32, 6, 32, AGC_TARGET_AVX512)
-GEMM_UKERNEL_X86(f32_avx512_6x32, float, __m512, _mm512, ps, 16, 6, 2, AGC_TARGET_AVX512)
-GEMM_PACK_X86_F64(pack_f64_avx512_12x16, 12, 16, AGC_TARGET_AVX512)
-GEMM_UKERNEL_X86(f64_avx512_12x16, double, __m512d, _mm512, pd, 8, 12, 2, AGC_TARGET_AVX512)
-GEMM_PACK_X86_F64(pack_f64_avx512_14x16, 14, 16, AGC_TARGET_AVX512)
-GEMM_UKERNEL_X86(f64_avx512_14x16, double, __m512d, _mm512, pd, 8, 14, 2, AGC_TARGET_AVX512)
-GEMM_PACK_X86_F64(pack_f64_avx512_6x32, 6, 32, AGC_TARGET_AVX512)
-GEMM_UKERNEL_X86(f64_avx512_6x32, double, __m512d, _mm512, pd, 8, 6, 4, AGC_TARGET_AVX512)
+ * _core.gemm_set_context); kept so that the measurement can be repeated on another CPU. ALT_F32 /
+ * ALT_F64 build a tile's packing and micro-kernel (NR / W zmm vectors a row), ALT_ROW its context. */
+#define ALT_F32(MR, NR)                                                                             \
+    GEMM_PACK_X86_F32(pack_f32_avx512_##MR##x##NR, MR, NR, AGC_TARGET_AVX512)                      \
+    GEMM_UKERNEL_X86(f32_avx512_##MR##x##NR, float, __m512, _mm512, ps, 16, MR, (NR) / 16, AGC_TARGET_AVX512)
+#define ALT_F64(MR, NR)                                                                             \
+    GEMM_PACK_X86_F64(pack_f64_avx512_##MR##x##NR, MR, NR, AGC_TARGET_AVX512)                      \
+    GEMM_UKERNEL_X86(f64_avx512_##MR##x##NR, double, __m512d, _mm512, pd, 8, MR, (NR) / 8, AGC_TARGET_AVX512)
+#define ALT_ROW(T, ES, MR, NR)                                                                      \
+    {"avx512 " #MR "x" #NR, AGC_ISA_AVX512, ES, MR, NR, 0, 0, 0, pack_##T##_avx512_##MR##x##NR##_a, \
+     pack_##T##_avx512_##MR##x##NR##_b, T##_avx512_##MR##x##NR##_kern, T##_avx512_##MR##x##NR##_small, NULL, NULL}
+
+ALT_F32(12, 32)
+ALT_F32(14, 32)
+ALT_F32(6, 64)
+ALT_F32(6, 32)
+ALT_F64(12, 16)
+ALT_F64(14, 16)
+ALT_F64(6, 32)
 
 const gemm_ctx agc_gemm_desc_avx512_alternatives[] = {
-    {"avx512 12x32", AGC_ISA_AVX512, 4, 12, 32, 0, 0, 0, pack_f32_avx512_12x32_a, pack_f32_avx512_12x32_b,
-     f32_avx512_12x32_kern, f32_avx512_12x32_small, NULL, NULL},
-    {"avx512 14x32", AGC_ISA_AVX512, 4, 14, 32, 0, 0, 0, pack_f32_avx512_14x32_a, pack_f32_avx512_14x32_b,
-     f32_avx512_14x32_kern, f32_avx512_14x32_small, NULL, NULL},
-    {"avx512 6x64", AGC_ISA_AVX512, 4, 6, 64, 0, 0, 0, pack_f32_avx512_6x64_a, pack_f32_avx512_6x64_b,
-     f32_avx512_6x64_kern, f32_avx512_6x64_small, NULL, NULL},
-    {"avx512 6x32", AGC_ISA_AVX512, 4, 6, 32, 0, 0, 0, pack_f32_avx512_6x32_a, pack_f32_avx512_6x32_b,
-     f32_avx512_6x32_kern, f32_avx512_6x32_small, NULL, NULL},
-    {"avx512 12x16", AGC_ISA_AVX512, 8, 12, 16, 0, 0, 0, pack_f64_avx512_12x16_a, pack_f64_avx512_12x16_b,
-     f64_avx512_12x16_kern, f64_avx512_12x16_small, NULL, NULL},
-    {"avx512 14x16", AGC_ISA_AVX512, 8, 14, 16, 0, 0, 0, pack_f64_avx512_14x16_a, pack_f64_avx512_14x16_b,
-     f64_avx512_14x16_kern, f64_avx512_14x16_small, NULL, NULL},
-    {"avx512 6x32", AGC_ISA_AVX512, 8, 6, 32, 0, 0, 0, pack_f64_avx512_6x32_a, pack_f64_avx512_6x32_b,
-     f64_avx512_6x32_kern, f64_avx512_6x32_small, NULL, NULL},
+    ALT_ROW(f32, 4, 12, 32),
+    ALT_ROW(f32, 4, 14, 32),
+    ALT_ROW(f32, 4, 6, 64),
+    ALT_ROW(f32, 4, 6, 32),
+    ALT_ROW(f64, 8, 12, 16),
+    ALT_ROW(f64, 8, 14, 16),
+    ALT_ROW(f64, 8, 6, 32),
     {NULL, AGC_ISA_AVX512, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL},
 };
 #endif
