@@ -27,6 +27,8 @@ import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # this checkout's autograd_core (the children get it through PYTHONPATH)
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from report import _cpu_model  # noqa: E402  (the benchmark report's header names the CPU the same way)
 SIZES = [1 << k for k in range(10, 27, 2)]  # 1 KB, 4 KB, ... 64 MB
 
 
@@ -170,7 +172,7 @@ def run_all(args):
     alone = _run(script + ["allreduce", "--repeats", str(args.repeats), "--sizes", "1024"], 1)
     load_after = os.getloadavg()
     library = next(r["text"] for r in found if r["kind"] == "library")
-    cpu = _cpu_name()
+    cpu = _cpu_model()
     print(f"\nCPU: {cpu}, {os.cpu_count()} cores; MPI: {library}; mpiexec: {mpiexec}")
     print(f"load average (1 min) before {load_before[0]:.2f}, after {load_after[0]:.2f}: "
           "figures mean something only when both are near 0")
@@ -193,17 +195,6 @@ def run_all(args):
     one = next(r for r in alone if r["kind"] == "allreduce")
     print(f"\nthe wrapper's own cost, 1 KB in a group of one (no transfer): ours {_us(one['ours'])}, mpi4py "
           f"{_us(one['mpi4py'])} per call, +{_us(one['ours'] - one['mpi4py'])}")
-
-
-def _cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 if __name__ == "__main__":
