@@ -8,6 +8,8 @@ from setuptools import Extension, setup
 
 debug = os.environ.get("AGC_DEBUG") == "1"
 sanitize = os.environ.get("AGC_SANITIZE") == "1"
+# the test build of tools/emu512.sh: the avx512 tier's vec.h kernels emulated on AVX2
+emu512 = os.environ.get("AGC_EMU512") == "1"
 
 compile_args = ["-std=c11", "-fopenmp", "-fno-math-errno", "-Wall", "-Wno-unused-function"]
 link_args = ["-fopenmp"]
@@ -23,7 +25,7 @@ ext = Extension(
     "autograd_core._core",
     sources=["autograd_core/_core.pyx"] + sorted(glob.glob("csrc/*.c")),
     include_dirs=["csrc/include", "csrc", numpy.get_include()],
-    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")] + ([("AGC_EMU512", "1")] if emu512 else []),
     extra_compile_args=compile_args,
     extra_link_args=link_args,
     depends=glob.glob("csrc/*.h") + glob.glob("csrc/include/*.h") + glob.glob("autograd_core/*.pxi")

@@ -61,6 +61,7 @@ cdef extern from "agc.h" nogil:
     agc_isa agc_isa_active()
     const char *agc_isa_name(agc_isa isa)
     int agc_isa_available(agc_isa isa)
+    int agc_isa_emulated()
     const char *agc_simd_target()
     int agc_set_simd_target(const char *name)
     void agc_set_num_threads(int n)

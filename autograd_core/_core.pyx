@@ -162,6 +162,8 @@ def op_info(family, name):
 
 
 SIMD_TARGETS = tuple(agc_isa_name(<agc_isa>i).decode() for i in range(AGC_NISA))
+# True only in the emulation test build (tools/emu512.sh): 'avx512' is then vec.h's 16 lanes on AVX2
+SIMD_EMULATED = bool(agc_isa_emulated())
 
 
 def simd_target():

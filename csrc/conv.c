@@ -589,6 +589,7 @@ AGC_TARGET_AVX2 static void build_panels_f32_avx2(const agc_conv2d_geom *g, cons
     }
 }
 
+#if AGC_NATIVE_AVX512
 /* float32 and float64 at the AVX-512 tier, NR a multiple of the lanes (16 floats, 8 doubles) up to
  * CONV_SEG_MAX, stride_w == 1, kw <= CONV_SIMD_KW. The same assembly as the AVX2 builder, with the
  * lane masks in mask registers: a masked-off lane is neither read nor able to fault, so every load is
@@ -651,6 +652,7 @@ AGC_TARGET_AVX2 static void build_panels_f32_avx2(const agc_conv2d_geom *g, cons
     }
 CONV_PANELS_AVX512(float, __m512, 16, __mmask16, _mm512_setzero_ps, _mm512_mask_loadu_ps, _mm512_store_ps)
 CONV_PANELS_AVX512(double, __m512d, 8, __mmask8, _mm512_setzero_pd, _mm512_mask_loadu_pd, _mm512_store_pd)
+#endif /* AGC_NATIVE_AVX512 */
 #endif
 
 /* The panel builder for dt at the active tier and the context's NR: 0 the portable loops, 1 AVX2,
@@ -661,7 +663,7 @@ static int panel_builder(agc_dtype dt, const agc_conv2d_geom *g, int64_t nr)
     if (g->stride_w != 1 || g->kw > CONV_SIMD_KW) return 0;
     const agc_isa isa = agc_isa_active();
     const int64_t lanes = dt == AGC_F32 ? 16 : 8;
-    if (isa >= AGC_ISA_AVX512 && nr % lanes == 0 && nr <= CONV_SEG_MAX) return 2;
+    if (AGC_NATIVE_AVX512 && isa >= AGC_ISA_AVX512 && nr % lanes == 0 && nr <= CONV_SEG_MAX) return 2;
     if (isa >= AGC_ISA_AVX2 && dt == AGC_F32 && nr % 8 == 0 && nr <= CONV_AVX2_NR) return 1;
 #else
     (void)dt, (void)g, (void)nr;
@@ -771,13 +773,16 @@ static int conv_forward_direct(agc_dtype dt, const agc_conv2d_geom *g, const voi
             }
             const char *xg = (const char *)x + gi * cg * g->h * g->w * es;
 #if AGC_HAVE_X86
+#if AGC_NATIVE_AVX512
             if (simd == 2 && dt == AGC_F32)
                 build_panels_float_avx512(g, (const float *)xg, cg, l0, np, (int)NR,
                                           (const float *)zrow + CONV_ZPAD(g), (float *)buf);
             else if (simd == 2)
                 build_panels_double_avx512(g, (const double *)xg, cg, l0, np, (int)NR,
                                            (const double *)zrow + CONV_ZPAD(g), (double *)buf);
-            else if (simd == 1)
+            else
+#endif
+            if (simd == 1)
                 build_panels_f32_avx2(g, (const float *)xg, cg, l0, np, (int)NR, (const float *)zrow + CONV_ZPAD(g),
                                       (const float *)x, (const float *)x + g->n * g->c * g->h * g->w,
                                       (float *)buf);

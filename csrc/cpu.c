@@ -80,6 +80,18 @@ static void detect_isas(void)
     const int f512 = (b >> 16) & 1, dq = (b >> 17) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1;
     isa_ok[AGC_ISA_AVX2] = ymm_state && avx2 && fma;
     isa_ok[AGC_ISA_AVX512] = isa_ok[AGC_ISA_AVX2] && zmm_state && f512 && dq && bw && vl;
+#ifdef AGC_EMU512
+    isa_ok[AGC_ISA_AVX512] = isa_ok[AGC_ISA_AVX2];
+#endif
+#endif
+}
+
+int agc_isa_emulated(void)
+{
+#ifdef AGC_EMU512
+    return 1;
+#else
+    return 0;
 #endif
 }
 

@@ -124,7 +124,9 @@ static void init_contexts(void)
         {&agc_gemm_desc_f32_portable, &agc_gemm_desc_f64_portable},
 #if AGC_HAVE_X86
         {&agc_gemm_desc_f32_avx2, &agc_gemm_desc_f64_avx2},
+#if AGC_NATIVE_AVX512
         {&agc_gemm_desc_f32_avx512, &agc_gemm_desc_f64_avx512},
+#endif
 #endif
     };
     for (int isa = 0; isa < AGC_NISA; isa++)
@@ -155,7 +157,7 @@ int agc_gemm_set_context(agc_dtype dt, const char *kernel, int64_t mc, int64_t k
         const gemm_ctx *cands[8];
         int n = 0;
         cands[n++] = chosen[isa][d];
-#if AGC_HAVE_X86
+#if AGC_NATIVE_AVX512
         if (isa == AGC_ISA_AVX512)
             for (const gemm_ctx *c = agc_gemm_desc_avx512_alternatives; c->kernel && n < 8; c++) cands[n++] = c;
 #endif
@@ -638,8 +640,13 @@ int agc_gemm_batched(agc_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t 
     }
 PEAK_LOOP(peak_f32_avx2, AGC_TARGET_AVX2, __m256, _mm256, ps, float, 8)
 PEAK_LOOP(peak_f64_avx2, AGC_TARGET_AVX2, __m256d, _mm256, pd, double, 4)
+#if AGC_NATIVE_AVX512
 PEAK_LOOP(peak_f32_avx512, AGC_TARGET_AVX512, __m512, _mm512, ps, float, 16)
 PEAK_LOOP(peak_f64_avx512, AGC_TARGET_AVX512, __m512d, _mm512, pd, double, 8)
+#else
+#define peak_f32_avx512 peak_f32_avx2
+#define peak_f64_avx512 peak_f64_avx2
+#endif
 #endif
 
 static double now_seconds(void)
@@ -654,7 +661,7 @@ double agc_gemm_peak_gflops(agc_dtype dt, int nthreads)
 #if AGC_HAVE_X86
     const agc_isa isa = agc_isa_active();
     if (isa < AGC_ISA_AVX2 || (dt != AGC_F32 && dt != AGC_F64)) return 0.0;
-    const int f64 = dt == AGC_F64, wide = isa >= AGC_ISA_AVX512;
+    const int f64 = dt == AGC_F64, wide = AGC_NATIVE_AVX512 && isa >= AGC_ISA_AVX512;
     double (*loop)(int64_t) = wide ? (f64 ? peak_f64_avx512 : peak_f32_avx512)
                                    : (f64 ? peak_f64_avx2 : peak_f32_avx2);
     /* short runs, best of many: a 2 ms window is rarely cut by other processes' time slices */

@@ -15,7 +15,7 @@
 #include "gemm_pack.h"
 #include "gemm_ukernel_x86.h"
 
-#if AGC_HAVE_X86
+#if AGC_NATIVE_AVX512
 #define MR_F32 8
 #define MR_F64 8
 

@@ -3,6 +3,8 @@
  *   AVX-512 (F, BW, DQ, VL) tiers (no -march=native anywhere); cpu.c decides which tier may run.
  *   AGC_TARGET_AVX512_LOOPS is the AVX-512 tier for loops left to the compiler's vectoriser: GCC
  *   otherwise keeps them at 256 bits (its generic tuning prefers narrower vectors).
+ *   AGC_NATIVE_AVX512 guards code written with AVX-512 intrinsics: 0 off x86 and in the emulation
+ *   test build (AGC_EMU512), where the avx512 tier is vec.h's 16 lanes emulated on AVX2.
  * - Threading: agc_threads_for(work, threshold) says how many OpenMP threads a kernel should use:
  *   1 below the threshold, else the count set by agc_set_num_threads (cpu.c).
  * - agc_iter: the N-d strided iterator. It drops size-1 dims and merges dims that are contiguous
@@ -27,11 +29,24 @@
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #define AGC_HAVE_X86 1
 #define AGC_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#ifdef AGC_EMU512
+/* The emulation test build (tools/emu512.sh): the "avx512" tier is vec.h's 16-lane instance emulated
+ * on AVX2 (vec_emu512.h) and everything of that tier is compiled for AVX2, so it runs on any AVX2
+ * machine. Code written with AVX-512 intrinsics (the GEMM micro-kernels, the conv panel builder, the
+ * optimizer loops) exists only where AGC_NATIVE_AVX512 is set; in this build those families run
+ * their AVX2 code under the "avx512" tier. */
+#define AGC_NATIVE_AVX512 0
+#define AGC_TARGET_AVX512 AGC_TARGET_AVX2
+#define AGC_TARGET_AVX512_LOOPS AGC_TARGET_AVX2
+#else
+#define AGC_NATIVE_AVX512 1
 #define AGC_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512bw,avx512dq,avx512vl")))
 #define AGC_TARGET_AVX512_LOOPS \
     __attribute__((target("avx2,fma,avx512f,avx512bw,avx512dq,avx512vl,prefer-vector-width=512")))
+#endif
 #else
 #define AGC_HAVE_X86 0
+#define AGC_NATIVE_AVX512 0
 #define AGC_TARGET_AVX2
 #define AGC_TARGET_AVX512
 #define AGC_TARGET_AVX512_LOOPS

@@ -97,6 +97,7 @@
 #define V64_MAX(a, b) _mm256_max_pd((a), (b))
 #define V64_MIN(a, b) _mm256_min_pd((a), (b))
 
+#if AGC_NATIVE_AVX512
 #define W32_T __m512
 #define W32_W 16
 #define W32_LD(ptr) _mm512_loadu_ps(ptr)
@@ -122,6 +123,32 @@
 #define W64_SQRT(a) _mm512_sqrt_pd(a)
 #define W64_MAX(a, b) _mm512_max_pd((a), (b))
 #define W64_MIN(a, b) _mm512_min_pd((a), (b))
+#else /* the emulation test build: the avx512 tier's updates are the AVX2 ones (no vec.h body here) */
+#define W32_T V32_T
+#define W32_W V32_W
+#define W32_LD V32_LD
+#define W32_ST V32_ST
+#define W32_SET V32_SET
+#define W32_ADD V32_ADD
+#define W32_SUB V32_SUB
+#define W32_MUL V32_MUL
+#define W32_DIV V32_DIV
+#define W32_SQRT V32_SQRT
+#define W32_MAX V32_MAX
+#define W32_MIN V32_MIN
+#define W64_T V64_T
+#define W64_W V64_W
+#define W64_LD V64_LD
+#define W64_ST V64_ST
+#define W64_SET V64_SET
+#define W64_ADD V64_ADD
+#define W64_SUB V64_SUB
+#define W64_MUL V64_MUL
+#define W64_DIV V64_DIV
+#define W64_SQRT V64_SQRT
+#define W64_MAX V64_MAX
+#define W64_MIN V64_MIN
+#endif
 #endif
 
 /* Shared pieces of every update. g <- -g under maximize is a multiplication by -1 (exact); weight

@@ -10,7 +10,8 @@
  * - portable: VF_W = 1, plain float C that compilers vectorise in loops (rnn.c's cell loops use it);
  *   vf_fma is a * b + c, fused only where the including file allows contraction.
  * - avx2: __m256 (8 lanes), masks are vectors; masked tail loads/stores via vmaskmov.
- * - avx512: __m512 (16 lanes), masks are __mmask16.
+ * - avx512: __m512 (16 lanes), masks are __mmask16. The emulation test build (AGC_EMU512) replaces
+ *   it by vec_emu512.h: the same 16 lanes and results, as pairs of AVX2 registers.
  * Semantics every instance shares (so a body gives the same bits on AVX2 and AVX-512):
  * vf_min(a, b) = a < b ? a : b and vf_max(a, b) = a > b ? a : b (the second operand when either is
  * NaN, as x86 minps/maxps); vf_select(m, a, b) = m ? a : b; comparisons are ordered (false on NaN)
@@ -49,7 +50,9 @@
 #endif
 
 /* ================================================================ AVX-512 */
-#if AGC_VEC_ISA == AGC_VEC_AVX512
+#if AGC_VEC_ISA == AGC_VEC_AVX512 && !AGC_NATIVE_AVX512
+#include "vec_emu512.h"
+#elif AGC_VEC_ISA == AGC_VEC_AVX512
 #define VF_W 16
 #define VEC_TARGET AGC_TARGET_AVX512
 #define VEC_NAME(x) x##_avx512

@@ -29,6 +29,15 @@ def require_target(name):
 VECTOR_TIERS = TARGETS[1:]
 
 
+def require_native(name):
+    """require_target for the families written with a tier's intrinsics rather than on vec.h (GEMM, the
+    conv panel builder, the optimizer updates): in the emulation build (tools/emu512.sh) the avx512
+    tier runs their AVX2 code, so their avx512 tests skip there, with the reason."""
+    require_target(name)
+    if name == "avx512" and _core.SIMD_EMULATED:
+        pytest.skip("emulation build: this family's avx512 code needs a CPU with AVX-512 (it runs AVX2 here)")
+
+
 @pytest.fixture(params=VECTOR_TIERS, name="tier")
 def vector_tier(request):
     """Each vector tier (the portable reference against itself would test nothing), skipped with the

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import autograd_core as ag
 from autograd_core import _core
 
-from conftest import AVAILABLE, require_target  # noqa: E402
+from conftest import AVAILABLE, require_native  # noqa: E402
 
 # The register tile (MR, NR) of each tier's GEMM context, float32 and float64.
 TILES = {"portable": {np.float32: (6, 16), np.float64: (6, 8)},
@@ -24,7 +24,7 @@ DTYPES = [np.float32, np.float64]
 @pytest.fixture(params=_core.SIMD_TARGETS)
 def simd(request):
     """Run the test on each SIMD tier the CPU has (the others skip with the reason)."""
-    require_target(request.param)
+    require_native(request.param)
     old = _core.simd_target()
     _core.set_simd_target(request.param)
     yield request.param
@@ -165,7 +165,7 @@ def test_gemm_tiers_agree_with_portable(tier, dtype):
     """Each SIMD tier against the portable reference, within 4 (K + 2) eps |A| |B| per element (each
     side is within 2 (K + 2) eps |A| |B| of the exact product), on the small and the packed path,
     strided and transposed operands, alpha/beta."""
-    require_target(tier)
+    require_native(tier)
     rng = np.random.default_rng(22)
     old = _core.simd_target()
     try:

@@ -63,6 +63,10 @@ const char *agc_init_error(void);
 agc_isa agc_isa_active(void);
 const char *agc_isa_name(agc_isa isa);
 int agc_isa_available(agc_isa isa);
+/* 1 in the emulation test build (AGC_EMU512=1, tools/emu512.sh): there the avx512 tier is vec.h's
+ * 16-lane kernels emulated on AVX2, available wherever AVX2 is, and the families written with
+ * AVX-512 intrinsics run their AVX2 code under it. 0 in every normal build. */
+int agc_isa_emulated(void);
 /* The name of the tier in use (agc_isa_name(agc_isa_active())). */
 const char *agc_simd_target(void);
 /* Switch tiers at run time by name (tests run every tier in one process). Returns 0, or -1 if the
