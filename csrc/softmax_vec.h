@@ -14,15 +14,18 @@
 static VEC_TARGET void sm_row(int log_, const float *x, float *y, int64_t n)
 {
     const vf ninf = VC(-INFINITY);
-    vf m0 = ninf, m1 = ninf;
+    /* four chains: max has a latency of several cycles and two loads issue per cycle */
+    vf m0 = ninf, m1 = ninf, m2 = ninf, m3 = ninf;
     int64_t i = 0;
-    for (; i + 2 * VF_W <= n; i += 2 * VF_W) {
+    for (; i + 4 * VF_W <= n; i += 4 * VF_W) {
         m0 = vf_max(m0, vf_load(x + i));
         m1 = vf_max(m1, vf_load(x + i + VF_W));
+        m2 = vf_max(m2, vf_load(x + i + 2 * VF_W));
+        m3 = vf_max(m3, vf_load(x + i + 3 * VF_W));
     }
     for (; i + VF_W <= n; i += VF_W) m0 = vf_max(m0, vf_load(x + i));
     if (i < n) m1 = vf_max(m1, vf_select(vm_first(n - i), vf_load_part(x + i, n - i), ninf));
-    const float mf = vf_hmax(vf_max(m0, m1));
+    const float mf = vf_hmax(vf_max(vf_max(m0, m1), vf_max(m2, m3)));
     const vf m = VC(mf);
     double tot = 0;
     for (int64_t b = 0; b < n; b += SM_BLK) {

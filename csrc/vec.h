@@ -349,19 +349,25 @@ VEC_FN vf vf_pow2i(vi n) { return vi_bits(vi_shl23(vi_add(n, vi_set1(127)))); }
 /* exp: x = n ln2 + r, |r| <= ln2/2. Adding 1.5 * 2^23 rounds x / ln2 to the integer n, which then
  * sits in the low mantissa bits of the sum (read back with integer operations: no float-to-int
  * conversion, which NaN would make undefined). ln2 is split in a 9-bit head (n ln2_hi exact for
- * every n here, so the reduction needs no FMA) and a tail. e^r by its degree-7 Taylor polynomial
+ * every n here, so x - n ln2_hi is exact with or without FMA) and a tail. e^r by its degree-7 Taylor polynomial
  * (truncation < 3e-9 for |r| <= ln2/2). 2^n is applied as two factors 2^(n/2) so that results in the
  * subnormal range round once and 2^128 * (e^r < 1) stays finite. x is clamped to [-104, 89] (below,
- * the result rounds to 0; above, it overflows to inf); the constant-first min/max keep a NaN x. One
- * code path for every lane: no branch, so a lane's bits never depend on its neighbours. */
+ * the result rounds to 0; above, it overflows to inf); the constant-first min/max keep a NaN x.
+ * When every lane lies in (-87, 88] (the usual case: softmax, sigmoid, tanh arguments), e^x is a
+ * normal float, so the clamp changes nothing and p 2^n is exact however it is formed: one integer add
+ * into p's exponent field gives the same bits as the two factors, with fewer instructions. So a
+ * lane's bits never depend on its neighbours, whichever way its vector goes. With the FMA forms of
+ * the reduction, measured on AVX2, one thread, 1M float32: 0.43 -> 0.26 ms (tanh 0.56 -> 0.46 at 2
+ * threads; softmax 4096 x 1024 2.65 -> 1.78 ms with softmax_vec.h's four max chains). */
 VEC_FN vf vf_exp(vf x)
 {
-    x = vf_min(VC(89.0f), vf_max(VC(-104.0f), x));
+    const int wide = vm_bits(vm_or(vf_nlt(VC(-87.0f), x), vf_gt(x, VC(88.0f)))) != 0;
+    if (wide) x = vf_min(VC(89.0f), vf_max(VC(-104.0f), x));
     const vf shifter = VC(12582912.0f);
-    vf k = vf_add(vf_mul(x, VC(1.44269504088896341f)), shifter);
+    vf k = vf_fma(x, VC(1.44269504088896341f), shifter);
     vf n = vf_sub(k, shifter);
-    vf r = vf_sub(x, vf_mul(n, VC(0.693359375f)));
-    r = vf_sub(r, vf_mul(n, VC(-2.12194440054690583e-4f)));
+    vf r = vf_fnma(n, VC(0.693359375f), x);
+    r = vf_fnma(n, VC(-2.12194440054690583e-4f), r);
     vf p = VC(1.0f / 5040);
     p = vf_fma(p, r, VC(1.0f / 720));
     p = vf_fma(p, r, VC(1.0f / 120));
@@ -370,6 +376,7 @@ VEC_FN vf vf_exp(vf x)
     p = vf_fma(p, r, VC(0.5f));
     p = vf_fma(p, vf_mul(r, r), vf_add(r, VC(1.0f)));
     vi ni = vi_sub(vf_bits(k), vf_bits(shifter));
+    if (!wide) return vi_bits(vi_add(vf_bits(p), vi_shl23(ni)));
     vi n1 = vi_sra1(ni);
     vi n2 = vi_sub(ni, n1);
     return vf_mul(vf_mul(p, vf_pow2i(n1)), vf_pow2i(n2));
