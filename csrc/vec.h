@@ -357,8 +357,8 @@ VEC_FN vf vf_pow2i(vi n) { return vi_bits(vi_shl23(vi_add(n, vi_set1(127)))); }
  * normal float, so the clamp changes nothing and p 2^n is exact however it is formed: one integer add
  * into p's exponent field gives the same bits as the two factors, with fewer instructions. So a
  * lane's bits never depend on its neighbours, whichever way its vector goes. With the FMA forms of
- * the reduction, measured on AVX2, one thread, 1M float32: 0.43 -> 0.26 ms (tanh 0.56 -> 0.46 at 2
- * threads; softmax 4096 x 1024 2.65 -> 1.78 ms with softmax_vec.h's four max chains). */
+ * the reduction, measured on AVX2, one thread, 1M float32: 0.43 -> 0.26 ms (tanh 0.88 -> 0.66;
+ * softmax 4096 x 1024 2.65 -> 1.78 ms with softmax_vec.h's four max chains). */
 VEC_FN vf vf_exp(vf x)
 {
     const int wide = vm_bits(vm_or(vf_nlt(VC(-87.0f), x), vf_gt(x, VC(88.0f)))) != 0;
