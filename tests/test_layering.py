@@ -18,7 +18,7 @@ OPS_BASE = {"_registry", "_grad", "creation"}
 OPS_ALLOWED = {
     "_registry": set(),
     "_grad": set(),
-    "creation": set(),
+    "creation": {"_registry"},  # (op: how a constructor is published as ag.<name>)
     "unary": OPS_BASE,
     "binary": OPS_BASE,
     "index": OPS_BASE,

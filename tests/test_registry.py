@@ -84,7 +84,8 @@ def test_fused_backward_matches_the_graph_backward(name):
     """ops/unary saves what the registry says the fused kernel reads; its gradient equals the Tensor-op VJP
     (which create_graph uses)."""
     x = ag.tensor(np.linspace(-3, 3, 13), dtype=ag.float64, requires_grad=True)
-    fn = getattr(unary_ops, "_" + name).public
+    fn = getattr(unary_ops, "_" + name, None) or getattr(unary_ops, name)
+    fn = fn.public
     (fused,) = ag.autograd.grad(fn(x).sum(), [x])
     (graph,) = ag.autograd.grad(fn(x).sum(), [x], create_graph=True)
     np.testing.assert_allclose(np.asarray(fused), np.asarray(graph.detach()), rtol=1e-12, atol=1e-15)
@@ -281,3 +282,45 @@ def test_copysign_matches_torch():
     np.testing.assert_array_equal(np.asarray(xb.grad), tb.grad.numpy())
     ints = torch.copysign(torch.tensor([1, -2]), torch.tensor([-1, 1]))
     assert str(ag.copysign(ag.tensor([1, -2]), ag.tensor([-1, 1])).dtype).endswith(str(ints.dtype).split(".")[1])
+
+
+# ------------------------------------------------------------------------------------------ @op
+def test_ops_modules_publish_through_op_only():
+    """No ops module writes its __all__ by hand: @op / op(...) builds it, so a composite op is its
+    function (and its op_db row). A Tensor-only method (tensor_method) is not exported."""
+    import ast
+    import importlib
+    import inspect
+    import pathlib
+
+    from autograd_core.ops import _registry
+
+    ops_dir = pathlib.Path(unary_ops.__file__).parent
+    for path in sorted(ops_dir.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        assigned = [n for n in ast.walk(tree) if isinstance(n, ast.Assign)
+                    for t in n.targets if isinstance(t, ast.Name) and t.id == "__all__"]
+        assert not assigned, f"ops/{path.name} writes __all__ by hand"
+    for name in ("unary", "binary", "shape", "creation", "arrange", "trig"):  # (star-imported by ag)
+        module = importlib.import_module(f"autograd_core.ops.{name}")
+        assert module.__all__ and len(set(module.__all__)) == len(module.__all__)
+        for n in module.__all__:
+            # (ag's function is the op itself, or the op wrapped for out=)
+            assert inspect.unwrap(getattr(ag, n)) is getattr(module, n), (name, n)
+
+    def f(x):
+        return x
+
+    # a probe module: op lists in the caller's __all__ (method=False: no Tensor method), tensor_method
+    # only attaches
+    probe = {"f": f}
+    exec("from autograd_core.ops._registry import op, tensor_method\n"
+         "op(f, name='probe_exported')\nop(f, name='probe_function', method=False)\n"
+         "tensor_method(f, name='probe_method_only')", probe)
+    try:
+        assert probe["__all__"] == ["probe_exported", "probe_function"]
+        assert ag.Tensor.probe_exported is f and ag.Tensor.probe_method_only is f
+        assert not hasattr(ag.Tensor, "probe_function")
+    finally:
+        del ag.Tensor.probe_exported, ag.Tensor.probe_method_only
+    assert _registry._pending == {}

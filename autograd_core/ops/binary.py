@@ -12,45 +12,14 @@ from .._core import binary as _binary
 from ..autograd.function import _FREED, Function, apply_one, apply_two, binary_primitive
 from ..autograd.grad_mode import state
 from ._grad import _SAME, _grad_to, _meta, sum_to
-from ._registry import tensor_method
+from ._registry import op
 from .creation import as_tensor, zeros_like
 
 # dtype codes 2.._F16-1 are the integers and bool; below and from _F16 on are the floating dtypes
 _F16 = _core.F16
 
-__all__ = [
-    "add",
-    "atan2",
-    "div",
-    "divide",
-    "eq",
-    "equal",
-    "floor_divide",
-    "fmax",
-    "fmin",
-    "fmod",
-    "ge",
-    "greater",
-    "gt",
-    "le",
-    "less",
-    "logical_and",
-    "logical_or",
-    "logical_xor",
-    "lt",
-    "maximum",
-    "minimum",
-    "mul",
-    "multiply",
-    "ne",
-    "pow",
-    "remainder",
-    "rsub",
-    "sub",
-    "subtract",
-    "sum_to",
-    "true_divide",
-]
+op(sum_to, method=False)  # (re-exported: ag.sum_to undoes broadcasting)
+
 
 _B = _core.BINARY_OPS
 ADD, SUB, MUL, DIV = _B["add"], _B["sub"], _B["mul"], _B["div"]
@@ -423,7 +392,7 @@ OPERATORS = {name: _primitive(code, cls, convert=True, a_is_tensor=True) for cod
 REFLECTED = {name: _primitive(code, cls, convert=True) for code, cls, name in _ARITH}
 
 
-@tensor_method
+@op
 def add(a, b, alpha=1):
     """a + alpha * b with broadcasting."""
     if alpha != 1:
@@ -431,7 +400,7 @@ def add(a, b, alpha=1):
     return _add(a, b)
 
 
-@tensor_method
+@op
 def sub(a, b, alpha=1):
     """``a - alpha * b``, elementwise with broadcasting (also ``a - b``)."""
     if alpha != 1:
@@ -439,16 +408,16 @@ def sub(a, b, alpha=1):
     return _sub(a, b)
 
 
-subtract = sub
-tensor_method(subtract, name="subtract")
+subtract = op(sub, name="subtract")
 
 
+@op(method=False)
 def rsub(a, b):
     """``b - a``, elementwise with broadcasting (the reflected ``-``)."""
     return sub(b, a)
 
 
-@tensor_method
+@op
 def mul(a, b):
     """``a * b``, elementwise with broadcasting; ``b`` may be a number.
 
@@ -460,11 +429,10 @@ def mul(a, b):
     return _mul(a, b)
 
 
-multiply = mul
-tensor_method(multiply, name="multiply")
+multiply = op(mul, name="multiply")
 
 
-@tensor_method
+@op
 def div(a, b, rounding_mode=None):
     """True division (int / int gives float32); rounding_mode 'floor' or 'trunc' rounds the result."""
     if rounding_mode is None:
@@ -479,9 +447,8 @@ def div(a, b, rounding_mode=None):
     raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
 
 
-divide = true_divide = div
-tensor_method(divide, name="divide")
-tensor_method(true_divide, name="true_divide")
+divide = op(div, name="divide")
+true_divide = op(div, name="true_divide")
 
 
 def _check_int_zero(b, op, a=None):
@@ -494,7 +461,7 @@ def _check_int_zero(b, op, a=None):
         raise ZeroDivisionError(f"{op}: integer division by zero")
 
 
-@tensor_method
+@op
 def floor_divide(a, b):
     """floor(a / b) like Python's //; not differentiable (the gradient is zero almost everywhere)."""
     if 1 < _core.result_type(a, b) < _F16:
@@ -502,7 +469,7 @@ def floor_divide(a, b):
     return _binary(FLOORDIV, a, b)
 
 
-@tensor_method
+@op
 def remainder(a, b):
     """a mod b with the sign of b, like Python's %."""
     if 1 < _core.result_type(a, b) < _F16:
@@ -510,7 +477,7 @@ def remainder(a, b):
     return _mod(a, b)
 
 
-@tensor_method
+@op
 def fmod(a, b):
     """a mod b with the sign of a (C's fmod): fmod(-7, 4) is -3 where remainder gives 1."""
     if 1 < _core.result_type(a, b) < _F16:
@@ -518,7 +485,7 @@ def fmod(a, b):
     return _fmod(a, b)
 
 
-@tensor_method
+@op
 def pow(a, b):
     """``a ** b``, elementwise with broadcasting (either may be a number); the gradient with respect to
     ``b`` is ``a ** b * log(a)``.
@@ -526,7 +493,7 @@ def pow(a, b):
     return _pow(a, b)
 
 
-@tensor_method
+@op
 def maximum(a, b):
     """The larger of ``a`` and ``b``, elementwise with broadcasting; NaN propagates. The gradient goes
     to the larger input (split evenly on ties). ``ag.fmax`` is currently this same function, so unlike
@@ -535,7 +502,7 @@ def maximum(a, b):
     return _maximum(a, b)
 
 
-@tensor_method
+@op
 def minimum(a, b):
     """The smaller of ``a`` and ``b``, elementwise with broadcasting; NaN propagates. ``ag.fmin`` is
     currently this same function, so unlike PyTorch's ``fmin`` it does not ignore NaN.
@@ -577,19 +544,19 @@ def _fmaxmin(a, b, is_max):
     return _core.where(_fmax_take_a(a, b, is_max), a, b)
 
 
-@tensor_method
+@op
 def fmax(a, b):
     """Elementwise maximum that ignores NaN: fmax(nan, 1) is 1 (maximum gives nan)."""
     return _fmaxmin(a, b, True)
 
 
-@tensor_method
+@op
 def fmin(a, b):
     """Elementwise minimum that ignores NaN."""
     return _fmaxmin(a, b, False)
 
 
-@tensor_method
+@op
 def atan2(a, b):
     """The angle of the point ``(b, a)``: ``atan(a / b)`` with the quadrant from the signs, in
     ``[-pi, pi]``.
@@ -627,8 +594,7 @@ def _float_binary(name, da, db, doc=None, promote=False):
                          f"{'Integer inputs give a float32 result' if promote else 'Floating point tensors only'}"
                          ", as in PyTorch.")
     fn.Function = fn_cls
-    __all__.append(name)
-    return tensor_method(fn)
+    return op(fn)
 
 
 # ---------------------------------------------------------------------- the float binary ops: one row each
@@ -670,24 +636,23 @@ def _compare(code):
     return f
 
 
-eq = tensor_method(_compare(_B["eq"]), name="eq")
+eq = op(_compare(_B["eq"]), name="eq")
 eq.__doc__ = """A bool tensor: ``a == b`` elementwise, with broadcasting (``b`` may be a number)."""
-ne = tensor_method(_compare(_B["ne"]), name="ne")
+ne = op(_compare(_B["ne"]), name="ne")
 ne.__doc__ = """A bool tensor: ``a != b`` elementwise, with broadcasting."""
-lt = tensor_method(_compare(_B["lt"]), name="lt")
+lt = op(_compare(_B["lt"]), name="lt")
 lt.__doc__ = """A bool tensor: ``a < b`` elementwise, with broadcasting (also ``ag.less``)."""
-le = tensor_method(_compare(_B["le"]), name="le")
+le = op(_compare(_B["le"]), name="le")
 le.__doc__ = """A bool tensor: ``a <= b`` elementwise, with broadcasting."""
-gt = tensor_method(_compare(_B["gt"]), name="gt")
+gt = op(_compare(_B["gt"]), name="gt")
 gt.__doc__ = """A bool tensor: ``a > b`` elementwise, with broadcasting (also ``ag.greater``)."""
-ge = tensor_method(_compare(_B["ge"]), name="ge")
+ge = op(_compare(_B["ge"]), name="ge")
 ge.__doc__ = """A bool tensor: ``a >= b`` elementwise, with broadcasting."""
-greater, less = gt, lt
-tensor_method(greater, name="greater")
-tensor_method(less, name="less")
+greater = op(gt, name="greater")
+less = op(lt, name="less")
 
 
-@tensor_method
+@op
 def equal(a, b):
     """True if a and b have the same shape and elements."""
     return tuple(a.shape) == tuple(b.shape) and bool(_core.reduce(_core.REDUCE_OPS["all"], eq(a, b)))
@@ -709,10 +674,10 @@ def _logical(code):
     return f
 
 
-logical_and = tensor_method(_logical(_B["logical_and"]), name="logical_and")
+logical_and = op(_logical(_B["logical_and"]), name="logical_and")
 logical_and.__doc__ = """A bool tensor: both ``a`` and ``b`` nonzero, elementwise with broadcasting."""
-logical_or = tensor_method(_logical(_B["logical_or"]), name="logical_or")
+logical_or = op(_logical(_B["logical_or"]), name="logical_or")
 logical_or.__doc__ = """A bool tensor: ``a`` or ``b`` nonzero, elementwise with broadcasting."""
-logical_xor = tensor_method(_logical(_B["logical_xor"]), name="logical_xor")
+logical_xor = op(_logical(_B["logical_xor"]), name="logical_xor")
 logical_xor.__doc__ = """A bool tensor: exactly one of ``a`` and ``b`` nonzero, elementwise with broadcasting.
 """

@@ -22,14 +22,12 @@ from .._core import TensorBase
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._grad import sum_to
-from ._registry import tensor_method
+from ._registry import op, tensor_method
 from .creation import tensor
 
 # dtype codes 2.._F16-1 are the integers and bool; below and from _F16 on are the floating dtypes
 _F16 = _core.F16
 
-__all__ = ["argwhere", "gather", "getitem", "index_add", "index_copy", "index_fill", "index_put", "index_select",
-           "masked_fill", "masked_select", "nonzero", "scatter", "scatter_add", "setitem", "take", "take_along_dim"]
 
 _MASK_CODES = (_core.BOOL, _core.U8)
 _INT_CODES = (_core.I64, _core.I32)
@@ -268,6 +266,7 @@ def _index(x, key):
     return _index_raw(x, key)
 
 
+@op(method=False)
 def getitem(x, key):
     """x[key] with PyTorch's rules: a view for ints/slices/None/..., a copy with advanced indices."""
     if isinstance(key, tuple) and len(key) == 1:
@@ -362,6 +361,7 @@ def _put(x, key, values, accumulate, inplace, op):
     return _put_raw(_core.clone(x), key, values, accumulate)
 
 
+@op(method=False)
 def setitem(x, key, value):
     """x[key] = value in place (value broadcast and cast to x's dtype); differentiable like PyTorch."""
     if isinstance(key, tuple) and len(key) == 1:
@@ -378,7 +378,7 @@ def _indices_key(indices, op):
     return tuple(indices)
 
 
-@tensor_method
+@op
 def index_put(x, indices, values, accumulate=False):
     """A copy of x with x[indices] = values (+= with accumulate, duplicates summed)."""
     return _put(x, _parse(x, _indices_key(indices, "index_put"), "index_put"), values, accumulate, False,
@@ -421,7 +421,7 @@ def _one_element(t):
     return t.reshape(1) if isinstance(t, TensorBase) and t.ndim == 0 else t
 
 
-@tensor_method
+@op
 def gather(x, dim, index, *, sparse_grad=False):
     """out[i][j][k] = x[index[i][j][k]][j][k] for dim 0 (likewise for other dims); out has index's shape."""
     if x.ndim == 1 and isinstance(index, TensorBase) and index.ndim == 0:
@@ -447,7 +447,7 @@ class ScatterAdd(Function):
         return g, None, None, gsrc, None
 
 
-@tensor_method
+@op
 def scatter_add(x, dim, index, src):
     """A copy of x with src added at index along dim: out[index[i][j]][j] += src[i][j] for dim 0."""
     if x.ndim == 1:
@@ -509,7 +509,7 @@ def _scatter_reduce(reduce, op):
     return reduce == "add"
 
 
-@tensor_method
+@op
 def scatter(x, dim, index, src=None, *, value=None, reduce=None):
     """A copy of x with out[index[i][j]][j] = src[i][j] for dim 0 (src a tensor or a number; with
     duplicate indices the last in row-major order wins); reduce='add' adds instead (scatter_add)."""
@@ -550,7 +550,7 @@ class IndexSelect(Function):
         return index_add(_zeros(ctx.shape, g._dtype_code), ctx.dim, index, g), None, None
 
 
-@tensor_method
+@op
 def index_select(x, dim, index):
     """x's slices at positions index (a 1-D int tensor) along dim."""
     if _graph(x):
@@ -588,7 +588,7 @@ class IndexAdd(Function):
         return g, None, None, gsrc, None, None
 
 
-@tensor_method
+@op
 def index_add(x, dim, index, source, *, alpha=1):
     """A copy of x with alpha * source[..., j, ...] added at x[..., index[j], ...] along dim."""
     if _graph(x, source):
@@ -618,7 +618,7 @@ def _dim_key(x, dim, index, op):
     return _Key((slice(None),) * d, (d,), (index.reshape(-1),)), d
 
 
-@tensor_method
+@op
 def index_fill(x, dim, index, value):
     """A copy of x with value (a number or a 0-d tensor) at positions index along dim."""
     key, _ = _dim_key(x, dim, index, "index_fill")
@@ -642,7 +642,7 @@ def _copy_source(x, d, index, source, op):
     return source.reshape(tuple(want)) if x.ndim == 0 else source
 
 
-@tensor_method
+@op
 def index_copy(x, dim, index, source):
     """A copy of x with x[..., index[j], ...] = source[..., j, ...] along dim."""
     key, d = _dim_key(x, dim, index, "index_copy")
@@ -656,7 +656,7 @@ def index_copy_(x, dim, index, source):
     return _put(x, key, _copy_source(x, d, index, source, "index_copy_"), False, True, "index_copy_")
 
 
-@tensor_method
+@op
 def take(x, index):
     """x flattened, read at index (any shape, negative values count from the end)."""
     flat = x.reshape(-1)
@@ -701,7 +701,7 @@ class MaskedFill(Function):
         return gx, None, gv
 
 
-@tensor_method
+@op
 def masked_fill(x, mask, value):
     """x with value (a number or a 0-d tensor) where the bool mask (broadcast) is True."""
     _check_mask(mask, "masked_fill")
@@ -717,7 +717,7 @@ def masked_fill(x, mask, value):
     return _masked_fill_raw(x, mask, value)
 
 
-@tensor_method
+@op
 def masked_select(x, mask):
     """The elements of x (broadcast with mask) where mask is True, as a 1-D tensor."""
     _check_mask(mask, "masked_select")
@@ -731,7 +731,7 @@ def masked_select(x, mask):
     return getitem(x, mask)
 
 
-@tensor_method
+@op
 def take_along_dim(x, indices, dim=None):
     """x's values at indices along dim (indices and x broadcast over the other dims); dim None: over
     the flattened x."""
@@ -752,7 +752,7 @@ def take_along_dim(x, indices, dim=None):
     return gather(x, d, indices)
 
 
-@tensor_method
+@op
 def nonzero(x, *, as_tuple=False):
     """Coordinates of the nonzero elements: (count, ndim) int64, or with as_tuple one 1-D tensor per dim."""
     nz = _core.nonzero(x.detach() if x.requires_grad else x)
@@ -763,7 +763,7 @@ def nonzero(x, *, as_tuple=False):
     return tuple(_core.clone(_core.basic_index(nz, (slice(None), j))) for j in range(x.ndim))
 
 
-@tensor_method
+@op
 def argwhere(x):
     """Coordinates of the nonzero elements, (count, ndim) int64."""
     return nonzero(x)

@@ -7,10 +7,7 @@ from .._core import TensorBase
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
 from ._grad import _grad_to
-from ._registry import tensor_method
-
-__all__ = ["addmm", "addmv", "baddbmm", "bmm", "dist", "dot", "einsum", "ger", "linear", "matmul", "mm", "mv", "outer",
-           "vdot"]
+from ._registry import op
 
 
 def _graph(*xs):
@@ -63,7 +60,7 @@ class MatMul(Function):
         return ga, gb
 
 
-@tensor_method
+@op
 def matmul(a, b):
     """Matrix product with np.matmul's rules: 1-d operands are treated as vectors, leading batch dims
     broadcast."""
@@ -74,7 +71,7 @@ def matmul(a, b):
     return _core.matmul(a, b)
 
 
-@tensor_method
+@op
 def mm(a, b):
     """Matrix product of ``(n, m)`` and ``(m, p)`` matrices, giving ``(n, p)`` (no broadcasting;
     see :func:`matmul` for batches).
@@ -89,7 +86,7 @@ def mm(a, b):
     return matmul(a, b)
 
 
-@tensor_method
+@op
 def bmm(a, b):
     """Batched matrix product: ``(B, n, m) @ (B, m, p) -> (B, n, p)``, the batch sizes equal."""
     if a.ndim != 3 or b.ndim != 3:
@@ -99,7 +96,7 @@ def bmm(a, b):
     return matmul(a, b)
 
 
-@tensor_method
+@op
 def mv(a, v):
     """Matrix-vector product: ``(n, m) @ (m,) -> (n,)``."""
     if a.ndim != 2 or v.ndim != 1:
@@ -107,7 +104,7 @@ def mv(a, v):
     return matmul(a, v)
 
 
-@tensor_method
+@op
 def dot(a, b):
     """Inner product of two 1-d tensors of equal length: ``sum_i a_i b_i``, a 0-d tensor.
 
@@ -124,10 +121,10 @@ def dot(a, b):
     return matmul(a, b)
 
 
-vdot = dot
+vdot = op(dot, name="vdot", method=False)
 
 
-@tensor_method
+@op
 def outer(a, b):
     """Outer product of 1-d tensors: ``out[i, j] = a[i] * b[j]``, shape ``(len(a), len(b))`` (also
     ``ag.ger``).
@@ -143,7 +140,7 @@ def outer(a, b):
     return a.unsqueeze(1) * b.unsqueeze(0)
 
 
-ger = outer
+ger = op(outer, name="ger", method=False)
 
 
 class Linear(Function):
@@ -168,6 +165,7 @@ class Linear(Function):
         return gx, gw, gb
 
 
+@op(method=False)
 def linear(x, weight, bias=None):
     """x @ weight.T + bias over the last dim of x (any number of leading dims)."""
     if weight.ndim != 2:
@@ -190,6 +188,7 @@ def linear(x, weight, bias=None):
     return y if x.ndim == 2 else y.reshape(tuple(lead) + (weight.shape[0],))
 
 
+@op(method=False)
 def addmm(input, mat1, mat2, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)``, with ``input`` broadcast to ``(n, p)``."""
     if _graph(input, mat1, mat2) or beta != 1 or alpha != 1:
@@ -197,21 +196,21 @@ def addmm(input, mat1, mat2, beta=1, alpha=1):
     return _core.addmm(input, mat1, mat2)
 
 
-@tensor_method
+@op
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * (batch1 @ batch2), batched."""
     product = bmm(batch1, batch2)
     return product * alpha + input * beta if beta != 0 else product * alpha
 
 
-@tensor_method
+@op
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     """beta * input + alpha * (mat @ vec)."""
     product = mv(mat, vec)
     return product * alpha + input * beta if beta != 0 else product * alpha
 
 
-@tensor_method
+@op
 def dist(input, other, p=2):
     """The p-norm of input - other (broadcast)."""
     return (input - other).norm(p)
@@ -324,6 +323,7 @@ def _einsum_pair(a, la, b, lb, keep):
     return out.reshape(*[sizes[c] for c in labels]), labels
 
 
+@op(method=False)
 def einsum(equation, *operands):
     """Einstein summation, as torch.einsum: einsum('bij,bjk->bik', a, b). Subscripts are letters, one
     per dim; '...' stands for broadcast leading (or inner) dims; without '->' the output holds the
