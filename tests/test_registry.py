@@ -223,7 +223,7 @@ def test_logaddexp_matches_torch():
 # The op added in three places: its agc.h row (with its body), its ops/binary.py row (partial
 # derivatives and docstring) and its tests/op_db.py row. Everything else is generated from those.
 def test_float_binary_rows_generate_every_spelling():
-    for name in ("hypot", "logaddexp", "copysign"):
+    for name in ("hypot", "logaddexp", "copysign", "logaddexp2"):
         fn = getattr(ag, name)
         assert fn is getattr(binary_ops, name) and name in binary_ops.__all__
         assert getattr(ag.Tensor, name) is fn and fn.__doc__ and fn.__name__ == name

@@ -27,10 +27,6 @@ FLOORDIV, MOD, FMOD, POW = _B["floordiv"], _B["mod"], _B["fmod"], _B["pow"]
 MAXIMUM, MINIMUM, ATAN2 = _B["maximum"], _B["minimum"], _B["atan2"]
 
 
-def _rg(x):
-    return isinstance(x, TensorBase) and x.requires_grad
-
-
 def _operand(x, op):
     if isinstance(x, (TensorBase, int, float, bool)):
         return x
@@ -411,6 +407,22 @@ def sub(a, b, alpha=1):
 subtract = op(sub, name="subtract")
 
 
+@op
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """``input + value * tensor1 * tensor2``, elementwise with broadcasting (the three tensors promote
+    to one dtype, as in PyTorch); the gradient flows to all three.
+
+    Example:
+        >>> ag.addcmul(ag.tensor([1.0, 1.0]), ag.tensor([2.0, 3.0]), ag.tensor([4.0, 5.0]), value=0.5)
+        tensor([5.0000, 8.5000])
+    """
+    if isinstance(value, float) and all(isinstance(t, TensorBase) and 1 < t._dtype_code < _F16
+                                        for t in (input, tensor1, tensor2)):
+        raise TypeError(f"addcmul: for integer tensors ({input.dtype}, {tensor1.dtype}, {tensor2.dtype}) value "
+                        f"must be an integer, got {value!r}")
+    return add(input, mul(tensor1, tensor2), alpha=value)
+
+
 @op(method=False)
 def rsub(a, b):
     """``b - a``, elementwise with broadcasting (the reflected ``-``)."""
@@ -514,6 +526,9 @@ class _FMaxMin(Function):
     """fmax/fmin: where one input is NaN the other is taken; on a tie a takes the whole gradient (PyTorch's
     choice)."""
 
+    compute = staticmethod(lambda a, b, is_max: _core.where(_fmax_take_a(a, b, is_max), a, b))
+    grad_args = (0, 1)
+
     @staticmethod
     def forward(ctx, a, b, is_max):
         take_a = _fmax_take_a(a, b, is_max)
@@ -539,9 +554,7 @@ def _fmax_take_a(a, b, is_max):
 def _fmaxmin(a, b, is_max):
     if _core.result_type(a, b) > 1:  # integers hold no NaN
         return (maximum if is_max else minimum)(a, b)
-    if state.enabled and (_rg(a) or _rg(b)):
-        return _FMaxMin.apply(a, b, is_max)
-    return _core.where(_fmax_take_a(a, b, is_max), a, b)
+    return _FMaxMin.call(a, b, is_max)
 
 
 @op
@@ -627,6 +640,15 @@ Example:
     >>> ag.copysign(ag.tensor([1.0, -2.0, 3.0]), ag.tensor([-1.0, 1.0, -0.0]))
     tensor([-1.,  2., -3.])
 """, promote=True)
+# logaddexp2: the gradients are 2^(a - y) and 2^(b - y), the weights of a and b (at most 1: no overflow)
+logaddexp2 = _float_binary("logaddexp2", lambda a, b, y: (a - y).exp2(), lambda a, b, y: (b - y).exp2(), """\
+``log2(2**a + 2**b)``, elementwise with broadcasting, without overflow for large inputs; ``b`` may
+be a number. Floating point tensors only, as in PyTorch.
+
+Example:
+    >>> ag.logaddexp2(ag.tensor([0.0, 200.0]), ag.tensor([0.0, 200.0]))  # 2**200 overflows float32
+    tensor([  1., 201.])
+""")
 
 
 def _compare(code):

@@ -218,30 +218,6 @@ def tan(x):
     return sin(x) / cos(x)
 
 
-class Sinh(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return _sinh_values(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * cosh(x)
-
-
-class Cosh(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return _cosh_values(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * sinh(x)
-
-
 def _half_exp_square(x):
     """(h / 2) h and 1 / (2 h h) with h = exp(|x| / 2): exp(|x|) / 2 and exp(-|x|) / 2 without
     overflowing before the result does (float32 sinh(89) is finite, exp(89) is not)."""
@@ -261,22 +237,44 @@ def _cosh_values(x):
     return big + small
 
 
+class Sinh(Function):
+    compute = staticmethod(_sinh_values)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _sinh_values(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * cosh(x)
+
+
+class Cosh(Function):
+    compute = staticmethod(_cosh_values)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _cosh_values(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * sinh(x)
+
+
 @op
 def sinh(x):
     """The hyperbolic sine ``(e^x - e^-x) / 2``, elementwise."""
-    x = _float_input(x)  # (before any negation: -x of a uint8 wraps around)
-    if state.enabled and x.requires_grad:
-        return Sinh.apply(x)
-    return _sinh_values(x)
+    return Sinh.call(_float_input(x))  # (float first: -x of a uint8 wraps around)
 
 
 @op
 def cosh(x):
     """The hyperbolic cosine ``(e^x + e^-x) / 2``, elementwise."""
-    x = _float_input(x)
-    if state.enabled and x.requires_grad:
-        return Cosh.apply(x)
-    return _cosh_values(x)
+    return Cosh.call(_float_input(x))
 
 
 @op
@@ -296,6 +294,8 @@ class Hardtanh(Function):
     count x == min_val and x == max_val as outside; clamp counts them as inside)."""
 
     _core_forward = True
+    # (without a node, clamp: it also propagates a NaN bound)
+    compute = staticmethod(lambda x, lo, hi: clamp(x, lo, hi))
 
     @staticmethod
     def forward(ctx, x, lo, hi):
@@ -321,9 +321,7 @@ def hardtanh(x, min_val=-1.0, max_val=1.0):
             raise TypeError(f"hardtanh: cannot clamp a uint8 tensor to a negative lower limit ({min_val})")
         # on integers, clamping to [-1.5, 6.5] is clamping to [-1, 6]
         return clamp(x, math.ceil(min_val), math.floor(max_val))
-    if state.enabled and x.requires_grad:
-        return Hardtanh.apply(x, float(min_val), float(max_val))
-    return clamp(x, min_val, max_val)
+    return Hardtanh.call(x, float(min_val), float(max_val))
 
 
 @op
@@ -349,8 +347,14 @@ def round(x, decimals=0):
     return _round(x)
 
 
+def _trunc_values(x):
+    return _core.where(_binary(B["ge"], x, 0), _unary(U["floor"], x), _unary(U["ceil"], x))
+
+
 class Trunc(Function):
     """Round toward zero; a zero gradient (the output requires grad like the input's, as in PyTorch)."""
+
+    compute = staticmethod(_trunc_values)
 
     @staticmethod
     def forward(ctx, x):
@@ -361,18 +365,12 @@ class Trunc(Function):
         return g * 0
 
 
-def _trunc_values(x):
-    return _core.where(_binary(B["ge"], x, 0), _unary(U["floor"], x), _unary(U["ceil"], x))
-
-
 @op
 def trunc(x):
     """Round toward zero; zero gradient."""
     if 1 < x._dtype_code < _F16:
         return x.clone()
-    if state.enabled and x.requires_grad:
-        return Trunc.apply(x)
-    return _trunc_values(x)
+    return Trunc.call(x)
 
 
 fix = trunc
@@ -425,9 +423,7 @@ def clamp(x, min=None, max=None):
     if isinstance(min, TensorBase) or isinstance(max, TensorBase):
         lo = None if min is None else min if isinstance(min, TensorBase) else as_tensor(min)
         hi = None if max is None else max if isinstance(max, TensorBase) else as_tensor(max)
-        return ClampTensor.apply(x, lo, hi) if state.enabled and (
-            x.requires_grad or (lo is not None and lo.requires_grad) or (hi is not None and hi.requires_grad)) \
-            else _clamp_tensor_values(x, lo, hi)
+        return ClampTensor.call(x, lo, hi)
     lo = -math.inf if min is None else float(min)
     hi = math.inf if max is None else float(max)
     if 1 < x._dtype_code < _F16 and (isinstance(min, float) or isinstance(max, float)):
@@ -457,6 +453,9 @@ def _clamp_tensor_values(x, lo, hi):
 class ClampTensor(Function):
     """clamp with tensor bounds: maximum/minimum values (NaN propagates), PyTorch's gradients: x where
     min <= x <= max, min where x < min < max, max where x > max or max < min."""
+
+    compute = staticmethod(_clamp_tensor_values)
+    grad_args = (0, 1, 2)
 
     @staticmethod
     def forward(ctx, x, lo, hi):
@@ -565,11 +564,17 @@ def silu(x):
     return _silu(_activation_input(x, "silu"))
 
 
+def _mish_values(x):
+    return x * tanh(softplus(x))
+
+
 class Mish(Function):
+    compute = staticmethod(_mish_values)
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x * tanh(softplus(x))
+        return _mish_values(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -583,15 +588,18 @@ class Mish(Function):
 @op(method=False)
 def mish(x):
     """x * tanh(softplus(x)). Integer inputs raise TypeError."""
-    x = _activation_input(x, "mish")
-    if state.enabled and x.requires_grad:
-        return Mish.apply(x)
-    return x * tanh(softplus(x))
+    return Mish.call(_activation_input(x, "mish"))
+
+
+def _hardsigmoid_values(x):
+    return _unary(U["clamp"], x + 3, 0.0, 6.0) / 6
 
 
 class Hardsigmoid(Function):
     """min(max(x + 3, 0), 6) / 6; the gradient 1/6 on the open interval (-3, 3) only (so 0 at the
     kinks and at NaN, PyTorch's values)."""
+
+    compute = staticmethod(_hardsigmoid_values)
 
     @staticmethod
     def forward(ctx, x):
@@ -604,22 +612,21 @@ class Hardsigmoid(Function):
         return where((x > -3) & (x < 3), g / 6, 0.0)
 
 
-def _hardsigmoid_values(x):
-    return _unary(U["clamp"], x + 3, 0.0, 6.0) / 6
-
-
 @op(method=False)
 def hardsigmoid(x):
     """``clamp(x / 6 + 1/2, 0, 1)``, elementwise. Integer inputs raise TypeError."""
-    x = _activation_input(x, "hardsigmoid")
-    if state.enabled and x.requires_grad:
-        return Hardsigmoid.apply(x)
-    return _hardsigmoid_values(x)
+    return Hardsigmoid.call(_activation_input(x, "hardsigmoid"))
+
+
+def _hardswish_values(x):
+    return x * _unary(U["clamp"], x + 3, 0.0, 6.0) / 6
 
 
 class Hardswish(Function):
     """x * hardsigmoid(x); the derivative x / 3 + 0.5 on the open interval (-3, 3), 0 below, 1 above
     (PyTorch's values at the kinks)."""
+
+    compute = staticmethod(_hardswish_values)
 
     @staticmethod
     def forward(ctx, x):
@@ -635,14 +642,7 @@ class Hardswish(Function):
 @op(method=False)
 def hardswish(x):
     """``x * clamp(x + 3, 0, 6) / 6``, elementwise. Integer inputs raise TypeError."""
-    x = _activation_input(x, "hardswish")
-    if state.enabled and x.requires_grad:
-        return Hardswish.apply(x)
-    return _hardswish_values(x)
-
-
-def _hardswish_values(x):
-    return x * _unary(U["clamp"], x + 3, 0.0, 6.0) / 6
+    return Hardswish.call(_activation_input(x, "hardswish"))
 
 
 @op(method=False)
@@ -679,9 +679,17 @@ def exp2(x):
     return _rpow_scalar(_float_input(x), 2.0)
 
 
+def _logit_values(x, eps):
+    if eps is not None:
+        x = clamp(x, eps, 1 - eps)
+    return log(x / (1 - x))
+
+
 class Logit(Function):
     """log(x / (1 - x)) with PyTorch's gradient: NaN outside [0, 1]; with eps, x is clamped to
     [eps, 1 - eps] and the gradient is 0 where the clamp acts."""
+
+    compute = staticmethod(_logit_values)
 
     @staticmethod
     def forward(ctx, x, eps):
@@ -699,21 +707,12 @@ class Logit(Function):
         return where((x < eps) | (x > 1 - eps), 0.0, d), None
 
 
-def _logit_values(x, eps):
-    if eps is not None:
-        x = clamp(x, eps, 1 - eps)
-    return log(x / (1 - x))
-
-
 @op
 def logit(x, eps=None):
     """``log(x / (1 - x))``, the inverse of the sigmoid; with ``eps``, ``x`` is first clamped into
     ``[eps, 1 - eps]``.
     """
-    x = _float_input(x)  # (1 - x of a uint8 wraps around)
-    if state.enabled and x.requires_grad:
-        return Logit.apply(x, eps)
-    return _logit_values(x, eps)
+    return Logit.call(_float_input(x), eps)  # (float first: 1 - x of a uint8 wraps around)
 
 
 @op
@@ -743,6 +742,9 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
 
 
 class Where(Function):
+    compute = staticmethod(_core.where)
+    grad_args = (1, 2)  # (cond, a, b)
+
     @staticmethod
     def forward(ctx, cond, a, b):
         ctx.save_for_backward(cond)
@@ -769,10 +771,7 @@ def where(cond, a=None, b=None):
     if isinstance(a, TensorBase) and isinstance(b, TensorBase) is False and isinstance(b, float) \
             and 1 < a._dtype_code < _F16:
         a = a.to(_core.F32)
-    if state.enabled and ((isinstance(a, TensorBase) and a.requires_grad) or
-                          (isinstance(b, TensorBase) and b.requires_grad)):
-        return Where.apply(cond, a, b)
-    return _core.where(cond, a, b)
+    return Where.call(cond, a, b)
 
 
 @tensor_method(name="where")
