@@ -23,8 +23,7 @@ op(sum_to, method=False)  # (re-exported: ag.sum_to undoes broadcasting)
 
 _B = _core.BINARY_OPS
 ADD, SUB, MUL, DIV = _B["add"], _B["sub"], _B["mul"], _B["div"]
-FLOORDIV, MOD, FMOD, POW = _B["floordiv"], _B["mod"], _B["fmod"], _B["pow"]
-MAXIMUM, MINIMUM, ATAN2 = _B["maximum"], _B["minimum"], _B["atan2"]
+FLOORDIV = _B["floordiv"]
 
 
 def _operand(x, op):
@@ -139,156 +138,6 @@ class Div(Function):
         return ga, gb
 
 
-class Pow(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.ma, ctx.mb = _meta(a), _meta(b)
-        ctx.sa = a if not isinstance(a, TensorBase) else None
-        ctx.sb = b if not isinstance(b, TensorBase) else None
-        out = _binary(POW, a, b)
-        ctx.save_for_backward(a if isinstance(a, TensorBase) else None, b if isinstance(b, TensorBase) else None,
-                              out if ctx.needs_input_grad[1] else None)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b, out = ctx.saved_tensors
-        ga = gb = None
-        if ctx.needs_input_grad[0]:
-            if b is None:
-                e = ctx.sb
-                ga = g * e * a ** (e - 1) if e != 0 else g * 0
-            else:
-                ga = g * (b * a ** (b - 1)).masked_fill(b == 0, 0.0)
-            ga = _grad_to(ga, ctx.ma)
-        if ctx.needs_input_grad[1]:
-            if a is None:
-                gb = g * out * math.log(ctx.sa) if ctx.sa > 0 else g * 0
-            else:
-                # d/db a^b = a^b log a; taken as 0 where a == 0 and b >= 0 (the limit), like PyTorch
-                gb = g * (out * a.log()).masked_fill((a == 0) & (b >= 0), 0.0)
-            gb = _grad_to(gb, ctx.mb)
-        return ga, gb
-
-
-class _MaxMin(Function):
-    op = MAXIMUM
-
-    @classmethod
-    def forward(cls, ctx, a, b):
-        ctx.ma, ctx.mb = _meta(a), _meta(b)
-        ctx.save_for_backward(a, b)
-        return _binary(cls.op, a, b)
-
-    @classmethod
-    def backward(cls, ctx, g):
-        a, b = ctx.saved_tensors
-        # ties split the gradient evenly; each input loses it only where the other one wins, so where a
-        # NaN makes the comparisons false both get it (PyTorch's rule)
-        a_loses, b_loses = (a < b, a > b) if cls.op == MAXIMUM else (a > b, a < b)
-        half = g * 0.5
-        tie = a == b
-        ga = half.where(tie, g.masked_fill(a_loses, 0.0))
-        gb = half.where(tie, g.masked_fill(b_loses, 0.0))
-        return _grad_to(ga, ctx.ma), _grad_to(gb, ctx.mb)
-
-
-class Maximum(_MaxMin):
-    op = MAXIMUM
-
-
-class Minimum(_MaxMin):
-    op = MINIMUM
-
-
-class Atan2(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.ma, ctx.mb = _meta(a), _meta(b)
-        ctx.save_for_backward(a, b)
-        return _binary(ATAN2, a, b)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        # in the gradient's float dtype first: a * a of a uint8 input would wrap around
-        a = a if not 1 < a._dtype_code < _F16 else a.to(g._dtype_code)
-        b = b if not 1 < b._dtype_code < _F16 else b.to(g._dtype_code)
-        # 1 / (a^2 + b^2), 0 where that is infinite (a = b = 0, or squares that underflow), as PyTorch;
-        # b * recip before g: for a huge b the squares overflow, recip is 0 and g * b would be inf
-        recip = 1 / (a * a + b * b)
-        recip = recip.masked_fill(recip == math.inf, 0.0)
-        return _grad_to(g * (b * recip), ctx.ma), _grad_to(-g * (a * recip), ctx.mb)
-
-
-class _FloatBinary(Function):
-    """A float binary kernel whose gradients are g * da(a, b, y) and g * db(a, b, y), y the output:
-    the rows of _float_binary set CODE, da and db (db None: a zero gradient)."""
-    CODE = da = db = None
-
-    @classmethod
-    def forward(cls, ctx, a, b):
-        ctx.ma, ctx.mb = _meta(a), _meta(b)
-        ctx.sa, ctx.sb = a, b
-        out = _binary(cls.CODE, a, b)
-        ctx.save_for_backward(a if isinstance(a, TensorBase) else None, b if isinstance(b, TensorBase) else None,
-                              out)
-        return out
-
-    @classmethod
-    def backward(cls, ctx, g):
-        a, b, y = ctx.saved_tensors
-        a = a if a is not None else ctx.sa
-        b = b if b is not None else ctx.sb
-        needs = ctx.needs_input_grad
-        ga = _grad_to(g * cls.da(a, b, y), ctx.ma) if needs[0] else None
-        gb = None
-        if needs[1]:
-            gb = _grad_to(g * cls.db(a, b, y) if cls.db else zeros_like(g), ctx.mb)
-        return ga, gb
-
-
-class _Modulo(Function):
-    """a - q(a, b) * b for a quotient q rounded to an integer (the subclass's op and _quotient): the
-    gradient is 1 for a and -q for b."""
-
-    @classmethod
-    def forward(cls, ctx, a, b):
-        ctx.ma, ctx.mb = _meta(a), _meta(b)
-        ctx.save_for_backward(a if isinstance(a, TensorBase) else None, b if isinstance(b, TensorBase) else None)
-        ctx.sa, ctx.sb = a, b
-        return _binary(cls._op, a, b)
-
-    @classmethod
-    def backward(cls, ctx, g):
-        a, b = ctx.saved_tensors
-        a = a if a is not None else ctx.sa
-        b = b if b is not None else ctx.sb
-        ga = _grad_to(g, ctx.ma) if ctx.ma else None
-        gb = _grad_to(-g * cls._quotient(a, b), ctx.mb) if ctx.mb else None
-        return ga, gb
-
-
-class Remainder(_Modulo):
-    """Python's %: the quotient rounded down."""
-
-    _op = MOD
-
-    @staticmethod
-    def _quotient(a, b):
-        return _binary(FLOORDIV, a, b)
-
-
-class Fmod(_Modulo):
-    """C's fmod: the quotient truncated."""
-
-    _op = FMOD
-
-    @staticmethod
-    def _quotient(a, b):
-        return div(a, b, rounding_mode="trunc").detach()
-
-
 class AddScalar(Function):
     """x + s (or s + x) for a Python scalar s: the gradient passes through unchanged."""
 
@@ -380,8 +229,6 @@ def _primitive(code, fn_cls, convert=False, a_is_tensor=False):
 _ARITH = ((ADD, Add, "add"), (SUB, Sub, "sub"), (MUL, Mul, "mul"), (DIV, Div, "div"))
 # the functions' dispatch
 _add, _sub, _mul, _div = (_primitive(code, cls) for code, cls, _ in _ARITH)
-_mod, _fmod, _pow = _primitive(MOD, Remainder), _primitive(FMOD, Fmod), _primitive(POW, Pow)
-_maximum, _minimum, _atan2 = _primitive(MAXIMUM, Maximum), _primitive(MINIMUM, Minimum), _primitive(ATAN2, Atan2)
 # Tensor's operators (tensor.py: __add__ = OPERATORS["add"], ...), and the reflected ones called as
 # REFLECTED["sub"](other, self), where the left operand is not the tensor
 OPERATORS = {name: _primitive(code, cls, convert=True, a_is_tensor=True) for code, cls, name in _ARITH}
@@ -497,31 +344,6 @@ def fmod(a, b):
     return _fmod(a, b)
 
 
-@op
-def pow(a, b):
-    """``a ** b``, elementwise with broadcasting (either may be a number); the gradient with respect to
-    ``b`` is ``a ** b * log(a)``.
-    """
-    return _pow(a, b)
-
-
-@op
-def maximum(a, b):
-    """The larger of ``a`` and ``b``, elementwise with broadcasting; NaN propagates. The gradient goes
-    to the larger input (split evenly on ties). ``ag.fmax`` is currently this same function, so unlike
-    PyTorch's ``fmax`` it does not ignore NaN.
-    """
-    return _maximum(a, b)
-
-
-@op
-def minimum(a, b):
-    """The smaller of ``a`` and ``b``, elementwise with broadcasting; NaN propagates. ``ag.fmin`` is
-    currently this same function, so unlike PyTorch's ``fmin`` it does not ignore NaN.
-    """
-    return _minimum(a, b)
-
-
 class _FMaxMin(Function):
     """fmax/fmin: where one input is NaN the other is taken; on a tie a takes the whole gradient (PyTorch's
     choice)."""
@@ -569,14 +391,6 @@ def fmin(a, b):
     return _fmaxmin(a, b, False)
 
 
-@op
-def atan2(a, b):
-    """The angle of the point ``(b, a)``: ``atan(a / b)`` with the quadrant from the signs, in
-    ``[-pi, pi]``.
-    """
-    return _atan2(a, b)
-
-
 def _require_float(op, a, b):
     """torch's rule for the float-only binary ops: integer or bool tensors are an error, not promoted."""
     for x in (a, b):
@@ -585,35 +399,135 @@ def _require_float(op, a, b):
                             f"convert with .float() first")
 
 
-def _float_binary(name, da, db, doc=None, promote=False):
-    """One float binary op from its row: the agc.h op `name` (its C kernel), the partial derivatives
-    da(a, b, y), db(a, b, y) of the output y (db None: a zero gradient) and the docstring (a plain
-    default without one) make the Function, ag.<name>, Tensor.<name> and the __all__ entry. Integer and
-    bool tensors are an error, as in PyTorch, or with promote=True compute in float32 (the kernel's
-    FLOAT flag)."""
-    code = _B[name]
-    fn_cls = type(name.title().replace("_", ""), (_FloatBinary,),
-                  {"CODE": code, "da": staticmethod(da), "db": staticmethod(db) if db else None})
-    primitive = _primitive(code, fn_cls)
+class _BinaryRow(Function):
+    """A binary kernel whose gradients are da(g, a, b, y) and db(g, a, b, y), y the output (db None: a
+    zero gradient): the rows of _binary_row set CODE, da and db. a and b are what the op was called
+    with (a Python number stays one); each partial is called only when its gradient is wanted, and
+    its result is unbroadcast here."""
+    CODE = da = db = None
+
+    @classmethod
+    def forward(cls, ctx, a, b):
+        ctx.ma, ctx.mb = _meta(a), _meta(b)
+        ctx.sa, ctx.sb = a, b
+        out = _binary(cls.CODE, a, b)
+        ctx.save_for_backward(a if isinstance(a, TensorBase) else None, b if isinstance(b, TensorBase) else None,
+                              out)
+        return out
+
+    @classmethod
+    def backward(cls, ctx, g):
+        a, b, y = ctx.saved_tensors
+        a = a if a is not None else ctx.sa
+        b = b if b is not None else ctx.sb
+        needs = ctx.needs_input_grad
+        ga = _grad_to(cls.da(g, a, b, y), ctx.ma) if needs[0] else None
+        gb = None
+        if needs[1]:
+            gb = _grad_to(cls.db(g, a, b, y) if cls.db else zeros_like(g), ctx.mb)
+        return ga, gb
+
+
+def _binary_row(name, da, db, doc=None, promote=False, cls_name=None):
+    """One binary op from its row: the agc.h op `name` (its C kernel) and the partial derivatives
+    da(g, a, b, y), db(g, a, b, y) (the gradient for a and b given the output's g; db None: a zero
+    gradient) make the Function (cls_name, by default the op's name) and the op's function. With a
+    docstring `doc` the op is public (ag.<name>, Tensor.<name>); without one the result is the
+    function that public ones build on (remainder checks integer division by zero first).
+    The dtypes are the kernel's (agc.h): a FLOAT op refuses integer and bool tensors, as in
+    PyTorch, or with promote=True computes them in float32; the other ops keep integer dtypes."""
+    info = _core.op_info("binary", name)
+    fn_cls = type(cls_name or name.title().replace("_", ""), (_BinaryRow,),
+                  {"CODE": info.code, "da": staticmethod(da), "db": staticmethod(db) if db else None})
+    primitive = _primitive(info.code, fn_cls)
 
     def checked(a, b):
         _require_float(name, a, b)
         return primitive(a, b)
 
-    fn = primitive if promote else checked
+    fn = checked if info.flags & _core.OP_FLOAT and not promote else primitive
     fn.__name__ = fn.__qualname__ = name
     fn.__module__ = __name__
-    fn.__doc__ = doc or (f"``{name}(a, b)``, elementwise with broadcasting; ``b`` may be a number. "
-                         f"{'Integer inputs give a float32 result' if promote else 'Floating point tensors only'}"
-                         ", as in PyTorch.")
+    fn.__doc__ = doc
     fn.Function = fn_cls
-    return op(fn)
+    return op(fn) if doc is not None else fn
 
 
-# ---------------------------------------------------------------------- the float binary ops: one row each
+def _as_float(x, g):
+    """A tensor operand of a promoting op in the gradient's dtype (a * a of a uint8 would wrap around)."""
+    return x.to(g._dtype_code) if isinstance(x, TensorBase) and 1 < x._dtype_code < _F16 else x
+
+
+def _pow_da(g, a, b, y):
+    if not isinstance(b, TensorBase):
+        return g * b * a ** (b - 1) if b != 0 else g * 0
+    return g * (b * a ** (b - 1)).masked_fill(b == 0, 0.0)
+
+
+def _pow_db(g, a, b, y):
+    if not isinstance(a, TensorBase):
+        return g * y * math.log(a) if a > 0 else g * 0
+    # d/db a^b = a^b log a; taken as 0 where a == 0 and b >= 0 (the limit), like PyTorch
+    return g * (y * a.log()).masked_fill((a == 0) & (b >= 0), 0.0)
+
+
+def _max_min_grads(a_loses):
+    """maximum/minimum's partials: ties split the gradient evenly; each input loses it only where the
+    other one wins, so where a NaN makes the comparisons false both get it (PyTorch's rule).
+    a_loses(a, b) is where a loses."""
+    def da(g, a, b, y):
+        return (g * 0.5).where(a == b, g.masked_fill(a_loses(a, b), 0.0))
+
+    def db(g, a, b, y):
+        return (g * 0.5).where(a == b, g.masked_fill(a_loses(b, a), 0.0))
+
+    return da, db
+
+
+def _atan2_recip(a, b, g):
+    """1 / (a^2 + b^2), 0 where that is infinite (a = b = 0, or squares that underflow), as PyTorch."""
+    a, b = _as_float(a, g), _as_float(b, g)
+    recip = 1 / (a * a + b * b)  # (a tensor: a or b is one)
+    return a, b, recip.masked_fill(recip == math.inf, 0.0)
+
+
+def _atan2_da(g, a, b, y):
+    a, b, recip = _atan2_recip(a, b, g)
+    return g * (b * recip)  # (b * recip before g: for a huge b the squares overflow, recip is 0, g * b inf)
+
+
+def _atan2_db(g, a, b, y):
+    a, b, recip = _atan2_recip(a, b, g)
+    return -g * (a * recip)
+
+
+# ---------------------------------------------------------------------- the binary ops with a gradient: one row each
+pow = _binary_row("pow", _pow_da, _pow_db, """\
+``a ** b``, elementwise with broadcasting (either may be a number); the gradient with respect to ``b``
+is ``a ** b * log(a)``.
+""")
+maximum = _binary_row("maximum", *_max_min_grads(lambda a, b: a < b), """\
+The larger of ``a`` and ``b``, elementwise with broadcasting; NaN propagates. The gradient goes to the
+larger input (split evenly on ties). Unlike ``ag.fmax``, NaN is not ignored.
+""")
+minimum = _binary_row("minimum", *_max_min_grads(lambda a, b: a > b), """\
+The smaller of ``a`` and ``b``, elementwise with broadcasting; NaN propagates. Unlike ``ag.fmin``, NaN is
+not ignored.
+""")
+atan2 = _binary_row("atan2", _atan2_da, _atan2_db, """\
+The angle of the point ``(b, a)``: ``atan(a / b)`` with the quadrant from the signs, in ``[-pi, pi]``.
+Integer inputs give a float32 result.
+""", promote=True)
+# the modulo ops: a - q(a, b) * b for a quotient q rounded to an integer, so the gradient is 1 for a
+# and -q for b (remainder: q rounded down, Python's %; fmod: truncated, C's fmod). Their public
+# functions check integer division by zero first.
+_mod = _binary_row("mod", lambda g, a, b, y: g, lambda g, a, b, y: -g * _binary(FLOORDIV, a, b),
+                   cls_name="Remainder")
+_fmod = _binary_row("fmod", lambda g, a, b, y: g,
+                    lambda g, a, b, y: -g * div(a, b, rounding_mode="trunc").detach(), cls_name="Fmod")
 # hypot: a / y before g, as a / y is at most 1 and cannot overflow where g * a could. At a = b = 0 the
 # gradient is 0 / 0 = NaN, as in PyTorch (the cone has no derivative at its tip).
-hypot = _float_binary("hypot", lambda a, b, y: a / y, lambda a, b, y: b / y, """\
+hypot = _binary_row("hypot", lambda g, a, b, y: g * (a / y), lambda g, a, b, y: g * (b / y), """\
 ``sqrt(a**2 + b**2)``, elementwise with broadcasting, without overflow or underflow in the squares;
 ``b`` may be a number. Floating point tensors only, as in PyTorch.
 
@@ -622,7 +536,8 @@ Example:
     tensor([5.0000e+00, 1.4142e+30])
 """)
 # logaddexp: the gradients are the softmax weights of a and b; exp(a - y) <= 1 never overflows
-logaddexp = _float_binary("logaddexp", lambda a, b, y: (a - y).exp(), lambda a, b, y: (b - y).exp(), """\
+logaddexp = _binary_row("logaddexp", lambda g, a, b, y: g * (a - y).exp(), lambda g, a, b, y: g * (b - y).exp(),
+                       """\
 ``log(exp(a) + exp(b))``, elementwise with broadcasting, without overflow for large inputs; ``b``
 may be a number. Floating point tensors only, as in PyTorch.
 
@@ -631,7 +546,7 @@ Example:
     tensor([  0.6931, 100.6931])
 """)
 # copysign: d/da is y / a = +-1, taken as 0 at a = 0 (PyTorch's value); b only lends its sign bit
-copysign = _float_binary("copysign", lambda a, b, y: (y / a).masked_fill(a == 0, 0.0), None, """\
+copysign = _binary_row("copysign", lambda g, a, b, y: g * (y / a).masked_fill(a == 0, 0.0), None, """\
 ``|a|`` with the sign of ``b``, elementwise with broadcasting (``-0.0`` counts as negative); ``b``
 may be a number. Integer inputs give a float32 result, as in PyTorch. The gradient is ``+-1`` for
 ``a`` (0 where ``a`` is 0) and 0 for ``b``.
@@ -641,7 +556,8 @@ Example:
     tensor([-1.,  2., -3.])
 """, promote=True)
 # logaddexp2: the gradients are 2^(a - y) and 2^(b - y), the weights of a and b (at most 1: no overflow)
-logaddexp2 = _float_binary("logaddexp2", lambda a, b, y: (a - y).exp2(), lambda a, b, y: (b - y).exp2(), """\
+logaddexp2 = _binary_row("logaddexp2", lambda g, a, b, y: g * (a - y).exp2(), lambda g, a, b, y: g * (b - y).exp2(),
+                        """\
 ``log2(2**a + 2**b)``, elementwise with broadcasting, without overflow for large inputs; ``b`` may
 be a number. Floating point tensors only, as in PyTorch.
 
