@@ -562,7 +562,7 @@ BINARY_OPS = [
            Inputs([[(3, 4), (3, 4), (3, 4)], [(3, 4), (4,), (3, 1)], [(2, 1, 4), (3, 1), (4,)]],
                   small=[[(), (), ()], [(0,), (0,), (1,)], [(2, 0), (1,), ()]],
                   kwargs=[{}, {"value": 0.5}], int_kwargs=[{}, {"value": 3}]),
-           torch="addcmul", int_dtypes=INTS, gradgrad=True, method="addcmul"),
+           torch="addcmul", int_dtypes=INTS, gradgrad=True, method="addcmul", inplace="addcmul_"),
     OpInfo("remainder", ag.remainder, np.mod, Inputs([[(3, 4), (3, 4)], [(3, 4), (4,)]], positive=(1,)),
            torch="remainder", int_dtypes=INTS, grad=False, method="remainder", operator=operator.mod, simd=True,
            kernel="mod"),

@@ -24,6 +24,7 @@ op(sum_to, method=False)  # (re-exported: ag.sum_to undoes broadcasting)
 _B = _core.BINARY_OPS
 ADD, SUB, MUL, DIV = _B["add"], _B["sub"], _B["mul"], _B["div"]
 FLOORDIV = _B["floordiv"]
+_GE, _LE, _LOGICAL_OR, _ISNAN = _B["ge"], _B["le"], _B["logical_or"], _core.UNARY_OPS["isnan"]
 
 
 def _operand(x, op):
@@ -267,7 +268,8 @@ def addcmul(input, tensor1, tensor2, *, value=1):
                                         for t in (input, tensor1, tensor2)):
         raise TypeError(f"addcmul: for integer tensors ({input.dtype}, {tensor1.dtype}, {tensor2.dtype}) value "
                         f"must be an integer, got {value!r}")
-    return add(input, mul(tensor1, tensor2), alpha=value)
+    scaled = tensor1 if value == 1 else mul(tensor1, value)  # (value * tensor1 first: PyTorch's order)
+    return add(input, mul(scaled, tensor2))
 
 
 @op(method=False)
@@ -344,11 +346,22 @@ def fmod(a, b):
     return _fmod(a, b)
 
 
+def _fmax_values(a, b, is_max):
+    return _core.where(_fmax_take_a(a, b, is_max), a, b)
+
+
+def _fmax_take_a(a, b, is_max):
+    wins = _binary(_GE if is_max else _LE, a, b)
+    if isinstance(b, TensorBase) and not 1 < b._dtype_code < _F16:
+        wins = _binary(_LOGICAL_OR, wins, _core.unary(_ISNAN, b))
+    return wins
+
+
 class _FMaxMin(Function):
     """fmax/fmin: where one input is NaN the other is taken; on a tie a takes the whole gradient (PyTorch's
     choice)."""
 
-    compute = staticmethod(lambda a, b, is_max: _core.where(_fmax_take_a(a, b, is_max), a, b))
+    compute = staticmethod(_fmax_values)
     grad_args = (0, 1)
 
     @staticmethod
@@ -364,13 +377,6 @@ class _FMaxMin(Function):
         ga = _grad_to(g.where(take_a, 0.0), ctx.ma) if ctx.needs_input_grad[0] else None
         gb = _grad_to(g.masked_fill(take_a, 0.0), ctx.mb) if ctx.needs_input_grad[1] else None
         return ga, gb, None
-
-
-def _fmax_take_a(a, b, is_max):
-    wins = _binary(_B["ge"] if is_max else _B["le"], a, b)
-    if isinstance(b, TensorBase) and not 1 < b._dtype_code < _F16:
-        wins = _binary(_B["logical_or"], wins, _core.unary(_core.UNARY_OPS["isnan"], b))
-    return wins
 
 
 def _fmaxmin(a, b, is_max):

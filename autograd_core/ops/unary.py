@@ -22,6 +22,8 @@ _F16 = _core.F16
 
 U = _core.UNARY_OPS
 B = _core.BINARY_OPS
+# the codes the composite ops below call per element of work (a dict lookup per call otherwise)
+_BOOL, _GE, _FLOOR, _CEIL, _CLAMP = _core.BOOL, B["ge"], U["floor"], U["ceil"], U["clamp"]
 
 
 def _float_input(x):
@@ -348,7 +350,7 @@ def round(x, decimals=0):
 
 
 def _trunc_values(x):
-    return _core.where(_binary(B["ge"], x, 0), _unary(U["floor"], x), _unary(U["ceil"], x))
+    return _core.where(_binary(_GE, x, 0), _unary(_FLOOR, x), _unary(_CEIL, x))
 
 
 class Trunc(Function):
@@ -565,7 +567,7 @@ def silu(x):
 
 
 def _mish_values(x):
-    return x * tanh(softplus(x))
+    return x * tanh(_softplus(x, 1.0, 20.0))  # (x is checked: softplus's kernel straight)
 
 
 class Mish(Function):
@@ -592,7 +594,7 @@ def mish(x):
 
 
 def _hardsigmoid_values(x):
-    return _unary(U["clamp"], x + 3, 0.0, 6.0) / 6
+    return _unary(_CLAMP, x + 3, 0.0, 6.0) / 6
 
 
 class Hardsigmoid(Function):
@@ -619,7 +621,7 @@ def hardsigmoid(x):
 
 
 def _hardswish_values(x):
-    return x * _unary(U["clamp"], x + 3, 0.0, 6.0) / 6
+    return x * _unary(_CLAMP, x + 3, 0.0, 6.0) / 6
 
 
 class Hardswish(Function):
@@ -766,10 +768,11 @@ def where(cond, a=None, b=None):
         return cond.nonzero(as_tuple=True)
     if not isinstance(cond, TensorBase):
         raise TypeError(f"where: condition must be a bool tensor, got {type(cond).__name__}")
-    if cond._dtype_code != _core.BOOL:
+    if cond._dtype_code != _BOOL:
         cond = cond != 0
-    if isinstance(a, TensorBase) and isinstance(b, TensorBase) is False and isinstance(b, float) \
-            and 1 < a._dtype_code < _F16:
+    # an integer tensor beside a float number computes in float32, as in PyTorch (b tested first: it is
+    # a tensor in the common call, which then costs one test)
+    if isinstance(b, float) and isinstance(a, TensorBase) and 1 < a._dtype_code < _F16:
         a = a.to(_core.F32)
     return Where.call(cond, a, b)
 
