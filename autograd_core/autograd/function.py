@@ -444,6 +444,13 @@ def _requires_grad(x):
     return isinstance(x, TensorBase) and x.requires_grad
 
 
+def records(*xs):
+    """Whether an op on xs records a node: grad mode is on and one of xs is a tensor that requires
+    grad. The test of the ops (shape, index, linalg) that choose between their Function and a direct
+    call at several points of one function, so they cannot hand the choice to `call`."""
+    return state.enabled and any(isinstance(x, TensorBase) and x.requires_grad for x in xs)
+
+
 def binary_primitive(fn_cls, kernel, code, record=None, convert=None, a_is_tensor=False, scalar_cls=None):
     """The function (a, b) of the binary kernel `code`. Two tensors that need a node are applied with
     apply_two when fn_cls meets its contract (fn_cls._core_forward), else fn_cls.apply; any other

@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import _core
 from .._core import TensorBase
-from ..autograd.function import Function
+from ..autograd.function import Function, records
 from ..autograd.grad_mode import state
 from ._grad import sum_to
 from ._registry import op, tensor_method
@@ -31,10 +31,6 @@ _F16 = _core.F16
 
 _MASK_CODES = (_core.BOOL, _core.U8)
 _INT_CODES = (_core.I64, _core.I32)
-
-
-def _graph(*xs):
-    return state.enabled and any(isinstance(x, TensorBase) and x.requires_grad for x in xs)
 
 
 def _check_inplace(x, op):
@@ -261,7 +257,7 @@ class IndexEmbed(Function):
 
 
 def _index(x, key):
-    if _graph(x):
+    if records(x):
         return Index.apply(x, key)
     return _index_raw(x, key)
 
@@ -273,10 +269,10 @@ def getitem(x, key):
         key = key[0]
     if isinstance(key, TensorBase) and key._dtype_code in _INT_CODES and x.ndim > 0:
         # x[int tensor]: the common case, without the general key walk
-        if _graph(x):
+        if records(x):
             return Index.apply(x, _Key((), (0,), (key,)))
         return _core.index(x, (0,), (key,))
-    if (isinstance(key, TensorBase) and key._dtype_code == _core.BOOL and key.ndim > 0 and not _graph(x)
+    if (isinstance(key, TensorBase) and key._dtype_code == _core.BOOL and key.ndim > 0 and not records(x)
             and tuple(key.shape) == tuple(x.shape[:key.ndim])):
         return _core.masked_select_leading(x, key)  # x[mask]: one pass, no coordinates
     return _index(x, _parse(x, key, "index"))
@@ -336,7 +332,7 @@ class IndexPut(Function):
 
 def _put(x, key, values, accumulate, inplace, op):
     values = _fit_values(_values(values, x, op), x.shape, key, op)
-    if _graph(x, values) and not 1 < x._dtype_code < _F16:
+    if records(x, values) and not 1 < x._dtype_code < _F16:
         if not inplace:
             return IndexPut.apply(x, values, key, accumulate, False)
         base = x._base
@@ -426,7 +422,7 @@ def gather(x, dim, index, *, sparse_grad=False):
     """out[i][j][k] = x[index[i][j][k]][j][k] for dim 0 (likewise for other dims); out has index's shape."""
     if x.ndim == 1 and isinstance(index, TensorBase) and index.ndim == 0:
         return gather(x, dim, index.reshape(1)).reshape(())
-    if _graph(x):
+    if records(x):
         return Gather.apply(x, dim, index)
     return _core.gather(x, dim, index)
 
@@ -452,7 +448,7 @@ def scatter_add(x, dim, index, src):
     """A copy of x with src added at index along dim: out[index[i][j]][j] += src[i][j] for dim 0."""
     if x.ndim == 1:
         index, src = _one_element(index), _one_element(src)
-    if _graph(x, src):
+    if records(x, src):
         return ScatterAdd.apply(x, dim, index, src, False)
     return _core.scatter_(_core.clone(x), dim, index, src, True, "scatter_add")
 
@@ -462,7 +458,7 @@ def scatter_add_(x, dim, index, src):
     """In place: x[index[i][j]][j] += src[i][j] for dim 0 (sums in a fixed order)."""
     if x.ndim == 1:
         index, src = _one_element(index), _one_element(src)
-    if _graph(x, src):
+    if records(x, src):
         return _inplace_apply(ScatterAdd, x, (dim, index, src, True), "scatter_add_")
     return _core.scatter_(x, dim, index, src, True, "scatter_add_")
 
@@ -518,7 +514,7 @@ def scatter(x, dim, index, src=None, *, value=None, reduce=None):
     src = _scatter_src(src, value, x, "scatter")
     if x.ndim == 1:
         index, src = _one_element(index), _one_element(src)
-    if _graph(x, src):
+    if records(x, src):
         return Scatter.apply(x, dim, index, src, False)
     return _core.scatter_(_core.clone(x), dim, index, src, False, "scatter")
 
@@ -531,7 +527,7 @@ def scatter_(x, dim, index, src=None, *, value=None, reduce=None):
     src = _scatter_src(src, value, x, "scatter_")
     if x.ndim == 1:
         index, src = _one_element(index), _one_element(src)
-    if _graph(x, src):
+    if records(x, src):
         return _inplace_apply(Scatter, x, (dim, index, src, True), "scatter_")
     return _core.scatter_(x, dim, index, src, False, "scatter_")
 
@@ -553,7 +549,7 @@ class IndexSelect(Function):
 @op
 def index_select(x, dim, index):
     """x's slices at positions index (a 1-D int tensor) along dim."""
-    if _graph(x):
+    if records(x):
         return IndexSelect.apply(x, dim, index)
     return _core.index_select(x, dim, index)
 
@@ -591,7 +587,7 @@ class IndexAdd(Function):
 @op
 def index_add(x, dim, index, source, *, alpha=1):
     """A copy of x with alpha * source[..., j, ...] added at x[..., index[j], ...] along dim."""
-    if _graph(x, source):
+    if records(x, source):
         return IndexAdd.apply(x, dim, index, source, alpha, False)
     return _core.index_add_(_core.clone(x), dim, index, _scaled(source, alpha, x))
 
@@ -599,7 +595,7 @@ def index_add(x, dim, index, source, *, alpha=1):
 @tensor_method
 def index_add_(x, dim, index, source, *, alpha=1):
     """In place: x[..., index[j], ...] += alpha * source[..., j, ...] along dim (summed in j order)."""
-    if _graph(x, source):
+    if records(x, source):
         return _inplace_apply(IndexAdd, x, (dim, index, source, alpha, True), "index_add_")
     return _core.index_add_(x, dim, index, _scaled(source, alpha, x))
 
@@ -712,7 +708,7 @@ def masked_fill(x, mask, value):
     elif not isinstance(value, numbers.Number):
         raise TypeError(f"masked_fill: value must be a number or a 0-d tensor, got {type(value).__name__}")
     _core.broadcast_shape(tuple(x.shape), tuple(mask.shape), "masked_fill")
-    if _graph(x, value) and not 1 < x._dtype_code < _F16:
+    if records(x, value) and not 1 < x._dtype_code < _F16:
         return MaskedFill.apply(x, mask, value)
     return _masked_fill_raw(x, mask, value)
 

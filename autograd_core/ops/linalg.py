@@ -4,14 +4,9 @@ import math
 
 from .. import _core
 from .._core import TensorBase
-from ..autograd.function import Function
-from ..autograd.grad_mode import state
+from ..autograd.function import Function, records
 from ._grad import _grad_to
 from ._registry import op
-
-
-def _graph(*xs):
-    return state.enabled and any(isinstance(x, TensorBase) and x.requires_grad for x in xs)
 
 
 class MatMul(Function):
@@ -66,7 +61,7 @@ def matmul(a, b):
     broadcast."""
     if not isinstance(a, TensorBase) or not isinstance(b, TensorBase):
         raise TypeError(f"matmul: expected tensors, got {type(a).__name__} and {type(b).__name__}")
-    if _graph(a, b):
+    if records(a, b):
         return MatMul.apply(a, b)
     return _core.matmul(a, b)
 
@@ -179,7 +174,7 @@ def linear(x, weight, bias=None):
                            f"{weight.shape[0]}")
     lead = x.shape[:-1]
     x2 = x if x.ndim == 2 else x.reshape(math.prod(lead), x.shape[-1])  # (not -1: ambiguous when empty)
-    if _graph(x2, weight, bias):
+    if records(x2, weight, bias):
         y = Linear.apply(x2, weight, bias)
     elif bias is None:
         y = _core.matmul(x2, _core.transpose(weight, 0, 1))
@@ -191,7 +186,7 @@ def linear(x, weight, bias=None):
 @op(method=False)
 def addmm(input, mat1, mat2, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)``, with ``input`` broadcast to ``(n, p)``."""
-    if _graph(input, mat1, mat2) or beta != 1 or alpha != 1:
+    if records(input, mat1, mat2) or beta != 1 or alpha != 1:
         return beta * input + alpha * (mat1 @ mat2)
     return _core.addmm(input, mat1, mat2)
 

@@ -2,15 +2,10 @@
 basic indexing, split) share storage; cat, stack, repeat, flip copy."""
 from .. import _core
 from .._core import TensorBase
-from ..autograd.function import Function
-from ..autograd.grad_mode import state
+from ..autograd.function import Function, records
 from ._grad import sum_to
 from ._registry import op
 from .creation import arange
-
-
-def _graph(*xs):
-    return state.enabled and any(isinstance(x, TensorBase) and x.requires_grad for x in xs)
 
 
 def _shape_arg(shape):
@@ -38,7 +33,7 @@ class Reshape(Function):
 def reshape(x, *shape):
     """A view when the strides allow it, else a copy."""
     shape = _shape_arg(shape)
-    if _graph(x):
+    if records(x):
         return Reshape.apply(x, shape, False)
     return _core.reshape(x, shape)
 
@@ -49,7 +44,7 @@ def view(x, *shape):
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, TensorBase)):
         return x.to(shape[0])
     shape = _shape_arg(shape)
-    if _graph(x):
+    if records(x):
         return Reshape.apply(x, shape, True)
     return _core.view(x, shape)
 
@@ -103,7 +98,7 @@ def squeeze(x, dim=None):
         >>> ag.zeros(2, 1, 3).squeeze().shape
         Size([2, 3])
     """
-    if _graph(x):
+    if records(x):
         return Reshape.apply(x, tuple(_core.squeeze(x.detach(), dim).shape), True)
     return _core.squeeze(x, dim)
 
@@ -117,7 +112,7 @@ def unsqueeze(x, dim):
         >>> ag.zeros(3).unsqueeze(0).shape
         Size([1, 3])
     """
-    if _graph(x):
+    if records(x):
         return Reshape.apply(x, tuple(_core.unsqueeze(x.detach(), dim).shape), True)
     return _core.unsqueeze(x, dim)
 
@@ -149,7 +144,7 @@ def permute(x, *dims):
         Size([4, 2, 3])
     """
     dims = _shape_arg(dims)
-    if _graph(x):
+    if records(x):
         return Permute.apply(x, dims)
     return _core.permute(x, dims)
 
@@ -170,7 +165,7 @@ class Transpose(Function):
 @op
 def transpose(x, dim0, dim1):
     """Swap dimensions ``dim0`` and ``dim1`` (a view sharing storage with ``x``); also ``ag.swapaxes``."""
-    if _graph(x):
+    if records(x):
         return Transpose.apply(x, dim0, dim1)
     return _core.transpose(x, dim0, dim1)
 
@@ -212,7 +207,7 @@ def expand(x, *shape):
                 [2, 2, 2]])
     """
     shape = _shape_arg(shape)
-    if _graph(x):
+    if records(x):
         return Expand.apply(x, shape)
     return _core.expand(x, shape)
 
@@ -303,7 +298,7 @@ def flip(x, *dims):
     """
     dims = _shape_arg(dims)
     dims = tuple(sorted({_core._wrap_dim(d, x.ndim, "flip") for d in dims}))
-    if _graph(x):
+    if records(x):
         return Flip.apply(x, dims)
     return _flip_copy(x, dims)
 
@@ -370,7 +365,7 @@ def roll(x, shifts, dims=None):
     if isinstance(dims, int):
         dims = (dims,)
     dims = tuple(_core._wrap_dim(d, x.ndim, "roll") for d in dims)
-    if _graph(x):
+    if records(x):
         return Roll.apply(x, tuple(shifts), dims)
     return _roll(x, tuple(shifts), dims)
 
@@ -388,7 +383,7 @@ class Clone(Function):
 @op
 def clone(x, memory_format=None):
     """A copy of ``x`` with its own storage; differentiable (the gradient passes through)."""
-    if _graph(x):
+    if records(x):
         return Clone.apply(x)
     return _core.clone(x)
 
@@ -473,7 +468,7 @@ def cat(tensors, dim=0):
         if x.ndim != ref.ndim or any(a != b for j, (a, b) in enumerate(zip(x.shape, ref.shape)) if j != d):
             raise RuntimeError(f"cat: sizes of tensors must match except in dimension {d}; expected "
                                f"{tuple(ref.shape)} (any size at dim {d}) but got {tuple(x.shape)} for tensor {i}")
-    if _graph(*tensors):
+    if records(*tensors):
         return Cat.apply(d, *tensors)
     return _cat_forward(xs, d, _cat_dtype(tensors))
 
@@ -539,7 +534,7 @@ class IndexBackward(Function):
 
 
 def basic_index(x, key):
-    if _graph(x):
+    if records(x):
         return BasicIndex.apply(x, key)
     return _core.basic_index(x, key)
 
@@ -596,7 +591,7 @@ def split(x, split_size_or_sections, dim=0):
         sizes = [int(v) for v in split_size_or_sections]
         if sum(sizes) != n:
             raise RuntimeError(f"split: sizes {sizes} must sum to the size of dim {d} ({n})")
-    if _graph(x):
+    if records(x):
         return Split.apply(x, tuple(sizes), d)
     return Split.forward(Split.__new__(Split), x, tuple(sizes), d)
 
@@ -729,7 +724,7 @@ class DiagonalScatter(Function):
 
 
 def _diagonal_scatter(g, shape, offset, d1, d2):
-    if _graph(g):
+    if records(g):
         return DiagonalScatter.apply(g, shape, offset, d1, d2)
     return _scatter_diagonal(g, shape, offset, d1, d2)
 
@@ -738,7 +733,7 @@ def _diagonal_scatter(g, shape, offset, d1, d2):
 def diagonal(x, offset=0, dim1=0, dim2=1):
     """The diagonal `offset` of dims (dim1, dim2) as a view, moved to the last dim."""
     d1, d2 = _diagonal_dims(x.ndim, dim1, dim2, "diagonal")
-    if _graph(x):
+    if records(x):
         return Diagonal.apply(x, offset, d1, d2)
     return _diagonal_view(x, offset, d1, d2)
 
