@@ -1,6 +1,8 @@
 """Binary elementwise ops with broadcasting: forward in C, VJPs written with Tensor ops.
 
-Every VJP ends with `sum_to`, which undoes broadcasting (and dtype promotion) in one place."""
+The arithmetic operators have their own Functions (the per-call overhead of every + and * in a
+model); every other kernel with a gradient is a `_binary_row` of its partial derivatives. Every VJP
+ends with `sum_to`, which undoes broadcasting (and dtype promotion) in one place."""
 import math
 import numbers
 
@@ -407,25 +409,26 @@ def _require_float(op, a, b):
 
 class _BinaryRow(Function):
     """A binary kernel whose gradients are da(g, a, b, y) and db(g, a, b, y), y the output (db None: a
-    zero gradient): the rows of _binary_row set CODE, da and db. a and b are what the op was called
-    with (a Python number stays one); each partial is called only when its gradient is wanted, and
-    its result is unbroadcast here."""
+    zero gradient): the rows of _binary_row set CODE, da, db and READS_Y. a and b are what the op was
+    called with (a Python number stays one); each partial is called only when its gradient is wanted,
+    and its result is unbroadcast here. The output is saved only when a wanted partial reads it
+    (READS_Y names them, "a" and/or "b"): saving it costs a _SavedOutput alias per node."""
     CODE = da = db = None
+    READS_Y = "ab"
 
     @classmethod
     def forward(cls, ctx, a, b):
         ctx.ma, ctx.mb = _meta(a), _meta(b)
-        ctx.sa, ctx.sb = a, b
         out = _binary(cls.CODE, a, b)
-        ctx.save_for_backward(a if isinstance(a, TensorBase) else None, b if isinstance(b, TensorBase) else None,
-                              out)
+        ea, eb = ctx.next_edges
+        reads = cls.READS_Y
+        keep = (ea is not None and "a" in reads) or (eb is not None and "b" in reads)
+        ctx.save_for_backward(a, b, out if keep else None)  # (a Python number is saved as it is)
         return out
 
     @classmethod
     def backward(cls, ctx, g):
         a, b, y = ctx.saved_tensors
-        a = a if a is not None else ctx.sa
-        b = b if b is not None else ctx.sb
         needs = ctx.needs_input_grad
         ga = _grad_to(cls.da(g, a, b, y), ctx.ma) if needs[0] else None
         gb = None
@@ -434,17 +437,19 @@ class _BinaryRow(Function):
         return ga, gb
 
 
-def _binary_row(name, da, db, doc=None, promote=False, cls_name=None):
+def _binary_row(name, da, db, doc=None, promote=False, cls_name=None, reads_y="ab"):
     """One binary op from its row: the agc.h op `name` (its C kernel) and the partial derivatives
     da(g, a, b, y), db(g, a, b, y) (the gradient for a and b given the output's g; db None: a zero
-    gradient) make the Function (cls_name, by default the op's name) and the op's function. With a
+    gradient) make the Function (cls_name, by default the op's name) and the op's function; reads_y
+    names the partials that read y ("a", "b", both or ""), so that y is saved only for them. With a
     docstring `doc` the op is public (ag.<name>, Tensor.<name>); without one the result is the
     function that public ones build on (remainder checks integer division by zero first).
     The dtypes are the kernel's (agc.h): a FLOAT op refuses integer and bool tensors, as in
     PyTorch, or with promote=True computes them in float32; the other ops keep integer dtypes."""
     info = _core.op_info("binary", name)
     fn_cls = type(cls_name or name.title().replace("_", ""), (_BinaryRow,),
-                  {"CODE": info.code, "da": staticmethod(da), "db": staticmethod(db) if db else None})
+                  {"CODE": info.code, "da": staticmethod(da), "db": staticmethod(db) if db else None,
+                   "READS_Y": reads_y})
     primitive = _primitive(info.code, fn_cls)
 
     def checked(a, b):
@@ -508,19 +513,19 @@ def _atan2_db(g, a, b, y):
 
 
 # ---------------------------------------------------------------------- the binary ops with a gradient: one row each
-pow = _binary_row("pow", _pow_da, _pow_db, """\
+pow = _binary_row("pow", _pow_da, _pow_db, reads_y="b", doc="""\
 ``a ** b``, elementwise with broadcasting (either may be a number); the gradient with respect to ``b``
 is ``a ** b * log(a)``.
 """)
-maximum = _binary_row("maximum", *_max_min_grads(lambda a, b: a < b), """\
+maximum = _binary_row("maximum", *_max_min_grads(lambda a, b: a < b), reads_y="", doc="""\
 The larger of ``a`` and ``b``, elementwise with broadcasting; NaN propagates. The gradient goes to the
 larger input (split evenly on ties). Unlike ``ag.fmax``, NaN is not ignored.
 """)
-minimum = _binary_row("minimum", *_max_min_grads(lambda a, b: a > b), """\
+minimum = _binary_row("minimum", *_max_min_grads(lambda a, b: a > b), reads_y="", doc="""\
 The smaller of ``a`` and ``b``, elementwise with broadcasting; NaN propagates. Unlike ``ag.fmin``, NaN is
 not ignored.
 """)
-atan2 = _binary_row("atan2", _atan2_da, _atan2_db, """\
+atan2 = _binary_row("atan2", _atan2_da, _atan2_db, reads_y="", doc="""\
 The angle of the point ``(b, a)``: ``atan(a / b)`` with the quadrant from the signs, in ``[-pi, pi]``.
 Integer inputs give a float32 result.
 """, promote=True)
@@ -528,9 +533,10 @@ Integer inputs give a float32 result.
 # and -q for b (remainder: q rounded down, Python's %; fmod: truncated, C's fmod). Their public
 # functions check integer division by zero first.
 _mod = _binary_row("mod", lambda g, a, b, y: g, lambda g, a, b, y: -g * _binary(FLOORDIV, a, b),
-                   cls_name="Remainder")
+                   cls_name="Remainder", reads_y="")
 _fmod = _binary_row("fmod", lambda g, a, b, y: g,
-                    lambda g, a, b, y: -g * div(a, b, rounding_mode="trunc").detach(), cls_name="Fmod")
+                    lambda g, a, b, y: -g * div(a, b, rounding_mode="trunc").detach(), cls_name="Fmod",
+                    reads_y="")
 # hypot: a / y before g, as a / y is at most 1 and cannot overflow where g * a could. At a = b = 0 the
 # gradient is 0 / 0 = NaN, as in PyTorch (the cone has no derivative at its tip).
 hypot = _binary_row("hypot", lambda g, a, b, y: g * (a / y), lambda g, a, b, y: g * (b / y), """\
@@ -552,7 +558,8 @@ Example:
     tensor([  0.6931, 100.6931])
 """)
 # copysign: d/da is y / a = +-1, taken as 0 at a = 0 (PyTorch's value); b only lends its sign bit
-copysign = _binary_row("copysign", lambda g, a, b, y: g * (y / a).masked_fill(a == 0, 0.0), None, """\
+copysign = _binary_row("copysign", lambda g, a, b, y: g * (y / a).masked_fill(a == 0, 0.0), None, reads_y="a",
+                       doc="""\
 ``|a|`` with the sign of ``b``, elementwise with broadcasting (``-0.0`` counts as negative); ``b``
 may be a number. Integer inputs give a float32 result, as in PyTorch. The gradient is ``+-1`` for
 ``a`` (0 where ``a`` is 0) and 0 for ``b``.

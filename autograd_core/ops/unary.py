@@ -1,9 +1,12 @@
 """Unary elementwise ops: forward in C, each VJP on the line that defines the op.
 
-`_unary_op(name, grad, save=...)` builds the Function: `grad(x, y, g, p0, p1)` is the VJP written with
-Tensor ops (so create_graph works). The op's row in agc.h (read through _core.op_info) says which C
-kernel, if any, computes the same VJP in one pass (integer inputs of float ops compute in float32 in
-the binding, as the row's flags say); that fused kernel is used when no double backward is being recorded, and it decides what is saved (x or y)."""
+`_unary_op(name, grad, save=..., doc=...)` is one kernel's op in one statement: `grad(x, y, g, p0, p1)`
+is the VJP written with Tensor ops (so create_graph works), and a docstring publishes it as ag.<name>
+and Tensor.<name>. The op's row in agc.h (read through _core.op_info) says which C kernel, if any,
+computes the same VJP in one pass (integer inputs of float ops compute in float32 in the binding, as
+the row's flags say); that fused kernel is used when no double backward is being recorded, and it
+decides what is saved (x or y). Composite ops built on them are Functions with `compute` (see
+autograd.function.composite) or plain functions of other ops."""
 import math
 
 from .. import _core
