@@ -314,7 +314,7 @@ def test_ops_modules_publish_through_op_only():
     # a probe module: op lists in the caller's __all__ (method=False: no Tensor method), tensor_method
     # only attaches
     probe = {"f": f}
-    exec("from autograd_core.ops._registry import op, tensor_method\n"
+    exec("from autograd_core.ops._registry import op, tensor_method\n"  # noqa: S102 (a probe module)
          "op(f, name='probe_exported')\nop(f, name='probe_function', method=False)\n"
          "tensor_method(f, name='probe_method_only')", probe)
     try:
@@ -345,8 +345,8 @@ def test_modulo_rows_gradients():
     b = ag.tensor(rng.choice([-1.7, 1.3, 2.9], (4,)), dtype=ag.float64, requires_grad=True)
     for fn in (ag.remainder, ag.fmod):
         assert ag.autograd.gradcheck(fn, (a, b))
-        assert ag.autograd.gradcheck(lambda t: fn(t, 2.5), (a,))
-        assert ag.autograd.gradcheck(lambda t: fn(7.25, t), (b,))
+        assert ag.autograd.gradcheck(lambda t, fn=fn: fn(t, 2.5), (a,))
+        assert ag.autograd.gradcheck(lambda t, fn=fn: fn(7.25, t), (b,))
 
 
 def test_atan2_row_with_an_integer_operand_and_pow_at_zero_exponent():

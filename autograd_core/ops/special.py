@@ -16,7 +16,6 @@ from ..autograd.function import Function
 from ._registry import op, tensor_method
 from .creation import from_numpy
 
-
 # B_2k for k = 1..10
 _BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510, 43867 / 798, -174611 / 330)
 _SHIFT_TO = 10.0
