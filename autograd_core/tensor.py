@@ -633,7 +633,7 @@ class Tensor(TensorBase):
 
     def addcmul_(self, t1, t2, value=1):
         """In place ``self += value * t1 * t2``; returns self."""
-        return self._inplace_op(lambda x: x + value * t1 * t2, "addcmul_")
+        return self._inplace_op(lambda x: x.addcmul(t1, t2, value=value), "addcmul_")
 
     def addcdiv_(self, t1, t2, value=1):
         """In place ``self += value * t1 / t2``; returns self."""

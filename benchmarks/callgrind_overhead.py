@@ -27,6 +27,22 @@ CASES = {
     "grad a*2.0": ("a = ag.ones(16, requires_grad=True)", "a * 2.0"),
     "grad exp(a)": ("a = ag.ones(16, requires_grad=True)", "ag.exp(a)"),
     "grad hypot(a,b)": ("a = ag.ones(16, requires_grad=True); b = ag.ones(16)", "ag.hypot(a, b)"),
+    # composite ops (a Function over other ops): the record-or-call decision in Function.apply
+    "nograd sinh(a)": ("a = ag.ones(16)", "ag.sinh(a)"),
+    "grad sinh(a)": ("a = ag.ones(16, requires_grad=True)", "ag.sinh(a)"),
+    "nograd mish(a)": ("a = ag.ones(16)", "ag.mish(a)"),
+    "grad mish(a)": ("a = ag.ones(16, requires_grad=True)", "ag.mish(a)"),
+    "nograd floor(a)": ("a = ag.ones(16)", "ag.floor(a)"),
+    "grad floor(a)": ("a = ag.ones(16, requires_grad=True)", "ag.floor(a)"),
+    "nograd trunc(a)": ("a = ag.ones(16)", "ag.trunc(a)"),
+    "nograd fmax(a,b)": ("a = ag.ones(16); b = ag.ones(16)", "ag.fmax(a, b)"),
+    "grad fmax(a,b)": ("a = ag.ones(16, requires_grad=True); b = ag.ones(16)", "ag.fmax(a, b)"),
+    "nograd clamp(a,t,t)": ("a = ag.ones(16); lo = ag.zeros(16); hi = ag.ones(16)", "ag.clamp(a, lo, hi)"),
+    "nograd where(c,a,b)": ("a = ag.ones(16); b = ag.ones(16); c = a > 0", "ag.where(c, a, b)"),
+    "grad where(c,a,b)": ("a = ag.ones(16, requires_grad=True); b = ag.ones(16); c = a > 0", "ag.where(c, a, b)"),
+    "nograd pow(a,b)": ("a = ag.ones(16); b = ag.ones(16)", "ag.pow(a, b)"),
+    "grad pow(a,b)": ("a = ag.ones(16, requires_grad=True); b = ag.ones(16)", "ag.pow(a, b)"),
+    "grad maximum(a,b)": ("a = ag.ones(16, requires_grad=True); b = ag.ones(16)", "ag.maximum(a, b)"),
     "mlp step": (
         ("ag.manual_seed(0); m = ag.nn.Sequential(ag.nn.Linear(8, 16), ag.nn.ReLU(), ag.nn.Linear(16, 2));"
          " opt = ag.optim.SGD(m.parameters(), lr=0.01); x = ag.randn(4, 8); y = ag.randn(4, 2)"),

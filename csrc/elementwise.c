@@ -1,16 +1,19 @@
 /* elementwise.c: agc_unary, agc_binary, agc_where and their portable loops.
- * agc.h's op rows (their float bodies) and the per-dtype lists below expand into one typed row
- * kernel per (op, dtype) and into the portable tables that cpu.c copies into the active tables (then
- * overrides with the vector tiers, elementwise_avx2.c / elementwise_avx512.c, where the CPU allows). Each row kernel has fast paths for unit strides and, for binary ops, for a stride-0
+ * agc.h's op rows expand into one typed row kernel per (op, dtype of the row's dtypes column), from
+ * the row's one body, and into the portable tables that cpu.c copies into the active tables (then
+ * overrides with the vector tiers, elementwise_avx2.c / elementwise_avx512.c, where the CPU allows).
+ * Each row kernel has fast paths for unit strides and, for binary ops, for a stride-0
  * (scalar-broadcast) operand; agc_iter merges dims first, so contiguous tensors are one flat row.
- * Float math goes through <tgmath.h>, so `exp(v)` is expf for float32 and exp for float64.
- * Semantics worth knowing: floordiv and mod follow Python (and NumPy): mod takes b's sign (fmod, C's, takes a's); for
- * floats b == 0 gives a / b and NaN; for int64 b == 0 gives 0 and INT64_MIN // -1 wraps. round is
- * half to even (rint). maximum/minimum propagate NaN. int64 add/sub/mul/neg/abs wrap (computed
- * unsigned: no undefined behaviour). int32 and uint8 have the integer ops too (portable loops only):
- * int32 computed in int64 and narrowed modulo 2^32, uint8 in int/unsigned and narrowed modulo 2^8,
- * so both wrap like PyTorch; logical_and/or/xor on integers are bitwise, as for int64; clamp and
- * affine parameters saturate to the dtype's range (the binding rejects bounds that do not fit).
+ * A body is one expression for all of its dtypes: float math goes through <tgmath.h> (`exp(v)` is
+ * expf for float32), and the type-generic helpers below (_Generic over the element type) give each
+ * dtype its own semantics where an operator would not.
+ * Semantics worth knowing: floordiv and mod follow Python (and NumPy): mod takes b's sign (fmod, C's,
+ * takes a's); for floats b == 0 gives a / b and NaN; for integers b == 0 gives 0 and INT_MIN // -1
+ * wraps. round is half to even (rint). maximum/minimum propagate NaN. Integer add/sub/mul/neg/abs
+ * wrap modulo 2^64, 2^32 or 2^8 like PyTorch (computed in uint64_t: no undefined behaviour);
+ * logical_and/or/xor on integers are bitwise; clamp and affine parameters saturate to the dtype's
+ * range (the binding rejects bounds that do not fit). Bool elements are uint8_t 0 or 1 and run the
+ * uint8 expression, except add (or), hand-written below.
  * out may alias an input exactly.
  * The backward helpers test the closed side of a kink (a <= 0), so a NaN input passes the gradient
  * through, as PyTorch's relu and elu do.
@@ -100,25 +103,26 @@
 DEFINE_FLOAT_HELPERS(float, f32)
 DEFINE_FLOAT_HELPERS(double, f64)
 
-#define SIGN(v) _Generic((v), float: sign_f32, double: sign_f64)(v)
-#define SIGMOID(v) _Generic((v), float: sigmoid_f32, double: sigmoid_f64)(v)
-#define MAXIMUM(a, b) _Generic((a), float: maximum_f32, double: maximum_f64)(a, b)
-#define MINIMUM(a, b) _Generic((a), float: minimum_f32, double: minimum_f64)(a, b)
-#define FLOORDIV(a, b) _Generic((a), float: floordiv_f32, double: floordiv_f64)(a, b)
-#define MOD(a, b) _Generic((a), float: mod_f32, double: mod_f64)(a, b)
-#define GELU(v) _Generic((v), float: gelu_f32, double: gelu_f64)(v)
-#define GELU_TANH(v) _Generic((v), float: gelu_tanh_f32, double: gelu_tanh_f64)(v)
-#define GELU_BWD(x, g) _Generic((x), float: gelu_bwd_f32, double: gelu_bwd_f64)(x, g)
-#define GELU_TANH_BWD(x, g) _Generic((x), float: gelu_tanh_bwd_f32, double: gelu_tanh_bwd_f64)(x, g)
-#define LOGADDEXP(a, b) _Generic((a), float: logaddexp_f32, double: logaddexp_f64)(a, b)
-#define SILU_BWD(x, g) _Generic((x), float: silu_bwd_f32, double: silu_bwd_f64)(x, g)
-#define SOFTPLUS(v, b, t) _Generic((v), float: softplus_f32, double: softplus_f64)(v, b, t)
+/* the floats' cases of the type-generic helpers (TYPED below): the plain operator or <tgmath.h> */
+#define DEFINE_FLOAT_BASICS(T, S)                                                                  \
+    static inline T wadd_##S(T a, T b) { return a + b; }                                           \
+    static inline T wsub_##S(T a, T b) { return a - b; }                                           \
+    static inline T wmul_##S(T a, T b) { return a * b; }                                           \
+    static inline T wneg_##S(T v) { return -v; }                                                   \
+    static inline T abs_##S(T v) { return fabs(v); }                                               \
+    static inline T floor_##S(T v) { return floor(v); }                                            \
+    static inline T ceil_##S(T v) { return ceil(v); }                                              \
+    static inline T rint_##S(T v) { return rint(v); }                                              \
+    static inline int isnan_##S(T v) { return isnan(v) != 0; }                                    \
+    static inline int isfinite_##S(T v) { return isfinite(v) != 0; }                              \
+    static inline T fmod_##S(T a, T b) { return fmod(a, b); }                                      \
+    static inline T pow_##S(T a, T b) { return pow(a, b); }
+DEFINE_FLOAT_BASICS(float, f32)
+DEFINE_FLOAT_BASICS(double, f64)
 
 /* NaN in x stays NaN (both comparisons are false) */
 #define CLAMP(v, lo, hi) CLAMP_HI_((v) < (lo) ? (lo) : (v), hi)
 #define CLAMP_HI_(w, hi) ((w) > (hi) ? (hi) : (w))
-/* the float body of an op that has no float kernels: its table entries stay empty (FLOAT_ENTRY) */
-#define NO_FLOAT_BODY ((void)a, (void)b, 0)
 
 /* x ** p0 and p0 ** x in double (float32 too: p0 such as 1/3 is not a float), with the exact
  * shortcuts NumPy and PyTorch take for the common exponents */
@@ -131,55 +135,35 @@ static inline double pow_scalar_d(double v, double p)
     return pow(v, p);
 }
 
-/* int64 helpers: wrapping arithmetic through uint64 */
-static inline int64_t wrap_i64(uint64_t v)
-{
-    return (int64_t)v; /* modulo 2^64: implementation-defined in C, defined by GCC and Clang */
-}
-#define IADD(a, b) wrap_i64((uint64_t)(a) + (uint64_t)(b))
-#define ISUB(a, b) wrap_i64((uint64_t)(a) - (uint64_t)(b))
-#define IMUL(a, b) wrap_i64((uint64_t)(a) * (uint64_t)(b))
+/* ---------------------------------------------------------------- integer helpers
+ * The integers' cases of the type-generic helpers. Arithmetic goes through uint64_t, where overflow
+ * is defined (modulo 2^64), and the conversion back to the element type keeps the low bits (modulo
+ * 2^64 / 2^32 / 2^8: implementation-defined in C for the signed types, defined by GCC and Clang), so
+ * every integer dtype wraps like PyTorch's without undefined behaviour. */
+#define DEFINE_INT_HELPERS(T, S)                                                                   \
+    static inline T wadd_##S(T a, T b) { return (T)((uint64_t)a + (uint64_t)b); }                  \
+    static inline T wsub_##S(T a, T b) { return (T)((uint64_t)a - (uint64_t)b); }                  \
+    static inline T wmul_##S(T a, T b) { return (T)((uint64_t)a * (uint64_t)b); }                  \
+    static inline T wneg_##S(T v) { return (T)(0 - (uint64_t)v); }                                 \
+    static inline T abs_##S(T v) { return v < (T)0 ? wneg_##S(v) : v; } /* INT_MIN stays */       \
+    static inline T sign_##S(T v) { return (T)((v > (T)0) - (v < (T)0)); }                         \
+    static inline T maximum_##S(T a, T b) { return a > b ? a : b; }                                \
+    static inline T minimum_##S(T a, T b) { return a < b ? a : b; }                                \
+    static inline T floor_##S(T v) { return v; }                                                   \
+    static inline T ceil_##S(T v) { return v; }                                                    \
+    static inline T rint_##S(T v) { return v; }                                                    \
+    static inline int isnan_##S(T v) { return (void)v, 0; }                                        \
+    static inline int isfinite_##S(T v) { return (void)v, 1; }
+DEFINE_INT_HELPERS(int64_t, i64)
+DEFINE_INT_HELPERS(int32_t, i32)
+DEFINE_INT_HELPERS(uint8_t, u8)
+
 static inline int64_t sat_i64(double v)
 {
     if (v != v) return 0;
     if (v >= 9223372036854775807.0) return INT64_MAX;
     if (v <= -9223372036854775808.0) return INT64_MIN;
     return (int64_t)v;
-}
-static inline int64_t floordiv_i64(int64_t a, int64_t b)
-{
-    if (b == 0) return 0;
-    if (b == -1) return ISUB(0, a);
-    int64_t q = a / b, r = a % b;
-    return (r != 0 && ((r < 0) != (b < 0))) ? q - 1 : q;
-}
-static inline int64_t mod_i64(int64_t a, int64_t b)
-{
-    if (b == 0 || b == -1) return 0;
-    int64_t r = a % b;
-    return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
-}
-/* C's truncated remainder (a's sign); b == -1 is special-cased because INT64_MIN % -1 is undefined */
-static inline int64_t fmod_i64(int64_t a, int64_t b)
-{
-    return (b == 0 || b == -1) ? 0 : a % b;
-}
-static inline int64_t pow_i64(int64_t a, int64_t b)
-{
-    if (b < 0) return a == 1 ? 1 : a == -1 ? ((b & 1) ? -1 : 1) : 0;
-    uint64_t r = 1, base = (uint64_t)a, e = (uint64_t)b;
-    while (e) {
-        if (e & 1) r *= base;
-        base *= base;
-        e >>= 1;
-    }
-    return wrap_i64(r);
-}
-/* int32 and uint8 helpers. wrap_i32: v modulo 2^32 as int32 (the uint32 -> int32 conversion is
- * implementation-defined in C, modulo in GCC and Clang, as for wrap_i64). */
-static inline int32_t wrap_i32(int64_t v)
-{
-    return (int32_t)(uint32_t)(uint64_t)v;
 }
 static inline int32_t sat_i32(double v)
 {
@@ -194,7 +178,49 @@ static inline uint8_t sat_u8(double v)
     if (v >= 255.0) return 255;
     return (uint8_t)v;
 }
-/* negative exponents: integer result of a ** b as for int64 (1, +-1 or 0) */
+
+/* Integer division, modulo and power: the semantics differ from the floats' (Python's floor and
+ * modulo rounding on integers, b == 0 giving 0 where the binding has not raised, INT_MIN / -1 and
+ * INT_MIN % -1 undefined in C, exact integer powers), so these are written per integer type. */
+static inline int64_t floordiv_i64(int64_t a, int64_t b)
+{
+    if (b == 0) return 0;
+    if (b == -1) return wneg_i64(a);
+    int64_t q = a / b, r = a % b;
+    return (r != 0 && ((r < 0) != (b < 0))) ? q - 1 : q;
+}
+static inline int64_t mod_i64(int64_t a, int64_t b)
+{
+    if (b == 0 || b == -1) return 0;
+    int64_t r = a % b;
+    return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
+}
+/* C's truncated remainder (a's sign); b == -1 is special-cased because INT64_MIN % -1 is undefined */
+static inline int64_t fmod_i64(int64_t a, int64_t b)
+{
+    return (b == 0 || b == -1) ? 0 : a % b;
+}
+/* int32 through the int64 helpers, where INT32_MIN / -1 is defined; the quotient wraps back */
+static inline int32_t floordiv_i32(int32_t a, int32_t b) { return (int32_t)floordiv_i64(a, b); }
+static inline int32_t mod_i32(int32_t a, int32_t b) { return (int32_t)mod_i64(a, b); }
+static inline int32_t fmod_i32(int32_t a, int32_t b) { return (int32_t)fmod_i64(a, b); }
+/* uint8: no negative operands, so C's / and % are already Python's */
+static inline uint8_t floordiv_u8(uint8_t a, uint8_t b) { return b ? a / b : 0; }
+static inline uint8_t mod_u8(uint8_t a, uint8_t b) { return b ? a % b : 0; }
+static inline uint8_t fmod_u8(uint8_t a, uint8_t b) { return b ? a % b : 0; }
+/* exact powers by squaring, wrapping like the products; a negative exponent gives the integer part
+ * of a ** b (1, +-1 or 0) */
+static inline int64_t pow_i64(int64_t a, int64_t b)
+{
+    if (b < 0) return a == 1 ? 1 : a == -1 ? ((b & 1) ? -1 : 1) : 0;
+    uint64_t r = 1, base = (uint64_t)a, e = (uint64_t)b;
+    while (e) {
+        if (e & 1) r *= base;
+        base *= base;
+        e >>= 1;
+    }
+    return (int64_t)r;
+}
 static inline int32_t pow_i32(int32_t a, int32_t b)
 {
     if (b < 0) return a == 1 ? 1 : a == -1 ? ((b & 1) ? -1 : 1) : 0;
@@ -204,7 +230,7 @@ static inline int32_t pow_i32(int32_t a, int32_t b)
         base *= base;
         e >>= 1;
     }
-    return wrap_i32(r);
+    return (int32_t)r;
 }
 static inline uint8_t pow_u8(uint8_t a, uint8_t b)
 {
@@ -216,140 +242,55 @@ static inline uint8_t pow_u8(uint8_t a, uint8_t b)
     }
     return (uint8_t)r;
 }
-static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
-{
-    v = v < lo ? lo : v;
-    return v > hi ? hi : v;
-}
 
-/* ---------------------------------------------------------------- op lists
- * The float32/float64 bodies are the last column of agc.h's AGC_UNARY_OPS / AGC_BINARY_OPS rows.
- * The lists here are the other dtypes': X(NAME, OUT, expression), v the element, P0/P1 the
- * parameters as the element type, D0/D1 as double; OUT is SAME (the input dtype) or BOOL. Ops absent
- * from a dtype's list are unsupported for it. */
+/* ---------------------------------------------------------------- type-generic helpers
+ * The names agc.h's bodies use. TYPED(fn, x) is fn's version for x's type: x is an element (v, a)
+ * or a parameter (P0), const-qualified or not (_Generic drops the qualifier). The float-only ones
+ * (SIGMOID, GELU ...) have float cases only: a row that uses them lists FLOATS. */
+#define TYPED(fn, x)                                                                               \
+    _Generic((x), float: fn##_f32, double: fn##_f64, int64_t: fn##_i64, int32_t: fn##_i32, uint8_t: fn##_u8)
+#define FLOAT_TYPED(fn, x) _Generic((x), float: fn##_f32, double: fn##_f64)
+#define WRAP_ADD(a, b) TYPED(wadd, a)(a, b)
+#define WRAP_SUB(a, b) TYPED(wsub, a)(a, b)
+#define WRAP_MUL(a, b) TYPED(wmul, a)(a, b)
+#define WRAP_NEG(v) TYPED(wneg, v)(v)
+#define ABS(v) TYPED(abs, v)(v)
+#define SIGN(v) TYPED(sign, v)(v)
+#define FLOOR(v) TYPED(floor, v)(v)
+#define CEIL(v) TYPED(ceil, v)(v)
+#define RINT(v) TYPED(rint, v)(v)
+#define ISNAN(v) TYPED(isnan, v)(v)
+#define ISFINITE(v) TYPED(isfinite, v)(v)
+#define MAXIMUM(a, b) TYPED(maximum, a)(a, b)
+#define MINIMUM(a, b) TYPED(minimum, a)(a, b)
+#define FLOORDIV(a, b) TYPED(floordiv, a)(a, b)
+#define MOD(a, b) TYPED(mod, a)(a, b)
+#define FMOD(a, b) TYPED(fmod, a)(a, b)
+#define POW(a, b) TYPED(pow, a)(a, b)
+#define SIGMOID(v) FLOAT_TYPED(sigmoid, v)(v)
+#define GELU(v) FLOAT_TYPED(gelu, v)(v)
+#define GELU_TANH(v) FLOAT_TYPED(gelu_tanh, v)(v)
+#define GELU_BWD(x, g) FLOAT_TYPED(gelu_bwd, x)(x, g)
+#define GELU_TANH_BWD(x, g) FLOAT_TYPED(gelu_tanh_bwd, x)(x, g)
+#define LOGADDEXP(a, b) FLOAT_TYPED(logaddexp, a)(a, b)
+#define SILU_BWD(x, g) FLOAT_TYPED(silu_bwd, x)(x, g)
+#define SOFTPLUS(v, b, t) FLOAT_TYPED(softplus, v)(v, b, t)
 
-/* floor/ceil/round of an integer are the integer itself */
-#define INT_UNARY(X)                                                                               \
-    X(NEG, SAME, ISUB(0, v))                                                                       \
-    X(ABS, SAME, v < 0 ? ISUB(0, v) : v)                                                           \
-    X(SIGN, SAME, (int64_t)((v > 0) - (v < 0)))                                                    \
-    X(SQUARE, SAME, IMUL(v, v))                                                                    \
-    X(RELU, SAME, v < 0 ? 0 : v)                                                                   \
-    X(FLOOR, SAME, v)                                                                              \
-    X(CEIL, SAME, v)                                                                               \
-    X(ROUND, SAME, v)                                                                              \
-    X(ISNAN, BOOL, 0)                                                                              \
-    X(ISFINITE, BOOL, 1)                                                                           \
-    X(LOGICAL_NOT, BOOL, v == 0)                                                                   \
-    X(CLAMP, SAME, clamp_i64(v, P0, P1))                                                           \
-    X(AFFINE, SAME, IADD(IMUL(P0, v), P1))
+/* ---------------------------------------------------------------- dtype sets
+ * agc.h's dtypes column: DTYPES_<set>(G, ...) calls G(suffix, element type, dtype, ...) once per
+ * dtype of the set. */
+#define DTYPES_FLOATS(G, ...) G(f32, float, AGC_F32, __VA_ARGS__) G(f64, double, AGC_F64, __VA_ARGS__)
+#define DTYPES_INTS(G, ...)                                                                        \
+    G(i64, int64_t, AGC_I64, __VA_ARGS__) G(i32, int32_t, AGC_I32, __VA_ARGS__) G(u8, uint8_t, AGC_U8, __VA_ARGS__)
+#define DTYPES_NUMBERS(G, ...) DTYPES_FLOATS(G, __VA_ARGS__) DTYPES_INTS(G, __VA_ARGS__)
+#define DTYPES_ALL(G, ...) DTYPES_NUMBERS(G, __VA_ARGS__) G(bool, uint8_t, AGC_BOOL, __VA_ARGS__)
+#define DTYPES_INTS_BOOL(G, ...) DTYPES_INTS(G, __VA_ARGS__) G(bool, uint8_t, AGC_BOOL, __VA_ARGS__)
 
-/* bool */
-#define SMALL_UNARY(X)                                                                             \
-    X(ISNAN, BOOL, 0)                                                                              \
-    X(ISFINITE, BOOL, 1)                                                                           \
-    X(LOGICAL_NOT, BOOL, v == 0)
-
-/* int32: computed in int64 (where no overflow can happen) and narrowed modulo 2^32 by wrap_i32,
- * so INT32_MAX + 1 wraps to INT32_MIN like PyTorch, without undefined behaviour */
-#define I32_UNARY(X)                                                                               \
-    X(NEG, SAME, wrap_i32(-(int64_t)v))                                                            \
-    X(ABS, SAME, v < 0 ? wrap_i32(-(int64_t)v) : v)                                                \
-    X(SIGN, SAME, (int32_t)((v > 0) - (v < 0)))                                                    \
-    X(SQUARE, SAME, wrap_i32((int64_t)v * v))                                                      \
-    X(RELU, SAME, v < 0 ? 0 : v)                                                                   \
-    X(FLOOR, SAME, v)                                                                              \
-    X(CEIL, SAME, v)                                                                               \
-    X(ROUND, SAME, v)                                                                              \
-    X(ISNAN, BOOL, 0)                                                                              \
-    X(ISFINITE, BOOL, 1)                                                                           \
-    X(LOGICAL_NOT, BOOL, v == 0)                                                                   \
-    X(CLAMP, SAME, clamp_i64(v, P0, P1))                                                           \
-    X(AFFINE, SAME, wrap_i32((int64_t)P0 * v + P1))
-
-/* uint8: the operands promote to int, and the (uint8_t) conversion of the result (in the loop) is
- * modulo 2^8 by definition, so -v and v * v wrap like PyTorch's uint8 */
-#define U8_UNARY(X)                                                                                \
-    X(NEG, SAME, -(int)v)                                                                          \
-    X(ABS, SAME, v)                                                                                \
-    X(SIGN, SAME, v != 0)                                                                          \
-    X(SQUARE, SAME, (unsigned)v * v)                                                               \
-    X(RELU, SAME, v)                                                                               \
-    X(FLOOR, SAME, v)                                                                              \
-    X(CEIL, SAME, v)                                                                               \
-    X(ROUND, SAME, v)                                                                              \
-    X(ISNAN, BOOL, 0)                                                                              \
-    X(ISFINITE, BOOL, 1)                                                                           \
-    X(LOGICAL_NOT, BOOL, v == 0)                                                                   \
-    X(CLAMP, SAME, clamp_i64(v, P0, P1))                                                           \
-    X(AFFINE, SAME, (unsigned)P0 * v + P1)
-
-/* the ops that read the same for every integer type: order, comparisons and bitwise logic */
-#define INT_ORDER_BITS(X)                                                                          \
-    X(MAXIMUM, SAME, a > b ? a : b)                                                                \
-    X(MINIMUM, SAME, a < b ? a : b)                                                                \
-    X(EQ, BOOL, a == b)                                                                            \
-    X(NE, BOOL, a != b)                                                                            \
-    X(LT, BOOL, a < b)                                                                             \
-    X(LE, BOOL, a <= b)                                                                            \
-    X(GT, BOOL, a > b)                                                                             \
-    X(GE, BOOL, a >= b)                                                                            \
-    X(LOGICAL_AND, SAME, a & b)                                                                    \
-    X(LOGICAL_OR, SAME, a | b)                                                                     \
-    X(LOGICAL_XOR, SAME, a ^ b)
-
-#define INT_BINARY(X)                                                                              \
-    X(ADD, SAME, IADD(a, b))                                                                       \
-    X(SUB, SAME, ISUB(a, b))                                                                       \
-    X(MUL, SAME, IMUL(a, b))                                                                       \
-    X(FLOORDIV, SAME, floordiv_i64(a, b))                                                          \
-    X(MOD, SAME, mod_i64(a, b))                                                                    \
-    X(FMOD, SAME, fmod_i64(a, b))                                                                  \
-    X(POW, SAME, pow_i64(a, b))                                                                    \
-    INT_ORDER_BITS(X)
-
-/* int32: sums and products in int64, narrowed modulo 2^32 (wrap_i32); floordiv/mod as for int64,
- * b == 0 gives 0 (the binding raises first) and INT32_MIN // -1 wraps to INT32_MIN */
-#define I32_BINARY(X)                                                                              \
-    X(ADD, SAME, wrap_i32((int64_t)a + b))                                                         \
-    X(SUB, SAME, wrap_i32((int64_t)a - b))                                                         \
-    X(MUL, SAME, wrap_i32((int64_t)a * b))                                                         \
-    X(FLOORDIV, SAME, wrap_i32(floordiv_i64(a, b)))                                                \
-    X(MOD, SAME, (int32_t)mod_i64(a, b))                                                           \
-    X(FMOD, SAME, (int32_t)fmod_i64(a, b))                                                         \
-    X(POW, SAME, pow_i32(a, b))                                                                    \
-    INT_ORDER_BITS(X)
-
-/* uint8: int arithmetic on the promoted operands, narrowed modulo 2^8 by the loop's conversion */
-#define U8_BINARY(X)                                                                               \
-    X(ADD, SAME, (unsigned)a + b)                                                                  \
-    X(SUB, SAME, (unsigned)a - b)                                                                  \
-    X(MUL, SAME, (unsigned)a * b)                                                                  \
-    X(FLOORDIV, SAME, b ? a / b : 0)                                                               \
-    X(MOD, SAME, b ? a % b : 0)                                                                    \
-    X(FMOD, SAME, b ? a % b : 0)                                                                   \
-    X(POW, SAME, pow_u8(a, b))                                                                     \
-    INT_ORDER_BITS(X)
-
-/* bool operands are 0 or 1; add/mul/maximum/minimum act as or/and, like PyTorch's bool tensors */
-#define BOOL_BINARY(X)                                                                             \
-    X(ADD, SAME, a | b)                                                                            \
-    X(MUL, SAME, a & b)                                                                            \
-    X(MAXIMUM, SAME, a | b)                                                                        \
-    X(MINIMUM, SAME, a & b)                                                                        \
-    X(EQ, BOOL, a == b)                                                                            \
-    X(NE, BOOL, a != b)                                                                            \
-    X(LT, BOOL, a < b)                                                                             \
-    X(LE, BOOL, a <= b)                                                                            \
-    X(GT, BOOL, a > b)                                                                             \
-    X(GE, BOOL, a >= b)                                                                            \
-    X(LOGICAL_AND, BOOL, (a != 0) & (b != 0))                                                      \
-    X(LOGICAL_OR, BOOL, (a != 0) | (b != 0))                                                       \
-    X(LOGICAL_XOR, BOOL, (a != 0) ^ (b != 0))
+/* The one kernel no row can give: bool add is or (true + true is true), where the uint8 body would
+ * write 2. X(NAME, expression). */
+#define BOOL_BINARY_HAND(X) X(ADD, a | b)
 
 /* ---------------------------------------------------------------- loop generators */
-#define OUT_SAME(T) T
-#define OUT_BOOL(T) uint8_t
 #define PCONV_float(d) ((float)(d))
 #define PCONV_double(d) (d)
 #define PCONV_int64_t(d) sat_i64(d)
@@ -386,15 +327,10 @@ static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
     (void)D0;                                                                                      \
     (void)D1;
 
-#define UNARY_LOOP(fname, T, OUT, EXPR)                                                            \
-    UNARY_SIGNATURE(fname)                                                                         \
-    {                                                                                              \
-        UNARY_LOCALS(T)                                                                            \
-        UNARY_ROWS(T, OUT_##OUT(T), EXPR)                                                          \
-    }
 
-/* an agc.h row's float kernel: bool output for BOOL_OUT ops (a constant test the compiler folds) */
-#define FLOAT_UNARY_LOOP(fname, T, FLAGS, EXPR)                                                    \
+/* an agc.h row's kernel for element type T: bool output for BOOL_OUT ops (a constant test the
+ * compiler folds) */
+#define ROW_UNARY_LOOP(fname, T, FLAGS, EXPR)                                                    \
     UNARY_SIGNATURE(fname)                                                                         \
     {                                                                                              \
         UNARY_LOCALS(T)                                                                            \
@@ -435,14 +371,7 @@ static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
 #define BINARY_SIGNATURE(fname)                                                                    \
     static void fname(int64_t n, const void *av, int64_t sa, const void *bv, int64_t sb, void *ov, int64_t so)
 
-#define BINARY_LOOP(fname, T, OUT, EXPR)                                                           \
-    BINARY_SIGNATURE(fname)                                                                        \
-    {                                                                                              \
-        const T *A = av, *B = bv;                                                                  \
-        BINARY_ROWS(T, OUT_##OUT(T), EXPR)                                                         \
-    }
-
-#define FLOAT_BINARY_LOOP(fname, T, FLAGS, EXPR)                                                   \
+#define ROW_BINARY_LOOP(fname, T, FLAGS, EXPR)                                                   \
     BINARY_SIGNATURE(fname)                                                                        \
     {                                                                                              \
         const T *A = av, *B = bv;                                                                  \
@@ -452,57 +381,27 @@ static inline int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi)
             BINARY_ROWS(T, T, EXPR)                                                                \
     }
 
-/* agc.h's rows: X(NAME, name, flags, fused, body) and X(NAME, name, flags, body) */
-#define GEN_U_FLOAT(NAME, name, flags, fused, body, ...)                                           \
-    FLOAT_UNARY_LOOP(u_##NAME##_f32, float, flags, body)                                           \
-    FLOAT_UNARY_LOOP(u_##NAME##_f64, double, flags, body)
-#define GEN_B_FLOAT(NAME, name, flags, body, ...)                                                  \
-    FLOAT_BINARY_LOOP(b_##NAME##_f32, float, flags, body)                                          \
-    FLOAT_BINARY_LOOP(b_##NAME##_f64, double, flags, body)
-#define GEN_U_I64(NAME, OUT, EXPR) UNARY_LOOP(u_##NAME##_i64, int64_t, OUT, EXPR)
-#define GEN_U_BOOL(NAME, OUT, EXPR) UNARY_LOOP(u_##NAME##_bool, uint8_t, OUT, EXPR)
-#define GEN_U_I32(NAME, OUT, EXPR) UNARY_LOOP(u_##NAME##_i32, int32_t, OUT, EXPR)
-#define GEN_U_U8(NAME, OUT, EXPR) UNARY_LOOP(u_##NAME##_u8, uint8_t, OUT, EXPR)
-#define GEN_B_I64(NAME, OUT, EXPR) BINARY_LOOP(b_##NAME##_i64, int64_t, OUT, EXPR)
-#define GEN_B_BOOL(NAME, OUT, EXPR) BINARY_LOOP(b_##NAME##_bool, uint8_t, OUT, EXPR)
-#define GEN_B_I32(NAME, OUT, EXPR) BINARY_LOOP(b_##NAME##_i32, int32_t, OUT, EXPR)
-#define GEN_B_U8(NAME, OUT, EXPR) BINARY_LOOP(b_##NAME##_u8, uint8_t, OUT, EXPR)
+/* agc.h's rows: X(NAME, name, flags, fused, dtypes, body) and X(NAME, name, flags, dtypes, body) */
+#define GEN_U_ONE(S, T, DT, NAME, flags, body) ROW_UNARY_LOOP(u_##NAME##_##S, T, flags, body)
+#define GEN_U(NAME, name, flags, fused, dtypes, body, ...) DTYPES_##dtypes(GEN_U_ONE, NAME, flags, body)
+#define GEN_B_ONE(S, T, DT, NAME, flags, body) ROW_BINARY_LOOP(b_##NAME##_##S, T, flags, body)
+#define GEN_B(NAME, name, flags, dtypes, body, ...) DTYPES_##dtypes(GEN_B_ONE, NAME, flags, body)
+#define GEN_B_BOOL_HAND(NAME, EXPR) ROW_BINARY_LOOP(b_##NAME##_bool, uint8_t, 0, EXPR)
 
-AGC_UNARY_OPS(GEN_U_FLOAT)
-INT_UNARY(GEN_U_I64)
-SMALL_UNARY(GEN_U_BOOL)
-I32_UNARY(GEN_U_I32)
-U8_UNARY(GEN_U_U8)
-AGC_BINARY_OPS(GEN_B_FLOAT)
-INT_BINARY(GEN_B_I64)
-BOOL_BINARY(GEN_B_BOOL)
-I32_BINARY(GEN_B_I32)
-U8_BINARY(GEN_B_U8)
+AGC_UNARY_OPS(GEN_U)
+AGC_BINARY_OPS(GEN_B)
+BOOL_BINARY_HAND(GEN_B_BOOL_HAND)
 
 /* ---------------------------------------------------------------- tables */
-#define ENT_U(NAME, DT, S) [AGC_UNARY_##NAME][DT] = u_##NAME##_##S,
-#define ENT_U_FLOAT(NAME, ...) ENT_U(NAME, AGC_F32, f32) ENT_U(NAME, AGC_F64, f64)
-#define ENT_U_I64(NAME, OUT, EXPR) ENT_U(NAME, AGC_I64, i64)
-#define ENT_U_SMALL(NAME, OUT, EXPR) ENT_U(NAME, AGC_BOOL, bool)
-#define ENT_U_I32(NAME, OUT, EXPR) ENT_U(NAME, AGC_I32, i32)
-#define ENT_U_U8(NAME, OUT, EXPR) ENT_U(NAME, AGC_U8, u8)
-#define ENT_B(NAME, DT, S) [AGC_BINARY_##NAME][DT] = b_##NAME##_##S,
-/* NO_FLOAT ops keep empty float entries: their generated float kernels are never installed */
-#define FLOAT_ENTRY(NAME, flags, S) ((flags) & AGC_OP_NO_FLOAT ? NULL : b_##NAME##_##S)
-#define ENT_B_FLOAT(NAME, name, flags, ...)                                                        \
-    [AGC_BINARY_##NAME][AGC_F32] = FLOAT_ENTRY(NAME, flags, f32),                                  \
-    [AGC_BINARY_##NAME][AGC_F64] = FLOAT_ENTRY(NAME, flags, f64),
-#define ENT_B_I64(NAME, OUT, EXPR) ENT_B(NAME, AGC_I64, i64)
-#define ENT_B_BOOL(NAME, OUT, EXPR) ENT_B(NAME, AGC_BOOL, bool)
-#define ENT_B_I32(NAME, OUT, EXPR) ENT_B(NAME, AGC_I32, i32)
-#define ENT_B_U8(NAME, OUT, EXPR) ENT_B(NAME, AGC_U8, u8)
+#define ENT_U_ONE(S, T, DT, NAME) [AGC_UNARY_##NAME][DT] = u_##NAME##_##S,
+#define ENT_U(NAME, name, flags, fused, dtypes, ...) DTYPES_##dtypes(ENT_U_ONE, NAME)
+#define ENT_B_ONE(S, T, DT, NAME) [AGC_BINARY_##NAME][DT] = b_##NAME##_##S,
+#define ENT_B(NAME, name, flags, dtypes, ...) DTYPES_##dtypes(ENT_B_ONE, NAME)
+#define ENT_B_BOOL_HAND(NAME, EXPR) [AGC_BINARY_##NAME][AGC_BOOL] = b_##NAME##_bool,
 
-const agc_unary_kernel agc_unary_portable[AGC_NUNARY][AGC_NDTYPES] = {
-    AGC_UNARY_OPS(ENT_U_FLOAT) INT_UNARY(ENT_U_I64) SMALL_UNARY(ENT_U_SMALL)
-    I32_UNARY(ENT_U_I32) U8_UNARY(ENT_U_U8)};
+const agc_unary_kernel agc_unary_portable[AGC_NUNARY][AGC_NDTYPES] = {AGC_UNARY_OPS(ENT_U)};
 const agc_binary_kernel agc_binary_portable[AGC_NBINARY][AGC_NDTYPES] = {
-    AGC_BINARY_OPS(ENT_B_FLOAT) INT_BINARY(ENT_B_I64) BOOL_BINARY(ENT_B_BOOL)
-    I32_BINARY(ENT_B_I32) U8_BINARY(ENT_B_U8)};
+    AGC_BINARY_OPS(ENT_B) BOOL_BINARY_HAND(ENT_B_BOOL_HAND)};
 
 agc_unary_kernel agc_unary_active[AGC_NUNARY][AGC_NDTYPES];
 agc_binary_kernel agc_binary_active[AGC_NBINARY][AGC_NDTYPES];

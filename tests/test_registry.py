@@ -84,7 +84,8 @@ def test_fused_backward_matches_the_graph_backward(name):
     """ops/unary saves what the registry says the fused kernel reads; its gradient equals the Tensor-op VJP
     (which create_graph uses)."""
     x = ag.tensor(np.linspace(-3, 3, 13), dtype=ag.float64, requires_grad=True)
-    fn = getattr(unary_ops, "_" + name).public
+    fn = getattr(unary_ops, "_" + name, None) or getattr(unary_ops, name)
+    fn = fn.public
     (fused,) = ag.autograd.grad(fn(x).sum(), [x])
     (graph,) = ag.autograd.grad(fn(x).sum(), [x], create_graph=True)
     np.testing.assert_allclose(np.asarray(fused), np.asarray(graph.detach()), rtol=1e-12, atol=1e-15)
@@ -222,7 +223,7 @@ def test_logaddexp_matches_torch():
 # The op added in three places: its agc.h row (with its body), its ops/binary.py row (partial
 # derivatives and docstring) and its tests/op_db.py row. Everything else is generated from those.
 def test_float_binary_rows_generate_every_spelling():
-    for name in ("hypot", "logaddexp", "copysign"):
+    for name in ("hypot", "logaddexp", "copysign", "logaddexp2"):
         fn = getattr(ag, name)
         assert fn is getattr(binary_ops, name) and name in binary_ops.__all__
         assert getattr(ag.Tensor, name) is fn and fn.__doc__ and fn.__name__ == name
@@ -281,3 +282,109 @@ def test_copysign_matches_torch():
     np.testing.assert_array_equal(np.asarray(xb.grad), tb.grad.numpy())
     ints = torch.copysign(torch.tensor([1, -2]), torch.tensor([-1, 1]))
     assert str(ag.copysign(ag.tensor([1, -2]), ag.tensor([-1, 1])).dtype).endswith(str(ints.dtype).split(".")[1])
+
+
+# ------------------------------------------------------------------------------------------ @op
+def test_ops_modules_publish_through_op_only():
+    """No ops module writes its __all__ by hand: @op / op(...) builds it, so a composite op is its
+    function (and its op_db row). A Tensor-only method (tensor_method) is not exported."""
+    import ast
+    import importlib
+    import inspect
+    import pathlib
+
+    from autograd_core.ops import _registry
+
+    ops_dir = pathlib.Path(unary_ops.__file__).parent
+    for path in sorted(ops_dir.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        assigned = [n for n in ast.walk(tree) if isinstance(n, ast.Assign)
+                    for t in n.targets if isinstance(t, ast.Name) and t.id == "__all__"]
+        assert not assigned, f"ops/{path.name} writes __all__ by hand"
+    for name in ("unary", "binary", "shape", "creation", "arrange", "trig"):  # (star-imported by ag)
+        module = importlib.import_module(f"autograd_core.ops.{name}")
+        assert module.__all__ and len(set(module.__all__)) == len(module.__all__)
+        for n in module.__all__:
+            # (ag's function is the op itself, or the op wrapped for out=)
+            assert inspect.unwrap(getattr(ag, n)) is getattr(module, n), (name, n)
+
+    def f(x):
+        return x
+
+    # a probe module: op lists in the caller's __all__ (method=False: no Tensor method), tensor_method
+    # only attaches
+    probe = {"f": f}
+    exec("from autograd_core.ops._registry import op, tensor_method\n"  # noqa: S102 (a probe module)
+         "op(f, name='probe_exported')\nop(f, name='probe_function', method=False)\n"
+         "tensor_method(f, name='probe_method_only')", probe)
+    try:
+        assert probe["__all__"] == ["probe_exported", "probe_function"]
+        assert ag.Tensor.probe_exported is f and ag.Tensor.probe_method_only is f
+        assert not hasattr(ag.Tensor, "probe_function")
+    finally:
+        del ag.Tensor.probe_exported, ag.Tensor.probe_method_only
+    assert _registry._pending == {}
+
+
+# ------------------------------------------------------------------------------------------ binary rows with a gradient
+# pow, maximum/minimum, atan2 and the modulo ops are ops/binary.py rows (partials da, db) like hypot.
+def test_gradient_rows_keep_their_node_names_and_spellings():
+    x = ag.tensor([1.5, 2.5], dtype=ag.float64, requires_grad=True)
+    for name, node in (("pow", "PowBackward"), ("maximum", "MaximumBackward"), ("minimum", "MinimumBackward"),
+                       ("atan2", "Atan2Backward"), ("remainder", "RemainderBackward"), ("fmod", "FmodBackward")):
+        fn = getattr(ag, name)
+        assert fn(x, x * 0.5 + 0.1).grad_fn.name() == node
+        assert getattr(x, name)(0.7).grad_fn.name() == node
+    assert ag.pow.Function.CODE == _core.BINARY_OPS["pow"] and ag.atan2.Function.__module__ == binary_ops.__name__
+
+
+def test_modulo_rows_gradients():
+    # away from the jumps of the quotient: d/da = 1, d/db = -floor(a / b) (remainder) or -trunc(a / b) (fmod)
+    rng = np.random.default_rng(77)
+    a = ag.tensor(rng.uniform(-5, 5, (3, 4)) + 0.013, dtype=ag.float64, requires_grad=True)
+    b = ag.tensor(rng.choice([-1.7, 1.3, 2.9], (4,)), dtype=ag.float64, requires_grad=True)
+    for fn in (ag.remainder, ag.fmod):
+        assert ag.autograd.gradcheck(fn, (a, b))
+        assert ag.autograd.gradcheck(lambda t, fn=fn: fn(t, 2.5), (a,))
+        assert ag.autograd.gradcheck(lambda t, fn=fn: fn(7.25, t), (b,))
+
+
+def test_atan2_row_with_an_integer_operand_and_pow_at_zero_exponent():
+    b = ag.tensor([1.0, -2.0, 0.5], dtype=ag.float64, requires_grad=True)
+    a = ag.tensor([3, 200, 0], dtype=ag.uint8)  # (a * a in uint8 would wrap around)
+    y = ag.atan2(a, b)
+    y.sum().backward()
+    an, bn = np.array([3.0, 200.0, 0.0]), np.array([1.0, -2.0, 0.5])
+    np.testing.assert_allclose(np.asarray(b.grad), -an / (an * an + bn * bn), rtol=1e-12)
+    x = ag.tensor([0.0, 2.0], dtype=ag.float64, requires_grad=True)
+    e = ag.tensor([0.0, 0.0], dtype=ag.float64, requires_grad=True)
+    ag.pow(x, e).sum().backward()
+    assert np.asarray(x.grad).tolist() == [0.0, 0.0]  # b * a ** (b - 1) is taken as 0 where b == 0
+    assert np.asarray(e.grad)[0] == 0.0 and np.isclose(np.asarray(e.grad)[1], math.log(2.0))
+
+
+def test_logaddexp2_edges_against_numpy():
+    inf, nan = math.inf, math.nan
+    a = np.array([0.0, 200.0, -inf, inf, inf, nan, 1.0, -1e30], np.float32)
+    b = np.array([0.0, 200.0, -inf, inf, -inf, 1.0, nan, 3.0], np.float32)
+    for dtype in (np.float32, np.float64):
+        got = np.asarray(ag.logaddexp2(ag.from_numpy(a.astype(dtype)), ag.from_numpy(b.astype(dtype))))
+        np.testing.assert_allclose(got, np.logaddexp2(a.astype(dtype), b.astype(dtype)), rtol=1e-6)
+    with pytest.raises(TypeError, match="logaddexp2: expected floating point tensors, got int64"):
+        ag.logaddexp2(ag.tensor([1, 2]), ag.tensor([1.0, 2.0]))
+
+
+def test_addcmul_composite():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    x, t1, t2 = (rng.standard_normal(s) for s in ((3, 1), (4,), (3, 4)))
+    xs = [ag.tensor(v, requires_grad=True) for v in (x, t1, t2)]
+    ts = [torch.tensor(v, requires_grad=True) for v in (x, t1, t2)]
+    ag.addcmul(*xs, value=-0.5).sin().sum().backward()
+    torch.addcmul(*ts, value=-0.5).sin().sum().backward()
+    for a, t in zip(xs, ts):
+        np.testing.assert_allclose(np.asarray(a.grad), t.grad.numpy(), rtol=1e-12)
+    assert xs[0].addcmul(xs[1], xs[2]).shape == (3, 4)
+    with pytest.raises(TypeError, match="addcmul: for integer tensors .* value must be an integer, got 0.5"):
+        ag.addcmul(ag.tensor([1]), ag.tensor([2]), ag.tensor([3]), value=0.5)
+    assert ag.addcmul(ag.tensor([1]), ag.tensor([2]), ag.tensor([3]), value=2).tolist() == [13]

@@ -3,6 +3,7 @@ the backward graph (its `next_edges` lead to the nodes that made its inputs).
 
 An edge is (node, output_nr) for an input made by a graph node, or (leaf tensor, None) for a leaf:
 the engine tells the two apart by the None, without a type check."""
+import inspect
 import traceback
 
 from .._core import F16, TensorBase, alias, data_alias
@@ -72,6 +73,13 @@ class Function:
     # True for Functions whose forward calls only _core kernels (never a recording Tensor op): apply
     # can then skip switching grad mode off around forward
     _core_forward = False
+    # The library's composite ops (a forward built from other ops): `compute`, a staticmethod, gives
+    # forward's outputs without a ctx, and `grad_args` are the positions of the arguments that may
+    # require grad. __init_subclass__ then makes `call`, the op's record-or-compute decision (see
+    # composite below), which the op's function calls; apply also computes straight when it records
+    # no node.
+    compute = None
+    grad_args = (0,)
     # True for the library's own Functions (set by __init_subclass__): their backward is tested to
     # return gradients of the right shapes, so the engine checks shapes only for users' Functions
     # (and for every Function under detect_anomaly)
@@ -84,6 +92,8 @@ class Function:
         super().__init_subclass__(**kwargs)
         cls._trusted = cls.__module__.startswith("autograd_core.")
         cls._special = not cls._trusted
+        if "compute" in cls.__dict__ or "grad_args" in cls.__dict__:
+            cls.call = staticmethod(composite(cls))
 
     # ------------------------------------------------------------------ ctx API
     @property
@@ -226,6 +236,9 @@ class Function:
                     edges[i] = (fn, a._output_nr) if fn is not None else (a, None)
             if edges is not None:
                 return _apply_with_graph(cls, args, edges)
+        compute = cls.compute
+        if compute is not None:
+            return compute(*args)
         ctx = cls.__new__(cls)
         ctx._saved = None
         ctx.next_edges = (None,) * len(args)
@@ -371,6 +384,36 @@ class once_differentiable:
             state.enabled = prev
 
 
+# ---------------------------------------------------------------------- composite ops
+def composite(fn_cls):
+    """The record-or-compute decision of a composite op (fn_cls.call): with grad mode on and an
+    argument at one of fn_cls.grad_args that requires grad, fn_cls.apply records a node; otherwise
+    fn_cls.compute gives the outputs straight, with no ctx and no grad-mode switch.
+
+    It is the whole per-call cost the op adds to compute, so it is written out for the Function's
+    arity (forward's parameters after ctx) from a template, as collections.namedtuple writes its
+    classes: a closure taking *args, or apply's generic scan, costs some 1500 or 3000 instructions a
+    call (benchmarks/callgrind_overhead.py), a tenth or a fifth of `ag.where` without grad. The
+    first argument of an op whose only grad_args is (0,) is a tensor; others are tested with
+    isinstance (numbers, None)."""
+    names = [f"a{i}" for i in range(len(inspect.signature(fn_cls.forward).parameters) - 1)]
+    if fn_cls.grad_args == (0,):
+        test = "a0.requires_grad"
+    else:
+        test = " or ".join(f"(isinstance(a{i}, TensorBase) and a{i}.requires_grad)" for i in fn_cls.grad_args)
+    params = ", ".join(names)
+    source = (f"def call({params}):\n"
+              f"    if ({test}) and state.enabled:\n"
+              f"        return apply({params})\n"
+              f"    return compute({params})\n")
+    namespace = {"apply": fn_cls.apply, "compute": fn_cls.compute, "state": state, "TensorBase": TensorBase}
+    exec(source, namespace)  # noqa: S102 (a template of this module's own, see the docstring)
+    call = namespace["call"]
+    call.__qualname__ = f"{fn_cls.__name__}.call"
+    call.__module__ = fn_cls.__module__
+    return call
+
+
 # ---------------------------------------------------------------------- primitive ops
 # The one decision of every op that is one C kernel (ops/unary.py, ops/binary.py): with grad mode on
 # and a tensor argument that requires grad, apply the op's Function (a graph node); otherwise call the
@@ -399,6 +442,13 @@ def unary_primitive(fn_cls, kernel, code):
 
 def _requires_grad(x):
     return isinstance(x, TensorBase) and x.requires_grad
+
+
+def records(*xs):
+    """Whether an op on xs records a node: grad mode is on and one of xs is a tensor that requires
+    grad. The test of the ops (shape, index, linalg) that choose between their Function and a direct
+    call at several points of one function, so they cannot hand the choice to `call`."""
+    return state.enabled and any(isinstance(x, TensorBase) and x.requires_grad for x in xs)
 
 
 def binary_primitive(fn_cls, kernel, code, record=None, convert=None, a_is_tensor=False, scalar_cls=None):

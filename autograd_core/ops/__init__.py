@@ -1,1 +1,2 @@
-"""Differentiable ops, one file per family. Each public function is also a Tensor method."""
+"""Differentiable ops, one file per family. A public op is published by `_registry.op`: `ag.<name>`, and
+unless it says otherwise `Tensor.<name>`."""

@@ -9,15 +9,11 @@ import numpy as np
 
 from .. import _core
 from .._core import TensorBase
-from ._registry import tensor_method
+from ._registry import op
 from .creation import arange, tensor, zeros
 from .index import index_select
 from .shape import cat, flip, fliplr, flipud, meshgrid, reshape, stack, swapaxes, transpose, vstack
 from .unary import where
-
-__all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "block_diag", "cartesian_prod", "column_stack", "cross",
-           "diff", "dstack", "fliplr", "flipud", "kron", "nanmean", "nansum", "repeat_interleave", "rot90", "row_stack",
-           "swapdims", "tensor_split", "tensordot"]
 
 
 def _check_tensor(x, op):
@@ -50,16 +46,19 @@ def _3d(x):
     return x
 
 
+@op(method=False)
 def atleast_1d(*tensors):
     """Each tensor with at least one dimension (0-d becomes shape (1,))."""
     return _each(tensors, _1d)
 
 
+@op(method=False)
 def atleast_2d(*tensors):
     """Each tensor with at least two dimensions (a 1-d (n,) becomes (1, n))."""
     return _each(tensors, _2d)
 
 
+@op(method=False)
 def atleast_3d(*tensors):
     """Each tensor with at least three dimensions ((n,) -> (1, n, 1), (m, n) -> (m, n, 1))."""
     return _each(tensors, _3d)
@@ -73,18 +72,20 @@ def _sequence(tensors, op):
     return list(tensors)
 
 
+@op(method=False)
 def dstack(tensors):
     """Stack along the third axis, after atleast_3d."""
     return cat([_3d(t) for t in _sequence(tensors, "dstack")], 2)
 
 
+@op(method=False)
 def column_stack(tensors):
     """Columns side by side: 0-d and 1-d tensors become columns (n, 1), the rest are joined on dim 1."""
     parts = [t.reshape(t.numel(), 1) if t.ndim <= 1 else t for t in _sequence(tensors, "column_stack")]
     return cat(parts, 1)
 
 
-@tensor_method
+@op
 def rot90(x, k=1, dims=(0, 1)):
     """x rotated by 90 degrees k times in the plane of dims, from the first axis towards the second."""
     _check_tensor(x, "rot90")
@@ -106,7 +107,7 @@ def rot90(x, k=1, dims=(0, 1)):
     return x.clone()
 
 
-@tensor_method
+@op
 def repeat_interleave(x, repeats=None, dim=None, *, output_size=None):
     """Each element (each slice along dim; flattened when dim is None) repeated `repeats` times in
     place: repeats is an int or a tensor with one count per element. repeat_interleave(counts) alone
@@ -145,6 +146,7 @@ def repeat_interleave(x, repeats=None, dim=None, *, output_size=None):
     return index_select(x, dim, tensor(index))
 
 
+@op(method=False)
 def block_diag(*tensors):
     """The tensors (0-d, 1-d as one row, or 2-d) as blocks along the diagonal of one matrix."""
     blocks = [t.reshape(1, 1) if t.ndim == 0 else t.reshape(1, -1) if t.ndim == 1 else t for t in tensors]
@@ -163,6 +165,7 @@ def block_diag(*tensors):
     return cat(rows, 0)
 
 
+@op(method=False)
 def cartesian_prod(*tensors):
     """All combinations of the elements of 1-d tensors, one per row (the first varies slowest)."""
     for t in tensors:
@@ -175,7 +178,7 @@ def cartesian_prod(*tensors):
     return stack([g.reshape(-1) for g in grids], 1)
 
 
-@tensor_method
+@op
 def diff(x, n=1, dim=-1, prepend=None, append=None):
     """The n-th forward difference along dim (after joining prepend and append)."""
     _check_tensor(x, "diff")
@@ -193,6 +196,7 @@ def diff(x, n=1, dim=-1, prepend=None, append=None):
     return x
 
 
+@op(method=False)
 def tensordot(a, b, dims=2):
     """Contract a's dims_a with b's dims_b: dims an int (a's last dims with b's first), or a pair
     of lists. The free axes of a come first, then those of b."""
@@ -225,7 +229,7 @@ def tensordot(a, b, dims=2):
     return (am @ bm).reshape(*[a.shape[d] for d in free_a], *[b.shape[d] for d in free_b])
 
 
-@tensor_method
+@op
 def kron(a, b):
     """The Kronecker product: blocks a[i, j] * b, for any number of dims (the fewer are padded with
     leading ones)."""
@@ -239,7 +243,7 @@ def kron(a, b):
     return (ai * bi).reshape(*[x * y for x, y in zip(sa, sb)])
 
 
-@tensor_method
+@op
 def cross(a, b, dim=None):
     """The 3-vector cross product along dim (default: the first dimension of size 3, as
     torch.cross; torch.linalg.cross uses -1), broadcasting the other dims."""
@@ -262,13 +266,13 @@ def cross(a, b, dim=None):
     return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], dim)
 
 
-row_stack = vstack
-swapdims = tensor_method(swapaxes, name="swapdims")
-tensor_method(fliplr, name="fliplr")
-tensor_method(flipud, name="flipud")
+row_stack = op(vstack, name="row_stack", method=False)
+swapdims = op(swapaxes, name="swapdims")
+op(fliplr, name="fliplr")
+op(flipud, name="flipud")
 
 
-@tensor_method
+@op
 def nansum(x, dim=None, keepdim=False, *, dtype=None):
     """The sum treating NaN as zero."""
     _check_tensor(x, "nansum")
@@ -279,7 +283,7 @@ def nansum(x, dim=None, keepdim=False, *, dtype=None):
                                                                      tuple(range(x.ndim)), keepdim=keepdim)
 
 
-@tensor_method
+@op
 def nanmean(x, dim=None, keepdim=False, *, dtype=None):
     """The mean of the non-NaN elements (NaN where there are none)."""
     _check_tensor(x, "nanmean")
@@ -289,7 +293,7 @@ def nanmean(x, dim=None, keepdim=False, *, dtype=None):
     return nansum(x, dim, keepdim, dtype=dtype) / count
 
 
-@tensor_method
+@op
 def tensor_split(x, indices_or_sections, dim=0):
     """Views of x split along dim: into n nearly equal parts (the first ones one longer), or at the
     given indices."""

@@ -1,6 +1,8 @@
 """Binary elementwise ops with broadcasting: forward in C, VJPs written with Tensor ops.
 
-Every VJP ends with `sum_to`, which undoes broadcasting (and dtype promotion) in one place."""
+The arithmetic operators have their own Functions (the per-call overhead of every + and * in a
+model); every other kernel with a gradient is a `_binary_row` of its partial derivatives. Every VJP
+ends with `sum_to`, which undoes broadcasting (and dtype promotion) in one place."""
 import math
 import numbers
 
@@ -12,54 +14,19 @@ from .._core import binary as _binary
 from ..autograd.function import _FREED, Function, apply_one, apply_two, binary_primitive
 from ..autograd.grad_mode import state
 from ._grad import _SAME, _grad_to, _meta, sum_to
-from ._registry import tensor_method
+from ._registry import op
 from .creation import as_tensor, zeros_like
 
 # dtype codes 2.._F16-1 are the integers and bool; below and from _F16 on are the floating dtypes
 _F16 = _core.F16
 
-__all__ = [
-    "add",
-    "atan2",
-    "div",
-    "divide",
-    "eq",
-    "equal",
-    "floor_divide",
-    "fmax",
-    "fmin",
-    "fmod",
-    "ge",
-    "greater",
-    "gt",
-    "le",
-    "less",
-    "logical_and",
-    "logical_or",
-    "logical_xor",
-    "lt",
-    "maximum",
-    "minimum",
-    "mul",
-    "multiply",
-    "ne",
-    "pow",
-    "remainder",
-    "rsub",
-    "sub",
-    "subtract",
-    "sum_to",
-    "true_divide",
-]
+op(sum_to, method=False)  # (re-exported: ag.sum_to undoes broadcasting)
+
 
 _B = _core.BINARY_OPS
 ADD, SUB, MUL, DIV = _B["add"], _B["sub"], _B["mul"], _B["div"]
-FLOORDIV, MOD, FMOD, POW = _B["floordiv"], _B["mod"], _B["fmod"], _B["pow"]
-MAXIMUM, MINIMUM, ATAN2 = _B["maximum"], _B["minimum"], _B["atan2"]
-
-
-def _rg(x):
-    return isinstance(x, TensorBase) and x.requires_grad
+FLOORDIV = _B["floordiv"]
+_GE, _LE, _LOGICAL_OR, _ISNAN = _B["ge"], _B["le"], _B["logical_or"], _core.UNARY_OPS["isnan"]
 
 
 def _operand(x, op):
@@ -174,156 +141,6 @@ class Div(Function):
         return ga, gb
 
 
-class Pow(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.ma, ctx.mb = _meta(a), _meta(b)
-        ctx.sa = a if not isinstance(a, TensorBase) else None
-        ctx.sb = b if not isinstance(b, TensorBase) else None
-        out = _binary(POW, a, b)
-        ctx.save_for_backward(a if isinstance(a, TensorBase) else None, b if isinstance(b, TensorBase) else None,
-                              out if ctx.needs_input_grad[1] else None)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b, out = ctx.saved_tensors
-        ga = gb = None
-        if ctx.needs_input_grad[0]:
-            if b is None:
-                e = ctx.sb
-                ga = g * e * a ** (e - 1) if e != 0 else g * 0
-            else:
-                ga = g * (b * a ** (b - 1)).masked_fill(b == 0, 0.0)
-            ga = _grad_to(ga, ctx.ma)
-        if ctx.needs_input_grad[1]:
-            if a is None:
-                gb = g * out * math.log(ctx.sa) if ctx.sa > 0 else g * 0
-            else:
-                # d/db a^b = a^b log a; taken as 0 where a == 0 and b >= 0 (the limit), like PyTorch
-                gb = g * (out * a.log()).masked_fill((a == 0) & (b >= 0), 0.0)
-            gb = _grad_to(gb, ctx.mb)
-        return ga, gb
-
-
-class _MaxMin(Function):
-    op = MAXIMUM
-
-    @classmethod
-    def forward(cls, ctx, a, b):
-        ctx.ma, ctx.mb = _meta(a), _meta(b)
-        ctx.save_for_backward(a, b)
-        return _binary(cls.op, a, b)
-
-    @classmethod
-    def backward(cls, ctx, g):
-        a, b = ctx.saved_tensors
-        # ties split the gradient evenly; each input loses it only where the other one wins, so where a
-        # NaN makes the comparisons false both get it (PyTorch's rule)
-        a_loses, b_loses = (a < b, a > b) if cls.op == MAXIMUM else (a > b, a < b)
-        half = g * 0.5
-        tie = a == b
-        ga = half.where(tie, g.masked_fill(a_loses, 0.0))
-        gb = half.where(tie, g.masked_fill(b_loses, 0.0))
-        return _grad_to(ga, ctx.ma), _grad_to(gb, ctx.mb)
-
-
-class Maximum(_MaxMin):
-    op = MAXIMUM
-
-
-class Minimum(_MaxMin):
-    op = MINIMUM
-
-
-class Atan2(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.ma, ctx.mb = _meta(a), _meta(b)
-        ctx.save_for_backward(a, b)
-        return _binary(ATAN2, a, b)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        # in the gradient's float dtype first: a * a of a uint8 input would wrap around
-        a = a if not 1 < a._dtype_code < _F16 else a.to(g._dtype_code)
-        b = b if not 1 < b._dtype_code < _F16 else b.to(g._dtype_code)
-        # 1 / (a^2 + b^2), 0 where that is infinite (a = b = 0, or squares that underflow), as PyTorch;
-        # b * recip before g: for a huge b the squares overflow, recip is 0 and g * b would be inf
-        recip = 1 / (a * a + b * b)
-        recip = recip.masked_fill(recip == math.inf, 0.0)
-        return _grad_to(g * (b * recip), ctx.ma), _grad_to(-g * (a * recip), ctx.mb)
-
-
-class _FloatBinary(Function):
-    """A float binary kernel whose gradients are g * da(a, b, y) and g * db(a, b, y), y the output:
-    the rows of _float_binary set CODE, da and db (db None: a zero gradient)."""
-    CODE = da = db = None
-
-    @classmethod
-    def forward(cls, ctx, a, b):
-        ctx.ma, ctx.mb = _meta(a), _meta(b)
-        ctx.sa, ctx.sb = a, b
-        out = _binary(cls.CODE, a, b)
-        ctx.save_for_backward(a if isinstance(a, TensorBase) else None, b if isinstance(b, TensorBase) else None,
-                              out)
-        return out
-
-    @classmethod
-    def backward(cls, ctx, g):
-        a, b, y = ctx.saved_tensors
-        a = a if a is not None else ctx.sa
-        b = b if b is not None else ctx.sb
-        needs = ctx.needs_input_grad
-        ga = _grad_to(g * cls.da(a, b, y), ctx.ma) if needs[0] else None
-        gb = None
-        if needs[1]:
-            gb = _grad_to(g * cls.db(a, b, y) if cls.db else zeros_like(g), ctx.mb)
-        return ga, gb
-
-
-class _Modulo(Function):
-    """a - q(a, b) * b for a quotient q rounded to an integer (the subclass's op and _quotient): the
-    gradient is 1 for a and -q for b."""
-
-    @classmethod
-    def forward(cls, ctx, a, b):
-        ctx.ma, ctx.mb = _meta(a), _meta(b)
-        ctx.save_for_backward(a if isinstance(a, TensorBase) else None, b if isinstance(b, TensorBase) else None)
-        ctx.sa, ctx.sb = a, b
-        return _binary(cls._op, a, b)
-
-    @classmethod
-    def backward(cls, ctx, g):
-        a, b = ctx.saved_tensors
-        a = a if a is not None else ctx.sa
-        b = b if b is not None else ctx.sb
-        ga = _grad_to(g, ctx.ma) if ctx.ma else None
-        gb = _grad_to(-g * cls._quotient(a, b), ctx.mb) if ctx.mb else None
-        return ga, gb
-
-
-class Remainder(_Modulo):
-    """Python's %: the quotient rounded down."""
-
-    _op = MOD
-
-    @staticmethod
-    def _quotient(a, b):
-        return _binary(FLOORDIV, a, b)
-
-
-class Fmod(_Modulo):
-    """C's fmod: the quotient truncated."""
-
-    _op = FMOD
-
-    @staticmethod
-    def _quotient(a, b):
-        return div(a, b, rounding_mode="trunc").detach()
-
-
 class AddScalar(Function):
     """x + s (or s + x) for a Python scalar s: the gradient passes through unchanged."""
 
@@ -415,15 +232,13 @@ def _primitive(code, fn_cls, convert=False, a_is_tensor=False):
 _ARITH = ((ADD, Add, "add"), (SUB, Sub, "sub"), (MUL, Mul, "mul"), (DIV, Div, "div"))
 # the functions' dispatch
 _add, _sub, _mul, _div = (_primitive(code, cls) for code, cls, _ in _ARITH)
-_mod, _fmod, _pow = _primitive(MOD, Remainder), _primitive(FMOD, Fmod), _primitive(POW, Pow)
-_maximum, _minimum, _atan2 = _primitive(MAXIMUM, Maximum), _primitive(MINIMUM, Minimum), _primitive(ATAN2, Atan2)
 # Tensor's operators (tensor.py: __add__ = OPERATORS["add"], ...), and the reflected ones called as
 # REFLECTED["sub"](other, self), where the left operand is not the tensor
 OPERATORS = {name: _primitive(code, cls, convert=True, a_is_tensor=True) for code, cls, name in _ARITH}
 REFLECTED = {name: _primitive(code, cls, convert=True) for code, cls, name in _ARITH}
 
 
-@tensor_method
+@op
 def add(a, b, alpha=1):
     """a + alpha * b with broadcasting."""
     if alpha != 1:
@@ -431,7 +246,7 @@ def add(a, b, alpha=1):
     return _add(a, b)
 
 
-@tensor_method
+@op
 def sub(a, b, alpha=1):
     """``a - alpha * b``, elementwise with broadcasting (also ``a - b``)."""
     if alpha != 1:
@@ -439,16 +254,33 @@ def sub(a, b, alpha=1):
     return _sub(a, b)
 
 
-subtract = sub
-tensor_method(subtract, name="subtract")
+subtract = op(sub, name="subtract")
 
 
+@op
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """``input + value * tensor1 * tensor2``, elementwise with broadcasting (the three tensors promote
+    to one dtype, as in PyTorch); the gradient flows to all three.
+
+    Example:
+        >>> ag.addcmul(ag.tensor([1.0, 1.0]), ag.tensor([2.0, 3.0]), ag.tensor([4.0, 5.0]), value=0.5)
+        tensor([5.0000, 8.5000])
+    """
+    if isinstance(value, float) and all(isinstance(t, TensorBase) and 1 < t._dtype_code < _F16
+                                        for t in (input, tensor1, tensor2)):
+        raise TypeError(f"addcmul: for integer tensors ({input.dtype}, {tensor1.dtype}, {tensor2.dtype}) value "
+                        f"must be an integer, got {value!r}")
+    scaled = tensor1 if value == 1 else mul(tensor1, value)  # (value * tensor1 first: PyTorch's order)
+    return add(input, mul(scaled, tensor2))
+
+
+@op(method=False)
 def rsub(a, b):
     """``b - a``, elementwise with broadcasting (the reflected ``-``)."""
     return sub(b, a)
 
 
-@tensor_method
+@op
 def mul(a, b):
     """``a * b``, elementwise with broadcasting; ``b`` may be a number.
 
@@ -460,11 +292,10 @@ def mul(a, b):
     return _mul(a, b)
 
 
-multiply = mul
-tensor_method(multiply, name="multiply")
+multiply = op(mul, name="multiply")
 
 
-@tensor_method
+@op
 def div(a, b, rounding_mode=None):
     """True division (int / int gives float32); rounding_mode 'floor' or 'trunc' rounds the result."""
     if rounding_mode is None:
@@ -479,9 +310,8 @@ def div(a, b, rounding_mode=None):
     raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
 
 
-divide = true_divide = div
-tensor_method(divide, name="divide")
-tensor_method(true_divide, name="true_divide")
+divide = op(div, name="divide")
+true_divide = op(div, name="true_divide")
 
 
 def _check_int_zero(b, op, a=None):
@@ -494,7 +324,7 @@ def _check_int_zero(b, op, a=None):
         raise ZeroDivisionError(f"{op}: integer division by zero")
 
 
-@tensor_method
+@op
 def floor_divide(a, b):
     """floor(a / b) like Python's //; not differentiable (the gradient is zero almost everywhere)."""
     if 1 < _core.result_type(a, b) < _F16:
@@ -502,7 +332,7 @@ def floor_divide(a, b):
     return _binary(FLOORDIV, a, b)
 
 
-@tensor_method
+@op
 def remainder(a, b):
     """a mod b with the sign of b, like Python's %."""
     if 1 < _core.result_type(a, b) < _F16:
@@ -510,7 +340,7 @@ def remainder(a, b):
     return _mod(a, b)
 
 
-@tensor_method
+@op
 def fmod(a, b):
     """a mod b with the sign of a (C's fmod): fmod(-7, 4) is -3 where remainder gives 1."""
     if 1 < _core.result_type(a, b) < _F16:
@@ -518,34 +348,23 @@ def fmod(a, b):
     return _fmod(a, b)
 
 
-@tensor_method
-def pow(a, b):
-    """``a ** b``, elementwise with broadcasting (either may be a number); the gradient with respect to
-    ``b`` is ``a ** b * log(a)``.
-    """
-    return _pow(a, b)
+def _fmax_values(a, b, is_max):
+    return _core.where(_fmax_take_a(a, b, is_max), a, b)
 
 
-@tensor_method
-def maximum(a, b):
-    """The larger of ``a`` and ``b``, elementwise with broadcasting; NaN propagates. The gradient goes
-    to the larger input (split evenly on ties). ``ag.fmax`` is currently this same function, so unlike
-    PyTorch's ``fmax`` it does not ignore NaN.
-    """
-    return _maximum(a, b)
-
-
-@tensor_method
-def minimum(a, b):
-    """The smaller of ``a`` and ``b``, elementwise with broadcasting; NaN propagates. ``ag.fmin`` is
-    currently this same function, so unlike PyTorch's ``fmin`` it does not ignore NaN.
-    """
-    return _minimum(a, b)
+def _fmax_take_a(a, b, is_max):
+    wins = _binary(_GE if is_max else _LE, a, b)
+    if isinstance(b, TensorBase) and not 1 < b._dtype_code < _F16:
+        wins = _binary(_LOGICAL_OR, wins, _core.unary(_ISNAN, b))
+    return wins
 
 
 class _FMaxMin(Function):
     """fmax/fmin: where one input is NaN the other is taken; on a tie a takes the whole gradient (PyTorch's
     choice)."""
+
+    compute = staticmethod(_fmax_values)
+    grad_args = (0, 1)
 
     @staticmethod
     def forward(ctx, a, b, is_max):
@@ -562,39 +381,22 @@ class _FMaxMin(Function):
         return ga, gb, None
 
 
-def _fmax_take_a(a, b, is_max):
-    wins = _binary(_B["ge"] if is_max else _B["le"], a, b)
-    if isinstance(b, TensorBase) and not 1 < b._dtype_code < _F16:
-        wins = _binary(_B["logical_or"], wins, _core.unary(_core.UNARY_OPS["isnan"], b))
-    return wins
-
-
 def _fmaxmin(a, b, is_max):
     if _core.result_type(a, b) > 1:  # integers hold no NaN
         return (maximum if is_max else minimum)(a, b)
-    if state.enabled and (_rg(a) or _rg(b)):
-        return _FMaxMin.apply(a, b, is_max)
-    return _core.where(_fmax_take_a(a, b, is_max), a, b)
+    return _FMaxMin.call(a, b, is_max)
 
 
-@tensor_method
+@op
 def fmax(a, b):
     """Elementwise maximum that ignores NaN: fmax(nan, 1) is 1 (maximum gives nan)."""
     return _fmaxmin(a, b, True)
 
 
-@tensor_method
+@op
 def fmin(a, b):
     """Elementwise minimum that ignores NaN."""
     return _fmaxmin(a, b, False)
-
-
-@tensor_method
-def atan2(a, b):
-    """The angle of the point ``(b, a)``: ``atan(a / b)`` with the quadrant from the signs, in
-    ``[-pi, pi]``.
-    """
-    return _atan2(a, b)
 
 
 def _require_float(op, a, b):
@@ -605,36 +407,139 @@ def _require_float(op, a, b):
                             f"convert with .float() first")
 
 
-def _float_binary(name, da, db, doc=None, promote=False):
-    """One float binary op from its row: the agc.h op `name` (its C kernel), the partial derivatives
-    da(a, b, y), db(a, b, y) of the output y (db None: a zero gradient) and the docstring (a plain
-    default without one) make the Function, ag.<name>, Tensor.<name> and the __all__ entry. Integer and
-    bool tensors are an error, as in PyTorch, or with promote=True compute in float32 (the kernel's
-    FLOAT flag)."""
-    code = _B[name]
-    fn_cls = type(name.title().replace("_", ""), (_FloatBinary,),
-                  {"CODE": code, "da": staticmethod(da), "db": staticmethod(db) if db else None})
-    primitive = _primitive(code, fn_cls)
+class _BinaryRow(Function):
+    """A binary kernel whose gradients are da(g, a, b, y) and db(g, a, b, y), y the output (db None: a
+    zero gradient): the rows of _binary_row set CODE, da, db and READS_Y. a and b are what the op was
+    called with (a Python number stays one); each partial is called only when its gradient is wanted,
+    and its result is unbroadcast here. The output is saved only when a wanted partial reads it
+    (READS_Y names them, "a" and/or "b"): saving it costs a _SavedOutput alias per node."""
+    CODE = da = db = None
+    READS_Y = "ab"
+
+    @classmethod
+    def forward(cls, ctx, a, b):
+        ctx.ma, ctx.mb = _meta(a), _meta(b)
+        out = _binary(cls.CODE, a, b)
+        ea, eb = ctx.next_edges
+        reads = cls.READS_Y
+        keep = (ea is not None and "a" in reads) or (eb is not None and "b" in reads)
+        ctx.save_for_backward(a, b, out if keep else None)  # (a Python number is saved as it is)
+        return out
+
+    @classmethod
+    def backward(cls, ctx, g):
+        a, b, y = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        ga = _grad_to(cls.da(g, a, b, y), ctx.ma) if needs[0] else None
+        gb = None
+        if needs[1]:
+            gb = _grad_to(cls.db(g, a, b, y) if cls.db else zeros_like(g), ctx.mb)
+        return ga, gb
+
+
+def _binary_row(name, da, db, doc=None, promote=False, cls_name=None, reads_y="ab"):
+    """One binary op from its row: the agc.h op `name` (its C kernel) and the partial derivatives
+    da(g, a, b, y), db(g, a, b, y) (the gradient for a and b given the output's g; db None: a zero
+    gradient) make the Function (cls_name, by default the op's name) and the op's function; reads_y
+    names the partials that read y ("a", "b", both or ""), so that y is saved only for them. With a
+    docstring `doc` the op is public (ag.<name>, Tensor.<name>); without one the result is the
+    function that public ones build on (remainder checks integer division by zero first).
+    The dtypes are the kernel's (agc.h): a FLOAT op refuses integer and bool tensors, as in
+    PyTorch, or with promote=True computes them in float32; the other ops keep integer dtypes."""
+    info = _core.op_info("binary", name)
+    fn_cls = type(cls_name or name.title().replace("_", ""), (_BinaryRow,),
+                  {"CODE": info.code, "da": staticmethod(da), "db": staticmethod(db) if db else None,
+                   "READS_Y": reads_y})
+    primitive = _primitive(info.code, fn_cls)
 
     def checked(a, b):
         _require_float(name, a, b)
         return primitive(a, b)
 
-    fn = primitive if promote else checked
+    fn = checked if info.flags & _core.OP_FLOAT and not promote else primitive
     fn.__name__ = fn.__qualname__ = name
     fn.__module__ = __name__
-    fn.__doc__ = doc or (f"``{name}(a, b)``, elementwise with broadcasting; ``b`` may be a number. "
-                         f"{'Integer inputs give a float32 result' if promote else 'Floating point tensors only'}"
-                         ", as in PyTorch.")
+    fn.__doc__ = doc
     fn.Function = fn_cls
-    __all__.append(name)
-    return tensor_method(fn)
+    return op(fn) if doc is not None else fn
 
 
-# ---------------------------------------------------------------------- the float binary ops: one row each
+def _as_float(x, g):
+    """A tensor operand of a promoting op in the gradient's dtype (a * a of a uint8 would wrap around)."""
+    return x.to(g._dtype_code) if isinstance(x, TensorBase) and 1 < x._dtype_code < _F16 else x
+
+
+def _pow_da(g, a, b, y):
+    if not isinstance(b, TensorBase):
+        return g * b * a ** (b - 1) if b != 0 else g * 0
+    return g * (b * a ** (b - 1)).masked_fill(b == 0, 0.0)
+
+
+def _pow_db(g, a, b, y):
+    if not isinstance(a, TensorBase):
+        return g * y * math.log(a) if a > 0 else g * 0
+    # d/db a^b = a^b log a; taken as 0 where a == 0 and b >= 0 (the limit), like PyTorch
+    return g * (y * a.log()).masked_fill((a == 0) & (b >= 0), 0.0)
+
+
+def _max_min_grads(a_loses):
+    """maximum/minimum's partials: ties split the gradient evenly; each input loses it only where the
+    other one wins, so where a NaN makes the comparisons false both get it (PyTorch's rule).
+    a_loses(a, b) is where a loses."""
+    def da(g, a, b, y):
+        return (g * 0.5).where(a == b, g.masked_fill(a_loses(a, b), 0.0))
+
+    def db(g, a, b, y):
+        return (g * 0.5).where(a == b, g.masked_fill(a_loses(b, a), 0.0))
+
+    return da, db
+
+
+def _atan2_recip(a, b, g):
+    """1 / (a^2 + b^2), 0 where that is infinite (a = b = 0, or squares that underflow), as PyTorch."""
+    a, b = _as_float(a, g), _as_float(b, g)
+    recip = 1 / (a * a + b * b)  # (a tensor: a or b is one)
+    return a, b, recip.masked_fill(recip == math.inf, 0.0)
+
+
+def _atan2_da(g, a, b, y):
+    a, b, recip = _atan2_recip(a, b, g)
+    return g * (b * recip)  # (b * recip before g: for a huge b the squares overflow, recip is 0, g * b inf)
+
+
+def _atan2_db(g, a, b, y):
+    a, b, recip = _atan2_recip(a, b, g)
+    return -g * (a * recip)
+
+
+# ---------------------------------------------------------------------- the binary ops with a gradient: one row each
+pow = _binary_row("pow", _pow_da, _pow_db, reads_y="b", doc="""\
+``a ** b``, elementwise with broadcasting (either may be a number); the gradient with respect to ``b``
+is ``a ** b * log(a)``.
+""")
+maximum = _binary_row("maximum", *_max_min_grads(lambda a, b: a < b), reads_y="", doc="""\
+The larger of ``a`` and ``b``, elementwise with broadcasting; NaN propagates. The gradient goes to the
+larger input (split evenly on ties). Unlike ``ag.fmax``, NaN is not ignored.
+""")
+minimum = _binary_row("minimum", *_max_min_grads(lambda a, b: a > b), reads_y="", doc="""\
+The smaller of ``a`` and ``b``, elementwise with broadcasting; NaN propagates. Unlike ``ag.fmin``, NaN is
+not ignored.
+""")
+atan2 = _binary_row("atan2", _atan2_da, _atan2_db, reads_y="", doc="""\
+The angle of the point ``(b, a)``: ``atan(a / b)`` with the quadrant from the signs, in ``[-pi, pi]``.
+Integer inputs give a float32 result.
+""", promote=True)
+# the modulo ops: a - q(a, b) * b for a quotient q rounded to an integer, so the gradient is 1 for a
+# and -q for b (remainder: q rounded down, Python's %; fmod: truncated, C's fmod). Their public
+# functions check integer division by zero first.
+_mod = _binary_row("mod", lambda g, a, b, y: g, lambda g, a, b, y: -g * _binary(FLOORDIV, a, b),
+                   cls_name="Remainder", reads_y="")
+_fmod = _binary_row("fmod", lambda g, a, b, y: g,
+                    lambda g, a, b, y: -g * div(a, b, rounding_mode="trunc").detach(), cls_name="Fmod",
+                    reads_y="")
 # hypot: a / y before g, as a / y is at most 1 and cannot overflow where g * a could. At a = b = 0 the
 # gradient is 0 / 0 = NaN, as in PyTorch (the cone has no derivative at its tip).
-hypot = _float_binary("hypot", lambda a, b, y: a / y, lambda a, b, y: b / y, """\
+hypot = _binary_row("hypot", lambda g, a, b, y: g * (a / y), lambda g, a, b, y: g * (b / y), """\
 ``sqrt(a**2 + b**2)``, elementwise with broadcasting, without overflow or underflow in the squares;
 ``b`` may be a number. Floating point tensors only, as in PyTorch.
 
@@ -643,7 +548,8 @@ Example:
     tensor([5.0000e+00, 1.4142e+30])
 """)
 # logaddexp: the gradients are the softmax weights of a and b; exp(a - y) <= 1 never overflows
-logaddexp = _float_binary("logaddexp", lambda a, b, y: (a - y).exp(), lambda a, b, y: (b - y).exp(), """\
+logaddexp = _binary_row("logaddexp", lambda g, a, b, y: g * (a - y).exp(), lambda g, a, b, y: g * (b - y).exp(),
+                       """\
 ``log(exp(a) + exp(b))``, elementwise with broadcasting, without overflow for large inputs; ``b``
 may be a number. Floating point tensors only, as in PyTorch.
 
@@ -652,7 +558,8 @@ Example:
     tensor([  0.6931, 100.6931])
 """)
 # copysign: d/da is y / a = +-1, taken as 0 at a = 0 (PyTorch's value); b only lends its sign bit
-copysign = _float_binary("copysign", lambda a, b, y: (y / a).masked_fill(a == 0, 0.0), None, """\
+copysign = _binary_row("copysign", lambda g, a, b, y: g * (y / a).masked_fill(a == 0, 0.0), None, reads_y="a",
+                       doc="""\
 ``|a|`` with the sign of ``b``, elementwise with broadcasting (``-0.0`` counts as negative); ``b``
 may be a number. Integer inputs give a float32 result, as in PyTorch. The gradient is ``+-1`` for
 ``a`` (0 where ``a`` is 0) and 0 for ``b``.
@@ -661,6 +568,16 @@ Example:
     >>> ag.copysign(ag.tensor([1.0, -2.0, 3.0]), ag.tensor([-1.0, 1.0, -0.0]))
     tensor([-1.,  2., -3.])
 """, promote=True)
+# logaddexp2: the gradients are 2^(a - y) and 2^(b - y), the weights of a and b (at most 1: no overflow)
+logaddexp2 = _binary_row("logaddexp2", lambda g, a, b, y: g * (a - y).exp2(), lambda g, a, b, y: g * (b - y).exp2(),
+                        """\
+``log2(2**a + 2**b)``, elementwise with broadcasting, without overflow for large inputs; ``b`` may
+be a number. Floating point tensors only, as in PyTorch.
+
+Example:
+    >>> ag.logaddexp2(ag.tensor([0.0, 200.0]), ag.tensor([0.0, 200.0]))  # 2**200 overflows float32
+    tensor([  1., 201.])
+""")
 
 
 def _compare(code):
@@ -670,24 +587,23 @@ def _compare(code):
     return f
 
 
-eq = tensor_method(_compare(_B["eq"]), name="eq")
+eq = op(_compare(_B["eq"]), name="eq")
 eq.__doc__ = """A bool tensor: ``a == b`` elementwise, with broadcasting (``b`` may be a number)."""
-ne = tensor_method(_compare(_B["ne"]), name="ne")
+ne = op(_compare(_B["ne"]), name="ne")
 ne.__doc__ = """A bool tensor: ``a != b`` elementwise, with broadcasting."""
-lt = tensor_method(_compare(_B["lt"]), name="lt")
+lt = op(_compare(_B["lt"]), name="lt")
 lt.__doc__ = """A bool tensor: ``a < b`` elementwise, with broadcasting (also ``ag.less``)."""
-le = tensor_method(_compare(_B["le"]), name="le")
+le = op(_compare(_B["le"]), name="le")
 le.__doc__ = """A bool tensor: ``a <= b`` elementwise, with broadcasting."""
-gt = tensor_method(_compare(_B["gt"]), name="gt")
+gt = op(_compare(_B["gt"]), name="gt")
 gt.__doc__ = """A bool tensor: ``a > b`` elementwise, with broadcasting (also ``ag.greater``)."""
-ge = tensor_method(_compare(_B["ge"]), name="ge")
+ge = op(_compare(_B["ge"]), name="ge")
 ge.__doc__ = """A bool tensor: ``a >= b`` elementwise, with broadcasting."""
-greater, less = gt, lt
-tensor_method(greater, name="greater")
-tensor_method(less, name="less")
+greater = op(gt, name="greater")
+less = op(lt, name="less")
 
 
-@tensor_method
+@op
 def equal(a, b):
     """True if a and b have the same shape and elements."""
     return tuple(a.shape) == tuple(b.shape) and bool(_core.reduce(_core.REDUCE_OPS["all"], eq(a, b)))
@@ -709,10 +625,10 @@ def _logical(code):
     return f
 
 
-logical_and = tensor_method(_logical(_B["logical_and"]), name="logical_and")
+logical_and = op(_logical(_B["logical_and"]), name="logical_and")
 logical_and.__doc__ = """A bool tensor: both ``a`` and ``b`` nonzero, elementwise with broadcasting."""
-logical_or = tensor_method(_logical(_B["logical_or"]), name="logical_or")
+logical_or = op(_logical(_B["logical_or"]), name="logical_or")
 logical_or.__doc__ = """A bool tensor: ``a`` or ``b`` nonzero, elementwise with broadcasting."""
-logical_xor = tensor_method(_logical(_B["logical_xor"]), name="logical_xor")
+logical_xor = op(_logical(_B["logical_xor"]), name="logical_xor")
 logical_xor.__doc__ = """A bool tensor: exactly one of ``a`` and ``b`` nonzero, elementwise with broadcasting.
 """

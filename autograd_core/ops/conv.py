@@ -15,24 +15,10 @@ import operator
 from .. import _core
 from .._core import TensorBase
 from ..autograd.function import Function
+from ._registry import op
 
 # dtype codes 2.._F16-1 are the integers and bool; below and from _F16 on are the floating dtypes
 _F16 = _core.F16
-
-__all__ = [
-    "adaptive_avg_pool1d",
-    "adaptive_avg_pool2d",
-    "adaptive_max_pool1d",
-    "adaptive_max_pool2d",
-    "avg_pool1d",
-    "avg_pool2d",
-    "conv1d",
-    "conv2d",
-    "conv_transpose1d",
-    "conv_transpose2d",
-    "max_pool1d",
-    "max_pool2d",
-]
 
 
 # ------------------------------------------------------------------------------------------ argument checks
@@ -317,6 +303,7 @@ def _plain(v):
         type(f) is int for f in e)) for e in v))
 
 
+@op(method=False)
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D cross-correlation of input (n, c, h, w) with weight (o, c / groups, kh, kw), like torch.
 
@@ -366,6 +353,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return y.squeeze(0) if unbatched else y
 
 
+@op(method=False)
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D cross-correlation of input (n, c, l) with weight (o, c / groups, k): conv2d with height 1."""
     op = "conv1d"
@@ -390,6 +378,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return y.squeeze(0) if unbatched else y
 
 
+@op(method=False)
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """Transposed 1-D convolution, like torch: input (n, c_in, l) or (c_in, l), weight (c_in, c_out /
     groups, k); out length (l - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1.
@@ -415,6 +404,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return out.squeeze(-2)
 
 
+@op(method=False)
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """Transposed 2-D convolution (the gradient of conv2d for its input), like torch: input (n, c_in, h, w),
     weight (c_in, c_out / groups, kh, kw); out size (h - 1) * stride - 2 * padding + dilation * (k - 1)
@@ -497,6 +487,7 @@ def _pool_args(op, input, kernel_size, stride, padding, dilation, spatial):
     return kernel, stride, pad, dilation
 
 
+@op(method=False)
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """2-D max pooling over (n, c, h, w) or (c, h, w), like torch; indices are flat within each h x w plane.
     """
@@ -507,6 +498,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return (out, idx) if return_indices else out
 
 
+@op(method=False)
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """1-D max pooling over (n, c, l) or (c, l), like torch."""
     op = "max_pool1d"
@@ -518,6 +510,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return (out, idx.squeeze(-2)) if return_indices else out
 
 
+@op(method=False)
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """2-D average pooling over (n, c, h, w) or (c, h, w), like torch."""
@@ -530,6 +523,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     return AvgPool2d.apply(input, params, out_hw)
 
 
+@op(method=False)
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """1-D average pooling over (n, c, l) or (c, l), like torch."""
     op = "avg_pool1d"
@@ -555,12 +549,14 @@ def _adaptive_size(op, input, output_size, spatial):
     return size
 
 
+@op(method=False)
 def adaptive_avg_pool2d(input, output_size):
     """Average over the cells [floor(i h / oh), ceil((i + 1) h / oh)) x (likewise for w), like torch."""
     size = _adaptive_size("adaptive_avg_pool2d", input, output_size, 2)
     return AdaptiveAvgPool2d.apply(input, size)
 
 
+@op(method=False)
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max pooling of ``(N, C, H, W)`` input to ``output_size``; see
     :class:`~autograd_core.nn.AdaptiveMaxPool2d`.
@@ -570,6 +566,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     return (out, idx) if return_indices else out
 
 
+@op(method=False)
 def adaptive_avg_pool1d(input, output_size):
     """Average pooling of ``(N, C, L)`` input to length ``output_size``; see
     :class:`~autograd_core.nn.AdaptiveAvgPool1d`.
@@ -578,6 +575,7 @@ def adaptive_avg_pool1d(input, output_size):
     return AdaptiveAvgPool2d.apply(input.unsqueeze(-2), (1, length)).squeeze(-2)
 
 
+@op(method=False)
 def adaptive_max_pool1d(input, output_size, return_indices=False):
     """Max pooling of ``(N, C, L)`` input to length ``output_size``; see
     :class:`~autograd_core.nn.AdaptiveMaxPool1d`.

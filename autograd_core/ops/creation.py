@@ -9,39 +9,7 @@ from .. import _core
 from .._core import TensorBase
 from ..device import check_device
 from ..dtypes import default_float_code, from_code, to_code
-
-__all__ = [
-    "arange",
-    "as_tensor",
-    "bernoulli",
-    "empty",
-    "empty_like",
-    "eye",
-    "from_numpy",
-    "full",
-    "full_like",
-    "get_rng_state",
-    "initial_seed",
-    "linspace",
-    "logspace",
-    "manual_seed",
-    "multinomial",
-    "normal",
-    "ones",
-    "ones_like",
-    "rand",
-    "rand_like",
-    "randint",
-    "randint_like",
-    "randn",
-    "randn_like",
-    "randperm",
-    "seed",
-    "set_rng_state",
-    "tensor",
-    "zeros",
-    "zeros_like",
-]
+from ._registry import op
 
 
 def _shape_args(args, op):
@@ -148,6 +116,7 @@ def _nested_tensors(data):
     return data
 
 
+@op(method=False)
 def tensor(data, dtype=None, requires_grad=False, device=None):
     """A new tensor holding a copy of data (nested lists, scalars, numpy arrays or tensors).
 
@@ -186,6 +155,7 @@ def _copy_from_numpy(a, code):
     return _core.clone(base) if base._dtype_code == code else _core.cast(base, code)
 
 
+@op(method=False)
 def as_tensor(data, dtype=None, device=None):
     """data itself if it is already a tensor of that dtype, else tensor(data, dtype)."""
     check_device(device, "as_tensor")
@@ -198,6 +168,7 @@ def as_tensor(data, dtype=None, device=None):
     return tensor(data, dtype=dtype)
 
 
+@op(method=False)
 def from_numpy(a):
     """A tensor sharing memory with the numpy array a (writes show through both ways)."""
     if not isinstance(a, np.ndarray):
@@ -219,6 +190,7 @@ def _code(dtype, default, op):
     return to_code(dtype, op)
 
 
+@op(method=False)
 def empty(*shape, size=None, dtype=None, requires_grad=False, device=None):
     """A new tensor of the given shape whose elements are not initialised.
 
@@ -245,6 +217,7 @@ def empty(*shape, size=None, dtype=None, requires_grad=False, device=None):
     return _finish(_core.empty(_shape_args(shape, "empty"), _code(dtype, _core.F32, "empty")), requires_grad)
 
 
+@op(method=False)
 def zeros(*shape, size=None, dtype=None, requires_grad=False, device=None):
     """A new tensor of the given shape filled with 0.
 
@@ -268,6 +241,7 @@ def zeros(*shape, size=None, dtype=None, requires_grad=False, device=None):
     return _finish(_core.full(_shape_args(shape, "zeros"), 0, _code(dtype, _core.F32, "zeros")), requires_grad)
 
 
+@op(method=False)
 def ones(*shape, size=None, dtype=None, requires_grad=False, device=None):
     """A new tensor of the given shape filled with 1.
 
@@ -298,6 +272,7 @@ def _scalar_code(value):
     return default_float_code()
 
 
+@op(method=False)
 def full(shape, fill_value, dtype=None, requires_grad=False, device=None):
     """A tensor of shape ``shape`` filled with ``fill_value``; the dtype defaults to float32 for a float
     value, int64 for an int, bool for a bool.
@@ -309,24 +284,28 @@ def full(shape, fill_value, dtype=None, requires_grad=False, device=None):
     return _finish(_core.full(_shape_args((shape,), "full"), fill_value, code), requires_grad)
 
 
+@op(method=False)
 def zeros_like(t, dtype=None, requires_grad=False, device=None):
     """Zeros with ``t``'s shape and, unless ``dtype`` is given, its dtype."""
     check_device(device, "zeros_like")
     return zeros(t.shape, dtype=t._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
 
 
+@op(method=False)
 def ones_like(t, dtype=None, requires_grad=False, device=None):
     """Ones with ``t``'s shape and, unless ``dtype`` is given, its dtype."""
     check_device(device, "ones_like")
     return ones(t.shape, dtype=t._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
 
 
+@op(method=False)
 def empty_like(t, dtype=None, requires_grad=False, device=None):
     """An uninitialised tensor with ``t``'s shape and, unless ``dtype`` is given, its dtype."""
     check_device(device, "empty_like")
     return empty(t.shape, dtype=t._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
 
 
+@op(method=False)
 def full_like(t, fill_value, dtype=None, requires_grad=False, device=None):
     """``fill_value`` everywhere, with ``t``'s shape and, unless ``dtype`` is given, its dtype."""
     check_device(device, "full_like")
@@ -334,6 +313,7 @@ def full_like(t, fill_value, dtype=None, requires_grad=False, device=None):
                 requires_grad=requires_grad)
 
 
+@op(method=False)
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
     """Values from start (inclusive) to end (exclusive) spaced by step."""
     check_device(device, "arange")
@@ -357,6 +337,7 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
     return _finish(_copy_from_numpy(a, code), requires_grad)
 
 
+@op(method=False)
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
     """``steps`` evenly spaced values from ``start`` to ``end``, both included.
 
@@ -373,6 +354,7 @@ def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
     return _finish(_copy_from_numpy(a, code), requires_grad)
 
 
+@op(method=False)
 def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False, device=None):
     """``steps`` values ``base ** e`` for ``e`` evenly spaced from ``start`` to ``end``.
 
@@ -385,6 +367,7 @@ def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False, devi
     return _finish(_copy_from_numpy(a, _code(dtype, _core.F32, "logspace")), requires_grad)
 
 
+@op(method=False)
 def eye(n, m=None, dtype=None, requires_grad=False, device=None):
     """The ``n`` x ``m`` identity matrix (``m`` defaults to ``n``): ones on the diagonal."""
     check_device(device, "eye")
@@ -399,11 +382,13 @@ def eye(n, m=None, dtype=None, requires_grad=False, device=None):
 
 
 # ------------------------------------------------------------------------------ random
+@op(method=False)
 def manual_seed(s):
     """Seed the global generator; every random op after this is reproducible."""
     _core.manual_seed(int(s))
 
 
+@op(method=False)
 def seed():
     """Seed the global generator from the operating system's entropy; returns the seed."""
     s = int.from_bytes(np.random.default_rng().bytes(8), "little")
@@ -411,21 +396,25 @@ def seed():
     return s
 
 
+@op(method=False)
 def initial_seed():
     """The seed the global generator was last seeded with."""
     return _core.initial_seed()
 
 
+@op(method=False)
 def get_rng_state():
     """The global generator's state, to restore later with :func:`set_rng_state`."""
     return _core.get_rng_state()
 
 
+@op(method=False)
 def set_rng_state(state):
     """Restore the global generator's state saved by :func:`get_rng_state`."""
     _core.set_rng_state(state)
 
 
+@op(method=False)
 def rand(*shape, dtype=None, requires_grad=False, generator=None, device=None):
     """Uniform on [0, 1)."""
     check_device(device, "rand")
@@ -433,6 +422,7 @@ def rand(*shape, dtype=None, requires_grad=False, generator=None, device=None):
     return _finish(_core.uniform_(t, 0.0, 1.0, generator), requires_grad)
 
 
+@op(method=False)
 def randn(*shape, dtype=None, requires_grad=False, generator=None, device=None):
     """Standard normal."""
     check_device(device, "randn")
@@ -440,6 +430,7 @@ def randn(*shape, dtype=None, requires_grad=False, generator=None, device=None):
     return _finish(_core.normal_(t, 0.0, 1.0, generator), requires_grad)
 
 
+@op(method=False)
 def randint(low, high=None, size=None, dtype=None, requires_grad=False, generator=None, device=None):
     """Integers uniform on [low, high). Called as randint(high, size) or randint(low, high, size)."""
     check_device(device, "randint")
@@ -453,6 +444,7 @@ def randint(low, high=None, size=None, dtype=None, requires_grad=False, generato
     return _finish(_core.randint_(t, int(low), int(high), generator), requires_grad)
 
 
+@op(method=False)
 def randperm(n, dtype=None, requires_grad=False, generator=None, device=None):
     """A random permutation of 0..n-1 from the seeded generator."""
     check_device(device, "randperm")
@@ -464,18 +456,21 @@ def randperm(n, dtype=None, requires_grad=False, generator=None, device=None):
     return _finish(_copy_from_numpy(perm, _code(dtype, _core.I64, "randperm")), requires_grad)
 
 
+@op(method=False)
 def rand_like(t, dtype=None, requires_grad=False, device=None):
     """Uniform samples on [0, 1) with ``t``'s shape and, unless ``dtype`` is given, its dtype."""
     check_device(device, "rand_like")
     return rand(t.shape, dtype=t._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
 
 
+@op(method=False)
 def randn_like(t, dtype=None, requires_grad=False, device=None):
     """Standard normal samples with ``t``'s shape and, unless ``dtype`` is given, its dtype."""
     check_device(device, "randn_like")
     return randn(t.shape, dtype=t._dtype_code if dtype is None else dtype, requires_grad=requires_grad)
 
 
+@op(method=False)
 def randint_like(t, low, high=None, dtype=None, device=None):
     """Integers drawn uniformly from [low, high) (``randint_like(t, high)``: [0, high)) with ``t``'s shape
     and, unless ``dtype`` is given, its dtype.
@@ -486,6 +481,7 @@ def randint_like(t, low, high=None, dtype=None, device=None):
     return randint(low, high, t.shape, dtype=t._dtype_code if dtype is None else dtype)
 
 
+@op(method=False)
 def bernoulli(p, generator=None):
     """Each element 1 with probability p (a tensor of probabilities or a float with a shape from p)."""
     if isinstance(p, TensorBase):
@@ -494,6 +490,7 @@ def bernoulli(p, generator=None):
     raise TypeError("bernoulli: expected a tensor of probabilities")
 
 
+@op(method=False)
 def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, requires_grad=False, device=None):
     """Normal samples with the given mean and std (tensors broadcast together, or floats and a size)."""
     check_device(device, "normal")
@@ -509,6 +506,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, requires_gra
     return _finish(_core.normal_(t, float(mean), float(std), generator), requires_grad)
 
 
+@op(method=False)
 def multinomial(probs, num_samples, replacement=False, *, generator=None):
     """Sample indices from each row of probs (unnormalised weights). Without replacement, every row needs
     at least num_samples classes of positive weight; a class of weight 0 is never drawn."""

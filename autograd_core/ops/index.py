@@ -19,24 +19,18 @@ import numpy as np
 
 from .. import _core
 from .._core import TensorBase
-from ..autograd.function import Function
+from ..autograd.function import Function, records
 from ..autograd.grad_mode import state
 from ._grad import sum_to
-from ._registry import tensor_method
+from ._registry import op, tensor_method
 from .creation import tensor
 
 # dtype codes 2.._F16-1 are the integers and bool; below and from _F16 on are the floating dtypes
 _F16 = _core.F16
 
-__all__ = ["argwhere", "gather", "getitem", "index_add", "index_copy", "index_fill", "index_put", "index_select",
-           "masked_fill", "masked_select", "nonzero", "scatter", "scatter_add", "setitem", "take", "take_along_dim"]
 
 _MASK_CODES = (_core.BOOL, _core.U8)
 _INT_CODES = (_core.I64, _core.I32)
-
-
-def _graph(*xs):
-    return state.enabled and any(isinstance(x, TensorBase) and x.requires_grad for x in xs)
 
 
 def _check_inplace(x, op):
@@ -263,21 +257,22 @@ class IndexEmbed(Function):
 
 
 def _index(x, key):
-    if _graph(x):
+    if records(x):
         return Index.apply(x, key)
     return _index_raw(x, key)
 
 
+@op(method=False)
 def getitem(x, key):
     """x[key] with PyTorch's rules: a view for ints/slices/None/..., a copy with advanced indices."""
     if isinstance(key, tuple) and len(key) == 1:
         key = key[0]
     if isinstance(key, TensorBase) and key._dtype_code in _INT_CODES and x.ndim > 0:
         # x[int tensor]: the common case, without the general key walk
-        if _graph(x):
+        if records(x):
             return Index.apply(x, _Key((), (0,), (key,)))
         return _core.index(x, (0,), (key,))
-    if (isinstance(key, TensorBase) and key._dtype_code == _core.BOOL and key.ndim > 0 and not _graph(x)
+    if (isinstance(key, TensorBase) and key._dtype_code == _core.BOOL and key.ndim > 0 and not records(x)
             and tuple(key.shape) == tuple(x.shape[:key.ndim])):
         return _core.masked_select_leading(x, key)  # x[mask]: one pass, no coordinates
     return _index(x, _parse(x, key, "index"))
@@ -337,7 +332,7 @@ class IndexPut(Function):
 
 def _put(x, key, values, accumulate, inplace, op):
     values = _fit_values(_values(values, x, op), x.shape, key, op)
-    if _graph(x, values) and not 1 < x._dtype_code < _F16:
+    if records(x, values) and not 1 < x._dtype_code < _F16:
         if not inplace:
             return IndexPut.apply(x, values, key, accumulate, False)
         base = x._base
@@ -362,6 +357,7 @@ def _put(x, key, values, accumulate, inplace, op):
     return _put_raw(_core.clone(x), key, values, accumulate)
 
 
+@op(method=False)
 def setitem(x, key, value):
     """x[key] = value in place (value broadcast and cast to x's dtype); differentiable like PyTorch."""
     if isinstance(key, tuple) and len(key) == 1:
@@ -378,7 +374,7 @@ def _indices_key(indices, op):
     return tuple(indices)
 
 
-@tensor_method
+@op
 def index_put(x, indices, values, accumulate=False):
     """A copy of x with x[indices] = values (+= with accumulate, duplicates summed)."""
     return _put(x, _parse(x, _indices_key(indices, "index_put"), "index_put"), values, accumulate, False,
@@ -421,12 +417,12 @@ def _one_element(t):
     return t.reshape(1) if isinstance(t, TensorBase) and t.ndim == 0 else t
 
 
-@tensor_method
+@op
 def gather(x, dim, index, *, sparse_grad=False):
     """out[i][j][k] = x[index[i][j][k]][j][k] for dim 0 (likewise for other dims); out has index's shape."""
     if x.ndim == 1 and isinstance(index, TensorBase) and index.ndim == 0:
         return gather(x, dim, index.reshape(1)).reshape(())
-    if _graph(x):
+    if records(x):
         return Gather.apply(x, dim, index)
     return _core.gather(x, dim, index)
 
@@ -447,12 +443,12 @@ class ScatterAdd(Function):
         return g, None, None, gsrc, None
 
 
-@tensor_method
+@op
 def scatter_add(x, dim, index, src):
     """A copy of x with src added at index along dim: out[index[i][j]][j] += src[i][j] for dim 0."""
     if x.ndim == 1:
         index, src = _one_element(index), _one_element(src)
-    if _graph(x, src):
+    if records(x, src):
         return ScatterAdd.apply(x, dim, index, src, False)
     return _core.scatter_(_core.clone(x), dim, index, src, True, "scatter_add")
 
@@ -462,7 +458,7 @@ def scatter_add_(x, dim, index, src):
     """In place: x[index[i][j]][j] += src[i][j] for dim 0 (sums in a fixed order)."""
     if x.ndim == 1:
         index, src = _one_element(index), _one_element(src)
-    if _graph(x, src):
+    if records(x, src):
         return _inplace_apply(ScatterAdd, x, (dim, index, src, True), "scatter_add_")
     return _core.scatter_(x, dim, index, src, True, "scatter_add_")
 
@@ -509,7 +505,7 @@ def _scatter_reduce(reduce, op):
     return reduce == "add"
 
 
-@tensor_method
+@op
 def scatter(x, dim, index, src=None, *, value=None, reduce=None):
     """A copy of x with out[index[i][j]][j] = src[i][j] for dim 0 (src a tensor or a number; with
     duplicate indices the last in row-major order wins); reduce='add' adds instead (scatter_add)."""
@@ -518,7 +514,7 @@ def scatter(x, dim, index, src=None, *, value=None, reduce=None):
     src = _scatter_src(src, value, x, "scatter")
     if x.ndim == 1:
         index, src = _one_element(index), _one_element(src)
-    if _graph(x, src):
+    if records(x, src):
         return Scatter.apply(x, dim, index, src, False)
     return _core.scatter_(_core.clone(x), dim, index, src, False, "scatter")
 
@@ -531,7 +527,7 @@ def scatter_(x, dim, index, src=None, *, value=None, reduce=None):
     src = _scatter_src(src, value, x, "scatter_")
     if x.ndim == 1:
         index, src = _one_element(index), _one_element(src)
-    if _graph(x, src):
+    if records(x, src):
         return _inplace_apply(Scatter, x, (dim, index, src, True), "scatter_")
     return _core.scatter_(x, dim, index, src, False, "scatter_")
 
@@ -550,10 +546,10 @@ class IndexSelect(Function):
         return index_add(_zeros(ctx.shape, g._dtype_code), ctx.dim, index, g), None, None
 
 
-@tensor_method
+@op
 def index_select(x, dim, index):
     """x's slices at positions index (a 1-D int tensor) along dim."""
-    if _graph(x):
+    if records(x):
         return IndexSelect.apply(x, dim, index)
     return _core.index_select(x, dim, index)
 
@@ -588,10 +584,10 @@ class IndexAdd(Function):
         return g, None, None, gsrc, None, None
 
 
-@tensor_method
+@op
 def index_add(x, dim, index, source, *, alpha=1):
     """A copy of x with alpha * source[..., j, ...] added at x[..., index[j], ...] along dim."""
-    if _graph(x, source):
+    if records(x, source):
         return IndexAdd.apply(x, dim, index, source, alpha, False)
     return _core.index_add_(_core.clone(x), dim, index, _scaled(source, alpha, x))
 
@@ -599,7 +595,7 @@ def index_add(x, dim, index, source, *, alpha=1):
 @tensor_method
 def index_add_(x, dim, index, source, *, alpha=1):
     """In place: x[..., index[j], ...] += alpha * source[..., j, ...] along dim (summed in j order)."""
-    if _graph(x, source):
+    if records(x, source):
         return _inplace_apply(IndexAdd, x, (dim, index, source, alpha, True), "index_add_")
     return _core.index_add_(x, dim, index, _scaled(source, alpha, x))
 
@@ -618,7 +614,7 @@ def _dim_key(x, dim, index, op):
     return _Key((slice(None),) * d, (d,), (index.reshape(-1),)), d
 
 
-@tensor_method
+@op
 def index_fill(x, dim, index, value):
     """A copy of x with value (a number or a 0-d tensor) at positions index along dim."""
     key, _ = _dim_key(x, dim, index, "index_fill")
@@ -642,7 +638,7 @@ def _copy_source(x, d, index, source, op):
     return source.reshape(tuple(want)) if x.ndim == 0 else source
 
 
-@tensor_method
+@op
 def index_copy(x, dim, index, source):
     """A copy of x with x[..., index[j], ...] = source[..., j, ...] along dim."""
     key, d = _dim_key(x, dim, index, "index_copy")
@@ -656,7 +652,7 @@ def index_copy_(x, dim, index, source):
     return _put(x, key, _copy_source(x, d, index, source, "index_copy_"), False, True, "index_copy_")
 
 
-@tensor_method
+@op
 def take(x, index):
     """x flattened, read at index (any shape, negative values count from the end)."""
     flat = x.reshape(-1)
@@ -701,7 +697,7 @@ class MaskedFill(Function):
         return gx, None, gv
 
 
-@tensor_method
+@op
 def masked_fill(x, mask, value):
     """x with value (a number or a 0-d tensor) where the bool mask (broadcast) is True."""
     _check_mask(mask, "masked_fill")
@@ -712,12 +708,12 @@ def masked_fill(x, mask, value):
     elif not isinstance(value, numbers.Number):
         raise TypeError(f"masked_fill: value must be a number or a 0-d tensor, got {type(value).__name__}")
     _core.broadcast_shape(tuple(x.shape), tuple(mask.shape), "masked_fill")
-    if _graph(x, value) and not 1 < x._dtype_code < _F16:
+    if records(x, value) and not 1 < x._dtype_code < _F16:
         return MaskedFill.apply(x, mask, value)
     return _masked_fill_raw(x, mask, value)
 
 
-@tensor_method
+@op
 def masked_select(x, mask):
     """The elements of x (broadcast with mask) where mask is True, as a 1-D tensor."""
     _check_mask(mask, "masked_select")
@@ -731,7 +727,7 @@ def masked_select(x, mask):
     return getitem(x, mask)
 
 
-@tensor_method
+@op
 def take_along_dim(x, indices, dim=None):
     """x's values at indices along dim (indices and x broadcast over the other dims); dim None: over
     the flattened x."""
@@ -752,7 +748,7 @@ def take_along_dim(x, indices, dim=None):
     return gather(x, d, indices)
 
 
-@tensor_method
+@op
 def nonzero(x, *, as_tuple=False):
     """Coordinates of the nonzero elements: (count, ndim) int64, or with as_tuple one 1-D tensor per dim."""
     nz = _core.nonzero(x.detach() if x.requires_grad else x)
@@ -763,7 +759,7 @@ def nonzero(x, *, as_tuple=False):
     return tuple(_core.clone(_core.basic_index(nz, (slice(None), j))) for j in range(x.ndim))
 
 
-@tensor_method
+@op
 def argwhere(x):
     """Coordinates of the nonzero elements, (count, ndim) int64."""
     return nonzero(x)

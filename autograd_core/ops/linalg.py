@@ -4,17 +4,9 @@ import math
 
 from .. import _core
 from .._core import TensorBase
-from ..autograd.function import Function
-from ..autograd.grad_mode import state
+from ..autograd.function import Function, records
 from ._grad import _grad_to
-from ._registry import tensor_method
-
-__all__ = ["addmm", "addmv", "baddbmm", "bmm", "dist", "dot", "einsum", "ger", "linear", "matmul", "mm", "mv", "outer",
-           "vdot"]
-
-
-def _graph(*xs):
-    return state.enabled and any(isinstance(x, TensorBase) and x.requires_grad for x in xs)
+from ._registry import op
 
 
 class MatMul(Function):
@@ -63,18 +55,18 @@ class MatMul(Function):
         return ga, gb
 
 
-@tensor_method
+@op
 def matmul(a, b):
     """Matrix product with np.matmul's rules: 1-d operands are treated as vectors, leading batch dims
     broadcast."""
     if not isinstance(a, TensorBase) or not isinstance(b, TensorBase):
         raise TypeError(f"matmul: expected tensors, got {type(a).__name__} and {type(b).__name__}")
-    if _graph(a, b):
+    if records(a, b):
         return MatMul.apply(a, b)
     return _core.matmul(a, b)
 
 
-@tensor_method
+@op
 def mm(a, b):
     """Matrix product of ``(n, m)`` and ``(m, p)`` matrices, giving ``(n, p)`` (no broadcasting;
     see :func:`matmul` for batches).
@@ -89,7 +81,7 @@ def mm(a, b):
     return matmul(a, b)
 
 
-@tensor_method
+@op
 def bmm(a, b):
     """Batched matrix product: ``(B, n, m) @ (B, m, p) -> (B, n, p)``, the batch sizes equal."""
     if a.ndim != 3 or b.ndim != 3:
@@ -99,7 +91,7 @@ def bmm(a, b):
     return matmul(a, b)
 
 
-@tensor_method
+@op
 def mv(a, v):
     """Matrix-vector product: ``(n, m) @ (m,) -> (n,)``."""
     if a.ndim != 2 or v.ndim != 1:
@@ -107,7 +99,7 @@ def mv(a, v):
     return matmul(a, v)
 
 
-@tensor_method
+@op
 def dot(a, b):
     """Inner product of two 1-d tensors of equal length: ``sum_i a_i b_i``, a 0-d tensor.
 
@@ -124,10 +116,10 @@ def dot(a, b):
     return matmul(a, b)
 
 
-vdot = dot
+vdot = op(dot, name="vdot", method=False)
 
 
-@tensor_method
+@op
 def outer(a, b):
     """Outer product of 1-d tensors: ``out[i, j] = a[i] * b[j]``, shape ``(len(a), len(b))`` (also
     ``ag.ger``).
@@ -143,7 +135,7 @@ def outer(a, b):
     return a.unsqueeze(1) * b.unsqueeze(0)
 
 
-ger = outer
+ger = op(outer, name="ger", method=False)
 
 
 class Linear(Function):
@@ -168,6 +160,7 @@ class Linear(Function):
         return gx, gw, gb
 
 
+@op(method=False)
 def linear(x, weight, bias=None):
     """x @ weight.T + bias over the last dim of x (any number of leading dims)."""
     if weight.ndim != 2:
@@ -181,7 +174,7 @@ def linear(x, weight, bias=None):
                            f"{weight.shape[0]}")
     lead = x.shape[:-1]
     x2 = x if x.ndim == 2 else x.reshape(math.prod(lead), x.shape[-1])  # (not -1: ambiguous when empty)
-    if _graph(x2, weight, bias):
+    if records(x2, weight, bias):
         y = Linear.apply(x2, weight, bias)
     elif bias is None:
         y = _core.matmul(x2, _core.transpose(weight, 0, 1))
@@ -190,28 +183,29 @@ def linear(x, weight, bias=None):
     return y if x.ndim == 2 else y.reshape(tuple(lead) + (weight.shape[0],))
 
 
+@op(method=False)
 def addmm(input, mat1, mat2, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)``, with ``input`` broadcast to ``(n, p)``."""
-    if _graph(input, mat1, mat2) or beta != 1 or alpha != 1:
+    if records(input, mat1, mat2) or beta != 1 or alpha != 1:
         return beta * input + alpha * (mat1 @ mat2)
     return _core.addmm(input, mat1, mat2)
 
 
-@tensor_method
+@op
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * (batch1 @ batch2), batched."""
     product = bmm(batch1, batch2)
     return product * alpha + input * beta if beta != 0 else product * alpha
 
 
-@tensor_method
+@op
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     """beta * input + alpha * (mat @ vec)."""
     product = mv(mat, vec)
     return product * alpha + input * beta if beta != 0 else product * alpha
 
 
-@tensor_method
+@op
 def dist(input, other, p=2):
     """The p-norm of input - other (broadcast)."""
     return (input - other).norm(p)
@@ -324,6 +318,7 @@ def _einsum_pair(a, la, b, lb, keep):
     return out.reshape(*[sizes[c] for c in labels]), labels
 
 
+@op(method=False)
 def einsum(equation, *operands):
     """Einstein summation, as torch.einsum: einsum('bij,bjk->bik', a, b). Subscripts are letters, one
     per dim; '...' stands for broadcast leading (or inner) dims; without '->' the output holds the

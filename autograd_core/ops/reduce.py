@@ -7,38 +7,13 @@ from .._core import TensorBase
 from .._core import reduce as _reduce
 from ..autograd.function import Function
 from ..autograd.grad_mode import state
-from ._registry import tensor_method
+from ._registry import op
 from .creation import arange, ones, ones_like
 from .shape import cat
 
 # dtype codes 2.._F16-1 are the integers and bool; below and from _F16 on are the floating dtypes
 _F16 = _core.F16
 
-__all__ = [
-    "all",
-    "amax",
-    "amin",
-    "aminmax",
-    "any",
-    "argmax",
-    "argmin",
-    "count_nonzero",
-    "cumprod",
-    "cumsum",
-    "log_softmax",
-    "logsumexp",
-    "max",
-    "mean",
-    "min",
-    "norm",
-    "prod",
-    "softmax",
-    "std",
-    "std_mean",
-    "sum",
-    "var",
-    "var_mean",
-]
 
 R = _core.REDUCE_OPS
 _return_types = collections.namedtuple("values_indices", ["values", "indices"])
@@ -100,7 +75,7 @@ class Mean(Function):
         return _expand_back(g / n if n else g, ctx.shape, ctx.dims, ctx.keepdim), None, None
 
 
-@tensor_method
+@op
 def sum(x, dim=None, keepdim=False, dtype=None):
     """Sum over dim (int, tuple, or None for all); bool and int inputs give int64."""
     if dtype is not None:
@@ -109,7 +84,7 @@ def sum(x, dim=None, keepdim=False, dtype=None):
     return _reduction(Sum, x, dims, keepdim)
 
 
-@tensor_method
+@op
 def mean(x, dim=None, keepdim=False, dtype=None):
     """The arithmetic mean over ``dim`` (floating-point input; ``dtype`` converts first). ``dim`` is an int, a
     tuple or None (all elements); ``keepdim`` keeps the reduced dimensions with size 1.
@@ -194,7 +169,7 @@ def _product_of_others(x, dims):
     return others.permute(inverse)
 
 
-@tensor_method
+@op
 def prod(x, dim=None, keepdim=False, dtype=None):
     """The product of the elements over ``dim`` (``dtype`` converts first). ``dim`` is an int, a tuple or None
     (all elements); ``keepdim`` keeps the reduced dimensions with size 1.
@@ -306,7 +281,7 @@ def _extreme(x, dim, keepdim, op_full, cls_full, cls_dim, name):
     return _return_types(v, i)
 
 
-@tensor_method
+@op
 def max(x, dim=None, keepdim=False):
     """max() of all elements, or (values, indices) along dim; max(a, b) is maximum."""
     if isinstance(dim, TensorBase):
@@ -314,7 +289,7 @@ def max(x, dim=None, keepdim=False):
     return _extreme(x, dim, keepdim, R["max"], MaxAll, MaxDim, "max")
 
 
-@tensor_method
+@op
 def min(x, dim=None, keepdim=False):
     """Without ``dim``, the smallest element (0-d); with an int ``dim``, a named tuple ``(values,
     indices)`` along it; ``min(a, b)`` with a tensor ``b`` is :func:`minimum`. The gradient goes to the
@@ -325,7 +300,7 @@ def min(x, dim=None, keepdim=False):
     return _extreme(x, dim, keepdim, R["min"], MinAll, MinDim, "min")
 
 
-@tensor_method
+@op
 def amax(x, dim=None, keepdim=False):
     """The largest element over ``dim`` (several dimensions allowed, no indices). ``dim`` is an int, a tuple
     or None (all elements); ``keepdim`` keeps the reduced dimensions with size 1. The
@@ -335,7 +310,7 @@ def amax(x, dim=None, keepdim=False):
     return _reduction(Amax, x, dims, keepdim)
 
 
-@tensor_method
+@op
 def amin(x, dim=None, keepdim=False):
     """The smallest element over ``dim`` (no indices). ``dim`` is an int, a tuple or None (all elements);
     ``keepdim`` keeps the reduced dimensions with size 1. The gradient is split evenly
@@ -345,7 +320,7 @@ def amin(x, dim=None, keepdim=False):
     return _reduction(Amin, x, dims, keepdim)
 
 
-@tensor_method
+@op
 def aminmax(x, dim=None, keepdim=False):
     """``(amin(x, dim), amax(x, dim))``."""
     return amin(x, dim, keepdim), amax(x, dim, keepdim)
@@ -367,7 +342,7 @@ def _arg(x, dim, keepdim, op, name):
     return i
 
 
-@tensor_method
+@op
 def argmax(x, dim=None, keepdim=False):
     """The index (int64) of the largest element: of the flattened tensor without ``dim``, else along
     ``dim``; the first one on ties.
@@ -379,7 +354,7 @@ def argmax(x, dim=None, keepdim=False):
     return _arg(x, dim, keepdim, R["max"], "argmax")
 
 
-@tensor_method
+@op
 def argmin(x, dim=None, keepdim=False):
     """The index (int64) of the smallest element: of the flattened tensor without ``dim``, else along
     ``dim``; the first one on ties.
@@ -425,7 +400,7 @@ class Var(Function):
             None, None, None
 
 
-@tensor_method
+@op
 def var(x, dim=None, unbiased=None, keepdim=False, correction=None):
     """Variance with Bessel's correction by default (correction=1); unbiased=False gives correction=0."""
     if isinstance(unbiased, (list, tuple)) or (isinstance(dim, bool)):
@@ -460,7 +435,7 @@ class Std(Function):
         return gx, None, None, None
 
 
-@tensor_method
+@op
 def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
     """The standard deviation over ``dim``: the square root of :func:`var` (Bessel's correction by
     default, ``correction=0`` or ``unbiased=False`` for the population value). ``dim`` is an int, a tuple or
@@ -476,11 +451,13 @@ def std(x, dim=None, unbiased=None, keepdim=False, correction=None):
     return _reduce(R["std"], x, _dims(x, dim), keepdim, _correction(unbiased, correction))
 
 
+@op(method=False)
 def var_mean(x, dim=None, unbiased=None, keepdim=False, correction=None):
     """``(var(x, dim, ...), mean(x, dim))`` in one call."""
     return var(x, dim, unbiased, keepdim, correction), mean(x, dim, keepdim)
 
 
+@op(method=False)
 def std_mean(x, dim=None, unbiased=None, keepdim=False, correction=None):
     """``(std(x, dim, ...), mean(x, dim))`` in one call."""
     return std(x, dim, unbiased, keepdim, correction), mean(x, dim, keepdim)
@@ -497,7 +474,7 @@ class LogSumExp(_SavingReduce):
             None, None
 
 
-@tensor_method
+@op
 def logsumexp(x, dim=None, keepdim=False):
     """log(sum(exp(x))) computed with the max subtracted first (no overflow)."""
     if 1 < x._dtype_code < _F16:
@@ -534,7 +511,7 @@ def _softmax_dim(x, dim, name):
     return _core._wrap_dim(dim, x.ndim, name)
 
 
-@tensor_method
+@op
 def softmax(x, dim=None, dtype=None):
     """exp(x) / sum(exp(x)) along dim, with the row max subtracted first."""
     if dtype is not None:
@@ -549,7 +526,7 @@ def softmax(x, dim=None, dtype=None):
     return _core.softmax(x, d, False)
 
 
-@tensor_method
+@op
 def log_softmax(x, dim=None, dtype=None):
     """x - logsumexp(x) along dim."""
     if dtype is not None:
@@ -589,7 +566,7 @@ class Norm2(_SavingReduce):
         return _expand_back(g, x.shape, dims, keepdim) * (x / o).masked_fill(o == 0, 0.0), None, None
 
 
-@tensor_method
+@op
 def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
     """Vector p-norm over dim (all elements by default): p = 2 / 'fro', 1, inf, -inf, 0 or any float."""
     if dtype is not None:
@@ -617,7 +594,7 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
     return (x.abs() ** p).sum(dim, keepdim=keepdim) ** (1.0 / p)
 
 
-@tensor_method
+@op
 def all(x, dim=None, keepdim=False):
     """True where every element over ``dim`` is nonzero (a bool tensor). ``dim`` is an int, a tuple or None
     (all elements); ``keepdim`` keeps the reduced dimensions with size 1.
@@ -625,7 +602,7 @@ def all(x, dim=None, keepdim=False):
     return _reduce(R["all"], x, _dims(x, dim), keepdim)
 
 
-@tensor_method
+@op
 def any(x, dim=None, keepdim=False):
     """True where some element over ``dim`` is nonzero (a bool tensor). ``dim`` is an int, a tuple or None
     (all elements); ``keepdim`` keeps the reduced dimensions with size 1.
@@ -633,7 +610,7 @@ def any(x, dim=None, keepdim=False):
     return _reduce(R["any"], x, _dims(x, dim), keepdim)
 
 
-@tensor_method
+@op
 def count_nonzero(x, dim=None):
     """The number of nonzero elements over ``dim`` (int64)."""
     return (x != 0).sum(dim)
@@ -651,7 +628,7 @@ class Cumsum(Function):
         return g.flip(d).cumsum(d).flip(d), None
 
 
-@tensor_method
+@op
 def cumsum(x, dim, dtype=None):
     """Inclusive cumulative sum along dim (integers and bools sum in int64, as in PyTorch)."""
     if dtype is not None:
@@ -683,7 +660,7 @@ class Cumprod(Function):
         return (g * out).flip(d).cumsum(d).flip(d) / x, None
 
 
-@tensor_method
+@op
 def cumprod(x, dim, dtype=None):
     """The cumulative product along ``dim``: ``out[i] = x[0] * ... * x[i]``. Its backward divides by
     ``x``, so it raises a RuntimeError for inputs containing zeros.

@@ -2,61 +2,10 @@
 basic indexing, split) share storage; cat, stack, repeat, flip copy."""
 from .. import _core
 from .._core import TensorBase
-from ..autograd.function import Function
-from ..autograd.grad_mode import state
+from ..autograd.function import Function, records
 from ._grad import sum_to
-from ._registry import tensor_method
+from ._registry import op
 from .creation import arange
-
-__all__ = [
-    "broadcast_tensors",
-    "broadcast_to",
-    "cat",
-    "chunk",
-    "clone",
-    "concat",
-    "concatenate",
-    "contiguous",
-    "detach",
-    "diag",
-    "diag_embed",
-    "diagonal",
-    "expand",
-    "expand_as",
-    "flatten",
-    "flip",
-    "hstack",
-    "meshgrid",
-    "moveaxis",
-    "movedim",
-    "narrow",
-    "permute",
-    "repeat",
-    "reshape",
-    "reshape_as",
-    "roll",
-    "select",
-    "split",
-    "squeeze",
-    "stack",
-    "swapaxes",
-    "t",
-    "tile",
-    "trace",
-    "transpose",
-    "tril",
-    "triu",
-    "unbind",
-    "unflatten",
-    "unsqueeze",
-    "view",
-    "view_as",
-    "vstack",
-]
-
-
-def _graph(*xs):
-    return state.enabled and any(isinstance(x, TensorBase) and x.requires_grad for x in xs)
 
 
 def _shape_arg(shape):
@@ -80,39 +29,39 @@ class Reshape(Function):
         return g.reshape(ctx.shape), None, None
 
 
-@tensor_method
+@op
 def reshape(x, *shape):
     """A view when the strides allow it, else a copy."""
     shape = _shape_arg(shape)
-    if _graph(x):
+    if records(x):
         return Reshape.apply(x, shape, False)
     return _core.reshape(x, shape)
 
 
-@tensor_method
+@op
 def view(x, *shape):
     """A view with a new shape; raises if x's strides cannot express it (use reshape then)."""
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, TensorBase)):
         return x.to(shape[0])
     shape = _shape_arg(shape)
-    if _graph(x):
+    if records(x):
         return Reshape.apply(x, shape, True)
     return _core.view(x, shape)
 
 
-@tensor_method
+@op
 def view_as(x, other):
     """``x.view(other.shape)`` (a view sharing storage with ``x``)."""
     return view(x, other.shape)
 
 
-@tensor_method
+@op
 def reshape_as(x, other):
     """``x.reshape(other.shape)``: a view when the strides allow, else a copy."""
     return reshape(x, other.shape)
 
 
-@tensor_method
+@op
 def flatten(x, start_dim=0, end_dim=-1):
     """Merge dimensions ``start_dim`` to ``end_dim`` into one (a view when possible).
 
@@ -133,14 +82,14 @@ def flatten(x, start_dim=0, end_dim=-1):
     return reshape(x, tuple(shape[:s]) + (n,) + tuple(shape[e + 1:]))
 
 
-@tensor_method
+@op
 def unflatten(x, dim, sizes):
     """Split dimension ``dim`` into ``sizes`` (one entry may be -1), the inverse of :func:`flatten`."""
     d = _core._wrap_dim(dim, x.ndim, "unflatten")
     return reshape(x, tuple(x.shape[:d]) + tuple(sizes) + tuple(x.shape[d + 1:]))
 
 
-@tensor_method
+@op
 def squeeze(x, dim=None):
     """Remove dimensions of size 1: all of them, or only ``dim`` (an int or a tuple) when it has size
     1 (a view sharing storage with ``x``).
@@ -149,12 +98,12 @@ def squeeze(x, dim=None):
         >>> ag.zeros(2, 1, 3).squeeze().shape
         Size([2, 3])
     """
-    if _graph(x):
+    if records(x):
         return Reshape.apply(x, tuple(_core.squeeze(x.detach(), dim).shape), True)
     return _core.squeeze(x, dim)
 
 
-@tensor_method
+@op
 def unsqueeze(x, dim):
     """Insert a dimension of size 1 at position ``dim`` (negative counts from the end of the result);
     a view sharing storage with ``x``.
@@ -163,7 +112,7 @@ def unsqueeze(x, dim):
         >>> ag.zeros(3).unsqueeze(0).shape
         Size([1, 3])
     """
-    if _graph(x):
+    if records(x):
         return Reshape.apply(x, tuple(_core.unsqueeze(x.detach(), dim).shape), True)
     return _core.unsqueeze(x, dim)
 
@@ -185,7 +134,7 @@ class Permute(Function):
         return g.permute(inv), None
 
 
-@tensor_method
+@op
 def permute(x, *dims):
     """Reorder the dimensions: output dimension i is input dimension ``dims[i]`` (a view sharing
     storage with ``x``).
@@ -195,7 +144,7 @@ def permute(x, *dims):
         Size([4, 2, 3])
     """
     dims = _shape_arg(dims)
-    if _graph(x):
+    if records(x):
         return Permute.apply(x, dims)
     return _core.permute(x, dims)
 
@@ -213,19 +162,18 @@ class Transpose(Function):
         return g.transpose(*ctx.d), None, None
 
 
-@tensor_method
+@op
 def transpose(x, dim0, dim1):
     """Swap dimensions ``dim0`` and ``dim1`` (a view sharing storage with ``x``); also ``ag.swapaxes``."""
-    if _graph(x):
+    if records(x):
         return Transpose.apply(x, dim0, dim1)
     return _core.transpose(x, dim0, dim1)
 
 
-swapaxes = transpose
-tensor_method(swapaxes, name="swapaxes")
+swapaxes = op(transpose, name="swapaxes")
 
 
-@tensor_method
+@op
 def t(x):
     """Transpose of a matrix (0-d and 1-d tensors are returned as they are)."""
     if x.ndim > 2:
@@ -248,7 +196,7 @@ class Expand(Function):
         return sum_to(g, ctx.shape), None
 
 
-@tensor_method
+@op
 def expand(x, *shape):
     """Broadcast size-1 dimensions to ``shape`` without copying (-1 keeps a size; new leading
     dimensions may be added) (a view sharing storage with ``x``): write to a copy, not to the expanded tensor.
@@ -259,23 +207,24 @@ def expand(x, *shape):
                 [2, 2, 2]])
     """
     shape = _shape_arg(shape)
-    if _graph(x):
+    if records(x):
         return Expand.apply(x, shape)
     return _core.expand(x, shape)
 
 
-@tensor_method
+@op
 def expand_as(x, other):
     """``x.expand(other.shape)``."""
     return expand(x, other.shape)
 
 
-@tensor_method
+@op
 def broadcast_to(x, shape):
     """``x`` broadcast to ``shape`` (a view, as :func:`expand`)."""
     return expand(x, tuple(shape))
 
 
+@op(method=False)
 def broadcast_tensors(*tensors):
     """The tensors broadcast to their common shape (views), by NumPy's rules."""
     shape = ()
@@ -284,7 +233,7 @@ def broadcast_tensors(*tensors):
     return tuple(expand(t_, shape) for t_ in tensors)
 
 
-@tensor_method
+@op
 def repeat(x, *sizes):
     """Tile x: output dim i has size x.shape[i] * sizes[i] (sizes may add leading dims)."""
     sizes = _shape_arg(sizes)
@@ -305,7 +254,7 @@ def repeat(x, *sizes):
     return reshape(y, tuple(r * s for r, s in zip(sizes, xs)))
 
 
-@tensor_method
+@op
 def tile(x, *dims):
     """Repeat ``x`` along each dimension ``dims[i]`` times; ``dims`` shorter than ``x.ndim`` is padded
     with leading 1s (a copy).
@@ -339,7 +288,7 @@ def _flip_copy(x, dims):
     return _core.clone(_core.as_strided(x, shape, tuple(strides), off))
 
 
-@tensor_method
+@op
 def flip(x, *dims):
     """Reverse the order of elements along ``dims`` (a copy).
 
@@ -349,7 +298,7 @@ def flip(x, *dims):
     """
     dims = _shape_arg(dims)
     dims = tuple(sorted({_core._wrap_dim(d, x.ndim, "flip") for d in dims}))
-    if _graph(x):
+    if records(x):
         return Flip.apply(x, dims)
     return _flip_copy(x, dims)
 
@@ -403,7 +352,7 @@ def _roll(x, shifts, dims):
     return out if out is not x else _core.clone(x)
 
 
-@tensor_method
+@op
 def roll(x, shifts, dims=None):
     """Shift elements by ``shifts`` along ``dims``, wrapping around; without ``dims`` the flattened
     tensor is rolled and the shape restored.
@@ -416,7 +365,7 @@ def roll(x, shifts, dims=None):
     if isinstance(dims, int):
         dims = (dims,)
     dims = tuple(_core._wrap_dim(d, x.ndim, "roll") for d in dims)
-    if _graph(x):
+    if records(x):
         return Roll.apply(x, tuple(shifts), dims)
     return _roll(x, tuple(shifts), dims)
 
@@ -431,21 +380,21 @@ class Clone(Function):
         return g
 
 
-@tensor_method
+@op
 def clone(x, memory_format=None):
     """A copy of ``x`` with its own storage; differentiable (the gradient passes through)."""
-    if _graph(x):
+    if records(x):
         return Clone.apply(x)
     return _core.clone(x)
 
 
-@tensor_method
+@op
 def contiguous(x, memory_format=None):
     """x itself if C-contiguous, else a contiguous copy."""
     return x if x.is_contiguous() else clone(x)
 
 
-@tensor_method
+@op
 def detach(x):
     """A tensor sharing x's memory, cut from the graph."""
     return _core.alias(x)
@@ -501,7 +450,7 @@ def _cat_forward(xs, dim, code):
     return out
 
 
-@tensor_method
+@op
 def cat(tensors, dim=0):
     """Join tensors along an existing dim (1-d empty tensors are skipped, like PyTorch)."""
     tensors = [x for x in tensors]
@@ -519,15 +468,16 @@ def cat(tensors, dim=0):
         if x.ndim != ref.ndim or any(a != b for j, (a, b) in enumerate(zip(x.shape, ref.shape)) if j != d):
             raise RuntimeError(f"cat: sizes of tensors must match except in dimension {d}; expected "
                                f"{tuple(ref.shape)} (any size at dim {d}) but got {tuple(x.shape)} for tensor {i}")
-    if _graph(*tensors):
+    if records(*tensors):
         return Cat.apply(d, *tensors)
     return _cat_forward(xs, d, _cat_dtype(tensors))
 
 
-concat = concatenate = cat
+concat = op(cat, name="concat", method=False)
+concatenate = op(cat, name="concatenate", method=False)
 
 
-@tensor_method
+@op
 def stack(tensors, dim=0):
     """Join tensors of the same shape along a new dim."""
     tensors = list(tensors)
@@ -542,12 +492,14 @@ def stack(tensors, dim=0):
     return cat([unsqueeze(x, d) for x in tensors], d)
 
 
+@op(method=False)
 def hstack(tensors):
     """Join along dim 1 (dim 0 for 1-d tensors), after atleast_1d."""
     tensors = [x.reshape(1) if x.ndim == 0 else x for x in tensors]
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
+@op(method=False)
 def vstack(tensors):
     """Join along dim 0, after atleast_2d."""
     return cat([x.reshape(1, -1) if x.ndim <= 1 else x for x in tensors], 0)
@@ -582,12 +534,12 @@ class IndexBackward(Function):
 
 
 def basic_index(x, key):
-    if _graph(x):
+    if records(x):
         return BasicIndex.apply(x, key)
     return _core.basic_index(x, key)
 
 
-@tensor_method
+@op
 def narrow(x, dim, start, length):
     """The slice ``start:start + length`` of dimension ``dim`` (a view sharing storage with ``x``)."""
     d = _core._wrap_dim(dim, x.ndim, "narrow")
@@ -599,7 +551,7 @@ def narrow(x, dim, start, length):
     return basic_index(x, (slice(None),) * d + (slice(start, start + length),))
 
 
-@tensor_method
+@op
 def select(x, dim, index):
     """The slice at ``index`` of dimension ``dim``, which is removed (a view sharing storage with
     ``x``); ``x[:, i]`` is ``select(x, 1, i)``.
@@ -624,7 +576,7 @@ class Split(Function):
         return cat(list(grads), ctx.dim), None, None
 
 
-@tensor_method
+@op
 def split(x, split_size_or_sections, dim=0):
     """Views of consecutive pieces of x along dim: of equal size (the last may be smaller), or of the
     given sizes."""
@@ -639,12 +591,12 @@ def split(x, split_size_or_sections, dim=0):
         sizes = [int(v) for v in split_size_or_sections]
         if sum(sizes) != n:
             raise RuntimeError(f"split: sizes {sizes} must sum to the size of dim {d} ({n})")
-    if _graph(x):
+    if records(x):
         return Split.apply(x, tuple(sizes), d)
     return Split.forward(Split.__new__(Split), x, tuple(sizes), d)
 
 
-@tensor_method
+@op
 def chunk(x, chunks, dim=0):
     """Split into ``chunks`` pieces along ``dim`` (views), each of size ``ceil(n / chunks)`` except the
     last, which may be smaller (there may be fewer than ``chunks``).
@@ -658,14 +610,14 @@ def chunk(x, chunks, dim=0):
     return split(x, -(-n // chunks), d)
 
 
-@tensor_method
+@op
 def unbind(x, dim=0):
     """The slices along ``dim`` as a tuple (views), that dimension removed."""
     d = _core._wrap_dim(dim, x.ndim, "unbind")
     return tuple(squeeze(p, d) for p in split(x, 1, d)) if x.shape[d] else ()
 
 
-@tensor_method
+@op
 def movedim(x, source, destination):
     """Move dimension(s) ``source`` to position(s) ``destination``, the others keeping their order
     (a view sharing storage with ``x``); also ``ag.moveaxis``.
@@ -680,8 +632,7 @@ def movedim(x, source, destination):
     return permute(x, order)
 
 
-moveaxis = movedim
-tensor_method(moveaxis, name="moveaxis")
+moveaxis = op(movedim, name="moveaxis")
 
 
 def _tri_mask(x, diagonal, upper):
@@ -697,13 +648,13 @@ def _triangle(x, diagonal, upper, op):
     return x.where(_tri_mask(x, diagonal, upper), _core.full((), 0, x._dtype_code))
 
 
-@tensor_method
+@op
 def tril(x, diagonal=0):
     """Lower triangle of the last two dims (elements above the diagonal set to 0)."""
     return _triangle(x, diagonal, False, "tril")
 
 
-@tensor_method
+@op
 def triu(x, diagonal=0):
     """Upper triangle of the last two dims (elements below the diagonal set to 0)."""
     return _triangle(x, diagonal, True, "triu")
@@ -773,21 +724,21 @@ class DiagonalScatter(Function):
 
 
 def _diagonal_scatter(g, shape, offset, d1, d2):
-    if _graph(g):
+    if records(g):
         return DiagonalScatter.apply(g, shape, offset, d1, d2)
     return _scatter_diagonal(g, shape, offset, d1, d2)
 
 
-@tensor_method
+@op
 def diagonal(x, offset=0, dim1=0, dim2=1):
     """The diagonal `offset` of dims (dim1, dim2) as a view, moved to the last dim."""
     d1, d2 = _diagonal_dims(x.ndim, dim1, dim2, "diagonal")
-    if _graph(x):
+    if records(x):
         return Diagonal.apply(x, offset, d1, d2)
     return _diagonal_view(x, offset, d1, d2)
 
 
-@tensor_method
+@op
 def diag(x, diagonal=0):
     """1-d input: a square matrix with x on the given diagonal; 2-d input: that diagonal (a copy)."""
     if x.ndim == 1:
@@ -801,7 +752,7 @@ def diag(x, diagonal=0):
 diagonal_ = diagonal
 
 
-@tensor_method
+@op
 def diag_embed(x, offset=0, dim1=-2, dim2=-1):
     """Matrices with the last dim of x on their diagonal `offset`, in the new dims (dim1, dim2) of the
     result; zeros elsewhere."""
@@ -815,7 +766,7 @@ def diag_embed(x, offset=0, dim1=-2, dim2=-1):
     return _diagonal_scatter(x, tuple(shape), offset, d1, d2)
 
 
-@tensor_method
+@op
 def trace(x):
     """The sum of the main diagonal of a matrix."""
     if x.ndim != 2:
@@ -823,6 +774,7 @@ def trace(x):
     return diagonal(x).sum()
 
 
+@op(method=False)
 def meshgrid(*tensors, indexing="ij"):
     """Coordinate grids from 1-d tensors: with ``indexing='ij'`` output i varies along dimension i;
     ``'xy'`` swaps the first two dimensions (NumPy's default).

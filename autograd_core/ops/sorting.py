@@ -13,14 +13,11 @@ from .. import _core
 from .._core import TensorBase
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled, no_grad
-from ._registry import tensor_method
+from ._registry import op
 from .creation import as_tensor, tensor
 from .index import gather
 from .reduce import _return_types
 from .shape import stack
-
-__all__ = ["allclose", "argsort", "bincount", "bucketize", "cummax", "cummin", "histc", "isclose", "kthvalue", "median",
-           "mode", "nanmedian", "nanquantile", "quantile", "searchsorted", "sort", "topk", "unique"]
 
 
 class _MedianAll(Function):
@@ -64,7 +61,7 @@ def _data(x, op):
     return np.asarray(x.detach())
 
 
-@tensor_method
+@op
 def sort(x, dim=-1, descending=False, stable=False):
     """(values, indices) of x sorted along dim; stable is accepted for PyTorch compatibility (the
     sort is always stable)."""
@@ -75,7 +72,7 @@ def sort(x, dim=-1, descending=False, stable=False):
     return _return_types(gather(x, d, idx), idx)
 
 
-@tensor_method
+@op
 def argsort(x, dim=-1, descending=False, stable=False):
     """The indices sort(x, dim, descending) orders x by."""
     d = _dim(x, dim, "argsort")
@@ -84,7 +81,7 @@ def argsort(x, dim=-1, descending=False, stable=False):
     return tensor(np.ascontiguousarray(_order(_data(x, "argsort"), d, descending)).astype(np.int64))
 
 
-@tensor_method
+@op
 def topk(x, k, dim=-1, largest=True, sorted=True):
     """(values, indices) of the k largest (or, largest=False, smallest) entries along dim, largest
     first (smallest first); the result is always sorted."""
@@ -100,7 +97,7 @@ def topk(x, k, dim=-1, largest=True, sorted=True):
     return _return_types(gather(x, d, idx), idx)
 
 
-@tensor_method
+@op
 def median(x, dim=None, keepdim=False):
     """The lower median (for an even count, the smaller of the two middle values) of all elements,
     or (values, indices) along dim. A NaN makes the median NaN (its index that of the first NaN)."""
@@ -131,6 +128,7 @@ def median(x, dim=None, keepdim=False):
     return _return_types(values, idx)
 
 
+@op
 def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct values of x (flattened, or the distinct slices along dim), in ascending order;
     with return_inverse the index of each element's value, with return_counts how often each occurs."""
@@ -153,10 +151,8 @@ def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
     return tuple(out)
 
 
-tensor_method(unique, name="unique")
 
-
-@tensor_method
+@op
 def bincount(x, weights=None, minlength=0):
     """Counts of each value 0..max(x) in a 1-d tensor of nonnegative integers (at least minlength
     bins); with weights, the sum of the weights of each value instead (in the weights' dtype)."""
@@ -195,7 +191,7 @@ def bincount(x, weights=None, minlength=0):
                            f"value {top} and minlength {minlength}") from None
 
 
-@tensor_method
+@op
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """|a - b| <= atol + rtol * |b| elementwise (bool, broadcast); infinities are close only to the
     same infinity, NaN only to NaN and only with equal_nan=True."""
@@ -222,12 +218,13 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
         return close
 
 
-@tensor_method
+@op
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """True when isclose(a, b, ...) holds for every element."""
     return bool(isclose(a, b, rtol, atol, equal_nan).all())
 
 
+@op(method=False)
 def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None, sorter=None):
     """For each value, the index where it would be inserted into sorted_sequence (its last dim, a 1-d
     sequence for all values or one row per leading index) to keep it sorted: before equal entries,
@@ -259,7 +256,7 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
     return tensor(np.ascontiguousarray(out).astype(np.int32 if out_int32 else np.int64))
 
 
-@tensor_method
+@op
 def bucketize(input, boundaries, *, out_int32=False, right=False):
     """The bucket of each element given 1-d ascending boundaries: i such that boundaries[i-1] < x <=
     boundaries[i] (with right=True, boundaries[i-1] <= x < boundaries[i])."""
@@ -338,7 +335,7 @@ def _quantile(x, q, dim, keepdim, interpolation, ignore_nan, op):
     return stack(outs, 0)
 
 
-@tensor_method
+@op
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """The q-th quantiles (q a float or a 1-d tensor, then stacked first) of all elements or along
     dim; interpolation 'linear', 'lower', 'higher', 'midpoint' or 'nearest' between neighbours.
@@ -346,13 +343,13 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
 
 
-@tensor_method
+@op
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """quantile ignoring NaN (an all-NaN slice gives NaN)."""
     return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
 
 
-@tensor_method
+@op
 def mode(input, dim=-1, keepdim=False):
     """(values, indices): the most frequent value along dim (the smallest of equally frequent ones)
     and the index of its last occurrence."""
@@ -402,20 +399,20 @@ def _cumulative_extreme(input, dim, op, better):
     return _return_types(values, index)
 
 
-@tensor_method
+@op
 def cummax(input, dim):
     """(values, indices): the running maximum along dim and where it was attained (the latest
     position among equal values). Differentiable through the selected elements."""
     return _cumulative_extreme(input, dim, "cummax", np.greater_equal)
 
 
-@tensor_method
+@op
 def cummin(input, dim):
     """(values, indices): the running minimum along dim (see cummax)."""
     return _cumulative_extreme(input, dim, "cummin", np.less_equal)
 
 
-@tensor_method
+@op
 def kthvalue(input, k, dim=-1, keepdim=False):
     """(values, indices): the k-th smallest element (k from 1) along dim. Differentiable through
     the selected elements."""
@@ -434,7 +431,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     return _return_types(values, idx)
 
 
-@tensor_method
+@op
 def nanmedian(x, dim=None, keepdim=False):
     """median ignoring NaN: the lower median of the non-NaN elements (NaN when all are NaN), or
     (values, indices) along dim."""
@@ -457,7 +454,7 @@ def nanmedian(x, dim=None, keepdim=False):
     return _return_types(values, idx)
 
 
-@tensor_method
+@op
 def histc(input, bins=100, min=0, max=0):
     """Counts of the elements in `bins` equal-width bins over [min, max] (the data's range when both
     are 0); elements outside are ignored; the result has the input's float dtype."""

@@ -13,10 +13,8 @@ import numpy as np
 
 from .._core import TensorBase
 from ..autograd.function import Function
-from ._registry import tensor_method
+from ._registry import op, tensor_method
 from .creation import from_numpy
-
-__all__ = ["digamma", "erfinv", "lgamma", "mvlgamma", "polygamma"]
 
 # B_2k for k = 1..10
 _BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510, 43867 / 798, -174611 / 330)
@@ -142,20 +140,21 @@ class Polygamma(Function):
         return g * polygamma(ctx.n + 1, x), None
 
 
-@tensor_method
+@op
 def lgamma(x):
     """log |Gamma(x)| elementwise (inf at the poles 0, -1, -2, ...)."""
     _input(x, "lgamma")
     return Lgamma.apply(x if x.is_floating_point() else x.float())
 
 
-@tensor_method
+@op
 def digamma(x):
     """psi(x) = d/dx log Gamma(x) elementwise (-inf at 0, NaN at negative integers)."""
     _input(x, "digamma")
     return Polygamma.apply(x if x.is_floating_point() else x.float(), 0)
 
 
+@op(method=False)
 def polygamma(n, x):
     """The n-th derivative of digamma, elementwise (n >= 0)."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
@@ -179,7 +178,7 @@ def _polygamma_method(self, n):
 tensor_method(_polygamma_method, name="polygamma")
 
 
-@tensor_method
+@op
 def mvlgamma(x, p):
     """The multivariate log-gamma log Gamma_p(x) = p (p - 1) / 4 log(pi) + sum_j lgamma(x - j / 2)."""
     if isinstance(p, bool) or not isinstance(p, int) or p < 1:
@@ -245,7 +244,7 @@ class Erfinv(Function):
         return g * (y * y).exp() * (math.sqrt(math.pi) / 2)
 
 
-@tensor_method
+@op
 def erfinv(x):
     """The inverse error function elementwise (+-inf at +-1, NaN outside [-1, 1])."""
     _input(x, "erfinv")

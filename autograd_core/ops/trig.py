@@ -5,10 +5,8 @@ import numpy as np
 
 from .._core import TensorBase
 from ..autograd.function import Function
-from ._registry import tensor_method
+from ._registry import op
 from .creation import from_numpy
-
-__all__ = ["acos", "arccos", "arcsin", "arctan", "asin", "atan"]
 
 
 def _forward(fn, x, op):
@@ -61,24 +59,24 @@ def _float(x):
     return x if not isinstance(x, TensorBase) or x.is_floating_point() else x.float()
 
 
-@tensor_method
+@op
 def asin(x):
     """arcsin elementwise (NaN outside [-1, 1])."""
     return Asin.apply(_float(x))
 
 
-@tensor_method
+@op
 def acos(x):
     """arccos elementwise (NaN outside [-1, 1])."""
     return Acos.apply(_float(x))
 
 
-@tensor_method
+@op
 def atan(x):
     """arctan elementwise."""
     return Atan.apply(_float(x))
 
 
-arcsin = tensor_method(asin, name="arcsin")
-arccos = tensor_method(acos, name="arccos")
-arctan = tensor_method(atan, name="arctan")
+arcsin = op(asin, name="arcsin")
+arccos = op(acos, name="arccos")
+arctan = op(atan, name="arctan")

@@ -1,9 +1,12 @@
 """Unary elementwise ops: forward in C, each VJP on the line that defines the op.
 
-`_unary_op(name, grad, save=...)` builds the Function: `grad(x, y, g, p0, p1)` is the VJP written with
-Tensor ops (so create_graph works). The op's row in agc.h (read through _core.op_info) says which C
-kernel, if any, computes the same VJP in one pass (integer inputs of float ops compute in float32 in
-the binding, as the row's flags say); that fused kernel is used when no double backward is being recorded, and it decides what is saved (x or y)."""
+`_unary_op(name, grad, save=..., doc=...)` is one kernel's op in one statement: `grad(x, y, g, p0, p1)`
+is the VJP written with Tensor ops (so create_graph works), and a docstring publishes it as ag.<name>
+and Tensor.<name>. The op's row in agc.h (read through _core.op_info) says which C kernel, if any,
+computes the same VJP in one pass (integer inputs of float ops compute in float32 in the binding, as
+the row's flags say); that fused kernel is used when no double backward is being recorded, and it
+decides what is saved (x or y). Composite ops built on them are Functions with `compute` (see
+autograd.function.composite) or plain functions of other ops."""
 import math
 
 from .. import _core
@@ -13,71 +16,34 @@ from .._core import unary as _unary
 from ..autograd.function import _FREED, Function, unary_primitive
 from ..autograd.grad_mode import state
 from ._grad import _grad_to, _meta
-from ._registry import tensor_method
+from ._registry import op, tensor_method
 from .creation import as_tensor, zeros_like
 
 # dtype codes 2.._F16-1 are the integers and bool; below and from _F16 on are the floating dtypes
 _F16 = _core.F16
 
-__all__ = [
-    "ceil",
-    "celu",
-    "clamp",
-    "clamp_max",
-    "clamp_min",
-    "clip",
-    "cosh",
-    "elu",
-    "exp2",
-    "floor",
-    "frac",
-    "gelu",
-    "hardsigmoid",
-    "hardswish",
-    "hardtanh",
-    "isfinite",
-    "isinf",
-    "isnan",
-    "leaky_relu",
-    "lerp",
-    "log2",
-    "log10",
-    "logical_not",
-    "logit",
-    "logsigmoid",
-    "mish",
-    "nan_to_num",
-    "negative",
-    "reciprocal",
-    "relu6",
-    "round",
-    "selu",
-    "sign",
-    "silu",
-    "sinh",
-    "softplus",
-    "softsign",
-    "square",
-    "tan",
-    "tanhshrink",
-    "trunc",
-    "where",
-]
 
 U = _core.UNARY_OPS
 B = _core.BINARY_OPS
+# the codes the composite ops below call per element of work (a dict lookup per call otherwise)
+_BOOL, _GE, _FLOOR, _CEIL, _CLAMP = _core.BOOL, B["ge"], U["floor"], U["ceil"], U["clamp"]
 
 
 def _float_input(x):
     return x if not 1 < x._dtype_code < _F16 else x.to(_core.F32)
 
 
-def _unary_op(name, grad, save="x", fused_if=None):
-    """The Function and the call of one C unary kernel (autograd.function's unary_primitive decides
-    between a graph node and the kernel). grad(x, y, g, p0, p1) is the VJP in Tensor ops. The fused
-    backward comes from the op registry (agc.h's rows): the fused C kernel
+def _unary_op(name, grad, save="x", fused_if=None, doc=None):
+    """One C unary kernel as an op, in one statement: the Function and the call (autograd.function's
+    unary_primitive decides between a graph node and the kernel). grad(x, y, g, p0, p1) is the VJP in
+    Tensor ops. The fused backward comes from the op registry (agc.h's rows): the fused C kernel
     computes the VJP in one pass when no graph is recorded in backward and decides what is saved (x
-    or y); for ops with parameters it has the default ones, so it is used only when fused_if(p0, p1)."""
+    or y); for ops with parameters it has the default ones, so it is used only when fused_if(p0, p1).
+
+    With a docstring `doc` the op is public: the result is its one-argument form, published as
+    ag.<name> and Tensor.<name> (`.op` is the form with parameters). Without one the result is the
+    form with parameters, op(x, p0=0.0, p1=0.0), for the functions built on it (`.public` is the
+    one-argument form). Both carry `.Function`."""
     info = _core.op_info("unary", name)
     code = info.code
     fused_code = B[info.fused] if info.fused else None
@@ -116,26 +82,19 @@ def _unary_op(name, grad, save="x", fused_if=None):
                {"forward": staticmethod(forward), "backward": staticmethod(backward), "_core_forward": True,
                 "p": (0.0, 0.0)})
 
-    op, public = unary_primitive(cls, _unary, code)
-    op.__name__ = name
-    op.Function = cls
+    with_params, public = unary_primitive(cls, _unary, code)
+    with_params.__name__ = name
     public.__name__ = public.__qualname__ = name
     public.__module__ = __name__
-    op.public = public
-    return op
-
-
-def _public(op, doc):
-    """ag.<name> and Tensor.<name> for the op of a _unary_op row: its one-argument form, with its
-    docstring, listed in __all__."""
-    fn = op.public
-    fn.__doc__ = doc
-    __all__.append(fn.__name__)
-    return tensor_method(fn)
+    public.__doc__ = doc
+    for f in (with_params, public):
+        f.Function, f.op, f.public = cls, with_params, public
+    return op(public) if doc is not None else with_params
 
 
 def _nondiff(name):
-    """A piecewise-constant op: its output requires grad like the input's and gets a zero gradient (as PyTorch)."""
+    """A piecewise-constant op: its output requires grad like the input's and gets a zero gradient (as
+    PyTorch). One kernel, so unary_primitive decides between a node and the kernel."""
     code = U[name]
 
     def forward(ctx, x):
@@ -144,33 +103,71 @@ def _nondiff(name):
     def backward(ctx, g):
         return zeros_like(g)
 
-    cls = type(name.title(), (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward)})
-
-    def op(x):
-        if state.enabled and x.requires_grad:
-            return cls.apply(x)
-        return _unary(code, x)
-
-    op.__name__ = name
-    return op
+    cls = type(name.title(), (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward),
+                                           "_core_forward": True})
+    return unary_primitive(cls, _unary, code)[1]
 
 
-_neg = _unary_op("neg", lambda x, y, g, *p: -g)
-_abs = _unary_op("abs", lambda x, y, g, *p: g * sign(x))
+# ---------------------------------------------------------------------- the unary kernels: one row each
+# A row with a docstring is public (ag.<name> and Tensor.<name>); the others are the kernels that the
+# functions below build on.
+neg = _unary_op("neg", lambda x, y, g, *p: -g, doc="""``-x``, elementwise (also ``-x`` and ``ag.negative``).""")
+abs = _unary_op("abs", lambda x, y, g, *p: g * sign(x), doc="""\
+``|x|``, elementwise (also ``abs(x)``). Its gradient is ``sign(x)``: 0 at 0.
+
+Example:
+    >>> ag.abs(ag.tensor([-2, 0, 3]))
+    tensor([2, 0, 3])
+""")
 _square = _unary_op("square", lambda x, y, g, *p: g * 2 * x)
-_exp = _unary_op("exp", lambda x, y, g, *p: g * y, save="y")
-_log = _unary_op("log", lambda x, y, g, *p: g / x)
-_log1p = _unary_op("log1p", lambda x, y, g, *p: g / (x + 1))
+exp = _unary_op("exp", lambda x, y, g, *p: g * y, save="y", doc="""\
+``e ** x``, elementwise. Integer inputs give a float32 result.
+
+Example:
+    >>> ag.exp(ag.tensor([0.0, 1.0]))
+    tensor([1.0000, 2.7183])
+""")
+log = _unary_op("log", lambda x, y, g, *p: g / x, doc="""\
+The natural logarithm, elementwise (``-inf`` at 0, ``nan`` below). Integer inputs give a float32 result.
+""")
+log1p = _unary_op("log1p", lambda x, y, g, *p: g / (x + 1), doc="""\
+``log(1 + x)``, accurate for small ``x``. Integer inputs give a float32 result.""")
 # g * exp(x), not g * (y + 1): for x < -37 the float64 y + 1 is 0 while exp(x) is not
-_expm1 = _unary_op("expm1", lambda x, y, g, *p: g * exp(x))
-_sqrt = _unary_op("sqrt", lambda x, y, g, *p: g / (2 * y), save="y")
-_rsqrt = _unary_op("rsqrt", lambda x, y, g, *p: g * -0.5 * y * y * y, save="y")
-_sin = _unary_op("sin", lambda x, y, g, *p: g * cos(x))
-_cos = _unary_op("cos", lambda x, y, g, *p: -g * sin(x))
-_tanh = _unary_op("tanh", lambda x, y, g, *p: g * (1 - y * y))  # (saves y: tanh_bwd reads it)
-_sigmoid = _unary_op("sigmoid", lambda x, y, g, *p: g * y * (1 - y))  # (saves y: sigmoid_bwd reads it)
+expm1 = _unary_op("expm1", lambda x, y, g, *p: g * exp(x), doc="""\
+``exp(x) - 1``, accurate for small ``x``. Integer inputs give a float32 result.""")
+sqrt = _unary_op("sqrt", lambda x, y, g, *p: g / (2 * y), save="y", doc="""\
+The square root, elementwise (``nan`` below 0). Integer inputs give a float32 result.""")
+rsqrt = _unary_op("rsqrt", lambda x, y, g, *p: g * -0.5 * y * y * y, save="y", doc="""\
+``1 / sqrt(x)``, elementwise. Integer inputs give a float32 result.""")
+sin = _unary_op("sin", lambda x, y, g, *p: g * cos(x), doc="""\
+The sine (radians), elementwise. Integer inputs give a float32 result.""")
+cos = _unary_op("cos", lambda x, y, g, *p: -g * sin(x), doc="""\
+The cosine (radians), elementwise. Integer inputs give a float32 result.""")
+# (tanh and sigmoid save y: their fused backward kernels read it)
+tanh = _unary_op("tanh", lambda x, y, g, *p: g * (1 - y * y), doc="""\
+The hyperbolic tangent, elementwise; its gradient is ``1 - tanh(x)^2``. Integer inputs give a float32
+result.
+""")
+sigmoid = _unary_op("sigmoid", lambda x, y, g, *p: g * y * (1 - y), doc="""\
+The logistic sigmoid ``1 / (1 + exp(-x))``, elementwise; its gradient is ``sigmoid(x) (1 - sigmoid(x))``.
+Integer inputs give a float32 result.
+
+Example:
+    >>> ag.sigmoid(ag.tensor([0.0]))
+    tensor([0.5000])
+""")
 # the kinks' closed side is tested (x <= 0), so a NaN x passes the gradient through, as in PyTorch
-_relu = _unary_op("relu", lambda x, y, g, *p: where(x <= 0, 0.0, g))
+relu = _unary_op("relu", lambda x, y, g, *p: where(x <= 0, 0.0, g), doc="""\
+``max(0, x)``, elementwise; its gradient is 1 where ``x > 0``, else 0.
+
+Example:
+    >>> ag.relu(ag.tensor([-1.0, 2.0]))
+    tensor([0., 2.])
+""")
+erf = _unary_op("erf", lambda x, y, g, *p: g * (2 / math.sqrt(math.pi)) * exp(-x * x), doc="""\
+The error function ``2/sqrt(pi) * integral_0^x exp(-t^2) dt``, elementwise. Integer inputs give a float32
+result.
+""")
 _reciprocal = _unary_op("reciprocal", lambda x, y, g, *p: -g * y * y, save="y")
 _clamp = _unary_op("clamp", lambda x, y, g, lo, hi: g * ((x >= lo) & (x <= hi)))
 # (g * slope, not g * where(x > 0, 1.0, slope): a where of two Python floats is float32, which would
@@ -188,7 +185,6 @@ _gelu = _unary_op("gelu", lambda x, y, g, *p: g * (0.5 * (1 + erf(x * (1 / math.
                                                     + x * exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))))
 _gelu_tanh = _unary_op("gelu_tanh", lambda x, y, g, *p: g * _gelu_tanh_grad(x))
 _silu = _unary_op("silu", lambda x, y, g, *p: g * sigmoid(x) * (1 + x * (1 - sigmoid(x))))
-_erf = _unary_op("erf", lambda x, y, g, *p: g * (2 / math.sqrt(math.pi)) * exp(-x * x))
 _sign = _nondiff("sign")
 _floor = _nondiff("floor")
 _ceil = _nondiff("ceil")
@@ -204,94 +200,27 @@ def _gelu_tanh_grad(x):
     return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)
 
 
-neg = _public(_neg, """``-x``, elementwise (also ``-x`` and ``ag.negative``).""")
+negative = op(neg, name="negative")
 
 
-negative = neg
-tensor_method(negative, name="negative")
-
-
-abs = _public(_abs, """``|x|``, elementwise (also ``abs(x)``). Its gradient is ``sign(x)``: 0 at 0.
-
-Example:
-    >>> ag.abs(ag.tensor([-2, 0, 3]))
-    tensor([2, 0, 3])
-""")
-
-
-@tensor_method
+@op
 def sign(x):
     """-1, 0 or 1; zero gradient."""
     return _sign(x) if x._dtype_code != _core.BOOL else x.clone()
 
 
-@tensor_method
+@op
 def square(x):
     """``x * x``, elementwise (a bool tensor squares to int64, as in PyTorch)."""
     # bool squares like PyTorch's: to int64 first
     return _square.public(x.to(_core.I64) if x._dtype_code == _core.BOOL else x)
 
 
-exp = _public(_exp, """``e ** x``, elementwise. Integer inputs give a float32 result.
-
-Example:
-    >>> ag.exp(ag.tensor([0.0, 1.0]))
-    tensor([1.0000, 2.7183])
-""")
-
-
-log = _public(_log, """The natural logarithm, elementwise (``-inf`` at 0, ``nan`` below). Integer inputs give a
-float32 result.
-""")
-
-
-log1p = _public(_log1p, """``log(1 + x)``, accurate for small ``x``. Integer inputs give a float32 result.""")
-
-
-expm1 = _public(_expm1, """``exp(x) - 1``, accurate for small ``x``. Integer inputs give a float32 result.""")
-
-
-sqrt = _public(_sqrt, """The square root, elementwise (``nan`` below 0). Integer inputs give a float32 result.""")
-
-
-rsqrt = _public(_rsqrt, """``1 / sqrt(x)``, elementwise. Integer inputs give a float32 result.""")
-
-
-sin = _public(_sin, """The sine (radians), elementwise. Integer inputs give a float32 result.""")
-
-
-cos = _public(_cos, """The cosine (radians), elementwise. Integer inputs give a float32 result.""")
-
-
-@tensor_method
+@op
 def tan(x):
     """The tangent (radians), elementwise."""
     x = _float_input(x)
     return sin(x) / cos(x)
-
-
-class Sinh(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return _sinh_values(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * cosh(x)
-
-
-class Cosh(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return _cosh_values(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * sinh(x)
 
 
 def _half_exp_square(x):
@@ -313,53 +242,53 @@ def _cosh_values(x):
     return big + small
 
 
-@tensor_method
+class Sinh(Function):
+    compute = staticmethod(_sinh_values)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _sinh_values(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * cosh(x)
+
+
+class Cosh(Function):
+    compute = staticmethod(_cosh_values)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return _cosh_values(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * sinh(x)
+
+
+@op
 def sinh(x):
     """The hyperbolic sine ``(e^x - e^-x) / 2``, elementwise."""
-    x = _float_input(x)  # (before any negation: -x of a uint8 wraps around)
-    if state.enabled and x.requires_grad:
-        return Sinh.apply(x)
-    return _sinh_values(x)
+    return Sinh.call(_float_input(x))  # (float first: -x of a uint8 wraps around)
 
 
-@tensor_method
+@op
 def cosh(x):
     """The hyperbolic cosine ``(e^x + e^-x) / 2``, elementwise."""
-    x = _float_input(x)
-    if state.enabled and x.requires_grad:
-        return Cosh.apply(x)
-    return _cosh_values(x)
+    return Cosh.call(_float_input(x))
 
 
-tanh = _public(_tanh, """The hyperbolic tangent, elementwise; its gradient is ``1 - tanh(x)^2``. Integer inputs give
-a float32 result.
-""")
-
-
-sigmoid = _public(_sigmoid, """The logistic sigmoid ``1 / (1 + exp(-x))``, elementwise; its gradient is
-``sigmoid(x) (1 - sigmoid(x))``. Integer inputs give a float32 result.
-
-Example:
-    >>> ag.sigmoid(ag.tensor([0.0]))
-    tensor([0.5000])
-""")
-
-
-@tensor_method
+@op
 def logsigmoid(x):
     """log(sigmoid(x)) computed stably as -softplus(-x). Integer inputs raise TypeError, as in PyTorch."""
     return -softplus(-_activation_input(x, "logsigmoid"))
 
 
-relu = _public(_relu, """``max(0, x)``, elementwise; its gradient is 1 where ``x > 0``, else 0.
-
-Example:
-    >>> ag.relu(ag.tensor([-1.0, 2.0]))
-    tensor([0., 2.])
-""")
-
-
-@tensor_method
+@op
 def relu6(x):
     """``min(max(0, x), 6)``, elementwise."""
     return hardtanh(x, 0.0, 6.0)
@@ -370,6 +299,8 @@ class Hardtanh(Function):
     count x == min_val and x == max_val as outside; clamp counts them as inside)."""
 
     _core_forward = True
+    # (without a node, clamp: it also propagates a NaN bound)
+    compute = staticmethod(lambda x, lo, hi: clamp(x, lo, hi))
 
     @staticmethod
     def forward(ctx, x, lo, hi):
@@ -384,7 +315,7 @@ class Hardtanh(Function):
         return where((x <= lo) | (x >= hi), 0.0, g), None, None  # (NaN: g, as PyTorch)
 
 
-@tensor_method
+@op
 def hardtanh(x, min_val=-1.0, max_val=1.0):
     """clamp(x, min_val, max_val); integer tensors stay integer, as in PyTorch."""
     code = x._dtype_code
@@ -395,24 +326,22 @@ def hardtanh(x, min_val=-1.0, max_val=1.0):
             raise TypeError(f"hardtanh: cannot clamp a uint8 tensor to a negative lower limit ({min_val})")
         # on integers, clamping to [-1.5, 6.5] is clamping to [-1, 6]
         return clamp(x, math.ceil(min_val), math.floor(max_val))
-    if state.enabled and x.requires_grad:
-        return Hardtanh.apply(x, float(min_val), float(max_val))
-    return clamp(x, min_val, max_val)
+    return Hardtanh.call(x, float(min_val), float(max_val))
 
 
-@tensor_method
+@op
 def floor(x):
     """The largest integer not above ``x``, elementwise (integer tensors: a copy); zero gradient."""
     return _floor(x) if not 1 < x._dtype_code < _F16 else x.clone()
 
 
-@tensor_method
+@op
 def ceil(x):
     """The smallest integer not below ``x``, elementwise (integer tensors: a copy); zero gradient."""
     return _ceil(x) if not 1 < x._dtype_code < _F16 else x.clone()
 
 
-@tensor_method
+@op
 def round(x, decimals=0):
     """Round half to even, like torch.round."""
     if 1 < x._dtype_code < _F16:
@@ -423,8 +352,14 @@ def round(x, decimals=0):
     return _round(x)
 
 
+def _trunc_values(x):
+    return _core.where(_binary(_GE, x, 0), _unary(_FLOOR, x), _unary(_CEIL, x))
+
+
 class Trunc(Function):
     """Round toward zero; a zero gradient (the output requires grad like the input's, as in PyTorch)."""
+
+    compute = staticmethod(_trunc_values)
 
     @staticmethod
     def forward(ctx, x):
@@ -435,24 +370,18 @@ class Trunc(Function):
         return g * 0
 
 
-def _trunc_values(x):
-    return _core.where(_binary(B["ge"], x, 0), _unary(U["floor"], x), _unary(U["ceil"], x))
-
-
-@tensor_method
+@op
 def trunc(x):
     """Round toward zero; zero gradient."""
     if 1 < x._dtype_code < _F16:
         return x.clone()
-    if state.enabled and x.requires_grad:
-        return Trunc.apply(x)
-    return _trunc_values(x)
+    return Trunc.call(x)
 
 
 fix = trunc
 
 
-@tensor_method
+@op
 def frac(x):
     """The fractional part ``x - trunc(x)`` (floating-point tensors only); gradient 1."""
     if 1 < x._dtype_code < _F16:
@@ -460,37 +389,37 @@ def frac(x):
     return x - trunc(x).detach()
 
 
-@tensor_method
+@op
 def reciprocal(x):
     """``1 / x``, elementwise. Integer inputs give a float32 result."""
     return _reciprocal(_float_input(x))
 
 
-@tensor_method
+@op
 def isnan(x):
     """A bool tensor: True where ``x`` is NaN."""
     return _unary(U["isnan"], x)
 
 
-@tensor_method
+@op
 def isfinite(x):
     """A bool tensor: True where ``x`` is neither infinite nor NaN."""
     return _unary(U["isfinite"], x)
 
 
-@tensor_method
+@op
 def isinf(x):
     """A bool tensor: True where ``x`` is ``+inf`` or ``-inf``."""
     return ~(isfinite(x) | isnan(x))
 
 
-@tensor_method
+@op
 def logical_not(x):
     """A bool tensor: True where ``x`` is zero (or False)."""
     return _unary(U["logical_not"], x)
 
 
-@tensor_method
+@op
 def clamp(x, min=None, max=None):
     """Limit x to [min, max]; min or max may be omitted, or be tensors (broadcast). A NaN bound gives
     NaN, as in PyTorch."""
@@ -499,9 +428,7 @@ def clamp(x, min=None, max=None):
     if isinstance(min, TensorBase) or isinstance(max, TensorBase):
         lo = None if min is None else min if isinstance(min, TensorBase) else as_tensor(min)
         hi = None if max is None else max if isinstance(max, TensorBase) else as_tensor(max)
-        return ClampTensor.apply(x, lo, hi) if state.enabled and (
-            x.requires_grad or (lo is not None and lo.requires_grad) or (hi is not None and hi.requires_grad)) \
-            else _clamp_tensor_values(x, lo, hi)
+        return ClampTensor.call(x, lo, hi)
     lo = -math.inf if min is None else float(min)
     hi = math.inf if max is None else float(max)
     if 1 < x._dtype_code < _F16 and (isinstance(min, float) or isinstance(max, float)):
@@ -532,6 +459,9 @@ class ClampTensor(Function):
     """clamp with tensor bounds: maximum/minimum values (NaN propagates), PyTorch's gradients: x where
     min <= x <= max, min where x < min < max, max where x > max or max < min."""
 
+    compute = staticmethod(_clamp_tensor_values)
+    grad_args = (0, 1, 2)
+
     @staticmethod
     def forward(ctx, x, lo, hi):
         ctx.save_for_backward(x, lo, hi)
@@ -558,17 +488,16 @@ class ClampTensor(Function):
         return gx, glo, ghi
 
 
-clip = clamp
-tensor_method(clip, name="clip")
+clip = op(clamp, name="clip")
 
 
-@tensor_method
+@op
 def clamp_min(x, min):
     """``max(x, min)``, elementwise."""
     return clamp(x, min=min)
 
 
-@tensor_method
+@op
 def clamp_max(x, max):
     """``min(x, max)``, elementwise."""
     return clamp(x, max=max)
@@ -588,22 +517,26 @@ def _activation_input(x, op):
     return x
 
 
+@op(method=False)
 def leaky_relu(x, negative_slope=0.01):
     """``max(0, x) + negative_slope * min(0, x)``, elementwise. Integer inputs raise TypeError."""
     return _leaky_relu(_activation_input(x, "leaky_relu"), float(negative_slope))
 
 
+@op(method=False)
 def elu(x, alpha=1.0):
     """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``. Integer inputs raise TypeError."""
     return _elu(_activation_input(x, "elu"), float(alpha))
 
 
+@op(method=False)
 def selu(x):
     """``scale * elu(x, alpha)`` with alpha = 1.6733 and scale = 1.0507 (self-normalising)."""
     alpha, scale = 1.6732632423543772, 1.0507009873554805
     return scale * _elu(_activation_input(x, "selu"), alpha)
 
 
+@op(method=False)
 def celu(x, alpha=1.0):
     """x for x > 0, else alpha (exp(x / alpha) - 1); one branch at a time, so the gradient at 0 is 1."""
     if alpha == 0:
@@ -613,11 +546,13 @@ def celu(x, alpha=1.0):
     return where(x <= 0, alpha * expm1(clamp(x, max=0.0) / alpha), x)
 
 
+@op(method=False)
 def softplus(x, beta=1.0, threshold=20.0):
     """``log(1 + exp(beta x)) / beta``, and ``x`` where ``beta x > threshold`` (no overflow)."""
     return _softplus(_activation_input(x, "softplus"), float(beta), float(threshold))
 
 
+@op(method=False)
 def gelu(x, approximate="none"):
     """``x * Phi(x)``, Phi the standard normal CDF; ``approximate='tanh'`` uses the tanh formula.
     Integer inputs raise TypeError, as in PyTorch."""
@@ -628,16 +563,23 @@ def gelu(x, approximate="none"):
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
+@op(method=False)
 def silu(x):
     """``x * sigmoid(x)`` (swish), elementwise. Integer inputs raise TypeError."""
     return _silu(_activation_input(x, "silu"))
 
 
+def _mish_values(x):
+    return x * tanh(_softplus(x, 1.0, 20.0))  # (x is checked: softplus's kernel straight)
+
+
 class Mish(Function):
+    compute = staticmethod(_mish_values)
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x * tanh(softplus(x))
+        return _mish_values(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -648,17 +590,21 @@ class Mish(Function):
         return g * (t + x * sigmoid(x) * (1 - t * t))
 
 
+@op(method=False)
 def mish(x):
     """x * tanh(softplus(x)). Integer inputs raise TypeError."""
-    x = _activation_input(x, "mish")
-    if state.enabled and x.requires_grad:
-        return Mish.apply(x)
-    return x * tanh(softplus(x))
+    return Mish.call(_activation_input(x, "mish"))
+
+
+def _hardsigmoid_values(x):
+    return _unary(_CLAMP, x + 3, 0.0, 6.0) / 6
 
 
 class Hardsigmoid(Function):
     """min(max(x + 3, 0), 6) / 6; the gradient 1/6 on the open interval (-3, 3) only (so 0 at the
     kinks and at NaN, PyTorch's values)."""
+
+    compute = staticmethod(_hardsigmoid_values)
 
     @staticmethod
     def forward(ctx, x):
@@ -671,21 +617,21 @@ class Hardsigmoid(Function):
         return where((x > -3) & (x < 3), g / 6, 0.0)
 
 
-def _hardsigmoid_values(x):
-    return _unary(U["clamp"], x + 3, 0.0, 6.0) / 6
-
-
+@op(method=False)
 def hardsigmoid(x):
     """``clamp(x / 6 + 1/2, 0, 1)``, elementwise. Integer inputs raise TypeError."""
-    x = _activation_input(x, "hardsigmoid")
-    if state.enabled and x.requires_grad:
-        return Hardsigmoid.apply(x)
-    return _hardsigmoid_values(x)
+    return Hardsigmoid.call(_activation_input(x, "hardsigmoid"))
+
+
+def _hardswish_values(x):
+    return x * _unary(_CLAMP, x + 3, 0.0, 6.0) / 6
 
 
 class Hardswish(Function):
     """x * hardsigmoid(x); the derivative x / 3 + 0.5 on the open interval (-3, 3), 0 below, 1 above
     (PyTorch's values at the kinks)."""
+
+    compute = staticmethod(_hardswish_values)
 
     @staticmethod
     def forward(ctx, x):
@@ -698,58 +644,57 @@ class Hardswish(Function):
         return g * where(x <= -3, 0.0, where(x < 3, x / 3 + 0.5, 1.0))
 
 
+@op(method=False)
 def hardswish(x):
     """``x * clamp(x + 3, 0, 6) / 6``, elementwise. Integer inputs raise TypeError."""
-    x = _activation_input(x, "hardswish")
-    if state.enabled and x.requires_grad:
-        return Hardswish.apply(x)
-    return _hardswish_values(x)
+    return Hardswish.call(_activation_input(x, "hardswish"))
 
 
-def _hardswish_values(x):
-    return x * _unary(U["clamp"], x + 3, 0.0, 6.0) / 6
-
-
+@op(method=False)
 def softsign(x):
     """``x / (1 + |x|)``, elementwise."""
     x = _float_input(x)  # (1 + abs(x) of a uint8 255 would wrap to 0)
     return x / (1 + abs(x))
 
 
+@op(method=False)
 def tanhshrink(x):
     """``x - tanh(x)``, elementwise."""
     x = _float_input(x)
     return x - tanh(x)
 
 
-erf = _public(_erf, """The error function ``2/sqrt(pi) * integral_0^x exp(-t^2) dt``, elementwise. Integer inputs
-give a float32 result.
-""")
-
-
-@tensor_method
+@op
 def log2(x):
     """The base-2 logarithm, elementwise."""
     x = _float_input(x)
     return log(x) * (1 / math.log(2))
 
 
-@tensor_method
+@op
 def log10(x):
     """The base-10 logarithm, elementwise."""
     x = _float_input(x)
     return log(x) * (1 / math.log(10))
 
 
-@tensor_method
+@op
 def exp2(x):
     """``2 ** x``, elementwise."""
     return _rpow_scalar(_float_input(x), 2.0)
 
 
+def _logit_values(x, eps):
+    if eps is not None:
+        x = clamp(x, eps, 1 - eps)
+    return log(x / (1 - x))
+
+
 class Logit(Function):
     """log(x / (1 - x)) with PyTorch's gradient: NaN outside [0, 1]; with eps, x is clamped to
     [eps, 1 - eps] and the gradient is 0 where the clamp acts."""
+
+    compute = staticmethod(_logit_values)
 
     @staticmethod
     def forward(ctx, x, eps):
@@ -767,24 +712,15 @@ class Logit(Function):
         return where((x < eps) | (x > 1 - eps), 0.0, d), None
 
 
-def _logit_values(x, eps):
-    if eps is not None:
-        x = clamp(x, eps, 1 - eps)
-    return log(x / (1 - x))
-
-
-@tensor_method
+@op
 def logit(x, eps=None):
     """``log(x / (1 - x))``, the inverse of the sigmoid; with ``eps``, ``x`` is first clamped into
     ``[eps, 1 - eps]``.
     """
-    x = _float_input(x)  # (1 - x of a uint8 wraps around)
-    if state.enabled and x.requires_grad:
-        return Logit.apply(x, eps)
-    return _logit_values(x, eps)
+    return Logit.call(_float_input(x), eps)  # (float first: 1 - x of a uint8 wraps around)
 
 
-@tensor_method
+@op
 def lerp(a, b, weight):
     """Linear interpolation ``a + weight * (b - a)`` (``weight`` a number or a tensor, broadcast).
 
@@ -795,7 +731,7 @@ def lerp(a, b, weight):
     return a + weight * (b - a)
 
 
-@tensor_method
+@op
 def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
     """Replace NaN by ``nan``, ``+inf`` by ``posinf`` and ``-inf`` by ``neginf`` (by default the
     largest and the lowest finite values of the dtype).
@@ -811,6 +747,9 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
 
 
 class Where(Function):
+    compute = staticmethod(_core.where)
+    grad_args = (1, 2)  # (cond, a, b)
+
     @staticmethod
     def forward(ctx, cond, a, b):
         ctx.save_for_backward(cond)
@@ -825,21 +764,20 @@ class Where(Function):
         return None, ga, gb
 
 
+@op(method=False)
 def where(cond, a=None, b=None):
     """Elementwise cond ? a : b with broadcasting (a and b may be Python scalars)."""
     if a is None and b is None:
         return cond.nonzero(as_tuple=True)
     if not isinstance(cond, TensorBase):
         raise TypeError(f"where: condition must be a bool tensor, got {type(cond).__name__}")
-    if cond._dtype_code != _core.BOOL:
+    if cond._dtype_code != _BOOL:
         cond = cond != 0
-    if isinstance(a, TensorBase) and isinstance(b, TensorBase) is False and isinstance(b, float) \
-            and 1 < a._dtype_code < _F16:
+    # an integer tensor beside a float number computes in float32, as in PyTorch (b tested first: it is
+    # a tensor in the common call, which then costs one test)
+    if isinstance(b, float) and isinstance(a, TensorBase) and 1 < a._dtype_code < _F16:
         a = a.to(_core.F32)
-    if state.enabled and ((isinstance(a, TensorBase) and a.requires_grad) or
-                          (isinstance(b, TensorBase) and b.requires_grad)):
-        return Where.apply(cond, a, b)
-    return _core.where(cond, a, b)
+    return Where.call(cond, a, b)
 
 
 @tensor_method(name="where")

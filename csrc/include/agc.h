@@ -112,18 +112,24 @@ int agc_fill(int ndim, const int64_t *shape, agc_dtype dt, void *out, const int6
 /* ---------------------------------------------------------------- the op registry: registry.c */
 /* Every elementwise and reduction op is one row of AGC_UNARY_OPS, AGC_BINARY_OPS or AGC_REDUCE_OPS:
  * X(NAME, name, flags, ...). Unary rows then name the binary op that computes their backward in one
- * pass (NONE if there is none); unary and binary rows end with the op's float32/float64 body, the
- * expression elementwise.c evaluates per element: in v (unary) or a, b (binary), with the parameters
- * P0, P1 (in the element type) or D0, D1 (as double), <tgmath.h> math (exp(v) is expf for float32)
- * and elementwise.c's scalar helpers (SIGMOID(v) ...); NO_FLOAT_BODY for an op without float kernels. The rows
- * expand into the op enums, into the name tables agc_unary_info / agc_binary_info / agc_reduce_info
- * that the binding publishes (_core.UNARY_OPS, BINARY_OPS, REDUCE_OPS, op_table()) and into the
- * portable float kernels. A new float op is one row here; integer and bool kernels, where an op has
- * them, are rows of elementwise.c's per-dtype lists, and vector-tier kernels (elementwise_vec.h) are
- * an optimisation a new op does not need.
+ * pass (NONE if there is none). Unary and binary rows end with two columns:
+ *  - the dtypes the op has kernels for: FLOATS (f32 f64), NUMBERS (f32 f64 i64 i32 u8), ALL (NUMBERS
+ *    and bool) or INTS_BOOL (i64 i32 u8 bool);
+ *  - the body, the expression elementwise.c evaluates per element for every one of those dtypes: in
+ *    v (unary) or a, b (binary), with the parameters P0, P1 (in the element type) or D0, D1 (as
+ *    double), <tgmath.h> math (exp(v) is expf for float32) and elementwise.c's type-generic helpers,
+ *    which give each dtype its semantics where the plain operator would not: WRAP_ADD(a, b) is a + b
+ *    for floats and wraps modulo 2^64 / 2^32 / 2^8 for integers (no undefined behaviour), FLOORDIV
+ *    is Python's floor division for floats and integers alike, SIGMOID(v) ... A bool element is a
+ *    uint8_t 0 or 1, so bool kernels evaluate the uint8 expression (mul is and, maximum is or).
+ * The rows expand into the op enums, into the name tables agc_unary_info / agc_binary_info /
+ * agc_reduce_info that the binding publishes (_core.UNARY_OPS, BINARY_OPS, REDUCE_OPS, op_table(),
+ * with each op's dtypes read off the kernel tables) and into the portable kernels of every dtype. A
+ * new op is one row here; elementwise.c hand-writes only a kernel whose semantics no helper gives
+ * (bool add, which is or), and vector-tier kernels (elementwise_vec.h) are an optimisation a new op
+ * does not need.
  * Every expansion takes the columns variadically, `#define X(NAME, name, ...)`, so that adding a
- * column breaks none of them. The dtypes an op runs on are not a column: they are the dtypes
- * elementwise.c has a kernel for (agc_unary_dtypes, agc_binary_dtypes).
+ * column breaks none of them.
  * Flags: */
 #define AGC_OP_FLOAT 1u      /* float math, no integer kernels. An integer or bool input is computed in
                               * float32 (torch's rule: ag.exp and x / y of int64 give float32);
@@ -140,49 +146,51 @@ int agc_fill(int ndim, const int64_t *shape, agc_dtype dt, void *out, const int6
 
 /* ---------------------------------------------------------------- elementwise.c */
 /* Unary ops: out = f(x) with two optional scalar parameters p0, p1. x and out share dtype dt except
- * for BOOL_OUT ops. out may alias x exactly (same pointer and strides), never partially. FLOAT ops
- * return AGC_EUNSUPPORTED on integer dtypes. Every op marked i64 here and below also exists for i32
- * and u8, wrapping modulo 2^32 / 2^8 like int64. */
+ * for BOOL_OUT ops. out may alias x exactly (same pointer and strides), never partially. An op
+ * returns AGC_EUNSUPPORTED on a dtype outside its dtypes column; integer arithmetic wraps modulo
+ * 2^64, 2^32 or 2^8, like PyTorch's. */
 #define AGC_UNARY_OPS(X)                                                                                      \
-    X(NEG, neg, 0, NONE, -v)                                      /* f32 f64 i64 */                           \
-    X(ABS, abs, 0, NONE, fabs(v))                                 /* f32 f64 i64 */                           \
-    X(SIGN, sign, 0, NONE, SIGN(v))                               /* f32 f64 i64 */                           \
-    X(SQUARE, square, 0, NONE, v * v)                             /* f32 f64 i64 */                           \
-    X(EXP, exp, AGC_OP_FLOAT_HEAVY, NONE, exp(v))                                                             \
-    X(LOG, log, AGC_OP_FLOAT_HEAVY, NONE, log(v))                                                             \
-    X(LOG1P, log1p, AGC_OP_FLOAT_HEAVY, NONE, log1p(v))                                                       \
-    X(EXPM1, expm1, AGC_OP_FLOAT_HEAVY, NONE, expm1(v))                                                       \
-    X(SQRT, sqrt, AGC_OP_FLOAT, NONE, sqrt(v))                                                                \
-    X(RSQRT, rsqrt, AGC_OP_FLOAT, NONE, 1 / sqrt(v))                                                          \
-    X(SIN, sin, AGC_OP_FLOAT_HEAVY, NONE, sin(v))                                                             \
-    X(COS, cos, AGC_OP_FLOAT_HEAVY, NONE, cos(v))                                                             \
-    X(TANH, tanh, AGC_OP_FLOAT_HEAVY, TANH_BWD, tanh(v))                                                      \
-    X(SIGMOID, sigmoid, AGC_OP_FLOAT_HEAVY, SIGMOID_BWD, SIGMOID(v)) /* 1/(1+exp(-x)), stable for large |x| */ \
-    X(RELU, relu, 0, RELU_BWD, v < 0 ? 0 : v)                     /* f32 f64 i64 */                           \
-    X(FLOOR, floor, AGC_OP_HEAVY, NONE, floor(v))                                                             \
-    X(CEIL, ceil, AGC_OP_HEAVY, NONE, ceil(v))                                                                \
-    /* half to even, like torch.round; floor/ceil/round of i64 = x */                                         \
-    X(ROUND, round, AGC_OP_HEAVY, NONE, rint(v))                                                              \
-    X(RECIPROCAL, reciprocal, AGC_OP_FLOAT, NONE, 1 / v)                                                      \
-    X(ISNAN, isnan, AGC_OP_BOOL_OUT, NONE, isnan(v) != 0)         /* any dtype */                             \
-    X(ISFINITE, isfinite, AGC_OP_BOOL_OUT, NONE, isfinite(v) != 0) /* any dtype */                            \
-    X(LOGICAL_NOT, logical_not, AGC_OP_BOOL_OUT, NONE, v == 0)    /* any dtype */                             \
-    /* min(max(x, p0), p1); p0 = -inf or p1 = +inf for one side; f32 f64 i64 */                               \
-    X(CLAMP, clamp, AGC_OP_PARAMS, NONE, CLAMP(v, P0, P1))                                                    \
-    X(LEAKY_RELU, leaky_relu, AGC_OP_FLOAT | AGC_OP_PARAMS, NONE, v > 0 ? v : P0 * v)                         \
+    X(NEG, neg, 0, NONE, NUMBERS, WRAP_NEG(v))                                                                \
+    X(ABS, abs, 0, NONE, NUMBERS, ABS(v))                                                                     \
+    X(SIGN, sign, 0, NONE, NUMBERS, SIGN(v))                                                                  \
+    X(SQUARE, square, 0, NONE, NUMBERS, WRAP_MUL(v, v))                                                       \
+    X(EXP, exp, AGC_OP_FLOAT_HEAVY, NONE, FLOATS, exp(v))                                                     \
+    X(LOG, log, AGC_OP_FLOAT_HEAVY, NONE, FLOATS, log(v))                                                     \
+    X(LOG1P, log1p, AGC_OP_FLOAT_HEAVY, NONE, FLOATS, log1p(v))                                               \
+    X(EXPM1, expm1, AGC_OP_FLOAT_HEAVY, NONE, FLOATS, expm1(v))                                               \
+    X(SQRT, sqrt, AGC_OP_FLOAT, NONE, FLOATS, sqrt(v))                                                        \
+    X(RSQRT, rsqrt, AGC_OP_FLOAT, NONE, FLOATS, 1 / sqrt(v))                                                  \
+    X(SIN, sin, AGC_OP_FLOAT_HEAVY, NONE, FLOATS, sin(v))                                                     \
+    X(COS, cos, AGC_OP_FLOAT_HEAVY, NONE, FLOATS, cos(v))                                                     \
+    X(TANH, tanh, AGC_OP_FLOAT_HEAVY, TANH_BWD, FLOATS, tanh(v))                                              \
+    /* 1/(1+exp(-x)), stable for large |x| */                                                                 \
+    X(SIGMOID, sigmoid, AGC_OP_FLOAT_HEAVY, SIGMOID_BWD, FLOATS, SIGMOID(v))                                  \
+    X(RELU, relu, 0, RELU_BWD, NUMBERS, v < 0 ? 0 : v)                                                        \
+    /* floor/ceil/round of an integer are the integer itself; round is half to even, like torch.round */    \
+    X(FLOOR, floor, AGC_OP_HEAVY, NONE, NUMBERS, FLOOR(v))                                                    \
+    X(CEIL, ceil, AGC_OP_HEAVY, NONE, NUMBERS, CEIL(v))                                                       \
+    X(ROUND, round, AGC_OP_HEAVY, NONE, NUMBERS, RINT(v))                                                     \
+    X(RECIPROCAL, reciprocal, AGC_OP_FLOAT, NONE, FLOATS, 1 / v)                                              \
+    X(ISNAN, isnan, AGC_OP_BOOL_OUT, NONE, ALL, ISNAN(v))                                                     \
+    X(ISFINITE, isfinite, AGC_OP_BOOL_OUT, NONE, ALL, ISFINITE(v))                                            \
+    X(LOGICAL_NOT, logical_not, AGC_OP_BOOL_OUT, NONE, ALL, v == 0)                                           \
+    /* min(max(x, p0), p1); p0 = -inf or p1 = +inf for one side (integers: saturated to the dtype) */         \
+    X(CLAMP, clamp, AGC_OP_PARAMS, NONE, NUMBERS, CLAMP(v, P0, P1))                                           \
+    X(LEAKY_RELU, leaky_relu, AGC_OP_FLOAT | AGC_OP_PARAMS, NONE, FLOATS, v > 0 ? v : P0 * v)                 \
     /* x ** p0 (x*x for p0 == 2 etc.) and p0 ** x, in double */                                               \
-    X(POW_SCALAR, pow_scalar, AGC_OP_FLOAT_HEAVY | AGC_OP_PARAMS, NONE, pow_scalar_d((double)v, D0))          \
-    X(RPOW_SCALAR, rpow_scalar, AGC_OP_FLOAT_HEAVY | AGC_OP_PARAMS, NONE, pow(D0, (double)v))                 \
-    X(AFFINE, affine, AGC_OP_PARAMS, NONE, P0 * v + P1)           /* f32 f64 i64 */                           \
+    X(POW_SCALAR, pow_scalar, AGC_OP_FLOAT_HEAVY | AGC_OP_PARAMS, NONE, FLOATS, pow_scalar_d((double)v, D0))  \
+    X(RPOW_SCALAR, rpow_scalar, AGC_OP_FLOAT_HEAVY | AGC_OP_PARAMS, NONE, FLOATS, pow(D0, (double)v))         \
+    X(AFFINE, affine, AGC_OP_PARAMS, NONE, NUMBERS, WRAP_ADD(WRAP_MUL(P0, v), P1))                            \
     /* elu and softplus: the fused backward kernels have the default parameters (alpha 1; beta 1,             \
      * threshold 20), and ops/unary.py uses them only then */                                                 \
-    X(ELU, elu, AGC_OP_FLOAT_HEAVY | AGC_OP_PARAMS, ELU_BWD, v > 0 ? v : P0 * expm1(v))                       \
+    X(ELU, elu, AGC_OP_FLOAT_HEAVY | AGC_OP_PARAMS, ELU_BWD, FLOATS, v > 0 ? v : P0 * expm1(v))               \
     /* beta = p0, threshold = p1: x*beta > p1 ? x : log1p(exp(beta*x))/beta */                                \
-    X(SOFTPLUS, softplus, AGC_OP_FLOAT_HEAVY | AGC_OP_PARAMS, SOFTPLUS_BWD, SOFTPLUS(v, P0, P1))              \
-    X(GELU, gelu, AGC_OP_FLOAT_HEAVY, GELU_BWD, GELU(v))          /* exact: 0.5 x (1 + erf(x / sqrt 2)) */    \
-    X(GELU_TANH, gelu_tanh, AGC_OP_FLOAT_HEAVY, GELU_TANH_BWD, GELU_TANH(v)) /* tanh approximation */         \
-    X(SILU, silu, AGC_OP_FLOAT_HEAVY, SILU_BWD, v * SIGMOID(v))                                               \
-    X(ERF, erf, AGC_OP_FLOAT_HEAVY, NONE, erf(v))
+    X(SOFTPLUS, softplus, AGC_OP_FLOAT_HEAVY | AGC_OP_PARAMS, SOFTPLUS_BWD, FLOATS, SOFTPLUS(v, P0, P1))      \
+    /* exact: 0.5 x (1 + erf(x / sqrt 2)) */                                                                  \
+    X(GELU, gelu, AGC_OP_FLOAT_HEAVY, GELU_BWD, FLOATS, GELU(v))                                              \
+    X(GELU_TANH, gelu_tanh, AGC_OP_FLOAT_HEAVY, GELU_TANH_BWD, FLOATS, GELU_TANH(v)) /* tanh approximation */ \
+    X(SILU, silu, AGC_OP_FLOAT_HEAVY, SILU_BWD, FLOATS, v * SIGMOID(v))                                       \
+    X(ERF, erf, AGC_OP_FLOAT_HEAVY, NONE, FLOATS, erf(v))
 
 typedef enum {
 #define AGC_X(NAME, name, ...) AGC_UNARY_##NAME,
@@ -198,45 +206,50 @@ int agc_unary(int op, agc_dtype dt, int ndim, const int64_t *shape, const void *
  * out of dtype dt, or bool for BOOL_OUT ops. Broadcasting is expressed by stride 0. out may alias a or
  * b exactly, never partially. */
 #define AGC_BINARY_OPS(X)                                                                                     \
-    X(ADD, add, 0, a + b)                                                                                     \
-    X(SUB, sub, 0, a - b)                                                                                     \
-    X(MUL, mul, 0, a * b)                                                                                     \
-    X(DIV, div, AGC_OP_FLOAT | AGC_OP_HEAVY_F64, a / b)           /* true division */                         \
-    /* floor(a / b) like Python; i64: b == 0 gives 0 (binding checks first) */                                \
-    X(FLOORDIV, floordiv, AGC_OP_HEAVY, FLOORDIV(a, b))                                                       \
-    X(MOD, mod, AGC_OP_HEAVY, MOD(a, b))                          /* Python's: the result has b's sign */     \
-    X(POW, pow, AGC_OP_HEAVY, pow(a, b))                          /* f32 f64; i64 with b >= 0 */              \
-    X(MAXIMUM, maximum, 0, MAXIMUM(a, b))                         /* NaN propagates */                        \
-    X(MINIMUM, minimum, 0, MINIMUM(a, b))                                                                     \
-    X(EQ, eq, AGC_OP_BOOL_OUT, a == b)                                                                        \
-    X(NE, ne, AGC_OP_BOOL_OUT, a != b)                                                                        \
-    X(LT, lt, AGC_OP_BOOL_OUT, a < b)                                                                         \
-    X(LE, le, AGC_OP_BOOL_OUT, a <= b)                                                                        \
-    X(GT, gt, AGC_OP_BOOL_OUT, a > b)                                                                         \
-    X(GE, ge, AGC_OP_BOOL_OUT, a >= b)                                                                        \
+    X(ADD, add, 0, NUMBERS, WRAP_ADD(a, b)) /* bool: or (elementwise.c) */                                    \
+    X(SUB, sub, 0, NUMBERS, WRAP_SUB(a, b))                                                                   \
+    X(MUL, mul, 0, ALL, WRAP_MUL(a, b))                                                                       \
+    X(DIV, div, AGC_OP_FLOAT | AGC_OP_HEAVY_F64, FLOATS, a / b)   /* true division */                         \
+    /* floor(a / b) like Python; integers: b == 0 gives 0 (binding checks first), INT64_MIN // -1 wraps */   \
+    X(FLOORDIV, floordiv, AGC_OP_HEAVY, NUMBERS, FLOORDIV(a, b))                                              \
+    X(MOD, mod, AGC_OP_HEAVY, NUMBERS, MOD(a, b))                 /* Python's: the result has b's sign */     \
+    X(POW, pow, AGC_OP_HEAVY, NUMBERS, POW(a, b))                 /* integers: b >= 0 (binding) */            \
+    X(MAXIMUM, maximum, 0, ALL, MAXIMUM(a, b))                    /* NaN propagates */                        \
+    X(MINIMUM, minimum, 0, ALL, MINIMUM(a, b))                                                                \
+    X(EQ, eq, AGC_OP_BOOL_OUT, ALL, a == b)                                                                   \
+    X(NE, ne, AGC_OP_BOOL_OUT, ALL, a != b)                                                                   \
+    X(LT, lt, AGC_OP_BOOL_OUT, ALL, a < b)                                                                    \
+    X(LE, le, AGC_OP_BOOL_OUT, ALL, a <= b)                                                                   \
+    X(GT, gt, AGC_OP_BOOL_OUT, ALL, a > b)                                                                    \
+    X(GE, ge, AGC_OP_BOOL_OUT, ALL, a >= b)                                                                   \
     /* bool & bool -> bool; integers: bitwise, in their dtype */                                              \
-    X(LOGICAL_AND, logical_and, AGC_OP_NO_FLOAT, NO_FLOAT_BODY)                                               \
-    X(LOGICAL_OR, logical_or, AGC_OP_NO_FLOAT, NO_FLOAT_BODY)                                                 \
-    X(LOGICAL_XOR, logical_xor, AGC_OP_NO_FLOAT, NO_FLOAT_BODY)                                               \
-    X(ATAN2, atan2, AGC_OP_FLOAT_HEAVY, atan2(a, b))                                                          \
+    X(LOGICAL_AND, logical_and, AGC_OP_NO_FLOAT, INTS_BOOL, a & b)                                            \
+    X(LOGICAL_OR, logical_or, AGC_OP_NO_FLOAT, INTS_BOOL, a | b)                                              \
+    X(LOGICAL_XOR, logical_xor, AGC_OP_NO_FLOAT, INTS_BOOL, a ^ b)                                            \
+    X(ATAN2, atan2, AGC_OP_FLOAT_HEAVY, FLOATS, atan2(a, b))                                                  \
     /* C's fmod: result has a's sign; integers truncate, b == 0 gives 0 */                                    \
-    X(FMOD, fmod, AGC_OP_HEAVY, fmod(a, b))                                                                   \
-    X(HYPOT, hypot, AGC_OP_FLOAT_HEAVY, hypot(a, b))              /* sqrt(a^2 + b^2) without overflow */      \
-    X(LOGADDEXP, logaddexp, AGC_OP_FLOAT_HEAVY, LOGADDEXP(a, b))  /* log(exp(a) + exp(b)) without overflow */ \
-    X(COPYSIGN, copysign, AGC_OP_FLOAT, copysign(a, b))           /* |a| with the sign bit of b */            \
+    X(FMOD, fmod, AGC_OP_HEAVY, NUMBERS, FMOD(a, b))                                                          \
+    X(HYPOT, hypot, AGC_OP_FLOAT_HEAVY, FLOATS, hypot(a, b))      /* sqrt(a^2 + b^2) without overflow */      \
+    /* log(exp(a) + exp(b)) without overflow */                                                               \
+    X(LOGADDEXP, logaddexp, AGC_OP_FLOAT_HEAVY, FLOATS, LOGADDEXP(a, b))                                      \
+    X(COPYSIGN, copysign, AGC_OP_FLOAT, FLOATS, copysign(a, b))   /* |a| with the sign bit of b */            \
+    /* log2(2^a + 2^b) = max + log2(1 + 2^-|a - b|): 2^x never overflows; equal infinities, where a - b is    \
+     * NaN, take the a == b branch (2^a + 2^a = 2^(a + 1)); a NaN operand gives NaN */                       \
+    X(LOGADDEXP2, logaddexp2, AGC_OP_FLOAT_HEAVY, FLOATS,                                                     \
+      a == b ? a + 1 : (a > b ? a : b) + log1p(exp2(-fabs(a - b))) * 1.4426950408889634)                      \
     /* fused backward helpers: a = the forward's x or y, b = the incoming gradient g */                       \
-    X(SIGMOID_BWD, sigmoid_bwd, AGC_OP_FLOAT | AGC_OP_GRAD_OF_Y, b * a * (1 - a))                             \
-    X(TANH_BWD, tanh_bwd, AGC_OP_FLOAT | AGC_OP_GRAD_OF_Y, b * (1 - a * a))                                   \
+    X(SIGMOID_BWD, sigmoid_bwd, AGC_OP_FLOAT | AGC_OP_GRAD_OF_Y, FLOATS, b * a * (1 - a))                     \
+    X(TANH_BWD, tanh_bwd, AGC_OP_FLOAT | AGC_OP_GRAD_OF_Y, FLOATS, b * (1 - a * a))                           \
     /* the closed side of the kink: a NaN x passes g */                                                       \
-    X(RELU_BWD, relu_bwd, AGC_OP_FLOAT | AGC_OP_GRAD_OF_X, a <= 0 ? 0 : b)                                    \
+    X(RELU_BWD, relu_bwd, AGC_OP_FLOAT | AGC_OP_GRAD_OF_X, FLOATS, a <= 0 ? 0 : b)                            \
     /* g * s * (1 + x (1 - s)), s = sigmoid(x) */                                                             \
-    X(SILU_BWD, silu_bwd, AGC_OP_FLOAT_HEAVY | AGC_OP_GRAD_OF_X, SILU_BWD(a, b))                              \
-    X(GELU_BWD, gelu_bwd, AGC_OP_FLOAT_HEAVY | AGC_OP_GRAD_OF_X, GELU_BWD(a, b))                              \
-    X(GELU_TANH_BWD, gelu_tanh_bwd, AGC_OP_FLOAT_HEAVY | AGC_OP_GRAD_OF_X, GELU_TANH_BWD(a, b))               \
+    X(SILU_BWD, silu_bwd, AGC_OP_FLOAT_HEAVY | AGC_OP_GRAD_OF_X, FLOATS, SILU_BWD(a, b))                      \
+    X(GELU_BWD, gelu_bwd, AGC_OP_FLOAT_HEAVY | AGC_OP_GRAD_OF_X, FLOATS, GELU_BWD(a, b))                      \
+    X(GELU_TANH_BWD, gelu_tanh_bwd, AGC_OP_FLOAT_HEAVY | AGC_OP_GRAD_OF_X, FLOATS, GELU_TANH_BWD(a, b))       \
     /* beta = 1, threshold = 20: g * sigmoid(x) */                                                            \
-    X(SOFTPLUS_BWD, softplus_bwd, AGC_OP_FLOAT_HEAVY | AGC_OP_GRAD_OF_X, a > 20 ? b : b * SIGMOID(a))         \
+    X(SOFTPLUS_BWD, softplus_bwd, AGC_OP_FLOAT_HEAVY | AGC_OP_GRAD_OF_X, FLOATS, a > 20 ? b : b * SIGMOID(a)) \
     /* alpha = 1 */                                                                                           \
-    X(ELU_BWD, elu_bwd, AGC_OP_FLOAT_HEAVY | AGC_OP_GRAD_OF_X, a <= 0 ? b * exp(a) : b)
+    X(ELU_BWD, elu_bwd, AGC_OP_FLOAT_HEAVY | AGC_OP_GRAD_OF_X, FLOATS, a <= 0 ? b * exp(a) : b)
 
 typedef enum {
 #define AGC_X(NAME, name, ...) AGC_BINARY_##NAME,
