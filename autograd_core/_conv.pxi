@@ -1,4 +1,4 @@
-# _conv.pxi: binding for csrc/conv.c and csrc/pool.c (included into _core.pyx).
+# _conv.pxi: binding for csrc/conv*.c and csrc/pool.c (included into _core.pyx).
 # The user-facing checks (channel counts, kernel vs padded input, option ranges) happen in
 # autograd_core/ops/conv.py with messages naming the op; these wrappers re-check everything the C
 # kernels rely on (dtype, ndim, shapes agreeing with the geometry, positive sizes), make the

@@ -551,7 +551,7 @@ def test_conv2d_both_simd_paths(target):
 
 # ------------------------------------------------------------------------------------------ direct-packed path
 # The forward (and the stride-1 data gradient) can write its columns straight into the GEMM's packed B
-# panels (csrc/conv.c, agc_gemm_prepacked) instead of im2col + GEMM; both algorithms are checked here on
+# panels (csrc/conv_direct.c, agc_gemm_prepacked) instead of im2col + GEMM; both algorithms are checked here on
 # shapes chosen for the panel builder: output widths giving 1, 2, 3 and more row segments per 16-pixel
 # panel, left / right padding (clipped lanes), padding rows, dilation, wide kernels (kw > 16: portable
 # builder), strides, groups, K past one cache block (ck > 256), and tiny inputs whose panels touch both

@@ -350,7 +350,7 @@ int agc_gemm_info(agc_dtype dt, agc_gemm_info_t *info);
  * tier (agc_set_simd_target) does not reset it; agc_gemm_set_context(dt, NULL, 0, 0, 0) does. */
 int agc_gemm_set_context(agc_dtype dt, const char *kernel, int64_t mc, int64_t kc, int64_t nc);
 /* Pre-packed operands, for callers that write their operands in the micro-kernel's layout directly
- * (conv.c). MR x NR is the register tile of the active tier's GEMM context for dt (agc_gemm_info).
+ * (conv_direct.c). MR x NR is the register tile of the active tier's GEMM context for dt (agc_gemm_info).
  * Full-K panels: A (M x K) as ceil(M / MR) panels, panel i holding rows
  * [i MR, i MR + MR) as a[k * MR + r] at element i * K * MR (rows past M zero); B (K x N) as
  * ceil(N / NR) panels, panel q holding columns [q NR, q NR + NR) as b[k * NR + j] at q * K * NR
@@ -380,7 +380,7 @@ int agc_rng_randint(agc_dtype dt, int64_t n, uint64_t seed, uint64_t offset, int
 /* out[i] = (u < p) as dt (any dtype; 0 or 1): Bernoulli(p) */
 int agc_rng_bernoulli(agc_dtype dt, int64_t n, uint64_t seed, uint64_t offset, double p, void *out);
 
-/* ---- conv.c / pool.c */
+/* ---- conv*.c / pool.c */
 /* 2-D convolution (cross-correlation, like torch) in NCHW layout. Every tensor is C-CONTIGUOUS:
  *   x (n, c, h, w), weight (o, c / groups, kh, kw), out (n, o, oh, ow), bias (o) or NULL.
  *   out[n, o, i, j] = bias[o] + sum_{ci, a, b} weight[o, ci, a, b]
