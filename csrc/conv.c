@@ -31,7 +31,7 @@ int64_t agc_conv_set_workspace_limit(int64_t nbytes)
 int agc_conv_set_direct(int mode)
 {
     int prev = agc_conv_direct_mode;
-    agc_conv_direct_mode = mode >= 0 && mode <= 2 ? mode : 0;
+    agc_conv_direct_mode = mode >= 0 && mode <= 3 ? mode : 0;
     return prev;
 }
 
@@ -166,6 +166,8 @@ int agc_conv2d(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void
     if (!conv_is_pointwise(g) && g->c == g->groups && g->groups > 1 && agc_conv_direct_mode != 1 &&
         agc_conv_all_finite(dt, weight, nw))
         return agc_conv_forward_depthwise(dt, g, x, weight, bias, out);
+    if (!conv_is_pointwise(g) && agc_conv_use_oclanes(dt, g))
+        return agc_conv_forward_oclanes(dt, g, x, weight, bias, out);
     if (!conv_is_pointwise(g) && agc_conv_use_direct(dt, g))
         return agc_conv_forward_direct(dt, g, x, weight, bias, out);
     return agc_conv_forward_gemm(dt, g, x, weight, bias, out);

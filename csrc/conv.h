@@ -3,6 +3,7 @@
  * algorithm lives in its own file behind the functions below:
  *   conv_im2col.c     im2col + GEMM (and the 1x1 plain GEMM) for all three passes: the reference path
  *   conv_direct.c     direct-packed forward: columns written straight into the GEMM's packed panels
+ *   conv_oclanes.c    direct forward with output channels in vector lanes (conv_oclanes_vec.h kernels)
  *   conv_depthwise.c  depthwise forward loops
  *   conv_winograd.c   Winograd F(2x2, 3x3) forward
  * All take the agc_conv2d_geom contract of agc.h (C-contiguous NCHW, nothing aliases) and return an AGC
@@ -16,8 +17,9 @@
 #define CONV_OMP_MIN 32768
 
 /* The settings of agc_conv_set_workspace_limit / _set_direct / _set_winograd (conv.c). Modes: 0
- * automatic; direct 1 = im2col + GEMM everywhere, 2 = the direct paths wherever they apply; winograd
- * 1 = never, 2 = wherever the geometry allows. */
+ * automatic; direct 1 = im2col + GEMM everywhere, 2 = the direct-packed path wherever it applies,
+ * 3 = the output-channels-in-lanes kernel wherever it applies (else as 0); winograd 1 = never, 2 =
+ * wherever the geometry allows. */
 extern int64_t agc_conv_workspace_limit;
 extern int agc_conv_direct_mode;
 extern int agc_conv_winograd_mode;
@@ -46,6 +48,25 @@ int agc_conv_use_direct(agc_dtype dt, const agc_conv2d_geom *g);
 int64_t agc_conv_direct_workspace_bytes(const agc_conv2d_geom *g, int64_t es, int64_t mr, int64_t nr, int nthr);
 int agc_conv_forward_direct(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void *weight,
                             const void *bias, void *out);
+
+/* conv_oclanes.c, and its per-ISA kernels (conv_oclanes_vec.h): fn[SW - 1][R - 1][X - 1] computes an
+ * R x X block of output pixels at column stride SW for 16 output channels (R <= rmax, X <= xmax,
+ * R X <= acc) */
+#define OCL_LANES 16
+#define OCL_TAB_R 2
+#define OCL_TAB_X 14
+typedef void (*agc_ocl_fn)(const float *w, const int64_t *koff, int64_t K, const float *x0, int64_t rs,
+                           float *tile);
+typedef struct {
+    int xmax, rmax, acc;
+    agc_ocl_fn fn[2][OCL_TAB_R][OCL_TAB_X];
+} agc_ocl_kernels;
+#if AGC_HAVE_X86
+extern const agc_ocl_kernels agc_ocl_kernels_avx2, agc_ocl_kernels_avx512;
+#endif
+int agc_conv_use_oclanes(agc_dtype dt, const agc_conv2d_geom *g);
+int agc_conv_forward_oclanes(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void *weight,
+                             const void *bias, void *out);
 
 /* conv_winograd.c */
 int agc_conv_wino_applies(agc_dtype dt, const agc_conv2d_geom *g);
