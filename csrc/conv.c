@@ -2,9 +2,11 @@
  * workspace bound, settings): each call picks one algorithm from the geometry, the dtype and the
  * operands, in this order (conv.h lists the files):
  *   forward:  Winograd F(2x2, 3x3) where agc_conv_wino_applies (3x3, stride 1, many channels and pixels);
- *             depthwise loops for one input channel per group; the direct-packed GEMM where
- *             agc_conv_use_direct (enough output channels and reduction length); else im2col + GEMM
- *             (a plain GEMM for 1x1 stride-1 unpadded).
+ *             depthwise loops for one input channel per group; float32 on AVX2 / AVX-512 with >= 6
+ *             output channels a group and column stride <= 2, output channels in vector lanes
+ *             (agc_conv_use_oclanes); the direct-packed GEMM where agc_conv_use_direct (enough output
+ *             channels and reduction length); else im2col + GEMM (a plain GEMM for 1x1 stride-1
+ *             unpadded).
  *   data gradient: stride 1, as a forward convolution of grad_out with the flipped, transposed weights
  *             (Winograd or direct-packed, see backward_data_direct); else GEMM + col2im.
  *   weight gradient: im2col + GEMM.
@@ -78,6 +80,10 @@ int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g)
         bytes = d > bytes ? d : bytes;
     }
     const int nthr_ws = agc_nthreads() > 1 ? agc_nthreads() : 1;
+    if (agc_conv_use_oclanes(dt, g)) {
+        int64_t d = agc_conv_oclanes_workspace_bytes(g, nthr_ws);
+        bytes = d > bytes ? d : bytes;
+    }
     if (agc_conv_wino_applies(dt, g)) {
         int64_t d = agc_conv_wino_workspace_bytes(g, esize, nthr_ws);
         bytes = d > bytes ? d : bytes;

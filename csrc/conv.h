@@ -51,12 +51,12 @@ int agc_conv_forward_direct(agc_dtype dt, const agc_conv2d_geom *g, const void *
 
 /* conv_oclanes.c, and its per-ISA kernels (conv_oclanes_vec.h): fn[SW - 1][R - 1][X - 1] computes an
  * R x X block of output pixels at column stride SW for 16 output channels (R <= rmax, X <= xmax,
- * R X <= acc) */
+ * R X <= acc): pixel (r, j) of channel l, bias[l] added, to out[l ocs + r ors + j] for l < ocn */
 #define OCL_LANES 16
 #define OCL_TAB_R 2
 #define OCL_TAB_X 14
 typedef void (*agc_ocl_fn)(const float *w, const int64_t *koff, int64_t K, const float *x0, int64_t rs,
-                           float *tile);
+                           float *out, int64_t ocs, int64_t ors, int ocn, const float *bias);
 typedef struct {
     int xmax, rmax, acc;
     agc_ocl_fn fn[2][OCL_TAB_R][OCL_TAB_X];
@@ -65,6 +65,7 @@ typedef struct {
 extern const agc_ocl_kernels agc_ocl_kernels_avx2, agc_ocl_kernels_avx512;
 #endif
 int agc_conv_use_oclanes(agc_dtype dt, const agc_conv2d_geom *g);
+int64_t agc_conv_oclanes_workspace_bytes(const agc_conv2d_geom *g, int nthr);
 int agc_conv_forward_oclanes(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void *weight,
                              const void *bias, void *out);
 

@@ -1,6 +1,6 @@
-/* conv_oclanes.c: the float32 forward with output channels in vector lanes, for layers with few output
- * channels and a short reduction (LeNet-5's second layer), where the GEMM forms spend as much time
- * packing as multiplying. Contract in agc.h (agc_conv2d_geom); conv.c decides when it runs
+/* conv_oclanes.c: the float32 forward with output channels in vector lanes (made for LeNet-5's second
+ * layer, few output channels and a short reduction, where the GEMM forms spend as much time packing as
+ * multiplying; measured faster than them on larger layers too). Contract in agc.h (agc_conv2d_geom); conv.c decides when it runs
  * (agc_conv_use_oclanes, the one geometry rule, below).
  *
  * The weights are repacked once per call to wp[group][oc block][k][16], k = (c, a, b), channels past
@@ -9,7 +9,9 @@
  * of 16 channels: each tap's 16 weights are loaded once and FMA'd with the block's inputs, broadcast.
  * Taps are addressed by a table of input offsets, so padding, dilation and groups cost nothing in the
  * kernel; a padded (or bottom / right padded) geometry first copies the item's input rows into a
- * zero-bordered per-thread buffer. The block is then transposed to NCHW with the bias added.
+ * zero-bordered per-thread buffer. The kernels transpose their block in registers and store it to
+ * NCHW with the bias added (measured: the scalar transposing copy it replaced took a quarter of the
+ * time of a 16 -> 32 channel 3x3 layer).
  * Column stride 1 or 2 (a compile-time constant of the kernels); any row stride.
  * Threads take items dynamically; each output is one kernel sum in tap order whoever computes it, so
  * results do not depend on the thread count; AVX2 and AVX-512 give the same bits. The portable tier
@@ -30,16 +32,20 @@ static const agc_ocl_kernels *ocl_table(void)
     return NULL;
 }
 
-/* The geometry rule. */
+/* The geometry rule: float32 on AVX2 / AVX-512, column stride 1 or 2, at least 6 output channels a
+ * group (fewer leave most of the 16 lanes idle). Measured, AVX-512, 1 thread, CPU time, ms (lanes vs
+ * direct-packed vs im2col; Winograd off): 64x6x14x14 -> 16@5x5 (LeNet-5 layer 2) 0.27 / 0.56 / 0.61;
+ * 64x1x28x28 -> 6@5x5 0.27 / 0.34 / 0.33; 64x3x32x32 -> 16@3x3 p1 0.69 / 0.81 / 1.07; 64x16x32x32 -> 32@3x3
+ * p1 6.0 / 6.7 / 11.2, stride 2 1.55 / 3.2 / 4.6; 16x64x28x28 -> 128@3x3 16.7 / 18.4 / 20.8; 16x64x56x56 ->
+ * 128@3x3 stride 2 18.1 / 22.6 / 24.9; 4x256x14x14 -> 256@3x3 8.5 / 9.3 / 9.8; but 16x16x32x32 -> 3@3x3
+ * 0.69 / 0.53 / 0.65 and -> 1@3x3 0.69 / 0.53 / 0.42. Winograd and the depthwise loops, where they apply,
+ * come first (conv.c). */
 int agc_conv_use_oclanes(agc_dtype dt, const agc_conv2d_geom *g)
 {
     if (dt != AGC_F32 || agc_conv_direct_mode == 1 || agc_conv_direct_mode == 2 || g->stride_w > 2 ||
         !ocl_table())
         return 0;
-    if (agc_conv_direct_mode == 3)
-        return 1;
-    const int64_t og = g->o / g->groups, ck = g->c / g->groups * g->kh * g->kw;
-    return og >= 8 && og <= 32 && ck >= 64 && ck <= 512;
+    return agc_conv_direct_mode == 3 || g->o / g->groups >= 6;
 }
 
 /* the register block for an output row of ow pixels: X columns (the row in equal pieces of at most
@@ -52,35 +58,72 @@ static void ocl_block_shape(const agc_ocl_kernels *kt, int64_t ow, int *R, int *
     *R = r < 1 ? 1 : r > kt->rmax ? kt->rmax : r;
 }
 
+/* How a call is cut: the register block (R x X), items of `rows` output rows (`chunks` a (image,
+ * group)), and, for a padded geometry, the per-thread buffer of one item's input rows (row stride wp,
+ * channel stride cs; pbuf floats a thread). Unpadded, the kernels read x itself (cs = h w, wp = w). */
+#define OCL_PAD_TARGET ((int64_t)512 << 10)
+typedef struct {
+    int R, X, padded;
+    int64_t rows, chunks, wp, cs, pbuf;
+} ocl_plan;
+
+static ocl_plan ocl_make_plan(const agc_ocl_kernels *kt, const agc_conv2d_geom *g, int nthr)
+{
+    ocl_plan p;
+    ocl_block_shape(kt, g->ow, &p.R, &p.X);
+    const int64_t G = g->groups, cg = g->c / G, sh = g->stride_h;
+    /* the input extent the outputs read, from the top / left padding on */
+    const int64_t Hn = (g->oh - 1) * sh + (g->kh - 1) * g->dil_h + 1;
+    const int64_t Wn = (g->ow - 1) * g->stride_w + (g->kw - 1) * g->dil_w + 1;
+    p.padded = g->pad_h > 0 || g->pad_w > 0 || Hn > g->h || Wn > g->w;
+    /* rows are split only as far as needed for about 4 items a thread */
+    int64_t chunks = (4 * nthr + g->n * G - 1) / (g->n * G);
+    int64_t rows = (g->oh + chunks - 1) / chunks;
+    p.wp = p.padded ? Wn : g->w;
+    if (p.padded) {
+        /* and so that a thread's padded rows stay near OCL_PAD_TARGET (in L2) */
+        const int64_t per_row = cg * sh * p.wp * (int64_t)sizeof(float), most = OCL_PAD_TARGET / per_row;
+        rows = rows < most ? rows : most;
+    }
+    rows = rows < 1 ? 1 : rows;
+    p.rows = (rows + p.R - 1) / p.R * p.R;
+    p.chunks = (g->oh + p.rows - 1) / p.rows;
+    p.cs = (p.padded ? (p.rows - 1) * sh + (g->kh - 1) * g->dil_h + 1 : g->h) * p.wp;
+    p.pbuf = p.padded ? (cg * p.cs + AGC_ALIGN / 4 - 1) / (AGC_ALIGN / 4) * (AGC_ALIGN / 4) : 0;
+    return p;
+}
+
+static int ocl_threads(const agc_conv2d_geom *g)
+{
+    return agc_threads_for(2 * g->n * g->o * g->oh * g->ow * (g->c / g->groups) * g->kh * g->kw, (int64_t)1 << 20);
+}
+
+int64_t agc_conv_oclanes_workspace_bytes(const agc_conv2d_geom *g, int nthr)
+{
+    const agc_ocl_kernels *kt = ocl_table();
+    if (!kt || g->n == 0)
+        return 0;
+    const ocl_plan p = ocl_make_plan(kt, g, nthr);
+    const int64_t ck = g->c / g->groups * g->kh * g->kw, nob = (g->o / g->groups + OCL_LANES - 1) / OCL_LANES;
+    return (g->groups * nob * (ck + 1) * OCL_LANES + nthr * p.pbuf) * (int64_t)sizeof(float) + ck * 8 + 3 * AGC_ALIGN;
+}
+
 int agc_conv_forward_oclanes(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void *weight,
                              const void *bias, void *out)
 {
     const agc_ocl_kernels *kt = ocl_table();
     if (dt != AGC_F32 || !kt || g->stride_w > 2)
         return AGC_EUNSUPPORTED;
-    const int64_t G = g->groups, cg = g->c / G, og = g->o / G, kk = g->kh * g->kw, ck = cg * kk;
+    const int64_t G = g->groups, cg = g->c / G, og = g->o / G, ck = cg * g->kh * g->kw;
     const int64_t nob = (og + OCL_LANES - 1) / OCL_LANES, H = g->h, W = g->w, OH = g->oh, OW = g->ow;
     const int64_t sh = g->stride_h, sw = g->stride_w;
-    int R, X;
-    ocl_block_shape(kt, OW, &R, &X);
-    /* the input extent the outputs read, from the top / left padding on */
-    const int64_t Hn = (OH - 1) * sh + (g->kh - 1) * g->dil_h + 1, Wn = (OW - 1) * sw + (g->kw - 1) * g->dil_w + 1;
-    const int padded = g->pad_h > 0 || g->pad_w > 0 || Hn > H || Wn > W;
-
-    /* items: (image, group, chunk of output rows); rows are split only as far as needed for about 4
-     * items a thread */
-    const int nthr = agc_threads_for(2 * g->n * g->o * OH * OW * ck, (int64_t)1 << 20);
-    int64_t chunks = (4 * nthr + g->n * G - 1) / (g->n * G);
-    int64_t rows = (OH + chunks - 1) / chunks;
-    rows = (rows + R - 1) / R * R;
-    chunks = (OH + rows - 1) / rows;
+    const int nthr = ocl_threads(g);
+    const ocl_plan pl = ocl_make_plan(kt, g, nthr);
+    const int R = pl.R, X = pl.X, padded = pl.padded;
+    const int64_t rows = pl.rows, chunks = pl.chunks, Wp = pl.wp, cs = pl.cs, pbuf = pl.pbuf;
     const int64_t items = g->n * G * chunks;
-    /* the padded buffer holds one chunk's input rows of the group's channels, row stride Wp */
-    const int64_t Wp = padded ? Wn : W, Hb = padded ? (rows - 1) * sh + (g->kh - 1) * g->dil_h + 1 : H;
-    const int64_t cs = Hb * Wp; /* channel stride the kernels see */
-    const int64_t pbuf = padded ? (cg * cs + 16 + AGC_ALIGN / 4 - 1) / (AGC_ALIGN / 4) * (AGC_ALIGN / 4) : 0;
 
-    float *wp = agc_alloc(G * nob * ck * OCL_LANES * (int64_t)sizeof(float));
+    float *wp = agc_alloc(G * nob * (ck + 1) * OCL_LANES * (int64_t)sizeof(float));
     int64_t *koff = agc_alloc(ck * (int64_t)sizeof(int64_t));
     float *xbuf = padded ? agc_alloc(nthr * pbuf * (int64_t)sizeof(float)) : NULL;
     if (!wp || !koff || (padded && !xbuf)) {
@@ -90,6 +133,10 @@ int agc_conv_forward_oclanes(agc_dtype dt, const agc_conv2d_geom *g, const void 
         return AGC_ENOMEM;
     }
     const float *w = weight, *b = bias;
+    float *bp = wp + G * nob * ck * OCL_LANES; /* the bias of block (gi, ob) at (gi nob + ob) 16, zero-padded */
+    for (int64_t gi = 0; gi < G; gi++)
+        for (int64_t e = 0; e < nob * OCL_LANES; e++)
+            bp[gi * nob * OCL_LANES + e] = b && e < og ? b[gi * og + e] : 0.0f;
     for (int64_t gi = 0; gi < G; gi++)
         for (int64_t ob = 0; ob < nob; ob++)
             for (int64_t k = 0; k < ck; k++) {
@@ -111,7 +158,6 @@ int agc_conv_forward_oclanes(agc_dtype dt, const agc_conv2d_geom *g, const void 
         tid = omp_get_thread_num();
 #endif
         float *xb = padded ? xbuf + tid * pbuf : NULL;
-        _Alignas(64) float tile[OCL_TAB_R * OCL_TAB_X * OCL_LANES];
 #pragma omp for schedule(dynamic, 1)
         for (int64_t it = 0; it < items; it++) {
             AGC_REGION_POINT();
@@ -145,17 +191,11 @@ int agc_conv_forward_oclanes(agc_dtype dt, const agc_conv2d_geom *g, const void 
                     const int xc = OW - ox < X ? (int)(OW - ox) : X;
                     const float *x0 = base + (oy - oy0) * sh * Wp + ox * sw;
                     for (int64_t ob = 0; ob < nob; ob++) {
+                        const int64_t o0 = gi * og + ob * OCL_LANES;
+                        const int ocn = og - ob * OCL_LANES < OCL_LANES ? (int)(og - ob * OCL_LANES) : OCL_LANES;
                         kt->fn[sw - 1][r - 1][xc - 1](wp + (gi * nob + ob) * ck * OCL_LANES, koff, ck, x0, sh * Wp,
-                                                      tile);
-                        const int64_t ocn = og - ob * OCL_LANES < OCL_LANES ? og - ob * OCL_LANES : OCL_LANES;
-                        for (int64_t l = 0; l < ocn; l++) {
-                            const int64_t o = gi * og + ob * OCL_LANES + l;
-                            const float bv = b ? b[o] : 0.0f;
-                            float *orow = (float *)out + ((n * g->o + o) * OH + oy) * OW + ox;
-                            for (int i = 0; i < r; i++)
-                                for (int j = 0; j < xc; j++)
-                                    orow[i * OW + j] = tile[(i * xc + j) * OCL_LANES + l] + bv;
-                        }
+                                                      (float *)out + ((n * g->o + o0) * OH + oy) * OW + ox, OH * OW,
+                                                      OW, ocn, bp + (gi * nob + ob) * OCL_LANES);
                     }
                 }
             }

@@ -7,8 +7,8 @@
  * (c, a, b) the 16 weights w[k][0..16) are loaded once and multiplied by every pixel's input value,
  * broadcast (an embedded broadcast on AVX-512), into that pixel's accumulators. Pixel (r, j) reads
  * x0[r rs + j SW + koff[k]]: SW (the column stride) is a compile-time 1 or 2, so the X addresses of a
- * row are constant displacements from one pointer. The block lands in tile[(r X + j) 16 + lane]; the
- * caller transposes it to NCHW and adds the bias. Each output is sum_k w x in k order from zero, fused:
+ * row are constant displacements from one pointer. The accumulators are transposed in registers and
+ * stored to NCHW with the bias added (ocl_store_row). Each output is sum_k w x in k order from zero, fused:
  * the same bits on AVX2 and AVX-512 (and whatever thread or block computes it).
  * Register budget (accumulators R X OCL_NV, plus the weights and a broadcast): AVX-512 32 zmm, R X <= 28;
  * AVX2 16 ymm, R X <= 6. */
@@ -19,8 +19,73 @@
 
 #define OCL_NV (OCL_LANES / VF_W)
 
+/* The X pixels' accumulators a[0..X) of one output row (16 channels each, OCL_NV vectors a pixel,
+ * pixel-major) to NCHW: transposed in registers to 16 vectors of pixels, the channel's bias added,
+ * and the first X lanes of channels [0, ocn) stored at out + l ocs. */
+#if AGC_VEC_ISA == AGC_VEC_AVX512
+VEC_FN void ocl_store_row(const vf *a, int X, float *out, int64_t ocs, int ocn, const float *bias)
+{
+    vf r[16], t[16];
+    for (int j = 0; j < 16; j++)
+        r[j] = j < X ? a[j] : vf_zero();
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+#define OCL_PD(v) _mm512_castps_pd(v)
+    for (int i = 0; i < 4; i++) {
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(OCL_PD(t[4 * i]), OCL_PD(t[4 * i + 2])));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(OCL_PD(t[4 * i]), OCL_PD(t[4 * i + 2])));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(OCL_PD(t[4 * i + 1]), OCL_PD(t[4 * i + 3])));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(OCL_PD(t[4 * i + 1]), OCL_PD(t[4 * i + 3])));
+    }
+#undef OCL_PD
+    /* r[4 i + m], 128-bit piece k: pixels 4 i .. 4 i + 3 of channel 4 k + m */
+    for (int m = 0; m < 4; m++) {
+        const vf u0 = _mm512_shuffle_f32x4(r[m], r[4 + m], 0x44), u1 = _mm512_shuffle_f32x4(r[m], r[4 + m], 0xEE);
+        const vf u2 = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0x44);
+        const vf u3 = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0xEE);
+        t[m] = _mm512_shuffle_f32x4(u0, u2, 0x88);
+        t[4 + m] = _mm512_shuffle_f32x4(u0, u2, 0xDD);
+        t[8 + m] = _mm512_shuffle_f32x4(u1, u3, 0x88);
+        t[12 + m] = _mm512_shuffle_f32x4(u1, u3, 0xDD);
+    }
+    for (int l = 0; l < ocn; l++)
+        vf_store_part(out + l * ocs, X, vf_add(t[l], vf_set1(bias[l])));
+}
+#elif AGC_VEC_ISA == AGC_VEC_AVX2
+VEC_FN void ocl_store_row(const vf *a, int X, float *out, int64_t ocs, int ocn, const float *bias)
+{
+    for (int h = 0; h < 2; h++) {
+        vf r[8], t[8];
+        for (int j = 0; j < 8; j++)
+            r[j] = j < X ? a[2 * j + h] : vf_zero();
+        for (int i = 0; i < 4; i++) {
+            t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+            t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+        }
+        for (int i = 0; i < 2; i++) {
+            r[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+            r[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+            r[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+            r[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+        }
+        /* r[4 i + m], 128-bit half k: pixels 4 i .. 4 i + 3 of channel 8 h + 4 k + m */
+        for (int m = 0; m < 4; m++) {
+            t[m] = _mm256_permute2f128_ps(r[m], r[4 + m], 0x20);
+            t[4 + m] = _mm256_permute2f128_ps(r[m], r[4 + m], 0x31);
+        }
+        for (int l = 0; l < 8 && 8 * h + l < ocn; l++)
+            vf_store_part(out + (8 * h + l) * ocs, X, vf_add(t[l], vf_set1(bias[8 * h + l])));
+    }
+}
+#else
+#error "conv_oclanes_vec.h: the AVX2 and AVX-512 instances only"
+#endif
+
 VEC_FN void ocl_block(const float *restrict w, const int64_t *restrict koff, int64_t K, const float *restrict x0,
-                      int64_t rs, float *restrict tile, const int R, const int X, const int SW)
+                      int64_t rs, float *restrict out, int64_t ocs, int64_t ors, int ocn, const float *bias,
+                      const int R, const int X, const int SW)
 {
     vf acc[OCL_RMAX * OCL_XMAX * OCL_NV];
 #pragma GCC unroll 64
@@ -44,17 +109,19 @@ VEC_FN void ocl_block(const float *restrict w, const int64_t *restrict koff, int
             }
         }
     }
-#pragma GCC unroll 64
-    for (int i = 0; i < R * X * OCL_NV; i++)
-        vf_store(tile + i * VF_W, acc[i]);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+        ocl_store_row(acc + r * X * OCL_NV, X, out + r * ors, ocs, ocn, bias);
 }
 
 /* one function per (SW, R, X) */
 #define OCL_FN(SW, R, X)                                                                                  \
     static VEC_TARGET void VEC_NAME(ocl_##SW##_##R##_##X)(const float *w, const int64_t *koff, int64_t K,   \
-                                                            const float *x0, int64_t rs, float *tile)       \
+                                                            const float *x0, int64_t rs, float *out,        \
+                                                            int64_t ocs, int64_t ors, int ocn,              \
+                                                            const float *bias)                              \
     {                                                                                                     \
-        ocl_block(w, koff, K, x0, rs, tile, R, X, SW);                                                    \
+        ocl_block(w, koff, K, x0, rs, out, ocs, ors, ocn, bias, R, X, SW);                                \
     }
 #define OCL_ROW_1_6(SW, R) OCL_FN(SW, R, 1) OCL_FN(SW, R, 2) OCL_FN(SW, R, 3) OCL_FN(SW, R, 4) OCL_FN(SW, R, 5) \
     OCL_FN(SW, R, 6)

@@ -421,8 +421,9 @@ int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g);
 int64_t agc_conv_set_workspace_limit(int64_t nbytes);
 /* Which forward (and stride-1 data-gradient) algorithm runs: 0 automatic, 1 im2col into a column buffer
  * then GEMM everywhere (no direct-packed path, no direct depthwise loops), 2 the direct-packed one
- * wherever it applies (columns written
- * block by block straight into the GEMM's packed panels, agc_gemm_prepacked). Returns the previous mode.
+ * wherever it applies (columns written block by block straight into the GEMM's packed panels,
+ * agc_gemm_prepacked), 3 the float32 forward with output channels in vector lanes wherever it applies
+ * (AVX2 / AVX-512, column stride <= 2; elsewhere as 0). Returns the previous mode.
  * Process-wide: for tests and benchmarks. */
 int agc_conv_set_direct(int mode);
 /* Winograd F(2x2, 3x3) for 3x3, stride-1, undilated, groups-1 convolutions (the forward, and the
