@@ -101,7 +101,8 @@ int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g)
     if (g->stride_h == 1 && g->stride_w == 1 && agc_conv_use_direct(dt, &t) &&
         100 * g->h * g->w <= 115 * g->oh * g->ow) {
         int nthr = agc_nthreads() > 1 ? agc_nthreads() : 1;
-        int64_t d = agc_conv_direct_workspace_bytes(&t, esize, agc_gemm_tile_mr(dt), agc_gemm_tile_nr(dt), nthr) +
+        int64_t d = agc_conv_direct_workspace_bytes(&t, esize, agc_gemm_tile_mr(dt), agc_gemm_tile_nr(dt),
+                                                    nthr) +
                     g->o * g->c / g->groups * g->kh * g->kw * esize;
         bytes = d > bytes ? d : bytes;
     }

@@ -1,7 +1,7 @@
 /* conv_oclanes.c: the float32 forward with output channels in vector lanes (made for LeNet-5's second
  * layer, few output channels and a short reduction, where the GEMM forms spend as much time packing as
- * multiplying; measured faster than them on larger layers too). Contract in agc.h (agc_conv2d_geom); conv.c decides when it runs
- * (agc_conv_use_oclanes, the one geometry rule, below).
+ * multiplying; measured faster than them on larger layers too). Contract in agc.h (agc_conv2d_geom);
+ * conv.c decides when it runs (agc_conv_use_oclanes, the one geometry rule, below).
  *
  * The weights are repacked once per call to wp[group][oc block][k][16], k = (c, a, b), channels past
  * the group's count zero. Per (image, group, chunk of output rows) item, the kernels of
@@ -35,9 +35,9 @@ static const agc_ocl_kernels *ocl_table(void)
 /* The geometry rule: float32 on AVX2 / AVX-512, column stride 1 or 2, at least 6 output channels a
  * group (fewer leave most of the 16 lanes idle). Measured, AVX-512, 1 thread, CPU time, ms (lanes vs
  * direct-packed vs im2col; Winograd off): 64x6x14x14 -> 16@5x5 (LeNet-5 layer 2) 0.27 / 0.56 / 0.61;
- * 64x1x28x28 -> 6@5x5 0.27 / 0.34 / 0.33; 64x3x32x32 -> 16@3x3 p1 0.69 / 0.81 / 1.07; 64x16x32x32 -> 32@3x3
- * p1 6.0 / 6.7 / 11.2, stride 2 1.55 / 3.2 / 4.6; 16x64x28x28 -> 128@3x3 16.7 / 18.4 / 20.8; 16x64x56x56 ->
- * 128@3x3 stride 2 18.1 / 22.6 / 24.9; 4x256x14x14 -> 256@3x3 8.5 / 9.3 / 9.8; but 16x16x32x32 -> 3@3x3
+ * 64x1x28x28 -> 6@5x5 0.27 / 0.34 / 0.33; 64x3x32x32 -> 16@3x3 p1 0.69 / 0.81 / 1.07;
+ * 64x16x32x32 -> 32@3x3 p1 6.0 / 6.7 / 11.2, stride 2 1.55 / 3.2 / 4.6; 16x64x28x28 -> 128@3x3 16.7 /
+ * 18.4 / 20.8; 16x64x56x56 -> 128@3x3 stride 2 18.1 / 22.6 / 24.9; 4x256x14x14 -> 256@3x3 8.5 / 9.3 / 9.8; but 16x16x32x32 -> 3@3x3
  * 0.69 / 0.53 / 0.65 and -> 1@3x3 0.69 / 0.53 / 0.42. Winograd and the depthwise loops, where they apply,
  * come first (conv.c). */
 int agc_conv_use_oclanes(agc_dtype dt, const agc_conv2d_geom *g)
