@@ -1,4 +1,4 @@
-# _conv.pxi: binding for csrc/conv.c and csrc/pool.c (included into _core.pyx).
+# _conv.pxi: binding for csrc/conv*.c and csrc/pool.c (included into _core.pyx).
 # The user-facing checks (channel counts, kernel vs padded input, option ranges) happen in
 # autograd_core/ops/conv.py with messages naming the op; these wrappers re-check everything the C
 # kernels rely on (dtype, ndim, shapes agreeing with the geometry, positive sizes), make the
@@ -202,8 +202,9 @@ def conv_set_workspace_limit(int64_t nbytes):
 
 def conv_set_direct(int mode):
     """Forward algorithm for tests and benchmarks: 0 automatic, 1 im2col + GEMM everywhere (neither the
-    direct-packed path nor the direct depthwise loops), 2 the direct-packed path wherever it applies.
-    Returns the previous mode."""
+    direct-packed path nor the direct depthwise loops), 2 the direct-packed path wherever it applies,
+    3 the float32 output-channels-in-lanes kernel wherever it applies (AVX2 / AVX-512, column stride
+    <= 2; elsewhere as 0). Returns the previous mode."""
     return agc_conv_set_direct(mode)
 
 

@@ -691,7 +691,7 @@ double agc_gemm_peak_gflops(agc_dtype dt, int nthreads)
 }
 
 /* ------------------------------------------------------------------------ pre-packed operands */
-/* For callers that build their operands in the packed layout themselves (conv.c writes its
+/* For callers that build their operands in the packed layout themselves (conv_direct.c writes its
  * columns straight into B panels, so the data is moved once instead of im2col + packing). Full-K
  * panels: A panel i = rows [i MR, i MR + MR) as a[k * MR + r], k in [0, K), at i * K * MR; B panel
  * q = columns [q NR, q NR + NR) as b[k * NR + j] at q * K * NR. A K block [pc, pc + kc) of a

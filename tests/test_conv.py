@@ -22,6 +22,8 @@ from autograd_core.nn.pooling import (
     MaxPool2d,
 )
 
+from conftest import two_vector_tiers  # noqa: E402  (the `tier` fixture comes from conftest)
+
 try:
     import torch
     import torch.nn.functional as TF
@@ -551,7 +553,7 @@ def test_conv2d_both_simd_paths(target):
 
 # ------------------------------------------------------------------------------------------ direct-packed path
 # The forward (and the stride-1 data gradient) can write its columns straight into the GEMM's packed B
-# panels (csrc/conv.c, agc_gemm_prepacked) instead of im2col + GEMM; both algorithms are checked here on
+# panels (csrc/conv_direct.c, agc_gemm_prepacked) instead of im2col + GEMM; both algorithms are checked here on
 # shapes chosen for the panel builder: output widths giving 1, 2, 3 and more row segments per 16-pixel
 # panel, left / right padding (clipped lanes), padding rows, dilation, wide kernels (kw > 16: portable
 # builder), strides, groups, K past one cache block (ck > 256), and tiny inputs whose panels touch both
@@ -640,6 +642,112 @@ def test_conv2d_direct_thread_count_and_algorithms_agree():
         for a, b in zip(runs[0], other):
             np.testing.assert_array_equal(a, b)
     np.testing.assert_allclose(runs[0][0], y1, rtol=1e-5, atol=1e-4)
+
+
+# ------------------------------------------------------------------------------ output channels in lanes
+# The float32 forward with 16 output channels in the vector lanes and a register block of R rows x X
+# pixels (csrc/conv_oclanes.c; AVX-512: R <= 2, X <= 14; AVX2: 1 x 6), forced here with
+# conv_set_direct(3) on every vector tier the CPU has. The shapes cross every block edge: rows not a
+# multiple of X or R, channel counts off 16 and 8, padding (a zero-bordered copy, also bottom / right
+# only), stride 2 in either direction, dilation, groups, a one-pixel-wide output.
+OCLANES_CASES = [
+    ((3, 6, 14, 14), (16, 6, 5, 5), True, 1, 0, 1, 1),          # LeNet-5 layer 2: 10-wide rows
+    ((2, 5, 9, 31), (20, 5, 3, 3), True, 1, 1, 1, 1),           # 31 columns, 20 channels (16 + 4)
+    ((2, 3, 7, 45), (3, 3, 3, 3), False, 1, (0, 2), 1, 1),      # 3 channels, 49-wide rows
+    ((2, 6, 15, 17), (12, 6, 3, 3), True, 2, 1, 1, 1),          # stride 2, padding
+    ((2, 6, 15, 13), (9, 6, 3, 3), True, (2, 1), (1, 0), (2, 1), 1),  # row stride 2, dilation
+    ((1, 4, 10, 12), (33, 4, 3, 2), True, (1, 2), (2, 1), (1, 3), 1),  # column stride 2, dilation 3
+    ((2, 8, 11, 13), (18, 4, 3, 3), True, 1, 1, 1, 2),          # groups, 9 channels a group
+    ((2, 4, 9, 1), (8, 4, 3, 1), True, 1, (1, 0), 1, 1),        # one-pixel-wide rows
+    ((2, 3, 8, 9), (16, 3, 4, 4), True, 1, "same", 1, 1),       # 'same' with an even kernel: bottom /
+                                                                # right padding only past the top / left
+]
+
+
+def _oclanes_run(case, tier, mode):
+    xs, ws, has_bias, stride, padding, dilation, groups = case
+    rng = seeded("oclanes", case)
+    x = rng.standard_normal(xs).astype(np.float32)
+    w = rng.standard_normal(ws).astype(np.float32)
+    b = rng.standard_normal(ws[0]).astype(np.float32) if has_bias else None
+    old = (_core.simd_target(), _core.conv_set_direct(mode))
+    try:
+        _core.set_simd_target(tier)
+        got = arr(C.conv2d(t(x), t(w), None if b is None else t(b), stride, padding, dilation, groups))
+    finally:
+        _core.set_simd_target(old[0])
+        _core.conv_set_direct(old[1])
+    pads = conv_pads(padding, ws[2:], pair(dilation))
+    return got, ref_conv2d(x, w, b, pair(stride), pads, pair(dilation), groups)
+
+
+@pytest.mark.parametrize("case", OCLANES_CASES, ids=str)
+def test_conv2d_oclanes_matches_numpy_and_im2col(case, tier):
+    got, want = _oclanes_run(case, tier, 3)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
+    im2col, _ = _oclanes_run(case, tier, 1)
+    np.testing.assert_allclose(got, im2col, rtol=1e-5, atol=1e-4)
+
+
+def test_conv2d_oclanes_tiers_bitwise_equal():
+    tiers = two_vector_tiers()
+    for case in OCLANES_CASES:
+        outs = [_oclanes_run(case, tier, 3)[0] for tier in tiers]
+        for other in outs[1:]:
+            np.testing.assert_array_equal(outs[0], other)
+
+
+def test_conv2d_oclanes_threads_bitwise_and_torch():
+    """Bitwise equal at 1-4 threads, with one thread held back at every scheduling point; LeNet-5's
+    second layer forward and backward (the gradients run the other algorithms) against torch."""
+    rng = seeded("oclanes threads")
+    x = rng.standard_normal((7, 6, 14, 14)).astype(np.float32)
+    w = rng.standard_normal((16, 6, 5, 5)).astype(np.float32)
+    b = rng.standard_normal(16).astype(np.float32)
+    old = (ag.get_num_threads(), _core.conv_set_direct(3))
+    try:
+        ag.set_num_threads(1)
+        y1 = arr(C.conv2d(t(x), t(w), t(b), 1, 1))
+        for n in (2, 3, 4):
+            ag.set_num_threads(n)
+            _core.set_schedule_perturbation("victim", victim=n - 1, delay_us=50)
+            try:
+                yn = arr(C.conv2d(t(x), t(w), t(b), 1, 1))
+            finally:
+                _core.set_schedule_perturbation("off")
+            np.testing.assert_array_equal(y1, yn)
+        tx, tw, tb = t(x, True), t(w, True), t(b, True)
+        y = C.conv2d(tx, tw, tb)
+        g = rng.standard_normal(y.shape).astype(np.float32)
+        y.backward(t(g))
+    finally:
+        ag.set_num_threads(old[0])
+        _core.conv_set_direct(old[1])
+    if torch is None:
+        pytest.skip("torch not installed")
+    rx, rw, rb = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (x, w, b))
+    ry = torch.nn.functional.conv2d(rx, rw, rb)
+    ry.backward(torch.tensor(g, dtype=torch.float64))
+    np.testing.assert_allclose(arr(y), ry.detach().numpy(), rtol=1e-5, atol=1e-4)
+    for mine, theirs in ((tx, rx), (tw, rw), (tb, rb)):
+        np.testing.assert_allclose(arr(mine.grad), theirs.grad.numpy(), rtol=1e-4, atol=1e-3)
+
+
+def test_conv2d_oclanes_float64_and_portable_use_other_paths():
+    """float64, and the portable tier, have no lane kernel: mode 3 gives the automatic choice there."""
+    rng = seeded("oclanes f64")
+    x = rng.standard_normal((2, 6, 14, 14))
+    w = rng.standard_normal((16, 6, 5, 5))
+    want = ref_conv2d(x, w, None)
+    old = (_core.simd_target(), _core.conv_set_direct(3))
+    try:
+        np.testing.assert_allclose(arr(C.conv2d(t(x), t(w))), want, **tol(np.float64))
+        _core.set_simd_target("portable")
+        got = arr(C.conv2d(t(x.astype(np.float32)), t(w.astype(np.float32))))
+        np.testing.assert_allclose(got, want, **tol(np.float32))
+    finally:
+        _core.set_simd_target(old[0])
+        _core.conv_set_direct(old[1])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -179,13 +179,17 @@ CONV_CASES = {
     "depthwise_N4_C32_k3": (4, 32, 20, 20, 32, 3, 1, 1, 32),
     "winograd_N2_C32_O32_k3": (2, 32, 20, 20, 32, 3, 1, 1, 1),
 }
-# conv_set_direct: 1 = im2col + GEMM everywhere, 2 = direct-packed wherever it applies
-ALGORITHMS = {"im2col": (1, 1), "direct": (2, 1), "winograd": (0, 2)}
+# conv_set_direct: 1 = im2col + GEMM everywhere, 2 = direct-packed wherever it applies, 3 = the
+# output-channels-in-lanes forward wherever it applies
+ALGORITHMS = {"im2col": (1, 1), "direct": (2, 1), "oclanes": (3, 1), "winograd": (0, 2)}
 
 
-# Winograd applies to 3x3 stride-1 layers with many channels: only its own case runs it
+# Winograd applies to 3x3 stride-1 layers with many channels: only its own case runs it; the lane
+# kernel (forward only) on the cases that cover its blocks, padding and stride
+OCLANES_THREAD_CASES = ("lenet2_N64_C6_O16_k5", "strided_N16_C8_O16_k3_s2", "N32_C3_O8_k3")
 CONV_PARAMS = [(case, alg) for case in sorted(CONV_CASES) for alg in sorted(ALGORITHMS)
-               if (alg == "winograd") == case.startswith("winograd") or alg == "im2col"]
+               if ((alg == "winograd") == case.startswith("winograd") or alg == "im2col")
+               and (alg != "oclanes" or case in OCLANES_THREAD_CASES)]
 
 
 @pytest.mark.parametrize("case,algorithm", CONV_PARAMS)

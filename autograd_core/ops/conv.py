@@ -8,7 +8,7 @@ The three convolution Functions close under differentiation, so gradients of any
 and each one's backward is written with the other two. Max pools save their argmax indices; their
 backward is a scatter-add by index (MaxPoolScatter) whose backward is a gather (MaxPoolGather), and back.
 Average pools and their backward (AvgPool2dBackward) are each other's adjoint.
-Kernels: csrc/conv.c, csrc/pool.c; binding: _conv.pxi. Tests: tests/test_conv.py.
+Kernels: csrc/conv*.c (conv.c picks the algorithm), csrc/pool.c; binding: _conv.pxi. Tests: tests/test_conv.py.
 """
 import operator
 

@@ -367,7 +367,7 @@ int agc_gemm_info(agc_dtype dt, agc_gemm_info_t *info);
  * tier (agc_set_simd_target) does not reset it; agc_gemm_set_context(dt, NULL, 0, 0, 0) does. */
 int agc_gemm_set_context(agc_dtype dt, const char *kernel, int64_t mc, int64_t kc, int64_t nc);
 /* Pre-packed operands, for callers that write their operands in the micro-kernel's layout directly
- * (conv.c). MR x NR is the register tile of the active tier's GEMM context for dt (agc_gemm_info).
+ * (conv_direct.c). MR x NR is the register tile of the active tier's GEMM context for dt (agc_gemm_info).
  * Full-K panels: A (M x K) as ceil(M / MR) panels, panel i holding rows
  * [i MR, i MR + MR) as a[k * MR + r] at element i * K * MR (rows past M zero); B (K x N) as
  * ceil(N / NR) panels, panel q holding columns [q NR, q NR + NR) as b[k * NR + j] at q * K * NR
@@ -397,7 +397,7 @@ int agc_rng_randint(agc_dtype dt, int64_t n, uint64_t seed, uint64_t offset, int
 /* out[i] = (u < p) as dt (any dtype; 0 or 1): Bernoulli(p) */
 int agc_rng_bernoulli(agc_dtype dt, int64_t n, uint64_t seed, uint64_t offset, double p, void *out);
 
-/* ---- conv.c / pool.c */
+/* ---- conv*.c / pool.c */
 /* 2-D convolution (cross-correlation, like torch) in NCHW layout. Every tensor is C-CONTIGUOUS:
  *   x (n, c, h, w), weight (o, c / groups, kh, kw), out (n, o, oh, ow), bias (o) or NULL.
  *   out[n, o, i, j] = bias[o] + sum_{ci, a, b} weight[o, ci, a, b]
@@ -438,8 +438,9 @@ int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g);
 int64_t agc_conv_set_workspace_limit(int64_t nbytes);
 /* Which forward (and stride-1 data-gradient) algorithm runs: 0 automatic, 1 im2col into a column buffer
  * then GEMM everywhere (no direct-packed path, no direct depthwise loops), 2 the direct-packed one
- * wherever it applies (columns written
- * block by block straight into the GEMM's packed panels, agc_gemm_prepacked). Returns the previous mode.
+ * wherever it applies (columns written block by block straight into the GEMM's packed panels,
+ * agc_gemm_prepacked), 3 the float32 forward with output channels in vector lanes wherever it applies
+ * (AVX2 / AVX-512, column stride <= 2; elsewhere as 0). Returns the previous mode.
  * Process-wide: for tests and benchmarks. */
 int agc_conv_set_direct(int mode);
 /* Winograd F(2x2, 3x3) for 3x3, stride-1, undilated, groups-1 convolutions (the forward, and the

@@ -1,0 +1,82 @@
+/* conv.h: what the convolution files share, for csrc/conv*.c only. conv.c holds the public entry points
+ * of agc.h (it picks an algorithm per call), the process-wide settings and the workspace bound; each
+ * algorithm lives in its own file behind the functions below:
+ *   conv_im2col.c     im2col + GEMM (and the 1x1 plain GEMM) for all three passes: the reference path
+ *   conv_direct.c     direct-packed forward: columns written straight into the GEMM's packed panels
+ *   conv_oclanes.c    direct forward with output channels in vector lanes (conv_oclanes_vec.h kernels)
+ *   conv_depthwise.c  depthwise forward loops
+ *   conv_winograd.c   Winograd F(2x2, 3x3) forward
+ * All take the agc_conv2d_geom contract of agc.h (C-contiguous NCHW, nothing aliases) and return an AGC
+ * code. */
+#ifndef AGC_CONV_H
+#define AGC_CONV_H
+
+#include "internal.h"
+
+/* below this many elements touched, a loop stays on one thread (fork cost ~ a few microseconds) */
+#define CONV_OMP_MIN 32768
+
+/* The settings of agc_conv_set_workspace_limit / _set_direct / _set_winograd (conv.c). Modes: 0
+ * automatic; direct 1 = im2col + GEMM everywhere, 2 = the direct-packed path wherever it applies,
+ * 3 = the output-channels-in-lanes kernel wherever it applies (else as 0); winograd 1 = never, 2 =
+ * wherever the geometry allows. */
+extern int64_t agc_conv_workspace_limit;
+extern int agc_conv_direct_mode;
+extern int agc_conv_winograd_mode;
+
+/* 1 when none of the n values of dt is inf or NaN (conv.c explains which paths need it) */
+int agc_conv_all_finite(agc_dtype dt, const void *p, int64_t n);
+
+static inline int conv_is_pointwise(const agc_conv2d_geom *g)
+{
+    return g->kh == 1 && g->kw == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_h == 0 && g->pad_w == 0
+        && g->oh == g->h && g->ow == g->w;
+}
+
+/* conv_im2col.c: the three passes through a column buffer (or none for a pointwise geometry), and the
+ * bytes that buffer and its companions take */
+int agc_conv_forward_gemm(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void *weight,
+                          const void *bias, void *out);
+int agc_conv_backward_data_gemm(agc_dtype dt, const agc_conv2d_geom *g, const void *grad_out, const void *weight,
+                                const void *bias, void *out);
+int agc_conv_backward_weight_gemm(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void *grad_out,
+                                  void *out);
+int64_t agc_conv_gemm_workspace_bytes(const agc_conv2d_geom *g, int64_t es);
+
+/* conv_direct.c */
+int agc_conv_use_direct(agc_dtype dt, const agc_conv2d_geom *g);
+int64_t agc_conv_direct_workspace_bytes(const agc_conv2d_geom *g, int64_t es, int64_t mr, int64_t nr, int nthr);
+int agc_conv_forward_direct(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void *weight,
+                            const void *bias, void *out);
+
+/* conv_oclanes.c, and its per-ISA kernels (conv_oclanes_vec.h): fn[SW - 1][R - 1][X - 1] computes an
+ * R x X block of output pixels at column stride SW for 16 output channels (R <= rmax, X <= xmax,
+ * R X <= acc): pixel (r, j) of channel l, bias[l] added, to out[l ocs + r ors + j] for l < ocn */
+#define OCL_LANES 16
+#define OCL_TAB_R 2
+#define OCL_TAB_X 14
+typedef void (*agc_ocl_fn)(const float *w, const int64_t *koff, int64_t K, const float *x0, int64_t rs,
+                           float *out, int64_t ocs, int64_t ors, int ocn, const float *bias);
+typedef struct {
+    int xmax, rmax, acc;
+    agc_ocl_fn fn[2][OCL_TAB_R][OCL_TAB_X];
+} agc_ocl_kernels;
+#if AGC_HAVE_X86
+extern const agc_ocl_kernels agc_ocl_kernels_avx2, agc_ocl_kernels_avx512;
+#endif
+int agc_conv_use_oclanes(agc_dtype dt, const agc_conv2d_geom *g);
+int64_t agc_conv_oclanes_workspace_bytes(const agc_conv2d_geom *g, int nthr);
+int agc_conv_forward_oclanes(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void *weight,
+                             const void *bias, void *out);
+
+/* conv_winograd.c */
+int agc_conv_wino_applies(agc_dtype dt, const agc_conv2d_geom *g);
+int64_t agc_conv_wino_workspace_bytes(const agc_conv2d_geom *g, int64_t es, int nthr);
+int agc_conv_forward_winograd(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void *weight,
+                              const void *bias, void *out);
+
+/* conv_depthwise.c: one input channel per group */
+int agc_conv_forward_depthwise(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void *weight,
+                               const void *bias, void *out);
+
+#endif

@@ -1,0 +1,150 @@
+/* conv_oclanes_vec.h: the register-block kernels of the output-channels-in-lanes forward (conv_oclanes.c),
+ * written once over vec.h and compiled per ISA by conv_oclanes_avx2.c and conv_oclanes_avx512.c (each
+ * includes vec.h, then this). float32 only.
+ *
+ * A kernel computes an R x X block of output pixels (R output rows, X consecutive columns) for one block
+ * of OCL_LANES = 16 output channels, held as OCL_NV = 16 / VF_W vectors per pixel: for each tap k =
+ * (c, a, b) the 16 weights w[k][0..16) are loaded once and multiplied by every pixel's input value,
+ * broadcast (an embedded broadcast on AVX-512), into that pixel's accumulators. Pixel (r, j) reads
+ * x0[r rs + j SW + koff[k]]: SW (the column stride) is a compile-time 1 or 2, so the X addresses of a
+ * row are constant displacements from one pointer. The accumulators are transposed in registers and
+ * stored to NCHW with the bias added (ocl_store_row). Each output is sum_k w x in k order from zero, fused:
+ * the same bits on AVX2 and AVX-512 (and whatever thread or block computes it).
+ * Register budget (accumulators R X OCL_NV, plus the weights and a broadcast): AVX-512 32 zmm, R X <= 28;
+ * AVX2 16 ymm, R X <= 6. */
+#ifndef AGC_VEC_H
+#error "include vec.h first"
+#endif
+#include "conv.h"
+
+#define OCL_NV (OCL_LANES / VF_W)
+
+/* The X pixels' accumulators a[0..X) of one output row (16 channels each, OCL_NV vectors a pixel,
+ * pixel-major) to NCHW: transposed in registers to 16 vectors of pixels, the channel's bias added,
+ * and the first X lanes of channels [0, ocn) stored at out + l ocs. */
+#if AGC_VEC_ISA == AGC_VEC_AVX512
+VEC_FN void ocl_store_row(const vf *a, int X, float *out, int64_t ocs, int ocn, const float *bias)
+{
+    vf r[16], t[16];
+    for (int j = 0; j < 16; j++)
+        r[j] = j < X ? a[j] : vf_zero();
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+#define OCL_PD(v) _mm512_castps_pd(v)
+    for (int i = 0; i < 4; i++) {
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(OCL_PD(t[4 * i]), OCL_PD(t[4 * i + 2])));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(OCL_PD(t[4 * i]), OCL_PD(t[4 * i + 2])));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(OCL_PD(t[4 * i + 1]), OCL_PD(t[4 * i + 3])));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(OCL_PD(t[4 * i + 1]), OCL_PD(t[4 * i + 3])));
+    }
+#undef OCL_PD
+    /* r[4 i + m], 128-bit piece k: pixels 4 i .. 4 i + 3 of channel 4 k + m */
+    for (int m = 0; m < 4; m++) {
+        const vf u0 = _mm512_shuffle_f32x4(r[m], r[4 + m], 0x44), u1 = _mm512_shuffle_f32x4(r[m], r[4 + m], 0xEE);
+        const vf u2 = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0x44);
+        const vf u3 = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0xEE);
+        t[m] = _mm512_shuffle_f32x4(u0, u2, 0x88);
+        t[4 + m] = _mm512_shuffle_f32x4(u0, u2, 0xDD);
+        t[8 + m] = _mm512_shuffle_f32x4(u1, u3, 0x88);
+        t[12 + m] = _mm512_shuffle_f32x4(u1, u3, 0xDD);
+    }
+    for (int l = 0; l < ocn; l++)
+        vf_store_part(out + l * ocs, X, vf_add(t[l], vf_set1(bias[l])));
+}
+#elif AGC_VEC_ISA == AGC_VEC_AVX2
+VEC_FN void ocl_store_row(const vf *a, int X, float *out, int64_t ocs, int ocn, const float *bias)
+{
+    for (int h = 0; h < 2; h++) {
+        vf r[8], t[8];
+        for (int j = 0; j < 8; j++)
+            r[j] = j < X ? a[2 * j + h] : vf_zero();
+        for (int i = 0; i < 4; i++) {
+            t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+            t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+        }
+        for (int i = 0; i < 2; i++) {
+            r[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+            r[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+            r[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+            r[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+        }
+        /* r[4 i + m], 128-bit half k: pixels 4 i .. 4 i + 3 of channel 8 h + 4 k + m */
+        for (int m = 0; m < 4; m++) {
+            t[m] = _mm256_permute2f128_ps(r[m], r[4 + m], 0x20);
+            t[4 + m] = _mm256_permute2f128_ps(r[m], r[4 + m], 0x31);
+        }
+        for (int l = 0; l < 8 && 8 * h + l < ocn; l++)
+            vf_store_part(out + (8 * h + l) * ocs, X, vf_add(t[l], vf_set1(bias[8 * h + l])));
+    }
+}
+#else
+#error "conv_oclanes_vec.h: the AVX2 and AVX-512 instances only"
+#endif
+
+VEC_FN void ocl_block(const float *restrict w, const int64_t *restrict koff, int64_t K, const float *restrict x0,
+                      int64_t rs, float *restrict out, int64_t ocs, int64_t ors, int ocn, const float *bias,
+                      const int R, const int X, const int SW)
+{
+    vf acc[OCL_RMAX * OCL_XMAX * OCL_NV];
+#pragma GCC unroll 64
+    for (int i = 0; i < R * X * OCL_NV; i++)
+        acc[i] = vf_zero();
+    for (int64_t k = 0; k < K; k++, w += OCL_LANES) {
+        const float *xk = x0 + koff[k];
+        vf wv[OCL_NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < OCL_NV; v++)
+            wv[v] = vf_load(w + v * VF_W);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+            const float *xr = xk + r * rs;
+#pragma GCC unroll 32
+            for (int j = 0; j < X; j++) {
+                const vf b = vf_set1(xr[j * SW]);
+#pragma GCC unroll 4
+                for (int v = 0; v < OCL_NV; v++)
+                    acc[(r * X + j) * OCL_NV + v] = vf_fma(wv[v], b, acc[(r * X + j) * OCL_NV + v]);
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+        ocl_store_row(acc + r * X * OCL_NV, X, out + r * ors, ocs, ocn, bias);
+}
+
+/* one function per (SW, R, X) */
+#define OCL_FN(SW, R, X)                                                                                  \
+    static VEC_TARGET void VEC_NAME(ocl_##SW##_##R##_##X)(const float *w, const int64_t *koff, int64_t K,   \
+                                                            const float *x0, int64_t rs, float *out,        \
+                                                            int64_t ocs, int64_t ors, int ocn,              \
+                                                            const float *bias)                              \
+    {                                                                                                     \
+        ocl_block(w, koff, K, x0, rs, out, ocs, ors, ocn, bias, R, X, SW);                                \
+    }
+#define OCL_ROW_1_6(SW, R) OCL_FN(SW, R, 1) OCL_FN(SW, R, 2) OCL_FN(SW, R, 3) OCL_FN(SW, R, 4) OCL_FN(SW, R, 5) \
+    OCL_FN(SW, R, 6)
+#define OCL_ROW_7_14(SW, R) OCL_FN(SW, R, 7) OCL_FN(SW, R, 8) OCL_FN(SW, R, 9) OCL_FN(SW, R, 10)               \
+    OCL_FN(SW, R, 11) OCL_FN(SW, R, 12) OCL_FN(SW, R, 13) OCL_FN(SW, R, 14)
+#define OCL_PTRS_1_6(SW, R) VEC_NAME(ocl_##SW##_##R##_1), VEC_NAME(ocl_##SW##_##R##_2),                      \
+    VEC_NAME(ocl_##SW##_##R##_3), VEC_NAME(ocl_##SW##_##R##_4), VEC_NAME(ocl_##SW##_##R##_5),                \
+    VEC_NAME(ocl_##SW##_##R##_6)
+#define OCL_PTRS_7_14(SW, R) VEC_NAME(ocl_##SW##_##R##_7), VEC_NAME(ocl_##SW##_##R##_8),                     \
+    VEC_NAME(ocl_##SW##_##R##_9), VEC_NAME(ocl_##SW##_##R##_10), VEC_NAME(ocl_##SW##_##R##_11),              \
+    VEC_NAME(ocl_##SW##_##R##_12), VEC_NAME(ocl_##SW##_##R##_13), VEC_NAME(ocl_##SW##_##R##_14)
+
+#if OCL_XMAX == 14 && OCL_RMAX == 2
+OCL_ROW_1_6(1, 1) OCL_ROW_7_14(1, 1) OCL_ROW_1_6(1, 2) OCL_ROW_7_14(1, 2)
+OCL_ROW_1_6(2, 1) OCL_ROW_7_14(2, 1) OCL_ROW_1_6(2, 2) OCL_ROW_7_14(2, 2)
+const agc_ocl_kernels VEC_NAME(agc_ocl_kernels) = {
+    OCL_XMAX, OCL_RMAX, OCL_ACC,
+    {{{OCL_PTRS_1_6(1, 1), OCL_PTRS_7_14(1, 1)}, {OCL_PTRS_1_6(1, 2), OCL_PTRS_7_14(1, 2)}},
+     {{OCL_PTRS_1_6(2, 1), OCL_PTRS_7_14(2, 1)}, {OCL_PTRS_1_6(2, 2), OCL_PTRS_7_14(2, 2)}}}};
+#elif OCL_XMAX == 6 && OCL_RMAX == 1
+OCL_ROW_1_6(1, 1) OCL_ROW_1_6(2, 1)
+const agc_ocl_kernels VEC_NAME(agc_ocl_kernels) = {
+    OCL_XMAX, OCL_RMAX, OCL_ACC, {{{OCL_PTRS_1_6(1, 1)}}, {{OCL_PTRS_1_6(2, 1)}}}};
+#else
+#error "conv_oclanes_vec.h: no kernel list for this OCL_XMAX / OCL_RMAX"
+#endif
