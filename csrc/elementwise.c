@@ -24,6 +24,14 @@
 #include <tgmath.h>
 
 /* ---------------------------------------------------------------- scalar helpers */
+/* gelu and its derivative in double for both float types: in float32, the rounding of x / sqrt 2 and
+ * of x^2 alone would cost erfc and exp a relative error of about x^2 ulp (170 ulp at x = -11.7);
+ * erfc keeps the relative accuracy for large negative x, where 1 + erf cancels */
+static inline double gelu_d(double v) { return 0.5 * v * erfc(-v * 0.70710678118654752440); }
+static inline double gelu_grad_d(double x)
+{
+    return 0.5 * erfc(-x * 0.70710678118654752440) + x * (0.39894228040143267794 * exp(-0.5 * x * x));
+}
 #define DEFINE_FLOAT_HELPERS(T, S)                                                                 \
     /* PyTorch's rule: NaN, -0.0 and +0.0 all give +0.0 */                                         \
     static inline T sign_##S(T v) { return v > 0 ? (T)1 : v < 0 ? (T)-1 : (T)0; }                  \
@@ -59,20 +67,14 @@
         }                                                                                          \
         return mod;                                                                                \
     }                                                                                              \
-    /* erfc keeps the relative accuracy for large negative x, where 1 + erf cancels */             \
-    static inline T gelu_##S(T v) { return (T)0.5 * v * erfc(-v * (T)0.70710678118654752440); }   \
+    static inline T gelu_##S(T v) { return (T)gelu_d((double)v); }                                 \
     /* 0.5 (1 + tanh(u)) = sigmoid(2u): no cancellation for negative x, where 1 + tanh(u) -> 0 */  \
     static inline T gelu_tanh_##S(T v)                                                             \
     {                                                                                              \
         T u = (T)0.79788456080286535588 * (v + (T)0.044715 * v * v * v);                           \
         return v * sigmoid_##S(u + u);                                                             \
     }                                                                                              \
-    static inline T gelu_bwd_##S(T x, T g)                                                         \
-    {                                                                                              \
-        T cdf = (T)0.5 * erfc(-x * (T)0.70710678118654752440);                                     \
-        T pdf = (T)0.39894228040143267794 * exp((T)-0.5 * x * x);                                  \
-        return g * (cdf + x * pdf);                                                                \
-    }                                                                                              \
+    static inline T gelu_bwd_##S(T x, T g) { return (T)((double)g * gelu_grad_d((double)x)); }    \
     /* with s = sigmoid(2u): 0.5 (1 + tanh u) = s and 0.5 (1 - tanh^2 u) = 2 s (1 - s) */          \
     static inline T gelu_tanh_bwd_##S(T x, T g)                                                    \
     {                                                                                              \

@@ -41,20 +41,6 @@ VEC_FN vf clamp_v(vf v, vf lo, vf hi)
     return vf_select(vf_gt(w, hi), hi, w);
 }
 
-/* 0.5 x erfc(-x / sqrt 2): the portable loop's formula (relative accuracy kept for x << 0) */
-VEC_FN vf gelu_v(vf x)
-{
-    return vf_mul(vf_mul(VC(0.5f), x), vf_erfc(vf_mul(vf_neg(x), VC(0.70710678118654752440f))));
-}
-
-/* g (cdf + x pdf), cdf = 0.5 erfc(-x / sqrt 2), pdf = exp(-x^2 / 2) / sqrt(2 pi) */
-VEC_FN vf gelu_bwd_v(vf x, vf g)
-{
-    vf cdf = vf_mul(VC(0.5f), vf_erfc(vf_mul(vf_neg(x), VC(0.70710678118654752440f))));
-    vf pdf = vf_mul(VC(0.39894228040143267794f), vf_exp(vf_mul(vf_mul(VC(-0.5f), x), x)));
-    return vf_mul(g, vf_add(cdf, vf_mul(x, pdf)));
-}
-
 /* u = k (x + c x^3), computed as the portable loop does */
 VEC_FN vf gelu_tanh_u(vf v)
 {
@@ -99,7 +85,7 @@ VEC_FN vf silu_bwd_v(vf x, vf g)
     X(TANH, 0, vf_tanh(v))                                                                         \
     X(SIGMOID, 0, vf_sigmoid(v))                                                                   \
     X(SILU, 0, vf_mul(v, vf_sigmoid(v)))                                                           \
-    X(GELU, 0, gelu_v(v))                                                                          \
+    X(GELU, 0, vf_gelu(v))                                                                         \
     X(GELU_TANH, 0, gelu_tanh_v(v))                                                                \
     X(ERF, 0, vf_erf(v))                                                                           \
     X(RELU, 1, vf_select(vf_lt(v, vf_zero()), vf_zero(), v))                                       \
@@ -123,7 +109,7 @@ VEC_FN vf silu_bwd_v(vf x, vf g)
     X(TANH_BWD, 1, vf_mul(b, vf_sub(VC(1.0f), vf_mul(a, a))))                                      \
     X(RELU_BWD, 1, vf_select(vf_le(a, vf_zero()), vf_zero(), b))                                  \
     X(SILU_BWD, 0, silu_bwd_v(a, b))                                                               \
-    X(GELU_BWD, 0, gelu_bwd_v(a, b))                                                               \
+    X(GELU_BWD, 0, vf_mul(b, vf_gelu_grad(a)))                                                     \
     X(GELU_TANH_BWD, 0, gelu_tanh_bwd_v(a, b))                                                     \
     X(SOFTPLUS_BWD, 0, vf_select(vf_gt(a, VC(20.0f)), b, vf_mul(b, vf_sigmoid(a))))               \
     X(ELU_BWD, 0, vf_select(vf_le(a, vf_zero()), vf_mul(b, vf_exp(a)), b))

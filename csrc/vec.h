@@ -1,6 +1,7 @@
 /* vec.h: the vector layer. One set of names for float32 SIMD (vf: a vector of VF_W floats, vi: as
  * many int32 lanes, vm: a lane mask) and the float32 vector math written once on top of them (exp,
- * log, tanh, sigmoid, erf, erfc), so a kernel body exists once and is compiled per ISA.
+ * log, tanh, sigmoid, erf, erfc, gelu and its derivative), so a kernel body exists once and is
+ * compiled per ISA.
  *
  * Contract: a translation unit defines AGC_VEC_ISA to AGC_VEC_PORTABLE, AGC_VEC_AVX2 or
  * AGC_VEC_AVX512 and includes this header once. Everything here is `VEC_FN` (static inline with
@@ -25,9 +26,13 @@
  * m of them (other lanes 0); vd_add/sub/mul/fma as for vf (vd_fma always fused in the vector
  * instances); vd_load/vd_load_part/vd_store read and write doubles, vd_store_f32 rounds VD_W lanes to
  * float and stores them.
+ * vf_scale(v, n) is v 2^n rounded once; vf_lookup16 reads a 16-entry table per lane.
  * Accuracy (float32, measured by tests/test_kernels.py over the whole range incl. subnormals and
- * specials): exp 2 ulp, log 3, tanh 3, sigmoid 3, erf/erfc 4 (erfc relative, for large arguments
- * too), with IEEE results for inf and NaN. */
+ * specials, in ulps of the result): exp 2 ulp (measured 1.0), log 3, tanh 3, sigmoid 3, erf 3
+ * (measured 2.3), erfc 4 (relative, for large arguments too), gelu 4 (measured 3.9; relative also
+ * where gelu is tiny, results in the subnormal range within 4 of their spacing), with IEEE results
+ * for inf and NaN. vf_gelu_grad: within 4 units of the float32 spacing of |Phi(x)| + |x phi(x)|
+ * (tests/test_vec_tiers.py; the derivative itself cancels to 0 at x = -0.75). */
 #ifndef AGC_VEC_ISA
 #error "define AGC_VEC_ISA before including vec.h"
 #endif
@@ -345,72 +350,102 @@ VEC_FN double vd_tree(vd *a, int na)
 /* 2^n for integer lanes n in [-126, 127], built in the exponent field */
 VEC_FN vf vf_pow2i(vi n) { return vi_bits(vi_shl23(vi_add(n, vi_set1(127)))); }
 
+/* v 2^n for lanes n holding integers in [-252, 252] (as floats), rounded once, also into the
+ * subnormal range; v 2^(n/2) must be a normal float (true for every use here: |v| is within a few
+ * binades of 1). AVX-512 has the instruction (vscalefps); the other instances apply 2^n as two exact
+ * power-of-two factors, the first of which cannot round. Both are the correctly rounded v 2^n, so
+ * the instances agree bitwise. */
+#if AGC_VEC_ISA == AGC_VEC_AVX512 && AGC_NATIVE_AVX512
+#define VEC_HAVE_SCALEF 1
+VEC_FN vf vf_scale(vf v, vf n) { return _mm512_scalef_ps(v, n); }
+#else
+VEC_FN vf vf_scale(vf v, vf n)
+{
+    const vf shifter = VC(12582912.0f);
+    vi ni = vi_sub(vf_bits(vf_add(n, shifter)), vf_bits(shifter));
+    vi n1 = vi_sra1(ni);
+    return vf_mul(vf_mul(v, vf_pow2i(n1)), vf_pow2i(vi_sub(ni, n1)));
+}
+#endif
+
+/* tbl[j & 15] per lane, tbl 64-byte aligned (a 16-entry table: one permute on AVX-512, two and a
+ * blend on AVX2); vec_bits21_(v): v's representation shifted right by 21 (at least bits 21-24) */
+#if AGC_VEC_ISA == AGC_VEC_AVX512 && AGC_NATIVE_AVX512
+VEC_FN vf vf_lookup16(const float *tbl, vi j) { return _mm512_permutexvar_ps(j, _mm512_load_ps(tbl)); }
+VEC_FN vi vec_bits21_(vf v) { return _mm512_srli_epi32(_mm512_castps_si512(v), 21); }
+#elif AGC_VEC_ISA == AGC_VEC_AVX2
+VEC_FN vf vf_lookup16(const float *tbl, vi j)
+{
+    __m256 lo = _mm256_permutevar8x32_ps(_mm256_load_ps(tbl), j);
+    __m256 hi = _mm256_permutevar8x32_ps(_mm256_load_ps(tbl + 8), j);
+    return _mm256_blendv_ps(lo, hi, _mm256_castsi256_ps(_mm256_slli_epi32(j, 28)));
+}
+VEC_FN vi vec_bits21_(vf v) { return _mm256_srli_epi32(_mm256_castps_si256(v), 21); }
+#else
+VEC_FN vf vf_lookup16(const float *tbl, vi j)
+{
+    int32_t jj[VF_W];
+    float r[VF_W];
+    vf out;
+    memcpy(jj, &j, sizeof jj);
+    for (int l = 0; l < VF_W; l++) r[l] = tbl[jj[l] & 15];
+    memcpy(&out, r, sizeof out);
+    return out;
+}
+/* (bits << 2) >> 23: bits 21-29 */
+VEC_FN vi vec_bits21_(vf v)
+{
+    vi b = vf_bits(v);
+    b = vi_add(b, b);
+    return vi_srl23(vi_add(b, b));
+}
+#endif
+
 /* ================================================================ math */
-/* exp: x = n ln2 + r, |r| <= ln2/2. Adding 1.5 * 2^23 rounds x / ln2 to the integer n, which then
- * sits in the low mantissa bits of the sum (read back with integer operations: no float-to-int
- * conversion, which NaN would make undefined). ln2 is split in a 9-bit head (n ln2_hi exact for
- * every n here, so x - n ln2_hi is exact with or without FMA) and a tail. e^r by its degree-7 Taylor polynomial
- * (truncation < 3e-9 for |r| <= ln2/2). 2^n is applied as two factors 2^(n/2) so that results in the
- * subnormal range round once and 2^128 * (e^r < 1) stays finite. x is clamped to [-104, 89] (below,
- * the result rounds to 0; above, it overflows to inf); the constant-first min/max keep a NaN x.
- * When every lane lies in (-87, 88] (the usual case: softmax, sigmoid, tanh arguments), e^x is a
- * normal float, so the clamp changes nothing and p 2^n is exact however it is formed: one integer add
- * into p's exponent field gives the same bits as the two factors, with fewer instructions. So a
- * lane's bits never depend on its neighbours, whichever way its vector goes. With the FMA forms of
- * the reduction, measured on AVX2, one thread, 1M float32: 0.43 -> 0.26 ms (tanh 0.88 -> 0.66;
- * softmax 4096 x 1024 2.65 -> 1.78 ms with softmax_vec.h's four max chains). */
+/* exp: x = n ln2 + r, |r| <= ln2/2. Adding 1.5 * 2^23 rounds x / ln2 to the integer n (one FMA, so
+ * x / ln2 is not rounded first). ln2 is split in a 9-bit head, so that x - n ln2_hi is exact for
+ * every n here, and a tail. e^r by a degree-6 minimax polynomial (relative error < 1.9e-9 on
+ * |r| <= ln2/2; its constant and linear coefficients are exactly 1), and 2^n applied by vf_scale,
+ * which rounds once into the subnormal range and keeps 2^128 * (e^r < 1) finite. x is clamped to
+ * [-104, 89] (below, the result rounds to 0; above, it overflows to inf); the constant-first min/max
+ * keep a NaN x. Without vscalefps (AVX2, portable, the emulation) vf_scale costs two multiplies and
+ * the conversions: when every lane lies in (-87, 88] (the usual case: softmax, sigmoid, tanh
+ * arguments), e^x is a normal float, the clamp changes nothing and p 2^n is exact however it is
+ * formed, so one integer add into p's exponent field gives vf_scale's bits with fewer instructions.
+ * Either way a lane's bits never depend on its neighbours. Measured on AVX2, one thread, 1M float32:
+ * 0.43 -> 0.26 ms with this path (tanh 0.88 -> 0.66, softmax 4096 x 1024 2.65 -> 1.78 with
+ * softmax_vec.h's four max chains), before the degree-6 polynomial. */
+VEC_FN vf vec_exp_poly_(vf r)
+{
+    vf p = VC(0.00138368353f);
+    p = vf_fma(p, r, VC(0.00837482419f));
+    p = vf_fma(p, r, VC(0.0416682251f));
+    p = vf_fma(p, r, VC(0.166664198f));
+    p = vf_fma(p, r, VC(0.499999911f));
+    p = vf_fma(p, r, VC(1.0f));
+    return vf_fma(p, r, VC(1.0f));
+}
+
 VEC_FN vf vf_exp(vf x)
 {
+    const vf shifter = VC(12582912.0f);
+#ifdef VEC_HAVE_SCALEF
+    x = vf_min(VC(89.0f), vf_max(VC(-104.0f), x));
+    vf n = vf_sub(vf_fma(x, VC(1.44269504088896341f), shifter), shifter);
+    vf r = vf_fnma(n, VC(0.693359375f), x);
+    r = vf_fnma(n, VC(-2.12194440054690583e-4f), r);
+    return vf_scale(vec_exp_poly_(r), n);
+#else
     const int wide = vm_bits(vm_or(vf_nlt(VC(-87.0f), x), vf_gt(x, VC(88.0f)))) != 0;
     if (wide) x = vf_min(VC(89.0f), vf_max(VC(-104.0f), x));
-    const vf shifter = VC(12582912.0f);
     vf k = vf_fma(x, VC(1.44269504088896341f), shifter);
     vf n = vf_sub(k, shifter);
     vf r = vf_fnma(n, VC(0.693359375f), x);
     r = vf_fnma(n, VC(-2.12194440054690583e-4f), r);
-    vf p = VC(1.0f / 5040);
-    p = vf_fma(p, r, VC(1.0f / 720));
-    p = vf_fma(p, r, VC(1.0f / 120));
-    p = vf_fma(p, r, VC(1.0f / 24));
-    p = vf_fma(p, r, VC(1.0f / 6));
-    p = vf_fma(p, r, VC(0.5f));
-    p = vf_fma(p, vf_mul(r, r), vf_add(r, VC(1.0f)));
-    vi ni = vi_sub(vf_bits(k), vf_bits(shifter));
-    if (!wide) return vi_bits(vi_add(vf_bits(p), vi_shl23(ni)));
-    vi n1 = vi_sra1(ni);
-    vi n2 = vi_sub(ni, n1);
-    return vf_mul(vf_mul(p, vf_pow2i(n1)), vf_pow2i(n2));
-}
-
-/* log: x = 2^e m with m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(s), s = (m - 1) / (m + 1),
- * |s| < 0.172, by its odd series to s^9 (truncation < 1e-9 relative); e ln2 added in two parts.
- * Subnormal inputs are scaled by 2^23 first. */
-VEC_FN vf vf_log(vf x)
-{
-    vm sub = vf_lt(x, VC(1.17549435e-38f));
-    vf xs = vf_select(sub, vf_mul(x, VC(8388608.0f)), x);
-    vf eadj = vf_select(sub, VC(23.0f), vf_zero());
-    vi bits = vf_bits(xs);
-    vi ei = vi_sub(vi_srl23(bits), vi_set1(127));
-    vf m = vi_bits(vi_or(vi_and(bits, vi_set1(0x007fffff)), vi_set1(0x3f800000)));
-    vm big = vf_gt(m, VC(1.41421356f));
-    m = vf_select(big, vf_mul(m, VC(0.5f)), m);
-    vf e = vf_sub(vf_add(vi_to_vf(ei), vf_select(big, VC(1.0f), vf_zero())), eadj);
-    vf f = vf_sub(m, VC(1.0f));
-    vf s = vf_div(f, vf_add(f, VC(2.0f)));
-    vf t = vf_add(s, s);
-    vf z = vf_mul(s, s);
-    vf q = VC(1.0f / 9);
-    q = vf_fma(q, z, VC(1.0f / 7));
-    q = vf_fma(q, z, VC(1.0f / 5));
-    q = vf_fma(q, z, VC(1.0f / 3));
-    vf lm = vf_fma(vf_mul(t, z), q, t);
-    vf r = vf_fma(e, VC(0.693359375f), vf_fma(e, VC(-2.12194440054690583e-4f), lm));
-    /* log(+inf) = inf, log(0) = -inf, log(x < 0) = log(NaN) = NaN */
-    r = vf_select(vf_eq(x, VC(INFINITY)), VC(INFINITY), r);
-    r = vf_select(vf_eq(x, vf_zero()), VC(-INFINITY), r);
-    r = vf_select(vf_le(vf_zero(), x), r, VC(NAN));
-    return r;
+    vf p = vec_exp_poly_(r);
+    if (!wide) return vi_bits(vi_add(vf_bits(p), vi_shl23(vi_sub(vf_bits(k), vf_bits(shifter)))));
+    return vf_scale(p, n);
+#endif
 }
 
 /* sigmoid = num / (1 + e) with e = exp(-|x|) <= 1 (never overflows) and num = 1 (x >= 0) or e */
@@ -496,4 +531,144 @@ VEC_FN vf vf_erf(vf x)
     vf large = vf_or(vf_sub(VC(1.0f), vec_erfc_large_(vf_min(ax, VC(11.0f)))), vf_signbit(x));
     vf r = vf_select(vf_lt(ax, VC(0.5f)), small, large);
     return vf_select(vf_isnan(x), x, r);
+}
+
+/* The normal cdf's tail Phi(-u) = exp(-u^2 / 2) S(u) for u >= 0 (NaN stays NaN), in parts: returns
+ * e^r and sets *s = S(u), *n such that exp(-u^2 / 2) = e^r 2^n (the callers round the product once
+ * with vf_scale, so results that underflow into the subnormals round once too).
+ * S(u) = erfcx(u / sqrt 2) / 2 by 16 degree-5 minimax fits (relative error, centred on their
+ * pieces), without a division: the pieces are the quarters of each binade of u + 1 on [1, 16), so
+ * bits 21-24 of u + 1 index the tables (vf_lookup16). Relative error of S < 1.4e-7 as evaluated in
+ * float32 on [0, 13.2]; beyond, the tail is below FLT_MIN and only its absolute accuracy counts. (The
+ * single fit of S in t = 1 / (1 + 0.45 u) needs a division and nine FMAs; measured 12% slower
+ * in gelu on Zen 5, whose 512-bit division is slow.) -u^2 / 2 = hi - lo exactly (lo by an FMA), and the exp
+ * reduction subtracts lo from r: with one rounded u^2 the error would grow like u^2 ulp. u is
+ * clamped to 14.5 (still in the last piece), where the tail and exp(-u^2 / 2) round to 0 (so
+ * gelu(-inf) = -inf * 0 = NaN, as the portable loop's erfc formula gives). */
+static const float vec_phi_tab_[7][16] __attribute__((aligned(64))) = {
+    /* each piece's centre, then its coefficients c0 .. c5 of (u - centre)^k */
+    {1.25f, 1.75f, 2.25f, 2.75f, 3.5f, 4.5f, 5.5f, 6.5f, 8.0f, 10.0f, 12.0f, 14.0f, 0.125f, 0.375f, 0.625f,
+     0.875f},
+    {0.230760321f, 0.185231671f, 0.153651938f, 0.130724728f, 0.106345162f, 0.084803395f, 0.0703426972f,
+     0.0600156747f, 0.0491225496f, 0.0395066962f, 0.0330189727f, 0.0283526611f, 0.453793228f, 0.379604429f,
+     0.323356181f, 0.279770583f},
+    {-0.110491879f, -0.0747868642f, -0.0532254204f, -0.0394492634f, -0.0267342422f, -0.0173270162f,
+     -0.0120574636f, -0.00884039048f, -0.00596191082f, -0.0038753394f, -0.00271462742f, -0.00200503296f,
+     -0.342218131f, -0.256590605f, -0.196844682f, -0.154143035f},
+    {0.0463213995f, 0.027176816f, 0.0169471614f, 0.0111195398f, 0.00638715876f, 0.00341577479f,
+     0.00201327889f, 0.00127655163f, 0.000713556539f, 0.000376632583f, 0.00022171544f, 0.000141097262f,
+     0.205506936f, 0.14169091f, 0.100163803f, 0.0724475235f},
+    {-0.0175293814f, -0.00907546189f, -0.00503125321f, -0.00295674498f, -0.00145908503f, -0.000651788432f,
+     -0.00032805666f, -0.000180897667f, -8.42818845e-05f, -3.62778846e-05f, -1.79926683e-05f,
+     -9.88159354e-06f, -0.105509967f, -0.0678187907f, -0.0447473638f, -0.0302504208f},
+    {0.00615967624f, 0.00284539862f, 0.00141563977f, 0.000751071086f, 0.00032540274f, 0.00012213664f,
+     5.27143857e-05f, 2.53549806e-05f, 1.00246416e-05f, 3.51060476e-06f, 1.46496211e-06f, 6.93747097e-07f,
+     0.0482581854f, 0.029161863f, 0.0181034952f, 0.0115257856f},
+    {-0.00199307641f, -0.000831486832f, -0.000375069299f, -0.000181201365f, -6.86696076e-05f,
+     -2.19664616e-05f, -8.20949663e-06f, -3.46797083e-06f, -1.15341766e-06f, -3.32189046e-07f,
+     -1.17376437e-07f, -4.81225086e-08f, -0.0199398343f, -0.0114059839f, -0.00670576748f, -0.0040456634f},
+};
+
+VEC_FN vf vec_phi_tail_(vf u, vf *s, vf *n)
+{
+    u = vf_min(VC(14.5f), u);
+    vi j = vec_bits21_(vf_add(u, VC(1.0f)));
+    vf w = vf_sub(u, vf_lookup16(vec_phi_tab_[0], j));
+    vf p = vf_lookup16(vec_phi_tab_[6], j);
+    p = vf_fma(p, w, vf_lookup16(vec_phi_tab_[5], j));
+    p = vf_fma(p, w, vf_lookup16(vec_phi_tab_[4], j));
+    p = vf_fma(p, w, vf_lookup16(vec_phi_tab_[3], j));
+    p = vf_fma(p, w, vf_lookup16(vec_phi_tab_[2], j));
+    *s = vf_fma(p, w, vf_lookup16(vec_phi_tab_[1], j));
+    vf h = vf_mul(u, VC(-0.5f));
+    vf hi = vf_mul(h, u);
+    vf lo = vf_fnma(h, u, hi); /* hi - h u, exact */
+    const vf shifter = VC(12582912.0f);
+    vf k = vf_sub(vf_fma(hi, VC(1.44269504088896341f), shifter), shifter);
+    vf r = vf_fnma(k, VC(0.693359375f), hi);
+    r = vf_sub(vf_fnma(k, VC(-2.12194440054690583e-4f), r), lo);
+    *n = k;
+    return vec_exp_poly_(r);
+}
+
+/* Phi(-u) for 0 <= u < 4.125 without exp: 16 pieces centred at j / 3.75, each a degree-6 minimax fit
+ * for the relative error in w = 3.75 u - j, |w| <= 1/2 (< 4e-9; about 1.3 ulp as evaluated). j is
+ * 3.75 u rounded by the 1.5 * 2^23 shifter and read from the low bits of the sum; w comes from one
+ * FMA, so its rounding is relative to w, not to u (a rounded 3.75 u would cost u^2 ulp). */
+static const float vec_phi_near_tab_[7][16] __attribute__((aligned(64))) = {
+    /* coefficients c0 .. c6 of w^k, piece j in column j */
+    {0.5f, 0.39486292f, 0.296901435f, 0.211855397f, 0.143061191f, 0.0912112221f, 0.0547992922f,
+     0.0309740752f, 0.0164486952f, 0.00819753576f, 0.0038303805f, 0.00167671824f, 0.000687137945f,
+     0.000263477472f, 9.44811254e-05f, 3.16712431e-05f},
+    {-0.106384605f, -0.102668501f, -0.0922810361f, -0.0772510841f, -0.0602300875f, -0.0437360182f,
+     -0.0295788888f, -0.0186312199f, -0.0109299347f, -0.00597187458f, -0.00303892954f, -0.00144028163f,
+     -0.000635756878f, -0.000261367473f, -0.000100075747f, -3.56880628e-05f},
+    {1.06074878e-10f, 0.00365043571f, 0.00656220736f, 0.0082401149f, 0.00856605638f, 0.00777529227f,
+     0.00631016307f, 0.00463710353f, 0.00310895941f, 0.001911f, 0.00108050834f, 0.000563310168f,
+     0.000271256256f, 0.00012080984f, 4.98154659e-05f, 1.90336214e-05f},
+    {0.00126084837f, 0.00113027822f, 0.000782602758f, 0.000329606963f, -9.83467762e-05f, -0.000403159385f,
+     -0.000546878669f, -0.000548601092f, -0.000460011943f, -0.000336903613f, -0.00022010463f,
+     -0.000129808453f, -6.96225688e-05f, -3.41295527e-05f, -1.53451256e-05f, -6.34441722e-06f},
+    {-1.13137955e-09f, -6.33587551e-05f, -0.00010559964f, -0.000115238108f, -9.45280699e-05f,
+     -5.63135472e-05f, -1.64526646e-05f, 1.33117937e-05f, 2.85760143e-05f, 3.12545853e-05f, 2.63228612e-05f,
+     1.87080932e-05f, 1.16378715e-05f, 6.45603131e-06f, 3.22900655e-06f, 1.46641219e-06f},
+    {-1.33994381e-05f, -1.11172949e-05f, -5.33427556e-06f, 1.3821367e-06f, 6.39263453e-06f, 8.27349231e-06f,
+     7.2202256e-06f, 4.52527775e-06f, 1.66434347e-06f, -3.95577644e-07f, -1.38719963e-06f, -1.53769611e-06f,
+     -1.24250653e-06f, -8.30331999e-07f, -4.80459676e-07f, -2.46181571e-07f},
+    {3.01687209e-09f, 7.32187914e-07f, 1.12373959e-06f, 1.03703326e-06f, 5.86525971e-07f, 3.91021295e-08f,
+     -3.58592189e-07f, -4.99731641e-07f, -4.2518289e-07f, -2.50626584e-07f, -8.27767934e-08f,
+     2.41145539e-08f, 6.636607e-08f, 6.62153425e-08f, 4.85113532e-08f, 2.93896782e-08f},
+};
+
+VEC_FN vf vec_phi_near_(vf u)
+{
+    const vf shifter = VC(12582912.0f);
+    vf k = vf_fma(u, VC(3.75f), shifter);
+    vi j = vf_bits(k);
+    vf w = vf_fma(u, VC(3.75f), vf_sub(shifter, k));
+    vf p = vf_lookup16(vec_phi_near_tab_[6], j);
+    p = vf_fma(p, w, vf_lookup16(vec_phi_near_tab_[5], j));
+    p = vf_fma(p, w, vf_lookup16(vec_phi_near_tab_[4], j));
+    p = vf_fma(p, w, vf_lookup16(vec_phi_near_tab_[3], j));
+    p = vf_fma(p, w, vf_lookup16(vec_phi_near_tab_[2], j));
+    p = vf_fma(p, w, vf_lookup16(vec_phi_near_tab_[1], j));
+    return vf_fma(p, w, vf_lookup16(vec_phi_near_tab_[0], j));
+}
+
+/* gelu(x) = x Phi(x), Phi(x) = Phi(-|x|) for x < 0 (relative accuracy where gelu is tiny) and
+ * 1 - Phi(-|x|) above (no cancellation: Phi(-|x|) <= 1/2). Lanes with |x| < 4.125 take
+ * vec_phi_near_, the others the exp form, where x < 0 rounds x S e^r 2^n once (Phi alone would be
+ * subnormal below x = -13.04 while gelu is not). A vector whose lanes are all near skips the exp
+ * form (about 40% of gelu's instructions); each lane's formula depends on its own |x| only, so the
+ * bits do not depend on the neighbours. gelu(-inf) = -inf * 0 = NaN, as in the portable loop; a NaN
+ * x gives x's own bits. */
+VEC_FN vf vf_gelu(vf x)
+{
+    vf u = vf_abs(x);
+    vf tail = vec_phi_near_(u);
+    vm neg = vf_lt(x, vf_zero());
+    vf r = vf_mul(x, vf_select(neg, tail, vf_sub(VC(1.0f), tail)));
+    vm near = vf_lt(u, VC(4.125f));
+    if (vm_bits(near) != (uint32_t)((1ull << VF_W) - 1)) {
+        vf s, n;
+        vf se = vec_phi_tail_(u, &s, &n);
+        se = vf_mul(s, se);
+        /* below -14.5 gelu rounds to -0: x * 0 (NaN for -inf); the clamped tail times x would not */
+        vf fneg = vf_select(vf_lt(u, VC(14.5f)), vf_scale(vf_mul(x, se), n), vf_mul(x, vf_zero()));
+        vf far = vf_select(neg, fneg, vf_mul(x, vf_sub(VC(1.0f), vf_scale(se, n))));
+        r = vf_select(near, r, vf_select(vf_isnan(x), x, far));
+    }
+    return r;
+}
+
+/* gelu'(x) = Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi), sharing the exp with the tail */
+VEC_FN vf vf_gelu_grad(vf x)
+{
+    vf s, n;
+    vf e = vec_phi_tail_(vf_abs(x), &s, &n);
+    e = vf_scale(e, n);
+    vf tail = vf_mul(s, e);
+    vf cdf = vf_select(vf_lt(x, vf_zero()), tail, vf_sub(VC(1.0f), tail));
+    /* NaN: x's own bits, whichever operand order the compiler picks for the NaN arithmetic */
+    return vf_select(vf_isnan(x), x, vf_fma(x, vf_mul(e, VC(0.39894228040143267794f)), cdf));
 }
