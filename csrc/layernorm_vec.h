@@ -1,0 +1,155 @@
+/* layernorm_vec.h: the layer-norm row kernels (the agc_ln_kernels table of layernorm.h), written once
+ * over vec.h's double lanes and compiled per ISA: portable by layernorm.c, AVX2 and AVX-512 by
+ * layernorm_avx2.c and layernorm_avx512.c (each includes vec.h, then this). float32 and float64 share
+ * one body: elements are widened to double on load, everything is computed in double, and a result is
+ * rounded once to the element type on store.
+ *
+ * Statistics: mean by a plain sum, then one pass over the deviations e = x - m0 from that first mean
+ * giving both their sum (which corrects the mean: a row of equal values has mean exactly that value,
+ * so it normalises to exactly 0) and their squares (var = mean(e^2) - mean(e)^2, which cannot cancel:
+ * mean(e) is a rounding error of m0).
+ *
+ * Equality contract (tests/test_layer_norm.py):
+ * - Every row sum runs over LN_LD = 16 logical double lanes (portable: 16 scalars, AVX2: 4 vectors of
+ *   4, AVX-512: 2 of 8; element k in lane k mod 16) folded by vd_tree, then the last d mod 16
+ *   elements added in order. The tiers therefore add in the same order; AVX2 and AVX-512 fuse every
+ *   multiply-add (vd_fma), so they are bitwise equal to each other; the portable instance rounds the
+ *   products separately (the build does not contract), so it differs by double roundings only,
+ *   which after the final rounding to float32 shows at ties only (float64: a few ulp).
+ * - Elementwise outputs (out, gx) and the column sums (pw, pb: one lane per column, rows added in
+ *   the caller's order) are one lane's arithmetic: AVX2 and AVX-512 bitwise equal.
+ * Tails are masked loads and stores through a scratch: an element's bits do not depend on its
+ * position, and nothing past the row is written. */
+#ifndef AGC_VEC_H
+#error "include vec.h first"
+#endif
+#include "layernorm.h"
+
+#define LN_LD 16
+#define LN_NA (LN_LD / VD_W)
+
+VEC_FN vd ln_ld_f32(const float *p) { return vd_load_f32(p); }
+VEC_FN vd ln_ldp_f32(const float *p, int64_t m) { return vd_load_f32_part(p, m); }
+VEC_FN vd ln_ld_f64(const double *p) { return vd_load(p); }
+VEC_FN vd ln_ldp_f64(const double *p, int64_t m) { return vd_load_part(p, m); }
+VEC_FN void ln_st_f32(float *p, vd v) { vd_store_f32(p, v); }
+VEC_FN void ln_st_f64(double *p, vd v) { vd_store(p, v); }
+/* the first m (< VD_W) lanes of v */
+VEC_FN void ln_stp_f32(float *p, int64_t m, vd v)
+{
+    float t[VD_W];
+    vd_store_f32(t, v);
+    for (int64_t j = 0; j < m && j < VD_W; j++) p[j] = t[j];
+}
+VEC_FN void ln_stp_f64(double *p, int64_t m, vd v)
+{
+    double t[VD_W];
+    vd_store(t, v);
+    for (int64_t j = 0; j < m && j < VD_W; j++) p[j] = t[j];
+}
+
+#define LN_DEFINE(T, SUF)                                                                         \
+    static VEC_TARGET void ln_fwd_##SUF(const T *x, const T *w, const T *b, T *out, int64_t d, double eps, \
+                                        double *mean_o, double *rstd_o)                           \
+    {                                                                                             \
+        vd a[LN_NA], q[LN_NA];                                                                    \
+        for (int k = 0; k < LN_NA; k++) a[k] = q[k] = vd_zero();                                  \
+        int64_t i = 0;                                                                            \
+        for (; i + LN_LD <= d; i += LN_LD)                                                        \
+            for (int k = 0; k < LN_NA; k++) a[k] = vd_add(a[k], ln_ld_##SUF(x + i + k * VD_W));  \
+        double s = vd_tree(a, LN_NA);                                                             \
+        for (; i < d; i++) s += (double)x[i];                                                     \
+        const double m0 = s / (double)d;                                                          \
+        const vd vm0 = vd_set1(m0);                                                               \
+        for (int k = 0; k < LN_NA; k++) a[k] = vd_zero();                                         \
+        for (i = 0; i + LN_LD <= d; i += LN_LD)                                                   \
+            for (int k = 0; k < LN_NA; k++) {                                                     \
+                const vd e = vd_sub(ln_ld_##SUF(x + i + k * VD_W), vm0);                          \
+                a[k] = vd_add(a[k], e);                                                           \
+                q[k] = vd_fma(e, e, q[k]);                                                        \
+            }                                                                                     \
+        double s1 = vd_tree(a, LN_NA), s2 = vd_tree(q, LN_NA);                                    \
+        for (; i < d; i++) {                                                                      \
+            const double e = (double)x[i] - m0;                                                   \
+            s1 += e;                                                                              \
+            s2 = fma(e, e, s2);                                                                   \
+        }                                                                                         \
+        const double dm = s1 / (double)d, mean = m0 + dm;                                         \
+        double var = s2 / (double)d - dm * dm;                                                    \
+        var = var > 0 ? var : 0;                                                                  \
+        const double rstd = 1.0 / sqrt(var + eps);                                                \
+        *mean_o = mean;                                                                           \
+        *rstd_o = rstd;                                                                           \
+        const vd vm = vd_set1(mean), vr = vd_set1(rstd), one = vd_set1(1.0), zero = vd_zero();    \
+        for (i = 0; i + VD_W <= d; i += VD_W) {                                                   \
+            const vd xh = vd_mul(vd_sub(ln_ld_##SUF(x + i), vm), vr);                             \
+            ln_st_##SUF(out + i, vd_fma(xh, w ? ln_ld_##SUF(w + i) : one, b ? ln_ld_##SUF(b + i) : zero)); \
+        }                                                                                         \
+        if (i < d) {                                                                              \
+            const int64_t m = d - i;                                                              \
+            const vd xh = vd_mul(vd_sub(ln_ldp_##SUF(x + i, m), vm), vr);                         \
+            ln_stp_##SUF(out + i, m,                                                              \
+                         vd_fma(xh, w ? ln_ldp_##SUF(w + i, m) : one, b ? ln_ldp_##SUF(b + i, m) : zero)); \
+        }                                                                                         \
+    }                                                                                             \
+                                                                                                  \
+    /* the two row sums first (only gx needs them), then one pass for gx and the column sums */    \
+    static VEC_TARGET void ln_bwd_##SUF(const T *x, const T *g, const T *w, int64_t d, double mean, double rstd, \
+                                        T *gx, double *pw, double *pb)                            \
+    {                                                                                             \
+        const vd vm = vd_set1(mean), vr = vd_set1(rstd);                                          \
+        int64_t i = 0;                                                                            \
+        vd a1 = vd_zero(), a2 = vd_zero(), a3 = vd_zero();                                        \
+        if (gx) {                                                                                 \
+            vd a[LN_NA], q[LN_NA];                                                                \
+            for (int k = 0; k < LN_NA; k++) a[k] = q[k] = vd_zero();                              \
+            for (; i + LN_LD <= d; i += LN_LD)                                                    \
+                for (int k = 0; k < LN_NA; k++) {                                                 \
+                    const int64_t j = i + k * VD_W;                                               \
+                    vd gh = ln_ld_##SUF(g + j);                                                   \
+                    if (w) gh = vd_mul(gh, ln_ld_##SUF(w + j));                                   \
+                    const vd xh = vd_mul(vd_sub(ln_ld_##SUF(x + j), vm), vr);                     \
+                    a[k] = vd_add(a[k], gh);                                                      \
+                    q[k] = vd_fma(gh, xh, q[k]);                                                  \
+                }                                                                                 \
+            double s1 = vd_tree(a, LN_NA), s2 = vd_tree(q, LN_NA);                                \
+            for (; i < d; i++) {                                                                  \
+                const double gh = w ? (double)g[i] * (double)w[i] : (double)g[i];                 \
+                s1 += gh;                                                                         \
+                s2 = fma(gh, ((double)x[i] - mean) * rstd, s2);                                   \
+            }                                                                                     \
+            a1 = vr;                                                                              \
+            a2 = vd_set1(-rstd * (s2 / (double)d));                                               \
+            a3 = vd_set1(-rstd * (s1 / (double)d));                                               \
+        }                                                                                         \
+        /* gx = a1 gh + (a2 xh + a3); pw += g xh; pb += g */                                      \
+        for (i = 0; i < d; i += VD_W) {                                                           \
+            const int64_t m = d - i;                                                              \
+            const int whole = m >= VD_W;                                                          \
+            const vd gv = whole ? ln_ld_##SUF(g + i) : ln_ldp_##SUF(g + i, m);                    \
+            const vd xv = whole ? ln_ld_##SUF(x + i) : ln_ldp_##SUF(x + i, m);                    \
+            const vd xh = vd_mul(vd_sub(xv, vm), vr);                                             \
+            if (gx) {                                                                             \
+                vd gh = gv;                                                                       \
+                if (w) gh = vd_mul(gh, whole ? ln_ld_##SUF(w + i) : ln_ldp_##SUF(w + i, m));      \
+                const vd r = vd_fma(a1, gh, vd_fma(a2, xh, a3));                                  \
+                if (whole) ln_st_##SUF(gx + i, r);                                                \
+                else ln_stp_##SUF(gx + i, m, r);                                                  \
+            }                                                                                     \
+            if (pw) {                                                                             \
+                const vd r = vd_fma(gv, xh, whole ? vd_load(pw + i) : vd_load_part(pw + i, m));   \
+                if (whole) vd_store(pw + i, r);                                                   \
+                else ln_stp_f64(pw + i, m, r);                                                    \
+            }                                                                                     \
+            if (pb) {                                                                             \
+                const vd r = vd_add(gv, whole ? vd_load(pb + i) : vd_load_part(pb + i, m));       \
+                if (whole) vd_store(pb + i, r);                                                   \
+                else ln_stp_f64(pb + i, m, r);                                                    \
+            }                                                                                     \
+        }                                                                                         \
+    }
+
+LN_DEFINE(float, f32)
+LN_DEFINE(double, f64)
+
+const agc_ln_kernels VEC_NAME(agc_ln_kernels) = {ln_fwd_f32, ln_bwd_f32, ln_fwd_f64, ln_bwd_f64};
