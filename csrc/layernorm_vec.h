@@ -1,13 +1,14 @@
 /* layernorm_vec.h: the layer-norm row kernels (the agc_ln_kernels table of layernorm.h), written once
  * over vec.h's double lanes and compiled per ISA: portable by layernorm.c, AVX2 and AVX-512 by
  * layernorm_avx2.c and layernorm_avx512.c (each includes vec.h, then this). float32 and float64 share
- * one body: elements are widened to double on load, everything is computed in double, and a result is
- * rounded once to the element type on store.
+ * one body: elements are widened to double on load, the statistics and the backward are computed in
+ * double and a result is rounded once to the element type on store; the forward's output of float32
+ * is computed in float lanes (ln_out_f32: a few roundings, like batch norm's).
  *
- * Statistics: mean by a plain sum, then one pass over the deviations e = x - m0 from that first mean
- * giving both their sum (which corrects the mean: a row of equal values has mean exactly that value,
- * so it normalises to exactly 0) and their squares (var = mean(e^2) - mean(e)^2, which cannot cancel:
- * mean(e) is a rounding error of m0).
+ * Statistics (ln_fwd): one pass over the deviations e = x - m0 from a first estimate m0 gives both
+ * their sum, which corrects the mean, and their squares: var = mean(e^2) - mean(e)^2. A row of equal
+ * values thus has its value as mean exactly and normalises to exactly 0. m0 is x[0] for float32, the
+ * plain mean (one pass more) for float64; see ln_fwd.
  *
  * Equality contract (tests/test_layer_norm.py):
  * - Every row sum runs over LN_LD = 16 logical double lanes (portable: 16 scalars, AVX2: 4 vectors of
@@ -17,7 +18,8 @@
  *   products separately (the build does not contract), so it differs by double roundings only,
  *   which after the final rounding to float32 shows at ties only (float64: a few ulp).
  * - Elementwise outputs (out, gx) and the column sums (pw, pb: one lane per column, rows added in
- *   the caller's order) are one lane's arithmetic: AVX2 and AVX-512 bitwise equal.
+ *   the caller's order) are one lane's arithmetic: AVX2 and AVX-512 bitwise equal; the portable
+ *   instance's unfused multiply-adds put float32 out within one float32 rounding of theirs.
  * Tails are masked loads and stores through a scratch: an element's bits do not depend on its
  * position, and nothing past the row is written. */
 #ifndef AGC_VEC_H
@@ -48,20 +50,66 @@ VEC_FN void ln_stp_f64(double *p, int64_t m, vd v)
     for (int64_t j = 0; j < m && j < VD_W; j++) p[j] = t[j];
 }
 
-#define LN_DEFINE(T, SUF)                                                                         \
+/* out = (x - mean) rstd w + b for float32 in float lanes: mean split in two floats, so that
+ * (x - hi) - lo is the deviation rounded once (x - hi is exact where x is near the mean, the case that
+ * matters), then one rounding for the scale and one for the fused w, b. */
+static VEC_TARGET void ln_out_f32(const float *x, const float *w, const float *b, float *out, int64_t d, double mean,
+                                  double rstd)
+{
+    const float hif = (float)mean;
+    const vf hi = VC(hif), lo = VC((float)(mean - (double)hif)), r = VC((float)rstd);
+    const vf one = VC(1.0f), zero = vf_zero();
+    int64_t i = 0;
+    for (; i + VF_W <= d; i += VF_W) {
+        const vf xh = vf_mul(vf_sub(vf_sub(vf_load(x + i), hi), lo), r);
+        vf_store(out + i, vf_fma(xh, w ? vf_load(w + i) : one, b ? vf_load(b + i) : zero));
+    }
+    if (i < d) {
+        const int64_t m = d - i;
+        const vf xh = vf_mul(vf_sub(vf_sub(vf_load_part(x + i, m), hi), lo), r);
+        vf_store_part(out + i, m, vf_fma(xh, w ? vf_load_part(w + i, m) : one, b ? vf_load_part(b + i, m) : zero));
+    }
+}
+
+/* the same for float64, in double lanes */
+static VEC_TARGET void ln_out_f64(const double *x, const double *w, const double *b, double *out, int64_t d,
+                                  double mean, double rstd)
+{
+    const vd vm = vd_set1(mean), vr = vd_set1(rstd), one = vd_set1(1.0), zero = vd_zero();
+    int64_t i = 0;
+    for (; i + VD_W <= d; i += VD_W) {
+        const vd xh = vd_mul(vd_sub(vd_load(x + i), vm), vr);
+        vd_store(out + i, vd_fma(xh, w ? vd_load(w + i) : one, b ? vd_load(b + i) : zero));
+    }
+    if (i < d) {
+        const int64_t m = d - i;
+        const vd xh = vd_mul(vd_sub(vd_load_part(x + i, m), vm), vr);
+        ln_stp_f64(out + i, m, vd_fma(xh, w ? vd_load_part(w + i, m) : one, b ? vd_load_part(b + i, m) : zero));
+    }
+}
+
+/* Row statistics, then the output. The deviations e = x - m0 from a first estimate m0 give both the mean's correction
+ * (their sum) and the variance (their squares); m0 is x[0] for float32 (one pass over the row: its
+ * values carry 24 bits and the double sums lose at most log2 of ((x[0] - mean) / std)^2 of 53, so
+ * the statistics stay far beyond float32's precision) and the plain mean for float64 (a pass more,
+ * but nothing lost to a far-off x[0]). */
+#define LN_DEFINE(T, SUF, ONEPASS)                                                                \
     static VEC_TARGET void ln_fwd_##SUF(const T *x, const T *w, const T *b, T *out, int64_t d, double eps, \
                                         double *mean_o, double *rstd_o)                           \
     {                                                                                             \
         vd a[LN_NA], q[LN_NA];                                                                    \
         for (int k = 0; k < LN_NA; k++) a[k] = q[k] = vd_zero();                                  \
         int64_t i = 0;                                                                            \
-        for (; i + LN_LD <= d; i += LN_LD)                                                        \
-            for (int k = 0; k < LN_NA; k++) a[k] = vd_add(a[k], ln_ld_##SUF(x + i + k * VD_W));  \
-        double s = vd_tree(a, LN_NA);                                                             \
-        for (; i < d; i++) s += (double)x[i];                                                     \
-        const double m0 = s / (double)d;                                                          \
+        double m0 = (double)x[0];                                                                 \
+        if (!(ONEPASS)) {                                                                         \
+            for (; i + LN_LD <= d; i += LN_LD)                                                    \
+                for (int k = 0; k < LN_NA; k++) a[k] = vd_add(a[k], ln_ld_##SUF(x + i + k * VD_W)); \
+            double s = vd_tree(a, LN_NA);                                                         \
+            for (; i < d; i++) s += (double)x[i];                                                 \
+            m0 = s / (double)d;                                                                   \
+            for (int k = 0; k < LN_NA; k++) a[k] = vd_zero();                                     \
+        }                                                                                         \
         const vd vm0 = vd_set1(m0);                                                               \
-        for (int k = 0; k < LN_NA; k++) a[k] = vd_zero();                                         \
         for (i = 0; i + LN_LD <= d; i += LN_LD)                                                   \
             for (int k = 0; k < LN_NA; k++) {                                                     \
                 const vd e = vd_sub(ln_ld_##SUF(x + i + k * VD_W), vm0);                          \
@@ -80,17 +128,7 @@ VEC_FN void ln_stp_f64(double *p, int64_t m, vd v)
         const double rstd = 1.0 / sqrt(var + eps);                                                \
         *mean_o = mean;                                                                           \
         *rstd_o = rstd;                                                                           \
-        const vd vm = vd_set1(mean), vr = vd_set1(rstd), one = vd_set1(1.0), zero = vd_zero();    \
-        for (i = 0; i + VD_W <= d; i += VD_W) {                                                   \
-            const vd xh = vd_mul(vd_sub(ln_ld_##SUF(x + i), vm), vr);                             \
-            ln_st_##SUF(out + i, vd_fma(xh, w ? ln_ld_##SUF(w + i) : one, b ? ln_ld_##SUF(b + i) : zero)); \
-        }                                                                                         \
-        if (i < d) {                                                                              \
-            const int64_t m = d - i;                                                              \
-            const vd xh = vd_mul(vd_sub(ln_ldp_##SUF(x + i, m), vm), vr);                         \
-            ln_stp_##SUF(out + i, m,                                                              \
-                         vd_fma(xh, w ? ln_ldp_##SUF(w + i, m) : one, b ? ln_ldp_##SUF(b + i, m) : zero)); \
-        }                                                                                         \
+        ln_out_##SUF(x, w, b, out, d, mean, rstd);                                                \
     }                                                                                             \
                                                                                                   \
     /* the two row sums first (only gx needs them), then one pass for gx and the column sums */    \
@@ -149,7 +187,7 @@ VEC_FN void ln_stp_f64(double *p, int64_t m, vd v)
         }                                                                                         \
     }
 
-LN_DEFINE(float, f32)
-LN_DEFINE(double, f64)
+LN_DEFINE(float, f32, 1)
+LN_DEFINE(double, f64, 0)
 
 const agc_ln_kernels VEC_NAME(agc_ln_kernels) = {ln_fwd_f32, ln_bwd_f32, ln_fwd_f64, ln_bwd_f64};
