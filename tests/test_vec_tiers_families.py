@@ -3,7 +3,8 @@ csrc/optim.c) against the portable reference, for every tier the registry lists 
 CPU lacks skip with the reason).
 
 Contracts tested (stated in the C files):
-- Reductions: max/min values and first indices are exact, so every tier is bitwise equal to the
+- Reductions: float64 row sums are bitwise equal to the portable loops on every tier (same order,
+  unfused). max/min values and first indices are exact, so every tier is bitwise equal to the
   portable loops (NaN rules and the sign of a zero extreme included). Sums differ from the portable
   loops by float rounding only: within RED_BOUND units of the float32 spacing of the sum of the terms'
   magnitudes (for var/std/logsumexp/norm2: of the result, see red_scale). AVX2 and AVX-512 run the same
@@ -188,6 +189,48 @@ def test_reduce_bitwise_across_threads(op, target, threads):
     for nt, r in zip((2, 3, 4), res[1:]):
         for a, b in zip(r, res[0]):
             assert_bitwise(a, b, f"{op} ({target}) {nt} threads vs 1")
+
+
+# float64 row sums (M_ID, M_SQ, M_DEV2: sum, mean, sumsq, var, std, norm2) follow the portable loops'
+# order and rounding on every tier: bitwise equal to them. The rest of float64 runs the portable loops.
+RED_F64_EXACT = ["sum", "mean", "sumsq", "var", "std", "norm2", "logsumexp", "max", "min"]
+
+
+@pytest.mark.parametrize("op", RED_F64_EXACT)
+def test_reduce_float64_rows_bitwise_equal_to_portable(op, tier):
+    for n in LENGTHS + [255, 256, 257, 769]:
+        if n == 0 and op in RED_EXACT:
+            continue
+        for off in range(4) if n < 50 else (0, 3):
+            x = row_inputs(n, off).astype(np.float64)
+            buf = np.zeros(x.size + off + 4)
+            buf[off:off + x.size] = x.ravel()
+            x = buf[off:off + x.size].reshape(x.shape)
+            with np.errstate(all="ignore"):
+                ref = red(REFERENCE, op, x, [1])
+                got = red(tier, op, x, [1])
+            assert_bitwise(got, ref, f"float64 {op} ({tier}) n={n} off={off}")
+
+
+def test_reduce_float64_specials_and_threads(target, threads):
+    """inf/NaN/signed zeros in float64 rows give the portable loops' bits; several chunks per output are
+    bitwise equal for 1..4 threads"""
+    x = np.zeros((4, 37))
+    x[0, 5] = np.inf
+    x[1, 7] = np.nan
+    x[2, :] = -0.0
+    x[3, ::2] = 1e300
+    big = np.random.default_rng(2).standard_normal((3, 70000))
+    res = []
+    for nt in (1, 2, 3, 4):
+        _core.set_num_threads(nt)
+        with np.errstate(all="ignore"):
+            res.append([red(target, op, a, [1]) for op in ("sum", "var", "norm2") for a in (x, big)])
+    with np.errstate(all="ignore"):
+        ref = [red(REFERENCE, op, a, [1]) for op in ("sum", "var", "norm2") for a in (x, big)]
+    for nt, r in zip((1, 2, 3, 4), res):
+        for a, b in zip(r, ref):
+            assert_bitwise(a, b, f"float64 ({target}) {nt} threads vs the portable loops")
 
 
 # ---------------------------------------------------------------------------------------- nn
