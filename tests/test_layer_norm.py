@@ -1,5 +1,5 @@
-"""The fused layer-norm kernel (csrc/layernorm.c, layernorm_vec.h) through F.layer_norm / nn.LayerNorm /
-F.group_norm and _core.layer_norm_forward/backward.
+"""The fused layer-norm kernel (csrc/layernorm.c, layernorm_vec.h) through F.layer_norm / nn.LayerNorm,
+F.group_norm, F.instance_norm and _core.layer_norm_forward/backward.
 
 Contracts tested (stated in layernorm_vec.h / layernorm.c):
 - forward and backward against a NumPy float64 reference and against torch, float32 and float64,
@@ -180,6 +180,20 @@ def test_group_norm_goes_through_the_kernel_and_matches():
     assert gradgradcheck(lambda a: F.group_norm(a, 3), [xt])
 
 
+def test_instance_norm_goes_through_the_kernel_and_matches():
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((2, 3, 4, 5)) * 2 - 1
+    rm, rv = ag.zeros(3, dtype=ag.float64), ag.ones(3, dtype=ag.float64)
+    out = F.instance_norm(ag.tensor(x), rm, rv, momentum=0.1)
+    ref = ref_forward(x.reshape(2, 3, 20), 1).reshape(x.shape)
+    np.testing.assert_allclose(np_of(out), ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(np_of(rm), 0.1 * x.mean((2, 3)).mean(0), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(np_of(rv), 0.9 + 0.1 * x.var((2, 3), ddof=1).mean(0), rtol=1e-12)
+    xt = ag.tensor(x[:, :, :2, :3].copy(), requires_grad=True)
+    assert gradcheck(lambda a: F.instance_norm(a), [xt])
+    assert gradgradcheck(lambda a: F.instance_norm(a), [xt])
+
+
 def test_against_torch():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(3)
@@ -200,6 +214,8 @@ def test_against_torch():
     x = rng.standard_normal((2, 6, 3, 3))
     tg = torch.nn.functional.group_norm(torch.tensor(x), 3)
     np.testing.assert_allclose(np_of(F.group_norm(ag.tensor(x), 3)), tg.numpy(), rtol=1e-12, atol=1e-12)
+    ti = torch.nn.functional.instance_norm(torch.tensor(x))
+    np.testing.assert_allclose(np_of(F.instance_norm(ag.tensor(x))), ti.numpy(), rtol=1e-12, atol=1e-12)
 
 
 def test_specials_and_equal_rows():

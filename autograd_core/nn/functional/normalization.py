@@ -172,8 +172,16 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         if t is not None and tuple(t.shape) != (c,):
             raise ValueError(f"group_norm: {name} of shape {tuple(t.shape)}, expected ({c},)")
     # each (sample, group) is a row normalised over its channels and positions: layer norm's kernel
-    out = _LayerNorm.apply(input.reshape(n, num_groups, -1), None, None, 1, float(eps))
+    rows = input.reshape(n, num_groups, (c // num_groups) * _spatial_size(input))
+    out = _LayerNorm.apply(rows, None, None, 1, float(eps))
     return _per_channel_affine(out.reshape(tuple(input.shape)), weight, bias)
+
+
+def _spatial_size(x):
+    size = 1
+    for d in x.shape[2:]:
+        size *= d
+    return size
 
 
 def _per_channel_affine(out, weight, bias):
@@ -196,23 +204,23 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     c = input.shape[1]
     dims = tuple(range(2, input.ndim))
     if use_input_stats:
-        mean = input.mean(dims, keepdim=True)
-        var = input.var(dims, keepdim=True, correction=0)
+        # each (sample, channel) is a row normalised over its positions: layer norm's kernel
+        count = _spatial_size(input)
+        rows = input.reshape(input.shape[0], c, count)
+        out = _LayerNorm.apply(rows, None, None, 1, float(eps)).reshape(tuple(input.shape))
         if running_mean is not None or running_var is not None:
-            count = 1
-            for d in dims:
-                count *= input.shape[d]
             with no_grad():
+                x = rows.detach()
                 if running_mean is not None:
-                    running_mean.mul_(1 - momentum).add_(mean.detach().mean(0).reshape(c) * momentum)
+                    running_mean.mul_(1 - momentum).add_(x.mean(-1).mean(0) * momentum)
                 if running_var is not None:
-                    unbiased = var.detach().mean(0).reshape(c) * (count / max(count - 1, 1))
+                    unbiased = x.var(-1, correction=0).mean(0) * (count / max(count - 1, 1))
                     running_var.mul_(1 - momentum).add_(unbiased * momentum)
-    else:
-        if running_mean is None or running_var is None:
-            raise ValueError("instance_norm: use_input_stats=False needs running_mean and running_var")
-        shape = (1, c) + (1,) * len(dims)
-        mean, var = running_mean.reshape(shape), running_var.reshape(shape)
+        return _per_channel_affine(out, weight, bias)
+    if running_mean is None or running_var is None:
+        raise ValueError("instance_norm: use_input_stats=False needs running_mean and running_var")
+    shape = (1, c) + (1,) * len(dims)
+    mean, var = running_mean.reshape(shape), running_var.reshape(shape)
     return _per_channel_affine((input - mean) / (var + eps).sqrt(), weight, bias)
 
 
