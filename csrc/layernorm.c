@@ -3,8 +3,8 @@
  * the training forward (out, and per-row mean and rstd, kept for the backward) and the backward
  * (grad of x, and the column sums that are grad of weight and bias).
  *
- * Arithmetic: in double for float32 and float64 alike (layernorm_vec.h: widened on load, rounded
- * once on store). The row kernels are one body compiled per tier: the portable instance here, AVX2
+ * Arithmetic: statistics and the backward in double for float32 and float64 alike, the float32
+ * forward output in float lanes (layernorm_vec.h). The row kernels are one body compiled per tier: the portable instance here, AVX2
  * and AVX-512 in layernorm_avx2.c / layernorm_avx512.c, picked once per call from agc_isa_active();
  * the equality contract is in layernorm_vec.h.
  * Threads: rows are cut into blocks of ln_block_rows() rows, a count that depends on the shape only;
