@@ -229,6 +229,20 @@ def test_specials_and_equal_rows():
     assert (np_of(F.layer_norm(ag.tensor(x64), 37)) == 0).all()
 
 
+def test_empty_inputs():
+    """no rows: empty output, zero weight and bias gradients; empty rows (d == 0): empty output and NaN
+    statistics, as PyTorch"""
+    w, b = ag.ones(5, requires_grad=True), ag.zeros(5, requires_grad=True)
+    x = ag.randn(0, 5, requires_grad=True)
+    out = F.layer_norm(x, 5, w, b)
+    out.sum().backward()
+    assert tuple(out.shape) == (0, 5) and tuple(x.grad.shape) == (0, 5)
+    np.testing.assert_array_equal(np_of(w.grad), np.zeros(5))
+    np.testing.assert_array_equal(np_of(b.grad), np.zeros(5))
+    out, mean, rstd = _core.layer_norm_forward(ag.randn(3, 0), 1, None, None, 1e-5)
+    assert tuple(out.shape) == (3, 0) and np.isnan(np_of(mean)).all()
+
+
 # ------------------------------------------------------------------------------------ tiers, threads
 def test_vector_tier_against_portable(tier):
     """float32 within 1 unit (the instances differ in the fusion of double multiply-adds only, seen
