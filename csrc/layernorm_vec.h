@@ -2,8 +2,9 @@
  * over vec.h's double lanes and compiled per ISA: portable by layernorm.c, AVX2 and AVX-512 by
  * layernorm_avx2.c and layernorm_avx512.c (each includes vec.h, then this). float32 and float64 share
  * one body: elements are widened to double on load, the statistics and the backward are computed in
- * double and a result is rounded once to the element type on store; the forward's output of float32
- * is computed in float lanes (ln_out_f32: a few roundings, like batch norm's).
+ * double and a result is rounded once to the element type on store; the float32 outputs out and gx
+ * are computed in float lanes from the double statistics (ln_out_f32, ln_gx_f32: a few roundings,
+ * like batch norm's).
  *
  * Statistics (ln_fwd): one pass over the deviations e = x - m0 from a first estimate m0 gives both
  * their sum, which corrects the mean, and their squares: var = mean(e^2) - mean(e)^2. A row of equal
@@ -88,6 +89,45 @@ static VEC_TARGET void ln_out_f64(const double *x, const double *w, const double
     }
 }
 
+/* gx = rstd gh + (a2 xh + a3), gh = g w, xh = (x - mean) rstd: float32 in float lanes (the mean split
+ * as in ln_out_f32; a few roundings of terms of the size of gh), float64 in double lanes */
+static VEC_TARGET void ln_gx_f32(const float *x, const float *g, const float *w, float *gx, int64_t d, double mean,
+                                 double rstd, double a2d, double a3d)
+{
+    const float hif = (float)mean;
+    const vf hi = VC(hif), lo = VC((float)(mean - (double)hif)), r = VC((float)rstd);
+    const vf a2 = VC((float)a2d), a3 = VC((float)a3d);
+    int64_t i = 0;
+    for (; i + VF_W <= d; i += VF_W) {
+        const vf gh = w ? vf_mul(vf_load(g + i), vf_load(w + i)) : vf_load(g + i);
+        const vf xh = vf_mul(vf_sub(vf_sub(vf_load(x + i), hi), lo), r);
+        vf_store(gx + i, vf_fma(r, gh, vf_fma(a2, xh, a3)));
+    }
+    if (i < d) {
+        const int64_t m = d - i;
+        const vf gv = vf_load_part(g + i, m);
+        const vf gh = w ? vf_mul(gv, vf_load_part(w + i, m)) : gv;
+        const vf xh = vf_mul(vf_sub(vf_sub(vf_load_part(x + i, m), hi), lo), r);
+        vf_store_part(gx + i, m, vf_fma(r, gh, vf_fma(a2, xh, a3)));
+    }
+}
+
+static VEC_TARGET void ln_gx_f64(const double *x, const double *g, const double *w, double *gx, int64_t d,
+                                 double mean, double rstd, double a2d, double a3d)
+{
+    const vd vm = vd_set1(mean), vr = vd_set1(rstd), a2 = vd_set1(a2d), a3 = vd_set1(a3d);
+    for (int64_t i = 0; i < d; i += VD_W) {
+        const int64_t m = d - i;
+        const int whole = m >= VD_W;
+        const vd gv = whole ? vd_load(g + i) : vd_load_part(g + i, m);
+        const vd gh = w ? vd_mul(gv, whole ? vd_load(w + i) : vd_load_part(w + i, m)) : gv;
+        const vd xh = vd_mul(vd_sub(whole ? vd_load(x + i) : vd_load_part(x + i, m), vm), vr);
+        const vd r = vd_fma(vr, gh, vd_fma(a2, xh, a3));
+        if (whole) vd_store(gx + i, r);
+        else ln_stp_f64(gx + i, m, r);
+    }
+}
+
 /* Row statistics, then the output. The deviations e = x - m0 from a first estimate m0 give both the mean's correction
  * (their sum) and the variance (their squares); m0 is x[0] for float32 (one pass over the row: its
  * values carry 24 bits and the double sums lose at most log2 of ((x[0] - mean) / std)^2 of 53, so
@@ -131,13 +171,12 @@ static VEC_TARGET void ln_out_f64(const double *x, const double *w, const double
         ln_out_##SUF(x, w, b, out, d, mean, rstd);                                                \
     }                                                                                             \
                                                                                                   \
-    /* the two row sums first (only gx needs them), then one pass for gx and the column sums */    \
+    /* gx needs the two row sums first; then gx (ln_gx_*) and the column sums, each one pass */   \
     static VEC_TARGET void ln_bwd_##SUF(const T *x, const T *g, const T *w, int64_t d, double mean, double rstd, \
                                         T *gx, double *pw, double *pb)                            \
     {                                                                                             \
         const vd vm = vd_set1(mean), vr = vd_set1(rstd);                                          \
         int64_t i = 0;                                                                            \
-        vd a1 = vd_zero(), a2 = vd_zero(), a3 = vd_zero();                                        \
         if (gx) {                                                                                 \
             vd a[LN_NA], q[LN_NA];                                                                \
             for (int k = 0; k < LN_NA; k++) a[k] = q[k] = vd_zero();                              \
@@ -156,25 +195,17 @@ static VEC_TARGET void ln_out_f64(const double *x, const double *w, const double
                 s1 += gh;                                                                         \
                 s2 = fma(gh, ((double)x[i] - mean) * rstd, s2);                                   \
             }                                                                                     \
-            a1 = vr;                                                                              \
-            a2 = vd_set1(-rstd * (s2 / (double)d));                                               \
-            a3 = vd_set1(-rstd * (s1 / (double)d));                                               \
+            ln_gx_##SUF(x, g, w, gx, d, mean, rstd, -rstd * (s2 / (double)d), -rstd * (s1 / (double)d)); \
         }                                                                                         \
-        /* gx = a1 gh + (a2 xh + a3); pw += g xh; pb += g */                                      \
+        if (!pw && !pb) return;                                                                   \
+        /* pw += g xh; pb += g */                                                                 \
         for (i = 0; i < d; i += VD_W) {                                                           \
             const int64_t m = d - i;                                                              \
             const int whole = m >= VD_W;                                                          \
             const vd gv = whole ? ln_ld_##SUF(g + i) : ln_ldp_##SUF(g + i, m);                    \
-            const vd xv = whole ? ln_ld_##SUF(x + i) : ln_ldp_##SUF(x + i, m);                    \
-            const vd xh = vd_mul(vd_sub(xv, vm), vr);                                             \
-            if (gx) {                                                                             \
-                vd gh = gv;                                                                       \
-                if (w) gh = vd_mul(gh, whole ? ln_ld_##SUF(w + i) : ln_ldp_##SUF(w + i, m));      \
-                const vd r = vd_fma(a1, gh, vd_fma(a2, xh, a3));                                  \
-                if (whole) ln_st_##SUF(gx + i, r);                                                \
-                else ln_stp_##SUF(gx + i, m, r);                                                  \
-            }                                                                                     \
             if (pw) {                                                                             \
+                const vd xv = whole ? ln_ld_##SUF(x + i) : ln_ldp_##SUF(x + i, m);                \
+                const vd xh = vd_mul(vd_sub(xv, vm), vr);                                         \
                 const vd r = vd_fma(gv, xh, whole ? vd_load(pw + i) : vd_load_part(pw + i, m));   \
                 if (whole) vd_store(pw + i, r);                                                   \
                 else ln_stp_f64(pw + i, m, r);                                                    \

@@ -54,6 +54,17 @@ def ref_backward(x, g, k, w=None, eps=1e-5):
     return gx, (g * xh).sum(lead), g.sum(lead)
 
 
+def gx_scale(x, g, k, w=None, eps=1e-5):
+    """the magnitude of the terms of gx: rstd (|gh| + |mean(gh)| + |xh mean(gh xh)|)"""
+    x, g = x.astype(np.float64), g.astype(np.float64)
+    dims = tuple(range(x.ndim - k, x.ndim))
+    mu = x.mean(dims, keepdims=True)
+    rstd = 1 / np.sqrt(((x - mu) ** 2).mean(dims, keepdims=True) + eps)
+    xh = (x - mu) * rstd
+    gh = g * w if w is not None else g
+    return rstd * (np.abs(gh) + np.abs(gh.mean(dims, keepdims=True)) + np.abs(xh * (gh * xh).mean(dims, keepdims=True)))
+
+
 def run_core(x, k, w, b, g, eps=1e-5):
     out, mean, rstd = _core.layer_norm_forward(T(x), k, None if w is None else T(w), None if b is None else T(b), eps)
     gx, gw, gb = _core.layer_norm_backward(T(x), T(g), mean, rstd, None if w is None else T(w), k)
@@ -96,9 +107,8 @@ def test_every_length_against_numpy(target, dtype, affine):
         # out: a few roundings of the terms (x - mean) rstd w and b (float32 is computed in float)
         oscale = np.abs(ref_forward(x, 1) * (1 if w is None else w)) + (0 if b is None else np.abs(b))
         assert units(got["out"], ref_out, dtype, oscale) <= 2 * bound, f"out d={d}"
-        # gradient sums cancel: measured against the magnitude of their terms
-        gscale = np.abs(g.astype(np.float64)).sum(-1, keepdims=True) / d * 4
-        assert units(got["gx"], gx, dtype, np.broadcast_to(gscale, gx.shape)) <= 4 * bound, f"gx d={d}"
+        # gx = rstd (gh - mean(gh) - xh mean(gh xh)) cancels: measured against its terms' magnitude
+        assert units(got["gx"], gx, dtype, gx_scale(x, g, 1, w)) <= 2 * bound, f"gx d={d}"
         if affine:
             assert units(got["gw"], gw, dtype, np.abs(g).sum(0) * 3) <= bound, f"gw d={d}"
         else:
@@ -245,9 +255,10 @@ def test_empty_inputs():
 
 # ------------------------------------------------------------------------------------ tiers, threads
 def test_vector_tier_against_portable(tier):
-    """float32 within 1 unit (the instances differ in the fusion of double multiply-adds only, seen
-    after the rounding to float32 at ties); float64 within a few units"""
-    for dtype, bound in ((np.float32, 1), (np.float64, 64)):
+    """float32 within 2 units (the instances differ in the fusion of multiply-adds only: in double,
+    seen after the rounding to float32 at ties, and in float32 for out and gx); float64 within a few
+    units; gx measured against the magnitude of its terms"""
+    for dtype, bound in ((np.float32, 2), (np.float64, 64)):
         for d in LENGTHS:
             x, w, b, g = inputs((3, d), 1, dtype, seed=d, off=d % 4)
             _core.set_simd_target(REFERENCE)
@@ -255,7 +266,9 @@ def test_vector_tier_against_portable(tier):
             _core.set_simd_target(tier)
             got = run_core(x, 1, w, b, g)
             for key in ref:
-                sc = np.abs(ref[key]).max(initial=0) if key in ("gx", "gw", "gb", "mean") else None
+                sc = np.abs(ref[key]).max(initial=0) if key in ("gw", "gb", "mean") else None
+                if key == "gx":
+                    sc = gx_scale(x, g, 1, w)
                 assert units(got[key], ref[key].astype(np.float64), dtype, sc) <= bound, f"{key} ({tier}) d={d} {dtype}"
 
 
