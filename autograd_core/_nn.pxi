@@ -1,4 +1,5 @@
-# _nn.pxi: bindings of the fused nn kernels in csrc/nn.c (batch norm, softmax cross-entropy).
+# _nn.pxi: bindings of the fused nn kernels in csrc/nn.c (batch norm, softmax cross-entropy) and
+# csrc/layernorm.c (layer norm).
 # Included textually into _core.pyx. Each wrapper checks shapes and dtypes, makes inputs contiguous,
 # then calls C without the GIL. The autodiff wrappers live in autograd_core/nn/functional.py.
 
@@ -8,6 +9,10 @@ cdef extern from "agc.h" nogil:
     int agc_batch_norm_backward(int dt, int64_t n, int64_t c, int64_t s, const void *x, const void *g,
                                 const void *mean, const void *invstd, const void *weight, void *gx, void *gw,
                                 void *gb)
+    int agc_layer_norm_forward(int dt, int64_t rows, int64_t d, const void *x, const void *weight,
+                               const void *bias, double eps, void *out, double *mean, double *rstd)
+    int agc_layer_norm_backward(int dt, int64_t rows, int64_t d, const void *x, const void *g, const double *mean,
+                                const double *rstd, const void *weight, void *gx, void *gw, void *gb)
     int agc_softmax_xent_forward(int dt, int64_t n, int64_t c, const void *x, const int64_t *target,
                                  const void *weight, int64_t ignore_index, double smoothing, void *loss,
                                  void *lse)
@@ -102,6 +107,99 @@ def batch_norm_backward(TensorBase x, TensorBase g, TensorBase mean, TensorBase 
         rc = agc_batch_norm_backward(x._dtype, n, c, s, x._data, g._data, mean._data, invstd._data, wp,
                                      gxp, gwp, gbp)
     check_rc(rc, "batch_norm_backward")
+    return gx, gw, gb
+
+
+cdef tuple _ln_geometry(TensorBase x, int k, str op):
+    """(rows, d, normalized_shape) of layer norm over x's last k dims"""
+    if k < 1 or k > x._ndim:
+        raise ValueError(f"{op}: cannot normalize the last {k} dimensions of an input of shape {tuple(x.shape)}")
+    cdef int64_t rows = 1, d = 1
+    cdef int i
+    for i in range(x._ndim - k):
+        rows *= x._shape[i]
+    for i in range(x._ndim - k, x._ndim):
+        d *= x._shape[i]
+    return rows, d, tuple(x.shape)[x._ndim - k:]
+
+
+cdef TensorBase _ln_param(object v, int dt, tuple nshape, str what, str op):
+    """None, or v as a contiguous tensor of shape nshape and dtype dt"""
+    cdef TensorBase t = tensor_arg(v, op, what, optional=True)
+    if t is None:
+        return None
+    require_shape(t, nshape, op, what)
+    if t._dtype != dt:
+        t = cast(t, dt)
+    return contiguous(t)
+
+
+cdef TensorBase _ln_stats(object v, int64_t rows, str what, str op):
+    cdef TensorBase t = tensor_arg(v, op, what)
+    if t._dtype != AGC_F64 or t.numel() != rows:
+        raise ValueError(f"{op}: expected {what} as {rows} float64 values (the forward's), got "
+                         f"{DTYPE_NAMES[t._dtype]} of shape {tuple(t.shape)}")
+    return contiguous(t)
+
+
+def layer_norm_forward(TensorBase x, int k, weight, bias, double eps):
+    """Layer norm of x over its last k dimensions: (out, mean, rstd), mean and rstd float64 of one
+    value per row (the product of the leading dimensions)."""
+    if half_of((x, weight, bias)) >= 0:
+        return half_call(layer_norm_forward, half_of((x, weight, bias)), x, k, weight, bias, eps)
+    require_float(x._dtype, "layer_norm", "an input")
+    if not eps >= 0:
+        raise ValueError(f"layer_norm: eps must be >= 0, got {eps}")
+    rows, d, nshape = _ln_geometry(x, k, "layer_norm")
+    x = contiguous(x)
+    cdef TensorBase w = _ln_param(weight, x._dtype, nshape, "weight", "layer_norm")
+    cdef TensorBase b = _ln_param(bias, x._dtype, nshape, "bias", "layer_norm")
+    cdef int64_t r = rows, dd = d
+    cdef TensorBase out = new_tensor(x._dtype, x._ndim, x._shape)
+    cdef TensorBase mean = new_tensor(AGC_F64, 1, &r)
+    cdef TensorBase rstd = new_tensor(AGC_F64, 1, &r)
+    cdef const void *wp = _nn_ptr(w)
+    cdef const void *bp = _nn_ptr(b)
+    cdef int rc
+    with nogil:
+        rc = agc_layer_norm_forward(x._dtype, r, dd, x._data, wp, bp, eps, out._data, <double *>mean._data,
+                                    <double *>rstd._data)
+    check_rc(rc, "layer_norm")
+    return out, mean, rstd
+
+
+def layer_norm_backward(TensorBase x, TensorBase g, mean, rstd, weight, int k, bint need_input=True,
+                        bint need_weight=True, bint need_bias=True):
+    """Gradients (grad_input, grad_weight, grad_bias) of layer_norm_forward over the last k dims, given
+    its mean and rstd; entries not requested (or without a weight) are None."""
+    cdef int hdt = half_of((x, g, weight))
+    if hdt >= 0:
+        return half_call(layer_norm_backward, hdt, x, g, mean, rstd, weight, k, need_input, need_weight, need_bias)
+    require_float(x._dtype, "layer_norm_backward", "an input")
+    if g._ndim != x._ndim or any_diff(g._shape, x._shape, x._ndim):
+        raise RuntimeError(f"layer_norm_backward: gradient shape {tuple(g.shape)} does not match input "
+                           f"shape {tuple(x.shape)}")
+    rows, d, nshape = _ln_geometry(x, k, "layer_norm_backward")
+    x = contiguous(x)
+    if g._dtype != x._dtype:
+        g = cast(g, x._dtype)
+    g = contiguous(g)
+    cdef TensorBase m = _ln_stats(mean, rows, "mean", "layer_norm_backward")
+    cdef TensorBase rs = _ln_stats(rstd, rows, "rstd", "layer_norm_backward")
+    cdef TensorBase w = _ln_param(weight, x._dtype, nshape, "weight", "layer_norm_backward")
+    cdef int64_t r = rows, dd = d
+    cdef TensorBase gx = new_tensor(x._dtype, x._ndim, x._shape) if need_input else None
+    cdef TensorBase gw = new_tensor(x._dtype, k, &x._shape[x._ndim - k]) if need_weight and w is not None else None
+    cdef TensorBase gb = new_tensor(x._dtype, k, &x._shape[x._ndim - k]) if need_bias else None
+    cdef const void *wp = _nn_ptr(w)
+    cdef void *gxp = _nn_ptr(gx)
+    cdef void *gwp = _nn_ptr(gw)
+    cdef void *gbp = _nn_ptr(gb)
+    cdef int rc
+    with nogil:
+        rc = agc_layer_norm_backward(x._dtype, r, dd, x._data, g._data, <const double *>m._data,
+                                     <const double *>rs._data, wp, gxp, gwp, gbp)
+    check_rc(rc, "layer_norm_backward")
     return gx, gw, gb
 
 

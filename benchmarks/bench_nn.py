@@ -4,6 +4,9 @@ Cases (issue 5 targets: no slower than PyTorch):
   mlp_small   Linear-ReLU 64-128-64-10, batch 128, cross-entropy, Adam: one full training step
   mlp_large   784-1024-1024-10, batch 256, cross-entropy, SGD momentum 0.9: one full training step
   batchnorm   BatchNorm2d(16) training forward + backward on (64, 16, 28, 28)
+  ln_fwd      LayerNorm(512) forward on (64, 128, 512) (a transformer's activations)
+  ln_fwdbwd   LayerNorm(512) forward + backward on (64, 128, 512)
+  ln_1024     LayerNorm(1024) forward + backward on (32, 1024)
 Each is timed for ours, a hand-written NumPy implementation of the same computation and, when
 importable, PyTorch (same thread count).
 
@@ -35,6 +38,7 @@ MLPS = {
     "mlp_large": {"sizes": (784, 1024, 1024, 10), "batch": 256, "opt": "sgd"},
 }
 BN_SHAPE = (64, 16, 28, 28)
+LN_SHAPES = {"ln_fwd": (64, 128, 512), "ln_fwdbwd": (64, 128, 512), "ln_1024": (32, 1024)}
 
 
 def _data(sizes, batch, seed=0):
@@ -80,6 +84,22 @@ def lib_bn(lib):
     def step():
         x.grad = None
         bn(x).backward(g)
+    return step
+
+
+def lib_ln(lib, case):
+    shape = LN_SHAPES[case]
+    ln = lib.nn.LayerNorm(shape[-1])
+    r = np.random.default_rng(0)
+    x = lib.tensor(r.standard_normal(shape).astype(np.float32), requires_grad=True)
+    g = lib.tensor(r.standard_normal(shape).astype(np.float32))
+    if case == "ln_fwd":
+        return lambda: ln(x)
+
+    def step():
+        x.grad = None
+        ln.weight.grad = ln.bias.grad = None
+        ln(x).backward(g)
     return step
 
 
@@ -163,6 +183,28 @@ def numpy_bn():
     return step
 
 
+def numpy_ln(case):
+    shape = LN_SHAPES[case]
+    r = np.random.default_rng(0)
+    x = r.standard_normal(shape).astype(np.float32)
+    g = r.standard_normal(shape).astype(np.float32)
+    w = np.ones(shape[-1], np.float32)
+    lead = tuple(range(len(shape) - 1))
+
+    def step():
+        mean = x.mean(-1, keepdims=True)
+        xc = x - mean
+        inv = 1 / np.sqrt((xc * xc).mean(-1, keepdims=True) + 1e-5)
+        xhat = xc * inv
+        out = xhat * w + 0
+        if case == "ln_fwd":
+            return out
+        gh = g * w
+        gx = inv * (gh - gh.mean(-1, keepdims=True) - xhat * (gh * xhat).mean(-1, keepdims=True))
+        return out, gx, (g * xhat).sum(lead), g.sum(lead)
+    return step
+
+
 # ------------------------------------------------------------------------------ PyTorch
 def torch_mlp(case):
     return lib_mlp(torch, case)
@@ -177,9 +219,14 @@ CASES = {
     "mlp_large": (lambda: ours_mlp("mlp_large"), lambda: numpy_mlp("mlp_large"), lambda: torch_mlp("mlp_large")),
     "batchnorm": (ours_bn, numpy_bn, torch_bn),
 }
+for _c in LN_SHAPES:
+    CASES[_c] = (lambda c=_c: lib_ln(ag, c), lambda c=_c: numpy_ln(c), lambda c=_c: lib_ln(torch, c))
 GROUPS = {"mlp_small": "nn mlp 64-128-64-10 b128 adam float32",
           "mlp_large": "nn mlp 784-1024-1024-10 b256 sgd float32",
-          "batchnorm": "nn batchnorm2d fwd+bwd (64,16,28,28) float32"}
+          "batchnorm": "nn batchnorm2d fwd+bwd (64,16,28,28) float32",
+          "ln_fwd": "nn layernorm(512) fwd (64,128,512) float32",
+          "ln_fwdbwd": "nn layernorm(512) fwd+bwd (64,128,512) float32",
+          "ln_1024": "nn layernorm(1024) fwd+bwd (32,1024) float32"}
 
 
 # ------------------------------------------------------------------------------ pytest-benchmark

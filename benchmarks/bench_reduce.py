@@ -1,6 +1,6 @@
 """Reduction benchmarks (csrc/reduce.c through the public API): sums over the last axis and over
-axis 0, max, var, logsumexp, softmax and log_softmax of a (4096, 1024) float32 matrix, and a whole
-1e7-element sum ("sum all float32 1e7").
+axis 0, max, var, logsumexp, softmax and log_softmax of a (4096, 1024) float32 matrix, a whole
+1e7-element sum ("sum all float32 1e7"), and sum, var and logsumexp over the last axis in float64.
 
 Each case times ours (autograd_core, no grad), NumPy and, when importable, PyTorch on the same input,
 under one pytest-benchmark group named for the op, axis, dtype and size ("sum axis=-1 float32
@@ -73,17 +73,26 @@ CASES = {
                             lambda tt: torch.log_softmax(tt, -1)),
     "sum all": (lambda t: t.sum(), lambda a: a.sum(), lambda tt: tt.sum()),
 }
+# float64 (the vector tiers' float64 row sums; logsumexp's exp is still the portable loop's)
+for _name in ("sum axis=-1", "var axis=-1", "logsumexp axis=-1"):
+    CASES[_name + " f64"] = CASES.get(_name) or (lambda t: t.var(-1), lambda a: a.var(axis=-1, ddof=1),
+                                                 lambda tt: tt.var(-1))
 TARGET_CASES = ["sum axis=-1", "sum axis=0", "softmax axis=-1", "log_softmax axis=-1"]
 
 
 def _input(name):
     if name == "sum all":
         return np.random.default_rng(1).standard_normal(10_000_000).astype(np.float32), "float32 1e7"
+    if name.endswith(" f64"):
+        return _matrix().astype(np.float64), "float64 4096x1024"
     return _matrix(), "float32 4096x1024"
 
 
 def _group(name):
-    return f"{name} {'float32 1e7' if name == 'sum all' else 'float32 4096x1024'}"
+    if name == "sum all":
+        return "sum all float32 1e7"
+    dt = "float64" if name.endswith(" f64") else "float32"
+    return f"{name.removesuffix(' f64')} {dt} 4096x1024"
 
 
 def _callables(name):
@@ -141,7 +150,7 @@ def reduce_report(repeat=15, number=3):
     threads = ag.get_num_threads()
     if torch is not None:
         torch.set_num_threads(threads)
-    print(f"reductions, float32 | simd={_core.simd_target()} threads={threads}")
+    print(f"reductions | simd={_core.simd_target()} threads={threads}")
     header = (f"{'case':<24}{'ours ms':>10}{'numpy ms':>10}{'torch ms':>10}{'numpy/ours':>12}{'torch/ours':>12}"
               f"{'rounds won':>12}")
     print(header)

@@ -7,11 +7,12 @@
  * Arithmetic: float32 data is accumulated in double; variance is two-pass. Every sum is taken in a
  * fixed order inside one thread (threads split channels or rows, never a reduction), so results do
  * not depend on the thread count. Threads (agc_threads_for) only above NN_PAR_MIN elements.
- * Tiers: the float32 per-run batch-norm loops (layout (n, c, s), s > 1) and the cross-entropy rows have
- * one vector body (nn_vec.h; the log-sum-exp of a row is the reductions' max and exp-sum kernels,
- * reduce_vec.h) compiled for AVX2 and AVX-512, picked once per call from agc_isa_active(); equality
- * contracts in those files. The loops here are the portable reference and run float64 everywhere, the
- * s == 1 batch-norm layout and the weighted, label-smoothed cross-entropy gradient.
+ * Tiers: the batch-norm loops (float32 and float64, both layouts) and the float32 cross-entropy rows
+ * have one vector body (nn_vec.h; a channel's plain sum and the log-sum-exp of a row are the
+ * reductions' kernels, reduce_vec.h) compiled for AVX2 and AVX-512, picked once per call from
+ * agc_isa_active(); equality contracts in those files. The loops here are the portable reference and
+ * run float64 cross-entropy (its exp has no float64 vector instance yet) and the weighted,
+ * label-smoothed cross-entropy gradient.
  * Tests: tests/test_nn.py (batch_norm) and tests/test_losses.py (cross_entropy). */
 #include <math.h>
 #include <stdint.h>
@@ -319,24 +320,21 @@ static inline void rows_apply_f32(const nn_tier *tier, const float *x, const flo
 }
 static inline void rows_sum_f64(const nn_tier *tier, const double *x, const double *mean, double *acc, int64_t c)
 {
-    (void)tier;
-    rows_sum_f64_p(x, mean, acc, c);
+    (tier ? tier->vk->rows_sum_d : rows_sum_f64_p)(x, mean, acc, c);
 }
 static inline void rows_gsums_f64(const nn_tier *tier, const double *x, const double *g, const double *mean,
                                   double *sg, double *sgx, int64_t c)
 {
-    (void)tier;
-    rows_gsums_f64_p(x, g, mean, sg, sgx, c);
+    (tier ? tier->vk->rows_gsums_d : rows_gsums_f64_p)(x, g, mean, sg, sgx, c);
 }
 static inline void rows_apply_f64(const nn_tier *tier, const double *x, const double *g, const double *a,
                                   const double *b, const double *d, double *out, int64_t c)
 {
-    (void)tier;
-    rows_apply_f64_p(x, g, a, b, d, out, c);
+    (tier ? tier->vk->rows_apply_d : rows_apply_f64_p)(x, g, a, b, d, out, c);
 }
 
 /* per-run dispatch: the tier is fixed for a whole call (read once from agc_isa_active at entry); tier is
- * NULL for the portable loops, and float64 always takes them */
+ * NULL for the portable loops */
 static inline double sum_f32(const nn_tier *tier, const float *p, int64_t s)
 {
     return tier ? tier->rk->lsum[M_IDD](p, s, 0.0f) : sum_f32_p(p, s);
@@ -361,30 +359,25 @@ static inline void bwdapply_f32(const nn_tier *tier, const float *p, const float
 }
 static inline double sum_f64(const nn_tier *tier, const double *p, int64_t s)
 {
-    (void)tier;
-    return sum_f64_p(p, s);
+    return tier ? tier->rk->lsumd[M_ID](p, s, 0.0) : sum_f64_p(p, s);
 }
 static inline double sqdev_f64(const nn_tier *tier, const double *p, int64_t s, double mean)
 {
-    (void)tier;
-    return sqdev_f64_p(p, s, mean);
+    return tier ? tier->vk->sqdev_d(p, s, mean) : sqdev_f64_p(p, s, mean);
 }
 static inline void gsums_f64(const nn_tier *tier, const double *p, const double *q, int64_t s, double mean,
                              double *sg, double *sgx)
 {
-    (void)tier;
-    gsums_f64_p(p, q, s, mean, sg, sgx);
+    (tier ? tier->vk->gsums_d : gsums_f64_p)(p, q, s, mean, sg, sgx);
 }
 static inline void affine_f64(const nn_tier *tier, const double *p, double *o, int64_t s, double sc, double sh)
 {
-    (void)tier;
-    affine_f64_p(p, o, s, sc, sh);
+    (tier ? tier->vk->affine_d : affine_f64_p)(p, o, s, sc, sh);
 }
 static inline void bwdapply_f64(const nn_tier *tier, const double *p, const double *q, double *o, int64_t s,
                                 double a1, double a2, double a3)
 {
-    (void)tier;
-    bwdapply_f64_p(p, q, o, s, a1, a2, a3);
+    (tier ? tier->vk->bwdapply_d : bwdapply_f64_p)(p, q, o, s, a1, a2, a3);
 }
 
 /* cross-entropy rows: log-sum-exp (max, then the sum of exp(x - max) in double) and the gradient
@@ -456,10 +449,11 @@ int agc_batch_norm_forward(agc_dtype dt, int64_t n, int64_t c, int64_t s, const 
         return AGC_OK;
     }
     if (dt == AGC_F64) {
+        const nn_tier t = nn_vector_kernels();
         if (s == 1)
-            return bn_fwd_rows_f64(NULL, n, c, (const double *)x, (const double *)weight, (const double *)bias,
+            return bn_fwd_rows_f64(t.vk ? &t : NULL, n, c, (const double *)x, (const double *)weight, (const double *)bias,
                                    eps, (double *)out, (double *)mean, (double *)var, (double *)invstd);
-        bn_fwd_f64(NULL, n, c, s, (const double *)x, (const double *)weight, (const double *)bias, eps,
+        bn_fwd_f64(t.vk ? &t : NULL, n, c, s, (const double *)x, (const double *)weight, (const double *)bias, eps,
                    (double *)out, (double *)mean, (double *)var, (double *)invstd);
         return AGC_OK;
     }
@@ -481,11 +475,12 @@ int agc_batch_norm_backward(agc_dtype dt, int64_t n, int64_t c, int64_t s, const
         return AGC_OK;
     }
     if (dt == AGC_F64) {
+        const nn_tier t = nn_vector_kernels();
         if (s == 1)
-            return bn_bwd_rows_f64(NULL, n, c, (const double *)x, (const double *)g, (const double *)mean,
+            return bn_bwd_rows_f64(t.vk ? &t : NULL, n, c, (const double *)x, (const double *)g, (const double *)mean,
                                    (const double *)invstd, (const double *)weight, (double *)gx, (double *)gw,
                                    (double *)gb);
-        bn_bwd_f64(NULL, n, c, s, (const double *)x, (const double *)g, (const double *)mean,
+        bn_bwd_f64(t.vk ? &t : NULL, n, c, s, (const double *)x, (const double *)g, (const double *)mean,
                    (const double *)invstd, (const double *)weight, (double *)gx, (double *)gw, (double *)gb);
         return AGC_OK;
     }

@@ -1,4 +1,4 @@
-/* nn.h: the per-tier float32 kernels of nn.c (nn_vec.h instances) that nn.c picks from by
+/* nn.h: the per-tier kernels of nn.c (nn_vec.h instances) that nn.c picks from by
  * agc_isa_active(); shared by nn.c and nn_vec.h only. */
 #ifndef AGC_NN_H
 #define AGC_NN_H
@@ -23,6 +23,15 @@ typedef struct {
     void (*rows_gsums)(const float *x, const float *g, const double *mean, double *sg, double *sgx, int64_t c);
     void (*rows_apply)(const float *x, const float *g, const double *a, const double *b, const double *d, float *out,
                        int64_t c);
+    /* the batch-norm kernels for float64 (affine and bwdapply in double) */
+    double (*sqdev_d)(const double *p, int64_t s, double mean);
+    void (*gsums_d)(const double *p, const double *q, int64_t s, double mean, double *sg, double *sgx);
+    void (*affine_d)(const double *p, double *o, int64_t s, double sc, double sh);
+    void (*bwdapply_d)(const double *p, const double *q, double *o, int64_t s, double a1, double a2, double a3);
+    void (*rows_sum_d)(const double *x, const double *mean, double *acc, int64_t c);
+    void (*rows_gsums_d)(const double *x, const double *g, const double *mean, double *sg, double *sgx, int64_t c);
+    void (*rows_apply_d)(const double *x, const double *g, const double *a, const double *b, const double *d,
+                         double *out, int64_t c);
 } agc_nn_kernels;
 
 #if AGC_HAVE_X86

@@ -1,5 +1,5 @@
-/* nn_vec.h: the float32 batch-norm and cross-entropy row kernels of the vector tiers (the
- * agc_nn_kernels table of nn.h), written once over vec.h and compiled per ISA by nn_avx2.c and
+/* nn_vec.h: the batch-norm (float32 and float64) and float32 cross-entropy row kernels of the vector
+ * tiers (the agc_nn_kernels table of nn.h), written once over vec.h and compiled per ISA by nn_avx2.c and
  * nn_avx512.c (each includes vec.h, then this). nn.c keeps the portable loops as the reference.
  *
  * Equality contract (tests/test_vec_tiers_families.py):
@@ -16,6 +16,8 @@
  *   order: its plain sums are bitwise equal to them; the squared deviations, the gradient sums and
  *   the outputs are fused (one double rounding less), so AVX2 and AVX-512 are bitwise equal and the
  *   float32 results match the portable ones except at double-rounding ties.
+ * - float64 runs the same bodies (nn_*_f64: loads without widening; affine and bwdapply in double
+ *   lanes), with the same contract in float64 units.
  * Tails are masked vectors: an element's bits do not depend on its position. */
 #ifndef AGC_VEC_H
 #error "include vec.h first"
@@ -27,90 +29,12 @@
 
 /* the halving tree over NN_LD logical double lanes held in a[0..NN_NA) */
 VEC_FN double nn_tree(vd *a) { return vd_tree(a, NN_NA); }
-static VEC_TARGET double nn_sqdev(const float *p, int64_t s, double mean)
-{
-    const vd m = vd_set1(mean);
-    vd a[NN_NA];
-    for (int k = 0; k < NN_NA; k++) a[k] = vd_zero();
-    int64_t i = 0;
-    for (; i + NN_LD <= s; i += NN_LD)
-        for (int k = 0; k < NN_NA; k++) {
-            const vd d = vd_sub(vd_load_f32(p + i + k * VD_W), m);
-            a[k] = vd_fma(d, d, a[k]);
-        }
-    double r = nn_tree(a);
-    for (; i < s; i++) {
-        const double d = (double)p[i] - mean;
-        r = fma(d, d, r);
-    }
-    return r;
-}
 
-static VEC_TARGET void nn_gsums(const float *p, const float *q, int64_t s, double mean, double *sg, double *sgx)
-{
-    const vd m = vd_set1(mean);
-    vd a[NN_NA], b[NN_NA];
-    for (int k = 0; k < NN_NA; k++) a[k] = b[k] = vd_zero();
-    int64_t i = 0;
-    for (; i + NN_LD <= s; i += NN_LD)
-        for (int k = 0; k < NN_NA; k++) {
-            const vd gv = vd_load_f32(q + i + k * VD_W);
-            a[k] = vd_add(a[k], gv);
-            b[k] = vd_fma(gv, vd_sub(vd_load_f32(p + i + k * VD_W), m), b[k]);
-        }
-    double ra = nn_tree(a), rb = nn_tree(b);
-    for (; i < s; i++) {
-        ra += (double)q[i];
-        rb = fma((double)q[i], (double)p[i] - mean, rb);
-    }
-    *sg += ra;
-    *sgx += rb;
-}
-
-static VEC_TARGET void nn_affine(const float *p, float *o, int64_t s, float sc, float sh)
-{
-    const vf a = VC(sc), b = VC(sh);
-    int64_t i = 0;
-    for (; i + VF_W <= s; i += VF_W) vf_store(o + i, vf_fma(vf_load(p + i), a, b));
-    if (i < s) vf_store_part(o + i, s - i, vf_fma(vf_load_part(p + i, s - i), a, b));
-}
-
-static VEC_TARGET void nn_bwdapply(const float *p, const float *q, float *o, int64_t s, float a1, float a2, float a3)
-{
-    const vf v1 = VC(a1), v2 = VC(a2), v3 = VC(a3);
-    int64_t i = 0;
-    for (; i + VF_W <= s; i += VF_W)
-        vf_store(o + i, vf_fma(v1, vf_load(q + i), vf_fma(v2, vf_load(p + i), v3)));
-    if (i < s) {
-        const int64_t k = s - i;
-        vf_store_part(o + i, k, vf_fma(v1, vf_load_part(q + i, k), vf_fma(v2, vf_load_part(p + i, k), v3)));
-    }
-}
-
-static VEC_TARGET void nn_xent_grad(const float *x, float *o, int64_t c, float pa, float l, float e)
-{
-    const vf va = VC(pa), vl = VC(l), ve = VC(-e);
-    int64_t i = 0;
-    for (; i + VF_W <= c; i += VF_W) vf_store(o + i, vf_fma(va, vf_exp(vf_sub(vf_load(x + i), vl)), ve));
-    if (i < c) {
-        const int64_t k = c - i;
-        vf_store_part(o + i, k, vf_fma(va, vf_exp(vf_sub(vf_load_part(x + i, k), vl)), ve));
-    }
-}
-
-/* Batch norm with s == 1, one row of c channels: each channel's double accumulator (or output) in a
- * lane, channels in vectors of VD_W, the last partial vector through a scratch (no masked store).
- * OP(k, lanes) computes the row's part for channels [k, k + lanes). */
-#define NN_ROWS(c, OP)                                                                            \
-    do {                                                                                          \
-        int64_t k_ = 0;                                                                           \
-        for (; k_ + VD_W <= (c); k_ += VD_W) OP(k_, VD_W);                                        \
-        if (k_ < (c)) OP(k_, (c) - k_);                                                           \
-    } while (0)
-#define NN_LDF(p, k, m) ((m) == VD_W ? vd_load_f32((p) + (k)) : vd_load_f32_part((p) + (k), m))
-#define NN_LDD(p, k, m) ((m) == VD_W ? vd_load((p) + (k)) : vd_load_part((p) + (k), m))
-#define NN_STD(p, k, m, v) nn_store_d((p) + (k), m, v)
-#define NN_STF(p, k, m, v) nn_store_f((p) + (k), m, v)
+/* VD_W elements (or the first m) as doubles: float32 widened, float64 as is */
+VEC_FN vd nn_ld_f32(const float *p) { return vd_load_f32(p); }
+VEC_FN vd nn_ldp_f32(const float *p, int64_t m) { return vd_load_f32_part(p, m); }
+VEC_FN vd nn_ld_f64(const double *p) { return vd_load(p); }
+VEC_FN vd nn_ldp_f64(const double *p, int64_t m) { return vd_load_part(p, m); }
 
 /* the first m (<= VD_W) lanes of v: a plain store when whole, else through a scratch */
 VEC_FN void nn_store_d(double *p, int64_t m, vd v)
@@ -133,54 +57,162 @@ VEC_FN void nn_store_f(float *p, int64_t m, vd v)
     vd_store_f32(t, v);
     for (int64_t j = 0; j < m && j < VD_W; j++) p[j] = t[j];
 }
+#define nn_st_f32 nn_store_f
+#define nn_st_f64 nn_store_d
 
-/* acc += x; with mean: acc += (x - mean)^2 (fused) */
-static VEC_TARGET void nn_rows_sum(const float *x, const double *mean, double *acc, int64_t c)
-{
-    if (!mean) {
-#define NN_OP(k, m) NN_STD(acc, k, m, vd_add(NN_LDD(acc, k, m), NN_LDF(x, k, m)))
-        NN_ROWS(c, NN_OP);
-#undef NN_OP
-        return;
+/* Batch norm with s == 1 (nn_rows_*), one row of c channels: each channel's double accumulator (or
+ * output) in a lane, channels in vectors of VD_W, the last partial vector through a scratch (no
+ * masked store). */
+#define NN_LDD(p, k, m) ((m) == VD_W ? vd_load((p) + (k)) : vd_load_part((p) + (k), m))
+
+#define NN_DEFINE(T, SUF)                                                                         \
+    static VEC_TARGET double nn_sqdev_##SUF(const T *p, int64_t s, double mean)                  \
+    {                                                                                             \
+        const vd m = vd_set1(mean);                                                               \
+        vd a[NN_NA];                                                                              \
+        for (int k = 0; k < NN_NA; k++) a[k] = vd_zero();                                         \
+        int64_t i = 0;                                                                            \
+        for (; i + NN_LD <= s; i += NN_LD)                                                        \
+            for (int k = 0; k < NN_NA; k++) {                                                     \
+                const vd d = vd_sub(nn_ld_##SUF(p + i + k * VD_W), m);                            \
+                a[k] = vd_fma(d, d, a[k]);                                                        \
+            }                                                                                     \
+        double r = nn_tree(a);                                                                    \
+        for (; i < s; i++) {                                                                      \
+            const double d = (double)p[i] - mean;                                                 \
+            r = fma(d, d, r);                                                                     \
+        }                                                                                         \
+        return r;                                                                                 \
+    }                                                                                             \
+                                                                                                  \
+    static VEC_TARGET void nn_gsums_##SUF(const T *p, const T *q, int64_t s, double mean, double *sg, double *sgx) \
+    {                                                                                             \
+        const vd m = vd_set1(mean);                                                               \
+        vd a[NN_NA], b[NN_NA];                                                                    \
+        for (int k = 0; k < NN_NA; k++) a[k] = b[k] = vd_zero();                                  \
+        int64_t i = 0;                                                                            \
+        for (; i + NN_LD <= s; i += NN_LD)                                                        \
+            for (int k = 0; k < NN_NA; k++) {                                                     \
+                const vd gv = nn_ld_##SUF(q + i + k * VD_W);                                      \
+                a[k] = vd_add(a[k], gv);                                                          \
+                b[k] = vd_fma(gv, vd_sub(nn_ld_##SUF(p + i + k * VD_W), m), b[k]);                \
+            }                                                                                     \
+        double ra = nn_tree(a), rb = nn_tree(b);                                                  \
+        for (; i < s; i++) {                                                                      \
+            ra += (double)q[i];                                                                   \
+            rb = fma((double)q[i], (double)p[i] - mean, rb);                                      \
+        }                                                                                         \
+        *sg += ra;                                                                                \
+        *sgx += rb;                                                                               \
+    }                                                                                             \
+                                                                                                  \
+    /* acc += x; with mean: acc += (x - mean)^2 (fused) */                                        \
+    static VEC_TARGET void nn_rows_sum_##SUF(const T *x, const double *mean, double *acc, int64_t c) \
+    {                                                                                             \
+        if (!mean) {                                                                              \
+            for (int64_t k = 0; k < c; k += VD_W) {                                                   \
+                const int64_t m = c - k < VD_W ? c - k : VD_W;                                    \
+                const vd v = m == VD_W ? nn_ld_##SUF(x + k) : nn_ldp_##SUF(x + k, m);             \
+                nn_store_d(acc + k, m, vd_add(NN_LDD(acc, k, m), v));                             \
+            }                                                                                     \
+            return;                                                                               \
+        }                                                                                         \
+        for (int64_t k = 0; k < c; k += VD_W) {                                                   \
+            const int64_t m = c - k < VD_W ? c - k : VD_W;                                        \
+            const vd d = vd_sub(m == VD_W ? nn_ld_##SUF(x + k) : nn_ldp_##SUF(x + k, m), NN_LDD(mean, k, m)); \
+            nn_store_d(acc + k, m, vd_fma(d, d, NN_LDD(acc, k, m)));                              \
+        }                                                                                         \
+    }                                                                                             \
+                                                                                                  \
+    /* sg += g; sgx += g (x - mean) (fused) */                                                    \
+    static VEC_TARGET void nn_rows_gsums_##SUF(const T *x, const T *g, const double *mean, double *sg, double *sgx, \
+                                               int64_t c)                                         \
+    {                                                                                             \
+        for (int64_t k = 0; k < c; k += VD_W) {                                                   \
+            const int64_t m = c - k < VD_W ? c - k : VD_W;                                        \
+            const vd q = m == VD_W ? nn_ld_##SUF(g + k) : nn_ldp_##SUF(g + k, m);                 \
+            const vd xv = m == VD_W ? nn_ld_##SUF(x + k) : nn_ldp_##SUF(x + k, m);                \
+            nn_store_d(sg + k, m, vd_add(NN_LDD(sg, k, m), q));                                   \
+            nn_store_d(sgx + k, m, vd_fma(q, vd_sub(xv, NN_LDD(mean, k, m)), NN_LDD(sgx, k, m))); \
+        }                                                                                         \
+    }                                                                                             \
+                                                                                                  \
+    /* out = (T)(a x + b), or with g: (T)(a g + (b x + d)), in double, fused */                   \
+    static VEC_TARGET void nn_rows_apply_##SUF(const T *x, const T *g, const double *a, const double *b, \
+                                               const double *d, T *out, int64_t c)                \
+    {                                                                                             \
+        for (int64_t k = 0; k < c; k += VD_W) {                                                   \
+            const int64_t m = c - k < VD_W ? c - k : VD_W;                                        \
+            const vd xv = m == VD_W ? nn_ld_##SUF(x + k) : nn_ldp_##SUF(x + k, m);                \
+            vd r;                                                                                 \
+            if (!g) {                                                                             \
+                r = vd_fma(xv, NN_LDD(a, k, m), NN_LDD(b, k, m));                                 \
+            } else {                                                                              \
+                const vd gv = m == VD_W ? nn_ld_##SUF(g + k) : nn_ldp_##SUF(g + k, m);            \
+                r = vd_fma(NN_LDD(a, k, m), gv, vd_fma(NN_LDD(b, k, m), xv, NN_LDD(d, k, m)));    \
+            }                                                                                     \
+            nn_st_##SUF(out + k, m, r);                                                           \
+        }                                                                                         \
     }
-#define NN_OP(k, m)                                                                               \
-    do {                                                                                          \
-        const vd d = vd_sub(NN_LDF(x, k, m), NN_LDD(mean, k, m));                                 \
-        NN_STD(acc, k, m, vd_fma(d, d, NN_LDD(acc, k, m)));                                       \
-    } while (0)
-    NN_ROWS(c, NN_OP);
-#undef NN_OP
+
+NN_DEFINE(float, f32)
+NN_DEFINE(double, f64)
+
+static VEC_TARGET void nn_affine_f32(const float *p, float *o, int64_t s, float sc, float sh)
+{
+    const vf a = VC(sc), b = VC(sh);
+    int64_t i = 0;
+    for (; i + VF_W <= s; i += VF_W) vf_store(o + i, vf_fma(vf_load(p + i), a, b));
+    if (i < s) vf_store_part(o + i, s - i, vf_fma(vf_load_part(p + i, s - i), a, b));
 }
 
-/* sg += g; sgx += g (x - mean) (fused) */
-static VEC_TARGET void nn_rows_gsums(const float *x, const float *g, const double *mean, double *sg, double *sgx,
-                                    int64_t c)
+static VEC_TARGET void nn_bwdapply_f32(const float *p, const float *q, float *o, int64_t s, float a1, float a2,
+                                       float a3)
 {
-#define NN_OP(k, m)                                                                               \
-    do {                                                                                          \
-        const vd q = NN_LDF(g, k, m);                                                             \
-        NN_STD(sg, k, m, vd_add(NN_LDD(sg, k, m), q));                                            \
-        NN_STD(sgx, k, m, vd_fma(q, vd_sub(NN_LDF(x, k, m), NN_LDD(mean, k, m)), NN_LDD(sgx, k, m))); \
-    } while (0)
-    NN_ROWS(c, NN_OP);
-#undef NN_OP
-}
-
-/* out = (float)(a x + b), or with g: (float)(a g + (b x + d)), in double, fused */
-static VEC_TARGET void nn_rows_apply(const float *x, const float *g, const double *a, const double *b, const double *d,
-                                     float *out, int64_t c)
-{
-    if (!g) {
-#define NN_OP(k, m) NN_STF(out, k, m, vd_fma(NN_LDF(x, k, m), NN_LDD(a, k, m), NN_LDD(b, k, m)))
-        NN_ROWS(c, NN_OP);
-#undef NN_OP
-        return;
+    const vf v1 = VC(a1), v2 = VC(a2), v3 = VC(a3);
+    int64_t i = 0;
+    for (; i + VF_W <= s; i += VF_W)
+        vf_store(o + i, vf_fma(v1, vf_load(q + i), vf_fma(v2, vf_load(p + i), v3)));
+    if (i < s) {
+        const int64_t k = s - i;
+        vf_store_part(o + i, k, vf_fma(v1, vf_load_part(q + i, k), vf_fma(v2, vf_load_part(p + i, k), v3)));
     }
-#define NN_OP(k, m)                                                                               \
-    NN_STF(out, k, m,                                                                             \
-           vd_fma(NN_LDD(a, k, m), NN_LDF(g, k, m), vd_fma(NN_LDD(b, k, m), NN_LDF(x, k, m), NN_LDD(d, k, m))))
-    NN_ROWS(c, NN_OP);
-#undef NN_OP
 }
 
-const agc_nn_kernels VEC_NAME(agc_nn_kernels) = {nn_sqdev, nn_gsums, nn_affine, nn_bwdapply, nn_xent_grad, nn_rows_sum, nn_rows_gsums, nn_rows_apply};
+/* the same two in double lanes for float64 */
+static VEC_TARGET void nn_affine_f64(const double *p, double *o, int64_t s, double sc, double sh)
+{
+    const vd a = vd_set1(sc), b = vd_set1(sh);
+    for (int64_t i = 0; i < s; i += VD_W) {
+        const int64_t m = s - i < VD_W ? s - i : VD_W;
+        nn_store_d(o + i, m, vd_fma(NN_LDD(p, i, m), a, b));
+    }
+}
+
+static VEC_TARGET void nn_bwdapply_f64(const double *p, const double *q, double *o, int64_t s, double a1, double a2,
+                                       double a3)
+{
+    const vd v1 = vd_set1(a1), v2 = vd_set1(a2), v3 = vd_set1(a3);
+    for (int64_t i = 0; i < s; i += VD_W) {
+        const int64_t m = s - i < VD_W ? s - i : VD_W;
+        nn_store_d(o + i, m, vd_fma(v1, NN_LDD(q, i, m), vd_fma(v2, NN_LDD(p, i, m), v3)));
+    }
+}
+
+static VEC_TARGET void nn_xent_grad(const float *x, float *o, int64_t c, float pa, float l, float e)
+{
+    const vf va = VC(pa), vl = VC(l), ve = VC(-e);
+    int64_t i = 0;
+    for (; i + VF_W <= c; i += VF_W) vf_store(o + i, vf_fma(va, vf_exp(vf_sub(vf_load(x + i), vl)), ve));
+    if (i < c) {
+        const int64_t k = c - i;
+        vf_store_part(o + i, k, vf_fma(va, vf_exp(vf_sub(vf_load_part(x + i, k), vl)), ve));
+    }
+}
+
+const agc_nn_kernels VEC_NAME(agc_nn_kernels) = {
+    nn_sqdev_f32, nn_gsums_f32, nn_affine_f32, nn_bwdapply_f32, nn_xent_grad,
+    nn_rows_sum_f32, nn_rows_gsums_f32, nn_rows_apply_f32,
+    nn_sqdev_f64, nn_gsums_f64, nn_affine_f64, nn_bwdapply_f64,
+    nn_rows_sum_f64, nn_rows_gsums_f64, nn_rows_apply_f64,
+};

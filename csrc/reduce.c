@@ -33,6 +33,7 @@
  *
  * SIMD tiers: the float32 hot loops (contiguous row sums of the plain, square, abs, deviation and
  * exp modes, the float32 norm2 sum in double, contiguous max/min, column sums and column max/min)
+ * and the float64 contiguous row sums of the plain, square and deviation modes
  * have one vector body (reduce_vec.h, its equality contract there) compiled for AVX2 and AVX-512;
  * each call picks the active tier's table once (agc_isa_active(): cpu.c decides, honouring
  * AGC_SIMD and agc_set_simd_target). The loops here are the portable reference and serve every
@@ -371,18 +372,25 @@ static void lext_i64(const int64_t *x, int64_t n, int64_t s, int64_t base, int i
 typedef struct {
     lsum_fn port;
     double (*vec)(const float *x, int64_t n, float c);
+    double (*vecd)(const double *x, int64_t n, double c);
 } lsum_k;
 
 static lsum_k lsum_select(const agc_reduce_kernels *vk, int dt, int mode)
 {
-    lsum_k k = {lsum_portable(dt, mode), NULL};
+    lsum_k k = {lsum_portable(dt, mode), NULL, NULL};
     if (vk && dt == AGC_F32 && mode < RD_NVSUM) k.vec = vk->lsum[mode];
+    if (vk && dt == AGC_F64) {
+        const int m = mode == M_SQD ? M_SQ : mode; /* as lsum_portable: float64 squares sum in double anyway */
+        if (m < RD_NVSUMD) k.vecd = vk->lsumd[m];
+    }
     return k;
 }
 
 static double lsum_run(const lsum_k *k, const void *x, int64_t n, int64_t s, double c, double p)
 {
-    return k->vec && s == 1 ? k->vec((const float *)x, n, (float)c) : k->port(x, n, s, c, p);
+    if (s == 1 && k->vec) return k->vec((const float *)x, n, (float)c);
+    if (s == 1 && k->vecd) return k->vecd((const double *)x, n, c);
+    return k->port(x, n, s, c, p);
 }
 
 /* max/min of a float32 run: the vector kernel on contiguous runs without a NaN (exact, so the same

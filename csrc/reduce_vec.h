@@ -1,4 +1,4 @@
-/* reduce_vec.h: the float32 reduction kernels of the vector tiers (the agc_reduce_kernels table of
+/* reduce_vec.h: the float32 reduction kernels (and float64 row sums) of the vector tiers (the agc_reduce_kernels table of
  * reduce.h), written once over vec.h and compiled per ISA by reduce_avx2.c and reduce_avx512.c (each
  * includes vec.h, then this). reduce.c calls them for contiguous runs and keeps the portable loops as
  * the reference (and for strided runs, float64 and the rarer modes).
@@ -13,6 +13,8 @@
  * - The sums in double (M_SQD: squares, the float32 norm2; M_IDD: values, var's mean and batch
  *   norm's channel sums) run in 16 logical double lanes the same way, the run's last n mod 16 terms
  *   added in order after the tree: AVX2 and AVX-512 bitwise equal.
+ * - float64 row sums (M_ID, M_SQ, M_DEV2) follow the portable loops' order and rounding: bitwise
+ *   equal to them on every tier.
  * - Max/min (values and first indices) and the column max/min are exact: bitwise equal to the
  *   portable loops on every tier (NaN rules and the sign of a zero extreme included).
  * - Column sums add in position order per output like the portable loops: M_ID and M_ABS bitwise
@@ -105,6 +107,51 @@ static VEC_TARGET double rv_lsum_idd(const float *x, int64_t n, float cf)
     for (; i < n; i++) tot += (double)x[i];
     return tot;
 }
+
+/* float64 row sums: the portable loops' order exactly (RD_BLK-element blocks, element i of a block in
+ * logical lane i mod 16, vd_tree's halving = the portable pairwise combine, block totals added into
+ * a double) and their unfused products, so every tier is bitwise equal to the portable loops. The
+ * block's last partial vector loads the mode's neutral input in its missing lanes, whose term is +0. */
+#define RV_LSUMD(NAME, TERM, NEUTRAL)                                                             \
+    static VEC_TARGET double NAME(const double *x, int64_t n, double cd)                          \
+    {                                                                                             \
+        const vd c = vd_set1(cd);                                                                 \
+        (void)c;                                                                                  \
+        double tot = 0;                                                                           \
+        while (n > 0) {                                                                           \
+            const int64_t m = n < RD_BLK ? n : RD_BLK;                                            \
+            vd a[RV_NAD];                                                                         \
+            for (int k = 0; k < RV_NAD; k++) a[k] = vd_zero();                                    \
+            int64_t i = 0;                                                                        \
+            for (; i + RV_LD <= m; i += RV_LD)                                                    \
+                for (int k = 0; k < RV_NAD; k++) {                                                \
+                    const vd v = vd_load(x + i + k * VD_W);                                       \
+                    a[k] = vd_add(a[k], TERM(v));                                                 \
+                }                                                                                 \
+            for (int k = 0; i < m; i += VD_W, k++) {                                              \
+                const vd v = rv_loadd_part(x + i, m - i, NEUTRAL);                                \
+                a[k] = vd_add(a[k], TERM(v));                                                     \
+            }                                                                                     \
+            tot += vd_tree(a, RV_NAD);                                                            \
+            x += m;                                                                               \
+            n -= m;                                                                               \
+        }                                                                                         \
+        return tot;                                                                               \
+    }
+/* the first m (>= 1) of VD_W doubles, the other lanes `fill` */
+VEC_FN vd rv_loadd_part(const double *p, int64_t m, double fill)
+{
+    if (m >= VD_W) return vd_load(p);
+    double t[VD_W];
+    for (int j = 0; j < VD_W; j++) t[j] = j < m ? p[j] : fill;
+    return vd_load(t);
+}
+#define RV_TD_ID(v) (v)
+#define RV_TD_SQ(v) vd_mul(v, v)
+#define RV_TD_DEV2(v) vd_mul(vd_sub(v, c), vd_sub(v, c))
+RV_LSUMD(rv_lsumd_id, RV_TD_ID, 0.0)
+RV_LSUMD(rv_lsumd_sq, RV_TD_SQ, 0.0)
+RV_LSUMD(rv_lsumd_dev2, RV_TD_DEV2, cd)
 
 /* max/min of a contiguous run: one vector pass for the value (NaN seen: return 0), then, when the
  * index is wanted or the extreme is a zero, the first position equal to it */
@@ -239,6 +286,8 @@ static VEC_TARGET void rv_cext(const float *x, int64_t n, int64_t s, int64_t G, 
 
 const agc_reduce_kernels VEC_NAME(agc_reduce_kernels) = {
     {rv_lsum_id, rv_lsum_sq, rv_lsum_abs, rv_lsum_dev2, rv_lsum_expc, rv_lsum_sqd, rv_lsum_idd},
+    /* no float64 abs (vec.h has no vd_abs yet) */
+    {rv_lsumd_id, rv_lsumd_sq, NULL, rv_lsumd_dev2},
     rv_lext,
     {rv_csum_id, rv_csum_sq, rv_csum_abs, rv_csum_dev2, rv_csum_expc},
     rv_cext,

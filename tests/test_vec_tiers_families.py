@@ -3,13 +3,15 @@ csrc/optim.c) against the portable reference, for every tier the registry lists 
 CPU lacks skip with the reason).
 
 Contracts tested (stated in the C files):
-- Reductions: max/min values and first indices are exact, so every tier is bitwise equal to the
+- Reductions: float64 row sums are bitwise equal to the portable loops on every tier (same order,
+  unfused). max/min values and first indices are exact, so every tier is bitwise equal to the
   portable loops (NaN rules and the sign of a zero extreme included). Sums differ from the portable
   loops by float rounding only: within RED_BOUND units of the float32 spacing of the sum of the terms'
   magnitudes (for var/std/logsumexp/norm2: of the result, see red_scale). AVX2 and AVX-512 run the same
   additions in the same order (64 logical lanes), so they are bitwise equal to each other.
 - Batch norm and cross-entropy: within NN_BOUND units of the result's float32 spacing (of the terms'
-  magnitudes for sums that cancel), AVX2 and AVX-512 bitwise equal.
+  magnitudes for sums that cancel), AVX2 and AVX-512 bitwise equal; float64 batch norm the same in
+  float64 units.
 - Optimizer updates: bitwise equal to the portable loop on every tier (no FMA anywhere).
 - Every length 0..49 at start offsets 0..3 (every tail of an 8- or 16-lane vector, up to three full
   vectors and one more), plus lengths around the block sizes; column reductions (a strided reduced
@@ -190,6 +192,48 @@ def test_reduce_bitwise_across_threads(op, target, threads):
             assert_bitwise(a, b, f"{op} ({target}) {nt} threads vs 1")
 
 
+# float64 row sums (M_ID, M_SQ, M_DEV2: sum, mean, sumsq, var, std, norm2) follow the portable loops'
+# order and rounding on every tier: bitwise equal to them. The rest of float64 runs the portable loops.
+RED_F64_EXACT = ["sum", "mean", "sumsq", "var", "std", "norm2", "logsumexp", "max", "min"]
+
+
+@pytest.mark.parametrize("op", RED_F64_EXACT)
+def test_reduce_float64_rows_bitwise_equal_to_portable(op, tier):
+    for n in LENGTHS + [255, 256, 257, 769]:
+        if n == 0 and op in RED_EXACT:
+            continue
+        for off in range(4) if n < 50 else (0, 3):
+            x = row_inputs(n, off).astype(np.float64)
+            buf = np.zeros(x.size + off + 4)
+            buf[off:off + x.size] = x.ravel()
+            x = buf[off:off + x.size].reshape(x.shape)
+            with np.errstate(all="ignore"):
+                ref = red(REFERENCE, op, x, [1])
+                got = red(tier, op, x, [1])
+            assert_bitwise(got, ref, f"float64 {op} ({tier}) n={n} off={off}")
+
+
+def test_reduce_float64_specials_and_threads(target, threads):
+    """inf/NaN/signed zeros in float64 rows give the portable loops' bits; several chunks per output are
+    bitwise equal for 1..4 threads"""
+    x = np.zeros((4, 37))
+    x[0, 5] = np.inf
+    x[1, 7] = np.nan
+    x[2, :] = -0.0
+    x[3, ::2] = 1e300
+    big = np.random.default_rng(2).standard_normal((3, 70000))
+    res = []
+    for nt in (1, 2, 3, 4):
+        _core.set_num_threads(nt)
+        with np.errstate(all="ignore"):
+            res.append([red(target, op, a, [1]) for op in ("sum", "var", "norm2") for a in (x, big)])
+    with np.errstate(all="ignore"):
+        ref = [red(REFERENCE, op, a, [1]) for op in ("sum", "var", "norm2") for a in (x, big)]
+    for nt, r in zip((1, 2, 3, 4), res):
+        for a, b in zip(r, ref):
+            assert_bitwise(a, b, f"float64 ({target}) {nt} threads vs the portable loops")
+
+
 # ---------------------------------------------------------------------------------------- nn
 # units of the float32 spacing of the result's magnitude scale (nn_scale); 0 = bitwise
 NN_BOUND = {"bn_out": 2, "bn_mean": 1, "bn_var": 1, "bn_invstd": 1, "bn_gx": 3, "bn_gw": 1, "bn_gb": 1,
@@ -227,12 +271,12 @@ def nn_scale(key, res, x):
     return r
 
 
-def bn_inputs(n, c, s, off, seed=0):
+def bn_inputs(n, c, s, off, seed=0, dtype=np.float32):
     rng = np.random.default_rng(seed + s)
     def arr(shape, scale=1.0, shift=0.0):
         k = int(np.prod(shape))
-        buf = np.zeros(k + off + 4, np.float32)
-        buf[off:off + k] = (rng.standard_normal(k) * scale + shift).astype(np.float32)
+        buf = np.zeros(k + off + 4, dtype)
+        buf[off:off + k] = (rng.standard_normal(k) * scale + shift).astype(dtype)
         return buf[off:off + k].reshape(shape)
     return arr((n, c, s), 2.0, 0.5), arr((c,), 0.5, 1.0), arr((c,)), arr((n, c, s))
 
@@ -252,6 +296,35 @@ def test_batch_norm_tier_against_portable(tier):
             if key in got:
                 err = red_error_units(got[key], ref[key], nn_scale(key, ref, x))
                 assert err.max() <= bound, f"{key} ({tier}) shape {x.shape}: {err.max():.2f} units"
+
+
+def f64_units(got, ref, sc):
+    """|got - ref| in units of the float64 spacing of sc"""
+    unit = np.maximum(np.spacing(sc), 2.0 ** -1022)
+    same = (got == ref) | (np.isnan(got) & np.isnan(ref))
+    return np.where(same, 0.0, np.abs(got - ref) / unit)
+
+
+# float64 units of nn_scale: the double sums' order differs from the portable loops' (16 lanes and a
+# tree against 4 accumulators) and nothing rounds it away; gw and gb sum up to 2352 terms that
+# cancel (measured: out 5, var 3, gx 9, gw 19, gb 25)
+NN_BOUND_F64 = {"bn_out": 8, "bn_mean": 2, "bn_var": 4, "bn_invstd": 4, "bn_gx": 16, "bn_gw": 40, "bn_gb": 48}
+
+
+def test_batch_norm_float64_tier_against_portable(tier):
+    """float64 batch norm on the vector tiers (same bodies as float32, loads without widening): within
+    NN_BOUND_F64 float64 units of the portable loops"""
+    cases = [(3, 2, s) for s in list(range(2, 50)) + [64, 100, 784]] + [(5, c, 1) for c in list(range(1, 50)) + [100]]
+    for n, c, s in cases:
+        x, w, b, g = bn_inputs(n, c, s, (s + c) % 4, dtype=np.float64)
+        if s == 1:
+            x, g = x.reshape(n, c), g.reshape(n, c)
+        ref = bn_run(REFERENCE, x, w, b, g)
+        got = bn_run(tier, x, w, b, g)
+        for key, bound in NN_BOUND_F64.items():
+            if key in got:
+                err = f64_units(got[key], ref[key], nn_scale(key, ref, x))
+                assert err.max() <= bound, f"float64 {key} ({tier}) shape {x.shape}: {err.max():.2f} units"
 
 
 def xent_inputs(n, c, off, seed=0):
@@ -296,13 +369,14 @@ def test_nn_vector_tiers_bitwise_equal():
     tiers = two_vector_tiers()
     old = _core.simd_target()
     try:
-        for c, s in [(3, 2), (3, 7), (3, 15), (3, 16), (3, 17), (3, 33), (3, 100), (1, 1), (7, 1), (19, 1), (64, 1)]:
-            x, w, b, g = bn_inputs(4, c, s, s % 4)
-            if s == 1:
-                x, g = x.reshape(4, c), g.reshape(4, c)
-            res = [bn_run(t, x, w, b, g) for t in tiers]
-            for key in res[0]:
-                assert_bitwise(res[1][key], res[0][key], f"{key} s={s}: {tiers[1]} vs {tiers[0]}")
+        for dtype in (np.float32, np.float64):
+            for c, s in [(3, 2), (3, 7), (3, 15), (3, 16), (3, 17), (3, 33), (3, 100), (1, 1), (7, 1), (19, 1), (64, 1)]:
+                x, w, b, g = bn_inputs(4, c, s, s % 4, dtype=dtype)
+                if s == 1:
+                    x, g = x.reshape(4, c), g.reshape(4, c)
+                res = [bn_run(t, x, w, b, g) for t in tiers]
+                for key in res[0]:
+                    assert_bitwise(res[1][key], res[0][key], f"{key} s={s} {dtype}: {tiers[1]} vs {tiers[0]}")
         for c in (1, 5, 8, 16, 17, 40, 600):
             for sm in (0.0, 0.1):
                 x, target, g = xent_inputs(4, c, c % 4)
@@ -313,16 +387,17 @@ def test_nn_vector_tiers_bitwise_equal():
         _core.set_simd_target(old)
 
 
-def test_nn_bitwise_across_threads(target, threads):
-    x, w, b, g = bn_inputs(16, 8, 300, 0)  # above NN_PAR_MIN: threads split channels
-    x1, w1, b1, g1 = bn_inputs(700, 50, 1, 0)  # s == 1: threads split rows of the output pass
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_nn_bitwise_across_threads(target, threads, dtype):
+    x, w, b, g = bn_inputs(16, 8, 300, 0, dtype=dtype)  # above NN_PAR_MIN: threads split channels
+    x1, w1, b1, g1 = bn_inputs(700, 50, 1, 0, dtype=dtype)  # s == 1: threads split rows of the output pass
     x1, g1 = x1.reshape(700, 50), g1.reshape(700, 50)
     xx, tt, gg = xent_inputs(400, 100, 0)
     res = []
     for nt in (1, 2, 3, 4):
         _core.set_num_threads(nt)
         rows = {k + "_rows": v for k, v in bn_run(target, x1, w1, b1, g1).items()}
-        res.append({**bn_run(target, x, w, b, g), **rows, **xent_run(target, xx, tt, gg)})
+        res.append({**bn_run(target, x, w, b, g), **rows, **xent_run(target, xx.astype(dtype), tt, gg.astype(dtype))})
     for nt, r in zip((2, 3, 4), res[1:]):
         for key in r:
             assert_bitwise(r[key], res[0][key], f"{key} ({target}) {nt} threads vs 1")

@@ -541,6 +541,20 @@ int agc_batch_norm_forward(agc_dtype dt, int64_t n, int64_t c, int64_t s, const 
 int agc_batch_norm_backward(agc_dtype dt, int64_t n, int64_t c, int64_t s, const void *x, const void *g,
                             const void *mean, const void *invstd, const void *weight, void *gx, void *gw,
                             void *gb);
+/* ---- layernorm.c */
+/* Layer normalisation of each row of a CONTIGUOUS (rows, d) array x (F.layer_norm's normalized_shape
+ * flattened into d): mean[r] and rstd[r] = 1 / sqrt(var + eps) (biased variance) in double, for
+ * float32 too, and out = (x - mean) * rstd * weight + bias, weight / bias (d) NULL meaning 1 / 0.
+ * f32 and f64, computed in double; out never aliases x. d == 0 gives NaN statistics. */
+int agc_layer_norm_forward(agc_dtype dt, int64_t rows, int64_t d, const void *x, const void *weight,
+                           const void *bias, double eps, void *out, double *mean, double *rstd);
+/* Backward for incoming gradient g (rows, d) given the forward's mean and rstd, xhat = (x - mean) rstd:
+ * gx = rstd * (gh - mean(gh) - xhat * mean(gh * xhat)) with gh = g * weight, gw = sum over rows of
+ * g * xhat, gb = sum over rows of g. Any of gx, gw, gb may be NULL (not computed); weight NULL means 1.
+ * Results are bitwise the same for every thread count. */
+int agc_layer_norm_backward(agc_dtype dt, int64_t rows, int64_t d, const void *x, const void *g, const double *mean,
+                            const double *rstd, const void *weight, void *gx, void *gw, void *gb);
+
 /* Softmax cross-entropy with class-index targets on CONTIGUOUS logits x (n, c), c >= 1. For row i
  * with t = target[i]: lse[i] = log sum_j exp(x[i, j]) (max-shifted) and
  *   loss[i] = (1 - smoothing) * w[t] * (lse - x[i, t]) + smoothing / c * sum_j w[j] * (lse - x[i, j]),

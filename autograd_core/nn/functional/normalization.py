@@ -94,52 +94,45 @@ def _centered(x, dims):
     return xc - xc.mean(dims, keepdim=True)
 
 
-def _layer_norm_forward(x, k, weight, bias, eps):
-    """(out, xhat, inv): the one forward of layer norm over the last k dimensions, in Tensor ops (so it
-    is also the differentiable composite the double backward goes through)."""
+def _layer_norm_composite(x, k, weight, bias, eps):
+    """Layer norm over the last k dimensions in Tensor ops: not a second forward (the fused kernel,
+    _core.layer_norm_forward, is the forward) but the differentiable form that double backward goes
+    through."""
     dims = tuple(range(x.ndim - k, x.ndim))
     xc = _centered(x, dims)
-    inv = ((xc * xc).mean(dims, keepdim=True) + eps).rsqrt()
-    xhat = xc * inv
-    out = xhat * weight if weight is not None else xhat
+    out = xc * ((xc * xc).mean(dims, keepdim=True) + eps).rsqrt()
+    if weight is not None:
+        out = out * weight
     if bias is not None:
         out = out + bias
-    return out, xhat, inv
+    return out
 
 
 class _LayerNorm(Function):
-    """Layer norm as one graph node with the closed-form backward; double backward differentiates
-    the composite forward instead."""
+    """Layer norm as one graph node: the fused kernel forward (it keeps each row's mean and rstd) and
+    backward; a double backward differentiates the composite form instead."""
 
     @staticmethod
     def forward(ctx, x, weight, bias, k, eps):
-        out, xhat, inv = _layer_norm_forward(x, k, weight, bias, eps)
-        ctx.save_for_backward(x, weight, bias, xhat, inv)
+        out, mean, rstd = _core.layer_norm_forward(x, k, weight, bias, eps)
+        ctx.save_for_backward(x, weight, bias, mean, rstd)
         ctx.k, ctx.eps = k, eps
         return out
 
     @staticmethod
     def backward(ctx, g):
-        x, weight, bias, xhat, inv = ctx.saved_tensors
+        x, weight, bias, mean, rstd = ctx.saved_tensors
         k, eps = ctx.k, ctx.eps
         need = ctx.needs_input_grad
         if is_grad_enabled():
             wanted = [t for t in (x, weight, bias) if t is not None and t.requires_grad]
             with enable_grad():
-                out = _layer_norm_forward(x, k, weight, bias, eps)[0]
+                out = _layer_norm_composite(x, k, weight, bias, eps)
                 grads = iter(grad([out], wanted, [g], create_graph=True, allow_unused=True))
             return tuple(next(grads) if t is not None and t.requires_grad else None
                          for t in (x, weight, bias)) + (None, None)
-        dims = tuple(range(x.ndim - k, x.ndim))
-        lead = tuple(range(x.ndim - k))
-        gx = gw = gb = None
-        if need[0]:
-            gxhat = g * weight if weight is not None else g
-            gx = inv * (gxhat - gxhat.mean(dims, keepdim=True) - xhat * (gxhat * xhat).mean(dims, keepdim=True))
-        if weight is not None and need[1]:
-            gw = (g * xhat).sum(lead) if lead else g * xhat
-        if bias is not None and need[2]:
-            gb = g.sum(lead) if lead else g
+        gx, gw, gb = _core.layer_norm_backward(x, g, mean, rstd, weight, k, need[0],
+                                               weight is not None and need[1], bias is not None and need[2])
         return gx, gw, gb, None, None
 
 
@@ -178,10 +171,17 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != (c,):
             raise ValueError(f"group_norm: {name} of shape {tuple(t.shape)}, expected ({c},)")
-    x = input.reshape(n, num_groups, -1)
-    var = x.var(-1, keepdim=True, correction=0)
-    out = (_centered(x, (-1,)) / (var + eps).sqrt()).reshape(tuple(input.shape))
-    return _per_channel_affine(out, weight, bias)
+    # each (sample, group) is a row normalised over its channels and positions: layer norm's kernel
+    rows = input.reshape(n, num_groups, (c // num_groups) * _spatial_size(input))
+    out = _LayerNorm.apply(rows, None, None, 1, float(eps))
+    return _per_channel_affine(out.reshape(tuple(input.shape)), weight, bias)
+
+
+def _spatial_size(x):
+    size = 1
+    for d in x.shape[2:]:
+        size *= d
+    return size
 
 
 def _per_channel_affine(out, weight, bias):
@@ -204,23 +204,23 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     c = input.shape[1]
     dims = tuple(range(2, input.ndim))
     if use_input_stats:
-        mean = input.mean(dims, keepdim=True)
-        var = input.var(dims, keepdim=True, correction=0)
+        # each (sample, channel) is a row normalised over its positions: layer norm's kernel
+        count = _spatial_size(input)
+        rows = input.reshape(input.shape[0], c, count)
+        out = _LayerNorm.apply(rows, None, None, 1, float(eps)).reshape(tuple(input.shape))
         if running_mean is not None or running_var is not None:
-            count = 1
-            for d in dims:
-                count *= input.shape[d]
             with no_grad():
+                x = rows.detach()
                 if running_mean is not None:
-                    running_mean.mul_(1 - momentum).add_(mean.detach().mean(0).reshape(c) * momentum)
+                    running_mean.mul_(1 - momentum).add_(x.mean(-1).mean(0) * momentum)
                 if running_var is not None:
-                    unbiased = var.detach().mean(0).reshape(c) * (count / max(count - 1, 1))
+                    unbiased = x.var(-1, correction=0).mean(0) * (count / max(count - 1, 1))
                     running_var.mul_(1 - momentum).add_(unbiased * momentum)
-    else:
-        if running_mean is None or running_var is None:
-            raise ValueError("instance_norm: use_input_stats=False needs running_mean and running_var")
-        shape = (1, c) + (1,) * len(dims)
-        mean, var = running_mean.reshape(shape), running_var.reshape(shape)
+        return _per_channel_affine(out, weight, bias)
+    if running_mean is None or running_var is None:
+        raise ValueError("instance_norm: use_input_stats=False needs running_mean and running_var")
+    shape = (1, c) + (1,) * len(dims)
+    mean, var = running_mean.reshape(shape), running_var.reshape(shape)
     return _per_channel_affine((input - mean) / (var + eps).sqrt(), weight, bias)
 
 
