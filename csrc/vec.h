@@ -448,6 +448,37 @@ VEC_FN vf vf_exp(vf x)
 #endif
 }
 
+/* log: x = 2^e m with m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(s), s = (m - 1) / (m + 1),
+ * |s| < 0.172, by its odd series to s^9 (truncation < 1e-9 relative); e ln2 added in two parts.
+ * Subnormal inputs are scaled by 2^23 first. */
+VEC_FN vf vf_log(vf x)
+{
+    vm sub = vf_lt(x, VC(1.17549435e-38f));
+    vf xs = vf_select(sub, vf_mul(x, VC(8388608.0f)), x);
+    vf eadj = vf_select(sub, VC(23.0f), vf_zero());
+    vi bits = vf_bits(xs);
+    vi ei = vi_sub(vi_srl23(bits), vi_set1(127));
+    vf m = vi_bits(vi_or(vi_and(bits, vi_set1(0x007fffff)), vi_set1(0x3f800000)));
+    vm big = vf_gt(m, VC(1.41421356f));
+    m = vf_select(big, vf_mul(m, VC(0.5f)), m);
+    vf e = vf_sub(vf_add(vi_to_vf(ei), vf_select(big, VC(1.0f), vf_zero())), eadj);
+    vf f = vf_sub(m, VC(1.0f));
+    vf s = vf_div(f, vf_add(f, VC(2.0f)));
+    vf t = vf_add(s, s);
+    vf z = vf_mul(s, s);
+    vf q = VC(1.0f / 9);
+    q = vf_fma(q, z, VC(1.0f / 7));
+    q = vf_fma(q, z, VC(1.0f / 5));
+    q = vf_fma(q, z, VC(1.0f / 3));
+    vf lm = vf_fma(vf_mul(t, z), q, t);
+    vf r = vf_fma(e, VC(0.693359375f), vf_fma(e, VC(-2.12194440054690583e-4f), lm));
+    /* log(+inf) = inf, log(0) = -inf, log(x < 0) = log(NaN) = NaN */
+    r = vf_select(vf_eq(x, VC(INFINITY)), VC(INFINITY), r);
+    r = vf_select(vf_eq(x, vf_zero()), VC(-INFINITY), r);
+    r = vf_select(vf_le(vf_zero(), x), r, VC(NAN));
+    return r;
+}
+
 /* sigmoid = num / (1 + e) with e = exp(-|x|) <= 1 (never overflows) and num = 1 (x >= 0) or e */
 VEC_FN vf vf_sigmoid(vf x)
 {
