@@ -11,10 +11,13 @@
  * runs an edge tile (or one of a C with non-unit column stride) into a scratch tile, then updates
  * the m x n corner of C with the rounding of the full-tile path (run_tile). A C stored
  * column-major is handled as C^T = B^T A^T so that the micro-kernel sees contiguous rows.
- * Small products with contiguous B and C rows skip packing altogether (small_worker), and
- * matrix-vector products (N == 1 or M == 1) use dot or axpy loops (gemv_worker).
- * Batches: many small products are spread over the threads whole; few large ones run one after
- * another, each on all threads.
+ * Small products with contiguous B and C rows skip packing altogether (small_worker): the same
+ * micro-kernel body reads A in place and B's rows directly, over the same K blocks, so the small
+ * path's results equal the packed path's bits. Matrix-vector products (N == 1 or M == 1) use dot
+ * or axpy loops (gemv_worker), whose sums are ordered differently.
+ * Threads: a product below GEMM_PAR_WORK runs on the calling thread (no parallel region at all).
+ * Batches: whole products per thread or one after another on all threads, whichever costs less
+ * counting a fork as GEMM_FORK_WORK (many small products: whole; few large ones: one by one).
  * Threads split M and N (whole MR x NR tiles), never K: every element of C is the same sum in the
  * same order whatever the thread count, so results are bitwise identical for 1 and n threads.
  * The K blocking (the only thing that changes the summation order) depends on K and the cache
@@ -31,10 +34,18 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Below this many flops (2 M N K) a GEMM stays on one thread: a 64^3 product takes ~6 us on one
- * core, and a fork/join plus splitting the work saves at most 2 us of it unloaded and costs far
- * more on a busy machine (OpenBLAS draws the line at the same place). */
-#define GEMM_PAR_FLOPS (1 << 20)
+/* Thread decisions count work in float32-equivalent flops, 2 M N K esz / 4: a float64 FMA does half
+ * the lanes of a float32 one, so at equal flops a float64 product takes twice as long.
+ * GEMM_FORK_WORK: what a fork/join of two threads costs, as work. Measured on the 2-core Zen 5 dev box
+ * (GOMP_SPINCOUNT=10000, workers spinning): an empty 2-thread region 0.8-0.9 us, about the time of
+ * 2^17 float32 flops at the one-core rate of our 64^3 small-path product (110 GFLOPS).
+ * GEMM_PAR_WORK: at least this much work (four forks' worth) and a GEMM splits between threads; below
+ * it, it stays on one. Measured (1 vs 2 threads, best of 2000 interleaved, shared machine): float32
+ * 48^3 (2^17.8) 3.4 vs 4.2 us, 64^3 (2^19) 4.7 vs 4.2 us, 80^3 12.0 vs 9.8 us; float64 48^3 (2^18.8
+ * equivalent) 4.0 vs 4.4 us, 56^3 8.1 vs 7.1 us, 64^3 9.4 vs 7.6 us. (OpenBLAS keeps 64^3 on one
+ * thread; this is where ours pulls ahead of it.) */
+#define GEMM_FORK_WORK (1 << 17)
+#define GEMM_PAR_WORK (1 << 19)
 /* The small path (no packing) is taken while M N K is at most this and K at most GEMM_SMALL_K:
  * there, packing costs more than the strided reads it saves (float32, one thread, small vs packed:
  * 64^3 5.7 vs 6.8 us, 128^3 44 vs 48 us, 160^3 83 vs 90 us). */
@@ -189,6 +200,15 @@ static int64_t ceil_div(int64_t a, int64_t b)
     return (a + b - 1) / b;
 }
 
+/* The depth of the K blocks every path uses for a shared dimension K: equal blocks of at most KC
+ * (784 -> 262 + 261 + 261, not 256 * 3 + 16: a thin last block would spend more on reading and
+ * writing C than on arithmetic). The blocks fix the summation order of every element of C, so
+ * the paths that share them (packed, small, pre-packed) give the same bits. */
+static int64_t k_block(const gemm_ctx *cx, int64_t K)
+{
+    return ceil_div(K, ceil_div(K, cx->kc));
+}
+
 /* ------------------------------------------------------------------------ K == 0: C = beta C */
 static void scale_c(agc_dtype dt, int64_t M, int64_t N, double beta, void *C, int64_t rs_c, int64_t cs_c)
 {
@@ -298,6 +318,9 @@ static inline void run_tile(const gemm_ctx *cx, int64_t kc, const char *a, const
 /* ------------------------------------------------------------------------ small path */
 /* No packing: the micro-kernel reads A in place and B rows directly (cs_b == 1, cs_c == 1).
  * Column panels outer, so a K x NR strip of B stays in L1 while the row tiles of A stream past.
+ * K is blocked as the packed path blocks it (k_block), and each tile runs the same micro-kernel
+ * body on the same K blocks with the same edge handling, so every element has the bits the packed
+ * path would give it (tests/test_gemm.py checks this bitwise).
  * Edges: the last row tile's rows of A are packed with zero rows (read as rows 1 apart, columns MR
  * apart), the last column strip of B with zero columns, once each per thread, and the tile goes
  * through a scratch tile. */
@@ -312,6 +335,7 @@ static void small_worker(const void *arg, int tid, int T)
     const gemm_problem *p = arg;
     const gemm_ctx *cx = p->ops;
     const int64_t esz = cx->esz, MR = cx->mr, NR = cx->nr, M = p->M, N = p->N, K = p->K;
+    const int64_t kc = k_block(cx, K);
     const int64_t t0 = p->sp.tiles * tid / T, t1 = p->sp.tiles * (tid + 1) / T;
     int64_t i0 = 0, i1 = M, j0 = 0, j1 = N;
     if (p->sp.split_n) j0 = t0 * NR, j1 = t1 * NR < N ? t1 * NR : N;
@@ -330,19 +354,25 @@ static void small_worker(const void *arg, int tid, int T)
             cx->pack_b(K, n, b, rs_b, 1, bpad);
             b = bpad, rs_b = NR;
         }
-        for (int64_t i = i0; i < i1; i += MR) {
-            const int m = (int)(i1 - i < MR ? i1 - i : MR);
-            char *c = p->C + (i * p->rs_c + j) * esz;
-            if (m == MR && n == NR) {
-                cx->small(K, p->A + i * p->rs_a * esz, p->rs_a, p->cs_a, b, rs_b, c, p->rs_c, p->alpha,
-                          p->beta);
-                continue;
+        /* a K block [pc, pc + kcur) of a padded (full-K) panel is its contiguous run at pc * MR
+         * (pc * NR), as in agc_gemm_prepacked */
+        for (int64_t pc = 0; pc < K; pc += kc) {
+            const int64_t kcur = K - pc < kc ? K - pc : kc;
+            const double beta = pc == 0 ? p->beta : 1.0;
+            const char *bk = b + pc * rs_b * esz;
+            for (int64_t i = i0; i < i1; i += MR) {
+                const int m = (int)(i1 - i < MR ? i1 - i : MR);
+                const char *a = p->A + (i * p->rs_a + pc * p->cs_a) * esz;
+                int64_t rs_a = p->rs_a, cs_a = p->cs_a;
+                if (m < MR) a = apad + pc * MR * esz, rs_a = 1, cs_a = MR;
+                char *c = p->C + (i * p->rs_c + j) * esz;
+                if (m == MR && n == NR) {
+                    cx->small(kcur, a, rs_a, cs_a, bk, rs_b, c, p->rs_c, p->alpha, beta);
+                } else {
+                    cx->small(kcur, a, rs_a, cs_a, bk, rs_b, t, NR, p->alpha, 0.0);
+                    store_corner((int)esz, t, NR, c, p->rs_c, 1, m, n, beta);
+                }
             }
-            if (m == MR)
-                cx->small(K, p->A + i * p->rs_a * esz, p->rs_a, p->cs_a, b, rs_b, t, NR, p->alpha, 0.0);
-            else
-                cx->small(K, apad, 1, MR, b, rs_b, t, NR, p->alpha, 0.0);
-            store_corner((int)esz, t, NR, c, p->rs_c, 1, m, n, p->beta);
         }
     }
 }
@@ -444,9 +474,7 @@ static int gemm_packed(const gemm_problem *p, int nthr)
     gemm_packed_plan pl;
     pl.p = *p;
     const int64_t esz = p->ops->esz, MR = p->ops->mr, NR = p->ops->nr, M = p->M, N = p->N, K = p->K;
-    /* equal K blocks (784 -> 262 + 261 + 261, not 256 * 3 + 16): a thin last block would spend
-     * more on reading and writing C than on arithmetic */
-    pl.kc = ceil_div(K, ceil_div(K, bk->kc));
+    pl.kc = k_block(bk, K);
     pl.nc = N < bk->nc ? ceil_div(N, NR) * NR : bk->nc;
     /* rows one thread handles at most, blocked into equal MC-sized pieces */
     const int64_t rows = p->sp.split_n ? M : ceil_div(p->sp.tiles, nthr) * MR;
@@ -547,9 +575,15 @@ static int gemm_one(agc_dtype dt, int64_t M, int64_t N, int64_t K, double alpha,
     return gemm_packed(&p, nthr);
 }
 
-static int64_t threads_for_flops(double flops)
+/* Float32-equivalent work of one M x N x K product (see GEMM_FORK_WORK) */
+static double gemm_work(agc_dtype dt, int64_t M, int64_t N, int64_t K)
 {
-    return agc_threads_for(flops > 9e18 ? INT64_MAX : (int64_t)flops, GEMM_PAR_FLOPS);
+    return 2.0 * M * N * K * (dt == AGC_F64 ? 2 : 1);
+}
+
+static int threads_for_work(double work)
+{
+    return agc_threads_for(work > 9e18 ? INT64_MAX : (int64_t)work, GEMM_PAR_WORK);
 }
 
 int agc_gemm(agc_dtype dt, int64_t M, int64_t N, int64_t K, double alpha, const void *A, int64_t rs_a,
@@ -562,7 +596,7 @@ int agc_gemm(agc_dtype dt, int64_t M, int64_t N, int64_t K, double alpha, const 
         scale_c(dt, M, N, beta, C, rs_c, cs_c);
         return AGC_OK;
     }
-    int nthr = (int)threads_for_flops(2.0 * M * N * K);
+    const int nthr = threads_for_work(gemm_work(dt, M, N, K));
     return gemm_one(dt, M, N, K, alpha, A, rs_a, cs_a, B, rs_b, cs_b, beta, C, rs_c, cs_c, nthr);
 }
 
@@ -583,10 +617,15 @@ int agc_gemm_batched(agc_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t 
         for (int64_t i = 0; i < batch; i++) scale_c(dt, M, N, beta, c + off_c[i] * esz, rs_c, cs_c);
         return AGC_OK;
     }
-    const double flops = 2.0 * M * N * K;
-    const int inner = (int)threads_for_flops(flops);
-    const int outer = (int)threads_for_flops(flops * batch);
-    if (outer > 1 && batch >= 2 * outer && (inner == 1 || batch >= 8 * outer)) {
+    /* Whole GEMMs per thread (one fork, but a batch that does not divide evenly leaves threads
+     * idle) against one GEMM after another on `inner` threads each (a fork per GEMM), costed in
+     * work: a batch of 8 64^3 products at 2 threads as whole GEMMs, 3 large ones one after another. */
+    const double work = gemm_work(dt, M, N, K);
+    const int inner = threads_for_work(work);
+    const int outer = threads_for_work(work * batch);
+    const double whole = (double)ceil_div(batch, outer) * work + GEMM_FORK_WORK;
+    const double each = inner > 1 ? batch * (work / inner + GEMM_FORK_WORK) : batch * work;
+    if (outer > 1 && batch >= outer && whole <= each) {
         int rc = AGC_OK;
 #pragma omp parallel num_threads(outer)
         {
@@ -725,7 +764,7 @@ int agc_gemm_prepacked(agc_dtype dt, int64_t M, int64_t N, int64_t K, double alp
     }
     const gemm_ctx *ops = agc_gemm_ctx(dt), *bk = ops;
     const int64_t esz = ops->esz, MR = ops->mr, NR = ops->nr;
-    const int64_t kc = ceil_div(K, ceil_div(K, bk->kc));
+    const int64_t kc = k_block(bk, K);
     const char *a = Ap, *b = Bp;
     char *c = C;
     for (int64_t pc = 0; pc < K; pc += kc) {
