@@ -69,7 +69,8 @@ def matmul(a, b):
     broadcast."""
     if not isinstance(a, TensorBase) or not isinstance(b, TensorBase):
         raise TypeError(f"matmul: expected tensors, got {type(a).__name__} and {type(b).__name__}")
-    if _graph(a, b):
+    # _graph(a, b) spelled out: its generator costs 0.5 us a call, 10% of a 64^3 product
+    if state.enabled and (a.requires_grad or b.requires_grad):
         return MatMul.apply(a, b)
     return _core.matmul(a, b)
 
