@@ -41,10 +41,11 @@
  * (GOMP_SPINCOUNT=10000, workers spinning): an empty 2-thread region 0.8-0.9 us, about the time of
  * 2^17 float32 flops at the one-core rate of our 64^3 small-path product (110 GFLOPS).
  * GEMM_PAR_WORK: at least this much work (four forks' worth) and a GEMM splits between threads; below
- * it, it stays on one. Measured (1 vs 2 threads, best of 2000 interleaved, shared machine): float32
- * 48^3 (2^17.8) 3.4 vs 4.2 us, 64^3 (2^19) 4.7 vs 4.2 us, 80^3 12.0 vs 9.8 us; float64 48^3 (2^18.8
- * equivalent) 4.0 vs 4.4 us, 56^3 8.1 vs 7.1 us, 64^3 9.4 vs 7.6 us. (OpenBLAS keeps 64^3 on one
- * thread; this is where ours pulls ahead of it.) */
+ * it, it stays on one. Measured in C (1 vs 2 threads, best of 1500 interleaved calls, on the dev box
+ * shared with other jobs): float32 48^3 (2^17.8) 3.3 vs 4.2 us, 64^3 (2^19) 4.7 vs 3.0 us, 80^3 11.9
+ * vs 7.6 us; float64 48^3 (2^18.8 equivalent) 4.1 vs 4.4 us, 56^3 7.9-8.1 vs 7.1-9.0 us, 64^3 9.5 vs
+ * 7.3 us. OpenBLAS keeps 64^3 on one thread; through ag.matmul at 2 threads ours then takes 0.75x
+ * (float32) and 0.67x (float64) of NumPy's time there, against 1.05x on one thread. */
 #define GEMM_FORK_WORK (1 << 17)
 #define GEMM_PAR_WORK (1 << 19)
 /* The small path (no packing) is taken while M N K is at most this and K at most GEMM_SMALL_K:

@@ -35,7 +35,8 @@ typedef void (*gemm_kern_fn)(int64_t kc, const void *a, const void *b, void *C, 
                              double alpha, double beta);
 /* Unpacked micro-kernel for small products, one full tile: A read in place with any strides (MR
  * rows), B with contiguous rows of at least NR readable elements (row stride rs_b), C as above.
- * Same arithmetic as the packed kernel, so both give the same bits. */
+ * Same arithmetic as the packed kernel (gemm.c runs both over the same K blocks), so both give the
+ * same bits. */
 typedef void (*gemm_small_fn)(int64_t kc, const void *A, int64_t rs_a, int64_t cs_a, const void *B,
                               int64_t rs_b, void *C, int64_t rs_c, double alpha, double beta);
 
