@@ -10,7 +10,8 @@
  * only ever compute full MR x NR tiles: this frame packs zero rows and columns past the edges and
  * runs an edge tile (or one of a C with non-unit column stride) on a scratch tile that holds the
  * m x n corner of C, copied in and out, so the kernel's own update gives every element the bits
- * of the full-tile path (run_tile). A C stored
+ * of the full-tile path (run_tile); a strip of at most NR/2 columns runs the context's half-width
+ * kernel there (same sums, half the arithmetic). A C stored
  * column-major is handled as C^T = B^T A^T so that the micro-kernel sees contiguous rows.
  * Small products with contiguous B and C rows skip packing altogether (small_worker): the same
  * micro-kernel body reads A in place and B's rows directly, over the same K blocks, so the small
@@ -350,7 +351,10 @@ static inline void run_tile(const gemm_ctx *cx, edge_tile *e, int64_t kc, const 
         return;
     }
     void *t = edge_begin(cx, e, C, rs_c, cs_c, m, n, beta);
-    cx->kern(kc, a, b, t, cx->nr, alpha, beta);
+    if (2 * n <= cx->nr && cx->small_half)
+        cx->small_half(kc, a, 1, cx->mr, b, cx->nr, t, cx->nr, alpha, beta);
+    else
+        cx->kern(kc, a, b, t, cx->nr, alpha, beta);
     edge_end(cx, e, C, rs_c, cs_c, m, n);
 }
 
@@ -410,7 +414,8 @@ static void small_worker(const void *arg, int tid, int T)
                     cx->small(kcur, a, rs_a, cs_a, bk, rs_b, c, p->rs_c, p->alpha, beta);
                 } else {
                     void *t = edge_begin(cx, &e, c, p->rs_c, 1, m, n, beta);
-                    cx->small(kcur, a, rs_a, cs_a, bk, rs_b, t, NR, p->alpha, beta);
+                    gemm_small_fn kern = 2 * n <= NR && cx->small_half ? cx->small_half : cx->small;
+                    kern(kcur, a, rs_a, cs_a, bk, rs_b, t, NR, p->alpha, beta);
                     edge_end(cx, &e, c, p->rs_c, 1, m, n);
                 }
             }

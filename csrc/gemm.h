@@ -62,6 +62,10 @@ typedef struct {
     gemm_small_fn small;
     gemm_gemv_dot_fn gemv_dot; /* NULL in a descriptor: the next narrower ISA's */
     gemm_gemv_axpy_fn gemv_axpy;
+    /* The small kernel's body on an MR x NR/2 tile (NULL: none), for edge strips of at most NR/2
+     * columns, where the full tile would compute more than half zeros (a 10-output layer: 10 of 32
+     * columns). Its elements are the same sums, so its bits are the full kernel's. */
+    gemm_small_fn small_half;
 } gemm_ctx;
 
 /* Descriptors, one per kernel file and dtype. */

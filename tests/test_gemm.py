@@ -155,8 +155,10 @@ def test_gemm_edge_tiles_same_bits_as_whole_tiles(simd, dtype):
         a, b = randn(rng, (2 * mr, k), dtype), randn(rng, (k, 2 * nr), dtype)
         c0 = randn(rng, (2 * mr, 2 * nr), dtype)
         whole = run_gemm(a, b, c0.copy(), 0.5, 1.5)
-        edge = run_gemm(a[: mr + 1], b[:, : nr + 1], c0[: mr + 1, : nr + 1].copy(), 0.5, 1.5)
-        assert edge.tobytes() == np.ascontiguousarray(whole[: mr + 1, : nr + 1]).tobytes()
+        # edge strips of 1 and NR/2 columns (the half-width kernel) and of NR/2 + 1 (the full one)
+        for n in (nr + 1, nr + nr // 2, nr + nr // 2 + 1):
+            edge = run_gemm(a[: mr + 1], b[:, :n], c0[: mr + 1, :n].copy(), 0.5, 1.5)
+            assert edge.tobytes() == np.ascontiguousarray(whole[: mr + 1, :n]).tobytes(), n
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
@@ -563,12 +565,13 @@ def test_gemm_small_path_odd_sizes(simd, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 def test_gemm_small_path_same_bits_as_packed(simd, dtype):
-    """The small path gives the packed path's bits: whole and edge tiles, K within one K block and
-    across two (KC < K <= 512), alpha and beta, A contiguous, transposed, sliced and broadcast."""
+    """The small path gives the packed path's bits: whole and edge tiles (strips narrower and wider
+    than NR/2), K within one K block and across two (KC < K <= 512), alpha and beta, A contiguous,
+    transposed, sliced and broadcast."""
     rng = np.random.default_rng(31)
     mr, nr, kc = context(dtype)
     for m, n, k in [(64, 64, 64), (mr + 1, nr - 1, 37), (3 * mr, 2 * nr, kc + 5), (2 * mr - 1, nr + 3, 2 * kc - 3),
-                    (37, 45, 29)]:
+                    (37, 45, 29), (2 * mr + 3, nr // 2, 50), (mr, nr + nr // 2 + 1, 19)]:
         k = min(k, 500)
         b = randn(rng, (k, n), dtype)
         c0 = randn(rng, (m, n), dtype)
