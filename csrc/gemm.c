@@ -8,13 +8,18 @@
  * Everything that depends on the ISA (tile, block sizes, packing, micro-kernels) comes from the
  * GEMM context of the active tier (gemm.h; kernels in gemm_kernels_<isa>.c). The micro-kernels
  * only ever compute full MR x NR tiles: this frame packs zero rows and columns past the edges and
- * runs an edge tile (or one of a C with non-unit column stride) into a scratch tile, then updates
- * the m x n corner of C with the rounding of the full-tile path (run_tile). A C stored
+ * runs an edge tile (or one of a C with non-unit column stride) on a scratch tile that holds the
+ * m x n corner of C, copied in and out, so the kernel's own update gives every element the bits
+ * of the full-tile path (run_tile); a strip of at most NR/2 columns runs the context's half-width
+ * kernel there (same sums, half the arithmetic). A C stored
  * column-major is handled as C^T = B^T A^T so that the micro-kernel sees contiguous rows.
- * Small products with contiguous B and C rows skip packing altogether (small_worker), and
- * matrix-vector products (N == 1 or M == 1) use dot or axpy loops (gemv_worker).
- * Batches: many small products are spread over the threads whole; few large ones run one after
- * another, each on all threads.
+ * Small products with contiguous B and C rows skip packing altogether (small_worker): the same
+ * micro-kernel body reads A in place and B's rows directly, over the same K blocks, so the small
+ * path's results equal the packed path's bits. Matrix-vector products (N == 1 or M == 1) use dot
+ * or axpy loops (gemv_worker), whose sums are ordered differently.
+ * Threads: a product below GEMM_PAR_WORK runs on the calling thread (no parallel region at all).
+ * Batches: whole products per thread or one after another on all threads, whichever costs less
+ * counting a fork as GEMM_FORK_WORK (many small products: whole; few large ones: one by one).
  * Threads split M and N (whole MR x NR tiles), never K: every element of C is the same sum in the
  * same order whatever the thread count, so results are bitwise identical for 1 and n threads.
  * The K blocking (the only thing that changes the summation order) depends on K and the cache
@@ -31,15 +36,26 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Below this many flops (2 M N K) a GEMM stays on one thread: a 64^3 product takes ~6 us on one
- * core, and a fork/join plus splitting the work saves at most 2 us of it unloaded and costs far
- * more on a busy machine (OpenBLAS draws the line at the same place). */
-#define GEMM_PAR_FLOPS (1 << 20)
+/* Thread decisions count work in float32-equivalent flops, 2 M N K esz / 4: a float64 FMA does half
+ * the lanes of a float32 one, so at equal flops a float64 product takes twice as long.
+ * GEMM_FORK_WORK: what a fork/join of two threads costs, as work. Measured on the 2-core Zen 5 dev box
+ * (GOMP_SPINCOUNT=10000, workers spinning): an empty 2-thread region 0.8-0.9 us, about the time of
+ * 2^17 float32 flops at the one-core rate of our 64^3 small-path product (110 GFLOPS).
+ * GEMM_PAR_WORK: at least this much work (four forks' worth) and a GEMM splits between threads; below
+ * it, it stays on one. Measured in C (1 vs 2 threads, best of 1500 interleaved calls, on the dev box
+ * shared with other jobs): float32 48^3 (2^17.8) 3.3 vs 4.2 us, 64^3 (2^19) 4.7 vs 3.0 us, 80^3 11.9
+ * vs 7.6 us; float64 48^3 (2^18.8 equivalent) 4.1 vs 4.4 us, 56^3 7.9-8.1 vs 7.1-9.0 us, 64^3 9.5 vs
+ * 7.3 us. OpenBLAS keeps 64^3 on one thread; through ag.matmul at 2 threads ours then takes 0.75x
+ * (float32) and 0.67x (float64) of NumPy's time there, against 1.05x on one thread. */
+#define GEMM_FORK_WORK (1 << 17)
+#define GEMM_PAR_WORK (1 << 19)
 /* The small path (no packing) is taken while M N K is at most this and K at most GEMM_SMALL_K:
  * there, packing costs more than the strided reads it saves (float32, one thread, small vs packed:
  * 64^3 5.7 vs 6.8 us, 128^3 44 vs 48 us, 160^3 83 vs 90 us). */
 #define GEMM_SMALL_MNK (160 * 160 * 160)
 #define GEMM_SMALL_K 512
+/* bytes of edge panels the small path keeps on the caller's stack (more go to the heap) */
+#define GEMM_SMALL_EDGE_STACK 8192
 
 /* ------------------------------------------------------------------------ contexts */
 /* Block sizes a descriptor leaves 0 are chosen from the cache sizes, read once at run time:
@@ -191,6 +207,15 @@ static int64_t ceil_div(int64_t a, int64_t b)
     return (a + b - 1) / b;
 }
 
+/* The depth of the K blocks every path uses for a shared dimension K: equal blocks of at most KC
+ * (784 -> 262 + 261 + 261, not 256 * 3 + 16: a thin last block would spend more on reading and
+ * writing C than on arithmetic). The blocks fix the summation order of every element of C, so
+ * the paths that share them (packed, small, pre-packed) give the same bits. */
+static int64_t k_block(const gemm_ctx *cx, int64_t K)
+{
+    return ceil_div(K, ceil_div(K, cx->kc));
+}
+
 /* ------------------------------------------------------------------------ K == 0: C = beta C */
 static void scale_c(agc_dtype dt, int64_t M, int64_t N, double beta, void *C, int64_t rs_c, int64_t cs_c)
 {
@@ -264,42 +289,83 @@ static void run_threads(int nthr, gemm_worker worker, const void *arg)
 }
 
 /* ------------------------------------------------------------------------ edge tiles */
-/* The m x n corner of a scratch tile t (row stride ld, alpha already applied) into C: t where beta
- * is 0, else fma(beta, c, t), the rounding of the micro-kernels' own update, so an element's bits
- * do not depend on whether its tile was whole. */
-static void store_corner(int esz, const void *t, int64_t ld, char *C, int64_t rs_c, int64_t cs_c,
-                         int m, int n, double beta)
+/* An edge tile (or any tile of a C without contiguous rows) runs the micro-kernel on a scratch
+ * MR x NR tile: the m x n corner of C is copied in first when beta != 0, the kernel applies its
+ * own update fma(beta, c, alpha acc) there, and the corner is copied back. An element's bits
+ * therefore never depend on whether its tile was whole, and the corner costs two copies, not a
+ * scalar fma per element (measured, float32 128 x 31 x 64: 8.4 us with the scalar loop, which
+ * cost more than the kernel). The lanes outside the corner are zeroed once per worker, so that no
+ * uninitialised values (denormals or NaNs, slow on some cores) enter the kernel's arithmetic. */
+typedef struct {
+    _Alignas(64) double t[GEMM_MR_MAX * GEMM_NR_MAX];
+    int zeroed;
+} edge_tile;
+
+/* the m x n corner of one matrix into another, element size esz, any strides */
+static void copy_corner(int esz, char *dst, int64_t rs_d, int64_t cs_d, const char *src, int64_t rs_s,
+                        int64_t cs_s, int m, int n)
 {
-    for (int i = 0; i < m; i++)
-        for (int j = 0; j < n; j++) {
-            const int64_t o = i * rs_c + j * cs_c;
-            if (esz == 4) {
-                float *c = (float *)C + o, v = ((const float *)t)[i * ld + j];
-                *c = beta == 0 ? v : fmaf((float)beta, *c, v);
-            } else {
-                double *c = (double *)C + o, v = ((const double *)t)[i * ld + j];
-                *c = beta == 0 ? v : fma(beta, *c, v);
-            }
+    if (esz == 4) {
+        for (int i = 0; i < m; i++) {
+            float *d = (float *)dst + i * rs_d;
+            const float *s = (const float *)src + i * rs_s;
+            if (cs_d == 1 && cs_s == 1)
+                for (int j = 0; j < n; j++) d[j] = s[j];
+            else
+                for (int j = 0; j < n; j++) d[j * cs_d] = s[j * cs_s];
         }
+    } else {
+        for (int i = 0; i < m; i++) {
+            double *d = (double *)dst + i * rs_d;
+            const double *s = (const double *)src + i * rs_s;
+            if (cs_d == 1 && cs_s == 1)
+                for (int j = 0; j < n; j++) d[j] = s[j];
+            else
+                for (int j = 0; j < n; j++) d[j * cs_d] = s[j * cs_s];
+        }
+    }
+}
+
+/* The scratch tile (row stride NR) for C's m x n corner, holding that corner when beta != 0 */
+static void *edge_begin(const gemm_ctx *cx, edge_tile *e, const char *C, int64_t rs_c, int64_t cs_c, int m,
+                        int n, double beta)
+{
+    if (!e->zeroed) {
+        memset(e->t, 0, (size_t)cx->mr * cx->nr * cx->esz);
+        e->zeroed = 1;
+    }
+    if (beta != 0) copy_corner(cx->esz, (char *)e->t, cx->nr, 1, C, rs_c, cs_c, m, n);
+    return e->t;
+}
+
+static void edge_end(const gemm_ctx *cx, const edge_tile *e, char *C, int64_t rs_c, int64_t cs_c, int m, int n)
+{
+    copy_corner(cx->esz, C, rs_c, cs_c, (const char *)e->t, cx->nr, 1, m, n);
 }
 
 /* One MR x NR tile of C from packed panels a and b of depth kc: in place when the tile is whole and
- * C's rows are contiguous, else through a scratch tile. */
-static inline void run_tile(const gemm_ctx *cx, int64_t kc, const char *a, const char *b, char *C,
-                            int64_t rs_c, int64_t cs_c, int m, int n, double alpha, double beta)
+ * C's rows are contiguous, else through the scratch tile e. */
+static inline void run_tile(const gemm_ctx *cx, edge_tile *e, int64_t kc, const char *a, const char *b,
+                            char *C, int64_t rs_c, int64_t cs_c, int m, int n, double alpha, double beta)
 {
     if (m == cx->mr && n == cx->nr && cs_c == 1) {
         cx->kern(kc, a, b, C, rs_c, alpha, beta);
         return;
     }
-    _Alignas(64) double t[GEMM_MR_MAX * GEMM_NR_MAX];
-    cx->kern(kc, a, b, t, cx->nr, alpha, 0.0);
-    store_corner(cx->esz, t, cx->nr, C, rs_c, cs_c, m, n, beta);
+    void *t = edge_begin(cx, e, C, rs_c, cs_c, m, n, beta);
+    if (2 * n <= cx->nr && cx->small_half)
+        cx->small_half(kc, a, 1, cx->mr, b, cx->nr, t, cx->nr, alpha, beta);
+    else
+        cx->kern(kc, a, b, t, cx->nr, alpha, beta);
+    edge_end(cx, e, C, rs_c, cs_c, m, n);
 }
 
 /* ------------------------------------------------------------------------ small path */
 /* No packing: the micro-kernel reads A in place and B rows directly (cs_b == 1, cs_c == 1).
  * Column panels outer, so a K x NR strip of B stays in L1 while the row tiles of A stream past.
+ * K is blocked as the packed path blocks it (k_block), and each tile runs the same micro-kernel
+ * body on the same K blocks with the same edge handling, so every element has the bits the packed
+ * path would give it (tests/test_gemm.py checks this bitwise).
  * Edges: the last row tile's rows of A are packed with zero rows (read as rows 1 apart, columns MR
  * apart), the last column strip of B with zero columns, once each per thread, and the tile goes
  * through a scratch tile. */
@@ -314,6 +380,7 @@ static void small_worker(const void *arg, int tid, int T)
     const gemm_problem *p = arg;
     const gemm_ctx *cx = p->ops;
     const int64_t esz = cx->esz, MR = cx->mr, NR = cx->nr, M = p->M, N = p->N, K = p->K;
+    const int64_t kc = k_block(cx, K);
     const int64_t t0 = p->sp.tiles * tid / T, t1 = p->sp.tiles * (tid + 1) / T;
     int64_t i0 = 0, i1 = M, j0 = 0, j1 = N;
     if (p->sp.split_n) j0 = t0 * NR, j1 = t1 * NR < N ? t1 * NR : N;
@@ -322,7 +389,8 @@ static void small_worker(const void *arg, int tid, int T)
     char *apad = p->edge ? p->edge + tid * p->edge_bytes : NULL, *bpad = apad ? apad + MR * K * esz : NULL;
     const int64_t ilast = i0 + (i1 - i0 - 1) / MR * MR, mlast = i1 - ilast;
     if (i1 > i0 && mlast < MR) cx->pack_a(mlast, K, p->A + ilast * p->rs_a * esz, p->rs_a, p->cs_a, apad);
-    _Alignas(64) double t[GEMM_MR_MAX * GEMM_NR_MAX];
+    edge_tile e;
+    e.zeroed = 0;
     for (int64_t j = j0; j < j1; j += NR) {
         const int n = (int)(j1 - j < NR ? j1 - j : NR);
         const char *b = p->B + j * esz;
@@ -332,19 +400,27 @@ static void small_worker(const void *arg, int tid, int T)
             cx->pack_b(K, n, b, rs_b, 1, bpad);
             b = bpad, rs_b = NR;
         }
-        for (int64_t i = i0; i < i1; i += MR) {
-            const int m = (int)(i1 - i < MR ? i1 - i : MR);
-            char *c = p->C + (i * p->rs_c + j) * esz;
-            if (m == MR && n == NR) {
-                cx->small(K, p->A + i * p->rs_a * esz, p->rs_a, p->cs_a, b, rs_b, c, p->rs_c, p->alpha,
-                          p->beta);
-                continue;
+        /* a K block [pc, pc + kcur) of a padded (full-K) panel is its contiguous run at pc * MR
+         * (pc * NR), as in agc_gemm_prepacked */
+        for (int64_t pc = 0; pc < K; pc += kc) {
+            const int64_t kcur = K - pc < kc ? K - pc : kc;
+            const double beta = pc == 0 ? p->beta : 1.0;
+            const char *bk = b + pc * rs_b * esz;
+            for (int64_t i = i0; i < i1; i += MR) {
+                const int m = (int)(i1 - i < MR ? i1 - i : MR);
+                const char *a = p->A + (i * p->rs_a + pc * p->cs_a) * esz;
+                int64_t rs_a = p->rs_a, cs_a = p->cs_a;
+                if (m < MR) a = apad + pc * MR * esz, rs_a = 1, cs_a = MR;
+                char *c = p->C + (i * p->rs_c + j) * esz;
+                if (m == MR && n == NR) {
+                    cx->small(kcur, a, rs_a, cs_a, bk, rs_b, c, p->rs_c, p->alpha, beta);
+                } else {
+                    void *t = edge_begin(cx, &e, c, p->rs_c, 1, m, n, beta);
+                    gemm_small_fn kern = 2 * n <= NR && cx->small_half ? cx->small_half : cx->small;
+                    kern(kcur, a, rs_a, cs_a, bk, rs_b, t, NR, p->alpha, beta);
+                    edge_end(cx, &e, c, p->rs_c, 1, m, n);
+                }
             }
-            if (m == MR)
-                cx->small(K, p->A + i * p->rs_a * esz, p->rs_a, p->cs_a, b, rs_b, t, NR, p->alpha, 0.0);
-            else
-                cx->small(K, apad, 1, MR, b, rs_b, t, NR, p->alpha, 0.0);
-            store_corner((int)esz, t, NR, c, p->rs_c, 1, m, n, p->beta);
         }
     }
 }
@@ -382,6 +458,8 @@ static void packed_worker(const void *arg, int tid, int T)
     const int split_n = p->sp.split_n, shared_b = !split_n && T > 1;
     char *abuf = pl->buf + pl->nbbuf * pl->b_bytes + tid * pl->a_bytes;
     int64_t step = 0;
+    edge_tile e;
+    e.zeroed = 0;
     const int64_t t0 = p->sp.tiles * tid / T, t1 = p->sp.tiles * (tid + 1) / T;
     const int64_t i0 = split_n ? 0 : t0 * MR;
     const int64_t i1 = split_n ? M : (t1 * MR < M ? t1 * MR : M);
@@ -430,7 +508,7 @@ static void packed_worker(const void *arg, int tid, int T)
                     const char *bp = bbuf + (q - q0) * kc * NR * esz;
                     for (int64_t ir = 0; ir < mcur; ir += MR) {
                         const int m = (int)(mcur - ir < MR ? mcur - ir : MR);
-                        run_tile(ops, kcur, abuf + ir * kcur * esz, bp,
+                        run_tile(ops, &e, kcur, abuf + ir * kcur * esz, bp,
                                  p->C + ((ic + ir) * rs_c + j * cs_c) * esz, rs_c, cs_c, m, n,
                                  p->alpha, beta_k);
                     }
@@ -446,9 +524,7 @@ static int gemm_packed(const gemm_problem *p, int nthr)
     gemm_packed_plan pl;
     pl.p = *p;
     const int64_t esz = p->ops->esz, MR = p->ops->mr, NR = p->ops->nr, M = p->M, N = p->N, K = p->K;
-    /* equal K blocks (784 -> 262 + 261 + 261, not 256 * 3 + 16): a thin last block would spend
-     * more on reading and writing C than on arithmetic */
-    pl.kc = ceil_div(K, ceil_div(K, bk->kc));
+    pl.kc = k_block(bk, K);
     pl.nc = N < bk->nc ? ceil_div(N, NR) * NR : bk->nc;
     /* rows one thread handles at most, blocked into equal MC-sized pieces */
     const int64_t rows = p->sp.split_n ? M : ceil_div(p->sp.tiles, nthr) * MR;
@@ -540,18 +616,31 @@ static int gemm_one(agc_dtype dt, int64_t M, int64_t N, int64_t K, double alpha,
         if (rc != 0) return rc < 0 ? rc : AGC_OK;
     }
     if (cs_b == 1 && cs_c == 1 && K <= GEMM_SMALL_K && (double)M * N * K <= GEMM_SMALL_MNK) {
+        /* the padded edge panels of a small product fit on the stack: a heap buffer was a third
+         * of the time of an 8 x 8 x 8 product (batches of tiny products) */
+        _Alignas(AGC_ALIGN) char stack_edge[GEMM_SMALL_EDGE_STACK];
         p.edge_bytes = small_edge_bytes(p.ops, M, N, K);
-        if (p.edge_bytes && !(p.edge = agc_alloc(nthr * p.edge_bytes))) return AGC_ENOMEM;
+        char *heap = NULL;
+        if (p.edge_bytes) {
+            if (nthr * p.edge_bytes <= GEMM_SMALL_EDGE_STACK) p.edge = stack_edge;
+            else if (!(p.edge = heap = agc_alloc(nthr * p.edge_bytes))) return AGC_ENOMEM;
+        }
         run_threads(nthr, small_worker, &p);
-        agc_free(p.edge);
+        agc_free(heap);
         return AGC_OK;
     }
     return gemm_packed(&p, nthr);
 }
 
-static int64_t threads_for_flops(double flops)
+/* Float32-equivalent work of one M x N x K product (see GEMM_FORK_WORK) */
+static double gemm_work(agc_dtype dt, int64_t M, int64_t N, int64_t K)
 {
-    return agc_threads_for(flops > 9e18 ? INT64_MAX : (int64_t)flops, GEMM_PAR_FLOPS);
+    return 2.0 * M * N * K * (dt == AGC_F64 ? 2 : 1);
+}
+
+static int threads_for_work(double work)
+{
+    return agc_threads_for(work > 9e18 ? INT64_MAX : (int64_t)work, GEMM_PAR_WORK);
 }
 
 int agc_gemm(agc_dtype dt, int64_t M, int64_t N, int64_t K, double alpha, const void *A, int64_t rs_a,
@@ -564,7 +653,7 @@ int agc_gemm(agc_dtype dt, int64_t M, int64_t N, int64_t K, double alpha, const 
         scale_c(dt, M, N, beta, C, rs_c, cs_c);
         return AGC_OK;
     }
-    int nthr = (int)threads_for_flops(2.0 * M * N * K);
+    const int nthr = threads_for_work(gemm_work(dt, M, N, K));
     return gemm_one(dt, M, N, K, alpha, A, rs_a, cs_a, B, rs_b, cs_b, beta, C, rs_c, cs_c, nthr);
 }
 
@@ -585,10 +674,15 @@ int agc_gemm_batched(agc_dtype dt, int64_t batch, int64_t M, int64_t N, int64_t 
         for (int64_t i = 0; i < batch; i++) scale_c(dt, M, N, beta, c + off_c[i] * esz, rs_c, cs_c);
         return AGC_OK;
     }
-    const double flops = 2.0 * M * N * K;
-    const int inner = (int)threads_for_flops(flops);
-    const int outer = (int)threads_for_flops(flops * batch);
-    if (outer > 1 && batch >= 2 * outer && (inner == 1 || batch >= 8 * outer)) {
+    /* Whole GEMMs per thread (one fork, but a batch that does not divide evenly leaves threads
+     * idle) against one GEMM after another on `inner` threads each (a fork per GEMM), costed in
+     * work: a batch of 8 64^3 products at 2 threads as whole GEMMs, 3 large ones one after another. */
+    const double work = gemm_work(dt, M, N, K);
+    const int inner = threads_for_work(work);
+    const int outer = threads_for_work(work * batch);
+    const double whole = (double)ceil_div(batch, outer) * work + GEMM_FORK_WORK;
+    const double each = inner > 1 ? batch * (work / inner + GEMM_FORK_WORK) : batch * work;
+    if (outer > 1 && batch >= outer && whole <= each) {
         int rc = AGC_OK;
 #pragma omp parallel num_threads(outer)
         {
@@ -732,9 +826,11 @@ int agc_gemm_prepacked(agc_dtype dt, int64_t M, int64_t N, int64_t K, double alp
     }
     const gemm_ctx *ops = agc_gemm_ctx(dt), *bk = ops;
     const int64_t esz = ops->esz, MR = ops->mr, NR = ops->nr;
-    const int64_t kc = ceil_div(K, ceil_div(K, bk->kc));
+    const int64_t kc = k_block(bk, K);
     const char *a = Ap, *b = Bp;
     char *c = C;
+    edge_tile e;
+    e.zeroed = 0;
     for (int64_t pc = 0; pc < K; pc += kc) {
         const int64_t kcur = K - pc < kc ? K - pc : kc;
         const double beta_k = pc == 0 ? beta : 1.0;
@@ -743,7 +839,7 @@ int agc_gemm_prepacked(agc_dtype dt, int64_t M, int64_t N, int64_t K, double alp
             const char *bp = b + ((j / NR) * K * NR + pc * NR) * esz;
             for (int64_t i = 0; i < M; i += MR) {
                 const int m = (int)(M - i < MR ? M - i : MR);
-                run_tile(ops, kcur, a + ((i / MR) * K * MR + pc * MR) * esz, bp, c + (i * rs_c + j * cs_c) * esz,
+                run_tile(ops, &e, kcur, a + ((i / MR) * K * MR + pc * MR) * esz, bp, c + (i * rs_c + j * cs_c) * esz,
                          rs_c, cs_c, m, n, alpha, beta_k);
             }
         }

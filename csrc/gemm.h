@@ -35,7 +35,8 @@ typedef void (*gemm_kern_fn)(int64_t kc, const void *a, const void *b, void *C, 
                              double alpha, double beta);
 /* Unpacked micro-kernel for small products, one full tile: A read in place with any strides (MR
  * rows), B with contiguous rows of at least NR readable elements (row stride rs_b), C as above.
- * Same arithmetic as the packed kernel, so both give the same bits. */
+ * Same arithmetic as the packed kernel (gemm.c runs both over the same K blocks), so both give the
+ * same bits. */
 typedef void (*gemm_small_fn)(int64_t kc, const void *A, int64_t rs_a, int64_t cs_a, const void *B,
                               int64_t rs_b, void *C, int64_t rs_c, double alpha, double beta);
 
@@ -61,6 +62,10 @@ typedef struct {
     gemm_small_fn small;
     gemm_gemv_dot_fn gemv_dot; /* NULL in a descriptor: the next narrower ISA's */
     gemm_gemv_axpy_fn gemv_axpy;
+    /* The small kernel's body on an MR x NR/2 tile (NULL: none), for edge strips of at most NR/2
+     * columns, where the full tile would compute more than half zeros (a 10-output layer: 10 of 32
+     * columns). Its elements are the same sums, so its bits are the full kernel's. */
+    gemm_small_fn small_half;
 } gemm_ctx;
 
 /* Descriptors, one per kernel file and dtype. */

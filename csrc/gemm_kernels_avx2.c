@@ -1,7 +1,8 @@
 /* gemm_kernels_avx2.c: the AVX2/FMA GEMM context. Tile 6 x 16 float32 / 6 x 8 float64: a row is
  * two ymm vectors, six rows give 12 accumulators; with the two B vectors and one broadcast that is
  * 15 of 16 registers. Zen 3 retires 2 FMAs a cycle with latency 4, so 12 independent accumulators
- * keep both pipes busy. Block sizes from the caches (gemm.c). Contracts: gemm.h. Tests:
+ * keep both pipes busy. Edge strips of at most NR/2 columns run the half-width tiles (6 x 8 / 6 x 4).
+ * Block sizes from the caches (gemm.c). Contracts: gemm.h. Tests:
  * tests/test_gemm.py (every tier the CPU has). */
 #include "gemm_gemv.h"
 #include "gemm_pack.h"
@@ -14,6 +15,8 @@ GEMM_PACK_X86_F32(pack_f32_avx2, MR, 16, AGC_TARGET_AVX2)
 GEMM_PACK_X86_F64(pack_f64_avx2, MR, 8, AGC_TARGET_AVX2)
 GEMM_UKERNEL_X86(f32_avx2, float, __m256, _mm256, ps, 8, MR, 2, AGC_TARGET_AVX2)
 GEMM_UKERNEL_X86(f64_avx2, double, __m256d, _mm256, pd, 4, MR, 2, AGC_TARGET_AVX2)
+GEMM_UKERNEL_X86(f32_avx2_half, float, __m256, _mm256, ps, 8, MR, 1, AGC_TARGET_AVX2)
+GEMM_UKERNEL_X86(f64_avx2_half, double, __m256d, _mm256, pd, 4, MR, 1, AGC_TARGET_AVX2)
 
 /* Dot form with FMAs: four rows at a time share each load of x; per row, two vector partial sums
  * and a fixed-order reduction. The compiler's version of the plain body (no FMA contraction under
@@ -75,9 +78,9 @@ GEMV_AXPY_FUNC(double)
 const gemm_ctx agc_gemm_desc_f32_avx2 = {
     "avx2 6x16", AGC_ISA_AVX2, 4, MR, 16, 0, 0, 0,
     pack_f32_avx2_a, pack_f32_avx2_b, f32_avx2_kern, f32_avx2_small,
-    gemv_dot_float_avx2, gemv_axpy_float_avx2};
+    gemv_dot_float_avx2, gemv_axpy_float_avx2, f32_avx2_half_small};
 const gemm_ctx agc_gemm_desc_f64_avx2 = {
     "avx2 6x8", AGC_ISA_AVX2, 8, MR, 8, 0, 0, 0,
     pack_f64_avx2_a, pack_f64_avx2_b, f64_avx2_kern, f64_avx2_small,
-    gemv_dot_double_avx2, gemv_axpy_double_avx2};
+    gemv_dot_double_avx2, gemv_axpy_double_avx2, f64_avx2_half_small};
 #endif

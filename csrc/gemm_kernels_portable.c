@@ -1,6 +1,7 @@
 /* gemm_kernels_portable.c: the portable GEMM context, the reference the SIMD tiers are tested
  * against: plain C over an MR x NR accumulator array (6 x 16 float32, 6 x 8 float64), which the
- * compiler vectorises with whatever the baseline ISA offers. Contracts: gemm.h. Tests:
+ * compiler vectorises with whatever the baseline ISA offers; no half-width tile (edge strips run the
+ * full one). Contracts: gemm.h. Tests:
  * tests/test_gemm.py. */
 #include "gemm_gemv.h"
 #include "gemm_pack.h"
@@ -61,8 +62,8 @@ GEMV_FUNCS(double, portable, )
 const gemm_ctx agc_gemm_desc_f32_portable = {
     "portable 6x16", AGC_ISA_PORTABLE, 4, MR, NR_F32, 0, 0, 0,
     pack_float_portable_a, pack_float_portable_b, kern_float_portable, small_float_portable,
-    gemv_dot_float_portable, gemv_axpy_float_portable};
+    gemv_dot_float_portable, gemv_axpy_float_portable, NULL};
 const gemm_ctx agc_gemm_desc_f64_portable = {
     "portable 6x8", AGC_ISA_PORTABLE, 8, MR, NR_F64, 0, 0, 0,
     pack_double_portable_a, pack_double_portable_b, kern_double_portable, small_double_portable,
-    gemv_dot_double_portable, gemv_axpy_double_portable};
+    gemv_dot_double_portable, gemv_axpy_double_portable, NULL};

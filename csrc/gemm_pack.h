@@ -56,6 +56,12 @@
                     const T *col = b + j * cs_b;                                                  \
                     for (int64_t k = 0; k < kc; k++) out[k * (NR) + j] = col[k];                  \
                 }                                                                                 \
+            } else if (cs_b == 1) {                                                               \
+                /* the edge strip of a row-major B (the small path's): row copies, zero tails */  \
+                for (int64_t k = 0; k < kc; k++) {                                                \
+                    memcpy(out + k * (NR), b + k * rs_b, (size_t)n * sizeof(T));                  \
+                    memset(out + k * (NR) + n, 0, (size_t)((NR) - n) * sizeof(T));                \
+                }                                                                                 \
             } else {                                                                              \
                 for (int64_t k = 0; k < kc; k++) {                                                \
                     T *o = out + k * (NR);                                                        \

@@ -6,7 +6,7 @@
 #include "internal.h"
 
 #define RD_BLK 256  /* portable f32 row sums: elements per float block */
-#define RD_VBLK 512 /* vector-tier f32 row sums: elements per float block */
+#define RD_VBLK 2048 /* vector-tier f32 row sums: elements per float block (32 per logical lane) */
 #define RD_RB 64    /* f32 column sums: positions per float block */
 
 /* What a sum adds per element: the first RD_NVSUM modes have vector-tier row kernels, the first

@@ -155,8 +155,10 @@ def test_gemm_edge_tiles_same_bits_as_whole_tiles(simd, dtype):
         a, b = randn(rng, (2 * mr, k), dtype), randn(rng, (k, 2 * nr), dtype)
         c0 = randn(rng, (2 * mr, 2 * nr), dtype)
         whole = run_gemm(a, b, c0.copy(), 0.5, 1.5)
-        edge = run_gemm(a[: mr + 1], b[:, : nr + 1], c0[: mr + 1, : nr + 1].copy(), 0.5, 1.5)
-        assert edge.tobytes() == np.ascontiguousarray(whole[: mr + 1, : nr + 1]).tobytes()
+        # edge strips of 1 and NR/2 columns (the half-width kernel) and of NR/2 + 1 (the full one)
+        for n in (nr + 1, nr + nr // 2, nr + nr // 2 + 1):
+            edge = run_gemm(a[: mr + 1], b[:, :n], c0[: mr + 1, :n].copy(), 0.5, 1.5)
+            assert edge.tobytes() == np.ascontiguousarray(whole[: mr + 1, :n]).tobytes(), n
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
@@ -529,3 +531,120 @@ def test_gemm_set_context_rejects_bad_arguments(simd):
         _core.gemm_set_context(1, "", kc=-1)
     with pytest.raises(TypeError, match="gemm_set_context: expected dtype code"):
         _core.gemm_set_context(3)
+
+
+# ------------------------------------------------------------------------------------------ small products
+# The small path (csrc/gemm.c small_worker: A and B read in place, no packing) takes products with
+# contiguous rows of B and C up to 160^3; everything else of the same shape packs. Both run the
+# same micro-kernel body over the same K blocks, so they must agree to the last bit.
+ODD = list(range(1, 71, 2))
+
+
+def context(dtype):
+    """(MR, NR, KC) of the active tier's GEMM context, from the registry"""
+    info = _core.gemm_info(dtype_code(dtype))
+    return info["mr"], info["nr"], info["kc"]
+
+
+def packed_copy(b):
+    """b's values with column stride != 1 (column-major), which sends a product to the packed path"""
+    return np.asfortranarray(b)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_gemm_small_path_odd_sizes(simd, dtype):
+    """Every odd M and N from 1 to 69 (crossing each multiple of MR and NR the tiers use), K
+    cycling through the odd sizes too, against the float64 product."""
+    rng = np.random.default_rng(30)
+    a_all, b_all = randn(rng, (70, 70), dtype), randn(rng, (70, 70), dtype)
+    for i, m in enumerate(ODD):
+        for j, n in enumerate(ODD):
+            k = ODD[(7 * i + 3 * j) % len(ODD)]
+            check(a_all[:m, :k], b_all[:k, :n], dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_gemm_small_path_same_bits_as_packed(simd, dtype):
+    """The small path gives the packed path's bits: whole and edge tiles (strips narrower and wider
+    than NR/2), K within one K block and across two (KC < K <= 512), alpha and beta, A contiguous,
+    transposed, sliced and broadcast."""
+    rng = np.random.default_rng(31)
+    mr, nr, kc = context(dtype)
+    for m, n, k in [(64, 64, 64), (mr + 1, nr - 1, 37), (3 * mr, 2 * nr, kc + 5), (2 * mr - 1, nr + 3, 2 * kc - 3),
+                    (37, 45, 29), (2 * mr + 3, nr // 2, 50), (mr, nr + nr // 2 + 1, 19)]:
+        k = min(k, 500)
+        b = randn(rng, (k, n), dtype)
+        c0 = randn(rng, (m, n), dtype)
+        for a_layout in ("contiguous", "transposed", "sliced", "broadcast"):
+            if a_layout == "broadcast":
+                a = np.broadcast_to(randn(rng, (1, k), dtype), (m, k))
+            else:
+                a = layout(randn(rng, (m, k), dtype), a_layout)
+            for alpha, beta in [(1.0, 0.0), (-0.5, 1.5)]:
+                small = run_gemm(a, b, c0.copy(), alpha, beta)
+                packed = run_gemm(a, packed_copy(b), c0.copy(), alpha, beta)
+                assert small.tobytes() == packed.tobytes(), (m, n, k, a_layout, alpha, beta)
+            check(a, b, dtype, -0.5, 1.5, rng=rng)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_gemm_tiny_m_huge_n_and_reverse(simd, dtype):
+    """Tiny M with huge N and the reverse (one tile one way, thousands the other), contiguous and
+    transposed B, equal at 1 and 2 threads."""
+    rng = np.random.default_rng(32)
+    for m, k, n in [(2, 33, 5000), (3, 7, 9001), (9, 64, 4099), (5000, 33, 2), (9001, 7, 3), (4099, 64, 9)]:
+        a = randn(rng, (m, k), dtype)
+        for b in (randn(rng, (k, n), dtype), packed_copy(randn(rng, (k, n), dtype))):
+            check(a, b, dtype)
+            outs = []
+            for nthreads in (1, 2):
+                with threads(nthreads):
+                    outs.append(run_gemm(a, b, np.empty((m, n), dtype)))
+            assert outs[0].tobytes() == outs[1].tobytes(), (m, k, n)
+
+
+def _small_products(dtype):
+    """(name, operands, form) for the small matmul forms: square, MLP layers (x @ W^T, g @ W,
+    x^T @ g), sliced operands, a batch broadcast against one matrix, and batches either side of the
+    whole-products-per-thread choice. Operands are numpy arrays; form(*tensors) is the product."""
+    rng = np.random.default_rng(33)
+    r = lambda *shape: randn(rng, shape, dtype)  # noqa: E731
+    big = r(140, 150)
+    return [
+        ("64^3", (r(64, 64), r(64, 64)), lambda a, b: a @ b),
+        ("57x63x41", (r(57, 63), r(63, 41)), lambda a, b: a @ b),
+        ("x@W^T", (r(128, 64), r(96, 64)), lambda x, w: x @ w.mT),
+        ("g@W", (r(128, 96), r(96, 64)), lambda g, w: g @ w),
+        ("x^T@g", (r(128, 64), r(128, 96)), lambda x, g: x.mT @ g),
+        ("sliced", (big,), lambda t: t[1::2, 3:131:2] @ t[5:69, 7:140:2]),
+        ("batch@matrix", (r(6, 32, 24), r(24, 40)), lambda a, b: a @ b),
+        ("bmm 3x64^3 transposed", (r(3, 64, 64), r(3, 64, 64)), lambda a, b: a @ b.mT),
+        ("bmm 8x64^3 broadcast", (r(8, 64, 64), r(1, 64, 64)), lambda a, b: a @ b),
+        ("bmm 64x8^3", (r(64, 8, 8), r(64, 8, 8)), lambda a, b: a @ b),
+    ]
+
+
+SMALL_FORM_IDS = [f[0] for f in _small_products(np.float32)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_gemm_small_products_against_numpy(simd, dtype):
+    tol = 1e-5 if dtype == np.float32 else 1e-13
+    for name, arrays, form in _small_products(dtype):
+        got = form(*map(ag.from_numpy, arrays)).numpy()
+        want = form(*(x.astype(np.float64) for x in arrays))
+        scale = form(*(np.abs(x.astype(np.float64)) for x in arrays))
+        assert got.dtype == dtype and got.shape == want.shape, name
+        assert np.all(np.abs(got - want) <= tol * scale + 1e-30), name
+
+
+@pytest.mark.parametrize("form", range(len(SMALL_FORM_IDS)), ids=SMALL_FORM_IDS)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_gemm_small_products_bitwise_across_threads(simd, dtype, form):
+    """1 to 4 threads, also with one thread held back or random sleeps at every scheduling point
+    (AGC_PERTURB), give the 1-thread bits for each small matmul form."""
+    from test_threads import assert_bitwise_across_threads
+
+    _, arrays, fn = _small_products(dtype)[form]
+    tensors = [ag.from_numpy(x) for x in arrays]
+    assert_bitwise_across_threads(lambda: fn(*tensors), simd, schedules=(("victim", 0), ("random", 1)), delay_us=50)
