@@ -99,7 +99,8 @@ def tensor(rng, shape, dtype=np.float32, requires_grad=False):
 
 
 # ------------------------------------------------------------------------------------------- GEMM
-# (M, K, N): every path of gemm.c. Work above the 1-thread threshold (GEMM_PAR_WORK, 2^19 float32-equivalent flops) everywhere.
+# (M, K, N): every path of gemm.c. Work above the 1-thread threshold (GEMM_PAR_WORK, 2^19
+# float32-equivalent flops) everywhere.
 GEMM_SHAPES = {
     "small": (96, 128, 96),                      # no packing
     "split_m_tall": (3000, 200, 40),             # many MR tiles, few NR tiles
