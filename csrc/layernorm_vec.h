@@ -31,25 +31,6 @@
 #define LN_LD 16
 #define LN_NA (LN_LD / VD_W)
 
-VEC_FN vd ln_ld_f32(const float *p) { return vd_load_f32(p); }
-VEC_FN vd ln_ldp_f32(const float *p, int64_t m) { return vd_load_f32_part(p, m); }
-VEC_FN vd ln_ld_f64(const double *p) { return vd_load(p); }
-VEC_FN vd ln_ldp_f64(const double *p, int64_t m) { return vd_load_part(p, m); }
-VEC_FN void ln_st_f32(float *p, vd v) { vd_store_f32(p, v); }
-VEC_FN void ln_st_f64(double *p, vd v) { vd_store(p, v); }
-/* the first m (< VD_W) lanes of v */
-VEC_FN void ln_stp_f32(float *p, int64_t m, vd v)
-{
-    float t[VD_W];
-    vd_store_f32(t, v);
-    for (int64_t j = 0; j < m && j < VD_W; j++) p[j] = t[j];
-}
-VEC_FN void ln_stp_f64(double *p, int64_t m, vd v)
-{
-    double t[VD_W];
-    vd_store(t, v);
-    for (int64_t j = 0; j < m && j < VD_W; j++) p[j] = t[j];
-}
 
 /* out = (x - mean) rstd w + b for float32 in float lanes: mean split in two floats, so that
  * (x - hi) - lo is the deviation rounded once (x - hi is exact where x is near the mean, the case that
@@ -85,7 +66,7 @@ static VEC_TARGET void ln_out_f64(const double *x, const double *w, const double
     if (i < d) {
         const int64_t m = d - i;
         const vd xh = vd_mul(vd_sub(vd_load_part(x + i, m), vm), vr);
-        ln_stp_f64(out + i, m, vd_fma(xh, w ? vd_load_part(w + i, m) : one, b ? vd_load_part(b + i, m) : zero));
+        vd_stp_f64(out + i, m, vd_fma(xh, w ? vd_load_part(w + i, m) : one, b ? vd_load_part(b + i, m) : zero));
     }
 }
 
@@ -124,7 +105,7 @@ static VEC_TARGET void ln_gx_f64(const double *x, const double *g, const double 
         const vd xh = vd_mul(vd_sub(whole ? vd_load(x + i) : vd_load_part(x + i, m), vm), vr);
         const vd r = vd_fma(vr, gh, vd_fma(a2, xh, a3));
         if (whole) vd_store(gx + i, r);
-        else ln_stp_f64(gx + i, m, r);
+        else vd_stp_f64(gx + i, m, r);
     }
 }
 
@@ -143,7 +124,7 @@ static VEC_TARGET void ln_gx_f64(const double *x, const double *g, const double 
         double m0 = (double)x[0];                                                                 \
         if (!(ONEPASS)) {                                                                         \
             for (; i + LN_LD <= d; i += LN_LD)                                                    \
-                for (int k = 0; k < LN_NA; k++) a[k] = vd_add(a[k], ln_ld_##SUF(x + i + k * VD_W)); \
+                for (int k = 0; k < LN_NA; k++) a[k] = vd_add(a[k], vd_ld_##SUF(x + i + k * VD_W)); \
             double s = vd_tree(a, LN_NA);                                                         \
             for (; i < d; i++) s += (double)x[i];                                                 \
             m0 = s / (double)d;                                                                   \
@@ -152,7 +133,7 @@ static VEC_TARGET void ln_gx_f64(const double *x, const double *g, const double 
         const vd vm0 = vd_set1(m0);                                                               \
         for (i = 0; i + LN_LD <= d; i += LN_LD)                                                   \
             for (int k = 0; k < LN_NA; k++) {                                                     \
-                const vd e = vd_sub(ln_ld_##SUF(x + i + k * VD_W), vm0);                          \
+                const vd e = vd_sub(vd_ld_##SUF(x + i + k * VD_W), vm0);                          \
                 a[k] = vd_add(a[k], e);                                                           \
                 q[k] = vd_fma(e, e, q[k]);                                                        \
             }                                                                                     \
@@ -183,9 +164,9 @@ static VEC_TARGET void ln_gx_f64(const double *x, const double *g, const double 
             for (; i + LN_LD <= d; i += LN_LD)                                                    \
                 for (int k = 0; k < LN_NA; k++) {                                                 \
                     const int64_t j = i + k * VD_W;                                               \
-                    vd gh = ln_ld_##SUF(g + j);                                                   \
-                    if (w) gh = vd_mul(gh, ln_ld_##SUF(w + j));                                   \
-                    const vd xh = vd_mul(vd_sub(ln_ld_##SUF(x + j), vm), vr);                     \
+                    vd gh = vd_ld_##SUF(g + j);                                                   \
+                    if (w) gh = vd_mul(gh, vd_ld_##SUF(w + j));                                   \
+                    const vd xh = vd_mul(vd_sub(vd_ld_##SUF(x + j), vm), vr);                     \
                     a[k] = vd_add(a[k], gh);                                                      \
                     q[k] = vd_fma(gh, xh, q[k]);                                                  \
                 }                                                                                 \
@@ -202,18 +183,18 @@ static VEC_TARGET void ln_gx_f64(const double *x, const double *g, const double 
         for (i = 0; i < d; i += VD_W) {                                                           \
             const int64_t m = d - i;                                                              \
             const int whole = m >= VD_W;                                                          \
-            const vd gv = whole ? ln_ld_##SUF(g + i) : ln_ldp_##SUF(g + i, m);                    \
+            const vd gv = whole ? vd_ld_##SUF(g + i) : vd_ldp_##SUF(g + i, m);                    \
             if (pw) {                                                                             \
-                const vd xv = whole ? ln_ld_##SUF(x + i) : ln_ldp_##SUF(x + i, m);                \
+                const vd xv = whole ? vd_ld_##SUF(x + i) : vd_ldp_##SUF(x + i, m);                \
                 const vd xh = vd_mul(vd_sub(xv, vm), vr);                                         \
                 const vd r = vd_fma(gv, xh, whole ? vd_load(pw + i) : vd_load_part(pw + i, m));   \
                 if (whole) vd_store(pw + i, r);                                                   \
-                else ln_stp_f64(pw + i, m, r);                                                    \
+                else vd_stp_f64(pw + i, m, r);                                                    \
             }                                                                                     \
             if (pb) {                                                                             \
                 const vd r = vd_add(gv, whole ? vd_load(pb + i) : vd_load_part(pb + i, m));       \
                 if (whole) vd_store(pb + i, r);                                                   \
-                else ln_stp_f64(pb + i, m, r);                                                    \
+                else vd_stp_f64(pb + i, m, r);                                                    \
             }                                                                                     \
         }                                                                                         \
     }

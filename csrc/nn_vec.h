@@ -30,35 +30,6 @@
 /* the halving tree over NN_LD logical double lanes held in a[0..NN_NA) */
 VEC_FN double nn_tree(vd *a) { return vd_tree(a, NN_NA); }
 
-/* VD_W elements (or the first m) as doubles: float32 widened, float64 as is */
-VEC_FN vd nn_ld_f32(const float *p) { return vd_load_f32(p); }
-VEC_FN vd nn_ldp_f32(const float *p, int64_t m) { return vd_load_f32_part(p, m); }
-VEC_FN vd nn_ld_f64(const double *p) { return vd_load(p); }
-VEC_FN vd nn_ldp_f64(const double *p, int64_t m) { return vd_load_part(p, m); }
-
-/* the first m (<= VD_W) lanes of v: a plain store when whole, else through a scratch */
-VEC_FN void nn_store_d(double *p, int64_t m, vd v)
-{
-    if (m == VD_W) {
-        vd_store(p, v);
-        return;
-    }
-    double t[VD_W];
-    vd_store(t, v);
-    for (int64_t j = 0; j < m && j < VD_W; j++) p[j] = t[j];
-}
-VEC_FN void nn_store_f(float *p, int64_t m, vd v)
-{
-    if (m == VD_W) {
-        vd_store_f32(p, v);
-        return;
-    }
-    float t[VD_W];
-    vd_store_f32(t, v);
-    for (int64_t j = 0; j < m && j < VD_W; j++) p[j] = t[j];
-}
-#define nn_st_f32 nn_store_f
-#define nn_st_f64 nn_store_d
 
 /* Batch norm with s == 1 (nn_rows_*), one row of c channels: each channel's double accumulator (or
  * output) in a lane, channels in vectors of VD_W, the last partial vector through a scratch (no
@@ -74,7 +45,7 @@ VEC_FN void nn_store_f(float *p, int64_t m, vd v)
         int64_t i = 0;                                                                            \
         for (; i + NN_LD <= s; i += NN_LD)                                                        \
             for (int k = 0; k < NN_NA; k++) {                                                     \
-                const vd d = vd_sub(nn_ld_##SUF(p + i + k * VD_W), m);                            \
+                const vd d = vd_sub(vd_ld_##SUF(p + i + k * VD_W), m);                            \
                 a[k] = vd_fma(d, d, a[k]);                                                        \
             }                                                                                     \
         double r = nn_tree(a);                                                                    \
@@ -93,9 +64,9 @@ VEC_FN void nn_store_f(float *p, int64_t m, vd v)
         int64_t i = 0;                                                                            \
         for (; i + NN_LD <= s; i += NN_LD)                                                        \
             for (int k = 0; k < NN_NA; k++) {                                                     \
-                const vd gv = nn_ld_##SUF(q + i + k * VD_W);                                      \
+                const vd gv = vd_ld_##SUF(q + i + k * VD_W);                                      \
                 a[k] = vd_add(a[k], gv);                                                          \
-                b[k] = vd_fma(gv, vd_sub(nn_ld_##SUF(p + i + k * VD_W), m), b[k]);                \
+                b[k] = vd_fma(gv, vd_sub(vd_ld_##SUF(p + i + k * VD_W), m), b[k]);                \
             }                                                                                     \
         double ra = nn_tree(a), rb = nn_tree(b);                                                  \
         for (; i < s; i++) {                                                                      \
@@ -112,15 +83,15 @@ VEC_FN void nn_store_f(float *p, int64_t m, vd v)
         if (!mean) {                                                                              \
             for (int64_t k = 0; k < c; k += VD_W) {                                                   \
                 const int64_t m = c - k < VD_W ? c - k : VD_W;                                    \
-                const vd v = m == VD_W ? nn_ld_##SUF(x + k) : nn_ldp_##SUF(x + k, m);             \
-                nn_store_d(acc + k, m, vd_add(NN_LDD(acc, k, m), v));                             \
+                const vd v = m == VD_W ? vd_ld_##SUF(x + k) : vd_ldp_##SUF(x + k, m);             \
+                vd_stp_f64(acc + k, m, vd_add(NN_LDD(acc, k, m), v));                             \
             }                                                                                     \
             return;                                                                               \
         }                                                                                         \
         for (int64_t k = 0; k < c; k += VD_W) {                                                   \
             const int64_t m = c - k < VD_W ? c - k : VD_W;                                        \
-            const vd d = vd_sub(m == VD_W ? nn_ld_##SUF(x + k) : nn_ldp_##SUF(x + k, m), NN_LDD(mean, k, m)); \
-            nn_store_d(acc + k, m, vd_fma(d, d, NN_LDD(acc, k, m)));                              \
+            const vd d = vd_sub(m == VD_W ? vd_ld_##SUF(x + k) : vd_ldp_##SUF(x + k, m), NN_LDD(mean, k, m)); \
+            vd_stp_f64(acc + k, m, vd_fma(d, d, NN_LDD(acc, k, m)));                              \
         }                                                                                         \
     }                                                                                             \
                                                                                                   \
@@ -130,10 +101,10 @@ VEC_FN void nn_store_f(float *p, int64_t m, vd v)
     {                                                                                             \
         for (int64_t k = 0; k < c; k += VD_W) {                                                   \
             const int64_t m = c - k < VD_W ? c - k : VD_W;                                        \
-            const vd q = m == VD_W ? nn_ld_##SUF(g + k) : nn_ldp_##SUF(g + k, m);                 \
-            const vd xv = m == VD_W ? nn_ld_##SUF(x + k) : nn_ldp_##SUF(x + k, m);                \
-            nn_store_d(sg + k, m, vd_add(NN_LDD(sg, k, m), q));                                   \
-            nn_store_d(sgx + k, m, vd_fma(q, vd_sub(xv, NN_LDD(mean, k, m)), NN_LDD(sgx, k, m))); \
+            const vd q = m == VD_W ? vd_ld_##SUF(g + k) : vd_ldp_##SUF(g + k, m);                 \
+            const vd xv = m == VD_W ? vd_ld_##SUF(x + k) : vd_ldp_##SUF(x + k, m);                \
+            vd_stp_f64(sg + k, m, vd_add(NN_LDD(sg, k, m), q));                                   \
+            vd_stp_f64(sgx + k, m, vd_fma(q, vd_sub(xv, NN_LDD(mean, k, m)), NN_LDD(sgx, k, m))); \
         }                                                                                         \
     }                                                                                             \
                                                                                                   \
@@ -143,15 +114,15 @@ VEC_FN void nn_store_f(float *p, int64_t m, vd v)
     {                                                                                             \
         for (int64_t k = 0; k < c; k += VD_W) {                                                   \
             const int64_t m = c - k < VD_W ? c - k : VD_W;                                        \
-            const vd xv = m == VD_W ? nn_ld_##SUF(x + k) : nn_ldp_##SUF(x + k, m);                \
+            const vd xv = m == VD_W ? vd_ld_##SUF(x + k) : vd_ldp_##SUF(x + k, m);                \
             vd r;                                                                                 \
             if (!g) {                                                                             \
                 r = vd_fma(xv, NN_LDD(a, k, m), NN_LDD(b, k, m));                                 \
             } else {                                                                              \
-                const vd gv = m == VD_W ? nn_ld_##SUF(g + k) : nn_ldp_##SUF(g + k, m);            \
+                const vd gv = m == VD_W ? vd_ld_##SUF(g + k) : vd_ldp_##SUF(g + k, m);            \
                 r = vd_fma(NN_LDD(a, k, m), gv, vd_fma(NN_LDD(b, k, m), xv, NN_LDD(d, k, m)));    \
             }                                                                                     \
-            nn_st_##SUF(out + k, m, r);                                                           \
+            vd_stp_##SUF(out + k, m, r);                                                           \
         }                                                                                         \
     }
 
@@ -185,7 +156,7 @@ static VEC_TARGET void nn_affine_f64(const double *p, double *o, int64_t s, doub
     const vd a = vd_set1(sc), b = vd_set1(sh);
     for (int64_t i = 0; i < s; i += VD_W) {
         const int64_t m = s - i < VD_W ? s - i : VD_W;
-        nn_store_d(o + i, m, vd_fma(NN_LDD(p, i, m), a, b));
+        vd_stp_f64(o + i, m, vd_fma(NN_LDD(p, i, m), a, b));
     }
 }
 
@@ -195,7 +166,7 @@ static VEC_TARGET void nn_bwdapply_f64(const double *p, const double *q, double 
     const vd v1 = vd_set1(a1), v2 = vd_set1(a2), v3 = vd_set1(a3);
     for (int64_t i = 0; i < s; i += VD_W) {
         const int64_t m = s - i < VD_W ? s - i : VD_W;
-        nn_store_d(o + i, m, vd_fma(v1, NN_LDD(q, i, m), vd_fma(v2, NN_LDD(p, i, m), v3)));
+        vd_stp_f64(o + i, m, vd_fma(v1, NN_LDD(q, i, m), vd_fma(v2, NN_LDD(p, i, m), v3)));
     }
 }
 

@@ -347,6 +347,35 @@ VEC_FN double vd_tree(vd *a, int na)
     return t[0];
 }
 
+/* Double lanes by element type, for bodies written once for float32 and float64 (token-pasted
+ * suffix f32 / f64): vd_ld_ loads VD_W elements as doubles (float32 widened), vd_ldp_ the first m
+ * (the other lanes 0); vd_stp_ stores the first m <= VD_W lanes rounded to the type, through a
+ * scratch unless the vector is whole, so nothing past p[m) is written. */
+VEC_FN vd vd_ld_f32(const float *p) { return vd_load_f32(p); }
+VEC_FN vd vd_ld_f64(const double *p) { return vd_load(p); }
+VEC_FN vd vd_ldp_f32(const float *p, int64_t m) { return vd_load_f32_part(p, m); }
+VEC_FN vd vd_ldp_f64(const double *p, int64_t m) { return vd_load_part(p, m); }
+VEC_FN void vd_stp_f64(double *p, int64_t m, vd v)
+{
+    if (m >= VD_W) {
+        vd_store(p, v);
+        return;
+    }
+    double t[VD_W];
+    vd_store(t, v);
+    for (int64_t j = 0; j < m; j++) p[j] = t[j];
+}
+VEC_FN void vd_stp_f32(float *p, int64_t m, vd v)
+{
+    if (m >= VD_W) {
+        vd_store_f32(p, v);
+        return;
+    }
+    float t[VD_W];
+    vd_store_f32(t, v);
+    for (int64_t j = 0; j < m; j++) p[j] = t[j];
+}
+
 /* 2^n for integer lanes n in [-126, 127], built in the exponent field */
 VEC_FN vf vf_pow2i(vi n) { return vi_bits(vi_shl23(vi_add(n, vi_set1(127)))); }
 
