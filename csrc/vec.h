@@ -459,13 +459,10 @@ VEC_FN vf vf_exp(vf x)
 {
     const vf shifter = VC(12582912.0f);
 #ifdef VEC_HAVE_SCALEF
-    x = vf_min(VC(89.0f), vf_max(VC(-104.0f), x));
-    vf n = vf_sub(vf_fma(x, VC(1.44269504088896341f), shifter), shifter);
-    vf r = vf_fnma(n, VC(0.693359375f), x);
-    r = vf_fnma(n, VC(-2.12194440054690583e-4f), r);
-    return vf_scale(vec_exp_poly_(r), n);
+    const int wide = 1; /* vscalefps costs no more than the exponent add: one path */
 #else
     const int wide = vm_bits(vm_or(vf_nlt(VC(-87.0f), x), vf_gt(x, VC(88.0f)))) != 0;
+#endif
     if (wide) x = vf_min(VC(89.0f), vf_max(VC(-104.0f), x));
     vf k = vf_fma(x, VC(1.44269504088896341f), shifter);
     vf n = vf_sub(k, shifter);
@@ -474,7 +471,6 @@ VEC_FN vf vf_exp(vf x)
     vf p = vec_exp_poly_(r);
     if (!wide) return vi_bits(vi_add(vf_bits(p), vi_shl23(vi_sub(vf_bits(k), vf_bits(shifter)))));
     return vf_scale(p, n);
-#endif
 }
 
 /* log: x = 2^e m with m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(s), s = (m - 1) / (m + 1),
