@@ -51,15 +51,21 @@ int agc_conv_forward_direct(agc_dtype dt, const agc_conv2d_geom *g, const void *
 
 /* conv_oclanes.c, and its per-ISA kernels (conv_oclanes_vec.h): fn[SW - 1][R - 1][X - 1] computes an
  * R x X block of output pixels at column stride SW for 16 output channels (R <= rmax, X <= xmax,
- * R X <= acc): pixel (r, j) of channel l, bias[l] added, to out[l ocs + r ors + j] for l < ocn */
+ * R X <= acc): pixel (r, j) of channel l, bias[l] added, to out[l ocs + r ors + j] for l < ocn. room: the
+ * columns from out to the end of its output row; a kernel may write past X there (AVX2 stores whole
+ * vectors, masked stores being slow), so blocks of a row must run left to right */
 #define OCL_LANES 16
 #define OCL_TAB_R 2
 #define OCL_TAB_X 14
 typedef void (*agc_ocl_fn)(const float *w, const int64_t *koff, int64_t K, const float *x0, int64_t rs,
-                           float *out, int64_t ocs, int64_t ors, int ocn, const float *bias);
+                           float *out, int64_t ocs, int64_t ors, int ocn, const float *bias, int64_t room);
 typedef struct {
     int xmax, rmax, acc;
     agc_ocl_fn fn[2][OCL_TAB_R][OCL_TAB_X];
+    /* where a vector holds 8 channels (AVX2): kernels for at most 8 channels, one vector a pixel, one row of
+     * up to xmax_half pixels (fn_half[SW - 1][X - 1]); xmax_half 0 elsewhere */
+    int xmax_half;
+    agc_ocl_fn fn_half[2][OCL_TAB_X];
 } agc_ocl_kernels;
 #if AGC_HAVE_X86
 extern const agc_ocl_kernels agc_ocl_kernels_avx2, agc_ocl_kernels_avx512;

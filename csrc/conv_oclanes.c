@@ -50,11 +50,12 @@ int agc_conv_use_oclanes(agc_dtype dt, const agc_conv2d_geom *g)
 
 /* the register block for an output row of ow pixels: X columns (the row in equal pieces of at most
  * xmax), R rows */
-static void ocl_block_shape(const agc_ocl_kernels *kt, int64_t ow, int *R, int *X)
+static void ocl_block_shape(const agc_ocl_kernels *kt, int half, int64_t ow, int *R, int *X)
 {
-    const int64_t pieces = (ow + kt->xmax - 1) / kt->xmax;
+    const int xmax = half ? kt->xmax_half : kt->xmax;
+    const int64_t pieces = (ow + xmax - 1) / xmax;
     *X = (int)((ow + pieces - 1) / pieces);
-    const int r = kt->acc / *X;
+    const int r = half ? 1 : kt->acc / *X;
     *R = r < 1 ? 1 : r > kt->rmax ? kt->rmax : r;
 }
 
@@ -63,14 +64,15 @@ static void ocl_block_shape(const agc_ocl_kernels *kt, int64_t ow, int *R, int *
  * channel stride cs; pbuf floats a thread). Unpadded, the kernels read x itself (cs = h w, wp = w). */
 #define OCL_PAD_TARGET ((int64_t)512 << 10)
 typedef struct {
-    int R, X, padded;
+    int half, R, X, padded; /* half: the kernels of fn_half (at most 8 channels a group, where the ISA has them) */
     int64_t rows, chunks, wp, cs, pbuf;
 } ocl_plan;
 
 static ocl_plan ocl_make_plan(const agc_ocl_kernels *kt, const agc_conv2d_geom *g, int nthr)
 {
     ocl_plan p;
-    ocl_block_shape(kt, g->ow, &p.R, &p.X);
+    p.half = kt->xmax_half > 0 && g->o / g->groups <= 8;
+    ocl_block_shape(kt, p.half, g->ow, &p.R, &p.X);
     const int64_t G = g->groups, cg = g->c / G, sh = g->stride_h;
     /* the input extent the outputs read, from the top / left padding on */
     const int64_t Hn = (g->oh - 1) * sh + (g->kh - 1) * g->dil_h + 1;
@@ -193,9 +195,10 @@ int agc_conv_forward_oclanes(agc_dtype dt, const agc_conv2d_geom *g, const void 
                     for (int64_t ob = 0; ob < nob; ob++) {
                         const int64_t o0 = gi * og + ob * OCL_LANES;
                         const int ocn = og - ob * OCL_LANES < OCL_LANES ? (int)(og - ob * OCL_LANES) : OCL_LANES;
-                        kt->fn[sw - 1][r - 1][xc - 1](wp + (gi * nob + ob) * ck * OCL_LANES, koff, ck, x0, sh * Wp,
-                                                      (float *)out + ((n * g->o + o0) * OH + oy) * OW + ox, OH * OW,
-                                                      OW, ocn, bp + (gi * nob + ob) * OCL_LANES);
+                        const agc_ocl_fn fn = pl.half ? kt->fn_half[sw - 1][xc - 1] : kt->fn[sw - 1][r - 1][xc - 1];
+                        fn(wp + (gi * nob + ob) * ck * OCL_LANES, koff, ck, x0, sh * Wp,
+                           (float *)out + ((n * g->o + o0) * OH + oy) * OW + ox, OH * OW, OW, ocn,
+                           bp + (gi * nob + ob) * OCL_LANES, OW - ox);
                     }
                 }
             }

@@ -23,8 +23,11 @@
  * pixel-major) to NCHW: transposed in registers to 16 vectors of pixels, the channel's bias added,
  * and the first X lanes of channels [0, ocn) stored at out + l ocs. */
 #if AGC_VEC_ISA == AGC_VEC_AVX512
-VEC_FN void ocl_store_row(const vf *a, int X, float *out, int64_t ocs, int ocn, const float *bias)
+VEC_FN void ocl_store_row(const vf *a, int NV, int X, float *out, int64_t ocs, int ocn, const float *bias,
+                          int64_t room)
 {
+    (void)NV;
+    (void)room;
     vf r[16], t[16];
     for (int j = 0; j < 16; j++)
         r[j] = j < X ? a[j] : vf_zero();
@@ -54,48 +57,61 @@ VEC_FN void ocl_store_row(const vf *a, int X, float *out, int64_t ocs, int ocn, 
         vf_store_part(out + l * ocs, X, vf_add(t[l], vf_set1(bias[l])));
 }
 #elif AGC_VEC_ISA == AGC_VEC_AVX2
-VEC_FN void ocl_store_row(const vf *a, int X, float *out, int64_t ocs, int ocn, const float *bias)
+/* in 8 x 8 transposes: channel vector h (of NV) by pixels p0 .. p0 + 7 (X <= 12 in the half kernels) */
+VEC_FN void ocl_store_row(const vf *a, int NV, int X, float *out, int64_t ocs, int ocn, const float *bias,
+                          int64_t room)
 {
-    for (int h = 0; h < 2; h++) {
-        vf r[8], t[8];
-        for (int j = 0; j < 8; j++)
-            r[j] = j < X ? a[2 * j + h] : vf_zero();
-        for (int i = 0; i < 4; i++) {
-            t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-            t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    for (int p0 = 0; p0 < X; p0 += 8)
+        for (int h = 0; h < NV; h++) {
+            const int xn = X - p0 < 8 ? X - p0 : 8;
+            vf r[8], t[8];
+            for (int j = 0; j < 8; j++)
+                r[j] = j < xn ? a[NV * (p0 + j) + h] : vf_zero();
+            for (int i = 0; i < 4; i++) {
+                t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+                t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+            }
+            for (int i = 0; i < 2; i++) {
+                r[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+                r[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+                r[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+                r[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+            }
+            /* r[4 i + m], 128-bit half k: pixels p0 + 4 i .. p0 + 4 i + 3 of channel 8 h + 4 k + m */
+            for (int m = 0; m < 4; m++) {
+                t[m] = _mm256_permute2f128_ps(r[m], r[4 + m], 0x20);
+                t[4 + m] = _mm256_permute2f128_ps(r[m], r[4 + m], 0x31);
+            }
+            /* a whole-vector store where the row has room (lanes past xn are rewritten later: by the
+             * next 8 pixels here or by the next block): AVX2's masked store (vmaskmovps) is slow enough
+             * to dominate short reductions */
+            for (int l = 0; l < 8 && 8 * h + l < ocn; l++) {
+                const vf v = vf_add(t[l], vf_set1(bias[8 * h + l]));
+                if (room - p0 >= 8)
+                    vf_store(out + (8 * h + l) * ocs + p0, v);
+                else
+                    vf_store_part(out + (8 * h + l) * ocs + p0, xn, v);
+            }
         }
-        for (int i = 0; i < 2; i++) {
-            r[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
-            r[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
-            r[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
-            r[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
-        }
-        /* r[4 i + m], 128-bit half k: pixels 4 i .. 4 i + 3 of channel 8 h + 4 k + m */
-        for (int m = 0; m < 4; m++) {
-            t[m] = _mm256_permute2f128_ps(r[m], r[4 + m], 0x20);
-            t[4 + m] = _mm256_permute2f128_ps(r[m], r[4 + m], 0x31);
-        }
-        for (int l = 0; l < 8 && 8 * h + l < ocn; l++)
-            vf_store_part(out + (8 * h + l) * ocs, X, vf_add(t[l], vf_set1(bias[8 * h + l])));
-    }
 }
 #else
 #error "conv_oclanes_vec.h: the AVX2 and AVX-512 instances only"
 #endif
 
+/* NV: the vectors of channels used a pixel, OCL_NV or (AVX2's half kernels, for at most 8 channels) 1 */
 VEC_FN void ocl_block(const float *restrict w, const int64_t *restrict koff, int64_t K, const float *restrict x0,
                       int64_t rs, float *restrict out, int64_t ocs, int64_t ors, int ocn, const float *bias,
-                      const int R, const int X, const int SW)
+                      int64_t room, const int NV, const int R, const int X, const int SW)
 {
     vf acc[OCL_RMAX * OCL_XMAX * OCL_NV];
 #pragma GCC unroll 64
-    for (int i = 0; i < R * X * OCL_NV; i++)
+    for (int i = 0; i < R * X * NV; i++)
         acc[i] = vf_zero();
     for (int64_t k = 0; k < K; k++, w += OCL_LANES) {
         const float *xk = x0 + koff[k];
         vf wv[OCL_NV];
 #pragma GCC unroll 4
-        for (int v = 0; v < OCL_NV; v++)
+        for (int v = 0; v < NV; v++)
             wv[v] = vf_load(w + v * VF_W);
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
@@ -104,24 +120,31 @@ VEC_FN void ocl_block(const float *restrict w, const int64_t *restrict koff, int
             for (int j = 0; j < X; j++) {
                 const vf b = vf_set1(xr[j * SW]);
 #pragma GCC unroll 4
-                for (int v = 0; v < OCL_NV; v++)
-                    acc[(r * X + j) * OCL_NV + v] = vf_fma(wv[v], b, acc[(r * X + j) * OCL_NV + v]);
+                for (int v = 0; v < NV; v++)
+                    acc[(r * X + j) * NV + v] = vf_fma(wv[v], b, acc[(r * X + j) * NV + v]);
             }
         }
     }
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++)
-        ocl_store_row(acc + r * X * OCL_NV, X, out + r * ors, ocs, ocn, bias);
+        ocl_store_row(acc + r * X * NV, NV, X, out + r * ors, ocs, ocn, bias, room);
 }
 
-/* one function per (SW, R, X) */
+/* one function per (SW, R, X), and AVX2's half kernels per (SW, X) */
 #define OCL_FN(SW, R, X)                                                                                  \
     static VEC_TARGET void VEC_NAME(ocl_##SW##_##R##_##X)(const float *w, const int64_t *koff, int64_t K,   \
                                                             const float *x0, int64_t rs, float *out,        \
                                                             int64_t ocs, int64_t ors, int ocn,              \
-                                                            const float *bias)                              \
+                                                            const float *bias, int64_t room)                \
     {                                                                                                     \
-        ocl_block(w, koff, K, x0, rs, out, ocs, ors, ocn, bias, R, X, SW);                                \
+        ocl_block(w, koff, K, x0, rs, out, ocs, ors, ocn, bias, room, OCL_NV, R, X, SW);                  \
+    }
+#define OCL_FNH(SW, X)                                                                                    \
+    static VEC_TARGET void VEC_NAME(ocl_h##SW##_##X)(const float *w, const int64_t *koff, int64_t K,        \
+                                                       const float *x0, int64_t rs, float *out, int64_t ocs, \
+                                                       int64_t ors, int ocn, const float *bias, int64_t room) \
+    {                                                                                                     \
+        ocl_block(w, koff, K, x0, rs, out, ocs, ors, ocn, bias, room, 1, 1, X, SW);                       \
     }
 #define OCL_ROW_1_6(SW, R) OCL_FN(SW, R, 1) OCL_FN(SW, R, 2) OCL_FN(SW, R, 3) OCL_FN(SW, R, 4) OCL_FN(SW, R, 5) \
     OCL_FN(SW, R, 6)
@@ -140,11 +163,20 @@ OCL_ROW_1_6(2, 1) OCL_ROW_7_14(2, 1) OCL_ROW_1_6(2, 2) OCL_ROW_7_14(2, 2)
 const agc_ocl_kernels VEC_NAME(agc_ocl_kernels) = {
     OCL_XMAX, OCL_RMAX, OCL_ACC,
     {{{OCL_PTRS_1_6(1, 1), OCL_PTRS_7_14(1, 1)}, {OCL_PTRS_1_6(1, 2), OCL_PTRS_7_14(1, 2)}},
-     {{OCL_PTRS_1_6(2, 1), OCL_PTRS_7_14(2, 1)}, {OCL_PTRS_1_6(2, 2), OCL_PTRS_7_14(2, 2)}}}};
-#elif OCL_XMAX == 6 && OCL_RMAX == 1
-OCL_ROW_1_6(1, 1) OCL_ROW_1_6(2, 1)
+     {{OCL_PTRS_1_6(2, 1), OCL_PTRS_7_14(2, 1)}, {OCL_PTRS_1_6(2, 2), OCL_PTRS_7_14(2, 2)}}},
+    0, {{0}}};
+#elif OCL_XMAX == 6 && OCL_RMAX == 1 && OCL_NV == 2
+/* half kernels: one vector of 8 channels a pixel, so a row block of up to 12 pixels (12 accumulators) */
+#define OCL_ROWH(SW) OCL_FNH(SW, 1) OCL_FNH(SW, 2) OCL_FNH(SW, 3) OCL_FNH(SW, 4) OCL_FNH(SW, 5) OCL_FNH(SW, 6)     \
+    OCL_FNH(SW, 7) OCL_FNH(SW, 8) OCL_FNH(SW, 9) OCL_FNH(SW, 10) OCL_FNH(SW, 11) OCL_FNH(SW, 12)
+#define OCL_PTRSH(SW) VEC_NAME(ocl_h##SW##_1), VEC_NAME(ocl_h##SW##_2), VEC_NAME(ocl_h##SW##_3),                \
+    VEC_NAME(ocl_h##SW##_4), VEC_NAME(ocl_h##SW##_5), VEC_NAME(ocl_h##SW##_6), VEC_NAME(ocl_h##SW##_7),        \
+    VEC_NAME(ocl_h##SW##_8), VEC_NAME(ocl_h##SW##_9), VEC_NAME(ocl_h##SW##_10), VEC_NAME(ocl_h##SW##_11),      \
+    VEC_NAME(ocl_h##SW##_12)
+OCL_ROW_1_6(1, 1) OCL_ROW_1_6(2, 1) OCL_ROWH(1) OCL_ROWH(2)
 const agc_ocl_kernels VEC_NAME(agc_ocl_kernels) = {
-    OCL_XMAX, OCL_RMAX, OCL_ACC, {{{OCL_PTRS_1_6(1, 1)}}, {{OCL_PTRS_1_6(2, 1)}}}};
+    OCL_XMAX, OCL_RMAX, OCL_ACC, {{{OCL_PTRS_1_6(1, 1)}}, {{OCL_PTRS_1_6(2, 1)}}},
+    12, {{OCL_PTRSH(1)}, {OCL_PTRSH(2)}}};
 #else
 #error "conv_oclanes_vec.h: no kernel list for this OCL_XMAX / OCL_RMAX"
 #endif

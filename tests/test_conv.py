@@ -646,10 +646,12 @@ def test_conv2d_direct_thread_count_and_algorithms_agree():
 
 # ------------------------------------------------------------------------------ output channels in lanes
 # The float32 forward with 16 output channels in the vector lanes and a register block of R rows x X
-# pixels (csrc/conv_oclanes.c; AVX-512: R <= 2, X <= 14; AVX2: 1 x 6), forced here with
-# conv_set_direct(3) on every vector tier the CPU has. The shapes cross every block edge: rows not a
-# multiple of X or R, channel counts off 16 and 8, padding (a zero-bordered copy, also bottom / right
-# only), stride 2 in either direction, dilation, groups, a one-pixel-wide output.
+# pixels (csrc/conv_oclanes.c; AVX-512: R <= 2, X <= 14; AVX2: 1 x 6, and for at most 8 channels a
+# group its half kernels, 1 x 12), forced here with conv_set_direct(3) on every vector tier the CPU has.
+# The shapes cross every block edge: rows not a multiple of X or R, channel counts off 16 and 8, padding
+# (a zero-bordered copy, also bottom / right only), stride 2 in either direction, dilation, groups, a
+# one-pixel-wide output. AVX2 stores whole vectors past a block's end where its row has room, so rows
+# just longer and shorter than 8 and 12 pixels appear too.
 OCLANES_CASES = [
     ((3, 6, 14, 14), (16, 6, 5, 5), True, 1, 0, 1, 1),          # LeNet-5 layer 2: 10-wide rows
     ((2, 5, 9, 31), (20, 5, 3, 3), True, 1, 1, 1, 1),           # 31 columns, 20 channels (16 + 4)
@@ -661,6 +663,11 @@ OCLANES_CASES = [
     ((2, 4, 9, 1), (8, 4, 3, 1), True, 1, (1, 0), 1, 1),        # one-pixel-wide rows
     ((2, 3, 8, 9), (16, 3, 4, 4), True, 1, "same", 1, 1),       # 'same' with an even kernel: bottom /
                                                                 # right padding only past the top / left
+    ((2, 1, 12, 32), (6, 1, 5, 5), True, 1, 0, 1, 1),           # LeNet-5 layer 1: 28-wide rows, 6 channels
+    ((2, 2, 9, 29), (5, 2, 3, 3), True, (1, 2), 1, 1, 1),       # 5 channels, column stride 2: 15 wide
+    ((2, 4, 8, 27), (8, 2, 3, 3), False, 1, 1, 1, 2),           # groups of 2 -> 4 channels, 27 wide
+    ((1, 3, 6, 11), (7, 3, 3, 3), True, 1, 0, 1, 1),            # 7 channels, 9-wide rows
+    ((1, 3, 6, 15), (10, 3, 3, 3), True, 1, 1, 1, 1),           # 10 channels (8 + 2): the full kernels
 ]
 
 
@@ -701,21 +708,22 @@ def test_conv2d_oclanes_threads_bitwise_and_torch():
     """Bitwise equal at 1-4 threads, with one thread held back at every scheduling point; LeNet-5's
     second layer forward and backward (the gradients run the other algorithms) against torch."""
     rng = seeded("oclanes threads")
-    x = rng.standard_normal((7, 6, 14, 14)).astype(np.float32)
-    w = rng.standard_normal((16, 6, 5, 5)).astype(np.float32)
-    b = rng.standard_normal(16).astype(np.float32)
     old = (ag.get_num_threads(), _core.conv_set_direct(3))
     try:
-        ag.set_num_threads(1)
-        y1 = arr(C.conv2d(t(x), t(w), t(b), 1, 1))
-        for n in (2, 3, 4):
-            ag.set_num_threads(n)
-            _core.set_schedule_perturbation("victim", victim=n - 1, delay_us=50)
-            try:
-                yn = arr(C.conv2d(t(x), t(w), t(b), 1, 1))
-            finally:
-                _core.set_schedule_perturbation("off")
-            np.testing.assert_array_equal(y1, yn)
+        for xs, ws in (((5, 1, 20, 32), (6, 1, 5, 5)), ((7, 6, 14, 14), (16, 6, 5, 5))):  # LeNet-5's layers
+            x = rng.standard_normal(xs).astype(np.float32)
+            w = rng.standard_normal(ws).astype(np.float32)
+            b = rng.standard_normal(ws[0]).astype(np.float32)
+            ag.set_num_threads(1)
+            y1 = arr(C.conv2d(t(x), t(w), t(b), 1, 1))
+            for n in (2, 3, 4):
+                ag.set_num_threads(n)
+                _core.set_schedule_perturbation("victim", victim=n - 1, delay_us=50)
+                try:
+                    yn = arr(C.conv2d(t(x), t(w), t(b), 1, 1))
+                finally:
+                    _core.set_schedule_perturbation("off")
+                np.testing.assert_array_equal(y1, yn)
         tx, tw, tb = t(x, True), t(w, True), t(b, True)
         y = C.conv2d(tx, tw, tb)
         g = rng.standard_normal(y.shape).astype(np.float32)
