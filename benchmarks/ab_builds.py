@@ -1,29 +1,32 @@
 """Two builds of autograd_core side by side on one SIMD tier: the same cases timed in each.
 
-    python benchmarks/ab_builds.py OLD_ROOT NEW_ROOT [--simd avx2] [--rounds 3] [--only REGEX]
+    python benchmarks/ab_builds.py OLD_ROOT NEW_ROOT [--simd avx2] [--rounds 3] [--threads 2] [--only REGEX]
 
 OLD_ROOT and NEW_ROOT are checkouts with a built extension (for example a `git worktree` of an older
-commit after `tools/build.sh`). Each round runs one child process per build, alternating which goes
-first, with AGC_SIMD set (a build that predates the variable uses its own choice), 2 threads and the
-adaptive thread cap off; each case keeps its best time over the rounds. It answers "did this change
-make a tier slower", for example the AVX2 tier on a machine that also has AVX-512. The VM this was
-written on has minutes-long phases in which 2 threads run no faster than 1: re-run a case that looks
-off. Cases: GEMM squares and MLP forms, the four benchmark convolutions, elementwise ops at 1M and
-16M, row/column reductions, softmax, batch norm, Adam, and MLP and LeNet-5 training steps.
+commit after `tools/build.sh`). One child process per build stays up for the whole run, with AGC_SIMD
+set (a build that predates the variable uses its own choice), 2 threads (--threads) and the adaptive
+thread cap off; the parent asks them for one case at a time, old and new in turn (which goes first
+alternates), so the two timings of a case are seconds apart. Each case keeps its best time over the
+rounds. It answers "did this change make a tier slower", for example the AVX2 tier on a machine that
+also has AVX-512. The VM this was written on has minutes-long phases in which 2 threads run no faster
+than 1; timing each case's two builds back to back keeps such a phase from landing on one build only.
+Cases: GEMM squares and MLP forms, the four benchmark convolutions, elementwise ops at 1M and 16M,
+row/column reductions, softmax, batch norm, Adam, and MLP and LeNet-5 training steps.
 """
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 
 CHILD = r'''
-import json, sys, time
+import json, os, sys, time
 import numpy as np
 import autograd_core as ag
 import autograd_core.nn as nn
 import autograd_core.nn.functional as F
-ag.set_num_threads(2)
+ag.set_num_threads(int(os.environ.get("AB_THREADS", "2")))
 try:
     ag.manual_seed(0)
 except Exception:
@@ -42,18 +45,20 @@ def best(fn, min_time=0.15, reps=5):
     return t_best
 import os, re as _re
 _only = os.environ.get("AB_ONLY")
+cases = {}  # timed later, on request: a case's function binds loop variables as default arguments
 def case(name, fn, **kw):
     if _only and not _re.search(_only, name):
         return
-    out[name] = best(fn, **kw)
+    fn()  # the first call (allocations, first-touch) outside the timing
+    cases[name] = (fn, kw)
 rng = np.random.default_rng(0)
 T = lambda *s, dt=np.float32: ag.tensor(rng.standard_normal(s).astype(dt))
 for n in (64, 128, 256, 512, 1024):
     a, b = T(n, n), T(n, n)
-    case(f"gemm f32 {n}", lambda: a @ b)
+    case(f"gemm f32 {n}", lambda a=a, b=b: a @ b)
 for n in (64, 256, 1024):
     a, b = T(n, n, dt=np.float64), T(n, n, dt=np.float64)
-    case(f"gemm f64 {n}", lambda: a @ b)
+    case(f"gemm f64 {n}", lambda a=a, b=b: a @ b)
 x, w, g = T(128, 784), T(256, 784), T(128, 256)
 case("mlp x@W^T", lambda: x @ w.T)
 case("mlp g@W", lambda: g @ w)
@@ -62,15 +67,15 @@ for name, xs, ws in (("lenet1", (64, 1, 32, 32), (6, 1, 5, 5)), ("lenet2", (64, 
                      ("res64@56", (16, 64, 56, 56), (64, 64, 3, 3)), ("res128@28", (32, 128, 28, 28), (128, 128, 3, 3))):
     xi, wi = T(*xs), T(*ws)
     pad = 1 if ws[-1] == 3 else 0
-    case(f"conv {name} fwd", lambda: F.conv2d(xi, wi, padding=pad), min_time=0.3)
+    case(f"conv {name} fwd", lambda xi=xi, wi=wi, pad=pad: F.conv2d(xi, wi, padding=pad), min_time=0.3)
     xg, wg = T(*xs).requires_grad_(), T(*ws).requires_grad_()
-    def fb():
+    def fb(xg=xg, wg=wg, pad=pad):
         F.conv2d(xg, wg, padding=pad).sum().backward()
     case(f"conv {name} fwd+bwd", fb, min_time=0.4)
 v, u = T(1 << 20), T(1 << 20)
 for op in ("exp", "tanh", "sigmoid"):
     f = getattr(ag, op)
-    case(f"{op} 1M", lambda: f(v))
+    case(f"{op} 1M", lambda f=f: f(v))
 case("gelu 1M", lambda: F.gelu(v))
 case("add 1M", lambda: v + u)
 case("mul 1M", lambda: v * u)
@@ -102,41 +107,70 @@ adam_p = [ag.tensor(np.zeros(1 << 20, np.float32)).requires_grad_()]
 adam_p[0].grad = T(1 << 20)
 adam = ag.optim.Adam(adam_p, lr=1e-3)
 case("adam step 1M", adam.step)
-print(json.dumps(out))
+print(json.dumps({"simd": out["simd"], "cases": list(cases)}), flush=True)
+for line in sys.stdin:  # one case name a line; answers its best time in seconds
+    fn, kw = cases[line.strip()]
+    print(best(fn, **kw), flush=True)
 '''
 
-def run(root, simd, only):
-    env = dict(os.environ, PYTHONPATH=os.path.abspath(root), AGC_SIMD=simd, AGC_ADAPTIVE="0")
-    if only:
-        env["AB_ONLY"] = only
-    r = subprocess.run([sys.executable, "-c", CHILD], env=env, cwd=os.path.abspath(root), capture_output=True,
-                       text=True, check=False)
-    if r.returncode:
-        sys.exit(f"{root}: {r.stderr[-2000:]}")
-    return json.loads(r.stdout.strip().splitlines()[-1])
+class Child:
+    """One build's benchmark process: sets up the cases once, then times the one it is asked for."""
+
+    def __init__(self, root, simd, only, threads):
+        env = dict(os.environ, PYTHONPATH=os.path.abspath(root), AGC_SIMD=simd, AGC_ADAPTIVE="0",
+                   AB_THREADS=str(threads))
+        if only:
+            env["AB_ONLY"] = only
+        self.root = root
+        self.proc = subprocess.Popen([sys.executable, "-c", CHILD], env=env, cwd=os.path.abspath(root),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        head = json.loads(self._line())
+        self.simd, self.cases = head["simd"], head["cases"]
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def _line(self):
+        line = self.proc.stdout.readline()
+        if not line:
+            sys.exit(f"{self.root}: the benchmark process ended (its error is above)")
+        return line
+
+    def time(self, name):
+        """The case's best time; the process is stopped (SIGSTOP) between requests, so that its idle
+        worker threads cannot spin beside the other build's timing."""
+        os.kill(self.proc.pid, signal.SIGCONT)
+        self.proc.stdin.write(name + "\n")
+        self.proc.stdin.flush()
+        t = float(self._line())
+        os.kill(self.proc.pid, signal.SIGSTOP)
+        return t
+
+    def close(self):
+        os.kill(self.proc.pid, signal.SIGCONT)
+        self.proc.stdin.close()
+        self.proc.wait()
+
 
 ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 ap.add_argument("old_root")
 ap.add_argument("new_root")
 ap.add_argument("--simd", default="avx2")
 ap.add_argument("--rounds", type=int, default=3)
+ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--only", default=None, help="a regular expression: run the matching cases only")
 args = ap.parse_args()
 old_root, new_root, rounds = args.old_root, args.new_root, args.rounds
+old, new = (Child(root, args.simd, args.only, args.threads) for root in (old_root, new_root))
+names = [k for k in new.cases if k in old.cases]
 best = {old_root: {}, new_root: {}}
 for i in range(rounds):
-    for root in ((old_root, new_root) if i % 2 == 0 else (new_root, old_root)):
-        res = run(root, args.simd, args.only)
-        for k, v in res.items():
-            if k == "simd":
-                best[root][k] = v
-                continue
-            best[root][k] = min(best[root].get(k, 1e9), v)
-print(f"old {old_root} simd={best[old_root]['simd']}  new {new_root} simd={best[new_root]['simd']}  rounds={rounds}")
+    for j, name in enumerate(names):
+        for child in ((old, new) if (i + j) % 2 == 0 else (new, old)):
+            best[child.root][name] = min(best[child.root].get(name, 1e9), child.time(name))
+old.close()
+new.close()
+print(f"old {old_root} simd={old.simd}  new {new_root} simd={new.simd}  rounds={rounds}  threads={args.threads}")
 print(f"{'case':28s} {'old ms':>9s} {'new ms':>9s} {'new/old':>8s}")
-for k in best[new_root]:
-    if k == "simd" or k not in best[old_root]:
-        continue
+for k in names:
     o, n = best[old_root][k] * 1e3, best[new_root][k] * 1e3
     flag = "  <-- >3% worse" if n / o > 1.03 else ""
     print(f"{k:28s} {o:9.3f} {n:9.3f} {n / o:8.3f}{flag}")
