@@ -44,27 +44,6 @@ int agc_conv_set_winograd(int mode)
     return prev;
 }
 
-/* 1 when none of the n values is inf or NaN. The fast paths that do not form the plain sum of products
- * need it: Winograd's transforms add and subtract the inputs of a whole tile (an inf there becomes NaN
- * in outputs that never read it: inf - inf), the direct depthwise loops skip the padding taps (an inf
- * weight over padding gives inf * 0 = NaN through im2col), and the stride-1 data gradient convolves a
- * zero-padded grad_out (an inf weight times those zeros gives NaN at inputs no output reads through
- * it). With a non-finite operand they fall back to im2col + GEMM, whose result every path must give. */
-int agc_conv_all_finite(agc_dtype dt, const void *p, int64_t n)
-{
-    int bad = 0;
-    if (dt == AGC_F32) {
-        const uint32_t *u = (const uint32_t *)p;
-        for (int64_t i = 0; i < n; i++)
-            bad |= (u[i] & 0x7f800000u) == 0x7f800000u;
-    } else {
-        const uint64_t *u = (const uint64_t *)p;
-        for (int64_t i = 0; i < n; i++)
-            bad |= (u[i] & 0x7ff0000000000000u) == 0x7ff0000000000000u;
-    }
-    return !bad;
-}
-
 int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g)
 {
     int64_t esize = (int64_t)agc_dtype_size(dt);
@@ -128,11 +107,10 @@ static int backward_data_direct(agc_dtype dt, const agc_conv2d_geom *g, const vo
         return 1;
     if (!agc_conv_all_finite(dt, weight, g->o * (g->c / g->groups) * g->kh * g->kw))
         return 1;
-    const int wino =
-        agc_conv_wino_applies(dt, &t) && agc_conv_all_finite(dt, grad_out, g->n * g->o * g->oh * g->ow);
-    if (!wino && !agc_conv_use_direct(dt, &t))
-        return 1;
-    if (!wino && agc_conv_direct_mode != 2 && 100 * g->h * g->w > 115 * g->oh * g->ow)
+    const int wino = agc_conv_wino_applies(dt, &t);
+    const int direct = agc_conv_use_direct(dt, &t) &&
+                       (agc_conv_direct_mode == 2 || 100 * g->h * g->w <= 115 * g->oh * g->ow);
+    if (!wino && !direct)
         return 1;
     const int64_t es = (int64_t)agc_dtype_size(dt), G = g->groups, cg = g->c / G, og = g->o / G;
     const int64_t kh = g->kh, kw = g->kw, kk = kh * kw;
@@ -148,8 +126,10 @@ static int backward_data_direct(agc_dtype dt, const agc_conv2d_geom *g, const vo
                     const int64_t src = ((gi * og + oi) * cg + ci) * kk + (kk - 1 - e);
                     memcpy(wt + dst * es, (const char *)weight + src * es, (size_t)es);
                 }
-    int rc = wino ? agc_conv_forward_winograd(dt, &t, grad_out, wt, bias, out)
-                  : agc_conv_forward_direct(dt, &t, grad_out, wt, bias, out);
+    /* Winograd declines a grad_out holding an inf or NaN */
+    int rc = wino ? agc_conv_forward_winograd(dt, &t, grad_out, wt, bias, out) : AGC_CONV_NONFINITE;
+    if (rc == AGC_CONV_NONFINITE)
+        rc = direct ? agc_conv_forward_direct(dt, &t, grad_out, wt, bias, out) : 1;
     agc_free(wt);
     return rc;
 }
@@ -167,9 +147,11 @@ int agc_conv2d(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void
      * with groups == 1 is an ordinary convolution, faster through im2col + GEMM (LeNet's first layer,
      * 1x28x28 -> 6@5x5 on a batch of 64: 0.20 ms vs 0.83 ms through the depthwise loops) */
     const int64_t nw = g->o * cg * g->kh * g->kw;
-    if (agc_conv_wino_applies(dt, g) && agc_conv_all_finite(dt, weight, nw) &&
-        agc_conv_all_finite(dt, x, g->n * g->c * g->h * g->w))
-        return agc_conv_forward_winograd(dt, g, x, weight, bias, out);
+    if (agc_conv_wino_applies(dt, g) && agc_conv_all_finite(dt, weight, nw)) {
+        const int rc = agc_conv_forward_winograd(dt, g, x, weight, bias, out); /* declines a non-finite x */
+        if (rc != AGC_CONV_NONFINITE)
+            return rc;
+    }
     if (!conv_is_pointwise(g) && g->c == g->groups && g->groups > 1 && agc_conv_direct_mode != 1 &&
         agc_conv_all_finite(dt, weight, nw))
         return agc_conv_forward_depthwise(dt, g, x, weight, bias, out);

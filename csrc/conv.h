@@ -24,8 +24,29 @@ extern int64_t agc_conv_workspace_limit;
 extern int agc_conv_direct_mode;
 extern int agc_conv_winograd_mode;
 
-/* 1 when none of the n values of dt is inf or NaN (conv.c explains which paths need it) */
-int agc_conv_all_finite(agc_dtype dt, const void *p, int64_t n);
+/* 1 when none of the n values of dt is inf or NaN. The fast paths that do not form the plain sum of products
+ * need it: Winograd's transforms add and subtract the inputs of a whole tile (an inf there becomes NaN
+ * in outputs that never read it: inf - inf), the direct depthwise loops skip the padding taps (an inf
+ * weight over padding gives inf * 0 = NaN through im2col), and the stride-1 data gradient convolves a
+ * zero-padded grad_out (an inf weight times those zeros gives NaN at inputs no output reads through
+ * it). With a non-finite operand they fall back to im2col + GEMM, whose result every path must give. */
+static inline int agc_conv_all_finite(agc_dtype dt, const void *p, int64_t n)
+{
+    /* the exponent field plus one carries into the top bit exactly when it is all ones: integer ands,
+     * adds and ors only, which vectorise on any x86-64 (Winograd runs this on every input row it reads) */
+    if (dt == AGC_F32) {
+        const uint32_t *u = (const uint32_t *)p;
+        uint32_t acc = 0;
+        for (int64_t i = 0; i < n; i++)
+            acc |= (u[i] & 0x7f800000u) + 0x00800000u;
+        return !(acc >> 31);
+    }
+    const uint64_t *u = (const uint64_t *)p;
+    uint64_t acc = 0;
+    for (int64_t i = 0; i < n; i++)
+        acc |= (u[i] & 0x7ff0000000000000u) + 0x0010000000000000u;
+    return !(acc >> 63);
+}
 
 static inline int conv_is_pointwise(const agc_conv2d_geom *g)
 {
@@ -78,6 +99,10 @@ int agc_conv_forward_oclanes(agc_dtype dt, const agc_conv2d_geom *g, const void 
 /* conv_winograd.c */
 int agc_conv_wino_applies(agc_dtype dt, const agc_conv2d_geom *g);
 int64_t agc_conv_wino_workspace_bytes(const agc_conv2d_geom *g, int64_t es, int nthr);
+/* AGC_CONV_NONFINITE: x holds an inf or NaN (found while transforming it, so no separate pass reads
+ * x); out is then partly written and the caller computes it through another path. The weights must be
+ * checked finite beforehand (agc_conv_all_finite). */
+#define AGC_CONV_NONFINITE 2
 int agc_conv_forward_winograd(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void *weight,
                               const void *bias, void *out);
 

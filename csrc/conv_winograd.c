@@ -70,9 +70,9 @@ int64_t agc_conv_wino_workspace_bytes(const agc_conv2d_geom *g, int64_t es, int 
     return (16 * g->o * g->c + 16 * (g->c + g->o) * tw * r + nthr * 8 * W2) * es + 4 * AGC_ALIGN;
 }
 
-#define CONV_WINOGRAD(T, S)                                                                                \
+#define CONV_WINOGRAD(T, S, ATTR)                                                                          \
     /* U[q][oi][ci] = (G w G^T)[q / 4][q % 4] for w = weight[oi][ci] (3 x 3) */                           \
-    static void wino_filters_##S(const agc_conv2d_geom *g, const T *w, T *U)                               \
+    ATTR static void wino_filters_##S(const agc_conv2d_geom *g, const T *w, T *U)                               \
     {                                                                                                      \
         const int64_t O = g->o, C = g->c;                                                                  \
         for (int64_t oi = 0; oi < O; oi++)                                                                 \
@@ -95,13 +95,15 @@ int64_t agc_conv_wino_workspace_bytes(const agc_conv2d_geom *g, int64_t es, int 
                     U[(q * O + oi) * C + ci] = (T)u[q / 4][q % 4];                                         \
             }                                                                                              \
     }                                                                                                      \
-    /* V[q][ci][(r - r0) tw + j] = (B^T d B)[q / 4][q % 4] for tile rows r in [r0, r0 + R) */             \
-    static void wino_input_##S(const agc_conv2d_geom *g, const T *x, int64_t r0, int64_t R, T *V, T *rowbuf, \
-                               int nthr)                                                                   \
+    /* V[q][ci][(r - r0) tw + j] = (B^T d B)[q / 4][q % 4] for tile rows r in [r0, r0 + R); returns     \
+     * nonzero when an input row it read holds an inf or NaN (checked on the copy, in L1) */              \
+    ATTR static int wino_input_##S(const agc_conv2d_geom *g, const T *x, int64_t r0, int64_t R, T *V, T *rowbuf, \
+                              int nthr)                                                                    \
     {                                                                                                      \
         const int64_t C = g->c, H = g->h, W = g->w, th = (g->oh + 1) / 2, tw = (g->ow + 1) / 2;           \
         const int64_t W2 = 2 * tw + 2, Tn = R * tw, items = C * R;                                         \
-        _Pragma("omp parallel num_threads(nthr)")                                                          \
+        int bad = 0;                                                                                       \
+        _Pragma("omp parallel num_threads(nthr) reduction(|: bad)")                                        \
         {                                                                                                  \
             int tid = 0;                                                                                   \
             WINO_TID(tid);                                                                                 \
@@ -127,6 +129,9 @@ int64_t agc_conv_wino_workspace_bytes(const agc_conv2d_geom *g, int64_t es, int 
                     for (int64_t e = hi; e < W2; e++)                                                      \
                         d[e] = 0;                                                                          \
                 }                                                                                          \
+                /* inf / NaN in the rows read: rows 2 and 3 of a tile row are rows 0 and 1 of the next, so \
+                 * those are checked there, except in an image's last tile row */                          \
+                bad |= !agc_conv_all_finite(sizeof(T) == 4 ? AGC_F32 : AGC_F64, rb, (ti == th - 1 ? 4 : 2) * W2); \
                 /* columns: s = B^T d */                                                                   \
                 const T *d0 = rb, *d1 = rb + W2, *d2 = rb + 2 * W2, *d3 = rb + 3 * W2;                     \
                 T *s0 = s, *s1 = s + W2, *s2 = s + 2 * W2, *s3 = s + 3 * W2;                               \
@@ -151,9 +156,10 @@ int64_t agc_conv_wino_workspace_bytes(const agc_conv2d_geom *g, int64_t es, int 
                 }                                                                                          \
             }                                                                                              \
         }                                                                                                  \
+        return bad;                                                                                        \
     }                                                                                                      \
     /* out[n][oi][2 ti + u][2 j + v] = (A^T M A)[u][v] + bias[oi] for the chunk's tiles */                 \
-    static void wino_output_##S(const agc_conv2d_geom *g, const T *M, const T *bias, int64_t r0, int64_t R, \
+    ATTR static void wino_output_##S(const agc_conv2d_geom *g, const T *M, const T *bias, int64_t r0, int64_t R, \
                                 T *out, int nthr)                                                          \
     {                                                                                                      \
         const int64_t O = g->o, OH = g->oh, OW = g->ow, th = (OH + 1) / 2, tw = (OW + 1) / 2;              \
@@ -194,8 +200,15 @@ int64_t agc_conv_wino_workspace_bytes(const agc_conv2d_geom *g, int64_t es, int 
 #else
 #define WINO_TID(v) ((void)(v))
 #endif
-CONV_WINOGRAD(float, f32)
-CONV_WINOGRAD(double, f64)
+CONV_WINOGRAD(float, f32, )
+CONV_WINOGRAD(double, f64, )
+#if AGC_HAVE_X86
+CONV_WINOGRAD(float, f32_avx2, AGC_TARGET_AVX2)
+CONV_WINOGRAD(double, f64_avx2, AGC_TARGET_AVX2)
+#define WINO_PICK(fn, S, ...) (avx2 ? fn##_##S##_avx2(__VA_ARGS__) : fn##_##S(__VA_ARGS__))
+#else
+#define WINO_PICK(fn, S, ...) ((void)avx2, fn##_##S(__VA_ARGS__))
+#endif
 
 int agc_conv_forward_winograd(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void *weight,
                               const void *bias, void *out)
@@ -213,18 +226,23 @@ int agc_conv_forward_winograd(agc_dtype dt, const agc_conv2d_geom *g, const void
     if (!buf)
         return AGC_ENOMEM;
     char *U = buf, *V = buf + ub, *M = V + vb, *rowbuf = M + mb;
+    /* the same loops compiled for AVX2 where the tier allows: only adds, subtracts and multiplies by
+     * constants, uncontracted (-std=c11), so the same bits on every tier */
+    const int avx2 = AGC_HAVE_X86 && agc_isa_active() >= AGC_ISA_AVX2;
     if (dt == AGC_F32)
-        wino_filters_f32(g, weight, (float *)U);
+        WINO_PICK(wino_filters, f32, g, weight, (float *)U);
     else
-        wino_filters_f64(g, weight, (double *)U);
+        WINO_PICK(wino_filters, f64, g, weight, (double *)U);
     int64_t off_a[16], off_b[16], off_c[16];
     int rc = AGC_OK;
     for (int64_t r0 = 0; r0 < rows && rc == AGC_OK; r0 += rpc) {
         const int64_t R = rows - r0 < rpc ? rows - r0 : rpc, Tn = R * tw;
-        if (dt == AGC_F32)
-            wino_input_f32(g, x, r0, R, (float *)V, (float *)rowbuf, nthr);
-        else
-            wino_input_f64(g, x, r0, R, (double *)V, (double *)rowbuf, nthr);
+        const int bad = dt == AGC_F32 ? WINO_PICK(wino_input, f32, g, x, r0, R, (float *)V, (float *)rowbuf, nthr)
+                                      : WINO_PICK(wino_input, f64, g, x, r0, R, (double *)V, (double *)rowbuf, nthr);
+        if (bad) {
+            rc = AGC_CONV_NONFINITE; /* the caller recomputes all of out through another path */
+            break;
+        }
         for (int q = 0; q < 16; q++) {
             off_a[q] = q * g->o * g->c;
             off_b[q] = q * g->c * Tn;
@@ -235,9 +253,9 @@ int agc_conv_forward_winograd(agc_dtype dt, const agc_conv2d_geom *g, const void
         if (rc != AGC_OK)
             break;
         if (dt == AGC_F32)
-            wino_output_f32(g, (const float *)M, bias, r0, R, out, nthr);
+            WINO_PICK(wino_output, f32, g, (const float *)M, bias, r0, R, out, nthr);
         else
-            wino_output_f64(g, (const double *)M, bias, r0, R, out, nthr);
+            WINO_PICK(wino_output, f64, g, (const double *)M, bias, r0, R, out, nthr);
     }
     agc_free(buf);
     return rc;

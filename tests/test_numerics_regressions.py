@@ -562,6 +562,29 @@ def test_conv_algorithms_agree_on_inf_and_nan(case, where, dtype):
             _same_nonfinite(got, ref, rtol)
 
 
+@pytest.mark.parametrize("at", [(3, 5, 9, 4), (3, 5, 11, 11), (2, 0, 0, 0)], ids=str)
+@pytest.mark.parametrize("where", ["x", "gy"])
+def test_winograd_declines_an_inf_found_in_a_late_chunk(where, at):
+    # Winograd looks for inf / NaN while it transforms its input (x, or grad_out for the data gradient), one
+    # chunk of tile rows at a time (each tile row checks the two input rows the next one does not read
+    # again; an image's last checks all four); an inf in a later image is found after earlier chunks have
+    # written their outputs, and the whole result must still be the plain sum's
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((4, 8, 12, 12)).astype(np.float32)
+    w, b = rng.standard_normal((8, 8, 3, 3)).astype(np.float32), rng.standard_normal(8).astype(np.float32)
+    gy = rng.standard_normal((4, 8, 12, 12)).astype(np.float32)
+    {"x": x, "gy": gy}[where][at] = np.inf
+    plain = _conv_grads(x, w, b, gy, 1, 1, 1, 1, (1, 1))
+    old = ag._core.conv_set_workspace_limit(64 << 10)  # chunks of a few tile rows
+    try:
+        wino = _conv_grads(x, w, b, gy, 1, 1, 1, 1, (0, 2))
+    finally:
+        ag._core.conv_set_workspace_limit(old)
+    for got, want in zip(wino, plain):
+        _same_nonfinite(got, want, 1e-4)
+    assert not np.isfinite(wino[0 if where == "x" else 1]).all()
+
+
 def test_conv1d_input_gradient_beside_an_infinite_weight_is_finite():
     # the fuzz case: length 3, kernel 3, stride 2; input 0 is read only through w[..., 0]
     x = ag.tensor([[[-0.64, 3.0, 0.32]], [[-0.81, -0.35, 0.58]]], requires_grad=True)
