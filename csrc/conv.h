@@ -48,6 +48,22 @@ static inline int agc_conv_all_finite(agc_dtype dt, const void *p, int64_t n)
     return !(acc >> 63);
 }
 
+/* Loops written once in plain C (Winograd's transforms, the depthwise loops) are instantiated per tier by
+ * a macro taking (T, S, ATTR): suffix S for portable, S##_avx2 and S##_avx512 with the tier's target
+ * attribute, so the compiler vectorises them at the tier's width. They only add, subtract and multiply,
+ * uncontracted (-std=c11 turns FMA contraction off), so every tier gives the same bits.
+ * CONV_TIERS(DEF, T, S) defines the instances; CONV_PICK(fn, S, ...) calls the active tier's. */
+#if AGC_HAVE_X86
+#define CONV_TIERS(DEF, T, S) DEF(T, S, ) DEF(T, S##_avx2, AGC_TARGET_AVX2) DEF(T, S##_avx512, AGC_TARGET_AVX512_LOOPS)
+#define CONV_PICK(fn, S, ...)                                                                              \
+    (agc_isa_active() >= AGC_ISA_AVX512   ? fn##_##S##_avx512(__VA_ARGS__)                                   \
+     : agc_isa_active() >= AGC_ISA_AVX2 ? fn##_##S##_avx2(__VA_ARGS__)                                     \
+                                         : fn##_##S(__VA_ARGS__))
+#else
+#define CONV_TIERS(DEF, T, S) DEF(T, S, )
+#define CONV_PICK(fn, S, ...) fn##_##S(__VA_ARGS__)
+#endif
+
 static inline int conv_is_pointwise(const agc_conv2d_geom *g)
 {
     return g->kh == 1 && g->kw == 1 && g->stride_h == 1 && g->stride_w == 1 && g->pad_h == 0 && g->pad_w == 0

@@ -8,11 +8,12 @@
 
 /* One input channel per group (depthwise, with any channel multiplier og): out[n][oc] = bias[oc] +
  * sum over (a, b) of w[oc][a][b] * x[n][oc / og] shifted, as direct loops over output rows: each tap
- * adds a scaled input row to the output row (contiguous for stride 1, so the compiler vectorizes it).
+ * adds a scaled input row to the output row (contiguous for stride 1, so the compiler vectorizes it at
+ * the tier's width: CONV_TIERS).
  * The taps are added in (a, b) order whoever computes the plane: threads take whole (image, channel)
  * planes. The GEMM lowering gave one-row GEMMs with K = kh kw here. */
-#define CONV_DEPTHWISE(T, S)                                                                               \
-    static void depthwise_##S(const agc_conv2d_geom *g, const T *x, const T *w, const T *bias, T *out)     \
+#define CONV_DEPTHWISE(T, S, ATTR)                                                                           \
+    ATTR static void depthwise_##S(const agc_conv2d_geom *g, const T *x, const T *w, const T *bias, T *out) \
     {                                                                                                      \
         const int64_t H = g->h, W = g->w, OH = g->oh, OW = g->ow, kh = g->kh, kw = g->kw;                  \
         const int64_t og = g->o / g->groups, planes = g->n * g->o;                                         \
@@ -52,16 +53,16 @@
         }                                                                                                  \
     }
 
-CONV_DEPTHWISE(float, f32)
-CONV_DEPTHWISE(double, f64)
+CONV_TIERS(CONV_DEPTHWISE, float, f32)
+CONV_TIERS(CONV_DEPTHWISE, double, f64)
 
 int agc_conv_forward_depthwise(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void *weight,
                                const void *bias, void *out)
 {
     if (dt == AGC_F32)
-        depthwise_f32(g, x, weight, bias, out);
+        CONV_PICK(depthwise, f32, g, x, weight, bias, out);
     else if (dt == AGC_F64)
-        depthwise_f64(g, x, weight, bias, out);
+        CONV_PICK(depthwise, f64, g, x, weight, bias, out);
     else
         return AGC_EUNSUPPORTED;
     return AGC_OK;

@@ -200,15 +200,8 @@ int64_t agc_conv_wino_workspace_bytes(const agc_conv2d_geom *g, int64_t es, int 
 #else
 #define WINO_TID(v) ((void)(v))
 #endif
-CONV_WINOGRAD(float, f32, )
-CONV_WINOGRAD(double, f64, )
-#if AGC_HAVE_X86
-CONV_WINOGRAD(float, f32_avx2, AGC_TARGET_AVX2)
-CONV_WINOGRAD(double, f64_avx2, AGC_TARGET_AVX2)
-#define WINO_PICK(fn, S, ...) (avx2 ? fn##_##S##_avx2(__VA_ARGS__) : fn##_##S(__VA_ARGS__))
-#else
-#define WINO_PICK(fn, S, ...) ((void)avx2, fn##_##S(__VA_ARGS__))
-#endif
+CONV_TIERS(CONV_WINOGRAD, float, f32)
+CONV_TIERS(CONV_WINOGRAD, double, f64)
 
 int agc_conv_forward_winograd(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void *weight,
                               const void *bias, void *out)
@@ -226,19 +219,16 @@ int agc_conv_forward_winograd(agc_dtype dt, const agc_conv2d_geom *g, const void
     if (!buf)
         return AGC_ENOMEM;
     char *U = buf, *V = buf + ub, *M = V + vb, *rowbuf = M + mb;
-    /* the same loops compiled for AVX2 where the tier allows: only adds, subtracts and multiplies by
-     * constants, uncontracted (-std=c11), so the same bits on every tier */
-    const int avx2 = AGC_HAVE_X86 && agc_isa_active() >= AGC_ISA_AVX2;
     if (dt == AGC_F32)
-        WINO_PICK(wino_filters, f32, g, weight, (float *)U);
+        CONV_PICK(wino_filters, f32, g, weight, (float *)U);
     else
-        WINO_PICK(wino_filters, f64, g, weight, (double *)U);
+        CONV_PICK(wino_filters, f64, g, weight, (double *)U);
     int64_t off_a[16], off_b[16], off_c[16];
     int rc = AGC_OK;
     for (int64_t r0 = 0; r0 < rows && rc == AGC_OK; r0 += rpc) {
         const int64_t R = rows - r0 < rpc ? rows - r0 : rpc, Tn = R * tw;
-        const int bad = dt == AGC_F32 ? WINO_PICK(wino_input, f32, g, x, r0, R, (float *)V, (float *)rowbuf, nthr)
-                                      : WINO_PICK(wino_input, f64, g, x, r0, R, (double *)V, (double *)rowbuf, nthr);
+        const int bad = dt == AGC_F32 ? CONV_PICK(wino_input, f32, g, x, r0, R, (float *)V, (float *)rowbuf, nthr)
+                                      : CONV_PICK(wino_input, f64, g, x, r0, R, (double *)V, (double *)rowbuf, nthr);
         if (bad) {
             rc = AGC_CONV_NONFINITE; /* the caller recomputes all of out through another path */
             break;
@@ -253,9 +243,9 @@ int agc_conv_forward_winograd(agc_dtype dt, const agc_conv2d_geom *g, const void
         if (rc != AGC_OK)
             break;
         if (dt == AGC_F32)
-            WINO_PICK(wino_output, f32, g, (const float *)M, bias, r0, R, out, nthr);
+            CONV_PICK(wino_output, f32, g, (const float *)M, bias, r0, R, out, nthr);
         else
-            WINO_PICK(wino_output, f64, g, (const double *)M, bias, r0, R, out, nthr);
+            CONV_PICK(wino_output, f64, g, (const double *)M, bias, r0, R, out, nthr);
     }
     agc_free(buf);
     return rc;

@@ -1134,3 +1134,41 @@ def test_conv2d_winograd_automatic_selection():
             np.testing.assert_array_equal(runs[0], runs[2] if chosen else runs[1])
     finally:
         _core.conv_set_winograd(old)
+
+
+# ------------------------------------------------------------------------------ loops compiled per tier
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_conv2d_winograd_and_depthwise_loops_on_every_tier(dtype):
+    """Winograd's transforms and the depthwise loops are plain C compiled once per tier (CONV_TIERS in
+    csrc/conv.h). The depthwise loops only multiply and add, uncontracted: every tier gives the portable
+    build's bits (padding, stride 2, a channel multiplier of 2, odd widths for vector tails). Winograd
+    runs each tier's GEMM between its transforms, so its forward and data gradient are checked against
+    NumPy on every tier instead."""
+    rng = seeded("conv tiers", dtype)
+    xw = rng.standard_normal((2, 8, 13, 19)).astype(dtype)
+    ww = rng.standard_normal((8, 8, 3, 3)).astype(dtype)
+    gw = rng.standard_normal((2, 8, 13, 19)).astype(dtype)
+    xd = rng.standard_normal((2, 3, 17, 23)).astype(dtype)
+    wd = rng.standard_normal((6, 1, 3, 5)).astype(dtype)
+    bd = rng.standard_normal(6).astype(dtype)
+    want_w = ref_conv2d(xw, ww, None, pads=((1, 1), (1, 1)))
+    wf = np.ascontiguousarray(ww.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
+    want_g = ref_conv2d(gw, wf, None, pads=((1, 1), (1, 1)))
+    want_d = ref_conv2d(xd, wd, bd, (2, 1), ((1, 1), (2, 2)), (1, 1), 3)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    old = (_core.simd_target(), _core.conv_set_winograd(2))
+    depthwise = {}
+    try:
+        for tier in _core.simd_targets():
+            _core.set_simd_target(tier)
+            got = arr(C.conv2d(t(xw), t(ww), None, 1, 1))
+            np.testing.assert_allclose(got, want_w, rtol=rtol, atol=wino_atol(dtype, 8, xw, ww), err_msg=tier)
+            got = arr(_core.conv2d_backward_data(t(gw), t(ww), None, 13, 19, (1, 1), (1, 1), (1, 1), 1))
+            np.testing.assert_allclose(got, want_g, rtol=rtol, atol=wino_atol(dtype, 8, gw, ww), err_msg=tier)
+            depthwise[tier] = arr(C.conv2d(t(xd), t(wd), t(bd), (2, 1), (1, 2), 1, 3))
+    finally:
+        _core.set_simd_target(old[0])
+        _core.conv_set_winograd(old[1])
+    np.testing.assert_allclose(depthwise["portable"], want_d, rtol=rtol, atol=rtol)
+    for tier, got in depthwise.items():
+        np.testing.assert_array_equal(got, depthwise["portable"], err_msg=tier)
