@@ -1141,9 +1141,9 @@ def test_conv2d_winograd_automatic_selection():
 def test_conv2d_winograd_and_depthwise_loops_on_every_tier(dtype):
     """Winograd's transforms and the depthwise loops are plain C compiled for portable and AVX2
     (CONV_TIERS in csrc/conv.h). The depthwise loops only multiply and add, uncontracted: every tier gives
-    the portable build's bits (padding, stride 2, a channel multiplier of 2, odd widths for vector tails). Winograd
-    runs each tier's GEMM between its transforms, so its forward and data gradient are checked against
-    NumPy on every tier instead."""
+    the portable build's bits (padding, stride 2, a channel multiplier of 2, odd widths for vector
+    tails). Winograd runs each tier's GEMM between its transforms, so its forward and data gradient are
+    checked against NumPy on every tier instead."""
     rng = seeded("conv tiers", dtype)
     xw = rng.standard_normal((2, 8, 13, 19)).astype(dtype)
     ww = rng.standard_normal((8, 8, 3, 3)).astype(dtype)
