@@ -1,7 +1,7 @@
 /* vec.h: the vector layer. One set of names for float32 SIMD (vf: a vector of VF_W floats, vi: as
- * many int32 lanes, vm: a lane mask) and the float32 vector math written once on top of them (exp,
- * log, tanh, sigmoid, erf, erfc, gelu and its derivative), so a kernel body exists once and is
- * compiled per ISA.
+ * many int32 lanes, vm: a lane mask), for float64 SIMD (vd, vdi, vdm), and the vector math written once
+ * on top of them (float32: exp, log, tanh, sigmoid, erf, erfc, gelu and its derivative; float64: exp,
+ * log, tanh, sigmoid), so a kernel body exists once and is compiled per ISA.
  *
  * Contract: a translation unit defines AGC_VEC_ISA to AGC_VEC_PORTABLE, AGC_VEC_AVX2 or
  * AGC_VEC_AVX512 and includes this header once. Everything here is `VEC_FN` (static inline with
@@ -21,18 +21,25 @@
  * order is the ISA's: a horizontal sum's bits depend on the width). The math functions use only these primitives, with the same operation order on every
  * instance, so AVX2 and AVX-512 results are bitwise equal; portable ones differ where vf_fma is not
  * fused.
- * Double lanes (vd: VD_W doubles, VF_W / 2 in the vector instances; only what the float32 kernels that
- * accumulate in double need): vd_load_f32 widens VD_W consecutive floats, vd_load_f32_part the first
- * m of them (other lanes 0); vd_add/sub/mul/fma as for vf (vd_fma always fused in the vector
- * instances); vd_load/vd_load_part/vd_store read and write doubles, vd_store_f32 rounds VD_W lanes to
- * float and stores them.
+ * Double lanes (vd: VD_W doubles, VF_W / 2 in the vector instances; vdm their lane mask, vdi as many
+ * int64 lanes): the same primitives as vf with the same semantics (vd_min/vd_max/vd_select/compares,
+ * vd_load_part/vd_store_part/vdm_first, vd_hsum/vd_hmax in the ISA's order, the emulation following
+ * _mm512_reduce_add_pd / _mm512_reduce_max_pd), vd_fma always fused in the vector instances; vd_load_f32
+ * widens VD_W consecutive floats, vd_load_f32_part the first m of them (other lanes 0), vd_store_f32
+ * rounds VD_W lanes to float and stores them; vd_bits/vdi_bits reinterpret, vdi_add/sub/shl52/srl52
+ * work on the exponent field. The double math (vd_exp, vd_log, vd_tanh, vd_sigmoid) is written once
+ * on them like the float math, so AVX2 and AVX-512 give the same bits.
  * vf_scale(v, n) is v 2^n rounded once; vf_lookup16 reads a 16-entry table per lane.
  * Accuracy (float32, measured by tests/test_kernels.py over the whole range incl. subnormals and
  * specials, in ulps of the result): exp 2 ulp (measured 1.0), log 3, tanh 3, sigmoid 3, erf 3
  * (measured 2.3), erfc 4 (relative, for large arguments too), gelu 4 (measured 3.9; relative also
  * where gelu is tiny, results in the subnormal range within 4 of their spacing), with IEEE results
  * for inf and NaN. vf_gelu_grad: within 4 units of the float32 spacing of |Phi(x)| + |x phi(x)|
- * (tests/test_vec_tiers.py; the derivative itself cancels to 0 at x = -0.75). */
+ * (tests/test_vec_tiers.py; the derivative itself cancels to 0 at x = -0.75).
+ * Accuracy (float64, measured by tests/test_vec_tiers_f64.py against long double over the whole range
+ * incl. subnormal inputs and results, overflow and specials, in ulps of the result): exp 1 (measured
+ * 0.83), log 2 (1.93, near x = 1), tanh 3 (2.43), sigmoid 3 (1.89), with IEEE results for +-inf, NaN
+ * and signed zeros. There is no double erf (float64 erf and gelu stay on the portable loops). */
 #ifndef AGC_VEC_ISA
 #error "define AGC_VEC_ISA before including vec.h"
 #endif
