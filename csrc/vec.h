@@ -922,15 +922,26 @@ VEC_FN vd vec_reduce_ln2_d_(vd x, vd *n)
     return vd_fnma(*n, VD(1.90821492927058770002e-10), r);
 }
 
-/* exp: e^r = 1 + r (1 + r P(r)) (Taylor to r^13, rounded once at the end), 2^n applied by vd_scale (one rounding into the
- * subnormals; 2^1024 * (e^r < 1) stays finite). x is clamped to [-746, 710]: below, e^x rounds to
- * 0; above, it overflows to inf; the constant-first min/max keep a NaN x. */
+/* exp: e^r = 1 + r (1 + r P(r)) (Taylor to r^13, rounded once at the end), 2^n applied by vd_scale
+ * (one rounding into the subnormals; 2^1024 * (e^r < 1) stays finite). x is clamped to [-746, 710]:
+ * below, e^x rounds to 0; above, it overflows to inf; the constant-first min/max keep a NaN x. As in
+ * vf_exp, without vscalefpd a vector whose lanes all lie in (-707, 709] (e^x normal) adds n into p's
+ * exponent field instead: the same exact product, fewer instructions; a lane's bits never depend on
+ * its neighbours. */
 VEC_FN vd vd_exp(vd x)
 {
-    x = vd_min(VD(710.0), vd_max(VD(-746.0), x));
-    vd n;
-    vd r = vec_reduce_ln2_d_(x, &n);
+#ifdef VEC_HAVE_SCALEF
+    const int wide = 1;
+#else
+    const int wide = vdm_bits(vdm_or(vd_nlt(VD(-707.0), x), vd_gt(x, VD(709.0)))) != 0;
+#endif
+    if (wide) x = vd_min(VD(710.0), vd_max(VD(-746.0), x));
+    vd k = vd_fma(x, VD(1.4426950408889634074), VD(VEC_DSHIFT));
+    vd n = vd_sub(k, VD(VEC_DSHIFT));
+    vd r = vd_fnma(n, VD(6.93147180369123816490e-01), x);
+    r = vd_fnma(n, VD(1.90821492927058770002e-10), r);
     vd p = vd_fma(vd_fma(vec_expm1_poly_d_(r), r, VD(1.0)), r, VD(1.0));
+    if (!wide) return vdi_bits(vdi_add(vd_bits(p), vdi_shl52(vdi_sub(vd_bits(k), vd_bits(VD(VEC_DSHIFT))))));
     return vd_scale(p, n);
 }
 
