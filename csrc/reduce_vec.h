@@ -1,7 +1,8 @@
-/* reduce_vec.h: the float32 reduction kernels (and float64 row sums and max/min) of the vector tiers (the agc_reduce_kernels table of
- * reduce.h), written once over vec.h and compiled per ISA by reduce_avx2.c and reduce_avx512.c (each
- * includes vec.h, then this). reduce.c calls them for contiguous runs and keeps the portable loops as
- * the reference (and for strided runs, float64 and the rarer modes).
+/* reduce_vec.h: the float32 reduction kernels (and float64 row sums and max/min) of the vector tiers
+ * (the agc_reduce_kernels table of reduce.h), written once over vec.h and compiled per ISA by
+ * reduce_avx2.c and reduce_avx512.c (each includes vec.h, then this). reduce.c calls them for
+ * contiguous runs and keeps the portable loops as the reference (and for strided runs, float64
+ * column reductions and the rarer modes).
  *
  * Equality contract (tests/test_vec_tiers.py):
  * - Row sums run in float blocks of RD_VBLK elements over RV_L = 64 logical lanes (AVX2: 8 vectors of
@@ -162,53 +163,53 @@ RV_LSUMD(rv_lsumd_expc, RV_TD_EXPC, -INFINITY)
 /* max/min of a contiguous run: one vector pass for the value (NaN seen: return 0), then, when the
  * index is wanted or the extreme is a zero, the first position equal to it. One body for float32 (vf,
  * P = vf_) and float64 (vd, P = vd_, masks vdm_). */
-#define RV_LEXT(NAME, T, VT, MT, W, P, MP)                                                            \
+#define RV_LEXT(NAME, T, VT, MT, W, P, MP)                                                         \
     static VEC_TARGET int NAME(const T *x, int64_t n, int ismax, int needix, T *mout, int64_t *kout) \
-    {                                                                                             \
-        const T initf = ismax ? -INFINITY : INFINITY;                                             \
-        const VT init = P##set1(initf);                                                           \
-        VT m0 = init, m1 = init;                                                                  \
-        MT bad = P##isnan(P##zero());                                                             \
-        int64_t i = 0;                                                                            \
-        if (ismax) {                                                                              \
-            RV_EXT_PASS(VT, W, P, MP, P##max)                                                            \
-        } else {                                                                                  \
-            RV_EXT_PASS(VT, W, P, MP, P##min)                                                            \
-        }                                                                                         \
-        if (MP##bits(bad)) return 0;                                                              \
-        T t[W];                                                                                   \
-        P##store(t, m0);                                                                          \
-        T m = t[0];                                                                               \
-        for (int j = 1; j < W; j++) m = ismax ? (t[j] > m ? t[j] : m) : (t[j] < m ? t[j] : m);   \
-        int64_t k = 0;                                                                            \
-        if (needix || m == 0) {                                                                   \
-            const VT mv = P##set1(m);                                                             \
-            for (k = 0; k < n; k += W) {                                                          \
-                const uint32_t hit =                                                              \
-                    MP##bits(MP##and(MP##first(n - k), P##eq(P##load_part(x + k, n - k), mv)));   \
-                if (hit) {                                                                        \
-                    k += __builtin_ctz(hit);                                                      \
-                    break;                                                                        \
-                }                                                                                 \
-            }                                                                                     \
-            m = x[k]; /* the first zero's sign */                                                 \
-        }                                                                                         \
-        *mout = m;                                                                                \
-        *kout = k;                                                                                \
-        return 1;                                                                                 \
+    {                                                                                              \
+        const T initf = ismax ? -INFINITY : INFINITY;                                              \
+        const VT init = P##set1(initf);                                                            \
+        VT m0 = init, m1 = init;                                                                   \
+        MT bad = P##isnan(P##zero());                                                              \
+        int64_t i = 0;                                                                             \
+        if (ismax) {                                                                               \
+            RV_EXT_PASS(VT, W, P, MP, P##max)                                                      \
+        } else {                                                                                   \
+            RV_EXT_PASS(VT, W, P, MP, P##min)                                                      \
+        }                                                                                          \
+        if (MP##bits(bad)) return 0;                                                               \
+        T t[W];                                                                                    \
+        P##store(t, m0);                                                                           \
+        T m = t[0];                                                                                \
+        for (int j = 1; j < W; j++) m = ismax ? (t[j] > m ? t[j] : m) : (t[j] < m ? t[j] : m);     \
+        int64_t k = 0;                                                                             \
+        if (needix || m == 0) {                                                                    \
+            const VT mv = P##set1(m);                                                              \
+            for (k = 0; k < n; k += W) {                                                           \
+                const uint32_t hit =                                                               \
+                    MP##bits(MP##and(MP##first(n - k), P##eq(P##load_part(x + k, n - k), mv)));    \
+                if (hit) {                                                                         \
+                    k += __builtin_ctz(hit);                                                       \
+                    break;                                                                         \
+                }                                                                                  \
+            }                                                                                      \
+            m = x[k]; /* the first zero's sign */                                                  \
+        }                                                                                          \
+        *mout = m;                                                                                 \
+        *kout = k;                                                                                 \
+        return 1;                                                                                  \
     }
 #define RV_EXT_PASS(VT, W, P, MP, OP)                                                              \
-    for (; i + 2 * W <= n; i += 2 * W) {                                                          \
-        const VT v0 = P##load(x + i), v1 = P##load(x + i + W);                                    \
-        bad = MP##or(bad, MP##or(P##isnan(v0), P##isnan(v1)));                                   \
-        m0 = OP(m0, v0);                                                                          \
-        m1 = OP(m1, v1);                                                                          \
-    }                                                                                             \
-    for (; i < n; i += W) {                                                                       \
-        const VT v = P##select(MP##first(n - i), P##load_part(x + i, n - i), init);               \
-        bad = MP##or(bad, P##isnan(v));                                                           \
-        m0 = OP(m0, v);                                                                           \
-    }                                                                                             \
+    for (; i + 2 * W <= n; i += 2 * W) {                                                           \
+        const VT v0 = P##load(x + i), v1 = P##load(x + i + W);                                     \
+        bad = MP##or(bad, MP##or(P##isnan(v0), P##isnan(v1)));                                     \
+        m0 = OP(m0, v0);                                                                           \
+        m1 = OP(m1, v1);                                                                           \
+    }                                                                                              \
+    for (; i < n; i += W) {                                                                        \
+        const VT v = P##select(MP##first(n - i), P##load_part(x + i, n - i), init);                \
+        bad = MP##or(bad, P##isnan(v));                                                            \
+        m0 = OP(m0, v);                                                                            \
+    }                                                                                              \
     m0 = OP(m0, m1);
 RV_LEXT(rv_lext, float, vf, vm, VF_W, vf_, vm_)
 RV_LEXT(rv_lextd, double, vd, vdm, VD_W, vd_, vdm_)

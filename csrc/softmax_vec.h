@@ -275,4 +275,5 @@ static VEC_TARGET void sm_bwd_row_d(int log_, const double *y, const double *g, 
     }
 }
 
-const agc_softmax_kernels VEC_NAME(agc_softmax_kernels) = {sm_row, sm_tile, sm_bwd_row, sm_row_d, sm_tile_d, sm_bwd_row_d};
+const agc_softmax_kernels VEC_NAME(agc_softmax_kernels) = {sm_row,   sm_tile,   sm_bwd_row,
+                                                          sm_row_d, sm_tile_d, sm_bwd_row_d};

@@ -407,3 +407,30 @@ def test_float64_gradcheck(name, target):
     fn = GRAD_FNS[name]
     for view in (lambda a: a, lambda a: a.T, lambda a: a[1:6, 2:17:2]):
         assert ag.autograd.gradcheck(lambda a: fn(view(a)), (x,), eps=1e-6, atol=1e-7, rtol=1e-5), name
+
+
+@pytest.mark.parametrize("name", ["relu", "add"])
+def test_float64_long_rows_streaming_stores(name, target, threads):
+    """float64 rows of 2^21 elements and more take the non-temporal store path (vd_stream, after an
+    unaligned head when the output is 8 bytes past a 64-byte boundary): the bits of the short-row
+    path, nothing written outside the output"""
+    n = (1 << 21) + 13
+    rng = np.random.default_rng(12)
+    x, y = rng.standard_normal(n), rng.standard_normal(n)
+    buf = np.zeros(n + 10)
+    off = (8 - (buf.ctypes.data // 8) % 8) % 8 + 1  # one double past a 64-byte boundary
+    out = buf[off:off + n]
+    results = []
+    for nt in (1, 2):
+        _core.set_num_threads(nt)
+        _core.set_simd_target(target)
+        if name == "relu":
+            _core.unary(_core.UNARY_OPS[name], T(x), out=T(out))
+        else:
+            _core.binary(_core.BINARY_OPS[name], T(x), T(y), out=T(out))
+        results.append(out.copy())
+    assert not buf[:off].any() and not buf[off + n:].any()
+    np.testing.assert_array_equal(results[0], results[1])
+    short = run(target, name, x[:1000]) if name == "relu" else run(target, name, x[:1000], y[:1000])
+    np.testing.assert_array_equal(short.view(np.uint64), results[0][:1000].view(np.uint64))
+    np.testing.assert_array_equal(results[0], np.maximum(x, 0) if name == "relu" else x + y)
