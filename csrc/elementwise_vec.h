@@ -6,20 +6,21 @@
  * with its derivative stay on the portable loops in float64: vec.h has no double erf).
  * Same contract as the portable loops in elementwise.c, which stay in use for everything not in the
  * tables at the end (other dtypes, rarer ops) and are the reference the tests measure these against.
- * Layout handling: unit-stride rows run straight through VF_W-lane vectors; the last partial vector
- * is a masked load/store through the same code, and non-unit strides are gathered into a stack
- * block first. So every element is computed by the same instructions wherever it sits: results do
+ * Layout handling: unit-stride rows run straight through VF_W-lane (float64: VD_W-lane) vectors; the
+ * last partial vector
+ * is a masked load/store through the same code, and non-unit strides are gathered into a stack block
+ * first. So every element is computed by the same instructions wherever it sits: results do
  * not depend on the thread split or on the layout, and the AVX2 and AVX-512 instances give the same
  * bits (vec.h's math uses the same operation order on both).
  * Exactness: ops that are exact in the portable loop (add, mul, relu, clamp, affine, floor, the
  * simple _bwd helpers ...) use the same operations in the same order (no FMA contraction: the
  * build's -std=c11 turns it off), so they equal the portable loop bitwise. exp, log, tanh,
  * sigmoid, erf (and silu, gelu, gelu_tanh, and the _bwd helpers built on them) use vec.h's
- * functions; tests/test_kernels.py states and checks their ulp bounds against float64 (float32) and
- * long double (float64).
+ * functions; tests/test_kernels.py states and checks their float32 ulp bounds against float64,
+ * tests/test_vec_tiers_f64.py the float64 ones against long double.
  * Streaming: for the memory-bound ops (STREAM = 1 in the op lists), rows of at least STREAM_MIN
- * elements store with non-temporal stores: their output (>= 8 MiB per thread) would not stay in
- * cache anyway, and streaming skips the read-for-ownership of every output line (a quarter of
+ * elements store with non-temporal stores: their output (>= 8 MiB per thread, 16 in float64) would
+ * not stay in cache anyway, and streaming skips the read-for-ownership of every output line (a quarter of
  * add's traffic; measured 6.1 vs 6.5-7.8 ms for a 16M add on one thread). Compute-bound ops (exp,
  * tanh, ...) measured 15-25% slower with streaming, so they keep normal stores. */
 #ifndef AGC_VEC_H
