@@ -381,8 +381,9 @@ static inline void bwdapply_f64(const nn_tier *tier, const double *p, const doub
 }
 
 /* cross-entropy rows: log-sum-exp (max, then the sum of exp(x - max) in double) and the gradient
- * pa exp(x - l) - e. float32 under a vector tier: the max and the exp sum are the reduction tier's
- * kernels (the sum in float blocks into a double, as for logsumexp), the gradient nn_vec.h's. */
+ * pa exp(x - l) - e. Under a vector tier the max and the exp sum are the reduction tier's kernels
+ * (float32: the sum in float blocks into a double, as for logsumexp; float64: in double lanes), the
+ * gradient nn_vec.h's. */
 #define DEFINE_XENT_ROWS(T, SUF, EXP)                                                                   \
     static inline double xent_lse_##SUF##_p(const T *row, int64_t c)                                    \
     {                                                                                                   \
@@ -412,14 +413,15 @@ static inline void xent_grad_f32(const nn_tier *t, const float *row, float *o, i
 }
 static inline double xent_lse_f64(const nn_tier *t, const double *row, int64_t c)
 {
-    (void)t;
+    double mx;
+    int64_t k;
+    if (t->rk && t->rk->lextd(row, c, 1, 0, &mx, &k)) return mx + log(t->rk->lsumd[M_EXPC](row, c, mx));
     return xent_lse_f64_p(row, c);
 }
 static inline void xent_grad_f64(const nn_tier *t, const double *row, double *o, int64_t c, double pa, double l,
                                  double ej)
 {
-    (void)t;
-    xent_grad_f64_p(row, o, c, pa, l, ej);
+    (t->vk ? t->vk->xent_grad_d : xent_grad_f64_p)(row, o, c, pa, l, ej);
 }
 
 static nn_tier nn_vector_kernels(void)

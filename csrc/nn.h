@@ -32,6 +32,8 @@ typedef struct {
     void (*rows_gsums_d)(const double *x, const double *g, const double *mean, double *sg, double *sgx, int64_t c);
     void (*rows_apply_d)(const double *x, const double *g, const double *a, const double *b, const double *d,
                          double *out, int64_t c);
+    /* cross-entropy backward row for float64 */
+    void (*xent_grad_d)(const double *x, double *o, int64_t c, double pa, double l, double e);
 } agc_nn_kernels;
 
 #if AGC_HAVE_X86

@@ -1,4 +1,4 @@
-/* nn_vec.h: the batch-norm (float32 and float64) and float32 cross-entropy row kernels of the vector
+/* nn_vec.h: the batch-norm and cross-entropy gradient row kernels (float32 and float64) of the vector
  * tiers (the agc_nn_kernels table of nn.h), written once over vec.h and compiled per ISA by nn_avx2.c and
  * nn_avx512.c (each includes vec.h, then this). nn.c keeps the portable loops as the reference.
  *
@@ -11,7 +11,7 @@
  *   invisible after the float32 results are rounded except at ties.
  * - affine, bwdapply and xent_grad are elementwise and fused (explicit fma): AVX2 and AVX-512 bitwise
  *   equal, within one float32 rounding of the portable loops' unfused arithmetic (xent_grad also by
- *   vf_exp against expf, 2 ulp).
+ *   vf_exp against expf, 2 ulp; the float64 xent_grad by vd_exp against exp, 1 ulp).
  * - The s == 1 layout ((n, c): one lane per channel, rows in order) adds in the portable loops'
  *   order: its plain sums are bitwise equal to them; the squared deviations, the gradient sums and
  *   the outputs are fused (one double rounding less), so AVX2 and AVX-512 are bitwise equal and the
@@ -181,9 +181,20 @@ static VEC_TARGET void nn_xent_grad(const float *x, float *o, int64_t c, float p
     }
 }
 
+static VEC_TARGET void nn_xent_grad_f64(const double *x, double *o, int64_t c, double pa, double l, double e)
+{
+    const vd va = VD(pa), vl = VD(l), ve = VD(-e);
+    int64_t i = 0;
+    for (; i + VD_W <= c; i += VD_W) vd_store(o + i, vd_fma(va, vd_exp(vd_sub(vd_load(x + i), vl)), ve));
+    if (i < c) {
+        const int64_t k = c - i;
+        vd_store_part(o + i, k, vd_fma(va, vd_exp(vd_sub(vd_load_part(x + i, k), vl)), ve));
+    }
+}
+
 const agc_nn_kernels VEC_NAME(agc_nn_kernels) = {
     nn_sqdev_f32, nn_gsums_f32, nn_affine_f32, nn_bwdapply_f32, nn_xent_grad,
     nn_rows_sum_f32, nn_rows_gsums_f32, nn_rows_apply_f32,
     nn_sqdev_f64, nn_gsums_f64, nn_affine_f64, nn_bwdapply_f64,
-    nn_rows_sum_f64, nn_rows_gsums_f64, nn_rows_apply_f64,
+    nn_rows_sum_f64, nn_rows_gsums_f64, nn_rows_apply_f64, nn_xent_grad_f64,
 };

@@ -33,11 +33,12 @@
  *
  * SIMD tiers: the float32 hot loops (contiguous row sums of the plain, square, abs, deviation and
  * exp modes, the float32 norm2 sum in double, contiguous max/min, column sums and column max/min)
- * and the float64 contiguous row sums of the plain, square and deviation modes
- * have one vector body (reduce_vec.h, its equality contract there) compiled for AVX2 and AVX-512;
+ * and the float64 contiguous row sums of the plain, square, abs, deviation and exp modes and float64
+ * contiguous max/min have one vector body (reduce_vec.h, its equality contract there) compiled for AVX2 and AVX-512;
  * each call picks the active tier's table once (agc_isa_active(): cpu.c decides, honouring
  * AGC_SIMD and agc_set_simd_target). The loops here are the portable reference and serve every
- * other case; their float32 exp is expf, the tiers' is vec.h's vf_exp (within 2 ulp).
+ * other case; their float32 exp is expf, the tiers' is vec.h's vf_exp (within 2 ulp); float64's exp
+ * is libm's, the tiers' vd_exp (within 1 ulp).
  * Threads: OpenMP with the agc_threads_for thresholds of internal.h.
  * Tests: tests/test_reduce_kernels.py; benchmarks: benchmarks/bench_reduce.py. */
 #include "reduce.h"
@@ -393,22 +394,26 @@ static double lsum_run(const lsum_k *k, const void *x, int64_t n, int64_t s, dou
     return k->port(x, n, s, c, p);
 }
 
-/* max/min of a float32 run: the vector kernel on contiguous runs without a NaN (exact, so the same
- * result as lext_f32), merged into r like lext_f32 does */
-static void lext_f32_run(const agc_reduce_kernels *vk, const float *x, int64_t n, int64_t s, int64_t base,
-                         int ismax, int needix, part_t *r)
-{
-    float m;
-    int64_t k;
-    if (!vk || s != 1 || n < 16 || (r->ix >= 0 && isnan(r->d)) || !vk->lext(x, n, ismax, needix, &m, &k)) {
-        lext_f32(x, n, s, base, ismax, r);
-        return;
+/* max/min of a float32 / float64 run: the vector kernel on contiguous runs without a NaN (exact, so
+ * the same result as lext_f32 / lext_f64), merged into r like those do */
+#define DEF_LEXT_RUN(NAME, T, KERNEL, PORTABLE)                                               \
+    static void NAME(const agc_reduce_kernels *vk, const T *x, int64_t n, int64_t s, int64_t base, \
+                     int ismax, int needix, part_t *r)                                        \
+    {                                                                                         \
+        T m;                                                                                  \
+        int64_t k;                                                                            \
+        if (!vk || s != 1 || n < 16 || (r->ix >= 0 && isnan(r->d)) ||                         \
+            !vk->KERNEL(x, n, ismax, needix, &m, &k)) {                                       \
+            PORTABLE(x, n, s, base, ismax, r);                                                \
+            return;                                                                           \
+        }                                                                                     \
+        if (r->ix < 0 || (ismax ? (double)m > r->d : (double)m < r->d)) {                     \
+            r->d = m;                                                                         \
+            r->ix = base + k;                                                                 \
+        }                                                                                     \
     }
-    if (r->ix < 0 || (ismax ? (double)m > r->d : (double)m < r->d)) {
-        r->d = m;
-        r->ix = base + k;
-    }
-}
+DEF_LEXT_RUN(lext_f32_run, float, lext, lext_f32)
+DEF_LEXT_RUN(lext_f64_run, double, lextd, lext_f64)
 
 /* ================================================================ column kernels */
 
@@ -692,7 +697,10 @@ static void row_chunk(const plan *P, const pass_t *ps, const agc_reduce_kernels 
                 else
                     lext_f32_run(vk, (const float *)p, n, s0, f, ismax, ps->needix, r);
             } else if (dt == AGC_F64) {
-                (ps->absval ? lext_f64_abs : lext_f64)((const double *)p, n, s0, f, ismax, r);
+                if (ps->absval)
+                    lext_f64_abs((const double *)p, n, s0, f, ismax, r);
+                else
+                    lext_f64_run(vk, (const double *)p, n, s0, f, ismax, ps->needix, r);
             } else {
                 lext_i64((const int64_t *)p, n, s0, f, ismax, r);
             }
@@ -1048,7 +1056,7 @@ static void row_fast(const plan *P, const agc_reduce_kernels *vk, int nt)
                 lext_f32_run(vk, (const float *)p, n, s, 0, ismax, P->idx != NULL, &r);
                 ((float *)P->out)[oo] = (float)r.d;
             } else if (dt == AGC_F64) {
-                lext_f64((const double *)p, n, s, 0, ismax, &r);
+                lext_f64_run(vk, (const double *)p, n, s, 0, ismax, P->idx != NULL, &r);
                 ((double *)P->out)[oo] = r.d;
             } else {
                 lext_i64((const int64_t *)p, n, s, 0, ismax, &r);
@@ -1062,7 +1070,7 @@ static void row_fast(const plan *P, const agc_reduce_kernels *vk, int nt)
             if (dt == AGC_F32) {
                 lext_f32_run(vk, (const float *)p, n, s, 0, 1, 0, &r);
             } else {
-                lext_f64((const double *)p, n, s, 0, 1, &r);
+                lext_f64_run(vk, (const double *)p, n, s, 0, 1, 0, &r);
             }
             v = r.d;
             if (isfinite(v)) v = v + log(lsum_run(&ls, p, n, s, v, 0.0));

@@ -1,4 +1,4 @@
-/* reduce.h: the per-tier float32 (and float64 row-sum) reduction kernels (reduce_vec.h instances) that reduce.c picks from
+/* reduce.h: the per-tier float32 (and float64 row-sum and max/min) reduction kernels (reduce_vec.h instances) that reduce.c picks from
  * by agc_isa_active(); shared by reduce.c and reduce_vec.h only. */
 #ifndef AGC_REDUCE_H
 #define AGC_REDUCE_H
@@ -17,7 +17,7 @@
 enum { M_ID, M_SQ, M_ABS, M_DEV2, M_EXPC, M_SQD, M_IDD, M_POWP, M_NZ, M_SQS, M_DEV2D };
 #define RD_NVSUM 7 /* M_ID .. M_IDD: contiguous row sums */
 #define RD_NVCOL 5 /* M_ID .. M_EXPC: column sums */
-#define RD_NVSUMD 4 /* M_ID .. M_DEV2: float64 contiguous row sums (NULL where a tier has none) */
+#define RD_NVSUMD 5 /* M_ID .. M_EXPC: float64 contiguous row sums */
 
 typedef struct {
     /* sum of the mode's term over the contiguous run x[0..n), c the per-output constant (dev2, expc) */
@@ -28,6 +28,8 @@ typedef struct {
      * is a zero, whose sign must be the first one's) *k, the first position holding it. Returns 0 and
      * sets nothing when the run holds a NaN (the caller's scalar loop finds the first). */
     int (*lext)(const float *x, int64_t n, int ismax, int needix, float *m, int64_t *k);
+    /* the same for float64 runs */
+    int (*lextd)(const double *x, int64_t n, int ismax, int needix, double *m, int64_t *k);
     /* column sums: for positions x, x + s, ... (n of them), a[j] += term(row[j]) for the G outputs;
      * every RD_RB positions (counted by *cnt across calls) the float block totals go into tot */
     void (*csum[RD_NVCOL])(const float *x, int64_t n, int64_t s, int64_t G, const float *c, float *a,

@@ -1,7 +1,8 @@
-/* reduce_vec.h: the float32 reduction kernels (and float64 row sums) of the vector tiers (the agc_reduce_kernels table of
- * reduce.h), written once over vec.h and compiled per ISA by reduce_avx2.c and reduce_avx512.c (each
- * includes vec.h, then this). reduce.c calls them for contiguous runs and keeps the portable loops as
- * the reference (and for strided runs, float64 and the rarer modes).
+/* reduce_vec.h: the float32 reduction kernels (and float64 row sums and max/min) of the vector tiers
+ * (the agc_reduce_kernels table of reduce.h), written once over vec.h and compiled per ISA by
+ * reduce_avx2.c and reduce_avx512.c (each includes vec.h, then this). reduce.c calls them for
+ * contiguous runs and keeps the portable loops as the reference (and for strided runs, float64
+ * column reductions and the rarer modes).
  *
  * Equality contract (tests/test_vec_tiers.py):
  * - Row sums run in float blocks of RD_VBLK elements over RV_L = 64 logical lanes (AVX2: 8 vectors of
@@ -13,10 +14,11 @@
  * - The sums in double (M_SQD: squares, the float32 norm2; M_IDD: values, var's mean and batch
  *   norm's channel sums) run in 16 logical double lanes the same way, the run's last n mod 16 terms
  *   added in order after the tree: AVX2 and AVX-512 bitwise equal.
- * - float64 row sums (M_ID, M_SQ, M_DEV2) follow the portable loops' order and rounding: bitwise
- *   equal to them on every tier.
- * - Max/min (values and first indices) and the column max/min are exact: bitwise equal to the
- *   portable loops on every tier (NaN rules and the sign of a zero extreme included).
+ * - float64 row sums (M_ID, M_SQ, M_ABS, M_DEV2) follow the portable loops' order and rounding: bitwise
+ *   equal to them on every tier; M_EXPC (logsumexp) the same order with vd_exp for exp, so the tiers
+ *   are bitwise equal to each other and within vd_exp's rounding of the portable loop.
+ * - Max/min (values and first indices, float32 and float64) and the column max/min are exact: bitwise
+ *   equal to the portable loops on every tier (NaN rules and the sign of a zero extreme included).
  * - Column sums add in position order per output like the portable loops: M_ID and M_ABS bitwise
  *   equal to them, M_SQ and M_DEV2 fuse the square into the add (one rounding less), M_EXPC uses
  *   vf_exp; the tiers are bitwise equal to each other (each output is one lane's arithmetic).
@@ -149,59 +151,68 @@ VEC_FN vd rv_loadd_part(const double *p, int64_t m, double fill)
 #define RV_TD_ID(v) (v)
 #define RV_TD_SQ(v) vd_mul(v, v)
 #define RV_TD_DEV2(v) vd_mul(vd_sub(v, c), vd_sub(v, c))
+#define RV_TD_ABS(v) vd_abs(v)
+#define RV_TD_EXPC(v) vd_exp(vd_sub(v, c))
 RV_LSUMD(rv_lsumd_id, RV_TD_ID, 0.0)
 RV_LSUMD(rv_lsumd_sq, RV_TD_SQ, 0.0)
+RV_LSUMD(rv_lsumd_abs, RV_TD_ABS, 0.0)
 RV_LSUMD(rv_lsumd_dev2, RV_TD_DEV2, cd)
+/* c is the run's finite max here, so exp(-inf - c) = 0 */
+RV_LSUMD(rv_lsumd_expc, RV_TD_EXPC, -INFINITY)
 
 /* max/min of a contiguous run: one vector pass for the value (NaN seen: return 0), then, when the
- * index is wanted or the extreme is a zero, the first position equal to it */
-static VEC_TARGET int rv_lext(const float *x, int64_t n, int ismax, int needix, float *mout, int64_t *kout)
-{
-    const float initf = ismax ? -INFINITY : INFINITY;
-    const vf init = VC(initf);
-    vf m0 = init, m1 = init;
-    vm bad = vf_isnan(vf_zero());
-    int64_t i = 0;
-#define RV_EXT_PASS(OP)                                                                           \
-    for (; i + 2 * VF_W <= n; i += 2 * VF_W) {                                                    \
-        const vf v0 = vf_load(x + i), v1 = vf_load(x + i + VF_W);                                 \
-        bad = vm_or(bad, vm_or(vf_isnan(v0), vf_isnan(v1)));                                      \
-        m0 = OP(m0, v0);                                                                          \
-        m1 = OP(m1, v1);                                                                          \
-    }                                                                                             \
-    for (; i < n; i += VF_W) {                                                                    \
-        const vf v = vf_select(vm_first(n - i), vf_load_part(x + i, n - i), init);                \
-        bad = vm_or(bad, vf_isnan(v));                                                            \
-        m0 = OP(m0, v);                                                                           \
-    }                                                                                             \
+ * index is wanted or the extreme is a zero, the first position equal to it. One body for float32 (vf,
+ * P = vf_) and float64 (vd, P = vd_, masks vdm_). */
+#define RV_LEXT(NAME, T, VT, MT, W, P, MP)                                                         \
+    static VEC_TARGET int NAME(const T *x, int64_t n, int ismax, int needix, T *mout, int64_t *kout) \
+    {                                                                                              \
+        const T initf = ismax ? -INFINITY : INFINITY;                                              \
+        const VT init = P##set1(initf);                                                            \
+        VT m0 = init, m1 = init;                                                                   \
+        MT bad = P##isnan(P##zero());                                                              \
+        int64_t i = 0;                                                                             \
+        if (ismax) {                                                                               \
+            RV_EXT_PASS(VT, W, P, MP, P##max)                                                      \
+        } else {                                                                                   \
+            RV_EXT_PASS(VT, W, P, MP, P##min)                                                      \
+        }                                                                                          \
+        if (MP##bits(bad)) return 0;                                                               \
+        T t[W];                                                                                    \
+        P##store(t, m0);                                                                           \
+        T m = t[0];                                                                                \
+        for (int j = 1; j < W; j++) m = ismax ? (t[j] > m ? t[j] : m) : (t[j] < m ? t[j] : m);     \
+        int64_t k = 0;                                                                             \
+        if (needix || m == 0) {                                                                    \
+            const VT mv = P##set1(m);                                                              \
+            for (k = 0; k < n; k += W) {                                                           \
+                const uint32_t hit =                                                               \
+                    MP##bits(MP##and(MP##first(n - k), P##eq(P##load_part(x + k, n - k), mv)));    \
+                if (hit) {                                                                         \
+                    k += __builtin_ctz(hit);                                                       \
+                    break;                                                                         \
+                }                                                                                  \
+            }                                                                                      \
+            m = x[k]; /* the first zero's sign */                                                  \
+        }                                                                                          \
+        *mout = m;                                                                                 \
+        *kout = k;                                                                                 \
+        return 1;                                                                                  \
+    }
+#define RV_EXT_PASS(VT, W, P, MP, OP)                                                              \
+    for (; i + 2 * W <= n; i += 2 * W) {                                                           \
+        const VT v0 = P##load(x + i), v1 = P##load(x + i + W);                                     \
+        bad = MP##or(bad, MP##or(P##isnan(v0), P##isnan(v1)));                                     \
+        m0 = OP(m0, v0);                                                                           \
+        m1 = OP(m1, v1);                                                                           \
+    }                                                                                              \
+    for (; i < n; i += W) {                                                                        \
+        const VT v = P##select(MP##first(n - i), P##load_part(x + i, n - i), init);                \
+        bad = MP##or(bad, P##isnan(v));                                                            \
+        m0 = OP(m0, v);                                                                            \
+    }                                                                                              \
     m0 = OP(m0, m1);
-    if (ismax) {
-        RV_EXT_PASS(vf_max)
-    } else {
-        RV_EXT_PASS(vf_min)
-    }
-#undef RV_EXT_PASS
-    if (vm_bits(bad)) return 0;
-    float t[VF_W];
-    vf_store(t, m0);
-    float m = t[0];
-    for (int j = 1; j < VF_W; j++) m = ismax ? (t[j] > m ? t[j] : m) : (t[j] < m ? t[j] : m);
-    int64_t k = 0;
-    if (needix || m == 0) {
-        const vf mv = VC(m);
-        for (k = 0; k < n; k += VF_W) {
-            const uint32_t hit = vm_bits(vm_and(vm_first(n - k), vf_eq(vf_load_part(x + k, n - k), mv)));
-            if (hit) {
-                k += __builtin_ctz(hit);
-                break;
-            }
-        }
-        m = x[k]; /* the first zero's sign */
-    }
-    *mout = m;
-    *kout = k;
-    return 1;
-}
+RV_LEXT(rv_lext, float, vf, vm, VF_W, vf_, vm_)
+RV_LEXT(rv_lextd, double, vd, vdm, VD_W, vd_, vdm_)
 
 /* column sums; ACC(a, v, C) with C the expression of the outputs' constants (read only by the modes
  * that use it). The last partial vector goes through a scratch vector: no masked store. */
@@ -286,9 +297,9 @@ static VEC_TARGET void rv_cext(const float *x, int64_t n, int64_t s, int64_t G, 
 
 const agc_reduce_kernels VEC_NAME(agc_reduce_kernels) = {
     {rv_lsum_id, rv_lsum_sq, rv_lsum_abs, rv_lsum_dev2, rv_lsum_expc, rv_lsum_sqd, rv_lsum_idd},
-    /* no float64 abs (vec.h has no vd_abs yet) */
-    {rv_lsumd_id, rv_lsumd_sq, NULL, rv_lsumd_dev2},
+    {rv_lsumd_id, rv_lsumd_sq, rv_lsumd_abs, rv_lsumd_dev2, rv_lsumd_expc},
     rv_lext,
+    rv_lextd,
     {rv_csum_id, rv_csum_sq, rv_csum_abs, rv_csum_dev2, rv_csum_expc},
     rv_cext,
 };

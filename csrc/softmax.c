@@ -4,9 +4,9 @@
  * double), then a scale by 1 / sum, or x - max - log(sum) for log_softmax. Backward: softmax
  * out = y (g - sum(g y)), log_softmax out = g - exp(y) sum(g), sums in double (float blocks for the
  * float32 rows). Rows (inner == 1) run along n; otherwise tiles of SM_TW columns run along inner.
- * Tiers: the float32 row, tile and backward-row kernels have one vector body (softmax_vec.h) compiled
- * for AVX2 and AVX-512; the call picks the active tier's (agc_isa_active(), read once per call). The
- * loops below are the portable reference and run float64 everywhere.
+ * Tiers: the row, tile and backward-row kernels (float32 and float64) have one vector body each
+ * (softmax_vec.h) compiled for AVX2 and AVX-512; the call picks the active tier's (agc_isa_active(),
+ * read once per call). The loops below are the portable reference (and the backward over tiles).
  * Threads: whole rows / tiles per piece, so no result depends on the thread count.
  * Tests: tests/test_reduce_kernels.py, tests/test_vec_tiers.py. */
 #include "softmax.h"
@@ -140,7 +140,7 @@ int agc_softmax(int log, agc_dtype dt, int64_t outer, int64_t n, int64_t inner, 
 {
     if (dt != AGC_F32 && dt != AGC_F64) return AGC_EUNSUPPORTED;
     if (outer <= 0 || n <= 0 || inner <= 0) return AGC_OK;
-    const agc_softmax_kernels *vk = dt == AGC_F32 ? vector_kernels() : NULL;
+    const agc_softmax_kernels *vk = vector_kernels();
     const int nt = agc_threads_for(outer * n * inner, AGC_PAR_HEAVY);
     (void)nt;
     if (inner == 1) {
@@ -155,7 +155,10 @@ int agc_softmax(int log, agc_dtype dt, int64_t outer, int64_t n, int64_t inner, 
                 if (vk) vk->row(log, xr, yr, n);
                 else softmax_row_f32(log, xr, yr, n);
             } else {
-                softmax_row_f64(log, (const double *)x + o * n, (double *)out + o * n, n);
+                const double *xr = (const double *)x + o * n;
+                double *yr = (double *)out + o * n;
+                if (vk) vk->row_d(log, xr, yr, n);
+                else softmax_row_f64(log, xr, yr, n);
             }
         }
         return AGC_OK;
@@ -173,7 +176,8 @@ int agc_softmax(int log, agc_dtype dt, int64_t outer, int64_t n, int64_t inner, 
             if (vk) vk->tile(log, (const float *)x + off, (float *)out + off, n, inner, tw);
             else softmax_tile_f32(log, (const float *)x + off, (float *)out + off, n, inner, tw);
         } else {
-            softmax_tile_f64(log, (const double *)x + off, (double *)out + off, n, inner, tw);
+            if (vk) vk->tile_d(log, (const double *)x + off, (double *)out + off, n, inner, tw);
+            else softmax_tile_f64(log, (const double *)x + off, (double *)out + off, n, inner, tw);
         }
     }
     return AGC_OK;
@@ -184,7 +188,7 @@ int agc_softmax_backward(int log, agc_dtype dt, int64_t outer, int64_t n, int64_
 {
     if (dt != AGC_F32 && dt != AGC_F64) return AGC_EUNSUPPORTED;
     if (outer <= 0 || n <= 0 || inner <= 0) return AGC_OK;
-    const agc_softmax_kernels *vk = dt == AGC_F32 ? vector_kernels() : NULL;
+    const agc_softmax_kernels *vk = vector_kernels();
     const int nt = agc_threads_for(outer * n * inner, AGC_PAR_HEAVY);
     (void)nt;
     if (inner == 1) {
@@ -213,6 +217,8 @@ int agc_softmax_backward(int log, agc_dtype dt, int64_t outer, int64_t n, int64_
                     for (int64_t i = 0; i < n; i++) orow[i] = gr[i] - expf(yr[i]) * sf;
                 else
                     for (int64_t i = 0; i < n; i++) orow[i] = yr[i] * (gr[i] - sf);
+            } else if (vk) {
+                vk->bwd_row_d(log, (const double *)y + off, (const double *)g + off, (double *)out + off, n);
             } else {
                 softmax_bwd_f64(log, (const double *)y + off, (const double *)g + off, (double *)out + off, n,
                                 1, 1);

@@ -1,7 +1,8 @@
-/* softmax_vec.h: the float32 softmax / log_softmax kernels of the vector tiers, written once over
- * vec.h and compiled per ISA by softmax_avx2.c and softmax_avx512.c (each includes vec.h, then this).
- * Same arithmetic as softmax.c's portable loops: max, exp(x - max) summed in float blocks of
- * SM_BLK into a double, then a scale by 1 / sum (softmax) or x - max - log(sum) (log_softmax).
+/* softmax_vec.h: the float32 and float64 softmax / log_softmax kernels of the vector tiers, written
+ * once over vec.h and compiled per ISA by softmax_avx2.c and softmax_avx512.c (each includes vec.h,
+ * then this). Same arithmetic as softmax.c's portable loops: max, exp(x - max) summed (float32: in
+ * float blocks of SM_BLK into a double; float64: in SM_LD logical double lanes), then a scale by
+ * 1 / sum (softmax) or x - max - log(sum) (log_softmax).
  * Tails are masked: masked-off lanes read -inf, whose exp is 0, so every element goes through the
  * same exp. A row's bits depend only on the row and the tier (not on the thread split).
  * Tests: tests/test_reduce_kernels.py (every tier against the portable loops and NumPy). */
@@ -148,4 +149,131 @@ static VEC_TARGET void sm_bwd_row(int log_, const float *y, const float *g, floa
     }
 }
 
-const agc_softmax_kernels VEC_NAME(agc_softmax_kernels) = {sm_row, sm_tile, sm_bwd_row};
+/* ---------------------------------------------------------------- float64 */
+#define SM_NAD (SM_LD / VD_W)
+
+/* the row's max; a zero max is taken as +0 (the vector max's zero sign depends on the lane order) */
+VEC_FN double sm_max_d(const double *x, int64_t n)
+{
+    const vd ninf = VD(-INFINITY);
+    vd m0 = ninf, m1 = ninf, m2 = ninf, m3 = ninf;
+    int64_t i = 0;
+    for (; i + 4 * VD_W <= n; i += 4 * VD_W) {
+        m0 = vd_max(m0, vd_load(x + i));
+        m1 = vd_max(m1, vd_load(x + i + VD_W));
+        m2 = vd_max(m2, vd_load(x + i + 2 * VD_W));
+        m3 = vd_max(m3, vd_load(x + i + 3 * VD_W));
+    }
+    for (; i + VD_W <= n; i += VD_W) m0 = vd_max(m0, vd_load(x + i));
+    if (i < n) m1 = vd_max(m1, vd_select(vdm_first(n - i), vd_load_part(x + i, n - i), ninf));
+    const double m = vd_hmax(vd_max(vd_max(m0, m1), vd_max(m2, m3)));
+    return m == 0 ? 0.0 : m;
+}
+
+/* one row: exp(x - max) summed over SM_LD logical double lanes (element i in lane i mod SM_LD on
+ * every tier, missing tail lanes read -inf, whose exp is 0) folded by vd_tree: AVX2 and AVX-512
+ * bitwise equal; against the portable loop (one running double sum, libm exp) within vd_exp's
+ * rounding and the sum's order */
+static VEC_TARGET void sm_row_d(int log_, const double *x, double *y, int64_t n)
+{
+    const vd ninf = VD(-INFINITY);
+    const double mf = sm_max_d(x, n);
+    const vd m = VD(mf);
+    vd a[SM_NAD];
+    for (int k = 0; k < SM_NAD; k++) a[k] = vd_zero();
+    int64_t i = 0;
+    for (; i + SM_LD <= n; i += SM_LD)
+        for (int k = 0; k < SM_NAD; k++) {
+            const vd v = vd_exp(vd_sub(vd_load(x + i + k * VD_W), m));
+            if (!log_) vd_store(y + i + k * VD_W, v);
+            a[k] = vd_add(a[k], v);
+        }
+    for (int k = 0; i < n; i += VD_W, k++) {
+        const int64_t r = n - i;
+        const vd v = vd_exp(vd_sub(vd_select(vdm_first(r), vd_load_part(x + i, r), ninf), m));
+        if (!log_) vd_store_part(y + i, r, v);
+        a[k] = vd_add(a[k], v);
+    }
+    const double tot = vd_tree(a, SM_NAD);
+    if (log_) {
+        const vd l = VD(log(tot));
+        for (i = 0; i + VD_W <= n; i += VD_W) vd_store(y + i, vd_sub(vd_sub(vd_load(x + i), m), l));
+        if (i < n) vd_store_part(y + i, n - i, vd_sub(vd_sub(vd_load_part(x + i, n - i), m), l));
+    } else {
+        const vd r = VD(1.0 / tot);
+        for (i = 0; i + VD_W <= n; i += VD_W) vd_store(y + i, vd_mul(vd_load(y + i), r));
+        if (i < n) vd_store_part(y + i, n - i, vd_mul(vd_load_part(y + i, n - i), r));
+    }
+}
+
+/* a tile of tw <= SM_TW columns, vectorised along the columns; each column's max and double sum run
+ * over the rows in order, as in the portable loop */
+static VEC_TARGET void sm_tile_d(int log_, const double *x, double *y, int64_t n, int64_t inner, int64_t tw)
+{
+    double m[SM_TW], s[SM_TW];
+    for (int64_t j = 0; j < tw; j++) {
+        m[j] = -INFINITY;
+        s[j] = 0;
+    }
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < tw; j++) m[j] = x[i * inner + j] > m[j] ? x[i * inner + j] : m[j];
+    const vd ninf = VD(-INFINITY);
+    for (int64_t i = 0; i < n; i++) {
+        const double *xr = x + i * inner;
+        double *yr = y + i * inner;
+        for (int64_t j = 0; j < tw; j += VD_W) {
+            const int64_t k = tw - j;
+            if (k >= VD_W) {
+                const vd e = vd_exp(vd_sub(vd_load(xr + j), vd_load(m + j)));
+                if (!log_) vd_store(yr + j, e);
+                vd_store(s + j, vd_add(vd_load(s + j), e));
+            } else {
+                const vd v = vd_select(vdm_first(k), vd_load_part(xr + j, k), ninf);
+                const vd e = vd_exp(vd_sub(v, vd_load_part(m + j, k)));
+                if (!log_) vd_store_part(yr + j, k, e);
+                vd_store_part(s + j, k, vd_add(vd_load_part(s + j, k), e));
+            }
+        }
+    }
+    if (log_) {
+        double l[SM_TW];
+        for (int64_t j = 0; j < tw; j++) l[j] = log(s[j]);
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t j = 0; j < tw; j++) y[i * inner + j] = (x[i * inner + j] - m[j]) - l[j];
+    } else {
+        double r[SM_TW];
+        for (int64_t j = 0; j < tw; j++) r[j] = 1.0 / s[j];
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t j = 0; j < tw; j++) y[i * inner + j] *= r[j];
+    }
+}
+
+/* one row backward: the sum (of g, or of g y, fused) over SM_LD logical double lanes, then one pass
+ * writing out (log_softmax's g - exp(y) s fused) */
+static VEC_TARGET void sm_bwd_row_d(int log_, const double *y, const double *g, double *out, int64_t n)
+{
+    vd a[SM_NAD];
+    for (int k = 0; k < SM_NAD; k++) a[k] = vd_zero();
+    int64_t i = 0;
+    for (; i + SM_LD <= n; i += SM_LD)
+        for (int k = 0; k < SM_NAD; k++) {
+            const vd gv = vd_load(g + i + k * VD_W);
+            a[k] = log_ ? vd_add(a[k], gv) : vd_fma(gv, vd_load(y + i + k * VD_W), a[k]);
+        }
+    for (int k = 0; i < n; i += VD_W, k++) {
+        const vd gv = vd_load_part(g + i, n - i);
+        a[k] = log_ ? vd_add(a[k], gv) : vd_fma(gv, vd_load_part(y + i, n - i), a[k]);
+    }
+    const vd sv = VD(vd_tree(a, SM_NAD));
+    for (i = 0; i + VD_W <= n; i += VD_W) {
+        const vd yv = vd_load(y + i), gv = vd_load(g + i);
+        vd_store(out + i, log_ ? vd_fnma(vd_exp(yv), sv, gv) : vd_mul(yv, vd_sub(gv, sv)));
+    }
+    if (i < n) {
+        const vd yv = vd_load_part(y + i, n - i), gv = vd_load_part(g + i, n - i);
+        vd_store_part(out + i, n - i, log_ ? vd_fnma(vd_exp(yv), sv, gv) : vd_mul(yv, vd_sub(gv, sv)));
+    }
+}
+
+const agc_softmax_kernels VEC_NAME(agc_softmax_kernels) = {sm_row,   sm_tile,   sm_bwd_row,
+                                                          sm_row_d, sm_tile_d, sm_bwd_row_d};

@@ -1,7 +1,7 @@
 /* vec.h: the vector layer. One set of names for float32 SIMD (vf: a vector of VF_W floats, vi: as
- * many int32 lanes, vm: a lane mask) and the float32 vector math written once on top of them (exp,
- * log, tanh, sigmoid, erf, erfc, gelu and its derivative), so a kernel body exists once and is
- * compiled per ISA.
+ * many int32 lanes, vm: a lane mask), for float64 SIMD (vd, vdi, vdm), and the vector math written once
+ * on top of them (float32: exp, log, tanh, sigmoid, erf, erfc, gelu and its derivative; float64: exp,
+ * log, tanh, sigmoid), so a kernel body exists once and is compiled per ISA.
  *
  * Contract: a translation unit defines AGC_VEC_ISA to AGC_VEC_PORTABLE, AGC_VEC_AVX2 or
  * AGC_VEC_AVX512 and includes this header once. Everything here is `VEC_FN` (static inline with
@@ -21,18 +21,25 @@
  * order is the ISA's: a horizontal sum's bits depend on the width). The math functions use only these primitives, with the same operation order on every
  * instance, so AVX2 and AVX-512 results are bitwise equal; portable ones differ where vf_fma is not
  * fused.
- * Double lanes (vd: VD_W doubles, VF_W / 2 in the vector instances; only what the float32 kernels that
- * accumulate in double need): vd_load_f32 widens VD_W consecutive floats, vd_load_f32_part the first
- * m of them (other lanes 0); vd_add/sub/mul/fma as for vf (vd_fma always fused in the vector
- * instances); vd_load/vd_load_part/vd_store read and write doubles, vd_store_f32 rounds VD_W lanes to
- * float and stores them.
+ * Double lanes (vd: VD_W doubles, VF_W / 2 in the vector instances; vdm their lane mask, vdi as many
+ * int64 lanes): the same primitives as vf with the same semantics (vd_min/vd_max/vd_select/compares,
+ * vd_load_part/vd_store_part/vdm_first, vd_hsum/vd_hmax in the ISA's order, the emulation following
+ * _mm512_reduce_add_pd / _mm512_reduce_max_pd), vd_fma always fused in the vector instances; vd_load_f32
+ * widens VD_W consecutive floats, vd_load_f32_part the first m of them (other lanes 0), vd_store_f32
+ * rounds VD_W lanes to float and stores them; vd_bits/vdi_bits reinterpret, vdi_add/sub/shl52/srl52
+ * work on the exponent field. The double math (vd_exp, vd_log, vd_tanh, vd_sigmoid) is written once
+ * on them like the float math, so AVX2 and AVX-512 give the same bits.
  * vf_scale(v, n) is v 2^n rounded once; vf_lookup16 reads a 16-entry table per lane.
  * Accuracy (float32, measured by tests/test_kernels.py over the whole range incl. subnormals and
  * specials, in ulps of the result): exp 2 ulp (measured 1.0), log 3, tanh 3, sigmoid 3, erf 3
  * (measured 2.3), erfc 4 (relative, for large arguments too), gelu 4 (measured 3.9; relative also
  * where gelu is tiny, results in the subnormal range within 4 of their spacing), with IEEE results
  * for inf and NaN. vf_gelu_grad: within 4 units of the float32 spacing of |Phi(x)| + |x phi(x)|
- * (tests/test_vec_tiers.py; the derivative itself cancels to 0 at x = -0.75). */
+ * (tests/test_vec_tiers.py; the derivative itself cancels to 0 at x = -0.75).
+ * Accuracy (float64, measured by tests/test_vec_tiers_f64.py against long double over the whole range
+ * incl. subnormal inputs and results, overflow and specials, in ulps of the result): exp 1 (measured
+ * 0.83), log 2 (1.93, near x = 1), tanh 3 (2.43), sigmoid 3 (1.89), with IEEE results for +-inf, NaN
+ * and signed zeros. There is no double erf (float64 erf and gelu stay on the portable loops). */
 #ifndef AGC_VEC_ISA
 #error "define AGC_VEC_ISA before including vec.h"
 #endif
@@ -133,6 +140,43 @@ VEC_FN void vd_store(double *p, vd v) { _mm512_storeu_pd(p, v); }
 VEC_FN vd vd_load(const double *p) { return _mm512_loadu_pd(p); }
 VEC_FN vd vd_load_part(const double *p, int64_t m) { return _mm512_maskz_loadu_pd((__mmask8)vm_first(m), p); }
 VEC_FN void vd_store_f32(float *p, vd v) { _mm256_storeu_ps(p, _mm512_cvtpd_ps(v)); }
+typedef __mmask8 vdm;
+typedef __m512i vdi;
+VEC_FN vdm vdm_first(int64_t m) { return (vdm)(m >= 8 ? 0xFFu : m <= 0 ? 0u : ((1u << m) - 1u)); }
+VEC_FN void vd_store_part(double *p, int64_t m, vd v) { _mm512_mask_storeu_pd(p, vdm_first(m), v); }
+VEC_FN void vd_stream(double *p, vd v) { _mm512_stream_pd(p, v); }
+VEC_FN vd vd_div(vd a, vd b) { return _mm512_div_pd(a, b); }
+VEC_FN vd vd_fnma(vd a, vd b, vd c) { return _mm512_fnmadd_pd(a, b, c); }
+VEC_FN vd vd_min(vd a, vd b) { return _mm512_min_pd(a, b); }
+VEC_FN vd vd_max(vd a, vd b) { return _mm512_max_pd(a, b); }
+VEC_FN vd vd_sqrt(vd a) { return _mm512_sqrt_pd(a); }
+VEC_FN vd vd_floor(vd a) { return _mm512_roundscale_pd(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
+VEC_FN vd vd_ceil(vd a) { return _mm512_roundscale_pd(a, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC); }
+VEC_FN vd vd_rint(vd a) { return _mm512_roundscale_pd(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+VEC_FN vd vd_and(vd a, vd b) { return _mm512_and_pd(a, b); }
+VEC_FN vd vd_or(vd a, vd b) { return _mm512_or_pd(a, b); }
+VEC_FN vd vd_xor(vd a, vd b) { return _mm512_xor_pd(a, b); }
+VEC_FN vd vd_andnot(vd a, vd b) { return _mm512_andnot_pd(a, b); } /* ~a & b */
+VEC_FN vdm vd_lt(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ); }
+VEC_FN vdm vd_le(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_LE_OQ); }
+VEC_FN vdm vd_gt(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ); }
+VEC_FN vdm vd_eq(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ); }
+VEC_FN vdm vd_nlt(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_NLT_UQ); }
+VEC_FN vdm vd_ngt(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_NGT_UQ); }
+VEC_FN vdm vd_isnan(vd a) { return _mm512_cmp_pd_mask(a, a, _CMP_UNORD_Q); }
+VEC_FN vdm vdm_and(vdm a, vdm b) { return (vdm)(a & b); }
+VEC_FN vdm vdm_or(vdm a, vdm b) { return (vdm)(a | b); }
+VEC_FN uint32_t vdm_bits(vdm a) { return (uint32_t)a; }
+VEC_FN vd vd_select(vdm m, vd a, vd b) { return _mm512_mask_blend_pd(m, b, a); }
+VEC_FN double vd_hsum(vd a) { return _mm512_reduce_add_pd(a); }
+VEC_FN double vd_hmax(vd a) { return _mm512_reduce_max_pd(a); }
+VEC_FN vdi vd_bits(vd a) { return _mm512_castpd_si512(a); }
+VEC_FN vd vdi_bits(vdi a) { return _mm512_castsi512_pd(a); }
+VEC_FN vdi vdi_set1(int64_t c) { return _mm512_set1_epi64(c); }
+VEC_FN vdi vdi_add(vdi a, vdi b) { return _mm512_add_epi64(a, b); }
+VEC_FN vdi vdi_sub(vdi a, vdi b) { return _mm512_sub_epi64(a, b); }
+VEC_FN vdi vdi_shl52(vdi a) { return _mm512_slli_epi64(a, 52); }
+VEC_FN vdi vdi_srl52(vdi a) { return _mm512_srli_epi64(a, 52); }
 
 /* ================================================================ AVX2 + FMA */
 #elif AGC_VEC_ISA == AGC_VEC_AVX2
@@ -231,6 +275,56 @@ VEC_FN vd vd_load_part(const double *p, int64_t m)
     return _mm256_maskload_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x(k), _mm256_setr_epi64x(0, 1, 2, 3)));
 }
 VEC_FN void vd_store_f32(float *p, vd v) { _mm_storeu_ps(p, _mm256_cvtpd_ps(v)); }
+typedef __m256d vdm;
+typedef __m256i vdi;
+VEC_FN __m256i vec_dfirst_(int64_t m)
+{
+    const int64_t k = m > 4 ? 4 : m;
+    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(k), _mm256_setr_epi64x(0, 1, 2, 3));
+}
+VEC_FN vdm vdm_first(int64_t m) { return _mm256_castsi256_pd(vec_dfirst_(m)); }
+VEC_FN void vd_store_part(double *p, int64_t m, vd v) { _mm256_maskstore_pd(p, vec_dfirst_(m), v); }
+VEC_FN void vd_stream(double *p, vd v) { _mm256_stream_pd(p, v); }
+VEC_FN vd vd_div(vd a, vd b) { return _mm256_div_pd(a, b); }
+VEC_FN vd vd_fnma(vd a, vd b, vd c) { return _mm256_fnmadd_pd(a, b, c); }
+VEC_FN vd vd_min(vd a, vd b) { return _mm256_min_pd(a, b); }
+VEC_FN vd vd_max(vd a, vd b) { return _mm256_max_pd(a, b); }
+VEC_FN vd vd_sqrt(vd a) { return _mm256_sqrt_pd(a); }
+VEC_FN vd vd_floor(vd a) { return _mm256_round_pd(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
+VEC_FN vd vd_ceil(vd a) { return _mm256_round_pd(a, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC); }
+VEC_FN vd vd_rint(vd a) { return _mm256_round_pd(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+VEC_FN vd vd_and(vd a, vd b) { return _mm256_and_pd(a, b); }
+VEC_FN vd vd_or(vd a, vd b) { return _mm256_or_pd(a, b); }
+VEC_FN vd vd_xor(vd a, vd b) { return _mm256_xor_pd(a, b); }
+VEC_FN vd vd_andnot(vd a, vd b) { return _mm256_andnot_pd(a, b); }
+VEC_FN vdm vd_lt(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
+VEC_FN vdm vd_le(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_LE_OQ); }
+VEC_FN vdm vd_gt(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_GT_OQ); }
+VEC_FN vdm vd_eq(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_EQ_OQ); }
+VEC_FN vdm vd_nlt(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_NLT_UQ); }
+VEC_FN vdm vd_ngt(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_NGT_UQ); }
+VEC_FN vdm vd_isnan(vd a) { return _mm256_cmp_pd(a, a, _CMP_UNORD_Q); }
+VEC_FN vdm vdm_and(vdm a, vdm b) { return _mm256_and_pd(a, b); }
+VEC_FN vdm vdm_or(vdm a, vdm b) { return _mm256_or_pd(a, b); }
+VEC_FN uint32_t vdm_bits(vdm a) { return (uint32_t)_mm256_movemask_pd(a); }
+VEC_FN vd vd_select(vdm m, vd a, vd b) { return _mm256_blendv_pd(b, a, m); }
+VEC_FN double vd_hsum(vd a)
+{
+    const __m128d s = _mm_add_pd(_mm256_extractf128_pd(a, 1), _mm256_castpd256_pd128(a));
+    return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+}
+VEC_FN double vd_hmax(vd a)
+{
+    const __m128d s = _mm_max_pd(_mm256_extractf128_pd(a, 1), _mm256_castpd256_pd128(a));
+    return _mm_cvtsd_f64(_mm_max_sd(s, _mm_unpackhi_pd(s, s)));
+}
+VEC_FN vdi vd_bits(vd a) { return _mm256_castpd_si256(a); }
+VEC_FN vd vdi_bits(vdi a) { return _mm256_castsi256_pd(a); }
+VEC_FN vdi vdi_set1(int64_t c) { return _mm256_set1_epi64x(c); }
+VEC_FN vdi vdi_add(vdi a, vdi b) { return _mm256_add_epi64(a, b); }
+VEC_FN vdi vdi_sub(vdi a, vdi b) { return _mm256_sub_epi64(a, b); }
+VEC_FN vdi vdi_shl52(vdi a) { return _mm256_slli_epi64(a, 52); }
+VEC_FN vdi vdi_srl52(vdi a) { return _mm256_srli_epi64(a, 52); }
 
 /* ================================================================ portable: one lane of plain C */
 #elif AGC_VEC_ISA == AGC_VEC_PORTABLE
@@ -309,6 +403,46 @@ VEC_FN void vd_store(double *p, vd v) { *p = v; }
 VEC_FN vd vd_load(const double *p) { return *p; }
 VEC_FN vd vd_load_part(const double *p, int64_t m) { return m > 0 ? *p : 0.0; }
 VEC_FN void vd_store_f32(float *p, vd v) { *p = (float)v; }
+typedef int vdm;
+typedef int64_t vdi;
+VEC_FN vdm vdm_first(int64_t m) { return m > 0; }
+VEC_FN void vd_store_part(double *p, int64_t m, vd v) { if (m > 0) *p = v; }
+VEC_FN void vd_stream(double *p, vd v) { *p = v; }
+VEC_FN vd vd_div(vd a, vd b) { return a / b; }
+VEC_FN vd vd_fnma(vd a, vd b, vd c) { return c - a * b; }
+VEC_FN vd vd_min(vd a, vd b) { return a < b ? a : b; }
+VEC_FN vd vd_max(vd a, vd b) { return a > b ? a : b; }
+VEC_FN vd vd_sqrt(vd a) { return sqrt(a); }
+VEC_FN vd vd_floor(vd a) { return floor(a); }
+VEC_FN vd vd_ceil(vd a) { return ceil(a); }
+VEC_FN vd vd_rint(vd a) { return rint(a); }
+VEC_FN uint64_t vec_du_(vd a) { uint64_t u; memcpy(&u, &a, 8); return u; }
+VEC_FN vd vec_df_(uint64_t u) { vd a; memcpy(&a, &u, 8); return a; }
+VEC_FN vd vd_and(vd a, vd b) { return vec_df_(vec_du_(a) & vec_du_(b)); }
+VEC_FN vd vd_or(vd a, vd b) { return vec_df_(vec_du_(a) | vec_du_(b)); }
+VEC_FN vd vd_xor(vd a, vd b) { return vec_df_(vec_du_(a) ^ vec_du_(b)); }
+VEC_FN vd vd_andnot(vd a, vd b) { return vec_df_(~vec_du_(a) & vec_du_(b)); }
+VEC_FN vdm vd_lt(vd a, vd b) { return __builtin_isless(a, b); }
+VEC_FN vdm vd_le(vd a, vd b) { return __builtin_islessequal(a, b); }
+VEC_FN vdm vd_gt(vd a, vd b) { return __builtin_isgreater(a, b); }
+VEC_FN vdm vd_eq(vd a, vd b) { return a == b; }
+VEC_FN vdm vd_nlt(vd a, vd b) { return !__builtin_isless(a, b); }
+VEC_FN vdm vd_ngt(vd a, vd b) { return !__builtin_isgreater(a, b); }
+VEC_FN vdm vd_isnan(vd a) { return a != a; }
+VEC_FN vdm vdm_and(vdm a, vdm b) { return a & b; }
+VEC_FN vdm vdm_or(vdm a, vdm b) { return a | b; }
+VEC_FN uint32_t vdm_bits(vdm a) { return a ? 1u : 0u; }
+VEC_FN vd vd_select(vdm m, vd a, vd b) { return m ? a : b; }
+VEC_FN double vd_hsum(vd a) { return a; }
+VEC_FN double vd_hmax(vd a) { return a; }
+VEC_FN vdi vd_bits(vd a) { return (vdi)vec_du_(a); }
+VEC_FN vd vdi_bits(vdi a) { return vec_df_((uint64_t)a); }
+VEC_FN vdi vdi_set1(int64_t c) { return c; }
+/* int64 lane arithmetic wraps (through uint64: no signed overflow) */
+VEC_FN vdi vdi_add(vdi a, vdi b) { return (vdi)((uint64_t)a + (uint64_t)b); }
+VEC_FN vdi vdi_sub(vdi a, vdi b) { return (vdi)((uint64_t)a - (uint64_t)b); }
+VEC_FN vdi vdi_shl52(vdi a) { return (vdi)((uint64_t)a << 52); }
+VEC_FN vdi vdi_srl52(vdi a) { return (vdi)((uint64_t)a >> 52); }
 
 #else
 #error "AGC_VEC_ISA: unknown ISA"
@@ -320,6 +454,10 @@ VEC_FN void vd_store_f32(float *p, vd v) { *p = (float)v; }
 VEC_FN vf vf_abs(vf a) { return vf_andnot(VC(-0.0f), a); }
 VEC_FN vf vf_neg(vf a) { return vf_xor(a, VC(-0.0f)); }
 VEC_FN vf vf_signbit(vf a) { return vf_and(a, VC(-0.0f)); }
+#define VD(c) vd_set1(c)
+VEC_FN vd vd_abs(vd a) { return vd_andnot(VD(-0.0), a); }
+VEC_FN vd vd_neg(vd a) { return vd_xor(a, VD(-0.0)); }
+VEC_FN vd vd_signbit(vd a) { return vd_and(a, VD(-0.0)); }
 
 /* The sum of na vectors' lanes by one halving tree: vector pairs (k, k + w) for w = na/2, na/4, ..
  * 1, then lane pairs likewise. With na * width fixed (the logical lane count a kernel chooses) every
@@ -727,4 +865,149 @@ VEC_FN vf vf_gelu_grad(vf x)
     vf cdf = vf_select(vf_lt(x, vf_zero()), tail, vf_sub(VC(1.0f), tail));
     /* NaN: x's own bits, whichever operand order the compiler picks for the NaN arithmetic */
     return vf_select(vf_isnan(x), x, vf_fma(x, vf_mul(e, VC(0.39894228040143267794f)), cdf));
+}
+
+
+/* ================================================================ double-lane math */
+/* Adding 1.5 * 2^52 to a double of magnitude below 2^51 rounds it to an integer held in the low
+ * mantissa bits: the shifter of the double reductions. */
+#define VEC_DSHIFT 6755399441055744.0
+
+/* 2^n for lanes n holding integers in [-1022, 1023] (as doubles), built in the exponent field */
+VEC_FN vd vec_pow2d_(vd n)
+{
+    vdi e = vdi_sub(vd_bits(vd_add(n, VD(VEC_DSHIFT + 1023))), vd_bits(VD(VEC_DSHIFT)));
+    return vdi_bits(vdi_shl52(e));
+}
+
+/* v 2^n for lanes n holding integers in [-2044, 2046], rounded once (into the subnormals too); v 2^(n/2)
+ * must be a normal double (|v| is within a binade of 1 in every use). vscalefpd where AVX-512 has it,
+ * elsewhere two exact power-of-two factors, the first of which cannot round: both the correctly
+ * rounded v 2^n, so the instances agree bitwise. */
+#if AGC_VEC_ISA == AGC_VEC_AVX512 && AGC_NATIVE_AVX512
+VEC_FN vd vd_scale(vd v, vd n) { return _mm512_scalef_pd(v, n); }
+#else
+VEC_FN vd vd_scale(vd v, vd n)
+{
+    vd n1 = vd_floor(vd_mul(n, VD(0.5)));
+    return vd_mul(vd_mul(v, vec_pow2d_(n1)), vec_pow2d_(vd_sub(n, n1)));
+}
+#endif
+
+/* e^r - 1 - r over r^2 for |r| <= ln2/2: the Taylor terms 1/2! .. 1/13! (the first omitted term,
+ * r^12 / 14!, is below 2^-57 relative to the sum) */
+VEC_FN vd vec_expm1_poly_d_(vd r)
+{
+    vd p = VD(1.0 / 6227020800.0);
+    p = vd_fma(p, r, VD(1.0 / 479001600.0));
+    p = vd_fma(p, r, VD(1.0 / 39916800.0));
+    p = vd_fma(p, r, VD(1.0 / 3628800.0));
+    p = vd_fma(p, r, VD(1.0 / 362880.0));
+    p = vd_fma(p, r, VD(1.0 / 40320.0));
+    p = vd_fma(p, r, VD(1.0 / 5040.0));
+    p = vd_fma(p, r, VD(1.0 / 720.0));
+    p = vd_fma(p, r, VD(1.0 / 120.0));
+    p = vd_fma(p, r, VD(1.0 / 24.0));
+    p = vd_fma(p, r, VD(1.0 / 6.0));
+    return vd_fma(p, r, VD(0.5));
+}
+
+/* x = n ln2 + r, |r| <= ln2/2: n by the shifter (one FMA: x / ln2 is not rounded first); ln2 in a
+ * 31-bit head (n ln2_hi exact for |n| < 2^22) and a tail, so r is x - n ln2 with one rounding */
+VEC_FN vd vec_reduce_ln2_d_(vd x, vd *n)
+{
+    vd k = vd_fma(x, VD(1.4426950408889634074), VD(VEC_DSHIFT));
+    *n = vd_sub(k, VD(VEC_DSHIFT));
+    vd r = vd_fnma(*n, VD(6.93147180369123816490e-01), x);
+    return vd_fnma(*n, VD(1.90821492927058770002e-10), r);
+}
+
+/* exp: e^r = 1 + r (1 + r P(r)) (Taylor to r^13, rounded once at the end), 2^n applied by vd_scale
+ * (one rounding into the subnormals; 2^1024 * (e^r < 1) stays finite). x is clamped to [-746, 710]:
+ * below, e^x rounds to 0; above, it overflows to inf; the constant-first min/max keep a NaN x. As in
+ * vf_exp, without vscalefpd a vector whose lanes all lie in (-707, 709] (e^x normal) adds n into p's
+ * exponent field instead: the same exact product, fewer instructions; a lane's bits never depend on
+ * its neighbours. */
+VEC_FN vd vd_exp(vd x)
+{
+#ifdef VEC_HAVE_SCALEF
+    const int wide = 1;
+#else
+    const int wide = vdm_bits(vdm_or(vd_nlt(VD(-707.0), x), vd_gt(x, VD(709.0)))) != 0;
+#endif
+    if (wide) x = vd_min(VD(710.0), vd_max(VD(-746.0), x));
+    vd k = vd_fma(x, VD(1.4426950408889634074), VD(VEC_DSHIFT));
+    vd n = vd_sub(k, VD(VEC_DSHIFT));
+    vd r = vd_fnma(n, VD(6.93147180369123816490e-01), x);
+    r = vd_fnma(n, VD(1.90821492927058770002e-10), r);
+    vd p = vd_fma(vd_fma(vec_expm1_poly_d_(r), r, VD(1.0)), r, VD(1.0));
+    if (!wide) return vdi_bits(vdi_add(vd_bits(p), vdi_shl52(vdi_sub(vd_bits(k), vd_bits(VD(VEC_DSHIFT))))));
+    return vd_scale(p, n);
+}
+
+/* e^u - 1 for 0 <= u <= 40 (NaN stays NaN): 2^n (e^r - 1) + (2^n - 1), one rounding at the end;
+ * for u < ln2/2 (n = 0) it is e^r - 1 itself, relative accuracy down to the subnormals */
+VEC_FN vd vec_expm1_pos_d_(vd u)
+{
+    vd n;
+    vd r = vec_reduce_ln2_d_(u, &n);
+    vd q = vd_fma(vd_mul(vec_expm1_poly_d_(r), r), r, r);
+    vd t = vec_pow2d_(n);
+    return vd_fma(t, q, vd_sub(t, VD(1.0)));
+}
+
+/* log: x = 2^e m with m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(s), s = (m - 1) / (m + 1),
+ * |s| < 0.172, by its odd series to s^23 (truncation < 2^-60 relative); e ln2 added in two parts.
+ * Subnormal inputs are scaled by 2^52 first. The exponent field becomes a double by OR-ing it into
+ * 2^52's mantissa (AVX2 has no int64 -> double conversion). */
+VEC_FN vd vd_log(vd x)
+{
+    const vd two52 = VD(4503599627370496.0);
+    vdm sub = vd_lt(x, VD(2.2250738585072014e-308));
+    vd xs = vd_select(sub, vd_mul(x, two52), x);
+    vd eadj = vd_select(sub, VD(52.0), vd_zero());
+    vd eb = vd_sub(vd_or(vdi_bits(vdi_srl52(vd_bits(xs))), two52), VD(4503599627370496.0 + 1023));
+    vd m = vd_or(vd_and(xs, vdi_bits(vdi_set1(0x000FFFFFFFFFFFFFLL))), VD(1.0));
+    vdm big = vd_gt(m, VD(1.4142135623730951));
+    m = vd_select(big, vd_mul(m, VD(0.5)), m);
+    vd e = vd_sub(vd_add(eb, vd_select(big, VD(1.0), vd_zero())), eadj);
+    vd f = vd_sub(m, VD(1.0));
+    vd s = vd_div(f, vd_add(f, VD(2.0)));
+    vd t = vd_add(s, s);
+    vd z = vd_mul(s, s);
+    vd q = VD(1.0 / 23);
+    q = vd_fma(q, z, VD(1.0 / 21));
+    q = vd_fma(q, z, VD(1.0 / 19));
+    q = vd_fma(q, z, VD(1.0 / 17));
+    q = vd_fma(q, z, VD(1.0 / 15));
+    q = vd_fma(q, z, VD(1.0 / 13));
+    q = vd_fma(q, z, VD(1.0 / 11));
+    q = vd_fma(q, z, VD(1.0 / 9));
+    q = vd_fma(q, z, VD(1.0 / 7));
+    q = vd_fma(q, z, VD(1.0 / 5));
+    q = vd_fma(q, z, VD(1.0 / 3));
+    vd lm = vd_fma(vd_mul(t, z), q, t);
+    vd r = vd_fma(e, VD(6.93147180369123816490e-01), vd_fma(e, VD(1.90821492927058770002e-10), lm));
+    /* log(+inf) = inf, log(0) = -inf, log(x < 0) = log(NaN) = NaN */
+    r = vd_select(vd_eq(x, VD(INFINITY)), VD(INFINITY), r);
+    r = vd_select(vd_eq(x, vd_zero()), VD(-INFINITY), r);
+    return vd_select(vd_le(vd_zero(), x), r, VD(NAN));
+}
+
+/* sigmoid = num / (1 + e) with e = exp(-|x|) <= 1 (never overflows) and num = 1 (x >= 0) or e */
+VEC_FN vd vd_sigmoid(vd x)
+{
+    vd e = vd_exp(vd_neg(vd_abs(x)));
+    vd num = vd_select(vd_lt(x, vd_zero()), e, VD(1.0));
+    return vd_div(num, vd_add(e, VD(1.0)));
+}
+
+/* tanh |x| = t / (t + 2), t = e^(2|x|) - 1: one formula for the whole range (relative accuracy for
+ * tiny x from expm1's; the quotient's sensitivity to t's error is 2 / (t + 2) <= 1). 2|x| is
+ * clamped to 40, where the quotient rounds to 1; the sign is x's (tanh(-0) = -0). */
+VEC_FN vd vd_tanh(vd x)
+{
+    vd ax = vd_abs(x);
+    vd t = vec_expm1_pos_d_(vd_min(VD(40.0), vd_add(ax, ax)));
+    return vd_or(vd_div(t, vd_add(t, VD(2.0))), vd_signbit(x));
 }

@@ -228,3 +228,102 @@ VEC_FN void vd_store_f32(float *p, vd v)
     _mm_storeu_ps(p, _mm256_cvtpd_ps(v.lo));
     _mm_storeu_ps(p + 4, _mm256_cvtpd_ps(v.hi));
 }
+typedef uint8_t vdm;
+typedef struct {
+    __m256i lo, hi;
+} vdi;
+VEC_FN vdi emu_vdi_(__m256i lo, __m256i hi)
+{
+    vdi r = {lo, hi};
+    return r;
+}
+VEC_FN vdm emu_dbits_(__m256d lo, __m256d hi)
+{
+    return (vdm)((unsigned)_mm256_movemask_pd(lo) | ((unsigned)_mm256_movemask_pd(hi) << 4));
+}
+#define EMU_D1(NAME, EXPR)                                                                            \
+    VEC_FN vd NAME(vd a)                                                                              \
+    {                                                                                                 \
+        return emu_vd_(EXPR(a.lo), EXPR(a.hi));                                                       \
+    }
+#define EMU_DCMP(NAME, PRED)                                                                          \
+    VEC_FN vdm NAME(vd a, vd b)                                                                       \
+    {                                                                                                 \
+        return emu_dbits_(_mm256_cmp_pd(a.lo, b.lo, PRED), _mm256_cmp_pd(a.hi, b.hi, PRED));          \
+    }
+#define EMU_DI2(NAME, INTR)                                                                           \
+    VEC_FN vdi NAME(vdi a, vdi b)                                                                     \
+    {                                                                                                 \
+        return emu_vdi_(INTR(a.lo, b.lo), INTR(a.hi, b.hi));                                          \
+    }
+VEC_FN vdm vdm_first(int64_t m) { return (vdm)(m >= 8 ? 0xFFu : m <= 0 ? 0u : ((1u << m) - 1u)); }
+VEC_FN void vd_store_part(double *p, int64_t m, vd v)
+{
+    const vdm k = vdm_first(m);
+    _mm256_maskstore_pd(p, emu_dlanes_(k), v.lo);
+    _mm256_maskstore_pd(p + 4, emu_dlanes_((unsigned)k >> 4), v.hi);
+}
+VEC_FN void vd_stream(double *p, vd v)
+{
+    _mm256_stream_pd(p, v.lo);
+    _mm256_stream_pd(p + 4, v.hi);
+}
+EMU_D2(vd_div, _mm256_div_pd)
+EMU_D2(vd_min, _mm256_min_pd)
+EMU_D2(vd_max, _mm256_max_pd)
+EMU_D2(vd_and, _mm256_and_pd)
+EMU_D2(vd_or, _mm256_or_pd)
+EMU_D2(vd_xor, _mm256_xor_pd)
+EMU_D2(vd_andnot, _mm256_andnot_pd) /* ~a & b */
+VEC_FN vd vd_fnma(vd a, vd b, vd c)
+{
+    return emu_vd_(_mm256_fnmadd_pd(a.lo, b.lo, c.lo), _mm256_fnmadd_pd(a.hi, b.hi, c.hi));
+}
+EMU_D1(vd_sqrt, _mm256_sqrt_pd)
+#define EMU_DFLOOR_(x) _mm256_round_pd((x), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)
+#define EMU_DCEIL_(x) _mm256_round_pd((x), _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC)
+#define EMU_DRINT_(x) _mm256_round_pd((x), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+EMU_D1(vd_floor, EMU_DFLOOR_)
+EMU_D1(vd_ceil, EMU_DCEIL_)
+EMU_D1(vd_rint, EMU_DRINT_)
+EMU_DCMP(vd_lt, _CMP_LT_OQ)
+EMU_DCMP(vd_le, _CMP_LE_OQ)
+EMU_DCMP(vd_gt, _CMP_GT_OQ)
+EMU_DCMP(vd_eq, _CMP_EQ_OQ)
+EMU_DCMP(vd_nlt, _CMP_NLT_UQ)
+EMU_DCMP(vd_ngt, _CMP_NGT_UQ)
+VEC_FN vdm vd_isnan(vd a)
+{
+    return emu_dbits_(_mm256_cmp_pd(a.lo, a.lo, _CMP_UNORD_Q), _mm256_cmp_pd(a.hi, a.hi, _CMP_UNORD_Q));
+}
+VEC_FN vdm vdm_and(vdm a, vdm b) { return (vdm)(a & b); }
+VEC_FN vdm vdm_or(vdm a, vdm b) { return (vdm)(a | b); }
+VEC_FN uint32_t vdm_bits(vdm a) { return (uint32_t)a; }
+VEC_FN vd vd_select(vdm m, vd a, vd b)
+{
+    return emu_vd_(_mm256_blendv_pd(b.lo, a.lo, _mm256_castsi256_pd(emu_dlanes_(m))),
+                   _mm256_blendv_pd(b.hi, a.hi, _mm256_castsi256_pd(emu_dlanes_((unsigned)m >> 4))));
+}
+/* _mm512_reduce_add_pd's order: (hi + lo), its upper + lower 128 bits, then lane 0 + lane 1 */
+VEC_FN double vd_hsum(vd a)
+{
+    const __m256d h = _mm256_add_pd(a.hi, a.lo);
+    const __m128d q = _mm_add_pd(_mm256_extractf128_pd(h, 1), _mm256_castpd256_pd128(h));
+    double t[2];
+    _mm_storeu_pd(t, q);
+    return t[0] + t[1];
+}
+/* _mm512_reduce_max_pd's order, each step max(upper, lower), the last max(lane 0, lane 1) */
+VEC_FN double vd_hmax(vd a)
+{
+    const __m256d h = _mm256_max_pd(a.hi, a.lo);
+    const __m128d q = _mm_max_pd(_mm256_extractf128_pd(h, 1), _mm256_castpd256_pd128(h));
+    return _mm_cvtsd_f64(_mm_max_pd(q, _mm_shuffle_pd(q, q, 1)));
+}
+VEC_FN vdi vd_bits(vd a) { return emu_vdi_(_mm256_castpd_si256(a.lo), _mm256_castpd_si256(a.hi)); }
+VEC_FN vd vdi_bits(vdi a) { return emu_vd_(_mm256_castsi256_pd(a.lo), _mm256_castsi256_pd(a.hi)); }
+VEC_FN vdi vdi_set1(int64_t c) { return emu_vdi_(_mm256_set1_epi64x(c), _mm256_set1_epi64x(c)); }
+EMU_DI2(vdi_add, _mm256_add_epi64)
+EMU_DI2(vdi_sub, _mm256_sub_epi64)
+VEC_FN vdi vdi_shl52(vdi a) { return emu_vdi_(_mm256_slli_epi64(a.lo, 52), _mm256_slli_epi64(a.hi, 52)); }
+VEC_FN vdi vdi_srl52(vdi a) { return emu_vdi_(_mm256_srli_epi64(a.lo, 52), _mm256_srli_epi64(a.hi, 52)); }

@@ -1655,7 +1655,8 @@ def test_nan_propagation_like_torch(name):
     a = np.array([[1.0, np.nan, 3.0, -1.0], [0.5, 0.0, 2.0, -1.0], [np.nan, -1.0, np.nan, 1.0]])
     x, tx = pair(a)
     r, tr = NAN_OPS[name](x), NAN_OPS[name](tx)
-    np.testing.assert_array_equal(npy(r), tr.numpy())
+    # NaN where torch has NaN; elsewhere torch's values up to the rounding of a vectorised exp
+    np.testing.assert_allclose(npy(r), tr.numpy(), rtol=1e-15, atol=0)
 
 
 def test_sign_of_nan_like_torch():

@@ -21,12 +21,16 @@ LENGTHS = (1, 7, 15, 16, 17, 33, 63, 64, 65, 127, 129, 255, 257, 511, 513, 1000,
 PARAMS = {"clamp": (-1.5, 2.0), "leaky_relu": (0.125, 0.0), "affine": (2.0, 3.0), "pow_scalar": (3.0, 0.0),
           "rpow_scalar": (1.5, 0.0), "elu": (1.0, 0.0), "softplus": (1.0, 20.0)}
 SPECIALS = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, -1e-40, 88.72284, -103.9721, 0.5, -0.5, 11.0, 3.4e38]
+# float64's edges: the smallest subnormal, exp's overflow and underflow, tanh's and sigmoid's saturation
+SPECIALS64 = [0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -1e-310, 709.79, -745.14, -708.5, 0.5, -0.5, 20.0,
+              1.7e308]
 
 
 def _values(rng, n, dtype):
     x = rng.standard_normal(n) * 4
-    k = min(n, len(SPECIALS))
-    x[rng.permutation(n)[:k]] = SPECIALS[:k]
+    sp = SPECIALS64 if dtype == np.float64 else SPECIALS
+    k = min(n, len(sp))
+    x[rng.permutation(n)[:k]] = sp[:k]
     return x.astype(dtype)
 
 
@@ -70,7 +74,10 @@ def _cases():
                         rng = np.random.default_rng(shape[0] * 7919 + shape[1])
                         x = _tensor((rng.standard_normal(shape) * 3).astype(dtype))
                         if red in ("softmax", "log_softmax"):
-                            return _np(getattr(ag.nn.functional, red)(x, dim=dim))
+                            x.requires_grad_()
+                            y = getattr(ag.nn.functional, red)(x, dim=dim)
+                            (y * _tensor(rng.standard_normal(shape).astype(dtype))).sum().backward()
+                            return np.concatenate([_np(y).ravel(), _np(x.grad).ravel()])
                         if red == "norm":
                             return _np(x.norm(dim=dim))
                         return _np(getattr(x, red)(dim=dim))
