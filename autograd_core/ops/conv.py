@@ -116,6 +116,10 @@ class Conv2d(Function):
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         need = ctx.needs_input_grad
+        if need[0] and need[1]:
+            # both kernels read g densely: lay out a broadcast or strided g (a .sum()'s gradient) once,
+            # not once in each
+            g = g.contiguous()
         gx = ConvTranspose2d.apply(g, w, None, ctx.geom, tuple(x.shape[2:])) if need[0] else None
         gw = Conv2dWeightGrad.apply(x, g, ctx.geom, tuple(w.shape[2:])) if need[1] else None
         gb = g.sum(dim=(0, 2, 3)) if need[2] else None
