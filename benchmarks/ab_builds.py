@@ -3,13 +3,14 @@
     python benchmarks/ab_builds.py OLD_ROOT NEW_ROOT [--simd avx2] [--rounds 3] [--threads 2] [--only REGEX]
 
 OLD_ROOT and NEW_ROOT are checkouts with a built extension (for example a `git worktree` of an older
-commit after `tools/build.sh`). One child process per build stays up for the whole run, with AGC_SIMD
-set (a build that predates the variable uses its own choice), 2 threads (--threads) and the adaptive
-thread cap off; the parent asks them for one case at a time, old and new in turn (which goes first
-alternates), so the two timings of a case are seconds apart. Each case keeps its best time over the
-rounds. It answers "did this change make a tier slower", for example the AVX2 tier on a machine that
-also has AVX-512. The VM this was written on has minutes-long phases in which 2 threads run no faster
-than 1; timing each case's two builds back to back keeps such a phase from landing on one build only.
+commit after `tools/build.sh`). Each round starts one child process per build, with AGC_SIMD set (a
+build that predates the variable uses its own choice), 2 threads (--threads) and the adaptive thread
+cap off; the parent asks them for one case at a time, old and new in turn (which goes first
+alternates; the other is stopped meanwhile), so the two timings of a case are seconds apart. Each case
+keeps its best time over the rounds. It answers "did this change make a tier slower", for example the
+AVX2 tier on a machine that also has AVX-512. The VM this was written on has minutes-long phases in
+which 2 threads run no faster than 1; timing each case's two builds back to back keeps such a phase
+from landing on one build only, and fresh processes each round vary where buffers land in the caches.
 Cases: GEMM squares and MLP forms, the four benchmark convolutions, elementwise ops at 1M and 16M,
 row/column reductions, softmax, batch norm, Adam, and MLP and LeNet-5 training steps.
 """
@@ -161,15 +162,17 @@ ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--only", default=None, help="a regular expression: run the matching cases only")
 args = ap.parse_args()
 old_root, new_root, rounds = args.old_root, args.new_root, args.rounds
-old, new = (Child(root, args.simd, args.only, args.threads) for root in (old_root, new_root))
-names = [k for k in new.cases if k in old.cases]
 best = {old_root: {}, new_root: {}}
 for i in range(rounds):
+    # fresh processes each round: where a process's buffers land in the caches (and in huge pages) moves
+    # a memory-bound case by several percent, and a whole run in one process would keep one placement
+    old, new = (Child(root, args.simd, args.only, args.threads) for root in (old_root, new_root))
+    names = [k for k in new.cases if k in old.cases]
     for j, name in enumerate(names):
         for child in ((old, new) if (i + j) % 2 == 0 else (new, old)):
             best[child.root][name] = min(best[child.root].get(name, 1e9), child.time(name))
-old.close()
-new.close()
+    old.close()
+    new.close()
 print(f"old {old_root} simd={old.simd}  new {new_root} simd={new.simd}  rounds={rounds}  "
       f"threads={args.threads}")
 print(f"{'case':28s} {'old ms':>9s} {'new ms':>9s} {'new/old':>8s}")
