@@ -202,9 +202,10 @@ def conv_set_workspace_limit(int64_t nbytes):
 
 def conv_set_direct(int mode):
     """Forward algorithm for tests and benchmarks: 0 automatic, 1 im2col + GEMM everywhere (neither the
-    direct-packed path nor the direct depthwise loops), 2 the direct-packed path wherever it applies,
-    3 the float32 output-channels-in-lanes kernel wherever it applies (AVX2 / AVX-512, column stride
-    <= 2; elsewhere as 0). Returns the previous mode."""
+    direct-packed path nor the direct depthwise loops, and the weight gradient through im2col + GEMM
+    too), 2 the direct-packed path wherever it applies, 3 the float32 output-channels-in-lanes kernels
+    wherever they apply (AVX2 / AVX-512, column stride <= 2; the weight gradient's also needs column
+    dilation 1 and a kernel 3 or 5 wide; elsewhere as 0). Returns the previous mode."""
     return agc_conv_set_direct(mode)
 
 

@@ -182,5 +182,7 @@ int agc_conv2d_backward_weight(agc_dtype dt, const agc_conv2d_geom *g, const voi
 {
     if (dt != AGC_F32 && dt != AGC_F64)
         return AGC_EUNSUPPORTED;
+    if (g->n > 0 && !conv_is_pointwise(g) && agc_conv_use_oclanes_wgrad(dt, g))
+        return agc_conv_backward_weight_oclanes(dt, g, x, grad_out, out);
     return agc_conv_backward_weight_gemm(dt, g, x, grad_out, out);
 }

@@ -103,13 +103,32 @@ typedef struct {
     int xmax_half;
     agc_ocl_fn fn_half[2][OCL_TAB_X];
 } agc_ocl_kernels;
+/* The weight gradient's kernels (same files): wfn[SW - 1][KW == 5][R - 1] adds one image's contribution to
+ * the gradient of R kernel rows x KW columns (column dilation 1) of one input channel, for 16 output
+ * channels in lanes: tot[(r KW + b) 16 + l] += sum over output pixels (oy, ox), in that order, of
+ * gT[(oy OW + ox) 16 + l] x0[oy rs + r koff_r + ox SW + b] (an fma chain from zero per image, then added
+ * to tot). rmax[KW == 5] bounds R; the half kernels (xmax_half > 0: AVX2) use lanes 0..7 only. */
+#define OCLW_TAB_R 9
+typedef void (*agc_oclw_fn)(const float *gT, const float *x0, int64_t koff_r, int64_t rs, int64_t OH, int64_t OW,
+                            float *tot);
+typedef struct {
+    int rmax[2], rmax_half[2];
+    agc_oclw_fn fn[2][2][OCLW_TAB_R], fn_half[2][2][OCLW_TAB_R];
+    /* where this tier measured faster than im2col + GEMM: at least min_taps = c kh kw per group and at most
+     * max_pixels output pixels an image (conv_oclanes.c, agc_conv_use_oclanes_wgrad) */
+    int min_taps, max_pixels;
+} agc_oclw_kernels;
 #if AGC_HAVE_X86
 extern const agc_ocl_kernels agc_ocl_kernels_avx2, agc_ocl_kernels_avx512;
+extern const agc_oclw_kernels agc_oclw_kernels_avx2, agc_oclw_kernels_avx512;
 #endif
 int agc_conv_use_oclanes(agc_dtype dt, const agc_conv2d_geom *g);
 int64_t agc_conv_oclanes_workspace_bytes(const agc_conv2d_geom *g, int nthr);
 int agc_conv_forward_oclanes(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void *weight,
                              const void *bias, void *out);
+int agc_conv_use_oclanes_wgrad(agc_dtype dt, const agc_conv2d_geom *g);
+int agc_conv_backward_weight_oclanes(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void *grad_out,
+                                     void *out);
 
 /* conv_winograd.c */
 int agc_conv_wino_applies(agc_dtype dt, const agc_conv2d_geom *g);

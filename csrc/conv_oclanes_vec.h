@@ -18,6 +18,7 @@
 #include "conv.h"
 
 #define OCL_NV (OCL_LANES / VF_W)
+#define OCLW_ACC 28 /* accumulator array bound of the weight-gradient kernels */
 
 /* The X pixels' accumulators a[0..X) of one output row (16 channels each, OCL_NV vectors a pixel,
  * pixel-major) to NCHW: transposed in registers to 16 vectors of pixels, the channel's bias added,
@@ -180,3 +181,86 @@ const agc_ocl_kernels VEC_NAME(agc_ocl_kernels) = {
 #else
 #error "conv_oclanes_vec.h: no kernel list for this OCL_XMAX / OCL_RMAX"
 #endif
+
+/* ---------------------------------------------------------------- weight gradient */
+/* The accumulators are the R x KW taps (NV vectors each), live across the image's output pixels; each
+ * pixel loads its NV vectors of grad_out once and FMAs them with the taps' inputs, broadcast. The R input
+ * rows sit at runtime distances (koff_r) and the KW columns at compile-time ones, so the broadcasts are
+ * constant displacements from R pointers. */
+VEC_FN void oclw_block(const float *restrict gT, const float *restrict x0, int64_t koff_r, int64_t rs, int64_t OH,
+                       int64_t OW, float *restrict tot, const int NV, const int R, const int KW, const int SW)
+{
+    vf acc[OCLW_ACC];
+#pragma GCC unroll 64
+    for (int i = 0; i < R * KW * NV; i++)
+        acc[i] = vf_zero();
+    for (int64_t oy = 0; oy < OH; oy++) {
+        const float *xrow = x0 + oy * rs, *grow = gT + oy * OW * OCL_LANES;
+        for (int64_t ox = 0; ox < OW; ox++) {
+            vf gv[OCL_NV];
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; v++)
+                gv[v] = vf_load(grow + ox * OCL_LANES + v * VF_W);
+            const float *xp = xrow + ox * SW;
+#pragma GCC unroll 16
+            for (int r = 0; r < R; r++) {
+#pragma GCC unroll 8
+                for (int b = 0; b < KW; b++) {
+                    const vf xb = vf_set1(xp[r * koff_r + b]);
+#pragma GCC unroll 4
+                    for (int v = 0; v < NV; v++)
+                        acc[(r * KW + b) * NV + v] = vf_fma(gv[v], xb, acc[(r * KW + b) * NV + v]);
+                }
+            }
+        }
+    }
+#pragma GCC unroll 64
+    for (int t = 0; t < R * KW; t++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) {
+            float *d = tot + t * OCL_LANES + v * VF_W;
+            vf_store(d, vf_add(vf_load(d), acc[t * NV + v]));
+        }
+}
+
+#define OCLW_FN(NAME, NV, SW, KW, R)                                                                      \
+    static VEC_TARGET void VEC_NAME(NAME##_##SW##_##KW##_##R)(const float *gT, const float *x0,            \
+                                                              int64_t koff_r, int64_t rs, int64_t OH,     \
+                                                              int64_t OW, float *tot)                     \
+    {                                                                                                     \
+        oclw_block(gT, x0, koff_r, rs, OH, OW, tot, NV, R, KW, SW);                                       \
+    }
+#define OCLW_P(NAME, SW, KW, R) VEC_NAME(NAME##_##SW##_##KW##_##R)
+/* R = 1 .. RMAX of one (SW, KW): definitions (D) and pointers (P) */
+#define OCLW_D1(N, NV, SW, KW) OCLW_FN(N, NV, SW, KW, 1)
+#define OCLW_D2(N, NV, SW, KW) OCLW_D1(N, NV, SW, KW) OCLW_FN(N, NV, SW, KW, 2)
+#define OCLW_D3(N, NV, SW, KW) OCLW_D2(N, NV, SW, KW) OCLW_FN(N, NV, SW, KW, 3)
+#define OCLW_D4(N, NV, SW, KW) OCLW_D3(N, NV, SW, KW) OCLW_FN(N, NV, SW, KW, 4)
+#define OCLW_D5(N, NV, SW, KW) OCLW_D4(N, NV, SW, KW) OCLW_FN(N, NV, SW, KW, 5)
+#define OCLW_D9(N, NV, SW, KW) OCLW_D5(N, NV, SW, KW) OCLW_FN(N, NV, SW, KW, 6) OCLW_FN(N, NV, SW, KW, 7) \
+    OCLW_FN(N, NV, SW, KW, 8) OCLW_FN(N, NV, SW, KW, 9)
+#define OCLW_Q1(N, SW, KW) OCLW_P(N, SW, KW, 1)
+#define OCLW_Q2(N, SW, KW) OCLW_Q1(N, SW, KW), OCLW_P(N, SW, KW, 2)
+#define OCLW_Q4(N, SW, KW) OCLW_Q2(N, SW, KW), OCLW_P(N, SW, KW, 3), OCLW_P(N, SW, KW, 4)
+#define OCLW_Q5(N, SW, KW) OCLW_Q4(N, SW, KW), OCLW_P(N, SW, KW, 5)
+#define OCLW_Q9(N, SW, KW) OCLW_Q5(N, SW, KW), OCLW_P(N, SW, KW, 6), OCLW_P(N, SW, KW, 7), OCLW_P(N, SW, KW, 8), \
+    OCLW_P(N, SW, KW, 9)
+
+#if AGC_VEC_ISA == AGC_VEC_AVX512
+/* 32 zmm: up to 27 accumulators (3 x 9 or 5 x 5 taps) */
+OCLW_D9(oclw, 1, 1, 3) OCLW_D9(oclw, 1, 2, 3) OCLW_D5(oclw, 1, 1, 5) OCLW_D5(oclw, 1, 2, 5)
+const agc_oclw_kernels VEC_NAME(agc_oclw_kernels) = {
+    {9, 5}, {0, 0},
+    {{{OCLW_Q9(oclw, 1, 3)}, {OCLW_Q5(oclw, 1, 5)}}, {{OCLW_Q9(oclw, 2, 3)}, {OCLW_Q5(oclw, 2, 5)}}},
+    {{{0}}}, 1, 4096};
+#else
+/* 16 ymm: two vectors a tap, up to 6 taps (3 x 2, 5 x 1); the half kernels one vector, up to 12 (3 x 4, 5 x 2) */
+OCLW_D2(oclw, 2, 1, 3) OCLW_D2(oclw, 2, 2, 3) OCLW_D1(oclw, 2, 1, 5) OCLW_D1(oclw, 2, 2, 5)
+OCLW_D4(oclwh, 1, 1, 3) OCLW_D4(oclwh, 1, 2, 3) OCLW_D2(oclwh, 1, 1, 5) OCLW_D2(oclwh, 1, 2, 5)
+const agc_oclw_kernels VEC_NAME(agc_oclw_kernels) = {
+    {2, 1}, {4, 2},
+    {{{OCLW_Q2(oclw, 1, 3)}, {OCLW_Q1(oclw, 1, 5)}}, {{OCLW_Q2(oclw, 2, 3)}, {OCLW_Q1(oclw, 2, 5)}}},
+    {{{OCLW_Q4(oclwh, 1, 3)}, {OCLW_Q2(oclwh, 1, 5)}}, {{OCLW_Q4(oclwh, 2, 3)}, {OCLW_Q2(oclwh, 2, 5)}}},
+    1, 784};
+#endif
+

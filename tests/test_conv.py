@@ -741,6 +741,93 @@ def test_conv2d_oclanes_threads_bitwise_and_torch():
         np.testing.assert_allclose(arr(mine.grad), theirs.grad.numpy(), rtol=1e-4, atol=1e-3)
 
 
+def ref_conv2d_weight_grad(x, g, kernel, stride, pads, dilation, groups):
+    """Direct definition of the weight gradient: for every tap, the strided input slice against grad_out."""
+    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), pads[0], pads[1]))
+    g = g.astype(np.float64)
+    n, c, _, _ = xp.shape
+    o, oh, ow = g.shape[1], g.shape[2], g.shape[3]
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    cg, og = c // groups, o // groups
+    dw_ = np.zeros((o, cg, kh, kw))
+    for a in range(kh):
+        for bb in range(kw):
+            patch = xp[:, :, a * dh: a * dh + sh * (oh - 1) + 1: sh, bb * dw: bb * dw + sw * (ow - 1) + 1: sw]
+            for gi in range(groups):
+                dw_[gi * og:(gi + 1) * og, :, a, bb] = np.einsum(
+                    "nchw,nohw->oc", patch[:, gi * cg:(gi + 1) * cg], g[:, gi * og:(gi + 1) * og])
+    return dw_
+
+
+# The weight gradient with output channels in lanes (csrc/conv_oclanes.c: blocks of R kernel rows x kw
+# columns, kw 3 or 5, column dilation 1; AVX2's half kernels for at most 8 channels a group; images cut
+# into chunks summed in order). Forced with conv_set_direct(3); the shapes cross the row blocks (kh up to
+# 7), channel counts off 16 and 8, padding (also bottom / right only), strides, row dilation, groups, and
+# batches of 1, 3 and 17 (chunks of unequal size).
+OCLW_CASES = [
+    ((5, 6, 14, 14), (16, 6, 5, 5), 1, 0, 1, 1),                # LeNet-5 layer 2
+    ((3, 1, 28, 28), (6, 1, 5, 5), 1, 2, 1, 1),                 # LeNet-5 layer 1: 6 channels, padded
+    ((1, 3, 9, 31), (20, 3, 3, 3), 1, 1, 1, 1),                 # 20 channels (16 + 4), one image
+    ((17, 2, 11, 12), (5, 2, 7, 3), (2, 1), (3, 1), 1, 1),      # 7 kernel rows, 5 channels, 17 images
+    ((2, 4, 13, 15), (12, 4, 3, 5), (1, 2), (1, 0), (2, 1), 1),  # row dilation 2, column stride 2
+    ((3, 8, 10, 11), (18, 4, 3, 3), 1, 1, 1, 2),                # groups: 9 channels a group
+    ((2, 3, 8, 9), (33, 3, 4, 3), 1, "same", 1, 1),             # even kh with 'same': bottom padding only
+]
+
+
+def _oclw_run(case, tier, mode):
+    xs, ws, stride, padding, dilation, groups = case
+    rng = seeded("oclanes wgrad", case)
+    x = rng.standard_normal(xs).astype(np.float32)
+    pads = conv_pads(padding, ws[2:], pair(dilation))
+    oh = (xs[2] + sum(pads[0]) - pair(dilation)[0] * (ws[2] - 1) - 1) // pair(stride)[0] + 1
+    ow = (xs[3] + sum(pads[1]) - pair(dilation)[1] * (ws[3] - 1) - 1) // pair(stride)[1] + 1
+    g = rng.standard_normal((xs[0], ws[0], oh, ow)).astype(np.float32)
+    old = (_core.simd_target(), _core.conv_set_direct(mode))
+    try:
+        _core.set_simd_target(tier)
+        tx, tw = t(x, True), t(np.zeros(ws, np.float32), True)
+        C.conv2d(tx, tw, None, stride, padding, dilation, groups).backward(t(g))
+        got = arr(tw.grad)
+    finally:
+        _core.set_simd_target(old[0])
+        _core.conv_set_direct(old[1])
+    return got, ref_conv2d_weight_grad(x, g, ws[2:], pair(stride), pads, pair(dilation), groups)
+
+
+@pytest.mark.parametrize("case", OCLW_CASES, ids=str)
+def test_conv2d_oclanes_weight_grad_matches_numpy_and_im2col(case, tier):
+    got, want = _oclw_run(case, tier, 3)
+    scale = np.abs(want).max()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * scale)
+    im2col, _ = _oclw_run(case, tier, 1)
+    np.testing.assert_allclose(got, im2col, rtol=1e-5, atol=1e-5 * scale)
+
+
+def test_conv2d_oclanes_weight_grad_tiers_and_threads_bitwise():
+    """AVX2 and AVX-512 run every lane through the same fma chain: the same bits. And the images' chunks are
+    fixed by the geometry, so 1-4 threads (one held back at every scheduling point) give the same bits."""
+    tiers = two_vector_tiers()
+    for case in OCLW_CASES:
+        outs = [_oclw_run(case, tier, 3)[0] for tier in tiers]
+        for other in outs[1:]:
+            np.testing.assert_array_equal(outs[0], other)
+    old = ag.get_num_threads()
+    try:
+        for case in OCLW_CASES[:4]:
+            ag.set_num_threads(1)
+            one = _oclw_run(case, tiers[-1], 3)[0]
+            for n in (2, 3, 4):
+                ag.set_num_threads(n)
+                _core.set_schedule_perturbation("victim", victim=n - 1, delay_us=50)
+                try:
+                    np.testing.assert_array_equal(_oclw_run(case, tiers[-1], 3)[0], one)
+                finally:
+                    _core.set_schedule_perturbation("off")
+    finally:
+        ag.set_num_threads(old)
+
+
 def test_conv2d_oclanes_float64_and_portable_use_other_paths():
     """float64, and the portable tier, have no lane kernel: mode 3 gives the automatic choice there."""
     rng = seeded("oclanes f64")
