@@ -67,6 +67,10 @@ int64_t agc_conv2d_workspace_bytes(agc_dtype dt, const agc_conv2d_geom *g)
         int64_t d = agc_conv_wino_workspace_bytes(g, esize, nthr_ws);
         bytes = d > bytes ? d : bytes;
     }
+    if (agc_conv_use_oclanes_wgrad(dt, g)) {
+        int64_t d = agc_conv_oclanes_wgrad_workspace_bytes(g);
+        bytes = d > bytes ? d : bytes;
+    }
     /* the stride-1 data gradient: a direct-packed or Winograd convolution of grad_out, plus the flipped
      * weights */
     agc_conv2d_geom t = *g;

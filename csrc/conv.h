@@ -127,6 +127,7 @@ int64_t agc_conv_oclanes_workspace_bytes(const agc_conv2d_geom *g, int nthr);
 int agc_conv_forward_oclanes(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void *weight,
                              const void *bias, void *out);
 int agc_conv_use_oclanes_wgrad(agc_dtype dt, const agc_conv2d_geom *g);
+int64_t agc_conv_oclanes_wgrad_workspace_bytes(const agc_conv2d_geom *g);
 int agc_conv_backward_weight_oclanes(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void *grad_out,
                                      void *out);
 

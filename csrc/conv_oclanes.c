@@ -233,19 +233,69 @@ static const agc_oclw_kernels *oclw_table(void)
 
 /* The rule: float32, the forward's lanes rule (agc_conv_use_oclanes: at least 6 output channels a group,
  * column stride <= 2), column dilation 1, kw 3 or 5, and the tier's measured range (min_taps = c kh kw a
- * group, max_pixels an image: beyond it the blocks' re-reads of the laid-out grad_out leave the cache).
+ * group, max_pixels an image: beyond it the blocks' re-reads of the laid-out grad_out leave the cache),
+ * at most OCLW_MAX_TAPS taps, and buffers within the conv workspace cap (they grow with the batch).
  * Measured, 1 thread, batch 64, ms, lanes / im2col + GEMM. AVX-512: LeNet-5 layer 1 (1 -> 6, 5x5, 28x28
  * padded) 0.60 / 1.43, layer 2 (6 -> 16, 5x5, 10x10 out) 0.38 / 0.70, 1 -> 32 3x3 at 28x28 0.74 / 1.10,
  * 3 -> 16 3x3 at 32x32 1.26 / 2.30, 16 -> 32 3x3 at 32x32 7.2 / 8.6, the same at stride 2 1.70 / 2.88.
  * AVX2: layer 1 (half kernels) 0.43 / 0.70, layer 2 0.32 / 0.63, 1 -> 32 at 28x28 0.84 / 0.92, 16 -> 32
  * stride 2 2.0 / 3.7, but 3 -> 16 at 32x32 1.46 / 1.37 and 16 -> 32 at 32x32 9.8 / 8.5 (1024 pixels). */
+#define OCLW_MAX_TAPS 256 /* the largest c kh kw measured */
 int agc_conv_use_oclanes_wgrad(agc_dtype dt, const agc_conv2d_geom *g)
 {
     const agc_oclw_kernels *kt = oclw_table();
     if (!kt || !agc_conv_use_oclanes(dt, g) || g->dil_w != 1 || (g->kw != 3 && g->kw != 5))
         return 0;
+    if (agc_conv_oclanes_wgrad_workspace_bytes(g) > agc_conv_workspace_limit)
+        return 0; /* its buffers grow with the batch: past the cap, im2col + GEMM in bounded pieces */
+    const int64_t taps = g->c / g->groups * g->kh * g->kw;
     return agc_conv_direct_mode == 3 || /* forced (tests) */
-           (g->c / g->groups * g->kh * g->kw >= kt->min_taps && g->oh * g->ow <= kt->max_pixels);
+           (taps >= kt->min_taps && taps <= OCLW_MAX_TAPS && g->oh * g->ow <= kt->max_pixels);
+}
+
+/* How a weight-gradient call is cut: half kernels or not, R kernel rows a block (nab blocks of rows), the
+ * chunks of images (nch of `per`), and the zero-bordered planes (padded; Hp x Wp) */
+typedef struct {
+    int half, k5, padded;
+    int64_t nob, R, nab, blocks, nch, per, Hp, Wp;
+} oclw_plan;
+
+static oclw_plan oclw_make_plan(const agc_oclw_kernels *kt, const agc_conv2d_geom *g)
+{
+    oclw_plan p;
+    const int64_t N = g->n, G = g->groups, cg = g->c / G, og = g->o / G, kh = g->kh, kw = g->kw;
+    p.nob = (og + OCL_LANES - 1) / OCL_LANES;
+    p.k5 = kw == 5;
+    p.half = kt->rmax_half[p.k5] > 0 && og <= 8;
+    const int rmax = p.half ? kt->rmax_half[p.k5] : kt->rmax[p.k5];
+    /* kernel rows in nab blocks of at most rmax, as even as they go */
+    p.nab = (kh + rmax - 1) / rmax;
+    p.R = (kh + p.nab - 1) / p.nab;
+    p.blocks = G * p.nob * cg * p.nab;
+    /* chunks of images from the geometry alone (per kernel row, not per block, whose height is the tier's),
+     * so every tier and thread count sums the same partials */
+    const int64_t rows = G * p.nob * cg * kh, want = (16 + rows - 1) / rows;
+    p.nch = rows >= 16 ? 1 : want < N ? want : N;
+    p.per = (N + p.nch - 1) / p.nch;
+    /* the input extent the outputs read, from the top / left padding on */
+    const int64_t Hn = (g->oh - 1) * g->stride_h + (kh - 1) * g->dil_h + 1, Wn = (g->ow - 1) * g->stride_w + kw;
+    p.padded = g->pad_h > 0 || g->pad_w > 0 || Hn > g->h || Wn > g->w;
+    p.Wp = p.padded ? Wn : g->w;
+    p.Hp = p.padded ? Hn : g->h;
+    return p;
+}
+
+/* gT, the partials and the padded planes */
+int64_t agc_conv_oclanes_wgrad_workspace_bytes(const agc_conv2d_geom *g)
+{
+    const agc_oclw_kernels *kt = oclw_table();
+    if (!kt || g->n == 0)
+        return 0;
+    const oclw_plan p = oclw_make_plan(kt, g);
+    return (g->n * g->groups * p.nob * g->oh * g->ow * OCL_LANES + p.nch * p.blocks * p.R * g->kw * OCL_LANES +
+            (p.padded ? g->n * g->c * p.Hp * p.Wp : 0)) *
+               (int64_t)sizeof(float) +
+           3 * AGC_ALIGN;
 }
 
 int agc_conv_backward_weight_oclanes(agc_dtype dt, const agc_conv2d_geom *g, const void *x, const void *grad_out,
@@ -255,22 +305,11 @@ int agc_conv_backward_weight_oclanes(agc_dtype dt, const agc_conv2d_geom *g, con
     if (dt != AGC_F32 || !kt || g->stride_w > 2 || g->dil_w != 1 || (g->kw != 3 && g->kw != 5))
         return AGC_EUNSUPPORTED;
     const int64_t N = g->n, G = g->groups, cg = g->c / G, og = g->o / G, kh = g->kh, kw = g->kw;
-    const int64_t H = g->h, W = g->w, OH = g->oh, OW = g->ow, P = OH * OW;
-    const int64_t nob = (og + OCL_LANES - 1) / OCL_LANES, sh = g->stride_h, sw = g->stride_w;
-    const int k5 = kw == 5, half = kt->rmax_half[k5] > 0 && og <= 8;
-    const int rmax = half ? kt->rmax_half[k5] : kt->rmax[k5];
-    /* kernel rows in nab blocks of at most rmax, as even as they go */
-    const int64_t nab = (kh + rmax - 1) / rmax, R = (kh + nab - 1) / nab;
-    const int64_t blocks = G * nob * cg * nab;
-    /* chunks of images from the geometry alone (per kernel row, not per block, whose height is the tier's),
-     * so every tier and thread count sums the same partials */
-    const int64_t rows = G * nob * cg * kh, want = (16 + rows - 1) / rows;
-    const int64_t nch = rows >= 16 ? 1 : want < N ? want : N;
-    const int64_t per = (N + nch - 1) / nch, taps = R * kw;
-    /* the input extent the outputs read, from the top / left padding on */
-    const int64_t Hn = (OH - 1) * sh + (kh - 1) * g->dil_h + 1, Wn = (OW - 1) * sw + kw;
-    const int padded = g->pad_h > 0 || g->pad_w > 0 || Hn > H || Wn > W;
-    const int64_t Wp = padded ? Wn : W, Hp = padded ? Hn : H;
+    const int64_t H = g->h, W = g->w, OH = g->oh, OW = g->ow, P = OH * OW, sh = g->stride_h, sw = g->stride_w;
+    const oclw_plan pl = oclw_make_plan(kt, g);
+    const int half = pl.half, k5 = pl.k5, padded = pl.padded;
+    const int64_t nob = pl.nob, R = pl.R, nab = pl.nab, blocks = pl.blocks, nch = pl.nch, per = pl.per;
+    const int64_t Hp = pl.Hp, Wp = pl.Wp, taps = R * kw;
 
     float *gT = agc_alloc(N * G * nob * P * OCL_LANES * (int64_t)sizeof(float));
     float *part = agc_alloc(nch * blocks * taps * OCL_LANES * (int64_t)sizeof(float));

@@ -252,7 +252,7 @@ OCLW_D9(oclw, 1, 1, 3) OCLW_D9(oclw, 1, 2, 3) OCLW_D5(oclw, 1, 1, 5) OCLW_D5(ocl
 const agc_oclw_kernels VEC_NAME(agc_oclw_kernels) = {
     {9, 5}, {0, 0},
     {{{OCLW_Q9(oclw, 1, 3)}, {OCLW_Q5(oclw, 1, 5)}}, {{OCLW_Q9(oclw, 2, 3)}, {OCLW_Q5(oclw, 2, 5)}}},
-    {{{0}}}, 1, 4096};
+    {{{0}}}, 1, 1024};
 #else
 /* 16 ymm: two vectors a tap, up to 6 taps (3 x 2, 5 x 1); the half kernels one vector, up to 12 (3 x 4, 5 x 2) */
 OCLW_D2(oclw, 2, 1, 3) OCLW_D2(oclw, 2, 2, 3) OCLW_D1(oclw, 2, 1, 5) OCLW_D1(oclw, 2, 2, 5)
