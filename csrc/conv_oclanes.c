@@ -20,16 +20,23 @@
 
 #include "conv.h"
 
+/* which instance of the kernels the active tier runs: 0 none (portable), 1 AVX2, 2 AVX-512 */
+static int ocl_tier(void)
+{
+    const agc_isa isa = agc_isa_active();
+    if (!AGC_HAVE_X86 || isa < AGC_ISA_AVX2)
+        return 0;
+    return AGC_NATIVE_AVX512 && isa >= AGC_ISA_AVX512 ? 2 : 1;
+}
+
 static const agc_ocl_kernels *ocl_table(void)
 {
 #if AGC_HAVE_X86
-    const agc_isa isa = agc_isa_active();
-    if (AGC_NATIVE_AVX512 && isa >= AGC_ISA_AVX512)
-        return &agc_ocl_kernels_avx512;
-    if (isa >= AGC_ISA_AVX2)
-        return &agc_ocl_kernels_avx2;
-#endif
+    const int t = ocl_tier();
+    return t == 2 ? &agc_ocl_kernels_avx512 : t == 1 ? &agc_ocl_kernels_avx2 : NULL;
+#else
     return NULL;
+#endif
 }
 
 /* The geometry rule: float32 on AVX2 / AVX-512, column stride 1 or 2, at least 6 output channels a
@@ -222,13 +229,11 @@ int agc_conv_forward_oclanes(agc_dtype dt, const agc_conv2d_geom *g, const void 
 static const agc_oclw_kernels *oclw_table(void)
 {
 #if AGC_HAVE_X86
-    const agc_isa isa = agc_isa_active();
-    if (AGC_NATIVE_AVX512 && isa >= AGC_ISA_AVX512)
-        return &agc_oclw_kernels_avx512;
-    if (isa >= AGC_ISA_AVX2)
-        return &agc_oclw_kernels_avx2;
-#endif
+    const int t = ocl_tier();
+    return t == 2 ? &agc_oclw_kernels_avx512 : t == 1 ? &agc_oclw_kernels_avx2 : NULL;
+#else
     return NULL;
+#endif
 }
 
 /* The rule: float32, the forward's lanes rule (agc_conv_use_oclanes: at least 6 output channels a group,
