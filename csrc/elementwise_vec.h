@@ -99,9 +99,9 @@ static inline int64_t stream_head(int64_t n, const void *out, size_t es)
     X(TANH, 0, 1, V(tanh)(v))                                                                      \
     X(SIGMOID, 0, 1, V(sigmoid)(v))                                                                \
     X(SILU, 0, 1, V(mul)(v, V(sigmoid)(v)))                                                        \
-    X(GELU, 0, 0, V(gelu)(v))                                                                      \
+    X(GELU, 0, 1, V(gelu)(v))                                                                      \
     X(GELU_TANH, 0, 1, EW_FN(gelu_tanh_v)(v))                                                      \
-    X(ERF, 0, 0, V(erf)(v))                                                                        \
+    X(ERF, 0, 1, V(erf)(v))                                                                        \
     X(RELU, 1, 1, V(select)(V(lt)(v, V(zero)()), V(zero)(), v))                                    \
     X(FLOOR, 1, 1, V(floor)(v))                                                                    \
     X(CEIL, 1, 1, V(ceil)(v))                                                                      \
@@ -123,7 +123,7 @@ static inline int64_t stream_head(int64_t n, const void *out, size_t es)
     X(TANH_BWD, 1, 1, V(mul)(b, V(sub)(K(1.0), V(mul)(a, a))))                                     \
     X(RELU_BWD, 1, 1, V(select)(V(le)(a, V(zero)()), V(zero)(), b))                                \
     X(SILU_BWD, 0, 1, EW_FN(silu_bwd_v)(a, b))                                                     \
-    X(GELU_BWD, 0, 0, V(mul)(b, V(gelu_grad)(a)))                                                  \
+    X(GELU_BWD, 0, 1, V(mul)(b, V(gelu_grad)(a)))                                                  \
     X(GELU_TANH_BWD, 0, 1, EW_FN(gelu_tanh_bwd_v)(a, b))                                           \
     X(SOFTPLUS_BWD, 0, 1, V(select)(V(gt)(a, K(20.0)), b, V(mul)(b, V(sigmoid)(a))))               \
     X(ELU_BWD, 0, 1, V(select)(V(le)(a, V(zero)()), V(mul)(b, V(exp)(a)), b))
