@@ -1080,7 +1080,8 @@ VEC_FN vd vd_erf(vd x)
     q = vd_fma(q, z, VD(-0.026866170645131252));
     q = vd_fma(q, z, VD(0.11283791670955126));
     q = vd_fma(q, z, VD(-0.37612638903183754));
-    vd small = vd_fma(vd_mul(x, z), q, vd_mul(x, VD(1.1283791670955126)));
+    /* the OR keeps erf(-0) = -0 (the FMA's exact zero sum is +0) */
+    vd small = vd_or(vd_fma(vd_mul(x, z), q, vd_mul(x, VD(1.1283791670955126))), vd_signbit(x));
     vd a = vd_min(ax, VD(6.0));
     vd hi = vd_mul(vd_neg(a), a);
     vd lo = vd_fnma(a, a, vd_neg(hi)); /* -a^2 - hi, exact */
