@@ -515,3 +515,77 @@ def test_float64_long_rows_streaming_stores(name, target, threads):
     short = run(target, name, x[:1000]) if name == "relu" else run(target, name, x[:1000], y[:1000])
     np.testing.assert_array_equal(short.view(np.uint64), results[0][:1000].view(np.uint64))
     np.testing.assert_array_equal(results[0], np.maximum(x, 0) if name == "relu" else x + y)
+
+
+# ------------------------------------------------------------------------------ float64 column sums
+COL_OPS = {  # reduce.c's mode for float64 columns: M_ID, M_ABS, M_SQ, M_DEV2, M_EXPC
+    "sum": lambda t: t.sum(dim=0), "mean": lambda t: t.mean(dim=0), "norm1": lambda t: t.norm(p=1, dim=0),
+    "norm2": lambda t: t.norm(dim=0), "var": lambda t: t.var(dim=0), "logsumexp": lambda t: t.logsumexp(dim=0),
+}
+
+
+def _col_inputs():
+    """C-contiguous matrices and column slices of them (row stride > G): every G mod 8 (vector tails),
+    1 to 130 positions (reduce.h's RD_RB = 64 positions per block: 0, 1 and 2 block flushes)"""
+    rng = np.random.default_rng(14)
+    for g in list(range(1, 18)) + [31, 33, 100, 1030]:
+        for rows in (1, 3, 64, 65, 130):
+            x = rng.standard_normal((rows, g + 3)) * 3 - 0.5
+            x[rows // 2, ::5] = 1e15  # makes the order of the additions visible in the bits
+            yield f"{rows}x{g}", x[:, :g].copy()
+            yield f"{rows}x{g} slice", x[:, 3:]
+
+
+def _cols(target, fn, x):
+    _core.set_simd_target(target)
+    return fn(ag.tensor(x)).numpy().copy()
+
+
+@pytest.mark.parametrize("op", list(COL_OPS))
+def test_float64_column_sums_against_portable(op, target):
+    """the float64 column kernels add in the portable loops' order with their operations: bitwise equal
+    to them (logsumexp: within vd_exp's rounding, rtol 4e-16 per term), and to NumPy within rounding"""
+    fn = COL_OPS[op]
+    for label, x in _col_inputs():
+        ref, got = _cols(REFERENCE, fn, x), _cols(target, fn, x)
+        if op == "logsumexp":
+            np.testing.assert_allclose(got, ref, rtol=4e-16 * 4, atol=0, err_msg=f"{op} {label} ({target})")
+            m = x.max(axis=0)
+            np.testing.assert_allclose(got, m + np.log(np.exp(x - m).sum(axis=0)), rtol=1e-14)
+            continue
+        np.testing.assert_array_equal(got.view(np.uint64), ref.view(np.uint64), err_msg=f"{op} {label} ({target})")
+        want = {"sum": x.sum(0), "mean": x.mean(0), "norm1": np.abs(x).sum(0), "norm2": np.sqrt((x * x).sum(0)),
+                "var": x.var(0, ddof=1) if x.shape[0] > 1 else np.full(x.shape[1], np.nan)}[op]
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13 * np.abs(x).sum(0).max(), equal_nan=True)
+
+
+def test_float64_column_sums_bitwise_across_tiers_and_threads(threads):
+    tiers = two_vector_tiers()
+    rng = np.random.default_rng(15)
+    x = rng.standard_normal((257, 1031)) * 2
+    old = _core.simd_target()
+    try:
+        base = None
+        for t in tiers:
+            for nt in (1, 2, 3, 4):
+                _core.set_num_threads(nt)
+                r = [_cols(t, fn, x) for fn in COL_OPS.values()] + [_cols(t, COL_OPS["sum"], x[:, 5:])]
+                if base is None:
+                    base = r
+                for k, (a, b) in enumerate(zip(r, base)):
+                    np.testing.assert_array_equal(a.view(np.uint64), b.view(np.uint64), err_msg=f"{k}: {t} {nt} threads")
+    finally:
+        _core.set_simd_target(old)
+
+
+def test_float64_column_sums_specials(target):
+    """NaN and infinities in a column give the portable loop's result (NaN, +-inf, inf - inf = NaN)"""
+    x = np.ones((70, 11))
+    x[3, 0], x[60, 1], x[5, 2], x[6, 2], x[2, 3], x[69, 4] = np.nan, np.inf, np.inf, -np.inf, -np.inf, 1e308
+    x[68, 4] = 1e308
+    for op, fn in COL_OPS.items():
+        with np.errstate(all="ignore"):
+            ref, got = _cols(REFERENCE, fn, x), _cols(target, fn, x)
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(ref), err_msg=op)
+        ok = ~np.isnan(ref)
+        np.testing.assert_allclose(got[ok], ref[ok], rtol=1e-15, err_msg=op)
