@@ -2,8 +2,8 @@
  * and compiled per ISA by elementwise_avx2.c and elementwise_avx512.c (each includes vec.h, then this).
  * One op list and one set of kernel bodies serve both types: they name vector ops through V(op) and
  * constants through K(c), and are expanded twice, once with V(op) = vf_op (float32) and once with
- * V(op) = vd_op (float64); the op list's F64 column says which ops have a float64 row (erf and gelu
- * with its derivative stay on the portable loops in float64: vec.h has no double erf).
+ * V(op) = vd_op (float64); the op list's F64 column says which ops have a float64 row (all of them
+ * now; softplus and elu forward are not in the lists for either type and run the portable loops).
  * Same contract as the portable loops in elementwise.c, which stay in use for everything not in the
  * tables at the end (other dtypes, rarer ops) and are the reference the tests measure these against.
  * Layout handling: unit-stride rows run straight through VF_W-lane (float64: VD_W-lane) vectors; the

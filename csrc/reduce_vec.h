@@ -1,6 +1,5 @@
 /* reduce_vec.h: the float32 reduction kernels (and float64 row and column sums and max/min) of the
- * vector tiers
- * (the agc_reduce_kernels table of reduce.h), written once over vec.h and compiled per ISA by
+ * vector tiers (the agc_reduce_kernels table of reduce.h), written once over vec.h and compiled per ISA by
  * reduce_avx2.c and reduce_avx512.c (each includes vec.h, then this). reduce.c calls them for
  * contiguous runs and column sums and keeps the portable loops as the reference (and for strided
  * runs, float64 column max/min and the rarer modes).
