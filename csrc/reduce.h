@@ -1,4 +1,5 @@
-/* reduce.h: the per-tier float32 (and float64 row/column-sum and max/min) reduction kernels (reduce_vec.h instances) that reduce.c picks from
+/* reduce.h: the per-tier float32 (and float64 row/column-sum and max/min) reduction kernels
+ * (reduce_vec.h instances) that reduce.c picks from
  * by agc_isa_active(); shared by reduce.c and reduce_vec.h only. */
 #ifndef AGC_REDUCE_H
 #define AGC_REDUCE_H

@@ -1089,8 +1089,8 @@ VEC_FN vd vd_erf(vd x)
     vd lo = vd_fnma(a, a, vd_neg(hi)); /* -a^2 - hi, exact */
     vd n;
     vd p = vec_exp_parts_d_(hi, lo, &n);
-    vd erfc = vd_mul(vd_mul(vec_erfcx_d_(a), p), vec_pow2d_(n)); /* e^-36 is normal: 2^n exact */
-    vd large = vd_or(vd_sub(VD(1.0), erfc), vd_signbit(x));
+    vd ec = vd_mul(vd_mul(vec_erfcx_d_(a), p), vec_pow2d_(n)); /* e^-36 is normal: 2^n exact */
+    vd large = vd_or(vd_sub(VD(1.0), ec), vd_signbit(x));
     vd r = vd_select(vd_lt(ax, VD(0.5)), small, large);
     return vd_select(vd_isnan(x), x, r);
 }

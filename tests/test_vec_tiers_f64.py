@@ -154,7 +154,8 @@ def erf_reference():
     bits[::2] |= np.uint64(1 << 63)
     x = np.concatenate([rng.uniform(-45, 45, 1500), rng.uniform(-7, 7, 1500), rng.uniform(-0.6, 0.6, 500),
                         np.linspace(-39.5, -36.5, 200), np.geomspace(1e-310, 1, 150), -np.geomspace(1e-310, 1, 150),
-                        [0.5, -0.5, 0.5 - 2 ** -54, 4 * math.sqrt(2), 6.0, -6.0, 5.9, 40.0, -40.0], bits.view(np.float64)])
+                        [0.5, -0.5, 0.5 - 2 ** -54, 4 * math.sqrt(2), 6.0, -6.0, 5.9, 40.0, -40.0],
+                        bits.view(np.float64)])
     x = x[np.isfinite(x)]
     ref = {}
     with mp.workdps(40):
@@ -573,7 +574,8 @@ def test_float64_column_sums_bitwise_across_tiers_and_threads(threads):
                 if base is None:
                     base = r
                 for k, (a, b) in enumerate(zip(r, base)):
-                    np.testing.assert_array_equal(a.view(np.uint64), b.view(np.uint64), err_msg=f"{k}: {t} {nt} threads")
+                    np.testing.assert_array_equal(a.view(np.uint64), b.view(np.uint64),
+                                                  err_msg=f"{k}: {t} {nt} threads")
     finally:
         _core.set_simd_target(old)
 
