@@ -2,8 +2,8 @@
  * and compiled per ISA by elementwise_avx2.c and elementwise_avx512.c (each includes vec.h, then this).
  * One op list and one set of kernel bodies serve both types: they name vector ops through V(op) and
  * constants through K(c), and are expanded twice, once with V(op) = vf_op (float32) and once with
- * V(op) = vd_op (float64); the op list's F64 column says which ops have a float64 row (erf and gelu
- * with its derivative stay on the portable loops in float64: vec.h has no double erf).
+ * V(op) = vd_op (float64); the op list's F64 column says which ops have a float64 row (all of them
+ * now; softplus and elu forward are not in the lists for either type and run the portable loops).
  * Same contract as the portable loops in elementwise.c, which stay in use for everything not in the
  * tables at the end (other dtypes, rarer ops) and are the reference the tests measure these against.
  * Layout handling: unit-stride rows run straight through VF_W-lane (float64: VD_W-lane) vectors; the
@@ -99,9 +99,9 @@ static inline int64_t stream_head(int64_t n, const void *out, size_t es)
     X(TANH, 0, 1, V(tanh)(v))                                                                      \
     X(SIGMOID, 0, 1, V(sigmoid)(v))                                                                \
     X(SILU, 0, 1, V(mul)(v, V(sigmoid)(v)))                                                        \
-    X(GELU, 0, 0, V(gelu)(v))                                                                      \
+    X(GELU, 0, 1, V(gelu)(v))                                                                      \
     X(GELU_TANH, 0, 1, EW_FN(gelu_tanh_v)(v))                                                      \
-    X(ERF, 0, 0, V(erf)(v))                                                                        \
+    X(ERF, 0, 1, V(erf)(v))                                                                        \
     X(RELU, 1, 1, V(select)(V(lt)(v, V(zero)()), V(zero)(), v))                                    \
     X(FLOOR, 1, 1, V(floor)(v))                                                                    \
     X(CEIL, 1, 1, V(ceil)(v))                                                                      \
@@ -123,7 +123,7 @@ static inline int64_t stream_head(int64_t n, const void *out, size_t es)
     X(TANH_BWD, 1, 1, V(mul)(b, V(sub)(K(1.0), V(mul)(a, a))))                                     \
     X(RELU_BWD, 1, 1, V(select)(V(le)(a, V(zero)()), V(zero)(), b))                                \
     X(SILU_BWD, 0, 1, EW_FN(silu_bwd_v)(a, b))                                                     \
-    X(GELU_BWD, 0, 0, V(mul)(b, V(gelu_grad)(a)))                                                  \
+    X(GELU_BWD, 0, 1, V(mul)(b, V(gelu_grad)(a)))                                                  \
     X(GELU_TANH_BWD, 0, 1, EW_FN(gelu_tanh_bwd_v)(a, b))                                           \
     X(SOFTPLUS_BWD, 0, 1, V(select)(V(gt)(a, K(20.0)), b, V(mul)(b, V(sigmoid)(a))))               \
     X(ELU_BWD, 0, 1, V(select)(V(le)(a, V(zero)()), V(mul)(b, V(exp)(a)), b))

@@ -1,8 +1,8 @@
-/* reduce_vec.h: the float32 reduction kernels (and float64 row sums and max/min) of the vector tiers
- * (the agc_reduce_kernels table of reduce.h), written once over vec.h and compiled per ISA by
+/* reduce_vec.h: the float32 reduction kernels (and float64 row and column sums and max/min) of the
+ * vector tiers (the agc_reduce_kernels table of reduce.h), written once over vec.h and compiled per ISA by
  * reduce_avx2.c and reduce_avx512.c (each includes vec.h, then this). reduce.c calls them for
- * contiguous runs and keeps the portable loops as the reference (and for strided runs, float64
- * column reductions and the rarer modes).
+ * contiguous runs and column sums and keeps the portable loops as the reference (and for strided
+ * runs, float64 column max/min and the rarer modes).
  *
  * Equality contract (tests/test_vec_tiers.py):
  * - Row sums run in float blocks of RD_VBLK elements over RV_L = 64 logical lanes (AVX2: 8 vectors of
@@ -19,9 +19,11 @@
  *   are bitwise equal to each other and within vd_exp's rounding of the portable loop.
  * - Max/min (values and first indices, float32 and float64) and the column max/min are exact: bitwise
  *   equal to the portable loops on every tier (NaN rules and the sign of a zero extreme included).
- * - Column sums add in position order per output like the portable loops: M_ID and M_ABS bitwise
- *   equal to them, M_SQ and M_DEV2 fuse the square into the add (one rounding less), M_EXPC uses
- *   vf_exp; the tiers are bitwise equal to each other (each output is one lane's arithmetic).
+ * - Column sums add in position order per output like the portable loops: float32 M_ID and M_ABS
+ *   bitwise equal to them, M_SQ and M_DEV2 fuse the square into the add (one rounding less), M_EXPC
+ *   uses vf_exp; float64 M_ID, M_SQ, M_ABS and M_DEV2 use the portable loops' operations (no fused
+ *   square) and are bitwise equal to them, M_EXPC uses vd_exp; the tiers are bitwise equal to each
+ *   other (each output is one lane's arithmetic).
  * Tails are whole vectors with the missing lanes set to the term's neutral input (0, c or -inf),
  * so a lane's result never depends on where the run ends; no store touches memory past the data. */
 #ifndef AGC_VEC_H
@@ -215,25 +217,27 @@ RV_LEXT(rv_lext, float, vf, vm, VF_W, vf_, vm_)
 RV_LEXT(rv_lextd, double, vd, vdm, VD_W, vd_, vdm_)
 
 /* column sums; ACC(a, v, C) with C the expression of the outputs' constants (read only by the modes
- * that use it). The last partial vector goes through a scratch vector: no masked store. */
-#define RV_CSUM(NAME, ACC)                                                                        \
-    static VEC_TARGET void NAME(const float *x, int64_t n, int64_t s, int64_t G, const float *c, float *a, \
+ * that use it). The last partial vector goes through a scratch vector: no masked store. Written once
+ * for float and double (PARAM_P: double's kernels take the portable kernels' unused p, so both share
+ * reduce.c's call). */
+#define RV_CSUM_(NAME, T, VT, W, P, ACC, PARAM_P)                                                 \
+    static VEC_TARGET void NAME(const T *x, int64_t n, int64_t s, int64_t G, const T *c, PARAM_P T *a, \
                                 double *tot, int64_t *cnt)                                        \
     {                                                                                             \
         (void)c;                                                                                  \
         for (int64_t i = 0; i < n; i++) {                                                         \
-            const float *row = x + i * s;                                                         \
+            const T *row = x + i * s;                                                             \
             int64_t j = 0;                                                                        \
-            for (; j + VF_W <= G; j += VF_W) {                                                    \
-                const vf v = vf_load(row + j);                                                    \
-                vf_store(a + j, ACC(vf_load(a + j), v, vf_load(c + j)));                          \
+            for (; j + W <= G; j += W) {                                                          \
+                const VT v = P##load(row + j);                                                    \
+                P##store(a + j, ACC(P##load(a + j), v, P##load(c + j)));                          \
             }                                                                                     \
             if (j < G) {                                                                          \
                 const int64_t k = G - j;                                                          \
-                const vf v = vf_load_part(row + j, k);                                            \
-                float t[VF_W];                                                                    \
-                vf_store(t, ACC(vf_load_part(a + j, k), v, vf_load_part(c + j, k)));              \
-                memcpy(a + j, t, (size_t)k * sizeof(float));                                      \
+                const VT v = P##load_part(row + j, k);                                            \
+                T t[W];                                                                           \
+                P##store(t, ACC(P##load_part(a + j, k), v, P##load_part(c + j, k)));              \
+                memcpy(a + j, t, (size_t)k * sizeof(T));                                          \
             }                                                                                     \
             if (++*cnt == RD_RB) {                                                                \
                 for (j = 0; j < G; j++) {                                                         \
@@ -244,6 +248,10 @@ RV_LEXT(rv_lextd, double, vd, vdm, VD_W, vd_, vdm_)
             }                                                                                     \
         }                                                                                         \
     }
+#define RV_NOP_
+#define RV_DP_ double p,
+#define RV_CSUM(NAME, ACC) RV_CSUM_(NAME, float, vf, VF_W, vf_, ACC, RV_NOP_)
+#define RV_CSUMD(NAME, ACC) RV_CSUM_(NAME, double, vd, VD_W, vd_, ACC, RV_DP_)
 #define RV_CACC_ID(a, v, C) vf_add(a, v)
 #define RV_CACC_SQ(a, v, C) vf_fma(v, v, a)
 #define RV_CACC_ABS(a, v, C) vf_add(a, vf_abs(v))
@@ -259,6 +267,18 @@ RV_CSUM(rv_csum_sq, RV_CACC_SQ)
 RV_CSUM(rv_csum_abs, RV_CACC_ABS)
 RV_CSUM(rv_csum_dev2, RV_CACC_DEV2)
 RV_CSUM(rv_csum_expc, RV_CACC_EXPC)
+/* float64: the portable loop's operations (products rounded before the add), so bitwise equal to it;
+ * M_EXPC with vd_exp */
+#define RV_CACCD_ID(a, v, C) vd_add(a, v)
+#define RV_CACCD_SQ(a, v, C) vd_add(a, vd_mul(v, v))
+#define RV_CACCD_ABS(a, v, C) vd_add(a, vd_abs(v))
+#define RV_CACCD_DEV2(a, v, C) vd_add(a, vd_mul(vd_sub(v, C), vd_sub(v, C)))
+#define RV_CACCD_EXPC(a, v, C) vd_add(a, vd_exp(vd_sub(v, C)))
+RV_CSUMD(rv_csumd_id, RV_CACCD_ID)
+RV_CSUMD(rv_csumd_sq, RV_CACCD_SQ)
+RV_CSUMD(rv_csumd_abs, RV_CACCD_ABS)
+RV_CSUMD(rv_csumd_dev2, RV_CACCD_DEV2)
+RV_CSUMD(rv_csumd_expc, RV_CACCD_EXPC)
 
 /* column max/min: a lane updates on a strictly better value (ties keep the first) or on the first
  * NaN, after which it keeps the NaN (the portable loop's rules); rows read in order */
@@ -301,5 +321,6 @@ const agc_reduce_kernels VEC_NAME(agc_reduce_kernels) = {
     rv_lext,
     rv_lextd,
     {rv_csum_id, rv_csum_sq, rv_csum_abs, rv_csum_dev2, rv_csum_expc},
+    {rv_csumd_id, rv_csumd_sq, rv_csumd_abs, rv_csumd_dev2, rv_csumd_expc},
     rv_cext,
 };

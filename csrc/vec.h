@@ -1,7 +1,7 @@
 /* vec.h: the vector layer. One set of names for float32 SIMD (vf: a vector of VF_W floats, vi: as
  * many int32 lanes, vm: a lane mask), for float64 SIMD (vd, vdi, vdm), and the vector math written once
  * on top of them (float32: exp, log, tanh, sigmoid, erf, erfc, gelu and its derivative; float64: exp,
- * log, tanh, sigmoid), so a kernel body exists once and is compiled per ISA.
+ * log, tanh, sigmoid, erf, gelu and its derivative), so a kernel body exists once and is compiled per ISA.
  *
  * Contract: a translation unit defines AGC_VEC_ISA to AGC_VEC_PORTABLE, AGC_VEC_AVX2 or
  * AGC_VEC_AVX512 and includes this header once. Everything here is `VEC_FN` (static inline with
@@ -27,7 +27,8 @@
  * _mm512_reduce_add_pd / _mm512_reduce_max_pd), vd_fma always fused in the vector instances; vd_load_f32
  * widens VD_W consecutive floats, vd_load_f32_part the first m of them (other lanes 0), vd_store_f32
  * rounds VD_W lanes to float and stores them; vd_bits/vdi_bits reinterpret, vdi_add/sub/shl52/srl52
- * work on the exponent field. The double math (vd_exp, vd_log, vd_tanh, vd_sigmoid) is written once
+ * work on the exponent field. The double math (vd_exp, vd_log, vd_tanh, vd_sigmoid, vd_erf, vd_gelu,
+ * vd_gelu_grad) is written once
  * on them like the float math, so AVX2 and AVX-512 give the same bits.
  * vf_scale(v, n) is v 2^n rounded once; vf_lookup16 reads a 16-entry table per lane.
  * Accuracy (float32, measured by tests/test_kernels.py over the whole range incl. subnormals and
@@ -39,7 +40,8 @@
  * Accuracy (float64, measured by tests/test_vec_tiers_f64.py against long double over the whole range
  * incl. subnormal inputs and results, overflow and specials, in ulps of the result): exp 1 (measured
  * 0.83), log 2 (1.93, near x = 1), tanh 3 (2.43), sigmoid 3 (1.89), with IEEE results for +-inf, NaN
- * and signed zeros. There is no double erf (float64 erf and gelu stay on the portable loops). */
+ * and signed zeros; against mpmath: erf 2 (1.57), gelu 5 (4.21; relative also where gelu is tiny or
+ * subnormal), vd_gelu_grad 3 (2.46) units of the spacing of |Phi(x)| + |x phi(x)|. */
 #ifndef AGC_VEC_ISA
 #error "define AGC_VEC_ISA before including vec.h"
 #endif
@@ -1010,4 +1012,131 @@ VEC_FN vd vd_tanh(vd x)
     vd ax = vd_abs(x);
     vd t = vec_expm1_pos_d_(vd_min(VD(40.0), vd_add(ax, ax)));
     return vd_or(vd_div(t, vd_add(t, VD(2.0))), vd_signbit(x));
+}
+
+/* e^(hi + lo) = e^r 2^n for hi + lo <= 0 given as an exact sum (|lo| <= ulp(hi)): lo joins the reduced
+ * argument, so the rounding of a square feeding hi costs nothing (it would cost about hi ulp). Returns
+ * e^r, sets *n; the callers apply 2^n once, after their own products. */
+VEC_FN vd vec_exp_parts_d_(vd hi, vd lo, vd *n)
+{
+    vd r = vd_add(vec_reduce_ln2_d_(hi, n), lo);
+    return vd_fma(vd_fma(vec_expm1_poly_d_(r), r, VD(1.0)), r, VD(1.0));
+}
+
+/* erfcx(a) = e^(a^2) erfc(a) for finite a >= 0 as h(t) / (a + 4), t = (a - 4) / (a + 4) in [-1, 1):
+ * h(t) = (a + 4) erfcx(a) is smooth up to t = 1 (a = inf, h = 1 / sqrt(pi)) and is fitted by two
+ * degree-18 polynomials, in t + 1/2 on [-1, 0) and t - 1/2 on [0, 1] (truncated Chebyshev series of
+ * relative error < 3e-19; the coefficients are picked per lane by selects, so no table lookups).
+ * r = 1 / (a + 4) is rounded, and erfcx(a) changes by up to (a + 4) |erfcx' / erfcx| times r's relative
+ * error (4 ulp near a = 0.5): so t is formed as 1 - 8 r, r is re-derived from t exactly (both steps
+ * are exact by Sterbenz's lemma or powers of two), rho = 1 - r (a + 4) is computed exactly from the
+ * rounded a + 4 and its two-sum error, and the result is moved from a' = 1 / r - 4 back to a by the
+ * derivative erfcx' = 2 a erfcx - 2 / sqrt(pi), a' - a = rho / r. Measured: relative error below
+ * 3.7 units of 2^-53 (Horner's rounding inside the pieces and the product h r). */
+static const double vec_erfcx_tab_[2][19] = {
+    {1.8727183681541615, -2.392788914024525, 2.3898481455404954, -1.8967512419429946, 1.1935987447528453,
+     -0.5818202334554211, 0.20612173736489256, -0.0433644612143613, -0.0006291081322936081,
+     0.003558247304963051, -0.0007291820319958122, -0.00018618617170863957, 9.171106369556517e-05,
+     9.287055712164275e-06, -9.710165298801004e-06, -6.802957654972654e-07, 1.02822302351862e-06,
+     8.358321761676525e-08, -9.794245596802341e-08},
+    {0.7496675362383002, -0.48613064941128237, 0.2975271604740946, -0.17089990990084358, 0.09145440878018533,
+     -0.04514108214964335, 0.020257927863506255, -0.008082037901680997, 0.0027547648807807633,
+     -0.0007349204607233594, 0.00011191620687789421, 1.8635848874087864e-05, -1.9833000125183045e-05,
+     6.309015111241196e-06, -1.6734559745049692e-07, -7.573384447093462e-07, 3.0160923826191715e-07,
+     1.5781695935493462e-08, -4.260708730894149e-08},
+};
+
+VEC_FN vd vec_erfcx_d_(vd a)
+{
+    vd d = vd_add(a, VD(4.0));
+    vdm big = vd_gt(a, VD(4.0));
+    vd e = vd_sub(vd_select(big, VD(4.0), a), vd_sub(d, vd_select(big, a, VD(4.0)))); /* a + 4 - d */
+    vd t = vd_fnma(VD(8.0), vd_div(VD(1.0), d), VD(1.0));
+    vd r = vd_mul(vd_sub(VD(1.0), t), VD(0.125));
+    vd rho = vd_sub(vd_fnma(d, r, VD(1.0)), vd_mul(r, e));
+    vdm lo = vd_lt(t, vd_zero());
+    vd w = vd_sub(t, vd_select(lo, VD(-0.5), VD(0.5)));
+    vd p = vd_select(lo, VD(vec_erfcx_tab_[0][18]), VD(vec_erfcx_tab_[1][18]));
+    for (int k = 17; k >= 0; k--) p = vd_fma(p, w, vd_select(lo, VD(vec_erfcx_tab_[0][k]), VD(vec_erfcx_tab_[1][k])));
+    vd h = vd_mul(p, r);
+    return vd_fnma(vd_fma(vd_add(a, a), h, VD(-1.1283791670955126)), vd_mul(rho, d), h);
+}
+
+/* erf: |x| < 1/2: x P(x^2), the Taylor series to x^25 (the first omitted term is below 2^-60 of the
+ * sum, and the terms fall by 4 at least: no cancellation). Above: sign(x) (1 - erfc(|x|)),
+ * erfc(a) = e^(-a^2) erfcx(a), with -a^2 carried as an exact hi + lo; a is clamped to 6, where
+ * erfc < 2^-55 and erf rounds to 1 (erf(+-inf) = +-1). NaN stays x. */
+VEC_FN vd vd_erf(vd x)
+{
+    vd ax = vd_abs(x);
+    vd z = vd_mul(x, x);
+    vd q = VD(9.422759064650411e-11);
+    q = vd_fma(q, z, VD(-1.2290555301717928e-09));
+    q = vd_fma(q, z, VD(1.4807192815879218e-08));
+    q = vd_fma(q, z, VD(-1.6365844691234924e-07));
+    q = vd_fma(q, z, VD(1.6462114365889248e-06));
+    q = vd_fma(q, z, VD(-1.492565035840625e-05));
+    q = vd_fma(q, z, VD(0.00012055332981789664));
+    q = vd_fma(q, z, VD(-0.0008548327023450853));
+    q = vd_fma(q, z, VD(0.005223977625442188));
+    q = vd_fma(q, z, VD(-0.026866170645131252));
+    q = vd_fma(q, z, VD(0.11283791670955126));
+    q = vd_fma(q, z, VD(-0.37612638903183754));
+    /* the OR keeps erf(-0) = -0 (the FMA's exact zero sum is +0) */
+    vd small = vd_or(vd_fma(vd_mul(x, z), q, vd_mul(x, VD(1.1283791670955126))), vd_signbit(x));
+    vd a = vd_min(ax, VD(6.0));
+    vd hi = vd_mul(vd_neg(a), a);
+    vd lo = vd_fnma(a, a, vd_neg(hi)); /* -a^2 - hi, exact */
+    vd n;
+    vd p = vec_exp_parts_d_(hi, lo, &n);
+    vd ec = vd_mul(vd_mul(vec_erfcx_d_(a), p), vec_pow2d_(n)); /* e^-36 is normal: 2^n exact */
+    vd large = vd_or(vd_sub(VD(1.0), ec), vd_signbit(x));
+    vd r = vd_select(vd_lt(ax, VD(0.5)), small, large);
+    return vd_select(vd_isnan(x), x, r);
+}
+
+/* The normal cdf's tail Phi(-u) = e^(-u^2 / 2) S(u), S(u) = erfcx(u / sqrt 2) / 2, for 0 <= u, u
+ * clamped to 40 (where e^(-u^2 / 2) rounds to 0): returns e^r and sets *s = S(u), *n with
+ * e^(-u^2 / 2) = e^r 2^n (callers round their product once with vd_scale, so results in the
+ * subnormal range round once too). -u^2 / 2 = hi + lo exactly (h = -u / 2 is exact); the rounding
+ * of u / sqrt 2 costs at most one unit (|a erfcx'(a) / erfcx(a)| < 1). */
+VEC_FN vd vec_phi_tail_d_(vd u, vd *s, vd *n)
+{
+    u = vd_min(VD(40.0), u);
+    *s = vd_mul(vec_erfcx_d_(vd_mul(u, VD(0.70710678118654752440))), VD(0.5));
+    vd h = vd_mul(u, VD(-0.5));
+    vd hi = vd_mul(h, u);
+    return vec_exp_parts_d_(hi, vd_fnma(vd_neg(h), u, vd_neg(hi)), n); /* lo = h u - hi, exact */
+}
+
+/* gelu(x) = x Phi(x): Phi(-|x|) for x < 0, rounded once with x's factor and 2^n (relative accuracy
+ * where gelu is tiny or subnormal), x (1 - Phi(-|x|)) above (no cancellation: Phi(-|x|) <= 1/2).
+ * Below x = -40 gelu rounds to -0: x * 0 (NaN for -inf, as the portable loop's erfc formula gives);
+ * NaN stays x. */
+VEC_FN vd vd_gelu(vd x)
+{
+    vd u = vd_abs(x);
+    vd s, n;
+    vd se = vec_phi_tail_d_(u, &s, &n);
+    se = vd_mul(s, se);
+    vd fneg = vd_select(vd_lt(u, VD(40.0)), vd_scale(vd_mul(x, se), n), vd_mul(x, vd_zero()));
+    vd fpos = vd_mul(x, vd_sub(VD(1.0), vd_scale(se, n)));
+    vd r = vd_select(vd_lt(x, vd_zero()), fneg, fpos);
+    return vd_select(vd_isnan(x), x, r);
+}
+
+/* gelu'(x) = Phi(x) + x phi(x), phi(x) = e^(-x^2 / 2) / sqrt(2 pi), sharing e^r with the tail. Both
+ * terms are rounded once with their 2^n (so where they are subnormal, from x = -37.5, each is within
+ * half a subnormal spacing) and then added; beyond |x| = 40 phi rounds to 0 and x phi is x * 0, so
+ * gelu'(+-inf) = NaN (inf * 0), as in the portable loop. */
+VEC_FN vd vd_gelu_grad(vd x)
+{
+    vd s, n;
+    vd u = vd_abs(x);
+    vd e = vec_phi_tail_d_(u, &s, &n);
+    vd tail = vd_scale(vd_mul(s, e), n);
+    vd xphi = vd_scale(vd_mul(x, vd_mul(e, VD(0.39894228040143267794))), n);
+    xphi = vd_select(vd_lt(u, VD(40.0)), xphi, vd_mul(x, vd_zero())); /* the clamped e^r times x would not be 0 */
+    vd cdf = vd_select(vd_lt(x, vd_zero()), tail, vd_sub(VD(1.0), tail));
+    return vd_select(vd_isnan(x), x, vd_add(cdf, xphi));
 }

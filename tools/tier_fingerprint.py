@@ -21,9 +21,10 @@ LENGTHS = (1, 7, 15, 16, 17, 33, 63, 64, 65, 127, 129, 255, 257, 511, 513, 1000,
 PARAMS = {"clamp": (-1.5, 2.0), "leaky_relu": (0.125, 0.0), "affine": (2.0, 3.0), "pow_scalar": (3.0, 0.0),
           "rpow_scalar": (1.5, 0.0), "elu": (1.0, 0.0), "softplus": (1.0, 20.0)}
 SPECIALS = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, -1e-40, 88.72284, -103.9721, 0.5, -0.5, 11.0, 3.4e38]
-# float64's edges: the smallest subnormal, exp's overflow and underflow, tanh's and sigmoid's saturation
+# float64's edges: the smallest subnormal, exp's overflow and underflow, tanh's and sigmoid's saturation,
+# erf's clamp (6) and erfcx's piece edge (x = 4 sqrt 2), gelu's subnormal results and underflow to -0
 SPECIALS64 = [0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -1e-310, 709.79, -745.14, -708.5, 0.5, -0.5, 20.0,
-              1.7e308]
+              1.7e308, 6.0, -5.656854249492381, -38.5, -40.5]
 
 
 def _values(rng, n, dtype):
