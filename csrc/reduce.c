@@ -460,13 +460,6 @@ DEF_COL_SUM(csum_f64_expc, RD_NOATTR, double, double, exp(v - c[j]))
 DEF_COL_SUM(csum_f64_powp, RD_NOATTR, double, double, pow(fabs(v), p))
 DEF_COL_SUM(csum_f64_nz, RD_NOATTR, double, double, (double)(v != 0))
 DEF_COL_SUM(csum_f64_sqs, RD_NOATTR, double, double, (v * c[j]) * (v * c[j]))
-#if AGC_HAVE_X86
-/* float64 sums of values compiled for AVX2 (the compiler vectorises the j loop; exact, as the
- * additions are the same). Measured twice as fast as reduce_vec.h's RV_CSUM written for double lanes
- * (4096 x 1024, dim 0, 2 threads: 0.45 against 0.98 ms on the AVX-512 tier, 0.50 against 0.70 on AVX2,
- * six fresh processes each), so float64 column sums stay here. */
-DEF_COL_SUM(csum_f64_id_avx2, AGC_TARGET_AVX2, double, double, v)
-#endif
 
 typedef void (*csum_fn)(const void *x, int64_t n, int64_t s, int64_t G, const void *c, double p, void *a,
                         double *tot, int64_t *cnt);
@@ -497,12 +490,10 @@ static csum_fn csum_select(const agc_reduce_kernels *vk, int dt, int mode, int *
         default: return F(csum_f32_sqs);
         }
     }
+    if (vk && mode < RD_NVCOL) return F(vk->csumd[mode]);
+    if (vk && mode == M_SQD) return F(vk->csumd[M_SQ]);
     switch (mode) {
-#if AGC_HAVE_X86
-    case M_ID: return vk ? F(csum_f64_id_avx2) : F(csum_f64_id);
-#else
     case M_ID: return F(csum_f64_id);
-#endif
     case M_SQ: case M_SQD: return F(csum_f64_sq);
     case M_ABS: return F(csum_f64_abs);
     case M_DEV2: return F(csum_f64_dev2);

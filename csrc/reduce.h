@@ -1,4 +1,4 @@
-/* reduce.h: the per-tier float32 (and float64 row-sum and max/min) reduction kernels
+/* reduce.h: the per-tier float32 (and float64 row/column-sum and max/min) reduction kernels
  * (reduce_vec.h instances) that reduce.c picks from
  * by agc_isa_active(); shared by reduce.c and reduce_vec.h only. */
 #ifndef AGC_REDUCE_H
@@ -35,6 +35,9 @@ typedef struct {
      * every RD_RB positions (counted by *cnt across calls) the float block totals go into tot */
     void (*csum[RD_NVCOL])(const float *x, int64_t n, int64_t s, int64_t G, const float *c, float *a,
                            double *tot, int64_t *cnt);
+    /* the same for float64 (p unused: the portable kernels' parameter list) */
+    void (*csumd[RD_NVCOL])(const double *x, int64_t n, int64_t s, int64_t G, const double *c, double p,
+                            double *a, double *tot, int64_t *cnt);
     /* column max/min: positions pos0, pos0 + 1, ... (n of them, rows x, x + s, ...) update the running
      * extremes mv and their positions pv (floats: exact below 2^24) of the G outputs; pos0 == 0 starts
      * them from the first row */

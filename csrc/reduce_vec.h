@@ -1,8 +1,8 @@
-/* reduce_vec.h: the float32 reduction kernels (and float64 row sums and max/min) of the
+/* reduce_vec.h: the float32 reduction kernels (and float64 row and column sums and max/min) of the
  * vector tiers (the agc_reduce_kernels table of reduce.h), written once over vec.h and compiled per ISA by
  * reduce_avx2.c and reduce_avx512.c (each includes vec.h, then this). reduce.c calls them for
- * contiguous runs and float32 column sums and keeps the portable loops as the reference (and for
- * strided runs, float64 columns and the rarer modes).
+ * contiguous runs and column sums and keeps the portable loops as the reference (and for strided
+ * runs, float64 column max/min and the rarer modes).
  *
  * Equality contract (tests/test_vec_tiers.py):
  * - Row sums run in float blocks of RD_VBLK elements over RV_L = 64 logical lanes (AVX2: 8 vectors of
@@ -21,9 +21,9 @@
  *   equal to the portable loops on every tier (NaN rules and the sign of a zero extreme included).
  * - Column sums add in position order per output like the portable loops: float32 M_ID and M_ABS
  *   bitwise equal to them, M_SQ and M_DEV2 fuse the square into the add (one rounding less), M_EXPC
- *   uses vf_exp; the tiers are bitwise equal to each other (each output is one lane's arithmetic).
- *   float64 column sums stay in reduce.c (the plain sum compiled for AVX2 measured twice as fast as
- *   this macro written for double lanes).
+ *   uses vf_exp; float64 M_ID, M_SQ, M_ABS and M_DEV2 use the portable loops' operations (no fused
+ *   square) and are bitwise equal to them, M_EXPC uses vd_exp; the tiers are bitwise equal to each
+ *   other (each output is one lane's arithmetic).
  * Tails are whole vectors with the missing lanes set to the term's neutral input (0, c or -inf),
  * so a lane's result never depends on where the run ends; no store touches memory past the data. */
 #ifndef AGC_VEC_H
@@ -249,7 +249,9 @@ RV_LEXT(rv_lextd, double, vd, vdm, VD_W, vd_, vdm_)
         }                                                                                         \
     }
 #define RV_NOP_
+#define RV_DP_ double p,
 #define RV_CSUM(NAME, ACC) RV_CSUM_(NAME, float, vf, VF_W, vf_, ACC, RV_NOP_)
+#define RV_CSUMD(NAME, ACC) RV_CSUM_(NAME, double, vd, VD_W, vd_, ACC, RV_DP_)
 #define RV_CACC_ID(a, v, C) vf_add(a, v)
 #define RV_CACC_SQ(a, v, C) vf_fma(v, v, a)
 #define RV_CACC_ABS(a, v, C) vf_add(a, vf_abs(v))
@@ -265,6 +267,18 @@ RV_CSUM(rv_csum_sq, RV_CACC_SQ)
 RV_CSUM(rv_csum_abs, RV_CACC_ABS)
 RV_CSUM(rv_csum_dev2, RV_CACC_DEV2)
 RV_CSUM(rv_csum_expc, RV_CACC_EXPC)
+/* float64: the portable loop's operations (products rounded before the add), so bitwise equal to it;
+ * M_EXPC with vd_exp */
+#define RV_CACCD_ID(a, v, C) vd_add(a, v)
+#define RV_CACCD_SQ(a, v, C) vd_add(a, vd_mul(v, v))
+#define RV_CACCD_ABS(a, v, C) vd_add(a, vd_abs(v))
+#define RV_CACCD_DEV2(a, v, C) vd_add(a, vd_mul(vd_sub(v, C), vd_sub(v, C)))
+#define RV_CACCD_EXPC(a, v, C) vd_add(a, vd_exp(vd_sub(v, C)))
+RV_CSUMD(rv_csumd_id, RV_CACCD_ID)
+RV_CSUMD(rv_csumd_sq, RV_CACCD_SQ)
+RV_CSUMD(rv_csumd_abs, RV_CACCD_ABS)
+RV_CSUMD(rv_csumd_dev2, RV_CACCD_DEV2)
+RV_CSUMD(rv_csumd_expc, RV_CACCD_EXPC)
 
 /* column max/min: a lane updates on a strictly better value (ties keep the first) or on the first
  * NaN, after which it keeps the NaN (the portable loop's rules); rows read in order */
@@ -307,5 +321,6 @@ const agc_reduce_kernels VEC_NAME(agc_reduce_kernels) = {
     rv_lext,
     rv_lextd,
     {rv_csum_id, rv_csum_sq, rv_csum_abs, rv_csum_dev2, rv_csum_expc},
+    {rv_csumd_id, rv_csumd_sq, rv_csumd_abs, rv_csumd_dev2, rv_csumd_expc},
     rv_cext,
 };
