@@ -114,9 +114,9 @@ typedef void (*agc_oclw_fn)(const float *gT, const float *x0, int64_t koff_r, in
 typedef struct {
     int rmax[2], rmax_half[2];
     agc_oclw_fn fn[2][2][OCLW_TAB_R], fn_half[2][2][OCLW_TAB_R];
-    /* where this tier measured faster than im2col + GEMM: at least min_taps = c kh kw per group and at most
-     * max_pixels output pixels an image (conv_oclanes.c, agc_conv_use_oclanes_wgrad) */
-    int min_taps, max_pixels;
+    /* where this tier measured faster than im2col + GEMM: at most max_pixels output pixels an image
+     * (conv_oclanes.c, agc_conv_use_oclanes_wgrad) */
+    int max_pixels;
 } agc_oclw_kernels;
 #if AGC_HAVE_X86
 extern const agc_ocl_kernels agc_ocl_kernels_avx2, agc_ocl_kernels_avx512;

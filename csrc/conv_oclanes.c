@@ -237,8 +237,8 @@ static const agc_oclw_kernels *oclw_table(void)
 }
 
 /* The rule: float32, the forward's lanes rule (agc_conv_use_oclanes: at least 6 output channels a group,
- * column stride <= 2), column dilation 1, kw 3 or 5, and the tier's measured range (min_taps = c kh kw a
- * group, max_pixels an image: beyond it the blocks' re-reads of the laid-out grad_out leave the cache),
+ * column stride <= 2), column dilation 1, kw 3 or 5, the tier's measured max_pixels an image (beyond it
+ * the blocks' re-reads of the laid-out grad_out leave the cache),
  * at most OCLW_MAX_TAPS taps, and buffers within the conv workspace cap (they grow with the batch).
  * Measured, 1 thread, batch 64, ms, lanes / im2col + GEMM. AVX-512: LeNet-5 layer 1 (1 -> 6, 5x5, 28x28
  * padded) 0.60 / 1.43, layer 2 (6 -> 16, 5x5, 10x10 out) 0.38 / 0.70, 1 -> 32 3x3 at 28x28 0.74 / 1.10,
@@ -255,7 +255,7 @@ int agc_conv_use_oclanes_wgrad(agc_dtype dt, const agc_conv2d_geom *g)
         return 0; /* its buffers grow with the batch: past the cap, im2col + GEMM in bounded pieces */
     const int64_t taps = g->c / g->groups * g->kh * g->kw;
     return agc_conv_direct_mode == 3 || /* forced (tests) */
-           (taps >= kt->min_taps && taps <= OCLW_MAX_TAPS && g->oh * g->ow <= kt->max_pixels);
+           (taps <= OCLW_MAX_TAPS && g->oh * g->ow <= kt->max_pixels);
 }
 
 /* How a weight-gradient call is cut: half kernels or not, R kernel rows a block (nab blocks of rows), the

@@ -252,7 +252,7 @@ OCLW_D9(oclw, 1, 1, 3) OCLW_D9(oclw, 1, 2, 3) OCLW_D5(oclw, 1, 1, 5) OCLW_D5(ocl
 const agc_oclw_kernels VEC_NAME(agc_oclw_kernels) = {
     {9, 5}, {0, 0},
     {{{OCLW_Q9(oclw, 1, 3)}, {OCLW_Q5(oclw, 1, 5)}}, {{OCLW_Q9(oclw, 2, 3)}, {OCLW_Q5(oclw, 2, 5)}}},
-    {{{0}}}, 1, 1024};
+    {{{0}}}, 1024};
 #else
 /* 16 ymm: two vectors a tap, up to 6 taps (3 x 2, 5 x 1); the half kernels one vector, up to 12 (3 x 4, 5 x 2) */
 OCLW_D2(oclw, 2, 1, 3) OCLW_D2(oclw, 2, 2, 3) OCLW_D1(oclw, 2, 1, 5) OCLW_D1(oclw, 2, 2, 5)
@@ -261,6 +261,6 @@ const agc_oclw_kernels VEC_NAME(agc_oclw_kernels) = {
     {2, 1}, {4, 2},
     {{{OCLW_Q2(oclw, 1, 3)}, {OCLW_Q1(oclw, 1, 5)}}, {{OCLW_Q2(oclw, 2, 3)}, {OCLW_Q1(oclw, 2, 5)}}},
     {{{OCLW_Q4(oclwh, 1, 3)}, {OCLW_Q2(oclwh, 1, 5)}}, {{OCLW_Q4(oclwh, 2, 3)}, {OCLW_Q2(oclwh, 2, 5)}}},
-    1, 784};
+    784};
 #endif
 
